@@ -1,0 +1,44 @@
+# firehose_digest: `make demo` and `make test` work on a fresh machine with only python3.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Debian packages the integration tests and the demo drive: command=package.
+SERVERS := nginx=nginx-core h2o=h2o nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl
+
+.PHONY: devenv servers lint test demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $@
+
+devenv: $(STAMP)
+
+# Installs the missing servers with apt-get when run as root (CI); otherwise says what
+# is missing, and the integration tests skip (or fail, under CI=true).
+servers:
+	@missing=""; for pair in $(SERVERS); do \
+	  command -v $${pair%%=*} >/dev/null 2>&1 || missing="$$missing $${pair#*=}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "not root, not installing:$$missing (integration tests will skip)"; fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check firehose_digest tests bench examples
+	$(VENV)/bin/ruff format --check firehose_digest tests bench examples
+	$(VENV)/bin/mypy --strict firehose_digest
+
+test: $(STAMP) servers lint
+	$(PY) -m pytest
+
+demo: $(STAMP) servers
+	$(PY) -m examples.demo
+
+bench: $(STAMP) servers
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

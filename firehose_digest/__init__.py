@@ -1,0 +1,20 @@
+"""Push and preload static resources from Flask, remembering what each client holds.
+
+A signed cache-digest cookie (a Golomb-coded set or a Bloom filter of the pushed urls)
+tells which resources a client already has, so nothing is pushed twice and the server
+keeps no state.
+"""
+
+from .codec import DigestCodec as DigestCodec
+from .connectors import DigestConnector as DigestConnector
+from .connectors import SessionConnector as SessionConnector
+from .digests import AgingDigest as AgingDigest
+from .digests import BloomDigest as BloomDigest
+from .digests import DigestError as DigestError
+from .digests import GCSDigest as GCSDigest
+from .digests import load_digest as load_digest
+from .extension import Firehose as Firehose
+from .extension import push as push
+from .links import format_link as format_link
+
+__version__ = "0.1.0.dev0"

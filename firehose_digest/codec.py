@@ -1,0 +1,87 @@
+"""Bytes <-> a signed, timestamped cookie value.
+
+Pure: no Flask. The value is ``base64url(payload) "." base64url(timestamp) "." signature``,
+made by itsdangerous' :class:`~itsdangerous.TimestampSigner` (HMAC-SHA1, like Flask's
+session). Keys are given oldest to newest, as Flask's ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``:
+the last one signs, every one verifies, so keys rotate without dropping a client's digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from itsdangerous import BadData, SignatureExpired, TimestampSigner
+from itsdangerous.encoding import base64_decode, base64_encode
+
+from .digests import DigestError
+
+__all__ = ["DEFAULT_SALT", "MAX_COOKIE_VALUE", "DigestCodec", "SignedPayload", "salt_for"]
+
+DEFAULT_SALT = "firehose-digest"
+#: Browsers keep a cookie of up to 4096 bytes, name and attributes included: nothing
+#: longer can be one of ours, so it is refused before any HMAC or base64 work.
+MAX_COOKIE_VALUE = 4096
+
+
+def salt_for(digest_version: str) -> str:
+    """The signing salt: a new ``FIREHOSE_DIGEST_VERSION`` makes every old cookie foreign,
+    so every resource is new again (and the old digest's bytes are dropped, not carried)."""
+    return f"{DEFAULT_SALT}:{digest_version}" if digest_version else DEFAULT_SALT
+
+
+class SignedPayload(NamedTuple):
+    payload: bytes
+    #: Unix time at which the value was signed.
+    issued_at: int
+
+
+class DigestCodec:
+    """Sign payloads into cookie values and verify them back.
+
+    The HMAC key for each secret is derived once here (itsdangerous would derive it again
+    on every call); the result verifies with a plain
+    ``TimestampSigner(keys, salt=salt, key_derivation="hmac")``.
+    """
+
+    def __init__(self, secret_keys: Sequence[str | bytes], salt: str, max_age: int) -> None:
+        if not secret_keys or not all(secret_keys):
+            raise ValueError("DigestCodec needs at least one non-empty secret key")
+        salt_bytes = salt.encode()
+        derived = [
+            hmac.new(_as_bytes(key), salt_bytes, hashlib.sha1).digest() for key in secret_keys
+        ]
+        self._signer = TimestampSigner(
+            derived, salt=salt, key_derivation="none", digest_method=hashlib.sha1
+        )
+        self.max_age = max_age
+
+    def dumps(self, payload: bytes) -> str:
+        """Return the signed cookie value for ``payload``."""
+        return self._signer.sign(base64_encode(payload)).decode("ascii")
+
+    def loads(self, value: str) -> SignedPayload:
+        """Verify ``value`` and return its payload; :class:`DigestError` says why not."""
+        if len(value) > MAX_COOKIE_VALUE:
+            raise DigestError(f"cookie value of {len(value)} characters is too long")
+        try:
+            signed, when = self._signer.unsign(
+                value.encode("ascii"), max_age=self.max_age, return_timestamp=True
+            )
+            payload = base64_decode(signed)
+        except SignatureExpired as e:
+            raise DigestError(f"signature expired: {e}") from e
+        except (BadData, UnicodeEncodeError) as e:
+            raise DigestError(f"bad signature or encoding: {e}") from e
+        return SignedPayload(payload, int(when.timestamp()))
+
+    def is_fresh(self, issued_at: int) -> bool:
+        """Whether a value signed at ``issued_at`` is still within ``max_age``."""
+        return time.time() - issued_at <= self.max_age
+
+
+def _as_bytes(key: str | bytes) -> bytes:
+    return key.encode("utf-8") if isinstance(key, str) else key

@@ -1,0 +1,369 @@
+"""Connectors: where a client's "already pushed" state lives between requests.
+
+The protocol is Flask-Firehose's: ``get_pushed()`` returns a container that answers ``in``;
+``set_pushed(items)`` receives it with the new keys added. Both run inside a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from flask import Flask, Response, current_app, request, session
+from werkzeug.http import dump_cookie
+
+from .codec import DEFAULT_SALT, DigestCodec, salt_for
+from .digests import AgingDigest, BloomDigest, DigestError, GCSDigest, encoded_size_bound
+
+__all__ = ["DigestConnector", "SessionConnector"]
+
+log = logging.getLogger("firehose_digest")
+
+ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
+    "gcs": GCSDigest,
+    "bloom": BloomDigest,
+}
+#: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
+MAX_COOKIE_SIZE = 4093
+#: Decoded digests kept per process, keyed by the exact signed cookie value.
+DECODED_CACHE_SIZE = 1024
+DIGEST_EXTENSION_KEY = "firehose_digest"
+
+DEFAULTS: dict[str, Any] = {
+    "FIREHOSE_CAPACITY": 300,
+    "FIREHOSE_FP_RATE": 0.01,
+    "FIREHOSE_ENCODING": "gcs",
+    "FIREHOSE_COOKIE_NAME": "h2-digest",
+    "FIREHOSE_MAX_AGE": 30 * 24 * 3600,
+    "FIREHOSE_DIGEST_VERSION": "",
+}
+
+
+class SessionConnector:
+    """The exact set of pushed keys in ``session['h2-pushed']``, as a JSON list.
+
+    Flask-Firehose stored ``','.join(urls)``, so a url with a comma was split and pushed
+    forever; a list survives any url. Old comma-joined values are still read. Only the
+    ``max_items`` most recently pushed keys are kept, so the session cannot grow unbounded.
+    """
+
+    session_key = "h2-pushed"
+
+    def __init__(self, max_items: int = 1000) -> None:
+        if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1:
+            raise ValueError(f"SessionConnector max_items must be an int >= 1, got {max_items!r}")
+        self.max_items = max_items
+
+    def get_pushed(self) -> _RecentKeys:
+        stored = session.get(self.session_key)
+        if isinstance(stored, str):
+            stored = stored.split(",") if stored else []
+        if not isinstance(stored, list):
+            stored = []
+        return _RecentKeys(key for key in stored if isinstance(key, str))
+
+    def set_pushed(self, items: Iterable[str]) -> None:
+        if current_app.session_interface.is_null_session(session):
+            _warn_no_secret_key(current_app, "SessionConnector")
+            return
+        session[self.session_key] = list(items)[-self.max_items :]
+
+
+class _RecentKeys:
+    """An insertion-ordered set of keys: ``in``, ``add`` and iteration, oldest first."""
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._keys = dict.fromkeys(keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, key: str) -> None:
+        self._keys.pop(key, None)
+        self._keys[key] = None
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """A validated digest configuration (``FIREHOSE_*`` keys, overridden by arguments)."""
+
+    kind: type[BloomDigest] | type[GCSDigest]
+    capacity: int
+    fp_rate: float
+    cookie_name: str
+    max_age: int
+    salt: str
+
+    def new_digest(self) -> AgingDigest:
+        return AgingDigest(self.kind, self.capacity, self.fp_rate)
+
+    @cached_property
+    def _effective_fp_rate(self) -> float:
+        # What a digest reports is the rate its stored parameters imply (R = C/p is
+        # rounded, a Bloom filter's k too), not the configured value.
+        return self.new_digest().fp_rate
+
+    def accepts(self, digest: object) -> bool:
+        """Whether a decoded digest was made with these settings (else start afresh)."""
+        return (
+            isinstance(digest, AgingDigest)
+            and digest.kind is self.kind
+            and digest.capacity == self.capacity
+            and math.isclose(digest.fp_rate, self._effective_fp_rate)
+        )
+
+
+class DigestConnector:
+    """Remember pushed resources in a signed cookie holding a Bloom or GCS digest.
+
+    No server state: the cookie (``FIREHOSE_COOKIE_NAME``) carries an
+    :class:`~firehose_digest.AgingDigest` of the pushed keys, signed with
+    ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. Arguments override the app's config.
+    A bad, expired or foreign cookie is an empty digest, never an error.
+    """
+
+    def __init__(
+        self,
+        capacity: int | None = None,
+        fp_rate: float | None = None,
+        encoding: str | None = None,
+    ) -> None:
+        self._overrides = {
+            key: value
+            for key, value in (
+                ("FIREHOSE_CAPACITY", capacity),
+                ("FIREHOSE_FP_RATE", fp_rate),
+                ("FIREHOSE_ENCODING", encoding),
+            )
+            if value is not None
+        }
+
+    def init_app(self, app: Flask) -> None:
+        """Fill the digest's config defaults and refuse settings that cannot work."""
+        for key, value in DEFAULTS.items():
+            app.config.setdefault(key, value)
+        settings = _settings_from({**app.config, **self._overrides})
+        app.extensions[DIGEST_EXTENSION_KEY] = _DigestState(settings)
+
+    def get_pushed(self) -> _DigestView | frozenset[str]:
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
+        codec = state.codec(app)
+        if codec is None:
+            return frozenset()
+        value = state.cookie_value(request.environ.get("HTTP_COOKIE"))
+        digest = state.decode(codec, value) if value else None
+        return _DigestView(digest if digest is not None else state.settings.new_digest())
+
+    def set_pushed(self, items: _DigestView | frozenset[str]) -> None:
+        if isinstance(items, _DigestView) and items.changed:
+            _to_write.set(items.digest)
+
+    def process_response(self, response: Response) -> None:
+        """Vary on the cookie the Link header depended on; write the digest if it changed."""
+        vary = response.headers.get("Vary")
+        if vary is None:
+            response.headers["Vary"] = "Cookie"
+        elif "cookie" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Cookie"
+        digest = _to_write.get()
+        if digest is None:
+            return
+        _to_write.set(None)
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
+        codec = state.codec(app)
+        if codec is None:
+            return
+        value = codec.dumps(digest.to_bytes())
+        state.remember(value, digest)
+        settings = state.settings
+        config = app.config
+        response.set_cookie(
+            settings.cookie_name,
+            value,
+            max_age=settings.max_age,
+            path=config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"],
+            domain=config["SESSION_COOKIE_DOMAIN"] or None,
+            secure=config["SESSION_COOKIE_SECURE"],
+            httponly=config["SESSION_COOKIE_HTTPONLY"],
+            samesite=config["SESSION_COOKIE_SAMESITE"],
+            partitioned=config.get("SESSION_COOKIE_PARTITIONED", False),
+        )
+
+
+# The digest set_pushed() received, until process_response() writes it (same request).
+_to_write: ContextVar[AgingDigest | None] = ContextVar("firehose_digest_to_write", default=None)
+
+
+class _DigestView:
+    """A digest as the pipeline sees it: copied on the first ``add`` (the original is cached)."""
+
+    __slots__ = ("changed", "digest")
+
+    def __init__(self, digest: AgingDigest) -> None:
+        self.digest = digest
+        self.changed = False
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self.digest
+
+    def add(self, key: str) -> None:
+        if not self.changed:
+            self.digest = self.digest.copy()
+            self.changed = True
+        self.digest.add(key)
+
+
+class _DigestState:
+    """Per-app: settings, the codec for the current keys, and the decoded-cookie cache.
+
+    The cache maps a signed cookie value to its digest, so the common request (a client
+    sending back the cookie we wrote, in this process) skips HMAC, base64 and decoding.
+    Values enter it only once verified, or because we signed them ourselves.
+    """
+
+    def __init__(self, settings: DigestSettings) -> None:
+        self.settings = settings
+        # Our values are base64url and dots, never quoted: a regex over the raw header
+        # finds one without parsing every cookie the client sends.
+        self._cookie = re.compile(rf"(?:^|[;,]\s*){re.escape(settings.cookie_name)}=([^;,\s]*)")
+        # (keys, codec) in one attribute, so threads never see a codec with other keys.
+        self._current: tuple[tuple[Any, ...], DigestCodec | None] = ((), None)
+        self._decoded: OrderedDict[str, tuple[int, AgingDigest]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def codec(self, app: Flask) -> DigestCodec | None:
+        """The codec for the app's current keys; None (and one warning) without SECRET_KEY."""
+        keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
+        current_keys, codec = self._current
+        if keys == current_keys:
+            return codec
+        if not app.secret_key:
+            _warn_no_secret_key(app, "DigestConnector")
+            return None
+        codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
+        with self._lock:
+            self._current = (keys, codec)
+            self._decoded.clear()
+        return codec
+
+    def cookie_value(self, header: str | None) -> str | None:
+        """Our cookie's value in a raw ``Cookie`` header (the first, as Werkzeug reads it)."""
+        found = self._cookie.search(header) if header else None
+        return found.group(1) if found else None
+
+    def decode(self, codec: DigestCodec, value: str) -> AgingDigest | None:
+        """The digest in a cookie value, or None when it is not ours, not valid or stale."""
+        with self._lock:
+            cached = self._decoded.get(value)
+            if cached is not None:
+                self._decoded.move_to_end(value)
+        if cached is not None:
+            issued_at, digest = cached
+            return digest if codec.is_fresh(issued_at) else None
+        try:
+            payload, issued_at = codec.loads(value)
+            digest = AgingDigest.from_bytes(payload)
+        except DigestError as e:
+            log.debug("firehose: ignoring the digest cookie: %s", e)
+            return None
+        if not self.settings.accepts(digest):
+            log.debug("firehose: ignoring a digest made with other settings")
+            return None
+        self._store(value, issued_at, digest)
+        return digest
+
+    def remember(self, value: str, digest: AgingDigest) -> None:
+        """Cache a value we just signed: the client sends it back on its next request."""
+        self._store(value, int(time.time()), digest)
+
+    def _store(self, value: str, issued_at: int, digest: AgingDigest) -> None:
+        with self._lock:
+            self._decoded[value] = (issued_at, digest)
+            if len(self._decoded) > DECODED_CACHE_SIZE:
+                self._decoded.popitem(last=False)
+
+
+def _state() -> _DigestState:
+    state: _DigestState = current_app.extensions[DIGEST_EXTENSION_KEY]
+    return state
+
+
+def _warn_no_secret_key(app: Flask, who: str) -> None:
+    """Warn once per app: the page is served, only the tracking is lost."""
+    if app.extensions.get("firehose_warned_no_secret_key"):
+        return
+    app.extensions["firehose_warned_no_secret_key"] = True
+    app.logger.warning(
+        "firehose: SECRET_KEY is not set, so %s cannot remember what was pushed; "
+        "pages keep their Link headers but every resource is pushed every time",
+        who,
+    )
+
+
+def _settings_from(config: dict[str, Any]) -> DigestSettings:
+    """Validate the digest keys; a bad value raises ValueError naming its key."""
+    capacity = config["FIREHOSE_CAPACITY"]
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+        raise ValueError(f"FIREHOSE_CAPACITY must be an int >= 1, got {capacity!r}")
+    fp_rate = config["FIREHOSE_FP_RATE"]
+    if isinstance(fp_rate, bool) or not isinstance(fp_rate, (int, float)) or not 0 < fp_rate < 1:
+        raise ValueError(f"FIREHOSE_FP_RATE must be a number in (0, 1), got {fp_rate!r}")
+    encoding = config["FIREHOSE_ENCODING"]
+    if encoding not in ENCODINGS:
+        raise ValueError(f"FIREHOSE_ENCODING must be one of {sorted(ENCODINGS)}, got {encoding!r}")
+    cookie_name = config["FIREHOSE_COOKIE_NAME"]
+    if not isinstance(cookie_name, str) or not cookie_name.isascii() or not cookie_name:
+        raise ValueError(
+            f"FIREHOSE_COOKIE_NAME must be a non-empty ASCII str, got {cookie_name!r}"
+        )
+    max_age = config["FIREHOSE_MAX_AGE"]
+    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 1:
+        raise ValueError(f"FIREHOSE_MAX_AGE must be an int of seconds >= 1, got {max_age!r}")
+    version = config["FIREHOSE_DIGEST_VERSION"]
+    if not isinstance(version, str):
+        raise ValueError(f"FIREHOSE_DIGEST_VERSION must be a str, got {version!r}")
+    kind = ENCODINGS[encoding]
+    try:
+        kind(capacity, float(fp_rate))
+    except ValueError as e:
+        raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
+
+    # A full digest, signed, with every cookie attribute, must fit in one browser cookie.
+    payload = encoded_size_bound(kind, capacity, float(fp_rate))
+    signed = DigestCodec(["k"], DEFAULT_SALT, max_age).dumps(bytes(payload))
+    set_cookie = dump_cookie(
+        cookie_name,
+        signed,
+        max_age=max_age,
+        path=config.get("SESSION_COOKIE_PATH") or config.get("APPLICATION_ROOT") or "/",
+        domain=config.get("SESSION_COOKIE_DOMAIN") or None,
+        secure=bool(config.get("SESSION_COOKIE_SECURE")),
+        httponly=bool(config.get("SESSION_COOKIE_HTTPONLY")),
+        samesite=config.get("SESSION_COOKIE_SAMESITE"),
+        partitioned=bool(config.get("SESSION_COOKIE_PARTITIONED")),
+        max_size=0,
+    )
+    if len(set_cookie) > MAX_COOKIE_SIZE:
+        raise ValueError(
+            f"FIREHOSE_CAPACITY={capacity} at FIREHOSE_FP_RATE={fp_rate} ({encoding}) makes a "
+            f"cookie of up to {len(set_cookie)} bytes, over the {MAX_COOKIE_SIZE} a browser "
+            "keeps: lower the capacity or raise the false-positive rate"
+        )
+    return DigestSettings(kind, capacity, float(fp_rate), cookie_name, max_age, salt_for(version))

@@ -1,0 +1,724 @@
+"""Compact, versioned digests of the resources a client already received.
+
+Two encodings share one contract, :class:`Digest`:
+
+- :class:`BloomDigest`, a Bloom filter: loads in microseconds, about 1.44 x the
+  information limit of log2(1/p) bits per entry;
+- :class:`GCSDigest`, a Golomb-coded set: about log2(1/p) + 1.44 bits per entry (the entropy
+  of its gaps), slower to load because its body is decoded in Python.
+
+:class:`AgingDigest` keeps two generations of either, so it can take keys forever with a
+bounded size and false-positive rate. :func:`load_digest` reads any of the three.
+
+Every encoding starts with a tag byte, format version in the high nibble and kind in the low
+nibble, followed by fixed-width big-endian parameters and the body. Readers check all of it
+before use and raise :class:`DigestError`, and only that, for malformed input. Every accepted
+input is the canonical encoding of its value: ``from_bytes(data).to_bytes() == data``.
+
+This module is the pure core: it imports neither Flask nor Werkzeug.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from numbers import Real
+from typing import TYPE_CHECKING, Protocol
+
+import mmh3
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "MAX_CAPACITY",
+    "AgingDigest",
+    "BloomDigest",
+    "Digest",
+    "DigestError",
+    "GCSDigest",
+    "encoded_size_bound",
+    "load_digest",
+]
+
+#: Largest capacity of one digest. Two generations of this many keys fill a 4 KB cookie even
+#: at 1.44 bits per key (a Bloom filter at p = 1/2), after base64. It also bounds the work
+#: of decoding: one step per value.
+MAX_CAPACITY = 8192
+
+# Part of format version 1: every process must hash a key to the same bits, so the seed is
+# fixed (and Python's salted hash() is never used).
+_HASH_SEED = 0x66697265  # b"fire"
+
+_VERSION = 1
+_KIND_GCS = 1
+_KIND_BLOOM = 2
+_KIND_AGING = 3
+
+_U16_MAX = 0xFFFF
+_U24_MAX = 0xFFFFFF
+
+# tag u8, capacity u16, k u8, m u24
+_BLOOM_HEADER_SIZE = 7
+# tag u8, capacity u16, R u24, n u16
+_GCS_HEADER_SIZE = 8
+# tag u8, length of the current generation u16
+_AGING_HEADER_SIZE = 3
+
+_MAX_HASHES = 32
+# Largest m a reader accepts: a Bloom generation within AgingDigest's u16 length prefix.
+# A GCS generation always fits: with n <= MAX_CAPACITY and R < 2^24 its body is at most
+# n * (24 + 1) remainder and stop bits plus 2.17 * n quotient bits, under 28 KB.
+_MAX_BLOOM_BITS = 8 * (_U16_MAX - _BLOOM_HEADER_SIZE)
+
+# Between the in-memory filter, a byte 0 or 1 per bit, and its "0"/"1" digits.
+_BITS_TO_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+_DIGITS_TO_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+# ln 2 in parts per million, so the Golomb parameter is computed in integers and the encoder
+# and decoder agree on it on every platform.
+_LN2_PPM = 693_147
+_PPM = 1_000_000
+
+
+class DigestError(ValueError):
+    """The bytes are not a valid digest: truncated, corrupted, or of another kind/version."""
+
+
+class Digest(Protocol):
+    """The contract shared by :class:`BloomDigest`, :class:`GCSDigest` and :class:`AgingDigest`.
+
+    A digest answers "was this key added?" with no false negatives, and false positives at a
+    rate of about ``fp_rate`` once ``capacity`` keys were added (AgingDigest: at most twice
+    that, and it forgets the oldest keys). A ``str`` key and its UTF-8 ``bytes`` are the same
+    key.
+    """
+
+    @property
+    def capacity(self) -> int:
+        """Number of keys the digest is sized for."""
+        ...
+
+    @property
+    def fp_rate(self) -> float:
+        """False-positive rate at capacity implied by the stored parameters."""
+        ...
+
+    @property
+    def is_full(self) -> bool:
+        """Whether ``add`` of a new key would raise :class:`OverflowError`."""
+        ...
+
+    def add(self, key: str | bytes) -> None:
+        """Remember ``key``; raise :class:`OverflowError` if it is new and the digest is full."""
+        ...
+
+    def __contains__(self, key: str | bytes) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+    def to_bytes(self) -> bytes:
+        """The canonical, versioned encoding."""
+        ...
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode ``to_bytes`` output; raise :class:`DigestError` for anything else."""
+        ...
+
+    def copy(self) -> Self:
+        """An independent copy."""
+        ...
+
+
+def _hash(key: str | bytes) -> tuple[int, int]:
+    """The two 64-bit hashes of ``key``; a ``str`` is hashed as its UTF-8 bytes.
+
+    The str is encoded here, not by mmh3: mmh3 5.3.1 crashes the interpreter (segfault) on a
+    str holding a lone surrogate, which os.fsdecode() makes of an undecodable file name.
+    "surrogatepass" encodes such a str instead of raising; any other str is plain UTF-8.
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8", "surrogatepass")
+    return mmh3.hash64(key, _HASH_SEED, signed=False)
+
+
+def _check_parameters(capacity: object, fp_rate: object) -> tuple[int, float]:
+    """Validate constructor arguments, so an invalid digest cannot exist."""
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise ValueError(f"capacity must be an int, got {capacity!r}")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise ValueError(f"capacity must be in [1, {MAX_CAPACITY}], got {capacity}")
+    if isinstance(fp_rate, bool) or not isinstance(fp_rate, Real):
+        raise ValueError(f"fp_rate must be a real number, got {fp_rate!r}")
+    try:
+        p = float(fp_rate)
+    except OverflowError:  # a huge int or Fraction, out of range anyway
+        p = math.inf
+    if not 0 < p < 1:
+        raise ValueError(f"fp_rate must be in (0, 1), got {fp_rate!r}")
+    return capacity, p
+
+
+def _tag(kind: int) -> int:
+    return _VERSION << 4 | kind
+
+
+def _check_header(data: bytes, kind: int, header_size: int, name: str) -> None:
+    """Check the length and tag byte of an encoding before anything is sliced."""
+    if len(data) < header_size:
+        raise DigestError(f"{name}: {len(data)} bytes, shorter than its {header_size}-byte header")
+    if data[0] >> 4 != _VERSION:
+        raise DigestError(f"{name}: unsupported format version {data[0] >> 4}")
+    if data[0] & 0xF != kind:
+        raise DigestError(f"{name}: tag 0x{data[0]:02x} is not a {name}")
+
+
+def _check_capacity(capacity: int, name: str) -> None:
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise DigestError(f"{name}: capacity {capacity} out of [1, {MAX_CAPACITY}]")
+
+
+class _Generation(ABC):
+    """What Bloom and GCS digests share: key hashing and the full check.
+
+    Keys are hashed once per operation into ``(h1, h2)``; ``_add_hash`` and
+    ``_contains_hash`` take those, so :class:`AgingDigest` asks two generations for the
+    price of one hash.
+    """
+
+    __slots__ = ("_capacity",)
+
+    _capacity: int
+
+    @property
+    def capacity(self) -> int:
+        """Number of keys the digest is sized for."""
+        return self._capacity
+
+    @property
+    def is_full(self) -> bool:
+        """``len(self) >= capacity``: a new key would raise :class:`OverflowError`."""
+        return len(self) >= self._capacity
+
+    def add(self, key: str | bytes) -> None:
+        """Remember ``key``.
+
+        Raises :class:`OverflowError` if the key is new and the digest is full: past its
+        capacity a digest would exceed its false-positive rate (use :class:`AgingDigest`).
+        """
+        h1, h2 = _hash(key)
+        if self._contains_hash(h1, h2):
+            return
+        if self.is_full:
+            raise OverflowError(
+                f"{type(self).__name__} is full ({self._capacity} keys); use AgingDigest"
+            )
+        self._add_hash(h1, h2)
+
+    def __contains__(self, key: str | bytes) -> bool:
+        return self._contains_hash(*_hash(key))
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def _add_hash(self, h1: int, h2: int) -> None: ...
+
+    @abstractmethod
+    def _contains_hash(self, h1: int, h2: int) -> bool: ...
+
+    @abstractmethod
+    def _parameters(self) -> tuple[int, ...]:
+        """The stored parameters; equal parameters mean interchangeable generations."""
+
+    @abstractmethod
+    def _empty_like(self) -> Self:
+        """A new empty digest with the same parameters."""
+
+    @abstractmethod
+    def _size_bound(self) -> int:
+        """Upper bound of ``len(self.to_bytes())`` for any content."""
+
+
+class BloomDigest(_Generation):
+    """A Bloom filter of ``m`` bits probed at ``k`` positions per key.
+
+    ``len`` is an estimate from the number of set bits, so the digest is full when that
+    estimate reaches capacity, that is when the filter is as dense as its design allows,
+    give or take a few keys.
+
+    Encoding: tag ``0x12``, capacity u16, k u8, m u24, then the m bits, bit ``j`` being
+    bit ``j % 8`` of byte ``j // 8`` counted from the most significant, zero-padded to a
+    whole byte.
+    """
+
+    __slots__ = ("_bits", "_k", "_m", "_ones")
+
+    # One byte, 0 or 1, per bit: indexing it is twice as fast as masking a packed bit.
+    _bits: bytearray
+    _k: int
+    _m: int
+    _ones: int
+
+    def __init__(self, capacity: int, fp_rate: float) -> None:
+        capacity, p = _check_parameters(capacity, fp_rate)
+        # Optimal size and number of hashes for n keys at rate p (Broder & Mitzenmacher,
+        # "Network Applications of Bloom Filters", 2004): m = -n ln p / (ln 2)^2 bits,
+        # k = (m / n) ln 2. At least 2 bits, for the double-hashing step below.
+        m = max(2, math.ceil(-capacity * math.log(p) / math.log(2) ** 2))
+        k = max(1, round(m / capacity * math.log(2)))
+        # k <= 32 keeps m <= 32.5 / ln 2 * capacity < 47 * MAX_CAPACITY < _MAX_BLOOM_BITS.
+        if k > _MAX_HASHES:
+            raise ValueError(
+                f"fp_rate {p!r} needs {k} hashes, more than the {_MAX_HASHES} supported"
+            )
+        self._set(capacity, k, m, bytearray(m), 0)
+
+    def _set(self, capacity: int, k: int, m: int, bits: bytearray, ones: int) -> None:
+        self._capacity = capacity
+        self._k = k
+        self._m = m
+        self._bits = bits
+        self._ones = ones
+
+    @classmethod
+    def _make(cls, capacity: int, k: int, m: int, bits: bytearray, ones: int) -> Self:
+        digest = cls.__new__(cls)
+        digest._set(capacity, k, m, bits, ones)
+        return digest
+
+    @property
+    def fp_rate(self) -> float:
+        """False-positive rate at capacity of these (m, k): (1 - e^(-k n / m))^k."""
+        return (1 - math.exp(-self._k * self._capacity / self._m)) ** self._k
+
+    def __len__(self) -> int:
+        ones, m = self._ones, self._m
+        # Number of keys from the number X of set bits, n = -(m / k) ln(1 - X / m)
+        # (Swamidass & Baldi, 2007). A saturated filter is counted as one bit short of
+        # full, the largest finite estimate.
+        return round(-m / self._k * math.log1p(-min(ones, m - 1) / m))
+
+    def __bool__(self) -> bool:
+        return self._ones > 0
+
+    def __repr__(self) -> str:
+        return (
+            f"BloomDigest(capacity={self._capacity}, k={self._k}, m={self._m}, ~{len(self)} keys)"
+        )
+
+    def _add_hash(self, h1: int, h2: int) -> None:
+        bits, m = self._bits, self._m
+        # Kirsch-Mitzenmacher double hashing: probe i is (h1 + i * s) mod m, stepped
+        # incrementally. The step s = 1 + h2 mod (m - 1) is never 0, which would make all
+        # k probes one bit.
+        pos, step = h1 % m, 1 + h2 % (m - 1)
+        for _ in range(self._k):
+            if not bits[pos]:
+                bits[pos] = 1
+                self._ones += 1
+            pos += step
+            if pos >= m:
+                pos -= m
+
+    def _contains_hash(self, h1: int, h2: int) -> bool:
+        bits, m = self._bits, self._m
+        pos, step = h1 % m, 1 + h2 % (m - 1)
+        for _ in range(self._k):
+            if not bits[pos]:
+                return False
+            pos += step
+            if pos >= m:
+                pos -= m
+        return True
+
+    def _parameters(self) -> tuple[int, ...]:
+        return (self._capacity, self._k, self._m)
+
+    def _empty_like(self) -> Self:
+        return self._make(self._capacity, self._k, self._m, bytearray(self._m), 0)
+
+    def _size_bound(self) -> int:
+        return _BLOOM_HEADER_SIZE + (self._m + 7) // 8
+
+    def copy(self) -> Self:
+        """An independent copy."""
+        return self._make(self._capacity, self._k, self._m, self._bits[:], self._ones)
+
+    def to_bytes(self) -> bytes:
+        """Tag, capacity u16, k u8, m u24, filter bits."""
+        digits = self._bits.translate(_BITS_TO_DIGITS) + b"0" * (-self._m % 8)
+        return (
+            bytes((_tag(_KIND_BLOOM),))
+            + self._capacity.to_bytes(2, "big")
+            + bytes((self._k,))
+            + self._m.to_bytes(3, "big")
+            + int(digits, 2).to_bytes(len(digits) // 8, "big")
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode :meth:`to_bytes` output; :class:`DigestError` for anything else."""
+        _check_header(data, _KIND_BLOOM, _BLOOM_HEADER_SIZE, "BloomDigest")
+        capacity = int.from_bytes(data[1:3], "big")
+        k = data[3]
+        m = int.from_bytes(data[4:7], "big")
+        _check_capacity(capacity, "BloomDigest")
+        if not 1 <= k <= _MAX_HASHES:
+            raise DigestError(f"BloomDigest: k = {k} out of [1, {_MAX_HASHES}]")
+        if not 2 <= m <= _MAX_BLOOM_BITS:
+            raise DigestError(f"BloomDigest: m = {m} out of [2, {_MAX_BLOOM_BITS}]")
+        body = data[_BLOOM_HEADER_SIZE:]
+        if len(body) != (m + 7) // 8:
+            raise DigestError(f"BloomDigest: {len(body)} body bytes, m = {m} needs {(m + 7) // 8}")
+        digits = format(int.from_bytes(body, "big"), f"0{8 * len(body)}b")
+        if "1" in digits[m:]:
+            raise DigestError("BloomDigest: padding bits after bit m are set")
+        bits = bytearray(digits[:m], "ascii").translate(_DIGITS_TO_BITS)
+        return cls._make(capacity, k, m, bits, bits.count(1))
+
+
+def _golomb_parameter(n: int, r: int) -> int:
+    """Golomb parameter M for the gaps of ``n`` sorted distinct values below ``r``.
+
+    The gaps (minus one) are close to geometric with mean mu = (r - n) / n, whose optimal
+    Golomb parameter is ceil(log(1 + t) / -log t) with t = mu / (1 + mu) = 1 - n / r
+    (Gallager & van Voorhis, 1975), about mu ln 2. round(mu ln 2) is within 0.01 bit per
+    entry of the best M measured on random sets, and derives from the header alone.
+    """
+    return max(1, (2 * _LN2_PPM * (r - n) + _PPM * n) // (2 * _PPM * n))
+
+
+def _gcs_bits_bound(n: int, r: int) -> int:
+    """Upper bound of the GCS body in bits for ``n`` values below ``r``.
+
+    The quotients sum to at most (r - n) // M (the gaps sum to at most r - n), plus one stop
+    bit and at most b = ceil(log2 M) remainder bits per value.
+    """
+    if n == 0:
+        return 0
+    m = _golomb_parameter(n, r)
+    return (r - n) // m + n * ((m - 1).bit_length() + 1)
+
+
+class GCSDigest(_Generation):
+    """A Golomb-coded set: each key is stored as ``h1 mod R``, R = round(capacity / fp_rate).
+
+    A fresh key matches one of the n stored values with probability n / R, hence rate
+    fp_rate at capacity. In memory the values are a ``set`` (exact ``len``, fast lookup);
+    the encoding sorts them and Golomb-codes the gaps.
+
+    Encoding: tag ``0x11``, capacity u16, R u24, n u16, then for each value in increasing
+    order its gap d (the first value itself, then value - previous - 1) as
+    ``q = d // M`` one bits, a zero bit, and ``d % M`` in truncated binary: the first
+    ``2^b - M`` remainders in b - 1 bits, the others plus ``2^b - M`` in b bits, where
+    b = ceil(log2 M) and M = max(1, round(ln 2 * (R - n) / n)). Zero bits pad the last byte.
+    """
+
+    __slots__ = ("_range", "_values")
+
+    _range: int
+    _values: set[int]
+
+    def __init__(self, capacity: int, fp_rate: float) -> None:
+        capacity, p = _check_parameters(capacity, fp_rate)
+        r = round(capacity / p)
+        if not capacity < r <= _U24_MAX:
+            raise ValueError(
+                f"capacity / fp_rate = {capacity / p:.6g} must be in ({capacity}, {_U24_MAX}]"
+            )
+        self._set(capacity, r, set())
+
+    def _set(self, capacity: int, r: int, values: set[int]) -> None:
+        self._capacity = capacity
+        self._range = r
+        self._values = values
+
+    @classmethod
+    def _make(cls, capacity: int, r: int, values: set[int]) -> Self:
+        digest = cls.__new__(cls)
+        digest._set(capacity, r, values)
+        return digest
+
+    @property
+    def fp_rate(self) -> float:
+        """False-positive rate at capacity: capacity / R."""
+        return self._capacity / self._range
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"GCSDigest(capacity={self._capacity}, R={self._range}, {len(self)} keys)"
+
+    def _add_hash(self, h1: int, h2: int) -> None:
+        self._values.add(h1 % self._range)
+
+    def _contains_hash(self, h1: int, h2: int) -> bool:
+        return h1 % self._range in self._values
+
+    def _parameters(self) -> tuple[int, ...]:
+        return (self._capacity, self._range)
+
+    def _empty_like(self) -> Self:
+        return self._make(self._capacity, self._range, set())
+
+    def _size_bound(self) -> int:
+        bits = max(_gcs_bits_bound(n, self._range) for n in range(self._capacity + 1))
+        return _GCS_HEADER_SIZE + (bits + 7) // 8
+
+    def copy(self) -> Self:
+        """An independent copy."""
+        return self._make(self._capacity, self._range, set(self._values))
+
+    def to_bytes(self) -> bytes:
+        """Tag, capacity u16, R u24, n u16, Golomb-coded gaps."""
+        n = len(self._values)
+        header = (
+            bytes((_tag(_KIND_GCS),))
+            + self._capacity.to_bytes(2, "big")
+            + self._range.to_bytes(3, "big")
+            + n.to_bytes(2, "big")
+        )
+        return header + _encode_gaps(sorted(self._values), self._range)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode :meth:`to_bytes` output; :class:`DigestError` for anything else."""
+        _check_header(data, _KIND_GCS, _GCS_HEADER_SIZE, "GCSDigest")
+        capacity = int.from_bytes(data[1:3], "big")
+        r = int.from_bytes(data[3:6], "big")
+        n = int.from_bytes(data[6:8], "big")
+        _check_capacity(capacity, "GCSDigest")
+        if r <= capacity:
+            raise DigestError(f"GCSDigest: R = {r} must exceed capacity {capacity}")
+        if n > capacity:
+            raise DigestError(f"GCSDigest: {n} values exceed capacity {capacity}")
+        body = data[_GCS_HEADER_SIZE:]
+        if len(body) > (_gcs_bits_bound(n, r) + 7) // 8:
+            raise DigestError(f"GCSDigest: {len(body)} body bytes is too long for {n} values")
+        return cls._make(capacity, r, set(_decode_gaps(body, n, r)))
+
+
+def _encode_gaps(values: list[int], r: int) -> bytes:
+    """Golomb-code the gaps of ``values``, sorted distinct ints below ``r`` (see GCSDigest)."""
+    if not values:
+        return b""
+    m = _golomb_parameter(len(values), r)
+    b = (m - 1).bit_length()
+    cut = (1 << b) - m
+    # bin(x | 1 << w)[3:] is x in exactly w bits, twice as fast as format(x, f"0{w}b").
+    long_mark = 1 << b
+    short_mark = long_mark >> 1
+    parts = []
+    previous = -1
+    for value in values:
+        q, rem = divmod(value - previous - 1, m)
+        previous = value
+        if rem < cut:
+            parts.append("1" * q + "0" + bin(rem | short_mark)[3:])
+        else:
+            parts.append("1" * q + "0" + bin(rem + cut | long_mark)[3:])
+    bits = "".join(parts)
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def _decode_gaps(body: bytes, n: int, r: int) -> list[int]:
+    """The ``n`` values Golomb-coded in ``body`` (see :class:`GCSDigest`), checked.
+
+    Work is linear in the body: each value consumes at least one bit.
+    """
+    if not n:
+        return []
+    size = 8 * len(body)
+    # One conversion to a '0'/'1' string, then str.find and int(..., 2) on slices: far
+    # faster in Python than reading bit by bit. The extra "0" lets a short remainder that
+    # ends the body be read as b bits like the others.
+    bits = format(int.from_bytes(body, "big"), f"0{size}b") + "0"
+    m = _golomb_parameter(n, r)
+    b = (m - 1).bit_length()
+    cut = (1 << b) - m
+    find = bits.find
+    values = []
+    pos = 0
+    previous = -1
+    for _ in range(n):
+        stop = find("0", pos, size)
+        if stop < 0:
+            raise DigestError("GCSDigest: body ends inside a quotient")
+        end = stop + 1 + b
+        rem = 0
+        if b:
+            rem = int(bits[stop + 1 : end], 2)
+            if rem >> 1 < cut:  # its first b - 1 bits are a short remainder
+                rem >>= 1
+                end -= 1
+            else:
+                rem -= cut
+        previous += (stop - pos) * m + rem + 1
+        pos = end
+        values.append(previous)
+    if pos > size:
+        raise DigestError("GCSDigest: body ends inside a remainder")
+    if previous >= r:  # values increase, so the last is the largest
+        raise DigestError(f"GCSDigest: value {previous} is not below R = {r}")
+    if (pos + 7) // 8 != len(body) or "1" in bits[pos:]:
+        raise DigestError("GCSDigest: bits left over after the last value")
+    return values
+
+
+_GENERATION_KINDS: dict[int, type[BloomDigest] | type[GCSDigest]] = {
+    _tag(_KIND_BLOOM): BloomDigest,
+    _tag(_KIND_GCS): GCSDigest,
+}
+
+
+class AgingDigest:
+    """Two generations of one kind, so keys can be added forever.
+
+    ``add`` puts a key in ``current`` unless it is already there; a key found only in
+    ``previous`` is added again to ``current``, so resources still in use survive the next
+    rotation. When ``current`` is full it becomes ``previous`` (the old ``previous`` is
+    dropped) and a fresh ``current`` starts. Membership is membership in either.
+
+    Trade-off: it remembers at least the ``capacity`` most recently added distinct keys (for
+    Bloom, as its estimate counts them) and at most 2 x capacity; the false-positive rate is
+    at most 1 - (1 - p)^2 <= 2p (both generations at capacity); the encoding holds up to two
+    filters.
+
+    Encoding: tag ``0x13``, the length of the current generation's encoding as u16, that
+    encoding, then the previous generation's encoding, omitted when it is empty.
+    """
+
+    __slots__ = ("_current", "_previous")
+
+    _current: BloomDigest | GCSDigest
+    _previous: BloomDigest | GCSDigest
+
+    def __init__(
+        self, kind: type[BloomDigest] | type[GCSDigest], capacity: int, fp_rate: float
+    ) -> None:
+        if kind is not BloomDigest and kind is not GCSDigest:
+            raise ValueError(f"kind must be BloomDigest or GCSDigest, got {kind!r}")
+        self._current = kind(capacity, fp_rate)
+        self._previous = self._current._empty_like()
+
+    @classmethod
+    def _make(cls, current: BloomDigest | GCSDigest, previous: BloomDigest | GCSDigest) -> Self:
+        digest = cls.__new__(cls)
+        digest._current = current
+        digest._previous = previous
+        return digest
+
+    @property
+    def kind(self) -> type[BloomDigest] | type[GCSDigest]:
+        """The class of both generations."""
+        return type(self._current)
+
+    @property
+    def capacity(self) -> int:
+        """Capacity of each generation."""
+        return self._current.capacity
+
+    @property
+    def fp_rate(self) -> float:
+        """False-positive rate of each generation at capacity; of the union at most twice it."""
+        return self._current.fp_rate
+
+    @property
+    def is_full(self) -> bool:
+        """Always false: a full generation is rotated out instead."""
+        return False
+
+    @property
+    def current(self) -> BloomDigest | GCSDigest:
+        """The generation new keys go to."""
+        return self._current
+
+    @property
+    def previous(self) -> BloomDigest | GCSDigest:
+        """The generation before, empty until the first rotation."""
+        return self._previous
+
+    def add(self, key: str | bytes) -> None:
+        """Remember ``key`` in the current generation, rotating first if it is full."""
+        h1, h2 = _hash(key)
+        current = self._current
+        if current._contains_hash(h1, h2):
+            return
+        if current.is_full:
+            self._previous = current
+            current = self._current = current._empty_like()
+        current._add_hash(h1, h2)
+
+    def __contains__(self, key: str | bytes) -> bool:
+        h1, h2 = _hash(key)
+        return self._current._contains_hash(h1, h2) or self._previous._contains_hash(h1, h2)
+
+    def __len__(self) -> int:
+        """Keys held by both generations; a key refreshed into ``current`` counts twice."""
+        return len(self._current) + len(self._previous)
+
+    def __bool__(self) -> bool:
+        return bool(self._current) or bool(self._previous)
+
+    def __repr__(self) -> str:
+        return f"AgingDigest(current={self._current!r}, previous={self._previous!r})"
+
+    def copy(self) -> Self:
+        """An independent copy."""
+        return self._make(self._current.copy(), self._previous.copy())
+
+    def to_bytes(self) -> bytes:
+        """Tag, u16 length of current, current, previous (omitted when empty)."""
+        current = self._current.to_bytes()
+        previous = self._previous.to_bytes() if self._previous else b""
+        return bytes((_tag(_KIND_AGING),)) + len(current).to_bytes(2, "big") + current + previous
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self:
+        """Decode :meth:`to_bytes` output; :class:`DigestError` for anything else."""
+        _check_header(data, _KIND_AGING, _AGING_HEADER_SIZE, "AgingDigest")
+        end = _AGING_HEADER_SIZE + int.from_bytes(data[1:3], "big")
+        if end > len(data):
+            raise DigestError("AgingDigest: current generation is truncated")
+        current_bytes, previous_bytes = data[_AGING_HEADER_SIZE:end], data[end:]
+        if not current_bytes or current_bytes[0] not in _GENERATION_KINDS:
+            raise DigestError("AgingDigest: current generation is not a Bloom or GCS digest")
+        kind = _GENERATION_KINDS[current_bytes[0]]
+        current = kind.from_bytes(current_bytes)
+        if not previous_bytes:
+            return cls._make(current, current._empty_like())
+        previous = kind.from_bytes(previous_bytes)
+        if previous._parameters() != current._parameters():
+            raise DigestError("AgingDigest: the generations have different parameters")
+        if not previous:
+            raise DigestError("AgingDigest: an empty previous generation must be omitted")
+        return cls._make(current, previous)
+
+
+def load_digest(data: bytes) -> BloomDigest | GCSDigest | AgingDigest:
+    """Decode any digest by its tag byte; :class:`DigestError` for anything else."""
+    if not data:
+        raise DigestError("empty digest")
+    if data[0] == _tag(_KIND_AGING):
+        return AgingDigest.from_bytes(data)
+    if data[0] in _GENERATION_KINDS:
+        return _GENERATION_KINDS[data[0]].from_bytes(data)
+    raise DigestError(f"unknown digest tag 0x{data[0]:02x}")
+
+
+def encoded_size_bound(
+    kind: type[BloomDigest] | type[GCSDigest], capacity: int, fp_rate: float
+) -> int:
+    """Upper bound of ``len(AgingDigest(kind, capacity, fp_rate).to_bytes())``, ever.
+
+    For refusing, at startup, a configuration whose cookie cannot fit. Raises
+    :class:`ValueError` for arguments :class:`AgingDigest` would refuse. A GCS body depends
+    on its values; its bound is the largest :func:`_gcs_bits_bound` over any count up to
+    ``capacity``.
+    """
+    generation = AgingDigest(kind, capacity, fp_rate).current
+    return _AGING_HEADER_SIZE + 2 * generation._size_bound()

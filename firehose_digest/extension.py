@@ -1,0 +1,365 @@
+"""The Flask adapter: ``push()`` collects; after the view, ``Link`` is written, the connector told.
+
+The data path, once per request:
+
+1. ``push(url, ...)`` (from a view or a template) validates and formats the link-value and
+   remembers it in ``g`` under the resource's key.
+2. After the view, the connector's ``get_pushed()`` says which keys the client already holds.
+3. Held resources are written with ``nopush`` (or left out, ``FIREHOSE_ALREADY_PUSHED="omit"``),
+   new ones as plain preloads, in one ``Link`` header *added* beside any the view set.
+4. New keys go back to the connector through ``set_pushed(items)``; a connector with a
+   ``process_response(response)`` method (the digest cookie) then writes its state.
+
+With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET's
+links are also learned per path after a 200, and replayed before the view of the next GET
+for that path as one ``103 Early Hints`` (see :mod:`.hints`); ``get_pushed()`` is then asked
+before the view, once, and its answer reused in step 2.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Container, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from flask import Flask, Response, request
+
+from .hints import DEFAULT_CACHE_ENTRIES, HintCache, early_hints_headers
+from .links import format_link
+
+__all__ = ["Connector", "Firehose", "push"]
+
+log = logging.getLogger("firehose_digest")
+
+_ResponseT = TypeVar("_ResponseT", bound=Response)
+_ViewT = TypeVar("_ViewT", bound=Callable[..., Any])
+
+EXTENSION_KEY = "firehose"
+_ALREADY_PUSHED_CHOICES = ("nopush", "omit")
+
+
+class Connector(Protocol):
+    """Flask-Firehose's connector protocol: any object, or a class with static methods."""
+
+    def get_pushed(self) -> Container[str]: ...
+
+    def set_pushed(self, items: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class _AppState:
+    connector: Connector
+    enabled: bool
+    omit_pushed: bool
+    #: The paths' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
+    hint_cache: HintCache[_Resource] | None = None
+    declared: _Declared = field(default_factory=lambda: _Declared())
+
+
+@dataclass(frozen=True)
+class _Resource:
+    #: What the connector remembers: the url, or ``url "\n" version`` when versioned.
+    key: str
+    link: str
+    #: Only plain preloads are remembered and may get ``nopush``.
+    tracked: bool
+
+
+class _Collected:
+    """The resources one request pushed, by url, in the order they were first pushed."""
+
+    __slots__ = ("_asked", "_pushed", "hint_path", "outer", "resources")
+
+    def __init__(self, outer: _Collected | None) -> None:
+        self.resources: dict[str, _Resource] = {}
+        #: The collection of an enclosing request in the same context, restored after this one.
+        self.outer = outer
+        #: The path whose links a 200 teaches the hint cache; None when not learning.
+        self.hint_path: str | None = None
+        self._asked = False
+        self._pushed: Container[str] | None = None
+
+    def pushed(self, connector: Connector) -> Container[str] | None:
+        """``connector.get_pushed()``, asked at most once per request; None if it raised."""
+        if not self._asked:
+            self._asked = True
+            try:
+                self._pushed = connector.get_pushed()
+            except Exception:
+                # Push is an optimisation: a failing connector must never cost the page.
+                log.exception("firehose: %r.get_pushed() failed; pushing everything", connector)
+        return self._pushed
+
+
+class _Declared:
+    """The resources views declared with :meth:`Firehose.hints`, by endpoint.
+
+    Read from ``app.view_functions`` once, at the first request: Flask refuses new routes
+    after it, and an app that declares nothing then pays one truth test per request.
+    """
+
+    __slots__ = ("_by_endpoint",)
+
+    def __init__(self) -> None:
+        self._by_endpoint: dict[str, tuple[tuple[str, _Resource], ...]] | None = None
+
+    def by_endpoint(self, app: Flask) -> dict[str, tuple[tuple[str, _Resource], ...]]:
+        """``{endpoint: ((url, resource), ...)}`` for the views that declared any."""
+        if self._by_endpoint is None:
+            self._by_endpoint = {
+                endpoint: resources
+                for endpoint, view in app.view_functions.items()
+                if (resources := getattr(view, _DECLARED_ATTRIBUTE, ()))
+            }
+        return self._by_endpoint
+
+
+#: Where :meth:`Firehose.hints` leaves its resources on a view function; ``functools.wraps``
+#: copies it to the wrappers of other decorators.
+_DECLARED_ATTRIBUTE = "_firehose_hints"
+
+
+# A ContextVar rather than ``g``: push() runs many times per page, and a ContextVar read
+# costs a fraction of a LocalProxy lookup. Set in before_request, cleared in after_request.
+_collected: ContextVar[_Collected | None] = ContextVar("firehose_collected", default=None)
+
+
+def resource_key(url: str, version: str | None) -> str:
+    """The connector key of a resource; a newline can never be part of a pushed url."""
+    return url if version is None else f"{url}\n{version}"
+
+
+def push(
+    url: str,
+    *flags: str,
+    as_: str | None = None,
+    version: str | None = None,
+    **params: str,
+) -> str:
+    """Preload (and let a push proxy push) ``url`` with this response; return ``url``.
+
+    ``flags`` are written bare (``crossorigin``, ``nopush``); ``as_`` (``as`` in a Jinja
+    template) and other keywords become parameters; ``rel`` defaults to ``preload``.
+    ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
+    Outside a request, or with the extension off, it only returns ``url``.
+    Raises :class:`ValueError` for a url or value that could inject a header.
+    """
+    link, tracked = _link(url, flags, as_, params)
+    collected = _collected.get()
+    if collected is not None and url not in collected.resources:
+        collected.resources[url] = _Resource(resource_key(url, version), link, tracked)
+    return url
+
+
+def _link(
+    url: str, flags: tuple[str, ...], as_: str | None, params: dict[str, str]
+) -> tuple[str, bool]:
+    """``push()``'s link-value, and whether the connector tracks it (plain preloads only)."""
+    if params:
+        as_ = params.pop("as", as_)
+        rel = params.pop("rel", "preload")
+    else:
+        rel = "preload"
+    head = (("rel", rel),) if as_ is None else (("rel", rel), ("as", as_))
+    link = format_link(url, (*head, *params.items()) if params else head, flags)
+    return link, rel == "preload" and "nopush" not in flags
+
+
+class Firehose:
+    """Flask extension: ``Firehose(app)`` or ``Firehose()`` then ``init_app(app)``.
+
+    ``connector`` remembers what each client holds; it defaults to a
+    :class:`~firehose_digest.DigestConnector` (a signed cookie digest).
+    One instance may serve several apps; per-app state lives in ``app.extensions``.
+    """
+
+    def __init__(self, app: Flask | None = None, connector: Connector | None = None) -> None:
+        self.connector = connector
+        if app is not None:
+            self.init_app(app)
+
+    @staticmethod
+    def hints(
+        url: str,
+        *flags: str,
+        as_: str | None = None,
+        version: str | None = None,
+        **params: str,
+    ) -> Callable[[_ViewT], _ViewT]:
+        """Declare, on a view, a resource ``push(url, ...)`` would push (same arguments).
+
+        The view's responses carry it as if the view had called ``push()`` first, and with
+        ``FIREHOSE_EARLY_HINTS`` it is hinted in a 103 from the path's very first request,
+        before anything was learned. Stack several; they keep the order they are read in.
+        The view is returned as it is, so the decorator may sit above or below
+        ``@app.route``, and it is valid for every app the view is registered on.
+        Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
+        """
+        link, tracked = _link(url, flags, as_, dict(params))
+        declaration = (url, _Resource(resource_key(url, version), link, tracked))
+
+        def declare(view: _ViewT) -> _ViewT:
+            declared = getattr(view, _DECLARED_ATTRIBUTE, ())
+            # Decorators apply bottom-up: put this one first so the top one comes first.
+            setattr(view, _DECLARED_ATTRIBUTE, (declaration, *declared))
+            return view
+
+        return declare
+
+    def init_app(self, app: Flask) -> None:
+        """Fill ``FIREHOSE_*`` defaults, validate them, register ``push`` and the hooks."""
+        from .connectors import DigestConnector
+
+        config = app.config
+        config.setdefault("FIREHOSE_ENABLED", True)
+        config.setdefault("FIREHOSE_ALREADY_PUSHED", "nopush")
+        # Off by default: nginx < 1.29 in front breaks pages that get a 103 (README).
+        config.setdefault("FIREHOSE_EARLY_HINTS", False)
+        config.setdefault("FIREHOSE_EARLY_HINTS_CACHE", DEFAULT_CACHE_ENTRIES)
+        if not isinstance(config["FIREHOSE_ENABLED"], bool):
+            raise ValueError(
+                f"FIREHOSE_ENABLED must be True or False, got {config['FIREHOSE_ENABLED']!r}"
+            )
+        if config["FIREHOSE_ALREADY_PUSHED"] not in _ALREADY_PUSHED_CHOICES:
+            raise ValueError(
+                f"FIREHOSE_ALREADY_PUSHED must be one of {_ALREADY_PUSHED_CHOICES}, "
+                f"got {config['FIREHOSE_ALREADY_PUSHED']!r}"
+            )
+        if not isinstance(config["FIREHOSE_EARLY_HINTS"], bool):
+            raise ValueError(
+                "FIREHOSE_EARLY_HINTS must be True or False, "
+                f"got {config['FIREHOSE_EARLY_HINTS']!r}"
+            )
+        cache_entries = config["FIREHOSE_EARLY_HINTS_CACHE"]
+        if (
+            isinstance(cache_entries, bool)
+            or not isinstance(cache_entries, int)
+            or cache_entries < 1
+        ):
+            raise ValueError(
+                f"FIREHOSE_EARLY_HINTS_CACHE must be an int >= 1 (paths), got {cache_entries!r}"
+            )
+        connector = self.connector if self.connector is not None else DigestConnector()
+        for method in ("get_pushed", "set_pushed"):
+            if not callable(getattr(connector, method, None)):
+                raise ValueError(
+                    f"Firehose connector {connector!r} has no callable {method}(): "
+                    "a connector needs get_pushed() and set_pushed(items)"
+                )
+        init_connector = getattr(connector, "init_app", None)
+        if callable(init_connector):
+            init_connector(app)
+        first_time = EXTENSION_KEY not in app.extensions
+        app.extensions[EXTENSION_KEY] = _AppState(
+            connector=connector,
+            enabled=config["FIREHOSE_ENABLED"],
+            omit_pushed=config["FIREHOSE_ALREADY_PUSHED"] == "omit",
+            hint_cache=(
+                HintCache(cache_entries)
+                if config["FIREHOSE_ENABLED"] and config["FIREHOSE_EARLY_HINTS"]
+                else None
+            ),
+        )
+        app.jinja_env.globals["push"] = push
+        if first_time:
+            # Closures over the app: no current_app lookup on the per-request path.
+            app.before_request(lambda: _begin(app))
+            app.after_request(lambda response: _write_links(app, response))
+
+
+def _begin(app: Flask) -> None:
+    state: _AppState = app.extensions[EXTENSION_KEY]
+    if not state.enabled:
+        return
+    collected = _Collected(_collected.get())
+    _collected.set(collected)
+    declared = state.declared.by_endpoint(app)
+    if declared:
+        endpoint = request.endpoint
+        if endpoint in declared:
+            # Pushed as if the view had called push() before anything else.
+            collected.resources.update(declared[endpoint])
+    if state.hint_cache is not None:
+        _send_early_hints(state, state.hint_cache, collected)
+
+
+def _send_early_hints(
+    state: _AppState, cache: HintCache[_Resource], collected: _Collected
+) -> None:
+    """Send one 103 with the path's learned (else declared) links the client lacks.
+
+    Runs before the view, so before the response can have started. Servers without
+    ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent.
+    """
+    environ = request.environ
+    send = environ.get("wsgi.early_hints")
+    if send is None or environ.get("REQUEST_METHOD") != "GET":
+        return
+    path = request.path
+    collected.hint_path = path
+    learned = cache.get(path)
+    # Before the view, the only resources collected are the declared ones.
+    hints = learned if learned is not None else tuple(collected.resources.values())
+    if not hints:
+        return
+    pushed = collected.pushed(state.connector)
+    headers = early_hints_headers(hints, pushed if pushed is not None else frozenset())
+    if not headers:
+        return
+    try:
+        send(headers)
+    except Exception:
+        # A hint is an optimisation: the page is served whatever the server thought of it.
+        log.exception("firehose: sending 103 Early Hints for %s failed", path)
+
+
+def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
+    collected = _collected.get()
+    if collected is None:
+        return response
+    _collected.set(collected.outer)
+    state: _AppState = app.extensions[EXTENSION_KEY]
+    cache = state.hint_cache
+    if cache is not None and collected.hint_path is not None and response.status_code == 200:
+        # Replaces what was known: a page that changed is learned again.
+        cache.learn(collected.hint_path, collected.resources.values())
+    if not collected.resources:
+        return response
+    connector: Connector | None = state.connector
+    pushed = collected.pushed(state.connector)
+    if pushed is None:
+        pushed, connector = frozenset(), None
+
+    links: list[str] = []
+    new_keys: list[str] = []
+    for resource in collected.resources.values():
+        if not resource.tracked:
+            links.append(resource.link)
+        elif resource.key in pushed:
+            if not state.omit_pushed:
+                links.append(resource.link + "; nopush")
+        else:
+            links.append(resource.link)
+            new_keys.append(resource.key)
+    if links:
+        response.headers.add("Link", ", ".join(links))
+    if connector is None:
+        return response
+    if new_keys:
+        connector.set_pushed(_with_keys(pushed, new_keys))
+    process_response = getattr(connector, "process_response", None)
+    if process_response is not None:
+        process_response(response)
+    return response
+
+
+def _with_keys(pushed: Container[str], keys: list[str]) -> Any:
+    """``pushed`` with ``keys`` added, in place where the container allows it."""
+    add = getattr(pushed, "add", None)
+    if add is None:
+        return set(pushed).union(keys) if isinstance(pushed, Iterable) else set(keys)
+    for key in keys:
+        add(key)
+    return pushed

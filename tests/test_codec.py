@@ -1,0 +1,92 @@
+"""The signed cookie value: exact bytes, rotation, and every way a value can be bad."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from itsdangerous import TimestampSigner
+
+from firehose_digest.codec import DEFAULT_SALT, DigestCodec
+from firehose_digest.digests import DigestError
+
+NOW = 1_800_000_000
+DAY = 24 * 3600
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time", lambda: float(NOW))
+
+
+def codec(*keys: str, max_age: int = DAY) -> DigestCodec:
+    return DigestCodec(list(keys), DEFAULT_SALT, max_age)
+
+
+def test_exact_value() -> None:
+    assert codec("secret").dumps(b"\x11digest") == "EWRpZ2VzdA.a0nSAA.fduGa1jIdiGg9IlRI1yO_trvio4"
+
+
+def test_round_trip_with_time() -> None:
+    value = codec("secret").dumps(b"\x00\xffpayload")
+    assert codec("secret").loads(value) == (b"\x00\xffpayload", NOW)
+
+
+def test_plain_itsdangerous_verifies_our_values() -> None:
+    value = codec("old", "new").dumps(b"payload")
+    signer = TimestampSigner(["old", "new"], salt=DEFAULT_SALT, key_derivation="hmac")
+    assert signer.unsign(value, max_age=DAY) == b"cGF5bG9hZA"
+
+
+def test_keys_rotate_oldest_to_newest() -> None:
+    issued_with_old = codec("old").dumps(b"payload")
+    rotated = codec("old", "new")
+    assert rotated.loads(issued_with_old).payload == b"payload"
+    assert codec("new").loads(rotated.dumps(b"payload")).payload == b"payload"
+    with pytest.raises(DigestError, match="signature"):
+        codec("new").loads(issued_with_old)
+
+
+def test_other_salt_is_another_key() -> None:
+    value = codec("secret").dumps(b"payload")
+    with pytest.raises(DigestError):
+        DigestCodec(["secret"], DEFAULT_SALT + ":v2", DAY).loads(value)
+
+
+def test_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = codec("secret").dumps(b"payload")
+    monkeypatch.setattr(time, "time", lambda: float(NOW + DAY + 1))
+    with pytest.raises(DigestError, match="expired"):
+        codec("secret").loads(value)
+    assert not codec("secret").is_fresh(NOW)
+    assert codec("secret").is_fresh(NOW + 1)
+
+
+GOOD = "EWRpZ2VzdA.a0nSAA.fduGa1jIdiGg9IlRI1yO_trvio4"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "garbage",
+        GOOD[:-1],
+        GOOD[1:],
+        GOOD.replace("EWRp", "EWRq"),
+        GOOD + "A",
+        "EWRpZ2VzdA.5uBzsSwFqnq6YUY4rsw13nffEvY",
+        "....",
+        "é" + GOOD,
+        "A" * 5000,
+    ],
+)
+def test_bad_values_raise_digest_error(value: str) -> None:
+    with pytest.raises(DigestError):
+        codec("secret").loads(value)
+
+
+def test_no_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="secret key"):
+        DigestCodec([], DEFAULT_SALT, DAY)
+    with pytest.raises(ValueError, match="secret key"):
+        DigestCodec([""], DEFAULT_SALT, DAY)

@@ -1,0 +1,199 @@
+"""DigestConnector: the signed cookie, its attributes, rotation, budgets, hostile values."""
+
+from __future__ import annotations
+
+import time
+from http.cookies import SimpleCookie
+
+import pytest
+from conftest import EXPECTED_FIRST, EXPECTED_RETURN, build_app
+from flask import Flask
+from flask.testing import FlaskClient
+
+from firehose_digest import DigestConnector, Firehose
+
+COOKIE = "h2-digest"
+
+
+@pytest.fixture(params=["gcs", "bloom"])
+def encoding(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def digest_cookie(client: FlaskClient) -> str | None:
+    cookie = client.get_cookie(COOKIE)
+    return cookie.value if cookie else None
+
+
+def test_is_the_default_connector() -> None:
+    app = build_app()
+    assert isinstance(app.extensions["firehose"].connector, DigestConnector)
+    assert app.config["FIREHOSE_ENCODING"] == "gcs"
+    assert app.config["FIREHOSE_COOKIE_NAME"] == COOKIE
+
+
+def test_cookie_is_set_only_when_the_digest_changes(encoding: str) -> None:
+    client = build_app(DigestConnector(encoding=encoding)).test_client()
+    first = client.get("/")
+    assert first.headers["Link"] == EXPECTED_FIRST
+    assert f"{COOKIE}=" in first.headers["Set-Cookie"]
+    again = client.get("/")
+    assert again.headers["Link"] == EXPECTED_RETURN
+    assert "Set-Cookie" not in again.headers
+    assert "Set-Cookie" in client.get("/push?u=/new.css").headers
+
+
+def test_vary_cookie_when_links_depend_on_it() -> None:
+    client = build_app().test_client()
+    assert client.get("/").headers["Vary"] == "Cookie"
+    assert "Vary" not in client.get("/quiet").headers
+
+
+def test_cookie_attributes_follow_flask_session_settings() -> None:
+    app = build_app(
+        SESSION_COOKIE_DOMAIN="example.test",
+        SESSION_COOKIE_PATH="/shop",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        FIREHOSE_MAX_AGE=3600,
+    )
+    header = app.test_client().get("/", base_url="https://example.test").headers["Set-Cookie"]
+    morsel = SimpleCookie(header)[COOKIE]
+    assert morsel["domain"] == "example.test"
+    assert morsel["path"] == "/shop"
+    assert morsel["max-age"] == "3600"
+    assert morsel["secure"] and morsel["httponly"]
+    assert morsel["samesite"] == "Lax"
+
+
+def test_arguments_override_config() -> None:
+    app = build_app(DigestConnector(capacity=50, encoding="bloom"), FIREHOSE_CAPACITY=10)
+    state = app.extensions["firehose_digest"]
+    assert (state.settings.capacity, state.settings.kind.__name__) == (50, "BloomDigest")
+
+
+def test_another_process_with_the_same_key_honours_the_cookie(encoding: str) -> None:
+    """Stateless: nothing but the cookie carries the state (no shared decode cache)."""
+    issuer = build_app(DigestConnector(encoding=encoding)).test_client()
+    issuer.get("/")
+    other = build_app(DigestConnector(encoding=encoding)).test_client()
+    other.set_cookie(COOKIE, digest_cookie(issuer) or "")
+    assert other.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+def test_key_rotation_keeps_digests_and_re_signs_with_the_new_key() -> None:
+    old = build_app(SECRET_KEY="old").test_client()
+    old.get("/")
+    rotated_app = build_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=["old"])
+    rotated = rotated_app.test_client()
+    rotated.set_cookie(COOKIE, digest_cookie(old) or "")
+    assert rotated.get("/").headers["Link"] == EXPECTED_RETURN
+    rotated.get("/push?u=/new.css")
+    only_new = build_app(SECRET_KEY="new").test_client()
+    only_new.set_cookie(COOKIE, digest_cookie(rotated) or "")
+    assert only_new.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+def test_unknown_key_means_everything_is_new() -> None:
+    old = build_app(SECRET_KEY="old").test_client()
+    old.get("/")
+    stranger = build_app(SECRET_KEY="new").test_client()
+    stranger.set_cookie(COOKIE, digest_cookie(old) or "")
+    assert stranger.get("/").headers["Link"] == EXPECTED_FIRST
+
+
+def test_a_new_digest_version_pushes_everything_again() -> None:
+    client = build_app(FIREHOSE_DIGEST_VERSION="deploy-1").test_client()
+    client.get("/")
+    redeployed = build_app(FIREHOSE_DIGEST_VERSION="deploy-2").test_client()
+    redeployed.set_cookie(COOKIE, digest_cookie(client) or "")
+    assert redeployed.get("/").headers["Link"] == EXPECTED_FIRST
+
+
+def test_a_digest_made_with_other_settings_starts_afresh() -> None:
+    client = build_app(FIREHOSE_CAPACITY=100).test_client()
+    client.get("/")
+    resized = build_app(FIREHOSE_CAPACITY=200).test_client()
+    resized.set_cookie(COOKIE, digest_cookie(client) or "")
+    assert resized.get("/").headers["Link"] == EXPECTED_FIRST
+
+
+def test_expired_cookie_is_an_empty_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = build_app(FIREHOSE_MAX_AGE=60).test_client()
+    client.get("/")
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "garbage",
+        "a.b.c",
+        "\u00e9\u00e9",
+        "A" * 5000,
+        ".",
+        "EWRpZ2VzdA.a0nSAA.fduGa1jIdiGg9IlR",
+    ],
+)
+def test_hostile_cookie_serves_the_page_with_every_link(value: str, encoding: str) -> None:
+    # A raw header: the test client's own jar would refuse (and warn about) 5 KB values.
+    client = build_app(DigestConnector(encoding=encoding)).test_client(use_cookies=False)
+    response = client.get("/", headers={"Cookie": f"{COOKIE}={value}"})
+    assert response.status_code == 200
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert f"{COOKIE}=" in response.headers["Set-Cookie"]
+
+
+def test_our_cookie_is_found_among_others() -> None:
+    client = build_app().test_client()
+    client.get("/")
+    value = digest_cookie(client)
+    app = build_app()
+    header = f"session=abc; x-{COOKIE}=nope; {COOKIE}={value}; theme=dark"
+    response = app.test_client(use_cookies=False).get("/", headers={"Cookie": header})
+    assert response.headers["Link"] == EXPECTED_RETURN
+
+
+def test_a_realistic_site_keeps_a_small_cookie(encoding: str) -> None:
+    """300 fingerprinted assets remembered: the cookie stays well under 4 KB.
+
+    Capacity has 10% headroom: a Bloom filter's count is an estimate, so at exactly its
+    capacity it may already have rotated into two generations (twice the bytes).
+    """
+    client = build_app(DigestConnector(encoding=encoding, capacity=330)).test_client()
+    for page in range(30):
+        query = "&".join(f"u=/static/assets/r{page * 10 + i}.0123456789.css" for i in range(10))
+        client.get(f"/push?{query}")
+    value = digest_cookie(client) or ""
+    assert len(value) <= (500 if encoding == "gcs" else 600)
+    client_again = build_app(DigestConnector(encoding=encoding, capacity=330)).test_client()
+    client_again.set_cookie(COOKIE, value)
+    links = client_again.get("/push?u=/static/assets/r7.0123456789.css").headers["Link"]
+    assert links.endswith("; nopush")
+
+
+@pytest.mark.parametrize(
+    ("capacity", "fp_rate"), [(1600, 0.0001), (4000, 0.001), (3000, 0.01), (8192, 0.5)]
+)
+def test_configurations_whose_cookie_cannot_fit_are_refused(capacity: int, fp_rate: float) -> None:
+    app = Flask(__name__)
+    app.config.update(FIREHOSE_CAPACITY=capacity, FIREHOSE_FP_RATE=fp_rate)
+    with pytest.raises(ValueError, match=rf"FIREHOSE_CAPACITY={capacity}.*4093"):
+        Firehose(app)
+
+
+def test_twenty_pushes_fit_nginx_default_header_buffer(encoding: str) -> None:
+    """nginx reads all upstream headers into one 4 KB buffer (proxy_buffer_size)."""
+    app = build_app(DigestConnector(encoding=encoding))
+    client = app.test_client()
+    for page in range(40):
+        query = "&".join(f"u=/static/assets/r{page * 20 + i}.0123456789.css" for i in range(20))
+        response = client.get(f"/push?{query}")
+        head = "HTTP/1.1 200 OK\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in response.headers.items()
+        )
+        assert len(head.encode()) < 3072, head

@@ -1,0 +1,685 @@
+"""The digest contract, its exact bytes, and every way a decoder must refuse input.
+
+One suite runs over both encodings (and AgingDigest where the contract is the same). Malformed
+inputs are built with a reference Golomb encoder written here from the format description,
+independently of the module's own encoder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from fractions import Fraction
+
+import mmh3
+import pytest
+
+from firehose_digest.digests import (
+    MAX_CAPACITY,
+    AgingDigest,
+    BloomDigest,
+    Digest,
+    DigestError,
+    GCSDigest,
+    encoded_size_bound,
+    load_digest,
+)
+
+Kind = type[BloomDigest] | type[GCSDigest]
+Factory = Callable[[int, float], Digest]
+
+SEED = 0x66697265  # format version 1 hashes with mmh3.hash64(key, SEED, signed=False)
+BLOOM_HEADER = 7
+GCS_HEADER = 8
+
+
+@pytest.fixture(params=[BloomDigest, GCSDigest], ids=["bloom", "gcs"])
+def kind(request: pytest.FixtureRequest) -> Kind:
+    kind: Kind = request.param
+    return kind
+
+
+@pytest.fixture(
+    params=["bloom", "gcs", "aging-bloom", "aging-gcs"],
+)
+def make(request: pytest.FixtureRequest) -> Factory:
+    """A digest factory ``(capacity, fp_rate) -> digest`` for every class of the contract."""
+    factories: dict[str, Factory] = {
+        "bloom": BloomDigest,
+        "gcs": GCSDigest,
+        "aging-bloom": lambda c, p: AgingDigest(BloomDigest, c, p),
+        "aging-gcs": lambda c, p: AgingDigest(GCSDigest, c, p),
+    }
+    return factories[request.param]
+
+
+def fill(digest: Digest, prefix: str = "/static/r", limit: int | None = None) -> list[str]:
+    """Add distinct keys until the digest is full (or ``limit`` keys); return them."""
+    keys: list[str] = []
+    while not digest.is_full and (limit is None or len(keys) < limit):
+        key = f"{prefix}{len(keys)}.css"
+        digest.add(key)
+        keys.append(key)
+    return keys
+
+
+def fpr(digest: Digest, probes: int, prefix: str = "/fresh/") -> float:
+    return sum(f"{prefix}{i}" in digest for i in range(probes)) / probes
+
+
+# A reference encoder, straight from the format description in GCSDigest's docstring.
+def golomb_parameter(n: int, r: int) -> int:
+    return max(1, round(math.log(2) * (r - n) / n))
+
+
+def golomb_bits(values: list[int], m: int) -> str:
+    b = math.ceil(math.log2(m)) if m > 1 else 0
+    cut = 2**b - m
+    out = []
+    previous = -1
+    for value in values:
+        q, rem = divmod(value - previous - 1, m)
+        previous = value
+        out.append("1" * q + "0")
+        if rem < cut:
+            out.append(format(rem, "b").zfill(b - 1))
+        elif b:
+            out.append(format(rem + cut, "b").zfill(b))
+    return "".join(out)
+
+
+def pack(bits: str) -> bytes:
+    bits += "0" * (-len(bits) % 8)
+    return bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+
+
+def gcs_bytes(capacity: int, r: int, n: int, body: bytes) -> bytes:
+    return (
+        b"\x11" + capacity.to_bytes(2, "big") + r.to_bytes(3, "big") + n.to_bytes(2, "big") + body
+    )
+
+
+def bloom_bytes(capacity: int, k: int, m: int, body: bytes) -> bytes:
+    return b"\x12" + capacity.to_bytes(2, "big") + bytes([k]) + m.to_bytes(3, "big") + body
+
+
+# --- construction -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "capacity",
+    [0, -1, MAX_CAPACITY + 1, 2**70, 1.0, 300.5, True, False, "300", None],
+)
+def test_bad_capacity(make: Factory, capacity: object) -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        make(capacity, 0.01)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "fp_rate",
+    [
+        0,
+        1,
+        0.0,
+        1.0,
+        -0.01,
+        1.5,
+        math.nan,
+        math.inf,
+        -math.inf,
+        True,
+        False,
+        "0.01",
+        None,
+        10**400,
+        Fraction(3, 2),
+    ],
+)
+def test_bad_fp_rate(make: Factory, fp_rate: object) -> None:
+    with pytest.raises(ValueError, match="fp_rate"):
+        make(300, fp_rate)  # type: ignore[arg-type]
+
+
+def test_parameters_that_do_not_fit_the_format() -> None:
+    # R = round(capacity / p) must fit u24 and exceed the capacity.
+    with pytest.raises(ValueError, match="capacity / fp_rate"):
+        GCSDigest(MAX_CAPACITY, 0.0004)  # R = 20.5 million
+    with pytest.raises(ValueError, match="capacity / fp_rate"):
+        GCSDigest(1, 0.7)  # R = round(1.43) = 1
+    # Bloom: at most 32 hashes.
+    with pytest.raises(ValueError, match="hashes"):
+        BloomDigest(1, 1e-12)  # 58 bits, 40 hashes
+    with pytest.raises(ValueError, match="hashes"):
+        BloomDigest(MAX_CAPACITY, 1e-17)
+
+
+def test_extreme_valid_parameters(kind: Kind) -> None:
+    for capacity, fp_rate in [(1, 0.5), (MAX_CAPACITY, 0.01), (2, 0.999), (5, Fraction(1, 8))]:
+        if kind is GCSDigest and capacity == 2:
+            continue  # R = round(2 / 0.999) = 2, not above capacity
+        digest = kind(capacity, fp_rate)  # type: ignore[arg-type]
+        assert digest.capacity == capacity
+        assert 0 < digest.fp_rate < 1
+        assert len(digest) == 0
+        assert not digest.is_full
+
+
+def test_aging_kind_must_be_a_generation_kind() -> None:
+    for bad in (AgingDigest, dict, "gcs", None):
+        with pytest.raises(ValueError, match="kind"):
+            AgingDigest(bad, 300, 0.01)  # type: ignore[arg-type]
+
+
+def test_fp_rate_is_the_rate_the_stored_parameters_give() -> None:
+    assert GCSDigest(300, 0.01).fp_rate == 300 / 30000
+    assert GCSDigest(7, 0.3).fp_rate == 7 / 23  # R = round(23.3)
+    bloom = BloomDigest(300, 0.01)
+    # m = ceil(300 * ln 100 / ln(2)^2) = 2876 bits, k = round(2876 / 300 * ln 2) = 7
+    assert bloom.fp_rate == (1 - math.exp(-7 * 300 / 2876)) ** 7
+    assert bloom.fp_rate == pytest.approx(0.01, rel=0.01)
+    assert AgingDigest(BloomDigest, 300, 0.01).fp_rate == bloom.fp_rate
+
+
+# --- pinned bytes ---------------------------------------------------------------------------
+
+
+def test_hash_is_pinned() -> None:
+    # Changing the hash or the seed silently forgets every client's digest.
+    assert mmh3.hash64("a", SEED, signed=False) == (11214878697931934376, 17095031609427805896)
+    assert mmh3.hash64("b", SEED, signed=False) == (3611251447349369501, 6154029649298314923)
+
+
+def test_gcs_bytes_are_pinned() -> None:
+    digest = GCSDigest(4, 0.25)
+    digest.add("a")
+    digest.add("b")
+    # R = round(4 / 0.25) = 16; "a" -> h1 mod 16 = 8, "b" -> 13. n = 2, so
+    # M = round(ln 2 * (16 - 2) / 2) = round(4.85) = 5, b = 3, cut = 2^3 - 5 = 3.
+    # gap 8 = 1 * 5 + 3: "1" "0", remainder 3 >= cut -> 3 + 3 = 6 in 3 bits "110"
+    # gap 13 - 8 - 1 = 4 = 0 * 5 + 4: "0", remainder 4 -> 4 + 3 = 7 in 3 bits "111"
+    # body "10110" "0111" + 7 zero bits = 1011 0011 1000 0000 = b3 80
+    assert digest.to_bytes() == bytes.fromhex("1100040000100002b380")
+    assert GCSDigest(4, 0.25).to_bytes() == bytes.fromhex("1100040000100000")
+
+
+def test_bloom_bytes_are_pinned() -> None:
+    digest = BloomDigest(4, 0.25)
+    digest.add("a")
+    digest.add("b")
+    # m = ceil(4 ln 4 / ln(2)^2) = ceil(11.54) = 12, k = round(12 / 4 * ln 2) = 2.
+    # step = 1 + h2 mod 11. "a": h1 mod 12 = 0, step 6 -> bits 0, 6.
+    # "b": h1 mod 12 = 5, step 8 -> bits 5, 13 mod 12 = 1.
+    # bits 0, 1, 5, 6 of 12, most significant first: 1100 0110 0000 + 4 zero bits = c6 00
+    assert digest.to_bytes() == bytes.fromhex("1200040200000cc600")
+
+
+def test_aging_bytes_are_pinned() -> None:
+    digest = AgingDigest(GCSDigest, 4, 0.25)
+    digest.add("a")
+    # current: one value 8 below R = 16; M = round(ln 2 * 15) = 10, b = 4, cut = 6;
+    # gap 8: "0", remainder 8 -> 8 + 6 = 14 "1110" -> 0111 0000 = 70. The empty previous
+    # generation is omitted.
+    current = bytes.fromhex("110004000010000170")
+    assert digest.to_bytes() == bytes.fromhex("130009") + current
+    for key in ("b", "c", "d", "e"):
+        digest.add(key)
+    # "e" (12) found current full with a, b, c, d (8, 13, 7, 10): that became previous and
+    # "e" starts a new current. current: gap 12 = 1 * 10 + 2, "10" + 2 < cut in 3 bits
+    # "010" -> 1001 0000 = 90. previous: n = 4, M = round(ln 2 * 12 / 4) = 2, b = 1, cut = 0;
+    # gaps 7, 0, 1, 2 -> "1110" "1", "0" "0", "0" "1", "10" "0" -> 1110 1000 1100 0000 = e8 c0
+    current = bytes.fromhex("110004000010000190")
+    previous = bytes.fromhex("1100040000100004e8c0")
+    assert digest.to_bytes() == bytes.fromhex("130009") + current + previous
+
+
+def test_gcs_encoder_matches_the_reference() -> None:
+    for capacity, fp_rate in [
+        (4, 0.25),
+        (300, 0.01),
+        (300, 1 / 128),
+        (100, 0.26),
+        (100, 0.19),
+        (50, 0.6),
+    ]:
+        digest = GCSDigest(capacity, fp_rate)
+        keys = fill(digest)
+        r = round(capacity / fp_rate)
+        values = sorted({mmh3.hash64(key, SEED, signed=False)[0] % r for key in keys})
+        assert len(values) == len(digest) == capacity
+        body = pack(golomb_bits(values, golomb_parameter(capacity, r)))
+        assert digest.to_bytes() == gcs_bytes(capacity, r, capacity, body)
+
+
+# --- contract -------------------------------------------------------------------------------
+
+
+def test_no_false_negatives_and_round_trip(make: Factory) -> None:
+    digest = make(300, 0.01)
+    keys = [f"/static/r{i}.css" for i in range(250)]
+    for key in keys:
+        digest.add(key)
+    data = digest.to_bytes()
+    decoded = type(digest).from_bytes(data)
+    assert type(decoded) is type(digest)
+    assert decoded.to_bytes() == data
+    assert all(key in digest and key in decoded for key in keys)
+    probes = [f"/other/{i}" for i in range(2000)]
+    assert [p in decoded for p in probes] == [p in digest for p in probes]
+    assert load_digest(data).to_bytes() == data
+    assert (decoded.capacity, decoded.fp_rate, len(decoded)) == (300, digest.fp_rate, len(digest))
+
+
+def test_empty_digest_round_trips(make: Factory) -> None:
+    digest = make(10, 0.1)
+    decoded = type(digest).from_bytes(digest.to_bytes())
+    assert len(decoded) == 0
+    assert "/a" not in decoded
+    assert decoded.to_bytes() == digest.to_bytes()
+
+
+def test_str_and_utf8_bytes_are_the_same_key(make: Factory) -> None:
+    digest = make(100, 0.001)
+    digest.add("/static/caf\u00e9.css")
+    digest.add(b"/static/\xe2\x82\xac.js")
+    assert "/static/caf\u00e9.css".encode() in digest
+    assert "/static/\u20ac.js" in digest
+    assert len(digest) == 2
+    digest.add("/static/\u20ac.js")  # already there, as bytes
+    assert len(digest) == 2
+
+
+def test_a_lone_surrogate_is_a_key_too(make: Factory) -> None:
+    # os.fsdecode(b"\xff") == "\udcff"; mmh3 itself segfaults on such a str.
+    digest = make(100, 0.001)
+    digest.add("/static/\udcff.css")
+    assert "/static/\udcff.css" in digest
+    assert "/static/\udcff.css".encode("utf-8", "surrogatepass") in digest
+    assert "/static/\udcfe.css" not in digest
+
+
+def test_adding_again_changes_nothing(make: Factory) -> None:
+    digest = make(100, 0.01)
+    keys = [f"/k{i}" for i in range(20)]
+    for key in keys:
+        digest.add(key)
+    once = digest.to_bytes()
+    for key in keys * 2:
+        digest.add(key)
+    assert digest.to_bytes() == once
+    assert len(digest) == pytest.approx(20, abs=1)  # Bloom estimates
+
+
+def test_copy_is_independent(make: Factory) -> None:
+    digest = make(100, 0.01)
+    digest.add("/a")
+    before = digest.to_bytes()
+    copied = digest.copy()
+    assert type(copied) is type(digest)
+    assert copied.to_bytes() == before
+    for i in range(50):
+        copied.add(f"/b{i}")
+    assert digest.to_bytes() == before
+    assert "/a" in copied
+
+
+def test_full_digest_refuses_new_keys(kind: Kind) -> None:
+    digest = kind(50, 0.01)
+    keys = fill(digest)
+    assert digest.is_full
+    digest.add(keys[0])  # known keys are fine
+    new = next(f"/new/{i}" for i in range(10**6) if f"/new/{i}" not in digest)
+    before = digest.to_bytes()
+    with pytest.raises(OverflowError, match="full"):
+        digest.add(new)
+    assert digest.to_bytes() == before
+
+
+def test_gcs_len_is_exact() -> None:
+    digest = GCSDigest(1000, 0.01)
+    keys = [f"/static/r{i}.css" for i in range(999)]
+    for key in keys + keys[:100]:
+        digest.add(key)
+    r = 100_000
+    assert len(digest) == len({mmh3.hash64(key, SEED, signed=False)[0] % r for key in keys})
+    assert not digest.is_full
+
+
+@pytest.mark.parametrize("capacity", [100, 300, 1000])
+@pytest.mark.parametrize("fp_rate", [0.01, 1 / 128, 0.001])
+def test_bloom_len_estimate_within_10_percent(capacity: int, fp_rate: float) -> None:
+    digest = BloomDigest(capacity, fp_rate)
+    keys = fill(digest, limit=capacity * 9 // 10)
+    assert len(digest) == pytest.approx(len(keys), rel=0.1)
+    keys = fill(digest)  # adds until the estimate reaches capacity
+    assert len(digest) >= capacity
+    assert len(keys) == pytest.approx(capacity, rel=0.1)
+
+
+@pytest.mark.parametrize("capacity", [100, 300, 1000])
+@pytest.mark.parametrize("fp_rate", [0.01, 1 / 128, 0.001])
+def test_bits_per_entry_at_capacity(capacity: int, fp_rate: float) -> None:
+    gcs = GCSDigest(capacity, fp_rate)
+    fill(gcs)
+    assert len(gcs) == capacity
+    encoded = gcs.to_bytes()
+    assert int.from_bytes(encoded[6:8], "big") == capacity
+    # Bits of the body (headers: GCS 8 bytes, Bloom 7) per entry at capacity.
+    # A GCS needs about log2(1/p) + 1.443 bits per entry, the entropy of its gaps.
+    gcs_bits = 8 * (len(encoded) - GCS_HEADER) / capacity
+    assert gcs_bits <= 1.05 * (math.log2(1 / fp_rate) + 1.443)
+    # An optimal Bloom filter needs log2(1/p) / ln 2 = 1.443 log2(1/p).
+    bloom = BloomDigest(capacity, fp_rate)
+    fill(bloom)
+    bloom_bits = 8 * (len(bloom.to_bytes()) - BLOOM_HEADER) / capacity
+    assert bloom_bits <= 1.5 * math.log2(1 / fp_rate)
+
+
+def test_fpr_at_capacity(kind: Kind) -> None:
+    digest = kind(300, 0.01)
+    fill(digest)
+    # 20,000 probes: the binomial standard deviation at p = 0.01 is 0.0007; 1.25 p + 4 sigma
+    # covers the design slack (rounded k, estimated fullness) and chance.
+    assert fpr(digest, 20_000) <= 1.25 * 0.01 + 4 * math.sqrt(0.01 / 20_000)
+
+
+# --- refusing bad input ---------------------------------------------------------------------
+
+
+def encodings() -> list[bytes]:
+    """One valid encoding of each shape: empty, filled, aging with and without previous."""
+    out = []
+    for kind in (GCSDigest, BloomDigest):
+        out.append(kind(4, 0.25).to_bytes())
+        digest = kind(40, 0.05)
+        fill(digest, limit=30)
+        out.append(digest.to_bytes())
+        aging = AgingDigest(kind, 20, 0.1)
+        fill(aging, limit=5)
+        out.append(aging.to_bytes())
+        fill(aging, limit=50)
+        out.append(aging.to_bytes())
+    return out
+
+
+READERS: list[Callable[[bytes], object]] = [
+    load_digest,
+    BloomDigest.from_bytes,
+    GCSDigest.from_bytes,
+    AgingDigest.from_bytes,
+]
+
+
+@pytest.mark.parametrize("read", READERS)
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00",
+        b"\x10",
+        b"\x14",
+        b"\x1f",
+        b"\xff" * 8,
+        b"\x01" + b"\x00" * 10,
+        b"\x21" + b"\x00" * 10,
+        b"\x22" + b"\x00" * 10,
+        b"\x23\x00\x00",
+        b"\x02" * 9,
+    ],
+    ids=lambda d: d[:3].hex() or "empty",
+)
+def test_unknown_tag_or_version(read: Callable[[bytes], object], data: bytes) -> None:
+    with pytest.raises(DigestError):
+        read(data)
+
+
+@pytest.mark.parametrize("data", encodings(), ids=lambda d: d[:1].hex() + f"-{len(d)}")
+def test_every_truncation_and_extension_is_refused(data: bytes) -> None:
+    assert load_digest(data).to_bytes() == data
+    # An aging digest cut right after its current generation is a valid digest whose
+    # previous generation is empty; every other prefix is malformed.
+    current_end = 3 + int.from_bytes(data[1:3], "big") if data[0] == 0x13 else None
+    for size in range(len(data)):
+        if size == current_end:
+            assert len(load_digest(data[:size]).previous) == 0  # type: ignore[union-attr]
+            continue
+        with pytest.raises(DigestError):
+            load_digest(data[:size])
+    for extra in (b"\x00", b"\x80", data):
+        with pytest.raises(DigestError):
+            load_digest(data + extra)
+
+
+def test_cross_loading_is_refused() -> None:
+    gcs, bloom = GCSDigest(10, 0.1), BloomDigest(10, 0.1)
+    aging = AgingDigest(GCSDigest, 10, 0.1)
+    for reader, data in [
+        (BloomDigest.from_bytes, gcs.to_bytes()),
+        (BloomDigest.from_bytes, aging.to_bytes()),
+        (GCSDigest.from_bytes, bloom.to_bytes()),
+        (GCSDigest.from_bytes, aging.to_bytes()),
+        (AgingDigest.from_bytes, gcs.to_bytes()),
+        (AgingDigest.from_bytes, bloom.to_bytes()),
+    ]:
+        with pytest.raises(DigestError, match="is not a"):
+            reader(data)
+
+
+# (description, bytes) of GCS encodings wrong in exactly one way.
+TWO_VALUES = pack(golomb_bits([8, 13], golomb_parameter(2, 16)))
+assert gcs_bytes(4, 16, 2, TWO_VALUES).hex() == "1100040000100002b380"
+BAD_GCS = [
+    ("capacity 0", gcs_bytes(0, 16, 0, b"")),
+    ("capacity above MAX_CAPACITY", gcs_bytes(MAX_CAPACITY + 1, 2**20, 0, b"")),
+    ("capacity 65535", gcs_bytes(65535, 2**20, 0, b"")),
+    ("n above capacity", gcs_bytes(1, 16, 2, TWO_VALUES)),
+    ("R 0", gcs_bytes(4, 0, 0, b"")),
+    ("R equal to capacity", gcs_bytes(4, 4, 0, b"")),
+    ("too few values", gcs_bytes(4, 16, 3, TWO_VALUES)),
+    ("too many values", gcs_bytes(4, 16, 1, TWO_VALUES)),
+    ("no body", gcs_bytes(4, 16, 2, b"")),
+    ("body for zero values", gcs_bytes(4, 16, 0, b"\x00")),
+    ("value equal to R", gcs_bytes(4, 16, 2, pack(golomb_bits([8, 16], 5)))),
+    ("value above R", gcs_bytes(4, 16, 2, pack(golomb_bits([8, 300], 5)))),
+    ("first value above R", gcs_bytes(4, 16, 1, pack(golomb_bits([16], 10)))),
+    ("padding bit set", gcs_bytes(4, 16, 2, b"\xb3\x81")),
+    ("padding byte", gcs_bytes(4, 16, 2, TWO_VALUES + b"\x00")),
+    ("all ones", gcs_bytes(4, 16, 2, b"\xff\xff")),
+    ("ends inside a remainder", gcs_bytes(4, 2**20, 1, b"\x00")),  # M = 726817: 19+ bits
+    ("huge body", gcs_bytes(300, 30000, 300, bytes(4000))),
+]
+BAD_BLOOM = [
+    ("capacity 0", bloom_bytes(0, 2, 12, b"\x00\x00")),
+    ("capacity above MAX_CAPACITY", bloom_bytes(MAX_CAPACITY + 1, 2, 12, b"\x00\x00")),
+    ("k 0", bloom_bytes(4, 0, 12, b"\x00\x00")),
+    ("k 33", bloom_bytes(4, 33, 12, b"\x00\x00")),
+    ("m 0", bloom_bytes(4, 2, 0, b"")),
+    ("m 1", bloom_bytes(4, 2, 1, b"\x00")),
+    ("m above the bound", bloom_bytes(4, 2, 8 * 65528 + 1, bytes(65529))),
+    ("body one byte short", bloom_bytes(4, 2, 12, b"\x00")),
+    ("body one byte long", bloom_bytes(4, 2, 12, b"\x00\x00\x00")),
+    ("body for m = 17", bloom_bytes(4, 2, 17, b"\x00\x00")),
+    ("padding bit set", bloom_bytes(4, 2, 12, b"\x00\x01")),
+    ("padding bit set, m = 9", bloom_bytes(4, 2, 9, b"\x00\x40")),
+]
+
+
+@pytest.mark.parametrize(
+    ("why", "data"), BAD_GCS + BAD_BLOOM, ids=[w for w, _ in BAD_GCS + BAD_BLOOM]
+)
+def test_malformed_parameters_and_bodies(why: str, data: bytes) -> None:
+    with pytest.raises(DigestError):
+        load_digest(data)
+    reader = GCSDigest.from_bytes if data[0] == 0x11 else BloomDigest.from_bytes
+    with pytest.raises(DigestError):
+        reader(data)
+    if len(data) <= 0xFFFF:
+        with pytest.raises(DigestError):
+            AgingDigest.from_bytes(_aging(data))
+
+
+def test_the_edges_of_those_ranges_are_accepted() -> None:
+    for data in [
+        gcs_bytes(1, 2, 0, b""),
+        gcs_bytes(MAX_CAPACITY, 2**24 - 1, 0, b""),
+        gcs_bytes(4, 16, 2, TWO_VALUES),
+        gcs_bytes(2, 3, 2, pack(golomb_bits([0, 1], 1))),  # M = 1: unary only
+        gcs_bytes(4, 16, 1, pack(golomb_bits([15], 10))),
+        bloom_bytes(1, 1, 2, b"\xc0"),
+        bloom_bytes(MAX_CAPACITY, 32, 8 * 65528, bytes(65528)),
+        bloom_bytes(4, 2, 9, b"\xff\x80"),
+    ]:
+        assert load_digest(data).to_bytes() == data
+
+
+def _aging(current: bytes, previous: bytes = b"") -> bytes:
+    return b"\x13" + len(current).to_bytes(2, "big") + current + previous
+
+
+def test_malformed_aging() -> None:
+    gcs = GCSDigest(4, 0.25)
+    gcs.add("a")
+    other_gcs = GCSDigest(5, 0.25)
+    other_gcs.add("a")
+    bloom = BloomDigest(4, 0.25)
+    bloom.add("a")
+    valid = _aging(gcs.to_bytes(), gcs.to_bytes())
+    assert AgingDigest.from_bytes(valid).to_bytes() == valid
+    for data in [
+        b"\x13",
+        b"\x13\x00",
+        _aging(b""),  # no current generation
+        _aging(b"", gcs.to_bytes()),
+        _aging(gcs.to_bytes(), bloom.to_bytes()),  # generations of two kinds
+        _aging(bloom.to_bytes(), gcs.to_bytes()),
+        _aging(gcs.to_bytes(), other_gcs.to_bytes()),  # two capacities
+        _aging(gcs.to_bytes(), GCSDigest(4, 0.25).to_bytes()),  # empty previous, not omitted
+        _aging(bloom.to_bytes(), BloomDigest(4, 0.25).to_bytes()),
+        _aging(_aging(gcs.to_bytes())),  # nested
+        b"\x13\xff\xff" + gcs.to_bytes(),  # length beyond the data
+        b"\x13\x00\x01" + gcs.to_bytes(),  # length inside the current generation
+    ]:
+        with pytest.raises(DigestError):
+            AgingDigest.from_bytes(data)
+        with pytest.raises(DigestError):
+            load_digest(data)
+
+
+def test_decoding_work_is_bounded() -> None:
+    """Inputs shaped for the most decoding work: one step per value, at most MAX_CAPACITY."""
+    worst = [
+        # MAX_CAPACITY values (M = 1: one bit each; M = 2: two bits each), valid
+        gcs_bytes(MAX_CAPACITY, MAX_CAPACITY + 1, MAX_CAPACITY, bytes(MAX_CAPACITY // 8)),
+        gcs_bytes(MAX_CAPACITY, 4 * MAX_CAPACITY, MAX_CAPACITY, b"\x55" * (MAX_CAPACITY // 4)),
+        # 4 KB bodies that fail late
+        gcs_bytes(MAX_CAPACITY, 2**24 - 1, MAX_CAPACITY, bytes(4096)),
+        gcs_bytes(MAX_CAPACITY, MAX_CAPACITY + 1, MAX_CAPACITY, b"\x7f" * 4096),
+        bloom_bytes(MAX_CAPACITY, 32, 8 * 4096, b"\xff" * 4096),
+        _aging(gcs_bytes(MAX_CAPACITY, 2**24 - 1, 0, b""), b"\x11" + b"\xff" * 4096),
+    ]
+    for data in worst:
+        start = time.perf_counter()
+        with contextlib.suppress(DigestError):
+            load_digest(data).to_bytes()
+        # About 5 ms for the worst on a slow machine: linear, where a quadratic decoder
+        # would take seconds. 50 ms leaves room for a loaded CI machine.
+        assert time.perf_counter() - start < 0.050
+
+
+# --- aging ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [GCSDigest, BloomDigest], ids=["gcs", "bloom"])
+def test_aging_keeps_recent_keys_and_bounded_size(kind: Kind) -> None:
+    capacity, fp_rate = 300, 0.01
+    digest = AgingDigest(kind, capacity, fp_rate)
+    bound = encoded_size_bound(kind, capacity, fp_rate)
+    # GCS counts exactly, so the last `capacity` keys are always remembered. Bloom's
+    # fullness is estimated from its bits and may rotate a few percent early.
+    remembered = capacity if kind is GCSDigest else capacity * 95 // 100
+    keys = [f"/static/assets/r{i}.0123456789.css" for i in range(5000)]
+    rotations = 0
+    for i, key in enumerate(keys):
+        before = digest.current
+        digest.add(key)
+        rotations += digest.current is not before
+        if i % 97 == 0 or digest.current is not before:
+            assert all(k in digest for k in keys[max(0, i + 1 - remembered) : i + 1])
+            assert len(digest.to_bytes()) <= bound
+    assert rotations >= 5000 // (2 * capacity)
+    assert not digest.is_full
+    assert all(key in digest for key in keys[-remembered:])
+    # Each generation is at most at rate p, so the union at most 1 - (1 - p)^2 < 2p. The
+    # count is binomial over 20,000 probes: 4 standard deviations of chance on top.
+    assert fpr(digest, 20_000) <= 2 * fp_rate + 4 * math.sqrt(2 * fp_rate / 20_000)
+    assert kind.from_bytes(digest.current.to_bytes()).to_bytes() == digest.current.to_bytes()
+
+
+def test_aging_refreshes_keys_found_only_in_previous() -> None:
+    digest = AgingDigest(GCSDigest, 4, 0.01)
+    # R = 400, and these keys do not collide, so no key is taken for another.
+    assert len({mmh3.hash64(k, SEED, signed=False)[0] % 400 for k in "abcdefgh"}) == 8
+    for key in "abcd":
+        digest.add(key)
+    digest.add("e")  # rotation: previous = {a, b, c, d}, current = {e}
+    assert len(digest.previous) == 4 and len(digest.current) == 1
+    digest.add("a")  # still in use: copied into current, survives the next rotation
+    assert "a" in digest.current
+    assert len(digest) == 6  # "a" is in both generations
+    digest.add("e")  # already in current: nothing changes
+    assert len(digest.current) == 2
+    for key in "fg":
+        digest.add(key)
+    full = digest.current
+    digest.add("h")  # rotation: previous = {e, a, f, g}, {a, b, c, d} is dropped
+    assert digest.previous is full
+    assert all(k in digest.previous for k in "eafg")
+    assert len(digest.current) == 1 and "h" in digest.current
+    assert digest.kind is GCSDigest
+    assert digest.capacity == 4
+    assert not digest.is_full
+
+
+def test_aging_decodes_to_the_same_state(kind: Kind) -> None:
+    digest = AgingDigest(kind, 50, 0.05)
+    fill(digest, limit=120)
+    decoded = AgingDigest.from_bytes(digest.to_bytes())
+    assert decoded.kind is kind
+    assert decoded.current.to_bytes() == digest.current.to_bytes()
+    assert decoded.previous.to_bytes() == digest.previous.to_bytes()
+    decoded.add("/new")
+    digest.add("/new")
+    assert decoded.to_bytes() == digest.to_bytes()
+
+
+@pytest.mark.parametrize("kind", [GCSDigest, BloomDigest], ids=["gcs", "bloom"])
+@pytest.mark.parametrize(
+    ("capacity", "fp_rate"), [(1, 0.5), (10, 0.3), (100, 0.01), (300, 1 / 128), (1000, 0.001)]
+)
+def test_encoded_size_bound_holds(kind: Kind, capacity: int, fp_rate: float) -> None:
+    bound = encoded_size_bound(kind, capacity, fp_rate)
+    digest = AgingDigest(kind, capacity, fp_rate)
+    largest = 0
+    for i in range(3 * capacity + 5):
+        digest.add(f"/static/r{i}.css")
+        # The size peaks when both generations are full, just before a rotation.
+        if digest.current.is_full or i % 50 == 0:
+            largest = max(largest, len(digest.to_bytes()))
+    assert largest <= bound
+    # And it is not wildly pessimistic: within 20% of the largest seen (+ bytes of slack
+    # for tiny digests).
+    assert bound <= 1.2 * largest + 8
+
+
+def test_encoded_size_bound_fits_the_length_prefix() -> None:
+    """A generation always fits the u16 length prefix, at the most extreme parameters."""
+    # GCS: the largest R at the largest capacity. Bloom: the most hashes at that capacity.
+    gcs = encoded_size_bound(GCSDigest, MAX_CAPACITY, MAX_CAPACITY / (2**24 - 1))
+    bloom = encoded_size_bound(BloomDigest, MAX_CAPACITY, 2**-32)
+    assert gcs <= 3 + 2 * 0xFFFF
+    assert bloom <= 3 + 2 * 0xFFFF
+    with pytest.raises(ValueError, match="fp_rate"):
+        encoded_size_bound(GCSDigest, 300, 1.5)
+    with pytest.raises(ValueError, match="kind"):
+        encoded_size_bound(AgingDigest, 300, 0.01)  # type: ignore[arg-type]

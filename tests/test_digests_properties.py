@@ -1,0 +1,236 @@
+"""Properties of every digest: no false negatives, exact round trips, bounded false
+positives, and DigestError (only) for whatever bytes a client sends back."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from firehose_digest.digests import (
+    AgingDigest,
+    BloomDigest,
+    DigestError,
+    GCSDigest,
+    load_digest,
+)
+
+Digests = BloomDigest | GCSDigest | AgingDigest
+Kind = type[BloomDigest] | type[GCSDigest]
+
+FACTORIES: dict[str, Callable[[int, float], Digests]] = {
+    "bloom": BloomDigest,
+    "gcs": GCSDigest,
+    "aging-bloom": lambda c, p: AgingDigest(BloomDigest, c, p),
+    "aging-gcs": lambda c, p: AgingDigest(GCSDigest, c, p),
+}
+
+# Any str or bytes; a str is the same key as its UTF-8 bytes. Lone surrogates (as
+# os.fsdecode makes) are drawn explicitly: st.text() leaves them out.
+keys = st.one_of(
+    st.text(max_size=30),
+    st.binary(max_size=30),
+    st.builds(lambda s, c: s + chr(c), st.text(max_size=10), st.integers(0xD800, 0xDFFF)),
+)
+kinds = st.sampled_from([BloomDigest, GCSDigest])
+factories = st.sampled_from(sorted(FACTORIES))
+capacities = st.integers(min_value=1, max_value=300)
+fp_rates = st.floats(min_value=0.001, max_value=0.5)
+
+quick = settings(max_examples=150, deadline=None, database=None)
+
+
+def canonical(key: str | bytes) -> bytes:
+    return key.encode("utf-8", "surrogatepass") if isinstance(key, str) else key
+
+
+def add_all(digest: Digests, items: list[str | bytes]) -> list[str | bytes]:
+    """Add ``items``; return those accepted (a full Bloom or GCS digest refuses new keys)."""
+    added = []
+    for key in items:
+        try:
+            digest.add(key)
+        except OverflowError:
+            assert digest.is_full and key not in digest
+            continue
+        added.append(key)
+    return added
+
+
+@quick
+@given(kinds, capacities, fp_rates, st.lists(keys, max_size=400))
+def test_no_false_negatives(
+    kind: Kind, capacity: int, fp_rate: float, items: list[str | bytes]
+) -> None:
+    digest = kind(capacity, fp_rate)
+    added = add_all(digest, items)
+    assert all(key in digest for key in added)
+
+
+@quick
+@given(kinds, capacities, fp_rates, st.lists(keys, max_size=700))
+def test_aging_remembers_recent_keys(
+    kind: Kind, capacity: int, fp_rate: float, items: list[str | bytes]
+) -> None:
+    digest = AgingDigest(kind, capacity, fp_rate)
+    since_rotation: list[str | bytes] = []
+    for key in items:
+        current = digest.current
+        digest.add(key)  # never refuses a key
+        since_rotation = [key] if digest.current is not current else [*since_rotation, key]
+        assert all(k in digest.current for k in since_rotation)
+    if kind is GCSDigest:
+        # GCS counts exactly: the `capacity` most recent distinct keys are all remembered.
+        recent: dict[bytes, None] = {}
+        for key in reversed(items):
+            recent.setdefault(canonical(key), None)
+        assert all(key in digest for key in list(recent)[:capacity])
+
+
+@quick
+@given(
+    factories,
+    capacities,
+    fp_rates,
+    st.lists(keys, max_size=400),
+    st.lists(keys, min_size=1, max_size=100),
+)
+def test_round_trip(
+    name: str,
+    capacity: int,
+    fp_rate: float,
+    items: list[str | bytes],
+    others: list[str | bytes],
+) -> None:
+    digest = FACTORIES[name](capacity, fp_rate)
+    add_all(digest, items)
+    data = digest.to_bytes()
+    decoded = type(digest).from_bytes(data)
+    assert type(decoded) is type(digest)
+    for key in items + others:
+        assert (key in decoded) == (key in digest)
+    assert decoded.to_bytes() == data
+    assert load_digest(data).to_bytes() == data
+    assert len(decoded) == len(digest)
+    assert (decoded.capacity, decoded.fp_rate) == (digest.capacity, digest.fp_rate)
+
+
+READERS: list[Callable[[bytes], Digests]] = [
+    load_digest,
+    BloomDigest.from_bytes,
+    GCSDigest.from_bytes,
+    AgingDigest.from_bytes,
+]
+
+
+def check_any_bytes(data: bytes) -> None:
+    """Every reader raises DigestError, or returns a digest ``data`` canonically encodes."""
+    for read in READERS:
+        try:
+            digest = read(data)
+        except DigestError:
+            continue
+        assert digest.to_bytes() == data
+        assert type(digest).from_bytes(data).to_bytes() == data
+        assert digest.copy().to_bytes() == data
+
+
+@st.composite
+def plausible_gcs(draw: st.DrawFn) -> bytes:
+    """A GCS header with parameters in range, and any body."""
+    capacity = draw(st.integers(min_value=1, max_value=40))
+    r = draw(st.integers(min_value=capacity + 1, max_value=5000))
+    n = draw(st.integers(min_value=0, max_value=capacity))
+    header = capacity.to_bytes(2, "big") + r.to_bytes(3, "big") + n.to_bytes(2, "big")
+    return b"\x11" + header + draw(st.binary(max_size=40))
+
+
+@st.composite
+def plausible_bloom(draw: st.DrawFn) -> bytes:
+    """A Bloom header with parameters in range, and a body of about the right length."""
+    capacity = draw(st.integers(min_value=1, max_value=40))
+    k = draw(st.integers(min_value=1, max_value=32))
+    m = draw(st.integers(min_value=2, max_value=300))
+    size = draw(st.sampled_from([(m + 7) // 8, (m + 7) // 8, m // 8, (m + 15) // 8]))
+    header = capacity.to_bytes(2, "big") + bytes([k]) + m.to_bytes(3, "big")
+    return b"\x12" + header + draw(st.binary(min_size=size, max_size=size))
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(
+    st.one_of(
+        st.binary(max_size=64),
+        # The right tags, so the parameter and body checks are reached.
+        st.tuples(st.sampled_from([b"\x11", b"\x12", b"\x13"]), st.binary(max_size=300)).map(
+            b"".join
+        ),
+        plausible_gcs(),
+        plausible_bloom(),
+        st.tuples(st.one_of(plausible_gcs(), plausible_bloom()), st.binary(max_size=60)).map(
+            lambda t: b"\x13" + len(t[0]).to_bytes(2, "big") + t[0] + t[1]
+        ),
+    )
+)
+def test_arbitrary_bytes(data: bytes) -> None:
+    check_any_bytes(data)
+
+
+@st.composite
+def encodings(draw: st.DrawFn) -> bytes:
+    """A valid encoding of any digest, small enough to mutate at random."""
+    digest = FACTORIES[draw(factories)](
+        draw(st.integers(min_value=1, max_value=60)), draw(st.floats(0.01, 0.5))
+    )
+    add_all(digest, draw(st.lists(keys, max_size=150)))
+    return digest.to_bytes()
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(encodings(), st.data())
+def test_damaged_encodings(data: bytes, draw: st.DataObject) -> None:
+    check_any_bytes(data)
+    where = draw.draw(st.integers(min_value=0, max_value=len(data) - 1), label="where")
+    damage = draw.draw(st.sampled_from(["flip", "truncate", "append", "insert"]))
+    if damage == "flip":
+        flipped = data[where] ^ draw.draw(st.integers(min_value=1, max_value=255))
+        damaged = data[:where] + bytes([flipped]) + data[where + 1 :]
+    elif damage == "truncate":
+        damaged = data[:where]
+    elif damage == "append":
+        damaged = data + draw.draw(st.binary(min_size=1, max_size=16))
+    else:
+        damaged = data[:where] + draw.draw(st.binary(min_size=1, max_size=8)) + data[where:]
+    assert damaged != data
+    check_any_bytes(damaged)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    kinds,
+    st.integers(min_value=50, max_value=2000),
+    st.floats(min_value=0.001, max_value=0.1),
+    st.integers(min_value=0, max_value=2**32),
+)
+def test_fpr_at_capacity(kind: Kind, capacity: int, fp_rate: float, salt: int) -> None:
+    digest = kind(capacity, fp_rate)
+    i = 0
+    while not digest.is_full:
+        digest.add(f"/{salt}/added/{i}")
+        i += 1
+    # Enough probes for about 100 expected false positives (at least 20,000).
+    probes = max(20_000, math.ceil(100 / fp_rate))
+    measured = sum(map(digest.__contains__, (f"/{salt}/probe/{j}" for j in range(probes))))
+    # Tolerance: 1.25 p is the design's own slack. A GCS is at n / R = p exactly; a Bloom
+    # filter rounds k, and its fullness is estimated from the set bits, so it stops up to
+    # one key's bits past the design fill (measured: at most +16% at capacity 50).
+    # 4 sqrt(p / N) is chance: the count is binomial(N, true rate), so if the true rate is
+    # at most 1.25 p, the measured one passes 1.25 p + 4 sqrt(p / N) (3.6 standard
+    # deviations) with probability below 2e-4.
+    assert measured / probes <= 1.25 * fp_rate + 4 * math.sqrt(fp_rate / probes)

@@ -1,0 +1,277 @@
+"""The push -> Link -> connector pipeline, with every connector that speaks the protocol."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from conftest import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app
+from flask import Flask, session
+
+from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+
+
+class FlaskFirehoseConnector:
+    """Flask-Firehose 0.2.3's default connector, verbatim: a class with static methods."""
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        pushed_items = session.get("h2-pushed", None)
+        if pushed_items:
+            return set(pushed_items.split(","))
+        else:
+            return set()
+
+    @staticmethod
+    def set_pushed(inset: set[str]) -> None:
+        val = ",".join(inset)
+        session["h2-pushed"] = val
+
+
+class DictConnector:
+    """A connector instance keeping one shared set (a server-side store)."""
+
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+        self.calls = 0
+
+    def get_pushed(self) -> frozenset[str]:
+        return frozenset(self.store)
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.calls += 1
+        self.store = set(items)
+
+
+CONNECTORS = {
+    "digest": DigestConnector,
+    "session": SessionConnector,
+    "flask-firehose-class": lambda: FlaskFirehoseConnector,
+    "instance": DictConnector,
+}
+
+
+@pytest.fixture(params=sorted(CONNECTORS))
+def any_app(request: pytest.FixtureRequest) -> Flask:
+    return build_app(CONNECTORS[request.param]())
+
+
+def test_first_visit_pushes_and_return_visit_marks_nopush(any_app: Flask) -> None:
+    client = any_app.test_client()
+    assert client.get("/").headers.get_all("Link") == [EXPECTED_FIRST]
+    assert client.get("/").headers.get_all("Link") == [EXPECTED_RETURN]
+
+
+def test_only_new_resources_are_pushed(any_app: Flask) -> None:
+    client = any_app.test_client()
+    client.get("/push?u=/a.css&u=/b.css")
+    assert client.get("/push?u=/b.css&u=/c.css").headers["Link"] == (
+        "</b.css>; rel=preload; as=style; nopush, </c.css>; rel=preload; as=style"
+    )
+
+
+def test_omit_mode_leaves_held_resources_out(make_app: AppFactory) -> None:
+    client = make_app(FIREHOSE_ALREADY_PUSHED="omit").test_client()
+    client.get("/push?u=/a.css")
+    assert client.get("/push?u=/a.css&u=/b.css").headers["Link"] == (
+        "</b.css>; rel=preload; as=style"
+    )
+    assert "Link" not in client.get("/push?u=/a.css").headers
+
+
+def test_page_without_pushes_gets_no_link_and_no_cookie(any_app: Flask) -> None:
+    response = any_app.test_client().get("/quiet")
+    assert "Link" not in response.headers
+    assert "Set-Cookie" not in response.headers
+
+
+def test_view_link_header_is_kept_and_ours_added(make_app: AppFactory) -> None:
+    response = make_app().test_client().get("/own-link")
+    assert response.headers.get_all("Link") == [
+        "</next>; rel=next",
+        "</static/site.css>; rel=preload; as=style",
+    ]
+
+
+def test_same_url_twice_is_emitted_once(make_app: AppFactory) -> None:
+    response = make_app().test_client().get("/push?u=/a.css&u=/a.css")
+    assert response.headers.get_all("Link") == ["</a.css>; rel=preload; as=style"]
+
+
+def test_push_returns_the_url_in_views_templates_and_outside_requests() -> None:
+    app = Flask(__name__)
+    Firehose(app, connector=SessionConnector())
+    assert push("/a.css", as_="style") == "/a.css"
+    with app.app_context():
+        rendered = app.jinja_env.from_string("{{ push('/a.css', as='style') }}").render()
+        assert rendered == "/a.css"
+
+
+def test_push_refuses_header_injection_even_outside_requests() -> None:
+    with pytest.raises(ValueError, match="url"):
+        push("/a.css\r\nSet-Cookie: admin=1")
+    with pytest.raises(ValueError, match="Link parameter"):
+        push("/a.css", as_="style\nX: 1")
+
+
+def test_disabled_extension_writes_nothing(make_app: AppFactory) -> None:
+    response = make_app(FIREHOSE_ENABLED=False).test_client().get("/")
+    assert "Link" not in response.headers
+    assert "Set-Cookie" not in response.headers
+
+
+def test_rel_and_flags_other_than_preload_are_written_but_not_tracked() -> None:
+    app = Flask(__name__)
+    app.secret_key = "k"
+    connector = DictConnector()
+    Firehose(app, connector=connector)
+
+    @app.route("/")
+    def index() -> str:
+        push("https://fonts.example", rel="preconnect")
+        push("/big.js", "nopush", as_="script")
+        return "ok"
+
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/").headers["Link"] == (
+            "<https://fonts.example>; rel=preconnect, </big.js>; rel=preload; as=script; nopush"
+        )
+    assert connector.store == set() and connector.calls == 0
+
+
+def test_version_makes_a_changed_asset_new_again(make_app: AppFactory) -> None:
+    app = make_app()
+    version = {"v": "1"}
+
+    @app.route("/versioned")
+    def versioned() -> str:
+        push("/app.css", as_="style", version=version["v"])
+        return "ok"
+
+    client = app.test_client()
+    client.get("/versioned")
+    assert client.get("/versioned").headers["Link"].endswith("; nopush")
+    version["v"] = "2"
+    assert client.get("/versioned").headers["Link"] == "</app.css>; rel=preload; as=style"
+
+
+def test_instance_connector_is_told_only_when_something_is_new(make_app: AppFactory) -> None:
+    connector = DictConnector()
+    client = make_app(connector).test_client()
+    client.get("/")
+    client.get("/")
+    assert connector.calls == 1
+    assert connector.store == {"/static/site.css", "/static/app.js", "/static/inter.woff2"}
+
+
+def test_one_extension_serves_two_apps() -> None:
+    firehose = Firehose(connector=SessionConnector())
+    first, second = Flask("first"), Flask("second")
+    for app, config in ((first, {"FIREHOSE_ALREADY_PUSHED": "omit"}), (second, {})):
+        app.config.update(SECRET_KEY="k", **config)
+        app.add_url_rule("/", "index", lambda: push("/a.css") and "ok")
+        firehose.init_app(app)
+    assert not hasattr(firehose, "app")
+    clients = first.test_client(), second.test_client()
+    for client in clients:
+        client.get("/")
+    assert "Link" not in clients[0].get("/").headers
+    assert clients[1].get("/").headers["Link"] == "</a.css>; rel=preload; nopush"
+
+
+def test_init_app_twice_does_not_write_links_twice(make_app: AppFactory) -> None:
+    app = make_app()
+    Firehose(app)
+    assert len(app.test_client().get("/quiet?x").headers.get_all("Link")) == 0
+    assert len(app.test_client().get("/own-link").headers.get_all("Link")) == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("FIREHOSE_ENABLED", "yes"),
+        ("FIREHOSE_ALREADY_PUSHED", "drop"),
+        ("FIREHOSE_CAPACITY", 0),
+        ("FIREHOSE_CAPACITY", "300"),
+        ("FIREHOSE_FP_RATE", 1.0),
+        ("FIREHOSE_FP_RATE", 0),
+        ("FIREHOSE_ENCODING", "cuckoo"),
+        ("FIREHOSE_COOKIE_NAME", ""),
+        ("FIREHOSE_MAX_AGE", -5),
+        ("FIREHOSE_DIGEST_VERSION", 7),
+    ],
+)
+def test_bad_configuration_fails_at_init_app_naming_the_key(key: str, value: Any) -> None:
+    app = Flask(__name__)
+    app.config[key] = value
+    with pytest.raises(ValueError, match=key):
+        Firehose(app)
+
+
+def test_connector_without_the_protocol_fails_at_init_app() -> None:
+    with pytest.raises(ValueError, match="get_pushed"):
+        Firehose(Flask(__name__), connector=object())  # type: ignore[arg-type]
+
+
+def test_failing_connector_costs_nothing_but_tracking(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        def get_pushed(self) -> set[str]:
+            raise OSError("store is down")
+
+        def set_pushed(self, items: set[str]) -> None:
+            raise AssertionError("never called after a failed get_pushed")
+
+    response = make_app(Broken()).test_client().get("/")
+    assert response.status_code == 200
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert "store is down" in caplog.text
+
+
+class TestSessionConnector:
+    def test_url_with_a_comma_is_remembered(self, make_app: AppFactory) -> None:
+        client = make_app(SessionConnector()).test_client()
+        client.get("/push?u=/a,b.css")
+        assert client.get("/push?u=/a,b.css").headers["Link"].endswith("; nopush")
+
+    def test_reads_flask_firehose_comma_joined_sessions(self, make_app: AppFactory) -> None:
+        client = make_app(SessionConnector()).test_client()
+        with client.session_transaction() as sess:
+            sess["h2-pushed"] = "/a.css,/b.css"
+        assert client.get("/push?u=/b.css").headers["Link"].endswith("; nopush")
+
+    def test_keeps_only_the_most_recent_keys(self, make_app: AppFactory) -> None:
+        client = make_app(SessionConnector(max_items=2)).test_client()
+        for url in ("/1.css", "/2.css", "/3.css"):
+            client.get(f"/push?u={url}")
+        with client.session_transaction() as sess:
+            assert sess["h2-pushed"] == ["/2.css", "/3.css"]
+
+    def test_garbage_in_the_session_is_an_empty_set(self, make_app: AppFactory) -> None:
+        client = make_app(SessionConnector()).test_client()
+        with client.session_transaction() as sess:
+            sess["h2-pushed"] = {"not": "a list"}
+        assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+
+    def test_bad_max_items_raises(self) -> None:
+        with pytest.raises(ValueError, match="max_items"):
+            SessionConnector(max_items=0)
+
+
+@pytest.mark.parametrize("connector", [SessionConnector, DigestConnector])
+def test_no_secret_key_serves_links_and_warns_once(
+    connector: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = build_app(connector())
+    app.config["SECRET_KEY"] = None
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            response = client.get("/")
+            assert response.status_code == 200
+            assert response.headers["Link"] == EXPECTED_FIRST
+    warnings = [r for r in caplog.records if "SECRET_KEY" in r.getMessage()]
+    assert len(warnings) == 1

@@ -1,0 +1,90 @@
+"""The Link builder: exact strings for the common cases, round trips through a strict parser."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rfc8288 import parse_link_header
+
+from firehose_digest.links import format_link
+
+TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("/a.css", (("rel", "preload"), ("as", "style"))), "</a.css>; rel=preload; as=style"),
+        (
+            (
+                "/f.woff2",
+                (("rel", "preload"), ("as", "font"), ("type", "font/woff2")),
+                ("crossorigin",),
+            ),
+            '</f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin',
+        ),
+        (("/a.js", (("rel", "preload"),), ("nopush",)), "</a.js>; rel=preload; nopush"),
+        (("/q?a=1&b=2", (("title", 'say "hi"\\'),)), r'</q?a=1&b=2>; title="say \"hi\"\\"'),
+        (("/é.css",), "</%C3%A9.css>"),
+        (("https://cdn.example/a,b.css",), "<https://cdn.example/a,b.css>"),
+    ],
+)
+def test_exact_strings(args: tuple[object, ...], expected: str) -> None:
+    assert format_link(*args) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/a\r\nSet-Cookie: x=1", "/a\nb", "/a\rb", "/a\x00", "/a\x7f", "/a>b", "<x", "/a b", "", 3],
+)
+def test_url_that_could_break_the_header_raises(url: object) -> None:
+    with pytest.raises(ValueError, match="url"):
+        format_link(url)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("params", "flags"),
+    [
+        ((("as", "style\r\nX-Evil: 1"),), ()),
+        ((("as", "caf\u00e9"),), ()),
+        ((("bad name", "x"),), ()),
+        ((("", "x"),), ()),
+        ((), ("cross origin",)),
+        ((), ("x\n",)),
+        ((("as", 1),), ()),
+    ],
+)
+def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
+    with pytest.raises(ValueError, match="Link"):
+        format_link("/a.css", params, flags)  # type: ignore[arg-type]
+
+
+urls = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="<>")
+    | st.characters(min_codepoint=0xA0, max_codepoint=0x2FFF),
+    min_size=1,
+    max_size=40,
+)
+tokens = st.text(st.sampled_from(TCHARS), min_size=1, max_size=12)
+values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
+
+
+@given(urls, st.lists(st.tuples(tokens, values), max_size=5), st.lists(tokens, max_size=3))
+def test_strict_parser_reads_back_what_we_build(
+    url: str, params: list[tuple[str, str]], flags: list[str]
+) -> None:
+    value = format_link(url, tuple(params), tuple(flags))
+    expected_url = url if url.isascii() else quote(url, safe="".join(map(chr, range(0x21, 0x7F))))
+    assert parse_link_header(value) == [(expected_url, [*params, *((f, None) for f in flags)])]
+    assert value.isascii() and "\r" not in value and "\n" not in value
+
+
+@given(st.lists(st.tuples(urls, tokens), min_size=1, max_size=6))
+def test_joined_values_parse_as_one_list(links: list[tuple[str, str]]) -> None:
+    header = ", ".join(format_link(url, (("as", as_),)) for url, as_ in links)
+    assert [params for _, params in parse_link_header(header)] == [
+        [("as", as_)] for _, as_ in links
+    ]
