@@ -1,0 +1,581 @@
+"""Run the example site behind real HTTP/2 push proxies on loopback, and browse it.
+
+- :class:`Gunicorn`, :class:`Nginx` and :class:`H2O` are context managers that start one
+  server as a child process on a free ``127.0.0.1`` port, wait until it answers and stop
+  it by its pid (its process group) on exit, even on error; ``log()`` returns what it wrote.
+- :func:`make_certificate` makes a throwaway self-signed certificate with ``openssl``.
+- :class:`Browser` drives ``nghttp`` one page view at a time, like a browser: it carries
+  cookies, notes every PUSH_PROMISE and what it already holds, and sums a browse up in
+  :class:`BrowseFigures`.
+
+Used by ``tests/integration`` and by ``examples/demo.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TypeVar
+
+__all__ = [
+    "H2O",
+    "REPO_ROOT",
+    "SITE_APP",
+    "BrowseFigures",
+    "Browser",
+    "Gunicorn",
+    "Link",
+    "Nginx",
+    "ServerError",
+    "View",
+    "free_port",
+    "make_certificate",
+    "parse_links",
+    "site_env",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The example site as gunicorn loads it (from REPO_ROOT).
+SITE_APP = "examples.site:create_app()"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+
+
+class ServerError(RuntimeError):
+    """A server did not start, or a client could not talk to it; the message has its log."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _answers(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+        return True
+    return False
+
+
+_ServerT = TypeVar("_ServerT", bound="Server")
+
+
+class Server(ABC):
+    """One server process: started in its own process group, stopped by that id.
+
+    Subclasses set ``name`` and provide ``argv()``; they may write config files first.
+    """
+
+    name = "server"
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.workdir = workdir
+        self.port = port if port is not None else free_port()
+        self.log_path = workdir / f"{self.name}-{self.port}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+
+    @abstractmethod
+    def argv(self) -> list[str]:
+        """The command line; a subclass may write its config files here."""
+
+    def env(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def start(self) -> None:
+        """Start the process and wait until its port answers; raise :class:`ServerError`."""
+        if _answers(self.port):
+            raise ServerError(f"{self.name}: port {self.port} is already taken")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        argv = self.argv()
+        self._log_file = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            argv,
+            cwd=REPO_ROOT,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers(self.port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ServerError(
+                    f"{self.name} did not start on port {self.port}: {' '.join(argv)}\n"
+                    + self.log()
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """SIGTERM the process group, wait up to ``STOP_TIMEOUT``, then SIGKILL what is left."""
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(STOP_TIMEOUT)
+            # A leader that ignored SIGTERM, or helpers that outlived it (h2o's), are still
+            # in the group that bears its pid.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def log(self) -> str:
+        """Everything the server wrote so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def __enter__(self: _ServerT) -> _ServerT:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class Gunicorn(Server):
+    """``gunicorn`` from this interpreter's environment, serving ``app_spec`` from the repo."""
+
+    name = "gunicorn"
+
+    def __init__(
+        self,
+        app_spec: str,
+        workdir: Path,
+        env: Mapping[str, str] | None = None,
+        workers: int = 1,
+        threads: int = 1,
+        port: int | None = None,
+    ) -> None:
+        super().__init__(workdir, port)
+        self.app_spec = app_spec
+        self.extra_env = dict(env or {})
+        self.workers = workers
+        self.threads = threads
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(self.workers),
+            "--threads", str(self.threads),
+            "--graceful-timeout", "3",
+            "--access-logfile", "-",
+            # Else every gunicorn shares one socket under ~/.gunicorn.
+            "--no-control-socket",
+            self.app_spec,
+        ]  # fmt: skip
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.extra_env}
+
+    def requests_served(self, expected: int = 0, timeout: float = 5.0) -> int:
+        """How many requests its access log shows, waiting up to ``timeout`` for ``expected``.
+
+        gunicorn logs a request only after answering it, so a client can be faster.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            served = sum(1 for line in self.log().splitlines() if '"GET ' in line)
+            if served >= expected or time.monotonic() > deadline:
+                return served
+            time.sleep(0.05)
+
+
+def site_env(**settings: object) -> dict[str, str]:
+    """``FLASK_*`` variables for the example site, each written as JSON.
+
+    Flask's ``from_prefixed_env`` reads a value as JSON when it can, so a bare string that
+    looks like JSON (a key ``"1234"``) would change type; JSON-quoted strings never do.
+    Paths become strings.
+    """
+    return {
+        f"FLASK_{name}": json.dumps(str(value) if isinstance(value, Path) else value)
+        for name, value in settings.items()
+    }
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1: ``(cert.pem, key.pem)``."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise ServerError("openssl is not on PATH: cannot make a test certificate")
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+class Nginx(Server):
+    """nginx with ``http2_push_preload on`` in front of an upstream of gunicorn ports.
+
+    ``/static/`` is served from disk; everything else is proxied round-robin. Proxy
+    buffers stay at their defaults (4 KB for all the upstream's headers), as in production.
+    """
+
+    name = "nginx"
+
+    def __init__(
+        self,
+        backends: Sequence[int],
+        static_dir: Path,
+        certificate: tuple[Path, Path],
+        workdir: Path,
+        port: int | None = None,
+    ) -> None:
+        super().__init__(workdir, port)
+        self.backends = list(backends)
+        self.static_dir = static_dir
+        self.certificate = certificate
+
+    @property
+    def origin(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        """nginx.conf: one process in the foreground, every path it writes inside workdir."""
+        cert, key = self.certificate
+        tmp = self.workdir
+        servers = "\n".join(f"    server 127.0.0.1:{port};" for port in self.backends)
+        temp_paths = "\n".join(
+            f"  {kind}_temp_path {tmp}/{kind}_temp;"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        # master_process off: a single process whose pid is the one we started, so
+        # stopping it by pid leaves no orphaned workers (and no `user` switch as root).
+        return f"""daemon off;
+master_process off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log notice;
+events {{ worker_connections 256; }}
+http {{
+  access_log {tmp}/access.log;
+{temp_paths}
+  upstream backends {{
+{servers}
+  }}
+  server {{
+    listen 127.0.0.1:{self.port} ssl http2;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location /static/ {{ alias {self.static_dir}/; }}
+    location / {{
+      proxy_pass http://backends;
+      proxy_set_header Host $host;
+      http2_push_preload on;
+    }}
+  }}
+}}
+"""
+
+    def argv(self) -> list[str]:
+        conf = self.workdir / "nginx.conf"
+        conf.write_text(self.config())
+        nginx = shutil.which("nginx") or "nginx"
+        # -e: log start-up errors here too, never to the system's /var/log/nginx.
+        return [nginx, "-p", str(self.workdir), "-e", str(self.workdir / "error.log"),
+                "-c", str(conf)]  # fmt: skip
+
+    def log(self) -> str:
+        error_log = self.workdir / "error.log"
+        text = error_log.read_text(errors="replace") if error_log.exists() else ""
+        return super().log() + text
+
+
+class H2O(Server):
+    """h2o 2.2 (it pushes preload links by default, honours ``nopush``) in front of one port.
+
+    h2o pushes nothing for a request that carries ``X-Forwarded-For``; :class:`Browser`
+    sends none.
+
+    ``casper=True`` turns on ``http2-casper``: h2o then keeps its own ``h2o_casper``
+    cookie of what it pushed, the baseline for an app that tracks nothing.
+    """
+
+    name = "h2o"
+
+    def __init__(
+        self,
+        backend: int,
+        static_dir: Path,
+        certificate: tuple[Path, Path],
+        workdir: Path,
+        casper: bool = False,
+        port: int | None = None,
+    ) -> None:
+        super().__init__(workdir, port)
+        self.backend = backend
+        self.static_dir = static_dir
+        self.certificate = certificate
+        self.casper = casper
+
+    @property
+    def origin(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        """h2o.conf; as root it must stay root (its default, nobody, cannot read workdir)."""
+        cert, key = self.certificate
+        lines = ["user: root"] if os.geteuid() == 0 else []
+        lines += [
+            "listen:",
+            f"  port: {self.port}",
+            "  host: 127.0.0.1",
+            "  ssl:",
+            f"    certificate-file: {cert}",
+            f"    key-file: {key}",
+            # No OCSP stapling: it would spawn a fetcher that tries the network.
+            "    ocsp-update-interval: 0",
+            f"http2-casper: {'ON' if self.casper else 'OFF'}",
+            "hosts:",
+            "  default:",
+            "    paths:",
+            "      /static:",
+            f"        file.dir: {self.static_dir}",
+            "      /:",
+            f"        proxy.reverse.url: http://127.0.0.1:{self.backend}/",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def argv(self) -> list[str]:
+        conf = self.workdir / "h2o.conf"
+        conf.write_text(self.config())
+        return [shutil.which("h2o") or "h2o", "-c", str(conf)]
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link-value of a ``Link`` header: its text, its url, whether it says ``nopush``."""
+
+    text: str
+    url: str
+    nopush: bool
+
+
+_LINK_VALUE = re.compile(r"<([^>]*)>([^<]*)")
+
+
+def parse_links(header: str) -> list[Link]:
+    """The link-values of a ``Link`` header, enough for a test client.
+
+    Assumes no ``<`` inside a quoted parameter value, which this site never writes.
+    """
+    links = []
+    for match in _LINK_VALUE.finditer(header):
+        text = match.group(0).strip(" ,")
+        params = [part.strip().lower() for part in match.group(2).strip(" ,").split(";")]
+        links.append(Link(text, match.group(1), "nopush" in params))
+    return links
+
+
+@dataclass
+class View:
+    """What one page view received."""
+
+    path: str
+    status: int
+    links: list[Link]
+    #: Paths of the PUSH_PROMISEs, in the order they came.
+    pushed: list[str]
+    pushed_bytes: int
+    #: Cookies the response set (name -> value; an empty value deletes it).
+    set_cookies: dict[str, str]
+    #: The Cookie header the request carried ("" for none).
+    cookie_sent: str
+
+    @property
+    def declared(self) -> list[str]:
+        return [link.url for link in self.links]
+
+    @property
+    def nopush(self) -> list[str]:
+        return [link.url for link in self.links if link.nopush]
+
+
+@dataclass
+class BrowseFigures:
+    """A browse summed up: what was pushed, pushed again, not pushed, and what it cost."""
+
+    views: int = 0
+    pushes: int = 0
+    #: Pushes of a path the client already held (pushed or fetched before).
+    redundant: int = 0
+    #: Declared resources the client did not hold and that were not pushed.
+    missed: int = 0
+    #: Distinct resources declared over the whole browse.
+    distinct: int = 0
+    bytes_pushed: int = 0
+    #: The largest Cookie header sent, in characters.
+    max_cookie_header: int = 0
+    #: The largest value of the tracking cookie (``h2-digest`` by default), in characters.
+    max_digest_cookie: int = 0
+    #: Answers other than 200, and the 1-based number of the first view that got one.
+    errors: int = 0
+    first_error_view: int | None = None
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+_FRAME = re.compile(r"^\[\s*[\d.]+\] recv (\w+) frame <length=(\d+), flags=\w+, stream_id=(\d+)>")
+_HEADER = re.compile(r"^\[\s*[\d.]+\] recv \(stream_id=\d+\) (:?[^:]+): (.*)$")
+_PROMISED = re.compile(r"promised_stream_id=(\d+)")
+
+
+class Browser:
+    """A browser made of ``nghttp``: one page view per call, cookies carried between views.
+
+    It holds what it was pushed and, after each view, every resource the page declared
+    (pushed or not, a browser fetches or preloads it), so it can tell redundant pushes
+    from missed ones. Pushed requests are made by the proxy and carry no cookie.
+    """
+
+    def __init__(self, origin: str, tracking_cookie: str = "h2-digest") -> None:
+        nghttp = shutil.which("nghttp")
+        if nghttp is None:
+            raise ServerError("nghttp is not on PATH (Debian: nghttp2-client)")
+        self.nghttp = nghttp
+        self.origin = origin
+        self.tracking_cookie = tracking_cookie
+        self.cookies: dict[str, str] = {}
+        self.held: set[str] = set()
+
+    def view(self, path: str) -> View:
+        """GET ``path`` over HTTP/2 with the cookies held; accept pushes; store cookies."""
+        crumbs = [f"{name}={value}" for name, value in self.cookies.items()]
+        # One cookie header per cookie, as browsers send them over HTTP/2 (RFC 9113
+        # §8.2.3); h2o's CASPER only finds its cookie at the start of a header.
+        argv = [self.nghttp, "-nv", "-y", "-t", "10s"]
+        for crumb in crumbs:
+            argv += ["-H", f"cookie: {crumb}"]
+        done = subprocess.run(
+            [*argv, self.origin + path],
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=60,
+        )
+        # What an HTTP/1.1 backend receives: the crumbs joined by "; ".
+        view = _parse_view(path, "; ".join(crumbs), done.stdout)
+        if view is None:
+            raise ServerError(f"nghttp got no response for {path}:\n{done.stdout}{done.stderr}")
+        for name, value in view.set_cookies.items():
+            if value:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        return view
+
+    def browse(self, paths: Iterable[str]) -> BrowseFigures:
+        """View each path in turn and count pushes, redundant and missed ones, cookie sizes."""
+        figures = BrowseFigures()
+        declared: set[str] = set()
+        for number, path in enumerate(paths, start=1):
+            view = self.view(path)
+            figures.views += 1
+            figures.statuses[view.status] = figures.statuses.get(view.status, 0) + 1
+            if view.status != 200:
+                figures.errors += 1
+                if figures.first_error_view is None:
+                    figures.first_error_view = number
+            figures.max_cookie_header = max(figures.max_cookie_header, len(view.cookie_sent))
+            tracked = self.cookies.get(self.tracking_cookie, "")
+            figures.max_digest_cookie = max(figures.max_digest_cookie, len(tracked))
+            figures.pushes += len(view.pushed)
+            figures.bytes_pushed += view.pushed_bytes
+            for pushed in view.pushed:
+                figures.redundant += pushed in self.held
+                self.held.add(pushed)
+            figures.missed += len(set(view.declared) - self.held)
+            declared.update(view.declared)
+            self.held.update(view.declared)
+        figures.distinct = len(declared)
+        return figures
+
+
+def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
+    """Read ``nghttp -v`` output: the response headers, the promises, the DATA per stream."""
+    block: list[tuple[str, str]] = []
+    promise_pending = False
+    promised: dict[int, str] = {}
+    responses: dict[int, list[tuple[str, str]]] = {}
+    data: dict[int, int] = {}
+    for line in verbose.splitlines():
+        if header := _HEADER.match(line):
+            block.append((header.group(1).lower(), header.group(2)))
+        elif frame := _FRAME.match(line):
+            kind, length, stream = frame.group(1), int(frame.group(2)), int(frame.group(3))
+            if kind == "PUSH_PROMISE":
+                promise_pending = True
+                continue
+            if kind == "HEADERS":
+                responses.setdefault(stream, []).extend(block)
+                block = []
+            elif kind == "DATA":
+                data[stream] = data.get(stream, 0) + length
+        elif promise_pending and (promise := _PROMISED.search(line)):
+            promised[int(promise.group(1))] = dict(block).get(":path", "")
+            block = []
+            promise_pending = False
+    main = next((stream for stream in sorted(responses) if stream % 2), None)
+    if main is None:
+        return None
+    headers = responses[main]
+    status = int(dict(headers).get(":status", "0"))
+    link_header = ", ".join(value for name, value in headers if name == "link")
+    set_cookies = dict(_parse_set_cookie(value) for name, value in headers if name == "set-cookie")
+    return View(
+        path=path,
+        status=status,
+        links=parse_links(link_header),
+        pushed=list(promised.values()),
+        pushed_bytes=sum(data.get(stream, 0) for stream in promised),
+        set_cookies=set_cookies,
+        cookie_sent=cookie_sent,
+    )
+
+
+def _parse_set_cookie(header: str) -> tuple[str, str]:
+    """``(name, value)`` of a Set-Cookie header; an expired cookie's value is ``""``."""
+    pair, *attributes = header.split(";")
+    name, _, value = pair.strip().partition("=")
+    for attribute in attributes:
+        key, _, setting = attribute.strip().partition("=")
+        if key.lower() == "max-age" and setting.strip() == "0":
+            return name, ""
+        if key.lower() == "expires" and "1970" in setting:
+            return name, ""
+    return name, value.strip()

@@ -1,0 +1,152 @@
+"""Fixtures that run the example site behind nginx and h2o on loopback.
+
+A missing tool (nginx, h2o, nghttp, openssl, flask_firehose) skips the tests that need it,
+with the reason; under CI (``CI=true``) it fails them instead, so a broken image is seen.
+Every server is stopped at teardown, even on failure; a failing test shows the logs of
+the servers that were running. Each browse's figures go into a table printed at the end
+of the session and written to ``bench/results/browse.md``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+from examples.rig import H2O, REPO_ROOT, BrowseFigures, Gunicorn, Nginx
+from examples.site import write_assets
+
+from .launcher import (
+    ASSETS,
+    BROWSES,
+    LIVE_SERVERS,
+    PAGES,
+    Launcher,
+    RecordBrowse,
+    require,
+)
+
+REPORT_PATH = REPO_ROOT / "bench" / "results" / "browse.md"
+LOG_TAIL = 4000
+
+
+@pytest.fixture(scope="session")
+def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("static")
+    write_assets(directory, ASSETS)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def servers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, static_dir: Path
+) -> Iterator[Launcher]:
+    """Servers shared by the whole session (each test browses with a browser of its own)."""
+    launcher = Launcher(request.config, tmp_path_factory.mktemp("servers"), static_dir)
+    with launcher.stack:
+        yield launcher
+
+
+@pytest.fixture
+def own_servers(
+    request: pytest.FixtureRequest, tmp_path: Path, static_dir: Path
+) -> Iterator[Launcher]:
+    """Servers for this test alone, stopped when it ends."""
+    launcher = Launcher(request.config, tmp_path, static_dir)
+    with launcher.stack:
+        yield launcher
+
+
+@pytest.fixture(scope="session")
+def digest_site(servers: Launcher) -> Gunicorn:
+    return servers.site()
+
+
+@pytest.fixture(scope="session")
+def nginx(servers: Launcher, digest_site: Gunicorn) -> Nginx:
+    return servers.nginx([digest_site])
+
+
+@pytest.fixture(scope="session")
+def h2o(servers: Launcher, digest_site: Gunicorn) -> H2O:
+    return servers.h2o(digest_site)
+
+
+@pytest.fixture(params=["nginx", "h2o"])
+def proxy(request: pytest.FixtureRequest) -> Nginx | H2O:
+    """The digest site behind each push proxy in turn."""
+    front: Nginx | H2O = request.getfixturevalue(request.param)
+    return front
+
+
+@pytest.fixture
+def flask_firehose_installed() -> None:
+    require("flask_firehose", importlib.util.find_spec("flask_firehose") is not None)
+
+
+@pytest.fixture
+def record_browse(request: pytest.FixtureRequest) -> RecordBrowse:
+    """Keep a browse's figures for the table at the end of the session."""
+
+    def record(name: str, figures: BrowseFigures) -> None:
+        request.config.stash.setdefault(BROWSES, {})[name] = figures
+
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the log tails of the running servers to a failed test's report."""
+    report = yield
+    if report.failed:
+        for server in item.config.stash.get(LIVE_SERVERS, []):
+            title = f"{server.name} on port {server.port} (log tail)"
+            report.sections.append((title, server.log()[-LOG_TAIL:]))
+    return report
+
+
+_COLUMNS = (
+    ("pushes", "pushes"),
+    ("redundant", "redundant"),
+    ("missed", "missed"),
+    ("distinct", "distinct"),
+    ("bytes_pushed", "bytes pushed"),
+    ("max_digest_cookie", "max tracking cookie"),
+    ("max_cookie_header", "max Cookie header"),
+    ("errors", "errors"),
+    ("first_error_view", "first error at view"),
+)
+
+
+def browse_table(browses: dict[str, BrowseFigures]) -> str:
+    """The figures as a markdown table, one row per browse."""
+    lines = [
+        "| browse | " + " | ".join(title for _, title in _COLUMNS) + " |",
+        "|---" * (len(_COLUMNS) + 1) + "|",
+    ]
+    for name, figures in browses.items():
+        cells = [str(getattr(figures, attribute)) for attribute, _ in _COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    browses = terminalreporter.config.stash.get(BROWSES, {})
+    if not browses:
+        return
+    table = browse_table(dict(sorted(browses.items())))
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(
+        "# Browse figures\n\n"
+        f"Written by `pytest tests/integration`: {PAGES} page views (`/browse/0`..), "
+        f"10 preloads each over {ASSETS} fingerprinted resources, neighbours sharing 7.\n"
+        "Tracking cookie: `h2-digest`, Flask's `session` or h2o's `h2o_casper`, "
+        "in characters.\n\n" + table
+    )
+    terminalreporter.write_sep("=", "browse figures")
+    terminalreporter.write(table)
+    terminalreporter.write_line(f"(written to {REPORT_PATH.relative_to(REPO_ROOT)})")

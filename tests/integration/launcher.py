@@ -1,0 +1,111 @@
+"""Starting the example site's servers for a test, and the settings the tests share."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from examples.rig import (
+    H2O,
+    SITE_APP,
+    BrowseFigures,
+    Gunicorn,
+    Nginx,
+    Server,
+    make_certificate,
+    site_env,
+)
+
+ASSETS = 300
+PAGES = 100
+SECRET_KEY = "integration-secret-key"
+#: Every site gets these; what the realistic browse needs: 300 entries at 1% false positives.
+DIGEST_SETTINGS: dict[str, object] = {"FIREHOSE_CAPACITY": 300, "FIREHOSE_FP_RATE": 0.01}
+BROWSE = [f"/browse/{page}" for page in range(PAGES)]
+
+LIVE_SERVERS = pytest.StashKey[list[Server]]()
+BROWSES = pytest.StashKey[dict[str, BrowseFigures]]()
+
+RecordBrowse = Callable[[str, BrowseFigures], None]
+_ServerT = TypeVar("_ServerT", bound=Server)
+
+
+def require(what: str, found: bool) -> None:
+    """Skip the test when ``what`` is missing, or fail it under CI (``CI=true``)."""
+    if found:
+        return
+    message = f"{what} is not installed"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: the integration tests must run)")
+    pytest.skip(message)
+
+
+def require_tools(*names: str) -> None:
+    for name in names:
+        require(f"{name} (on PATH)", shutil.which(name) is not None)
+
+
+class Launcher:
+    """Starts the site's servers, lists them for failure reports, stops them all at close."""
+
+    def __init__(self, config: pytest.Config, workdir: Path, static_dir: Path) -> None:
+        self.config = config
+        self.workdir = workdir
+        self.static_dir = static_dir
+        self.stack = ExitStack()
+        self._count = 0
+        self._certificate: tuple[Path, Path] | None = None
+
+    @property
+    def certificate(self) -> tuple[Path, Path]:
+        if self._certificate is None:
+            require_tools("openssl")
+            self._certificate = make_certificate(self.workdir / "cert")
+        return self._certificate
+
+    def _subdir(self, kind: str) -> Path:
+        self._count += 1
+        return self.workdir / f"{kind}-{self._count}"
+
+    def start(self, server: _ServerT) -> _ServerT:
+        """Start ``server`` and have it stopped when the launcher closes."""
+        live = self.config.stash.setdefault(LIVE_SERVERS, [])
+        self.stack.enter_context(server)
+        live.append(server)
+        self.stack.callback(live.remove, server)
+        return server
+
+    def site(
+        self,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        **settings: object,
+    ) -> Gunicorn:
+        """A gunicorn serving the example site; ``settings`` become its ``FLASK_*`` config."""
+        settings = {
+            "SECRET_KEY": SECRET_KEY,
+            "SITE_ASSETS": ASSETS,
+            "SITE_STATIC_DIR": self.static_dir,
+            **DIGEST_SETTINGS,
+            **settings,
+        }
+        workdir = self._subdir("gunicorn")
+        env = {**site_env(**settings), **(env or {})}
+        return self.start(Gunicorn(SITE_APP, workdir, env, port=port))
+
+    def nginx(self, backends: Sequence[Gunicorn]) -> Nginx:
+        require_tools("nginx", "nghttp")
+        ports = [backend.port for backend in backends]
+        workdir = self._subdir("nginx")
+        return self.start(Nginx(ports, self.static_dir, self.certificate, workdir))
+
+    def h2o(self, backend: Gunicorn, casper: bool = False) -> H2O:
+        require_tools("h2o", "nghttp")
+        workdir = self._subdir("h2o")
+        return self.start(H2O(backend.port, self.static_dir, self.certificate, workdir, casper))
