@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import subprocess
 import tempfile
 import urllib.request
 from http.cookiejar import CookieJar
@@ -69,12 +70,39 @@ def visit_through_nginx(site: Gunicorn, static_dir: Path, workdir: Path) -> None
         )
 
 
+def show_early_hints(static_dir: Path, workdir: Path, secret: str) -> None:
+    """A second gunicorn with FIREHOSE_EARLY_HINTS on: the second fresh visitor gets a 103.
+
+    curl shows informational responses; urllib would take the 103 for the response.
+    """
+    curl = shutil.which("curl")
+    if curl is None:
+        print("\n(install curl to see 103 Early Hints)")
+        return
+    env = site_env(SECRET_KEY=secret, SITE_STATIC_DIR=static_dir, FIREHOSE_EARLY_HINTS=True)
+    with Gunicorn(SITE_APP, workdir / "hints", env) as site:
+        origin = f"http://127.0.0.1:{site.port}"
+        print(f"\nWith FIREHOSE_EARLY_HINTS on, gunicorn at {origin}")
+        for visitor in ("first visitor (the path is learned)", "second visitor"):
+            head = subprocess.run(
+                [curl, "-si", "-o", "/dev/null", "-D", "-", origin + "/"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            lines = [line for line in head.splitlines() if line.startswith(("HTTP/", "Link"))]
+            print(f"  {visitor}:")
+            for line in lines:
+                print(f"    {line[:110]}{'...' if len(line) > 110 else ''}")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="firehose-demo-") as tmp:
         workdir = Path(tmp)
         static_dir = workdir / "static"
         write_assets(static_dir, 300)
-        env = site_env(SECRET_KEY=secrets.token_urlsafe(16), SITE_STATIC_DIR=static_dir)
+        secret = secrets.token_urlsafe(16)
+        env = site_env(SECRET_KEY=secret, SITE_STATIC_DIR=static_dir)
         with Gunicorn(SITE_APP, workdir, env) as site:
             origin = f"http://127.0.0.1:{site.port}"
             print(f"The example site on gunicorn at {origin}")
@@ -84,6 +112,7 @@ def main() -> None:
                 visit_through_nginx(site, static_dir, workdir)
             else:
                 print(f"\n(install {', '.join(tools)} to see HTTP/2 push through nginx)")
+        show_early_hints(static_dir, workdir, secret)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,606 @@
+"""103 Early Hints: the pure cache and filter, then the Flask glue with a recording server.
+
+A server that offers Early Hints is played by a real function put in the WSGI environ under
+``wsgi.early_hints`` (as gunicorn does); it records every list of headers it is given.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask, Response, redirect, request
+from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
+
+from firehose_digest import DigestConnector, Firehose, push
+from firehose_digest.hints import HintCache, early_hints_headers
+
+CSS = "</static/site.css>; rel=preload; as=style"
+JS = "</static/app.js>; rel=preload; as=script"
+FONT = '</static/inter.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin'
+CDN = "<https://cdn.example>; rel=preconnect"
+LAZY = "</static/lazy.js>; rel=preload; as=script; nopush"
+
+Headers = list[tuple[str, str]]
+
+
+# -- the pure core -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    key: str
+    link: str
+    tracked: bool = True
+
+
+A = Link("/a.css", "</a.css>; rel=preload; as=style")
+B = Link("/b.js", "</b.js>; rel=preload; as=script")
+C = Link("https://cdn.example", "<https://cdn.example>; rel=preconnect", tracked=False)
+V = Link("/v.css\nabc123", "</v.css>; rel=preload; as=style")
+
+HEADER_CASES = [
+    pytest.param([A, B], set(), [("Link", f"{A.link}, {B.link}")], id="nothing held"),
+    pytest.param([A, B], {"/a.css"}, [("Link", B.link)], id="one held"),
+    pytest.param([A, B], {"/a.css", "/b.js"}, [], id="all held: no 103"),
+    pytest.param([C, A], {"/a.css", C.key}, [("Link", C.link)], id="untracked always kept"),
+    pytest.param([V], {"/v.css"}, [("Link", V.link)], id="held key has another version"),
+    pytest.param([V], {V.key}, [], id="held key has this version"),
+    pytest.param([], set(), [], id="no links"),
+]
+
+
+@pytest.mark.parametrize(("hints", "held", "expected"), HEADER_CASES)
+def test_early_hints_headers(hints: list[Link], held: set[str], expected: Headers) -> None:
+    assert early_hints_headers(hints, held) == expected
+
+
+def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
+    cache: HintCache[Link] = HintCache(4)
+    cache.learn("/", [A, B])
+
+    assert cache.get("/") == (A, B)
+    assert cache.get("/other") is None
+
+
+def test_learning_a_path_again_replaces_its_links() -> None:
+    cache: HintCache[Link] = HintCache(4)
+    cache.learn("/", [A, B])
+    cache.learn("/", [B])
+
+    assert cache.get("/") == (B,)
+    assert len(cache) == 1
+
+
+def test_a_page_that_links_nothing_is_forgotten() -> None:
+    cache: HintCache[Link] = HintCache(4)
+    cache.learn("/", [A])
+    cache.learn("/", [])
+
+    assert cache.get("/") is None
+    assert "/" not in cache
+
+
+def test_the_least_recently_used_path_is_dropped_past_the_bound() -> None:
+    cache: HintCache[Link] = HintCache(2)
+    cache.learn("/1", [A])
+    cache.learn("/2", [A])
+    cache.get("/1")  # now /2 is the least recently used
+    cache.learn("/3", [A])
+
+    assert len(cache) == 2
+    assert "/1" in cache
+    assert "/2" not in cache
+    assert "/3" in cache
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 1.5, "10", None])
+def test_a_cache_needs_a_positive_int_bound(bad: Any) -> None:
+    with pytest.raises(ValueError, match="max_entries"):
+        HintCache(bad)
+
+
+@given(
+    st.integers(min_value=1, max_value=4),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["learn", "get"]),
+            st.sampled_from(["/1", "/2", "/3", "/4", "/5"]),
+            st.sampled_from([(), (A,), (A, B), (C,)]),
+        ),
+        max_size=40,
+    ),
+)
+def test_the_cache_behaves_like_a_reference_lru(
+    bound: int, operations: list[tuple[str, str, tuple[Link, ...]]]
+) -> None:
+    """Compared with the obvious model: a list, most recently used last."""
+    cache: HintCache[Link] = HintCache(bound)
+    model: list[tuple[str, tuple[Link, ...]]] = []
+    for operation, path, links in operations:
+        found = next((entry for entry in model if entry[0] == path), None)
+        if operation == "get":
+            assert cache.get(path) == (found[1] if found else None)
+            if found:
+                model.remove(found)
+                model.append(found)
+        else:
+            cache.learn(path, links)
+            if found:
+                model.remove(found)
+            if links:
+                model.append((path, links))
+            del model[:-bound]
+        assert len(cache) == len(model) <= bound
+    assert all(cache.get(path) == links for path, links in model)
+
+
+def test_the_cache_is_safe_to_share_between_threads() -> None:
+    """Many threads learning and reading: never over the bound, never a torn entry."""
+    cache: HintCache[Link] = HintCache(8)
+    entries = {f"/{n}": (Link(f"/{n}.css", f"</{n}.css>"),) * (n % 3 + 1) for n in range(32)}
+    errors: list[str] = []
+    start = threading.Barrier(8)
+
+    def work(seed: int) -> None:
+        start.wait()
+        for round_ in range(2000):
+            path = f"/{(seed * 7 + round_) % 32}"
+            if round_ % 2:
+                cache.learn(path, entries[path])
+            else:
+                try:
+                    got = cache.get(path)
+                except Exception as e:  # a race inside the cache
+                    errors.append(repr(e))
+                    continue
+                if got is not None and got != entries[path]:
+                    errors.append(f"{path}: {got!r}")
+            if len(cache) > 8:
+                errors.append(f"{len(cache)} entries")
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+    # Switch threads every microsecond rather than every 5 ms, so that they interleave
+    # inside the cache's methods, where a missing lock would show.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert errors == []
+    assert len(cache) == 8
+
+
+# -- the Flask glue ------------------------------------------------------------------------
+
+
+class Recorder:
+    """What gunicorn puts at ``environ['wsgi.early_hints']``, recording instead of sending."""
+
+    def __init__(self, timeline: list[str] | None = None) -> None:
+        self.sent: list[Headers] = []
+        self.timeline = timeline
+
+    def __call__(self, headers: Headers) -> None:
+        self.sent.append(list(headers))
+        if self.timeline is not None:
+            self.timeline.append("103")
+
+
+class CountingConnector(DigestConnector):
+    """The digest connector, counting how often it is asked what the client holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def get_pushed(self) -> Any:
+        self.asked += 1
+        return super().get_pushed()
+
+
+def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A decorator like Flask-Login's: ``functools.wraps`` around the view."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def make_app(connector: Any = None, firehose: Firehose | None = None, **config: Any) -> Flask:
+    """A site whose pages push what their query string says; Early Hints on unless told."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
+    app.config.update(config)
+    firehose = firehose or Firehose()
+    firehose.connector = connector
+    firehose.init_app(app)
+    app.extensions["timeline"] = []
+
+    @app.route("/page/<name>", methods=["GET", "POST"])
+    def page(name: str) -> str:
+        """Pushes each ``?u=`` as a style; by default the stylesheet and the script."""
+        app.extensions["timeline"].append("view")
+        if "u" in request.args:
+            for url in filter(None, request.args.getlist("u")):
+                push(url, as_="style")
+        else:
+            push("/static/site.css", as_="style")
+            push("/static/app.js", as_="script")
+        return f"page {name}"
+
+    @app.route("/mixed")
+    def mixed() -> str:
+        push("https://cdn.example", rel="preconnect")
+        push("/static/lazy.js", "nopush", as_="script")
+        push("/static/site.css", as_="style")
+        return "mixed"
+
+    @app.route("/moved")
+    def moved() -> Response:
+        push("/static/site.css", as_="style")
+        return redirect("/page/home")
+
+    @app.route("/declared")
+    @Firehose.hints("/static/inter.woff2", "crossorigin", as_="font", type="font/woff2")
+    @Firehose.hints("/static/site.css", as_="style")
+    def declared() -> str:
+        push("/static/app.js", as_="script")
+        push("/static/site.css", as_="style")  # declared already: written once
+        return "declared"
+
+    @Firehose.hints("/static/site.css", as_="style")
+    @app.route("/declared-above-route")
+    def declared_above_route() -> str:
+        return "declared above @app.route"
+
+    @app.route("/declared-wrapped")
+    @logged_in
+    @Firehose.hints("/static/app.js", as_="script")
+    def declared_wrapped() -> str:
+        return "declared under another decorator"
+
+    return app
+
+
+def hinted_get(client: FlaskClient, path: str, recorder: Recorder, **kwargs: Any) -> Response:
+    return client.get(path, environ_base={"wsgi.early_hints": recorder}, **kwargs)
+
+
+@pytest.fixture
+def app() -> Flask:
+    return make_app()
+
+
+def test_the_first_request_for_a_path_learns_and_sends_nothing(app: Flask) -> None:
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert response.status_code == 200
+    assert recorder.sent == []
+    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+
+
+def test_a_fresh_client_then_gets_one_103_with_exactly_the_pages_links(app: Flask) -> None:
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+
+
+def test_the_103_is_sent_before_the_view_runs(app: Flask) -> None:
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    timeline: list[str] = app.extensions["timeline"]
+    timeline.clear()
+
+    hinted_get(app.test_client(), "/page/home", Recorder(timeline))
+
+    assert timeline == ["103", "view"]
+
+
+def test_a_client_whose_digest_holds_every_link_gets_no_103(app: Flask) -> None:
+    client = app.test_client()
+    hinted_get(client, "/page/home", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(client, "/page/home", recorder)
+
+    assert recorder.sent == []
+    assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
+
+
+def test_a_client_holding_some_links_is_hinted_only_the_rest(app: Flask) -> None:
+    page = "/page/full?u=/a.css&u=/b.css&u=/c.css"
+    hinted_get(app.test_client(), page, Recorder())
+    client = app.test_client()
+    hinted_get(client, "/page/other?u=/b.css", Recorder())
+    recorder = Recorder()
+
+    hinted_get(client, page, recorder)
+
+    assert recorder.sent == [
+        [("Link", "</a.css>; rel=preload; as=style, </c.css>; rel=preload; as=style")]
+    ]
+
+
+def test_links_the_digest_does_not_track_are_always_hinted(app: Flask) -> None:
+    client = app.test_client()
+    hinted_get(client, "/mixed", Recorder())
+    recorder = Recorder()
+
+    hinted_get(client, "/mixed", recorder)
+
+    assert recorder.sent == [[("Link", f"{CDN}, {LAZY}")]]
+
+
+def test_the_connector_is_asked_once_per_request() -> None:
+    connector = CountingConnector()
+    app = make_app(connector)
+    client = app.test_client()
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    hinted_get(client, "/page/other?u=/static/site.css", Recorder())
+    connector.asked = 0
+    recorder = Recorder()
+
+    response = hinted_get(client, "/page/home", recorder)
+
+    assert connector.asked == 1
+    assert recorder.sent == [[("Link", JS)]]
+    assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}"]
+    # The answer it gave before the view still takes in what this page pushed.
+    recorder = Recorder()
+    hinted_get(client, "/page/home", recorder)
+    assert recorder.sent == []
+
+
+def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        @staticmethod
+        def get_pushed() -> set[str]:
+            raise RuntimeError("store is down")
+
+        @staticmethod
+        def set_pushed(items: set[str]) -> None:
+            raise AssertionError("never told anything after get_pushed failed")
+
+    app = make_app(Broken)
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    caplog.clear()
+    recorder = Recorder()
+
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert response.status_code == 200
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+    # Asked once for the 103 and the Link header both: one failure, logged once.
+    assert len([r for r in caplog.records if "get_pushed() failed" in r.getMessage()]) == 1
+
+
+def test_a_failing_early_hints_callable_still_serves_the_page(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    caplog.clear()
+    calls: list[Headers] = []
+
+    def refuses(headers: Headers) -> None:
+        calls.append(headers)
+        raise OSError("connection reset by peer")
+
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = app.test_client().get("/page/home", environ_base={"wsgi.early_hints": refuses})
+
+    assert calls == [[("Link", f"{CSS}, {JS}")]]
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "page home"
+    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: sending 103 Early Hints for /page/home failed"
+    ]
+
+
+def test_without_wsgi_early_hints_nothing_changes() -> None:
+    """Werkzeug's server, waitress...: the same responses as with the feature off."""
+    paths = ["/page/home", "/page/home", "/mixed", "/declared", "/mixed", "/page/x?u=/a.css"]
+    seen = {}
+    for early_hints in (True, False):
+        client = make_app(FIREHOSE_EARLY_HINTS=early_hints).test_client()
+        seen[early_hints] = [
+            (r.status_code, r.headers.getlist("Link"), r.headers.getlist("Set-Cookie"))
+            for r in map(client.get, paths)
+        ]
+
+    assert seen[True] == seen[False]
+    assert seen[True][0][1] == [f"{CSS}, {JS}"]
+
+
+def test_nothing_is_learned_without_wsgi_early_hints(app: Flask) -> None:
+    app.test_client().get("/page/home")
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert recorder.sent == []
+
+
+def test_off_by_default() -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "hints secret"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        push("/static/site.css", as_="style")
+        return "index"
+
+    recorder = Recorder()
+    responses = [hinted_get(app.test_client(), "/", recorder) for _ in range(3)]
+
+    assert app.config["FIREHOSE_EARLY_HINTS"] is False
+    assert recorder.sent == []
+    assert [r.headers.getlist("Link") for r in responses] == [[CSS]] * 3
+
+
+def test_firehose_enabled_false_turns_early_hints_off_too() -> None:
+    app = make_app(FIREHOSE_ENABLED=False)
+    recorder = Recorder()
+
+    responses = [hinted_get(app.test_client(), "/declared", recorder) for _ in range(2)]
+
+    assert recorder.sent == []
+    assert [r.headers.getlist("Link") for r in responses] == [[], []]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/page/home"), ("HEAD", "/page/home")],
+)
+def test_only_get_requests_learn_and_are_hinted(app: Flask, method: str, path: str) -> None:
+    client = app.test_client()
+    recorder = Recorder()
+
+    for _ in range(2):
+        client.open(path, method=method, environ_base={"wsgi.early_hints": recorder})
+    hinted_get(app.test_client(), path, recorder)
+
+    assert recorder.sent == []
+
+
+def test_a_response_other_than_200_is_not_learned(app: Flask) -> None:
+    hinted_get(app.test_client(), "/moved", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/moved", recorder)
+
+    assert response.status_code == 302
+    assert recorder.sent == []
+
+
+def test_a_changed_page_is_learned_again(app: Flask) -> None:
+    hinted_get(app.test_client(), "/page/news?u=/old.css", Recorder())
+    hinted_get(app.test_client(), "/page/news?u=/new.css", Recorder())
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/news?u=/new.css", recorder)
+
+    assert recorder.sent == [[("Link", "</new.css>; rel=preload; as=style")]]
+
+
+def test_a_page_that_stops_pushing_stops_being_hinted(app: Flask) -> None:
+    hinted_get(app.test_client(), "/page/news?u=/old.css", Recorder())
+    hinted_get(app.test_client(), "/page/news?u=", Recorder())
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/news?u=/old.css", recorder)
+
+    assert recorder.sent == []
+
+
+def test_the_cache_keeps_only_the_most_recently_used_paths() -> None:
+    app = make_app(FIREHOSE_EARLY_HINTS_CACHE=2)
+    for name in ("1", "2", "3"):
+        hinted_get(app.test_client(), f"/page/{name}", Recorder())
+    recorder = Recorder()
+
+    for name in ("3", "2", "1"):
+        hinted_get(app.test_client(), f"/page/{name}", recorder)
+
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]] * 2
+
+
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [
+        ("FIREHOSE_EARLY_HINTS", "yes"),
+        ("FIREHOSE_EARLY_HINTS", 1),
+        ("FIREHOSE_EARLY_HINTS_CACHE", 0),
+        ("FIREHOSE_EARLY_HINTS_CACHE", -5),
+        ("FIREHOSE_EARLY_HINTS_CACHE", True),
+        ("FIREHOSE_EARLY_HINTS_CACHE", "1000"),
+        ("FIREHOSE_EARLY_HINTS_CACHE", 10.0),
+    ],
+)
+def test_a_bad_setting_is_refused_at_init_app(key: str, bad: Any) -> None:
+    with pytest.raises(ValueError, match=key):
+        make_app(**{key: bad})
+
+
+def test_declared_links_are_hinted_from_the_first_request(app: Flask) -> None:
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/declared", recorder)
+
+    assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
+    assert response.headers.getlist("Link") == [f"{FONT}, {CSS}, {JS}"]
+
+
+def test_declared_links_then_give_way_to_what_was_learned(app: Flask) -> None:
+    hinted_get(app.test_client(), "/declared", Recorder())
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/declared", recorder)
+
+    assert recorder.sent == [[("Link", f"{FONT}, {CSS}, {JS}")]]
+
+
+def test_declared_links_are_pushed_with_early_hints_off() -> None:
+    app = make_app(FIREHOSE_EARLY_HINTS=False)
+    client = app.test_client()
+
+    first = client.get("/declared")
+    again = client.get("/declared")
+
+    assert first.headers.getlist("Link") == [f"{FONT}, {CSS}, {JS}"]
+    assert again.headers.getlist("Link") == [f"{FONT}; nopush, {CSS}; nopush, {JS}; nopush"]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [("/declared-above-route", CSS), ("/declared-wrapped", JS)]
+)
+def test_declaring_works_above_the_route_and_under_other_decorators(
+    app: Flask, path: str, expected: str
+) -> None:
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), path, recorder)
+
+    assert recorder.sent == [[("Link", expected)]]
+    assert response.headers.getlist("Link") == [expected]
+
+
+def test_a_bad_declaration_is_refused_when_the_module_loads() -> None:
+    with pytest.raises(ValueError, match="control characters"):
+        Firehose.hints("/a.css\r\nSet-Cookie: x=1", as_="style")
+
+
+def test_one_extension_serves_several_apps_with_a_cache_each() -> None:
+    firehose = Firehose()
+    first, second = make_app(firehose=firehose), make_app(firehose=firehose)
+    hinted_get(first.test_client(), "/page/home", Recorder())
+    recorder = Recorder()
+
+    hinted_get(second.test_client(), "/page/home", recorder)
+    hinted_get(second.test_client(), "/declared", recorder)
+
+    assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
