@@ -74,7 +74,7 @@ class DigestCodec:
             payload = base64_decode(signed)
         except SignatureExpired as e:
             raise DigestError(f"signature expired: {e}") from e
-        except (BadData, UnicodeEncodeError) as e:
+        except (BadData, ValueError, OverflowError, OSError) as e:  # a far-future date too
             raise DigestError(f"bad signature or encoding: {e}") from e
         return SignedPayload(payload, int(when.timestamp()))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -177,10 +176,8 @@ class DigestConnector:
     def process_response(self, response: Response) -> None:
         """Vary on the cookie the Link header depended on; write the digest if it changed."""
         vary = response.headers.get("Vary")
-        if vary is None:
-            response.headers["Vary"] = "Cookie"
-        elif "cookie" not in vary.lower():
-            response.headers["Vary"] = f"{vary}, Cookie"
+        if vary is None or "cookie" not in vary.lower():
+            response.headers.add("Vary", "Cookie")  # a second Vary header lists more fields
         digest = _to_write.get()
         if digest is None:
             return
@@ -241,8 +238,8 @@ class _DigestState:
     def __init__(self, settings: DigestSettings) -> None:
         self.settings = settings
         # Our values are base64url and dots, never quoted: a search of the raw header finds
-        # one without parsing every cookie the client sends (a literal prefix is fastest).
-        self._cookie = re.compile(rf"{re.escape(settings.cookie_name)}=([^;,\s]*)")
+        # one without parsing every cookie the client sends.
+        self._cookie_prefix = settings.cookie_name + "="
         # (keys, codec) in one attribute, so threads never see a codec with other keys.
         self._current: tuple[tuple[Any, ...], DigestCodec | None] = ((), None)
         # Insertion-ordered: the oldest entry is evicted first. Reads take no lock (a dict
@@ -252,7 +249,7 @@ class _DigestState:
 
     def codec(self, app: Flask) -> DigestCodec | None:
         """The codec for the app's current keys; None (and one warning) without SECRET_KEY."""
-        keys = (*(app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
+        keys = (*filter(None, app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
         current_keys, codec = self._current
         if keys == current_keys:
             return codec
@@ -269,11 +266,15 @@ class _DigestState:
         """Our cookie's value in a raw ``Cookie`` header (the first, as Werkzeug reads it)."""
         if not header:
             return None
-        for found in self._cookie.finditer(header):
-            start = found.start()
-            if start == 0 or header[start - 1] in " \t;,":
-                return found.group(1)
-        return None
+        prefix = self._cookie_prefix
+        start = header.find(prefix)
+        while start > 0 and header[start - 1] not in " \t;,":
+            start = header.find(prefix, start + 1)  # a longer name ending in ours
+        if start < 0:
+            return None
+        start += len(prefix)
+        end = header.find(";", start)
+        return header[start : end if end >= 0 else len(header)].strip(" \t,")
 
     def decode(self, codec: DigestCodec, value: str) -> AgingDigest | None:
         """The digest in a cookie value, or None when it is not ours, not valid or stale."""

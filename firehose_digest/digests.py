@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from numbers import Real
 from typing import TYPE_CHECKING, Protocol
 
@@ -131,8 +132,12 @@ class Digest(Protocol):
         ...
 
 
+@lru_cache(maxsize=8192)
 def _hash(key: str | bytes) -> tuple[int, int]:
     """The two 64-bit hashes of ``key``; a ``str`` is hashed as its UTF-8 bytes.
+
+    Cached: a site asks about the same few hundred urls on every request, and a cache hit
+    costs a third of encoding and hashing.
 
     The str is encoded here, not by mmh3: mmh3 5.3.1 crashes the interpreter (segfault) on a
     str holding a lone surrogate, which os.fsdecode() makes of an undecodable file name.

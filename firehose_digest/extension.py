@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable, Container, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from flask import Flask, Response, request
@@ -146,25 +147,31 @@ def push(
     Outside a request, or with the extension off, it only returns ``url``.
     Raises :class:`ValueError` for a url or value that could inject a header.
     """
-    link, tracked = _link(url, flags, as_, params)
+    # Validated (it may raise) even outside a request.
+    resource = _resource(url, flags, as_, version, tuple(params.items()) if params else ())
     collected = _collected.get()
     if collected is not None and url not in collected.resources:
-        collected.resources[url] = _Resource(resource_key(url, version), link, tracked)
+        collected.resources[url] = resource
     return url
 
 
-def _link(
-    url: str, flags: tuple[str, ...], as_: str | None, params: dict[str, str]
-) -> tuple[str, bool]:
-    """``push()``'s link-value, and whether the connector tracks it (plain preloads only)."""
-    if params:
-        as_ = params.pop("as", as_)
-        rel = params.pop("rel", "preload")
-    else:
-        rel = "preload"
+@lru_cache(maxsize=4096)
+def _resource(
+    url: str,
+    flags: tuple[str, ...],
+    as_: str | None,
+    version: str | None,
+    params: tuple[tuple[str, str], ...],
+) -> _Resource:
+    """What ``push()`` records. Cached: pages push the same resources on every request."""
+    named = dict(params)
+    as_ = named.pop("as", as_)
+    rel = named.pop("rel", "preload")
     head = (("rel", rel),) if as_ is None else (("rel", rel), ("as", as_))
-    link = format_link(url, (*head, *params.items()) if params else head, flags)
-    return link, rel == "preload" and "nopush" not in flags
+    link = format_link(url, (*head, *named.items()), flags)
+    # Only plain preloads are remembered, and so may later be marked nopush.
+    tracked = rel == "preload" and "nopush" not in flags
+    return _Resource(resource_key(url, version), link, tracked)
 
 
 class Firehose:
@@ -197,8 +204,7 @@ class Firehose:
         ``@app.route``, and it is valid for every app the view is registered on.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
-        link, tracked = _link(url, flags, as_, dict(params))
-        declaration = (url, _Resource(resource_key(url, version), link, tracked))
+        declaration = (url, _resource(url, flags, as_, version, tuple(params.items())))
 
         def declare(view: _ViewT) -> _ViewT:
             declared = getattr(view, _DECLARED_ATTRIBUTE, ())
