@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask, Response, current_app, request, session
 from werkzeug.http import dump_cookie
@@ -32,6 +33,10 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
 }
 #: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
 MAX_COOKIE_SIZE = 4093
+#: Browsers cap a cookie's lifetime at 400 days (RFC 6265bis).
+MAX_COOKIE_AGE = 400 * 24 * 3600
+# RFC 6265: cookie-name = token (RFC 2616 §2.2).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 #: Decoded digests kept per process, keyed by the exact signed cookie value.
 DECODED_CACHE_SIZE = 1024
 DIGEST_EXTENSION_KEY = "firehose_digest"
@@ -78,13 +83,20 @@ class SessionConnector:
 
 
 class _RecentKeys:
-    """An insertion-ordered set of keys: ``in``, ``add`` and iteration, oldest first."""
+    """A set of keys ordered by last use: ``in``, ``add`` and iteration, oldest first.
+
+    A key found by ``in`` counts as used, so a resource on every page is not the first to go
+    when ``set_pushed`` next stores the set.
+    """
 
     def __init__(self, keys: Iterable[str] = ()) -> None:
         self._keys = dict.fromkeys(keys)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._keys
+        if key not in self._keys:
+            return False
+        self._keys[key] = self._keys.pop(key)
+        return True
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
@@ -166,22 +178,37 @@ class DigestConnector:
         if codec is None:
             return frozenset()
         value = state.cookie_value(request.environ.get("HTTP_COOKIE"))
-        digest = state.decode(codec, value) if value else None
-        return _DigestView(digest if digest is not None else state.settings.new_digest())
+        cached = state.decode(codec, value) if value else None
+        if cached is None:
+            view = _DigestView(state.settings.new_digest(), {})
+        else:
+            view = _DigestView(cached.digest, cached.answers)
+        _view.set(view)
+        return view
 
     def set_pushed(self, items: _DigestView | frozenset[str]) -> None:
-        if isinstance(items, _DigestView) and items.changed:
-            _to_write.set(items.digest)
+        if isinstance(items, _DigestView):
+            _view.set(items)
 
     def process_response(self, response: Response) -> None:
-        """Vary on the cookie the Link header depended on; write the digest if it changed."""
+        """Vary on the cookie the Link header depended on; write the digest if it changed.
+
+        Held keys found only in the previous generation are added to the current one
+        first, so a resource on every page survives rotations instead of being pushed
+        again every two generations.
+        """
         vary = response.headers.get("Vary")
         if vary is None or "cookie" not in vary.lower():
             response.headers.add("Vary", "Cookie")  # a second Vary header lists more fields
-        digest = _to_write.get()
-        if digest is None:
+        view = _view.get()
+        if view is None:
             return
-        _to_write.set(None)
+        _view.set(None)
+        for key in view.stale:
+            view.add(key)
+        if not view.changed:
+            return
+        digest = view.digest
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
         codec = state.codec(app)
@@ -204,27 +231,66 @@ class DigestConnector:
         )
 
 
-# The digest set_pushed() received, until process_response() writes it (same request).
-_to_write: ContextVar[AgingDigest | None] = ContextVar("firehose_digest_to_write", default=None)
+# This request's view of the digest, from get_pushed() until process_response() writes it.
+_view: ContextVar[_DigestView | None] = ContextVar("firehose_digest_view", default=None)
+
+
+#: Membership answers kept per cached digest: more than a page's worth, bounded.
+MAX_ANSWERS = 512
+
+
+class _Cached(NamedTuple):
+    """A verified digest, as the decoded-cookie cache holds it. Never mutated."""
+
+    issued_at: int
+    digest: AgingDigest
+    #: Where a key is held (``_NOT_HELD``, ``_HELD``, ``_HELD_BEFORE``), by key: a client asks
+    #: about the same page's keys on every request, and a dict lookup costs a fraction of
+    #: hashing and probing two generations.
+    answers: dict[str, int]
+
+
+_NOT_HELD, _HELD, _HELD_BEFORE = 0, 1, 2
 
 
 class _DigestView:
-    """A digest as the pipeline sees it: copied on the first ``add`` (the original is cached)."""
+    """A digest as the pipeline sees it: copied on the first ``add`` (the original is cached).
 
-    __slots__ = ("changed", "digest")
+    ``stale`` lists the held keys only the previous generation has: they are refreshed
+    into the current one before the cookie is written.
+    """
 
-    def __init__(self, digest: AgingDigest) -> None:
+    __slots__ = ("answers", "changed", "digest", "stale")
+
+    def __init__(self, digest: AgingDigest, answers: dict[str, int]) -> None:
         self.digest = digest
+        self.answers = answers
         self.changed = False
+        self.stale: list[str] = []
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self.digest
+        if not isinstance(key, str):
+            return False
+        answer = self.answers.get(key)
+        if answer is None:
+            digest = self.digest
+            if key in digest.current:
+                answer = _HELD
+            else:
+                answer = _HELD_BEFORE if key in digest.previous else _NOT_HELD
+            if len(self.answers) < MAX_ANSWERS:
+                self.answers[key] = answer
+        if answer == _HELD_BEFORE:
+            self.stale.append(key)
+        return answer != _NOT_HELD
 
     def add(self, key: str) -> None:
         if not self.changed:
             self.digest = self.digest.copy()
+            self.answers = {}  # answers about the cached digest, not this copy
             self.changed = True
         self.digest.add(key)
+        self.answers.clear()  # an added key can turn another answer into a false positive
 
 
 class _DigestState:
@@ -244,7 +310,7 @@ class _DigestState:
         self._current: tuple[tuple[Any, ...], DigestCodec | None] = ((), None)
         # Insertion-ordered: the oldest entry is evicted first. Reads take no lock (a dict
         # read is atomic); writers serialise on the lock.
-        self._decoded: dict[str, tuple[int, AgingDigest]] = {}
+        self._decoded: dict[str, _Cached] = {}
         self._lock = threading.Lock()
 
     def codec(self, app: Flask) -> DigestCodec | None:
@@ -276,12 +342,11 @@ class _DigestState:
         end = header.find(";", start)
         return header[start : end if end >= 0 else len(header)].strip(" \t,")
 
-    def decode(self, codec: DigestCodec, value: str) -> AgingDigest | None:
+    def decode(self, codec: DigestCodec, value: str) -> _Cached | None:
         """The digest in a cookie value, or None when it is not ours, not valid or stale."""
         cached = self._decoded.get(value)
         if cached is not None:
-            issued_at, digest = cached
-            return digest if codec.is_fresh(issued_at) else None
+            return cached if codec.is_fresh(cached.issued_at) else None
         try:
             payload, issued_at = codec.loads(value)
             digest = AgingDigest.from_bytes(payload)
@@ -291,18 +356,18 @@ class _DigestState:
         if not self.settings.accepts(digest):
             log.debug("firehose: ignoring a digest made with other settings")
             return None
-        self._store(value, issued_at, digest)
-        return digest
+        return self._store(value, _Cached(issued_at, digest, {}))
 
     def remember(self, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""
-        self._store(value, int(time.time()), digest)
+        self._store(value, _Cached(int(time.time()), digest, {}))
 
-    def _store(self, value: str, issued_at: int, digest: AgingDigest) -> None:
+    def _store(self, value: str, cached: _Cached) -> _Cached:
         with self._lock:
-            self._decoded[value] = (issued_at, digest)
+            self._decoded[value] = cached
             if len(self._decoded) > DECODED_CACHE_SIZE:
                 del self._decoded[next(iter(self._decoded))]
+        return cached
 
 
 def _state() -> _DigestState:
@@ -334,13 +399,20 @@ def _settings_from(config: dict[str, Any]) -> DigestSettings:
     if encoding not in ENCODINGS:
         raise ValueError(f"FIREHOSE_ENCODING must be one of {sorted(ENCODINGS)}, got {encoding!r}")
     cookie_name = config["FIREHOSE_COOKIE_NAME"]
-    if not isinstance(cookie_name, str) or not cookie_name.isascii() or not cookie_name:
+    if not isinstance(cookie_name, str) or not _TOKEN.fullmatch(cookie_name):
         raise ValueError(
-            f"FIREHOSE_COOKIE_NAME must be a non-empty ASCII str, got {cookie_name!r}"
+            f"FIREHOSE_COOKIE_NAME must be a cookie-name token (RFC 6265), got {cookie_name!r}"
         )
     max_age = config["FIREHOSE_MAX_AGE"]
-    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 1:
-        raise ValueError(f"FIREHOSE_MAX_AGE must be an int of seconds >= 1, got {max_age!r}")
+    if (
+        isinstance(max_age, bool)
+        or not isinstance(max_age, int)
+        or not 1 <= max_age <= MAX_COOKIE_AGE
+    ):
+        raise ValueError(
+            f"FIREHOSE_MAX_AGE must be an int of seconds in [1, {MAX_COOKIE_AGE}] "
+            f"(browsers keep a cookie 400 days at most), got {max_age!r}"
+        )
     version = config["FIREHOSE_DIGEST_VERSION"]
     if not isinstance(version, str):
         raise ValueError(f"FIREHOSE_DIGEST_VERSION must be a str, got {version!r}")

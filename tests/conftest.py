@@ -5,8 +5,13 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response, render_template_string
+from hypothesis import settings
 
 from firehose_digest import Firehose, push
+
+# No per-example deadline: CI machines are small and shared; a slow example is not a bug.
+settings.register_profile("firehose", deadline=None)
+settings.load_profile("firehose")
 
 PAGE = """<!doctype html>
 <link rel=stylesheet href="{{ push('/static/site.css', as='style') }}">

@@ -275,3 +275,13 @@ def test_no_secret_key_serves_links_and_warns_once(
             assert response.headers["Link"] == EXPECTED_FIRST
     warnings = [r for r in caplog.records if "SECRET_KEY" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_session_connector_keeps_resources_in_use(make_app: AppFactory) -> None:
+    """A url asked about on a page that also pushed something new counts as recently used."""
+    client = make_app(SessionConnector(max_items=3)).test_client()
+    client.get("/push?u=/common.css&u=/1.css")
+    client.get("/push?u=/common.css&u=/2.css")
+    client.get("/push?u=/common.css&u=/3.css")
+    with client.session_transaction() as sess:
+        assert sess["h2-pushed"] == ["/2.css", "/common.css", "/3.css"]
