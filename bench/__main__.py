@@ -1,0 +1,66 @@
+"""``python -m bench`` (``make bench``): every suite, its tables and plots, and a summary.
+
+Suites, each writing ``bench/results/<suite>.md`` (and a ``.png`` where it plots):
+
+- ``cookie_size``: the cookie each scheme sends for n remembered urls;
+- ``request_cost``: request time as a ratio to the same app without the extension, and a
+  profile of where ours goes;
+- ``fpr``: the false-positive rate over fill, aging digests vs CASPER;
+- ``e2e``: browses behind real nginx and h2o (skipped when they are not installed).
+
+Each checks correctness as it measures and compares within one run. ``--quick`` trims the
+request-cost grid and the probe counts; under 10 minutes either way on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import cookie_size, e2e, fpr, request_cost_report
+from .report import RESULTS_DIR, write
+from .summary import Run, summary_markdown
+
+SUITES: dict[str, Callable[[bool], Any]] = {
+    "cookie_size": cookie_size.run,
+    "request_cost": request_cost_report.run,
+    "fpr": fpr.run,
+    "e2e": e2e.run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller grid, fewer probes")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SUITES),
+        help="run only this suite (repeatable); the summary marks the others 'not run'",
+    )
+    args = parser.parse_args(argv)
+    run = Run(quick=args.quick)
+    started = time.monotonic()
+    for name, suite in SUITES.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"{name}...", flush=True)
+        begin = time.monotonic()
+        run.results[name] = suite(args.quick)
+        run.seconds[name] = time.monotonic() - begin
+        print(f"{name}: {run.seconds[name]:.0f} s", flush=True)
+    run.seconds["total"] = time.monotonic() - started
+    text = summary_markdown(run)
+    write("summary.md", text)
+    print()
+    print(re.sub(r"<!--.*?-->\n", "", text))
+    print(f"Tables and plots in {RESULTS_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Request cost: the same Flask app with and without the extension, as a ratio.
+
+Flask test client, interleaved rounds (bare, then each variant, then bare again...), the
+median of the per-round ratios, so machine noise cancels. Every variant is checked as it
+is measured: the page's resources must come back as ``nopush`` (no false negative) on a
+return visit.
+
+Run: ``python -m bench.request_cost [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import time
+from dataclasses import dataclass
+
+from flask import Flask, request
+from flask.testing import FlaskClient
+
+from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+
+SECRET = "bench secret"
+
+
+def asset_url(i: int) -> str:
+    return f"/static/assets/r{i}.{hashlib.sha1(str(i).encode()).hexdigest()[:10]}.css"
+
+
+def page_body(urls: list[str]) -> str:
+    return "".join(f'<link rel=stylesheet href="{url}">' for url in urls)
+
+
+def build(variant: str, remembered: int, pushes: int) -> Flask:
+    """An app whose ``/page`` references ``pushes`` assets and whose ``/prime`` pushes them all."""
+    app = Flask(f"bench-{variant}")
+    app.config["SECRET_KEY"] = SECRET
+    urls = [asset_url(i) for i in range(max(remembered, pushes))]
+    page = urls[:pushes]
+
+    if variant == "bare":
+        # The bare twin is sent the variant's cookies, so the test client's work on them
+        # cancels out; but Flask opens the session on every request, and a bare app's
+        # client would never hold the extension's session: it must not decode it.
+        app.config["SESSION_COOKIE_NAME"] = "bare-session"
+
+        @app.route("/page")
+        def bare_page() -> str:
+            return page_body(page)
+
+        return app
+
+    if variant == "flask-firehose":
+        import flask_firehose
+
+        flask_firehose.Firehose(app)
+
+        def push_one(url: str) -> str:
+            return str(flask_firehose.push(url, **{"as": "style"}))
+    else:
+        connectors = {
+            # Sized, like the digests, to hold every remembered url (its default keeps 100).
+            "session": lambda: SessionConnector(max_items=max(remembered, 100)),
+            "bloom": lambda: DigestConnector(encoding="bloom", capacity=max(remembered, 300)),
+            "gcs": lambda: DigestConnector(encoding="gcs", capacity=max(remembered, 300)),
+        }
+        Firehose(app, connector=connectors[variant]())
+
+        def push_one(url: str) -> str:
+            return push(url, as_="style")
+
+    @app.route("/page")
+    def page_view() -> str:
+        for url in page:
+            push_one(url)
+        return page_body(page)
+
+    @app.route("/prime")
+    def prime() -> str:
+        for url in urls[: int(request.args["n"])]:
+            push_one(url)
+        return "primed"
+
+    return app
+
+
+@dataclass
+class Result:
+    variant: str
+    remembered: int
+    pushes: int
+    ratio: float
+    bare_us: float
+    variant_us: float
+
+
+def client_for(variant: str, remembered: int, pushes: int) -> FlaskClient:
+    client = build(variant, remembered, pushes).test_client()
+    if variant != "bare":
+        client.get(f"/prime?n={remembered}")
+        response = client.get("/page")
+        links = response.headers.get("Link", "")
+        # Correctness as we measure: what the client holds must come back as nopush.
+        if remembered and pushes:
+            held = f"<{asset_url(0)}>"
+            # Flask-Firehose leaves a held resource out; we mark it nopush.
+            ok = (
+                held not in links
+                if variant == "flask-firehose"
+                else f"{held}; rel=preload; as=style; nopush" in links
+            )
+            if not ok:
+                raise AssertionError(f"{variant}: a held resource came back as {links!r}")
+    return client
+
+
+def per_request_us(client: FlaskClient, requests: int) -> float:
+    """CPU time of this process per request: other processes on the machine don't count."""
+    start = time.process_time()
+    for _ in range(requests):
+        client.get("/page")
+    return (time.process_time() - start) / requests * 1e6
+
+
+def paired_us(bare: FlaskClient, client: FlaskClient, requests: int) -> tuple[float, float]:
+    """Median time of a bare and a variant request, alternated one by one.
+
+    Alternating single requests exposes both to the same machine state; the median
+    discards the requests a busy machine preempted.
+    """
+    bare_ns: list[int] = []
+    variant_ns: list[int] = []
+    clock = time.perf_counter_ns
+    for _ in range(requests):
+        start = clock()
+        bare.get("/page")
+        middle = clock()
+        client.get("/page")
+        variant_ns.append(clock() - middle)
+        bare_ns.append(middle - start)
+    return statistics.median(bare_ns) / 1e3, statistics.median(variant_ns) / 1e3
+
+
+def measure(
+    variants: list[str], remembered: int, pushes: int, rounds: int, requests: int
+) -> list[Result]:
+    clients = {v: client_for(v, remembered, pushes) for v in variants}
+    # Each variant's bare twin sends the same cookies: only the server's work may differ.
+    bares = {v: client_for("bare", remembered, pushes) for v in variants}
+    for variant, client in clients.items():
+        for cookie in client._cookies.values():
+            bares[variant].set_cookie(cookie.key, cookie.value)
+    for client in (*bares.values(), *clients.values()):
+        per_request_us(client, requests // 4)  # warm up
+    ratios: dict[str, list[float]] = {v: [] for v in variants}
+    times: dict[str, list[float]] = {v: [] for v in ["bare", *variants]}
+    for _ in range(rounds):
+        for variant, client in clients.items():
+            bare_us, spent = paired_us(bares[variant], client, requests)
+            ratios[variant].append(spent / bare_us)
+            times["bare"].append(bare_us)
+            times[variant].append(spent)
+    bare_us = statistics.median(times["bare"])
+    return [
+        Result(
+            v,
+            remembered,
+            pushes,
+            statistics.median(ratios[v]),
+            bare_us,
+            statistics.median(times[v]),
+        )
+        for v in variants
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only 300 remembered, 10 pushes")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    variants = ["gcs", "bloom", "session"]
+    try:
+        import flask_firehose  # noqa: F401
+
+        variants.append("flask-firehose")
+    except ImportError:
+        pass
+    grid = (
+        [(300, 10)] if args.quick else [(r, p) for r in (0, 100, 300, 1000) for p in (1, 10, 30)]
+    )
+    print(f"{'variant':16}{'remembered':>11}{'pushes':>8}{'ratio':>8}{'bare µs':>9}{'µs':>8}")
+    results = []
+    for remembered, pushes in grid:
+        for r in measure(variants, remembered, pushes, args.rounds, args.requests):
+            results.append(r)
+            print(
+                f"{r.variant:16}{r.remembered:>11}{r.pushes:>8}{r.ratio:>8.3f}"
+                f"{r.bare_us:>9.1f}{r.variant_us:>8.1f}"
+            )
+    # The table, the plot and the profile go to bench/results/.
+    from .request_cost_report import cookie_sizes, profile_summary, write_results
+
+    sizes = cookie_sizes(variants, [remembered for remembered, _ in grid])
+    write_results(results, args.rounds, args.requests, sizes)
+    profile_summary()
+
+
+if __name__ == "__main__":
+    main()

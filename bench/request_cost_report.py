@@ -1,0 +1,211 @@
+"""The request-cost suite's files: its table, its plot, and where our time goes.
+
+:mod:`bench.request_cost` measures; this module runs its grid and writes
+``request_cost.md``, ``request_cost.png`` and ``request_cost_profile.md`` (cProfile of the
+GCS case at 300 remembered resources and 10 pushes, our functions only). The ratios are
+the result: absolute times hold for this machine and this moment only.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import statistics
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from .report import (
+    GENERATED,
+    RESULTS_DIR,
+    machine,
+    markdown_table,
+    new_figure,
+    save_figure,
+    write,
+)
+from .request_cost import Result, client_for, measure
+
+__all__ = ["FULL_GRID", "QUICK_GRID", "profile_summary", "run", "variants", "write_results"]
+
+FULL_GRID = [(r, p) for r in (0, 100, 300, 1000) for p in (1, 10, 30)]
+QUICK_GRID = [(300, 10)]
+LABELS = {
+    "gcs": "DigestConnector, GCS",
+    "bloom": "DigestConnector, Bloom",
+    "session": "SessionConnector",
+    "flask-firehose": "Flask-Firehose 0.2.3",
+}
+PROFILED = ("gcs", 300, 10)
+PROFILE_REQUESTS = 2000
+PROFILE_TOP = 15
+_PACKAGE_DIR = "firehose_digest"
+
+
+def variants() -> list[str]:
+    """What is compared: ours, and Flask-Firehose when it is installed."""
+    names = ["gcs", "bloom", "session"]
+    try:
+        import flask_firehose  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError:
+        return names
+    return [*names, "flask-firehose"]
+
+
+def cookie_sizes(names: Sequence[str], remembered: Sequence[int]) -> dict[tuple[str, int], int]:
+    """Characters of the cookies each variant's client holds after priming (name=value)."""
+    sizes = {}
+    for n in sorted(set(remembered)):
+        for name in names:
+            client = client_for(name, n, 10)
+            cookies = (client._cookies or {}).values()
+            sizes[name, n] = sum(len(c.key) + 1 + len(c.value) for c in cookies)
+    return sizes
+
+
+def write_results(
+    results: list[Result], rounds: int, requests: int, sizes: dict[tuple[str, int], int]
+) -> str:
+    """Write ``request_cost.md`` and ``request_cost.png``; return the markdown."""
+    names = list(dict.fromkeys(r.variant for r in results))
+    grid = list(dict.fromkeys((r.remembered, r.pushes) for r in results))
+    by_key = {(r.variant, r.remembered, r.pushes): r for r in results}
+    rows = []
+    for remembered, pushes in grid:
+        cells = [f"{by_key[name, remembered, pushes].ratio:.2f}" for name in names]
+        bare = statistics.median(by_key[name, remembered, pushes].bare_us for name in names)
+        rows.append([remembered, pushes, *cells, f"{bare:.0f}"])
+    headers = ["remembered", "pushes", *(LABELS[name] for name in names), "bare µs"]
+    size_rows = [
+        [n, *(sizes[name, n] for name in names)]
+        for n in sorted({remembered for remembered, _ in grid})
+    ]
+    text = (
+        GENERATED + "# Request cost\n\n"
+        "Time of a request to `/page` with the extension, as a ratio to the same Flask app "
+        "without it (`bench/request_cost.py`): Flask test client, interleaved rounds, the "
+        f"median of {rounds} per-round ratios of {requests} requests each. The client holds "
+        "*remembered* resources (pushed earlier) and the page pushes *pushes* of them, all "
+        "already held: a return visit, every link written `nopush` (Flask-Firehose leaves "
+        "them out), checked on each variant before it is timed. Each variant's bare twin "
+        "is sent the same cookies, so the test client's work on them cancels out, but does "
+        "not decode them (its session cookie has another name): only the server's work "
+        "differs.\n\n"
+        + markdown_table(headers, rows)
+        + f"\n*bare µs*: one bare request, {machine()}, on a shared machine: "
+        "machine-specific, for scale only; the ratios are the result.\n\n"
+        "## Cookies the client sends (name=value, characters)\n\n"
+        + markdown_table(["remembered", *(LABELS[name] for name in names)], size_rows)
+        + "\nOver 4096, a browser would drop the cookie, and nginx with default buffers "
+        "answers 502 well before (see `cookie_size.md`).\n"
+    )
+    write("request_cost.md", text)
+    _plot(results, names, grid)
+    return text
+
+
+def _plot(results: list[Result], names: list[str], grid: list[tuple[int, int]]) -> None:
+    pushes_values = list(dict.fromkeys(pushes for _, pushes in grid))
+    remembered_values = list(dict.fromkeys(remembered for remembered, _ in grid))
+    by_key = {(r.variant, r.remembered, r.pushes): r.ratio for r in results}
+    figure = new_figure(columns=len(pushes_values), width=4.6, height=4.4, sharey=True)
+    for axes, pushes in zip(figure.axes, pushes_values, strict=True):
+        x = range(len(remembered_values))
+        for index, name in enumerate(names):
+            y = [by_key[name, remembered, pushes] for remembered in remembered_values]
+            axes.plot(x, y, marker="o", color=f"C{index}", label=LABELS[name])
+        axes.axhline(1, color="k", linewidth=1)
+        axes.set_xticks(list(x), [str(r) for r in remembered_values])
+        axes.set_xlabel("remembered resources")
+        axes.set_title(f"{pushes} push{'es' if pushes != 1 else ''} per page")
+        axes.set_ylim(bottom=0.9)
+    figure.axes[0].set_ylabel("request time / bare app")
+    figure.legend(*figure.axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
+    save_figure(figure, "request_cost.png")
+
+
+def profile_summary(requests: int = PROFILE_REQUESTS) -> str:
+    """cProfile the GCS 300/10 case; write ``request_cost_profile.md`` (and the raw ``.prof``)."""
+    variant, remembered, pushes = PROFILED
+    client = client_for(variant, remembered, pushes)
+    for _ in range(requests // 10):
+        client.get("/page")  # warm up: the decoded-cookie cache, Flask's first request
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get("/page")
+    profiler.disable()
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    raw = RESULTS_DIR / "request_cost_gcs_300_10.prof"
+    profiler.dump_stats(raw)
+    stats = pstats.Stats(profiler)
+    entries = stats.stats  # type: ignore[attr-defined]
+    total = stats.total_tt  # type: ignore[attr-defined]
+
+    def is_ours(func: tuple[str, int, str]) -> bool:
+        return _PACKAGE_DIR in Path(func[0]).parts
+
+    ours = {func: entry for func, entry in entries.items() if is_ours(func)}
+    own_total = sum(tottime for _, _, tottime, _, _ in ours.values())
+    # Time in our code including what it calls (mmh3, re, itsdangerous...): the cumulative
+    # time of every call into our code from outside it.
+    entered = sum(
+        edge[3]
+        for _, _, _, _, callers in ours.values()
+        for caller, edge in callers.items()
+        if not is_ours(caller)
+    )
+    app = sum(
+        cumtime
+        for (filename, _, function), (_, _, _, cumtime, _) in entries.items()
+        if function == "wsgi_app" and Path(filename).parts[-2:] == ("flask", "app.py")
+    )
+    top = sorted(ours.items(), key=lambda item: item[1][3], reverse=True)[:PROFILE_TOP]
+    per = 1e6 / requests
+    rows = [
+        [
+            f"`{Path(filename).name}:{line} {function}`",
+            f"{calls / requests:g}",
+            f"{tottime * per:.1f}",
+            f"{cumtime * per:.1f}",
+        ]
+        for (filename, line, function), (_, calls, tottime, cumtime, _) in top
+    ]
+    text = (
+        GENERATED + "# Where our time goes (GCS, 300 remembered, 10 pushes)\n\n"
+        f"cProfile of {requests} return visits to `/page` through the Flask test client, "
+        "`firehose_digest`'s functions by cumulative time. cProfile inflates small "
+        f"functions; read the shares, not the microseconds ({machine()}).\n\n"
+        f"- In `firehose_digest`, with the library calls it makes: **{entered / app:.0%}** of "
+        f"the time in Flask's `wsgi_app` ({entered * per:.0f} of {app * per:.0f} µs per "
+        "request under the profiler).\n"
+        f"- In `firehose_digest`'s own lines: {own_total / app:.0%} of `wsgi_app`.\n"
+        f"- `wsgi_app` is {app / total:.0%} of the profiled time; the test client is most "
+        "of the rest.\n\n"
+        + markdown_table(["function", "calls/request", "own µs/request", "cum. µs/request"], rows)
+        + f"\nRaw profile: `{raw.name}` (not committed; `python -m pstats` reads it).\n"
+    )
+    write("request_cost_profile.md", text)
+    return text
+
+
+def run(
+    quick: bool = False, rounds: int | None = None, requests: int | None = None
+) -> list[Result]:
+    """Measure the grid (only 300/10 when ``quick``), write the files, profile GCS 300/10."""
+    rounds = rounds or (7 if quick else 15)
+    requests = requests or (100 if quick else 200)
+    grid = QUICK_GRID if quick else FULL_GRID
+    names = variants()
+    with warnings.catch_warnings():
+        # Werkzeug warns of the session cookies over 4093 bytes; the table shows them.
+        warnings.filterwarnings("ignore", message=".*cookie is too large", category=UserWarning)
+        results = [
+            result
+            for remembered, pushes in grid
+            for result in measure(names, remembered, pushes, rounds, requests)
+        ]
+        sizes = cookie_sizes(names, [remembered for remembered, _ in grid])
+    write_results(results, rounds, requests, sizes)
+    profile_summary(PROFILE_REQUESTS // 4 if quick else PROFILE_REQUESTS)
+    return results

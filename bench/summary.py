@@ -1,0 +1,129 @@
+"""The headline figures of a ``python -m bench`` run, one row per scheme.
+
+Written to ``bench/results/summary.md``; README's "How it compares" is pasted from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .report import GENERATED, machine, markdown_table
+
+__all__ = ["Run", "summary_markdown"]
+
+#: The headline case: the default configuration, and what the integration browse uses.
+REMEMBERED = 300
+FP_RATE = 0.01
+PUSHES = 10
+#: SessionConnector's default max_items.
+SESSION_DEFAULT = 100
+
+
+@dataclass
+class Run:
+    """What each suite returned, by suite name, and how long each took."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    quick: bool = False
+
+
+# Scheme -> (cookie_size attribute, request_cost variant, fpr curve, e2e browse prefix).
+_SCHEMES = {
+    "firehose_digest, GCS (default)": ("gcs", "gcs", "GCS", "firehose_digest (GCS), nginx"),
+    "firehose_digest, Bloom": ("bloom", "bloom", "Bloom", "firehose_digest (Bloom)"),
+    "firehose_digest, SessionConnector": ("session", "session", None, "SessionConnector"),
+    "Flask-Firehose 0.2.3": ("flask_firehose", "flask-firehose", None, "Flask-Firehose"),
+    "h2o CASPER (in the proxy)": ("casper", None, "CASPER", "CASPER"),
+}
+
+
+def _cookie(run: Run, attribute: str) -> str:
+    rows = run.results.get("cookie_size")
+    if rows is None:
+        return "not run"
+    row = next(r for r in rows if r.n == REMEMBERED and r.fp_rate == FP_RATE)
+    value = getattr(row, attribute)
+    if value is None:
+        return "n/a"
+    if hasattr(value, "one_generation"):
+        return f"{value.one_generation} (up to {value.most})"
+    if attribute == "session":
+        default = next(r for r in rows if r.n == SESSION_DEFAULT and r.fp_rate == FP_RATE)
+        return f"{value} (its default keeps {SESSION_DEFAULT}: {default.session})"
+    return str(value)
+
+
+def _cost(run: Run, variant: str | None) -> str:
+    results = run.results.get("request_cost")
+    if results is None:
+        return "not run"
+    if variant is None:
+        return "— (in the proxy)"
+    for result in results:
+        if (result.variant, result.remembered, result.pushes) == (variant, REMEMBERED, PUSHES):
+            return f"{result.ratio:.2f}x"
+    return "n/a"
+
+
+def _fpr(run: Run, curve_name: str | None, fill: int) -> str:
+    curves = run.results.get("fpr")
+    if curves is None:
+        return "not run"
+    if curve_name is None:
+        return "0 (exact)"
+    curve = next(c for c in curves if c.name == curve_name)
+    return f"{curve.rate_at(fill):.2%}"
+
+
+def _browse(run: Run, prefix: str) -> str:
+    outcomes = run.results.get("e2e")
+    if outcomes is None:
+        return "not run"
+    outcome = next(o for o in outcomes if o.browse.name.startswith(prefix))
+    f = outcome.figures
+    if f is None:
+        return f"skipped ({outcome.skipped})"
+    errors = f"{f.errors} errors" + (
+        f" (from view {f.first_error_view})" if f.first_error_view else ""
+    )
+    return f"{f.pushes} / {f.redundant} / {f.missed}, {errors}"
+
+
+def summary_markdown(run: Run) -> str:
+    """The headline table, with links to each suite's files."""
+    rows = [
+        [
+            scheme,
+            _cookie(run, cookie),
+            _cost(run, variant),
+            _fpr(run, curve, REMEMBERED),
+            _fpr(run, curve, 10 * REMEMBERED),
+            _browse(run, browse),
+        ]
+        for scheme, (cookie, variant, curve, browse) in _SCHEMES.items()
+    ]
+    headers = [
+        "scheme",
+        f"cookie, {REMEMBERED} urls, p = {FP_RATE:.0%} ([chars](cookie_size.md))",
+        f"request cost, {REMEMBERED} held, {PUSHES} pushes ([x bare app](request_cost.md))",
+        f"false positives at {REMEMBERED} urls ([fpr](fpr.md))",
+        f"at {10 * REMEMBERED} urls",
+        "100-view browse: pushes / redundant / missed ([e2e](e2e.md))",
+    ]
+    timing = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run.seconds.items())
+    return (
+        GENERATED
+        + "# How it compares\n\n"
+        + markdown_table(headers, rows)
+        + "\nCookie: the value's characters, capacity 300, one generation (up to: both "
+        "generations full, after 600 urls); Flask-Firehose and SessionConnector hold the "
+        "exact list, CASPER 13-bit keys (its rate is n/8192, not p). Request cost: a "
+        "return visit's time relative to the same Flask app without the extension, "
+        "measured in the same run. False "
+        "positives: measured on urls never added, with the aging scheme at capacity 300 "
+        "(CASPER never forgets, so its rate keeps growing). Browse: 100 page views over "
+        "300 resources behind nginx 1.22 or h2o 2.2 (see e2e.md for which).\n\n"
+        f"Run{' (--quick)' if run.quick else ''}: {timing}; {machine()}.\n"
+    )
