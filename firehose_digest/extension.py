@@ -66,6 +66,8 @@ class _Resource:
     link: str
     #: Only plain preloads are remembered and may get ``nopush``.
     tracked: bool
+    #: ``link`` as written for a client that holds the resource (built once, as it is cached).
+    held_link: str
 
 
 class _Collected:
@@ -171,7 +173,7 @@ def _resource(
     link = format_link(url, (*head, *named.items()), flags)
     # Only plain preloads are remembered, and so may later be marked nopush.
     tracked = rel == "preload" and "nopush" not in flags
-    return _Resource(resource_key(url, version), link, tracked)
+    return _Resource(resource_key(url, version), link, tracked, link + "; nopush")
 
 
 class Firehose:
@@ -345,7 +347,7 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
             links.append(resource.link)
         elif resource.key in pushed:
             if not state.omit_pushed:
-                links.append(resource.link + "; nopush")
+                links.append(resource.held_link)
         else:
             links.append(resource.link)
             new_keys.append(resource.key)
