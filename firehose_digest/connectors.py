@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,6 +21,7 @@ from werkzeug.http import dump_cookie
 
 from .codec import DEFAULT_SALT, DigestCodec, salt_for
 from .digests import AgingDigest, BloomDigest, DigestError, GCSDigest, encoded_size_bound
+from .links import is_token
 
 __all__ = ["DigestConnector", "SessionConnector"]
 
@@ -35,8 +35,6 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
 MAX_COOKIE_SIZE = 4093
 #: Browsers cap a cookie's lifetime at 400 days (RFC 6265bis).
 MAX_COOKIE_AGE = 400 * 24 * 3600
-# RFC 6265: cookie-name = token (RFC 2616 §2.2).
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 #: Decoded digests kept per process, keyed by the exact signed cookie value.
 DECODED_CACHE_SIZE = 1024
 DIGEST_EXTENSION_KEY = "firehose_digest"
@@ -400,7 +398,7 @@ def _settings_from(config: dict[str, Any]) -> DigestSettings:
     if encoding not in ENCODINGS:
         raise ValueError(f"FIREHOSE_ENCODING must be one of {sorted(ENCODINGS)}, got {encoding!r}")
     cookie_name = config["FIREHOSE_COOKIE_NAME"]
-    if not isinstance(cookie_name, str) or not _TOKEN.fullmatch(cookie_name):
+    if not is_token(cookie_name):  # RFC 6265: cookie-name = token
         raise ValueError(
             f"FIREHOSE_COOKIE_NAME must be a cookie-name token (RFC 6265), got {cookie_name!r}"
         )

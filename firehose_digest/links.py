@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from urllib.parse import quote
 
-__all__ = ["format_link"]
+__all__ = ["format_link", "is_token"]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Control characters (CR and LF above all) and the brackets that delimit the URI.
@@ -28,8 +28,13 @@ _BAD_IN_VALUE = re.compile(r"[^\x20-\x7e]")
 _URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
+def is_token(text: object) -> bool:
+    """Whether ``text`` is an RFC 9110 token (also RFC 6265's cookie-name)."""
+    return isinstance(text, str) and _TOKEN.fullmatch(text) is not None
+
+
 def _check_token(what: str, text: str) -> str:
-    if not isinstance(text, str) or not _TOKEN.fullmatch(text):
+    if not is_token(text):
         raise ValueError(f"Link {what} must be an RFC 8288 token, got {text!r}")
     return text
 
