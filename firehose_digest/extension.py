@@ -2,8 +2,8 @@
 
 The data path, once per request:
 
-1. ``push(url, ...)`` (from a view or a template) validates and formats the link-value and
-   remembers it in ``g`` under the resource's key.
+1. ``push(url, ...)`` (from a view or a template) validates and formats the link-value
+   (cached) and adds it to this request's collection, by url.
 2. After the view, the connector's ``get_pushed()`` says which keys the client already holds.
 3. Held resources are written with ``nopush`` (or left out, ``FIREHOSE_ALREADY_PUSHED="omit"``),
    new ones as plain preloads, in one ``Link`` header *added* beside any the view set.
