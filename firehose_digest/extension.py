@@ -54,6 +54,8 @@ class _AppState:
     connector: Connector
     enabled: bool
     omit_pushed: bool
+    #: The connector's optional ``process_response(response)``, looked up once.
+    process_response: Callable[[Response], None] | None = None
     #: The paths' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
     hint_cache: HintCache[_Resource] | None = None
     declared: _Declared = field(default_factory=lambda: _Declared())
@@ -264,6 +266,7 @@ class Firehose:
             connector=connector,
             enabled=config["FIREHOSE_ENABLED"],
             omit_pushed=config["FIREHOSE_ALREADY_PUSHED"] == "omit",
+            process_response=getattr(connector, "process_response", None),
             hint_cache=(
                 HintCache(cache_entries)
                 if config["FIREHOSE_ENABLED"] and config["FIREHOSE_EARLY_HINTS"]
@@ -335,17 +338,15 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
         cache.learn(collected.hint_path, collected.resources.values())
     if not collected.resources:
         return response
-    connector: Connector | None = state.connector
     pushed = collected.pushed(state.connector)
-    if pushed is None:
-        pushed, connector = frozenset(), None
+    held = pushed if pushed is not None else frozenset()
 
     links: list[str] = []
     new_keys: list[str] = []
     for resource in collected.resources.values():
         if not resource.tracked:
             links.append(resource.link)
-        elif resource.key in pushed:
+        elif resource.key in held:
             if not state.omit_pushed:
                 links.append(resource.held_link)
         else:
@@ -353,13 +354,12 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
             new_keys.append(resource.key)
     if links:
         response.headers.add("Link", ", ".join(links))
-    if connector is None:
+    if pushed is None:  # get_pushed() failed: nothing to tell the connector
         return response
     if new_keys:
-        connector.set_pushed(_with_keys(pushed, new_keys))
-    process_response = getattr(connector, "process_response", None)
-    if process_response is not None:
-        process_response(response)
+        state.connector.set_pushed(_with_keys(pushed, new_keys))
+    if state.process_response is not None:
+        state.process_response(response)
     return response
 
 
