@@ -170,13 +170,15 @@ class DigestConnector:
         app.extensions[DIGEST_EXTENSION_KEY] = _DigestState(settings)
 
     def get_pushed(self) -> _DigestView | frozenset[str]:
+        # The proxies are resolved once: an attribute read through ``request`` costs
+        # several times one on the request object itself.
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
         codec = state.codec(app)
         if codec is None:
             return frozenset()
-        value = state.cookie_value(request.environ.get("HTTP_COOKIE"))
-        cached = state.decode(codec, value) if value else None
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
+        cached = state.held(codec, environ.get("HTTP_COOKIE"))
         if cached is None:
             view = _DigestView(state.settings.new_digest(), {})
         else:
@@ -197,7 +199,10 @@ class DigestConnector:
         """
         # getlist, not get: Werkzeug's get() raises and catches an HTTP exception when the
         # header is absent, which costs more than the rest of this method.
-        if not any("cookie" in vary.lower() for vary in response.headers.getlist("Vary")):
+        for vary in response.headers.getlist("Vary"):
+            if "cookie" in vary.lower():
+                break
+        else:
             response.headers.add("Vary", "Cookie")  # a second Vary header lists more fields
         view = _view.get()
         if view is None:
@@ -268,20 +273,27 @@ class _DigestView:
         self.stale: list[str] = []
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
+        try:
+            answer = self.answers[key]  # type: ignore[index]
+        except KeyError:
+            answer = self._ask(key)
+        except TypeError:  # unhashable: not a key
             return False
-        answer = self.answers.get(key)
-        if answer is None:
-            digest = self.digest
-            if key in digest.current:
-                answer = _HELD
-            else:
-                answer = _HELD_BEFORE if key in digest.previous else _NOT_HELD
-            if len(self.answers) < MAX_ANSWERS:
-                self.answers[key] = answer
         if answer == _HELD_BEFORE:
-            self.stale.append(key)
+            self.stale.append(key)  # type: ignore[arg-type]
         return answer != _NOT_HELD
+
+    def _ask(self, key: object) -> int:
+        if not isinstance(key, str):
+            return _NOT_HELD
+        digest = self.digest
+        if key in digest.current:
+            answer = _HELD
+        else:
+            answer = _HELD_BEFORE if key in digest.previous else _NOT_HELD
+        if len(self.answers) < MAX_ANSWERS:
+            self.answers[key] = answer
+        return answer
 
     def add(self, key: str) -> None:
         if not self.changed:
@@ -305,7 +317,9 @@ class _DigestState:
         # Our values are base64url and dots, never quoted: a search of the raw header finds
         # one without parsing every cookie the client sends.
         self._cookie_prefix = settings.cookie_name + "="
-        # (keys, codec) in one attribute, so threads never see a codec with other keys.
+        # (configured keys, codec) in one attribute, so threads never see a codec with
+        # other keys. The keys are compared on every request: SECRET_KEY may be set after
+        # init_app, and a rotation must take effect.
         self._current: tuple[tuple[Any, ...], DigestCodec | None] = ((), None)
         # Insertion-ordered: the oldest entry is evicted first. Reads take no lock (a dict
         # read is atomic); writers serialise on the lock.
@@ -314,35 +328,29 @@ class _DigestState:
 
     def codec(self, app: Flask) -> DigestCodec | None:
         """The codec for the app's current keys; None (and one warning) without SECRET_KEY."""
-        keys = (*filter(None, app.config.get("SECRET_KEY_FALLBACKS") or ()), app.secret_key)
+        config = app.config
+        configured = (config.get("SECRET_KEY"), *(config.get("SECRET_KEY_FALLBACKS") or ()))
         current_keys, codec = self._current
-        if keys == current_keys:
+        if configured == current_keys:
             return codec
-        if not app.secret_key:
+        secret_key, *fallbacks = configured
+        if secret_key:
+            # Oldest to newest: the last key signs.
+            keys = (*filter(None, fallbacks), secret_key)
+            codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
+        else:
             _warn_no_secret_key(app, "DigestConnector")
-            return None
-        codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
+            codec = None
         with self._lock:
-            self._current = (keys, codec)
+            self._current = (configured, codec)
             self._decoded.clear()
         return codec
 
-    def cookie_value(self, header: str | None) -> str | None:
-        """Our cookie's value in a raw ``Cookie`` header (the first, as Werkzeug reads it)."""
-        if not header:
+    def held(self, codec: DigestCodec, cookie_header: str | None) -> _Cached | None:
+        """The digest in our cookie, or None when absent, not ours, not valid or stale."""
+        value = self._cookie_value(cookie_header) if cookie_header else None
+        if not value:
             return None
-        prefix = self._cookie_prefix
-        start = header.find(prefix)
-        while start > 0 and header[start - 1] not in " \t;,":
-            start = header.find(prefix, start + 1)  # a longer name ending in ours
-        if start < 0:
-            return None
-        start += len(prefix)
-        end = header.find(";", start)
-        return header[start : end if end >= 0 else len(header)].strip(" \t,")
-
-    def decode(self, codec: DigestCodec, value: str) -> _Cached | None:
-        """The digest in a cookie value, or None when it is not ours, not valid or stale."""
         cached = self._decoded.get(value)
         if cached is not None:
             return cached if codec.is_fresh(cached.issued_at) else None
@@ -357,6 +365,18 @@ class _DigestState:
             return None
         return self._store(value, _Cached(issued_at, digest, {}))
 
+    def _cookie_value(self, header: str) -> str | None:
+        """Our cookie's value in a raw ``Cookie`` header (the first, as Werkzeug reads it)."""
+        prefix = self._cookie_prefix
+        start = header.find(prefix)
+        while start > 0 and header[start - 1] not in " \t;,":
+            start = header.find(prefix, start + 1)  # a longer name ending in ours
+        if start < 0:
+            return None
+        start += len(prefix)
+        end = header.find(";", start)
+        return header[start : end if end >= 0 else len(header)].strip(" \t,")
+
     def remember(self, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""
         self._store(value, _Cached(int(time.time()), digest, {}))
@@ -367,11 +387,6 @@ class _DigestState:
             if len(self._decoded) > DECODED_CACHE_SIZE:
                 del self._decoded[next(iter(self._decoded))]
         return cached
-
-
-def _state() -> _DigestState:
-    state: _DigestState = current_app.extensions[DIGEST_EXTENSION_KEY]
-    return state
 
 
 def _warn_no_secret_key(app: Flask, who: str) -> None:

@@ -61,7 +61,7 @@ class _AppState:
     declared: _Declared = field(default_factory=lambda: _Declared())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Resource:
     #: What the connector remembers: the url, or ``url "\n" version`` when versioned.
     key: str
@@ -154,8 +154,8 @@ def push(
     # Validated (it may raise) even outside a request.
     resource = _resource(url, flags, as_, version, tuple(params.items()) if params else ())
     collected = _collected.get()
-    if collected is not None and url not in collected.resources:
-        collected.resources[url] = resource
+    if collected is not None:
+        collected.resources.setdefault(url, resource)  # the first push of a url wins
     return url
 
 
