@@ -14,12 +14,13 @@ import argparse
 import hashlib
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
 
-from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 
 SECRET = "bench secret"
 
@@ -32,14 +33,37 @@ def page_body(urls: list[str]) -> str:
     return "".join(f'<link rel=stylesheet href="{url}">' for url in urls)
 
 
-def build(variant: str, remembered: int, pushes: int) -> Flask:
-    """An app whose ``/page`` references ``pushes`` assets and whose ``/prime`` pushes them all."""
+#: Variants that take apart the cost of ``gcs`` (see :func:`ladder`), not products.
+LADDER = ("by-hand", "in-memory")
+
+
+class InMemoryConnector:
+    """Tracking with nothing to store: a set in this process (one client, never pruned)."""
+
+    def __init__(self) -> None:
+        self.pushed: set[str] = set()
+
+    def get_pushed(self) -> set[str]:
+        return self.pushed
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.pushed = items
+
+
+def build(
+    variant: str, remembered: int, pushes: int, headers: list[tuple[str, str]] | None = None
+) -> Flask:
+    """An app whose ``/page`` references ``pushes`` assets and whose ``/prime`` pushes them all.
+
+    ``by-hand`` is the bare app writing ``headers`` (the ``gcs`` variant's Link) from an
+    ``after_request`` hook, without the extension.
+    """
     app = Flask(f"bench-{variant}")
     app.config["SECRET_KEY"] = SECRET
     urls = [asset_url(i) for i in range(max(remembered, pushes))]
     page = urls[:pushes]
 
-    if variant == "bare":
+    if variant in ("bare", "by-hand"):
         # The bare twin is sent the variant's cookies, so the test client's work on them
         # cancels out; but Flask opens the session on every request, and a bare app's
         # client would never hold the extension's session: it must not decode it.
@@ -48,6 +72,14 @@ def build(variant: str, remembered: int, pushes: int) -> Flask:
         @app.route("/page")
         def bare_page() -> str:
             return page_body(page)
+
+        if variant == "by-hand":
+
+            @app.after_request
+            def add_headers(response: Response) -> Response:
+                for name, value in headers or ():
+                    response.headers.add(name, value)
+                return response
 
         return app
 
@@ -59,11 +91,12 @@ def build(variant: str, remembered: int, pushes: int) -> Flask:
         def push_one(url: str) -> str:
             return str(flask_firehose.push(url, **{"as": "style"}))
     else:
-        connectors = {
+        connectors: dict[str, Callable[[], Connector]] = {
             # Sized, like the digests, to hold every remembered url (its default keeps 100).
             "session": lambda: SessionConnector(max_items=max(remembered, 100)),
             "bloom": lambda: DigestConnector(encoding="bloom", capacity=max(remembered, 300)),
             "gcs": lambda: DigestConnector(encoding="gcs", capacity=max(remembered, 300)),
+            "in-memory": InMemoryConnector,
         }
         Firehose(app, connector=connectors[variant]())
 
@@ -96,7 +129,18 @@ class Result:
 
 
 def client_for(variant: str, remembered: int, pushes: int) -> FlaskClient:
+    if variant == "by-hand":
+        # The Link header gcs writes on this page, and the cookie its client sends.
+        reference = client_for("gcs", remembered, pushes)
+        response = reference.get("/page")
+        headers = [("Link", response.headers["Link"])]
+        client = build(variant, remembered, pushes, headers).test_client()
+        _copy_cookies(reference, client)
+        return client
     client = build(variant, remembered, pushes).test_client()
+    if variant == "in-memory":
+        # Sent the gcs client's cookie, which it ignores: the test client's work is the same.
+        _copy_cookies(client_for("gcs", remembered, pushes), client)
     if variant != "bare":
         client.get(f"/prime?n={remembered}")
         response = client.get("/page")
@@ -113,6 +157,11 @@ def client_for(variant: str, remembered: int, pushes: int) -> FlaskClient:
             if not ok:
                 raise AssertionError(f"{variant}: a held resource came back as {links!r}")
     return client
+
+
+def _copy_cookies(source: FlaskClient, target: FlaskClient) -> None:
+    for cookie in (source._cookies or {}).values():
+        target.set_cookie(cookie.key, cookie.value)
 
 
 def per_request_us(client: FlaskClient, requests: int) -> float:
@@ -149,8 +198,7 @@ def measure(
     # Each variant's bare twin sends the same cookies: only the server's work may differ.
     bares = {v: client_for("bare", remembered, pushes) for v in variants}
     for variant, client in clients.items():
-        for cookie in client._cookies.values():
-            bares[variant].set_cookie(cookie.key, cookie.value)
+        _copy_cookies(client, bares[variant])
     for client in (*bares.values(), *clients.values()):
         per_request_us(client, requests // 4)  # warm up
     ratios: dict[str, list[float]] = {v: [] for v in variants}
@@ -178,34 +226,18 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only 300 remembered, 10 pushes")
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--requests", type=int)
     args = parser.parse_args()
-    variants = ["gcs", "bloom", "session"]
-    try:
-        import flask_firehose  # noqa: F401
+    # The table, the step-by-step ladder, the plot and the profile go to bench/results/.
+    from .request_cost_report import run
 
-        variants.append("flask-firehose")
-    except ImportError:
-        pass
-    grid = (
-        [(300, 10)] if args.quick else [(r, p) for r in (0, 100, 300, 1000) for p in (1, 10, 30)]
-    )
     print(f"{'variant':16}{'remembered':>11}{'pushes':>8}{'ratio':>8}{'bare µs':>9}{'µs':>8}")
-    results = []
-    for remembered, pushes in grid:
-        for r in measure(variants, remembered, pushes, args.rounds, args.requests):
-            results.append(r)
-            print(
-                f"{r.variant:16}{r.remembered:>11}{r.pushes:>8}{r.ratio:>8.3f}"
-                f"{r.bare_us:>9.1f}{r.variant_us:>8.1f}"
-            )
-    # The table, the plot and the profile go to bench/results/.
-    from .request_cost_report import cookie_sizes, profile_summary, write_results
-
-    sizes = cookie_sizes(variants, [remembered for remembered, _ in grid])
-    write_results(results, args.rounds, args.requests, sizes)
-    profile_summary()
+    for r in run(args.quick, args.rounds, args.requests):
+        print(
+            f"{r.variant:16}{r.remembered:>11}{r.pushes:>8}{r.ratio:>8.3f}"
+            f"{r.bare_us:>9.1f}{r.variant_us:>8.1f}"
+        )
 
 
 if __name__ == "__main__":

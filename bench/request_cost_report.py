@@ -24,7 +24,7 @@ from .report import (
     save_figure,
     write,
 )
-from .request_cost import Result, client_for, measure
+from .request_cost import LADDER, Result, client_for, measure
 
 __all__ = ["FULL_GRID", "QUICK_GRID", "profile_summary", "run", "variants", "write_results"]
 
@@ -35,7 +35,22 @@ LABELS = {
     "bloom": "DigestConnector, Bloom",
     "session": "SessionConnector",
     "flask-firehose": "Flask-Firehose 0.2.3",
+    "by-hand": "the same Link header, written by hand",
+    "in-memory": "Firehose, with a set in memory as its connector",
 }
+#: What each step of the ladder adds to the row it builds on.
+LADDER_ADDS = {
+    "by-hand": "the header alone, added by an `after_request` hook: Werkzeug scans a value "
+    "for newlines when it is added and on each copy of the headers (three scans through "
+    "the test client, two under a server)",
+    "in-memory": "the extension: its two hooks, ten `push()` calls, the Link value "
+    "assembled, ten memberships in a Python set",
+    "gcs": "the digest: the cookie found, its cached digest looked up, ten memberships, "
+    "`Vary: Cookie`",
+    "bloom": "the same, over a Bloom filter",
+}
+#: The row each step of the ladder adds to (Bloom is the alternative to GCS).
+BUILDS_ON = {"by-hand": None, "in-memory": "by-hand", "gcs": "in-memory", "bloom": "in-memory"}
 PROFILED = ("gcs", 300, 10)
 PROFILE_REQUESTS = 2000
 PROFILE_TOP = 15
@@ -124,8 +139,35 @@ def _plot(results: list[Result], names: list[str], grid: list[tuple[int, int]]) 
     save_figure(figure, "request_cost.png")
 
 
-def profile_summary(requests: int = PROFILE_REQUESTS) -> str:
-    """cProfile the GCS 300/10 case; write ``request_cost_profile.md`` (and the raw ``.prof``)."""
+def ladder(rounds: int, requests: int) -> list[Result]:
+    """The 300/10 case taken apart: the header alone, then the extension, then the digest."""
+    _, remembered, pushes = PROFILED
+    return measure([*LADDER, "gcs", "bloom"], remembered, pushes, rounds, requests)
+
+
+def ladder_markdown(steps: list[Result], rounds: int, requests: int) -> str:
+    ratios = {step.variant: step.ratio for step in steps}
+    rows = []
+    for step in steps:
+        base = BUILDS_ON[step.variant]
+        added = step.ratio - (ratios[base] if base else 1.0)
+        rows.append(
+            [LABELS[step.variant], LADDER_ADDS[step.variant], f"{step.ratio:.3f}", f"{added:+.3f}"]
+        )
+    return (
+        "## The cost, step by step\n\n"
+        f"Each row against its own bare twin, interleaved in one run ({rounds} rounds of "
+        f"{requests} requests, medians), with 300 remembered and 10 pushes; *step* is what "
+        "the row adds to the one it builds on (GCS and Bloom both build on the in-memory "
+        "row).\n\n" + markdown_table(["what runs", "adds", "x bare", "step"], rows) + "\n"
+    )
+
+
+def profile_summary(requests: int = PROFILE_REQUESTS, ladder_text: str = "") -> str:
+    """cProfile the GCS 300/10 case; write ``request_cost_profile.md`` (and the raw ``.prof``).
+
+    ``ladder_text``, the step-by-step table, goes first.
+    """
     variant, remembered, pushes = PROFILED
     client = client_for(variant, remembered, pushes)
     for _ in range(requests // 10):
@@ -172,7 +214,10 @@ def profile_summary(requests: int = PROFILE_REQUESTS) -> str:
         for (filename, line, function), (_, calls, tottime, cumtime, _) in top
     ]
     text = (
-        GENERATED + "# Where our time goes (GCS, 300 remembered, 10 pushes)\n\n"
+        GENERATED
+        + "# Where our time goes (300 remembered, 10 pushes)\n\n"
+        + ladder_text
+        + "## Inside the extension (GCS)\n\n"
         f"cProfile of {requests} return visits to `/page` through the Flask test client, "
         "`firehose_digest`'s functions by cumulative time. cProfile inflates small "
         f"functions; read the shares, not the microseconds ({machine()}).\n\n"
@@ -206,6 +251,10 @@ def run(
             for result in measure(names, remembered, pushes, rounds, requests)
         ]
         sizes = cookie_sizes(names, [remembered for remembered, _ in grid])
+        steps = ladder(rounds, requests)
     write_results(results, rounds, requests, sizes)
-    profile_summary(PROFILE_REQUESTS // 4 if quick else PROFILE_REQUESTS)
+    profile_summary(
+        PROFILE_REQUESTS // 4 if quick else PROFILE_REQUESTS,
+        ladder_markdown(steps, rounds, requests),
+    )
     return results

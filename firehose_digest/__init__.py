@@ -13,6 +13,7 @@ from .digests import BloomDigest as BloomDigest
 from .digests import DigestError as DigestError
 from .digests import GCSDigest as GCSDigest
 from .digests import load_digest as load_digest
+from .extension import Connector as Connector
 from .extension import Firehose as Firehose
 from .extension import push as push
 from .links import format_link as format_link
