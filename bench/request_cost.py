@@ -34,7 +34,7 @@ def page_body(urls: list[str]) -> str:
 
 
 #: Variants that take apart the cost of ``gcs`` (see :func:`ladder`), not products.
-LADDER = ("by-hand", "in-memory")
+LADDER = ("by-hand", "switched-off", "in-memory")
 
 
 class InMemoryConnector:
@@ -97,7 +97,10 @@ def build(
             "bloom": lambda: DigestConnector(encoding="bloom", capacity=max(remembered, 300)),
             "gcs": lambda: DigestConnector(encoding="gcs", capacity=max(remembered, 300)),
             "in-memory": InMemoryConnector,
+            "switched-off": DigestConnector,
         }
+        # Its hooks return at once, and push() only returns the url: no header, no cookie.
+        app.config["FIREHOSE_ENABLED"] = variant != "switched-off"
         Firehose(app, connector=connectors[variant]())
 
         def push_one(url: str) -> str:
@@ -138,9 +141,11 @@ def client_for(variant: str, remembered: int, pushes: int) -> FlaskClient:
         _copy_cookies(reference, client)
         return client
     client = build(variant, remembered, pushes).test_client()
-    if variant == "in-memory":
+    if variant in ("in-memory", "switched-off"):
         # Sent the gcs client's cookie, which it ignores: the test client's work is the same.
         _copy_cookies(client_for("gcs", remembered, pushes), client)
+    if variant == "switched-off":
+        return client
     if variant != "bare":
         client.get(f"/prime?n={remembered}")
         response = client.get("/page")
