@@ -284,6 +284,7 @@ class _DigestView:
         return answer != _NOT_HELD
 
     def _ask(self, key: object) -> int:
+        """Where ``key`` is held, from the digest itself; remembered while there is room."""
         if not isinstance(key, str):
             return _NOT_HELD
         digest = self.digest
