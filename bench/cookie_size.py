@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -181,8 +182,8 @@ def _check_holds(value: str, keys: list[str]) -> None:
         raise AssertionError(f"false negatives: {missing[:3]}...")
 
 
-def fill(digest: AgingDigest, keys: list[str]) -> int:
-    """Add distinct ``keys`` in order; return the index of the first one still held.
+def adding(digest: AgingDigest, keys: list[str]) -> Iterator[tuple[int, int]]:
+    """Add distinct ``keys`` in order; after each, yield its index and the first one still held.
 
     That is where the previous generation began: every key from there on must be found.
     """
@@ -192,7 +193,14 @@ def fill(digest: AgingDigest, keys: list[str]) -> int:
         digest.add(key)
         if digest.previous is not previous:  # rotated: this key began the current generation
             previous_from, current_from, previous = current_from, index, digest.previous
-    return previous_from
+        yield index, previous_from
+
+
+def fill(digest: AgingDigest, keys: list[str]) -> int:
+    """Add distinct ``keys`` in order; return the index of the first one still held."""
+    # The last of what adding() yields (a deque of length 1 keeps only it).
+    last = deque(adding(digest, keys), maxlen=1)
+    return last[0][1] if last else 0
 
 
 def _connector_cookie(encoding: str, n: int, p: float) -> str | None:

@@ -28,6 +28,7 @@ from firehose_digest import AgingDigest, BloomDigest, GCSDigest
 from firehose_digest.connectors import DEFAULTS
 
 from . import casper
+from .cookie_size import adding
 from .report import GENERATED, markdown_table, new_figure, save_figure, write
 from .request_cost import asset_url
 
@@ -70,12 +71,7 @@ def measure_aging(name: str, keys: list[str], probes: list[str], step: int) -> C
     """Fill an AgingDigest with ``keys``; every ``step`` keys, round-trip it and probe it."""
     digest = AgingDigest(KINDS[name], CAPACITY, FP_RATE)
     curve = Curve(name)
-    previous_from = current_from = 0
-    previous = digest.previous
-    for index, key in enumerate(keys):
-        digest.add(key)
-        if digest.previous is not previous:  # rotated: this key began the current generation
-            previous_from, current_from, previous = current_from, index, digest.previous
+    for index, previous_from in adding(digest, keys):
         added = index + 1
         recent = sum(key not in digest for key in keys[max(0, added - CAPACITY) : added])
         if recent:
