@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -78,9 +77,13 @@ class DigestCodec:
             raise DigestError(f"bad signature or encoding: {e}") from e
         return SignedPayload(payload, int(when.timestamp()))
 
-    def is_fresh(self, issued_at: int) -> bool:
-        """Whether a value signed at ``issued_at`` is still within ``max_age``."""
-        return time.time() - issued_at <= self.max_age
+    def expires_at(self, issued_at: int) -> int:
+        """The Unix time from which a value signed at ``issued_at`` is refused as expired.
+
+        itsdangerous compares whole seconds (``int(now) - issued_at > max_age``), so a value
+        is good while ``now < expires_at(issued_at)``: its verdict and this one agree.
+        """
+        return issued_at + self.max_age + 1
 
 
 def _as_bytes(key: str | bytes) -> bytes:

@@ -2,13 +2,18 @@
 
 The data path, once per request:
 
-1. ``push(url, ...)`` (from a view or a template) validates and formats the link-value
-   (cached) and adds it to this request's collection, by url.
-2. After the view, the connector's ``get_pushed()`` says which keys the client already holds.
-3. Held resources are written with ``nopush`` (or left out, ``FIREHOSE_ALREADY_PUSHED="omit"``),
-   new ones as plain preloads, in one ``Link`` header *added* beside any the view set.
+1. A thin WSGI wrapper around ``app.wsgi_app`` opens this request's collection.
+2. ``push(url, ...)`` (from a view or a template) validates and formats the link-value
+   (cached) and adds it to the collection, by url.
+3. After the view (``after_request``), the connector's ``get_pushed()`` says which keys the
+   client already holds. Held resources become ``nopush`` links (or are left out,
+   ``FIREHOSE_ALREADY_PUSHED="omit"``), new ones plain preloads, all in one ``Link`` value.
 4. New keys go back to the connector through ``set_pushed(items)``; a connector with a
    ``process_response(response)`` method (the digest cookie) then writes its state.
+5. As the response starts, the wrapper *adds* that ``Link`` header beside any the view set,
+   and ``Vary: Cookie`` when the connector was asked, since what a client holds comes from
+   its cookies. Written there, the value is not scanned and copied by Werkzeug's response
+   headers twice more: for ten links that was a third of the extension's cost.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET's
 links are also learned per path after a 200, and replayed before the view of the next GET
@@ -22,13 +27,15 @@ import logging
 from collections.abc import Callable, Container, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from flask import Flask, Response, request
 
 from .hints import DEFAULT_CACHE_ENTRIES, HintCache, early_hints_headers
 from .links import format_link
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["Connector", "Firehose", "push"]
 
@@ -38,6 +45,8 @@ _ResponseT = TypeVar("_ResponseT", bound=Response)
 _ViewT = TypeVar("_ViewT", bound=Callable[..., Any])
 
 EXTENSION_KEY = "firehose"
+#: Set in ``app.extensions`` once the early-hints hook is registered on the app.
+_HINTS_HOOK_KEY = "firehose_early_hints_hook"
 _ALREADY_PUSHED_CHOICES = ("nopush", "omit")
 
 
@@ -73,18 +82,31 @@ class _Resource:
 
 
 class _Collected:
-    """The resources one request pushed, by url, in the order they were first pushed."""
+    """One request: the resources pushed, by url in first-push order, and its headers to add."""
 
-    __slots__ = ("_asked", "_pushed", "hint_path", "outer", "resources")
+    __slots__ = ("_asked", "_pushed", "_start_response", "hint_path", "link", "resources", "vary")
 
-    def __init__(self, outer: _Collected | None) -> None:
+    def __init__(self, start_response: StartResponse) -> None:
+        self._start_response = start_response
         self.resources: dict[str, _Resource] = {}
-        #: The collection of an enclosing request in the same context, restored after this one.
-        self.outer = outer
         #: The path whose links a 200 teaches the hint cache; None when not learning.
         self.hint_path: str | None = None
+        #: What the response gets as it starts: our ``Link`` value, and whether the
+        #: connector's answer shaped it (``Vary: Cookie``).
+        self.link: str | None = None
+        self.vary = False
         self._asked = False
         self._pushed: Container[str] | None = None
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
+        """The server's ``start_response``, with this request's headers appended."""
+        if self.link is not None:
+            headers.append(("Link", self.link))  # beside any Link the view wrote
+        if self.vary and not _varies_on_cookie(headers):
+            headers.append(("Vary", "Cookie"))  # a second Vary header lists more fields
+        return self._start_response(status, headers, exc_info)
 
     def pushed(self, connector: Connector) -> Container[str] | None:
         """``connector.get_pushed()``, asked at most once per request; None if it raised."""
@@ -127,8 +149,44 @@ _DECLARED_ATTRIBUTE = "_firehose_hints"
 
 
 # A ContextVar rather than ``g``: push() runs many times per page, and a ContextVar read
-# costs a fraction of a LocalProxy lookup. Set in before_request, cleared in after_request.
+# costs a fraction of a LocalProxy lookup. Set and reset around each request by _PushScope.
 _collected: ContextVar[_Collected | None] = ContextVar("firehose_collected", default=None)
+
+
+class _PushScope:
+    """Wraps ``app.wsgi_app``: a collection per request, its headers added as the response starts.
+
+    A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
+    in a ``test_request_context``) collects nothing: its ``push()`` calls only return the url.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        state: _AppState = self.app.extensions[EXTENSION_KEY]
+        if not state.enabled:
+            return self.wsgi_app(environ, start_response)
+        collected = _Collected(start_response)
+        token = _collected.set(collected)
+        try:
+            return self.wsgi_app(environ, collected.start_response)
+        finally:
+            # A nested request (a view calling the app) gives the outer one back its own.
+            _collected.reset(token)
+
+
+def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
+    for name, value in headers:
+        # The length first: most names are not four letters, and lower() makes a string.
+        if (
+            len(name) == 4
+            and name.lower() == "vary"
+            and ("cookie" in value.lower() or value.strip() == "*")
+        ):
+            return True
+    return False
 
 
 def resource_key(url: str, version: str | None) -> str:
@@ -151,15 +209,23 @@ def push(
     Outside a request, or with the extension off, it only returns ``url``.
     Raises :class:`ValueError` for a url or value that could inject a header.
     """
-    # Validated (it may raise) even outside a request.
-    resource = _resource(url, flags, as_, version, tuple(params.items()) if params else ())
+    arguments = (url, flags, as_, version, tuple(params.items()) if params else ())
+    resource = _RESOURCES.get(arguments) or _resource(*arguments)  # may raise, even outside
     collected = _collected.get()
     if collected is not None:
         collected.resources.setdefault(url, resource)  # the first push of a url wins
     return url
 
 
-@lru_cache(maxsize=4096)
+_PushArguments = tuple[str, tuple[str, ...], str | None, str | None, tuple[tuple[str, str], ...]]
+#: What push() made of its arguments: pages push the same resources on every request.
+#: A plain dict, emptied when full: a hit touches only its entry, where an LRU cache also
+#: relinks its neighbours (10 pushes cost 3x more in a real request than in a tight loop,
+#: every object touched being cold), and per-user urls cannot grow it without bound.
+_RESOURCES: dict[_PushArguments, _Resource] = {}
+MAX_RESOURCES = 4096
+
+
 def _resource(
     url: str,
     flags: tuple[str, ...],
@@ -167,7 +233,7 @@ def _resource(
     version: str | None,
     params: tuple[tuple[str, str], ...],
 ) -> _Resource:
-    """What ``push()`` records. Cached: pages push the same resources on every request."""
+    """What ``push()`` records for these arguments, made and cached; ValueError if unsafe."""
     named = dict(params)
     as_ = named.pop("as", as_)
     rel = named.pop("rel", "preload")
@@ -175,7 +241,11 @@ def _resource(
     link = format_link(url, (*head, *named.items()), flags)
     # Only plain preloads are remembered, and so may later be marked nopush.
     tracked = rel == "preload" and "nopush" not in flags
-    return _Resource(resource_key(url, version), link, tracked, link + "; nopush")
+    resource = _Resource(resource_key(url, version), link, tracked, link + "; nopush")
+    if len(_RESOURCES) >= MAX_RESOURCES:
+        _RESOURCES.clear()
+    _RESOURCES[url, flags, as_, version, params] = resource
+    return resource
 
 
 class Firehose:
@@ -262,7 +332,7 @@ class Firehose:
         if callable(init_connector):
             init_connector(app)
         first_time = EXTENSION_KEY not in app.extensions
-        app.extensions[EXTENSION_KEY] = _AppState(
+        state = app.extensions[EXTENSION_KEY] = _AppState(
             connector=connector,
             enabled=config["FIREHOSE_ENABLED"],
             omit_pushed=config["FIREHOSE_ALREADY_PUSHED"] == "omit",
@@ -274,36 +344,41 @@ class Firehose:
             ),
         )
         app.jinja_env.globals["push"] = push
+        # Closures over the app: no current_app lookup on the per-request path.
         if first_time:
-            # Closures over the app: no current_app lookup on the per-request path.
-            app.before_request(lambda: _begin(app))
+            app.wsgi_app = _PushScope(app, app.wsgi_app)  # type: ignore[method-assign]
             app.after_request(lambda response: _write_links(app, response))
+        if state.hint_cache is not None and not app.extensions.get(_HINTS_HOOK_KEY):
+            # Only apps that hint pay for a before_request hook.
+            app.extensions[_HINTS_HOOK_KEY] = True
+            app.before_request(lambda: _send_early_hints(app))
 
 
-def _begin(app: Flask) -> None:
-    state: _AppState = app.extensions[EXTENSION_KEY]
-    if not state.enabled:
-        return
-    collected = _Collected(_collected.get())
-    _collected.set(collected)
-    declared = state.declared.by_endpoint(app)
-    if declared:
-        endpoint = request.endpoint
-        if endpoint in declared:
-            # Pushed as if the view had called push() before anything else.
-            collected.resources.update(declared[endpoint])
-    if state.hint_cache is not None:
-        _send_early_hints(state, state.hint_cache, collected)
+def _with_declared(
+    declared: dict[str, tuple[tuple[str, _Resource], ...]], resources: dict[str, _Resource]
+) -> dict[str, _Resource]:
+    """``resources`` behind those the request's view declared with :meth:`Firehose.hints`."""
+    own = declared.get(request.endpoint)  # type: ignore[arg-type]
+    if not own:
+        return resources
+    # As if the view had called push() before anything else: the first push of a url wins.
+    merged = dict(own)
+    for url, resource in resources.items():
+        merged.setdefault(url, resource)
+    return merged
 
 
-def _send_early_hints(
-    state: _AppState, cache: HintCache[_Resource], collected: _Collected
-) -> None:
+def _send_early_hints(app: Flask) -> None:
     """Send one 103 with the path's learned (else declared) links the client lacks.
 
     Runs before the view, so before the response can have started. Servers without
     ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent.
     """
+    collected = _collected.get()
+    state: _AppState = app.extensions[EXTENSION_KEY]
+    cache = state.hint_cache
+    if collected is None or cache is None:
+        return
     environ = request.environ
     send = environ.get("wsgi.early_hints")
     if send is None or environ.get("REQUEST_METHOD") != "GET":
@@ -311,8 +386,12 @@ def _send_early_hints(
     path = request.path
     collected.hint_path = path
     learned = cache.get(path)
-    # Before the view, the only resources collected are the declared ones.
-    hints = learned if learned is not None else tuple(collected.resources.values())
+    if learned is not None:
+        hints = learned
+    else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
+        hints = tuple(
+            _with_declared(state.declared.by_endpoint(app), collected.resources).values()
+        )
     if not hints:
         return
     pushed = collected.pushed(state.connector)
@@ -327,23 +406,27 @@ def _send_early_hints(
 
 
 def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
+    """Decide the ``Link`` value and tell the connector; the response gets it as it starts."""
     collected = _collected.get()
     if collected is None:
         return response
-    _collected.set(collected.outer)
     state: _AppState = app.extensions[EXTENSION_KEY]
+    resources = collected.resources
+    declared = state.declared.by_endpoint(app)
+    if declared:
+        resources = _with_declared(declared, resources)
     cache = state.hint_cache
     if cache is not None and collected.hint_path is not None and response.status_code == 200:
         # Replaces what was known: a page that changed is learned again.
-        cache.learn(collected.hint_path, collected.resources.values())
-    if not collected.resources:
+        cache.learn(collected.hint_path, resources.values())
+    if not resources:
         return response
     pushed = collected.pushed(state.connector)
     held = pushed if pushed is not None else frozenset()
 
     links: list[str] = []
     new_keys: list[str] = []
-    for resource in collected.resources.values():
+    for resource in resources.values():
         if not resource.tracked:
             links.append(resource.link)
         elif resource.key in held:
@@ -353,9 +436,10 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
             links.append(resource.link)
             new_keys.append(resource.key)
     if links:
-        response.headers.add("Link", ", ".join(links))
+        collected.link = ", ".join(links)
     if pushed is None:  # get_pushed() failed: nothing to tell the connector
         return response
+    collected.vary = True
     if new_keys:
         state.connector.set_pushed(_with_keys(pushed, new_keys))
     if state.process_response is not None:

@@ -58,8 +58,18 @@ def test_expired(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "time", lambda: float(NOW + DAY + 1))
     with pytest.raises(DigestError, match="expired"):
         codec("secret").loads(value)
-    assert not codec("secret").is_fresh(NOW)
-    assert codec("secret").is_fresh(NOW + 1)
+
+
+def test_expires_at_agrees_with_itsdangerous(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Good while ``now < expires_at``: itsdangerous compares whole seconds."""
+    value = codec("secret").dumps(b"payload")
+    expires_at = codec("secret").expires_at(NOW)
+    assert expires_at == NOW + DAY + 1
+    monkeypatch.setattr(time, "time", lambda: expires_at - 0.001)
+    assert codec("secret").loads(value).payload == b"payload"
+    monkeypatch.setattr(time, "time", lambda: float(expires_at))
+    with pytest.raises(DigestError, match="expired"):
+        codec("secret").loads(value)
 
 
 GOOD = "EWRpZ2VzdA.a0nSAA.fduGa1jIdiGg9IlRI1yO_trvio4"

@@ -7,10 +7,10 @@ from http.cookies import SimpleCookie
 
 import pytest
 from conftest import EXPECTED_FIRST, EXPECTED_RETURN, build_app
-from flask import Flask
+from flask import Flask, Response, session
 from flask.testing import FlaskClient
 
-from firehose_digest import DigestConnector, Firehose
+from firehose_digest import DigestConnector, Firehose, push
 
 COOKIE = "h2-digest"
 
@@ -47,6 +47,38 @@ def test_vary_cookie_when_links_depend_on_it() -> None:
     client = build_app().test_client()
     assert client.get("/").headers["Vary"] == "Cookie"
     assert "Vary" not in client.get("/quiet").headers
+
+
+@pytest.mark.parametrize(
+    ("vary", "expected"),
+    [
+        ("Accept-Encoding", ["Accept-Encoding", "Cookie"]),
+        ("Accept-Encoding, Cookie", ["Accept-Encoding, Cookie"]),
+        ("cookie", ["cookie"]),
+        ("*", ["*"]),
+    ],
+)
+def test_vary_cookie_is_added_once_beside_the_view_s_own(vary: str, expected: list[str]) -> None:
+    app = build_app()
+
+    @app.route("/varied")
+    def varied() -> Response:
+        push("/static/site.css", as_="style")
+        return Response("ok", headers={"vary": vary})
+
+    assert app.test_client().get("/varied").headers.getlist("Vary") == expected
+
+
+def test_no_second_vary_when_the_session_added_one() -> None:
+    app = build_app()
+
+    @app.route("/session")
+    def uses_session() -> str:
+        session["seen"] = True  # Flask adds Vary: Cookie as the session is saved
+        push("/static/site.css", as_="style")
+        return "ok"
+
+    assert app.test_client().get("/session").headers.getlist("Vary") == ["Cookie"]
 
 
 def test_cookie_attributes_follow_flask_session_settings() -> None:
@@ -92,6 +124,17 @@ def test_key_rotation_keeps_digests_and_re_signs_with_the_new_key() -> None:
     only_new = build_app(SECRET_KEY="new").test_client()
     only_new.set_cookie(COOKIE, digest_cookie(rotated) or "")
     assert only_new.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+def test_a_key_removed_at_run_time_is_no_longer_trusted() -> None:
+    """Even for a value and a header this process has cached."""
+    app = build_app(SECRET_KEY="old")
+    client = app.test_client()
+    client.get("/")
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN  # now from the header cache
+    app.config["SECRET_KEY"] = "new"
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
 def test_unknown_key_means_everything_is_new() -> None:
@@ -146,6 +189,16 @@ def test_hostile_cookie_serves_the_page_with_every_link(value: str, encoding: st
     assert response.status_code == 200
     assert response.headers["Link"] == EXPECTED_FIRST
     assert f"{COOKIE}=" in response.headers["Set-Cookie"]
+
+
+def test_a_client_whose_other_cookies_change_is_still_recognised() -> None:
+    client = build_app().test_client()
+    client.get("/")
+    value = digest_cookie(client)
+    app = build_app().test_client(use_cookies=False)
+    for visit in range(3):
+        header = f"session=visit{visit}; {COOKIE}={value}"
+        assert app.get("/", headers={"Cookie": header}).headers["Link"] == EXPECTED_RETURN
 
 
 def test_our_cookie_is_found_among_others() -> None:

@@ -552,6 +552,9 @@ def test_hostile_corpus_is_served_in_full_quickly_and_never_trusted(
     cached = set(state._decoded)
     assert not cached & hostile_values
     assert cached <= issued | genuine_values
+    # A whole header is kept only for a value already verified, or signed by us.
+    by_header = {first_value(header) for header in state._by_header}
+    assert by_header <= cached
 
 
 def test_hostile_values_do_not_grow_the_decoded_cache() -> None:
@@ -577,6 +580,7 @@ def test_hostile_values_do_not_grow_the_decoded_cache() -> None:
         issued.add(set_cookie_value(response))
     # The same fresh digest each time: one new value per second of signing, no more.
     assert set(state._decoded) == issued
+    assert state._by_header == {}  # no client sent back what it was issued
     assert len(issued) <= time.monotonic() - start + 2
 
 
