@@ -79,6 +79,8 @@ class _Resource:
     tracked: bool
     #: ``link`` as written for a client that holds the resource (built once, as it is cached).
     held_link: str
+    #: The ``as`` it was pushed with, which push()'s cache by url checks.
+    as_: str | None
 
 
 class _Collected:
@@ -209,8 +211,17 @@ def push(
     Outside a request, or with the extension off, it only returns ``url``.
     Raises :class:`ValueError` for a url or value that could inject a header.
     """
-    arguments = (url, flags, as_, version, tuple(params.items()) if params else ())
-    resource = _RESOURCES.get(arguments) or _resource(*arguments)  # may raise, even outside
+    if params:
+        as_ = params.pop("as", as_)  # a template's spelling of as_
+    # Looked up, or made (which may raise) even outside a request.
+    if flags or params or version is not None:
+        arguments = (url, flags, as_, version, tuple(params.items()))
+        resource = _RESOURCES.get(arguments) or _resource(*arguments)
+    else:
+        plain = _PRELOADS.get(url)
+        resource = (
+            plain if plain is not None and plain.as_ == as_ else _resource(url, (), as_, None, ())
+        )
     collected = _collected.get()
     if collected is not None:
         collected.resources.setdefault(url, resource)  # the first push of a url wins
@@ -218,10 +229,12 @@ def push(
 
 
 _PushArguments = tuple[str, tuple[str, ...], str | None, str | None, tuple[tuple[str, str], ...]]
-#: What push() made of its arguments: pages push the same resources on every request.
-#: A plain dict, emptied when full: a hit touches only its entry, where an LRU cache also
-#: relinks its neighbours (10 pushes cost 3x more in a real request than in a tight loop,
-#: every object touched being cold), and per-user urls cannot grow it without bound.
+#: What push() made of its arguments, since pages push the same resources on every request:
+#: plain preloads (only ``as_``) by url, the rest by all their arguments. Plain dicts,
+#: emptied when full: in a real request every object push() touches is cold (ten pushes
+#: cost 3x what they do in a tight loop), and a hit by url touches only its entry where an
+#: LRU cache also relinks its neighbours. Urls made per user cannot grow them without bound.
+_PRELOADS: dict[str, _Resource] = {}
 _RESOURCES: dict[_PushArguments, _Resource] = {}
 MAX_RESOURCES = 4096
 
@@ -235,16 +248,18 @@ def _resource(
 ) -> _Resource:
     """What ``push()`` records for these arguments, made and cached; ValueError if unsafe."""
     named = dict(params)
-    as_ = named.pop("as", as_)
+    link_as = named.pop("as", as_)
     rel = named.pop("rel", "preload")
-    head = (("rel", rel),) if as_ is None else (("rel", rel), ("as", as_))
+    head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
     link = format_link(url, (*head, *named.items()), flags)
     # Only plain preloads are remembered, and so may later be marked nopush.
     tracked = rel == "preload" and "nopush" not in flags
-    resource = _Resource(resource_key(url, version), link, tracked, link + "; nopush")
-    if len(_RESOURCES) >= MAX_RESOURCES:
-        _RESOURCES.clear()
-    _RESOURCES[url, flags, as_, version, params] = resource
+    resource = _Resource(resource_key(url, version), link, tracked, link + "; nopush", link_as)
+    plain = not flags and not params and version is None
+    cache: dict[Any, _Resource] = _PRELOADS if plain else _RESOURCES
+    if len(cache) >= MAX_RESOURCES:
+        cache.clear()
+    cache[url if plain else (url, flags, as_, version, params)] = resource
     return resource
 
 

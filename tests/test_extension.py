@@ -108,6 +108,46 @@ def test_push_returns_the_url_in_views_templates_and_outside_requests() -> None:
         assert rendered == "/a.css"
 
 
+def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
+    """push() caches what it made of a url: the cache must not answer for other arguments."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "s"
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/<kind>")
+    def page(kind: str) -> str:
+        if kind == "template":
+            return app.jinja_env.from_string("{{ push('/x', as='fetch') }}").render()
+        if kind == "both":  # the template's as= wins over as_=, as in a template
+            return push("/x", as_="style", **{"as": "image"})
+        if kind == "versioned":
+            return push("/x", as_="style", version="v2")
+        return push("/x", as_=kind) if kind != "none" else push("/x")
+
+    client = app.test_client()
+    assert client.get("/style").headers["Link"] == "</x>; rel=preload; as=style"
+    # The same url is the same key: held from here on, whatever it is pushed as.
+    for kind, link in [
+        ("script", "</x>; rel=preload; as=script; nopush"),
+        ("template", "</x>; rel=preload; as=fetch; nopush"),
+        ("none", "</x>; rel=preload; nopush"),
+        ("both", "</x>; rel=preload; as=image; nopush"),
+        ("style", "</x>; rel=preload; as=style; nopush"),
+    ]:
+        assert client.get(f"/{kind}").headers["Link"] == link, kind
+    assert client.get("/versioned").headers["Link"] == "</x>; rel=preload; as=style"
+
+
+def test_push_caches_stay_bounded() -> None:
+    from firehose_digest import extension
+
+    for i in range(extension.MAX_RESOURCES + 10):
+        push(f"/plain/{i}.css", as_="style")
+        push(f"/font/{i}.woff2", "crossorigin", as_="font")
+    assert 0 < len(extension._PRELOADS) <= extension.MAX_RESOURCES
+    assert 0 < len(extension._RESOURCES) <= extension.MAX_RESOURCES
+
+
 def test_push_refuses_header_injection_even_outside_requests() -> None:
     with pytest.raises(ValueError, match="url"):
         push("/a.css\r\nSet-Cookie: admin=1")
@@ -285,3 +325,29 @@ def test_session_connector_keeps_resources_in_use(make_app: AppFactory) -> None:
     client.get("/push?u=/common.css&u=/3.css")
     with client.session_transaction() as sess:
         assert sess["h2-pushed"] == ["/2.css", "/common.css", "/3.css"]
+
+
+def test_a_request_made_inside_a_view_keeps_its_own_links() -> None:
+    app = build_app(DictConnector())
+
+    @app.route("/outer")
+    def outer() -> str:
+        push("/a.css", as_="style")
+        inner = app.test_client().get("/push?u=/b.css")
+        assert inner.headers["Link"] == "</b.css>; rel=preload; as=style"
+        push("/c.css", as_="style")
+        return "ok"
+
+    response = app.test_client().get("/outer")
+    assert response.headers["Link"] == (
+        "</a.css>; rel=preload; as=style, </c.css>; rel=preload; as=style"
+    )
+
+
+def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
+    """Links are collected around ``app.wsgi_app``; dispatching by hand skips it, harmlessly."""
+    app = build_app(DictConnector())
+    with app.test_request_context("/push?u=/a.css"):
+        response = app.full_dispatch_request()
+    assert response.status_code == 200
+    assert "Link" not in response.headers
