@@ -175,7 +175,7 @@ class DigestConnector:
         settings = _settings_from({**app.config, **self._overrides})
         app.extensions[DIGEST_EXTENSION_KEY] = _DigestState(settings)
 
-    def get_pushed(self) -> _DigestView | frozenset[str]:
+    def get_pushed(self) -> _Held | frozenset[str]:
         """What the client holds, by its cookie; empty outside a request the extension sees."""
         # The extension's request, not Flask's proxies: the same app and environ, cheaper.
         scope = _request.get()
@@ -187,17 +187,10 @@ class DigestConnector:
         if codec is None:
             return frozenset()
         cached = state.held(codec, scope.environ.get("HTTP_COOKIE"))
-        if cached is None:
-            view = _DigestView(state.settings.new_digest(), {})
-        else:
-            view = _DigestView(cached.digest, cached.answers)
-        scope.connector_state = view  # for process_response()
-        return view
+        return state.empty if cached is None else cached.held
 
-    def set_pushed(self, items: _DigestView | frozenset[str]) -> None:
-        scope = _request.get()
-        if scope is not None and isinstance(items, _DigestView):
-            scope.connector_state = items
+    def set_pushed(self, items: _Held | frozenset[str]) -> None:
+        """Nothing to do: each ``add`` to what get_pushed() returned is already recorded."""
 
     def process_response(self, response: Response) -> None:
         """Write the digest cookie if the digest changed.
@@ -209,15 +202,13 @@ class DigestConnector:
         scope = _request.get()
         if scope is None:
             return
-        view = scope.connector_state
-        if not isinstance(view, _DigestView):
-            return
-        for key in view.stale:
-            view.add(key)
-        if not view.changed:
+        changes = scope.connector_state
+        if not isinstance(changes, _Changes):
             return
         scope.connector_state = None  # written once
-        digest = view.digest
+        digest = changes.refreshed()
+        if digest is None:
+            return
         app = scope.app
         state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
         codec = state.codec(app)
@@ -245,64 +236,84 @@ MAX_ANSWERS = 512
 
 
 class _Cached(NamedTuple):
-    """A verified digest, as the decoded-cookie cache holds it. Never mutated."""
+    """A verified digest, as the decoded-cookie cache holds it."""
 
     #: Unix time from which the cookie is stale (:meth:`DigestCodec.expires_at`).
     expires_at: int
-    digest: AgingDigest
-    #: Whether the current generation holds a key, by key: a client asks about the same
-    #: page's keys on every request, and a dict lookup costs a fraction of hashing and
-    #: probing two generations. Keys only the previous generation holds are not kept:
-    #: each request that finds one must refresh it.
-    answers: dict[str, bool]
+    held: _Held
 
 
-class _DigestView:
-    """A digest as the pipeline sees it: copied on the first ``add`` (the original is cached).
+class _Held(dict[str, bool]):
+    """What a verified digest holds, as ``get_pushed()`` returns it: ``key in held``.
 
-    ``stale`` lists the held keys only the previous generation has: they are refreshed
-    into the current one before the cookie is written.
+    Shared by every request that sends the same cookie, and never changed but for the
+    answers it keeps: a client asks about the same page's keys on every request. ``in`` is
+    ``dict.__getitem__``, so a known key is answered in C, with no Python frame (in a real
+    request, ten such frames cost more than the dict lookups); an unknown one falls to
+    ``__missing__``, which asks the digest. Adding a key goes to this request's
+    :class:`_Changes`, made on a copy.
     """
 
-    __slots__ = ("answers", "changed", "digest", "stale")
+    __slots__ = ("digest",)
+    __contains__ = dict.__getitem__  # type: ignore[assignment]
 
-    def __init__(self, digest: AgingDigest, answers: dict[str, bool]) -> None:
+    def __init__(self, digest: AgingDigest) -> None:
+        super().__init__()
         self.digest = digest
-        self.answers = answers
-        self.changed = False
-        self.stale: list[str] = []
 
-    def __contains__(self, key: object) -> bool:
-        try:
-            return self.answers[key]  # type: ignore[index]
-        except KeyError:
-            return self._ask(key)
-        except TypeError:  # unhashable: not a key
-            return False
-
-    def _ask(self, key: object) -> bool:
-        """Whether the digest itself holds ``key``; remembered while there is room."""
+    def __missing__(self, key: str) -> bool:
         if not isinstance(key, str):
             return False
         digest = self.digest
         if key in digest.current:
             held = True
         elif key in digest.previous:
-            self.stale.append(key)
+            # Held, but only by the generation the next rotation drops: this request
+            # refreshes it into the current one. Not kept, so each request that finds it does.
+            _changes_to(digest).stale.append(key)
             return True
         else:
             held = False
-        if len(self.answers) < MAX_ANSWERS:
-            self.answers[key] = held
+        if len(self) < MAX_ANSWERS:
+            self[key] = held
         return held
 
     def add(self, key: str) -> None:
-        if not self.changed:
-            self.digest = self.digest.copy()
-            self.answers = {}  # answers about the cached digest, not this copy
-            self.changed = True
-        self.digest.add(key)
-        self.answers.clear()  # an added key can turn another answer into a false positive
+        _changes_to(self.digest).add(key)
+
+
+class _Changes:
+    """One request's additions to a cached digest: made on a copy, written if any."""
+
+    __slots__ = ("_base", "_copy", "stale")
+
+    def __init__(self, base: AgingDigest) -> None:
+        self._base = base
+        self._copy: AgingDigest | None = None
+        #: Held keys only the previous generation has.
+        self.stale: list[str] = []
+
+    def add(self, key: str) -> None:
+        if self._copy is None:
+            self._copy = self._base.copy()
+        self._copy.add(key)
+
+    def refreshed(self) -> AgingDigest | None:
+        """The digest to write, stale keys refreshed into it; None when nothing changed."""
+        for key in self.stale:
+            self.add(key)
+        return self._copy
+
+
+def _changes_to(digest: AgingDigest) -> _Changes:
+    """This request's changes to ``digest``, kept in the extension's record of the request."""
+    scope = _request.get()
+    if scope is None:  # asked outside a request: nothing can be written
+        return _Changes(digest)
+    changes = scope.connector_state
+    if not isinstance(changes, _Changes) or changes._base is not digest:
+        changes = scope.connector_state = _Changes(digest)
+    return changes
 
 
 class _DigestState:
@@ -318,6 +329,8 @@ class _DigestState:
 
     def __init__(self, settings: DigestSettings) -> None:
         self.settings = settings
+        #: What a client without a valid digest holds: nothing (shared, like any other).
+        self.empty = _Held(settings.new_digest())
         # Our values are base64url and dots, never quoted: a search of the raw header finds
         # one without parsing every cookie the client sends.
         self._cookie_prefix = settings.cookie_name + "="
@@ -379,7 +392,7 @@ class _DigestState:
         if not self.settings.accepts(digest):
             log.debug("firehose: ignoring a digest made with other settings")
             return None
-        cached = _Cached(codec.expires_at(issued_at), digest, {})
+        cached = _Cached(codec.expires_at(issued_at), _Held(digest))
         return self._store(self._decoded, value, cached)
 
     def _cookie_value(self, header: str) -> str | None:
@@ -397,7 +410,7 @@ class _DigestState:
     def remember(self, codec: DigestCodec, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""
         expires_at = codec.expires_at(int(time.time()))  # signed now, in whole seconds
-        self._store(self._decoded, value, _Cached(expires_at, digest, {}))
+        self._store(self._decoded, value, _Cached(expires_at, _Held(digest)))
 
     def _store(self, cache: dict[str, _Cached], key: str, cached: _Cached) -> _Cached:
         with self._lock:
