@@ -43,6 +43,9 @@ MAX_COOKIE_AGE = 400 * 24 * 3600
 DECODED_CACHE_SIZE = 1024
 #: The longest ``Cookie`` header kept as a key: ours and a few others (so at most ~2 MB).
 MAX_CACHED_HEADER = 2048
+#: Seconds between two reads of ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``: a key set after
+#: ``init_app``, or a rotation, takes effect within this.
+KEYS_READ_INTERVAL = 1.0
 DIGEST_EXTENSION_KEY = "firehose_digest"
 
 DEFAULTS: dict[str, Any] = {
@@ -183,10 +186,11 @@ class DigestConnector:
             return frozenset()
         app = scope.app
         state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
-        codec = state.codec(app)
+        now = time.time()
+        codec = state.codec(app, now)
         if codec is None:
             return frozenset()
-        cached = state.held(codec, scope.environ.get("HTTP_COOKIE"))
+        cached = state.held(codec, scope.environ.get("HTTP_COOKIE"), now)
         return state.empty if cached is None else cached.held
 
     def set_pushed(self, items: _Held | frozenset[str]) -> None:
@@ -211,7 +215,7 @@ class DigestConnector:
             return
         app = scope.app
         state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
-        codec = state.codec(app)
+        codec = state.codec(app, time.time())
         if codec is None:
             return
         value = codec.dumps(digest.to_bytes())
@@ -334,22 +338,27 @@ class _DigestState:
         # Our values are base64url and dots, never quoted: a search of the raw header finds
         # one without parsing every cookie the client sends.
         self._cookie_prefix = settings.cookie_name + "="
-        # (configured keys, codec) in one attribute, so threads never see a codec with
-        # other keys. The keys are compared on every request: SECRET_KEY may be set after
-        # init_app, and a rotation must take effect.
-        self._current: tuple[tuple[Any, ...], DigestCodec | None] = ((), None)
+        # (configured keys, codec, when to read the keys again) in one attribute, so threads
+        # never see a codec with other keys. The keys are read again at most once every
+        # KEYS_READ_INTERVAL: SECRET_KEY may be set after init_app, and a rotation must take
+        # effect, but reading the config on every request was a fifth of a return visit's
+        # cost in the digest.
+        self._current: tuple[tuple[Any, ...], DigestCodec | None, float] = ((), None, 0.0)
         # Insertion-ordered: the oldest entry is evicted first. Reads take no lock (a dict
         # read is atomic); writers serialise on the lock.
         self._decoded: dict[str, _Cached] = {}
         self._by_header: dict[str, _Cached] = {}
         self._lock = threading.Lock()
 
-    def codec(self, app: Flask) -> DigestCodec | None:
+    def codec(self, app: Flask, now: float) -> DigestCodec | None:
         """The codec for the app's current keys; None (and one warning) without SECRET_KEY."""
+        current_keys, codec, read_again_at = self._current
+        if now < read_again_at:
+            return codec
         config = app.config
         configured = (config.get("SECRET_KEY"), *(config.get("SECRET_KEY_FALLBACKS") or ()))
-        current_keys, codec = self._current
         if configured == current_keys:
+            self._current = (current_keys, codec, now + KEYS_READ_INTERVAL)
             return codec
         secret_key, *fallbacks = configured
         if secret_key:
@@ -360,12 +369,12 @@ class _DigestState:
             _warn_no_secret_key(app, "DigestConnector")
             codec = None
         with self._lock:
-            self._current = (configured, codec)
+            self._current = (configured, codec, now + KEYS_READ_INTERVAL)
             self._decoded.clear()
             self._by_header.clear()
         return codec
 
-    def held(self, codec: DigestCodec, cookie_header: str | None) -> _Cached | None:
+    def held(self, codec: DigestCodec, cookie_header: str | None, now: float) -> _Cached | None:
         """The digest in our cookie, or None when absent, not ours, not valid or stale."""
         if not cookie_header:
             return None
@@ -379,7 +388,7 @@ class _DigestState:
                 return None
             if len(cookie_header) <= MAX_CACHED_HEADER:
                 self._store(self._by_header, cookie_header, cached)
-        return cached if time.time() < cached.expires_at else None
+        return cached if now < cached.expires_at else None
 
     def _verify(self, codec: DigestCodec, value: str) -> _Cached | None:
         """Check and decode a value this process has not seen; cache it if it is ours."""

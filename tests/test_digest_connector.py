@@ -11,6 +11,7 @@ from flask import Flask, Response, session
 from flask.testing import FlaskClient
 
 from firehose_digest import DigestConnector, Firehose, push
+from firehose_digest.connectors import KEYS_READ_INTERVAL
 
 COOKIE = "h2-digest"
 
@@ -126,14 +127,18 @@ def test_key_rotation_keeps_digests_and_re_signs_with_the_new_key() -> None:
     assert only_new.get("/").headers["Link"] == EXPECTED_RETURN
 
 
-def test_a_key_removed_at_run_time_is_no_longer_trusted() -> None:
-    """Even for a value and a header this process has cached."""
+def test_a_key_removed_at_run_time_is_no_longer_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Within KEYS_READ_INTERVAL, even for a value and a header this process has cached."""
     app = build_app(SECRET_KEY="old")
     client = app.test_client()
     client.get("/")
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
     assert client.get("/").headers["Link"] == EXPECTED_RETURN  # now from the header cache
     app.config["SECRET_KEY"] = "new"
+    later = time.time() + KEYS_READ_INTERVAL
+    monkeypatch.setattr(time, "time", lambda: later)
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
