@@ -24,7 +24,7 @@ from .report import (
     save_figure,
     write,
 )
-from .request_cost import LADDER, Result, client_for, measure
+from .request_cost import LADDER, Result, client_for, measure, measure_each
 
 __all__ = ["FULL_GRID", "QUICK_GRID", "profile_summary", "run", "variants", "write_results"]
 
@@ -41,23 +41,24 @@ LABELS = {
 }
 #: What each step of the ladder adds to the row it builds on.
 LADDER_ADDS = {
-    "by-hand": "the header alone, added by an `after_request` hook: Werkzeug scans a value "
-    "for newlines when it is added and on each copy of the headers (three scans through "
-    "the test client, two under a server)",
-    "switched-off": "the extension's floor: its two hooks, which return at once, and the "
-    "page's ten `push()` calls, which look up their cached link and return the url (no "
-    "header)",
-    "in-memory": "the extension: its two hooks, ten `push()` calls, the Link value "
-    "assembled, ten memberships in a Python set",
-    "gcs": "the digest: the cookie found, its cached digest looked up, ten memberships, "
-    "`Vary: Cookie`",
+    "by-hand": "for reference, no extension: the same header added the usual way, by an "
+    "`after_request` hook; Werkzeug scans a value for newlines when it is added and on "
+    "each copy of the headers (three scans through the test client, two under a server)",
+    "switched-off": "the extension's floor: its WSGI wrapper and its `after_request` hook, "
+    "which return at once, and the page's ten `push()` calls, which look up their cached "
+    "link and return the url (no header)",
+    "in-memory": "the extension at work: ten resources collected, ten memberships in a "
+    "Python set, the Link value assembled and added with `Vary: Cookie` as the response "
+    "starts (so scanned once, by the test client)",
+    "gcs": "the digest: the cookie's cached digest found by the `Cookie` header, ten "
+    "memberships answered by that digest's cached answers",
     "bloom": "the same, over a Bloom filter",
 }
 #: The row each step of the ladder adds to (Bloom is the alternative to GCS).
 BUILDS_ON = {
     "by-hand": None,
     "switched-off": None,
-    "in-memory": "by-hand",
+    "in-memory": "switched-off",
     "gcs": "in-memory",
     "bloom": "in-memory",
 }
@@ -89,7 +90,11 @@ def cookie_sizes(names: Sequence[str], remembered: Sequence[int]) -> dict[tuple[
 
 
 def write_results(
-    results: list[Result], rounds: int, requests: int, sizes: dict[tuple[str, int], int]
+    results: list[Result],
+    rounds: int,
+    requests: int,
+    sizes: dict[tuple[str, int], int],
+    together: list[Result],
 ) -> str:
     """Write ``request_cost.md`` and ``request_cost.png``; return the markdown."""
     names = list(dict.fromkeys(r.variant for r in results))
@@ -115,10 +120,19 @@ def write_results(
         "them out), checked on each variant before it is timed. Each variant's bare twin "
         "is sent the same cookies, so the test client's work on them cancels out, but does "
         "not decode them (its session cookie has another name): only the server's work "
-        "differs.\n\n"
+        "differs. Each variant is measured alone with its twin, one after the other.\n\n"
         + markdown_table(headers, rows)
         + f"\n*bare µs*: one bare request, {machine()}, on a shared machine: "
         "machine-specific, for scale only; the ratios are the result.\n\n"
+        "## With every variant resident at once\n\n"
+        "The same measure at 300 remembered and 10 pushes, but with all the variants' apps "
+        "alive in the process and their pairs taken in turn within each round: more of each "
+        "request's memory is cold, which costs the apps that touch more the most.\n\n"
+        + markdown_table(
+            ["remembered", "pushes", *(LABELS[r.variant] for r in together)],
+            [[*PROFILED[1:], *(f"{r.ratio:.3f}" for r in together)]],
+        )
+        + "\n"
         "## Cookies the client sends (name=value, characters)\n\n"
         + markdown_table(["remembered", *(LABELS[name] for name in names)], size_rows)
         + "\nOver 4096, a browser would drop the cookie, and nginx with default buffers "
@@ -152,7 +166,7 @@ def _plot(results: list[Result], names: list[str], grid: list[tuple[int, int]]) 
 def ladder(rounds: int, requests: int) -> list[Result]:
     """The 300/10 case taken apart: the header alone, then the extension, then the digest."""
     _, remembered, pushes = PROFILED
-    return measure([*LADDER, "gcs", "bloom"], remembered, pushes, rounds, requests)
+    return measure_each([*LADDER, "gcs", "bloom"], remembered, pushes, rounds, requests)
 
 
 def ladder_markdown(steps: list[Result], rounds: int, requests: int) -> str:
@@ -168,8 +182,9 @@ def ladder_markdown(steps: list[Result], rounds: int, requests: int) -> str:
         "## The cost, step by step\n\n"
         f"Each row against its own bare twin, interleaved in one run ({rounds} rounds of "
         f"{requests} requests, medians), with 300 remembered and 10 pushes; *step* is what "
-        "the row adds to the one it builds on: the switched-off row to the bare app, the "
-        "in-memory row to the header by hand, GCS and Bloom both to the in-memory row.\n\n"
+        "the row adds to the one it builds on: the header by hand and the switched-off row "
+        "to the bare app, the in-memory row to the switched-off one, GCS and Bloom both to "
+        "the in-memory row.\n\n"
         + markdown_table(["what runs", "adds", "x bare", "step"], rows)
         + "\n"
     )
@@ -199,21 +214,21 @@ def profile_summary(requests: int = PROFILE_REQUESTS, ladder_text: str = "") -> 
     def is_ours(func: tuple[str, int, str]) -> bool:
         return _PACKAGE_DIR in Path(func[0]).parts
 
+    def is_wrapper(func: tuple[str, int, str]) -> bool:
+        # The WSGI wrapper around Flask's wsgi_app: all of the app's time is inside it.
+        return Path(func[0]).name == "extension.py" and func[2] == "__call__"
+
     ours = {func: entry for func, entry in entries.items() if is_ours(func)}
     own_total = sum(tottime for _, _, tottime, _, _ in ours.values())
     # Time in our code including what it calls (mmh3, re, itsdangerous...): the cumulative
-    # time of every call into our code from outside it.
+    # time of every call into our code from outside it, but only the wrapper's own time.
     entered = sum(
-        edge[3]
-        for _, _, _, _, callers in ours.values()
-        for caller, edge in callers.items()
+        entry[2] if is_wrapper(func) else edge[3]
+        for func, entry in ours.items()
+        for caller, edge in entry[4].items()
         if not is_ours(caller)
     )
-    app = sum(
-        cumtime
-        for (filename, _, function), (_, _, _, cumtime, _) in entries.items()
-        if function == "wsgi_app" and Path(filename).parts[-2:] == ("flask", "app.py")
-    )
+    app = sum(entry[3] for func, entry in ours.items() if is_wrapper(func))
     top = sorted(ours.items(), key=lambda item: item[1][3], reverse=True)[:PROFILE_TOP]
     per = 1e6 / requests
     rows = [
@@ -234,10 +249,10 @@ def profile_summary(requests: int = PROFILE_REQUESTS, ladder_text: str = "") -> 
         "`firehose_digest`'s functions by cumulative time. cProfile inflates small "
         f"functions; read the shares, not the microseconds ({machine()}).\n\n"
         f"- In `firehose_digest`, with the library calls it makes: **{entered / app:.0%}** of "
-        f"the time in Flask's `wsgi_app` ({entered * per:.0f} of {app * per:.0f} µs per "
-        "request under the profiler).\n"
-        f"- In `firehose_digest`'s own lines: {own_total / app:.0%} of `wsgi_app`.\n"
-        f"- `wsgi_app` is {app / total:.0%} of the profiled time; the test client is most "
+        f"the app's time (our WSGI wrapper's call, which holds Flask's `wsgi_app`: "
+        f"{entered * per:.0f} of {app * per:.0f} µs per request under the profiler).\n"
+        f"- In `firehose_digest`'s own lines: {own_total / app:.0%} of the app's time.\n"
+        f"- The app is {app / total:.0%} of the profiled time; the test client is most "
         "of the rest.\n\n"
         + markdown_table(["function", "calls/request", "own µs/request", "cum. µs/request"], rows)
         + f"\nRaw profile: `{raw.name}` (not committed; `python -m pstats` reads it).\n"
@@ -260,11 +275,12 @@ def run(
         results = [
             result
             for remembered, pushes in grid
-            for result in measure(names, remembered, pushes, rounds, requests)
+            for result in measure_each(names, remembered, pushes, rounds, requests)
         ]
+        together = measure(names, *PROFILED[1:], rounds, requests)
         sizes = cookie_sizes(names, [remembered for remembered, _ in grid])
         steps = ladder(rounds, requests)
-    write_results(results, rounds, requests, sizes)
+    write_results(results, rounds, requests, sizes, together)
     profile_summary(
         PROFILE_REQUESTS // 4 if quick else PROFILE_REQUESTS,
         ladder_markdown(steps, rounds, requests),
