@@ -63,6 +63,8 @@ BUILDS_ON = {
     "bloom": "in-memory",
 }
 PROFILED = ("gcs", 300, 10)
+#: The request-cost target of the digest encodings at PROFILED's size (issue #3).
+TARGET = 1.10
 PROFILE_REQUESTS = 2000
 PROFILE_TOP = 15
 _PACKAGE_DIR = "firehose_digest"
@@ -102,7 +104,7 @@ def write_results(
     by_key = {(r.variant, r.remembered, r.pushes): r for r in results}
     rows = []
     for remembered, pushes in grid:
-        cells = [f"{by_key[name, remembered, pushes].ratio:.2f}" for name in names]
+        cells = [f"{by_key[name, remembered, pushes].ratio:.3f}" for name in names]
         bare = statistics.median(by_key[name, remembered, pushes].bare_us for name in names)
         rows.append([remembered, pushes, *cells, f"{bare:.0f}"])
     headers = ["remembered", "pushes", *(LABELS[name] for name in names), "bare µs"]
@@ -124,7 +126,8 @@ def write_results(
         + markdown_table(headers, rows)
         + f"\n*bare µs*: one bare request, {machine()}, on a shared machine: "
         "machine-specific, for scale only; the ratios are the result.\n\n"
-        "## With every variant resident at once\n\n"
+        + _verdict(by_key)
+        + "## With every variant resident at once\n\n"
         "The same measure at 300 remembered and 10 pushes, but with all the variants' apps "
         "alive in the process and their pairs taken in turn within each round: more of each "
         "request's memory is cold, which costs the apps that touch more the most.\n\n"
@@ -141,6 +144,23 @@ def write_results(
     write("request_cost.md", text)
     _plot(results, names, grid)
     return text
+
+
+def _verdict(by_key: dict[tuple[str, int, int], Result]) -> str:
+    """Whether the digest encodings meet TARGET at PROFILED's size, in this run."""
+    _, remembered, pushes = PROFILED
+    parts = []
+    for name in ("gcs", "bloom"):
+        result = by_key.get((name, remembered, pushes))
+        if result is not None:
+            verdict = "meets" if result.ratio <= TARGET else "misses"
+            parts.append(f"{LABELS[name]} **{result.ratio:.3f}** ({verdict} it)")
+    if not parts:
+        return ""
+    return (
+        f"Target at {remembered} remembered and {pushes} pushes: at most {TARGET:.2f}x. "
+        f"This run: {', '.join(parts)}.\n\n"
+    )
 
 
 def _plot(results: list[Result], names: list[str], grid: list[tuple[int, int]]) -> None:

@@ -63,7 +63,7 @@ def _cost(run: Run, variant: str | None) -> str:
         return "— (in the proxy)"
     for result in results:
         if (result.variant, result.remembered, result.pushes) == (variant, REMEMBERED, PUSHES):
-            return f"{result.ratio:.2f}x"
+            return f"{result.ratio:.3f}x"
     return "n/a"
 
 
