@@ -23,7 +23,7 @@ from werkzeug.http import dump_cookie
 
 from .codec import DEFAULT_SALT, DigestCodec, salt_for
 from .digests import AgingDigest, BloomDigest, DigestError, GCSDigest, encoded_size_bound
-from .extension import _collected as _request
+from .extension import _request_record
 from .links import is_token
 
 __all__ = ["DigestConnector", "SessionConnector"]
@@ -181,16 +181,16 @@ class DigestConnector:
     def get_pushed(self) -> _Held | frozenset[str]:
         """What the client holds, by its cookie; empty outside a request the extension sees."""
         # The extension's request, not Flask's proxies: the same app and environ, cheaper.
-        scope = _request.get()
-        if scope is None:
+        record = _request_record.get()
+        if record is None:
             return frozenset()
-        app = scope.app
+        app = record.app
         state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
         now = time.time()
         codec = state.codec(app, now)
         if codec is None:
             return frozenset()
-        cached = state.held(codec, scope.environ.get("HTTP_COOKIE"), now)
+        cached = state.held(codec, record.environ.get("HTTP_COOKIE"), now)
         return state.empty if cached is None else cached.held
 
     def set_pushed(self, items: _Held | frozenset[str]) -> None:
@@ -203,17 +203,17 @@ class DigestConnector:
         first, so a resource on every page survives rotations instead of being pushed
         again every two generations. (``Vary: Cookie`` comes from the extension.)
         """
-        scope = _request.get()
-        if scope is None:
+        record = _request_record.get()
+        if record is None:
             return
-        changes = scope.connector_state
+        changes = record.connector_state
         if not isinstance(changes, _Changes):
             return
-        scope.connector_state = None  # written once
+        record.connector_state = None  # written once
         digest = changes.refreshed()
         if digest is None:
             return
-        app = scope.app
+        app = record.app
         state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
         codec = state.codec(app, time.time())
         if codec is None:
@@ -311,12 +311,12 @@ class _Changes:
 
 def _changes_to(digest: AgingDigest) -> _Changes:
     """This request's changes to ``digest``, kept in the extension's record of the request."""
-    scope = _request.get()
-    if scope is None:  # asked outside a request: nothing can be written
+    record = _request_record.get()
+    if record is None:  # asked outside a request: nothing can be written
         return _Changes(digest)
-    changes = scope.connector_state
+    changes = record.connector_state
     if not isinstance(changes, _Changes) or changes._base is not digest:
-        changes = scope.connector_state = _Changes(digest)
+        changes = record.connector_state = _Changes(digest)
     return changes
 
 

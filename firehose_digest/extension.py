@@ -2,9 +2,9 @@
 
 The data path, once per request:
 
-1. A thin WSGI wrapper around ``app.wsgi_app`` opens this request's collection.
+1. A thin WSGI wrapper around ``app.wsgi_app`` opens this request's record.
 2. ``push(url, ...)`` (from a view or a template) validates and formats the link-value
-   (cached) and adds it to the collection, by url.
+   (cached) and adds it to the record, by url.
 3. After the view (``after_request``), the connector's ``get_pushed()`` says which keys the
    client already holds. Held resources become ``nopush`` links (or are left out,
    ``FIREHOSE_ALREADY_PUSHED="omit"``), new ones plain preloads, all in one ``Link`` value.
@@ -83,7 +83,7 @@ class _Resource:
     as_: str | None
 
 
-class _Collected:
+class _RequestRecord:
     """One request: the resources pushed, by url in first-push order, and its headers to add.
 
     It also hands this package's connectors the app and the WSGI environ, and keeps their
@@ -175,11 +175,11 @@ _DECLARED_ATTRIBUTE = "_firehose_hints"
 
 # A ContextVar rather than ``g``: push() runs many times per page, and a ContextVar read
 # costs a fraction of a LocalProxy lookup. Set and reset around each request by _PushScope.
-_collected: ContextVar[_Collected | None] = ContextVar("firehose_collected", default=None)
+_request_record: ContextVar[_RequestRecord | None] = ContextVar("firehose_request", default=None)
 
 
 class _PushScope:
-    """Wraps ``app.wsgi_app``: a collection per request, its headers added as the response starts.
+    """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
 
     A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
     in a ``test_request_context``) collects nothing: its ``push()`` calls only return the url.
@@ -193,13 +193,13 @@ class _PushScope:
         state: _AppState = self.app.extensions[EXTENSION_KEY]
         if not state.enabled:
             return self.wsgi_app(environ, start_response)
-        collected = _Collected(self.app, environ, start_response)
-        token = _collected.set(collected)
+        record = _RequestRecord(self.app, environ, start_response)
+        token = _request_record.set(record)
         try:
-            return self.wsgi_app(environ, collected.start_response)
+            return self.wsgi_app(environ, record.start_response)
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
-            _collected.reset(token)
+            _request_record.reset(token)
 
 
 def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
@@ -245,9 +245,9 @@ def push(
         resource = (
             plain if plain is not None and plain.as_ == as_ else _resource(url, (), as_, None, ())
         )
-    collected = _collected.get()
-    if collected is not None:
-        collected.resources.setdefault(url, resource)  # the first push of a url wins
+    record = _request_record.get()
+    if record is not None:
+        record.resources.setdefault(url, resource)  # the first push of a url wins
     return url
 
 
@@ -412,27 +412,25 @@ def _send_early_hints(app: Flask) -> None:
     Runs before the view, so before the response can have started. Servers without
     ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent.
     """
-    collected = _collected.get()
+    record = _request_record.get()
     state: _AppState = app.extensions[EXTENSION_KEY]
     cache = state.hint_cache
-    if collected is None or cache is None:
+    if record is None or cache is None:
         return
     environ = request.environ
     send = environ.get("wsgi.early_hints")
     if send is None or environ.get("REQUEST_METHOD") != "GET":
         return
     path = request.path
-    collected.hint_path = path
+    record.hint_path = path
     learned = cache.get(path)
     if learned is not None:
         hints = learned
     else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
-        hints = tuple(
-            _with_declared(state.declared.by_endpoint(app), collected.resources).values()
-        )
+        hints = tuple(_with_declared(state.declared.by_endpoint(app), record.resources).values())
     if not hints:
         return
-    pushed = collected.pushed(state.connector)
+    pushed = record.pushed(state.connector)
     headers = early_hints_headers(hints, pushed if pushed is not None else frozenset())
     if not headers:
         return
@@ -445,21 +443,21 @@ def _send_early_hints(app: Flask) -> None:
 
 def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
     """Decide the ``Link`` value and tell the connector; the response gets it as it starts."""
-    collected = _collected.get()
-    if collected is None:
+    record = _request_record.get()
+    if record is None:
         return response
     state: _AppState = app.extensions[EXTENSION_KEY]
-    resources = collected.resources
+    resources = record.resources
     declared = state.declared.by_endpoint(app)
     if declared:
         resources = _with_declared(declared, resources)
     cache = state.hint_cache
-    if cache is not None and collected.hint_path is not None and response.status_code == 200:
+    if cache is not None and record.hint_path is not None and response.status_code == 200:
         # Replaces what was known: a page that changed is learned again.
-        cache.learn(collected.hint_path, resources.values())
+        cache.learn(record.hint_path, resources.values())
     if not resources:
         return response
-    pushed = collected.pushed(state.connector)
+    pushed = record.pushed(state.connector)
     held = pushed if pushed is not None else frozenset()
 
     links: list[str] = []
@@ -474,10 +472,10 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
             links.append(resource.link)
             new_keys.append(resource.key)
     if links:
-        collected.link = ", ".join(links)
+        record.link = ", ".join(links)
     if pushed is None:  # get_pushed() failed: nothing to tell the connector
         return response
-    collected.vary = True
+    record.vary = True
     if new_keys:
         state.connector.set_pushed(_with_keys(pushed, new_keys))
     if state.process_response is not None:
