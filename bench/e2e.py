@@ -1,6 +1,6 @@
 """End to end: the example site behind real push proxies, browsed by an HTTP/2 client.
 
-Drives ``examples/rig.py`` (gunicorn, nginx 1.22 with ``http2_push_preload on``, h2o 2.2,
+Drives ``tests/integration/rig.py`` (gunicorn, nginx 1.22 with ``http2_push_preload on``, h2o 2.2,
 ``nghttp`` as the browser): 100 page views of ``/browse/<page>``, 10 preloads each over 300
 fingerprinted resources, neighbours sharing 7. For each scheme: pushes, redundant pushes
 (of something the client held), missed ones (declared, not held, not pushed), bytes pushed,
@@ -83,7 +83,7 @@ BROWSES = (
 @dataclass
 class Outcome:
     browse: Browse
-    figures: Any = None  # examples.rig.BrowseFigures
+    figures: Any = None  # tests.integration.rig.BrowseFigures
     skipped: str = ""
     checked: str = ""
     seconds: float = 0.0
@@ -91,13 +91,13 @@ class Outcome:
 
 def rig_available() -> str:
     """Why the rig cannot run here, or "" when it can."""
-    if importlib.util.find_spec("examples.rig") is None:
-        return "examples/rig.py is not there"
-    rig = importlib.import_module("examples.rig")
+    if importlib.util.find_spec("tests.integration.rig") is None:
+        return "tests/integration/rig.py is not there"
+    rig = importlib.import_module("tests.integration.rig")
     needed = ("Browser", "BrowseFigures", "Gunicorn", "Nginx", "H2O", "make_certificate")
     missing = [name for name in (*needed, "SITE_APP", "site_env") if not hasattr(rig, name)]
     if missing:
-        return f"examples/rig.py lacks {', '.join(missing)}"
+        return f"tests/integration/rig.py lacks {', '.join(missing)}"
     if importlib.util.find_spec("gunicorn") is None:
         return "gunicorn is not installed"
     return ""
@@ -116,7 +116,7 @@ def _front(
     browse: Browse, workdir: Path, static: Path, certificate: Any
 ) -> Iterator[tuple[Any, list[Any]]]:
     """Start the browse's backends and proxy; yield them; stop them all."""
-    from examples.rig import H2O, SITE_APP, Gunicorn, Nginx, site_env
+    from tests.integration.rig import H2O, SITE_APP, Gunicorn, Nginx, site_env
 
     settings = {
         "SECRET_KEY": SECRET_KEY,
@@ -195,8 +195,8 @@ def measure(browses: tuple[Browse, ...] = BROWSES) -> list[Outcome]:
     why = rig_available()
     if why:
         return [Outcome(browse, skipped=why) for browse in browses]
-    from examples.rig import Browser, make_certificate
     from examples.site import write_assets
+    from tests.integration.rig import Browser, make_certificate
 
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="firehose-bench-e2e-") as tmp:
@@ -269,7 +269,7 @@ def write_results(outcomes: list[Outcome]) -> str:
         )
     text = (
         GENERATED + "# End to end: real proxies, an HTTP/2 browser\n\n"
-        f"`bench/e2e.py` via `examples/rig.py`: {PAGES} page views (`/browse/0`..), 10 "
+        f"`bench/e2e.py` via `tests/integration/rig.py`: {PAGES} page views (`/browse/0`..), 10 "
         f"preloads each over {ASSETS} fingerprinted resources, neighbours sharing 7; "
         "gunicorn behind nginx 1.22 (`http2_push_preload on`, default 4 KB proxy buffers) "
         "or h2o 2.2 (push of preload links, `nopush` honoured); `nghttp` as the browser, "

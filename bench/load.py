@@ -3,7 +3,7 @@
 Two gunicorns serve the example site from one set of static files: ``SITE_TRACKING=digest``
 (firehose_digest, its signed ``h2-digest`` cookie) and ``SITE_TRACKING=none`` (the same
 ``Link`` headers written by hand, nothing tracked). Each sits behind its own nginx 1.22
-(``http2_push_preload on``, default buffers, as in :mod:`examples.rig`). ``h2load`` drives
+(``http2_push_preload on``, default buffers, as in :mod:`tests.integration.rig`). ``h2load`` drives
 each front in turn, alternating A B B A so drift cancels, for a bounded time; the backend's
 CPU time is read from ``/proc`` around each run.
 
@@ -42,8 +42,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from examples.rig import SITE_APP, Browser, Gunicorn, Nginx, make_certificate, site_env
 from examples.site import write_assets
+from tests.integration.rig import SITE_APP, Browser, Gunicorn, Nginx, make_certificate, site_env
 
 from .report import machine, markdown_table, write
 

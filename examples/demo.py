@@ -17,7 +17,8 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-from examples.rig import (
+from examples.site import write_assets
+from tests.integration.rig import (
     SITE_APP,
     Browser,
     Gunicorn,
@@ -26,7 +27,6 @@ from examples.rig import (
     parse_links,
     site_env,
 )
-from examples.site import write_assets
 
 COOKIE_NAME = "h2-digest"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bench import casper
 
 # What h2o 2.2.5 (Debian 12) set as h2o_casper behind `http2-casper: ON`, measured with
-# examples/rig.py: the browse below, with every pushed path recorded.
+# tests/integration/rig.py: the browse below, with every pushed path recorded.
 H2O_AFTER_PAGE_0 = "ATg2CSAAAFDyAAA2AAAALKs1AAAABUA"
 H2O_AFTER_PAGE_1 = "ATg2CSDuAAFjyAAA2AABlAOas1AABXAB8A"
 H2O_AFTER_100_PAGES = (

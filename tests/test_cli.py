@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import build_app
 
 from firehose_digest.__main__ import main
+from tests.helpers import build_app
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> str:

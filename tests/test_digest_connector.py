@@ -6,12 +6,12 @@ import time
 from http.cookies import SimpleCookie
 
 import pytest
-from conftest import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 from flask import Flask, Response, session
 from flask.testing import FlaskClient
 
 from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.connectors import KEYS_READ_INTERVAL
+from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
 COOKIE = "h2-digest"
 

@@ -6,10 +6,10 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app
 from flask import Flask, session
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app
 
 
 class FlaskFirehoseConnector:

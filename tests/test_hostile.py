@@ -28,7 +28,6 @@ from contextlib import contextmanager, suppress
 from typing import Any, NamedTuple
 
 import pytest
-from conftest import EXPECTED_FIRST, EXPECTED_RETURN
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -39,6 +38,7 @@ from itsdangerous.encoding import base64_decode, base64_encode
 from firehose_digest import AgingDigest, BloomDigest, DigestConnector, Firehose, GCSDigest, push
 from firehose_digest.codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for
 from firehose_digest.digests import MAX_CAPACITY
+from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN
 
 COOKIE = "h2-digest"
 SECRET = "hostile test secret"

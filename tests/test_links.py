@@ -7,9 +7,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rfc8288 import parse_link_header
 
 from firehose_digest.links import format_link
+from tests.rfc8288 import parse_link_header
 
 TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

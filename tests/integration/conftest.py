@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from examples.rig import H2O, REPO_ROOT, BrowseFigures, Gunicorn, Nginx
 from examples.site import write_assets
+from tests.integration.rig import H2O, REPO_ROOT, BrowseFigures, Gunicorn, Nginx
 
 from .launcher import (
     ASSETS,

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from examples.rig import (
+from tests.integration.rig import (
     H2O,
     SITE_APP,
     BrowseFigures,

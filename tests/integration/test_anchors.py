@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from examples.rig import Browser
+from tests.integration.rig import Browser
 
 from .launcher import ASSETS, BROWSE, Launcher, RecordBrowse
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from examples.rig import SITE_APP, Gunicorn, Link, parse_links, site_env
 from examples.site import browse_indices, site_files, write_assets
 from firehose_digest import AgingDigest, BloomDigest, GCSDigest
 from firehose_digest.codec import DigestCodec, salt_for
+from tests.integration.rig import SITE_APP, Gunicorn, Link, parse_links, site_env
 
 from .launcher import DIGEST_SETTINGS, SECRET_KEY, Launcher
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from examples.rig import Server, site_env
+from tests.integration.rig import Server, site_env
 
 from .hints_app import SLOW_SECONDS
 from .launcher import LIVE_SERVERS, require

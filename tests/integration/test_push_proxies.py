@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from examples.rig import H2O, Browser, Nginx
+from tests.integration.rig import H2O, Browser, Nginx
 
 from .launcher import ASSETS, BROWSE, RecordBrowse
 

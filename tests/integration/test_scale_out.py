@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from examples.rig import Browser
+from tests.integration.rig import Browser
 
 from .launcher import Launcher
 

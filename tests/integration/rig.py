@@ -8,7 +8,7 @@
   cookies, notes every PUSH_PROMISE and what it already holds, and sums a browse up in
   :class:`BrowseFigures`.
 
-Used by ``tests/integration`` and by ``examples/demo.py``.
+Used by ``tests/integration``, ``examples/demo.py`` and ``bench/``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ __all__ = [
     "site_env",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The example site as gunicorn loads it (from REPO_ROOT).
 SITE_APP = "examples.site:create_app()"
 START_TIMEOUT = 15.0

@@ -1,0 +1,61 @@
+"""What the unit tests share: a small site and the Link values it writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, render_template_string
+
+from firehose_digest import Firehose, push
+
+PAGE = """<!doctype html>
+<link rel=stylesheet href="{{ push('/static/site.css', as='style') }}">
+<script src="{{ push('/static/app.js', as='script') }}"></script>
+<link rel=preload href="{{
+  push('/static/inter.woff2', 'crossorigin', as='font', type='font/woff2') }}">
+"""
+
+EXPECTED_FIRST = (
+    "</static/site.css>; rel=preload; as=style, "
+    "</static/app.js>; rel=preload; as=script, "
+    '</static/inter.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin'
+)
+EXPECTED_RETURN = (
+    "</static/site.css>; rel=preload; as=style; nopush, "
+    "</static/app.js>; rel=preload; as=script; nopush, "
+    '</static/inter.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin; nopush'
+)
+
+AppFactory = Callable[..., Flask]
+
+
+def build_app(connector: Any = None, **config: Any) -> Flask:
+    """A small site: a template page, a view that pushes its query args, a quiet page."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "test secret"
+    app.config.update(config)
+
+    @app.route("/")
+    def index() -> str:
+        return render_template_string(PAGE)
+
+    @app.route("/push")
+    def push_urls() -> str:
+        from flask import request
+
+        for url in request.args.getlist("u"):
+            push(url, as_="style")
+        return "ok"
+
+    @app.route("/own-link")
+    def own_link() -> Response:
+        push("/static/site.css", as_="style")
+        return Response("ok", headers={"Link": "</next>; rel=next"})
+
+    @app.route("/quiet")
+    def quiet() -> str:
+        return "nothing pushed"
+
+    Firehose(app, connector=connector)
+    return app
