@@ -6,14 +6,15 @@ keeps no state.
 """
 
 from .codec import DigestCodec as DigestCodec
+from .connectors import Connector as Connector
 from .connectors import DigestConnector as DigestConnector
+from .connectors import PushedSetConnector as PushedSetConnector
 from .connectors import SessionConnector as SessionConnector
 from .digests import AgingDigest as AgingDigest
 from .digests import BloomDigest as BloomDigest
 from .digests import DigestError as DigestError
 from .digests import GCSDigest as GCSDigest
 from .digests import load_digest as load_digest
-from .extension import Connector as Connector
 from .extension import Firehose as Firehose
 from .extension import push as push
 from .links import format_link as format_link

@@ -20,7 +20,7 @@ from itsdangerous import BadData
 from itsdangerous.encoding import base64_decode
 
 from .codec import DEFAULT_SALT, DigestCodec, salt_for
-from .connectors import DEFAULTS, ENCODINGS
+from .settings import DEFAULTS, ENCODINGS
 from .digests import AgingDigest, BloomDigest, DigestError, load_digest
 
 DEFAULT_MAX_AGE: int = DEFAULTS["FIREHOSE_MAX_AGE"]

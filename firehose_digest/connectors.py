@@ -1,69 +1,132 @@
-"""Connectors: where a client's "already pushed" state lives between requests.
+"""Connectors: where what each client holds is kept between its requests.
 
-The protocol is Flask-Firehose's: ``get_pushed()`` returns a container that answers ``in``;
-``set_pushed(items)`` receives it with the new keys added. Both run inside a request.
-:class:`DigestConnector` reads the request through the extension's own record of it (the
-app, the WSGI environ, and a slot for its state until ``process_response``), which costs
-less than Flask's ``request`` and ``current_app`` proxies and a ``ContextVar`` of its own.
+The protocol is shaped like Flask's ``SessionInterface``: the extension hands a connector
+everything it needs, and the connector touches nothing of the extension's.
+
+- ``open(app, request)`` returns what the client holds: a container answering
+  ``key in held``. Asking changes nothing. None means nothing can be remembered for this
+  client now (no ``SECRET_KEY``): the response then pushes nothing.
+- ``save(app, response, held, pushed, reused)`` is called after the view with the keys
+  this response pushed (now held) and the held keys it linked again; it writes what
+  changed. It is not called when both are empty.
+
+A connector raising in either is logged and costs nothing but the tracking (see
+:mod:`.extension`). Connectors written for Flask-Firehose, with ``get_pushed()`` and
+``set_pushed(items)``, are wrapped in :class:`PushedSetConnector`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, NamedTuple
+import weakref
+from collections.abc import Container, Iterable, Sequence
+from typing import Any, Protocol, cast, runtime_checkable
 
-from flask import Flask, Response, current_app, session
-from werkzeug.http import dump_cookie
+from flask import Flask, Request, Response, current_app, session
 
-from .codec import DEFAULT_SALT, DigestCodec, salt_for
-from .digests import AgingDigest, BloomDigest, DigestError, GCSDigest, encoded_size_bound
-from .extension import _request_record
-from .links import is_token
+from .codec import DigestCodec
+from .digests import AgingDigest, DigestError
+from .settings import CookieAttributes, Settings, check_digest_fits
 
-__all__ = ["DigestConnector", "SessionConnector"]
+__all__ = [
+    "Connector",
+    "DigestConnector",
+    "PushedSetConnector",
+    "SessionConnector",
+    "cookie_attributes",
+]
 
 log = logging.getLogger("firehose_digest")
 
-ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
-    "gcs": GCSDigest,
-    "bloom": BloomDigest,
-}
-#: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
-MAX_COOKIE_SIZE = 4093
-#: Browsers cap a cookie's lifetime at 400 days (RFC 6265bis).
-MAX_COOKIE_AGE = 400 * 24 * 3600
-#: Decoded digests kept per process, keyed by the exact signed cookie value, and as many
-#: ``Cookie`` headers that carried one.
-DECODED_CACHE_SIZE = 1024
-#: The longest ``Cookie`` header kept as a key: ours and a few others (so at most ~2 MB).
-MAX_CACHED_HEADER = 2048
-#: Seconds between two reads of ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``: a key set after
-#: ``init_app``, or a rotation, takes effect within this.
-KEYS_READ_INTERVAL = 1.0
-DIGEST_EXTENSION_KEY = "firehose_digest"
+#: Decoded digests kept per app and process, by the exact signed cookie value, counted in
+#: bytes (the value and the digest's buffers): about 900 clients holding 300 resources.
+DECODED_CACHE_BYTES = 2 << 20
 
-DEFAULTS: dict[str, Any] = {
-    "FIREHOSE_CAPACITY": 300,
-    "FIREHOSE_FP_RATE": 0.01,
-    "FIREHOSE_ENCODING": "gcs",
-    "FIREHOSE_COOKIE_NAME": "h2-digest",
-    "FIREHOSE_MAX_AGE": 30 * 24 * 3600,
-    "FIREHOSE_DIGEST_VERSION": "",
-}
+
+@runtime_checkable
+class Connector(Protocol):
+    """Where what each client holds is kept; see the module docstring."""
+
+    def open(self, app: Flask, request: Request) -> Container[str] | None: ...
+
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: Sequence[str],
+        reused: Sequence[str],
+    ) -> None: ...
+
+
+class PushedSetConnector:
+    """Flask-Firehose's protocol, adapted: ``get_pushed()`` and ``set_pushed(items)``.
+
+    ``set_pushed`` receives what ``get_pushed`` returned with the pushed keys added (in
+    place when the container has ``add``), and is called only when something was pushed.
+    """
+
+    def __init__(self, connector: Any) -> None:
+        for method in ("get_pushed", "set_pushed"):
+            if not callable(getattr(connector, method, None)):
+                raise ValueError(
+                    f"Firehose connector {connector!r} has neither open() and save() nor a "
+                    f"callable {method}(): see firehose_digest.Connector"
+                )
+        self.connector = connector
+
+    def __repr__(self) -> str:
+        return f"PushedSetConnector({self.connector!r})"
+
+    def open(self, app: Flask, request: Request) -> Container[str] | None:
+        held: Container[str] | None = self.connector.get_pushed()
+        return held
+
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: Sequence[str],
+        reused: Sequence[str],
+    ) -> None:
+        if pushed:
+            self.connector.set_pushed(_with_keys(held, pushed))
+
+
+def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
+    """``held`` with ``keys`` added: in place if it can ``add``, else as a new set."""
+    add = getattr(held, "add", None)
+    if add is None:
+        return set(held).union(keys) if isinstance(held, Iterable) else set(keys)
+    for key in keys:
+        add(key)
+    return held
+
+
+def cookie_attributes(app: Flask) -> CookieAttributes:
+    """The app's session cookie attributes, read through Flask's own session interface."""
+    interface = app.session_interface
+    partitioned = getattr(interface, "get_cookie_partitioned", None)  # Flask >= 3.1
+    return CookieAttributes(
+        path=interface.get_cookie_path(app),
+        domain=interface.get_cookie_domain(app),
+        secure=interface.get_cookie_secure(app),
+        httponly=interface.get_cookie_httponly(app),
+        samesite=interface.get_cookie_samesite(app),
+        partitioned=bool(partitioned(app)) if partitioned is not None else False,
+    )
 
 
 class SessionConnector:
-    """The exact set of pushed keys in ``session['h2-pushed']``, as a JSON list.
+    """The exact set of held keys in ``session['h2-pushed']``, as a JSON list.
 
     Flask-Firehose stored ``','.join(urls)``, so a url with a comma was split and pushed
     forever; a list survives any url. Old comma-joined values are still read. Only the
-    ``max_items`` most recently pushed keys are kept: each costs ~13 bytes of session cookie,
+    ``max_items`` most recently used keys are kept: each costs ~13 bytes of session cookie,
     and past ~250 of them nginx's 4 KB upstream header buffer overflows (a 502).
     """
 
@@ -74,85 +137,53 @@ class SessionConnector:
             raise ValueError(f"SessionConnector max_items must be an int >= 1, got {max_items!r}")
         self.max_items = max_items
 
-    def get_pushed(self) -> _RecentKeys:
+    def get_pushed(self) -> list[str]:
+        """The held keys in the current request's session, oldest first."""
         stored = session.get(self.session_key)
         if isinstance(stored, str):
             stored = stored.split(",") if stored else []
         if not isinstance(stored, list):
-            stored = []
-        return _RecentKeys(key for key in stored if isinstance(key, str))
+            return []
+        return [key for key in stored if isinstance(key, str)]
 
     def set_pushed(self, items: Iterable[str]) -> None:
+        """Store ``items`` (oldest first) in the current request's session."""
         if current_app.session_interface.is_null_session(session):
             _warn_no_secret_key(current_app, "SessionConnector")
             return
         session[self.session_key] = list(items)[-self.max_items :]
 
+    def open(self, app: Flask, request: Request) -> frozenset[str] | None:
+        if app.session_interface.is_null_session(session):
+            _warn_no_secret_key(app, "SessionConnector")  # Flask's session needs SECRET_KEY
+            return None
+        return frozenset(self.get_pushed())
 
-class _RecentKeys:
-    """A set of keys ordered by last use: ``in``, ``add`` and iteration, oldest first.
-
-    A key found by ``in`` counts as used, so a resource on every page is not the first to go
-    when ``set_pushed`` next stores the set.
-    """
-
-    def __init__(self, keys: Iterable[str] = ()) -> None:
-        self._keys = dict.fromkeys(keys)
-
-    def __contains__(self, key: object) -> bool:
-        if key not in self._keys:
-            return False
-        self._keys[key] = self._keys.pop(key)
-        return True
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def add(self, key: str) -> None:
-        self._keys.pop(key, None)
-        self._keys[key] = None
-
-
-@dataclass(frozen=True)
-class DigestSettings:
-    """A validated digest configuration (``FIREHOSE_*`` keys, overridden by arguments)."""
-
-    kind: type[BloomDigest] | type[GCSDigest]
-    capacity: int
-    fp_rate: float
-    cookie_name: str
-    max_age: int
-    salt: str
-
-    def new_digest(self) -> AgingDigest:
-        return AgingDigest(self.kind, self.capacity, self.fp_rate)
-
-    @cached_property
-    def _effective_fp_rate(self) -> float:
-        # What a digest reports is the rate its stored parameters imply (R = C/p is
-        # rounded, a Bloom filter's k too), not the configured value.
-        return self.new_digest().fp_rate
-
-    def accepts(self, digest: object) -> bool:
-        """Whether a decoded digest was made with these settings (else start afresh)."""
-        return (
-            isinstance(digest, AgingDigest)
-            and digest.kind is self.kind
-            and digest.capacity == self.capacity
-            and math.isclose(digest.fp_rate, self._effective_fp_rate)
-        )
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: Sequence[str],
+        reused: Sequence[str],
+    ) -> None:
+        if not pushed:
+            return  # a new order alone is not worth a new session cookie
+        # Most recently used last: the keys this page used again, then the new ones.
+        keys = dict.fromkeys(self.get_pushed())
+        for key in (*reused, *pushed):
+            keys.pop(key, None)
+            keys[key] = None
+        self.set_pushed(keys)
 
 
 class DigestConnector:
-    """Remember pushed resources in a signed cookie holding a Bloom or GCS digest.
+    """Keep what each client holds in a signed cookie holding a Bloom or GCS digest.
 
     No server state: the cookie (``FIREHOSE_COOKIE_NAME``) carries an
-    :class:`~firehose_digest.AgingDigest` of the pushed keys, signed with
-    ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. Arguments override the app's config.
-    A bad, expired or foreign cookie is an empty digest, never an error.
+    :class:`~firehose_digest.AgingDigest` of the held keys, signed with
+    ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. Arguments override the app's config. A bad,
+    expired or foreign cookie is an empty digest, never an error.
     """
 
     def __init__(
@@ -161,204 +192,111 @@ class DigestConnector:
         fp_rate: float | None = None,
         encoding: str | None = None,
     ) -> None:
-        self._overrides = {
-            key: value
-            for key, value in (
-                ("FIREHOSE_CAPACITY", capacity),
-                ("FIREHOSE_FP_RATE", fp_rate),
-                ("FIREHOSE_ENCODING", encoding),
-            )
-            if value is not None
-        }
+        self._arguments = (capacity, fp_rate, encoding)
+        self._apps: weakref.WeakKeyDictionary[Flask, _DigestState] = weakref.WeakKeyDictionary()
 
-    def init_app(self, app: Flask) -> None:
-        """Fill the digest's config defaults and refuse settings that cannot work."""
-        for key, value in DEFAULTS.items():
-            app.config.setdefault(key, value)
-        settings = _settings_from({**app.config, **self._overrides})
-        app.extensions[DIGEST_EXTENSION_KEY] = _DigestState(settings)
+    def init_app(self, app: Flask, settings: Settings) -> None:
+        """Refuse a digest that cannot work in this app's cookie and header budget."""
+        settings = settings.with_digest(*self._arguments)
+        check_digest_fits(settings, cookie_attributes(app))
+        self._apps[app] = _DigestState(settings)
 
-    def get_pushed(self) -> _Held | frozenset[str]:
-        """What the client holds, by its cookie; empty outside a request the extension sees."""
-        # The extension's request, not Flask's proxies: the same app and environ, cheaper.
-        record = _request_record.get()
-        if record is None:
-            return frozenset()
-        app = record.app
-        state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
-        now = time.time()
-        codec = state.codec(app, now)
+    def settings(self, app: Flask) -> Settings:
+        """The digest settings in force for ``app``."""
+        return self._state(app).settings
+
+    def _state(self, app: Flask) -> _DigestState:
+        try:
+            return self._apps[app]
+        except KeyError:
+            raise RuntimeError(
+                f"{self!r} was not set up for app {app.name!r}: use Firehose(app, connector)"
+            ) from None
+
+    def open(self, app: Flask, request: Request) -> Container[str] | None:
+        """The digest in the client's cookie, read as Werkzeug reads cookies, else empty;
+        None without ``SECRET_KEY``, which signs the cookie."""
+        state = self._state(app)
+        codec = state.codec(app)
         if codec is None:
-            return frozenset()
-        cached = state.held(codec, record.environ.get("HTTP_COOKIE"), now)
-        return state.empty if cached is None else cached.held
+            return None
+        value = request.cookies.get(state.settings.cookie_name)
+        digest = state.load(codec, value) if value else state.empty
+        return cast(Container[str], digest)  # AgingDigest answers ``in`` for str keys
 
-    def set_pushed(self, items: _Held | frozenset[str]) -> None:
-        """Nothing to do: each ``add`` to what get_pushed() returned is already recorded."""
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: Sequence[str],
+        reused: Sequence[str],
+    ) -> None:
+        """Write the cookie if the digest changed.
 
-    def process_response(self, response: Response) -> None:
-        """Write the digest cookie if the digest changed.
-
-        Held keys found only in the previous generation are added to the current one
-        first, so a resource on every page survives rotations instead of being pushed
-        again every two generations. (``Vary: Cookie`` comes from the extension.)
+        Reused keys found only in the older generation are added to the current one, so a
+        resource on every page survives rotations instead of being pushed again every two
+        generations.
         """
-        record = _request_record.get()
-        if record is None:
+        state = self._state(app)
+        digest = held if isinstance(held, AgingDigest) else state.empty
+        stale = [key for key in reused if key not in digest.current]
+        if not pushed and not stale:
             return
-        changes = record.connector_state
-        if not isinstance(changes, _Changes):
-            return
-        record.connector_state = None  # written once
-        digest = changes.refreshed()
-        if digest is None:
-            return
-        app = record.app
-        state: _DigestState = app.extensions[DIGEST_EXTENSION_KEY]
-        codec = state.codec(app, time.time())
-        if codec is None:
-            return
+        digest = digest.copy()  # the cached one is shared by every request that sends it
+        for key in (*stale, *pushed):
+            digest.add(key)
+        # A rotation while adding leaves this page's first keys in the older generation only.
+        for key in [key for key in (*reused, *pushed) if key not in digest.current]:
+            digest.add(key)
+        codec = state.codec(app)
+        if codec is None:  # SECRET_KEY removed since open(): nothing can be written
+            raise RuntimeError("SECRET_KEY is not set: the digest cookie cannot be signed")
         value = codec.dumps(digest.to_bytes())
-        state.remember(codec, value, digest)
-        settings = state.settings
-        config = app.config
+        attributes = cookie_attributes(app)
         response.set_cookie(
-            settings.cookie_name,
+            state.settings.cookie_name,
             value,
-            max_age=settings.max_age,
-            path=config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"],
-            domain=config["SESSION_COOKIE_DOMAIN"] or None,
-            secure=config["SESSION_COOKIE_SECURE"],
-            httponly=config["SESSION_COOKIE_HTTPONLY"],
-            samesite=config["SESSION_COOKIE_SAMESITE"],
-            partitioned=config.get("SESSION_COOKIE_PARTITIONED", False),
+            max_age=state.settings.max_age,
+            path=attributes.path,
+            domain=attributes.domain,
+            secure=attributes.secure,
+            httponly=attributes.httponly,
+            samesite=attributes.samesite,
+            partitioned=attributes.partitioned,
         )
-
-
-#: Membership answers kept per cached digest: more than a page's worth, bounded.
-MAX_ANSWERS = 512
-
-
-class _Cached(NamedTuple):
-    """A verified digest, as the decoded-cookie cache holds it."""
-
-    #: Unix time from which the cookie is stale (:meth:`DigestCodec.expires_at`).
-    expires_at: int
-    held: _Held
-
-
-class _Held(dict[str, bool]):
-    """What a verified digest holds, as ``get_pushed()`` returns it: ``key in held``.
-
-    Shared by every request that sends the same cookie, and never changed but for the
-    answers it keeps: a client asks about the same page's keys on every request. ``in`` is
-    ``dict.__getitem__``, so a known key is answered in C, with no Python frame (in a real
-    request, ten such frames cost more than the dict lookups); an unknown one falls to
-    ``__missing__``, which asks the digest. Adding a key goes to this request's
-    :class:`_Changes`, made on a copy.
-    """
-
-    __slots__ = ("digest",)
-    __contains__ = dict.__getitem__  # type: ignore[assignment]
-
-    def __init__(self, digest: AgingDigest) -> None:
-        super().__init__()
-        self.digest = digest
-
-    def __missing__(self, key: str) -> bool:
-        if not isinstance(key, str):
-            return False
-        digest = self.digest
-        if key in digest.current:
-            held = True
-        elif key in digest.previous:
-            # Held, but only by the generation the next rotation drops: this request
-            # refreshes it into the current one. Not kept, so each request that finds it does.
-            _changes_to(digest).stale.append(key)
-            return True
-        else:
-            held = False
-        if len(self) < MAX_ANSWERS:
-            self[key] = held
-        return held
-
-    def add(self, key: str) -> None:
-        _changes_to(self.digest).add(key)
-
-
-class _Changes:
-    """One request's additions to a cached digest: made on a copy, written if any."""
-
-    __slots__ = ("_base", "_copy", "stale")
-
-    def __init__(self, base: AgingDigest) -> None:
-        self._base = base
-        self._copy: AgingDigest | None = None
-        #: Held keys only the previous generation has.
-        self.stale: list[str] = []
-
-    def add(self, key: str) -> None:
-        if self._copy is None:
-            self._copy = self._base.copy()
-        self._copy.add(key)
-
-    def refreshed(self) -> AgingDigest | None:
-        """The digest to write, stale keys refreshed into it; None when nothing changed."""
-        for key in self.stale:
-            self.add(key)
-        return self._copy
-
-
-def _changes_to(digest: AgingDigest) -> _Changes:
-    """This request's changes to ``digest``, kept in the extension's record of the request."""
-    record = _request_record.get()
-    if record is None:  # asked outside a request: nothing can be written
-        return _Changes(digest)
-    changes = record.connector_state
-    if not isinstance(changes, _Changes) or changes._base is not digest:
-        changes = record.connector_state = _Changes(digest)
-    return changes
+        state.remember(codec, value, digest)  # only once the cookie is written
 
 
 class _DigestState:
-    """Per-app: settings, the codec for the current keys, and the decoded-cookie cache.
+    """One app's digest: settings, the codec for its current keys, decoded cookies.
 
-    The cache maps a signed cookie value to its digest, so the common request (a client
-    sending back the cookie we wrote, in this process) skips HMAC, base64 and decoding.
-    Values enter it only once verified, or because we signed them ourselves. A second map
-    from whole ``Cookie`` headers to the same entries skips finding our cookie in the header
-    when a client sends the same header again: on a return visit, that search and the
-    slice it makes were a third of the digest's cost per request.
+    The decoded-cookie cache maps a signed value to its digest, so a client sending back
+    the cookie we wrote skips the HMAC and the decoding. Values enter it only once verified,
+    or because we signed them ourselves, and it is bounded in bytes.
     """
 
-    def __init__(self, settings: DigestSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        #: What a client without a valid digest holds: nothing (shared, like any other).
-        self.empty = _Held(settings.new_digest())
-        # Our values are base64url and dots, never quoted: a search of the raw header finds
-        # one without parsing every cookie the client sends.
-        self._cookie_prefix = settings.cookie_name + "="
-        # (configured keys, codec, when to read the keys again) in one attribute, so threads
-        # never see a codec with other keys. The keys are read again at most once every
-        # KEYS_READ_INTERVAL: SECRET_KEY may be set after init_app, and a rotation must take
-        # effect, but reading the config on every request was a fifth of a return visit's
-        # cost in the digest.
-        self._current: tuple[tuple[Any, ...], DigestCodec | None, float] = ((), None, 0.0)
-        # Insertion-ordered: the oldest entry is evicted first. Reads take no lock (a dict
-        # read is atomic); writers serialise on the lock.
-        self._decoded: dict[str, _Cached] = {}
-        self._by_header: dict[str, _Cached] = {}
+        #: What a client without a valid digest holds: nothing (shared, never changed).
+        self.empty = AgingDigest(settings.kind, settings.capacity, settings.fp_rate)
+        #: (the configured keys, their codec): swapped whole, so threads never mix them.
+        self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
+        #: value -> (Unix time from which it is expired, digest); oldest first.
+        self._decoded: dict[str, tuple[int, AgingDigest]] = {}
+        self._decoded_bytes = 0
         self._lock = threading.Lock()
 
-    def codec(self, app: Flask, now: float) -> DigestCodec | None:
-        """The codec for the app's current keys; None (and one warning) without SECRET_KEY."""
-        current_keys, codec, read_again_at = self._current
-        if now < read_again_at:
-            return codec
+    def codec(self, app: Flask) -> DigestCodec | None:
+        """The codec for the app's keys as configured now; None without ``SECRET_KEY``.
+
+        The keys are compared on every call, so a key removed from the config stops
+        verifying at once; a change also empties the cache of decoded values.
+        """
         config = app.config
         configured = (config.get("SECRET_KEY"), *(config.get("SECRET_KEY_FALLBACKS") or ()))
-        if configured == current_keys:
-            self._current = (current_keys, codec, now + KEYS_READ_INTERVAL)
+        seen, codec = self._keys
+        if configured == seen:
             return codec
         secret_key, *fallbacks = configured
         if secret_key:
@@ -369,132 +307,76 @@ class _DigestState:
             _warn_no_secret_key(app, "DigestConnector")
             codec = None
         with self._lock:
-            self._current = (configured, codec, now + KEYS_READ_INTERVAL)
+            self._keys = (configured, codec)
             self._decoded.clear()
-            self._by_header.clear()
+            self._decoded_bytes = 0
         return codec
 
-    def held(self, codec: DigestCodec, cookie_header: str | None, now: float) -> _Cached | None:
-        """The digest in our cookie, or None when absent, not ours, not valid or stale."""
-        if not cookie_header:
-            return None
-        cached = self._by_header.get(cookie_header)
+    def load(self, codec: DigestCodec, value: str) -> AgingDigest:
+        """The digest ``value`` carries, or the empty one if it is not valid now."""
+        cached = self._decoded.get(value)
         if cached is None:
-            value = self._cookie_value(cookie_header)
-            if not value:
-                return None
-            cached = self._decoded.get(value) or self._verify(codec, value)
+            cached = self._verify(codec, value)
             if cached is None:
-                return None
-            if len(cookie_header) <= MAX_CACHED_HEADER:
-                self._store(self._by_header, cookie_header, cached)
-        return cached if now < cached.expires_at else None
+                return self.empty
+        expires_at, digest = cached
+        return digest if _now() < expires_at else self.empty
 
-    def _verify(self, codec: DigestCodec, value: str) -> _Cached | None:
-        """Check and decode a value this process has not seen; cache it if it is ours."""
+    def _verify(self, codec: DigestCodec, value: str) -> tuple[int, AgingDigest] | None:
         try:
             payload, issued_at = codec.loads(value)
             digest = AgingDigest.from_bytes(payload)
         except DigestError as e:
             log.debug("firehose: ignoring the digest cookie: %s", e)
             return None
-        if not self.settings.accepts(digest):
+        if (digest.kind, digest.capacity) != (self.settings.kind, self.settings.capacity) or (
+            digest.fp_rate != self.empty.fp_rate
+        ):
             log.debug("firehose: ignoring a digest made with other settings")
             return None
-        cached = _Cached(codec.expires_at(issued_at), _Held(digest))
-        return self._store(self._decoded, value, cached)
-
-    def _cookie_value(self, header: str) -> str | None:
-        """Our cookie's value in a raw ``Cookie`` header (the first, as Werkzeug reads it)."""
-        prefix = self._cookie_prefix
-        start = header.find(prefix)
-        while start > 0 and header[start - 1] not in " \t;,":
-            start = header.find(prefix, start + 1)  # a longer name ending in ours
-        if start < 0:
-            return None
-        start += len(prefix)
-        end = header.find(";", start)
-        return header[start : end if end >= 0 else len(header)].strip(" \t,")
+        return self._store(value, codec.expires_at(issued_at), digest)
 
     def remember(self, codec: DigestCodec, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""
-        expires_at = codec.expires_at(int(time.time()))  # signed now, in whole seconds
-        self._store(self._decoded, value, _Cached(expires_at, _Held(digest)))
+        self._store(value, codec.expires_at(_now()), digest)
 
-    def _store(self, cache: dict[str, _Cached], key: str, cached: _Cached) -> _Cached:
+    def _store(self, value: str, expires_at: int, digest: AgingDigest) -> tuple[int, AgingDigest]:
+        entry = (expires_at, digest)
+        size = _entry_size(value, digest)
+        if size > DECODED_CACHE_BYTES:
+            return entry
         with self._lock:
-            cache[key] = cached
-            if len(cache) > DECODED_CACHE_SIZE:
-                del cache[next(iter(cache))]
-        return cached
+            old = self._decoded.pop(value, None)
+            if old is not None:
+                self._decoded_bytes -= _entry_size(value, old[1])
+            self._decoded[value] = entry
+            self._decoded_bytes += size
+            while self._decoded_bytes > DECODED_CACHE_BYTES:
+                oldest = next(iter(self._decoded))
+                self._decoded_bytes -= _entry_size(oldest, self._decoded.pop(oldest)[1])
+        return entry
+
+
+def _entry_size(value: str, digest: AgingDigest) -> int:
+    return sys.getsizeof(value) + sys.getsizeof(digest)
+
+
+def _now() -> int:
+    """Unix time in whole seconds, as itsdangerous signs and checks it."""
+    return int(time.time())
+
+
+#: The apps already warned that SECRET_KEY is missing.
+_warned: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
 def _warn_no_secret_key(app: Flask, who: str) -> None:
-    """Warn once per app: the page is served, only the tracking is lost."""
-    if app.extensions.get("firehose_warned_no_secret_key"):
+    """Warn once per app: the page is served with its preload links, nothing is pushed."""
+    if app in _warned:
         return
-    app.extensions["firehose_warned_no_secret_key"] = True
+    _warned.add(app)
     app.logger.warning(
-        "firehose: SECRET_KEY is not set, so %s cannot remember what was pushed; "
-        "pages keep their Link headers but every resource is pushed every time",
+        "firehose: SECRET_KEY is not set, so %s cannot remember what a client holds; "
+        "pages keep their preload links but nothing is pushed",
         who,
     )
-
-
-def _settings_from(config: dict[str, Any]) -> DigestSettings:
-    """Validate the digest keys; a bad value raises ValueError naming its key."""
-    capacity = config["FIREHOSE_CAPACITY"]
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-        raise ValueError(f"FIREHOSE_CAPACITY must be an int >= 1, got {capacity!r}")
-    fp_rate = config["FIREHOSE_FP_RATE"]
-    if isinstance(fp_rate, bool) or not isinstance(fp_rate, (int, float)) or not 0 < fp_rate < 1:
-        raise ValueError(f"FIREHOSE_FP_RATE must be a number in (0, 1), got {fp_rate!r}")
-    encoding = config["FIREHOSE_ENCODING"]
-    if encoding not in ENCODINGS:
-        raise ValueError(f"FIREHOSE_ENCODING must be one of {sorted(ENCODINGS)}, got {encoding!r}")
-    cookie_name = config["FIREHOSE_COOKIE_NAME"]
-    if not is_token(cookie_name):  # RFC 6265: cookie-name = token
-        raise ValueError(
-            f"FIREHOSE_COOKIE_NAME must be a cookie-name token (RFC 6265), got {cookie_name!r}"
-        )
-    max_age = config["FIREHOSE_MAX_AGE"]
-    if (
-        isinstance(max_age, bool)
-        or not isinstance(max_age, int)
-        or not 1 <= max_age <= MAX_COOKIE_AGE
-    ):
-        raise ValueError(
-            f"FIREHOSE_MAX_AGE must be an int of seconds in [1, {MAX_COOKIE_AGE}] "
-            f"(browsers keep a cookie 400 days at most), got {max_age!r}"
-        )
-    version = config["FIREHOSE_DIGEST_VERSION"]
-    if not isinstance(version, str):
-        raise ValueError(f"FIREHOSE_DIGEST_VERSION must be a str, got {version!r}")
-    kind = ENCODINGS[encoding]
-    try:
-        kind(capacity, float(fp_rate))
-    except ValueError as e:
-        raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
-
-    # A full digest, signed, with every cookie attribute, must fit in one browser cookie.
-    payload = encoded_size_bound(kind, capacity, float(fp_rate))
-    signed = DigestCodec(["k"], DEFAULT_SALT, max_age).dumps(bytes(payload))
-    set_cookie = dump_cookie(
-        cookie_name,
-        signed,
-        max_age=max_age,
-        path=config.get("SESSION_COOKIE_PATH") or config.get("APPLICATION_ROOT") or "/",
-        domain=config.get("SESSION_COOKIE_DOMAIN") or None,
-        secure=bool(config.get("SESSION_COOKIE_SECURE")),
-        httponly=bool(config.get("SESSION_COOKIE_HTTPONLY")),
-        samesite=config.get("SESSION_COOKIE_SAMESITE"),
-        partitioned=bool(config.get("SESSION_COOKIE_PARTITIONED")),
-        max_size=0,
-    )
-    if len(set_cookie) > MAX_COOKIE_SIZE:
-        raise ValueError(
-            f"FIREHOSE_CAPACITY={capacity} at FIREHOSE_FP_RATE={fp_rate} ({encoding}) makes a "
-            f"cookie of up to {len(set_cookie)} bytes, over the {MAX_COOKIE_SIZE} a browser "
-            "keeps: lower the capacity or raise the false-positive rate"
-        )
-    return DigestSettings(kind, capacity, float(fp_rate), cookie_name, max_age, salt_for(version))

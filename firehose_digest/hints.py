@@ -17,10 +17,7 @@ from collections import OrderedDict
 from collections.abc import Container, Iterable
 from typing import Generic, Protocol, TypeVar
 
-__all__ = ["DEFAULT_CACHE_ENTRIES", "Hint", "HintCache", "early_hints_headers"]
-
-#: Paths remembered per process unless ``FIREHOSE_EARLY_HINTS_CACHE`` says otherwise.
-DEFAULT_CACHE_ENTRIES = 1000
+__all__ = ["Hint", "HintCache", "early_hints_headers"]
 
 
 class Hint(Protocol):
@@ -39,14 +36,25 @@ class Hint(Protocol):
 _HintT = TypeVar("_HintT", bound=Hint)
 
 
-def early_hints_headers(hints: Iterable[Hint], held: Container[str]) -> list[tuple[str, str]]:
+def early_hints_headers(
+    hints: Iterable[Hint], held: Container[str], budget: int
+) -> list[tuple[str, str]]:
     """The headers of a 103 for ``hints``: every link but the tracked ones the client holds.
 
-    One ``Link`` header, comma-joined as the final response writes it; ``[]`` when nothing
-    is left, so the caller sends no 103 at all. Links the digest does not track (preconnects,
+    One ``Link`` header, comma-joined as the final response writes it, of at most
+    ``budget`` bytes (links past it are left out, in order); ``[]`` when nothing is left,
+    so the caller sends no 103 at all. Links the digest does not track (preconnects,
     ``nopush`` preloads) are always kept: nothing says the client has them.
     """
-    links = [hint.link for hint in hints if not (hint.tracked and hint.key in held)]
+    links: list[str] = []
+    size = -2  # no ", " before the first link
+    for hint in hints:
+        if hint.tracked and hint.key in held:
+            continue
+        size += 2 + len(hint.link)
+        if size > budget:
+            break
+        links.append(hint.link)
     return [("Link", ", ".join(links))] if links else []
 
 
@@ -58,7 +66,7 @@ class HintCache(Generic[_HintT]):
     the least recently used path is dropped.
     """
 
-    def __init__(self, max_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
+    def __init__(self, max_entries: int) -> None:
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ValueError(f"a HintCache needs max_entries >= 1, got {max_entries!r}")
         self.max_entries = max_entries

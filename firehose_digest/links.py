@@ -13,10 +13,11 @@ Pure: no Flask, no Werkzeug. The grammar (RFC 8288 §3, RFC 9110 §5.6)::
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
 from urllib.parse import quote
 
-__all__ = ["format_link", "is_token"]
+__all__ = ["LinkPlan", "Resource", "format_link", "is_token", "plan_links", "proxies_push"]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Control characters (CR and LF above all) and the brackets that delimit the URI.
@@ -60,7 +61,6 @@ def _format_url(url: str) -> str:
     return url if url.isascii() else quote(url, safe=_URL_SAFE)
 
 
-@lru_cache(maxsize=4096)
 def format_link(
     url: str,
     params: tuple[tuple[str, str], ...] = (),
@@ -70,7 +70,6 @@ def format_link(
 
     Parameters keep their order; values that are not tokens are quoted and escaped.
     Raises :class:`ValueError` for anything that could end or split the header.
-    Cached: pages push the same resources on every request.
     """
     parts = [f"<{_format_url(url)}>"]
     parts.extend(
@@ -79,3 +78,92 @@ def format_link(
     )
     parts.extend(_check_token("flag", flag) for flag in flags)
     return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One pushed resource, as a response links it."""
+
+    #: What the connector remembers: the url, or ``url "\n" version`` when versioned.
+    key: str
+    #: The link-value as pushed.
+    link: str
+    #: Only plain preloads are remembered, and so may be marked ``nopush`` for a holder.
+    tracked: bool
+    #: ``link`` with ``; nopush``: what a client that holds it, or a proxy that must not
+    #: push it, is sent.
+    nopush_link: str
+    #: ``/path``: the only form every supported proxy pushes (nginx 1.22 pushes no absolute,
+    #: scheme-relative or relative url; docs/proxies.md).
+    path_absolute: bool
+
+
+def proxies_push(method: str, status: int) -> bool:
+    """Whether nginx 1.22, h2o 2.2 and Apache ``mod_http2`` all push this response's links.
+
+    nginx pushes nothing for HEAD; ``mod_http2`` pushes only below 400, and not on a 304
+    (docs/proxies.md has the measured table).
+    """
+    return method == "GET" and status < 400 and status != 304
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPlan:
+    """What a response links, and what that means for the client's record."""
+
+    #: The ``Link`` value, or None when nothing is linked.
+    value: str | None
+    #: Keys this response pushes: the client holds them once it is sent.
+    pushed: tuple[str, ...]
+    #: Held keys the response linked again.
+    reused: tuple[str, ...]
+    #: Whether the value depends on what the client holds (``Vary: Cookie``).
+    asked: bool
+
+
+def plan_links(
+    resources: Iterable[Resource],
+    held: Container[str] | None,
+    *,
+    push: bool,
+    max_pushes: int,
+    budget: int,
+    omit_held: bool = False,
+) -> LinkPlan:
+    """Decide each resource's link, in push order, within ``budget`` bytes of value.
+
+    A tracked resource the client holds gets ``nopush`` (or is left out, ``omit_held``). A
+    new one is offered for push only if every supported proxy would push it (``push``, a
+    path-absolute url) and it is among the first ``max_pushes``; any other gets ``nopush``,
+    so no proxy pushes what the record will not hold. With ``held`` None nothing can be
+    recorded, so nothing is offered. Links past the budget are left out and not recorded.
+    """
+    links: list[str] = []
+    pushed: list[str] = []
+    reused: list[str] = []
+    asked = False
+    size = -2  # no ", " before the first link
+    for resource in resources:
+        key = None
+        if not resource.tracked:
+            link = resource.link
+        elif held is None:
+            link = resource.nopush_link
+        else:
+            asked = True
+            if resource.key in held:
+                if omit_held:
+                    reused.append(resource.key)
+                    continue
+                link, key, keys = resource.nopush_link, resource.key, reused
+            elif push and resource.path_absolute and len(pushed) < max_pushes:
+                link, key, keys = resource.link, resource.key, pushed
+            else:
+                link = resource.nopush_link
+        size += 2 + len(link)
+        if size > budget:
+            break
+        links.append(link)
+        if key is not None:
+            keys.append(key)
+    return LinkPlan(", ".join(links) or None, tuple(pushed), tuple(reused), asked)

@@ -141,11 +141,12 @@ def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
 def test_push_caches_stay_bounded() -> None:
     from firehose_digest import extension
 
-    for i in range(extension.MAX_RESOURCES + 10):
-        push(f"/plain/{i}.css", as_="style")
-        push(f"/font/{i}.woff2", "crossorigin", as_="font")
-    assert 0 < len(extension._PRELOADS) <= extension.MAX_RESOURCES
-    assert 0 < len(extension._RESOURCES) <= extension.MAX_RESOURCES
+    long_path = "x" * 2000
+    for i in range(2 * extension.MAX_RESOURCES_BYTES // 4000):
+        push(f"/plain/{long_path}{i}.css", as_="style")
+        push(f"/font/{long_path}{i}.woff2", "crossorigin", as_="font")
+        assert extension._resources_bytes <= extension.MAX_RESOURCES_BYTES
+    assert 0 < len(extension._resources) < 2 * extension.MAX_RESOURCES_BYTES // 4000
 
 
 def test_push_refuses_header_injection_even_outside_requests() -> None:
@@ -267,7 +268,9 @@ def test_failing_connector_costs_nothing_but_tracking(
 
     response = make_app(Broken()).test_client().get("/")
     assert response.status_code == 200
-    assert response.headers["Link"] == EXPECTED_FIRST
+    # Nothing can be recorded, so nothing is offered for push; browsers keep the preloads.
+    assert response.headers["Link"] == EXPECTED_RETURN
+    assert "Vary" not in response.headers
     assert "store is down" in caplog.text
 
 
@@ -305,6 +308,7 @@ class TestSessionConnector:
 def test_no_secret_key_serves_links_and_warns_once(
     connector: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Nothing can be remembered, so nothing is offered for push: the preloads stay."""
     app = build_app(connector())
     app.config["SECRET_KEY"] = None
     client = app.test_client()
@@ -312,7 +316,8 @@ def test_no_secret_key_serves_links_and_warns_once(
         for _ in range(3):
             response = client.get("/")
             assert response.status_code == 200
-            assert response.headers["Link"] == EXPECTED_FIRST
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
     warnings = [r for r in caplog.records if "SECRET_KEY" in r.getMessage()]
     assert len(warnings) == 1
 

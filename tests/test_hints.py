@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask, Response, redirect, request
+from flask import Flask, Request, Response, redirect, request
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -60,7 +60,15 @@ HEADER_CASES = [
 
 @pytest.mark.parametrize(("hints", "held", "expected"), HEADER_CASES)
 def test_early_hints_headers(hints: list[Link], held: set[str], expected: Headers) -> None:
-    assert early_hints_headers(hints, held) == expected
+    assert early_hints_headers(hints, held, budget=4096) == expected
+
+
+def test_early_hints_stay_within_the_link_budget() -> None:
+    both = len(f"{A.link}, {B.link}")
+    assert early_hints_headers([A, B], set(), budget=both) == [("Link", f"{A.link}, {B.link}")]
+    # One byte short: the second link is left out, in order.
+    assert early_hints_headers([A, B], set(), budget=both - 1) == [("Link", A.link)]
+    assert early_hints_headers([A, B], set(), budget=len(A.link) - 1) == []
 
 
 def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
@@ -207,9 +215,9 @@ class CountingConnector(DigestConnector):
         super().__init__()
         self.asked = 0
 
-    def get_pushed(self) -> Any:
+    def open(self, app: Flask, request: Request) -> Any:
         self.asked += 1
-        return super().get_pushed()
+        return super().open(app, request)
 
 
 def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -391,10 +399,13 @@ def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> 
         response = hinted_get(app.test_client(), "/page/home", recorder)
 
     assert response.status_code == 200
+    # Browsers are hinted everything; proxies are offered nothing that cannot be recorded.
     assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
-    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+    assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
     # Asked once for the 103 and the Link header both: one failure, logged once.
-    assert len([r for r in caplog.records if "get_pushed() failed" in r.getMessage()]) == 1
+    failures = [r for r in caplog.records if "open() failed" in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None
 
 
 def test_a_failing_early_hints_callable_still_serves_the_page(

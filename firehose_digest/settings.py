@@ -1,0 +1,246 @@
+"""Every ``FIREHOSE_*`` key: its default, its type and range, checked once at ``init_app``.
+
+:func:`load` fills the defaults into ``app.config`` (with ``setdefault``, as flask-caching
+does) and returns a frozen :class:`Settings`; a value that cannot work raises
+:class:`ValueError` naming its key. Nothing else in the package reads ``FIREHOSE_*`` keys.
+
+The header budget (`FIREHOSE_HEADER_BUDGET`, `FIREHOSE_LINK_BUDGET`): nginx reads all of an
+upstream response's headers into one ``proxy_buffer_size`` buffer, 4 KB by default, and
+answers 502 when they do not fit. Our headers (``Link``, the digest's ``Set-Cookie``,
+``Vary``) are kept within ``FIREHOSE_HEADER_BUDGET`` bytes, 1 KB under that buffer so the
+app's own headers fit beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from werkzeug.http import dump_cookie
+
+from .codec import DEFAULT_SALT, DigestCodec, salt_for
+from .digests import MAX_CAPACITY, BloomDigest, GCSDigest, encoded_size_bound
+from .links import is_token
+
+__all__ = ["DEFAULTS", "ENCODINGS", "CookieAttributes", "Settings", "load"]
+
+ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
+    "gcs": GCSDigest,
+    "bloom": BloomDigest,
+}
+#: Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2).
+MAX_COOKIE_AGE = 400 * 24 * 3600
+#: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
+MAX_COOKIE_SIZE = 4093
+#: One header line's framing: ``Name: `` and ``CRLF``.
+_LINE = len(": \r\n")
+#: The ``Vary: Cookie`` line we may add.
+_VARY_LINE = len("Vary") + _LINE + len("Cookie")
+
+DEFAULTS: dict[str, Any] = {
+    "FIREHOSE_ENABLED": True,
+    "FIREHOSE_ALREADY_PUSHED": "nopush",
+    "FIREHOSE_MAX_PUSHES": 10,
+    "FIREHOSE_LINK_BUDGET": 1900,
+    "FIREHOSE_HEADER_BUDGET": 3072,
+    "FIREHOSE_CAPACITY": 300,
+    "FIREHOSE_FP_RATE": 0.01,
+    "FIREHOSE_ENCODING": "gcs",
+    "FIREHOSE_COOKIE_NAME": "h2-digest",
+    "FIREHOSE_MAX_AGE": 30 * 24 * 3600,
+    "FIREHOSE_DIGEST_VERSION": "",
+    # Off by default: nginx < 1.29 in front breaks pages that get a 103 (docs).
+    "FIREHOSE_EARLY_HINTS": False,
+    "FIREHOSE_EARLY_HINTS_CACHE": 1000,
+}
+
+
+@dataclass(frozen=True)
+class CookieAttributes:
+    """The attributes of the digest cookie: Flask's session cookie attributes."""
+
+    path: str
+    domain: str | None
+    secure: bool
+    httponly: bool
+    samesite: str | None
+    partitioned: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One app's validated configuration."""
+
+    enabled: bool
+    #: ``FIREHOSE_ALREADY_PUSHED == "omit"``: leave held resources out of ``Link``.
+    omit_held: bool
+    #: New resources offered for push per response (nginx's ``http2_max_concurrent_pushes``).
+    max_pushes: int
+    #: Bytes of our ``Link`` value, on a response and in a 103.
+    link_budget: int
+    #: Bytes of all our header lines together (Link, Set-Cookie, Vary).
+    header_budget: int
+    kind: type[BloomDigest] | type[GCSDigest]
+    capacity: int
+    fp_rate: float
+    cookie_name: str
+    max_age: int
+    #: The signing salt, from ``FIREHOSE_DIGEST_VERSION``.
+    salt: str
+    early_hints: bool
+    early_hints_cache: int
+
+    def with_digest(
+        self, capacity: int | None, fp_rate: float | None, encoding: str | None
+    ) -> Settings:
+        """These settings with a connector's own digest arguments, checked like the keys."""
+        changed: dict[str, Any] = {}
+        if capacity is not None:
+            changed["capacity"] = _int("FIREHOSE_CAPACITY", capacity, 1, MAX_CAPACITY)
+        if fp_rate is not None:
+            changed["fp_rate"] = _rate("FIREHOSE_FP_RATE", fp_rate)
+        if encoding is not None:
+            changed["kind"] = _choice("FIREHOSE_ENCODING", encoding, ENCODINGS)
+        return replace(self, **changed) if changed else self
+
+
+def load(config: MutableMapping[str, Any]) -> Settings:
+    """Fill the defaults into ``config``, validate every key, return the settings."""
+    for key, value in DEFAULTS.items():
+        config.setdefault(key, value)
+    c = config
+    header_budget = _int("FIREHOSE_HEADER_BUDGET", c["FIREHOSE_HEADER_BUDGET"], 0, 1 << 20)
+    return Settings(
+        enabled=_bool("FIREHOSE_ENABLED", c["FIREHOSE_ENABLED"]),
+        omit_held=_choice(
+            "FIREHOSE_ALREADY_PUSHED",
+            c["FIREHOSE_ALREADY_PUSHED"],
+            {"nopush": False, "omit": True},
+        ),
+        max_pushes=_int("FIREHOSE_MAX_PUSHES", c["FIREHOSE_MAX_PUSHES"], 0, 1000),
+        link_budget=_int("FIREHOSE_LINK_BUDGET", c["FIREHOSE_LINK_BUDGET"], 0, header_budget),
+        header_budget=header_budget,
+        kind=_choice("FIREHOSE_ENCODING", c["FIREHOSE_ENCODING"], ENCODINGS),
+        capacity=_int("FIREHOSE_CAPACITY", c["FIREHOSE_CAPACITY"], 1, MAX_CAPACITY),
+        fp_rate=_rate("FIREHOSE_FP_RATE", c["FIREHOSE_FP_RATE"]),
+        cookie_name=_checked(
+            "FIREHOSE_COOKIE_NAME",
+            c["FIREHOSE_COOKIE_NAME"],
+            is_token,
+            "a cookie-name token (RFC 6265)",
+        ),
+        max_age=_int("FIREHOSE_MAX_AGE", c["FIREHOSE_MAX_AGE"], 1, MAX_COOKIE_AGE),
+        salt=salt_for(
+            _checked(
+                "FIREHOSE_DIGEST_VERSION",
+                c["FIREHOSE_DIGEST_VERSION"],
+                lambda v: isinstance(v, str),
+                "a str",
+            )
+        ),
+        early_hints=_bool("FIREHOSE_EARLY_HINTS", c["FIREHOSE_EARLY_HINTS"]),
+        early_hints_cache=_int(
+            "FIREHOSE_EARLY_HINTS_CACHE", c["FIREHOSE_EARLY_HINTS_CACHE"], 1, 1 << 20
+        ),
+    )
+
+
+def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
+    """Refuse a digest whose cookie, beside a full ``Link``, breaks the header budget.
+
+    The check is on the largest cookie the digest can ever make: both generations full
+    (:func:`~firehose_digest.digests.encoded_size_bound`), signed, with every attribute.
+    It must also be a cookie browsers keep (4 KB).
+    """
+    try:
+        size = _headers_size(settings, cookie, settings.capacity)
+    except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)
+        raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
+    if size <= settings.header_budget:
+        return
+    largest = _largest_capacity(settings, cookie)
+    raise ValueError(
+        f"FIREHOSE_CAPACITY={settings.capacity} ({_encoding_name(settings)} at "
+        f"FIREHOSE_FP_RATE={settings.fp_rate:g}) can make our headers {size} bytes long (a "
+        f"full two-generation cookie, FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of "
+        f"links, Vary), over FIREHOSE_HEADER_BUDGET={settings.header_budget}; the largest "
+        f"FIREHOSE_CAPACITY that fits is {largest}. Lower FIREHOSE_CAPACITY or "
+        "FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET behind a larger "
+        "proxy_buffer_size."
+    )
+
+
+def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -> int:
+    """The most bytes our header lines reach: a full Set-Cookie, a full Link, Vary.
+
+    A cookie larger than browsers keep counts as not fitting any budget.
+    """
+    payload = encoded_size_bound(settings.kind, capacity, settings.fp_rate)
+    signed = DigestCodec(["k"], DEFAULT_SALT, settings.max_age).dumps(bytes(payload))
+    set_cookie = dump_cookie(
+        settings.cookie_name,
+        signed,
+        max_age=settings.max_age,
+        path=cookie.path,
+        domain=cookie.domain,
+        secure=cookie.secure,
+        httponly=cookie.httponly,
+        samesite=cookie.samesite,
+        partitioned=cookie.partitioned,
+        max_size=0,
+    )
+    lines = len("Set-Cookie") + _LINE + len(set_cookie)
+    lines += len("Link") + _LINE + settings.link_budget + _VARY_LINE
+    return lines if len(set_cookie) <= MAX_COOKIE_SIZE else max(lines, settings.header_budget + 1)
+
+
+def _largest_capacity(settings: Settings, cookie: CookieAttributes) -> int:
+    """The largest capacity whose headers fit the budget, 0 if none (a binary search)."""
+    low, high = 0, settings.capacity  # `high` does not fit
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            fits = _headers_size(settings, cookie, middle) <= settings.header_budget
+        except ValueError:
+            fits = False
+        low, high = (middle, high) if fits else (low, middle)
+    return low
+
+
+def _encoding_name(settings: Settings) -> str:
+    return next(name for name, kind in ENCODINGS.items() if kind is settings.kind)
+
+
+def _bool(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be True or False, got {value!r}")
+    return value
+
+
+def _int(key: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{key} must be an int in [{low}, {high}], got {value!r}")
+    return value
+
+
+def _rate(key: str, value: object) -> float:
+    """A false-positive rate: a real number strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key} must be a number in (0, 1), got {value!r}")
+    rate = float(value)
+    if not 0 < rate < 1:  # also refuses nan
+        raise ValueError(f"{key} must be a number in (0, 1), got {value!r}")
+    return rate
+
+
+def _choice(key: str, value: object, choices: Mapping[str, Any]) -> Any:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{key} must be one of {sorted(choices)}, got {value!r}")
+    return choices[value]
+
+
+def _checked(key: str, value: Any, check: Callable[[Any], bool], what: str) -> Any:
+    if not check(value):
+        raise ValueError(f"{key} must be {what}, got {value!r}")
+    return value
