@@ -20,8 +20,8 @@ from itsdangerous import BadData
 from itsdangerous.encoding import base64_decode
 
 from .codec import DEFAULT_SALT, DigestCodec, salt_for
-from .settings import DEFAULTS, ENCODINGS
 from .digests import AgingDigest, BloomDigest, DigestError, load_digest
+from .settings import DEFAULTS, ENCODINGS
 
 DEFAULT_MAX_AGE: int = DEFAULTS["FIREHOSE_MAX_AGE"]
 
