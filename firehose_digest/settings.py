@@ -119,7 +119,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
             {"nopush": False, "omit": True},
         ),
         max_pushes=_int("FIREHOSE_MAX_PUSHES", c["FIREHOSE_MAX_PUSHES"], 0, 1000),
-        link_budget=_int("FIREHOSE_LINK_BUDGET", c["FIREHOSE_LINK_BUDGET"], 0, header_budget),
+        link_budget=_link_budget(c["FIREHOSE_LINK_BUDGET"], header_budget),
         header_budget=header_budget,
         kind=_choice("FIREHOSE_ENCODING", c["FIREHOSE_ENCODING"], ENCODINGS),
         capacity=_int("FIREHOSE_CAPACITY", c["FIREHOSE_CAPACITY"], 1, MAX_CAPACITY),
@@ -206,6 +206,16 @@ def _largest_capacity(settings: Settings, cookie: CookieAttributes) -> int:
             fits = False
         low, high = (middle, high) if fits else (low, middle)
     return low
+
+
+def _link_budget(value: object, header_budget: int) -> int:
+    link_budget = _int("FIREHOSE_LINK_BUDGET", value, 0, 1 << 20)
+    if link_budget > header_budget:
+        raise ValueError(
+            f"FIREHOSE_LINK_BUDGET={link_budget} is more than FIREHOSE_HEADER_BUDGET="
+            f"{header_budget}, the bytes all our headers may take"
+        )
+    return link_budget
 
 
 def _encoding_name(settings: Settings) -> str:

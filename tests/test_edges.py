@@ -1,0 +1,456 @@
+"""The edges real traffic hits: what is recorded is only what every proxy really pushes.
+
+A resource is offered for push (a plain preload) and recorded as held only for a GET whose
+status every supported proxy pushes on, for a path-absolute url, among the first
+FIREHOSE_MAX_PUSHES new resources, within FIREHOSE_LINK_BUDGET; every other link is
+``nopush`` and recorded nowhere. docs/proxies.md has the measured table behind the rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pytest
+from flask import Flask, Request, Response, abort, request
+from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WerkzeugRequest
+
+from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest.settings import DEFAULTS
+from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
+
+COOKIE = "h2-digest"
+ENCODINGS = ["gcs", "bloom"]
+
+
+def link(url: str) -> str:
+    return f"<{url}>; rel=preload; as=style"
+
+
+def nopush(url: str) -> str:
+    return f"{link(url)}; nopush"
+
+
+def edge_app(connector: Any = None, **config: Any) -> Flask:
+    """``/page?u=URL...&status=N``: pushes each url, answers with that status."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+    app.config.update(config)
+
+    @app.route("/page", methods=["GET", "HEAD", "POST"])
+    def page() -> Response:
+        for url in request.args.getlist("u"):
+            push(url, as_="style")
+        status = int(request.args.get("status", "200"))
+        if request.args.get("raise"):
+            abort(status)
+        return Response("page", status=status, headers=_vary())
+
+    def _vary() -> dict[str, str]:
+        vary = request.args.get("vary")
+        return {"Vary": vary} if vary else {}
+
+    Firehose(app, connector=connector)
+    return app
+
+
+def page(client: FlaskClient, *urls: str, method: str = "GET", **args: str) -> Response:
+    query = "&".join([*(f"u={url}" for url in urls), *(f"{k}={v}" for k, v in args.items())])
+    response: Response = client.open(f"/page?{query}", method=method)
+    return response
+
+
+def links(response: Response) -> list[str]:
+    return response.headers["Link"].split(", ") if "Link" in response.headers else []
+
+
+def held_now(client: FlaskClient, *urls: str) -> list[bool]:
+    """Which urls the client's digest cookie holds, asked of the app's connector."""
+    app = client.application
+    cookie = client.get_cookie(COOKIE)
+    headers = {"Cookie": f"{COOKIE}={cookie.value}"} if cookie else {}
+    held = app.extensions["firehose"].connector.open(
+        app, Request(EnvironBuilder(headers=headers).get_environ())
+    )
+    return [url in held for url in urls]
+
+
+# --- method and status -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_head_is_never_pushed_nor_recorded(encoding: str) -> None:
+    client = edge_app(FIREHOSE_ENCODING=encoding).test_client()
+    response = page(client, "/a.css", method="HEAD")
+    assert links(response) == [nopush("/a.css")]
+    assert "Set-Cookie" not in response.headers
+    assert links(page(client, "/a.css")) == [link("/a.css")]  # pushed on the GET
+    assert held_now(client, "/a.css") == [True]
+
+
+PUSHED_STATUSES = [200, 201, 204, 301, 302, 303, 307, 308]
+NOT_PUSHED_STATUSES = [304, 400, 403, 404, 410, 500, 503]
+
+
+@pytest.mark.parametrize("status", PUSHED_STATUSES + NOT_PUSHED_STATUSES)
+def test_only_statuses_every_proxy_pushes_on_are_recorded(status: int) -> None:
+    client = edge_app().test_client()
+    response = page(client, "/a.css", status=str(status))
+    pushed = status in PUSHED_STATUSES
+    assert links(response) == [link("/a.css") if pushed else nopush("/a.css")]
+    assert held_now(client, "/a.css") == [pushed]
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_an_aborted_view_is_not_recorded(status: int) -> None:
+    client = edge_app().test_client()
+    response = page(client, "/a.css", status=str(status), **{"raise": "1"})
+    assert response.status_code == status
+    assert links(response) == [nopush("/a.css")]
+    assert held_now(client, "/a.css") == [False]
+
+
+def test_a_post_is_not_recorded() -> None:
+    client = edge_app().test_client()
+    assert links(page(client, "/a.css", method="POST")) == [nopush("/a.css")]
+    assert held_now(client, "/a.css") == [False]
+
+
+# --- url forms ---------------------------------------------------------------------------
+
+URL_FORMS = [
+    ("/d.css", True),
+    ("/q.css?v=1", True),
+    ("https://localhost/a.css", False),
+    ("//localhost/b.css", False),
+    ("rel/c.css", False),
+    ("../up.css", False),
+]
+
+
+@pytest.mark.parametrize(("url", "pushed"), URL_FORMS)
+def test_only_path_absolute_urls_are_pushed_and_recorded(url: str, pushed: bool) -> None:
+    client = edge_app().test_client()
+    first = page(client, url.replace("?", "%3F"))
+    assert links(first) == [link(url) if pushed else nopush(url)]
+    assert held_now(client, url) == [pushed]
+
+
+def test_each_url_form_on_one_page() -> None:
+    client = edge_app().test_client()
+    urls = [url.replace("?", "%3F") for url, _ in URL_FORMS]
+    first = links(page(client, *urls))
+    assert first == [link(url) if pushed else nopush(url) for url, pushed in URL_FORMS]
+    assert held_now(client, *(url for url, _ in URL_FORMS)) == [pushed for _, pushed in URL_FORMS]
+
+
+# --- how many per response ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_exactly_max_pushes_are_pushed_and_one_past_is_offered_later(encoding: str) -> None:
+    assert DEFAULTS["FIREHOSE_MAX_PUSHES"] == 10  # nginx's http2_max_concurrent_pushes
+    client = edge_app(FIREHOSE_ENCODING=encoding).test_client()
+    urls = [f"/r{i}.css" for i in range(11)]
+    first = links(page(client, *urls))
+    assert first == [link(url) for url in urls[:10]] + [nopush(urls[10])]
+    # The eleventh was not recorded: the next response offers it, alone among new ones.
+    second = links(page(client, *urls))
+    assert second == [nopush(url) for url in urls[:10]] + [link(urls[10])]
+    assert held_now(client, *urls) == [True] * 11
+
+
+def test_exactly_max_pushes_new_resources_fit() -> None:
+    client = edge_app(FIREHOSE_MAX_PUSHES=3).test_client()
+    page(client, "/held.css")
+    urls = ["/held.css", "/a.css", "/b.css", "/c.css"]
+    # A held resource does not count: three new ones are the limit, all pushed.
+    assert links(page(client, *urls)) == [nopush("/held.css")] + [link(u) for u in urls[1:]]
+
+
+def test_max_pushes_zero_pushes_nothing() -> None:
+    client = edge_app(FIREHOSE_MAX_PUSHES=0).test_client()
+    response = page(client, "/a.css")
+    assert links(response) == [nopush("/a.css")]
+    assert "Set-Cookie" not in response.headers
+
+
+# --- the header budget -------------------------------------------------------------------
+
+
+def test_links_past_the_budget_are_left_out_and_not_recorded() -> None:
+    two = len(f"{link('/a.css')}, {link('/b.css')}")
+    exact = edge_app(FIREHOSE_LINK_BUDGET=two).test_client()
+    assert links(page(exact, "/a.css", "/b.css")) == [link("/a.css"), link("/b.css")]
+    short = edge_app(FIREHOSE_LINK_BUDGET=two - 1).test_client()
+    assert links(page(short, "/a.css", "/b.css")) == [link("/a.css")]
+    assert held_now(short, "/a.css", "/b.css") == [True, False]
+
+
+def test_the_budget_counts_nopush_on_return_visits() -> None:
+    """A return visit's links are 8 bytes longer each: the budget holds for them too."""
+    urls = [f"/asset/{i:04}.0123456789.css" for i in range(60)]
+    client = edge_app(FIREHOSE_MAX_PUSHES=100).test_client()
+    for _ in range(4):
+        value = page(client, *urls).headers.get("Link", "")
+        assert len(value) <= DEFAULTS["FIREHOSE_LINK_BUDGET"]
+
+
+def largest_capacity(encoding: str, **config: Any) -> int:
+    app = Flask(__name__)
+    app.config.update(FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=8192, **config)
+    with pytest.raises(ValueError, match="FIREHOSE_CAPACITY") as refused:
+        Firehose(app)
+    found = re.search(r"largest FIREHOSE_CAPACITY that fits is (\d+)", str(refused.value))
+    assert found, refused.value
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_the_largest_capacity_is_accepted_and_one_more_is_refused(encoding: str) -> None:
+    largest = largest_capacity(encoding)
+    edge_app(FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=largest)
+    with pytest.raises(ValueError, match=rf"FIREHOSE_CAPACITY={largest + 1}\b.*{largest}"):
+        edge_app(FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=largest + 1)
+
+
+def our_header_bytes(response: Response, before: set[str]) -> int:
+    """Bytes of our header lines (Link, the digest's Set-Cookie, Vary) as sent."""
+    size = 0
+    for name, value in response.headers.items():
+        ours = name in ("Link", "Vary") or (name == "Set-Cookie" and value.startswith(COOKIE))
+        if ours and name not in before:
+            size += len(f"{name}: {value}\r\n")
+    return size
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_our_headers_stay_in_budget_at_every_fill_of_the_largest_capacity(
+    encoding: str, record_property: Any
+) -> None:
+    capacity = largest_capacity(encoding, SESSION_COOKIE_SECURE=True)
+    client = edge_app(
+        FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=capacity, SESSION_COOKIE_SECURE=True
+    ).test_client()
+    largest = 0
+    per_page = 10
+    # Past two full generations, then return visits of every page: every fill.
+    pages = 2 * capacity // per_page + 3
+    for number in [*range(pages), *range(pages - 10, pages)]:
+        urls = [f"/static/p{number}/asset-{i}.0123456789abcdef.css" for i in range(per_page)]
+        response = page(client, *urls)
+        largest = max(largest, our_header_bytes(response, set()))
+    record_property("largest_header_bytes", largest)
+    print(f"\n{encoding}: capacity {capacity}, our headers at most {largest} bytes")
+    assert largest <= DEFAULTS["FIREHOSE_HEADER_BUDGET"]
+
+
+# --- Vary --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("view_vary", "expected"),
+    [
+        ("", ["Cookie"]),
+        ("X-Cookie-Consent", ["X-Cookie-Consent", "Cookie"]),
+        ("Accept-Encoding, Cookies", ["Accept-Encoding, Cookies", "Cookie"]),
+        ("Cookie", ["Cookie"]),
+        ("cookie", ["cookie"]),
+        ("Accept-Encoding, COOKIE", ["Accept-Encoding, COOKIE"]),
+        ("Accept-Encoding,Cookie", ["Accept-Encoding,Cookie"]),
+        ("*", ["*"]),
+    ],
+)
+def test_vary_is_read_by_field_name(view_vary: str, expected: list[str]) -> None:
+    client = edge_app().test_client()
+    response = page(client, "/a.css", vary=view_vary) if view_vary else page(client, "/a.css")
+    assert response.headers.getlist("Vary") == expected
+
+
+# --- failures never cost the page --------------------------------------------------------
+
+
+class OpenFails(DigestConnector):
+    def open(self, app: Flask, request: Request) -> Any:
+        raise OSError("store is down for reads")
+
+
+class SaveFails(DigestConnector):
+    def save(self, *args: Any) -> None:
+        raise OSError("store is down for writes")
+
+
+class SetPushedFails:
+    def get_pushed(self) -> set[str]:
+        return set()
+
+    def set_pushed(self, items: Any) -> None:
+        raise OSError("store is down for writes")
+
+
+@pytest.mark.parametrize(
+    ("connector", "message"),
+    [
+        (OpenFails(), "open() failed"),
+        (SaveFails(), "save() failed"),
+        (SetPushedFails(), "save() failed"),
+    ],
+    ids=["open", "save", "set_pushed"],
+)
+def test_a_failing_connector_serves_the_page_with_nothing_pushed(
+    connector: Any, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = edge_app(connector).test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = page(client, "/a.css", "/b.css")
+    assert response.status_code == 200
+    assert links(response) == [nopush("/a.css"), nopush("/b.css")]
+    assert "Set-Cookie" not in response.headers
+    failures = [r for r in caplog.records if message in r.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None  # the traceback is in the log
+
+
+def test_a_cookie_that_cannot_be_written_records_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = edge_app()
+    client = app.test_client()
+    page(client, "/a.css")
+    before = client.get_cookie(COOKIE)
+    assert before is not None
+    app.config["SESSION_COOKIE_SAMESITE"] = "Sometimes"  # Werkzeug refuses to write it
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = page(client, "/a.css", "/b.css")
+    assert response.status_code == 200
+    assert links(response) == [nopush("/a.css"), nopush("/b.css")]
+    assert "Set-Cookie" not in response.headers
+    assert len([r for r in caplog.records if "save() failed" in r.getMessage()]) == 1
+    app.config["SESSION_COOKIE_SAMESITE"] = None
+    # The client still holds what it held: /b.css was never recorded, so it is offered.
+    assert links(page(client, "/a.css", "/b.css")) == [nopush("/a.css"), link("/b.css")]
+
+
+def test_a_failing_session_connector_write_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class BrokenSession(SessionConnector):
+        def set_pushed(self, items: Any) -> None:
+            raise RuntimeError("session store is down")
+
+    client = edge_app(BrokenSession()).test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = page(client, "/a.css")
+    assert response.status_code == 200
+    assert links(response) == [nopush("/a.css")]
+
+
+# --- configuration -----------------------------------------------------------------------
+
+BAD_VALUES: dict[str, list[Any]] = {
+    "FIREHOSE_ENABLED": [1, "yes", None],
+    "FIREHOSE_ALREADY_PUSHED": ["skip", None, 1],
+    "FIREHOSE_MAX_PUSHES": [-1, 1.5, True, "10", 10**6],
+    "FIREHOSE_LINK_BUDGET": [-1, 1.5, "2k", 10**9],
+    "FIREHOSE_HEADER_BUDGET": [-1, None, 10**12],
+    "FIREHOSE_CAPACITY": [0, -5, 8193, 10**100, 2.0, True, "300"],
+    "FIREHOSE_FP_RATE": [0, 1, -0.1, 1.5, float("nan"), float("inf"), 1e-307, 5e-324, "0.01"],
+    "FIREHOSE_ENCODING": ["GCS", "cuckoo", None],
+    "FIREHOSE_COOKIE_NAME": ["", "a b", "a;b", None, "ä"],
+    "FIREHOSE_MAX_AGE": [0, -1, 400 * 24 * 3600 + 1, 1.5, None],
+    "FIREHOSE_DIGEST_VERSION": [None, 1, b"v1"],
+    "FIREHOSE_EARLY_HINTS": ["on", 1, None],
+    "FIREHOSE_EARLY_HINTS_CACHE": [0, -1, 1.5, None, 10**9],
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [(key, value) for key, values in BAD_VALUES.items() for value in values]
+)
+def test_a_value_that_cannot_work_is_refused_naming_its_key(key: str, value: Any) -> None:
+    app = Flask(__name__)
+    app.config[key] = value
+    with pytest.raises(ValueError, match=key):
+        Firehose(app)
+
+
+def test_every_key_has_bad_values_tested() -> None:
+    assert set(BAD_VALUES) == set(DEFAULTS)
+
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.binary(max_size=8),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@given(key=st.sampled_from(sorted(DEFAULTS)), value=ANY_VALUE)
+def test_any_value_either_works_or_is_refused_naming_its_key(key: str, value: Any) -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    app.config[key] = value
+    try:
+        Firehose(app)
+    except ValueError as e:
+        assert key in str(e)
+        return
+    app.test_client().get("/")  # a configuration that was accepted serves
+
+
+# --- the cookie, read as Werkzeug reads it -----------------------------------------------
+
+FRAMINGS = [
+    "{c}={v}",
+    "{c}={v}; theme=dark",
+    "session=abc; {c}={v}",
+    '{c}="{v}"',
+    "a=1,{c}={v}",
+    "flag; {c}={v}",
+    "{c} = {v}",
+    "{c}={v};",
+    "{c}={v} ; b=2",
+    "\t{c}={v}",
+    "x-{c}=nope; {c}={v}",
+    "x{c}={v}",
+    "{c}=; {c}={v}",
+    "{c}={v}; {c}=garbage",
+    "{c}=garbage; {c}={v}",
+    "H2-DIGEST={v}",
+    "{c}={v}x",
+    '{c}="{v}',
+]
+
+
+def werkzeug_reads(header: str) -> str | None:
+    environ = EnvironBuilder(headers={"Cookie": header}).get_environ()
+    return WerkzeugRequest(environ).cookies.get(COOKIE)
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_the_cookie_is_read_exactly_as_werkzeug_reads_it(framing: str) -> None:
+    issuer = build_app().test_client()
+    issuer.get("/")
+    cookie = issuer.get_cookie(COOKIE)
+    assert cookie is not None
+    header = framing.format(c=COOKIE, v=cookie.value)
+    expected = EXPECTED_RETURN if werkzeug_reads(header) == cookie.value else EXPECTED_FIRST
+    response = build_app().test_client(use_cookies=False).get("/", headers={"Cookie": header})
+    assert response.headers["Link"] == expected
+
+
+def test_the_framing_table_has_both_outcomes() -> None:
+    """Otherwise the table above could not tell a reader that finds nothing from Werkzeug."""
+    value = "v.a.b"
+    found = [werkzeug_reads(f.format(c=COOKIE, v=value)) == value for f in FRAMINGS]
+    assert any(found)
+    assert not all(found)
