@@ -1,9 +1,12 @@
-"""Tuning tools: ``python -m firehose_digest plan`` and ``python -m firehose_digest inspect``.
+"""Tuning tools: ``firehose-digest plan`` and ``firehose-digest inspect``.
 
-``plan`` fills a digest of each encoding to capacity with random keys and prints what a
-configuration costs: bits per entry, the signed cookie, the information limit, and the
-false-positive rate measured on fresh keys. ``inspect`` verifies a cookie with the app's
-secret key and says what it holds.
+``plan`` fills a digest of each encoding to capacity and prints what a configuration costs:
+bits per entry, the signed cookie, the information limit, and the false-positive rate
+measured on fresh keys. ``inspect`` verifies a cookie with the app's secret key, says what
+it holds and, with ``--url``, whether it holds a url. See docs/cli.md.
+
+Exit status: 0 done (``inspect``: the cookie is a valid digest), 1 the cookie is not a
+valid digest, 2 usage error.
 """
 
 from __future__ import annotations
@@ -14,33 +17,57 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 
-from itsdangerous import BadData
+from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
+from werkzeug.datastructures import MultiDict
+from werkzeug.http import parse_cookie
 
-from .codec import DEFAULT_SALT, DigestCodec, salt_for
-from .digests import AgingDigest, BloomDigest, DigestError, load_digest
-from .settings import DEFAULTS, ENCODINGS
+from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for
+from .digests import MAX_CAPACITY, AgingDigest, BloomDigest, DigestError, load_digest
+from .extension import resource_key
+from .links import is_token
+from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE
 
+__all__ = ["build_parser", "inspect", "main", "plan"]
+
+PROG = "firehose-digest"
+DEFAULT_CAPACITY: int = DEFAULTS["FIREHOSE_CAPACITY"]
+DEFAULT_FP_RATE: float = DEFAULTS["FIREHOSE_FP_RATE"]
+DEFAULT_COOKIE_NAME: str = DEFAULTS["FIREHOSE_COOKIE_NAME"]
 DEFAULT_MAX_AGE: int = DEFAULTS["FIREHOSE_MAX_AGE"]
+DEFAULT_PROBES = 100_000
+#: About ten seconds of lookups: more adds digits to the measured rate, not insight.
+MAX_PROBES = 10_000_000
+
+EXIT_VALID = 0
+EXIT_NOT_VALID = 1
+
+NO_SECRET_KEY = "no secret key given: pass --secret-key or set FLASK_SECRET_KEY"
 
 
-def plan(capacity: int, fp_rate: float, probes: int, out: list[str]) -> None:
-    """Measure each encoding at ``capacity`` keys and ``fp_rate``."""
-    limit_bits = math.log2(1 / fp_rate)
-    out.append(
+def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
+    """Measure each encoding at ``capacity`` keys and ``fp_rate``.
+
+    Deterministic: the keys are fixed and hashed with a fixed seed, and a signature's
+    length does not depend on its key. Raises :class:`ValueError` or
+    :class:`ArithmeticError` for parameters a digest cannot be built with.
+    """
+    digests = {
+        name: (AgingDigest(kind, capacity, fp_rate), AgingDigest(kind, capacity, fp_rate))
+        for name, kind in ENCODINGS.items()
+    }
+    limit_bits = -math.log2(fp_rate)
+    out = [
         f"capacity {capacity}, target false-positive rate {fp_rate:g}: information limit "
-        f"{limit_bits:.2f} bits/entry = {math.ceil(capacity * limit_bits / 8)} bytes"
-    )
-    out.append(
+        f"{limit_bits:.2f} bits/entry = {math.ceil(capacity * limit_bits / 8)} bytes",
         f"{'encoding':9}{'bits/entry':>11}{'digest B':>10}{'cookie B':>10}{'x limit':>9}"
-        f"{'2-gen cookie B':>16}{'measured FPR':>14}"
-    )
+        f"{'2-gen cookie B':>16}{'measured FPR':>14}",
+    ]
     codec = DigestCodec([secrets.token_bytes(16)], DEFAULT_SALT, DEFAULT_MAX_AGE)
-    for name, kind in ENCODINGS.items():
-        one = AgingDigest(kind, capacity, fp_rate)
-        two = AgingDigest(kind, capacity, fp_rate)
+    for name, (one, two) in digests.items():
         for i in range(capacity):
             one.add(f"/static/r{i}.css")
         for i in range(2 * capacity):
@@ -59,78 +86,335 @@ def plan(capacity: int, fp_rate: float, probes: int, out: list[str]) -> None:
         "bits/entry: one generation, header included; digest B: with headers; cookie B: "
         "signed, as sent; 2-gen: both generations full, the most the cookie ever grows to"
     )
+    return out
 
 
-def inspect(value: str, secret_keys: Sequence[str], salt: str, max_age: int) -> list[str]:
-    """Describe a cookie value: whether it verifies, and the digest it carries."""
-    out: list[str] = []
+def inspect(
+    cookie: str,
+    secret_keys: Sequence[str],
+    *,
+    cookie_name: str = DEFAULT_COOKIE_NAME,
+    salt: str = DEFAULT_SALT,
+    max_age: int = DEFAULT_MAX_AGE,
+    urls: Sequence[str] = (),
+    resource_version: str | None = None,
+) -> tuple[bool, list[str]]:
+    """Whether ``cookie`` is a valid digest, and what it holds, as lines to print.
+
+    ``cookie`` is a bare value, ``name=value`` or a whole ``Cookie`` header. ``urls`` are
+    looked up as ``push(url, version=resource_version)`` records them. A cookie that does
+    not verify is still described, from its unverified payload, to help find out why.
+    """
+    value = _cookie_value(cookie, cookie_name)
+    if value is None:
+        names = ", ".join(_shown(name) for name in _parse_cookie_header(cookie))
+        return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
+    if len(value) > MAX_COOKIE_VALUE:
+        return False, [
+            f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
+        ]
+    if value.count(".") < 2:
+        return False, ["NOT valid: not a signed cookie value (payload.timestamp.signature)"]
+
     payload: bytes | None = None
-    if secret_keys:
-        try:
-            payload, issued_at = DigestCodec(secret_keys, salt, max_age).loads(value)
-            out.append(f"valid: signed {int(time.time()) - issued_at} s ago")
-        except DigestError as e:
-            out.append(f"NOT valid: {e}")
+    if not secret_keys:
+        out = [f"NOT valid: {NO_SECRET_KEY}"]
     else:
-        out.append("NOT verified: no secret key (--secret-key or FLASK_SECRET_KEY)")
+        codec = DigestCodec(secret_keys, salt, max_age)
+        try:
+            payload, issued_at = codec.loads(value)
+        except DigestError as e:
+            out = [f"NOT valid: {_why_not_valid(e, max_age)}"]
+        else:
+            out = [
+                f"valid: signed {_utc(issued_at)} ({int(time.time()) - issued_at} s ago), "
+                f"expires {_utc(codec.expires_at(issued_at))}"
+            ]
+    verified = payload is not None
     if payload is None:
+        out.append("the server ignores this cookie: to it, every url is new")
         try:
             payload = base64_decode(value.split(".", 1)[0])
-        except BadData as e:
-            out.append(f"payload: not base64url ({e})")
-            return out
-        out.append("(showing the unverified payload)")
+        except BadData:
+            out.append("unverified payload: not base64url")
+            return False, out
+    unverified = "" if verified else "unverified "
     try:
         digest = load_digest(payload)
+        if not isinstance(digest, AgingDigest):
+            raise DigestError(
+                f"a single {type(digest).__name__}, not the two generations the extension writes"
+            )
     except DigestError as e:
-        out.append(f"payload of {len(payload)} bytes is not a digest: {e}")
-        return out
-    out.append(f"payload: {len(payload)} bytes")
-    generations = (
-        [("current", digest.current), ("previous", digest.previous)]
-        if isinstance(digest, AgingDigest)
-        else [("digest", digest)]
-    )
-    for label, generation in generations:
+        problem = f"payload of {len(payload)} bytes is not a digest: {e}"
+        if verified:
+            return False, [f"NOT valid: signed with this key, but its {problem}"]
+        return False, [*out, f"unverified {problem}"]
+
+    out.append(f"{unverified}payload: {len(payload)} bytes")
+    for label, generation in (("current", digest.current), ("previous", digest.previous)):
         out.append(
             f"{label}: {type(generation).__name__}, capacity {generation.capacity}, "
             f"false-positive rate {generation.fp_rate:.4g} at capacity, "
             f"{len(generation)} entries"
             + (" (estimated)" if isinstance(generation, BloomDigest) else "")
         )
-    return out
+    for url in urls:
+        held = resource_key(url, resource_version) in digest
+        version = "" if resource_version is None else f" (version {_shown(resource_version)})"
+        answer = "not held" if not held else "held" if verified else "held (unverified)"
+        out.append(f"{answer}: {_shown(url)}{version}")
+    if urls:
+        # Either generation may answer falsely: at capacity each does at rate p.
+        p = digest.fp_rate
+        out.append(
+            f'"held" is wrong for about {100 * p:.3g}% of urls never sent (up to '
+            f'{100 * (1 - (1 - p) ** 2):.3g}% with both generations full); "not held" is '
+            "always right"
+        )
+    return verified, out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m firehose_digest", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    plan_cmd = commands.add_parser("plan", help="size and false-positive rate per encoding")
-    plan_cmd.add_argument("--capacity", type=int, default=300)
-    plan_cmd.add_argument("--fp-rate", type=float, default=0.01)
-    plan_cmd.add_argument("--probes", type=int, default=100_000, help="fresh keys to test")
-    inspect_cmd = commands.add_parser("inspect", help="verify and describe a digest cookie")
-    inspect_cmd.add_argument("cookie", help="the cookie's value")
+def _strip_header_name(text: str) -> str:
+    text = text.strip()
+    return text[len("cookie:") :] if text[: len("cookie:")].lower() == "cookie:" else text
+
+
+def _cookie_value(text: str, name: str) -> str | None:
+    """The value of cookie ``name`` in ``text``: a bare value, ``name=value`` or a header.
+
+    A signed value has no ``=`` (base64url without padding), so text without one is a bare
+    value. Otherwise Werkzeug parses it, as it parses the request's ``Cookie`` header.
+    """
+    if "=" not in text:
+        return _strip_header_name(text)
+    return _parse_cookie_header(text).get(name)
+
+
+def _parse_cookie_header(text: str) -> MultiDict[str, str]:
+    """The cookies in ``text`` as Werkzeug reads a request's ``Cookie`` header.
+
+    Werkzeug expects the header as a WSGI server hands it: its bytes decoded as latin-1. A
+    lone surrogate (an undecodable byte of argv) becomes "?", as no browser sends one.
+    """
+    return parse_cookie(_strip_header_name(text).encode("utf-8", "replace").decode("latin1"))
+
+
+def _why_not_valid(error: DigestError, max_age: int) -> str:
+    """Why :meth:`DigestCodec.loads` refused a value of the right shape, in user terms."""
+    cause = error.__cause__
+    if isinstance(cause, SignatureExpired) and cause.date_signed is not None:
+        issued_at = int(cause.date_signed.timestamp())
+        if issued_at > time.time():
+            return f"signed {_utc(issued_at)}, in the future: is a clock wrong?"
+        return f"expired: signed {_utc(issued_at)}, more than --max-age {max_age} s ago"
+    if isinstance(cause, BadData):
+        return (
+            "bad signature: was it signed with this SECRET_KEY "
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?"
+        )
+    return f"not a signed cookie value: {error}"
+
+
+def _utc(timestamp: int) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (ValueError, OverflowError, OSError):
+        return f"at Unix time {timestamp}"
+
+
+def _shown(text: str) -> str:
+    """``text`` as typed, or quoted when it holds characters a terminal would not show."""
+    return text if text.isprintable() else repr(text)
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in [{low}, {high}], got {value}")
+        return value
+
+    return parse
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"must be a rate between 0 and 1, excluded, got {text}")
+    return value
+
+
+def _secret_key(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def _cookie_name(text: str) -> str:
+    if not is_token(text):
+        raise argparse.ArgumentTypeError(f"not a cookie name (an RFC 6265 token): {text!r}")
+    return text
+
+
+DESCRIPTION = """\
+Tune and debug firehose_digest. "plan" measures what a capacity and false-positive rate
+cost in each encoding; "inspect" verifies a digest cookie and says what it holds.
+
+Exit status: 0 done (inspect: a valid digest), 1 inspect: not a valid digest, 2 usage error.
+"""
+
+INSPECT_HELP = f"""\
+Verify a digest cookie with the app's secret key and describe it.
+
+COOKIE may be the bare value (the part after "{DEFAULT_COOKIE_NAME}="), the pair
+"{DEFAULT_COOKIE_NAME}=VALUE", or a whole Cookie header as a browser's developer tools show
+it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:"); quote it for the
+shell, and put "--" before one that starts with "-". --cookie-name picks the cookie out
+of a pair or header.
+
+Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature, expired, not a
+digest, no key to verify it with), 2 usage error. --url does not change it.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        help="plan or inspect; firehose-digest COMMAND --help tells more",
+    )
+    plan_cmd = commands.add_parser(
+        "plan",
+        help="cookie size and false-positive rate of each encoding",
+        description="Fill a digest of each encoding to capacity with fixed keys; print its "
+        "size, its signed cookie and its false-positive rate measured on fresh keys.",
+        allow_abbrev=False,
+    )
+    plan_cmd.set_defaults(command_parser=plan_cmd)
+    plan_cmd.add_argument(
+        "--capacity",
+        type=_int_in(1, MAX_CAPACITY),
+        default=DEFAULT_CAPACITY,
+        metavar="N",
+        help="resources remembered per generation, FIREHOSE_CAPACITY "
+        f"(1 to {MAX_CAPACITY}; default {DEFAULT_CAPACITY})",
+    )
+    plan_cmd.add_argument(
+        "--fp-rate",
+        type=_rate,
+        default=DEFAULT_FP_RATE,
+        metavar="P",
+        help="target false-positive rate at capacity, FIREHOSE_FP_RATE "
+        f"(between 0 and 1; default {DEFAULT_FP_RATE})",
+    )
+    plan_cmd.add_argument(
+        "--probes",
+        type=_int_in(1, MAX_PROBES),
+        default=DEFAULT_PROBES,
+        metavar="N",
+        help=f"fresh keys tested to measure the rate (1 to {MAX_PROBES}; default "
+        f"{DEFAULT_PROBES})",
+    )
+    inspect_cmd = commands.add_parser(
+        "inspect",
+        help="verify and describe a digest cookie",
+        description=INSPECT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    inspect_cmd.add_argument("cookie", metavar="COOKIE", help="value, NAME=VALUE or Cookie header")
     inspect_cmd.add_argument(
         "--secret-key",
         action="append",
-        help="SECRET_KEY (repeat, oldest first, for SECRET_KEY_FALLBACKS); "
-        "default: $FLASK_SECRET_KEY",
+        type=_secret_key,
+        metavar="KEY",
+        help="the app's SECRET_KEY; repeat for SECRET_KEY_FALLBACKS, any order "
+        "(default: $FLASK_SECRET_KEY)",
     )
-    inspect_cmd.add_argument("--digest-version", default="", help="FIREHOSE_DIGEST_VERSION")
-    inspect_cmd.add_argument("--max-age", type=int, default=DEFAULT_MAX_AGE)
-    args = parser.parse_args(argv)
+    inspect_cmd.add_argument(
+        "--cookie-name",
+        type=_cookie_name,
+        default=DEFAULT_COOKIE_NAME,
+        metavar="NAME",
+        help=f"FIREHOSE_COOKIE_NAME (default {DEFAULT_COOKIE_NAME})",
+    )
+    inspect_cmd.add_argument(
+        "--digest-version",
+        default="",
+        metavar="V",
+        help="FIREHOSE_DIGEST_VERSION, part of the signature (default: none)",
+    )
+    inspect_cmd.add_argument(
+        "--max-age",
+        type=_int_in(1, MAX_COOKIE_AGE),
+        default=DEFAULT_MAX_AGE,
+        metavar="S",
+        help=f"FIREHOSE_MAX_AGE: seconds a signature is good for (default {DEFAULT_MAX_AGE})",
+    )
+    inspect_cmd.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="say whether the digest holds URL, as push(URL) records it; repeat for more. "
+        '"held" may be a false positive, at about the digest\'s rate',
+    )
+    inspect_cmd.add_argument(
+        "--resource-version",
+        metavar="V",
+        help="ask for each --url as push(URL, version=V) records it",
+    )
+    return parser
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "plan":
-        out: list[str] = []
         try:
-            plan(args.capacity, args.fp_rate, args.probes, out)
-        except ValueError as e:
-            parser.error(str(e))
-        print("\n".join(out))
+            out = plan(args.capacity, args.fp_rate, args.probes)
+        except (ValueError, ArithmeticError) as e:
+            # Each value is in range, but not the pair: e.g. a rate too small for the
+            # capacity (a GCS range over 2^24) or needing more than 32 Bloom hashes.
+            reason = "too small a rate to encode" if isinstance(e, ArithmeticError) else e
+            args.command_parser.error(
+                f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {reason}"
+            )
+        _print(out)
         return 0
     keys = args.secret_key or [key for key in [os.environ.get("FLASK_SECRET_KEY")] if key]
-    print("\n".join(inspect(args.cookie, keys, salt_for(args.digest_version), args.max_age)))
-    return 0
+    valid, out = inspect(
+        args.cookie,
+        keys,
+        cookie_name=args.cookie_name,
+        salt=salt_for(args.digest_version),
+        max_age=args.max_age,
+        urls=args.url,
+        resource_version=args.resource_version,
+    )
+    _print(out)
+    return EXIT_VALID if valid else EXIT_NOT_VALID
+
+
+def _print(lines: list[str]) -> None:
+    """Print, escaping what stdout's encoding cannot carry (an undecodable argv byte)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    text = "\n".join(lines)
+    print(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 if __name__ == "__main__":

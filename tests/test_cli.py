@@ -1,27 +1,79 @@
-"""``python -m firehose_digest plan`` and ``inspect``, run as a user would."""
+"""``firehose-digest plan`` and ``inspect``: outputs, exit codes, and no traceback for any input.
+
+Exit codes: 0 done (``inspect``: a valid digest), 1 ``inspect``: not a valid digest, 2 usage.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from firehose_digest import __main__ as cli
 from firehose_digest.__main__ import main
+from firehose_digest.codec import DigestCodec, salt_for
+from firehose_digest.digests import AgingDigest, BloomDigest, GCSDigest
 from tests.helpers import build_app
 
+SECRET = "s3cret"
+MAX_AGE = 30 * 24 * 3600
 
-def run(*args: str, env: dict[str, str] | None = None) -> str:
+
+def run(*args: str, env: dict[str, str] | None = None, status: int = 0) -> str:
+    """Run the CLI as a user would, in a new process; return its stdout."""
     done = subprocess.run(
         [sys.executable, "-m", "firehose_digest", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "FLASK_SECRET_KEY": "", **(env or {})},
         check=False,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == status, done.stderr
+    assert "Traceback" not in done.stderr
     return done.stdout
+
+
+def call(*args: str) -> tuple[int, str, str]:
+    """Run ``main`` in this process: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as e:
+            assert isinstance(e.code, int)
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def issued_cookie(secret: str) -> str:
+    """The cookie an app sends on a first visit to a page pushing three resources."""
+    client = build_app(SECRET_KEY=secret).test_client()
+    client.get("/")
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    return cookie.value
+
+
+def signed(payload: bytes, secret: str = SECRET, digest_version: str = "") -> str:
+    return DigestCodec([secret], salt_for(digest_version), MAX_AGE).dumps(payload)
+
+
+def digest_of(*keys: str, kind: type[BloomDigest] | type[GCSDigest] = GCSDigest) -> bytes:
+    digest = AgingDigest(kind, 300, 0.01)
+    for key in keys:
+        digest.add(key)
+    return digest.to_bytes()
+
+
+# -- plan -------------------------------------------------------------------------------
 
 
 def test_plan_reports_both_encodings_against_the_limit() -> None:
@@ -36,28 +88,64 @@ def test_plan_reports_both_encodings_against_the_limit() -> None:
         assert 0.0 < float(fpr.rstrip("%")) < 1.6
 
 
-def test_plan_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["plan", "--capacity", "0"])
-    assert "capacity" in capsys.readouterr().err
+def test_plan_is_deterministic() -> None:
+    assert call("plan", "--probes", "1000") == call("plan", "--probes", "1000")
 
 
-def issued_cookie(secret: str) -> str:
-    client = build_app(SECRET_KEY=secret).test_client()
-    client.get("/")
-    cookie = client.get_cookie("h2-digest")
-    assert cookie is not None
-    return cookie.value
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--probes", "0"], "argument --probes: must be in [1, 10000000], got 0"),
+        (["--probes", "-5"], "argument --probes: must be in [1, 10000000], got -5"),
+        (["--probes", "1e3"], "argument --probes: not an integer: '1e3'"),
+        (["--capacity", "0"], "argument --capacity: must be in [1, 8192], got 0"),
+        (["--capacity", "9" * 30], "argument --capacity: must be in [1, 8192], got 999"),
+        (["--capacity", "9" * 5000], "argument --capacity: not an integer"),
+        (["--fp-rate", "0"], "argument --fp-rate: must be a rate between 0 and 1, excluded"),
+        (["--fp-rate", "1"], "argument --fp-rate: must be a rate between 0 and 1, excluded"),
+        (["--fp-rate", "-0.1"], "argument --fp-rate: must be a rate between 0 and 1"),
+        (["--fp-rate", "nan"], "argument --fp-rate: must be a rate between 0 and 1"),
+        (["--fp-rate", "inf"], "argument --fp-rate: must be a rate between 0 and 1"),
+        (["--fp-rate", "1e-400"], "argument --fp-rate: must be a rate between 0 and 1"),
+        (["--fp-rate", "one"], "argument --fp-rate: not a number: 'one'"),
+        # In range one by one, but no digest has these parameters together.
+        (["--fp-rate", "1e-307"], "--capacity 300 with --fp-rate 1e-307: too small a rate"),
+        (
+            ["--capacity", "8192", "--fp-rate", "0.0001"],
+            "--capacity 8192 with --fp-rate 0.0001: "
+            "capacity / fp_rate = 8.192e+07 must be in (8192, 16777215]",
+        ),
+    ],
+)
+def test_plan_refuses_bad_arguments_as_usage_errors(args: list[str], message: str) -> None:
+    code, out, err = call("plan", *args)
+    assert (code, out) == (2, "")
+    assert err.startswith("usage: firehose-digest plan ")
+    assert f"firehose-digest plan: error: {message}" in err
+
+
+def test_every_option_has_help() -> None:
+    parsers = [cli.build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            assert action.help, action
+            if action.choices and isinstance(action.choices, dict):
+                parsers.extend(action.choices.values())
+
+
+# -- inspect: validity and exit codes ---------------------------------------------------
 
 
 def test_inspect_a_valid_cookie() -> None:
-    out = run("inspect", issued_cookie("s3cret"), "--secret-key", "s3cret")
-    assert re.search(r"^valid: signed \d+ s ago$", out, re.M)
-    assert (
-        "current: GCSDigest, capacity 300, false-positive rate 0.01 at capacity, 3 entries" in out
-    )
-    assert (
-        "previous: GCSDigest, capacity 300, false-positive rate 0.01 at capacity, 0 entries" in out
+    out = run("inspect", issued_cookie(SECRET), "--secret-key", SECRET)
+    assert re.fullmatch(
+        r"valid: signed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+ s ago\), "
+        r"expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n"
+        r"payload: \d+ bytes\n"
+        r"current: GCSDigest, capacity 300, false-positive rate 0.01 at capacity, 3 entries\n"
+        r"previous: GCSDigest, capacity 300, false-positive rate 0.01 at capacity, 0 entries\n",
+        out,
     )
 
 
@@ -66,9 +154,247 @@ def test_inspect_takes_the_key_from_the_environment() -> None:
     assert out.startswith("valid:")
 
 
-def test_inspect_says_why_a_cookie_is_not_valid() -> None:
-    out = run("inspect", issued_cookie("s3cret"), "--secret-key", "other")
-    assert out.startswith("NOT valid: bad signature")
-    assert "(showing the unverified payload)" in out and "3 entries" in out
-    assert "payload of 0 bytes is not a digest" in run("inspect", "!!!", "--secret-key", "k")
-    assert "not a digest" in run("inspect", "AAAA.x.y", "--secret-key", "k")
+def test_inspect_tries_every_key_given() -> None:
+    cookie = issued_cookie("old key")
+    assert call("inspect", cookie, "--secret-key", "old key", "--secret-key", "new key")[0] == 0
+    assert call("inspect", cookie, "--secret-key", "new key", "--secret-key", "old key")[0] == 0
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "{value}",
+        "  {value}\n",
+        "h2-digest={value}",
+        "a=1; h2-digest={value}; b=2",
+        "Cookie: a=1; h2-digest={value}; b=2",
+        "cookie:h2-digest={value}",
+        'h2-digest="{value}"',
+        "other-digest=x; h2-digest={value}",
+    ],
+)
+def test_inspect_reads_a_value_a_pair_or_a_cookie_header(form: str) -> None:
+    cookie = form.format(value=issued_cookie(SECRET))
+    code, out, _ = call("inspect", cookie, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.startswith("valid:")
+
+
+def test_inspect_picks_the_cookie_named() -> None:
+    value = issued_cookie(SECRET)
+    header = f"h2-digest=garbage; mine={value}"
+    assert call("inspect", header, "--secret-key", SECRET)[0] == 1
+    assert call("inspect", header, "--secret-key", SECRET, "--cookie-name", "mine")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "first_line"),
+    [
+        (
+            ["--secret-key", "other"],
+            "NOT valid: bad signature: was it signed with this SECRET_KEY "
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?",
+        ),
+        (
+            ["--secret-key", SECRET, "--digest-version", "2"],
+            "NOT valid: bad signature: was it signed with this SECRET_KEY "
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?",
+        ),
+        ([], "NOT valid: no secret key given: pass --secret-key or set FLASK_SECRET_KEY"),
+    ],
+)
+def test_inspect_says_why_a_cookie_is_not_valid_and_shows_its_payload(
+    args: list[str], first_line: str
+) -> None:
+    out = run("inspect", issued_cookie(SECRET), *args, status=1)
+    assert out.splitlines()[:2] == [
+        first_line,
+        "the server ignores this cookie: to it, every url is new",
+    ]
+    assert (
+        "current: GCSDigest, capacity 300, false-positive rate 0.01 at capacity, 3 entries" in out
+    )
+
+
+def test_inspect_says_when_a_cookie_expired() -> None:
+    with mock.patch("time.time", return_value=1_735_689_600.0):  # 2025-01-01 00:00:00 UTC
+        value = signed(digest_of("/app.css"))
+    with mock.patch("time.time", return_value=1_735_689_600.0 + 61):
+        assert call("inspect", value, "--secret-key", SECRET, "--max-age", "61")[0] == 0
+        code, out, _ = call("inspect", value, "--secret-key", SECRET, "--max-age", "60")
+    assert code == 1
+    assert out.startswith(
+        "NOT valid: expired: signed 2025-01-01 00:00:00 UTC, more than --max-age 60 s ago\n"
+    )
+
+
+def test_inspect_says_when_a_cookie_comes_from_the_future() -> None:
+    with mock.patch("time.time", return_value=1_735_689_600.0):
+        value = signed(digest_of("/app.css"))
+    with mock.patch("time.time", return_value=1_735_689_600.0 - 10):
+        code, out, _ = call("inspect", value, "--secret-key", SECRET)
+    assert code == 1
+    assert out.startswith("NOT valid: signed 2025-01-01 00:00:00 UTC, in the future")
+
+
+@pytest.mark.parametrize(
+    ("cookie", "out"),
+    [
+        ("", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("!!!", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("a=1; b=2", "NOT valid: no h2-digest cookie here (cookies: a, b)\n"),
+        ("Cookie:", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("x" * 5000, "NOT valid: 5000 characters, longer than any cookie a browser keeps\n"),
+        (
+            "AAAA.x.y",
+            "NOT valid: bad signature: was it signed with this SECRET_KEY "
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?\n"
+            "the server ignores this cookie: to it, every url is new\n"
+            "unverified payload of 3 bytes is not a digest: unknown digest tag 0x00\n",
+        ),
+        (
+            signed(b"\x13"),
+            "NOT valid: signed with this key, but its payload of 1 bytes is not a digest: "
+            "AgingDigest: 1 bytes, shorter than its 3-byte header\n",
+        ),
+        (
+            signed(GCSDigest(300, 0.01).to_bytes()),
+            "NOT valid: signed with this key, but its payload of 8 bytes is not a digest: "
+            "a single GCSDigest, not the two generations the extension writes\n",
+        ),
+    ],
+)
+def test_inspect_refuses_what_is_not_a_digest(cookie: str, out: str) -> None:
+    assert call("inspect", cookie, "--secret-key", SECRET) == (1, out, "")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "the following arguments are required: COOKIE"),
+        (["v", "--secret-key", ""], "argument --secret-key: must not be empty"),
+        (["v", "--cookie-name", "a b"], "argument --cookie-name: not a cookie name"),
+        (["v", "--max-age", "0"], "argument --max-age: must be in [1, 34560000], got 0"),
+        (["v", "--url"], "argument --url: expected one argument"),
+        (["v", "--u", "/x"], "unrecognized arguments: --u /x"),
+    ],
+)
+def test_inspect_usage_errors_exit_2(args: list[str], message: str) -> None:
+    code, out, err = call("inspect", *args)
+    assert (code, out) == (2, "")
+    assert message in err
+
+
+def test_inspect_help_explains_the_accepted_forms() -> None:
+    code, out, _ = call("inspect", "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    for form in ['"h2-digest=VALUE"', '"a=1; h2-digest=VALUE; b=2"', '"Cookie:"', "Exit status"]:
+        assert form in text
+
+
+# -- inspect --url ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "rate", "both_full"), [(GCSDigest, "1", "1.99"), (BloomDigest, "1", "2")]
+)
+def test_inspect_answers_whether_urls_are_held(
+    kind: type[BloomDigest] | type[GCSDigest], rate: str, both_full: str
+) -> None:
+    value = signed(digest_of("/app.css", "/app.js", "/font.woff2\nv2", kind=kind))
+    code, out, _ = call(
+        "inspect", value, "--secret-key", SECRET, "--url", "/app.js", "--url", "/missing.css"
+    )
+    assert code == 0
+    assert out.splitlines()[-3:] == [
+        "held: /app.js",
+        "not held: /missing.css",
+        f'"held" is wrong for about {rate}% of urls never sent (up to {both_full}% with both '
+        'generations full); "not held" is always right',
+    ]
+
+
+def test_inspect_asks_for_a_versioned_resource() -> None:
+    value = signed(digest_of("/font.woff2\nv2"))
+    ask = ("inspect", value, "--secret-key", SECRET, "--url", "/font.woff2")
+    assert "not held: /font.woff2\n" in call(*ask)[1]
+    assert "held: /font.woff2 (version v2)\n" in call(*ask, "--resource-version", "v2")[1]
+    assert "not held: /font.woff2 (version v1)\n" in call(*ask, "--resource-version", "v1")[1]
+
+
+def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
+    value = signed(digest_of("/app.css"))
+    code, out, _ = call("inspect", value, "--secret-key", "other", "--url", "/app.css")
+    assert code == 1
+    assert "held (unverified): /app.css\n" in out
+
+
+def test_inspect_shows_urls_a_terminal_cannot() -> None:
+    value = signed(digest_of("/app.css"))
+    # An undecodable byte in argv arrives as a lone surrogate; a strict stdout cannot print it.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "firehose_digest",
+            "inspect",
+            value,
+            "--url",
+            b"/\xff\n".decode("utf-8", "surrogateescape"),
+        ],
+        capture_output=True,
+        env={**os.environ, "FLASK_SECRET_KEY": SECRET, "PYTHONIOENCODING": "utf-8:strict"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"not held: '/\\udcff\\n'\n" in done.stdout
+
+
+# -- no traceback, whatever the input --------------------------------------------------
+
+OPTIONS = [
+    "plan",
+    "inspect",
+    "--capacity",
+    "--fp-rate",
+    "--probes",
+    "--secret-key",
+    "--cookie-name",
+    "--digest-version",
+    "--max-age",
+    "--url",
+    "--resource-version",
+    "--",
+    "-",
+    "1",
+    "0",
+    "-1",
+    "0.5",
+    "nan",
+    SECRET,
+]
+
+
+@given(st.text())
+def test_inspect_any_text_is_valid_or_not(text: str) -> None:
+    code, _, err = call("inspect", "--secret-key", SECRET, "--", text)
+    assert code in (0, 1), err
+    code, _, err = call("inspect", text, "--secret-key", SECRET)
+    assert code in (0, 1) or (code == 2 and text.startswith("-")), err
+
+
+@given(st.text(alphabet=st.characters(codec="ascii")))
+def test_inspect_any_tampered_cookie_is_valid_or_not(tail: str) -> None:
+    value = signed(digest_of("/app.css"))
+    for text in (value[: len(value) // 2] + tail, tail + value, f"h2-digest={value}{tail}"):
+        assert call("inspect", "--secret-key", SECRET, "--", text)[0] in (0, 1)
+
+
+@given(st.lists(st.one_of(st.sampled_from(OPTIONS), st.text())))
+def test_any_argv_exits_0_1_or_2(argv: list[str]) -> None:
+    with mock.patch.object(cli, "DEFAULT_PROBES", 10):
+        code, out, _ = call(*argv)
+    assert code in (0, 1, 2)
+    if code == 0 and argv[:1] == ["inspect"]:
+        assert out.startswith(("valid:", "usage:"))
