@@ -394,7 +394,7 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
     cache = state.hint_cache
     if cache is not None and record.hint_path is not None and response.status_code == 200:
         # Replaces what was known: a page that changed is learned again.
-        cache.learn(record.hint_path, resources.values())
+        cache.learn(record.hint_path, resources.values(), state.settings.link_budget)
     if not resources:
         return response
     req = request._get_current_object()  # type: ignore[attr-defined]

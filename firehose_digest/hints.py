@@ -81,14 +81,21 @@ class HintCache(Generic[_HintT]):
                 self._entries.move_to_end(path)
             return hints
 
-    def learn(self, path: str, hints: Iterable[_HintT]) -> None:
-        """Remember ``hints`` as ``path``'s links, in place of what was known before."""
-        learned = tuple(hints)
+    def learn(self, path: str, hints: Iterable[_HintT], budget: int) -> None:
+        """Remember ``path``'s first hints within ``budget`` bytes of links, in place of
+        what was known: a 103 never carries more, and an entry is bounded in bytes."""
+        learned = []
+        size = -2  # no ", " before the first link
+        for hint in hints:
+            size += 2 + len(hint.link)
+            if size > budget:
+                break
+            learned.append(hint)
         with self._lock:
             if not learned:
                 self._entries.pop(path, None)
                 return
-            self._entries[path] = learned
+            self._entries[path] = tuple(learned)
             self._entries.move_to_end(path)
             if len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)

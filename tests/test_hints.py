@@ -47,6 +47,9 @@ B = Link("/b.js", "</b.js>; rel=preload; as=script")
 C = Link("https://cdn.example", "<https://cdn.example>; rel=preconnect", tracked=False)
 V = Link("/v.css\nabc123", "</v.css>; rel=preload; as=style")
 
+#: Room for every link these unit tests learn.
+BUDGET = 4096
+
 HEADER_CASES = [
     pytest.param([A, B], set(), [("Link", f"{A.link}, {B.link}")], id="nothing held"),
     pytest.param([A, B], {"/a.css"}, [("Link", B.link)], id="one held"),
@@ -63,6 +66,14 @@ def test_early_hints_headers(hints: list[Link], held: set[str], expected: Header
     assert early_hints_headers(hints, held, budget=4096) == expected
 
 
+def test_a_path_learns_only_the_links_within_the_budget() -> None:
+    cache: HintCache[Link] = HintCache(4)
+    cache.learn("/", [A, B], len(f"{A.link}, {B.link}"))
+    assert cache.get("/") == (A, B)
+    cache.learn("/", [A, B], len(f"{A.link}, {B.link}") - 1)
+    assert cache.get("/") == (A,)
+
+
 def test_early_hints_stay_within_the_link_budget() -> None:
     both = len(f"{A.link}, {B.link}")
     assert early_hints_headers([A, B], set(), budget=both) == [("Link", f"{A.link}, {B.link}")]
@@ -73,7 +84,7 @@ def test_early_hints_stay_within_the_link_budget() -> None:
 
 def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
     cache: HintCache[Link] = HintCache(4)
-    cache.learn("/", [A, B])
+    cache.learn("/", [A, B], BUDGET)
 
     assert cache.get("/") == (A, B)
     assert cache.get("/other") is None
@@ -81,8 +92,8 @@ def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
 
 def test_learning_a_path_again_replaces_its_links() -> None:
     cache: HintCache[Link] = HintCache(4)
-    cache.learn("/", [A, B])
-    cache.learn("/", [B])
+    cache.learn("/", [A, B], BUDGET)
+    cache.learn("/", [B], BUDGET)
 
     assert cache.get("/") == (B,)
     assert len(cache) == 1
@@ -90,8 +101,8 @@ def test_learning_a_path_again_replaces_its_links() -> None:
 
 def test_a_page_that_links_nothing_is_forgotten() -> None:
     cache: HintCache[Link] = HintCache(4)
-    cache.learn("/", [A])
-    cache.learn("/", [])
+    cache.learn("/", [A], BUDGET)
+    cache.learn("/", [], BUDGET)
 
     assert cache.get("/") is None
     assert "/" not in cache
@@ -99,10 +110,10 @@ def test_a_page_that_links_nothing_is_forgotten() -> None:
 
 def test_the_least_recently_used_path_is_dropped_past_the_bound() -> None:
     cache: HintCache[Link] = HintCache(2)
-    cache.learn("/1", [A])
-    cache.learn("/2", [A])
+    cache.learn("/1", [A], BUDGET)
+    cache.learn("/2", [A], BUDGET)
     cache.get("/1")  # now /2 is the least recently used
-    cache.learn("/3", [A])
+    cache.learn("/3", [A], BUDGET)
 
     assert len(cache) == 2
     assert "/1" in cache
@@ -141,7 +152,7 @@ def test_the_cache_behaves_like_a_reference_lru(
                 model.remove(found)
                 model.append(found)
         else:
-            cache.learn(path, links)
+            cache.learn(path, links, BUDGET)
             if found:
                 model.remove(found)
             if links:
@@ -163,7 +174,7 @@ def test_the_cache_is_safe_to_share_between_threads() -> None:
         for round_ in range(2000):
             path = f"/{(seed * 7 + round_) % 32}"
             if round_ % 2:
-                cache.learn(path, entries[path])
+                cache.learn(path, entries[path], BUDGET)
             else:
                 try:
                     got = cache.get(path)
