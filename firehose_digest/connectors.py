@@ -240,7 +240,8 @@ class DigestConnector:
         """
         state = self._state(app)
         digest = held if isinstance(held, AgingDigest) else state.empty
-        stale = [key for key in reused if key not in digest.current]
+        # Only a digest that has rotated can hold a key in its older generation alone.
+        stale = [key for key in reused if key not in digest.current] if digest.previous else []
         if not pushed and not stale:
             return
         digest = digest.copy()  # the cached one is shared by every request that sends it

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote
 
 __all__ = ["LinkPlan", "Resource", "format_link", "is_token", "plan_links", "proxies_push"]
@@ -107,16 +108,15 @@ def proxies_push(method: str, status: int) -> bool:
     return method == "GET" and status < 400 and status != 304
 
 
-@dataclass(frozen=True, slots=True)
-class LinkPlan:
+class LinkPlan(NamedTuple):
     """What a response links, and what that means for the client's record."""
 
     #: The ``Link`` value, or None when nothing is linked.
     value: str | None
     #: Keys this response pushes: the client holds them once it is sent.
-    pushed: tuple[str, ...]
+    pushed: list[str]
     #: Held keys the response linked again.
-    reused: tuple[str, ...]
+    reused: list[str]
     #: Whether the value depends on what the client holds (``Vary: Cookie``).
     asked: bool
 
@@ -144,7 +144,7 @@ def plan_links(
     asked = False
     size = -2  # no ", " before the first link
     for resource in resources:
-        key = None
+        recorded = None  # where the resource's key goes if its link fits
         if not resource.tracked:
             link = resource.link
         elif held is None:
@@ -155,15 +155,15 @@ def plan_links(
                 if omit_held:
                     reused.append(resource.key)
                     continue
-                link, key, keys = resource.nopush_link, resource.key, reused
+                link, recorded = resource.nopush_link, reused
             elif push and resource.path_absolute and len(pushed) < max_pushes:
-                link, key, keys = resource.link, resource.key, pushed
+                link, recorded = resource.link, pushed
             else:
                 link = resource.nopush_link
         size += 2 + len(link)
         if size > budget:
             break
         links.append(link)
-        if key is not None:
-            keys.append(key)
-    return LinkPlan(", ".join(links) or None, tuple(pushed), tuple(reused), asked)
+        if recorded is not None:
+            recorded.append(resource.key)
+    return LinkPlan(", ".join(links) if links else None, pushed, reused, asked)
