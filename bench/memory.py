@@ -45,7 +45,7 @@ from firehose_digest import DigestConnector, Firehose, push
 
 from .report import GENERATED, machine, markdown_table, write
 from .request_cost import SECRET, asset_url, page_body
-from .server_cost import parse_links
+from .server_cost import WSGIApp, parse_links
 
 __all__ = ["TARGET_MIB", "Case", "Growth", "largest_capacity", "main", "run"]
 
@@ -207,9 +207,9 @@ def _rss() -> int:
 
 def measure_child(case: Case, cookies: list[str], trace: bool) -> dict[str, int]:
     """In a fresh process: warm up, then every client's return visit, twice; the growth."""
-    app = build(case)
+    app: WSGIApp = build(case)
     bases = [
-        EnvironBuilder(path="/page", headers={"Cookie": cookie}).get_environ()
+        EnvironBuilder(path="/page", headers=[("Cookie", cookie)]).get_environ()
         for cookie in cookies
     ]
     links_seen: list[list[str]] = []
@@ -307,6 +307,7 @@ def markdown(growths: Sequence[Growth]) -> str:
             _mib(g.rss_first_pass),
             _mib(g.rss),
             _mib(g.traced),
+            _mib(g.traced_peak),
             f"{g.traced / g.clients:.0f}",
         ]
         for g in growths
@@ -321,7 +322,9 @@ def markdown(growths: Sequence[Growth]) -> str:
         f"sending its return visit {VISITS} times, through the WSGI callable "
         "(`bench/memory.py`). Growth after a warm-up of "
         f"{WARM_UP_CLIENTS} other clients, each case in a fresh process: RSS in one, "
-        "tracemalloc (blocks allocated after the warm-up and still alive) in another. "
+        "tracemalloc (blocks allocated after the warm-up and still alive; the peak, the "
+        "most at any moment) in another. RSS also holds what the allocator keeps of "
+        "memory freed in the run. "
         "Every response was checked: the page's links `nopush`, no `Set-Cookie`.\n\n"
         + markdown_table(
             [
@@ -332,6 +335,7 @@ def markdown(growths: Sequence[Growth]) -> str:
                 "RSS MiB, 1st pass",
                 f"RSS MiB, {VISITS} passes",
                 "tracemalloc MiB",
+                "tracemalloc peak MiB",
                 "tracemalloc bytes/client",
             ],
             rows,

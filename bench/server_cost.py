@@ -50,7 +50,17 @@ from firehose_digest import DigestConnector, Firehose, push
 from .report import GENERATED, machine, markdown_table, write
 from .request_cost import SECRET, asset_url, page_body
 
-__all__ = ["APPS", "TARGET", "Cost", "main", "markdown", "measure", "return_visit", "run"]
+__all__ = [
+    "APPS",
+    "TARGET",
+    "Cost",
+    "WSGIApp",
+    "main",
+    "markdown",
+    "measure",
+    "return_visit",
+    "run",
+]
 
 REMEMBERED = 300
 PUSHES = 10
@@ -223,7 +233,7 @@ def measure(rounds: int, calls: int) -> list[Cost]:
         links[floor], cookies[floor] = links[encoding], cookies[encoding]
     apps: dict[str, WSGIApp] = {name: build(name, links[name]) for name in APPS}
     bases = {
-        name: EnvironBuilder(path="/page", headers={"Cookie": cookies[name]}).get_environ()
+        name: EnvironBuilder(path="/page", headers=[("Cookie", cookies[name])]).get_environ()
         for name in APPS
     }
     responses: list[tuple[str, Headers]] = []
@@ -263,8 +273,8 @@ def measure(rounds: int, calls: int) -> list[Cost]:
         gc.unfreeze()
     costs = []
     for name in APPS:
-        floor = per_call[FLOOR[name]]
-        by_hand = [t / f for t, f in zip(per_call[name], floor, strict=True)]
+        floor_calls = per_call[FLOOR[name]]
+        by_hand = [t / f for t, f in zip(per_call[name], floor_calls, strict=True)]
         bare = [t / f for t, f in zip(per_call[name], per_call["bare"], strict=True)]
         q1, _, q3 = statistics.quantiles(by_hand, n=4)
         costs.append(
