@@ -3,13 +3,16 @@
 Suites, each writing ``bench/results/<suite>.md`` (and a ``.png`` where it plots):
 
 - ``cookie_size``: the cookie each scheme sends for n remembered urls;
-- ``request_cost``: request time as a ratio to the same app without the extension, and a
-  profile of where ours goes;
+- ``server_cost``: a return visit's time through the WSGI callable as a ratio to the same
+  app writing the same headers by hand (the headline request cost);
+- ``request_cost``: request time through the test client as a ratio to the same app
+  without the extension, and a profile of where ours goes;
+- ``memory``: the server's growth over 1,500 distinct returning clients;
 - ``fpr``: the false-positive rate over fill, aging digests vs CASPER;
 - ``e2e``: browses behind real nginx and h2o (skipped when they are not installed).
 
 Each checks correctness as it measures and compares within one run. ``--quick`` trims the
-request-cost grid and the probe counts; under 10 minutes either way on 2 cores.
+request-cost grid, the probe counts and the clients; under 15 minutes either way on 2 cores.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import cookie_size, e2e, fpr, request_cost_report
+from . import cookie_size, e2e, fpr, memory, request_cost_report, server_cost
 from .report import RESULTS_DIR, write
 from .summary import Run, summary_markdown
 
 SUITES: dict[str, Callable[[bool], Any]] = {
     "cookie_size": cookie_size.run,
+    "server_cost": server_cost.run,
     "request_cost": request_cost_report.run,
+    "memory": memory.run,
     "fpr": fpr.run,
     "e2e": e2e.run,
 }

@@ -7,12 +7,11 @@ each request's memory colder, which costs the app that touches more (ours) more.
 variant is checked as it is measured: the page's resources must come back as ``nopush``
 (no false negative) on a return visit.
 
-Run: ``python -m bench.request_cost [--quick]``.
+Run: ``python -m bench.request_cost_report [--quick]`` (it also writes the suite's files).
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import hashlib
 import statistics
@@ -253,24 +252,3 @@ def measure_each(
         results.extend(measure([variant], remembered, pushes, rounds, requests))
         gc.collect()  # Flask apps hold reference cycles: free this pair before the next
     return results
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="only 300 remembered, 10 pushes")
-    parser.add_argument("--rounds", type=int)
-    parser.add_argument("--requests", type=int)
-    args = parser.parse_args()
-    # The table, the step-by-step ladder, the plot and the profile go to bench/results/.
-    from .request_cost_report import run
-
-    print(f"{'variant':16}{'remembered':>11}{'pushes':>8}{'ratio':>8}{'bare µs':>9}{'µs':>8}")
-    for r in run(args.quick, args.rounds, args.requests):
-        print(
-            f"{r.variant:16}{r.remembered:>11}{r.pushes:>8}{r.ratio:>8.3f}"
-            f"{r.bare_us:>9.1f}{r.variant_us:>8.1f}"
-        )
-
-
-if __name__ == "__main__":
-    main()

@@ -4,10 +4,13 @@
 ``request_cost.md``, ``request_cost.png`` and ``request_cost_profile.md`` (cProfile of the
 GCS case at 300 remembered resources and 10 pushes, our functions only). The ratios are
 the result: absolute times hold for this machine and this moment only.
+
+Run: ``python -m bench.request_cost_report [--quick]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import pstats
 import statistics
@@ -26,7 +29,15 @@ from .report import (
 )
 from .request_cost import LADDER, Result, client_for, measure, measure_each
 
-__all__ = ["FULL_GRID", "QUICK_GRID", "profile_summary", "run", "variants", "write_results"]
+__all__ = [
+    "FULL_GRID",
+    "QUICK_GRID",
+    "main",
+    "profile_summary",
+    "run",
+    "variants",
+    "write_results",
+]
 
 FULL_GRID = [(r, p) for r in (0, 100, 300, 1000) for p in (1, 10, 30)]
 QUICK_GRID = [(300, 10)]
@@ -306,3 +317,22 @@ def run(
         ladder_markdown(steps, rounds, requests),
     )
     return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only 300 remembered, 10 pushes")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--requests", type=int)
+    args = parser.parse_args()
+    # The table, the step-by-step ladder, the plot and the profile go to bench/results/.
+    print(f"{'variant':16}{'remembered':>11}{'pushes':>8}{'ratio':>8}{'bare µs':>9}{'µs':>8}")
+    for r in run(args.quick, args.rounds, args.requests):
+        print(
+            f"{r.variant:16}{r.remembered:>11}{r.pushes:>8}{r.ratio:>8.3f}"
+            f"{r.bare_us:>9.1f}{r.variant_us:>8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

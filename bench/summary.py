@@ -29,7 +29,8 @@ class Run:
     quick: bool = False
 
 
-# Scheme -> (cookie_size attribute, request_cost variant, fpr curve, e2e browse prefix).
+# Scheme -> (cookie_size attribute, request_cost variant, fpr curve, e2e browse prefix);
+# server_cost and memory name the digest variants as request_cost does.
 _SCHEMES = {
     "firehose_digest, GCS (default)": ("gcs", "gcs", "GCS", "firehose_digest (GCS), nginx"),
     "firehose_digest, Bloom": ("bloom", "bloom", "Bloom", "firehose_digest (Bloom)"),
@@ -37,6 +38,8 @@ _SCHEMES = {
     "Flask-Firehose 0.2.3": ("flask_firehose", "flask-firehose", None, "Flask-Firehose"),
     "h2o CASPER (in the proxy)": ("casper", None, "CASPER", "CASPER"),
 }
+#: The memory suite's case for each digest variant.
+_MEMORY_CASES = {"gcs": "gcs", "bloom": "bloom"}
 
 
 def _cookie(run: Run, attribute: str) -> str:
@@ -65,6 +68,30 @@ def _cost(run: Run, variant: str | None) -> str:
         if (result.variant, result.remembered, result.pushes) == (variant, REMEMBERED, PUSHES):
             return f"{result.ratio:.3f}x"
     return "n/a"
+
+
+def _server_cost(run: Run, variant: str | None) -> str:
+    costs = run.results.get("server_cost")
+    if costs is None:
+        return "not run"
+    if variant is None:
+        return "— (in the proxy)"
+    cost = next((c for c in costs if c.app == variant), None)
+    if cost is None:
+        return "not measured"
+    return f"**{cost.per_by_hand:.3f}x** ({cost.per_bare:.2f}x bare)"
+
+
+def _memory(run: Run, variant: str | None) -> str:
+    growths = run.results.get("memory")
+    if growths is None:
+        return "not run"
+    growth = next(
+        (g for g in growths if g.case.encoding == _MEMORY_CASES.get(variant or "")), None
+    )
+    if growth is None or growth.case.capacity != REMEMBERED:
+        return "not measured"
+    return f"{growth.rss / 2**20:.1f} MiB RSS ({growth.traced / 2**20:.1f} traced)"
 
 
 def _fpr(run: Run, curve_name: str | None, fill: int) -> str:
@@ -97,7 +124,9 @@ def summary_markdown(run: Run) -> str:
         [
             scheme,
             _cookie(run, cookie),
+            _server_cost(run, variant),
             _cost(run, variant),
+            _memory(run, variant),
             _fpr(run, curve, REMEMBERED),
             _fpr(run, curve, 10 * REMEMBERED),
             _browse(run, browse),
@@ -107,7 +136,10 @@ def summary_markdown(run: Run) -> str:
     headers = [
         "scheme",
         f"cookie, {REMEMBERED} urls, p = {FP_RATE:.0%} ([chars](cookie_size.md))",
-        f"request cost, {REMEMBERED} held, {PUSHES} pushes ([x bare app](request_cost.md))",
+        f"request cost, {REMEMBERED} held, {PUSHES} pushes, server-side "
+        "([x by hand](server_cost.md))",
+        "through the test client ([x bare app](request_cost.md))",
+        "server memory, distinct return visits ([growth](memory.md))",
         f"false positives at {REMEMBERED} urls ([fpr](fpr.md))",
         f"at {10 * REMEMBERED} urls",
         "100-view browse: pushes / redundant / missed ([e2e](e2e.md))",
@@ -119,9 +151,13 @@ def summary_markdown(run: Run) -> str:
         + markdown_table(headers, rows)
         + "\nCookie: the value's characters, capacity 300, one generation (up to: both "
         "generations full, after 600 urls); Flask-Firehose and SessionConnector hold the "
-        "exact list, CASPER 13-bit keys (its rate is n/8192, not p). Request cost: a "
-        "return visit's time relative to the same Flask app without the extension, "
-        "measured in the same run. False "
+        "exact list, CASPER 13-bit keys (its rate is n/8192, not p). Request cost, the "
+        "headline: a return visit's time through the app's WSGI callable relative to the "
+        "same Flask app writing the same `Link` and `Vary` by hand (the floor of any "
+        "`push()` API; the target is 1.05x), and to the bare app; beside it the same "
+        "visit through Flask's test client relative to the bare app, whose cookie jar "
+        "adds its own cost; each measured in one run. Server memory: the process's growth "
+        "over 1,500 distinct clients' return visits (in --quick, 300). False "
         "positives: measured on urls never added, with the aging scheme at capacity 300 "
         "(CASPER never forgets, so its rate keeps growing). Browse: 100 page views over "
         "300 resources behind nginx 1.22 or h2o 2.2 (see e2e.md for which).\n\n"

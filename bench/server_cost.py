@@ -1,0 +1,360 @@
+"""Request cost server-side: the app's WSGI callable, against the same headers written by hand.
+
+The test client's cookie jar and response wrapping cost about as much as the extension, so
+here each app is called as a server calls it: ``app(environ, start_response)`` with a copy
+of one prebuilt environ, its body consumed and closed. The request is a return visit: the
+``Cookie`` header holds a digest of 300 resources (made by 30 first visits of 10 pushes),
+and the page pushes 10 of them, all held, so every link comes back ``nopush`` and no cookie
+is set. Four apps, same routes, same ``SECRET_KEY``:
+
+- *bare*: no extension, no ``Link``;
+- *by hand*: the floor any ``push()`` API pays, the bare app adding the very ``Link`` value
+  the extension writes and ``Vary: Cookie`` in an ``after_request`` hook; one per encoding,
+  each sent that encoding's cookie (Bloom's is longer, and every app parses the header);
+- *GCS*: the extension with the default ``DigestConnector``;
+- *Bloom*: the same with ``FIREHOSE_ENCODING = "bloom"``.
+
+The cookie is the one a client holds in the steady state: the return visit is repeated
+until it sets no cookie (Bloom's first return visit at exactly 300 urls starts a new
+generation, and so rewrites the cookie, once).
+
+Rounds interleave the apps (each round starts one app further along, so none always follows
+the same one); each round times ``calls`` requests per app with ``perf_counter_ns``, the
+garbage collector off. The result is the median of the per-round ratios against *by hand*
+(and against *bare*, for reference), so machine noise common to a round cancels. Every
+response is checked after its round: status 200, exactly the expected ``Link`` values (the
+page's urls, each ``nopush``), ``Vary: Cookie``, and no ``Set-Cookie``.
+
+Only the public API is used (``Firehose``, ``push``, ``DigestConnector``, ``FIREHOSE_*``),
+so the measure holds across rewrites of the internals.
+
+Run: ``python -m bench.server_cost [--quick] [--rounds N] [--calls N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.test import EnvironBuilder
+
+from firehose_digest import DigestConnector, Firehose, push
+
+from .report import GENERATED, machine, markdown_table, write
+from .request_cost import SECRET, asset_url, page_body
+
+__all__ = [
+    "APPS",
+    "TARGET",
+    "Cost",
+    "WSGIApp",
+    "main",
+    "markdown",
+    "measure",
+    "return_visit",
+    "run",
+]
+
+REMEMBERED = 300
+PUSHES = 10
+#: Pages of the first visits that fill the digest, ``PUSHES`` urls each.
+PRIME_PAGES = REMEMBERED // PUSHES
+#: Within 5% of the by-hand floor (STYLE.md, "Speed, memory and clarity").
+TARGET = 1.05
+APPS = ("bare", "by-hand", "gcs", "by-hand-bloom", "bloom")
+LABELS = {
+    "bare": "bare Flask app (no Link)",
+    "by-hand": "Link and Vary by hand (GCS's cookie)",
+    "gcs": "firehose_digest, GCS (default)",
+    "by-hand-bloom": "Link and Vary by hand (Bloom's cookie)",
+    "bloom": "firehose_digest, Bloom",
+}
+#: The extension's variants and their ``FIREHOSE_ENCODING``.
+ENCODINGS = {"gcs": "gcs", "bloom": "bloom"}
+#: The by-hand floor each app is compared with: the one sent the same cookie.
+FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
+    "by-hand-bloom": "by-hand-bloom",
+    "bloom": "by-hand-bloom",
+}
+#: Return visits allowed to settle the cookie before it must stay as it is.
+SETTLE = 3
+
+Headers = list[tuple[str, str]]
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _urls() -> list[str]:
+    return [asset_url(i) for i in range(REMEMBERED)]
+
+
+def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
+    """The site: ``/prime/<k>`` pushes the k-th ten urls, ``/page`` the first ten.
+
+    ``by-hand`` adds ``link_values`` and ``Vary: Cookie`` itself; ``bare`` adds nothing.
+    """
+    app = Flask(f"server-cost-{app_name}")
+    app.config["SECRET_KEY"] = SECRET
+    urls = _urls()
+    page = urls[:PUSHES]
+    extension = app_name in ENCODINGS
+    if extension:
+        app.config["FIREHOSE_ENCODING"] = ENCODINGS[app_name]
+        Firehose(app, connector=DigestConnector())
+
+    @app.route("/prime/<int:k>")
+    def prime(k: int) -> str:
+        chunk = urls[k * PUSHES : (k + 1) * PUSHES]
+        if extension:
+            for url in chunk:
+                push(url, as_="style")
+        return page_body(chunk)
+
+    # Each view calls push() itself, as an app does: a wrapper would be charged to us.
+    @app.route("/page")
+    def page_view() -> str:
+        if extension:
+            for url in page:
+                push(url, as_="style")
+        return page_body(page)
+
+    if app_name.startswith("by-hand"):
+
+        @app.after_request
+        def add_headers(response: Response) -> Response:
+            for value in link_values:
+                response.headers.add("Link", value)
+            response.headers.add("Vary", "Cookie")
+            return response
+
+    return app
+
+
+def expected_links() -> list[tuple[str, frozenset[str]]]:
+    """The page's links on a return visit: each url, a preload, already held (nopush)."""
+    params = frozenset({"rel=preload", "as=style", "nopush"})
+    return [(f"<{url}>", params) for url in _urls()[:PUSHES]]
+
+
+def parse_links(values: Iterable[str]) -> list[tuple[str, frozenset[str]]]:
+    """``Link`` field values as (target, parameters), in order; our urls hold no ',' or ';'."""
+    links = []
+    for value in values:
+        for link in value.split(","):
+            target, *params = (part.strip() for part in link.split(";"))
+            links.append((target, frozenset(params)))
+    return links
+
+
+def return_visit(encoding: str) -> tuple[str, list[str]]:
+    """First visits fill a client's digest; return its ``Cookie`` header and the return
+    visit's ``Link`` values, checked: exactly the page's urls, each ``nopush``."""
+    app = build(encoding)
+    client = app.test_client()
+    for k in range(PRIME_PAGES):
+        client.get(f"/prime/{k}")
+    cookie_name = app.config["FIREHOSE_COOKIE_NAME"]
+    cookie = client.get_cookie(cookie_name)
+    if cookie is None:
+        raise AssertionError(f"{encoding}: no {cookie_name} cookie after {PRIME_PAGES} visits")
+    for _ in range(SETTLE):
+        response = client.get("/page")
+        links = response.headers.getlist("Link")
+        if parse_links(links) != expected_links():
+            raise AssertionError(f"{encoding}: a held resource was not nopush: {links!r}")
+        if "Set-Cookie" not in response.headers:
+            cookie = client.get_cookie(cookie_name)
+            assert cookie is not None
+            return f"{cookie_name}={cookie.value}", links
+    raise AssertionError(f"{encoding}: {SETTLE} return visits in a row set a cookie")
+
+
+def check(app_name: str, status: str, headers: Headers, links: Sequence[str]) -> None:
+    """One response of the timed run: what ``app_name`` must answer."""
+    if status != "200 OK":
+        raise AssertionError(f"{app_name}: {status}")
+    names = [name.lower() for name, _ in headers]
+    got = [value for name, value in headers if name.lower() == "link"]
+    if "set-cookie" in names:
+        raise AssertionError(f"{app_name}: a return visit set a cookie")
+    if app_name == "bare":
+        if got:
+            raise AssertionError(f"bare: a Link header {got!r}")
+        return
+    if got != list(links):
+        raise AssertionError(f"{app_name}: Link {got!r}, expected {list(links)!r}")
+    vary = ",".join(value for name, value in headers if name.lower() == "vary")
+    if "cookie" not in {field.strip().lower() for field in vary.split(",")}:
+        raise AssertionError(f"{app_name}: no Vary: Cookie ({vary!r})")
+
+
+def _time_calls(app: WSGIApp, environs: list[dict[str, Any]], start: Callable[..., Any]) -> int:
+    clock = time.perf_counter_ns
+    began = clock()
+    for environ in environs:
+        body = app(environ, start)
+        try:
+            for _ in body:
+                pass
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+    return clock() - began
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One app's request cost: median µs, and median per-round ratios."""
+
+    app: str
+    us: float
+    per_by_hand: float
+    per_bare: float
+    #: The quartiles of the per-round ratios against by hand: the spread of this run.
+    quartiles: tuple[float, float]
+
+
+def measure(rounds: int, calls: int) -> list[Cost]:
+    """Time every app in interleaved rounds; check every response; ratios per round."""
+    cookies = {}
+    links = {}
+    for encoding in ENCODINGS:
+        cookies[encoding], links[encoding] = return_visit(encoding)
+    # Each floor writes the very value its encoding writes, and is sent its cookie; bare
+    # is sent GCS's.
+    for floor, encoding in (("by-hand", "gcs"), ("by-hand-bloom", "bloom"), ("bare", "gcs")):
+        links[floor], cookies[floor] = links[encoding], cookies[encoding]
+    apps: dict[str, WSGIApp] = {name: build(name, links[name]) for name in APPS}
+    bases = {
+        name: EnvironBuilder(path="/page", headers=[("Cookie", cookies[name])]).get_environ()
+        for name in APPS
+    }
+    responses: list[tuple[str, Headers]] = []
+
+    def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
+        responses.append((status, headers))
+
+    def timed(name: str, n: int) -> int:
+        # A copy per request, made before the clock starts: a WSGI app may mutate it.
+        environs = [dict(bases[name]) for _ in range(n)]
+        responses.clear()
+        spent = _time_calls(apps[name], environs, start_response)
+        if len(responses) != n:
+            raise AssertionError(f"{name}: {len(responses)} responses to {n} calls")
+        for status, headers in responses:
+            check(name, status, headers, links[name])
+        return spent
+
+    for name in APPS:
+        timed(name, max(calls, 10))  # warm up: the first request, the caches
+    # The apps and their caches are long-lived: leave them out of every collection, so
+    # the collection before each round is short.
+    gc.collect()
+    gc.freeze()
+    per_call: dict[str, list[float]] = {name: [] for name in APPS}
+    try:
+        for round_index in range(rounds):
+            shift = round_index % len(APPS)
+            gc.collect()
+            gc.disable()
+            try:
+                for name in APPS[shift:] + APPS[:shift]:
+                    per_call[name].append(timed(name, calls) / calls)
+            finally:
+                gc.enable()
+    finally:
+        gc.unfreeze()
+    costs = []
+    for name in APPS:
+        floor_calls = per_call[FLOOR[name]]
+        by_hand = [t / f for t, f in zip(per_call[name], floor_calls, strict=True)]
+        bare = [t / f for t, f in zip(per_call[name], per_call["bare"], strict=True)]
+        q1, _, q3 = statistics.quantiles(by_hand, n=4)
+        costs.append(
+            Cost(
+                app=name,
+                us=statistics.median(per_call[name]) / 1e3,
+                per_by_hand=statistics.median(by_hand),
+                per_bare=statistics.median(bare),
+                quartiles=(q1, q3),
+            )
+        )
+    return costs
+
+
+def verdict(costs: Sequence[Cost]) -> str:
+    parts = []
+    for cost in costs:
+        if cost.app in ENCODINGS:
+            meets = "meets" if cost.per_by_hand <= TARGET else "misses"
+            parts.append(f"{LABELS[cost.app]} **{cost.per_by_hand:.3f}** ({meets} it)")
+    return f"Target: at most {TARGET:.2f}x the by-hand app. This run: {', '.join(parts)}.\n"
+
+
+def markdown(costs: Sequence[Cost], rounds: int, calls: int) -> str:
+    rows = [
+        [
+            LABELS[cost.app],
+            f"{cost.us:.1f}",
+            f"{cost.per_by_hand:.3f}",
+            f"{cost.quartiles[0]:.3f} to {cost.quartiles[1]:.3f}",
+            f"{cost.per_bare:.3f}",
+        ]
+        for cost in costs
+    ]
+    return (
+        GENERATED + "# Request cost, server-side\n\n"
+        f"A return visit to `/page` ({REMEMBERED} resources held, {PUSHES} pushed, all "
+        "`nopush`), each app's WSGI callable called with a copy of one prebuilt environ "
+        f"(`bench/server_cost.py`): {rounds} interleaved rounds of {calls} requests per app, "
+        "garbage collector off while timed, the median of the per-round ratios. Every "
+        "response was checked: exactly the expected `Link` values, `Vary: Cookie`, no "
+        "`Set-Cookie`. *x by hand*: against the by-hand app sent the same cookie (the "
+        "bare app: against GCS's); the quartiles show the spread of the rounds.\n\n"
+        + markdown_table(
+            ["app", "µs/request", "x by hand", "x by hand, quartiles", "x bare"], rows
+        )
+        + f"\n*µs/request*: {machine()}, on a shared machine, for scale only; the ratios "
+        "are the result.\n\n" + verdict(costs)
+    )
+
+
+def run(quick: bool = False, rounds: int | None = None, calls: int | None = None) -> list[Cost]:
+    """Measure, write ``server_cost.md``, return the costs."""
+    # Short rounds, many of them: a round's apps run within milliseconds of each other, so
+    # what else the machine does weighs on them alike.
+    rounds = rounds or (200 if quick else 1000)
+    calls = calls or 20
+    costs = measure(rounds, calls)
+    write("server_cost.md", markdown(costs, rounds, calls))
+    return costs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.server_cost", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--calls", type=int, help="requests per app per round")
+    args = parser.parse_args(argv)
+    began = time.monotonic()
+    costs = run(args.quick, args.rounds, args.calls)
+    print(f"{'app':38}{'µs':>8}{'x by hand':>11}{'x bare':>9}")
+    for cost in costs:
+        print(
+            f"{LABELS[cost.app]:38}{cost.us:>8.1f}{cost.per_by_hand:>11.3f}{cost.per_bare:>9.3f}"
+        )
+    print(f"({time.monotonic() - began:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

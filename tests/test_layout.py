@@ -1,0 +1,131 @@
+"""The package and the benchmarks import in layers: no module imports itself back.
+
+Read with ``ast``, nothing is imported (so neither matplotlib nor Flask is loaded). Every
+import counts, at module level or inside a function, since a deferred import only hides a
+cycle; those under ``if TYPE_CHECKING:`` do not run and are left out.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("firehose_digest", "bench")
+
+
+def module_files() -> dict[str, Path]:
+    """Dotted module name -> file, for every module of PACKAGES."""
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules[".".join(parts)] = path
+    return modules
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            found.extend(_imports(ast.Module(body=node.orelse, type_ignores=[])))
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        found.extend(_imports(node))
+    return found
+
+
+def imported_modules(name: str, path: Path, known: set[str]) -> set[str]:
+    """The modules among ``known`` that module ``name`` (at ``path``) imports."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    targets: set[str] = set()
+    for node in _imports(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+            continue
+        if node.level:
+            base = package.split(".")
+            base = base[: len(base) - (node.level - 1)]
+            source = ".".join([*base, *([node.module] if node.module else [])])
+        else:
+            source = node.module or ""
+        # ``from package import module`` imports the module; ``from module import name``
+        # only the module.
+        submodules = {f"{source}.{alias.name}" for alias in node.names} & known
+        targets.update(submodules or {source})
+    return {target for target in targets if target in known and target != name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = module_files()
+    known = set(files)
+    return {name: imported_modules(name, path, known) for name, path in files.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``graph`` as a path whose last module is its first, or None."""
+    done: set[str] = set()
+    stack: list[str] = []
+    on_stack: set[str] = set()
+
+    def visit(node: str) -> list[str] | None:
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target in on_stack:
+                return [*stack[stack.index(target) :], target]
+            if target not in done:
+                cycle = visit(target)
+                if cycle:
+                    return cycle
+        stack.pop()
+        on_stack.discard(node)
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        if node not in done:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_graph_sees_the_packages_imports() -> None:
+    graph = import_graph()
+    assert "firehose_digest.extension" in graph["firehose_digest"]
+    assert "bench.report" in graph["bench.summary"]
+    assert "bench.request_cost" in graph["bench.request_cost_report"]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_import_cycle(package: str) -> None:
+    graph = import_graph()
+    inside = {name for name in graph if name == package or name.startswith(f"{package}.")}
+    cycle = find_cycle({name: graph[name] & inside for name in inside})
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
+
+
+def test_the_package_never_imports_the_benchmarks() -> None:
+    graph = import_graph()
+    for name, targets in graph.items():
+        if name.split(".")[0] == "firehose_digest":
+            assert not {t for t in targets if t.split(".")[0] == "bench"}, name
+
+
+def test_a_deferred_import_closes_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert find_cycle(graph) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
