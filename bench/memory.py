@@ -115,7 +115,8 @@ def client_urls(client: int, held: int) -> list[str]:
 
 
 def build(case: Case) -> Flask:
-    """``/page`` pushes the page's urls; ``/prime?c=N&n=H`` pushes client N's H urls."""
+    """``/page`` pushes the page's urls; ``/prime?c=N&n=H&s=S&k=K`` pushes client N's H urls
+    from the S-th, K of them (a response pushes at most ``FIREHOSE_MAX_PUSHES``)."""
     app = Flask(f"memory-{case.name}")
     app.config.update(case.config())
     Firehose(app, connector=DigestConnector())
@@ -130,7 +131,8 @@ def build(case: Case) -> Flask:
     @app.route("/prime")
     def prime() -> str:
         urls = client_urls(int(request.args["c"]), int(request.args["n"]))
-        for url in urls[: int(request.args.get("k", len(urls)))]:
+        start = int(request.args.get("s", 0))
+        for url in urls[start : start + int(request.args.get("k", len(urls)))]:
             push(url, as_="style")
         return "primed"
 
@@ -150,7 +152,8 @@ def make_cookies(case: Case, clients: int) -> list[str]:
     cookies = []
     for c in range(clients):
         client = app.test_client()
-        client.get(f"/prime?c={c}&n={case.held}")
+        for start in range(0, case.held, PAGE_URLS):
+            client.get(f"/prime?c={c}&n={case.held}&s={start}&k={PAGE_URLS}")
         for _ in range(SETTLE):
             response = client.get("/page")
             if not _nopush(response.headers.getlist("Link"), page_urls()):
@@ -165,8 +168,8 @@ def make_cookies(case: Case, clients: int) -> list[str]:
         if c % CHECK_EVERY == 0:
             # What it holds beyond the page: the same urls pushed again are all nopush.
             urls = client_urls(c, case.held)
-            response = client.get(f"/prime?c={c}&n={case.held}&k={PAGE_URLS * 3}")
-            if not _nopush(response.headers.getlist("Link"), urls[: PAGE_URLS * 3]):
+            response = client.get(f"/prime?c={c}&n={case.held}&k={PAGE_URLS * 2}")
+            if not _nopush(response.headers.getlist("Link"), urls[: PAGE_URLS * 2]):
                 raise AssertionError(f"{case.name}: client {c} lost urls it was sent")
     return cookies
 
