@@ -1,19 +1,22 @@
 # firehose_digest: `make demo` and `make test` work on a fresh machine with only python3.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# One venv; each target installs only the extras it needs, once per change of
+# pyproject.toml: the demo needs gunicorn, not the test and bench tools (300 MB).
+EXTRAS_demo := demo
+EXTRAS_test := test
+EXTRAS_bench := test,bench
 # Debian packages the integration tests and the demo drive: command=package.
 SERVERS := nginx=nginx-core h2o=h2o nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl
 
 .PHONY: devenv servers lint test demo bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+$(VENV)/.installed-%: pyproject.toml
+	test -x $(PY) || { python3 -m venv $(VENV) && $(PY) -m pip install -q --upgrade pip; }
+	$(PY) -m pip install -q -e '.[$(EXTRAS_$*)]'
 	touch $@
 
-devenv: $(STAMP)
+devenv: $(VENV)/.installed-test
 
 # Installs the missing servers with apt-get when run as root (CI); otherwise says what
 # is missing, and the integration tests skip (or fail, under CI=true).
@@ -26,18 +29,18 @@ servers:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "not root, not installing:$$missing (integration tests will skip)"; fi
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check firehose_digest tests bench examples
 	$(VENV)/bin/ruff format --check firehose_digest tests bench examples
 	$(VENV)/bin/mypy --strict firehose_digest
 
-test: $(STAMP) servers lint
+test: $(VENV)/.installed-test servers lint
 	$(PY) -m pytest
 
-demo: $(STAMP) servers
+demo: $(VENV)/.installed-demo servers
 	$(PY) -m examples.demo
 
-bench: $(STAMP) servers
+bench: $(VENV)/.installed-bench servers
 	$(PY) -m bench
 
 clean:

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_pushes_then_marks_nopush_and_shows_early_hints() -> None:
+@pytest.fixture(scope="module")
+def out() -> str:
+    """What ``python -m examples.demo`` printed, run once for the tests that read it."""
     require_tools("nginx", "nghttp", "openssl", "curl")
     done = subprocess.run(
         [sys.executable, "-m", "examples.demo"],
@@ -26,10 +28,34 @@ def test_demo_pushes_then_marks_nopush_and_shows_early_hints() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         check=False,
     )
-    out = done.stdout
     assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_demo_pushes_then_marks_nopush_and_shows_early_hints(out: str) -> None:
     assert "GET / (return visit): 200, Set-Cookie h2-digest: unchanged, not sent" in out
     assert "first visit: 3 PUSH_PROMISEs" in out
     assert "return visit: 0 PUSH_PROMISEs; 3 of 3 links marked nopush" in out
     assert "0 redundant" in out and "0 errors" in out
     assert "HTTP/1.1 103 Early Hints" in out
+
+
+def test_demo_shows_the_untracked_baseline_whole_lines_and_what_to_try_next(out: str) -> None:
+    baseline = out[out.index("  without tracking (") : out.index("\nThrough nginx")]
+    assert "GET / (return visit): 200, Set-Cookie h2-digest: none" in baseline
+    assert "return visit: 0 of 3 links marked nopush: a push proxy pushes 3 of them again" in (
+        baseline
+    )
+    assert "return visit: 3 PUSH_PROMISEs, 3 of them for files the browser already holds" in out
+    # Headers are printed one link-value a line, whole: nothing is cut short.
+    assert "..." not in out
+    assert all(line.endswith(("crossorigin", "nopush")) for line in font_links(out))
+    steps = out[out.index("\nTry next:\n") :].splitlines()[2:]
+    assert "  make test" in steps
+    assert any(line.endswith(" -m firehose_digest plan --capacity 300") for line in steps)
+    assert any(line.endswith("gunicorn --chdir examples/quickstart app:app") for line in steps)
+    assert any("README.md" in line for line in steps)
+
+
+def font_links(out: str) -> list[str]:
+    return [line for line in out.splitlines() if "Link: </static/fonts/" in line]
