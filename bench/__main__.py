@@ -7,6 +7,7 @@ Suites, each writing ``bench/results/<suite>.md`` (and a ``.png`` where it plots
   app writing the same headers by hand (the headline request cost);
 - ``request_cost``: request time through the test client as a ratio to the same app
   without the extension, and a profile of where ours goes;
+- ``caches``: what each of the package's caches saves on that return visit;
 - ``memory``: the server's growth over 1,500 distinct returning clients;
 - ``fpr``: the false-positive rate over fill, aging digests vs CASPER;
 - ``e2e``: browses behind real nginx and h2o (skipped when they are not installed).
@@ -24,13 +25,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import cookie_size, e2e, fpr, memory, request_cost_report, server_cost
+from . import caches, cookie_size, e2e, fpr, memory, request_cost_report, server_cost
 from .report import RESULTS_DIR, write
 from .summary import Run, summary_markdown
 
 SUITES: dict[str, Callable[[bool], Any]] = {
     "cookie_size": cookie_size.run,
     "server_cost": server_cost.run,
+    "caches": caches.run,
     "request_cost": request_cost_report.run,
     "memory": memory.run,
     "fpr": fpr.run,

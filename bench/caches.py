@@ -1,0 +1,139 @@
+"""What each of the package's caches saves, server-side (docs/performance.md cites this).
+
+The GCS return visit of :mod:`bench.server_cost` (300 resources held, 10 pushed, all
+``nopush``), timed as shipped and with one cache switched off at a time, in interleaved
+rounds, against the by-hand floor:
+
+- *decoded digests*: ``DigestConnector`` keeps each verified cookie value's decoded digest,
+  so a returning client's request skips the HMAC, base64 and GCS decoding; switched off,
+  every request verifies and decodes its cookie;
+- *push() resources*: ``push()`` keeps what it made of its arguments (the validated,
+  formatted link), so a page's pushes are dictionary lookups; switched off, every push
+  validates and formats its link.
+
+It reaches into private names to switch them off: a measurement, not an API.
+
+Run: ``python -m bench.caches [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.test import EnvironBuilder
+
+from firehose_digest import extension
+
+from .report import GENERATED, machine, markdown_table, write
+from .server_cost import _time_calls, build, return_visit
+
+VARIANTS = ("by-hand", "as shipped", "no decoded-digest cache", "no push() cache")
+
+
+@contextmanager
+def _no_push_cache() -> Iterator[None]:
+    remember = extension._remember_resource
+    extension._remember_resource = lambda arguments, resource: None  # type: ignore[assignment]
+    saved = dict(extension._resources)
+    extension._resources.clear()
+    try:
+        yield
+    finally:
+        extension._remember_resource = remember  # type: ignore[assignment]
+        extension._resources.update(saved)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def measure(rounds: int, calls: int) -> dict[str, float]:
+    """Median per-round ratio of each variant to the by-hand floor."""
+    cookie, links = return_visit("gcs")
+    apps = {
+        "by-hand": build("by-hand", links),
+        "as shipped": build("gcs"),
+        "no decoded-digest cache": build("gcs"),
+        "no push() cache": build("gcs"),
+    }
+    uncached = apps["no decoded-digest cache"]
+    state = uncached.extensions["firehose"].connector._state(uncached)
+    state._store = lambda value, expires_at, digest: (expires_at, digest)
+    around: dict[str, Callable[[], Any]] = {name: _nothing for name in VARIANTS}
+    around["no push() cache"] = _no_push_cache
+    base = EnvironBuilder(path="/page", headers=[("Cookie", cookie)]).get_environ()
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+        if not status.startswith("200"):
+            raise AssertionError(status)
+
+    def timed(name: str) -> float:
+        environs = [dict(base) for _ in range(calls)]
+        with around[name]():
+            return _time_calls(apps[name], environs, start_response) / calls
+
+    for name in VARIANTS:
+        timed(name)
+    per_call: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    gc.collect()
+    gc.freeze()
+    try:
+        for index in range(rounds):
+            shift = index % len(VARIANTS)
+            gc.collect()
+            gc.disable()
+            try:
+                for name in VARIANTS[shift:] + VARIANTS[:shift]:
+                    per_call[name].append(timed(name))
+            finally:
+                gc.enable()
+    finally:
+        gc.unfreeze()
+    floor = per_call["by-hand"]
+    return {
+        name: statistics.median(t / f for t, f in zip(per_call[name], floor, strict=True))
+        for name in VARIANTS
+    }
+
+
+def markdown(ratios: dict[str, float], rounds: int, calls: int) -> str:
+    shipped = ratios["as shipped"]
+    rows = [
+        [name, f"{ratio:.3f}", "" if name == "by-hand" else f"{ratio - shipped:+.3f}"]
+        for name, ratio in ratios.items()
+    ]
+    return (
+        GENERATED + "# What each cache saves\n\n"
+        "The GCS return visit of `bench/server_cost.py` (300 held, 10 pushed), as shipped and "
+        f"with one cache switched off, {rounds} interleaved rounds of {calls} requests "
+        "(`bench/caches.py`); median per-round ratio to the app writing the same headers "
+        "by hand.\n\n"
+        + markdown_table(["variant", "x by hand", "vs as shipped"], rows)
+        + f"\n{machine()}.\n"
+    )
+
+
+def run(quick: bool = False) -> dict[str, float]:
+    rounds, calls = (100 if quick else 500), 20
+    ratios = measure(rounds, calls)
+    write("caches.md", markdown(ratios, rounds, calls))
+    return ratios
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.caches", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds")
+    args = parser.parse_args(argv)
+    for name, ratio in run(args.quick).items():
+        print(f"{name:28}{ratio:8.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
