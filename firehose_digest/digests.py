@@ -428,10 +428,11 @@ class GCSDigest(_Generation):
 
     def __init__(self, capacity: int, fp_rate: float) -> None:
         capacity, p = _check_parameters(capacity, fp_rate)
-        r = round(capacity / p)
+        ratio = capacity / p  # inf for a tiny p: compared before round() could overflow
+        r = round(ratio) if ratio <= _U24_MAX else _U24_MAX + 1
         if not capacity < r <= _U24_MAX:
             raise ValueError(
-                f"capacity / fp_rate = {capacity / p:.6g} must be in ({capacity}, {_U24_MAX}]"
+                f"capacity / fp_rate = {ratio:.6g} must round into ({capacity}, {_U24_MAX}]"
             )
         self._set(capacity, r, set())
 

@@ -148,6 +148,13 @@ def test_parameters_that_do_not_fit_the_format() -> None:
         GCSDigest(MAX_CAPACITY, 0.0004)  # R = 20.5 million
     with pytest.raises(ValueError, match="capacity / fp_rate"):
         GCSDigest(1, 0.7)  # R = round(1.43) = 1
+    for tiny in (1e-307, 5e-324):  # capacity / p is inf: a ValueError, not an OverflowError
+        with pytest.raises(ValueError, match="capacity / fp_rate"):
+            GCSDigest(300, tiny)
+        with pytest.raises(ValueError, match="hashes"):
+            BloomDigest(300, tiny)
+        with pytest.raises(ValueError):
+            encoded_size_bound(GCSDigest, 300, tiny)
     # Bloom: at most 32 hashes.
     with pytest.raises(ValueError, match="hashes"):
         BloomDigest(1, 1e-12)  # 58 bits, 40 hashes

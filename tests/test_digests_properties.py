@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firehose_digest.digests import (
+    MAX_CAPACITY,
     AgingDigest,
     BloomDigest,
     DigestError,
     GCSDigest,
+    encoded_size_bound,
     load_digest,
 )
 
@@ -234,3 +236,39 @@ def test_fpr_at_capacity(kind: Kind, capacity: int, fp_rate: float, salt: int) -
     # at most 1.25 p, the measured one passes 1.25 p + 4 sqrt(p / N) (3.6 standard
     # deviations) with probability below 2e-4.
     assert measured / probes <= 1.25 * fp_rate + 4 * math.sqrt(fp_rate / probes)
+
+
+# Every float, including nan, the infinities, subnormals and the largest finite values.
+any_fp_rate = st.one_of(
+    st.floats(),
+    st.sampled_from(
+        [5e-324, 1e-307, 2.2250738585072014e-308, 1 - 2**-53, 2**-53, 1.7976931348623157e308]
+    ),
+    st.fractions(),
+    st.integers(),
+)
+any_capacity = st.one_of(
+    st.integers(min_value=-2, max_value=MAX_CAPACITY + 2), st.integers(), st.floats()
+)
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(factories, any_capacity, any_fp_rate)
+def test_any_parameters_construct_or_raise_value_error(
+    name: str, capacity: object, fp_rate: object
+) -> None:
+    """Never OverflowError or ZeroDivisionError, from a constructor or the size bound."""
+    try:
+        digest = FACTORIES[name](capacity, fp_rate)  # type: ignore[arg-type]
+    except ValueError:
+        pass
+    else:
+        assert 0 < digest.fp_rate <= 1  # a Bloom filter at p near 1 rounds to 1.0
+        assert len(digest.to_bytes()) > 0
+    kind = BloomDigest if "bloom" in name else GCSDigest
+    try:
+        bound = encoded_size_bound(kind, capacity, fp_rate)  # type: ignore[arg-type]
+    except ValueError:
+        pass
+    else:
+        assert 0 < bound <= 3 + 2 * 0xFFFF
