@@ -21,10 +21,13 @@ This module is the pure core: it imports neither Flask nor Werkzeug.
 from __future__ import annotations
 
 import math
+import sys
 from abc import ABC, abstractmethod
+from array import array
+from bisect import bisect_left
 from functools import lru_cache
 from numbers import Real
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import mmh3
 
@@ -74,9 +77,12 @@ _MAX_HASHES = 32
 # n * (24 + 1) remainder and stop bits plus 2.17 * n quotient bits, under 28 KB.
 _MAX_BLOOM_BITS = 8 * (_U16_MAX - _BLOOM_HEADER_SIZE)
 
-# Between the in-memory filter, a byte 0 or 1 per bit, and its "0"/"1" digits.
-_BITS_TO_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
-_DIGITS_TO_BITS = bytes.maketrans(b"01", b"\x00\x01")
+# The mask of bit j % 8 in its byte, counted from the most significant as the encoding is.
+_BIT_MASKS = (0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01)
+
+# A GCS value is below R < 2^24: 4 bytes each in an array. C guarantees an unsigned int only
+# 2 bytes and an unsigned long 4; CPython's platforms all have a 4-byte unsigned int.
+_VALUE_TYPECODE: Literal["I", "L"] = "I" if array("I").itemsize >= 3 else "L"
 
 # ln 2 in parts per million, so the Golomb parameter is computed in integers and the encoder
 # and decoder agree on it on every platform.
@@ -266,7 +272,7 @@ class BloomDigest(_Generation):
 
     __slots__ = ("_bits", "_count", "_k", "_m", "_ones")
 
-    # One byte, 0 or 1, per bit: indexing it is twice as fast as masking a packed bit.
+    # The m bits packed as in the encoding: bit j is _BIT_MASKS[j % 8] of byte j // 8.
     _bits: bytearray
     _count: int
     _k: int
@@ -285,7 +291,7 @@ class BloomDigest(_Generation):
             raise ValueError(
                 f"fp_rate {p!r} needs {k} hashes, more than the {_MAX_HASHES} supported"
             )
-        self._set(capacity, k, m, bytearray(m), 0, 0)
+        self._set(capacity, k, m, bytearray((m + 7) // 8), 0, 0)
 
     def _set(self, capacity: int, k: int, m: int, bits: bytearray, ones: int, count: int) -> None:
         self._capacity = capacity
@@ -326,8 +332,9 @@ class BloomDigest(_Generation):
         # k probes one bit.
         pos, step = h1 % m, 1 + h2 % (m - 1)
         for _ in range(self._k):
-            if not bits[pos]:
-                bits[pos] = 1
+            byte, mask = pos >> 3, _BIT_MASKS[pos & 7]
+            if not bits[byte] & mask:
+                bits[byte] |= mask
                 self._ones += 1
             pos += step
             if pos >= m:
@@ -337,7 +344,7 @@ class BloomDigest(_Generation):
         bits, m = self._bits, self._m
         pos, step = h1 % m, 1 + h2 % (m - 1)
         for _ in range(self._k):
-            if not bits[pos]:
+            if not bits[pos >> 3] & _BIT_MASKS[pos & 7]:
                 return False
             pos += step
             if pos >= m:
@@ -348,7 +355,7 @@ class BloomDigest(_Generation):
         return (self._capacity, self._k, self._m)
 
     def _empty_like(self) -> Self:
-        return self._make(self._capacity, self._k, self._m, bytearray(self._m), 0, 0)
+        return self._make(self._capacity, self._k, self._m, bytearray(len(self._bits)), 0, 0)
 
     def _size_bound(self) -> int:
         return _BLOOM_HEADER_SIZE + (self._m + 7) // 8
@@ -357,16 +364,18 @@ class BloomDigest(_Generation):
         """An independent copy."""
         return self._make(self._capacity, self._k, self._m, self._bits[:], self._ones, self._count)
 
+    def __sizeof__(self) -> int:
+        return object.__sizeof__(self) + self._bits.__sizeof__()
+
     def to_bytes(self) -> bytes:
         """Tag, capacity u16, count u16, k u8, m u24, filter bits."""
-        digits = self._bits.translate(_BITS_TO_DIGITS) + b"0" * (-self._m % 8)
         return (
             bytes((_tag(_KIND_BLOOM),))
             + self._capacity.to_bytes(2, "big")
             + self._count.to_bytes(2, "big")
             + bytes((self._k,))
             + self._m.to_bytes(3, "big")
-            + int(digits, 2).to_bytes(len(digits) // 8, "big")
+            + self._bits
         )
 
     @classmethod
@@ -387,11 +396,10 @@ class BloomDigest(_Generation):
         body = data[_BLOOM_HEADER_SIZE:]
         if len(body) != (m + 7) // 8:
             raise DigestError(f"BloomDigest: {len(body)} body bytes, m = {m} needs {(m + 7) // 8}")
-        digits = format(int.from_bytes(body, "big"), f"0{8 * len(body)}b")
-        if "1" in digits[m:]:
+        if body[-1] & (1 << -m % 8) - 1:
             raise DigestError("BloomDigest: padding bits after bit m are set")
-        bits = bytearray(digits[:m], "ascii").translate(_DIGITS_TO_BITS)
-        ones = bits.count(1)
+        bits = bytearray(body)
+        ones = int.from_bytes(bits, "big").bit_count()
         # Each counted key set at least one new bit and at most k.
         if not count <= ones <= k * count:
             raise DigestError(f"BloomDigest: {ones} bits set cannot be {count} keys of {k} bits")
@@ -425,8 +433,8 @@ class GCSDigest(_Generation):
     """A Golomb-coded set: each key is stored as ``h1 mod R``, R = round(capacity / fp_rate).
 
     A fresh key matches one of the n stored values with probability n / R, hence rate
-    fp_rate at capacity. In memory the values are a ``set`` (exact ``len``, fast lookup);
-    the encoding sorts them and Golomb-codes the gaps.
+    fp_rate at capacity. In memory the values are a sorted array, 4 bytes each (a ``set``
+    of ints takes about 56), searched with ``bisect``; the encoding Golomb-codes their gaps.
 
     Encoding: tag ``0x21``, capacity u16, R u24, n u16, then for each value in increasing
     order its gap d (the first value itself, then value - previous - 1) as
@@ -438,7 +446,7 @@ class GCSDigest(_Generation):
     __slots__ = ("_range", "_values")
 
     _range: int
-    _values: set[int]
+    _values: array[int]
 
     def __init__(self, capacity: int, fp_rate: float) -> None:
         capacity, p = _check_parameters(capacity, fp_rate)
@@ -448,15 +456,15 @@ class GCSDigest(_Generation):
             raise ValueError(
                 f"capacity / fp_rate = {ratio:.6g} must round into ({capacity}, {_U24_MAX}]"
             )
-        self._set(capacity, r, set())
+        self._set(capacity, r, array(_VALUE_TYPECODE))
 
-    def _set(self, capacity: int, r: int, values: set[int]) -> None:
+    def _set(self, capacity: int, r: int, values: array[int]) -> None:
         self._capacity = capacity
         self._range = r
         self._values = values
 
     @classmethod
-    def _make(cls, capacity: int, r: int, values: set[int]) -> Self:
+    def _make(cls, capacity: int, r: int, values: array[int]) -> Self:
         digest = cls.__new__(cls)
         digest._set(capacity, r, values)
         return digest
@@ -473,16 +481,20 @@ class GCSDigest(_Generation):
         return f"GCSDigest(capacity={self._capacity}, R={self._range}, {len(self)} keys)"
 
     def _add_hash(self, h1: int, h2: int) -> None:
-        self._values.add(h1 % self._range)
+        # Called only for a value not yet held: insert it in order.
+        value = h1 % self._range
+        self._values.insert(bisect_left(self._values, value), value)
 
     def _contains_hash(self, h1: int, h2: int) -> bool:
-        return h1 % self._range in self._values
+        value, values = h1 % self._range, self._values
+        i = bisect_left(values, value)
+        return i < len(values) and values[i] == value
 
     def _parameters(self) -> tuple[int, ...]:
         return (self._capacity, self._range)
 
     def _empty_like(self) -> Self:
-        return self._make(self._capacity, self._range, set())
+        return self._make(self._capacity, self._range, array(_VALUE_TYPECODE))
 
     def _size_bound(self) -> int:
         bits = max(_gcs_bits_bound(n, self._range) for n in range(self._capacity + 1))
@@ -490,7 +502,10 @@ class GCSDigest(_Generation):
 
     def copy(self) -> Self:
         """An independent copy."""
-        return self._make(self._capacity, self._range, set(self._values))
+        return self._make(self._capacity, self._range, self._values[:])
+
+    def __sizeof__(self) -> int:
+        return object.__sizeof__(self) + self._values.__sizeof__()
 
     def to_bytes(self) -> bytes:
         """Tag, capacity u16, R u24, n u16, Golomb-coded gaps."""
@@ -501,7 +516,7 @@ class GCSDigest(_Generation):
             + self._range.to_bytes(3, "big")
             + n.to_bytes(2, "big")
         )
-        return header + _encode_gaps(sorted(self._values), self._range)
+        return header + _encode_gaps(self._values, self._range)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -518,10 +533,10 @@ class GCSDigest(_Generation):
         body = data[_GCS_HEADER_SIZE:]
         if len(body) > (_gcs_bits_bound(n, r) + 7) // 8:
             raise DigestError(f"GCSDigest: {len(body)} body bytes is too long for {n} values")
-        return cls._make(capacity, r, set(_decode_gaps(body, n, r)))
+        return cls._make(capacity, r, array(_VALUE_TYPECODE, _decode_gaps(body, n, r)))
 
 
-def _encode_gaps(values: list[int], r: int) -> bytes:
+def _encode_gaps(values: array[int], r: int) -> bytes:
     """Golomb-code the gaps of ``values``, sorted distinct ints below ``r`` (see GCSDigest)."""
     if not values:
         return b""
@@ -688,6 +703,11 @@ class AgingDigest:
 
     def __repr__(self) -> str:
         return f"AgingDigest(current={self._current!r}, previous={self._previous!r})"
+
+    def __sizeof__(self) -> int:
+        return (
+            object.__sizeof__(self) + sys.getsizeof(self._current) + sys.getsizeof(self._previous)
+        )
 
     def copy(self) -> Self:
         """An independent copy."""

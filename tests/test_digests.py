@@ -8,7 +8,9 @@ independently of the module's own encoder.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
+import sys
 import time
 from collections.abc import Callable
 from fractions import Fraction
@@ -403,6 +405,33 @@ def test_fpr_at_capacity(kind: Kind) -> None:
     # 20,000 probes: the binomial standard deviation at p = 0.01 is 0.0007; 1.25 p + 4 sigma
     # covers the design slack (Bloom rounds k and m) and chance.
     assert fpr(digest, 20_000) <= 1.25 * 0.01 + 4 * math.sqrt(0.01 / 20_000)
+
+
+# --- memory --------------------------------------------------------------------------------
+
+
+def test_getsizeof_counts_what_a_digest_holds(kind: Kind) -> None:
+    digest = kind(300, 0.01)
+    fill(digest)
+    size = sys.getsizeof(digest)
+    # GCS: 4 bytes per value, not an int object in a set. Bloom: m = 2876 bits, packed.
+    held = 4 * 300 if kind is GCSDigest else 2876 // 8
+    assert held <= size < held + 800
+    assert size < 2048
+    assert held <= sys.getsizeof(kind.from_bytes(digest.to_bytes())) <= size
+
+
+def test_getsizeof_of_an_aging_digest_fits_the_cache_budget(kind: Kind) -> None:
+    digest = AgingDigest(kind, 300, 0.01)
+    keys = (f"/static/r{i}.css" for i in itertools.count())
+    while len(digest.previous) < 300 or len(digest.current) < 300:
+        digest.add(next(keys))  # until both generations are full: the largest it gets
+    decoded = AgingDigest.from_bytes(digest.to_bytes())
+    for aging in (digest, decoded):
+        size = sys.getsizeof(aging)
+        assert size > sys.getsizeof(aging.current) + sys.getsizeof(aging.previous)
+        # The adapter keeps decoded digests per client: 1,500 clients within 4 MiB.
+        assert 1500 * sys.getsizeof(decoded) <= 4 * 2**20
 
 
 # --- refusing bad input ---------------------------------------------------------------------
