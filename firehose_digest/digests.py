@@ -21,10 +21,13 @@ This module is the pure core: it imports neither Flask nor Werkzeug.
 from __future__ import annotations
 
 import math
+import sys
 from abc import ABC, abstractmethod
+from array import array
+from bisect import bisect_left
 from functools import lru_cache
 from numbers import Real
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import mmh3
 
@@ -47,11 +50,13 @@ __all__ = [
 #: of decoding: one step per value.
 MAX_CAPACITY = 8192
 
-# Part of format version 1: every process must hash a key to the same bits, so the seed is
-# fixed (and Python's salted hash() is never used).
+# Part of the format since version 1: every process must hash a key to the same bits, so the
+# seed is fixed (and Python's salted hash() is never used).
 _HASH_SEED = 0x66697265  # b"fire"
 
-_VERSION = 1
+# Version 2 added the Bloom filter's count of keys. One version for the whole family, so a
+# version 1 digest of any kind is refused (a client's old cookie becomes an empty digest).
+_VERSION = 2
 _KIND_GCS = 1
 _KIND_BLOOM = 2
 _KIND_AGING = 3
@@ -59,8 +64,8 @@ _KIND_AGING = 3
 _U16_MAX = 0xFFFF
 _U24_MAX = 0xFFFFFF
 
-# tag u8, capacity u16, k u8, m u24
-_BLOOM_HEADER_SIZE = 7
+# tag u8, capacity u16, count u16, k u8, m u24
+_BLOOM_HEADER_SIZE = 9
 # tag u8, capacity u16, R u24, n u16
 _GCS_HEADER_SIZE = 8
 # tag u8, length of the current generation u16
@@ -72,9 +77,12 @@ _MAX_HASHES = 32
 # n * (24 + 1) remainder and stop bits plus 2.17 * n quotient bits, under 28 KB.
 _MAX_BLOOM_BITS = 8 * (_U16_MAX - _BLOOM_HEADER_SIZE)
 
-# Between the in-memory filter, a byte 0 or 1 per bit, and its "0"/"1" digits.
-_BITS_TO_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
-_DIGITS_TO_BITS = bytes.maketrans(b"01", b"\x00\x01")
+# The mask of bit j % 8 in its byte, counted from the most significant as the encoding is.
+_BIT_MASKS = (0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01)
+
+# A GCS value is below R < 2^24: 4 bytes each in an array. C guarantees an unsigned int only
+# 2 bytes and an unsigned long 4; CPython's platforms all have a 4-byte unsigned int.
+_VALUE_TYPECODE: Literal["I", "L"] = "I" if array("I").itemsize >= 3 else "L"
 
 # ln 2 in parts per million, so the Golomb parameter is computed in integers and the encoder
 # and decoder agree on it on every platform.
@@ -170,13 +178,15 @@ def _tag(kind: int) -> int:
 
 
 def _check_header(data: bytes, kind: int, header_size: int, name: str) -> None:
-    """Check the length and tag byte of an encoding before anything is sliced."""
-    if len(data) < header_size:
-        raise DigestError(f"{name}: {len(data)} bytes, shorter than its {header_size}-byte header")
+    """Check the tag byte and length of an encoding before anything is sliced."""
+    if not data:
+        raise DigestError(f"{name}: no bytes")
     if data[0] >> 4 != _VERSION:
         raise DigestError(f"{name}: unsupported format version {data[0] >> 4}")
     if data[0] & 0xF != kind:
         raise DigestError(f"{name}: tag 0x{data[0]:02x} is not a {name}")
+    if len(data) < header_size:
+        raise DigestError(f"{name}: {len(data)} bytes, shorter than its {header_size}-byte header")
 
 
 def _check_capacity(capacity: int, name: str) -> None:
@@ -249,19 +259,22 @@ class _Generation(ABC):
 class BloomDigest(_Generation):
     """A Bloom filter of ``m`` bits probed at ``k`` positions per key.
 
-    ``len`` is an estimate from the number of set bits, so the digest is full when that
-    estimate reaches capacity, that is when the filter is as dense as its design allows,
-    give or take a few keys.
+    ``len`` is the count of keys added: a key the filter already answers for (a false
+    positive included) sets no bit and is not counted. So the digest holds exactly
+    ``capacity`` keys, and when full its bits are those of ``capacity`` keys, the density
+    its design assumes.
 
-    Encoding: tag ``0x12``, capacity u16, k u8, m u24, then the m bits, bit ``j`` being
-    bit ``j % 8`` of byte ``j // 8`` counted from the most significant, zero-padded to a
-    whole byte.
+    Encoding: tag ``0x22``, capacity u16, count u16, k u8, m u24, then the m bits, bit ``j``
+    being bit ``j % 8`` of byte ``j // 8`` counted from the most significant, zero-padded to
+    a whole byte. A reader checks that the count agrees with the bits: each counted key set
+    between 1 and k of them, so count <= ones <= k * count.
     """
 
-    __slots__ = ("_bits", "_k", "_m", "_ones")
+    __slots__ = ("_bits", "_count", "_k", "_m", "_ones")
 
-    # One byte, 0 or 1, per bit: indexing it is twice as fast as masking a packed bit.
+    # The m bits packed as in the encoding: bit j is _BIT_MASKS[j % 8] of byte j // 8.
     _bits: bytearray
+    _count: int
     _k: int
     _m: int
     _ones: int
@@ -278,19 +291,20 @@ class BloomDigest(_Generation):
             raise ValueError(
                 f"fp_rate {p!r} needs {k} hashes, more than the {_MAX_HASHES} supported"
             )
-        self._set(capacity, k, m, bytearray(m), 0)
+        self._set(capacity, k, m, bytearray((m + 7) // 8), 0, 0)
 
-    def _set(self, capacity: int, k: int, m: int, bits: bytearray, ones: int) -> None:
+    def _set(self, capacity: int, k: int, m: int, bits: bytearray, ones: int, count: int) -> None:
         self._capacity = capacity
         self._k = k
         self._m = m
         self._bits = bits
         self._ones = ones
+        self._count = count
 
     @classmethod
-    def _make(cls, capacity: int, k: int, m: int, bits: bytearray, ones: int) -> Self:
+    def _make(cls, capacity: int, k: int, m: int, bits: bytearray, ones: int, count: int) -> Self:
         digest = cls.__new__(cls)
-        digest._set(capacity, k, m, bits, ones)
+        digest._set(capacity, k, m, bits, ones, count)
         return digest
 
     @property
@@ -299,29 +313,28 @@ class BloomDigest(_Generation):
         return (1 - math.exp(-self._k * self._capacity / self._m)) ** self._k
 
     def __len__(self) -> int:
-        ones, m = self._ones, self._m
-        # Number of keys from the number X of set bits, n = -(m / k) ln(1 - X / m)
-        # (Swamidass & Baldi, 2007). A saturated filter is counted as one bit short of
-        # full, the largest finite estimate.
-        return round(-m / self._k * math.log1p(-min(ones, m - 1) / m))
+        return self._count
 
     def __bool__(self) -> bool:
-        return self._ones > 0
+        return self._count > 0
 
     def __repr__(self) -> str:
         return (
-            f"BloomDigest(capacity={self._capacity}, k={self._k}, m={self._m}, ~{len(self)} keys)"
+            f"BloomDigest(capacity={self._capacity}, k={self._k}, m={self._m}, {self._count} keys)"
         )
 
     def _add_hash(self, h1: int, h2: int) -> None:
+        # Called only for a key the filter does not hold, so at least one bit is new.
+        self._count += 1
         bits, m = self._bits, self._m
         # Kirsch-Mitzenmacher double hashing: probe i is (h1 + i * s) mod m, stepped
         # incrementally. The step s = 1 + h2 mod (m - 1) is never 0, which would make all
         # k probes one bit.
         pos, step = h1 % m, 1 + h2 % (m - 1)
         for _ in range(self._k):
-            if not bits[pos]:
-                bits[pos] = 1
+            byte, mask = pos >> 3, _BIT_MASKS[pos & 7]
+            if not bits[byte] & mask:
+                bits[byte] |= mask
                 self._ones += 1
             pos += step
             if pos >= m:
@@ -331,7 +344,7 @@ class BloomDigest(_Generation):
         bits, m = self._bits, self._m
         pos, step = h1 % m, 1 + h2 % (m - 1)
         for _ in range(self._k):
-            if not bits[pos]:
+            if not bits[pos >> 3] & _BIT_MASKS[pos & 7]:
                 return False
             pos += step
             if pos >= m:
@@ -342,24 +355,27 @@ class BloomDigest(_Generation):
         return (self._capacity, self._k, self._m)
 
     def _empty_like(self) -> Self:
-        return self._make(self._capacity, self._k, self._m, bytearray(self._m), 0)
+        return self._make(self._capacity, self._k, self._m, bytearray(len(self._bits)), 0, 0)
 
     def _size_bound(self) -> int:
         return _BLOOM_HEADER_SIZE + (self._m + 7) // 8
 
     def copy(self) -> Self:
         """An independent copy."""
-        return self._make(self._capacity, self._k, self._m, self._bits[:], self._ones)
+        return self._make(self._capacity, self._k, self._m, self._bits[:], self._ones, self._count)
+
+    def __sizeof__(self) -> int:
+        return object.__sizeof__(self) + self._bits.__sizeof__()
 
     def to_bytes(self) -> bytes:
-        """Tag, capacity u16, k u8, m u24, filter bits."""
-        digits = self._bits.translate(_BITS_TO_DIGITS) + b"0" * (-self._m % 8)
+        """Tag, capacity u16, count u16, k u8, m u24, filter bits."""
         return (
             bytes((_tag(_KIND_BLOOM),))
             + self._capacity.to_bytes(2, "big")
+            + self._count.to_bytes(2, "big")
             + bytes((self._k,))
             + self._m.to_bytes(3, "big")
-            + int(digits, 2).to_bytes(len(digits) // 8, "big")
+            + self._bits
         )
 
     @classmethod
@@ -367,9 +383,12 @@ class BloomDigest(_Generation):
         """Decode :meth:`to_bytes` output; :class:`DigestError` for anything else."""
         _check_header(data, _KIND_BLOOM, _BLOOM_HEADER_SIZE, "BloomDigest")
         capacity = int.from_bytes(data[1:3], "big")
-        k = data[3]
-        m = int.from_bytes(data[4:7], "big")
+        count = int.from_bytes(data[3:5], "big")
+        k = data[5]
+        m = int.from_bytes(data[6:9], "big")
         _check_capacity(capacity, "BloomDigest")
+        if count > capacity:
+            raise DigestError(f"BloomDigest: count {count} exceeds capacity {capacity}")
         if not 1 <= k <= _MAX_HASHES:
             raise DigestError(f"BloomDigest: k = {k} out of [1, {_MAX_HASHES}]")
         if not 2 <= m <= _MAX_BLOOM_BITS:
@@ -377,11 +396,14 @@ class BloomDigest(_Generation):
         body = data[_BLOOM_HEADER_SIZE:]
         if len(body) != (m + 7) // 8:
             raise DigestError(f"BloomDigest: {len(body)} body bytes, m = {m} needs {(m + 7) // 8}")
-        digits = format(int.from_bytes(body, "big"), f"0{8 * len(body)}b")
-        if "1" in digits[m:]:
+        if body[-1] & (1 << -m % 8) - 1:
             raise DigestError("BloomDigest: padding bits after bit m are set")
-        bits = bytearray(digits[:m], "ascii").translate(_DIGITS_TO_BITS)
-        return cls._make(capacity, k, m, bits, bits.count(1))
+        bits = bytearray(body)
+        ones = int.from_bytes(bits, "big").bit_count()
+        # Each counted key set at least one new bit and at most k.
+        if not count <= ones <= k * count:
+            raise DigestError(f"BloomDigest: {ones} bits set cannot be {count} keys of {k} bits")
+        return cls._make(capacity, k, m, bits, ones, count)
 
 
 def _golomb_parameter(n: int, r: int) -> int:
@@ -411,10 +433,10 @@ class GCSDigest(_Generation):
     """A Golomb-coded set: each key is stored as ``h1 mod R``, R = round(capacity / fp_rate).
 
     A fresh key matches one of the n stored values with probability n / R, hence rate
-    fp_rate at capacity. In memory the values are a ``set`` (exact ``len``, fast lookup);
-    the encoding sorts them and Golomb-codes the gaps.
+    fp_rate at capacity. In memory the values are a sorted array, 4 bytes each (a ``set``
+    of ints takes about 56), searched with ``bisect``; the encoding Golomb-codes their gaps.
 
-    Encoding: tag ``0x11``, capacity u16, R u24, n u16, then for each value in increasing
+    Encoding: tag ``0x21``, capacity u16, R u24, n u16, then for each value in increasing
     order its gap d (the first value itself, then value - previous - 1) as
     ``q = d // M`` one bits, a zero bit, and ``d % M`` in truncated binary: the first
     ``2^b - M`` remainders in b - 1 bits, the others plus ``2^b - M`` in b bits, where
@@ -424,24 +446,25 @@ class GCSDigest(_Generation):
     __slots__ = ("_range", "_values")
 
     _range: int
-    _values: set[int]
+    _values: array[int]
 
     def __init__(self, capacity: int, fp_rate: float) -> None:
         capacity, p = _check_parameters(capacity, fp_rate)
-        r = round(capacity / p)
+        ratio = capacity / p  # inf for a tiny p: compared before round() could overflow
+        r = round(ratio) if ratio <= _U24_MAX else _U24_MAX + 1
         if not capacity < r <= _U24_MAX:
             raise ValueError(
-                f"capacity / fp_rate = {capacity / p:.6g} must be in ({capacity}, {_U24_MAX}]"
+                f"capacity / fp_rate = {ratio:.6g} must round into ({capacity}, {_U24_MAX}]"
             )
-        self._set(capacity, r, set())
+        self._set(capacity, r, array(_VALUE_TYPECODE))
 
-    def _set(self, capacity: int, r: int, values: set[int]) -> None:
+    def _set(self, capacity: int, r: int, values: array[int]) -> None:
         self._capacity = capacity
         self._range = r
         self._values = values
 
     @classmethod
-    def _make(cls, capacity: int, r: int, values: set[int]) -> Self:
+    def _make(cls, capacity: int, r: int, values: array[int]) -> Self:
         digest = cls.__new__(cls)
         digest._set(capacity, r, values)
         return digest
@@ -458,16 +481,20 @@ class GCSDigest(_Generation):
         return f"GCSDigest(capacity={self._capacity}, R={self._range}, {len(self)} keys)"
 
     def _add_hash(self, h1: int, h2: int) -> None:
-        self._values.add(h1 % self._range)
+        # Called only for a value not yet held: insert it in order.
+        value = h1 % self._range
+        self._values.insert(bisect_left(self._values, value), value)
 
     def _contains_hash(self, h1: int, h2: int) -> bool:
-        return h1 % self._range in self._values
+        value, values = h1 % self._range, self._values
+        i = bisect_left(values, value)
+        return i < len(values) and values[i] == value
 
     def _parameters(self) -> tuple[int, ...]:
         return (self._capacity, self._range)
 
     def _empty_like(self) -> Self:
-        return self._make(self._capacity, self._range, set())
+        return self._make(self._capacity, self._range, array(_VALUE_TYPECODE))
 
     def _size_bound(self) -> int:
         bits = max(_gcs_bits_bound(n, self._range) for n in range(self._capacity + 1))
@@ -475,7 +502,10 @@ class GCSDigest(_Generation):
 
     def copy(self) -> Self:
         """An independent copy."""
-        return self._make(self._capacity, self._range, set(self._values))
+        return self._make(self._capacity, self._range, self._values[:])
+
+    def __sizeof__(self) -> int:
+        return object.__sizeof__(self) + self._values.__sizeof__()
 
     def to_bytes(self) -> bytes:
         """Tag, capacity u16, R u24, n u16, Golomb-coded gaps."""
@@ -486,7 +516,7 @@ class GCSDigest(_Generation):
             + self._range.to_bytes(3, "big")
             + n.to_bytes(2, "big")
         )
-        return header + _encode_gaps(sorted(self._values), self._range)
+        return header + _encode_gaps(self._values, self._range)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Self:
@@ -503,10 +533,10 @@ class GCSDigest(_Generation):
         body = data[_GCS_HEADER_SIZE:]
         if len(body) > (_gcs_bits_bound(n, r) + 7) // 8:
             raise DigestError(f"GCSDigest: {len(body)} body bytes is too long for {n} values")
-        return cls._make(capacity, r, set(_decode_gaps(body, n, r)))
+        return cls._make(capacity, r, array(_VALUE_TYPECODE, _decode_gaps(body, n, r)))
 
 
-def _encode_gaps(values: list[int], r: int) -> bytes:
+def _encode_gaps(values: array[int], r: int) -> bytes:
     """Golomb-code the gaps of ``values``, sorted distinct ints below ``r`` (see GCSDigest)."""
     if not values:
         return b""
@@ -586,14 +616,16 @@ class AgingDigest:
     ``add`` puts a key in ``current`` unless it is already there; a key found only in
     ``previous`` is added again to ``current``, so resources still in use survive the next
     rotation. When ``current`` is full it becomes ``previous`` (the old ``previous`` is
-    dropped) and a fresh ``current`` starts. Membership is membership in either.
+    dropped) and a fresh ``current`` starts. Both kinds count their keys exactly, so
+    ``current`` takes exactly ``capacity`` new keys and the next one rotates. Membership is
+    membership in either.
 
-    Trade-off: it remembers at least the ``capacity`` most recently added distinct keys (for
-    Bloom, as its estimate counts them) and at most 2 x capacity; the false-positive rate is
-    at most 1 - (1 - p)^2 <= 2p (both generations at capacity); the encoding holds up to two
-    filters.
+    Trade-off: it remembers at least the ``capacity`` most recently added distinct keys (the
+    full ``previous`` took ``capacity`` of them, each since in ``previous`` or ``current``)
+    and at most 2 x capacity; the false-positive rate is at most 1 - (1 - p)^2 <= 2p (both
+    generations at capacity); the encoding holds up to two filters.
 
-    Encoding: tag ``0x13``, the length of the current generation's encoding as u16, that
+    Encoding: tag ``0x23``, the length of the current generation's encoding as u16, that
     encoding, then the previous generation's encoding, omitted when it is empty.
     """
 
@@ -672,6 +704,11 @@ class AgingDigest:
     def __repr__(self) -> str:
         return f"AgingDigest(current={self._current!r}, previous={self._previous!r})"
 
+    def __sizeof__(self) -> int:
+        return (
+            object.__sizeof__(self) + sys.getsizeof(self._current) + sys.getsizeof(self._previous)
+        )
+
     def copy(self) -> Self:
         """An independent copy."""
         return self._make(self._current.copy(), self._previous.copy())
@@ -708,6 +745,8 @@ def load_digest(data: bytes) -> BloomDigest | GCSDigest | AgingDigest:
     """Decode any digest by its tag byte; :class:`DigestError` for anything else."""
     if not data:
         raise DigestError("empty digest")
+    if data[0] >> 4 != _VERSION:
+        raise DigestError(f"unsupported digest format version {data[0] >> 4}")
     if data[0] == _tag(_KIND_AGING):
         return AgingDigest.from_bytes(data)
     if data[0] in _GENERATION_KINDS:

@@ -8,7 +8,9 @@ independently of the module's own encoder.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
+import sys
 import time
 from collections.abc import Callable
 from fractions import Fraction
@@ -30,8 +32,8 @@ from firehose_digest.digests import (
 Kind = type[BloomDigest] | type[GCSDigest]
 Factory = Callable[[int, float], Digest]
 
-SEED = 0x66697265  # format version 1 hashes with mmh3.hash64(key, SEED, signed=False)
-BLOOM_HEADER = 7
+SEED = 0x66697265  # format versions 1 and 2 hash with mmh3.hash64(key, SEED, signed=False)
+BLOOM_HEADER = 9
 GCS_HEADER = 8
 
 
@@ -97,12 +99,19 @@ def pack(bits: str) -> bytes:
 
 def gcs_bytes(capacity: int, r: int, n: int, body: bytes) -> bytes:
     return (
-        b"\x11" + capacity.to_bytes(2, "big") + r.to_bytes(3, "big") + n.to_bytes(2, "big") + body
+        b"\x21" + capacity.to_bytes(2, "big") + r.to_bytes(3, "big") + n.to_bytes(2, "big") + body
     )
 
 
-def bloom_bytes(capacity: int, k: int, m: int, body: bytes) -> bytes:
-    return b"\x12" + capacity.to_bytes(2, "big") + bytes([k]) + m.to_bytes(3, "big") + body
+def bloom_bytes(capacity: int, count: int, k: int, m: int, body: bytes) -> bytes:
+    return (
+        b"\x22"
+        + capacity.to_bytes(2, "big")
+        + count.to_bytes(2, "big")
+        + bytes([k])
+        + m.to_bytes(3, "big")
+        + body
+    )
 
 
 # --- construction -------------------------------------------------------------------------
@@ -148,6 +157,13 @@ def test_parameters_that_do_not_fit_the_format() -> None:
         GCSDigest(MAX_CAPACITY, 0.0004)  # R = 20.5 million
     with pytest.raises(ValueError, match="capacity / fp_rate"):
         GCSDigest(1, 0.7)  # R = round(1.43) = 1
+    for tiny in (1e-307, 5e-324):  # capacity / p is inf: a ValueError, not an OverflowError
+        with pytest.raises(ValueError, match="capacity / fp_rate"):
+            GCSDigest(300, tiny)
+        with pytest.raises(ValueError, match="hashes"):
+            BloomDigest(300, tiny)
+        with pytest.raises(ValueError):
+            encoded_size_bound(GCSDigest, 300, tiny)
     # Bloom: at most 32 hashes.
     with pytest.raises(ValueError, match="hashes"):
         BloomDigest(1, 1e-12)  # 58 bits, 40 hashes
@@ -200,8 +216,8 @@ def test_gcs_bytes_are_pinned() -> None:
     # gap 8 = 1 * 5 + 3: "1" "0", remainder 3 >= cut -> 3 + 3 = 6 in 3 bits "110"
     # gap 13 - 8 - 1 = 4 = 0 * 5 + 4: "0", remainder 4 -> 4 + 3 = 7 in 3 bits "111"
     # body "10110" "0111" + 7 zero bits = 1011 0011 1000 0000 = b3 80
-    assert digest.to_bytes() == bytes.fromhex("1100040000100002b380")
-    assert GCSDigest(4, 0.25).to_bytes() == bytes.fromhex("1100040000100000")
+    assert digest.to_bytes() == bytes.fromhex("2100040000100002b380")
+    assert GCSDigest(4, 0.25).to_bytes() == bytes.fromhex("2100040000100000")
 
 
 def test_bloom_bytes_are_pinned() -> None:
@@ -212,7 +228,9 @@ def test_bloom_bytes_are_pinned() -> None:
     # step = 1 + h2 mod 11. "a": h1 mod 12 = 0, step 6 -> bits 0, 6.
     # "b": h1 mod 12 = 5, step 8 -> bits 5, 13 mod 12 = 1.
     # bits 0, 1, 5, 6 of 12, most significant first: 1100 0110 0000 + 4 zero bits = c6 00
-    assert digest.to_bytes() == bytes.fromhex("1200040200000cc600")
+    # Header: tag 22, capacity 0004, count 0002, k 02, m 00000c.
+    assert digest.to_bytes() == bytes.fromhex("22000400020200000cc600")
+    assert BloomDigest(4, 0.25).to_bytes() == bytes.fromhex("22000400000200000c0000")
 
 
 def test_aging_bytes_are_pinned() -> None:
@@ -221,17 +239,17 @@ def test_aging_bytes_are_pinned() -> None:
     # current: one value 8 below R = 16; M = round(ln 2 * 15) = 10, b = 4, cut = 6;
     # gap 8: "0", remainder 8 -> 8 + 6 = 14 "1110" -> 0111 0000 = 70. The empty previous
     # generation is omitted.
-    current = bytes.fromhex("110004000010000170")
-    assert digest.to_bytes() == bytes.fromhex("130009") + current
+    current = bytes.fromhex("210004000010000170")
+    assert digest.to_bytes() == bytes.fromhex("230009") + current
     for key in ("b", "c", "d", "e"):
         digest.add(key)
     # "e" (12) found current full with a, b, c, d (8, 13, 7, 10): that became previous and
     # "e" starts a new current. current: gap 12 = 1 * 10 + 2, "10" + 2 < cut in 3 bits
     # "010" -> 1001 0000 = 90. previous: n = 4, M = round(ln 2 * 12 / 4) = 2, b = 1, cut = 0;
     # gaps 7, 0, 1, 2 -> "1110" "1", "0" "0", "0" "1", "10" "0" -> 1110 1000 1100 0000 = e8 c0
-    current = bytes.fromhex("110004000010000190")
-    previous = bytes.fromhex("1100040000100004e8c0")
-    assert digest.to_bytes() == bytes.fromhex("130009") + current + previous
+    current = bytes.fromhex("210004000010000190")
+    previous = bytes.fromhex("2100040000100004e8c0")
+    assert digest.to_bytes() == bytes.fromhex("230009") + current + previous
 
 
 def test_gcs_encoder_matches_the_reference() -> None:
@@ -308,7 +326,7 @@ def test_adding_again_changes_nothing(make: Factory) -> None:
     for key in keys * 2:
         digest.add(key)
     assert digest.to_bytes() == once
-    assert len(digest) == pytest.approx(20, abs=1)  # Bloom estimates
+    assert len(digest) == 20
 
 
 def test_copy_is_independent(make: Factory) -> None:
@@ -346,15 +364,20 @@ def test_gcs_len_is_exact() -> None:
     assert not digest.is_full
 
 
-@pytest.mark.parametrize("capacity", [100, 300, 1000])
+@pytest.mark.parametrize("capacity", [1, 100, 300, 1000])
 @pytest.mark.parametrize("fp_rate", [0.01, 1 / 128, 0.001])
-def test_bloom_len_estimate_within_10_percent(capacity: int, fp_rate: float) -> None:
+def test_bloom_len_counts_keys_added(capacity: int, fp_rate: float) -> None:
     digest = BloomDigest(capacity, fp_rate)
-    keys = fill(digest, limit=capacity * 9 // 10)
-    assert len(digest) == pytest.approx(len(keys), rel=0.1)
-    keys = fill(digest)  # adds until the estimate reaches capacity
-    assert len(digest) >= capacity
-    assert len(keys) == pytest.approx(capacity, rel=0.1)
+    false_positives = 0
+    for i in range(capacity):
+        key = f"/static/r{i}.css"
+        false_positives += key in digest  # answered already: not added, not counted
+        digest.add(key)
+        assert len(digest) == i + 1 - false_positives
+    assert len(BloomDigest.from_bytes(digest.to_bytes())) == len(digest)
+    fill(digest)  # the keys that false positives left room for
+    assert len(digest) == capacity
+    assert digest.is_full
 
 
 @pytest.mark.parametrize("capacity", [100, 300, 1000])
@@ -380,8 +403,35 @@ def test_fpr_at_capacity(kind: Kind) -> None:
     digest = kind(300, 0.01)
     fill(digest)
     # 20,000 probes: the binomial standard deviation at p = 0.01 is 0.0007; 1.25 p + 4 sigma
-    # covers the design slack (rounded k, estimated fullness) and chance.
+    # covers the design slack (Bloom rounds k and m) and chance.
     assert fpr(digest, 20_000) <= 1.25 * 0.01 + 4 * math.sqrt(0.01 / 20_000)
+
+
+# --- memory --------------------------------------------------------------------------------
+
+
+def test_getsizeof_counts_what_a_digest_holds(kind: Kind) -> None:
+    digest = kind(300, 0.01)
+    fill(digest)
+    size = sys.getsizeof(digest)
+    # GCS: 4 bytes per value, not an int object in a set. Bloom: m = 2876 bits, packed.
+    held = 4 * 300 if kind is GCSDigest else 2876 // 8
+    assert held <= size < held + 800
+    assert size < 2048
+    assert held <= sys.getsizeof(kind.from_bytes(digest.to_bytes())) <= size
+
+
+def test_getsizeof_of_an_aging_digest_fits_the_cache_budget(kind: Kind) -> None:
+    digest = AgingDigest(kind, 300, 0.01)
+    keys = (f"/static/r{i}.css" for i in itertools.count())
+    while len(digest.previous) < 300 or len(digest.current) < 300:
+        digest.add(next(keys))  # until both generations are full: the largest it gets
+    decoded = AgingDigest.from_bytes(digest.to_bytes())
+    for aging in (digest, decoded):
+        size = sys.getsizeof(aging)
+        assert size > sys.getsizeof(aging.current) + sys.getsizeof(aging.previous)
+        # The adapter keeps decoded digests per client: 1,500 clients within 4 MiB.
+        assert 1500 * sys.getsizeof(decoded) <= 4 * 2**20
 
 
 # --- refusing bad input ---------------------------------------------------------------------
@@ -417,14 +467,15 @@ READERS: list[Callable[[bytes], object]] = [
     [
         b"",
         b"\x00",
-        b"\x10",
-        b"\x14",
-        b"\x1f",
+        b"\x20",
+        b"\x24",
+        b"\x2f",
         b"\xff" * 8,
         b"\x01" + b"\x00" * 10,
-        b"\x21" + b"\x00" * 10,
-        b"\x22" + b"\x00" * 10,
-        b"\x23\x00\x00",
+        b"\x11" + b"\x00" * 10,
+        b"\x12" + b"\x00" * 10,
+        b"\x13\x00\x00",
+        b"\x31" + b"\x00" * 10,
         b"\x02" * 9,
     ],
     ids=lambda d: d[:3].hex() or "empty",
@@ -439,7 +490,7 @@ def test_every_truncation_and_extension_is_refused(data: bytes) -> None:
     assert load_digest(data).to_bytes() == data
     # An aging digest cut right after its current generation is a valid digest whose
     # previous generation is empty; every other prefix is malformed.
-    current_end = 3 + int.from_bytes(data[1:3], "big") if data[0] == 0x13 else None
+    current_end = 3 + int.from_bytes(data[1:3], "big") if data[0] == 0x23 else None
     for size in range(len(data)):
         if size == current_end:
             assert len(load_digest(data[:size]).previous) == 0  # type: ignore[union-attr]
@@ -449,6 +500,19 @@ def test_every_truncation_and_extension_is_refused(data: bytes) -> None:
     for extra in (b"\x00", b"\x80", data):
         with pytest.raises(DigestError):
             load_digest(data + extra)
+
+
+def test_version_1_is_refused() -> None:
+    """Version 1 encodings (before the Bloom count) are refused, so a client's old cookie
+    is read as an empty digest."""
+    for data in [
+        bytes.fromhex("1100040000100002b380"),  # GCS {"a", "b"}
+        bytes.fromhex("1200040200000cc600"),  # Bloom {"a", "b"}, without a count
+        bytes.fromhex("130009110004000010000170"),  # aging GCS {"a"}
+    ]:
+        for read in READERS:
+            with pytest.raises(DigestError, match="version 1"):
+                read(data)
 
 
 def test_cross_loading_is_refused() -> None:
@@ -468,7 +532,7 @@ def test_cross_loading_is_refused() -> None:
 
 # (description, bytes) of GCS encodings wrong in exactly one way.
 TWO_VALUES = pack(golomb_bits([8, 13], golomb_parameter(2, 16)))
-assert gcs_bytes(4, 16, 2, TWO_VALUES).hex() == "1100040000100002b380"
+assert gcs_bytes(4, 16, 2, TWO_VALUES).hex() == "2100040000100002b380"
 BAD_GCS = [
     ("capacity 0", gcs_bytes(0, 16, 0, b"")),
     ("capacity above MAX_CAPACITY", gcs_bytes(MAX_CAPACITY + 1, 2**20, 0, b"")),
@@ -490,18 +554,24 @@ BAD_GCS = [
     ("huge body", gcs_bytes(300, 30000, 300, bytes(4000))),
 ]
 BAD_BLOOM = [
-    ("capacity 0", bloom_bytes(0, 2, 12, b"\x00\x00")),
-    ("capacity above MAX_CAPACITY", bloom_bytes(MAX_CAPACITY + 1, 2, 12, b"\x00\x00")),
-    ("k 0", bloom_bytes(4, 0, 12, b"\x00\x00")),
-    ("k 33", bloom_bytes(4, 33, 12, b"\x00\x00")),
-    ("m 0", bloom_bytes(4, 2, 0, b"")),
-    ("m 1", bloom_bytes(4, 2, 1, b"\x00")),
-    ("m above the bound", bloom_bytes(4, 2, 8 * 65528 + 1, bytes(65529))),
-    ("body one byte short", bloom_bytes(4, 2, 12, b"\x00")),
-    ("body one byte long", bloom_bytes(4, 2, 12, b"\x00\x00\x00")),
-    ("body for m = 17", bloom_bytes(4, 2, 17, b"\x00\x00")),
-    ("padding bit set", bloom_bytes(4, 2, 12, b"\x00\x01")),
-    ("padding bit set, m = 9", bloom_bytes(4, 2, 9, b"\x00\x40")),
+    ("capacity 0", bloom_bytes(0, 0, 2, 12, b"\x00\x00")),
+    ("capacity above MAX_CAPACITY", bloom_bytes(MAX_CAPACITY + 1, 0, 2, 12, b"\x00\x00")),
+    ("k 0", bloom_bytes(4, 0, 0, 12, b"\x00\x00")),
+    ("k 33", bloom_bytes(4, 0, 33, 12, b"\x00\x00")),
+    ("m 0", bloom_bytes(4, 0, 2, 0, b"")),
+    ("m 1", bloom_bytes(4, 0, 2, 1, b"\x00")),
+    ("m above the bound", bloom_bytes(4, 0, 2, 8 * 65526 + 1, bytes(65527))),
+    ("body one byte short", bloom_bytes(4, 0, 2, 12, b"\x00")),
+    ("body one byte long", bloom_bytes(4, 0, 2, 12, b"\x00\x00\x00")),
+    ("body for m = 17", bloom_bytes(4, 0, 2, 17, b"\x00\x00")),
+    ("padding bit set", bloom_bytes(4, 1, 2, 12, b"\x00\x01")),
+    ("padding bit set, m = 9", bloom_bytes(4, 1, 2, 9, b"\x00\x40")),
+    # The count must agree with the bits: each counted key set 1 to k of them.
+    ("count above capacity", bloom_bytes(4, 5, 2, 12, b"\xf0\x00")),
+    ("count without bits", bloom_bytes(4, 1, 2, 12, b"\x00\x00")),
+    ("bits without count", bloom_bytes(4, 0, 2, 12, b"\x80\x00")),
+    ("more keys than bits", bloom_bytes(4, 3, 2, 12, b"\xc0\x00")),
+    ("more bits than k per key", bloom_bytes(4, 1, 2, 12, b"\xe0\x00")),
 ]
 
 
@@ -511,7 +581,7 @@ BAD_BLOOM = [
 def test_malformed_parameters_and_bodies(why: str, data: bytes) -> None:
     with pytest.raises(DigestError):
         load_digest(data)
-    reader = GCSDigest.from_bytes if data[0] == 0x11 else BloomDigest.from_bytes
+    reader = GCSDigest.from_bytes if data[0] == 0x21 else BloomDigest.from_bytes
     with pytest.raises(DigestError):
         reader(data)
     if len(data) <= 0xFFFF:
@@ -526,15 +596,17 @@ def test_the_edges_of_those_ranges_are_accepted() -> None:
         gcs_bytes(4, 16, 2, TWO_VALUES),
         gcs_bytes(2, 3, 2, pack(golomb_bits([0, 1], 1))),  # M = 1: unary only
         gcs_bytes(4, 16, 1, pack(golomb_bits([15], 10))),
-        bloom_bytes(1, 1, 2, b"\xc0"),
-        bloom_bytes(MAX_CAPACITY, 32, 8 * 65528, bytes(65528)),
-        bloom_bytes(4, 2, 9, b"\xff\x80"),
+        bloom_bytes(1, 1, 2, 2, b"\xc0"),
+        bloom_bytes(MAX_CAPACITY, 0, 32, 8 * 65526, bytes(65526)),
+        bloom_bytes(5, 5, 2, 9, b"\xff\x80"),  # 9 bits: at most k = 2 each
+        bloom_bytes(4, 2, 2, 12, b"\xc0\x00"),  # 2 bits: at least 1 each
+        bloom_bytes(4, 2, 2, 12, b"\xf0\x00"),
     ]:
         assert load_digest(data).to_bytes() == data
 
 
 def _aging(current: bytes, previous: bytes = b"") -> bytes:
-    return b"\x13" + len(current).to_bytes(2, "big") + current + previous
+    return b"\x23" + len(current).to_bytes(2, "big") + current + previous
 
 
 def test_malformed_aging() -> None:
@@ -547,8 +619,8 @@ def test_malformed_aging() -> None:
     valid = _aging(gcs.to_bytes(), gcs.to_bytes())
     assert AgingDigest.from_bytes(valid).to_bytes() == valid
     for data in [
-        b"\x13",
-        b"\x13\x00",
+        b"\x23",
+        b"\x23\x00",
         _aging(b""),  # no current generation
         _aging(b"", gcs.to_bytes()),
         _aging(gcs.to_bytes(), bloom.to_bytes()),  # generations of two kinds
@@ -557,8 +629,8 @@ def test_malformed_aging() -> None:
         _aging(gcs.to_bytes(), GCSDigest(4, 0.25).to_bytes()),  # empty previous, not omitted
         _aging(bloom.to_bytes(), BloomDigest(4, 0.25).to_bytes()),
         _aging(_aging(gcs.to_bytes())),  # nested
-        b"\x13\xff\xff" + gcs.to_bytes(),  # length beyond the data
-        b"\x13\x00\x01" + gcs.to_bytes(),  # length inside the current generation
+        b"\x23\xff\xff" + gcs.to_bytes(),  # length beyond the data
+        b"\x23\x00\x01" + gcs.to_bytes(),  # length inside the current generation
     ]:
         with pytest.raises(DigestError):
             AgingDigest.from_bytes(data)
@@ -575,8 +647,8 @@ def test_decoding_work_is_bounded() -> None:
         # 4 KB bodies that fail late
         gcs_bytes(MAX_CAPACITY, 2**24 - 1, MAX_CAPACITY, bytes(4096)),
         gcs_bytes(MAX_CAPACITY, MAX_CAPACITY + 1, MAX_CAPACITY, b"\x7f" * 4096),
-        bloom_bytes(MAX_CAPACITY, 32, 8 * 4096, b"\xff" * 4096),
-        _aging(gcs_bytes(MAX_CAPACITY, 2**24 - 1, 0, b""), b"\x11" + b"\xff" * 4096),
+        bloom_bytes(MAX_CAPACITY, MAX_CAPACITY, 32, 8 * 4096, b"\xff" * 4096),
+        _aging(gcs_bytes(MAX_CAPACITY, 2**24 - 1, 0, b""), b"\x21" + b"\xff" * 4096),
     ]
     for data in worst:
         start = time.perf_counter()
@@ -595,9 +667,8 @@ def test_aging_keeps_recent_keys_and_bounded_size(kind: Kind) -> None:
     capacity, fp_rate = 300, 0.01
     digest = AgingDigest(kind, capacity, fp_rate)
     bound = encoded_size_bound(kind, capacity, fp_rate)
-    # GCS counts exactly, so the last `capacity` keys are always remembered. Bloom's
-    # fullness is estimated from its bits and may rotate a few percent early.
-    remembered = capacity if kind is GCSDigest else capacity * 95 // 100
+    # Both kinds count exactly, so the last `capacity` keys are always remembered.
+    remembered = capacity
     keys = [f"/static/assets/r{i}.0123456789.css" for i in range(5000)]
     rotations = 0
     for i, key in enumerate(keys):

@@ -157,23 +157,23 @@ def sign_at(
 
 
 # Hand-built encodings, any field value (masked to its width), any body.
-def bloom_bytes(capacity: int, k: int, m: int, body: bytes) -> bytes:
+def bloom_bytes(capacity: int, count: int, k: int, m: int, body: bytes) -> bytes:
     return (
-        b"\x12" + (capacity & 0xFFFF).to_bytes(2, "big") + bytes((k & 0xFF,))
-        + (m & 0xFFFFFF).to_bytes(3, "big") + body
+        b"\x22" + (capacity & 0xFFFF).to_bytes(2, "big") + (count & 0xFFFF).to_bytes(2, "big")
+        + bytes((k & 0xFF,)) + (m & 0xFFFFFF).to_bytes(3, "big") + body
     )  # fmt: skip
 
 
 def gcs_bytes(capacity: int, r: int, n: int, body: bytes) -> bytes:
     return (
-        b"\x11" + (capacity & 0xFFFF).to_bytes(2, "big") + (r & 0xFFFFFF).to_bytes(3, "big")
+        b"\x21" + (capacity & 0xFFFF).to_bytes(2, "big") + (r & 0xFFFFFF).to_bytes(3, "big")
         + (n & 0xFFFF).to_bytes(2, "big") + body
     )  # fmt: skip
 
 
 def aging_bytes(current: bytes, previous: bytes = b"", length: int | None = None) -> bytes:
     size = (len(current) if length is None else length) & 0xFFFF
-    return b"\x13" + size.to_bytes(2, "big") + current + previous
+    return b"\x23" + size.to_bytes(2, "big") + current + previous
 
 
 class Hostile(NamedTuple):
@@ -333,10 +333,11 @@ class Corpus:
         """Hand-built headers signed with the app's key: the reader's checks alone stand."""
         dumps, rng = self.codec.dumps, self.rng
         edges16 = (0, 1, 2, 299, 300, 301, MAX_CAPACITY, MAX_CAPACITY + 1, 0xFFFF)
-        edges24 = (0, 1, 2, 300, 301, 2876, 30000, 8 * 0xFFF8, 8 * 0xFFF8 + 1, 0xFFFFFF)
+        edges24 = (0, 1, 2, 300, 301, 2876, 30000, 8 * 0xFFF6, 8 * 0xFFF6 + 1, 0xFFFFFF)
         generations: list[bytes] = []
         for _ in range(120):
-            capacity, k, m = (
+            capacity, count, k, m = (
+                rng.choice(edges16),
                 rng.choice(edges16),
                 rng.choice((0, 1, 7, 32, 33, 255)),
                 rng.choice(edges24),
@@ -345,7 +346,8 @@ class Corpus:
             size = rng.choice(
                 (0, 1, min(exact, 1500), min(exact, 1500) + 1, min(max(exact - 1, 0), 1500))
             )
-            generations.append(bloom_bytes(capacity, k, m, rng.choice((b"\xff", b"\x00")) * size))
+            body = rng.choice((b"\xff", b"\x00")) * size
+            generations.append(bloom_bytes(capacity, count, k, m, body))
         for _ in range(120):
             capacity, r, n = rng.choice(edges16), rng.choice(edges24), rng.choice(edges16)
             size = rng.choice((0, 1, 100, 1024, 1500))
@@ -358,7 +360,7 @@ class Corpus:
         # decoded before its settings are refused: the most work a signed value can ask.
         dense = gcs_bytes(MAX_CAPACITY, MAX_CAPACITY + 1, MAX_CAPACITY, bytes(1024))
         self.add("extreme parameters", dumps(aging_bytes(dense, dense)))
-        saturated = bloom_bytes(MAX_CAPACITY, 32, 8 * 1500, b"\xff" * 1500)
+        saturated = bloom_bytes(MAX_CAPACITY, MAX_CAPACITY, 32, 8 * 1500, b"\xff" * 1500)
         self.add("extreme parameters", dumps(aging_bytes(saturated, saturated)))
         current = digest_of(self.kind, *PAGE_KEYS).current.to_bytes()
         other_kind = digest_of(
@@ -380,7 +382,7 @@ class Corpus:
             aging_bytes(current, length=len(current) + 1),
             aging_bytes(current, length=len(current) - 1),
             current,  # a bare generation, not an AgingDigest
-            *(bytes((tag,)) + current[1:] for tag in (0x00, 0x01, 0x03, 0x14, 0x21, 0x23, 0xF3)),
+            *(bytes((tag,)) + current[1:] for tag in (0x00, 0x01, 0x03, 0x11, 0x13, 0x24, 0xF3)),
         ):
             self.add("extreme parameters", dumps(payload))
 
@@ -612,11 +614,11 @@ u16 = st.one_of(
     st.sampled_from([0, 1, 300, MAX_CAPACITY, MAX_CAPACITY + 1, 0xFFFF]), st.integers(0, 0xFFFF)
 )
 u24 = st.one_of(
-    st.sampled_from([0, 1, 300, 30000, 8 * 0xFFF8, 0xFFFFFF]), st.integers(0, 0xFFFFFF)
+    st.sampled_from([0, 1, 300, 30000, 8 * 0xFFF6, 0xFFFFFF]), st.integers(0, 0xFFFFFF)
 )
 bodies = st.one_of(st.binary(max_size=1500), st.builds(bytes, st.integers(0, 1500)))
 generations = st.one_of(
-    st.builds(bloom_bytes, u16, st.integers(0, 255), u24, bodies),
+    st.builds(bloom_bytes, u16, u16, st.integers(0, 255), u24, bodies),
     st.builds(gcs_bytes, u16, u24, u16, bodies),
 )
 payloads = st.one_of(
