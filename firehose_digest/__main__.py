@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie
 
 from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for
-from .digests import MAX_CAPACITY, AgingDigest, BloomDigest, DigestError, load_digest
+from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .extension import resource_key
 from .links import is_token
 from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE
@@ -72,8 +72,7 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
             one.add(f"/static/r{i}.css")
         for i in range(2 * capacity):
             two.add(f"/static/r{i}.css")
-        # One full generation, as the cookie is when the client has seen `capacity` keys
-        # (a Bloom filter may rotate a little early: its count is an estimate).
+        # One full generation, as the cookie is when the client has seen `capacity` keys.
         single = 3 + len(one.current.to_bytes())
         bits = 8 * len(one.current.to_bytes()) / capacity
         misses = sum(f"/fresh/{i}" in one for i in range(probes))
@@ -157,7 +156,6 @@ def inspect(
             f"{label}: {type(generation).__name__}, capacity {generation.capacity}, "
             f"false-positive rate {generation.fp_rate:.4g} at capacity, "
             f"{len(generation)} entries"
-            + (" (estimated)" if isinstance(generation, BloomDigest) else "")
         )
     for url in urls:
         held = resource_key(url, resource_version) in digest
@@ -387,12 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "plan":
         try:
             out = plan(args.capacity, args.fp_rate, args.probes)
-        except (ValueError, ArithmeticError) as e:
+        except ValueError as e:
             # Each value is in range, but not the pair: e.g. a rate too small for the
             # capacity (a GCS range over 2^24) or needing more than 32 Bloom hashes.
-            reason = "too small a rate to encode" if isinstance(e, ArithmeticError) else e
             args.command_parser.error(
-                f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {reason}"
+                f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {e}"
             )
         _print(out)
         return 0

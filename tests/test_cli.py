@@ -109,11 +109,11 @@ def test_plan_is_deterministic() -> None:
         (["--fp-rate", "1e-400"], "argument --fp-rate: must be a rate between 0 and 1"),
         (["--fp-rate", "one"], "argument --fp-rate: not a number: 'one'"),
         # In range one by one, but no digest has these parameters together.
-        (["--fp-rate", "1e-307"], "--capacity 300 with --fp-rate 1e-307: too small a rate"),
+        (["--fp-rate", "1e-307"], "--capacity 300 with --fp-rate 1e-307: capacity / fp_rate"),
         (
             ["--capacity", "8192", "--fp-rate", "0.0001"],
             "--capacity 8192 with --fp-rate 0.0001: "
-            "capacity / fp_rate = 8.192e+07 must be in (8192, 16777215]",
+            "capacity / fp_rate = 8.192e+07 must round into (8192, 16777215]",
         ),
     ],
 )
@@ -250,10 +250,10 @@ def test_inspect_says_when_a_cookie_comes_from_the_future() -> None:
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
             "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?\n"
             "the server ignores this cookie: to it, every url is new\n"
-            "unverified payload of 3 bytes is not a digest: unknown digest tag 0x00\n",
+            "unverified payload of 3 bytes is not a digest: unsupported digest format version 0\n",
         ),
         (
-            signed(b"\x13"),
+            signed(b"\x23"),
             "NOT valid: signed with this key, but its payload of 1 bytes is not a digest: "
             "AgingDigest: 1 bytes, shorter than its 3-byte header\n",
         ),
