@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages the integration tests and the demo drive: command=package.
-SERVERS := nginx=nginx-core h2o=h2o nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl
+SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl
 
 .PHONY: devenv servers lint test demo bench clean
 

@@ -1,8 +1,9 @@
 """Run the example site behind real HTTP/2 push proxies on loopback, and browse it.
 
-- :class:`Gunicorn`, :class:`Nginx` and :class:`H2O` are context managers that start one
-  server as a child process on a free ``127.0.0.1`` port, wait until it answers and stop
-  it by its pid (its process group) on exit, even on error; ``log()`` returns what it wrote.
+- :class:`Gunicorn`, :class:`Nginx`, :class:`H2O` and :class:`Apache` are context managers
+  that start one server as a child process on a free ``127.0.0.1`` port, wait until it
+  answers and stop it by its pid (its process group) on exit, even on error; ``log()``
+  returns what it wrote.
 - :func:`make_certificate` makes a throwaway self-signed certificate with ``openssl``.
 - :class:`Browser` drives ``nghttp`` one page view at a time, like a browser: it carries
   cookies, notes every PUSH_PROMISE and what it already holds, and sums a browse up in
@@ -34,6 +35,7 @@ __all__ = [
     "H2O",
     "REPO_ROOT",
     "SITE_APP",
+    "Apache",
     "BrowseFigures",
     "Browser",
     "Gunicorn",
@@ -41,6 +43,7 @@ __all__ = [
     "Nginx",
     "ServerError",
     "View",
+    "fill_template",
     "free_port",
     "make_certificate",
     "parse_links",
@@ -50,6 +53,8 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The example site as gunicorn loads it (from REPO_ROOT).
 SITE_APP = "examples.site:create_app()"
+#: Server configurations the docs show and the rig runs, with ``@NAME@`` placeholders.
+DEPLOY_DIR = REPO_ROOT / "docs" / "deploy"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
@@ -222,6 +227,16 @@ def site_env(**settings: object) -> dict[str, str]:
     }
 
 
+def fill_template(template: Path, **values: object) -> str:
+    """``template``'s text with each ``@NAME@`` replaced by ``values[NAME]``; all must be given."""
+    text = template.read_text()
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", str(value))
+    if left := sorted(set(re.findall(r"@([A-Z_]+)@", text))):
+        raise ValueError(f"{template.name}: no value for {', '.join(left)}")
+    return text
+
+
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1: ``(cert.pem, key.pem)``."""
     openssl = shutil.which("openssl")
@@ -233,6 +248,8 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         [
             openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            # A leaf, not a CA: Apache warns about a CA certificate serving a site.
+            "-addext", "basicConstraints=critical,CA:FALSE",
             "-keyout", str(key), "-out", str(cert),
         ],
         check=True,
@@ -376,6 +393,59 @@ class H2O(Server):
         conf = self.workdir / "h2o.conf"
         conf.write_text(self.config())
         return [shutil.which("h2o") or "h2o", "-c", str(conf)]
+
+
+class Apache(Server):
+    """Apache 2.4 with ``mod_http2`` (``H2Push on``) and ``mod_proxy_http`` in front of one port.
+
+    Its configuration is ``docs/deploy/apache.conf``, filled in. It runs in the foreground
+    (``-DFOREGROUND``): a parent and one child in the process group we started. As root the
+    child serves as ``www-data``; the parent has read the certificate and opened the logs.
+    """
+
+    name = "apache"
+    template = DEPLOY_DIR / "apache.conf"
+
+    def __init__(
+        self,
+        backend: int,
+        certificate: tuple[Path, Path],
+        workdir: Path,
+        port: int | None = None,
+    ) -> None:
+        super().__init__(workdir, port)
+        self.backend = backend
+        self.certificate = certificate
+
+    @staticmethod
+    def executable() -> str | None:
+        """Debian's ``apache2``, in ``/usr/sbin`` (on root's PATH, not always on a user's)."""
+        return shutil.which("apache2", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+
+    @property
+    def origin(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        cert, key = self.certificate
+        return fill_template(
+            self.template,
+            WORKDIR=self.workdir,
+            PORT=self.port,
+            BACKEND_PORT=self.backend,
+            CERT=cert,
+            KEY=key,
+        )
+
+    def argv(self) -> list[str]:
+        conf = self.workdir / "apache.conf"
+        conf.write_text(self.config())
+        return [self.executable() or "apache2", "-f", str(conf), "-DFOREGROUND"]
+
+    def log(self) -> str:
+        error_log = self.workdir / "error.log"
+        text = error_log.read_text(errors="replace") if error_log.exists() else ""
+        return super().log() + text
 
 
 @dataclass(frozen=True)
