@@ -543,14 +543,23 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.held: set[str] = set()
 
-    def view(self, path: str) -> View:
-        """GET ``path`` over HTTP/2 with the cookies held; accept pushes; store cookies."""
+    def view(
+        self, path: str, method: str = "GET", headers: Iterable[tuple[str, str]] = ()
+    ) -> View:
+        """Ask for ``path`` over HTTP/2 with the cookies held; accept pushes; store cookies.
+
+        ``headers`` are added to the request (lower-case names, as HTTP/2 wants them).
+        """
         crumbs = [f"{name}={value}" for name, value in self.cookies.items()]
         # One cookie header per cookie, as browsers send them over HTTP/2 (RFC 9113
         # §8.2.3); h2o's CASPER only finds its cookie at the start of a header.
         argv = [self.nghttp, "-nv", "-y", "-t", "10s"]
+        if method != "GET":
+            argv += ["-H", f":method: {method}"]
         for crumb in crumbs:
             argv += ["-H", f"cookie: {crumb}"]
+        for name, value in headers:
+            argv += ["-H", f"{name}: {value}"]
         done = subprocess.run(
             [*argv, self.origin + path],
             capture_output=True,
