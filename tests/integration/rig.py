@@ -266,6 +266,7 @@ class Nginx(Server):
     """
 
     name = "nginx"
+    template = DEPLOY_DIR / "nginx.conf"
 
     def __init__(
         self,
@@ -285,40 +286,17 @@ class Nginx(Server):
         return f"https://127.0.0.1:{self.port}"
 
     def config(self) -> str:
-        """nginx.conf: one process in the foreground, every path it writes inside workdir."""
+        """``docs/deploy/nginx.conf`` filled in: one process, every path it writes in workdir."""
         cert, key = self.certificate
-        tmp = self.workdir
-        servers = "\n".join(f"    server 127.0.0.1:{port};" for port in self.backends)
-        temp_paths = "\n".join(
-            f"  {kind}_temp_path {tmp}/{kind}_temp;"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        return fill_template(
+            self.template,
+            WORKDIR=self.workdir,
+            PORT=self.port,
+            UPSTREAM_SERVERS="\n".join(f"    server 127.0.0.1:{port};" for port in self.backends),
+            STATIC_DIR=self.static_dir,
+            CERT=cert,
+            KEY=key,
         )
-        # master_process off: a single process whose pid is the one we started, so
-        # stopping it by pid leaves no orphaned workers (and no `user` switch as root).
-        return f"""daemon off;
-master_process off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log notice;
-events {{ worker_connections 256; }}
-http {{
-  access_log {tmp}/access.log;
-{temp_paths}
-  upstream backends {{
-{servers}
-  }}
-  server {{
-    listen 127.0.0.1:{self.port} ssl http2;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location /static/ {{ alias {self.static_dir}/; }}
-    location / {{
-      proxy_pass http://backends;
-      proxy_set_header Host $host;
-      http2_push_preload on;
-    }}
-  }}
-}}
-"""
 
     def argv(self) -> list[str]:
         conf = self.workdir / "nginx.conf"
