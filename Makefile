@@ -7,7 +7,7 @@ EXTRAS_demo := demo
 EXTRAS_test := test
 EXTRAS_bench := test,bench
 # Debian packages the integration tests and the demo drive: command=package.
-SERVERS := nginx=nginx-core h2o=h2o nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl
+SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl
 
 .PHONY: devenv servers lint test demo bench clean
 

@@ -1,6 +1,6 @@
-"""Fixtures that run the example site behind nginx and h2o on loopback.
+"""Fixtures that run the example site behind nginx, h2o and Apache on loopback.
 
-A missing tool (nginx, h2o, nghttp, openssl, flask_firehose) skips the tests that need it,
+A missing tool (nginx, h2o, apache2, nghttp, openssl, flask_firehose) skips the tests that need it,
 with the reason; under CI (``CI=true``) it fails them instead, so a broken image is seen.
 Every server is stopped at teardown, even on failure; a failing test shows the logs of
 the servers that were running. Each browse's figures go into a table printed at the end
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from examples.site import write_assets
-from tests.integration.rig import H2O, REPO_ROOT, BrowseFigures, Gunicorn, Nginx
+from tests.integration.rig import H2O, REPO_ROOT, Apache, BrowseFigures, Gunicorn, Nginx
 
 from .launcher import (
     ASSETS,
@@ -74,10 +74,15 @@ def h2o(servers: Launcher, digest_site: Gunicorn) -> H2O:
     return servers.h2o(digest_site)
 
 
-@pytest.fixture(params=["nginx", "h2o"])
-def proxy(request: pytest.FixtureRequest) -> Nginx | H2O:
+@pytest.fixture(scope="session")
+def apache(servers: Launcher, digest_site: Gunicorn) -> Apache:
+    return servers.apache(digest_site)
+
+
+@pytest.fixture(params=["nginx", "h2o", "apache"])
+def proxy(request: pytest.FixtureRequest) -> Nginx | H2O | Apache:
     """The digest site behind each push proxy in turn."""
-    front: Nginx | H2O = request.getfixturevalue(request.param)
+    front: Nginx | H2O | Apache = request.getfixturevalue(request.param)
     return front
 
 

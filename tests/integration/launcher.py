@@ -14,6 +14,7 @@ import pytest
 from tests.integration.rig import (
     H2O,
     SITE_APP,
+    Apache,
     BrowseFigures,
     Gunicorn,
     Nginx,
@@ -109,3 +110,9 @@ class Launcher:
         require_tools("h2o", "nghttp")
         workdir = self._subdir("h2o")
         return self.start(H2O(backend.port, self.static_dir, self.certificate, workdir, casper))
+
+    def apache(self, backend: Gunicorn) -> Apache:
+        require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+        require_tools("nghttp")
+        workdir = self._subdir("apache")
+        return self.start(Apache(backend.port, self.certificate, workdir))

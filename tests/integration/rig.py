@@ -1,8 +1,9 @@
 """Run the example site behind real HTTP/2 push proxies on loopback, and browse it.
 
-- :class:`Gunicorn`, :class:`Nginx` and :class:`H2O` are context managers that start one
-  server as a child process on a free ``127.0.0.1`` port, wait until it answers and stop
-  it by its pid (its process group) on exit, even on error; ``log()`` returns what it wrote.
+- :class:`Gunicorn`, :class:`Nginx`, :class:`H2O` and :class:`Apache` are context managers
+  that start one server as a child process on a free ``127.0.0.1`` port, wait until it
+  answers and stop it by its pid (its process group) on exit, even on error; ``log()``
+  returns what it wrote.
 - :func:`make_certificate` makes a throwaway self-signed certificate with ``openssl``.
 - :class:`Browser` drives ``nghttp`` one page view at a time, like a browser: it carries
   cookies, notes every PUSH_PROMISE and what it already holds, and sums a browse up in
@@ -34,6 +35,7 @@ __all__ = [
     "H2O",
     "REPO_ROOT",
     "SITE_APP",
+    "Apache",
     "BrowseFigures",
     "Browser",
     "Gunicorn",
@@ -41,6 +43,7 @@ __all__ = [
     "Nginx",
     "ServerError",
     "View",
+    "fill_template",
     "free_port",
     "make_certificate",
     "parse_links",
@@ -50,6 +53,8 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The example site as gunicorn loads it (from REPO_ROOT).
 SITE_APP = "examples.site:create_app()"
+#: Server configurations the docs show and the rig runs, with ``@NAME@`` placeholders.
+DEPLOY_DIR = REPO_ROOT / "docs" / "deploy"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
@@ -222,6 +227,16 @@ def site_env(**settings: object) -> dict[str, str]:
     }
 
 
+def fill_template(template: Path, **values: object) -> str:
+    """``template``'s text with each ``@NAME@`` replaced by ``values[NAME]``; all must be given."""
+    text = template.read_text()
+    for name, value in values.items():
+        text = text.replace(f"@{name}@", str(value))
+    if left := sorted(set(re.findall(r"@([A-Z_]+)@", text))):
+        raise ValueError(f"{template.name}: no value for {', '.join(left)}")
+    return text
+
+
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     """A throwaway self-signed certificate for 127.0.0.1: ``(cert.pem, key.pem)``."""
     openssl = shutil.which("openssl")
@@ -233,6 +248,8 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
         [
             openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            # A leaf, not a CA: Apache warns about a CA certificate serving a site.
+            "-addext", "basicConstraints=critical,CA:FALSE",
             "-keyout", str(key), "-out", str(cert),
         ],
         check=True,
@@ -249,6 +266,7 @@ class Nginx(Server):
     """
 
     name = "nginx"
+    template = DEPLOY_DIR / "nginx.conf"
 
     def __init__(
         self,
@@ -268,40 +286,17 @@ class Nginx(Server):
         return f"https://127.0.0.1:{self.port}"
 
     def config(self) -> str:
-        """nginx.conf: one process in the foreground, every path it writes inside workdir."""
+        """``docs/deploy/nginx.conf`` filled in: one process, every path it writes in workdir."""
         cert, key = self.certificate
-        tmp = self.workdir
-        servers = "\n".join(f"    server 127.0.0.1:{port};" for port in self.backends)
-        temp_paths = "\n".join(
-            f"  {kind}_temp_path {tmp}/{kind}_temp;"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        return fill_template(
+            self.template,
+            WORKDIR=self.workdir,
+            PORT=self.port,
+            UPSTREAM_SERVERS="\n".join(f"    server 127.0.0.1:{port};" for port in self.backends),
+            STATIC_DIR=self.static_dir,
+            CERT=cert,
+            KEY=key,
         )
-        # master_process off: a single process whose pid is the one we started, so
-        # stopping it by pid leaves no orphaned workers (and no `user` switch as root).
-        return f"""daemon off;
-master_process off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log notice;
-events {{ worker_connections 256; }}
-http {{
-  access_log {tmp}/access.log;
-{temp_paths}
-  upstream backends {{
-{servers}
-  }}
-  server {{
-    listen 127.0.0.1:{self.port} ssl http2;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location /static/ {{ alias {self.static_dir}/; }}
-    location / {{
-      proxy_pass http://backends;
-      proxy_set_header Host $host;
-      http2_push_preload on;
-    }}
-  }}
-}}
-"""
 
     def argv(self) -> list[str]:
         conf = self.workdir / "nginx.conf"
@@ -376,6 +371,59 @@ class H2O(Server):
         conf = self.workdir / "h2o.conf"
         conf.write_text(self.config())
         return [shutil.which("h2o") or "h2o", "-c", str(conf)]
+
+
+class Apache(Server):
+    """Apache 2.4 with ``mod_http2`` (``H2Push on``) and ``mod_proxy_http`` in front of one port.
+
+    Its configuration is ``docs/deploy/apache.conf``, filled in. It runs in the foreground
+    (``-DFOREGROUND``): a parent and one child in the process group we started. As root the
+    child serves as ``www-data``; the parent has read the certificate and opened the logs.
+    """
+
+    name = "apache"
+    template = DEPLOY_DIR / "apache.conf"
+
+    def __init__(
+        self,
+        backend: int,
+        certificate: tuple[Path, Path],
+        workdir: Path,
+        port: int | None = None,
+    ) -> None:
+        super().__init__(workdir, port)
+        self.backend = backend
+        self.certificate = certificate
+
+    @staticmethod
+    def executable() -> str | None:
+        """Debian's ``apache2``, in ``/usr/sbin`` (on root's PATH, not always on a user's)."""
+        return shutil.which("apache2", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+
+    @property
+    def origin(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        cert, key = self.certificate
+        return fill_template(
+            self.template,
+            WORKDIR=self.workdir,
+            PORT=self.port,
+            BACKEND_PORT=self.backend,
+            CERT=cert,
+            KEY=key,
+        )
+
+    def argv(self) -> list[str]:
+        conf = self.workdir / "apache.conf"
+        conf.write_text(self.config())
+        return [self.executable() or "apache2", "-f", str(conf), "-DFOREGROUND"]
+
+    def log(self) -> str:
+        error_log = self.workdir / "error.log"
+        text = error_log.read_text(errors="replace") if error_log.exists() else ""
+        return super().log() + text
 
 
 @dataclass(frozen=True)
@@ -473,14 +521,23 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.held: set[str] = set()
 
-    def view(self, path: str) -> View:
-        """GET ``path`` over HTTP/2 with the cookies held; accept pushes; store cookies."""
+    def view(
+        self, path: str, method: str = "GET", headers: Iterable[tuple[str, str]] = ()
+    ) -> View:
+        """Ask for ``path`` over HTTP/2 with the cookies held; accept pushes; store cookies.
+
+        ``headers`` are added to the request (lower-case names, as HTTP/2 wants them).
+        """
         crumbs = [f"{name}={value}" for name, value in self.cookies.items()]
         # One cookie header per cookie, as browsers send them over HTTP/2 (RFC 9113
         # §8.2.3); h2o's CASPER only finds its cookie at the start of a header.
         argv = [self.nghttp, "-nv", "-y", "-t", "10s"]
+        if method != "GET":
+            argv += ["-H", f":method: {method}"]
         for crumb in crumbs:
             argv += ["-H", f"cookie: {crumb}"]
+        for name, value in headers:
+            argv += ["-H", f"{name}: {value}"]
         done = subprocess.run(
             [*argv, self.origin + path],
             capture_output=True,

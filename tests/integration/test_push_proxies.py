@@ -1,17 +1,17 @@
-"""The digest site behind nginx and h2o: what a browser is pushed, visit after visit."""
+"""The digest site behind nginx, h2o and Apache: what a browser is pushed, visit after visit."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.integration.rig import H2O, Browser, Nginx
+from tests.integration.rig import H2O, Apache, Browser, Nginx
 
 from .launcher import ASSETS, BROWSE, RecordBrowse
 
 pytestmark = pytest.mark.integration
 
 
-def test_first_visit_pushes_every_declared_resource(proxy: Nginx | H2O) -> None:
+def test_first_visit_pushes_every_declared_resource(proxy: Nginx | H2O | Apache) -> None:
     view = Browser(proxy.origin).view("/")
 
     assert view.status == 200
@@ -21,7 +21,7 @@ def test_first_visit_pushes_every_declared_resource(proxy: Nginx | H2O) -> None:
     assert "h2-digest" in view.set_cookies
 
 
-def test_return_visit_pushes_none_and_still_preloads_all(proxy: Nginx | H2O) -> None:
+def test_return_visit_pushes_none_and_still_preloads_all(proxy: Nginx | H2O | Apache) -> None:
     browser = Browser(proxy.origin)
     first = browser.view("/")
 
@@ -33,7 +33,7 @@ def test_return_visit_pushes_none_and_still_preloads_all(proxy: Nginx | H2O) -> 
     assert "h2-digest" not in again.set_cookies, "an unchanged digest is not sent again"
 
 
-def test_realistic_browse(proxy: Nginx | H2O, record_browse: RecordBrowse) -> None:
+def test_realistic_browse(proxy: Nginx | H2O | Apache, record_browse: RecordBrowse) -> None:
     """100 pages, 10 assets each, neighbours sharing 7: each asset is pushed at most once."""
     browser = Browser(proxy.origin)
 
