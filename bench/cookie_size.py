@@ -64,7 +64,7 @@ class DigestCookie:
     one_generation: int
     #: Both generations full: the most the cookie ever grows to at this capacity.
     most: int
-    #: The digest rotated before its n-th url (a Bloom filter counts by estimate).
+    #: The digest rotated before its n-th url (both encodings count exactly: never).
     rotated_early: bool
     #: ``DigestConnector`` accepts capacity n at rate p (its full cookie fits a browser's).
     accepted: bool
@@ -232,9 +232,8 @@ def digest_cookie(encoding: str, n: int, p: float) -> DigestCookie:
         if real.split(".")[0] != value.split(".")[0]:
             raise AssertionError(f"{encoding} n={n} p={p}: the app's digest differs")
         _check_holds(real, keys)
-    # A generation's encoding is the same whichever of the two slots it is in; a Bloom
-    # filter may have rotated a few urls early (its count is an estimate): measure the
-    # generation that holds most of them.
+    # A generation's encoding is the same whichever of the two slots it is in: measure the
+    # generation that holds most of the urls (the current one, unless it rotated early).
     generation = max(digest.current, digest.previous, key=len)
     one_generation = len(codec.dumps(bytes(3 + len(generation.to_bytes()))))
     full = AgingDigest(kind, n, p)
@@ -364,9 +363,9 @@ def write_results(rows: list[Row]) -> str:
         ]
         parts += [f"## p = {_rate(p)}\n\n", markdown_table(headers, table), "\n"]
     parts.append(
-        f"A Bloom filter counts its keys by estimate, so at exactly n urls it had already "
-        f"rotated in {len(early)} of the {len(rows)} cases above, and then sends both "
-        "generations (the *both full* size); *one gen.* is the generation's own size.\n"
+        f"Both encodings count their keys exactly: at exactly n urls the digest had rotated "
+        f"early in {len(early)} of the {len(rows)} cases above (a digest that had would send "
+        "both generations, the *both full* size); *one gen.* is the generation's own size.\n"
     )
     text = "".join(parts)
     write("cookie_size.md", text)

@@ -10,9 +10,8 @@ Checked as it is measured, at every step:
 
 - no false negatives among the keys the generations hold (since the previous generation
   began): a filter's promise;
-- after every add, the ``capacity`` most recently added keys are all held. A GCS counts
-  its keys exactly and must pass. A Bloom filter counts them by estimate and may rotate a
-  few keys early: its misses are counted and reported, not hidden.
+- after every add, the ``capacity`` most recently added keys are all held. Both encodings
+  count their keys exactly and must pass; a miss is counted and reported, not hidden.
 
 Run: ``python -m bench.fpr [--quick]``.
 """
@@ -153,7 +152,7 @@ def write_results(curves: list[Curve], probes: int) -> str:
             if not by_name[name].steps_missing_recent
             else f"after {by_name[name].steps_missing_recent} of {MAX_FILL * CAPACITY} adds it "
             f"missed some of the {CAPACITY} most recent keys (at most "
-            f"{by_name[name].most_missing_recent}): it rotated early on its estimated count"
+            f"{by_name[name].most_missing_recent}): it rotated early"
         )
         + "\n"
         for name in KINDS
