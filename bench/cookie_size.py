@@ -37,8 +37,9 @@ from itsdangerous.encoding import base64_decode
 
 from firehose_digest import AgingDigest, BloomDigest, DigestCodec, GCSDigest, push
 from firehose_digest.codec import salt_for
-from firehose_digest.connectors import DEFAULTS, DigestConnector, SessionConnector
+from firehose_digest.connectors import DigestConnector, SessionConnector
 from firehose_digest.extension import Firehose
+from firehose_digest.settings import DEFAULTS
 
 from . import casper
 from .report import GENERATED, markdown_table, new_figure, save_figure, write

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from firehose_digest import AgingDigest, BloomDigest, GCSDigest
-from firehose_digest.connectors import DEFAULTS
+from firehose_digest.settings import DEFAULTS
 
 from . import casper
 from .cookie_size import adding

@@ -140,20 +140,30 @@ class Digest(Protocol):
         ...
 
 
-@lru_cache(maxsize=8192)
+#: Keys whose hashes are cached, and the longest such key: a site asks about the same few
+#: hundred urls on every request (docs/performance.md); the bound is in bytes.
+HASH_CACHE_ENTRIES = 2048
+HASH_CACHE_KEY_LENGTH = 256
+
+
 def _hash(key: str | bytes) -> tuple[int, int]:
-    """The two 64-bit hashes of ``key``; a ``str`` is hashed as its UTF-8 bytes.
+    """The two 64-bit hashes of ``key``; a ``str`` is hashed as its UTF-8 bytes."""
+    if len(key) <= HASH_CACHE_KEY_LENGTH:
+        return _cached_hash(key)
+    return _hash_of(key)
 
-    Cached: a site asks about the same few hundred urls on every request, and a cache hit
-    costs a third of encoding and hashing.
 
-    The str is encoded here, not by mmh3: mmh3 5.3.1 crashes the interpreter (segfault) on a
-    str holding a lone surrogate, which os.fsdecode() makes of an undecodable file name.
-    "surrogatepass" encodes such a str instead of raising; any other str is plain UTF-8.
+def _hash_of(key: str | bytes) -> tuple[int, int]:
+    """The str is encoded here, not by mmh3: mmh3 5.3.1 crashes the interpreter (segfault)
+    on a str holding a lone surrogate, which os.fsdecode() makes of an undecodable file
+    name. "surrogatepass" encodes such a str instead of raising; any other str is UTF-8.
     """
     if isinstance(key, str):
         key = key.encode("utf-8", "surrogatepass")
     return mmh3.hash64(key, _HASH_SEED, signed=False)
+
+
+_cached_hash = lru_cache(maxsize=HASH_CACHE_ENTRIES)(_hash_of)
 
 
 def _check_parameters(capacity: object, fp_rate: object) -> tuple[int, float]:

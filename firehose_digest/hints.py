@@ -17,7 +17,11 @@ from collections import OrderedDict
 from collections.abc import Container, Iterable
 from typing import Generic, Protocol, TypeVar
 
-__all__ = ["Hint", "HintCache", "early_hints_headers"]
+__all__ = ["MAX_PATH_LENGTH", "Hint", "HintCache", "early_hints_headers"]
+
+#: The longest path learned: with the Link budget, it bounds an entry in bytes (made-up
+#: paths answered 200 by a catch-all route cannot fill the cache with long keys).
+MAX_PATH_LENGTH = 512
 
 
 class Hint(Protocol):
@@ -83,7 +87,10 @@ class HintCache(Generic[_HintT]):
 
     def learn(self, path: str, hints: Iterable[_HintT], budget: int) -> None:
         """Remember ``path``'s first hints within ``budget`` bytes of links, in place of
-        what was known: a 103 never carries more, and an entry is bounded in bytes."""
+        what was known: a 103 never carries more, and an entry is bounded in bytes. A path
+        longer than :data:`MAX_PATH_LENGTH` is not learned."""
+        if len(path) > MAX_PATH_LENGTH:
+            return
         learned = []
         size = -2  # no ", " before the first link
         for hint in hints:

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firehose_digest import DigestConnector, Firehose, push
-from firehose_digest.hints import HintCache, early_hints_headers
+from firehose_digest.hints import MAX_PATH_LENGTH, HintCache, early_hints_headers
 
 CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
@@ -72,6 +72,15 @@ def test_a_path_learns_only_the_links_within_the_budget() -> None:
     assert cache.get("/") == (A, B)
     cache.learn("/", [A, B], len(f"{A.link}, {B.link}") - 1)
     assert cache.get("/") == (A,)
+
+
+def test_a_path_longer_than_the_limit_is_not_learned() -> None:
+    cache: HintCache[Link] = HintCache(4)
+    longest = "/" + "p" * (MAX_PATH_LENGTH - 1)
+    cache.learn(longest, [A], BUDGET)
+    cache.learn(longest + "p", [A], BUDGET)
+    assert longest in cache
+    assert longest + "p" not in cache
 
 
 def test_early_hints_stay_within_the_link_budget() -> None:
