@@ -4,7 +4,8 @@ A missing tool (nginx, h2o, apache2, nghttp, openssl, flask_firehose) skips the 
 with the reason; under CI (``CI=true``) it fails them instead, so a broken image is seen.
 Every server is stopped at teardown, even on failure; a failing test shows the logs of
 the servers that were running. Each browse's figures go into a table printed at the end
-of the session and written to ``bench/results/browse.md``.
+of the session and written to ``bench/results/browse.md``; the edge-case browse's, to
+``bench/results/edge_browse.md``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.integration.rig import H2O, REPO_ROOT, Apache, BrowseFigures, Gunicor
 from .launcher import (
     ASSETS,
     BROWSES,
+    EDGE_BROWSES,
     LIVE_SERVERS,
     PAGES,
     Launcher,
@@ -29,6 +31,7 @@ from .launcher import (
 )
 
 REPORT_PATH = REPO_ROOT / "bench" / "results" / "browse.md"
+EDGE_REPORT_PATH = REPO_ROOT / "bench" / "results" / "edge_browse.md"
 LOG_TAIL = 4000
 
 
@@ -139,7 +142,29 @@ def browse_table(browses: dict[str, BrowseFigures]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def edge_table(rows: dict[str, dict[str, str]]) -> str:
+    """The edge-case browse's figures as a markdown table, one row per proxy."""
+    titles = list(next(iter(rows.values())))
+    lines = ["| proxy | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
+    for name, row in rows.items():
+        lines.append(f"| {name} | " + " | ".join(row[title] for title in titles) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    edge_rows = terminalreporter.config.stash.get(EDGE_BROWSES, {})
+    if edge_rows:
+        table = edge_table(edge_rows)
+        EDGE_REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+        EDGE_REPORT_PATH.write_text(
+            "# Edge-case browse\n\n"
+            "Written by `pytest tests/integration/test_edge_browse.py` (its docstring says "
+            "what is visited and how each figure is counted): one client per proxy, one "
+            "cookie jar, the real extension behind it.\n\n" + table
+        )
+        terminalreporter.write_sep("=", "edge-case browse figures")
+        terminalreporter.write(table)
+        terminalreporter.write_line(f"(written to {EDGE_REPORT_PATH.relative_to(REPO_ROOT)})")
     browses = terminalreporter.config.stash.get(BROWSES, {})
     if not browses:
         return

@@ -32,6 +32,8 @@ BROWSE = [f"/browse/{page}" for page in range(PAGES)]
 
 LIVE_SERVERS = pytest.StashKey[list[Server]]()
 BROWSES = pytest.StashKey[dict[str, BrowseFigures]]()
+#: The edge-case browse's figures, one row per proxy: column title -> cell.
+EDGE_BROWSES = pytest.StashKey[dict[str, dict[str, str]]]()
 
 RecordBrowse = Callable[[str, BrowseFigures], None]
 _ServerT = TypeVar("_ServerT", bound=Server)

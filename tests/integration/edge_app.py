@@ -1,0 +1,98 @@
+"""The site of the edge-case browse: ``gunicorn 'tests.integration.edge_app:create_app()'``.
+
+The real extension (``Firehose(app)``, the default ``DigestConnector``) on pages that push
+in every way a proxy may treat differently: each view calls ``push()`` for the urls
+:func:`page_links` names, then answers with its case's status. Any other path is a small
+stylesheet, what a proxy fetches for a push (``/static/…`` too, for Apache, which proxies
+it; nginx and h2o serve it from their static folder).
+
+Configured with ``FLASK_*`` environment variables holding JSON (``FLASK_SECRET_KEY``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, make_response, redirect, request
+from flask.typing import ResponseReturnValue
+
+from firehose_digest import Firehose, push
+
+#: The entity tag of ``/etag/<name>``: a request with ``If-None-Match`` holding it gets 304.
+ETAG = "edge-v1"
+#: How many fingerprinted stylesheets ``/assets`` preloads: about 85 used to make nginx
+#: answer 502 on a return visit (each ``; nopush`` adds 8 bytes to a 4 KB header buffer).
+FINGERPRINTED = 85
+#: How many new resources ``/fifteen`` pushes: more than ``FIREHOSE_MAX_PUSHES`` (10).
+MANY = 15
+
+
+def fingerprinted(number: int) -> str:
+    """The ``number``-th fingerprinted asset, as the proxies' static folder holds it."""
+    return f"/static/assets/r{number:03}.0123456789.css"
+
+
+def page_links(name: str, authority: str = "") -> list[str]:
+    """The urls a page pushes, in push order.
+
+    ``/page/<name>``, ``/missing/<name>``, ``/broken/<name>``, ``/status/<code>/<name>`` and
+    ``/etag/<name>`` all push ``page_links(name)``: a site's error pages carry its layout too.
+    ``forms`` links the four url forms; ``authority`` is the proxy's ``host:port`` (the
+    backend cannot learn it: nginx forwards ``$host`` without the port).
+    """
+    if name == "forms":
+        return [
+            f"https://{authority}/res/forms-absolute.css",
+            f"//{authority}/res/forms-scheme-relative.css",
+            "rel/forms-relative.css",
+            "/res/forms-path-absolute.css",
+        ]
+    if name == "fifteen":
+        return [f"/res/many-{number:02}.css" for number in range(MANY)]
+    if name == "assets":
+        return [fingerprinted(number) for number in range(FINGERPRINTED)]
+    return ["/res/site.css", f"/res/{name}.css", f"/res/{name}.js"]
+
+
+def _push_page(name: str) -> None:
+    for url in page_links(name, request.args.get("authority", "")):
+        push(url, as_="script" if url.endswith(".js") else "style")
+
+
+def create_app() -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.from_prefixed_env()
+    Firehose(app)
+
+    @app.route("/page/<name>")  # HEAD too: Flask answers it with the GET view
+    def page(name: str) -> str:
+        _push_page(name)
+        return f"page {name}\n"
+
+    @app.route("/missing/<name>")
+    def missing(name: str) -> str:
+        _push_page(name)
+        abort(404)
+
+    @app.route("/broken/<name>")
+    def broken(name: str) -> str:
+        _push_page(name)
+        raise RuntimeError(f"/broken/{name} fails on purpose")
+
+    @app.route("/status/<int:code>/<name>")
+    def status(code: int, name: str) -> ResponseReturnValue:
+        _push_page(name)
+        if code in (301, 302, 303, 307, 308):
+            return redirect("/page/home", code)
+        return make_response("" if code == 204 else f"status {code}\n", code)
+
+    @app.route("/etag/<name>")
+    def etag(name: str) -> ResponseReturnValue:
+        _push_page(name)
+        response = make_response(f"etag {name}\n")
+        response.set_etag(ETAG)
+        return response.make_conditional(request)
+
+    @app.route("/<path:resource>")
+    def resource(resource: str) -> Response:
+        return Response(f"/* {resource} */\n", content_type="text/css")
+
+    return app

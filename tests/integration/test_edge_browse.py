@@ -1,0 +1,340 @@
+"""One client browses every edge case behind nginx, h2o and Apache, and its record is checked.
+
+gunicorn serves ``edge_app`` (``Firehose(app)``, the default ``DigestConnector``); each proxy
+fronts it, started once for this module. One :class:`~tests.integration.rig.Browser` per
+proxy (one cookie jar) makes the views of ``VISITS`` in order, most of them twice or more:
+a HEAD of a page with links, pages answering 404, 500, 304 (``If-None-Match``), 204 and 301
+with links, a page linking the four url forms, one pushing 15 new resources, one
+preloading 85 fingerprinted stylesheets, and ordinary pages.
+
+From what the client received (each response's ``Link`` header and PUSH_PROMISEs) and what
+its final ``h2-digest`` cookie holds, decoded:
+
+- **recorded, never pushed**: a linked url the digest holds that was never promised to this
+  client. Offered for push (a plain preload) but not promised is a bug of the extension or
+  the proxy. Held without ever being offered can only be a digest false positive: it is
+  counted apart, and the cookie must equal, byte for byte, a digest of just the urls offered.
+- **pushed twice**: a path promised more than once to the one client.
+- **missed**: a linked url never promised. Expected: the ones no proxy may push
+  (``https://…``, ``//…``, ``rel/…``: always ``nopush``) and false positives (held before
+  they were ever offered). ``/page/assets`` also declares urls that never reach a ``Link``
+  header at all, past ``FIREHOSE_LINK_BUDGET``: counted apart, as "past budget".
+- **502s**, and every other status the backend did not answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from firehose_digest import AgingDigest, GCSDigest
+from firehose_digest.codec import DigestCodec, salt_for
+from tests.integration.rig import H2O, Apache, Browser, Gunicorn, Nginx, View, site_env
+
+from .edge_app import ETAG, FINGERPRINTED, fingerprinted, page_links
+from .launcher import EDGE_BROWSES, Launcher
+
+pytestmark = pytest.mark.integration
+
+Front = Nginx | H2O | Apache
+
+SECRET_KEY = "edge-browse-secret"
+COOKIE = "h2-digest"
+#: The extension's defaults, which the app keeps.
+CAPACITY, FP_RATE = 300, 0.01
+CODEC = DigestCodec([SECRET_KEY], salt_for(""), 3600)
+#: Urls never linked, asked of the final digest to measure its false-positive rate.
+CONTROLS = [f"/control/{number}.css" for number in range(2000)]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page view: the path (its last segment names the page's links), how it is asked."""
+
+    path: str
+    status: int = 200
+    method: str = "GET"
+    #: Send ``If-None-Match`` with the page's entity tag.
+    conditional: bool = False
+
+    @property
+    def page(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+    def headers(self) -> list[tuple[str, str]]:
+        return [("if-none-match", f'"{ETAG}"')] if self.conditional else []
+
+    def label(self) -> str:
+        extra = " If-None-Match" if self.conditional else ""
+        return f"{self.method} {self.path}{extra}"
+
+
+ASSETS_VISIT = Visit("/page/assets")
+
+#: The browse, in order: each edge case first, then return visits to all of them, the
+#: pages behind 4xx/5xx/304/HEAD answers also viewed with a 200 so their links are pushed.
+VISITS = [
+    Visit("/page/head", method="HEAD"),
+    Visit("/page/home"),
+    Visit("/missing/nf", 404),
+    Visit("/etag/etag", 304, conditional=True),
+    Visit("/broken/err", 500),
+    Visit("/status/204/empty", 204),
+    Visit("/status/301/moved", 301),
+    Visit("/page/forms"),
+    Visit("/page/fifteen"),
+    ASSETS_VISIT,
+    Visit("/page/news"),
+    Visit("/page/head", method="HEAD"),
+    Visit("/page/head"),
+    Visit("/page/head", method="HEAD"),
+    Visit("/missing/nf", 404),
+    Visit("/page/nf"),
+    Visit("/missing/nf", 404),
+    Visit("/broken/err", 500),
+    Visit("/page/err"),
+    Visit("/broken/err", 500),
+    Visit("/etag/etag"),
+    Visit("/etag/etag", 304, conditional=True),
+    Visit("/status/204/empty", 204),
+    Visit("/status/301/moved", 301),
+    Visit("/page/forms"),
+    Visit("/page/fifteen"),
+    ASSETS_VISIT,
+    ASSETS_VISIT,
+    ASSETS_VISIT,
+    Visit("/page/home"),
+    Visit("/page/fifteen"),
+    Visit("/page/news"),
+    ASSETS_VISIT,
+]
+
+
+def target(page: str, url: str) -> str:
+    """The path and query a link ``url`` on ``page`` points to, as a PUSH_PROMISE names it."""
+    parts = urlsplit(urljoin(page, url))
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def path_absolute(url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//")
+
+
+def decode(cookie: str) -> AgingDigest:
+    return AgingDigest.from_bytes(CODEC.loads(cookie).payload)
+
+
+@dataclass
+class EdgeBrowse:
+    """What one client received over :data:`VISITS`, and what its record says."""
+
+    proxy: str
+    views: list[tuple[Visit, View]] = field(default_factory=list)
+    #: Status mismatches (a 502 among them): "visit: got N".
+    wrong_statuses: list[str] = field(default_factory=list)
+    #: Promises per path, over the whole browse.
+    promised: Counter[str] = field(default_factory=Counter)
+    #: Every url the client received in a ``Link`` header -> the path it points to.
+    linked: dict[str, str] = field(default_factory=dict)
+    #: Urls received as a plain preload (offered for push), in order of first offer.
+    offered: list[str] = field(default_factory=list)
+    #: Urls the views declared with push(), whether or not they reached a header.
+    declared: set[str] = field(default_factory=set)
+    #: Per response: a plain preload not promised, or a promise of no plain preload.
+    disagreements: list[str] = field(default_factory=list)
+    max_cookie: int = 0
+    cookie: str = ""
+
+    def record(self, visit: Visit, page_url: str, authority: str, view: View) -> None:
+        self.views.append((visit, view))
+        if view.status != visit.status:
+            self.wrong_statuses.append(f"{visit.label()}: got {view.status}")
+        self.declared.update(page_links(visit.page, authority))
+        plain = []
+        for link in view.links:
+            self.linked.setdefault(link.url, target(page_url, link.url))
+            if not link.nopush:
+                plain.append(target(page_url, link.url))
+                if link.url not in self.offered:
+                    self.offered.append(link.url)
+        self.promised.update(view.pushed)
+        if sorted(plain) != sorted(view.pushed):
+            header = ", ".join(link.text for link in view.links)
+            self.disagreements.append(
+                f"{visit.label()} ({view.status}): offered {sorted(plain)}, "
+                f"promised {sorted(view.pushed)}; Link: {header}"
+            )
+
+    @cached_property
+    def digest(self) -> AgingDigest:
+        """The final cookie's digest; read once the browse is over."""
+        return decode(self.cookie) if self.cookie else AgingDigest(GCSDigest, CAPACITY, FP_RATE)
+
+    def model(self) -> AgingDigest:
+        """A digest of exactly the urls offered for push, as the extension should record."""
+        model = AgingDigest(GCSDigest, CAPACITY, FP_RATE)
+        for url in self.offered:
+            model.add(url)
+        return model
+
+    def never_promised(self) -> list[str]:
+        return [url for url, path in self.linked.items() if path not in self.promised]
+
+    def recorded_never_pushed(self) -> list[str]:
+        """Held and never promised, though offered: what the record wrongly says was sent."""
+        digest = self.digest
+        return [url for url in self.never_promised() if url in digest and url in self.offered]
+
+    def false_positives(self) -> list[str]:
+        """Linked urls the digest holds though they were never offered for push."""
+        digest = self.digest
+        return [url for url in self.linked if url in digest and url not in self.offered]
+
+    def pushed_twice(self) -> dict[str, int]:
+        return {path: count for path, count in self.promised.items() if count > 1}
+
+    def missed(self) -> dict[str, list[str]]:
+        """Linked urls never promised, by reason."""
+        false_positives = set(self.false_positives())
+        reasons: dict[str, list[str]] = {"not path-absolute": [], "false positive": [], "?": []}
+        for url in self.never_promised():
+            if not path_absolute(url):
+                reasons["not path-absolute"].append(url)
+            elif url in false_positives:
+                reasons["false positive"].append(url)
+            else:
+                reasons["?"].append(url)
+        return reasons
+
+    def past_budget(self) -> list[str]:
+        """Declared urls that never reached a ``Link`` header."""
+        return sorted(self.declared - set(self.linked))
+
+    def row(self) -> dict[str, str]:
+        missed = self.missed()
+        fp_rate = sum(url in self.digest for url in CONTROLS) / len(CONTROLS)
+        assets_statuses = Counter(
+            view.status for visit, view in self.views if visit == ASSETS_VISIT
+        )
+        return {
+            "views": str(len(self.views)),
+            "promises": str(sum(self.promised.values())),
+            "linked": str(len(self.linked)),
+            "recorded, never pushed": str(len(self.recorded_never_pushed())),
+            "held by FP, never offered": str(len(self.false_positives())),
+            "pushed twice": str(len(self.pushed_twice())),
+            "missed: not path-absolute": str(len(missed["not path-absolute"])),
+            "missed: FP": str(len(missed["false positive"])),
+            "missed: other": str(len(missed["?"])),
+            "declared, past budget": str(len(self.past_budget())),
+            "502s": str(sum(view.status == 502 for _, view in self.views)),
+            "/page/assets statuses": ", ".join(
+                f"{count}x {status}" for status, count in sorted(assets_statuses.items())
+            ),
+            "cookie at end": str(len(self.cookie)),
+            "max cookie": str(self.max_cookie),
+            "FP rate, 2000 controls": f"{fp_rate:.2%}",
+        }
+
+
+def browse(front: Front) -> EdgeBrowse:
+    browser = Browser(front.origin, COOKIE)
+    authority = f"127.0.0.1:{front.port}"
+    result = EdgeBrowse(front.name)
+    for visit in VISITS:
+        # Every page takes the authority; only /page/forms uses it.
+        path = f"{visit.path}?authority={authority}"
+        view = browser.view(path, visit.method, visit.headers())
+        result.record(visit, front.origin + path, authority, view)
+        result.max_cookie = max(result.max_cookie, len(browser.cookies.get(COOKIE, "")))
+    result.cookie = browser.cookies.get(COOKIE, "")
+    return result
+
+
+@pytest.fixture(scope="module")
+def static_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The proxies' static folder: the fingerprinted stylesheets ``/page/assets`` preloads.
+
+    h2o does not push a file missing from its ``file.dir``.
+    """
+    directory = tmp_path_factory.mktemp("edge-static")
+    for number in range(FINGERPRINTED):
+        path = directory / fingerprinted(number).removeprefix("/static/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"/* asset {number} */\n")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def launcher(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    static_assets: Path,
+) -> Iterator[Launcher]:
+    launcher = Launcher(request.config, tmp_path_factory.mktemp("edge"), static_assets)
+    with launcher.stack:
+        yield launcher
+
+
+@pytest.fixture(scope="module")
+def backend(launcher: Launcher) -> Gunicorn:
+    app = "tests.integration.edge_app:create_app()"
+    env = site_env(SECRET_KEY=SECRET_KEY)
+    return launcher.start(Gunicorn(app, launcher.workdir / "backend", env, threads=8))
+
+
+@pytest.fixture(scope="module", params=["nginx", "h2o", "apache"])
+def edge_browse(
+    request: pytest.FixtureRequest, launcher: Launcher, backend: Gunicorn
+) -> EdgeBrowse:
+    """The browse behind one proxy, made once; its figures go into edge_browse.md."""
+    front: Front
+    if request.param == "nginx":
+        front = launcher.nginx([backend])
+    elif request.param == "h2o":
+        front = launcher.h2o(backend)
+    else:
+        front = launcher.apache(backend)
+    result = browse(front)
+    row = result.row()
+    request.config.stash.setdefault(EDGE_BROWSES, {})[front.name] = row
+    return result
+
+
+def test_every_view_gets_the_backends_status(edge_browse: EdgeBrowse) -> None:
+    """No 502: the return visits to the 85 fingerprinted preloads too."""
+    assert edge_browse.wrong_statuses == []
+
+
+def test_a_proxy_promises_exactly_the_plain_preloads(edge_browse: EdgeBrowse) -> None:
+    """Per response: every link offered for push is promised, and nothing else is."""
+    assert edge_browse.disagreements == []
+
+
+def test_nothing_is_recorded_that_was_not_pushed(edge_browse: EdgeBrowse) -> None:
+    assert edge_browse.recorded_never_pushed() == []
+    # What the cookie holds beyond the offers can only be false positives.
+    assert edge_browse.digest.to_bytes() == edge_browse.model().to_bytes()
+
+
+def test_nothing_is_pushed_twice(edge_browse: EdgeBrowse) -> None:
+    assert edge_browse.pushed_twice() == {}
+
+
+def test_only_unpushable_urls_and_false_positives_are_missed(edge_browse: EdgeBrowse) -> None:
+    missed = edge_browse.missed()
+    assert missed["?"] == []
+    assert sorted(missed["not path-absolute"]) == sorted(
+        url for url in edge_browse.linked if not path_absolute(url)
+    )
+    assert len(missed["not path-absolute"]) == 3  # https://…, //… and rel/… on /page/forms
+
+
+def test_only_the_fingerprinted_page_loses_links_to_the_budget(edge_browse: EdgeBrowse) -> None:
+    assert set(edge_browse.past_budget()) <= set(page_links("assets"))
