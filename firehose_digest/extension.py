@@ -35,6 +35,7 @@ from .connectors import Connector, DigestConnector, PushedSetConnector
 from .hints import EarlyHint, HintCache, cross_origin_hints, early_hints_headers
 from .links import Resource, plan_links, proxies_push
 from .settings import Settings, load
+from .static import cache_versioned_static, push_static, static_tag
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -225,7 +226,11 @@ class Firehose:
             ),
             hooks=previous.hooks if isinstance(previous, _AppState) else set(),
         )
-        app.jinja_env.globals["push"] = push
+        app.jinja_env.globals.update(push=push, push_static=push_static, static_tag=static_tag)
+        if "static" not in state.hooks:
+            # Versioned urls stay valid with push off: so does caching them for good.
+            state.hooks.add("static")
+            app.after_request(lambda response: cache_versioned_static(app, response))
         if not settings.enabled:
             return  # push() only returns the url: no record is ever opened
         # Closures over the app: no current_app lookup on the per-request path. The hooks
