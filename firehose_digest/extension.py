@@ -313,11 +313,13 @@ def _send_early_hints(app: Flask) -> None:
 
 
 def _is_navigation(environ: WSGIEnvironment) -> bool:
-    """``Sec-Fetch-Mode: navigate``, or no ``Sec-Fetch-*`` header at all (curl, a browser
-    from before Fetch Metadata): browsers send the four headers together."""
+    """A top-level navigation: ``Sec-Fetch-Mode: navigate`` to a ``document`` (Chromium's
+    docs/early-hints.md: a 103 on a subresource or an iframe navigation is ignored), or no
+    ``Sec-Fetch-*`` header at all (curl, a browser from before Fetch Metadata)."""
     mode = environ.get("HTTP_SEC_FETCH_MODE")
     if mode is not None:
-        return bool(mode.strip().lower() == "navigate")
+        destination = environ.get("HTTP_SEC_FETCH_DEST", "document")
+        return bool(mode.strip() == "navigate" and destination.strip() == "document")
     return not any(name.startswith("HTTP_SEC_FETCH_") for name in environ)
 
 

@@ -638,6 +638,10 @@ def test_one_extension_serves_several_apps_with_a_cache_each() -> None:
             {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, True, id="navigate"
         ),
         pytest.param({}, True, id="no Sec-Fetch header (curl)"),
+        pytest.param({"Sec-Fetch-Mode": "navigate"}, True, id="navigate, no Sec-Fetch-Dest"),
+        pytest.param(
+            {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}, False, id="iframe"
+        ),
         pytest.param({"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, False, id="cors"),
         pytest.param(
             {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}, False, id="no-cors"
