@@ -81,8 +81,9 @@ MAX_RESOURCES_BYTES = 1 << 20
 
 def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:
     global _resources_bytes
-    # The link strings and the key dominate; 200 bytes for the objects around them.
-    size = 2 * len(resource.link) + len(resource.key) + 200
+    # The link strings and the key dominate; 300 bytes for the objects around them (the
+    # Resource, its EarlyHint, the arguments' tuple).
+    size = 2 * len(resource.link) + len(resource.key) + 300
     if _resources_bytes + size > MAX_RESOURCES_BYTES:
         _resources.clear()
         _resources_bytes = 0

@@ -16,9 +16,11 @@ Once per request:
    and ``Vary: Cookie`` when what the client holds shaped it. Added there, our headers are
    not seen by the app's ``after_request`` hooks.
 
-With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET's
-links are also learned per path after a 200 and replayed as one ``103 Early Hints`` before
-the view of the next GET for that path (see :mod:`.hints`).
+With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
+navigation's links are also learned per path after a 200 and replayed as one ``103 Early
+Hints`` before the view of the next GET navigation of that path (see :mod:`.hints` and
+docs/early-hints.md). ``push()`` itself lives in :mod:`.collect`, the static helpers and
+the immutable caching of versioned static files in :mod:`.static`.
 """
 
 from __future__ import annotations
