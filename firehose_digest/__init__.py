@@ -18,5 +18,7 @@ from .digests import load_digest as load_digest
 from .extension import Firehose as Firehose
 from .extension import push as push
 from .links import format_link as format_link
+from .static import push_static as push_static
+from .static import static_tag as static_tag
 
 __version__ = "0.1.0.dev0"

@@ -16,30 +16,33 @@ Once per request:
    and ``Vary: Cookie`` when what the client holds shaped it. Added there, our headers are
    not seen by the app's ``after_request`` hooks.
 
-With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET's
-links are also learned per path after a 200 and replayed as one ``103 Early Hints`` before
-the view of the next GET for that path (see :mod:`.hints`).
+With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
+navigation's links are also learned per path after a 200 and replayed as one ``103 Early
+Hints`` before the view of the next GET navigation of that path (see :mod:`.hints` and
+docs/early-hints.md). ``push()`` itself lives in :mod:`.collect`, the static helpers and
+the immutable caching of versioned static files in :mod:`.static`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Container, Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Request, Response, request
 
+from .collect import Collection, current_collection, make_resource, push, resource_key
 from .connectors import Connector, DigestConnector, PushedSetConnector
-from .hints import HintCache, early_hints_headers
-from .links import Resource, format_link, plan_links, proxies_push
+from .hints import EarlyHint, HintCache, cross_origin_hints, early_hints_headers
+from .links import Resource, plan_links, proxies_push
 from .settings import Settings, load
+from .static import cache_versioned_static, push_static, static_tag
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["Firehose", "push"]
+__all__ = ["Firehose", "push", "resource_key"]
 
 log = logging.getLogger("firehose_digest")
 
@@ -56,20 +59,20 @@ class _AppState:
     settings: Settings
     connector: Connector
     #: The paths' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
-    hint_cache: HintCache[Resource] | None
+    hint_cache: HintCache[EarlyHint] | None
     declared: _Declared = field(default_factory=lambda: _Declared())
     #: Which hooks this app has, so a second ``init_app`` adds none twice.
     hooks: set[str] = field(default_factory=set)
 
 
-class _RequestRecord:
+class _RequestRecord(Collection):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
-    __slots__ = ("_held", "_opened", "_start_response", "hint_path", "link", "resources", "vary")
+    __slots__ = ("_held", "_opened", "_start_response", "hint_path", "link", "vary")
 
     def __init__(self, start_response: StartResponse) -> None:
+        super().__init__()
         self._start_response = start_response
-        self.resources: dict[str, Resource] = {}
         #: The path whose links a 200 teaches the hint cache; None when not learning.
         self.hint_path: str | None = None
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
@@ -127,9 +130,6 @@ class _Declared:
 #: copies it to the wrappers of other decorators.
 _DECLARED_ATTRIBUTE = "_firehose_hints"
 
-#: The record of the request being served, set and reset around each by :class:`_PushScope`.
-_request_record: ContextVar[_RequestRecord | None] = ContextVar("firehose_request", default=None)
-
 
 class _PushScope:
     """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
@@ -143,12 +143,12 @@ class _PushScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         record = _RequestRecord(start_response)
-        token = _request_record.set(record)
+        token = current_collection.set(record)
         try:
             return self.wsgi_app(environ, record.start_response)
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
-            _request_record.reset(token)
+            current_collection.reset(token)
 
 
 def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
@@ -159,87 +159,6 @@ def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
                 if field_name.strip().lower() in ("cookie", "*"):
                     return True
     return False
-
-
-def resource_key(url: str, version: str | None) -> str:
-    """The connector key of a resource; a newline can never be part of a pushed url."""
-    return url if version is None else f"{url}\n{version}"
-
-
-def push(
-    url: str,
-    *flags: str,
-    as_: str | None = None,
-    version: str | None = None,
-    **params: str,
-) -> str:
-    """Preload (and let a push proxy push) ``url`` with this response; return ``url``.
-
-    ``flags`` are written bare (``crossorigin``, ``nopush``); ``as_`` (``as`` in a Jinja
-    template) and other keywords become parameters; ``rel`` defaults to ``preload``.
-    ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
-    Outside a request, or with the extension off, it only returns ``url``.
-    Raises :class:`ValueError` for a url or value that could inject a header.
-    """
-    if params:
-        as_ = params.pop("as", as_)  # a template's spelling of as_
-        arguments: tuple[Any, ...] = (url, flags, as_, version, tuple(params.items()))
-    else:
-        arguments = (url, flags, as_, version)
-    try:
-        resource = _resources.get(arguments)
-    except TypeError:  # an unhashable argument: _resource() says what is wrong with it
-        resource = None
-    if resource is None:
-        resource = _resource(url, flags, as_, version, tuple(params.items()))
-        _remember_resource(arguments, resource)
-    record = _request_record.get()
-    if record is not None:
-        record.resources.setdefault(url, resource)  # the first push of a url wins
-    return url
-
-
-#: What push() made of its arguments: pages push the same resources on every request, and
-#: validating and formatting a link is most of a push's work (docs/performance.md). Emptied
-#: when it passes MAX_RESOURCES_BYTES, so urls made per user cannot grow it without bound.
-_resources: dict[tuple[Any, ...], Resource] = {}
-_resources_bytes = 0
-MAX_RESOURCES_BYTES = 1 << 20
-
-
-def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:
-    global _resources_bytes
-    # The link strings and the key dominate; 200 bytes for the objects around them.
-    size = 2 * len(resource.link) + len(resource.key) + 200
-    if _resources_bytes + size > MAX_RESOURCES_BYTES:
-        _resources.clear()
-        _resources_bytes = 0
-    _resources[arguments] = resource
-    _resources_bytes += size
-
-
-def _resource(
-    url: str,
-    flags: tuple[str, ...],
-    as_: str | None,
-    version: str | None,
-    params: tuple[tuple[str, str], ...],
-) -> Resource:
-    """What ``push()`` records for these arguments; ValueError if any is unsafe."""
-    if version is not None and not isinstance(version, str):
-        raise ValueError(f"a resource's version must be a str, got {version!r}")
-    named = dict(params)
-    link_as = named.pop("as", as_)
-    rel = named.pop("rel", "preload")
-    head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
-    link = format_link(url, (*head, *named.items()), flags)
-    return Resource(
-        key=resource_key(url, version),
-        link=link,
-        tracked=rel == "preload" and "nopush" not in flags,
-        nopush_link=link + "; nopush",
-        path_absolute=url.startswith("/") and not url.startswith("//"),
-    )
 
 
 class Firehose:
@@ -273,7 +192,7 @@ class Firehose:
         ``@app.route``, and it is valid for every app the view is registered on.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
-        declaration = (url, _resource(url, flags, as_, version, tuple(params.items())))
+        declaration = (url, make_resource(url, flags, as_, version, tuple(params.items())))
 
         def declare(view: _ViewT) -> _ViewT:
             declared = getattr(view, _DECLARED_ATTRIBUTE, ())
@@ -309,7 +228,11 @@ class Firehose:
             ),
             hooks=previous.hooks if isinstance(previous, _AppState) else set(),
         )
-        app.jinja_env.globals["push"] = push
+        app.jinja_env.globals.update(push=push, push_static=push_static, static_tag=static_tag)
+        if "static" not in state.hooks:
+            # Versioned urls stay valid with push off: so does caching them for good.
+            state.hooks.add("static")
+            app.after_request(lambda response: cache_versioned_static(app, response))
         if not settings.enabled:
             return  # push() only returns the url: no record is ever opened
         # Closures over the app: no current_app lookup on the per-request path. The hooks
@@ -351,23 +274,33 @@ def _send_early_hints(app: Flask) -> None:
 
     Runs before the view, so before the response can have started. Servers without
     ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent.
+    Only a GET navigation learns and is hinted (:func:`_is_navigation`): Chrome acts on a
+    103 for navigations only, and a HEAD or a ``fetch()`` has no page to preload for.
+    Where the app itself serves HTTP/2 (:func:`_serves_http2`), the 103 keeps only
+    preconnects and links to other origins: a same-origin preload would wait on the
+    connection busy with this very page (:func:`~.hints.cross_origin_hints`).
     """
-    record = _request_record.get()
+    record = cast("_RequestRecord | None", current_collection.get())
     state: _AppState = app.extensions[EXTENSION_KEY]
     cache = state.hint_cache
     if record is None or cache is None:
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    send = req.environ.get("wsgi.early_hints")
-    if send is None or req.method != "GET":
+    environ = req.environ
+    send = environ.get("wsgi.early_hints")
+    if send is None or req.method != "GET" or not _is_navigation(environ):
         return
     path = req.path
     record.hint_path = path
     learned = cache.get(path)
+    hints: Iterable[EarlyHint]
     if learned is not None:
-        hints: Iterable[Resource] = learned
+        hints = learned
     else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
-        hints = _with_declared(state.declared.by_endpoint(app), record.resources).values()
+        resources = _with_declared(state.declared.by_endpoint(app), record.resources)
+        hints = [resource.hint for resource in resources.values() if resource.hint is not None]
+    if _serves_http2(environ):
+        hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
     held = record.held(state.connector, app, req)
     headers = early_hints_headers(
         hints, held if held is not None else frozenset(), state.settings.link_budget
@@ -381,9 +314,35 @@ def _send_early_hints(app: Flask) -> None:
         log.exception("firehose: sending 103 Early Hints for %s failed", path)
 
 
+def _is_navigation(environ: WSGIEnvironment) -> bool:
+    """A top-level navigation: ``Sec-Fetch-Mode: navigate`` to a ``document`` (Chromium's
+    docs/early-hints.md: a 103 on a subresource or an iframe navigation is ignored), or no
+    ``Sec-Fetch-*`` header at all (curl, a browser from before Fetch Metadata)."""
+    mode = environ.get("HTTP_SEC_FETCH_MODE")
+    if mode is not None:
+        destination = environ.get("HTTP_SEC_FETCH_DEST", "document")
+        return bool(mode.strip() == "navigate" and destination.strip() == "document")
+    return not any(name.startswith("HTTP_SEC_FETCH_") for name in environ)
+
+
+def _serves_http2(environ: WSGIEnvironment) -> bool:
+    """Whether this server speaks HTTP/2 to the client (not a proxy's HTTP/1.1 behind it).
+
+    gunicorn >= 25 with h2: its HTTP/2 request has ``version = (2, 0)``
+    (``gunicorn/http2/request.py``) and ``default_environ`` writes ``SERVER_PROTOCOL`` as
+    ``"HTTP/%s" % ".".join(version)``, so ``"HTTP/2.0"`` (``gunicorn/http/wsgi.py``; read at
+    benoitc/gunicorn 65ac1a3, 26.1.0-22, and in 27.0.1). ``HTTP_VERSION`` is the
+    ``Version`` request header some fronts set; a client that forges it only narrows its
+    own 103.
+    """
+    return str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/2") or environ.get(
+        "HTTP_VERSION"
+    ) in ("2", "2.0")
+
+
 def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
     """Decide the ``Link`` value and record what it pushes; the response gets it as it starts."""
-    record = _request_record.get()
+    record = cast("_RequestRecord | None", current_collection.get())
     if record is None:
         return response
     state: _AppState = app.extensions[EXTENSION_KEY]
@@ -394,7 +353,9 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
     cache = state.hint_cache
     if cache is not None and record.hint_path is not None and response.status_code == 200:
         # Replaces what was known: a page that changed is learned again.
-        cache.learn(record.hint_path, resources.values(), state.settings.link_budget)
+        # Only what any visitor may be hinted: no nonce, no link pushed with learn=False.
+        hints = [resource.hint for resource in resources.values() if resource.hint is not None]
+        cache.learn(record.hint_path, hints, state.settings.link_budget)
     if not resources:
         return response
     req = request._get_current_object()  # type: ignore[attr-defined]

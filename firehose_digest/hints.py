@@ -8,6 +8,10 @@ runs, minus the resources the client's digest says it already holds.
 RFC 8297 §2: a server MAY send a 103 with the header fields it expects the final response
 to carry; the client MUST NOT treat them as the final response's. So a 103 may only hint
 what the page itself links to, and a stale entry costs at worst one wasted preload.
+
+What is learned is shared by every client of the path, so it holds no value made for one
+response: a link's ``nonce`` is left out of its :class:`EarlyHint` (the final response keeps
+it), and a link pushed with ``learn=False`` has none.
 """
 
 from __future__ import annotations
@@ -15,13 +19,29 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
+from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
+from urllib.parse import urlsplit
 
-__all__ = ["MAX_PATH_LENGTH", "Hint", "HintCache", "early_hints_headers"]
+__all__ = [
+    "MAX_PATH_LENGTH",
+    "PER_REQUEST_PARAMETERS",
+    "EarlyHint",
+    "Hint",
+    "HintCache",
+    "cross_origin_hints",
+    "early_hints_headers",
+    "origin_of",
+]
 
 #: The longest path learned: with the Link budget, it bounds an entry in bytes (made-up
 #: paths answered 200 by a catch-all route cannot fill the cache with long keys).
 MAX_PATH_LENGTH = 512
+
+#: Link parameters whose value belongs to one response. CSP Level 3: a server "must
+#: generate a unique [nonce] value each time it transmits a policy"; hinting one visitor's
+#: nonce to the next would hand out a value valid for another page's policy.
+PER_REQUEST_PARAMETERS = frozenset({"nonce"})
 
 
 class Hint(Protocol):
@@ -38,6 +58,51 @@ class Hint(Protocol):
 
 
 _HintT = TypeVar("_HintT", bound=Hint)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyHint:
+    """What a 103 may carry of a pushed link, for any client of the path."""
+
+    key: str
+    #: The link-value without :data:`PER_REQUEST_PARAMETERS`.
+    link: str
+    tracked: bool
+    #: The origin an absolute or scheme-relative url names (:func:`origin_of`); None for a
+    #: url on the page's own origin.
+    origin: str | None
+    #: ``rel=preconnect`` or ``dns-prefetch``: a connection to open, nothing to fetch.
+    connects: bool
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute url (``//host`` of a scheme-relative one),
+    lowercased, without the scheme's default port; None for a path or a relative url."""
+    if url.startswith("//"):
+        return "//" + urlsplit(url).netloc.lower()
+    parts = urlsplit(url)
+    if not (parts.scheme and parts.netloc):
+        return None
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    return f"{scheme}://{netloc}"
+
+
+def cross_origin_hints(hints: Iterable[EarlyHint], origin: str) -> list[EarlyHint]:
+    """The hints worth a 103 on an HTTP/2 connection to ``origin`` (``scheme://host``).
+
+    Connections (preconnect, dns-prefetch) and resources on other origins: a same-origin
+    preload would be requested on the very connection whose page is still being computed,
+    and gunicorn serves one connection's streams in turn, so it could not start sooner
+    than the final response's own ``Link`` header lets it.
+    """
+    own = {origin, "//" + origin.partition("://")[2]}
+    return [hint for hint in hints if hint.connects or (hint.origin or origin) not in own]
 
 
 def early_hints_headers(

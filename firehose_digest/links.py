@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote
 
+from .hints import EarlyHint
+
 __all__ = ["LinkPlan", "Resource", "format_link", "is_token", "plan_links", "proxies_push"]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -97,6 +99,9 @@ class Resource:
     #: ``/path``: the only form every supported proxy pushes (nginx 1.22 pushes no absolute,
     #: scheme-relative or relative url; docs/proxies.md).
     path_absolute: bool
+    #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page;
+    #: None when it was pushed with ``learn=False``.
+    hint: EarlyHint | None = None
 
 
 def proxies_push(method: str, status: int) -> bool:

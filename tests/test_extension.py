@@ -139,14 +139,14 @@ def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
 
 
 def test_push_caches_stay_bounded() -> None:
-    from firehose_digest import extension
+    from firehose_digest import collect
 
     long_path = "x" * 2000
-    for i in range(2 * extension.MAX_RESOURCES_BYTES // 4000):
+    for i in range(2 * collect.MAX_RESOURCES_BYTES // 4000):
         push(f"/plain/{long_path}{i}.css", as_="style")
         push(f"/font/{long_path}{i}.woff2", "crossorigin", as_="font")
-        assert extension._resources_bytes <= extension.MAX_RESOURCES_BYTES
-    assert 0 < len(extension._resources) < 2 * extension.MAX_RESOURCES_BYTES // 4000
+        assert collect._resources_bytes <= collect.MAX_RESOURCES_BYTES
+    assert 0 < len(collect._resources) < 2 * collect.MAX_RESOURCES_BYTES // 4000
 
 
 def test_push_refuses_header_injection_even_outside_requests() -> None:

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firehose_digest import DigestConnector, Firehose, push
-from firehose_digest.hints import MAX_PATH_LENGTH, HintCache, early_hints_headers
+from firehose_digest.hints import MAX_PATH_LENGTH, HintCache, early_hints_headers, origin_of
 
 CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
@@ -635,3 +635,198 @@ def test_one_extension_serves_several_apps_with_a_cache_each() -> None:
     hinted_get(second.test_client(), "/declared", recorder)
 
     assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
+
+
+# -- only navigations, and on HTTP/2 only what another connection serves --------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "hinted"),
+    [
+        pytest.param(
+            {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, True, id="navigate"
+        ),
+        pytest.param({}, True, id="no Sec-Fetch header (curl)"),
+        pytest.param({"Sec-Fetch-Mode": "navigate"}, True, id="navigate, no Sec-Fetch-Dest"),
+        pytest.param(
+            {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}, False, id="iframe"
+        ),
+        pytest.param({"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, False, id="cors"),
+        pytest.param(
+            {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}, False, id="no-cors"
+        ),
+        pytest.param({"Sec-Fetch-Site": "same-origin"}, False, id="Sec-Fetch-Site alone"),
+    ],
+)
+def test_only_navigations_are_hinted(app: Flask, headers: dict[str, str], hinted: bool) -> None:
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/page/home", recorder, headers=headers)
+
+    assert recorder.sent == ([[("Link", f"{CSS}, {JS}")]] if hinted else [])
+    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+
+
+def test_a_request_that_is_not_a_navigation_teaches_nothing(app: Flask) -> None:
+    hinted_get(app.test_client(), "/page/home", Recorder(), headers={"Sec-Fetch-Mode": "cors"})
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert recorder.sent == []
+
+
+CROSS_ORIGIN_PAGE = [
+    "/static/site.css",
+    "https://cdn.example/lib.css",
+    "//cdn.example/theme.css",
+    "http://localhost/same.css",
+    "http://LOCALHOST:80/same-port.css",
+    "//localhost/same-scheme-relative.css",
+    "relative.css",
+]
+
+
+def cross_origin_app() -> Flask:
+    app = make_app()
+
+    @app.route("/origins")
+    def origins() -> str:
+        push("https://fonts.example", rel="preconnect")
+        for url in CROSS_ORIGIN_PAGE:
+            push(url, as_="style")
+        return "origins"
+
+    return app
+
+
+def style(url: str) -> str:
+    return f"<{url}>; rel=preload; as=style"
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        pytest.param({"SERVER_PROTOCOL": "HTTP/2.0"}, id="gunicorn h2: SERVER_PROTOCOL"),
+        pytest.param({"SERVER_PROTOCOL": "HTTP/2"}, id="SERVER_PROTOCOL HTTP/2"),
+        pytest.param({"HTTP_VERSION": "2"}, id="HTTP_VERSION 2"),
+        pytest.param({"HTTP_VERSION": "2.0"}, id="HTTP_VERSION 2.0"),
+    ],
+)
+def test_on_http2_only_preconnects_and_other_origins_are_hinted(environ: dict[str, str]) -> None:
+    app = cross_origin_app()
+    hinted_get(app.test_client(), "/origins", Recorder())
+    recorder = Recorder()
+
+    response = app.test_client().get(
+        "/origins", environ_overrides={"wsgi.early_hints": recorder, **environ}
+    )
+
+    expected = [
+        "<https://fonts.example>; rel=preconnect",
+        style("https://cdn.example/lib.css"),
+        style("//cdn.example/theme.css"),
+    ]
+    assert recorder.sent == [[("Link", ", ".join(expected))]]
+    # The final response still links everything.
+    assert response.headers["Link"].count("rel=preload") == len(CROSS_ORIGIN_PAGE)
+
+
+def test_on_http11_every_link_is_hinted() -> None:
+    app = cross_origin_app()
+    hinted_get(app.test_client(), "/origins", Recorder())
+    recorder = Recorder()
+
+    app.test_client().get(
+        "/origins",
+        environ_overrides={"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/1.1"},
+    )
+
+    links = ["<https://fonts.example>; rel=preconnect", *map(style, CROSS_ORIGIN_PAGE)]
+    assert recorder.sent == [[("Link", ", ".join(links))]]
+
+
+def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> None:
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    recorder = Recorder()
+
+    app.test_client().get(
+        "/page/home",
+        environ_overrides={"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/2.0"},
+    )
+
+    assert recorder.sent == []
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("/a.css", None),
+        ("a.css", None),
+        ("../a.css", None),
+        ("https://CDN.example/a.css", "https://cdn.example"),
+        ("https://cdn.example:443/a.css", "https://cdn.example"),
+        ("https://cdn.example:8443/a.css", "https://cdn.example:8443"),
+        ("http://cdn.example:80/a.css", "http://cdn.example"),
+        ("//cdn.example/a.css", "//cdn.example"),
+    ],
+)
+def test_origin_of(url: str, origin: str | None) -> None:
+    assert origin_of(url) == origin
+
+
+# -- what is learned is good for any visitor -----------------------------------------------
+
+
+def per_visitor_app() -> Flask:
+    app = make_app()
+
+    @app.route("/account")
+    def account() -> str:
+        visitor = request.args["visitor"]
+        push("/static/app.js", as_="script", nonce=f"nonce-of-{visitor}")
+        push(f"/avatars/{visitor}.png", as_="image", learn=False)
+        push("/static/site.css", as_="style")
+        return f"hello {visitor}"
+
+    return app
+
+
+def test_the_next_visitor_is_never_hinted_the_previous_ones_nonce_or_own_links() -> None:
+    app = per_visitor_app()
+    first = hinted_get(app.test_client(), "/account?visitor=ann", Recorder())
+    recorder = Recorder()
+
+    second = hinted_get(app.test_client(), "/account?visitor=bob", recorder)
+
+    assert recorder.sent == [[("Link", f"{JS}, {CSS}")]]
+    # Each final response keeps its own nonce and its own per-user link.
+    assert first.headers["Link"] == (
+        f"{JS}; nonce=nonce-of-ann, </avatars/ann.png>; rel=preload; as=image, {CSS}"
+    )
+    assert second.headers["Link"] == (
+        f"{JS}; nonce=nonce-of-bob, </avatars/bob.png>; rel=preload; as=image, {CSS}"
+    )
+
+
+def test_a_page_whose_every_link_is_kept_from_learning_is_not_hinted() -> None:
+    app = make_app()
+
+    @app.route("/private")
+    def private() -> str:
+        push("/me.css", as_="style", learn=False)
+        return "private"
+
+    hinted_get(app.test_client(), "/private", Recorder())
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/private", recorder)
+
+    assert recorder.sent == []
+
+
+@pytest.mark.parametrize("bad", ["no", 0, None])
+def test_learn_must_be_a_bool(bad: Any) -> None:
+    with pytest.raises(ValueError, match="learn"):
+        push("/a.css", as_="style", learn=bad)

@@ -1,0 +1,139 @@
+"""What ``push()`` collects: each request's resources, by url, in the order first pushed.
+
+A layer under the Flask adapter: :mod:`.extension` opens a :class:`Collection` per request
+and writes it out after the view; :mod:`.static` pushes versioned static files through
+:func:`push`. Neither imports the other's half.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
+from .links import Resource, format_link
+
+__all__ = ["Collection", "current_collection", "push", "resource_key"]
+
+
+class Collection:
+    """One request's pushed resources, by url; the extension's record extends it."""
+
+    __slots__ = ("resources",)
+
+    def __init__(self) -> None:
+        self.resources: dict[str, Resource] = {}
+
+
+#: The collection of the request being served, set and reset around each by the extension.
+current_collection: ContextVar[Collection | None] = ContextVar("firehose_request", default=None)
+
+
+def resource_key(url: str, version: str | None) -> str:
+    """The connector key of a resource; a newline can never be part of a pushed url."""
+    return url if version is None else f"{url}\n{version}"
+
+
+def push(
+    url: str,
+    *flags: str,
+    as_: str | None = None,
+    version: str | None = None,
+    learn: bool = True,
+    **params: str,
+) -> str:
+    """Preload (and let a push proxy push) ``url`` with this response; return ``url``.
+
+    ``flags`` are written bare (``crossorigin``, ``nopush``); ``as_`` (``as`` in a Jinja
+    template) and other keywords become parameters; ``rel`` defaults to ``preload``.
+    ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
+    ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
+    path, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is
+    never learned either, only written on this response.
+    Outside a request, or with the extension off, it only returns ``url``.
+    Raises :class:`ValueError` for a url or value that could inject a header.
+    """
+    if params:
+        as_ = params.pop("as", as_)  # a template's spelling of as_
+        arguments: tuple[Any, ...] = (url, flags, as_, version, learn, tuple(params.items()))
+    else:
+        arguments = (url, flags, as_, version, learn)
+    try:
+        resource = _resources.get(arguments)
+    except TypeError:  # an unhashable argument: make_resource() says what is wrong with it
+        resource = None
+    if resource is None:
+        resource = make_resource(url, flags, as_, version, tuple(params.items()), learn)
+        _remember_resource(arguments, resource)
+    collection = current_collection.get()
+    if collection is not None:
+        collection.resources.setdefault(url, resource)  # the first push of a url wins
+    return url
+
+
+#: What push() made of its arguments: pages push the same resources on every request, and
+#: validating and formatting a link is most of a push's work (docs/performance.md). Emptied
+#: when it passes MAX_RESOURCES_BYTES, so urls made per user cannot grow it without bound.
+_resources: dict[tuple[Any, ...], Resource] = {}
+_resources_bytes = 0
+MAX_RESOURCES_BYTES = 1 << 20
+
+
+def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:
+    global _resources_bytes
+    # The link strings and the key dominate; 300 bytes for the objects around them (the
+    # Resource, its EarlyHint, the arguments' tuple).
+    size = 2 * len(resource.link) + len(resource.key) + 300
+    if _resources_bytes + size > MAX_RESOURCES_BYTES:
+        _resources.clear()
+        _resources_bytes = 0
+    _resources[arguments] = resource
+    _resources_bytes += size
+
+
+#: Link relations that open a connection rather than fetch a resource.
+_CONNECTING_RELS = frozenset({"preconnect", "dns-prefetch"})
+
+
+def make_resource(
+    url: str,
+    flags: tuple[str, ...],
+    as_: str | None,
+    version: str | None,
+    params: tuple[tuple[str, str], ...],
+    learn: bool = True,
+) -> Resource:
+    """What ``push()`` records for these arguments; ValueError if any is unsafe."""
+    if version is not None and not isinstance(version, str):
+        raise ValueError(f"a resource's version must be a str, got {version!r}")
+    if not isinstance(learn, bool):
+        raise ValueError(f"push()'s learn must be True or False, got {learn!r}")
+    named = dict(params)
+    link_as = named.pop("as", as_)
+    rel = named.pop("rel", "preload")
+    head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
+    link = format_link(url, (*head, *named.items()), flags)
+    key = resource_key(url, version)
+    tracked = rel == "preload" and "nopush" not in flags
+    hint = None
+    if learn:
+        kept = [
+            (name, value)
+            for name, value in named.items()
+            if name.lower() not in PER_REQUEST_PARAMETERS
+        ]
+        hint = EarlyHint(
+            key=key,
+            link=link if len(kept) == len(named) else format_link(url, (*head, *kept), flags),
+            tracked=tracked,
+            origin=origin_of(url),
+            connects=not _CONNECTING_RELS.isdisjoint(rel.lower().split()),
+        )
+    return Resource(
+        key=key,
+        link=link,
+        tracked=tracked,
+        nopush_link=link + "; nopush",
+        path_absolute=url.startswith("/") and not url.startswith("//"),
+        hint=hint,
+    )

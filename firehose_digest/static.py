@@ -1,0 +1,265 @@
+"""Static files pushed by content: a versioned url, the right hint, the matching element.
+
+``push_static("site.css")`` is ``url_for("static", filename="site.css", v=<version>)``, pushed
+with the ``as``, ``type`` and ``crossorigin`` its extension calls for; the version is a short
+hash of the file's bytes, so a changed file gets a new url and is pushed and hinted again.
+``static_tag`` writes the element that uses the file from the same call, so the element's
+``crossorigin`` (and ``nonce``, ``integrity``, ...) can never differ from the hint's: a
+mismatch makes the browser fetch the file a second time.
+
+A static response whose ``v`` is the file's current version is served
+:data:`IMMUTABLE` (:func:`cache_versioned_static`): that url can never show other bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, has_request_context, request, url_for
+from markupsafe import Markup, escape
+from werkzeug.security import safe_join
+
+from .collect import push
+
+__all__ = [
+    "IMMUTABLE",
+    "MAX_VERSIONED_FILES",
+    "cache_versioned_static",
+    "file_version",
+    "push_static",
+    "static_tag",
+]
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How a file extension is preloaded."""
+
+    as_: str | None
+    type: str | None = None
+    #: Fonts and fetches are requested in CORS mode: their preload must say so too, or
+    #: the browser cannot reuse it (the Fetch standard's "potentially CORS" requests).
+    crossorigin: bool = False
+    rel: str = "preload"
+
+
+_STYLE, _IMAGE = _Kind("style"), _Kind("image")
+#: File extension (lowercase, no dot) -> how it is preloaded.
+KINDS: dict[str, _Kind] = {
+    "css": _STYLE,
+    "js": _Kind("script"),
+    # A module graph is preloaded with modulepreload, which takes no `as` (HTML Standard).
+    "mjs": _Kind(None, rel="modulepreload"),
+    "woff2": _Kind("font", "font/woff2", crossorigin=True),
+    "woff": _Kind("font", "font/woff", crossorigin=True),
+    "ttf": _Kind("font", "font/ttf", crossorigin=True),
+    "otf": _Kind("font", "font/otf", crossorigin=True),
+    **dict.fromkeys(("png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico"), _IMAGE),
+    "json": _Kind("fetch", crossorigin=True),
+}
+
+#: RFC 8246: ``immutable`` tells the browser a fresh response will not change, so it does
+#: not revalidate it even on reload; a year is the longest ``max-age`` caches are asked to
+#: honour (RFC 9111 §5.2.2.1 advises against more).
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+#: Files whose version is known: a site has some hundreds, named in its templates. The bound
+#: only guards against a view passing request data as the filename; an entry (path, size,
+#: mtime, version) takes about 300 bytes, so at most about 1.2 MB.
+MAX_VERSIONED_FILES = 4096
+#: Absolute path -> (size, mtime_ns, version). Emptied when full: it refills on use.
+_versions: dict[str, tuple[int, int, str]] = {}
+
+#: Attributes the element repeats from the push: what changes how the browser fetches the
+#: file (a mismatch refetches it) and the CSP nonce that lets it load.
+_MIRRORED = ("media", "integrity", "referrerpolicy", "fetchpriority", "nonce")
+
+
+def file_version(path: str) -> str:
+    """The first 10 hex digits of the BLAKE2b hash of the file at ``path``.
+
+    Computed once per file, and again whenever its size or modification time changes.
+    Raises :class:`OSError` if it cannot be read, :class:`IsADirectoryError` for anything
+    but a regular file.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise IsADirectoryError(f"not a regular file: {path}")
+    known = _versions.get(path)
+    if known is not None and known[:2] == (info.st_size, info.st_mtime_ns):
+        return known[2]
+    digest = hashlib.blake2b(digest_size=5)
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 16):
+            digest.update(chunk)
+    version = digest.hexdigest()
+    if len(_versions) >= MAX_VERSIONED_FILES:
+        _versions.clear()
+    _versions[path] = (info.st_size, info.st_mtime_ns, version)
+    return version
+
+
+@dataclass(frozen=True)
+class _StaticLink:
+    """One static file's push: everything the Link header and the element share."""
+
+    url: str
+    rel: str
+    as_: str | None
+    flags: tuple[str, ...]
+    params: dict[str, str]
+    version: str
+
+
+def _static_link(
+    filename: str,
+    flags: tuple[str, ...],
+    endpoint: str,
+    as_: str | None,
+    params: dict[str, str],
+) -> _StaticLink:
+    as_ = params.pop("as", as_)  # a template's spelling of as_
+    rel = params.pop("rel", None)
+    if as_ is None and rel is None:
+        # Only when the caller names neither: an explicit as_ or rel replaces the whole row.
+        kind = KINDS.get(os.path.splitext(filename)[1][1:].lower())
+        if kind is None:
+            raise ValueError(
+                f"push_static() cannot tell how to preload {filename!r} from its extension: "
+                "pass as_= (as= in a template), e.g. as_='fetch'"
+            )
+        as_, rel = kind.as_, kind.rel
+        if kind.type is not None:
+            params.setdefault("type", kind.type)
+        if kind.crossorigin and "crossorigin" not in flags and "crossorigin" not in params:
+            flags = (*flags, "crossorigin")
+    version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
+    url = url_for(endpoint, filename=filename, v=version)
+    return _StaticLink(url, rel or "preload", as_, flags, params, version)
+
+
+def _absolute_endpoint(endpoint: str) -> str:
+    """``endpoint`` with a leading ``.`` resolved against the request's blueprint."""
+    if endpoint.startswith(".") and has_request_context() and request.blueprint:
+        return request.blueprint + endpoint
+    return endpoint.lstrip(".")
+
+
+def _static_version(app: Flask, endpoint: str, filename: str) -> str:
+    """The version of the file ``filename`` names under ``endpoint``'s static folder.
+
+    Raises :class:`ValueError` for an endpoint that is not a static one, or a file that is
+    not there: a typo is caught at the call, in development, rather than as a 404 later.
+    """
+    blueprint, _, view = endpoint.rpartition(".")
+    if view != "static":
+        raise ValueError(
+            f"push_static() serves the static endpoints ('static', 'bp.static'), not {endpoint!r}"
+        )
+    owner = app.blueprints.get(blueprint) if blueprint else None
+    folder = (owner.static_folder if owner is not None else None) or app.static_folder
+    path = safe_join(folder, filename) if folder is not None else None
+    if path is None:
+        raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
+    try:
+        return file_version(path)
+    except OSError as e:
+        raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
+
+
+def push_static(
+    filename: str,
+    *flags: str,
+    endpoint: str = "static",
+    as_: str | None = None,
+    learn: bool = True,
+    **params: str,
+) -> str:
+    """Push the static file ``filename`` by its content; return its versioned url.
+
+    The url is ``url_for(endpoint, filename=filename, v=<version>)``, the version a hash of
+    the file's bytes (:func:`file_version`); ``endpoint`` may be a blueprint's
+    (``"admin.static"``), whose ``static_folder`` holds the file. ``as``, ``type`` and
+    ``crossorigin`` come from the extension (:data:`KINDS`) unless the caller passes
+    ``as_`` or ``rel``, which replace them all; ``type=`` and a ``crossorigin`` flag or
+    value are the caller's when given. Other arguments are :func:`~.push`'s.
+
+    Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
+    that is not a static one, or a missing file.
+    """
+    link = _static_link(filename, flags, endpoint, as_, dict(params))
+    _push(link, learn)
+    return link.url
+
+
+def static_tag(
+    filename: str,
+    *flags: str,
+    endpoint: str = "static",
+    as_: str | None = None,
+    learn: bool = True,
+    **params: str,
+) -> Markup:
+    """:func:`push_static`, and the element that uses the file, with the same attributes.
+
+    A stylesheet is ``<link rel="stylesheet">``, a script ``<script src>``, a module
+    ``<script type="module">``; anything else (fonts, images, JSON) a ``<link rel="preload">``
+    like the header's. The element repeats the push's ``crossorigin`` and its ``media``,
+    ``integrity``, ``referrerpolicy``, ``fetchpriority`` and ``nonce``.
+    """
+    link = _static_link(filename, flags, endpoint, as_, dict(params))
+    _push(link, learn)
+    attributes = ""
+    crossorigin = link.params.get("crossorigin")
+    if crossorigin is not None:
+        attributes += f' crossorigin="{escape(crossorigin)}"'
+    elif "crossorigin" in link.flags:
+        attributes += " crossorigin"
+    for name in _MIRRORED:
+        if name in link.params:
+            attributes += f' {name}="{escape(link.params[name])}"'
+    src = escape(link.url)
+    if link.rel == "modulepreload":
+        return Markup(f'<script type="module" src="{src}"{attributes}></script>')
+    if link.rel == "preload" and link.as_ == "style":
+        return Markup(f'<link rel="stylesheet" href="{src}"{attributes}>')
+    if link.rel == "preload" and link.as_ == "script":
+        return Markup(f'<script src="{src}"{attributes}></script>')
+    head = f'<link rel="{escape(link.rel)}" href="{src}"'
+    if link.as_ is not None:
+        head += f' as="{escape(link.as_)}"'
+    if "type" in link.params:
+        head += f' type="{escape(link.params["type"])}"'
+    return Markup(f"{head}{attributes}>")
+
+
+def _push(link: _StaticLink, learn: bool) -> None:
+    params = link.params if link.rel == "preload" else {"rel": link.rel, **link.params}
+    push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
+
+
+def cache_versioned_static(app: Flask, response: Response) -> Response:
+    """Serve a static file asked for by its current version as :data:`IMMUTABLE`.
+
+    An ``after_request`` step: any other request costs a look at ``request.endpoint``. A
+    static response (``"static"`` or a blueprint's ``"<name>.static"``) whose ``v`` is the
+    file's current version cannot change behind that url; any other keeps the app's
+    ``Cache-Control`` (``SEND_FILE_MAX_AGE_DEFAULT``).
+    """
+    endpoint = request.endpoint
+    if endpoint is None or not (endpoint == "static" or endpoint.endswith(".static")):
+        return response
+    version = request.args.get("v")
+    filename = (request.view_args or {}).get("filename")
+    if version is None or filename is None or response.status_code not in (200, 206, 304):
+        return response
+    try:
+        current = _static_version(app, endpoint, filename)
+    except ValueError:
+        return response
+    if version == current:
+        response.headers["Cache-Control"] = IMMUTABLE
+    return response

@@ -1,0 +1,403 @@
+"""push_static() and static_tag(): versioned urls, the hint each extension needs, the element.
+
+Every static folder is a fresh directory; a file's version is the first 10 hex digits of
+the BLAKE2b hash of its bytes, pinned once below and computed by ``version()`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Blueprint, Flask, render_template_string, request
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from firehose_digest import Firehose, push_static, static_tag
+from firehose_digest import static as static_module
+from firehose_digest.static import IMMUTABLE, file_version
+
+
+def version(content: bytes) -> str:
+    return hashlib.blake2b(content, digest_size=5).hexdigest()
+
+
+def test_a_version_is_ten_hex_digits_of_blake2b(tmp_path: Path) -> None:
+    path = tmp_path / "site.css"
+    path.write_bytes(b"body { color: red }\n")
+
+    # As `printf "body { color: red }\\n" | b2sum -l 40` prints it.
+    assert file_version(str(path)) == "43c0e95b06"
+
+
+def get_file(client: FlaskClient, url: str, **kwargs: Any) -> TestResponse:
+    """GET a static file and close the response (its file), keeping status and headers."""
+    response = client.get(url, **kwargs)
+    response.close()
+    return response
+
+
+def make_app(static: Path, **config: Any) -> Flask:
+    """A site whose /push and /tag views push ``?f=`` with the keywords of ``?k=v`` pairs."""
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", **config)
+    Firehose(app)
+
+    def arguments() -> tuple[tuple[str, ...], dict[str, str]]:
+        flags = tuple(request.args.getlist("flag"))
+        keywords = {
+            name: value for name, value in request.args.items() if name not in ("f", "flag")
+        }
+        return flags, keywords
+
+    @app.route("/push")
+    def pushes() -> str:
+        flags, keywords = arguments()
+        return push_static(request.args["f"], *flags, **keywords)
+
+    @app.route("/tag")
+    def tag() -> str:
+        flags, keywords = arguments()
+        return str(static_tag(request.args["f"], *flags, **keywords))
+
+    return app
+
+
+@pytest.fixture
+def static(tmp_path: Path) -> Path:
+    folder = tmp_path / "static"
+    folder.mkdir()
+    return folder
+
+
+CONTENT = b"x" * 10
+
+#: file name -> (the Link value after the url, the element with {url} for the url).
+ROWS = {
+    "site.css": ("rel=preload; as=style", '<link rel="stylesheet" href="{url}">'),
+    "app.js": ("rel=preload; as=script", '<script src="{url}"></script>'),
+    "app.mjs": ("rel=modulepreload", '<script type="module" src="{url}"></script>'),
+    **{
+        f"inter.{ext}": (
+            f'rel=preload; as=font; type="font/{ext}"; crossorigin',
+            f'<link rel="preload" href="{{url}}" as="font" type="font/{ext}" crossorigin>',
+        )
+        for ext in ("woff2", "woff", "ttf", "otf")
+    },
+    **{
+        f"hero.{ext}": ("rel=preload; as=image", '<link rel="preload" href="{url}" as="image">')
+        for ext in ("png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico")
+    },
+    "data.json": (
+        "rel=preload; as=fetch; crossorigin",
+        '<link rel="preload" href="{url}" as="fetch" crossorigin>',
+    ),
+    "LOGO.PNG": ("rel=preload; as=image", '<link rel="preload" href="{url}" as="image">'),
+}
+
+
+@pytest.mark.parametrize(("filename", "expected"), ROWS.items(), ids=list(ROWS))
+def test_each_extension_is_hinted_and_written_as_it_is_used(
+    static: Path, filename: str, expected: tuple[str, str]
+) -> None:
+    (static / filename).write_bytes(CONTENT)
+    client = make_app(static).test_client()
+    url = f"/static/{filename}?v={version(CONTENT)}"
+    params, element = expected
+
+    pushed = client.get(f"/push?f={filename}")
+    tagged = make_app(static).test_client().get(f"/tag?f={filename}")
+
+    assert pushed.get_data(as_text=True) == url
+    assert pushed.headers["Link"] == f"<{url}>; {params}"
+    assert tagged.get_data(as_text=True) == element.format(url=url)
+    assert tagged.headers["Link"] == f"<{url}>; {params}"
+
+
+OVERRIDES = [
+    pytest.param(
+        "site.css",
+        (),
+        {"as_": "fetch"},
+        "rel=preload; as=fetch",
+        '<link rel="preload" href="{url}" as="fetch">',
+        id="as_ replaces the row",
+    ),
+    pytest.param(
+        "inter.woff2",
+        (),
+        {"type": "application/font-woff2"},
+        'rel=preload; as=font; type="application/font-woff2"; crossorigin',
+        '<link rel="preload" href="{url}" as="font" type="application/font-woff2" crossorigin>',
+        id="type",
+    ),
+    pytest.param(
+        "inter.woff2",
+        (),
+        {"crossorigin": "use-credentials"},
+        'rel=preload; as=font; crossorigin=use-credentials; type="font/woff2"',
+        '<link rel="preload" href="{url}" as="font" type="font/woff2"'
+        ' crossorigin="use-credentials">',
+        id="crossorigin value",
+    ),
+    pytest.param(
+        "site.css",
+        ("crossorigin",),
+        {},
+        "rel=preload; as=style; crossorigin",
+        '<link rel="stylesheet" href="{url}" crossorigin>',
+        id="crossorigin flag",
+    ),
+    pytest.param(
+        "app.js",
+        (),
+        {"rel": "modulepreload"},
+        "rel=modulepreload",
+        '<script type="module" src="{url}"></script>',
+        id="rel",
+    ),
+    pytest.param(
+        "notes.txt",
+        (),
+        {"as_": "fetch"},
+        "rel=preload; as=fetch",
+        '<link rel="preload" href="{url}" as="fetch">',
+        id="as_ for an unknown extension",
+    ),
+    pytest.param(
+        "app.js",
+        (),
+        {"nonce": "r4nd0m", "integrity": "sha384-abc"},
+        "rel=preload; as=script; nonce=r4nd0m; integrity=sha384-abc",
+        '<script src="{url}" integrity="sha384-abc" nonce="r4nd0m"></script>',
+        id="nonce and integrity mirrored",
+    ),
+    pytest.param(
+        "print.css",
+        (),
+        {"media": "print"},
+        "rel=preload; as=style; media=print",
+        '<link rel="stylesheet" href="{url}" media="print">',
+        id="media mirrored",
+    ),
+]
+
+
+@pytest.mark.parametrize(("filename", "flags", "keywords", "params", "element"), OVERRIDES)
+def test_the_caller_overrides_what_the_extension_says(
+    static: Path,
+    filename: str,
+    flags: tuple[str, ...],
+    keywords: dict[str, str],
+    params: str,
+    element: str,
+) -> None:
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/{filename}?v={version(CONTENT)}"
+
+    @app.route("/override")
+    def override() -> str:
+        return str(static_tag(filename, *flags, **keywords))
+
+    response = app.test_client().get("/override")
+
+    assert response.get_data(as_text=True) == element.format(url=url)
+    assert response.headers["Link"] == f"<{url}>; {params}"
+
+
+def test_templates_call_both_helpers_with_as(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    (static / "feed.rss").write_bytes(CONTENT)
+    app = make_app(static)
+    v = version(CONTENT)
+
+    @app.route("/page")
+    def page() -> str:
+        return render_template_string(
+            "{{ static_tag('site.css') }}\n<a href=\"{{ push_static('feed.rss', as='fetch') }}\">"
+        )
+
+    response = app.test_client().get("/page")
+
+    assert response.get_data(as_text=True) == (
+        f'<link rel="stylesheet" href="/static/site.css?v={v}">\n<a href="/static/feed.rss?v={v}">'
+    )
+    assert response.headers["Link"] == (
+        f"</static/site.css?v={v}>; rel=preload; as=style, "
+        f"</static/feed.rss?v={v}>; rel=preload; as=fetch"
+    )
+
+
+def test_an_extension_it_cannot_tell_asks_for_as(static: Path) -> None:
+    (static / "notes.txt").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with app.test_request_context(), pytest.raises(ValueError, match=r"'notes\.txt'.*as_="):
+        push_static("notes.txt")
+
+
+def test_a_missing_file_is_an_error_naming_it(static: Path) -> None:
+    app = make_app(static)
+
+    with app.test_request_context(), pytest.raises(ValueError, match=r"no static file 'sit\.css'"):
+        push_static("sit.css")
+
+
+@pytest.mark.parametrize("filename", ["../secret.css", "/etc/passwd.css", "sub"])
+def test_only_files_inside_the_static_folder_have_a_version(static: Path, filename: str) -> None:
+    (static.parent / "secret.css").write_bytes(CONTENT)
+    (static / "sub").mkdir()
+    app = make_app(static)
+
+    with app.test_request_context(), pytest.raises(ValueError, match="push_static"):
+        push_static(filename)
+
+
+def test_an_endpoint_that_is_not_static_is_refused(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with app.test_request_context(), pytest.raises(ValueError, match="'push'"):
+        push_static("site.css", endpoint="push")
+
+
+def blueprint_app(static: Path) -> Flask:
+    app = make_app(static)
+    admin_static = static.parent / "admin_static"
+    admin_static.mkdir()
+    (admin_static / "admin.css").write_bytes(b"admin")
+    admin = Blueprint(
+        "admin", __name__, static_folder=str(admin_static), static_url_path="/assets"
+    )
+
+    @admin.route("/")
+    def home() -> str:
+        return str(static_tag("admin.css", endpoint=".static"))
+
+    app.register_blueprint(admin, url_prefix="/admin")
+
+    @app.route("/uses-admin")
+    def uses_admin() -> str:
+        return push_static("admin.css", endpoint="admin.static")
+
+    return app
+
+
+def test_a_blueprint_static_file_is_found_in_its_static_folder(static: Path) -> None:
+    client = blueprint_app(static).test_client()
+    url = f"/admin/assets/admin.css?v={version(b'admin')}"
+
+    by_name = client.get("/uses-admin")
+    relative = client.get("/admin/")
+
+    assert by_name.get_data(as_text=True) == url
+    assert relative.get_data(as_text=True) == f'<link rel="stylesheet" href="{url}">'
+    assert relative.headers["Link"] == f"<{url}>; rel=preload; as=style; nopush"
+    assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
+
+
+def test_a_file_that_changes_size_gets_a_new_version_and_is_pushed_again(static: Path) -> None:
+    path = static / "site.css"
+    path.write_bytes(b"old")
+    client = make_app(static).test_client()
+    client.get("/push?f=site.css")
+
+    path.write_bytes(b"new and longer")
+    response = client.get("/push?f=site.css")
+
+    url = f"/static/site.css?v={version(b'new and longer')}"
+    assert response.get_data(as_text=True) == url
+    assert response.headers["Link"] == f"<{url}>; rel=preload; as=style"  # not nopush
+
+
+def test_a_file_that_changes_mtime_only_gets_a_new_version(static: Path) -> None:
+    path = static / "site.css"
+    path.write_bytes(b"aaa")
+    first = file_version(str(path))
+    mtime = path.stat().st_mtime_ns
+
+    path.write_bytes(b"bbb")  # the same size
+    os.utime(path, ns=(mtime, mtime))
+    unchanged = file_version(str(path))  # same size and mtime: the known version
+    os.utime(path, ns=(mtime + 1_000_000_000, mtime + 1_000_000_000))
+    changed = file_version(str(path))
+
+    assert (first, unchanged, changed) == (version(b"aaa"), version(b"aaa"), version(b"bbb"))
+
+
+def test_the_version_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(static_module, "MAX_VERSIONED_FILES", 4)
+    monkeypatch.setattr(static_module, "_versions", {})
+    for n in range(10):
+        path = tmp_path / f"{n}.css"
+        path.write_bytes(b"%d" % n)
+        assert file_version(str(path)) == version(b"%d" % n)
+        assert len(static_module._versions) <= 4
+
+
+# -- a versioned url is cached for good ----------------------------------------------------
+
+
+def test_a_static_file_asked_for_by_its_current_version_is_immutable(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    client = make_app(static).test_client()
+    url = client.get("/push?f=site.css").get_data(as_text=True)
+
+    fresh = get_file(client, url)
+    revalidated = get_file(client, url, headers={"If-None-Match": fresh.headers["ETag"]})
+
+    assert fresh.status_code == 200
+    assert fresh.headers["Cache-Control"] == IMMUTABLE
+    assert revalidated.status_code == 304
+    assert revalidated.headers["Cache-Control"] == IMMUTABLE
+
+
+@pytest.mark.parametrize("query", ["", "?v=0000000000", "?other=1"])
+def test_other_static_responses_keep_the_apps_caching(static: Path, query: str) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    client = make_app(static, SEND_FILE_MAX_AGE_DEFAULT=60).test_client()
+
+    response = get_file(client, f"/static/site.css{query}")
+
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+
+
+def test_an_old_version_is_not_immutable_once_the_file_changed(static: Path) -> None:
+    path = static / "site.css"
+    path.write_bytes(b"old")
+    client = make_app(static).test_client()
+    old_url = client.get("/push?f=site.css").get_data(as_text=True)
+
+    path.write_bytes(b"new content")
+
+    assert get_file(client, old_url).headers["Cache-Control"] == "no-cache"
+
+
+def test_a_missing_static_file_is_left_alone(static: Path) -> None:
+    response = make_app(static).test_client().get("/static/gone.css?v=0123456789")
+
+    assert response.status_code == 404
+    assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+def test_immutable_caching_holds_with_the_extension_off(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    client = make_app(static, FIREHOSE_ENABLED=False).test_client()
+
+    response = client.get("/push?f=site.css")
+
+    assert "Link" not in response.headers
+    url = response.get_data(as_text=True)
+    assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
+
+
+def test_views_are_not_touched(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+
+    response = make_app(static).test_client().get(f"/push?f=site.css&v={version(CONTENT)}")
+
+    assert "Cache-Control" not in response.headers
