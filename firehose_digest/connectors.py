@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Container, Iterable, Sequence
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, cast
 
 from flask import Flask, Request, Response, current_app, session
 
@@ -46,7 +46,6 @@ log = logging.getLogger("firehose_digest")
 DECODED_CACHE_BYTES = 2 << 20
 
 
-@runtime_checkable
 class Connector(Protocol):
     """Where what each client holds is kept; see the module docstring."""
 

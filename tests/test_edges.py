@@ -238,12 +238,14 @@ def test_our_headers_stay_in_budget_at_every_fill_of_the_largest_capacity(
         FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=capacity, SESSION_COOKIE_SECURE=True
     ).test_client()
     largest = 0
-    per_page = 10
-    # Past two full generations, then return visits of every page: every fill.
-    pages = 2 * capacity // per_page + 3
+    # More links than the Link budget holds, so every response fills it; ten of each page's
+    # are pushed and recorded per visit. Past two full generations, then return visits.
+    per_page = 40
+    pages = 2 * capacity // DEFAULTS["FIREHOSE_MAX_PUSHES"] + 3
     for number in [*range(pages), *range(pages - 10, pages)]:
         urls = [f"/static/p{number}/asset-{i}.0123456789abcdef.css" for i in range(per_page)]
         response = page(client, *urls)
+        assert len(response.headers["Link"]) > DEFAULTS["FIREHOSE_LINK_BUDGET"] - 80
         largest = max(largest, our_header_bytes(response, set()))
     record_property("largest_header_bytes", largest)
     print(f"\n{encoding}: capacity {capacity}, our headers at most {largest} bytes")
