@@ -27,7 +27,7 @@ from typing import Any
 
 from werkzeug.test import EnvironBuilder
 
-from firehose_digest import extension
+from firehose_digest import collect
 
 from .report import GENERATED, machine, markdown_table, write
 from .server_cost import _time_calls, build, return_visit
@@ -37,15 +37,15 @@ VARIANTS = ("by-hand", "as shipped", "no decoded-digest cache", "no push() cache
 
 @contextmanager
 def _no_push_cache() -> Iterator[None]:
-    remember = extension._remember_resource
-    extension._remember_resource = lambda arguments, resource: None  # type: ignore[assignment]
-    saved = dict(extension._resources)
-    extension._resources.clear()
+    remember = collect._remember_resource
+    collect._remember_resource = lambda arguments, resource: None  # type: ignore[assignment]
+    saved = dict(collect._resources)
+    collect._resources.clear()
     try:
         yield
     finally:
-        extension._remember_resource = remember  # type: ignore[assignment]
-        extension._resources.update(saved)
+        collect._remember_resource = remember  # type: ignore[assignment]
+        collect._resources.update(saved)
 
 
 @contextmanager

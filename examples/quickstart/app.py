@@ -3,19 +3,20 @@
 Run it with ``gunicorn --chdir examples/quickstart app:app`` and load ``/`` twice: the
 first response's ``Link`` header preloads (and lets a push proxy push) both files, the
 second marks them ``nopush``, as the signed ``h2-digest`` cookie says the client has them.
+The README shows this file and its template; tests/test_docs.py keeps them equal.
 """
 
 from __future__ import annotations
-
-import os
 
 from flask import Flask, render_template, url_for
 
 from firehose_digest import Firehose, push
 
 app = Flask(__name__)
-# The digest cookie is signed with SECRET_KEY; set your own outside development.
-app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "dev-only-secret")
+# The digest cookie is signed with SECRET_KEY: set FLASK_SECRET_KEY outside development.
+app.config["SECRET_KEY"] = "dev-only-secret"
+# Every FLASK_* environment variable sets a key: FLASK_FIREHOSE_EARLY_HINTS=true sends 103s.
+app.config.from_prefixed_env()
 Firehose(app)
 
 

@@ -315,6 +315,8 @@ class Nginx(Server):
 class H2O(Server):
     """h2o 2.2 (it pushes preload links by default, honours ``nopush``) in front of one port.
 
+    Its configuration is ``docs/deploy/h2o.conf``, filled in.
+
     h2o pushes nothing for a request that carries ``X-Forwarded-For``; :class:`Browser`
     sends none.
 
@@ -323,6 +325,7 @@ class H2O(Server):
     """
 
     name = "h2o"
+    template = DEPLOY_DIR / "h2o.conf"
 
     def __init__(
         self,
@@ -344,28 +347,19 @@ class H2O(Server):
         return f"https://127.0.0.1:{self.port}"
 
     def config(self) -> str:
-        """h2o.conf; as root it must stay root (its default, nobody, cannot read workdir)."""
+        """``docs/deploy/h2o.conf`` filled in; as root, ``user: root`` first (h2o's default
+        user, nobody, cannot read workdir)."""
         cert, key = self.certificate
-        lines = ["user: root"] if os.geteuid() == 0 else []
-        lines += [
-            "listen:",
-            f"  port: {self.port}",
-            "  host: 127.0.0.1",
-            "  ssl:",
-            f"    certificate-file: {cert}",
-            f"    key-file: {key}",
-            # No OCSP stapling: it would spawn a fetcher that tries the network.
-            "    ocsp-update-interval: 0",
-            f"http2-casper: {'ON' if self.casper else 'OFF'}",
-            "hosts:",
-            "  default:",
-            "    paths:",
-            "      /static:",
-            f"        file.dir: {self.static_dir}",
-            "      /:",
-            f"        proxy.reverse.url: http://127.0.0.1:{self.backend}/",
-        ]
-        return "\n".join(lines) + "\n"
+        user = "user: root\n" if os.geteuid() == 0 else ""
+        return user + fill_template(
+            self.template,
+            PORT=self.port,
+            CERT=cert,
+            KEY=key,
+            CASPER="ON" if self.casper else "OFF",
+            STATIC_DIR=self.static_dir,
+            BACKEND_PORT=self.backend,
+        )
 
     def argv(self) -> list[str]:
         conf = self.workdir / "h2o.conf"

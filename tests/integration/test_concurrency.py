@@ -9,7 +9,7 @@ cannot hide.
 Then the limit every cookie digest shares: a browser that sends N requests in parallel
 sends the same cookie with each, each response signs that cookie plus its own new
 resources, and the browser keeps the last ``Set-Cookie`` it reads. Measured here, and
-printed; see "Parallel requests" in the README's Security section.
+printed; see "Parallel requests" in docs/security.md.
 """
 
 from __future__ import annotations

@@ -1,0 +1,199 @@
+"""No sample in README.md or docs/ can rot: every Python block runs, every file shown is real.
+
+The conventions the pages follow (each page that has Python blocks says so at its top):
+
+- A page's ```python blocks run in order, as one session: a later block may use what an
+  earlier one defined. Blocks assert what they claim, so a page that drifts fails here.
+- A block that is a whole file of the repository (the README's quickstart app) is that
+  file, byte for byte, and is run as that file: imported from its path, so Flask finds its
+  templates.
+- A configuration block (```nginx, ```apache, ```yaml) is a whole file the integration
+  tests run (``tests/integration/rig.py`` fills in its ``@NAME@`` placeholders), byte for
+  byte. docs/early-hints.md is left to its own test: its front-end snippets (nginx ≥ 1.29)
+  are for servers the integration tests cannot run.
+
+The ```console examples of docs/cli.md are run by tests/test_cli_docs.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from firehose_digest.settings import DEFAULTS
+from tests.integration.rig import H2O, Apache, Nginx
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+QUICKSTART = ROOT / "examples" / "quickstart"
+PAGES = [README, *sorted(DOCS.glob("*.md"))]
+#: The most bytes the README may take: a front door, not the manual.
+README_MAX_BYTES = 10 * 1024
+CONFIG_LANGUAGES = frozenset({"nginx", "apache", "yaml", "conf"})
+#: Pages whose configuration blocks another test owns (see the module docstring).
+CONFIG_EXEMPT = frozenset({"early-hints.md"})
+
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```$", re.M | re.S)
+
+
+def blocks(page: Path, *languages: str) -> list[str]:
+    """The bodies of ``page``'s fenced blocks in ``languages``, in order."""
+    return [body for info, body in FENCE.findall(page.read_text()) if info.strip() in languages]
+
+
+def _page_id(page: Path) -> str:
+    return str(page.relative_to(ROOT))
+
+
+def _repository_file(block: str) -> Path | None:
+    """The example file this block shows whole, if it is one."""
+    for path in sorted((ROOT / "examples").rglob("*.py")):
+        if path.read_text() == block:
+            return path
+    return None
+
+
+@pytest.fixture
+def import_file() -> Iterator[Any]:
+    """Import a file by its path under a name of its own; forget it afterwards."""
+    imported: list[str] = []
+
+    def load(path: Path, name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # Flask finds the app's folder through it
+        imported.append(name)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for name in imported:
+        sys.modules.pop(name, None)
+
+
+def test_the_readme_is_a_front_door() -> None:
+    size = len(README.read_bytes())
+    assert size <= README_MAX_BYTES, f"README.md is {size} bytes: move detail into docs/"
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [QUICKSTART / "app.py", QUICKSTART / "templates" / "index.html"],
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_the_readme_shows_the_quickstart_files_whole(shown: Path) -> None:
+    assert shown.read_text() in blocks(README, "python", "html+jinja"), (
+        f"README.md must show {shown.relative_to(ROOT)} exactly as it is"
+    )
+
+
+def _readme_table() -> list[tuple[str, object]]:
+    """(key, default) of each row of the README's configuration table."""
+    rows = []
+    for line in README.read_text().splitlines():
+        row = re.match(r"^\| `(FIREHOSE_[A-Z_]+)` \| `([^`]*)`", line)
+        if row:
+            rows.append((row.group(1), ast.literal_eval(row.group(2))))
+    return rows
+
+
+def test_the_readme_table_lists_every_setting_with_its_default() -> None:
+    assert _readme_table() == list(DEFAULTS.items())
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_every_python_block_runs(page: Path, import_file: Any) -> None:
+    namespace: dict[str, Any] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
+    for number, block in enumerate(blocks(page, "python"), 1):
+        shown = _repository_file(block)
+        if shown is not None:
+            import_file(shown, f"docs_shown_{number}")
+            continue
+        # dont_inherit: a block runs as written, without this module's __future__ imports.
+        code = compile(block, f"{page.name} block {number}", "exec", dont_inherit=True)
+        exec(code, namespace)
+
+
+def _readme_console_lines(prefix: str) -> list[str]:
+    return [
+        line.removeprefix(prefix)
+        for block in blocks(README, "console")
+        for line in block.splitlines()
+        if line.startswith(prefix)
+    ]
+
+
+def test_the_readme_quickstart_answers_as_shown(import_file: Any) -> None:
+    """The curl transcript: a first visit's links, then the same links ``nopush``."""
+    first_shown, return_shown, *_ = _readme_console_lines("Link: ")
+    app = import_file(QUICKSTART / "app.py", "docs_quickstart").app
+    client = app.test_client()
+
+    first = client.get("/")
+    again = client.get("/")
+
+    assert first.headers["Link"] == first_shown
+    assert first.headers["Set-Cookie"].startswith("h2-digest=")
+    assert again.headers["Link"] == return_shown
+    assert "Set-Cookie" not in again.headers
+
+
+def test_the_readme_early_hints_come_as_shown(
+    import_file: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first visit teaches; a fresh client gets the 103; a client holding all, none."""
+    *_, hint_shown, _final = _readme_console_lines("Link: ")
+    monkeypatch.setenv("FLASK_FIREHOSE_EARLY_HINTS", "true")
+    app = import_file(QUICKSTART / "app.py", "docs_quickstart_hints").app
+    sent: list[list[tuple[str, str]]] = []
+    server = {"wsgi.early_hints": sent.append}
+
+    app.test_client().get("/", environ_base=server)
+    assert sent == []
+    fresh = app.test_client()
+    fresh.get("/", environ_base=server)
+    assert sent == [[("Link", hint_shown)]]
+    fresh.get("/", environ_base=server)
+    assert len(sent) == 1, "a client that holds everything is hinted nothing"
+
+
+def test_the_rig_runs_the_files_in_docs_deploy() -> None:
+    assert Nginx.template == DOCS / "deploy" / "nginx.conf"
+    assert H2O.template == DOCS / "deploy" / "h2o.conf"
+    assert Apache.template == DOCS / "deploy" / "apache.conf"
+
+
+@pytest.mark.parametrize(
+    "page", [page for page in PAGES if page.name not in CONFIG_EXEMPT], ids=_page_id
+)
+def test_every_configuration_shown_is_one_the_integration_tests_run(page: Path) -> None:
+    run = {template.read_text() for template in (Nginx.template, H2O.template, Apache.template)}
+    for block in blocks(page, *CONFIG_LANGUAGES):
+        assert block in run, f"{page.name} shows a configuration the integration tests never run"
+
+
+def test_deployment_shows_the_nginx_and_h2o_files_whole() -> None:
+    shown = blocks(DOCS / "deployment.md", *CONFIG_LANGUAGES)
+    assert Nginx.template.read_text() in shown
+    assert H2O.template.read_text() in shown
+
+
+_LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_every_relative_link_leads_to_a_file(page: Path) -> None:
+    for target, _anchor in _LINK.findall(page.read_text()):
+        if "://" in target:
+            continue
+        assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
