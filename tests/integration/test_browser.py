@@ -10,14 +10,18 @@ What Chromium 156 showed, and why the test reads both sides:
 
 - ``responseStart`` is the 103's arrival (it equals ``firstInterimResponseStart``); the
   final response's is ``finalResponseHeadersStart``.
-- A file preloaded from a 103 is fetched by the browser process into the HTTP cache; its
-  Resource Timing entry (``initiatorType == "early-hints"``) is made when the page asks for
-  it, after the final response, with ``transferSize`` 0. So only the server's log shows the
-  fetch happening while the view works.
-- ``--ignore-certificate-errors`` keeps nothing in the HTTP cache (a response with a
-  certificate error is not stored): every hinted file was fetched twice. Trusting the test
-  certificate's key (``--ignore-certificate-errors-spki-list``) is what a real visitor gets.
+- A file preloaded from a 103 has a Resource Timing entry (``initiatorType ==
+  "early-hints"``) whose ``startTime`` comes after the final response and whose
+  ``transferSize`` is 0, although Apache served it while the view worked: the entry times
+  the page's use of the preload, not its fetch. So the test reads the fetch in Apache's log.
+- With ``--ignore-certificate-errors`` the 103 arrived and its files were fetched, then
+  fetched again by the page, and again on the return visit: nothing was reused (Chromium
+  does not cache responses that had a certificate error). Trusting the test certificate's
+  key (``--ignore-certificate-errors-spki-list``) behaves as a valid certificate does.
 - As root it needs ``--no-sandbox``; dbus errors on stderr are harmless.
+
+The fronts ``docs/early-hints.md`` warns about are loaded too: nginx 1.22 with
+``proxy_http_version 1.1`` fails the page, h2o 2.2.5 drops the 103.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.rig import REPO_ROOT, Apache, Gunicorn, site_env
+from tests.integration.rig import H2O, REPO_ROOT, Apache, Gunicorn, Nginx, site_env
 
 from .browser_app import ROUND_TRIP_SECONDS, THINK_SECONDS
 from .launcher import LIVE_SERVERS, require, require_tools
@@ -51,7 +55,7 @@ pytestmark = pytest.mark.integration
 APP = "tests.integration.browser_app:create_app()"
 STYLESHEETS = ("a.css", "b.css", "c.css", "d.css")
 #: Visits per setting for the load-time comparison.
-TIMED_VISITS = 3
+TIMED_VISITS = 5
 REPORT_PATH = REPO_ROOT / "bench" / "results" / "browser.md"
 
 
@@ -107,8 +111,12 @@ class Site:
 
     def learn(self, path: str, certificate: Path) -> None:
         """One plain GET of ``path`` (no ``Sec-Fetch-*``: a navigation), so it is learned."""
+        self.learn_at(self.apache.origin + path, certificate)
+
+    @staticmethod
+    def learn_at(url: str, certificate: Path) -> None:
         context = ssl.create_default_context(cafile=str(certificate))
-        with urllib.request.urlopen(self.apache.origin + path, context=context) as response:
+        with urllib.request.urlopen(url, context=context) as response:
             assert response.status == 200
             response.read()
 
@@ -120,9 +128,9 @@ class Chromium:
         self.profile = profile
         self.trusted_key = trusted_key
 
-    def visit(self, site: Site, path: str) -> Visit:
-        started = time.time_ns() // 1000  # Apache logs in µs since the epoch
-        done = subprocess.run(
+    def load(self, url: str) -> subprocess.CompletedProcess[str]:
+        """Load ``url`` until its ``load`` event; stdout is the DOM, stderr says what failed."""
+        return subprocess.run(
             [
                 "chromium", "--headless=new",
                 # Chromium refuses to start as root with its sandbox.
@@ -130,14 +138,23 @@ class Chromium:
                 f"--user-data-dir={self.profile}",
                 # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
                 f"--ignore-certificate-errors-spki-list={self.trusted_key}",
-                "--dump-dom", site.apache.origin + path,
+                "--dump-dom", url,
             ],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
+
+    def report(self, url: str) -> dict[str, Any]:
+        """What the page wrote into ``<pre id="timing">`` on ``load``."""
+        done = self.load(url)
         found = re.search(r'<pre id="timing">(.+?)</pre>', done.stdout, re.S)
         assert found, f"no timing report (rc {done.returncode}):\n{done.stdout}\n{done.stderr}"
-        report = json.loads(html.unescape(found.group(1)))
+        report: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+        return report
+
+    def visit(self, site: Site, path: str) -> Visit:
+        started = time.time_ns() // 1000  # Apache logs in µs since the epoch
         origin = site.apache.origin
+        report = self.report(origin + path)
         return Visit(
             path=path,
             navigation=report["navigation"],
@@ -340,6 +357,57 @@ def test_a_return_visit_gets_no_103_and_fetches_nothing(first_visit: FirstVisit)
         assert again.served(target) == []
         entry = again.resources.get(target)
         assert entry is None or entry["transferSize"] == 0, entry
+
+
+class NginxUpstream11(Nginx):
+    """``docs/deploy/nginx.conf`` with ``proxy_http_version 1.1``: the backend then sends 103s."""
+
+    def config(self) -> str:
+        config = super().config()
+        host = "proxy_set_header Host $host;"
+        assert host in config
+        return config.replace(host, f"{host}\n      proxy_http_version 1.1;")
+
+
+def test_behind_nginx_1_22_a_103_fails_the_page(
+    hinting: Site,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+) -> None:
+    """nginx < 1.29 passes the backend's 103 into the HTTP/2 stream as it should not."""
+    require_tools("nginx")
+    backend = hinting.gunicorn.port
+    with NginxUpstream11([backend], static_dir, certificate, tmp_path / "nginx") as nginx:
+        Site.learn_at(nginx.origin + "/edge/nginx", certificate[0])
+
+        done = Chromium(tmp_path / "profile", trusted_key).load(nginx.origin + "/edge/nginx")
+
+    assert '<pre id="timing">' not in done.stdout
+    assert "net::ERR_HTTP2_PROTOCOL_ERROR" in done.stderr
+
+
+def test_behind_h2o_2_2_the_103_is_dropped(
+    hinting: Site,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """h2o 2.2.5 sends the page, not the backend's 103: the files are fetched by the page."""
+    require_tools("h2o")
+    backend = hinting.gunicorn.port
+    with H2O(backend, static_dir, certificate, tmp_path / "h2o") as h2o:
+        Site.learn_at(h2o.origin + "/edge/h2o", certificate[0])
+
+        report = Chromium(tmp_path / "profile", trusted_key).report(h2o.origin + "/edge/h2o")
+
+    assert report["navigation"]["firstInterimResponseStart"] == 0
+    fetched = {entry["name"].removeprefix(h2o.origin): entry for entry in report["resources"]}
+    for target in edge_files:
+        assert fetched[target]["initiatorType"] == "link"
 
 
 @pytest.mark.parametrize("files", ["edge_files", "app_files"])
