@@ -30,8 +30,10 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
 import shutil
+import signal
 import ssl
 import statistics
 import subprocess
@@ -56,6 +58,7 @@ APP = "tests.integration.browser_app:create_app()"
 STYLESHEETS = ("a.css", "b.css", "c.css", "d.css")
 #: Visits per setting for the load-time comparison.
 TIMED_VISITS = 5
+CHROMIUM_TIMEOUT = 60
 REPORT_PATH = REPO_ROOT / "bench" / "results" / "browser.md"
 
 
@@ -130,18 +133,31 @@ class Chromium:
 
     def load(self, url: str) -> subprocess.CompletedProcess[str]:
         """Load ``url`` until its ``load`` event; stdout is the DOM, stderr says what failed."""
-        return subprocess.run(
-            [
-                "chromium", "--headless=new",
-                # Chromium refuses to start as root with its sandbox.
-                "--no-sandbox",
-                f"--user-data-dir={self.profile}",
-                # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
-                f"--ignore-certificate-errors-spki-list={self.trusted_key}",
-                "--dump-dom", url,
-            ],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        argv = [
+            "chromium", "--headless=new",
+            # Chromium refuses to start as root with its sandbox.
+            "--no-sandbox",
+            f"--user-data-dir={self.profile}",
+            # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
+            f"--ignore-certificate-errors-spki-list={self.trusted_key}",
+            "--dump-dom", url,
+        ]  # fmt: skip
+        # Its own process group: Debian's `chromium` is a shell script that does not exec
+        # the browser, so on a timeout only the whole group can be stopped.
+        with subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=CHROMIUM_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                pytest.fail(f"chromium did not finish {url} in {CHROMIUM_TIMEOUT} s:\n{stderr}")
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
     def report(self, url: str) -> dict[str, Any]:
         """What the page wrote into ``<pre id="timing">`` on ``load``."""
