@@ -47,7 +47,16 @@ from typing import Any
 
 import pytest
 
-from tests.integration.rig import H2O, REPO_ROOT, Apache, Gunicorn, Nginx, site_env
+from firehose_digest.static import file_version
+from tests.integration.rig import (
+    H2O,
+    REPO_ROOT,
+    Apache,
+    Gunicorn,
+    Nginx,
+    make_certificate,
+    site_env,
+)
 
 from .browser_app import ROUND_TRIP_SECONDS, THINK_SECONDS
 from .launcher import LIVE_SERVERS, require, require_tools
@@ -218,8 +227,6 @@ def tools() -> None:
 
 @pytest.fixture(scope="module")
 def certificate(tools: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from tests.integration.rig import make_certificate
-
     return make_certificate(tmp_path_factory.mktemp("cert"))
 
 
@@ -274,8 +281,6 @@ def not_hinting(
 
 
 def versioned(static_dir: Path, name: str) -> str:
-    from firehose_digest.static import file_version
-
     return f"/assets/{name}?v={file_version(str(static_dir / name))}"
 
 
