@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 EXTRAS_demo := demo
 EXTRAS_test := test
 EXTRAS_bench := test,bench
-# Debian packages the integration tests and the demo drive: command=package.
-SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl
+# Debian packages the integration tests and the demo drive: command=package (chromium:
+# tests/integration/test_browser.py loads pages with it, headless).
+SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl chromium=chromium
 
 .PHONY: devenv servers lint test demo bench clean
 

@@ -370,13 +370,17 @@ class H2O(Server):
 class Apache(Server):
     """Apache 2.4 with ``mod_http2`` (``H2Push on``) and ``mod_proxy_http`` in front of one port.
 
-    Its configuration is ``docs/deploy/apache.conf``, filled in. It runs in the foreground
+    Its configuration is ``docs/deploy/apache.conf``, filled in, plus
+    ``docs/deploy/apache-static.conf`` when ``static_dir`` is given. It forwards a backend's
+    103 Early Hints (``H2EarlyHints on``). It runs in the foreground
     (``-DFOREGROUND``): a parent and one child in the process group we started. As root the
     child serves as ``www-data``; the parent has read the certificate and opened the logs.
     """
 
     name = "apache"
     template = DEPLOY_DIR / "apache.conf"
+    #: Included when ``static_dir`` is given: Apache serves it at ``/static/``.
+    static_template = DEPLOY_DIR / "apache-static.conf"
 
     def __init__(
         self,
@@ -384,10 +388,12 @@ class Apache(Server):
         certificate: tuple[Path, Path],
         workdir: Path,
         port: int | None = None,
+        static_dir: Path | None = None,
     ) -> None:
         super().__init__(workdir, port)
         self.backend = backend
         self.certificate = certificate
+        self.static_dir = static_dir
 
     @staticmethod
     def executable() -> str | None:
@@ -412,7 +418,19 @@ class Apache(Server):
     def argv(self) -> list[str]:
         conf = self.workdir / "apache.conf"
         conf.write_text(self.config())
+        if self.static_dir is not None:
+            site = self.workdir / "site"
+            site.mkdir(exist_ok=True)
+            (site / "static.conf").write_text(
+                fill_template(self.static_template, STATIC_DIR=self.static_dir)
+            )
         return [self.executable() or "apache2", "-f", str(conf), "-DFOREGROUND"]
+
+    def access_log(self) -> list[str]:
+        """One line per request answered: began and ended (µs since the epoch), method, path
+        and query, status."""
+        access_log = self.workdir / "access.log"
+        return access_log.read_text().splitlines() if access_log.exists() else []
 
     def log(self) -> str:
         error_log = self.workdir / "error.log"

@@ -1,0 +1,103 @@
+"""The site a real Chromium loads behind Apache: ``gunicorn browser_app:create_app()``.
+
+Configured with ``FLASK_*`` environment variables holding JSON (``FLASK_FIREHOSE_EARLY_HINTS=
+true``) and ``BROWSER_STATIC_DIR``, the folder holding ``a.css``..``d.css``. Apache serves that
+folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's proxy).
+
+- ``/edge/<name>`` hints ``/static/a.css`` and ``/static/b.css`` with ``push()``: files the
+  front serves.
+- ``/app/<name>`` hints ``/assets/c.css?v=..`` and ``/assets/d.css?v=..`` with ``static_tag``:
+  versioned files Flask serves ``immutable``.
+
+Each view thinks :data:`THINK_SECONDS`, the time a 103 gives the browser. Every page reports,
+on ``load``, its navigation entry and its Resource Timing entries as JSON in
+``<pre id="timing">``, which ``chromium --dump-dom`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, render_template_string
+from markupsafe import Markup
+
+from firehose_digest import Firehose, push
+
+#: How long a view works before answering.
+THINK_SECONDS = 0.4
+#: How long every request to the app waits before it is handled, standing in for a network
+#: round trip (Apache's own ``/static/`` files have none). For a navigation it matters
+#: twice: on loopback a 103 can reach Chromium before it has finished sending its own
+#: request, and Chromium then drops it (a race of 1-3 ms).
+ROUND_TRIP_SECONDS = 0.03
+
+PAGE = """<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>{{ name }}</title>
+{{ styles }}
+</head>
+<body>
+<p class="done">{{ name }}</p>
+<pre id="timing"></pre>
+<script>
+addEventListener("load", () => {
+  const navigation = performance.getEntriesByType("navigation")[0];
+  const report = {
+    navigation: {
+      firstInterimResponseStart: navigation.firstInterimResponseStart || 0,
+      finalResponseHeadersStart: navigation.finalResponseHeadersStart || 0,
+      responseStart: navigation.responseStart,
+      loadEventStart: navigation.loadEventStart,
+      nextHopProtocol: navigation.nextHopProtocol,
+    },
+    resources: performance.getEntriesByType("resource").map((entry) => ({
+      name: entry.name,
+      initiatorType: entry.initiatorType,
+      startTime: entry.startTime,
+      responseEnd: entry.responseEnd,
+      transferSize: entry.transferSize,
+    })),
+  };
+  document.getElementById("timing").textContent = JSON.stringify(report);
+});
+</script>
+</body>
+</html>
+"""
+
+
+def create_app() -> Flask:
+    app = Flask(
+        __name__, static_folder=os.environ["BROWSER_STATIC_DIR"], static_url_path="/assets"
+    )
+    app.config["SECRET_KEY"] = "browser-integration"
+    app.config.from_prefixed_env()
+
+    # Registered before Firehose's own hook, so it runs before the 103 is sent.
+    @app.before_request
+    def round_trip() -> None:
+        time.sleep(ROUND_TRIP_SECONDS)
+
+    Firehose(app)
+
+    @app.route("/edge/<name>")
+    def edge(name: str) -> str:
+        time.sleep(THINK_SECONDS)
+        styles = Markup("\n").join(
+            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
+            for url in ("/static/a.css", "/static/b.css")
+        )
+        return render_template_string(PAGE, name=name, styles=styles)
+
+    @app.route("/app/<name>")
+    def assets(name: str) -> str:
+        time.sleep(THINK_SECONDS)
+        styles = Markup(
+            render_template_string("{{ static_tag('c.css') }}\n{{ static_tag('d.css') }}")
+        )
+        return render_template_string(PAGE, name=name, styles=styles)
+
+    return app

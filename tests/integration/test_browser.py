@@ -1,0 +1,509 @@
+"""A real Chromium behind Apache: are the files a 103 hints fetched while the view works?
+
+Apache 2.4 speaks HTTP/2 to the browser (``H2EarlyHints on``) and HTTP/1.1 to gunicorn
+(``mod_proxy_http``), which serves ``browser_app`` (a view thinks 0.4 s, two stylesheets).
+Each visit is one ``chromium --headless=new --dump-dom`` run; the page writes its navigation
+entry and Resource Timing entries into the DOM on ``load``, and Apache's access log says what
+reached the server, and when (µs).
+
+What Chromium 156 showed, and why the test reads both sides:
+
+- ``responseStart`` is the 103's arrival (it equals ``firstInterimResponseStart``); the
+  final response's is ``finalResponseHeadersStart``.
+- A file preloaded from a 103 has a Resource Timing entry (``initiatorType ==
+  "early-hints"``) whose ``startTime`` comes after the final response and whose
+  ``transferSize`` is 0, although Apache served it while the view worked: the entry times
+  the page's use of the preload, not its fetch. So the test reads the fetch in Apache's log.
+- With ``--ignore-certificate-errors`` the 103 arrived and its files were fetched, then
+  fetched again by the page, and again on the return visit: nothing was reused (Chromium
+  does not cache responses that had a certificate error). Trusting the test certificate's
+  key (``--ignore-certificate-errors-spki-list``) behaves as a valid certificate does.
+- As root it needs ``--no-sandbox``; dbus errors on stderr are harmless.
+
+The fronts ``docs/early-hints.md`` warns about are loaded too: nginx 1.22 with
+``proxy_http_version 1.1`` fails the page, h2o 2.2.5 drops the 103.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import ssl
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from firehose_digest.static import file_version
+from tests.integration.rig import (
+    H2O,
+    REPO_ROOT,
+    Apache,
+    Gunicorn,
+    Nginx,
+    make_certificate,
+    site_env,
+)
+
+from .browser_app import ROUND_TRIP_SECONDS, THINK_SECONDS
+from .launcher import LIVE_SERVERS, require, require_tools
+
+pytestmark = pytest.mark.integration
+
+APP = "tests.integration.browser_app:create_app()"
+STYLESHEETS = ("a.css", "b.css", "c.css", "d.css")
+#: Visits per setting for the load-time comparison.
+TIMED_VISITS = 5
+CHROMIUM_TIMEOUT = 60
+REPORT_PATH = REPO_ROOT / "bench" / "results" / "browser.md"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One line of Apache's access log (``docs/deploy/apache.conf``)."""
+
+    began: int  # µs since the epoch
+    ended: int
+    method: str
+    target: str
+    status: int
+
+    @classmethod
+    def parse(cls, line: str) -> Request:
+        began, ended, method, target, status = line.split()
+        return cls(int(began), int(ended), method, target, int(status))
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page load: what the page reported, and what Apache answered meanwhile."""
+
+    path: str
+    navigation: dict[str, Any]
+    #: Resource Timing entries by path (and query).
+    resources: dict[str, dict[str, Any]]
+    requests: list[Request]
+
+    def served(self, target: str) -> list[Request]:
+        return [request for request in self.requests if request.target == target]
+
+    @property
+    def page(self) -> Request:
+        (page,) = self.served(self.path)
+        return page
+
+    @property
+    def hinted(self) -> bool:
+        return bool(self.navigation["firstInterimResponseStart"] > 0)
+
+    @property
+    def load_ms(self) -> float:
+        return float(self.navigation["loadEventStart"])
+
+
+@dataclass(frozen=True)
+class Site:
+    """Apache (``/static/`` from disk, the rest proxied) in front of one gunicorn."""
+
+    apache: Apache
+    gunicorn: Gunicorn
+
+    def learn(self, path: str, certificate: Path) -> None:
+        """One plain GET of ``path`` (no ``Sec-Fetch-*``: a navigation), so it is learned."""
+        self.learn_at(self.apache.origin + path, certificate)
+
+    @staticmethod
+    def learn_at(url: str, certificate: Path) -> None:
+        context = ssl.create_default_context(cafile=str(certificate))
+        with urllib.request.urlopen(url, context=context) as response:
+            assert response.status == 200
+            response.read()
+
+
+class Chromium:
+    """Debian's ``chromium``, headless, with a profile of its own kept between visits."""
+
+    def __init__(self, profile: Path, trusted_key: str) -> None:
+        self.profile = profile
+        self.trusted_key = trusted_key
+
+    def load(self, url: str) -> subprocess.CompletedProcess[str]:
+        """Load ``url`` until its ``load`` event; stdout is the DOM, stderr says what failed."""
+        argv = [
+            "chromium", "--headless=new",
+            # Chromium refuses to start as root with its sandbox.
+            "--no-sandbox",
+            f"--user-data-dir={self.profile}",
+            # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
+            f"--ignore-certificate-errors-spki-list={self.trusted_key}",
+            "--dump-dom", url,
+        ]  # fmt: skip
+        # Its own process group: Debian's `chromium` is a shell script that does not exec
+        # the browser, so on a timeout only the whole group can be stopped.
+        with subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=CHROMIUM_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                pytest.fail(f"chromium did not finish {url} in {CHROMIUM_TIMEOUT} s:\n{stderr}")
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+    def report(self, url: str) -> dict[str, Any]:
+        """What the page wrote into ``<pre id="timing">`` on ``load``."""
+        done = self.load(url)
+        found = re.search(r'<pre id="timing">(.+?)</pre>', done.stdout, re.S)
+        assert found, f"no timing report (rc {done.returncode}):\n{done.stdout}\n{done.stderr}"
+        report: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+        return report
+
+    def visit(self, site: Site, path: str) -> Visit:
+        started = time.time_ns() // 1000  # Apache logs in µs since the epoch
+        origin = site.apache.origin
+        report = self.report(origin + path)
+        return Visit(
+            path=path,
+            navigation=report["navigation"],
+            resources={entry["name"].removeprefix(origin): entry for entry in report["resources"]},
+            requests=[
+                request
+                for request in map(Request.parse, site.apache.access_log())
+                if request.began >= started
+            ],
+        )
+
+
+def spki_hash(certificate: Path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)): ``--ignore-certificate-errors-spki-list``."""
+    pem = subprocess.run(
+        ["openssl", "x509", "-in", str(certificate), "-pubkey", "-noout"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "der"],
+        input=pem, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def static_dir() -> Iterator[Path]:
+    """The stylesheets, readable by Apache's ``www-data`` (pytest's tmp dirs are 0700)."""
+    directory = Path(tempfile.mkdtemp(prefix="firehose-browser-"))
+    directory.chmod(0o755)
+    for name in STYLESHEETS:
+        sheet = directory / name
+        # ~20 KB: a stylesheet's size, not a few bytes.
+        sheet.write_text(f"/* {name} */\np.done {{ color: green }}\n" + "/* pad */\n" * 2000)
+        sheet.chmod(0o644)
+    yield directory
+    shutil.rmtree(directory)
+
+
+@pytest.fixture(scope="module")
+def tools() -> None:
+    require_tools("chromium", "openssl")
+    require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+
+
+@pytest.fixture(scope="module")
+def certificate(tools: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_certificate(tmp_path_factory.mktemp("cert"))
+
+
+@pytest.fixture(scope="module")
+def trusted_key(certificate: tuple[Path, Path]) -> str:
+    return spki_hash(certificate[0])
+
+
+def _serve(
+    request: pytest.FixtureRequest,
+    tmp: pytest.TempPathFactory,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+    early_hints: bool,
+) -> Iterator[Site]:
+    env = {
+        **site_env(FIREHOSE_EARLY_HINTS=early_hints),
+        "BROWSER_STATIC_DIR": str(static_dir),
+    }
+    # Threads: the hinted files Flask serves arrive while a thread runs the slow view.
+    live = request.config.stash.setdefault(LIVE_SERVERS, [])
+    with (
+        Gunicorn(APP, tmp.mktemp("gunicorn"), env, threads=4) as gunicorn,
+        Apache(gunicorn.port, certificate, tmp.mktemp("apache"), static_dir=static_dir) as apache,
+    ):
+        live += [gunicorn, apache]  # their logs go into a failing test's report
+        try:
+            yield Site(apache, gunicorn)
+        finally:
+            live.remove(gunicorn)
+            live.remove(apache)
+
+
+@pytest.fixture(scope="module")
+def hinting(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+) -> Iterator[Site]:
+    yield from _serve(request, tmp_path_factory, static_dir, certificate, early_hints=True)
+
+
+@pytest.fixture(scope="module")
+def not_hinting(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+) -> Iterator[Site]:
+    yield from _serve(request, tmp_path_factory, static_dir, certificate, early_hints=False)
+
+
+def versioned(static_dir: Path, name: str) -> str:
+    return f"/assets/{name}?v={file_version(str(static_dir / name))}"
+
+
+@pytest.fixture(scope="module")
+def edge_files() -> list[str]:
+    """Served by Apache from disk, hinted with ``push("/static/a.css", as_="style")``."""
+    return ["/static/a.css", "/static/b.css"]
+
+
+@pytest.fixture(scope="module")
+def app_files(static_dir: Path) -> list[str]:
+    """Served by Flask, hinted with ``static_tag("c.css")``: versioned, immutable."""
+    return [versioned(static_dir, "c.css"), versioned(static_dir, "d.css")]
+
+
+@dataclass
+class FirstVisit:
+    """A fresh profile's first visit to a path another client taught; the browser kept."""
+
+    site: Site
+    browser: Chromium
+    visit: Visit
+    files: list[str]
+
+
+def _first_visit(
+    site: Site, certificate: Path, profile: Path, trusted_key: str, path: str, files: list[str]
+) -> FirstVisit:
+    site.learn(path, certificate)
+    browser = Chromium(profile, trusted_key)
+    return FirstVisit(site, browser, browser.visit(site, path), files)
+
+
+@pytest.fixture(scope="module")
+def edge_first_visit(
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    edge_files: list[str],
+) -> FirstVisit:
+    profile = tmp_path_factory.mktemp("profile-edge")
+    return _first_visit(hinting, certificate[0], profile, trusted_key, "/edge/first", edge_files)
+
+
+@pytest.fixture(scope="module")
+def app_first_visit(
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    app_files: list[str],
+) -> FirstVisit:
+    profile = tmp_path_factory.mktemp("profile-app")
+    return _first_visit(hinting, certificate[0], profile, trusted_key, "/app/first", app_files)
+
+
+@pytest.fixture(params=["edge", "app"])
+def first_visit(request: pytest.FixtureRequest) -> FirstVisit:
+    """Case 1, Apache serving ``/static``; case 2, Flask serving versioned files."""
+    visit: FirstVisit = request.getfixturevalue(f"{request.param}_first_visit")
+    return visit
+
+
+def assert_fetched_from_the_103(visit: Visit, files: list[str]) -> None:
+    """Each file fetched once, from the 103, and in the browser while the view still worked."""
+    navigation = visit.navigation
+    assert navigation["nextHopProtocol"] == "h2"
+    assert 0 < navigation["firstInterimResponseStart"] < navigation["finalResponseHeadersStart"]
+    page = visit.page
+    for target in files:
+        assert visit.resources[target]["initiatorType"] == "early-hints", target
+        (fetched,) = visit.served(target)  # exactly once
+        assert fetched.status == 200
+        # Resource Timing cannot show when a 103's preload ran (see the module docstring):
+        # Apache's log can. Asked for in the view's first half, in the browser before the
+        # page's response ended.
+        asked_after = (fetched.began - page.began) / 1e6
+        assert 0 < asked_after < ROUND_TRIP_SECONDS + THINK_SECONDS / 2, (page, fetched)
+        assert fetched.ended <= page.ended, (page, fetched)
+
+
+def test_a_first_visit_fetches_each_hinted_file_once_from_the_103(
+    first_visit: FirstVisit,
+) -> None:
+    assert_fetched_from_the_103(first_visit.visit, first_visit.files)
+
+
+def test_a_return_visit_gets_no_103_and_fetches_nothing(first_visit: FirstVisit) -> None:
+    """Case 3: the same profile again; the digest cookie holds the files, the cache too."""
+    again = first_visit.browser.visit(first_visit.site, first_visit.visit.path)
+
+    assert again.navigation["firstInterimResponseStart"] == 0
+    for target in first_visit.files:
+        assert again.served(target) == []
+        entry = again.resources.get(target)
+        assert entry is None or entry["transferSize"] == 0, entry
+
+
+class NginxUpstream11(Nginx):
+    """``docs/deploy/nginx.conf`` with ``proxy_http_version 1.1``: the backend then sends 103s."""
+
+    def config(self) -> str:
+        config = super().config()
+        host = "proxy_set_header Host $host;"
+        assert host in config
+        return config.replace(host, f"{host}\n      proxy_http_version 1.1;")
+
+
+def test_behind_nginx_1_22_a_103_fails_the_page(
+    hinting: Site,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+) -> None:
+    """nginx < 1.29 passes the backend's 103 into the HTTP/2 stream as it should not."""
+    require_tools("nginx")
+    backend = hinting.gunicorn.port
+    with NginxUpstream11([backend], static_dir, certificate, tmp_path / "nginx") as nginx:
+        Site.learn_at(nginx.origin + "/edge/nginx", certificate[0])
+
+        done = Chromium(tmp_path / "profile", trusted_key).load(nginx.origin + "/edge/nginx")
+
+    assert '<pre id="timing">' not in done.stdout
+    assert "net::ERR_HTTP2_PROTOCOL_ERROR" in done.stderr
+
+
+def test_behind_h2o_2_2_the_103_is_dropped(
+    hinting: Site,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """h2o 2.2.5 sends the page, not the backend's 103: the files are fetched by the page."""
+    require_tools("h2o")
+    backend = hinting.gunicorn.port
+    with H2O(backend, static_dir, certificate, tmp_path / "h2o") as h2o:
+        Site.learn_at(h2o.origin + "/edge/h2o", certificate[0])
+
+        report = Chromium(tmp_path / "profile", trusted_key).report(h2o.origin + "/edge/h2o")
+
+    assert report["navigation"]["firstInterimResponseStart"] == 0
+    fetched = {entry["name"].removeprefix(h2o.origin): entry for entry in report["resources"]}
+    for target in edge_files:
+        assert fetched[target]["initiatorType"] == "link"
+
+
+@pytest.mark.parametrize("files", ["edge_files", "app_files"])
+def test_load_time_with_hints_on_and_off(
+    files: str,
+    hinting: Site,
+    not_hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Case 4: first visits with Early Hints on and off; behaviour asserted, times reported.
+
+    ``edge_files`` come from Apache's disk in a millisecond or two; ``app_files`` from the
+    app, each after its stand-in round trip (``ROUND_TRIP_SECONDS``).
+    """
+    hinted: list[str] = request.getfixturevalue(files)
+    path = f"/{files.split('_')[0]}/timed"
+    hinting.learn(path, certificate[0])
+    not_hinting.learn(path, certificate[0])
+    visits: dict[str, list[Visit]] = {"on": [], "off": []}
+    for number in range(TIMED_VISITS):  # interleaved, so drift hits both alike
+        for setting, site in (("on", hinting), ("off", not_hinting)):
+            browser = Chromium(tmp_path / f"{setting}-{number}", trusted_key)
+            visits[setting].append(browser.visit(site, path))
+
+    for visit in visits["on"]:
+        assert_fetched_from_the_103(visit, hinted)
+    for visit in visits["off"]:
+        assert not visit.hinted
+        for target in hinted:
+            assert visit.resources[target]["initiatorType"] == "link"
+            assert len(visit.served(target)) == 1
+    LOAD_TIMES[SERVED_BY[files]] = visits
+
+
+#: The load-time visits, by who serves the stylesheets; reported at the module's end.
+LOAD_TIMES: dict[str, dict[str, list[Visit]]] = {}
+SERVED_BY = {
+    "edge_files": "Apache, from disk",
+    "app_files": f"Flask, after a {ROUND_TRIP_SECONDS * 1000:.0f} ms stand-in round trip",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def load_time_report() -> Iterator[None]:
+    """After the module: print the load times and write ``bench/results/browser.md``."""
+    yield
+    if not LOAD_TIMES:
+        return
+    lines = [
+        "| stylesheets served by | Early Hints | load event (ms after navigation start), "
+        "each visit | median | final response headers to load event (ms), median |",
+        "|---|---|---|---|---|",
+    ]
+    for served_by, visits in LOAD_TIMES.items():
+        for setting, runs in visits.items():
+            loads = [visit.load_ms for visit in runs]
+            after_page = [
+                visit.load_ms - visit.navigation["finalResponseHeadersStart"] for visit in runs
+            ]
+            lines.append(
+                f"| {served_by} | {setting} | {', '.join(f'{load:.0f}' for load in loads)} "
+                f"| {statistics.median(loads):.0f} | {statistics.median(after_page):.0f} |"
+            )
+    table = "\n".join(lines) + "\n"
+    print("\n" + table)
+    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_PATH.write_text(
+        "# A real browser, Early Hints on and off\n\n"
+        "Written by `pytest tests/integration/test_browser.py`: Chromium (headless, a fresh "
+        f"profile per visit) behind Apache 2.4 (`H2EarlyHints on`), {TIMED_VISITS} first "
+        "visits per row of a page whose view thinks "
+        f"{THINK_SECONDS * 1000:.0f} ms and links two ~20 KB stylesheets, all on loopback. "
+        f"Every request the app handles first waits {ROUND_TRIP_SECONDS * 1000:.0f} ms, a "
+        "stand-in for a network round trip; Apache's own files have none.\n\n" + table
+    )
