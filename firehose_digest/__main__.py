@@ -26,8 +26,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie
 
 from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for
+from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
-from .extension import resource_key
 from .links import is_token
 from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE
 

@@ -112,9 +112,17 @@ def make_resource(
     link_as = named.pop("as", as_)
     rel = named.pop("rel", "preload")
     head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
+    # Relation types and flags are case-insensitive (RFC 8288 §2.1.1): nginx and h2o push
+    # rel=Preload. Only a lone preload is pushed by every proxy (h2o does not push
+    # rel="preload prefetch", nginx does), so any other preload is written nopush, never
+    # to be pushed unrecorded.
+    relations = rel.lower().split() if isinstance(rel, str) else []
+    said_nopush = any(isinstance(flag, str) and flag.lower() == "nopush" for flag in flags)
+    tracked = relations == ["preload"] and not said_nopush
+    if "preload" in relations and not tracked and not said_nopush:
+        flags = (*flags, "nopush")
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
-    tracked = rel == "preload" and "nopush" not in flags
     hint = None
     if learn:
         kept = [
@@ -122,9 +130,12 @@ def make_resource(
             for name, value in named.items()
             if name.lower() not in PER_REQUEST_PARAMETERS
         ]
+        hinted = link if len(kept) == len(named) else format_link(url, (*head, *kept), flags)
         hint = EarlyHint(
             key=key,
-            link=link if len(kept) == len(named) else format_link(url, (*head, *kept), flags),
+            # A 103 is for browsers, which ignore nopush; h2o and Apache push what a 103
+            # links, and only the final response decides what is pushed and recorded.
+            link=hinted + "; nopush" if tracked else hinted,
             tracked=tracked,
             origin=origin_of(url),
             connects=not _CONNECTING_RELS.isdisjoint(rel.lower().split()),

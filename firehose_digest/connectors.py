@@ -198,6 +198,14 @@ class DigestConnector:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
         settings = settings.with_digest(*self._arguments)
         check_digest_fits(settings, cookie_attributes(app))
+        if settings.cookie_name == app.session_interface.get_cookie_name(app):
+            raise ValueError(
+                f"FIREHOSE_COOKIE_NAME={settings.cookie_name!r} is the session cookie's "
+                "name (SESSION_COOKIE_NAME): the digest would replace the session"
+            )
+        for key in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+            if not _keys_usable(app.config.get(key)):
+                raise ValueError(f"{key} must be a str or bytes (a list of them for fallbacks)")
         self._apps[app] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
@@ -299,6 +307,10 @@ class _DigestState:
         if configured == seen:
             return codec
         secret_key, *fallbacks = configured
+        if not all(isinstance(key, (str, bytes)) for key in configured if key):
+            # Set after init_app to something no HMAC takes (an int read from the
+            # environment): as if unset, with one warning, rather than an error per request.
+            secret_key = None
         if secret_key:
             # Oldest to newest: the last key signs.
             keys = (*filter(None, fallbacks), secret_key)
@@ -334,18 +346,22 @@ class _DigestState:
         ):
             log.debug("firehose: ignoring a digest made with other settings")
             return None
-        return self._store(value, codec.expires_at(issued_at), digest)
+        return self._store(codec, value, codec.expires_at(issued_at), digest)
 
     def remember(self, codec: DigestCodec, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""
-        self._store(value, codec.expires_at(_now()), digest)
+        self._store(codec, value, codec.expires_at(_now()), digest)
 
-    def _store(self, value: str, expires_at: int, digest: AgingDigest) -> tuple[int, AgingDigest]:
+    def _store(
+        self, codec: DigestCodec, value: str, expires_at: int, digest: AgingDigest
+    ) -> tuple[int, AgingDigest]:
         entry = (expires_at, digest)
         size = _entry_size(value, digest)
         if size > DECODED_CACHE_BYTES:
             return entry
         with self._lock:
+            if self._keys[1] is not codec:  # the keys changed meanwhile: not ours to keep
+                return entry
             old = self._decoded.pop(value, None)
             if old is not None:
                 self._decoded_bytes -= _entry_size(value, old[1])
@@ -359,6 +375,12 @@ class _DigestState:
 
 def _entry_size(value: str, digest: AgingDigest) -> int:
     return sys.getsizeof(value) + sys.getsizeof(digest)
+
+
+def _keys_usable(configured: object) -> bool:
+    """Whether a ``SECRET_KEY`` (or a list of fallbacks) is unset or keys an HMAC can use."""
+    keys = configured if isinstance(configured, (list, tuple)) else [configured]
+    return all(key is None or isinstance(key, (str, bytes)) for key in keys)
 
 
 def _now() -> int:

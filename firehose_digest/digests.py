@@ -2,8 +2,8 @@
 
 Two encodings share one contract, :class:`Digest`:
 
-- :class:`BloomDigest`, a Bloom filter: loads in microseconds, about 1.44 x the
-  information limit of log2(1/p) bits per entry;
+- :class:`BloomDigest`, a Bloom filter: its body is its bits, loaded by a copy; about
+  1.44 x the information limit of log2(1/p) bits per entry;
 - :class:`GCSDigest`, a Golomb-coded set: about log2(1/p) + 1.44 bits per entry (the entropy
   of its gaps), slower to load because its body is decoded in Python.
 
@@ -553,7 +553,7 @@ def _encode_gaps(values: array[int], r: int) -> bytes:
     m = _golomb_parameter(len(values), r)
     b = (m - 1).bit_length()
     cut = (1 << b) - m
-    # bin(x | 1 << w)[3:] is x in exactly w bits, twice as fast as format(x, f"0{w}b").
+    # bin(x | 1 << w)[3:] is x in exactly w bits (the leading "0b1" dropped).
     long_mark = 1 << b
     short_mark = long_mark >> 1
     parts = []
@@ -578,9 +578,9 @@ def _decode_gaps(body: bytes, n: int, r: int) -> list[int]:
     if not n:
         return []
     size = 8 * len(body)
-    # One conversion to a '0'/'1' string, then str.find and int(..., 2) on slices: far
-    # faster in Python than reading bit by bit. The extra "0" lets a short remainder that
-    # ends the body be read as b bits like the others.
+    # One conversion to a '0'/'1' string, then str.find and int(..., 2) on slices, rather
+    # than a Python loop over bits. The extra "0" lets a short remainder that ends the body
+    # be read as b bits like the others.
     bits = format(int.from_bytes(body, "big"), f"0{size}b") + "0"
     m = _golomb_parameter(n, r)
     b = (m - 1).bit_length()

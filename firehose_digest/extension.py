@@ -6,15 +6,18 @@ Once per request:
    so ``push()`` finds it from a view or a template.
 2. ``push(url, ...)`` validates and formats the link (see :mod:`.links`) and adds it to the
    record, the first push of a url winning.
-3. After the view (``after_request``), the connector's ``open()`` says what the client
-   holds, and :func:`~.links.plan_links` decides each link: held ones ``nopush``, new ones
-   pushed when every supported proxy would push them, the rest ``nopush``, all within
+3. After the view and every other ``after_request`` hook (ours is registered to run last,
+   so the status is final), the connector's ``open()`` says what the client holds (asked
+   once per request: before the view when a 103 is sent), and
+   :func:`~.links.plan_links` decides each link: held ones ``nopush``, new ones pushed when
+   every supported proxy would push them, the rest ``nopush``, all within
    ``FIREHOSE_LINK_BUDGET``.
 4. The connector's ``save()`` records what was pushed. If it raises, those links are made
    ``nopush`` too: a link is offered for push only if it is recorded.
 5. As the response starts, the wrapper *adds* that ``Link`` header beside any the view set,
-   and ``Vary: Cookie`` when what the client holds shaped it. Added there, our headers are
-   not seen by the app's ``after_request`` hooks.
+   and ``Vary: Cookie`` when what the client holds shaped it. Added there, they are not
+   seen by the app's ``after_request`` hooks (the digest's ``Set-Cookie`` is, like any
+   cookie a hook sets).
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per path after a 200 and replayed as one ``103 Early
@@ -32,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Request, Response, request
 
-from .collect import Collection, current_collection, make_resource, push, resource_key
+from .collect import Collection, current_collection, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
 from .hints import EarlyHint, HintCache, cross_origin_hints, early_hints_headers
 from .links import Resource, plan_links, proxies_push
@@ -42,7 +45,7 @@ from .static import cache_versioned_static, push_static, static_tag
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-__all__ = ["Firehose", "push", "resource_key"]
+__all__ = ["Firehose", "push"]
 
 log = logging.getLogger("firehose_digest")
 
@@ -68,13 +71,14 @@ class _AppState:
 class _RequestRecord(Collection):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
-    __slots__ = ("_held", "_opened", "_start_response", "hint_path", "link", "vary")
+    __slots__ = ("_held", "_opened", "_start_response", "hint_page", "link", "vary")
 
     def __init__(self, start_response: StartResponse) -> None:
         super().__init__()
         self._start_response = start_response
-        #: The path whose links a 200 teaches the hint cache; None when not learning.
-        self.hint_path: str | None = None
+        #: The page (host, path, query) whose links a 200 teaches the hint cache; None when
+        #: not learning.
+        self.hint_page: str | None = None
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
         self.vary = False
@@ -240,7 +244,12 @@ class Firehose:
         if "links" not in state.hooks:
             state.hooks.add("links")
             app.wsgi_app = _PushScope(app.wsgi_app)  # type: ignore[method-assign]
-            app.after_request(lambda response: _write_links(app, response))
+            # Flask runs an app's after_request functions last registered first: registered
+            # first, ours runs after every hook that could still change the status (a
+            # make_conditional 304), so what is pushed and recorded matches what is sent.
+            app.after_request_funcs.setdefault(None, []).insert(
+                0, lambda response: _write_links(app, response)
+            )
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
             app.before_request(lambda: _send_early_hints(app))
@@ -290,9 +299,12 @@ def _send_early_hints(app: Flask) -> None:
     send = environ.get("wsgi.early_hints")
     if send is None or req.method != "GET" or not _is_navigation(environ):
         return
-    path = req.path
-    record.hint_path = path
-    learned = cache.get(path)
+    # The page as the client asked for it: a 103 carries only what this very url's last
+    # response linked, so no request can choose what another url, or another host, hints.
+    query = req.query_string.decode("latin-1")
+    page = f"{req.host}{req.path}?{query}" if query else f"{req.host}{req.path}"
+    record.hint_page = page
+    learned = cache.get(page)
     hints: Iterable[EarlyHint]
     if learned is not None:
         hints = learned
@@ -311,7 +323,7 @@ def _send_early_hints(app: Flask) -> None:
         send(headers)
     except Exception:
         # A hint is an optimisation: the page is served whatever the server thought of it.
-        log.exception("firehose: sending 103 Early Hints for %s failed", path)
+        log.exception("firehose: sending 103 Early Hints for %s failed", page)
 
 
 def _is_navigation(environ: WSGIEnvironment) -> bool:
@@ -351,21 +363,20 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
     if declared:
         resources = _with_declared(declared, resources)
     cache = state.hint_cache
-    if cache is not None and record.hint_path is not None and response.status_code == 200:
+    if cache is not None and record.hint_page is not None and response.status_code == 200:
         # Replaces what was known: a page that changed is learned again.
         # Only what any visitor may be hinted: no nonce, no link pushed with learn=False.
         hints = [resource.hint for resource in resources.values() if resource.hint is not None]
-        cache.learn(record.hint_path, hints, state.settings.link_budget)
+        cache.learn(record.hint_page, hints, state.settings.link_budget)
     if not resources:
         return response
     req = request._get_current_object()  # type: ignore[attr-defined]
     settings = state.settings
     held = record.held(state.connector, app, req)
-    push_allowed = proxies_push(req.method, response.status_code)
     plan = plan_links(
         resources.values(),
         held,
-        push=push_allowed,
+        may_push=proxies_push(req.method, response.status_code),
         max_pushes=settings.max_pushes,
         budget=settings.link_budget,
         omit_held=settings.omit_held,
@@ -378,7 +389,7 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
             plan = plan_links(
                 resources.values(),
                 held,
-                push=False,
+                may_push=False,
                 max_pushes=0,
                 budget=settings.link_budget,
                 omit_held=settings.omit_held,

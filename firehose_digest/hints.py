@@ -1,15 +1,18 @@
-"""103 Early Hints: remember each path's preload links, replay them before the next response.
+"""103 Early Hints: remember each page's preload links, replay them before the next response.
 
 Pure: no Flask, no Werkzeug. A view's ``push()`` calls are known only once it has run, so, as
-Cloudflare does, the links a path's last response carried are kept in a per-process LRU and
-sent as a ``103 Early Hints`` (RFC 8297) on the next request for that path, before the view
-runs, minus the resources the client's digest says it already holds.
+Cloudflare does, the links a page's last response carried are kept in a per-process LRU and
+sent as a ``103 Early Hints`` (RFC 8297) on the next request for that page, before the view
+runs, minus the resources the client's digest says it already holds. A page is the url as
+the client asked for it (host, path and query), so no request can choose what another url
+or another host is hinted.
 
 RFC 8297 §2: a server MAY send a 103 with the header fields it expects the final response
 to carry; the client MUST NOT treat them as the final response's. So a 103 may only hint
-what the page itself links to, and a stale entry costs at worst one wasted preload.
+what the page itself links to, and a stale entry costs at worst one wasted preload (its
+tracked links are ``nopush``: h2o and Apache push what a 103 links).
 
-What is learned is shared by every client of the path, so it holds no value made for one
+What is learned is shared by every client of the page, so it holds no value made for one
 response: a link's ``nonce`` is left out of its :class:`EarlyHint` (the final response keeps
 it), and a link pushed with ``learn=False`` has none.
 """
@@ -24,7 +27,7 @@ from typing import Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 __all__ = [
-    "MAX_PATH_LENGTH",
+    "MAX_PAGE_LENGTH",
     "PER_REQUEST_PARAMETERS",
     "EarlyHint",
     "Hint",
@@ -34,9 +37,9 @@ __all__ = [
     "origin_of",
 ]
 
-#: The longest path learned: with the Link budget, it bounds an entry in bytes (made-up
-#: paths answered 200 by a catch-all route cannot fill the cache with long keys).
-MAX_PATH_LENGTH = 512
+#: The longest page (host, path and query) learned: with the Link budget, it bounds an
+#: entry in bytes (made-up urls answered 200 cannot fill the cache with long keys).
+MAX_PAGE_LENGTH = 512
 
 #: Link parameters whose value belongs to one response. CSP Level 3: a server "must
 #: generate a unique [nonce] value each time it transmits a policy"; hinting one visitor's
@@ -62,10 +65,11 @@ _HintT = TypeVar("_HintT", bound=Hint)
 
 @dataclass(frozen=True, slots=True)
 class EarlyHint:
-    """What a 103 may carry of a pushed link, for any client of the path."""
+    """What a 103 may carry of a pushed link, for any client of the page."""
 
     key: str
-    #: The link-value without :data:`PER_REQUEST_PARAMETERS`.
+    #: The link-value without :data:`PER_REQUEST_PARAMETERS`, ``nopush`` when tracked: h2o
+    #: and Apache push what a 103 links, but only the final response records a push.
     link: str
     tracked: bool
     #: The origin an absolute or scheme-relative url names (:func:`origin_of`); None for a
@@ -128,11 +132,11 @@ def early_hints_headers(
 
 
 class HintCache(Generic[_HintT]):
-    """A bounded, thread-safe LRU: request path -> the links its last response carried.
+    """A bounded, thread-safe LRU: page -> the links its last response carried.
 
-    ``learn`` replaces a path's entry (a changed page is learned again) and forgets it when
+    ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
     the page linked nothing; ``get`` marks the entry recently used. Past ``max_entries``
-    the least recently used path is dropped.
+    the least recently used page is dropped.
     """
 
     def __init__(self, max_entries: int) -> None:
@@ -142,19 +146,19 @@ class HintCache(Generic[_HintT]):
         self._entries: OrderedDict[str, tuple[_HintT, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, path: str) -> tuple[_HintT, ...] | None:
-        """The links learned for ``path``, or None when it was never learned (or dropped)."""
+    def get(self, page: str) -> tuple[_HintT, ...] | None:
+        """The links learned for ``page``, or None when it was never learned (or dropped)."""
         with self._lock:
-            hints = self._entries.get(path)
+            hints = self._entries.get(page)
             if hints is not None:
-                self._entries.move_to_end(path)
+                self._entries.move_to_end(page)
             return hints
 
-    def learn(self, path: str, hints: Iterable[_HintT], budget: int) -> None:
-        """Remember ``path``'s first hints within ``budget`` bytes of links, in place of
-        what was known: a 103 never carries more, and an entry is bounded in bytes. A path
-        longer than :data:`MAX_PATH_LENGTH` is not learned."""
-        if len(path) > MAX_PATH_LENGTH:
+    def learn(self, page: str, hints: Iterable[_HintT], budget: int) -> None:
+        """Remember ``page``'s first hints within ``budget`` bytes of links, in place of
+        what was known: a 103 never carries more, and an entry is bounded in bytes. A page
+        longer than :data:`MAX_PAGE_LENGTH` is not learned."""
+        if len(page) > MAX_PAGE_LENGTH:
             return
         learned = []
         size = -2  # no ", " before the first link
@@ -165,10 +169,10 @@ class HintCache(Generic[_HintT]):
             learned.append(hint)
         with self._lock:
             if not learned:
-                self._entries.pop(path, None)
+                self._entries.pop(page, None)
                 return
-            self._entries[path] = tuple(learned)
-            self._entries.move_to_end(path)
+            self._entries[page] = tuple(learned)
+            self._entries.move_to_end(page)
             if len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
@@ -176,7 +180,7 @@ class HintCache(Generic[_HintT]):
         with self._lock:  # never seen between learn()'s insert and its eviction
             return len(self._entries)
 
-    def __contains__(self, path: object) -> bool:
-        """Whether ``path`` is learned, without marking it used."""
+    def __contains__(self, page: object) -> bool:
+        """Whether ``page`` is learned, without marking it used."""
         with self._lock:
-            return path in self._entries
+            return page in self._entries

@@ -108,7 +108,8 @@ def proxies_push(method: str, status: int) -> bool:
     """Whether nginx 1.22, h2o 2.2 and Apache ``mod_http2`` all push this response's links.
 
     nginx pushes nothing for HEAD; ``mod_http2`` pushes only below 400, and not on a 304
-    (docs/proxies.md has the measured table).
+    (its documentation; docs/proxies.md has the statuses measured: 200, 204, 301 pushed by
+    all three, 304, 404 and 500 not by Apache).
     """
     return method == "GET" and status < 400 and status != 304
 
@@ -130,7 +131,7 @@ def plan_links(
     resources: Iterable[Resource],
     held: Container[str] | None,
     *,
-    push: bool,
+    may_push: bool,
     max_pushes: int,
     budget: int,
     omit_held: bool = False,
@@ -138,7 +139,7 @@ def plan_links(
     """Decide each resource's link, in push order, within ``budget`` bytes of value.
 
     A tracked resource the client holds gets ``nopush`` (or is left out, ``omit_held``). A
-    new one is offered for push only if every supported proxy would push it (``push``, a
+    new one is offered for push only if every supported proxy would push it (``may_push``, a
     path-absolute url) and it is among the first ``max_pushes``; any other gets ``nopush``,
     so no proxy pushes what the record will not hold. With ``held`` None nothing can be
     recorded, so nothing is offered. Links past the budget are left out and not recorded.
@@ -161,7 +162,7 @@ def plan_links(
                     reused.append(resource.key)
                     continue
                 link, recorded = resource.nopush_link, reused
-            elif push and resource.path_absolute and len(pushed) < max_pushes:
+            elif may_push and resource.path_absolute and len(pushed) < max_pushes:
                 link, recorded = resource.link, pushed
             else:
                 link = resource.nopush_link

@@ -151,8 +151,18 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
 
     The check is on the largest cookie the digest can ever make: both generations full
     (:func:`~firehose_digest.digests.encoded_size_bound`), signed, with every attribute.
-    It must also be a cookie browsers keep (4 KB).
+    It must also be a cookie browsers keep (4 KB), and hold what one response pushes.
     """
+    if settings.capacity < settings.max_pushes:
+        raise ValueError(
+            f"FIREHOSE_CAPACITY={settings.capacity} is less than FIREHOSE_MAX_PUSHES="
+            f"{settings.max_pushes}: one response would push more than a digest generation "
+            "holds, and forget its own first pushes"
+        )
+    try:
+        dump_cookie("c", samesite=cookie.samesite)
+    except ValueError as e:
+        raise ValueError(f"SESSION_COOKIE_SAMESITE={cookie.samesite!r}: {e}") from e
     try:
         size = _headers_size(settings, cookie, settings.capacity)
     except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)

@@ -160,6 +160,8 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> str:
             f"push_static() serves the static endpoints ('static', 'bp.static'), not {endpoint!r}"
         )
     owner = app.blueprints.get(blueprint) if blueprint else None
+    if blueprint and owner is None:
+        raise ValueError(f"push_static(): no blueprint {blueprint!r} for endpoint {endpoint!r}")
     folder = (owner.static_folder if owner is not None else None) or app.static_folder
     path = safe_join(folder, filename) if folder is not None else None
     if path is None:

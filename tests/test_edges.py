@@ -456,3 +456,101 @@ def test_the_framing_table_has_both_outcomes() -> None:
     found = [werkzeug_reads(f.format(c=COOKIE, v=value)) == value for f in FRAMINGS]
     assert any(found)
     assert not all(found)
+
+
+# --- found in review: spellings, hook order, settings that only failed later -------------
+
+
+def test_rel_and_nopush_are_read_in_any_case() -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.route("/")
+    def index() -> str:
+        push("/upper.css", as_="style", rel="Preload")  # pushed by nginx and h2o: tracked
+        push("/list.css", as_="style", rel="preload prefetch")  # h2o does not push it
+        push("/flag.css", "NOPUSH", as_="style")
+        return "ok"
+
+    Firehose(app)
+    client = app.test_client()
+    first = links(client.get("/"))
+    assert first == [
+        "</upper.css>; rel=Preload; as=style",
+        '</list.css>; rel="preload prefetch"; as=style; nopush',
+        "</flag.css>; rel=preload; as=style; NOPUSH",
+    ]
+    assert held_now(client, "/upper.css", "/list.css", "/flag.css") == [True, False, False]
+    assert links(client.get("/"))[0] == "</upper.css>; rel=Preload; as=style; nopush"
+
+
+def test_a_hook_registered_before_the_extension_cannot_change_the_status_behind_it() -> None:
+    """Flask runs after_request hooks last registered first; ours runs after every one."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.after_request
+    def conditional(response: Response) -> Response:
+        return response.make_conditional(request)
+
+    @app.route("/")
+    def index() -> Response:
+        push("/a.css", as_="style")
+        response = Response("page")
+        response.set_etag("v1")
+        return response
+
+    Firehose(app)
+    client = app.test_client()
+    response = client.get("/", headers={"If-None-Match": '"v1"'})
+    assert response.status_code == 304
+    assert links(response) == [nopush("/a.css")]  # Apache does not push on a 304
+    assert held_now(client, "/a.css") == [False]
+
+
+def test_the_session_cookies_name_is_refused_for_the_digest() -> None:
+    with pytest.raises(ValueError, match="FIREHOSE_COOKIE_NAME='session'"):
+        edge_app(FIREHOSE_COOKIE_NAME="session")
+
+
+def test_an_invalid_samesite_is_refused_naming_its_key() -> None:
+    with pytest.raises(ValueError, match="SESSION_COOKIE_SAMESITE='Sometimes'"):
+        edge_app(SESSION_COOKIE_SAMESITE="Sometimes")
+
+
+def test_a_capacity_below_max_pushes_is_refused() -> None:
+    with pytest.raises(ValueError, match="FIREHOSE_CAPACITY=9 is less than FIREHOSE_MAX_PUSHES"):
+        edge_app(FIREHOSE_CAPACITY=9)
+    edge_app(FIREHOSE_CAPACITY=10)  # exactly: accepted
+
+
+@pytest.mark.parametrize("key", ["SECRET_KEY", "SECRET_KEY_FALLBACKS"])
+def test_a_secret_key_no_hmac_can_use_is_refused_at_init(key: str) -> None:
+    value: Any = 83920174659201 if key == "SECRET_KEY" else [83920174659201]
+    with pytest.raises(ValueError, match=key):
+        edge_app(**{key: value})
+
+
+def test_a_secret_key_made_unusable_later_is_a_warning_not_an_error_per_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = edge_app()
+    app.config["SECRET_KEY"] = 83920174659201  # FLASK_SECRET_KEY=8392... via from_prefixed_env
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            response = page(client, "/a.css")
+            assert response.status_code == 200
+            assert links(response) == [nopush("/a.css")]
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+
+
+def test_a_value_verified_with_keys_since_replaced_is_not_cached() -> None:
+    app = edge_app(SECRET_KEY="old")
+    state = app.extensions["firehose"].connector._state(app)
+    old_codec = state.codec(app)
+    app.config["SECRET_KEY"] = "new"
+    state.codec(app)  # a request reads the new keys meanwhile
+    digest = state.empty.copy()
+    state._store(old_codec, "value signed with old", 2**40, digest)
+    assert "value signed with old" not in state._decoded

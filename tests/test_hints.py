@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firehose_digest import DigestConnector, Firehose, push
-from firehose_digest.hints import MAX_PATH_LENGTH, HintCache, early_hints_headers, origin_of
+from firehose_digest.hints import MAX_PAGE_LENGTH, HintCache, early_hints_headers, origin_of
 
 CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
@@ -30,6 +30,16 @@ CDN = "<https://cdn.example>; rel=preconnect"
 LAZY = "</static/lazy.js>; rel=preload; as=script; nopush"
 
 Headers = list[tuple[str, str]]
+
+
+def as_hinted(value: str) -> str:
+    """``value``'s links as a 103 carries them: each tracked preload (``rel=preload``, not
+    already ``nopush``) marked ``nopush``, since h2o and Apache push what a 103 links."""
+    links = value.split(", ")
+    return ", ".join(
+        f"{link}; nopush" if "; rel=preload" in link and not link.endswith("nopush") else link
+        for link in links
+    )
 
 
 # -- the pure core -------------------------------------------------------------------------
@@ -76,7 +86,7 @@ def test_a_path_learns_only_the_links_within_the_budget() -> None:
 
 def test_a_path_longer_than_the_limit_is_not_learned() -> None:
     cache: HintCache[Link] = HintCache(4)
-    longest = "/" + "p" * (MAX_PATH_LENGTH - 1)
+    longest = "/" + "p" * (MAX_PAGE_LENGTH - 1)
     cache.learn(longest, [A], BUDGET)
     cache.learn(longest + "p", [A], BUDGET)
     assert longest in cache
@@ -331,7 +341,7 @@ def test_a_fresh_client_then_gets_one_103_with_exactly_the_pages_links(app: Flas
 
     response = hinted_get(app.test_client(), "/page/home", recorder)
 
-    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+    assert recorder.sent == [[("Link", as_hinted(f"{CSS}, {JS}"))]]
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
 
 
@@ -366,7 +376,7 @@ def test_a_client_holding_some_links_is_hinted_only_the_rest(app: Flask) -> None
     hinted_get(client, page, recorder)
 
     assert recorder.sent == [
-        [("Link", "</a.css>; rel=preload; as=style, </c.css>; rel=preload; as=style")]
+        [("Link", as_hinted("</a.css>; rel=preload; as=style, </c.css>; rel=preload; as=style"))]
     ]
 
 
@@ -377,7 +387,7 @@ def test_links_the_digest_does_not_track_are_always_hinted(app: Flask) -> None:
 
     hinted_get(client, "/mixed", recorder)
 
-    assert recorder.sent == [[("Link", f"{CDN}, {LAZY}")]]
+    assert recorder.sent == [[("Link", as_hinted(f"{CDN}, {LAZY}"))]]
 
 
 def test_the_connector_is_asked_once_per_request() -> None:
@@ -392,7 +402,7 @@ def test_the_connector_is_asked_once_per_request() -> None:
     response = hinted_get(client, "/page/home", recorder)
 
     assert connector.asked == 1
-    assert recorder.sent == [[("Link", JS)]]
+    assert recorder.sent == [[("Link", as_hinted(JS))]]
     assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}"]
     # The answer it gave before the view still takes in what this page pushed.
     recorder = Recorder()
@@ -420,7 +430,7 @@ def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> 
 
     assert response.status_code == 200
     # Browsers are hinted everything; proxies are offered nothing that cannot be recorded.
-    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+    assert recorder.sent == [[("Link", as_hinted(f"{CSS}, {JS}"))]]
     assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
     # Asked once for the 103 and the Link header both: one failure, logged once.
     failures = [r for r in caplog.records if "open() failed" in r.getMessage()]
@@ -442,12 +452,12 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
     with caplog.at_level(logging.ERROR, logger="firehose_digest"):
         response = app.test_client().get("/page/home", environ_base={"wsgi.early_hints": refuses})
 
-    assert calls == [[("Link", f"{CSS}, {JS}")]]
+    assert calls == [[("Link", as_hinted(f"{CSS}, {JS}"))]]
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "page home"
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
     assert [r.getMessage() for r in caplog.records] == [
-        "firehose: sending 103 Early Hints for /page/home failed"
+        "firehose: sending 103 Early Hints for localhost/page/home failed"
     ]
 
 
@@ -535,15 +545,47 @@ def test_a_changed_page_is_learned_again(app: Flask) -> None:
 
     hinted_get(app.test_client(), "/page/news?u=/new.css", recorder)
 
-    assert recorder.sent == [[("Link", "</new.css>; rel=preload; as=style")]]
+    assert recorder.sent == [[("Link", as_hinted("</new.css>; rel=preload; as=style"))]]
 
 
-def test_a_page_that_stops_pushing_stops_being_hinted(app: Flask) -> None:
-    hinted_get(app.test_client(), "/page/news?u=/old.css", Recorder())
-    hinted_get(app.test_client(), "/page/news?u=", Recorder())
+def test_a_page_that_stops_pushing_stops_being_hinted() -> None:
+    app = make_app()
+    pushing = [True]
+
+    @app.route("/news")
+    def news() -> str:
+        if pushing[0]:
+            push("/old.css", as_="style")
+        return "news"
+
+    hinted_get(app.test_client(), "/news", Recorder())
+    pushing[0] = False
+    hinted_get(app.test_client(), "/news", Recorder())
     recorder = Recorder()
 
-    hinted_get(app.test_client(), "/page/news?u=/old.css", recorder)
+    hinted_get(app.test_client(), "/news", recorder)
+
+    assert recorder.sent == []
+
+
+def test_a_page_is_its_whole_url_so_a_query_cannot_choose_another_urls_hints() -> None:
+    app = make_app()
+    hinted_get(app.test_client(), "/page/news?u=/chosen.css", Recorder())
+    hinted_get(app.test_client(), "/page/news?u=/own.css", Recorder())
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/news?u=/own.css", recorder)
+    hinted_get(app.test_client(), "/page/news", recorder)  # never learned: no 103
+
+    assert recorder.sent == [[("Link", as_hinted("</own.css>; rel=preload; as=style"))]]
+
+
+def test_one_host_is_never_hinted_another_hosts_links() -> None:
+    app = make_app()
+    hinted_get(app.test_client(), "/page/home", Recorder(), base_url="http://tenant-a.test")
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/home", recorder, base_url="http://tenant-b.test")
 
     assert recorder.sent == []
 
@@ -557,7 +599,7 @@ def test_the_cache_keeps_only_the_most_recently_used_paths() -> None:
     for name in ("3", "2", "1"):
         hinted_get(app.test_client(), f"/page/{name}", recorder)
 
-    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]] * 2
+    assert recorder.sent == [[("Link", as_hinted(f"{CSS}, {JS}"))]] * 2
 
 
 @pytest.mark.parametrize(
@@ -582,7 +624,7 @@ def test_declared_links_are_hinted_from_the_first_request(app: Flask) -> None:
 
     response = hinted_get(app.test_client(), "/declared", recorder)
 
-    assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
+    assert recorder.sent == [[("Link", as_hinted(f"{FONT}, {CSS}"))]]
     assert response.headers.getlist("Link") == [f"{FONT}, {CSS}, {JS}"]
 
 
@@ -592,7 +634,7 @@ def test_declared_links_then_give_way_to_what_was_learned(app: Flask) -> None:
 
     hinted_get(app.test_client(), "/declared", recorder)
 
-    assert recorder.sent == [[("Link", f"{FONT}, {CSS}, {JS}")]]
+    assert recorder.sent == [[("Link", as_hinted(f"{FONT}, {CSS}, {JS}"))]]
 
 
 def test_declared_links_are_pushed_with_early_hints_off() -> None:
@@ -616,7 +658,7 @@ def test_declaring_works_above_the_route_and_under_other_decorators(
 
     response = hinted_get(app.test_client(), path, recorder)
 
-    assert recorder.sent == [[("Link", expected)]]
+    assert recorder.sent == [[("Link", as_hinted(expected))]]
     assert response.headers.getlist("Link") == [expected]
 
 
@@ -634,7 +676,7 @@ def test_one_extension_serves_several_apps_with_a_cache_each() -> None:
     hinted_get(second.test_client(), "/page/home", recorder)
     hinted_get(second.test_client(), "/declared", recorder)
 
-    assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
+    assert recorder.sent == [[("Link", as_hinted(f"{FONT}, {CSS}"))]]
 
 
 # -- only navigations, and on HTTP/2 only what another connection serves --------------------
@@ -664,7 +706,7 @@ def test_only_navigations_are_hinted(app: Flask, headers: dict[str, str], hinted
 
     response = hinted_get(app.test_client(), "/page/home", recorder, headers=headers)
 
-    assert recorder.sent == ([[("Link", f"{CSS}, {JS}")]] if hinted else [])
+    assert recorder.sent == ([[("Link", as_hinted(f"{CSS}, {JS}"))]] if hinted else [])
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
 
 
@@ -728,7 +770,7 @@ def test_on_http2_only_preconnects_and_other_origins_are_hinted(environ: dict[st
         style("https://cdn.example/lib.css"),
         style("//cdn.example/theme.css"),
     ]
-    assert recorder.sent == [[("Link", ", ".join(expected))]]
+    assert recorder.sent == [[("Link", as_hinted(", ".join(expected)))]]
     # The final response still links everything.
     assert response.headers["Link"].count("rel=preload") == len(CROSS_ORIGIN_PAGE)
 
@@ -744,7 +786,7 @@ def test_on_http11_every_link_is_hinted() -> None:
     )
 
     links = ["<https://fonts.example>; rel=preconnect", *map(style, CROSS_ORIGIN_PAGE)]
-    assert recorder.sent == [[("Link", ", ".join(links))]]
+    assert recorder.sent == [[("Link", as_hinted(", ".join(links)))]]
 
 
 def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> None:
@@ -784,7 +826,7 @@ def per_visitor_app() -> Flask:
 
     @app.route("/account")
     def account() -> str:
-        visitor = request.args["visitor"]
+        visitor = request.headers["X-Visitor"]
         push("/static/app.js", as_="script", nonce=f"nonce-of-{visitor}")
         push(f"/avatars/{visitor}.png", as_="image", learn=False)
         push("/static/site.css", as_="style")
@@ -795,12 +837,12 @@ def per_visitor_app() -> Flask:
 
 def test_the_next_visitor_is_never_hinted_the_previous_ones_nonce_or_own_links() -> None:
     app = per_visitor_app()
-    first = hinted_get(app.test_client(), "/account?visitor=ann", Recorder())
+    first = hinted_get(app.test_client(), "/account", Recorder(), headers={"X-Visitor": "ann"})
     recorder = Recorder()
 
-    second = hinted_get(app.test_client(), "/account?visitor=bob", recorder)
+    second = hinted_get(app.test_client(), "/account", recorder, headers={"X-Visitor": "bob"})
 
-    assert recorder.sent == [[("Link", f"{JS}, {CSS}")]]
+    assert recorder.sent == [[("Link", as_hinted(f"{JS}, {CSS}"))]]
     # Each final response keeps its own nonce and its own per-user link.
     assert first.headers["Link"] == (
         f"{JS}; nonce=nonce-of-ann, </avatars/ann.png>; rel=preload; as=image, {CSS}"

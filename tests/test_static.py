@@ -265,6 +265,14 @@ def test_an_endpoint_that_is_not_static_is_refused(static: Path) -> None:
         push_static("site.css", endpoint="push")
 
 
+def test_an_unknown_blueprints_static_endpoint_is_refused(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with app.test_request_context(), pytest.raises(ValueError, match="no blueprint 'nosuch'"):
+        push_static("site.css", endpoint="nosuch.static")
+
+
 def blueprint_app(static: Path) -> Flask:
     app = make_app(static)
     admin_static = static.parent / "admin_static"
