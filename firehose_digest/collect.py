@@ -133,12 +133,11 @@ def make_resource(
         hinted = link if len(kept) == len(named) else format_link(url, (*head, *kept), flags)
         hint = EarlyHint(
             key=key,
-            # A 103 is for browsers, which ignore nopush; h2o and Apache push what a 103
-            # links, and only the final response decides what is pushed and recorded.
-            link=hinted + "; nopush" if tracked else hinted,
+            link=hinted,
             tracked=tracked,
             origin=origin_of(url),
             connects=not _CONNECTING_RELS.isdisjoint(rel.lower().split()),
+            path_absolute=url.startswith("/") and not url.startswith("//"),
         )
     return Resource(
         key=key,

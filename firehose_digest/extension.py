@@ -311,11 +311,17 @@ def _send_early_hints(app: Flask) -> None:
     else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
         resources = _with_declared(state.declared.by_endpoint(app), record.resources)
         hints = [resource.hint for resource in resources.values() if resource.hint is not None]
+    origin = f"{req.scheme}://{req.host}".lower()
     if _serves_http2(environ):
-        hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
+        hints = cross_origin_hints(hints, origin)
     held = record.held(state.connector, app, req)
     headers = early_hints_headers(
-        hints, held if held is not None else frozenset(), state.settings.link_budget
+        hints,
+        held if held is not None else frozenset(),
+        state.settings.link_budget,
+        origin=origin,
+        # Nothing can be recorded for this client: hint no push (what is ours or new).
+        max_pushes=state.settings.max_pushes if held is not None else 0,
     )
     if not headers:
         return

@@ -9,8 +9,9 @@ or another host is hinted.
 
 RFC 8297 §2: a server MAY send a 103 with the header fields it expects the final response
 to carry; the client MUST NOT treat them as the final response's. So a 103 may only hint
-what the page itself links to, and a stale entry costs at worst one wasted preload (its
-tracked links are ``nopush``: h2o and Apache push what a 103 links).
+what the page itself links to, and a stale entry costs at worst one wasted preload (or,
+behind h2o or Apache, which push what a 103 links, one push the final response did not
+record: when the page's status changed since it was learned).
 
 What is learned is shared by every client of the page, so it holds no value made for one
 response: a link's ``nonce`` is left out of its :class:`EarlyHint` (the final response keeps
@@ -68,8 +69,7 @@ class EarlyHint:
     """What a 103 may carry of a pushed link, for any client of the page."""
 
     key: str
-    #: The link-value without :data:`PER_REQUEST_PARAMETERS`, ``nopush`` when tracked: h2o
-    #: and Apache push what a 103 links, but only the final response records a push.
+    #: The link-value without :data:`PER_REQUEST_PARAMETERS`.
     link: str
     tracked: bool
     #: The origin an absolute or scheme-relative url names (:func:`origin_of`); None for a
@@ -77,6 +77,8 @@ class EarlyHint:
     origin: str | None
     #: ``rel=preconnect`` or ``dns-prefetch``: a connection to open, nothing to fetch.
     connects: bool
+    #: ``/path``: the only form of url every push proxy pushes.
+    path_absolute: bool
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -110,20 +112,40 @@ def cross_origin_hints(hints: Iterable[EarlyHint], origin: str) -> list[EarlyHin
 
 
 def early_hints_headers(
-    hints: Iterable[Hint], held: Container[str], budget: int
+    hints: Iterable[EarlyHint],
+    held: Container[str],
+    budget: int,
+    *,
+    origin: str,
+    max_pushes: int,
 ) -> list[tuple[str, str]]:
-    """The headers of a 103 for ``hints``: every link but the tracked ones the client holds.
+    """The headers of a 103 for ``hints`` on a page of ``origin`` (``scheme://host``).
 
-    One ``Link`` header, comma-joined as the final response writes it, of at most
-    ``budget`` bytes (links past it are left out, in order); ``[]`` when nothing is left,
-    so the caller sends no 103 at all. Links the digest does not track (preconnects,
-    ``nopush`` preloads) are always kept: nothing says the client has them.
+    h2o and Apache push what a 103 links, and Chromium drops a 103 link with a parameter
+    it does not know, ``nopush`` included (``services/network/public/cpp/
+    link_header_parser.cc``: "Returns true only when all attributes ... are pre-defined"),
+    so a tracked link cannot be hinted and kept from being pushed. A tracked link the client
+    lacks is hinted only when the final response would push and record it too (a
+    path-absolute url, among the first ``max_pushes``), or when no proxy can push it (a url
+    on another origin); any other is left to the final response's ``Link``. Links the digest
+    does not track (preconnects) are kept. One ``Link`` header of at most ``budget`` bytes
+    (links past it are left out, in order); ``[]`` when nothing is left, so the caller sends
+    no 103 at all.
     """
+    own = {origin, "//" + origin.partition("://")[2]}
     links: list[str] = []
+    offered = 0
     size = -2  # no ", " before the first link
     for hint in hints:
-        if hint.tracked and hint.key in held:
-            continue
+        if hint.tracked:
+            if hint.key in held:
+                continue
+            if hint.path_absolute:
+                if offered == max_pushes:
+                    continue
+                offered += 1
+            elif hint.origin is None or hint.origin in own:
+                continue  # relative, or this origin spelled absolute: a proxy may push it
         size += 2 + len(hint.link)
         if size > budget:
             break

@@ -32,16 +32,6 @@ LAZY = "</static/lazy.js>; rel=preload; as=script; nopush"
 Headers = list[tuple[str, str]]
 
 
-def as_hinted(value: str) -> str:
-    """``value``'s links as a 103 carries them: each tracked preload (``rel=preload``, not
-    already ``nopush``) marked ``nopush``, since h2o and Apache push what a 103 links."""
-    links = value.split(", ")
-    return ", ".join(
-        f"{link}; nopush" if "; rel=preload" in link and not link.endswith("nopush") else link
-        for link in links
-    )
-
-
 # -- the pure core -------------------------------------------------------------------------
 
 
@@ -50,12 +40,25 @@ class Link:
     key: str
     link: str
     tracked: bool = True
+    origin: str | None = None
+    connects: bool = False
+    path_absolute: bool = True
 
 
 A = Link("/a.css", "</a.css>; rel=preload; as=style")
 B = Link("/b.js", "</b.js>; rel=preload; as=script")
-C = Link("https://cdn.example", "<https://cdn.example>; rel=preconnect", tracked=False)
+C = Link(
+    "https://cdn.example",
+    "<https://cdn.example>; rel=preconnect",
+    tracked=False,
+    origin="https://cdn.example",
+    connects=True,
+    path_absolute=False,
+)
 V = Link("/v.css\nabc123", "</v.css>; rel=preload; as=style")
+
+#: The origin of the pages these unit tests hint.
+ORIGIN = "https://shop.example"
 
 #: Room for every link these unit tests learn.
 BUDGET = 4096
@@ -73,7 +76,7 @@ HEADER_CASES = [
 
 @pytest.mark.parametrize(("hints", "held", "expected"), HEADER_CASES)
 def test_early_hints_headers(hints: list[Link], held: set[str], expected: Headers) -> None:
-    assert early_hints_headers(hints, held, budget=4096) == expected
+    assert early_hints_headers(hints, held, 4096, origin=ORIGIN, max_pushes=10) == expected
 
 
 def test_a_path_learns_only_the_links_within_the_budget() -> None:
@@ -93,12 +96,51 @@ def test_a_path_longer_than_the_limit_is_not_learned() -> None:
     assert longest + "p" not in cache
 
 
+def test_a_103_hints_only_what_the_final_response_would_push_and_record() -> None:
+    """h2o and Apache push what a 103 links, and Chromium drops a 103 link with nopush."""
+    relative = Link("rel/r.css", "<rel/r.css>; rel=preload; as=style", path_absolute=False)
+    own = Link(
+        "https://shop.example/o.css",
+        "<https://shop.example/o.css>; rel=preload; as=style",
+        origin="https://shop.example",
+        path_absolute=False,
+    )
+    own_scheme_relative = Link(
+        "//shop.example/s.css",
+        "<//shop.example/s.css>; rel=preload; as=style",
+        origin="//shop.example",
+        path_absolute=False,
+    )
+    cdn = Link(
+        "https://cdn.example/c.css",
+        "<https://cdn.example/c.css>; rel=preload; as=style",
+        origin="https://cdn.example",
+        path_absolute=False,
+    )
+    hints = [relative, own, own_scheme_relative, cdn, A, B, C]
+    headers = early_hints_headers(hints, set(), 4096, origin=ORIGIN, max_pushes=10)
+    assert headers == [("Link", f"{cdn.link}, {A.link}, {B.link}, {C.link}")]
+
+
+@pytest.mark.parametrize("max_pushes", [0, 1, 2])
+def test_a_103_offers_at_most_max_pushes_new_path_absolute_links(max_pushes: int) -> None:
+    held_one = {A.key}
+    hints = [A, B, Link("/c.css", "</c.css>; rel=preload; as=style"), C]
+    headers = early_hints_headers(hints, held_one, 4096, origin=ORIGIN, max_pushes=max_pushes)
+    new = [B.link, "</c.css>; rel=preload; as=style"][:max_pushes]
+    assert headers == [("Link", ", ".join([*new, C.link]))]
+
+
 def test_early_hints_stay_within_the_link_budget() -> None:
     both = len(f"{A.link}, {B.link}")
-    assert early_hints_headers([A, B], set(), budget=both) == [("Link", f"{A.link}, {B.link}")]
+    assert early_hints_headers([A, B], set(), both, origin=ORIGIN, max_pushes=10) == [
+        ("Link", f"{A.link}, {B.link}")
+    ]
     # One byte short: the second link is left out, in order.
-    assert early_hints_headers([A, B], set(), budget=both - 1) == [("Link", A.link)]
-    assert early_hints_headers([A, B], set(), budget=len(A.link) - 1) == []
+    assert early_hints_headers([A, B], set(), both - 1, origin=ORIGIN, max_pushes=10) == [
+        ("Link", A.link)
+    ]
+    assert early_hints_headers([A, B], set(), len(A.link) - 1, origin=ORIGIN, max_pushes=10) == []
 
 
 def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
@@ -341,7 +383,7 @@ def test_a_fresh_client_then_gets_one_103_with_exactly_the_pages_links(app: Flas
 
     response = hinted_get(app.test_client(), "/page/home", recorder)
 
-    assert recorder.sent == [[("Link", as_hinted(f"{CSS}, {JS}"))]]
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
 
 
@@ -376,7 +418,7 @@ def test_a_client_holding_some_links_is_hinted_only_the_rest(app: Flask) -> None
     hinted_get(client, page, recorder)
 
     assert recorder.sent == [
-        [("Link", as_hinted("</a.css>; rel=preload; as=style, </c.css>; rel=preload; as=style"))]
+        [("Link", "</a.css>; rel=preload; as=style, </c.css>; rel=preload; as=style")]
     ]
 
 
@@ -387,7 +429,7 @@ def test_links_the_digest_does_not_track_are_always_hinted(app: Flask) -> None:
 
     hinted_get(client, "/mixed", recorder)
 
-    assert recorder.sent == [[("Link", as_hinted(f"{CDN}, {LAZY}"))]]
+    assert recorder.sent == [[("Link", f"{CDN}, {LAZY}")]]
 
 
 def test_the_connector_is_asked_once_per_request() -> None:
@@ -402,7 +444,7 @@ def test_the_connector_is_asked_once_per_request() -> None:
     response = hinted_get(client, "/page/home", recorder)
 
     assert connector.asked == 1
-    assert recorder.sent == [[("Link", as_hinted(JS))]]
+    assert recorder.sent == [[("Link", JS)]]
     assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}"]
     # The answer it gave before the view still takes in what this page pushed.
     recorder = Recorder()
@@ -429,8 +471,9 @@ def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> 
         response = hinted_get(app.test_client(), "/page/home", recorder)
 
     assert response.status_code == 200
-    # Browsers are hinted everything; proxies are offered nothing that cannot be recorded.
-    assert recorder.sent == [[("Link", as_hinted(f"{CSS}, {JS}"))]]
+    # Nothing can be recorded, so nothing a proxy would push is hinted (h2o and Apache push
+    # what a 103 links); the final response keeps every preload, nopush.
+    assert recorder.sent == []
     assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
     # Asked once for the 103 and the Link header both: one failure, logged once.
     failures = [r for r in caplog.records if "open() failed" in r.getMessage()]
@@ -452,7 +495,7 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
     with caplog.at_level(logging.ERROR, logger="firehose_digest"):
         response = app.test_client().get("/page/home", environ_base={"wsgi.early_hints": refuses})
 
-    assert calls == [[("Link", as_hinted(f"{CSS}, {JS}"))]]
+    assert calls == [[("Link", f"{CSS}, {JS}")]]
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "page home"
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
@@ -545,7 +588,7 @@ def test_a_changed_page_is_learned_again(app: Flask) -> None:
 
     hinted_get(app.test_client(), "/page/news?u=/new.css", recorder)
 
-    assert recorder.sent == [[("Link", as_hinted("</new.css>; rel=preload; as=style"))]]
+    assert recorder.sent == [[("Link", "</new.css>; rel=preload; as=style")]]
 
 
 def test_a_page_that_stops_pushing_stops_being_hinted() -> None:
@@ -577,7 +620,7 @@ def test_a_page_is_its_whole_url_so_a_query_cannot_choose_another_urls_hints() -
     hinted_get(app.test_client(), "/page/news?u=/own.css", recorder)
     hinted_get(app.test_client(), "/page/news", recorder)  # never learned: no 103
 
-    assert recorder.sent == [[("Link", as_hinted("</own.css>; rel=preload; as=style"))]]
+    assert recorder.sent == [[("Link", "</own.css>; rel=preload; as=style")]]
 
 
 def test_one_host_is_never_hinted_another_hosts_links() -> None:
@@ -599,7 +642,7 @@ def test_the_cache_keeps_only_the_most_recently_used_paths() -> None:
     for name in ("3", "2", "1"):
         hinted_get(app.test_client(), f"/page/{name}", recorder)
 
-    assert recorder.sent == [[("Link", as_hinted(f"{CSS}, {JS}"))]] * 2
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]] * 2
 
 
 @pytest.mark.parametrize(
@@ -624,7 +667,7 @@ def test_declared_links_are_hinted_from_the_first_request(app: Flask) -> None:
 
     response = hinted_get(app.test_client(), "/declared", recorder)
 
-    assert recorder.sent == [[("Link", as_hinted(f"{FONT}, {CSS}"))]]
+    assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
     assert response.headers.getlist("Link") == [f"{FONT}, {CSS}, {JS}"]
 
 
@@ -634,7 +677,7 @@ def test_declared_links_then_give_way_to_what_was_learned(app: Flask) -> None:
 
     hinted_get(app.test_client(), "/declared", recorder)
 
-    assert recorder.sent == [[("Link", as_hinted(f"{FONT}, {CSS}, {JS}"))]]
+    assert recorder.sent == [[("Link", f"{FONT}, {CSS}, {JS}")]]
 
 
 def test_declared_links_are_pushed_with_early_hints_off() -> None:
@@ -658,7 +701,7 @@ def test_declaring_works_above_the_route_and_under_other_decorators(
 
     response = hinted_get(app.test_client(), path, recorder)
 
-    assert recorder.sent == [[("Link", as_hinted(expected))]]
+    assert recorder.sent == [[("Link", expected)]]
     assert response.headers.getlist("Link") == [expected]
 
 
@@ -676,7 +719,7 @@ def test_one_extension_serves_several_apps_with_a_cache_each() -> None:
     hinted_get(second.test_client(), "/page/home", recorder)
     hinted_get(second.test_client(), "/declared", recorder)
 
-    assert recorder.sent == [[("Link", as_hinted(f"{FONT}, {CSS}"))]]
+    assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
 
 
 # -- only navigations, and on HTTP/2 only what another connection serves --------------------
@@ -706,7 +749,7 @@ def test_only_navigations_are_hinted(app: Flask, headers: dict[str, str], hinted
 
     response = hinted_get(app.test_client(), "/page/home", recorder, headers=headers)
 
-    assert recorder.sent == ([[("Link", as_hinted(f"{CSS}, {JS}"))]] if hinted else [])
+    assert recorder.sent == ([[("Link", f"{CSS}, {JS}")]] if hinted else [])
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
 
 
@@ -770,12 +813,14 @@ def test_on_http2_only_preconnects_and_other_origins_are_hinted(environ: dict[st
         style("https://cdn.example/lib.css"),
         style("//cdn.example/theme.css"),
     ]
-    assert recorder.sent == [[("Link", as_hinted(", ".join(expected)))]]
+    assert recorder.sent == [[("Link", ", ".join(expected))]]
     # The final response still links everything.
     assert response.headers["Link"].count("rel=preload") == len(CROSS_ORIGIN_PAGE)
 
 
-def test_on_http11_every_link_is_hinted() -> None:
+def test_on_http11_every_link_but_those_a_proxy_could_push_unrecorded_is_hinted() -> None:
+    """This origin's resources spelled absolute, scheme-relative or relative are left to the
+    final response: Apache pushes such a link from a 103, and no response records it."""
     app = cross_origin_app()
     hinted_get(app.test_client(), "/origins", Recorder())
     recorder = Recorder()
@@ -785,8 +830,8 @@ def test_on_http11_every_link_is_hinted() -> None:
         environ_overrides={"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/1.1"},
     )
 
-    links = ["<https://fonts.example>; rel=preconnect", *map(style, CROSS_ORIGIN_PAGE)]
-    assert recorder.sent == [[("Link", as_hinted(", ".join(links)))]]
+    links = ["<https://fonts.example>; rel=preconnect", *map(style, CROSS_ORIGIN_PAGE[:3])]
+    assert recorder.sent == [[("Link", ", ".join(links))]]
 
 
 def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> None:
@@ -842,7 +887,7 @@ def test_the_next_visitor_is_never_hinted_the_previous_ones_nonce_or_own_links()
 
     second = hinted_get(app.test_client(), "/account", recorder, headers={"X-Visitor": "bob"})
 
-    assert recorder.sent == [[("Link", as_hinted(f"{JS}, {CSS}"))]]
+    assert recorder.sent == [[("Link", f"{JS}, {CSS}")]]
     # Each final response keeps its own nonce and its own per-user link.
     assert first.headers["Link"] == (
         f"{JS}; nonce=nonce-of-ann, </avatars/ann.png>; rel=preload; as=image, {CSS}"
