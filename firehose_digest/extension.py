@@ -233,14 +233,14 @@ class Firehose:
             hooks=previous.hooks if isinstance(previous, _AppState) else set(),
         )
         app.jinja_env.globals.update(push=push, push_static=push_static, static_tag=static_tag)
-        if "static" not in state.hooks:
-            # Versioned urls stay valid with push off: so does caching them for good.
-            state.hooks.add("static")
-            app.after_request(lambda response: cache_versioned_static(app, response))
-        if not settings.enabled:
-            return  # push() only returns the url: no record is ever opened
         # Closures over the app: no current_app lookup on the per-request path. The hooks
         # read the app's state when they run, so a second init_app's settings apply.
+        if not settings.enabled:
+            if not state.hooks:
+                # Versioned urls stay valid with push off: so does caching them for good.
+                state.hooks.add("static")
+                app.after_request(lambda response: _cache_static(app, response))
+            return  # push() only returns the url: no record is ever opened
         if "links" not in state.hooks:
             state.hooks.add("links")
             app.wsgi_app = _PushScope(app.wsgi_app)  # type: ignore[method-assign]
@@ -248,7 +248,7 @@ class Firehose:
             # first, ours runs after every hook that could still change the status (a
             # make_conditional 304), so what is pushed and recorded matches what is sent.
             app.after_request_funcs.setdefault(None, []).insert(
-                0, lambda response: _write_links(app, response)
+                0, lambda response: _after_request(app, response)
             )
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
@@ -358,7 +358,20 @@ def _serves_http2(environ: WSGIEnvironment) -> bool:
     ) in ("2", "2.0")
 
 
-def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
+def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
+    """The ``after_request`` step of an app with push off: static caching alone."""
+    cache_versioned_static(app, request._get_current_object(), response)  # type: ignore[attr-defined]
+    return response
+
+
+def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
+    """The extension's one ``after_request`` step: static caching, then the ``Link`` value."""
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    cache_versioned_static(app, req, response)
+    return _write_links(app, req, response)
+
+
+def _write_links(app: Flask, req: Request, response: _ResponseT) -> _ResponseT:
     """Decide the ``Link`` value and record what it pushes; the response gets it as it starts."""
     record = cast("_RequestRecord | None", current_collection.get())
     if record is None:
@@ -376,7 +389,6 @@ def _write_links(app: Flask, response: _ResponseT) -> _ResponseT:
         cache.learn(record.hint_page, hints, state.settings.link_budget)
     if not resources:
         return response
-    req = request._get_current_object()  # type: ignore[attr-defined]
     settings = state.settings
     held = record.held(state.connector, app, req)
     plan = plan_links(

@@ -18,7 +18,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, has_request_context, request, url_for
+from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.security import safe_join
 
@@ -243,19 +243,19 @@ def _push(link: _StaticLink, learn: bool) -> None:
     push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
 
 
-def cache_versioned_static(app: Flask, response: Response) -> Response:
+def cache_versioned_static(app: Flask, req: Request, response: Response) -> Response:
     """Serve a static file asked for by its current version as :data:`IMMUTABLE`.
 
-    An ``after_request`` step: any other request costs a look at ``request.endpoint``. A
-    static response (``"static"`` or a blueprint's ``"<name>.static"``) whose ``v`` is the
-    file's current version cannot change behind that url; any other keeps the app's
-    ``Cache-Control`` (``SEND_FILE_MAX_AGE_DEFAULT``).
+    Part of the extension's ``after_request`` step: any other request costs a look at
+    ``req.endpoint``. A static response (``"static"`` or a blueprint's ``"<name>.static"``)
+    whose ``v`` is the file's current version cannot change behind that url; any other keeps
+    the app's ``Cache-Control`` (``SEND_FILE_MAX_AGE_DEFAULT``).
     """
-    endpoint = request.endpoint
+    endpoint = req.endpoint
     if endpoint is None or not (endpoint == "static" or endpoint.endswith(".static")):
         return response
-    version = request.args.get("v")
-    filename = (request.view_args or {}).get("filename")
+    version = req.args.get("v")
+    filename = (req.view_args or {}).get("filename")
     if version is None or filename is None or response.status_code not in (200, 206, 304):
         return response
     try:
