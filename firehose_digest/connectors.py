@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Container, Iterable, Sequence
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, session
 
@@ -228,8 +228,7 @@ class DigestConnector:
         if codec is None:
             return None
         value = request.cookies.get(state.settings.cookie_name)
-        digest = state.load(codec, value) if value else state.empty
-        return cast(Container[str], digest)  # AgingDigest answers ``in`` for str keys
+        return state.load(codec, value) if value else state.empty
 
     def save(
         self,
@@ -246,7 +245,7 @@ class DigestConnector:
         generations.
         """
         state = self._state(app)
-        digest = held if isinstance(held, AgingDigest) else state.empty
+        digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
         # Only a digest that has rotated can hold a key in its older generation alone.
         stale = [key for key in reused if key not in digest.current] if digest.previous else []
         if not pushed and not stale:
@@ -276,6 +275,41 @@ class DigestConnector:
         state.remember(codec, value, digest)  # only once the cookie is written
 
 
+#: Answers a cached digest keeps: more than the tracked links of a page.
+MAX_ANSWERS = 32
+
+
+class HeldDigest(dict[str, bool]):
+    """What a client's digest holds, as ``open()`` returns it: ``key in held``.
+
+    One per decoded cookie, shared by every request that sends that cookie. Its answers
+    are kept, up to :data:`MAX_ANSWERS` keys: a client asks about the same page's keys on
+    every visit, and a kept answer is one dict lookup where the digest hashes the key and
+    searches both generations (docs/performance.md). Asking never changes an answer; the
+    digest itself is never changed (``save()`` writes a copy).
+    """
+
+    __slots__ = ("digest",)
+    __contains__ = dict.__getitem__  # type: ignore[assignment]
+
+    def __init__(self, digest: AgingDigest) -> None:
+        super().__init__()
+        self.digest = digest
+
+    def __missing__(self, key: object) -> bool:
+        answer = isinstance(key, str) and key in self.digest
+        if len(self) < MAX_ANSWERS:
+            self[key] = answer  # type: ignore[index]
+        return answer
+
+    def __sizeof__(self) -> int:
+        """As large as it may grow: the cache of decoded cookies is bounded in bytes."""
+        return _ANSWERS_SIZE + sys.getsizeof(self.digest)
+
+
+_ANSWERS_SIZE = sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), True))
+
+
 class _DigestState:
     """One app's digest: settings, the codec for its current keys, decoded cookies.
 
@@ -287,11 +321,11 @@ class _DigestState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         #: What a client without a valid digest holds: nothing (shared, never changed).
-        self.empty = AgingDigest(settings.kind, settings.capacity, settings.fp_rate)
+        self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
         #: (the configured keys, their codec): swapped whole, so threads never mix them.
         self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
-        #: value -> (Unix time from which it is expired, digest); oldest first.
-        self._decoded: dict[str, tuple[int, AgingDigest]] = {}
+        #: value -> (Unix time from which it is expired, what it holds); oldest first.
+        self._decoded: dict[str, tuple[int, HeldDigest]] = {}
         self._decoded_bytes = 0
         self._lock = threading.Lock()
 
@@ -324,17 +358,18 @@ class _DigestState:
             self._decoded_bytes = 0
         return codec
 
-    def load(self, codec: DigestCodec, value: str) -> AgingDigest:
+    def load(self, codec: DigestCodec, value: str) -> HeldDigest:
         """The digest ``value`` carries, or the empty one if it is not valid now."""
         cached = self._decoded.get(value)
         if cached is None:
             cached = self._verify(codec, value)
             if cached is None:
                 return self.empty
-        expires_at, digest = cached
-        return digest if _now() < expires_at else self.empty
+        expires_at, held = cached
+        # Whole seconds: int(now) < expires_at exactly when now < expires_at.
+        return held if time.time() < expires_at else self.empty
 
-    def _verify(self, codec: DigestCodec, value: str) -> tuple[int, AgingDigest] | None:
+    def _verify(self, codec: DigestCodec, value: str) -> tuple[int, HeldDigest] | None:
         try:
             payload, issued_at = codec.loads(value)
             digest = AgingDigest.from_bytes(payload)
@@ -342,7 +377,7 @@ class _DigestState:
             log.debug("firehose: ignoring the digest cookie: %s", e)
             return None
         if (digest.kind, digest.capacity) != (self.settings.kind, self.settings.capacity) or (
-            digest.fp_rate != self.empty.fp_rate
+            digest.fp_rate != self.empty.digest.fp_rate
         ):
             log.debug("firehose: ignoring a digest made with other settings")
             return None
@@ -354,9 +389,10 @@ class _DigestState:
 
     def _store(
         self, codec: DigestCodec, value: str, expires_at: int, digest: AgingDigest
-    ) -> tuple[int, AgingDigest]:
-        entry = (expires_at, digest)
-        size = _entry_size(value, digest)
+    ) -> tuple[int, HeldDigest]:
+        held = HeldDigest(digest)
+        entry = (expires_at, held)
+        size = _entry_size(value, held)
         if size > DECODED_CACHE_BYTES:
             return entry
         with self._lock:
@@ -373,8 +409,8 @@ class _DigestState:
         return entry
 
 
-def _entry_size(value: str, digest: AgingDigest) -> int:
-    return sys.getsizeof(value) + sys.getsizeof(digest)
+def _entry_size(value: str, held: HeldDigest) -> int:
+    return sys.getsizeof(value) + sys.getsizeof(held)
 
 
 def _keys_usable(configured: object) -> bool:
