@@ -47,10 +47,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import gunicorn
 import pytest
 
 from firehose_digest import AgingDigest, GCSDigest
@@ -70,7 +70,8 @@ COOKIE = "h2-digest"
 CAPACITY, FP_RATE = 300, 0.01
 CODEC = DigestCodec([SECRET_KEY], salt_for(""), 3600)
 #: gunicorn offers ``environ["wsgi.early_hints"]`` from version 25.
-GUNICORN_HINTS = int(gunicorn.__version__.split(".")[0]) >= 25
+GUNICORN_VERSION = version("gunicorn")
+GUNICORN_HINTS = int(GUNICORN_VERSION.split(".")[0]) >= 25
 #: Urls never linked, asked of the final digest to measure its false-positive rate.
 CONTROLS = [f"/control/{number}.css" for number in range(2000)]
 
@@ -389,7 +390,7 @@ def backend(launcher: Launcher) -> Gunicorn:
 @pytest.fixture(scope="module")
 def hinting_backend(launcher: Launcher) -> Gunicorn:
     """``edge_app`` with ``FIREHOSE_EARLY_HINTS``, on a gunicorn that offers 103s."""
-    require(f"gunicorn >= 25 (wsgi.early_hints), found {gunicorn.__version__}", GUNICORN_HINTS)
+    require(f"gunicorn >= 25 (wsgi.early_hints), found {GUNICORN_VERSION}", GUNICORN_HINTS)
     app = "tests.integration.edge_app:create_app()"
     env = site_env(SECRET_KEY=SECRET_KEY, FIREHOSE_EARLY_HINTS=True)
     workdir = launcher.workdir / "hinting-backend"
