@@ -160,7 +160,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             "# Edge-case browse\n\n"
             "Written by `pytest tests/integration/test_edge_browse.py` (its docstring says "
             "what is visited and how each figure is counted): one client per proxy, one "
-            "cookie jar, the real extension behind it.\n\n" + table
+            "cookie jar, the real extension behind it; rows marked 103 run it with "
+            "FIREHOSE_EARLY_HINTS, a learner's browse then a client's.\n\n" + table
         )
         terminalreporter.write_sep("=", "edge-case browse figures")
         terminalreporter.write(table)

@@ -6,7 +6,8 @@ in every way a proxy may treat differently: each view calls ``push()`` for the u
 stylesheet, what a proxy fetches for a push (``/static/…`` too, for Apache, which proxies
 it; nginx and h2o serve it from their static folder).
 
-Configured with ``FLASK_*`` environment variables holding JSON (``FLASK_SECRET_KEY``).
+Configured with ``FLASK_*`` environment variables holding JSON (``FLASK_SECRET_KEY``,
+``FLASK_FIREHOSE_EARLY_HINTS``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ ETAG = "edge-v1"
 FINGERPRINTED = 85
 #: How many new resources ``/fifteen`` pushes: more than ``FIREHOSE_MAX_PUSHES`` (10).
 MANY = 15
+#: The other origin ``/forms`` links to: no proxy may push it.
+OTHER_ORIGIN = "https://cdn.example"
 
 
 def fingerprinted(number: int) -> str:
@@ -34,9 +37,10 @@ def page_links(name: str, authority: str = "") -> list[str]:
     """The urls a page pushes, in push order.
 
     ``/page/<name>``, ``/missing/<name>``, ``/broken/<name>``, ``/status/<code>/<name>`` and
-    ``/etag/<name>`` all push ``page_links(name)``: a site's error pages carry its layout too.
-    ``forms`` links the four url forms; ``authority`` is the proxy's ``host:port`` (the
-    backend cannot learn it: nginx forwards ``$host`` without the port).
+    ``/etag/<name>`` and ``/gone/<name>`` all push ``page_links(name)``: a site's error pages
+    carry its layout too. ``forms`` links the four url forms of this origin and one url of
+    another; ``authority`` is the proxy's ``host:port`` (the backend cannot learn it: nginx
+    forwards ``$host`` without the port, h2o and Apache the backend's own).
     """
     if name == "forms":
         return [
@@ -44,6 +48,7 @@ def page_links(name: str, authority: str = "") -> list[str]:
             f"//{authority}/res/forms-scheme-relative.css",
             "rel/forms-relative.css",
             "/res/forms-path-absolute.css",
+            f"{OTHER_ORIGIN}/res/forms-other-origin.css",
         ]
     if name == "fifteen":
         return [f"/res/many-{number:02}.css" for number in range(MANY)]
@@ -61,6 +66,8 @@ def create_app() -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config.from_prefixed_env()
     Firehose(app)
+    # The urls of /gone/<name> asked for so far (path and query).
+    asked: set[str] = set()
 
     @app.route("/page/<name>")  # HEAD too: Flask answers it with the GET view
     def page(name: str) -> str:
@@ -90,6 +97,15 @@ def create_app() -> Flask:
         response = make_response(f"etag {name}\n")
         response.set_etag(ETAG)
         return response.make_conditional(request)
+
+    @app.route("/gone/<name>")
+    def gone(name: str) -> str:
+        """A page removed once it was seen: 200 the first time its url is asked, then 404."""
+        _push_page(name)
+        if request.full_path in asked:
+            abort(404)
+        asked.add(request.full_path)
+        return f"gone {name}\n"
 
     @app.route("/<path:resource>")
     def resource(resource: str) -> Response:

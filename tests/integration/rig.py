@@ -477,6 +477,8 @@ class View:
     set_cookies: dict[str, str]
     #: The Cookie header the request carried ("" for none).
     cookie_sent: str
+    #: The links of the informational responses (103 Early Hints) before the final one.
+    hints: list[Link] = field(default_factory=list)
 
     @property
     def declared(self) -> list[str]:
@@ -601,6 +603,8 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
     promise_pending = False
     promised: dict[int, str] = {}
     responses: dict[int, list[tuple[str, str]]] = {}
+    # The Link values of each stream's 1xx heads (103 Early Hints).
+    hint_links: dict[int, list[str]] = {}
     data: dict[int, int] = {}
     for line in verbose.splitlines():
         if header := _HEADER.match(line):
@@ -611,7 +615,11 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
                 promise_pending = True
                 continue
             if kind == "HEADERS":
-                responses.setdefault(stream, []).extend(block)
+                if dict(block).get(":status", "").startswith("1"):
+                    links = [value for name, value in block if name == "link"]
+                    hint_links.setdefault(stream, []).extend(links)
+                else:
+                    responses.setdefault(stream, []).extend(block)
                 block = []
             elif kind == "DATA":
                 data[stream] = data.get(stream, 0) + length
@@ -634,6 +642,7 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
         pushed_bytes=sum(data.get(stream, 0) for stream in promised),
         set_cookies=set_cookies,
         cookie_sent=cookie_sent,
+        hints=parse_links(", ".join(hint_links.get(main, []))),
     )
 
 

@@ -4,8 +4,27 @@ gunicorn serves ``edge_app`` (``Firehose(app)``, the default ``DigestConnector``
 fronts it, started once for this module. One :class:`~tests.integration.rig.Browser` per
 proxy (one cookie jar) makes the views of ``VISITS`` in order, most of them twice or more:
 a HEAD of a page with links, pages answering 404, 500, 304 (``If-None-Match``), 204 and 301
-with links, a page linking the four url forms, one pushing 15 new resources, one
-preloading 85 fingerprinted stylesheets, and ordinary pages.
+with links, a page linking the four url forms and another origin, one pushing 15 new
+resources, one preloading 85 fingerprinted stylesheets, and ordinary pages.
+
+**With Early Hints** (``FIREHOSE_EARLY_HINTS=True``, gunicorn's ``wsgi.early_hints``): a
+second gunicorn hints each page's learned links in a 103, over the HTTP/1.1 that h2o and
+Apache speak to it; both push what a 103 links. A *learner* browses :data:`VISITS` first,
+so a *client* (a second cookie jar) is hinted every page it then browses, from its first
+view; each is checked as above, and for what a 103 made the proxy push:
+
+- **pushed, not recorded**: a promised path whose urls the final digest does not hold.
+  The one documented case (docs/early-hints.md, "What is sent when") is a page learned from
+  a 200 that then answers 404 or 304: ``/gone/gone``, 200 to the learner, 404 to the
+  client; ``/etag/etag`` with ``If-None-Match``, which the client asks before it views the
+  page. What such a view pushes, and the same path pushed again later, is counted apart;
+  every other view must push only what it records, and nothing twice.
+- **103 links**: what the client saw in 103s. h2o 2.2 pushes what a 103 links but does not
+  forward the 103 itself; Apache (``H2EarlyHints on``) forwards it.
+
+nginx 1.22 is in this variant too, as ``docs/deploy/nginx.conf`` runs it: its upstream
+speaks HTTP/1.0 (``proxy_http_version``'s default), to which gunicorn sends no 103 (with an
+HTTP/1.1 upstream, nginx 1.22 breaks on a 103). Its figures must equal the plain browse's.
 
 From what the client received (each response's ``Link`` header and PUSH_PROMISEs) and what
 its final ``h2-digest`` cookie holds, decoded:
@@ -28,6 +47,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -37,8 +57,8 @@ from firehose_digest import AgingDigest, GCSDigest
 from firehose_digest.codec import DigestCodec, salt_for
 from tests.integration.rig import H2O, Apache, Browser, Gunicorn, Nginx, View, site_env
 
-from .edge_app import ETAG, FINGERPRINTED, fingerprinted, page_links
-from .launcher import EDGE_BROWSES, Launcher
+from .edge_app import ETAG, FINGERPRINTED, OTHER_ORIGIN, fingerprinted, page_links
+from .launcher import EDGE_BROWSES, Launcher, require
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +69,9 @@ COOKIE = "h2-digest"
 #: The extension's defaults, which the app keeps.
 CAPACITY, FP_RATE = 300, 0.01
 CODEC = DigestCodec([SECRET_KEY], salt_for(""), 3600)
+#: gunicorn offers ``environ["wsgi.early_hints"]`` from version 25.
+GUNICORN_VERSION = version("gunicorn")
+GUNICORN_HINTS = int(GUNICORN_VERSION.split(".")[0]) >= 25
 #: Urls never linked, asked of the final digest to measure its false-positive rate.
 CONTROLS = [f"/control/{number}.css" for number in range(2000)]
 
@@ -115,6 +138,14 @@ VISITS = [
     ASSETS_VISIT,
 ]
 
+#: The early-hints browse: the learner's views, then the client's. ``/gone/gone`` answers
+#: the learner 200 (its links are learned), then the client 404.
+LEARNER_VISITS = [*VISITS, Visit("/gone/gone")]
+CLIENT_VISITS = [*VISITS, Visit("/gone/gone", 404)]
+#: The statuses of the documented mismatch: a 103 from a page learned from a 200 may make a
+#: proxy push what a final 404 or 304 does not record.
+UNRECORDED_STATUSES = (304, 404)
+
 
 def target(page: str, url: str) -> str:
     """The path and query a link ``url`` on ``page`` points to, as a PUSH_PROMISE names it."""
@@ -148,6 +179,10 @@ class EdgeBrowse:
     declared: set[str] = field(default_factory=set)
     #: Per response: a plain preload not promised, or a promise of no plain preload.
     disagreements: list[str] = field(default_factory=list)
+    #: The same on a 404 or 304, the documented mismatch.
+    documented_disagreements: list[str] = field(default_factory=list)
+    #: Urls received in 103 Early Hints, in order of first hint.
+    hinted: list[str] = field(default_factory=list)
     max_cookie: int = 0
     cookie: str = ""
 
@@ -157,6 +192,10 @@ class EdgeBrowse:
             self.wrong_statuses.append(f"{visit.label()}: got {view.status}")
         self.declared.update(page_links(visit.page, authority))
         plain = []
+        for link in view.hints:
+            self.linked.setdefault(link.url, target(page_url, link.url))
+            if link.url not in self.hinted:
+                self.hinted.append(link.url)
         for link in view.links:
             self.linked.setdefault(link.url, target(page_url, link.url))
             if not link.nopush:
@@ -166,9 +205,14 @@ class EdgeBrowse:
         self.promised.update(view.pushed)
         if sorted(plain) != sorted(view.pushed):
             header = ", ".join(link.text for link in view.links)
-            self.disagreements.append(
+            hints = ", ".join(link.text for link in view.hints)
+            if visit.status in UNRECORDED_STATUSES:
+                disagreements = self.documented_disagreements
+            else:
+                disagreements = self.disagreements
+            disagreements.append(
                 f"{visit.label()} ({view.status}): offered {sorted(plain)}, "
-                f"promised {sorted(view.pushed)}; Link: {header}"
+                f"promised {sorted(view.pushed)}; Link: {header}; 103 Link: {hints}"
             )
 
     @cached_property
@@ -196,18 +240,65 @@ class EdgeBrowse:
         digest = self.digest
         return [url for url in self.linked if url in digest and url not in self.offered]
 
+    def documented_pushes(self) -> list[str]:
+        """Paths promised on a 404 or 304 view, the documented mismatch."""
+        return [
+            path
+            for visit, view in self.views
+            if visit.status in UNRECORDED_STATUSES
+            for path in view.pushed
+        ]
+
     def pushed_twice(self) -> dict[str, int]:
-        return {path: count for path, count in self.promised.items() if count > 1}
+        """Paths promised more than once, but for the documented mismatch's: counted on
+        the other views only."""
+        documented = Counter(self.documented_pushes())
+        again = self.promised - documented
+        return {path: count for path, count in again.items() if count > 1}
+
+    def documented_pushed_again(self) -> dict[str, int]:
+        """Paths the documented mismatch pushed that a later view pushed again."""
+        again = self.promised - Counter(self.documented_pushes())
+        return {path: again[path] for path in self.documented_pushes() if again[path]}
+
+    def pushed_not_recorded(self) -> dict[str, list[str]]:
+        """Per view (its label), the paths promised whose urls the final digest lacks."""
+        digest = self.digest
+        found: dict[str, list[str]] = {}
+        for visit, view in self.views:
+            for path in view.pushed:
+                if not any(url in digest for url, to in self.linked.items() if to == path):
+                    found.setdefault(visit.label(), []).append(path)
+        return found
+
+    def undocumented_pushed_not_recorded(self) -> dict[str, list[str]]:
+        """:meth:`pushed_not_recorded` on any view but a 404 or 304."""
+        documented = {
+            visit.label() for visit, _ in self.views if visit.status in UNRECORDED_STATUSES
+        }
+        return {
+            label: paths
+            for label, paths in self.pushed_not_recorded().items()
+            if label not in documented
+        }
 
     def missed(self) -> dict[str, list[str]]:
         """Linked urls never promised, by reason."""
         false_positives = set(self.false_positives())
-        reasons: dict[str, list[str]] = {"not path-absolute": [], "false positive": [], "?": []}
+        reasons: dict[str, list[str]] = {
+            "not path-absolute": [],
+            "false positive": [],
+            "only on a 404": [],
+            "?": [],
+        }
         for url in self.never_promised():
             if not path_absolute(url):
                 reasons["not path-absolute"].append(url)
             elif url in false_positives:
                 reasons["false positive"].append(url)
+            elif url not in self.offered and url in page_links("gone"):
+                # Linked only by /gone/gone's 404 to the client, whose links are all nopush.
+                reasons["only on a 404"].append(url)
             else:
                 reasons["?"].append(url)
         return reasons
@@ -229,6 +320,12 @@ class EdgeBrowse:
             "recorded, never pushed": str(len(self.recorded_never_pushed())),
             "held by FP, never offered": str(len(self.false_positives())),
             "pushed twice": str(len(self.pushed_twice())),
+            "pushed, not recorded": str(
+                sum(map(len, self.undocumented_pushed_not_recorded().values()))
+            ),
+            "404/304 after a 200: pushed": str(len(self.documented_pushes())),
+            "404/304 after a 200: pushed again later": str(len(self.documented_pushed_again())),
+            "103 links seen": str(len(self.hinted)),
             "missed: not path-absolute": str(len(missed["not path-absolute"])),
             "missed: FP": str(len(missed["false positive"])),
             "missed: other": str(len(missed["?"])),
@@ -243,11 +340,12 @@ class EdgeBrowse:
         }
 
 
-def browse(front: Front) -> EdgeBrowse:
+def browse(front: Front, name: str, visits: list[Visit] = VISITS) -> EdgeBrowse:
+    """A new client (cookie jar) views ``visits`` in order through ``front``."""
     browser = Browser(front.origin, COOKIE)
     authority = f"127.0.0.1:{front.port}"
-    result = EdgeBrowse(front.name)
-    for visit in VISITS:
+    result = EdgeBrowse(name)
+    for visit in visits:
         # Every page takes the authority; only /page/forms uses it.
         path = f"{visit.path}?authority={authority}"
         view = browser.view(path, visit.method, visit.headers())
@@ -289,22 +387,48 @@ def backend(launcher: Launcher) -> Gunicorn:
     return launcher.start(Gunicorn(app, launcher.workdir / "backend", env, threads=8))
 
 
+@pytest.fixture(scope="module")
+def hinting_backend(launcher: Launcher) -> Gunicorn:
+    """``edge_app`` with ``FIREHOSE_EARLY_HINTS``, on a gunicorn that offers 103s."""
+    require(f"gunicorn >= 25 (wsgi.early_hints), found {GUNICORN_VERSION}", GUNICORN_HINTS)
+    app = "tests.integration.edge_app:create_app()"
+    env = site_env(SECRET_KEY=SECRET_KEY, FIREHOSE_EARLY_HINTS=True)
+    workdir = launcher.workdir / "hinting-backend"
+    return launcher.start(Gunicorn(app, workdir, env, threads=8))
+
+
+def start_front(name: str, launcher: Launcher, backend: Gunicorn) -> Front:
+    if name == "nginx":
+        return launcher.nginx([backend])
+    if name == "h2o":
+        return launcher.h2o(backend)
+    return launcher.apache(backend)
+
+
 @pytest.fixture(scope="module", params=["nginx", "h2o", "apache"])
 def edge_browse(
     request: pytest.FixtureRequest, launcher: Launcher, backend: Gunicorn
 ) -> EdgeBrowse:
     """The browse behind one proxy, made once; its figures go into edge_browse.md."""
-    front: Front
-    if request.param == "nginx":
-        front = launcher.nginx([backend])
-    elif request.param == "h2o":
-        front = launcher.h2o(backend)
-    else:
-        front = launcher.apache(backend)
-    result = browse(front)
-    row = result.row()
-    request.config.stash.setdefault(EDGE_BROWSES, {})[front.name] = row
+    front = start_front(request.param, launcher, backend)
+    result = browse(front, front.name)
+    request.config.stash.setdefault(EDGE_BROWSES, {})[front.name] = result.row()
     return result
+
+
+@pytest.fixture(scope="module", params=["nginx", "h2o", "apache"])
+def hinted_browses(
+    request: pytest.FixtureRequest, launcher: Launcher, hinting_backend: Gunicorn
+) -> tuple[EdgeBrowse, EdgeBrowse]:
+    """The learner's browse, then the client's, behind one proxy in front of the hinting
+    backend; their figures go into edge_browse.md."""
+    front = start_front(request.param, launcher, hinting_backend)
+    learner = browse(front, f"{front.name}, 103: learner", LEARNER_VISITS)
+    client = browse(front, f"{front.name}, 103: client", CLIENT_VISITS)
+    rows = request.config.stash.setdefault(EDGE_BROWSES, {})
+    for result in (learner, client):
+        rows[result.proxy] = result.row()
+    return learner, client
 
 
 def test_every_view_gets_the_backends_status(edge_browse: EdgeBrowse) -> None:
@@ -333,8 +457,89 @@ def test_only_unpushable_urls_and_false_positives_are_missed(edge_browse: EdgeBr
     assert sorted(missed["not path-absolute"]) == sorted(
         url for url in edge_browse.linked if not path_absolute(url)
     )
-    assert len(missed["not path-absolute"]) == 3  # https://…, //… and rel/… on /page/forms
+    # https://…, //…, rel/… and the other origin's https://… on /page/forms
+    assert len(missed["not path-absolute"]) == 4
 
 
 def test_only_the_fingerprinted_page_loses_links_to_the_budget(edge_browse: EdgeBrowse) -> None:
     assert set(edge_browse.past_budget()) <= set(page_links("assets"))
+
+
+#: Links of /page/forms no 103 may carry: this origin's, in a form a proxy may push and the
+#: final response never records (a proxy's authority stands in for any).
+UNHINTABLE_FORMS = {"https://", "//", "rel/"}
+
+
+def same_origin_unrecordable(url: str) -> bool:
+    return not url.startswith(OTHER_ORIGIN) and not path_absolute(url)
+
+
+def test_with_early_hints_every_view_gets_the_backends_status(
+    hinted_browses: tuple[EdgeBrowse, EdgeBrowse],
+) -> None:
+    assert [result.wrong_statuses for result in hinted_browses] == [[], []]
+
+
+def test_with_early_hints_a_proxy_promises_exactly_the_plain_preloads(
+    hinted_browses: tuple[EdgeBrowse, EdgeBrowse],
+) -> None:
+    """Per response, 103 included: a 103 hints no push its final response does not make,
+    but on a 404 or 304 after a 200 (documented), reported apart."""
+    for result in hinted_browses:
+        print(f"\n{result.proxy}, 404/304 after a 200: {result.documented_disagreements}")
+    assert [result.disagreements for result in hinted_browses] == [[], []]
+
+
+def test_with_early_hints_nothing_is_recorded_that_was_not_pushed(
+    hinted_browses: tuple[EdgeBrowse, EdgeBrowse],
+) -> None:
+    for result in hinted_browses:
+        assert result.recorded_never_pushed() == [], result.proxy
+        assert result.digest.to_bytes() == result.model().to_bytes(), result.proxy
+
+
+def test_with_early_hints_nothing_is_pushed_twice(
+    hinted_browses: tuple[EdgeBrowse, EdgeBrowse],
+) -> None:
+    """Not even a push a 103 asked for and the final response asked for again; what a 404
+    or 304 after a 200 pushed, and a later view pushes again, is reported apart."""
+    for result in hinted_browses:
+        print(f"\n{result.proxy}, pushed on a 404/304, again later: ", end="")
+        print(result.documented_pushed_again())
+    assert [result.pushed_twice() for result in hinted_browses] == [{}, {}]
+
+
+def test_with_early_hints_only_a_404_or_304_after_a_200_pushes_what_is_not_recorded(
+    hinted_browses: tuple[EdgeBrowse, EdgeBrowse],
+) -> None:
+    for result in hinted_browses:
+        print(f"\n{result.proxy}, pushed on a 404/304: {result.documented_pushes()}")
+    assert [result.undocumented_pushed_not_recorded() for result in hinted_browses] == [{}, {}]
+
+
+def test_with_early_hints_only_unpushable_urls_and_false_positives_are_missed(
+    hinted_browses: tuple[EdgeBrowse, EdgeBrowse],
+) -> None:
+    for result in hinted_browses:
+        missed = result.missed()
+        assert missed["?"] == [], result.proxy
+        assert sorted(missed["not path-absolute"]) == sorted(
+            url for url in result.linked if not path_absolute(url)
+        ), result.proxy
+
+
+def test_a_103_hints_the_client_all_but_what_a_proxy_may_push_unrecorded(
+    hinted_browses: tuple[EdgeBrowse, EdgeBrowse],
+) -> None:
+    """Seen behind Apache, which forwards the 103 (h2o 2.2 pushes from it, forwards none;
+    nginx's HTTP/1.0 upstream gets none): pages the learner taught are hinted to the client
+    from its first view, /page/fifteen's 15 in two views of 10 and 5, and /page/forms's
+    other origin, but not its other forms of this origin."""
+    _, client = hinted_browses
+    if not client.proxy.startswith("apache"):
+        assert client.hinted == []
+        return
+    hinted = set(client.hinted)
+    assert {f"/res/many-{number:02}.css" for number in range(15)} <= hinted
+    assert f"{OTHER_ORIGIN}/res/forms-other-origin.css" in hinted
+    assert [url for url in client.hinted if same_origin_unrecordable(url)] == []
