@@ -138,6 +138,7 @@ def make_resource(
             origin=origin_of(url),
             connects=not _CONNECTING_RELS.isdisjoint(rel.lower().split()),
             path_absolute=url.startswith("/") and not url.startswith("//"),
+            final_length=len(link),
         )
     return Resource(
         key=key,

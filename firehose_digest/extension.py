@@ -299,6 +299,10 @@ def _send_early_hints(app: Flask) -> None:
     send = environ.get("wsgi.early_hints")
     if send is None or req.method != "GET" or not _is_navigation(environ):
         return
+    if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+        # A revalidation: the answer is likely a 304, which Apache pushes nothing for and
+        # records nothing from, and the page's files are likely cached anyway.
+        return
     # The page as the client asked for it: a 103 carries only what this very url's last
     # response linked, so no request can choose what another url, or another host, hints.
     query = req.query_string.decode("latin-1")
@@ -311,17 +315,18 @@ def _send_early_hints(app: Flask) -> None:
     else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
         resources = _with_declared(state.declared.by_endpoint(app), record.resources)
         hints = [resource.hint for resource in resources.values() if resource.hint is not None]
-    origin = f"{req.scheme}://{req.host}".lower()
-    if _serves_http2(environ):
-        hints = cross_origin_hints(hints, origin)
+    direct_http2 = _serves_http2(environ)
+    if direct_http2:
+        hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
     held = record.held(state.connector, app, req)
     headers = early_hints_headers(
         hints,
         held if held is not None else frozenset(),
         state.settings.link_budget,
-        origin=origin,
-        # Nothing can be recorded for this client: hint no push (what is ours or new).
+        # Nothing can be recorded for this client: hint nothing a proxy would push.
         max_pushes=state.settings.max_pushes if held is not None else 0,
+        omit_held=state.settings.omit_held,
+        front_may_push=not direct_http2,
     )
     if not headers:
         return

@@ -79,6 +79,8 @@ class EarlyHint:
     connects: bool
     #: ``/path``: the only form of url every push proxy pushes.
     path_absolute: bool
+    #: The length of the link-value the final response writes (its ``nonce`` included).
+    final_length: int
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -116,40 +118,51 @@ def early_hints_headers(
     held: Container[str],
     budget: int,
     *,
-    origin: str,
     max_pushes: int,
+    omit_held: bool = False,
+    front_may_push: bool = True,
 ) -> list[tuple[str, str]]:
-    """The headers of a 103 for ``hints`` on a page of ``origin`` (``scheme://host``).
+    """The headers of a 103 for ``hints``, sent through a front that may push them
+    (``front_may_push``; False when the app itself speaks HTTP/2 to the browser).
 
     h2o and Apache push what a 103 links, and Chromium drops a 103 link with a parameter
     it does not know, ``nopush`` included (``services/network/public/cpp/
     link_header_parser.cc``: "Returns true only when all attributes ... are pre-defined"),
-    so a tracked link cannot be hinted and kept from being pushed. A tracked link the client
-    lacks is hinted only when the final response would push and record it too (a
-    path-absolute url, among the first ``max_pushes``), or when no proxy can push it (a url
-    on another origin); any other is left to the final response's ``Link``. Links the digest
-    does not track (preconnects) are kept. One ``Link`` header of at most ``budget`` bytes
-    (links past it are left out, in order); ``[]`` when nothing is left, so the caller sends
-    no 103 at all.
+    so a tracked link cannot be hinted and kept from being pushed. A 103 therefore carries
+    what the final response will push and record: a tracked link the client lacks only
+    when it is path-absolute, among the first ``max_pushes``, and within the room the final
+    ``Link`` value has for it (held links, written there ``nopush``, count as they will be
+    written: ``budget`` bytes, as :func:`~.links.plan_links` counts them). Any other
+    tracked link is left to the final response: behind a proxy the app cannot tell its
+    own origin from another (its ``Host`` is the proxy's upstream), so an absolute url may
+    be one the proxy would push. Untracked links (preconnects) are kept. ``[]`` when
+    nothing is left, so the caller sends no 103 at all.
     """
-    own = {origin, "//" + origin.partition("://")[2]}
     links: list[str] = []
     offered = 0
-    size = -2  # no ", " before the first link
+    final = -2  # the final Link value's length so far, with no ", " before its first link
     for hint in hints:
-        if hint.tracked:
-            if hint.key in held:
+        hinted = False
+        if not hint.tracked:
+            final += 2 + hint.final_length
+            hinted = True
+        elif hint.key in held:
+            if omit_held:
                 continue
-            if hint.path_absolute:
-                if offered == max_pushes:
-                    continue
-                offered += 1
-            elif hint.origin is None or hint.origin in own:
-                continue  # relative, or this origin spelled absolute: a proxy may push it
-        size += 2 + len(hint.link)
-        if size > budget:
+            final += 2 + hint.final_length + len("; nopush")
+        elif not front_may_push:
+            final += 2 + hint.final_length
+            hinted = True
+        elif hint.path_absolute and offered < max_pushes:
+            final += 2 + hint.final_length
+            offered += 1
+            hinted = True
+        else:
+            final += 2 + hint.final_length + len("; nopush")
+        if final > budget:
             break
-        links.append(hint.link)
+        if hinted:
+            links.append(hint.link)
     return [("Link", ", ".join(links))] if links else []
 
 
