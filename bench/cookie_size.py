@@ -147,8 +147,17 @@ def flask_firehose_cookie(n: int) -> int | None:
     return len(value)
 
 
+def _one_response_pushes(app: Flask, n: int) -> None:
+    """Let one response push and record all n urls: what is measured is the cookie, so the
+    limits a response keeps to behind a proxy (ten pushes, a 4 KB header buffer) are lifted."""
+    app.config.update(
+        FIREHOSE_MAX_PUSHES=n, FIREHOSE_LINK_BUDGET=1 << 19, FIREHOSE_HEADER_BUDGET=1 << 20
+    )
+
+
 def _session_connector_client(max_items: int) -> FlaskClient:
     def install(app: Flask) -> Callable[[str], object]:
+        _one_response_pushes(app, max_items)
         Firehose(app, connector=SessionConnector(max_items=max_items))
         return lambda url: push(url, as_="style")
 
@@ -209,6 +218,7 @@ def _connector_cookie(encoding: str, n: int, p: float) -> str | None:
     connector = DigestConnector(capacity=n, fp_rate=p, encoding=encoding)
 
     def install(app: Flask) -> Callable[[str], object]:
+        _one_response_pushes(app, n)
         Firehose(app, connector=connector)
         return lambda url: push(url, as_="style")
 

@@ -192,6 +192,8 @@ def accepts(encoding: str, capacity: int) -> bool:
     app = Flask("capacity-probe")
     app.config.update(SECRET_KEY=SECRET, FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=capacity)
     app.config.update(UNBOUNDED)
+    # A digest must hold what one response pushes.
+    app.config["FIREHOSE_MAX_PUSHES"] = min(capacity, dict(UNBOUNDED)["FIREHOSE_MAX_PUSHES"])
     try:
         Firehose(app, connector=DigestConnector())
     except ValueError:

@@ -118,7 +118,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
             c["FIREHOSE_ALREADY_PUSHED"],
             {"nopush": False, "omit": True},
         ),
-        max_pushes=_int("FIREHOSE_MAX_PUSHES", c["FIREHOSE_MAX_PUSHES"], 0, 1000),
+        max_pushes=_int("FIREHOSE_MAX_PUSHES", c["FIREHOSE_MAX_PUSHES"], 0, MAX_CAPACITY),
         link_budget=_link_budget(c["FIREHOSE_LINK_BUDGET"], header_budget),
         header_budget=header_budget,
         kind=_choice("FIREHOSE_ENCODING", c["FIREHOSE_ENCODING"], ENCODINGS),
