@@ -114,6 +114,14 @@ def build(
     }
     # Its hooks return at once, and push() only returns the url: no header, no cookie.
     app.config["FIREHOSE_ENABLED"] = variant != "switched-off"
+    # /prime pushes every remembered url in one response, and capacities reach 1000: the
+    # limits a response keeps to behind a proxy (ten pushes, a 4 KB header buffer) are
+    # lifted. /page's ten links are written the same either way.
+    app.config.update(
+        FIREHOSE_MAX_PUSHES=max(remembered, 10),
+        FIREHOSE_LINK_BUDGET=1 << 19,
+        FIREHOSE_HEADER_BUDGET=1 << 20,
+    )
     Firehose(app, connector=connectors[variant]())
 
     # Each view calls push() itself, as an app does: a wrapper would be charged to us.
