@@ -148,7 +148,7 @@ def show_early_hints(static_dir: Path, workdir: Path, secret: str) -> None:
     with Gunicorn(SITE_APP, workdir / "hints", env) as site:
         origin = f"http://127.0.0.1:{site.port}"
         print(f"\nWith FIREHOSE_EARLY_HINTS on, gunicorn at {origin}")
-        for visitor in ("first visitor (the path is learned)", "second visitor"):
+        for visitor in ("first visitor (the page is learned)", "second visitor"):
             head = subprocess.run(
                 [curl, "-si", "-o", "/dev/null", "-D", "-", origin + "/"],
                 capture_output=True,
