@@ -23,6 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Container, Iterable, Sequence
+from dataclasses import asdict
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, session
@@ -262,15 +263,7 @@ class DigestConnector:
         value = codec.dumps(digest.to_bytes())
         attributes = cookie_attributes(app)
         response.set_cookie(
-            state.settings.cookie_name,
-            value,
-            max_age=state.settings.max_age,
-            path=attributes.path,
-            domain=attributes.domain,
-            secure=attributes.secure,
-            httponly=attributes.httponly,
-            samesite=attributes.samesite,
-            partitioned=attributes.partitioned,
+            state.settings.cookie_name, value, max_age=state.settings.max_age, **asdict(attributes)
         )
         state.remember(codec, value, digest)  # only once the cookie is written
 

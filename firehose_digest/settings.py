@@ -14,7 +14,7 @@ app's own headers fit beside them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from werkzeug.http import dump_cookie
@@ -58,7 +58,8 @@ DEFAULTS: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class CookieAttributes:
-    """The attributes of the digest cookie: Flask's session cookie attributes."""
+    """The attributes of the digest cookie: Flask's session cookie attributes, named as
+    Werkzeug's ``set_cookie`` and ``dump_cookie`` take them."""
 
     path: str
     domain: str | None
@@ -189,16 +190,7 @@ def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -
     payload = encoded_size_bound(settings.kind, capacity, settings.fp_rate)
     signed = DigestCodec(["k"], DEFAULT_SALT, settings.max_age).dumps(bytes(payload))
     set_cookie = dump_cookie(
-        settings.cookie_name,
-        signed,
-        max_age=settings.max_age,
-        path=cookie.path,
-        domain=cookie.domain,
-        secure=cookie.secure,
-        httponly=cookie.httponly,
-        samesite=cookie.samesite,
-        partitioned=cookie.partitioned,
-        max_size=0,
+        settings.cookie_name, signed, max_age=settings.max_age, max_size=0, **asdict(cookie)
     )
     lines = len("Set-Cookie") + _LINE + len(set_cookie)
     lines += len("Link") + _LINE + settings.link_budget + _VARY_LINE
