@@ -195,6 +195,10 @@ class DigestConnector:
         self._arguments = (capacity, fp_rate, encoding)
         self._apps: weakref.WeakKeyDictionary[Flask, _DigestState] = weakref.WeakKeyDictionary()
 
+    def __repr__(self) -> str:
+        capacity, fp_rate, encoding = self._arguments
+        return f"DigestConnector({capacity=}, {fp_rate=}, {encoding=})"
+
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
         settings = settings.with_digest(*self._arguments)
