@@ -46,7 +46,7 @@ from firehose_digest import DigestConnector, Firehose, push
 
 from .report import GENERATED, machine, markdown_table, write
 from .request_cost import SECRET, asset_url, page_body
-from .server_cost import WSGIApp, parse_links
+from .server_cost import WSGIApp, parse_links, serve
 
 __all__ = ["TARGET_MIB", "Case", "Growth", "largest_capacity", "main", "run"]
 
@@ -243,14 +243,7 @@ def measure_child(case: Case, cookies: list[str], trace: bool) -> dict[str, int]
 
     def visit(environs: Sequence[dict[str, Any]]) -> None:
         for base in environs:
-            body = app(dict(base), start_response)
-            try:
-                for _ in body:
-                    pass
-            finally:
-                close = getattr(body, "close", None)
-                if close is not None:
-                    close()
+            serve(app, dict(base), start_response)
             if not _nopush(links_seen.pop(), page):
                 raise AssertionError(f"{case.name}: a held page url was not nopush")
 

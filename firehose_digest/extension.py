@@ -38,7 +38,7 @@ from flask import Flask, Request, Response, request
 from .collect import Collection, current_collection, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
 from .hints import EarlyHint, HintCache, cross_origin_hints, early_hints_headers
-from .links import Resource, plan_links, proxies_push
+from .links import LinkPlan, Resource, plan_links, proxies_push
 from .settings import Settings, load
 from .static import cache_versioned_static, push_static, static_tag
 
@@ -265,10 +265,12 @@ def _as_connector(connector: Any) -> Connector:
 
 
 def _with_declared(
-    declared: dict[str, tuple[tuple[str, Resource], ...]], resources: dict[str, Resource]
+    declared: dict[str, tuple[tuple[str, Resource], ...]],
+    endpoint: str | None,
+    resources: dict[str, Resource],
 ) -> dict[str, Resource]:
-    """``resources`` behind those the request's view declared with :meth:`Firehose.hints`."""
-    own = declared.get(request.endpoint)  # type: ignore[arg-type]
+    """``resources`` behind those ``endpoint``'s view declared with :meth:`Firehose.hints`."""
+    own = declared.get(endpoint) if endpoint is not None else None
     if not own:
         return resources
     # As if the view had called push() before anything else: the first push of a url wins.
@@ -276,6 +278,12 @@ def _with_declared(
     for url, resource in resources.items():
         merged.setdefault(url, resource)
     return merged
+
+
+def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
+    """What any visitor may be hinted of ``resources``: no nonce, nothing pushed with
+    ``learn=False``."""
+    return [resource.hint for resource in resources if resource.hint is not None]
 
 
 def _send_early_hints(app: Flask) -> None:
@@ -313,8 +321,8 @@ def _send_early_hints(app: Flask) -> None:
     if learned is not None:
         hints = learned
     else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
-        resources = _with_declared(state.declared.by_endpoint(app), record.resources)
-        hints = [resource.hint for resource in resources.values() if resource.hint is not None]
+        declared = state.declared.by_endpoint(app)
+        hints = _learnable(_with_declared(declared, req.endpoint, record.resources).values())
     direct_http2 = _serves_http2(environ)
     if direct_http2:
         hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
@@ -385,38 +393,33 @@ def _write_links(app: Flask, req: Request, response: _ResponseT) -> _ResponseT:
     resources = record.resources
     declared = state.declared.by_endpoint(app)
     if declared:
-        resources = _with_declared(declared, resources)
+        resources = _with_declared(declared, req.endpoint, resources)
     cache = state.hint_cache
     if cache is not None and record.hint_page is not None and response.status_code == 200:
         # Replaces what was known: a page that changed is learned again.
-        # Only what any visitor may be hinted: no nonce, no link pushed with learn=False.
-        hints = [resource.hint for resource in resources.values() if resource.hint is not None]
-        cache.learn(record.hint_page, hints, state.settings.link_budget)
+        cache.learn(record.hint_page, _learnable(resources.values()), state.settings.link_budget)
     if not resources:
         return response
     settings = state.settings
     held = record.held(state.connector, app, req)
-    plan = plan_links(
-        resources.values(),
-        held,
-        may_push=proxies_push(req.method, response.status_code),
-        max_pushes=settings.max_pushes,
-        budget=settings.link_budget,
-        omit_held=settings.omit_held,
-    )
-    if held is not None and (plan.pushed or plan.reused):
+
+    def plan(may_push: bool) -> LinkPlan:
+        return plan_links(
+            resources.values(),
+            held,
+            may_push=may_push,
+            max_pushes=settings.max_pushes,
+            budget=settings.link_budget,
+            omit_held=settings.omit_held,
+        )
+
+    links = plan(proxies_push(req.method, response.status_code))
+    if held is not None and (links.pushed or links.reused):
         try:
-            state.connector.save(app, response, held, plan.pushed, plan.reused)
+            state.connector.save(app, response, held, links.pushed, links.reused)
         except Exception:
             log.exception("firehose: %r.save() failed; nothing is pushed", state.connector)
-            plan = plan_links(
-                resources.values(),
-                held,
-                may_push=False,
-                max_pushes=0,
-                budget=settings.link_budget,
-                omit_held=settings.omit_held,
-            )
-    record.link = plan.value
-    record.vary = plan.asked
+            links = plan(may_push=False)
+    record.link = links.value
+    record.vary = links.asked
     return response
