@@ -554,3 +554,59 @@ def test_a_value_verified_with_keys_since_replaced_is_not_cached() -> None:
     digest = state.empty.copy()
     state._store(old_codec, "value signed with old", 2**40, digest)
     assert "value signed with old" not in state._decoded
+
+
+# --- the caches' bounds, each stood on ---------------------------------------------------
+
+
+def test_a_decoded_digest_keeps_exactly_max_answers_and_answers_the_rest_alike() -> None:
+    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
+    from firehose_digest.digests import AgingDigest, GCSDigest
+
+    digest = AgingDigest(GCSDigest, 300, 0.01)
+    keys = [f"/k{i}.css" for i in range(MAX_ANSWERS + 1)]
+    for key in keys[::2]:
+        digest.add(key)
+    held = HeldDigest(digest)
+    answers = [key in held for key in keys]
+    assert answers == [key in digest for key in keys]
+    assert len(held) == MAX_ANSWERS  # the last one was answered, not kept
+    assert keys[-1] not in dict.keys(held)
+    assert [key in held for key in keys] == answers  # asking again changes nothing
+
+
+def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from firehose_digest import connectors
+
+    app = edge_app()
+    state = app.extensions["firehose"].connector._state(app)
+    codec = state.codec(app)
+    assert codec is not None
+    digests = []
+    for i in range(4):
+        digest = state.empty.digest.copy()
+        digest.add(f"/only-{i}.css")
+        digests.append((codec.dumps(digest.to_bytes()) + "x" * i, digest))
+    sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in digests]
+    # Room for exactly the last three entries: the fourth stored drops the first.
+    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes[1:]))
+    for value, digest in digests:
+        state._store(codec, value, 2**40, digest)
+        assert state._decoded_bytes <= connectors.DECODED_CACHE_BYTES
+    assert list(state._decoded) == [value for value, _ in digests[1:]]
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_keys_at_and_past_the_hash_cache_length_hash_alike(extra: int) -> None:
+    from firehose_digest import digests
+
+    key = "/" + "k" * (digests.HASH_CACHE_KEY_LENGTH - 1 + extra)
+    before = digests._cached_hash.cache_info().currsize
+    assert digests._hash(key) == digests._hash_of(key)
+    cached = digests._cached_hash.cache_info().currsize > before
+    assert cached == (extra == 0)
+    digest = digests.AgingDigest(digests.GCSDigest, 10, 0.01)
+    digest.add(key)
+    assert key in digest
