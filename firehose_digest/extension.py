@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Request, Response, request
@@ -38,7 +39,7 @@ from flask import Flask, Request, Response, request
 from .collect import Collection, current_collection, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
 from .hints import EarlyHint, HintCache, cross_origin_hints, early_hints_headers
-from .links import LinkPlan, Resource, plan_links, proxies_push
+from .links import LinkPlanner, Resource, proxies_push
 from .settings import Settings, load
 from .static import cache_versioned_static, push_static, static_tag
 
@@ -61,9 +62,13 @@ class _AppState:
 
     settings: Settings
     connector: Connector
+    #: Decides each response's links, keeping each page's plans.
+    planner: LinkPlanner
     #: The paths' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
     hint_cache: HintCache[EarlyHint] | None
-    declared: _Declared = field(default_factory=lambda: _Declared())
+    #: ``{endpoint: ((url, resource), ...)}`` for the views that declared resources with
+    #: :meth:`Firehose.hints`; read at the first request (see :func:`_declared`).
+    declared: dict[str, tuple[tuple[str, Resource], ...]] | None = None
     #: Which hooks this app has, so a second ``init_app`` adds none twice.
     hooks: set[str] = field(default_factory=set)
 
@@ -74,7 +79,7 @@ class _RequestRecord(Collection):
     __slots__ = ("_held", "_opened", "_start_response", "hint_page", "link", "vary")
 
     def __init__(self, start_response: StartResponse) -> None:
-        super().__init__()
+        self.resources = {}
         self._start_response = start_response
         #: The page (host, path, query) whose links a 200 teaches the hint cache; None when
         #: not learning.
@@ -105,29 +110,6 @@ class _RequestRecord(Collection):
                 # Push is an optimisation: a failing connector must never cost the page.
                 log.exception("firehose: %r.open() failed; nothing is pushed", connector)
         return self._held
-
-
-class _Declared:
-    """The resources views declared with :meth:`Firehose.hints`, by endpoint.
-
-    Read from ``app.view_functions`` once, at the first request: Flask refuses new routes
-    after it.
-    """
-
-    __slots__ = ("_by_endpoint",)
-
-    def __init__(self) -> None:
-        self._by_endpoint: dict[str, tuple[tuple[str, Resource], ...]] | None = None
-
-    def by_endpoint(self, app: Flask) -> dict[str, tuple[tuple[str, Resource], ...]]:
-        """``{endpoint: ((url, resource), ...)}`` for the views that declared any."""
-        if self._by_endpoint is None:
-            self._by_endpoint = {
-                endpoint: resources
-                for endpoint, view in app.view_functions.items()
-                if (resources := getattr(view, _DECLARED_ATTRIBUTE, ()))
-            }
-        return self._by_endpoint
 
 
 #: Where :meth:`Firehose.hints` leaves its resources on a view function; ``functools.wraps``
@@ -225,6 +207,11 @@ class Firehose:
         state = app.extensions[EXTENSION_KEY] = _AppState(
             settings=settings,
             connector=connector,
+            planner=LinkPlanner(
+                max_pushes=settings.max_pushes,
+                budget=settings.link_budget,
+                omit_held=settings.omit_held,
+            ),
             hint_cache=(
                 HintCache(settings.early_hints_cache)
                 if settings.enabled and settings.early_hints
@@ -247,9 +234,7 @@ class Firehose:
             # Flask runs an app's after_request functions last registered first: registered
             # first, ours runs after every hook that could still change the status (a
             # make_conditional 304), so what is pushed and recorded matches what is sent.
-            app.after_request_funcs.setdefault(None, []).insert(
-                0, lambda response: _after_request(app, response)
-            )
+            app.after_request_funcs.setdefault(None, []).insert(0, partial(_after_request, app))
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
             app.before_request(lambda: _send_early_hints(app))
@@ -262,6 +247,21 @@ def _as_connector(connector: Any) -> Connector:
     if callable(getattr(connector, "open", None)) and callable(getattr(connector, "save", None)):
         return connector  # type: ignore[no-any-return]
     return PushedSetConnector(connector)
+
+
+def _declared(app: Flask, state: _AppState) -> dict[str, tuple[tuple[str, Resource], ...]]:
+    """The resources each view declared with :meth:`Firehose.hints`, by endpoint.
+
+    Read from ``app.view_functions`` once, at the first request: Flask refuses new routes
+    after it.
+    """
+    if state.declared is None:
+        state.declared = {
+            endpoint: resources
+            for endpoint, view in app.view_functions.items()
+            if (resources := getattr(view, _DECLARED_ATTRIBUTE, ()))
+        }
+    return state.declared
 
 
 def _with_declared(
@@ -321,7 +321,7 @@ def _send_early_hints(app: Flask) -> None:
     if learned is not None:
         hints = learned
     else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
-        declared = state.declared.by_endpoint(app)
+        declared = _declared(app, state)
         hints = _learnable(_with_declared(declared, req.endpoint, record.resources).values())
     direct_http2 = _serves_http2(environ)
     if direct_http2:
@@ -378,48 +378,33 @@ def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
 
 
 def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
-    """The extension's one ``after_request`` step: static caching, then the ``Link`` value."""
-    req = request._get_current_object()  # type: ignore[attr-defined]
+    """The extension's one ``after_request`` step: static caching, then the ``Link`` value,
+    decided and recorded; the response gets it as it starts."""
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
     cache_versioned_static(app, req, response)
-    return _write_links(app, req, response)
-
-
-def _write_links(app: Flask, req: Request, response: _ResponseT) -> _ResponseT:
-    """Decide the ``Link`` value and record what it pushes; the response gets it as it starts."""
-    record = cast("_RequestRecord | None", current_collection.get())
-    if record is None:
+    record = current_collection.get()
+    if not isinstance(record, _RequestRecord):
         return response
     state: _AppState = app.extensions[EXTENSION_KEY]
     resources = record.resources
-    declared = state.declared.by_endpoint(app)
+    declared = _declared(app, state)
     if declared:
         resources = _with_declared(declared, req.endpoint, resources)
-    cache = state.hint_cache
-    if cache is not None and record.hint_page is not None and response.status_code == 200:
+    status = response.status_code
+    if state.hint_cache is not None and record.hint_page is not None and status == 200:
         # Replaces what was known: a page that changed is learned again.
-        cache.learn(record.hint_page, _learnable(resources.values()), state.settings.link_budget)
+        budget = state.settings.link_budget
+        state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
     if not resources:
         return response
-    settings = state.settings
     held = record.held(state.connector, app, req)
-
-    def plan(may_push: bool) -> LinkPlan:
-        return plan_links(
-            resources.values(),
-            held,
-            may_push=may_push,
-            max_pushes=settings.max_pushes,
-            budget=settings.link_budget,
-            omit_held=settings.omit_held,
-        )
-
-    links = plan(proxies_push(req.method, response.status_code))
+    links = state.planner.plan(resources.values(), held, proxies_push(req.method, status))
     if held is not None and (links.pushed or links.reused):
         try:
             state.connector.save(app, response, held, links.pushed, links.reused)
         except Exception:
             log.exception("firehose: %r.save() failed; nothing is pushed", state.connector)
-            links = plan(may_push=False)
+            links = state.planner.plan(resources.values(), held, may_push=False)
     record.link = links.value
     record.vary = links.asked
     return response

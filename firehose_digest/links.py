@@ -13,14 +13,24 @@ Pure: no Flask, no Werkzeug. The grammar (RFC 8288 §3, RFC 9110 §5.6)::
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable
+import sys
+import threading
+from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .hints import EarlyHint
 
-__all__ = ["LinkPlan", "Resource", "format_link", "is_token", "plan_links", "proxies_push"]
+__all__ = [
+    "LinkPlan",
+    "LinkPlanner",
+    "Resource",
+    "format_link",
+    "is_token",
+    "plan_links",
+    "proxies_push",
+]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Control characters (CR and LF above all) and the brackets that delimit the URI.
@@ -83,9 +93,13 @@ def format_link(
     return "; ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Resource:
-    """One pushed resource, as a response links it."""
+    """One pushed resource, as a response links it.
+
+    Compared and hashed by identity: :class:`LinkPlanner` keys a page by its resources, and
+    ``push()`` hands out the same object for the same arguments.
+    """
 
     #: What the connector remembers: the url, or ``url "\n" version`` when versioned.
     key: str
@@ -120,9 +134,9 @@ class LinkPlan(NamedTuple):
     #: The ``Link`` value, or None when nothing is linked.
     value: str | None
     #: Keys this response pushes: the client holds them once it is sent.
-    pushed: list[str]
+    pushed: tuple[str, ...]
     #: Held keys the response linked again.
-    reused: list[str]
+    reused: tuple[str, ...]
     #: Whether the value depends on what the client holds (``Vary: Cookie``).
     asked: bool
 
@@ -172,4 +186,71 @@ def plan_links(
         links.append(link)
         if recorded is not None:
             recorded.append(resource.key)
-    return LinkPlan(", ".join(links) if links else None, pushed, reused, asked)
+    return LinkPlan(", ".join(links) if links else None, tuple(pushed), tuple(reused), asked)
+
+
+#: The plans a :class:`LinkPlanner` keeps, counted in bytes (their values and keys): a
+#: site's pages, each for the few ways its visitors hold its resources.
+PLANS_BYTES = 1 << 20
+
+
+class LinkPlanner:
+    """:func:`plan_links` for one app's settings, keeping the plan of each page it saw.
+
+    A page (the same :class:`Resource` objects, in the same order) is planned alike for
+    every client that holds the same of its tracked keys, on every response that may push
+    alike: the plan is kept under those answers and reused, so a returning client's links
+    cost one membership test each. Kept up to :data:`PLANS_BYTES`, then all dropped.
+    """
+
+    def __init__(self, *, max_pushes: int, budget: int, omit_held: bool) -> None:
+        self.max_pushes = max_pushes
+        self.budget = budget
+        self.omit_held = omit_held
+        #: page -> (its tracked keys, {(answers, may_push): plan}).
+        self._pages: dict[tuple[Resource, ...], tuple[tuple[str, ...], dict[Any, LinkPlan]]] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def plan(
+        self, resources: Collection[Resource], held: Container[str] | None, may_push: bool
+    ) -> LinkPlan:
+        """What :func:`plan_links` answers for these arguments and this planner's settings."""
+        page = tuple(resources)
+        known = self._pages.get(page)
+        if known is None:
+            keys = tuple(resource.key for resource in page if resource.tracked)
+            known = (keys, {})
+            self._keep(page, known, sys.getsizeof(page) + sys.getsizeof(keys))
+        keys, plans = known
+        # The client's answers for the page's tracked keys: all plan_links asks of held.
+        answers = None if held is None else tuple(map(held.__contains__, keys))
+        plan = plans.get((answers, may_push))
+        if plan is None:
+            plan = plan_links(
+                page,
+                held,
+                may_push=may_push,
+                max_pushes=self.max_pushes,
+                budget=self.budget,
+                omit_held=self.omit_held,
+            )
+            plans[answers, may_push] = plan
+            self._keep(page, known, _plan_size(plan))
+        return plan
+
+    def _keep(
+        self, page: tuple[Resource, ...], known: tuple[Any, dict[Any, LinkPlan]], size: int
+    ) -> None:
+        with self._lock:
+            if self._bytes + size > PLANS_BYTES:
+                self._pages.clear()
+                self._bytes = 0
+            self._pages[page] = known
+            self._bytes += size
+
+
+def _plan_size(plan: LinkPlan) -> int:
+    """A kept plan's bytes: its value, its key tuples and their answers' tuple."""
+    value = sys.getsizeof(plan.value) if plan.value is not None else 0
+    return value + sys.getsizeof(plan) + 2 * sys.getsizeof(plan.pushed + plan.reused) + 200

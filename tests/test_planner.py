@@ -1,0 +1,111 @@
+"""LinkPlanner: plan_links with each page's plans kept, never a different answer."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from firehose_digest import links
+from firehose_digest.collect import make_resource
+from firehose_digest.links import LinkPlanner, Resource, plan_links
+
+#: Path-absolute, absolute and untracked resources: every branch plan_links has.
+POOL = [make_resource(f"/a{i}.css", (), "style", None, ()) for i in range(12)] + [
+    make_resource("https://cdn.example/x.js", (), "script", None, ()),
+    make_resource("/p.js", ("nopush",), "script", None, ()),
+    make_resource("/font.woff2", ("crossorigin",), "font", None, (("rel", "preload prefetch"),)),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pages=st.lists(st.lists(st.sampled_from(POOL), unique=True, max_size=14), min_size=1),
+    visits=st.lists(
+        st.tuples(
+            st.integers(0, 20),
+            st.one_of(st.none(), st.sets(st.sampled_from([r.key for r in POOL]))),
+            st.booleans(),
+        ),
+        max_size=30,
+    ),
+    max_pushes=st.integers(0, 12),
+    budget=st.sampled_from([0, 40, 120, 400, 1900]),
+    omit_held=st.booleans(),
+)
+def test_planner_answers_as_plan_links(
+    pages: list[list[Resource]],
+    visits: list[tuple[int, set[str] | None, bool]],
+    max_pushes: int,
+    budget: int,
+    omit_held: bool,
+) -> None:
+    planner = LinkPlanner(max_pushes=max_pushes, budget=budget, omit_held=omit_held)
+    for index, held, may_push in visits:
+        page = pages[index % len(pages)]
+        expected = plan_links(
+            page,
+            held,
+            may_push=may_push,
+            max_pushes=max_pushes,
+            budget=budget,
+            omit_held=omit_held,
+        )
+        assert planner.plan(page, held, may_push) == expected
+
+
+def test_a_holder_changed_in_place_is_planned_again() -> None:
+    """The plan is kept under the client's answers, not under the container."""
+    page = POOL[:3]
+    held: set[str] = set()
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    first = planner.plan(page, held, True)
+    assert first.pushed == tuple(r.key for r in page)
+    held.update(first.pushed)  # set_pushed() may add to the very set get_pushed() gave
+    again = planner.plan(page, held, True)
+    assert again.pushed == () and again.reused == first.pushed
+    assert again.value == ", ".join(r.nopush_link for r in page)
+
+
+def _one_page_bytes(planner: LinkPlanner) -> int:
+    planner.plan(POOL[:1], set(), True)
+    return planner._bytes
+
+
+def test_plans_are_kept_up_to_their_bound_then_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exactly at PLANS_BYTES everything is kept; one byte past it, all is dropped."""
+    size = _one_page_bytes(LinkPlanner(max_pushes=10, budget=1900, omit_held=False))
+    pages = [(make_resource(f"/b{i}.css", (), "style", None, ()),) for i in range(4)]
+    sizes = []
+    for page in pages:
+        probe = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+        probe.plan(page, set(), True)
+        sizes.append(probe._bytes)
+    assert len(set(sizes)) == 1 and sizes[0] == size  # each such page costs the same
+
+    monkeypatch.setattr(links, "PLANS_BYTES", 3 * size)
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    for page in pages[:3]:
+        planner.plan(page, set(), True)
+    assert planner._bytes == 3 * size and len(planner._pages) == 3  # exactly at the bound
+    planner.plan(pages[3], set(), True)  # one page past it
+    assert len(planner._pages) == 1 and planner._bytes == size
+    # What was dropped is planned again, the same.
+    assert planner.plan(pages[0], set(), True) == plan_links(
+        pages[0], set(), may_push=True, max_pushes=10, budget=1900
+    )
+
+
+def test_kept_plans_are_immutable() -> None:
+    """Every request of a page shares its plan: the keys come as tuples."""
+    plan = LinkPlanner(max_pushes=10, budget=1900, omit_held=False).plan(POOL[:2], set(), True)
+    assert isinstance(plan.pushed, tuple) and isinstance(plan.reused, tuple)
+
+
+def test_a_largest_plan_is_counted_at_least_its_value() -> None:
+    page = POOL[:12]
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    plan = planner.plan(page, set(), True)
+    assert plan.value is not None and planner._bytes > sys.getsizeof(plan.value)
