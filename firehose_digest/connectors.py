@@ -193,7 +193,8 @@ class DigestConnector:
         encoding: str | None = None,
     ) -> None:
         self._arguments = (capacity, fp_rate, encoding)
-        self._apps: weakref.WeakKeyDictionary[Flask, _DigestState] = weakref.WeakKeyDictionary()
+        #: Each app's digest, by a weak reference to the app: dropped when the app is.
+        self._apps: dict[weakref.ref[Flask], _DigestState] = {}
 
     def __repr__(self) -> str:
         capacity, fp_rate, encoding = self._arguments
@@ -211,29 +212,28 @@ class DigestConnector:
         for key in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
             if not _keys_usable(app.config.get(key)):
                 raise ValueError(f"{key} must be a str or bytes (a list of them for fallbacks)")
-        self._apps[app] = _DigestState(settings)
+        app_ref = weakref.ref(app)
+        if app_ref not in self._apps:
+            weakref.finalize(app, self._apps.pop, app_ref, None)
+        self._apps[app_ref] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
         return self._state(app).settings
 
     def _state(self, app: Flask) -> _DigestState:
-        try:
-            return self._apps[app]
-        except KeyError:
+        state = self._apps.get(weakref.ref(app))
+        if state is None:
             raise RuntimeError(
                 f"{self!r} was not set up for app {app.name!r}: use Firehose(app, connector)"
-            ) from None
+            )
+        return state
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         """The digest in the client's cookie, read as Werkzeug reads cookies, else empty;
         None without ``SECRET_KEY``, which signs the cookie."""
-        state = self._state(app)
-        codec = state.codec(app)
-        if codec is None:
-            return None
-        value = request.cookies.get(state.settings.cookie_name)
-        return state.load(codec, value) if value else state.empty
+        state = self._apps.get(weakref.ref(app)) or self._state(app)
+        return state.load(app, request.cookies.get(state.settings.cookie_name))
 
     def save(
         self,
@@ -249,7 +249,7 @@ class DigestConnector:
         resource on every page survives rotations instead of being pushed again every two
         generations.
         """
-        state = self._state(app)
+        state = self._apps.get(weakref.ref(app)) or self._state(app)
         digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
         # Only a digest that has rotated can hold a key in its older generation alone.
         stale = [key for key in reused if key not in digest.current] if digest.previous else []
@@ -355,8 +355,14 @@ class _DigestState:
             self._decoded_bytes = 0
         return codec
 
-    def load(self, codec: DigestCodec, value: str) -> HeldDigest:
-        """The digest ``value`` carries, or the empty one if it is not valid now."""
+    def load(self, app: Flask, value: str | None) -> HeldDigest | None:
+        """The digest the cookie ``value`` carries, or the empty one if it is not valid now;
+        None without ``SECRET_KEY``."""
+        codec = self.codec(app)
+        if codec is None:
+            return None
+        if not value:
+            return self.empty
         cached = self._decoded.get(value)
         if cached is None:
             cached = self._verify(codec, value)

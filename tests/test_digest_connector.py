@@ -258,3 +258,28 @@ def test_twenty_pushes_fit_nginx_default_header_buffer(encoding: str) -> None:
             f"{name}: {value}\r\n" for name, value in response.headers.items()
         )
         assert len(head.encode()) < 3072, head
+
+
+def test_a_connector_keeps_no_app_alive() -> None:
+    """One connector set up for many apps (tests, app factories) drops each app's state
+    with the app; a live app keeps its own."""
+    import gc
+    import weakref
+
+    connector = DigestConnector()
+    kept = Flask("kept")
+    kept.config["SECRET_KEY"] = "k"
+    Firehose(kept, connector=connector)
+    gone = Flask("gone")
+    gone.config["SECRET_KEY"] = "k"
+    Firehose(gone, connector=connector)
+    Firehose(gone, connector=connector)  # set up twice: still one entry
+    assert len(connector._apps) == 2
+    gone_ref = weakref.ref(gone)
+    del gone
+    gc.collect()
+    assert gone_ref() is None
+    assert len(connector._apps) == 1
+    assert connector.settings(kept).capacity == kept.config["FIREHOSE_CAPACITY"]
+    with pytest.raises(RuntimeError, match="was not set up for app"):
+        connector.settings(Flask("never"))
