@@ -327,21 +327,21 @@ def _send_early_hints(app: Flask) -> None:
     if direct_http2:
         hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
     held = record.held(state.connector, app, req)
-    headers = early_hints_headers(
-        hints,
-        held if held is not None else frozenset(),
-        state.settings.link_budget,
-        # Nothing can be recorded for this client: hint nothing a proxy would push.
-        max_pushes=state.settings.max_pushes if held is not None else 0,
-        omit_held=state.settings.omit_held,
-        front_may_push=not direct_http2,
-    )
-    if not headers:
-        return
     try:
-        send(headers)
+        headers = early_hints_headers(
+            hints,
+            held if held is not None else frozenset(),
+            state.settings.link_budget,
+            # Nothing can be recorded for this client: hint nothing a proxy would push.
+            max_pushes=state.settings.max_pushes if held is not None else 0,
+            omit_held=state.settings.omit_held,
+            front_may_push=not direct_http2,
+        )
+        if headers:
+            send(headers)
     except Exception:
-        # A hint is an optimisation: the page is served whatever the server thought of it.
+        # A hint is an optimisation: the page is served whatever the holder (asked
+        # ``in``) or the server thought of it.
         log.exception("firehose: sending 103 Early Hints for %s failed", page)
 
 
@@ -398,7 +398,14 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources:
         return response
     held = record.held(state.connector, app, req)
-    links = state.planner.plan(resources.values(), held, proxies_push(req.method, status))
+    may_push = proxies_push(req.method, status)
+    try:
+        links = state.planner.plan(resources.values(), held, may_push)
+    except Exception:
+        # What open() returned failed to answer ``in``: as if open() itself had failed.
+        log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
+        held = None
+        links = state.planner.plan(resources.values(), None, may_push)
     if held is not None and (links.pushed or links.reused):
         try:
             state.connector.save(app, response, held, links.pushed, links.reused)

@@ -17,6 +17,8 @@ import sys
 import threading
 from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass
+from itertools import repeat
+from operator import contains
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -224,7 +226,7 @@ class LinkPlanner:
             self._keep(page, known, sys.getsizeof(page) + sys.getsizeof(keys))
         keys, plans = known
         # The client's answers for the page's tracked keys: all plan_links asks of held.
-        answers = None if held is None else tuple(map(held.__contains__, keys))
+        answers = None if held is None else tuple(map(contains, repeat(held), keys))
         plan = plans.get((answers, may_push))
         if plan is None:
             plan = plan_links(

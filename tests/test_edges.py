@@ -295,14 +295,29 @@ class SetPushedFails:
         raise OSError("store is down for writes")
 
 
+class AskingFails:
+    """What get_pushed() returns cannot answer ``in``."""
+
+    class Holder:
+        def __contains__(self, key: object) -> bool:
+            raise OSError("store is down for lookups")
+
+    def get_pushed(self) -> Any:
+        return self.Holder()
+
+    def set_pushed(self, items: Any) -> None:
+        raise AssertionError("nothing may be recorded")
+
+
 @pytest.mark.parametrize(
     ("connector", "message"),
     [
         (OpenFails(), "open() failed"),
         (SaveFails(), "save() failed"),
         (SetPushedFails(), "save() failed"),
+        (AskingFails(), "holder failed"),
     ],
-    ids=["open", "save", "set_pushed"],
+    ids=["open", "save", "set_pushed", "in"],
 )
 def test_a_failing_connector_serves_the_page_with_nothing_pushed(
     connector: Any, message: str, caplog: pytest.LogCaptureFixture
@@ -609,3 +624,37 @@ def test_keys_at_and_past_the_hash_cache_length_hash_alike(extra: int) -> None:
     digest = digests.AgingDigest(digests.GCSDigest, 10, 0.01)
     digest.add(key)
     assert key in digest
+
+
+def test_a_holder_that_only_iterates_is_asked_by_iteration() -> None:
+    """``in`` falls back to iterating a container without ``__contains__``, as before."""
+
+    class IterOnly:
+        def __iter__(self) -> Any:
+            return iter(["/a.css"])
+
+    class Connector:
+        def get_pushed(self) -> Any:
+            return IterOnly()
+
+        def set_pushed(self, items: Any) -> None:
+            pass
+
+    response = page(edge_app(Connector()).test_client(), "/a.css", "/b.css")
+    assert links(response) == [nopush("/a.css"), link("/b.css")]
+
+
+def test_a_holder_failing_before_a_103_costs_only_the_hint(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = edge_app(AskingFails(), FIREHOSE_EARLY_HINTS=True)
+    sent: list[Any] = []
+    client = app.test_client()
+    environ = {"wsgi.early_hints": sent.append}
+    client.get("/page?u=/a.css", environ_base=environ)  # learns the page
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = client.get("/page?u=/a.css", environ_base=environ)
+    assert response.status_code == 200
+    assert links(response) == [nopush("/a.css")]
+    assert sent == []
+    assert any("103 Early Hints" in r.getMessage() and r.exc_info for r in caplog.records)
