@@ -10,6 +10,8 @@ rounds, against the by-hand floor:
 - *answers*: each decoded digest keeps its answers to ``key in held`` (up to
   ``connectors.MAX_ANSWERS`` keys); switched off, each is asked of the digest: a hash and
   a search of both generations;
+- *plans*: the app's ``LinkPlanner`` keeps each page's plan under the client's answers;
+  switched off, every response decides each of its links (``links.plan_links``);
 - *push() resources*: ``push()`` keeps what it made of its arguments (the validated,
   formatted link), so a page's pushes are dictionary lookups; switched off, every push
   validates and formats its link.
@@ -32,6 +34,7 @@ from werkzeug.test import EnvironBuilder
 
 from firehose_digest import collect
 from firehose_digest.connectors import HeldDigest
+from firehose_digest.links import plan_links
 
 from .report import GENERATED, machine, markdown_table, write
 from .server_cost import _time_calls, build, check, return_visit
@@ -41,6 +44,7 @@ VARIANTS = (
     "as shipped",
     "no decoded-digest cache",
     "no answers kept",
+    "no plans kept",
     "no push() cache",
 )
 
@@ -80,8 +84,18 @@ def measure(rounds: int, calls: int) -> dict[str, float]:
         "as shipped": build("gcs"),
         "no decoded-digest cache": build("gcs"),
         "no answers kept": build("gcs"),
+        "no plans kept": build("gcs"),
         "no push() cache": build("gcs"),
     }
+    unplanned = apps["no plans kept"].extensions["firehose"].planner
+    unplanned.plan = lambda resources, held, may_push: plan_links(  # type: ignore[method-assign]
+        resources,
+        held,
+        may_push=may_push,
+        max_pushes=unplanned.max_pushes,
+        budget=unplanned.budget,
+        omit_held=unplanned.omit_held,
+    )
     uncached = apps["no decoded-digest cache"]
     state = uncached.extensions["firehose"].connector._state(uncached)
     state._store = lambda codec, value, expires_at, digest: (expires_at, HeldDigest(digest))
