@@ -11,7 +11,8 @@ Once per request:
    once per request: before the view when a 103 is sent), and
    :func:`~.links.plan_links` decides each link: held ones ``nopush``, new ones pushed when
    every supported proxy would push them, the rest ``nopush``, all within
-   ``FIREHOSE_LINK_BUDGET``.
+   ``FIREHOSE_LINK_BUDGET``. The app's :class:`~.links.LinkPlanner` keeps each page's
+   plans under the client's answers, so a page planned once is looked up after.
 4. The connector's ``save()`` records what was pushed. If it raises, those links are made
    ``nopush`` too: a link is offered for push only if it is recorded.
 5. As the response starts, the wrapper *adds* that ``Link`` header beside any the view set,
