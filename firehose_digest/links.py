@@ -229,17 +229,22 @@ class LinkPlanner:
         answers = None if held is None else tuple(map(contains, repeat(held), keys))
         plan = plans.get((answers, may_push))
         if plan is None:
-            plan = plan_links(
-                page,
-                held,
-                may_push=may_push,
-                max_pushes=self.max_pushes,
-                budget=self.budget,
-                omit_held=self.omit_held,
-            )
-            plans[answers, may_push] = plan
+            plan = plans[answers, may_push] = self.decide(page, held, may_push)
             self._keep(page, known, _plan_size(plan))
         return plan
+
+    def decide(
+        self, resources: Iterable[Resource], held: Container[str] | None, may_push: bool
+    ) -> LinkPlan:
+        """:func:`plan_links` with this planner's settings, nothing kept."""
+        return plan_links(
+            resources,
+            held,
+            may_push=may_push,
+            max_pushes=self.max_pushes,
+            budget=self.budget,
+            omit_held=self.omit_held,
+        )
 
     def _keep(
         self, page: tuple[Resource, ...], known: tuple[Any, dict[Any, LinkPlan]], size: int
