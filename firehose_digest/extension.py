@@ -40,7 +40,7 @@ from flask import Flask, Request, Response, request
 from .collect import Collection, current_collection, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
 from .hints import EarlyHint, HintCache, cross_origin_hints, early_hints_headers
-from .links import LinkPlanner, Resource, proxies_push
+from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import Settings, load
 from .static import cache_versioned_static, push_static, static_tag
 
@@ -399,20 +399,25 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources:
         return response
     held = record.held(state.connector, app, req)
-    may_push = proxies_push(req.method, status)
-    try:
-        links = state.planner.plan(resources.values(), held, may_push)
-    except Exception:
-        # What open() returned failed to answer ``in``: as if open() itself had failed.
-        log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
-        held = None
-        links = state.planner.plan(resources.values(), None, may_push)
+    links = _plan(state, resources, held, proxies_push(req.method, status))
     if held is not None and (links.pushed or links.reused):
         try:
             state.connector.save(app, response, held, links.pushed, links.reused)
         except Exception:
             log.exception("firehose: %r.save() failed; nothing is pushed", state.connector)
-            links = state.planner.plan(resources.values(), held, may_push=False)
+            links = _plan(state, resources, held, may_push=False)
     record.link = links.value
     record.vary = links.asked
     return response
+
+
+def _plan(
+    state: _AppState, resources: dict[str, Resource], held: Container[str] | None, may_push: bool
+) -> LinkPlan:
+    """The planner's links; if what ``open()`` returned fails to answer ``in``, the links
+    for a client of whom nothing is known (no key to save), as if ``open()`` had failed."""
+    try:
+        return state.planner.plan(resources.values(), held, may_push)
+    except Exception:
+        log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
+        return state.planner.plan(resources.values(), None, may_push)

@@ -220,17 +220,18 @@ class LinkPlanner:
         """What :func:`plan_links` answers for these arguments and this planner's settings."""
         page = tuple(resources)
         known = self._pages.get(page)
-        if known is None:
-            keys = tuple(resource.key for resource in page if resource.tracked)
-            known = (keys, {})
-            self._keep(page, known, sys.getsizeof(page) + sys.getsizeof(keys))
-        keys, plans = known
+        keys = known[0] if known is not None else _tracked_keys(page)
         # The client's answers for the page's tracked keys: all plan_links asks of held.
         answers = None if held is None else tuple(map(contains, repeat(held), keys))
-        plan = plans.get((answers, may_push))
-        if plan is None:
-            plan = plans[answers, may_push] = self.decide(page, held, may_push)
-            self._keep(page, known, _plan_size(plan))
+        if known is not None:
+            plan = known[1].get((answers, may_push))
+            if plan is not None:
+                return plan
+        # Planned from the answers themselves, so the plan is the one they are the key of,
+        # even if the holder answers otherwise when asked again.
+        holds = None if answers is None else {k for k, a in zip(keys, answers, strict=True) if a}
+        plan = self.decide(page, holds, may_push)
+        self._keep(page, keys, (answers, may_push), plan)
         return plan
 
     def decide(
@@ -247,17 +248,51 @@ class LinkPlanner:
         )
 
     def _keep(
-        self, page: tuple[Resource, ...], known: tuple[Any, dict[Any, LinkPlan]], size: int
+        self, page: tuple[Resource, ...], keys: tuple[str, ...], key: Any, plan: LinkPlan
     ) -> None:
+        size = _plan_size(key, plan)
         with self._lock:
+            known = self._pages.get(page)
+            if known is None:
+                size += _page_size(page, keys)
             if self._bytes + size > PLANS_BYTES:
+                # Everything goes, this page's other plans too: the bound holds however
+                # many ways a page's clients hold it.
                 self._pages.clear()
                 self._bytes = 0
-            self._pages[page] = known
+                if known is not None:
+                    size += _page_size(page, keys)
+                known = None
+            if known is None:
+                known = self._pages[page] = (keys, {})
+            known[1][key] = plan
             self._bytes += size
 
 
-def _plan_size(plan: LinkPlan) -> int:
-    """A kept plan's bytes: its value, its key tuples and their answers' tuple."""
+def _tracked_keys(page: tuple[Resource, ...]) -> tuple[str, ...]:
+    return tuple(resource.key for resource in page if resource.tracked)
+
+
+def _page_size(page: tuple[Resource, ...], keys: tuple[str, ...]) -> int:
+    """A kept page's bytes: its tuples, its plans' dict, and its resources (which the
+    page keeps alive after ``push()``'s own cache lets them go)."""
+    resources = sum(
+        sys.getsizeof(r) + sys.getsizeof(r.link) + sys.getsizeof(r.nopush_link) for r in page
+    )
+    return sys.getsizeof(page) + sys.getsizeof(keys) + sys.getsizeof({}) + resources
+
+
+def _plan_size(key: Any, plan: LinkPlan) -> int:
+    """A kept plan's bytes: its value, its key tuples, and its key (the answers) with the
+    dict slot that holds it."""
+    answers, _ = key
     value = sys.getsizeof(plan.value) if plan.value is not None else 0
-    return value + sys.getsizeof(plan) + 2 * sys.getsizeof(plan.pushed + plan.reused) + 200
+    return (
+        value
+        + sys.getsizeof(plan)
+        + sys.getsizeof(plan.pushed)
+        + sys.getsizeof(plan.reused)
+        + sys.getsizeof(key)
+        + (sys.getsizeof(answers) if answers is not None else 0)
+        + 100
+    )

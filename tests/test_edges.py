@@ -658,3 +658,34 @@ def test_a_holder_failing_before_a_103_costs_only_the_hint(
     assert links(response) == [nopush("/a.css")]
     assert sent == []
     assert any("103 Early Hints" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_holder_failing_after_a_failed_save_still_serves_the_page(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The store goes down between planning and saving: save() raises, and the holder
+    asked again to plan the page without pushes raises too."""
+
+    class Holder:
+        up = True
+
+        def __contains__(self, key: object) -> bool:
+            if not Holder.up:
+                raise OSError("store is down for lookups")
+            return False
+
+    class Connector:
+        def get_pushed(self) -> Any:
+            return Holder()
+
+        def set_pushed(self, items: Any) -> None:
+            Holder.up = False
+            raise OSError("store is down for writes")
+
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = page(edge_app(Connector()).test_client(), "/a.css", "/b.css")
+    assert response.status_code == 200
+    assert links(response) == [nopush("/a.css"), nopush("/b.css")]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("save() failed" in m for m in messages)
+    assert any("holder failed" in m for m in messages)

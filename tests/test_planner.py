@@ -109,3 +109,46 @@ def test_a_largest_plan_is_counted_at_least_its_value() -> None:
     planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
     plan = planner.plan(page, set(), True)
     assert plan.value is not None and planner._bytes > sys.getsizeof(plan.value)
+
+
+def test_one_page_held_every_way_stays_within_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose clients hold it in every one of 2**8 ways: the page that fills the
+    plans drops its own older plans too, so they never outgrow the bound."""
+    page = POOL[:8]
+    keys = [r.key for r in page]
+    subsets = [{k for i, k in enumerate(keys) if mask >> i & 1} for mask in range(256)]
+    probe = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    for held in subsets:
+        probe.plan(page, held, True)
+    unbounded = probe._bytes
+    monkeypatch.setattr(links, "PLANS_BYTES", unbounded // 4)
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    most = 0
+    for held in subsets * 2:
+        plan = planner.plan(page, held, True)
+        assert plan == plan_links(page, held, may_push=True, max_pushes=10, budget=1900)
+        assert planner._bytes <= links.PLANS_BYTES
+        most = max(most, sum(len(plans) for _, plans in planner._pages.values()))
+    assert 0 < most < 256 // 2  # about a quarter of the ways fit at a time
+
+
+def test_a_plan_is_made_from_the_answers_it_is_kept_under() -> None:
+    """A holder that answers otherwise when asked again (a store another request just
+    wrote to) cannot leave a plan under answers it was not made from."""
+
+    class Changing:
+        def __init__(self) -> None:
+            self.asked = 0
+
+        def __contains__(self, key: object) -> bool:
+            self.asked += 1
+            return self.asked > 1  # not held the first time, held after
+
+    page = POOL[:1]
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    first = planner.plan(page, Changing(), True)
+    assert first.pushed == (page[0].key,)  # made from the answer it is kept under
+    # The next client who does not hold it gets the same, rightly.
+    assert planner.plan(page, set(), True) == plan_links(
+        page, set(), may_push=True, max_pushes=10, budget=1900
+    )
