@@ -251,17 +251,20 @@ class LinkPlanner:
         self, page: tuple[Resource, ...], keys: tuple[str, ...], key: Any, plan: LinkPlan
     ) -> None:
         size = _plan_size(key, plan)
+        page_size = _page_size(page, keys)
+        if size + page_size > PLANS_BYTES:
+            return  # a page larger than the bound on its own is planned every time
         with self._lock:
             known = self._pages.get(page)
             if known is None:
-                size += _page_size(page, keys)
+                size += page_size
             if self._bytes + size > PLANS_BYTES:
                 # Everything goes, this page's other plans too: the bound holds however
                 # many ways a page's clients hold it.
                 self._pages.clear()
                 self._bytes = 0
                 if known is not None:
-                    size += _page_size(page, keys)
+                    size += page_size
                 known = None
             if known is None:
                 known = self._pages[page] = (keys, {})

@@ -152,3 +152,16 @@ def test_a_plan_is_made_from_the_answers_it_is_kept_under() -> None:
     assert planner.plan(page, set(), True) == plan_links(
         page, set(), may_push=True, max_pushes=10, budget=1900
     )
+
+
+def test_a_page_larger_than_the_bound_is_planned_but_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    size = _one_page_bytes(LinkPlanner(max_pushes=10, budget=1900, omit_held=False))
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    planner.plan(POOL[1:2], set(), True)  # a small page, kept
+    monkeypatch.setattr(links, "PLANS_BYTES", size)  # exactly one small page fits
+    kept = dict(planner._pages)
+    plan = planner.plan(POOL[:12], set(), True)
+    assert plan == plan_links(POOL[:12], set(), may_push=True, max_pushes=10, budget=1900)
+    assert planner._pages == kept and planner._bytes == size  # nothing dropped for it
