@@ -193,8 +193,7 @@ class DigestConnector:
         encoding: str | None = None,
     ) -> None:
         self._arguments = (capacity, fp_rate, encoding)
-        #: Each app's digest, by a weak reference to the app: dropped when the app is.
-        self._apps: dict[weakref.ref[Flask], _DigestState] = {}
+        self._apps: weakref.WeakKeyDictionary[Flask, _DigestState] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         capacity, fp_rate, encoding = self._arguments
@@ -212,27 +211,24 @@ class DigestConnector:
         for key in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
             if not _keys_usable(app.config.get(key)):
                 raise ValueError(f"{key} must be a str or bytes (a list of them for fallbacks)")
-        app_ref = weakref.ref(app)
-        if app_ref not in self._apps:
-            weakref.finalize(app, self._apps.pop, app_ref, None)
-        self._apps[app_ref] = _DigestState(settings)
+        self._apps[app] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
         return self._state(app).settings
 
     def _state(self, app: Flask) -> _DigestState:
-        state = self._apps.get(weakref.ref(app))
-        if state is None:
+        try:
+            return self._apps[app]
+        except KeyError:
             raise RuntimeError(
                 f"{self!r} was not set up for app {app.name!r}: use Firehose(app, connector)"
-            )
-        return state
+            ) from None
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         """The digest in the client's cookie, read as Werkzeug reads cookies, else empty;
         None without ``SECRET_KEY``, which signs the cookie."""
-        state = self._apps.get(weakref.ref(app)) or self._state(app)
+        state = self._state(app)
         return state.load(app, request.cookies.get(state.settings.cookie_name))
 
     def save(
@@ -249,7 +245,7 @@ class DigestConnector:
         resource on every page survives rotations instead of being pushed again every two
         generations.
         """
-        state = self._apps.get(weakref.ref(app)) or self._state(app)
+        state = self._state(app)
         digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
         # Only a digest that has rotated can hold a key in its older generation alone.
         stale = [key for key in reused if key not in digest.current] if digest.previous else []

@@ -80,7 +80,7 @@ class _RequestRecord(Collection):
     __slots__ = ("_held", "_opened", "_start_response", "hint_page", "link", "vary")
 
     def __init__(self, start_response: StartResponse) -> None:
-        self.resources = {}
+        super().__init__()
         self._start_response = start_response
         #: The page (host, path, query) whose links a 200 teaches the hint cache; None when
         #: not learning.
