@@ -17,6 +17,7 @@ A connector raising in either is logged and costs nothing but the tracking (see
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 import threading
@@ -193,7 +194,8 @@ class DigestConnector:
         encoding: str | None = None,
     ) -> None:
         self._arguments = (capacity, fp_rate, encoding)
-        self._apps: weakref.WeakKeyDictionary[Flask, _DigestState] = weakref.WeakKeyDictionary()
+        #: Each app's state, by ``id(app)``: an entry leaves with its app (see init_app).
+        self._apps: dict[int, _DigestState] = {}
 
     def __repr__(self) -> str:
         capacity, fp_rate, encoding = self._arguments
@@ -211,7 +213,10 @@ class DigestConnector:
         for key in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
             if not _keys_usable(app.config.get(key)):
                 raise ValueError(f"{key} must be a str or bytes (a list of them for fallbacks)")
-        self._apps[app] = _DigestState(settings)
+        if id(app) not in self._apps:
+            # Called as the app is collected, before its id can be reused.
+            weakref.finalize(app, self._apps.pop, id(app), None)
+        self._apps[id(app)] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
@@ -219,7 +224,7 @@ class DigestConnector:
 
     def _state(self, app: Flask) -> _DigestState:
         try:
-            return self._apps[app]
+            return self._apps[id(app)]
         except KeyError:
             raise RuntimeError(
                 f"{self!r} was not set up for app {app.name!r}: use Firehose(app, connector)"
@@ -245,13 +250,17 @@ class DigestConnector:
         resource on every page survives rotations instead of being pushed again every two
         generations.
         """
-        state = self._state(app)
-        digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
-        # Only a digest that has rotated can hold a key in its older generation alone.
-        stale = [key for key in reused if key not in digest.current] if digest.previous else []
+        digest = None
+        stale: list[str] = []
+        if isinstance(held, HeldDigest):
+            digest = held.digest
+            if held.rotated:  # only then can a key be held in the older generation alone
+                stale = [key for key in reused if key not in digest.current]
         if not pushed and not stale:
             return
-        digest = digest.copy()  # the cached one is shared by every request that sends it
+        state = self._state(app)
+        # A copy: the cached digest is shared by every request that sends it.
+        digest = (state.empty.digest if digest is None else digest).copy()
         for key in (*stale, *pushed):
             digest.add(key)
         # A rotation while adding leaves this page's first keys in the older generation only.
@@ -282,12 +291,14 @@ class HeldDigest(dict[str, bool]):
     digest itself is never changed (``save()`` writes a copy).
     """
 
-    __slots__ = ("digest",)
+    __slots__ = ("digest", "rotated")
     __contains__ = dict.__getitem__  # type: ignore[assignment]
 
     def __init__(self, digest: AgingDigest) -> None:
         super().__init__()
         self.digest = digest
+        #: Whether the digest has an older generation, where a key may be held alone.
+        self.rotated = bool(digest.previous)
 
     def __missing__(self, key: object) -> bool:
         answer = isinstance(key, str) and key in self.digest
@@ -316,7 +327,7 @@ class _DigestState:
         #: What a client without a valid digest holds: nothing (shared, never changed).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
         #: (the configured keys, their codec): swapped whole, so threads never mix them.
-        self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
+        self._keys: tuple[tuple[Any, Any], DigestCodec | None] = ((object(), None), None)
         #: value -> (Unix time from which it is expired, what it holds); oldest first.
         self._decoded: dict[str, tuple[int, HeldDigest]] = {}
         self._decoded_bytes = 0
@@ -329,24 +340,27 @@ class _DigestState:
         verifying at once; a change also empties the cache of decoded values.
         """
         config = app.config
-        configured = (config.get("SECRET_KEY"), *(config.get("SECRET_KEY_FALLBACKS") or ()))
+        configured = (config.get("SECRET_KEY"), config.get("SECRET_KEY_FALLBACKS"))
         seen, codec = self._keys
         if configured == seen:
             return codec
-        secret_key, *fallbacks = configured
-        if not all(isinstance(key, (str, bytes)) for key in configured if key):
+        secret_key, fallbacks = configured
+        keys = [*(fallbacks or ()), secret_key]  # as Flask's session reads them
+        if not all(isinstance(key, (str, bytes)) for key in keys if key):
             # Set after init_app to something no HMAC takes (an int read from the
             # environment): as if unset, with one warning, rather than an error per request.
             secret_key = None
         if secret_key:
             # Oldest to newest: the last key signs.
-            keys = (*filter(None, fallbacks), secret_key)
-            codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
+            codec = DigestCodec(
+                tuple(filter(None, keys)), self.settings.salt, self.settings.max_age
+            )
         else:
             _warn_no_secret_key(app, "DigestConnector")
             codec = None
         with self._lock:
-            self._keys = (configured, codec)
+            # A copy of the fallbacks, so a list changed in place is seen as a change.
+            self._keys = ((configured[0], copy.copy(fallbacks)), codec)
             self._decoded.clear()
             self._decoded_bytes = 0
         return codec

@@ -276,9 +276,12 @@ def test_a_connector_keeps_no_app_alive() -> None:
     Firehose(gone, connector=connector)  # set up twice: still one entry
     assert len(connector._apps) == 2
     gone_ref = weakref.ref(gone)
+    gone_id = id(gone)
     del gone
     gc.collect()
     assert gone_ref() is None
+    # Gone with the app, so a new app that reuses its id cannot find it.
+    assert gone_id not in connector._apps
     assert len(connector._apps) == 1
     assert connector.settings(kept).capacity == kept.config["FIREHOSE_CAPACITY"]
     with pytest.raises(RuntimeError, match="was not set up for app"):

@@ -566,7 +566,7 @@ def test_a_value_verified_with_keys_since_replaced_is_not_cached() -> None:
     old_codec = state.codec(app)
     app.config["SECRET_KEY"] = "new"
     state.codec(app)  # a request reads the new keys meanwhile
-    digest = state.empty.copy()
+    digest = state.empty.digest.copy()
     state._store(old_codec, "value signed with old", 2**40, digest)
     assert "value signed with old" not in state._decoded
 

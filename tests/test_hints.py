@@ -471,6 +471,34 @@ def test_the_connector_is_asked_once_per_request() -> None:
     assert recorder.sent == []
 
 
+def test_a_connector_that_can_remember_nothing_is_still_asked_once() -> None:
+    """``open()`` answering None (no store for this client) is an answer, not "not asked":
+    the 103 and the ``Link`` header share it."""
+
+    class Forgetful:
+        asked = 0
+
+        def open(self, app: Flask, request: Request) -> None:
+            Forgetful.asked += 1
+            return None
+
+        def save(self, *arguments: Any) -> None:
+            raise AssertionError("nothing is saved for a client open() gave no holder for")
+
+    app = make_app(Forgetful())
+    client = app.test_client()
+    hinted_get(client, "/page/home", Recorder())
+    Forgetful.asked = 0
+    recorder = Recorder()
+
+    response = hinted_get(client, "/page/home", recorder)
+
+    assert Forgetful.asked == 1
+    assert recorder.sent == []  # nothing can be recorded: nothing a proxy would push
+    assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
+    assert "Vary" not in response.headers
+
+
 def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
     class Broken:
         @staticmethod
