@@ -5,14 +5,19 @@ here each app is called as a server calls it: ``app(environ, start_response)`` w
 of one prebuilt environ, its body consumed and closed. The request is a return visit: the
 ``Cookie`` header holds a digest of 300 resources (made by 30 first visits of 10 pushes),
 and the page pushes 10 of them, all held, so every link comes back ``nopush`` and no cookie
-is set. Four apps, same routes, same ``SECRET_KEY``:
+is set. The apps share their routes and ``SECRET_KEY``:
 
 - *bare*: no extension, no ``Link``;
 - *by hand*: the floor any ``push()`` API pays, the bare app adding the very ``Link`` value
   the extension writes and ``Vary: Cookie`` in an ``after_request`` hook; one per encoding,
   each sent that encoding's cookie (Bloom's is longer, and every app parses the header);
 - *GCS*: the extension with the default ``DigestConnector``;
-- *Bloom*: the same with ``FIREHOSE_ENCODING = "bloom"``.
+- *Bloom*: the same with ``FIREHOSE_ENCODING = "bloom"``;
+- two reference rows that split GCS's cost: *an in-memory set* as the connector (the
+  extension's own work with the cheapest holder there is: ``open()`` returns a frozenset),
+  and *GCS, its holder found once* (``DigestConnector`` whose first answer is kept: the
+  digest's membership answers, without finding the holder from the cookie each request;
+  valid here only because the cookie never changes).
 
 The cookie is the one a client holds in the steady state: the return visit is repeated
 until it sets no cookie (Bloom's first return visit at exactly 300 urls starts a new
@@ -38,11 +43,11 @@ import gc
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
 from werkzeug.test import EnvironBuilder
 
 from firehose_digest import DigestConnector, Firehose, push
@@ -69,20 +74,26 @@ PUSHES = 10
 PRIME_PAGES = REMEMBERED // PUSHES
 #: Within 5% of the by-hand floor (STYLE.md, "Speed, memory and clarity").
 TARGET = 1.05
-APPS = ("bare", "by-hand", "gcs", "by-hand-bloom", "bloom")
+APPS = ("bare", "by-hand", "gcs", "by-hand-bloom", "bloom", "set", "gcs-found")
 LABELS = {
     "bare": "bare Flask app (no Link)",
     "by-hand": "Link and Vary by hand (GCS's cookie)",
     "gcs": "firehose_digest, GCS (default)",
     "by-hand-bloom": "Link and Vary by hand (Bloom's cookie)",
     "bloom": "firehose_digest, Bloom",
+    "set": "reference: a set as connector",
+    "gcs-found": "reference: GCS, holder found once",
 }
 #: The extension's variants and their ``FIREHOSE_ENCODING``.
 ENCODINGS = {"gcs": "gcs", "bloom": "bloom"}
+#: The reference rows, sent GCS's cookie and compared with its floor.
+REFERENCES = ("set", "gcs-found")
 #: The by-hand floor each app is compared with: the one sent the same cookie.
 FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
     "by-hand-bloom": "by-hand-bloom",
     "bloom": "by-hand-bloom",
+    "set": "by-hand",
+    "gcs-found": "by-hand",
 }
 #: Return visits allowed to settle the cookie before it must stay as it is.
 SETTLE = 3
@@ -95,6 +106,44 @@ def _urls() -> list[str]:
     return [asset_url(i) for i in range(REMEMBERED)]
 
 
+class _InMemorySet:
+    """A connector holding every url in a frozenset: what any holder costs at least."""
+
+    def __init__(self, held: Iterable[str]) -> None:
+        self.held = frozenset(held)
+
+    def open(self, app: Flask, request: Request) -> frozenset[str]:
+        return self.held
+
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: Sequence[str],
+        reused: Sequence[str],
+    ) -> None:
+        """Nothing to write: every url is held already."""
+
+
+class _FoundOnce(DigestConnector):
+    """``DigestConnector``, its first answer kept for every later request.
+
+    The bench's cookie never changes, so this is the digest's cost without finding the
+    holder each request (reading the cookie, comparing the keys, looking the value up
+    among the decoded digests, checking its expiry).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: Container[str] | None = None
+
+    def open(self, app: Flask, request: Request) -> Container[str] | None:
+        if self.found is None:
+            self.found = super().open(app, request)
+        return self.found
+
+
 def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
     """The site: ``/prime/<k>`` pushes the k-th ten urls, ``/page`` the first ten.
 
@@ -104,10 +153,14 @@ def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
     app.config["SECRET_KEY"] = SECRET
     urls = _urls()
     page = urls[:PUSHES]
-    extension = app_name in ENCODINGS
-    if extension:
+    extension = app_name in ENCODINGS or app_name in REFERENCES
+    if app_name in ENCODINGS:
         app.config["FIREHOSE_ENCODING"] = ENCODINGS[app_name]
         Firehose(app, connector=DigestConnector())
+    elif app_name == "set":
+        Firehose(app, connector=_InMemorySet(urls))
+    elif app_name == "gcs-found":
+        Firehose(app, connector=_FoundOnce())
 
     @app.route("/prime/<int:k>")
     def prime(k: int) -> str:
@@ -235,7 +288,8 @@ def measure(rounds: int, calls: int) -> list[Cost]:
         cookies[encoding], links[encoding] = return_visit(encoding)
     # Each floor writes the very value its encoding writes, and is sent its cookie; bare
     # is sent GCS's.
-    for floor, encoding in (("by-hand", "gcs"), ("by-hand-bloom", "bloom"), ("bare", "gcs")):
+    pairs = [("by-hand", "gcs"), ("by-hand-bloom", "bloom"), ("bare", "gcs")]
+    for floor, encoding in pairs + [(name, "gcs") for name in REFERENCES]:
         links[floor], cookies[floor] = links[encoding], cookies[encoding]
     apps: dict[str, WSGIApp] = {name: build(name, links[name]) for name in APPS}
     bases = {
