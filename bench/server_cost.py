@@ -13,9 +13,9 @@ is set. The apps share their routes and ``SECRET_KEY``:
   each sent that encoding's cookie (Bloom's is longer, and every app parses the header);
 - *GCS*: the extension with the default ``DigestConnector``;
 - *Bloom*: the same with ``FIREHOSE_ENCODING = "bloom"``;
-- two reference rows that split GCS's cost: *an in-memory set* as the connector (the
+- two reference rows that split GCS's cost: *a set as connector* (the
   extension's own work with the cheapest holder there is: ``open()`` returns a frozenset),
-  and *GCS, its holder found once* (``DigestConnector`` whose first answer is kept: the
+  and *GCS, holder found once* (``DigestConnector`` whose first answer is kept: the
   digest's membership answers, without finding the holder from the cookie each request;
   valid here only because the cookie never changes).
 

@@ -194,8 +194,7 @@ class DigestConnector:
         encoding: str | None = None,
     ) -> None:
         self._arguments = (capacity, fp_rate, encoding)
-        #: Each app's state, by ``id(app)``: an entry leaves with its app (see init_app).
-        self._apps: dict[int, _DigestState] = {}
+        self._apps: weakref.WeakKeyDictionary[Flask, _DigestState] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         capacity, fp_rate, encoding = self._arguments
@@ -213,10 +212,7 @@ class DigestConnector:
         for key in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
             if not _keys_usable(app.config.get(key)):
                 raise ValueError(f"{key} must be a str or bytes (a list of them for fallbacks)")
-        if id(app) not in self._apps:
-            # Called as the app is collected, before its id can be reused.
-            weakref.finalize(app, self._apps.pop, id(app), None)
-        self._apps[id(app)] = _DigestState(settings)
+        self._apps[app] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
@@ -224,7 +220,7 @@ class DigestConnector:
 
     def _state(self, app: Flask) -> _DigestState:
         try:
-            return self._apps[id(app)]
+            return self._apps[app]
         except KeyError:
             raise RuntimeError(
                 f"{self!r} was not set up for app {app.name!r}: use Firehose(app, connector)"
@@ -254,7 +250,7 @@ class DigestConnector:
         stale: list[str] = []
         if isinstance(held, HeldDigest):
             digest = held.digest
-            if held.rotated:  # only then can a key be held in the older generation alone
+            if held.has_previous:  # only then can a key be held in the older generation alone
                 stale = [key for key in reused if key not in digest.current]
         if not pushed and not stale:
             return
@@ -291,14 +287,14 @@ class HeldDigest(dict[str, bool]):
     digest itself is never changed (``save()`` writes a copy).
     """
 
-    __slots__ = ("digest", "rotated")
+    __slots__ = ("digest", "has_previous")
     __contains__ = dict.__getitem__  # type: ignore[assignment]
 
     def __init__(self, digest: AgingDigest) -> None:
         super().__init__()
         self.digest = digest
         #: Whether the digest has an older generation, where a key may be held alone.
-        self.rotated = bool(digest.previous)
+        self.has_previous = bool(digest.previous)
 
     def __missing__(self, key: object) -> bool:
         answer = isinstance(key, str) and key in self.digest
@@ -344,7 +340,9 @@ class _DigestState:
         seen, codec = self._keys
         if configured == seen:
             return codec
-        secret_key, fallbacks = configured
+        # A copy of the fallbacks, taken before the codec is made from it and kept with it:
+        # a list changed in place, even while this runs, is then seen as a change.
+        secret_key, fallbacks = configured[0], copy.copy(configured[1])
         keys = [*(fallbacks or ()), secret_key]  # as Flask's session reads them
         if not all(isinstance(key, (str, bytes)) for key in keys if key):
             # Set after init_app to something no HMAC takes (an int read from the
@@ -359,8 +357,7 @@ class _DigestState:
             _warn_no_secret_key(app, "DigestConnector")
             codec = None
         with self._lock:
-            # A copy of the fallbacks, so a list changed in place is seen as a change.
-            self._keys = ((configured[0], copy.copy(fallbacks)), codec)
+            self._keys = ((configured[0], fallbacks), codec)
             self._decoded.clear()
             self._decoded_bytes = 0
         return codec
