@@ -17,7 +17,6 @@ A connector raising in either is logged and costs nothing but the tracking (see
 
 from __future__ import annotations
 
-import copy
 import logging
 import sys
 import threading
@@ -246,17 +245,13 @@ class DigestConnector:
         resource on every page survives rotations instead of being pushed again every two
         generations.
         """
-        digest = None
-        stale: list[str] = []
-        if isinstance(held, HeldDigest):
-            digest = held.digest
-            if held.has_previous:  # only then can a key be held in the older generation alone
-                stale = [key for key in reused if key not in digest.current]
+        state = self._state(app)
+        digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
+        # Only a digest that has rotated can hold a key in its older generation alone.
+        stale = [key for key in reused if key not in digest.current] if digest.previous else []
         if not pushed and not stale:
             return
-        state = self._state(app)
-        # A copy: the cached digest is shared by every request that sends it.
-        digest = (state.empty.digest if digest is None else digest).copy()
+        digest = digest.copy()  # the cached one is shared by every request that sends it
         for key in (*stale, *pushed):
             digest.add(key)
         # A rotation while adding leaves this page's first keys in the older generation only.
@@ -287,14 +282,12 @@ class HeldDigest(dict[str, bool]):
     digest itself is never changed (``save()`` writes a copy).
     """
 
-    __slots__ = ("digest", "has_previous")
+    __slots__ = ("digest",)
     __contains__ = dict.__getitem__  # type: ignore[assignment]
 
     def __init__(self, digest: AgingDigest) -> None:
         super().__init__()
         self.digest = digest
-        #: Whether the digest has an older generation, where a key may be held alone.
-        self.has_previous = bool(digest.previous)
 
     def __missing__(self, key: object) -> bool:
         answer = isinstance(key, str) and key in self.digest
@@ -323,7 +316,7 @@ class _DigestState:
         #: What a client without a valid digest holds: nothing (shared, never changed).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
         #: (the configured keys, their codec): swapped whole, so threads never mix them.
-        self._keys: tuple[tuple[Any, Any], DigestCodec | None] = ((object(), None), None)
+        self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
         #: value -> (Unix time from which it is expired, what it holds); oldest first.
         self._decoded: dict[str, tuple[int, HeldDigest]] = {}
         self._decoded_bytes = 0
@@ -336,28 +329,24 @@ class _DigestState:
         verifying at once; a change also empties the cache of decoded values.
         """
         config = app.config
-        configured = (config.get("SECRET_KEY"), config.get("SECRET_KEY_FALLBACKS"))
+        configured = (config.get("SECRET_KEY"), *(config.get("SECRET_KEY_FALLBACKS") or ()))
         seen, codec = self._keys
         if configured == seen:
             return codec
-        # A copy of the fallbacks, taken before the codec is made from it and kept with it:
-        # a list changed in place, even while this runs, is then seen as a change.
-        secret_key, fallbacks = configured[0], copy.copy(configured[1])
-        keys = [*(fallbacks or ()), secret_key]  # as Flask's session reads them
-        if not all(isinstance(key, (str, bytes)) for key in keys if key):
+        secret_key, *fallbacks = configured
+        if not all(isinstance(key, (str, bytes)) for key in configured if key):
             # Set after init_app to something no HMAC takes (an int read from the
             # environment): as if unset, with one warning, rather than an error per request.
             secret_key = None
         if secret_key:
             # Oldest to newest: the last key signs.
-            codec = DigestCodec(
-                tuple(filter(None, keys)), self.settings.salt, self.settings.max_age
-            )
+            keys = (*filter(None, fallbacks), secret_key)
+            codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
         else:
             _warn_no_secret_key(app, "DigestConnector")
             codec = None
         with self._lock:
-            self._keys = ((configured[0], fallbacks), codec)
+            self._keys = (configured, codec)
             self._decoded.clear()
             self._decoded_bytes = 0
         return codec

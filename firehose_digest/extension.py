@@ -29,7 +29,6 @@ the immutable caching of versioned static files in :mod:`.static`.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
@@ -75,16 +74,10 @@ class _AppState:
     hooks: set[str] = field(default_factory=set)
 
 
-class _Unasked(enum.Enum):
-    """What a record holds before ``connector.open()`` is asked (None is an answer)."""
-
-    UNASKED = enum.auto()
-
-
 class _RequestRecord(Collection):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
-    __slots__ = ("_held", "_start_response", "hint_page", "link", "vary")
+    __slots__ = ("_held", "_opened", "_start_response", "hint_page", "link", "vary")
 
     def __init__(self, start_response: StartResponse) -> None:
         super().__init__()
@@ -95,8 +88,8 @@ class _RequestRecord(Collection):
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
         self.vary = False
-        #: What ``connector.open()`` returned, once asked.
-        self._held: Container[str] | _Unasked | None = _Unasked.UNASKED
+        self._opened = False
+        self._held: Container[str] | None = None
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -110,16 +103,14 @@ class _RequestRecord(Collection):
 
     def held(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
         """``connector.open()``, asked at most once per request; None if it raised."""
-        held = self._held
-        if held is _Unasked.UNASKED:
-            held = None
+        if not self._opened:
+            self._opened = True
             try:
-                held = connector.open(app, req)
+                self._held = connector.open(app, req)
             except Exception:
                 # Push is an optimisation: a failing connector must never cost the page.
                 log.exception("firehose: %r.open() failed; nothing is pushed", connector)
-            self._held = held
-        return held
+        return self._held
 
 
 #: Where :meth:`Firehose.hints` leaves its resources on a view function; ``functools.wraps``
