@@ -123,6 +123,7 @@ def make_resource(
         flags = (*flags, "nopush")
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
+    path_absolute = url.startswith("/") and not url.startswith("//")
     hint = None
     if learn:
         kept = [
@@ -136,8 +137,8 @@ def make_resource(
             link=hinted,
             tracked=tracked,
             origin=origin_of(url),
-            connects=not _CONNECTING_RELS.isdisjoint(rel.lower().split()),
-            path_absolute=url.startswith("/") and not url.startswith("//"),
+            connects=not _CONNECTING_RELS.isdisjoint(relations),
+            path_absolute=path_absolute,
             final_length=len(link),
         )
     return Resource(
@@ -145,6 +146,6 @@ def make_resource(
         link=link,
         tracked=tracked,
         nopush_link=link + "; nopush",
-        path_absolute=url.startswith("/") and not url.startswith("//"),
+        path_absolute=path_absolute,
         hint=hint,
     )

@@ -258,7 +258,15 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-class Nginx(Server):
+class Front(Server):
+    """A server in front of the app, speaking HTTP/2 over TLS on its port."""
+
+    @property
+    def origin(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+
+class Nginx(Front):
     """nginx with ``http2_push_preload on`` in front of an upstream of gunicorn ports.
 
     ``/static/`` is served from disk; everything else is proxied round-robin. Proxy
@@ -280,10 +288,6 @@ class Nginx(Server):
         self.backends = list(backends)
         self.static_dir = static_dir
         self.certificate = certificate
-
-    @property
-    def origin(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
 
     def config(self) -> str:
         """``docs/deploy/nginx.conf`` filled in: one process, every path it writes in workdir."""
@@ -312,7 +316,7 @@ class Nginx(Server):
         return super().log() + text
 
 
-class H2O(Server):
+class H2O(Front):
     """h2o 2.2 (it pushes preload links by default, honours ``nopush``) in front of one port.
 
     Its configuration is ``docs/deploy/h2o.conf``, filled in.
@@ -342,10 +346,6 @@ class H2O(Server):
         self.certificate = certificate
         self.casper = casper
 
-    @property
-    def origin(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
     def config(self) -> str:
         """``docs/deploy/h2o.conf`` filled in; as root, ``user: root`` first (h2o's default
         user, nobody, cannot read workdir)."""
@@ -367,7 +367,7 @@ class H2O(Server):
         return [shutil.which("h2o") or "h2o", "-c", str(conf)]
 
 
-class Apache(Server):
+class Apache(Front):
     """Apache 2.4 with ``mod_http2`` (``H2Push on``) and ``mod_proxy_http`` in front of one port.
 
     Its configuration is ``docs/deploy/apache.conf``, filled in, plus
@@ -399,10 +399,6 @@ class Apache(Server):
     def executable() -> str | None:
         """Debian's ``apache2``, in ``/usr/sbin`` (on root's PATH, not always on a user's)."""
         return shutil.which("apache2", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
-
-    @property
-    def origin(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
 
     def config(self) -> str:
         cert, key = self.certificate
