@@ -67,6 +67,11 @@ class PushedSetConnector:
 
     ``set_pushed`` receives what ``get_pushed`` returned with the pushed keys added (in
     place when the container has ``add``), and is called only when something was pushed.
+
+    Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
+    written without ``SECRET_KEY``. A ``set_pushed`` that fails that way is reported once;
+    after it, while the app has no ``SECRET_KEY``, nothing is asked of the connector and
+    nothing is pushed (as with :class:`SessionConnector`).
     """
 
     def __init__(self, connector: Any) -> None:
@@ -77,11 +82,15 @@ class PushedSetConnector:
                     f"callable {method}(): see firehose_digest.Connector"
                 )
         self.connector = connector
+        #: The apps where ``set_pushed`` failed for want of a session to write.
+        self._needs_session: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"PushedSetConnector({self.connector!r})"
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
+        if app in self._needs_session and app.session_interface.is_null_session(session):
+            return None  # set_pushed() cannot write: reported once, by save()
         held: Container[str] | None = self.connector.get_pushed()
         return held
 
@@ -93,8 +102,17 @@ class PushedSetConnector:
         pushed: Sequence[str],
         reused: Sequence[str],
     ) -> None:
-        if pushed:
+        if not pushed:
+            return
+        try:
             self.connector.set_pushed(_with_keys(held, pushed))
+        except RuntimeError:
+            # Flask's null session refuses writes with a RuntimeError when SECRET_KEY is
+            # unset; the extension logs this one, and open() stops asking after it.
+            if app.session_interface.is_null_session(session):
+                self._needs_session.add(app)
+                _warn_no_secret_key(app, repr(self))
+            raise
 
 
 def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:

@@ -304,11 +304,19 @@ class TestSessionConnector:
             SessionConnector(max_items=0)
 
 
-@pytest.mark.parametrize("connector", [SessionConnector, DigestConnector])
+@pytest.mark.parametrize(
+    "connector",
+    [SessionConnector, DigestConnector, lambda: FlaskFirehoseConnector],
+    ids=["session", "digest", "flask-firehose"],
+)
 def test_no_secret_key_serves_links_and_warns_once(
     connector: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Nothing can be remembered, so nothing is offered for push: the preloads stay."""
+    """Nothing can be remembered, so nothing is offered for push: the preloads stay.
+
+    Flask-Firehose's connector finds out by failing to write the session: that one
+    failure is logged, with the warning, and the requests after it log nothing.
+    """
     app = build_app(connector())
     app.config["SECRET_KEY"] = None
     client = app.test_client()
@@ -320,6 +328,30 @@ def test_no_secret_key_serves_links_and_warns_once(
             assert "Set-Cookie" not in response.headers
     warnings = [r for r in caplog.records if "SECRET_KEY" in r.getMessage()]
     assert len(warnings) == 1
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) <= 1
+
+
+def test_a_get_pushed_connector_without_a_session_needs_no_secret_key() -> None:
+    """A Flask-Firehose-style connector that keeps its keys elsewhere than the session
+    pushes and records as before in an app without ``SECRET_KEY``."""
+    connector = DictConnector()
+    app = build_app(connector)
+    app.config["SECRET_KEY"] = None
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert connector.calls == 1
+
+
+def test_flask_firehose_connector_pushes_once_a_secret_key_is_set() -> None:
+    """Stopping after the failed write lasts only while the session cannot be written."""
+    app = build_app(FlaskFirehoseConnector)
+    app.config["SECRET_KEY"] = None
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    app.config["SECRET_KEY"] = "now set"
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
 
 
 def test_session_connector_keeps_resources_in_use(make_app: AppFactory) -> None:
