@@ -124,8 +124,18 @@ def make_resource(
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
     path_absolute = url.startswith("/") and not url.startswith("//")
-    hint = None
-    if learn:
+    if not learn:  # nothing of it is learned but its place in the page's Link value
+        hint = EarlyHint(
+            key="",
+            link="",
+            tracked=tracked,
+            origin=None,
+            connects=False,
+            path_absolute=path_absolute,
+            final_length=len(link),
+            stand_in=True,
+        )
+    else:
         kept = [
             (name, value)
             for name, value in named.items()

@@ -282,9 +282,9 @@ def _with_declared(
 
 
 def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
-    """What any visitor may be hinted of ``resources``: no nonce, nothing pushed with
-    ``learn=False``."""
-    return [resource.hint for resource in resources if resource.hint is not None]
+    """What any visitor may be hinted of ``resources``: no nonce, and of a link pushed with
+    ``learn=False`` only a stand-in that is never sent."""
+    return [resource.hint for resource in resources]
 
 
 def _send_early_hints(app: Flask) -> None:

@@ -15,7 +15,9 @@ record: when the page's status changed since it was learned).
 
 What is learned is shared by every client of the page, so it holds no value made for one
 response: a link's ``nonce`` is left out of its :class:`EarlyHint` (the final response keeps
-it), and a link pushed with ``learn=False`` has none.
+it), and a link pushed with ``learn=False`` is only a stand-in: never sent, it keeps the
+place, push slot and bytes the link takes in the final response, so that what the 103
+offers for push is still what the final response pushes and records.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ class EarlyHint:
     path_absolute: bool
     #: The length of the link-value the final response writes (its ``nonce`` included).
     final_length: int
+    #: A link pushed with ``learn=False``: never hinted, its ``key`` and ``link`` empty;
+    #: :func:`early_hints_headers` counts it as the final response may write it.
+    stand_in: bool = False
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -135,15 +140,21 @@ def early_hints_headers(
     written: ``budget`` bytes, as :func:`~.links.plan_links` counts them). Any other
     tracked link is left to the final response: behind a proxy the app cannot tell its
     own origin from another (its ``Host`` is the proxy's upstream), so an absolute url may
-    be one the proxy would push. Untracked links (preconnects) are kept. ``[]`` when
-    nothing is left, so the caller sends no 103 at all.
+    be one the proxy would push. Untracked links (preconnects) are kept. A stand-in
+    (``learn=False``) is never sent; it is counted at its longest, ``nopush`` included,
+    and as taking a push slot whenever it could: this client's own resource behind it may
+    be new to it. ``[]`` when nothing is left, so the caller sends no 103 at all.
     """
     links: list[str] = []
     offered = 0
     final = -2  # the final Link value's length so far, with no ", " before its first link
     for hint in hints:
         hinted = False
-        if not hint.tracked:
+        if hint.stand_in:
+            final += 2 + hint.final_length + len("; nopush")
+            if hint.tracked and front_may_push and hint.path_absolute:
+                offered += 1
+        elif not hint.tracked:
             final += 2 + hint.final_length
             hinted = True
         elif hint.key in held:

@@ -115,9 +115,9 @@ class Resource:
     #: ``/path``: the only form every supported proxy pushes (nginx 1.22 pushes no absolute,
     #: scheme-relative or relative url; docs/proxies.md).
     path_absolute: bool
-    #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page;
-    #: None when it was pushed with ``learn=False``.
-    hint: EarlyHint | None = None
+    #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page (a
+    #: stand-in when it was pushed with ``learn=False``).
+    hint: EarlyHint
 
 
 def proxies_push(method: str, status: int) -> bool:

@@ -11,7 +11,6 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,7 +20,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from firehose_digest import DigestConnector, Firehose, push
-from firehose_digest.hints import MAX_PAGE_LENGTH, HintCache, early_hints_headers, origin_of
+from firehose_digest.hints import (
+    MAX_PAGE_LENGTH,
+    EarlyHint,
+    HintCache,
+    early_hints_headers,
+    origin_of,
+)
 
 CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
@@ -35,23 +40,21 @@ Headers = list[tuple[str, str]]
 # -- the pure core -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Link:
-    key: str
-    link: str
-    tracked: bool = True
-    origin: str | None = None
-    connects: bool = False
-    path_absolute: bool = True
-
-    @property
-    def final_length(self) -> int:
-        return len(self.link)
+def hint(
+    key: str,
+    link: str,
+    tracked: bool = True,
+    origin: str | None = None,
+    connects: bool = False,
+    path_absolute: bool = True,
+) -> EarlyHint:
+    """A learned link, the final response writing it as hinted (no nonce)."""
+    return EarlyHint(key, link, tracked, origin, connects, path_absolute, final_length=len(link))
 
 
-A = Link("/a.css", "</a.css>; rel=preload; as=style")
-B = Link("/b.js", "</b.js>; rel=preload; as=script")
-C = Link(
+A = hint("/a.css", "</a.css>; rel=preload; as=style")
+B = hint("/b.js", "</b.js>; rel=preload; as=script")
+C = hint(
     "https://cdn.example",
     "<https://cdn.example>; rel=preconnect",
     tracked=False,
@@ -59,7 +62,7 @@ C = Link(
     connects=True,
     path_absolute=False,
 )
-V = Link("/v.css\nabc123", "</v.css>; rel=preload; as=style")
+V = hint("/v.css\nabc123", "</v.css>; rel=preload; as=style")
 
 #: The origin of the pages these unit tests hint.
 ORIGIN = "https://shop.example"
@@ -79,12 +82,12 @@ HEADER_CASES = [
 
 
 @pytest.mark.parametrize(("hints", "held", "expected"), HEADER_CASES)
-def test_early_hints_headers(hints: list[Link], held: set[str], expected: Headers) -> None:
+def test_early_hints_headers(hints: list[EarlyHint], held: set[str], expected: Headers) -> None:
     assert early_hints_headers(hints, held, 4096, max_pushes=10) == expected
 
 
 def test_a_path_learns_only_the_links_within_the_budget() -> None:
-    cache: HintCache[Link] = HintCache(4)
+    cache: HintCache[EarlyHint] = HintCache(4)
     cache.learn("/", [A, B], len(f"{A.link}, {B.link}"))
     assert cache.get("/") == (A, B)
     cache.learn("/", [A, B], len(f"{A.link}, {B.link}") - 1)
@@ -92,7 +95,7 @@ def test_a_path_learns_only_the_links_within_the_budget() -> None:
 
 
 def test_a_path_longer_than_the_limit_is_not_learned() -> None:
-    cache: HintCache[Link] = HintCache(4)
+    cache: HintCache[EarlyHint] = HintCache(4)
     longest = "/" + "p" * (MAX_PAGE_LENGTH - 1)
     cache.learn(longest, [A], BUDGET)
     cache.learn(longest + "p", [A], BUDGET)
@@ -106,20 +109,20 @@ def test_a_103_hints_only_what_the_final_response_would_push_and_record() -> Non
     Behind a proxy the app's Host is the proxy's upstream, so it cannot tell its own
     absolute urls from another origin's: only path-absolute tracked links are hinted.
     """
-    relative = Link("rel/r.css", "<rel/r.css>; rel=preload; as=style", path_absolute=False)
-    own = Link(
+    relative = hint("rel/r.css", "<rel/r.css>; rel=preload; as=style", path_absolute=False)
+    own = hint(
         "https://shop.example/o.css",
         "<https://shop.example/o.css>; rel=preload; as=style",
         origin="https://shop.example",
         path_absolute=False,
     )
-    own_scheme_relative = Link(
+    own_scheme_relative = hint(
         "//shop.example/s.css",
         "<//shop.example/s.css>; rel=preload; as=style",
         origin="//shop.example",
         path_absolute=False,
     )
-    cdn = Link(
+    cdn = hint(
         "https://cdn.example/c.css",
         "<https://cdn.example/c.css>; rel=preload; as=style",
         origin="https://cdn.example",
@@ -146,7 +149,7 @@ def test_a_103_stops_where_the_final_link_value_runs_out_of_room() -> None:
 @pytest.mark.parametrize("max_pushes", [0, 1, 2])
 def test_a_103_offers_at_most_max_pushes_new_path_absolute_links(max_pushes: int) -> None:
     held_one = {A.key}
-    hints = [A, B, Link("/c.css", "</c.css>; rel=preload; as=style"), C]
+    hints = [A, B, hint("/c.css", "</c.css>; rel=preload; as=style"), C]
     headers = early_hints_headers(hints, held_one, 4096, max_pushes=max_pushes)
     new = [B.link, "</c.css>; rel=preload; as=style"][:max_pushes]
     assert headers == [("Link", ", ".join([*new, C.link]))]
@@ -163,7 +166,7 @@ def test_early_hints_stay_within_the_link_budget() -> None:
 
 
 def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
-    cache: HintCache[Link] = HintCache(4)
+    cache: HintCache[EarlyHint] = HintCache(4)
     cache.learn("/", [A, B], BUDGET)
 
     assert cache.get("/") == (A, B)
@@ -171,7 +174,7 @@ def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
 
 
 def test_learning_a_path_again_replaces_its_links() -> None:
-    cache: HintCache[Link] = HintCache(4)
+    cache: HintCache[EarlyHint] = HintCache(4)
     cache.learn("/", [A, B], BUDGET)
     cache.learn("/", [B], BUDGET)
 
@@ -180,7 +183,7 @@ def test_learning_a_path_again_replaces_its_links() -> None:
 
 
 def test_a_page_that_links_nothing_is_forgotten() -> None:
-    cache: HintCache[Link] = HintCache(4)
+    cache: HintCache[EarlyHint] = HintCache(4)
     cache.learn("/", [A], BUDGET)
     cache.learn("/", [], BUDGET)
 
@@ -189,7 +192,7 @@ def test_a_page_that_links_nothing_is_forgotten() -> None:
 
 
 def test_the_least_recently_used_path_is_dropped_past_the_bound() -> None:
-    cache: HintCache[Link] = HintCache(2)
+    cache: HintCache[EarlyHint] = HintCache(2)
     cache.learn("/1", [A], BUDGET)
     cache.learn("/2", [A], BUDGET)
     cache.get("/1")  # now /2 is the least recently used
@@ -219,11 +222,11 @@ def test_a_cache_needs_a_positive_int_bound(bad: Any) -> None:
     ),
 )
 def test_the_cache_behaves_like_a_reference_lru(
-    bound: int, operations: list[tuple[str, str, tuple[Link, ...]]]
+    bound: int, operations: list[tuple[str, str, tuple[EarlyHint, ...]]]
 ) -> None:
     """Compared with the obvious model: a list, most recently used last."""
-    cache: HintCache[Link] = HintCache(bound)
-    model: list[tuple[str, tuple[Link, ...]]] = []
+    cache: HintCache[EarlyHint] = HintCache(bound)
+    model: list[tuple[str, tuple[EarlyHint, ...]]] = []
     for operation, path, links in operations:
         found = next((entry for entry in model if entry[0] == path), None)
         if operation == "get":
@@ -244,8 +247,8 @@ def test_the_cache_behaves_like_a_reference_lru(
 
 def test_the_cache_is_safe_to_share_between_threads() -> None:
     """Many threads learning and reading: never over the bound, never a torn entry."""
-    cache: HintCache[Link] = HintCache(8)
-    entries = {f"/{n}": (Link(f"/{n}.css", f"</{n}.css>"),) * (n % 3 + 1) for n in range(32)}
+    cache: HintCache[EarlyHint] = HintCache(8)
+    entries = {f"/{n}": (hint(f"/{n}.css", f"</{n}.css>"),) * (n % 3 + 1) for n in range(32)}
     errors: list[str] = []
     start = threading.Barrier(8)
 
@@ -973,6 +976,56 @@ def test_a_page_whose_every_link_is_kept_from_learning_is_not_hinted() -> None:
     hinted_get(app.test_client(), "/private", recorder)
 
     assert recorder.sent == []
+
+
+def offered(headers: list[Headers]) -> list[str]:
+    """The links a 103 offers for push: every one it carries, none being nopush."""
+    return [link for sent in headers for _, value in sent for link in value.split(", ")]
+
+
+def pushed(response: Response) -> list[str]:
+    """The links a final response offers for push (no nopush)."""
+    links = response.headers.get("Link", "").split(", ")
+    return [link for link in links if link and not link.endswith("nopush")]
+
+
+@pytest.mark.parametrize("max_pushes", [1, 2])
+def test_a_learn_false_link_keeps_its_push_slot_in_the_103(max_pushes: int) -> None:
+    """With one push per response, the visitor's own avatar takes it: the 103 must not
+    offer the stylesheet after it, which the final response writes nopush and does not
+    record. With two, both are pushed, and the 103 offers the stylesheet."""
+    app = make_app(FIREHOSE_MAX_PUSHES=max_pushes)
+
+    @app.route("/me")
+    def me() -> str:
+        visitor = request.headers["X-Visitor"]
+        push(f"/avatars/{visitor}.png", as_="image", learn=False)
+        push("/static/site.css", as_="style")
+        return visitor
+
+    hinted_get(app.test_client(), "/me", Recorder(), headers={"X-Visitor": "ann"})
+    recorder = Recorder()
+
+    final = hinted_get(app.test_client(), "/me", recorder, headers={"X-Visitor": "bob"})
+
+    assert set(offered(recorder.sent)) <= set(pushed(final))
+    assert offered(recorder.sent) == ([CSS] if max_pushes == 2 else [])
+    assert pushed(final) == ["</avatars/bob.png>; rel=preload; as=image", CSS][:max_pushes]
+
+
+def test_a_learn_false_link_counts_in_the_103s_room_at_its_longest() -> None:
+    """The final value's budget is counted with the stand-in written nopush: a hinted link
+    that might not fit after it in the final response is not offered."""
+    avatar = "</avatars/ann.png>; rel=preload; as=image"
+    stand_in = EarlyHint("", "", True, None, False, True, len(avatar), stand_in=True)
+    room = len(avatar) + len("; nopush") + 2 + len(CSS)
+    css = hint("/static/site.css", CSS)
+
+    at_the_limit = early_hints_headers([stand_in, css], set(), room, max_pushes=10)
+    one_short = early_hints_headers([stand_in, css], set(), room - 1, max_pushes=10)
+
+    assert at_the_limit == [("Link", CSS)]
+    assert one_short == []
 
 
 @pytest.mark.parametrize("bad", ["no", 0, None])
