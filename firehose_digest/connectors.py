@@ -226,9 +226,14 @@ class DigestConnector:
                 f"FIREHOSE_COOKIE_NAME={settings.cookie_name!r} is the session cookie's "
                 "name (SESSION_COOKIE_NAME): the digest would replace the session"
             )
-        for key in ("SECRET_KEY", "SECRET_KEY_FALLBACKS"):
-            if not _keys_usable(app.config.get(key)):
-                raise ValueError(f"{key} must be a str or bytes (a list of them for fallbacks)")
+        secret_key = app.config.get("SECRET_KEY")
+        if not _keys_usable(secret_key, None):
+            raise ValueError(f"SECRET_KEY must be a str or bytes, got {type(secret_key)}")
+        if not _keys_usable(None, app.config.get("SECRET_KEY_FALLBACKS")):
+            raise ValueError(
+                "SECRET_KEY_FALLBACKS must be a list of str or bytes keys (a bare str would "
+                "make each of its characters a key)"
+            )
         self._apps[app] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
@@ -346,19 +351,25 @@ class _DigestState:
         The keys are compared on every call, so a key removed from the config stops
         verifying at once; a change also empties the cache of decoded values.
         """
-        config = app.config
-        configured = (config.get("SECRET_KEY"), *(config.get("SECRET_KEY_FALLBACKS") or ()))
+        secret_key = app.config.get("SECRET_KEY")
+        fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
+        # A list's items too: a key removed from it in place is seen as well.
+        configured = (
+            (secret_key, fallbacks, *fallbacks)
+            if isinstance(fallbacks, list)
+            else (secret_key, fallbacks)
+        )
         seen, codec = self._keys
         if configured == seen:
             return codec
-        secret_key, *fallbacks = configured
-        if not all(isinstance(key, (str, bytes)) for key in configured if key):
+        if not _keys_usable(secret_key, fallbacks):
             # Set after init_app to something no HMAC takes (an int read from the
-            # environment): as if unset, with one warning, rather than an error per request.
-            secret_key = None
+            # environment, a bare str of fallbacks): as if unset, with one warning, rather
+            # than an error per request or a key per character.
+            secret_key = fallbacks = None
         if secret_key:
             # Oldest to newest: the last key signs.
-            keys = (*filter(None, fallbacks), secret_key)
+            keys = (*filter(None, fallbacks or ()), secret_key)
             codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
         else:
             _warn_no_secret_key(app, "DigestConnector")
@@ -430,10 +441,14 @@ def _entry_size(value: str, held: HeldDigest) -> int:
     return sys.getsizeof(value) + sys.getsizeof(held)
 
 
-def _keys_usable(configured: object) -> bool:
-    """Whether a ``SECRET_KEY`` (or a list of fallbacks) is unset or keys an HMAC can use."""
-    keys = configured if isinstance(configured, (list, tuple)) else [configured]
-    return all(key is None or isinstance(key, (str, bytes)) for key in keys)
+def _keys_usable(secret_key: object, fallbacks: object) -> bool:
+    """Whether ``SECRET_KEY`` is unset or a key an HMAC can use, and
+    ``SECRET_KEY_FALLBACKS`` unset or a list (or tuple) of such keys."""
+    if fallbacks is None:
+        fallbacks = []
+    if not isinstance(fallbacks, (list, tuple)):
+        return False
+    return all(key is None or isinstance(key, (str, bytes)) for key in (secret_key, *fallbacks))
 
 
 def _now() -> int:

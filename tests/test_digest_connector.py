@@ -128,6 +128,31 @@ def test_key_rotation_keeps_digests_and_re_signs_with_the_new_key() -> None:
     assert only_new.get("/").headers["Link"] == EXPECTED_RETURN
 
 
+@pytest.mark.parametrize("fallbacks", ["old", b"old"])
+def test_fallbacks_given_as_one_key_are_refused_at_init(fallbacks: str | bytes) -> None:
+    """A bare str would make each of its characters a key: a cookie signed with "o" would
+    verify, and one signed with "old" would not."""
+    with pytest.raises(ValueError, match="SECRET_KEY_FALLBACKS"):
+        build_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=fallbacks)
+    build_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=("old",))  # a tuple is a list of keys
+
+
+def test_fallbacks_set_to_one_key_at_run_time_sign_nothing() -> None:
+    """Set after init_app, a bare str of fallbacks is as if no key were set (one warning):
+    no character of it verifies a cookie, nothing is offered for push, no cookie is set."""
+    signed_with_o = build_app(SECRET_KEY="o").test_client()
+    signed_with_o.get("/")
+    app = build_app(SECRET_KEY="new")
+    app.config["SECRET_KEY_FALLBACKS"] = "old"
+    client = app.test_client()
+    client.set_cookie(COOKIE, digest_cookie(signed_with_o) or "")
+    response = client.get("/push?u=/new.css")
+    assert response.headers["Link"] == "</new.css>; rel=preload; as=style; nopush"
+    assert "Set-Cookie" not in response.headers
+    app.config["SECRET_KEY_FALLBACKS"] = ["old"]  # corrected: "o" signs nothing valid
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+
+
 def test_a_key_removed_at_run_time_is_no_longer_trusted() -> None:
     """On the very next request, even for a value this process has cached."""
     app = build_app(SECRET_KEY="old")
