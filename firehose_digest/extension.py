@@ -384,9 +384,9 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     cache_versioned_static(app, req, response)
     record = current_collection.get()
-    if not isinstance(record, _RequestRecord):
-        return response
     state: _AppState = app.extensions[EXTENSION_KEY]
+    if not isinstance(record, _RequestRecord) or not state.settings.enabled:
+        return response  # outside app.wsgi_app, or push turned off by a later init_app
     resources = record.resources
     declared = _declared(app, state)
     if declared:

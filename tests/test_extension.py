@@ -229,6 +229,22 @@ def test_init_app_twice_does_not_write_links_twice(make_app: AppFactory) -> None
     assert len(app.test_client().get("/own-link").headers.get_all("Link")) == 2
 
 
+def test_a_second_init_app_turns_push_off_and_on_again() -> None:
+    """The last init_app's settings are in force: push off writes no Link and no cookie,
+    and turning it on again needs no hook twice."""
+    app = build_app()
+    firehose = Firehose(app)
+    app.config["FIREHOSE_ENABLED"] = False
+    firehose.init_app(app)
+    off = app.test_client().get("/")
+    assert "Link" not in off.headers
+    assert "Set-Cookie" not in off.headers
+    app.config["FIREHOSE_ENABLED"] = True
+    firehose.init_app(app)
+    on = app.test_client().get("/")
+    assert on.headers.get_all("Link") == [EXPECTED_FIRST]
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
