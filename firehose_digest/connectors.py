@@ -171,6 +171,15 @@ class SessionConnector:
             return
         session[self.session_key] = list(items)[-self.max_items :]
 
+    def init_app(self, app: Flask, settings: Settings) -> None:
+        """Refuse to keep fewer keys than a response may push: the ones cut would be
+        pushed again on every visit."""
+        if self.max_items < settings.max_pushes:
+            raise ValueError(
+                f"SessionConnector(max_items={self.max_items}) keeps fewer keys than "
+                f"FIREHOSE_MAX_PUSHES={settings.max_pushes} pushes in one response"
+            )
+
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
         if app.session_interface.is_null_session(session):
             _warn_no_secret_key(app, "SessionConnector")  # Flask's session needs SECRET_KEY

@@ -303,7 +303,7 @@ class TestSessionConnector:
         assert client.get("/push?u=/b.css").headers["Link"].endswith("; nopush")
 
     def test_keeps_only_the_most_recent_keys(self, make_app: AppFactory) -> None:
-        client = make_app(SessionConnector(max_items=2)).test_client()
+        client = make_app(SessionConnector(max_items=2), FIREHOSE_MAX_PUSHES=2).test_client()
         for url in ("/1.css", "/2.css", "/3.css"):
             client.get(f"/push?u={url}")
         with client.session_transaction() as sess:
@@ -370,9 +370,23 @@ def test_flask_firehose_connector_pushes_once_a_secret_key_is_set() -> None:
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
 
 
+def test_session_connector_keeps_at_least_what_one_response_pushes() -> None:
+    """Exactly FIREHOSE_MAX_PUSHES keys is enough; one fewer is refused at init_app."""
+    with pytest.raises(ValueError, match=r"max_items=9\).*FIREHOSE_MAX_PUSHES=10"):
+        build_app(SessionConnector(max_items=9))
+    app = build_app(SessionConnector(max_items=3), FIREHOSE_MAX_PUSHES=3)
+    client = app.test_client()
+    urls = [f"/{i}.css" for i in range(5)]
+    query = "&".join(f"u={url}" for url in urls)
+    first = client.get(f"/push?{query}").headers["Link"].split(", ")
+    assert [link.endswith("nopush") for link in first] == [False] * 3 + [True] * 2
+    again = client.get(f"/push?{query}").headers["Link"].split(", ")
+    assert [link.endswith("nopush") for link in again[:3]] == [True] * 3  # all recorded
+
+
 def test_session_connector_keeps_resources_in_use(make_app: AppFactory) -> None:
     """A url asked about on a page that also pushed something new counts as recently used."""
-    client = make_app(SessionConnector(max_items=3)).test_client()
+    client = make_app(SessionConnector(max_items=3), FIREHOSE_MAX_PUSHES=3).test_client()
     client.get("/push?u=/common.css&u=/1.css")
     client.get("/push?u=/common.css&u=/2.css")
     client.get("/push?u=/common.css&u=/3.css")
