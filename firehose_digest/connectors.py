@@ -273,9 +273,12 @@ class DigestConnector:
     ) -> None:
         """Write the cookie if the digest changed.
 
-        Reused keys found only in the older generation are added to the current one, so a
-        resource on every page survives rotations instead of being pushed again every two
-        generations.
+        The page's keys go into the current generation, so a resource on every page
+        survives rotations instead of being pushed again every two generations. At most a
+        generation's worth of them, the pushed ones last: then adding them rotates at most
+        once, and the older generation, which holds what was added before the rotation,
+        is kept. Every pushed key is held afterwards (``init_app`` refuses a capacity below
+        ``FIREHOSE_MAX_PUSHES``).
         """
         state = self._state(app)
         digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
@@ -283,12 +286,13 @@ class DigestConnector:
         stale = [key for key in reused if key not in digest.current] if digest.previous else []
         if not pushed and not stale:
             return
+        page = [*reused, *pushed][-digest.capacity :]
         digest = digest.copy()  # the cached one is shared by every request that sends it
-        for key in (*stale, *pushed):
-            digest.add(key)
-        # A rotation while adding leaves this page's first keys in the older generation only.
-        for key in [key for key in (*reused, *pushed) if key not in digest.current]:
-            digest.add(key)
+        # Twice: a rotation midway leaves the keys added before it in the older generation;
+        # the second pass adds them again, within the new generation's room.
+        for _ in range(2):
+            for key in [key for key in page if key not in digest.current]:
+                digest.add(key)
         codec = state.codec(app)
         if codec is None:  # SECRET_KEY removed since open(): nothing can be written
             raise RuntimeError("SECRET_KEY is not set: the digest cookie cannot be signed")

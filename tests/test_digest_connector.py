@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask, Response, session
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firehose_digest import DigestConnector, Firehose, push
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
@@ -228,6 +230,60 @@ def test_a_page_that_only_reuses_a_key_held_in_the_older_generation_refreshes_it
     assert len(pushed(push(*[f"more-{n}" for n in range(6)]))) == 6  # full again
     assert len(pushed(push("last", "after-last"))) == 2  # rotates: the older one is dropped
     assert pushed(push("every")) == []
+
+
+def _pushed_urls(response: Response) -> list[str]:
+    links = response.headers.get("Link", "").split(", ")
+    return [link[1 : link.index(">")] for link in links if link and "nopush" not in link]
+
+
+@pytest.mark.parametrize("encoding_name", ["gcs", "bloom"])
+def test_a_page_of_more_keys_than_a_generation_keeps_what_it_pushed(encoding_name: str) -> None:
+    """25 links at capacity 10: writing its keys back rotated twice and dropped the
+    generation holding this response's pushes, so the next visit pushed them again."""
+    app = build_app(
+        DigestConnector(encoding=encoding_name), FIREHOSE_CAPACITY=10, FIREHOSE_MAX_PUSHES=10
+    )
+    client = app.test_client()
+    page = "/push?" + "&".join(f"u=/{n}.css" for n in range(25))
+    before: list[str] = []
+    for _ in range(6):
+        now = _pushed_urls(client.get(page))
+        assert not set(now) & set(before)
+        before = now
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    encoding_name=st.sampled_from(["gcs", "bloom"]),
+    capacity=st.integers(1, 12),
+    data=st.data(),
+)
+def test_what_a_response_pushes_is_held_on_the_next_request(
+    encoding_name: str, capacity: int, data: st.DataObject
+) -> None:
+    """Whatever the pages, the capacity and the pushes per response: every key a response
+    pushed is nopush on the very next request for that page."""
+    max_pushes = data.draw(st.integers(1, capacity), label="max_pushes")
+    pages = data.draw(
+        st.lists(
+            st.lists(st.integers(0, 40), max_size=3 * capacity, unique=True),
+            min_size=1,
+            max_size=6,
+        ),
+        label="pages",
+    )
+    app = build_app(
+        DigestConnector(encoding=encoding_name),
+        FIREHOSE_CAPACITY=capacity,
+        FIREHOSE_MAX_PUSHES=max_pushes,
+    )
+    client = app.test_client()
+    for page in pages:
+        url = "/push?" + "&".join(f"u=/{n}.css" for n in page)
+        pushed = _pushed_urls(client.get(url))
+        assert len(pushed) <= max_pushes
+        assert not set(pushed) & set(_pushed_urls(client.get(url)))
 
 
 def test_unknown_key_means_everything_is_new() -> None:
