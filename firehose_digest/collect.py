@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
-from .links import Resource, format_link
+from .links import Resource, format_link, format_url
 
 __all__ = ["Collection", "current_collection", "push", "resource_key"]
 
@@ -67,7 +67,7 @@ def push(
         _remember_resource(arguments, resource)
     collection = current_collection.get()
     if collection is not None:
-        collection.resources.setdefault(url, resource)  # the first push of a url wins
+        collection.resources.setdefault(resource.url, resource)  # the first push of a url wins
     return url
 
 
@@ -121,6 +121,7 @@ def make_resource(
     tracked = relations == ["preload"] and not said_nopush
     if "preload" in relations and not tracked and not said_nopush:
         flags = (*flags, "nopush")
+    url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
     path_absolute = url.startswith("/") and not url.startswith("//")
@@ -152,6 +153,7 @@ def make_resource(
             final_length=len(link),
         )
     return Resource(
+        url=url,
         key=key,
         link=link,
         tracked=tracked,

@@ -179,7 +179,8 @@ class Firehose:
         ``@app.route``, and it is valid for every app the view is registered on.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
-        declaration = (url, make_resource(url, flags, as_, version, tuple(params.items())))
+        resource = make_resource(url, flags, as_, version, tuple(params.items()))
+        declaration = (resource.url, resource)
 
         def declare(view: _ViewT) -> _ViewT:
             declared = getattr(view, _DECLARED_ATTRIBUTE, ())

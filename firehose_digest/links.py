@@ -29,6 +29,7 @@ __all__ = [
     "LinkPlanner",
     "Resource",
     "format_link",
+    "format_url",
     "is_token",
     "plan_links",
     "proxies_push",
@@ -66,7 +67,9 @@ def _format_value(name: str, value: str) -> str:
     return f'"{escaped}"'
 
 
-def _format_url(url: str) -> str:
+def format_url(url: str) -> str:
+    """``url`` as a link writes it: non-ASCII percent-encoded (so ``/é.css`` and
+    ``/%C3%A9.css`` are one target); ValueError for one that could break the header."""
     if not isinstance(url, str) or not url:
         raise ValueError(f"a pushed url must be a non-empty string, got {url!r}")
     if _BAD_IN_URL.search(url):
@@ -86,7 +89,7 @@ def format_link(
     Parameters keep their order; values that are not tokens are quoted and escaped.
     Raises :class:`ValueError` for anything that could end or split the header.
     """
-    parts = [f"<{_format_url(url)}>"]
+    parts = [f"<{format_url(url)}>"]
     parts.extend(
         f"{_check_token('parameter name', name)}={_format_value(name, value)}"
         for name, value in params
@@ -103,7 +106,9 @@ class Resource:
     ``push()`` hands out the same object for the same arguments.
     """
 
-    #: What the connector remembers: the url, or ``url "\n" version`` when versioned.
+    #: The url as the link writes it (:func:`format_url`): a response links each once.
+    url: str
+    #: What the connector remembers: ``url``, or ``url "\n" version`` when versioned.
     key: str
     #: The link-value as pushed.
     link: str

@@ -689,3 +689,39 @@ def test_a_holder_failing_after_a_failed_save_still_serves_the_page(
     messages = [r.getMessage() for r in caplog.records]
     assert any("save() failed" in m for m in messages)
     assert any("holder failed" in m for m in messages)
+
+
+# --- a url spelled two ways is one target ----------------------------------------------
+
+
+def test_a_url_and_its_percent_encoded_spelling_are_one_link_and_one_key() -> None:
+    """``/é.css`` is written ``</%C3%A9.css>``: pushed in either spelling, it is linked
+    once per response and held once pushed, whichever spelling the next page uses."""
+    app = edge_app()
+
+    @app.route("/both")
+    def both() -> str:
+        push("/é.css", as_="style")
+        push("/%C3%A9.css", as_="style")
+        return "both"
+
+    @app.route("/encoded")
+    def encoded() -> str:
+        push("/%C3%A9.css", as_="style")
+        return "encoded"
+
+    client = app.test_client()
+    assert links(client.get("/both")) == [link("/%C3%A9.css")]
+    assert links(client.get("/encoded")) == [nopush("/%C3%A9.css")]
+
+
+def test_a_declared_url_and_a_pushed_spelling_of_it_are_one_link() -> None:
+    app = edge_app()
+
+    @app.route("/declared")
+    @Firehose.hints("/é.css", as_="style")
+    def declared() -> str:
+        push("/%C3%A9.css", as_="style")
+        return "declared"
+
+    assert links(app.test_client().get("/declared")) == [link("/%C3%A9.css")]
