@@ -426,7 +426,8 @@ class _DigestState:
 
     def remember(self, codec: DigestCodec, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""
-        self._store(codec, value, codec.expires_at(_now()), digest)
+        # The time signed into the value: a clock read after it may be a second later.
+        self._store(codec, value, codec.expires_at(codec.signed_at(value)), digest)
 
     def _store(
         self, codec: DigestCodec, value: str, expires_at: int, digest: AgingDigest
@@ -462,11 +463,6 @@ def _keys_usable(secret_key: object, fallbacks: object) -> bool:
     if not isinstance(fallbacks, (list, tuple)):
         return False
     return all(key is None or isinstance(key, (str, bytes)) for key in (secret_key, *fallbacks))
-
-
-def _now() -> int:
-    """Unix time in whole seconds, as itsdangerous signs and checks it."""
-    return int(time.time())
 
 
 #: The apps already warned that SECRET_KEY is missing.

@@ -319,6 +319,32 @@ def test_expired_cookie_is_an_empty_digest(monkeypatch: pytest.MonkeyPatch) -> N
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
+def test_a_cookie_this_process_signed_expires_as_its_signature_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second ticks between signing the cookie and caching it: the cache must date it
+    by the time signed into it, or it would hold one second past FIREHOSE_MAX_AGE."""
+    clock = [1_000_000.9]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    from firehose_digest.codec import DigestCodec
+
+    dumps = DigestCodec.dumps
+
+    def slow_dumps(self: DigestCodec, payload: bytes) -> str:
+        value = dumps(self, payload)
+        clock[0] += 0.2  # now 1_000_001.1
+        return value
+
+    monkeypatch.setattr(DigestCodec, "dumps", slow_dumps)
+    client = build_app(FIREHOSE_MAX_AGE=10).test_client()
+    clock[0] = 1_000_000.9  # init_app signed a sample cookie: start from here
+    client.get("/")  # signed at 1_000_000, cached
+    clock[0] = 1_000_000 + 10 + 0.5  # age 10: still good
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    clock[0] = 1_000_000 + 11 + 0.5  # age 11 > 10: expired, as itsdangerous says
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+
+
 @pytest.mark.parametrize(
     "value",
     [
