@@ -165,18 +165,26 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     except ValueError as e:
         raise ValueError(f"SESSION_COOKIE_SAMESITE={cookie.samesite!r}: {e}") from e
     try:
+        dump_cookie("c", domain=cookie.domain)
+    except ValueError as e:  # a label IDNA refuses: empty, or too long
+        raise ValueError(f"SESSION_COOKIE_DOMAIN={cookie.domain!r}: {e}") from e
+    try:
         size = _headers_size(settings, cookie, settings.capacity)
     except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)
         raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
     if size <= settings.header_budget:
         return
     largest = _largest_capacity(settings, cookie)
+    fits = (
+        f"the largest FIREHOSE_CAPACITY that fits is {largest}. Lower FIREHOSE_CAPACITY or"
+        if largest
+        else "no FIREHOSE_CAPACITY fits. Lower"
+    )
     raise ValueError(
         f"FIREHOSE_CAPACITY={settings.capacity} ({_encoding_name(settings)} at "
         f"FIREHOSE_FP_RATE={settings.fp_rate:g}) can make our headers {size} bytes long (a "
         f"full two-generation cookie, FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of "
-        f"links, Vary), over FIREHOSE_HEADER_BUDGET={settings.header_budget}; the largest "
-        f"FIREHOSE_CAPACITY that fits is {largest}. Lower FIREHOSE_CAPACITY or "
+        f"links, Vary), over FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits} "
         "FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET behind a larger "
         "proxy_buffer_size."
     )

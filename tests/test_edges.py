@@ -533,6 +533,21 @@ def test_an_invalid_samesite_is_refused_naming_its_key() -> None:
         edge_app(SESSION_COOKIE_SAMESITE="Sometimes")
 
 
+@pytest.mark.parametrize("domain", ["example..com", "a" * 64 + ".example"])
+def test_a_cookie_domain_idna_refuses_is_refused_naming_its_key(domain: str) -> None:
+    with pytest.raises(ValueError, match=f"^SESSION_COOKIE_DOMAIN={domain!r}"):
+        edge_app(SESSION_COOKIE_DOMAIN=domain)
+    # The longest label is accepted (a smaller digest leaves room for its 66 characters).
+    edge_app(SESSION_COOKIE_DOMAIN="a" * 63 + ".ex", FIREHOSE_CAPACITY=250)
+
+
+def test_a_header_budget_no_capacity_fits_says_so() -> None:
+    """All of it taken by links: no cookie fits, and the message does not offer 0."""
+    with pytest.raises(ValueError, match="no FIREHOSE_CAPACITY fits") as refused:
+        edge_app(FIREHOSE_LINK_BUDGET=3000, FIREHOSE_HEADER_BUDGET=3072)
+    assert "is 0" not in str(refused.value)
+
+
 def test_a_capacity_below_max_pushes_is_refused() -> None:
     with pytest.raises(ValueError, match="FIREHOSE_CAPACITY=9 is less than FIREHOSE_MAX_PUSHES"):
         edge_app(FIREHOSE_CAPACITY=9)
