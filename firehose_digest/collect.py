@@ -59,7 +59,8 @@ def push(
     else:
         arguments = (url, flags, as_, version, learn)
     try:
-        resource = _resources.get(arguments)
+        # Only a real bool is looked up: learn=1 equals True, and would skip the check.
+        resource = _resources.get(arguments) if learn is True or learn is False else None
     except TypeError:  # an unhashable argument: make_resource() says what is wrong with it
         resource = None
     if resource is None:

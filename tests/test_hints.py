@@ -1028,7 +1028,12 @@ def test_a_learn_false_link_counts_in_the_103s_room_at_its_longest() -> None:
     assert one_short == []
 
 
-@pytest.mark.parametrize("bad", ["no", 0, None])
+@pytest.mark.parametrize("bad", ["no", 0, None, 1, 1.0])
 def test_learn_must_be_a_bool(bad: Any) -> None:
+    """Refused whether or not the same push was made with a real bool before (1 == True)."""
+    with pytest.raises(ValueError, match="learn"):
+        push("/a.css", as_="style", learn=bad)
+    push("/a.css", as_="style", learn=True)
+    push("/a.css", as_="style", learn=False)
     with pytest.raises(ValueError, match="learn"):
         push("/a.css", as_="style", learn=bad)
