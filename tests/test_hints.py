@@ -882,6 +882,28 @@ def test_on_http2_only_preconnects_and_other_origins_are_hinted(environ: dict[st
     assert response.headers["Link"].count("rel=preload") == len(CROSS_ORIGIN_PAGE)
 
 
+@pytest.mark.parametrize("host", ["localhost:80", "LocalHost"])
+def test_on_http2_the_pages_own_origin_is_normalised_like_the_links(host: str) -> None:
+    """``Host: localhost:80`` is the origin ``http://localhost`` (Werkzeug drops the default
+    port; the origin is lowercased): its links stay out of the 103."""
+    app = cross_origin_app()
+    hinted_get(app.test_client(), "/origins", Recorder(), headers={"Host": host})
+    recorder = Recorder()
+
+    app.test_client().get(
+        "/origins",
+        headers={"Host": host},
+        environ_overrides={"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/2.0"},
+    )
+
+    expected = [
+        "<https://fonts.example>; rel=preconnect",
+        style("https://cdn.example/lib.css"),
+        style("//cdn.example/theme.css"),
+    ]
+    assert recorder.sent == [[("Link", ", ".join(expected))]]
+
+
 def test_on_http11_only_path_absolute_preloads_and_preconnects_are_hinted() -> None:
     """Behind a front, any other url may be one the front pushes from the 103 (its own
     origin, which the app cannot tell from its upstream Host), and no response records
