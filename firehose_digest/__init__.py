@@ -21,4 +21,23 @@ from .links import format_link as format_link
 from .static import push_static as push_static
 from .static import static_tag as static_tag
 
+#: What README.md documents: the extension, and what a connector or a tool of your own uses.
+__all__ = [
+    "AgingDigest",
+    "BloomDigest",
+    "Connector",
+    "DigestCodec",
+    "DigestConnector",
+    "DigestError",
+    "Firehose",
+    "GCSDigest",
+    "PushedSetConnector",
+    "SessionConnector",
+    "format_link",
+    "load_digest",
+    "push",
+    "push_static",
+    "static_tag",
+]
+
 __version__ = "0.1.0.dev0"

@@ -8,6 +8,7 @@ cycle; those under ``if TYPE_CHECKING:`` do not run and are left out.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,16 @@ def test_a_deferred_import_closes_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert find_cycle(graph) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_package_exports_what_the_readme_names() -> None:
+    """``__all__`` is the README's list: every name in it is written there, and
+    ``import *`` brings no submodule."""
+    import firehose_digest
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    missing = [n for n in firehose_digest.__all__ if not re.search(rf"\b{n}\b", readme)]
+    assert missing == []
+    namespace: dict[str, object] = {}
+    exec("from firehose_digest import *", namespace)
+    assert sorted(set(namespace) - {"__builtins__"}) == sorted(firehose_digest.__all__)
