@@ -33,7 +33,7 @@ servers:
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check firehose_digest tests bench examples
 	$(VENV)/bin/ruff format --check firehose_digest tests bench examples
-	$(VENV)/bin/mypy --strict firehose_digest
+	$(VENV)/bin/mypy --strict firehose_digest tests bench examples
 
 test: $(VENV)/.installed-test servers lint
 	$(PY) -m pytest

@@ -60,13 +60,13 @@ class _Unkept(HeldDigest):
 @contextmanager
 def _no_push_cache() -> Iterator[None]:
     remember = collect._remember_resource
-    collect._remember_resource = lambda arguments, resource: None  # type: ignore[assignment]
+    collect._remember_resource = lambda arguments, resource: None
     saved = dict(collect._resources)
     collect._resources.clear()
     try:
         yield
     finally:
-        collect._remember_resource = remember  # type: ignore[assignment]
+        collect._remember_resource = remember
         collect._resources.update(saved)
 
 
@@ -87,7 +87,7 @@ def measure(rounds: int, calls: int) -> dict[str, float]:
         "no push() cache": build("gcs"),
     }
     unplanned = apps["no plans kept"].extensions["firehose"].planner
-    unplanned.plan = unplanned.decide  # type: ignore[method-assign]
+    unplanned.plan = unplanned.decide
     uncached = apps["no decoded-digest cache"]
     state = uncached.extensions["firehose"].connector._state(uncached)
     state._store = lambda codec, value, expires_at, digest: (expires_at, HeldDigest(digest))

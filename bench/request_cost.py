@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
 
-from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
+from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 
 SECRET = "bench secret"
 
@@ -104,7 +104,8 @@ def build(
 
         return app
 
-    connectors: dict[str, Callable[[], Connector]] = {
+    # InMemoryConnector speaks Flask-Firehose's protocol (get_pushed / set_pushed).
+    connectors: dict[str, Callable[[], object]] = {
         # Sized, like the digests, to hold every remembered url (its default keeps 100).
         "session": lambda: SessionConnector(max_items=max(remembered, 100)),
         "bloom": lambda: DigestConnector(encoding="bloom", capacity=max(remembered, 300)),

@@ -11,6 +11,7 @@ from flask import Flask, Response, session
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from werkzeug.test import TestResponse
 
 from firehose_digest import DigestConnector, Firehose, push
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
@@ -184,6 +185,7 @@ def test_a_fallback_removed_while_the_codec_is_made_is_no_longer_trusted(
     keys kept beside the codec are the ones it was made from, so the next request sees the
     change and no longer trusts the removed key."""
     from firehose_digest import connectors
+    from firehose_digest.codec import DigestCodec
 
     app = build_app(SECRET_KEY="old")
     client = app.test_client()
@@ -192,7 +194,7 @@ def test_a_fallback_removed_while_the_codec_is_made_is_no_longer_trusted(
     app.config["SECRET_KEY"] = "new"
     made_with = []
 
-    class RacingCodec(connectors.DigestCodec):
+    class RacingCodec(DigestCodec):
         def __init__(self, keys: Any, *arguments: Any) -> None:
             super().__init__(keys, *arguments)
             made_with.append(keys)
@@ -213,10 +215,10 @@ def test_a_page_that_only_reuses_a_key_held_in_the_older_generation_refreshes_it
     app = build_app(DigestConnector(encoding=encoding), FIREHOSE_CAPACITY=8, FIREHOSE_MAX_PUSHES=8)
     client = app.test_client()
 
-    def push(*names: str) -> Response:
+    def push(*names: str) -> TestResponse:
         return client.get("/push?" + "&".join(f"u=/{name}.css" for name in names))
 
-    def pushed(response: Response) -> list[str]:
+    def pushed(response: TestResponse) -> list[str]:
         return [link for link in response.headers["Link"].split(", ") if "nopush" not in link]
 
     filling = [f"page-{n}" for n in range(7)]
@@ -232,7 +234,7 @@ def test_a_page_that_only_reuses_a_key_held_in_the_older_generation_refreshes_it
     assert pushed(push("every")) == []
 
 
-def _pushed_urls(response: Response) -> list[str]:
+def _pushed_urls(response: TestResponse) -> list[str]:
     links = response.headers.get("Link", "").split(", ")
     return [link[1 : link.index(">")] for link in links if link and "nopush" not in link]
 

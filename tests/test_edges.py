@@ -17,7 +17,7 @@ from flask import Flask, Request, Response, abort, request
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
@@ -59,13 +59,12 @@ def edge_app(connector: Any = None, **config: Any) -> Flask:
     return app
 
 
-def page(client: FlaskClient, *urls: str, method: str = "GET", **args: str) -> Response:
+def page(client: FlaskClient, *urls: str, method: str = "GET", **args: str) -> TestResponse:
     query = "&".join([*(f"u={url}" for url in urls), *(f"{k}={v}" for k, v in args.items())])
-    response: Response = client.open(f"/page?{query}", method=method)
-    return response
+    return client.open(f"/page?{query}", method=method)
 
 
-def links(response: Response) -> list[str]:
+def links(response: TestResponse) -> list[str]:
     return response.headers["Link"].split(", ") if "Link" in response.headers else []
 
 
@@ -73,7 +72,7 @@ def held_now(client: FlaskClient, *urls: str) -> list[bool]:
     """Which urls the client's digest cookie holds, asked of the app's connector."""
     app = client.application
     cookie = client.get_cookie(COOKIE)
-    headers = {"Cookie": f"{COOKIE}={cookie.value}"} if cookie else {}
+    headers = [("Cookie", f"{COOKIE}={cookie.value}")] if cookie else []
     held = app.extensions["firehose"].connector.open(
         app, Request(EnvironBuilder(headers=headers).get_environ())
     )
@@ -219,7 +218,7 @@ def test_the_largest_capacity_is_accepted_and_one_more_is_refused(encoding: str)
         edge_app(FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=largest + 1)
 
 
-def our_header_bytes(response: Response, before: set[str]) -> int:
+def our_header_bytes(response: TestResponse, before: set[str]) -> int:
     """Bytes of our header lines (Link, the digest's Set-Cookie, Vary) as sent."""
     size = 0
     for name, value in response.headers.items():
@@ -449,7 +448,7 @@ FRAMINGS = [
 
 
 def werkzeug_reads(header: str) -> str | None:
-    environ = EnvironBuilder(headers={"Cookie": header}).get_environ()
+    environ = EnvironBuilder(headers=[("Cookie", header)]).get_environ()
     return WerkzeugRequest(environ).cookies.get(COOKIE)
 
 
@@ -506,7 +505,8 @@ def test_a_hook_registered_before_the_extension_cannot_change_the_status_behind_
 
     @app.after_request
     def conditional(response: Response) -> Response:
-        return response.make_conditional(request)
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
 
     @app.route("/")
     def index() -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -44,7 +45,7 @@ class DictConnector:
         self.store = set(items)
 
 
-CONNECTORS = {
+CONNECTORS: dict[str, Callable[[], Any]] = {
     "digest": DigestConnector,
     "session": SessionConnector,
     "flask-firehose-class": lambda: FlaskFirehoseConnector,
@@ -119,7 +120,8 @@ def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
         if kind == "template":
             return app.jinja_env.from_string("{{ push('/x', as='fetch') }}").render()
         if kind == "both":  # the template's as= wins over as_=, as in a template
-            return push("/x", as_="style", **{"as": "image"})
+            template_spelling: dict[str, Any] = {"as": "image"}
+            return push("/x", as_="style", **template_spelling)
         if kind == "versioned":
             return push("/x", as_="style", version="v2")
         return push("/x", as_=kind) if kind != "none" else push("/x")
@@ -269,7 +271,7 @@ def test_bad_configuration_fails_at_init_app_naming_the_key(key: str, value: Any
 
 def test_connector_without_the_protocol_fails_at_init_app() -> None:
     with pytest.raises(ValueError, match="get_pushed"):
-        Firehose(Flask(__name__), connector=object())  # type: ignore[arg-type]
+        Firehose(Flask(__name__), connector=object())
 
 
 def test_failing_connector_costs_nothing_but_tracking(

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask, Request, Response, redirect, request
+from flask import Flask, Request, redirect, request
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.test import TestResponse
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.hints import (
@@ -354,7 +356,7 @@ def make_app(connector: Any = None, firehose: Firehose | None = None, **config: 
         return "mixed"
 
     @app.route("/moved")
-    def moved() -> Response:
+    def moved() -> WerkzeugResponse:
         push("/static/site.css", as_="style")
         return redirect("/page/home")
 
@@ -380,7 +382,7 @@ def make_app(connector: Any = None, firehose: Firehose | None = None, **config: 
     return app
 
 
-def hinted_get(client: FlaskClient, path: str, recorder: Recorder, **kwargs: Any) -> Response:
+def hinted_get(client: FlaskClient, path: str, recorder: Recorder, **kwargs: Any) -> TestResponse:
     return client.get(path, environ_base={"wsgi.early_hints": recorder}, **kwargs)
 
 
@@ -1005,7 +1007,7 @@ def offered(headers: list[Headers]) -> list[str]:
     return [link for sent in headers for _, value in sent for link in value.split(", ")]
 
 
-def pushed(response: Response) -> list[str]:
+def pushed(response: TestResponse) -> list[str]:
     """The links a final response offers for push (no nopush)."""
     links = response.headers.get("Link", "").split(", ")
     return [link for link in links if link and not link.endswith("nopush")]

@@ -46,7 +46,7 @@ def make_app(static: Path, **config: Any) -> Flask:
     app.config.update(SECRET_KEY="static secret", **config)
     Firehose(app)
 
-    def arguments() -> tuple[tuple[str, ...], dict[str, str]]:
+    def arguments() -> tuple[tuple[str, ...], dict[str, Any]]:
         flags = tuple(request.args.getlist("flag"))
         keywords = {
             name: value for name, value in request.args.items() if name not in ("f", "flag")
@@ -191,7 +191,7 @@ def test_the_caller_overrides_what_the_extension_says(
     static: Path,
     filename: str,
     flags: tuple[str, ...],
-    keywords: dict[str, str],
+    keywords: dict[str, Any],
     params: str,
     element: str,
 ) -> None:

@@ -14,6 +14,7 @@ printed; see "Parallel requests" in docs/security.md.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import random
 import threading
@@ -41,7 +42,7 @@ SITE_ASSETS = 3 * PAGE_SPACING * CLIENTS
 #: Parallel requests of one browser, each to a page with 10 resources of its own.
 BURST = 8
 TIMEOUT = 15.0
-KINDS = {"gcs": GCSDigest, "bloom": BloomDigest}
+KINDS: dict[str, type[GCSDigest] | type[BloomDigest]] = {"gcs": GCSDigest, "bloom": BloomDigest}
 CAPACITY = int(str(DIGEST_SETTINGS["FIREHOSE_CAPACITY"]))
 FP_RATE = float(str(DIGEST_SETTINGS["FIREHOSE_FP_RATE"]))
 CODEC = DigestCodec([SECRET_KEY], salt_for(""), 3600)
@@ -204,7 +205,7 @@ def test_concurrent_clients_see_only_their_own_digest(
     assert all(a.assets.isdisjoint(b.assets) for a in clients for b in clients if a is not b)
     start = threading.Barrier(CLIENTS)
 
-    run_threads([lambda client=client: client.browse(start) for client in clients])
+    run_threads([functools.partial(client.browse, start) for client in clients])
 
     problems = [problem for client in clients for problem in client.problems]
     requests = sum(client.requests for client in clients)
@@ -251,7 +252,7 @@ def burst(port: int, paths: list[str], cookie: str | None) -> Burst:
         with lock:
             replies.append((path, reply))
 
-    run_threads([lambda path=path: one(path) for path in paths])
+    run_threads([functools.partial(one, path) for path in paths])
     assert len(replies) == len(paths)
     assert all(reply.status == 200 for _, reply in replies)
     return Burst(replies)
