@@ -8,7 +8,10 @@ The header budget (`FIREHOSE_HEADER_BUDGET`, `FIREHOSE_LINK_BUDGET`): nginx read
 upstream response's headers into one ``proxy_buffer_size`` buffer, 4 KB by default, and
 answers 502 when they do not fit. Our headers (``Link``, the digest's ``Set-Cookie``,
 ``Vary``) are kept within ``FIREHOSE_HEADER_BUDGET`` bytes, 1 KB under that buffer so the
-app's own headers fit beside them.
+app's own headers fit beside them. ``FIREHOSE_LINK_BUDGET``'s 1800 bytes leave room, at the
+default capacity, for the largest cookie either encoding makes with every attribute Flask
+can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a 55-character
+``Domain``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "FIREHOSE_ENABLED": True,
     "FIREHOSE_ALREADY_PUSHED": "nopush",
     "FIREHOSE_MAX_PUSHES": 10,
-    "FIREHOSE_LINK_BUDGET": 1900,
+    "FIREHOSE_LINK_BUDGET": 1800,
     "FIREHOSE_HEADER_BUDGET": 3072,
     "FIREHOSE_CAPACITY": 300,
     "FIREHOSE_FP_RATE": 0.01,

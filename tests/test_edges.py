@@ -541,6 +541,21 @@ def test_a_cookie_domain_idna_refuses_is_refused_naming_its_key(domain: str) -> 
     edge_app(SESSION_COOKIE_DOMAIN="a" * 63 + ".ex", FIREHOSE_CAPACITY=250)
 
 
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_the_defaults_fit_every_cookie_attribute_flask_sets(encoding: str) -> None:
+    """Production cookie settings at the default capacity and budgets: accepted, with a
+    55-character Domain; the digest's headers fit a full Link value within the budget."""
+    domain = "." + "a" * 40 + ".example.co.uk"
+    assert len(domain) == 55
+    edge_app(
+        FIREHOSE_ENCODING=encoding,
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="None",
+        SESSION_COOKIE_PARTITIONED=True,
+        SESSION_COOKIE_DOMAIN=domain,
+    )
+
+
 def test_a_header_budget_no_capacity_fits_says_so() -> None:
     """All of it taken by links: no cookie fits, and the message does not offer 0."""
     with pytest.raises(ValueError, match="no FIREHOSE_CAPACITY fits") as refused:

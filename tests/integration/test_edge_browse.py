@@ -37,7 +37,9 @@ its final ``h2-digest`` cookie holds, decoded:
 - **missed**: a linked url never promised. Expected: the ones no proxy may push
   (``https://…``, ``//…``, ``rel/…``: always ``nopush``) and false positives (held before
   they were ever offered). ``/page/assets`` also declares urls that never reach a ``Link``
-  header at all, past ``FIREHOSE_LINK_BUDGET``: counted apart, as "past budget".
+  header at all, past ``FIREHOSE_LINK_BUDGET``: counted apart, as "past budget"; and one
+  may be linked only ``nopush`` (its view's pushes spent) before the budget leaves it out
+  once the links before it are held and written ``nopush``: "missed: budget".
 - **502s**, and every other status the backend did not answer.
 """
 
@@ -289,6 +291,7 @@ class EdgeBrowse:
             "not path-absolute": [],
             "false positive": [],
             "only on a 404": [],
+            "budget": [],
             "?": [],
         }
         for url in self.never_promised():
@@ -299,6 +302,10 @@ class EdgeBrowse:
             elif url not in self.offered and url in page_links("gone"):
                 # Linked only by /gone/gone's 404 to the client, whose links are all nopush.
                 reasons["only on a 404"].append(url)
+            elif url not in self.offered and url in page_links("assets"):
+                # Linked nopush while this response's pushes were spent, then past
+                # FIREHOSE_LINK_BUDGET once the links before it, held, were written nopush.
+                reasons["budget"].append(url)
             else:
                 reasons["?"].append(url)
         return reasons
@@ -328,6 +335,7 @@ class EdgeBrowse:
             "103 links seen": str(len(self.hinted)),
             "missed: not path-absolute": str(len(missed["not path-absolute"])),
             "missed: FP": str(len(missed["false positive"])),
+            "missed: budget": str(len(missed["budget"])),
             "missed: other": str(len(missed["?"])),
             "declared, past budget": str(len(self.past_budget())),
             "502s": str(sum(view.status == 502 for _, view in self.views)),
