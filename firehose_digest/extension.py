@@ -39,7 +39,7 @@ from flask import Flask, Request, Response, request
 
 from .collect import Collection, current_collection, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
-from .hints import EarlyHint, HintCache, cross_origin_hints, early_hints_headers
+from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import Settings, load
 from .static import cache_versioned_static, push_static, static_tag
@@ -77,7 +77,7 @@ class _AppState:
 class _RequestRecord(Collection):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
-    __slots__ = ("_held", "_opened", "_start_response", "hint_page", "link", "vary")
+    __slots__ = ("_held", "_opened", "_start_response", "hint_page", "hinted", "link", "vary")
 
     def __init__(self, start_response: StartResponse) -> None:
         super().__init__()
@@ -85,6 +85,9 @@ class _RequestRecord(Collection):
         #: The page (host, path, query) whose links a 200 teaches the hint cache; None when
         #: not learning.
         self.hint_page: str | None = None
+        #: The keys this request's 103 offered for push: a front that pushes from a 103
+        #: pushed them, so they are recorded whatever the final response pushes.
+        self.hinted: tuple[str, ...] = ()
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
         self.vary = False
@@ -309,6 +312,10 @@ def _send_early_hints(app: Flask) -> None:
     send = environ.get("wsgi.early_hints")
     if send is None or req.method != "GET" or not _is_navigation(environ):
         return
+    if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
+        # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client (nginx's default upstream), so none
+        # is sent (gunicorn would drop it) and nothing is recorded as pushed from it.
+        return
     if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
         # A revalidation: the answer is likely a 304, which Apache pushes nothing for and
         # records nothing from, and the page's files are likely cached anyway.
@@ -330,7 +337,7 @@ def _send_early_hints(app: Flask) -> None:
         hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
     held = record.held(state.connector, app, req)
     try:
-        headers = early_hints_headers(
+        early = plan_early_hints(
             hints,
             held if held is not None else frozenset(),
             state.settings.link_budget,
@@ -339,8 +346,9 @@ def _send_early_hints(app: Flask) -> None:
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
         )
-        if headers:
-            send(headers)
+        if early.headers:
+            send(early.headers)
+            record.hinted = early.offered
     except Exception:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
@@ -397,13 +405,18 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # Replaces what was known: a page that changed is learned again.
         budget = state.settings.link_budget
         state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
-    if not resources:
+    if not resources and not record.hinted:
         return response
     held = record.held(state.connector, app, req)
     links = _plan(state, resources, held, proxies_push(req.method, status))
-    if held is not None and (links.pushed or links.reused):
+    pushed = links.pushed
+    if record.hinted:
+        # The front pushed what the 103 offered, even what this response does not push
+        # (its status changed, or its links differ from what the page's 103 was made of).
+        pushed += tuple(key for key in record.hinted if key not in pushed)
+    if held is not None and (pushed or links.reused):
         try:
-            state.connector.save(app, response, held, links.pushed, links.reused)
+            state.connector.save(app, response, held, pushed, links.reused)
         except Exception:
             log.exception("firehose: %r.save() failed; nothing is pushed", state.connector)
             links = _plan(state, resources, held, may_push=False)

@@ -9,9 +9,11 @@ or another host is hinted.
 
 RFC 8297 §2: a server MAY send a 103 with the header fields it expects the final response
 to carry; the client MUST NOT treat them as the final response's. So a 103 may only hint
-what the page itself links to, and a stale entry costs at worst one wasted preload (or,
-behind h2o or Apache, which push what a 103 links, one push the final response did not
-record: when the page's status changed since it was learned).
+what the page itself links to, and a stale entry costs at worst one wasted preload. Behind
+h2o or Apache, which push what a 103 links, the final response also records what its 103
+offered for push (:attr:`EarlyHints.offered`), even where it does not push it itself: the
+page's status changed since it was learned, or this visitor's links differ from the
+learner's (a ``learn=False`` link of another length, or only for some visitors).
 
 What is learned is shared by every client of the page, so it holds no value made for one
 response: a link's ``nonce`` is left out of its :class:`EarlyHint` (the final response keeps
@@ -26,18 +28,20 @@ import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 __all__ = [
     "MAX_PAGE_LENGTH",
     "PER_REQUEST_PARAMETERS",
     "EarlyHint",
+    "EarlyHints",
     "Hint",
     "HintCache",
     "cross_origin_hints",
     "early_hints_headers",
     "origin_of",
+    "plan_early_hints",
 ]
 
 #: The longest page (host, path and query) learned: with the Link budget, it bounds an
@@ -118,6 +122,14 @@ def cross_origin_hints(hints: Iterable[EarlyHint], origin: str) -> list[EarlyHin
     return [hint for hint in hints if hint.connects or (hint.origin or origin) not in own]
 
 
+class EarlyHints(NamedTuple):
+    """A 103's headers (``[]``: send none), and the tracked keys it offers for push."""
+
+    headers: list[tuple[str, str]]
+    #: What a front that pushes from a 103 pushes: the final response records these too.
+    offered: tuple[str, ...]
+
+
 def early_hints_headers(
     hints: Iterable[EarlyHint],
     held: Container[str],
@@ -127,7 +139,27 @@ def early_hints_headers(
     omit_held: bool = False,
     front_may_push: bool = True,
 ) -> list[tuple[str, str]]:
-    """The headers of a 103 for ``hints``, sent through a front that may push them
+    """The headers of :func:`plan_early_hints`' 103."""
+    return plan_early_hints(
+        hints,
+        held,
+        budget,
+        max_pushes=max_pushes,
+        omit_held=omit_held,
+        front_may_push=front_may_push,
+    ).headers
+
+
+def plan_early_hints(
+    hints: Iterable[EarlyHint],
+    held: Container[str],
+    budget: int,
+    *,
+    max_pushes: int,
+    omit_held: bool = False,
+    front_may_push: bool = True,
+) -> EarlyHints:
+    """The 103 for ``hints``, sent through a front that may push them
     (``front_may_push``; False when the app itself speaks HTTP/2 to the browser).
 
     h2o and Apache push what a 103 links, and Chromium drops a 103 link with a parameter
@@ -143,17 +175,18 @@ def early_hints_headers(
     be one the proxy would push. Untracked links (preconnects) are kept. A stand-in
     (``learn=False``) is never sent; it is counted at its longest, ``nopush`` included,
     and as taking a push slot whenever it could: this client's own resource behind it may
-    be new to it. ``[]`` when nothing is left, so the caller sends no 103 at all.
+    be new to it. No headers when nothing is left, so the caller sends no 103 at all.
     """
     links: list[str] = []
-    offered = 0
+    offered: list[str] = []
+    slots = 0  # the final response's push slots taken so far
     final = -2  # the final Link value's length so far, with no ", " before its first link
     for hint in hints:
-        hinted = False
+        hinted = pushed = False
         if hint.stand_in:
             final += 2 + hint.final_length + len("; nopush")
             if hint.tracked and front_may_push and hint.path_absolute:
-                offered += 1
+                slots += 1
         elif not hint.tracked:
             final += 2 + hint.final_length
             hinted = True
@@ -164,17 +197,19 @@ def early_hints_headers(
         elif not front_may_push:
             final += 2 + hint.final_length
             hinted = True
-        elif hint.path_absolute and offered < max_pushes:
+        elif hint.path_absolute and slots < max_pushes:
             final += 2 + hint.final_length
-            offered += 1
-            hinted = True
+            slots += 1
+            hinted = pushed = True
         else:
             final += 2 + hint.final_length + len("; nopush")
         if final > budget:
             break
         if hinted:
             links.append(hint.link)
-    return [("Link", ", ".join(links))] if links else []
+        if pushed:
+            offered.append(hint.key)
+    return EarlyHints([("Link", ", ".join(links))] if links else [], tuple(offered))
 
 
 class HintCache(Generic[_HintT]):

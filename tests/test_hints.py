@@ -906,6 +906,21 @@ def test_on_http2_the_pages_own_origin_is_normalised_like_the_links(host: str) -
     assert recorder.sent == [[("Link", ", ".join(expected))]]
 
 
+def test_an_http10_request_gets_no_103(app: Flask) -> None:
+    """No 1xx to an HTTP/1.0 client (RFC 9110 §15.2; nginx's default upstream): none is
+    sent (gunicorn would drop it), so none is recorded as pushed."""
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    client, recorder = app.test_client(), Recorder()
+
+    response = client.get(
+        "/page/home",
+        environ_overrides={"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/1.0"},
+    )
+
+    assert recorder.sent == []
+    assert response.status_code == 200
+
+
 def test_on_http11_only_path_absolute_preloads_and_preconnects_are_hinted() -> None:
     """Behind a front, any other url may be one the front pushes from the 103 (its own
     origin, which the app cannot tell from its upstream Host), and no response records
@@ -1050,6 +1065,92 @@ def test_a_learn_false_link_counts_in_the_103s_room_at_its_longest() -> None:
 
     assert at_the_limit == [("Link", CSS)]
     assert one_short == []
+
+
+def learned_then_served(
+    view: Callable[[], Any], first: dict[str, str], then: dict[str, str], **config: Any
+) -> tuple[list[str], TestResponse, bool]:
+    """``/v`` learned from a visitor sending ``first``'s headers, then served to a new
+    visitor sending ``then``'s: what its 103 offered, its response, and whether the
+    client's digest then holds ``/static/site.css``."""
+    app = make_app(**config)
+    app.add_url_rule("/v", "v", view)
+    hinted_get(app.test_client(), "/v", Recorder(), headers=first)
+    client, recorder = app.test_client(), Recorder()
+    served = hinted_get(client, "/v", recorder, headers=then)
+    cookie = client.get_cookie("h2-digest")
+    sent = [("Cookie", f"h2-digest={cookie.value}")] if cookie else []
+    with app.test_request_context(headers=sent):
+        held = app.extensions["firehose"].connector.open(app, request)
+    return offered(recorder.sent), served, "/static/site.css" in held
+
+
+def avatar_then_css() -> str:
+    if "X-Visitor" in request.headers:
+        push(f"/avatars/{request.headers['X-Visitor']}.png", as_="image", learn=False)
+    push("/static/site.css", as_="style")
+    return "page"
+
+
+AVATAR_AL = "</avatars/al.png>; rel=preload; as=image"
+NONCE_1 = "</static/app.js>; rel=preload; as=script; nonce=1"
+
+
+def nonce_then_css() -> str:
+    push("/static/app.js", as_="script", nonce=request.headers["X-Nonce"])
+    push("/static/site.css", as_="style")
+    return "page"
+
+
+def css_with_status() -> tuple[str, int]:
+    push("/static/site.css", as_="style")
+    return "page", int(request.headers["X-Status"])
+
+
+@pytest.mark.parametrize(
+    ("view", "first", "then", "config"),
+    [
+        pytest.param(
+            avatar_then_css,
+            {"X-Visitor": "al"},
+            {"X-Visitor": "bartholomew"},
+            {"FIREHOSE_LINK_BUDGET": len(AVATAR_AL) + len("; nopush") + 2 + len(CSS)},
+            id="a longer learn=False link than the learner's, at the budget",
+        ),
+        pytest.param(
+            avatar_then_css,
+            {},
+            {"X-Visitor": "bob"},
+            {"FIREHOSE_MAX_PUSHES": 1},
+            id="a learn=False link the learner did not have takes the push",
+        ),
+        pytest.param(
+            nonce_then_css,
+            {"X-Nonce": "1"},
+            {"X-Nonce": "123456"},
+            {"FIREHOSE_LINK_BUDGET": len(NONCE_1) + 2 + len(CSS)},
+            id="a longer nonce than the learner's, at the budget",
+        ),
+        pytest.param(
+            css_with_status,
+            {"X-Status": "200"},
+            {"X-Status": "500"},
+            {},
+            id="a page that now answers 500",
+        ),
+    ],
+)
+def test_what_a_103_offered_for_push_is_recorded(
+    view: Callable[[], Any], first: dict[str, str], then: dict[str, str], config: dict[str, Any]
+) -> None:
+    """h2o and Apache push what a 103 links. When the final response does not push it
+    itself (it has no room or slot for it, or its status changed), it must still record
+    it, or the next visit pushes it again."""
+    hinted, served, holds_css = learned_then_served(view, first, then, **config)
+
+    assert CSS in hinted
+    assert CSS not in pushed(served)  # the final response did not push it itself
+    assert holds_css
 
 
 @pytest.mark.parametrize("bad", ["no", 0, None, 1, 1.0])
