@@ -106,13 +106,23 @@ class PushedSetConnector:
             return
         try:
             self.connector.set_pushed(_with_keys(held, pushed))
-        except RuntimeError:
-            # Flask's null session refuses writes with a RuntimeError when SECRET_KEY is
-            # unset; the extension logs this one, and open() stops asking after it.
-            if app.session_interface.is_null_session(session):
+        except RuntimeError as e:
+            # Flask's null session refuses writes when SECRET_KEY is unset; the extension
+            # logs this one, and open() stops asking after it. Any other error is only
+            # logged: the next request asks again.
+            if _raised_by(e, session._get_current_object()):  # type: ignore[attr-defined]
                 self._needs_session.add(app)
                 _warn_no_secret_key(app, repr(self))
             raise
+
+
+def _raised_by(error: BaseException, owner: object) -> bool:
+    """Whether ``error`` was raised in a method of ``owner`` (its innermost frame's
+    ``self``): Flask's ``NullSession`` raises from ``_fail``."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_locals.get("self") is owner
 
 
 def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
@@ -283,10 +293,11 @@ class DigestConnector:
         state = self._state(app)
         digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
         # Only a digest that has rotated can hold a key in its older generation alone.
-        stale = [key for key in reused if key not in digest.current] if digest.previous else []
-        if not pushed and not stale:
+        if not pushed and not digest.previous:
             return
         page = [*reused, *pushed][-digest.capacity :]
+        if not pushed and all(key in digest.current for key in page):
+            return  # what would be written back is there already
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
         # the second pass adds them again, within the new generation's room.

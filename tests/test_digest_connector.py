@@ -288,6 +288,21 @@ def test_what_a_response_pushes_is_held_on_the_next_request(
         assert not set(pushed) & set(_pushed_urls(client.get(url)))
 
 
+def test_a_page_whose_stale_key_cannot_be_written_back_sets_no_cookie() -> None:
+    """Capacity 2: a page reusing /old.css (older generation only), /a.css and /b.css
+    can write back only its last two, which are current already: nothing changes, so no
+    cookie is set, visit after visit."""
+    app = build_app(FIREHOSE_CAPACITY=2, FIREHOSE_MAX_PUSHES=2)
+    client = app.test_client()
+    client.get("/push?u=/old.css&u=/x.css")  # full
+    client.get("/push?u=/a.css")  # rotates: /old.css and /x.css are older
+    client.get("/push?u=/b.css")
+    for _ in range(2):
+        response = client.get("/push?u=/old.css&u=/a.css&u=/b.css")
+        assert response.headers["Link"].count("nopush") == 3
+        assert "Set-Cookie" not in response.headers
+
+
 def test_unknown_key_means_everything_is_new() -> None:
     old = build_app(SECRET_KEY="old").test_client()
     old.get("/")

@@ -361,6 +361,26 @@ def test_a_get_pushed_connector_without_a_session_needs_no_secret_key() -> None:
     assert connector.calls == 1
 
 
+def test_a_get_pushed_connector_that_fails_once_is_asked_again_without_a_secret_key() -> None:
+    """Only a write Flask's null session refused stops the asking: a connector keeping its
+    keys elsewhere that raises once is logged, and asked again on the next request."""
+
+    class FailsOnce(DictConnector):
+        def set_pushed(self, items: set[str]) -> None:
+            if not self.calls:
+                self.calls += 1
+                raise RuntimeError("the store was busy")
+            super().set_pushed(items)
+
+    connector = FailsOnce()
+    app = build_app(connector)
+    app.config["SECRET_KEY"] = None
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN  # not recorded: nopush
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST  # asked again, recorded
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+
+
 def test_flask_firehose_connector_pushes_once_a_secret_key_is_set() -> None:
     """Stopping after the failed write lasts only while the session cannot be written."""
     app = build_app(FlaskFirehoseConnector)
