@@ -245,14 +245,11 @@ class DigestConnector:
                 f"FIREHOSE_COOKIE_NAME={settings.cookie_name!r} is the session cookie's "
                 "name (SESSION_COOKIE_NAME): the digest would replace the session"
             )
-        secret_key = app.config.get("SECRET_KEY")
-        if not _keys_usable(secret_key, None):
-            raise ValueError(f"SECRET_KEY must be a str or bytes, got {type(secret_key)}")
-        if not _keys_usable(None, app.config.get("SECRET_KEY_FALLBACKS")):
-            raise ValueError(
-                "SECRET_KEY_FALLBACKS must be a list of str or bytes keys (a bare str would "
-                "make each of its characters a key)"
-            )
+        problem = _key_problem(app.config.get("SECRET_KEY")) or _fallbacks_problem(
+            app.config.get("SECRET_KEY_FALLBACKS")
+        )
+        if problem:
+            raise ValueError(problem)
         self._apps[app] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
@@ -386,7 +383,7 @@ class _DigestState:
         seen, codec = self._keys
         if configured == seen:
             return codec
-        if not _keys_usable(secret_key, fallbacks):
+        if _key_problem(secret_key) or _fallbacks_problem(fallbacks):
             # Set after init_app to something no HMAC takes (an int read from the
             # environment, a bare str of fallbacks): as if unset, with one warning, rather
             # than an error per request or a key per character.
@@ -466,14 +463,24 @@ def _entry_size(value: str, held: HeldDigest) -> int:
     return sys.getsizeof(value) + sys.getsizeof(held)
 
 
-def _keys_usable(secret_key: object, fallbacks: object) -> bool:
-    """Whether ``SECRET_KEY`` is unset or a key an HMAC can use, and
-    ``SECRET_KEY_FALLBACKS`` unset or a list (or tuple) of such keys."""
+def _key_problem(key: object) -> str | None:
+    """Why ``SECRET_KEY`` cannot sign, or None: unset, a str or bytes is usable."""
+    if key is None or isinstance(key, (str, bytes)):
+        return None
+    return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}"
+
+
+def _fallbacks_problem(fallbacks: object) -> str | None:
+    """Why ``SECRET_KEY_FALLBACKS`` cannot verify, or None: unset, or a list (or tuple) of
+    str or bytes keys (a bare str would make each of its characters a key)."""
     if fallbacks is None:
-        fallbacks = []
+        return None
     if not isinstance(fallbacks, (list, tuple)):
-        return False
-    return all(key is None or isinstance(key, (str, bytes)) for key in (secret_key, *fallbacks))
+        return f"SECRET_KEY_FALLBACKS must be a list of keys, got a {type(fallbacks).__name__}"
+    for key in fallbacks:
+        if key is not None and not isinstance(key, (str, bytes)):
+            return f"SECRET_KEY_FALLBACKS must hold str or bytes keys, got {key!r}"
+    return None
 
 
 #: The apps already warned that SECRET_KEY is missing.

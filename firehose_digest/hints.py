@@ -173,9 +173,11 @@ def plan_early_hints(
     tracked link is left to the final response: behind a proxy the app cannot tell its
     own origin from another (its ``Host`` is the proxy's upstream), so an absolute url may
     be one the proxy would push. Untracked links (preconnects) are kept. A stand-in
-    (``learn=False``) is never sent; it is counted at its longest, ``nopush`` included,
-    and as taking a push slot whenever it could: this client's own resource behind it may
-    be new to it. No headers when nothing is left, so the caller sends no 103 at all.
+    (``learn=False``) is never sent; it is counted at the learner's length, ``nopush``
+    included, and as taking a push slot whenever it could: this client's own resource
+    there may be new to it. Where this visitor's links still differ (longer, or more), the
+    final response records what the 103 offered all the same (:attr:`EarlyHints.offered`).
+    No headers when nothing is left, so the caller sends no 103 at all.
     """
     links: list[str] = []
     offered: list[str] = []
