@@ -39,7 +39,6 @@ __all__ = [
     "Hint",
     "HintCache",
     "cross_origin_hints",
-    "early_hints_headers",
     "origin_of",
     "plan_early_hints",
 ]
@@ -88,7 +87,7 @@ class EarlyHint:
     #: The length of the link-value the final response writes (its ``nonce`` included).
     final_length: int
     #: A link pushed with ``learn=False``: never hinted, its ``key`` and ``link`` empty;
-    #: :func:`early_hints_headers` counts it as the final response may write it.
+    #: :func:`plan_early_hints` counts it as the final response may write it.
     stand_in: bool = False
 
 
@@ -128,26 +127,6 @@ class EarlyHints(NamedTuple):
     headers: list[tuple[str, str]]
     #: What a front that pushes from a 103 pushes: the final response records these too.
     offered: tuple[str, ...]
-
-
-def early_hints_headers(
-    hints: Iterable[EarlyHint],
-    held: Container[str],
-    budget: int,
-    *,
-    max_pushes: int,
-    omit_held: bool = False,
-    front_may_push: bool = True,
-) -> list[tuple[str, str]]:
-    """The headers of :func:`plan_early_hints`' 103."""
-    return plan_early_hints(
-        hints,
-        held,
-        budget,
-        max_pushes=max_pushes,
-        omit_held=omit_held,
-        front_may_push=front_may_push,
-    ).headers
 
 
 def plan_early_hints(

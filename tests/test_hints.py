@@ -26,8 +26,8 @@ from firehose_digest.hints import (
     MAX_PAGE_LENGTH,
     EarlyHint,
     HintCache,
-    early_hints_headers,
     origin_of,
+    plan_early_hints,
 )
 
 CSS = "</static/site.css>; rel=preload; as=style"
@@ -65,6 +65,12 @@ C = hint(
     path_absolute=False,
 )
 V = hint("/v.css\nabc123", "</v.css>; rel=preload; as=style")
+
+
+def early_hints_headers(*arguments: Any, **keywords: Any) -> list[tuple[str, str]]:
+    """The headers of :func:`plan_early_hints`' 103."""
+    return plan_early_hints(*arguments, **keywords).headers
+
 
 #: The origin of the pages these unit tests hint.
 ORIGIN = "https://shop.example"
