@@ -408,7 +408,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources and not record.hinted:
         return response
     held = record.held(state.connector, app, req)
-    links = _plan(state, resources, held, proxies_push(req.method, status))
+    links = _plan(state, resources, held, proxies_push(req.method, status), record.hinted)
     pushed = links.pushed
     if record.hinted:
         # The front pushed what the 103 offered, even what this response does not push
@@ -418,7 +418,8 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         try:
             state.connector.save(app, response, held, pushed, links.reused)
         except Exception:
-            log.exception("firehose: %r.save() failed; nothing is pushed", state.connector)
+            # What a 103 offered was pushed already, and goes unrecorded: nothing more is.
+            log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
             links = _plan(state, resources, held, may_push=False)
     record.link = links.value
     record.vary = links.asked
@@ -426,11 +427,18 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
 
 
 def _plan(
-    state: _AppState, resources: dict[str, Resource], held: Container[str] | None, may_push: bool
+    state: _AppState,
+    resources: dict[str, Resource],
+    held: Container[str] | None,
+    may_push: bool,
+    hinted: tuple[str, ...] = (),
 ) -> LinkPlan:
-    """The planner's links; if what ``open()`` returned fails to answer ``in``, the links
-    for a client of whom nothing is known (no key to save), as if ``open()`` had failed."""
+    """The planner's links, the keys this request's 103 offered taking their push slots
+    first; if what ``open()`` returned fails to answer ``in``, the links for a client of
+    whom nothing is known (no key to save), as if ``open()`` had failed."""
     try:
+        if hinted:  # a client's first view of a learned page: planned for it alone
+            return state.planner.decide(resources.values(), held, may_push, hinted)
         return state.planner.plan(resources.values(), held, may_push)
     except Exception:
         log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)

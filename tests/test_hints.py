@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from firehose_digest import DigestConnector, Firehose, push
+from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 from firehose_digest.hints import (
     MAX_PAGE_LENGTH,
     EarlyHint,
@@ -1124,13 +1124,6 @@ def css_with_status() -> tuple[str, int]:
             id="a longer learn=False link than the learner's, at the budget",
         ),
         pytest.param(
-            avatar_then_css,
-            {},
-            {"X-Visitor": "bob"},
-            {"FIREHOSE_MAX_PUSHES": 1},
-            id="a learn=False link the learner did not have takes the push",
-        ),
-        pytest.param(
             nonce_then_css,
             {"X-Nonce": "1"},
             {"X-Nonce": "123456"},
@@ -1150,13 +1143,57 @@ def test_what_a_103_offered_for_push_is_recorded(
     view: Callable[[], Any], first: dict[str, str], then: dict[str, str], config: dict[str, Any]
 ) -> None:
     """h2o and Apache push what a 103 links. When the final response does not push it
-    itself (it has no room or slot for it, or its status changed), it must still record
-    it, or the next visit pushes it again."""
+    itself (it has no room for it, or its status changed), it must still record it, or
+    the next visit pushes it again."""
     hinted, served, holds_css = learned_then_served(view, first, then, **config)
 
     assert CSS in hinted
     assert CSS not in pushed(served)  # the final response did not push it itself
     assert holds_css
+
+
+def test_what_a_103_offered_takes_the_push_slots_first() -> None:
+    """One push per response: the 103, learned from a visitor without an avatar, offered
+    the stylesheet; bob's response has his avatar first, yet pushes the stylesheet (the
+    front did already) and writes the avatar nopush."""
+    hinted, served, holds_css = learned_then_served(
+        avatar_then_css, {}, {"X-Visitor": "bob"}, FIREHOSE_MAX_PUSHES=1
+    )
+
+    assert hinted == [CSS]
+    assert served.headers["Link"] == f"</avatars/bob.png>; rel=preload; as=image; nopush, {CSS}"
+    assert holds_css
+
+
+@pytest.mark.parametrize(
+    "connector", [None, SessionConnector(max_items=2)], ids=["digest", "session"]
+)
+def test_a_103_and_its_response_push_at_most_max_pushes_between_them(connector: Any) -> None:
+    """Two pushes a response, two keys a digest generation or a session keeps: the 103
+    offered /a.css and /b.css, this visitor's page links /c.css and /d.css instead. It
+    pushes neither (the 103 spent the slots), so all four are kept: the 103's now, the
+    page's on the next visit."""
+    app = make_app(connector, FIREHOSE_MAX_PUSHES=2, FIREHOSE_CAPACITY=2)
+
+    @app.route("/themed")
+    def themed() -> str:
+        for name in ("a", "b") if "X-Theme" not in request.headers else ("c", "d"):
+            push(f"/{name}.css", as_="style")
+        return "themed"
+
+    hinted_get(app.test_client(), "/themed", Recorder())
+    client, recorder = app.test_client(), Recorder()
+    first = hinted_get(client, "/themed", recorder, headers={"X-Theme": "c"})
+    second = client.get("/themed", headers={"X-Theme": "c"})
+    third = client.get("/themed", headers={"X-Theme": "c"})
+
+    assert offered(recorder.sent) == [
+        "</a.css>; rel=preload; as=style",
+        "</b.css>; rel=preload; as=style",
+    ]
+    assert pushed(first) == []
+    assert pushed(second) == ["</c.css>; rel=preload; as=style", "</d.css>; rel=preload; as=style"]
+    assert pushed(third) == []
 
 
 @pytest.mark.parametrize("bad", ["no", 0, None, 1, 1.0])

@@ -56,6 +56,47 @@ def test_planner_answers_as_plan_links(
         assert planner.plan(page, held, may_push) == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    page=st.lists(st.sampled_from(POOL), unique=True, max_size=14),
+    held=st.sets(st.sampled_from([r.key for r in POOL])),
+    data=st.data(),
+    max_pushes=st.integers(0, 12),
+    budget=st.sampled_from([0, 120, 400, 1900]),
+    may_push=st.booleans(),
+)
+def test_a_103s_keys_and_the_responses_pushes_stay_within_max_pushes(
+    page: list[Resource],
+    held: set[str],
+    data: st.DataObject,
+    max_pushes: int,
+    budget: int,
+    may_push: bool,
+) -> None:
+    """Whatever a 103 offered (at most max_pushes keys the client lacks, linked or not by
+    this response), the response pushes every one of them it links and may push, and the
+    two push at most max_pushes keys between them."""
+    lacking = [r.key for r in POOL if r.tracked and r.path_absolute and r.key not in held]
+    hinted = (
+        data.draw(st.lists(st.sampled_from(lacking), unique=True, max_size=max_pushes))
+        if lacking
+        else []
+    )
+    plan = plan_links(
+        page, held, may_push=may_push, max_pushes=max_pushes, budget=budget, hinted=hinted
+    )
+    assert len(set(plan.pushed) | set(hinted)) <= max_pushes
+    linked = plan.value.split(", ") if plan.value else []
+    for resource in page:
+        if resource.key in hinted and may_push and resource.nopush_link in linked:
+            raise AssertionError(f"{resource.key}: a 103 pushed it, the response wrote nopush")
+        if resource.key in hinted and may_push and resource.link in linked:
+            assert resource.key in plan.pushed
+    assert plan_links(
+        page, held, may_push=may_push, max_pushes=max_pushes, budget=budget
+    ) == plan_links(page, held, may_push=may_push, max_pushes=max_pushes, budget=budget, hinted=())
+
+
 def test_a_holder_changed_in_place_is_planned_again() -> None:
     """The plan is kept under the client's answers, not under the container."""
     page = POOL[:3]
