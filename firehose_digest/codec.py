@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner
-from itsdangerous.encoding import base64_decode, base64_encode, bytes_to_int
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from .digests import DigestError
 
@@ -76,12 +76,6 @@ class DigestCodec:
         except (BadData, ValueError, OverflowError, OSError) as e:  # a far-future date too
             raise DigestError(f"bad signature or encoding: {e}") from e
         return SignedPayload(payload, int(when.timestamp()))
-
-    def signed_at(self, value: str) -> int:
-        """The timestamp inside a value :meth:`dumps` just made (not verified: only for a
-        value this codec signed)."""
-        timestamp = value.rsplit(".", 2)[1]
-        return bytes_to_int(base64_decode(timestamp))
 
     def expires_at(self, issued_at: int) -> int:
         """The Unix time from which a value signed at ``issued_at`` is refused as expired.

@@ -435,7 +435,7 @@ class _DigestState:
     def remember(self, codec: DigestCodec, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""
         # The time signed into the value: a clock read after it may be a second later.
-        self._store(codec, value, codec.expires_at(codec.signed_at(value)), digest)
+        self._store(codec, value, codec.expires_at(codec.loads(value).issued_at), digest)
 
     def _store(
         self, codec: DigestCodec, value: str, expires_at: int, digest: AgingDigest

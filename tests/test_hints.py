@@ -510,6 +510,28 @@ def test_a_connector_that_can_remember_nothing_is_still_asked_once() -> None:
     assert "Vary" not in response.headers
 
 
+def test_a_save_that_fails_after_a_103_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
+    """The 103 offered pushes; the connector then fails to record them: the page is served,
+    its links all nopush, the failure logged once."""
+
+    class FailsToSave(DigestConnector):
+        def save(self, *arguments: Any) -> None:
+            raise RuntimeError("the store is down")
+
+    app = make_app(FailsToSave())
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learns (and fails to save)
+    recorder = Recorder()
+    caplog.clear()
+
+    with caplog.at_level(logging.ERROR):
+        response = hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert offered(recorder.sent) == [CSS, JS]
+    assert response.status_code == 200
+    assert response.headers["Link"] == f"{CSS}; nopush, {JS}; nopush"
+    assert len([r for r in caplog.records if "save() failed" in r.getMessage()]) == 1
+
+
 def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
     class Broken:
         @staticmethod
