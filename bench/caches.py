@@ -34,6 +34,7 @@ from werkzeug.test import EnvironBuilder
 
 from firehose_digest import collect
 from firehose_digest.connectors import HeldDigest
+from firehose_digest.digests import NOT_HELD
 
 from .report import GENERATED, machine, markdown_table, write
 from .server_cost import _time_calls, build, check, return_visit
@@ -53,8 +54,8 @@ class _Unkept(HeldDigest):
 
     __slots__ = ()
 
-    def __missing__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self.digest
+    def __missing__(self, key: object) -> int:
+        return self.digest.generation_of(key) if isinstance(key, str) else NOT_HELD
 
 
 @contextmanager

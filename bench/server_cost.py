@@ -13,6 +13,10 @@ is set. The apps share their routes and ``SECRET_KEY``:
   each sent that encoding's cookie (Bloom's is longer, and every app parses the header);
 - *GCS*: the extension with the default ``DigestConnector``;
 - *Bloom*: the same with ``FIREHOSE_ENCODING = "bloom"``;
+- *GCS, rotated*: GCS for a client that has been sent more resources than a generation
+  holds (450 first-visit urls, capacity 300), as any long-lived client has: its digest
+  keeps two generations, so each return visit checks that the page's keys are in the
+  current one; its floor is sent the same, longer, cookie;
 - two reference rows that split GCS's cost: *a set as connector* (the
   extension's own work with the cheapest holder there is: ``open()`` returns a frozenset),
   and *GCS, holder found once* (``DigestConnector`` whose first answer is kept: the
@@ -72,26 +76,43 @@ REMEMBERED = 300
 PUSHES = 10
 #: Pages of the first visits that fill the digest, ``PUSHES`` urls each.
 PRIME_PAGES = REMEMBERED // PUSHES
+#: First-visit urls of the rotated client: past the default capacity (300), so its
+#: digest has rotated once and holds two generations.
+ROTATED_URLS = 450
 #: Within 5% of the by-hand floor (STYLE.md, "Speed, memory and clarity").
 TARGET = 1.05
-APPS = ("bare", "by-hand", "gcs", "by-hand-bloom", "bloom", "set", "gcs-found")
+APPS = (
+    "bare",
+    "by-hand",
+    "gcs",
+    "by-hand-bloom",
+    "bloom",
+    "by-hand-rotated",
+    "gcs-rotated",
+    "set",
+    "gcs-found",
+)
 LABELS = {
     "bare": "bare Flask app (no Link)",
     "by-hand": "Link and Vary by hand (GCS's cookie)",
     "gcs": "firehose_digest, GCS (default)",
     "by-hand-bloom": "Link and Vary by hand (Bloom's cookie)",
     "bloom": "firehose_digest, Bloom",
+    "by-hand-rotated": "Link and Vary by hand (rotated cookie)",
+    "gcs-rotated": "firehose_digest, GCS, rotated digest",
     "set": "reference: a set as connector",
     "gcs-found": "reference: GCS, holder found once",
 }
 #: The extension's variants and their ``FIREHOSE_ENCODING``.
-ENCODINGS = {"gcs": "gcs", "bloom": "bloom"}
+ENCODINGS = {"gcs": "gcs", "bloom": "bloom", "gcs-rotated": "gcs"}
 #: The reference rows, sent GCS's cookie and compared with its floor.
 REFERENCES = ("set", "gcs-found")
 #: The by-hand floor each app is compared with: the one sent the same cookie.
 FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
     "by-hand-bloom": "by-hand-bloom",
     "bloom": "by-hand-bloom",
+    "by-hand-rotated": "by-hand-rotated",
+    "gcs-rotated": "by-hand-rotated",
     "set": "by-hand",
     "gcs-found": "by-hand",
 }
@@ -102,8 +123,8 @@ Headers = list[tuple[str, str]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _urls() -> list[str]:
-    return [asset_url(i) for i in range(REMEMBERED)]
+def _urls(count: int = REMEMBERED) -> list[str]:
+    return [asset_url(i) for i in range(count)]
 
 
 class _InMemorySet:
@@ -151,14 +172,14 @@ def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
     """
     app = Flask(f"server-cost-{app_name}")
     app.config["SECRET_KEY"] = SECRET
-    urls = _urls()
+    urls = _urls(ROTATED_URLS)
     page = urls[:PUSHES]
     extension = app_name in ENCODINGS or app_name in REFERENCES
     if app_name in ENCODINGS:
         app.config["FIREHOSE_ENCODING"] = ENCODINGS[app_name]
         Firehose(app, connector=DigestConnector())
     elif app_name == "set":
-        Firehose(app, connector=_InMemorySet(urls))
+        Firehose(app, connector=_InMemorySet(_urls()))
     elif app_name == "gcs-found":
         Firehose(app, connector=_FoundOnce())
 
@@ -206,27 +227,32 @@ def parse_links(values: Iterable[str]) -> list[tuple[str, frozenset[str]]]:
     return links
 
 
-def return_visit(encoding: str) -> tuple[str, list[str]]:
+def return_visit(app_name: str) -> tuple[str, list[str]]:
     """First visits fill a client's digest; return its ``Cookie`` header and the return
     visit's ``Link`` values, checked: exactly the page's urls, each ``nopush``."""
-    app = build(encoding)
+    app = build(app_name)
     client = app.test_client()
-    for k in range(PRIME_PAGES):
+    rotated = app_name == "gcs-rotated"
+    pages = (ROTATED_URLS if rotated else REMEMBERED) // PUSHES
+    for k in range(pages):
         client.get(f"/prime/{k}")
     cookie_name = app.config["FIREHOSE_COOKIE_NAME"]
     cookie = client.get_cookie(cookie_name)
     if cookie is None:
-        raise AssertionError(f"{encoding}: no {cookie_name} cookie after {PRIME_PAGES} visits")
-    for _ in range(SETTLE):
+        raise AssertionError(f"{app_name}: no {cookie_name} cookie after {pages} visits")
+    for visit in range(SETTLE):
         response = client.get("/page")
         links = response.headers.getlist("Link")
         if parse_links(links) != expected_links():
-            raise AssertionError(f"{encoding}: a held resource was not nopush: {links!r}")
+            raise AssertionError(f"{app_name}: a held resource was not nopush: {links!r}")
+        if rotated and visit == 0 and "Set-Cookie" not in response.headers:
+            # The page's keys are in the older generation alone, so they are written back.
+            raise AssertionError(f"{app_name}: the digest did not rotate")
         if "Set-Cookie" not in response.headers:
             cookie = client.get_cookie(cookie_name)
             assert cookie is not None
             return f"{cookie_name}={cookie.value}", links
-    raise AssertionError(f"{encoding}: {SETTLE} return visits in a row set a cookie")
+    raise AssertionError(f"{app_name}: {SETTLE} return visits in a row set a cookie")
 
 
 def check(app_name: str, status: str, headers: Headers, links: Sequence[str]) -> None:
@@ -288,7 +314,12 @@ def measure(rounds: int, calls: int) -> list[Cost]:
         cookies[encoding], links[encoding] = return_visit(encoding)
     # Each floor writes the very value its encoding writes, and is sent its cookie; bare
     # is sent GCS's.
-    pairs = [("by-hand", "gcs"), ("by-hand-bloom", "bloom"), ("bare", "gcs")]
+    pairs = [
+        ("by-hand", "gcs"),
+        ("by-hand-bloom", "bloom"),
+        ("by-hand-rotated", "gcs-rotated"),
+        ("bare", "gcs"),
+    ]
     for floor, encoding in pairs + [(name, "gcs") for name in REFERENCES]:
         links[floor], cookies[floor] = links[encoding], cookies[encoding]
     apps: dict[str, WSGIApp] = {name: build(name, links[name]) for name in APPS}
@@ -377,7 +408,9 @@ def markdown(costs: Sequence[Cost], rounds: int, calls: int) -> str:
         "garbage collector off while timed, the median of the per-round ratios. Every "
         "response was checked: exactly the expected `Link` values, `Vary: Cookie`, no "
         "`Set-Cookie`. *x by hand*: against the by-hand app sent the same cookie (the "
-        "bare app: against GCS's); the quartiles show the spread of the rounds.\n\n"
+        "bare app: against GCS's); the quartiles show the spread of the rounds. *Rotated*: "
+        f"a client first sent {ROTATED_URLS} urls, more than a generation holds, as any "
+        "long-lived client is; its digest keeps two generations.\n\n"
         + markdown_table(
             ["app", "µs/request", "x by hand", "x by hand, quartiles", "x bare"], rows
         )

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from flask import Flask, Request, Response, current_app, session
 
 from .codec import DigestCodec
-from .digests import AgingDigest, DigestError
+from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import CookieAttributes, Settings, check_digest_fits
 
 __all__ = [
@@ -288,12 +288,14 @@ class DigestConnector:
         ``FIREHOSE_MAX_PUSHES``).
         """
         state = self._state(app)
-        digest = held.digest if isinstance(held, HeldDigest) else state.empty.digest
+        if not isinstance(held, HeldDigest):
+            held = state.empty
+        digest = held.digest
         # Only a digest that has rotated can hold a key in its older generation alone.
         if not pushed and not digest.previous:
             return
         page = [*reused, *pushed][-digest.capacity :]
-        if not pushed and all(key in digest.current for key in page):
+        if not pushed and held.current_holds(page):
             return  # what would be written back is there already
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
@@ -316,35 +318,42 @@ class DigestConnector:
 MAX_ANSWERS = 32
 
 
-class HeldDigest(dict[str, bool]):
+class HeldDigest(dict[str, int]):
     """What a client's digest holds, as ``open()`` returns it: ``key in held``.
 
     One per decoded cookie, shared by every request that sends that cookie. Its answers
     are kept, up to :data:`MAX_ANSWERS` keys: a client asks about the same page's keys on
     every visit, and a kept answer is one dict lookup where the digest hashes the key and
-    searches both generations (docs/performance.md). Asking never changes an answer; the
-    digest itself is never changed (``save()`` writes a copy).
+    searches both generations (docs/performance.md). Each answer is the generation that
+    holds the key (:meth:`~firehose_digest.AgingDigest.generation_of`), so ``save()`` knows
+    without asking the digest again whether a page's keys need refreshing. Asking never
+    changes an answer; the digest itself is never changed (``save()`` writes a copy).
     """
 
     __slots__ = ("digest",)
+    # ``in`` takes an answer's truth: NOT_HELD (0) is the one false one.
     __contains__ = dict.__getitem__  # type: ignore[assignment]
 
     def __init__(self, digest: AgingDigest) -> None:
         super().__init__()
         self.digest = digest
 
-    def __missing__(self, key: object) -> bool:
-        answer = isinstance(key, str) and key in self.digest
+    def __missing__(self, key: object) -> int:
+        answer = self.digest.generation_of(key) if isinstance(key, str) else NOT_HELD
         if len(self) < MAX_ANSWERS:
             self[key] = answer  # type: ignore[index]
         return answer
+
+    def current_holds(self, keys: Iterable[str]) -> bool:
+        """Whether the current generation holds every one of ``keys``."""
+        return all(self[key] == IN_CURRENT for key in keys)
 
     def __sizeof__(self) -> int:
         """As large as it may grow: the cache of decoded cookies is bounded in bytes."""
         return _ANSWERS_SIZE + sys.getsizeof(self.digest)
 
 
-_ANSWERS_SIZE = sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), True))
+_ANSWERS_SIZE = sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), IN_CURRENT))
 
 
 class _DigestState:

@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "IN_CURRENT",
+    "IN_PREVIOUS",
     "MAX_CAPACITY",
+    "NOT_HELD",
     "AgingDigest",
     "BloomDigest",
     "Digest",
@@ -620,6 +623,10 @@ _GENERATION_KINDS: dict[int, type[BloomDigest] | type[GCSDigest]] = {
 }
 
 
+#: :meth:`AgingDigest.generation_of`'s answers; only ``NOT_HELD`` is false.
+NOT_HELD, IN_CURRENT, IN_PREVIOUS = 0, 1, 2
+
+
 class AgingDigest:
     """Two generations of one kind, so keys can be added forever.
 
@@ -703,6 +710,14 @@ class AgingDigest:
     def __contains__(self, key: str | bytes) -> bool:
         h1, h2 = _hash(key)
         return self._current._contains_hash(h1, h2) or self._previous._contains_hash(h1, h2)
+
+    def generation_of(self, key: str | bytes) -> int:
+        """Where ``key`` is held: :data:`NOT_HELD`, :data:`IN_CURRENT`, or
+        :data:`IN_PREVIOUS` (the previous generation only: ``add`` would refresh it)."""
+        h1, h2 = _hash(key)
+        if self._current._contains_hash(h1, h2):
+            return IN_CURRENT
+        return IN_PREVIOUS if self._previous._contains_hash(h1, h2) else NOT_HELD
 
     def __len__(self) -> int:
         """Keys held by both generations; a key refreshed into ``current`` counts twice."""

@@ -229,6 +229,9 @@ def test_a_page_that_only_reuses_a_key_held_in_the_older_generation_refreshes_it
 
     assert pushed(reuse) == []
     assert f"{COOKIE}=" in reuse.headers["Set-Cookie"]  # nothing pushed, yet written
+    again = push("every")
+    assert pushed(again) == []
+    assert "Set-Cookie" not in again.headers  # the current generation holds it now
     assert len(pushed(push(*[f"more-{n}" for n in range(6)]))) == 6  # full again
     assert len(pushed(push("last", "after-last"))) == 2  # rotates: the older one is dropped
     assert pushed(push("every")) == []

@@ -19,7 +19,10 @@ import mmh3
 import pytest
 
 from firehose_digest.digests import (
+    IN_CURRENT,
+    IN_PREVIOUS,
     MAX_CAPACITY,
+    NOT_HELD,
     AgingDigest,
     BloomDigest,
     Digest,
@@ -690,13 +693,15 @@ def test_aging_keeps_recent_keys_and_bounded_size(kind: Kind) -> None:
 def test_aging_refreshes_keys_found_only_in_previous() -> None:
     digest = AgingDigest(GCSDigest, 4, 0.01)
     # R = 400, and these keys do not collide, so no key is taken for another.
-    assert len({mmh3.hash64(k, SEED, signed=False)[0] % 400 for k in "abcdefgh"}) == 8
+    assert len({mmh3.hash64(k, SEED, signed=False)[0] % 400 for k in "abcdefghz"}) == 9
     for key in "abcd":
         digest.add(key)
     digest.add("e")  # rotation: previous = {a, b, c, d}, current = {e}
     assert len(digest.previous) == 4 and len(digest.current) == 1
+    assert [digest.generation_of(k) for k in "bez"] == [IN_PREVIOUS, IN_CURRENT, NOT_HELD]
     digest.add("a")  # still in use: copied into current, survives the next rotation
     assert "a" in digest.current
+    assert digest.generation_of("a") == IN_CURRENT
     assert len(digest) == 6  # "a" is in both generations
     digest.add("e")  # already in current: nothing changes
     assert len(digest.current) == 2

@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firehose_digest.digests import (
+    IN_CURRENT,
+    IN_PREVIOUS,
     MAX_CAPACITY,
+    NOT_HELD,
     AgingDigest,
     BloomDigest,
     DigestError,
@@ -383,3 +386,26 @@ def test_any_parameters_construct_or_raise_value_error(
         pass
     else:
         assert 0 < bound <= 3 + 2 * 0xFFFF
+
+
+@quick
+@given(
+    kinds, st.integers(1, 40), fp_rates, st.lists(keys, max_size=120), st.lists(keys, max_size=40)
+)
+def test_aging_says_which_generation_holds_a_key(
+    kind: Kind, capacity: int, fp_rate: float, added: list[str | bytes], probes: list[str | bytes]
+) -> None:
+    """``generation_of`` is ``in`` split by generation: the current one first."""
+    digest = AgingDigest(kind, capacity, fp_rate)
+    for key in added:
+        digest.add(key)
+    for key in added + probes:
+        expected = (
+            IN_CURRENT
+            if key in digest.current
+            else IN_PREVIOUS
+            if key in digest.previous
+            else NOT_HELD
+        )
+        assert digest.generation_of(key) == expected
+        assert bool(digest.generation_of(key)) == (key in digest)

@@ -620,6 +620,31 @@ def test_a_decoded_digest_keeps_exactly_max_answers_and_answers_the_rest_alike()
     assert [key in held for key in keys] == answers  # asking again changes nothing
 
 
+def test_a_decoded_digest_says_whether_its_current_generation_holds_a_page() -> None:
+    """What ``save()`` asks before writing back a page's keys, answered from the kept
+    answers, and alike for keys past :data:`MAX_ANSWERS`."""
+    import mmh3
+
+    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
+    from firehose_digest.digests import AgingDigest, GCSDigest
+
+    names = ["/a", "/b", "/c", "/d", "/e", "/none"]
+    # R = 400: these keys do not collide, so none is held for another.
+    assert len({mmh3.hash64(k, 0x66697265, signed=False)[0] % 400 for k in names}) == 6
+    digest = AgingDigest(GCSDigest, 4, 0.01)
+    for key in names[:5]:
+        digest.add(key)  # /e rotates: /a to /d are in the previous generation alone
+    for filler in ([], [f"/fill-{i}" for i in range(MAX_ANSWERS)]):
+        held = HeldDigest(digest)
+        for key in filler:
+            assert key not in held or key in digest
+        assert held.current_holds(["/e"])
+        assert not held.current_holds(["/e", "/a"])
+        assert not held.current_holds(["/none"])
+        assert [key in held for key in names] == [True] * 5 + [False]
+        assert held.current_holds([]) is True
+
+
 def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
