@@ -139,8 +139,9 @@ def load(config: MutableMapping[str, Any]) -> Settings:
             _checked(
                 "FIREHOSE_DIGEST_VERSION",
                 c["FIREHOSE_DIGEST_VERSION"],
-                lambda v: isinstance(v, str),
-                "a str",
+                _is_utf8_str,
+                "a str UTF-8 can encode (a lone surrogate, as os.environ gives for an "
+                "undecodable byte, cannot sign)",
             )
         ),
         early_hints=_bool("FIREHOSE_EARLY_HINTS", c["FIREHOSE_EARLY_HINTS"]),
@@ -148,6 +149,17 @@ def load(config: MutableMapping[str, Any]) -> Settings:
             "FIREHOSE_EARLY_HINTS_CACHE", c["FIREHOSE_EARLY_HINTS_CACHE"], 1, 1 << 20
         ),
     )
+
+
+def _is_utf8_str(value: object) -> bool:
+    """Whether ``value`` is a str with a UTF-8 encoding: the salt is signed as bytes."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
