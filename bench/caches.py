@@ -91,7 +91,7 @@ def measure(rounds: int, calls: int) -> dict[str, float]:
     unplanned.plan = unplanned.decide
     uncached = apps["no decoded-digest cache"]
     state = uncached.extensions["firehose"].connector._state(uncached)
-    state._store = lambda codec, value, expires_at, digest: (expires_at, HeldDigest(digest))
+    state._store = lambda codec, value, expires_at, digest: HeldDigest(digest, expires_at)
     around: dict[str, Callable[[], Any]] = {name: _nothing for name in VARIANTS}
     around["no push() cache"] = _no_push_cache
     base = EnvironBuilder(path="/page", headers=[("Cookie", cookie)]).get_environ()
@@ -116,8 +116,8 @@ def measure(rounds: int, calls: int) -> dict[str, float]:
     # The decoded cookie, now cached, answers without keeping its answers.
     unkept = apps["no answers kept"]
     decoded = unkept.extensions["firehose"].connector._state(unkept)._decoded
-    for value, (expires_at, held) in list(decoded.items()):
-        decoded[value] = (expires_at, _Unkept(held.digest))
+    for value, held in list(decoded.items()):
+        decoded[value] = _Unkept(held.digest, held.expires_at)
     # Each variant is timed right after the floor, and divided by it; the floor is run once
     # untimed first, so it is never timed just after a heavy variant (a cache switched off)
     # and every variant has the same warm neighbour.

@@ -18,6 +18,7 @@ A connector raising in either is logged and costs nothing but the tracking (see
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import threading
 import time
@@ -278,7 +279,7 @@ class DigestConnector:
         pushed: Sequence[str],
         reused: Sequence[str],
     ) -> None:
-        """Write the cookie if the digest changed.
+        """Write the cookie if the digest changed, or if half its lifetime is gone.
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -291,11 +292,12 @@ class DigestConnector:
         if not isinstance(held, HeldDigest):
             held = state.empty
         digest = held.digest
+        renew = held.renewal_due(state.settings.max_age)
         # Only a digest that has rotated can hold a key in its older generation alone.
-        if not pushed and not digest.previous:
+        if not pushed and not renew and not digest.previous:
             return
         page = [*reused, *pushed][-digest.capacity :]
-        if not pushed and held.current_holds(page):
+        if not pushed and not renew and held.current_holds(page):
             return  # what would be written back is there already
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
@@ -330,19 +332,27 @@ class HeldDigest(dict[str, int]):
     changes an answer; the digest itself is never changed (``save()`` writes a copy).
     """
 
-    __slots__ = ("digest",)
+    __slots__ = ("digest", "expires_at")
     # ``in`` takes an answer's truth: NOT_HELD (0) is the one false one.
     __contains__ = dict.__getitem__  # type: ignore[assignment]
 
-    def __init__(self, digest: AgingDigest) -> None:
+    def __init__(self, digest: AgingDigest, expires_at: float = math.inf) -> None:
         super().__init__()
         self.digest = digest
+        #: Unix time from which the cookie it came from is expired (whole seconds).
+        self.expires_at = expires_at
 
     def __missing__(self, key: object) -> int:
         answer = self.digest.generation_of(key) if isinstance(key, str) else NOT_HELD
         if len(self) < MAX_ANSWERS:
             self[key] = answer  # type: ignore[index]
         return answer
+
+    def renewal_due(self, max_age: int) -> bool:
+        """Whether half the cookie's lifetime is gone: ``save()`` signs it again then, so a
+        client that keeps coming back to pages it holds keeps its digest (the browser drops
+        the cookie, and the server refuses it, ``max_age`` seconds after it was signed)."""
+        return time.time() >= self.expires_at - max_age / 2
 
     def current_holds(self, keys: Iterable[str]) -> bool:
         """Whether the current generation holds every one of ``keys``."""
@@ -370,8 +380,8 @@ class _DigestState:
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
         #: (the configured keys, their codec): swapped whole, so threads never mix them.
         self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
-        #: value -> (Unix time from which it is expired, what it holds); oldest first.
-        self._decoded: dict[str, tuple[int, HeldDigest]] = {}
+        #: value -> what it holds, with its expiry; oldest first.
+        self._decoded: dict[str, HeldDigest] = {}
         self._decoded_bytes = 0
         self._lock = threading.Lock()
 
@@ -418,16 +428,15 @@ class _DigestState:
             return None
         if not value:
             return self.empty
-        cached = self._decoded.get(value)
-        if cached is None:
-            cached = self._verify(codec, value)
-            if cached is None:
+        held = self._decoded.get(value)
+        if held is None:
+            held = self._verify(codec, value)
+            if held is None:
                 return self.empty
-        expires_at, held = cached
         # Whole seconds: int(now) < expires_at exactly when now < expires_at.
-        return held if time.time() < expires_at else self.empty
+        return held if time.time() < held.expires_at else self.empty
 
-    def _verify(self, codec: DigestCodec, value: str) -> tuple[int, HeldDigest] | None:
+    def _verify(self, codec: DigestCodec, value: str) -> HeldDigest | None:
         try:
             payload, issued_at = codec.loads(value)
             digest = AgingDigest.from_bytes(payload)
@@ -448,24 +457,23 @@ class _DigestState:
 
     def _store(
         self, codec: DigestCodec, value: str, expires_at: int, digest: AgingDigest
-    ) -> tuple[int, HeldDigest]:
-        held = HeldDigest(digest)
-        entry = (expires_at, held)
+    ) -> HeldDigest:
+        held = HeldDigest(digest, expires_at)
         size = _entry_size(value, held)
         if size > DECODED_CACHE_BYTES:
-            return entry
+            return held
         with self._lock:
             if self._keys[1] is not codec:  # the keys changed meanwhile: not ours to keep
-                return entry
+                return held
             old = self._decoded.pop(value, None)
             if old is not None:
-                self._decoded_bytes -= _entry_size(value, old[1])
-            self._decoded[value] = entry
+                self._decoded_bytes -= _entry_size(value, old)
+            self._decoded[value] = held
             self._decoded_bytes += size
             while self._decoded_bytes > DECODED_CACHE_BYTES:
                 oldest = next(iter(self._decoded))
-                self._decoded_bytes -= _entry_size(oldest, self._decoded.pop(oldest)[1])
-        return entry
+                self._decoded_bytes -= _entry_size(oldest, self._decoded.pop(oldest))
+        return held
 
 
 def _entry_size(value: str, held: HeldDigest) -> int:

@@ -359,9 +359,41 @@ def test_a_cookie_this_process_signed_expires_as_its_signature_does(
     client = build_app(FIREHOSE_MAX_AGE=10).test_client()
     clock[0] = 1_000_000.9  # init_app signed a sample cookie: start from here
     client.get("/")  # signed at 1_000_000, cached
+    signed = digest_cookie(client)
+    assert signed is not None
     clock[0] = 1_000_000 + 10 + 0.5  # age 10: still good
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    client.set_cookie(COOKIE, signed)  # not the one that response signed again
     clock[0] = 1_000_000 + 11 + 0.5  # age 11 > 10: expired, as itsdangerous says
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+
+
+def test_a_digest_is_signed_again_once_half_its_lifetime_is_gone(
+    monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """A client that keeps coming back to pages it holds changes nothing, yet keeps its
+    digest: from half of FIREHOSE_MAX_AGE on, the next response signs it again (without
+    it, the cookie would expire and everything be pushed again)."""
+    clock = [2_000_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    client = build_app(DigestConnector(encoding=encoding), FIREHOSE_MAX_AGE=100).test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST  # signed at 2_000_000_000
+    first = digest_cookie(client)
+    # Good until 2_000_000_101 (itsdangerous: age <= max_age in whole seconds); half of
+    # the lifetime is gone at 2_000_000_051.
+    clock[0] = 2_000_000_051 - 0.001
+    kept = client.get("/")
+    assert kept.headers["Link"] == EXPECTED_RETURN
+    assert "Set-Cookie" not in kept.headers
+    clock[0] = 2_000_000_051
+    renewed = client.get("/")
+    assert renewed.headers["Link"] == EXPECTED_RETURN
+    assert f"{COOKIE}=" in renewed.headers["Set-Cookie"]
+    assert "Max-Age=100" in renewed.headers["Set-Cookie"]
+    assert digest_cookie(client) != first
+    clock[0] = 2_000_000_051 + 100  # the first cookie expired long ago; the new one holds
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    client.set_cookie(COOKIE, first or "")
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
