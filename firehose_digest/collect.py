@@ -125,7 +125,10 @@ def make_resource(
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
-    path_absolute = url.startswith("/") and not url.startswith("//")
+    # "/x", not "//host/x"; nor a slash then a backslash, which the URL Standard reads alike
+    # (a backslash is a "/" in an http(s) url): the browser fetches another host, where a
+    # proxy would push a path of this one.
+    path_absolute = url[:1] == "/" and url[1:2] not in ("/", "\\")
     if not learn:  # nothing of it is learned but its place in the page's Link value
         hint = EarlyHint(
             key="",

@@ -15,8 +15,8 @@ Once per request:
    plans under the client's answers, so a page planned once is looked up after.
 4. The connector's ``save()`` records what was pushed. If it raises, those links are made
    ``nopush`` too: a link is offered for push only if it is recorded.
-5. As the response starts, the wrapper *adds* that ``Link`` header beside any the view set,
-   and ``Vary: Cookie`` when what the client holds shaped it. Added there, they are not
+5. As the response starts, the wrapper *adds* that ``Link`` header, before any the view
+   set, and ``Vary: Cookie`` when what the client holds shaped it. Added there, they are not
    seen by the app's ``after_request`` hooks (the digest's ``Set-Cookie`` is, like any
    cookie a hook sets).
 
@@ -99,7 +99,9 @@ class _RequestRecord(Collection):
     ) -> Any:
         """The server's ``start_response``, with this request's headers appended."""
         if self.link is not None:
-            headers.append(("Link", self.link))  # beside any Link the view wrote
+            # Before any Link the view wrote: a proxy pushes in header order, up to its
+            # limit (nginx: 10), so what is recorded as pushed must come first.
+            headers.insert(0, ("Link", self.link))
         if self.vary and not _varies_on_cookie(headers):
             headers.append(("Vary", "Cookie"))  # a second Vary header lists more fields
         return self._start_response(status, headers, exc_info)

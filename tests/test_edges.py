@@ -129,6 +129,9 @@ URL_FORMS = [
     ("//localhost/b.css", False),
     ("rel/c.css", False),
     ("../up.css", False),
+    # The URL Standard reads a backslash as "/" in an http(s) url: "//evil.example/e.css",
+    # another host, though nginx would push the path from this one.
+    ("/\\evil.example/e.css", False),
 ]
 
 

@@ -26,6 +26,10 @@ FINGERPRINTED = 85
 MANY = 15
 #: The other origin ``/forms`` links to: no proxy may push it.
 OTHER_ORIGIN = "https://cdn.example"
+#: What ``/own-link/<name>`` preloads in a ``Link`` header of its own, not with push().
+OWN_PRELOAD = "/res/own-hero.css"
+#: How many new resources ``/own-link/own`` pushes: ``FIREHOSE_MAX_PUSHES``, nginx's 10.
+OWN_PUSHES = 10
 
 
 def fingerprinted(number: int) -> str:
@@ -52,6 +56,8 @@ def page_links(name: str, authority: str = "") -> list[str]:
         ]
     if name == "fifteen":
         return [f"/res/many-{number:02}.css" for number in range(MANY)]
+    if name == "own":
+        return [f"/res/own-{number:02}.css" for number in range(OWN_PUSHES)]
     if name == "assets":
         return [fingerprinted(number) for number in range(FINGERPRINTED)]
     return ["/res/site.css", f"/res/{name}.css", f"/res/{name}.js"]
@@ -106,6 +112,12 @@ def create_app() -> Flask:
             abort(404)
         asked.add(request.full_path)
         return f"gone {name}\n"
+
+    @app.route("/own-link/<name>")
+    def own_link(name: str) -> ResponseReturnValue:
+        """A page that also writes a preload ``Link`` header of its own."""
+        _push_page(name)
+        return f"own link {name}\n", {"Link": f"<{OWN_PRELOAD}>; rel=preload; as=style"}
 
     @app.route("/<path:resource>")
     def resource(resource: str) -> Response:

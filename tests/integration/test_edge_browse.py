@@ -60,7 +60,14 @@ from firehose_digest import AgingDigest, GCSDigest
 from firehose_digest.codec import DigestCodec, salt_for
 from tests.integration.rig import H2O, Apache, Browser, Gunicorn, Nginx, View, site_env
 
-from .edge_app import ETAG, FINGERPRINTED, OTHER_ORIGIN, fingerprinted, page_links
+from .edge_app import (
+    ETAG,
+    FINGERPRINTED,
+    OTHER_ORIGIN,
+    OWN_PRELOAD,
+    fingerprinted,
+    page_links,
+)
 from .launcher import EDGE_BROWSES, Launcher, require
 
 pytestmark = pytest.mark.integration
@@ -466,6 +473,22 @@ def test_only_unpushable_urls_and_false_positives_are_missed(edge_browse: EdgeBr
 
 def test_only_the_fingerprinted_page_loses_links_to_the_budget(edge_browse: EdgeBrowse) -> None:
     assert set(edge_browse.past_budget()) <= set(page_links("assets"))
+
+
+def test_a_views_own_preload_takes_no_recorded_push_s_place_behind_nginx(
+    launcher: Launcher, backend: Gunicorn
+) -> None:
+    """nginx pushes the first 10 plain preloads in header order: a view's own preload
+    written before ours pushed it and left our tenth, recorded as held, never promised."""
+    front = launcher.nginx([backend])
+    browser = Browser(front.origin, COOKIE)
+    view = browser.view("/own-link/own")
+    ours = page_links("own")
+    assert sorted(link.url for link in view.links) == sorted([*ours, OWN_PRELOAD])
+    digest = decode(browser.cookies[COOKIE])
+    held = [url for url in ours if url in digest]
+    assert held == ours  # all offered for push, and recorded
+    assert sorted(set(held) - set(view.pushed)) == []  # and every one of them promised
 
 
 #: Links of /page/forms no 103 may carry: this origin's, in a form a proxy may push and the
