@@ -25,6 +25,7 @@ import sys
 from abc import ABC, abstractmethod
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterable
 from functools import lru_cache
 from numbers import Real
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -86,6 +87,13 @@ _BIT_MASKS = (0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01)
 # A GCS value is below R < 2^24: 4 bytes each in an array. C guarantees an unsigned int only
 # 2 bytes and an unsigned long 4; CPython's platforms all have a 4-byte unsigned int.
 _VALUE_TYPECODE: Literal["I", "L"] = "I" if array("I").itemsize >= 3 else "L"
+
+
+def _value_array(r: int, values: Iterable[int] = ()) -> array[int]:
+    """An array for values below ``r``: 2 bytes each (an unsigned short, at least 16 bits in
+    C) when R <= 2^16, as at the defaults (R = 30,000), else 4."""
+    return array("H" if r <= _U16_MAX + 1 else _VALUE_TYPECODE, values)
+
 
 # ln 2 in parts per million, so the Golomb parameter is computed in integers and the encoder
 # and decoder agree on it on every platform.
@@ -446,8 +454,9 @@ class GCSDigest(_Generation):
     """A Golomb-coded set: each key is stored as ``h1 mod R``, R = round(capacity / fp_rate).
 
     A fresh key matches one of the n stored values with probability n / R, hence rate
-    fp_rate at capacity. In memory the values are a sorted array, 4 bytes each (a ``set``
-    of ints takes about 56), searched with ``bisect``; the encoding Golomb-codes their gaps.
+    fp_rate at capacity. In memory the values are a sorted array, 2 bytes each while
+    R <= 2^16 and 4 beyond (a ``set`` of ints takes about 56), searched with ``bisect``;
+    the encoding Golomb-codes their gaps.
 
     Encoding: tag ``0x21``, capacity u16, R u24, n u16, then for each value in increasing
     order its gap d (the first value itself, then value - previous - 1) as
@@ -469,7 +478,7 @@ class GCSDigest(_Generation):
             raise ValueError(
                 f"capacity / fp_rate = {ratio:.6g} must round into ({capacity}, {_U24_MAX}]"
             )
-        self._set(capacity, r, array(_VALUE_TYPECODE))
+        self._set(capacity, r, _value_array(r))
 
     def _set(self, capacity: int, r: int, values: array[int]) -> None:
         self._capacity = capacity
@@ -507,7 +516,7 @@ class GCSDigest(_Generation):
         return (self._capacity, self._range)
 
     def _empty_like(self) -> Self:
-        return self._make(self._capacity, self._range, array(_VALUE_TYPECODE))
+        return self._make(self._capacity, self._range, _value_array(self._range))
 
     def _size_bound(self) -> int:
         bits = max(_gcs_bits_bound(n, self._range) for n in range(self._capacity + 1))
@@ -546,7 +555,7 @@ class GCSDigest(_Generation):
         body = data[_GCS_HEADER_SIZE:]
         if len(body) > (_gcs_bits_bound(n, r) + 7) // 8:
             raise DigestError(f"GCSDigest: {len(body)} body bytes is too long for {n} values")
-        return cls._make(capacity, r, array(_VALUE_TYPECODE, _decode_gaps(body, n, r)))
+        return cls._make(capacity, r, _value_array(r, _decode_gaps(body, n, r)))
 
 
 def _encode_gaps(values: array[int], r: int) -> bytes:

@@ -417,11 +417,29 @@ def test_getsizeof_counts_what_a_digest_holds(kind: Kind) -> None:
     digest = kind(300, 0.01)
     fill(digest)
     size = sys.getsizeof(digest)
-    # GCS: 4 bytes per value, not an int object in a set. Bloom: m = 2876 bits, packed.
-    held = 4 * 300 if kind is GCSDigest else 2876 // 8
+    # GCS: 2 bytes per value (R = 30,000), not an int object in a set. Bloom: m = 2876
+    # bits, packed.
+    held = 2 * 300 if kind is GCSDigest else 2876 // 8
     assert held <= size < held + 800
     assert size < 2048
     assert held <= sys.getsizeof(kind.from_bytes(digest.to_bytes())) <= size
+
+
+@pytest.mark.parametrize(("r", "itemsize"), [(65_536, 2), (65_537, 4)])
+def test_gcs_values_take_2_bytes_while_r_is_at_most_2_to_the_16(r: int, itemsize: int) -> None:
+    """The largest value, R - 1, is kept exactly on either side of the boundary."""
+    digest = GCSDigest(256, 256 / r)
+    assert digest.to_bytes()[3:6] == r.to_bytes(3, "big")
+    largest = r - 1
+    digest._add_hash(largest, 0)
+    digest._add_hash(7, 0)
+    assert digest._values.itemsize == itemsize
+    decoded = GCSDigest.from_bytes(digest.to_bytes())
+    assert list(decoded._values) == [7, largest]
+    assert decoded._values.itemsize == itemsize
+    copy = decoded.copy()
+    copy._add_hash(largest - 1, 0)
+    assert list(copy._values) == [7, largest - 1, largest]
 
 
 def test_getsizeof_of_an_aging_digest_fits_the_cache_budget(kind: Kind) -> None:
