@@ -8,7 +8,8 @@ everything it needs, and the connector touches nothing of the extension's.
   client now (no ``SECRET_KEY``): the response then pushes nothing.
 - ``save(app, response, held, pushed, reused)`` is called after the view with the keys
   this response pushed (now held) and the held keys it linked again; it writes what
-  changed. It is not called when both are empty.
+  changed (:class:`DigestConnector` also signs an unchanged digest again once half its
+  lifetime is gone). It is not called when both are empty.
 
 A connector raising in either is logged and costs nothing but the tracking (see
 :mod:`.extension`). Connectors written for Flask-Firehose, with ``get_pushed()`` and
@@ -340,7 +341,8 @@ class HeldDigest(dict[str, int]):
     def __init__(self, digest: AgingDigest, expires_at: float = math.inf) -> None:
         super().__init__()
         self.digest = digest
-        #: Unix time from which the cookie it came from is expired (whole seconds).
+        #: Unix time from which the cookie it came from is expired (whole seconds); never
+        #: (infinity) for the shared empty holder, which no cookie dates.
         self.expires_at = expires_at
 
     def __missing__(self, key: object) -> int:

@@ -84,8 +84,9 @@ _MAX_BLOOM_BITS = 8 * (_U16_MAX - _BLOOM_HEADER_SIZE)
 # The mask of bit j % 8 in its byte, counted from the most significant as the encoding is.
 _BIT_MASKS = (0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01)
 
-# A GCS value is below R < 2^24: 4 bytes each in an array. C guarantees an unsigned int only
-# 2 bytes and an unsigned long 4; CPython's platforms all have a 4-byte unsigned int.
+# A GCS value is below R < 2^24: 4 bytes each in an array past R = 2^16 (see _value_array).
+# C guarantees an unsigned int only 2 bytes and an unsigned long 4; CPython's platforms all
+# have a 4-byte unsigned int.
 _VALUE_TYPECODE: Literal["I", "L"] = "I" if array("I").itemsize >= 3 else "L"
 
 

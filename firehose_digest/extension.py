@@ -97,7 +97,8 @@ class _RequestRecord(Collection):
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Any:
-        """The server's ``start_response``, with this request's headers appended."""
+        """The server's ``start_response``, with this request's ``Link`` first and its
+        ``Vary`` appended."""
         if self.link is not None:
             # Before any Link the view wrote: a proxy pushes in header order, up to its
             # limit (nginx: 10), so what is recorded as pushed must come first.

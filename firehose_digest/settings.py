@@ -140,8 +140,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
                 "FIREHOSE_DIGEST_VERSION",
                 c["FIREHOSE_DIGEST_VERSION"],
                 _is_utf8_str,
-                "a str UTF-8 can encode (a lone surrogate, as os.environ gives for an "
-                "undecodable byte, cannot sign)",
+                "a str that UTF-8 can encode",
             )
         ),
         early_hints=_bool("FIREHOSE_EARLY_HINTS", c["FIREHOSE_EARLY_HINTS"]),

@@ -368,33 +368,65 @@ def test_a_cookie_this_process_signed_expires_as_its_signature_does(
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
+@pytest.mark.parametrize(("max_age", "renewal"), [(100, 51.0), (101, 51.5)])
 def test_a_digest_is_signed_again_once_half_its_lifetime_is_gone(
-    monkeypatch: pytest.MonkeyPatch, encoding: str
+    monkeypatch: pytest.MonkeyPatch, encoding: str, max_age: int, renewal: float
 ) -> None:
     """A client that keeps coming back to pages it holds changes nothing, yet keeps its
     digest: from half of FIREHOSE_MAX_AGE on, the next response signs it again (without
     it, the cookie would expire and everything be pushed again)."""
-    clock = [2_000_000_000.0]
+    signed_at = 2_000_000_000
+    clock = [float(signed_at)]
     monkeypatch.setattr(time, "time", lambda: clock[0])
-    client = build_app(DigestConnector(encoding=encoding), FIREHOSE_MAX_AGE=100).test_client()
-    assert client.get("/").headers["Link"] == EXPECTED_FIRST  # signed at 2_000_000_000
+    app = build_app(DigestConnector(encoding=encoding), FIREHOSE_MAX_AGE=max_age)
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
     first = digest_cookie(client)
-    # Good until 2_000_000_101 (itsdangerous: age <= max_age in whole seconds); half of
-    # the lifetime is gone at 2_000_000_051.
-    clock[0] = 2_000_000_051 - 0.001
+    # Good until signed_at + max_age + 1 (itsdangerous: age <= max_age in whole seconds);
+    # half of that lifetime is gone max_age / 2 before it.
+    clock[0] = signed_at + renewal - 0.001
     kept = client.get("/")
     assert kept.headers["Link"] == EXPECTED_RETURN
     assert "Set-Cookie" not in kept.headers
-    clock[0] = 2_000_000_051
+    clock[0] = signed_at + renewal
     renewed = client.get("/")
     assert renewed.headers["Link"] == EXPECTED_RETURN
     assert f"{COOKIE}=" in renewed.headers["Set-Cookie"]
-    assert "Max-Age=100" in renewed.headers["Set-Cookie"]
+    assert f"Max-Age={max_age}" in renewed.headers["Set-Cookie"]
     assert digest_cookie(client) != first
-    clock[0] = 2_000_000_051 + 100  # the first cookie expired long ago; the new one holds
+    clock[0] = signed_at + max_age + 2  # the first cookie has expired; the new one holds
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
     client.set_cookie(COOKIE, first or "")
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
+
+
+def test_past_half_its_lifetime_a_response_that_pushes_nothing_may_win_the_race(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/security.md's one exception: two parallel requests send the same cookie, one
+    pushes something new, the other nothing; past half the lifetime both write a cookie,
+    and if the browser keeps the second, the first one's push is offered again."""
+    clock = [2_000_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    client = build_app(FIREHOSE_MAX_AGE=100).test_client()
+    client.get("/")
+    old = digest_cookie(client) or ""
+
+    def parallel(age: float) -> tuple[str | None, str | None]:
+        clock[0] = 2_000_000_000 + age
+        results = []
+        for path in ("/push?u=/new.css", "/"):  # both sent the same cookie
+            client.set_cookie(COOKIE, old)
+            response = client.get(path)
+            results.append(response.headers.get("Set-Cookie"))
+        return results[0], results[1]
+
+    pushing, quiet = parallel(10)
+    assert pushing is not None and quiet is None  # only the change is written: nothing lost
+    pushing, quiet = parallel(60)
+    assert pushing is not None and quiet is not None  # the quiet one signs the old digest
+    # The browser kept the quiet one's cookie, read last: /new.css is offered again.
+    assert client.get("/push?u=/new.css").headers["Link"] == "</new.css>; rel=preload; as=style"
 
 
 @pytest.mark.parametrize(

@@ -440,6 +440,11 @@ def test_gcs_values_take_2_bytes_while_r_is_at_most_2_to_the_16(r: int, itemsize
     copy = decoded.copy()
     copy._add_hash(largest - 1, 0)
     assert list(copy._values) == [7, largest - 1, largest]
+    # A new generation, and the empty older one a decoded AgingDigest starts with.
+    assert digest._empty_like()._values.itemsize == itemsize
+    aging = AgingDigest.from_bytes(AgingDigest(GCSDigest, 256, 256 / r).to_bytes())
+    assert isinstance(aging.previous, GCSDigest)
+    assert aging.previous._values.itemsize == itemsize
 
 
 def test_getsizeof_of_an_aging_digest_fits_the_cache_budget(kind: Kind) -> None:
