@@ -70,6 +70,8 @@ class PushedSetConnector:
 
     ``set_pushed`` receives what ``get_pushed`` returned with the pushed keys added (in
     place when the container has ``add``), and is called only when something was pushed.
+    ``get_pushed`` should return a set; an iterator is read into one first, and a str is
+    read as Flask-Firehose stored its keys, comma-joined.
 
     Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
     written without ``SECRET_KEY``. A ``set_pushed`` that fails that way is reported once;
@@ -94,7 +96,13 @@ class PushedSetConnector:
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         if app in self._needs_session and app.session_interface.is_null_session(session):
             return None  # set_pushed() cannot write: reported once, by save()
-        held: Container[str] | None = self.connector.get_pushed()
+        held = self.connector.get_pushed()
+        if isinstance(held, str):
+            # Flask-Firehose's own store is ",".join(urls): its urls, not its substrings
+            # (``set_pushed`` would otherwise receive a set of its characters).
+            return frozenset(held.split(",")) if held else frozenset()
+        if held is not None and not isinstance(held, Container) and isinstance(held, Iterable):
+            return frozenset(held)  # an iterator: the first ``in`` would use it up
         return held
 
     def save(

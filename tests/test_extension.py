@@ -385,6 +385,41 @@ def test_a_get_pushed_connector_that_fails_once_is_asked_again_without_a_secret_
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
 
 
+class IteratorConnector(DictConnector):
+    def get_pushed(self) -> Any:
+        return (key for key in sorted(self.store))
+
+
+class CommaJoinedConnector(DictConnector):
+    """Returns its store as Flask-Firehose kept it in the session: one comma-joined str."""
+
+    def get_pushed(self) -> Any:
+        return ",".join(sorted(self.store))
+
+
+@pytest.mark.parametrize("connector_class", [IteratorConnector, CommaJoinedConnector])
+def test_a_get_pushed_that_returns_no_set_is_read_as_one(
+    connector_class: type[DictConnector],
+) -> None:
+    """An iterator was used up by the first ``in``, and a str answered for its substrings
+    and was handed back to set_pushed as a set of characters: keys were pushed again and
+    lost from the store."""
+    connector = connector_class()
+    client = build_app(connector).test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    for _ in range(2):
+        assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert connector.store == {"/static/site.css", "/static/app.js", "/static/inter.woff2"}
+    assert connector.calls == 1
+    client.get("/push?u=/new.css")
+    assert connector.store == {
+        "/static/site.css",
+        "/static/app.js",
+        "/static/inter.woff2",
+        "/new.css",
+    }
+
+
 def test_flask_firehose_connector_pushes_once_a_secret_key_is_set() -> None:
     """Stopping after the failed write lasts only while the session cannot be written."""
     app = build_app(FlaskFirehoseConnector)
