@@ -249,10 +249,20 @@ def _rate(text: str) -> float:
     return value
 
 
+def _utf8(text: str) -> str:
+    """``text`` if UTF-8 can encode it: an undecodable byte in argv or the environment
+    arrives as a lone surrogate, and no app can sign with one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(f"holds a byte that is not UTF-8: {text!r}") from None
+    return text
+
+
 def _secret_key(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("must not be empty")
-    return text
+    return _utf8(text)
 
 
 def _cookie_name(text: str) -> str:
@@ -334,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
+    inspect_cmd.set_defaults(command_parser=inspect_cmd)
     inspect_cmd.add_argument("cookie", metavar="COOKIE", help="value, NAME=VALUE or Cookie header")
     inspect_cmd.add_argument(
         "--secret-key",
@@ -352,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect_cmd.add_argument(
         "--digest-version",
+        type=_utf8,
         default="",
         metavar="V",
         help="FIREHOSE_DIGEST_VERSION, part of the signature (default: none)",
@@ -394,6 +406,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print(out)
         return 0
     keys = args.secret_key or [key for key in [os.environ.get("FLASK_SECRET_KEY")] if key]
+    try:
+        keys = [_utf8(key) for key in keys]
+    except argparse.ArgumentTypeError as e:
+        args.command_parser.error(f"FLASK_SECRET_KEY {e}")
     valid, out = inspect(
         args.cookie,
         keys,

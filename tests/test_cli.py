@@ -351,6 +351,34 @@ def test_inspect_shows_urls_a_terminal_cannot() -> None:
     assert b"not held: '/\\udcff\\n'\n" in done.stdout
 
 
+# An undecodable byte in argv or the environment, as Python hands it over.
+NOT_UTF8 = b"k\xff".decode("utf-8", "surrogateescape")
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--secret-key", NOT_UTF8], "--secret-key"),
+        (["--secret-key", SECRET, "--digest-version", NOT_UTF8], "--digest-version"),
+    ],
+)
+def test_a_key_or_version_that_is_not_utf8_is_a_usage_error(argv: list[str], named: str) -> None:
+    """No app can sign with one: exit 2 naming it, not a traceback and 1 ("not valid")."""
+    code, _, err = call("inspect", signed(digest_of("/app.css")), *argv)
+    assert code == 2
+    assert named in err and "not UTF-8" in err
+    assert "Traceback" not in err
+
+
+def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", NOT_UTF8)
+    code, _, err = call("inspect", signed(digest_of("/app.css")))
+    assert code == 2
+    assert "FLASK_SECRET_KEY" in err and "not UTF-8" in err
+
+
 # -- no traceback, whatever the input --------------------------------------------------
 
 OPTIONS = [
