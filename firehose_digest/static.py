@@ -162,8 +162,11 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> str:
     owner = app.blueprints.get(blueprint) if blueprint else None
     if blueprint and owner is None:
         raise ValueError(f"push_static(): no blueprint {blueprint!r} for endpoint {endpoint!r}")
-    folder = (owner.static_folder if owner is not None else None) or app.static_folder
-    path = safe_join(folder, filename) if folder is not None else None
+    folder = owner.static_folder if owner is not None else app.static_folder
+    if folder is None:  # Flask then has no such static endpoint either
+        whose = f"blueprint {blueprint!r}" if owner is not None else "the app"
+        raise ValueError(f"push_static(): {whose} has no static_folder (endpoint {endpoint!r})")
+    path = safe_join(folder, filename)
     if path is None:
         raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
     try:
@@ -190,7 +193,8 @@ def push_static(
     value are the caller's when given. Other arguments are :func:`~.push`'s.
 
     Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
-    that is not a static one, or a missing file.
+    that is not a static one (a blueprint without a ``static_folder`` has none), or a
+    missing file.
     """
     link = _static_link(filename, flags, endpoint, as_, dict(params))
     _push(link, learn)

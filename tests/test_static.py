@@ -273,6 +273,32 @@ def test_an_unknown_blueprints_static_endpoint_is_refused(static: Path) -> None:
         push_static("site.css", endpoint="nosuch.static")
 
 
+def test_a_blueprint_without_a_static_folder_is_refused(static: Path) -> None:
+    """The app's file of that name was versioned, then url_for raised BuildError: the
+    blueprint has no static endpoint."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    plain = Blueprint("plain", __name__)
+
+    @plain.route("/")
+    def home() -> str:
+        return push_static("site.css", endpoint=".static")
+
+    app.register_blueprint(plain, url_prefix="/plain")
+    with (
+        app.test_request_context("/plain/"),
+        pytest.raises(ValueError, match="blueprint 'plain' has no static_folder"),
+    ):
+        push_static("site.css", endpoint=".static")
+
+
+def test_an_app_without_a_static_folder_is_refused(static: Path) -> None:
+    app = make_app(static)
+    app.static_folder = None
+    with app.test_request_context(), pytest.raises(ValueError, match="the app has no static"):
+        push_static("site.css")
+
+
 def blueprint_app(static: Path) -> Flask:
     app = make_app(static)
     admin_static = static.parent / "admin_static"
