@@ -36,6 +36,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Request, Response, request
+from flask.views import MethodView
 
 from .collect import Collection, current_collection, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
@@ -56,6 +57,9 @@ _ViewT = TypeVar("_ViewT", bound=Callable[..., Any])
 
 EXTENSION_KEY = "firehose"
 
+#: What a view declared with :meth:`Firehose.hints`: ``(url, resource)`` in order.
+_Declared = tuple[tuple[str, Resource], ...]
+
 
 @dataclass
 class _AppState:
@@ -67,9 +71,10 @@ class _AppState:
     planner: LinkPlanner
     #: The paths' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
     hint_cache: HintCache[EarlyHint] | None
-    #: ``{endpoint: ((url, resource), ...)}`` for the views that declared resources with
-    #: :meth:`Firehose.hints`; read at the first request (see :func:`_declared`).
-    declared: dict[str, tuple[tuple[str, Resource], ...]] | None = None
+    #: ``{(endpoint, HTTP method or None for any): ((url, resource), ...)}`` for the views
+    #: that declared resources with :meth:`Firehose.hints`; read at the first request (see
+    #: :func:`_declared`).
+    declared: dict[tuple[str, str | None], _Declared] | None = None
     #: Which hooks this app has, so a second ``init_app`` adds none twice.
     hooks: set[str] = field(default_factory=set)
 
@@ -182,7 +187,9 @@ class Firehose:
         ``FIREHOSE_EARLY_HINTS`` it is hinted in a 103 from the path's very first request,
         before anything was learned. Stack several; they keep the order they are read in.
         The view is returned as it is, so the decorator may sit above or below
-        ``@app.route``, and it is valid for every app the view is registered on.
+        ``@app.route``, and it is valid for every app the view is registered on. On a
+        class-based view, decorate the class (or list it in its ``decorators``) for every
+        method, or a ``MethodView``'s ``get`` (which also answers HEAD) or other method.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
         resource = make_resource(url, flags, as_, version, tuple(params.items()))
@@ -257,28 +264,49 @@ def _as_connector(connector: Any) -> Connector:
     return PushedSetConnector(connector)
 
 
-def _declared(app: Flask, state: _AppState) -> dict[str, tuple[tuple[str, Resource], ...]]:
-    """The resources each view declared with :meth:`Firehose.hints`, by endpoint.
+def _declared(app: Flask, state: _AppState) -> dict[tuple[str, str | None], _Declared]:
+    """The resources each view declared with :meth:`Firehose.hints`, by endpoint and HTTP
+    method (None: any method).
 
     Read from ``app.view_functions`` once, at the first request: Flask refuses new routes
-    after it.
+    after it. ``View.as_view()`` makes a function that keeps the class as ``view_class``:
+    what the class and its ``dispatch_request`` declared holds for any method, what a
+    ``MethodView``'s ``get`` or ``post`` declared for that method (``get`` answers HEAD
+    when there is no ``head``, as ``MethodView`` dispatches it).
     """
     if state.declared is None:
-        state.declared = {
-            endpoint: resources
-            for endpoint, view in app.view_functions.items()
-            if (resources := getattr(view, _DECLARED_ATTRIBUTE, ()))
-        }
+        declared: dict[tuple[str, str | None], _Declared] = {}
+        for endpoint, view in app.view_functions.items():
+            view_class = getattr(view, "view_class", None)
+            for_any = (
+                *getattr(view_class, _DECLARED_ATTRIBUTE, ()),
+                *getattr(getattr(view_class, "dispatch_request", None), _DECLARED_ATTRIBUTE, ()),
+                *getattr(view, _DECLARED_ATTRIBUTE, ()),  # its own, or its ``decorators``'
+            )
+            if for_any:
+                declared[endpoint, None] = for_any
+            if isinstance(view_class, type) and issubclass(view_class, MethodView):
+                for method in {*(view_class.methods or ()), "HEAD"}:
+                    function = getattr(view_class, method.lower(), None)
+                    if function is None and method == "HEAD":
+                        function = getattr(view_class, "get", None)
+                    if own := getattr(function, _DECLARED_ATTRIBUTE, ()):
+                        declared[endpoint, method] = own
+        state.declared = declared
     return state.declared
 
 
 def _with_declared(
-    declared: dict[str, tuple[tuple[str, Resource], ...]],
+    declared: dict[tuple[str, str | None], _Declared],
     endpoint: str | None,
+    method: str,
     resources: dict[str, Resource],
 ) -> dict[str, Resource]:
-    """``resources`` behind those ``endpoint``'s view declared with :meth:`Firehose.hints`."""
-    own = declared.get(endpoint) if endpoint is not None else None
+    """``resources`` behind those the view of ``endpoint`` declared for ``method`` with
+    :meth:`Firehose.hints`."""
+    if endpoint is None:
+        return resources
+    own = (*declared.get((endpoint, None), ()), *declared.get((endpoint, method), ()))
     if not own:
         return resources
     # As if the view had called push() before anything else: the first push of a url wins.
@@ -334,7 +362,8 @@ def _send_early_hints(app: Flask) -> None:
         hints = learned
     else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
         declared = _declared(app, state)
-        hints = _learnable(_with_declared(declared, req.endpoint, record.resources).values())
+        resources = _with_declared(declared, req.endpoint, req.method, record.resources)
+        hints = _learnable(resources.values())
     direct_http2 = _serves_http2(environ)
     if direct_http2:
         hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
@@ -402,7 +431,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     resources = record.resources
     declared = _declared(app, state)
     if declared:
-        resources = _with_declared(declared, req.endpoint, resources)
+        resources = _with_declared(declared, req.endpoint, req.method, resources)
     status = response.status_code
     if state.hint_cache is not None and record.hint_page is not None and status == 200:
         # Replaces what was known: a page that changed is learned again.

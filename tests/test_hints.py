@@ -11,11 +11,12 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from flask import Flask, Request, redirect, request
 from flask.testing import FlaskClient
+from flask.views import MethodView, View
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
@@ -789,6 +790,59 @@ def test_declaring_works_above_the_route_and_under_other_decorators(
 
     assert recorder.sent == [[("Link", expected)]]
     assert response.headers.getlist("Link") == [expected]
+
+
+def class_based_app() -> Flask:
+    """Class-based views declaring on the class, in ``decorators``, and on a method."""
+    app = make_app()
+
+    @Firehose.hints("/static/site.css", as_="style")
+    class OnTheClass(MethodView):
+        def get(self) -> str:
+            return "class"
+
+    class InDecorators(View):
+        decorators: ClassVar[list[Callable[..., Any]]] = [
+            Firehose.hints("/static/app.js", as_="script")
+        ]
+
+        def dispatch_request(self) -> str:
+            return "decorators"
+
+    class OnAMethod(MethodView):
+        @Firehose.hints("/static/app.js", as_="script")
+        def get(self) -> str:
+            return "get"
+
+        def post(self) -> str:
+            return "post"
+
+    app.add_url_rule("/on-the-class", view_func=OnTheClass.as_view("on_the_class"))
+    app.add_url_rule("/in-decorators", view_func=InDecorators.as_view("in_decorators"))
+    app.add_url_rule("/on-a-method", view_func=OnAMethod.as_view("on_a_method"))
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/on-the-class", CSS),
+        ("GET", "/in-decorators", JS),
+        ("GET", "/on-a-method", JS),
+        ("HEAD", "/on-a-method", f"{JS}; nopush"),  # get() answers HEAD, never pushed
+        ("POST", "/on-a-method", None),
+    ],
+)
+def test_a_class_based_view_declares_on_its_class_or_its_methods(
+    method: str, path: str, expected: str | None
+) -> None:
+    """Decorating the class or a method was silently ignored: only ``decorators`` worked."""
+    recorder = Recorder()
+    client = class_based_app().test_client()
+    response = client.open(path, method=method, environ_base={"wsgi.early_hints": recorder})
+    assert response.headers.getlist("Link") == ([expected] if expected else [])
+    if method == "GET":  # a 103 only for a GET navigation, from the first request on
+        assert recorder.sent == [[("Link", expected)]]
 
 
 def test_a_bad_declaration_is_refused_when_the_module_loads() -> None:
