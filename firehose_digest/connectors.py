@@ -97,7 +97,7 @@ class PushedSetConnector:
         if app in self._needs_session and app.session_interface.is_null_session(session):
             return None  # set_pushed() cannot write: reported once, by save()
         held = self.connector.get_pushed()
-        if isinstance(held, str):
+        if type(held) is str:  # a subclass may answer ``in`` its own way
             # Flask-Firehose's own store is ",".join(urls): its urls, not its substrings
             # (``set_pushed`` would otherwise receive a set of its characters).
             return frozenset(held.split(",")) if held else frozenset()

@@ -36,7 +36,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Request, Response, request
-from flask.views import MethodView
+from flask.views import MethodView, http_method_funcs
 
 from .collect import Collection, current_collection, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
@@ -189,7 +189,8 @@ class Firehose:
         The view is returned as it is, so the decorator may sit above or below
         ``@app.route``, and it is valid for every app the view is registered on. On a
         class-based view, decorate the class (or list it in its ``decorators``) for every
-        method, or a ``MethodView``'s ``get`` (which also answers HEAD) or other method.
+        method (a subclass inherits it), or a ``MethodView``'s ``get`` (which also answers
+        HEAD when there is no ``head``) or other method.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
         resource = make_resource(url, flags, as_, version, tuple(params.items()))
@@ -286,12 +287,14 @@ def _declared(app: Flask, state: _AppState) -> dict[tuple[str, str | None], _Dec
             if for_any:
                 declared[endpoint, None] = for_any
             if isinstance(view_class, type) and issubclass(view_class, MethodView):
-                for method in {*(view_class.methods or ()), "HEAD"}:
-                    function = getattr(view_class, method.lower(), None)
-                    if function is None and method == "HEAD":
+                # Every method MethodView would dispatch to, whatever its ``methods`` says:
+                # the url rule decides which methods reach it.
+                for name in http_method_funcs:
+                    function = getattr(view_class, name, None)
+                    if function is None and name == "head":
                         function = getattr(view_class, "get", None)
                     if own := getattr(function, _DECLARED_ATTRIBUTE, ()):
-                        declared[endpoint, method] = own
+                        declared[endpoint, name.upper()] = own
         state.declared = declared
     return state.declared
 

@@ -817,9 +817,44 @@ def class_based_app() -> Flask:
         def post(self) -> str:
             return "post"
 
+    class OnDispatch(View):
+        @Firehose.hints("/static/site.css", as_="style")
+        def dispatch_request(self) -> str:
+            return "dispatch"
+
+    class WithHead(MethodView):
+        @Firehose.hints("/static/app.js", as_="script")
+        def get(self) -> str:
+            return "get"
+
+        @Firehose.hints("/static/site.css", as_="style")
+        def head(self) -> str:
+            return ""
+
+    class LowerCaseMethods(MethodView):
+        methods: ClassVar[list[str]] = ["get", "post"]  # Flask upper-cases them for the rule
+
+        @Firehose.hints("/static/app.js", as_="script")
+        def get(self) -> str:
+            return "get"
+
+    class FewerMethods(MethodView):
+        methods: ClassVar[list[str]] = ["GET"]  # the url rule below adds POST
+
+        def get(self) -> str:
+            return "get"
+
+        @Firehose.hints("/static/app.js", as_="script")
+        def post(self) -> str:
+            return "post"
+
     app.add_url_rule("/on-the-class", view_func=OnTheClass.as_view("on_the_class"))
     app.add_url_rule("/in-decorators", view_func=InDecorators.as_view("in_decorators"))
     app.add_url_rule("/on-a-method", view_func=OnAMethod.as_view("on_a_method"))
+    app.add_url_rule("/on-dispatch", view_func=OnDispatch.as_view("on_dispatch"))
+    app.add_url_rule("/with-head", view_func=WithHead.as_view("with_head"))
+    app.add_url_rule("/lower-case", view_func=LowerCaseMethods.as_view("lower_case"))
+    app.add_url_rule("/fewer", view_func=FewerMethods.as_view("fewer"), methods=["GET", "POST"])
     return app
 
 
@@ -831,6 +866,11 @@ def class_based_app() -> Flask:
         ("GET", "/on-a-method", JS),
         ("HEAD", "/on-a-method", f"{JS}; nopush"),  # get() answers HEAD, never pushed
         ("POST", "/on-a-method", None),
+        ("GET", "/on-dispatch", CSS),
+        ("GET", "/with-head", JS),
+        ("HEAD", "/with-head", f"{CSS}; nopush"),  # its own head(), not get()
+        ("GET", "/lower-case", JS),
+        ("POST", "/fewer", f"{JS}; nopush"),  # only a GET is pushed
     ],
 )
 def test_a_class_based_view_declares_on_its_class_or_its_methods(

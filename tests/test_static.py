@@ -292,6 +292,25 @@ def test_a_blueprint_without_a_static_folder_is_refused(static: Path) -> None:
         push_static("site.css", endpoint=".static")
 
 
+def test_a_blueprint_view_named_static_without_a_folder_is_not_cached_for_good(
+    static: Path,
+) -> None:
+    """Its ``v`` was checked against the app's file of that name: a match made the
+    blueprint's own response immutable."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    plain = Blueprint("plain", __name__)
+
+    @plain.route("/files/<path:filename>", endpoint="static")
+    def own_static(filename: str) -> str:
+        return f"generated {filename}"
+
+    app.register_blueprint(plain, url_prefix="/plain")
+    response = app.test_client().get(f"/plain/files/site.css?v={version(CONTENT)}")
+    assert response.status_code == 200
+    assert response.headers.get("Cache-Control") != IMMUTABLE
+
+
 def test_an_app_without_a_static_folder_is_refused(static: Path) -> None:
     app = make_app(static)
     app.static_folder = None
