@@ -21,7 +21,11 @@ is set. The apps share their routes and ``SECRET_KEY``:
   extension's own work with the cheapest holder there is: ``open()`` returns a frozenset),
   and *GCS, holder found once* (``DigestConnector`` whose first answer is kept: the
   digest's membership answers, without finding the holder from the cookie each request;
-  valid here only because the cookie never changes).
+  valid here only because the cookie never changes);
+- a reference row for the opt-in 103: *GCS, Early Hints on*, the same return visit as a
+  navigation (``Sec-Fetch-Mode: navigate``) to a server offering ``wsgi.early_hints``:
+  the page's links are learned, the client holds them all, so no 103 is sent (checked),
+  but each request looks the page up and plans its 103.
 
 The cookie is the one a client holds in the steady state: the return visit is repeated
 until it sets no cookie (Bloom's first return visit at exactly 300 urls starts a new
@@ -91,6 +95,7 @@ APPS = (
     "gcs-rotated",
     "set",
     "gcs-found",
+    "gcs-hints",
 )
 LABELS = {
     "bare": "bare Flask app (no Link)",
@@ -102,11 +107,12 @@ LABELS = {
     "gcs-rotated": "firehose_digest, GCS, rotated digest",
     "set": "reference: a set as connector",
     "gcs-found": "reference: GCS, holder found once",
+    "gcs-hints": "reference: GCS, Early Hints on",
 }
 #: The extension's variants and their ``FIREHOSE_ENCODING``.
 ENCODINGS = {"gcs": "gcs", "bloom": "bloom", "gcs-rotated": "gcs"}
 #: The reference rows, sent GCS's cookie and compared with its floor.
-REFERENCES = ("set", "gcs-found")
+REFERENCES = ("set", "gcs-found", "gcs-hints")
 #: The by-hand floor each app is compared with: the one sent the same cookie.
 FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
     "by-hand-bloom": "by-hand-bloom",
@@ -115,6 +121,7 @@ FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
     "gcs-rotated": "by-hand-rotated",
     "set": "by-hand",
     "gcs-found": "by-hand",
+    "gcs-hints": "by-hand",
 }
 #: Return visits allowed to settle the cookie before it must stay as it is.
 SETTLE = 3
@@ -182,6 +189,9 @@ def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
         Firehose(app, connector=_InMemorySet(_urls()))
     elif app_name == "gcs-found":
         Firehose(app, connector=_FoundOnce())
+    elif app_name == "gcs-hints":
+        app.config["FIREHOSE_EARLY_HINTS"] = True
+        Firehose(app, connector=DigestConnector())
 
     @app.route("/prime/<int:k>")
     def prime(k: int) -> str:
@@ -327,6 +337,16 @@ def measure(rounds: int, calls: int) -> list[Cost]:
         name: EnvironBuilder(path="/page", headers=[("Cookie", cookies[name])]).get_environ()
         for name in APPS
     }
+    hints_sent: list[object] = []
+    bases["gcs-hints"] = EnvironBuilder(
+        path="/page",
+        headers=[
+            ("Cookie", cookies["gcs-hints"]),
+            ("Sec-Fetch-Mode", "navigate"),
+            ("Sec-Fetch-Dest", "document"),
+        ],
+    ).get_environ()
+    bases["gcs-hints"]["wsgi.early_hints"] = hints_sent.append
     responses: list[tuple[str, Headers]] = []
 
     def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
@@ -341,10 +361,18 @@ def measure(rounds: int, calls: int) -> list[Cost]:
             raise AssertionError(f"{name}: {len(responses)} responses to {n} calls")
         for status, headers in responses:
             check(name, status, headers, links[name])
+        if hints_sent:  # every link is held: nothing to hint
+            raise AssertionError(f"{name}: a 103 was sent: {hints_sent!r}")
         return spent
 
     for name in APPS:
         timed(name, max(calls, 10))  # warm up: the first request, the caches
+    # The page is learned: a client holding nothing is hinted its links.
+    stranger = {k: v for k, v in bases["gcs-hints"].items() if k != "HTTP_COOKIE"}
+    serve(apps["gcs-hints"], stranger, lambda status, headers, exc_info=None: None)
+    if len(hints_sent) != 1:
+        raise AssertionError(f"gcs-hints: the page was not learned ({hints_sent!r})")
+    hints_sent.clear()
     # The apps and their caches are long-lived: leave them out of every collection, so
     # the collection before each round is short.
     gc.collect()
