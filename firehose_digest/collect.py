@@ -13,7 +13,7 @@ from typing import Any
 from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
 from .links import Resource, format_link, format_url
 
-__all__ = ["Collection", "current_collection", "push", "resource_key"]
+__all__ = ["Collection", "current_collection", "key_url", "push", "resource_key"]
 
 
 class Collection:
@@ -32,6 +32,11 @@ current_collection: ContextVar[Collection | None] = ContextVar("firehose_request
 def resource_key(url: str, version: str | None) -> str:
     """The connector key of a resource; a newline can never be part of a pushed url."""
     return url if version is None else f"{url}\n{version}"
+
+
+def key_url(key: str) -> str:
+    """The url of a :func:`resource_key`."""
+    return key.partition("\n")[0]
 
 
 def push(

@@ -34,11 +34,12 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import quote
 
 from flask import Flask, Request, Response, request
 from flask.views import MethodView, http_method_funcs
 
-from .collect import Collection, current_collection, make_resource, push
+from .collect import Collection, current_collection, key_url, make_resource, push
 from .connectors import Connector, DigestConnector, PushedSetConnector
 from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
@@ -87,7 +88,7 @@ class _RequestRecord(Collection):
     def __init__(self, start_response: StartResponse) -> None:
         super().__init__()
         self._start_response = start_response
-        #: The page (host, path, query) whose links a 200 teaches the hint cache; None when
+        #: The page (:func:`_page_of`) whose links a 200 teaches the hint cache; None when
         #: not learning.
         self.hint_page: str | None = None
         #: The keys this request's 103 offered for push: a front that pushes from a 103
@@ -354,10 +355,7 @@ def _send_early_hints(app: Flask) -> None:
         # A revalidation: the answer is likely a 304, which Apache pushes nothing for and
         # records nothing from, and the page's files are likely cached anyway.
         return
-    # The page as the client asked for it: a 103 carries only what this very url's last
-    # response linked, so no request can choose what another url, or another host, hints.
-    query = req.query_string.decode("latin-1")
-    page = f"{req.host}{req.path}?{query}" if query else f"{req.host}{req.path}"
+    page = _page_of(req)
     record.hint_page = page
     learned = cache.get(page)
     hints: Iterable[EarlyHint]
@@ -387,7 +385,23 @@ def _send_early_hints(app: Flask) -> None:
     except Exception:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
-        log.exception("firehose: sending 103 Early Hints for %s failed", page)
+        log.exception("firehose: sending 103 Early Hints for %s failed", req.url)
+
+
+def _page_of(req: Request) -> str:
+    """The page as the client asked for it, one string per url: a 103 carries only what
+    this very url's last response linked, so no request can choose what another url, or
+    another host, is hinted.
+
+    Host, script root and path are percent-encoded, so none can pass for another: a path's
+    own "?" (sent as %3F) is not the query's, a Host holding "/" is not a path, and a
+    script root (``SCRIPT_NAME``, which ``url_for`` writes into the learned links and a
+    front may let a client set) is not part of the path. The query is as sent.
+    """
+    host = quote(req.host, safe="")
+    root = quote(req.root_path, safe="/")
+    path = quote(req.path, safe="/")
+    return f"{host}|{root}|{path}?{req.query_string.decode('latin-1')}"
 
 
 def _is_navigation(environ: WSGIEnvironment) -> bool:
@@ -443,12 +457,13 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources and not record.hinted:
         return response
     held = record.held(state.connector, app, req)
-    links = _plan(state, resources, held, proxies_push(req.method, status), record.hinted)
+    hinted = _as_linked(record.hinted, resources)
+    links = _plan(state, resources, held, proxies_push(req.method, status), hinted)
     pushed = links.pushed
-    if record.hinted:
+    if hinted:
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
-        pushed += tuple(key for key in record.hinted if key not in pushed)
+        pushed += tuple(key for key in hinted if key not in pushed)
     if held is not None and (pushed or links.reused):
         try:
             state.connector.save(app, response, held, pushed, links.reused)
@@ -459,6 +474,20 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     record.link = links.value
     record.vary = links.asked
     return response
+
+
+def _as_linked(hinted: tuple[str, ...], resources: dict[str, Resource]) -> tuple[str, ...]:
+    """The keys a 103 offered, each under the key this response gives its url.
+
+    The front fetched what it pushed from the 103 as the url serves it now: when the page
+    was learned before the url's ``version`` changed, the current version is what the
+    client holds, not the learned one.
+    """
+    keys = []
+    for key in hinted:
+        resource = resources.get(key_url(key))
+        keys.append(resource.key if resource is not None and resource.tracked else key)
+    return tuple(dict.fromkeys(keys))
 
 
 def _plan(

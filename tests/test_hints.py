@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from flask import Flask, Request, redirect, request
+from flask import Flask, Request, redirect, request, url_for
 from flask.testing import FlaskClient
 from flask.views import MethodView, View
 from hypothesis import given
@@ -35,6 +35,9 @@ CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
 FONT = '</static/inter.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin'
 CDN = "<https://cdn.example>; rel=preconnect"
+CSS_APP = "</static/app.css>; rel=preload; as=style"
+A_JS = "</static/a.js>; rel=preload; as=script"
+B_JS = "</static/b.js>; rel=preload; as=script"
 LAZY = "</static/lazy.js>; rel=preload; as=script; nopush"
 
 Headers = list[tuple[str, str]]
@@ -581,7 +584,7 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
     assert response.get_data(as_text=True) == "page home"
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
     assert [r.getMessage() for r in caplog.records] == [
-        "firehose: sending 103 Early Hints for localhost/page/home failed"
+        "firehose: sending 103 Early Hints for http://localhost/page/home failed"
     ]
 
 
@@ -883,6 +886,77 @@ def test_a_class_based_view_declares_on_its_class_or_its_methods(
     assert response.headers.getlist("Link") == ([expected] if expected else [])
     if method == "GET":  # a 103 only for a GET navigation, from the first request on
         assert recorder.sent == [[("Link", expected)]]
+
+
+def page_per_url_app() -> Flask:
+    """``/search`` links its stylesheet; any other ``/<word>`` a script named after it, so
+    a request's url chooses what its page links (and so what is learned for it)."""
+    app = make_app()
+
+    @app.route("/search")
+    def search() -> str:
+        push("/static/search.css", as_="style")
+        return "search"
+
+    @app.route("/<path:word>")
+    def word(word: str) -> str:
+        push(url_for("static", filename=f"w/{word}.js"), as_="script")
+        return word
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("asked", "environ", "other"),
+    [
+        # Its path, decoded, is "/search?q=shoes": it was learned as /search?q=shoes.
+        ("/search%3Fq=shoes", {}, "/search?q=shoes"),
+        # SCRIPT_NAME set by the client (gunicorn takes it from a trusted front's request
+        # header): its path is /home, and the links url_for writes start /evil.example.
+        ("/home", {"SCRIPT_NAME": "/evil.example"}, "/home"),
+    ],
+)
+def test_no_request_chooses_what_another_url_is_hinted(
+    asked: str, environ: dict[str, str], other: str
+) -> None:
+    app = page_per_url_app()
+    learned = hinted_get(app.test_client(), asked, Recorder(), environ_overrides=environ)
+    assert learned.status_code == 200  # its links are learned, for its own url
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), other, recorder)
+
+    assert recorder.sent == []  # the other url was never learned
+    assert response.status_code == 200
+
+
+def test_a_103_of_an_older_version_records_the_version_the_front_pushed() -> None:
+    """Learned while the stylesheet was version 1, hinted after it became 2: the front
+    pushed what the url serves now, version 2, which alone is recorded, and the response
+    pushes it without a second push slot."""
+    version = {"v": "1"}
+    app = make_app(FIREHOSE_MAX_PUSHES=2)
+
+    @app.route("/versioned")
+    def versioned() -> str:
+        push("/static/app.css", as_="style", version=version["v"])
+        push("/static/a.js", as_="script")
+        push("/static/b.js", as_="script")
+        return "versioned"
+
+    hinted_get(app.test_client(), "/versioned", Recorder())  # learned with version 1
+    version["v"] = "2"
+    client = app.test_client()
+    recorder = Recorder()
+
+    first = hinted_get(client, "/versioned", recorder)
+
+    assert recorder.sent == [[("Link", f"{CSS_APP}, {A_JS}")]]
+    assert first.headers["Link"] == f"{CSS_APP}, {A_JS}, {B_JS}; nopush"
+    again = client.get("/versioned")
+    assert again.headers["Link"] == f"{CSS_APP}; nopush, {A_JS}; nopush, {B_JS}"
+    version["v"] = "1"  # rolled back: version 1 was never pushed to this client
+    assert client.get("/versioned").headers["Link"].startswith(f"{CSS_APP}, ")
 
 
 def test_a_bad_declaration_is_refused_when_the_module_loads() -> None:
