@@ -427,7 +427,14 @@ def _print(lines: list[str]) -> None:
     """Print, escaping what stdout's encoding cannot carry (an undecodable argv byte)."""
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     text = "\n".join(lines)
-    print(text.encode(encoding, "backslashreplace").decode(encoding))
+    try:
+        print(text.encode(encoding, "backslashreplace").decode(encoding))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (``| head -1``): nothing is left to say to it. Python
+        # flushes stdout again at exit; pointed at devnull, that flush cannot fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

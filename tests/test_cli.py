@@ -379,6 +379,21 @@ def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
     assert "FLASK_SECRET_KEY" in err and "not UTF-8" in err
 
 
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """``firehose-digest plan | head -1``: plan prints once its figures are measured, by
+    which time the pipe is closed."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "firehose_digest", "plan", "--probes", "20000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # before anything is written: plan measures first
+        err = process.stderr.read()
+        process.wait(timeout=60)
+    assert b"Traceback" not in err, err.decode()
+
+
 # -- no traceback, whatever the input --------------------------------------------------
 
 OPTIONS = [
