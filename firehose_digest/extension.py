@@ -393,15 +393,22 @@ def _page_of(req: Request) -> str:
     this very url's last response linked, so no request can choose what another url, or
     another host, is hinted.
 
-    Host, script root and path are percent-encoded, so none can pass for another: a path's
-    own "?" (sent as %3F) is not the query's, a Host holding "/" is not a path, and a
-    script root (``SCRIPT_NAME``, which ``url_for`` writes into the learned links and a
-    front may let a client set) is not part of the path. The query is as sent.
+    Host, script root and path are kept apart (:func:`_kept_apart`), so none can pass for
+    another: a path's own "?" (sent as %3F) is not the query's, and a script root
+    (``SCRIPT_NAME``, which ``url_for`` writes into the learned links and a front may let a
+    client set) is not part of the path. The query is as sent.
     """
-    host = quote(req.host, safe="")
-    root = quote(req.root_path, safe="/")
-    path = quote(req.path, safe="/")
+    host = _kept_apart(req.host, "|")
+    root = _kept_apart(req.root_path, "|")
+    path = _kept_apart(req.path, "?")
     return f"{host}|{root}|{path}?{req.query_string.decode('latin-1')}"
+
+
+def _kept_apart(text: str, separator: str) -> str:
+    """``text`` as it is, or percent-encoded if it holds ``separator`` or a "%": either
+    way the result holds no ``separator``, and no two texts give the same result (an
+    encoded one holds a "%", a text kept as it is none)."""
+    return quote(text, safe="/") if separator in text or "%" in text else text
 
 
 def _is_navigation(environ: WSGIEnvironment) -> bool:
