@@ -11,13 +11,14 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar
+from types import SimpleNamespace
+from typing import Any, ClassVar, cast
 
 import pytest
 from flask import Flask, Request, redirect, request, url_for
 from flask.testing import FlaskClient
 from flask.views import MethodView, View
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -928,6 +929,31 @@ def test_no_request_chooses_what_another_url_is_hinted(
 
     assert recorder.sent == []  # the other url was never learned
     assert response.status_code == 200
+
+
+# Few characters, the separators and what percent-encoding writes among them, so that
+# near misses are common.
+url_parts = st.text(alphabet="a/|?%37CF", max_size=6)
+
+
+@given(st.tuples(*[url_parts] * 4), st.tuples(*[url_parts] * 4))
+@example(("h", "", "/a?b", ""), ("h", "", "/a", "b"))  # a path's own "?" (sent as %3F)
+@example(("h", "", "/a?b", ""), ("h", "", "/a%3Fb", ""))  # its encoding, sent as %253F
+@example(("h", "/r", "/p", ""), ("h", "", "/r/p", ""))  # a script root set by the client
+@example(("h|", "r", "/p", ""), ("h", "|r", "/p", ""))  # a Host holding the separator
+def test_two_urls_never_share_a_page_key(
+    one: tuple[str, str, str, str], other: tuple[str, str, str, str]
+) -> None:
+    """(host, script root, path, query as sent): equal keys only for equal urls."""
+    from firehose_digest.extension import _page_of
+
+    def key(host: str, root: str, path: str, query: str) -> str:
+        request = SimpleNamespace(
+            host=host, root_path=root, path=path, query_string=query.encode("latin-1")
+        )
+        return _page_of(cast(Request, request))
+
+    assert (key(*one) == key(*other)) == (one == other)
 
 
 def test_a_103_of_an_older_version_records_the_version_the_front_pushed() -> None:
