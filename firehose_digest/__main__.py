@@ -425,14 +425,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _print(lines: list[str]) -> None:
     """Print, escaping what stdout's encoding cannot carry (an undecodable argv byte)."""
+    if sys.stdout is None:  # started with stdout closed (``>&-``): nowhere to write
+        return
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     text = "\n".join(lines)
     try:
         print(text.encode(encoding, "backslashreplace").decode(encoding))
         sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader stopped reading (``| head -1``): nothing is left to say to it. Python
-        # flushes stdout again at exit; pointed at devnull, that flush cannot fail too.
+    except OSError as e:
+        # The reader stopped reading (``| head -1``: nothing is left to say to it), or the
+        # output cannot be written (a full disk). Python flushes stdout again at exit;
+        # pointed at devnull, that flush cannot fail too.
+        if not isinstance(e, BrokenPipeError):
+            print(f"firehose-digest: cannot write the output: {e}", file=sys.stderr)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
 

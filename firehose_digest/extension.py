@@ -393,15 +393,18 @@ def _page_of(req: Request) -> str:
     this very url's last response linked, so no request can choose what another url, or
     another host, is hinted.
 
-    Host, script root and path are kept apart (:func:`_kept_apart`), so none can pass for
-    another: a path's own "?" (sent as %3F) is not the query's, and a script root
+    Scheme, host, script root and path are kept apart (:func:`_kept_apart`), so none can
+    pass for another: a path's own "?" (sent as %3F) is not the query's, and a script root
     (``SCRIPT_NAME``, which ``url_for`` writes into the learned links and a front may let a
-    client set) is not part of the path. The query is as sent.
+    client set) is not part of the path. The script root is read as the server gave it:
+    Werkzeug's ``root_path`` drops its trailing slashes, which ``url_for`` keeps. The
+    scheme is there because ``url_for(_external=True)`` writes it. The query is as sent.
     """
+    scheme = _kept_apart(req.scheme, "|")
     host = _kept_apart(req.host, "|")
-    root = _kept_apart(req.root_path, "|")
+    root = _kept_apart(req.environ.get("SCRIPT_NAME", ""), "|")
     path = _kept_apart(req.path, "?")
-    return f"{host}|{root}|{path}?{req.query_string.decode('latin-1')}"
+    return f"{scheme}|{host}|{root}|{path}?{req.query_string.decode('latin-1')}"
 
 
 def _kept_apart(text: str, separator: str) -> str:

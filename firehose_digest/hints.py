@@ -4,8 +4,8 @@ Pure: no Flask, no Werkzeug. A view's ``push()`` calls are known only once it ha
 Cloudflare does, the links a page's last response carried are kept in a per-process LRU and
 sent as a ``103 Early Hints`` (RFC 8297) on the next request for that page, before the view
 runs, minus the resources the client's digest says it already holds. A page is the url as
-the client asked for it (host, path and query), so no request can choose what another url
-or another host is hinted.
+the client asked for it (the extension's key: scheme, host, script root, path and query),
+so no request can choose what another url or another host is hinted.
 
 RFC 8297 §2: a server MAY send a 103 with the header fields it expects the final response
 to carry; the client MUST NOT treat them as the final response's. So a 103 may only hint
@@ -43,8 +43,9 @@ __all__ = [
     "plan_early_hints",
 ]
 
-#: The longest page (host, path and query) learned: with the Link budget, it bounds an
-#: entry in bytes (made-up urls answered 200 cannot fill the cache with long keys).
+#: The longest page key (scheme, host, script root, path and query) learned: with the
+#: Link budget, it bounds an entry in bytes (made-up urls answered 200 cannot fill the cache
+#: with long keys).
 MAX_PAGE_LENGTH = 512
 
 #: Link parameters whose value belongs to one response. CSP Level 3: a server "must

@@ -394,6 +394,26 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     assert b"Traceback" not in err, err.decode()
 
 
+@pytest.mark.parametrize("target", ["closed", "/dev/full"])
+def test_an_output_that_cannot_be_written_gets_no_traceback(target: str) -> None:
+    """Started with stdout closed (``>&-``), or writing to a full device."""
+    argv = [sys.executable, "-m", "firehose_digest", "plan", "--probes", "100"]
+    if target == "closed":
+        done = subprocess.run(
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(),
+            close_fds=True,
+            check=False,
+            preexec_fn=lambda: os.close(1),
+        )
+    else:
+        with open(target, "w") as full:
+            done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, check=False)
+    assert b"Traceback" not in done.stderr, done.stderr.decode()
+
+
 # -- no traceback, whatever the input --------------------------------------------------
 
 OPTIONS = [

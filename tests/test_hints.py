@@ -908,24 +908,28 @@ def page_per_url_app() -> Flask:
 
 
 @pytest.mark.parametrize(
-    ("asked", "environ", "other"),
+    ("asked", "environ", "other", "other_environ"),
     [
         # Its path, decoded, is "/search?q=shoes": it was learned as /search?q=shoes.
-        ("/search%3Fq=shoes", {}, "/search?q=shoes"),
+        ("/search%3Fq=shoes", {}, "/search?q=shoes", {}),
         # SCRIPT_NAME set by the client (gunicorn takes it from a trusted front's request
         # header): its path is /home, and the links url_for writes start /evil.example.
-        ("/home", {"SCRIPT_NAME": "/evil.example"}, "/home"),
+        ("/home", {"SCRIPT_NAME": "/evil.example"}, "/home", {}),
+        # Werkzeug's root_path drops the trailing slashes url_for keeps.
+        ("/home", {"SCRIPT_NAME": "/app//"}, "/home", {"SCRIPT_NAME": "/app"}),
+        # url_for(_external=True) writes the scheme.
+        ("http://localhost/home", {}, "https://localhost/home", {}),
     ],
 )
 def test_no_request_chooses_what_another_url_is_hinted(
-    asked: str, environ: dict[str, str], other: str
+    asked: str, environ: dict[str, str], other: str, other_environ: dict[str, str]
 ) -> None:
     app = page_per_url_app()
     learned = hinted_get(app.test_client(), asked, Recorder(), environ_overrides=environ)
     assert learned.status_code == 200  # its links are learned, for its own url
     recorder = Recorder()
 
-    response = hinted_get(app.test_client(), other, recorder)
+    response = hinted_get(app.test_client(), other, recorder, environ_overrides=other_environ)
 
     assert recorder.sent == []  # the other url was never learned
     assert response.status_code == 200
@@ -936,20 +940,24 @@ def test_no_request_chooses_what_another_url_is_hinted(
 url_parts = st.text(alphabet="a/|?%37CF", max_size=6)
 
 
-@given(st.tuples(*[url_parts] * 4), st.tuples(*[url_parts] * 4))
-@example(("h", "", "/a?b", ""), ("h", "", "/a", "b"))  # a path's own "?" (sent as %3F)
-@example(("h", "", "/a?b", ""), ("h", "", "/a%3Fb", ""))  # its encoding, sent as %253F
-@example(("h", "/r", "/p", ""), ("h", "", "/r/p", ""))  # a script root set by the client
-@example(("h|", "r", "/p", ""), ("h", "|r", "/p", ""))  # a Host holding the separator
+@given(st.tuples(*[url_parts] * 5), st.tuples(*[url_parts] * 5))
+@example(("s", "h", "", "/a?b", ""), ("s", "h", "", "/a", "b"))  # a path's own "?" (%3F)
+@example(("s", "h", "", "/a?b", ""), ("s", "h", "", "/a%3Fb", ""))  # its encoding (%253F)
+@example(("s", "h", "/r", "/p", ""), ("s", "h", "", "/r/p", ""))  # a client's script root
+@example(("s", "h|", "r", "/p", ""), ("s", "h", "|r", "/p", ""))  # a Host holding "|"
 def test_two_urls_never_share_a_page_key(
-    one: tuple[str, str, str, str], other: tuple[str, str, str, str]
+    one: tuple[str, str, str, str, str], other: tuple[str, str, str, str, str]
 ) -> None:
-    """(host, script root, path, query as sent): equal keys only for equal urls."""
+    """(scheme, host, script root, path, query as sent): equal keys only for equal urls."""
     from firehose_digest.extension import _page_of
 
-    def key(host: str, root: str, path: str, query: str) -> str:
+    def key(scheme: str, host: str, root: str, path: str, query: str) -> str:
         request = SimpleNamespace(
-            host=host, root_path=root, path=path, query_string=query.encode("latin-1")
+            scheme=scheme,
+            host=host,
+            environ={"SCRIPT_NAME": root},
+            path=path,
+            query_string=query.encode("latin-1"),
         )
         return _page_of(cast(Request, request))
 
