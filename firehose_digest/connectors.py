@@ -492,9 +492,11 @@ def _entry_size(value: str, held: HeldDigest) -> int:
 
 
 def _key_problem(key: object) -> str | None:
-    """Why ``SECRET_KEY`` cannot sign, or None: unset, a str or bytes is usable."""
-    if key is None or isinstance(key, (str, bytes)):
+    """Why ``SECRET_KEY`` cannot sign, or None: unset, a str UTF-8 can encode, or bytes."""
+    if key is None or isinstance(key, bytes) or (isinstance(key, str) and _utf8(key)):
         return None
+    if isinstance(key, str):
+        return "SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate)"
     return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}"
 
 
@@ -506,9 +508,22 @@ def _fallbacks_problem(fallbacks: object) -> str | None:
     if not isinstance(fallbacks, (list, tuple)):
         return f"SECRET_KEY_FALLBACKS must be a list of keys, got a {type(fallbacks).__name__}"
     for key in fallbacks:
-        if key is not None and not isinstance(key, (str, bytes)):
-            return f"SECRET_KEY_FALLBACKS must hold str or bytes keys, got {key!r}"
+        if (
+            key is not None
+            and not isinstance(key, bytes)
+            and not (isinstance(key, str) and _utf8(key))
+        ):
+            return f"SECRET_KEY_FALLBACKS must hold str (UTF-8) or bytes keys, got {key!r}"
     return None
+
+
+def _utf8(text: str) -> bool:
+    """Whether UTF-8 can encode ``text``: itsdangerous signs with the key's UTF-8 bytes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 #: The apps already warned that SECRET_KEY is missing.

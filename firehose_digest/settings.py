@@ -16,6 +16,7 @@ can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a 55-
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -135,14 +136,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
             "a cookie-name token (RFC 6265)",
         ),
         max_age=_int("FIREHOSE_MAX_AGE", c["FIREHOSE_MAX_AGE"], 1, MAX_COOKIE_AGE),
-        salt=salt_for(
-            _checked(
-                "FIREHOSE_DIGEST_VERSION",
-                c["FIREHOSE_DIGEST_VERSION"],
-                _is_utf8_str,
-                "a str that UTF-8 can encode",
-            )
-        ),
+        salt=salt_for(_digest_version(c["FIREHOSE_DIGEST_VERSION"])),
         early_hints=_bool("FIREHOSE_EARLY_HINTS", c["FIREHOSE_EARLY_HINTS"]),
         early_hints_cache=_int(
             "FIREHOSE_EARLY_HINTS_CACHE", c["FIREHOSE_EARLY_HINTS_CACHE"], 1, 1 << 20
@@ -150,15 +144,21 @@ def load(config: MutableMapping[str, Any]) -> Settings:
     )
 
 
-def _is_utf8_str(value: object) -> bool:
-    """Whether ``value`` is a str with a UTF-8 encoding: the salt is signed as bytes."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def _digest_version(value: object) -> str:
+    """``FIREHOSE_DIGEST_VERSION`` as the salt takes it: a str UTF-8 can encode (it is
+    signed as bytes), or an int, as ``from_prefixed_env`` reads a numeric deploy id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return value
+    raise ValueError(
+        f"FIREHOSE_DIGEST_VERSION must be a str that UTF-8 can encode, or an int, got {value!r}"
+    )
 
 
 def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
@@ -174,6 +174,13 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             f"{settings.max_pushes}: one response would push more than a digest generation "
             "holds, and forget its own first pushes"
         )
+    for key, value in (
+        ("SESSION_COOKIE_PATH", cookie.path),
+        ("SESSION_COOKIE_DOMAIN", cookie.domain),
+        ("SESSION_COOKIE_SAMESITE", cookie.samesite),
+    ):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{key} must be a str, got {value!r}")
     try:
         dump_cookie("c", samesite=cookie.samesite)
     except ValueError as e:
@@ -182,6 +189,9 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         dump_cookie("c", domain=cookie.domain)
     except ValueError as e:  # a label IDNA refuses: empty, or too long
         raise ValueError(f"SESSION_COOKIE_DOMAIN={cookie.domain!r}: {e}") from e
+    refused = _refused_by_browsers(settings.cookie_name, cookie)
+    if refused:
+        raise ValueError(refused)
     try:
         size = _headers_size(settings, cookie, settings.capacity)
     except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)
@@ -202,6 +212,31 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         "FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET behind a larger "
         "proxy_buffer_size."
     )
+
+
+def _refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:
+    """Why browsers would refuse the digest cookie, or None. Refused, it never comes back,
+    and every page pushes everything on every visit.
+
+    RFC 6265bis §4.1.3: a ``__Secure-`` cookie must be Secure; a ``__Host-`` one Secure,
+    with no Domain and a Path of "/". Chrome and Firefox refuse ``SameSite=None`` without
+    Secure. Werkzeug adds Secure to a Partitioned cookie.
+    """
+    secure = cookie.secure or cookie.partitioned
+    prefix = name[:9].lower()
+    if prefix == "__secure-" and not secure:
+        return f"FIREHOSE_COOKIE_NAME={name!r} needs SESSION_COOKIE_SECURE: browsers refuse it"
+    if name[:7].lower() == "__host-" and (not secure or cookie.domain or cookie.path != "/"):
+        return (
+            f"FIREHOSE_COOKIE_NAME={name!r} needs SESSION_COOKIE_SECURE, no "
+            "SESSION_COOKIE_DOMAIN and a SESSION_COOKIE_PATH of '/': browsers refuse it"
+        )
+    if (cookie.samesite or "").lower() == "none" and not secure:
+        return (
+            "SESSION_COOKIE_SAMESITE='None' needs SESSION_COOKIE_SECURE: browsers refuse a "
+            "SameSite=None cookie that is not Secure"
+        )
+    return None
 
 
 def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -> int:
@@ -262,7 +297,10 @@ def _rate(key: str, value: object) -> float:
     """A false-positive rate: a real number strictly between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{key} must be a number in (0, 1), got {value!r}")
-    rate = float(value)
+    try:
+        rate = float(value)
+    except OverflowError:  # an int past a float's range: far above 1
+        rate = math.inf
     if not 0 < rate < 1:  # also refuses nan
         raise ValueError(f"{key} must be a number in (0, 1), got {value!r}")
     return rate

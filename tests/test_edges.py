@@ -378,11 +378,14 @@ BAD_VALUES: dict[str, list[Any]] = {
     "FIREHOSE_LINK_BUDGET": [-1, 1.5, "2k", 10**9],
     "FIREHOSE_HEADER_BUDGET": [-1, None, 10**12],
     "FIREHOSE_CAPACITY": [0, -5, 8193, 10**100, 2.0, True, "300"],
-    "FIREHOSE_FP_RATE": [0, 1, -0.1, 1.5, float("nan"), float("inf"), 1e-307, 5e-324, "0.01"],
+    "FIREHOSE_FP_RATE": [
+        *(0, 1, -0.1, 1.5, float("nan"), float("inf"), 1e-307, 5e-324, "0.01"),
+        10**400,  # past a float's range
+    ],
     "FIREHOSE_ENCODING": ["GCS", "cuckoo", None],
     "FIREHOSE_COOKIE_NAME": ["", "a b", "a;b", None, "ä"],
     "FIREHOSE_MAX_AGE": [0, -1, 400 * 24 * 3600 + 1, 1.5, None],
-    "FIREHOSE_DIGEST_VERSION": [None, 1, b"v1"],
+    "FIREHOSE_DIGEST_VERSION": [None, True, 1.5, b"v1", "deploy-\udce9"],
     "FIREHOSE_EARLY_HINTS": ["on", 1, None],
     "FIREHOSE_EARLY_HINTS_CACHE": [0, -1, 1.5, None, 10**9],
 }
@@ -396,6 +399,69 @@ def test_a_value_that_cannot_work_is_refused_naming_its_key(key: str, value: Any
     app.config[key] = value
     with pytest.raises(ValueError, match=key):
         Firehose(app)
+
+
+def test_a_numeric_deploy_id_is_a_digest_version() -> None:
+    """``FLASK_FIREHOSE_DIGEST_VERSION=20240611`` is an int once from_prefixed_env read it:
+    the same version as the str."""
+    cookies = []
+    for version in (20240611, "20240611"):
+        app = build_app(FIREHOSE_DIGEST_VERSION=version)
+        client = app.test_client()
+        client.get("/")
+        cookies.append(client.get_cookie("h2-digest"))
+    number, text = cookies
+    assert number is not None and text is not None
+    reader = build_app(FIREHOSE_DIGEST_VERSION="20240611").test_client()
+    reader.set_cookie("h2-digest", number.value)
+    assert reader.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        ({"FIREHOSE_COOKIE_NAME": "__Secure-digest"}, "FIREHOSE_COOKIE_NAME"),
+        ({"FIREHOSE_COOKIE_NAME": "__Host-digest"}, "FIREHOSE_COOKIE_NAME"),
+        (
+            {
+                "FIREHOSE_COOKIE_NAME": "__Host-digest",
+                "SESSION_COOKIE_SECURE": True,
+                "SESSION_COOKIE_DOMAIN": "example.com",
+            },
+            "FIREHOSE_COOKIE_NAME",
+        ),
+        ({"SESSION_COOKIE_SAMESITE": "None"}, "SESSION_COOKIE_SAMESITE"),
+        ({"SESSION_COOKIE_DOMAIN": 123}, "SESSION_COOKIE_DOMAIN"),
+        ({"SESSION_COOKIE_SAMESITE": True}, "SESSION_COOKIE_SAMESITE"),
+        ({"SESSION_COOKIE_PATH": 1}, "SESSION_COOKIE_PATH"),
+        ({"SECRET_KEY": "k\udcff"}, "SECRET_KEY"),
+        ({"SECRET_KEY_FALLBACKS": ["old\udcff"]}, "SECRET_KEY_FALLBACKS"),
+    ],
+)
+def test_a_cookie_browsers_refuse_or_cannot_be_signed_is_refused(
+    config: dict[str, Any], named: str
+) -> None:
+    """A digest cookie browsers drop never comes back: every page would push everything,
+    every time. A wrong type here or a key that cannot sign failed later, not naming it."""
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": "k", **config})
+    with pytest.raises(ValueError, match=named):
+        Firehose(app)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"FIREHOSE_COOKIE_NAME": "__Secure-digest", "SESSION_COOKIE_SECURE": True},
+        {"FIREHOSE_COOKIE_NAME": "__Host-digest", "SESSION_COOKIE_SECURE": True},
+        {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": True},
+        {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_PARTITIONED": True},
+    ],
+)
+def test_a_cookie_browsers_keep_is_accepted(config: dict[str, Any]) -> None:
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": "k", **config})
+    Firehose(app)
 
 
 def test_every_key_has_bad_values_tested() -> None:
