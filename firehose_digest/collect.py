@@ -117,13 +117,18 @@ def make_resource(
     named = dict(params)
     link_as = named.pop("as", as_)
     rel = named.pop("rel", "preload")
-    head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
-    # Relation types and flags are case-insensitive (RFC 8288 §2.1.1): nginx and h2o push
-    # rel=Preload. Only a lone preload is pushed by every proxy (h2o does not push
-    # rel="preload prefetch", nginx does), so any other preload is written nopush, never
-    # to be pushed unrecorded.
+    # Relation types and flags are case-insensitive (RFC 8288 §2.1.1), but not to every
+    # proxy: Apache pushes no rel=Preload, h2o no rel=" preload ". Only a lone preload is
+    # pushed by every proxy (h2o does not push rel="preload prefetch", nginx does), so it
+    # is written rel=preload, and any other preload nopush, never pushed unrecorded.
     relations = rel.lower().split() if isinstance(rel, str) else []
-    said_nopush = any(isinstance(flag, str) and flag.lower() == "nopush" for flag in flags)
+    if relations == ["preload"]:
+        rel = "preload"
+    head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
+    # A "nopush" parameter (nopush=...) is a nopush to nginx and h2o, as the flag is.
+    said_nopush = any(isinstance(flag, str) and flag.lower() == "nopush" for flag in flags) or any(
+        isinstance(name, str) and name.lower() == "nopush" for name in named
+    )
     tracked = relations == ["preload"] and not said_nopush
     if "preload" in relations and not tracked and not said_nopush:
         flags = (*flags, "nopush")
@@ -132,8 +137,9 @@ def make_resource(
     key = resource_key(url, version)
     # "/x", not "//host/x"; nor a slash then a backslash, which the URL Standard reads alike
     # (a backslash is a "/" in an http(s) url): the browser fetches another host, where a
-    # proxy would push a path of this one.
-    path_absolute = url[:1] == "/" and url[1:2] not in ("/", "\\")
+    # proxy would push a path of this one. Nor a url with a #fragment: proxies push it with
+    # the fragment in its path, which no browser request matches.
+    path_absolute = url[:1] == "/" and url[1:2] not in ("/", "\\") and "#" not in url
     if not learn:  # nothing of it is learned but its place in the page's Link value
         hint = EarlyHint(
             key="",

@@ -165,7 +165,8 @@ class SessionConnector:
 
     Flask-Firehose stored ``','.join(urls)``, so a url with a comma was split and pushed
     forever; a list survives any url. Old comma-joined values are still read. Only the
-    ``max_items`` most recently used keys are kept: each costs ~13 bytes of session cookie,
+    ``max_items`` most recently pushed keys are kept (a response that pushes something also
+    moves the held keys it links again to the end): each costs ~13 bytes of session cookie,
     and past ~250 of them nginx's 4 KB upstream header buffer overflows (a 502).
     """
 

@@ -63,6 +63,13 @@ def _format_value(name: str, value: str) -> str:
         return value
     if _BAD_IN_VALUE.search(value):
         raise ValueError(f"Link parameter {name!r} holds a character a header cannot: {value!r}")
+    if "," in value or ";" in value:
+        # nginx and h2o split a Link value on "," and ";" whatever the quotes: they would
+        # push what is not recorded, and drop the links after it (docs/proxies.md).
+        raise ValueError(
+            f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the "
+            f"end of the link or parameter even when quoted: {value!r}"
+        )
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 

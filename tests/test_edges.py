@@ -132,20 +132,27 @@ URL_FORMS = [
     # The URL Standard reads a backslash as "/" in an http(s) url: "//evil.example/e.css",
     # another host, though nginx would push the path from this one.
     ("/\\evil.example/e.css", False),
+    # Proxies push it with its fragment in the path, which no browser request matches.
+    ("/f.css#x", False),
 ]
+
+
+def asked(url: str) -> str:
+    """``url`` as the page's ?u= value: its own "?" and "#" percent-encoded."""
+    return url.replace("?", "%3F").replace("#", "%23")
 
 
 @pytest.mark.parametrize(("url", "pushed"), URL_FORMS)
 def test_only_path_absolute_urls_are_pushed_and_recorded(url: str, pushed: bool) -> None:
     client = edge_app().test_client()
-    first = page(client, url.replace("?", "%3F"))
+    first = page(client, asked(url))
     assert links(first) == [link(url) if pushed else nopush(url)]
     assert held_now(client, url) == [pushed]
 
 
 def test_each_url_form_on_one_page() -> None:
     client = edge_app().test_client()
-    urls = [url.replace("?", "%3F") for url, _ in URL_FORMS]
+    urls = [asked(url) for url, _ in URL_FORMS]
     first = links(page(client, *urls))
     assert first == [link(url) if pushed else nopush(url) for url, pushed in URL_FORMS]
     assert held_now(client, *(url for url, _ in URL_FORMS)) == [pushed for _, pushed in URL_FORMS]
@@ -544,27 +551,33 @@ def test_the_framing_table_has_both_outcomes() -> None:
 # --- found in review: spellings, hook order, settings that only failed later -------------
 
 
-def test_rel_and_nopush_are_read_in_any_case() -> None:
+def test_rel_and_nopush_are_read_in_any_case_and_written_as_every_proxy_reads_them() -> None:
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
 
     @app.route("/")
     def index() -> str:
-        push("/upper.css", as_="style", rel="Preload")  # pushed by nginx and h2o: tracked
+        # Apache does not push rel=Preload, h2o not rel=" preload ": written rel=preload.
+        push("/upper.css", as_="style", rel="Preload")
+        push("/spaced.css", as_="style", rel=" preload ")
         push("/list.css", as_="style", rel="preload prefetch")  # h2o does not push it
         push("/flag.css", "NOPUSH", as_="style")
+        push("/param.css", as_="style", nopush="no")  # h2o reads a nopush parameter too
         return "ok"
 
     Firehose(app)
     client = app.test_client()
     first = links(client.get("/"))
     assert first == [
-        "</upper.css>; rel=Preload; as=style",
+        "</upper.css>; rel=preload; as=style",
+        "</spaced.css>; rel=preload; as=style",
         '</list.css>; rel="preload prefetch"; as=style; nopush',
         "</flag.css>; rel=preload; as=style; NOPUSH",
+        "</param.css>; rel=preload; as=style; nopush=no",
     ]
-    assert held_now(client, "/upper.css", "/list.css", "/flag.css") == [True, False, False]
-    assert links(client.get("/"))[0] == "</upper.css>; rel=Preload; as=style; nopush"
+    urls = ("/upper.css", "/spaced.css", "/list.css", "/flag.css", "/param.css")
+    assert held_now(client, *urls) == [True, True, False, False, False]
+    assert links(client.get("/"))[0] == "</upper.css>; rel=preload; as=style; nopush"
 
 
 def test_a_hook_registered_before_the_extension_cannot_change_the_status_behind_it() -> None:

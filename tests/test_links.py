@@ -55,6 +55,10 @@ def test_url_that_could_break_the_header_raises(url: object) -> None:
         ((), ("cross origin",)),
         ((), ("x\n",)),
         ((("as", 1),), ()),
+        # nginx and h2o split on "," and ";" inside quotes: they pushed /a.css every visit
+        # and dropped the links after it.
+        ((("title", "Regular, bold"),), ()),
+        ((("title", "a;rel=preload;b"),), ()),
     ],
 )
 def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
@@ -69,7 +73,11 @@ urls = st.text(
     max_size=40,
 )
 tokens = st.text(st.sampled_from(TCHARS), min_size=1, max_size=12)
-values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
+# Any printable ASCII but "," and ";", which push proxies split on even when quoted.
+values = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters=",;"),
+    max_size=20,
+)
 
 
 @given(urls, st.lists(st.tuples(tokens, values), max_size=5), st.lists(tokens, max_size=3))
