@@ -125,12 +125,14 @@ def make_resource(
     if relations == ["preload"]:
         rel = "preload"
     head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
-    # A "nopush" parameter (nopush=...) is a nopush to nginx and h2o, as the flag is.
-    said_nopush = any(isinstance(flag, str) and flag.lower() == "nopush" for flag in flags) or any(
+    flagged = any(isinstance(flag, str) and flag.lower() == "nopush" for flag in flags)
+    # A nopush parameter (nopush=1) is a nopush to h2o, not to nginx: not tracked, and
+    # given the flag as well, like any other preload no proxy may push unrecorded.
+    said_nopush = flagged or any(
         isinstance(name, str) and name.lower() == "nopush" for name in named
     )
     tracked = relations == ["preload"] and not said_nopush
-    if "preload" in relations and not tracked and not said_nopush:
+    if "preload" in relations and not tracked and not flagged:
         flags = (*flags, "nopush")
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)

@@ -562,7 +562,7 @@ def test_rel_and_nopush_are_read_in_any_case_and_written_as_every_proxy_reads_th
         push("/spaced.css", as_="style", rel=" preload ")
         push("/list.css", as_="style", rel="preload prefetch")  # h2o does not push it
         push("/flag.css", "NOPUSH", as_="style")
-        push("/param.css", as_="style", nopush="no")  # h2o reads a nopush parameter too
+        push("/param.css", as_="style", nopush="no")  # nopush to h2o, not to nginx
         return "ok"
 
     Firehose(app)
@@ -573,7 +573,7 @@ def test_rel_and_nopush_are_read_in_any_case_and_written_as_every_proxy_reads_th
         "</spaced.css>; rel=preload; as=style",
         '</list.css>; rel="preload prefetch"; as=style; nopush',
         "</flag.css>; rel=preload; as=style; NOPUSH",
-        "</param.css>; rel=preload; as=style; nopush=no",
+        "</param.css>; rel=preload; as=style; nopush=no; nopush",
     ]
     urls = ("/upper.css", "/spaced.css", "/list.css", "/flag.css", "/param.css")
     assert held_now(client, *urls) == [True, True, False, False, False]
