@@ -32,8 +32,12 @@ class Case:
     nopush: bool = False
     #: Extra request headers (nghttp ``-H`` form, lower-case names).
     request_headers: tuple[tuple[str, str], ...] = ()
+    #: The ``Link`` value as written, when it is not ``links`` written the usual way.
+    header: str | None = None
 
     def link_header(self, authority: str) -> str:
+        if self.header is not None:
+            return self.header
         suffix = "; nopush" if self.nopush else ""
         return ", ".join(
             f"<{url.format(authority=authority)}>; rel=preload; as=style{suffix}"
@@ -84,6 +88,26 @@ CASES: dict[str, Case] = {
     ),
     "forwarded": Case(
         "request with `X-Forwarded-For`", request_headers=(("x-forwarded-for", "192.0.2.1"),)
+    ),
+    # Valid RFC 8288 that proxies read otherwise: what push() writes around them.
+    "rel-capitalized": Case("`rel=Preload`", header="</d.css>; rel=Preload; as=style"),
+    "rel-spaced": Case('`rel=" preload "`', header='</d.css>; rel=" preload "; as=style'),
+    "nopush-parameter": Case(
+        "a `nopush=1` parameter", header="</d.css>; rel=preload; as=style; nopush=1"
+    ),
+    "quoted-comma": Case(
+        '`title="a, b"` on `/d.css`, then `/e.css`',
+        links=("/d.css", "/e.css"),
+        header='</d.css>; rel=preload; as=style; title="a, b", </e.css>; rel=preload; as=style',
+    ),
+    "quoted-semicolon": Case(
+        '`rel=stylesheet; title="a;rel=preload;b"`',
+        header='</d.css>; rel=stylesheet; as=style; title="a;rel=preload;b"',
+    ),
+    "fragment": Case(
+        "with a fragment: `/d.css#x`",
+        links=("/d.css#x",),
+        header="</d.css#x>; rel=preload; as=style",
     ),
 }
 

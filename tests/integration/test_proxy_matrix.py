@@ -59,6 +59,12 @@ _MEASURED: dict[str, tuple[str, str, str]] = {
     "missing":        ("yes",              "yes",             "yes"),
     "missing-static": ("yes",              "no",              "yes"),
     "forwarded":      ("yes",              "no",              "yes"),
+    "rel-capitalized": ("yes",             "yes",             "no"),
+    "rel-spaced":     ("yes",              "no",              "yes"),
+    "nopush-parameter": ("yes",            "no",              "no"),
+    "quoted-comma":   ("first 1 of 2",     "first 1 of 2",    "all 2"),
+    "quoted-semicolon": ("yes",            "yes",             "no"),
+    "fragment":       ("yes",              "yes",             "yes"),
 }  # fmt: skip
 
 #: (proxy, case name) -> what it pushed: the tests' expectation and docs/proxies.md's table.
@@ -72,7 +78,8 @@ PUSHED: dict[tuple[str, str], str] = {
 def target(page: str, url: str) -> str:
     """The path and query a link ``url`` on ``page`` points to, as a PUSH_PROMISE names it."""
     parts = urlsplit(urljoin(page, url))
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    query = f"?{parts.query}" if parts.query else ""
+    return parts.path + query + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def verdict(case: Case, page: str, status: int, pushed: list[str]) -> str:
