@@ -25,7 +25,7 @@ from itsdangerous.encoding import base64_decode
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie
 
-from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for
+from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for, signable
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import is_token
@@ -250,12 +250,9 @@ def _rate(text: str) -> float:
 
 
 def _utf8(text: str) -> str:
-    """``text`` if UTF-8 can encode it: an undecodable byte in argv or the environment
-    arrives as a lone surrogate, and no app can sign with one."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise argparse.ArgumentTypeError(f"holds a byte that is not UTF-8: {text!r}") from None
+    """``text`` if it can key or salt a signature (:func:`~.codec.signable`)."""
+    if not signable(text):
+        raise argparse.ArgumentTypeError(f"holds a byte that is not UTF-8: {text!r}")
     return text
 
 

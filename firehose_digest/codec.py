@@ -18,12 +18,29 @@ from itsdangerous.encoding import base64_decode, base64_encode
 
 from .digests import DigestError
 
-__all__ = ["DEFAULT_SALT", "MAX_COOKIE_VALUE", "DigestCodec", "SignedPayload", "salt_for"]
+__all__ = [
+    "DEFAULT_SALT",
+    "MAX_COOKIE_VALUE",
+    "DigestCodec",
+    "SignedPayload",
+    "salt_for",
+    "signable",
+]
 
 DEFAULT_SALT = "firehose-digest"
 #: Browsers keep a cookie of up to 4096 bytes, name and attributes included: nothing
 #: longer can be one of ours, so it is refused before any HMAC or base64 work.
 MAX_COOKIE_VALUE = 4096
+
+
+def signable(text: str) -> bool:
+    """Whether ``text`` can key or salt a signature: itsdangerous signs its UTF-8 bytes, so
+    a lone surrogate (what ``os.environ`` and argv give for an undecodable byte) cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def salt_for(digest_version: str) -> str:

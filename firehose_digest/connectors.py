@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, session
 
-from .codec import DigestCodec
+from .codec import DigestCodec, signable
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import CookieAttributes, Settings, check_digest_fits
 
@@ -303,13 +303,13 @@ class DigestConnector:
         if not isinstance(held, HeldDigest):
             held = state.empty
         digest = held.digest
-        renew = held.renewal_due(state.settings.max_age)
-        # Only a digest that has rotated can hold a key in its older generation alone.
-        if not pushed and not renew and not digest.previous:
-            return
         page = [*reused, *pushed][-digest.capacity :]
-        if not pushed and not renew and held.current_holds(page):
-            return  # what would be written back is there already
+        # Written when something was pushed, when a page key only the older generation
+        # holds needs writing back (none can, in a digest that never rotated), or when half
+        # the cookie's lifetime is gone.
+        written_back = bool(digest.previous) and not held.current_holds(page)
+        if not pushed and not written_back and not held.renewal_due(state.settings.max_age):
+            return
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
         # the second pass adds them again, within the new generation's room.
@@ -492,9 +492,14 @@ def _entry_size(value: str, held: HeldDigest) -> int:
     return sys.getsizeof(value) + sys.getsizeof(held)
 
 
+def _usable_key(key: object) -> bool:
+    """Unset, bytes, or a str the codec can sign with (:func:`~.codec.signable`)."""
+    return key is None or isinstance(key, bytes) or (isinstance(key, str) and signable(key))
+
+
 def _key_problem(key: object) -> str | None:
-    """Why ``SECRET_KEY`` cannot sign, or None: unset, a str UTF-8 can encode, or bytes."""
-    if key is None or isinstance(key, bytes) or (isinstance(key, str) and _utf8(key)):
+    """Why ``SECRET_KEY`` cannot sign, or None."""
+    if _usable_key(key):
         return None
     if isinstance(key, str):
         return "SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate)"
@@ -509,22 +514,9 @@ def _fallbacks_problem(fallbacks: object) -> str | None:
     if not isinstance(fallbacks, (list, tuple)):
         return f"SECRET_KEY_FALLBACKS must be a list of keys, got a {type(fallbacks).__name__}"
     for key in fallbacks:
-        if (
-            key is not None
-            and not isinstance(key, bytes)
-            and not (isinstance(key, str) and _utf8(key))
-        ):
+        if not _usable_key(key):
             return f"SECRET_KEY_FALLBACKS must hold str (UTF-8) or bytes keys, got {key!r}"
     return None
-
-
-def _utf8(text: str) -> bool:
-    """Whether UTF-8 can encode ``text``: itsdangerous signs with the key's UTF-8 bytes."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 #: The apps already warned that SECRET_KEY is missing.

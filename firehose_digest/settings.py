@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.http import dump_cookie
 
-from .codec import DEFAULT_SALT, DigestCodec, salt_for
+from .codec import DEFAULT_SALT, DigestCodec, salt_for, signable
 from .digests import MAX_CAPACITY, BloomDigest, GCSDigest, encoded_size_bound
 from .links import is_token
 
@@ -149,13 +149,8 @@ def _digest_version(value: object) -> str:
     signed as bytes), or an int, as ``from_prefixed_env`` reads a numeric deploy id."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            pass
-        else:
-            return value
+    if isinstance(value, str) and signable(value):
+        return value
     raise ValueError(
         f"FIREHOSE_DIGEST_VERSION must be a str that UTF-8 can encode, or an int, got {value!r}"
     )
@@ -223,10 +218,10 @@ def _refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:
     Secure. Werkzeug adds Secure to a Partitioned cookie.
     """
     secure = cookie.secure or cookie.partitioned
-    prefix = name[:9].lower()
-    if prefix == "__secure-" and not secure:
+    lowered = name.lower()
+    if lowered.startswith("__secure-") and not secure:
         return f"FIREHOSE_COOKIE_NAME={name!r} needs SESSION_COOKIE_SECURE: browsers refuse it"
-    if name[:7].lower() == "__host-" and (not secure or cookie.domain or cookie.path != "/"):
+    if lowered.startswith("__host-") and (not secure or cookie.domain or cookie.path != "/"):
         return (
             f"FIREHOSE_COOKIE_NAME={name!r} needs SESSION_COOKIE_SECURE, no "
             "SESSION_COOKIE_DOMAIN and a SESSION_COOKIE_PATH of '/': browsers refuse it"
