@@ -149,14 +149,13 @@ def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
 def cookie_attributes(app: Flask) -> CookieAttributes:
     """The app's session cookie attributes, read through Flask's own session interface."""
     interface = app.session_interface
-    partitioned = getattr(interface, "get_cookie_partitioned", None)  # Flask >= 3.1
     return CookieAttributes(
         path=interface.get_cookie_path(app),
         domain=interface.get_cookie_domain(app),
         secure=interface.get_cookie_secure(app),
         httponly=interface.get_cookie_httponly(app),
         samesite=interface.get_cookie_samesite(app),
-        partitioned=bool(partitioned(app)) if partitioned is not None else False,
+        partitioned=interface.get_cookie_partitioned(app),
     )
 
 

@@ -176,6 +176,10 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     ):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{key} must be a str, got {value!r}")
+    # Werkzeug writes the flag for any true value: "false" would make a Secure cookie.
+    _bool("SESSION_COOKIE_SECURE", cookie.secure)
+    _bool("SESSION_COOKIE_HTTPONLY", cookie.httponly)
+    _bool("SESSION_COOKIE_PARTITIONED", cookie.partitioned)
     try:
         dump_cookie("c", samesite=cookie.samesite)
     except ValueError as e:

@@ -441,6 +441,11 @@ def test_a_numeric_deploy_id_is_a_digest_version() -> None:
         ({"SESSION_COOKIE_DOMAIN": 123}, "SESSION_COOKIE_DOMAIN"),
         ({"SESSION_COOKIE_SAMESITE": True}, "SESSION_COOKIE_SAMESITE"),
         ({"SESSION_COOKIE_PATH": 1}, "SESSION_COOKIE_PATH"),
+        # Werkzeug writes Secure (or HttpOnly, Partitioned) for any true value.
+        ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE"),
+        ({"SESSION_COOKIE_SECURE": 0}, "SESSION_COOKIE_SECURE"),
+        ({"SESSION_COOKIE_HTTPONLY": "no"}, "SESSION_COOKIE_HTTPONLY"),
+        ({"SESSION_COOKIE_PARTITIONED": "yes"}, "SESSION_COOKIE_PARTITIONED"),
         ({"SECRET_KEY": "k\udcff"}, "SECRET_KEY"),
         ({"SECRET_KEY_FALLBACKS": ["old\udcff"]}, "SECRET_KEY_FALLBACKS"),
     ],

@@ -5,12 +5,17 @@ installed with its runtime dependencies and gunicorn (the ``demo`` extra) into a
 sees neither this repository nor the test environment's packages, and gunicorn from that
 venv serves ``examples/quickstart``. A file missing from the wheel, a dependency missing
 from its metadata or a broken console script fails here, not on a user's machine.
+
+It is done twice: with the newest dependencies pip finds, and with the lowest each bound
+in the wheel's metadata allows (and the lowest Werkzeug that Flask allows), so a bound
+that is too low fails here too.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -20,6 +25,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from tests.integration.rig import REPO_ROOT, Server
 
@@ -30,12 +36,35 @@ QUICKSTART = REPO_ROOT / "examples" / "quickstart"
 INSTALL_TIMEOUT = 300
 
 
+#: Werkzeug's lowest version for the lowest Flask (Flask 3.1.0 requires Werkzeug >= 3.1).
+LOWEST_WERKZEUG = "werkzeug==3.1.0"
+
+
+def lowest_pins(wheel: Path) -> list[str]:
+    """``name==version`` for the lower bound of each runtime dependency and of the demo
+    extra's, read from the wheel's metadata as pip reads them."""
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = (name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode().splitlines()
+    pins = []
+    for line in lines:
+        requirement, _, marker = line.removeprefix("Requires-Dist: ").partition(" ; ")
+        if not line.startswith("Requires-Dist: ") or marker not in ("", 'extra == "demo"'):
+            continue
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", requirement)
+        assert match, f"{requirement!r}: every dependency needs a lower bound, and only that"
+        pins.append(f"{match[1]}=={match[2]}")
+    return [*pins, LOWEST_WERKZEUG]
+
+
 @dataclass(frozen=True)
 class Installed:
     """The wheel that was built and the venv it was installed into."""
 
     wheel: Path
     venv: Path
+    #: The versions asked for, ``name==version``; none for the newest.
+    pins: tuple[str, ...]
 
     def bin(self, name: str) -> Path:
         return self.venv / "bin" / name
@@ -65,16 +94,25 @@ def _run(argv: list[str | Path], cwd: Path = REPO_ROOT) -> str:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """Build the wheel (pip runs flit_core in an isolated build env) and install it."""
-    require("the venv module with ensurepip", importlib.util.find_spec("ensurepip") is not None)
-    workdir = tmp_path_factory.mktemp("wheel")
-    dist, venv = workdir / "dist", workdir / "venv"
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the wheel (pip runs flit_core in an isolated build env)."""
+    dist = tmp_path_factory.mktemp("dist")
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", dist, REPO_ROOT])
-    (wheel,) = dist.glob("firehose_digest-*.whl")
+    (built,) = dist.glob("firehose_digest-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module", params=["newest", "lowest"])
+def installed(
+    request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Installed:
+    """The wheel installed into a fresh venv, with the newest or the lowest dependencies."""
+    require("the venv module with ensurepip", importlib.util.find_spec("ensurepip") is not None)
+    venv = tmp_path_factory.mktemp("venv")
+    pins = tuple(lowest_pins(wheel)) if request.param == "lowest" else ()
     _run([sys.executable, "-m", "venv", venv])  # no --system-site-packages
-    _run([venv / "bin" / "python", "-m", "pip", "install", "-q", f"{wheel}[demo]"])
-    return Installed(wheel, venv)
+    _run([venv / "bin" / "python", "-m", "pip", "install", "-q", f"{wheel}[demo]", *pins])
+    return Installed(wheel, venv, pins)
 
 
 class VenvGunicorn(Server):
@@ -101,17 +139,21 @@ class VenvGunicorn(Server):
             "        sys.modules['firehose_digest'].__file__\n"
             "    )\n"
         )
+        gunicorn = str(self.installed.bin("gunicorn"))
+        # gunicorn >= 26 opens a control socket unless told not to; 25 has no such option.
+        help_text = _run([gunicorn, "--help"])
+        no_socket = ["--no-control-socket"] if "--no-control-socket" in help_text else []
         # gunicorn puts the folder it starts in on sys.path whatever --chdir says, and
         # Server starts it in this repository, whose firehose_digest would then shadow the
         # installed one: env -C starts it in the app's folder instead.
         return [
             "env", "-C", str(self.app_dir),
-            str(self.installed.bin("gunicorn")),
+            gunicorn,
             "--config", str(config),
             "--bind", f"127.0.0.1:{self.port}",
             "--workers", "1",
             "--access-logfile", "-",
-            "--no-control-socket",
+            *no_socket,
             "app:app",
         ]  # fmt: skip
 
@@ -119,14 +161,23 @@ class VenvGunicorn(Server):
         return _clean_env()
 
 
-def test_wheel_holds_the_package_its_types_marker_and_license(installed: Installed) -> None:
-    with zipfile.ZipFile(installed.wheel) as wheel:
-        names = set(wheel.namelist())
+def test_wheel_holds_the_package_its_types_marker_and_license(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
     assert "firehose_digest/__init__.py" in names
     assert "firehose_digest/py.typed" in names
-    dist_info = installed.wheel.name.split("-py3")[0] + ".dist-info"
+    dist_info = wheel.name.split("-py3")[0] + ".dist-info"
     assert f"{dist_info}/licenses/LICENSE" in names
     assert f"{dist_info}/entry_points.txt" in names
+
+
+def test_the_venv_holds_the_versions_asked_for(installed: Installed) -> None:
+    """The lowest case really runs on the lowest versions (pip could have picked others)."""
+    script = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
+    for pin in installed.pins:
+        name, version = pin.split("==")
+        got = _run([installed.bin("python"), "-c", script, name]).strip()
+        assert Version(got) == Version(version), f"{pin}: {got} installed"
 
 
 def test_installed_wheel_serves_the_quickstart_app(installed: Installed, tmp_path: Path) -> None:
