@@ -75,15 +75,15 @@ def _format_value(name: str, value: str) -> str:
 
 
 def format_url(url: str) -> str:
-    """``url`` as a link writes it: non-ASCII percent-encoded (so ``/é.css`` and
-    ``/%C3%A9.css`` are one target); ValueError for one that could break the header."""
+    """``url`` as a link writes it: spaces and non-ASCII percent-encoded, as a browser's URL
+    parser encodes them in the request it makes of ``href="/my photo.jpg"`` (WHATWG URL:
+    the path and query percent-encode sets, UTF-8), so ``/é.css`` and ``/%C3%A9.css`` are
+    one target; ValueError for one that could break the header."""
     if not isinstance(url, str) or not url:
         raise ValueError(f"a pushed url must be a non-empty string, got {url!r}")
     if _BAD_IN_URL.search(url):
         raise ValueError(f"a pushed url may not hold control characters, '<' or '>': {url!r}")
-    if " " in url:
-        raise ValueError(f"a pushed url may not hold spaces (percent-encode them): {url!r}")
-    return url if url.isascii() else quote(url, safe=_URL_SAFE)
+    return url if url.isascii() and " " not in url else quote(url, safe=_URL_SAFE)
 
 
 def format_link(

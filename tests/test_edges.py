@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask, Request, Response, abort, request
+from flask import Flask, Request, Response, abort, render_template_string, request
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -855,6 +855,26 @@ def test_a_url_and_its_percent_encoded_spelling_are_one_link_and_one_key() -> No
     client = app.test_client()
     assert links(client.get("/both")) == [link("/%C3%A9.css")]
     assert links(client.get("/encoded")) == [nopush("/%C3%A9.css")]
+
+
+def test_a_url_with_a_space_is_linked_as_a_browser_requests_it() -> None:
+    """A file name from the database (an avatar) may hold a space: a browser asks for
+    ``/my%20photo.jpg`` for ``href="/my photo.jpg"``, and so does the link; the page is
+    served, and either spelling is one link and one key."""
+    app = edge_app()
+
+    @app.route("/profile")
+    def profile() -> str:
+        return render_template_string(
+            "{{ push('/my photo.jpg', as='style') }}{{ push('/my%20photo.jpg', as='style') }}"
+        )
+
+    client = app.test_client()
+    first = client.get("/profile")
+    assert first.status_code == 200
+    assert first.get_data(as_text=True) == "/my photo.jpg/my%20photo.jpg"
+    assert links(first) == [link("/my%20photo.jpg")]
+    assert links(client.get("/profile")) == [nopush("/my%20photo.jpg")]
 
 
 def test_a_declared_url_and_a_pushed_spelling_of_it_are_one_link() -> None:

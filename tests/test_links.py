@@ -29,6 +29,7 @@ TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
         (("/a.js", (("rel", "preload"),), ("nopush",)), "</a.js>; rel=preload; nopush"),
         (("/q?a=1&b=2", (("title", 'say "hi"\\'),)), r'</q?a=1&b=2>; title="say \"hi\"\\"'),
         (("/é.css",), "</%C3%A9.css>"),
+        (("/my photo.jpg",), "</my%20photo.jpg>"),
         (("https://cdn.example/a,b.css",), "<https://cdn.example/a,b.css>"),
     ],
 )
@@ -38,7 +39,7 @@ def test_exact_strings(args: tuple[object, ...], expected: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["/a\r\nSet-Cookie: x=1", "/a\nb", "/a\rb", "/a\x00", "/a\x7f", "/a>b", "<x", "/a b", "", 3],
+    ["/a\r\nSet-Cookie: x=1", "/a\nb", "/a\rb", "/a\x00", "/a\x7f", "/a>b", "<x", "", 3],
 )
 def test_url_that_could_break_the_header_raises(url: object) -> None:
     with pytest.raises(ValueError, match="url"):
@@ -67,7 +68,7 @@ def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
 
 
 urls = st.text(
-    st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="<>")
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="<>")
     | st.characters(min_codepoint=0xA0, max_codepoint=0x2FFF),
     min_size=1,
     max_size=40,
@@ -85,7 +86,8 @@ def test_strict_parser_reads_back_what_we_build(
     url: str, params: list[tuple[str, str]], flags: list[str]
 ) -> None:
     value = format_link(url, tuple(params), tuple(flags))
-    expected_url = url if url.isascii() else quote(url, safe="".join(map(chr, range(0x21, 0x7F))))
+    encoded = not url.isascii() or " " in url
+    expected_url = quote(url, safe="".join(map(chr, range(0x21, 0x7F)))) if encoded else url
     assert parse_link_header(value) == [(expected_url, [*params, *((f, None) for f in flags)])]
     assert value.isascii() and "\r" not in value and "\n" not in value
 
