@@ -29,6 +29,7 @@ the immutable caching of versioned static files in :mod:`.static`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
@@ -258,12 +259,45 @@ class Firehose:
 
 
 def _as_connector(connector: Any) -> Connector:
-    """The connector given, a Flask-Firehose one adapted, or a new DigestConnector."""
+    """The connector given, a Flask-Firehose one adapted, or a new DigestConnector.
+
+    A connector implements ``open()`` and ``save()``, or Flask-Firehose's ``get_pushed()``
+    and ``set_pushed(items)``; the stubs of the :class:`~.connectors.Connector` protocol
+    it may name as a base count for nothing. A class is taken as it is only as
+    Flask-Firehose's own is, its two methods static: any other must be an instance.
+    """
     if connector is None:
         return DigestConnector()
-    if callable(getattr(connector, "open", None)) and callable(getattr(connector, "save", None)):
+    if connector is Connector:  # Flask-Firehose's Connector was its session connector
+        raise ValueError(
+            "firehose_digest.Connector is the protocol a connector implements: pass "
+            "connector=SessionConnector() for Flask-Firehose's session list, or leave it "
+            "out for the digest cookie"
+        )
+    if isinstance(connector, type) and not all(
+        isinstance(inspect.getattr_static(connector, name, None), (staticmethod, classmethod))
+        for name in ("get_pushed", "set_pushed")
+    ):
+        raise ValueError(
+            f"Firehose connector {connector.__name__} is a class: pass an instance, "
+            f"connector={connector.__name__}()"
+        )
+    opens, saves = _implements(connector, "open"), _implements(connector, "save")
+    if opens and saves:
         return connector  # type: ignore[no-any-return]
+    if opens or saves:
+        missing = "save" if opens else "open"
+        raise ValueError(
+            f"Firehose connector {connector!r} implements {'open' if opens else 'save'}() "
+            f"but not {missing}(): see firehose_digest.Connector"
+        )
     return PushedSetConnector(connector)
+
+
+def _implements(connector: Any, name: str) -> bool:
+    """Whether ``connector`` has a method ``name`` other than the protocol's stub."""
+    own = getattr(connector if isinstance(connector, type) else type(connector), name, None)
+    return callable(getattr(connector, name, None)) and own is not getattr(Connector, name)
 
 
 def _declared(app: Flask, state: _AppState) -> dict[tuple[str, str | None], _Declared]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask, session
 
-from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app
 
 
@@ -275,6 +275,51 @@ def test_bad_configuration_fails_at_init_app_naming_the_key(key: str, value: Any
 def test_connector_without_the_protocol_fails_at_init_app() -> None:
     with pytest.raises(ValueError, match="get_pushed"):
         Firehose(Flask(__name__), connector=object())
+
+
+class HalfConnector:
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+
+@pytest.mark.parametrize(
+    ("connector", "message"),
+    [
+        # Flask-Firehose took its connector as a class; ours have state: an instance.
+        (
+            SessionConnector,
+            r"SessionConnector is a class: pass an instance, .*SessionConnector\(\)",
+        ),
+        (DictConnector, r"DictConnector is a class: pass an instance"),
+        (Connector, r"Connector is the protocol .*SessionConnector\(\)"),
+        # Half the protocol: open() answered and nothing was ever saved.
+        (HalfConnector(), r"implements open\(\) but not save\(\)"),
+    ],
+)
+def test_a_connector_that_cannot_work_fails_at_init_app(connector: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Firehose(Flask(__name__), connector=connector)
+
+
+def test_a_flask_firehose_connector_naming_the_protocol_as_its_base_is_used() -> None:
+    """Connector's stub open() and save() are not an implementation: a get_pushed()
+    connector that subclasses the protocol is adapted, not taken as holding nothing."""
+
+    class Legacy(Connector):
+        def __init__(self) -> None:
+            self.store: set[str] = set()
+
+        def get_pushed(self) -> set[str]:
+            return set(self.store)
+
+        def set_pushed(self, items: set[str]) -> None:
+            self.store = set(items)
+
+    legacy = Legacy()  # type: ignore[abstract]  # as untyped code does
+    client = build_app(legacy).test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert legacy.store
 
 
 def test_failing_connector_costs_nothing_but_tracking(

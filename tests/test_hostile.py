@@ -825,6 +825,7 @@ def test_connector_whose_methods_are_not_callable_fails_at_init_app(
 
 
 def test_connector_class_given_for_an_instance_fails_at_init_app() -> None:
-    """``connector=DigestConnector`` (the class) fails at startup, not on a request."""
-    with pytest.raises(TypeError, match="init_app"):
+    """``connector=DigestConnector`` (the class) fails at startup, not on a request, and
+    says what to pass."""
+    with pytest.raises(ValueError, match=r"pass an instance, connector=DigestConnector\(\)"):
         Firehose(Flask(__name__), connector=DigestConnector)
