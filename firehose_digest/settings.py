@@ -151,8 +151,17 @@ def _digest_version(value: object) -> str:
         return str(value)
     if isinstance(value, str) and signable(value):
         return value
+    hint = ""
+    if isinstance(value, float):
+        # JSON reads a short git hash such as 31e4072 as a float (inf): two such deploy
+        # ids would be one version, so none is taken.
+        hint = (
+            ": from_prefixed_env reads an id such as 31e4072 as a number; quote it as JSON, "
+            """FLASK_FIREHOSE_DIGEST_VERSION='"31e4072"', or set it in code"""
+        )
     raise ValueError(
-        f"FIREHOSE_DIGEST_VERSION must be a str that UTF-8 can encode, or an int, got {value!r}"
+        "FIREHOSE_DIGEST_VERSION must be a str that UTF-8 can encode, or an int, "
+        f"got {value!r}{hint}"
     )
 
 

@@ -408,6 +408,23 @@ def test_a_value_that_cannot_work_is_refused_naming_its_key(key: str, value: Any
         Firehose(app)
 
 
+def test_a_deploy_id_json_read_as_a_float_says_how_to_quote_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A short git hash like 31e4072 is a float (inf) to from_prefixed_env's JSON: refused,
+    as 31e4072 and 12e4567 would be one version, with what to write instead."""
+    monkeypatch.setenv("FLASK_FIREHOSE_DIGEST_VERSION", "31e4072")
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+    assert app.config["FIREHOSE_DIGEST_VERSION"] == float("inf")
+    with pytest.raises(ValueError, match=r"FIREHOSE_DIGEST_VERSION.*got inf.*quote it as JSON"):
+        Firehose(app)
+    monkeypatch.setenv("FLASK_FIREHOSE_DIGEST_VERSION", '"31e4072"')
+    app.config.from_prefixed_env()
+    assert app.config["FIREHOSE_DIGEST_VERSION"] == "31e4072"
+    Firehose(app)
+
+
 def test_a_numeric_deploy_id_is_a_digest_version() -> None:
     """``FLASK_FIREHOSE_DIGEST_VERSION=20240611`` is an int once from_prefixed_env read it:
     the same version as the str."""
