@@ -16,9 +16,8 @@ Once per request:
 4. The connector's ``save()`` records what was pushed. If it raises, those links are made
    ``nopush`` too: a link is offered for push only if it is recorded.
 5. As the response starts, the wrapper *adds* that ``Link`` header, before any the view
-   set, and ``Vary: Cookie`` when what the client holds shaped it. Added there, they are not
-   seen by the app's ``after_request`` hooks (the digest's ``Set-Cookie`` is, like any
-   cookie a hook sets).
+   set, and ``Vary: Cookie`` when what the client holds shaped it. No ``after_request``
+   hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per path after a 200 and replayed as one ``103 Early
