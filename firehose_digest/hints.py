@@ -55,7 +55,8 @@ PER_REQUEST_PARAMETERS = frozenset({"nonce"})
 
 
 class Hint(Protocol):
-    """A link a page wrote: what the connector remembers, the link-value, whether tracked."""
+    """A link a page wrote: what the connector remembers, the link-value, whether tracked,
+    and the length of the link-value the page's response wrote."""
 
     @property
     def key(self) -> str: ...
@@ -65,6 +66,9 @@ class Hint(Protocol):
 
     @property
     def tracked(self) -> bool: ...
+
+    @property
+    def final_length(self) -> int: ...
 
 
 _HintT = TypeVar("_HintT", bound=Hint)
@@ -219,14 +223,16 @@ class HintCache(Generic[_HintT]):
 
     def learn(self, page: str, hints: Iterable[_HintT], budget: int) -> None:
         """Remember ``page``'s first hints within ``budget`` bytes of links, in place of
-        what was known: a 103 never carries more, and an entry is bounded in bytes. A page
-        longer than :data:`MAX_PAGE_LENGTH` is not learned."""
+        what was known: a 103 never carries more, and an entry is bounded in bytes. Each
+        counts as long as the page's response wrote it, so a stand-in for a link never
+        hinted (empty here) takes its place too. A page longer than
+        :data:`MAX_PAGE_LENGTH` is not learned."""
         if len(page) > MAX_PAGE_LENGTH:
             return
         learned = []
         size = -2  # no ", " before the first link
         for hint in hints:
-            size += 2 + len(hint.link)
+            size += 2 + hint.final_length
             if size > budget:
                 break
             learned.append(hint)

@@ -107,6 +107,18 @@ def test_a_path_learns_only_the_links_within_the_budget() -> None:
     assert cache.get("/") == (A,)
 
 
+def test_a_stand_in_is_learned_as_long_as_the_link_it_stands_for() -> None:
+    """A ``learn=False`` link is learned as an empty stand-in: counted at its empty length,
+    a page pushing 880 avatars kept 880 of them in each entry (93 KB a page, 93 MB for
+    1000 query strings), where its response could write 36."""
+    avatar = "</avatars/user-0001.png>; rel=preload; as=image"
+    stand_in = EarlyHint("", "", True, None, False, True, final_length=len(avatar), stand_in=True)
+    cache: HintCache[EarlyHint] = HintCache(4)
+    cache.learn("/users", [A, *[stand_in] * 1000], BUDGET)
+    # A's link, then ", " and an avatar's link for each stand-in, within the budget.
+    assert cache.get("/users") == (A, *[stand_in] * ((BUDGET - len(A.link)) // (len(avatar) + 2)))
+
+
 def test_a_path_longer_than_the_limit_is_not_learned() -> None:
     cache: HintCache[EarlyHint] = HintCache(4)
     longest = "/" + "p" * (MAX_PAGE_LENGTH - 1)
