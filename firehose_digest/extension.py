@@ -413,7 +413,13 @@ def _send_early_hints(app: Flask) -> None:
             front_may_push=not direct_http2,
         )
         if early.headers:
-            send(early.headers)
+            try:
+                send(early.headers)
+            except OSError as e:
+                # The client went away (reset, broken pipe) before its 103 was written:
+                # routine, and the server logs it as such (gunicorn's gthread, at debug).
+                log.debug("firehose: the 103 Early Hints for %s were not sent: %r", req.url, e)
+                return
             record.hinted = early.offered
     except Exception:
         # A hint is an optimisation: the page is served whatever the holder (asked

@@ -578,8 +578,33 @@ def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> 
     assert failures[0].exc_info is not None
 
 
+@pytest.mark.parametrize(
+    ("error", "level", "message"),
+    [
+        # The client went away before the 103 was written: routine (gunicorn logs it at
+        # debug), not an error with a traceback on every reset a client sends.
+        (
+            ConnectionResetError(104, "Connection reset by peer"),
+            logging.DEBUG,
+            "firehose: the 103 Early Hints for http://localhost/page/home were not sent: "
+            "ConnectionResetError(104, 'Connection reset by peer')",
+        ),
+        (
+            BrokenPipeError(32, "Broken pipe"),
+            logging.DEBUG,
+            "firehose: the 103 Early Hints for http://localhost/page/home were not sent: "
+            "BrokenPipeError(32, 'Broken pipe')",
+        ),
+        # Anything else is the server's or our bug: logged with its traceback.
+        (
+            TypeError("send() takes 2 positional arguments"),
+            logging.ERROR,
+            "firehose: sending 103 Early Hints for http://localhost/page/home failed",
+        ),
+    ],
+)
 def test_a_failing_early_hints_callable_still_serves_the_page(
-    app: Flask, caplog: pytest.LogCaptureFixture
+    app: Flask, caplog: pytest.LogCaptureFixture, error: Exception, level: int, message: str
 ) -> None:
     hinted_get(app.test_client(), "/page/home", Recorder())
     caplog.clear()
@@ -587,18 +612,46 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
 
     def refuses(headers: Headers) -> None:
         calls.append(headers)
-        raise OSError("connection reset by peer")
+        raise error
 
-    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
         response = app.test_client().get("/page/home", environ_base={"wsgi.early_hints": refuses})
 
     assert calls == [[("Link", f"{CSS}, {JS}")]]
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "page home"
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
-    assert [r.getMessage() for r in caplog.records] == [
-        "firehose: sending 103 Early Hints for http://localhost/page/home failed"
-    ]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(level, message)]
+
+
+def test_a_holder_failing_with_an_os_error_is_an_error_not_a_gone_client(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Only the 103's own write going wrong is read as the client gone: a store that lost
+    its connection while the 103 is planned is logged as an error."""
+
+    class Unreachable:
+        def __contains__(self, key: object) -> bool:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    class StoreConnector:
+        def open(self, app: Flask, request: Request) -> Unreachable:
+            return Unreachable()
+
+        def save(self, *args: Any) -> None:
+            raise AssertionError("nothing to save: the holder never answered")
+
+    app = make_app(StoreConnector())
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learned
+    recorder = Recorder()
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert response.status_code == 200
+    assert recorder.sent == []
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors[0] == "firehose: sending 103 Early Hints for http://localhost/page/home failed"
 
 
 def test_without_wsgi_early_hints_nothing_changes() -> None:
