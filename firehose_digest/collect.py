@@ -7,6 +7,8 @@ and writes it out after the view; :mod:`.static` pushes versioned static files t
 
 from __future__ import annotations
 
+import sys
+import threading
 from contextvars import ContextVar
 from typing import Any
 
@@ -83,18 +85,49 @@ def push(
 _resources: dict[tuple[Any, ...], Resource] = {}
 _resources_bytes = 0
 MAX_RESOURCES_BYTES = 1 << 20
+#: Held while the count changes: threads adding at once would lose updates to it. Reads
+#: (``push()``'s lookup) take no lock.
+_resources_lock = threading.Lock()
 
 
 def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:
     global _resources_bytes
-    # The link strings and the key dominate; 300 bytes for the objects around them (the
-    # Resource, its EarlyHint, the arguments' tuple).
-    size = 2 * len(resource.link) + len(resource.key) + 300
-    if _resources_bytes + size > MAX_RESOURCES_BYTES:
-        _resources.clear()
-        _resources_bytes = 0
-    _resources[arguments] = resource
-    _resources_bytes += size
+    size = _entry_size(arguments, resource)
+    with _resources_lock:
+        if arguments in _resources:  # another thread made it meanwhile: counted once
+            return
+        if _resources_bytes + size > MAX_RESOURCES_BYTES:
+            _resources.clear()
+            _resources_bytes = 0
+        _resources[arguments] = resource
+        _resources_bytes += size
+
+
+def _entry_size(arguments: tuple[Any, ...], resource: Resource) -> int:
+    """The bytes an entry keeps alive: the arguments (their tuples and strings), the
+    Resource, its EarlyHint and their strings, each object once however many hold it, and
+    the dict's slot for it. A string the app keeps too (an interned "style") is counted as
+    if the entry alone held it."""
+    hint = resource.hint
+    held = [
+        *_tuples_and_strings(arguments),
+        *(resource, resource.url, resource.key, resource.link, resource.nopush_link),
+        *(hint, hint.key, hint.link, hint.origin),
+    ]
+    unique = {id(value): value for value in held if value is not None}
+    return sum(map(sys.getsizeof, unique.values())) + _DICT_SLOT
+
+
+def _tuples_and_strings(value: object) -> list[object]:
+    """``value`` and every tuple and str inside it (the flags, the parameters' pairs)."""
+    if isinstance(value, tuple):
+        return [value, *(inner for item in value for inner in _tuples_and_strings(item))]
+    return [value] if isinstance(value, str) else []
+
+
+#: A dict entry in CPython's compact dict: hash, key and value (24 bytes) and its index,
+#: with the room a table keeps free after it grows (up to half its entries).
+_DICT_SLOT = 64
 
 
 #: Link relations that open a connection rather than fetch a resource.

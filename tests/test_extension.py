@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
+import threading
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +155,60 @@ def test_push_caches_stay_bounded() -> None:
         push(f"/font/{long_path}{i}.woff2", "crossorigin", as_="font")
         assert collect._resources_bytes <= collect.MAX_RESOURCES_BYTES
     assert 0 < len(collect._resources) < 2 * collect.MAX_RESOURCES_BYTES // 4000
+
+
+def test_push_cache_at_its_fullest_holds_no_more_memory_than_its_bound() -> None:
+    """Counted as the objects an entry keeps alive, not estimated: counted as twice the
+    link, the key and 300 bytes, it held 1.5 times its bound of per-user urls (a stranger's
+    tracemalloc run)."""
+    from firehose_digest import collect
+
+    collect._resources.clear()
+    collect._resources_bytes = 0
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fullest = 0
+        for i in range(100_000):
+            before = collect._resources_bytes
+            if i % 2:
+                push(f"/avatars/{i}.png", as_="image")
+            else:
+                push(f"/f/{i}.woff2", "crossorigin", as_="font", version=f"v{i}", title="a b")
+            if collect._resources_bytes < before:
+                break  # emptied: the state before this push was the fullest
+            fullest = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert collect._resources_bytes < before, "the cache never filled"
+    assert fullest <= collect.MAX_RESOURCES_BYTES
+
+
+def test_push_cache_counts_every_entry_once_under_threads() -> None:
+    """Threads adding at once lost updates to the count (counted 542,565 bytes against
+    548,347 held, a stranger's run), so the cache could pass its bound."""
+    from firehose_digest import collect
+
+    collect._resources.clear()
+    collect._resources_bytes = 0
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can
+
+    def push_many(thread: int) -> None:
+        for i in range(2000):
+            push(f"/u/{thread}/{i % 500}.png", as_="image")
+
+    try:
+        threads = [threading.Thread(target=push_many, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    held = sum(collect._entry_size(*entry) for entry in collect._resources.items())
+    assert collect._resources_bytes == held
 
 
 def test_push_refuses_header_injection_even_outside_requests() -> None:
