@@ -249,8 +249,19 @@ class DigestConnector:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
-        settings = settings.with_digest(*self._arguments)
-        check_digest_fits(settings, cookie_attributes(app))
+        try:
+            settings = settings.with_digest(*self._arguments)
+            check_digest_fits(settings, cookie_attributes(app))
+        except ValueError as e:
+            keys = ("FIREHOSE_CAPACITY", "FIREHOSE_FP_RATE", "FIREHOSE_ENCODING")
+            if any(argument is not None for argument in self._arguments) and any(
+                key in str(e) for key in keys
+            ):
+                # The app's config may not name these at all: say where the value came from.
+                raise ValueError(
+                    f"{self!r} (its arguments stand for {', '.join(keys)}): {e}"
+                ) from e
+            raise
         if settings.cookie_name == app.session_interface.get_cookie_name(app):
             raise ValueError(
                 f"FIREHOSE_COOKIE_NAME={settings.cookie_name!r} is the session cookie's "

@@ -109,6 +109,29 @@ def test_arguments_override_config() -> None:
     assert (settings.capacity, settings.kind.__name__) == (50, "BloomDigest")
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"capacity": 5}, "FIREHOSE_CAPACITY=5 is less than FIREHOSE_MAX_PUSHES=10"),
+        ({"capacity": 100_000}, "FIREHOSE_CAPACITY must be an int"),
+        ({"fp_rate": 2.0}, "FIREHOSE_FP_RATE must be a number"),
+        ({"encoding": "zip"}, "FIREHOSE_ENCODING must be one of"),
+    ],
+)
+def test_a_connector_argument_that_cannot_work_is_named_as_given(
+    arguments: dict[str, Any], message: str
+) -> None:
+    """The app's config may not hold FIREHOSE_CAPACITY at all: the error says it was the
+    connector's argument that stands for it."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    connector = DigestConnector(**arguments)
+    with pytest.raises(ValueError) as refused:
+        Firehose(app, connector=connector)
+    assert str(refused.value).startswith(f"{connector!r} (its arguments stand for")
+    assert message in str(refused.value)
+
+
 def test_another_process_with_the_same_key_honours_the_cookie(encoding: str) -> None:
     """Stateless: nothing but the cookie carries the state (no shared decode cache)."""
     issuer = build_app(DigestConnector(encoding=encoding)).test_client()
