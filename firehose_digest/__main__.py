@@ -44,6 +44,8 @@ MAX_PROBES = 10_000_000
 
 EXIT_VALID = 0
 EXIT_NOT_VALID = 1
+#: argparse's status for a usage error; ours too when the output could not be written.
+EXIT_TROUBLE = 2
 
 NO_SECRET_KEY = "no secret key given: pass --secret-key or set FLASK_SECRET_KEY"
 
@@ -400,8 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.command_parser.error(
                 f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {e}"
             )
-        _print(out)
-        return 0
+        return EXIT_VALID if _print(out) else EXIT_TROUBLE
     keys = args.secret_key or [key for key in [os.environ.get("FLASK_SECRET_KEY")] if key]
     try:
         keys = [_utf8(key) for key in keys]
@@ -416,14 +417,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         urls=args.url,
         resource_version=args.resource_version,
     )
-    _print(out)
+    if not _print(out):
+        return EXIT_TROUBLE
     return EXIT_VALID if valid else EXIT_NOT_VALID
 
 
-def _print(lines: list[str]) -> None:
-    """Print, escaping what stdout's encoding cannot carry (an undecodable argv byte)."""
+def _print(lines: list[str]) -> bool:
+    """Print, escaping what stdout's encoding cannot carry (an undecodable argv byte).
+
+    False, said on stderr, if the output could not be written (a closed stdout, a full
+    disk), so a script does not take a status for what it never got. A reader that
+    stopped reading (``| head -1``) got what it wanted: that is not a failure.
+    """
     if sys.stdout is None:  # started with stdout closed (``>&-``): nowhere to write
-        return
+        print("firehose-digest: cannot write the output: stdout is closed", file=sys.stderr)
+        return False
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     text = "\n".join(lines)
     try:
@@ -433,10 +441,12 @@ def _print(lines: list[str]) -> None:
         # The reader stopped reading (``| head -1``: nothing is left to say to it), or the
         # output cannot be written (a full disk). Python flushes stdout again at exit;
         # pointed at devnull, that flush cannot fail too.
-        if not isinstance(e, BrokenPipeError):
-            print(f"firehose-digest: cannot write the output: {e}", file=sys.stderr)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        if not isinstance(e, BrokenPipeError):
+            print(f"firehose-digest: cannot write the output: {e}", file=sys.stderr)
+            return False
+    return True
 
 
 if __name__ == "__main__":

@@ -394,10 +394,25 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     assert b"Traceback" not in err, err.decode()
 
 
+@pytest.mark.parametrize("command", ["plan", "inspect"])
 @pytest.mark.parametrize("target", ["closed", "/dev/full"])
-def test_an_output_that_cannot_be_written_gets_no_traceback(target: str) -> None:
-    """Started with stdout closed (``>&-``), or writing to a full device."""
-    argv = [sys.executable, "-m", "firehose_digest", "plan", "--probes", "100"]
+def test_an_output_that_cannot_be_written_gets_no_traceback_and_status_2(
+    target: str, command: str
+) -> None:
+    """Started with stdout closed (``>&-``), or writing to a full device: said on stderr,
+    and status 2, not the status of an answer nobody got (0, or inspect's 0 or 1)."""
+    if command == "plan":
+        argv = [sys.executable, "-m", "firehose_digest", "plan", "--probes", "100"]
+    else:
+        argv = [
+            sys.executable,
+            "-m",
+            "firehose_digest",
+            "inspect",
+            "h2-digest=x",
+            "--secret-key",
+            "k",
+        ]
     if target == "closed":
         done = subprocess.run(
             argv,
@@ -412,6 +427,8 @@ def test_an_output_that_cannot_be_written_gets_no_traceback(target: str) -> None
         with open(target, "w") as full:
             done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, check=False)
     assert b"Traceback" not in done.stderr, done.stderr.decode()
+    assert done.stderr.startswith(b"firehose-digest: cannot write the output: ")
+    assert done.returncode == 2
 
 
 # -- no traceback, whatever the input --------------------------------------------------
