@@ -260,10 +260,11 @@ class Firehose:
 def _as_connector(connector: Any) -> Connector:
     """The connector given, a Flask-Firehose one adapted, or a new DigestConnector.
 
-    A connector implements ``open()`` and ``save()``, or Flask-Firehose's ``get_pushed()``
-    and ``set_pushed(items)``; the stubs of the :class:`~.connectors.Connector` protocol
-    it may name as a base count for nothing. A class is taken as it is only as
-    Flask-Firehose's own is, its two methods static: any other must be an instance.
+    A connector implements ``open()`` and ``save()``, or else Flask-Firehose's
+    ``get_pushed()`` and ``set_pushed(items)``; the stubs of the
+    :class:`~.connectors.Connector` protocol it may name as a base count for nothing. A
+    class serves as it is only if those methods need no instance (static or class
+    methods, as Flask-Firehose's own connector): any other must be passed as an instance.
     """
     if connector is None:
         return DigestConnector()
@@ -273,30 +274,35 @@ def _as_connector(connector: Any) -> Connector:
             "connector=SessionConnector() for Flask-Firehose's session list, or leave it "
             "out for the digest cookie"
         )
-    if isinstance(connector, type) and not all(
-        isinstance(inspect.getattr_static(connector, name, None), (staticmethod, classmethod))
-        for name in ("get_pushed", "set_pushed")
-    ):
+    opens, saves = _implements(connector, "open"), _implements(connector, "save")
+    if opens and saves:
+        return connector  # type: ignore[no-any-return]
+    if _implements(connector, "get_pushed") and _implements(connector, "set_pushed"):
+        return PushedSetConnector(connector)
+    if isinstance(connector, type):
         raise ValueError(
             f"Firehose connector {connector.__name__} is a class: pass an instance, "
             f"connector={connector.__name__}()"
         )
-    opens, saves = _implements(connector, "open"), _implements(connector, "save")
-    if opens and saves:
-        return connector  # type: ignore[no-any-return]
     if opens or saves:
-        missing = "save" if opens else "open"
         raise ValueError(
             f"Firehose connector {connector!r} implements {'open' if opens else 'save'}() "
-            f"but not {missing}(): see firehose_digest.Connector"
+            f"but not {'save' if opens else 'open'}(): see firehose_digest.Connector"
         )
-    return PushedSetConnector(connector)
+    return PushedSetConnector(connector)  # which says what is missing
 
 
 def _implements(connector: Any, name: str) -> bool:
-    """Whether ``connector`` has a method ``name`` other than the protocol's stub."""
-    own = getattr(connector if isinstance(connector, type) else type(connector), name, None)
-    return callable(getattr(connector, name, None)) and own is not getattr(Connector, name)
+    """Whether ``connector.<name>(...)`` can be called as the extension calls it: a method
+    that is not the protocol's stub, and on a class one that needs no instance."""
+    if isinstance(connector, type):
+        method = inspect.getattr_static(connector, name, None)
+        return isinstance(method, (staticmethod, classmethod))
+    method = getattr(connector, name, None)
+    # A bound method's function is the class's: the stub, if the protocol's was inherited.
+    return callable(method) and getattr(method, "__func__", method) is not getattr(
+        Connector, name, None
+    )
 
 
 def _declared(app: Flask, state: _AppState) -> dict[tuple[str, str | None], _Declared]:

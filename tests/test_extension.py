@@ -8,7 +8,7 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from flask import Flask, session
@@ -357,6 +357,89 @@ class HalfConnector:
 def test_a_connector_that_cannot_work_fails_at_init_app(connector: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Firehose(Flask(__name__), connector=connector)
+
+
+class GetPushedWithASaveOfItsOwn:
+    """A Flask-Firehose connector whose save() persists its store: not half the protocol."""
+
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+        self.saved = 0
+
+    def get_pushed(self) -> set[str]:
+        return set(self.store)
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.store = set(items)
+
+    def save(self) -> None:
+        self.saved += 1
+
+
+class MethodsSetOnTheInstance(Connector):
+    def __init__(self) -> None:
+        self.store: frozenset[str] = frozenset()
+
+        def save(app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+            self.store = self.store.union(pushed)
+
+        self.open = lambda app, request: self.store  # type: ignore[method-assign]
+        self.save = save  # type: ignore[method-assign]
+
+
+class StaticOpenAndSave:
+    store: ClassVar[frozenset[str]] = frozenset()
+
+    @staticmethod
+    def open(app: Flask, request: Any) -> frozenset[str]:
+        return StaticOpenAndSave.store
+
+    @staticmethod
+    def save(app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        StaticOpenAndSave.store = StaticOpenAndSave.store.union(pushed)
+
+
+class StaticGetPushedInstanceOpen:
+    """Passed as a class: its static get_pushed()/set_pushed() serve, not the open() and
+    save() that need an instance (each request logged a TypeError)."""
+
+    store: ClassVar[set[str]] = set()
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        return set(StaticGetPushedInstanceOpen.store)
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        StaticGetPushedInstanceOpen.store = set(items)
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        raise AssertionError("an instance method, called on the class")
+
+    def save(self, *args: Any) -> None:
+        raise AssertionError("an instance method, called on the class")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        GetPushedWithASaveOfItsOwn,
+        MethodsSetOnTheInstance,
+        lambda: StaticOpenAndSave,
+        lambda: StaticGetPushedInstanceOpen,
+    ],
+    ids=["get-pushed-and-a-save", "set-on-instance", "static-open-save", "static-get-pushed"],
+)
+def test_a_connector_that_can_work_is_used(
+    make: Callable[[], Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    StaticOpenAndSave.store = frozenset()
+    StaticGetPushedInstanceOpen.store = set()
+    client = build_app(make()).test_client()
+    with caplog.at_level(logging.ERROR):
+        assert client.get("/").headers["Link"] == EXPECTED_FIRST
+        assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert not caplog.records
 
 
 def test_a_flask_firehose_connector_naming_the_protocol_as_its_base_is_used() -> None:
