@@ -75,14 +75,15 @@ def _format_value(name: str, value: str) -> str:
 
 
 def format_url(url: str) -> str:
-    """``url`` as a link writes it: spaces and non-ASCII percent-encoded, as a browser's URL
-    parser encodes them in the request it makes of ``href="/my photo.jpg"`` (WHATWG URL:
-    the path and query percent-encode sets, UTF-8), so ``/é.css`` and ``/%C3%A9.css`` are
-    one target; ValueError for one that could break the header."""
-    if not isinstance(url, str) or not url:
+    """``url`` as a link writes it: the url a browser requests for ``href="<url>"``
+    (WHATWG URL: leading and trailing spaces dropped, spaces and non-ASCII within
+    percent-encoded, as UTF-8), so ``/é.css`` and ``/%C3%A9.css`` are one target;
+    ValueError for one that could break the header."""
+    if not isinstance(url, str) or not url.strip(" "):
         raise ValueError(f"a pushed url must be a non-empty string, got {url!r}")
     if _BAD_IN_URL.search(url):
         raise ValueError(f"a pushed url may not hold control characters, '<' or '>': {url!r}")
+    url = url.strip(" ")
     return url if url.isascii() and " " not in url else quote(url, safe=_URL_SAFE)
 
 
