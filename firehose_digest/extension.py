@@ -28,6 +28,7 @@ the immutable caching of versioned static files in :mod:`.static`.
 
 from __future__ import annotations
 
+import errno
 import inspect
 import logging
 from collections.abc import Callable, Container, Iterable
@@ -422,8 +423,10 @@ def _send_early_hints(app: Flask) -> None:
             try:
                 send(early.headers)
             except OSError as e:
-                # The client went away (reset, broken pipe) before its 103 was written:
-                # routine, and the server logs it as such (gunicorn's gthread, at debug).
+                if e.errno not in _CLIENT_GONE:
+                    raise
+                # The client went away before its 103 was written: routine, and logged as
+                # gunicorn's gthread worker logs it (at debug, for these errnos alone).
                 log.debug("firehose: the 103 Early Hints for %s were not sent: %r", req.url, e)
                 return
             record.hinted = early.offered
@@ -431,6 +434,11 @@ def _send_early_hints(app: Flask) -> None:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
         log.exception("firehose: sending 103 Early Hints for %s failed", req.url)
+
+
+#: What a write to a client that went away raises: gunicorn (``workers/gthread.py``) logs
+#: these at debug and any other error with its traceback.
+_CLIENT_GONE = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ECONNABORTED})
 
 
 def _page_of(req: Request) -> str:

@@ -6,6 +6,7 @@ A server that offers Early Hints is played by a real function put in the WSGI en
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
 import sys
@@ -596,6 +597,11 @@ def test_a_failing_connector_costs_no_page(caplog: pytest.LogCaptureFixture) -> 
             "BrokenPipeError(32, 'Broken pipe')",
         ),
         # Anything else is the server's or our bug: logged with its traceback.
+        (
+            OSError(errno.EBADF, "Bad file descriptor"),
+            logging.ERROR,
+            "firehose: sending 103 Early Hints for http://localhost/page/home failed",
+        ),
         (
             TypeError("send() takes 2 positional arguments"),
             logging.ERROR,
