@@ -112,7 +112,7 @@ def _entry_size(arguments: tuple[Any, ...], resource: Resource) -> int:
     held = [
         *_tuples_and_strings(arguments),
         *(resource, resource.url, resource.key, resource.link, resource.nopush_link),
-        *(hint, hint.key, hint.link, hint.origin),
+        *(hint, hint.key, hint.link, hint.origin, hint.final_length),
     ]
     unique = {id(value): value for value in held if value is not None}
     return sum(map(sys.getsizeof, unique.values())) + _DICT_SLOT

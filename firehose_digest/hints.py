@@ -104,6 +104,8 @@ def origin_of(url: str) -> str | None:
     lowercased, without the scheme's default port; None for a path or a relative url."""
     if url.startswith("//"):
         return "//" + urlsplit(url).netloc.lower()
+    if url.startswith("/"):  # a path (and so kept out of urlsplit's own cache)
+        return None
     parts = urlsplit(url)
     if not (parts.scheme and parts.netloc):
         return None

@@ -157,12 +157,16 @@ def test_push_caches_stay_bounded() -> None:
     assert 0 < len(collect._resources) < 2 * collect.MAX_RESOURCES_BYTES // 4000
 
 
-def test_push_cache_at_its_fullest_holds_no_more_memory_than_its_bound() -> None:
+@pytest.mark.parametrize(("length", "every_argument"), [(10, True), (300, False), (1500, False)])
+def test_push_cache_at_its_fullest_holds_no_more_memory_than_its_bound(
+    length: int, every_argument: bool
+) -> None:
     """Counted as the objects an entry keeps alive, not estimated: counted as twice the
     link, the key and 300 bytes, it held 1.5 times its bound of per-user urls (a stranger's
-    tracemalloc run)."""
+    tracemalloc run); a long link's length is an int object of its own."""
     from firehose_digest import collect
 
+    name = "n" * length
     collect._resources.clear()
     collect._resources_bytes = 0
     gc.collect()
@@ -172,10 +176,10 @@ def test_push_cache_at_its_fullest_holds_no_more_memory_than_its_bound() -> None
         fullest = 0
         for i in range(100_000):
             before = collect._resources_bytes
-            if i % 2:
-                push(f"/avatars/{i}.png", as_="image")
+            if every_argument and i % 2:
+                push(f"/f/{i}/{name}.woff2", "crossorigin", as_="font", version=f"v{i}", title="a")
             else:
-                push(f"/f/{i}.woff2", "crossorigin", as_="font", version=f"v{i}", title="a b")
+                push(f"/avatars/{i}/{name}.png", as_="image")
             if collect._resources_bytes < before:
                 break  # emptied: the state before this push was the fullest
             fullest = tracemalloc.get_traced_memory()[0] - base
@@ -209,6 +213,32 @@ def test_push_cache_counts_every_entry_once_under_threads() -> None:
         sys.setswitchinterval(switch)
     held = sum(collect._entry_size(*entry) for entry in collect._resources.items())
     assert collect._resources_bytes == held
+
+
+def test_push_cache_counts_an_entry_two_threads_made_at_once_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two requests pushing a new url together both miss the cache; the second to store it
+    must not count it again."""
+    from firehose_digest import collect
+
+    collect._resources.clear()
+    collect._resources_bytes = 0
+    both_missed = threading.Barrier(2, timeout=10)
+    entry_size = collect._entry_size
+
+    def sized_once_both_missed(*args: Any) -> int:
+        both_missed.wait()
+        return entry_size(*args)
+
+    monkeypatch.setattr(collect, "_entry_size", sized_once_both_missed)
+    threads = [threading.Thread(target=push, args=("/new.css",)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ((arguments, resource),) = collect._resources.items()
+    assert collect._resources_bytes == entry_size(arguments, resource)
 
 
 def test_push_refuses_header_injection_even_outside_requests() -> None:
