@@ -113,8 +113,11 @@ class Launcher:
         workdir = self._subdir("h2o")
         return self.start(H2O(backend.port, self.static_dir, self.certificate, workdir, casper))
 
-    def apache(self, backend: Gunicorn) -> Apache:
+    def apache(self, backend: Gunicorn, serves_static: bool = False) -> Apache:
+        """Apache in front of ``backend``; serving the static folder from disk too, as
+        ``docs/deploy/apache-static.conf`` has it, when ``serves_static``."""
         require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
         require_tools("nghttp")
         workdir = self._subdir("apache")
-        return self.start(Apache(backend.port, self.certificate, workdir))
+        static_dir = self.static_dir if serves_static else None
+        return self.start(Apache(backend.port, self.certificate, workdir, static_dir=static_dir))

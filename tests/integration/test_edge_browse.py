@@ -46,6 +46,9 @@ its final ``h2-digest`` cookie holds, decoded:
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,7 +71,7 @@ from .edge_app import (
     fingerprinted,
     page_links,
 )
-from .launcher import EDGE_BROWSES, Launcher, require
+from .launcher import EDGE_BROWSES, Launcher, require, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -366,17 +369,21 @@ def browse(front: Front, name: str, visits: list[Visit] = VISITS) -> EdgeBrowse:
 
 
 @pytest.fixture(scope="module")
-def static_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def static_assets() -> Iterator[Path]:
     """The proxies' static folder: the fingerprinted stylesheets ``/page/assets`` preloads.
 
-    h2o does not push a file missing from its ``file.dir``.
+    h2o does not push a file missing from its ``file.dir``. Readable by Apache's
+    ``www-data`` (pytest's tmp dirs are 0700).
     """
-    directory = tmp_path_factory.mktemp("edge-static")
+    directory = Path(tempfile.mkdtemp(prefix="firehose-edge-static-"))
+    directory.chmod(0o755)
     for number in range(FINGERPRINTED):
         path = directory / fingerprinted(number).removeprefix("/static/")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         path.write_text(f"/* asset {number} */\n")
-    return directory
+        path.chmod(0o644)
+    yield directory
+    shutil.rmtree(directory)
 
 
 @pytest.fixture(scope="module")
@@ -439,6 +446,30 @@ def hinted_browses(
     for result in (learner, client):
         rows[result.proxy] = result.row()
     return learner, client
+
+
+@pytest.mark.parametrize("name", ["nginx", "h2o", "apache"])
+def test_a_front_serves_its_static_folder_as_browsers_apply_it(
+    name: str, launcher: Launcher, backend: Gunicorn
+) -> None:
+    """docs/deploy's fronts serve ``/static/`` from disk: a stylesheet as ``text/css``.
+    nginx.conf without ``mime.types`` served it as ``text/plain``, and Chromium, given a
+    pushed or preloaded stylesheet of that type, never applied it (a stranger's run)."""
+    require_tools("curl")
+    if name == "apache":
+        front: Front = launcher.apache(backend, serves_static=True)
+    else:
+        front = start_front(name, launcher, backend)
+    url = f"{front.origin}{fingerprinted(0)}"
+    done = subprocess.run(
+        ["curl", "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", url],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    status, _, content_type = done.stdout.partition(" ")
+    assert (status, content_type.split(";")[0].strip().lower()) == ("200", "text/css")
 
 
 def test_every_view_gets_the_backends_status(edge_browse: EdgeBrowse) -> None:
