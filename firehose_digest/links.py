@@ -40,9 +40,17 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_IN_URL = re.compile(r"[\x00-\x1f\x7f<>]")
 # A quoted-string may hold any visible ASCII and spaces; `"` and `\` are escaped.
 _BAD_IN_VALUE = re.compile(r"[^\x20-\x7e]")
-# Everything printable in ASCII stays as written; only non-ASCII is percent-encoded,
-# as a browser does before it sends an IRI.
-_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+# What a browser's URL parser percent-encodes in each part of a url, beyond non-ASCII (as
+# UTF-8) and the "<", ">" and controls refused above (WHATWG URL, "percent-encode sets":
+# path, special-query and fragment); the rest of printable ASCII, "%" included, stays.
+_ENCODED_IN_PATH = ' "`{}'
+_ENCODED_IN_QUERY = " \"'"
+_ENCODED_IN_FRAGMENT = ' "`'
+_PRINTABLE = [chr(c) for c in range(0x20, 0x7F)]
+_SAFE_IN_PATH = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_PATH)
+_SAFE_IN_QUERY = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_QUERY)
+_SAFE_IN_FRAGMENT = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_FRAGMENT)
+_MAY_NEED_ENCODING = re.compile(r"[ \"`{}'\x80-\U0010ffff]")
 
 
 def is_token(text: object) -> bool:
@@ -75,16 +83,28 @@ def _format_value(name: str, value: str) -> str:
 
 
 def format_url(url: str) -> str:
-    """``url`` as a link writes it: the url a browser requests for ``href="<url>"``
-    (WHATWG URL: leading and trailing spaces dropped, spaces and non-ASCII within
-    percent-encoded, as UTF-8), so ``/é.css`` and ``/%C3%A9.css`` are one target;
-    ValueError for one that could break the header."""
+    """``url`` as a link writes it: the url a browser requests for ``href="<url>"``, so a
+    push proxy pushes what the browser asks for and ``/é.css`` and ``/%C3%A9.css`` are one
+    target. As the WHATWG URL parser does: spaces around it dropped; within it, non-ASCII
+    (as UTF-8), spaces and ``"`` percent-encoded, with `````, ``{`` and ``}`` in the
+    path, ``'`` in the query and ````` in the fragment. ValueError for one that could
+    break the header."""
     if not isinstance(url, str) or not url.strip(" "):
         raise ValueError(f"a pushed url must be a non-empty string, got {url!r}")
     if _BAD_IN_URL.search(url):
         raise ValueError(f"a pushed url may not hold control characters, '<' or '>': {url!r}")
     url = url.strip(" ")
-    return url if url.isascii() and " " not in url else quote(url, safe=_URL_SAFE)
+    if not _MAY_NEED_ENCODING.search(url):
+        return url
+    before_fragment, hash_mark, fragment = url.partition("#")
+    path, question_mark, query = before_fragment.partition("?")
+    return (
+        quote(path, safe=_SAFE_IN_PATH)
+        + question_mark
+        + quote(query, safe=_SAFE_IN_QUERY)
+        + hash_mark
+        + quote(fragment, safe=_SAFE_IN_FRAGMENT)
+    )
 
 
 def format_link(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from firehose_digest.links import format_link
+from firehose_digest.links import format_link, format_url
 from tests.rfc8288 import parse_link_header
 
 TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -32,6 +32,10 @@ TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
         (("/my photo.jpg",), "</my%20photo.jpg>"),
         # The URL Standard drops leading and trailing spaces: the browser asks for /a.css.
         ((" /a.css ",), "</a.css>"),
+        # What a browser encodes differs by part: path, query, fragment.
+        (('/q"`{}.css?x={1}&y="z"#`f{',), "</q%22%60%7B%7D.css?x={1}&y=%22z%22#%60f{>"),
+        (("/a.css?who='me'",), "</a.css?who=%27me%27>"),
+        (("/%C3%A9 %20.css",), "</%C3%A9%20%20.css>"),
         (("https://cdn.example/a,b.css",), "<https://cdn.example/a,b.css>"),
     ],
 )
@@ -88,12 +92,18 @@ def test_strict_parser_reads_back_what_we_build(
     url: str, params: list[tuple[str, str]], flags: list[str]
 ) -> None:
     value = format_link(url, tuple(params), tuple(flags))
-    requested = url.strip(" ")  # what a browser asks for, href="<url>"
-    encoded = not requested.isascii() or " " in requested
-    expected_url = quote(requested, safe="".join(map(chr, range(0x21, 0x7F))))
-    expected_url = expected_url if encoded else requested
-    assert parse_link_header(value) == [(expected_url, [*params, *((f, None) for f in flags)])]
+    assert parse_link_header(value) == [(format_url(url), [*params, *((f, None) for f in flags)])]
     assert value.isascii() and "\r" not in value and "\n" not in value
+
+
+@given(urls)
+def test_a_url_is_only_percent_encoded_and_only_once(url: str) -> None:
+    """Formatting adds percent-escapes and nothing else (existing ones are kept), and a
+    formatted url formats to itself, so both spellings are one key."""
+    formatted = format_url(url)
+    assert formatted.isascii() and " " not in formatted and '"' not in formatted
+    assert unquote(formatted) == unquote(url.strip(" "))
+    assert format_url(formatted) == formatted
 
 
 @given(st.lists(st.tuples(urls, tokens), min_size=1, max_size=6))
