@@ -43,14 +43,14 @@ _BAD_IN_VALUE = re.compile(r"[^\x20-\x7e]")
 # What a browser's URL parser percent-encodes in each part of a url, beyond non-ASCII (as
 # UTF-8) and the "<", ">" and controls refused above (WHATWG URL, "percent-encode sets":
 # path, special-query and fragment); the rest of printable ASCII, "%" included, stays.
-_ENCODED_IN_PATH = ' "`{}'
+_ENCODED_IN_PATH = ' "^`{}'
 _ENCODED_IN_QUERY = " \"'"
 _ENCODED_IN_FRAGMENT = ' "`'
 _PRINTABLE = [chr(c) for c in range(0x20, 0x7F)]
 _SAFE_IN_PATH = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_PATH)
 _SAFE_IN_QUERY = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_QUERY)
 _SAFE_IN_FRAGMENT = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_FRAGMENT)
-_MAY_NEED_ENCODING = re.compile(r"[ \"`{}'\x80-\U0010ffff]")
+_MAY_NEED_ENCODING = re.compile(r"[ \"^`{}'\x80-\U0010ffff]")
 
 
 def is_token(text: object) -> bool:
@@ -86,7 +86,7 @@ def format_url(url: str) -> str:
     """``url`` as a link writes it: the url a browser requests for ``href="<url>"``, so a
     push proxy pushes what the browser asks for and ``/é.css`` and ``/%C3%A9.css`` are one
     target. As the WHATWG URL parser does: spaces around it dropped; within it, non-ASCII
-    (as UTF-8), spaces and ``"`` percent-encoded, with `````, ``{`` and ``}`` in the
+    (as UTF-8), spaces and ``"`` percent-encoded, with ``^``, `````, ``{`` and ``}`` in the
     path, ``'`` in the query and ````` in the fragment. ValueError for one that could
     break the header."""
     if not isinstance(url, str) or not url.strip(" "):

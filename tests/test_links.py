@@ -35,6 +35,8 @@ TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
         # What a browser encodes differs by part: path, query, fragment.
         (('/q"`{}.css?x={1}&y="z"#`f{',), "</q%22%60%7B%7D.css?x={1}&y=%22z%22#%60f{>"),
         (("/a.css?who='me'",), "</a.css?who=%27me%27>"),
+        # Chromium 156 asks for /h%5Et.css (the URL Standard added "^" to the path set).
+        (("/h^t.css?v=^",), "</h%5Et.css?v=^>"),
         (("/%C3%A9 %20.css",), "</%C3%A9%20%20.css>"),
         (("https://cdn.example/a,b.css",), "<https://cdn.example/a,b.css>"),
     ],
