@@ -426,7 +426,7 @@ def _send_early_hints(app: Flask) -> None:
                 if e.errno not in _CLIENT_GONE:
                     raise
                 # The client went away before its 103 was written: routine, and logged as
-                # gunicorn's gthread worker logs it (at debug, for these errnos alone).
+                # gunicorn's gthread worker logs a write that fails so (at debug).
                 log.debug("firehose: the 103 Early Hints for %s were not sent: %r", req.url, e)
                 return
             record.hinted = early.offered
@@ -437,7 +437,8 @@ def _send_early_hints(app: Flask) -> None:
 
 
 #: What a write to a client that went away raises: gunicorn (``workers/gthread.py``) logs
-#: these at debug and any other error with its traceback.
+#: EPIPE, ECONNRESET and ENOTCONN at debug and any other error with its traceback; we
+#: count ECONNABORTED (a connection the kernel aborted) as gone too.
 _CLIENT_GONE = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ECONNABORTED})
 
 

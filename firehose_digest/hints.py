@@ -101,19 +101,26 @@ _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 def origin_of(url: str) -> str | None:
     """``scheme://host[:port]`` of an absolute url (``//host`` of a scheme-relative one),
-    lowercased, without the scheme's default port; None for a path or a relative url."""
-    if url.startswith("//"):
-        return "//" + urlsplit(url).netloc.lower()
+    lowercased, without userinfo or the scheme's default port; None for a path or a
+    relative url. A backslash is a "/" to a browser (``/\\cdn.example/a.css`` names
+    another host)."""
+    if url[:2] in ("//", "/\\", "\\/", "\\\\"):
+        return "//" + _host(urlsplit("//" + url[2:].replace("\\", "/")).netloc)
     if url.startswith("/"):  # a path (and so kept out of urlsplit's own cache)
         return None
     parts = urlsplit(url)
     if not (parts.scheme and parts.netloc):
         return None
-    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    scheme, netloc = parts.scheme.lower(), _host(parts.netloc)
     default = _DEFAULT_PORTS.get(scheme)
     if default and netloc.endswith(default):
         netloc = netloc[: -len(default)]
     return f"{scheme}://{netloc}"
+
+
+def _host(netloc: str) -> str:
+    """``host[:port]`` of a netloc, lowercased, without ``user:password@``."""
+    return netloc.rpartition("@")[2].lower()
 
 
 def cross_origin_hints(hints: Iterable[EarlyHint], origin: str) -> list[EarlyHint]:

@@ -83,12 +83,13 @@ def _format_value(name: str, value: str) -> str:
 
 
 def format_url(url: str) -> str:
-    """``url`` as a link writes it: the url a browser requests for ``href="<url>"``, so a
-    push proxy pushes what the browser asks for and ``/é.css`` and ``/%C3%A9.css`` are one
-    target. As the WHATWG URL parser does: spaces around it dropped; within it, non-ASCII
-    (as UTF-8), spaces and ``"`` percent-encoded, with ``^``, `````, ``{`` and ``}`` in the
-    path, ``'`` in the query and ````` in the fragment. ValueError for one that could
-    break the header."""
+    """``url`` as a link writes it: encoded as a browser encodes it in the request for
+    ``href="<url>"``, so a push proxy pushes what the browser asks for and ``/é.css`` and
+    ``/%C3%A9.css`` are one target (a host is not normalised, nor a path resolved: see
+    ``collect.make_resource``, which pushes no url a browser rewrites). As the WHATWG URL
+    parser does: spaces around it dropped; within it, non-ASCII (as UTF-8), spaces and
+    ``"`` percent-encoded, with ``^``, `````, ``{`` and ``}`` in the path, ``'`` in the
+    query and ````` in the fragment. ValueError for one that could break the header."""
     if not isinstance(url, str) or not url.strip(" "):
         raise ValueError(f"a pushed url must be a non-empty string, got {url!r}")
     if _BAD_IN_URL.search(url):

@@ -21,6 +21,7 @@ from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest.collect import make_resource
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
@@ -134,7 +135,23 @@ URL_FORMS = [
     ("/\\evil.example/e.css", False),
     # Proxies push it with its fragment in the path, which no browser request matches.
     ("/f.css#x", False),
+    # A browser asks for /static/g.css, and for /h.css: proxies would push these paths.
+    ("/static\\g.css", False),
+    ("/static/../h.css", False),
+    ("/static/./j.css", False),
+    # Not a dot segment: pushed as written.
+    ("/static/..k.css", True),
+    ("/static/k.css?next=../", True),
 ]
+
+
+@pytest.mark.parametrize(
+    ("url", "pushed"),
+    [("/static/%2E%2e/i.css", False), ("/static/%2e/j.css", False), ("/static/%2e%2e%2e/", True)],
+)
+def test_a_dot_segment_spelled_with_percent_2e_is_one_too(url: str, pushed: bool) -> None:
+    """The URL Standard reads %2e as "." in a path segment: the browser resolves it away."""
+    assert make_resource(url, (), "style", None, ()).path_absolute is pushed
 
 
 def asked(url: str) -> str:

@@ -1268,6 +1268,11 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
         ("https://cdn.example:8443/a.css", "https://cdn.example:8443"),
         ("http://cdn.example:80/a.css", "http://cdn.example"),
         ("//cdn.example/a.css", "//cdn.example"),
+        # Userinfo is no part of the origin: this is the page's own host.
+        ("https://user:pw@Example.com/a.css", "https://example.com"),
+        # A backslash is a "/" to a browser: another host, not a path of this one.
+        ("/\\cdn.example/a.css", "//cdn.example"),
+        ("\\\\cdn.example\\a.css", "//cdn.example"),
     ],
 )
 def test_origin_of(url: str, origin: str | None) -> None:

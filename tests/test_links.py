@@ -108,6 +108,36 @@ def test_a_url_is_only_percent_encoded_and_only_once(url: str) -> None:
     assert format_url(formatted) == formatted
 
 
+# The URL Standard's percent-encode sets beyond C0 controls and non-ASCII, as it lists
+# them (https://url.spec.whatwg.org/#percent-encoded-bytes): path, special-query, fragment.
+PATH_SET = frozenset(' "#<>?^`{}')
+QUERY_SET = frozenset(" \"#<>'")
+FRAGMENT_SET = frozenset(' "<>`')
+
+
+def encoded_length(part: str, encode_set: frozenset[str]) -> int:
+    """The length of ``part`` once each character of the set, and each non-ASCII one as
+    UTF-8, is written %XX."""
+    return sum(3 * len(c.encode()) if c in encode_set or not c.isascii() else 1 for c in part)
+
+
+@given(urls)
+def test_each_part_is_encoded_with_its_own_percent_encode_set(url: str) -> None:
+    """Exactly what a browser encodes in each part, and nothing more."""
+    requested = url.strip(" ")
+    before_fragment, _, fragment = requested.partition("#")
+    path, _, query = before_fragment.partition("?")
+    formatted = format_url(url)
+    formatted_before, _, formatted_fragment = formatted.partition("#")
+    formatted_path, _, formatted_query = formatted_before.partition("?")
+    assert not PATH_SET & set(formatted_path)
+    assert not QUERY_SET & set(formatted_query)
+    assert not FRAGMENT_SET & set(formatted_fragment)
+    assert len(formatted_path) == encoded_length(path, PATH_SET)
+    assert len(formatted_query) == encoded_length(query, QUERY_SET - {"#"})
+    assert len(formatted_fragment) == encoded_length(fragment, FRAGMENT_SET)
+
+
 @given(st.lists(st.tuples(urls, tokens), min_size=1, max_size=6))
 def test_joined_values_parse_as_one_list(links: list[tuple[str, str]]) -> None:
     header = ", ".join(format_link(url, (("as", as_),)) for url, as_ in links)
