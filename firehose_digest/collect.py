@@ -7,14 +7,13 @@ and writes it out after the view; :mod:`.static` pushes versioned static files t
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 from contextvars import ContextVar
 from typing import Any
 
 from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
-from .links import Resource, format_link, format_url
+from .links import Resource, format_link, format_url, pushed_as_requested
 
 __all__ = ["Collection", "current_collection", "key_url", "push", "resource_key"]
 
@@ -131,19 +130,6 @@ def _tuples_and_strings(value: object) -> list[object]:
 _DICT_SLOT = 64
 
 
-#: A "." or ".." path segment, also spelled with %2e.
-_DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
-
-
-def _rewritten_by_browsers(url: str) -> bool:
-    """Whether a browser asks for another path than ``url``'s: the URL Standard reads a
-    backslash as "/" in an http(s) url and resolves "." and ".." segments away, so a proxy
-    would push ``/static\\a.css`` or ``/static/../a.css`` where it asks for ``/static/a.css``
-    or ``/a.css``."""
-    path = url.partition("?")[0]
-    return "\\" in path or _DOT_SEGMENT.search(path) is not None
-
-
 #: Link relations that open a connection rather than fetch a resource.
 _CONNECTING_RELS = frozenset({"preconnect", "dns-prefetch"})
 
@@ -184,17 +170,7 @@ def make_resource(
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
-    # "/x", not "//host/x"; nor a slash then a backslash, which the URL Standard reads alike
-    # (a backslash is a "/" in an http(s) url): the browser fetches another host, where a
-    # proxy would push a path of this one. Nor a url with a #fragment: proxies push it with
-    # the fragment in its path, which no browser request matches; nor one whose path a
-    # browser rewrites before it asks (_rewritten_by_browsers).
-    path_absolute = (
-        url[:1] == "/"
-        and url[1:2] not in ("/", "\\")
-        and "#" not in url
-        and not _rewritten_by_browsers(url)
-    )
+    path_absolute = pushed_as_requested(url)
     if not learn:  # nothing of it is learned but its place in the page's Link value
         hint = EarlyHint(
             key="",

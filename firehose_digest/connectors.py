@@ -165,8 +165,9 @@ class SessionConnector:
     Flask-Firehose stored ``','.join(urls)``, so a url with a comma was split and pushed
     forever; a list survives any url. Old comma-joined values are still read. Only the
     ``max_items`` most recently pushed keys are kept (a response that pushes something also
-    moves the held keys it links again to the end): each costs ~13 bytes of session cookie,
-    and past ~250 of them nginx's 4 KB upstream header buffer overflows (a 502).
+    moves the held keys it links again to the end): each costs 3 to 18 bytes of Flask's
+    compressed session cookie, by how alike the urls are, and past a few hundred of them
+    nginx's 4 KB upstream header buffer overflows (a 502).
     """
 
     session_key = "h2-pushed"

@@ -33,6 +33,7 @@ __all__ = [
     "is_token",
     "plan_links",
     "proxies_push",
+    "pushed_as_requested",
 ]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -51,6 +52,8 @@ _SAFE_IN_PATH = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_PATH)
 _SAFE_IN_QUERY = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_QUERY)
 _SAFE_IN_FRAGMENT = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_FRAGMENT)
 _MAY_NEED_ENCODING = re.compile(r"[ \"^`{}'\x80-\U0010ffff]")
+# A "." or ".." path segment, also spelled with %2e.
+_DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
 
 
 def is_token(text: object) -> bool:
@@ -86,7 +89,7 @@ def format_url(url: str) -> str:
     """``url`` as a link writes it: encoded as a browser encodes it in the request for
     ``href="<url>"``, so a push proxy pushes what the browser asks for and ``/é.css`` and
     ``/%C3%A9.css`` are one target (a host is not normalised, nor a path resolved: see
-    ``collect.make_resource``, which pushes no url a browser rewrites). As the WHATWG URL
+    :func:`pushed_as_requested`). As the WHATWG URL
     parser does: spaces around it dropped; within it, non-ASCII (as UTF-8), spaces and
     ``"`` percent-encoded, with ``^``, `````, ``{`` and ``}`` in the path, ``'`` in the
     query and ````` in the fragment. ValueError for one that could break the header."""
@@ -105,6 +108,27 @@ def format_url(url: str) -> str:
         + quote(query, safe=_SAFE_IN_QUERY)
         + hash_mark
         + quote(fragment, safe=_SAFE_IN_FRAGMENT)
+    )
+
+
+def pushed_as_requested(url: str) -> bool:
+    """Whether every push proxy pushes ``url`` (as :func:`format_url` wrote it) at the very
+    path a browser requests for it.
+
+    Only "/x": nginx pushes no absolute, scheme-relative or relative url, and "//host/x"
+    names another host. Not a url with a #fragment: proxies push it with the fragment in
+    its path, which no browser request holds. Nor one the URL Standard rewrites before a
+    browser asks: a backslash is a "/" in an http(s) url ("/\\host" is "//host", another
+    host again), and "." and ".." segments (also spelled %2e) are resolved away, so a
+    proxy would push ``/static/../a.css`` where the browser asks for ``/a.css``.
+    """
+    path = url.partition("?")[0]
+    return (
+        url[:1] == "/"
+        and url[1:2] != "/"
+        and "#" not in url
+        and "\\" not in path
+        and _DOT_SEGMENT.search(path) is None
     )
 
 
@@ -146,8 +170,8 @@ class Resource:
     #: ``link`` with ``; nopush``: what a client that holds it, or a proxy that must not
     #: push it, is sent.
     nopush_link: str
-    #: ``/path``: the only form every supported proxy pushes (nginx 1.22 pushes no absolute,
-    #: scheme-relative or relative url; docs/proxies.md).
+    #: ``/path``, pushed at the path a browser requests (:func:`pushed_as_requested`): the
+    #: only form every supported proxy pushes (docs/proxies.md).
     path_absolute: bool
     #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page (a
     #: stand-in when it was pushed with ``learn=False``).

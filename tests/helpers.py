@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -59,3 +61,20 @@ def build_app(connector: Any = None, **config: Any) -> Flask:
 
     Firehose(app, connector=connector)
     return app
+
+
+def run_in_threads(*targets: Callable[[], object], interleave: bool = True) -> None:
+    """Run each target in a thread of its own and wait for all. ``interleave`` switches
+    threads every microsecond rather than every 5 ms, so that they interleave inside the
+    code under test, where a missing lock would show."""
+    threads = [threading.Thread(target=target) for target in targets]
+    interval = sys.getswitchinterval()
+    if interleave:
+        sys.setswitchinterval(1e-6)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)

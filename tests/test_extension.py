@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
-import sys
 import threading
 import tracemalloc
 from collections.abc import Callable
@@ -14,7 +14,7 @@ import pytest
 from flask import Flask, session
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
-from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app
+from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app, run_in_threads
 
 
 class FlaskFirehoseConnector:
@@ -196,21 +196,12 @@ def test_push_cache_counts_every_entry_once_under_threads() -> None:
 
     collect._resources.clear()
     collect._resources_bytes = 0
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads switch as often as they can
 
     def push_many(thread: int) -> None:
         for i in range(2000):
             push(f"/u/{thread}/{i % 500}.png", as_="image")
 
-    try:
-        threads = [threading.Thread(target=push_many, args=(n,)) for n in range(16)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch)
+    run_in_threads(*(functools.partial(push_many, n) for n in range(16)))
     held = sum(collect._entry_size(*entry) for entry in collect._resources.items())
     assert collect._resources_bytes == held
 
@@ -232,11 +223,7 @@ def test_push_cache_counts_an_entry_two_threads_made_at_once_once(
         return entry_size(*args)
 
     monkeypatch.setattr(collect, "_entry_size", sized_once_both_missed)
-    threads = [threading.Thread(target=push, args=("/new.css",)) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(*[functools.partial(push, "/new.css")] * 2, interleave=False)
     ((arguments, resource),) = collect._resources.items()
     assert collect._resources_bytes == entry_size(arguments, resource)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import functools
 import logging
-import sys
 import threading
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -32,6 +31,7 @@ from firehose_digest.hints import (
     origin_of,
     plan_early_hints,
 )
+from tests.helpers import run_in_threads
 
 CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
@@ -295,18 +295,7 @@ def test_the_cache_is_safe_to_share_between_threads() -> None:
             if len(cache) > 8:
                 errors.append(f"{len(cache)} entries")
 
-    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
-    # Switch threads every microsecond rather than every 5 ms, so that they interleave
-    # inside the cache's methods, where a missing lock would show.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
+    run_in_threads(*(functools.partial(work, seed) for seed in range(8)))
 
     assert errors == []
     assert len(cache) == 8
