@@ -37,21 +37,25 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# Control characters (CR and LF above all) and the brackets that delimit the URI.
-_BAD_IN_URL = re.compile(r"[\x00-\x1f\x7f<>]")
+# CR and LF would end the header (a url is written as it is after the "<").
+_ENDS_HEADER = re.compile(r"[\r\n]")
+# What the URL parser strips from both ends of a url: C0 controls and space; and a tab
+# anywhere, which it removes (WHATWG URL, "basic URL parser", before any state).
+_STRIPPED_AT_ENDS = "".join(map(chr, range(0x21)))
 # A quoted-string may hold any visible ASCII and spaces; `"` and `\` are escaped.
 _BAD_IN_VALUE = re.compile(r"[^\x20-\x7e]")
-# What a browser's URL parser percent-encodes in each part of a url, beyond non-ASCII (as
-# UTF-8) and the "<", ">" and controls refused above (WHATWG URL, "percent-encode sets":
-# path, special-query and fragment); the rest of printable ASCII, "%" included, stays.
-_ENCODED_IN_PATH = ' "^`{}'
-_ENCODED_IN_QUERY = " \"'"
-_ENCODED_IN_FRAGMENT = ' "`'
+# What a browser's URL parser percent-encodes in each part of a url, beyond C0 controls,
+# DEL and non-ASCII (as UTF-8) (WHATWG URL, "percent-encode sets": path, special-query and
+# fragment); the rest of printable ASCII, "%" included, stays. "<" and ">" in each, so no
+# url can close the link's "<...>".
+_ENCODED_IN_PATH = ' "<>^`{}'
+_ENCODED_IN_QUERY = " \"<>'"
+_ENCODED_IN_FRAGMENT = ' "<>`'
 _PRINTABLE = [chr(c) for c in range(0x20, 0x7F)]
 _SAFE_IN_PATH = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_PATH)
 _SAFE_IN_QUERY = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_QUERY)
 _SAFE_IN_FRAGMENT = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_FRAGMENT)
-_MAY_NEED_ENCODING = re.compile(r"[ \"^`{}'\x80-\U0010ffff]")
+_MAY_NEED_ENCODING = re.compile(r"[\x00-\x20\"<>^`{}'\x7f-\U0010ffff]")
 # A "." or ".." path segment, also spelled with %2e.
 _DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
 
@@ -89,15 +93,18 @@ def format_url(url: str) -> str:
     """``url`` as a link writes it: encoded as a browser encodes it in the request for
     ``href="<url>"``, so a push proxy pushes what the browser asks for and ``/é.css`` and
     ``/%C3%A9.css`` are one target (a host is not normalised, nor a path resolved: see
-    :func:`pushed_as_requested`). As the WHATWG URL
-    parser does: spaces around it dropped; within it, non-ASCII (as UTF-8), spaces and
-    ``"`` percent-encoded, with ``^``, `````, ``{`` and ``}`` in the path, ``'`` in the
-    query and ````` in the fragment. ValueError for one that could break the header."""
-    if not isinstance(url, str) or not url.strip(" "):
-        raise ValueError(f"a pushed url must be a non-empty string, got {url!r}")
-    if _BAD_IN_URL.search(url):
-        raise ValueError(f"a pushed url may not hold control characters, '<' or '>': {url!r}")
-    url = url.strip(" ")
+    :func:`pushed_as_requested`). As the WHATWG URL parser does: controls and spaces around
+    it dropped, and tabs within it; within it, controls, non-ASCII (as UTF-8), spaces,
+    ``"``, ``<`` and ``>`` percent-encoded, with ``^``, `````, ``{`` and ``}`` in the path,
+    ``'`` in the query and ````` in the fragment. ValueError for CR or LF, which would end
+    the header (a browser would drop them; a url holding one is a bug or an attack)."""
+    if not isinstance(url, str):
+        raise ValueError(f"a pushed url must be a string, got {url!r}")
+    if _ENDS_HEADER.search(url):
+        raise ValueError(f"a pushed url may not hold CR or LF, which end a header: {url!r}")
+    url = url.strip(_STRIPPED_AT_ENDS).replace("\t", "")
+    if not url:
+        raise ValueError("a pushed url must not be empty")
     if not _MAY_NEED_ENCODING.search(url):
         return url
     before_fragment, hash_mark, fragment = url.partition("#")

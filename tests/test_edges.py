@@ -13,10 +13,11 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask, Request, Response, abort, render_template_string, request
+from flask import Flask, Request, Response, abort, render_template_string, request, url_for
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
@@ -909,6 +910,43 @@ def test_a_url_with_a_space_is_linked_as_a_browser_requests_it() -> None:
     assert first.get_data(as_text=True) == "/my photo.jpg/my%20photo.jpg"
     assert links(first) == [link("/my%20photo.jpg")]
     assert links(client.get("/profile")) == [nopush("/my%20photo.jpg")]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "written"),
+    [("/shop", "/shop"), ("/<x>", "/%3Cx%3E"), ("/a\tb", "/ab"), ("/a\x01b", "/a%01b")],
+)
+def test_a_prefix_a_client_sent_is_linked_encoded_not_a_500(
+    tmp_path: Any, prefix: str, written: str
+) -> None:
+    """ProxyFix trusts ``X-Forwarded-Prefix`` (``x_prefix=1``) and ``url_for`` copies it
+    into each url as it is, "<", ">" and controls too: the page is served, with its urls
+    linked as a browser requests them, by ``push()`` and by ``static_tag`` alike."""
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "app.css").write_text("body {}")
+    app = Flask(__name__, root_path=str(tmp_path))
+    app.config["SECRET_KEY"] = "edges"
+    Firehose(app)
+
+    @app.route("/pushed")
+    def pushed() -> str:
+        return push(url_for("static", filename="app.css"), as_="style")
+
+    @app.route("/tag")
+    def tagged() -> str:
+        return render_template_string("{{ static_tag('app.css') }}")
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    client = app.test_client()
+    headers = {"X-Forwarded-Prefix": prefix}
+    first = client.get("/pushed", headers=headers)
+    assert first.status_code == 200
+    assert first.get_data(as_text=True) == f"{prefix}/static/app.css"
+    assert links(first) == [link(f"{written}/static/app.css")]
+    tag = client.get("/tag", headers=headers)
+    assert tag.status_code == 200
+    [tag_link] = links(tag)
+    assert tag_link.startswith(f"<{written}/static/app.css?v=")
 
 
 def test_a_declared_url_and_a_pushed_spelling_of_it_are_one_link() -> None:
