@@ -289,9 +289,23 @@ class DigestConnector:
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         """The digest in the client's cookie, read as Werkzeug reads cookies, else empty;
-        None without ``SECRET_KEY``, which signs the cookie."""
+        None without ``SECRET_KEY``, which signs the cookie.
+
+        A browser may send the cookie twice: after a deploy changes its domain or path, it
+        keeps the old one beside the new and sends the older first (RFC 6265 §5.4). The
+        valid value signed last is read, so what was recorded since the change counts.
+        """
         state = self._state(app)
-        return state.load(app, request.cookies.get(state.settings.cookie_name))
+        values = request.cookies.getlist(state.settings.cookie_name)
+        if len(values) < 2:
+            return state.load(app, values[0] if values else None)
+        found = [state.load(app, value) for value in values]
+        valid = [held for held in found if held is not None and held is not state.empty]
+        if not valid:
+            return found[0]
+        # Signed with the same max_age, the latest expiry was signed last; of equals, the
+        # one sent last (max() keeps the first it meets).
+        return max(reversed(valid), key=lambda held: held.expires_at)
 
     def save(
         self,

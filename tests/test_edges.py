@@ -563,9 +563,10 @@ FRAMINGS = [
 ]
 
 
-def werkzeug_reads(header: str) -> str | None:
+def werkzeug_reads(header: str) -> list[str]:
+    """Every value Werkzeug reads for the digest's name, in the order sent."""
     environ = EnvironBuilder(headers=[("Cookie", header)]).get_environ()
-    return WerkzeugRequest(environ).cookies.get(COOKIE)
+    return WerkzeugRequest(environ).cookies.getlist(COOKIE)
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)
@@ -575,7 +576,7 @@ def test_the_cookie_is_read_exactly_as_werkzeug_reads_it(framing: str) -> None:
     cookie = issuer.get_cookie(COOKIE)
     assert cookie is not None
     header = framing.format(c=COOKIE, v=cookie.value)
-    expected = EXPECTED_RETURN if werkzeug_reads(header) == cookie.value else EXPECTED_FIRST
+    expected = EXPECTED_RETURN if cookie.value in werkzeug_reads(header) else EXPECTED_FIRST
     response = build_app().test_client(use_cookies=False).get("/", headers={"Cookie": header})
     assert response.headers["Link"] == expected
 
@@ -583,9 +584,83 @@ def test_the_cookie_is_read_exactly_as_werkzeug_reads_it(framing: str) -> None:
 def test_the_framing_table_has_both_outcomes() -> None:
     """Otherwise the table above could not tell a reader that finds nothing from Werkzeug."""
     value = "v.a.b"
-    found = [werkzeug_reads(f.format(c=COOKIE, v=value)) == value for f in FRAMINGS]
+    found = [value in werkzeug_reads(f.format(c=COOKIE, v=value)) for f in FRAMINGS]
     assert any(found)
     assert not all(found)
+    # Sent twice, either value is read (the one that verifies, below).
+    assert werkzeug_reads(f"{COOKIE}=x; {COOKIE}={value}") == ["x", value]
+
+
+@pytest.mark.parametrize("newer_first", [False, True], ids=["older first", "newer first"])
+def test_of_two_digest_cookies_the_one_signed_last_is_read(
+    monkeypatch: pytest.MonkeyPatch, newer_first: bool
+) -> None:
+    """After a deploy changes the cookie's domain (or path), a browser keeps the old
+    cookie beside the new and sends the older first (RFC 6265 §5.4): what was recorded
+    since the change is read, so it is not pushed on every visit."""
+    app = edge_app()
+    client = app.test_client()
+    now = 1_800_000_000.0
+    monkeypatch.setattr("time.time", lambda: now)
+    client.get("/page?u=/a.css")
+    older = client.get_cookie(COOKIE)
+    now += 5
+    client.get("/page?u=/a.css&u=/b.css")
+    newer = client.get_cookie(COOKIE)
+    assert older is not None and newer is not None and older.value != newer.value
+    values = [newer.value, older.value] if newer_first else [older.value, newer.value]
+    header = "; ".join(f"{COOKIE}={value}" for value in values)
+    response = app.test_client(use_cookies=False).get(
+        "/page?u=/a.css&u=/b.css", headers={"Cookie": header}
+    )
+    assert links(response) == [nopush("/a.css"), nopush("/b.css")]
+    assert "Set-Cookie" not in response.headers
+
+
+def test_of_two_digest_cookies_signed_alike_the_one_sent_last_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Signed in the same second (whole seconds are all a value carries), the one a
+    browser sends last is the newer (RFC 6265 §5.4, equal paths: earlier created first)."""
+    app = edge_app()
+    monkeypatch.setattr("time.time", lambda: 1_800_000_000.0)
+    first, second = app.test_client(), app.test_client()
+    first.get("/page?u=/a.css")
+    second.get("/page?u=/b.css")
+    a, b = first.get_cookie(COOKIE), second.get_cookie(COOKIE)
+    assert a is not None and b is not None
+    response = app.test_client(use_cookies=False).get(
+        "/page?u=/a.css&u=/b.css", headers={"Cookie": f"{COOKIE}={a.value}; {COOKIE}={b.value}"}
+    )
+    assert links(response) == [link("/a.css"), nopush("/b.css")]
+
+
+@pytest.mark.parametrize("bad", ["garbage", "", "expired"])
+def test_a_bad_second_digest_cookie_leaves_the_good_one_read(
+    monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    app = edge_app()
+    now = 1_800_000_000.0
+    monkeypatch.setattr("time.time", lambda: now)
+    if bad == "expired":
+        old = app.test_client()
+        old.get("/page?u=/b.css")
+        expired = old.get_cookie(COOKIE)
+        assert expired is not None
+        bad = expired.value
+        now += app.config["FIREHOSE_MAX_AGE"] + 1
+    client = app.test_client()
+    client.get("/page?u=/a.css")
+    good = client.get_cookie(COOKIE)
+    assert good is not None
+    for header in (
+        f"{COOKIE}={bad}; {COOKIE}={good.value}",
+        f"{COOKIE}={good.value}; {COOKIE}={bad}",
+    ):
+        response = app.test_client(use_cookies=False).get(
+            "/page?u=/a.css&u=/b.css", headers={"Cookie": header}
+        )
+        assert links(response) == [nopush("/a.css"), link("/b.css")]
 
 
 # --- found in review: spellings, hook order, settings that only failed later -------------
