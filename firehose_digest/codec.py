@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -20,6 +21,7 @@ from .digests import DigestError
 
 __all__ = [
     "DEFAULT_SALT",
+    "MAX_CLOCK_SKEW",
     "MAX_COOKIE_VALUE",
     "DigestCodec",
     "SignedPayload",
@@ -31,6 +33,12 @@ DEFAULT_SALT = "firehose-digest"
 #: Browsers keep a cookie of up to 4096 bytes, name and attributes included: nothing
 #: longer can be one of ours, so it is refused before any HMAC or base64 work.
 MAX_COOKIE_VALUE = 4096
+#: Seconds a value may seem signed in the future: servers sharing a key sign with their own
+#: clocks, and a cookie one signs may reach another whose clock is behind. itsdangerous
+#: refuses any negative age: with clocks 10 ms apart, a value signed in the last 10 ms of
+#: a second and read by the other server within them was refused, and everything pushed
+#: again (tests/test_codec.py).
+MAX_CLOCK_SKEW = 60
 
 
 def signable(text: str) -> bool:
@@ -84,15 +92,21 @@ class DigestCodec:
         if len(value) > MAX_COOKIE_VALUE:
             raise DigestError(f"cookie value of {len(value)} characters is too long")
         try:
-            signed, when = self._signer.unsign(
-                value.encode("ascii"), max_age=self.max_age, return_timestamp=True
-            )
+            signed, when = self._signer.unsign(value.encode("ascii"), return_timestamp=True)
             payload = base64_decode(signed)
-        except SignatureExpired as e:
-            raise DigestError(f"signature expired: {e}") from e
+            issued_at = int(when.timestamp())
         except (BadData, ValueError, OverflowError, OSError) as e:  # a far-future date too
             raise DigestError(f"bad signature or encoding: {e}") from e
-        return SignedPayload(payload, int(when.timestamp()))
+        # Whole seconds, as itsdangerous counts a signature's age; refused with its
+        # exception as the cause, as unsign(max_age=...) would raise it.
+        age = int(time.time()) - issued_at
+        if age > self.max_age or age < -MAX_CLOCK_SKEW:
+            bound = f"> {self.max_age}" if age > 0 else f"< -{MAX_CLOCK_SKEW}"
+            expired = SignatureExpired(
+                f"Signature age {age} {bound} seconds", payload=signed, date_signed=when
+            )
+            raise DigestError(f"signature expired: {expired}") from expired
+        return SignedPayload(payload, issued_at)
 
     def expires_at(self, issued_at: int) -> int:
         """The Unix time from which a value signed at ``issued_at`` is refused as expired.

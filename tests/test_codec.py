@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from itsdangerous import TimestampSigner
+from itsdangerous import SignatureExpired, TimestampSigner
 
-from firehose_digest.codec import DEFAULT_SALT, DigestCodec
+from firehose_digest.codec import DEFAULT_SALT, MAX_CLOCK_SKEW, DigestCodec
 from firehose_digest.digests import DigestError
 
 NOW = 1_800_000_000
@@ -109,3 +109,28 @@ def test_no_key_is_refused() -> None:
         DigestCodec([], DEFAULT_SALT, DAY)
     with pytest.raises(ValueError, match="secret key"):
         DigestCodec([""], DEFAULT_SALT, DAY)
+
+
+@pytest.mark.parametrize(
+    ("signed_at", "trusted"),
+    [
+        (NOW + 1.0, True),  # read 10 ms before the signer's second turned here
+        (NOW + MAX_CLOCK_SKEW + 0.99, True),
+        (NOW + MAX_CLOCK_SKEW + 1, False),
+    ],
+)
+def test_a_value_signed_by_a_clock_ahead_is_trusted_within_the_skew(
+    monkeypatch: pytest.MonkeyPatch, signed_at: float, trusted: bool
+) -> None:
+    """Another server sharing the key signed it, its clock ahead of ours: itsdangerous
+    refuses any negative age, so 10 ms of skew across a second's turn dropped the digest.
+    Whole seconds are compared, as itsdangerous compares them."""
+    monkeypatch.setattr(time, "time", lambda: signed_at)
+    value = codec("secret").dumps(b"payload")
+    monkeypatch.setattr(time, "time", lambda: NOW + 0.99)
+    if trusted:
+        assert codec("secret").loads(value) == (b"payload", int(signed_at))
+    else:
+        with pytest.raises(DigestError, match="expired") as refused:
+            codec("secret").loads(value)
+        assert isinstance(refused.value.__cause__, SignatureExpired)

@@ -37,7 +37,13 @@ from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
 from firehose_digest import AgingDigest, BloomDigest, DigestConnector, Firehose, GCSDigest, push
-from firehose_digest.codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for
+from firehose_digest.codec import (
+    DEFAULT_SALT,
+    MAX_CLOCK_SKEW,
+    MAX_COOKIE_VALUE,
+    DigestCodec,
+    salt_for,
+)
 from firehose_digest.digests import MAX_CAPACITY
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN
 
@@ -117,15 +123,20 @@ def genuinely_held(
     """The page keys a cookie value proves held, or None if it proves nothing.
 
     A value proves something only when it is one a browser can store (ASCII, at most 4 KB),
-    verifies under SECRET with our salt within MAX_AGE, and holds an AgingDigest of the
-    app's kind, capacity and false-positive rate.
+    verifies under SECRET with our salt, was signed at most MAX_AGE seconds ago and at most
+    MAX_CLOCK_SKEW ahead (another server's clock), and holds an AgingDigest of the app's
+    kind, capacity and false-positive rate.
     """
     if value is None or not value.isascii() or len(value) > MAX_COOKIE_VALUE:
         return None
     verifier = TimestampSigner(SECRET, salt=SALT, key_derivation="hmac")
     try:
-        digest = AgingDigest.from_bytes(base64_decode(verifier.unsign(value, max_age=MAX_AGE)))
+        payload, signed = verifier.unsign(value, return_timestamp=True)
+        age = int(time.time()) - int(signed.timestamp())
+        digest = AgingDigest.from_bytes(base64_decode(payload))
     except Exception:  # however itsdangerous or the reader refuses it
+        return None
+    if not -MAX_CLOCK_SKEW <= age <= MAX_AGE:
         return None
     reference = AgingDigest(kind, CAPACITY, FP_RATE)
     if (
@@ -672,18 +683,22 @@ def test_any_bit_flip_of_a_genuine_digest(encoding: str, data: st.DataObject) ->
     age=st.one_of(
         st.integers(-(2**80), 2**80),
         st.integers(-5, MAX_AGE + 5),
-        st.sampled_from([-2, -1, 0, 1, MAX_AGE - 1, MAX_AGE, MAX_AGE + 1, MAX_AGE + 2]),
+        st.integers(-MAX_CLOCK_SKEW - 5, 5),
+        st.sampled_from([-MAX_CLOCK_SKEW - 2, -MAX_CLOCK_SKEW - 1, -MAX_CLOCK_SKEW]),
+        st.sampled_from([-MAX_CLOCK_SKEW + 1, -1, 0, 1, MAX_AGE - 1, MAX_AGE, MAX_AGE + 1]),
+        st.just(MAX_AGE + 2),
     )
 )
 def test_any_signing_time(encoding: str, age: int) -> None:
-    """Trusted only when signed 0 to max_age seconds ago (give or take the clock's tick)."""
+    """Trusted only when signed from MAX_CLOCK_SKEW seconds ahead (another server's clock)
+    to max_age seconds ago, give or take the clock's tick."""
     value = sign_at(
         digest_of(KINDS[encoding], *PAGE_KEYS).to_bytes(), max(0, int(time.time()) - age)
     )
     held = genuinely_held(value, KINDS[encoding])
-    if age <= -2 or age >= MAX_AGE + 2:
+    if age <= -MAX_CLOCK_SKEW - 2 or age >= MAX_AGE + 2:
         assert held is None
-    elif 1 <= age <= MAX_AGE - 1:
+    elif -MAX_CLOCK_SKEW + 1 <= age <= MAX_AGE - 1:
         assert held == frozenset(PAGE_KEYS)
     check_served(encoding, f"{COOKIE}={value}")
 
