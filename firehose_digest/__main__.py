@@ -12,6 +12,7 @@ valid digest, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import secrets
@@ -28,7 +29,7 @@ from werkzeug.http import parse_cookie
 from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for, signable
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
-from .links import is_token
+from .links import format_url, is_token
 from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE
 
 __all__ = ["build_parser", "inspect", "main", "plan"]
@@ -264,6 +265,27 @@ def _secret_key(text: str) -> str:
     return _utf8(text)
 
 
+def _environ_secret_key() -> str | None:
+    """``$FLASK_SECRET_KEY`` as ``app.config.from_prefixed_env()`` reads it: as JSON when it
+    is JSON (``'"20261202"'``: a key of digits quoted to stay a str), else as it is."""
+    text = os.environ.get("FLASK_SECRET_KEY")
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text
+
+
+def _pushed_url(text: str) -> str:
+    """``text`` as ``push()`` records it: encoded as a browser requests it (:func:`format_url`)."""
+    try:
+        return format_url(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _cookie_name(text: str) -> str:
     if not is_token(text):
         raise argparse.ArgumentTypeError(f"not a cookie name (an RFC 6265 token): {text!r}")
@@ -377,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_cmd.add_argument(
         "--url",
         action="append",
+        type=_pushed_url,
         default=[],
         metavar="URL",
         help="say whether the digest holds URL, as push(URL) records it; repeat for more. "
@@ -403,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {e}"
             )
         return EXIT_VALID if _print(out) else EXIT_TROUBLE
-    keys = args.secret_key or [key for key in [os.environ.get("FLASK_SECRET_KEY")] if key]
+    keys = args.secret_key or [key for key in [_environ_secret_key()] if key]
     try:
         keys = [_utf8(key) for key in keys]
     except argparse.ArgumentTypeError as e:

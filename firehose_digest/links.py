@@ -109,13 +109,18 @@ def format_url(url: str) -> str:
         return url
     before_fragment, hash_mark, fragment = url.partition("#")
     path, question_mark, query = before_fragment.partition("?")
-    return (
-        quote(path, safe=_SAFE_IN_PATH)
-        + question_mark
-        + quote(query, safe=_SAFE_IN_QUERY)
-        + hash_mark
-        + quote(fragment, safe=_SAFE_IN_FRAGMENT)
-    )
+    try:
+        return (
+            quote(path, safe=_SAFE_IN_PATH)
+            + question_mark
+            + quote(query, safe=_SAFE_IN_QUERY)
+            + hash_mark
+            + quote(fragment, safe=_SAFE_IN_FRAGMENT)
+        )
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"a pushed url holds a lone surrogate, which UTF-8 cannot encode: {url!r}"
+        ) from None
 
 
 def pushed_as_requested(url: str) -> bool:

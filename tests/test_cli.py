@@ -14,9 +14,11 @@ import sys
 from unittest import mock
 
 import pytest
+from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
+from firehose_digest import Firehose, push
 from firehose_digest import __main__ as cli
 from firehose_digest.__main__ import main
 from firehose_digest.codec import MAX_CLOCK_SKEW, DigestCodec, salt_for
@@ -152,6 +154,59 @@ def test_inspect_a_valid_cookie() -> None:
 def test_inspect_takes_the_key_from_the_environment() -> None:
     out = run("inspect", issued_cookie("env key"), env={"FLASK_SECRET_KEY": "env key"})
     assert out.startswith("valid:")
+
+
+@pytest.mark.parametrize("env_value", ['"20261202"', "20261202x", '"env key"'])
+def test_inspect_reads_the_environment_key_as_flask_from_prefixed_env_does(
+    env_value: str,
+) -> None:
+    """A key of digits is quoted for ``from_prefixed_env`` (which reads JSON), and the
+    app's key is then the string inside the quotes: so is inspect's."""
+    app = Flask(__name__)
+    with mock.patch.dict(os.environ, {"FLASK_SECRET_KEY": env_value}):
+        app.config.from_prefixed_env()
+    key = app.config["SECRET_KEY"]
+    assert isinstance(key, str)
+    out = run("inspect", issued_cookie(key), env={"FLASK_SECRET_KEY": env_value})
+    assert out.startswith("valid:")
+
+
+def test_inspect_asks_for_a_url_as_push_records_it() -> None:
+    """However ``push()`` was given the url, ``--url`` finds it in the same spelling."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        for url in ("/é.css", "/my photo.jpg", " /sp.css", "/<x>.js"):
+            push(url, as_="style")
+        return "ok"
+
+    client = app.test_client()
+    client.get("/")
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    spellings = ["/é.css", "/%C3%A9.css", "/my photo.jpg", " /sp.css", "/<x>.js", "/%3Cx%3E.js"]
+    code, out, _ = call(
+        "inspect", cookie.value, "--secret-key", SECRET, *(f"--url={url}" for url in spellings)
+    )
+    assert code == 0
+    held = [line for line in out.splitlines() if line.startswith("held: ")]
+    assert held == [
+        "held: /%C3%A9.css",
+        "held: /%C3%A9.css",
+        "held: /my%20photo.jpg",
+        "held: /sp.css",
+        "held: /%3Cx%3E.js",
+        "held: /%3Cx%3E.js",
+    ]
+
+
+def test_inspect_refuses_a_url_push_would_refuse() -> None:
+    code, _, err = call("inspect", issued_cookie(SECRET), "--secret-key", SECRET, "--url", "/a\nb")
+    assert code == 2
+    assert "--url: a pushed url may not hold CR or LF" in err
 
 
 def test_inspect_tries_every_key_given() -> None:
@@ -332,7 +387,7 @@ def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> N
     assert "held (unverified): /app.css\n" in out
 
 
-def test_inspect_shows_urls_a_terminal_cannot() -> None:
+def test_inspect_refuses_a_url_a_terminal_cannot_show_as_push_refuses_it() -> None:
     value = signed(digest_of("/app.css"))
     # An undecodable byte in argv arrives as a lone surrogate; a strict stdout cannot print it.
     done = subprocess.run(
@@ -343,14 +398,15 @@ def test_inspect_shows_urls_a_terminal_cannot() -> None:
             "inspect",
             value,
             "--url",
-            b"/\xff\n".decode("utf-8", "surrogateescape"),
+            b"/\xff".decode("utf-8", "surrogateescape"),
         ],
         capture_output=True,
         env={**os.environ, "FLASK_SECRET_KEY": SECRET, "PYTHONIOENCODING": "utf-8:strict"},
         check=False,
     )
-    assert done.returncode == 0, done.stderr
-    assert b"not held: '/\\udcff\\n'\n" in done.stdout
+    assert done.returncode == 2, done.stderr
+    assert b"--url: a pushed url holds a lone surrogate" in done.stderr
+    assert b"Traceback" not in done.stderr
 
 
 # An undecodable byte in argv or the environment, as Python hands it over.

@@ -56,7 +56,7 @@ def test_exact_strings(args: tuple[object, ...], expected: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["/a\r\nSet-Cookie: x=1", "/a\nb", "/a\rb", "/a.css\n", "", "  ", " \t\x00 ", 3],
+    ["/a\r\nSet-Cookie: x=1", "/a\nb", "/a\rb", "/a.css\n", "", "  ", " \t\x00 ", "/\udcff", 3],
 )
 def test_url_that_could_break_the_header_raises(url: object) -> None:
     with pytest.raises(ValueError, match="url"):
