@@ -15,7 +15,14 @@ from typing import Any
 from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
 from .links import Resource, format_link, format_url, pushed_as_requested
 
-__all__ = ["Collection", "current_collection", "key_url", "push", "resource_key"]
+__all__ = [
+    "Collection",
+    "current_collection",
+    "key_url",
+    "make_resource",
+    "push",
+    "resource_key",
+]
 
 
 class Collection:
@@ -55,10 +62,11 @@ def push(
     template) and other keywords become parameters; ``rel`` defaults to ``preload``.
     ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
-    path, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is
+    page, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is
     never learned either, only written on this response.
-    Outside a request, or with the extension off, it only returns ``url``.
-    Raises :class:`ValueError` for a url or value that could inject a header.
+    Outside a request, or with the extension off, it records nothing and returns ``url``;
+    its arguments are checked all the same: :class:`ValueError` for a url or value that
+    could inject a header, wherever it runs, so a bad argument shows in development too.
     """
     if params:
         as_ = params.pop("as", as_)  # a template's spelling of as_

@@ -20,7 +20,8 @@ Once per request:
    hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
-navigation's links are also learned per path after a 200 and replayed as one ``103 Early
+navigation's links are also learned per page (:func:`_page_of`: the url as asked, query
+included) after a 200 and replayed as one ``103 Early
 Hints`` before the view of the next GET navigation of that path (see :mod:`.hints` and
 docs/early-hints.md). ``push()`` itself lives in :mod:`.collect`, the static helpers and
 the immutable caching of versioned static files in :mod:`.static`.
@@ -71,7 +72,7 @@ class _AppState:
     connector: Connector
     #: Decides each response's links, keeping each page's plans.
     planner: LinkPlanner
-    #: The paths' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
+    #: The pages' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
     hint_cache: HintCache[EarlyHint] | None
     #: ``{(endpoint, HTTP method or None for any): ((url, resource), ...)}`` for the views
     #: that declared resources with :meth:`Firehose.hints`; read at the first request (see
@@ -186,7 +187,7 @@ class Firehose:
         """Declare, on a view, a resource ``push(url, ...)`` would push (same arguments).
 
         The view's responses carry it as if the view had called ``push()`` first, and with
-        ``FIREHOSE_EARLY_HINTS`` it is hinted in a 103 from the path's very first request,
+        ``FIREHOSE_EARLY_HINTS`` it is hinted in a 103 from the page's very first request,
         before anything was learned. Stack several; they keep the order they are read in.
         The view is returned as it is, so the decorator may sit above or below
         ``@app.route``, and it is valid for every app the view is registered on. On a
@@ -367,7 +368,7 @@ def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
 
 
 def _send_early_hints(app: Flask) -> None:
-    """Send one 103 with the path's learned (else declared) links the client lacks.
+    """Send one 103 with the page's learned (else declared) links the client lacks.
 
     Runs before the view, so before the response can have started. Servers without
     ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent.

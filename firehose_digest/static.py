@@ -79,7 +79,9 @@ _MIRRORED = ("media", "integrity", "referrerpolicy", "fetchpriority", "nonce")
 
 
 def file_version(path: str) -> str:
-    """The first 10 hex digits of the BLAKE2b hash of the file at ``path``.
+    """The file at ``path`` hashed with BLAKE2b of a 5-byte digest, in 10 hex digits (not
+    the start of the 64-byte hash ``b2sum`` prints: the digest size is part of BLAKE2b's
+    parameters).
 
     Computed once per file, and again whenever its size or modification time changes.
     Raises :class:`OSError` if it cannot be read, :class:`IsADirectoryError` for anything
