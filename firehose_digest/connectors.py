@@ -528,7 +528,11 @@ def _key_problem(key: object) -> str | None:
         return None
     if isinstance(key, str):
         return "SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate)"
-    return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}"
+    hint = ""
+    if isinstance(key, (int, float)) and not isinstance(key, bool):
+        # from_prefixed_env reads JSON: a key of digits becomes a number.
+        hint = """: in the environment quote a key of digits as JSON, FLASK_SECRET_KEY='"123"'"""
+    return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}{hint}"
 
 
 def _fallbacks_problem(fallbacks: object) -> str | None:

@@ -291,7 +291,13 @@ def _encoding_name(settings: Settings) -> str:
 
 def _bool(key: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{key} must be True or False, got {value!r}")
+        # from_prefixed_env reads JSON: "true" is True, "True" or "1" stays a str or an int.
+        hint = (
+            f"; in the environment write true or false: FLASK_{key}=true"
+            if isinstance(value, (str, int))
+            else ""
+        )
+        raise ValueError(f"{key} must be True or False, got {value!r}{hint}")
     return value
 
 

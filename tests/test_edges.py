@@ -443,6 +443,40 @@ def test_a_deploy_id_json_read_as_a_float_says_how_to_quote_it(
     Firehose(app)
 
 
+@pytest.mark.parametrize("written", ["True", "1", "yes", "on"])
+def test_a_switch_from_the_environment_says_how_to_write_it(
+    monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    """from_prefixed_env reads JSON: "True" stays a str and "1" is an int, both refused,
+    with what to write; "true" is True."""
+    monkeypatch.setenv("FLASK_FIREHOSE_EARLY_HINTS", written)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+    app.config.from_prefixed_env()
+    with pytest.raises(
+        ValueError,
+        match=r"FIREHOSE_EARLY_HINTS must be True or False.*FLASK_FIREHOSE_EARLY_HINTS=true",
+    ):
+        Firehose(app)
+    monkeypatch.setenv("FLASK_FIREHOSE_EARLY_HINTS", "true")
+    app.config.from_prefixed_env()
+    Firehose(app)
+    assert app.config["FIREHOSE_EARLY_HINTS"] is True
+
+
+def test_a_secret_key_of_digits_from_the_environment_says_how_to_quote_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "20261202")
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+    with pytest.raises(ValueError, match=r"SECRET_KEY must be a str or bytes, got int.*'\"123\"'"):
+        Firehose(app)
+    monkeypatch.setenv("FLASK_SECRET_KEY", '"20261202"')
+    app.config.from_prefixed_env()
+    Firehose(app)
+
+
 def test_a_numeric_deploy_id_is_a_digest_version() -> None:
     """``FLASK_FIREHOSE_DIGEST_VERSION=20240611`` is an int once from_prefixed_env read it:
     the same version as the str."""
