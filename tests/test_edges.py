@@ -1068,3 +1068,22 @@ def test_a_declared_url_and_a_pushed_spelling_of_it_are_one_link() -> None:
         return "declared"
 
     assert links(app.test_client().get("/declared")) == [link("/%C3%A9.css")]
+
+
+def test_a_nested_request_context_within_a_view_collects_for_the_view() -> None:
+    """What how-it-works.md says: pushes belong to the request app.wsgi_app serves, so an
+    e-mail rendered in a view's own test_request_context adds its pushes to the page;
+    the same template rendered outside any request records nothing."""
+    app = edge_app()
+    email = "{{ push('/email.css', as='style') }}"
+
+    @app.route("/signup")
+    def signup() -> str:
+        push("/site.css", as_="style")
+        with app.test_request_context("/welcome-email"):
+            assert render_template_string(email) == "/email.css"
+        return "check your inbox"
+
+    with app.test_request_context("/welcome-email"):
+        assert render_template_string(email) == "/email.css"
+    assert links(app.test_client().get("/signup")) == [link("/site.css"), link("/email.css")]
