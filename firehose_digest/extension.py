@@ -80,6 +80,8 @@ class _AppState:
     declared: dict[tuple[str, str | None], _Declared] | None = None
     #: Which hooks this app has, so a second ``init_app`` adds none twice.
     hooks: set[str] = field(default_factory=set)
+    #: Whether the app was told that its server sends no 103 (once per process).
+    told_no_early_hints: bool = False
 
 
 class _RequestRecord(Collection):
@@ -371,7 +373,8 @@ def _send_early_hints(app: Flask) -> None:
     """Send one 103 with the page's learned (else declared) links the client lacks.
 
     Runs before the view, so before the response can have started. Servers without
-    ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent.
+    ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent,
+    and a warning once, at the first navigation, says so.
     Only a GET navigation learns and is hinted (:func:`_is_navigation`): Chrome acts on a
     103 for navigations only, and a HEAD or a ``fetch()`` has no page to preload for.
     Where the app itself serves HTTP/2 (:func:`_serves_http2`), the 103 keeps only
@@ -386,7 +389,16 @@ def _send_early_hints(app: Flask) -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]
     environ = req.environ
     send = environ.get("wsgi.early_hints")
-    if send is None or req.method != "GET" or not _is_navigation(environ):
+    if req.method != "GET" or not _is_navigation(environ):
+        return
+    if send is None:
+        if not state.told_no_early_hints:
+            state.told_no_early_hints = True
+            log.warning(
+                "firehose: FIREHOSE_EARLY_HINTS is on, but this server offers no "
+                "wsgi.early_hints, so no 103 is sent (gunicorn >= 25 offers it; "
+                "docs/early-hints.md)"
+            )
         return
     if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
         # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client (nginx's default upstream), so none

@@ -1500,3 +1500,23 @@ def test_learn_must_be_a_bool(bad: Any) -> None:
     push("/a.css", as_="style", learn=False)
     with pytest.raises(ValueError, match="learn"):
         push("/a.css", as_="style", learn=bad)
+
+
+def test_a_server_without_early_hints_is_named_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Werkzeug's server (flask run), waitress: with FIREHOSE_EARLY_HINTS on, the first
+    navigation says once why no 103 will come, and the page is served; nothing is learned
+    from it (none could be sent), so a server offering wsgi.early_hints learns it first."""
+    app = make_app()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        client.head("/page/home")  # not a navigation a 103 is for: nothing to say
+        assert caplog.records == []
+        for _ in range(3):
+            assert client.get("/page/home").status_code == 200
+    told = [r for r in caplog.records if "no wsgi.early_hints" in r.getMessage()]
+    assert len(told) == 1 and told[0].levelno == logging.WARNING
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/page/home", recorder)
+    assert recorder.sent == []
+    hinted_get(app.test_client(), "/page/home", recorder)
+    assert len(recorder.sent) == 1
