@@ -178,7 +178,7 @@ def make_resource(
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
-    path_absolute = pushed_as_requested(url)
+    pushable = pushed_as_requested(url)
     if not learn:  # nothing of it is learned but its place in the page's Link value
         hint = EarlyHint(
             key="",
@@ -186,7 +186,7 @@ def make_resource(
             tracked=tracked,
             origin=None,
             connects=False,
-            path_absolute=path_absolute,
+            pushable=pushable,
             final_length=len(link),
             stand_in=True,
         )
@@ -203,7 +203,7 @@ def make_resource(
             tracked=tracked,
             origin=origin_of(url),
             connects=not _CONNECTING_RELS.isdisjoint(relations),
-            path_absolute=path_absolute,
+            pushable=pushable,
             final_length=len(link),
         )
     return Resource(
@@ -212,6 +212,6 @@ def make_resource(
         link=link,
         tracked=tracked,
         nopush_link=link + "; nopush",
-        path_absolute=path_absolute,
+        pushable=pushable,
         hint=hint,
     )

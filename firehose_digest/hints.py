@@ -87,8 +87,9 @@ class EarlyHint:
     origin: str | None
     #: ``rel=preconnect`` or ``dns-prefetch``: a connection to open, nothing to fetch.
     connects: bool
-    #: ``/path``: the only form of url every push proxy pushes.
-    path_absolute: bool
+    #: Every push proxy pushes it at the very path a browser requests
+    #: (:func:`~.links.pushed_as_requested`: a ``/path`` the browser does not rewrite).
+    pushable: bool
     #: The length of the link-value the final response writes (its ``nonce`` included).
     final_length: int
     #: A link pushed with ``learn=False``: never hinted, its ``key`` and ``link`` empty;
@@ -160,9 +161,10 @@ def plan_early_hints(
     link_header_parser.cc``: "Returns true only when all attributes ... are pre-defined"),
     so a tracked link cannot be hinted and kept from being pushed. A 103 therefore carries
     what the final response will push and record: a tracked link the client lacks only
-    when it is path-absolute, among the first ``max_pushes``, and within the room the final
-    ``Link`` value has for it (held links, written there ``nopush``, count as they will be
-    written: ``budget`` bytes, as :func:`~.links.plan_links` counts them). Any other
+    when it is pushable (a ``/path`` a browser requests as written), among the first
+    ``max_pushes``, and within the room the final ``Link`` value has for it (held links,
+    written there ``nopush``, count as they will be written: ``budget`` bytes, as
+    :func:`~.links.plan_links` counts them). Any other
     tracked link is left to the final response: behind a proxy the app cannot tell its
     own origin from another (its ``Host`` is the proxy's upstream), so an absolute url may
     be one the proxy would push. Untracked links (preconnects) are kept. A stand-in
@@ -180,7 +182,7 @@ def plan_early_hints(
         hinted = pushed = False
         if hint.stand_in:
             final += 2 + hint.final_length + len("; nopush")
-            if hint.tracked and front_may_push and hint.path_absolute:
+            if hint.tracked and front_may_push and hint.pushable:
                 slots += 1
         elif not hint.tracked:
             final += 2 + hint.final_length
@@ -192,7 +194,7 @@ def plan_early_hints(
         elif not front_may_push:
             final += 2 + hint.final_length
             hinted = True
-        elif hint.path_absolute and slots < max_pushes:
+        elif hint.pushable and slots < max_pushes:
             final += 2 + hint.final_length
             slots += 1
             hinted = pushed = True

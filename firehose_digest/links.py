@@ -182,9 +182,9 @@ class Resource:
     #: ``link`` with ``; nopush``: what a client that holds it, or a proxy that must not
     #: push it, is sent.
     nopush_link: str
-    #: ``/path``, pushed at the path a browser requests (:func:`pushed_as_requested`): the
-    #: only form every supported proxy pushes (docs/proxies.md).
-    path_absolute: bool
+    #: Every supported proxy pushes it at the very path a browser requests
+    #: (:func:`pushed_as_requested`: a ``/path`` the browser does not rewrite; docs/proxies.md).
+    pushable: bool
     #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page (a
     #: stand-in when it was pushed with ``learn=False``).
     hint: EarlyHint
@@ -226,9 +226,10 @@ def plan_links(
     """Decide each resource's link, in push order, within ``budget`` bytes of value.
 
     A tracked resource the client holds gets ``nopush`` (or is left out, ``omit_held``). A
-    new one is offered for push only if every supported proxy would push it (``may_push``, a
-    path-absolute url) and it is among the first ``max_pushes``; any other gets ``nopush``,
-    so no proxy pushes what the record will not hold. With ``held`` None nothing can be
+    new one is offered for push only if every supported proxy would push it (``may_push``,
+    and :attr:`Resource.pushable`: a ``/path`` a browser requests as written) and it is
+    among the first ``max_pushes``; any other gets ``nopush``, so no proxy pushes what the
+    record will not hold. With ``held`` None nothing can be
     recorded, so nothing is offered. Links past the budget are left out and not recorded.
     The keys a 103 already offered for push (``hinted``, at most ``max_pushes``) take their
     slots first: the response and its 103 push at most ``max_pushes`` between them.
@@ -252,9 +253,9 @@ def plan_links(
                     reused.append(resource.key)
                     continue
                 link, recorded = resource.nopush_link, reused
-            elif may_push and resource.path_absolute and resource.key in hinted:
+            elif may_push and resource.pushable and resource.key in hinted:
                 link, recorded = resource.link, pushed
-            elif may_push and resource.path_absolute and slots > 0:
+            elif may_push and resource.pushable and slots > 0:
                 link, recorded = resource.link, pushed
                 slots -= 1
             else:

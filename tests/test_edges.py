@@ -152,7 +152,7 @@ URL_FORMS = [
 )
 def test_a_dot_segment_spelled_with_percent_2e_is_one_too(url: str, pushed: bool) -> None:
     """The URL Standard reads %2e as "." in a path segment: the browser resolves it away."""
-    assert make_resource(url, (), "style", None, ()).path_absolute is pushed
+    assert make_resource(url, (), "style", None, ()).pushable is pushed
 
 
 def asked(url: str) -> str:

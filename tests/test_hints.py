@@ -54,10 +54,10 @@ def hint(
     tracked: bool = True,
     origin: str | None = None,
     connects: bool = False,
-    path_absolute: bool = True,
+    pushable: bool = True,
 ) -> EarlyHint:
     """A learned link, the final response writing it as hinted (no nonce)."""
-    return EarlyHint(key, link, tracked, origin, connects, path_absolute, final_length=len(link))
+    return EarlyHint(key, link, tracked, origin, connects, pushable, final_length=len(link))
 
 
 A = hint("/a.css", "</a.css>; rel=preload; as=style")
@@ -68,7 +68,7 @@ C = hint(
     tracked=False,
     origin="https://cdn.example",
     connects=True,
-    path_absolute=False,
+    pushable=False,
 )
 V = hint("/v.css\nabc123", "</v.css>; rel=preload; as=style")
 
@@ -135,24 +135,24 @@ def test_a_103_hints_only_what_the_final_response_would_push_and_record() -> Non
     Behind a proxy the app's Host is the proxy's upstream, so it cannot tell its own
     absolute urls from another origin's: only path-absolute tracked links are hinted.
     """
-    relative = hint("rel/r.css", "<rel/r.css>; rel=preload; as=style", path_absolute=False)
+    relative = hint("rel/r.css", "<rel/r.css>; rel=preload; as=style", pushable=False)
     own = hint(
         "https://shop.example/o.css",
         "<https://shop.example/o.css>; rel=preload; as=style",
         origin="https://shop.example",
-        path_absolute=False,
+        pushable=False,
     )
     own_scheme_relative = hint(
         "//shop.example/s.css",
         "<//shop.example/s.css>; rel=preload; as=style",
         origin="//shop.example",
-        path_absolute=False,
+        pushable=False,
     )
     cdn = hint(
         "https://cdn.example/c.css",
         "<https://cdn.example/c.css>; rel=preload; as=style",
         origin="https://cdn.example",
-        path_absolute=False,
+        pushable=False,
     )
     hints = [relative, own, own_scheme_relative, cdn, A, B, C]
     headers = early_hints_headers(hints, set(), 4096, max_pushes=10)

@@ -76,7 +76,7 @@ def test_a_103s_keys_and_the_responses_pushes_stay_within_max_pushes(
     """Whatever a 103 offered (at most max_pushes keys the client lacks, linked or not by
     this response), the response pushes every one of them it links and may push, and the
     two push at most max_pushes keys between them."""
-    lacking = [r.key for r in POOL if r.tracked and r.path_absolute and r.key not in held]
+    lacking = [r.key for r in POOL if r.tracked and r.pushable and r.key not in held]
     hinted = (
         data.draw(st.lists(st.sampled_from(lacking), unique=True, max_size=max_pushes))
         if lacking
