@@ -273,7 +273,7 @@ def _environ_secret_key() -> str | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except Exception:  # as from_prefixed_env: whatever JSON refuses stays a string
         return text
     return value if isinstance(value, str) else text
 

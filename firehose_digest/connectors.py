@@ -48,6 +48,9 @@ log = logging.getLogger("firehose_digest")
 #: bytes (the value, the digest's buffers and its kept answers): about 800 clients holding
 #: 300 resources (660 if their digests have rotated: two generations each).
 DECODED_CACHE_BYTES = 2 << 20
+#: Values of the digest cookie tried when a request sends several: a browser sends one per
+#: domain and path it holds one for, and each that fails to verify costs an HMAC.
+MAX_COOKIE_COPIES = 4
 
 
 class Connector(Protocol):
@@ -292,19 +295,22 @@ class DigestConnector:
         None without ``SECRET_KEY``, which signs the cookie.
 
         A browser may send the cookie twice: after a deploy changes its domain or path, it
-        keeps the old one beside the new and sends the older first (RFC 6265 §5.4). The
-        valid value signed last is read, so what was recorded since the change counts.
+        keeps the old one beside the new, and sends the one with the longer path first, of
+        equal paths the older (RFC 6265 §5.4). The valid value signed last is read, so what
+        was recorded since the change counts. At most :data:`MAX_COOKIE_COPIES` different
+        values are tried: a value that does not verify is checked on every request.
         """
         state = self._state(app)
         values = request.cookies.getlist(state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
-        found = [state.load(app, value) for value in values]
+        tried = list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
+        found = [state.load(app, value) for value in tried]
         valid = [held for held in found if held is not None and held is not state.empty]
         if not valid:
             return found[0]
         # Signed with the same max_age, the latest expiry was signed last; of equals, the
-        # one sent last (max() keeps the first it meets).
+        # one sent last (max() keeps the first it meets): of equal paths, the newer.
         return max(reversed(valid), key=lambda held: held.expires_at)
 
     def save(

@@ -102,9 +102,9 @@ def format_url(url: str) -> str:
         raise ValueError(f"a pushed url must be a string, got {url!r}")
     if _ENDS_HEADER.search(url):
         raise ValueError(f"a pushed url may not hold CR or LF, which end a header: {url!r}")
-    url = url.strip(_STRIPPED_AT_ENDS).replace("\t", "")
+    original, url = url, url.strip(_STRIPPED_AT_ENDS).replace("\t", "")
     if not url:
-        raise ValueError("a pushed url must not be empty")
+        raise ValueError(f"a pushed url must not be empty, got {original!r}")
     if not _MAY_NEED_ENCODING.search(url):
         return url
     before_fragment, hash_mark, fragment = url.partition("#")

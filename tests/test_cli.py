@@ -156,7 +156,9 @@ def test_inspect_takes_the_key_from_the_environment() -> None:
     assert out.startswith("valid:")
 
 
-@pytest.mark.parametrize("env_value", ['"20261202"', "20261202x", '"env key"'])
+@pytest.mark.parametrize(
+    "env_value", ['"20261202"', "20261202x", '"env key"', "[" * 100_000], ids=str.__len__
+)
 def test_inspect_reads_the_environment_key_as_flask_from_prefixed_env_does(
     env_value: str,
 ) -> None:

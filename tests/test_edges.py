@@ -22,7 +22,9 @@ from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest.codec import DigestCodec
 from firehose_digest.collect import make_resource
+from firehose_digest.connectors import MAX_COOKIE_COPIES
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
@@ -630,7 +632,8 @@ def test_of_two_digest_cookies_the_one_signed_last_is_read(
     monkeypatch: pytest.MonkeyPatch, newer_first: bool
 ) -> None:
     """After a deploy changes the cookie's domain (or path), a browser keeps the old
-    cookie beside the new and sends the older first (RFC 6265 §5.4): what was recorded
+    cookie beside the new and sends both, the older first for equal paths (RFC 6265 §5.4),
+    the newer first when its path is longer: what was recorded
     since the change is read, so it is not pushed on every visit."""
     app = edge_app()
     client = app.test_client()
@@ -1087,3 +1090,38 @@ def test_a_nested_request_context_within_a_view_collects_for_the_view() -> None:
     with app.test_request_context("/welcome-email"):
         assert render_template_string(email) == "/email.css"
     assert links(app.test_client().get("/signup")) == [link("/site.css"), link("/email.css")]
+
+
+def test_a_cookie_sent_many_times_costs_at_most_max_cookie_copies_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A value that fails to verify is never cached, so each costs an HMAC on every
+    request: of 600 copies (an 8 KB header), only MAX_COOKIE_COPIES different ones are
+    checked, and a genuine value among them is still read."""
+    checked: list[str] = []
+    loads = DigestCodec.loads
+
+    def counting_loads(codec: DigestCodec, value: str) -> Any:
+        checked.append(value)
+        return loads(codec, value)
+
+    monkeypatch.setattr(DigestCodec, "loads", counting_loads)
+    app = edge_app()
+    client = app.test_client()
+    client.get("/page?u=/a.css")
+    genuine = client.get_cookie(COOKIE)
+    assert genuine is not None
+    checked.clear()
+    copies = [f"{COOKIE}=x{n}" for n in range(600)]
+    response = app.test_client(use_cookies=False).get(
+        "/page?u=/a.css", headers={"Cookie": "; ".join(copies)}
+    )
+    assert response.status_code == 200
+    assert links(response) == [link("/a.css")]
+    sent = [value for value in checked if value.startswith("x")]  # not the one we signed
+    assert sent == [f"x{n}" for n in range(MAX_COOKIE_COPIES)]
+    checked.clear()
+    same = "; ".join([f"{COOKIE}=x"] * 599 + [f"{COOKIE}={genuine.value}"])
+    response = app.test_client(use_cookies=False).get("/page?u=/a.css", headers={"Cookie": same})
+    assert links(response) == [nopush("/a.css")]  # 599 copies of one value are one
+    assert [value for value in checked if value.startswith("x")] == ["x"]
