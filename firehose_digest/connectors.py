@@ -149,6 +149,19 @@ def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
     return held
 
 
+def _drop_flask_firehose_list() -> None:
+    """Drop the list Flask-Firehose left in the session of an app that moved to the digest:
+    nothing reads it, and it kept the session cookie the size that made nginx answer 502
+    (every response now adds our headers to it)."""
+    if FLASK_FIREHOSE_SESSION_KEY in session:
+        session.pop(FLASK_FIREHOSE_SESSION_KEY)
+
+
+def _stored_keys(stored: object) -> list[str]:
+    """The str keys of a stored list; none from anything else."""
+    return [key for key in stored if isinstance(key, str)] if isinstance(stored, list) else []
+
+
 def cookie_attributes(app: Flask) -> CookieAttributes:
     """The app's session cookie attributes, read through Flask's own session interface."""
     interface = app.session_interface
@@ -162,18 +175,25 @@ def cookie_attributes(app: Flask) -> CookieAttributes:
     )
 
 
-class SessionConnector:
-    """The exact set of held keys in ``session['h2-pushed']``, as a JSON list.
+#: Where Flask-Firehose kept ``','.join(urls)`` in the session.
+FLASK_FIREHOSE_SESSION_KEY = "h2-pushed"
 
-    Flask-Firehose stored ``','.join(urls)``, so a url with a comma was split and pushed
-    forever; a list survives any url. Old comma-joined values are still read. Only the
-    ``max_items`` most recently pushed keys are kept (a response that pushes something also
-    moves the held keys it links again to the end): each costs 3 to 18 bytes of Flask's
-    compressed session cookie, by how alike the urls are, and past a few hundred of them
-    nginx's 4 KB upstream header buffer overflows (a 502).
+
+class SessionConnector:
+    """The exact set of held keys in ``session['h2-held']``, as a JSON list.
+
+    Flask-Firehose stored ``','.join(urls)`` in ``session['h2-pushed']``, so a url with a
+    comma was split and pushed forever; a list survives any url. Its value is still read,
+    and moved here (pruned, the old key dropped) at the first response that links
+    something: under its own key, Flask-Firehose's ``split(',')`` on a list would fail every
+    request of a worker not yet updated, or rolled back to. Only the ``max_items`` most
+    recently pushed keys are kept (a response that pushes something also moves the held
+    keys it links again to the end): each costs 3 to 18 bytes of Flask's compressed session
+    cookie, by how alike the urls are, and past a few hundred of them nginx's 4 KB upstream
+    header buffer overflows (a 502).
     """
 
-    session_key = "h2-pushed"
+    session_key = "h2-held"
 
     def __init__(self, max_items: int = 100) -> None:
         if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1:
@@ -181,13 +201,11 @@ class SessionConnector:
         self.max_items = max_items
 
     def get_pushed(self) -> list[str]:
-        """The held keys in the current request's session, oldest first."""
-        stored = session.get(self.session_key)
-        if isinstance(stored, str):
-            stored = stored.split(",") if stored else []
-        if not isinstance(stored, list):
-            return []
-        return [key for key in stored if isinstance(key, str)]
+        """The held keys in the current request's session, oldest first: Flask-Firehose's
+        (older), then ours."""
+        old = session.get(FLASK_FIREHOSE_SESSION_KEY)
+        held = _stored_keys(old.split(",") if isinstance(old, str) and old else old)
+        return list(dict.fromkeys([*held, *_stored_keys(session.get(self.session_key))]))
 
     def set_pushed(self, items: Iterable[str]) -> None:
         """Store ``items`` (oldest first) in the current request's session."""
@@ -195,6 +213,7 @@ class SessionConnector:
             _warn_no_secret_key(current_app, "SessionConnector")
             return
         session[self.session_key] = list(items)[-self.max_items :]
+        session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse to keep fewer keys than a response may push: the ones cut would be
@@ -219,7 +238,7 @@ class SessionConnector:
         pushed: Sequence[str],
         reused: Sequence[str],
     ) -> None:
-        if not pushed:
+        if not pushed and FLASK_FIREHOSE_SESSION_KEY not in session:
             return  # a new order alone is not worth a new session cookie
         # Most recently used last: the keys this page used again, then the new ones.
         keys = dict.fromkeys(self.get_pushed())
@@ -299,8 +318,12 @@ class DigestConnector:
         equal paths the older (RFC 6265 §5.4). The valid value signed last is read, so what
         was recorded since the change counts. At most :data:`MAX_COOKIE_COPIES` different
         values are tried: a value that does not verify is checked on every request.
+
+        The list an app that used Flask-Firehose left in the session is dropped here.
         """
         state = self._state(app)
+        if app.session_interface.get_cookie_name(app) in request.cookies:
+            _drop_flask_firehose_list()
         values = request.cookies.getlist(state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)

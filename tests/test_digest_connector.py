@@ -553,3 +553,23 @@ def test_a_connector_keeps_no_app_alive() -> None:
     assert connector.settings(kept).capacity == kept.config["FIREHOSE_CAPACITY"]
     with pytest.raises(RuntimeError, match="was not set up for app"):
         connector.settings(Flask("never"))
+
+
+def test_flask_firehose_list_left_in_the_session_is_dropped() -> None:
+    """An app moved from Flask-Firehose to the digest: its users' sessions still hold the
+    comma-joined list that grew until nginx answered 502, and nothing reads it now. The
+    first response that links something drops it, so the session cookie shrinks."""
+    app = build_app()
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["h2-pushed"] = ",".join(f"/static/assets/r{i}.css" for i in range(300))
+        sess["user"] = 42
+    before = client.get_cookie("session")
+    assert before is not None
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["Link"] == EXPECTED_FIRST
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"user": 42}
+    after = client.get_cookie("session")
+    assert after is not None and len(after.value) < len(before.value) // 10

@@ -515,7 +515,51 @@ class TestSessionConnector:
         for url in ("/1.css", "/2.css", "/3.css"):
             client.get(f"/push?u={url}")
         with client.session_transaction() as sess:
-            assert sess["h2-pushed"] == ["/2.css", "/3.css"]
+            assert sess["h2-held"] == ["/2.css", "/3.css"]
+
+    def test_flask_firehose_list_is_moved_pruned_at_the_first_linking_response(
+        self, make_app: AppFactory
+    ) -> None:
+        """A migrated session near nginx's 4 KB buffer shrinks at once, even on a page
+        that pushes nothing new: Flask-Firehose's list is moved under our key, cut to
+        max_items, and its own key dropped."""
+        client = make_app(SessionConnector(max_items=10), FIREHOSE_MAX_PUSHES=1).test_client()
+        old = [f"/{i}.css" for i in range(300)]
+        with client.session_transaction() as sess:
+            sess["h2-pushed"] = ",".join(old)
+        response = client.get("/push?u=/299.css")
+        assert response.headers["Link"] == "</299.css>; rel=preload; as=style; nopush"
+        with client.session_transaction() as sess:
+            assert "h2-pushed" not in sess
+            assert sess["h2-held"] == old[-10:]
+
+    def test_a_worker_still_on_flask_firehose_can_read_the_session(
+        self, make_app: AppFactory
+    ) -> None:
+        """During a rolling deploy, or after a rollback, Flask-Firehose's get_pushed() runs
+        on sessions we wrote: it split our list and failed every request. It finds its own
+        key gone (everything is new to it), and what it writes there is read back."""
+        new = make_app(SessionConnector()).test_client()
+        new.get("/push?u=/a.css")
+        old = make_app(FlaskFirehoseConnector)
+        with new.session_transaction() as sess:
+            session_data = dict(sess)
+        with old.test_request_context():
+            session.update(session_data)
+            assert FlaskFirehoseConnector.get_pushed() == set()
+            FlaskFirehoseConnector.set_pushed({"/b.css"})
+            session_data = dict(session)
+        with new.session_transaction() as sess:
+            sess.update(session_data)
+        response = new.get("/push?u=/a.css&u=/b.css&u=/c.css")
+        assert response.headers["Link"].split(", ") == [
+            "</a.css>; rel=preload; as=style; nopush",
+            "</b.css>; rel=preload; as=style; nopush",
+            "</c.css>; rel=preload; as=style",
+        ]
+        with new.session_transaction() as sess:
+            assert "h2-pushed" not in sess
+            assert sess["h2-held"] == ["/a.css", "/b.css", "/c.css"]
 
     def test_garbage_in_the_session_is_an_empty_set(self, make_app: AppFactory) -> None:
         client = make_app(SessionConnector()).test_client()
@@ -654,7 +698,7 @@ def test_session_connector_keeps_resources_in_use(make_app: AppFactory) -> None:
     client.get("/push?u=/common.css&u=/2.css")
     client.get("/push?u=/common.css&u=/3.css")
     with client.session_transaction() as sess:
-        assert sess["h2-pushed"] == ["/2.css", "/common.css", "/3.css"]
+        assert sess["h2-held"] == ["/2.css", "/common.css", "/3.css"]
 
 
 def test_a_request_made_inside_a_view_keeps_its_own_links() -> None:
