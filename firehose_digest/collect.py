@@ -17,6 +17,7 @@ from .links import Resource, format_link, format_url, pushed_as_requested
 
 __all__ = [
     "Collection",
+    "as_written",
     "current_collection",
     "key_url",
     "make_resource",
@@ -54,12 +55,14 @@ def push(
     as_: str | None = None,
     version: str | None = None,
     learn: bool = True,
-    **params: str,
+    **params: str | float | None,
 ) -> str:
     """Preload (and let a push proxy push) ``url`` with this response; return ``url``.
 
-    ``flags`` are written bare (``crossorigin``, ``nopush``); ``as_`` (``as`` in a Jinja
-    template) and other keywords become parameters; ``rel`` defaults to ``preload``.
+    ``flags`` are written bare (``crossorigin``, ``nopush``), but a ``"name=value"`` one
+    (Flask-Firehose's spelling) is a parameter; ``as_`` (``as`` in a Jinja template) and
+    other keywords become parameters, a number as its str, ``True`` a bare flag, ``None``
+    and ``False`` left out (:func:`as_written`); ``rel`` defaults to ``preload``.
     ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
     page, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is
@@ -68,18 +71,22 @@ def push(
     its arguments are checked all the same: :class:`ValueError` for a url or value that
     could inject a header, wherever it runs, so a bad argument shows in development too.
     """
+    written: tuple[tuple[str, Any], ...] = ()
+    link_as: Any = as_
     if params:
-        as_ = params.pop("as", as_)  # a template's spelling of as_
-        arguments: tuple[Any, ...] = (url, flags, as_, version, learn, tuple(params.items()))
+        link_as = params.pop("as", as_)  # a template's spelling of as_
+        # Before the lookup: crossorigin=True and crossorigin=1 are equal keys, not links.
+        flags, written = as_written(flags, tuple(params.items()))
+        arguments: tuple[Any, ...] = (url, flags, link_as, version, learn, written)
     else:
-        arguments = (url, flags, as_, version, learn)
+        arguments = (url, flags, link_as, version, learn)
     try:
         # Only a real bool is looked up: learn=1 equals True, and would skip the check.
         resource = _resources.get(arguments) if learn is True or learn is False else None
     except TypeError:  # an unhashable argument: make_resource() says what is wrong with it
         resource = None
     if resource is None:
-        resource = make_resource(url, flags, as_, version, tuple(params.items()), learn)
+        resource = make_resource(url, flags, link_as, version, written, learn)
         _remember_resource(arguments, resource)
     collection = current_collection.get()
     if collection is not None:
@@ -142,21 +149,55 @@ _DICT_SLOT = 64
 _CONNECTING_RELS = frozenset({"preconnect", "dns-prefetch"})
 
 
+def as_written(
+    flags: tuple[Any, ...], params: tuple[tuple[str, Any], ...]
+) -> tuple[tuple[Any, ...], tuple[tuple[str, Any], ...]]:
+    """``push()``'s flags and keyword parameters in the forms a link writes.
+
+    As Flask-Firehose wrote them: a positional ``"name=value"`` is that parameter (its
+    value's quotes dropped) and a number is its ``str``; corrected: ``True`` is a bare flag
+    (``crossorigin=True`` is ``crossorigin``), ``None`` and ``False`` leave the parameter
+    out, and a keyword wins over a positional spelling of the same name. Anything else is
+    left for :func:`make_resource` to refuse.
+    """
+    bare: list[Any] = []
+    named: dict[str, Any] = {}
+    for name, value in params:
+        if value is True:
+            bare.append(name)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            named[name] = str(value)
+        elif value is not None and value is not False:
+            named[name] = value
+    for flag in flags:
+        if isinstance(flag, str) and "=" in flag:
+            name, _, value = (part.strip() for part in flag.partition("="))
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            named.setdefault(name, value)
+        else:
+            bare.append(flag)
+    return tuple(bare), tuple(named.items())
+
+
 def make_resource(
     url: str,
-    flags: tuple[str, ...],
-    as_: str | None,
+    flags: tuple[Any, ...],
+    as_: Any,
     version: str | None,
-    params: tuple[tuple[str, str], ...],
+    params: tuple[tuple[str, Any], ...],
     learn: bool = True,
 ) -> Resource:
-    """What ``push()`` records for these arguments; ValueError if any is unsafe."""
+    """What ``push()`` records for these arguments, whatever their types (a template's are
+    unchecked); ValueError if any is unsafe."""
+    flags, params = as_written(flags, params)
     if version is not None and not isinstance(version, str):
         raise ValueError(f"a resource's version must be a str, got {version!r}")
     if not isinstance(learn, bool):
         raise ValueError(f"push()'s learn must be True or False, got {learn!r}")
     named = dict(params)
-    link_as = named.pop("as", as_)
+    spelled_as = named.pop("as", None)  # as="..." among the parameters, or "as=..."
+    link_as = as_ if as_ is not None else spelled_as
     rel = named.pop("rel", "preload")
     # Relation types and flags are case-insensitive (RFC 8288 §2.1.1), but not to every
     # proxy: Apache pushes no rel=Preload, h2o no rel=" preload ". Only a lone preload is

@@ -184,7 +184,7 @@ class Firehose:
         *flags: str,
         as_: str | None = None,
         version: str | None = None,
-        **params: str,
+        **params: str | float | None,
     ) -> Callable[[_ViewT], _ViewT]:
         """Declare, on a view, a resource ``push(url, ...)`` would push (same arguments).
 

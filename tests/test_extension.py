@@ -725,3 +725,57 @@ def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
         response = app.full_dispatch_request()
     assert response.status_code == 200
     assert "Link" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("arguments", "keywords", "written"),
+    [
+        # Flask-Firehose appended positional arguments as they were: "name=value" ones too.
+        (("rel=preload", "as=style"), {}, "</a.css>; rel=preload; as=style"),
+        (
+            ('type="font/woff2"', "crossorigin"),
+            {"as": "font"},
+            '</a.css>; rel=preload; as=font; type="font/woff2"; crossorigin',
+        ),
+        # It wrote every keyword with str(): a number still is one.
+        ((), {"as_": "style", "importance": 1}, "</a.css>; rel=preload; as=style; importance=1"),
+        # Corrected: True is the bare flag, None and False leave the parameter out.
+        ((), {"as_": "font", "crossorigin": True}, "</a.css>; rel=preload; as=font; crossorigin"),
+        ((), {"as_": "font", "crossorigin": None}, "</a.css>; rel=preload; as=font"),
+        ((), {"as_": "style", "media": False}, "</a.css>; rel=preload; as=style"),
+        # A keyword wins over a positional spelling of the same name.
+        (("as=script",), {"as_": "style"}, "</a.css>; rel=preload; as=style"),
+    ],
+)
+def test_flask_firehose_argument_forms_are_written_as_links(
+    arguments: tuple[str, ...], keywords: dict[str, Any], written: str
+) -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "forms"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/a.css", *arguments, **keywords)
+
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert response.headers["Link"] == written
+
+
+def test_true_and_one_are_two_links_not_one_cached_resource() -> None:
+    """True == 1 in Python, so push()'s cache would have answered one with the other."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "forms"
+    Firehose(app)
+
+    @app.route("/<int:n>")
+    def page(n: int) -> str:
+        return push(f"/{n}.woff2", as_="font", crossorigin=True if n == 1 else 1)
+
+    client = app.test_client()
+    assert client.get("/1").headers["Link"] == "</1.woff2>; rel=preload; as=font; crossorigin"
+    assert client.get("/1").headers["Link"].endswith("; crossorigin; nopush")
+    with app.test_request_context():
+        push("/2.woff2", as_="font", crossorigin=True)
+    assert client.get("/2").headers["Link"] == "</2.woff2>; rel=preload; as=font; crossorigin=1"
