@@ -216,13 +216,12 @@ class Firehose:
         """
         settings = load(app.config)
         connector = _as_connector(self.connector)
-        if isinstance(connector, PushedSetConnector):
-            init_connector = getattr(connector.connector, "init_app", None)
-            if callable(init_connector):
-                init_connector(app)
-        else:
+        # A Flask-Firehose connector is used as it is: Flask-Firehose never called an
+        # init_app of it, so one that is a Flask extension too was set up by its app.
+        if not isinstance(connector, PushedSetConnector):
             init_connector = getattr(connector, "init_app", None)
             if callable(init_connector):
+                _check_callable_as(connector, "init_app", "(app, settings)", app, settings)
                 init_connector(app, settings)
         previous = app.extensions.get(EXTENSION_KEY)
         state = app.extensions[EXTENSION_KEY] = _AppState(
@@ -280,10 +279,17 @@ def _as_connector(connector: Any) -> Connector:
         )
     opens, saves = _implements(connector, "open"), _implements(connector, "save")
     if opens and saves:
+        for name, signature, *arguments in _PROTOCOL_CALLS:
+            _check_callable_as(connector, name, signature, *arguments)
         return connector  # type: ignore[no-any-return]
     if _implements(connector, "get_pushed") and _implements(connector, "set_pushed"):
+        _check_callable_as(connector, "get_pushed", "()")
+        _check_callable_as(connector, "set_pushed", "(items)", set())
         return PushedSetConnector(connector)
-    if isinstance(connector, type):
+    if isinstance(connector, type) and (
+        _on_instances(connector, "open", "save")
+        or _on_instances(connector, "get_pushed", "set_pushed")
+    ):
         raise ValueError(
             f"Firehose connector {connector.__name__} is a class: pass an instance, "
             f"connector={connector.__name__}()"
@@ -294,6 +300,37 @@ def _as_connector(connector: Any) -> Connector:
             f"but not {'save' if opens else 'open'}(): see firehose_digest.Connector"
         )
     return PushedSetConnector(connector)  # which says what is missing
+
+
+#: How the extension calls a connector's methods: name, as written in errors, arguments.
+_PROTOCOL_CALLS: tuple[tuple[Any, ...], ...] = (
+    ("open", "(app, request)", None, None),
+    ("save", "(app, response, held, pushed, reused)", None, None, None, (), ()),
+)
+
+
+def _check_callable_as(connector: Any, name: str, signature: str, *arguments: Any) -> None:
+    """ValueError at init_app if ``connector.<name>`` cannot take ``arguments`` (as a
+    TypeError on every request would say, while nothing is pushed). A method whose
+    signature Python cannot read is taken as it is."""
+    try:
+        inspect.signature(getattr(connector, name)).bind(*arguments)
+    except TypeError as e:
+        raise ValueError(
+            f"Firehose connector {connector!r}: {name}() must take {signature}, as the "
+            f"extension calls it: {e}"
+        ) from None
+    except ValueError:
+        return
+
+
+def _on_instances(cls: type, *names: str) -> bool:
+    """Whether instances of ``cls`` would implement every one of ``names``."""
+    return all(
+        callable(getattr(cls, name, None))
+        and getattr(cls, name) is not getattr(Connector, name, None)
+        for name in names
+    )
 
 
 def _implements(connector: Any, name: str) -> bool:

@@ -779,3 +779,109 @@ def test_true_and_one_are_two_links_not_one_cached_resource() -> None:
     with app.test_request_context():
         push("/2.woff2", as_="font", crossorigin=True)
     assert client.get("/2").headers["Link"] == "</2.woff2>; rel=preload; as=font; crossorigin=1"
+
+
+class ExtensionConnector:
+    """A Flask-Firehose connector that is a Flask extension too, set up by its app."""
+
+    def __init__(self, app: Flask) -> None:
+        self.store: set[str] = set()
+        self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        app.add_url_rule("/pushed", "pushed", lambda: ",".join(sorted(self.store)))
+
+    def get_pushed(self) -> set[str]:
+        return set(self.store)
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.store = set(items)
+
+
+class StaticWithInit:
+    """Flask-Firehose style static methods, beside an init_app that needs an instance."""
+
+    store: ClassVar[set[str]] = set()
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        return set(StaticWithInit.store)
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        StaticWithInit.store = set(items)
+
+    def init_app(self, app: Flask) -> None:
+        raise AssertionError("Flask-Firehose never called a connector's init_app")
+
+
+@pytest.mark.parametrize("make", [ExtensionConnector, lambda app: StaticWithInit])
+def test_a_flask_firehose_connector_is_used_as_it_is_its_init_app_not_called(
+    make: Callable[[Flask], Any],
+) -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "legacy"
+
+    @app.route("/")
+    def index() -> str:
+        return push("/a.css", as_="style")
+
+    Firehose(app, connector=make(app))
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+class FlaskStyleInit:
+    def init_app(self, app: Flask) -> None: ...
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None: ...
+
+
+class SaveWithoutReused:
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any) -> None: ...
+
+
+class OpenKeywordOnly:
+    def open(self, *, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None: ...
+
+
+class SetPushedWithoutItems:
+    def get_pushed(self) -> set[str]:
+        return set()
+
+    def set_pushed(self) -> None: ...
+
+
+class OnlyGetPushed(Connector):
+    """Flask-Firehose's Connector subclassed, after renaming the import, half done."""
+
+    def get_pushed(self) -> set[str]:
+        return set()
+
+
+@pytest.mark.parametrize(
+    ("connector", "message"),
+    [
+        (FlaskStyleInit(), r"init_app\(\) must take \(app, settings\)"),
+        (SaveWithoutReused(), r"save\(\) must take \(app, response, held, pushed, reused\)"),
+        (OpenKeywordOnly(), r"open\(\) must take \(app, request\)"),
+        (SetPushedWithoutItems(), r"set_pushed\(\) must take \(items\)"),
+        (OnlyGetPushed, r"neither open\(\) and save\(\) nor a callable set_pushed\(\)"),
+    ],
+)
+def test_a_connector_the_extension_cannot_call_fails_at_init_app(
+    connector: Any, message: str
+) -> None:
+    """Each was a TypeError logged on every request, nothing ever pushed; or, for the
+    class, a ValueError asking for an instance that would fail for another reason."""
+    with pytest.raises(ValueError, match=message):
+        Firehose(Flask(__name__), connector=connector)
