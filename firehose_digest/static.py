@@ -67,11 +67,12 @@ KINDS: dict[str, _Kind] = {
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 #: Files whose version is known: a site has some hundreds, named in its templates. The bound
-#: only guards against a view passing request data as the filename; an entry (path, size,
-#: mtime, version) takes about 300 bytes, so at most about 1.2 MB.
+#: only guards against a view passing request data as the filename; an entry (path, its
+#: stamp, version) takes about 450 bytes, so at most about 1.8 MB.
 MAX_VERSIONED_FILES = 4096
-#: Absolute path -> (size, mtime_ns, version). Emptied when full: it refills on use.
-_versions: dict[str, tuple[int, int, str]] = {}
+#: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version). Emptied when full: it
+#: refills on use.
+_versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 
 #: Attributes the element repeats from the push: what changes how the browser fetches the
 #: file (a mismatch refetches it) and the CSP nonce that lets it load.
@@ -83,16 +84,20 @@ def file_version(path: str) -> str:
     the start of the 64-byte hash ``b2sum`` prints: the digest size is part of BLAKE2b's
     parameters).
 
-    Computed once per file, and again whenever its size or modification time changes.
+    Computed once per file, and again whenever its inode, size, modification or status
+    change time changes: a deploy that keeps a file's size and mtime (``cp -p``, a build
+    with fixed mtimes, renamed into place) still changes its inode or ctime, which no
+    tool can set back, so no versioned url is served other bytes as ``immutable``.
     Raises :class:`OSError` if it cannot be read, :class:`IsADirectoryError` for anything
     but a regular file.
     """
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
         raise IsADirectoryError(f"not a regular file: {path}")
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
     known = _versions.get(path)
-    if known is not None and known[:2] == (info.st_size, info.st_mtime_ns):
-        return known[2]
+    if known is not None and known[0] == stamp:
+        return known[1]
     digest = hashlib.blake2b(digest_size=5)
     with open(path, "rb") as file:
         while chunk := file.read(1 << 16):
@@ -100,7 +105,7 @@ def file_version(path: str) -> str:
     version = digest.hexdigest()
     if len(_versions) >= MAX_VERSIONED_FILES:
         _versions.clear()
-    _versions[path] = (info.st_size, info.st_mtime_ns, version)
+    _versions[path] = (stamp, version)
     return version
 
 

@@ -367,19 +367,52 @@ def test_a_file_that_changes_size_gets_a_new_version_and_is_pushed_again(static:
     assert response.headers["Link"] == f"<{url}>; rel=preload; as=style"  # not nopush
 
 
-def test_a_file_that_changes_mtime_only_gets_a_new_version(static: Path) -> None:
+def test_a_file_rewritten_with_its_size_and_mtime_gets_a_new_version(static: Path) -> None:
+    """``cp -p``, or a build with fixed mtimes: the size and mtime are the old ones, but
+    the status change time (which utime sets to now) is not."""
     path = static / "site.css"
     path.write_bytes(b"aaa")
     first = file_version(str(path))
-    mtime = path.stat().st_mtime_ns
-
+    before = path.stat()
     path.write_bytes(b"bbb")  # the same size
-    os.utime(path, ns=(mtime, mtime))
-    unchanged = file_version(str(path))  # same size and mtime: the known version
-    os.utime(path, ns=(mtime + 1_000_000_000, mtime + 1_000_000_000))
-    changed = file_version(str(path))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert file_version(str(path)) == version(b"bbb") != first
 
-    assert (first, unchanged, changed) == (version(b"aaa"), version(b"aaa"), version(b"bbb"))
+
+def test_a_file_renamed_into_place_with_its_size_and_mtime_gets_a_new_version(
+    static: Path,
+) -> None:
+    """A deploy that writes the new file beside the old and renames it over: another
+    inode, whatever its times say."""
+    path = static / "site.css"
+    path.write_bytes(b"aaa")
+    first = file_version(str(path))
+    before = path.stat()
+    new = static / "site.css.new"
+    new.write_bytes(b"bbb")
+    os.utime(new, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(new, path)
+    assert file_version(str(path)) == version(b"bbb") != first
+
+
+def test_an_unchanged_file_is_not_read_again(
+    static: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = static / "site.css"
+    path.write_bytes(b"aaa")
+    assert file_version(str(path)) == version(b"aaa")
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    assert file_version(str(path)) == version(b"aaa")
+    assert opened == []
 
 
 def test_the_version_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
