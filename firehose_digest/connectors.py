@@ -29,10 +29,18 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, session
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.http import dump_cookie
 
 from .codec import DigestCodec, signable
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
-from .settings import CookieAttributes, Settings, check_digest_fits
+from .settings import (
+    CookieAttributes,
+    Settings,
+    check_digest_fits,
+    set_cookie_line,
+    set_cookie_room,
+)
 
 __all__ = [
     "Connector",
@@ -188,9 +196,11 @@ class SessionConnector:
     something: under its own key, Flask-Firehose's ``split(',')`` on a list would fail every
     request of a worker not yet updated, or rolled back to. Only the ``max_items`` most
     recently pushed keys are kept (a response that pushes something also moves the held
-    keys it links again to the end): each costs 3 to 18 bytes of Flask's compressed session
-    cookie, by how alike the urls are, and past a few hundred of them nginx's 4 KB upstream
-    header buffer overflows (a 502).
+    keys it links again to the end). Each costs 3 to 30 bytes of Flask's compressed session
+    cookie, by how alike the urls are (a versioned key is long), and a session cookie past
+    what ``FIREHOSE_HEADER_BUDGET`` leaves beside a full ``Link`` would overflow nginx's
+    4 KB upstream header buffer (a 502, on every page after it): fewer of them are kept
+    then, the oldest dropped first, until the cookie fits.
     """
 
     session_key = "h2-held"
@@ -199,6 +209,8 @@ class SessionConnector:
         if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1:
             raise ValueError(f"SessionConnector max_items must be an int >= 1, got {max_items!r}")
         self.max_items = max_items
+        #: Per app: the bytes the header budget leaves for the session's Set-Cookie line.
+        self._rooms: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
 
     def get_pushed(self) -> list[str]:
         """The held keys in the current request's session, oldest first: Flask-Firehose's
@@ -208,21 +220,55 @@ class SessionConnector:
         return list(dict.fromkeys([*held, *_stored_keys(session.get(self.session_key))]))
 
     def set_pushed(self, items: Iterable[str]) -> None:
-        """Store ``items`` (oldest first) in the current request's session."""
-        if current_app.session_interface.is_null_session(session):
-            _warn_no_secret_key(current_app, "SessionConnector")
+        """Store ``items`` (oldest first) in the current request's session: the last
+        ``max_items``, and fewer if the session cookie would not fit the header budget."""
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        if app.session_interface.is_null_session(session):
+            _warn_no_secret_key(app, "SessionConnector")
             return
-        session[self.session_key] = list(items)[-self.max_items :]
+        keys = list(items)[-self.max_items :]
+        session[self.session_key] = keys
         session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
+        room = self._rooms.get(app)
+        if room is not None and not self._fits(app, room):
+            # The most recent keys that fit: a binary search on how many are kept.
+            low, high = 0, len(keys)  # `low` fits (none of ours), `high` does not
+            while high - low > 1:
+                middle = (low + high) // 2
+                session[self.session_key] = keys[len(keys) - middle :]
+                low, high = (middle, high) if self._fits(app, room) else (low, middle)
+            session[self.session_key] = keys[len(keys) - low :] if low else []
+
+    @staticmethod
+    def _fits(app: Flask, room: int) -> bool:
+        """Whether the session's Set-Cookie line, as Flask will write it, takes at most
+        ``room`` bytes. Only Flask's cookie session is measured: a server-side session's
+        cookie holds an id, whatever the list."""
+        interface = app.session_interface
+        if not isinstance(interface, SecureCookieSessionInterface):
+            return True
+        serializer = interface.get_signing_serializer(app)
+        if serializer is None:
+            return True
+        value = serializer.dumps(dict(session))
+        line = dump_cookie(
+            interface.get_cookie_name(app),
+            value,
+            expires=interface.get_expiration_time(app, session),
+            max_size=0,
+            **asdict(cookie_attributes(app)),
+        )
+        return set_cookie_line(line) <= room
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse to keep fewer keys than a response may push: the ones cut would be
-        pushed again on every visit."""
+        pushed again on every visit. Note what the header budget leaves the session."""
         if self.max_items < settings.max_pushes:
             raise ValueError(
                 f"SessionConnector(max_items={self.max_items}) keeps fewer keys than "
                 f"FIREHOSE_MAX_PUSHES={settings.max_pushes} pushes in one response"
             )
+        self._rooms[app] = set_cookie_room(settings)
 
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
         if app.session_interface.is_null_session(session):

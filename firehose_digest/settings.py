@@ -27,7 +27,15 @@ from .codec import DEFAULT_SALT, DigestCodec, salt_for, signable
 from .digests import MAX_CAPACITY, BloomDigest, GCSDigest, encoded_size_bound
 from .links import is_token
 
-__all__ = ["DEFAULTS", "ENCODINGS", "CookieAttributes", "Settings", "load"]
+__all__ = [
+    "DEFAULTS",
+    "ENCODINGS",
+    "CookieAttributes",
+    "Settings",
+    "load",
+    "set_cookie_line",
+    "set_cookie_room",
+]
 
 ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
     "gcs": GCSDigest,
@@ -257,9 +265,19 @@ def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -
     set_cookie = dump_cookie(
         settings.cookie_name, signed, max_age=settings.max_age, max_size=0, **asdict(cookie)
     )
-    lines = len("Set-Cookie") + _LINE + len(set_cookie)
-    lines += len("Link") + _LINE + settings.link_budget + _VARY_LINE
+    lines = set_cookie_line(set_cookie) + len("Link") + _LINE + settings.link_budget + _VARY_LINE
     return lines if len(set_cookie) <= MAX_COOKIE_SIZE else max(lines, settings.header_budget + 1)
+
+
+def set_cookie_line(set_cookie: str) -> int:
+    """The bytes of the header line ``Set-Cookie: <set_cookie>``, framing included."""
+    return len("Set-Cookie") + _LINE + len(set_cookie)
+
+
+def set_cookie_room(settings: Settings) -> int:
+    """The bytes the header budget leaves for one ``Set-Cookie`` line of ours, beside a
+    ``Link`` as long as ``FIREHOSE_LINK_BUDGET`` allows and ``Vary: Cookie``."""
+    return settings.header_budget - (len("Link") + _LINE + settings.link_budget) - _VARY_LINE
 
 
 def _largest_capacity(settings: Settings, cookie: CookieAttributes) -> int:
