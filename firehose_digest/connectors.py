@@ -29,6 +29,7 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, session
+from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.http import dump_cookie
 
@@ -160,8 +161,14 @@ def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
 def _drop_flask_firehose_list() -> None:
     """Drop the list Flask-Firehose left in the session of an app that moved to the digest:
     nothing reads it, and it kept the session cookie the size that made nginx answer 502
-    (every response now adds our headers to it)."""
-    if FLASK_FIREHOSE_SESSION_KEY in session:
+    (every response now adds our headers to it).
+
+    The session is read as Flask's request context holds it, not through ``flask.session``,
+    which would mark it accessed, and so make Flask add ``Cookie`` to the view's own
+    ``Vary`` on every response that pushes.
+    """
+    opened = getattr(request_ctx._get_current_object(), "_session", None)  # type: ignore[attr-defined]
+    if isinstance(opened, dict) and FLASK_FIREHOSE_SESSION_KEY in opened:
         session.pop(FLASK_FIREHOSE_SESSION_KEY)
 
 
@@ -221,33 +228,47 @@ class SessionConnector:
 
     def set_pushed(self, items: Iterable[str]) -> None:
         """Store ``items`` (oldest first) in the current request's session: the last
-        ``max_items``, and fewer if the session cookie would not fit the header budget."""
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        if app.session_interface.is_null_session(session):
-            _warn_no_secret_key(app, "SessionConnector")
+        ``max_items``."""
+        if current_app.session_interface.is_null_session(session):
+            _warn_no_secret_key(current_app, "SessionConnector")
             return
-        keys = list(items)[-self.max_items :]
-        session[self.session_key] = keys
+        session[self.session_key] = list(items)[-self.max_items :]
         session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
+
+    def _fit(self, app: Flask, keep: int) -> None:
+        """Drop the oldest keys until the session cookie fits the header budget, keeping
+        the last ``keep`` (what this response pushes): RuntimeError, and none of ours
+        kept, if even those do not fit, so the extension pushes nothing unrecorded."""
         room = self._rooms.get(app)
-        if room is not None and not self._fits(app, room):
-            # The most recent keys that fit: a binary search on how many are kept.
-            low, high = 0, len(keys)  # `low` fits (none of ours), `high` does not
-            while high - low > 1:
-                middle = (low + high) // 2
-                session[self.session_key] = keys[len(keys) - middle :]
-                low, high = (middle, high) if self._fits(app, room) else (low, middle)
-            session[self.session_key] = keys[len(keys) - low :] if low else []
+        if room is None or self._fits(app, room):
+            return
+        keys: list[str] = session[self.session_key]
+        session[self.session_key] = keys[len(keys) - keep :]
+        if not self._fits(app, room):
+            session[self.session_key] = []
+            raise RuntimeError(
+                f"the session cookie does not fit the {room} bytes FIREHOSE_HEADER_BUDGET "
+                f"leaves beside a full Link even with only this response's {keep} keys: "
+                "nothing is pushed (a smaller session, FIREHOSE_LINK_BUDGET or a "
+                "server-side session makes room)"
+            )
+        # The most recent keys that fit: a binary search on how many are kept.
+        low, high = keep, len(keys)  # `low` fits, `high` does not
+        while high - low > 1:
+            middle = (low + high) // 2
+            session[self.session_key] = keys[len(keys) - middle :]
+            low, high = (middle, high) if self._fits(app, room) else (low, middle)
+        session[self.session_key] = keys[len(keys) - low :]
 
     @staticmethod
     def _fits(app: Flask, room: int) -> bool:
         """Whether the session's Set-Cookie line, as Flask will write it, takes at most
-        ``room`` bytes. Only Flask's cookie session is measured: a server-side session's
-        cookie holds an id, whatever the list."""
+        ``room`` bytes. Only Flask's own cookie session is measured: another interface
+        (a server-side one, whose cookie holds an id) may write something else."""
         interface = app.session_interface
-        if not isinstance(interface, SecureCookieSessionInterface):
+        if type(interface).save_session is not SecureCookieSessionInterface.save_session:
             return True
-        serializer = interface.get_signing_serializer(app)
+        serializer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         if serializer is None:
             return True
         value = serializer.dumps(dict(session))
@@ -292,6 +313,8 @@ class SessionConnector:
             keys.pop(key, None)
             keys[key] = None
         self.set_pushed(keys)
+        if not app.session_interface.is_null_session(session):
+            self._fit(app, len(pushed))
 
 
 class DigestConnector:
@@ -364,12 +387,8 @@ class DigestConnector:
         equal paths the older (RFC 6265 §5.4). The valid value signed last is read, so what
         was recorded since the change counts. At most :data:`MAX_COOKIE_COPIES` different
         values are tried: a value that does not verify is checked on every request.
-
-        The list an app that used Flask-Firehose left in the session is dropped here.
         """
         state = self._state(app)
-        if app.session_interface.get_cookie_name(app) in request.cookies:
-            _drop_flask_firehose_list()
         values = request.cookies.getlist(state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
@@ -398,8 +417,14 @@ class DigestConnector:
         once, and the older generation, which holds what was added before the rotation,
         is kept. Every pushed key is held afterwards (``init_app`` refuses a capacity below
         ``FIREHOSE_MAX_PUSHES``).
+
+        The list an app that used Flask-Firehose left in the session is dropped when
+        something is pushed: a client's first response after the move, since no digest
+        holds anything yet.
         """
         state = self._state(app)
+        if pushed:
+            _drop_flask_firehose_list()
         if not isinstance(held, HeldDigest):
             held = state.empty
         digest = held.digest

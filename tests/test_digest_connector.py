@@ -573,3 +573,21 @@ def test_flask_firehose_list_left_in_the_session_is_dropped() -> None:
         assert dict(sess) == {"user": 42}
     after = client.get_cookie("session")
     assert after is not None and len(after.value) < len(before.value) // 10
+
+
+def test_looking_for_flask_firehose_list_leaves_the_session_unaccessed() -> None:
+    """Read through flask.session, the session would be marked accessed on every pushing
+    response, and Flask would add Cookie to the view's own Vary (or to a Vary of *)."""
+    app = build_app()
+
+    @app.route("/star")
+    def star() -> Response:
+        push("/static/site.css", as_="style")
+        return Response("star", headers={"Vary": "*"})
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["user"] = 42
+    response = client.get("/star")
+    assert response.headers["Link"] == "</static/site.css>; rel=preload; as=style"
+    assert response.headers.getlist("Vary") == ["*"]

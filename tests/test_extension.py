@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from flask import Flask, session
+from flask import Flask, Response, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app, run_in_threads
@@ -926,3 +927,79 @@ def test_session_connector_keeps_the_session_cookie_within_the_header_budget(
     with client.session_transaction() as sess:
         assert sess["user"] == "someone@example.com"
         assert 10 <= len(sess["h2-held"]) < 100
+
+
+def session_app(own_bytes: int, **config: Any) -> Flask:
+    """A page pushing ?u= urls, beside ``own_bytes`` of the app's own session data."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="budget", **config)
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def index() -> str:
+        # Random bytes, hex: compression cannot hide them.
+        session["own"] = "".join(
+            hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(own_bytes // 128)
+        )
+        for url in request.args.getlist("u"):
+            push(url, as_="style")
+        return "page"
+
+    return app
+
+
+def test_session_connector_keeps_what_it_pushes_and_drops_older_keys_to_fit() -> None:
+    app = session_app(768)
+    client = app.test_client()
+    many = [f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(40)]
+    for chunk in range(0, 40, 10):
+        query = "&".join(f"u={url}" for url in many[chunk : chunk + 10])
+        assert client.get(f"/?{query}").status_code == 200
+    with client.session_transaction() as sess:
+        kept = sess["h2-held"]
+    assert 10 <= len(kept) < 40 and kept == many[-len(kept) :]
+    query = "&".join(f"u={url}" for url in many[-10:])
+    assert all(
+        link.endswith("; nopush") for link in client.get(f"/?{query}").headers["Link"].split(", ")
+    )
+
+
+def test_a_session_too_large_for_even_this_responses_keys_pushes_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Recorded nowhere, a pushed link would be pushed on every visit: nothing is pushed,
+    the failure is logged, and none of our keys stay in the session."""
+    app = session_app(1536)
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        for _ in range(2):
+            response = client.get("/?u=/a.css&u=/b.css")
+            assert response.status_code == 200
+            assert response.headers["Link"] == (
+                "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style; nopush"
+            )
+    assert "does not fit" in caplog.text
+    with client.session_transaction() as sess:
+        assert sess["h2-held"] == []
+
+
+class IdInCookieSessions(SecureCookieSessionInterface):
+    """A session interface of Flask's kind whose cookie holds only an id (server-side)."""
+
+    store: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession:
+        sid = request.cookies.get("sid", "")
+        return SecureCookieSession(self.store.get(sid, {}))
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        self.store["1"] = dict(session)
+        response.set_cookie("sid", "1")
+
+
+def test_a_session_interface_that_writes_its_own_cookie_is_not_measured() -> None:
+    app = session_app(4096)
+    app.session_interface = IdInCookieSessions()
+    client = app.test_client()
+    client.get("/?u=/a.css")
+    assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
