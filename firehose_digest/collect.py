@@ -71,13 +71,16 @@ def push(
     its arguments are checked all the same: :class:`ValueError` for a url or value that
     could inject a header, wherever it runs, so a bad argument shows in development too.
     """
-    written: tuple[tuple[str, Any], ...] = ()
-    link_as: Any = as_
+    named: tuple[tuple[str, Any], ...] = ()
+    link_as: Any = params.pop("as", as_) if params else as_  # a template's spelling of as_
     if params:
-        link_as = params.pop("as", as_)  # a template's spelling of as_
-        # Before the lookup: crossorigin=True and crossorigin=1 are equal keys, not links.
-        flags, written = as_written(flags, tuple(params.items()))
-        arguments: tuple[Any, ...] = (url, flags, link_as, version, learn, written)
+        named = tuple(params.items())
+        arguments: tuple[Any, ...] = (url, flags, link_as, version, learn, named)
+        for value in params.values():
+            if type(value) is not str:  # True == 1 == 1.0 as keys: their links differ
+                typed = tuple((name, value, type(value)) for name, value in named)
+                arguments = (url, flags, link_as, version, learn, typed)
+                break
     else:
         arguments = (url, flags, link_as, version, learn)
     try:
@@ -86,7 +89,7 @@ def push(
     except TypeError:  # an unhashable argument: make_resource() says what is wrong with it
         resource = None
     if resource is None:
-        resource = make_resource(url, flags, link_as, version, written, learn)
+        resource = make_resource(url, flags, link_as, version, named, learn)
         _remember_resource(arguments, resource)
     collection = current_collection.get()
     if collection is not None:
@@ -156,27 +159,34 @@ def as_written(
 
     As Flask-Firehose wrote them: a positional ``"name=value"`` is that parameter (its
     value's quotes dropped) and a number is its ``str``; corrected: ``True`` is a bare flag
-    (``crossorigin=True`` is ``crossorigin``), ``None`` and ``False`` leave the parameter
-    out, and a keyword wins over a positional spelling of the same name. Anything else is
-    left for :func:`make_resource` to refuse.
+    (``crossorigin=True`` is ``crossorigin``; not for ``rel`` or ``as``, which need a
+    value), ``None`` and ``False`` leave the parameter out, and a keyword, whatever its
+    value, stands for its name: a positional spelling of it, flag or ``"name=value"``, is
+    dropped. Anything else is left for :func:`make_resource` to refuse.
     """
     bare: list[Any] = []
     named: dict[str, Any] = {}
     for name, value in params:
-        if value is True:
+        if value is True and name not in ("rel", "as"):
             bare.append(name)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             named[name] = str(value)
         elif value is not None and value is not False:
             named[name] = value
+    keywords = {name for name, _ in params}
     for flag in flags:
-        if isinstance(flag, str) and "=" in flag:
-            name, _, value = (part.strip() for part in flag.partition("="))
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            named.setdefault(name, value)
-        else:
+        if not isinstance(flag, str):
             bare.append(flag)
+            continue
+        name, equals, value = (part.strip() for part in flag.partition("="))
+        if name in keywords:
+            continue
+        if not equals:
+            bare.append(flag)
+            continue
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        named.setdefault(name, value)
     return tuple(bare), tuple(named.items())
 
 

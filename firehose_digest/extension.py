@@ -198,7 +198,8 @@ class Firehose:
         HEAD when there is no ``head``) or other method.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
-        resource = make_resource(url, flags, as_, version, tuple(params.items()))
+        spelled_as = params.pop("as", as_)  # as push() reads a template's as=
+        resource = make_resource(url, flags, spelled_as, version, tuple(params.items()))
         declaration = (resource.url, resource)
 
         def declare(view: _ViewT) -> _ViewT:
@@ -312,16 +313,27 @@ _PROTOCOL_CALLS: tuple[tuple[Any, ...], ...] = (
 def _check_callable_as(connector: Any, name: str, signature: str, *arguments: Any) -> None:
     """ValueError at init_app if ``connector.<name>`` cannot take ``arguments`` (as a
     TypeError on every request would say, while nothing is pushed). A method whose
-    signature Python cannot read is taken as it is."""
-    try:
-        inspect.signature(getattr(connector, name)).bind(*arguments)
-    except TypeError as e:
-        raise ValueError(
-            f"Firehose connector {connector!r}: {name}() must take {signature}, as the "
-            f"extension calls it: {e}"
-        ) from None
-    except ValueError:
-        return
+    signature Python cannot read is taken as it is; a decorated one (``functools.wraps``)
+    as it is called or as the function it wraps, whichever takes them."""
+    method = getattr(connector, name)
+    problem = None
+    for follow_wrapped in (True, False):
+        try:
+            found = inspect.signature(method, follow_wrapped=follow_wrapped)
+        except Exception:  # a builtin, or a __signature__ Python cannot read
+            return
+        try:
+            found.bind(*arguments)
+        except TypeError as e:
+            problem = problem or e
+        else:
+            return
+        if not hasattr(method, "__wrapped__"):
+            break
+    raise ValueError(
+        f"Firehose connector {connector!r}: {name}() must take {signature}, as the "
+        f"extension calls it: {problem}"
+    )
 
 
 def _on_instances(cls: type, *names: str) -> bool:

@@ -745,8 +745,24 @@ def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
         ((), {"as_": "font", "crossorigin": True}, "</a.css>; rel=preload; as=font; crossorigin"),
         ((), {"as_": "font", "crossorigin": None}, "</a.css>; rel=preload; as=font"),
         ((), {"as_": "style", "media": False}, "</a.css>; rel=preload; as=style"),
-        # A keyword wins over a positional spelling of the same name.
+        # A keyword, whatever its value, stands for its name: a positional one is dropped.
         (("as=script",), {"as_": "style"}, "</a.css>; rel=preload; as=style"),
+        (("as=script",), {"as": "style"}, "</a.css>; rel=preload; as=style"),
+        (
+            ("crossorigin=anonymous",),
+            {"as": "font", "crossorigin": True},
+            "</a.css>; rel=preload; as=font; crossorigin",
+        ),
+        (
+            ("crossorigin",),
+            {"as": "font", "crossorigin": True},
+            "</a.css>; rel=preload; as=font; crossorigin",
+        ),
+        (
+            ("crossorigin=use-credentials",),
+            {"as": "font", "crossorigin": None},
+            "</a.css>; rel=preload; as=font",
+        ),
     ],
 )
 def test_flask_firehose_argument_forms_are_written_as_links(
@@ -763,6 +779,46 @@ def test_flask_firehose_argument_forms_are_written_as_links(
     response = app.test_client().get("/")
     assert response.status_code == 200
     assert response.headers["Link"] == written
+
+
+@pytest.mark.parametrize(
+    ("arguments", "keywords"),
+    [((), {"rel": True}), ((), {"as": True}), ((), {"a=b": True}), (("=x",), {}), ((1,), {})],
+)
+def test_push_and_hints_refuse_the_same_spellings(
+    arguments: tuple[Any, ...], keywords: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError):
+        Firehose.hints("/a.css", *arguments, **keywords)
+    with pytest.raises(ValueError):
+        push("/a.css", *arguments, **keywords)
+
+
+def test_push_and_hints_write_the_same_link_for_the_same_spellings() -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "forms"
+    Firehose(app)
+    spellings: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((), {"as_": "script", "as": "style"}),
+        (("as=script", "type=font/woff2"), {"crossorigin": True, "importance": 1}),
+    ]
+    for n, (arguments, keywords) in enumerate(spellings):
+
+        @app.route(f"/declared/{n}", endpoint=f"declared{n}")
+        @Firehose.hints(f"/{n}.css", *arguments, **keywords)
+        def declared() -> str:
+            return "declared"
+
+        @app.route(f"/pushed/{n}", endpoint=f"pushed{n}")
+        def pushed(n: int = n) -> str:
+            return push(f"/{n}.css", *spellings[n][0], **spellings[n][1])
+
+    for n in range(len(spellings)):
+        client = app.test_client(use_cookies=False)
+        assert (
+            client.get(f"/declared/{n}").headers["Link"]
+            == client.get(f"/pushed/{n}").headers["Link"]
+        )
 
 
 def test_true_and_one_are_two_links_not_one_cached_resource() -> None:
@@ -1003,3 +1059,52 @@ def test_a_session_interface_that_writes_its_own_cookie_is_not_measured() -> Non
     client = app.test_client()
     client.get("/?u=/a.css")
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+def with_database(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A decorator that hands a method one more argument (a connection, say)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any) -> Any:
+        return method(self, "db", *args)
+
+    return wrapper
+
+
+class DecoratedConnector:
+    """Its save() as written takes a db first; as called, what the extension passes."""
+
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+
+    def open(self, app: Flask, request: Any) -> set[str]:
+        return self.store
+
+    @with_database
+    def save(
+        self, db: str, app: Flask, response: Any, held: Any, pushed: Any, reused: Any
+    ) -> None:
+        self.store.update(pushed)
+
+
+class UnreadableSignature:
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None: ...
+
+
+UnreadableSignature.open.__signature__ = "not a signature"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("connector", [DecoratedConnector, UnreadableSignature])
+def test_a_connector_whose_signature_reads_otherwise_is_taken_as_called(connector: type) -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "signatures"
+    Firehose(app, connector=connector())
+
+    @app.route("/")
+    def index() -> str:
+        return push("/a.css", as_="style")
+
+    assert app.test_client().get("/").status_code == 200
