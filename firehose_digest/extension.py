@@ -21,10 +21,10 @@ Once per request:
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per page (:func:`_page_of`: the url as asked, query
-included) after a 200 and replayed as one ``103 Early
-Hints`` before the view of the next GET navigation of that path (see :mod:`.hints` and
-docs/early-hints.md). ``push()`` itself lives in :mod:`.collect`, the static helpers and
-the immutable caching of versioned static files in :mod:`.static`.
+included) after a 200 and replayed as one ``103 Early Hints`` before the view of the next
+GET navigation of that page (see :mod:`.hints` and docs/early-hints.md). ``push()``
+itself lives in :mod:`.collect`, the static helpers and the immutable caching of versioned
+static files in :mod:`.static`.
 """
 
 from __future__ import annotations
