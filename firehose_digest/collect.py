@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from contextlib import suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -77,8 +78,8 @@ def push(
         named = tuple(params.items())
         arguments: tuple[Any, ...] = (url, flags, link_as, version, learn, named)
         for value in params.values():
-            if type(value) is not str:  # True == 1 == 1.0 as keys: their links differ
-                typed = tuple((name, value, type(value)) for name, value in named)
+            if type(value) is not str:  # True == 1 == 1.0 == -0.0 as keys: not as links
+                typed = tuple((name, type(value), repr(value)) for name, value in named)
                 arguments = (url, flags, link_as, version, learn, typed)
                 break
     else:
@@ -90,7 +91,8 @@ def push(
         resource = None
     if resource is None:
         resource = make_resource(url, flags, link_as, version, named, learn)
-        _remember_resource(arguments, resource)
+        with suppress(TypeError):  # a str whose class refuses hashing: made every time
+            _remember_resource(arguments, resource)
     collection = current_collection.get()
     if collection is not None:
         collection.resources.setdefault(resource.url, resource)  # the first push of a url wins
@@ -173,13 +175,14 @@ def as_written(
             named[name] = str(value)
         elif value is not None and value is not False:
             named[name] = value
-    keywords = {name for name, _ in params}
+    # Parameter names are case-insensitive (RFC 8288 §3).
+    keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
         if not isinstance(flag, str):
             bare.append(flag)
             continue
         name, equals, value = (part.strip() for part in flag.partition("="))
-        if name in keywords:
+        if name.lower() in keywords:
             continue
         if not equals:
             bare.append(flag)

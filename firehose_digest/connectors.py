@@ -28,9 +28,9 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from flask import Flask, Request, Response, current_app, session
-from flask.globals import request_ctx
+from flask import Flask, Request, Response, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 
 from .codec import DigestCodec, signable
@@ -158,18 +158,31 @@ def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
     return held
 
 
-def _drop_flask_firehose_list() -> None:
-    """Drop the list Flask-Firehose left in the session of an app that moved to the digest:
-    nothing reads it, and it kept the session cookie the size that made nginx answer 502
-    (every response now adds our headers to it).
+def _drop_flask_firehose_list(app: Flask) -> None:
+    """Drop the list Flask-Firehose left in the cookie session of an app that moved to the
+    digest: nothing reads it, and it kept the session cookie the size that made nginx
+    answer 502 (every response now adds our headers to it).
 
-    The session is read as Flask's request context holds it, not through ``flask.session``,
-    which would mark it accessed, and so make Flask add ``Cookie`` to the view's own
-    ``Vary`` on every response that pushes.
+    The request's session cookie is read with the app's own serializer, not through
+    ``flask.session``, which would mark the session accessed, and so make Flask add
+    ``Cookie`` to the view's own ``Vary`` on every response that pushes. A server-side
+    session's cookie holds an id, and no list that could grow it.
     """
-    opened = getattr(request_ctx._get_current_object(), "_session", None)  # type: ignore[attr-defined]
+    interface = app.session_interface
+    if not has_request_context() or not isinstance(interface, SecureCookieSessionInterface):
+        return
+    sent = request.cookies.get(interface.get_cookie_name(app))
+    serializer = interface.get_signing_serializer(app)
+    if not sent or serializer is None:
+        return
+    try:
+        opened = serializer.loads(
+            sent, max_age=int(app.permanent_session_lifetime.total_seconds())
+        )
+    except BadSignature:
+        return  # Flask opened a new session for it: nothing of the old one is kept
     if isinstance(opened, dict) and FLASK_FIREHOSE_SESSION_KEY in opened:
-        session.pop(FLASK_FIREHOSE_SESSION_KEY)
+        session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
 
 
 def _stored_keys(stored: object) -> list[str]:
@@ -237,21 +250,32 @@ class SessionConnector:
 
     def _fit(self, app: Flask, keep: int) -> None:
         """Drop the oldest keys until the session cookie fits the header budget, keeping
-        the last ``keep`` (what this response pushes): RuntimeError, and none of ours
-        kept, if even those do not fit, so the extension pushes nothing unrecorded."""
+        the last ``keep`` (what this response pushes). If even those do not fit, keep what
+        fits of the older ones and raise RuntimeError: the extension then pushes nothing,
+        and records nothing of this response."""
         room = self._rooms.get(app)
-        if room is None or self._fits(app, room):
+        if room is None:
             return
         keys: list[str] = session[self.session_key]
+        if self._keep_what_fits(app, room, keys, keep):
+            return
+        self._keep_what_fits(app, room, keys[: len(keys) - keep], 0)
+        raise RuntimeError(
+            f"the session cookie does not fit the {room} bytes FIREHOSE_HEADER_BUDGET leaves "
+            f"beside a full Link with this response's {keep} new keys: nothing is pushed "
+            "(a smaller session, FIREHOSE_LINK_BUDGET or a server-side session makes room)"
+        )
+
+    def _keep_what_fits(self, app: Flask, room: int, keys: list[str], keep: int) -> bool:
+        """Store the most recent of ``keys`` whose session cookie fits, at least the last
+        ``keep``; False, and none stored, if even those do not fit."""
+        session[self.session_key] = keys
+        if self._fits(app, room):
+            return True
         session[self.session_key] = keys[len(keys) - keep :]
         if not self._fits(app, room):
             session[self.session_key] = []
-            raise RuntimeError(
-                f"the session cookie does not fit the {room} bytes FIREHOSE_HEADER_BUDGET "
-                f"leaves beside a full Link even with only this response's {keep} keys: "
-                "nothing is pushed (a smaller session, FIREHOSE_LINK_BUDGET or a "
-                "server-side session makes room)"
-            )
+            return False
         # The most recent keys that fit: a binary search on how many are kept.
         low, high = keep, len(keys)  # `low` fits, `high` does not
         while high - low > 1:
@@ -259,6 +283,7 @@ class SessionConnector:
             session[self.session_key] = keys[len(keys) - middle :]
             low, high = (middle, high) if self._fits(app, room) else (low, middle)
         session[self.session_key] = keys[len(keys) - low :]
+        return True
 
     @staticmethod
     def _fits(app: Flask, room: int) -> bool:
@@ -424,7 +449,7 @@ class DigestConnector:
         """
         state = self._state(app)
         if pushed:
-            _drop_flask_firehose_list()
+            _drop_flask_firehose_list(app)
         if not isinstance(held, HeldDigest):
             held = state.empty
         digest = held.digest

@@ -184,6 +184,7 @@ class Firehose:
         *flags: str,
         as_: str | None = None,
         version: str | None = None,
+        learn: bool = True,
         **params: str | float | None,
     ) -> Callable[[_ViewT], _ViewT]:
         """Declare, on a view, a resource ``push(url, ...)`` would push (same arguments).
@@ -199,7 +200,7 @@ class Firehose:
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
         spelled_as = params.pop("as", as_)  # as push() reads a template's as=
-        resource = make_resource(url, flags, spelled_as, version, tuple(params.items()))
+        resource = make_resource(url, flags, spelled_as, version, tuple(params.items()), learn)
         declaration = (resource.url, resource)
 
         def declare(view: _ViewT) -> _ViewT:
@@ -314,7 +315,8 @@ def _check_callable_as(connector: Any, name: str, signature: str, *arguments: An
     """ValueError at init_app if ``connector.<name>`` cannot take ``arguments`` (as a
     TypeError on every request would say, while nothing is pushed). A method whose
     signature Python cannot read is taken as it is; a decorated one (``functools.wraps``)
-    as it is called or as the function it wraps, whichever takes them."""
+    as it is called or as the function it wraps, whichever takes them (so a wrapper that
+    takes ``*args, **kwargs`` lets any method through: what it passes on is unknown)."""
     method = getattr(connector, name)
     problem = None
     for follow_wrapped in (True, False):

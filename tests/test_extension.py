@@ -1108,3 +1108,97 @@ def test_a_connector_whose_signature_reads_otherwise_is_taken_as_called(connecto
         return push("/a.css", as_="style")
 
     assert app.test_client().get("/").status_code == 200
+
+
+def test_a_session_too_large_for_new_keys_keeps_what_the_client_holds() -> None:
+    """When a response's new keys do not fit beside the app's grown session, they are not
+    pushed, and what earlier responses recorded stays held, as far as it fits."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "budget"
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def index() -> str:
+        size = int(request.args.get("own", "0"))
+        session["own"] = "".join(
+            hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(size // 128)
+        )
+        for url in request.args.getlist("u"):
+            push(url, as_="style")
+        return "page"
+
+    client = app.test_client()
+    client.get("/?u=/a.css&u=/b.css")
+    assert client.get("/?u=/a.css&u=/b.css").headers["Link"].count("nopush") == 2
+    long = "/c-" + "".join(hashlib.sha1(b"%d" % n).hexdigest() for n in range(8)) + ".css"
+    grown = client.get(f"/?own=1280&u=/a.css&u=/b.css&u={long}")
+    assert grown.headers["Link"].endswith(f"<{long}>; rel=preload; as=style; nopush")
+    with client.session_transaction() as sess:
+        assert sess["h2-held"] == ["/a.css", "/b.css"]
+    again = client.get(f"/?u=/a.css&u=/b.css&u={long}").headers["Link"].split(", ")
+    assert again == [
+        "</a.css>; rel=preload; as=style; nopush",
+        "</b.css>; rel=preload; as=style; nopush",
+        f"<{long}>; rel=preload; as=style",
+    ]
+
+
+def test_digest_save_outside_a_request_writes_the_cookie() -> None:
+    """A connector of the user's may delegate to DigestConnector.save() where there is no
+    request (a test, a task): the Flask-Firehose list it looks for is a request's."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "outside"
+    connector = DigestConnector()
+    Firehose(app, connector=connector)
+    response = Response()
+    with app.app_context():
+        connector.save(app, response, frozenset(), ("/a.css",), ())
+    assert response.headers["Set-Cookie"].startswith("h2-digest=")
+
+
+def test_values_alike_to_python_are_cached_apart_when_written_apart() -> None:
+    """0.0 == -0.0 and True == 1 == 1.0 as dict keys; as links they differ."""
+    with Flask(__name__).test_request_context():
+        values = [0.0, -0.0, True, 1, 1.0]
+        written = [make_resource_link(value) for value in values]
+    assert written == ["x=0.0", "x=-0.0", "x", "x=1", "x=1.0"]
+
+
+def make_resource_link(value: Any) -> str:
+    """The parameter push() writes for x=value, through push()'s own cache."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "x"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/a.css", as_="style", x=value)
+
+    return app.test_client().get("/").headers["Link"].split("; ")[-1]
+
+
+def test_a_keyword_stands_for_its_name_in_any_case() -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "x"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/a.css", "CrossOrigin=anonymous", as_="font", crossorigin="use-credentials")
+
+    assert app.test_client().get("/").headers["Link"] == (
+        "</a.css>; rel=preload; as=font; crossorigin=use-credentials"
+    )
+
+
+def test_hints_take_learn_as_push_does() -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "x"
+    Firehose(app)
+
+    @app.route("/")
+    @Firehose.hints("/mine.css", as_="style", learn=False)
+    def index() -> str:
+        return "page"
+
+    assert app.test_client().get("/").headers["Link"] == "</mine.css>; rel=preload; as=style"
