@@ -170,7 +170,7 @@ def session_connector_cookie(n: int) -> int:
     value = _push(client, n, "session")
     app = client.application
     stored = app.session_interface.get_signing_serializer(app).loads(value)  # type: ignore[attr-defined]
-    if stored["h2-pushed"] != urls(n):
+    if stored[SessionConnector.session_key] != urls(n):
         raise AssertionError("SessionConnector's session lost urls")
     return len(value)
 
