@@ -78,8 +78,11 @@ def push(
         named = tuple(params.items())
         arguments: tuple[Any, ...] = (url, flags, link_as, version, learn, named)
         for value in params.values():
-            if type(value) is not str:  # True == 1 == 1.0 == -0.0 as keys: not as links
-                typed = tuple((name, type(value), repr(value)) for name, value in named)
+            if type(value) is not str:  # True == 1 == 1.0 and 0.0 == -0.0 as keys, not links
+                typed = tuple(
+                    (name, type(value), repr(value) if isinstance(value, float) else value)
+                    for name, value in named
+                )
                 arguments = (url, flags, link_as, version, learn, typed)
                 break
     else:
@@ -168,6 +171,9 @@ def as_written(
     """
     bare: list[Any] = []
     named: dict[str, Any] = {}
+    # rel and as are read in any case, as RFC 8288 §3 reads parameter names (REL=prefetch
+    # is not a preload).
+    params = tuple((_read_name(name), value) for name, value in params)
     for name, value in params:
         if value is True and name not in ("rel", "as"):
             bare.append(name)
@@ -184,6 +190,7 @@ def as_written(
         name, equals, value = (part.strip() for part in flag.partition("="))
         if name.lower() in keywords:
             continue
+        name = _read_name(name)
         if not equals:
             bare.append(flag)
             continue
@@ -191,6 +198,11 @@ def as_written(
             value = value[1:-1]
         named.setdefault(name, value)
     return tuple(bare), tuple(named.items())
+
+
+def _read_name(name: Any) -> Any:
+    """``rel`` and ``as`` in lower case, however spelled; any other name as it is."""
+    return name.lower() if isinstance(name, str) and name.lower() in ("rel", "as") else name
 
 
 def make_resource(

@@ -158,6 +158,13 @@ def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
     return held
 
 
+#: Where Flask-Firehose kept ``','.join(urls)`` in the session.
+FLASK_FIREHOSE_SESSION_KEY = "h2-pushed"
+#: Session cookies of fewer characters are not looked into for Flask-Firehose's list: it
+#: risked a 502 only once it grew to kilobytes, and decoding a session again costs an HMAC.
+FLASK_FIREHOSE_LIST_LENGTH = 1024
+
+
 def _drop_flask_firehose_list(app: Flask) -> None:
     """Drop the list Flask-Firehose left in the cookie session of an app that moved to the
     digest: nothing reads it, and it kept the session cookie the size that made nginx
@@ -172,8 +179,10 @@ def _drop_flask_firehose_list(app: Flask) -> None:
     if not has_request_context() or not isinstance(interface, SecureCookieSessionInterface):
         return
     sent = request.cookies.get(interface.get_cookie_name(app))
+    if sent is None or len(sent) < FLASK_FIREHOSE_LIST_LENGTH:
+        return  # no list there worth dropping: not worth a second HMAC and decoding
     serializer = interface.get_signing_serializer(app)
-    if not sent or serializer is None:
+    if serializer is None:
         return
     try:
         opened = serializer.loads(
@@ -201,10 +210,6 @@ def cookie_attributes(app: Flask) -> CookieAttributes:
         samesite=interface.get_cookie_samesite(app),
         partitioned=interface.get_cookie_partitioned(app),
     )
-
-
-#: Where Flask-Firehose kept ``','.join(urls)`` in the session.
-FLASK_FIREHOSE_SESSION_KEY = "h2-pushed"
 
 
 class SessionConnector:

@@ -191,12 +191,13 @@ class Firehose:
 
         The view's responses carry it as if the view had called ``push()`` first, and with
         ``FIREHOSE_EARLY_HINTS`` it is hinted in a 103 from the page's very first request,
-        before anything was learned. Stack several; they keep the order they are read in.
-        The view is returned as it is, so the decorator may sit above or below
-        ``@app.route``, and it is valid for every app the view is registered on. On a
-        class-based view, decorate the class (or list it in its ``decorators``) for every
-        method (a subclass inherits it), or a ``MethodView``'s ``get`` (which also answers
-        HEAD when there is no ``head``) or other method.
+        before anything was learned (not one declared with ``learn=False``, which is
+        written on each response alone, as ``push(..., learn=False)``). Stack several; they
+        keep the order they are read in. The view is returned as it is, so the decorator
+        may sit above or below ``@app.route``, and it is valid for every app the view is
+        registered on. On a class-based view, decorate the class (or list it in its
+        ``decorators``) for every method (a subclass inherits it), or a ``MethodView``'s
+        ``get`` (which also answers HEAD when there is no ``head``) or other method.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
         spelled_as = params.pop("as", as_)  # as push() reads a template's as=

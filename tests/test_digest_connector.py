@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from firehose_digest import DigestConnector, Firehose, push
+from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
 COOKIE = "h2-digest"
@@ -591,3 +592,17 @@ def test_looking_for_flask_firehose_list_leaves_the_session_unaccessed() -> None
     response = client.get("/star")
     assert response.headers["Link"] == "</static/site.css>; rel=preload; as=style"
     assert response.headers.getlist("Vary") == ["*"]
+
+
+def test_a_short_flask_firehose_list_is_not_looked_for() -> None:
+    """A session cookie under FLASK_FIREHOSE_LIST_LENGTH risks no 502, and decoding it
+    again on every pushing response would cost an HMAC: it is left as it is."""
+    app = build_app()
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["h2-pushed"] = "/static/a.css,/static/b.css"
+    session_cookie = client.get_cookie("session")
+    assert session_cookie is not None and len(session_cookie.value) < FLASK_FIREHOSE_LIST_LENGTH
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    with client.session_transaction() as sess:
+        assert sess["h2-pushed"] == "/static/a.css,/static/b.css"

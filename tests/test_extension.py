@@ -1202,3 +1202,35 @@ def test_hints_take_learn_as_push_does() -> None:
         return "page"
 
     assert app.test_client().get("/").headers["Link"] == "</mine.css>; rel=preload; as=style"
+
+
+def test_a_value_hiding_itself_in_its_repr_is_not_cached_as_another() -> None:
+    """A nonce class that keeps its value out of logs: each request's own is written."""
+
+    class Secret(str):
+        def __repr__(self) -> str:
+            return "Secret(...)"
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "x"
+    Firehose(app)
+
+    @app.route("/<nonce>")
+    def index(nonce: str) -> str:
+        return push("/a.js", as_="script", nonce=Secret(nonce))
+
+    client = app.test_client(use_cookies=False)
+    for nonce in ("n0nce1", "n0nce2"):
+        assert client.get(f"/{nonce}").headers["Link"].endswith(f"; nonce={nonce}")
+
+
+def test_rel_and_as_are_read_in_any_case_when_spelled_as_flask_firehose_did() -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "x"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/a.css", "REL=prefetch", "AS=style")
+
+    assert app.test_client().get("/").headers["Link"] == "</a.css>; rel=prefetch; as=style"
