@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import pytest
 from flask import Flask, Response, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.test import TestResponse
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app, run_in_threads
@@ -768,6 +769,14 @@ def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
 def test_flask_firehose_argument_forms_are_written_as_links(
     arguments: tuple[str, ...], keywords: dict[str, Any], written: str
 ) -> None:
+    response = first_visit(*arguments, **keywords)
+    assert response.status_code == 200
+    assert response.headers["Link"] == written
+
+
+def first_visit(*arguments: Any, **keywords: Any) -> TestResponse:
+    """A first visit to a page whose view calls ``push("/a.css", *arguments, **keywords)``,
+    in an app of its own (so through an empty cookie jar and push()'s own cache)."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "forms"
     Firehose(app)
@@ -776,9 +785,7 @@ def test_flask_firehose_argument_forms_are_written_as_links(
     def index() -> str:
         return push("/a.css", *arguments, **keywords)
 
-    response = app.test_client().get("/")
-    assert response.status_code == 200
-    assert response.headers["Link"] == written
+    return app.test_client().get("/")
 
 
 @pytest.mark.parametrize(
@@ -1158,37 +1165,17 @@ def test_digest_save_outside_a_request_writes_the_cookie() -> None:
 
 def test_values_alike_to_python_are_cached_apart_when_written_apart() -> None:
     """0.0 == -0.0 and True == 1 == 1.0 as dict keys; as links they differ."""
-    with Flask(__name__).test_request_context():
-        values = [0.0, -0.0, True, 1, 1.0]
-        written = [make_resource_link(value) for value in values]
+    values = [0.0, -0.0, True, 1, 1.0]
+    written = [
+        first_visit(as_="style", x=value).headers["Link"].split("; ")[-1] for value in values
+    ]
     assert written == ["x=0.0", "x=-0.0", "x", "x=1", "x=1.0"]
 
 
-def make_resource_link(value: Any) -> str:
-    """The parameter push() writes for x=value, through push()'s own cache."""
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "x"
-    Firehose(app)
-
-    @app.route("/")
-    def index() -> str:
-        return push("/a.css", as_="style", x=value)
-
-    return app.test_client().get("/").headers["Link"].split("; ")[-1]
-
-
 def test_a_keyword_stands_for_its_name_in_any_case() -> None:
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "x"
-    Firehose(app)
-
-    @app.route("/")
-    def index() -> str:
-        return push("/a.css", "CrossOrigin=anonymous", as_="font", crossorigin="use-credentials")
-
-    assert app.test_client().get("/").headers["Link"] == (
-        "</a.css>; rel=preload; as=font; crossorigin=use-credentials"
-    )
+    assert first_visit("CrossOrigin=anonymous", as_="font", crossorigin="use-credentials").headers[
+        "Link"
+    ] == ("</a.css>; rel=preload; as=font; crossorigin=use-credentials")
 
 
 def test_hints_take_learn_as_push_does() -> None:
@@ -1225,12 +1212,6 @@ def test_a_value_hiding_itself_in_its_repr_is_not_cached_as_another() -> None:
 
 
 def test_rel_and_as_are_read_in_any_case_when_spelled_as_flask_firehose_did() -> None:
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "x"
-    Firehose(app)
-
-    @app.route("/")
-    def index() -> str:
-        return push("/a.css", "REL=prefetch", "AS=style")
-
-    assert app.test_client().get("/").headers["Link"] == "</a.css>; rel=prefetch; as=style"
+    assert first_visit("REL=prefetch", "AS=style").headers["Link"] == (
+        "</a.css>; rel=prefetch; as=style"
+    )
