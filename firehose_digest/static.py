@@ -22,7 +22,7 @@ from flask import Flask, Request, Response, current_app, has_request_context, re
 from markupsafe import Markup, escape
 from werkzeug.security import safe_join
 
-from .collect import push
+from .collect import as_written, push
 
 __all__ = [
     "IMMUTABLE",
@@ -128,7 +128,12 @@ def _static_link(
     as_: str | None,
     params: dict[str, str],
 ) -> _StaticLink:
-    as_ = params.pop("as", as_)  # a template's spelling of as_
+    # Read as push() reads them ("as=fetch", AS=, crossorigin=True), so the element below
+    # is written from what the Link header says.
+    flags, named = as_written(flags, tuple(params.items()))
+    params = dict(named)
+    spelled_as = params.pop("as", None)
+    as_ = as_ if as_ is not None else spelled_as
     rel = params.pop("rel", None)
     if as_ is None and rel is None:
         # Only when the caller names neither: an explicit as_ or rel replaces the whole row.
@@ -141,7 +146,8 @@ def _static_link(
         as_, rel = kind.as_, kind.rel
         if kind.type is not None:
             params.setdefault("type", kind.type)
-        if kind.crossorigin and "crossorigin" not in flags and "crossorigin" not in params:
+        given = {name.lower() for name in (*flags, *params) if isinstance(name, str)}
+        if kind.crossorigin and "crossorigin" not in given:
             flags = (*flags, "crossorigin")
     version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
     url = url_for(endpoint, filename=filename, v=version)
