@@ -61,9 +61,10 @@ def push(
     """Preload (and let a push proxy push) ``url`` with this response; return ``url``.
 
     ``flags`` are written bare (``crossorigin``, ``nopush``), but a ``"name=value"`` one
-    (Flask-Firehose's spelling) is a parameter; ``as_`` (``as`` in a Jinja template) and
-    other keywords become parameters, a number as its str, ``True`` a bare flag, ``None``
-    and ``False`` left out (:func:`as_written`); ``rel`` defaults to ``preload``.
+    (Flask-Firehose's spelling) is a parameter; ``as_`` (``as`` in a Jinja template, in
+    any case; ``as_`` first when both are given) and other keywords become parameters, a
+    number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
+    (:func:`as_written`); ``rel`` defaults to ``preload``.
     ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
     page, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is
@@ -73,27 +74,26 @@ def push(
     could inject a header, wherever it runs, so a bad argument shows in development too.
     """
     named: tuple[tuple[str, Any], ...] = ()
-    link_as: Any = params.pop("as", as_) if params else as_  # a template's spelling of as_
-    if params:
+    if params:  # a template's as= among them: make_resource() reads it
         named = tuple(params.items())
-        arguments: tuple[Any, ...] = (url, flags, link_as, version, learn, named)
+        arguments: tuple[Any, ...] = (url, flags, as_, version, learn, named)
         for value in params.values():
             if type(value) is not str:  # True == 1 == 1.0 and 0.0 == -0.0 as keys, not links
                 typed = tuple(
                     (name, type(value), repr(value) if isinstance(value, float) else value)
                     for name, value in named
                 )
-                arguments = (url, flags, link_as, version, learn, typed)
+                arguments = (url, flags, as_, version, learn, typed)
                 break
     else:
-        arguments = (url, flags, link_as, version, learn)
+        arguments = (url, flags, as_, version, learn)
     try:
         # Only a real bool is looked up: learn=1 equals True, and would skip the check.
         resource = _resources.get(arguments) if learn is True or learn is False else None
     except TypeError:  # an unhashable argument: make_resource() says what is wrong with it
         resource = None
     if resource is None:
-        resource = make_resource(url, flags, link_as, version, named, learn)
+        resource = make_resource(url, flags, as_, version, named, learn)
         with suppress(TypeError):  # a str whose class refuses hashing: made every time
             _remember_resource(arguments, resource)
     collection = current_collection.get()

@@ -200,8 +200,7 @@ class Firehose:
         ``get`` (which also answers HEAD when there is no ``head``) or other method.
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
-        spelled_as = params.pop("as", as_)  # as push() reads a template's as=
-        resource = make_resource(url, flags, spelled_as, version, tuple(params.items()), learn)
+        resource = make_resource(url, flags, as_, version, tuple(params.items()), learn)
         declaration = (resource.url, resource)
 
         def declare(view: _ViewT) -> _ViewT:

@@ -128,7 +128,7 @@ def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
     def page(kind: str) -> str:
         if kind == "template":
             return app.jinja_env.from_string("{{ push('/x', as='fetch') }}").render()
-        if kind == "both":  # the template's as= wins over as_=, as in a template
+        if kind == "both":  # as_= wins over the template's as=, as in push_static()
             template_spelling: dict[str, Any] = {"as": "image"}
             return push("/x", as_="style", **template_spelling)
         if kind == "versioned":
@@ -142,8 +142,8 @@ def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
         ("script", "</x>; rel=preload; as=script; nopush"),
         ("template", "</x>; rel=preload; as=fetch; nopush"),
         ("none", "</x>; rel=preload; nopush"),
-        ("both", "</x>; rel=preload; as=image; nopush"),
-        ("style", "</x>; rel=preload; as=style; nopush"),
+        ("both", "</x>; rel=preload; as=style; nopush"),
+        ("image", "</x>; rel=preload; as=image; nopush"),
     ]:
         assert client.get(f"/{kind}").headers["Link"] == link, kind
     assert client.get("/versioned").headers["Link"] == "</x>; rel=preload; as=style"
@@ -749,6 +749,11 @@ def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
         # A keyword, whatever its value, stands for its name: a positional one is dropped.
         (("as=script",), {"as_": "style"}, "</a.css>; rel=preload; as=style"),
         (("as=script",), {"as": "style"}, "</a.css>; rel=preload; as=style"),
+        (("as=script",), {"as": None}, "</a.css>; rel=preload"),
+        (("as=script",), {"AS": "style"}, "</a.css>; rel=preload; as=style"),
+        # as_ and a keyword spelling of as: one rule, in any case, as_ first.
+        ((), {"as_": "style", "as": "script"}, "</a.css>; rel=preload; as=style"),
+        ((), {"as_": "style", "AS": "script"}, "</a.css>; rel=preload; as=style"),
         (
             ("crossorigin=anonymous",),
             {"as": "font", "crossorigin": True},
