@@ -25,7 +25,7 @@ import threading
 import time
 import weakref
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, session
@@ -212,6 +212,22 @@ def cookie_attributes(app: Flask) -> CookieAttributes:
     )
 
 
+def digest_cookie_attributes(app: Flask) -> CookieAttributes:
+    """The digest cookie's attributes: the session cookie's, but ``SameSite=Lax`` for
+    ``Strict``.
+
+    A browser sends no ``Strict`` cookie on a navigation from another site, yet keeps the
+    one that navigation's response sets (RFC 6265bis §5.7: a top-level navigation may set a
+    cookie of any ``SameSite``). The digest written then, holding that page alone, would
+    replace everything the client held. ``Lax`` is sent on those navigations, and the
+    digest grants no authority a cross-site request could misuse.
+    """
+    attributes = cookie_attributes(app)
+    if isinstance(attributes.samesite, str) and attributes.samesite.lower() == "strict":
+        return replace(attributes, samesite="Lax")
+    return attributes
+
+
 class SessionConnector:
     """The exact set of held keys in ``session['h2-held']``, as a JSON list.
 
@@ -373,7 +389,7 @@ class DigestConnector:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
         try:
             settings = settings.with_digest(*self._arguments)
-            check_digest_fits(settings, cookie_attributes(app))
+            check_digest_fits(settings, digest_cookie_attributes(app))
         except ValueError as e:
             keys = ("FIREHOSE_CAPACITY", "FIREHOSE_FP_RATE", "FIREHOSE_ENCODING")
             if any(argument is not None for argument in self._arguments) and any(
@@ -475,7 +491,7 @@ class DigestConnector:
         if codec is None:  # SECRET_KEY removed since open(): nothing can be written
             raise RuntimeError("SECRET_KEY is not set: the digest cookie cannot be signed")
         value = codec.dumps(digest.to_bytes())
-        attributes = cookie_attributes(app)
+        attributes = digest_cookie_attributes(app)
         response.set_cookie(
             state.settings.cookie_name, value, max_age=state.settings.max_age, **asdict(attributes)
         )

@@ -45,6 +45,9 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
 MAX_COOKIE_AGE = 400 * 24 * 3600
 #: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
 MAX_COOKIE_SIZE = 4093
+#: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
+#: Domain past it is dropped, and the cookie scoped as if it had none.
+MAX_ATTRIBUTE_VALUE = 1024
 #: One header line's framing: ``Name: `` and ``CRLF``.
 _LINE = len(": \r\n")
 #: The ``Vary: Cookie`` line we may add.
@@ -193,6 +196,21 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     ):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{key} must be a str, got {value!r}")
+    for key, value in (
+        ("SESSION_COOKIE_PATH", cookie.path),
+        ("SESSION_COOKIE_DOMAIN", cookie.domain),
+    ):
+        if value is not None and len(value.encode()) > MAX_ATTRIBUTE_VALUE:
+            raise ValueError(
+                f"{key} is {len(value.encode())} bytes long: browsers ignore a cookie attribute "
+                f"value over {MAX_ATTRIBUTE_VALUE} bytes (RFC 6265bis §5.6)"
+            )
+    if not isinstance(cookie.path, str) or not cookie.path.startswith("/"):
+        raise ValueError(
+            f"SESSION_COOKIE_PATH={cookie.path!r} (Flask uses APPLICATION_ROOT when it is "
+            "unset) must start with '/': a browser scopes any other Path to the folder of "
+            "the page that set the cookie, and sends the digest to no other page"
+        )
     # Werkzeug writes the flag for any true value: "false" would make a Secure cookie.
     _bool("SESSION_COOKIE_SECURE", cookie.secure)
     _bool("SESSION_COOKIE_HTTPONLY", cookie.httponly)
@@ -218,7 +236,9 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     fits = (
         f"the largest FIREHOSE_CAPACITY that fits is {largest}. Lower FIREHOSE_CAPACITY or"
         if largest
-        else "no FIREHOSE_CAPACITY fits. Lower"
+        else "no FIREHOSE_CAPACITY fits (the cookie's name and attributes alone take "
+        f"{_bare_cookie_size(settings, cookie)} bytes: FIREHOSE_COOKIE_NAME, "
+        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN). Lower"
     )
     raise ValueError(
         f"FIREHOSE_CAPACITY={settings.capacity} ({_encoding_name(settings)} at "
@@ -267,6 +287,11 @@ def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -
     )
     lines = set_cookie_line(set_cookie) + len("Link") + _LINE + settings.link_budget + _VARY_LINE
     return lines if len(set_cookie) <= MAX_COOKIE_SIZE else max(lines, settings.header_budget + 1)
+
+
+def _bare_cookie_size(settings: Settings, cookie: CookieAttributes) -> int:
+    """The digest cookie's bytes without its value: the name and attributes."""
+    return len(dump_cookie(settings.cookie_name, "", max_age=settings.max_age, **asdict(cookie)))
 
 
 def set_cookie_line(set_cookie: str) -> int:

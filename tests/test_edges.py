@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import logging
 import re
+from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
-from flask import Flask, Request, Response, abort, render_template_string, request, url_for
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -512,6 +522,15 @@ def test_a_numeric_deploy_id_is_a_digest_version() -> None:
         ({"SESSION_COOKIE_DOMAIN": 123}, "SESSION_COOKIE_DOMAIN"),
         ({"SESSION_COOKIE_SAMESITE": True}, "SESSION_COOKIE_SAMESITE"),
         ({"SESSION_COOKIE_PATH": 1}, "SESSION_COOKIE_PATH"),
+        # Any Path not starting with "/" is scoped by browsers to the page's folder.
+        ({"SESSION_COOKIE_PATH": "app"}, "SESSION_COOKIE_PATH"),
+        ({"APPLICATION_ROOT": ""}, "APPLICATION_ROOT"),
+        ({"APPLICATION_ROOT": None}, "APPLICATION_ROOT"),
+        # Browsers ignore an attribute value over 1024 bytes, and scope the cookie without it.
+        ({"SESSION_COOKIE_PATH": "/" + "p" * 1024}, "SESSION_COOKIE_PATH is 1025 bytes"),
+        ({"SESSION_COOKIE_DOMAIN": ("a" * 63 + ".") * 16 + "com"}, "SESSION_COOKIE_DOMAIN is"),
+        # A name that leaves no room for any digest is named, not only FIREHOSE_CAPACITY.
+        ({"FIREHOSE_COOKIE_NAME": "n" * 4000}, "FIREHOSE_COOKIE_NAME"),
         # Werkzeug writes Secure (or HttpOnly, Partitioned) for any true value.
         ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE"),
         ({"SESSION_COOKIE_SECURE": 0}, "SESSION_COOKIE_SECURE"),
@@ -539,12 +558,33 @@ def test_a_cookie_browsers_refuse_or_cannot_be_signed_is_refused(
         {"FIREHOSE_COOKIE_NAME": "__Host-digest", "SESSION_COOKIE_SECURE": True},
         {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": True},
         {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_PARTITIONED": True},
+        # At the bound: browsers keep an attribute value of 1024 bytes.
+        {"SESSION_COOKIE_PATH": "/" + "p" * 1023, "FIREHOSE_CAPACITY": 10},
     ],
 )
 def test_a_cookie_browsers_keep_is_accepted(config: dict[str, Any]) -> None:
     app = Flask(__name__)
     app.config.update({"SECRET_KEY": "k", **config})
     Firehose(app)
+
+
+@pytest.mark.parametrize("samesite", ["Strict", "strict"])
+def test_the_digest_is_lax_where_the_session_is_strict(samesite: str) -> None:
+    """A browser sends no Strict cookie on a navigation from another site but keeps the one
+    its response sets (RFC 6265bis §5.7): a Strict digest, empty on that visit, would be
+    replaced by one holding that page alone. The session keeps its own SameSite."""
+    app = build_app(SESSION_COOKIE_SAMESITE=samesite)
+
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "ann"
+        return "in"
+
+    client = app.test_client()
+    digest = SimpleCookie(client.get("/").headers["Set-Cookie"])["h2-digest"]
+    session_cookie = SimpleCookie(client.get("/login").headers["Set-Cookie"])["session"]
+    assert digest["samesite"] == "Lax"
+    assert session_cookie["samesite"] == "Strict"  # as Werkzeug writes it
 
 
 def test_every_key_has_bad_values_tested() -> None:
