@@ -54,8 +54,9 @@ __all__ = [
 log = logging.getLogger("firehose_digest")
 
 #: Decoded digests kept per app and process, by the exact signed cookie value, counted in
-#: bytes (the value, the digest's buffers and its kept answers): about 800 clients holding
-#: 300 resources (660 if their digests have rotated: two generations each).
+#: bytes (the value, the digest's buffers and its kept answers at their most, keys
+#: included): about 250 clients holding 300 resources (225 if their digests have rotated:
+#: two generations each).
 DECODED_CACHE_BYTES = 2 << 20
 #: Values of the digest cookie tried when a request sends several: a browser sends one per
 #: domain and path it holds one for, and each that fails to verify costs an HMAC.
@@ -500,13 +501,17 @@ class DigestConnector:
 
 #: Answers a cached digest keeps: more than the tracked links of a page.
 MAX_ANSWERS = 32
+#: Keys longer than this are answered, not kept: a kept answer keeps its key alive, and a
+#: per-user url (a signed one) can be any length. Site urls, even versioned, are shorter.
+ANSWER_KEY_LENGTH = 128
 
 
 class HeldDigest(dict[str, int]):
     """What a client's digest holds, as ``open()`` returns it: ``key in held``.
 
     One per decoded cookie, shared by every request that sends that cookie. Its answers
-    are kept, up to :data:`MAX_ANSWERS` keys: a client asks about the same page's keys on
+    are kept, up to :data:`MAX_ANSWERS` keys of at most :data:`ANSWER_KEY_LENGTH`
+    characters: a client asks about the same page's keys on
     every visit, and a kept answer is one dict lookup where the digest hashes the key and
     searches both generations (docs/performance.md). Each answer is the generation that
     holds the key (:meth:`~firehose_digest.AgingDigest.generation_of`), so ``save()`` knows
@@ -526,9 +531,11 @@ class HeldDigest(dict[str, int]):
         self.expires_at = expires_at
 
     def __missing__(self, key: object) -> int:
-        answer = self.digest.generation_of(key) if isinstance(key, str) else NOT_HELD
-        if len(self) < MAX_ANSWERS:
-            self[key] = answer  # type: ignore[index]
+        if not isinstance(key, str):
+            return NOT_HELD
+        answer = self.digest.generation_of(key)
+        if len(self) < MAX_ANSWERS and len(key) <= ANSWER_KEY_LENGTH:
+            self[key] = answer
         return answer
 
     def renewal_due(self, max_age: int) -> bool:
@@ -546,7 +553,10 @@ class HeldDigest(dict[str, int]):
         return _ANSWERS_SIZE + sys.getsizeof(self.digest)
 
 
-_ANSWERS_SIZE = sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), IN_CURRENT))
+#: Kept answers at their most: the dict and its keys, each as long as a kept key may be.
+_ANSWERS_SIZE = sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), IN_CURRENT)) + (
+    MAX_ANSWERS * sys.getsizeof("x" * ANSWER_KEY_LENGTH)
+)
 
 
 class _DigestState:

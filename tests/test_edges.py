@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -940,6 +941,48 @@ def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
         state._store(codec, value, 2**40, digest)
         assert state._decoded_bytes <= connectors.DECODED_CACHE_BYTES
     assert list(state._decoded) == [value for value, _ in digests[1:]]
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_key_past_the_answer_length_is_answered_not_kept(extra: int) -> None:
+    """A kept answer keeps its key alive: a per-user url of any length would grow the
+    decoded digests past the bytes they are counted at."""
+    from firehose_digest.connectors import ANSWER_KEY_LENGTH, HeldDigest
+    from firehose_digest.digests import AgingDigest, GCSDigest
+
+    key = "/" + "k" * (ANSWER_KEY_LENGTH - 1 + extra)
+    digest = AgingDigest(GCSDigest, 10, 0.01)
+    digest.add(key)
+    held = HeldDigest(digest)
+    assert key in held and "/other" not in held
+    assert (key in dict.keys(held)) is (extra == 0)
+
+
+def test_a_decoded_digest_full_of_the_longest_kept_keys_is_counted_whole() -> None:
+    """The decoded digests' byte bound holds only if an entry is counted at its most: the
+    signed value, the digest, and MAX_ANSWERS answers whose keys nothing else keeps."""
+    from firehose_digest import connectors
+    from firehose_digest.connectors import ANSWER_KEY_LENGTH, MAX_ANSWERS, HeldDigest
+
+    app = edge_app()
+    state = app.extensions["firehose"].connector._state(app)
+    codec = state.codec(app)
+    assert codec is not None
+    digest = state.empty.digest.copy()
+    for i in range(300):
+        digest.add(f"/held-{i}.css")
+    value = codec.dumps(digest.to_bytes())
+    held = HeldDigest(digest)
+    for i in range(MAX_ANSWERS + 5):
+        _ = f"/{i:0{ANSWER_KEY_LENGTH - 1}d}" in held  # a new str each: only held keeps it
+    assert len(held) == MAX_ANSWERS
+    real = (
+        sys.getsizeof(value)
+        + dict.__sizeof__(held)
+        + sum(map(sys.getsizeof, dict.keys(held)))
+        + sys.getsizeof(digest)  # its generations and their buffers
+    )
+    assert real <= connectors._entry_size(value, held)
 
 
 @pytest.mark.parametrize("extra", [0, 1])
