@@ -30,7 +30,7 @@ from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for, signab
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token
-from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE
+from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE, MAX_COOKIE_COPIES
 
 __all__ = ["build_parser", "inspect", "main", "plan"]
 
@@ -107,10 +107,16 @@ def inspect(
     looked up as ``push(url, version=resource_version)`` records them. A cookie that does
     not verify is still described, from its unverified payload, to help find out why.
     """
-    value = _cookie_value(cookie, cookie_name)
-    if value is None:
+    values = _cookie_values(cookie, cookie_name)
+    if not values:
         names = ", ".join(_shown(name) for name in _parse_cookie_header(cookie))
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
+    value = _read_as_the_server_does(values, secret_keys, salt, max_age)
+    sent = (
+        [f"{len(values)} {cookie_name} cookies sent: this is the one the server reads"]
+        if len(values) > 1
+        else []
+    )
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -173,7 +179,28 @@ def inspect(
             f'{100 * (1 - (1 - p) ** 2):.3g}% with both generations full); "not held" is '
             "always right"
         )
-    return verified, out
+    return verified, [*sent, *out]
+
+
+def _read_as_the_server_does(
+    values: Sequence[str], secret_keys: Sequence[str], salt: str, max_age: int
+) -> str:
+    """Of the values a header sent, the one ``DigestConnector.open()`` reads: of the first
+    ``MAX_COOKIE_COPIES`` different ones, the valid one signed last (of equals, the last
+    sent), else the first."""
+    tried = list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
+    if len(tried) < 2 or not secret_keys:
+        return tried[0]
+    codec = DigestCodec(secret_keys, salt, max_age)
+    signed = {}
+    for value in tried:
+        try:
+            signed[value] = codec.loads(value).issued_at
+        except DigestError:
+            continue
+    if not signed:
+        return tried[0]
+    return max(reversed(list(signed)), key=signed.__getitem__)
 
 
 def _strip_header_name(text: str) -> str:
@@ -181,15 +208,15 @@ def _strip_header_name(text: str) -> str:
     return text[len("cookie:") :] if text[: len("cookie:")].lower() == "cookie:" else text
 
 
-def _cookie_value(text: str, name: str) -> str | None:
-    """The value of cookie ``name`` in ``text``: a bare value, ``name=value`` or a header.
+def _cookie_values(text: str, name: str) -> list[str]:
+    """The values of cookie ``name`` in ``text``: a bare value, ``name=value`` or a header.
 
     A signed value has no ``=`` (base64url without padding), so text without one is a bare
     value. Otherwise Werkzeug parses it, as it parses the request's ``Cookie`` header.
     """
     if "=" not in text:
-        return _strip_header_name(text)
-    return _parse_cookie_header(text).get(name)
+        return [_strip_header_name(text)]
+    return _parse_cookie_header(text).getlist(name)
 
 
 def _parse_cookie_header(text: str) -> MultiDict[str, str]:
@@ -265,17 +292,25 @@ def _secret_key(text: str) -> str:
     return _utf8(text)
 
 
-def _environ_secret_key() -> str | None:
-    """``$FLASK_SECRET_KEY`` as ``app.config.from_prefixed_env()`` reads it: as JSON when it
-    is JSON (``'"20261202"'``: a key of digits quoted to stay a str), else as it is."""
-    text = os.environ.get("FLASK_SECRET_KEY")
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except Exception:  # as from_prefixed_env: whatever JSON refuses stays a string
-        return text
-    return value if isinstance(value, str) else text
+def _environ_secret_keys() -> list[object]:
+    """``$FLASK_SECRET_KEY_FALLBACKS`` and ``$FLASK_SECRET_KEY`` as
+    ``app.config.from_prefixed_env()`` reads them: as JSON when it is JSON
+    (``'"20261202"'``: a key of digits quoted to stay a str; the fallbacks a JSON list),
+    else as they are."""
+    keys: list[object] = []
+    for name in ("FLASK_SECRET_KEY_FALLBACKS", "FLASK_SECRET_KEY"):
+        text = os.environ.get(name)
+        if not text:
+            continue
+        try:
+            value = json.loads(text)
+        except Exception:  # as from_prefixed_env: whatever JSON refuses stays a string
+            value = text
+        if name == "FLASK_SECRET_KEY_FALLBACKS":
+            keys.extend(value if isinstance(value, list) else [value])
+        else:
+            keys.append(value if isinstance(value, str) else text)
+    return keys
 
 
 def _pushed_url(text: str) -> str:
@@ -373,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_secret_key,
         metavar="KEY",
         help="the app's SECRET_KEY; repeat for SECRET_KEY_FALLBACKS, any order "
-        "(default: $FLASK_SECRET_KEY)",
+        "(default: $FLASK_SECRET_KEY and $FLASK_SECRET_KEY_FALLBACKS)",
     )
     inspect_cmd.add_argument(
         "--cookie-name",
@@ -426,11 +461,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {e}"
             )
         return EXIT_VALID if _print(out) else EXIT_TROUBLE
-    keys = args.secret_key or [key for key in [_environ_secret_key()] if key]
+    given: list[object] = args.secret_key or _environ_secret_keys()
+    if any(not isinstance(key, str) for key in given):
+        args.command_parser.error(
+            "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as "
+            "from_prefixed_env() reads it"
+        )
     try:
-        keys = [_utf8(key) for key in keys]
+        keys = [_utf8(key) for key in given if isinstance(key, str) and key]
     except argparse.ArgumentTypeError as e:
-        args.command_parser.error(f"FLASK_SECRET_KEY {e}")
+        args.command_parser.error(f"FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS {e}")
     valid, out = inspect(
         args.cookie,
         keys,

@@ -36,6 +36,7 @@ from werkzeug.http import dump_cookie
 from .codec import DigestCodec, signable
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import (
+    MAX_COOKIE_COPIES,
     CookieAttributes,
     Settings,
     check_digest_fits,
@@ -58,9 +59,6 @@ log = logging.getLogger("firehose_digest")
 #: included): about 250 clients holding 300 resources (225 if their digests have rotated:
 #: two generations each).
 DECODED_CACHE_BYTES = 2 << 20
-#: Values of the digest cookie tried when a request sends several: a browser sends one per
-#: domain and path it holds one for, and each that fails to verify costs an HMAC.
-MAX_COOKIE_COPIES = 4
 
 
 class Connector(Protocol):

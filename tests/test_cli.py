@@ -35,7 +35,12 @@ def run(*args: str, env: dict[str, str] | None = None, status: int = 0) -> str:
         [sys.executable, "-m", "firehose_digest", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "FLASK_SECRET_KEY": "", **(env or {})},
+        env={
+            **os.environ,
+            "FLASK_SECRET_KEY": "",
+            "FLASK_SECRET_KEY_FALLBACKS": "",
+            **(env or {}),
+        },
         check=False,
     )
     assert done.returncode == status, done.stderr
@@ -171,6 +176,39 @@ def test_inspect_reads_the_environment_key_as_flask_from_prefixed_env_does(
     assert isinstance(key, str)
     out = run("inspect", issued_cookie(key), env={"FLASK_SECRET_KEY": env_value})
     assert out.startswith("valid:")
+
+
+def test_inspect_takes_the_fallback_keys_from_the_environment_as_flask_does() -> None:
+    """Midway through a key rotation the server still verifies the old key's cookies."""
+    env = {"FLASK_SECRET_KEY": "new key", "FLASK_SECRET_KEY_FALLBACKS": '["old key"]'}
+    app = Flask(__name__)
+    with mock.patch.dict(os.environ, env):
+        app.config.from_prefixed_env()
+    assert app.config["SECRET_KEY_FALLBACKS"] == ["old key"]
+    assert run("inspect", issued_cookie("old key"), env=env).startswith("valid:")
+    run("inspect", issued_cookie("old key"), env={"FLASK_SECRET_KEY": "new key"}, status=1)
+
+
+@pytest.mark.parametrize("fallbacks", ["[1]", '{"k": "v"}', "[null]"])
+def test_fallback_keys_that_are_not_strings_are_a_usage_error(fallbacks: str) -> None:
+    env = {"FLASK_SECRET_KEY": SECRET, "FLASK_SECRET_KEY_FALLBACKS": fallbacks}
+    run("inspect", issued_cookie(SECRET), env=env, status=2)
+
+
+@pytest.mark.parametrize("order", ["foreign first", "ours first"])
+def test_inspect_reads_the_copy_of_the_cookie_the_server_reads(order: str) -> None:
+    """A browser may send the digest cookie twice (an old Domain or Path beside the new):
+    the server reads the valid one, so inspect does too, and says so."""
+    ours, foreign = issued_cookie(SECRET), issued_cookie("another app's key")
+    pair = [foreign, ours] if order == "foreign first" else [ours, foreign]
+    header = f"Cookie: h2-digest={pair[0]}; h2-digest={pair[1]}"
+    app = build_app(SECRET_KEY=SECRET)
+    client = app.test_client(use_cookies=False)
+    links = client.get("/", headers={"Cookie": header[len("Cookie: ") :]})
+    assert "nopush" in links.headers["Link"]  # the server read ours: all held
+    out = run("inspect", header, "--secret-key", SECRET, "--url", "/static/site.css")
+    assert out.splitlines()[0] == "2 h2-digest cookies sent: this is the one the server reads"
+    assert out.splitlines()[1].startswith("valid:")
 
 
 def test_inspect_asks_for_a_url_as_push_records_it() -> None:

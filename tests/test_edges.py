@@ -35,8 +35,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 from firehose_digest.codec import DigestCodec
 from firehose_digest.collect import make_resource
-from firehose_digest.connectors import MAX_COOKIE_COPIES
-from firehose_digest.settings import DEFAULTS
+from firehose_digest.settings import DEFAULTS, MAX_COOKIE_COPIES
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
 COOKIE = "h2-digest"
