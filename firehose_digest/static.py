@@ -271,9 +271,14 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     endpoint = req.endpoint
     if endpoint is None or not (endpoint == "static" or endpoint.endswith(".static")):
         return response
-    version = req.args.get("v")
     filename = (req.view_args or {}).get("filename")
-    if version is None or filename is None or response.status_code not in (200, 206, 304):
+    if filename is None or response.status_code not in (200, 206, 304):
+        return response
+    try:
+        version = req.args.get("v")
+    except UnicodeDecodeError:  # a query Werkzeug cannot read: not a version we wrote
+        return response
+    if version is None:
         return response
     try:
         current = _static_version(app, endpoint, filename)

@@ -493,6 +493,23 @@ def test_other_static_responses_keep_the_apps_caching(static: Path, query: str) 
     assert response.headers["Cache-Control"] == "public, max-age=60"
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("query", ["\xe9", "v=\xe9", "v=%E9"])
+@pytest.mark.parametrize(("filename", "status"), [("site.css", 200), ("missing.css", 404)])
+def test_a_query_that_is_not_utf8_is_served_as_flask_serves_it(
+    static: Path, enabled: bool, query: str, filename: str, status: int
+) -> None:
+    """A server may hand the query's raw bytes over (a WSGI str is latin-1): Werkzeug
+    refuses to read ``args`` from them, and a static file answered 500."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_ENABLED=enabled)
+    with app.test_client() as client:
+        response = client.get(f"/static/{filename}", environ_overrides={"QUERY_STRING": query})
+        response.close()
+    assert response.status_code == status
+    assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
 def test_an_old_version_is_not_immutable_once_the_file_changed(static: Path) -> None:
     path = static / "site.css"
     path.write_bytes(b"old")
