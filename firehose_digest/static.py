@@ -128,10 +128,20 @@ def _static_link(
     as_: str | None,
     params: dict[str, str],
 ) -> _StaticLink:
-    # Read as push() reads them ("as=fetch", AS=, crossorigin=True), so the element below
-    # is written from what the Link header says.
+    # What the caller named, a keyword of None or False too (it turns the row's value off).
+    named_here = {
+        name.partition("=")[0].strip().lower()
+        for name in (*flags, *params)
+        if isinstance(name, str)
+    }
+    # Read as push() reads them ("as=fetch", AS=, crossorigin=True), names in lower case
+    # (RFC 8288 §3), so the element below is written from what the Link header says.
     flags, named = as_written(flags, tuple(params.items()))
-    params = dict(named)
+    flags = tuple(
+        "crossorigin" if isinstance(flag, str) and flag.lower() == "crossorigin" else flag
+        for flag in flags
+    )
+    params = {name.lower() if isinstance(name, str) else name: value for name, value in named}
     spelled_as = params.pop("as", None)
     as_ = as_ if as_ is not None else spelled_as
     rel = params.pop("rel", None)
@@ -146,8 +156,7 @@ def _static_link(
         as_, rel = kind.as_, kind.rel
         if kind.type is not None:
             params.setdefault("type", kind.type)
-        given = {name.lower() for name in (*flags, *params) if isinstance(name, str)}
-        if kind.crossorigin and "crossorigin" not in given:
+        if kind.crossorigin and "crossorigin" not in named_here:
             flags = (*flags, "crossorigin")
     version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
     url = url_for(endpoint, filename=filename, v=version)
