@@ -499,7 +499,8 @@ class DigestConnector:
 
 #: Answers a cached digest keeps: more than the tracked links of a page.
 MAX_ANSWERS = 32
-#: Keys longer than this are answered, not kept: a kept answer keeps its key alive, and a
+#: Keys longer than this, or not ASCII (a version may hold any character; a url is
+#: percent-encoded), are answered, not kept: a kept answer keeps its key alive, and a
 #: per-user url (a signed one) can be any length. Site urls, even versioned, are shorter.
 ANSWER_KEY_LENGTH = 128
 
@@ -532,7 +533,7 @@ class HeldDigest(dict[str, int]):
         if not isinstance(key, str):
             return NOT_HELD
         answer = self.digest.generation_of(key)
-        if len(self) < MAX_ANSWERS and len(key) <= ANSWER_KEY_LENGTH:
+        if len(self) < MAX_ANSWERS and len(key) <= ANSWER_KEY_LENGTH and key.isascii():
             self[key] = answer
         return answer
 

@@ -35,6 +35,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 from firehose_digest.codec import DigestCodec
 from firehose_digest.collect import make_resource
+from firehose_digest.connectors import ANSWER_KEY_LENGTH
 from firehose_digest.settings import DEFAULTS, MAX_COOKIE_COPIES
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
@@ -942,19 +943,26 @@ def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     assert list(state._decoded) == [value for value, _ in digests[1:]]
 
 
-@pytest.mark.parametrize("extra", [0, 1])
-def test_a_key_past_the_answer_length_is_answered_not_kept(extra: int) -> None:
-    """A kept answer keeps its key alive: a per-user url of any length would grow the
-    decoded digests past the bytes they are counted at."""
-    from firehose_digest.connectors import ANSWER_KEY_LENGTH, HeldDigest
+@pytest.mark.parametrize(
+    ("key", "kept"),
+    [
+        ("/" + "k" * (ANSWER_KEY_LENGTH - 1), True),
+        ("/" + "k" * ANSWER_KEY_LENGTH, False),
+        ("/k.css\n\u00e9", False),  # a version of wide characters: longer in memory
+    ],
+    ids=["at the length", "one past", "not ASCII"],
+)
+def test_a_key_past_the_answer_length_is_answered_not_kept(key: str, kept: bool) -> None:
+    """A kept answer keeps its key alive: a per-user url of any length, or a version of
+    wide characters, would grow the decoded digests past the bytes they are counted at."""
+    from firehose_digest.connectors import HeldDigest
     from firehose_digest.digests import AgingDigest, GCSDigest
 
-    key = "/" + "k" * (ANSWER_KEY_LENGTH - 1 + extra)
     digest = AgingDigest(GCSDigest, 10, 0.01)
     digest.add(key)
     held = HeldDigest(digest)
     assert key in held and "/other" not in held
-    assert (key in dict.keys(held)) is (extra == 0)
+    assert (key in dict.keys(held)) is kept
 
 
 def test_a_decoded_digest_full_of_the_longest_kept_keys_is_counted_whole() -> None:
