@@ -112,11 +112,10 @@ def inspect(
         names = ", ".join(_shown(name) for name in _parse_cookie_header(cookie))
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
     value = _read_as_the_server_does(values, secret_keys, salt, max_age)
-    sent = (
-        [f"{len(values)} {cookie_name} cookies sent: this is the one the server reads"]
-        if len(values) > 1
-        else []
-    )
+    sent = []
+    if len(values) > 1:
+        which = "the valid one signed last, as the server does" if secret_keys else "the first"
+        sent = [f"{len(values)} {cookie_name} cookies sent: reading {which}"]
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -307,7 +306,13 @@ def _environ_secret_keys() -> list[object]:
         except Exception:  # as from_prefixed_env: whatever JSON refuses stays a string
             value = text
         if name == "FLASK_SECRET_KEY_FALLBACKS":
-            keys.extend(value if isinstance(value, list) else [value])
+            if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
+                # init_app refuses it too: the app would not start with it.
+                raise ValueError(
+                    "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as "
+                    f"from_prefixed_env() reads it (e.g. '[\"old key\"]'), got {text!r}"
+                )
+            keys.extend(value)
         else:
             keys.append(value if isinstance(value, str) else text)
     return keys
@@ -461,12 +466,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {e}"
             )
         return EXIT_VALID if _print(out) else EXIT_TROUBLE
-    given: list[object] = args.secret_key or _environ_secret_keys()
-    if any(not isinstance(key, str) for key in given):
-        args.command_parser.error(
-            "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as "
-            "from_prefixed_env() reads it"
-        )
+    try:
+        given: list[object] = args.secret_key or _environ_secret_keys()
+    except ValueError as e:
+        args.command_parser.error(str(e))
     try:
         keys = [_utf8(key) for key in given if isinstance(key, str) and key]
     except argparse.ArgumentTypeError as e:

@@ -189,7 +189,7 @@ def test_inspect_takes_the_fallback_keys_from_the_environment_as_flask_does() ->
     run("inspect", issued_cookie("old key"), env={"FLASK_SECRET_KEY": "new key"}, status=1)
 
 
-@pytest.mark.parametrize("fallbacks", ["[1]", '{"k": "v"}', "[null]"])
+@pytest.mark.parametrize("fallbacks", ["[1]", '{"k": "v"}', "[null]", "old key", '"old key"'])
 def test_fallback_keys_that_are_not_strings_are_a_usage_error(fallbacks: str) -> None:
     env = {"FLASK_SECRET_KEY": SECRET, "FLASK_SECRET_KEY_FALLBACKS": fallbacks}
     run("inspect", issued_cookie(SECRET), env=env, status=2)
@@ -207,7 +207,9 @@ def test_inspect_reads_the_copy_of_the_cookie_the_server_reads(order: str) -> No
     links = client.get("/", headers={"Cookie": header[len("Cookie: ") :]})
     assert "nopush" in links.headers["Link"]  # the server read ours: all held
     out = run("inspect", header, "--secret-key", SECRET, "--url", "/static/site.css")
-    assert out.splitlines()[0] == "2 h2-digest cookies sent: this is the one the server reads"
+    assert out.splitlines()[0] == (
+        "2 h2-digest cookies sent: reading the valid one signed last, as the server does"
+    )
     assert out.splitlines()[1].startswith("valid:")
 
 
