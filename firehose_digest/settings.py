@@ -200,13 +200,14 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{key} must be a str, got {value!r}")
     for key, value in (
-        ("SESSION_COOKIE_PATH", cookie.path),
+        # As Werkzeug writes it: percent-encoded, "é" is 6 bytes.
+        ("SESSION_COOKIE_PATH", cookie.path and _written_path(cookie.path)),
         ("SESSION_COOKIE_DOMAIN", cookie.domain),
     ):
         if value is not None and len(value.encode()) > MAX_ATTRIBUTE_VALUE:
             raise ValueError(
-                f"{key} is {len(value.encode())} bytes long: browsers ignore a cookie attribute "
-                f"value over {MAX_ATTRIBUTE_VALUE} bytes (RFC 6265bis §5.6)"
+                f"{key} is {len(value.encode())} bytes long as written: browsers ignore a "
+                f"cookie attribute value over {MAX_ATTRIBUTE_VALUE} bytes (RFC 6265bis §5.6)"
             )
     if not isinstance(cookie.path, str) or not cookie.path.startswith("/"):
         raise ValueError(
@@ -251,6 +252,12 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         "FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET behind a larger "
         "proxy_buffer_size."
     )
+
+
+def _written_path(path: str) -> str:
+    """``path`` as Werkzeug writes it in ``Set-Cookie``: percent-encoded."""
+    line = dump_cookie("c", path=path)
+    return next(part[len("Path=") :] for part in line.split("; ") if part.startswith("Path="))
 
 
 def _refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:

@@ -529,6 +529,11 @@ def test_a_numeric_deploy_id_is_a_digest_version() -> None:
         ({"APPLICATION_ROOT": None}, "APPLICATION_ROOT"),
         # Browsers ignore an attribute value over 1024 bytes, and scope the cookie without it.
         ({"SESSION_COOKIE_PATH": "/" + "p" * 1024}, "SESSION_COOKIE_PATH is 1025 bytes"),
+        # Percent-encoded as written: 205 "é" are 1,231 bytes.
+        (
+            {"SESSION_COOKIE_PATH": "/" + "\u00e9" * 205, "FIREHOSE_CAPACITY": 10},
+            "SESSION_COOKIE_PATH is 1231 bytes",
+        ),
         ({"SESSION_COOKIE_DOMAIN": ("a" * 63 + ".") * 16 + "com"}, "SESSION_COOKIE_DOMAIN is"),
         # A name that leaves no room for any digest is named, not only FIREHOSE_CAPACITY.
         ({"FIREHOSE_COOKIE_NAME": "n" * 4000}, "FIREHOSE_COOKIE_NAME"),
