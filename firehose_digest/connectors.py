@@ -583,30 +583,29 @@ class _DigestState:
         The keys are compared on every call, so a key removed from the config stops
         verifying at once; a change also empties the cache of decoded values.
         """
-        secret_key = app.config.get("SECRET_KEY")
-        fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
-        # A list's items too: a key removed from it in place is seen as well.
-        configured = (
-            (secret_key, fallbacks, *fallbacks)
-            if isinstance(fallbacks, list)
-            else (secret_key, fallbacks)
-        )
         seen, codec = self._keys
-        if configured == seen:
+        if _configured_keys(app) == seen:
             return codec
-        if _key_problem(secret_key) or _fallbacks_problem(fallbacks):
-            # Set after init_app to something no HMAC takes (an int read from the
-            # environment, a bare str of fallbacks): as if unset, with one warning, rather
-            # than an error per request or a key per character.
-            secret_key = fallbacks = None
-        if secret_key:
-            # Oldest to newest: the last key signs.
-            keys = (*filter(None, fallbacks or ()), secret_key)
-            codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
-        else:
-            _warn_no_secret_key(app, "DigestConnector")
-            codec = None
         with self._lock:
+            # Read again under the lock: of two threads that saw a change, the later reads
+            # the newer config, so a removed key is never put back by one that read before.
+            configured = _configured_keys(app)
+            seen, codec = self._keys
+            if configured == seen:
+                return codec
+            secret_key, fallbacks = configured[:2]
+            if _key_problem(secret_key) or _fallbacks_problem(fallbacks):
+                # Set after init_app to something no HMAC takes (an int read from the
+                # environment, a bare str of fallbacks): as if unset, with one warning,
+                # rather than an error per request or a key per character.
+                secret_key = fallbacks = None
+            if secret_key:
+                # Oldest to newest: the last key signs.
+                keys = (*filter(None, fallbacks or ()), secret_key)
+                codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
+            else:
+                _warn_no_secret_key(app, "DigestConnector")
+                codec = None
             self._keys = (configured, codec)
             self._decoded.clear()
             self._decoded_bytes = 0
@@ -666,6 +665,16 @@ class _DigestState:
                 oldest = next(iter(self._decoded))
                 self._decoded_bytes -= _entry_size(oldest, self._decoded.pop(oldest))
         return held
+
+
+def _configured_keys(app: Flask) -> tuple[Any, ...]:
+    """``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` as configured, a list's items too: a key
+    removed from the list in place is seen as well."""
+    secret_key = app.config.get("SECRET_KEY")
+    fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
+    if isinstance(fallbacks, list):
+        return (secret_key, fallbacks, *fallbacks)
+    return (secret_key, fallbacks)
 
 
 def _entry_size(value: str, held: HeldDigest) -> int:

@@ -230,6 +230,34 @@ def test_a_fallback_removed_while_the_codec_is_made_is_no_longer_trusted(
     assert made_with == [("old", "new"), ("new",)]
 
 
+def test_the_keys_are_read_again_under_the_lock_before_a_codec_is_made() -> None:
+    """Thread A reads the config while "old" is still a fallback; thread B removes it and
+    installs its codec; A then takes the lock. Had A made its codec from its first read, the
+    removed key would be trusted again until some request looked again."""
+    from firehose_digest.codec import DigestCodec
+    from firehose_digest.digests import DigestError
+
+    app = build_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=["old"])
+    state = app.extensions["firehose"].connector._state(app)
+    state.codec(app)
+
+    class Config(dict[str, Any]):
+        """The config as A sees it: the fallback before the lock, none once A holds it."""
+
+        def get(self, key: str, default: Any = None) -> Any:
+            if key == "SECRET_KEY_FALLBACKS":
+                return [] if state._lock.locked() else ["old"]
+            return super().get(key, default)
+
+    app.config = Config(app.config, SECRET_KEY="newer")  # type: ignore[assignment]
+    codec = state.codec(app)
+    assert codec is not None and state._keys[1] is codec
+    salt, max_age = state.settings.salt, state.settings.max_age
+    codec.loads(DigestCodec(["newer"], salt, max_age).dumps(b"x"))
+    with pytest.raises(DigestError):
+        codec.loads(DigestCodec(["old"], salt, max_age).dumps(b"x"))
+
+
 def test_a_page_that_only_reuses_a_key_held_in_the_older_generation_refreshes_it(
     encoding: str,
 ) -> None:
