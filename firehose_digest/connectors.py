@@ -12,8 +12,10 @@ everything it needs, and the connector touches nothing of the extension's.
   lifetime is gone). It is not called when both are empty.
 
 A connector raising in either is logged and costs nothing but the tracking (see
-:mod:`.extension`). Connectors written for Flask-Firehose, with ``get_pushed()`` and
-``set_pushed(items)``, are wrapped in :class:`PushedSetConnector`.
+:mod:`.extension`); ``save()`` raising :class:`NotRecorded`, for a reason the connector
+has told the log itself, is logged at debug level only. Connectors written for
+Flask-Firehose, with ``get_pushed()`` and ``set_pushed(items)``, are wrapped in
+:class:`PushedSetConnector`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from .settings import (
 __all__ = [
     "Connector",
     "DigestConnector",
+    "NotRecorded",
     "PushedSetConnector",
     "SessionConnector",
     "cookie_attributes",
@@ -59,6 +62,14 @@ log = logging.getLogger("firehose_digest")
 #: included): about 250 clients holding 300 resources (225 if their digests have rotated:
 #: two generations each).
 DECODED_CACHE_BYTES = 2 << 20
+
+
+class NotRecorded(RuntimeError):
+    """Raised by ``save()`` when it cannot record this response's keys, for a reason it
+    has already told the log: the response then pushes nothing, and the extension logs
+    this at debug level, not as an error with its traceback on every such response (a
+    session a client's data has grown past the header budget fails on each of its
+    pages)."""
 
 
 class Connector(Protocol):
@@ -85,7 +96,8 @@ class PushedSetConnector:
     read as Flask-Firehose stored its keys, comma-joined.
 
     Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
-    written without ``SECRET_KEY``. A ``set_pushed`` that fails that way is reported once;
+    written without ``SECRET_KEY``. A ``set_pushed`` that fails that way is reported once,
+    as a warning;
     after it, while the app has no ``SECRET_KEY``, nothing is asked of the connector and
     nothing is pushed (as with :class:`SessionConnector`).
     """
@@ -129,12 +141,13 @@ class PushedSetConnector:
         try:
             self.connector.set_pushed(_with_keys(held, pushed))
         except RuntimeError as e:
-            # Flask's null session refuses writes when SECRET_KEY is unset; the extension
-            # logs this one, and open() stops asking after it. Any other error is only
-            # logged: the next request asks again.
+            # Flask's null session refuses writes when SECRET_KEY is unset: said once, and
+            # open() stops asking after it. Any other error is logged by the extension: the
+            # next request asks again.
             if _raised_by(e, session._get_current_object()):  # type: ignore[attr-defined]
                 self._needs_session.add(app)
                 _warn_no_secret_key(app, repr(self))
+                raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
 
 
@@ -251,6 +264,8 @@ class SessionConnector:
         self.max_items = max_items
         #: Per app: the bytes the header budget leaves for the session's Set-Cookie line.
         self._rooms: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
+        #: The apps whose log was told that a session did not fit.
+        self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     def get_pushed(self) -> list[str]:
         """The held keys in the current request's session, oldest first: Flask-Firehose's
@@ -271,8 +286,8 @@ class SessionConnector:
     def _fit(self, app: Flask, keep: int) -> None:
         """Drop the oldest keys until the session cookie fits the header budget, keeping
         the last ``keep`` (what this response pushes). If even those do not fit, keep what
-        fits of the older ones and raise RuntimeError: the extension then pushes nothing,
-        and records nothing of this response."""
+        fits of the older ones and raise :class:`NotRecorded` (the log told once per app):
+        the extension then pushes nothing, and records nothing of this response."""
         room = self._rooms.get(app)
         if room is None:
             return
@@ -280,11 +295,16 @@ class SessionConnector:
         if self._keep_what_fits(app, room, keys, keep):
             return
         self._keep_what_fits(app, room, keys[: len(keys) - keep], 0)
-        raise RuntimeError(
-            f"the session cookie does not fit the {room} bytes FIREHOSE_HEADER_BUDGET leaves "
-            f"beside a full Link with this response's {keep} new keys: nothing is pushed "
-            "(a smaller session, FIREHOSE_LINK_BUDGET or a server-side session makes room)"
-        )
+        if app not in self._told:
+            self._told.add(app)
+            log.warning(
+                "firehose: a session cookie does not fit the %d bytes FIREHOSE_HEADER_BUDGET "
+                "leaves beside a full Link with a response's new keys: that client's pages "
+                "push nothing (a smaller session, FIREHOSE_LINK_BUDGET or a server-side "
+                "session makes room); said once per process",
+                room,
+            )
+        raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
 
     def _keep_what_fits(self, app: Flask, room: int, keys: list[str], keep: int) -> bool:
         """Store the most recent of ``keys`` whose session cookie fits, at least the last

@@ -42,7 +42,7 @@ from flask import Flask, Request, Response, request
 from flask.views import MethodView, http_method_funcs
 
 from .collect import Collection, current_collection, key_url, make_resource, push
-from .connectors import Connector, DigestConnector, PushedSetConnector
+from .connectors import Connector, DigestConnector, NotRecorded, PushedSetConnector
 from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import Settings, load
@@ -595,9 +595,12 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if held is not None and (pushed or links.reused):
         try:
             state.connector.save(app, response, held, pushed, links.reused)
-        except Exception:
+        except Exception as e:
             # What a 103 offered was pushed already, and goes unrecorded: nothing more is.
-            log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
+            if isinstance(e, NotRecorded):  # the connector has told the log why
+                log.debug("firehose: %r.save() recorded nothing: %s", state.connector, e)
+            else:
+                log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
             links = _plan(state, resources, held, may_push=False)
     record.link = links.value
     record.vary = links.asked
