@@ -262,10 +262,10 @@ def make_resource(
             for name, value in named.items()
             if name.lower() not in PER_REQUEST_PARAMETERS
         ]
-        hinted = link if len(kept) == len(named) else format_link(url, (*head, *kept), flags)
+        shared = link if len(kept) == len(named) else format_link(url, (*head, *kept), flags)
         hint = EarlyHint(
             key=key,
-            link=hinted,
+            link=shared,
             tracked=tracked,
             origin=origin_of(url),
             connects=not _CONNECTING_RELS.isdisjoint(relations),

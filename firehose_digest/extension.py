@@ -87,7 +87,7 @@ class _AppState:
 class _RequestRecord(Collection):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
-    __slots__ = ("_held", "_opened", "_start_response", "hint_page", "hinted", "link", "vary")
+    __slots__ = ("_held", "_opened", "_start_response", "hint_page", "link", "offered", "vary")
 
     def __init__(self, start_response: StartResponse) -> None:
         super().__init__()
@@ -97,7 +97,7 @@ class _RequestRecord(Collection):
         self.hint_page: str | None = None
         #: The keys this request's 103 offered for push: a front that pushes from a 103
         #: pushed them, so they are recorded whatever the final response pushes.
-        self.hinted: tuple[str, ...] = ()
+        self.offered: tuple[str, ...] = ()
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
         self.vary = False
@@ -493,7 +493,7 @@ def _send_early_hints(app: Flask) -> None:
                 # gunicorn's gthread worker logs a write that fails so (at debug).
                 log.debug("firehose: the 103 Early Hints for %s were not sent: %r", req.url, e)
                 return
-            record.hinted = early.offered
+            record.offered = early.offered
     except Exception:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
@@ -582,16 +582,16 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # Replaces what was known: a page that changed is learned again.
         budget = state.settings.link_budget
         state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
-    if not resources and not record.hinted:
+    if not resources and not record.offered:
         return response
     held = record.held(state.connector, app, req)
-    hinted = _as_linked(record.hinted, resources)
-    links = _plan(state, resources, held, proxies_push(req.method, status), hinted)
+    offered = _as_linked(record.offered, resources)
+    links = _plan(state, resources, held, proxies_push(req.method, status), offered)
     pushed = links.pushed
-    if hinted:
+    if offered:
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
-        pushed += tuple(key for key in hinted if key not in pushed)
+        pushed += tuple(key for key in offered if key not in pushed)
     if held is not None and (pushed or links.reused):
         try:
             state.connector.save(app, response, held, pushed, links.reused)
@@ -607,7 +607,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     return response
 
 
-def _as_linked(hinted: tuple[str, ...], resources: dict[str, Resource]) -> tuple[str, ...]:
+def _as_linked(offered: tuple[str, ...], resources: dict[str, Resource]) -> tuple[str, ...]:
     """The keys a 103 offered, each under the key this response gives its url.
 
     The front fetched what it pushed from the 103 as the url serves it now: when the page
@@ -615,7 +615,7 @@ def _as_linked(hinted: tuple[str, ...], resources: dict[str, Resource]) -> tuple
     client holds, not the learned one.
     """
     keys = []
-    for key in hinted:
+    for key in offered:
         resource = resources.get(key_url(key))
         keys.append(resource.key if resource is not None and resource.tracked else key)
     return tuple(dict.fromkeys(keys))
@@ -626,14 +626,14 @@ def _plan(
     resources: dict[str, Resource],
     held: Container[str] | None,
     may_push: bool,
-    hinted: tuple[str, ...] = (),
+    offered: tuple[str, ...] = (),
 ) -> LinkPlan:
     """The planner's links, the keys this request's 103 offered taking their push slots
     first; if what ``open()`` returned fails to answer ``in``, the links for a client of
     whom nothing is known (no key to save), as if ``open()`` had failed."""
     try:
-        if hinted:  # a client's first view of a learned page: planned for it alone
-            return state.planner.decide(resources.values(), held, may_push, hinted)
+        if offered:  # a client's first view of a learned page: planned for it alone
+            return state.planner.decide(resources.values(), held, may_push, offered)
         return state.planner.plan(resources.values(), held, may_push)
     except Exception:
         log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)

@@ -179,30 +179,30 @@ def plan_early_hints(
     slots = 0  # the final response's push slots taken so far
     final = -2  # the final Link value's length so far, with no ", " before its first link
     for hint in hints:
-        hinted = pushed = False
+        in_103 = pushed = False
         if hint.stand_in:
             final += 2 + hint.final_length + len("; nopush")
             if hint.tracked and front_may_push and hint.pushable:
                 slots += 1
         elif not hint.tracked:
             final += 2 + hint.final_length
-            hinted = True
+            in_103 = True
         elif hint.key in held:
             if omit_held:
                 continue
             final += 2 + hint.final_length + len("; nopush")
         elif not front_may_push:
             final += 2 + hint.final_length
-            hinted = True
+            in_103 = True
         elif hint.pushable and slots < max_pushes:
             final += 2 + hint.final_length
             slots += 1
-            hinted = pushed = True
+            in_103 = pushed = True
         else:
             final += 2 + hint.final_length + len("; nopush")
         if final > budget:
             break
-        if hinted:
+        if in_103:
             links.append(hint.link)
         if pushed:
             offered.append(hint.key)

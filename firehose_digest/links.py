@@ -221,7 +221,7 @@ def plan_links(
     max_pushes: int,
     budget: int,
     omit_held: bool = False,
-    hinted: Collection[str] = (),
+    offered: Collection[str] = (),
 ) -> LinkPlan:
     """Decide each resource's link, in push order, within ``budget`` bytes of value.
 
@@ -231,13 +231,13 @@ def plan_links(
     among the first ``max_pushes``; any other gets ``nopush``, so no proxy pushes what the
     record will not hold. With ``held`` None nothing can be
     recorded, so nothing is offered. Links past the budget are left out and not recorded.
-    The keys a 103 already offered for push (``hinted``, at most ``max_pushes``) take their
+    The keys a 103 already offered for push (``offered``, at most ``max_pushes``) take their
     slots first: the response and its 103 push at most ``max_pushes`` between them.
     """
     links: list[str] = []
     pushed: list[str] = []
     reused: list[str] = []
-    slots = max_pushes - len(hinted)  # for keys the 103 did not offer
+    slots = max_pushes - len(offered)  # for keys the 103 did not offer
     asked = False
     size = -2  # no ", " before the first link
     for resource in resources:
@@ -253,7 +253,7 @@ def plan_links(
                     reused.append(resource.key)
                     continue
                 link, recorded = resource.nopush_link, reused
-            elif may_push and resource.pushable and resource.key in hinted:
+            elif may_push and resource.pushable and resource.key in offered:
                 link, recorded = resource.link, pushed
             elif may_push and resource.pushable and slots > 0:
                 link, recorded = resource.link, pushed
@@ -317,10 +317,10 @@ class LinkPlanner:
         resources: Iterable[Resource],
         held: Container[str] | None,
         may_push: bool,
-        hinted: Collection[str] = (),
+        offered: Collection[str] = (),
     ) -> LinkPlan:
         """:func:`plan_links` with this planner's settings, nothing kept (a response whose
-        103 offered ``hinted`` is planned this way)."""
+        103 offered the keys ``offered`` for push is planned this way)."""
         return plan_links(
             resources,
             held,
@@ -328,7 +328,7 @@ class LinkPlanner:
             max_pushes=self.max_pushes,
             budget=self.budget,
             omit_held=self.omit_held,
-            hinted=hinted,
+            offered=offered,
         )
 
     def _keep(

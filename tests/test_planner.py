@@ -77,24 +77,26 @@ def test_a_103s_keys_and_the_responses_pushes_stay_within_max_pushes(
     this response), the response pushes every one of them it links and may push, and the
     two push at most max_pushes keys between them."""
     lacking = [r.key for r in POOL if r.tracked and r.pushable and r.key not in held]
-    hinted = (
+    offered = (
         data.draw(st.lists(st.sampled_from(lacking), unique=True, max_size=max_pushes))
         if lacking
         else []
     )
     plan = plan_links(
-        page, held, may_push=may_push, max_pushes=max_pushes, budget=budget, hinted=hinted
+        page, held, may_push=may_push, max_pushes=max_pushes, budget=budget, offered=offered
     )
-    assert len(set(plan.pushed) | set(hinted)) <= max_pushes
+    assert len(set(plan.pushed) | set(offered)) <= max_pushes
     linked = plan.value.split(", ") if plan.value else []
     for resource in page:
-        if resource.key in hinted and may_push and resource.nopush_link in linked:
+        if resource.key in offered and may_push and resource.nopush_link in linked:
             raise AssertionError(f"{resource.key}: a 103 pushed it, the response wrote nopush")
-        if resource.key in hinted and may_push and resource.link in linked:
+        if resource.key in offered and may_push and resource.link in linked:
             assert resource.key in plan.pushed
     assert plan_links(
         page, held, may_push=may_push, max_pushes=max_pushes, budget=budget
-    ) == plan_links(page, held, may_push=may_push, max_pushes=max_pushes, budget=budget, hinted=())
+    ) == plan_links(
+        page, held, may_push=may_push, max_pushes=max_pushes, budget=budget, offered=()
+    )
 
 
 def test_a_holder_changed_in_place_is_planned_again() -> None:
