@@ -2,7 +2,7 @@
 
 A layer under the Flask adapter: :mod:`.extension` opens a :class:`Collection` per request
 and writes it out after the view; :mod:`.static` pushes versioned static files through
-:func:`push`. Neither imports the other's half.
+:func:`push`. This module imports neither of them.
 """
 
 from __future__ import annotations
