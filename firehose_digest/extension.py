@@ -423,11 +423,8 @@ def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
 def _send_early_hints(app: Flask) -> None:
     """Send one 103 with the page's learned (else declared) links the client lacks.
 
-    Runs before the view, so before the response can have started. Servers without
-    ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing learned, nothing sent,
-    and a warning once, at the first navigation, says so.
-    Only a GET navigation learns and is hinted (:func:`_is_navigation`): Chrome acts on a
-    103 for navigations only, and a HEAD or a ``fetch()`` has no page to preload for.
+    Runs before the view, so before the response can have started; what the 103 offered
+    for push is recorded with the final response (:attr:`_RequestRecord.offered`).
     Where the app itself serves HTTP/2 (:func:`_serves_http2`), the 103 keeps only
     preconnects and links to other origins: a same-origin preload would wait on the
     connection busy with this very page (:func:`~.hints.cross_origin_hints`).
@@ -438,38 +435,13 @@ def _send_early_hints(app: Flask) -> None:
     if record is None or cache is None:
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    environ = req.environ
-    send = environ.get("wsgi.early_hints")
-    if req.method != "GET" or not _is_navigation(environ):
-        return
+    send = _early_hints_sender(req, state)
     if send is None:
-        if not state.told_no_early_hints:
-            state.told_no_early_hints = True
-            log.warning(
-                "firehose: FIREHOSE_EARLY_HINTS is on, but this server offers no "
-                "wsgi.early_hints, so no 103 is sent (gunicorn >= 25 offers it; "
-                "docs/early-hints.md)"
-            )
         return
-    if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
-        # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client (nginx's default upstream), so none
-        # is sent (gunicorn would drop it) and nothing is recorded as pushed from it.
-        return
-    if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
-        # A revalidation: the answer is likely a 304, which Apache pushes nothing for and
-        # records nothing from, and the page's files are likely cached anyway.
-        return
-    page = _page_of(req)
-    record.hint_page = page
-    learned = cache.get(page)
-    hints: Iterable[EarlyHint]
-    if learned is not None:
-        hints = learned
-    else:  # not learned yet: the view's declared resources (and any earlier hook's pushes)
-        declared = _declared(app, state)
-        resources = _with_declared(declared, req.endpoint, req.method, record.resources)
-        hints = _learnable(resources.values())
-    direct_http2 = _serves_http2(environ)
+    record.hint_page = _page_of(req)
+    learned = cache.get(record.hint_page)
+    hints = learned if learned is not None else _declared_hints(app, state, req, record)
+    direct_http2 = _serves_http2(req.environ)
     if direct_http2:
         hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
     held = record.held(state.connector, app, req)
@@ -498,6 +470,48 @@ def _send_early_hints(app: Flask) -> None:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
         log.exception("firehose: sending 103 Early Hints for %s failed", req.url)
+
+
+def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:
+    """The server's ``wsgi.early_hints``, if this request is to get a 103; else None.
+
+    Only a GET navigation learns and is hinted (:func:`_is_navigation`): Chrome acts on a
+    103 for navigations only, and a HEAD or a ``fetch()`` has no page to preload for.
+    Servers without ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing
+    learned, nothing sent, and a warning once, at the first navigation, says so.
+    """
+    environ = req.environ
+    if req.method != "GET" or not _is_navigation(environ):
+        return None
+    send: Callable[[Any], Any] | None = environ.get("wsgi.early_hints")
+    if send is None:
+        if not state.told_no_early_hints:
+            state.told_no_early_hints = True
+            log.warning(
+                "firehose: FIREHOSE_EARLY_HINTS is on, but this server offers no "
+                "wsgi.early_hints, so no 103 is sent (gunicorn >= 25 offers it; "
+                "docs/early-hints.md)"
+            )
+        return None
+    if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
+        # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client (nginx's default upstream), so none
+        # is sent (gunicorn would drop it) and nothing is recorded as pushed from it.
+        return None
+    if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+        # A revalidation: the answer is likely a 304, which Apache pushes nothing for and
+        # records nothing from, and the page's files are likely cached anyway.
+        return None
+    return send
+
+
+def _declared_hints(
+    app: Flask, state: _AppState, req: Request, record: _RequestRecord
+) -> list[EarlyHint]:
+    """What a page not learned yet may be hinted: its view's declared resources, and any
+    an earlier ``before_request`` hook pushed."""
+    declared = _declared(app, state)
+    resources = _with_declared(declared, req.endpoint, req.method, record.resources)
+    return _learnable(resources.values())
 
 
 #: What a write to a client that went away raises: gunicorn (``workers/gthread.py``) logs
