@@ -17,7 +17,7 @@ can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a 55-
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -143,12 +143,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
         kind=_choice("FIREHOSE_ENCODING", c["FIREHOSE_ENCODING"], ENCODINGS),
         capacity=_int("FIREHOSE_CAPACITY", c["FIREHOSE_CAPACITY"], 1, MAX_CAPACITY),
         fp_rate=_rate("FIREHOSE_FP_RATE", c["FIREHOSE_FP_RATE"]),
-        cookie_name=_checked(
-            "FIREHOSE_COOKIE_NAME",
-            c["FIREHOSE_COOKIE_NAME"],
-            is_token,
-            "a cookie-name token (RFC 6265)",
-        ),
+        cookie_name=_cookie_name(c["FIREHOSE_COOKIE_NAME"]),
         max_age=_int("FIREHOSE_MAX_AGE", c["FIREHOSE_MAX_AGE"], 1, MAX_COOKIE_AGE),
         salt=salt_for(_digest_version(c["FIREHOSE_DIGEST_VERSION"])),
         early_hints=_bool("FIREHOSE_EARLY_HINTS", c["FIREHOSE_EARLY_HINTS"]),
@@ -356,14 +351,24 @@ def _bool(key: str, value: object) -> bool:
 
 def _int(key: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{key} must be an int in [{low}, {high}], got {value!r}")
+        raise ValueError(
+            f"{key} must be an int in [{low}, {high}], got {value!r}{_json(key, value)}"
+        )
     return value
+
+
+def _json(key: str, value: object) -> str:
+    """For a number given as a str: how the environment must spell it, as
+    ``from_prefixed_env`` reads JSON (``.01`` is not JSON, and stays a str)."""
+    if not isinstance(value, str):
+        return ""
+    return f"; in the environment write a JSON number: FLASK_{key}={DEFAULTS[key]!r}"
 
 
 def _rate(key: str, value: object) -> float:
     """A false-positive rate: a real number strictly between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{key} must be a number in (0, 1), got {value!r}")
+        raise ValueError(f"{key} must be a number in (0, 1), got {value!r}{_json(key, value)}")
     try:
         rate = float(value)
     except OverflowError:  # an int past a float's range: far above 1
@@ -379,7 +384,15 @@ def _choice(key: str, value: object, choices: Mapping[str, Any]) -> Any:
     return choices[value]
 
 
-def _checked(key: str, value: Any, check: Callable[[Any], bool], what: str) -> Any:
-    if not check(value):
-        raise ValueError(f"{key} must be {what}, got {value!r}")
-    return value
+def _cookie_name(value: object) -> str:
+    if isinstance(value, str) and is_token(value):
+        return value
+    hint = ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        hint = (
+            "; from_prefixed_env reads a name of digits as a number: quote it as JSON, "
+            f"""FLASK_FIREHOSE_COOKIE_NAME='"{value}"'"""
+        )
+    raise ValueError(
+        f"FIREHOSE_COOKIE_NAME must be a cookie-name token (RFC 6265), got {value!r}{hint}"
+    )

@@ -456,6 +456,28 @@ def test_a_deploy_id_json_read_as_a_float_says_how_to_quote_it(
     Firehose(app)
 
 
+@pytest.mark.parametrize(
+    ("key", "written", "then"),
+    [
+        ("FIREHOSE_FP_RATE", ".01", "0.01"),  # not JSON: stays the str ".01"
+        ("FIREHOSE_CAPACITY", "3e2x", "300"),
+        ("FIREHOSE_COOKIE_NAME", "1234", '"1234"'),  # JSON: the int 1234
+    ],
+)
+def test_a_value_from_the_environment_says_how_to_write_it(
+    monkeypatch: pytest.MonkeyPatch, key: str, written: str, then: str
+) -> None:
+    monkeypatch.setenv(f"FLASK_{key}", written)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    app.config.from_prefixed_env()
+    with pytest.raises(ValueError, match=f"FLASK_{key}='?{re.escape(then)}"):
+        Firehose(app)
+    monkeypatch.setenv(f"FLASK_{key}", then)
+    app.config.from_prefixed_env()
+    Firehose(app)
+
+
 @pytest.mark.parametrize("written", ["True", "1", "yes", "on"])
 def test_a_switch_from_the_environment_says_how_to_write_it(
     monkeypatch: pytest.MonkeyPatch, written: str
