@@ -111,11 +111,10 @@ def inspect(
     if not values:
         names = ", ".join(_shown(name) for name in _parse_cookie_header(cookie))
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
-    value = _read_as_the_server_does(values, secret_keys, salt, max_age)
-    sent = []
-    if len(values) > 1:
-        which = "the valid one signed last, as the server does" if secret_keys else "the first"
-        sent = [f"{len(values)} {cookie_name} cookies sent: reading {which}"]
+    value, which = _read_as_the_server_does(values, secret_keys, salt, max_age)
+    sent = (
+        [f"{len(values)} {cookie_name} cookies sent: reading {which}"] if len(values) > 1 else []
+    )
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -183,23 +182,23 @@ def inspect(
 
 def _read_as_the_server_does(
     values: Sequence[str], secret_keys: Sequence[str], salt: str, max_age: int
-) -> str:
-    """Of the values a header sent, the one ``DigestConnector.open()`` reads: of the first
-    ``MAX_COOKIE_COPIES`` different ones, the valid one signed last (of equals, the last
-    sent), else the first."""
+) -> tuple[str, str]:
+    """Of the values a header sent, the one ``DigestConnector.open()`` reads, and the rule
+    that chose it: of the first ``MAX_COOKIE_COPIES`` different ones, the valid one signed
+    last (of equals, the last sent), else the first."""
     tried = list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
-    if len(tried) < 2 or not secret_keys:
-        return tried[0]
-    codec = DigestCodec(secret_keys, salt, max_age)
     signed = {}
-    for value in tried:
-        try:
-            signed[value] = codec.loads(value).issued_at
-        except DigestError:
-            continue
+    if secret_keys:
+        codec = DigestCodec(secret_keys, salt, max_age)
+        for value in tried:
+            try:
+                signed[value] = codec.loads(value).issued_at
+            except DigestError:
+                continue
     if not signed:
-        return tried[0]
-    return max(reversed(list(signed)), key=signed.__getitem__)
+        return tried[0], "the first (none verifies)" if secret_keys else "the first"
+    latest = max(reversed(list(signed)), key=signed.__getitem__)
+    return latest, "the valid one signed last, as the server does"
 
 
 def _strip_header_name(text: str) -> str:

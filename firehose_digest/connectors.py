@@ -144,7 +144,8 @@ class PushedSetConnector:
             # Flask's null session refuses writes when SECRET_KEY is unset: said once, and
             # open() stops asking after it. Any other error is logged by the extension: the
             # next request asks again.
-            if _raised_by(e, session._get_current_object()):  # type: ignore[attr-defined]
+            null = app.session_interface.is_null_session(session)
+            if null and _raised_by(e, session._get_current_object()):  # type: ignore[attr-defined]
                 self._needs_session.add(app)
                 _warn_no_secret_key(app, repr(self))
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
@@ -301,7 +302,7 @@ class SessionConnector:
                 "firehose: a session cookie does not fit the %d bytes FIREHOSE_HEADER_BUDGET "
                 "leaves beside a full Link with a response's new keys: that client's pages "
                 "push nothing (a smaller session, FIREHOSE_LINK_BUDGET or a server-side "
-                "session makes room); said once per process",
+                "session makes room); said once per app and process",
                 room,
             )
         raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
@@ -624,11 +625,12 @@ class _DigestState:
                 keys = (*filter(None, fallbacks or ()), secret_key)
                 codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
             else:
-                _warn_no_secret_key(app, "DigestConnector")
                 codec = None
             self._keys = (configured, codec)
             self._decoded.clear()
             self._decoded_bytes = 0
+        if codec is None:  # outside the lock: a log handler may serve a request of this app
+            _warn_no_secret_key(app, "DigestConnector")
         return codec
 
     def load(self, app: Flask, value: str | None) -> HeldDigest | None:

@@ -213,6 +213,14 @@ def test_inspect_reads_the_copy_of_the_cookie_the_server_reads(order: str) -> No
     assert out.splitlines()[1].startswith("valid:")
 
 
+def test_inspect_says_it_read_the_first_copy_when_none_verifies() -> None:
+    one, other = issued_cookie("another key"), issued_cookie("a third key")
+    header = f"Cookie: h2-digest={one}; h2-digest={other}"
+    out = run("inspect", header, "--secret-key", SECRET, status=1)
+    assert out.splitlines()[0] == "2 h2-digest cookies sent: reading the first (none verifies)"
+    assert out.splitlines()[1].startswith("NOT valid:")
+
+
 def test_inspect_asks_for_a_url_as_push_records_it() -> None:
     """However ``push()`` was given the url, ``--url`` finds it in the same spelling."""
     app = Flask(__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from http.cookies import SimpleCookie
 from typing import Any
@@ -256,6 +257,31 @@ def test_the_keys_are_read_again_under_the_lock_before_a_codec_is_made() -> None
     codec.loads(DigestCodec(["newer"], salt, max_age).dumps(b"x"))
     with pytest.raises(DigestError):
         codec.loads(DigestCodec(["old"], salt, max_age).dumps(b"x"))
+
+
+def test_the_missing_key_warning_is_logged_outside_the_lock() -> None:
+    """A log handler may itself serve a request of the app (an error page, a webhook):
+    had the warning been logged with the lock held, that request would wait on it forever."""
+    import threading
+
+    app = build_app(SECRET_KEY="k")
+    state = app.extensions["firehose"].connector._state(app)
+    reentered: list[object] = []
+
+    class Reenters(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            reentered.append(state.codec(app))
+
+    app.config["SECRET_KEY"] = None
+    app.logger.addHandler(handler := Reenters())
+    try:
+        worker = threading.Thread(target=state.codec, args=(app,), daemon=True)
+        worker.start()
+        worker.join(timeout=5)
+        assert not worker.is_alive(), "codec() waited on its own lock"
+    finally:
+        app.logger.removeHandler(handler)
+    assert reentered == [None]
 
 
 def test_a_page_that_only_reuses_a_key_held_in_the_older_generation_refreshes_it(

@@ -614,6 +614,32 @@ def test_a_get_pushed_connector_without_a_session_needs_no_secret_key() -> None:
     assert connector.calls == 1
 
 
+def test_a_session_that_refuses_a_write_with_a_secret_key_is_an_error_each_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Only Flask's null session (no SECRET_KEY) is told once and then left alone: a
+    session store that fails its writes is logged as the failure it is, on every page,
+    and not blamed on SECRET_KEY."""
+
+    class FailingSession(SecureCookieSession):
+        def __setitem__(self, key: str, value: Any) -> None:
+            raise RuntimeError("session store unavailable")
+
+    class FailingSessions(SecureCookieSessionInterface):
+        def open_session(self, app: Flask, request: Any) -> SecureCookieSession:
+            return FailingSession()
+
+    app = build_app(FlaskFirehoseConnector)
+    app.session_interface = FailingSessions()
+    client = app.test_client()
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        for _ in range(2):
+            assert client.get("/").headers["Link"] == EXPECTED_RETURN  # nothing recorded
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.exc_info is not None for r in errors] == [True, True]
+    assert "SECRET_KEY" not in caplog.text
+
+
 def test_a_get_pushed_connector_that_fails_once_is_asked_again_without_a_secret_key() -> None:
     """Only a write Flask's null session refused stops the asking: a connector keeping its
     keys elsewhere that raises once is logged, and asked again on the next request."""
