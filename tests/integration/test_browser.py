@@ -26,17 +26,13 @@ The fronts ``docs/early-hints.md`` warns about are loaded too: nginx 1.22 with
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
 import json
 import os
 import re
 import shutil
-import signal
 import ssl
 import statistics
-import subprocess
 import tempfile
 import time
 import urllib.request
@@ -59,6 +55,7 @@ from tests.integration.rig import (
 )
 
 from .browser_app import ROUND_TRIP_SECONDS, THINK_SECONDS
+from .chromium import Browser, spki_hash
 from .launcher import LIVE_SERVERS, require, require_tools
 
 pytestmark = pytest.mark.integration
@@ -67,7 +64,6 @@ APP = "tests.integration.browser_app:create_app()"
 STYLESHEETS = ("a.css", "b.css", "c.css", "d.css")
 #: Visits per setting for the load-time comparison.
 TIMED_VISITS = 5
-CHROMIUM_TIMEOUT = 60
 REPORT_PATH = REPO_ROOT / "bench" / "results" / "browser.md"
 #: Load times differ on every run: the report is rewritten only when this is set to 1,
 #: so ``make test`` leaves the working tree as it found it.
@@ -136,40 +132,8 @@ class Site:
             response.read()
 
 
-class Chromium:
-    """Debian's ``chromium``, headless, with a profile of its own kept between visits."""
-
-    def __init__(self, profile: Path, trusted_key: str) -> None:
-        self.profile = profile
-        self.trusted_key = trusted_key
-
-    def load(self, url: str) -> subprocess.CompletedProcess[str]:
-        """Load ``url`` until its ``load`` event; stdout is the DOM, stderr says what failed."""
-        argv = [
-            "chromium", "--headless=new",
-            # Chromium refuses to start as root with its sandbox.
-            "--no-sandbox",
-            f"--user-data-dir={self.profile}",
-            # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
-            f"--ignore-certificate-errors-spki-list={self.trusted_key}",
-            "--dump-dom", url,
-        ]  # fmt: skip
-        # Its own process group: Debian's `chromium` is a shell script that does not exec
-        # the browser, so on a timeout only the whole group can be stopped.
-        with subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        ) as process:
-            try:
-                stdout, stderr = process.communicate(timeout=CHROMIUM_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                stdout, stderr = process.communicate()
-                pytest.fail(f"chromium did not finish {url} in {CHROMIUM_TIMEOUT} s:\n{stderr}")
-        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+class Chromium(Browser):
+    """The browser, reading what ``browser_app``'s pages report."""
 
     def report(self, url: str) -> dict[str, Any]:
         """What the page wrote into ``<pre id="timing">`` on ``load``."""
@@ -193,19 +157,6 @@ class Chromium:
                 if request.began >= started
             ],
         )
-
-
-def spki_hash(certificate: Path) -> str:
-    """base64(SHA-256(SubjectPublicKeyInfo)): ``--ignore-certificate-errors-spki-list``."""
-    pem = subprocess.run(
-        ["openssl", "x509", "-in", str(certificate), "-pubkey", "-noout"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    der = subprocess.run(
-        ["openssl", "pkey", "-pubin", "-outform", "der"],
-        input=pem, capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 @pytest.fixture(scope="module")

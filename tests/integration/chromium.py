@@ -1,0 +1,74 @@
+"""Debian's ``chromium``, headless: load a page as a browser does, its profile kept.
+
+As root it needs ``--no-sandbox``; dbus errors on stderr are harmless.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_TIMEOUT = 60
+
+
+class Browser:
+    """Debian's ``chromium``, headless, with a profile of its own kept between visits."""
+
+    def __init__(
+        self, profile: Path, trusted_key: str | None = None, other_site: str | None = None
+    ) -> None:
+        self.profile = profile
+        #: The test certificate's key (:func:`spki_hash`), for https pages.
+        self.trusted_key = trusted_key
+        #: A host name the browser resolves to 127.0.0.1: another site than ``127.0.0.1``.
+        self.other_site = other_site
+
+    def load(self, url: str) -> subprocess.CompletedProcess[str]:
+        """Load ``url`` until its ``load`` event; stdout is the DOM, stderr says what failed."""
+        argv = [
+            "chromium", "--headless=new",
+            # Chromium refuses to start as root with its sandbox.
+            "--no-sandbox",
+            f"--user-data-dir={self.profile}",
+            "--dump-dom", url,
+        ]  # fmt: skip
+        if self.trusted_key is not None:
+            # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
+            argv.insert(-2, f"--ignore-certificate-errors-spki-list={self.trusted_key}")
+        if self.other_site is not None:
+            argv.insert(-2, f"--host-resolver-rules=MAP {self.other_site} 127.0.0.1")
+        # Its own process group: Debian's `chromium` is a shell script that does not exec
+        # the browser, so on a timeout only the whole group can be stopped.
+        with subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=CHROMIUM_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                pytest.fail(f"chromium did not finish {url} in {CHROMIUM_TIMEOUT} s:\n{stderr}")
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def spki_hash(certificate: Path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)): ``--ignore-certificate-errors-spki-list``."""
+    pem = subprocess.run(
+        ["openssl", "x509", "-in", str(certificate), "-pubkey", "-noout"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "der"],
+        input=pem, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
