@@ -134,6 +134,10 @@ class _RequestRecord(Collection):
 _DECLARED_ATTRIBUTE = "_firehose_hints"
 
 
+#: The environ key that ties a request to its record.
+_RECORD_KEY = "firehose_digest.record"
+
+
 class _PushScope:
     """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
 
@@ -146,12 +150,22 @@ class _PushScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         record = _RequestRecord(start_response)
+        # Marks the request the record is for (a middleware inside may copy the environ,
+        # with this key): one dispatched inside its view has an environ of its own.
+        environ[_RECORD_KEY] = record
         token = current_collection.set(record)
         try:
             return self.wsgi_app(environ, record.start_response)
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
             current_collection.reset(token)
+
+
+def _is_for(record: _RequestRecord, req: Request) -> bool:
+    """Whether ``record`` is ``req``'s: a request dispatched inside a view
+    (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
+    the view's record, and would decide the view's links from its own cookies."""
+    return req.environ.get(_RECORD_KEY) is record
 
 
 def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
@@ -435,6 +449,8 @@ def _send_early_hints(app: Flask) -> None:
     if record is None or cache is None:
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
+    if not _is_for(record, req):
+        return  # dispatched inside a view: no 103 of its own
     send = _early_hints_sender(req, state)
     if send is None:
         return
@@ -587,6 +603,8 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     state: _AppState = app.extensions[EXTENSION_KEY]
     if not isinstance(record, _RequestRecord) or not state.settings.enabled:
         return response  # outside app.wsgi_app, or push turned off by a later init_app
+    if not _is_for(record, req):
+        return response  # dispatched inside a view: the view's own request decides
     resources = record.resources
     declared = _declared(app, state)
     if declared:

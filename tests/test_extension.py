@@ -756,6 +756,76 @@ def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
     assert "Link" not in response.headers
 
 
+def test_a_request_dispatched_inside_a_view_leaves_the_view_s_cookie_alone() -> None:
+    """A view rendering a fragment through ``app.full_dispatch_request()`` ran our hooks on
+    the inner request, under the view's record: the client's digest was read from the
+    inner request (no cookie), so the view pushed everything again and wrote a digest
+    that forgot the rest."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "nested"
+    Firehose(app)
+
+    @app.route("/a")
+    def a() -> str:
+        return push("/a.css", as_="style")
+
+    @app.route("/page")
+    def page() -> str:
+        push("/b.css", as_="style")
+        with app.test_request_context("/fragment"):
+            fragment = app.full_dispatch_request().get_data(as_text=True)
+        return fragment
+
+    @app.route("/fragment")
+    def fragment() -> str:
+        return push("/c.css", as_="style")  # joins the page, as the docs say
+
+    client = app.test_client()
+    client.get("/a")
+    first = client.get("/page")
+    again = client.get("/page")
+    assert first.headers["Link"] == (
+        "</b.css>; rel=preload; as=style, </c.css>; rel=preload; as=style"
+    )
+    assert again.headers["Link"] == (
+        "</b.css>; rel=preload; as=style; nopush, </c.css>; rel=preload; as=style; nopush"
+    )
+    assert "Set-Cookie" not in again.headers
+    assert client.get("/a").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+def test_a_thread_sees_the_page_only_in_a_copy_of_the_context() -> None:
+    """As docs/how-it-works.md says: Flask's copy_current_request_context copies its own
+    context, not the page's collection; contextvars.copy_context() copies both."""
+    import contextvars
+    import threading
+
+    from flask import copy_current_request_context
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "threads"
+    Firehose(app)
+
+    def in_thread(work: Callable[[], object]) -> str:
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        return "page"
+
+    @app.route("/flask")
+    def flask_copy() -> str:
+        return in_thread(copy_current_request_context(lambda: push("/t.css", as_="style")))
+
+    @app.route("/contextvars")
+    def contextvars_copy() -> str:
+        context = contextvars.copy_context()
+        return in_thread(lambda: context.run(push, "/t.css", as_="style"))
+
+    client = app.test_client(use_cookies=False)
+    assert "Link" not in client.get("/flask").headers
+    assert client.get("/contextvars").headers["Link"] == "</t.css>; rel=preload; as=style"
+
+
 @pytest.mark.parametrize(
     ("arguments", "keywords", "written"),
     [
