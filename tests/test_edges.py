@@ -1209,6 +1209,20 @@ def test_a_nested_request_context_within_a_view_collects_for_the_view() -> None:
     assert links(app.test_client().get("/signup")) == [link("/site.css"), link("/email.css")]
 
 
+def test_a_genuine_value_is_read_as_the_fourth_different_copy_not_the_fifth() -> None:
+    """Four different values, exactly: the bound stands on its number, not the constant."""
+    app = edge_app()
+    issuer = app.test_client()
+    issuer.get("/page?u=/a.css")
+    genuine = issuer.get_cookie(COOKIE)
+    assert genuine is not None
+    fresh = app.test_client(use_cookies=False)
+    for foreign, answer in [(3, nopush("/a.css")), (4, link("/a.css"))]:
+        values = [f"x{n}" for n in range(foreign)] + [genuine.value]
+        header = "; ".join(f"{COOKIE}={value}" for value in values)
+        assert links(fresh.get("/page?u=/a.css", headers={"Cookie": header})) == [answer]
+
+
 def test_a_cookie_sent_many_times_costs_at_most_max_cookie_copies_checks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
