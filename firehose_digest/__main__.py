@@ -112,9 +112,21 @@ def inspect(
         names = ", ".join(_shown(name) for name in _parse_cookie_header(cookie))
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
     value, which = _read_as_the_server_does(values, secret_keys, salt, max_age)
-    sent = (
-        [f"{len(values)} {cookie_name} cookies sent: reading {which}"] if len(values) > 1 else []
-    )
+    valid, out = _describe(value, secret_keys, salt, max_age, urls, resource_version)
+    if len(values) > 1:
+        out.insert(0, f"{len(values)} {cookie_name} cookies sent: reading {which}")
+    return valid, out
+
+
+def _describe(
+    value: str,
+    secret_keys: Sequence[str],
+    salt: str,
+    max_age: int,
+    urls: Sequence[str],
+    resource_version: str | None,
+) -> tuple[bool, list[str]]:
+    """:func:`inspect` of one cookie value."""
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -177,7 +189,7 @@ def inspect(
             f'{100 * (1 - (1 - p) ** 2):.3g}% with both generations full); "not held" is '
             "always right"
         )
-    return verified, [*sent, *out]
+    return verified, out
 
 
 def _read_as_the_server_does(

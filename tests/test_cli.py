@@ -219,6 +219,12 @@ def test_inspect_says_it_read_the_first_copy_when_none_verifies() -> None:
     out = run("inspect", header, "--secret-key", SECRET, status=1)
     assert out.splitlines()[0] == "2 h2-digest cookies sent: reading the first (none verifies)"
     assert out.splitlines()[1].startswith("NOT valid:")
+    # Also when the first is not even a signed value.
+    out = run("inspect", "Cookie: h2-digest=abc; h2-digest=def", "--secret-key", SECRET, status=1)
+    assert out.splitlines() == [
+        "2 h2-digest cookies sent: reading the first (none verifies)",
+        "NOT valid: not a signed cookie value (payload.timestamp.signature)",
+    ]
 
 
 def test_inspect_asks_for_a_url_as_push_records_it() -> None:
