@@ -530,7 +530,7 @@ class HeldDigest(dict[str, int]):
     """What a client's digest holds, as ``open()`` returns it: ``key in held``.
 
     One per decoded cookie, shared by every request that sends that cookie. Its answers
-    are kept, up to :data:`MAX_ANSWERS` keys of at most :data:`ANSWER_KEY_LENGTH`
+    are kept, up to :data:`MAX_ANSWERS` ASCII keys of at most :data:`ANSWER_KEY_LENGTH`
     characters: a client asks about the same page's keys on
     every visit, and a kept answer is one dict lookup where the digest hashes the key and
     searches both generations (docs/performance.md). Each answer is the generation that
