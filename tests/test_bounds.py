@@ -1,19 +1,26 @@
-"""Limits, each at its edge and one past it: the ones a mutation run found no test on.
+"""Limits and edges, each stood on: the ones two mutation runs found no test on (a
+mutant of the package that the rest of the suite let pass, and that changes what a user
+gets).
 
 A bound whose test moves with its constant stands on nothing; these name the number.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Container
 from dataclasses import asdict
 
 import pytest
+from flask import Flask, request
 from werkzeug.http import dump_cookie
 
+from firehose_digest import BloomDigest, DigestConnector, DigestError, collect, push
 from firehose_digest import links as links_module
 from firehose_digest.codec import DEFAULT_SALT, DigestCodec
 from firehose_digest.collect import make_resource
-from firehose_digest.digests import encoded_size_bound
+from firehose_digest.digests import IN_CURRENT, encoded_size_bound
+from firehose_digest.hints import EarlyHint, plan_early_hints
 from firehose_digest.links import LinkPlanner, Resource, plan_links
 from firehose_digest.settings import (
     CookieAttributes,
@@ -22,6 +29,7 @@ from firehose_digest.settings import (
     check_digest_fits,
     load,
 )
+from tests.helpers import build_app
 
 COOKIE = CookieAttributes(
     path="/", domain=None, secure=False, httponly=False, samesite=None, partitioned=False
@@ -132,3 +140,215 @@ def test_the_kept_plans_count_their_page_however_they_were_emptied(
     planner.plan(page, {"/a.css"}, True)
     assert len(planner._pages) == 1
     assert planner._bytes > page_size
+
+
+# --- settings ----------------------------------------------------------------------------
+
+
+def test_link_budget_takes_zero_and_refuses_minus_one() -> None:
+    assert load({"FIREHOSE_LINK_BUDGET": 0}).link_budget == 0
+    with pytest.raises(ValueError, match="FIREHOSE_LINK_BUDGET"):
+        load({"FIREHOSE_LINK_BUDGET": -1})
+
+
+def test_link_budget_takes_its_upper_bound() -> None:
+    top = 1 << 20
+    settings = load({"FIREHOSE_HEADER_BUDGET": top, "FIREHOSE_LINK_BUDGET": top})
+    assert settings.link_budget == top
+
+
+def test_link_budget_above_the_header_budget_is_refused() -> None:
+    assert load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 500}).link_budget == 500
+    with pytest.raises(ValueError, match="FIREHOSE_LINK_BUDGET=501 is more than"):
+        load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 501})
+
+
+# --- digests -----------------------------------------------------------------------------
+
+
+def test_a_bloom_encoding_counting_more_keys_than_its_capacity_is_refused() -> None:
+    digest = BloomDigest(2, 0.01)
+    digest.add("a")
+    digest.add("b")
+    data = bytearray(digest.to_bytes())
+    assert BloomDigest.from_bytes(bytes(data)).capacity == 2
+    data[3:5] = (3).to_bytes(2, "big")  # count 3: the bits set could be 3 keys' bits
+    with pytest.raises(DigestError, match="count 3 exceeds capacity 2"):
+        BloomDigest.from_bytes(bytes(data))
+
+
+# --- connectors --------------------------------------------------------------------------
+
+
+DIGEST_COOKIE = "h2-digest"
+
+
+def _open(app: Flask, cookie_header: str) -> Container[str] | None:
+    connector = app.extensions["firehose"].connector
+    with app.test_request_context(headers={"Cookie": cookie_header}):
+        return connector.open(app, request)  # type: ignore[no-any-return]
+
+
+def test_two_copies_of_the_cookie_without_a_secret_key_open_as_none() -> None:
+    """No SECRET_KEY: every copy loads as None, which is no valid digest to choose."""
+    app = build_app(SECRET_KEY=None)
+    assert _open(app, f"{DIGEST_COOKIE}=x; {DIGEST_COOKIE}=y") is None
+
+
+def test_the_same_invalid_copy_sent_twice_opens_as_an_empty_digest() -> None:
+    """Two identical copies are one value tried once; it does not verify."""
+    app = build_app()
+    held = _open(app, f"{DIGEST_COOKIE}=bogus; {DIGEST_COOKIE}=bogus")
+    assert held is not None and "/a.css" not in held
+
+
+def test_a_save_that_rotates_midway_writes_the_whole_page_into_the_current_generation() -> None:
+    connector = DigestConnector(encoding="bloom")
+    app = build_app(connector, FIREHOSE_CAPACITY=4, FIREHOSE_MAX_PUSHES=4)
+    client = app.test_client()
+    client.get("/push?u=/a.css&u=/b.css&u=/c.css")  # the current generation: 3 of 4
+    client.get("/push?u=/a.css&u=/d.css&u=/e.css")  # adding /e.css rotates
+    cookie = client.get_cookie(DIGEST_COOKIE)
+    assert cookie is not None
+    with app.test_request_context(headers={"Cookie": f"{DIGEST_COOKIE}={cookie.value}"}):
+        held = connector.open(app, request)
+    assert held is not None
+    digest = held.digest  # type: ignore[attr-defined]
+    assert [digest.generation_of(k) for k in ("/a.css", "/d.css", "/e.css")] == [IN_CURRENT] * 3
+
+
+def test_a_cached_digest_is_expired_at_its_exact_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At the second its signature expires, a cookie this process cached is refused."""
+    clock = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    app = build_app(FIREHOSE_MAX_AGE=10)
+    client = app.test_client()
+    client.get("/push?u=/a.css")  # signed at 1_000_000, cached: expires at 1_000_011
+    cookie = client.get_cookie(DIGEST_COOKIE)
+    assert cookie is not None
+    clock[0] = 1_000_010.5
+    assert "nopush" in client.get("/push?u=/a.css").headers["Link"]
+    client.set_cookie(DIGEST_COOKIE, cookie.value)  # the first value again, not the renewed one
+    clock[0] = 1_000_011.0  # the exact second its signature expires
+    assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+
+
+def test_a_held_digest_answers_only_str_keys() -> None:
+    app = build_app()
+    client = app.test_client()
+    client.get("/push?u=/a.css")
+    cookie = client.get_cookie(DIGEST_COOKIE)
+    assert cookie is not None
+    held = _open(app, f"{DIGEST_COOKIE}={cookie.value}")
+    assert held is not None
+    assert "/a.css" in held
+    asked: Container[object] = held  # a caller may ask about anything
+    assert b"/a.css" not in asked and 5 not in asked
+
+
+def test_save_after_the_secret_key_is_removed_says_so() -> None:
+    app = build_app()
+    connector = app.extensions["firehose"].connector
+    held = _open(app, "")
+    app.config["SECRET_KEY"] = None
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        connector.save(app, app.response_class("ok"), held, ["/a.css"], [])
+
+
+# --- hints -------------------------------------------------------------------------------
+
+
+def style_hint(url: str, learn: bool = True) -> EarlyHint:
+    return make_resource(url, (), "style", None, (), learn).hint
+
+
+def preconnect(url: str) -> EarlyHint:
+    return make_resource(url, (), None, None, (("rel", "preconnect"),)).hint
+
+
+def hint_values(hints: list[EarlyHint], budget: int, front_may_push: bool = True) -> list[str]:
+    planned = plan_early_hints(hints, set(), budget, max_pushes=1, front_may_push=front_may_push)
+    return [value for _, value in planned.headers]
+
+
+def test_a_stand_in_that_is_not_pushable_takes_no_push_slot() -> None:
+    stand_in = style_hint("https://cdn.example/own.css", learn=False)
+    assert stand_in.stand_in and stand_in.tracked and not stand_in.pushable
+    page = style_hint("/a.css")
+    planned = plan_early_hints([stand_in, page], set(), 4096, max_pushes=1)
+    assert planned.offered == ("/a.css",)
+
+
+def test_untracked_links_count_their_separator() -> None:
+    a, b = preconnect("https://a.example"), preconnect("https://b.example")
+    exact = a.final_length + 2 + b.final_length
+    assert hint_values([a, b], exact) == [f"{a.link}, {b.link}"]
+    assert hint_values([a, b], exact - 1) == [a.link]
+
+
+def test_links_a_front_cannot_push_count_their_separator() -> None:
+    a, b = style_hint("/a.css"), style_hint("/b.css")
+    exact = a.final_length + 2 + b.final_length
+    assert hint_values([a, b], exact, front_may_push=False) == [f"{a.link}, {b.link}"]
+    assert hint_values([a, b], exact - 1, front_may_push=False) == [a.link]
+
+
+def test_a_link_left_to_the_final_response_counts_its_separator() -> None:
+    cdn, after = style_hint("https://cdn.example/a.css"), preconnect("https://b.example")
+    assert cdn.tracked and not cdn.pushable
+    exact = cdn.final_length + len("; nopush") + 2 + after.final_length
+    assert hint_values([cdn, after], exact) == [after.link]
+    assert hint_values([cdn, after], exact - 1) == []
+
+
+def test_an_untracked_stand_in_takes_no_push_slot() -> None:
+    stand_in = make_resource("/b.js", (), "script", None, (("rel", "prefetch"),), False).hint
+    assert stand_in.stand_in and stand_in.pushable and not stand_in.tracked
+    planned = plan_early_hints([stand_in, style_hint("/a.css")], set(), 4096, max_pushes=1)
+    assert planned.offered == ("/a.css",)
+
+
+# --- collect -----------------------------------------------------------------------------
+
+
+def test_the_push_cache_keeps_entries_that_reach_its_bound_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    push("/a.css", as_="style")
+    push("/b.css", as_="style")
+    exact = collect._resources_bytes
+    collect._resources.clear()
+    collect._resources_bytes = 0
+    monkeypatch.setattr(collect, "MAX_RESOURCES_BYTES", exact)
+    push("/a.css", as_="style")
+    push("/b.css", as_="style")  # exactly at the bound: kept beside the first
+    assert len(collect._resources) == 2
+    push("/c.css", as_="style")  # past it: the cache is emptied first
+    assert len(collect._resources) == 1
+
+
+def test_a_flag_s_quoted_empty_value_is_unquoted_and_a_lone_quote_kept() -> None:
+    assert collect.as_written(('x=""',), ()) == ((), (("x", ""),))
+    assert collect.as_written(('x="',), ()) == ((), (("x", '"'),))
+
+
+def test_only_a_value_quoted_at_both_ends_is_unquoted() -> None:
+    for value in ('a"', '"a', "aba"):
+        assert collect.as_written((f"x={value}",), ()) == ((), (("x", value),))
+    assert collect.as_written(('x="a"',), ()) == ((), (("x", "a"),))
+
+
+def test_a_parameter_name_other_than_rel_or_as_keeps_its_case() -> None:
+    assert collect.as_written((), (("Foo", "x"), ("REL", "preload"))) == (
+        (),
+        (("Foo", "x"), ("rel", "preload")),
+    )
+
+
+def test_a_version_that_is_not_a_str_is_refused() -> None:
+    with pytest.raises(ValueError, match="version must be a str"):
+        collect.make_resource("/a.css", (), "style", 3, ())  # type: ignore[arg-type]
