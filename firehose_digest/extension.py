@@ -87,7 +87,16 @@ class _AppState:
 class _RequestRecord(Collection):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
-    __slots__ = ("_held", "_opened", "_start_response", "hint_page", "link", "offered", "vary")
+    __slots__ = (
+        "_held",
+        "_opened",
+        "_start_response",
+        "hint_page",
+        "link",
+        "offered",
+        "owner",
+        "vary",
+    )
 
     def __init__(self, start_response: StartResponse) -> None:
         super().__init__()
@@ -101,6 +110,8 @@ class _RequestRecord(Collection):
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
         self.vary = False
+        #: The request this record is for (:func:`_claim`).
+        self.owner: Request | None = None
         self._opened = False
         self._held: Container[str] | None = None
 
@@ -134,10 +145,6 @@ class _RequestRecord(Collection):
 _DECLARED_ATTRIBUTE = "_firehose_hints"
 
 
-#: The environ key that ties a request to its record.
-_RECORD_KEY = "firehose_digest.record"
-
-
 class _PushScope:
     """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
 
@@ -150,9 +157,6 @@ class _PushScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         record = _RequestRecord(start_response)
-        # Marks the request the record is for (a middleware inside may copy the environ,
-        # with this key): one dispatched inside its view has an environ of its own.
-        environ[_RECORD_KEY] = record
         token = current_collection.set(record)
         try:
             return self.wsgi_app(environ, record.start_response)
@@ -161,11 +165,25 @@ class _PushScope:
             current_collection.reset(token)
 
 
-def _is_for(record: _RequestRecord, req: Request) -> bool:
-    """Whether ``record`` is ``req``'s: a request dispatched inside a view
-    (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
-    the view's record, and would decide the view's links from its own cookies."""
-    return req.environ.get(_RECORD_KEY) is record
+def _claim(record: _RequestRecord, req: Request) -> bool:
+    """Whether ``record`` is ``req``'s: the first request to run under a record owns it.
+
+    A request dispatched inside a view (``app.full_dispatch_request()`` in a
+    ``test_request_context``) runs our hooks under the view's record, and would decide the
+    view's links from its own cookies. The view's request claims the record before its
+    view runs (:func:`_claim_record`, the app's first ``before_request`` function), or at
+    its ``after_request`` step if a hook before ours answered instead of the view.
+    """
+    if record.owner is None:
+        record.owner = req
+    return record.owner is req
+
+
+def _claim_record() -> None:
+    """The app's first ``before_request`` function: this request owns its record."""
+    record = current_collection.get()
+    if isinstance(record, _RequestRecord) and record.owner is None:
+        record.owner = request._get_current_object()  # type: ignore[attr-defined]
 
 
 def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
@@ -271,6 +289,9 @@ class Firehose:
             # first, ours runs after every hook that could still change the status (a
             # make_conditional 304), so what is pushed and recorded matches what is sent.
             app.after_request_funcs.setdefault(None, []).insert(0, partial(_after_request, app))
+            # First of the app's hooks: the request claims its record before anything it
+            # runs could dispatch another request under it.
+            app.before_request_funcs.setdefault(None, []).insert(0, _claim_record)
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
             app.before_request(lambda: _send_early_hints(app))
@@ -449,7 +470,7 @@ def _send_early_hints(app: Flask) -> None:
     if record is None or cache is None:
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if not _is_for(record, req):
+    if not _claim(record, req):
         return  # dispatched inside a view: no 103 of its own
     send = _early_hints_sender(req, state)
     if send is None:
@@ -603,7 +624,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     state: _AppState = app.extensions[EXTENSION_KEY]
     if not isinstance(record, _RequestRecord) or not state.settings.enabled:
         return response  # outside app.wsgi_app, or push turned off by a later init_app
-    if not _is_for(record, req):
+    if not _claim(record, req):
         return response  # dispatched inside a view: the view's own request decides
     resources = record.resources
     declared = _declared(app, state)

@@ -95,7 +95,7 @@ def test_an_int_setting_takes_its_bounds_and_refuses_one_past(
     for taken in (low, high):
         load({**no_links, key: taken})
     for refused in (low - 1, high + 1):
-        with pytest.raises(ValueError, match=key):
+        with pytest.raises(ValueError, match=f"{key} must be an int in"):
             load({**no_links, key: refused})
 
 

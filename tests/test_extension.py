@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from flask import Flask, Response, request, session
+from flask import Flask, Response, redirect, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.test import TestResponse
 
@@ -792,6 +792,91 @@ def test_a_request_dispatched_inside_a_view_leaves_the_view_s_cookie_alone() -> 
     )
     assert "Set-Cookie" not in again.headers
     assert client.get("/a").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+def owned_app() -> Flask:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "owner"
+    return app
+
+
+def test_a_middleware_that_builds_a_new_environ_keeps_the_links() -> None:
+    """The record is the request's, whatever environ object Flask's request was made from:
+    a middleware inside ours may hand the app a new dict."""
+    app = owned_app()
+
+    def new_environ(wsgi_app: Any) -> Any:
+        """A WSGI adapter that hands the app the fields it knows, in a dict of its own."""
+        known = [
+            *("REQUEST_METHOD", "PATH_INFO", "SCRIPT_NAME", "QUERY_STRING", "HTTP_HOST"),
+            *("SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "HTTP_COOKIE"),
+            *("wsgi.url_scheme", "wsgi.input", "wsgi.errors"),
+        ]
+        return lambda environ, start_response: wsgi_app(
+            {name: environ[name] for name in known if name in environ}, start_response
+        )
+
+    app.wsgi_app = new_environ(app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/s.css", as_="style")
+
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == "</s.css>; rel=preload; as=style"
+    assert client.get("/").headers["Link"] == "</s.css>; rel=preload; as=style; nopush"
+
+
+def test_a_view_calling_the_wsgi_app_with_its_own_environ_keeps_its_links() -> None:
+    app = owned_app()
+    Firehose(app)
+
+    @app.route("/outer")
+    def outer() -> str:
+        push("/outer.css", as_="style")
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            return None
+
+        environ = request.environ  # the very dict, its path changed for the call
+        environ["PATH_INFO"] = "/inner"
+        try:
+            b"".join(app.wsgi_app(environ, start_response))
+        finally:
+            environ["PATH_INFO"] = "/outer"
+        return "outer"
+
+    @app.route("/inner")
+    def inner() -> str:
+        return push("/inner.css", as_="style")
+
+    client = app.test_client()
+    assert client.get("/outer").headers["Link"] == "</outer.css>; rel=preload; as=style"
+    assert client.get("/outer").headers["Link"] == "</outer.css>; rel=preload; as=style; nopush"
+
+
+def test_a_hook_that_answers_for_the_view_gets_its_own_links() -> None:
+    """A before_request hook registered before the extension pushes and answers (a login
+    redirect): the response, a 302, is still the request's own, pushed and recorded."""
+    app = owned_app()
+
+    @app.before_request
+    def login() -> Any:
+        push("/login.css", as_="style")
+        return redirect("/login") if request.path == "/private" else None
+
+    Firehose(app)
+
+    @app.route("/private")
+    def private() -> str:
+        return "private"
+
+    client = app.test_client()
+    first, again = client.get("/private"), client.get("/private")
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert first.headers["Link"] == "</login.css>; rel=preload; as=style"
+    assert again.headers["Link"] == "</login.css>; rel=preload; as=style; nopush"
 
 
 def test_a_thread_sees_the_page_only_in_a_copy_of_the_context() -> None:
