@@ -38,7 +38,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, request_started
 from flask.views import MethodView, http_method_funcs
 
 from .collect import Collection, current_collection, key_url, make_resource, push
@@ -166,21 +166,22 @@ class _PushScope:
 
 
 def _claim(record: _RequestRecord, req: Request) -> bool:
-    """Whether ``record`` is ``req``'s: the first request to run under a record owns it.
+    """Whether ``record`` is ``req``'s: the first request to start under a record owns it.
 
-    A request dispatched inside a view (``app.full_dispatch_request()`` in a
-    ``test_request_context``) runs our hooks under the view's record, and would decide the
-    view's links from its own cookies. The view's request claims the record before its
-    view runs (:func:`_claim_record`, the app's first ``before_request`` function), or at
-    its ``after_request`` step if a hook before ours answered instead of the view.
+    A request dispatched inside a view, an error handler or a hook
+    (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
+    the outer request's record, and would decide its links from its own cookies. The outer
+    request claims the record as it starts (:func:`_claim_on_start`, on Flask's
+    ``request_started``, before any hook or url value preprocessor runs); one that did not
+    (dispatched without ``full_dispatch_request``) claims it here.
     """
     if record.owner is None:
         record.owner = req
     return record.owner is req
 
 
-def _claim_record() -> None:
-    """The app's first ``before_request`` function: this request owns its record."""
+def _claim_on_start(sender: Flask, **extra: Any) -> None:
+    """Flask's ``request_started``, for an app with push on: this request owns its record."""
     record = current_collection.get()
     if isinstance(record, _RequestRecord) and record.owner is None:
         record.owner = request._get_current_object()  # type: ignore[attr-defined]
@@ -289,9 +290,8 @@ class Firehose:
             # first, ours runs after every hook that could still change the status (a
             # make_conditional 304), so what is pushed and recorded matches what is sent.
             app.after_request_funcs.setdefault(None, []).insert(0, partial(_after_request, app))
-            # First of the app's hooks: the request claims its record before anything it
-            # runs could dispatch another request under it.
-            app.before_request_funcs.setdefault(None, []).insert(0, _claim_record)
+            # Before anything the request runs could dispatch another under its record.
+            request_started.connect(_claim_on_start, app)
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
             app.before_request(lambda: _send_early_hints(app))

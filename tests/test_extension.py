@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from flask import Flask, Response, redirect, request, session
+from flask import Flask, Response, abort, redirect, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.test import TestResponse
 
@@ -854,6 +854,50 @@ def test_a_view_calling_the_wsgi_app_with_its_own_environ_keeps_its_links() -> N
     client = app.test_client()
     assert client.get("/outer").headers["Link"] == "</outer.css>; rel=preload; as=style"
     assert client.get("/outer").headers["Link"] == "</outer.css>; rel=preload; as=style; nopush"
+
+
+@pytest.mark.parametrize("where", ["url value preprocessor", "hooks replaced"])
+def test_a_request_claims_its_record_before_anything_it_runs(where: str) -> None:
+    """Requests dispatched from an error handler that an url value preprocessor's abort
+    reached, or from a view of an app whose before_request list was replaced after
+    init_app, came first to our hooks and decided the page from their own, cookie-less,
+    request: everything pushed again on every visit, nothing recorded."""
+    app = owned_app()
+    Firehose(app)
+
+    def fragment() -> str:
+        with app.test_request_context("/fragment"):
+            return app.full_dispatch_request().get_data(as_text=True)
+
+    @app.route("/fragment")
+    def fragment_view() -> str:
+        return push("/fragment.css", as_="style")
+
+    @app.route("/<lang>/page")
+    def page(lang: str) -> str:
+        push("/page.css", as_="style")
+        return fragment()
+
+    if where == "url value preprocessor":
+
+        @app.url_value_preprocessor
+        def language(endpoint: str | None, values: dict[str, Any] | None) -> None:
+            if values and values.get("lang") not in ("en", "fr"):
+                abort(404)
+
+        @app.errorhandler(404)
+        def choose(error: Exception) -> tuple[str, int]:
+            push("/page.css", as_="style")
+            return fragment(), 200
+
+        path = "/xx/page"
+    else:
+        app.before_request_funcs = {None: [lambda: None]}
+        path = "/en/page"
+    client = app.test_client()
+    links = "</page.css>; rel=preload; as=style, </fragment.css>; rel=preload; as=style"
+    assert client.get(path).headers["Link"] == links
+    assert client.get(path).headers["Link"] == links.replace(", ", "; nopush, ") + "; nopush"
 
 
 def test_a_hook_that_answers_for_the_view_gets_its_own_links() -> None:
