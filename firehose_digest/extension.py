@@ -172,7 +172,8 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
     (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
     the outer request's record, and would decide its links from its own cookies. The outer
     request claims the record as it starts (:func:`_claim_on_start`, on Flask's
-    ``request_started``, before any hook or url value preprocessor runs); one that did not
+    ``request_started``, before any url value preprocessor or ``before_request`` function
+    runs, though another ``request_started`` receiver may run first); one that did not
     (dispatched without ``full_dispatch_request``) claims it here.
     """
     if record.owner is None:
