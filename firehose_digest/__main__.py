@@ -26,11 +26,19 @@ from itsdangerous.encoding import base64_decode
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie
 
-from .codec import DEFAULT_SALT, MAX_COOKIE_VALUE, DigestCodec, salt_for, signable
+from .codec import (
+    DEFAULT_SALT,
+    MAX_COOKIE_VALUE,
+    DigestCodec,
+    copies_to_try,
+    salt_for,
+    signable,
+    signed_last,
+)
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token
-from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE, MAX_COOKIE_COPIES
+from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE
 
 __all__ = ["build_parser", "inspect", "main", "plan"]
 
@@ -198,7 +206,7 @@ def _read_as_the_server_does(
     """Of the values a header sent, the one ``DigestConnector.open()`` reads, and the rule
     that chose it: of the first ``MAX_COOKIE_COPIES`` different ones, the valid one signed
     last (of equals, the last sent), else the first."""
-    tried = list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
+    tried = copies_to_try(values)
     signed = {}
     if secret_keys:
         codec = DigestCodec(secret_keys, salt, max_age)
@@ -209,7 +217,7 @@ def _read_as_the_server_does(
                 continue
     if not signed:
         return tried[0], "the first (none verifies)" if secret_keys else "the first"
-    latest = max(reversed(list(signed)), key=signed.__getitem__)
+    latest = signed_last(list(signed), signed.__getitem__)
     return latest, "the valid one signed last, as the server does"
 
 

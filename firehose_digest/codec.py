@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, TypeVar
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from itsdangerous.encoding import base64_decode, base64_encode
@@ -22,17 +22,23 @@ from .digests import DigestError
 __all__ = [
     "DEFAULT_SALT",
     "MAX_CLOCK_SKEW",
+    "MAX_COOKIE_COPIES",
     "MAX_COOKIE_VALUE",
     "DigestCodec",
     "SignedPayload",
+    "copies_to_try",
     "salt_for",
     "signable",
+    "signed_last",
 ]
 
 DEFAULT_SALT = "firehose-digest"
 #: Browsers keep a cookie of up to 4096 bytes, name and attributes included: nothing
 #: longer can be one of ours, so it is refused before any HMAC or base64 work.
 MAX_COOKIE_VALUE = 4096
+#: Values of a cookie tried when a request sends it several times: a browser sends one per
+#: domain and path it holds one for, and each that fails to verify costs an HMAC.
+MAX_COOKIE_COPIES = 4
 #: Seconds a value may seem signed in the future: servers sharing a key sign with their own
 #: clocks, and a cookie one signs may reach another whose clock is behind. itsdangerous
 #: refuses any negative age: with clocks 10 ms apart, a value signed in the last 10 ms of
@@ -119,3 +125,19 @@ class DigestCodec:
 
 def _as_bytes(key: str | bytes) -> bytes:
     return key.encode("utf-8") if isinstance(key, str) else key
+
+
+_Copy = TypeVar("_Copy")
+
+
+def copies_to_try(values: Sequence[str]) -> list[str]:
+    """Of the values a request sent one cookie name, those worth verifying: the first
+    :data:`MAX_COOKIE_COPIES` different ones, in the order sent."""
+    return list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
+
+
+def signed_last(valid: Sequence[_Copy], signed_at: Callable[[_Copy], float]) -> _Copy:
+    """Of the copies of a cookie that verified, the one signed last; of equals, the one
+    sent last. A browser keeps an old copy beside the new after a deploy changes the
+    cookie's domain or path, and sends of equal paths the older first (RFC 6265 §5.4)."""
+    return max(reversed(valid), key=signed_at)  # max() keeps the first it meets

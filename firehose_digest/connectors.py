@@ -35,10 +35,9 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 
-from .codec import DigestCodec, signable
+from .codec import DigestCodec, copies_to_try, signable, signed_last
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import (
-    MAX_COOKIE_COPIES,
     CookieAttributes,
     Settings,
     check_digest_fits,
@@ -451,21 +450,19 @@ class DigestConnector:
         A browser may send the cookie twice: after a deploy changes its domain or path, it
         keeps the old one beside the new, and sends the one with the longer path first, of
         equal paths the older (RFC 6265 §5.4). The valid value signed last is read, so what
-        was recorded since the change counts. At most :data:`MAX_COOKIE_COPIES` different
+        was recorded since the change counts. At most :data:`~.codec.MAX_COOKIE_COPIES` different
         values are tried: a value that does not verify is checked on every request.
         """
         state = self._state(app)
         values = request.cookies.getlist(state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
-        tried = list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
-        found = [state.load(app, value) for value in tried]
+        found = [state.load(app, value) for value in copies_to_try(values)]
         valid = [held for held in found if held is not None and held is not state.empty]
         if not valid:
             return found[0]
-        # Signed with the same max_age, the latest expiry was signed last; of equals, the
-        # one sent last (max() keeps the first it meets): of equal paths, the newer.
-        return max(reversed(valid), key=lambda held: held.expires_at)
+        # Signed with the same max_age, the latest expiry was signed last.
+        return signed_last(valid, lambda held: held.expires_at)
 
     def save(
         self,

@@ -45,9 +45,6 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
 MAX_COOKIE_AGE = 400 * 24 * 3600
 #: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
 MAX_COOKIE_SIZE = 4093
-#: Values of the digest cookie tried when a request sends several: a browser sends one per
-#: domain and path it holds one for, and each that fails to verify costs an HMAC.
-MAX_COOKIE_COPIES = 4
 #: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
 #: Domain past it is dropped, and the cookie scoped as if it had none.
 MAX_ATTRIBUTE_VALUE = 1024

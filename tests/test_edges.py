@@ -33,10 +33,10 @@ from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
-from firehose_digest.codec import DigestCodec
+from firehose_digest.codec import MAX_COOKIE_COPIES, DigestCodec
 from firehose_digest.collect import make_resource
 from firehose_digest.connectors import ANSWER_KEY_LENGTH
-from firehose_digest.settings import DEFAULTS, MAX_COOKIE_COPIES
+from firehose_digest.settings import DEFAULTS
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
 COOKIE = "h2-digest"
