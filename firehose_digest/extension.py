@@ -184,8 +184,8 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
 def _claim_on_start(sender: Flask, **extra: Any) -> None:
     """Flask's ``request_started``, for an app with push on: this request owns its record."""
     record = current_collection.get()
-    if isinstance(record, _RequestRecord) and record.owner is None:
-        record.owner = request._get_current_object()  # type: ignore[attr-defined]
+    if isinstance(record, _RequestRecord):
+        _claim(record, request._get_current_object())  # type: ignore[attr-defined]
 
 
 def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
