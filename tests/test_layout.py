@@ -126,6 +126,36 @@ def test_the_package_never_imports_the_benchmarks() -> None:
             assert not {t for t in targets if t.split(".")[0] == "bench"}, name
 
 
+#: The pure core (STYLE.md): tested with plain values, so it may import neither Flask nor
+#: Werkzeug, not even through another module of the package.
+CORE = ("codec", "digests", "hints", "links", "collect")
+
+
+def external_imports(path: Path) -> set[str]:
+    """The top-level names of what the module at ``path`` imports from outside the package."""
+    names: set[str] = set()
+    for node in _imports(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_imports_neither_flask_nor_werkzeug(module: str) -> None:
+    graph, files = import_graph(), module_files()
+    reached: set[str] = set()
+    todo = [f"firehose_digest.{module}"]
+    while todo:  # the package's own __init__ aside: importing a module runs it, not needs it
+        name = todo.pop()
+        if name not in reached and name != "firehose_digest":
+            reached.add(name)
+            todo.extend(graph[name])
+    pulled = {name: external_imports(files[name]) & {"flask", "werkzeug"} for name in reached}
+    assert {name: found for name, found in pulled.items() if found} == {}
+
+
 def test_a_deferred_import_closes_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert find_cycle(graph) == ["a", "b", "c", "a"]
