@@ -118,14 +118,12 @@ class PushedSetConnector:
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         if app in self._needs_session and app.session_interface.is_null_session(session):
             return None  # set_pushed() cannot write: reported once, by save()
-        held = self.connector.get_pushed()
+        held: Container[str] | None = self.connector.get_pushed()
         if type(held) is str:  # a subclass may answer ``in`` its own way
             # Flask-Firehose's own store is ",".join(urls): its urls, not its substrings
             # (``set_pushed`` would otherwise receive a set of its characters).
             return frozenset(held.split(",")) if held else frozenset()
-        if held is not None and not isinstance(held, Container) and isinstance(held, Iterable):
-            return frozenset(held)  # an iterator: the first ``in`` would use it up
-        return held
+        return held  # an iterator is read into a set by the extension, as any open()'s
 
     def save(
         self,

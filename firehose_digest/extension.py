@@ -42,7 +42,13 @@ from flask import Flask, Request, Response, request, request_started
 from flask.views import MethodView, http_method_funcs
 
 from .collect import Collection, current_collection, key_url, make_resource, push
-from .connectors import Connector, DigestConnector, NotRecorded, PushedSetConnector
+from .connectors import (
+    Connector,
+    DigestConnector,
+    HeldDigest,
+    NotRecorded,
+    PushedSetConnector,
+)
 from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import Settings, load
@@ -133,11 +139,38 @@ class _RequestRecord(Collection):
         if not self._opened:
             self._opened = True
             try:
-                self._held = connector.open(app, req)
+                held = connector.open(app, req)
+                if held is not None and type(held) not in _PLAIN_HOLDERS:
+                    held = _as_holder(held)
+                self._held = held
             except Exception:
                 # Push is an optimisation: a failing connector must never cost the page.
                 log.exception("firehose: %r.open() failed; nothing is pushed", connector)
         return self._held
+
+
+#: What ``open()`` returns most often, asked ``in`` as it is.
+_PLAIN_HOLDERS = frozenset({HeldDigest, frozenset, set, dict})
+
+
+def _as_holder(held: object) -> Container[str]:
+    """What ``open()`` returned, made fit to be asked ``key in held``: an iterator (a
+    generator, a ``map`` over a store's reply), which the first ``in`` would use up, is read
+    into a frozenset, which ``save()`` is given too. A str or bytes, which would answer
+    ``in`` by substring, or anything else no ``in`` can ask, is a TypeError."""
+    if type(held) in (str, bytes):  # a subclass may answer ``in`` its own way
+        raise TypeError(
+            f"open() returned a {type(held).__name__}, which answers `in` by substring: "
+            "return a container of keys (a set), or None"
+        )
+    if isinstance(held, Container):
+        return held
+    if isinstance(held, Iterable):
+        return frozenset(held)
+    raise TypeError(
+        f"open() returned a {type(held).__name__}, which cannot be asked `key in held`: "
+        "return a container of keys (a set), or None"
+    )
 
 
 #: Where :meth:`Firehose.hints` leaves its resources on a view function; ``functools.wraps``
@@ -257,6 +290,8 @@ class Firehose:
         if not isinstance(connector, PushedSetConnector):
             init_connector = getattr(connector, "init_app", None)
             if callable(init_connector):
+                if isinstance(connector, type) and not _implements(connector, "init_app"):
+                    raise _needs_an_instance(connector)  # its init_app takes self
                 _check_callable_as(connector, "init_app", "(app, settings)", app, settings)
                 init_connector(app, settings)
         previous = app.extensions.get(EXTENSION_KEY)
@@ -328,16 +363,20 @@ def _as_connector(connector: Any) -> Connector:
         _on_instances(connector, "open", "save")
         or _on_instances(connector, "get_pushed", "set_pushed")
     ):
-        raise ValueError(
-            f"Firehose connector {connector.__name__} is a class: pass an instance, "
-            f"connector={connector.__name__}()"
-        )
+        raise _needs_an_instance(connector)
     if opens or saves:
         raise ValueError(
             f"Firehose connector {connector!r} implements {'open' if opens else 'save'}() "
             f"but not {'save' if opens else 'open'}(): see firehose_digest.Connector"
         )
     return PushedSetConnector(connector)  # which says what is missing
+
+
+def _needs_an_instance(connector: type) -> ValueError:
+    return ValueError(
+        f"Firehose connector {connector.__name__} is a class whose methods need an "
+        f"instance: pass an instance, connector={connector.__name__}()"
+    )
 
 
 #: How the extension calls a connector's methods: name, as written in errors, arguments.
@@ -655,7 +694,11 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
                 log.debug("firehose: %r.save() recorded nothing: %s", state.connector, e)
             else:
                 log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
-            links = _plan(state, resources, held, may_push=False)
+            # Planned again from the answers already given, not by asking the holder: a
+            # failed save() may have added the pushed keys to it (Flask-Firehose's
+            # set_pushed() is handed them added in place), and a store that failed its
+            # write may fail its lookups too.
+            links = _plan(state, resources, frozenset(links.reused), may_push=False)
     record.link = links.value
     record.vary = links.asked
     return response

@@ -360,15 +360,30 @@ class HalfConnector:
         return frozenset()
 
 
+class StaticOpenWithInit:
+    @staticmethod
+    def open(app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    @staticmethod
+    def save(app: Flask, response: Response, held: Any, pushed: Any, reused: Any) -> None:
+        """Nothing to write."""
+
+    def init_app(self, app: Flask, settings: Any) -> None:
+        """An instance's set-up."""
+
+
 @pytest.mark.parametrize(
     ("connector", "message"),
     [
         # Flask-Firehose took its connector as a class; ours have state: an instance.
         (
             SessionConnector,
-            r"SessionConnector is a class: pass an instance, .*SessionConnector\(\)",
+            r"SessionConnector is a class whose methods need an instance: .*SessionConnector\(\)",
         ),
-        (DictConnector, r"DictConnector is a class: pass an instance"),
+        (DictConnector, r"DictConnector is a class whose methods need an instance"),
+        # Static open() and save() serve from the class, but not an init_app taking self.
+        (StaticOpenWithInit, r"StaticOpenWithInit is a class whose .*StaticOpenWithInit\(\)"),
         (Connector, r"Connector is the protocol .*SessionConnector\(\)"),
         # Half the protocol: open() answered and nothing was ever saved.
         (HalfConnector(), r"implements open\(\) but not save\(\)"),
