@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
-from .links import Resource, format_link, format_url, pushed_as_requested
+from .links import Resource, cut_by_proxies, format_link, format_url, pushed_as_requested
 
 __all__ = [
     "Collection",
@@ -271,6 +271,7 @@ def make_resource(
             connects=not _CONNECTING_RELS.isdisjoint(relations),
             pushable=pushable,
             final_length=len(link),
+            cut=cut_by_proxies(url),
         )
     return Resource(
         url=url,
@@ -280,4 +281,5 @@ def make_resource(
         nopush_link=link + "; nopush",
         pushable=pushable,
         hint=hint,
+        cut=cut_by_proxies(url),
     )

@@ -95,6 +95,9 @@ class EarlyHint:
     #: A link pushed with ``learn=False``: never hinted, its ``key`` and ``link`` empty;
     #: :func:`plan_early_hints` counts it as the final response may write it.
     stand_in: bool = False
+    #: h2o would read no link after it (:func:`~.links.cut_by_proxies`): a 103 writes it
+    #: last.
+    cut: bool = False
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -175,6 +178,7 @@ def plan_early_hints(
     No headers when nothing is left, so the caller sends no 103 at all.
     """
     links: list[str] = []
+    last: list[str] = []  # the links a proxy would read no link after: written after all
     offered: list[str] = []
     slots = 0  # the final response's push slots taken so far
     final = -2  # the final Link value's length so far, with no ", " before its first link
@@ -203,9 +207,10 @@ def plan_early_hints(
         if final > budget:
             break
         if in_103:
-            links.append(hint.link)
+            (last if hint.cut else links).append(hint.link)
         if pushed:
             offered.append(hint.key)
+    links += last
     return EarlyHints([("Link", ", ".join(links))] if links else [], tuple(offered))
 
 

@@ -59,6 +59,11 @@ _SAFE_IN_FRAGMENT = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_FRAGME
 _MAY_NEED_ENCODING = re.compile(r"[\x00-\x20\"<>^`{}'\x7f-\U0010ffff]")
 # A "." or ".." path segment, also spelled with %2e.
 _DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
+# nginx 1.22 answers 400 to the request it makes to push a path holding a "%" not followed
+# by two hex digits, or %00, and then resets the page's own stream: the page is lost.
+_NGINX_REFUSES = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
+# nginx reads %2F as "/" before it resolves dot segments ("/c/%2F..%2Fx.css" climbs).
+_ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 
 
 def is_token(text: object) -> bool:
@@ -134,15 +139,30 @@ def pushed_as_requested(url: str) -> bool:
     browser asks: a backslash is a "/" in an http(s) url ("/\\host" is "//host", another
     host again), and "." and ".." segments (also spelled %2e) are resolved away, so a
     proxy would push ``/static/../a.css`` where the browser asks for ``/a.css``.
+    Nor one a proxy cannot push: h2o 2.2 reads no link whose url holds a "," or ";" (nor
+    any after it in the value: :func:`cut_by_proxies`), and nginx 1.22 resets the page
+    itself when the path holds a "%" not followed by two hex digits, a %00, or a dot
+    segment spelled with %2F (measured: docs/proxies.md).
     """
     path = url.partition("?")[0]
     return (
         url[:1] == "/"
         and url[1:2] != "/"
         and "#" not in url
+        and "," not in url
+        and ";" not in url
         and "\\" not in path
-        and _DOT_SEGMENT.search(path) is None
+        and _DOT_SEGMENT.search(_ENCODED_SLASH.sub("/", path)) is None
+        and _NGINX_REFUSES.search(path) is None
     )
+
+
+def cut_by_proxies(url: str) -> bool:
+    """Whether h2o 2.2 reads no link after this url's in a ``Link`` value: it splits the
+    value at every "," and ";", inside "<...>" too (a quoted parameter value holding one
+    is refused: :func:`_format_value`). Such a link is never pushed, and is written after
+    every other one, so h2o reads them all (:func:`plan_links`; docs/proxies.md)."""
+    return "," in url or ";" in url
 
 
 def format_link(
@@ -189,6 +209,8 @@ class Resource:
     #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page (a
     #: stand-in when it was pushed with ``learn=False``).
     hint: EarlyHint
+    #: h2o would read no link after it (:func:`cut_by_proxies`): written last.
+    cut: bool
 
 
 def proxies_push(method: str, status: int) -> bool:
@@ -236,6 +258,7 @@ def plan_links(
     slots first: the response and its 103 push at most ``max_pushes`` between them.
     """
     links: list[str] = []
+    last: list[str] = []  # the links a proxy would read no link after: written after all
     pushed: list[str] = []
     reused: list[str] = []
     slots = max_pushes - len(offered)  # for keys the 103 did not offer
@@ -264,9 +287,10 @@ def plan_links(
         size += 2 + len(link)
         if size > budget:
             break
-        links.append(link)
+        (last if resource.cut else links).append(link)
         if recorded is not None:
             recorded.append(resource.key)
+    links += last
     return LinkPlan(", ".join(links) if links else None, tuple(pushed), tuple(reused), asked)
 
 

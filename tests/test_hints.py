@@ -24,6 +24,7 @@ from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest.collect import make_resource
 from firehose_digest.hints import (
     MAX_PAGE_LENGTH,
     EarlyHint,
@@ -98,6 +99,17 @@ HEADER_CASES = [
 @pytest.mark.parametrize(("hints", "held", "expected"), HEADER_CASES)
 def test_early_hints_headers(hints: list[EarlyHint], held: set[str], expected: Headers) -> None:
     assert early_hints_headers(hints, held, 4096, max_pushes=10) == expected
+
+
+def test_a_103_writes_a_url_h2o_cuts_the_link_value_at_after_every_other_link() -> None:
+    """h2o pushes what a 103 links, and reads no link from a "," or ";" in a url on: an
+    untracked one (a prefetch), hinted, comes last, so ``/b.js``, offered, is pushed."""
+    prefetch = make_resource("/img/w_1,h_1/a.png", ("rel=prefetch",), None, None, ()).hint
+    tracked = make_resource("/c;v=1.css", (), "style", None, ()).hint
+    assert prefetch.cut and tracked.cut and not tracked.pushable
+    planned = plan_early_hints([A, prefetch, tracked, B], set(), BUDGET, max_pushes=10)
+    assert planned.headers == [("Link", f"{A.link}, {B.link}, {prefetch.link}")]
+    assert planned.offered == (A.key, B.key)
 
 
 def test_a_path_learns_only_the_links_within_the_budget() -> None:

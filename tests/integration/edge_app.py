@@ -32,6 +32,22 @@ OWN_PRELOAD = "/res/own-hero.css"
 OWN_PUSHES = 10
 
 
+#: What ``/cuts/<name>`` pushes, in order, with its ``as``: plain preloads
+#: around urls no proxy may be offered (docs/proxies.md): never pushed, and those h2o cuts
+#: a ``Link`` value at written last.
+CUT_PAGE: list[tuple[str, str]] = [
+    ("/res/cut-first.css", "style"),
+    ("/res/w_100,h_100/cut.css", "style"),  # h2o reads no link from a "," in a url
+    ("/res/cut;v=1.css", "style"),  # nor from a ";"
+    ("/res/50%off.css", "style"),  # nginx resets the page for a stray "%"
+    ("/res/%2F..%2F..%2Fcut.css", "style"),  # and for "%2F.." above the root
+    ("/res/cut-after.css", "style"),
+    ("/res/cut-last.js", "script"),
+]
+#: Of ``CUT_PAGE``, what every proxy pushes.
+CUT_PAGE_PUSHED = ["/res/cut-first.css", "/res/cut-after.css", "/res/cut-last.js"]
+
+
 def fingerprinted(number: int) -> str:
     """The ``number``-th fingerprinted asset, as the proxies' static folder holds it."""
     return f"/static/assets/r{number:03}.0123456789.css"
@@ -118,6 +134,12 @@ def create_app() -> Flask:
         """A page that also writes a preload ``Link`` header of its own."""
         _push_page(name)
         return f"own link {name}\n", {"Link": f"<{OWN_PRELOAD}>; rel=preload; as=style"}
+
+    @app.route("/cuts/<name>")
+    def cuts(name: str) -> str:
+        for url, as_ in CUT_PAGE:
+            push(url, as_=as_)
+        return f"cuts {name}\n"
 
     @app.route("/<path:resource>")
     def resource(resource: str) -> Response:

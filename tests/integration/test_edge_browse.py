@@ -64,6 +64,8 @@ from firehose_digest.codec import DigestCodec, salt_for
 from tests.integration.rig import H2O, Apache, Browser, Gunicorn, Nginx, View, site_env
 
 from .edge_app import (
+    CUT_PAGE,
+    CUT_PAGE_PUSHED,
     ETAG,
     FINGERPRINTED,
     OTHER_ORIGIN,
@@ -520,6 +522,48 @@ def test_a_views_own_preload_takes_no_recorded_push_s_place_behind_nginx(
     held = [url for url in ours if url in digest]
     assert held == ours  # all offered for push, and recorded
     assert sorted(set(held) - set(view.pushed)) == []  # and every one of them promised
+
+
+def _cut_page_pushes_what_it_records(browser: Browser, view: View) -> None:
+    """A view of ``/cuts/…``: served, what every proxy pushes promised and recorded, and
+    the rest nopush, after it."""
+    assert view.status == 200  # nginx reset the page's stream for "%of" and "%2F.."
+    assert [link.url for link in view.links if not link.nopush] == CUT_PAGE_PUSHED
+    assert sorted(view.pushed) == sorted(CUT_PAGE_PUSHED)
+    urls = [link.url for link in view.links]
+    assert sorted(urls) == sorted(url for url, _ in CUT_PAGE)
+    cut = [url for url, _ in CUT_PAGE if "," in url or ";" in url]
+    assert urls[-len(cut) :] == cut  # after every link h2o must read
+    digest = decode(browser.cookies[COOKIE])
+    assert [url for url, _ in CUT_PAGE if url in digest] == CUT_PAGE_PUSHED
+
+
+@pytest.mark.parametrize("name", ["nginx", "h2o", "apache"])
+def test_links_a_proxy_cuts_the_link_value_at_cost_no_page_and_no_push(
+    name: str, launcher: Launcher, backend: Gunicorn
+) -> None:
+    """Urls with "," or ";", a stray "%" and "%2F.." among plain preloads: h2o pushed
+    none from a "," or ";" url on (yet all were recorded), and nginx reset the page's own
+    stream. On the return visit, no push."""
+    front = start_front(name, launcher, backend)
+    browser = Browser(front.origin, COOKIE)
+    _cut_page_pushes_what_it_records(browser, browser.view(f"/cuts/{name}"))
+    again = browser.view(f"/cuts/{name}")
+    assert (again.status, again.pushed) == (200, [])
+    assert all(link.nopush for link in again.links)
+
+
+@pytest.mark.parametrize("name", ["h2o", "apache"])
+def test_a_103_with_links_a_proxy_cuts_at_pushes_what_it_records(
+    name: str, launcher: Launcher, hinting_backend: Gunicorn
+) -> None:
+    """h2o and Apache push what a 103 links: the 103 writes the links a proxy cuts at
+    last, and offers none of them."""
+    front = start_front(name, launcher, hinting_backend)
+    learner = Browser(front.origin, COOKIE)
+    assert learner.view(f"/cuts/103-{name}").status == 200
+    client = Browser(front.origin, COOKIE)
+    _cut_page_pushes_what_it_records(client, client.view(f"/cuts/103-{name}"))
 
 
 #: Links of /page/forms no 103 may carry: this origin's, in a form a proxy may push and the
