@@ -31,9 +31,9 @@ from .codec import (
     MAX_COOKIE_VALUE,
     DigestCodec,
     copies_to_try,
+    newest_first,
     salt_for,
     signable,
-    signed_last,
 )
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
@@ -217,7 +217,7 @@ def _read_as_the_server_does(
                 continue
     if not signed:
         return tried[0], "the first (none verifies)" if secret_keys else "the first"
-    latest = signed_last(list(signed), signed.__getitem__)
+    latest = newest_first(list(signed), signed.__getitem__)[0]
     return latest, "the valid one signed last, as the server does"
 
 

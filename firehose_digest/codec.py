@@ -27,9 +27,9 @@ __all__ = [
     "DigestCodec",
     "SignedPayload",
     "copies_to_try",
+    "newest_first",
     "salt_for",
     "signable",
-    "signed_last",
 ]
 
 DEFAULT_SALT = "firehose-digest"
@@ -136,8 +136,8 @@ def copies_to_try(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
 
 
-def signed_last(valid: Sequence[_Copy], signed_at: Callable[[_Copy], float]) -> _Copy:
-    """Of the copies of a cookie that verified, the one signed last; of equals, the one
-    sent last. A browser keeps an old copy beside the new after a deploy changes the
+def newest_first(valid: Sequence[_Copy], signed_at: Callable[[_Copy], float]) -> list[_Copy]:
+    """The copies of a cookie that verified, the one signed last first; of equals, the one
+    sent last first. A browser keeps an old copy beside the new after a deploy changes the
     cookie's domain or path, and sends of equal paths the older first (RFC 6265 §5.4)."""
-    return max(reversed(valid), key=signed_at)  # max() keeps the first it meets
+    return sorted(reversed(valid), key=signed_at, reverse=True)  # a stable sort

@@ -7,14 +7,22 @@ and writes it out after the view; :mod:`.static` pushes versioned static files t
 
 from __future__ import annotations
 
-import sys
 import threading
 from contextlib import suppress
 from contextvars import ContextVar
 from typing import Any
 
 from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
-from .links import Resource, cut_by_proxies, format_link, format_url, pushed_as_requested
+from .links import (
+    DICT_SLOT,
+    Resource,
+    cut_by_proxies,
+    format_link,
+    format_url,
+    kept_alive_by,
+    pushed_as_requested,
+    unique_size,
+)
 
 __all__ = [
     "Collection",
@@ -128,17 +136,10 @@ def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:
 
 def _entry_size(arguments: tuple[Any, ...], resource: Resource) -> int:
     """The bytes an entry keeps alive: the arguments (their tuples and strings), the
-    Resource, its EarlyHint and their strings, each object once however many hold it, and
-    the dict's slot for it. A string the app keeps too (an interned "style") is counted as
-    if the entry alone held it."""
-    hint = resource.hint
-    held = [
-        *_tuples_and_strings(arguments),
-        *(resource, resource.url, resource.key, resource.link, resource.nopush_link),
-        *(hint, hint.key, hint.link, hint.origin, hint.final_length),
-    ]
-    unique = {id(value): value for value in held if value is not None}
-    return sum(map(sys.getsizeof, unique.values())) + _DICT_SLOT
+    Resource and all it holds, each object once however many hold it, and the dict's slot
+    for it. A string the app keeps too (an interned "style") is counted as if the entry
+    alone held it."""
+    return unique_size([*_tuples_and_strings(arguments), *kept_alive_by(resource)]) + DICT_SLOT
 
 
 def _tuples_and_strings(value: object) -> list[object]:
@@ -146,11 +147,6 @@ def _tuples_and_strings(value: object) -> list[object]:
     if isinstance(value, tuple):
         return [value, *(inner for item in value for inner in _tuples_and_strings(item))]
     return [value] if isinstance(value, str) else []
-
-
-#: A dict entry in CPython's compact dict: hash, key and value (24 bytes) and its index,
-#: with the room a table keeps free after it grows (up to half its entries).
-_DICT_SLOT = 64
 
 
 #: Link relations that open a connection rather than fetch a resource.

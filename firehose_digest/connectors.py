@@ -28,6 +28,7 @@ import time
 import weakref
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, replace
+from operator import itemgetter
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, session
@@ -35,7 +36,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 
-from .codec import DigestCodec, copies_to_try, signable, signed_last
+from .codec import DigestCodec, copies_to_try, newest_first, signable
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import (
     CookieAttributes,
@@ -455,12 +456,7 @@ class DigestConnector:
         values = request.cookies.getlist(state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
-        found = [state.load(app, value) for value in copies_to_try(values)]
-        valid = [held for held in found if held is not None and held is not state.empty]
-        if not valid:
-            return found[0]
-        # Signed with the same max_age, the latest expiry was signed last.
-        return signed_last(valid, lambda held: held.expires_at)
+        return state.load_newest(app, copies_to_try(values))
 
     def save(
         self,
@@ -644,9 +640,52 @@ class _DigestState:
         # Whole seconds: int(now) < expires_at exactly when now < expires_at.
         return held if time.time() < held.expires_at else self.empty
 
+    def load_newest(self, app: Flask, values: Sequence[str]) -> HeldDigest | None:
+        """Of several copies of the cookie, the digest of the valid one signed last
+        (:func:`~.codec.newest_first`), else the empty one; None without ``SECRET_KEY``.
+
+        Each copy is verified (an HMAC), and only the one read is decoded: a client cannot
+        make one request decode a digest for each copy it sends.
+        """
+        codec = self.codec(app)
+        if codec is None:
+            return None
+        signed: list[tuple[str, float, HeldDigest | bytes]] = []  # value, expiry, either
+        for value in values:
+            held = self._decoded.get(value)
+            if held is not None:
+                signed.append((value, held.expires_at, held))
+                continue
+            try:
+                payload, issued_at = codec.loads(value)
+            except DigestError as e:
+                log.debug("firehose: ignoring the digest cookie: %s", e)
+                continue
+            signed.append((value, codec.expires_at(issued_at), payload))
+        for value, expires_at, found in newest_first(signed, itemgetter(1)):
+            if time.time() >= expires_at:
+                break  # and the copies signed before it expired before it
+            if isinstance(found, HeldDigest):
+                return found
+            held = self._decode(codec, value, found, int(expires_at))
+            if held is not None:
+                return held
+        return self.empty
+
     def _verify(self, codec: DigestCodec, value: str) -> HeldDigest | None:
         try:
             payload, issued_at = codec.loads(value)
+        except DigestError as e:
+            log.debug("firehose: ignoring the digest cookie: %s", e)
+            return None
+        return self._decode(codec, value, payload, codec.expires_at(issued_at))
+
+    def _decode(
+        self, codec: DigestCodec, value: str, payload: bytes, expires_at: int
+    ) -> HeldDigest | None:
+        """The digest a verified ``value`` carries, cached; None if it is not one of ours
+        now (another encoding, capacity or false-positive rate)."""
+        try:
             digest = AgingDigest.from_bytes(payload)
         except DigestError as e:
             log.debug("firehose: ignoring the digest cookie: %s", e)
@@ -656,7 +695,7 @@ class _DigestState:
         ):
             log.debug("firehose: ignoring a digest made with other settings")
             return None
-        return self._store(codec, value, codec.expires_at(issued_at), digest)
+        return self._store(codec, value, expires_at, digest)
 
     def remember(self, codec: DigestCodec, value: str, digest: AgingDigest) -> None:
         """Cache a value we just signed: the client sends it back on its next request."""

@@ -26,15 +26,19 @@ if TYPE_CHECKING:  # a Resource carries its hint; building links needs nothing o
     from .hints import EarlyHint
 
 __all__ = [
+    "DICT_SLOT",
     "LinkPlan",
     "LinkPlanner",
     "Resource",
+    "cut_by_proxies",
     "format_link",
     "format_url",
     "is_token",
+    "kept_alive_by",
     "plan_links",
     "proxies_push",
     "pushed_as_requested",
+    "unique_size",
 ]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -386,12 +390,34 @@ def _tracked_keys(page: tuple[Resource, ...]) -> tuple[str, ...]:
 
 
 def _page_size(page: tuple[Resource, ...], keys: tuple[str, ...]) -> int:
-    """A kept page's bytes: its tuples, its plans' dict, and its resources (which the
-    page keeps alive after ``push()``'s own cache lets them go)."""
-    resources = sum(
-        sys.getsizeof(r) + sys.getsizeof(r.link) + sys.getsizeof(r.nopush_link) for r in page
+    """A kept page's bytes: its tuples, its plans' dict (with one plan) and its slot, and
+    its resources with all they hold (which the page keeps alive after ``push()``'s own
+    cache lets them go)."""
+    resources = unique_size(held for resource in page for held in kept_alive_by(resource))
+    return sys.getsizeof(page) + sys.getsizeof(keys) + _PLANS_DICT + DICT_SLOT + resources
+
+
+def kept_alive_by(resource: Resource) -> tuple[object, ...]:
+    """What a :class:`Resource` keeps alive: itself, its strings (a versioned key is one
+    of its own), its hint and the hint's (a link without its nonce is another)."""
+    hint = resource.hint
+    return (
+        *(resource, resource.url, resource.key, resource.link, resource.nopush_link),
+        *(hint, hint.key, hint.link, hint.origin, hint.final_length),
     )
-    return sys.getsizeof(page) + sys.getsizeof(keys) + sys.getsizeof({}) + resources
+
+
+def unique_size(objects: Iterable[object]) -> int:
+    """The bytes of ``objects``, each counted once however often it comes (None never)."""
+    unique = {id(value): value for value in objects if value is not None}
+    return sum(map(sys.getsizeof, unique.values()))
+
+
+#: A dict entry in CPython's compact dict: hash, key and value (24 bytes) and its index,
+#: with the room a table keeps free after it grows (up to half its entries).
+DICT_SLOT = 64
+#: A page's dict of plans once it holds one (an empty dict has no table yet).
+_PLANS_DICT = sys.getsizeof({None: None})
 
 
 def _plan_size(key: Any, plan: LinkPlan) -> int:

@@ -7,6 +7,8 @@ A bound whose test moves with its constant stands on nothing; these name the num
 
 from __future__ import annotations
 
+import hashlib
+import sys
 import time
 from collections.abc import Container
 from dataclasses import asdict
@@ -15,7 +17,16 @@ import pytest
 from flask import Flask, request
 from werkzeug.http import dump_cookie
 
-from firehose_digest import BloomDigest, DigestConnector, DigestError, collect, push
+from firehose_digest import (
+    AgingDigest,
+    BloomDigest,
+    DigestConnector,
+    DigestError,
+    Firehose,
+    GCSDigest,
+    collect,
+    push,
+)
 from firehose_digest import links as links_module
 from firehose_digest.codec import DEFAULT_SALT, DigestCodec
 from firehose_digest.collect import make_resource
@@ -352,3 +363,87 @@ def test_a_parameter_name_other_than_rel_or_as_keeps_its_case() -> None:
 def test_a_version_that_is_not_a_str_is_refused() -> None:
     with pytest.raises(ValueError, match="version must be a str"):
         collect.make_resource("/a.css", (), "style", 3, ())  # type: ignore[arg-type]
+
+
+# --- what a hostile client can make a cache keep, or a request cost (a stranger's hunt) ---
+
+
+def _deep_size(root: object) -> int:
+    """Every str, tuple, dict and slotted object reachable from ``root``, each once."""
+    seen: set[int] = set()
+    total, stack = 0, [root]
+    while stack:
+        obj = stack.pop()
+        if obj is None or isinstance(obj, (bool, type)) or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        if isinstance(obj, dict):
+            stack.extend([*obj.keys(), *obj.values()])
+        elif isinstance(obj, tuple):
+            stack.extend(obj)
+        elif not isinstance(obj, (str, int, float)):
+            for klass in type(obj).__mro__:
+                stack.extend(getattr(obj, name) for name in getattr(klass, "__slots__", ()))
+    return total
+
+
+def test_the_planner_counts_everything_its_pages_keep_alive() -> None:
+    """Per-user signed urls with a nonce and a version: once push()'s own cache lets the
+    resources go, the planner alone keeps their url, key and hint alive. It counted the
+    Resource and its two links only, and so held up to 2.1 times its bound."""
+    planner = LinkPlanner(max_pushes=10, budget=100_000, omit_held=False)
+    signature = hashlib.sha512(b"user").hexdigest()
+    page = [
+        make_resource(
+            f"https://cdn.example/u/{n}.jpg?Policy={signature * 2}&Signature={signature * 2}",
+            (),
+            "image",
+            signature[:40],
+            (("nonce", signature[:44]),),
+        )
+        for n in range(5)
+    ]
+    planner.plan(page, frozenset(), True)
+    # The planner's own table is counted per page (a slot each), not at its size for one.
+    assert _deep_size(planner._pages) - sys.getsizeof(planner._pages) <= planner._bytes
+
+
+def test_copies_of_the_cookie_decode_only_the_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four distinct valid copies, none cached (a client collects them by visiting): each
+    is verified, an HMAC, but only the one read is decoded. Each was decoded, so a request
+    cost up to four decodes (7.9 times a return visit's CPU, measured)."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "copies"
+    connector = DigestConnector()
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    Firehose(app, connector=connector)
+    state = connector._state(app)
+    codec = state.codec(app)
+    assert codec is not None
+    values = []
+    for copy in range(4):
+        digest = AgingDigest(GCSDigest, 300, 0.01)
+        for n in range(299):
+            digest.add(f"/c{copy}/{n}.js")
+        digest.add("/a.css")
+        values.append(codec.dumps(digest.to_bytes()))
+    decoded = []
+    from_bytes = AgingDigest.from_bytes
+
+    def counted(data: bytes) -> AgingDigest:
+        decoded.append(data)
+        return from_bytes(data)
+
+    monkeypatch.setattr(AgingDigest, "from_bytes", counted)
+    cookie = "; ".join(f"h2-digest={value}" for value in values)
+    response = app.test_client(use_cookies=False).get("/", headers={"Cookie": cookie})
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert len(decoded) == 1
+    # Signed in the same second: the one sent last is read.
+    assert decoded == [codec.loads(values[-1]).payload]
