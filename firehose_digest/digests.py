@@ -153,14 +153,16 @@ class Digest(Protocol):
 
 
 #: Keys whose hashes are cached, and the longest such key: a site asks about the same few
-#: hundred urls on every request (docs/performance.md); the bound is in bytes.
+#: hundred urls on every request (docs/performance.md); the bound is in bytes, so only an
+#: ASCII key is cached (a url is percent-encoded; a version may hold any character, and a
+#: str of 256 of them takes up to 1 KB).
 HASH_CACHE_ENTRIES = 2048
 HASH_CACHE_KEY_LENGTH = 256
 
 
 def _hash(key: str | bytes) -> tuple[int, int]:
     """The two 64-bit hashes of ``key``; a ``str`` is hashed as its UTF-8 bytes."""
-    if len(key) <= HASH_CACHE_KEY_LENGTH:
+    if len(key) <= HASH_CACHE_KEY_LENGTH and key.isascii():
         return _cached_hash(key)
     return _hash_of(key)
 
