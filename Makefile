@@ -1,4 +1,4 @@
-# firehose_digest: `make demo` and `make test` work on a fresh machine with only python3.
+# firehose_digest: `make demo` and `make test` work on a fresh Debian 12 with python3-venv and make.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # One venv; each target installs only the extras it needs, once per change of

@@ -8,9 +8,10 @@
   tracking (h2o's CASPER cookie) is the only memory;
 - ``"flask-firehose"``: the original Flask-Firehose 0.2.3, if installed.
 
-Run it with ``gunicorn 'examples.site:create_app()'`` and configure it with ``FLASK_*``
-environment variables: ``FLASK_SECRET_KEY``, ``FLASK_SITE_TRACKING``, ``FLASK_SITE_ASSETS``,
-``FLASK_SITE_STATIC_DIR``, ``FLASK_FIREHOSE_CAPACITY``...
+Run it with ``FLASK_SECRET_KEY='"dev"' gunicorn 'examples.site:create_app()'`` (without a
+key, the digest cannot be signed: nothing is pushed, and the log says so) and configure it
+with other ``FLASK_*`` environment variables, read as JSON: ``FLASK_SITE_TRACKING``,
+``FLASK_SITE_ASSETS``, ``FLASK_SITE_STATIC_DIR``, ``FLASK_FIREHOSE_CAPACITY``...
 """
 
 from __future__ import annotations
