@@ -12,7 +12,7 @@ from contextlib import suppress
 from contextvars import ContextVar
 from typing import Any
 
-from .hints import PER_REQUEST_PARAMETERS, EarlyHint, origin_of
+from .hints import PER_REQUEST_PARAMETERS, READ_FROM_A_103, EarlyHint, origin_of
 from .links import (
     DICT_SLOT,
     Resource,
@@ -201,6 +201,14 @@ def _read_name(name: Any) -> Any:
     return name.lower() if isinstance(name, str) and name.lower() in ("rel", "as") else name
 
 
+def _names_crossorigin(names: tuple[Any, ...]) -> bool:
+    """Whether a flag, a ``"name=value"`` flag or a keyword names ``crossorigin``."""
+    return any(
+        isinstance(name, str) and name.partition("=")[0].strip().lower() == "crossorigin"
+        for name in names
+    )
+
+
 def make_resource(
     url: str,
     flags: tuple[Any, ...],
@@ -211,6 +219,8 @@ def make_resource(
 ) -> Resource:
     """What ``push()`` records for these arguments, whatever their types (a template's are
     unchecked); ValueError if any is unsafe."""
+    # Named by the caller, a keyword of None or False too (which leaves it out).
+    crossorigin_named = _names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
     if version is not None and not isinstance(version, str):
         raise ValueError(f"a resource's version must be a str, got {version!r}")
@@ -228,6 +238,10 @@ def make_resource(
     if relations == ["preload"]:
         rel = "preload"
     head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
+    if isinstance(link_as, str) and link_as.lower() == "font" and not crossorigin_named:
+        # A font is always fetched in CORS mode: a preload without crossorigin is not used,
+        # and the browser fetches the font again (the Fetch standard; docs/early-hints.md).
+        flags = (*flags, "crossorigin")
     flagged = any(isinstance(flag, str) and flag.lower() == "nopush" for flag in flags)
     # A nopush parameter (nopush=1) is a nopush to h2o, not to nginx: not tracked, and
     # given the flag as well, like any other preload no proxy may push unrecorded.
@@ -241,7 +255,18 @@ def make_resource(
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
     pushable = pushed_as_requested(url)
-    if not learn:  # nothing of it is learned but its place in the page's Link value
+    kept = [
+        (name, value)
+        for name, value in named.items()
+        if name.lower() not in PER_REQUEST_PARAMETERS
+    ]
+    read_from_a_103 = all(
+        isinstance(name, str) and name.lower() in READ_FROM_A_103
+        for name in (*flags, *(name for name, _ in kept))
+    )
+    if not learn or not read_from_a_103:
+        # Nothing of it is learned but its place in the page's Link value: one visitor's
+        # own (learn=False), or one a browser would drop from a 103.
         hint = EarlyHint(
             key="",
             link="",
@@ -253,11 +278,6 @@ def make_resource(
             stand_in=True,
         )
     else:
-        kept = [
-            (name, value)
-            for name, value in named.items()
-            if name.lower() not in PER_REQUEST_PARAMETERS
-        ]
         shared = link if len(kept) == len(named) else format_link(url, (*head, *kept), flags)
         hint = EarlyHint(
             key=key,

@@ -40,9 +40,6 @@ class _Kind:
 
     as_: str | None
     type: str | None = None
-    #: Fonts and fetches are requested in CORS mode: their preload must say so too, or
-    #: the browser cannot reuse it (the Fetch standard's "potentially CORS" requests).
-    crossorigin: bool = False
     rel: str = "preload"
 
 
@@ -53,12 +50,12 @@ KINDS: dict[str, _Kind] = {
     "js": _Kind("script"),
     # A module graph is preloaded with modulepreload, which takes no `as` (HTML Standard).
     "mjs": _Kind(None, rel="modulepreload"),
-    "woff2": _Kind("font", "font/woff2", crossorigin=True),
-    "woff": _Kind("font", "font/woff", crossorigin=True),
-    "ttf": _Kind("font", "font/ttf", crossorigin=True),
-    "otf": _Kind("font", "font/otf", crossorigin=True),
+    "woff2": _Kind("font", "font/woff2"),
+    "woff": _Kind("font", "font/woff"),
+    "ttf": _Kind("font", "font/ttf"),
+    "otf": _Kind("font", "font/otf"),
     **dict.fromkeys(("png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico"), _IMAGE),
-    "json": _Kind("fetch", crossorigin=True),
+    "json": _Kind("fetch"),
 }
 
 #: RFC 8246: ``immutable`` tells the browser a fresh response will not change, so it does
@@ -73,6 +70,14 @@ MAX_VERSIONED_FILES = 4096
 #: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version). Emptied when full: it
 #: refills on use.
 _versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+
+#: Fonts and fetches are requested in CORS mode: their preload must say so too, or the
+#: browser cannot use it and fetches the file again (the Fetch standard's "potentially
+#: CORS" requests). Said for a ``fetch()`` too, whose mode is ``cors`` unless it says not.
+_CORS_MODE = frozenset({"font", "fetch"})
+#: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
+#: 103 a link with a parameter it does not know.
+_ELEMENT_FLAGS = frozenset({"defer", "async"})
 
 #: Attributes the element repeats from the push: what changes how the browser fetches the
 #: file (a mismatch refetches it) and the CSP nonce that lets it load.
@@ -119,6 +124,8 @@ class _StaticLink:
     flags: tuple[str, ...]
     params: dict[str, str]
     version: str
+    #: ``defer`` and ``async``: written on the element, not in the ``Link`` header.
+    element_flags: tuple[str, ...] = ()
 
 
 def _static_link(
@@ -156,11 +163,18 @@ def _static_link(
         as_, rel = kind.as_, kind.rel
         if kind.type is not None:
             params.setdefault("type", kind.type)
-        if kind.crossorigin and "crossorigin" not in named_here:
-            flags = (*flags, "crossorigin")
+    if isinstance(as_, str) and as_.lower() in _CORS_MODE and "crossorigin" not in named_here:
+        flags = (*flags, "crossorigin")
+    if as_ == "script" and rel in (None, "preload") and params.get("type") == "module":
+        # A module is preloaded with modulepreload, which takes neither `as` nor `type`
+        # (HTML Standard): Chromium refuses `type=module` on a preload and fetches again.
+        as_, rel = None, "modulepreload"
+        del params["type"]
+    element_flags = tuple(flag for flag in flags if flag in _ELEMENT_FLAGS)
+    flags = tuple(flag for flag in flags if flag not in _ELEMENT_FLAGS)
     version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
     url = url_for(endpoint, filename=filename, v=version)
-    return _StaticLink(url, rel or "preload", as_, flags, params, version)
+    return _StaticLink(url, rel or "preload", as_, flags, params, version, element_flags)
 
 
 def _absolute_endpoint(endpoint: str) -> str:
@@ -209,10 +223,11 @@ def push_static(
 
     The url is ``url_for(endpoint, filename=filename, v=<version>)``, the version a hash of
     the file's bytes (:func:`file_version`); ``endpoint`` may be a blueprint's
-    (``"admin.static"``), whose ``static_folder`` holds the file. ``as``, ``type`` and
-    ``crossorigin`` come from the extension (:data:`KINDS`) unless the caller passes
-    ``as_`` or ``rel``, which replace them all; ``type=`` and a ``crossorigin`` flag or
-    value are the caller's when given. Other arguments are :func:`~.push`'s.
+    (``"admin.static"``), whose ``static_folder`` holds the file. ``as`` and ``type`` come
+    from the extension (:data:`KINDS`) unless the caller passes ``as_`` or ``rel``, which
+    replace them; ``type=`` is the caller's when given. A font or a fetch gets
+    ``crossorigin`` unless the caller gives one (``crossorigin=None``: none). A script of
+    ``type="module"`` is a ``rel=modulepreload``. Other arguments are :func:`~.push`'s.
 
     Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
     that is not a static one (a blueprint without a ``static_folder`` has none), or a
@@ -234,9 +249,11 @@ def static_tag(
     """:func:`push_static`, and the element that uses the file, with the same attributes.
 
     A stylesheet is ``<link rel="stylesheet">``, a script ``<script src>``, a module
-    ``<script type="module">``; anything else (fonts, images, JSON) a ``<link rel="preload">``
-    like the header's. The element repeats the push's ``crossorigin`` and its ``media``,
-    ``integrity``, ``referrerpolicy``, ``fetchpriority`` and ``nonce``.
+    (``.mjs``, ``rel="modulepreload"`` or ``type="module"``) ``<script type="module">``;
+    anything else (fonts, images, JSON) a ``<link rel="preload">`` like the header's. The
+    element repeats the push's ``crossorigin`` and its ``media``, ``integrity``,
+    ``referrerpolicy``, ``fetchpriority`` and ``nonce``; ``defer`` and ``async`` are the
+    script element's alone.
     """
     link = _static_link(filename, flags, endpoint, as_, dict(params))
     _push(link, learn)
@@ -250,12 +267,13 @@ def static_tag(
         if name in link.params:
             attributes += f' {name}="{escape(link.params[name])}"'
     src = escape(link.url)
+    script = "".join(f" {flag}" for flag in link.element_flags) + attributes
     if link.rel == "modulepreload":
-        return Markup(f'<script type="module" src="{src}"{attributes}></script>')
+        return Markup(f'<script type="module" src="{src}"{script}></script>')
     if link.rel == "preload" and link.as_ == "style":
         return Markup(f'<link rel="stylesheet" href="{src}"{attributes}>')
     if link.rel == "preload" and link.as_ == "script":
-        return Markup(f'<script src="{src}"{attributes}></script>')
+        return Markup(f'<script src="{src}"{script}></script>')
     head = f'<link rel="{escape(link.rel)}" href="{src}"'
     if link.as_ is not None:
         head += f' as="{escape(link.as_)}"'
@@ -265,7 +283,11 @@ def static_tag(
 
 
 def _push(link: _StaticLink, learn: bool) -> None:
-    params = link.params if link.rel == "preload" else {"rel": link.rel, **link.params}
+    params: dict[str, str | None] = {**link.params}
+    if link.rel != "preload":
+        params["rel"] = link.rel
+    if "crossorigin" not in link.flags and "crossorigin" not in params:
+        params["crossorigin"] = None  # decided above, as the element says: push() adds none
     push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
 
 

@@ -985,6 +985,14 @@ def test_a_thread_sees_the_page_only_in_a_copy_of_the_context() -> None:
         # Corrected: True is the bare flag, None and False leave the parameter out.
         ((), {"as_": "font", "crossorigin": True}, "</a.css>; rel=preload; as=font; crossorigin"),
         ((), {"as_": "font", "crossorigin": None}, "</a.css>; rel=preload; as=font"),
+        # A font is fetched in CORS mode: without crossorigin its preload is not used.
+        ((), {"as_": "font"}, "</a.css>; rel=preload; as=font; crossorigin"),
+        (("AS=font",), {}, "</a.css>; rel=preload; as=font; crossorigin"),
+        (
+            ("crossorigin=use-credentials",),
+            {"as_": "font"},
+            "</a.css>; rel=preload; as=font; crossorigin=use-credentials",
+        ),
         ((), {"as_": "style", "media": False}, "</a.css>; rel=preload; as=style"),
         # A keyword, whatever its value, stands for its name: a positional one is dropped.
         (("as=script",), {"as_": "style"}, "</a.css>; rel=preload; as=style"),
