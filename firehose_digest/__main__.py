@@ -38,7 +38,7 @@ from .codec import (
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token
-from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE
+from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE, largest_capacity
 
 __all__ = ["build_parser", "inspect", "main", "plan"]
 
@@ -95,6 +95,12 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
     out.append(
         "bits/entry: one generation, header included; digest B: with headers; cookie B: "
         "signed, as sent; 2-gen: both generations full, the most the cookie ever grows to"
+    )
+    largest = {name: largest_capacity(name, fp_rate) for name in ENCODINGS}
+    out.append(
+        f"init_app accepts FIREHOSE_CAPACITY up to {largest['gcs']} (gcs) or "
+        f"{largest['bloom']} (bloom) at this rate, other settings at their defaults "
+        f"(FIREHOSE_HEADER_BUDGET={DEFAULTS['FIREHOSE_HEADER_BUDGET']})"
     )
     return out
 

@@ -25,7 +25,7 @@ import sys
 from abc import ABC, abstractmethod
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from numbers import Real
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -62,7 +62,9 @@ _HASH_SEED = 0x66697265  # b"fire"
 # version 1 digest of any kind is refused (a client's old cookie becomes an empty digest).
 _VERSION = 2
 _KIND_GCS = 1
-_KIND_BLOOM = 2
+# Kind 2 was the Bloom filter probed by plain double hashing: the same bits stand for other
+# keys under the mixed probes of kind 4 (_probes), so a kind 2 digest is refused.
+_KIND_BLOOM = 4
 _KIND_AGING = 3
 
 _U16_MAX = 0xFFFF
@@ -280,6 +282,27 @@ class _Generation(ABC):
         """Upper bound of ``len(self.to_bytes())`` for any content."""
 
 
+def _probes(h1: int, h2: int, m: int, k: int) -> Iterator[int]:
+    """The k bits a key's two 64-bit hashes probe in a filter of m bits: probe i is
+    ``mix(h1 + i * h2) mod m``, ``mix`` being SplitMix64's finalizer (Steele, Lea and Flood,
+    "Fast splittable pseudorandom number generators", 2014), so the k probes are as good
+    as independent hashes.
+
+    Double hashing alone (probe i at ``(h1 + i * h2) mod m``) probes fewer distinct bits
+    when the step shares a factor with m: at the sizes a small capacity gives (m = 96 bits
+    for 10 keys at 1%), its false-positive rate was 2.7% where the formula promises 1%;
+    mixed, 1.1% (tests/test_digests_properties.py).
+    """
+    for i in range(k):
+        z = (h1 + i * h2) & _U64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _U64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _U64
+        yield (z ^ (z >> 31)) % m
+
+
+_U64 = (1 << 64) - 1
+
+
 class BloomDigest(_Generation):
     """A Bloom filter of ``m`` bits probed at ``k`` positions per key.
 
@@ -288,7 +311,7 @@ class BloomDigest(_Generation):
     ``capacity`` keys, and when full its bits are those of ``capacity`` keys, the density
     its design assumes.
 
-    Encoding: tag ``0x22``, capacity u16, count u16, k u8, m u24, then the m bits, bit ``j``
+    Encoding: tag ``0x24``, capacity u16, count u16, k u8, m u24, then the m bits, bit ``j``
     being bit ``j % 8`` of byte ``j // 8`` counted from the most significant, zero-padded to
     a whole byte. A reader checks that the count agrees with the bits: each counted key set
     between 1 and k of them, so count <= ones <= k * count.
@@ -351,28 +374,17 @@ class BloomDigest(_Generation):
         # Called only for a key the filter does not hold, so at least one bit is new.
         self._count += 1
         bits, m = self._bits, self._m
-        # Kirsch-Mitzenmacher double hashing: probe i is (h1 + i * s) mod m, stepped
-        # incrementally. The step s = 1 + h2 mod (m - 1) is never 0, which would make all
-        # k probes one bit.
-        pos, step = h1 % m, 1 + h2 % (m - 1)
-        for _ in range(self._k):
+        for pos in _probes(h1, h2, m, self._k):
             byte, mask = pos >> 3, _BIT_MASKS[pos & 7]
             if not bits[byte] & mask:
                 bits[byte] |= mask
                 self._ones += 1
-            pos += step
-            if pos >= m:
-                pos -= m
 
     def _contains_hash(self, h1: int, h2: int) -> bool:
-        bits, m = self._bits, self._m
-        pos, step = h1 % m, 1 + h2 % (m - 1)
-        for _ in range(self._k):
+        bits = self._bits
+        for pos in _probes(h1, h2, self._m, self._k):
             if not bits[pos >> 3] & _BIT_MASKS[pos & 7]:
                 return False
-            pos += step
-            if pos >= m:
-                pos -= m
         return True
 
     def _parameters(self) -> tuple[int, ...]:

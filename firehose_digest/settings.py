@@ -32,6 +32,7 @@ __all__ = [
     "ENCODINGS",
     "CookieAttributes",
     "Settings",
+    "largest_capacity",
     "load",
     "set_cookie_line",
     "set_cookie_room",
@@ -305,6 +306,23 @@ def set_cookie_room(settings: Settings) -> int:
     """The bytes the header budget leaves for one ``Set-Cookie`` line of ours, beside a
     ``Link`` as long as ``FIREHOSE_LINK_BUDGET`` allows and ``Vary: Cookie``."""
     return settings.header_budget - (len("Link") + _LINE + settings.link_budget) - _VARY_LINE
+
+
+def largest_capacity(encoding: str, fp_rate: float) -> int:
+    """The largest ``FIREHOSE_CAPACITY`` ``init_app`` accepts for ``encoding`` at ``fp_rate``,
+    every other setting at its default and Flask's session cookie attributes at theirs
+    (``firehose-digest plan`` says it); 0 if none."""
+    config = {"FIREHOSE_ENCODING": encoding, "FIREHOSE_FP_RATE": fp_rate}
+    settings = load({**config, "FIREHOSE_CAPACITY": MAX_CAPACITY})
+    cookie = CookieAttributes(
+        "/", None, secure=False, httponly=True, samesite=None, partitioned=False
+    )
+    try:
+        if _headers_size(settings, cookie, MAX_CAPACITY) <= settings.header_budget:
+            return MAX_CAPACITY
+    except ValueError:
+        pass  # too many hashes, or values past 24 bits: smaller ones may fit
+    return _largest_capacity(settings, cookie)
 
 
 def _largest_capacity(settings: Settings, cookie: CookieAttributes) -> int:

@@ -95,6 +95,22 @@ def test_plan_reports_both_encodings_against_the_limit() -> None:
         assert 0.0 < float(fpr.rstrip("%")) < 1.6
 
 
+@pytest.mark.parametrize("encoding", ["gcs", "bloom"])
+def test_plan_says_the_largest_capacity_init_app_accepts(encoding: str) -> None:
+    """It recommended 1000 at 0.001, which init_app refuses: its last line says the
+    ceiling, and init_app takes that capacity and refuses one more."""
+    line = cli.plan(300, 0.01, 100)[-1]
+    largest = int(re.search(rf"(\d+) \({encoding}\)", line).group(1))  # type: ignore[union-attr]
+    for capacity, accepted in ((largest, True), (largest + 1, False)):
+        app = Flask(__name__)
+        app.config.update(SECRET_KEY="k", FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=capacity)
+        if accepted:
+            Firehose(app)
+        else:
+            with pytest.raises(ValueError, match="FIREHOSE_CAPACITY"):
+                Firehose(app)
+
+
 def test_plan_is_deterministic() -> None:
     assert call("plan", "--probes", "1000") == call("plan", "--probes", "1000")
 

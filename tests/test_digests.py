@@ -108,7 +108,7 @@ def gcs_bytes(capacity: int, r: int, n: int, body: bytes) -> bytes:
 
 def bloom_bytes(capacity: int, count: int, k: int, m: int, body: bytes) -> bytes:
     return (
-        b"\x22"
+        b"\x24"
         + capacity.to_bytes(2, "big")
         + count.to_bytes(2, "big")
         + bytes([k])
@@ -228,12 +228,19 @@ def test_bloom_bytes_are_pinned() -> None:
     digest.add("a")
     digest.add("b")
     # m = ceil(4 ln 4 / ln(2)^2) = ceil(11.54) = 12, k = round(12 / 4 * ln 2) = 2.
-    # step = 1 + h2 mod 11. "a": h1 mod 12 = 0, step 6 -> bits 0, 6.
-    # "b": h1 mod 12 = 5, step 8 -> bits 5, 13 mod 12 = 1.
-    # bits 0, 1, 5, 6 of 12, most significant first: 1100 0110 0000 + 4 zero bits = c6 00
-    # Header: tag 22, capacity 0004, count 0002, k 02, m 00000c.
-    assert digest.to_bytes() == bytes.fromhex("22000400020200000cc600")
-    assert BloomDigest(4, 0.25).to_bytes() == bytes.fromhex("22000400000200000c0000")
+    # Probe i is SplitMix64's finalizer of h1 + i * h2, mod 12: "a" -> bits 4, 0; "b" ->
+    # bits 0, 1 (bit 1 is new, so "b" is no false positive, and counts).
+    # bits 0, 1, 4 of 12, most significant first: 1100 1000 0000 + 4 zero bits = c8 00
+    # Header: tag 24, capacity 0004, count 0002, k 02, m 00000c.
+    assert digest.to_bytes() == bytes.fromhex("24000400020200000cc800")
+    assert BloomDigest(4, 0.25).to_bytes() == bytes.fromhex("24000400000200000c0000")
+
+
+def test_a_bloom_digest_of_the_old_probes_is_refused() -> None:
+    """Kind 2 was the filter probed by plain double hashing: its bits stand for other keys
+    now, so its cookie is an unknown digest, as any foreign one."""
+    with pytest.raises(DigestError, match="unknown digest tag 0x22"):
+        load_digest(bytes.fromhex("22000400020200000cc600"))
 
 
 def test_aging_bytes_are_pinned() -> None:

@@ -258,7 +258,7 @@ def plausible_bloom(draw: st.DrawFn) -> bytes:
     header = (
         capacity.to_bytes(2, "big") + count.to_bytes(2, "big") + bytes([k]) + m.to_bytes(3, "big")
     )
-    return b"\x22" + header + draw(st.binary(min_size=size, max_size=size))
+    return b"\x24" + header + draw(st.binary(min_size=size, max_size=size))
 
 
 @settings(max_examples=1000, deadline=None, database=None)
@@ -266,7 +266,7 @@ def plausible_bloom(draw: st.DrawFn) -> bytes:
     st.one_of(
         st.binary(max_size=64),
         # The right tags, so the parameter and body checks are reached.
-        st.tuples(st.sampled_from([b"\x21", b"\x22", b"\x23"]), st.binary(max_size=300)).map(
+        st.tuples(st.sampled_from([b"\x21", b"\x24", b"\x23"]), st.binary(max_size=300)).map(
             b"".join
         ),
         plausible_gcs(),
@@ -350,6 +350,24 @@ def test_fpr_at_capacity(kind: Kind, capacity: int, fp_rate: float, salt: int) -
     # Chance: the count is binomial(N, true rate), so the measured rate passes
     # true_rate + 4 sqrt(true_rate / N) (4 standard deviations) with probability below 1e-4.
     assert measured / probes <= true_rate + 4 * math.sqrt(true_rate / probes)
+
+
+@pytest.mark.parametrize("capacity", [5, 10, 20])
+def test_a_small_bloom_filter_keeps_its_rate(capacity: int) -> None:
+    """At the smallest capacities (m = 48 to 192 bits), plain double hashing, a fixed step
+    mod m, probed fewer distinct bits: 10 keys at 1% measured 2.7% (3.8% for 5). Mixed
+    probes are as good as independent hashes: the mean over 40 filters of fixed keys is
+    within the design's slack (1.25x, as above) of the rate asked for."""
+    rates = []
+    for filter_number in range(40):
+        digest = BloomDigest(capacity, 0.01)
+        i = 0
+        while not digest.is_full:
+            digest.add(f"/{filter_number}/added/{i}")
+            i += 1
+        probes = [f"/{filter_number}/probe/{j}" for j in range(5000)]
+        rates.append(sum(map(digest.__contains__, probes)) / len(probes))
+    assert sum(rates) / len(rates) <= 1.25 * 0.01
 
 
 # Every float, including nan, the infinities, subnormals and the largest finite values.

@@ -180,7 +180,7 @@ def sign_at(
 # Hand-built encodings, any field value (masked to its width), any body.
 def bloom_bytes(capacity: int, count: int, k: int, m: int, body: bytes) -> bytes:
     return (
-        b"\x22" + (capacity & 0xFFFF).to_bytes(2, "big") + (count & 0xFFFF).to_bytes(2, "big")
+        b"\x24" + (capacity & 0xFFFF).to_bytes(2, "big") + (count & 0xFFFF).to_bytes(2, "big")
         + bytes((k & 0xFF,)) + (m & 0xFFFFFF).to_bytes(3, "big") + body
     )  # fmt: skip
 
