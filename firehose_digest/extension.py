@@ -29,6 +29,7 @@ static files in :mod:`.static`.
 
 from __future__ import annotations
 
+import difflib
 import errno
 import inspect
 import logging
@@ -51,7 +52,7 @@ from .connectors import (
 )
 from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
-from .settings import Settings, load
+from .settings import DEFAULTS, Settings, load
 from .static import cache_versioned_static, push_static, static_tag
 
 if TYPE_CHECKING:
@@ -284,6 +285,7 @@ class Firehose:
         Raises :class:`ValueError`, naming the key, for configuration that cannot work.
         """
         settings = load(app.config)
+        _warn_unknown_keys(app)
         connector = _as_connector(self.connector)
         # A Flask-Firehose connector is used as it is: Flask-Firehose never called an
         # init_app of it, so one that is a Flask extension too was set up by its app.
@@ -331,6 +333,17 @@ class Firehose:
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
             app.before_request(lambda: _send_early_hints(app))
+
+
+def _warn_unknown_keys(app: Flask) -> None:
+    """A warning for each ``FIREHOSE_*`` key that is no setting: a misspelt one
+    (``FIREHOSE_EARLY_HINT``) would otherwise leave its feature off without a word."""
+    for key in app.config:
+        if isinstance(key, str) and key.startswith("FIREHOSE_") and key not in DEFAULTS:
+            names = [name.removeprefix("FIREHOSE_") for name in DEFAULTS]
+            close = difflib.get_close_matches(key.removeprefix("FIREHOSE_"), names, n=1)
+            hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
+            log.warning("firehose: %s is not a setting of firehose_digest%s", key, hint)
 
 
 def _as_connector(connector: Any) -> Connector:

@@ -1473,3 +1473,16 @@ def test_rel_and_as_are_read_in_any_case_when_spelled_as_flask_firehose_did() ->
     assert first_visit("REL=prefetch", "AS=style").headers["Link"] == (
         "</a.css>; rel=prefetch; as=style"
     )
+
+
+def test_a_misspelt_setting_is_named_in_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """FIREHOSE_EARLY_HINT (no S) left 103s off without a word."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE_EARLY_HINT=True, FIREHOSE_ZZZ=1)
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: FIREHOSE_EARLY_HINT is not a setting of firehose_digest; "
+        "did you mean FIREHOSE_EARLY_HINTS?",
+        "firehose: FIREHOSE_ZZZ is not a setting of firehose_digest",
+    ]
