@@ -99,8 +99,9 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
     largest = {name: largest_capacity(name, fp_rate) for name in ENCODINGS}
     out.append(
         f"init_app accepts FIREHOSE_CAPACITY up to {largest['gcs']} (gcs) or "
-        f"{largest['bloom']} (bloom) at this rate, other settings at their defaults "
-        f"(FIREHOSE_HEADER_BUDGET={DEFAULTS['FIREHOSE_HEADER_BUDGET']})"
+        f"{largest['bloom']} (bloom) at this rate, other settings and Flask's session "
+        f"cookie attributes at their defaults (FIREHOSE_HEADER_BUDGET="
+        f"{DEFAULTS['FIREHOSE_HEADER_BUDGET']}; Secure and SameSite take a few bytes more)"
     )
     return out
 

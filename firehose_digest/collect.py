@@ -25,11 +25,13 @@ from .links import (
 )
 
 __all__ = [
+    "CORS_MODE",
     "Collection",
     "as_written",
     "current_collection",
     "key_url",
     "make_resource",
+    "names_crossorigin",
     "push",
     "resource_key",
 ]
@@ -201,7 +203,13 @@ def _read_name(name: Any) -> Any:
     return name.lower() if isinstance(name, str) and name.lower() in ("rel", "as") else name
 
 
-def _names_crossorigin(names: tuple[Any, ...]) -> bool:
+#: Fonts and fetches are requested in CORS mode: their preload must say so too, or the
+#: browser cannot use it and fetches the file again (the Fetch standard's "potentially
+#: CORS" requests). A font always; a ``fetch()`` unless it says ``mode: "no-cors"``.
+CORS_MODE = frozenset({"font", "fetch"})
+
+
+def names_crossorigin(names: tuple[Any, ...]) -> bool:
     """Whether a flag, a ``"name=value"`` flag or a keyword names ``crossorigin``."""
     return any(
         isinstance(name, str) and name.partition("=")[0].strip().lower() == "crossorigin"
@@ -220,7 +228,7 @@ def make_resource(
     """What ``push()`` records for these arguments, whatever their types (a template's are
     unchecked); ValueError if any is unsafe."""
     # Named by the caller, a keyword of None or False too (which leaves it out).
-    crossorigin_named = _names_crossorigin((*flags, *(name for name, _ in params)))
+    crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
     if version is not None and not isinstance(version, str):
         raise ValueError(f"a resource's version must be a str, got {version!r}")
@@ -238,9 +246,7 @@ def make_resource(
     if relations == ["preload"]:
         rel = "preload"
     head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))
-    if isinstance(link_as, str) and link_as.lower() == "font" and not crossorigin_named:
-        # A font is always fetched in CORS mode: a preload without crossorigin is not used,
-        # and the browser fetches the font again (the Fetch standard; docs/early-hints.md).
+    if isinstance(link_as, str) and link_as.lower() in CORS_MODE and not crossorigin_named:
         flags = (*flags, "crossorigin")
     flagged = any(isinstance(flag, str) and flag.lower() == "nopush" for flag in flags)
     # A nopush parameter (nopush=1) is a nopush to h2o, not to nginx: not tracked, and
@@ -255,18 +261,8 @@ def make_resource(
     link = format_link(url, (*head, *named.items()), flags)
     key = resource_key(url, version)
     pushable = pushed_as_requested(url)
-    kept = [
-        (name, value)
-        for name, value in named.items()
-        if name.lower() not in PER_REQUEST_PARAMETERS
-    ]
-    read_from_a_103 = all(
-        isinstance(name, str) and name.lower() in READ_FROM_A_103
-        for name in (*flags, *(name for name, _ in kept))
-    )
-    if not learn or not read_from_a_103:
-        # Nothing of it is learned but its place in the page's Link value: one visitor's
-        # own (learn=False), or one a browser would drop from a 103.
+    written_last = cut_by_proxies(url)
+    if not learn:  # nothing of it is learned but its place in the page's Link value
         hint = EarlyHint(
             key="",
             link="",
@@ -278,6 +274,11 @@ def make_resource(
             stand_in=True,
         )
     else:
+        kept = [
+            (name, value)
+            for name, value in named.items()
+            if name.lower() not in PER_REQUEST_PARAMETERS
+        ]
         shared = link if len(kept) == len(named) else format_link(url, (*head, *kept), flags)
         hint = EarlyHint(
             key=key,
@@ -287,7 +288,11 @@ def make_resource(
             connects=not _CONNECTING_RELS.isdisjoint(relations),
             pushable=pushable,
             final_length=len(link),
-            cut=cut_by_proxies(url),
+            written_last=written_last,
+            sendable=all(
+                isinstance(name, str) and name.lower() in READ_FROM_A_103
+                for name in (*flags, *(name for name, _ in kept))
+            ),
         )
     return Resource(
         url=url,
@@ -297,5 +302,5 @@ def make_resource(
         nopush_link=link + "; nopush",
         pushable=pushable,
         hint=hint,
-        cut=cut_by_proxies(url),
+        written_last=written_last,
     )

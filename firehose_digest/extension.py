@@ -154,12 +154,16 @@ class _RequestRecord(Collection):
 _PLAIN_HOLDERS = frozenset({HeldDigest, frozenset, set, dict})
 
 
+#: ``in`` as a str or bytes answers it (a subclass may answer its own way).
+_SUBSTRINGS = (str.__contains__, bytes.__contains__)
+
+
 def _as_holder(held: object) -> Container[str]:
     """What ``open()`` returned, made fit to be asked ``key in held``: an iterator (a
     generator, a ``map`` over a store's reply), which the first ``in`` would use up, is read
     into a frozenset, which ``save()`` is given too. A str or bytes, which would answer
     ``in`` by substring, or anything else no ``in`` can ask, is a TypeError."""
-    if type(held) in (str, bytes):  # a subclass may answer ``in`` its own way
+    if isinstance(held, (str, bytes)) and type(held).__contains__ in _SUBSTRINGS:
         raise TypeError(
             f"open() returned a {type(held).__name__}, which answers `in` by substring: "
             "return a container of keys (a set), or None"
@@ -503,8 +507,8 @@ def _with_declared(
 
 
 def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
-    """What any visitor may be hinted of ``resources``: no nonce, and of a link pushed with
-    ``learn=False`` only a stand-in that is never sent."""
+    """What any visitor may be hinted of ``resources``: no nonce, of a link pushed with
+    ``learn=False`` only a stand-in, and a link Chromium drops from a 103 planned, not sent."""
     return [resource.hint for resource in resources]
 
 

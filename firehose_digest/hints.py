@@ -57,7 +57,7 @@ PER_REQUEST_PARAMETERS = frozenset({"nonce"})
 #: flag (``services/network/public/cpp/link_header_parser.cc``), ``nopush`` included.
 #: Measured in Chromium 156 (a stranger's run, 2026-12-02): ``integrity`` and
 #: ``fetchpriority`` used from a 103; ``media``, ``referrerpolicy`` and ``defer`` not. A
-#: link with any other is not hinted, only counted, as a ``learn=False`` one is.
+#: link with any other is not hinted (:attr:`EarlyHint.sendable`), only planned.
 READ_FROM_A_103 = frozenset({"rel", "as", "crossorigin", "type", "integrity", "fetchpriority"})
 
 
@@ -104,7 +104,10 @@ class EarlyHint:
     stand_in: bool = False
     #: h2o would read no link after it (:func:`~.links.cut_by_proxies`): a 103 writes it
     #: last.
-    cut: bool = False
+    written_last: bool = False
+    #: Chromium would drop it from a 103 (:data:`READ_FROM_A_103`): planned as any other
+    #: link, for what the final response writes and pushes, but never sent in a 103.
+    sendable: bool = True
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -213,8 +216,10 @@ def plan_early_hints(
             final += 2 + hint.final_length + len("; nopush")
         if final > budget:
             break
+        if not hint.sendable:
+            continue  # counted above as the final response writes it, and pushed by it
         if in_103:
-            (last if hint.cut else links).append(hint.link)
+            (last if hint.written_last else links).append(hint.link)
         if pushed:
             offered.append(hint.key)
     links += last

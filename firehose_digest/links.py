@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # a Resource carries its hint; building links needs nothing o
     from .hints import EarlyHint
 
 __all__ = [
-    "DICT_SLOT",
     "LinkPlan",
     "LinkPlanner",
     "Resource",
@@ -34,11 +33,9 @@ __all__ = [
     "format_link",
     "format_url",
     "is_token",
-    "kept_alive_by",
     "plan_links",
     "proxies_push",
     "pushed_as_requested",
-    "unique_size",
 ]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -153,8 +150,7 @@ def pushed_as_requested(url: str) -> bool:
         url[:1] == "/"
         and url[1:2] != "/"
         and "#" not in url
-        and "," not in url
-        and ";" not in url
+        and not cut_by_proxies(url)
         and "\\" not in path
         and _DOT_SEGMENT.search(_ENCODED_SLASH.sub("/", path)) is None
         and _NGINX_REFUSES.search(path) is None
@@ -214,7 +210,7 @@ class Resource:
     #: stand-in when it was pushed with ``learn=False``).
     hint: EarlyHint
     #: h2o would read no link after it (:func:`cut_by_proxies`): written last.
-    cut: bool
+    written_last: bool
 
 
 def proxies_push(method: str, status: int) -> bool:
@@ -291,7 +287,7 @@ def plan_links(
         size += 2 + len(link)
         if size > budget:
             break
-        (last if resource.cut else links).append(link)
+        (last if resource.written_last else links).append(link)
         if recorded is not None:
             recorded.append(resource.key)
     links += last
@@ -364,11 +360,14 @@ class LinkPlanner:
         self, page: tuple[Resource, ...], keys: tuple[str, ...], key: Any, plan: LinkPlan
     ) -> None:
         size = _plan_size(key, plan)
-        page_size = _page_size(page, keys)
+        # Counted once per page, when it is first kept (or kept again after a clear).
+        page_size = 0 if page in self._pages else _page_size(page, keys)
         if size + page_size > PLANS_BYTES:
             return  # a page larger than the bound on its own is planned every time
         with self._lock:
             known = self._pages.get(page)
+            if known is None or self._bytes + size > PLANS_BYTES:
+                page_size = page_size or _page_size(page, keys)  # it went meanwhile
             if known is None:
                 size += page_size
             if self._bytes + size > PLANS_BYTES:

@@ -22,7 +22,7 @@ from flask import Flask, Request, Response, current_app, has_request_context, re
 from markupsafe import Markup, escape
 from werkzeug.security import safe_join
 
-from .collect import as_written, push
+from .collect import CORS_MODE, as_written, names_crossorigin, push
 
 __all__ = [
     "IMMUTABLE",
@@ -71,10 +71,6 @@ MAX_VERSIONED_FILES = 4096
 #: refills on use.
 _versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 
-#: Fonts and fetches are requested in CORS mode: their preload must say so too, or the
-#: browser cannot use it and fetches the file again (the Fetch standard's "potentially
-#: CORS" requests). Said for a ``fetch()`` too, whose mode is ``cors`` unless it says not.
-_CORS_MODE = frozenset({"font", "fetch"})
 #: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
 #: 103 a link with a parameter it does not know.
 _ELEMENT_FLAGS = frozenset({"defer", "async"})
@@ -135,12 +131,7 @@ def _static_link(
     as_: str | None,
     params: dict[str, str],
 ) -> _StaticLink:
-    # What the caller named, a keyword of None or False too (it turns the row's value off).
-    named_here = {
-        name.partition("=")[0].strip().lower()
-        for name in (*flags, *params)
-        if isinstance(name, str)
-    }
+    crossorigin_named = names_crossorigin((*flags, *params))
     # Read as push() reads them ("as=fetch", AS=, crossorigin=True), names in lower case
     # (RFC 8288 §3), so the element below is written from what the Link header says.
     flags, named = as_written(flags, tuple(params.items()))
@@ -163,18 +154,28 @@ def _static_link(
         as_, rel = kind.as_, kind.rel
         if kind.type is not None:
             params.setdefault("type", kind.type)
-    if isinstance(as_, str) and as_.lower() in _CORS_MODE and "crossorigin" not in named_here:
-        flags = (*flags, "crossorigin")
-    if as_ == "script" and rel in (None, "preload") and params.get("type") == "module":
-        # A module is preloaded with modulepreload, which takes neither `as` nor `type`
-        # (HTML Standard): Chromium refuses `type=module` on a preload and fetches again.
+    if isinstance(as_, str) and as_.lower() in CORS_MODE and not crossorigin_named:
+        flags = (*flags, "crossorigin")  # as push() writes it, for the element to repeat
+    if (
+        _lower(as_) == "script"
+        and _lower(rel) in ("", "preload")
+        and _lower(params.get("type")) == "module"
+    ):
+        # A module is preloaded with modulepreload (HTML Standard): Chromium refuses
+        # `type=module` on a preload, and the module fetched again.
         as_, rel = None, "modulepreload"
-        del params["type"]
-    element_flags = tuple(flag for flag in flags if flag in _ELEMENT_FLAGS)
-    flags = tuple(flag for flag in flags if flag not in _ELEMENT_FLAGS)
+    if _lower(rel) == "modulepreload":
+        params.pop("type", None)  # a module's, which modulepreload takes without saying
+    element_flags = tuple(_lower(flag) for flag in flags if _lower(flag) in _ELEMENT_FLAGS)
+    flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
     version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
     url = url_for(endpoint, filename=filename, v=version)
     return _StaticLink(url, rel or "preload", as_, flags, params, version, element_flags)
+
+
+def _lower(text: object) -> str:
+    """``text`` in lower case if it is a str; else "" (what a template may pass)."""
+    return text.lower() if isinstance(text, str) else ""
 
 
 def _absolute_endpoint(endpoint: str) -> str:

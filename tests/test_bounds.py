@@ -447,3 +447,34 @@ def test_copies_of_the_cookie_decode_only_the_one_read(monkeypatch: pytest.Monke
     assert len(decoded) == 1
     # Signed in the same second: the one sent last is read.
     assert decoded == [codec.loads(values[-1]).payload]
+
+
+def test_a_newer_copy_that_is_not_a_digest_of_ours_leaves_the_older_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two copies, each signed with the key: the newer holds a Bloom filter where the app
+    reads GCS (its settings changed). Only the newer is decoded first; refused, the older
+    is read, as when every copy was decoded."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "copies"
+    connector = DigestConnector()
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    Firehose(app, connector=connector)
+    codec = connector._state(app).codec(app)
+    assert codec is not None
+    older = AgingDigest(GCSDigest, 300, 0.01)
+    older.add("/a.css")
+    older_value = codec.dumps(older.to_bytes())
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 5)  # signed 5 s later
+    newer_value = codec.dumps(AgingDigest(BloomDigest, 300, 0.01).to_bytes())
+    monkeypatch.undo()
+    for values in ([older_value, newer_value], [newer_value, older_value]):
+        cookie = "; ".join(f"h2-digest={value}" for value in values)
+        response = app.test_client(use_cookies=False).get("/", headers={"Cookie": cookie})
+        assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"

@@ -228,11 +228,11 @@ def test_bloom_bytes_are_pinned() -> None:
     digest.add("a")
     digest.add("b")
     # m = ceil(4 ln 4 / ln(2)^2) = ceil(11.54) = 12, k = round(12 / 4 * ln 2) = 2.
-    # Probe i is SplitMix64's finalizer of h1 + i * h2, mod 12: "a" -> bits 4, 0; "b" ->
-    # bits 0, 1 (bit 1 is new, so "b" is no false positive, and counts).
-    # bits 0, 1, 4 of 12, most significant first: 1100 1000 0000 + 4 zero bits = c8 00
+    # Probe i is MurmurHash3's fmix32 of h1 + i * h2 (low 32 bits), mod 12: "a" -> bits
+    # 3, 4; "b" -> bits 7, 4 (bit 7 is new, so "b" is no false positive, and counts).
+    # bits 3, 4, 7 of 12, most significant first: 0001 1001 0000 + 4 zero bits = 19 00
     # Header: tag 24, capacity 0004, count 0002, k 02, m 00000c.
-    assert digest.to_bytes() == bytes.fromhex("24000400020200000cc800")
+    assert digest.to_bytes() == bytes.fromhex("24000400020200000c1900")
     assert BloomDigest(4, 0.25).to_bytes() == bytes.fromhex("24000400000200000c0000")
 
 

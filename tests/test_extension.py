@@ -140,7 +140,7 @@ def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
     # The same url is the same key: held from here on, whatever it is pushed as.
     for kind, link in [
         ("script", "</x>; rel=preload; as=script; nopush"),
-        ("template", "</x>; rel=preload; as=fetch; nopush"),
+        ("template", "</x>; rel=preload; as=fetch; crossorigin; nopush"),
         ("none", "</x>; rel=preload; nopush"),
         ("both", "</x>; rel=preload; as=style; nopush"),
         ("image", "</x>; rel=preload; as=image; nopush"),

@@ -106,7 +106,7 @@ def test_a_103_writes_a_url_h2o_cuts_the_link_value_at_after_every_other_link() 
     untracked one (a prefetch), hinted, comes last, so ``/b.js``, offered, is pushed."""
     prefetch = make_resource("/img/w_1,h_1/a.png", ("rel=prefetch",), None, None, ()).hint
     tracked = make_resource("/c;v=1.css", (), "style", None, ()).hint
-    assert prefetch.cut and tracked.cut and not tracked.pushable
+    assert prefetch.written_last and tracked.written_last and not tracked.pushable
     planned = plan_early_hints([A, prefetch, tracked, B], set(), BUDGET, max_pushes=10)
     assert planned.headers == [("Link", f"{A.link}, {B.link}, {prefetch.link}")]
     assert planned.offered == (A.key, B.key)
@@ -500,12 +500,28 @@ def test_a_link_chromium_drops_from_a_103_is_counted_not_hinted(
 ) -> None:
     """Chromium 156 used a 103's link with integrity or fetchpriority, and fetched the
     file only after the page for one with media, referrerpolicy or defer (a stranger's
-    run): such a link is a stand-in, like one pushed with learn=False."""
+    run): such a link is planned, never sent."""
     hint = make_resource("/a.js", flags, "script", None, params).hint
-    assert hint.stand_in is not hinted
+    assert hint.sendable is hinted
     assert plan_early_hints([hint], set(), BUDGET, max_pushes=10).headers == (
         [("Link", hint.link)] if hinted else []
     )
+
+
+def test_a_held_link_chromium_drops_takes_no_push_slot_from_a_103() -> None:
+    """Ten held print stylesheets, then a new one: the final response pushes the new one,
+    so the 103 offers it. As stand-ins without their keys, the held ten counted as new,
+    took all ten push slots, and no 103 was sent (a stranger's review)."""
+    printed = [
+        make_resource(f"/p{n}.css", (), "style", None, (("media", "print"),)).hint
+        for n in range(10)
+    ]
+    new = make_resource("/new.css", (), "style", None, ()).hint
+    held = {hint.key for hint in printed}
+    planned = plan_early_hints([*printed, new], held, BUDGET, max_pushes=10)
+    assert planned == ([("Link", new.link)], (new.key,))
+    # Not held, the ten take the slots: the final response pushes them, and the 103 nothing.
+    assert plan_early_hints([*printed, new], set(), BUDGET, max_pushes=10) == ([], ())
 
 
 def test_the_connector_is_asked_once_per_request() -> None:
