@@ -499,9 +499,10 @@ def _with_declared(
     own = (*declared.get((endpoint, None), ()), *declared.get((endpoint, method), ()))
     if not own:
         return resources
-    # As if the view had called push() before anything else: the first push of a url wins.
-    merged = dict(own)
-    for url, resource in resources.items():
+    # As if the view had called push() before anything else: the first push of a url wins
+    # (dict() would keep the last of a url declared twice).
+    merged: dict[str, Resource] = {}
+    for url, resource in (*own, *resources.items()):
         merged.setdefault(url, resource)
     return merged
 

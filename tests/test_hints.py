@@ -897,6 +897,40 @@ def test_declared_links_are_pushed_with_early_hints_off() -> None:
     assert again.headers.getlist("Link") == [f"{FONT}; nopush, {CSS}; nopush, {JS}; nopush"]
 
 
+def test_of_a_url_declared_twice_the_first_declaration_wins() -> None:
+    """As push() twice: the top decorator, and a subclass's over its parent's, come
+    first. The last one read won, in the Link header and the 103 (a stranger's model
+    run): a nopush declared over a plain one was pushed."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
+    firehose = Firehose(app)
+
+    @app.route("/")
+    @firehose.hints("/big.js", "nopush", as_="script")
+    @firehose.hints("/big.js", as_="script")
+    def index() -> str:
+        return "index"
+
+    @firehose.hints("/app.css", as_="style")
+    class Parent(View):
+        def dispatch_request(self) -> str:
+            return "parent"
+
+    @firehose.hints("/app.css", "nopush", as_="style")
+    class Child(Parent):
+        pass
+
+    app.add_url_rule("/child", view_func=Child.as_view("child"))
+    sent: list[Any] = []
+    client = app.test_client()
+    for _ in range(2):  # the second view of each is hinted what the first one learned
+        response = client.get("/", environ_base={"wsgi.early_hints": sent.append})
+        assert response.headers["Link"] == "</big.js>; rel=preload; as=script; nopush"
+        child = client.get("/child", environ_base={"wsgi.early_hints": sent.append})
+        assert child.headers["Link"] == "</app.css>; rel=preload; as=style; nopush"
+    assert sent == []  # a nopush link is never in a 103
+
+
 @pytest.mark.parametrize(
     ("path", "expected"), [("/declared-above-route", CSS), ("/declared-wrapped", JS)]
 )
