@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from importlib.metadata import version
 
 from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
@@ -386,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('firehose-digest')}"
+    )
     commands = parser.add_subparsers(
         dest="command",
         required=True,
@@ -460,7 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_int_in(1, MAX_COOKIE_AGE),
         default=DEFAULT_MAX_AGE,
         metavar="S",
-        help=f"FIREHOSE_MAX_AGE: seconds a signature is good for (default {DEFAULT_MAX_AGE})",
+        help=f"FIREHOSE_MAX_AGE: seconds a signature is good for (1 to {MAX_COOKIE_AGE}; "
+        f"default {DEFAULT_MAX_AGE})",
     )
     inspect_cmd.add_argument(
         "--url",

@@ -6,6 +6,7 @@ Exit codes: 0 done (``inspect``: a valid digest), 1 ``inspect``: not a valid dig
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import io
 import os
 import re
@@ -608,3 +609,12 @@ def test_any_argv_exits_0_1_or_2(argv: list[str]) -> None:
     assert code in (0, 1, 2)
     if code == 0 and argv[:1] == ["inspect"]:
         assert out.startswith(("valid:", "usage:"))
+
+
+def test_version_is_the_installed_distributions() -> None:
+    """A stranger's first question of a command; it answered with a usage error."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert out.getvalue() == f"firehose-digest {importlib.metadata.version('firehose-digest')}\n"
