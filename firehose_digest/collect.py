@@ -74,7 +74,9 @@ def push(
     (Flask-Firehose's spelling) is a parameter; ``as_`` (``as`` in a Jinja template, in
     any case; ``as_`` first when both are given) and other keywords become parameters, a
     number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
-    (:func:`as_written`); ``rel`` defaults to ``preload``.
+    (:func:`as_written`); ``rel`` defaults to ``preload``. A font's or a fetch's preload
+    gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the browser
+    fetches them in CORS mode.
     ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
     page, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is

@@ -293,8 +293,8 @@ def _probes(h1: int, h2: int, m: int, k: int) -> Iterator[int]:
     Double hashing alone (probe i at ``(h1 + i * h2) mod m``) probes fewer distinct bits
     when the step shares a factor with m: at the sizes a small capacity gives (m = 96 bits
     for 10 keys at 1%), its false-positive rate was 2.7% where the formula promises 1%;
-    mixed, 1.2% (tests/test_digests_properties.py). A mixed probe costs about 1.7 times an
-    unmixed one (docs/performance.md).
+    mixed, 1.2% (tests/test_digests_properties.py). What the mixing costs is in
+    docs/performance.md.
     """
     a, b = h1 & _U32, h2 & _U32
     for i in range(k):

@@ -33,6 +33,7 @@ import difflib
 import errno
 import inspect
 import logging
+from collections import UserString
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -155,7 +156,7 @@ _PLAIN_HOLDERS = frozenset({HeldDigest, frozenset, set, dict})
 
 
 #: ``in`` as a str or bytes answers it (a subclass may answer its own way).
-_SUBSTRINGS = (str.__contains__, bytes.__contains__)
+_SUBSTRINGS = (str.__contains__, bytes.__contains__, UserString.__contains__)
 
 
 def _as_holder(held: object) -> Container[str]:
@@ -163,7 +164,7 @@ def _as_holder(held: object) -> Container[str]:
     generator, a ``map`` over a store's reply), which the first ``in`` would use up, is read
     into a frozenset, which ``save()`` is given too. A str or bytes, which would answer
     ``in`` by substring, or anything else no ``in`` can ask, is a TypeError."""
-    if isinstance(held, (str, bytes)) and type(held).__contains__ in _SUBSTRINGS:
+    if isinstance(held, (str, bytes, UserString)) and type(held).__contains__ in _SUBSTRINGS:
         raise TypeError(
             f"open() returned a {type(held).__name__}, which answers `in` by substring: "
             "return a container of keys (a set), or None"
@@ -496,7 +497,9 @@ def _with_declared(
     :meth:`Firehose.hints`."""
     if endpoint is None:
         return resources
-    own = (*declared.get((endpoint, None), ()), *declared.get((endpoint, method), ()))
+    # A method's own first: of a url declared on the class and on its ``get``, the more
+    # specific declaration wins, as a subclass's does over its parent's.
+    own = (*declared.get((endpoint, method), ()), *declared.get((endpoint, None), ()))
     if not own:
         return resources
     # As if the view had called push() before anything else: the first push of a url wins

@@ -105,8 +105,9 @@ class EarlyHint:
     #: h2o would read no link after it (:func:`~.links.cut_by_proxies`): a 103 writes it
     #: last.
     written_last: bool = False
-    #: Chromium would drop it from a 103 (:data:`READ_FROM_A_103`): planned as any other
-    #: link, for what the final response writes and pushes, but never sent in a 103.
+    #: False when Chromium would drop it from a 103 (:data:`READ_FROM_A_103`): then it is
+    #: planned as any other link, for what the final response writes and pushes, and
+    #: never sent in a 103.
     sendable: bool = True
 
 

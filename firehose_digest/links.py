@@ -367,7 +367,11 @@ class LinkPlanner:
         with self._lock:
             known = self._pages.get(page)
             if known is None or self._bytes + size > PLANS_BYTES:
-                page_size = page_size or _page_size(page, keys)  # it went meanwhile
+                # Counted with this plan: a page new here (or gone meanwhile), or one kept
+                # again after the clear below.
+                page_size = page_size or _page_size(page, keys)
+                if size + page_size > PLANS_BYTES:
+                    return
             if known is None:
                 size += page_size
             if self._bytes + size > PLANS_BYTES:

@@ -73,7 +73,7 @@ _versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 
 #: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
 #: 103 a link with a parameter it does not know.
-_ELEMENT_FLAGS = frozenset({"defer", "async"})
+_ELEMENT_FLAGS = ("defer", "async")
 
 #: Attributes the element repeats from the push: what changes how the browser fetches the
 #: file (a mismatch refetches it) and the CSP nonce that lets it load.
@@ -143,6 +143,9 @@ def _static_link(
     spelled_as = params.pop("as", None)
     as_ = as_ if as_ is not None else spelled_as
     rel = params.pop("rel", None)
+    # In lower case, as the element below is chosen by them (RFC 8288 §2.1.1, §3).
+    as_ = as_.lower() if isinstance(as_, str) else as_
+    rel = rel.lower() if isinstance(rel, str) else rel
     if as_ is None and rel is None:
         # Only when the caller names neither: an explicit as_ or rel replaces the whole row.
         kind = KINDS.get(os.path.splitext(filename)[1][1:].lower())
@@ -166,7 +169,13 @@ def _static_link(
         as_, rel = None, "modulepreload"
     if _lower(rel) == "modulepreload":
         params.pop("type", None)  # a module's, which modulepreload takes without saying
-    element_flags = tuple(_lower(flag) for flag in flags if _lower(flag) in _ELEMENT_FLAGS)
+    # defer and async, as flags or keywords (defer="defer"), once each, on the element.
+    element_flags = tuple(
+        dict.fromkeys(
+            [_lower(flag) for flag in flags if _lower(flag) in _ELEMENT_FLAGS]
+            + [name for name in _ELEMENT_FLAGS if params.pop(name, None) is not None]
+        )
+    )
     flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
     version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
     url = url_for(endpoint, filename=filename, v=version)
@@ -226,7 +235,8 @@ def push_static(
     the file's bytes (:func:`file_version`); ``endpoint`` may be a blueprint's
     (``"admin.static"``), whose ``static_folder`` holds the file. ``as`` and ``type`` come
     from the extension (:data:`KINDS`) unless the caller passes ``as_`` or ``rel``, which
-    replace them; ``type=`` is the caller's when given. A font or a fetch gets
+    replace them; ``type=`` is the caller's when given (but a modulepreload takes none).
+    A font or a fetch gets
     ``crossorigin`` unless the caller gives one (``crossorigin=None``: none). A script of
     ``type="module"`` is a ``rel=modulepreload``. Other arguments are :func:`~.push`'s.
 

@@ -474,7 +474,42 @@ def test_a_newer_copy_that_is_not_a_digest_of_ours_leaves_the_older_read(
     monkeypatch.setattr(time, "time", lambda: now + 5)  # signed 5 s later
     newer_value = codec.dumps(AgingDigest(BloomDigest, 300, 0.01).to_bytes())
     monkeypatch.undo()
+    decoded: list[bytes] = []
+    from_bytes = AgingDigest.from_bytes
+
+    def counted(data: bytes) -> AgingDigest:
+        decoded.append(data)
+        return from_bytes(data)
+
+    monkeypatch.setattr(AgingDigest, "from_bytes", counted)
+    newer_payload = codec.loads(newer_value).payload
     for values in ([older_value, newer_value], [newer_value, older_value]):
+        decoded.clear()
         cookie = "; ".join(f"h2-digest={value}" for value in values)
         response = app.test_client(use_cookies=False).get("/", headers={"Cookie": cookie})
         assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+        assert decoded[0] == newer_payload  # the newer first, however it was sent
+
+
+def test_a_kept_pages_new_plan_that_cannot_fit_with_it_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page's size is counted once, when first kept; a later plan of it that fits the
+    bound alone, but not with its page after the clear, must not be kept (it was: 98
+    bytes over, in a reviewer's run)."""
+    page = tuple(
+        make_resource(f"/r/{n:02}-{'x' * 40}.css", (), "style", None, ()) for n in range(20)
+    )
+    keys = tuple(resource.key for resource in page)
+    planner = LinkPlanner(max_pushes=0, budget=100_000, omit_held=True)
+    held = planner.decide(page, set(keys), True)  # every link omitted: a short plan
+    fresh = planner.decide(page, set(), True)  # every link written nopush: a long one
+    page_size = links_module._page_size(page, keys)
+    short = links_module._plan_size(((True,) * len(keys), True), held)
+    long = links_module._plan_size(((False,) * len(keys), True), fresh)
+    assert short < long
+    monkeypatch.setattr(links_module, "PLANS_BYTES", page_size + long - 1)
+    planner.plan(page, set(keys), True)
+    assert planner._bytes == page_size + short
+    planner.plan(page, set(), True)
+    assert planner._bytes <= links_module.PLANS_BYTES

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections import UserString
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -468,13 +469,27 @@ class Substrings:
         self.stored = ",".join(sorted({*held.split(","), *keys[0]} - {""}))
 
 
+class Text(str):
+    """A str subclass that answers ``in`` as str does (Markup is one)."""
+
+
+@pytest.mark.parametrize(
+    ("kind", "refused"),
+    [(str, "str"), (Text, "Text"), (UserString, "UserString"), (bytes, None)],
+    ids=["str", "subclass", "UserString", "bytes"],
+)
 def test_an_open_returning_a_str_is_an_error_not_substrings(
-    caplog: pytest.LogCaptureFixture,
+    kind: Any, refused: str | None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """``"/a.css.map" in "/a.css.map"`` held ``/a.css`` too: refused, with the reason in
-    the log, and the page served with nothing pushed."""
+    """``"/a.css" in "/a.css.map"`` held ``/a.css`` too: refused, with the reason in the
+    log, and the page served with nothing pushed."""
     connector = Substrings()
     connector.stored = "/a.css.map"
+    if kind is bytes:
+        connector.open = lambda app, request: b"/a.css.map"  # type: ignore[method-assign]
+        refused = "bytes"
+    elif kind is not str:
+        connector.open = lambda app, request: kind("/a.css.map")  # type: ignore[method-assign]
     client = edge_app(connector).test_client()
     with caplog.at_level(logging.ERROR, logger="firehose_digest"):
         response = page(client, "/a.css")
@@ -483,7 +498,7 @@ def test_an_open_returning_a_str_is_an_error_not_substrings(
     assert (connector.stored, connector.saves) == ("/a.css.map", 0)  # nothing saved
     (failure,) = [r for r in caplog.records if "open() failed" in r.getMessage()]
     assert failure.exc_info is not None
-    assert "returned a str, which answers `in` by substring" in str(failure.exc_info[1])
+    assert f"returned a {refused}, which answers `in` by substring" in str(failure.exc_info[1])
 
 
 class Lazy:

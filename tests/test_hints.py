@@ -898,9 +898,9 @@ def test_declared_links_are_pushed_with_early_hints_off() -> None:
 
 
 def test_of_a_url_declared_twice_the_first_declaration_wins() -> None:
-    """As push() twice: the top decorator, and a subclass's over its parent's, come
-    first. The last one read won, in the Link header and the 103 (a stranger's model
-    run): a nopush declared over a plain one was pushed."""
+    """As push() twice: the top decorator, a subclass's over its parent's and a method's
+    over its class's come first. The last one read won, in the Link header and the 103
+    (a stranger's model run): a nopush declared over a plain one was pushed."""
     app = Flask(__name__)
     app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
     firehose = Firehose(app)
@@ -921,6 +921,16 @@ def test_of_a_url_declared_twice_the_first_declaration_wins() -> None:
         pass
 
     app.add_url_rule("/child", view_func=Child.as_view("child"))
+
+    @firehose.hints("/app.css", as_="style")
+    class Page(MethodView):
+        @firehose.hints("/app.css", "nopush", as_="style")
+        def get(self) -> str:
+            return "page"
+
+    app.add_url_rule("/method", view_func=Page.as_view("method"))
+    page = app.test_client().get("/method")  # a method's own over its class's
+    assert page.headers["Link"] == "</app.css>; rel=preload; as=style; nopush"
     sent: list[Any] = []
     client = app.test_client()
     for _ in range(2):  # the second view of each is hinted what the first one learned
