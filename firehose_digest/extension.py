@@ -343,9 +343,9 @@ class Firehose:
 def _warn_unknown_keys(app: Flask) -> None:
     """A warning for each ``FIREHOSE_*`` key that is no setting: a misspelt one
     (``FIREHOSE_EARLY_HINT``) would otherwise leave its feature off without a word."""
+    names = [name.removeprefix("FIREHOSE_") for name in DEFAULTS]
     for key in app.config:
         if isinstance(key, str) and key.startswith("FIREHOSE_") and key not in DEFAULTS:
-            names = [name.removeprefix("FIREHOSE_") for name in DEFAULTS]
             close = difflib.get_close_matches(key.removeprefix("FIREHOSE_"), names, n=1)
             hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
             log.warning("firehose: %s is not a setting of firehose_digest%s", key, hint)
