@@ -317,11 +317,8 @@ def largest_capacity(encoding: str, fp_rate: float) -> int:
     cookie = CookieAttributes(
         "/", None, secure=False, httponly=True, samesite=None, partitioned=False
     )
-    try:
-        if _headers_size(settings, cookie, MAX_CAPACITY) <= settings.header_budget:
-            return MAX_CAPACITY
-    except ValueError:
-        pass  # too many hashes, or values past 24 bits: smaller ones may fit
+    if _fits(settings, cookie, MAX_CAPACITY):
+        return MAX_CAPACITY
     return _largest_capacity(settings, cookie)
 
 
@@ -330,12 +327,17 @@ def _largest_capacity(settings: Settings, cookie: CookieAttributes) -> int:
     low, high = 0, settings.capacity  # `high` does not fit
     while high - low > 1:
         middle = (low + high) // 2
-        try:
-            fits = _headers_size(settings, cookie, middle) <= settings.header_budget
-        except ValueError:
-            fits = False
-        low, high = (middle, high) if fits else (low, middle)
+        low, high = (middle, high) if _fits(settings, cookie, middle) else (low, middle)
     return low
+
+
+def _fits(settings: Settings, cookie: CookieAttributes, capacity: int) -> bool:
+    """Whether our headers fit the budget at ``capacity``; not if the digest refuses it
+    (too many hashes, values past 24 bits), where a smaller capacity may still fit."""
+    try:
+        return _headers_size(settings, cookie, capacity) <= settings.header_budget
+    except ValueError:
+        return False
 
 
 def _link_budget(value: object, header_budget: int) -> int:

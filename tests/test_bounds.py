@@ -409,10 +409,8 @@ def test_the_planner_counts_everything_its_pages_keep_alive() -> None:
     assert _deep_size(planner._pages) - sys.getsizeof(planner._pages) <= planner._bytes
 
 
-def test_copies_of_the_cookie_decode_only_the_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Four distinct valid copies, none cached (a client collects them by visiting): each
-    is verified, an HMAC, but only the one read is decoded. Each was decoded, so a request
-    cost up to four decodes (7.9 times a return visit's CPU, measured)."""
+def _copies_app() -> tuple[Flask, DigestCodec]:
+    """An app whose page pushes /a.css, and the codec that signs its digest cookie."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "copies"
     connector = DigestConnector()
@@ -423,17 +421,14 @@ def test_copies_of_the_cookie_decode_only_the_one_read(monkeypatch: pytest.Monke
         return "page"
 
     Firehose(app, connector=connector)
-    state = connector._state(app)
-    codec = state.codec(app)
+    codec = connector._state(app).codec(app)
     assert codec is not None
-    values = []
-    for copy in range(4):
-        digest = AgingDigest(GCSDigest, 300, 0.01)
-        for n in range(299):
-            digest.add(f"/c{copy}/{n}.js")
-        digest.add("/a.css")
-        values.append(codec.dumps(digest.to_bytes()))
-    decoded = []
+    return app, codec
+
+
+def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The payloads ``AgingDigest.from_bytes`` decodes from here on, in order."""
+    decoded: list[bytes] = []
     from_bytes = AgingDigest.from_bytes
 
     def counted(data: bytes) -> AgingDigest:
@@ -441,6 +436,22 @@ def test_copies_of_the_cookie_decode_only_the_one_read(monkeypatch: pytest.Monke
         return from_bytes(data)
 
     monkeypatch.setattr(AgingDigest, "from_bytes", counted)
+    return decoded
+
+
+def test_copies_of_the_cookie_decode_only_the_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four distinct valid copies, none cached (a client collects them by visiting): each
+    is verified, an HMAC, but only the one read is decoded. Each was decoded, so a request
+    cost up to four decodes (7.9 times a return visit's CPU, measured)."""
+    app, codec = _copies_app()
+    values = []
+    for copy in range(4):
+        digest = AgingDigest(GCSDigest, 300, 0.01)
+        for n in range(299):
+            digest.add(f"/c{copy}/{n}.js")
+        digest.add("/a.css")
+        values.append(codec.dumps(digest.to_bytes()))
+    decoded = _count_decodes(monkeypatch)
     cookie = "; ".join(f"h2-digest={value}" for value in values)
     response = app.test_client(use_cookies=False).get("/", headers={"Cookie": cookie})
     assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
@@ -455,18 +466,7 @@ def test_a_newer_copy_that_is_not_a_digest_of_ours_leaves_the_older_read(
     """Two copies, each signed with the key: the newer holds a Bloom filter where the app
     reads GCS (its settings changed). Only the newer is decoded first; refused, the older
     is read, as when every copy was decoded."""
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "copies"
-    connector = DigestConnector()
-
-    @app.route("/")
-    def page() -> str:
-        push("/a.css", as_="style")
-        return "page"
-
-    Firehose(app, connector=connector)
-    codec = connector._state(app).codec(app)
-    assert codec is not None
+    app, codec = _copies_app()
     older = AgingDigest(GCSDigest, 300, 0.01)
     older.add("/a.css")
     older_value = codec.dumps(older.to_bytes())
@@ -474,14 +474,7 @@ def test_a_newer_copy_that_is_not_a_digest_of_ours_leaves_the_older_read(
     monkeypatch.setattr(time, "time", lambda: now + 5)  # signed 5 s later
     newer_value = codec.dumps(AgingDigest(BloomDigest, 300, 0.01).to_bytes())
     monkeypatch.undo()
-    decoded: list[bytes] = []
-    from_bytes = AgingDigest.from_bytes
-
-    def counted(data: bytes) -> AgingDigest:
-        decoded.append(data)
-        return from_bytes(data)
-
-    monkeypatch.setattr(AgingDigest, "from_bytes", counted)
+    decoded = _count_decodes(monkeypatch)
     newer_payload = codec.loads(newer_value).payload
     for values in ([older_value, newer_value], [newer_value, older_value]):
         decoded.clear()
