@@ -54,7 +54,7 @@ from .connectors import (
 from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, Settings, load
-from .static import cache_versioned_static, push_static, static_tag
+from .static import cache_versioned_static, push_static, serves_static_file, static_tag
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -531,8 +531,8 @@ def _send_early_hints(app: Flask) -> None:
     if record is None or cache is None:
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if not _claim(record, req):
-        return  # dispatched inside a view: no 103 of its own
+    if not _claim(record, req) or serves_static_file(app, req.endpoint):
+        return  # dispatched inside a view, or a static file: no 103 of its own
     send = _early_hints_sender(req, state)
     if send is None:
         return
@@ -687,6 +687,10 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         return response  # outside app.wsgi_app, or push turned off by a later init_app
     if not _claim(record, req):
         return response  # dispatched inside a view: the view's own request decides
+    if serves_static_file(app, req.endpoint):
+        # A file, not a page: a before_request hook's pushes would put a Link, Vary:
+        # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
+        return response
     resources = record.resources
     declared = _declared(app, state)
     if declared:

@@ -30,6 +30,7 @@ __all__ = [
     "cache_versioned_static",
     "file_version",
     "push_static",
+    "serves_static_file",
     "static_tag",
 ]
 
@@ -200,6 +201,19 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> str:
     Raises :class:`ValueError` for an endpoint that is not a static one, or a file that is
     not there: a typo is caught at the call, in development, rather than as a 404 later.
     """
+    folder = _static_folder(app, endpoint)
+    path = safe_join(folder, filename)
+    if path is None:
+        raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
+    try:
+        return file_version(path)
+    except OSError as e:
+        raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
+
+
+def _static_folder(app: Flask, endpoint: str) -> str:
+    """The folder Flask's static view ``endpoint`` serves: the app's (``"static"``) or a
+    blueprint's (``"<name>.static"``). Raises :class:`ValueError` for any other endpoint."""
     blueprint, _, view = endpoint.rpartition(".")
     if view != "static":
         raise ValueError(
@@ -212,13 +226,19 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> str:
     if folder is None:  # Flask then has no such static endpoint either
         whose = f"blueprint {blueprint!r}" if owner is not None else "the app"
         raise ValueError(f"push_static(): {whose} has no static_folder (endpoint {endpoint!r})")
-    path = safe_join(folder, filename)
-    if path is None:
-        raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
+    return folder
+
+
+def serves_static_file(app: Flask, endpoint: str | None) -> bool:
+    """Whether ``endpoint`` is Flask's static view, the app's or a blueprint's (a view of
+    another's own that is merely named ``static`` is not)."""
+    if endpoint is None or not (endpoint == "static" or endpoint.endswith(".static")):
+        return False
     try:
-        return file_version(path)
-    except OSError as e:
-        raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
+        _static_folder(app, endpoint)
+    except ValueError:
+        return False
+    return True
 
 
 def push_static(

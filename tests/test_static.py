@@ -668,3 +668,58 @@ def test_views_are_not_touched(static: Path) -> None:
     response = make_app(static).test_client().get(f"/push?f=site.css&v={version(CONTENT)}")
 
     assert "Cache-Control" not in response.headers
+
+
+def test_a_static_file_gets_no_link_vary_or_digest_from_a_hook_s_pushes(static: Path) -> None:
+    """Flask runs ``before_request`` hooks for static files too: a site-wide push from one
+    gave each file our ``Link``, ``Vary: Cookie`` (a preloaded file fetched twice) and, for
+    a client without the cookie, a digest ``Set-Cookie``; and a 103 to a navigation."""
+    (static / "site.css").write_bytes(CONTENT)
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    admin = Blueprint("admin", __name__, static_folder=str(static), url_prefix="/admin")
+    app.register_blueprint(admin)
+
+    @app.before_request
+    def site_wide() -> None:
+        push_static("site.css")
+
+    sent: list[Any] = []
+    server = {"wsgi.early_hints": sent.append}
+    for url in (
+        f"/static/app.js?v={version(CONTENT)}",
+        "/static/app.js",
+        "/admin/static/app.js",
+    ):
+        response = get_file(app.test_client(), url, environ_base=server)
+        assert response.status_code == 200
+        assert "Link" not in response.headers
+        assert "Vary" not in response.headers
+        assert "Set-Cookie" not in response.headers
+    assert sent == []
+    # A page still gets the hook's push, and its 103 once learned.
+    client = app.test_client()
+    page = client.get("/push?f=app.js", environ_base=server)
+    assert page.headers.getlist("Link") == [
+        f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style, "
+        f"</static/app.js?v={version(CONTENT)}>; rel=preload; as=script"
+    ]
+    assert "Set-Cookie" in page.headers
+    app.test_client().get("/push?f=app.js", environ_base=server)
+    assert len(sent) == 1
+
+
+def test_a_blueprint_view_merely_named_static_keeps_its_links(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    plain = Blueprint("plain", __name__)
+
+    @plain.route("/files/<path:filename>", endpoint="static")
+    def own_static(filename: str) -> str:
+        return push_static("site.css")
+
+    app.register_blueprint(plain, url_prefix="/plain")
+    response = app.test_client().get("/plain/files/x")
+    assert response.headers["Link"] == (
+        f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    )
