@@ -340,8 +340,15 @@ def _environ_secret_keys() -> list[object]:
                     f"from_prefixed_env() reads it (e.g. '[\"old key\"]'), got {text!r}"
                 )
             keys.extend(value)
+        elif isinstance(value, str):
+            keys.append(value)
         else:
-            keys.append(value if isinstance(value, str) else text)
+            # A number, a bool or null to the app: no key it signs with.
+            raise ValueError(
+                f"FLASK_SECRET_KEY={text!r} is no string to from_prefixed_env(), which "
+                f"reads it as JSON, so the app signs with no such key: quote it, "
+                f"FLASK_SECRET_KEY='\"{text}\"'"
+            )
     return keys
 
 

@@ -63,7 +63,8 @@ _DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
 # nginx 1.22 answers 400 to the request it makes to push a path holding a "%" not followed
 # by two hex digits, or %00, and then resets the page's own stream: the page is lost.
 _NGINX_REFUSES = re.compile(r"%(?![0-9A-Fa-f]{2})|%00")
-# nginx reads %2F as "/" before it resolves dot segments ("/c/%2F..%2Fx.css" climbs).
+# nginx reads %2F as "/" before it resolves dot segments: "/%2F..%2Fx.css" climbs above the
+# root, which nginx refuses as above. Any ".." spelled with %2F is kept from push.
 _ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 
 

@@ -212,6 +212,19 @@ def test_fallback_keys_that_are_not_strings_are_a_usage_error(fallbacks: str) ->
     run("inspect", issued_cookie(SECRET), env=env, status=2)
 
 
+@pytest.mark.parametrize("key", ["20261202", "1.5", "true", "null"])
+def test_a_secret_key_the_app_reads_as_no_string_is_a_usage_error(key: str) -> None:
+    """from_prefixed_env() reads JSON: the app gets a number (or a bool, or None) and its
+    init_app refuses it, so inspect must not verify with the digits as a key."""
+    app = Flask(__name__)
+    with mock.patch.dict(os.environ, {"FLASK_SECRET_KEY": key}):
+        app.config.from_prefixed_env()
+    assert not isinstance(app.config["SECRET_KEY"], str)
+    cookie = issued_cookie(key)
+    assert run("inspect", cookie, env={"FLASK_SECRET_KEY": f'"{key}"'}).startswith("valid:")
+    run("inspect", cookie, env={"FLASK_SECRET_KEY": key}, status=2)
+
+
 @pytest.mark.parametrize("order", ["foreign first", "ours first"])
 def test_inspect_reads_the_copy_of_the_cookie_the_server_reads(order: str) -> None:
     """A browser may send the digest cookie twice (an old Domain or Path beside the new):
