@@ -34,6 +34,7 @@ from .codec import (
     copies_to_try,
     newest_first,
     salt_for,
+    scoped_salt,
     signable,
 )
 from .collect import resource_key
@@ -264,8 +265,9 @@ def _why_not_valid(error: DigestError, max_age: int) -> str:
         return f"expired: signed {_utc(issued_at)}, more than --max-age {max_age} s ago"
     if isinstance(cause, BadData):
         return (
-            "bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?"
+            "bad signature: was it signed with this SECRET_KEY (and this "
+            "FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
+            "--cookie-domain and --cookie-path)?"
         )
     return f"not a signed cookie value: {error}"
 
@@ -379,7 +381,7 @@ Verify a digest cookie with the app's secret key and describe it.
 COOKIE may be the bare value (the part after "{DEFAULT_COOKIE_NAME}="), the pair
 "{DEFAULT_COOKIE_NAME}=VALUE", or a whole Cookie header as a browser's developer tools show
 it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:"); quote it for the
-shell, and put "--" before one that starts with "-". --cookie-name picks the cookie out
+shell; one that starts with "-" goes last, after "--". --cookie-name picks the cookie out
 of a pair or header.
 
 Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature, expired, not a
@@ -467,6 +469,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="FIREHOSE_DIGEST_VERSION, part of the signature (default: none)",
     )
     inspect_cmd.add_argument(
+        "--cookie-domain",
+        type=_utf8,
+        metavar="DOMAIN",
+        help="the cookie's Domain, SESSION_COOKIE_DOMAIN, part of the signature (default: none)",
+    )
+    inspect_cmd.add_argument(
+        "--cookie-path",
+        type=_utf8,
+        default="/",
+        metavar="PATH",
+        help="the cookie's Path, SESSION_COOKIE_PATH or else APPLICATION_ROOT, part of the "
+        "signature (default: /)",
+    )
+    inspect_cmd.add_argument(
         "--max-age",
         type=_int_in(1, MAX_COOKIE_AGE),
         default=DEFAULT_MAX_AGE,
@@ -516,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.cookie,
         keys,
         cookie_name=args.cookie_name,
-        salt=salt_for(args.digest_version),
+        salt=scoped_salt(salt_for(args.digest_version), args.cookie_domain, args.cookie_path),
         max_age=args.max_age,
         urls=args.url,
         resource_version=args.resource_version,

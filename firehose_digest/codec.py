@@ -29,6 +29,7 @@ __all__ = [
     "copies_to_try",
     "newest_first",
     "salt_for",
+    "scoped_salt",
     "signable",
 ]
 
@@ -61,6 +62,16 @@ def salt_for(digest_version: str) -> str:
     """The signing salt: a new ``FIREHOSE_DIGEST_VERSION`` makes every old cookie foreign,
     so every resource is new again (and the old digest's bytes are dropped, not carried)."""
     return f"{DEFAULT_SALT}:{digest_version}" if digest_version else DEFAULT_SALT
+
+
+def scoped_salt(salt: str, domain: str | None, path: str) -> str:
+    """``salt`` for a cookie of this ``Domain`` and ``Path``: a digest verifies only where it
+    was written. An app at "/" and one mounted at "/shop" (``APPLICATION_ROOT``) that share
+    ``SECRET_KEY`` and the cookie's name both get their cookies sent to "/shop"; if each
+    verified the other's, every visit that crossed between them would push everything
+    again. A host-only cookie at "/", the default, keeps ``salt`` as it is."""
+    domain = domain.lstrip(".").lower() if domain else ""  # ".a.example" is "a.example"
+    return salt if not domain and path == "/" else f"{salt};domain={domain};path={path}"
 
 
 class SignedPayload(NamedTuple):

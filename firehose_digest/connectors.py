@@ -36,7 +36,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 
-from .codec import DigestCodec, copies_to_try, newest_first, signable
+from .codec import DigestCodec, copies_to_try, newest_first, scoped_salt, signable
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import (
     CookieAttributes,
@@ -405,9 +405,10 @@ class DigestConnector:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
+        attributes = digest_cookie_attributes(app)
         try:
             settings = settings.with_digest(*self._arguments)
-            check_digest_fits(settings, digest_cookie_attributes(app))
+            check_digest_fits(settings, attributes)
         except ValueError as e:
             keys = ("FIREHOSE_CAPACITY", "FIREHOSE_FP_RATE", "FIREHOSE_ENCODING")
             if any(argument is not None for argument in self._arguments) and any(
@@ -428,7 +429,9 @@ class DigestConnector:
         )
         if problem:
             raise ValueError(problem)
-        self._apps[app] = _DigestState(settings)
+        # Signed for the cookie's Domain and Path: another app's, sent beside it, is foreign.
+        salt = scoped_salt(settings.salt, attributes.domain, attributes.path)
+        self._apps[app] = _DigestState(replace(settings, salt=salt))
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""

@@ -212,6 +212,17 @@ def test_fallback_keys_that_are_not_strings_are_a_usage_error(fallbacks: str) ->
     run("inspect", issued_cookie(SECRET), env=env, status=2)
 
 
+def test_inspect_verifies_a_cookie_of_another_domain_and_path_given_them() -> None:
+    """The server signs a digest for its cookie's Domain and Path (codec.scoped_salt)."""
+    app = build_app(SECRET_KEY=SECRET, SESSION_COOKIE_DOMAIN=".Shop.test", APPLICATION_ROOT="/a")
+    header = app.test_client().get("/", base_url="http://shop.test/a").headers["Set-Cookie"]
+    value = header.split(";", 1)[0]
+    run("inspect", value, "--secret-key", SECRET, status=1)
+    run("inspect", value, "--secret-key", SECRET, "--cookie-path", "/a", status=1)
+    both = ("--cookie-domain", "shop.test", "--cookie-path", "/a")
+    assert run("inspect", value, "--secret-key", SECRET, *both).startswith("valid:")
+
+
 @pytest.mark.parametrize("key", ["20261202", "1.5", "true", "null"])
 def test_a_secret_key_the_app_reads_as_no_string_is_a_usage_error(key: str) -> None:
     """from_prefixed_env() reads JSON: the app gets a number (or a bool, or None) and its
@@ -334,12 +345,14 @@ def test_inspect_picks_the_cookie_named() -> None:
         (
             ["--secret-key", "other"],
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?",
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
+            "--cookie-domain and --cookie-path)?",
         ),
         (
             ["--secret-key", SECRET, "--digest-version", "2"],
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?",
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
+            "--cookie-domain and --cookie-path)?",
         ),
         ([], "NOT valid: no secret key given: pass --secret-key or set FLASK_SECRET_KEY"),
     ],
@@ -391,7 +404,8 @@ def test_inspect_says_when_a_cookie_comes_from_the_future() -> None:
         (
             "AAAA.x.y",
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version)?\n"
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
+            "--cookie-domain and --cookie-path)?\n"
             "the server ignores this cookie: to it, every url is new\n"
             "unverified payload of 3 bytes is not a digest: unsupported digest format version 0\n",
         ),

@@ -12,6 +12,7 @@ from flask import Flask, Response, session
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
 from firehose_digest import DigestConnector, Firehose, push
@@ -102,6 +103,75 @@ def test_cookie_attributes_follow_flask_session_settings() -> None:
     assert morsel["max-age"] == "3600"
     assert morsel["secure"] and morsel["httponly"]
     assert morsel["samesite"] == "Lax"
+
+
+def mounted_site() -> Flask:
+    """An app at "/" and one mounted at "/shop" as Flask documents it (``APPLICATION_ROOT``,
+    so its cookies are ``Path=/shop``), sharing ``SECRET_KEY`` and the cookie's name."""
+
+    def app_at(root: str, css: str) -> Flask:
+        app = Flask(f"at {root}")
+        app.config.update(SECRET_KEY="one key for the site", APPLICATION_ROOT=root)
+        Firehose(app)
+        app.add_url_rule("/", "page", lambda: push(css, as_="style"))
+        return app
+
+    site = app_at("/", "/site.css")
+    site.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        site.wsgi_app, {"/shop": app_at("/shop", "/shop/shop.css")}
+    )
+    return site
+
+
+def test_an_app_mounted_under_another_reads_its_own_digest() -> None:
+    """The browser sends both apps' cookies to "/shop": the shop read the site's, signed
+    last, and pushed its own files again after every visit to the site."""
+    browser = mounted_site().test_client()
+    assert browser.get("/shop/").headers["Link"] == "</shop/shop.css>; rel=preload; as=style"
+    assert browser.get("/").headers["Link"] == "</site.css>; rel=preload; as=style"
+    assert browser.get_cookie("h2-digest", path="/") is not None
+    assert browser.get_cookie("h2-digest", path="/shop") is not None
+    for _ in range(2):
+        shop = browser.get("/shop/")
+        assert shop.headers["Link"] == "</shop/shop.css>; rel=preload; as=style; nopush"
+        assert "Set-Cookie" not in shop.headers
+        site = browser.get("/")
+        assert site.headers["Link"] == "</site.css>; rel=preload; as=style; nopush"
+
+
+@pytest.mark.parametrize(
+    ("written_for", "read_by"),
+    [
+        ({"SESSION_COOKIE_PATH": "/shop"}, {}),
+        ({}, {"SESSION_COOKIE_PATH": "/shop"}),
+        ({"APPLICATION_ROOT": "/shop"}, {"APPLICATION_ROOT": "/shop/"}),
+        ({"SESSION_COOKIE_DOMAIN": "example.test"}, {}),
+        ({"SESSION_COOKIE_DOMAIN": "example.test"}, {"SESSION_COOKIE_DOMAIN": "a.example.test"}),
+    ],
+)
+def test_a_digest_written_for_another_domain_or_path_is_foreign(
+    written_for: dict[str, str], read_by: dict[str, str]
+) -> None:
+    writer, reader = build_app(**written_for), build_app(**read_by)
+    value = writer.test_client().get("/", base_url="http://example.test").headers["Set-Cookie"]
+    cookie = value.split(";", 1)[0]
+    again = reader.test_client(use_cookies=False).get("/", headers={"Cookie": cookie})
+    assert again.headers["Link"] == EXPECTED_FIRST
+    same = writer.test_client(use_cookies=False).get(
+        "/", base_url="http://example.test", headers={"Cookie": cookie}
+    )
+    assert same.headers["Link"] == EXPECTED_RETURN
+
+
+def test_a_domain_is_read_as_a_browser_reads_it() -> None:
+    """RFC 6265 §5.2.3: a leading dot is ignored, and a domain compared in lower case."""
+    writer = build_app(SESSION_COOKIE_DOMAIN=".Example.test")
+    reader = build_app(SESSION_COOKIE_DOMAIN="example.test")
+    value = writer.test_client().get("/", base_url="http://example.test").headers["Set-Cookie"]
+    again = reader.test_client(use_cookies=False).get(
+        "/", headers={"Cookie": value.split(";", 1)[0]}
+    )
+    assert again.headers["Link"] == EXPECTED_RETURN
 
 
 def test_arguments_override_config() -> None:
