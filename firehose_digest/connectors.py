@@ -401,7 +401,7 @@ class DigestConnector:
 
     def __repr__(self) -> str:
         capacity, fp_rate, encoding = self._arguments
-        return f"DigestConnector({capacity=}, {fp_rate=}, {encoding=})"
+        return f"{type(self).__name__}({capacity=}, {fp_rate=}, {encoding=})"
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
@@ -486,7 +486,15 @@ class DigestConnector:
         if pushed:
             _drop_flask_firehose_list(app)
         if not isinstance(held, HeldDigest):
-            held = state.empty
+            if isinstance(held, (set, frozenset)) and not held:  # a client holding nothing
+                held = state.empty
+            else:
+                # Starting from empty would write a cookie holding this page alone.
+                raise TypeError(
+                    f"{self!r}.save() was given a {type(held).__name__}, not what its open() "
+                    "returned (or an empty set): a subclass that wraps open()'s answer must "
+                    "hand save() the original"
+                )
         digest = held.digest
         page = [*reused, *pushed][-digest.capacity :]
         # Written when something was pushed, when a page key only the older generation

@@ -34,7 +34,7 @@ import errno
 import inspect
 import logging
 from collections import UserString
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -162,8 +162,9 @@ _SUBSTRINGS = (str.__contains__, bytes.__contains__, UserString.__contains__)
 def _as_holder(held: object) -> Container[str]:
     """What ``open()`` returned, made fit to be asked ``key in held``: an iterator (a
     generator, a ``map`` over a store's reply), which the first ``in`` would use up, is read
-    into a frozenset, which ``save()`` is given too. A str or bytes, which would answer
-    ``in`` by substring, or anything else no ``in`` can ask, is a TypeError."""
+    into a frozenset, which ``save()`` is given too; any other container or iterable is
+    used as it is. A str or bytes, which would answer ``in`` by substring, or anything
+    else no ``in`` can ask, is a TypeError."""
     if isinstance(held, (str, bytes, UserString)) and type(held).__contains__ in _SUBSTRINGS:
         raise TypeError(
             f"open() returned a {type(held).__name__}, which answers `in` by substring: "
@@ -171,10 +172,13 @@ def _as_holder(held: object) -> Container[str]:
         )
     if isinstance(held, Container):
         return held
-    if isinstance(held, Iterable):
+    if isinstance(held, Iterator):
         return frozenset(held)
+    if isinstance(held, Iterable):  # which `in` iterates anew each time: kept as it is
+        return cast("Container[str]", held)
     raise TypeError(
-        f"open() returned a {type(held).__name__}, which cannot be asked `key in held`: "
+        f"open() returned {type(held).__name__!r} {held!r:.40}, which cannot be asked "
+        "`key in held`: "
         "return a container of keys (a set), or None"
     )
 
@@ -411,6 +415,13 @@ def _check_callable_as(connector: Any, name: str, signature: str, *arguments: An
     as it is called or as the function it wraps, whichever takes them (so a wrapper that
     takes ``*args, **kwargs`` lets any method through: what it passes on is unknown)."""
     method = getattr(connector, name)
+    if inspect.iscoroutinefunction(method):
+        # Called as it is: its coroutine, never awaited, would record nothing, silently.
+        raise ValueError(
+            f"Firehose connector {connector!r}: {name}() is async, and the extension calls "
+            "it from the request as a plain function, never awaiting it: make it a plain "
+            "method (run an async store's call to completion in it)"
+        )
     problem = None
     for follow_wrapped in (True, False):
         try:

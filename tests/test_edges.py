@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 from collections import UserString
+from collections.abc import Container, Iterator
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -526,6 +527,71 @@ def test_an_open_returning_an_iterator_is_read_once_into_a_set() -> None:
     assert links(page(client, "/a.css", "/b.css")) == [nopush("/a.css"), nopush("/b.css")]
     # save() is given what was asked: the second visit's iterator, read.
     assert connector.saved_with[1] == frozenset({"/b.css"})
+
+
+class Scan:
+    """A store's reply that can be iterated again and again, and so asked ``in``, but is no
+    container: its connector's save() reads its own attribute."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+
+class Scanned:
+    def __init__(self) -> None:
+        self.store: list[str] = []
+
+    def open(self, app: Flask, request: Request) -> Any:
+        return Scan(self.store)
+
+    def save(self, app: Flask, response: Response, held: Any, pushed: Any, reused: Any) -> None:
+        held.keys.extend(pushed)  # an AttributeError when handed a frozenset copy
+
+
+def test_an_iterable_open_returns_is_handed_to_save_as_it_is() -> None:
+    """It was read into a frozenset, and save(), given the copy, failed on every request."""
+    connector = Scanned()
+    client = edge_app(connector).test_client()
+    assert links(page(client, "/a.css")) == [link("/a.css")]
+    assert connector.store == ["/a.css"]
+    assert links(page(client, "/a.css", "/b.css")) == [nopush("/a.css"), link("/b.css")]
+
+
+class Either:
+    """What a client holds in its cookie or in a service worker's precache."""
+
+    def __init__(self, *holders: Container[str]) -> None:
+        self.holders = holders
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in holder for holder in self.holders)
+
+
+class WithPrecache(DigestConnector):
+    def open(self, app: Flask, request: Request) -> Any:
+        return Either(super().open(app, request) or frozenset(), {"/sw.js"})
+
+
+def test_a_digest_connector_handed_another_holder_fails_loudly_and_keeps_the_cookie(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A subclass wrapping open()'s answer: save() started from an empty digest and wrote a
+    cookie holding that page alone, so the pages before it were pushed again."""
+    before = edge_app().test_client()
+    page(before, "/a.css")
+    assert held_now(before, "/a.css") == [True]
+    client = edge_app(WithPrecache()).test_client()
+    cookie = before.get_cookie(COOKIE)
+    assert cookie is not None
+    client.set_cookie(COOKIE, cookie.value)
+    response = page(client, "/a.css", "/b.css")
+    assert links(response) == [nopush("/a.css"), nopush("/b.css")]  # nothing recorded
+    assert "Set-Cookie" not in response.headers  # the cookie holding /a.css is kept
+    assert "WithPrecache(capacity=None" in caplog.text
+    assert "save() was given a Either" in caplog.text
 
 
 # --- configuration -----------------------------------------------------------------------

@@ -1179,6 +1179,41 @@ class SetPushedWithoutItems:
     def set_pushed(self) -> None: ...
 
 
+class AsyncSave:
+    """An async store's client, awaited in the connector: its coroutine was never awaited,
+    so nothing was recorded, and every visit pushed everything again."""
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    async def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        """Would await a store."""
+
+
+class AsyncOpen:
+    async def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        """Would write a store."""
+
+
+class AsyncSetPushed:
+    def get_pushed(self) -> set[str]:
+        return set()
+
+    async def set_pushed(self, items: Any) -> None:
+        """Would await a store."""
+
+
+class AsyncInitApp(AsyncOpen):
+    async def init_app(self, app: Flask, settings: Any) -> None:
+        """Would open a pool."""
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:  # type: ignore[override]
+        return frozenset()
+
+
 class OnlyGetPushed(Connector):
     """Flask-Firehose's Connector subclassed, after renaming the import, half done."""
 
@@ -1194,6 +1229,10 @@ class OnlyGetPushed(Connector):
         (OpenKeywordOnly(), r"open\(\) must take \(app, request\)"),
         (SetPushedWithoutItems(), r"set_pushed\(\) must take \(items\)"),
         (OnlyGetPushed, r"neither open\(\) and save\(\) nor a callable set_pushed\(\)"),
+        (AsyncSave(), r"save\(\) is async"),
+        (AsyncOpen(), r"open\(\) is async"),
+        (AsyncSetPushed(), r"set_pushed\(\) is async"),
+        (AsyncInitApp(), r"init_app\(\) is async"),
     ],
 )
 def test_a_connector_the_extension_cannot_call_fails_at_init_app(
