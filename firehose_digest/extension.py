@@ -54,7 +54,13 @@ from .connectors import (
 from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, Settings, load
-from .static import cache_versioned_static, push_static, serves_static_file, static_tag
+from .static import (
+    cache_versioned_static,
+    push_static,
+    serves_static_file,
+    static_tag,
+    versions_current,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -549,6 +555,8 @@ def _send_early_hints(app: Flask) -> None:
         return
     record.hint_page = _page_of(req)
     learned = cache.get(record.hint_page)
+    if learned is not None and not versions_current(hint.key for hint in learned):
+        learned = None  # a static file changed since: hinted as a page not learned yet
     hints = learned if learned is not None else _declared_hints(app, state, req, record)
     direct_http2 = _serves_http2(req.environ)
     if direct_http2:

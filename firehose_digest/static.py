@@ -16,13 +16,15 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.security import safe_join
 
-from .collect import CORS_MODE, as_written, names_crossorigin, push
+from .collect import CORS_MODE, as_written, names_crossorigin, push, resource_key
+from .links import format_url
 
 __all__ = [
     "IMMUTABLE",
@@ -32,6 +34,7 @@ __all__ = [
     "push_static",
     "serves_static_file",
     "static_tag",
+    "versions_current",
 ]
 
 
@@ -71,6 +74,9 @@ MAX_VERSIONED_FILES = 4096
 #: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version). Emptied when full: it
 #: refills on use.
 _versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+#: The key (:func:`~.collect.resource_key`) of each versioned url pushed -> its file's
+#: absolute path, for :func:`versions_current`. Emptied when full, with the same bound.
+_pushed_files: dict[str, str] = {}
 
 #: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
 #: 103 a link with a parameter it does not know.
@@ -120,6 +126,8 @@ class _StaticLink:
     as_: str | None
     flags: tuple[str, ...]
     params: dict[str, str]
+    #: The file's absolute path, and its version when pushed.
+    path: str
     version: str
     #: ``defer`` and ``async``: written on the element, not in the ``Link`` header.
     element_flags: tuple[str, ...] = ()
@@ -178,9 +186,9 @@ def _static_link(
         )
     )
     flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
-    version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
+    path, version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
     url = url_for(endpoint, filename=filename, v=version)
-    return _StaticLink(url, rel or "preload", as_, flags, params, version, element_flags)
+    return _StaticLink(url, rel or "preload", as_, flags, params, path, version, element_flags)
 
 
 def _lower(text: object) -> str:
@@ -195,8 +203,9 @@ def _absolute_endpoint(endpoint: str) -> str:
     return endpoint.lstrip(".")
 
 
-def _static_version(app: Flask, endpoint: str, filename: str) -> str:
-    """The version of the file ``filename`` names under ``endpoint``'s static folder.
+def _static_version(app: Flask, endpoint: str, filename: str) -> tuple[str, str]:
+    """The path and version of the file ``filename`` names under ``endpoint``'s static
+    folder.
 
     Raises :class:`ValueError` for an endpoint that is not a static one, or a file that is
     not there: a typo is caught at the call, in development, rather than as a 404 later.
@@ -206,9 +215,25 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> str:
     if path is None:
         raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
     try:
-        return file_version(path)
+        return path, file_version(path)
     except OSError as e:
         raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
+
+
+def versions_current(keys: Iterable[str]) -> bool:
+    """Whether each of ``keys`` that :func:`push_static` pushed in this process still names
+    its file's version: a page's learned 103 holds the versioned urls of its last response,
+    and a file changed since (a deploy) must not be hinted, and pushed, at its old url.
+    A key of any other push is current."""
+    for key in keys:
+        path = _pushed_files.get(key)
+        if path is not None:
+            try:
+                if file_version(path) != key.rpartition("\n")[2]:
+                    return False
+            except OSError:  # gone: its url serves nothing now
+                return False
+    return True
 
 
 def _static_folder(app: Flask, endpoint: str) -> str:
@@ -319,6 +344,11 @@ def _push(link: _StaticLink, learn: bool) -> None:
         params["rel"] = link.rel
     if "crossorigin" not in link.flags and "crossorigin" not in params:
         params["crossorigin"] = None  # decided above, as the element says: push() adds none
+    key = resource_key(format_url(link.url), link.version)  # as push() keys it
+    if _pushed_files.get(key) != link.path:  # the last file pushed at that url
+        if len(_pushed_files) >= MAX_VERSIONED_FILES:
+            _pushed_files.clear()
+        _pushed_files[key] = link.path
     push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
 
 
@@ -343,7 +373,7 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     if version is None:
         return response
     try:
-        current = _static_version(app, endpoint, filename)
+        _, current = _static_version(app, endpoint, filename)
     except ValueError:
         return response
     if version == current:

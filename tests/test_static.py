@@ -723,3 +723,27 @@ def test_a_blueprint_view_merely_named_static_keeps_its_links(static: Path) -> N
     assert response.headers["Link"] == (
         f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
     )
+
+
+def test_a_changed_file_is_not_hinted_at_its_old_url(static: Path) -> None:
+    """A learned page's 103 named the file's old versioned url after a deploy changed it:
+    a front that pushes from a 103 pushed a url the page no longer uses, and the new url,
+    its push slot taken, was written nopush: pushed neither."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True, FIREHOSE_MAX_PUSHES=1)
+
+    def visit() -> tuple[list[str], list[str]]:
+        sent: list[Any] = []
+        response = app.test_client().get(  # a new client: it holds nothing
+            "/push?f=site.css", environ_base={"wsgi.early_hints": sent.append}
+        )
+        hinted = [value for headers in sent for name, value in headers if name == "Link"]
+        return hinted, response.headers.getlist("Link")
+
+    old = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    assert visit() == ([], [old])  # learned
+    assert visit() == ([old], [old])
+    (static / "site.css").write_bytes(CONTENT + b"changed")
+    new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
+    assert visit() == ([], [new])  # learned again
+    assert visit() == ([new], [new])
