@@ -4,10 +4,12 @@ The protocol is shaped like Flask's ``SessionInterface``: the extension hands a 
 everything it needs, and the connector touches nothing of the extension's.
 
 - ``open(app, request)`` returns what the client holds: a container answering
-  ``key in held``. Asking changes nothing. None means nothing can be remembered for this
-  client now (no ``SECRET_KEY``): the response then pushes nothing.
+  ``key in held``. Asking changes no answer (the digest's holder keeps the answers it
+  gave: its ``len()`` counts those, not the keys held). None means nothing can be
+  remembered for this client now (no ``SECRET_KEY``): the response then pushes nothing.
 - ``save(app, response, held, pushed, reused)`` is called after the view with the keys
-  this response pushed (now held) and the held keys it linked again; it writes what
+  this response pushed (now held) and the held keys it used again (linked ``nopush``, or
+  left out under ``FIREHOSE_ALREADY_PUSHED = "omit"``); it writes what
   changed (:class:`DigestConnector` also signs an unchanged digest again once half its
   lifetime is gone). It is not called when both are empty.
 
@@ -244,15 +246,16 @@ class SessionConnector:
 
     Flask-Firehose stored ``','.join(urls)`` in ``session['h2-pushed']``, so a url with a
     comma was split and pushed forever; a list survives any url. Its value is still read,
-    and moved here (pruned, the old key dropped) at the first response that links
-    something: under its own key, Flask-Firehose's ``split(',')`` on a list would fail every
-    request of a worker not yet updated, or rolled back to. Only the ``max_items`` most
-    recently pushed keys are kept (a response that pushes something also moves the held
-    keys it links again to the end). Each costs 3 to 30 bytes of Flask's compressed session
-    cookie, by how alike the urls are (a versioned key is long), and a session cookie past
-    what ``FIREHOSE_HEADER_BUDGET`` leaves beside a full ``Link`` would overflow nginx's
-    4 KB upstream header buffer (a 502, on every page after it): fewer of them are kept
-    then, the oldest dropped first, until the cookie fits.
+    and moved here (pruned, the old key dropped) at the first response that records
+    something (a key it pushes, or a held one it uses again): under its own key,
+    Flask-Firehose's ``split(',')`` on a list would fail every request of a worker not yet
+    updated, or rolled back to. Only the ``max_items`` most recently pushed keys are kept (a
+    response that pushes something also moves the held keys it links again to the end). Each
+    costs 3 to 30 bytes of Flask's compressed session cookie, by how alike the urls are (a
+    versioned key is long), and a session cookie past what ``FIREHOSE_HEADER_BUDGET`` leaves
+    beside a full ``Link`` would overflow nginx's 4 KB upstream header buffer (a 502, on
+    every page after it): fewer of them are kept then, the oldest dropped first, until the
+    cookie fits.
     """
 
     session_key = "h2-held"

@@ -331,7 +331,7 @@ class BloomDigest(_Generation):
         capacity, p = _check_parameters(capacity, fp_rate)
         # Optimal size and number of hashes for n keys at rate p (Broder & Mitzenmacher,
         # "Network Applications of Bloom Filters", 2004): m = -n ln p / (ln 2)^2 bits,
-        # k = (m / n) ln 2. At least 2 bits, for the double-hashing step below.
+        # k = (m / n) ln 2. At least 2 bits, the least from_bytes reads back.
         m = max(2, math.ceil(-capacity * math.log(p) / math.log(2) ** 2))
         k = max(1, round(m / capacity * math.log(2)))
         # k <= 32 keeps m <= 32.5 / ln 2 * capacity < 47 * MAX_CAPACITY < _MAX_BLOOM_BITS.
@@ -747,9 +747,6 @@ class AgingDigest:
     def __len__(self) -> int:
         """Keys held by both generations; a key refreshed into ``current`` counts twice."""
         return len(self._current) + len(self._previous)
-
-    def __bool__(self) -> bool:
-        return bool(self._current) or bool(self._previous)
 
     def __repr__(self) -> str:
         return f"AgingDigest(current={self._current!r}, previous={self._previous!r})"

@@ -94,7 +94,7 @@ class _AppState:
     declared: dict[tuple[str, str | None], _Declared] | None = None
     #: Which hooks this app has, so a second ``init_app`` adds none twice.
     hooks: set[str] = field(default_factory=set)
-    #: Whether the app was told that its server sends no 103 (once per process).
+    #: Whether the app was told that its server sends no 103 (once per ``init_app``).
     told_no_early_hints: bool = False
 
 

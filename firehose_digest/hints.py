@@ -206,9 +206,13 @@ def plan_early_hints(
             if omit_held:
                 continue
             final += 2 + hint.final_length + len("; nopush")
-        elif not front_may_push:
-            final += 2 + hint.final_length
+        elif not front_may_push:  # no front pushes from this 103: sent, new or not
             in_103 = True
+            if hint.pushable and slots < max_pushes:  # as plan_links writes it
+                final += 2 + hint.final_length
+                slots += 1
+            else:
+                final += 2 + hint.final_length + len("; nopush")
         elif hint.pushable and slots < max_pushes:
             final += 2 + hint.final_length
             slots += 1

@@ -231,7 +231,7 @@ class LinkPlan(NamedTuple):
     value: str | None
     #: Keys this response pushes: the client holds them once it is sent.
     pushed: tuple[str, ...]
-    #: Held keys the response linked again.
+    #: Held keys the response used again: linked ``nopush``, or left out (``omit_held``).
     reused: tuple[str, ...]
     #: Whether the value depends on what the client holds (``Vary: Cookie``).
     asked: bool

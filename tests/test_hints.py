@@ -32,6 +32,7 @@ from firehose_digest.hints import (
     origin_of,
     plan_early_hints,
 )
+from firehose_digest.links import plan_links
 from tests.helpers import run_in_threads
 
 CSS = "</static/site.css>; rel=preload; as=style"
@@ -1619,3 +1620,27 @@ def test_a_server_without_early_hints_is_named_once(caplog: pytest.LogCaptureFix
     assert recorder.sent == []
     hinted_get(app.test_client(), "/page/home", recorder)
     assert len(recorder.sent) == 1
+
+
+@pytest.mark.parametrize("front_may_push", [True, False])
+@pytest.mark.parametrize("slack", range(0, 30, 3))
+def test_a_103_hints_no_link_the_final_response_leaves_out(
+    front_may_push: bool, slack: int
+) -> None:
+    """Served over the app's own HTTP/2 (no front pushes from the 103), a new link to a
+    CDN was counted without the "; nopush" the final response writes on it: the 103
+    hinted a link the budget then left out of the final ``Link``."""
+    urls = ["/a.css", "https://cdn.example/1.css", "https://cdn.example/2.css", "/b.css"]
+    resources = [make_resource(url, (), "style", None, ()) for url in urls]
+    budget = sum(len(resource.link) + 2 for resource in resources) - 2 + slack
+    early = plan_early_hints(
+        [resource.hint for resource in resources],
+        frozenset(),
+        budget,
+        max_pushes=1,
+        front_may_push=front_may_push,
+    )
+    final = plan_links(resources, frozenset(), may_push=True, max_pushes=1, budget=budget)
+    assert final.value is not None
+    hinted = [link.split(";")[0] for link in early.headers[0][1].split(", ")]
+    assert set(hinted) <= {link.split(";")[0] for link in final.value.split(", ")}
