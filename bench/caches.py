@@ -88,7 +88,7 @@ def measure(rounds: int, calls: int) -> dict[str, float]:
         "no push() cache": build("gcs"),
     }
     unplanned = apps["no plans kept"].extensions["firehose"].planner
-    unplanned.plan = unplanned.decide
+    unplanned.plan = unplanned.plan_uncached
     uncached = apps["no decoded-digest cache"]
     state = uncached.extensions["firehose"].connector._state(uncached)
     state._store = lambda codec, value, expires_at, digest: HeldDigest(digest, expires_at)

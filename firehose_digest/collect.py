@@ -1,7 +1,7 @@
 """What ``push()`` collects: each request's resources, by url, in the order first pushed.
 
-A layer under the Flask adapter: :mod:`.extension` opens a :class:`Collection` per request
-and writes it out after the view; :mod:`.static` pushes versioned static files through
+A layer under the Flask adapter: :mod:`.extension` opens a :class:`RequestPushes` record
+per request and writes it out after the view; :mod:`.static` pushes versioned static files through
 :func:`push`. This module imports neither of them.
 """
 
@@ -26,9 +26,9 @@ from .links import (
 
 __all__ = [
     "CORS_MODE",
-    "Collection",
+    "RequestPushes",
     "as_written",
-    "current_collection",
+    "current_record",
     "key_url",
     "make_resource",
     "names_crossorigin",
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-class Collection:
+class RequestPushes:
     """One request's pushed resources, by url; the extension's record extends it."""
 
     __slots__ = ("resources",)
@@ -46,8 +46,8 @@ class Collection:
         self.resources: dict[str, Resource] = {}
 
 
-#: The collection of the request being served, set and reset around each by the extension.
-current_collection: ContextVar[Collection | None] = ContextVar("firehose_request", default=None)
+#: The record of the request being served, set and reset around each by the extension.
+current_record: ContextVar[RequestPushes | None] = ContextVar("firehose_record", default=None)
 
 
 def resource_key(url: str, version: str | None) -> str:
@@ -108,9 +108,9 @@ def push(
         resource = make_resource(url, flags, as_, version, named, learn)
         with suppress(TypeError):  # a str whose class refuses hashing: made every time
             _remember_resource(arguments, resource)
-    collection = current_collection.get()
-    if collection is not None:
-        collection.resources.setdefault(resource.url, resource)  # the first push of a url wins
+    record = current_record.get()
+    if record is not None:
+        record.resources.setdefault(resource.url, resource)  # the first push of a url wins
     return url
 
 

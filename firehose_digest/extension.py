@@ -43,7 +43,7 @@ from urllib.parse import quote
 from flask import Flask, Request, Response, request, request_started
 from flask.views import MethodView, http_method_funcs
 
-from .collect import Collection, current_collection, key_url, make_resource, push
+from .collect import RequestPushes, current_record, key_url, make_resource, push
 from .connectors import (
     Connector,
     DigestConnector,
@@ -87,7 +87,7 @@ class _AppState:
     #: Decides each response's links, keeping each page's plans.
     planner: LinkPlanner
     #: The pages' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
-    hint_cache: HintCache[EarlyHint] | None
+    hint_cache: HintCache | None
     #: ``{(endpoint, HTTP method or None for any): ((url, resource), ...)}`` for the views
     #: that declared resources with :meth:`Firehose.hints`; read at the first request (see
     #: :func:`_declared`).
@@ -98,7 +98,7 @@ class _AppState:
     told_no_early_hints: bool = False
 
 
-class _RequestRecord(Collection):
+class _RequestRecord(RequestPushes):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
     __slots__ = (
@@ -142,7 +142,7 @@ class _RequestRecord(Collection):
             headers.append(("Vary", "Cookie"))  # a second Vary header lists more fields
         return self._start_response(status, headers, exc_info)
 
-    def held(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
+    def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
         """``connector.open()``, asked at most once per request; None if it raised."""
         if not self._opened:
             self._opened = True
@@ -206,12 +206,12 @@ class _PushScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         record = _RequestRecord(start_response)
-        token = current_collection.set(record)
+        token = current_record.set(record)
         try:
             return self.wsgi_app(environ, record.start_response)
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
-            current_collection.reset(token)
+            current_record.reset(token)
 
 
 def _claim(record: _RequestRecord, req: Request) -> bool:
@@ -232,7 +232,7 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
 
 def _claim_on_start(sender: Flask, **extra: Any) -> None:
     """Flask's ``request_started``, for an app with push on: this request owns its record."""
-    record = current_collection.get()
+    record = current_record.get()
     if isinstance(record, _RequestRecord):
         _claim(record, request._get_current_object())  # type: ignore[attr-defined]
 
@@ -542,7 +542,7 @@ def _send_early_hints(app: Flask) -> None:
     preconnects and links to other origins: a same-origin preload would wait on the
     connection busy with this very page (:func:`~.hints.cross_origin_hints`).
     """
-    record = cast("_RequestRecord | None", current_collection.get())
+    record = cast("_RequestRecord | None", current_record.get())
     state: _AppState = app.extensions[EXTENSION_KEY]
     cache = state.hint_cache
     if record is None or cache is None:
@@ -561,7 +561,7 @@ def _send_early_hints(app: Flask) -> None:
     direct_http2 = _serves_http2(req.environ)
     if direct_http2:
         hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
-    held = record.held(state.connector, app, req)
+    held = record.open_once(state.connector, app, req)
     try:
         early = plan_early_hints(
             hints,
@@ -700,7 +700,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     decided and recorded; the response gets it as it starts."""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     cache_versioned_static(app, req, response)
-    record = current_collection.get()
+    record = current_record.get()
     state: _AppState = app.extensions[EXTENSION_KEY]
     if not isinstance(record, _RequestRecord) or not state.settings.enabled:
         return response  # outside app.wsgi_app, or push turned off by a later init_app
@@ -721,9 +721,9 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
     if not resources and not record.offered:
         return response
-    held = record.held(state.connector, app, req)
+    held = record.open_once(state.connector, app, req)
     offered = _as_linked(record.offered, resources)
-    links = _plan(state, resources, held, proxies_push(req.method, status), offered)
+    links = _links_for(state, resources, held, proxies_push(req.method, status), offered)
     pushed = links.pushed
     if offered:
         # The front pushed what the 103 offered, even what this response does not push
@@ -742,7 +742,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
             # failed save() may have added the pushed keys to it (Flask-Firehose's
             # set_pushed() is handed them added in place), and a store that failed its
             # write may fail its lookups too.
-            links = _plan(state, resources, frozenset(links.reused), may_push=False)
+            links = _links_for(state, resources, frozenset(links.reused), may_push=False)
     record.link = links.value
     record.vary = links.asked
     return response
@@ -762,7 +762,7 @@ def _as_linked(offered: tuple[str, ...], resources: dict[str, Resource]) -> tupl
     return tuple(dict.fromkeys(keys))
 
 
-def _plan(
+def _links_for(
     state: _AppState,
     resources: dict[str, Resource],
     held: Container[str] | None,
@@ -774,7 +774,7 @@ def _plan(
     whom nothing is known (no key to save), as if ``open()`` had failed."""
     try:
         if offered:  # a client's first view of a learned page: planned for it alone
-            return state.planner.decide(resources.values(), held, may_push, offered)
+            return state.planner.plan_uncached(resources.values(), held, may_push, offered)
         return state.planner.plan(resources.values(), held, may_push)
     except Exception:
         log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)

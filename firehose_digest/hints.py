@@ -28,7 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, Protocol, TypeVar
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "READ_FROM_A_103",
     "EarlyHint",
     "EarlyHints",
-    "Hint",
     "HintCache",
     "cross_origin_hints",
     "origin_of",
@@ -59,26 +58,6 @@ PER_REQUEST_PARAMETERS = frozenset({"nonce"})
 #: ``fetchpriority`` used from a 103; ``media``, ``referrerpolicy`` and ``defer`` not. A
 #: link with any other is not hinted (:attr:`EarlyHint.sendable`), only planned.
 READ_FROM_A_103 = frozenset({"rel", "as", "crossorigin", "type", "integrity", "fetchpriority"})
-
-
-class Hint(Protocol):
-    """A link a page wrote: what the connector remembers, the link-value, whether tracked,
-    and the length of the link-value the page's response wrote."""
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def link(self) -> str: ...
-
-    @property
-    def tracked(self) -> bool: ...
-
-    @property
-    def final_length(self) -> int: ...
-
-
-_HintT = TypeVar("_HintT", bound=Hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +210,7 @@ def plan_early_hints(
     return EarlyHints([("Link", ", ".join(links))] if links else [], tuple(offered))
 
 
-class HintCache(Generic[_HintT]):
+class HintCache:
     """A bounded, thread-safe LRU: page -> the links its last response carried.
 
     ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
@@ -243,10 +222,10 @@ class HintCache(Generic[_HintT]):
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ValueError(f"a HintCache needs max_entries >= 1, got {max_entries!r}")
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[_HintT, ...]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[EarlyHint, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, page: str) -> tuple[_HintT, ...] | None:
+    def get(self, page: str) -> tuple[EarlyHint, ...] | None:
         """The links learned for ``page``, or None when it was never learned (or dropped)."""
         with self._lock:
             hints = self._entries.get(page)
@@ -254,7 +233,7 @@ class HintCache(Generic[_HintT]):
                 self._entries.move_to_end(page)
             return hints
 
-    def learn(self, page: str, hints: Iterable[_HintT], budget: int) -> None:
+    def learn(self, page: str, hints: Iterable[EarlyHint], budget: int) -> None:
         """Remember ``page``'s first hints within ``budget`` bytes of links, in place of
         what was known: a 103 never carries more, and an entry is bounded in bytes. Each
         counts as long as the page's response wrote it, so a stand-in for a link never

@@ -334,11 +334,11 @@ class LinkPlanner:
         # Planned from the answers themselves, so the plan is the one they are the key of,
         # even if the holder answers otherwise when asked again.
         holds = None if answers is None else {k for k, a in zip(keys, answers, strict=True) if a}
-        plan = self.decide(page, holds, may_push)
+        plan = self.plan_uncached(page, holds, may_push)
         self._keep(page, keys, (answers, may_push), plan)
         return plan
 
-    def decide(
+    def plan_uncached(
         self,
         resources: Iterable[Resource],
         held: Container[str] | None,

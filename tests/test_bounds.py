@@ -496,8 +496,8 @@ def test_a_kept_pages_new_plan_that_cannot_fit_with_it_is_not_kept(
     )
     keys = tuple(resource.key for resource in page)
     planner = LinkPlanner(max_pushes=0, budget=100_000, omit_held=True)
-    held = planner.decide(page, set(keys), True)  # every link omitted: a short plan
-    fresh = planner.decide(page, set(), True)  # every link written nopush: a long one
+    held = planner.plan_uncached(page, set(keys), True)  # every link omitted: a short plan
+    fresh = planner.plan_uncached(page, set(), True)  # every link written nopush: a long one
     page_size = links_module._page_size(page, keys)
     short = links_module._plan_size(((True,) * len(keys), True), held)
     long = links_module._plan_size(((False,) * len(keys), True), fresh)

@@ -114,7 +114,7 @@ def test_a_103_writes_a_url_h2o_cuts_the_link_value_at_after_every_other_link() 
 
 
 def test_a_path_learns_only_the_links_within_the_budget() -> None:
-    cache: HintCache[EarlyHint] = HintCache(4)
+    cache: HintCache = HintCache(4)
     cache.learn("/", [A, B], len(f"{A.link}, {B.link}"))
     assert cache.get("/") == (A, B)
     cache.learn("/", [A, B], len(f"{A.link}, {B.link}") - 1)
@@ -127,14 +127,14 @@ def test_a_stand_in_is_learned_as_long_as_the_link_it_stands_for() -> None:
     1000 query strings), where its response could write 36."""
     avatar = "</avatars/user-0001.png>; rel=preload; as=image"
     stand_in = EarlyHint("", "", True, None, False, True, final_length=len(avatar), stand_in=True)
-    cache: HintCache[EarlyHint] = HintCache(4)
+    cache: HintCache = HintCache(4)
     cache.learn("/users", [A, *[stand_in] * 1000], BUDGET)
     # A's link, then ", " and an avatar's link for each stand-in, within the budget.
     assert cache.get("/users") == (A, *[stand_in] * ((BUDGET - len(A.link)) // (len(avatar) + 2)))
 
 
 def test_a_path_longer_than_the_limit_is_not_learned() -> None:
-    cache: HintCache[EarlyHint] = HintCache(4)
+    cache: HintCache = HintCache(4)
     longest = "/" + "p" * (MAX_PAGE_LENGTH - 1)
     cache.learn(longest, [A], BUDGET)
     cache.learn(longest + "p", [A], BUDGET)
@@ -205,7 +205,7 @@ def test_early_hints_stay_within_the_link_budget() -> None:
 
 
 def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
-    cache: HintCache[EarlyHint] = HintCache(4)
+    cache: HintCache = HintCache(4)
     cache.learn("/", [A, B], BUDGET)
 
     assert cache.get("/") == (A, B)
@@ -213,7 +213,7 @@ def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
 
 
 def test_learning_a_path_again_replaces_its_links() -> None:
-    cache: HintCache[EarlyHint] = HintCache(4)
+    cache: HintCache = HintCache(4)
     cache.learn("/", [A, B], BUDGET)
     cache.learn("/", [B], BUDGET)
 
@@ -222,7 +222,7 @@ def test_learning_a_path_again_replaces_its_links() -> None:
 
 
 def test_a_page_that_links_nothing_is_forgotten() -> None:
-    cache: HintCache[EarlyHint] = HintCache(4)
+    cache: HintCache = HintCache(4)
     cache.learn("/", [A], BUDGET)
     cache.learn("/", [], BUDGET)
 
@@ -231,7 +231,7 @@ def test_a_page_that_links_nothing_is_forgotten() -> None:
 
 
 def test_the_least_recently_used_path_is_dropped_past_the_bound() -> None:
-    cache: HintCache[EarlyHint] = HintCache(2)
+    cache: HintCache = HintCache(2)
     cache.learn("/1", [A], BUDGET)
     cache.learn("/2", [A], BUDGET)
     cache.get("/1")  # now /2 is the least recently used
@@ -264,7 +264,7 @@ def test_the_cache_behaves_like_a_reference_lru(
     bound: int, operations: list[tuple[str, str, tuple[EarlyHint, ...]]]
 ) -> None:
     """Compared with the obvious model: a list, most recently used last."""
-    cache: HintCache[EarlyHint] = HintCache(bound)
+    cache: HintCache = HintCache(bound)
     model: list[tuple[str, tuple[EarlyHint, ...]]] = []
     for operation, path, links in operations:
         found = next((entry for entry in model if entry[0] == path), None)
@@ -286,7 +286,7 @@ def test_the_cache_behaves_like_a_reference_lru(
 
 def test_the_cache_is_safe_to_share_between_threads() -> None:
     """Many threads learning and reading: never over the bound, never a torn entry."""
-    cache: HintCache[EarlyHint] = HintCache(8)
+    cache: HintCache = HintCache(8)
     entries = {f"/{n}": (hint(f"/{n}.css", f"</{n}.css>"),) * (n % 3 + 1) for n in range(32)}
     errors: list[str] = []
     start = threading.Barrier(8)
