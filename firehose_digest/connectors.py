@@ -452,17 +452,25 @@ class DigestConnector:
         """The digest in the client's cookie, read as Werkzeug reads cookies, else empty;
         None without ``SECRET_KEY``, which signs the cookie.
 
-        A browser may send the cookie twice: after a deploy changes its domain or path, it
-        keeps the old one beside the new, and sends the one with the longer path first, of
-        equal paths the older (RFC 6265 §5.4). The valid value signed last is read, so what
-        was recorded since the change counts. At most :data:`~.codec.MAX_COOKIE_COPIES` different
-        values are tried: a value that does not verify is checked on every request.
+        A browser sends every cookie of this name whose domain and path match, the longer
+        path first (RFC 6265 §5.4): another app's, or one a deploy left behind. A digest is
+        signed for its cookie's domain and path, so only this app's verifies; of several
+        that do, the value signed last is read. At most :data:`~.codec.MAX_COOKIE_COPIES`
+        different values are tried, as one that does not verify is checked on every
+        request; if more were sent and none tried verifies, one not tried may hold the
+        client's digest: None then, so that nothing is written over it.
         """
         state = self._state(app)
         values = request.cookies.getlist(state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
-        return state.load_newest(app, copies_to_try(values))
+        tried = copies_to_try(values)
+        held = state.load_newest(app, tried)
+        if held is state.empty and len(tried) < len(set(values)):
+            # One not tried may hold the client's digest (a planted cookie of a longer path
+            # is sent first): then nothing is recorded, and nothing written over it.
+            return None
+        return held
 
     def save(
         self,
@@ -658,8 +666,9 @@ class _DigestState:
         """Of several copies of the cookie, the digest of the valid one signed last
         (:func:`~.codec.newest_first`), else the empty one; None without ``SECRET_KEY``.
 
-        Each copy is verified (an HMAC), and only the one read is decoded: a client cannot
-        make one request decode a digest for each copy it sends.
+        Each copy is verified (an HMAC), and those that verify are decoded newest first
+        until one is a digest of this app's settings: a client cannot make one request
+        decode a digest for each copy it sends, only the server's own signed values can.
         """
         codec = self.codec(app)
         if codec is None:
