@@ -314,6 +314,15 @@ def _utf8(text: str) -> str:
     return text
 
 
+def _cookie_domain(text: str) -> str:
+    """A domain the server could write (Werkzeug encodes it as IDNA)."""
+    try:
+        scoped_salt("", _utf8(text), "/")
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(f"is not a domain name: {text!r}") from None
+    return text
+
+
 def _secret_key(text: str) -> str:
     if not text:
         raise argparse.ArgumentTypeError("must not be empty")
@@ -470,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect_cmd.add_argument(
         "--cookie-domain",
-        type=_utf8,
+        type=_cookie_domain,
         metavar="DOMAIN",
         help="the cookie's Domain, SESSION_COOKIE_DOMAIN, part of the signature (default: none)",
     )

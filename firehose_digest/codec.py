@@ -70,7 +70,10 @@ def scoped_salt(salt: str, domain: str | None, path: str) -> str:
     ``SECRET_KEY`` and the cookie's name both get their cookies sent to "/shop"; if each
     verified the other's, every visit that crossed between them would push everything
     again. A host-only cookie at "/", the default, keeps ``salt`` as it is."""
-    domain = domain.lstrip(".").lower() if domain else ""  # ".a.example" is "a.example"
+    # As Werkzeug writes the attribute (``dump_cookie``): no port, no leading dot, IDNA;
+    # a browser compares it in lower case (RFC 6265 §5.2.3, §5.1.3).
+    if domain:
+        domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii").lower()
     return salt if not domain and path == "/" else f"{salt};domain={domain};path={path}"
 
 

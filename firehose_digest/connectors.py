@@ -22,6 +22,7 @@ Flask-Firehose, with ``get_pushed()`` and ``set_pushed(items)``, are wrapped in
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import sys
@@ -139,7 +140,9 @@ class PushedSetConnector:
         if not pushed:
             return
         try:
-            self.connector.set_pushed(_with_keys(held, pushed))
+            refuse_awaitable(
+                self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed"
+            )
         except RuntimeError as e:
             # Flask's null session refuses writes when SECRET_KEY is unset: said once, and
             # open() stops asking after it. Any other error is logged by the extension: the
@@ -150,6 +153,20 @@ class PushedSetConnector:
                 _warn_no_secret_key(app, repr(self))
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
+
+
+def refuse_awaitable(result: object, connector: object, method: str) -> None:
+    """A TypeError if a connector's method returned an awaitable: an ``async def`` behind a
+    wrapper that ``init_app`` could not tell from a plain method. Its coroutine, called as
+    a plain function and never awaited, did nothing: it is closed, and the error logged."""
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()  # no "never awaited" warning: this error says it
+        raise TypeError(
+            f"{connector!r}.{method}() returned {type(result).__name__!r}, an awaitable: "
+            "it is called as a plain function, never awaited, so it did nothing"
+        )
 
 
 def _raised_by(error: BaseException, owner: object) -> bool:
@@ -432,9 +449,7 @@ class DigestConnector:
         )
         if problem:
             raise ValueError(problem)
-        # Signed for the cookie's Domain and Path: another app's, sent beside it, is foreign.
-        salt = scoped_salt(settings.salt, attributes.domain, attributes.path)
-        self._apps[app] = _DigestState(replace(settings, salt=salt))
+        self._apps[app] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
@@ -618,16 +633,16 @@ class _DigestState:
         verifying at once; a change also empties the cache of decoded values.
         """
         seen, codec = self._keys
-        if _configured_keys(app) == seen:
+        if _signing_inputs(app) == seen:
             return codec
         with self._lock:
             # Read again under the lock: of two threads that saw a change, the later reads
             # the newer config, so a removed key is never put back by one that read before.
-            configured = _configured_keys(app)
+            configured = _signing_inputs(app)
             seen, codec = self._keys
             if configured == seen:
                 return codec
-            secret_key, fallbacks = configured[:2]
+            domain, path, secret_key, fallbacks = configured[:4]
             if _key_problem(secret_key) or _fallbacks_problem(fallbacks):
                 # Set after init_app to something no HMAC takes (an int read from the
                 # environment, a bare str of fallbacks): as if unset, with one warning,
@@ -636,7 +651,10 @@ class _DigestState:
             if secret_key:
                 # Oldest to newest: the last key signs.
                 keys = (*filter(None, fallbacks or ()), secret_key)
-                codec = DigestCodec(keys, self.settings.salt, self.settings.max_age)
+                # Signed for the cookie's Domain and Path, as written now: another app's,
+                # sent beside it, is foreign.
+                salt = scoped_salt(self.settings.salt, domain, path)
+                codec = DigestCodec(keys, salt, self.settings.max_age)
             else:
                 codec = None
             self._keys = (configured, codec)
@@ -746,14 +764,17 @@ class _DigestState:
         return held
 
 
-def _configured_keys(app: Flask) -> tuple[Any, ...]:
-    """``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` as configured, a list's items too: a key
-    removed from the list in place is seen as well."""
+def _signing_inputs(app: Flask) -> tuple[Any, ...]:
+    """The cookie's domain and path, ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` as
+    configured now, a list's items too: a key removed from the list in place is seen as
+    well."""
+    interface = app.session_interface
+    domain, path = interface.get_cookie_domain(app), interface.get_cookie_path(app)
     secret_key = app.config.get("SECRET_KEY")
     fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
     if isinstance(fallbacks, list):
-        return (secret_key, fallbacks, *fallbacks)
-    return (secret_key, fallbacks)
+        return (domain, path, secret_key, fallbacks, *fallbacks)
+    return (domain, path, secret_key, fallbacks)
 
 
 def _entry_size(value: str, held: HeldDigest) -> int:

@@ -50,6 +50,7 @@ from .connectors import (
     HeldDigest,
     NotRecorded,
     PushedSetConnector,
+    refuse_awaitable,
 )
 from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
@@ -148,6 +149,7 @@ class _RequestRecord(RequestPushes):
             self._opened = True
             try:
                 held = connector.open(app, req)
+                refuse_awaitable(held, connector, "open")
                 if held is not None and type(held) not in _PLAIN_HOLDERS:
                     held = _as_holder(held)
                 self._held = held
@@ -731,7 +733,9 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         pushed += tuple(key for key in offered if key not in pushed)
     if held is not None and (pushed or links.reused):
         try:
-            state.connector.save(app, response, held, pushed, links.reused)
+            # An async save() behind a wrapper returns a coroutine, whatever it is typed.
+            saved = state.connector.save(app, response, held, pushed, links.reused)  # type: ignore[func-returns-value]
+            refuse_awaitable(saved, state.connector, "save")
         except Exception as e:
             # What a 103 offered was pushed already, and goes unrecorded: nothing more is.
             if isinstance(e, NotRecorded):  # the connector has told the log why

@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -118,15 +118,22 @@ def _host(netloc: str) -> str:
 
 
 def cross_origin_hints(hints: Iterable[EarlyHint], origin: str) -> list[EarlyHint]:
-    """The hints worth a 103 on an HTTP/2 connection to ``origin`` (``scheme://host``).
+    """``hints`` for a 103 on an HTTP/2 connection to ``origin`` (``scheme://host``): only
+    connections (preconnect, dns-prefetch) and resources on other origins are sent.
 
-    Connections (preconnect, dns-prefetch) and resources on other origins: a same-origin
-    preload would be requested on the very connection whose page is still being computed,
-    and gunicorn serves one connection's streams in turn, so it could not start sooner
-    than the final response's own ``Link`` header lets it.
+    A same-origin preload would be requested on the very connection whose page is still
+    being computed, and gunicorn serves one connection's streams in turn, so it could not
+    start sooner than the final response's own ``Link`` header lets it. It is kept, not
+    sent (``sendable`` False), so :func:`plan_early_hints` counts it where the final
+    ``Link`` writes it, and hints no link that response then leaves out of its budget.
     """
     own = {origin, "//" + origin.partition("://")[2]}
-    return [hint for hint in hints if hint.connects or (hint.origin or origin) not in own]
+    return [
+        hint
+        if hint.connects or (hint.origin or origin) not in own
+        else replace(hint, sendable=False)
+        for hint in hints
+    ]
 
 
 class EarlyHints(NamedTuple):

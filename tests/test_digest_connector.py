@@ -105,14 +105,19 @@ def test_cookie_attributes_follow_flask_session_settings() -> None:
     assert morsel["samesite"] == "Lax"
 
 
-def mounted_site() -> Flask:
+def mounted_site(configured_late: bool = False) -> Flask:
     """An app at "/" and one mounted at "/shop" as Flask documents it (``APPLICATION_ROOT``,
-    so its cookies are ``Path=/shop``), sharing ``SECRET_KEY`` and the cookie's name."""
+    so its cookies are ``Path=/shop``), sharing ``SECRET_KEY``, the cookie's name, and one
+    ``DigestConnector``; ``configured_late``: ``APPLICATION_ROOT`` set after ``init_app``."""
+    connector = DigestConnector()
 
     def app_at(root: str, css: str) -> Flask:
         app = Flask(f"at {root}")
-        app.config.update(SECRET_KEY="one key for the site", APPLICATION_ROOT=root)
-        Firehose(app)
+        app.config["SECRET_KEY"] = "one key for the site"
+        if not configured_late:
+            app.config["APPLICATION_ROOT"] = root
+        Firehose(app, connector=connector)
+        app.config["APPLICATION_ROOT"] = root
         app.add_url_rule("/", "page", lambda: push(css, as_="style"))
         return app
 
@@ -123,10 +128,11 @@ def mounted_site() -> Flask:
     return site
 
 
-def test_an_app_mounted_under_another_reads_its_own_digest() -> None:
+@pytest.mark.parametrize("configured_late", [False, True])
+def test_an_app_mounted_under_another_reads_its_own_digest(configured_late: bool) -> None:
     """The browser sends both apps' cookies to "/shop": the shop read the site's, signed
     last, and pushed its own files again after every visit to the site."""
-    browser = mounted_site().test_client()
+    browser = mounted_site(configured_late).test_client()
     assert browser.get("/shop/").headers["Link"] == "</shop/shop.css>; rel=preload; as=style"
     assert browser.get("/").headers["Link"] == "</site.css>; rel=preload; as=style"
     assert browser.get_cookie("h2-digest", path="/") is not None
@@ -163,10 +169,19 @@ def test_a_digest_written_for_another_domain_or_path_is_foreign(
     assert same.headers["Link"] == EXPECTED_RETURN
 
 
-def test_a_domain_is_read_as_a_browser_reads_it() -> None:
-    """RFC 6265 §5.2.3: a leading dot is ignored, and a domain compared in lower case."""
-    writer = build_app(SESSION_COOKIE_DOMAIN=".Example.test")
-    reader = build_app(SESSION_COOKIE_DOMAIN="example.test")
+@pytest.mark.parametrize(
+    ("written_for", "read_by"),
+    [
+        (".Example.test", "example.test"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("example.test:8443", "example.test"),
+    ],
+)
+def test_a_domain_is_read_as_a_browser_reads_it(written_for: str, read_by: str) -> None:
+    """As Werkzeug writes the attribute, which a browser compares in lower case (RFC 6265
+    §5.2.3): without a leading dot or a port, IDNA-encoded."""
+    writer = build_app(SESSION_COOKIE_DOMAIN=written_for)
+    reader = build_app(SESSION_COOKIE_DOMAIN=read_by)
     value = writer.test_client().get("/", base_url="http://example.test").headers["Set-Cookie"]
     again = reader.test_client(use_cookies=False).get(
         "/", headers={"Cookie": value.split(";", 1)[0]}

@@ -1214,6 +1214,56 @@ class AsyncInitApp(AsyncOpen):
         return frozenset()
 
 
+def logged(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain wrapper, as a logging decorator is, around an async method."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+class WrappedAsyncSave:
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset(self.store)
+
+    @logged
+    async def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        self.store.update(pushed)
+
+
+class AsyncCall:
+    async def __call__(self, items: Any) -> None:
+        """Would await a store."""
+
+
+class WrappedAsyncSetPushed:
+    def get_pushed(self) -> set[str]:
+        return set()
+
+    set_pushed = AsyncCall()
+
+
+@pytest.mark.parametrize("connector", [WrappedAsyncSave(), WrappedAsyncSetPushed()])
+def test_an_async_method_init_app_cannot_see_is_an_error_logged_on_the_request(
+    connector: Any, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    """Behind a plain wrapper, or as an object's async ``__call__``: its coroutine, never
+    awaited, recorded nothing, silently, and every visit pushed everything again."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "async"
+    Firehose(app, connector=connector)
+    app.add_url_rule("/", "page", lambda: push("/a.css", as_="style"))
+    response = app.test_client().get("/")
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert "an awaitable: it is called as a plain function, never awaited" in caplog.text
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
+
+
 class OnlyGetPushed(Connector):
     """Flask-Firehose's Connector subclassed, after renaming the import, half done."""
 

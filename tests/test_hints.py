@@ -1644,3 +1644,29 @@ def test_a_103_hints_no_link_the_final_response_leaves_out(
     assert final.value is not None
     hinted = [link.split(";")[0] for link in early.headers[0][1].split(", ")]
     assert set(hinted) <= {link.split(";")[0] for link in final.value.split(", ")}
+
+
+def test_over_the_app_s_own_http2_a_103_hints_no_link_the_final_response_leaves_out() -> None:
+    """The 103 counted the final Link without its same-origin links, which it does not
+    send: a CDN link after them was hinted, then left out of the final Link's budget."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="h2", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app)
+
+    @app.route("/")
+    def page() -> str:
+        push("https://cdn.example/early.js", as_="script")
+        for i in range(36):  # 10 pushed, 26 written nopush: 208 bytes the 103 missed
+            push(f"/static/file{i:02}.css", as_="style")
+        push("https://cdn.example/lib.js", as_="script")
+        return "page"
+
+    sent: list[Any] = []
+    server = {"wsgi.early_hints": sent.append, "SERVER_PROTOCOL": "HTTP/2.0"}
+    app.test_client().get("/", environ_overrides=server)  # learned
+    sent.clear()
+    final = app.test_client().get("/", environ_overrides=server).headers["Link"]
+    hinted = [hint.split(";")[0] for _, value in sent[0] for hint in value.split(", ")]
+    assert "<https://cdn.example/early.js>" in hinted
+    assert all(target in final for target in hinted)
+    assert "cdn.example/lib.js" not in final  # the budget left it out: so did the 103
