@@ -149,8 +149,8 @@ class _RequestRecord(RequestPushes):
             self._opened = True
             try:
                 held = connector.open(app, req)
-                refuse_awaitable(held, connector, "open")
                 if held is not None and type(held) not in _PLAIN_HOLDERS:
+                    refuse_awaitable(held, connector, "open")
                     held = _as_holder(held)
                 self._held = held
             except Exception:
@@ -735,7 +735,8 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         try:
             # An async save() behind a wrapper returns a coroutine, whatever it is typed.
             saved = state.connector.save(app, response, held, pushed, links.reused)  # type: ignore[func-returns-value]
-            refuse_awaitable(saved, state.connector, "save")
+            if saved is not None:
+                refuse_awaitable(saved, state.connector, "save")
         except Exception as e:
             # What a 103 offered was pushed already, and goes unrecorded: nothing more is.
             if isinstance(e, NotRecorded):  # the connector has told the log why
