@@ -52,7 +52,7 @@ from .connectors import (
     PushedSetConnector,
     refuse_awaitable,
 )
-from .hints import EarlyHint, HintCache, cross_origin_hints, plan_early_hints
+from .hints import EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, Settings, load
 from .static import (
@@ -542,7 +542,7 @@ def _send_early_hints(app: Flask) -> None:
     for push is recorded with the final response (:attr:`_RequestRecord.offered`).
     Where the app itself serves HTTP/2 (:func:`_serves_http2`), the 103 keeps only
     preconnects and links to other origins: a same-origin preload would wait on the
-    connection busy with this very page (:func:`~.hints.cross_origin_hints`).
+    connection busy with this very page (:func:`~.hints.plan_early_hints`).
     """
     record = cast("_RequestRecord | None", current_record.get())
     state: _AppState = app.extensions[EXTENSION_KEY]
@@ -561,8 +561,6 @@ def _send_early_hints(app: Flask) -> None:
         learned = None  # a static file changed since: hinted as a page not learned yet
     hints = learned if learned is not None else _declared_hints(app, state, req, record)
     direct_http2 = _serves_http2(req.environ)
-    if direct_http2:
-        hints = cross_origin_hints(hints, f"{req.scheme}://{req.host}".lower())
     held = record.open_once(state.connector, app, req)
     try:
         early = plan_early_hints(
@@ -573,6 +571,7 @@ def _send_early_hints(app: Flask) -> None:
             max_pushes=state.settings.max_pushes if held is not None else 0,
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
+            own_origin=f"{req.scheme}://{req.host}".lower() if direct_http2 else None,
         )
         if early.headers:
             try:

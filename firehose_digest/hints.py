@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -38,7 +38,6 @@ __all__ = [
     "EarlyHint",
     "EarlyHints",
     "HintCache",
-    "cross_origin_hints",
     "origin_of",
     "plan_early_hints",
 ]
@@ -117,25 +116,6 @@ def _host(netloc: str) -> str:
     return netloc.rpartition("@")[2].lower()
 
 
-def cross_origin_hints(hints: Iterable[EarlyHint], origin: str) -> list[EarlyHint]:
-    """``hints`` for a 103 on an HTTP/2 connection to ``origin`` (``scheme://host``): only
-    connections (preconnect, dns-prefetch) and resources on other origins are sent.
-
-    A same-origin preload would be requested on the very connection whose page is still
-    being computed, and gunicorn serves one connection's streams in turn, so it could not
-    start sooner than the final response's own ``Link`` header lets it. It is kept, not
-    sent (``sendable`` False), so :func:`plan_early_hints` counts it where the final
-    ``Link`` writes it, and hints no link that response then leaves out of its budget.
-    """
-    own = {origin, "//" + origin.partition("://")[2]}
-    return [
-        hint
-        if hint.connects or (hint.origin or origin) not in own
-        else replace(hint, sendable=False)
-        for hint in hints
-    ]
-
-
 class EarlyHints(NamedTuple):
     """A 103's headers (``[]``: send none), and the tracked keys it offers for push."""
 
@@ -152,9 +132,17 @@ def plan_early_hints(
     max_pushes: int,
     omit_held: bool = False,
     front_may_push: bool = True,
+    own_origin: str | None = None,
 ) -> EarlyHints:
     """The 103 for ``hints``, sent through a front that may push them
     (``front_may_push``; False when the app itself speaks HTTP/2 to the browser).
+
+    Over the app's own HTTP/2, to ``own_origin`` (``scheme://host``), only connections
+    (preconnect, dns-prefetch) and links to other origins are sent: a same-origin preload
+    would be requested on the very connection whose page is still being computed, and
+    gunicorn serves one connection's streams in turn, so it could not start sooner than
+    the final response's own ``Link`` lets it. A same-origin link is still counted where
+    the final ``Link`` writes it, so no link is hinted that the budget then leaves out.
 
     h2o and Apache push what a 103 links, and Chromium drops a 103 link with a parameter
     it does not know, ``nopush`` included (``services/network/public/cpp/
@@ -177,6 +165,7 @@ def plan_early_hints(
     links: list[str] = []
     last: list[str] = []  # the links a proxy would read no link after: written after all
     offered: list[str] = []
+    own = None if own_origin is None else {own_origin, "//" + own_origin.partition("://")[2]}
     slots = 0  # the final response's push slots taken so far
     final = -2  # the final Link value's length so far, with no ", " before its first link
     for hint in hints:
@@ -209,6 +198,8 @@ def plan_early_hints(
             break
         if not hint.sendable:
             continue  # counted above as the final response writes it, and pushed by it
+        if own is not None and not hint.connects and (hint.origin or own_origin) in own:
+            continue  # counted above, and left to the final response (see above)
         if in_103:
             (last if hint.written_last else links).append(hint.link)
         if pushed:
