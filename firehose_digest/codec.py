@@ -101,6 +101,7 @@ class DigestCodec:
         self._signer = TimestampSigner(
             derived, salt=salt, key_derivation="none", digest_method=hashlib.sha1
         )
+        self.salt = salt
         self.max_age = max_age
 
     def dumps(self, payload: bytes) -> str:

@@ -567,16 +567,21 @@ class HeldDigest(dict[str, int]):
     changes an answer; the digest itself is never changed (``save()`` writes a copy).
     """
 
-    __slots__ = ("digest", "expires_at")
+    __slots__ = ("digest", "expires_at", "salt")
     # ``in`` takes an answer's truth: NOT_HELD (0) is the one false one.
     __contains__ = dict.__getitem__  # type: ignore[assignment]
 
-    def __init__(self, digest: AgingDigest, expires_at: float = math.inf) -> None:
+    def __init__(
+        self, digest: AgingDigest, expires_at: float = math.inf, salt: str | None = None
+    ) -> None:
         super().__init__()
         self.digest = digest
         #: Unix time from which the cookie it came from is expired (whole seconds); never
         #: (infinity) for the shared empty holder, which no cookie dates.
         self.expires_at = expires_at
+        #: The salt its cookie verified with (:func:`~.codec.scoped_salt`), so that a
+        #: request of another cookie scope verifies it again; None for the empty holder.
+        self.salt = salt
 
     def __missing__(self, key: object) -> int:
         if not isinstance(key, str):
@@ -619,8 +624,11 @@ class _DigestState:
         self.settings = settings
         #: What a client without a valid digest holds: nothing (shared, never changed).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
-        #: (the configured keys, their codec): swapped whole, so threads never mix them.
+        #: (the signing inputs, their codec): swapped whole, so threads never mix them.
         self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
+        #: salt -> its codec, for the keys in force: a session interface may scope the
+        #: cookie per request (its domain per host), and each scope is signed apart.
+        self._scoped: dict[str, DigestCodec] = {}
         #: value -> what it holds, with its expiry; oldest first.
         self._decoded: dict[str, HeldDigest] = {}
         self._decoded_bytes = 0
@@ -630,7 +638,9 @@ class _DigestState:
         """The codec for the app's keys as configured now; None without ``SECRET_KEY``.
 
         The keys are compared on every call, so a key removed from the config stops
-        verifying at once; a change also empties the cache of decoded values.
+        verifying at once; a change of keys also empties the cache of decoded values (a
+        change of the cookie's domain or path, per request or by config, keeps it: each
+        value is kept with the salt it verified with).
         """
         seen, codec = self._keys
         if _signing_inputs(app) == seen:
@@ -648,18 +658,25 @@ class _DigestState:
                 # environment, a bare str of fallbacks): as if unset, with one warning,
                 # rather than an error per request or a key per character.
                 secret_key = fallbacks = None
+            if configured[2:] != seen[2:] or not secret_key:  # other keys: nothing kept
+                self._scoped = {}
+                self._decoded.clear()
+                self._decoded_bytes = 0
             if secret_key:
-                # Oldest to newest: the last key signs.
-                keys = (*filter(None, fallbacks or ()), secret_key)
                 # Signed for the cookie's Domain and Path, as written now: another app's,
                 # sent beside it, is foreign.
-                salt = scoped_salt(self.settings.salt, domain, path)
-                codec = DigestCodec(keys, salt, self.settings.max_age)
+                salt = _salt_of(self.settings.salt, domain, path)
+                codec = self._scoped.get(salt)
+                if codec is None:
+                    if len(self._scoped) >= MAX_COOKIE_SCOPES:
+                        self._scoped.clear()  # rebuilt on use; the values stay cached
+                    # Oldest to newest: the last key signs.
+                    keys = (*filter(None, fallbacks or ()), secret_key)
+                    codec = DigestCodec(keys, salt, self.settings.max_age)
+                    self._scoped[salt] = codec
             else:
                 codec = None
             self._keys = (configured, codec)
-            self._decoded.clear()
-            self._decoded_bytes = 0
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             _warn_no_secret_key(app, "DigestConnector")
         return codec
@@ -673,7 +690,7 @@ class _DigestState:
         if not value:
             return self.empty
         held = self._decoded.get(value)
-        if held is None:
+        if held is None or held.salt != codec.salt:
             held = self._verify(codec, value)
             if held is None:
                 return self.empty
@@ -694,7 +711,7 @@ class _DigestState:
         signed: list[tuple[str, float, HeldDigest | bytes]] = []  # value, expiry, either
         for value in values:
             held = self._decoded.get(value)
-            if held is not None:
+            if held is not None and held.salt == codec.salt:
                 signed.append((value, held.expires_at, held))
                 continue
             try:
@@ -746,12 +763,12 @@ class _DigestState:
     def _store(
         self, codec: DigestCodec, value: str, expires_at: int, digest: AgingDigest
     ) -> HeldDigest:
-        held = HeldDigest(digest, expires_at)
+        held = HeldDigest(digest, expires_at, codec.salt)
         size = _entry_size(value, held)
         if size > DECODED_CACHE_BYTES:
             return held
         with self._lock:
-            if self._keys[1] is not codec:  # the keys changed meanwhile: not ours to keep
+            if self._scoped.get(codec.salt) is not codec:  # the keys changed meanwhile
                 return held
             old = self._decoded.pop(value, None)
             if old is not None:
@@ -762,6 +779,22 @@ class _DigestState:
                 oldest = next(iter(self._decoded))
                 self._decoded_bytes -= _entry_size(oldest, self._decoded.pop(oldest))
         return held
+
+
+#: Cookie scopes (domain and path) whose codecs are kept: a session interface that scopes
+#: the cookie per host serves a few hosts from one app. Past it, codecs are made again.
+MAX_COOKIE_SCOPES = 16
+
+
+def _salt_of(salt: str, domain: object, path: object) -> str:
+    """:func:`~.codec.scoped_salt`, a domain it cannot read (set after ``init_app``) named."""
+    try:
+        return scoped_salt(salt, domain, path)  # type: ignore[arg-type]
+    except (UnicodeError, AttributeError, TypeError) as e:
+        raise ValueError(
+            f"SESSION_COOKIE_DOMAIN={domain!r} or SESSION_COOKIE_PATH={path!r} is not one a "
+            f"cookie can have: {e}"
+        ) from e
 
 
 def _signing_inputs(app: Flask) -> tuple[Any, ...]:

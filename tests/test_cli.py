@@ -223,6 +223,12 @@ def test_inspect_verifies_a_cookie_of_another_domain_and_path_given_them() -> No
     assert run("inspect", value, "--secret-key", SECRET, *both).startswith("valid:")
 
 
+@pytest.mark.parametrize("domain", ["a..b", "-" * 64 + ".example"])
+def test_a_cookie_domain_no_cookie_can_have_is_a_usage_error(domain: str) -> None:
+    out = run("inspect", "x", "--secret-key", SECRET, "--cookie-domain", domain, status=2)
+    assert out == ""
+
+
 @pytest.mark.parametrize("key", ["20261202", "1.5", "true", "null"])
 def test_a_secret_key_the_app_reads_as_no_string_is_a_usage_error(key: str) -> None:
     """from_prefixed_env() reads JSON: the app gets a number (or a bool, or None) and its

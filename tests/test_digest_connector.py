@@ -8,7 +8,8 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
-from flask import Flask, Response, session
+from flask import Flask, Response, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
 from firehose_digest import DigestConnector, Firehose, push
+from firehose_digest.codec import DigestCodec
 from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
 
@@ -187,6 +189,57 @@ def test_a_domain_is_read_as_a_browser_reads_it(written_for: str, read_by: str) 
         "/", headers={"Cookie": value.split(";", 1)[0]}
     )
     assert again.headers["Link"] == EXPECTED_RETURN
+
+
+class CookiePerHost(SecureCookieSessionInterface):
+    """A multi-tenant app's session: each host's cookie is scoped to that host."""
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return request.host.partition(":")[0] if has_request_context() else None
+
+
+def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each change of scope between requests emptied the decoded-digest cache: two hosts
+    alternating verified and decoded every returning cookie again."""
+    verified: list[str] = []
+    loads = DigestCodec.loads
+
+    def counting_loads(codec: DigestCodec, value: str) -> Any:
+        verified.append(value)
+        return loads(codec, value)
+
+    monkeypatch.setattr(DigestCodec, "loads", counting_loads)
+    app = build_app()
+    app.session_interface = CookiePerHost()
+    a, b = app.test_client(), app.test_client()
+    for client, host in [(a, "http://a.example"), (b, "http://b.example")]:
+        assert client.get("/", base_url=host).headers["Link"] == EXPECTED_FIRST
+    verified.clear()
+    for _ in range(3):
+        for client, host in [(a, "http://a.example"), (b, "http://b.example")]:
+            assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
+    assert verified == []
+    # Each verifies only for its own host: a's cookie sent to b is foreign there.
+    cookie = a.get_cookie("h2-digest", domain="a.example")
+    assert cookie is not None
+    stranger = app.test_client(use_cookies=False)
+    sent = {"Cookie": f"h2-digest={cookie.value}"}
+    assert (
+        stranger.get("/", base_url="http://b.example", headers=sent).headers["Link"]
+        == EXPECTED_FIRST
+    )
+
+
+def test_a_domain_set_after_init_app_that_no_cookie_can_have_is_named(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = build_app()
+    app.config["SESSION_COOKIE_DOMAIN"] = "shop..example"
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert "SESSION_COOKIE_DOMAIN='shop..example'" in caplog.text
 
 
 def test_arguments_override_config() -> None:

@@ -1248,7 +1248,18 @@ class WrappedAsyncSetPushed:
     set_pushed = AsyncCall()
 
 
-@pytest.mark.parametrize("connector", [WrappedAsyncSave(), WrappedAsyncSetPushed()])
+class WrappedAsyncOpen:
+    @logged
+    async def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        """Would write a store."""
+
+
+@pytest.mark.parametrize(
+    "connector", [WrappedAsyncSave(), WrappedAsyncSetPushed(), WrappedAsyncOpen()]
+)
 def test_an_async_method_init_app_cannot_see_is_an_error_logged_on_the_request(
     connector: Any, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
 ) -> None:
