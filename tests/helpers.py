@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, render_template_string
 
 from firehose_digest import Firehose, push
+from firehose_digest.codec import DigestCodec
 
 PAGE = """<!doctype html>
 <link rel=stylesheet href="{{ push('/static/site.css', as='style') }}">
@@ -78,3 +79,16 @@ def run_in_threads(*targets: Callable[[], object], interleave: bool = True) -> N
             thread.join()
     finally:
         sys.setswitchinterval(interval)
+
+
+def count_verified(monkeypatch: Any) -> list[str]:
+    """The cookie values ``DigestCodec.loads`` is asked to verify from now on, in order."""
+    verified: list[str] = []
+    loads = DigestCodec.loads
+
+    def counting_loads(codec: DigestCodec, value: str) -> Any:
+        verified.append(value)
+        return loads(codec, value)
+
+    monkeypatch.setattr(DigestCodec, "loads", counting_loads)
+    return verified

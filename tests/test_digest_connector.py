@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.codec import DigestCodec
 from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH
-from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
+from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 
 COOKIE = "h2-digest"
 
@@ -203,14 +203,7 @@ def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
 ) -> None:
     """Each change of scope between requests emptied the decoded-digest cache: two hosts
     alternating verified and decoded every returning cookie again."""
-    verified: list[str] = []
-    loads = DigestCodec.loads
-
-    def counting_loads(codec: DigestCodec, value: str) -> Any:
-        verified.append(value)
-        return loads(codec, value)
-
-    monkeypatch.setattr(DigestCodec, "loads", counting_loads)
+    verified = count_verified(monkeypatch)
     app = build_app()
     app.session_interface = CookiePerHost()
     a, b = app.test_client(), app.test_client()

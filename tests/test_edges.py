@@ -35,11 +35,11 @@ from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
-from firehose_digest.codec import MAX_COOKIE_COPIES, DigestCodec
+from firehose_digest.codec import MAX_COOKIE_COPIES
 from firehose_digest.collect import make_resource
 from firehose_digest.connectors import ANSWER_KEY_LENGTH
 from firehose_digest.settings import DEFAULTS
-from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app
+from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 
 COOKIE = "h2-digest"
 ENCODINGS = ["gcs", "bloom"]
@@ -1435,14 +1435,7 @@ def test_a_cookie_sent_many_times_costs_at_most_max_cookie_copies_checks(
     """A value that fails to verify is never cached, so each costs an HMAC on every
     request: of 600 copies (an 8 KB header), only MAX_COOKIE_COPIES different ones are
     checked, and a genuine value among them is still read."""
-    checked: list[str] = []
-    loads = DigestCodec.loads
-
-    def counting_loads(codec: DigestCodec, value: str) -> Any:
-        checked.append(value)
-        return loads(codec, value)
-
-    monkeypatch.setattr(DigestCodec, "loads", counting_loads)
+    checked = count_verified(monkeypatch)
     app = edge_app()
     client = app.test_client()
     client.get("/page?u=/a.css")
