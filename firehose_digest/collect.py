@@ -30,6 +30,7 @@ __all__ = [
     "as_written",
     "current_record",
     "key_url",
+    "key_version",
     "make_resource",
     "names_crossorigin",
     "push",
@@ -58,6 +59,12 @@ def resource_key(url: str, version: str | None) -> str:
 def key_url(key: str) -> str:
     """The url of a :func:`resource_key`."""
     return key.partition("\n")[0]
+
+
+def key_version(key: str) -> str | None:
+    """The version of a :func:`resource_key`; None for an unversioned one."""
+    _, versioned, version = key.partition("\n")
+    return version if versioned else None
 
 
 def push(

@@ -425,10 +425,9 @@ class DigestConnector:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
-        attributes = digest_cookie_attributes(app)
         try:
             settings = settings.with_digest(*self._arguments)
-            check_digest_fits(settings, attributes)
+            check_digest_fits(settings, digest_cookie_attributes(app))
         except ValueError as e:
             keys = ("FIREHOSE_CAPACITY", "FIREHOSE_FP_RATE", "FIREHOSE_ENCODING")
             if any(argument is not None for argument in self._arguments) and any(

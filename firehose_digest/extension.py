@@ -186,8 +186,7 @@ def _as_holder(held: object) -> Container[str]:
         return cast("Container[str]", held)
     raise TypeError(
         f"open() returned {type(held).__name__!r} {held!r:.40}, which cannot be asked "
-        "`key in held`: "
-        "return a container of keys (a set), or None"
+        "`key in held`: return a container of keys (a set), or None"
     )
 
 

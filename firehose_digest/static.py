@@ -23,7 +23,7 @@ from flask import Flask, Request, Response, current_app, has_request_context, re
 from markupsafe import Markup, escape
 from werkzeug.security import safe_join
 
-from .collect import CORS_MODE, as_written, names_crossorigin, push, resource_key
+from .collect import CORS_MODE, as_written, key_version, names_crossorigin, push, resource_key
 from .links import format_url
 
 __all__ = [
@@ -229,7 +229,7 @@ def versions_current(keys: Iterable[str]) -> bool:
         path = _pushed_files.get(key)
         if path is not None:
             try:
-                if file_version(path) != key.rpartition("\n")[2]:
+                if file_version(path) != key_version(key):
                     return False
             except OSError:  # gone: its url serves nothing now
                 return False

@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 
 from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.codec import DigestCodec
-from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH
+from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH, MAX_COOKIE_SCOPES
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 
 COOKIE = "h2-digest"
@@ -223,6 +223,24 @@ def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
         stranger.get("/", base_url="http://b.example", headers=sent).headers["Link"]
         == EXPECTED_FIRST
     )
+
+
+@pytest.mark.parametrize("hosts", [MAX_COOKIE_SCOPES, MAX_COOKIE_SCOPES + 1])
+def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
+    hosts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exactly at the bound, and one past it, where the codecs are made again: the values
+    verified once stay cached with their salts."""
+    app = build_app()
+    app.session_interface = CookiePerHost()
+    clients = [(app.test_client(), f"http://h{n}.example") for n in range(hosts)]
+    for client, host in clients:
+        assert client.get("/", base_url=host).headers["Link"] == EXPECTED_FIRST
+    verified = count_verified(monkeypatch)
+    for _ in range(2):
+        for client, host in clients:
+            assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
+    assert verified == []
 
 
 def test_a_domain_set_after_init_app_that_no_cookie_can_have_is_named(

@@ -747,3 +747,18 @@ def test_a_changed_file_is_not_hinted_at_its_old_url(static: Path) -> None:
     new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
     assert visit() == ([], [new])  # learned again
     assert visit() == ([new], [new])
+
+
+def test_a_learned_hint_is_current_while_its_file_is_unchanged(static: Path) -> None:
+    """versions_current() at each edge: the file unchanged, changed, gone; a key no
+    push_static() pushed (a plain push, a stand-in's empty key) is current."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/site.css?v={version(CONTENT)}"
+    assert app.test_client().get("/push?f=site.css").get_data(as_text=True) == url
+    key = f"{url}\n{version(CONTENT)}"
+    assert static_module.versions_current([key, "/plain.css", ""])
+    (static / "site.css").write_bytes(CONTENT + b"changed")
+    assert not static_module.versions_current([key])
+    (static / "site.css").unlink()
+    assert not static_module.versions_current(["/plain.css", key])
