@@ -710,6 +710,10 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # A file, not a page: a before_request hook's pushes would put a Link, Vary:
         # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
         return response
+    if req.method == "OPTIONS":
+        # No page either (Flask's automatic answer, a CORS preflight): no browser
+        # preloads from it and no proxy pushes for it, so it links nothing.
+        return response
     resources = record.resources
     declared = _declared(app, state)
     if declared:

@@ -137,6 +137,54 @@ def test_a_post_is_not_recorded() -> None:
     assert held_now(client, "/a.css") == [False]
 
 
+class Recording(DigestConnector):
+    """The digest connector, counting the requests it was asked about."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = 0
+
+    def open(self, app: Flask, request: Request) -> Any:
+        self.opened += 1
+        return super().open(app, request)
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_an_options_response_links_nothing_and_asks_nothing(explicit: bool) -> None:
+    # No browser preloads from an OPTIONS answer (a CORS preflight has no page) and no
+    # proxy pushes for one: neither a Link, nor Vary: Cookie, nor a read of the cookie.
+    connector = Recording()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.before_request
+    def everywhere() -> None:
+        push("/hook.css", as_="style")
+
+    methods = ["GET", "OPTIONS"] if explicit else ["GET"]
+
+    @app.route("/page", methods=methods)
+    @Firehose.hints("/declared.css", as_="style")
+    def view() -> str:
+        push("/view.css", as_="style")
+        return "page"
+
+    Firehose(app, connector=connector)
+    client = app.test_client()
+    response = client.options("/page")
+    assert response.status_code == 200
+    assert "Link" not in response.headers
+    assert "Vary" not in response.headers
+    assert "Set-Cookie" not in response.headers
+    assert connector.opened == 0
+    # Nothing was recorded: the GET after it pushes every link.
+    assert links(client.get("/page")) == [
+        link("/declared.css"),
+        link("/hook.css"),
+        link("/view.css"),
+    ]
+
+
 # --- url forms ---------------------------------------------------------------------------
 
 URL_FORMS = [
