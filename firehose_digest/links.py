@@ -360,28 +360,21 @@ class LinkPlanner:
     def _keep(
         self, page: tuple[Resource, ...], keys: tuple[str, ...], key: Any, plan: LinkPlan
     ) -> None:
-        size = _plan_size(key, plan)
-        # Counted once per page, when it is first kept (or kept again after a clear).
-        page_size = 0 if page in self._pages else _page_size(page, keys)
-        if size + page_size > PLANS_BYTES:
-            return  # a page larger than the bound on its own is planned every time
         with self._lock:
             known = self._pages.get(page)
-            if known is None or self._bytes + size > PLANS_BYTES:
-                # Counted with this plan: a page new here (or gone meanwhile), or one kept
-                # again after the clear below.
-                page_size = page_size or _page_size(page, keys)
-                if size + page_size > PLANS_BYTES:
-                    return
-            if known is None:
-                size += page_size
+            plan_size = _plan_size(key, plan)
+            # A page is counted with its first plan (and again with its first plan after
+            # a clear, which drops its earlier ones).
+            size = plan_size if known is not None else plan_size + _page_size(page, keys)
             if self._bytes + size > PLANS_BYTES:
+                if known is not None:
+                    size += _page_size(page, keys)
+                if size > PLANS_BYTES:
+                    return  # a page larger than the bound on its own is planned every time
                 # Everything goes, this page's other plans too: the bound holds however
                 # many ways a page's clients hold it.
                 self._pages.clear()
                 self._bytes = 0
-                if known is not None:
-                    size += page_size
                 known = None
             if known is None:
                 known = self._pages[page] = (keys, {})
@@ -436,5 +429,5 @@ def _plan_size(key: Any, plan: LinkPlan) -> int:
         + sys.getsizeof(plan.reused)
         + sys.getsizeof(key)
         + (sys.getsizeof(answers) if answers is not None else 0)
-        + 100
+        + DICT_SLOT
     )

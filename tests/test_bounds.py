@@ -32,7 +32,7 @@ from firehose_digest.codec import DEFAULT_SALT, DigestCodec
 from firehose_digest.collect import make_resource
 from firehose_digest.digests import IN_CURRENT, encoded_size_bound
 from firehose_digest.hints import EarlyHint, plan_early_hints
-from firehose_digest.links import LinkPlanner, Resource, plan_links
+from firehose_digest.links import LinkPlan, LinkPlanner, Resource, plan_links
 from firehose_digest.settings import (
     CookieAttributes,
     Settings,
@@ -151,6 +151,40 @@ def test_the_kept_plans_count_their_page_however_they_were_emptied(
     planner.plan(page, {"/a.css"}, True)
     assert len(planner._pages) == 1
     assert planner._bytes > page_size
+
+
+def test_plans_that_fill_the_bound_exactly_are_kept_and_one_byte_more_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    small = (style("/small.css"),)
+    page = (style("/a.css"), style("/b.css"))
+
+    def kept_size(resources: tuple[Resource, ...]) -> int:
+        keys = links_module._tracked_keys(resources)
+        answers = (False,) * len(keys)
+        plan = plan_links_for(resources)
+        return links_module._page_size(resources, keys) + links_module._plan_size(
+            (answers, True), plan
+        )
+
+    both = kept_size(small) + kept_size(page)
+    for bound, kept in (
+        (both, [small, page]),  # exactly full: nothing dropped
+        (both - 1, [page]),  # one byte short: the earlier page goes
+        (kept_size(page) - 1, [small]),  # too large on its own: planned, not kept
+    ):
+        planner = LinkPlanner(max_pushes=10, budget=4096, omit_held=False)
+        monkeypatch.setattr(links_module, "PLANS_BYTES", bound)
+        planner.plan(small, set(), True)
+        assert planner.plan(page, set(), True) == plan_links_for(page)
+        assert list(planner._pages) == kept
+        assert planner._bytes == sum(map(kept_size, kept))
+
+
+def plan_links_for(page: tuple[Resource, ...]) -> LinkPlan:
+    return LinkPlanner(max_pushes=10, budget=4096, omit_held=False).plan_uncached(
+        page, set(), True
+    )
 
 
 # --- settings ----------------------------------------------------------------------------
