@@ -348,7 +348,10 @@ class Firehose:
             request_started.connect(_claim_on_start, app)
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
-            app.before_request(lambda: _send_early_hints(app))
+            # Added to the list as ours above is, not through app.before_request: a
+            # second init_app after the first request (which Flask's setup methods refuse)
+            # must not leave 103s on in the settings with no hook to send them.
+            app.before_request_funcs.setdefault(None, []).append(lambda: _send_early_hints(app))
 
 
 def _warn_unknown_keys(app: Flask) -> None:

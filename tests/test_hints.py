@@ -437,6 +437,20 @@ def test_a_fresh_client_then_gets_one_103_with_exactly_the_pages_links(app: Flas
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
 
 
+def test_early_hints_turned_on_by_a_second_init_app_after_the_first_request_are_sent() -> None:
+    # Flask's setup methods refuse a hook after the first request: init_app raised, with
+    # the new settings (103s on) already in force and no hook to send them.
+    firehose = Firehose()
+    app = make_app(firehose=firehose, FIREHOSE_EARLY_HINTS=False)
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    app.config["FIREHOSE_EARLY_HINTS"] = True
+    firehose.init_app(app)
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learns
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/page/home", recorder)
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
 def test_the_103_is_sent_before_the_view_runs(app: Flask) -> None:
     hinted_get(app.test_client(), "/page/home", Recorder())
     timeline: list[str] = app.extensions["timeline"]
