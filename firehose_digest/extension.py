@@ -730,6 +730,12 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         return response
     held = record.open_once(state.connector, app, req)
     offered = _as_linked(record.offered, resources)
+    cache, page = state.hint_cache, record.hint_page
+    if offered != record.offered and status != 200 and cache is not None and page is not None:
+        # The 103 offered a url under a version it no longer has: what the page learned is
+        # stale, and a response that does not learn it again (a redirect, a 204) drops it,
+        # or the next 103 would push the url again to a client holding its new version.
+        cache.forget(page)
     links = _links_for(state, resources, held, proxies_push(req.method, status), offered)
     pushed = links.pushed
     if offered:

@@ -255,6 +255,11 @@ class HintCache:
             if len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def forget(self, page: str) -> None:
+        """Drop what ``page`` learned (nothing if it learned nothing)."""
+        with self._lock:
+            self._entries.pop(page, None)
+
     def __len__(self) -> int:
         with self._lock:  # never seen between learn()'s insert and its eviction
             return len(self._entries)

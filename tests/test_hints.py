@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
 import pytest
-from flask import Flask, Request, redirect, request, url_for
+from flask import Flask, Request, Response, redirect, request, url_for
 from flask.testing import FlaskClient
 from flask.views import MethodView, View
 from hypothesis import example, given
@@ -449,6 +449,32 @@ def test_early_hints_turned_on_by_a_second_init_app_after_the_first_request_are_
     recorder = Recorder()
     hinted_get(app.test_client(), "/page/home", recorder)
     assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
+def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_redirect() -> None:
+    # The 103 offers the learned (old) key; the client then holds the new one. A response
+    # that does not learn the page again must drop it, or the next 103 pushes the url again.
+    version, status = ["A"], [200]
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> Response:
+        push("/static/app.css", as_="style", version=version[0])
+        return Response("page", status=status[0])
+
+    hinted_get(app.test_client(), "/", Recorder())  # learned at version A
+    version[0], status[0] = "B", 204
+    client = app.test_client()
+    first = Recorder()
+    hinted_get(client, "/", first)
+    assert first.sent == [[("Link", "</static/app.css>; rel=preload; as=style")]]
+    status[0] = 200
+    again = Recorder()
+    response = hinted_get(client, "/", again)
+    assert again.sent == []
+    assert response.headers["Link"] == "</static/app.css>; rel=preload; as=style; nopush"
 
 
 def test_the_103_is_sent_before_the_view_runs(app: Flask) -> None:
