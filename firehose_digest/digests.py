@@ -105,7 +105,9 @@ _PPM = 1_000_000
 
 
 class DigestError(ValueError):
-    """The bytes are not a valid digest: truncated, corrupted, or of another kind/version."""
+    """Not a valid digest: bytes truncated, corrupted, or of another kind or version, or
+    (from :meth:`~.codec.DigestCodec.loads`) a cookie value whose signature does not verify
+    or that has expired."""
 
 
 class Digest(Protocol):
