@@ -378,23 +378,26 @@ def _cookie_name(text: str) -> str:
 
 
 DESCRIPTION = """\
-Tune and debug firehose_digest. "plan" measures what a capacity and false-positive rate
-cost in each encoding; "inspect" verifies a digest cookie and says what it holds.
+Tune and debug firehose_digest. "plan" measures what a capacity and
+false-positive rate cost in each encoding; "inspect" verifies a digest cookie
+and says what it holds.
 
-Exit status: 0 done (inspect: a valid digest), 1 inspect: not a valid digest, 2 usage error.
+Exit status: 0 done (inspect: a valid digest), 1 inspect: not a valid digest,
+2 usage error.
 """
 
 INSPECT_HELP = f"""\
 Verify a digest cookie with the app's secret key and describe it.
 
 COOKIE may be the bare value (the part after "{DEFAULT_COOKIE_NAME}="), the pair
-"{DEFAULT_COOKIE_NAME}=VALUE", or a whole Cookie header as a browser's developer tools show
-it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:"); quote it for the
-shell; one that starts with "-" goes last, after "--". --cookie-name picks the cookie out
-of a pair or header.
+"{DEFAULT_COOKIE_NAME}=VALUE", or a whole Cookie header as a browser's developer
+tools show it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:");
+quote it for the shell; one that starts with "-" goes last, after "--".
+--cookie-name picks the cookie out of a pair or header.
 
-Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature, expired, not a
-digest, no key to verify it with), 2 usage error. --url does not change it.
+Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature,
+expired, not a digest, no key to verify it with), 2 usage error. --url does not
+change it.
 """
 
 

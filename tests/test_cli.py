@@ -148,6 +148,16 @@ def test_plan_refuses_bad_arguments_as_usage_errors(args: list[str], message: st
     assert f"firehose-digest plan: error: {message}" in err
 
 
+@pytest.mark.parametrize("command", [[], ["plan"], ["inspect"]])
+def test_help_fits_80_columns(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # argparse wraps the options' help to it
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    assert [line for line in capsys.readouterr().out.splitlines() if len(line) > 80] == []
+
+
 def test_every_option_has_help() -> None:
     parsers = [cli.build_parser()]
     while parsers:
