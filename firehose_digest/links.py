@@ -362,10 +362,11 @@ class LinkPlanner:
     ) -> None:
         with self._lock:
             known = self._pages.get(page)
-            plan_size = _plan_size(key, plan)
             # A page is counted with its first plan (and again with its first plan after
             # a clear, which drops its earlier ones).
-            size = plan_size if known is not None else plan_size + _page_size(page, keys)
+            size = _plan_size(key, plan)
+            if known is None:
+                size += _page_size(page, keys)
             if self._bytes + size > PLANS_BYTES:
                 if known is not None:
                     size += _page_size(page, keys)

@@ -7,9 +7,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, render_template_string
+from flask import Flask, Request, Response, render_template_string
 
-from firehose_digest import Firehose, push
+from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.codec import DigestCodec
 
 PAGE = """<!doctype html>
@@ -92,3 +92,15 @@ def count_verified(monkeypatch: Any) -> list[str]:
 
     monkeypatch.setattr(DigestCodec, "loads", counting_loads)
     return verified
+
+
+class CountingConnector(DigestConnector):
+    """The digest connector, counting how often it is asked what the client holds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def open(self, app: Flask, request: Request) -> Any:
+        self.asked += 1
+        return super().open(app, request)

@@ -39,7 +39,13 @@ from firehose_digest.codec import MAX_COOKIE_COPIES
 from firehose_digest.collect import make_resource
 from firehose_digest.connectors import ANSWER_KEY_LENGTH
 from firehose_digest.settings import DEFAULTS
-from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
+from tests.helpers import (
+    EXPECTED_FIRST,
+    EXPECTED_RETURN,
+    CountingConnector,
+    build_app,
+    count_verified,
+)
 
 COOKIE = "h2-digest"
 ENCODINGS = ["gcs", "bloom"]
@@ -137,23 +143,11 @@ def test_a_post_is_not_recorded() -> None:
     assert held_now(client, "/a.css") == [False]
 
 
-class Recording(DigestConnector):
-    """The digest connector, counting the requests it was asked about."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.opened = 0
-
-    def open(self, app: Flask, request: Request) -> Any:
-        self.opened += 1
-        return super().open(app, request)
-
-
 @pytest.mark.parametrize("explicit", [False, True])
 def test_an_options_response_links_nothing_and_asks_nothing(explicit: bool) -> None:
     # No browser preloads from an OPTIONS answer (a CORS preflight has no page) and no
     # proxy pushes for one: neither a Link, nor Vary: Cookie, nor a read of the cookie.
-    connector = Recording()
+    connector = CountingConnector()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
 
@@ -176,7 +170,7 @@ def test_an_options_response_links_nothing_and_asks_nothing(explicit: bool) -> N
     assert "Link" not in response.headers
     assert "Vary" not in response.headers
     assert "Set-Cookie" not in response.headers
-    assert connector.opened == 0
+    assert connector.asked == 0
     # Nothing was recorded: the GET after it pushes every link.
     assert links(client.get("/page")) == [
         link("/declared.css"),

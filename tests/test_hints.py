@@ -33,7 +33,7 @@ from firehose_digest.hints import (
     plan_early_hints,
 )
 from firehose_digest.links import plan_links
-from tests.helpers import run_in_threads
+from tests.helpers import CountingConnector, run_in_threads
 
 CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
@@ -328,18 +328,6 @@ class Recorder:
         self.sent.append(list(headers))
         if self.timeline is not None:
             self.timeline.append("103")
-
-
-class CountingConnector(DigestConnector):
-    """The digest connector, counting how often it is asked what the client holds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked = 0
-
-    def open(self, app: Flask, request: Request) -> Any:
-        self.asked += 1
-        return super().open(app, request)
 
 
 def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
