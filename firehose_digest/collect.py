@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from contextlib import suppress
 from contextvars import ContextVar
+from html import unescape
 from typing import Any
 
 from .hints import PER_REQUEST_PARAMETERS, READ_FROM_A_103, EarlyHint, origin_of
@@ -84,6 +85,8 @@ def push(
     (:func:`as_written`); ``rel`` defaults to ``preload``. A font's or a fetch's preload
     gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the browser
     fetches them in CORS mode.
+    A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
+    ``&amp;`` is ``&``.
     ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
     page, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is
@@ -92,6 +95,9 @@ def push(
     its arguments are checked all the same: :class:`ValueError` for a url or value that
     could inject a header, wherever it runs, so a bad argument shows in development too.
     """
+    given = url
+    if type(url) is not str:
+        url = _as_read_from_the_page(url)
     named: tuple[tuple[str, Any], ...] = ()
     if params:  # a template's as= among them: make_resource() reads it
         named = tuple(params.items())
@@ -118,7 +124,19 @@ def push(
     record = current_record.get()
     if record is not None:
         record.resources.setdefault(resource.url, resource)  # the first push of a url wins
-    return url
+    return given
+
+
+def _as_read_from_the_page(url: Any) -> Any:
+    """A url given as HTML (``Markup``: a Jinja macro's output, a ``{% set %}`` block), as
+    the browser reads it from the page: ``&amp;`` is ``&``. Anything else as it is.
+
+    Linked as it was written, the preload would name a url the page never asks for, and
+    the same text pushed as HTML and as a plain str would be one resource.
+    """
+    html = getattr(url, "__html__", None)  # markupsafe's protocol for markup
+    text = html() if callable(html) else None
+    return unescape(text) if isinstance(text, str) else url
 
 
 #: What push() made of its arguments: pages push the same resources on every request, and
@@ -237,6 +255,7 @@ def make_resource(
     """What ``push()`` records for these arguments, whatever their types (a template's are
     unchecked); ValueError if any is unsafe."""
     # Named by the caller, a keyword of None or False too (which leaves it out).
+    url = _as_read_from_the_page(url)
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
     if version is not None and not isinstance(version, str):

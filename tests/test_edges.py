@@ -1382,6 +1382,34 @@ def test_a_url_with_a_space_is_linked_as_a_browser_requests_it() -> None:
     assert links(client.get("/profile")) == [nopush("/my%20photo.jpg")]
 
 
+def test_a_url_a_macro_built_is_linked_as_the_page_reads_it() -> None:
+    """A macro's output is ``Markup``, its ``&`` written ``&amp;``: the page's ``src``
+    asks for ``/thumb?w=1&h=2``, so the link names that url, pushed and then held, not
+    ``&amp;`` (a url the page never asks for, made nopush by its ``;``). The same text
+    pushed as a plain str is a url of its own, linked as it is written."""
+    app = edge_app()
+    macro = "{% macro thumb(w, h) %}{{ url_for('thumb', w=w, h=h) }}{% endmacro %}"
+
+    @app.route("/thumb")
+    def thumb() -> str:
+        return "thumb"
+
+    @app.route("/gallery")
+    def gallery() -> str:
+        return render_template_string(macro + "<img src=\"{{ push(thumb(1, 2), as='image') }}\">")
+
+    @app.route("/literal")
+    def literal() -> str:
+        return push("/thumb?w=1&amp;h=2", as_="image")
+
+    client = app.test_client()
+    first = client.get("/gallery")
+    assert first.get_data(as_text=True) == '<img src="/thumb?w=1&amp;h=2">'
+    assert links(first) == ["</thumb?w=1&h=2>; rel=preload; as=image"]
+    assert links(client.get("/gallery")) == ["</thumb?w=1&h=2>; rel=preload; as=image; nopush"]
+    assert links(client.get("/literal")) == ["</thumb?w=1&amp;h=2>; rel=preload; as=image; nopush"]
+
+
 @pytest.mark.parametrize(
     ("prefix", "written"),
     [("/shop", "/shop"), ("/<x>", "/%3Cx%3E"), ("/a\tb", "/ab"), ("/a\x01b", "/a%01b")],
