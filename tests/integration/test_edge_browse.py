@@ -489,6 +489,24 @@ def test_a_front_caches_a_versioned_static_url_for_good(
         assert "immutable" not in plain
 
 
+@pytest.mark.parametrize("name", ["nginx", "h2o", "apache"])
+@pytest.mark.parametrize("prefix", ["/x", "/page"])
+def test_a_client_s_script_name_header_never_reaches_the_app(
+    name: str, prefix: str, launcher: Launcher, backend: Gunicorn
+) -> None:
+    """gunicorn takes ``SCRIPT_NAME`` from a header of its front (``forwarder_headers``),
+    and docs/deploy's h2o and Apache passed a client's on: any client could make every
+    page a 500 (a prefix the path lacks) or move the app under its own prefix (a stranger's
+    hunt). nginx drops names with ``_`` by default; the others now drop these."""
+    front = start_front(name, launcher, backend)
+    plain = Browser(front.origin, COOKIE).view("/page/home")
+    sent = Browser(front.origin, COOKIE).view("/page/home", headers=[("script_name", prefix)])
+    assert (plain.status, sent.status) == (200, 200)
+    assert plain.links
+    assert sent.declared == plain.declared
+    assert sent.pushed == plain.pushed
+
+
 def curl_static(url: str) -> tuple[str, str, str]:
     """``url``'s status, ``Content-Type`` and ``Cache-Control``, through curl over HTTP/2."""
     done = subprocess.run(
