@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,13 @@ def get_file(client: FlaskClient, url: str, **kwargs: Any) -> TestResponse:
     return response
 
 
-def make_app(static: Path, **config: Any) -> Flask:
-    """A site whose /push and /tag views push ``?f=`` with the keywords of ``?k=v`` pairs."""
+def make_app(static: Path, *, before: Callable[[], None] | None = None, **config: Any) -> Flask:
+    """A site whose /push and /tag views push ``?f=`` with the keywords of ``?k=v`` pairs;
+    ``before``, a ``before_request`` hook registered ahead of the extension's own."""
     app = Flask(__name__, static_folder=str(static))
     app.config.update(SECRET_KEY="static secret", **config)
+    if before is not None:
+        app.before_request(before)
     Firehose(app)
 
     def arguments() -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -673,16 +677,18 @@ def test_views_are_not_touched(static: Path) -> None:
 def test_a_static_file_gets_no_link_vary_or_digest_from_a_hook_s_pushes(static: Path) -> None:
     """Flask runs ``before_request`` hooks for static files too: a site-wide push from one
     gave each file our ``Link``, ``Vary: Cookie`` (a preloaded file fetched twice) and, for
-    a client without the cookie, a digest ``Set-Cookie``; and a 103 to a navigation."""
+    a client without the cookie, a digest ``Set-Cookie``; and a 103 to a navigation.
+    The hook is registered ahead of the extension, so its push is declared by the time the
+    103 is planned: a page not learned yet is hinted it."""
     (static / "site.css").write_bytes(CONTENT)
     (static / "app.js").write_bytes(CONTENT)
-    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
-    admin = Blueprint("admin", __name__, static_folder=str(static), url_prefix="/admin")
-    app.register_blueprint(admin)
 
-    @app.before_request
     def site_wide() -> None:
         push_static("site.css")
+
+    app = make_app(static, before=site_wide, FIREHOSE_EARLY_HINTS=True)
+    admin = Blueprint("admin", __name__, static_folder=str(static), url_prefix="/admin")
+    app.register_blueprint(admin)
 
     sent: list[Any] = []
     server = {"wsgi.early_hints": sent.append}
@@ -697,16 +703,15 @@ def test_a_static_file_gets_no_link_vary_or_digest_from_a_hook_s_pushes(static: 
         assert "Vary" not in response.headers
         assert "Set-Cookie" not in response.headers
     assert sent == []
-    # A page still gets the hook's push, and its 103 once learned.
+    # A page still gets the hook's push: in a 103 before it is learned, and after.
     client = app.test_client()
     page = client.get("/push?f=app.js", environ_base=server)
-    assert page.headers.getlist("Link") == [
-        f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style, "
-        f"</static/app.js?v={version(CONTENT)}>; rel=preload; as=script"
-    ]
+    site_css = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    app_js = f"</static/app.js?v={version(CONTENT)}>; rel=preload; as=script"
+    assert page.headers.getlist("Link") == [f"{site_css}, {app_js}"]
     assert "Set-Cookie" in page.headers
     app.test_client().get("/push?f=app.js", environ_base=server)
-    assert len(sent) == 1
+    assert sent == [[("Link", site_css)], [("Link", f"{site_css}, {app_js}")]]
 
 
 def test_a_blueprint_view_merely_named_static_keeps_its_links(static: Path) -> None:
