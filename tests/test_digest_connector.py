@@ -229,17 +229,20 @@ def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
 def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
     hosts: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Exactly at the bound, and one past it, where the codecs are made again: the values
-    verified once stay cached with their salts."""
+    """Exactly at the bound, and one past it, where the codecs are made again: no more
+    than the bound are kept, and the values verified once stay cached with their salts."""
     app = build_app()
     app.session_interface = CookiePerHost()
+    state = app.extensions["firehose"].connector._state(app)
     clients = [(app.test_client(), f"http://h{n}.example") for n in range(hosts)]
     for client, host in clients:
         assert client.get("/", base_url=host).headers["Link"] == EXPECTED_FIRST
+        assert len(state._scoped) <= MAX_COOKIE_SCOPES
     verified = count_verified(monkeypatch)
     for _ in range(2):
         for client, host in clients:
             assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
+            assert len(state._scoped) <= MAX_COOKIE_SCOPES
     assert verified == []
 
 
