@@ -121,6 +121,16 @@ def test_a_path_learns_only_the_links_within_the_budget() -> None:
     assert cache.get("/") == (A,)
 
 
+def test_a_path_learns_nothing_past_the_first_link_out_of_the_budget() -> None:
+    """The response's ``Link`` value ends at the first link past the budget
+    (:func:`~firehose_digest.links.plan_links`), so a shorter link after it, which would
+    fit, is not learned either: a 103 hints nothing the final response does not link."""
+    long = hint("/long.css", f"</{'l' * 200}.css>; rel=preload; as=style")
+    cache: HintCache = HintCache(4)
+    cache.learn("/", [A, long, B], len(f"{A.link}, {B.link}"))
+    assert cache.get("/") == (A,)
+
+
 def test_a_stand_in_is_learned_as_long_as_the_link_it_stands_for() -> None:
     """A ``learn=False`` link is learned as an empty stand-in: counted at its empty length,
     a page pushing 880 avatars kept 880 of them in each entry (93 KB a page, 93 MB for
