@@ -109,6 +109,38 @@ def test_same_url_twice_is_emitted_once(make_app: AppFactory) -> None:
     assert response.headers.get_all("Link") == ["</a.css>; rel=preload; as=style"]
 
 
+STYLE_LINK = "</x.css>; rel=preload; as=style"
+SCRIPT_LINK = "</x.css>; rel=preload; as=script"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "link"),
+    [
+        ({"as_": "style"}, {"as_": "script"}, STYLE_LINK),
+        ({"as_": "script"}, {"as_": "style"}, SCRIPT_LINK),
+        ({"as_": "style"}, {"as_": "style", "flags": ("nopush",)}, STYLE_LINK),
+        ({"as_": "style", "flags": ("nopush",)}, {"as_": "style"}, f"{STYLE_LINK}; nopush"),
+    ],
+)
+def test_of_a_url_pushed_twice_in_one_request_the_first_push_wins(
+    first: dict[str, Any], then: dict[str, Any], link: str
+) -> None:
+    """One link per url, as the first ``push()`` made it: a template that pushes again
+    what its layout pushed, with other arguments, changes nothing."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "s"
+    Firehose(app)
+
+    @app.route("/")
+    def page() -> str:
+        return " ".join(
+            push("/x.css", *arguments.get("flags", ()), as_=arguments["as_"])
+            for arguments in (first, then)
+        )
+
+    assert app.test_client().get("/").headers.get_all("Link") == [link]
+
+
 def test_push_returns_the_url_in_views_templates_and_outside_requests() -> None:
     app = Flask(__name__)
     Firehose(app, connector=SessionConnector())
