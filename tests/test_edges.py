@@ -310,6 +310,17 @@ def test_links_past_the_budget_are_left_out_and_not_recorded() -> None:
     assert held_now(short, "/a.css", "/b.css") == [True, False]
 
 
+def test_the_links_kept_are_the_first_in_push_order_not_the_shortest() -> None:
+    """The value ends at the first link past the budget: a shorter one pushed after it,
+    which would fit, is left out too, so a page's links are always a prefix of its
+    pushes (its most important first) and its 103 hints the same prefix."""
+    long = f"/{'l' * 200}.css"
+    budget = len(f"{link('/a.css')}, {link('/b.css')}")
+    client = edge_app(FIREHOSE_LINK_BUDGET=budget).test_client()
+    assert links(page(client, "/a.css", long, "/b.css")) == [link("/a.css")]
+    assert held_now(client, "/a.css", long, "/b.css") == [True, False, False]
+
+
 def test_the_budget_counts_nopush_on_return_visits() -> None:
     """A return visit's links are 8 bytes longer each: the budget holds for them too."""
     urls = [f"/asset/{i:04}.0123456789.css" for i in range(60)]
