@@ -781,6 +781,18 @@ def test_a_numeric_deploy_id_is_a_digest_version() -> None:
             },
             "FIREHOSE_COOKIE_NAME",
         ),
+        # A __Host- cookie's Path must be "/", whether set or read from APPLICATION_ROOT.
+        *[
+            (
+                {
+                    "FIREHOSE_COOKIE_NAME": "__Host-digest",
+                    "SESSION_COOKIE_SECURE": True,
+                    path_key: "/app",
+                },
+                "FIREHOSE_COOKIE_NAME",
+            )
+            for path_key in ("SESSION_COOKIE_PATH", "APPLICATION_ROOT")
+        ],
         ({"SESSION_COOKIE_SAMESITE": "None"}, "SESSION_COOKIE_SAMESITE"),
         ({"SESSION_COOKIE_DOMAIN": 123}, "SESSION_COOKIE_DOMAIN"),
         ({"SESSION_COOKIE_SAMESITE": True}, "SESSION_COOKIE_SAMESITE"),
