@@ -649,6 +649,33 @@ def test_no_secret_key_serves_links_and_warns_once(
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # said once
 
 
+def test_flask_firehose_s_connector_is_left_alone_until_the_app_has_a_secret_key() -> None:
+    """Once its ``set_pushed`` failed on Flask's null session, nothing is asked of it
+    while the app has no ``SECRET_KEY`` (each request would plan pushes only to write them
+    as nopush); given a key, it is asked again and records."""
+    calls: list[str] = []
+
+    class Counted:
+        def get_pushed(self) -> set[str]:
+            calls.append("get")
+            return FlaskFirehoseConnector.get_pushed()
+
+        def set_pushed(self, items: set[str]) -> None:
+            calls.append("set")
+            FlaskFirehoseConnector.set_pushed(items)
+
+    app = build_app(Counted())
+    app.config["SECRET_KEY"] = None
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert calls == ["get", "set"]
+    app.config["SECRET_KEY"] = "now set"
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert calls == ["get", "set", "get", "set", "get"]
+
+
 def test_a_get_pushed_connector_without_a_session_needs_no_secret_key() -> None:
     """A Flask-Firehose-style connector that keeps its keys elsewhere than the session
     pushes and records as before in an app without ``SECRET_KEY``."""
