@@ -9,8 +9,8 @@ The conventions the pages follow (each page that has Python blocks says so at it
   templates.
 - A configuration block (```nginx, ```apache, ```yaml) is a whole file the integration
   tests run (``tests/integration/rig.py`` fills in its ``@NAME@`` placeholders), byte for
-  byte. docs/early-hints.md is left to its own test: its front-end snippets (nginx ≥ 1.29)
-  are for servers the integration tests cannot run.
+  byte. docs/early-hints.md is left to its own test: its Apache block is an excerpt of
+  docs/deploy's two Apache files, checked directive by directive there.
 
 The ```console examples of docs/cli.md are run by tests/test_cli_docs.py.
 """

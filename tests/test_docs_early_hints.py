@@ -1,6 +1,8 @@
 """Every Python block in docs/early-hints.md runs as written, in order, as one session.
 
-The blocks assert what they show, so a page that drifts from the code fails here.
+The blocks assert what they show, so a page that drifts from the code fails here. Its
+```apache block is an excerpt of the files the integration tests run (docs/deploy/), each
+directive as written there, with the rig's placeholders filled in as the page shows them.
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-DOC = Path(__file__).parent.parent / "docs" / "early-hints.md"
+DOCS = Path(__file__).parent.parent / "docs"
+DOC = DOCS / "early-hints.md"
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
+APACHE = re.compile(r"^```apache\n(.*?)^```$", re.M | re.S)
+#: The rig's placeholders (tests/integration/rig.py), as the page fills them in.
+SHOWN_AS = {"@STATIC_DIR@": "/srv/app/static", "@BACKEND_PORT@": "8000"}
 
 
 def python_blocks(text: str) -> list[str]:
@@ -35,3 +41,21 @@ def test_a_failing_block_is_noticed() -> None:
     except AssertionError:
         return
     raise AssertionError("a false assertion in a block went unnoticed")
+
+
+def directives(config: str) -> list[str]:
+    """A configuration's lines without comments, blank lines or indentation."""
+    lines = (line.strip() for line in config.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_the_apache_excerpt_is_what_the_integration_tests_run() -> None:
+    run = "\n".join(
+        (DOCS / "deploy" / name).read_text() for name in ("apache.conf", "apache-static.conf")
+    )
+    for placeholder, shown in SHOWN_AS.items():
+        run = run.replace(placeholder, shown)
+    [excerpt] = APACHE.findall(DOC.read_text())
+    assert len(directives(excerpt)) >= 8
+    for directive in directives(excerpt):
+        assert directive in directives(run), f"early-hints.md shows {directive!r}, never run"
