@@ -1318,6 +1318,37 @@ def test_on_http2_only_preconnects_and_other_origins_are_hinted(environ: dict[st
     assert response.headers["Link"].count("rel=preload") == len(CROSS_ORIGIN_PAGE)
 
 
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param({}, ["<https://fonts.example>; rel=preconnect"], id="behind a front"),
+        pytest.param(
+            {"SERVER_PROTOCOL": "HTTP/2.0"},
+            [
+                "<https://fonts.example>; rel=preconnect",
+                style("https://cdn.example/lib.css"),
+                style("//cdn.example/theme.css"),
+            ],
+            id="gunicorn h2",
+        ),
+    ],
+)
+def test_with_nothing_recorded_only_a_front_s_103_leaves_tracked_links_out(
+    environ: dict[str, str], expected: list[str]
+) -> None:
+    """Without ``SECRET_KEY`` nothing is recorded, so a front must push nothing from the
+    103: behind one, only untracked links are hinted. Served over HTTP/2 by the app
+    itself no front pushes, and other origins are hinted as for any client."""
+    app = cross_origin_app()
+    app.config["SECRET_KEY"] = None
+    hinted_get(app.test_client(), "/origins", Recorder())
+    recorder = Recorder()
+
+    app.test_client().get("/origins", environ_overrides={"wsgi.early_hints": recorder, **environ})
+
+    assert recorder.sent == [[("Link", ", ".join(expected))]]
+
+
 @pytest.mark.parametrize("host", ["localhost:80", "LocalHost"])
 def test_on_http2_the_pages_own_origin_is_normalised_like_the_links(host: str) -> None:
     """``Host: localhost:80`` is the origin ``http://localhost`` (Werkzeug drops the default
