@@ -382,6 +382,19 @@ def test_bad_configuration_fails_at_init_app_naming_the_key(key: str, value: Any
         Firehose(app)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("FIREHOSE_CAPACITY", 0), ("SESSION_COOKIE_SAMESITE", "None"), ("SECRET_KEY", "k\udcff")],
+)
+def test_bad_configuration_fails_at_init_app_with_push_off_too(key: str, value: Any) -> None:
+    """The README's choice: push off (a test config) still checks every key, so a bad one
+    is named there rather than first in production."""
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": "k", "FIREHOSE_ENABLED": False, key: value})
+    with pytest.raises(ValueError, match=key):
+        Firehose(app)
+
+
 def test_connector_without_the_protocol_fails_at_init_app() -> None:
     with pytest.raises(ValueError, match="get_pushed"):
         Firehose(Flask(__name__), connector=object())
