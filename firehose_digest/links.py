@@ -218,8 +218,8 @@ def proxies_push(method: str, status: int) -> bool:
     """Whether nginx 1.22, h2o 2.2 and Apache ``mod_http2`` all push this response's links.
 
     nginx pushes nothing for HEAD; ``mod_http2`` pushes only below 400, and not on a 304
-    (its documentation; docs/proxies.md has the statuses measured: 200, 204, 301 pushed by
-    all three, 304, 404 and 500 not by Apache).
+    (its documentation; docs/proxies.md has the statuses measured: 200, 201, 204, 301 and
+    302 pushed by all three, 304, 404 and 500 not by Apache).
     """
     return method == "GET" and status < 400 and status != 304
 

@@ -58,8 +58,10 @@ FINGERPRINTED = "/assets/r{:03}.0123456789.css"
 CASES: dict[str, Case] = {
     "get-200": Case("GET, 200"),
     "head-200": Case("HEAD, 200", method="HEAD"),
+    "get-201": Case("GET, 201", status=201),
     "get-204": Case("GET, 204", status=204),
     "get-301": Case("GET, 301", status=301),
+    "get-302": Case("GET, 302", status=302),
     "get-304": Case(
         "GET, 304 (If-None-Match)", status=304, request_headers=(("if-none-match", ETAG),)
     ),

@@ -43,8 +43,10 @@ _MEASURED: dict[str, tuple[str, str, str]] = {
     #                  nginx               h2o                Apache
     "get-200":        ("yes",              "yes",             "yes"),
     "head-200":       ("no",               "yes",             "no"),
+    "get-201":        ("yes",              "yes",             "yes"),
     "get-204":        ("yes",              "yes",             "yes"),
     "get-301":        ("yes",              "yes",             "yes"),
+    "get-302":        ("yes",              "yes",             "yes"),
     "get-304":        ("yes",              "yes",             "no"),
     "get-404":        ("yes",              "yes",             "no"),
     "get-500":        ("yes",              "yes",             "no"),
