@@ -10,8 +10,8 @@ answers 502 when they do not fit. Our headers (``Link``, the digest's ``Set-Cook
 ``Vary``) are kept within ``FIREHOSE_HEADER_BUDGET`` bytes, 1 KB under that buffer so the
 app's own headers fit beside them. ``FIREHOSE_LINK_BUDGET``'s 1800 bytes leave room, at the
 default capacity, for the largest cookie either encoding makes with every attribute Flask
-can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a 55-character
-``Domain``.
+can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a ``Domain`` of
+84 characters (102 with GCS).
 """
 
 from __future__ import annotations

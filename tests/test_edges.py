@@ -1095,19 +1095,32 @@ def test_a_cookie_domain_idna_refuses_is_refused_naming_its_key(domain: str) -> 
     edge_app(SESSION_COOKIE_DOMAIN="a" * 63 + ".ex", FIREHOSE_CAPACITY=250)
 
 
-@pytest.mark.parametrize("encoding", ENCODINGS)
-def test_the_defaults_fit_every_cookie_attribute_flask_sets(encoding: str) -> None:
-    """Production cookie settings at the default capacity and budgets: accepted, with a
-    55-character Domain; the digest's headers fit a full Link value within the budget."""
-    domain = "." + "a" * 40 + ".example.co.uk"
-    assert len(domain) == 55
-    edge_app(
-        FIREHOSE_ENCODING=encoding,
-        SESSION_COOKIE_SECURE=True,
-        SESSION_COOKIE_SAMESITE="None",
-        SESSION_COOKIE_PARTITIONED=True,
-        SESSION_COOKIE_DOMAIN=domain,
-    )
+def domain_of(length: int) -> str:
+    """A cookie Domain of ``length`` characters: labels of at most 60, then ``.example``."""
+    labels, left = [], length - len(".example")
+    while left > 0:
+        label = min(60, left - 2 if left == 61 else left)  # no empty label after it
+        labels.append("a" * label)
+        left -= label + 1
+    domain = ".".join([*labels, "example"])
+    assert len(domain) == length
+    return domain
+
+
+@pytest.mark.parametrize(("encoding", "longest"), [("gcs", 102), ("bloom", 84)])
+def test_the_defaults_fit_every_cookie_attribute_flask_sets(encoding: str, longest: int) -> None:
+    """Production cookie settings at the default capacity and budgets: accepted with a
+    Domain of up to ``longest`` characters (settings.py says so), refused one past it,
+    where the full cookie, a full Link value and Vary are one byte over the budget."""
+    production = {
+        "FIREHOSE_ENCODING": encoding,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SAMESITE": "None",
+        "SESSION_COOKIE_PARTITIONED": True,
+    }
+    edge_app(**production, SESSION_COOKIE_DOMAIN=domain_of(longest))
+    with pytest.raises(ValueError, match=r"3073 bytes long .* over FIREHOSE_HEADER_BUDGET=3072"):
+        edge_app(**production, SESSION_COOKIE_DOMAIN=domain_of(longest + 1))
 
 
 def test_a_header_budget_no_capacity_fits_says_so() -> None:
