@@ -3,6 +3,17 @@
 A signed cache-digest cookie (a Golomb-coded set or a Bloom filter of the pushed urls)
 tells which resources a client already has, so nothing is pushed twice and the server
 keeps no state.
+
+Reading the code, in the order a request meets it:
+
+- The Flask adapter: :mod:`.extension` (``Firehose`` and the request path, its steps in
+  its docstring), :mod:`.connectors` (the connector protocol and the connectors),
+  :mod:`.settings` (every ``FIREHOSE_*`` key), :mod:`.static` (versioned static files).
+- The pure core, which imports neither Flask nor Werkzeug (tests/test_layout.py keeps it
+  so): :mod:`.collect` (what ``push()`` gathers), :mod:`.links` (``Link`` values and the
+  plan of what to push), :mod:`.hints` (103 Early Hints), :mod:`.digests` (the Golomb-coded
+  set and the Bloom filter), :mod:`.codec` (the signed cookie value).
+- The CLI, :mod:`.__main__`: ``firehose-digest plan`` and ``inspect``.
 """
 
 from .codec import DigestCodec as DigestCodec

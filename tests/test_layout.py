@@ -126,8 +126,8 @@ def test_the_package_never_imports_the_benchmarks() -> None:
             assert not {t for t in targets if t.split(".")[0] == "bench"}, name
 
 
-#: The pure core (STYLE.md): tested with plain values, so it may import neither Flask nor
-#: Werkzeug, not even through another module of the package.
+#: The pure core (the package docstring's map): tested with plain values, so it may import
+#: neither Flask nor Werkzeug, not even through another module of the package.
 CORE = ("codec", "digests", "hints", "links", "collect")
 
 
@@ -173,3 +173,14 @@ def test_the_package_exports_what_the_readme_names() -> None:
     namespace: dict[str, object] = {}
     exec("from firehose_digest import *", namespace)
     assert sorted(set(namespace) - {"__builtins__"}) == sorted(firehose_digest.__all__)
+
+
+def test_the_package_docstring_maps_every_module_and_the_core_as_checked_here() -> None:
+    import firehose_digest
+
+    doc = firehose_digest.__doc__ or ""
+    named = re.findall(r":mod:`\.(\w+)`", doc)
+    modules = {path.stem for path in (ROOT / "firehose_digest").glob("*.py")}
+    assert set(named) == modules - {"__init__"}
+    [core] = [item for item in doc.split("\n- ") if item.startswith("The pure core")]
+    assert set(re.findall(r":mod:`\.(\w+)`", core)) == set(CORE)
