@@ -68,11 +68,11 @@ DECODED_CACHE_BYTES = 2 << 20
 
 
 class NotRecorded(RuntimeError):
-    """Raised by ``save()`` when it cannot record this response's keys, for a reason it
-    has already told the log: the response then pushes nothing, and the extension logs
-    this at debug level, not as an error with its traceback on every such response (a
-    session a client's data has grown past the header budget fails on each of its
-    pages)."""
+    """Raised by ``save()`` when it does not record this response's keys, for a reason it
+    has already told the log or that is no failure (a session the request emptied): the
+    response then pushes nothing, and the extension logs this at debug level, not as an
+    error with its traceback on every such response (a session a client's data has grown
+    past the header budget fails on each of its pages)."""
 
 
 class Connector(Protocol):
@@ -391,6 +391,10 @@ class SessionConnector:
     ) -> None:
         if not pushed and FLASK_FIREHOSE_SESSION_KEY not in session:
             return  # a new order alone is not worth a new session cookie
+        if not session and session.modified and _sent_session(app):
+            # The request emptied the session the client sent (a logout's clear()): it
+            # stays empty, so Flask deletes its cookie, and a server-side store its entry.
+            raise NotRecorded("the session was emptied by this request")
         # Most recently used last: the keys this page used again, then the new ones.
         keys = dict.fromkeys(self.get_pushed())
         for key in (*reused, *pushed):
@@ -399,6 +403,11 @@ class SessionConnector:
         self.set_pushed(keys)
         if not app.session_interface.is_null_session(session):
             self._fit(app, len(pushed))
+
+
+def _sent_session(app: Flask) -> bool:
+    """Whether the client sent the app's session cookie."""
+    return app.session_interface.get_cookie_name(app) in request.cookies
 
 
 class DigestConnector:

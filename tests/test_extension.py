@@ -15,6 +15,7 @@ import pytest
 from flask import Flask, Response, abort, redirect, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.test import TestResponse
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app, run_in_threads
@@ -572,6 +573,52 @@ class TestSessionConnector:
         with client.session_transaction() as sess:
             sess["h2-pushed"] = "/a.css,/b.css"
         assert client.get("/push?u=/b.css").headers["Link"].endswith("; nopush")
+
+    @pytest.mark.parametrize("after", ["empty", "logged in again"])
+    def test_a_session_the_request_empties_stays_empty(self, after: str) -> None:
+        """A logout's ``session.clear()`` on a page that pushes (a site-wide hook): the
+        new keys were written into the cleared session, so Flask kept its cookie (and a
+        server-side store its entry) where the app had let it go. Left empty, nothing is
+        pushed; a session the request refills (a login that clears first) records."""
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = "s"
+        Firehose(app, connector=SessionConnector())
+
+        @app.before_request
+        def site_wide() -> None:
+            push("/site.css", as_="style")
+
+        @app.route("/")
+        def page() -> str:
+            return push("/page.css", as_="style")
+
+        @app.route("/logout")
+        def logout() -> WerkzeugResponse:
+            session.clear()
+            push("/bye.css", as_="style")
+            if after == "logged in again":
+                session["user"] = 7
+            return redirect("/")
+
+        client = app.test_client()
+        client.get("/")
+        response = client.get("/logout")
+        assert response.status_code == 302
+        with client.session_transaction() as sess:
+            stored = dict(sess)
+        if after == "empty":
+            assert "session=;" in response.headers["Set-Cookie"]  # deleted
+            assert stored == {}
+            assert response.headers["Link"] == (
+                "</site.css>; rel=preload; as=style; nopush, "
+                "</bye.css>; rel=preload; as=style; nopush"
+            )
+        else:
+            # What the client held went with the clear: pushed again, and recorded.
+            assert stored == {"user": 7, "h2-held": ["/site.css", "/bye.css"]}
+            assert response.headers["Link"] == (
+                "</site.css>; rel=preload; as=style, </bye.css>; rel=preload; as=style"
+            )
 
     def test_keeps_only_the_most_recent_keys(self, make_app: AppFactory) -> None:
         client = make_app(SessionConnector(max_items=2), FIREHOSE_MAX_PUSHES=2).test_client()
