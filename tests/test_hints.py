@@ -936,6 +936,26 @@ def test_declared_links_are_pushed_with_early_hints_off() -> None:
     assert again.headers.getlist("Link") == [f"{FONT}; nopush, {CSS}; nopush, {JS}; nopush"]
 
 
+def test_a_link_declared_with_learn_false_is_not_hinted_from_the_first_request() -> None:
+    """A page not learned yet is hinted what its view declares: not a declaration with
+    ``learn=False`` (a per-user resource), which would otherwise reach every visitor's 103
+    as ``push(..., learn=False)`` never does; its response still links it."""
+    app = make_app()
+
+    @app.route("/own")
+    @Firehose.hints("/mine.css", as_="style", learn=False)
+    @Firehose.hints("/static/site.css", as_="style")
+    def own() -> str:
+        return "own"
+
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/own", recorder)
+
+    assert recorder.sent == [[("Link", CSS)]]
+    assert response.headers["Link"] == f"</mine.css>; rel=preload; as=style, {CSS}"
+
+
 def test_of_a_url_declared_twice_the_first_declaration_wins() -> None:
     """As push() twice: the top decorator, a subclass's over its parent's and a method's
     over its class's come first. The last one read won, in the Link header and the 103
