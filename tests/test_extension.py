@@ -1668,6 +1668,31 @@ def test_hints_take_learn_as_push_does() -> None:
     assert app.test_client().get("/").headers["Link"] == "</mine.css>; rel=preload; as=style"
 
 
+def test_hints_take_version_as_push_does() -> None:
+    """A declared ``version`` is part of the recorded key: after a deploy changes it, a
+    client holding the old file is pushed the new one, once, as with ``push(version=)``."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "x"
+    Firehose(app)
+
+    @app.route("/old")
+    @Firehose.hints("/a.css", as_="style", version="1")
+    def old() -> str:
+        return "version 1"
+
+    @app.route("/new")
+    @Firehose.hints("/a.css", as_="style", version="2")
+    def new() -> str:
+        return "version 2"
+
+    client = app.test_client()
+    link = "</a.css>; rel=preload; as=style"
+    assert client.get("/old").headers["Link"] == link
+    assert client.get("/new").headers["Link"] == link
+    assert client.get("/new").headers["Link"] == f"{link}; nopush"
+    assert client.get("/old").headers["Link"] == f"{link}; nopush"
+
+
 def test_a_value_hiding_itself_in_its_repr_is_not_cached_as_another() -> None:
     """A nonce class that keeps its value out of logs: each request's own is written."""
 
