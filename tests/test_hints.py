@@ -1542,6 +1542,22 @@ def test_a_learn_false_link_keeps_its_push_slot_in_the_103(max_pushes: int) -> N
     assert pushed(final) == ["</avatars/bob.png>; rel=preload; as=image", CSS][:max_pushes]
 
 
+@pytest.mark.parametrize(("max_pushes", "expected"), [(2, []), (3, [("Link", CSS)])])
+def test_each_learn_false_link_takes_a_push_slot_of_its_own_in_the_103(
+    max_pushes: int, expected: list[tuple[str, str]]
+) -> None:
+    """Two visitors' own resources before the stylesheet take two slots: with two pushes a
+    response the 103 must not offer the stylesheet, which the final response writes
+    nopush (the front would push three); with three it offers it."""
+    avatar = "</avatars/ann.png>; rel=preload; as=image"
+    stand_in = EarlyHint("", "", True, None, False, True, len(avatar), stand_in=True)
+    css = hint("/static/site.css", CSS)
+
+    sent = early_hints_headers([stand_in, stand_in, css], set(), 1800, max_pushes=max_pushes)
+
+    assert sent == expected
+
+
 def test_a_learn_false_link_counts_in_the_103s_room_at_its_longest() -> None:
     """The final value's budget is counted with the stand-in written nopush: a hinted link
     that might not fit after it in the final response is not offered."""
