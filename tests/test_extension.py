@@ -1483,6 +1483,31 @@ def session_app(own_bytes: int, **config: Any) -> Flask:
     return app
 
 
+@pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte over"])
+def test_a_session_cookie_exactly_as_long_as_its_room_is_written_and_one_byte_more_is_not(
+    spare: int,
+) -> None:
+    """The session's Set-Cookie line, as Flask writes it (name, value and attributes),
+    may take exactly what FIREHOSE_HEADER_BUDGET leaves beside a full Link and Vary; a
+    byte less and its keys are not recorded, nor pushed: the proxy's header buffer is the
+    bound, and a byte past it is a 502."""
+    measured = session_app(0).test_client().get("/?u=/a.css")
+    line = header_line("Set-Cookie", measured.headers["Set-Cookie"])
+    link_budget = 100
+    budget = line + header_line("Link", "x" * link_budget) + header_line("Vary", "Cookie")
+    app = session_app(0, FIREHOSE_LINK_BUDGET=link_budget, FIREHOSE_HEADER_BUDGET=budget + spare)
+    client = app.test_client()
+
+    response = client.get("/?u=/a.css")
+
+    fits = spare == 0
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style" + (
+        "" if fits else "; nopush"
+    )
+    with client.session_transaction() as sess:
+        assert sess["h2-held"] == (["/a.css"] if fits else [])
+
+
 def test_session_connector_keeps_what_it_pushes_and_drops_older_keys_to_fit() -> None:
     app = session_app(768)
     client = app.test_client()
