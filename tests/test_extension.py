@@ -1524,6 +1524,31 @@ def test_session_connector_keeps_what_it_pushes_and_drops_older_keys_to_fit() ->
     )
 
 
+def test_a_session_trimmed_to_fit_keeps_the_most_recent_keys_that_fit_and_pushes() -> None:
+    """Room for five keys: each page pushes its new key, and the session keeps the five
+    most recent, not fewer (the oldest dropped, one at a time), so what a client holds
+    is not pushed again sooner than the budget requires."""
+    urls = [f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(7)]
+    measuring = session_app(0).test_client()
+    # lines[i]: the session's Set-Cookie line once it holds urls[: i + 1].
+    lines = [
+        header_line("Set-Cookie", measuring.get(f"/?u={url}").headers["Set-Cookie"])
+        for url in urls
+    ]
+    link_budget = 200
+    room = (lines[4] + lines[5]) // 2  # five keys fit, six do not
+    budget = room + header_line("Link", "x" * link_budget) + header_line("Vary", "Cookie")
+    app = session_app(0, FIREHOSE_LINK_BUDGET=link_budget, FIREHOSE_HEADER_BUDGET=budget)
+    client = app.test_client()
+
+    for n, url in enumerate(urls):
+        response = client.get(f"/?u={url}")
+
+        assert response.headers["Link"] == f"<{url}>; rel=preload; as=style"
+        with client.session_transaction() as sess:
+            assert sess["h2-held"] == urls[max(0, n - 4) : n + 1]
+
+
 def test_a_session_too_large_for_even_this_responses_keys_pushes_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
