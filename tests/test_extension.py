@@ -1595,6 +1595,18 @@ def test_a_session_interface_that_writes_its_own_cookie_is_not_measured() -> Non
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
 
 
+def test_a_session_kept_server_side_pushes_and_records_past_the_budget() -> None:
+    """Its cookie holds an id, whatever the session holds: a session over the budget is
+    not measured, so the first response pushes and records, and the next is nopush
+    because the key is held (not because the write failed and nothing was pushed)."""
+    app = session_app(4096)
+    app.session_interface = IdInCookieSessions()
+    client = app.test_client()
+    assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert IdInCookieSessions.store["1"]["h2-held"] == ["/a.css"]
+    assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
 def with_database(method: Callable[..., Any]) -> Callable[..., Any]:
     """A decorator that hands a method one more argument (a connection, say)."""
 
