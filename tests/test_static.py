@@ -754,6 +754,31 @@ def test_a_changed_file_is_not_hinted_at_its_old_url(static: Path) -> None:
     assert visit() == ([new], [new])
 
 
+@pytest.mark.parametrize("helper", [push_static, static_tag])
+def test_a_static_file_is_learned_for_the_103_unless_pushed_with_learn_false(
+    static: Path, helper: Callable[..., object]
+) -> None:
+    """Both helpers learn by default, as push() does, and pass learn=False on to it: a
+    page's static files are hinted to its next visitor, a per-user one is not."""
+    (static / "site.css").write_bytes(CONTENT)
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/page")
+    def page() -> str:
+        helper("site.css")
+        helper("app.js", learn=False)
+        return "page"
+
+    def hinted() -> list[str]:
+        sent: list[Any] = []
+        app.test_client().get("/page", environ_base={"wsgi.early_hints": sent.append})
+        return [value for headers in sent for name, value in headers if name == "Link"]
+
+    assert hinted() == []  # learned
+    assert hinted() == [f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"]
+
+
 def test_a_learned_hint_is_current_while_its_file_is_unchanged(static: Path) -> None:
     """versions_current() at each edge: the file unchanged, changed, gone; a key no
     push_static() pushed (a plain push, a stand-in's empty key) is current."""
