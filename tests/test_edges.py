@@ -1020,6 +1020,39 @@ def test_a_bad_second_digest_cookie_leaves_the_good_one_read(
         assert links(response) == [nopush("/a.css"), link("/b.css")]
 
 
+@pytest.mark.parametrize(
+    ("reader", "after", "held"),
+    [("another worker", 10.0, True), ("same worker", 0.5, True), ("same worker", 1.0, False)],
+    ids=["decoded here", "just before expiry", "at expiry"],
+)
+def test_a_copy_beside_a_bad_one_is_read_until_exactly_its_expiry(
+    monkeypatch: pytest.MonkeyPatch, reader: str, after: float, held: bool
+) -> None:
+    """Beside a bad copy, the good one is read: decoded here when another worker (an app
+    of the same config) signed it, from the cache when this one did. A value is good while
+    the clock is before issued + FIREHOSE_MAX_AGE + 1 (itsdangerous's whole seconds), as a
+    lone cookie is; at that very time it has expired, and the client, holding nothing, is
+    pushed to and recorded anew rather than left unrecorded. What it lacks is pushed."""
+    now = 1_800_000_000.0
+    monkeypatch.setattr("time.time", lambda: now)
+    signer = edge_app()
+    signing = signer.test_client()
+    signing.get("/page?u=/a.css")
+    signed = signing.get_cookie(COOKIE)
+    assert signed is not None
+    app = edge_app() if reader == "another worker" else signer
+    max_age = app.config["FIREHOSE_MAX_AGE"]
+    now += after if reader == "another worker" else max_age + after
+
+    response = app.test_client(use_cookies=False).get(
+        "/page?u=/a.css&u=/b.css",
+        headers={"Cookie": f"{COOKIE}=garbage; {COOKIE}={signed.value}"},
+    )
+
+    assert links(response) == [nopush("/a.css") if held else link("/a.css"), link("/b.css")]
+    assert response.headers["Set-Cookie"].startswith(f"{COOKIE}=")
+
+
 # --- found in review: spellings, hook order, settings that only failed later -------------
 
 
