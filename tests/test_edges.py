@@ -30,6 +30,7 @@ from flask import (
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
@@ -1477,6 +1478,29 @@ def test_a_url_a_macro_built_is_linked_as_the_page_reads_it() -> None:
     assert links(first) == ["</thumb?w=1&h=2>; rel=preload; as=image"]
     assert links(client.get("/gallery")) == ["</thumb?w=1&h=2>; rel=preload; as=image; nopush"]
     assert links(client.get("/literal")) == ["</thumb?w=1&amp;h=2>; rel=preload; as=image; nopush"]
+
+
+@pytest.mark.parametrize("markup_first", [True, False], ids=["markup first", "str first"])
+def test_the_same_text_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
+    markup_first: bool,
+) -> None:
+    """Markup is a str, equal to the same text: push()'s cache of resources, keyed on the
+    arguments, must key the url as the page reads it, or the second spelling is answered
+    with the first one's link (``&amp;`` read as ``&``, or not)."""
+    app = edge_app()
+    text = "/thumb?w=1&amp;h=2"
+
+    @app.route("/as/<kind>")
+    def pushes(kind: str) -> str:
+        return push(Markup(text) if kind == "markup" else text, as_="image")
+
+    client = app.test_client(use_cookies=False)
+    order = ["markup", "str"] if markup_first else ["str", "markup"]
+    written = {kind: links(client.get(f"/as/{kind}")) for kind in order}
+    assert written == {
+        "markup": ["</thumb?w=1&h=2>; rel=preload; as=image"],
+        "str": ["</thumb?w=1&amp;h=2>; rel=preload; as=image; nopush"],  # its ";"
+    }
 
 
 @pytest.mark.parametrize(
