@@ -322,6 +322,24 @@ def test_the_links_kept_are_the_first_in_push_order_not_the_shortest() -> None:
     assert held_now(client, "/a.css", long, "/b.css") == [True, False, False]
 
 
+def test_a_value_the_budget_ends_before_any_tracked_link_does_not_vary_on_cookie() -> None:
+    """``Vary: Cookie`` says the Link value depends on what the client holds. The budget
+    ends at a long preconnect, before the one tracked link: nothing written was asked of
+    the digest, so no shared cache need keep a copy of the page per cookie."""
+    app = edge_app(FIREHOSE_LINK_BUDGET=60)
+
+    @app.route("/connect")
+    def connect() -> str:
+        push(f"https://{'c' * 80}.example", rel="preconnect")
+        push("/a.css", as_="style")
+        return "connect"
+
+    response = app.test_client().get("/connect")
+
+    assert "Link" not in response.headers
+    assert "Vary" not in response.headers
+
+
 def test_the_budget_counts_nopush_on_return_visits() -> None:
     """A return visit's links are 8 bytes longer each: the budget holds for them too."""
     urls = [f"/asset/{i:04}.0123456789.css" for i in range(60)]
