@@ -890,6 +890,16 @@ def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
     assert "Link" not in response.headers
 
 
+def test_a_request_dispatched_around_the_wsgi_app_is_harmless_with_early_hints_on() -> None:
+    """With FIREHOSE_EARLY_HINTS the 103 hook runs before the view too: outside
+    ``app.wsgi_app`` there is no record, so it sends nothing, and the page is served."""
+    app = build_app(DictConnector(), FIREHOSE_EARLY_HINTS=True)
+    with app.test_request_context("/push?u=/a.css"):
+        response = app.full_dispatch_request()
+    assert response.status_code == 200
+    assert "Link" not in response.headers
+
+
 def test_a_request_dispatched_inside_a_view_leaves_the_view_s_cookie_alone() -> None:
     """A view rendering a fragment through ``app.full_dispatch_request()`` ran our hooks on
     the inner request, under the view's record: the client's digest was read from the
