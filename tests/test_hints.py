@@ -907,6 +907,22 @@ def test_a_bad_setting_is_refused_at_init_app(key: str, bad: Any) -> None:
         make_app(**{key: bad})
 
 
+def test_with_held_links_omitted_the_103_has_the_room_they_leave() -> None:
+    """FIREHOSE_ALREADY_PUSHED=omit: a held link is not written in the final value, so it
+    takes none of the budget the 103 counts, and the new script fits in it as it does in
+    the final response (counted as nopush, it would not, and the 103 would be lost)."""
+    app = make_app(FIREHOSE_ALREADY_PUSHED="omit", FIREHOSE_LINK_BUDGET=len(f"{CSS}, {JS}"))
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learned: CSS, JS
+    client = app.test_client()
+    client.get("/page/x?u=/static/site.css")  # this client holds the stylesheet
+    recorder = Recorder()
+
+    response = hinted_get(client, "/page/home", recorder)
+
+    assert recorder.sent == [[("Link", JS)]]
+    assert response.headers["Link"] == JS
+
+
 def test_declared_links_are_hinted_from_the_first_request(app: Flask) -> None:
     recorder = Recorder()
 
