@@ -779,6 +779,32 @@ def test_a_static_file_is_learned_for_the_103_unless_pushed_with_learn_false(
     assert hinted() == [f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"]
 
 
+def test_a_page_learned_before_a_file_changed_is_hinted_its_declared_links(
+    static: Path,
+) -> None:
+    """What the page learned is stale once its file changed: the 103 is then made as for
+    a page not learned yet, from what its view declares, not left empty."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    declared = "</declared.js>; rel=preload; as=script"
+
+    @app.route("/page")
+    @Firehose.hints("/declared.js", as_="script")
+    def page() -> str:
+        return push_static("site.css")
+
+    def hinted() -> list[str]:
+        sent: list[Any] = []
+        app.test_client().get("/page", environ_base={"wsgi.early_hints": sent.append})
+        return [value for headers in sent for name, value in headers if name == "Link"]
+
+    assert hinted() == [declared]  # not learned yet
+    (static / "site.css").write_bytes(CONTENT + b"changed")
+    assert hinted() == [declared]  # learned, but stale
+    new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
+    assert hinted() == [f"{declared}, {new}"]
+
+
 def test_a_learned_hint_is_current_while_its_file_is_unchanged(static: Path) -> None:
     """versions_current() at each edge: the file unchanged, changed, gone; a key no
     push_static() pushed (a plain push, a stand-in's empty key) is current."""
