@@ -1177,6 +1177,7 @@ url_parts = st.text(alphabet="a/|?%37CF", max_size=6)
 @given(st.tuples(*[url_parts] * 5), st.tuples(*[url_parts] * 5))
 @example(("s", "h", "", "/a?b", ""), ("s", "h", "", "/a", "b"))  # a path's own "?" (%3F)
 @example(("s", "h", "", "/a?b", ""), ("s", "h", "", "/a%3Fb", ""))  # its encoding (%253F)
+@example(("s", "h", "", "/a?b", ""), ("s", "h", "", "/a", "b?"))  # a query after the "?"
 @example(("s", "h", "/r", "/p", ""), ("s", "h", "", "/r/p", ""))  # a client's script root
 @example(("s", "h|", "r", "/p", ""), ("s", "h", "|r", "/p", ""))  # a Host holding "|"
 def test_two_urls_never_share_a_page_key(
