@@ -1785,6 +1785,24 @@ def test_a_value_hiding_itself_in_its_repr_is_not_cached_as_another() -> None:
         assert client.get(f"/{nonce}").headers["Link"].endswith(f"; nonce={nonce}")
 
 
+@pytest.mark.parametrize(
+    ("arguments", "keywords", "expected"),
+    [
+        (("crossorigin", "type=text/css"), {}, '; type="text/css"; crossorigin'),
+        (("media=print", "crossorigin"), {"media": "screen"}, "; media=screen; crossorigin"),
+    ],
+    ids=["after a bare flag", "after one a keyword replaces"],
+)
+def test_every_positional_flag_is_read_whatever_comes_before_it(
+    arguments: tuple[str, ...], keywords: dict[str, str], expected: str
+) -> None:
+    """Flask-Firehose's positional spellings are read one by one: a bare flag, or a
+    ``"name=value"`` a keyword replaces, leaves the flags after it in the link (a dropped
+    ``crossorigin`` is a preload the browser cannot use, and fetches again)."""
+    link = first_visit(*arguments, as_="style", **keywords).headers["Link"]
+    assert link == "</a.css>; rel=preload; as=style" + expected
+
+
 def test_rel_and_as_are_read_in_any_case_when_spelled_as_flask_firehose_did() -> None:
     assert first_visit("REL=prefetch", "AS=style").headers["Link"] == (
         "</a.css>; rel=prefetch; as=style"
