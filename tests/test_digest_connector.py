@@ -630,6 +630,25 @@ def test_a_digest_is_signed_again_once_half_its_lifetime_is_gone(
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
+def test_with_held_links_omitted_a_digest_is_still_signed_again_past_half_its_lifetime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FIREHOSE_ALREADY_PUSHED=omit writes no link for what the client holds, yet the
+    response used those keys again: they are the reused ones save() is given, so a client
+    that only comes back to pages it holds keeps its digest as it does with nopush."""
+    signed_at = 2_000_000_000
+    clock = [float(signed_at)]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    client = build_app(FIREHOSE_ALREADY_PUSHED="omit", FIREHOSE_MAX_AGE=100).test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    clock[0] = signed_at + 51
+
+    renewed = client.get("/")
+
+    assert "Link" not in renewed.headers
+    assert renewed.headers.get("Set-Cookie", "").startswith(f"{COOKIE}=")
+
+
 def test_past_half_its_lifetime_a_response_that_pushes_nothing_may_win_the_race(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
