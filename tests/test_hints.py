@@ -923,6 +923,32 @@ def test_with_held_links_omitted_the_103_has_the_room_they_leave() -> None:
     assert response.headers["Link"] == JS
 
 
+def test_what_a_103_offered_is_recorded_when_the_page_no_longer_links_it() -> None:
+    """The page changed since it was learned: its view pushes nothing now. The front
+    pushed what the 103 offered all the same, so the response, with no links of its own,
+    is served and records it, and the client is not pushed it again."""
+    app = make_app()
+    pushes = {"css": True}
+
+    @app.route("/changing")
+    def changing() -> str:
+        if pushes["css"]:
+            push("/static/site.css", as_="style")
+        return "changing"
+
+    hinted_get(app.test_client(), "/changing", Recorder())  # learned: the stylesheet
+    pushes["css"] = False
+    client, recorder = app.test_client(), Recorder()
+
+    response = hinted_get(client, "/changing", recorder)
+
+    assert recorder.sent == [[("Link", CSS)]]
+    assert response.status_code == 200
+    assert "Link" not in response.headers
+    pushes["css"] = True
+    assert client.get("/changing").headers["Link"] == f"{CSS}; nopush"
+
+
 def test_declared_links_are_hinted_from_the_first_request(app: Flask) -> None:
     recorder = Recorder()
 
