@@ -1266,6 +1266,7 @@ class StaticWithInit:
 def test_a_flask_firehose_connector_is_used_as_it_is_its_init_app_not_called(
     make: Callable[[Flask], Any],
 ) -> None:
+    StaticWithInit.store = set()  # its class holds the store: a run of its own each time
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "legacy"
 
