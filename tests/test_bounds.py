@@ -8,6 +8,7 @@ A bound whose test moves with its constant stands on nothing; these name the num
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import time
 from collections.abc import Container
@@ -89,6 +90,21 @@ def test_headers_exactly_as_long_as_the_budget_fit() -> None:
     check_digest_fits(load({"FIREHOSE_HEADER_BUDGET": size}), COOKIE)
     with pytest.raises(ValueError, match="FIREHOSE_HEADER_BUDGET"):
         check_digest_fits(load({"FIREHOSE_HEADER_BUDGET": size - 1}), COOKIE)
+
+
+def test_the_largest_capacity_named_may_fill_the_header_budget_exactly() -> None:
+    """The capacity a refusal recommends is the largest whose headers are at most the
+    budget, as init_app checks it: one that fills it to the byte is taken, so it is named."""
+    budget = _headers_size(load({}), COOKIE, 300)
+    settings = load({"FIREHOSE_HEADER_BUDGET": budget, "FIREHOSE_CAPACITY": 8192})
+    with pytest.raises(ValueError, match="FIREHOSE_CAPACITY=8192") as refused:
+        check_digest_fits(settings, COOKIE)
+    found = re.search(r"largest FIREHOSE_CAPACITY that fits is (\d+)", str(refused.value))
+    assert found, refused.value
+    largest = int(found.group(1))
+    assert largest >= 300
+    assert _headers_size(settings, COOKIE, largest) <= budget
+    assert _headers_size(settings, COOKIE, largest + 1) > budget
 
 
 @pytest.mark.parametrize(
