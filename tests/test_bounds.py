@@ -25,6 +25,7 @@ from firehose_digest import (
     DigestError,
     Firehose,
     GCSDigest,
+    SessionConnector,
     collect,
     push,
 )
@@ -105,6 +106,18 @@ def test_the_largest_capacity_named_may_fill_the_header_budget_exactly() -> None
     assert largest >= 300
     assert _headers_size(settings, COOKIE, largest) <= budget
     assert _headers_size(settings, COOKIE, largest + 1) > budget
+
+
+@pytest.mark.parametrize("rate", [0, 0.0, 1, 1.0])
+def test_a_false_positive_rate_of_zero_or_one_is_refused_with_any_connector(
+    rate: float,
+) -> None:
+    """(0, 1) is open at both ends, checked when the key is read: a connector that keeps
+    no digest (SessionConnector) never builds one that would refuse it later."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE_FP_RATE=rate)
+    with pytest.raises(ValueError, match=r"FIREHOSE_FP_RATE must be a number in \(0, 1\)"):
+        Firehose(app, SessionConnector())
 
 
 @pytest.mark.parametrize(
