@@ -120,6 +120,16 @@ def test_a_false_positive_rate_of_zero_or_one_is_refused_with_any_connector(
         Firehose(app, SessionConnector())
 
 
+@pytest.mark.parametrize("capacity", [0, 8193])
+def test_a_capacity_out_of_range_is_refused_with_any_connector(capacity: int) -> None:
+    """FIREHOSE_CAPACITY is checked when read, in [1, 8192], not only by the digest a
+    DigestConnector builds from it."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE_MAX_PUSHES=0, FIREHOSE_CAPACITY=capacity)
+    with pytest.raises(ValueError, match=r"FIREHOSE_CAPACITY must be an int in \[1, 8192\]"):
+        Firehose(app, SessionConnector())
+
+
 @pytest.mark.parametrize(
     ("key", "low", "high"),
     [
