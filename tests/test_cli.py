@@ -112,6 +112,22 @@ def test_plan_says_the_largest_capacity_init_app_accepts(encoding: str) -> None:
                 Firehose(app)
 
 
+def test_plan_says_a_capacity_init_app_accepts_where_the_largest_digest_cannot_be_built() -> None:
+    """At 1e-4 a GCS digest of 8192 keys cannot be built at all (its values pass 24 bits):
+    that capacity does not fit, and plan still says the largest that does."""
+    line = cli.plan(300, 0.0001, 100)[-1]
+    largest = int(re.search(r"(\d+) \(gcs\)", line).group(1))  # type: ignore[union-attr]
+    assert largest < 8192
+    for capacity, accepted in ((largest, True), (largest + 1, False)):
+        app = Flask(__name__)
+        app.config.update(SECRET_KEY="k", FIREHOSE_FP_RATE=0.0001, FIREHOSE_CAPACITY=capacity)
+        if accepted:
+            Firehose(app)
+        else:
+            with pytest.raises(ValueError, match="FIREHOSE_CAPACITY"):
+                Firehose(app)
+
+
 def test_plan_says_the_whole_capacity_range_when_every_capacity_fits() -> None:
     """At a rate as loose as 0.9 a Bloom digest of 8192 keys, the most any setting takes,
     fits the header budget: plan must say 8192, which init_app accepts, not 8191 (the
