@@ -134,3 +134,19 @@ def test_a_value_signed_by_a_clock_ahead_is_trusted_within_the_skew(
         with pytest.raises(DigestError, match="expired") as refused:
             codec("secret").loads(value)
         assert isinstance(refused.value.__cause__, SignatureExpired)
+
+
+@pytest.mark.parametrize(("ahead", "trusted"), [(60, True), (61, False)])
+def test_a_value_signed_up_to_a_minute_ahead_is_trusted(
+    monkeypatch: pytest.MonkeyPatch, ahead: int, trusted: bool
+) -> None:
+    """docs/security.md and CHANGES.md promise a minute of skew between servers: the test
+    above moves with MAX_CLOCK_SKEW, this one names the number."""
+    monkeypatch.setattr(time, "time", lambda: float(NOW + ahead))
+    value = codec("secret").dumps(b"payload")
+    monkeypatch.setattr(time, "time", lambda: float(NOW))
+    if trusted:
+        assert codec("secret").loads(value) == (b"payload", NOW + ahead)
+    else:
+        with pytest.raises(DigestError, match="expired"):
+            codec("secret").loads(value)
