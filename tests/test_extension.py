@@ -401,6 +401,23 @@ def test_connector_without_the_protocol_fails_at_init_app() -> None:
         Firehose(Flask(__name__), connector=object())
 
 
+class GetPushedForAUser:
+    """A Flask-Firehose style connector whose get_pushed() wants an argument it never gets."""
+
+    def get_pushed(self, user: str) -> set[str]:
+        return set()
+
+    def set_pushed(self, items: set[str]) -> None:
+        """Nothing to keep."""
+
+
+def test_a_get_pushed_that_cannot_be_called_bare_fails_at_init_app() -> None:
+    """The extension calls get_pushed() with no argument: one that needs an argument would
+    raise TypeError on every request, so it is refused at init_app, as set_pushed is."""
+    with pytest.raises(ValueError, match=r"get_pushed\(\) must take \(\)"):
+        Firehose(Flask(__name__), connector=GetPushedForAUser())
+
+
 class HalfConnector:
     def open(self, app: Flask, request: Any) -> frozenset[str]:
         return frozenset()
