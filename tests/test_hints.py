@@ -449,6 +449,19 @@ def test_early_hints_turned_on_by_a_second_init_app_after_the_first_request_are_
     assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
 
 
+def test_init_app_called_twice_sends_one_103_and_one_link() -> None:
+    """A factory that configures the extension twice (a test's fixture, then the app's
+    own call) keeps one set of hooks: a second would send a second 103 per page."""
+    firehose = Firehose()
+    app = make_app(firehose=firehose)
+    firehose.init_app(app)
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learns
+    recorder = Recorder()
+    response = hinted_get(app.test_client(), "/page/home", recorder)
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+
+
 def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_redirect() -> None:
     # The 103 offers the learned (old) key; the client then holds the new one. A response
     # that does not learn the page again must drop it, or the next 103 pushes the url again.
