@@ -671,6 +671,21 @@ def test_malformed_aging() -> None:
             load_digest(data)
 
 
+def test_bloom_generations_of_different_parameters_are_refused() -> None:
+    """As for GCS: both generations are asked with the probes of one (m, k), so a previous
+    generation of another capacity or rate cannot be read beside the current one."""
+    current = BloomDigest(4, 0.25)
+    current.add("a")
+    for capacity, fp_rate in [(5, 0.25), (4, 0.01)]:
+        previous = BloomDigest(capacity, fp_rate)
+        previous.add("a")
+        data = _aging(current.to_bytes(), previous.to_bytes())
+        with pytest.raises(DigestError, match="different parameters"):
+            AgingDigest.from_bytes(data)
+    same = _aging(current.to_bytes(), current.to_bytes())
+    assert AgingDigest.from_bytes(same).to_bytes() == same
+
+
 def test_decoding_work_is_bounded() -> None:
     """Inputs shaped for the most decoding work: one step per value, at most MAX_CAPACITY."""
     worst = [
