@@ -1129,6 +1129,37 @@ def test_a_hook_registered_before_the_extension_cannot_change_the_status_behind_
     assert held_now(client, "/a.css") == [False]
 
 
+def test_ours_runs_after_every_hook_registered_before_the_extension_not_only_the_last() -> None:
+    """With several after_request hooks already registered (a conditional one first, a
+    header one after it), ours still runs after all of them: a 304 is never recorded."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.after_request
+    def conditional(response: Response) -> Response:
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
+
+    @app.after_request
+    def frame_options(response: Response) -> Response:
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    @app.route("/")
+    def index() -> Response:
+        push("/a.css", as_="style")
+        response = Response("page")
+        response.set_etag("v1")
+        return response
+
+    Firehose(app)
+    client = app.test_client()
+    response = client.get("/", headers={"If-None-Match": '"v1"'})
+    assert response.status_code == 304
+    assert links(response) == [nopush("/a.css")]
+    assert held_now(client, "/a.css") == [False]
+
+
 def test_the_session_cookies_name_is_refused_for_the_digest() -> None:
     with pytest.raises(ValueError, match="FIREHOSE_COOKIE_NAME='session'"):
         edge_app(FIREHOSE_COOKIE_NAME="session")
