@@ -686,6 +686,18 @@ def test_bloom_generations_of_different_parameters_are_refused() -> None:
     assert AgingDigest.from_bytes(same).to_bytes() == same
 
 
+def test_a_previous_generation_of_one_key_is_written_and_read_back(kind: Kind) -> None:
+    """At capacity 1 every rotation leaves one key in the previous generation: it is kept
+    in the bytes (only an empty generation is left out), so the client still holds it."""
+    digest = AgingDigest(kind, 1, 0.01)
+    digest.add("/a.css")
+    digest.add("/b.css")
+    assert len(digest.previous) == 1
+    read = AgingDigest.from_bytes(digest.to_bytes())
+    assert read.generation_of("/a.css") == IN_PREVIOUS
+    assert read.generation_of("/b.css") == IN_CURRENT
+
+
 def test_decoding_work_is_bounded() -> None:
     """Inputs shaped for the most decoding work: one step per value, at most MAX_CAPACITY."""
     worst = [
