@@ -698,6 +698,15 @@ def test_a_previous_generation_of_one_key_is_written_and_read_back(kind: Kind) -
     assert read.generation_of("/b.css") == IN_CURRENT
 
 
+def test_an_empty_bloom_filter_at_a_loose_rate_holds_nothing() -> None:
+    """At fp_rate 0.9 the formula gives k = 0 hashes; at least one is probed, or an empty
+    filter would hold every key and nothing would ever be pushed."""
+    digest = BloomDigest(300, 0.9)
+    assert not any(f"/static/{i}.css" in digest for i in range(20))
+    digest.add("/a.css")
+    assert "/a.css" in BloomDigest.from_bytes(digest.to_bytes())
+
+
 def test_decoding_work_is_bounded() -> None:
     """Inputs shaped for the most decoding work: one step per value, at most MAX_CAPACITY."""
     worst = [
