@@ -707,6 +707,17 @@ def test_an_empty_bloom_filter_at_a_loose_rate_holds_nothing() -> None:
     assert "/a.css" in BloomDigest.from_bytes(digest.to_bytes())
 
 
+def test_the_smallest_bloom_filter_is_two_bits_and_reads_back() -> None:
+    """One key at a loose rate: the formula gives under one bit; two are the least a
+    reader takes, so the filter written is the one read."""
+    digest = BloomDigest(1, 0.9)
+    digest.add("/a.css")
+    data = digest.to_bytes()
+    assert int.from_bytes(data[6:9], "big") == 2  # m
+    assert len(data) == BLOOM_HEADER + 1
+    assert BloomDigest.from_bytes(data).to_bytes() == data
+
+
 def test_decoding_work_is_bounded() -> None:
     """Inputs shaped for the most decoding work: one step per value, at most MAX_CAPACITY."""
     worst = [
