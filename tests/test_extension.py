@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 from flask import Flask, Response, abort, redirect, request, session
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -636,6 +636,38 @@ class TestSessionConnector:
             assert response.headers["Link"] == (
                 "</site.css>; rel=preload; as=style, </bye.css>; rel=preload; as=style"
             )
+
+    @pytest.mark.parametrize("sent", [None, "not-a-signed-session"], ids=["none", "invalid"])
+    def test_an_empty_session_the_request_did_not_empty_records(
+        self, make_app: AppFactory, sent: str | None
+    ) -> None:
+        """Only a session the request emptied is left so: a first visit, or a session
+        cookie that no longer verifies (an old key, garbage), opens as an empty session
+        nothing modified, and records what it pushes."""
+        client = make_app(SessionConnector()).test_client()
+        if sent is not None:
+            client.set_cookie("session", sent)
+        assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+        with client.session_transaction() as sess:
+            assert sess["h2-held"] == ["/a.css"]
+
+    def test_a_session_that_always_says_modified_records_a_first_visit(
+        self, make_app: AppFactory
+    ) -> None:
+        """``SessionMixin.modified`` is True unless a session class tracks its changes: an
+        empty one counts as emptied only if the client sent a session cookie."""
+
+        class Untracked(dict[str, Any], SessionMixin):
+            pass
+
+        class UntrackedSessions(SecureCookieSessionInterface):
+            session_class = Untracked  # type: ignore[assignment]
+
+        app = make_app(SessionConnector())
+        app.session_interface = UntrackedSessions()
+        client = app.test_client()
+        assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+        assert client.get("/push?u=/a.css").headers["Link"].endswith("; nopush")
 
     def test_keeps_only_the_most_recent_keys(self, make_app: AppFactory) -> None:
         client = make_app(SessionConnector(max_items=2), FIREHOSE_MAX_PUSHES=2).test_client()
