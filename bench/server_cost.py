@@ -22,6 +22,14 @@ is set. The apps share their routes and ``SECRET_KEY``:
   and *GCS, holder found once* (``DigestConnector`` whose first answer is kept: the
   digest's membership answers, without finding the holder from the cookie each request;
   valid here only because the cookie never changes);
+- a reference row for the floor of any design: *the least an extension does*, not
+  this library but the fewest steps an extension that decides ``nopush`` from a cookie
+  can take (:class:`_LeastExtension`): a WSGI wrapper that opens a record per request,
+  ``push()`` appending to it, one ``after_request`` hook that finds the client's set of
+  urls by its cookie value in a dict and writes each link, cached, as the response
+  starts. No digest, no edge rules (HEAD, error statuses, static files, nested
+  requests, the header budget, failing connectors), nothing saved: the gap between it
+  and *by hand* is what the target leaves for all of those;
 - a reference row for the opt-in 103: *GCS, Early Hints on*, the same return visit as a
   navigation (``Sec-Fetch-Mode: navigate``) to a server offering ``wsgi.early_hints``:
   the page's links are learned, the client holds them all, so no 103 is sent (checked),
@@ -52,10 +60,11 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Container, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from werkzeug.test import EnvironBuilder
 
 from firehose_digest import DigestConnector, Firehose, push
@@ -96,6 +105,7 @@ APPS = (
     "set",
     "gcs-found",
     "gcs-hints",
+    "least",
 )
 LABELS = {
     "bare": "bare Flask app (no Link)",
@@ -108,11 +118,12 @@ LABELS = {
     "set": "reference: a set as connector",
     "gcs-found": "reference: GCS, holder found once",
     "gcs-hints": "reference: GCS, Early Hints on",
+    "least": "reference: the least an extension does",
 }
 #: The extension's variants and their ``FIREHOSE_ENCODING``.
 ENCODINGS = {"gcs": "gcs", "bloom": "bloom", "gcs-rotated": "gcs"}
 #: The reference rows, sent GCS's cookie and compared with its floor.
-REFERENCES = ("set", "gcs-found", "gcs-hints")
+REFERENCES = ("set", "gcs-found", "gcs-hints", "least")
 #: The by-hand floor each app is compared with: the one sent the same cookie.
 FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
     "by-hand-bloom": "by-hand-bloom",
@@ -122,6 +133,7 @@ FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
     "set": "by-hand",
     "gcs-found": "by-hand",
     "gcs-hints": "by-hand",
+    "least": "by-hand",
 }
 #: Return visits allowed to settle the cookie before it must stay as it is.
 SETTLE = 3
@@ -172,6 +184,75 @@ class _FoundOnce(DigestConnector):
         return self.found
 
 
+class _LeastRecord:
+    """One request of :class:`_LeastExtension`: the urls pushed, then the ``Link`` value."""
+
+    __slots__ = ("link", "urls")
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.link: str | None = None
+
+
+class _LeastExtension:
+    """The fewest steps a cookie-keyed ``push()`` extension takes (the *least* row).
+
+    Per request: a record opened by a WSGI wrapper (a context variable, as a ``push()``
+    called from a template has no other way to reach it), ``push()`` appending to it, and
+    one ``after_request`` hook that looks the client's holder up by its cookie value (as
+    a cache of decoded digests would) and makes the ``Link`` value, added first, with
+    ``Vary``, as the response starts. Every client is taken to hold ``held``.
+    """
+
+    def __init__(self, app: Flask, held: Iterable[str]) -> None:
+        self.record: ContextVar[_LeastRecord | None] = ContextVar("least", default=None)
+        self.held = frozenset(held)
+        self.holders: dict[str | None, frozenset[str]] = {}
+        self.links: dict[tuple[str, bool], str] = {}
+        self.wsgi_app = app.wsgi_app
+        app.wsgi_app = self  # type: ignore[method-assign]
+        app.after_request(self.after_request)
+
+    def push(self, url: str) -> str:
+        record = self.record.get()
+        if record is not None:
+            record.urls.append(url)
+        return url
+
+    def after_request(self, response: Response) -> Response:
+        record = self.record.get()
+        if record is not None and record.urls:
+            value = request.cookies.get("h2-digest")
+            holder = self.holders.get(value)
+            if holder is None:
+                holder = self.holders[value] = self.held
+            record.link = ", ".join([self._link(url, url in holder) for url in record.urls])
+        return response
+
+    def _link(self, url: str, held: bool) -> str:
+        link = self.links.get((url, held))
+        if link is None:
+            link = self.links[url, held] = f"<{url}>; rel=preload; as=style" + (
+                "; nopush" if held else ""
+            )
+        return link
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        record = _LeastRecord()
+
+        def start(status: str, headers: Headers, exc_info: Any = None) -> Any:
+            if record.link is not None:
+                headers.insert(0, ("Link", record.link))
+                headers.append(("Vary", "Cookie"))
+            return start_response(status, headers, exc_info)
+
+        token = self.record.set(record)
+        try:
+            return self.wsgi_app(environ, start)
+        finally:
+            self.record.reset(token)
+
+
 def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
     """The site: ``/prime/<k>`` pushes the k-th ten urls, ``/page`` the first ten.
 
@@ -181,7 +262,8 @@ def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
     app.config["SECRET_KEY"] = SECRET
     urls = _urls(ROTATED_URLS)
     page = urls[:PUSHES]
-    extension = app_name in ENCODINGS or app_name in REFERENCES
+    extension = app_name in ENCODINGS or (app_name in REFERENCES and app_name != "least")
+    least = _LeastExtension(app, _urls()) if app_name == "least" else None
     if app_name in ENCODINGS:
         app.config["FIREHOSE_ENCODING"] = ENCODINGS[app_name]
         Firehose(app, connector=DigestConnector())
@@ -207,6 +289,9 @@ def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
         if extension:
             for url in page:
                 push(url, as_="style")
+        elif least is not None:
+            for url in page:
+                least.push(url)
         return page_body(page)
 
     if app_name.startswith("by-hand"):
@@ -414,7 +499,11 @@ def verdict(costs: Sequence[Cost]) -> str:
         if cost.app in ENCODINGS:
             meets = "meets" if cost.per_by_hand <= TARGET else "misses"
             parts.append(f"{LABELS[cost.app]} **{cost.per_by_hand:.3f}** ({meets} it)")
-    return f"Target: at most {TARGET:.2f}x the by-hand app. This run: {', '.join(parts)}.\n"
+    (least,) = (cost.per_by_hand for cost in costs if cost.app == "least")
+    return (
+        f"Target: at most {TARGET:.2f}x the by-hand app. This run: {', '.join(parts)}. "
+        f"The least an extension does, none of the edge rules: **{least:.3f}**.\n"
+    )
 
 
 def markdown(costs: Sequence[Cost], rounds: int, calls: int) -> str:
