@@ -336,6 +336,11 @@ class BloomDigest(_Generation):
         # k = (m / n) ln 2. At least 2 bits, the least from_bytes reads back.
         m = max(2, math.ceil(-capacity * math.log(p) / math.log(2) ** 2))
         k = max(1, round(m / capacity * math.log(2)))
+        if k == 1:
+            # One hash gives 1 - e^(-n / m), which is p at m = -n / ln(1 - p): above
+            # p = 2^-1.5 (about 0.35) the optimal-k size assumes a fraction of a hash, and
+            # is short of that (at p = 0.9 it gave a rate of 0.99: next to nothing pushed).
+            m = max(m, math.ceil(-capacity / math.log1p(-p)))
         # k <= 32 keeps m <= 32.5 / ln 2 * capacity < 47 * MAX_CAPACITY < _MAX_BLOOM_BITS.
         if k > _MAX_HASHES:
             raise ValueError(
