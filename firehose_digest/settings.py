@@ -229,7 +229,7 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
     if size <= settings.header_budget:
         return
-    largest = _largest_capacity(settings, cookie)
+    largest = _largest_capacity(settings, cookie, settings.capacity)
     fits = (
         f"the largest FIREHOSE_CAPACITY that fits is {largest}. Lower FIREHOSE_CAPACITY or"
         if largest
@@ -317,14 +317,13 @@ def largest_capacity(encoding: str, fp_rate: float) -> int:
     cookie = CookieAttributes(
         "/", None, secure=False, httponly=True, samesite=None, partitioned=False
     )
-    if _fits(settings, cookie, MAX_CAPACITY):
-        return MAX_CAPACITY
-    return _largest_capacity(settings, cookie)
+    return _largest_capacity(settings, cookie, MAX_CAPACITY + 1)
 
 
-def _largest_capacity(settings: Settings, cookie: CookieAttributes) -> int:
-    """The largest capacity whose headers fit the budget, 0 if none (a binary search)."""
-    low, high = 0, settings.capacity  # `high` does not fit
+def _largest_capacity(settings: Settings, cookie: CookieAttributes, below: int) -> int:
+    """The largest capacity below ``below`` whose headers fit the budget, 0 if none (a
+    binary search: ``below`` does not fit, or is past the largest capacity there is)."""
+    low, high = 0, below
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if _fits(settings, cookie, middle) else (low, middle)
