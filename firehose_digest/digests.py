@@ -340,7 +340,7 @@ class BloomDigest(_Generation):
             # Above p = 2^-1.5 (about 0.35). One hash sets one new bit per key counted (a key
             # the filter answers for already is not counted), so a full filter has n of its
             # m bits set, a rate of n / m. The optimal-k size assumes a fraction of a hash
-            # and falls short: 0.36 measured 0.45 full, and above p = 0.62 it has fewer bits
+            # and falls short: 0.36 measured 0.47 full, and above p = 0.62 it has fewer bits
             # than its capacity, so it never fills, never rotates, and ends answering yes
             # to every key.
             m = max(2, math.ceil(capacity / p))

@@ -205,7 +205,7 @@ def test_fp_rate_is_the_rate_the_stored_parameters_give() -> None:
 def test_bloom_of_one_hash_keeps_its_rate_and_fills(fp_rate: float) -> None:
     """Above p = 2^-1.5 (about 0.35) one hash is best. Each key counted sets one new bit,
     so a full filter has n bits set: m = n / p bits give the rate asked for. The size for
-    the optimal k, a fraction of a hash there, fell short (0.36 measured 0.45 full), and
+    the optimal k, a fraction of a hash there, fell short (0.36 measured 0.47 full), and
     above p = 0.62 was fewer bits than the capacity: the filter never filled, so an aging
     digest never rotated and came to answer yes for every key."""
     bloom = BloomDigest(300, fp_rate)
