@@ -299,6 +299,9 @@ class Firehose:
         """Fill and check the ``FIREHOSE_*`` config, set up the connector, add the hooks.
 
         Raises :class:`ValueError`, naming the key, for configuration that cannot work.
+        Adds ``push``, ``push_static`` and ``static_tag`` to ``app.jinja_env``, which makes
+        the app's Jinja environment: set ``app.jinja_options`` and
+        ``TEMPLATES_AUTO_RELOAD`` before.
         """
         settings = load(app.config)
         _warn_unknown_keys(app)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from flask import Flask, Response, abort, redirect, request, session
+from flask import Flask, Response, abort, redirect, render_template_string, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -149,6 +149,24 @@ def test_push_returns_the_url_in_views_templates_and_outside_requests() -> None:
     with app.app_context():
         rendered = app.jinja_env.from_string("{{ push('/a.css', as='style') }}").render()
         assert rendered == "/a.css"
+
+
+def test_jinja_settings_made_before_init_app_hold_in_templates_that_push() -> None:
+    """docs/how-it-works.md: init_app makes the app's Jinja environment, so its options
+    are set before; made so, they hold, and the template's push() is linked."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="s", TEMPLATES_AUTO_RELOAD=True)
+    app.jinja_options = {**app.jinja_options, "line_statement_prefix": "%"}
+    Firehose(app)
+    assert app.jinja_env.auto_reload
+
+    @app.route("/")
+    def page() -> str:
+        return render_template_string("% if 1\n{{ push('/a.css', as='style') }}\n% endif\n")
+
+    response = app.test_client().get("/")
+    assert response.text.strip() == "/a.css"
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style"
 
 
 def test_a_url_pushed_as_something_else_gets_its_own_link() -> None:
