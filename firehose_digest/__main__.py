@@ -12,6 +12,7 @@ valid digest, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -81,11 +82,15 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
     ]
     codec = DigestCodec([secrets.token_bytes(16)], DEFAULT_SALT, DEFAULT_MAX_AGE)
     for name, (one, two) in digests.items():
-        for i in range(capacity):
-            one.add(f"/static/r{i}.css")
-        for i in range(2 * capacity):
-            two.add(f"/static/r{i}.css")
-        # One full generation, as the cookie is when the client has seen `capacity` keys.
+        # Filled until full: a key a digest answers for already is not counted, so more
+        # than `capacity` urls fill a generation, and more at looser rates.
+        urls = (f"/static/r{i}.css" for i in itertools.count())
+        while not one.current.is_full:
+            one.add(next(urls))
+        urls = (f"/static/r{i}.css" for i in itertools.count())
+        while not (two.previous and two.current.is_full):
+            two.add(next(urls))
+        # One full generation: the cookie just before its first rotation.
         single = 3 + len(one.current.to_bytes())
         bits = 8 * len(one.current.to_bytes()) / capacity
         misses = sum(f"/fresh/{i}" in one for i in range(probes))

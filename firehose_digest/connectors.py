@@ -756,9 +756,7 @@ class _DigestState:
         except DigestError as e:
             log.debug("firehose: ignoring the digest cookie: %s", e)
             return None
-        if (digest.kind, digest.capacity) != (self.settings.kind, self.settings.capacity) or (
-            digest.fp_rate != self.empty.digest.fp_rate
-        ):
+        if not self.empty.digest.made_like(digest):
             log.debug("firehose: ignoring a digest made with other settings")
             return None
         return self._store(codec, value, expires_at, digest)

@@ -11,7 +11,7 @@ answers 502 when they do not fit. Our headers (``Link``, the digest's ``Set-Cook
 app's own headers fit beside them. ``FIREHOSE_LINK_BUDGET``'s 1800 bytes leave room, at the
 default capacity, for the largest cookie either encoding makes with every attribute Flask
 can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a ``Domain`` of
-84 characters (102 with GCS).
+81 characters (102 with GCS).
 """
 
 from __future__ import annotations

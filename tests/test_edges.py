@@ -1170,7 +1170,7 @@ def domain_of(length: int) -> str:
     return domain
 
 
-@pytest.mark.parametrize(("encoding", "longest"), [("gcs", 102), ("bloom", 84)])
+@pytest.mark.parametrize(("encoding", "longest"), [("gcs", 102), ("bloom", 81)])
 def test_the_defaults_fit_every_cookie_attribute_flask_sets(encoding: str, longest: int) -> None:
     """Production cookie settings at the default capacity and budgets: accepted with a
     Domain of up to ``longest`` characters (settings.py says so), refused one past it,

@@ -354,7 +354,7 @@ class Corpus:
         """Hand-built headers signed with the app's key: the reader's checks alone stand."""
         dumps, rng = self.codec.dumps, self.rng
         edges16 = (0, 1, 2, 299, 300, 301, MAX_CAPACITY, MAX_CAPACITY + 1, 0xFFFF)
-        edges24 = (0, 1, 2, 300, 301, 2876, 30000, 8 * 0xFFF6, 8 * 0xFFF6 + 1, 0xFFFFFF)
+        edges24 = (0, 1, 2, 300, 301, 2883, 30000, 8 * 0xFFF6, 8 * 0xFFF6 + 1, 0xFFFFFF)
         generations: list[bytes] = []
         for _ in range(120):
             capacity, count, k, m = (
