@@ -28,8 +28,8 @@ is set. The apps share their routes and ``SECRET_KEY``:
   ``push()`` appending to it, one ``after_request`` hook that finds the client's set of
   urls by its cookie value in a dict and writes each link, cached, as the response
   starts. No digest, no edge rules (HEAD, error statuses, static files, nested
-  requests, the header budget, failing connectors), nothing saved: the gap between it
-  and *by hand* is what the target leaves for all of those;
+  requests, the header budget, failing connectors), nothing saved: what the target
+  leaves for all of those is 1.05 less its ratio;
 - a reference row for the opt-in 103: *GCS, Early Hints on*, the same return visit as a
   navigation (``Sec-Fetch-Mode: navigate``) to a server offering ``wsgi.early_hints``:
   the page's links are learned, the client holds them all, so no 103 is sent (checked),
