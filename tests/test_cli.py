@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -161,6 +162,55 @@ def test_plan_refuses_bad_arguments_as_usage_errors(args: list[str], message: st
     assert f"firehose-digest plan: error: {message}" in err
 
 
+def test_plan_and_inspect_take_the_smallest_value_of_each_range() -> None:
+    code, out, err = call("plan", "--capacity", "1", "--probes", "1")
+    assert code == 0, err
+    assert out.startswith("capacity 1, target false-positive rate 0.01: ")
+    with mock.patch("time.time", return_value=1_735_689_600.0):
+        value = signed(digest_of("/app.css"))
+        assert call("inspect", value, "--secret-key", SECRET, "--max-age", "1")[0] == 0
+
+
+@pytest.mark.parametrize("argv", [["--vers"], ["plan", "--prob", "10"]])
+def test_an_abbreviated_option_is_a_usage_error(argv: list[str]) -> None:
+    """As ``inspect --u`` is: an abbreviation may come to mean another option later."""
+    code, out, err = call(*argv)
+    assert (code, out) == (2, "")
+    assert "error: " in err
+
+
+def test_the_defaults_are_the_ones_the_page_states(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each option's default, in the page's tables and in its --help, is the parser's."""
+    page = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    documented = dict(re.findall(r"^\| `(--[a-z-]+)[ A-Z]*` \| `?([^|`]*?)`? \|", page, re.M))
+    parser = cli.build_parser()
+    defaults = {**vars(parser.parse_args(["plan"])), **vars(parser.parse_args(["inspect", "v"]))}
+    monkeypatch.setenv("COLUMNS", "200")
+    helps = ""
+    for command in ("plan", "inspect"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        helps += " ".join(capsys.readouterr().out.split())
+    literal = {
+        option: text
+        for option, text in documented.items()
+        if defaults[option[2:].replace("-", "_")] not in (None, "", [])
+    }
+    assert set(literal) == {
+        "--capacity",
+        "--fp-rate",
+        "--probes",
+        "--cookie-name",
+        "--cookie-path",
+        "--max-age",
+    }
+    for option, text in literal.items():
+        assert str(defaults[option[2:].replace("-", "_")]) == text, option
+        assert f"default {text})" in helps or f"default: {text})" in helps, option
+
+
 @pytest.mark.parametrize("command", [[], ["plan"], ["inspect"]])
 def test_help_fits_80_columns(
     command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -297,6 +347,42 @@ def test_inspect_says_it_read_the_first_copy_when_none_verifies() -> None:
     ]
 
 
+def test_inspect_reads_the_first_copy_sent_when_none_verifies_or_without_a_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY_FALLBACKS", raising=False)
+    header = f"h2-digest=abc; h2-digest={issued_cookie('another key')}"
+    first = "NOT valid: not a signed cookie value (payload.timestamp.signature)"
+    out = call("inspect", header, "--secret-key", SECRET)[1]
+    assert out.splitlines()[:2] == [
+        "2 h2-digest cookies sent: reading the first (none verifies)",
+        first,
+    ]
+    assert call("inspect", header)[1].splitlines()[:2] == [
+        "2 h2-digest cookies sent: reading the first",
+        first,
+    ]
+
+
+def test_inspect_reads_the_valid_copy_signed_last_of_several() -> None:
+    with mock.patch("time.time", return_value=1_735_689_600.0):
+        old = signed(digest_of("/old.css"))
+    with mock.patch("time.time", return_value=1_735_689_600.0 + 10):
+        new = signed(digest_of("/new.css"))
+    for pair in ((old, new), (new, old)):
+        header = f"h2-digest={pair[0]}; h2-digest={pair[1]}"
+        with mock.patch("time.time", return_value=1_735_689_600.0 + 20):
+            code, out, _ = call("inspect", header, "--secret-key", SECRET, "--url", "/new.css")
+        assert code == 0
+        lines = out.splitlines()
+        assert lines[0] == (
+            "2 h2-digest cookies sent: reading the valid one signed last, as the server does"
+        )
+        assert lines[1].startswith("valid: signed 2025-01-01 00:00:10 UTC (10 s ago)")
+        assert "held: /new.css" in lines
+
+
 def test_inspect_asks_for_a_url_as_push_records_it() -> None:
     """However ``push()`` was given the url, ``--url`` finds it in the same spelling."""
     app = Flask(__name__)
@@ -422,6 +508,18 @@ def test_inspect_says_when_a_cookie_comes_from_the_future() -> None:
     assert out.startswith("NOT valid: signed 2025-01-01 00:00:00 UTC, in the future")
 
 
+def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
+    now = 253_402_300_799 - 10  # 9999-12-31 23:59:49 UTC
+    with mock.patch("time.time", return_value=float(now)):
+        value = signed(digest_of("/app.css"))
+        code, out, _ = call("inspect", value, "--secret-key", SECRET)
+    assert code == 0
+    assert out.splitlines()[0] == (
+        f"valid: signed 9999-12-31 23:59:49 UTC (0 s ago), "
+        f"expires at Unix time {now + MAX_AGE + 1}"
+    )
+
+
 @pytest.mark.parametrize(
     ("cookie", "out"),
     [
@@ -430,6 +528,31 @@ def test_inspect_says_when_a_cookie_comes_from_the_future() -> None:
         ("a=1; b=2", "NOT valid: no h2-digest cookie here (cookies: a, b)\n"),
         ("Cookie:", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
         ("x" * 5000, "NOT valid: 5000 characters, longer than any cookie a browser keeps\n"),
+        # The longest value a browser keeps is read, not refused for its length.
+        ("x" * 4096, "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("a.b", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("=", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
+        ("a\x01=1; b=2", "NOT valid: no h2-digest cookie here (cookies: 'a\\x01', b)\n"),
+        # An undecodable byte of argv (a lone surrogate) is read as "?", as no browser sends one.
+        (
+            b"k\xff=1".decode("utf-8", "surrogateescape"),
+            "NOT valid: no h2-digest cookie here (cookies: k?)\n",
+        ),
+        (
+            "A.x.y",
+            "NOT valid: bad signature: was it signed with this SECRET_KEY "
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
+            "--cookie-domain and --cookie-path)?\n"
+            "the server ignores this cookie: to it, every url is new\n"
+            "unverified payload: not base64url\n",
+        ),
+        (
+            "\xe9.x.y",
+            "NOT valid: not a signed cookie value: bad signature or encoding: 'ascii' codec "
+            "can't encode character '\\xe9' in position 0: ordinal not in range(128)\n"
+            "the server ignores this cookie: to it, every url is new\n"
+            "unverified payload of 0 bytes is not a digest: empty digest\n",
+        ),
         (
             "AAAA.x.y",
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
@@ -566,6 +689,78 @@ def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
     assert "FLASK_SECRET_KEY" in err and "not UTF-8" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cookie-domain", "a..b"], "argument --cookie-domain: is not a domain name: 'a..b'"),
+        (
+            ["--secret-key", NOT_UTF8],
+            "argument --secret-key: holds a byte that is not UTF-8: 'k\\udcff'",
+        ),
+    ],
+)
+def test_an_argument_no_app_could_have_is_refused_saying_why(
+    argv: list[str], message: str
+) -> None:
+    code, out, err = call("inspect", "x", "--secret-key", SECRET, *argv)
+    assert (code, out) == (2, "")
+    assert err.endswith(f"firehose-digest inspect: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"FLASK_SECRET_KEY_FALLBACKS": "[1]"},
+            "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as from_prefixed_env() "
+            "reads it (e.g. '[\"old key\"]'), got '[1]'",
+        ),
+        (
+            {"FLASK_SECRET_KEY": "20261202"},
+            "FLASK_SECRET_KEY='20261202' is no string to from_prefixed_env(), which reads it as "
+            "JSON, so the app signs with no such key: quote it, FLASK_SECRET_KEY='\"20261202\"'",
+        ),
+        (
+            {"FLASK_SECRET_KEY": NOT_UTF8},
+            "FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS holds a byte that is not UTF-8: "
+            "'k\\udcff'",
+        ),
+    ],
+)
+def test_an_environment_key_the_app_cannot_have_is_refused_saying_why(
+    env: dict[str, str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY_FALLBACKS", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = call("inspect", "x")
+    assert (code, out) == (2, "")
+    assert err.endswith(f"firehose-digest inspect: error: {message}\n")
+
+
+def test_an_empty_fallback_key_is_no_key_as_to_the_server() -> None:
+    """The server drops empty SECRET_KEY_FALLBACKS: nothing signed with one verifies."""
+    out = run(
+        "inspect",
+        issued_cookie(SECRET),
+        env={"FLASK_SECRET_KEY_FALLBACKS": '[""]'},
+        status=1,
+    )
+    assert out.startswith(f"NOT valid: {cli.NO_SECRET_KEY}\n")
+
+
+def test_what_the_output_encoding_cannot_carry_is_escaped() -> None:
+    out = run("inspect", "\xe9=1", env={"PYTHONIOENCODING": "ascii"}, status=1)
+    assert out == "NOT valid: no h2-digest cookie here (cookies: \\xe9)\n"
+
+
+def buffered_environ() -> dict[str, str]:
+    """The environment less PYTHONUNBUFFERED: stdout block-buffered, as a user's is, so that a
+    write fails at the flush (or at exit, after ``main`` returned), not in ``print``."""
+    return {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+
+
 def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     """``firehose-digest plan | head -1``: plan prints once its figures are measured, by
     which time the pipe is closed."""
@@ -573,12 +768,13 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
         [sys.executable, "-m", "firehose_digest", "plan", "--probes", "20000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=buffered_environ(),
     ) as process:
         assert process.stdout is not None and process.stderr is not None
         process.stdout.close()  # before anything is written: plan measures first
         err = process.stderr.read()
         process.wait(timeout=60)
-    assert b"Traceback" not in err, err.decode()
+    assert (process.returncode, err.decode()) == (0, "")
 
 
 @pytest.mark.parametrize("command", ["plan", "inspect"])
@@ -609,10 +805,13 @@ def test_an_output_that_cannot_be_written_gets_no_traceback_and_status_2(
             close_fds=True,
             check=False,
             preexec_fn=lambda: os.close(1),
+            env=buffered_environ(),
         )
     else:
         with open(target, "w") as full:
-            done = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, check=False)
+            done = subprocess.run(
+                argv, stdout=full, stderr=subprocess.PIPE, check=False, env=buffered_environ()
+            )
     assert b"Traceback" not in done.stderr, done.stderr.decode()
     assert done.stderr.startswith(b"firehose-digest: cannot write the output: ")
     assert done.returncode == 2
