@@ -204,11 +204,12 @@ def _describe(
         answer = "not held" if not held else "held" if verified else "held (unverified)"
         out.append(f"{answer}: {_shown(url)}{version}")
     if urls:
-        # Either generation may answer falsely: at capacity each does at rate p.
+        # Either generation may answer falsely: at capacity each does at rate p, on
+        # disjoint urls, as only urls the digest does not hold are added to it.
         p = digest.fp_rate
         out.append(
             f'"held" is wrong for about {100 * p:.3g}% of urls never sent (up to '
-            f'{100 * (1 - (1 - p) ** 2):.3g}% with both generations full); "not held" is '
+            f'{100 * min(1.0, 2 * p):.3g}% with both generations full); "not held" is '
             "always right"
         )
     return verified, out

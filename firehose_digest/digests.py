@@ -703,8 +703,10 @@ class AgingDigest:
 
     Trade-off: it remembers at least the ``capacity`` most recently added distinct keys (the
     full ``previous`` took ``capacity`` of them, each since in ``previous`` or ``current``)
-    and at most 2 x capacity; the false-positive rate is at most 1 - (1 - p)^2 <= 2p (both
-    generations at capacity); the encoding holds up to two filters.
+    and at most 2 x capacity; the false-positive rate is at most about 2p, both
+    generations at capacity (exactly 2p for GCS when, as the extension does, only keys it
+    does not hold are added: the two generations' values are then disjoint, where two
+    independent filters would give 1 - (1 - p)^2); the encoding holds up to two filters.
 
     Encoding: tag ``0x23``, the length of the current generation's encoding as u16, that
     encoding, then the previous generation's encoding, omitted when it is empty.

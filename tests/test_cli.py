@@ -628,7 +628,7 @@ def test_inspect_help_explains_the_accepted_forms() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "rate", "both_full"), [(GCSDigest, "1", "1.99"), (BloomDigest, "0.999", "1.99")]
+    ("kind", "rate", "both_full"), [(GCSDigest, "1", "2"), (BloomDigest, "0.999", "2")]
 )
 def test_inspect_answers_whether_urls_are_held(
     kind: type[BloomDigest] | type[GCSDigest], rate: str, both_full: str

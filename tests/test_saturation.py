@@ -4,11 +4,13 @@ The digest ages instead of growing: at every step its cookie fits the 4093 bytes
 keeps; at the end its false-positive rate on urls never pushed is at most about twice
 FIREHOSE_FP_RATE; and what was pushed last is still remembered.
 
-Statistical tolerance. Both generations at capacity give the worst rate,
-1 - (1 - p)^2 < 2p. The rate measured on N = 20,000 fresh urls has a standard error of at
-most sqrt(2p (1 - 2p) / N) = 0.099 percentage points at p = 1%, so the test allows 2p plus
-three of those (2.30%). Hashing uses a fixed seed and the urls are fixed, so the outcome is
-the same on every run: it cannot flake, only change with the code.
+Statistical tolerance. Both generations at capacity give the worst rate, at most 2p
+(only urls the digest does not hold are added, so the generations answer falsely for
+disjoint urls, not independently). The rate measured on N = 20,000 fresh urls has a
+standard error of at most sqrt(2p (1 - 2p) / N) = 0.099 percentage points at p = 1%, so
+the test allows 2p plus three of those (2.30%). Hashing uses a fixed seed and the urls
+are fixed, so the outcome is the same on every run: it cannot flake, only change with the
+code.
 """
 
 from __future__ import annotations
