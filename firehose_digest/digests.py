@@ -321,8 +321,11 @@ def _full_density(k: int, n: int, m: int) -> float:
     k (1 - rho) / (1 - rho^k) new bits, so m d(rho) / d(count) = k (1 - rho) / (1 - rho^k).
     Integrated from an empty filter to n counted keys:
     sum(rho^j / j for j = 1..k) = k n / m (the textbook filter has the whole series,
-    -ln(1 - rho)). Solved here by Newton's method, from the textbook density, below the
-    root; with one hash it is exactly n / m. 1.0 for a filter too small to count n keys.
+    -ln(1 - rho)). A continuous model: a filter of a few keys, each setting its k bits at
+    once, is denser (docs/how-it-works.md). Solved by Newton's method, from the textbook
+    density, below the
+    root; with one hash it is exactly n / m. 1.0 where the model fills every bit before n
+    keys are counted (no constructor makes such a filter; from_bytes may read one).
     """
     if k == 1:
         return min(1.0, n / m)
@@ -704,9 +707,10 @@ class AgingDigest:
     Trade-off: it remembers at least the ``capacity`` most recently added distinct keys (the
     full ``previous`` took ``capacity`` of them, each since in ``previous`` or ``current``)
     and at most 2 x capacity; the false-positive rate is at most about 2p, both
-    generations at capacity (exactly 2p for GCS when, as the extension does, only keys it
-    does not hold are added: the two generations' values are then disjoint, where two
-    independent filters would give 1 - (1 - p)^2); the encoding holds up to two filters.
+    generations at capacity (the extension pushes, so adds, only keys the digest does not
+    hold, and keys only ``previous`` holds: the generations answer falsely for largely
+    different keys, where two independent filters would give 1 - (1 - p)^2); the encoding
+    holds up to two filters.
 
     Encoding: tag ``0x23``, the length of the current generation's encoding as u16, that
     encoding, then the previous generation's encoding, omitted when it is empty.
