@@ -224,6 +224,45 @@ def test_fp_rate_is_the_rate_the_stored_parameters_give() -> None:
     assert AgingDigest(BloomDigest, 300, 0.01).fp_rate == bloom.fp_rate
 
 
+@pytest.mark.parametrize(
+    ("capacity", "k", "m"),
+    [
+        (300, 7, 2883),  # what BloomDigest(300, 0.01) writes
+        (10, 1, 2),  # one hash, fewer bits than keys
+        (3, 2, 2),  # k n / m = 3: past sum(1 / j) = 1.5, below sum(2^j / j) = 4
+        (MAX_CAPACITY, 32, 2),
+        (1, 8, 8 * 65526),  # the sparsest filters a reader takes
+        (1, 32, 8 * 65526),
+    ],
+)
+def test_fp_rate_of_any_filter_a_reader_takes_is_the_models(capacity: int, k: int, m: int) -> None:
+    """from_bytes takes parameters no constructor makes; fp_rate is still a probability:
+    rho^k, rho solving sum(rho^j / j, j <= k) = k n / m, or 1.0 where no rho below 1
+    does (the model fills every bit before n keys are counted)."""
+    digest = BloomDigest.from_bytes(bloom_bytes(capacity, 0, k, m, bytes((m + 7) // 8)))
+    target = k * capacity / m
+    if target >= sum(1 / j for j in range(1, k + 1)):
+        assert digest.fp_rate == 1.0
+    else:
+        rho = digest.fp_rate ** (1 / k)
+        assert 0 < rho < 1
+        assert sum(rho**j / j for j in range(1, k + 1)) == pytest.approx(target, rel=1e-9)
+
+
+def test_the_tightest_rate_takes_32_hashes_and_reads_back() -> None:
+    """round(-log2 p) <= 32 accepts p = 2^-32.5 (round(32.5) is 32). There 33 hashes would
+    take one bit fewer (1,000 keys: 46,891 bits against 46,892), but a reader refuses
+    k = 33, so m is the fewest over k = 1..32, and 32 hashes beat 31 or fewer."""
+    p = 2**-32.5
+    for capacity in (1000, MAX_CAPACITY):
+        digest = BloomDigest(capacity, p)
+        digest.add("/a.css")
+        data = digest.to_bytes()
+        assert data[5] == 32  # k
+        assert BloomDigest.from_bytes(data).to_bytes() == data
+        assert "/a.css" in BloomDigest.from_bytes(data)
+
+
 @pytest.mark.parametrize("fp_rate", [0.1, 0.2, 0.3, 0.35, 0.36, 0.5, 0.7, 0.9, 0.99])
 def test_a_full_bloom_filter_keeps_its_rate_and_a_full_one_rotates(fp_rate: float) -> None:
     """A Bloom filter counts only keys that set a new bit, so a full one holds more keys
@@ -337,6 +376,10 @@ def test_gcs_encoder_matches_the_reference() -> None:
         (100, 0.26),
         (100, 0.19),
         (50, 0.6),
+        # One value below R = 721,933: M = round(721,932 ln 2) = 500,405, where ln 2 one
+        # part per million off (or parts of another size) moves M by 0.7, to 500,404 or
+        # 500,406: the integer ln 2 the encoder and decoder share is pinned.
+        (1, 1 / 721_933),
     ]:
         digest = GCSDigest(capacity, fp_rate)
         keys = fill(digest)
@@ -497,6 +540,15 @@ def test_getsizeof_counts_what_a_digest_holds(kind: Kind) -> None:
     assert held <= size < held + 800
     assert size < 2048
     assert held <= sys.getsizeof(kind.from_bytes(digest.to_bytes())) <= size
+
+
+def test_digests_keep_no_uncounted_dict(make: Factory) -> None:
+    """A digest's __sizeof__ counts its slots and their buffers, which the cache budget is
+    measured by; a __dict__ per instance would be memory it does not count."""
+    digest = make(300, 0.01)
+    held = [digest, digest.current] if isinstance(digest, AgingDigest) else [digest]
+    for obj in held:
+        assert not hasattr(obj, "__dict__")
 
 
 @pytest.mark.parametrize(("r", "itemsize"), [(65_536, 2), (65_537, 4)])
@@ -865,6 +917,19 @@ def test_two_full_generations_answer_falsely_for_up_to_2p_not_1_minus_q_squared(
     assert measured > 1 - 0.7**2 + 4 * math.sqrt(0.51 * 0.49 / 20_000)
 
 
+@pytest.mark.parametrize("kind", [GCSDigest, BloomDigest], ids=["gcs", "bloom"])
+def test_generation_of_gives_three_answers_only_not_held_false(kind: Kind) -> None:
+    """DigestConnector tells a key to refresh (previous only) from one held in current by
+    these answers, and takes NOT_HELD's falsity for "not held"."""
+    digest = AgingDigest(kind, 1, 0.01)
+    digest.add("/a.css")
+    digest.add("/b.css")  # rotates /a.css into the previous generation
+    answers = [digest.generation_of(key) for key in ("/c.css", "/b.css", "/a.css")]
+    assert answers == [NOT_HELD, IN_CURRENT, IN_PREVIOUS]
+    assert len(set(answers)) == 3
+    assert [bool(answer) for answer in answers] == [False, True, True]
+
+
 def test_aging_refreshes_keys_found_only_in_previous() -> None:
     digest = AgingDigest(GCSDigest, 4, 0.01)
     # R = 400, and these keys do not collide, so no key is taken for another.
@@ -921,6 +986,24 @@ def test_encoded_size_bound_holds(kind: Kind, capacity: int, fp_rate: float) -> 
     # And it is not wildly pessimistic: within 20% of the largest seen (+ bytes of slack
     # for tiny digests).
     assert bound <= 1.2 * largest + 8
+
+
+@pytest.mark.parametrize(
+    ("capacity", "r", "m", "bits"), [(10, 33, 2, 31), (3, 10, 2, 9), (3, 36, 8, 16)]
+)
+def test_a_gcs_digest_can_reach_its_size_bound(capacity: int, r: int, m: int, bits: int) -> None:
+    """The bound is exact where M is a power of two: the largest n values below R put all
+    the gaps in one quotient, and every remainder takes b bits. 10 values below R = 33
+    (M = 2): a quotient of 11, ten stop bits and ten 1-bit remainders, 31 bits; bodies of
+    8j + 1 and 8j bits round up to whole bytes exactly."""
+    assert golomb_parameter(capacity, r) == m
+    body = golomb_bits(list(range(r - capacity, r)), m)
+    assert len(body) == bits
+    generation = gcs_bytes(capacity, r, capacity, pack(body))
+    assert len(generation) == GCS_HEADER + (bits + 7) // 8
+    data = _aging(generation, generation)
+    assert AgingDigest.from_bytes(data).to_bytes() == data
+    assert encoded_size_bound(GCSDigest, capacity, capacity / r) == len(data)
 
 
 def test_encoded_size_bound_fits_the_length_prefix() -> None:
