@@ -355,14 +355,13 @@ class BloomDigest(_Generation):
     between 1 and k of them, so count <= ones <= k * count.
     """
 
-    __slots__ = ("_bits", "_count", "_k", "_m", "_ones")
+    __slots__ = ("_bits", "_count", "_k", "_m")
 
     # The m bits packed as in the encoding: bit j is _BIT_MASKS[j % 8] of byte j // 8.
     _bits: bytearray
     _count: int
     _k: int
     _m: int
-    _ones: int
 
     def __init__(self, capacity: int, fp_rate: float) -> None:
         capacity, p = _check_parameters(capacity, fp_rate)
@@ -380,20 +379,19 @@ class BloomDigest(_Generation):
             (max(2, math.ceil(k * capacity / _density_sum(p ** (1 / k), k))), k)
             for k in range(1, _MAX_HASHES + 1)
         )
-        self._set(capacity, k, m, bytearray((m + 7) // 8), 0, 0)
+        self._set(capacity, k, m, bytearray((m + 7) // 8), 0)
 
-    def _set(self, capacity: int, k: int, m: int, bits: bytearray, ones: int, count: int) -> None:
+    def _set(self, capacity: int, k: int, m: int, bits: bytearray, count: int) -> None:
         self._capacity = capacity
         self._k = k
         self._m = m
         self._bits = bits
-        self._ones = ones
         self._count = count
 
     @classmethod
-    def _make(cls, capacity: int, k: int, m: int, bits: bytearray, ones: int, count: int) -> Self:
+    def _make(cls, capacity: int, k: int, m: int, bits: bytearray, count: int) -> Self:
         digest = cls.__new__(cls)
-        digest._set(capacity, k, m, bits, ones, count)
+        digest._set(capacity, k, m, bits, count)
         return digest
 
     @property
@@ -418,10 +416,7 @@ class BloomDigest(_Generation):
         self._count += 1
         bits, m = self._bits, self._m
         for pos in _probes(h1, h2, m, self._k):
-            byte, mask = pos >> 3, _BIT_MASKS[pos & 7]
-            if not bits[byte] & mask:
-                bits[byte] |= mask
-                self._ones += 1
+            bits[pos >> 3] |= _BIT_MASKS[pos & 7]
 
     def _contains_hash(self, h1: int, h2: int) -> bool:
         bits = self._bits
@@ -434,14 +429,14 @@ class BloomDigest(_Generation):
         return (self._capacity, self._k, self._m)
 
     def _empty_like(self) -> Self:
-        return self._make(self._capacity, self._k, self._m, bytearray(len(self._bits)), 0, 0)
+        return self._make(self._capacity, self._k, self._m, bytearray(len(self._bits)), 0)
 
     def _size_bound(self) -> int:
         return _BLOOM_HEADER_SIZE + (self._m + 7) // 8
 
     def copy(self) -> Self:
         """An independent copy."""
-        return self._make(self._capacity, self._k, self._m, self._bits[:], self._ones, self._count)
+        return self._make(self._capacity, self._k, self._m, self._bits[:], self._count)
 
     def __sizeof__(self) -> int:
         return object.__sizeof__(self) + self._bits.__sizeof__()
@@ -482,7 +477,7 @@ class BloomDigest(_Generation):
         # Each counted key set at least one new bit and at most k.
         if not count <= ones <= k * count:
             raise DigestError(f"BloomDigest: {ones} bits set cannot be {count} keys of {k} bits")
-        return cls._make(capacity, k, m, bits, ones, count)
+        return cls._make(capacity, k, m, bits, count)
 
 
 def _golomb_parameter(n: int, r: int) -> int:
