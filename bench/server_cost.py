@@ -122,8 +122,10 @@ LABELS = {
 }
 #: The extension's variants and their ``FIREHOSE_ENCODING``.
 ENCODINGS = {"gcs": "gcs", "bloom": "bloom", "gcs-rotated": "gcs"}
+#: The reference rows that run the extension ("least" runs none of it).
+EXTENSION_REFERENCES = ("set", "gcs-found", "gcs-hints")
 #: The reference rows, sent GCS's cookie and compared with its floor.
-REFERENCES = ("set", "gcs-found", "gcs-hints", "least")
+REFERENCES = (*EXTENSION_REFERENCES, "least")
 #: The by-hand floor each app is compared with: the one sent the same cookie.
 FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
     "by-hand-bloom": "by-hand-bloom",
@@ -262,7 +264,7 @@ def build(app_name: str, link_values: Sequence[str] = ()) -> Flask:
     app.config["SECRET_KEY"] = SECRET
     urls = _urls(ROTATED_URLS)
     page = urls[:PUSHES]
-    extension = app_name in ENCODINGS or (app_name in REFERENCES and app_name != "least")
+    extension = app_name in ENCODINGS or app_name in EXTENSION_REFERENCES
     least = _LeastExtension(app, _urls()) if app_name == "least" else None
     if app_name in ENCODINGS:
         app.config["FIREHOSE_ENCODING"] = ENCODINGS[app_name]

@@ -204,8 +204,8 @@ def _describe(
         answer = "not held" if not held else "held" if verified else "held (unverified)"
         out.append(f"{answer}: {_shown(url)}{version}")
     if urls:
-        # Either generation may answer falsely: at capacity each does at rate p, on
-        # disjoint urls, as only urls the digest does not hold are added to it.
+        # Either generation may answer falsely: at capacity each does at rate p, for
+        # largely different urls (a url the digest holds is not pushed, so not added).
         p = digest.fp_rate
         out.append(
             f'"held" is wrong for about {100 * p:.3g}% of urls never sent (up to '

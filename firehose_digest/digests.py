@@ -323,9 +323,9 @@ def _full_density(k: int, n: int, m: int) -> float:
     sum(rho^j / j for j = 1..k) = k n / m (the textbook filter has the whole series,
     -ln(1 - rho)). A continuous model: a filter of a few keys, each setting its k bits at
     once, is denser (docs/how-it-works.md). Solved by Newton's method, from the textbook
-    density, below the
-    root; with one hash it is exactly n / m. 1.0 where the model fills every bit before n
-    keys are counted (no constructor makes such a filter; from_bytes may read one).
+    density, below the root; with one hash it is exactly n / m. 1.0 where the model fills
+    every bit before n keys are counted (no constructor makes such a filter; from_bytes may
+    read one).
     """
     if k == 1:
         return min(1.0, n / m)
@@ -368,10 +368,10 @@ class BloomDigest(_Generation):
         # The textbook number of hashes for rate p, log2(1 / p) (Broder & Mitzenmacher,
         # "Network Applications of Bloom Filters", 2004), bounds the size: at most 32 keeps
         # m below 47 * MAX_CAPACITY < _MAX_BLOOM_BITS.
-        if round(-math.log2(p)) > _MAX_HASHES:
+        hashes = round(-math.log2(p))
+        if hashes > _MAX_HASHES:
             raise ValueError(
-                f"fp_rate {p!r} needs {round(-math.log2(p))} hashes, more than the "
-                f"{_MAX_HASHES} supported"
+                f"fp_rate {p!r} needs {hashes} hashes, more than the {_MAX_HASHES} supported"
             )
         # The fewest bits that hold p once full (_full_density), over the numbers of hashes;
         # of two equal sizes the fewer hashes. At least 2 bits, the least from_bytes reads.
