@@ -40,7 +40,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
-from flask import Flask, Request, Response, request, request_started
+from flask import Flask, Request, Response, request
 from flask.views import MethodView, http_method_funcs
 
 from .collect import RequestPushes, current_record, key_url, make_resource, push
@@ -221,18 +221,19 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
     A request dispatched inside a view, an error handler or a hook
     (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
     the outer request's record, and would decide its links from its own cookies. The outer
-    request claims the record as it starts (:func:`_claim_on_start`, on Flask's
-    ``request_started``, before any url value preprocessor or ``before_request`` function
-    runs, though another ``request_started`` receiver may run first); one that did not
-    (dispatched without ``full_dispatch_request``) claims it here.
+    request claims the record as its hooks begin (:func:`_claim_first`, the app's first
+    url value preprocessor: Flask runs those before any ``before_request`` function, and
+    only a ``request_started`` receiver runs earlier); one that did not (dispatched
+    without ``full_dispatch_request``) claims it here.
     """
     if record.owner is None:
         record.owner = req
     return record.owner is req
 
 
-def _claim_on_start(sender: Flask, **extra: Any) -> None:
-    """Flask's ``request_started``, for an app with push on: this request owns its record."""
+def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """The first url value preprocessor of an app with push on: this request owns its
+    record."""
     record = current_record.get()
     if isinstance(record, _RequestRecord):
         _claim(record, request._get_current_object())  # type: ignore[attr-defined]
@@ -347,8 +348,12 @@ class Firehose:
             # first, ours runs after every hook that could still change the status (a
             # make_conditional 304), so what is pushed and recorded matches what is sent.
             app.after_request_funcs.setdefault(None, []).insert(0, partial(_after_request, app))
-            # Before anything the request runs could dispatch another under its record.
-            request_started.connect(_claim_on_start, app)
+            # First of the app's url value preprocessors, which Flask runs before any
+            # before_request function: the request claims its record before anything it
+            # runs could dispatch another request under it. (A request_started receiver
+            # would also come first, but blinker's dispatch to one costs about 3 µs a
+            # request, docs/performance.md.)
+            app.url_value_preprocessors.setdefault(None, []).insert(0, _claim_first)
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
             # Added to the list as ours above is, not through app.before_request: a

@@ -1067,14 +1067,20 @@ def test_a_view_calling_the_wsgi_app_with_its_own_environ_keeps_its_links() -> N
     assert client.get("/outer").headers["Link"] == "</outer.css>; rel=preload; as=style; nopush"
 
 
-@pytest.mark.parametrize("where", ["url value preprocessor", "hooks replaced"])
+@pytest.mark.parametrize(
+    "where",
+    ["url value preprocessor", "url value preprocessor before init_app", "hooks replaced"],
+)
 def test_a_request_claims_its_record_before_anything_it_runs(where: str) -> None:
     """Requests dispatched from an error handler that an url value preprocessor's abort
-    reached, or from a view of an app whose before_request list was replaced after
-    init_app, came first to our hooks and decided the page from their own, cookie-less,
-    request: everything pushed again on every visit, nothing recorded."""
+    reached (one registered before init_app too), or from a view of an app whose
+    before_request list was replaced after init_app, came first to our hooks and decided
+    the page from their own, cookie-less, request: everything pushed again on every visit,
+    nothing recorded."""
     app = owned_app()
-    Firehose(app)
+    extension = Firehose()
+    if where != "url value preprocessor before init_app":
+        extension.init_app(app)
 
     def fragment() -> str:
         with app.test_request_context("/fragment"):
@@ -1089,7 +1095,7 @@ def test_a_request_claims_its_record_before_anything_it_runs(where: str) -> None
         push("/page.css", as_="style")
         return fragment()
 
-    if where == "url value preprocessor":
+    if where.startswith("url value preprocessor"):
 
         @app.url_value_preprocessor
         def language(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -1102,6 +1108,8 @@ def test_a_request_claims_its_record_before_anything_it_runs(where: str) -> None
             return fragment(), 200
 
         path = "/xx/page"
+        if where.endswith("before init_app"):
+            extension.init_app(app)
     else:
         app.before_request_funcs = {None: [lambda: None]}
         path = "/en/page"
