@@ -34,7 +34,7 @@ from dataclasses import asdict, replace
 from operator import itemgetter
 from typing import Any, Protocol
 
-from flask import Flask, Request, Response, current_app, has_request_context, request, session
+from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
@@ -295,10 +295,8 @@ class SessionConnector:
 
     def set_pushed(self, items: Iterable[str]) -> None:
         """Store ``items`` (oldest first) in the current request's session: the last
-        ``max_items``."""
-        if current_app.session_interface.is_null_session(session):
-            _warn_no_secret_key(current_app, "SessionConnector")
-            return
+        ``max_items``. Without ``SECRET_KEY``, Flask's null session raises RuntimeError, as
+        Flask-Firehose's ``set_pushed`` did (:class:`PushedSetConnector` reports it once)."""
         session[self.session_key] = list(items)[-self.max_items :]
         session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
 

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import threading
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
+from firehose_digest.connectors import PushedSetConnector
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app, run_in_threads
 
 
@@ -579,6 +580,40 @@ def test_a_flask_firehose_connector_naming_the_protocol_as_its_base_is_used() ->
     assert legacy.store
 
 
+def test_set_pushed_is_handed_get_pushed_s_own_container_with_the_keys_added() -> None:
+    """A container that can ``add`` gets the pushed keys in place: a connector keeping
+    its keys in order (oldest first) is handed them in that order, not as a new set."""
+
+    class Ordered:
+        def __init__(self, keys: list[str]) -> None:
+            self.keys = keys
+
+        def __contains__(self, key: object) -> bool:
+            return key in self.keys
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self.keys)
+
+        def add(self, key: str) -> None:
+            self.keys.append(key)
+
+    class OrderedStore:
+        def __init__(self) -> None:
+            self.keys = ["/static/site.css"]
+
+        def get_pushed(self) -> Ordered:
+            return Ordered(list(self.keys))
+
+        def set_pushed(self, items: Ordered) -> None:
+            assert isinstance(items, Ordered)
+            self.keys = items.keys
+
+    store = OrderedStore()
+    client = build_app(store).test_client()
+    client.get("/push?u=/b.css&u=/a.css")
+    assert store.keys == ["/static/site.css", "/b.css", "/a.css"]
+
+
 def test_failing_connector_costs_nothing_but_tracking(
     make_app: AppFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -738,6 +773,17 @@ class TestSessionConnector:
             assert "h2-pushed" not in sess
             assert sess["h2-held"] == ["/a.css", "/b.css", "/c.css"]
 
+    def test_an_empty_flask_firehose_list_holds_no_key(self, make_app: AppFactory) -> None:
+        """Flask-Firehose wrote ``",".join(set())``, an empty str, for a session that held
+        nothing: no key, not the empty key, is moved under ours."""
+        client = make_app(SessionConnector()).test_client()
+        with client.session_transaction() as sess:
+            sess["h2-pushed"] = ""
+        client.get("/push?u=/a.css")
+        with client.session_transaction() as sess:
+            assert sess["h2-held"] == ["/a.css"]
+            assert "h2-pushed" not in sess
+
     def test_garbage_in_the_session_is_an_empty_set(self, make_app: AppFactory) -> None:
         client = make_app(SessionConnector()).test_client()
         with client.session_transaction() as sess:
@@ -748,19 +794,83 @@ class TestSessionConnector:
         with pytest.raises(ValueError, match="max_items"):
             SessionConnector(max_items=0)
 
+    def test_a_page_of_held_keys_alone_writes_no_session_cookie(
+        self, make_app: AppFactory
+    ) -> None:
+        """A response that pushes nothing new would only move its keys to the end: not
+        worth a new session cookie on every return visit."""
+        client = make_app(SessionConnector()).test_client()
+        first = client.get("/")
+        assert first.headers["Link"] == EXPECTED_FIRST
+        assert "session=" in first.headers["Set-Cookie"]
+        again = client.get("/")
+        assert again.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in again.headers
+
+    def test_keeps_the_last_hundred_keys_by_default(self) -> None:
+        """``SessionConnector()`` keeps ``max_items=100``, as docs/connectors.md says; a
+        session kept server side, so that the cookie budget cuts nothing."""
+        app = session_app(0)
+        app.session_interface = IdInCookieSessions()
+        client = app.test_client()
+        urls = [f"/k{n}.css" for n in range(101)]
+        for chunk in range(0, 101, 10):
+            client.get("/?" + "&".join(f"u={url}" for url in urls[chunk : chunk + 10]))
+        assert IdInCookieSessions.store["1"]["h2-held"] == urls[1:]
+
+    def test_max_items_of_one_keeps_the_last_key(self, make_app: AppFactory) -> None:
+        client = make_app(SessionConnector(max_items=1), FIREHOSE_MAX_PUSHES=1).test_client()
+        for url in ("/1.css", "/2.css"):
+            client.get(f"/push?u={url}")
+        with client.session_transaction() as sess:
+            assert sess["h2-held"] == ["/2.css"]
+
+    @pytest.mark.parametrize("max_items", [True, 1.5, "3"])
+    def test_max_items_that_is_no_int_raises(self, max_items: Any) -> None:
+        with pytest.raises(ValueError, match="max_items must be an int >= 1"):
+            SessionConnector(max_items=max_items)
+
+    def test_set_pushed_without_a_secret_key_raises_as_flask_firehose_s_did(self) -> None:
+        """Called as Flask-Firehose's connector was, ``set_pushed`` on Flask's null session
+        (no ``SECRET_KEY``) raises Flask's RuntimeError: it used to hand the ``current_app``
+        proxy to a WeakSet, a TypeError, and had it warned instead, an app wrapping it in
+        :class:`PushedSetConnector` would have pushed everything on every visit."""
+        connector = SessionConnector()
+        app = build_app(connector, SECRET_KEY=None)
+        with app.test_request_context():
+            with pytest.raises(RuntimeError, match="secret key"):
+                connector.set_pushed(["/a.css"])
+            assert connector.get_pushed() == []
+
+    def test_save_for_an_app_it_was_not_set_up_for_records_unmeasured(self) -> None:
+        """No budget was noted for an app whose init_app never ran: the keys are kept,
+        as many as ``max_items``, the session cookie unmeasured."""
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = "s"
+        connector = SessionConnector(max_items=2)
+        with app.test_request_context():
+            connector.save(app, Response("ok"), frozenset(), ["/a.css", "/b.css", "/c.css"], [])
+            assert session["h2-held"] == ["/b.css", "/c.css"]
+
 
 @pytest.mark.parametrize(
     "connector",
-    [SessionConnector, DigestConnector, lambda: FlaskFirehoseConnector],
-    ids=["session", "digest", "flask-firehose"],
+    [
+        SessionConnector,
+        DigestConnector,
+        lambda: FlaskFirehoseConnector,
+        lambda: PushedSetConnector(SessionConnector()),
+    ],
+    ids=["session", "digest", "flask-firehose", "session-through-get-and-set"],
 )
 def test_no_secret_key_serves_links_and_warns_once(
     connector: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Nothing can be remembered, so nothing is offered for push: the preloads stay.
 
-    Flask-Firehose's connector finds out by failing to write the session: that one
-    failure is logged, with the warning, and the requests after it log nothing.
+    Flask-Firehose's connector, or ours asked through its ``get_pushed()`` and
+    ``set_pushed()``, finds out by failing to write the session: that one failure is
+    logged, with the warning, and the requests after it log nothing.
     """
     app = build_app(connector())
     app.config["SECRET_KEY"] = None
@@ -1480,6 +1590,17 @@ def test_an_async_method_init_app_cannot_see_is_an_error_logged_on_the_request(
     assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
 
+def test_an_async_set_pushed_is_named_in_the_error(caplog: pytest.LogCaptureFixture) -> None:
+    """The error names the method that returned the coroutine: set_pushed(), which the
+    adapter calls, not the save() the extension called."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "async"
+    Firehose(app, connector=WrappedAsyncSetPushed())
+    app.add_url_rule("/", "page", lambda: push("/a.css", as_="style"))
+    assert app.test_client().get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert ".set_pushed() returned 'coroutine', an awaitable" in caplog.text
+
+
 class OnlyGetPushed(Connector):
     """Flask-Firehose's Connector subclassed, after renaming the import, half done."""
 
@@ -1633,6 +1754,32 @@ def test_a_session_trimmed_to_fit_keeps_the_most_recent_keys_that_fit_and_pushes
         assert response.headers["Link"] == f"<{url}>; rel=preload; as=style"
         with client.session_transaction() as sess:
             assert sess["h2-held"] == urls[max(0, n - 4) : n + 1]
+
+
+def test_a_session_trimmed_for_two_new_keys_keeps_the_most_recent_that_fit() -> None:
+    """Room for five keys; five are held, and a page pushes two more: the binary search
+    over how many to keep ends on the most that fit (five), even when the last count it
+    tried (six) did not fit."""
+    urls = [f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(7)]
+    measuring = session_app(0).test_client()
+    lines = [
+        header_line("Set-Cookie", measuring.get(f"/?u={url}").headers["Set-Cookie"])
+        for url in urls
+    ]
+    link_budget = 200
+    room = (lines[4] + lines[5]) // 2  # five keys fit, six do not
+    budget = room + header_line("Link", "x" * link_budget) + header_line("Vary", "Cookie")
+    app = session_app(0, FIREHOSE_LINK_BUDGET=link_budget, FIREHOSE_HEADER_BUDGET=budget)
+    client = app.test_client()
+    for url in urls[:5]:
+        client.get(f"/?u={url}")
+    response = client.get(f"/?u={urls[5]}&u={urls[6]}")
+    assert response.headers["Link"] == (
+        f"<{urls[5]}>; rel=preload; as=style, <{urls[6]}>; rel=preload; as=style"
+    )
+    assert header_line("Set-Cookie", response.headers["Set-Cookie"]) <= room
+    with client.session_transaction() as sess:
+        assert sess["h2-held"] == urls[2:]
 
 
 def test_a_session_too_large_for_even_this_responses_keys_pushes_nothing(
