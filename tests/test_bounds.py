@@ -8,6 +8,7 @@ A bound whose test moves with its constant stands on nothing; these name the num
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import sys
 import time
@@ -30,8 +31,9 @@ from firehose_digest import (
     push,
 )
 from firehose_digest import links as links_module
-from firehose_digest.codec import DEFAULT_SALT, DigestCodec
+from firehose_digest.codec import DEFAULT_SALT, MAX_COOKIE_COPIES, DigestCodec
 from firehose_digest.collect import make_resource
+from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH
 from firehose_digest.digests import IN_CURRENT, encoded_size_bound
 from firehose_digest.hints import EarlyHint, plan_early_hints
 from firehose_digest.links import LinkPlan, LinkPlanner, Resource, plan_links
@@ -42,7 +44,7 @@ from firehose_digest.settings import (
     check_digest_fits,
     load,
 )
-from tests.helpers import build_app
+from tests.helpers import EXPECTED_RETURN, build_app
 
 COOKIE = CookieAttributes(
     path="/", domain=None, secure=False, httponly=False, samesite=None, partitioned=False
@@ -286,6 +288,21 @@ def test_the_same_invalid_copy_sent_twice_opens_as_an_empty_digest() -> None:
     assert held is not None and "/a.css" not in held
 
 
+def test_more_copies_than_are_tried_none_verifying_open_as_none(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One copy not tried may hold the client's digest: open() says nothing is known
+    (None), so that nothing is recorded over it, and no error is logged for it."""
+    app = build_app()
+    header = "; ".join(f"{DIGEST_COOKIE}=x{n}" for n in range(MAX_COOKIE_COPIES + 1))
+    assert _open(app, header) is None
+    with caplog.at_level(logging.WARNING):
+        response = app.test_client(use_cookies=False).get("/", headers={"Cookie": header})
+    assert response.headers["Link"] == EXPECTED_RETURN
+    assert "Set-Cookie" not in response.headers
+    assert not caplog.records
+
+
 def test_a_save_that_rotates_midway_writes_the_whole_page_into_the_current_generation() -> None:
     connector = DigestConnector(encoding="bloom")
     app = build_app(connector, FIREHOSE_CAPACITY=4, FIREHOSE_MAX_PUSHES=4)
@@ -339,6 +356,59 @@ def test_save_after_the_secret_key_is_removed_says_so() -> None:
     app.config["SECRET_KEY"] = None
     with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
         connector.save(app, app.response_class("ok"), held, ["/a.css"], [])
+
+
+@pytest.mark.parametrize("held", [frozenset({"/a.css"}), []], ids=["a set of keys", "a list"])
+def test_save_given_what_open_did_not_return_is_refused(held: Container[str]) -> None:
+    """Only an empty set stands for a client holding nothing: any other container would
+    be replaced by an empty digest, and the cookie written would hold this page alone."""
+    app = build_app()
+    connector = app.extensions["firehose"].connector
+    with app.test_request_context(), pytest.raises(TypeError, match=r"not what its open\(\)"):
+        connector.save(app, app.response_class("ok"), held, ["/b.css"], [])
+
+
+def test_save_after_the_secret_key_is_removed_says_so_beside_a_long_session() -> None:
+    """A session cookie long enough to be looked into for Flask-Firehose's list: with no
+    key left to read it, it is not looked into, and the error still says what is wrong."""
+    app = build_app()
+    connector = app.extensions["firehose"].connector
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    value = serializer.dumps({"h2-pushed": ",".join(f"/r{i}.css" for i in range(400))})
+    assert len(value) >= FLASK_FIREHOSE_LIST_LENGTH
+    with app.test_request_context(headers={"Cookie": f"session={value}"}):
+        held = connector.open(app, request)
+        app.config["SECRET_KEY"] = None
+        with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+            connector.save(app, app.response_class("ok"), held, ["/a.css"], [])
+
+
+def _session_cookie_of_length(app: Flask, length: int) -> str:
+    """A session cookie of exactly ``length`` characters holding Flask-Firehose's list."""
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    urls = ",".join(f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(40))
+    for end in range(len(urls), 0, -1):
+        value: str = serializer.dumps({"h2-pushed": urls[:end]})
+        if len(value) == length:
+            return value
+    raise AssertionError(f"no session cookie of {length} characters")
+
+
+@pytest.mark.parametrize(
+    ("length", "dropped"),
+    [(FLASK_FIREHOSE_LIST_LENGTH - 1, False), (FLASK_FIREHOSE_LIST_LENGTH, True)],
+    ids=["one under", "exactly"],
+)
+def test_flask_firehose_s_list_is_looked_for_from_1024_characters_of_session(
+    length: int, dropped: bool
+) -> None:
+    assert FLASK_FIREHOSE_LIST_LENGTH == 1024
+    app = build_app()
+    client = app.test_client()
+    client.set_cookie("session", _session_cookie_of_length(app, length))
+    client.get("/")
+    with client.session_transaction() as sess:
+        assert ("h2-pushed" in sess) is not dropped
 
 
 # --- hints -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -225,6 +225,24 @@ def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
     )
 
 
+def test_a_copy_cached_for_another_scope_is_foreign_among_several() -> None:
+    """Sent beside another copy, a value decoded for one host's cookie scope is looked up
+    in the cache of decoded digests by its salt too: on another host it is foreign."""
+    app = build_app()
+    app.session_interface = CookiePerHost()
+    a = app.test_client()
+    assert a.get("/", base_url="http://a.example").headers["Link"] == EXPECTED_FIRST
+    cookie = a.get_cookie("h2-digest", domain="a.example")
+    assert cookie is not None
+    stranger = app.test_client(use_cookies=False)
+    sent = {"Cookie": f"h2-digest=stranger; h2-digest={cookie.value}"}
+    response = stranger.get("/", base_url="http://b.example", headers=sent)
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert stranger.get("/", base_url="http://a.example", headers=sent).headers["Link"] == (
+        EXPECTED_RETURN
+    )
+
+
 @pytest.mark.parametrize("hosts", [MAX_COOKIE_SCOPES, MAX_COOKIE_SCOPES + 1])
 def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
     hosts: int, monkeypatch: pytest.MonkeyPatch
@@ -411,6 +429,47 @@ def test_the_keys_are_read_again_under_the_lock_before_a_codec_is_made() -> None
         codec.loads(DigestCodec(["old"], salt, max_age).dumps(b"x"))
 
 
+def test_a_codec_another_request_installed_meanwhile_is_used_with_its_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two requests see the key change; the first to take the lock makes the codec and
+    reads a client's cookie with it while the second waits. The second, reading the keys
+    in force again under the lock, uses that codec: the digest decoded meanwhile stays
+    cached, not verified again."""
+    issuer = build_app(SECRET_KEY="new").test_client()
+    issuer.get("/")
+    cookie = issuer.get_cookie(COOKIE)
+    assert cookie is not None
+    value = cookie.value
+    app = build_app(SECRET_KEY="old")
+    state = app.extensions["firehose"].connector._state(app)
+    assert state.codec(app) is not None
+    app.config["SECRET_KEY"] = "new"
+    lock = state._lock
+
+    class Contended:
+        """The lock as the second request meets it: taken first by another request."""
+
+        def __enter__(self) -> None:
+            monkeypatch.setattr(state, "_lock", lock)
+            client = app.test_client()
+            client.set_cookie(COOKIE, value)
+            assert client.get("/").headers["Link"] == EXPECTED_RETURN  # the first request
+            lock.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            lock.release()
+
+    monkeypatch.setattr(state, "_lock", Contended())
+    codec = state.codec(app)
+    assert codec is not None and state._keys[1] is codec
+    verified = count_verified(monkeypatch)
+    client = app.test_client()
+    client.set_cookie(COOKIE, value)
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert verified == []
+
+
 def test_the_missing_key_warning_is_logged_outside_the_lock() -> None:
     """A log handler may itself serve a request of the app (an error page, a webhook):
     had the warning been logged with the lock held, that request would wait on it forever."""
@@ -558,6 +617,71 @@ def test_a_digest_made_with_other_settings_starts_afresh() -> None:
     resized = build_app(FIREHOSE_CAPACITY=200).test_client()
     resized.set_cookie(COOKIE, digest_cookie(client) or "")
     assert resized.get("/").headers["Link"] == EXPECTED_FIRST
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [["unsigned"], ["no digest"], ["no digest", "unsigned"]],
+    ids=["unsigned", "no digest", "both, as copies"],
+)
+def test_a_cookie_that_is_no_digest_is_ignored_with_a_debug_line(
+    sent: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not signed, or signed with the app's key but no digest (a payload of garbage):
+    each value ignored says why, at debug level, whether sent alone or beside others."""
+    app = build_app()
+    codec = app.extensions["firehose"].connector._state(app).codec(app)
+    assert codec is not None
+    values = [codec.dumps(b"garbage") if kind == "no digest" else kind for kind in sent]
+    client = app.test_client(use_cookies=False)
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = client.get("/", headers={"Cookie": "; ".join(f"{COOKIE}={v}" for v in values)})
+    assert response.headers["Link"] == EXPECTED_FIRST
+    ignored = [r for r in caplog.records if "ignoring the digest cookie" in r.getMessage()]
+    assert len(ignored) == len(sent)
+
+
+def test_a_digest_made_with_other_settings_is_ignored_with_a_debug_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = build_app(FIREHOSE_CAPACITY=100).test_client()
+    client.get("/")
+    resized = build_app(FIREHOSE_CAPACITY=200).test_client()
+    resized.set_cookie(COOKIE, digest_cookie(client) or "")
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        assert resized.get("/").headers["Link"] == EXPECTED_FIRST
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: ignoring a digest made with other settings"
+    ]
+
+
+def test_a_digest_verified_while_the_keys_change_is_read_not_cached(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another request installs the codec of new keys while this one verifies the cookie
+    with the old: what the cookie holds is still read (the client is not pushed everything
+    again), but not cached under a codec no longer in force."""
+    issuer = build_app(SECRET_KEY="old").test_client()
+    issuer.get("/")
+    value = digest_cookie(issuer)
+    assert value is not None
+    reader = build_app(SECRET_KEY="old")
+    state = reader.extensions["firehose"].connector._state(reader)
+    loads = DigestCodec.loads
+
+    def racing_loads(codec: DigestCodec, signed: str) -> Any:
+        if reader.config["SECRET_KEY"] == "old":
+            reader.config.update(SECRET_KEY="new", SECRET_KEY_FALLBACKS=["old"])
+            assert state.codec(reader) is not codec  # meanwhile, in another thread
+        return loads(codec, signed)
+
+    monkeypatch.setattr(DigestCodec, "loads", racing_loads)
+    client = reader.test_client()
+    client.set_cookie(COOKIE, value)
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert value not in state._decoded
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN  # verified with the new codec
+    assert value in state._decoded
 
 
 def test_expired_cookie_is_an_empty_digest(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -831,3 +955,75 @@ def test_a_short_flask_firehose_list_is_not_looked_for() -> None:
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
     with client.session_transaction() as sess:
         assert sess["h2-pushed"] == "/static/a.css,/static/b.css"
+
+
+@pytest.mark.parametrize("sent", ["another key", "garbage"])
+def test_a_long_session_cookie_that_does_not_verify_is_not_looked_into(
+    sent: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session cookie long enough to be looked into for Flask-Firehose's list, but
+    signed with a key the app no longer has (or no signed value at all): Flask opened a new
+    session for it, and the digest is written as on any first visit, with no error."""
+    app = build_app()
+    if sent == "another key":
+        other = Flask(__name__)
+        other.config["SECRET_KEY"] = "rotated away"
+        serializer = SecureCookieSessionInterface().get_signing_serializer(other)
+        assert serializer is not None
+        value = serializer.dumps(
+            {"h2-pushed": ",".join(f"/static/assets/r{i}.css" for i in range(300))}
+        )
+    else:
+        value = "x" * (2 * FLASK_FIREHOSE_LIST_LENGTH)
+    assert len(value) >= FLASK_FIREHOSE_LIST_LENGTH
+    client = app.test_client()
+    client.set_cookie("session", value)
+    response = client.get("/")
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert f"{COOKIE}=" in response.headers["Set-Cookie"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_long_session_without_flask_firehose_list_is_left_unaccessed() -> None:
+    """A session cookie long enough to be looked into, whose session holds no list of
+    Flask-Firehose's: nothing is taken out of the session, so Flask neither marks it
+    accessed (Cookie added to a Vary of *) nor writes it again."""
+    app = build_app()
+
+    @app.route("/star")
+    def star() -> Response:
+        push("/static/site.css", as_="style")
+        return Response("star", headers={"Vary": "*"})
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["history"] = ",".join(f"/static/assets/r{i}.css" for i in range(400))
+    session_cookie = client.get_cookie("session")
+    assert session_cookie is not None
+    assert len(session_cookie.value) >= FLASK_FIREHOSE_LIST_LENGTH
+    response = client.get("/star")
+    assert response.headers["Link"] == "</static/site.css>; rel=preload; as=style"
+    assert response.headers.getlist("Vary") == ["*"]
+    assert [c.split("=")[0] for c in response.headers.getlist("Set-Cookie")] == [COOKIE]
+
+
+class TokenSessions(SessionInterface):
+    """A session interface not of Flask's signed-cookie kind: its cookie is a long opaque
+    token (an encrypted session, say), which the app's serializer cannot read."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession:
+        return SecureCookieSession()
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        pass
+
+
+def test_a_long_cookie_of_another_session_interface_is_not_looked_into() -> None:
+    app = build_app()
+    app.session_interface = TokenSessions()
+    client = app.test_client()
+    client.set_cookie("session", "t" * (2 * FLASK_FIREHOSE_LIST_LENGTH))
+    response = client.get("/")
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert f"{COOKIE}=" in response.headers["Set-Cookie"]
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN

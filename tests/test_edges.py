@@ -771,6 +771,46 @@ def test_a_secret_key_of_digits_from_the_environment_says_how_to_quote_it(
     Firehose(app)
 
 
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (True, "SECRET_KEY must be a str or bytes, got bool"),
+        (["k"], "SECRET_KEY must be a str or bytes, got list"),
+        (
+            20261202,
+            "SECRET_KEY must be a str or bytes, got int: in the environment quote a key of "
+            """digits as JSON, FLASK_SECRET_KEY='"123"'""",
+        ),
+        ("k\udcff", "SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate)"),
+    ],
+    ids=["bool", "list", "int", "lone surrogate"],
+)
+def test_a_secret_key_that_cannot_sign_is_refused_with_what_it_is(
+    key: object, message: str
+) -> None:
+    """The hint on quoting digits is for a number alone (``FLASK_SECRET_KEY=true`` is a
+    bool, no number); a str that UTF-8 cannot encode is named as such, not as no str."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = key
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    assert str(refused.value) == message
+
+
+def test_a_secret_key_and_fallbacks_of_bytes_sign_and_verify_the_digest() -> None:
+    """Flask's own docs make the key bytes (``secrets.token_bytes()``): the digest is
+    signed with it, and a digest signed with an old bytes key is still read."""
+    old = edge_app(SECRET_KEY=b"\x8f old key").test_client()
+    assert links(page(old, "/a.css")) == [link("/a.css")]
+    assert links(page(old, "/a.css")) == [nopush("/a.css")]
+    cookie = old.get_cookie(COOKIE)
+    assert cookie is not None
+    rotated = edge_app(SECRET_KEY=b"\x8f new key", SECRET_KEY_FALLBACKS=[b"\x8f old key"])
+    client = rotated.test_client()
+    client.set_cookie(COOKIE, cookie.value)
+    assert links(page(client, "/a.css", "/b.css")) == [nopush("/a.css"), link("/b.css")]
+
+
 def test_a_numeric_deploy_id_is_a_digest_version() -> None:
     """``FLASK_FIREHOSE_DIGEST_VERSION=20240611`` is an int once from_prefixed_env read it:
     the same version as the str."""
@@ -1298,6 +1338,63 @@ def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     assert list(state._decoded) == [value for value, _ in digests[1:]]
 
 
+def test_a_change_of_keys_empties_the_decoded_digests_and_their_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cache is emptied with the keys that signed its values, its count of bytes too:
+    the values signed with the new key have all its room."""
+    from firehose_digest import connectors
+
+    app = edge_app()
+    state = app.extensions["firehose"].connector._state(app)
+    stored = []
+    for key in ("edges", "rotated"):
+        app.config["SECRET_KEY"] = key
+        codec = state.codec(app)
+        assert codec is not None
+        assert state._decoded == {}
+        values = []
+        for i in range(2):
+            digest = state.empty.digest.copy()
+            digest.add(f"/only-{i}.css")
+            values.append((codec.dumps(digest.to_bytes()), digest))
+        sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in values]
+        monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes))
+        for value, digest in values:
+            state._store(codec, value, 2**40, digest)
+        stored.append(list(state._decoded))
+        assert stored[-1] == [value for value, _ in values]
+    assert stored[0] != stored[1]
+
+
+@pytest.mark.parametrize("room", [0, -1], ids=["exactly its size", "one byte less"])
+def test_a_decoded_digest_as_large_as_the_cache_is_kept_and_one_larger_is_not(
+    monkeypatch: pytest.MonkeyPatch, room: int
+) -> None:
+    """An entry that takes the whole cache is kept (in place of the others); one a byte
+    larger than the cache is never stored, and costs the entries already there nothing."""
+    from firehose_digest import connectors
+
+    app = edge_app()
+    state = app.extensions["firehose"].connector._state(app)
+    codec = state.codec(app)
+    assert codec is not None
+    entries = []
+    for i in range(2):
+        digest = state.empty.digest.copy()
+        digest.add(f"/only-{i}.css")
+        entries.append((codec.dumps(digest.to_bytes()) + "x" * i, digest))
+    (small, small_digest), (large, large_digest) = entries
+    size = connectors._entry_size(large, connectors.HeldDigest(large_digest))
+    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", size + room)
+    state._store(codec, small, 2**40, small_digest)
+    assert list(state._decoded) == [small]
+    held = state._store(codec, large, 2**40, large_digest)
+    assert "/only-1.css" in held
+    assert list(state._decoded) == ([large] if room == 0 else [small])
+    assert state._decoded_bytes <= connectors.DECODED_CACHE_BYTES
+
+
 @pytest.mark.parametrize(
     ("key", "kept"),
     [
@@ -1619,6 +1716,40 @@ def test_a_genuine_value_is_read_as_the_fourth_different_copy_not_the_fifth() ->
         response = fresh.get("/page?u=/a.css&u=/b.css", headers={"Cookie": header})
         assert links(response) == answer
         assert ("Set-Cookie" in response.headers) is (foreign == 3)
+
+
+def test_a_genuine_value_among_more_copies_than_are_tried_is_read_if_tried() -> None:
+    """Past MAX_COOKIE_COPIES different values, one not tried may be the client's digest;
+    but when one tried verifies, it is what the client holds: read, and recorded."""
+    app = edge_app()
+    issuer = app.test_client()
+    page(issuer, "/a.css")
+    genuine = issuer.get_cookie(COOKIE)
+    assert genuine is not None
+    values = [genuine.value] + [f"x{n}" for n in range(MAX_COOKIE_COPIES + 1)]
+    header = "; ".join(f"{COOKIE}={value}" for value in values)
+    response = app.test_client(use_cookies=False).get(
+        "/page?u=/a.css&u=/b.css", headers={"Cookie": header}
+    )
+    assert links(response) == [nopush("/a.css"), link("/b.css")]
+    assert f"{COOKIE}=" in response.headers["Set-Cookie"]
+
+
+def test_a_copy_this_process_decoded_is_not_verified_again_beside_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sent beside another copy, the value we signed is found in the cache of decoded
+    digests, as when sent alone: only the stranger costs an HMAC."""
+    app = edge_app()
+    client = app.test_client()
+    page(client, "/a.css")
+    genuine = client.get_cookie(COOKIE)
+    assert genuine is not None
+    checked = count_verified(monkeypatch)
+    header = f"{COOKIE}=stranger; {COOKIE}={genuine.value}"
+    response = app.test_client(use_cookies=False).get("/page?u=/a.css", headers={"Cookie": header})
+    assert links(response) == [nopush("/a.css")]
+    assert checked == ["stranger"]
 
 
 def test_a_cookie_sent_many_times_costs_at_most_max_cookie_copies_checks(
