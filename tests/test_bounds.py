@@ -553,6 +553,38 @@ def test_the_planner_counts_everything_its_pages_keep_alive() -> None:
     assert _deep_size(planner._pages) - sys.getsizeof(planner._pages) <= planner._bytes
 
 
+def test_a_kept_plan_counts_its_key_tuples_and_its_answers() -> None:
+    """A plan that pushes some keys and reuses others, kept under a client's answers for
+    twelve tracked keys: its pushed and reused tuples, its key and its answers are held
+    by the planner alone, and each is counted."""
+    page = [style(f"/r/{n:02}.css") for n in range(12)]
+    held = frozenset(resource.key for resource in page[::2])
+    planner = LinkPlanner(max_pushes=10, budget=100_000, omit_held=False)
+    plan = planner.plan(page, held, True)
+    assert len(plan.pushed) == 6 and len(plan.reused) == 6
+    assert _deep_size(planner._pages) - sys.getsizeof(planner._pages) <= planner._bytes
+
+
+def test_a_plan_s_value_and_answers_cost_their_size_and_none_costs_nothing() -> None:
+    """Plans of one page that differ only in having a value, or answers, differ in what
+    the planner counts by exactly that string's, or that tuple's, size."""
+    page = (style("/a.css"), style("/b.css"))
+
+    def kept_bytes(held: Container[str] | None, budget: int) -> tuple[LinkPlan, int]:
+        planner = LinkPlanner(max_pushes=10, budget=budget, omit_held=False)
+        plan = planner.plan(page, held, True)
+        return plan, planner._bytes
+
+    bare, bare_bytes = kept_bytes(None, 0)  # no record, no room: no answers, no value
+    assert bare.value is None
+    valued, valued_bytes = kept_bytes(None, 4096)
+    assert valued.value is not None and (valued.pushed, valued.reused) == ((), ())
+    assert valued_bytes - bare_bytes == sys.getsizeof(valued.value)
+    answered, answered_bytes = kept_bytes(frozenset(), 0)
+    assert answered.value is None and (answered.pushed, answered.reused) == ((), ())
+    assert answered_bytes - bare_bytes == sys.getsizeof((False, False))
+
+
 def _copies_app() -> tuple[Flask, DigestCodec]:
     """An app whose page pushes /a.css, and the codec that signs its digest cookie."""
     app = Flask(__name__)

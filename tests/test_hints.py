@@ -1507,6 +1507,10 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
         # A backslash is a "/" to a browser: another host, not a path of this one.
         ("/\\cdn.example/a.css", "//cdn.example"),
         ("\\\\cdn.example\\a.css", "//cdn.example"),
+        ("\\/cdn.example/a.css", "//cdn.example"),
+        # An absolute url that names no host has no origin, and is never "scheme://".
+        ("mailto:team@example.com", None),
+        ("data:text/css,a{}", None),
     ],
 )
 def test_origin_of(url: str, origin: str | None) -> None:
@@ -1831,3 +1835,36 @@ def test_over_the_app_s_own_http2_a_103_hints_no_link_the_final_response_leaves_
     assert "<https://cdn.example/early.js>" in hinted
     assert all(target in final for target in hinted)
     assert "cdn.example/lib.js" not in final  # the budget left it out: so did the 103
+
+
+def test_over_the_app_s_own_http2_a_103_hints_the_cdn_link_the_final_response_writes() -> None:
+    """The 103 counts each same-origin link as the final ``Link`` writes it: the first
+    ``FIREHOSE_MAX_PUSHES`` new ones without "; nopush", one push slot each. With the
+    budget exactly the final ``Link``'s length, the CDN link it writes last is hinted."""
+    urls = ["/static/a.css", "/static/b.css", "/static/c.css", "https://cdn.example/lib.css"]
+    resources = [make_resource(url, (), "style", None, ()) for url in urls]
+    final = plan_links(resources, frozenset(), may_push=True, max_pushes=2, budget=BUDGET)
+    assert final.value is not None and final.pushed == ("/static/a.css", "/static/b.css")
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="h2",
+        FIREHOSE_EARLY_HINTS=True,
+        FIREHOSE_MAX_PUSHES=2,
+        FIREHOSE_LINK_BUDGET=len(final.value),
+    )
+    Firehose(app)
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    server = {"SERVER_PROTOCOL": "HTTP/2.0"}
+    hinted_get(app.test_client(), "/", Recorder(), environ_overrides=server)  # learned
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/", recorder, environ_overrides=server)
+
+    assert response.headers["Link"] == final.value
+    assert recorder.sent == [[("Link", style("https://cdn.example/lib.css"))]]

@@ -84,6 +84,26 @@ def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
         format_link("/a.css", params, flags)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("params", "flags", "message"),
+    [
+        (
+            (("bad name", "x"),),
+            (),
+            "Link parameter name must be an RFC 8288 token, got 'bad name'",
+        ),
+        ((), ("cross origin",), "Link flag must be an RFC 8288 token, got 'cross origin'"),
+    ],
+)
+def test_the_error_says_whether_a_parameter_name_or_a_flag_is_bad(
+    params: tuple[tuple[str, str], ...], flags: tuple[str, ...], message: str
+) -> None:
+    """A template's push() raises it: it names what to fix."""
+    with pytest.raises(ValueError) as raised:
+        format_link("/a.css", params, flags)
+    assert str(raised.value) == message
+
+
 #: What the URL parser drops from a url before reading it: C0 controls and spaces at
 #: either end, tabs anywhere.
 AROUND = "".join(map(chr, range(0x21)))

@@ -208,3 +208,17 @@ def test_a_page_larger_than_the_bound_is_planned_but_not_kept(
     plan = planner.plan(POOL[:12], set(), True)
     assert plan == plan_links(POOL[:12], set(), may_push=True, max_pushes=10, budget=1900)
     assert planner._pages == kept and planner._bytes == size  # nothing dropped for it
+
+
+def test_a_page_exactly_the_bound_on_its_own_is_kept_in_place_of_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the bound all is dropped; a page that then fills it exactly is kept, and its
+    plan is reused (only one larger than the bound on its own is planned every time)."""
+    size = _one_page_bytes(LinkPlanner(max_pushes=10, budget=1900, omit_held=False))
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    planner.plan(POOL[1:2], set(), True)  # a page as large, kept
+    monkeypatch.setattr(links, "PLANS_BYTES", size)
+    first = planner.plan(POOL[2:3], set(), True)
+    assert list(planner._pages) == [tuple(POOL[2:3])] and planner._bytes == size
+    assert planner.plan(POOL[2:3], set(), True) is first
