@@ -286,6 +286,9 @@ class SessionConnector:
         #: The apps whose log was told that a session did not fit.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
+    def __repr__(self) -> str:
+        return f"SessionConnector(max_items={self.max_items})"
+
     def get_pushed(self) -> list[str]:
         """The held keys in the current request's session, oldest first: Flask-Firehose's
         (older), then ours."""
@@ -398,9 +401,8 @@ class SessionConnector:
         for key in (*reused, *pushed):
             keys.pop(key, None)
             keys[key] = None
-        self.set_pushed(keys)
-        if not app.session_interface.is_null_session(session):
-            self._fit(app, len(pushed))
+        self.set_pushed(keys)  # Flask's null session raises: no SECRET_KEY
+        self._fit(app, len(pushed))
 
 
 def _sent_session(app: Flask) -> bool:

@@ -222,9 +222,16 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
     (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
     the outer request's record, and would decide its links from its own cookies. The outer
     request claims the record as its hooks begin (:func:`_claim_first`, the app's first
-    url value preprocessor: Flask runs those before any ``before_request`` function, and
-    only a ``request_started`` receiver runs earlier); one that did not (dispatched
-    without ``full_dispatch_request``) claims it here.
+    url value preprocessor: Flask runs those before any ``before_request`` function); one
+    that did not (dispatched without ``full_dispatch_request``) claims it here.
+
+    What runs before that claim can still dispatch a request that takes the record: a
+    ``request_started`` receiver, a url value preprocessor put before ours after
+    ``init_app``, or an error handler reached when one of those raises (Flask then skips
+    every url value preprocessor). So can any request of an app that replaced
+    ``url_value_preprocessors`` after ``init_app``, as one that replaced
+    ``after_request_funcs`` would have no links at all. That request's page is then
+    decided for the nested one: its links are pushed again on each visit.
     """
     if record.owner is None:
         record.owner = req
@@ -349,10 +356,10 @@ class Firehose:
             # make_conditional 304), so what is pushed and recorded matches what is sent.
             app.after_request_funcs.setdefault(None, []).insert(0, partial(_after_request, app))
             # First of the app's url value preprocessors, which Flask runs before any
-            # before_request function: the request claims its record before anything it
-            # runs could dispatch another request under it. (A request_started receiver
-            # would also come first, but blinker's dispatch to one costs about 3 µs a
-            # request, docs/performance.md.)
+            # before_request function: the request claims its record before its hooks
+            # could dispatch another request under it (see _claim for what runs earlier).
+            # Not a request_started receiver: blinker's dispatch to one is paid by every
+            # request of every app in the process.
             app.url_value_preprocessors.setdefault(None, []).insert(0, _claim_first)
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")

@@ -883,6 +883,7 @@ def test_no_secret_key_serves_links_and_warns_once(
             assert "Set-Cookie" not in response.headers
     warnings = [r for r in caplog.records if "SECRET_KEY" in r.getMessage()]
     assert len(warnings) == 1
+    assert " at 0x" not in warnings[0].getMessage()  # the connector named by what it is
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # said once
 
 
