@@ -924,9 +924,8 @@ def test_flask_firehose_list_left_in_the_session_is_dropped() -> None:
     assert after is not None and len(after.value) < len(before.value) // 10
 
 
-def test_looking_for_flask_firehose_list_leaves_the_session_unaccessed() -> None:
-    """Read through flask.session, the session would be marked accessed on every pushing
-    response, and Flask would add Cookie to the view's own Vary (or to a Vary of *)."""
+def _app_with_a_star_page() -> Flask:
+    """The digest app, with a page ``/star`` that pushes one link and sets ``Vary: *``."""
     app = build_app()
 
     @app.route("/star")
@@ -934,6 +933,13 @@ def test_looking_for_flask_firehose_list_leaves_the_session_unaccessed() -> None
         push("/static/site.css", as_="style")
         return Response("star", headers={"Vary": "*"})
 
+    return app
+
+
+def test_looking_for_flask_firehose_list_leaves_the_session_unaccessed() -> None:
+    """Read through flask.session, the session would be marked accessed on every pushing
+    response, and Flask would add Cookie to the view's own Vary (or to a Vary of *)."""
+    app = _app_with_a_star_page()
     client = app.test_client()
     with client.session_transaction() as sess:
         sess["user"] = 42
@@ -987,13 +993,7 @@ def test_a_long_session_without_flask_firehose_list_is_left_unaccessed() -> None
     """A session cookie long enough to be looked into, whose session holds no list of
     Flask-Firehose's: nothing is taken out of the session, so Flask neither marks it
     accessed (Cookie added to a Vary of *) nor writes it again."""
-    app = build_app()
-
-    @app.route("/star")
-    def star() -> Response:
-        push("/static/site.css", as_="style")
-        return Response("star", headers={"Vary": "*"})
-
+    app = _app_with_a_star_page()
     client = app.test_client()
     with client.session_transaction() as sess:
         sess["history"] = ",".join(f"/static/assets/r{i}.css" for i in range(400))

@@ -36,9 +36,10 @@ from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
-from firehose_digest.codec import MAX_COOKIE_COPIES
+from firehose_digest.codec import MAX_COOKIE_COPIES, DigestCodec
 from firehose_digest.collect import make_resource
-from firehose_digest.connectors import ANSWER_KEY_LENGTH
+from firehose_digest.connectors import ANSWER_KEY_LENGTH, _DigestState
+from firehose_digest.digests import AgingDigest
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import (
     EXPECTED_FIRST,
@@ -1316,6 +1317,19 @@ def test_a_decoded_digest_says_whether_its_current_generation_holds_a_page() -> 
         assert held.current_holds([]) is True
 
 
+def _one_url_digests(
+    state: _DigestState, codec: DigestCodec, count: int
+) -> list[tuple[str, AgingDigest]]:
+    """``count`` digests of the app's kind, the i-th holding ``/only-{i}.css``, each with
+    its signed value, made distinct in length by i trailing "x"s (stored, never verified)."""
+    entries = []
+    for i in range(count):
+        digest = state.empty.digest.copy()
+        digest.add(f"/only-{i}.css")
+        entries.append((codec.dumps(digest.to_bytes()) + "x" * i, digest))
+    return entries
+
+
 def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1325,11 +1339,7 @@ def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     state = app.extensions["firehose"].connector._state(app)
     codec = state.codec(app)
     assert codec is not None
-    digests = []
-    for i in range(4):
-        digest = state.empty.digest.copy()
-        digest.add(f"/only-{i}.css")
-        digests.append((codec.dumps(digest.to_bytes()) + "x" * i, digest))
+    digests = _one_url_digests(state, codec, 4)
     sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in digests]
     # Room for exactly the last three entries: the fourth stored drops the first.
     monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes[1:]))
@@ -1354,11 +1364,7 @@ def test_a_change_of_keys_empties_the_decoded_digests_and_their_count(
         codec = state.codec(app)
         assert codec is not None
         assert state._decoded == {}
-        values = []
-        for i in range(2):
-            digest = state.empty.digest.copy()
-            digest.add(f"/only-{i}.css")
-            values.append((codec.dumps(digest.to_bytes()), digest))
+        values = _one_url_digests(state, codec, 2)
         sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in values]
         monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes))
         for value, digest in values:
@@ -1380,11 +1386,7 @@ def test_a_decoded_digest_as_large_as_the_cache_is_kept_and_one_larger_is_not(
     state = app.extensions["firehose"].connector._state(app)
     codec = state.codec(app)
     assert codec is not None
-    entries = []
-    for i in range(2):
-        digest = state.empty.digest.copy()
-        digest.add(f"/only-{i}.css")
-        entries.append((codec.dumps(digest.to_bytes()) + "x" * i, digest))
+    entries = _one_url_digests(state, codec, 2)
     (small, small_digest), (large, large_digest) = entries
     size = connectors._entry_size(large, connectors.HeldDigest(large_digest))
     monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", size + room)

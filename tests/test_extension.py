@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import pytest
 from flask import Flask, Response, abort, redirect, render_template_string, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -1732,10 +1733,9 @@ def test_session_connector_keeps_what_it_pushes_and_drops_older_keys_to_fit() ->
     )
 
 
-def test_a_session_trimmed_to_fit_keeps_the_most_recent_keys_that_fit_and_pushes() -> None:
-    """Room for five keys: each page pushes its new key, and the session keeps the five
-    most recent, not fewer (the oldest dropped, one at a time), so what a client holds
-    is not pushed again sooner than the budget requires."""
+def _room_for_five_keys() -> tuple[list[str], FlaskClient, int]:
+    """Seven urls, and a client of a session app whose header budget leaves its session's
+    Set-Cookie line room for five of them, not six: the urls, the client, the room."""
     urls = [f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(7)]
     measuring = session_app(0).test_client()
     # lines[i]: the session's Set-Cookie line once it holds urls[: i + 1].
@@ -1747,7 +1747,14 @@ def test_a_session_trimmed_to_fit_keeps_the_most_recent_keys_that_fit_and_pushes
     room = (lines[4] + lines[5]) // 2  # five keys fit, six do not
     budget = room + header_line("Link", "x" * link_budget) + header_line("Vary", "Cookie")
     app = session_app(0, FIREHOSE_LINK_BUDGET=link_budget, FIREHOSE_HEADER_BUDGET=budget)
-    client = app.test_client()
+    return urls, app.test_client(), room
+
+
+def test_a_session_trimmed_to_fit_keeps_the_most_recent_keys_that_fit_and_pushes() -> None:
+    """Room for five keys: each page pushes its new key, and the session keeps the five
+    most recent, not fewer (the oldest dropped, one at a time), so what a client holds
+    is not pushed again sooner than the budget requires."""
+    urls, client, _ = _room_for_five_keys()
 
     for n, url in enumerate(urls):
         response = client.get(f"/?u={url}")
@@ -1761,17 +1768,7 @@ def test_a_session_trimmed_for_two_new_keys_keeps_the_most_recent_that_fit() -> 
     """Room for five keys; five are held, and a page pushes two more: the binary search
     over how many to keep ends on the most that fit (five), even when the last count it
     tried (six) did not fit."""
-    urls = [f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(7)]
-    measuring = session_app(0).test_client()
-    lines = [
-        header_line("Set-Cookie", measuring.get(f"/?u={url}").headers["Set-Cookie"])
-        for url in urls
-    ]
-    link_budget = 200
-    room = (lines[4] + lines[5]) // 2  # five keys fit, six do not
-    budget = room + header_line("Link", "x" * link_budget) + header_line("Vary", "Cookie")
-    app = session_app(0, FIREHOSE_LINK_BUDGET=link_budget, FIREHOSE_HEADER_BUDGET=budget)
-    client = app.test_client()
+    urls, client, room = _room_for_five_keys()
     for url in urls[:5]:
         client.get(f"/?u={url}")
     response = client.get(f"/?u={urls[5]}&u={urls[6]}")
