@@ -576,6 +576,56 @@ def test_an_open_returning_a_str_is_an_error_not_substrings(
     assert f"returned a {refused}, which answers `in` by substring" in str(failure.exc_info[1])
 
 
+class Unaskable:
+    """open() returns a number: no ``in`` can ask it."""
+
+    def open(self, app: Flask, request: Request) -> Any:
+        return 42
+
+    def save(self, *args: Any) -> None:
+        raise AssertionError("nothing may be recorded")
+
+
+def test_an_open_returning_what_no_in_can_ask_is_an_error_naming_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Not taken for a client holding nothing: the log says what open() returned, and the
+    page is served with nothing pushed."""
+    client = edge_app(Unaskable()).test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = page(client, "/a.css")
+    assert response.status_code == 200
+    assert links(response) == [nopush("/a.css")]
+    (failure,) = [r for r in caplog.records if "open() failed" in r.getMessage()]
+    assert failure.exc_info is not None
+    assert "returned 'int' 42, which cannot be asked `key in held`" in str(failure.exc_info[1])
+
+
+class Saves:
+    """A store that holds nothing yet, counting what it is asked to save."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[Any, Any]] = []
+
+    def open(self, app: Flask, request: Request) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Response, held: Any, pushed: Any, reused: Any) -> None:
+        self.saved.append((pushed, reused))
+
+
+@pytest.mark.parametrize("method", ["POST", "HEAD"])
+def test_a_response_that_pushes_nothing_saves_nothing(method: str) -> None:
+    """Nothing pushed, nothing held: save() is not called (a store's write, a cookie)."""
+    connector = Saves()
+    client = edge_app(connector).test_client()
+    response = page(client, "/a.css", method=method)
+    assert links(response) == [nopush("/a.css")]
+    assert connector.saved == []
+    page(client, "/a.css")
+    assert connector.saved == [(("/a.css",), ())]
+
+
 class Lazy:
     """open() returns an iterator over its store, as a ``map`` over a Redis reply would."""
 

@@ -20,7 +20,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from firehose_digest.connectors import PushedSetConnector
-from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, AppFactory, build_app, run_in_threads
+from tests.helpers import (
+    EXPECTED_FIRST,
+    EXPECTED_RETURN,
+    AppFactory,
+    CountingConnector,
+    build_app,
+    run_in_threads,
+)
 
 
 class FlaskFirehoseConnector:
@@ -95,6 +102,19 @@ def test_page_without_pushes_gets_no_link_and_no_cookie(any_app: Flask) -> None:
     response = any_app.test_client().get("/quiet")
     assert "Link" not in response.headers
     assert "Set-Cookie" not in response.headers
+
+
+def test_a_page_without_pushes_does_not_ask_the_connector() -> None:
+    """Nothing to decide: what the client holds is not read (a cookie verified, a store
+    asked) for a page that links nothing, nor is the response made to vary on it."""
+    connector = CountingConnector()
+    client = build_app(connector).test_client()
+    client.get("/")
+    connector.asked = 0
+    response = client.get("/quiet")
+    assert "Link" not in response.headers
+    assert "Vary" not in response.headers
+    assert connector.asked == 0
 
 
 def test_view_link_header_is_kept_and_ours_added_before_it(make_app: AppFactory) -> None:
@@ -364,6 +384,28 @@ def test_init_app_twice_does_not_write_links_twice(make_app: AppFactory) -> None
     assert len(app.test_client().get("/own-link").headers.get_all("Link")) == 2
 
 
+def test_init_app_twice_records_a_response_once(make_app: AppFactory) -> None:
+    """The second init_app adds no second step: the digest cookie is written once."""
+    app = make_app()
+    Firehose(app)
+    response = app.test_client().get("/")
+    assert response.headers.get_all("Link") == [EXPECTED_FIRST]
+    assert len(response.headers.get_all("Set-Cookie")) == 1
+
+
+def test_push_off_adds_only_the_static_step_once() -> None:
+    """With push off no record is ever opened: the app's wsgi_app is left as it is, and
+    a second init_app adds no step twice."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE_ENABLED=False)
+    wsgi_app = app.wsgi_app
+    firehose = Firehose(app)
+    firehose.init_app(app)
+    assert app.wsgi_app == wsgi_app
+    assert len(app.after_request_funcs[None]) == 1
+    assert not app.url_value_preprocessors.get(None)
+
+
 def test_a_second_init_app_turns_push_off_and_on_again() -> None:
     """The last init_app's settings are in force: push off writes no Link and no cookie,
     and turning it on again needs no hook twice."""
@@ -454,6 +496,39 @@ class StaticOpenWithInit:
 
     def init_app(self, app: Flask, settings: Any) -> None:
         """An instance's set-up."""
+
+
+class StaticOpenWithStaticInit:
+    """Static open(), save() and init_app(): the class serves as it is, and is set up."""
+
+    store: ClassVar[set[str]] = set()
+    set_up: ClassVar[list[Flask]] = []
+
+    @staticmethod
+    def open(app: Flask, request: Any) -> frozenset[str]:
+        return frozenset(StaticOpenWithStaticInit.store)
+
+    @staticmethod
+    def save(app: Flask, response: Response, held: Any, pushed: Any, reused: Any) -> None:
+        StaticOpenWithStaticInit.store.update(pushed)
+
+    @staticmethod
+    def init_app(app: Flask, settings: Any) -> None:
+        StaticOpenWithStaticInit.set_up.append(app)
+
+
+def test_a_connector_class_whose_init_app_needs_no_instance_serves_as_it_is() -> None:
+    """Only an init_app taking self needs an instance: a static one is called with the
+    app, and the class's static open() and save() serve its requests."""
+    StaticOpenWithStaticInit.store, StaticOpenWithStaticInit.set_up = set(), []
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", lambda: push("/a.css", as_="style") and "ok")
+    Firehose(app, connector=StaticOpenWithStaticInit)
+    assert StaticOpenWithStaticInit.set_up == [app]
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert StaticOpenWithStaticInit.store == {"/a.css"}
 
 
 @pytest.mark.parametrize(
@@ -1181,17 +1256,22 @@ def test_a_view_calling_the_wsgi_app_with_its_own_environ_keeps_its_links() -> N
 
 @pytest.mark.parametrize(
     "where",
-    ["url value preprocessor", "url value preprocessor before init_app", "hooks replaced"],
+    [
+        "url value preprocessor",
+        "url value preprocessor before init_app",
+        "url value preprocessors before init_app",
+        "hooks replaced",
+    ],
 )
 def test_a_request_claims_its_record_before_anything_it_runs(where: str) -> None:
     """Requests dispatched from an error handler that an url value preprocessor's abort
-    reached (one registered before init_app too), or from a view of an app whose
-    before_request list was replaced after init_app, came first to our hooks and decided
-    the page from their own, cookie-less, request: everything pushed again on every visit,
-    nothing recorded."""
+    reached (one registered before init_app too, first of several), or from a view of an
+    app whose before_request list was replaced after init_app, came first to our hooks and
+    decided the page from their own, cookie-less, request: everything pushed again on every
+    visit, nothing recorded."""
     app = owned_app()
     extension = Firehose()
-    if where != "url value preprocessor before init_app":
+    if not where.endswith("before init_app"):
         extension.init_app(app)
 
     def fragment() -> str:
@@ -1221,6 +1301,8 @@ def test_a_request_claims_its_record_before_anything_it_runs(where: str) -> None
 
         path = "/xx/page"
         if where.endswith("before init_app"):
+            if where.startswith("url value preprocessors"):
+                app.url_value_preprocessor(lambda endpoint, values: None)
             extension.init_app(app)
     else:
         app.before_request_funcs = {None: [lambda: None]}
@@ -1603,6 +1685,20 @@ def test_an_async_set_pushed_is_named_in_the_error(caplog: pytest.LogCaptureFixt
     assert ".set_pushed() returned 'coroutine', an awaitable" in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("connector", "method"), [(WrappedAsyncOpen(), "open"), (WrappedAsyncSave(), "save")]
+)
+def test_an_async_open_or_save_is_named_in_the_error(
+    connector: Any, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "async"
+    Firehose(app, connector=connector)
+    app.add_url_rule("/", "page", lambda: push("/a.css", as_="style"))
+    assert app.test_client().get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert f"{connector!r}.{method}() returned 'coroutine', an awaitable" in caplog.text
+
+
 class OnlyGetPushed(Connector):
     """Flask-Firehose's Connector subclassed, after renaming the import, half done."""
 
@@ -1631,6 +1727,16 @@ def test_a_connector_the_extension_cannot_call_fails_at_init_app(
     class, a ValueError asking for an instance that would fail for another reason."""
     with pytest.raises(ValueError, match=message):
         Firehose(Flask(__name__), connector=connector)
+
+
+def test_the_error_for_a_method_the_extension_cannot_call_ends_with_why() -> None:
+    """What binding the extension's arguments raised ends the message."""
+    with pytest.raises(ValueError) as refused:
+        Firehose(Flask(__name__), connector=SaveWithoutReused())
+    assert str(refused.value).endswith(
+        ": save() must take (app, response, held, pushed, reused), as the extension calls "
+        "it: too many positional arguments"
+    )
 
 
 def header_line(name: str, value: str) -> int:
@@ -2028,6 +2134,22 @@ def test_rel_and_as_are_read_in_any_case_when_spelled_as_flask_firehose_did() ->
     assert first_visit("REL=prefetch", "AS=style").headers["Link"] == (
         "</a.css>; rel=prefetch; as=style"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"), [("FIREHOSE_ENABLE", "ENABLED"), ("FIREHOSE_MAX_PUSH", "MAX_PUSHES")]
+)
+def test_a_short_misspelt_setting_is_matched_without_its_prefix(
+    key: str, meant: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The names are compared after FIREHOSE_, which would otherwise outweigh them."""
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": "k", key: 1})
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: {key} is not a setting of firehose_digest; did you mean FIREHOSE_{meant}?"
+    ]
 
 
 def test_a_misspelt_setting_is_named_in_a_warning(caplog: pytest.LogCaptureFixture) -> None:

@@ -488,6 +488,28 @@ def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_red
     assert response.headers["Link"] == "</static/app.css>; rel=preload; as=style; nopush"
 
 
+def test_a_page_learned_before_a_version_changed_is_learned_again_by_a_200() -> None:
+    """The 103 offered the learned (old) key; a 200 learns the page again, at the new
+    version, and the next client is hinted that."""
+    version = ["A"]
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/static/app.css", as_="style", version=version[0])
+
+    hinted_get(app.test_client(), "/", Recorder())  # learned at version A
+    version[0] = "B"
+    first = Recorder()
+    hinted_get(app.test_client(), "/", first)  # hinted as learned, learned again
+    assert first.sent == [[("Link", "</static/app.css>; rel=preload; as=style")]]
+    again = Recorder()
+    hinted_get(app.test_client(), "/", again)
+    assert again.sent == first.sent
+
+
 def test_the_103_is_sent_before_the_view_runs(app: Flask) -> None:
     hinted_get(app.test_client(), "/page/home", Recorder())
     timeline: list[str] = app.extensions["timeline"]
@@ -971,6 +993,54 @@ def test_declared_links_are_hinted_from_the_first_request(app: Flask) -> None:
     assert response.headers.getlist("Link") == [f"{FONT}, {CSS}, {JS}"]
 
 
+def test_what_a_103_never_written_offered_is_not_recorded() -> None:
+    """The client went away before its 103 was written: nothing was pushed from it, so a
+    response that links nothing now records nothing, and the stylesheet is pushed later."""
+    app = make_app()
+    pushes = {"css": True}
+
+    @app.route("/changing")
+    def changing() -> str:
+        if pushes["css"]:
+            push("/static/site.css", as_="style")
+        return "changing"
+
+    def gone(headers: Headers) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    hinted_get(app.test_client(), "/changing", Recorder())  # learned: the stylesheet
+    pushes["css"] = False
+    client = app.test_client()
+
+    response = client.get("/changing", environ_base={"wsgi.early_hints": gone})
+
+    assert response.status_code == 200
+    assert "Link" not in response.headers
+    assert "Set-Cookie" not in response.headers
+    pushes["css"] = True
+    assert client.get("/changing").headers["Link"] == CSS
+
+
+@pytest.mark.parametrize("early_hints", [True, False], ids=["early hints", "no early hints"])
+def test_a_url_no_view_serves_gets_what_its_error_handler_pushed(early_hints: bool) -> None:
+    """No endpoint, so no view's declaration applies: the 404 is answered, with no 103, and
+    links what its error handler pushed."""
+    app = make_app(FIREHOSE_EARLY_HINTS=early_hints)
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        push("/static/site.css", as_="style")
+        return "not found", 404
+
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/nowhere", recorder)
+
+    assert response.status_code == 404
+    assert recorder.sent == []
+    assert response.headers.getlist("Link") == [f"{CSS}; nopush"]
+
+
 def test_declared_links_then_give_way_to_what_was_learned(app: Flask) -> None:
     hinted_get(app.test_client(), "/declared", Recorder())
     recorder = Recorder()
@@ -1223,19 +1293,40 @@ def test_two_urls_never_share_a_page_key(
     one: tuple[str, str, str, str, str], other: tuple[str, str, str, str, str]
 ) -> None:
     """(scheme, host, script root, path, query as sent): equal keys only for equal urls."""
+    assert (page_key(*one) == page_key(*other)) == (one == other)
+
+
+def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
     from firehose_digest.extension import _page_of
 
-    def key(scheme: str, host: str, root: str, path: str, query: str) -> str:
-        request = SimpleNamespace(
-            scheme=scheme,
-            host=host,
-            environ={"SCRIPT_NAME": root},
-            path=path,
-            query_string=query.encode("latin-1"),
-        )
-        return _page_of(cast(Request, request))
+    request = SimpleNamespace(
+        scheme=scheme,
+        host=host,
+        environ={"SCRIPT_NAME": root},
+        path=path,
+        query_string=query.encode("latin-1"),
+    )
+    return _page_of(cast(Request, request))
 
-    assert (key(*one) == key(*other)) == (one == other)
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        (
+            ("http", "localhost:5000", "/my app", "/a b/c", "q=1"),
+            "http|localhost:5000|/my app|/a b/c?q=1",
+        ),
+        (("https", "h", "", "/a?b/c", "d?"), "https|h||/a%3Fb/c?d?"),
+        (("https", "h|x", "/r|/s", "/%/t", ""), "https|h%7Cx|/r%7C/s|/%25/t?"),
+    ],
+)
+def test_a_page_key_is_the_url_as_asked_encoded_only_where_it_must_be(
+    url: tuple[str, str, str, str, str], key: str
+) -> None:
+    """A part is percent-encoded, its slashes kept, only if it holds its separator or a
+    "%": a page's key is as long as its url (a longer one than MAX_PAGE_LENGTH is not
+    learned)."""
+    assert page_key(*url) == key
 
 
 def test_a_103_of_an_older_version_records_the_version_the_front_pushed() -> None:
