@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import sys
 import time
 from collections.abc import Container
 from dataclasses import asdict
+from typing import Any
 
 import pytest
 from flask import Flask, request
@@ -138,6 +140,8 @@ def test_a_capacity_out_of_range_is_refused_with_any_connector(capacity: int) ->
         ("FIREHOSE_HEADER_BUDGET", 0, 1 << 20),
         ("FIREHOSE_EARLY_HINTS_CACHE", 1, 1 << 20),
         ("FIREHOSE_MAX_AGE", 1, 400 * 24 * 3600),
+        ("FIREHOSE_MAX_PUSHES", 0, 8192),
+        ("FIREHOSE_CAPACITY", 1, 8192),
     ],
 )
 def test_an_int_setting_takes_its_bounds_and_refuses_one_past(
@@ -241,6 +245,18 @@ def test_link_budget_takes_its_upper_bound() -> None:
     top = 1 << 20
     settings = load({"FIREHOSE_HEADER_BUDGET": top, "FIREHOSE_LINK_BUDGET": top})
     assert settings.link_budget == top
+
+
+def test_link_budget_refuses_one_past_its_upper_bound() -> None:
+    top = 1 << 20
+    with pytest.raises(ValueError, match=r"FIREHOSE_LINK_BUDGET must be an int in \[0, 1048576\]"):
+        load({"FIREHOSE_HEADER_BUDGET": top, "FIREHOSE_LINK_BUDGET": top + 1})
+
+
+def test_a_false_positive_rate_just_inside_zero_and_one_is_taken() -> None:
+    """(0, 1) is open: the floats next to its ends are rates ``load`` takes."""
+    for rate in (math.nextafter(0.0, 1.0), math.nextafter(1.0, 0.0)):
+        assert load({"FIREHOSE_FP_RATE": rate}).fp_rate == rate
 
 
 def test_link_budget_above_the_header_budget_is_refused() -> None:
@@ -484,6 +500,50 @@ def test_the_push_cache_keeps_entries_that_reach_its_bound_exactly(
     assert len(collect._resources) == 2
     push("/c.css", as_="style")  # past it: the cache is emptied first
     assert len(collect._resources) == 1
+
+
+def test_the_push_cache_counts_the_strings_of_its_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An entry keeps its arguments alive: a version of 10,000 characters is held as given
+    and again inside the resource's key, so it is counted twice."""
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    version = "v" * 10_000
+    push("/a.css", as_="style", version=version)
+    assert collect._resources_bytes >= 2 * len(version)
+
+
+@pytest.mark.parametrize("learn", [True, False])
+def test_the_same_push_again_is_answered_from_the_push_cache(
+    monkeypatch: pytest.MonkeyPatch, learn: bool
+) -> None:
+    """What push() made of its arguments is looked up before anything is made again:
+    validating and formatting the link is most of a push's work."""
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    made: list[str] = []
+    make = collect.make_resource
+
+    def counting_make_resource(url: str, *args: Any) -> Resource:
+        made.append(url)
+        return make(url, *args)
+
+    monkeypatch.setattr(collect, "make_resource", counting_make_resource)
+    for _ in range(3):
+        push("/a.css", as_="style", learn=learn)
+    assert made == ["/a.css"]
+
+
+@pytest.mark.parametrize(
+    ("rel", "connects"),
+    [("preconnect", True), ("dns-prefetch", True), ("PreConnect", True), ("preload", False)],
+)
+def test_only_a_link_that_opens_a_connection_is_hinted_as_connecting(
+    rel: str, connects: bool
+) -> None:
+    hint = make_resource("https://cdn.example", (), None, None, (("rel", rel),)).hint
+    assert hint.connects is connects
 
 
 def test_a_flag_s_quoted_empty_value_is_unquoted_and_a_lone_quote_kept() -> None:

@@ -281,6 +281,13 @@ def test_arguments_override_config() -> None:
     assert (settings.capacity, settings.kind.__name__) == (50, "BloomDigest")
 
 
+def test_a_connector_fp_rate_overrides_the_config() -> None:
+    connector = DigestConnector(fp_rate=0.05)
+    app = build_app(connector, FIREHOSE_FP_RATE=0.01)
+    assert connector.settings(app).fp_rate == 0.05
+    assert app.config["FIREHOSE_FP_RATE"] == 0.01
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

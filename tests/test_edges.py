@@ -768,6 +768,26 @@ def test_a_deploy_id_json_read_as_a_float_says_how_to_quote_it(
 
 
 @pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("FIREHOSE_CAPACITY", 0, "FIREHOSE_CAPACITY must be an int in [1, 8192], got 0"),
+        ("FIREHOSE_MAX_AGE", 1.5, "FIREHOSE_MAX_AGE must be an int in [1, 34560000], got 1.5"),
+        ("FIREHOSE_FP_RATE", None, "FIREHOSE_FP_RATE must be a number in (0, 1), got None"),
+    ],
+)
+def test_a_number_not_given_as_a_str_gets_no_environment_hint(
+    key: str, value: Any, message: str
+) -> None:
+    """Only a str can have come from the environment unread as JSON: a number set in code
+    is refused as it is, with nothing about FLASK_ variables."""
+    app = Flask(__name__)
+    app.config[key] = value
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
     ("key", "written", "then"),
     [
         ("FIREHOSE_FP_RATE", ".01", "0.01"),  # not JSON: stays the str ".01"
@@ -1285,6 +1305,32 @@ def test_a_header_budget_no_capacity_fits_says_so() -> None:
     assert "is 0" not in str(refused.value)
 
 
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_digest_too_large_for_the_budget_names_its_encoding_and_rate(encoding: str) -> None:
+    with pytest.raises(
+        ValueError,
+        match=rf"^FIREHOSE_CAPACITY=4000 \({encoding} at "
+        r"FIREHOSE_FP_RATE=0\.001\) can make our headers \d+ bytes long",
+    ):
+        edge_app(FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=4000, FIREHOSE_FP_RATE=0.001)
+
+
+def test_when_no_capacity_fits_the_bytes_named_are_the_cookie_name_and_attributes() -> None:
+    """The bytes said to be taken by the name and attributes alone grow with the Path and
+    the cookie name, byte for byte."""
+
+    def bare_bytes(**config: Any) -> int:
+        with pytest.raises(ValueError, match="no FIREHOSE_CAPACITY fits") as refused:
+            edge_app(FIREHOSE_LINK_BUDGET=3000, FIREHOSE_HEADER_BUDGET=3072, **config)
+        found = re.search(r"attributes alone take (\d+) bytes", str(refused.value))
+        assert found, refused.value
+        return int(found.group(1))
+
+    bare = bare_bytes()
+    assert bare_bytes(SESSION_COOKIE_PATH="/" + "p" * 40) == bare + 40
+    assert bare_bytes(FIREHOSE_COOKIE_NAME="h2-digest-longer") == bare + len("-longer")
+
+
 def test_a_capacity_below_max_pushes_is_refused() -> None:
     with pytest.raises(ValueError, match="FIREHOSE_CAPACITY=9 is less than FIREHOSE_MAX_PUSHES"):
         edge_app(FIREHOSE_CAPACITY=9)
@@ -1587,6 +1633,26 @@ def test_a_holder_failing_after_a_failed_save_still_serves_the_page(
     assert not any("holder failed" in m for m in messages)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "keywords", "message"),
+    [
+        ((["x"],), {}, "Link flag must be an RFC 8288 token"),
+        ((), {"title": ["x"]}, "Link parameter 'title' must be a string"),
+        ((), {"as_": ["x"]}, "Link parameter 'as' must be a string"),
+        ((), {"version": ["x"]}, "a resource's version must be a str"),
+    ],
+    ids=["flag", "parameter", "as", "version"],
+)
+def test_an_unhashable_push_argument_is_refused_saying_what_is_wrong(
+    arguments: tuple[Any, ...], keywords: dict[str, Any], message: str
+) -> None:
+    """push() looks its arguments up in its cache first: one that cannot be hashed (a list,
+    from a template) is refused as any bad argument is, with a ValueError, not a TypeError
+    from the lookup."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        push("/a.css", *arguments, **keywords)
+
+
 # --- a url spelled two ways is one target ----------------------------------------------
 
 
@@ -1729,6 +1795,18 @@ def test_a_declared_url_and_a_pushed_spelling_of_it_are_one_link() -> None:
         return "declared"
 
     assert links(app.test_client().get("/declared")) == [link("/%C3%A9.css")]
+
+
+def test_a_url_declared_as_markup_is_linked_as_the_page_reads_it() -> None:
+    """``Firehose.hints`` reads a url given as HTML as ``push()`` does: ``&amp;`` is ``&``."""
+    app = edge_app()
+
+    @app.route("/declared")
+    @Firehose.hints(Markup("/thumb?w=1&amp;h=2"), as_="image")
+    def declared() -> str:
+        return "declared"
+
+    assert links(app.test_client().get("/declared")) == ["</thumb?w=1&h=2>; rel=preload; as=image"]
 
 
 def test_a_nested_request_context_within_a_view_collects_for_the_view() -> None:
