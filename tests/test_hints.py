@@ -958,10 +958,9 @@ def test_with_held_links_omitted_the_103_has_the_room_they_leave() -> None:
     assert response.headers["Link"] == JS
 
 
-def test_what_a_103_offered_is_recorded_when_the_page_no_longer_links_it() -> None:
-    """The page changed since it was learned: its view pushes nothing now. The front
-    pushed what the 103 offered all the same, so the response, with no links of its own,
-    is served and records it, and the client is not pushed it again."""
+def _a_page_that_stopped_linking_its_stylesheet() -> tuple[Flask, dict[str, bool]]:
+    """An app whose ``/changing`` was learned linking the stylesheet and now links nothing;
+    ``pushes["css"] = True`` links it again."""
     app = make_app()
     pushes = {"css": True}
 
@@ -973,6 +972,14 @@ def test_what_a_103_offered_is_recorded_when_the_page_no_longer_links_it() -> No
 
     hinted_get(app.test_client(), "/changing", Recorder())  # learned: the stylesheet
     pushes["css"] = False
+    return app, pushes
+
+
+def test_what_a_103_offered_is_recorded_when_the_page_no_longer_links_it() -> None:
+    """The page changed since it was learned: its view pushes nothing now. The front
+    pushed what the 103 offered all the same, so the response, with no links of its own,
+    is served and records it, and the client is not pushed it again."""
+    app, pushes = _a_page_that_stopped_linking_its_stylesheet()
     client, recorder = app.test_client(), Recorder()
 
     response = hinted_get(client, "/changing", recorder)
@@ -996,21 +1003,11 @@ def test_declared_links_are_hinted_from_the_first_request(app: Flask) -> None:
 def test_what_a_103_never_written_offered_is_not_recorded() -> None:
     """The client went away before its 103 was written: nothing was pushed from it, so a
     response that links nothing now records nothing, and the stylesheet is pushed later."""
-    app = make_app()
-    pushes = {"css": True}
-
-    @app.route("/changing")
-    def changing() -> str:
-        if pushes["css"]:
-            push("/static/site.css", as_="style")
-        return "changing"
+    app, pushes = _a_page_that_stopped_linking_its_stylesheet()
+    client = app.test_client()
 
     def gone(headers: Headers) -> None:
         raise BrokenPipeError(32, "Broken pipe")
-
-    hinted_get(app.test_client(), "/changing", Recorder())  # learned: the stylesheet
-    pushes["css"] = False
-    client = app.test_client()
 
     response = client.get("/changing", environ_base={"wsgi.early_hints": gone})
 
