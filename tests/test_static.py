@@ -351,6 +351,15 @@ OVERRIDES = [
         '<link rel="stylesheet" href="{url}" media="print">',
         id="media mirrored",
     ),
+    pytest.param(
+        "hero.png",
+        (),
+        {"referrerpolicy": "no-referrer", "fetchpriority": "high"},
+        "rel=preload; as=image; referrerpolicy=no-referrer; fetchpriority=high",
+        '<link rel="preload" href="{url}" as="image" referrerpolicy="no-referrer"'
+        ' fetchpriority="high">',
+        id="referrerpolicy and fetchpriority mirrored",
+    ),
 ]
 
 
@@ -583,6 +592,39 @@ def test_an_unchanged_file_is_not_read_again(
     assert opened == []
 
 
+def test_each_of_several_unchanged_files_is_not_read_again(
+    static: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions are remembered per file, not only the last one asked for: a page of a
+    stylesheet and a script does not rehash both on every request."""
+    paths = [static / "site.css", static / "app.js"]
+    for path in paths:
+        path.write_bytes(path.name.encode())
+        assert file_version(str(path)) == version(path.name.encode())
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    for path in paths:
+        assert file_version(str(path)) == version(path.name.encode())
+    assert opened == []
+
+
+def test_a_device_linked_into_the_static_folder_has_no_version(static: Path) -> None:
+    """Only a regular file is hashed: a symlink to a device (or a FIFO, whose open blocks)
+    is refused as a directory is, not versioned from whatever reading it gives."""
+    (static / "null.css").symlink_to(os.devnull)
+
+    with pytest.raises(IsADirectoryError, match="not a regular file"):
+        file_version(str(static / "null.css"))
+    with make_app(static).test_request_context(), pytest.raises(ValueError, match=r"'null\.css'"):
+        push_static("null.css")
+
+
 def test_the_version_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(static_module, "MAX_VERSIONED_FILES", 4)
     monkeypatch.setattr(static_module, "_versions", {})
@@ -635,6 +677,25 @@ def test_a_query_that_is_not_utf8_is_served_as_flask_serves_it(
         response.close()
     assert response.status_code == status
     assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    ("byte_range", "status", "immutable"),
+    [("bytes=0-3", 206, True), ("bytes=100-200", 416, False)],
+)
+def test_a_range_of_the_current_version_is_immutable_and_an_unsatisfiable_one_is_not(
+    static: Path, byte_range: str, status: int, immutable: bool
+) -> None:
+    """A part of the file is as fixed as the whole; a 416 (the range past its end) is an
+    error response, left to the app's caching rather than kept by caches for a year."""
+    (static / "site.css").write_bytes(CONTENT)
+    client = make_app(static, SEND_FILE_MAX_AGE_DEFAULT=60).test_client()
+    url = client.get("/push?f=site.css").get_data(as_text=True)
+
+    response = get_file(client, url, headers={"Range": byte_range})
+
+    assert response.status_code == status
+    assert (response.headers.get("Cache-Control") == IMMUTABLE) is immutable
 
 
 def test_an_old_version_is_not_immutable_once_the_file_changed(static: Path) -> None:
@@ -730,6 +791,34 @@ def test_a_blueprint_view_merely_named_static_keeps_its_links(static: Path) -> N
     )
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "serves"),
+    [
+        ("static", True),
+        ("admin.static", True),
+        ("plain.static", False),  # a view of the blueprint's own, merely named static
+        ("nosuch.static", False),
+        ("pushes", False),
+        (None, False),  # a request no route matched
+    ],
+)
+def test_serves_static_file_is_flasks_static_view_alone(
+    static: Path, endpoint: str | None, serves: bool
+) -> None:
+    """serves_static_file() answers True or False for any request's endpoint, None (a 404)
+    included: it decides which responses are left without the extension's headers."""
+    app = blueprint_app(static)
+    plain = Blueprint("plain", __name__)
+
+    @plain.route("/files/<path:filename>", endpoint="static")
+    def own_static(filename: str) -> str:
+        return filename
+
+    app.register_blueprint(plain, url_prefix="/plain")
+
+    assert static_module.serves_static_file(app, endpoint) is serves
+
+
 def test_a_changed_file_is_not_hinted_at_its_old_url(static: Path) -> None:
     """A learned page's 103 named the file's old versioned url after a deploy changed it:
     a front that pushes from a 103 pushed a url the page no longer uses, and the new url,
@@ -813,8 +902,44 @@ def test_a_learned_hint_is_current_while_its_file_is_unchanged(static: Path) -> 
     url = f"/static/site.css?v={version(CONTENT)}"
     assert app.test_client().get("/push?f=site.css").get_data(as_text=True) == url
     key = f"{url}\n{version(CONTENT)}"
-    assert static_module.versions_current([key, "/plain.css", ""])
+    assert static_module.versions_current([key, "/plain.css", ""]) is True
     (static / "site.css").write_bytes(CONTENT + b"changed")
-    assert not static_module.versions_current([key])
+    assert static_module.versions_current([key]) is False
     (static / "site.css").unlink()
-    assert not static_module.versions_current(["/plain.css", key])
+    assert static_module.versions_current(["/plain.css", key]) is False
+
+
+def test_each_static_file_a_page_pushed_is_checked_for_a_change(static: Path) -> None:
+    """Not only the last file pushed is remembered: a page's stylesheet changed by a deploy
+    made the page's learned hints stale though its script, pushed after it, is unchanged."""
+    (static / "site.css").write_bytes(CONTENT)
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+
+    @app.route("/page")
+    def page() -> str:
+        return push_static("site.css") + push_static("app.js")
+
+    app.test_client().get("/page")
+    css_key = f"/static/site.css?v={version(CONTENT)}\n{version(CONTENT)}"
+    js_key = f"/static/app.js?v={version(CONTENT)}\n{version(CONTENT)}"
+    assert static_module.versions_current([css_key, js_key]) is True
+    (static / "site.css").write_bytes(CONTENT + b"changed")
+    assert static_module.versions_current([css_key]) is False
+    assert static_module.versions_current([js_key]) is True
+
+
+def test_the_pushed_files_are_bounded(static: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files pushed are remembered up to MAX_VERSIONED_FILES, then forgotten and
+    remembered again from the next push: the last file pushed is still checked."""
+    monkeypatch.setattr(static_module, "MAX_VERSIONED_FILES", 4)
+    monkeypatch.setattr(static_module, "_pushed_files", {})
+    app = make_app(static)
+    with app.test_request_context():
+        for n in range(10):
+            (static / f"{n}.css").write_bytes(b"%d" % n)
+            push_static(f"{n}.css")
+            assert len(static_module._pushed_files) <= 4
+    last = f"/static/9.css?v={version(b'9')}\n{version(b'9')}"
+    (static / "9.css").write_bytes(b"changed")
+    assert static_module.versions_current([last]) is False
