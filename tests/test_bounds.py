@@ -542,8 +542,14 @@ def test_the_same_push_again_is_answered_from_the_push_cache(
 def test_only_a_link_that_opens_a_connection_is_hinted_as_connecting(
     rel: str, connects: bool
 ) -> None:
-    hint = make_resource("https://cdn.example", (), None, None, (("rel", rel),)).hint
-    assert hint.connects is connects
+    """Over the app's own HTTP/2 a 103 links only what opens a connection early, the
+    browser's own origin included: a preconnect or dns-prefetch is hinted, a preload of
+    the same origin is not."""
+    hint = make_resource("https://cdn.example/", (), None, None, (("rel", rel),)).hint
+    planned = plan_early_hints(
+        [hint], set(), 4096, max_pushes=1, front_may_push=False, own_origin="https://cdn.example"
+    )
+    assert bool(planned.headers) is connects
 
 
 def test_a_flag_s_quoted_empty_value_is_unquoted_and_a_lone_quote_kept() -> None:

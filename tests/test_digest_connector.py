@@ -275,17 +275,14 @@ def test_a_domain_set_after_init_app_that_no_cookie_can_have_is_named(
 
 
 def test_arguments_override_config() -> None:
-    connector = DigestConnector(capacity=50, encoding="bloom")
-    app = build_app(connector, FIREHOSE_CAPACITY=10)
+    connector = DigestConnector(capacity=50, encoding="bloom", fp_rate=0.05)
+    app = build_app(connector, FIREHOSE_CAPACITY=10, FIREHOSE_FP_RATE=0.01)
     settings = connector.settings(app)
-    assert (settings.capacity, settings.kind.__name__) == (50, "BloomDigest")
-
-
-def test_a_connector_fp_rate_overrides_the_config() -> None:
-    connector = DigestConnector(fp_rate=0.05)
-    app = build_app(connector, FIREHOSE_FP_RATE=0.01)
-    assert connector.settings(app).fp_rate == 0.05
-    assert app.config["FIREHOSE_FP_RATE"] == 0.01
+    assert (settings.capacity, settings.kind.__name__, settings.fp_rate) == (
+        50,
+        "BloomDigest",
+        0.05,
+    )
 
 
 @pytest.mark.parametrize(

@@ -462,9 +462,8 @@ def test_init_app_called_twice_sends_one_103_and_one_link() -> None:
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
 
 
-def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_redirect() -> None:
-    # The 103 offers the learned (old) key; the client then holds the new one. A response
-    # that does not learn the page again must drop it, or the next 103 pushes the url again.
+def _a_page_of_a_versioned_file() -> tuple[Flask, list[str], list[int]]:
+    """An app whose ``/`` pushes /static/app.css at ``version[0]``, answered ``status[0]``."""
     version, status = ["A"], [200]
     app = Flask(__name__)
     app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
@@ -475,6 +474,13 @@ def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_red
         push("/static/app.css", as_="style", version=version[0])
         return Response("page", status=status[0])
 
+    return app, version, status
+
+
+def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_redirect() -> None:
+    # The 103 offers the learned (old) key; the client then holds the new one. A response
+    # that does not learn the page again must drop it, or the next 103 pushes the url again.
+    app, version, status = _a_page_of_a_versioned_file()
     hinted_get(app.test_client(), "/", Recorder())  # learned at version A
     version[0], status[0] = "B", 204
     client = app.test_client()
@@ -489,25 +495,20 @@ def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_red
 
 
 def test_a_page_learned_before_a_version_changed_is_learned_again_by_a_200() -> None:
-    """The 103 offered the learned (old) key; a 200 learns the page again, at the new
-    version, and the next client is hinted that."""
-    version = ["A"]
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
-    Firehose(app)
-
-    @app.route("/")
-    def index() -> str:
-        return push("/static/app.css", as_="style", version=version[0])
-
+    """The 103 offered the learned (old) key; the 200 learns the page again, at the new
+    version: a 204 that follows offers that version, finds nothing stale and keeps the
+    page, so the next client is still hinted. (Not learned again, the 204 would find the
+    old version and drop the page; dropped by the 200, there would be nothing to hint.)"""
+    app, version, status = _a_page_of_a_versioned_file()
     hinted_get(app.test_client(), "/", Recorder())  # learned at version A
     version[0] = "B"
-    first = Recorder()
-    hinted_get(app.test_client(), "/", first)  # hinted as learned, learned again
-    assert first.sent == [[("Link", "</static/app.css>; rel=preload; as=style")]]
+    hinted_get(app.test_client(), "/", Recorder())  # hinted at A, learned again at B
+    status[0] = 204
+    hinted_get(app.test_client(), "/", Recorder())  # offers B: nothing stale to drop
+    status[0] = 200
     again = Recorder()
     hinted_get(app.test_client(), "/", again)
-    assert again.sent == first.sent
+    assert again.sent == [[("Link", "</static/app.css>; rel=preload; as=style")]]
 
 
 def test_the_103_is_sent_before_the_view_runs(app: Flask) -> None:
@@ -1320,9 +1321,10 @@ def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
 def test_a_page_key_is_the_url_as_asked_encoded_only_where_it_must_be(
     url: tuple[str, str, str, str, str], key: str
 ) -> None:
-    """A part is percent-encoded, its slashes kept, only if it holds its separator or a
-    "%": a page's key is as long as its url (a longer one than MAX_PAGE_LENGTH is not
-    learned)."""
+    """A part is percent-encoded, its slashes kept, only if it holds a separator ("|",
+    or "?" in the path) or a "%": the key of a url that needs no encoding is its parts
+    joined by the separators, no longer (a page whose key is longer than MAX_PAGE_LENGTH
+    is not learned)."""
     assert page_key(*url) == key
 
 

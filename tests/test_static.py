@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 
 from firehose_digest import Firehose, push_static, static_tag
 from firehose_digest import static as static_module
+from firehose_digest.collect import resource_key
 from firehose_digest.static import IMMUTABLE, file_version
 
 
@@ -921,8 +922,8 @@ def test_each_static_file_a_page_pushed_is_checked_for_a_change(static: Path) ->
         return push_static("site.css") + push_static("app.js")
 
     app.test_client().get("/page")
-    css_key = f"/static/site.css?v={version(CONTENT)}\n{version(CONTENT)}"
-    js_key = f"/static/app.js?v={version(CONTENT)}\n{version(CONTENT)}"
+    css_key = resource_key(f"/static/site.css?v={version(CONTENT)}", version(CONTENT))
+    js_key = resource_key(f"/static/app.js?v={version(CONTENT)}", version(CONTENT))
     assert static_module.versions_current([css_key, js_key]) is True
     (static / "site.css").write_bytes(CONTENT + b"changed")
     assert static_module.versions_current([css_key]) is False
@@ -940,6 +941,6 @@ def test_the_pushed_files_are_bounded(static: Path, monkeypatch: pytest.MonkeyPa
             (static / f"{n}.css").write_bytes(b"%d" % n)
             push_static(f"{n}.css")
             assert len(static_module._pushed_files) <= 4
-    last = f"/static/9.css?v={version(b'9')}\n{version(b'9')}"
+    last = resource_key(f"/static/9.css?v={version(b'9')}", version(b"9"))
     (static / "9.css").write_bytes(b"changed")
     assert static_module.versions_current([last]) is False
