@@ -230,16 +230,35 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     if size <= settings.header_budget:
         return
     largest = _largest_capacity(settings, cookie, settings.capacity)
+    bare = (
+        "the cookie's name and attributes alone take "
+        f"{_bare_cookie_size(settings, cookie)} bytes: FIREHOSE_COOKIE_NAME, "
+        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN"
+    )
+    digest = (
+        f"FIREHOSE_CAPACITY={settings.capacity} ({_encoding_name(settings)} at "
+        f"FIREHOSE_FP_RATE={settings.fp_rate:g})"
+    )
+    cookie_size = len(_largest_set_cookie(settings, cookie, settings.capacity))
+    if cookie_size > MAX_COOKIE_SIZE:  # whatever the budget: browsers would drop it
+        raise ValueError(
+            f"{digest} can make a digest cookie of {cookie_size} bytes (both generations "
+            f"full, with its name and attributes), more than the {MAX_COOKIE_SIZE} browsers "
+            "keep; "
+            + (
+                f"the largest FIREHOSE_CAPACITY that fits is {largest}. Lower "
+                "FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE."
+                if largest
+                else f"no FIREHOSE_CAPACITY fits ({bare})."
+            )
+        )
     fits = (
         f"the largest FIREHOSE_CAPACITY that fits is {largest}. Lower FIREHOSE_CAPACITY or"
         if largest
-        else "no FIREHOSE_CAPACITY fits (the cookie's name and attributes alone take "
-        f"{_bare_cookie_size(settings, cookie)} bytes: FIREHOSE_COOKIE_NAME, "
-        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN). Lower"
+        else f"no FIREHOSE_CAPACITY fits ({bare}). Lower"
     )
     raise ValueError(
-        f"FIREHOSE_CAPACITY={settings.capacity} ({_encoding_name(settings)} at "
-        f"FIREHOSE_FP_RATE={settings.fp_rate:g}) can make our headers {size} bytes long (a "
+        f"{digest} can make our headers {size} bytes long (a "
         f"full two-generation cookie, FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of "
         f"links, Vary), over FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits} "
         "FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET behind a larger "
@@ -278,23 +297,32 @@ def _refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:
     return None
 
 
+def _largest_set_cookie(settings: Settings, cookie: CookieAttributes, capacity: int) -> str:
+    """The longest ``Set-Cookie`` value the digest can make: both generations full, signed,
+    with every attribute."""
+    payload = encoded_size_bound(settings.kind, capacity, settings.fp_rate)
+    signed = DigestCodec(["k"], DEFAULT_SALT, settings.max_age).dumps(bytes(payload))
+    return dump_cookie(
+        settings.cookie_name, signed, max_age=settings.max_age, max_size=0, **asdict(cookie)
+    )
+
+
 def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -> int:
     """The most bytes our header lines reach: a full Set-Cookie, a full Link, Vary.
 
     A cookie larger than browsers keep counts as not fitting any budget.
     """
-    payload = encoded_size_bound(settings.kind, capacity, settings.fp_rate)
-    signed = DigestCodec(["k"], DEFAULT_SALT, settings.max_age).dumps(bytes(payload))
-    set_cookie = dump_cookie(
-        settings.cookie_name, signed, max_age=settings.max_age, max_size=0, **asdict(cookie)
-    )
+    set_cookie = _largest_set_cookie(settings, cookie, capacity)
     lines = set_cookie_line(set_cookie) + len("Link") + _LINE + settings.link_budget + _VARY_LINE
     return lines if len(set_cookie) <= MAX_COOKIE_SIZE else max(lines, settings.header_budget + 1)
 
 
 def _bare_cookie_size(settings: Settings, cookie: CookieAttributes) -> int:
     """The digest cookie's bytes without its value: the name and attributes."""
-    return len(dump_cookie(settings.cookie_name, "", max_age=settings.max_age, **asdict(cookie)))
+    bare = dump_cookie(
+        settings.cookie_name, "", max_age=settings.max_age, max_size=0, **asdict(cookie)
+    )
+    return len(bare)
 
 
 def set_cookie_line(set_cookie: str) -> int:

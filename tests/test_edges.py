@@ -795,6 +795,30 @@ def test_a_number_not_given_as_a_str_gets_no_environment_hint(
 
 
 @pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        (1234, """: quote it as JSON, FLASK_FIREHOSE_COOKIE_NAME='"1234"'"""),
+        (12.5, """: quote it as JSON, FLASK_FIREHOSE_COOKIE_NAME='"12.5"'"""),
+        ("a b", ""),
+        (None, ""),
+        (True, ""),
+    ],
+)
+def test_only_a_cookie_name_read_as_a_number_says_how_to_quote_it(name: Any, hint: str) -> None:
+    """from_prefixed_env reads a name of digits as a number: that one is told how to quote
+    it. A str refused for its characters, None or a bool is not a name of digits, and is
+    refused as it is, with nothing about FLASK_ variables."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE_COOKIE_NAME=name)
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    message = f"FIREHOSE_COOKIE_NAME must be a cookie-name token (RFC 6265), got {name!r}"
+    if hint:
+        message += "; from_prefixed_env reads a name of digits as a number" + hint
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
     ("key", "written", "then"),
     [
         ("FIREHOSE_FP_RATE", ".01", "0.01"),  # not JSON: stays the str ".01"
@@ -1316,10 +1340,49 @@ def test_a_header_budget_no_capacity_fits_says_so() -> None:
 def test_a_digest_too_large_for_the_budget_names_its_encoding_and_rate(encoding: str) -> None:
     with pytest.raises(
         ValueError,
-        match=rf"^FIREHOSE_CAPACITY=4000 \({encoding} at "
+        match=rf"^FIREHOSE_CAPACITY=600 \({encoding} at "
         r"FIREHOSE_FP_RATE=0\.001\) can make our headers \d+ bytes long",
     ):
-        edge_app(FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=4000, FIREHOSE_FP_RATE=0.001)
+        edge_app(FIREHOSE_ENCODING=encoding, FIREHOSE_CAPACITY=600, FIREHOSE_FP_RATE=0.001)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_digest_cookie_browsers_would_drop_is_refused_as_such_whatever_the_budget(
+    encoding: str,
+) -> None:
+    """Under a header budget that is no limit, a cookie over 4093 bytes is still refused,
+    and the error says so: not headers of the budget's size plus one, and not advice to
+    raise a budget that cannot help."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(
+            FIREHOSE_ENCODING=encoding,
+            FIREHOSE_HEADER_BUDGET=1 << 20,
+            FIREHOSE_CAPACITY=8192,
+            FIREHOSE_FP_RATE=0.001,
+        )
+    message = str(refused.value)
+    assert re.match(
+        rf"FIREHOSE_CAPACITY=8192 \({encoding} at FIREHOSE_FP_RATE=0\.001\) can make a "
+        r"digest cookie of \d+ bytes .*, more than the 4093 browsers keep; the largest "
+        r"FIREHOSE_CAPACITY that fits is \d+\. Lower FIREHOSE_CAPACITY, or raise "
+        r"FIREHOSE_FP_RATE\.$",
+        message,
+    ), message
+    assert "HEADER_BUDGET" not in message
+    largest = int(re.search(r"that fits is (\d+)", message).group(1))  # type: ignore[union-attr]
+    edge_app(
+        FIREHOSE_ENCODING=encoding,
+        FIREHOSE_HEADER_BUDGET=1 << 20,
+        FIREHOSE_CAPACITY=largest,
+        FIREHOSE_FP_RATE=0.001,
+    )
+
+
+def test_a_cookie_name_too_long_for_any_digest_is_refused_without_a_warning() -> None:
+    """Its name alone passes what browsers keep: no capacity fits, said once, as a
+    ValueError (Werkzeug's size warning, an error under this suite, is not raised)."""
+    with pytest.raises(ValueError, match=r"no FIREHOSE_CAPACITY fits \(the cookie's name"):
+        edge_app(FIREHOSE_HEADER_BUDGET=1 << 20, FIREHOSE_COOKIE_NAME="c" * 4100)
 
 
 def test_when_no_capacity_fits_the_bytes_named_are_the_cookie_name_and_attributes() -> None:
