@@ -46,6 +46,8 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
 MAX_COOKIE_AGE = 400 * 24 * 3600
 #: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
 MAX_COOKIE_SIZE = 4093
+#: The largest FIREHOSE_HEADER_BUDGET and FIREHOSE_LINK_BUDGET accepted, in bytes.
+MAX_BUDGET = 1 << 20
 #: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
 #: Domain past it is dropped, and the cookie scoped as if it had none.
 MAX_ATTRIBUTE_VALUE = 1024
@@ -127,7 +129,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
     c = config
-    header_budget = _int("FIREHOSE_HEADER_BUDGET", c["FIREHOSE_HEADER_BUDGET"], 0, 1 << 20)
+    header_budget = _int("FIREHOSE_HEADER_BUDGET", c["FIREHOSE_HEADER_BUDGET"], 0, MAX_BUDGET)
     return Settings(
         enabled=_bool("FIREHOSE_ENABLED", c["FIREHOSE_ENABLED"]),
         omit_held=_choice(
@@ -240,7 +242,12 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         f"FIREHOSE_FP_RATE={settings.fp_rate:g})"
     )
     cookie_size = len(_largest_set_cookie(settings, cookie, settings.capacity))
-    if cookie_size > MAX_COOKIE_SIZE:  # whatever the budget: browsers would drop it
+    unbudgeted = _largest_capacity(
+        replace(settings, header_budget=MAX_BUDGET), cookie, settings.capacity
+    )
+    # The cookie alone is named when no header budget could help: the 4093 bytes browsers
+    # keep bind, not ours.
+    if cookie_size > MAX_COOKIE_SIZE and largest == unbudgeted:
         raise ValueError(
             f"{digest} can make a digest cookie of {cookie_size} bytes (both generations "
             f"full, with its name and attributes), more than the {MAX_COOKIE_SIZE} browsers "
@@ -268,7 +275,7 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
 
 def _written_path(path: str) -> str:
     """``path`` as Werkzeug writes it in ``Set-Cookie``: percent-encoded."""
-    line = dump_cookie("c", path=path)
+    line = dump_cookie("c", path=path, max_size=0)
     return next(part[len("Path=") :] for part in line.split("; ") if part.startswith("Path="))
 
 
@@ -368,7 +375,7 @@ def _fits(settings: Settings, cookie: CookieAttributes, capacity: int) -> bool:
 
 
 def _link_budget(value: object, header_budget: int) -> int:
-    link_budget = _int("FIREHOSE_LINK_BUDGET", value, 0, 1 << 20)
+    link_budget = _int("FIREHOSE_LINK_BUDGET", value, 0, MAX_BUDGET)
     if link_budget > header_budget:
         raise ValueError(
             f"FIREHOSE_LINK_BUDGET={link_budget} is more than FIREHOSE_HEADER_BUDGET="

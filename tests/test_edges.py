@@ -965,6 +965,8 @@ def test_a_numeric_deploy_id_is_a_digest_version() -> None:
         ({"APPLICATION_ROOT": None}, "APPLICATION_ROOT"),
         # Browsers ignore an attribute value over 1024 bytes, and scope the cookie without it.
         ({"SESSION_COOKIE_PATH": "/" + "p" * 1024}, "SESSION_COOKIE_PATH is 1025 bytes"),
+        # Past what a whole cookie may be: said as this error, not Werkzeug's size warning.
+        ({"SESSION_COOKIE_PATH": "/" + "p" * 5000}, "SESSION_COOKIE_PATH is 5001 bytes"),
         # Percent-encoded as written: 205 "é" are 1,231 bytes.
         (
             {"SESSION_COOKIE_PATH": "/" + "\u00e9" * 205, "FIREHOSE_CAPACITY": 10},
@@ -1370,12 +1372,49 @@ def test_a_digest_cookie_browsers_would_drop_is_refused_as_such_whatever_the_bud
     ), message
     assert "HEADER_BUDGET" not in message
     largest = int(re.search(r"that fits is (\d+)", message).group(1))  # type: ignore[union-attr]
-    edge_app(
-        FIREHOSE_ENCODING=encoding,
-        FIREHOSE_HEADER_BUDGET=1 << 20,
-        FIREHOSE_CAPACITY=largest,
-        FIREHOSE_FP_RATE=0.001,
-    )
+    for capacity in (largest, largest + 1):
+        config = {
+            "FIREHOSE_ENCODING": encoding,
+            "FIREHOSE_HEADER_BUDGET": 1 << 20,
+            "FIREHOSE_CAPACITY": capacity,
+            "FIREHOSE_FP_RATE": 0.001,
+        }
+        if capacity == largest:
+            edge_app(**config)
+        else:
+            with pytest.raises(ValueError, match="more than the 4093 browsers keep"):
+                edge_app(**config)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"FIREHOSE_CAPACITY": 8192, "FIREHOSE_FP_RATE": 0.001},
+        {"FIREHOSE_COOKIE_NAME": "c" * 3500},
+    ],
+    ids=["capacity", "cookie name"],
+)
+def test_a_cookie_too_large_for_browsers_under_a_budget_that_binds_first_names_the_budget(
+    config: dict[str, Any],
+) -> None:
+    """The cookie passes 4093 bytes, but the header budget is what limits the capacity:
+    the error names the budget and says to raise it, which lets a larger capacity in;
+    once the budget no longer binds, the cookie's size is named."""
+
+    def refusal(**more: Any) -> tuple[str, int]:
+        with pytest.raises(ValueError) as refused:
+            edge_app(**config, **more)
+        message = str(refused.value)
+        found = re.search(r"the largest FIREHOSE_CAPACITY that fits is (\d+)", message)
+        assert found or "no FIREHOSE_CAPACITY fits" in message, message
+        return message, int(found.group(1)) if found else 0
+
+    message, largest = refusal()
+    assert "can make our headers" in message
+    assert "raise FIREHOSE_HEADER_BUDGET" in message
+    roomier, larger = refusal(FIREHOSE_HEADER_BUDGET=8192)
+    assert "more than the 4093 browsers keep" in roomier
+    assert larger > largest
 
 
 def test_a_cookie_name_too_long_for_any_digest_is_refused_without_a_warning() -> None:
