@@ -232,44 +232,35 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     if size <= settings.header_budget:
         return
     largest = _largest_capacity(settings, cookie, settings.capacity)
-    bare = (
-        "the cookie's name and attributes alone take "
+    fits = (
+        f"the largest FIREHOSE_CAPACITY that fits is {largest}"
+        if largest
+        else "no FIREHOSE_CAPACITY fits (the cookie's name and attributes alone take "
         f"{_bare_cookie_size(settings, cookie)} bytes: FIREHOSE_COOKIE_NAME, "
-        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN"
+        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN)"
     )
     digest = (
         f"FIREHOSE_CAPACITY={settings.capacity} ({_encoding_name(settings)} at "
         f"FIREHOSE_FP_RATE={settings.fp_rate:g})"
     )
     cookie_size = len(_largest_set_cookie(settings, cookie, settings.capacity))
-    unbudgeted = _largest_capacity(
-        replace(settings, header_budget=MAX_BUDGET), cookie, settings.capacity
-    )
-    # The cookie alone is named when no header budget could help: the 4093 bytes browsers
-    # keep bind, not ours.
-    if cookie_size > MAX_COOKIE_SIZE and largest == unbudgeted:
+    unbudgeted = replace(settings, header_budget=MAX_BUDGET)
+    if cookie_size > MAX_COOKIE_SIZE and largest == _largest_capacity(
+        unbudgeted, cookie, settings.capacity
+    ):
+        # No header budget could help: the 4093 bytes browsers keep bind, not ours.
+        lower = " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE." if largest else ""
         raise ValueError(
             f"{digest} can make a digest cookie of {cookie_size} bytes (both generations "
             f"full, with its name and attributes), more than the {MAX_COOKIE_SIZE} browsers "
-            "keep; "
-            + (
-                f"the largest FIREHOSE_CAPACITY that fits is {largest}. Lower "
-                "FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE."
-                if largest
-                else f"no FIREHOSE_CAPACITY fits ({bare})."
-            )
+            f"keep; {fits}.{lower}"
         )
-    fits = (
-        f"the largest FIREHOSE_CAPACITY that fits is {largest}. Lower FIREHOSE_CAPACITY or"
-        if largest
-        else f"no FIREHOSE_CAPACITY fits ({bare}). Lower"
-    )
+    lower = "FIREHOSE_CAPACITY or FIREHOSE_LINK_BUDGET" if largest else "FIREHOSE_LINK_BUDGET"
     raise ValueError(
-        f"{digest} can make our headers {size} bytes long (a "
-        f"full two-generation cookie, FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of "
-        f"links, Vary), over FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits} "
-        "FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET behind a larger "
-        "proxy_buffer_size."
+        f"{digest} can make our headers {size} bytes long (a full two-generation cookie, "
+        f"FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of links, Vary), over "
+        f"FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits}. Lower {lower}, or raise "
+        "FIREHOSE_HEADER_BUDGET behind a larger proxy_buffer_size."
     )
 
 
