@@ -25,6 +25,8 @@ from flask import (
     render_template_string,
     request,
     session,
+    stream_template_string,
+    stream_with_context,
     url_for,
 )
 from flask.testing import FlaskClient
@@ -1935,6 +1937,35 @@ def test_a_nested_request_context_within_a_view_collects_for_the_view() -> None:
     with app.test_request_context("/welcome-email"):
         assert render_template_string(email) == "/email.css"
     assert links(app.test_client().get("/signup")) == [link("/site.css"), link("/email.css")]
+
+
+@pytest.mark.parametrize("body", ["stream_template_string", "stream_with_context"])
+def test_a_push_in_a_streamed_body_returns_the_url_and_records_nothing(body: str) -> None:
+    """What how-it-works.md says: a streamed body runs after the headers were sent, so its
+    push() returns the url and neither links nor records it; the view's own push, made
+    before the stream, is linked and recorded."""
+    app = edge_app()
+
+    @app.route("/streamed")
+    def streamed() -> Any:
+        push("/site.css", as_="style")
+        if body == "stream_template_string":
+            return stream_template_string("{{ push('/late.css', as='style') }}")
+
+        def chunks() -> Iterator[str]:
+            yield "<p>"
+            yield push("/late.css", as_="style")
+
+        return Response(stream_with_context(chunks()))
+
+    client = app.test_client()
+    first = client.get("/streamed")
+    assert "/late.css" in first.get_data(as_text=True)
+    assert links(first) == [link("/site.css")]
+    assert held_now(client, "/site.css", "/late.css") == [True, False]
+    again = client.get("/streamed")
+    assert "/late.css" in again.get_data(as_text=True)
+    assert links(again) == [nopush("/site.css")]
 
 
 def test_a_genuine_value_is_read_as_the_fourth_different_copy_not_the_fifth() -> None:
