@@ -13,12 +13,15 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, Se
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from itsdangerous import BadSignature, TimestampSigner
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
-from firehose_digest import DigestConnector, Firehose, push
-from firehose_digest.codec import DigestCodec
+from bench.request_cost import asset_url
+from firehose_digest import AgingDigest, BloomDigest, DigestConnector, Firehose, GCSDigest, push
+from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH, MAX_COOKIE_SCOPES
+from firehose_digest.settings import DEFAULTS
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 
 COOKIE = "h2-digest"
@@ -107,6 +110,27 @@ def test_cookie_attributes_follow_flask_session_settings() -> None:
     assert morsel["samesite"] == "Lax"
 
 
+@pytest.mark.parametrize(
+    ("config", "attributes"),
+    [
+        ({}, "HttpOnly; Path=/"),
+        ({"SESSION_COOKIE_HTTPONLY": False}, "Path=/"),
+        (
+            {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_PARTITIONED": True},
+            "Secure; HttpOnly; Path=/; SameSite=None; Partitioned",
+        ),
+    ],
+    ids=["defaults", "not httponly", "partitioned"],
+)
+def test_httponly_and_partitioned_follow_flask_session_settings(
+    config: dict[str, Any], attributes: str
+) -> None:
+    """docs/security.md, "Cookie attributes": ``HttpOnly`` as Flask's default (``True``) or
+    as set, and ``Partitioned``, which makes the cookie ``Secure``."""
+    header = build_app(**config).test_client().get("/").headers["Set-Cookie"]
+    assert header.endswith(f"; Max-Age=2592000; {attributes}")
+
+
 def mounted_site(configured_late: bool = False) -> Flask:
     """An app at "/" and one mounted at "/shop" as Flask documents it (``APPLICATION_ROOT``,
     so its cookies are ``Path=/shop``), sharing ``SECRET_KEY``, the cookie's name, and one
@@ -189,6 +213,28 @@ def test_a_domain_is_read_as_a_browser_reads_it(written_for: str, read_by: str) 
         "/", headers={"Cookie": value.split(";", 1)[0]}
     )
     assert again.headers["Link"] == EXPECTED_RETURN
+
+
+def test_hosts_sharing_a_cookie_domain_share_what_the_digest_holds() -> None:
+    """docs/security.md: hosts that share one digest through ``SESSION_COOKIE_DOMAIN``
+    share its keys, the url as pushed: what ``a.example.test`` recorded is held on
+    ``b.example.test``, linked ``nopush`` there and left out of its 103."""
+    app = build_app(SESSION_COOKIE_DOMAIN="example.test", FIREHOSE_EARLY_HINTS=True)
+
+    def on_b(client: FlaskClient) -> tuple[TestResponse, list[Any]]:
+        sent: list[Any] = []
+        response = client.get(
+            "/", base_url="http://b.example.test", environ_base={"wsgi.early_hints": sent.append}
+        )
+        return response, sent
+
+    on_b(app.test_client())  # b's page is learned
+    assert on_b(app.test_client())[1] != []  # and hinted to a client new to the site
+    browser = app.test_client()
+    assert browser.get("/", base_url="http://a.example.test").headers["Link"] == EXPECTED_FIRST
+    response, sent = on_b(browser)
+    assert response.headers["Link"] == EXPECTED_RETURN
+    assert sent == []
 
 
 class CookiePerHost(SecureCookieSessionInterface):
@@ -607,6 +653,24 @@ def test_unknown_key_means_everything_is_new() -> None:
     assert stranger.get("/").headers["Link"] == EXPECTED_FIRST
 
 
+@pytest.mark.parametrize(
+    ("version", "salt"), [("", "firehose-digest"), ("V", "firehose-digest:V")]
+)
+def test_the_digest_is_signed_with_the_salt_security_md_names(version: str, salt: str) -> None:
+    """docs/security.md: itsdangerous' ``TimestampSigner``, HMAC-SHA1, the last key signing,
+    with the salt ``firehose-digest`` (``firehose-digest:V`` with
+    ``FIREHOSE_DIGEST_VERSION = "V"``)."""
+    app = build_app(
+        SECRET_KEY="new", SECRET_KEY_FALLBACKS=["old"], FIREHOSE_DIGEST_VERSION=version
+    )
+    client = app.test_client()
+    client.get("/")
+    value = digest_cookie(client) or ""
+    assert TimestampSigner("new", salt=salt, key_derivation="hmac").unsign(value)
+    with pytest.raises(BadSignature):
+        TimestampSigner("old", salt=salt, key_derivation="hmac").unsign(value)
+
+
 def test_a_new_digest_version_pushes_everything_again() -> None:
     client = build_app(FIREHOSE_DIGEST_VERSION="deploy-1").test_client()
     client.get("/")
@@ -685,6 +749,21 @@ def test_a_digest_verified_while_the_keys_change_is_read_not_cached(
     assert value not in state._decoded
     assert client.get("/").headers["Link"] == EXPECTED_RETURN  # verified with the new codec
     assert value in state._decoded
+
+
+def test_an_older_value_sent_back_is_believed_and_what_was_pushed_since_is_pushed_again() -> None:
+    """docs/security.md: a client can send back any older value it was given, within
+    ``FIREHOSE_MAX_AGE``: the signature proves the server issued a digest, not that it is
+    the latest; what was pushed since is pushed again."""
+    client = build_app().test_client()
+    client.get("/push?u=/a.css")
+    older = digest_cookie(client) or ""
+    client.get("/push?u=/b.css")
+    assert digest_cookie(client) != older
+    client.set_cookie(COOKIE, older)
+    assert client.get("/push?u=/a.css&u=/b.css").headers["Link"] == (
+        "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style"
+    )
 
 
 def test_expired_cookie_is_an_empty_digest(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -858,6 +937,25 @@ def test_a_realistic_site_keeps_a_small_cookie(encoding: str) -> None:
     client_again.set_cookie(COOKIE, value)
     links = client_again.get("/push?u=/static/assets/r7.0123456789.css").headers["Link"]
     assert links.endswith("; nopush")
+
+
+@pytest.mark.parametrize(
+    ("kind", "one", "both"), [(GCSDigest, 453, 869), (BloomDigest, 533, 1026)]
+)
+def test_the_cookie_is_as_long_as_how_it_works_says_at_300_urls(
+    kind: type[GCSDigest] | type[BloomDigest], one: int, both: int
+) -> None:
+    """docs/how-it-works.md: at 300 urls and p = 1% the signed cookie is 453 characters
+    for GCS against Bloom's 533, and 869 against 1026 once both generations are full, for
+    the urls of bench/results/cookie_size.md, added as that bench adds them."""
+    codec = DigestCodec(["secret"], salt_for(""), DEFAULTS["FIREHOSE_MAX_AGE"])
+    digest = AgingDigest(kind, 300, 0.01)
+    sizes = []
+    for n in range(600):
+        digest.add(asset_url(n))
+        if n + 1 in (300, 600):
+            sizes.append(len(codec.dumps(digest.to_bytes())))
+    assert sizes == [one, both]
 
 
 @pytest.mark.parametrize(

@@ -487,6 +487,19 @@ def test_a_failing_connector_serves_the_page_with_nothing_pushed(
     assert failure.exc_info is not None  # the traceback is in the log
 
 
+@pytest.mark.parametrize("connector", [OpenFails(), SaveFails()], ids=["open", "save"])
+def test_a_failing_connector_is_logged_on_each_request_it_fails(
+    connector: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/connectors.md: a connector whose ``open`` or ``save`` raises is logged with its
+    traceback on each request it fails, not once."""
+    client = edge_app(connector).test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        for _ in range(3):
+            assert links(page(client, "/a.css")) == [nopush("/a.css")]
+    assert [record.exc_info is not None for record in caplog.records] == [True] * 3
+
+
 def test_a_cookie_that_cannot_be_written_records_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -519,6 +532,54 @@ def test_a_failing_session_connector_write_is_logged_not_raised(
         response = page(client, "/a.css")
     assert response.status_code == 200
     assert links(response) == [nopush("/a.css")]
+
+
+class OwnSetFails(SetPushedFails):
+    """get_pushed() returns its store's own set, as a Flask-Firehose connector may."""
+
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+
+    def get_pushed(self) -> set[str]:
+        return self.store
+
+
+def test_a_failed_set_pushed_has_had_the_keys_added_to_get_pushed_s_own_set() -> None:
+    """docs/connectors.md: a ``get_pushed()`` that returns its store's own set has had the
+    pushed keys added to it in place before ``set_pushed`` failed, as Flask-Firehose added
+    them; the page keeps its links, all ``nopush``."""
+    connector = OwnSetFails()
+    response = page(edge_app(connector).test_client(), "/a.css")
+    assert links(response) == [nopush("/a.css")]
+    assert connector.store == {"/a.css"}
+
+
+class Timeout(BaseException):
+    """Stands for gevent's ``Timeout``: a ``BaseException`` that is not an ``Exception``."""
+
+
+class TimesOut(DigestConnector):
+    def __init__(self, method: str) -> None:
+        super().__init__()
+        self.method = method
+
+    def open(self, app: Flask, request: Request) -> Any:
+        if self.method == "open":
+            raise Timeout
+        return super().open(app, request)
+
+    def save(self, *args: Any) -> None:
+        raise Timeout
+
+
+@pytest.mark.parametrize("method", ["open", "save"])
+def test_a_base_exception_from_a_connector_goes_through(method: str) -> None:
+    """docs/connectors.md: a ``BaseException`` that is not an ``Exception`` (``SystemExit``,
+    gevent's ``Timeout``) goes through, as it would from a view, where an ``Exception`` is
+    logged and costs only tracking."""
+    client = edge_app(TimesOut(method)).test_client()
+    with pytest.raises(Timeout):
+        page(client, "/a.css")
 
 
 # save: the control (a digest is not changed in place); set_pushed: what was broken.
@@ -633,6 +694,48 @@ def test_a_response_that_pushes_nothing_saves_nothing(method: str) -> None:
     assert connector.saved == []
     page(client, "/a.css")
     assert connector.saved == [(("/a.css",), ())]
+
+
+class HoldsBAndD(Saves):
+    def open(self, app: Flask, request: Request) -> frozenset[str]:
+        return frozenset({"/b.css", "/d.css"})
+
+
+@pytest.mark.parametrize("already_pushed", ["nopush", "omit"])
+def test_save_is_given_the_pushed_and_the_reused_keys_as_tuples_in_page_order(
+    already_pushed: str,
+) -> None:
+    """docs/connectors.md: ``save()`` gets the keys this response pushed and the held keys
+    it used again (linked ``nopush``, or left out with ``"omit"``), as tuples in page
+    order."""
+    connector = HoldsBAndD()
+    client = edge_app(connector, FIREHOSE_ALREADY_PUSHED=already_pushed).test_client()
+    page(client, "/d.css", "/a.css", "/b.css", "/c.css")
+    assert connector.saved == [(("/a.css", "/c.css"), ("/d.css", "/b.css"))]
+
+
+class AskedKeys(Saves):
+    """open() returns the connector itself: it holds nothing, and records each key asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[object] = []
+
+    def open(self, app: Flask, request: Request) -> Any:
+        return self
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.append(key)
+        return False
+
+
+def test_the_holder_is_asked_about_every_tracked_key_of_the_page() -> None:
+    """docs/connectors.md: what ``open()`` returned is asked about every tracked key of the
+    page, those past the link budget too."""
+    connector = AskedKeys()
+    client = edge_app(connector, FIREHOSE_LINK_BUDGET=len(link("/a.css"))).test_client()
+    assert links(page(client, "/a.css", "/b.css", "/c.css")) == [link("/a.css")]
+    assert connector.asked == ["/a.css", "/b.css", "/c.css"]
 
 
 class Lazy:

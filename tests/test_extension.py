@@ -311,6 +311,14 @@ def test_push_refuses_header_injection_even_outside_requests() -> None:
         push("/a.css", as_="style\nX: 1")
 
 
+@pytest.mark.parametrize("value", ["a\tb", "a\x00b", "a\x1fb", "a\x7fb"])
+def test_push_refuses_a_parameter_value_holding_any_control_character(value: str) -> None:
+    """docs/how-it-works.md: a value holding any control character raises ``ValueError``,
+    not CR and LF alone."""
+    with pytest.raises(ValueError, match="holds a character a header cannot"):
+        push("/a.css", as_="style", title=value)
+
+
 def test_disabled_extension_writes_nothing(make_app: AppFactory) -> None:
     response = make_app(FIREHOSE_ENABLED=False).test_client().get("/")
     assert "Link" not in response.headers
@@ -1134,6 +1142,52 @@ def test_a_request_made_inside_a_view_keeps_its_own_links() -> None:
     assert response.headers["Link"] == (
         "</a.css>; rel=preload; as=style, </c.css>; rel=preload; as=style"
     )
+
+
+@pytest.mark.parametrize("firehose", [False, True], ids=["no Firehose", "push off"])
+def test_the_pushes_of_another_app_a_view_calls_join_the_view_s_page(firehose: bool) -> None:
+    """docs/how-it-works.md: what ``push()`` collects belongs to the request
+    ``app.wsgi_app`` is serving, so another app the view calls through a test client, with
+    push off or no ``Firehose`` at all, adds its pushes to the view's page."""
+    widgets = Flask("widgets")
+    if firehose:
+        widgets.config["FIREHOSE_ENABLED"] = False
+        Firehose(widgets)
+    widgets.add_url_rule("/w", "w", lambda: push("/widget.css", as_="style"))
+    app = build_app(DictConnector())
+
+    @app.route("/outer")
+    def outer() -> str:
+        push("/a.css", as_="style")
+        inner = widgets.test_client().get("/w")
+        assert "Link" not in inner.headers
+        return inner.get_data(as_text=True)
+
+    assert app.test_client().get("/outer").headers["Link"] == (
+        "</a.css>; rel=preload; as=style, </widget.css>; rel=preload; as=style"
+    )
+
+
+def test_a_response_a_cache_hands_back_again_carries_none_of_our_links() -> None:
+    """docs/how-it-works.md: a view served from a cache ran its ``push()`` once; our
+    ``Link`` and ``Vary`` are added as the response starts, not kept on the response
+    object a cache hands back, so no later response carries them (nor a client's
+    ``nopush``)."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "cached"
+    Firehose(app)
+
+    @app.route("/")
+    @functools.cache
+    def report() -> Response:
+        push("/a.css", as_="style")
+        return Response("report")
+
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style"
+    for response in (client.get("/"), app.test_client().get("/")):
+        assert "Link" not in response.headers
+        assert "Vary" not in response.headers
 
 
 def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
 import pytest
-from flask import Flask, Request, Response, redirect, request, url_for
+from flask import Flask, Request, Response, g, redirect, request, url_for
 from flask.testing import FlaskClient
 from flask.views import MethodView, View
 from hypothesis import example, given
@@ -617,6 +617,45 @@ def test_the_connector_is_asked_once_per_request() -> None:
     recorder = Recorder()
     hinted_get(client, "/page/home", recorder)
     assert recorder.sent == []
+
+
+@pytest.mark.parametrize(
+    ("early_hints", "order"),
+    [(True, ["open for ada", "view"]), (False, ["view", "open for ada"])],
+    ids=["103", "no 103"],
+)
+def test_open_is_asked_after_the_view_or_for_a_103_after_the_hooks_before_firehose(
+    early_hints: bool, order: list[str]
+) -> None:
+    """docs/connectors.md: ``open()`` is asked after the view, or with Early Hints on before
+    it, from a ``before_request`` hook ``Firehose(app)`` registers, so that a hook
+    registered before it (one setting ``g.user``) has run by then."""
+    asked: list[str] = []
+
+    class PerUser(DigestConnector):
+        def open(self, app: Flask, request: Request) -> Any:
+            asked.append(f"open for {g.get('user')}")
+            return super().open(app, request)
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=early_hints)
+
+    @app.before_request
+    def load_user() -> None:
+        g.user = "ada"
+
+    Firehose(app, connector=PerUser())
+
+    @app.route("/")
+    @Firehose.hints("/static/site.css", as_="style")
+    def index() -> str:
+        asked.append("view")
+        return "index"
+
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/", recorder)
+    assert recorder.sent == ([[("Link", CSS)]] if early_hints else [])
+    assert asked == order
 
 
 def test_a_connector_that_can_remember_nothing_is_still_asked_once() -> None:

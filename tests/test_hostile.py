@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import BadData, Signer, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
+from itsdangerous.signer import HMACAlgorithm
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
@@ -600,6 +601,30 @@ def test_hostile_values_do_not_grow_the_decoded_cache() -> None:
     # The same fresh digest each time: one new value per second of signing, no more.
     assert set(state._decoded) == issued
     assert len(issued) <= time.monotonic() - start + 2
+
+
+@pytest.mark.parametrize("fallbacks", [[], ["older", "old"]], ids=["one key", "fallbacks"])
+def test_a_hostile_value_costs_one_hmac_per_signing_key_and_none_past_4096(
+    fallbacks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/security.md, "Cost of a hostile cookie": a value over 4096 characters is
+    refused before any HMAC; up to that, one that does not verify costs one HMAC per
+    signing key (``SECRET_KEY`` and each of ``SECRET_KEY_FALLBACKS``), no more."""
+    hashed: list[bytes] = []
+    get_signature = HMACAlgorithm.get_signature
+
+    def counting(algorithm: HMACAlgorithm, key: bytes, value: bytes) -> bytes:
+        hashed.append(value)
+        return get_signature(algorithm, key, value)
+
+    monkeypatch.setattr(HMACAlgorithm, "get_signature", counting)
+    client = page_app(SECRET_KEY_FALLBACKS=fallbacks).test_client(use_cookies=False)
+    for size, hmacs in [(MAX_COOKIE_VALUE, 1 + len(fallbacks)), (MAX_COOKIE_VALUE + 1, 0)]:
+        signed = f"{'A' * (size - 35)}.AAAAAA"  # a payload and a timestamp
+        hashed.clear()
+        response = client.get("/", headers={"Cookie": f"{COOKIE}={signed}.{'B' * 27}"})
+        assert response.headers["Link"] == EXPECTED_FIRST
+        assert hashed.count(signed.encode()) == hmacs, size
 
 
 # --- hypothesis: beyond the corpus -------------------------------------------------------
