@@ -6,10 +6,11 @@ import functools
 import gc
 import hashlib
 import logging
+import pickle
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 from flask import Flask, Response, abort, redirect, render_template_string, request, session
@@ -1188,6 +1189,45 @@ def test_a_response_a_cache_hands_back_again_carries_none_of_our_links() -> None
     for response in (client.get("/"), app.test_client().get("/")):
         assert "Link" not in response.headers
         assert "Vary" not in response.headers
+
+
+@pytest.mark.parametrize("copied", [True, False], ids=["a copy", "one object"])
+def test_a_cache_hands_another_client_our_cookie_only_in_the_one_response_object(
+    copied: bool,
+) -> None:
+    """docs/how-it-works.md: the digest's ``Set-Cookie`` is set on the response object
+    after the view, as Flask's session cookie is. A cache that keeps a copy of what the
+    view returned (pickled, as Flask-Caching's backends keep it) hands back none of it; one
+    that hands back the same object sends the first client's cookie to the next."""
+    stored: dict[str, Any] = {}
+
+    def cached(view: Callable[[], Response]) -> Callable[[], Response]:
+        @functools.wraps(view)
+        def from_the_cache() -> Response:
+            if "report" not in stored:
+                response = view()
+                stored["report"] = pickle.dumps(response) if copied else response
+            kept = stored["report"]
+            return cast("Response", pickle.loads(kept)) if copied else kept
+
+        return from_the_cache
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "cached"
+    Firehose(app)
+
+    @app.route("/")
+    @cached
+    def report() -> Response:
+        push("/a.css", as_="style")
+        return Response("report")
+
+    first = app.test_client().get("/")
+    assert first.headers["Set-Cookie"].startswith("h2-digest=")
+    second = app.test_client().get("/")
+    assert second.headers.getlist("Set-Cookie") == (
+        [] if copied else first.headers.getlist("Set-Cookie")
+    )
 
 
 def test_a_request_dispatched_around_the_wsgi_app_only_returns_urls() -> None:
