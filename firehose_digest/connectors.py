@@ -261,8 +261,9 @@ def digest_cookie_attributes(app: Flask) -> CookieAttributes:
 class SessionConnector:
     """The exact set of held keys in ``session['h2-held']``, as a JSON list.
 
-    Flask-Firehose stored ``','.join(urls)`` in ``session['h2-pushed']``, so a url with a
-    comma was split and pushed forever; a list survives any url. Its value is still read,
+    Flask-Firehose stored ``','.join(urls)`` in ``session['h2-pushed']``, so a key with a
+    comma (a url then, a ``version`` now) was split and pushed forever; a list survives
+    any key. Its value is still read,
     and moved here (pruned, the old key dropped) at the first response that records
     something (a key it pushes, or a held one it uses again): under its own key,
     Flask-Firehose's ``split(',')`` on a list would fail every request of a worker not yet
