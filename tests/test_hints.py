@@ -6,6 +6,7 @@ A server that offers Early Hints is played by a real function put in the WSGI en
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import functools
 import logging
@@ -15,7 +16,16 @@ from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
 import pytest
-from flask import Flask, Request, Response, g, redirect, request, url_for
+from flask import (
+    Flask,
+    Request,
+    Response,
+    g,
+    redirect,
+    render_template_string,
+    request,
+    url_for,
+)
 from flask.testing import FlaskClient
 from flask.views import MethodView, View
 from hypothesis import example, given
@@ -656,6 +666,31 @@ def test_open_is_asked_after_the_view_or_for_a_103_after_the_hooks_before_fireho
     hinted_get(app.test_client(), "/", recorder)
     assert recorder.sent == ([[("Link", CSS)]] if early_hints else [])
     assert asked == order
+
+
+def test_an_async_view_and_hook_push_as_sync_ones_do() -> None:
+    """docs/how-it-works.md: Flask runs an ``async def`` view or hook (``flask[async]``)
+    through asgiref, in a copy of the request's context, where ``push()`` finds the page:
+    its links are written and recorded, and learned for the next client's 103."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app)
+
+    @app.before_request
+    async def site_css() -> None:
+        push("/static/site.css", as_="style")
+
+    @app.route("/")
+    async def index() -> str:
+        await asyncio.sleep(0)
+        return render_template_string("{{ push('/static/app.js', as='script') }}")
+
+    client = app.test_client()
+    assert hinted_get(client, "/", Recorder()).headers["Link"] == f"{CSS}, {JS}"
+    assert hinted_get(client, "/", Recorder()).headers["Link"] == f"{CSS}; nopush, {JS}; nopush"
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/", recorder)
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
 
 
 def test_a_connector_that_can_remember_nothing_is_still_asked_once() -> None:
