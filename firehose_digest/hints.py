@@ -138,11 +138,12 @@ def plan_early_hints(
     (``front_may_push``; False when the app itself speaks HTTP/2 to the browser).
 
     Over the app's own HTTP/2, to ``own_origin`` (``scheme://host``), only connections
-    (preconnect, dns-prefetch) and links to other origins are sent: a same-origin preload
-    would be requested on the very connection whose page is still being computed, and
-    gunicorn serves one connection's streams in turn, so it could not start sooner than
-    the final response's own ``Link`` lets it. A same-origin link is still counted where
-    the final ``Link`` writes it, so no link is hinted that the budget then leaves out.
+    (preconnect, dns-prefetch) and links to other origins are sent, held or not, as no front
+    pushes them (with ``omit_held`` a held one is left out, as the final response leaves it
+    out). A same-origin preload would be requested on the very connection whose page is still
+    being computed, and gunicorn serves one connection's streams in turn, so it could not start
+    sooner than the final response's own ``Link`` lets it. A same-origin link is still counted
+    where the final ``Link`` writes it, so no link is hinted that the budget then leaves out.
 
     h2o and Apache push what a 103 links, and Chromium drops a 103 link with a parameter
     it does not know, ``nopush`` included (``services/network/public/cpp/
@@ -181,7 +182,8 @@ def plan_early_hints(
             if omit_held:
                 continue
             final += 2 + hint.final_length + len("; nopush")
-        elif not front_may_push:  # no front pushes from this 103: sent, new or not
+            in_103 = not front_may_push  # no front to push it: a preload, as it is finally
+        elif not front_may_push:  # no front pushes from this 103: sent
             in_103 = True
             if hint.pushable and slots < max_pushes:  # as plan_links writes it
                 final += 2 + hint.final_length

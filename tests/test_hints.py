@@ -195,6 +195,34 @@ def test_a_103_hints_only_what_the_final_response_would_push_and_record() -> Non
     assert direct == [("Link", ", ".join(hint.link for hint in hints))]
 
 
+@pytest.mark.parametrize("omit_held", [False, True], ids=["nopush", "omit"])
+def test_over_the_app_s_own_http2_a_held_link_to_another_origin_is_hinted_too(
+    omit_held: bool,
+) -> None:
+    """docs/early-hints.md: over the app's own HTTP/2 no front pushes from the 103, so a
+    link to another origin is hinted held or not (a CDN url is held only by a false
+    positive, or by a connector's say), as the final response preloads it, unless held
+    links are omitted there too. It takes the room the final Link writes it in, nopush."""
+    cdn = hint(
+        "https://cdn.example/c.css",
+        "<https://cdn.example/c.css>; rel=preload; as=style",
+        origin="https://cdn.example",
+        pushable=False,
+    )
+    fits = len(f"{cdn.link}; nopush")
+    for budget, hinted in [(fits, [("Link", cdn.link)]), (fits - 1, [])]:
+        headers = early_hints_headers(
+            [cdn, A],
+            {cdn.key},
+            budget,
+            max_pushes=10,
+            omit_held=omit_held,
+            front_may_push=False,
+            own_origin=ORIGIN,
+        )
+        assert headers == ([] if omit_held else hinted), budget
+
+
 def test_a_103_stops_where_the_final_link_value_runs_out_of_room() -> None:
     """Held links are written nopush in the final response: they take its room too."""
     final = len(f"{A.link}; nopush, {B.link}")
