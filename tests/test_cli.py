@@ -233,6 +233,25 @@ def test_the_defaults_are_the_ones_the_page_states(
         assert f"default {text})" in helps or f"default: {text})" in helps, option
 
 
+def test_the_ranges_are_the_ones_the_page_states() -> None:
+    """docs/cli.md's option tables: "1 to 8192", "1 to 10000000", "1 to 34560000". Each
+    end is parsed (nothing is run: plan at 10000000 probes takes minutes), one past it is
+    a usage error."""
+    page = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    ranges = re.findall(r"^\| `(--[a-z-]+) \w+` \|.*, (\d+) to (\d+) \|$", page, re.M)
+    assert [option for option, _, _ in ranges] == ["--capacity", "--probes", "--max-age"]
+    parser = cli.build_parser()
+    for option, low, high in ranges:
+        command = ["inspect", "v"] if option == "--max-age" else ["plan"]
+        for value in (low, high):
+            parsed = parser.parse_args([*command, option, value])
+            assert getattr(parsed, option[2:].replace("-", "_")) == int(value)
+        for value in (int(low) - 1, int(high) + 1):
+            code, _, err = call(*command, option, str(value))
+            assert code == 2
+            assert f"argument {option}: must be in [{low}, {high}], got {value}" in err
+
+
 @pytest.mark.parametrize("command", [[], ["plan"], ["inspect"]])
 def test_help_fits_80_columns(
     command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -403,6 +422,25 @@ def test_inspect_reads_the_valid_copy_signed_last_of_several() -> None:
         )
         assert lines[1].startswith("valid: signed 2025-01-01 00:00:10 UTC (10 s ago)")
         assert "held: /new.css" in lines
+
+
+def test_inspect_reads_the_copy_signed_last_even_of_settings_the_server_ignores() -> None:
+    """docs/cli.md: "a copy made with other digest settings, which the server ignores, may
+    still be the one read": inspect does not know FIREHOSE_CAPACITY, the server does."""
+    with mock.patch("time.time", return_value=1_735_689_600.0):
+        ours = signed(digest_of("/a.css"))
+    other_settings = AgingDigest(GCSDigest, 100, 0.01)
+    with mock.patch("time.time", return_value=1_735_689_600.0 + 10):
+        theirs = signed(other_settings.to_bytes())
+    header = f"h2-digest={ours}; h2-digest={theirs}"
+    with mock.patch("time.time", return_value=1_735_689_600.0 + 20):
+        code, out, _ = call("inspect", header, "--secret-key", SECRET, "--url", "/a.css")
+        served = build_app(SECRET_KEY=SECRET).test_client(use_cookies=False)
+        links = served.get("/push?u=/a.css", headers={"Cookie": header}).headers["Link"]
+    assert code == 0
+    assert "current: GCSDigest, capacity 100, false-positive rate 0.01" in out
+    assert "not held: /a.css" in out.splitlines()
+    assert links == "</a.css>; rel=preload; as=style; nopush"  # the server read ours
 
 
 def test_inspect_asks_for_a_url_as_push_records_it() -> None:

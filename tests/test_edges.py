@@ -212,6 +212,9 @@ URL_FORMS = [
     ("/50%off.css", False),
     ("/nul%00.css", False),
     ("/c/%2F..%2F..%2Fx.css", False),
+    ("/%2F..%2Fx.css", False),
+    # Nor, to be safe, any other ".." spelled with %2F, which nginx 1.22 did push.
+    ("/c/%2F..%2Fx.css", False),
     # Read by every proxy as written.
     ("/c/%41.css", True),
     ("/c/a%2Fb.css", True),

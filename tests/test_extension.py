@@ -128,6 +128,54 @@ def test_view_link_header_is_kept_and_ours_added_before_it(make_app: AppFactory)
     ]
 
 
+def test_a_preload_the_view_writes_itself_is_left_as_written_on_every_visit(
+    make_app: AppFactory,
+) -> None:
+    """docs/deployment.md: a preload the view writes itself is pushed by every proxy on
+    every visit, "even of a url push() tracks and the client holds": ours says nopush,
+    the view's own value is never rewritten."""
+    app = make_app()
+    own = "</static/site.css>; rel=preload; as=style"
+
+    @app.route("/own-preload")
+    def own_preload() -> Response:
+        push("/static/site.css", as_="style")
+        return Response("ok", headers={"Link": own})
+
+    client = app.test_client()
+    assert client.get("/own-preload").headers.get_all("Link") == [own, own]
+    assert client.get("/own-preload").headers.get_all("Link") == [f"{own}; nopush", own]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"FIREHOSE_ENCODING": "bloom"},
+        {"FIREHOSE_CAPACITY": 200},
+        {"FIREHOSE_FP_RATE": 0.02},
+        {"FIREHOSE_DIGEST_VERSION": "2"},
+    ],
+)
+def test_during_a_rollout_of_new_digest_settings_each_side_overwrites_the_others_cookie(
+    make_app: AppFactory, change: dict[str, object]
+) -> None:
+    """docs/deployment.md: such a change "makes each side refuse the other's cookie and
+    write its own over it", so a client alternating between them is pushed everything."""
+    old, new = make_app(), make_app(**change)
+    cookie = ""  # none yet
+    for app in (old, new, old, new):
+        client = app.test_client()
+        if cookie:
+            client.set_cookie("h2-digest", cookie)
+        assert client.get("/").headers["Link"] == EXPECTED_FIRST
+        written = client.get_cookie("h2-digest")
+        assert written is not None and written.value != cookie
+        cookie = written.value
+    same_side = new.test_client()  # the cookie new wrote last, read by new again
+    same_side.set_cookie("h2-digest", cookie)
+    assert same_side.get("/").headers["Link"] == EXPECTED_RETURN
+
+
 def test_same_url_twice_is_emitted_once(make_app: AppFactory) -> None:
     response = make_app().test_client().get("/push?u=/a.css&u=/a.css")
     assert response.headers.get_all("Link") == ["</a.css>; rel=preload; as=style"]

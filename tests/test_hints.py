@@ -532,6 +532,25 @@ def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_red
     assert response.headers["Link"] == "</static/app.css>; rel=preload; as=style; nopush"
 
 
+def test_a_redirect_returned_before_the_view_pushes_anything_drops_nothing() -> None:
+    """docs/early-hints.md: a redirect "returned before the view pushes anything cannot
+    tell, and drops nothing": after a sign-in hook's redirect the page is still hinted."""
+    app, version, _ = _a_page_of_a_versioned_file()
+
+    @app.before_request
+    def sign_in() -> WerkzeugResponse | None:
+        return redirect("/sign-in") if "X-Signed-Out" in request.headers else None
+
+    hinted_get(app.test_client(), "/", Recorder())  # learned at version A
+    version[0] = "B"
+    stranger = Recorder()
+    hinted_get(app.test_client(), "/", stranger, headers={"X-Signed-Out": "1"})
+    assert stranger.sent == [[("Link", "</static/app.css>; rel=preload; as=style")]]
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/", recorder)
+    assert recorder.sent == stranger.sent
+
+
 def test_a_page_learned_before_a_version_changed_is_learned_again_by_a_200() -> None:
     """The 103 offered the learned (old) key; the 200 learns the page again, at the new
     version: a 204 that follows offers that version, finds nothing stale and keeps the
@@ -593,6 +612,33 @@ def test_links_the_digest_does_not_track_are_always_hinted(app: Flask) -> None:
     hinted_get(client, "/mixed", recorder)
 
     assert recorder.sent == [[("Link", CDN)]]
+
+
+@pytest.mark.parametrize("secret_key", ["hints secret", None])
+def test_a_modulepreload_and_a_prefetch_are_hinted_to_every_client(
+    secret_key: str | None,
+) -> None:
+    """docs/early-hints.md, "Why no 103?": untracked links ("preconnect, modulepreload,
+    prefetch") "are hinted to every client, as nothing records them": to one that holds
+    the page's preload, and when nothing can be recorded (no SECRET_KEY)."""
+    app = make_app(SECRET_KEY=secret_key)
+
+    @app.route("/untracked")
+    def untracked() -> str:
+        push("/static/app.mjs", rel="modulepreload")
+        push("/next", rel="prefetch")
+        push("/static/site.css", as_="style")
+        return "untracked"
+
+    client = app.test_client()
+    hinted_get(client, "/untracked", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(client, "/untracked", recorder)
+
+    assert response.headers["Link"].endswith("</static/site.css>; rel=preload; as=style; nopush")
+    hinted = "</static/app.mjs>; rel=modulepreload, </next>; rel=prefetch"
+    assert recorder.sent == [[("Link", hinted)]]
 
 
 @pytest.mark.parametrize(
