@@ -667,6 +667,16 @@ def test_a_link_chromium_drops_from_a_103_is_counted_not_hinted(
     )
 
 
+@pytest.mark.parametrize("flag", ["rel", "as", "REL"])
+def test_a_flag_repeating_rel_or_as_leaves_the_link_hinted(flag: str) -> None:
+    """Chromium keeps the first of each parameter (``link_header_util``'s map insert) and
+    skips a later ``rel`` or ``as`` (``link_header_parser.cc``): a stray bare ``rel`` or
+    ``as`` after ``rel=preload; as=style`` is no parameter it does not know."""
+    hint = make_resource("/a.css", (flag,), "style", None, ()).hint
+    assert hint.link == f"</a.css>; rel=preload; as=style; {flag}"
+    assert plan_early_hints([hint], set(), BUDGET, max_pushes=10).headers == [("Link", hint.link)]
+
+
 def test_a_held_link_chromium_drops_takes_no_push_slot_from_a_103() -> None:
     """Ten held print stylesheets, then a new one: the final response pushes the new one,
     so the 103 offers it. As stand-ins without their keys, the held ten counted as new,
