@@ -7,7 +7,7 @@ import time
 import pytest
 from itsdangerous import SignatureExpired, TimestampSigner
 
-from firehose_digest.codec import DEFAULT_SALT, MAX_CLOCK_SKEW, DigestCodec
+from firehose_digest.codec import DEFAULT_SALT, MAX_CLOCK_SKEW, DigestCodec, signable
 from firehose_digest.digests import DigestError
 
 NOW = 1_800_000_000
@@ -150,3 +150,70 @@ def test_a_value_signed_up_to_a_minute_ahead_is_trusted(
     else:
         with pytest.raises(DigestError, match="expired"):
             codec("secret").loads(value)
+
+
+#: A clock in 1970 signs a timestamp of 4 characters (3 bytes), so that a payload signs to a
+#: value of any length; at NOW's 6 characters none is 4096 long.
+EARLY = 10_000_000
+
+
+def signed_of_length(length: int) -> tuple[bytes, str]:
+    """A payload and the value ``codec("secret")`` signs for it, ``length`` characters long."""
+    for size in range(length):
+        payload = bytes(size)
+        value = codec("secret").dumps(payload)
+        if len(value) >= length:
+            break
+    assert len(value) == length
+    return payload, value
+
+
+@pytest.mark.parametrize(("length", "verifies"), [(4096, True), (4097, False)])
+def test_a_value_longer_than_a_browser_keeps_is_refused_unread(
+    monkeypatch: pytest.MonkeyPatch, length: int, verifies: bool
+) -> None:
+    """Browsers keep a cookie of up to 4096 bytes: a signed value of exactly that many
+    characters verifies, and one character more is refused before any HMAC is computed,
+    though it carries a good signature."""
+    monkeypatch.setattr(time, "time", lambda: float(EARLY))
+    payload, value = signed_of_length(length)
+    if verifies:
+        assert codec("secret").loads(value) == (payload, EARLY)
+    else:
+        with pytest.raises(
+            DigestError, match=f"^cookie value of {length} characters is too long$"
+        ):
+            codec("secret").loads(value)
+
+
+@pytest.mark.parametrize(
+    ("max_age", "signed_at", "reason"),
+    [
+        (DAY, NOW - DAY - 1, f"Signature age {DAY + 1} > {DAY} seconds"),
+        (0, NOW - 1, "Signature age 1 > 0 seconds"),
+        (
+            DAY,
+            NOW + MAX_CLOCK_SKEW + 1,
+            f"Signature age -{MAX_CLOCK_SKEW + 1} < -{MAX_CLOCK_SKEW} seconds",
+        ),
+    ],
+)
+def test_a_refusal_by_age_names_the_bound_passed(
+    monkeypatch: pytest.MonkeyPatch, max_age: int, signed_at: int, reason: str
+) -> None:
+    """The error (logged when a cookie is ignored) says which bound the age passed: the
+    lifetime for a value signed too long ago, even one second ago for a lifetime of 0, the
+    clock skew for one signed in the future."""
+    monkeypatch.setattr(time, "time", lambda: float(signed_at))
+    value = codec("secret", max_age=max_age).dumps(b"payload")
+    monkeypatch.setattr(time, "time", lambda: float(NOW))
+    with pytest.raises(DigestError) as refused:
+        codec("secret", max_age=max_age).loads(value)
+    assert str(refused.value) == f"signature expired: {reason}"
+
+
+@pytest.mark.parametrize(("text", "can_sign"), [("caf\u00e9", True), ("caf\udce9", False)])
+def test_signable_answers_a_bool(text: str, can_sign: bool) -> None:
+    """``signable`` is declared ``-> bool``: a lone surrogate (an undecodable byte of argv)
+    is False itself, not merely falsy."""
+    assert signable(text) is can_sign

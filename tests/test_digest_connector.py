@@ -354,6 +354,15 @@ def test_a_connector_argument_that_cannot_work_is_named_as_given(
     assert message in str(refused.value)
 
 
+def test_a_refusal_not_about_the_connector_s_arguments_is_not_put_on_them() -> None:
+    """A connector given arguments, refused for a setting none of them stands for (the
+    cookie's Path): the error names that setting alone, as for a connector without any."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", SESSION_COOKIE_PATH="shop")
+    with pytest.raises(ValueError, match=r"^SESSION_COOKIE_PATH='shop' "):
+        Firehose(app, connector=DigestConnector(capacity=50, fp_rate=0.05, encoding="bloom"))
+
+
 def test_another_process_with_the_same_key_honours_the_cookie(encoding: str) -> None:
     """Stateless: nothing but the cookie carries the state (no shared decode cache)."""
     issuer = build_app(DigestConnector(encoding=encoding)).test_client()

@@ -1687,6 +1687,31 @@ def test_a_change_of_keys_empties_the_decoded_digests_and_their_count(
     assert stored[0] != stored[1]
 
 
+def test_after_a_change_of_keys_the_decoded_digests_are_counted_from_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The count of bytes starts again at exactly zero with the new keys: two values one
+    byte larger together than the cache keep only the newer, and the count is its size."""
+    from firehose_digest import connectors
+
+    app = edge_app()
+    state = app.extensions["firehose"].connector._state(app)
+    codec = state.codec(app)
+    assert codec is not None
+    [(old, old_digest)] = _one_url_digests(state, codec, 1)
+    state._store(codec, old, 2**40, old_digest)
+    app.config["SECRET_KEY"] = "rotated"
+    codec = state.codec(app)
+    assert codec is not None
+    entries = _one_url_digests(state, codec, 2)
+    sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in entries]
+    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes) - 1)
+    for value, digest in entries:
+        state._store(codec, value, 2**40, digest)
+    assert list(state._decoded) == [entries[1][0]]
+    assert state._decoded_bytes == sizes[1]
+
+
 @pytest.mark.parametrize("room", [0, -1], ids=["exactly its size", "one byte less"])
 def test_a_decoded_digest_as_large_as_the_cache_is_kept_and_one_larger_is_not(
     monkeypatch: pytest.MonkeyPatch, room: int

@@ -837,6 +837,30 @@ class TestSessionConnector:
                 "</site.css>; rel=preload; as=style, </bye.css>; rel=preload; as=style"
             )
 
+    def test_a_session_the_request_empties_is_said_at_debug(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Leaving a session the request emptied empty is no failure: the response records
+        nothing, and its debug line says the request emptied the session."""
+        app = build_app(SessionConnector())
+
+        @app.route("/logout")
+        def logout() -> str:
+            session.clear()
+            return push("/bye.css", as_="style")
+
+        client = app.test_client()
+        client.get("/")
+        with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+            client.get("/logout")
+        [unrecorded] = [
+            r.getMessage() for r in caplog.records if "recorded nothing" in r.getMessage()
+        ]
+        assert unrecorded.endswith(
+            ".save() recorded nothing: the session was emptied by this request"
+        )
+        assert [r for r in caplog.records if r.levelno > logging.DEBUG] == []
+
     @pytest.mark.parametrize("sent", [None, "not-a-signed-session"], ids=["none", "invalid"])
     def test_an_empty_session_the_request_did_not_empty_records(
         self, make_app: AppFactory, sent: str | None
@@ -1032,6 +1056,45 @@ def test_no_secret_key_serves_links_and_warns_once(
     assert len(warnings) == 1
     assert " at 0x" not in warnings[0].getMessage()  # the connector named by what it is
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []  # said once
+
+
+@pytest.mark.parametrize(
+    ("connector", "named"),
+    [
+        (SessionConnector, "SessionConnector"),
+        (DigestConnector, "DigestConnector"),
+        (
+            lambda: PushedSetConnector(SessionConnector()),
+            "PushedSetConnector(SessionConnector(max_items=100))",
+        ),
+    ],
+    ids=["session", "digest", "session-through-get-and-set"],
+)
+def test_the_no_secret_key_warning_names_the_connector(
+    connector: Any, named: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning says which connector cannot remember what a client holds."""
+    app = build_app(connector())
+    app.config["SECRET_KEY"] = None
+    with caplog.at_level(logging.WARNING):
+        app.test_client().get("/")
+    [warning] = [r.getMessage() for r in caplog.records if "SECRET_KEY" in r.getMessage()]
+    assert f"SECRET_KEY is not set, so {named} cannot remember what a client holds" in warning
+
+
+def test_a_session_unwritable_without_secret_key_is_said_at_debug(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The response whose ``set_pushed()`` found no session to write records nothing; its
+    debug line says why (the warning is said once, this line on each such response)."""
+    app = build_app(PushedSetConnector(SessionConnector()))
+    app.config["SECRET_KEY"] = None
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        app.test_client().get("/")
+    [unrecorded] = [r.getMessage() for r in caplog.records if "recorded nothing" in r.getMessage()]
+    assert unrecorded.endswith(
+        ".save() recorded nothing: no SECRET_KEY: the session cannot be written"
+    )
 
 
 def test_flask_firehose_s_connector_is_left_alone_until_the_app_has_a_secret_key() -> None:
