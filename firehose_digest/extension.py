@@ -553,7 +553,8 @@ def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
 
 
 def _send_early_hints(app: Flask) -> None:
-    """Send one 103 with the page's learned (else declared) links the client lacks.
+    """Send one 103 with the page's learned (else declared) links the client lacks (over
+    the app's own HTTP/2, links to other origins held or not).
 
     Runs before the view, so before the response can have started; what the 103 offered
     for push is recorded with the final response (:attr:`_RequestRecord.offered`).

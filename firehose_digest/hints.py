@@ -3,9 +3,10 @@
 Pure: no Flask, no Werkzeug. A view's ``push()`` calls are known only once it has run, so, as
 Cloudflare does, the links a page's last response carried are kept in a per-process LRU and
 sent as a ``103 Early Hints`` (RFC 8297) on the next request for that page, before the view
-runs, minus the resources the client's digest says it already holds. A page is the url as
-the client asked for it (the extension's key: scheme, host, script root, path and query),
-so no request can choose what another url or another host is hinted.
+runs, minus the resources the client's digest says it already holds (over the app's own
+HTTP/2, where no front pushes, links to other origins are sent all the same). A page is the
+url as the client asked for it (the extension's key: scheme, host, script root, path and
+query), so no request can choose what another url or another host is hinted.
 
 RFC 8297 §2: a server MAY send a 103 with the header fields it expects the final response
 to carry; the client MUST NOT treat them as the final response's. So a 103 may only hint
@@ -145,23 +146,23 @@ def plan_early_hints(
     sooner than the final response's own ``Link`` lets it. A same-origin link is still counted
     where the final ``Link`` writes it, so no link is hinted that the budget then leaves out.
 
-    h2o and Apache push what a 103 links, and Chromium drops a 103 link with a parameter
-    it does not know, ``nopush`` included (``services/network/public/cpp/
+    h2o and Apache push what a 103 links, and Chromium drops a 103 link with a parameter it
+    does not know, ``nopush`` included (``services/network/public/cpp/
     link_header_parser.cc``: "Returns true only when all attributes ... are pre-defined"),
-    so a tracked link cannot be hinted and kept from being pushed. A 103 therefore carries
-    what the final response will push and record: a tracked link the client lacks only
-    when it is pushable (a ``/path`` a browser requests as written), among the first
-    ``max_pushes``, and within the room the final ``Link`` value has for it (held links,
-    written there ``nopush``, count as they will be written: ``budget`` bytes, as
-    :func:`~.links.plan_links` counts them). Any other
-    tracked link is left to the final response: behind a proxy the app cannot tell its
-    own origin from another (its ``Host`` is the proxy's upstream), so an absolute url may
-    be one the proxy would push. Untracked links (preconnects) are kept. A stand-in
-    (``learn=False``) is never sent; it is counted at the learner's length, ``nopush``
-    included, and as taking a push slot whenever it could: this client's own resource
-    there may be new to it. Where this visitor's links still differ (longer, or more), the
-    final response records what the 103 offered all the same (:attr:`EarlyHints.offered`).
-    No headers when nothing is left, so the caller sends no 103 at all.
+    so a tracked link cannot be hinted and kept from being pushed. Behind a front, a 103
+    therefore carries what the final response will push and record: a tracked link the
+    client lacks only when it is pushable (a ``/path`` a browser requests as written), among
+    the first ``max_pushes``, and within the room the final ``Link`` value has for it (held
+    links, written there ``nopush``, count as they will be written: ``budget`` bytes, as
+    :func:`~.links.plan_links` counts them). Any other tracked link is left to the final
+    response: behind a proxy the app cannot tell its own origin from another (its ``Host``
+    is the proxy's upstream), so an absolute url may be one the proxy would push. Untracked
+    links (preconnects) are kept. A stand-in (``learn=False``) is never sent; it is counted
+    at the learner's length, ``nopush`` included, and as taking a push slot whenever it
+    could: this client's own resource there may be new to it. Where this visitor's links
+    still differ (longer, or more), the final response records what the 103 offered all the
+    same (:attr:`EarlyHints.offered`). No headers when nothing is left, so the caller sends
+    no 103 at all.
     """
     links: list[str] = []
     last: list[str] = []  # the links a proxy would read no link after: written after all
@@ -182,7 +183,8 @@ def plan_early_hints(
             if omit_held:
                 continue
             final += 2 + hint.final_length + len("; nopush")
-            in_103 = not front_may_push  # no front to push it: a preload, as it is finally
+            # No front pushes from this 103; the final Link preloads it (nopush).
+            in_103 = not front_may_push
         elif not front_may_push:  # no front pushes from this 103: sent
             in_103 = True
             if hint.pushable and slots < max_pushes:  # as plan_links writes it

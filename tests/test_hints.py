@@ -28,7 +28,7 @@ from flask import (
 )
 from flask.testing import FlaskClient
 from flask.views import MethodView, View
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -190,37 +190,50 @@ def test_a_103_hints_only_what_the_final_response_would_push_and_record() -> Non
     hints = [relative, own, own_scheme_relative, cdn, A, B, C]
     headers = early_hints_headers(hints, set(), 4096, max_pushes=10)
     assert headers == [("Link", f"{A.link}, {B.link}, {C.link}")]
-    # Served over the app's own HTTP/2, no proxy can push: every link the client lacks.
+    # Served over the app's own HTTP/2, no proxy can push: every link.
     direct = early_hints_headers(hints, set(), 4096, max_pushes=10, front_may_push=False)
     assert direct == [("Link", ", ".join(hint.link for hint in hints))]
 
 
-@pytest.mark.parametrize("omit_held", [False, True], ids=["nopush", "omit"])
+_HELD_CDN = hint(
+    "https://cdn.example/c.css",
+    "<https://cdn.example/c.css>; rel=preload; as=style",
+    origin="https://cdn.example",
+    pushable=False,
+)
+
+
+@pytest.mark.parametrize(
+    ("omit_held", "room", "hinted"),
+    [
+        # As the final Link writes it, nopush: it fits exactly, and one byte less it does not.
+        (False, len(f"{_HELD_CDN.link}; nopush"), [("Link", _HELD_CDN.link)]),
+        (False, len(f"{_HELD_CDN.link}; nopush") - 1, []),
+        # Room for both: the held same-origin link is still not hinted.
+        (False, BUDGET, [("Link", _HELD_CDN.link)]),
+        # Left out of the final response, it is left out of the 103 at any budget.
+        (True, BUDGET, []),
+    ],
+    ids=["fits", "one byte short", "room for both", "omit"],
+)
 def test_over_the_app_s_own_http2_a_held_link_to_another_origin_is_hinted_too(
-    omit_held: bool,
+    omit_held: bool, room: int, hinted: list[tuple[str, str]]
 ) -> None:
     """docs/early-hints.md: over the app's own HTTP/2 no front pushes from the 103, so a
     link to another origin is hinted held or not (a CDN url is held only by a false
     positive, or by a connector's say), as the final response preloads it, unless held
-    links are omitted there too. It takes the room the final Link writes it in, nopush."""
-    cdn = hint(
-        "https://cdn.example/c.css",
-        "<https://cdn.example/c.css>; rel=preload; as=style",
-        origin="https://cdn.example",
-        pushable=False,
+    links are omitted there too. A held same-origin link is not hinted (its own
+    connection is busy with the page)."""
+    headers = early_hints_headers(
+        [_HELD_CDN, A],
+        {_HELD_CDN.key, A.key},
+        room,
+        max_pushes=10,
+        omit_held=omit_held,
+        front_may_push=False,
+        own_origin=ORIGIN,
     )
-    fits = len(f"{cdn.link}; nopush")
-    for budget, hinted in [(fits, [("Link", cdn.link)]), (fits - 1, [])]:
-        headers = early_hints_headers(
-            [cdn, A],
-            {cdn.key},
-            budget,
-            max_pushes=10,
-            omit_held=omit_held,
-            front_may_push=False,
-            own_origin=ORIGIN,
-        )
-        assert headers == ([] if omit_held else hinted), budget
+    assert headers == hinted
 
 
 def test_a_103_stops_where_the_final_link_value_runs_out_of_room() -> None:
@@ -770,8 +783,9 @@ def test_an_async_view_and_hook_push_as_sync_ones_do() -> None:
         return render_template_string("{{ push('/static/app.js', as='script') }}")
 
     client = app.test_client()
-    assert hinted_get(client, "/", Recorder()).headers["Link"] == f"{CSS}, {JS}"
-    assert hinted_get(client, "/", Recorder()).headers["Link"] == f"{CSS}; nopush, {JS}; nopush"
+    assert hinted_get(client, "/", Recorder()).headers.get("Link") == f"{CSS}, {JS}"
+    again = hinted_get(client, "/", Recorder()).headers.get("Link")
+    assert again == f"{CSS}; nopush, {JS}; nopush"
     recorder = Recorder()
     hinted_get(app.test_client(), "/", recorder)
     assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
@@ -2062,6 +2076,94 @@ def test_a_103_hints_no_link_the_final_response_leaves_out(
     assert final.value is not None
     hinted = [link.split(";")[0] for link in early.headers[0][1].split(", ")]
     assert set(hinted) <= {link.split(";")[0] for link in final.value.split(", ")}
+
+
+#: Urls of every kind a page may link: same-origin paths, another origin's, its own absolute
+#: url, one no proxy reads whole, a relative one.
+_ANY_URL = [
+    "/a.css",
+    "/b.css",
+    "/c.css",
+    "https://cdn.example/1.css",
+    "//cdn.example/2.css",
+    "https://shop.example/o.css",
+    "/x,y.css",
+    "rel/r.css",
+]
+_ANY_KIND: dict[str, tuple[tuple[str, str], ...]] = {
+    "preload": (),
+    "preconnect": (("rel", "preconnect"),),
+    "media": (("media", "print"),),  # Chromium drops it from a 103
+}
+
+
+@settings(max_examples=300)
+@given(
+    page=st.lists(
+        st.tuples(st.sampled_from(_ANY_URL), st.sampled_from([*_ANY_KIND, "learn=False"])),
+        min_size=1,
+        max_size=7,
+        unique_by=lambda link: link[0],
+    ),
+    data=st.data(),
+    max_pushes=st.integers(0, 3),
+    omit_held=st.booleans(),
+    front_may_push=st.booleans(),
+    recordable=st.booleans(),
+)
+def test_a_103_hints_only_what_the_final_link_preloads_and_offers_no_held_key(
+    page: list[tuple[str, str]],
+    data: st.DataObject,
+    max_pushes: int,
+    omit_held: bool,
+    front_may_push: bool,
+    recordable: bool,
+) -> None:
+    """Whatever the page, what the client holds, the budget and the front: every link a
+    103 hints is one the final ``Link`` preloads, and it offers for push at most
+    ``max_pushes`` keys, none of them held (nothing when nothing can be recorded)."""
+    resources = [
+        make_resource(
+            url,
+            (),
+            None if kind == "preconnect" else "style",
+            None,
+            _ANY_KIND.get(kind, ()),
+            learn=kind != "learn=False",
+        )
+        for url, kind in page
+    ]
+    tracked = [resource.key for resource in resources if resource.tracked]
+    held = frozenset(data.draw(st.sets(st.sampled_from(tracked)))) if tracked else frozenset()
+    if not recordable:
+        held = frozenset()
+    # Near where the final Link's room runs out after some link: where miscounts show.
+    written = [len(resource.nopush_link) + 2 for resource in resources]
+    cut = data.draw(st.integers(0, len(written)))
+    budget = max(0, sum(written[:cut]) - 2 + data.draw(st.integers(-20, 10)))
+    early = plan_early_hints(
+        [resource.hint for resource in resources],
+        held,
+        budget,
+        max_pushes=max_pushes if recordable else 0,
+        omit_held=omit_held,
+        front_may_push=front_may_push,
+        own_origin=None if front_may_push else "https://shop.example",
+    )
+    final = plan_links(
+        resources,
+        held if recordable else None,
+        may_push=True,
+        max_pushes=max_pushes,
+        budget=budget,
+        omit_held=omit_held,
+        offered=early.offered,
+    )
+    preloaded = {link.split(";")[0] for link in (final.value or "").split(", ")}
+    hinted = [link.split(";")[0] for _, value in early.headers for link in value.split(", ")]
+    assert set(hinted) <= preloaded
+    assert len(early.offered) <= (max_pushes if recordable else 0)
+    assert held.isdisjoint(early.offered)
 
 
 def test_over_the_app_s_own_http2_a_103_hints_no_link_the_final_response_leaves_out() -> None:
