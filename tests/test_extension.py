@@ -360,14 +360,6 @@ def test_push_refuses_header_injection_even_outside_requests() -> None:
         push("/a.css", as_="style\nX: 1")
 
 
-@pytest.mark.parametrize("value", ["a\tb", "a\x00b", "a\x1fb", "a\x7fb"])
-def test_push_refuses_a_parameter_value_holding_any_control_character(value: str) -> None:
-    """docs/how-it-works.md: a value holding any control character raises ``ValueError``,
-    not CR and LF alone."""
-    with pytest.raises(ValueError, match="holds a character a header cannot"):
-        push("/a.css", as_="style", title=value)
-
-
 def test_disabled_extension_writes_nothing(make_app: AppFactory) -> None:
     response = make_app(FIREHOSE_ENABLED=False).test_client().get("/")
     assert "Link" not in response.headers
@@ -1293,36 +1285,16 @@ def test_the_pushes_of_another_app_a_view_calls_join_the_view_s_page(firehose: b
     )
 
 
-def test_a_response_a_cache_hands_back_again_carries_none_of_our_links() -> None:
-    """docs/how-it-works.md: a view served from a cache ran its ``push()`` once; our
-    ``Link`` and ``Vary`` are added as the response starts, not kept on the response
-    object a cache hands back, so no later response carries them (nor a client's
-    ``nopush``)."""
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "cached"
-    Firehose(app)
-
-    @app.route("/")
-    @functools.cache
-    def report() -> Response:
-        push("/a.css", as_="style")
-        return Response("report")
-
-    client = app.test_client()
-    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style"
-    for response in (client.get("/"), app.test_client().get("/")):
-        assert "Link" not in response.headers
-        assert "Vary" not in response.headers
-
-
 @pytest.mark.parametrize("copied", [True, False], ids=["a copy", "one object"])
-def test_a_cache_hands_another_client_our_cookie_only_in_the_one_response_object(
-    copied: bool,
-) -> None:
-    """docs/how-it-works.md: the digest's ``Set-Cookie`` is set on the response object
-    after the view, as Flask's session cookie is. A cache that keeps a copy of what the
-    view returned (pickled, as Flask-Caching's backends keep it) hands back none of it; one
-    that hands back the same object sends the first client's cookie to the next."""
+def test_a_response_a_cache_hands_back_carries_none_of_our_links(copied: bool) -> None:
+    """docs/how-it-works.md: a view served from a cache ran its ``push()`` once. Our
+    ``Link`` and ``Vary`` are added as the response starts, so no response the cache hands
+    back carries them (nor a client's ``nopush``), whether it keeps a copy of what the view
+    returned (pickled, as Flask-Caching's backends keep it) or the one object. The digest's
+    ``Set-Cookie`` is set on the response object after the view, as Flask's session cookie
+    is: a copy hands back none of it; the one object hands the first client's cookie to
+    the next. That last assertion pins the hazard the doc warns of, not a wish: a change
+    that writes the cookie as the response starts may drop it."""
     stored: dict[str, Any] = {}
 
     def cached(view: Callable[[], Response]) -> Callable[[], Response]:
@@ -1346,8 +1318,13 @@ def test_a_cache_hands_another_client_our_cookie_only_in_the_one_response_object
         push("/a.css", as_="style")
         return Response("report")
 
-    first = app.test_client().get("/")
+    client = app.test_client()
+    first = client.get("/")
+    assert first.headers["Link"] == "</a.css>; rel=preload; as=style"
     assert first.headers["Set-Cookie"].startswith("h2-digest=")
+    for again in (client.get("/"), app.test_client().get("/")):
+        assert "Link" not in again.headers
+        assert "Vary" not in again.headers
     second = app.test_client().get("/")
     assert second.headers.getlist("Set-Cookie") == (
         [] if copied else first.headers.getlist("Set-Cookie")

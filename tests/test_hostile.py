@@ -619,10 +619,14 @@ def test_a_hostile_value_costs_one_hmac_per_signing_key_and_none_past_4096(
 
     monkeypatch.setattr(HMACAlgorithm, "get_signature", counting)
     client = page_app(SECRET_KEY_FALLBACKS=fallbacks).test_client(use_cookies=False)
+    timestamp, signature = "AAAAAA", "B" * 27  # as itsdangerous writes them
     for size, hmacs in [(MAX_COOKIE_VALUE, 1 + len(fallbacks)), (MAX_COOKIE_VALUE + 1, 0)]:
-        signed = f"{'A' * (size - 35)}.AAAAAA"  # a payload and a timestamp
+        payload = "A" * (size - len(f"..{timestamp}{signature}"))
+        signed = f"{payload}.{timestamp}"  # what the HMAC is over
+        value = f"{signed}.{signature}"
+        assert len(value) == size
         hashed.clear()
-        response = client.get("/", headers={"Cookie": f"{COOKIE}={signed}.{'B' * 27}"})
+        response = client.get("/", headers={"Cookie": f"{COOKIE}={value}"})
         assert response.headers["Link"] == EXPECTED_FIRST
         assert hashed.count(signed.encode()) == hmacs, size
 

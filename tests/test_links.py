@@ -68,6 +68,11 @@ def test_url_that_could_break_the_header_raises(url: object) -> None:
     [
         ((("as", "style\r\nX-Evil: 1"),), ()),
         ((("as", "caf\u00e9"),), ()),
+        # Any control character, not CR and LF alone (docs/how-it-works.md).
+        ((("title", "a\tb"),), ()),
+        ((("title", "a\x00b"),), ()),
+        ((("title", "a\x1fb"),), ()),
+        ((("title", "a\x7fb"),), ()),
         ((("bad name", "x"),), ()),
         ((("", "x"),), ()),
         ((), ("cross origin",)),
