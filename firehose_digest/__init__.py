@@ -2,7 +2,7 @@
 
 A signed cache-digest cookie (a Golomb-coded set or a Bloom filter of the pushed urls)
 tells which resources a client already has, so nothing is pushed twice and the server
-keeps no state.
+keeps nothing per client.
 
 Reading the code, in the order a request meets it:
 

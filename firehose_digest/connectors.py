@@ -261,19 +261,18 @@ def digest_cookie_attributes(app: Flask) -> CookieAttributes:
 class SessionConnector:
     """The exact set of held keys in ``session['h2-held']``, as a JSON list.
 
-    Flask-Firehose stored ``','.join(urls)`` in ``session['h2-pushed']``, so a key with a
-    comma (a url then, a ``version`` now) was split and pushed forever; a list survives
-    any key. Its value is still read,
-    and moved here (pruned, the old key dropped) at the first response that records
-    something (a key it pushes, or a held one it uses again): under its own key,
+    Flask-Firehose stored ``','.join(urls)`` in ``session['h2-pushed']``, so a key with a comma
+    (a url then, a ``version`` now) was split and pushed forever; a list survives any key. Its
+    value is still read, and moved here (pruned, the old key dropped) at the first response
+    that records something (a key it pushes, or a held one it uses again): under its own key,
     Flask-Firehose's ``split(',')`` on a list would fail every request of a worker not yet
     updated, or rolled back to. Only the ``max_items`` most recently pushed keys are kept (a
     response that pushes something also moves the held keys it links again to the end). Each
     costs 3 to 30 bytes of Flask's compressed session cookie, by how alike the urls are (a
     versioned key is long), and a session cookie past what ``FIREHOSE_HEADER_BUDGET`` leaves
-    beside a full ``Link`` would overflow nginx's 4 KB upstream header buffer (a 502, on
-    every page after it): fewer of them are kept then, the oldest dropped first, until the
-    cookie fits.
+    beside a full ``Link`` would overflow nginx's 4 KB upstream header buffer (a 502, on every
+    page after it): fewer of them are kept then, the oldest dropped first, until the cookie
+    fits.
     """
 
     session_key = "h2-held"
@@ -414,8 +413,8 @@ def _sent_session(app: Flask) -> bool:
 class DigestConnector:
     """Keep what each client holds in a signed cookie holding a Bloom or GCS digest.
 
-    No server state: the cookie (``FIREHOSE_COOKIE_NAME``) carries an
-    :class:`~firehose_digest.AgingDigest` of the held keys, signed with
+    Nothing kept per client on the server: the cookie (``FIREHOSE_COOKIE_NAME``) carries
+    an :class:`~firehose_digest.AgingDigest` of the held keys, signed with
     ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. Arguments override the app's config. A bad,
     expired or foreign cookie is an empty digest, never an error.
     """
