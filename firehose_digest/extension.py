@@ -700,8 +700,9 @@ def _serves_http2(environ: WSGIEnvironment) -> bool:
     (``gunicorn/http2/request.py``) and ``default_environ`` writes ``SERVER_PROTOCOL`` as
     ``"HTTP/%s" % ".".join(version)``, so ``"HTTP/2.0"`` (``gunicorn/http/wsgi.py``; read at
     benoitc/gunicorn 65ac1a3, 26.1.0-22, and in 27.0.1). ``HTTP_VERSION`` is the
-    ``Version`` request header some fronts set; a client that forges it only narrows its
-    own 103.
+    ``Version`` request header some fronts set; a client that forges it changes only its
+    own 103 (behind a front that pushes from it, it may be pushed an absolute url of the
+    site unrecorded, as that 103 offers nothing for push).
     """
     return str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/2") or environ.get(
         "HTTP_VERSION"
