@@ -82,6 +82,17 @@ CASES: dict[str, Case] = {
         "120 links: `/assets/r000.0123456789.css`.. (6.5 KB)",
         links=_many(120, FINGERPRINTED),
     ),
+    # Apache's mod_proxy_http refuses a header line past 8192 bytes (ResponseFieldSize):
+    # 54 bytes a link, so 150 links make a line of 8,104 bytes with "Link: ", 152 one of
+    # 8,212.
+    "links-150-long": Case(
+        "150 links: `/assets/r000.0123456789.css`.. (8,098-byte value)",
+        links=_many(150, FINGERPRINTED),
+    ),
+    "links-152-long": Case(
+        "152 links: `/assets/r000.0123456789.css`.. (8,206-byte value)",
+        links=_many(152, FINGERPRINTED),
+    ),
     "nopush": Case("`</d.css>; rel=preload; as=style; nopush`", nopush=True),
     "missing": Case("`/missing.css`, which the backend answers 404", links=("/missing.css",)),
     # nginx and h2o serve /static/ from disk (Apache proxies it): a file that is not there.

@@ -57,6 +57,8 @@ _MEASURED: dict[str, tuple[str, str, str]] = {
     "links-15":       ("first 10 of 15",   "all 15",          "all 15"),
     "links-120":      ("first 10 of 120",  "first 99 of 120", "all 120"),
     "links-120-long": ("answers 502; none of 120", "first 99 of 120", "all 120"),
+    "links-150-long": ("answers 502; none of 150", "first 99 of 150", "all 150"),
+    "links-152-long": ("answers 502; none of 152", "first 99 of 152", "answers 502; none of 152"),
     "nopush":         ("no",               "no",              "no"),
     "missing":        ("yes",              "yes",             "yes"),
     "missing-static": ("yes",              "no",              "yes"),
