@@ -295,14 +295,20 @@ def _refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:
     return None
 
 
+def _digest_set_cookie(settings: Settings, cookie: CookieAttributes, value: str) -> str:
+    """The digest's ``Set-Cookie`` value for ``value``, with every attribute (measured, so
+    Werkzeug's size warning is off)."""
+    return dump_cookie(
+        settings.cookie_name, value, max_age=settings.max_age, max_size=0, **asdict(cookie)
+    )
+
+
 def _largest_set_cookie(settings: Settings, cookie: CookieAttributes, capacity: int) -> str:
     """The longest ``Set-Cookie`` value the digest can make: both generations full, signed,
     with every attribute."""
     payload = encoded_size_bound(settings.kind, capacity, settings.fp_rate)
     signed = DigestCodec(["k"], DEFAULT_SALT, settings.max_age).dumps(bytes(payload))
-    return dump_cookie(
-        settings.cookie_name, signed, max_age=settings.max_age, max_size=0, **asdict(cookie)
-    )
+    return _digest_set_cookie(settings, cookie, signed)
 
 
 def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -> int:
@@ -317,10 +323,7 @@ def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -
 
 def _bare_cookie_size(settings: Settings, cookie: CookieAttributes) -> int:
     """The digest cookie's bytes without its value: the name and attributes."""
-    bare = dump_cookie(
-        settings.cookie_name, "", max_age=settings.max_age, max_size=0, **asdict(cookie)
-    )
-    return len(bare)
+    return len(_digest_set_cookie(settings, cookie, ""))
 
 
 def set_cookie_line(set_cookie: str) -> int:
