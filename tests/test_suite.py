@@ -1,0 +1,34 @@
+"""The suite's own guard: a test that hangs fails by name instead of holding CI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_test_runs_under_a_timeout(pytestconfig: pytest.Config) -> None:
+    assert pytestconfig.pluginmanager.hasplugin("timeout")
+    assert float(pytestconfig.getini("timeout")) > 0
+
+
+def test_a_test_that_hangs_fails_with_its_name(tmp_path: Path) -> None:
+    # The project's configuration (rootdir and ini), only the timeout shortened.
+    hanging = tmp_path / "test_hangs.py"
+    hanging.write_text("import time\n\ndef test_hangs():\n    time.sleep(30)\n")
+    pytest_run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    config = ["--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), "-o", "timeout=1"]
+    run = subprocess.run(
+        [*pytest_run, *config, str(hanging)],
+        capture_output=True,
+        text=True,
+        timeout=25,
+        cwd=ROOT,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Timeout" in run.stdout
+    assert "FAILED" in run.stdout and "test_hangs" in run.stdout
