@@ -734,6 +734,11 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # No page either (Flask's automatic answer, a CORS preflight): no browser
         # preloads from it and no proxy pushes for it, so it links nothing.
         return response
+    if not _is_page(response):
+        # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
+        # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
+        # and digest Set-Cookie would only harm it, and no 103 is learned from it.
+        return response
     resources = record.resources
     declared = _declared(app, state)
     if declared:
@@ -779,6 +784,16 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     record.link = links.value
     record.vary = links.asked
     return response
+
+
+#: The media types of a page: only a document's response has links a browser preloads.
+_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _is_page(response: Response) -> bool:
+    """Whether ``response`` is a page: HTML, or of no declared type."""
+    content_type = response.headers.get("Content-Type")
+    return content_type is None or content_type.partition(";")[0].strip().lower() in _PAGE_TYPES
 
 
 def _as_linked(offered: tuple[str, ...], resources: dict[str, Resource]) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from collections import UserString
 from collections.abc import Container, Iterator
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import (
@@ -64,7 +65,8 @@ def nopush(url: str) -> str:
 
 
 def edge_app(connector: Any = None, **config: Any) -> Flask:
-    """``/page?u=URL...&status=N``: pushes each url, answers with that status."""
+    """``/page?u=URL...&status=N&type=T``: pushes each url, answers with that status and
+    ``Content-Type`` (``type=none``: without one)."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
     app.config.update(config)
@@ -76,7 +78,13 @@ def edge_app(connector: Any = None, **config: Any) -> Flask:
         status = int(request.args.get("status", "200"))
         if request.args.get("raise"):
             abort(status)
-        return Response("page", status=status, headers=_vary())
+        response = Response("page", status=status, headers=_vary())
+        content_type = request.args.get("type")
+        if content_type == "none":
+            del response.headers["Content-Type"]
+        elif content_type:
+            response.headers["Content-Type"] = content_type
+        return response
 
     def _vary() -> dict[str, str]:
         vary = request.args.get("vary")
@@ -182,6 +190,44 @@ def test_an_options_response_links_nothing_and_asks_nothing(explicit: bool) -> N
         link("/hook.css"),
         link("/view.css"),
     ]
+
+
+PAGE_TYPES = [
+    "text/html; charset=utf-8",
+    "TEXT/HTML",
+    " text/html ;charset=x",
+    "application/xhtml+xml",
+    "none",  # no Content-Type at all: taken for a page, as it was
+]
+FILE_TYPES = [
+    "text/css; charset=utf-8",
+    "text/javascript",
+    "image/png",
+    "application/json",
+    "text/plain",
+    "text/html-sandboxed",  # a type that merely starts as HTML's
+]
+
+
+@pytest.mark.parametrize("content_type", PAGE_TYPES + FILE_TYPES)
+def test_only_a_page_gets_our_headers(content_type: str) -> None:
+    """A file a view serves (a generated stylesheet, JSON), and what a proxy fetches to
+    push it (no Cookie), gets no Link, Vary: Cookie or digest cookie, as a static file
+    gets none, even when a before_request hook pushed for it: nothing is recorded."""
+    connector = CountingConnector()
+    client = edge_app(connector).test_client()
+    response = page(client, "/a.css", type=quote(content_type))
+    assert response.status_code == 200
+    if content_type in PAGE_TYPES:
+        assert links(response) == [link("/a.css")]
+        assert response.headers["Vary"] == "Cookie"
+        assert held_now(client, "/a.css") == [True]
+        return
+    assert response.headers["Content-Type"] == content_type
+    assert (links(response), response.headers.get("Vary")) == ([], None)
+    assert "Set-Cookie" not in response.headers
+    assert connector.asked == 0
+    assert links(page(client, "/a.css")) == [link("/a.css")]  # recorded nothing
 
 
 # --- url forms ---------------------------------------------------------------------------

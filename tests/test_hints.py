@@ -1034,6 +1034,23 @@ def test_a_response_other_than_200_is_not_learned(app: Flask) -> None:
     assert recorder.sent == []
 
 
+@pytest.mark.parametrize(("content_type", "learned"), [("text/css", False), ("text/html", True)])
+def test_only_a_page_is_learned(content_type: str, learned: bool) -> None:
+    """A proxy asks for a push with no Sec-Fetch-* header, as a navigation does: the file
+    it fetches (a view's, pushed by a before_request hook too) is no page to hint."""
+    app = make_app()
+
+    @app.route("/theme.css")
+    def theme() -> Response:
+        push("/static/site.css", as_="style")
+        return Response("body {}", content_type=content_type)
+
+    hinted_get(app.test_client(), "/theme.css", Recorder())
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/theme.css", recorder)
+    assert recorder.sent == ([[("Link", CSS)]] if learned else [])
+
+
 def test_a_changed_page_is_learned_again(app: Flask) -> None:
     hinted_get(app.test_client(), "/page/news?u=/old.css", Recorder())
     hinted_get(app.test_client(), "/page/news?u=/new.css", Recorder())

@@ -26,6 +26,9 @@ FINGERPRINTED = 85
 MANY = 15
 #: The other origin ``/forms`` links to: no proxy may push it.
 OTHER_ORIGIN = "https://cdn.example"
+#: What a layout pushes on every request with ``FLASK_EDGE_LAYOUT=true``, from a
+#: ``before_request`` hook: Flask runs it for the view serving ``/res/...`` too.
+LAYOUT = "/res/layout.css"
 #: What ``/own-link/<name>`` preloads in a ``Link`` header of its own, not with push().
 OWN_PRELOAD = "/res/own-hero.css"
 #: How many new resources ``/own-link/own`` pushes: ``FIREHOSE_MAX_PUSHES``, nginx's 10.
@@ -91,6 +94,12 @@ def create_app() -> Flask:
     # The urls of /gone/<name> asked for so far (path and query).
     asked: set[str] = set()
 
+    if app.config.get("EDGE_LAYOUT"):
+
+        @app.before_request
+        def layout() -> None:
+            push(LAYOUT, as_="style")
+
     @app.route("/page/<name>")  # HEAD too: Flask answers it with the GET view
     def page(name: str) -> str:
         _push_page(name)
@@ -143,6 +152,7 @@ def create_app() -> Flask:
 
     @app.route("/<path:resource>")
     def resource(resource: str) -> Response:
+        """A file a view serves: what a proxy asks for to push it, with no ``Cookie``."""
         return Response(f"/* {resource} */\n", content_type="text/css")
 
     return app

@@ -475,6 +475,10 @@ class View:
     cookie_sent: str
     #: The links of the informational responses (103 Early Hints) before the final one.
     hints: list[Link] = field(default_factory=list)
+    #: Each pushed response's header fields (lower-case names), by its promised path.
+    pushed_headers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: The links of the 103s a front sent on each push stream, by its promised path.
+    pushed_hints: dict[str, list[Link]] = field(default_factory=dict)
 
     @property
     def declared(self) -> list[str]:
@@ -639,6 +643,12 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
         set_cookies=set_cookies,
         cookie_sent=cookie_sent,
         hints=parse_links(", ".join(hint_links.get(main, []))),
+        pushed_headers={path: responses.get(stream, []) for stream, path in promised.items()},
+        pushed_hints={
+            path: parse_links(", ".join(hint_links[stream]))
+            for stream, path in promised.items()
+            if stream in hint_links
+        },
     )
 
 

@@ -68,6 +68,7 @@ from .edge_app import (
     CUT_PAGE_PUSHED,
     ETAG,
     FINGERPRINTED,
+    LAYOUT,
     OTHER_ORIGIN,
     OWN_PRELOAD,
     fingerprinted,
@@ -416,6 +417,16 @@ def hinting_backend(launcher: Launcher) -> Gunicorn:
     return launcher.start(Gunicorn(app, workdir, env, threads=8))
 
 
+@pytest.fixture(scope="module")
+def layout_backend(launcher: Launcher) -> Gunicorn:
+    """``edge_app`` whose layout pushes ``LAYOUT`` from a ``before_request`` hook, which
+    Flask runs for its view serving ``/res/...`` too, with ``FIREHOSE_EARLY_HINTS``."""
+    require(f"gunicorn >= 25 (wsgi.early_hints), found {GUNICORN_VERSION}", GUNICORN_HINTS)
+    app = "tests.integration.edge_app:create_app()"
+    env = site_env(SECRET_KEY=SECRET_KEY, EDGE_LAYOUT=True, FIREHOSE_EARLY_HINTS=True)
+    return launcher.start(Gunicorn(app, launcher.workdir / "layout-backend", env, threads=8))
+
+
 def start_front(name: str, launcher: Launcher, backend: Gunicorn) -> Front:
     if name == "nginx":
         return launcher.nginx([backend])
@@ -505,6 +516,38 @@ def test_a_client_s_script_name_header_never_reaches_the_app(
     assert plain.links
     assert sent.declared == plain.declared
     assert sent.pushed == plain.pushed
+
+
+@pytest.mark.parametrize("name", ["nginx", "h2o", "apache"])
+def test_a_pushed_file_a_view_serves_gets_nothing_of_ours(
+    name: str, launcher: Launcher, layout_backend: Gunicorn
+) -> None:
+    """A proxy asks for a push with no ``Cookie`` and no ``Sec-Fetch-*``, and the layout's
+    hook pushes for that request too. The pushed stylesheets got our ``Set-Cookie``, a
+    digest of the layout's file alone, for a client that keeps it to replace the page's;
+    ``Vary: Cookie``, so a cache may never serve the client's own request from them (RFC
+    9111 §4.1: the promised request had no ``Cookie``); a ``Link``; and, taken for
+    navigations, they were learned as pages and hinted (Apache sent a 103 on each push
+    stream; a stranger's hunt). A file is no page: it gets none of it."""
+    front = start_front(name, launcher, layout_backend)
+    Browser(front.origin, COOKIE).view("/page/lay")  # the learner: the page is learned
+    view = Browser(front.origin, COOKIE).view("/page/lay")  # a client holding nothing
+    assert view.status == 200
+    assert sorted(view.pushed) == sorted([LAYOUT, *page_links("lay")])
+    assert view.set_cookies.keys() == {COOKIE}
+    ours = {
+        path: [
+            (field_name, value)
+            for field_name, value in fields
+            if field_name == "link"
+            or (field_name == "set-cookie" and value.startswith(f"{COOKIE}="))
+            or (field_name == "vary" and "cookie" in value.lower())
+        ]
+        for path, fields in view.pushed_headers.items()
+    }
+    assert all(fields for fields in view.pushed_headers.values())  # each response was read
+    assert ours == {path: [] for path in view.pushed}
+    assert view.pushed_hints == {}
 
 
 def curl_static(url: str) -> tuple[str, str, str]:
