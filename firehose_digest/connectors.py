@@ -230,11 +230,15 @@ def _stored_keys(stored: object) -> list[str]:
 
 
 def cookie_attributes(app: Flask) -> CookieAttributes:
-    """The app's session cookie attributes, read through Flask's own session interface."""
+    """The app's session cookie attributes, read through Flask's own session interface.
+
+    A false domain (``False``, how Flask before 2.3 turned off its ``SERVER_NAME``
+    fallback, or ``""``) is none, as Werkzeug writes it: a host-only cookie.
+    """
     interface = app.session_interface
     return CookieAttributes(
         path=interface.get_cookie_path(app),
-        domain=interface.get_cookie_domain(app),
+        domain=interface.get_cookie_domain(app) or None,
         secure=interface.get_cookie_secure(app),
         httponly=interface.get_cookie_httponly(app),
         samesite=interface.get_cookie_samesite(app),

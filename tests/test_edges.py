@@ -1084,6 +1084,19 @@ def test_a_numeric_deploy_id_is_a_digest_version() -> None:
     assert reader.get("/").headers["Link"] == EXPECTED_RETURN
 
 
+@pytest.mark.parametrize("domain", [False, ""])
+def test_a_false_session_cookie_domain_is_a_host_only_cookie(domain: object) -> None:
+    """As Flask writes its session cookie: no Domain. ``False`` is how Flask before 2.3
+    turned off its ``SERVER_NAME`` fallback; ``init_app`` refused it (a stranger's hunt)."""
+    client = edge_app(SESSION_COOKIE_DOMAIN=domain).test_client()
+    response = page(client, "/a.css")
+    assert links(response) == [link("/a.css")]
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1 and cookies[0].startswith(f"{COOKIE}=")
+    assert "domain" not in cookies[0].lower()
+    assert links(page(client, "/a.css")) == [nopush("/a.css")]
+
+
 @pytest.mark.parametrize(
     ("config", "named"),
     [
