@@ -16,7 +16,8 @@ Once per request:
 4. The connector's ``save()`` records what was pushed. If it raises, those links are made
    ``nopush`` too: a link is offered for push only if it is recorded.
 5. As the response starts, the wrapper *adds* that ``Link`` header, before any the view
-   set, and ``Vary: Cookie`` when what the client holds shaped it. No ``after_request``
+   set, and ``Vary: Cookie`` when what another client holds would change it, or step 4
+   ran (the digest's ``Set-Cookie`` is made from the client's cookie). No ``after_request``
    hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
@@ -760,11 +761,14 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         cache.forget(page)
     links = _links_for(state, resources, held, proxies_push(req.method, status), offered)
     pushed = links.pushed
+    varies = links.varies
     if offered:
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
         pushed += tuple(key for key in offered if key not in pushed)
     if held is not None and (pushed or links.reused):
+        # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
+        varies = True
         try:
             # An async save() behind a wrapper returns a coroutine, whatever it is typed.
             saved = state.connector.save(app, response, held, pushed, links.reused)  # type: ignore[func-returns-value]
@@ -782,7 +786,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
             # write may fail its lookups too.
             links = _links_for(state, resources, frozenset(links.reused), may_push=False)
     record.link = links.value
-    record.vary = links.asked
+    record.vary = varies
     return response
 
 

@@ -233,8 +233,9 @@ class LinkPlan(NamedTuple):
     pushed: tuple[str, ...]
     #: Held keys the response used again: linked ``nopush``, or left out (``omit_held``).
     reused: tuple[str, ...]
-    #: Whether the value depends on what the client holds (``Vary: Cookie``).
-    asked: bool
+    #: Whether the value depends on what the client holds (``Vary: Cookie``): whether
+    #: some answer of ``held``, or its absence, would change it.
+    varies: bool
 
 
 def plan_links(
@@ -257,30 +258,38 @@ def plan_links(
     recorded, so nothing is offered. Links past the budget are left out and not recorded.
     The keys a 103 already offered for push (``offered``, at most ``max_pushes``) take their
     slots first: the response and its 103 push at most ``max_pushes`` between them.
+
+    The plan varies with what the client holds when a tracked link would be written
+    otherwise for another client: left out when held (``omit_held``), or offered for push
+    when not held. A link no client is offered (a HEAD, a 404, another origin's url, no
+    push slot) is ``nopush`` for everyone, so a page of only such links varies not.
     """
     links: list[str] = []
     last: list[str] = []  # the links a proxy would read no link after: written after all
     pushed: list[str] = []
     reused: list[str] = []
-    slots = max_pushes - len(offered)  # for keys the 103 did not offer
-    asked = False
+    free = max_pushes - len(offered)  # push slots for keys the 103 did not offer
+    slots = free  # of them, those not taken yet
+    varies = False
     size = -2  # no ", " before the first link
     for resource in resources:
         recorded = None  # where the resource's key goes if its link fits
         if not resource.tracked:
             link = resource.link
-        elif held is None:
-            link = resource.nopush_link
         else:
-            asked = True
-            if resource.key in held:
+            offerable = may_push and resource.pushable
+            # Held keys take no slot, so for some client any offerable key gets one.
+            varies = varies or omit_held or (offerable and (free > 0 or resource.key in offered))
+            if held is None:
+                link = resource.nopush_link
+            elif resource.key in held:
                 if omit_held:
                     reused.append(resource.key)
                     continue
                 link, recorded = resource.nopush_link, reused
-            elif may_push and resource.pushable and resource.key in offered:
+            elif offerable and resource.key in offered:
                 link, recorded = resource.link, pushed
-            elif may_push and resource.pushable and slots > 0:
+            elif offerable and slots > 0:
                 link, recorded = resource.link, pushed
                 slots -= 1
             else:
@@ -292,7 +301,7 @@ def plan_links(
         if recorded is not None:
             recorded.append(resource.key)
     links += last
-    return LinkPlan(", ".join(links) if links else None, tuple(pushed), tuple(reused), asked)
+    return LinkPlan(", ".join(links) if links else None, tuple(pushed), tuple(reused), varies)
 
 
 #: The plans a :class:`LinkPlanner` keeps, counted in bytes (their values and keys): a

@@ -230,6 +230,46 @@ def test_only_a_page_gets_our_headers(content_type: str) -> None:
     assert links(page(client, "/a.css")) == [link("/a.css")]  # recorded nothing
 
 
+# --- Vary: Cookie ------------------------------------------------------------------------
+
+VARY_CASES = [
+    # (config, urls, method, status, varies)
+    ({}, ["/a.css"], "GET", 200, True),
+    ({}, ["/a.css"], "HEAD", 200, False),  # no client is pushed anything on a HEAD
+    ({}, ["/a.css"], "GET", 404, False),  # nor on a 404
+    ({}, ["https://cdn.example/a.css"], "GET", 200, False),  # nor another origin's url
+    ({"FIREHOSE_MAX_PUSHES": 0}, ["/a.css"], "GET", 200, False),  # nor with no push slot
+    ({}, ["https://cdn.example/a.css", "/a.css"], "GET", 200, True),
+    # A held link is left out, another client's kept: on a HEAD and a 404 too.
+    ({"FIREHOSE_ALREADY_PUSHED": "omit"}, ["/a.css"], "HEAD", 200, True),
+    ({"FIREHOSE_ALREADY_PUSHED": "omit"}, ["/a.css"], "GET", 404, True),
+]
+
+
+@pytest.mark.parametrize(("config", "urls", "method", "status", "varies"), VARY_CASES)
+def test_vary_cookie_exactly_when_another_clients_links_would_differ(
+    config: dict[str, Any], urls: list[str], method: str, status: int, varies: bool
+) -> None:
+    """A shared cache keys a response on the url alone without ``Vary: Cookie``, and on
+    every client's own cookie with it: set where the links depend on what the client
+    holds, and only there (a stranger's hunt found it on pages no client is pushed on)."""
+    client = edge_app(**config).test_client()
+    response = page(client, *urls, method=method, status=str(status))
+    assert response.status_code == status
+    assert links(response)
+    assert (response.headers.get("Vary") == "Cookie") is varies
+
+
+def test_links_made_nopush_by_the_cookie_header_vary_on_cookie() -> None:
+    """Copies of the cookie past those tried make every link ``nopush`` (one not tried may
+    hold the client's digest): that page must not be cached for every client."""
+    header = "; ".join(f"{COOKIE}=bad{n}" for n in range(MAX_COOKIE_COPIES + 1))
+    client = edge_app().test_client(use_cookies=False)
+    response = client.get("/page?u=/a.css", headers={"Cookie": header})
+    assert links(response) == [nopush("/a.css")]
+    assert response.headers["Vary"] == "Cookie"
+
+
 # --- url forms ---------------------------------------------------------------------------
 
 URL_FORMS = [

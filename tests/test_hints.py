@@ -20,6 +20,7 @@ from flask import (
     Flask,
     Request,
     Response,
+    abort,
     g,
     redirect,
     render_template_string,
@@ -816,7 +817,38 @@ def test_a_connector_that_can_remember_nothing_is_still_asked_once() -> None:
     assert Forgetful.asked == 1
     assert recorder.sent == []  # nothing can be recorded: nothing a proxy would push
     assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
-    assert "Vary" not in response.headers
+    assert response.headers["Vary"] == "Cookie"  # another client's open() may differ
+
+
+def test_a_404_that_records_what_its_103_offered_varies_on_cookie() -> None:
+    """A page learned as a 200, then gone: its 103 offered a push, so the 404 records it,
+    signing the client's whole digest (what it was pushed elsewhere, too) into its
+    ``Set-Cookie``. A 404 no client is pushed on does not vary by its links, but that
+    cookie does: without ``Vary: Cookie`` a shared cache may store the 404 (RFC 9111
+    §4.2.2) and hand one client's history to the next (a stranger's hunt)."""
+    app = make_app()
+    items = {"42"}
+
+    @app.route("/item/<item>")
+    def item(item: str) -> str:
+        if item not in items:
+            abort(404)
+        push("/static/item.css", as_="style")
+        return "item"
+
+    hinted_get(app.test_client(), "/item/42", Recorder())  # another client: learned
+    client = app.test_client()
+    hinted_get(client, "/page/other?u=/static/other.css", Recorder())
+    items.clear()
+    recorder = Recorder()
+
+    response = hinted_get(client, "/item/42", recorder)
+
+    assert response.status_code == 404
+    assert recorder.sent == [[("Link", "</static/item.css>; rel=preload; as=style")]]
+    assert "Link" not in response.headers
+    assert "h2-digest=" in response.headers["Set-Cookie"]
+    assert response.headers["Vary"] == "Cookie"
 
 
 def test_a_save_that_fails_after_a_103_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:

@@ -99,6 +99,47 @@ def test_a_103s_keys_and_the_responses_pushes_stay_within_max_pushes(
     )
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    page=st.lists(st.sampled_from(POOL), unique=True, max_size=14),
+    helds=st.lists(st.sets(st.sampled_from([r.key for r in POOL])), max_size=6),
+    data=st.data(),
+    max_pushes=st.integers(0, 12),
+    budget=st.sampled_from([0, 40, 120, 400, 1900]),
+    may_push=st.booleans(),
+    omit_held=st.booleans(),
+)
+def test_a_plan_that_does_not_vary_is_every_clients(
+    page: list[Resource],
+    helds: list[set[str]],
+    data: st.DataObject,
+    max_pushes: int,
+    budget: int,
+    may_push: bool,
+    omit_held: bool,
+) -> None:
+    """Without ``Vary: Cookie`` a shared cache hands one client's ``Link`` to every
+    other: a plan that says it does not vary is the same for every holder, none too."""
+    pushable = [r.key for r in POOL if r.tracked and r.pushable]
+    offered = data.draw(st.lists(st.sampled_from(pushable), unique=True, max_size=max_pushes))
+    everything = {r.key for r in POOL}
+    plans = [
+        plan_links(
+            page,
+            held,
+            may_push=may_push,
+            max_pushes=max_pushes,
+            budget=budget,
+            omit_held=omit_held,
+            offered=offered,
+        )
+        for held in [None, set(), everything, *helds]
+    ]
+    assert len({plan.varies for plan in plans}) == 1
+    if not plans[0].varies:
+        assert len({plan.value for plan in plans}) == 1
+
+
 def test_a_holder_changed_in_place_is_planned_again() -> None:
     """The plan is kept under the client's answers, not under the container."""
     page = POOL[:3]
