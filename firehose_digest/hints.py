@@ -25,6 +25,7 @@ offers for push is still what the final response pushes and records.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
@@ -99,17 +100,34 @@ def origin_of(url: str) -> str | None:
     relative url. A backslash is a "/" to a browser (``/\\cdn.example/a.css`` names
     another host)."""
     if url[:2] in ("//", "/\\", "\\/", "\\\\"):
-        return "//" + _host(urlsplit("//" + url[2:].replace("\\", "/")).netloc)
+        return "//" + _host(_split("//" + url[2:].replace("\\", "/"))[1])
     if url.startswith("/"):  # a path (and so kept out of urlsplit's own cache)
         return None
-    parts = urlsplit(url)
-    if not (parts.scheme and parts.netloc):
+    scheme, netloc = _split(url)
+    if not (scheme and netloc):
         return None
-    scheme, netloc = parts.scheme.lower(), _host(parts.netloc)
+    scheme, netloc = scheme.lower(), _host(netloc)
     default = _DEFAULT_PORTS.get(scheme)
     if default and netloc.endswith(default):
         netloc = netloc[: -len(default)]
     return f"{scheme}://{netloc}"
+
+
+#: An absolute or scheme-relative url's scheme and authority (RFC 3986 §3), as far as
+#: ``urlsplit`` reads them.
+_AUTHORITY = re.compile(r"(?:([A-Za-z][A-Za-z0-9+.-]*):)?//([^/?#]*)")
+
+
+def _split(url: str) -> tuple[str, str]:
+    """``urlsplit``'s scheme and netloc; read by hand where it refuses the host, brackets
+    it cannot read as IPv6 (``url_for(_external=True)`` under a ``Host: [1:2]`` Werkzeug
+    accepts, or a prefix a client sent through ProxyFix: ``//[/static/app.css``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        match = _AUTHORITY.match(url)
+        return (match.group(1) or "", match.group(2)) if match else ("", "")
+    return parts.scheme, parts.netloc
 
 
 def _host(netloc: str) -> str:

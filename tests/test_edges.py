@@ -2090,6 +2090,47 @@ def test_the_same_text_as_markup_and_as_a_str_are_two_resources_whatever_came_fi
 
 
 @pytest.mark.parametrize(
+    ("headers", "external", "written"),
+    [
+        # Werkzeug accepts any hex digits and colons in brackets as a host.
+        ({"Host": "[1:2]"}, True, "http://[1:2]/static/app.css"),
+        ({"Host": "[1::2::3]:8000"}, True, "http://[1::2::3]:8000/static/app.css"),
+        # ProxyFix copies a client's prefix into the url, after the host or as its start.
+        ({"X-Forwarded-Prefix": "["}, True, "http://localhost[/static/app.css"),
+        ({"X-Forwarded-Prefix": "//["}, False, "//[/static/app.css"),
+        ({"X-Forwarded-Prefix": "//a]b"}, False, "//a]b/static/app.css"),
+    ],
+)
+def test_a_host_urlsplit_refuses_is_linked_not_a_500(
+    headers: dict[str, str], external: bool, written: str
+) -> None:
+    """``url_for`` writes a host a client sent, which ``urlsplit`` refuses (brackets it
+    cannot read as IPv6): ``push()`` raised its ValueError, a 500 where the app without
+    the extension serves the page (a stranger's hunt). Another origin's url: nopush."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+    Firehose(app)
+
+    @app.route("/page")
+    def pushed() -> str:
+        return push(url_for("static", filename="app.css", _external=external), as_="style")
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    # Called as a server calls it: the test client's own urlsplit refuses such a host.
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, fields: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append((status, fields))
+
+    environ = EnvironBuilder(path="/page", headers=list(headers.items())).get_environ()
+    body = b"".join(app(environ, start_response))
+    [(status, fields)] = started
+    assert status == "200 OK"
+    assert body.decode() == written
+    assert [value for name, value in fields if name == "Link"] == [nopush(written)]
+
+
+@pytest.mark.parametrize(
     ("prefix", "written"),
     [("/shop", "/shop"), ("/<x>", "/%3Cx%3E"), ("/a\tb", "/ab"), ("/a\x01b", "/a%01b")],
 )

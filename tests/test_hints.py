@@ -1822,10 +1822,26 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
         # An absolute url that names no host has no origin, and is never "scheme://".
         ("mailto:team@example.com", None),
         ("data:text/css,a{}", None),
+        # Hosts urlsplit refuses, read by hand: a Host header Werkzeug accepts, or a
+        # prefix a client sent through ProxyFix, as url_for writes them.
+        ("http://[1:2]/static/app.css", "http://[1:2]"),
+        ("HTTP://[1::2::3]:80/a.css", "http://[1::2::3]"),
+        ("http://localhost[/static/app.css", "http://localhost["),
+        ("//[/static/app.css", "//["),
+        ("/\\a]b/static/app.css", "//a]b"),
+        ("https://[::1]:443/a.css", "https://[::1]"),  # one it reads, for comparison
     ],
 )
 def test_origin_of(url: str, origin: str | None) -> None:
     assert origin_of(url) == origin
+
+
+@given(host=st.from_regex(r"\A\[[a-f0-9]*:[a-f0-9.:]+\](:[0-9]{1,5})?\Z"))
+def test_origin_of_reads_any_bracketed_host_werkzeug_accepts(host: str) -> None:
+    """Werkzeug takes any hex digits, dots and colons in brackets for a ``Host``, and
+    ``url_for(_external=True)`` writes it: never a ValueError, a 500."""
+    assert origin_of(f"http://{host}/static/app.css") == "http://" + host.removesuffix(":80")
+    assert origin_of(f"//{host}/static/app.css") == "//" + host
 
 
 # -- what is learned is good for any visitor -----------------------------------------------
