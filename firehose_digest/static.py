@@ -29,6 +29,7 @@ from .links import format_url
 __all__ = [
     "IMMUTABLE",
     "MAX_VERSIONED_FILES",
+    "PRIVATE_IMMUTABLE",
     "cache_versioned_static",
     "file_version",
     "push_static",
@@ -66,6 +67,8 @@ KINDS: dict[str, _Kind] = {
 #: not revalidate it even on reload; a year is the longest ``max-age`` caches are asked to
 #: honour (RFC 9111 §5.2.2.1 advises against more).
 IMMUTABLE = "public, max-age=31536000, immutable"
+#: The same for a file the app marked ``private`` (a signed-in user's): no shared cache.
+PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
 
 #: Files whose version is known: a site has some hundreds, named in its templates. The bound
 #: only guards against a view passing request data as the filename; an entry (path, its
@@ -358,7 +361,9 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     Part of the extension's ``after_request`` step: any other request costs a look at
     ``req.endpoint``. A static response (``"static"`` or a blueprint's ``"<name>.static"``)
     whose ``v`` is the file's current version cannot change behind that url; any other keeps
-    the app's ``Cache-Control`` (``SEND_FILE_MAX_AGE_DEFAULT``).
+    the app's ``Cache-Control`` (``SEND_FILE_MAX_AGE_DEFAULT``). So does one the app (a
+    blueprint's ``after_request`` hook) marked ``no-store``; one it marked ``private`` stays
+    private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
     """
     endpoint = req.endpoint
     if endpoint is None or not (endpoint == "static" or endpoint.endswith(".static")):
@@ -377,5 +382,7 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     except ValueError:
         return response
     if version == current:
-        response.headers["Cache-Control"] = IMMUTABLE
+        control = response.cache_control
+        if not control.no_store:
+            response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if control.private else IMMUTABLE
     return response

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask, render_template_string, request
+from flask import Blueprint, Flask, Response, render_template_string, request
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from firehose_digest import Firehose, push_static, static_tag
 from firehose_digest import static as static_module
 from firehose_digest.collect import resource_key
-from firehose_digest.static import IMMUTABLE, file_version
+from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
 
 
 def version(content: bytes) -> str:
@@ -634,6 +634,35 @@ def test_a_static_file_asked_for_by_its_current_version_is_immutable(static: Pat
     assert fresh.headers["Cache-Control"] == IMMUTABLE
     assert revalidated.status_code == 304
     assert revalidated.headers["Cache-Control"] == IMMUTABLE
+
+
+@pytest.mark.parametrize(
+    ("set_by_app", "served"),
+    [
+        ("private, no-store", "private, no-store"),
+        ("no-store", "no-store"),
+        ("private", PRIVATE_IMMUTABLE),
+        ('private="Set-Cookie", max-age=60', PRIVATE_IMMUTABLE),
+        ("public, max-age=60", IMMUTABLE),
+        ("no-cache", IMMUTABLE),
+    ],
+)
+def test_a_current_version_keeps_what_the_app_kept_from_shared_caches(
+    static: Path, set_by_app: str, served: str
+) -> None:
+    """A blueprint serving signed-in users' files marks them private or no-store in a
+    hook; ours runs after it, and made them ``public`` for a year (a stranger's hunt)."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+
+    @app.after_request
+    def mark(response: Response) -> Response:
+        response.headers["Cache-Control"] = set_by_app
+        return response
+
+    client = app.test_client()
+    url = client.get("/push?f=site.css").get_data(as_text=True)
+    assert get_file(client, url).headers["Cache-Control"] == served
 
 
 @pytest.mark.parametrize("query", ["", "?v=0000000000", "?other=1"])
