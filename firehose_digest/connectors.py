@@ -35,7 +35,7 @@ from operator import itemgetter
 from typing import Any, Protocol
 
 from flask import Flask, Request, Response, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 
@@ -396,10 +396,17 @@ class SessionConnector:
     ) -> None:
         if not pushed and FLASK_FIREHOSE_SESSION_KEY not in session:
             return  # a new order alone is not worth a new session cookie
-        if not session and session.modified and _sent_session(app):
-            # The request emptied the session the client sent (a logout's clear()): it
-            # stays empty, so Flask deletes its cookie, and a server-side store its entry.
-            raise NotRecorded("the session was emptied by this request")
+        if not session:
+            sent = _sent_session(app)
+            opened = session._get_current_object()  # type: ignore[attr-defined]
+            if sent and session.modified and _tracks_changes(opened):
+                # The request emptied the session the client sent (a logout's clear()): it
+                # stays empty, so Flask deletes its cookie, and a server-side store its entry.
+                raise NotRecorded("the session was emptied by this request")
+            if not sent and _withheld_from_another_site(app):
+                # The browser may hold a session it did not send, and would keep the one
+                # written here in its place: a signed-in user signed out.
+                raise NotRecorded("a browser withholds a Strict session cookie from another site")
         # Most recently used last: the keys this page used again, then the new ones.
         keys = dict.fromkeys(self.get_pushed())
         for key in (*reused, *pushed):
@@ -412,6 +419,26 @@ class SessionConnector:
 def _sent_session(app: Flask) -> bool:
     """Whether the client sent the app's session cookie."""
     return app.session_interface.get_cookie_name(app) in request.cookies
+
+
+def _tracks_changes(current: SessionMixin) -> bool:
+    """Whether a session's ``modified`` says if it changed: Flask's ``SessionMixin`` says
+    True, always, for a class that does not track changes; one that does sets its own."""
+    return "modified" in getattr(current, "__dict__", {}) or not type(current).modified
+
+
+def _withheld_from_another_site(app: Flask) -> bool:
+    """Whether a browser sent no ``Strict`` session cookie with this request, though it
+    keeps the one the response sets: one from another site (Fetch Metadata's
+    ``Sec-Fetch-Site: cross-site``). RFC 6265bis: a top-level navigation may set a cookie
+    of any ``SameSite``. (A ``Lax`` one is withheld only from requests that push nothing,
+    by other methods than GET, and from frames, whose responses set no ``Lax`` cookie.)"""
+    samesite = app.session_interface.get_cookie_samesite(app)
+    return (
+        isinstance(samesite, str)
+        and samesite.lower() == "strict"
+        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+    )
 
 
 class DigestConnector:

@@ -13,8 +13,22 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, cast
 
 import pytest
-from flask import Flask, Response, abort, redirect, render_template_string, request, session
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    redirect,
+    render_template_string,
+    request,
+    session,
+)
+from flask.sessions import (
+    SecureCookieSession,
+    SecureCookieSessionInterface,
+    SessionInterface,
+    SessionMixin,
+)
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -885,6 +899,66 @@ class TestSessionConnector:
         client = app.test_client()
         assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
         assert client.get("/push?u=/a.css").headers["Link"].endswith("; nopush")
+
+    def test_an_untracked_session_the_client_sent_empty_records(self) -> None:
+        """A server-side session whose cookie holds an id, given to every visitor, of a
+        class that does not track changes (``modified`` always True): empty, it was taken
+        for one a logout emptied, and nothing was ever recorded (a stranger's hunt)."""
+
+        class Untracked(dict[str, Any], SessionMixin):
+            sid = ""
+
+        class ById(SessionInterface):
+            def __init__(self) -> None:
+                self.store: dict[str, dict[str, Any]] = {}
+
+            def open_session(self, app: Flask, request: Request) -> Untracked:
+                sid = request.cookies.get(self.get_cookie_name(app)) or f"id{len(self.store)}"
+                opened = Untracked(self.store.get(sid, {}))
+                opened.sid = sid
+                return opened
+
+            def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+                assert isinstance(session, Untracked)
+                self.store[session.sid] = dict(session)
+                response.set_cookie(self.get_cookie_name(app), session.sid)
+
+        app = build_app(SessionConnector())
+        app.session_interface = sessions = ById()
+        client = app.test_client()
+        client.get("/quiet")  # an id, an empty session
+        assert client.get("/push?u=/a.css").headers["Link"].startswith("</a.css>; rel=preload")
+        assert "/a.css" in next(iter(sessions.store.values()))["h2-held"]
+
+    @pytest.mark.parametrize(
+        ("samesite", "site", "recorded"),
+        [
+            ("Strict", "cross-site", False),
+            ("strict", "cross-site", False),
+            ("Lax", "cross-site", True),  # a Lax cookie is sent: the client had none
+            (None, "cross-site", True),  # browsers' default: Lax
+            ("Strict", "same-site", True),
+            ("Strict", "same-origin", True),
+            ("Strict", "none", True),  # typed in, a bookmark: cookies are sent
+            ("Strict", None, True),  # no Fetch Metadata: nothing to go by
+        ],
+    )
+    def test_a_strict_session_withheld_from_another_site_is_not_written_over(
+        self, samesite: str | None, site: str | None, recorded: bool
+    ) -> None:
+        """A navigation from another site comes without a Strict session cookie, yet the
+        browser keeps the session cookie its response sets: a session holding our keys
+        alone replaced the signed-in one (a stranger's hunt)."""
+        app = Flask(__name__)
+        app.config.update(SECRET_KEY="s", SESSION_COOKIE_SAMESITE=samesite)
+        Firehose(app, connector=SessionConnector())
+        app.add_url_rule("/", "page", lambda: push("/a.css", as_="style"))
+        headers = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"} if site else {}
+        arrival = app.test_client().get("/", headers=headers)
+        assert arrival.status_code == 200
+        written = [c for c in arrival.headers.getlist("Set-Cookie") if c.startswith("session=")]
+        assert bool(written) is recorded
+        assert arrival.headers["Link"].endswith("; nopush") is not recorded
 
     def test_keeps_only_the_most_recent_keys(self, make_app: AppFactory) -> None:
         client = make_app(SessionConnector(max_items=2), FIREHOSE_MAX_PUSHES=2).test_client()
