@@ -534,7 +534,9 @@ class DigestConnector:
         pushed: Sequence[str],
         reused: Sequence[str],
     ) -> None:
-        """Write the cookie if the digest changed, or if half its lifetime is gone.
+        """Write the cookie if the digest changed, or if half its lifetime is gone; not
+        over one the app's response sets itself (deleted, by a "forget me" page): then
+        :class:`NotRecorded`, and the response pushes nothing.
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -568,6 +570,10 @@ class DigestConnector:
         written_back = bool(digest.previous) and not held.current_holds(page)
         if not pushed and not written_back and not held.renewal_due(state.settings.max_age):
             return
+        name = state.settings.cookie_name
+        if any(line.startswith(f"{name}=") for line in response.headers.getlist("Set-Cookie")):
+            # The app wrote or deleted the cookie itself (a "forget me" page): its say.
+            raise NotRecorded(f"the response sets the {name} cookie itself")
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
         # the second pass adds them again, within the new generation's room.
@@ -579,9 +585,7 @@ class DigestConnector:
             raise RuntimeError("SECRET_KEY is not set: the digest cookie cannot be signed")
         value = codec.dumps(digest.to_bytes())
         attributes = digest_cookie_attributes(app)
-        response.set_cookie(
-            state.settings.cookie_name, value, max_age=state.settings.max_age, **asdict(attributes)
-        )
+        response.set_cookie(name, value, max_age=state.settings.max_age, **asdict(attributes))
         state.remember(codec, value, digest)  # only once the cookie is written
 
 

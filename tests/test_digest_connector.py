@@ -657,6 +657,34 @@ def test_a_page_whose_stale_key_cannot_be_written_back_sets_no_cookie() -> None:
         assert "Set-Cookie" not in response.headers
 
 
+@pytest.mark.parametrize("how", ["deleted", "set"])
+def test_a_digest_cookie_the_app_sets_itself_is_left_as_it_set_it(how: str) -> None:
+    """A "forget me" page deletes the digest (security.md: it tells which of the site's
+    files a browser was pushed); ours was written after it, the old digest and this page,
+    and a browser keeps the last (a stranger's hunt). The app's own wins: this page's new
+    link is not pushed, as nothing records it."""
+    app = build_app()
+
+    @app.route("/forget-me")
+    def forget_me() -> Response:
+        push("/privacy.css", as_="style")  # new to the client: would be pushed
+        response = Response("forgotten")
+        if how == "deleted":
+            response.delete_cookie("h2-digest")
+        else:
+            response.set_cookie("h2-digest", "chosen-by-the-app")
+        return response
+
+    client = app.test_client()
+    client.get("/push?u=/a.css")
+    response = client.get("/forget-me")
+    written = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("h2-digest=")]
+    assert len(written) == 1
+    assert written[0].startswith("h2-digest=;" if how == "deleted" else "h2-digest=chosen")
+    assert response.headers["Link"] == "</privacy.css>; rel=preload; as=style; nopush"
+    assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+
+
 def test_unknown_key_means_everything_is_new() -> None:
     old = build_app(SECRET_KEY="old").test_client()
     old.get("/")
