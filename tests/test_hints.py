@@ -1260,6 +1260,20 @@ def test_a_url_no_view_serves_gets_what_its_error_handler_pushed(early_hints: bo
     assert response.headers.getlist("Link") == [f"{CSS}; nopush"]
 
 
+def test_a_declared_url_is_written_as_given_under_a_script_root(app: Flask) -> None:
+    """Declared when the module loads, with no request for ``url_for``: an app mounted
+    under a prefix (``SCRIPT_NAME``) declares the url with it (how-it-works.md)."""
+    recorder = Recorder()
+
+    response = hinted_get(
+        app.test_client(), "/declared", recorder, environ_overrides={"SCRIPT_NAME": "/shop"}
+    )
+
+    assert response.request.root_path == "/shop"
+    assert recorder.sent == [[("Link", f"{FONT}, {CSS}")]]
+    assert response.headers.getlist("Link") == [f"{FONT}, {CSS}, {JS}"]
+
+
 def test_declared_links_then_give_way_to_what_was_learned(app: Flask) -> None:
     hinted_get(app.test_client(), "/declared", Recorder())
     recorder = Recorder()

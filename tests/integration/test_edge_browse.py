@@ -61,7 +61,16 @@ import pytest
 
 from firehose_digest import AgingDigest, GCSDigest
 from firehose_digest.codec import DigestCodec, salt_for
-from tests.integration.rig import H2O, Apache, Browser, Gunicorn, Nginx, View, site_env
+from tests.integration.rig import (
+    H2O,
+    Apache,
+    Browser,
+    Gunicorn,
+    Nginx,
+    View,
+    parse_links,
+    site_env,
+)
 
 from .edge_app import (
     CUT_PAGE,
@@ -552,8 +561,16 @@ def test_a_pushed_file_a_view_serves_gets_nothing_of_ours(
 
 def curl_static(url: str) -> tuple[str, str, str]:
     """``url``'s status, ``Content-Type`` and ``Cache-Control``, through curl over HTTP/2."""
+    status, fields = curl_head(url)
+    named = dict(fields)
+    return status, named.get("content-type", ""), named.get("cache-control", "")
+
+
+def curl_head(url: str, *options: str) -> tuple[str, list[tuple[str, str]]]:
+    """``url``'s status and header fields (lower-case names), through curl: over HTTP/2
+    unless ``options`` say otherwise (``--http1.1``)."""
     done = subprocess.run(
-        ["curl", "-sk", "--http2", "-o", "/dev/null", "-D", "-", url],
+        ["curl", "-sk", "--http2", *options, "-o", "/dev/null", "-D", "-", url],
         capture_output=True,
         text=True,
         timeout=30,
@@ -561,11 +578,34 @@ def curl_static(url: str) -> tuple[str, str, str]:
     )
     lines = done.stdout.splitlines()
     status = lines[0].split()[1]
-    fields = dict(
+    fields = [
         (name.strip().lower(), value.strip())
         for name, _, value in (line.partition(":") for line in lines[1:])
-    )
-    return status, fields.get("content-type", ""), fields.get("cache-control", "")
+        if name.strip()
+    ]
+    return status, fields
+
+
+@pytest.mark.parametrize("name", ["nginx", "h2o", "apache"])
+def test_an_http1_client_is_recorded_as_holding_what_it_preloads(
+    name: str, launcher: Launcher, backend: Gunicorn
+) -> None:
+    """No front pushes over HTTP/1.1, and none tells the app the client's protocol: its
+    links are offered for push and recorded all the same, the files a browser preloads
+    itself, so it holds them when it comes back over HTTP/2 (docs/proxies.md)."""
+    require_tools("curl")
+    front = start_front(name, launcher, backend)
+    status, fields = curl_head(f"{front.origin}/page/http1", "--http1.1")
+    assert status == "200"
+    offered = parse_links(", ".join(value for field, value in fields if field == "link"))
+    assert [link.url for link in offered] == page_links("http1")
+    assert not any(link.nopush for link in offered)
+    [digest] = [v for f, v in fields if f == "set-cookie" and v.startswith(f"{COOKIE}=")]
+    browser = Browser(front.origin, COOKIE)
+    browser.cookies[COOKIE] = digest.split(";", 1)[0].partition("=")[2]
+    again = browser.view("/page/http1")
+    assert again.pushed == []
+    assert again.nopush == page_links("http1")
 
 
 def test_every_view_gets_the_backends_status(edge_browse: EdgeBrowse) -> None:
