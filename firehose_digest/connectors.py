@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
-from werkzeug.http import dump_cookie
+from werkzeug.http import dump_cookie, parse_cookie
 
 from .codec import DigestCodec, copies_to_try, newest_first, scoped_salt, signable
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
@@ -416,6 +416,21 @@ class SessionConnector:
         self._fit(app, len(pushed))
 
 
+def _cookie_values(request: Request, name: str) -> list[str]:
+    """The values of the cookies named ``name`` the request sent, in order.
+
+    gunicorn joins repeated ``Cookie`` fields with "," (``http/wsgi.py``, 27.0.1), and an
+    HTTP/2 browser sends each cookie as a field of its own (RFC 9113 §8.2.3 allows it; a
+    server is to join them with "; "): Werkzeug then reads ``a=1,h2-digest=...`` as one
+    cookie, ``a``. No value of ours holds a ",", nor may any cookie's (RFC 6265 §4.1.1),
+    so where the header holds one it is read as a ";".
+    """
+    header = request.headers.get("Cookie", "")
+    if "," not in header:
+        return request.cookies.getlist(name)
+    return parse_cookie(header.replace(",", ";")).getlist(name)
+
+
 def _sent_session(app: Flask) -> bool:
     """Whether the client sent the app's session cookie."""
     return app.session_interface.get_cookie_name(app) in request.cookies
@@ -515,7 +530,7 @@ class DigestConnector:
         client's digest: None then, so that nothing is written over it.
         """
         state = self._state(app)
-        values = request.cookies.getlist(state.settings.cookie_name)
+        values = _cookie_values(request, state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
         tried = copies_to_try(values)

@@ -965,6 +965,21 @@ def test_our_cookie_is_found_among_others() -> None:
     assert response.headers["Link"] == EXPECTED_RETURN
 
 
+@pytest.mark.parametrize(
+    "joined",
+    ["theme=dark,{ours}", "{ours},theme=dark", "a=1,{ours},b=2", "a=1, {ours}", "a=1;b=2,{ours}"],
+)
+def test_our_cookie_is_found_in_fields_gunicorn_joined_with_commas(joined: str) -> None:
+    """An HTTP/2 browser sends each cookie as a field of its own, and gunicorn joins them
+    with "," (Werkzeug then reads the digest as part of another cookie's value)."""
+    client = build_app().test_client()
+    client.get("/")
+    header = joined.format(ours=f"{COOKIE}={digest_cookie(client)}")
+    response = build_app().test_client(use_cookies=False).get("/", headers={"Cookie": header})
+    assert response.headers["Link"] == EXPECTED_RETURN
+    assert "Set-Cookie" not in response.headers
+
+
 def test_a_realistic_site_keeps_a_small_cookie(encoding: str) -> None:
     """300 fingerprinted assets remembered, exactly the capacity: one generation, small."""
     client = build_app(DigestConnector(encoding=encoding, capacity=300)).test_client()
