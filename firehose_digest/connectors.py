@@ -37,7 +37,8 @@ from typing import Any, Protocol
 from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
-from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.http import dump_cookie
+from werkzeug.sansio.http import parse_cookie
 
 from .codec import DigestCodec, copies_to_try, newest_first, scoped_salt, signable
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
@@ -425,7 +426,7 @@ def _cookie_values(request: Request, name: str) -> list[str]:
     cookie, ``a``. No value of ours holds a ",", nor may any cookie's (RFC 6265 §4.1.1),
     so where the header holds one it is read as a ";".
     """
-    header = request.headers.get("Cookie", "")
+    header = ";".join(request.headers.getlist("Cookie"))  # as ``request.cookies`` reads it
     if "," not in header:
         return request.cookies.getlist(name)
     return parse_cookie(header.replace(",", ";")).getlist(name)
