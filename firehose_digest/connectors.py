@@ -385,6 +385,10 @@ class SessionConnector:
         if app.session_interface.is_null_session(session):
             _warn_no_secret_key(app, "SessionConnector")  # Flask's session needs SECRET_KEY
             return None
+        if not _sent_session(app) and _withheld_from_another_site(app):
+            # The browser may hold a session it did not send, and would keep one written
+            # here in its place (a signed-in user signed out): nothing is remembered.
+            return None
         return frozenset(self.get_pushed())
 
     def save(
@@ -397,17 +401,11 @@ class SessionConnector:
     ) -> None:
         if not pushed and FLASK_FIREHOSE_SESSION_KEY not in session:
             return  # a new order alone is not worth a new session cookie
-        if not session:
-            sent = _sent_session(app)
-            opened = session._get_current_object()  # type: ignore[attr-defined]
-            if sent and session.modified and _tracks_changes(opened):
-                # The request emptied the session the client sent (a logout's clear()): it
-                # stays empty, so Flask deletes its cookie, and a server-side store its entry.
-                raise NotRecorded("the session was emptied by this request")
-            if not sent and _withheld_from_another_site(app):
-                # The browser may hold a session it did not send, and would keep the one
-                # written here in its place: a signed-in user signed out.
-                raise NotRecorded("a browser withholds a Strict session cookie from another site")
+        opened = session._get_current_object()  # type: ignore[attr-defined]
+        if not opened and opened.modified and _tracks_changes(opened) and _sent_session(app):
+            # The request emptied the session the client sent (a logout's clear()): it
+            # stays empty, so Flask deletes its cookie, and a server-side store its entry.
+            raise NotRecorded("the session was emptied by this request")
         # Most recently used last: the keys this page used again, then the new ones.
         keys = dict.fromkeys(self.get_pushed())
         for key in (*reused, *pushed):
@@ -439,7 +437,9 @@ def _sent_session(app: Flask) -> bool:
 
 def _tracks_changes(current: SessionMixin) -> bool:
     """Whether a session's ``modified`` says if it changed: Flask's ``SessionMixin`` says
-    True, always, for a class that does not track changes; one that does sets its own."""
+    True, always, for a class that does not track changes (``class S(dict, SessionMixin)``);
+    one that does sets its own (Flask's ``SecureCookieSession`` as a class attribute,
+    Flask-Session's ``ServerSideSession`` in ``__init__``)."""
     return "modified" in getattr(current, "__dict__", {}) or not type(current).modified
 
 
@@ -860,7 +860,8 @@ def _signing_inputs(app: Flask) -> tuple[Any, ...]:
     configured now, a list's items too: a key removed from the list in place is seen as
     well."""
     interface = app.session_interface
-    domain, path = interface.get_cookie_domain(app), interface.get_cookie_path(app)
+    # A false domain is none, as cookie_attributes reads it: one salt for a host-only cookie.
+    domain, path = interface.get_cookie_domain(app) or None, interface.get_cookie_path(app)
     secret_key = app.config.get("SECRET_KEY")
     fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
     if isinstance(fallbacks, list):

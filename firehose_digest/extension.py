@@ -738,7 +738,11 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if not _is_page(response):
         # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
         # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
-        # and digest Set-Cookie would only harm it, and no 103 is learned from it.
+        # and digest Set-Cookie would only harm it. Its url is hinted nothing from now on
+        # (a proxy's push request has no Sec-Fetch-*, as a navigation); what a 103 offered
+        # it before its view (learned as a page once) was pushed, and goes unrecorded.
+        if state.hint_cache is not None and record.hint_page is not None:
+            state.hint_cache.learn_no_page(record.hint_page)
         return response
     resources = record.resources
     declared = _declared(app, state)

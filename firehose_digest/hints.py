@@ -234,8 +234,9 @@ class HintCache:
     """A bounded, thread-safe LRU: page -> the links its last response carried.
 
     ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
-    the page linked nothing; ``get`` marks the entry recently used. Past ``max_entries``
-    the least recently used page is dropped.
+    the page linked nothing; ``learn_no_page`` keeps an empty entry for a url that answered
+    with no page; ``get`` marks the entry recently used. Past ``max_entries`` the least
+    recently used page is dropped.
     """
 
     def __init__(self, max_entries: int) -> None:
@@ -273,6 +274,18 @@ class HintCache:
                 self._entries.pop(page, None)
                 return
             self._entries[page] = tuple(learned)
+            self._entries.move_to_end(page)
+            if len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def learn_no_page(self, page: str) -> None:
+        """Remember that ``page`` answered with no page (a file a view serves, fetched by a
+        proxy to push it): it is hinted nothing, not even what its view declares, until a
+        page's response teaches it again."""
+        if len(page) > MAX_PAGE_LENGTH:
+            return
+        with self._lock:
+            self._entries[page] = ()
             self._entries.move_to_end(page)
             if len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)

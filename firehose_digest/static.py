@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
+from werkzeug.datastructures import ResponseCacheControl
+from werkzeug.http import parse_cache_control_header
 from werkzeug.security import safe_join
 
 from .collect import CORS_MODE, as_written, key_version, names_crossorigin, push, resource_key
@@ -382,7 +384,10 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     except ValueError:
         return response
     if version == current:
-        control = response.cache_control
+        # Directive names are case-insensitive (RFC 9111 §5.2); Werkzeug reads them as sent.
+        control = parse_cache_control_header(
+            response.headers.get("Cache-Control", "").lower(), cls=ResponseCacheControl
+        )
         if not control.no_store:
             response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if control.private else IMMUTABLE
     return response

@@ -685,6 +685,31 @@ def test_a_digest_cookie_the_app_sets_itself_is_left_as_it_set_it(how: str) -> N
     assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
 
 
+def test_security_md_s_recipe_deletes_the_digest_where_it_was_written() -> None:
+    """Under ``APPLICATION_ROOT`` the digest's Path is the app's root: a deletion at "/"
+    would leave it (and stop our write too), so the recipe reads Flask's interface."""
+    app = build_app(APPLICATION_ROOT="/shop", SESSION_COOKIE_DOMAIN="example.test")
+
+    @app.route("/forget-me")
+    def forget_me() -> Response:
+        response = Response("forgotten")
+        interface = app.session_interface
+        response.delete_cookie(
+            app.config["FIREHOSE_COOKIE_NAME"],
+            path=interface.get_cookie_path(app),
+            domain=interface.get_cookie_domain(app),
+        )
+        return response
+
+    client = app.test_client(use_cookies=False)
+    [written] = client.get("/push?u=/a.css").headers.getlist("Set-Cookie")
+    [deleted] = client.get("/forget-me").headers.getlist("Set-Cookie")
+    attributes = {part.strip() for part in written.split(";")[1:]}
+    assert {"Path=/shop", "Domain=example.test"} <= attributes
+    assert deleted.startswith(f"{COOKIE}=;")
+    assert {"Path=/shop", "Domain=example.test"} <= {p.strip() for p in deleted.split(";")}
+
+
 def test_unknown_key_means_everything_is_new() -> None:
     old = build_app(SECRET_KEY="old").test_client()
     old.get("/")

@@ -1124,6 +1124,23 @@ def test_a_numeric_deploy_id_is_a_digest_version() -> None:
     assert reader.get("/").headers["Link"] == EXPECTED_RETURN
 
 
+@pytest.mark.parametrize("path", ["/", "/shop"])
+def test_a_false_session_cookie_domain_signs_as_none(path: str) -> None:
+    """One host-only cookie, one salt: an app leaving Flask < 2.3's False for None keeps
+    its clients' digests (a review)."""
+    written = {}
+    for domain in (None, False, ""):
+        client = edge_app(SESSION_COOKIE_DOMAIN=domain, APPLICATION_ROOT=path).test_client()
+        page(client, "/a.css")
+        cookie = client.get_cookie(COOKIE, path=path)
+        assert cookie is not None
+        written[domain] = cookie.value
+    reader = edge_app(APPLICATION_ROOT=path).test_client(use_cookies=False)
+    for value in written.values():
+        response = reader.get("/page?u=/a.css", headers={"Cookie": f"{COOKIE}={value}"})
+        assert links(response) == [nopush("/a.css")]
+
+
 @pytest.mark.parametrize("domain", [False, ""])
 def test_a_false_session_cookie_domain_is_a_host_only_cookie(domain: object) -> None:
     """As Flask writes its session cookie: no Domain. ``False`` is how Flask before 2.3

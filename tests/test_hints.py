@@ -292,6 +292,19 @@ def test_a_page_that_links_nothing_is_forgotten() -> None:
     assert "/" not in cache
 
 
+def test_a_url_with_no_page_is_kept_empty_until_a_page_teaches_it() -> None:
+    cache = HintCache(2)
+    cache.learn_no_page("/file")
+    assert cache.get("/file") == ()  # known: hinted nothing, not what is declared
+    cache.learn("/file", [A], BUDGET)
+    assert cache.get("/file") == (A,)
+    cache.learn_no_page("/" + "f" * MAX_PAGE_LENGTH)  # one past the limit: not kept
+    assert len(cache) == 1
+    cache.learn_no_page("/g")
+    cache.learn_no_page("/h")  # past the bound: the least recently used goes
+    assert "/file" not in cache and cache.get("/h") == ()
+
+
 def test_the_least_recently_used_path_is_dropped_past_the_bound() -> None:
     cache: HintCache = HintCache(2)
     cache.learn("/1", [A], BUDGET)
@@ -851,6 +864,19 @@ def test_a_404_that_records_what_its_103_offered_varies_on_cookie() -> None:
     assert response.headers["Vary"] == "Cookie"
 
 
+def test_a_strict_session_withheld_from_another_site_is_offered_no_push_in_a_103() -> None:
+    """Nothing can be recorded for it (SessionConnector would write over the session the
+    browser did not send), so nothing is offered for push before the view either."""
+    app = make_app(SessionConnector(), SESSION_COOKIE_SAMESITE="Strict")
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learned
+    arrival = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    recorder = Recorder()
+    response = hinted_get(app.test_client(), "/page/home", recorder, headers=arrival)
+    assert recorder.sent == []  # every link is one a proxy would push
+    assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
+    assert "Set-Cookie" not in response.headers
+
+
 def test_a_save_that_fails_after_a_103_costs_no_page(caplog: pytest.LogCaptureFixture) -> None:
     """The 103 offered pushes; the connector then fails to record them: the page is served,
     its links all nopush, the failure logged once."""
@@ -1081,6 +1107,52 @@ def test_only_a_page_is_learned(content_type: str, learned: bool) -> None:
     recorder = Recorder()
     hinted_get(app.test_client(), "/theme.css", recorder)
     assert recorder.sent == ([[("Link", CSS)]] if learned else [])
+
+
+def test_a_learned_url_that_answers_with_a_file_is_hinted_no_more() -> None:
+    """A 200 that is no page is not learned, and its url's entry is not left as it was:
+    the page it was is no longer behind it (a review)."""
+    app = make_app()
+    kind = ["html"]
+
+    @app.route("/report")
+    def report() -> Response | str:
+        push("/static/site.css", as_="style")
+        if kind[0] == "html":
+            return "report"
+        return Response(b"%PDF-1.7", content_type="application/pdf")
+
+    hinted_get(app.test_client(), "/report", Recorder())  # learned as a page
+    kind[0] = "pdf"
+    first = Recorder()
+    hinted_get(app.test_client(), "/report", first)
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/report", recorder)
+    assert first.sent == [[("Link", CSS)]]  # sent before the view: it was a page
+    assert recorder.sent == []
+
+
+def test_a_file_a_view_serves_is_hinted_a_hooks_pushes_once_at_most() -> None:
+    """A url not learned yet is hinted what a before_request hook pushed; once it answered
+    with no page (a proxy's push request looks like a navigation), nothing."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
+
+    @app.before_request  # registered before the extension's: it runs before the 103
+    def layout() -> None:
+        push("/static/site.css", as_="style")
+
+    Firehose(app)
+
+    @app.route("/theme.css")
+    def theme() -> Response:
+        return Response("body {}", content_type="text/css")
+
+    first, second = Recorder(), Recorder()
+    hinted_get(app.test_client(), "/theme.css", first)
+    hinted_get(app.test_client(), "/theme.css", second)
+    assert first.sent == [[("Link", CSS)]]
+    assert second.sent == []
 
 
 def test_a_changed_page_is_learned_again(app: Flask) -> None:

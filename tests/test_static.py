@@ -645,6 +645,8 @@ def test_a_static_file_asked_for_by_its_current_version_is_immutable(static: Pat
         ('private="Set-Cookie", max-age=60', PRIVATE_IMMUTABLE),
         ("public, max-age=60", IMMUTABLE),
         ("no-cache", IMMUTABLE),
+        ("Private, No-Store", "Private, No-Store"),  # directive names in any case
+        ("PRIVATE", PRIVATE_IMMUTABLE),
     ],
 )
 def test_a_current_version_keeps_what_the_app_kept_from_shared_caches(

@@ -32,3 +32,20 @@ def test_a_test_that_hangs_fails_with_its_name(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout + run.stderr
     assert "Timeout" in run.stdout
     assert "FAILED" in run.stdout and "test_hangs" in run.stdout
+
+
+def test_without_pytest_timeout_the_suite_still_runs(tmp_path: Path) -> None:
+    """A venv without the plugin (a packager's): its unknown ini key is no error."""
+    passing = tmp_path / "test_passes.py"
+    passing.write_text("def test_passes():\n    pass\n")
+    pytest_run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    config = ["--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), "-p", "no:timeout"]
+    run = subprocess.run(
+        [*pytest_run, *config, str(passing)],
+        capture_output=True,
+        text=True,
+        timeout=25,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
