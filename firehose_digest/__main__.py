@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from importlib.metadata import version
+from typing import NoReturn
 
 from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
@@ -69,10 +70,18 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
     length does not depend on its key. Raises :class:`ValueError` or
     :class:`ArithmeticError` for parameters a digest cannot be built with.
     """
-    digests = {
-        name: (AgingDigest(kind, capacity, fp_rate), AgingDigest(kind, capacity, fp_rate))
-        for name, kind in ENCODINGS.items()
-    }
+    digests = {}
+    refused: dict[str, Exception] = {}
+    for name, kind in ENCODINGS.items():
+        try:
+            digests[name] = (
+                AgingDigest(kind, capacity, fp_rate),
+                AgingDigest(kind, capacity, fp_rate),
+            )
+        except (ValueError, ArithmeticError) as e:  # a GCS range past 24 bits, say
+            refused[name] = e
+    if not digests:
+        raise ValueError("; ".join(f"{name}: {e}" for name, e in refused.items()))
     limit_bits = -math.log2(fp_rate)
     out = [
         f"capacity {capacity}, target false-positive rate {fp_rate:g}: information limit "
@@ -81,7 +90,11 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
         f"{'2-gen cookie B':>16}{'measured FPR':>14}",
     ]
     codec = DigestCodec([secrets.token_bytes(16)], DEFAULT_SALT, DEFAULT_MAX_AGE)
-    for name, (one, two) in digests.items():
+    for name in ENCODINGS:
+        if name in refused:
+            out.append(f"{name:9}cannot be built at this capacity and rate: {refused[name]}")
+            continue
+        one, two = digests[name]
         # Filled until full: a key a digest answers for already is not counted, so more
         # than `capacity` urls fill a generation, and more at looser rates.
         urls = (f"/static/r{i}.css" for i in itertools.count())
@@ -101,13 +114,21 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
         )
     out.append(
         "bits/entry: one generation, header included; digest B: with headers; cookie B: "
-        "signed, as sent; 2-gen: both generations full, the most the cookie ever grows to"
+        "signed, as sent; 2-gen: both generations full, the most the cookie grows to "
+        "(other urls, a few bytes more or less)"
     )
     largest = {name: largest_capacity(name, fp_rate) for name in ENCODINGS}
+    accepted = " or ".join(f"{top} ({name})" for name, top in largest.items() if top)
+    none = " or ".join(name for name, top in largest.items() if not top)
+    if not accepted:
+        what = "no FIREHOSE_CAPACITY"
+    elif none:
+        what = f"FIREHOSE_CAPACITY up to {accepted}, and none for {none},"
+    else:
+        what = f"FIREHOSE_CAPACITY up to {accepted}"
     out.append(
-        f"init_app accepts FIREHOSE_CAPACITY up to {largest['gcs']} (gcs) or "
-        f"{largest['bloom']} (bloom) at this rate, other settings and Flask's session "
-        f"cookie attributes at their defaults (FIREHOSE_HEADER_BUDGET="
+        f"init_app accepts {what} at this rate, other settings and Flask's session cookie "
+        f"attributes at their defaults (FIREHOSE_HEADER_BUDGET="
         f"{DEFAULTS['FIREHOSE_HEADER_BUDGET']}; Secure and SameSite take a few bytes more)"
     )
     return out
@@ -166,8 +187,11 @@ def _describe(
         except DigestError as e:
             out = [f"NOT valid: {_why_not_valid(e, max_age)}"]
         else:
+            age = int(time.time()) - issued_at
+            # Up to codec.MAX_CLOCK_SKEW ahead is trusted: servers sign with their own clocks.
+            when = f"{age} s ago" if age >= 0 else f"{-age} s ahead of this clock"
             out = [
-                f"valid: signed {_utc(issued_at)} ({int(time.time()) - issued_at} s ago), "
+                f"valid: signed {_utc(issued_at)} ({when}), "
                 f"expires {_utc(codec.expires_at(issued_at))}"
             ]
     verified = payload is not None
@@ -231,24 +255,39 @@ def _read_as_the_server_does(
             except DigestError:
                 continue
     if not signed:
-        return tried[0], "the first (none verifies)" if secret_keys else "the first"
+        if not secret_keys:
+            return tried[0], "the first"
+        if len(tried) < len(set(values)):
+            # DigestConnector.open(): one not tried may hold the digest, so none is read.
+            return tried[0], (
+                f"the first (none of the first {len(tried)} different values verifies, and "
+                "the server tries no more: it reads none, and records nothing)"
+            )
+        return tried[0], "the first (none verifies)"
     latest = newest_first(list(signed), signed.__getitem__)[0]
     return latest, "the valid one signed last, as the server does"
 
 
 def _strip_header_name(text: str) -> str:
+    """``text`` without a leading ``Cookie:`` or ``Set-Cookie:`` (a line copied from a
+    request or a response), nor the spaces around it."""
     text = text.strip()
-    return text[len("cookie:") :] if text[: len("cookie:")].lower() == "cookie:" else text
+    for header_name in ("cookie:", "set-cookie:"):
+        if text[: len(header_name)].lower() == header_name:
+            return text[len(header_name) :].strip()
+    return text
 
 
 def _cookie_values(text: str, name: str) -> list[str]:
-    """The values of cookie ``name`` in ``text``: a bare value, ``name=value`` or a header.
+    """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
+    ``Cookie`` header or a ``Set-Cookie`` line.
 
     A signed value has no ``=`` (base64url without padding), so text without one is a bare
-    value. Otherwise Werkzeug parses it, as it parses the request's ``Cookie`` header.
+    value, read as ``name=value`` would be (quoted, or with a ``;`` after it). Otherwise
+    Werkzeug parses it, as it parses the request's ``Cookie`` header.
     """
     if "=" not in text:
-        return [_strip_header_name(text)]
+        return _parse_cookie_header(f"{name}={_strip_header_name(text)}").getlist(name)
     return _parse_cookie_header(text).getlist(name)
 
 
@@ -256,9 +295,11 @@ def _parse_cookie_header(text: str) -> MultiDict[str, str]:
     """The cookies in ``text`` as Werkzeug reads a request's ``Cookie`` header.
 
     Werkzeug expects the header as a WSGI server hands it: its bytes decoded as latin-1. A
-    lone surrogate (an undecodable byte of argv) becomes "?", as no browser sends one.
+    lone surrogate (an undecodable byte of argv) becomes "?", as no browser sends one. A
+    "," is read as a ";", as ``DigestConnector`` reads the fields gunicorn joins with one.
     """
-    return parse_cookie(_strip_header_name(text).encode("utf-8", "replace").decode("latin1"))
+    header = _strip_header_name(text).replace(",", ";")
+    return parse_cookie(header.encode("utf-8", "replace").decode("latin1"))
 
 
 def _why_not_valid(error: DigestError, max_age: int) -> str:
@@ -364,7 +405,7 @@ def _environ_secret_keys() -> list[object]:
             raise ValueError(
                 f"FLASK_SECRET_KEY={text!r} is no string to from_prefixed_env(), which "
                 f"reads it as JSON, so the app signs with no such key: quote it, "
-                f"FLASK_SECRET_KEY='\"{text}\"'"
+                f"FLASK_SECRET_KEY='{json.dumps(text)}'"
             )
     return keys
 
@@ -407,8 +448,18 @@ change it.
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose ``--help`` and ``--version`` say so when their text could
+    not be written (a closed stdout, a full disk), as every other output does."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status == 0 and not _flushed():
+            status = EXIT_TROUBLE
+        super().exit(status, message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -535,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Each value is in range, but not the pair: e.g. a rate too small for the
             # capacity (a GCS range over 2^24) or needing more than 32 Bloom hashes.
             args.command_parser.error(
-                f"--capacity {args.capacity} with --fp-rate {args.fp_rate:g}: {e}"
+                f"--capacity {args.capacity} with --fp-rate {args.fp_rate!r}: {e}"
             )
         return EXIT_VALID if _print(out) else EXIT_TROUBLE
     try:
@@ -568,23 +619,38 @@ def _print(lines: list[str]) -> bool:
     stopped reading (``| head -1``) got what it wanted: that is not a failure.
     """
     if sys.stdout is None:  # started with stdout closed (``>&-``): nowhere to write
-        print("firehose-digest: cannot write the output: stdout is closed", file=sys.stderr)
-        return False
+        return _flushed()
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     text = "\n".join(lines)
     try:
         print(text.encode(encoding, "backslashreplace").decode(encoding))
+    except OSError as e:
+        return _written_or_said(e)
+    return _flushed()
+
+
+def _flushed() -> bool:
+    """Whether what was printed reached stdout (see :func:`_written_or_said`)."""
+    if sys.stdout is None:  # started with stdout closed (``>&-``): nowhere to write
+        print("firehose-digest: cannot write the output: stdout is closed", file=sys.stderr)
+        return False
+    try:
         sys.stdout.flush()
     except OSError as e:
-        # The reader stopped reading (``| head -1``: nothing is left to say to it), or the
-        # output cannot be written (a full disk). Python flushes stdout again at exit;
-        # pointed at devnull, that flush cannot fail too.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        if not isinstance(e, BrokenPipeError):
-            print(f"firehose-digest: cannot write the output: {e}", file=sys.stderr)
-            return False
+        return _written_or_said(e)
     return True
+
+
+def _written_or_said(e: OSError) -> bool:
+    """After a write to stdout failed with ``e``: True if the reader stopped reading
+    (``| head -1``: it got what it wanted), else False, said on stderr."""
+    # Python flushes stdout again at exit; pointed at devnull, that flush cannot fail too.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    if isinstance(e, BrokenPipeError):
+        return True
+    print(f"firehose-digest: cannot write the output: {e}", file=sys.stderr)
+    return False
 
 
 if __name__ == "__main__":

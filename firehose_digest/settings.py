@@ -17,7 +17,7 @@ can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a ``D
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -350,13 +350,31 @@ def largest_capacity(encoding: str, fp_rate: float) -> int:
 
 
 def _largest_capacity(settings: Settings, cookie: CookieAttributes, below: int) -> int:
-    """The largest capacity below ``below`` whose headers fit the budget, 0 if none (a
-    binary search: ``below`` does not fit, or is past the largest capacity there is)."""
-    low, high = 0, below
+    """The largest capacity below ``below`` that ``init_app`` accepts, 0 if none.
+
+    Those it accepts are one range: from ``FIREHOSE_MAX_PUSHES``, or from the least a
+    digest can be built with at a loose rate (a GCS near p = 1: 2,500 at 0.9998), up to
+    where the headers stop fitting, or no digest can be built at a tight rate. One inside
+    it is found first, by probes a tenth apart from ``FIREHOSE_MAX_PUSHES`` (a range
+    starting higher is wide), then its top by a binary search (``below`` does not fit).
+    """
+    probes = _tenth_apart(settings.max_pushes, below)
+    low = next((capacity for capacity in probes if _fits(settings, cookie, capacity)), 0)
+    if not low:
+        return 0
+    high = below
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if _fits(settings, cookie, middle) else (low, middle)
     return low
+
+
+def _tenth_apart(start: int, below: int) -> Iterator[int]:
+    """Capacities from ``start`` up to ``below``, each a tenth more than the last."""
+    capacity = max(1, start)
+    while capacity < below:
+        yield capacity
+        capacity = max(capacity + 1, capacity * 11 // 10)
 
 
 def _fits(settings: Settings, cookie: CookieAttributes, capacity: int) -> bool:

@@ -169,11 +169,11 @@ def test_plan_is_deterministic() -> None:
         (["--fp-rate", "1e-400"], "argument --fp-rate: must be a rate between 0 and 1"),
         (["--fp-rate", "one"], "argument --fp-rate: not a number: 'one'"),
         # In range one by one, but no digest has these parameters together.
-        (["--fp-rate", "1e-307"], "--capacity 300 with --fp-rate 1e-307: capacity / fp_rate"),
+        (["--fp-rate", "1e-307"], "--capacity 300 with --fp-rate 1e-307: gcs: capacity / fp_rate"),
         (
-            ["--capacity", "8192", "--fp-rate", "0.0001"],
-            "--capacity 8192 with --fp-rate 0.0001: "
-            "capacity / fp_rate = 8.192e+07 must round into (8192, 16777215]",
+            ["--capacity", "8192", "--fp-rate", "1e-10"],
+            "--capacity 8192 with --fp-rate 1e-10: gcs: capacity / fp_rate = 8.192e+13 must "
+            "round into (8192, 16777215]; bloom: fp_rate 1e-10 needs 33 hashes",
         ),
     ],
 )
@@ -933,3 +933,144 @@ def test_version_is_the_installed_distributions() -> None:
         main(["--version"])
     assert exit_info.value.code == 0
     assert out.getvalue() == f"firehose-digest {importlib.metadata.version('firehose-digest')}\n"
+
+
+# -- what a stranger pastes, and plan's numbers against init_app (a stranger's CLI hunt) ----
+
+
+def _init_app(encoding: str, fp_rate: float, capacity: int) -> None:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="k",
+        FIREHOSE_ENCODING=encoding,
+        FIREHOSE_FP_RATE=fp_rate,
+        FIREHOSE_CAPACITY=capacity,
+    )
+    Firehose(app)
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "Cookie: {value}",  # the space after the colon was kept: "bad signature"
+        '"{value}"',  # quoted, as in the pair h2-digest="..."
+        "{value};",  # the ; copied from a header
+        "Set-Cookie: h2-digest={value}; Expires=Fri, 01 Jan 2027 01:25:22 GMT; Path=/",
+        "Cookie: a=1,h2-digest={value}",  # as gunicorn joins an HTTP/2 browser's fields
+    ],
+)
+def test_inspect_reads_what_a_user_pastes(pasted: str) -> None:
+    """Each was "bad signature" or "no h2-digest cookie here" (the README's "See it work"
+    prints a Set-Cookie line), though the pair h2-digest=VALUE was valid."""
+    value = issued_cookie(SECRET)
+    code, out, _ = call("inspect", pasted.format(value=value), "--secret-key", SECRET)
+    assert code == 0, out
+
+
+def test_a_cookie_signed_by_a_clock_ahead_is_said_so_not_minus_seconds_ago() -> None:
+    now = 1_735_689_600.0
+    with mock.patch("time.time", return_value=now + MAX_CLOCK_SKEW // 2):
+        value = signed(digest_of("/app.css"))
+    with mock.patch("time.time", return_value=now):
+        code, out, _ = call("inspect", value, "--secret-key", SECRET)
+    assert code == 0
+    assert f"({MAX_CLOCK_SKEW // 2} s ahead of this clock)" in out.splitlines()[0]
+
+
+def test_past_the_copies_tried_inspect_says_the_server_reads_none() -> None:
+    """The fifth copy is valid, but the server tries only MAX_COOKIE_COPIES: it said "none
+    verifies", which was false and hid why."""
+    value = issued_cookie(SECRET)
+    header = "; ".join([*(f"h2-digest=a{i}.b.c" for i in range(4)), f"h2-digest={value}"])
+    code, out, _ = call("inspect", header, "--secret-key", SECRET)
+    assert code == 1
+    first = out.splitlines()[0]
+    assert "none of the first 4 different values verifies" in first
+    assert "the server tries no more" in first
+
+
+def test_the_quoting_advice_for_a_json_secret_key_gives_that_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", '["k"]')
+    monkeypatch.setenv("FLASK_SECRET_KEY_FALLBACKS", "")
+    code, _, err = call("inspect", "x")
+    assert code == 2
+    advice = re.search(r"quote it, FLASK_SECRET_KEY='(.*)'$", err.strip())
+    assert advice is not None, err
+    monkeypatch.setenv("FLASK_SECRET_KEY", advice.group(1))
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+    assert app.config["SECRET_KEY"] == '["k"]'  # it was '"["k"]"', quotes included
+
+
+def test_a_bloom_rate_prints_as_its_stored_parameters_make_it() -> None:
+    """docs/cli.md: 0.0123 reads 0.01228, a digest the server reads all the same."""
+    from tests.helpers import EXPECTED_RETURN
+
+    app = build_app(SECRET_KEY=SECRET, FIREHOSE_ENCODING="bloom", FIREHOSE_FP_RATE=0.0123)
+    client = app.test_client()
+    client.get("/")
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    code, out, _ = call("inspect", cookie.value, "--secret-key", SECRET)
+    assert code == 0
+    assert "current: BloomDigest, capacity 300, false-positive rate 0.01228 at capacity" in out
+
+
+def test_plan_names_the_top_of_a_range_that_starts_above_the_least_capacity() -> None:
+    """At p = 0.9998 no GCS of fewer than 2500 keys can be built: plan said "up to 0"."""
+    largest = int(re.findall(r"(\d+) \(gcs\)", cli.plan(3000, 0.9998, 10)[-1])[0])
+    assert largest >= 3000
+    _init_app("gcs", 0.9998, largest)
+    with pytest.raises(ValueError, match="FIREHOSE_CAPACITY"):
+        _init_app("gcs", 0.9998, largest + 1)
+
+
+@pytest.mark.parametrize("fp_rate", [1e-7, 5e-7])
+def test_plan_says_init_app_accepts_no_capacity_where_it_accepts_none(fp_rate: float) -> None:
+    """plan said "up to 1 (gcs)" and "up to 8": below FIREHOSE_MAX_PUSHES, refused."""
+    line = cli.plan(1, fp_rate, 10)[-1]
+    assert "none for gcs" in line
+    assert re.search(r"up to \d+ \(bloom\)", line)
+    for capacity in (10, 11, 100, 8192):
+        with pytest.raises(ValueError, match="FIREHOSE_CAPACITY"):
+            _init_app("gcs", fp_rate, capacity)
+
+
+def test_plan_measures_an_encoding_that_can_be_built_beside_one_that_cannot() -> None:
+    _init_app("bloom", 1e-6, 100)  # accepted
+    code, out, err = call("plan", "--capacity", "100", "--fp-rate", "1e-6", "--probes", "10")
+    assert code == 0, err
+    assert re.search(r"^bloom +\d", out, re.M)
+    assert re.search(
+        r"^gcs +cannot be built at this capacity and rate: capacity / fp_rate", out, re.M
+    )
+
+
+def test_plan_error_shows_the_rate_given() -> None:
+    code, _, err = call("plan", "--capacity", "8192", "--fp-rate", "1.2345678e-10")
+    assert code == 2
+    assert "--fp-rate 1.2345678e-10:" in err  # %g wrote 1.23457e-10 (0.9999999 as "1")
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--version"], ["plan", "--help"], ["inspect", "--help"]]
+)
+def test_help_or_version_to_a_full_disk_says_so_in_one_line_and_exits_2(argv: list[str]) -> None:
+    """docs/cli.md: status 2 when the output could not be written. It exited 120, with
+    Python's "Exception ignored in: <_io.TextIOWrapper name='<stdout>'...>"."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "firehose_digest", *argv],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            check=False,
+            env=env,
+        )
+    assert done.returncode == 2, done.stderr.decode()
+    assert done.stderr.decode().splitlines() == [
+        "firehose-digest: cannot write the output: [Errno 28] No space left on device"
+    ]
