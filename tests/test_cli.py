@@ -133,19 +133,22 @@ def test_plan_says_the_largest_capacity_init_app_accepts(encoding: str, fp_rate:
         *range(largest + 1, largest + 21),
         *range(largest + 21, min(8193, 2 * largest), max(7, largest // 20)),
     ]
-    for capacity, accepted in ((largest, True), *((capacity, False) for capacity in larger)):
-        app = Flask(__name__)
-        app.config.update(
-            SECRET_KEY="k",
-            FIREHOSE_ENCODING=encoding,
-            FIREHOSE_FP_RATE=fp_rate,
-            FIREHOSE_CAPACITY=capacity,
-        )
-        if accepted:
-            Firehose(app)
-        else:
-            with pytest.raises(ValueError, match="FIREHOSE_CAPACITY"):
-                Firehose(app)
+    _init_app(encoding, fp_rate, largest)
+    for capacity in larger:
+        with pytest.raises(ValueError, match="FIREHOSE_CAPACITY"):
+            _init_app(encoding, fp_rate, capacity)
+
+
+def _init_app(encoding: str, fp_rate: float, capacity: int) -> None:
+    """``Firehose(app)`` at this encoding, rate and capacity, every other setting default."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="k",
+        FIREHOSE_ENCODING=encoding,
+        FIREHOSE_FP_RATE=fp_rate,
+        FIREHOSE_CAPACITY=capacity,
+    )
+    Firehose(app)
 
 
 def test_plan_is_deterministic() -> None:
@@ -936,17 +939,6 @@ def test_version_is_the_installed_distributions() -> None:
 
 
 # -- what a stranger pastes, and plan's numbers against init_app (a stranger's CLI hunt) ----
-
-
-def _init_app(encoding: str, fp_rate: float, capacity: int) -> None:
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="k",
-        FIREHOSE_ENCODING=encoding,
-        FIREHOSE_FP_RATE=fp_rate,
-        FIREHOSE_CAPACITY=capacity,
-    )
-    Firehose(app)
 
 
 @pytest.mark.parametrize(
