@@ -17,12 +17,13 @@ import json
 import math
 import os
 import secrets
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from importlib.metadata import version
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
@@ -43,6 +44,9 @@ from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token
 from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE, largest_capacity
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = ["build_parser", "inspect", "main", "plan"]
 
@@ -146,7 +150,8 @@ def inspect(
 ) -> tuple[bool, list[str]]:
     """Whether ``cookie`` is a valid digest, and what it holds, as lines to print.
 
-    ``cookie`` is a bare value, ``name=value`` or a whole ``Cookie`` header. ``urls`` are
+    ``cookie`` is a bare value, ``name=value``, a whole ``Cookie`` header or a
+    ``Set-Cookie`` line. ``urls`` are
     looked up as ``push(url, version=resource_version)`` records them. A cookie that does
     not verify is still described, from its unverified payload, to help find out why.
     """
@@ -405,7 +410,7 @@ def _environ_secret_keys() -> list[object]:
             raise ValueError(
                 f"FLASK_SECRET_KEY={text!r} is no string to from_prefixed_env(), which "
                 f"reads it as JSON, so the app signs with no such key: quote it, "
-                f"FLASK_SECRET_KEY='{json.dumps(text)}'"
+                f"FLASK_SECRET_KEY={shlex.quote(json.dumps(text))}"
             )
     return keys
 
@@ -450,10 +455,22 @@ change it.
 
 class _Parser(argparse.ArgumentParser):
     """argparse's parser, whose ``--help`` and ``--version`` say so when their text could
-    not be written (a closed stdout, a full disk), as every other output does."""
+    not be written (a closed stdout, a full disk), as every other output does: argparse
+    itself drops a write's error, and an unbuffered stdout leaves nothing to flush."""
+
+    unwritten = False
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if not message or file is None or file is not sys.stdout:
+            super()._print_message(message, file)
+            return
+        try:
+            sys.stdout.write(message)
+        except OSError as e:
+            self.unwritten = not _written_or_said(e)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        if status == 0 and not _flushed():
+        if status == 0 and (self.unwritten or not _flushed()):
             status = EXIT_TROUBLE
         super().exit(status, message)
 
@@ -514,7 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     inspect_cmd.set_defaults(command_parser=inspect_cmd)
-    inspect_cmd.add_argument("cookie", metavar="COOKIE", help="value, NAME=VALUE or Cookie header")
+    inspect_cmd.add_argument(
+        "cookie", metavar="COOKIE", help="value, NAME=VALUE, Cookie header or Set-Cookie line"
+    )
     inspect_cmd.add_argument(
         "--secret-key",
         action="append",

@@ -739,10 +739,13 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
         # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
         # and digest Set-Cookie would only harm it. Its url is hinted nothing from now on
-        # (a proxy's push request has no Sec-Fetch-*, as a navigation); what a 103 offered
-        # it before its view (learned as a page once) was pushed, and goes unrecorded.
-        if state.hint_cache is not None and record.hint_page is not None:
-            state.hint_cache.learn_no_page(record.hint_page)
+        # (a proxy's push request has no Sec-Fetch-*, as a navigation), but what it learned
+        # as a page is replaced only by a browser's document navigation; what a 103 offered
+        # it before its view (a page once) was pushed, and goes unrecorded.
+        cache, page = state.hint_cache, record.hint_page
+        if cache is not None and page is not None and response.status_code == 200:
+            document = req.headers.get("Sec-Fetch-Dest", "").strip() == "document"
+            cache.learn_no_page(page, over_links=document)
         return response
     resources = record.resources
     declared = _declared(app, state)

@@ -278,13 +278,17 @@ class HintCache:
             if len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
-    def learn_no_page(self, page: str) -> None:
+    def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
         proxy to push it): it is hinted nothing, not even what its view declares, until a
-        page's response teaches it again."""
+        page's response teaches it again. Links it learned are kept unless ``over_links``
+        (a JSON variant asked for by a client that says nothing of what it fetches must
+        not take a page's hints away)."""
         if len(page) > MAX_PAGE_LENGTH:
             return
         with self._lock:
+            if not over_links and self._entries.get(page):
+                return
             self._entries[page] = ()
             self._entries.move_to_end(page)
             if len(self._entries) > self.max_entries:

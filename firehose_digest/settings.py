@@ -17,7 +17,7 @@ can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a ``D
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -354,27 +354,33 @@ def _largest_capacity(settings: Settings, cookie: CookieAttributes, below: int) 
 
     Those it accepts are one range: from ``FIREHOSE_MAX_PUSHES``, or from the least a
     digest can be built with at a loose rate (a GCS near p = 1: 2,500 at 0.9998), up to
-    where the headers stop fitting, or no digest can be built at a tight rate. One inside
-    it is found first, by probes a tenth apart from ``FIREHOSE_MAX_PUSHES`` (a range
-    starting higher is wide), then its top by a binary search (``below`` does not fit).
+    where the headers stop fitting, or no digest can be built at a tight rate. Its start
+    is found first (a binary search for the least capacity a digest can be built with,
+    where one of ``FIREHOSE_MAX_PUSHES`` cannot), then its top (``below`` does not fit).
     """
-    probes = _tenth_apart(settings.max_pushes, below)
-    low = next((capacity for capacity in probes if _fits(settings, cookie, capacity)), 0)
-    if not low:
+    low, high = max(1, settings.max_pushes), below
+    if low >= below:
         return 0
-    high = below
+    if not _buildable(settings, low) and _buildable(settings, below - 1):
+        while high - low > 1:  # low cannot be built; high can, or is below
+            middle = (low + high) // 2
+            low, high = (low, middle) if _buildable(settings, middle) else (middle, high)
+        low, high = high, below
+    if not _fits(settings, cookie, low):
+        return 0
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if _fits(settings, cookie, middle) else (low, middle)
     return low
 
 
-def _tenth_apart(start: int, below: int) -> Iterator[int]:
-    """Capacities from ``start`` up to ``below``, each a tenth more than the last."""
-    capacity = max(1, start)
-    while capacity < below:
-        yield capacity
-        capacity = max(capacity + 1, capacity * 11 // 10)
+def _buildable(settings: Settings, capacity: int) -> bool:
+    """Whether a digest of ``capacity`` keys can be built at the settings' rate."""
+    try:
+        encoded_size_bound(settings.kind, capacity, settings.fp_rate)
+    except ValueError:
+        return False
+    return True
 
 
 def _fits(settings: Settings, cookie: CookieAttributes, capacity: int) -> bool:

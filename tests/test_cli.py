@@ -10,6 +10,7 @@ import importlib.metadata
 import io
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -981,19 +982,24 @@ def test_past_the_copies_tried_inspect_says_the_server_reads_none() -> None:
     assert "the server tries no more" in first
 
 
+@pytest.mark.parametrize("key", ['["k"]', '["it\'s"]', "42"])
 def test_the_quoting_advice_for_a_json_secret_key_gives_that_key(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
-    monkeypatch.setenv("FLASK_SECRET_KEY", '["k"]')
+    """The advice, run by a shell, gives from_prefixed_env() the key as it was typed (it
+    gave '"["k"]"', quotes included, and was no shell at all with a "'")."""
+    monkeypatch.setenv("FLASK_SECRET_KEY", key)
     monkeypatch.setenv("FLASK_SECRET_KEY_FALLBACKS", "")
     code, _, err = call("inspect", "x")
     assert code == 2
-    advice = re.search(r"quote it, FLASK_SECRET_KEY='(.*)'$", err.strip())
-    assert advice is not None, err
-    monkeypatch.setenv("FLASK_SECRET_KEY", advice.group(1))
+    advice = err.strip().rpartition("quote it, ")[2]
+    [assignment] = shlex.split(advice)
+    name, _, value = assignment.partition("=")
+    assert name == "FLASK_SECRET_KEY"
+    monkeypatch.setenv("FLASK_SECRET_KEY", value)
     app = Flask(__name__)
     app.config.from_prefixed_env()
-    assert app.config["SECRET_KEY"] == '["k"]'  # it was '"["k"]"', quotes included
+    assert app.config["SECRET_KEY"] == key
 
 
 def test_a_bloom_rate_prints_as_its_stored_parameters_make_it() -> None:
@@ -1011,13 +1017,19 @@ def test_a_bloom_rate_prints_as_its_stored_parameters_make_it() -> None:
     assert "current: BloomDigest, capacity 300, false-positive rate 0.01228 at capacity" in out
 
 
-def test_plan_names_the_top_of_a_range_that_starts_above_the_least_capacity() -> None:
-    """At p = 0.9998 no GCS of fewer than 2500 keys can be built: plan said "up to 0"."""
-    largest = int(re.findall(r"(\d+) \(gcs\)", cli.plan(3000, 0.9998, 10)[-1])[0])
-    assert largest >= 3000
-    _init_app("gcs", 0.9998, largest)
+@pytest.mark.parametrize(("fp_rate", "least"), [(0.9998, 2500), (0.99984, 3125)])
+def test_plan_names_the_top_of_a_range_that_starts_above_the_least_capacity(
+    fp_rate: float, least: int
+) -> None:
+    """At p = 0.9998 no GCS of fewer than 2500 keys can be built: plan said "up to 0";
+    at 0.99984 only 3125 to 3271 can, a range its probes a tenth apart stepped over."""
+    largest = int(re.findall(r"(\d+) \(gcs\)", cli.plan(3000, fp_rate, 10)[-1])[0])
+    assert largest > least
+    _init_app("gcs", fp_rate, largest)
+    with pytest.raises(ValueError, match=f"the largest FIREHOSE_CAPACITY that fits is {largest}"):
+        _init_app("gcs", fp_rate, largest + 1)
     with pytest.raises(ValueError, match="FIREHOSE_CAPACITY"):
-        _init_app("gcs", 0.9998, largest + 1)
+        _init_app("gcs", fp_rate, least - 1)
 
 
 @pytest.mark.parametrize("fp_rate", [1e-7, 5e-7])
@@ -1050,10 +1062,16 @@ def test_plan_error_shows_the_rate_given() -> None:
 @pytest.mark.parametrize(
     "argv", [["--help"], ["--version"], ["plan", "--help"], ["inspect", "--help"]]
 )
-def test_help_or_version_to_a_full_disk_says_so_in_one_line_and_exits_2(argv: list[str]) -> None:
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_help_or_version_to_a_full_disk_says_so_in_one_line_and_exits_2(
+    argv: list[str], unbuffered: str
+) -> None:
     """docs/cli.md: status 2 when the output could not be written. It exited 120, with
-    Python's "Exception ignored in: <_io.TextIOWrapper name='<stdout>'...>"."""
+    Python's "Exception ignored in: <_io.TextIOWrapper name='<stdout>'...>", or 0 with
+    PYTHONUNBUFFERED (argparse drops its write's error)."""
     env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = unbuffered
     with open("/dev/full", "w") as full:
         done = subprocess.run(
             [sys.executable, "-m", "firehose_digest", *argv],

@@ -688,7 +688,13 @@ def test_a_digest_cookie_the_app_sets_itself_is_left_as_it_set_it(how: str) -> N
 def test_security_md_s_recipe_deletes_the_digest_where_it_was_written() -> None:
     """Under ``APPLICATION_ROOT`` the digest's Path is the app's root: a deletion at "/"
     would leave it (and stop our write too), so the recipe reads Flask's interface."""
-    app = build_app(APPLICATION_ROOT="/shop", SESSION_COOKIE_DOMAIN="example.test")
+    app = build_app(
+        APPLICATION_ROOT="/shop",
+        SESSION_COOKIE_DOMAIN="example.test",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_PARTITIONED=True,
+        SESSION_COOKIE_SAMESITE="None",
+    )
 
     @app.route("/forget-me")
     def forget_me() -> Response:
@@ -698,16 +704,19 @@ def test_security_md_s_recipe_deletes_the_digest_where_it_was_written() -> None:
             app.config["FIREHOSE_COOKIE_NAME"],
             path=interface.get_cookie_path(app),
             domain=interface.get_cookie_domain(app),
+            secure=interface.get_cookie_secure(app),
+            httponly=interface.get_cookie_httponly(app),
+            partitioned=interface.get_cookie_partitioned(app),
         )
         return response
 
     client = app.test_client(use_cookies=False)
     [written] = client.get("/push?u=/a.css").headers.getlist("Set-Cookie")
     [deleted] = client.get("/forget-me").headers.getlist("Set-Cookie")
-    attributes = {part.strip() for part in written.split(";")[1:]}
-    assert {"Path=/shop", "Domain=example.test"} <= attributes
+    scope = {"Path=/shop", "Domain=example.test", "Secure", "Partitioned"}
+    assert scope <= {part.strip() for part in written.split(";")[1:]}
     assert deleted.startswith(f"{COOKIE}=;")
-    assert {"Path=/shop", "Domain=example.test"} <= {p.strip() for p in deleted.split(";")}
+    assert scope <= {part.strip() for part in deleted.split(";")}
 
 
 def test_unknown_key_means_everything_is_new() -> None:

@@ -93,6 +93,8 @@ def early_hints_headers(*arguments: Any, **keywords: Any) -> list[tuple[str, str
 
 #: The origin of the pages these unit tests hint.
 ORIGIN = "https://shop.example"
+#: What a browser sends with a navigation (Fetch Metadata).
+BROWSER_NAVIGATION = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
 
 #: Room for every link these unit tests learn.
 BUDGET = 4096
@@ -294,14 +296,18 @@ def test_a_page_that_links_nothing_is_forgotten() -> None:
 
 def test_a_url_with_no_page_is_kept_empty_until_a_page_teaches_it() -> None:
     cache = HintCache(2)
-    cache.learn_no_page("/file")
+    cache.learn_no_page("/file", over_links=False)
     assert cache.get("/file") == ()  # known: hinted nothing, not what is declared
     cache.learn("/file", [A], BUDGET)
     assert cache.get("/file") == (A,)
-    cache.learn_no_page("/" + "f" * MAX_PAGE_LENGTH)  # one past the limit: not kept
+    cache.learn_no_page("/file", over_links=False)  # links learned are kept
+    assert cache.get("/file") == (A,)
+    cache.learn_no_page("/file", over_links=True)
+    assert cache.get("/file") == ()
+    cache.learn_no_page("/" + "f" * MAX_PAGE_LENGTH, over_links=True)  # past the limit
     assert len(cache) == 1
-    cache.learn_no_page("/g")
-    cache.learn_no_page("/h")  # past the bound: the least recently used goes
+    cache.learn_no_page("/g", over_links=False)
+    cache.learn_no_page("/h", over_links=False)  # past the bound: the least recently used goes
     assert "/file" not in cache and cache.get("/h") == ()
 
 
@@ -1125,11 +1131,34 @@ def test_a_learned_url_that_answers_with_a_file_is_hinted_no_more() -> None:
     hinted_get(app.test_client(), "/report", Recorder())  # learned as a page
     kind[0] = "pdf"
     first = Recorder()
-    hinted_get(app.test_client(), "/report", first)
+    hinted_get(app.test_client(), "/report", first, headers=BROWSER_NAVIGATION)
     recorder = Recorder()
     hinted_get(app.test_client(), "/report", recorder)
     assert first.sent == [[("Link", CSS)]]  # sent before the view: it was a page
     assert recorder.sent == []
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_json_answer_without_fetch_metadata_leaves_the_pages_hints(status: int) -> None:
+    """curl or requests asking for a page's JSON variant (no Sec-Fetch-*, so taken for a
+    navigation), or a made-up url's JSON 404: the page keeps its 103 (a review)."""
+    app = make_app(FIREHOSE_EARLY_HINTS_CACHE=1)
+
+    @app.route("/items")
+    def items() -> Response | str:
+        push("/static/site.css", as_="style")
+        if request.headers.get("Accept") == "application/json":
+            return Response("[]", status=status, content_type="application/json")
+        return "items"
+
+    hinted_get(app.test_client(), "/items", Recorder())  # learned as a page
+    json = {"Accept": "application/json"}
+    hinted_get(
+        app.test_client(), "/items" if status == 200 else "/items?x=1", Recorder(), headers=json
+    )
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/items", recorder, headers=BROWSER_NAVIGATION)
+    assert recorder.sent == [[("Link", CSS)]]
 
 
 def test_a_file_a_view_serves_is_hinted_a_hooks_pushes_once_at_most() -> None:
