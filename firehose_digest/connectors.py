@@ -424,7 +424,9 @@ def _cookie_values(request: Request, name: str) -> list[str]:
     cookie, ``a``. No value of ours holds a ",", nor may any cookie's (RFC 6265 §4.1.1),
     so where the header holds one it is read as a ";".
     """
-    header = ";".join(request.headers.getlist("Cookie"))  # as ``request.cookies`` reads it
+    # The header ``request.cookies`` parses (a WSGI environ holds one): read from the
+    # environ, since ``headers.getlist`` walks the whole environ on every request.
+    header = request.environ.get("HTTP_COOKIE", "")
     if "," not in header:
         return request.cookies.getlist(name)
     return parse_cookie(header.replace(",", ";")).getlist(name)
