@@ -231,20 +231,23 @@ def _stored_keys(stored: object) -> list[str]:
 
 
 def cookie_attributes(app: Flask) -> CookieAttributes:
-    """The app's session cookie attributes, read through Flask's own session interface.
-
-    A false domain (``False``, how Flask before 2.3 turned off its ``SERVER_NAME``
-    fallback, or ``""``) is none, as Werkzeug writes it: a host-only cookie.
-    """
+    """The app's session cookie attributes, read through Flask's own session interface."""
     interface = app.session_interface
     return CookieAttributes(
         path=interface.get_cookie_path(app),
-        domain=interface.get_cookie_domain(app) or None,
+        domain=_cookie_domain(app),
         secure=interface.get_cookie_secure(app),
         httponly=interface.get_cookie_httponly(app),
         samesite=interface.get_cookie_samesite(app),
         partitioned=interface.get_cookie_partitioned(app),
     )
+
+
+def _cookie_domain(app: Flask) -> str | None:
+    """The session cookie's domain; a false one (``False``, how Flask before 2.3 turned
+    off its ``SERVER_NAME`` fallback, or ``""``) is none, as Werkzeug writes it: a
+    host-only cookie, written and signed alike."""
+    return app.session_interface.get_cookie_domain(app) or None
 
 
 def digest_cookie_attributes(app: Flask) -> CookieAttributes:
@@ -861,9 +864,7 @@ def _signing_inputs(app: Flask) -> tuple[Any, ...]:
     """The cookie's domain and path, ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` as
     configured now, a list's items too: a key removed from the list in place is seen as
     well."""
-    interface = app.session_interface
-    # A false domain is none, as cookie_attributes reads it: one salt for a host-only cookie.
-    domain, path = interface.get_cookie_domain(app) or None, interface.get_cookie_path(app)
+    domain, path = _cookie_domain(app), app.session_interface.get_cookie_path(app)
     secret_key = app.config.get("SECRET_KEY")
     fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
     if isinstance(fallbacks, list):

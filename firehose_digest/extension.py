@@ -744,7 +744,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # it before its view (a page once) was pushed, and goes unrecorded.
         cache, page = state.hint_cache, record.hint_page
         if cache is not None and page is not None and response.status_code == 200:
-            document = req.headers.get("Sec-Fetch-Dest", "").strip() == "document"
+            document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
             cache.learn_no_page(page, over_links=document)
         return response
     resources = record.resources

@@ -273,10 +273,7 @@ class HintCache:
             if not learned:
                 self._entries.pop(page, None)
                 return
-            self._entries[page] = tuple(learned)
-            self._entries.move_to_end(page)
-            if len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._put(page, tuple(learned))
 
     def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
@@ -289,10 +286,15 @@ class HintCache:
         with self._lock:
             if not over_links and self._entries.get(page):
                 return
-            self._entries[page] = ()
-            self._entries.move_to_end(page)
-            if len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._put(page, ())
+
+    def _put(self, page: str, hints: tuple[EarlyHint, ...]) -> None:
+        """Keep ``hints`` for ``page`` as the most recently used; past ``max_entries`` the
+        least recently used goes. Called under the lock."""
+        self._entries[page] = hints
+        self._entries.move_to_end(page)
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
 
     def forget(self, page: str) -> None:
         """Drop what ``page`` learned (nothing if it learned nothing)."""
