@@ -1728,31 +1728,51 @@ def test_a_revalidation_gets_no_103(app: Flask, condition: dict[str, str]) -> No
 
 
 @pytest.mark.parametrize(
-    ("headers", "hinted"),
+    ("headers", "hinted", "pushed"),
     [
         pytest.param(
-            {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, True, id="navigate"
+            {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+            True,
+            True,
+            id="navigate",
         ),
-        pytest.param({}, True, id="no Sec-Fetch header (curl)"),
-        pytest.param({"Sec-Fetch-Mode": "navigate"}, True, id="navigate, no Sec-Fetch-Dest"),
+        pytest.param({}, True, True, id="no Sec-Fetch header (curl)"),
+        pytest.param({"Sec-Fetch-Mode": "navigate"}, True, True, id="navigate, no Sec-Fetch-Dest"),
+        # Chromium preloads an iframe's Link, but acts on no 103 for it.
         pytest.param(
-            {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}, False, id="iframe"
+            {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}, False, True, id="iframe"
         ),
-        pytest.param({"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, False, id="cors"),
+        # A browser's fetch() or subresource: it preloads nothing its response links.
         pytest.param(
-            {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}, False, id="no-cors"
+            {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, False, False, id="cors"
         ),
-        pytest.param({"Sec-Fetch-Site": "same-origin"}, False, id="Sec-Fetch-Site alone"),
+        pytest.param(
+            {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}, False, False, id="no-cors"
+        ),
+        pytest.param({"Sec-Fetch-Site": "same-origin"}, False, True, id="Sec-Fetch-Site alone"),
+        pytest.param(
+            {
+                "Sec-Fetch-Mode": "navigate",
+                "Sec-Fetch-Dest": "document",
+                "Sec-Purpose": "prefetch",
+            },
+            False,
+            False,
+            id="prefetch",
+        ),
     ],
 )
-def test_only_navigations_are_hinted(app: Flask, headers: dict[str, str], hinted: bool) -> None:
+def test_only_navigations_are_hinted(
+    app: Flask, headers: dict[str, str], hinted: bool, pushed: bool
+) -> None:
     hinted_get(app.test_client(), "/page/home", Recorder())
     recorder = Recorder()
 
     response = hinted_get(app.test_client(), "/page/home", recorder, headers=headers)
 
     assert recorder.sent == ([[("Link", f"{CSS}, {JS}")]] if hinted else [])
-    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+    final = f"{CSS}, {JS}" if pushed else f"{CSS}; nopush, {JS}; nopush"
+    assert response.headers.getlist("Link") == [final]
 
 
 def test_a_request_that_is_not_a_navigation_teaches_nothing(app: Flask) -> None:

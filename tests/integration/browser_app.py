@@ -8,6 +8,13 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
   front serves.
 - ``/app/<name>`` hints ``/assets/c.css?v=..`` and ``/assets/d.css?v=..`` with ``static_tag``:
   versioned files Flask serves ``immutable``.
+- Requests that are not a plain navigation of such a page, each from a page that uses
+  neither ``a.css`` nor ``b.css``: ``/fetcher`` fetches ``/fragment`` (an htmx-style HTML
+  fragment whose view pushes ``a.css`` and ``b.css``) with a synchronous XMLHttpRequest;
+  ``/prefetcher?url=/edge/<name>&how=link|speculation`` prefetches that page with
+  ``<link rel=prefetch>`` or Speculation Rules (its ``load`` held back by ``/slow``, an
+  image served after 2 s); ``/bounce/<name>`` pushes both and redirects (302) to
+  ``/edge/<name>``.
 
 Each view thinks :data:`THINK_SECONDS`, the time a 103 gives the browser. Every page reports,
 on ``load``, its navigation entry and its Resource Timing entries as JSON in
@@ -19,8 +26,9 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Flask, render_template_string
+from flask import Flask, Response, redirect, render_template_string, request
 from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import Firehose, push
 
@@ -100,4 +108,48 @@ def create_app() -> Flask:
         )
         return render_template_string(PAGE, name=name, styles=styles)
 
+    @app.route("/fragment")
+    def fragment() -> str:
+        return "".join(
+            f'<link rel="stylesheet" href="{push(url, as_="style")}">'
+            for url in ("/static/a.css", "/static/b.css")
+        )
+
+    @app.route("/fetcher")
+    def fetcher() -> str:
+        script = Markup(
+            "<script>const x = new XMLHttpRequest(); x.open('GET', '/fragment', false);"
+            " x.send();</script>"
+        )
+        return render_template_string(PAGE, name="fetcher", styles=script)
+
+    @app.route("/prefetcher")
+    def prefetcher() -> str:
+        url = request.args["url"]
+        if request.args["how"] == "link":
+            hint = Markup('<link rel="prefetch" href="{}">').format(url)
+        else:
+            rules = Markup('{"prefetch": [{"source": "list", "urls": ["%s"]}]}') % url
+            hint = Markup('<script type="speculationrules">{}</script>').format(rules)
+        return render_template_string(
+            PAGE, name="prefetcher", styles=hint + Markup('<img src="/slow" alt="">')
+        )
+
+    @app.route("/slow")
+    def slow() -> Response:
+        time.sleep(2)
+        return Response(GIF, content_type="image/gif")
+
+    @app.route("/bounce/<name>")
+    def bounce(name: str) -> WerkzeugResponse:
+        for url in ("/static/a.css", "/static/b.css"):
+            push(url, as_="style")
+        return redirect(f"/edge/{name}", 302)
+
     return app
+
+
+#: A 1x1 transparent GIF.
+GIF = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
+)

@@ -334,6 +334,67 @@ def test_a_return_visit_gets_no_103_and_fetches_nothing(first_visit: FirstVisit)
         assert entry is None or entry["transferSize"] == 0, entry
 
 
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param("/fetcher", id="fetch-of-a-fragment"),
+        pytest.param("/prefetcher?url=/edge/prefetched-link&how=link", id="link-prefetch"),
+        pytest.param(
+            "/prefetcher?url=/edge/prefetched-rules&how=speculation", id="speculation-prefetch"
+        ),
+    ],
+)
+def test_what_chromium_did_not_preload_is_still_hinted_on_the_next_navigation(
+    before: str,
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """A request Chromium reads no Link of (a fetch() of an HTML fragment, a prefetch never
+    navigated to) links ``a.css`` and ``b.css``: Chromium does not fetch them, but keeps
+    its Set-Cookie. The next navigation to a learned page linking them must still be
+    hinted them, or they are fetched only after its response (a 103 missed)."""
+    fetched_first = before.partition("url=")[2].partition("&")[0] or "/fragment"
+    path = f"/edge/after-{fetched_first.rpartition('/')[2]}"
+    if fetched_first != "/fragment":
+        hinting.learn(fetched_first, certificate[0])  # a speculation prefetch gets a 103
+    hinting.learn(path, certificate[0])
+    browser = Chromium(tmp_path / "profile", trusted_key)
+    started = time.time_ns() // 1000
+    done = browser.load(hinting.apache.origin + before)
+    assert '<pre id="timing">' in done.stdout, done.stderr
+    log = [Request.parse(line) for line in hinting.apache.access_log()]
+    asked = [request.target for request in log if request.began >= started]
+    assert fetched_first in asked, asked
+    assert not set(edge_files) & set(asked)  # Chromium preloaded neither
+
+    assert_fetched_from_the_103(browser.visit(hinting, path), edge_files)
+
+
+def test_what_a_redirect_links_is_still_hinted_on_the_page_it_leads_to(
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """Chromium preloads nothing a redirect's Link names (any of 301, 302, 303, 307 and
+    308, by hand): ``/bounce/x`` pushes ``a.css`` and ``b.css`` and redirects to the
+    learned ``/edge/x``, which must be hinted them."""
+    hinting.learn("/edge/bounced", certificate[0])
+    visit = Chromium(tmp_path / "profile", trusted_key).visit(hinting, "/bounce/bounced")
+    (bounce,) = visit.served("/bounce/bounced")
+    assert bounce.status == 302
+    (page,) = visit.served("/edge/bounced")
+
+    assert visit.navigation["firstInterimResponseStart"] > 0
+    for target in edge_files:
+        (fetched,) = visit.served(target)
+        assert fetched.began < page.ended, (page, fetched)  # from the 103, not the parser
+
+
 class NginxUpstream11(Nginx):
     """``docs/deploy/nginx.conf`` with ``proxy_http_version 1.1``: the backend then sends 103s."""
 
