@@ -141,8 +141,8 @@ class _RequestRecord(RequestPushes):
             # Before any Link the view wrote: a proxy pushes in header order, up to its
             # limit (nginx: 10), so what is recorded as pushed must come first.
             headers.insert(0, ("Link", self.link))
-        if self.vary and not _varies_on_cookie(headers):
-            headers.append(("Vary", "Cookie"))  # a second Vary header lists more fields
+        if self.vary:
+            _vary_on_cookie(headers)
         return self._start_response(status, headers, exc_info)
 
     def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
@@ -248,14 +248,27 @@ def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
         _claim(record, request._get_current_object())  # type: ignore[attr-defined]
 
 
-def _varies_on_cookie(headers: list[tuple[str, str]]) -> bool:
-    """Whether a ``Vary`` header names ``Cookie`` or ``*`` (RFC 9110 §12.5.5: field names)."""
-    for name, value in headers:
+def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
+    """Make the response vary on ``Cookie``, unless a ``Vary`` header already names it or
+    ``*`` (RFC 9110 §12.5.5: field names, in any case).
+
+    ``Cookie`` joins the last ``Vary`` line, as Flask's ``response.vary.add`` would: nginx
+    1.22's ``proxy_cache`` keys a response on its last ``Vary`` line alone, so a line of
+    ours after the view's ``Vary: Accept-Encoding`` served one client's gzip body to
+    another client asking for none.
+    """
+    last = None
+    for index, (name, value) in enumerate(headers):
         if name.lower() == "vary":
             for field_name in value.split(","):
                 if field_name.strip().lower() in ("cookie", "*"):
-                    return True
-    return False
+                    return
+            last = index
+    if last is None:
+        headers.append(("Vary", "Cookie"))
+    else:
+        name, value = headers[last]
+        headers[last] = (name, f"{value}, Cookie" if value.strip() else "Cookie")
 
 
 class Firehose:
@@ -803,6 +816,16 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
+    if status == 304 and not record.offered:
+        # A shared cache merges a 304's fields into the 200 it stored, and serves that to
+        # every client sending the same Cookie (RFC 9111 §4.3.4; Apache's mod_cache): a
+        # Link made for this client would go out with another's digest cookie. So a 304
+        # gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5), and, pushing
+        # nothing, records nothing. (A 103 goes to no revalidation: none offered here.)
+        as_200 = _links_for(state, resources, held, _links_reach(req, 200))
+        saves = held is not None and bool(as_200.pushed or as_200.reused)
+        record.vary = as_200.varies or saves
+        return response
     offered = _as_linked(record.offered, resources)
     cache, page = state.hint_cache, record.hint_page
     if offered != record.offered and status != 200 and cache is not None and page is not None:

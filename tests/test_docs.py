@@ -197,3 +197,14 @@ def test_every_relative_link_leads_to_a_file(page: Path) -> None:
         if "://" in target:
             continue
         assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_deployment_says_nginxs_proxy_cache_asks_the_app_with_get_for_a_head() -> None:
+    """deployment.md: nginx pushes nothing for HEAD, and the app records nothing for one.
+    With ``proxy_cache`` on, nginx asks the app with GET (``proxy_cache_convert_head``, on
+    by default): measured behind nginx 1.22.1 with ``proxy_cache``, a client's HEAD was
+    pushed nothing but got a digest recording the page's two files, and its next GET was
+    pushed neither. The app cannot tell; the page on nginx must say so, and how to avoid it
+    (``proxy_cache_convert_head off`` with ``$request_method`` in ``proxy_cache_key``)."""
+    text = (DOCS / "deployment.md").read_text()
+    assert "proxy_cache_convert_head" in text

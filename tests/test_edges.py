@@ -38,7 +38,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest import DigestConnector, Firehose, SessionConnector, extension, push
 from firehose_digest.codec import MAX_COOKIE_COPIES, DigestCodec
 from firehose_digest.collect import make_resource
 from firehose_digest.connectors import ANSWER_KEY_LENGTH, _DigestState
@@ -137,7 +137,10 @@ def test_only_statuses_every_proxy_pushes_on_are_recorded(status: int) -> None:
     client = edge_app().test_client()
     response = page(client, "/a.css", status=str(status))
     pushed = status in PUSHED_STATUSES
-    assert links(response) == [link("/a.css") if pushed else nopush("/a.css")]
+    if status == 304:  # no Link at all (test_a_304_tells_a_cache_nothing_the_200_would_not)
+        assert links(response) == []
+    else:
+        assert links(response) == [link("/a.css") if pushed else nopush("/a.css")]
     assert held_now(client, "/a.css") == [pushed]
 
 
@@ -582,8 +585,8 @@ def test_our_headers_stay_in_budget_at_every_fill_of_the_largest_capacity(
     ("view_vary", "expected"),
     [
         ("", ["Cookie"]),
-        ("X-Cookie-Consent", ["X-Cookie-Consent", "Cookie"]),
-        ("Accept-Encoding, Cookies", ["Accept-Encoding, Cookies", "Cookie"]),
+        ("X-Cookie-Consent", ["X-Cookie-Consent, Cookie"]),
+        ("Accept-Encoding, Cookies", ["Accept-Encoding, Cookies, Cookie"]),
         ("Cookie", ["Cookie"]),
         ("cookie", ["cookie"]),
         ("Accept-Encoding, COOKIE", ["Accept-Encoding, COOKIE"]),
@@ -595,6 +598,34 @@ def test_vary_is_read_by_field_name(view_vary: str, expected: list[str]) -> None
     client = edge_app().test_client()
     response = page(client, "/a.css", vary=view_vary) if view_vary else page(client, "/a.css")
     assert response.headers.getlist("Vary") == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([("Vary", "Accept-Encoding"), ("Vary", "Origin")], ["Accept-Encoding", "Origin, Cookie"]),
+        ([("vary", " ")], ["Cookie"]),
+        ([("Vary", "Origin"), ("Vary", "cookie")], ["Origin", "cookie"]),
+        ([("Content-Type", "text/html")], ["Cookie"]),
+    ],
+)
+def test_cookie_joins_the_last_vary_line(
+    headers: list[tuple[str, str]], expected: list[str]
+) -> None:
+    """The line nginx 1.22 keys its cache on; a blank line is replaced, not extended."""
+    extension._vary_on_cookie(headers)
+    assert [value for name, value in headers if name.lower() == "vary"] == expected
+
+
+def test_vary_cookie_joins_the_views_own_vary_line() -> None:
+    """nginx 1.22's ``proxy_cache`` keys a response on its last ``Vary`` line alone: with
+    ``Vary: Cookie`` added as a second line, the view's ``Vary: Accept-Encoding`` was
+    forgotten, and a client that asked for no encoding was served the gzip body stored for
+    another (tests/integration/test_shared_cache.py). Flask's session adds ``Cookie`` to
+    the view's own line (``response.vary.add``): one line naming both."""
+    client = edge_app().test_client()
+    response = page(client, "/a.css", vary="Accept-Encoding")
+    assert response.headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
 
 
 # --- failures never cost the page --------------------------------------------------------
@@ -1558,6 +1589,38 @@ def test_rel_and_nopush_are_read_in_any_case_and_written_as_every_proxy_reads_th
     assert links(client.get("/"))[0] == "</upper.css>; rel=preload; as=style; nopush"
 
 
+@pytest.mark.parametrize("connector", ["gcs", "bloom", "session"])
+def test_a_304_tells_a_cache_nothing_the_200_would_not(connector: str) -> None:
+    """A shared cache revalidates its stored 200 for the next client that sends the same
+    ``Cookie`` (none, for a fresh client), and merges the 304's header fields into what it
+    stored (RFC 9111 §4.3.4; Apache's mod_cache does). The 304 to a fresh client carried
+    our ``Link`` with every link ``nopush`` (no push on a 304) and no ``Vary: Cookie``:
+    behind Apache with mod_cache_disk, each later fresh client was served the stored
+    digest cookie, which records both files, beside a ``Link`` that pushed neither
+    (tests/integration/test_shared_cache.py). A 304 must carry the 200's ``Vary``
+    (RFC 9110 §15.4.5) and no ``Link`` but the 200's."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+    app.config["FIREHOSE_ENCODING"] = "bloom" if connector == "bloom" else "gcs"
+
+    @app.route("/")
+    def index() -> Response:
+        push("/a.css", as_="style")
+        response = Response("page", headers={"Cache-Control": "public, no-cache"})
+        response.set_etag("v1")
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
+
+    Firehose(app, SessionConnector() if connector == "session" else None)
+    stored = app.test_client().get("/")  # what a cache stores for clients with no cookie
+    assert stored.status_code == 200
+    assert links(stored) == [link("/a.css")]
+    revalidated = app.test_client().get("/", headers={"If-None-Match": '"v1"'})
+    assert revalidated.status_code == 304
+    assert revalidated.headers.get("Link") in (None, stored.headers["Link"])
+    assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary")
+
+
 @pytest.mark.parametrize("then_another", [False, True], ids=["alone", "with a hook after it"])
 def test_a_hook_registered_before_the_extension_cannot_change_the_status_behind_it(
     then_another: bool,
@@ -1590,7 +1653,7 @@ def test_a_hook_registered_before_the_extension_cannot_change_the_status_behind_
     client = app.test_client()
     response = client.get("/", headers={"If-None-Match": '"v1"'})
     assert response.status_code == 304
-    assert links(response) == [nopush("/a.css")]  # Apache does not push on a 304
+    assert links(response) == []  # a 304 links nothing (a cache would keep it)
     assert held_now(client, "/a.css") == [False]
 
 
