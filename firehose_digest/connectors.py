@@ -421,9 +421,9 @@ class SessionConnector:
 def _cookie_values(request: Request, name: str) -> list[str]:
     """The values of the cookies named ``name`` the request sent, in order.
 
-    gunicorn joins repeated ``Cookie`` fields with "," (``http/wsgi.py``, 27.0.1), and an
-    HTTP/2 browser sends each cookie as a field of its own (RFC 9113 §8.2.3 allows it; a
-    server is to join them with "; "): Werkzeug then reads ``a=1,h2-digest=...`` as one
+    gunicorn joins repeated ``Cookie`` lines with "," (``http/wsgi.py``, 27.0.1: lines an
+    HTTP/1.1 client sent; a browser's HTTP/2 cookie fields, RFC 9113 §8.2.3, are joined
+    with "; " by a front or by ``h2``): Werkzeug then reads ``a=1,h2-digest=...`` as one
     cookie, ``a``. No value of ours holds a ",", nor may any cookie's (RFC 6265 §4.1.1),
     so where the header holds one it is read as a ";".
     """

@@ -1,0 +1,100 @@
+"""How WSGI servers hand the app the ``Cookie`` header, and what the docs say of it.
+
+An HTTP/2 client may send each cookie as a header field of its own (RFC 9113 §8.2.3); a
+server is to join them with "; " before the app reads them. Each test runs a real server
+on a free loopback port and an ``nghttp`` client (:class:`~tests.integration.rig.Browser`,
+one ``cookie`` field per cookie, as browsers send them over HTTP/2).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.rig import Browser, Server, make_certificate
+
+from .cookie_app import create_app
+from .launcher import LIVE_SERVERS, require, require_tools
+
+pytestmark = pytest.mark.integration
+
+HELD = ["/static/site.css", "/static/app.js"]
+
+
+class Http2Gunicorn(Server):
+    """gunicorn serving HTTP/2 itself over TLS (``--http-protocols h2,h1``, gthread),
+    ``cookie_app`` on a free loopback port."""
+
+    name = "gunicorn-h2"
+
+    def __init__(self, workdir: Path, certificate: tuple[Path, Path]) -> None:
+        super().__init__(workdir)
+        self.certificate = certificate
+
+    def argv(self) -> list[str]:
+        cert, key = self.certificate
+        return [
+            sys.executable, "-m", "gunicorn",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", "1", "--threads", "4",
+            "--certfile", str(cert), "--keyfile", str(key),
+            "--http-protocols", "h2,h1",
+            "--graceful-timeout", "3",
+            "--access-logfile", "-",
+            # Else every gunicorn shares one socket under ~/.gunicorn.
+            "--no-control-socket",
+            "tests.integration.cookie_app:create_app()",
+        ]  # fmt: skip
+
+    @property
+    def origin(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def http2_gunicorn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Http2Gunicorn]:
+    require_tools("nghttp", "openssl")
+    require("h2 (gunicorn's HTTP/2: pip install h2)", importlib.util.find_spec("h2") is not None)
+    server = Http2Gunicorn(tmp_path / "gunicorn-h2", make_certificate(tmp_path / "cert"))
+    live = request.config.stash.setdefault(LIVE_SERVERS, [])
+    with server:
+        live.append(server)  # its log is attached to a failing test's report
+        try:
+            yield server
+        finally:
+            live.remove(server)
+
+
+def _visits(session_cookie: str) -> int:
+    """The visit count in a ``session`` cookie ``cookie_app`` wrote."""
+    app = create_app()
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert serializer is not None
+    visits: int = serializer.loads(session_cookie)["visits"]
+    return visits
+
+
+def test_gunicorn_http2_reads_the_session_and_the_digest_beside_other_cookies(
+    http2_gunicorn: Http2Gunicorn,
+) -> None:
+    """docs/early-hints.md ("gunicorn serving HTTP/2 itself"): a browser sends each cookie
+    as a field of its own over HTTP/2, and gunicorn's HTTP/2 (``h2``) joins them with
+    "; ", so Flask's session survives beside other cookies and the digest is read. (Over
+    HTTP/1.1, gunicorn joins repeated ``Cookie`` lines with ",":
+    tests/integration/test_early_hints.py.)"""
+    browser = Browser(http2_gunicorn.origin)
+    browser.cookies["theme"] = "dark"  # the site's other cookies, each a field of its own
+    first = browser.view("/page/a")
+    assert first.status == 200
+    assert _visits(first.set_cookies["session"]) == 1
+    browser.cookies["lang"] = "en"
+
+    again = browser.view("/page/a")
+
+    assert again.status == 200
+    assert again.nopush == HELD  # the digest was read
+    assert _visits(again.set_cookies["session"]) == 2  # and Flask's session survived
