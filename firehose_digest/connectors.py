@@ -22,6 +22,7 @@ Flask-Firehose, with ``get_pushed()`` and ``set_pushed(items)``, are wrapped in
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import math
@@ -32,7 +33,7 @@ import weakref
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, replace
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
@@ -116,9 +117,18 @@ class PushedSetConnector:
         self.connector = connector
         #: The apps where ``set_pushed`` failed for want of a session to write.
         self._needs_session: weakref.WeakSet[Flask] = weakref.WeakSet()
+        #: Per app, the bytes the header budget leaves a session cookie (set_cookie_room).
+        self._rooms: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
+        #: The apps told that a session grown by ``set_pushed`` no longer fits.
+        self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"PushedSetConnector({self.connector!r})"
+
+    def init_app(self, app: Flask, settings: Settings) -> None:
+        """Note what the header budget leaves Flask's session cookie. (The wrapped
+        connector's own ``init_app``, which Flask-Firehose never called, is not called.)"""
+        self._rooms[app] = set_cookie_room(settings)
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         if app in self._needs_session and app.session_interface.is_null_session(session):
@@ -140,10 +150,15 @@ class PushedSetConnector:
     ) -> None:
         if not pushed:
             return
+        room = self._rooms.get(app)
+        before = _cookie_session_copy(app) if room is not None else None
         try:
             refuse_awaitable(
                 self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed"
             )
+            changed = before is not None and dict(session) != before
+            if changed and room is not None and not session_fits(app, room):
+                self._undo(app, cast("dict[str, Any]", before), room)
         except RuntimeError as e:
             # Flask's null session refuses writes when SECRET_KEY is unset: said once, and
             # open() stops asking after it. Any other error is logged by the extension: the
@@ -154,6 +169,33 @@ class PushedSetConnector:
                 _warn_no_secret_key(app, repr(self))
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
+
+    def _undo(self, app: Flask, before: dict[str, Any], room: int) -> None:
+        """Put the session back as it was before ``set_pushed`` and raise
+        :class:`NotRecorded`: a connector that keeps its keys in Flask's cookie session
+        (Flask-Firehose's own, without bound) would otherwise grow it until nginx answers
+        502 on every page. Said once per app and process."""
+        session.clear()
+        session.update(before)
+        if app not in self._told:
+            self._told.add(app)
+            log.warning(
+                "firehose: %r.set_pushed() grew the session cookie past the %d bytes "
+                "FIREHOSE_HEADER_BUDGET leaves it: nothing more is recorded for such "
+                "clients (SessionConnector() keeps a bounded list); said once per app and "
+                "process",
+                self,
+                room,
+            )
+        raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
+
+
+def _cookie_session_copy(app: Flask) -> dict[str, Any] | None:
+    """A copy of the request's session, if it is Flask's cookie session (the one a
+    ``set_pushed`` can grow into a header too large); None otherwise."""
+    if not _measurable(app) or app.session_interface.is_null_session(session):
+        return None
+    return copy.deepcopy(dict(session))
 
 
 def refuse_awaitable(result: object, connector: object, method: str) -> None:
@@ -197,9 +239,10 @@ FLASK_FIREHOSE_LIST_LENGTH = 1024
 
 
 def _drop_flask_firehose_list(app: Flask) -> None:
-    """Drop the list Flask-Firehose left in the cookie session of an app that moved to the
-    digest: nothing reads it, and it kept the session cookie the size that made nginx
-    answer 502 (every response now adds our headers to it).
+    """Drop the list Flask-Firehose (``h2-pushed``) or :class:`SessionConnector`
+    (``h2-held``) left in the cookie session of an app that moved to the digest: nothing
+    reads it, and it kept the session cookie the size that made nginx answer 502 (every
+    response now adds our headers to it).
 
     The request's session cookie is read with the app's own serializer, not through
     ``flask.session``, which would mark the session accessed, and so make Flask add
@@ -221,8 +264,37 @@ def _drop_flask_firehose_list(app: Flask) -> None:
         )
     except BadSignature:
         return  # Flask opened a new session for it: nothing of the old one is kept
-    if isinstance(opened, dict) and FLASK_FIREHOSE_SESSION_KEY in opened:
-        session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
+    if isinstance(opened, dict):
+        for key in (FLASK_FIREHOSE_SESSION_KEY, SessionConnector.session_key):
+            if key in opened:
+                session.pop(key, None)
+
+
+def session_fits(app: Flask, room: int) -> bool:
+    """Whether the session's Set-Cookie line, as Flask will write it, takes at most
+    ``room`` bytes. Only Flask's own cookie session is measured: another interface
+    (a server-side one, whose cookie holds an id) may write something else."""
+    if not _measurable(app):
+        return True
+    interface = cast(SecureCookieSessionInterface, app.session_interface)
+    serializer = interface.get_signing_serializer(app)
+    if serializer is None:
+        return True
+    value = serializer.dumps(dict(session))
+    line = dump_cookie(
+        interface.get_cookie_name(app),
+        value,
+        expires=interface.get_expiration_time(app, session),
+        max_size=0,
+        **asdict(cookie_attributes(app)),
+    )
+    return set_cookie_line(line) <= room
+
+
+def _measurable(app: Flask) -> bool:
+    """Whether the app's session is written as Flask's own cookie session writes it."""
+    save = type(app.session_interface).save_session
+    return save is SecureCookieSessionInterface.save_session
 
 
 def _stored_keys(stored: object) -> list[str]:
@@ -338,10 +410,10 @@ class SessionConnector:
         """Store the most recent of ``keys`` whose session cookie fits, at least the last
         ``keep``; False, and none stored, if even those do not fit."""
         session[self.session_key] = keys
-        if self._fits(app, room):
+        if session_fits(app, room):
             return True
         session[self.session_key] = keys[len(keys) - keep :]
-        if not self._fits(app, room):
+        if not session_fits(app, room):
             session[self.session_key] = []
             return False
         # The most recent keys that fit: a binary search on how many are kept.
@@ -349,30 +421,9 @@ class SessionConnector:
         while high - low > 1:
             middle = (low + high) // 2
             session[self.session_key] = keys[len(keys) - middle :]
-            low, high = (middle, high) if self._fits(app, room) else (low, middle)
+            low, high = (middle, high) if session_fits(app, room) else (low, middle)
         session[self.session_key] = keys[len(keys) - low :]
         return True
-
-    @staticmethod
-    def _fits(app: Flask, room: int) -> bool:
-        """Whether the session's Set-Cookie line, as Flask will write it, takes at most
-        ``room`` bytes. Only Flask's own cookie session is measured: another interface
-        (a server-side one, whose cookie holds an id) may write something else."""
-        interface = app.session_interface
-        if type(interface).save_session is not SecureCookieSessionInterface.save_session:
-            return True
-        serializer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-        if serializer is None:
-            return True
-        value = serializer.dumps(dict(session))
-        line = dump_cookie(
-            interface.get_cookie_name(app),
-            value,
-            expires=interface.get_expiration_time(app, session),
-            max_size=0,
-            **asdict(cookie_attributes(app)),
-        )
-        return set_cookie_line(line) <= room
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse to keep fewer keys than a response may push: the ones cut would be

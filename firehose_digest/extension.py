@@ -331,7 +331,9 @@ class Firehose:
         connector = _as_connector(self.connector)
         # A Flask-Firehose connector is used as it is: Flask-Firehose never called an
         # init_app of it, so one that is a Flask extension too was set up by its app.
-        if not isinstance(connector, PushedSetConnector):
+        if isinstance(connector, PushedSetConnector):
+            connector.init_app(app, settings)
+        else:
             init_connector = getattr(connector, "init_app", None)
             if callable(init_connector):
                 if isinstance(connector, type) and not _implements(connector, "init_app"):
@@ -376,6 +378,9 @@ class Firehose:
             # Not a request_started receiver: blinker's dispatch to one is paid by every
             # request of every app in the process.
             app.url_value_preprocessors.setdefault(None, []).insert(0, _claim_first)
+        if isinstance(connector, PushedSetConnector) and "legacy" not in state.hooks:
+            state.hooks.add("legacy")
+            app.before_request_funcs.setdefault(None, []).append(lambda: _open_early(app))
         if state.hint_cache is not None and "hints" not in state.hooks:
             state.hooks.add("hints")
             # Added to the list as ours above is, not through app.before_request: a
@@ -565,6 +570,20 @@ def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
     """What any visitor may be hinted of ``resources``: no nonce, of a link pushed with
     ``learn=False`` only a stand-in, and a link Chromium drops from a 103 planned, not sent."""
     return [resource.hint for resource in resources]
+
+
+def _open_early(app: Flask) -> None:
+    """Ask a Flask-Firehose connector's ``get_pushed()`` before the view, as
+    Flask-Firehose did (from its ``before_request`` hook): what it sets up for the response
+    then takes effect, as an ``after_this_request`` callback setting a cookie of its own,
+    which Flask has run by the time our ``after_request`` step asks."""
+    state: _AppState = app.extensions[EXTENSION_KEY]
+    record = cast("_RequestRecord | None", current_record.get())
+    if record is None or not isinstance(state.connector, PushedSetConnector):
+        return  # outside app.wsgi_app, or another connector since a later init_app
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    if _claim(record, req) and not serves_static_file(app, req.endpoint):
+        record.open_once(state.connector, app, req)
 
 
 def _send_early_hints(app: Flask) -> None:

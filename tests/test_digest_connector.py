@@ -1125,6 +1125,28 @@ def test_flask_firehose_list_left_in_the_session_is_dropped() -> None:
     assert after is not None and len(after.value) < len(before.value) // 10
 
 
+def test_session_connector_list_left_in_the_session_is_dropped() -> None:
+    """An app moved from ``SessionConnector`` to the digest (the default, the smaller
+    cookie): its users' sessions still hold ``h2-held``, up to the ~1.2 KB SessionConnector
+    let it take beside a full ``Link``, and nothing reads it now. Left there, it is the app's
+    own header room (about 940 bytes) and more: behind nginx 1.22, a client with a
+    permanent session (re-set on every response) whose digest filled got 502 on every page
+    with a full ``Link`` (24 of 80 views), where the same browse without the list got none.
+    It is dropped as Flask-Firehose's list is."""
+    app = build_app()
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["h2-held"] = [asset_url(i) for i in range(100)]  # SessionConnector's most
+        sess["user"] = 42
+    before = client.get_cookie("session")
+    assert before is not None and len(before.value) >= FLASK_FIREHOSE_LIST_LENGTH
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["Link"] == EXPECTED_FIRST
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"user": 42}
+
+
 def _app_with_a_star_page() -> Flask:
     """The digest app, with a page ``/star`` that pushes one link and sets ``Vary: *``."""
     app = build_app()
