@@ -156,27 +156,29 @@ class PushedSetConnector:
             refuse_awaitable(
                 self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed"
             )
-            changed = before is not None and dict(session) != before
-            if changed and room is not None and not session_fits(app, room):
-                self._undo(app, cast("dict[str, Any]", before), room)
-        except RuntimeError as e:
+        except Exception as e:
+            if before is not None and dict(session) != before:
+                _put_back(before)  # nothing is recorded: not what it wrote before failing
             # Flask's null session refuses writes when SECRET_KEY is unset: said once, and
             # open() stops asking after it. Any other error is logged by the extension: the
             # next request asks again.
             null = app.session_interface.is_null_session(session)
-            if null and _raised_by(e, session._get_current_object()):  # type: ignore[attr-defined]
+            current = session._get_current_object()  # type: ignore[attr-defined]
+            if isinstance(e, RuntimeError) and null and _raised_by(e, current):
                 self._needs_session.add(app)
                 _warn_no_secret_key(app, repr(self))
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
+        changed = before is not None and dict(session) != before
+        if changed and room is not None and not session_fits(app, room):
+            self._undo(app, cast("dict[str, Any]", before), room)
 
     def _undo(self, app: Flask, before: dict[str, Any], room: int) -> None:
         """Put the session back as it was before ``set_pushed`` and raise
         :class:`NotRecorded`: a connector that keeps its keys in Flask's cookie session
         (Flask-Firehose's own, without bound) would otherwise grow it until nginx answers
         502 on every page. Said once per app and process."""
-        session.clear()
-        session.update(before)
+        _put_back(before)
         if app not in self._told:
             self._told.add(app)
             log.warning(
@@ -188,6 +190,13 @@ class PushedSetConnector:
                 room,
             )
         raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
+
+
+def _put_back(before: dict[str, Any]) -> None:
+    """The request's session as :func:`_cookie_session_copy` copied it (and so written
+    again, unchanged: Flask cannot tell a session put back from one changed)."""
+    session.clear()
+    session.update(before)
 
 
 def _cookie_session_copy(app: Flask) -> dict[str, Any] | None:

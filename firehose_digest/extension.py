@@ -249,25 +249,26 @@ def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 
 def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
-    """Make the response vary on ``Cookie``, unless a ``Vary`` header already names it or
-    ``*`` (RFC 9110 §12.5.5: field names, in any case).
+    """Make the response vary on ``Cookie``: name it on the last ``Vary`` line, unless that
+    line names it already or a line names ``*`` (RFC 9110 §12.5.5: field names, in any
+    case).
 
-    ``Cookie`` joins the last ``Vary`` line, as Flask's ``response.vary.add`` would: nginx
-    1.22's ``proxy_cache`` keys a response on its last ``Vary`` line alone, so a line of
-    ours after the view's ``Vary: Accept-Encoding`` served one client's gzip body to
-    another client asking for none.
+    The last line, as Flask's ``response.vary.add`` would write it: nginx 1.22's
+    ``proxy_cache`` keys a response on its last ``Vary`` line alone, so a line of ours
+    after the view's ``Vary: Accept-Encoding`` served one client's gzip body to another
+    client asking for none, and ``Cookie`` named on an earlier line only is not seen.
     """
     last = None
     for index, (name, value) in enumerate(headers):
         if name.lower() == "vary":
-            for field_name in value.split(","):
-                if field_name.strip().lower() in ("cookie", "*"):
-                    return
+            if any(field_name.strip() == "*" for field_name in value.split(",")):
+                return
             last = index
     if last is None:
         headers.append(("Vary", "Cookie"))
-    else:
-        name, value = headers[last]
+        return
+    name, value = headers[last]
+    if not any(field_name.strip().lower() == "cookie" for field_name in value.split(",")):
         headers[last] = (name, f"{value}, Cookie" if value.strip() else "Cookie")
 
 
@@ -576,12 +577,17 @@ def _open_early(app: Flask) -> None:
     """Ask a Flask-Firehose connector's ``get_pushed()`` before the view, as
     Flask-Firehose did (from its ``before_request`` hook): what it sets up for the response
     then takes effect, as an ``after_this_request`` callback setting a cookie of its own,
-    which Flask has run by the time our ``after_request`` step asks."""
+    which Flask has run by the time our ``after_request`` step asks. Not for what no view
+    answers (a 404 before any, an ``OPTIONS``, a static file): those link nothing."""
     state: _AppState = app.extensions[EXTENSION_KEY]
     record = cast("_RequestRecord | None", current_record.get())
-    if record is None or not isinstance(state.connector, PushedSetConnector):
-        return  # outside app.wsgi_app, or another connector since a later init_app
+    if record is None or not state.settings.enabled:
+        return  # outside app.wsgi_app, or push turned off by a later init_app
+    if not isinstance(state.connector, PushedSetConnector):
+        return  # another connector since a later init_app
     req = request._get_current_object()  # type: ignore[attr-defined]
+    if req.routing_exception is not None or req.method == "OPTIONS":
+        return
     if _claim(record, req) and not serves_static_file(app, req.endpoint):
         record.open_once(state.connector, app, req)
 
@@ -756,8 +762,8 @@ def _links_reach(req: Request, status: int) -> bool:
 
 
 #: The ``Sec-Fetch-Dest`` of a navigation to a document the browser shows, which it
-#: preloads the ``Link`` of.
-_SHOWN_DESTINATIONS = frozenset({"document", "iframe", "frame"})
+#: preloads the ``Link`` of (Chromium 156, measured: in an ``<object>`` or ``<embed>`` too).
+_SHOWN_DESTINATIONS = frozenset({"document", "iframe", "frame", "object", "embed"})
 
 #: The headers a browser marks a prefetch or prerender with: ``Sec-Purpose`` (Chromium,
 #: Firefox), ``Purpose`` (Chromium before it), ``X-Moz`` (Firefox's ``rel=prefetch``),

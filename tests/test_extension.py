@@ -1872,6 +1872,78 @@ def test_a_flask_firehose_connector_s_after_this_request_callback_runs() -> None
     assert len(connector.store) == 1
 
 
+class CountedListInSession:
+    """docs/connectors.md's ``PushedInSession``: Flask-Firehose's style, a list in Flask's
+    session, counting how often it is asked."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def get_pushed(self) -> set[str]:
+        self.asked += 1
+        return set(session.get("pushed", []))
+
+    def set_pushed(self, items: set[str]) -> None:
+        session["pushed"] = sorted(items)
+
+
+def test_a_flask_firehose_connector_is_not_asked_once_a_later_init_app_turns_push_off() -> None:
+    """A second ``init_app`` with ``FIREHOSE_ENABLED = False`` turns push off: no Link, and
+    the connector is not asked (the after_request step and the 103 hook both check). The
+    early ``get_pushed()`` hook checks only that the connector is a Flask-Firehose one, so
+    it is still asked on every request, and its read of the session adds ``Vary: Cookie``
+    to every response of an app that has push off."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "legacy"
+    connector = CountedListInSession()
+    Firehose(app, connector=connector)
+    app.config["FIREHOSE_ENABLED"] = False
+    Firehose(app, connector=connector)
+    app.add_url_rule("/", "index", lambda: push("/a.css", as_="style"))
+    response = app.test_client().get("/")
+    assert "Link" not in response.headers
+    assert connector.asked == 0
+    assert "Vary" not in response.headers
+
+
+def _legacy_app(connector: Any) -> Flask:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "legacy"
+    Firehose(app, connector=connector)
+    app.add_url_rule("/", "index", lambda: push("/a.css", as_="style"))
+    app.add_url_rule("/api", "api", lambda: {"ok": True})
+    return app
+
+
+def test_a_flask_firehose_connector_is_not_asked_for_what_no_view_answers() -> None:
+    """A 404 before any view (and an OPTIONS, a static file) links nothing: the connector
+    is not asked, and a connector reading Flask's session adds no ``Vary: Cookie``."""
+    connector = CountedListInSession()
+    client = _legacy_app(connector).test_client()
+    assert client.get("/").headers.getlist("Vary") == ["Cookie"]
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert "Vary" not in response.headers
+    assert connector.asked == 1
+
+
+def test_a_flask_firehose_connector_is_asked_before_every_view_as_flask_firehose_asked() -> None:
+    """Before the view of a JSON answer too, as Flask-Firehose asked (its before_request
+    hook): a connector reading Flask's session makes that answer vary on ``Cookie``, as
+    it did under Flask-Firehose, which this compares with."""
+    import flask_firehose  # type: ignore[import-untyped]  # in the test extras
+
+    connector = CountedListInSession()
+    ours = _legacy_app(connector).test_client().get("/api")
+    theirs_app = Flask(__name__)
+    theirs_app.config["SECRET_KEY"] = "legacy"
+    flask_firehose.Firehose(theirs_app, connector=CountedListInSession())
+    theirs_app.add_url_rule("/api", "api", lambda: {"ok": True})
+    theirs = theirs_app.test_client().get("/api")
+    assert connector.asked == 1
+    assert ours.headers.getlist("Vary") == theirs.headers.getlist("Vary") == ["Cookie"]
+
+
 class FlaskStyleInit:
     def init_app(self, app: Flask) -> None: ...
     def open(self, app: Flask, request: Any) -> frozenset[str]:
@@ -2222,6 +2294,29 @@ def test_a_session_a_flask_firehose_connector_outgrew_is_put_back_as_it_was(
     )
     with client.session_transaction() as sess:
         assert sess["pushed"] == ["/a.css"]
+
+
+class ListInSessionThenFails(ListInSession):
+    """Writes the session, then its store fails."""
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        session["pushed"] = sorted(items)
+        raise ConnectionError("the store went away")
+
+
+def test_what_a_failing_set_pushed_wrote_to_the_session_is_put_back() -> None:
+    """A ``set_pushed`` that raises has recorded nothing, its links are ``nopush``: what
+    it wrote to the session before failing is not kept either."""
+    app = session_app(0, ListInSessionThenFails)
+    client = app.test_client()
+
+    response = client.get("/?u=/a.css")
+
+    assert response.status_code == 200
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    with client.session_transaction() as sess:
+        assert "pushed" not in sess
 
 
 class InStore:

@@ -60,4 +60,15 @@ def create_app() -> Flask:
         vary = "Accept-Encoding, Cookie" if request.args.get("merged") else "Accept-Encoding"
         return body, {"Cache-Control": "public, max-age=60", "Vary": vary}
 
+    @app.route("/two-vary-lines/<name>")
+    def two_vary_lines(name: str) -> Response:
+        """A public page whose ``Vary`` comes on two lines, ``Cookie`` first (the view's
+        own ``headers.add``, then a hook's, as a CORS extension adds ``Origin``)."""
+        _push()
+        response = app.make_response(f"two lines page {name}\n")
+        response.headers["Cache-Control"] = "public, max-age=60"
+        response.headers.add("Vary", "Cookie")
+        response.headers.add("Vary", "Origin")
+        return response
+
     return app

@@ -217,6 +217,26 @@ def test_the_apps_own_vary_still_keys_nginxs_cache(caching_nginx: CachingNginx) 
     assert plain_body.startswith("IDENTITY"), head
 
 
+def test_cookie_on_an_earlier_vary_line_still_keys_nginxs_cache(
+    caching_nginx: CachingNginx,
+) -> None:
+    """nginx 1.22 keys its cache on the last ``Vary`` line alone, which is why ``Cookie``
+    now joins that line (security.md: "Cookie joins the response's last Vary line").
+    Where a view's ``Vary: Cookie`` comes on an earlier line (``Vary: Cookie``, then a
+    hook's ``Vary: Origin``), nothing is added, and nginx keys the page on ``Origin``
+    alone: a returning client's page (every link held, ``nopush``, no ``Set-Cookie``) is
+    stored and served to a new client, who is pushed nothing and gets no digest."""
+    path = "/two-vary-lines/stored"
+    returning = Browser(caching_nginx.origin)
+    returning.view(path)  # its digest: a response that sets a cookie, not stored
+    again = returning.view(path)  # all held: no Set-Cookie, stored under Origin alone
+    assert sorted(again.nopush) == sorted(PAGE_FILES), (again.links, again.set_cookies)
+    fresh = Browser(caching_nginx.origin).view(path)
+    assert fresh.status == 200
+    assert fresh.nopush == [], (fresh.links, fresh.set_cookies)
+    assert sorted(fresh.pushed) == sorted(PAGE_FILES)
+
+
 def test_a_revalidated_page_pushes_each_new_client_what_its_cookie_records(
     caching_apache: CachingApache,
 ) -> None:
