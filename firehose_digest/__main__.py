@@ -301,7 +301,7 @@ def _parse_cookie_header(text: str) -> MultiDict[str, str]:
 
     Werkzeug expects the header as a WSGI server hands it: its bytes decoded as latin-1. A
     lone surrogate (an undecodable byte of argv) becomes "?", as no browser sends one. A
-    "," is read as a ";", as ``DigestConnector`` reads the fields gunicorn joins with one.
+    "," is read as a ";", as ``DigestConnector`` reads the lines gunicorn joins with one.
     """
     header = _strip_header_name(text).replace(",", ";")
     return parse_cookie(header.encode("utf-8", "replace").decode("latin1"))

@@ -35,6 +35,7 @@ import difflib
 import errno
 import inspect
 import logging
+import re
 from collections import UserString
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -208,6 +209,9 @@ class _PushScope:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        cookie = environ.get("HTTP_COOKIE")
+        if cookie is not None and "," in cookie and _joins_cookie_fields(environ):
+            environ["HTTP_COOKIE"] = _COMMA_JOIN.sub("; ", cookie)
         record = _RequestRecord(start_response)
         token = current_record.set(record)
         try:
@@ -215,6 +219,25 @@ class _PushScope:
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
             current_record.reset(token)
+
+
+#: A "," that joins two cookies: one before a cookie name and "=" (RFC 6265 §4.1.1: a
+#: token), so a quoted value's own "," (``{"a":1,"b":2}``) is not one.
+_COMMA_JOIN = re.compile(r",[ \t]*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
+
+
+def _joins_cookie_fields(environ: WSGIEnvironment) -> bool:
+    """Whether a "," in this request's ``Cookie`` may join a browser's cookie fields.
+
+    Over HTTP/2 and HTTP/3 a browser sends each cookie as a field of its own, for the
+    server to join with "; " (RFC 9113 §8.2.3, RFC 9114 §4.2.1). ASGI wrappers under an
+    HTTP/2 server join them with "," (a2wsgi's ``build_environ``, asgiref's
+    ``WsgiToAsgi``; measured under granian and uvicorn), which Werkzeug reads as one
+    cookie: Flask's session was lost on every request once the browser held our cookie
+    beside it. Such a ``Cookie`` is joined again with "; " before the app reads it.
+    """
+    protocol = str(environ.get("SERVER_PROTOCOL", ""))
+    return protocol.startswith(("HTTP/2", "HTTP/3"))
 
 
 def _claim(record: _RequestRecord, req: Request) -> bool:

@@ -949,7 +949,7 @@ def test_version_is_the_installed_distributions() -> None:
         '"{value}"',  # quoted, as in the pair h2-digest="..."
         "{value};",  # the ; copied from a header
         "Set-Cookie: h2-digest={value}; Expires=Fri, 01 Jan 2027 01:25:22 GMT; Path=/",
-        "Cookie: a=1,h2-digest={value}",  # as gunicorn joins an HTTP/2 browser's fields
+        "Cookie: a=1,h2-digest={value}",  # as gunicorn joins repeated Cookie lines
     ],
 )
 def test_inspect_reads_what_a_user_pastes(pasted: str) -> None:

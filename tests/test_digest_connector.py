@@ -1004,8 +1004,9 @@ def test_our_cookie_is_found_among_others() -> None:
     ["theme=dark,{ours}", "{ours},theme=dark", "a=1,{ours},b=2", "a=1, {ours}", "a=1;b=2,{ours}"],
 )
 def test_our_cookie_is_found_in_fields_gunicorn_joined_with_commas(joined: str) -> None:
-    """An HTTP/2 browser sends each cookie as a field of its own, and gunicorn joins them
-    with "," (Werkzeug then reads the digest as part of another cookie's value)."""
+    """gunicorn joins repeated ``Cookie`` lines with ",", as ASGI wrappers join an HTTP/2
+    browser's cookie fields (Werkzeug then reads the digest as part of another cookie's
+    value)."""
     client = build_app().test_client()
     client.get("/")
     header = joined.format(ours=f"{COOKIE}={digest_cookie(client)}")

@@ -1473,8 +1473,8 @@ def werkzeug_reads(header: str) -> list[str]:
 
 @pytest.mark.parametrize("framing", FRAMINGS)
 def test_the_cookie_is_read_as_werkzeug_reads_it_a_comma_as_a_semicolon(framing: str) -> None:
-    """No cookie value holds a "," (RFC 6265 §4.1.1), and gunicorn joins the cookie fields
-    of an HTTP/2 browser with one: a "," is read as the ";" it stands for."""
+    """No cookie value holds a "," (RFC 6265 §4.1.1), and gunicorn joins repeated HTTP/1.1
+    ``Cookie`` lines with one: a "," is read as the ";" it stands for."""
     issuer = build_app().test_client()
     issuer.get("/")
     cookie = issuer.get_cookie(COOKIE)
@@ -1600,6 +1600,66 @@ def test_a_copy_beside_a_bad_one_is_read_until_exactly_its_expiry(
 
     assert links(response) == [nopush("/a.css") if held else link("/a.css"), link("/b.css")]
     assert response.headers["Set-Cookie"].startswith(f"{COOKIE}=")
+
+
+def counting_app() -> Flask:
+    """``/``: a page that pushes a stylesheet and counts its visits in Flask's session; its
+    ``X-Visits`` and ``X-Theme`` headers say the count and the ``theme`` cookie read."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> tuple[str, dict[str, str]]:
+        push("/a.css", as_="style")
+        session["visits"] = session.get("visits", 0) + 1
+        theme = request.cookies.get("theme", "")
+        return "page", {"X-Visits": str(session["visits"]), "X-Theme": theme}
+
+    return app
+
+
+@pytest.mark.parametrize("protocol", ["HTTP/2", "HTTP/2.0", "HTTP/3"])
+def test_cookie_fields_an_asgi_wrapper_joined_with_commas_are_read_by_flask_too(
+    protocol: str,
+) -> None:
+    """An ASGI wrapper (a2wsgi, asgiref's WsgiToAsgi) under an HTTP/2 server joins a
+    browser's cookie fields with ",": Werkzeug read ``h2-digest=...,session=...`` as one
+    cookie, and Flask's session was lost on every request once our cookie sat beside it
+    (granian and uvicorn, measured; tests/integration/test_wsgi_servers.py). They are
+    joined again with "; ", as RFC 9113 §8.2.3 asks, before the app reads them; a quoted
+    value's own "," stays."""
+    app = counting_app()
+    jar = app.test_client()
+    jar.get("/")
+    digest, flask_session = jar.get_cookie(COOKIE), jar.get_cookie("session")
+    assert digest is not None and flask_session is not None
+    header = f'{COOKIE}={digest.value},theme="a,b",session={flask_session.value}'
+
+    response = app.test_client(use_cookies=False).get(
+        "/", headers={"Cookie": header}, environ_overrides={"SERVER_PROTOCOL": protocol}
+    )
+
+    assert response.headers["X-Visits"] == "2"
+    assert response.headers["X-Theme"] == "a,b"
+    assert links(response) == [nopush("/a.css")]
+
+
+def test_a_comma_in_an_http11_cookie_header_is_left_to_the_app() -> None:
+    """Over HTTP/1.1 a browser sends one ``Cookie`` line, joined with "; ": a "," there is
+    the client's own, and what the app reads is left as Werkzeug reads it (only the
+    digest is found through it)."""
+    app = counting_app()
+    jar = app.test_client()
+    jar.get("/")
+    digest, flask_session = jar.get_cookie(COOKIE), jar.get_cookie("session")
+    assert digest is not None and flask_session is not None
+    header = f"{COOKIE}={digest.value},session={flask_session.value}"
+
+    response = app.test_client(use_cookies=False).get("/", headers={"Cookie": header})
+
+    assert response.headers["X-Visits"] == "1"
+    assert links(response) == [nopush("/a.css")]
 
 
 # --- found in review: spellings, hook order, settings that only failed later -------------

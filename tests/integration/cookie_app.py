@@ -7,6 +7,9 @@ the way the server handed the app the ``Cookie`` header.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from flask import Flask, session
 
 from firehose_digest import Firehose, push
@@ -29,3 +32,12 @@ def create_app() -> Flask:
         return f"page {name} visits={session['visits']}\n"
 
     return app
+
+
+def create_asgi_app() -> Any:
+    """``create_app()`` as an ASGI app, through ``a2wsgi.WSGIMiddleware``: how a Flask app is
+    served by an ASGI server (uvicorn, granian's ``asgi`` interface) or mounted beside an
+    ASGI app (FastAPI's advice)."""
+    # Imported by name: a2wsgi is no dependency of the project, only of this test.
+    wsgi_middleware: Any = importlib.import_module("a2wsgi").WSGIMiddleware
+    return wsgi_middleware(create_app())

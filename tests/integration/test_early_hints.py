@@ -192,9 +192,9 @@ def test_a_client_whose_digest_holds_them_gets_no_103(
 def test_cookie_fields_gunicorn_joins_with_commas_are_read(
     hinting: HintsGunicorn, tmp_path: Path
 ) -> None:
-    """An HTTP/2 browser sends each cookie as a field of its own, and gunicorn joins
-    repeated fields with "," (``http/wsgi.py``; HTTP/1.1 is sent so here): the digest is
-    read all the same, for the 103 and the response alike."""
+    """gunicorn joins repeated ``Cookie`` lines with "," (``http/wsgi.py``), as ASGI
+    wrappers join an HTTP/2 browser's cookie fields: the digest is read all the same, for
+    the 103 and the response alike."""
     first = Client(tmp_path / "learner").get(hinting.url("/page/joined"))
     [digest] = [v for v in first[-1].header("Set-Cookie") if v.startswith("h2-digest=")]
     crumb = digest.partition(";")[0]
