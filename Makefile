@@ -7,8 +7,9 @@ EXTRAS_demo := demo
 EXTRAS_test := test
 EXTRAS_bench := test,bench
 # Debian packages the integration tests and the demo drive: command=package (chromium:
-# tests/integration/test_browser.py loads pages with it, headless).
-SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl chromium=chromium
+# tests/integration/test_browser.py loads pages with it, headless; firefox-esr and
+# libnss3-tools' certutil: tests/integration/test_firefox.py).
+SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl chromium=chromium firefox-esr=firefox-esr certutil=libnss3-tools
 
 .PHONY: devenv servers lint test demo bench clean
 

@@ -13,7 +13,13 @@ from contextvars import ContextVar
 from html import unescape
 from typing import Any
 
-from .hints import PER_REQUEST_PARAMETERS, READ_FROM_A_103, EarlyHint, origin_of
+from .hints import (
+    PER_REQUEST_PARAMETERS,
+    READ_FROM_A_103,
+    TYPES_EVERY_BROWSER_USES,
+    EarlyHint,
+    origin_of,
+)
 from .links import (
     DICT_SLOT,
     Resource,
@@ -320,6 +326,11 @@ def make_resource(
             sendable=all(
                 isinstance(name, str) and name.lower() in READ_FROM_A_103
                 for name in (*flags, *(name for name, _ in kept))
+            )
+            and all(
+                str(value).strip().lower() in TYPES_EVERY_BROWSER_USES
+                for name, value in kept
+                if name.lower() == "type"
             ),
         )
     return Resource(

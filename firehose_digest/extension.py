@@ -789,8 +789,10 @@ def _links_reach(req: Request, status: int) -> bool:
 _SHOWN_DESTINATIONS = frozenset({"document", "iframe", "frame", "object", "embed"})
 
 #: The headers a browser marks a prefetch or prerender with: ``Sec-Purpose`` (Chromium,
-#: Firefox), ``Purpose`` (Chromium before it), ``X-Moz`` (Firefox's ``rel=prefetch``),
-#: ``X-Purpose`` (Safari's previews). A page fetched ahead may never be shown.
+#: Firefox 153, measured), ``Purpose`` (Chromium before it), ``X-Moz`` (older Firefox's
+#: ``rel=prefetch``; Firefox 153 marks a 103's preloads ``X-Moz: early hint``, never a
+#: page's request), ``X-Purpose`` (Safari's previews). A page fetched ahead may never be
+#: shown.
 _SPECULATIVE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_MOZ", "HTTP_X_PURPOSE")
 
 

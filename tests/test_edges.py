@@ -233,7 +233,7 @@ def test_a_browser_records_only_a_page_it_shows(dest: str, status: int, held: bo
     [
         ("Sec-Purpose", "prefetch;prerender"),
         ("Purpose", "prefetch"),  # Chromium before Sec-Purpose
-        ("X-Moz", "prefetch"),  # Firefox's rel=prefetch
+        ("X-Moz", "prefetch"),  # older Firefox's rel=prefetch
         ("X-Purpose", "preview"),  # Safari's previews
     ],
 )

@@ -700,6 +700,33 @@ def test_a_link_chromium_drops_from_a_103_is_counted_not_hinted(
     )
 
 
+@pytest.mark.parametrize(
+    ("as_", "type_", "hinted"),
+    [
+        ("font", "font/woff2", True),
+        ("image", "IMAGE/PNG ", True),
+        ("image", "image/avif", True),
+        ("style", "text/css", True),
+        ("image", "image/jxl", False),  # Safari's alone
+        ("font", "font/x-unknown", False),
+        ("style", "text/plain", False),
+        ("script", "module", False),  # no MIME type: a browser skips such a preload
+    ],
+)
+def test_a_103_carries_no_link_whose_type_some_browser_cannot_use(
+    as_: str, type_: str, hinted: bool
+) -> None:
+    """From a page's ``Link`` a browser skips a preload whose ``type`` it cannot use; from
+    a 103 Firefox 153 fetched it all the same (a ~50 KB JPEG XL for a ``<picture>``
+    source, on every first visit: tests/integration/test_firefox.py). Such a link is
+    left to the final ``Link``."""
+    resource = make_resource("/a", (), as_, None, (("type", type_),))
+    assert resource.hint.sendable is hinted
+    planned = plan_early_hints([resource.hint], set(), BUDGET, max_pushes=10)
+    assert planned.headers == ([("Link", resource.hint.link)] if hinted else [])
+    assert "type=" in resource.link  # the final Link keeps it, for each browser to pick
+
+
 @pytest.mark.parametrize("flag", ["rel", "as", "REL"])
 def test_a_flag_repeating_rel_or_as_leaves_the_link_hinted(flag: str) -> None:
     """Chromium keeps the first of each parameter (``link_header_util``'s map insert) and

@@ -1,0 +1,178 @@
+"""A real Firefox (Debian 12's ``firefox-esr``, 153 ESR, headless) behind Apache.
+
+Apache 2.4 speaks HTTP/2 to the browser (``H2EarlyHints on``) and HTTP/1.1 to gunicorn,
+which serves ``firefox_app`` (``browser_app`` and a ``<picture>`` page). Each visit is one
+``firefox-esr --headless --screenshot`` run, which loads the page to its ``load`` event and
+exits (about 2 s); the profile trusts the test certificate (``certutil``, Debian's
+libnss3-tools), so Firefox caches as for a valid one. What reached the server, and when, is
+read from Apache's access log.
+
+What Firefox 153 showed, by hand (a Marionette session, the same rig):
+
+- it sends ``SETTINGS_ENABLE_PUSH`` 0, acts on a 103 over HTTP/2 (and over HTTP/1.1,
+  gunicorn alone), and fetches what it hints once, marking those requests
+  ``X-Moz: early hint``; a ``<link rel=prefetch>`` sends ``Sec-Purpose: prefetch``;
+- from a page's final ``Link`` header it skips a preload whose ``type`` it cannot use
+  (``image/jxl``, ``font/x-unknown``, ``as=style; type="text/plain"``), as the preload
+  spec says; from a 103 it fetches the same links all the same.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.rig import Apache, Gunicorn, make_certificate, site_env
+
+from .launcher import LIVE_SERVERS, require, require_tools
+
+pytestmark = pytest.mark.integration
+
+APP = "tests.integration.firefox_app:create_app()"
+FIREFOX_TIMEOUT = 60
+#: Quiet, reproducible runs: no first-run pages, no update or telemetry traffic.
+PREFS = {
+    "browser.shell.checkDefaultBrowser": "false",
+    "browser.startup.homepage_override.mstone": '"ignore"',
+    "datareporting.policy.dataSubmissionEnabled": "false",
+    "toolkit.telemetry.reportingpolicy.firstRun": "false",
+    "app.update.disabledForTesting": "true",
+    "network.captive-portal-service.enabled": "false",
+    "network.connectivity-service.enabled": "false",
+}
+
+
+class Firefox:
+    """``firefox-esr`` headless with a profile of its own that trusts ``certificate``."""
+
+    def __init__(self, profile: Path, certificate: Path) -> None:
+        self.profile = profile
+        profile.mkdir(parents=True)
+        (profile / "user.js").write_text(
+            "".join(f'user_pref("{name}", {value});\n' for name, value in PREFS.items())
+        )
+        database = f"sql:{profile}"
+        subprocess.run(["certutil", "-N", "-d", database, "--empty-password"], check=True)
+        subprocess.run(
+            ["certutil", "-A", "-d", database, "-n", "test", "-t", "C,,", "-i", str(certificate)],
+            check=True,
+        )
+
+    def load(self, url: str) -> None:
+        """Load ``url`` to its ``load`` event (the screenshot is taken then, and dropped)."""
+        argv = [
+            "firefox-esr", "--headless", "--no-remote", "--profile", str(self.profile),
+            "--screenshot", str(self.profile / "shot.png"), url,
+        ]  # fmt: skip
+        with subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        ) as process:  # fmt: skip
+            try:
+                output, _ = process.communicate(timeout=FIREFOX_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                output, _ = process.communicate()
+                pytest.fail(f"firefox-esr did not finish {url} in {FIREFOX_TIMEOUT} s:\n{output}")
+        assert (self.profile / "shot.png").exists(), output
+
+
+@pytest.fixture(scope="module")
+def static_dir() -> Iterator[Path]:
+    """Files Apache serves at ``/static/``, readable by its ``www-data``."""
+    directory = Path(tempfile.mkdtemp(prefix="firehose-firefox-"))
+    directory.chmod(0o755)
+    (directory / "a.css").write_text("p.done { color: green }\n" + "/* pad */\n" * 2000)
+    (directory / "hero.jxl").write_bytes(b"\xff\x0a" + bytes(50_000))  # ~50 KB, never shown
+    (directory / "hero.png").write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4b40000000049454e44ae426082"
+        )
+    )
+    for path in directory.iterdir():
+        path.chmod(0o644)
+    yield directory
+    shutil.rmtree(directory)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    require_tools("firefox-esr", "certutil", "openssl")
+    require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+    return make_certificate(tmp_path_factory.mktemp("cert"))
+
+
+@pytest.fixture(scope="module")
+def apache(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    static_dir: Path,
+    certificate: tuple[Path, Path],
+) -> Iterator[Apache]:
+    env = {**site_env(FIREHOSE_EARLY_HINTS=True), "BROWSER_STATIC_DIR": str(static_dir)}
+    live = request.config.stash.setdefault(LIVE_SERVERS, [])
+    with (
+        Gunicorn(APP, tmp_path_factory.mktemp("gunicorn"), env, threads=4) as gunicorn,
+        Apache(
+            gunicorn.port, certificate, tmp_path_factory.mktemp("apache"), static_dir=static_dir
+        ) as front,
+    ):
+        live += [gunicorn, front]  # their logs go into a failing test's report
+        try:
+            yield front
+        finally:
+            live.remove(gunicorn)
+            live.remove(front)
+
+
+def learn(front: Apache, path: str, certificate: Path) -> None:
+    """One plain GET of ``path`` (no ``Sec-Fetch-*``: a navigation), so it is learned."""
+    context = ssl.create_default_context(cafile=str(certificate))
+    with urllib.request.urlopen(front.origin + path, context=context) as response:
+        assert response.status == 200
+        response.read()
+
+
+def asked(front: Apache, since: int) -> list[str]:
+    """The path and query of each request Apache answered since ``since`` (µs)."""
+    return [line.split()[3] for line in front.access_log() if int(line.split()[0]) >= since]
+
+
+def visit(front: Apache, path: str, certificate: Path, profile: Path) -> list[str]:
+    """A fresh Firefox's first visit to ``path``: what it asked Apache for."""
+    started = time.time_ns() // 1000  # Apache logs in µs since the epoch
+    Firefox(profile, certificate).load(front.origin + path)
+    return asked(front, started)
+
+
+def test_firefox_is_not_hinted_a_preload_whose_type_it_skips(
+    apache: Apache, certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``/picture/x`` preloads a JPEG XL image type-gated, the pattern for a ``<picture>``
+    source only some browsers decode. From the page's ``Link`` header Firefox skips it,
+    as the type says; from the 103 of the same page, learned, it fetched the ~50 KB file
+    while the view worked, and never used it: wasted on every first visit of a Firefox
+    user. A 103 should carry no link whose ``type`` a browser may be unable to use: it is
+    then left to the final ``Link``, where each browser picks."""
+    # The page not learned yet: no 103, only the final Link. Firefox skips the JPEG XL.
+    unhinted = visit(apache, "/picture/unlearned", certificate[0], tmp_path / "unhinted")
+    assert "/picture/unlearned" in unhinted
+    assert "/static/hero.png" in unhinted
+    assert "/static/hero.jxl" not in unhinted
+
+    learn(apache, "/picture/learned", certificate[0])
+    hinted = visit(apache, "/picture/learned", certificate[0], tmp_path / "hinted")
+
+    assert hinted.count("/static/a.css") == 1  # the 103 came, and was acted on
+    assert "/static/hero.jxl" not in hinted, hinted
