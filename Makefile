@@ -10,6 +10,8 @@ EXTRAS_bench := test,bench
 # tests/integration/test_browser.py loads pages with it, headless; firefox-esr and
 # libnss3-tools' certutil: tests/integration/test_firefox.py).
 SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl chromium=chromium firefox-esr=firefox-esr certutil=libnss3-tools
+# What examples/demo.py drives: the demo installs these alone (no browser).
+DEMO_SERVERS := nginx=nginx-core nghttp=nghttp2-client openssl=openssl curl=curl
 
 .PHONY: devenv servers lint test demo bench clean
 
@@ -39,6 +41,7 @@ lint: $(VENV)/.installed-test
 test: $(VENV)/.installed-test servers lint
 	$(PY) -m pytest
 
+demo: SERVERS := $(DEMO_SERVERS)
 demo: $(VENV)/.installed-demo servers
 	$(PY) -m examples.demo
 
