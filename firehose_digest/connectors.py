@@ -33,7 +33,7 @@ import weakref
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, replace
 from operator import itemgetter
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
@@ -157,7 +157,7 @@ class PushedSetConnector:
                 self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed"
             )
         except Exception as e:
-            if before is not None and dict(session) != before:
+            if before is not None and dict(session) != before.items:
                 _put_back(before)  # nothing is recorded: not what it wrote before failing
             # Flask's null session refuses writes when SECRET_KEY is unset: said once, and
             # open() stops asking after it. Any other error is logged by the extension: the
@@ -169,15 +169,16 @@ class PushedSetConnector:
                 _warn_no_secret_key(app, repr(self))
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
-        changed = before is not None and dict(session) != before
-        if changed and room is not None and not session_fits(app, room):
-            self._undo(app, cast("dict[str, Any]", before), room)
+        if before is not None and room is not None and dict(session) != before.items:
+            self._fit(app, before, room)
 
-    def _undo(self, app: Flask, before: dict[str, Any], room: int) -> None:
-        """Put the session back as it was before ``set_pushed`` and raise
-        :class:`NotRecorded`: a connector that keeps its keys in Flask's cookie session
-        (Flask-Firehose's own, without bound) would otherwise grow it until nginx answers
-        502 on every page. Said once per app and process."""
+    def _fit(self, app: Flask, before: _SessionCopy, room: int) -> None:
+        """If the session ``set_pushed`` changed no longer fits ``room``, put it back as it
+        was and raise :class:`NotRecorded`: a connector that keeps its keys in Flask's
+        cookie session (Flask-Firehose's own, without bound) would otherwise grow it until
+        nginx answers 502 on every page. Said once per app and process."""
+        if session_fits(app, room):
+            return
         _put_back(before)
         if app not in self._told:
             self._told.add(app)
@@ -192,19 +193,33 @@ class PushedSetConnector:
         raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
 
 
-def _put_back(before: dict[str, Any]) -> None:
-    """The request's session as :func:`_cookie_session_copy` copied it (and so written
-    again, unchanged: Flask cannot tell a session put back from one changed)."""
+class _SessionCopy(NamedTuple):
+    """The request's session as it was, and whether it was ``modified`` then."""
+
+    items: dict[str, Any]
+    modified: bool
+
+
+def _put_back(before: _SessionCopy) -> None:
+    """The request's session as :func:`_cookie_session_copy` copied it, ``modified`` as it
+    was: a session put back as the request found it is not written again (a client's
+    session cookie deleted, or a permanent one's expiry moved, by a page that failed)."""
     session.clear()
-    session.update(before)
+    session.update(before.items)
+    session.modified = before.modified
 
 
-def _cookie_session_copy(app: Flask) -> dict[str, Any] | None:
+def _cookie_session_copy(app: Flask) -> _SessionCopy | None:
     """A copy of the request's session, if it is Flask's cookie session (the one a
-    ``set_pushed`` can grow into a header too large); None otherwise."""
+    ``set_pushed`` can grow into a header too large); None otherwise, or if a value cannot
+    be copied (an object a custom JSON tag holds): then nothing is put back."""
     if not _measurable(app) or app.session_interface.is_null_session(session):
         return None
-    return copy.deepcopy(dict(session))
+    try:
+        items = copy.deepcopy(dict(session))
+    except Exception:
+        return None
+    return _SessionCopy(items, session.modified)
 
 
 def refuse_awaitable(result: object, connector: object, method: str) -> None:

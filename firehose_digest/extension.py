@@ -210,8 +210,8 @@ class _PushScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         cookie = environ.get("HTTP_COOKIE")
-        if cookie is not None and "," in cookie and _joins_cookie_fields(environ):
-            environ["HTTP_COOKIE"] = _COMMA_JOIN.sub("; ", cookie)
+        if cookie is not None and "," in cookie and _may_join_cookie_fields(environ):
+            environ["HTTP_COOKIE"] = _rejoined(cookie)
         record = _RequestRecord(start_response)
         token = current_record.set(record)
         try:
@@ -221,23 +221,47 @@ class _PushScope:
             current_record.reset(token)
 
 
-#: A "," that joins two cookies: one before a cookie name and "=" (RFC 6265 §4.1.1: a
-#: token), so a quoted value's own "," (``{"a":1,"b":2}``) is not one.
-_COMMA_JOIN = re.compile(r",[ \t]*(?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)")
-
-
-def _joins_cookie_fields(environ: WSGIEnvironment) -> bool:
+def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
     """Whether a "," in this request's ``Cookie`` may join a browser's cookie fields.
 
-    Over HTTP/2 and HTTP/3 a browser sends each cookie as a field of its own, for the
-    server to join with "; " (RFC 9113 §8.2.3, RFC 9114 §4.2.1). ASGI wrappers under an
-    HTTP/2 server join them with "," (a2wsgi's ``build_environ``, asgiref's
-    ``WsgiToAsgi``; measured under granian and uvicorn), which Werkzeug reads as one
-    cookie: Flask's session was lost on every request once the browser held our cookie
-    beside it. Such a ``Cookie`` is joined again with "; " before the app reads it.
+    Over HTTP/2 and HTTP/3 a browser sends each cookie as a field of its own (Chromium 156
+    and Firefox 153, measured), for the server to join with "; " (RFC 9113 §8.2.3, RFC 9114
+    §4.2.1). ASGI wrappers under an HTTP/2 server join them with "," (a2wsgi's
+    ``build_environ``, asgiref's ``WsgiToAsgi``; measured under granian and uvicorn),
+    which Werkzeug reads as one cookie: Flask's session was lost on every request once
+    the browser held our cookie beside it. Such a ``Cookie`` is joined again
+    (:func:`_rejoined`) before the app reads it.
     """
     protocol = str(environ.get("SERVER_PROTOCOL", ""))
     return protocol.startswith(("HTTP/2", "HTTP/3"))
+
+
+#: In a ``Cookie`` header: a quoted string (kept whole), a ";", or a "," followed by what
+#: can only begin a cookie: a name (no separator, quote, space or control in it) and "=".
+_COOKIE_SCAN = re.compile(r'"(?:[^"\\]|\\.)*"|;|,(?=[ \t]*[^\x00-\x20\x7f;=,"]+=)')
+
+
+def _rejoined(cookie: str) -> str:
+    """``cookie`` with the "," that joined its fields as "; ", or as it is if it holds a
+    ";" (outside quotes): its server joined them with "; " itself, and any "," is in a
+    value, which the app reads as it was sent. A quoted value's own "," stays.
+
+    A lone cookie whose value holds "," and then a name and "=" (``a=b=1,c=2``, written
+    by a page's script) cannot be told from two joined ones: it is split.
+    """
+    pieces = []
+    start = 0
+    for match in _COOKIE_SCAN.finditer(cookie):
+        separator = match.group()
+        if separator == ";":
+            return cookie
+        if separator == ",":
+            pieces.append(cookie[start : match.start()].strip())
+            start = match.end()
+    if not pieces:
+        return cookie
+    pieces.append(cookie[start:].strip())
+    return "; ".join(pieces)
 
 
 def _claim(record: _RequestRecord, req: Request) -> bool:

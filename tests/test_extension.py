@@ -25,6 +25,7 @@ from flask import (
     request,
     session,
 )
+from flask.json.tag import JSONTag
 from flask.sessions import (
     SecureCookieSession,
     SecureCookieSessionInterface,
@@ -2317,6 +2318,91 @@ def test_what_a_failing_set_pushed_wrote_to_the_session_is_put_back() -> None:
     assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
     with client.session_transaction() as sess:
         assert "pushed" not in sess
+
+
+def _failing_write_app() -> Flask:
+    """A page pushing ``/a.css`` that leaves Flask's session alone, beside
+    ``ListInSessionThenFails``."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "budget"
+    Firehose(app, connector=ListInSessionThenFails)
+    app.add_url_rule("/", "index", lambda: push("/a.css", as_="style") or "page")
+    return app
+
+
+def test_a_session_put_back_after_a_failing_set_pushed_is_not_written_again() -> None:
+    """What a failing ``set_pushed`` wrote is put back with ``clear()`` and ``update()``,
+    which mark the session modified: Flask then writes the session cookie as though the
+    view had. A client whose session cookie Flask could not read (signed with a key this
+    worker does not hold, mid-rollout, or another app's on the same host) had it deleted
+    (``Set-Cookie: session=; Expires=Thu, 01 Jan 1970``), where a ``set_pushed`` failing
+    without writing leaves it alone; a new client got a deletion for a cookie it never
+    had, and with ``SESSION_REFRESH_EACH_REQUEST = False`` a permanent session's expiry
+    slides on each such page."""
+    other = Flask(__name__)
+    other.config["SECRET_KEY"] = "another key"
+    with other.test_request_context():
+        serializer = other.session_interface.get_signing_serializer(other)  # type: ignore[attr-defined]
+        assert serializer is not None
+        unreadable = serializer.dumps({"user": "alice"})
+    app = _failing_write_app()
+
+    fresh = app.test_client(use_cookies=False).get("/")
+    theirs = app.test_client(use_cookies=False).get(
+        "/", headers={"Cookie": f"session={unreadable}"}
+    )
+
+    assert fresh.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert fresh.headers.getlist("Set-Cookie") == []
+    assert theirs.headers.getlist("Set-Cookie") == []  # the client's cookie is not deleted
+
+
+class Handle:
+    """An object an app keeps in its session through a JSON tag of its own, holding what
+    ``copy.deepcopy`` cannot copy (a lock)."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.lock = threading.Lock()
+
+
+class TagHandle(JSONTag):
+    key = " handle"
+
+    def check(self, value: Any) -> bool:
+        return isinstance(value, Handle)
+
+    def to_json(self, value: Any) -> Any:
+        return value.number
+
+    def to_python(self, value: Any) -> Any:
+        return Handle(value)
+
+
+def test_a_session_holding_what_deepcopy_cannot_copy_still_records_a_flask_firehose_push() -> None:
+    """Flask's session may hold any object the app's serializer has a tag for (Flask's
+    ``session_interface.serializer.register``). The guard copies the session with
+    ``copy.deepcopy`` before ``set_pushed``: for an object that cannot be deep-copied,
+    ``save`` failed with ``TypeError: cannot pickle '_thread.lock' object`` before asking
+    the connector, on every page, logged as an error with its traceback, and nothing was
+    ever pushed to that client."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "budget"
+    Firehose(app, connector=ListInSession)
+    app.session_interface.serializer.register(TagHandle)  # type: ignore[attr-defined]
+
+    @app.route("/")
+    def index() -> str:
+        session["handle"] = Handle(1)
+        push("/a.css", as_="style")
+        return "page"
+
+    client = app.test_client()
+    first = client.get("/")
+    again = client.get("/")
+
+    assert first.headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
 
 
 class InStore:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from flask import Flask, session
+from flask import Flask, request, session
 
 from firehose_digest import Firehose, push
 
@@ -30,6 +30,15 @@ def create_app() -> Flask:
         session.permanent = True  # kept past a browser run, as the digest is
         session["visits"] = session.get("visits", 0) + 1
         return f"page {name} visits={session['visits']}\n"
+
+    @app.route("/seen/<name>")
+    def seen(name: str) -> Any:
+        """What the app read of cookie ``name``, hex-encoded in a ``seen`` cookie (so the
+        test's client reads it back unquoted); ``-`` if it read none."""
+        value = request.cookies.get(name)
+        response = app.make_response(f"seen {name}\n")
+        response.set_cookie("seen", "-" if value is None else value.encode().hex())
+        return response
 
     return app
 

@@ -167,3 +167,60 @@ def test_asgi_wrapped_http2_keeps_the_session_beside_the_digest(
     assert again.status == 200
     assert again.nopush == HELD  # the digest was read
     assert _visits(again.set_cookies["session"]) == 2  # and Flask's session survived
+
+
+def _seen(browser: Browser, name: str) -> str | None:
+    """What the app read of cookie ``name`` (``cookie_app``'s ``/seen/<name>``)."""
+    view = browser.view(f"/seen/{name}")
+    assert view.status == 200
+    hexed = view.set_cookies["seen"]
+    return None if hexed == "-" else bytes.fromhex(hexed).decode()
+
+
+def test_a_cookie_value_s_own_comma_survives_gunicorns_http2(
+    http2_gunicorn: Http2Gunicorn,
+) -> None:
+    """gunicorn's own HTTP/2 joins a browser's cookie fields with "; " itself (as RFC 9113
+    §8.2.3 asks; SERVER_PROTOCOL ``HTTP/2.0``). A value holding ",name=" (a consent
+    cookie a page's script wrote, ``consent=necessary=1,analytics=0``; Chromium 156
+    stores and sends it as written) is the client's own, as Werkzeug reads it without the
+    extension. The extension's rejoin splits it on HTTP/2 alone, with no ASGI wrapper
+    there: the app read ``consent`` as ``necessary=1`` and a cookie ``analytics``."""
+    browser = Browser(http2_gunicorn.origin)
+    browser.cookies["consent"] = "necessary=1,analytics=0"
+    browser.cookies["theme"] = "dark"
+    assert _seen(browser, "consent") == "necessary=1,analytics=0"
+    assert _seen(browser, "analytics") is None
+
+
+def test_asgi_wrapped_http2_keeps_a_quoted_value_s_comma(
+    http2_asgi_granian: Http2AsgiGranian,
+) -> None:
+    """deployment.md: "a quoted value's own ',' is kept". Not when the "," comes before a
+    name and "=" inside the quotes: ``prefs="lang=en,theme=dark"`` was read as
+    ``lang=en; theme=dark``."""
+    browser = Browser(http2_asgi_granian.origin)
+    browser.cookies["prefs"] = '"lang=en,theme=dark"'
+    browser.cookies["other"] = "1"
+    assert _seen(browser, "prefs") == "lang=en,theme=dark"
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [("cart[id]", "3"), ("ui:mode", "dark"), ("café", "1")],
+    ids=["brackets", "colon", "utf8"],
+)
+def test_asgi_wrapped_http2_splits_before_any_cookie_name_a_browser_sends(
+    http2_asgi_granian: Http2AsgiGranian, odd: tuple[str, str]
+) -> None:
+    """The rejoin splits only before an RFC 6265 token and "=", but browsers send cookies
+    whose names are no token (Chromium 156 stores a script's ``cart[id]`` and ``ui:mode``
+    and sends them back as written; a UTF-8 name too). After such a cookie's field, the
+    one before it keeps the ",": here ``theme`` was read as ``dark,cart[id]=3``; where that
+    cookie is Flask's session, the session is lost on every request, the fault 774574f
+    fixed for token names."""
+    name, value = odd
+    browser = Browser(http2_asgi_granian.origin)
+    browser.cookies["theme"] = "dark"
+    browser.cookies[name] = value
+    assert _seen(browser, "theme") == "dark"
