@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Request, Response, render_template_string
+from flask import Flask, Request, Response, render_template_string, session
 
 from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.codec import DigestCodec
@@ -104,3 +104,30 @@ class CountingConnector(DigestConnector):
     def open(self, app: Flask, request: Request) -> Any:
         self.asked += 1
         return super().open(app, request)
+
+
+class ListInSession:
+    """docs/connectors.md's ``PushedInSession``: a Flask-Firehose style connector keeping a
+    list in Flask's session, without bound."""
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        return set(session.get("pushed", []))
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        session["pushed"] = sorted(items)
+
+
+class CountedListInSession:
+    """:class:`ListInSession` as an instance, counting how often it is asked."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def get_pushed(self) -> set[str]:
+        self.asked += 1
+        return ListInSession.get_pushed()
+
+    def set_pushed(self, items: set[str]) -> None:
+        ListInSession.set_pushed(items)

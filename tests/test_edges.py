@@ -47,6 +47,7 @@ from firehose_digest.settings import DEFAULTS
 from tests.helpers import (
     EXPECTED_FIRST,
     EXPECTED_RETURN,
+    CountedListInSession,
     CountingConnector,
     build_app,
     count_verified,
@@ -281,28 +282,13 @@ def test_an_options_response_links_nothing_and_asks_nothing(explicit: bool) -> N
     ]
 
 
-class PushedInSessionCounting:
-    """docs/connectors.md's Flask-Firehose style connector (a list in Flask's session),
-    counting how often it is asked."""
-
-    def __init__(self) -> None:
-        self.asked = 0
-
-    def get_pushed(self) -> set[str]:
-        self.asked += 1
-        return set(session.get("pushed", []))
-
-    def set_pushed(self, items: set[str]) -> None:
-        session["pushed"] = sorted(items)
-
-
 def test_an_options_response_asks_a_flask_firehose_connector_nothing() -> None:
     """how-it-works.md: an OPTIONS answer links nothing, "and the cookie is not read for
     it". A Flask-Firehose connector is asked before the view (``_open_early``), OPTIONS or
     not: its read of Flask's session makes Flask add ``Vary: Cookie`` to every CORS
     preflight, which 207c200 (asked in the after_request step, which skips OPTIONS) did
     not."""
-    connector = PushedInSessionCounting()
+    connector = CountedListInSession()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
 
@@ -1619,6 +1605,15 @@ def counting_app() -> Flask:
     return app
 
 
+def first_visit_cookies(app: Flask) -> tuple[str, str]:
+    """The digest and the session cookie a first visit of ``counting_app`` sets."""
+    jar = app.test_client()
+    jar.get("/")
+    digest, flask_session = jar.get_cookie(COOKIE), jar.get_cookie("session")
+    assert digest is not None and flask_session is not None
+    return digest.value, flask_session.value
+
+
 @pytest.mark.parametrize("protocol", ["HTTP/2", "HTTP/2.0", "HTTP/3"])
 def test_cookie_fields_an_asgi_wrapper_joined_with_commas_are_read_by_flask_too(
     protocol: str,
@@ -1630,11 +1625,8 @@ def test_cookie_fields_an_asgi_wrapper_joined_with_commas_are_read_by_flask_too(
     joined again with "; ", as RFC 9113 §8.2.3 asks, before the app reads them; a quoted
     value's own "," stays."""
     app = counting_app()
-    jar = app.test_client()
-    jar.get("/")
-    digest, flask_session = jar.get_cookie(COOKIE), jar.get_cookie("session")
-    assert digest is not None and flask_session is not None
-    header = f'{COOKIE}={digest.value},theme="a,b",session={flask_session.value}'
+    digest, flask_session = first_visit_cookies(app)
+    header = f'{COOKIE}={digest},theme="a,b",session={flask_session}'
 
     response = app.test_client(use_cookies=False).get(
         "/", headers={"Cookie": header}, environ_overrides={"SERVER_PROTOCOL": protocol}
@@ -1650,11 +1642,8 @@ def test_a_comma_in_an_http11_cookie_header_is_left_to_the_app() -> None:
     the client's own, and what the app reads is left as Werkzeug reads it (only the
     digest is found through it)."""
     app = counting_app()
-    jar = app.test_client()
-    jar.get("/")
-    digest, flask_session = jar.get_cookie(COOKIE), jar.get_cookie("session")
-    assert digest is not None and flask_session is not None
-    header = f"{COOKIE}={digest.value},session={flask_session.value}"
+    digest, flask_session = first_visit_cookies(app)
+    header = f"{COOKIE}={digest},session={flask_session}"
 
     response = app.test_client(use_cookies=False).get("/", headers={"Cookie": header})
 
@@ -1669,11 +1658,8 @@ def test_a_cookie_header_a_server_joined_right_on_http2_is_left_to_the_app() -> 
     (``theme=a=1,b=2``, as a page's script wrote it), and Werkzeug reads it as the app's.
     The rejoin ran on the protocol alone and split that value: ``theme`` read ``a=1``."""
     app = counting_app()
-    jar = app.test_client()
-    jar.get("/")
-    digest, flask_session = jar.get_cookie(COOKIE), jar.get_cookie("session")
-    assert digest is not None and flask_session is not None
-    header = f"theme=a=1,b=2; {COOKIE}={digest.value}; session={flask_session.value}"
+    digest, flask_session = first_visit_cookies(app)
+    header = f"theme=a=1,b=2; {COOKIE}={digest}; session={flask_session}"
 
     response = app.test_client(use_cookies=False).get(
         "/", headers={"Cookie": header}, environ_overrides={"SERVER_PROTOCOL": "HTTP/2.0"}
@@ -1688,11 +1674,8 @@ def test_a_quoted_value_s_comma_before_a_name_stays_when_fields_are_rejoined() -
     know quotes: ``theme="a=1,b=2"`` in fields an ASGI wrapper joined with "," was read
     as ``a=1; b=2``."""
     app = counting_app()
-    jar = app.test_client()
-    jar.get("/")
-    digest, flask_session = jar.get_cookie(COOKIE), jar.get_cookie("session")
-    assert digest is not None and flask_session is not None
-    header = f'{COOKIE}={digest.value},theme="a=1,b=2",session={flask_session.value}'
+    digest, flask_session = first_visit_cookies(app)
+    header = f'{COOKIE}={digest},theme="a=1,b=2",session={flask_session}'
 
     response = app.test_client(use_cookies=False).get(
         "/", headers={"Cookie": header}, environ_overrides={"SERVER_PROTOCOL": "HTTP/2"}

@@ -42,7 +42,9 @@ from tests.helpers import (
     EXPECTED_FIRST,
     EXPECTED_RETURN,
     AppFactory,
+    CountedListInSession,
     CountingConnector,
+    ListInSession,
     build_app,
     run_in_threads,
 )
@@ -1873,21 +1875,6 @@ def test_a_flask_firehose_connector_s_after_this_request_callback_runs() -> None
     assert len(connector.store) == 1
 
 
-class CountedListInSession:
-    """docs/connectors.md's ``PushedInSession``: Flask-Firehose's style, a list in Flask's
-    session, counting how often it is asked."""
-
-    def __init__(self) -> None:
-        self.asked = 0
-
-    def get_pushed(self) -> set[str]:
-        self.asked += 1
-        return set(session.get("pushed", []))
-
-    def set_pushed(self, items: set[str]) -> None:
-        session["pushed"] = sorted(items)
-
-
 def test_a_flask_firehose_connector_is_not_asked_once_a_later_init_app_turns_push_off() -> None:
     """A second ``init_app`` with ``FIREHOSE_ENABLED = False`` turns push off: no Link, and
     the connector is not asked (the after_request step and the 103 hook both check). The
@@ -2215,19 +2202,6 @@ def test_a_session_cookie_exactly_as_long_as_its_room_is_written_and_one_byte_mo
     )
     with client.session_transaction() as sess:
         assert sess["h2-held"] == (["/a.css"] if fits else [])
-
-
-class ListInSession:
-    """docs/connectors.md's Flask-Firehose style connector: a list in Flask's session,
-    without bound (Flask-Firehose's own kept a comma-joined str)."""
-
-    @staticmethod
-    def get_pushed() -> set[str]:
-        return set(session.get("pushed", []))
-
-    @staticmethod
-    def set_pushed(items: set[str]) -> None:
-        session["pushed"] = sorted(items)
 
 
 class ListInSessionInPlace(ListInSession):

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template_string, session, url_for
+from flask import Flask, render_template_string, url_for
 
 from examples.site import browse_indices, site_files
+from tests.helpers import ListInSession
 
 LAYOUT = """<!doctype html>
 {% set css_url = url_for('static', filename=css) %}
@@ -31,18 +32,6 @@ LAYOUT = """<!doctype html>
 <h1>{{ title }}</h1>
 {% for url in urls %}<link rel="stylesheet" href="{{ url }}">{% endfor %}
 """
-
-
-class PushedInSession:
-    """docs/connectors.md's Flask-Firehose style connector, as written there."""
-
-    @staticmethod
-    def get_pushed() -> set[str]:
-        return set(session.get("pushed", []))
-
-    @staticmethod
-    def set_pushed(items: set[str]) -> None:
-        session["pushed"] = sorted(items)
 
 
 def create_app() -> Flask:
@@ -64,7 +53,7 @@ def create_app() -> Flask:
 
         connector = Connector
     elif choice == "in-session":
-        connector = PushedInSession
+        connector = ListInSession
     elif choice == "session":
         from firehose_digest import SessionConnector
 
