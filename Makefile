@@ -13,7 +13,7 @@ SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load
 # What examples/demo.py drives: the demo installs these alone (no browser).
 DEMO_SERVERS := nginx=nginx-core nghttp=nghttp2-client openssl=openssl curl=curl
 
-.PHONY: devenv servers lint test demo bench clean
+.PHONY: devenv servers demo-servers lint test demo bench clean
 
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || { python3 -m venv $(VENV) && $(PY) -m pip install -q --upgrade pip; }
@@ -24,8 +24,8 @@ devenv: $(VENV)/.installed-test
 
 # Installs the missing servers with apt-get when run as root (CI); otherwise says what
 # is missing, and the integration tests skip (or fail, under CI=true).
-servers:
-	@missing=""; for pair in $(SERVERS); do \
+servers demo-servers:
+	@missing=""; for pair in $(if $(filter demo-servers,$@),$(DEMO_SERVERS),$(SERVERS)); do \
 	  command -v $${pair%%=*} >/dev/null 2>&1 || missing="$$missing $${pair#*=}"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
@@ -41,8 +41,7 @@ lint: $(VENV)/.installed-test
 test: $(VENV)/.installed-test servers lint
 	$(PY) -m pytest
 
-demo: SERVERS := $(DEMO_SERVERS)
-demo: $(VENV)/.installed-demo servers
+demo: $(VENV)/.installed-demo demo-servers
 	$(PY) -m examples.demo
 
 bench: $(VENV)/.installed-bench servers

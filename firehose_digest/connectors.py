@@ -257,12 +257,12 @@ def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
 
 #: Where Flask-Firehose kept ``','.join(urls)`` in the session.
 FLASK_FIREHOSE_SESSION_KEY = "h2-pushed"
-#: Session cookies of fewer characters are not looked into for Flask-Firehose's list: it
+#: Session cookies of fewer characters are not looked into for a list left there: it
 #: risked a 502 only once it grew to kilobytes, and decoding a session again costs an HMAC.
-FLASK_FIREHOSE_LIST_LENGTH = 1024
+LEFT_LIST_LENGTH = 1024
 
 
-def _drop_flask_firehose_list(app: Flask) -> None:
+def _drop_lists_left_in_session(app: Flask) -> None:
     """Drop the list Flask-Firehose (``h2-pushed``) or :class:`SessionConnector`
     (``h2-held``) left in the cookie session of an app that moved to the digest: nothing
     reads it, and it kept the session cookie the size that made nginx answer 502 (every
@@ -277,7 +277,7 @@ def _drop_flask_firehose_list(app: Flask) -> None:
     if not has_request_context() or not isinstance(interface, SecureCookieSessionInterface):
         return
     sent = request.cookies.get(interface.get_cookie_name(app))
-    if sent is None or len(sent) < FLASK_FIREHOSE_LIST_LENGTH:
+    if sent is None or len(sent) < LEFT_LIST_LENGTH:
         return  # no list there worth dropping: not worth a second HMAC and decoding
     serializer = interface.get_signing_serializer(app)
     if serializer is None:
@@ -648,7 +648,7 @@ class DigestConnector:
         """
         state = self._state(app)
         if pushed:
-            _drop_flask_firehose_list(app)
+            _drop_lists_left_in_session(app)
         if not isinstance(held, HeldDigest):
             if isinstance(held, (set, frozenset)) and not held:  # a client holding nothing
                 held = state.empty

@@ -8,7 +8,8 @@ Once per request:
    record, the first push of a url winning.
 3. After the view and every other ``after_request`` hook (ours is registered to run last,
    so the status is final), the connector's ``open()`` says what the client holds (asked
-   once per request: before the view when a 103 is sent), and
+   once per request: before the view when a 103 is sent, or for a Flask-Firehose
+   connector, as Flask-Firehose asked it), and
    :func:`~.links.plan_links` decides each link: held ones ``nopush``, new ones pushed when
    every supported proxy would push them and, for a browser, the browser preloads them
    (:func:`_links_reach`), the rest ``nopush``, all within
@@ -17,8 +18,9 @@ Once per request:
 4. The connector's ``save()`` records what was pushed. If it raises, those links are made
    ``nopush`` too: a link is offered for push only if it is recorded.
 5. As the response starts, the wrapper *adds* that ``Link`` header, before any the view
-   set, and ``Vary: Cookie`` when what another client holds would change it, or step 4
-   ran (the digest's ``Set-Cookie`` is made from the client's cookie). No ``after_request``
+   set, and ``Cookie`` to the last ``Vary`` line (or a line of its own) when what another
+   client holds would change it, or step 4 ran (the digest's ``Set-Cookie`` is made from
+   the client's cookie). A 304 gets no ``Link``, only that ``Vary``. No ``after_request``
    hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET

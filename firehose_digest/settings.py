@@ -53,7 +53,8 @@ MAX_BUDGET = 1 << 20
 MAX_ATTRIBUTE_VALUE = 1024
 #: One header line's framing: ``Name: `` and ``CRLF``.
 _LINE = len(": \r\n")
-#: The ``Vary: Cookie`` line we may add.
+#: The ``Vary: Cookie`` line we may add (at most: ``Cookie`` may join a line of the view's
+#: own, for 8 bytes, ``, Cookie``).
 _VARY_LINE = len("Vary") + _LINE + len("Cookie")
 
 DEFAULTS: dict[str, Any] = {

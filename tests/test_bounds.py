@@ -35,7 +35,7 @@ from firehose_digest import (
 from firehose_digest import links as links_module
 from firehose_digest.codec import DEFAULT_SALT, MAX_COOKIE_COPIES, DigestCodec
 from firehose_digest.collect import make_resource
-from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH
+from firehose_digest.connectors import LEFT_LIST_LENGTH
 from firehose_digest.digests import IN_CURRENT, encoded_size_bound
 from firehose_digest.hints import EarlyHint, plan_early_hints
 from firehose_digest.links import LinkPlan, LinkPlanner, Resource, plan_links
@@ -391,7 +391,7 @@ def test_save_after_the_secret_key_is_removed_says_so_beside_a_long_session() ->
     connector = app.extensions["firehose"].connector
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     value = serializer.dumps({"h2-pushed": ",".join(f"/r{i}.css" for i in range(400))})
-    assert len(value) >= FLASK_FIREHOSE_LIST_LENGTH
+    assert len(value) >= LEFT_LIST_LENGTH
     with app.test_request_context(headers={"Cookie": f"session={value}"}):
         held = connector.open(app, request)
         app.config["SECRET_KEY"] = None
@@ -412,13 +412,13 @@ def _session_cookie_of_length(app: Flask, length: int) -> str:
 
 @pytest.mark.parametrize(
     ("length", "dropped"),
-    [(FLASK_FIREHOSE_LIST_LENGTH - 1, False), (FLASK_FIREHOSE_LIST_LENGTH, True)],
+    [(LEFT_LIST_LENGTH - 1, False), (LEFT_LIST_LENGTH, True)],
     ids=["one under", "exactly"],
 )
 def test_flask_firehose_s_list_is_looked_for_from_1024_characters_of_session(
     length: int, dropped: bool
 ) -> None:
-    assert FLASK_FIREHOSE_LIST_LENGTH == 1024
+    assert LEFT_LIST_LENGTH == 1024
     app = build_app()
     client = app.test_client()
     client.set_cookie("session", _session_cookie_of_length(app, length))

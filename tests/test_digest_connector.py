@@ -22,7 +22,7 @@ from werkzeug.test import TestResponse
 from bench.request_cost import asset_url
 from firehose_digest import AgingDigest, BloomDigest, DigestConnector, Firehose, GCSDigest, push
 from firehose_digest.codec import DigestCodec, salt_for
-from firehose_digest.connectors import FLASK_FIREHOSE_LIST_LENGTH, MAX_COOKIE_SCOPES
+from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 
@@ -1140,7 +1140,7 @@ def test_session_connector_list_left_in_the_session_is_dropped() -> None:
         sess["h2-held"] = [asset_url(i) for i in range(100)]  # SessionConnector's most
         sess["user"] = 42
     before = client.get_cookie("session")
-    assert before is not None and len(before.value) >= FLASK_FIREHOSE_LIST_LENGTH
+    assert before is not None and len(before.value) >= LEFT_LIST_LENGTH
     response = client.get("/")
     assert response.status_code == 200
     assert response.headers["Link"] == EXPECTED_FIRST
@@ -1173,14 +1173,14 @@ def test_looking_for_flask_firehose_list_leaves_the_session_unaccessed() -> None
 
 
 def test_a_short_flask_firehose_list_is_not_looked_for() -> None:
-    """A session cookie under FLASK_FIREHOSE_LIST_LENGTH risks no 502, and decoding it
+    """A session cookie under LEFT_LIST_LENGTH risks no 502, and decoding it
     again on every pushing response would cost an HMAC: it is left as it is."""
     app = build_app()
     client = app.test_client()
     with client.session_transaction() as sess:
         sess["h2-pushed"] = "/static/a.css,/static/b.css"
     session_cookie = client.get_cookie("session")
-    assert session_cookie is not None and len(session_cookie.value) < FLASK_FIREHOSE_LIST_LENGTH
+    assert session_cookie is not None and len(session_cookie.value) < LEFT_LIST_LENGTH
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
     with client.session_transaction() as sess:
         assert sess["h2-pushed"] == "/static/a.css,/static/b.css"
@@ -1203,8 +1203,8 @@ def test_a_long_session_cookie_that_does_not_verify_is_not_looked_into(
             {"h2-pushed": ",".join(f"/static/assets/r{i}.css" for i in range(300))}
         )
     else:
-        value = "x" * (2 * FLASK_FIREHOSE_LIST_LENGTH)
-    assert len(value) >= FLASK_FIREHOSE_LIST_LENGTH
+        value = "x" * (2 * LEFT_LIST_LENGTH)
+    assert len(value) >= LEFT_LIST_LENGTH
     client = app.test_client()
     client.set_cookie("session", value)
     response = client.get("/")
@@ -1223,7 +1223,7 @@ def test_a_long_session_without_flask_firehose_list_is_left_unaccessed() -> None
         sess["history"] = ",".join(f"/static/assets/r{i}.css" for i in range(400))
     session_cookie = client.get_cookie("session")
     assert session_cookie is not None
-    assert len(session_cookie.value) >= FLASK_FIREHOSE_LIST_LENGTH
+    assert len(session_cookie.value) >= LEFT_LIST_LENGTH
     response = client.get("/star")
     assert response.headers["Link"] == "</static/site.css>; rel=preload; as=style"
     assert response.headers.getlist("Vary") == ["*"]
@@ -1245,7 +1245,7 @@ def test_a_long_cookie_of_another_session_interface_is_not_looked_into() -> None
     app = build_app()
     app.session_interface = TokenSessions()
     client = app.test_client()
-    client.set_cookie("session", "t" * (2 * FLASK_FIREHOSE_LIST_LENGTH))
+    client.set_cookie("session", "t" * (2 * LEFT_LIST_LENGTH))
     response = client.get("/")
     assert response.headers["Link"] == EXPECTED_FIRST
     assert f"{COOKIE}=" in response.headers["Set-Cookie"]

@@ -20,6 +20,8 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,3 +210,21 @@ def test_deployment_says_nginxs_proxy_cache_asks_the_app_with_get_for_a_head() -
     (``proxy_cache_convert_head off`` with ``$request_method`` in ``proxy_cache_key``)."""
     text = (DOCS / "deployment.md").read_text()
     assert "proxy_cache_convert_head" in text
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+def test_make_test_installs_every_server_after_make_demo_in_one_run(tmp_path: Path) -> None:
+    """README: ``make demo`` and ``make test`` work on a fresh Debian 12. Run as one
+    ``make demo test``, the ``servers`` step is made once, with the demo's target-specific
+    ``SERVERS`` (nginx, nghttp, openssl, curl), which its prerequisites inherit: ``test``
+    then runs with no h2o, Apache, Chromium nor Firefox installed, and its integration
+    tests skip (fail, under ``CI=true``)."""
+    dry = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), f"VENV={tmp_path / 'venv'}", "demo", "test"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for server in ("h2o=h2o", "apache2=apache2", "chromium=chromium", "firefox-esr=firefox-esr"):
+        assert server in dry.stdout, f"make demo test installs no {server.partition('=')[2]}"

@@ -284,10 +284,9 @@ def test_an_options_response_links_nothing_and_asks_nothing(explicit: bool) -> N
 
 def test_an_options_response_asks_a_flask_firehose_connector_nothing() -> None:
     """how-it-works.md: an OPTIONS answer links nothing, "and the cookie is not read for
-    it". A Flask-Firehose connector is asked before the view (``_open_early``), OPTIONS or
-    not: its read of Flask's session makes Flask add ``Vary: Cookie`` to every CORS
-    preflight, which 207c200 (asked in the after_request step, which skips OPTIONS) did
-    not."""
+    it", a Flask-Firehose connector's neither. At 49fdbef it was asked before the view
+    (``_open_early``), OPTIONS or not, and its read of Flask's session made Flask add
+    ``Vary: Cookie`` to every CORS preflight."""
     connector = CountedListInSession()
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"

@@ -1877,10 +1877,9 @@ def test_a_flask_firehose_connector_s_after_this_request_callback_runs() -> None
 
 def test_a_flask_firehose_connector_is_not_asked_once_a_later_init_app_turns_push_off() -> None:
     """A second ``init_app`` with ``FIREHOSE_ENABLED = False`` turns push off: no Link, and
-    the connector is not asked (the after_request step and the 103 hook both check). The
-    early ``get_pushed()`` hook checks only that the connector is a Flask-Firehose one, so
-    it is still asked on every request, and its read of the session adds ``Vary: Cookie``
-    to every response of an app that has push off."""
+    the connector is not asked (the after_request step and the 103 hook both check; the
+    early ``get_pushed()`` hook did not at 49fdbef, and its read of the session added
+    ``Vary: Cookie`` to every response of an app with push off)."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "legacy"
     connector = CountedListInSession()

@@ -310,10 +310,11 @@ def assert_fetched_from_the_103(visit: Visit, files: list[str]) -> None:
         (fetched,) = visit.served(target)  # exactly once
         assert fetched.status == 200
         # Resource Timing cannot show when a 103's preload ran (see the module docstring):
-        # Apache's log can. Asked for in the view's first half, in the browser before the
-        # page's response ended.
+        # Apache's log can. Asked for while the view still thought (the parser could
+        # only find it in the response, after), in the browser before the page's
+        # response ended. Not the view's first half: a loaded 2-core machine took 232 ms.
         asked_after = (fetched.began - page.began) / 1e6
-        assert 0 < asked_after < ROUND_TRIP_SECONDS + THINK_SECONDS / 2, (page, fetched)
+        assert 0 < asked_after < ROUND_TRIP_SECONDS + THINK_SECONDS, (page, fetched)
         assert fetched.ended <= page.ended, (page, fetched)
 
 
@@ -359,7 +360,9 @@ def test_what_chromium_did_not_preload_is_still_hinted_on_the_next_navigation(
     fetched_first = before.partition("url=")[2].partition("&")[0] or "/fragment"
     path = f"/edge/after-{fetched_first.rpartition('/')[2]}"
     if fetched_first != "/fragment":
-        hinting.learn(fetched_first, certificate[0])  # a speculation prefetch gets a 103
+        hinting.learn(
+            fetched_first, certificate[0]
+        )  # learned: a 103 would go out, were a prefetch hinted
     hinting.learn(path, certificate[0])
     browser = Chromium(tmp_path / "profile", trusted_key)
     started = time.time_ns() // 1000

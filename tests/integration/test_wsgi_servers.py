@@ -184,8 +184,9 @@ def test_a_cookie_value_s_own_comma_survives_gunicorns_http2(
     §8.2.3 asks; SERVER_PROTOCOL ``HTTP/2.0``). A value holding ",name=" (a consent
     cookie a page's script wrote, ``consent=necessary=1,analytics=0``; Chromium 156
     stores and sends it as written) is the client's own, as Werkzeug reads it without the
-    extension. The extension's rejoin splits it on HTTP/2 alone, with no ASGI wrapper
-    there: the app read ``consent`` as ``necessary=1`` and a cookie ``analytics``."""
+    extension. At 774574f the extension's rejoin split it on HTTP/2 alone, with no ASGI
+    wrapper there: the app read ``consent`` as ``necessary=1`` and a cookie
+    ``analytics``. A ``Cookie`` holding a ";" is now left as sent."""
     browser = Browser(http2_gunicorn.origin)
     browser.cookies["consent"] = "necessary=1,analytics=0"
     browser.cookies["theme"] = "dark"
