@@ -774,13 +774,16 @@ def _kept_apart(text: str, separator: str) -> str:
 def _is_navigation(environ: WSGIEnvironment) -> bool:
     """A top-level navigation: ``Sec-Fetch-Mode: navigate`` to a ``document`` (Chromium's
     docs/early-hints.md: a 103 on a subresource or an iframe navigation is ignored), or no
-    ``Sec-Fetch-*`` header at all (curl, a browser from before Fetch Metadata)."""
+    ``Sec-Fetch-*`` header at all (curl, a browser from before Fetch Metadata), but for a
+    browser's subrequest without them (:func:`_subrequest`)."""
     if _speculative(environ):
         return False  # a prefetch: Chromium ignores its 103, and may never show the page
     mode = environ.get("HTTP_SEC_FETCH_MODE")
     if mode is not None:
         destination = environ.get("HTTP_SEC_FETCH_DEST", "document")
         return bool(mode.strip() == "navigate" and destination.strip() == "document")
+    if _subrequest(environ):
+        return False
     return not any(name.startswith("HTTP_SEC_FETCH_") for name in environ)
 
 
@@ -800,7 +803,9 @@ def _links_reach(req: Request, status: int) -> bool:
     environ = req.environ
     mode = environ.get("HTTP_SEC_FETCH_MODE")
     if mode is None:
-        return True  # curl, a proxy, a browser from before Fetch Metadata: pushed to
+        # curl, a proxy, a browser from before Fetch Metadata: pushed to. Not a browser's
+        # subrequest that sent no Sec-Fetch-* (WebKit's synchronous XMLHttpRequest).
+        return not _subrequest(environ)
     return (
         mode.strip() == "navigate"
         and environ.get("HTTP_SEC_FETCH_DEST", "document").strip() in _SHOWN_DESTINATIONS
@@ -820,6 +825,17 @@ _SHOWN_DESTINATIONS = frozenset({"document", "iframe", "frame", "object", "embed
 #: page's request), ``X-Purpose`` (Safari's previews). A page fetched ahead may never be
 #: shown.
 _SPECULATIVE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_MOZ", "HTTP_X_PURPOSE")
+
+
+def _subrequest(environ: WSGIEnvironment) -> bool:
+    """Whether a request without ``Sec-Fetch-*`` comes from a page and wants no page: it
+    names a ``Referer``, and its ``Accept`` no HTML. WebKitGTK 2.50 sends no
+    ``Sec-Fetch-*`` with a synchronous ``XMLHttpRequest`` (``Accept: */*``, measured),
+    and refuses push; every browser's navigation accepts ``text/html``."""
+    if "HTTP_REFERER" not in environ:
+        return False
+    accept = environ.get("HTTP_ACCEPT", "").lower()
+    return "text/html" not in accept and "application/xhtml+xml" not in accept
 
 
 def _speculative(environ: WSGIEnvironment) -> bool:
@@ -912,9 +928,12 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     links = _links_for(state, resources, held, _links_reach(req, status), offered)
     pushed = links.pushed
     varies = links.varies
-    if offered:
+    if offered and ("HTTP_SEC_FETCH_MODE" not in req.environ or _links_reach(req, status)):
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
+        # A browser refuses pushes, and acts on a 103 or not (WebKitGTK 2.50 fetched
+        # nothing from one, measured): it is held only from a page it shows, whose Link
+        # names it too.
         pushed += tuple(key for key in offered if key not in pushed)
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.

@@ -194,6 +194,47 @@ def test_a_browser_request_chromium_preloads_nothing_from_records_nothing(kind: 
     assert links(client.get("/page?u=/a.css", headers=NAVIGATION)) == [link("/a.css")]
 
 
+#: What WebKitGTK 2.50.6 (Safari's engine) sent for a synchronous XMLHttpRequest
+#: (``x.open("GET", "/fragment", false)``), read at a plain Python server: no
+#: ``Sec-Fetch-*`` header at all, although its navigations, its fetch() and its async XHR
+#: carry them. Behind Apache it refused push and did not fetch the files the response's
+#: Link named (tests/integration/test_webkit.py).
+WEBKIT_SYNC_XHR = {
+    "Referer": "https://127.0.0.1/fetcher",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/60.5 Safari/605.1.15",
+    "Accept": "*/*",
+}
+
+
+def test_a_webkit_synchronous_xhr_records_nothing() -> None:
+    """Recorded as held, a.css is left out of the next navigation's 103 and marked
+    ``nopush`` (with "omit", left out of its Link): the digest says the client holds a
+    file it never fetched."""
+    client = edge_app().test_client()
+    client.get("/page?u=/a.css", headers=WEBKIT_SYNC_XHR)
+    assert held_now(client, "/a.css") == [False]
+    assert links(client.get("/page?u=/a.css", headers=NAVIGATION)) == [link("/a.css")]
+
+
+@pytest.mark.parametrize(
+    ("headers", "held"),
+    [
+        ({"Referer": "https://site/", "Accept": "text/html,*/*;q=0.8"}, True),  # old Safari
+        ({"Referer": "https://site/", "Accept": "application/xhtml+xml"}, True),
+        ({"Accept": "*/*"}, True),  # curl, nghttp: pushed to
+        ({"Referer": "https://site/"}, False),  # no Accept: */* to the server
+        ({"Referer": "https://site/", "Accept": "*/*"}, False),  # WebKit's synchronous XHR
+    ],
+)
+def test_a_request_without_fetch_metadata_is_recorded_unless_a_page_asked_it(
+    headers: dict[str, str], held: bool
+) -> None:
+    client = edge_app().test_client()
+    client.get("/page?u=/a.css", headers=headers)
+    assert held_now(client, "/a.css") == [held]
+
+
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_a_browser_navigates_through_records_nothing(status: int) -> None:
     """Chromium does not preload what a redirect's Link names (GET /go/y, 302 to /other/y,

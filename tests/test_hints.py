@@ -897,6 +897,49 @@ def test_a_404_that_records_what_its_103_offered_varies_on_cookie() -> None:
     assert response.headers["Vary"] == "Cookie"
 
 
+#: WebKitGTK 2.50.6's navigation (Safari's engine): it refuses HTTP/2 push and fetches
+#: nothing a 103 links (tests/integration/test_webkit.py).
+WEBKIT_NAVIGATION = {
+    "Sec-Fetch-Site": "none",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/60.5 Safari/605.1.15",
+}
+
+
+def test_a_browser_404_does_not_record_what_its_103_offered() -> None:
+    """Behind Apache, WebKitGTK navigated to a page learned as a 200, now a 404: the 103
+    reached it (``responseStart`` 39 ms), Apache pushed nothing (WebKit refuses push) and
+    WebKit fetched neither file, yet the 404 recorded both, so the next learned page
+    linking them got no 103 (``responseStart`` 436 ms, 34 ms in a fresh profile) and, with
+    "omit", loses their preloads. A browser's request is recorded only where the browser
+    preloads (how-it-works.md): a 404 it shows is not such a page."""
+    app = make_app()
+    items = {"42"}
+
+    @app.route("/item/<item>")
+    def item(item: str) -> str:
+        if item not in items:
+            abort(404)
+        push("/static/item.css", as_="style")
+        return "item"
+
+    hinted_get(app.test_client(), "/item/42", Recorder())  # another client: learned
+    client = app.test_client()
+    items.clear()
+    recorder = Recorder()
+
+    response = hinted_get(client, "/item/42", recorder, headers=WEBKIT_NAVIGATION)
+
+    assert response.status_code == 404
+    assert recorder.sent == [[("Link", "</static/item.css>; rel=preload; as=style")]]
+    items.add("42")
+    assert client.get("/item/42", headers=WEBKIT_NAVIGATION).headers["Link"] == (
+        "</static/item.css>; rel=preload; as=style"
+    )
+
+
 def test_a_strict_session_withheld_from_another_site_is_offered_no_push_in_a_103() -> None:
     """Nothing can be recorded for it (SessionConnector would write over the session the
     browser did not send), so nothing is offered for push before the view either."""

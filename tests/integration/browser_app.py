@@ -14,7 +14,8 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
   ``/prefetcher?url=/edge/<name>&how=link|speculation`` prefetches that page with
   ``<link rel=prefetch>`` or Speculation Rules (its ``load`` held back by ``/slow``, an
   image served after 2 s); ``/bounce/<name>`` pushes both and redirects (302) to
-  ``/edge/<name>``.
+  ``/edge/<name>``; ``/once/<name>`` pushes both and answers 200 the first time it is asked
+  for in the process, 404 after (a page learned, then gone).
 
 Each view thinks :data:`THINK_SECONDS`, the time a 103 gives the browser. Every page reports,
 on ``load``, its navigation entry and its Resource Timing entries as JSON in
@@ -26,7 +27,7 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Flask, Response, redirect, render_template_string, request
+from flask import Flask, Response, abort, redirect, render_template_string, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -139,6 +140,19 @@ def create_app() -> Flask:
     def slow() -> Response:
         time.sleep(2)
         return Response(GIF, content_type="image/gif")
+
+    served_once: set[str] = set()
+
+    @app.route("/once/<name>")
+    def once(name: str) -> str:
+        if name in served_once:
+            abort(404)
+        served_once.add(name)
+        styles = Markup("\n").join(
+            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
+            for url in ("/static/a.css", "/static/b.css")
+        )
+        return render_template_string(PAGE, name=name, styles=styles)
 
     @app.route("/bounce/<name>")
     def bounce(name: str) -> WerkzeugResponse:
