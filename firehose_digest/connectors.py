@@ -177,7 +177,7 @@ class PushedSetConnector:
         was and raise :class:`NotRecorded`: a connector that keeps its keys in Flask's
         cookie session (Flask-Firehose's own, without bound) would otherwise grow it until
         nginx answers 502 on every page. Said once per app and process."""
-        if session_fits(app, room):
+        if _session_fits(app, room):
             return
         _put_back(before)
         if app not in self._told:
@@ -294,7 +294,7 @@ def _drop_lists_left_in_session(app: Flask) -> None:
                 session.pop(key, None)
 
 
-def session_fits(app: Flask, room: int) -> bool:
+def _session_fits(app: Flask, room: int) -> bool:
     """Whether the session's Set-Cookie line, as Flask will write it, takes at most
     ``room`` bytes. Only Flask's own cookie session is measured: another interface
     (a server-side one, whose cookie holds an id) may write something else."""
@@ -434,10 +434,10 @@ class SessionConnector:
         """Store the most recent of ``keys`` whose session cookie fits, at least the last
         ``keep``; False, and none stored, if even those do not fit."""
         session[self.session_key] = keys
-        if session_fits(app, room):
+        if _session_fits(app, room):
             return True
         session[self.session_key] = keys[len(keys) - keep :]
-        if not session_fits(app, room):
+        if not _session_fits(app, room):
             session[self.session_key] = []
             return False
         # The most recent keys that fit: a binary search on how many are kept.
@@ -445,7 +445,7 @@ class SessionConnector:
         while high - low > 1:
             middle = (low + high) // 2
             session[self.session_key] = keys[len(keys) - middle :]
-            low, high = (middle, high) if session_fits(app, room) else (low, middle)
+            low, high = (middle, high) if _session_fits(app, room) else (low, middle)
         session[self.session_key] = keys[len(keys) - low :]
         return True
 

@@ -925,10 +925,11 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # stale, and a response that does not learn it again (a redirect, a 204) drops it,
         # or the next 103 would push the url again to a client holding its new version.
         cache.forget(page)
-    links = _links_for(state, resources, held, _links_reach(req, status), offered)
+    reach = _links_reach(req, status)
+    links = _links_for(state, resources, held, reach, offered)
     pushed = links.pushed
     varies = links.varies
-    if offered and ("HTTP_SEC_FETCH_MODE" not in req.environ or _links_reach(req, status)):
+    if offered and (reach or "HTTP_SEC_FETCH_MODE" not in req.environ):
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
         # A browser refuses pushes, and acts on a 103 or not (WebKitGTK 2.50 fetched
