@@ -484,6 +484,8 @@ class SessionConnector:
             # The request emptied the session the client sent (a logout's clear()): it
             # stays empty, so Flask deletes its cookie, and a server-side store its entry.
             raise NotRecorded("the session was emptied by this request")
+        if _changed_in_store(app, opened):
+            raise NotRecorded("the session changed in its store since this request read it")
         # Most recently used last: the keys this page used again, then the new ones.
         keys = dict.fromkeys(self.get_pushed())
         for key in (*reused, *pushed):
@@ -513,6 +515,22 @@ def _cookie_values(request: Request, name: str) -> list[str]:
 def _sent_session(app: Flask) -> bool:
     """Whether the client sent the app's session cookie."""
     return app.session_interface.get_cookie_name(app) in request.cookies
+
+
+def _changed_in_store(app: Flask, opened: SessionMixin) -> bool:
+    """Whether a server-side session this request only read has gained or lost a key in
+    its store since: a logout in another tab deleted it, or popped its user, say. Written
+    now, the whole session as this request read it would be saved again under its id
+    (Flask-Session), signing the user in again. Keys, not values, are compared: a value
+    the app pickled (an object without ``__eq__``) never equals its copy. Flask's cookie
+    session has no store to ask: its race is the browser's."""
+    if _measurable(app) or opened.modified or not _tracks_changes(opened):
+        return False
+    try:
+        stored = app.session_interface.open_session(app, request)
+    except Exception:
+        return False  # the store's failure is the session interface's to report
+    return stored is None or set(stored) != set(opened)
 
 
 def _tracks_changes(current: SessionMixin) -> bool:
