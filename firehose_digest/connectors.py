@@ -34,6 +34,7 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, replace
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol, cast
+from urllib.parse import quote
 
 from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
@@ -169,8 +170,15 @@ class PushedSetConnector:
                 _warn_no_secret_key(app, repr(self))
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
-        if before is not None and room is not None and dict(session) != before.items:
-            self._fit(app, before, room)
+        if before is not None and dict(session) != before.items:
+            if not _sent_session(app) and not _cookie_path_matches(app, request):
+                # The browser keeps a session it did not send here (a page outside
+                # SESSION_COOKIE_PATH): one written here would replace it, signed-in user
+                # and all.
+                _put_back(before)
+                raise NotRecorded("the session cookie is not sent here: it is not written")
+            if room is not None:
+                self._fit(app, before, room)
 
     def _fit(self, app: Flask, before: _SessionCopy, room: int) -> None:
         """If the session ``set_pushed`` changed no longer fits ``room``, put it back as it
@@ -463,7 +471,9 @@ class SessionConnector:
         if app.session_interface.is_null_session(session):
             _warn_no_secret_key(app, "SessionConnector")  # Flask's session needs SECRET_KEY
             return None
-        if not _sent_session(app) and _withheld_from_another_site(app):
+        if not _sent_session(app) and (
+            _withheld_from_another_site(app) or not _cookie_path_matches(app, request)
+        ):
             # The browser may hold a session it did not send, and would keep one written
             # here in its place (a signed-in user signed out): nothing is remembered.
             return None
@@ -539,6 +549,34 @@ def _tracks_changes(current: SessionMixin) -> bool:
     one that does sets its own (Flask's ``SecureCookieSession`` as a class attribute,
     Flask-Session's ``ServerSideSession`` in ``__init__``)."""
     return "modified" in getattr(current, "__dict__", {}) or not type(current).modified
+
+
+#: What Werkzeug's ``dump_cookie`` leaves unquoted in a cookie's ``Path``.
+_PATH_SAFE = "%!$&'()*+,/:=@"
+
+
+def _cookie_path_matches(app: Flask, req: Request) -> bool:
+    """Whether the browser sends the app's cookies (session and digest: one ``Path``) with
+    this request: its path is the cookie's ``Path`` or under it (RFC 6265 §5.1.4). Not on
+    a page outside ``SESSION_COOKIE_PATH`` (or ``APPLICATION_ROOT``), whose response would
+    find nothing held and write a cookie of that ``Path`` over the one the browser keeps.
+
+    The path is the one the app sees (``SCRIPT_NAME`` and ``PATH_INFO``), which is the
+    browser's wherever ``url_for`` writes the right urls."""
+    cookie_path = app.session_interface.get_cookie_path(app)
+    if cookie_path == "/":
+        return True  # Flask's default: every page
+    # Both percent-encoded as Werkzeug writes the attribute (``dump_cookie``), and as a
+    # browser sends a path: the WSGI strings are the request's bytes, decoded.
+    cookie_path = quote(cookie_path, safe=_PATH_SAFE)
+    environ = req.environ
+    sent = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" or "/"
+    path = quote(sent.encode("latin-1", "replace"), safe=_PATH_SAFE)
+    if path == cookie_path:
+        return True
+    return path.startswith(cookie_path) and (
+        cookie_path.endswith("/") or path[len(cookie_path)] == "/"
+    )
 
 
 def _withheld_from_another_site(app: Flask) -> bool:
@@ -630,6 +668,8 @@ class DigestConnector:
         client's digest: None then, so that nothing is written over it.
         """
         state = self._state(app)
+        if not _cookie_path_matches(app, request):
+            return None  # the browser sends no digest here, and keeps one written here
         values = _cookie_values(request, state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)

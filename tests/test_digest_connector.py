@@ -103,7 +103,7 @@ def test_cookie_attributes_follow_flask_session_settings() -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         FIREHOSE_MAX_AGE=3600,
     )
-    header = app.test_client().get("/", base_url="https://example.test").headers["Set-Cookie"]
+    header = app.test_client().get("/", base_url="https://example.test/shop").headers["Set-Cookie"]
     morsel = SimpleCookie(header)[COOKIE]
     assert morsel["domain"] == "example.test"
     assert morsel["path"] == "/shop"
@@ -187,12 +187,16 @@ def test_a_digest_written_for_another_domain_or_path_is_foreign(
     written_for: dict[str, str], read_by: dict[str, str]
 ) -> None:
     writer, reader = build_app(**written_for), build_app(**read_by)
-    value = writer.test_client().get("/", base_url="http://example.test").headers["Set-Cookie"]
+    # Under /shop, where the browser sends a cookie of each of those paths.
+    shop = "http://example.test/shop"
+    value = writer.test_client().get("/", base_url=shop).headers["Set-Cookie"]
     cookie = value.split(";", 1)[0]
-    again = reader.test_client(use_cookies=False).get("/", headers={"Cookie": cookie})
+    again = reader.test_client(use_cookies=False).get(
+        "/", base_url="http://localhost/shop", headers={"Cookie": cookie}
+    )
     assert again.headers["Link"] == EXPECTED_FIRST
     same = writer.test_client(use_cookies=False).get(
-        "/", base_url="http://example.test", headers={"Cookie": cookie}
+        "/", base_url=shop, headers={"Cookie": cookie}
     )
     assert same.headers["Link"] == EXPECTED_RETURN
 
@@ -711,8 +715,9 @@ def test_security_md_s_recipe_deletes_the_digest_where_it_was_written() -> None:
         return response
 
     client = app.test_client(use_cookies=False)
-    [written] = client.get("/push?u=/a.css").headers.getlist("Set-Cookie")
-    [deleted] = client.get("/forget-me").headers.getlist("Set-Cookie")
+    shop = "https://example.test/shop"
+    [written] = client.get("/push?u=/a.css", base_url=shop).headers.getlist("Set-Cookie")
+    [deleted] = client.get("/forget-me", base_url=shop).headers.getlist("Set-Cookie")
     scope = {"Path=/shop", "Domain=example.test", "Secure", "Partitioned"}
     assert scope <= {part.strip() for part in written.split(";")[1:]}
     assert deleted.startswith(f"{COOKIE}=;")
