@@ -1,6 +1,6 @@
 """The headline figures of a ``python -m bench`` run, one row per scheme.
 
-Written to ``bench/results/summary.md``; README's "How it compares" is pasted from it.
+Written to ``bench/results/summary.md``.
 """
 
 from __future__ import annotations

@@ -228,3 +228,47 @@ def test_make_test_installs_every_server_after_make_demo_in_one_run(tmp_path: Pa
     )
     for server in ("h2o=h2o", "apache2=apache2", "chromium=chromium", "firefox-esr=firefox-esr"):
         assert server in dry.stdout, f"make demo test installs no {server.partition('=')[2]}"
+
+
+BENCH_RESULTS = ROOT / "bench" / "results"
+
+
+def _result_row(result: str, name: str) -> list[str]:
+    """The cells of the row ``name`` of the table in ``bench/results/<result>``."""
+    for line in (BENCH_RESULTS / result).read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] == name:
+            return cells
+    raise AssertionError(f"{result} has no row {name!r}")
+
+
+def test_performance_quotes_the_decoded_digest_cache_as_caches_md_measured() -> None:
+    """performance.md's table of caches: "switched off, the return visit costs several
+    times the floor instead of about 1.2x (caches.md: about Ax against Bx)". The figures
+    are caches.md's *x by hand* of "no decoded-digest cache" and "as shipped", within the
+    10% one run differs from another (3.34x to 3.56x over eight runs)."""
+    quoted = re.search(
+        r"\(\[caches\.md\]\([^)]*\): about ([0-9.]+)x against ([0-9.]+)x\)",
+        (DOCS / "performance.md").read_text(),
+    )
+    assert quoted, "performance.md no longer quotes caches.md's decoded-digest row"
+    measured = (
+        float(_result_row("caches.md", "no decoded-digest cache")[1]),
+        float(_result_row("caches.md", "as shipped")[1]),
+    )
+    for said, got in zip((float(quoted[1]), float(quoted[2])), measured, strict=True):
+        assert abs(said - got) <= 0.1 * got, f"performance.md says {said}x, caches.md {got}x"
+
+
+def test_performance_says_how_long_make_bench_took() -> None:
+    """performance.md: "make bench  # every suite, N to M minutes on 2 cores". summary.md's
+    last line gives the time of the run that wrote bench/results/ ("total 884 s"): the
+    range a newcomer plans with must hold it."""
+    said = re.search(r"every suite, (\d+) to (\d+) minutes", (DOCS / "performance.md").read_text())
+    assert said, "performance.md no longer says how long make bench takes"
+    total = re.search(r"total (\d+) s", (BENCH_RESULTS / "summary.md").read_text())
+    assert total, "summary.md no longer gives the run's total time"
+    low, high, seconds = int(said[1]) * 60, int(said[2]) * 60, int(total[1])
+    assert low <= seconds <= high, (
+        f"performance.md says {said[1]} to {said[2]} minutes; the run took {seconds} s"
+    )

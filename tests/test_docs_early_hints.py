@@ -59,3 +59,43 @@ def test_the_apache_excerpt_is_what_the_integration_tests_run() -> None:
     assert len(directives(excerpt)) >= 8
     for directive in directives(excerpt):
         assert directive in directives(run), f"early-hints.md shows {directive!r}, never run"
+
+
+def section(title: str) -> str:
+    """The text of the page's ``## title`` section."""
+    text = DOC.read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_the_page_names_the_request_without_fetch_metadata_that_is_hinted_nothing() -> None:
+    """The section "What is sent when" says a request with no ``Sec-Fetch-*`` header at all
+    (curl, a browser from before Fetch Metadata) is hinted; "Why no 103?" lists what is not.
+    One such request is neither hinted nor teaches: one that names a ``Referer`` and
+    accepts no HTML (WebKitGTK's synchronous ``XMLHttpRequest``; ``curl -e URL``, whose
+    ``Accept`` is ``*/*``). Both sections must say so, or a curl check reads as a bug."""
+    from flask import Flask
+
+    from firehose_digest import Firehose, push
+
+    app = Flask("referer")
+    app.config.update(SECRET_KEY="change me", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app)
+
+    @app.route("/")
+    def home() -> str:
+        push("/static/site.css", as_="style")
+        return "home"
+
+    sent: list[list[tuple[str, str]]] = []
+    server = {"wsgi.early_hints": sent.append}
+    app.test_client().get("/", environ_base=server)  # learns "/"
+    curl_e = {"Referer": "http://127.0.0.1:8000/", "Accept": "*/*"}
+    app.test_client().get("/", headers=curl_e, environ_base=server)
+    assert sent == [], "the code hints such a request after all: the test's premise is gone"
+    app.test_client().get("/", headers={"Accept": "*/*"}, environ_base=server)
+    assert len(sent) == 1
+
+    for title in ("What is sent when", "Why no 103?"):
+        assert "Referer" in section(title), f"early-hints.md's {title!r} omits the Referer rule"
