@@ -9,8 +9,9 @@ EXTRAS_bench := test,bench
 # Debian packages the integration tests and the demo drive: command=package (chromium:
 # tests/integration/test_browser.py loads pages with it, headless; firefox-esr and
 # libnss3-tools' certutil: tests/integration/test_firefox.py; WebKitGTK's WebDriver and an
-# X server for it: tests/integration/test_webkit.py).
-SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl chromium=chromium firefox-esr=firefox-esr certutil=libnss3-tools WebKitWebDriver=webkit2gtk-driver Xvfb=xvfb
+# X server for it: tests/integration/test_webkit.py; haproxy, caddy, varnish:
+# tests/integration/test_fronts.py).
+SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 haproxy=haproxy caddy=caddy varnishd=varnish nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl chromium=chromium firefox-esr=firefox-esr certutil=libnss3-tools WebKitWebDriver=webkit2gtk-driver Xvfb=xvfb
 # What examples/demo.py drives: the demo installs these alone (no browser).
 DEMO_SERVERS := nginx=nginx-core nghttp=nghttp2-client openssl=openssl curl=curl
 

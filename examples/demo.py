@@ -150,7 +150,18 @@ def show_early_hints(static_dir: Path, workdir: Path, secret: str) -> None:
         print(f"\nWith FIREHOSE_EARLY_HINTS on, gunicorn at {origin}")
         for visitor in ("first visitor (the page is learned)", "second visitor"):
             head = subprocess.run(
-                [curl, "-si", "-o", "/dev/null", "-D", "-", origin + "/"],
+                # A browser's navigation names HTML: a 103 goes to nothing else.
+                [
+                    curl,
+                    "-si",
+                    "-H",
+                    "Accept: text/html",
+                    "-o",
+                    "/dev/null",
+                    "-D",
+                    "-",
+                    origin + "/",
+                ],
                 capture_output=True,
                 text=True,
                 check=True,

@@ -722,6 +722,16 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
         # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client (nginx's default upstream), so none
         # is sent (gunicorn would drop it) and nothing is recorded as pushed from it.
         return None
+    if "HTTP_X_VARNISH" in environ:
+        # Varnish (7.1, measured) reads a backend's 103 as the final response and answers
+        # 503 "Backend fetch failed" in place of the page; it adds X-Varnish to every
+        # request it forwards.
+        return None
+    if "HTTP_SEC_FETCH_MODE" not in environ and not _takes_html(environ):
+        # Not a browser's navigation: every browser's names text/html. Python's
+        # http.client (under urllib and requests, which send "Accept: */*") skips a 100
+        # alone and reads a 103 as the final response: an empty page.
+        return None
     if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
         # A revalidation: the answer is likely a 304, which Apache pushes nothing for and
         # records nothing from, and the page's files are likely cached anyway.
@@ -832,10 +842,13 @@ def _subrequest(environ: WSGIEnvironment) -> bool:
     names a ``Referer``, and its ``Accept`` no HTML. WebKitGTK 2.50 sends no
     ``Sec-Fetch-*`` with a synchronous ``XMLHttpRequest`` (``Accept: */*``, measured),
     and refuses push; every browser's navigation accepts ``text/html``."""
-    if "HTTP_REFERER" not in environ:
-        return False
+    return "HTTP_REFERER" in environ and not _takes_html(environ)
+
+
+def _takes_html(environ: WSGIEnvironment) -> bool:
+    """Whether the request's ``Accept`` names HTML, as every browser's navigation does."""
     accept = environ.get("HTTP_ACCEPT", "").lower()
-    return "text/html" not in accept and "application/xhtml+xml" not in accept
+    return "text/html" in accept or "application/xhtml+xml" in accept
 
 
 def _speculative(environ: WSGIEnvironment) -> bool:

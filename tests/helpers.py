@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, render_template_string, session
+from flask.testing import FlaskClient
 
 from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.codec import DigestCodec
+from tests.integration.rig import NAVIGATION_ACCEPT
 
 PAGE = """<!doctype html>
 <link rel=stylesheet href="{{ push('/static/site.css', as='style') }}">
@@ -131,3 +133,13 @@ class CountedListInSession:
 
     def set_pushed(self, items: set[str]) -> None:
         ListInSession.set_pushed(items)
+
+
+class PageClient(FlaskClient):
+    """A test client that asks for pages as a browser navigating does: ``Accept`` names
+    HTML (a request's own ``Accept`` header still wins). Flask's sends no ``Accept``, and
+    a request without Fetch Metadata that names no HTML is hinted nothing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT"] = NAVIGATION_ACCEPT

@@ -221,6 +221,7 @@ def test_a_domain_is_read_as_a_browser_reads_it(written_for: str, read_by: str) 
     assert again.headers["Link"] == EXPECTED_RETURN
 
 
+@pytest.mark.usefixtures("clients_ask_for_pages")
 def test_hosts_sharing_a_cookie_domain_share_what_the_digest_holds() -> None:
     """docs/security.md: hosts that share one digest through ``SESSION_COOKIE_DOMAIN``
     share its keys, the url as pushed: what ``a.example.test`` recorded is held on

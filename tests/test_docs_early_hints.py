@@ -70,16 +70,15 @@ def section(title: str) -> str:
 
 
 def test_the_page_names_the_request_without_fetch_metadata_that_is_hinted_nothing() -> None:
-    """The section "What is sent when" says a request with no ``Sec-Fetch-*`` header at all
-    (curl, a browser from before Fetch Metadata) is hinted; "Why no 103?" lists what is not.
-    One such request is neither hinted nor teaches: one that names a ``Referer`` and
-    accepts no HTML (WebKitGTK's synchronous ``XMLHttpRequest``; ``curl -e URL``, whose
-    ``Accept`` is ``*/*``). Both sections must say so, or a curl check reads as a bug."""
+    """The section "What is sent when" says which requests with no ``Sec-Fetch-*`` header
+    are hinted: one whose ``Accept`` names HTML, as a browser's navigation does; "Why no
+    103?" lists the rest (curl's ``*/*``). Both must say so, or a curl check reads as a
+    bug."""
     from flask import Flask
 
     from firehose_digest import Firehose, push
 
-    app = Flask("referer")
+    app = Flask("accept")
     app.config.update(SECRET_KEY="change me", FIREHOSE_EARLY_HINTS=True)
     Firehose(app)
 
@@ -90,12 +89,13 @@ def test_the_page_names_the_request_without_fetch_metadata_that_is_hinted_nothin
 
     sent: list[list[tuple[str, str]]] = []
     server = {"wsgi.early_hints": sent.append}
-    app.test_client().get("/", environ_base=server)  # learns "/"
-    curl_e = {"Referer": "http://127.0.0.1:8000/", "Accept": "*/*"}
-    app.test_client().get("/", headers=curl_e, environ_base=server)
+    page = {"Accept": "text/html"}
+    app.test_client().get("/", headers=page, environ_base=server)  # learns "/"
+    for curl in ({"Accept": "*/*"}, {"Referer": "http://127.0.0.1:8000/", "Accept": "*/*"}):
+        app.test_client().get("/", headers=curl, environ_base=server)
     assert sent == [], "the code hints such a request after all: the test's premise is gone"
-    app.test_client().get("/", headers={"Accept": "*/*"}, environ_base=server)
+    app.test_client().get("/", headers=page, environ_base=server)
     assert len(sent) == 1
 
     for title in ("What is sent when", "Why no 103?"):
-        assert "Referer" in section(title), f"early-hints.md's {title!r} omits the Referer rule"
+        assert "-H 'Accept: text/html'" in section(title), f"{title!r} omits curl's Accept"

@@ -2276,6 +2276,7 @@ def test_a_holder_that_only_iterates_is_asked_by_iteration() -> None:
     assert links(response) == [nopush("/a.css"), link("/b.css")]
 
 
+@pytest.mark.usefixtures("clients_ask_for_pages")
 def test_a_holder_failing_before_a_103_costs_only_the_hint(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -46,6 +46,9 @@ from firehose_digest.hints import (
 from firehose_digest.links import plan_links
 from tests.helpers import CountingConnector, run_in_threads
 
+# Their clients navigate as browsers do: a 103 goes to a request that asks for a page.
+pytestmark = pytest.mark.usefixtures("clients_ask_for_pages")
+
 CSS = "</static/site.css>; rel=preload; as=style"
 JS = "</static/app.js>; rel=preload; as=script"
 FONT = '</static/inter.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin'
@@ -1806,7 +1809,12 @@ def test_a_revalidation_gets_no_103(app: Flask, condition: dict[str, str]) -> No
             True,
             id="navigate",
         ),
-        pytest.param({}, True, True, id="no Sec-Fetch header (curl)"),
+        pytest.param({}, True, True, id="no Sec-Fetch header, asks for HTML (an old browser)"),
+        # curl, and Python's http.client (urllib, requests), which reads a 103 as the
+        # final response: an empty page.
+        pytest.param({"Accept": "*/*"}, False, True, id="no Sec-Fetch header, */* (curl)"),
+        pytest.param({"Accept": ""}, False, True, id="no Sec-Fetch header, no Accept"),
+        pytest.param({"Accept": "application/json"}, False, True, id="no Sec-Fetch header, JSON"),
         pytest.param({"Sec-Fetch-Mode": "navigate"}, True, True, id="navigate, no Sec-Fetch-Dest"),
         # Chromium preloads an iframe's Link, but acts on no 103 for it.
         pytest.param(
@@ -1845,8 +1853,15 @@ def test_only_navigations_are_hinted(
     assert response.headers.getlist("Link") == [final]
 
 
-def test_a_request_that_is_not_a_navigation_teaches_nothing(app: Flask) -> None:
-    hinted_get(app.test_client(), "/page/home", Recorder(), headers={"Sec-Fetch-Mode": "cors"})
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Mode": "cors"}, {"Accept": "*/*"}],
+    ids=["fetch()", "no Sec-Fetch header, */*"],
+)
+def test_a_request_that_is_not_a_navigation_teaches_nothing(
+    app: Flask, headers: dict[str, str]
+) -> None:
+    hinted_get(app.test_client(), "/page/home", Recorder(), headers=headers)
     recorder = Recorder()
 
     hinted_get(app.test_client(), "/page/home", recorder)
@@ -1976,6 +1991,25 @@ def test_an_http10_request_gets_no_103(app: Flask) -> None:
 
     assert recorder.sent == []
     assert response.status_code == 200
+
+
+def test_a_request_varnish_forwards_gets_no_103(app: Flask) -> None:
+    """Varnish 7.1 reads a backend's 103 as the final response and answers 503 in place of
+    the page (tests/integration/test_fronts.py); it adds ``X-Varnish`` to each request it
+    forwards. None is sent, and the final response still pushes and records the page."""
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    client, recorder = app.test_client(), Recorder()
+
+    response = client.get(
+        "/page/home",
+        headers={"X-Varnish": "32771"},
+        environ_overrides={"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/1.1"},
+    )
+
+    assert recorder.sent == []
+    assert response.status_code == 200
+    assert response.headers["Link"] and "nopush" not in response.headers["Link"]
+    assert "h2-digest=" in response.headers["Set-Cookie"]
 
 
 def test_on_http11_only_path_absolute_preloads_and_preconnects_are_hinted() -> None:

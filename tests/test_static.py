@@ -22,6 +22,9 @@ from firehose_digest import static as static_module
 from firehose_digest.collect import resource_key
 from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
 
+# Their clients navigate as browsers do: a 103 goes to a request that asks for a page.
+pytestmark = pytest.mark.usefixtures("clients_ask_for_pages")
+
 
 def version(content: bytes) -> str:
     return hashlib.blake2b(content, digest_size=5).hexdigest()

@@ -517,6 +517,14 @@ _HEADER = re.compile(r"^\[\s*[\d.]+\] recv \(stream_id=\d+\) (:?[^:]+): (.*)$")
 _PROMISED = re.compile(r"promised_stream_id=(\d+)")
 
 
+#: Chromium 156's ``Accept`` on a navigation. Without Fetch Metadata a request is hinted
+#: (103) only if it names HTML, as a browser's navigation does: nghttp's own is ``*/*``.
+NAVIGATION_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8"
+)
+
+
 class Browser:
     """A browser made of ``nghttp``: one page view per call, cookies carried between views.
 
@@ -540,7 +548,8 @@ class Browser:
     ) -> View:
         """Ask for ``path`` over HTTP/2 with the cookies held; accept pushes; store cookies.
 
-        ``headers`` are added to the request (lower-case names, as HTTP/2 wants them).
+        ``headers`` are added to the request (lower-case names, as HTTP/2 wants them);
+        without an ``accept`` of theirs, it asks for a page as a browser navigating does.
         """
         crumbs = [f"{name}={value}" for name, value in self.cookies.items()]
         # One cookie header per cookie, as browsers send them over HTTP/2 (RFC 9113
@@ -550,6 +559,9 @@ class Browser:
             argv += ["-H", f":method: {method}"]
         for crumb in crumbs:
             argv += ["-H", f"cookie: {crumb}"]
+        headers = list(headers)
+        if all(name.lower() != "accept" for name, _ in headers):
+            headers.append(("accept", NAVIGATION_ACCEPT))
         for name, value in headers:
             argv += ["-H", f"{name}: {value}"]
         done = subprocess.run(

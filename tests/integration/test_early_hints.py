@@ -11,13 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Server, site_env
+from tests.integration.rig import NAVIGATION_ACCEPT, Server, site_env
 
 from .hints_app import SLOW_SECONDS
 from .launcher import LIVE_SERVERS, require
@@ -80,11 +80,18 @@ class Client:
     def __init__(self, jar: Path) -> None:
         self.jar = jar
 
+    @staticmethod
+    def accept(options: Sequence[str]) -> list[str]:
+        """A browser navigation's ``Accept``, unless ``options`` name one: without Fetch
+        Metadata, a request is hinted only if it asks for HTML (curl's is ``*/*``)."""
+        named = any(option.lower().startswith("accept:") for option in options)
+        return [] if named else ["-H", f"Accept: {NAVIGATION_ACCEPT}"]
+
     def get(self, url: str, *options: str) -> list[Reply]:
         # -v prints each head received ("< " lines, 1xx included); --trace-time stamps them.
         done = subprocess.run(
             ["curl", "-sv", "--trace-time", "--max-time", "10", "-o", "/dev/null",
-             "-b", str(self.jar), "-c", str(self.jar), *options, url],
+             "-b", str(self.jar), "-c", str(self.jar), *self.accept(options), *options, url],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert done.returncode == 0, f"curl {url} failed ({done.returncode}):\n{done.stderr}"
