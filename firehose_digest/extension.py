@@ -238,9 +238,13 @@ def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
     return protocol.startswith(("HTTP/2", "HTTP/3"))
 
 
-#: In a ``Cookie`` header: a quoted string (kept whole), a ";", or a "," followed by what
-#: can only begin a cookie: a name (no separator, quote, space or control in it) and "=".
-_COOKIE_SCAN = re.compile(r'"(?:[^"\\]|\\.)*"|;|,(?=[ \t]*[^\x00-\x20\x7f;=,"]+=)')
+#: In a ``Cookie`` header: a ";", or a "," followed by what can only begin a cookie: a
+#: name (no separator, quote, space or control in it) and "=".
+_SEPARATOR = r';|,(?=[ \t]*[^\x00-\x20\x7f;=,"]+=)'
+_SEPARATOR_SCAN = re.compile(_SEPARATOR)
+#: The same, and a quoted string (kept whole), which runs to the end when no quote closes
+#: it (``closed`` empty then): scanned once, not again from each quote inside it.
+_COOKIE_SCAN = re.compile(rf'"(?:[^"\\]|\\.)*(?P<closed>"?)|{_SEPARATOR}', re.DOTALL)
 
 
 def _rejoined(cookie: str) -> str:
@@ -253,7 +257,7 @@ def _rejoined(cookie: str) -> str:
     """
     pieces = []
     start = 0
-    for match in _COOKIE_SCAN.finditer(cookie):
+    for match in _separators(cookie):
         separator = match.group()
         if separator == ";":
             return cookie
@@ -264,6 +268,18 @@ def _rejoined(cookie: str) -> str:
         return cookie
     pieces.append(cookie[start:].strip())
     return "; ".join(pieces)
+
+
+def _separators(cookie: str) -> Iterator[re.Match[str]]:
+    """The quoted strings and separators of ``cookie``, in order. A quote never closed is
+    an ordinary character, and so is any quote after it (each would end where it ends,
+    unclosed): the rest is read for separators alone, in one pass. Trying each quote
+    again cost time quadratic in the header (``"\\"\\"\\"...``: 0.3 s for 8 KB)."""
+    for match in _COOKIE_SCAN.finditer(cookie):
+        if match.group()[0] == '"' and not match.group("closed"):
+            yield from _SEPARATOR_SCAN.finditer(cookie, match.start() + 1)
+            return
+        yield match
 
 
 def _claim(record: _RequestRecord, req: Request) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from werkzeug.http import parse_cache_control_header
 from werkzeug.security import safe_join
 
 from .collect import CORS_MODE, as_written, key_version, names_crossorigin, push, resource_key
-from .links import format_url
+from .links import DICT_SLOT, format_url
 
 __all__ = [
     "IMMUTABLE",
@@ -80,8 +81,14 @@ MAX_VERSIONED_FILES = 4096
 #: refills on use.
 _versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 #: The key (:func:`~.collect.resource_key`) of each versioned url pushed -> its file's
-#: absolute path, for :func:`versions_current`. Emptied when full, with the same bound.
+#: absolute path, for :func:`versions_current`. Emptied when full, with the same bound,
+#: or past :data:`MAX_PUSHED_FILES_BYTES`: the url keeps the name as the view passed it
+#: (``./a/../site.css``), so a view passing request data makes one as long as a query.
 _pushed_files: dict[str, str] = {}
+#: The bytes of :data:`_pushed_files`' urls, paths and dict slots (each url and path about
+#: 220 bytes for 50-character ones: about 0.9 MB at :data:`MAX_VERSIONED_FILES`).
+MAX_PUSHED_FILES_BYTES = 1 << 20
+_pushed_files_bytes = 0
 
 #: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
 #: 103 a link with a parameter it does not know.
@@ -351,10 +358,21 @@ def _push(link: _StaticLink, learn: bool) -> None:
         params["crossorigin"] = None  # decided above, as the element says: push() adds none
     key = resource_key(format_url(link.url), link.version)  # as push() keys it
     if _pushed_files.get(key) != link.path:  # the last file pushed at that url
-        if len(_pushed_files) >= MAX_VERSIONED_FILES:
-            _pushed_files.clear()
-        _pushed_files[key] = link.path
+        _remember_pushed_file(key, link.path)
     push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
+
+
+def _remember_pushed_file(key: str, path: str) -> None:
+    global _pushed_files_bytes
+    size = sys.getsizeof(key) + sys.getsizeof(path) + DICT_SLOT
+    if (
+        len(_pushed_files) >= MAX_VERSIONED_FILES
+        or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES
+    ):
+        _pushed_files.clear()
+        _pushed_files_bytes = 0
+    _pushed_files[key] = path
+    _pushed_files_bytes += size
 
 
 def cache_versioned_static(app: Flask, req: Request, response: Response) -> Response:
