@@ -66,8 +66,8 @@ def nopush(url: str) -> str:
 
 
 def edge_app(connector: Any = None, **config: Any) -> Flask:
-    """``/page?u=URL...&status=N&type=T``: pushes each url, answers with that status and
-    ``Content-Type`` (``type=none``: without one)."""
+    """``/page?u=URL...&status=N&type=T&h=Name:value...``: pushes each url, answers with
+    that status and ``Content-Type`` (``type=none``: without one), and each header."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
     app.config.update(config)
@@ -80,6 +80,9 @@ def edge_app(connector: Any = None, **config: Any) -> Flask:
         if request.args.get("raise"):
             abort(status)
         response = Response("page", status=status, headers=_vary())
+        for header in request.args.getlist("h"):  # h=Name:value, added to the response
+            name, _, value = header.partition(":")
+            response.headers.add(name, value)
         content_type = request.args.get("type")
         if content_type == "none":
             del response.headers["Content-Type"]
@@ -179,6 +182,11 @@ NOT_PRELOADED_FROM = {
     "speculation-prefetch": {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate",
                              "Sec-Fetch-Dest": "document", "Sec-Purpose": "prefetch",
                              "Upgrade-Insecure-Requests": "1"},
+    # A service worker's Navigation Preload, the worker answering with a page of its own:
+    # Chromium 156 showed the worker's page and kept the preload's Set-Cookie.
+    "sw-navigation-preload": {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate",
+                              "Sec-Fetch-Dest": "document",
+                              "Service-Worker-Navigation-Preload": "true"},
 }  # fmt: skip
 
 
@@ -235,6 +243,65 @@ def test_a_request_without_fetch_metadata_is_recorded_unless_a_page_asked_it(
     assert held_now(client, "/a.css") == [held]
 
 
+@pytest.mark.parametrize(
+    ("dest", "header"),
+    [
+        # An HTML export, downloaded: Chromium 156 fetched nothing its Link named, in a
+        # tab or in an iframe, and kept its Set-Cookie (tests/integration/test_browser.py).
+        ("document", "Content-Disposition:attachment; filename=page.html"),
+        ("iframe", "Content-Disposition:attachment"),
+        # A page that refuses every framer, framed: Chromium 156 showed an error page.
+        ("iframe", "X-Frame-Options:DENY"),
+        ("iframe", "Content-Security-Policy:default-src 'self'; frame-ancestors 'none'"),
+    ],
+)
+def test_a_document_the_browser_does_not_show_records_nothing(dest: str, header: str) -> None:
+    client = edge_app().test_client()
+    client.get(f"/page?u=/a.css&h={quote(header)}", headers={**NAVIGATION, "Sec-Fetch-Dest": dest})
+    assert held_now(client, "/a.css") == [False]
+
+
+#: Requests without Fetch Metadata, with the headers their clients document. A page's
+#: XMLHttpRequest from jQuery (``$(el).load(url)``, ``$.get(url, cb, "html")``; pjax) sends
+#: ``Accept: text/html, */*; q=0.01`` (jQuery's ``accepts.html`` + ``", */*; q=0.01"``)
+#: and ``X-Requested-With: XMLHttpRequest``; Safari before 16.4 sends no ``Sec-Fetch-*``,
+#: nor does WebKit's synchronous XMLHttpRequest today. Android's WebView sends
+#: ``X-Requested-With: <the app's package>`` on its navigations too.
+WITHOUT_FETCH_METADATA = {
+    "safari-15-navigation": ({"Referer": "https://site/", "Accept":
+                              "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+                             True),
+    "chrome-75-navigation": ({"Referer": "https://site/", "Accept":
+                              "text/html,application/xhtml+xml,application/xml;q=0.9,"
+                              "image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3"},
+                             True),
+    "edge-legacy-navigation": ({"Referer": "https://site/",
+                                "Accept": "text/html, application/xhtml+xml, image/jxr, */*"},
+                               True),
+    "android-webview-navigation": ({"Referer": "https://site/", "Accept":
+                                    "text/html,application/xhtml+xml,application/xml;q=0.9,"
+                                    "*/*;q=0.8", "X-Requested-With": "com.example.app"}, True),
+    "googlebot": ({"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                   "From": "googlebot(at)googlebot.com"}, True),
+    "curl": ({"Accept": "*/*", "User-Agent": "curl/8.7.1"}, True),
+    "python-requests": ({"Accept": "*/*", "User-Agent": "python-requests/2.32.3"}, True),
+    "safari-15-xhr": ({"Referer": "https://site/", "Accept": "*/*"}, False),
+    "safari-15-img": ({"Referer": "https://site/", "Accept":
+                       "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5"},
+                      False),
+    "jquery-load": ({"Referer": "https://site/", "Accept": "text/html, */*; q=0.01",
+                     "X-Requested-With": "XMLHttpRequest"}, False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(WITHOUT_FETCH_METADATA))
+def test_a_request_without_fetch_metadata_is_recorded_as_its_client_uses_it(kind: str) -> None:
+    headers, held = WITHOUT_FETCH_METADATA[kind]
+    client = edge_app().test_client()
+    client.get("/page?u=/a.css", headers=headers)
+    assert held_now(client, "/a.css") == [held]
+
+
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_a_redirect_a_browser_navigates_through_records_nothing(status: int) -> None:
     """Chromium does not preload what a redirect's Link names (GET /go/y, 302 to /other/y,
@@ -273,7 +340,7 @@ def test_a_browser_records_only_a_page_it_shows(dest: str, status: int, held: bo
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("Sec-Purpose", "prefetch;prerender"),
+        ("Sec-Purpose", "prefetch"),
         ("Purpose", "prefetch"),  # Chromium before Sec-Purpose
         ("X-Moz", "prefetch"),  # older Firefox's rel=prefetch
         ("X-Purpose", "preview"),  # Safari's previews
@@ -285,6 +352,14 @@ def test_a_page_fetched_ahead_records_nothing(name: str, value: str) -> None:
     assert held_now(client, "/a.css") == [False]
     client.get("/page?u=/a.css", headers=NAVIGATION)
     assert held_now(client, "/a.css") == [True]  # the navigation that shows it does
+
+
+def test_a_prerendered_page_records_what_it_links() -> None:
+    # Chromium 156 renders a prerender at once and fetches what its Link names, whether or
+    # not the user activates it (tests/integration/test_browser.py).
+    client = edge_app().test_client()
+    client.get("/page?u=/a.css", headers={**NAVIGATION, "Sec-Purpose": "prefetch;prerender"})
+    assert held_now(client, "/a.css") == [True]
 
 
 @pytest.mark.parametrize("explicit", [False, True])

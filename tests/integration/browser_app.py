@@ -16,6 +16,12 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
   image served after 2 s); ``/bounce/<name>`` pushes both and redirects (302) to
   ``/edge/<name>``; ``/once/<name>`` pushes both and answers 200 the first time it is asked
   for in the process, 404 after (a page learned, then gone).
+- Pages that link ``a.css`` and ``b.css`` but are not shown: ``/attachment/<name>`` answers
+  ``Content-Disposition: attachment``, ``/unframed/<name>`` ``X-Frame-Options: DENY``
+  (``/prefetcher?url=...&how=frame`` puts either in an iframe). ``/installer?kind=offline``
+  installs a service worker for ``/sw/offline/``: it enables Navigation Preload, then
+  answers every navigation with a page of its own; ``/sw/offline/<name>`` is the page the
+  preload asks for. ``how=prerender`` makes ``/prefetcher`` prerender its url.
 
 Each view thinks :data:`THINK_SECONDS`, the time a 103 gives the browser. Every page reports,
 on ``load``, its navigation entry and its Resource Timing entries as JSON in
@@ -127,10 +133,14 @@ def create_app() -> Flask:
     @app.route("/prefetcher")
     def prefetcher() -> str:
         url = request.args["url"]
-        if request.args["how"] == "link":
+        how = request.args["how"]
+        if how == "link":
             hint = Markup('<link rel="prefetch" href="{}">').format(url)
+        elif how == "frame":
+            hint = Markup('<iframe src="{}"></iframe>').format(url)
         else:
-            rules = Markup('{"prefetch": [{"source": "list", "urls": ["%s"]}]}') % url
+            action = "prerender" if how == "prerender" else "prefetch"
+            rules = Markup('{"%s": [{"source": "list", "urls": ["%s"]}]}') % (action, url)
             hint = Markup('<script type="speculationrules">{}</script>').format(rules)
         return render_template_string(
             PAGE, name="prefetcher", styles=hint + Markup('<img src="/slow" alt="">')
@@ -154,6 +164,55 @@ def create_app() -> Flask:
         )
         return render_template_string(PAGE, name=name, styles=styles)
 
+    @app.route("/attachment/<name>")
+    def attachment(name: str) -> Response:
+        """The page, saved as a file: an HTML export a browser downloads, not shows."""
+        styles = Markup("\n").join(
+            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
+            for url in ("/static/a.css", "/static/b.css")
+        )
+        page = render_template_string(PAGE, name=name, styles=styles)
+        disposition = f'attachment; filename="{name}.html"'
+        return Response(page, headers={"Content-Disposition": disposition})
+
+    @app.route("/unframed/<name>")
+    def unframed(name: str) -> Response:
+        """The page, refusing to be framed: a browser shows nothing of it in an iframe."""
+        styles = Markup("\n").join(
+            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
+            for url in ("/static/a.css", "/static/b.css")
+        )
+        page = render_template_string(PAGE, name=name, styles=styles)
+        return Response(page, headers={"X-Frame-Options": "DENY"})
+
+    @app.route("/sw/<kind>/worker.js")
+    def worker(kind: str) -> Response:
+        """A service worker for the pages under ``/sw/<kind>/``, taking over at once."""
+        return Response(
+            "addEventListener('install', () => skipWaiting());\n"
+            "addEventListener('activate', (event) => event.waitUntil(clients.claim()"
+            ".then(() => registration.navigationPreload.enable())));\n" + WORKERS[kind],
+            content_type="text/javascript",
+        )
+
+    @app.route("/sw/<kind>/<name>")
+    def controlled(kind: str, name: str) -> str:
+        styles = Markup("\n").join(
+            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
+            for url in ("/static/a.css", "/static/b.css")
+        )
+        return render_template_string(PAGE, name=name, styles=styles)
+
+    @app.route("/installer")
+    def installer() -> str:
+        script = (
+            Markup("<script>navigator.serviceWorker.register('/sw/%s/worker.js');</script>")
+            % request.args["kind"]
+        )
+        return render_template_string(
+            PAGE, name="installer", styles=script + Markup('<img src="/slow" alt="">')
+        )
+
     @app.route("/bounce/<name>")
     def bounce(name: str) -> WerkzeugResponse:
         for url in ("/static/a.css", "/static/b.css"):
@@ -162,6 +221,16 @@ def create_app() -> Flask:
 
     return app
 
+
+#: What each service worker does with a navigation: ``offline`` answers with a page of its
+#: own, leaving unused the navigation preload it enabled (its request is still sent).
+WORKERS = {
+    "offline": "addEventListener('fetch', (event) => {\n"
+    "  if (event.request.mode !== 'navigate') return;\n"
+    "  event.respondWith(new Response('<!doctype html><p>offline</p>',"
+    " {headers: {'Content-Type': 'text/html'}}));\n"
+    "});\n",
+}
 
 #: A 1x1 transparent GIF.
 GIF = bytes.fromhex(

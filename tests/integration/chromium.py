@@ -10,6 +10,7 @@ import hashlib
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -31,18 +32,7 @@ class Browser:
 
     def load(self, url: str) -> subprocess.CompletedProcess[str]:
         """Load ``url`` until its ``load`` event; stdout is the DOM, stderr says what failed."""
-        argv = [
-            "chromium", "--headless=new",
-            # Chromium refuses to start as root with its sandbox.
-            "--no-sandbox",
-            f"--user-data-dir={self.profile}",
-            "--dump-dom", url,
-        ]  # fmt: skip
-        if self.trusted_key is not None:
-            # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
-            argv.insert(-2, f"--ignore-certificate-errors-spki-list={self.trusted_key}")
-        if self.other_site is not None:
-            argv.insert(-2, f"--host-resolver-rules=MAP {self.other_site} 127.0.0.1")
+        argv = self._argv("--dump-dom", url)
         # Its own process group: Debian's `chromium` is a shell script that does not exec
         # the browser, so on a timeout only the whole group can be stopped.
         with subprocess.Popen(
@@ -59,6 +49,41 @@ class Browser:
                 stdout, stderr = process.communicate()
                 pytest.fail(f"chromium did not finish {url} in {CHROMIUM_TIMEOUT} s:\n{stderr}")
         return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+    def stay(self, url: str, seconds: float) -> None:
+        """Open ``url`` and leave it open ``seconds``, then quit as a user does (its
+        cookies written out). Without ``--dump-dom``: with it,
+        Chromium 156 prerendered nothing (measured), as with DevTools attached
+        (``PrerenderingDisabledByDevTools``)."""
+        with subprocess.Popen(
+            self._argv(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        ) as process:
+            time.sleep(seconds)
+            # SIGINT, to the browser alone: Chromium 156 wrote its cookies out then, and
+            # not on a SIGTERM (measured).
+            os.kill(process.pid, signal.SIGINT)
+            try:
+                process.wait(CHROMIUM_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def _argv(self, *args: str) -> list[str]:
+        argv = [
+            "chromium", "--headless=new",
+            # Chromium refuses to start as root with its sandbox.
+            "--no-sandbox",
+            f"--user-data-dir={self.profile}",
+        ]  # fmt: skip
+        if self.trusted_key is not None:
+            # Not --ignore-certificate-errors: nothing would be kept in the HTTP cache.
+            argv.append(f"--ignore-certificate-errors-spki-list={self.trusted_key}")
+        if self.other_site is not None:
+            argv.append(f"--host-resolver-rules=MAP {self.other_site} 127.0.0.1")
+        return [*argv, *args]
 
 
 def spki_hash(certificate: Path) -> str:

@@ -21,9 +21,11 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -523,6 +525,16 @@ NAVIGATION_ACCEPT = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
     "image/apng,*/*;q=0.8"
 )
+
+
+def learn_page(url: str, cafile: Path) -> None:
+    """One GET of ``url`` with no ``Sec-Fetch-*`` and an ``Accept`` naming HTML, as a
+    navigation of a browser before Fetch Metadata: the page's links are learned for 103s."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    request = urllib.request.Request(url, headers={"Accept": NAVIGATION_ACCEPT})
+    with urllib.request.urlopen(request, context=context) as response:
+        assert response.status == 200
+        response.read()
 
 
 class Browser:

@@ -31,11 +31,9 @@ import json
 import os
 import re
 import shutil
-import ssl
 import statistics
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +48,7 @@ from tests.integration.rig import (
     Apache,
     Gunicorn,
     Nginx,
+    learn_page,
     make_certificate,
     site_env,
 )
@@ -121,15 +120,12 @@ class Site:
     gunicorn: Gunicorn
 
     def learn(self, path: str, certificate: Path) -> None:
-        """One plain GET of ``path`` (no ``Sec-Fetch-*``: a navigation), so it is learned."""
+        """One GET of ``path`` as a navigation (:func:`~.rig.learn_page`): it is learned."""
         self.learn_at(self.apache.origin + path, certificate)
 
     @staticmethod
     def learn_at(url: str, certificate: Path) -> None:
-        context = ssl.create_default_context(cafile=str(certificate))
-        with urllib.request.urlopen(url, context=context) as response:
-            assert response.status == 200
-            response.read()
+        learn_page(url, certificate)
 
 
 class Chromium(Browser):
@@ -343,6 +339,8 @@ def test_a_return_visit_gets_no_103_and_fetches_nothing(first_visit: FirstVisit)
         pytest.param(
             "/prefetcher?url=/edge/prefetched-rules&how=speculation", id="speculation-prefetch"
         ),
+        pytest.param("/prefetcher?url=/attachment/downloaded&how=frame", id="download"),
+        pytest.param("/prefetcher?url=/unframed/refused&how=frame", id="iframe-refused"),
     ],
 )
 def test_what_chromium_did_not_preload_is_still_hinted_on_the_next_navigation(
@@ -371,6 +369,64 @@ def test_what_chromium_did_not_preload_is_still_hinted_on_the_next_navigation(
     log = [Request.parse(line) for line in hinting.apache.access_log()]
     asked = [request.target for request in log if request.began >= started]
     assert fetched_first in asked, asked
+    assert not set(edge_files) & set(asked)  # Chromium preloaded neither
+
+    assert_fetched_from_the_103(browser.visit(hinting, path), edge_files)
+
+
+def test_what_a_prerender_fetched_is_not_hinted_again(
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """Speculation Rules ``prerender`` (``Sec-Purpose: prefetch;prerender``) renders the page
+    in the background: Chromium fetches what its ``Link`` and its stylesheets name, asked
+    with the same ``Sec-Purpose``, whether or not the user ever activates it. The client
+    holds ``a.css`` and ``b.css`` from then on, so the next learned page linking them must
+    not hint them again (a 103 of files the browser has)."""
+    path = "/edge/after-prerender"
+    hinting.learn(path, certificate[0])
+    browser = Chromium(tmp_path / "profile", trusted_key)
+    started = time.time_ns() // 1000
+    browser.stay(hinting.apache.origin + "/prefetcher?url=/edge/prerendered&how=prerender", 4)
+    log = [Request.parse(line) for line in hinting.apache.access_log()]
+    asked = [request.target for request in log if request.began >= started]
+    assert "/edge/prerendered" in asked, asked
+    assert set(edge_files) <= set(asked)  # fetched by the prerender
+
+    again = browser.visit(hinting, path)
+
+    assert again.navigation["firstInterimResponseStart"] == 0  # nothing left to hint
+    for target in edge_files:
+        assert again.served(target) == []
+
+
+def test_a_navigation_preload_the_service_worker_leaves_unused_records_nothing(
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """A service worker that enabled Navigation Preload but answers a navigation itself
+    (an offline page, an app shell from its cache): Chromium still sends the preload
+    request (``Sec-Fetch-Mode: navigate``, ``Sec-Fetch-Dest: document``,
+    ``Service-Worker-Navigation-Preload: true``) and keeps its ``Set-Cookie``, but shows
+    the worker's page and fetches nothing the preload's ``Link`` names. The next learned
+    page must still be hinted ``a.css`` and ``b.css``."""
+    browser = Chromium(tmp_path / "profile", trusted_key)
+    installed = browser.load(hinting.apache.origin + "/installer?kind=offline")
+    assert '<pre id="timing">' in installed.stdout, installed.stderr
+    path = "/edge/after-offline"
+    hinting.learn(path, certificate[0])
+    started = time.time_ns() // 1000
+    done = browser.load(hinting.apache.origin + "/sw/offline/page")
+    assert "<p>offline</p>" in done.stdout, done.stdout  # the worker's page, shown
+    log = [Request.parse(line) for line in hinting.apache.access_log()]
+    asked = [request.target for request in log if request.began >= started]
+    assert "/sw/offline/page" in asked, asked  # the navigation preload
     assert not set(edge_files) & set(asked)  # Chromium preloaded neither
 
     assert_fetched_from_the_103(browser.visit(hinting, path), edge_files)

@@ -22,17 +22,15 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import ssl
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Apache, Gunicorn, make_certificate, site_env
+from tests.integration.rig import Apache, Gunicorn, learn_page, make_certificate, site_env
 
 from .launcher import LIVE_SERVERS, require, require_tools
 
@@ -137,11 +135,8 @@ def apache(
 
 
 def learn(front: Apache, path: str, certificate: Path) -> None:
-    """One plain GET of ``path`` (no ``Sec-Fetch-*``: a navigation), so it is learned."""
-    context = ssl.create_default_context(cafile=str(certificate))
-    with urllib.request.urlopen(front.origin + path, context=context) as response:
-        assert response.status == 200
-        response.read()
+    """One GET of ``path`` as a navigation (:func:`~.rig.learn_page`): it is learned."""
+    learn_page(front.origin + path, certificate)
 
 
 def asked(front: Apache, since: int) -> list[str]:

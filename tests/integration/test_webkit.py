@@ -23,16 +23,14 @@ What WebKitGTK 2.50.6 (libsoup 3.2.3) showed, by hand and here:
 from __future__ import annotations
 
 import shutil
-import ssl
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Apache, Gunicorn, make_certificate, site_env
+from tests.integration.rig import Apache, Gunicorn, learn_page, make_certificate, site_env
 
 from .browser_app import THINK_SECONDS
 from .launcher import LIVE_SERVERS, require, require_tools
@@ -88,11 +86,8 @@ def apache(
 
 
 def learn(apache: Apache, path: str) -> None:
-    """One plain GET of ``path`` (no ``Sec-Fetch-*``), so its 103 is learned."""
-    context = ssl.create_default_context(cafile=str(apache.certificate[0]))
-    with urllib.request.urlopen(apache.origin + path, context=context) as response:
-        assert response.status == 200
-        response.read()
+    """One GET of ``path`` as a navigation (:func:`~.rig.learn_page`): its 103 is learned."""
+    learn_page(apache.origin + path, apache.certificate[0])
 
 
 def hinted(browser: Session) -> bool:
