@@ -363,6 +363,7 @@ def _push(link: _StaticLink, learn: bool) -> None:
 
 
 def _remember_pushed_file(key: str, path: str) -> None:
+    """Note that the url keyed ``key`` is ``path``'s file, within both bounds."""
     global _pushed_files_bytes
     size = sys.getsizeof(key) + sys.getsizeof(path) + DICT_SLOT
     if (
