@@ -88,7 +88,7 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
         raise ValueError("; ".join(f"{name}: {e}" for name, e in refused.items()))
     limit_bits = -math.log2(fp_rate)
     out = [
-        f"capacity {capacity}, target false-positive rate {fp_rate:g}: information limit "
+        f"capacity {capacity}, target false-positive rate {fp_rate!r}: information limit "
         f"{limit_bits:.2f} bits/entry = {math.ceil(capacity * limit_bits / 8)} bytes",
         f"{'encoding':9}{'bits/entry':>11}{'digest B':>10}{'cookie B':>10}{'x limit':>9}"
         f"{'2-gen cookie B':>16}{'measured FPR':>14}",
@@ -113,7 +113,8 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
         misses = sum(f"/fresh/{i}" in one for i in range(probes))
         out.append(
             f"{name:9}{bits:>11.2f}{single:>10}"
-            f"{len(codec.dumps(bytes(single))):>10}{bits / limit_bits:>9.2f}"
+            # A space of its own: near p = 1 the ratio has seven digits or more.
+            f"{len(codec.dumps(bytes(single))):>10} {bits / limit_bits:>8.2f}"
             f"{len(codec.dumps(two.to_bytes())):>16}{misses / probes:>14.4%}"
         )
     out.append(
@@ -248,8 +249,8 @@ def _read_as_the_server_does(
     values: Sequence[str], secret_keys: Sequence[str], salt: str, max_age: int
 ) -> tuple[str, str]:
     """Of the values a header sent, the one ``DigestConnector.open()`` reads, and the rule
-    that chose it: of the first ``MAX_COOKIE_COPIES`` different ones, the valid one signed
-    last (of equals, the last sent), else the first."""
+    that chose it: of the last ``MAX_COOKIE_COPIES`` different ones, the valid one signed
+    last (of equals, the last sent), else the first of them."""
     tried = copies_to_try(values)
     signed = {}
     if secret_keys:
@@ -265,8 +266,8 @@ def _read_as_the_server_does(
         if len(tried) < len(set(values)):
             # DigestConnector.open(): one not tried may hold the digest, so none is read.
             return tried[0], (
-                f"the first (none of the first {len(tried)} different values verifies, and "
-                "the server tries no more: it reads none, and records nothing)"
+                f"the first of the last {len(tried)} different values (none of them verifies, "
+                "and the server tries no more: it reads none, and records nothing)"
             )
         return tried[0], "the first (none verifies)"
     latest = newest_first(list(signed), signed.__getitem__)[0]

@@ -146,9 +146,12 @@ _Copy = TypeVar("_Copy")
 
 
 def copies_to_try(values: Sequence[str]) -> list[str]:
-    """Of the values a request sent one cookie name, those worth verifying: the first
-    :data:`MAX_COOKIE_COPIES` different ones, in the order sent."""
-    return list(dict.fromkeys(values))[:MAX_COOKIE_COPIES]
+    """Of the values a request sent one cookie name, those worth verifying: the last
+    :data:`MAX_COOKIE_COPIES` different ones, in the order sent. A browser sends the
+    longer paths first (RFC 6265 §5.4), and a sibling subdomain can plant any number of
+    copies of longer paths, so the client's own copy, at the app's path, comes after
+    them; after it come only copies of its path or a shorter one, a few at most."""
+    return list(dict.fromkeys(values))[-MAX_COOKIE_COPIES:]
 
 
 def newest_first(valid: Sequence[_Copy], signed_at: Callable[[_Copy], float]) -> list[_Copy]:

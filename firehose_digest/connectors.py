@@ -664,8 +664,10 @@ class DigestConnector:
         signed for its cookie's domain and path, so only this app's verifies; of several
         that do, the value signed last is read. At most :data:`~.codec.MAX_COOKIE_COPIES`
         different values are tried, as one that does not verify is checked on every
-        request; if more were sent and none tried verifies, one not tried may hold the
-        client's digest: None then, so that nothing is written over it.
+        request: the last sent, since copies planted with longer paths come before the
+        client's own (:func:`~.codec.copies_to_try`); if more were sent and none tried
+        verifies, one not tried may hold the client's digest: None then, so that nothing
+        is written over it.
         """
         state = self._state(app)
         if not _cookie_path_matches(app, request):
@@ -676,8 +678,8 @@ class DigestConnector:
         tried = copies_to_try(values)
         held = state.load_newest(app, tried)
         if held is state.empty and len(tried) < len(set(values)):
-            # One not tried may hold the client's digest (a planted cookie of a longer path
-            # is sent first): then nothing is recorded, and nothing written over it.
+            # One not tried may hold the client's digest (more copies of its path or a
+            # shorter one were planted): then nothing is recorded, nor written over it.
             return None
         return held
 

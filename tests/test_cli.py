@@ -971,14 +971,14 @@ def test_a_cookie_signed_by_a_clock_ahead_is_said_so_not_minus_seconds_ago() -> 
 
 
 def test_past_the_copies_tried_inspect_says_the_server_reads_none() -> None:
-    """The fifth copy is valid, but the server tries only MAX_COOKIE_COPIES: it said "none
-    verifies", which was false and hid why."""
+    """The fifth copy from the end is valid, but the server tries only the last
+    MAX_COOKIE_COPIES: it said "none verifies", which was false and hid why."""
     value = issued_cookie(SECRET)
-    header = "; ".join([*(f"h2-digest=a{i}.b.c" for i in range(4)), f"h2-digest={value}"])
+    header = "; ".join([f"h2-digest={value}", *(f"h2-digest=a{i}.b.c" for i in range(4))])
     code, out, _ = call("inspect", header, "--secret-key", SECRET)
     assert code == 1
     first = out.splitlines()[0]
-    assert "none of the first 4 different values verifies" in first
+    assert "the last 4 different values (none of them verifies" in first
     assert "the server tries no more" in first
 
 
@@ -1084,3 +1084,13 @@ def test_help_or_version_to_a_full_disk_says_so_in_one_line_and_exits_2(
     assert done.stderr.decode().splitlines() == [
         "firehose-digest: cannot write the output: [Errno 28] No space left on device"
     ]
+
+
+def test_plan_at_a_rate_close_to_one_keeps_its_columns_and_the_rate_given() -> None:
+    """--fp-rate 0.9999999 is in range: the rate was printed as "1", which the option
+    refuses, and the ratio to a limit of 1.4e-07 bits/entry, 6999161.61, ran into the
+    cookie's bytes ("14186999161.61"), a row no one, and no script, can read."""
+    out = run("plan", "--fp-rate", "0.9999999", "--probes", "10")
+    assert "target false-positive rate 0.9999999:" in out.splitlines()[0]
+    row = next(line for line in out.splitlines() if line.startswith("bloom"))
+    assert len(row.split()) == 7, row

@@ -2665,7 +2665,8 @@ def test_a_push_in_a_streamed_body_returns_the_url_and_records_nothing(body: str
 
 
 def test_a_genuine_value_is_read_as_the_fourth_different_copy_not_the_fifth() -> None:
-    """Four different values, exactly: the bound stands on its number, not the constant."""
+    """Four different values, exactly, counted from the last sent: the bound stands on its
+    number, not the constant."""
     app = edge_app()
     issuer = app.test_client()
     issuer.get("/page?u=/a.css")
@@ -2678,7 +2679,7 @@ def test_a_genuine_value_is_read_as_the_fourth_different_copy_not_the_fifth() ->
         # recorded, so nothing is written over it (it was replaced by one of /b.css alone).
         (4, [nopush("/a.css"), nopush("/b.css")]),
     ]:
-        values = [f"x{n}" for n in range(foreign)] + [genuine.value]
+        values = [genuine.value] + [f"x{n}" for n in range(foreign)]
         header = "; ".join(f"{COOKIE}={value}" for value in values)
         response = fresh.get("/page?u=/a.css&u=/b.css", headers={"Cookie": header})
         assert links(response) == answer
@@ -2693,7 +2694,7 @@ def test_a_genuine_value_among_more_copies_than_are_tried_is_read_if_tried() -> 
     page(issuer, "/a.css")
     genuine = issuer.get_cookie(COOKIE)
     assert genuine is not None
-    values = [genuine.value] + [f"x{n}" for n in range(MAX_COOKIE_COPIES + 1)]
+    values = [f"x{n}" for n in range(MAX_COOKIE_COPIES + 1)] + [genuine.value]
     header = "; ".join(f"{COOKIE}={value}" for value in values)
     response = app.test_client(use_cookies=False).get(
         "/page?u=/a.css&u=/b.css", headers={"Cookie": header}
@@ -2741,9 +2742,33 @@ def test_a_cookie_sent_many_times_costs_at_most_max_cookie_copies_checks(
     assert links(response) == [nopush("/a.css")]
     assert "Set-Cookie" not in response.headers
     sent = [value for value in checked if value.startswith("x")]  # not the one we signed
-    assert sent == [f"x{n}" for n in range(MAX_COOKIE_COPIES)]
+    assert sent == [f"x{n}" for n in range(600 - MAX_COOKIE_COPIES, 600)]
     checked.clear()
     same = "; ".join([f"{COOKIE}=x"] * 599 + [f"{COOKIE}={genuine.value}"])
     response = app.test_client(use_cookies=False).get("/page?u=/a.css", headers={"Cookie": same})
     assert links(response) == [nopush("/a.css")]  # 599 copies of one value are one
     assert [value for value in checked if value.startswith("x")] == ["x"]
+
+
+def test_copies_planted_with_longer_paths_do_not_hide_the_clients_own_for_good() -> None:
+    """A sibling subdomain plants four cookies of the name, ``Domain=.example.com`` and
+    longer paths (``/blog``, ``/blog/``, ``/blog/2026``, ``/blog/2026/``): a browser sends
+    them before the client's own at ``Path=/`` (RFC 6265 §5.4; Chromium 156 sent
+    ``planted3; planted2; planted1; planted0; own``) on every request under
+    ``/blog/2026/`` while they live (up to 400 days, the planter's choice). Only the first
+    MAX_COOKIE_COPIES were tried, so the client's own, sent last, was never read: those
+    pages were all ``nopush`` and recorded nothing, on every visit, not on "that request"
+    (docs/security.md). The copies after the client's own can only be of its path or a
+    shorter one: trying the last ones reads it."""
+    app = edge_app()
+    client = app.test_client()
+    page(client, "/a.css")
+    own = client.get_cookie(COOKIE)
+    assert own is not None
+    planted = [f"planted{n}" for n in range(MAX_COOKIE_COPIES)]  # longer paths: sent first
+    header = "; ".join(f"{COOKIE}={value}" for value in [*planted, own.value])
+    visitor = app.test_client(use_cookies=False)
+    for _ in range(2):  # the planted copies are sent again on every visit
+        response = visitor.get("/page?u=/a.css&u=/b.css", headers={"Cookie": header})
+        assert links(response) == [nopush("/a.css"), link("/b.css")]
+        assert f"{COOKIE}=" in response.headers.get("Set-Cookie", "")
