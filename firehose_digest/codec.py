@@ -151,7 +151,8 @@ def copies_to_try(values: Sequence[str]) -> list[str]:
     longer paths first (RFC 6265 §5.4), and a sibling subdomain can plant any number of
     copies of longer paths, so the client's own copy, at the app's path, comes after
     them; after it come only copies of its path or a shorter one, a few at most."""
-    return list(dict.fromkeys(values))[-MAX_COOKIE_COPIES:]
+    last_first = list(dict.fromkeys(reversed(values)))[:MAX_COOKIE_COPIES]
+    return last_first[::-1]  # each value where it was last sent
 
 
 def newest_first(valid: Sequence[_Copy], signed_at: Callable[[_Copy], float]) -> list[_Copy]:

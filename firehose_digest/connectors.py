@@ -33,8 +33,8 @@ import weakref
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, replace
 from operator import itemgetter
-from typing import Any, NamedTuple, Protocol, cast
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
+from urllib.parse import quote, unquote
 
 from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
@@ -51,6 +51,9 @@ from .settings import (
     set_cookie_line,
     set_cookie_room,
 )
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 __all__ = [
     "Connector",
@@ -152,7 +155,11 @@ class PushedSetConnector:
         if not pushed:
             return
         room = self._rooms.get(app)
-        before = _cookie_session_copy(app) if room is not None else None
+        # A page the browser sends no session cookie with (outside SESSION_COOKIE_PATH)
+        # must write none: it would replace the one the browser keeps, signed-in user and
+        # all, whichever interface writes it.
+        unsent = not _sent_session(app) and not _cookie_path_matches(app, request)
+        before = _session_copy(app, any_interface=unsent) if room is not None or unsent else None
         try:
             refuse_awaitable(
                 self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed"
@@ -171,10 +178,7 @@ class PushedSetConnector:
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
         if before is not None and dict(session) != before.items:
-            if not _sent_session(app) and not _cookie_path_matches(app, request):
-                # The browser keeps a session it did not send here (a page outside
-                # SESSION_COOKIE_PATH): one written here would replace it, signed-in user
-                # and all.
+            if unsent:
                 _put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
             if room is not None:
@@ -209,7 +213,7 @@ class _SessionCopy(NamedTuple):
 
 
 def _put_back(before: _SessionCopy) -> None:
-    """The request's session as :func:`_cookie_session_copy` copied it, ``modified`` as it
+    """The request's session as :func:`_session_copy` copied it, ``modified`` as it
     was: a session put back as the request found it is not written again (a client's
     session cookie deleted, or a permanent one's expiry moved, by a page that failed)."""
     session.clear()
@@ -217,11 +221,12 @@ def _put_back(before: _SessionCopy) -> None:
     session.modified = before.modified
 
 
-def _cookie_session_copy(app: Flask) -> _SessionCopy | None:
+def _session_copy(app: Flask, any_interface: bool = False) -> _SessionCopy | None:
     """A copy of the request's session, if it is Flask's cookie session (the one a
-    ``set_pushed`` can grow into a header too large); None otherwise, or if a value cannot
-    be copied (an object a custom JSON tag holds): then nothing is put back."""
-    if not _measurable(app) or app.session_interface.is_null_session(session):
+    ``set_pushed`` can grow into a header too large) or ``any_interface``; None otherwise,
+    or if a value cannot be copied (an object a custom JSON tag holds): then nothing is put
+    back."""
+    if not (any_interface or _measurable(app)) or app.session_interface.is_null_session(session):
         return None
     try:
         items = copy.deepcopy(dict(session))
@@ -560,23 +565,48 @@ def _cookie_path_matches(app: Flask, req: Request) -> bool:
     this request: its path is the cookie's ``Path`` or under it (RFC 6265 §5.1.4). Not on
     a page outside ``SESSION_COOKIE_PATH`` (or ``APPLICATION_ROOT``), whose response would
     find nothing held and write a cookie of that ``Path`` over the one the browser keeps.
-
-    The path is the one the app sees (``SCRIPT_NAME`` and ``PATH_INFO``), which is the
-    browser's wherever ``url_for`` writes the right urls."""
+    Said once per app, as a warning: a front that strips the prefix without ``SCRIPT_NAME``
+    looks so."""
     cookie_path = app.session_interface.get_cookie_path(app)
     if cookie_path == "/":
         return True  # Flask's default: every page
-    # Both percent-encoded as Werkzeug writes the attribute (``dump_cookie``), and as a
-    # browser sends a path: the WSGI strings are the request's bytes, decoded.
+    # Percent-encoded as Werkzeug writes the attribute (``dump_cookie``).
     cookie_path = quote(cookie_path, safe=_PATH_SAFE)
-    environ = req.environ
-    sent = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" or "/"
-    path = quote(sent.encode("latin-1", "replace"), safe=_PATH_SAFE)
-    if path == cookie_path:
+    path = _path_as_sent(req.environ)
+    if path == cookie_path or (
+        path.startswith(cookie_path)
+        and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")
+    ):
         return True
-    return path.startswith(cookie_path) and (
-        cookie_path.endswith("/") or path[len(cookie_path)] == "/"
-    )
+    if app not in _told_outside:
+        _told_outside.add(app)
+        app.logger.warning(
+            "firehose: %s is outside the cookie's Path %s (SESSION_COOKIE_PATH, else "
+            "APPLICATION_ROOT): the browser sends no cookie there, so such pages push and "
+            "record nothing. If a front strips that prefix, set SCRIPT_NAME (ProxyFix's "
+            "x_prefix) so that the app sees it",
+            path,
+            cookie_path,
+        )
+    return False
+
+
+def _path_as_sent(environ: WSGIEnvironment) -> str:
+    """The request's path as the client sent it, which a browser matches a cookie's
+    ``Path`` against: the raw request-uri's (``RAW_URI``, gunicorn; ``REQUEST_URI``,
+    Werkzeug, uWSGI, mod_wsgi), if it decodes to the path the app sees (``/%61dmin/`` is
+    not under ``/admin``); else the app's path (``SCRIPT_NAME`` and ``PATH_INFO``: a front
+    stripped a prefix that ``SCRIPT_NAME`` puts back), encoded as a browser sends it."""
+    seen = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" or "/"
+    raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
+    if raw.startswith("/") and unquote(raw, encoding="latin-1") == seen:
+        return str(raw)
+    # The WSGI strings are the request's bytes, decoded.
+    return quote(seen.encode("latin-1", "replace"), safe=_PATH_SAFE)
+
+
+#: The apps told that a request reached them outside the cookie's ``Path``.
+_told_outside: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
 def _withheld_from_another_site(app: Flask) -> bool:

@@ -273,8 +273,8 @@ def _rejoined(cookie: str) -> str:
 def _separators(cookie: str) -> Iterator[re.Match[str]]:
     """The quoted strings and separators of ``cookie``, in order. A quote never closed is
     an ordinary character, and so is any quote after it (each would end where it ends,
-    unclosed): the rest is read for separators alone, in one pass. Trying each quote
-    again cost time quadratic in the header (``"\\"\\"\\"...``: 0.3 s for 8 KB)."""
+    unclosed): the rest is read for separators alone, in one pass, where trying each
+    quote again costs time quadratic in the header's length (``"\\"\\"\\"...``)."""
     for match in _COOKIE_SCAN.finditer(cookie):
         if match.group()[0] == '"' and not match.group("closed"):
             yield from _SEPARATOR_SCAN.finditer(cookie, match.start() + 1)
@@ -716,8 +716,10 @@ def _send_early_hints(app: Flask) -> None:
 def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:
     """The server's ``wsgi.early_hints``, if this request is to get a 103; else None.
 
-    Only a GET navigation learns and is hinted (:func:`_is_navigation`): Chrome acts on a
-    103 for navigations only, and a HEAD or a ``fetch()`` has no page to preload for.
+    Only a GET navigation learns and is hinted (:func:`_is_navigation`), and without Fetch
+    Metadata only one that names HTML (:func:`_takes_html`): Chrome acts on a 103 for
+    navigations only, a HEAD or a ``fetch()`` has no page to preload for, and Python's
+    ``http.client`` reads a 103 as the final response.
     Servers without ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing
     learned, nothing sent, and a warning once, at the first navigation, says so.
     """
@@ -800,8 +802,9 @@ def _kept_apart(text: str, separator: str) -> str:
 def _is_navigation(environ: WSGIEnvironment) -> bool:
     """A top-level navigation: ``Sec-Fetch-Mode: navigate`` to a ``document`` (Chromium's
     docs/early-hints.md: a 103 on a subresource or an iframe navigation is ignored), or no
-    ``Sec-Fetch-*`` header at all (curl, a browser from before Fetch Metadata), but for a
-    browser's subrequest without them (:func:`_subrequest`)."""
+    ``Sec-Fetch-*`` header at all (a browser from before Fetch Metadata, curl), but for a
+    browser's subrequest without them (:func:`_subrequest`). :func:`_early_hints_sender`
+    also asks such a request to name HTML (:func:`_takes_html`)."""
     if _speculative(environ):
         return False  # a prefetch: Chromium ignores its 103, and may never show the page
     mode = environ.get("HTTP_SEC_FETCH_MODE")
@@ -844,21 +847,50 @@ def _links_reach(req: Request, status: int) -> bool:
     )
 
 
-def _shown(req: Request, response: Response) -> bool:
+def _browser_shows(req: Request, response: Response) -> bool:
     """Whether a browser shows the document it navigated to, so preloads its ``Link``:
     not a download (``Content-Disposition: attachment``), nor a page in a frame that
-    refuses every framer (``X-Frame-Options: DENY``, ``frame-ancestors 'none'``).
-    Chromium 156, measured: it fetched nothing either links, and kept its Set-Cookie."""
-    if "HTTP_SEC_FETCH_MODE" not in req.environ:
+    refuses its framer (:func:`_frame_refused`). Chromium 156, measured: it fetched
+    nothing either links, and kept its Set-Cookie."""
+    environ = req.environ
+    if "HTTP_SEC_FETCH_MODE" not in environ:
         return True  # pushed to by a front, shown or not
     disposition = response.headers.get("Content-Disposition", "")
     if disposition.partition(";")[0].strip().lower() == "attachment":
         return False
-    if req.environ.get("HTTP_SEC_FETCH_DEST", "document").strip() == "document":
+    if environ.get("HTTP_SEC_FETCH_DEST", "document").strip() == "document":
         return True
-    refusals = [value.strip().lower() for value in response.headers.getlist("X-Frame-Options")]
-    policies = ",".join(response.headers.getlist("Content-Security-Policy")).lower()
-    return "deny" not in refusals and not re.search(r"frame-ancestors\s+'none'", policies)
+    return not _frame_refused(environ, response)
+
+
+def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
+    """Whether a browser refuses to show this response in the frame that asked for it,
+    as HTML's "check a navigation response's adherence to ``X-Frame-Options``" and CSP's
+    ``frame-ancestors`` say: ``frame-ancestors`` decides when present (``'none'``; or
+    ``'self'`` alone, framed by another origin), else ``X-Frame-Options`` (``DENY``;
+    several values; or ``SAMEORIGIN``, framed by another origin). The framer's origin is
+    told by ``Sec-Fetch-Site``; a source list naming hosts is taken as allowing it."""
+    same_origin = environ.get("HTTP_SEC_FETCH_SITE", "").strip() == "same-origin"
+    ancestors = [
+        directive.split()[1:]
+        for policy in response.headers.getlist("Content-Security-Policy")
+        for directive in policy.lower().replace(",", ";").split(";")
+        if directive.split()[:1] == ["frame-ancestors"]
+    ]
+    if ancestors:
+        return any(
+            not sources or "'none'" in sources or (sources == ["'self'"] and not same_origin)
+            for sources in ancestors
+        )
+    options = {
+        value.strip().lower()
+        for line in response.headers.getlist("X-Frame-Options")
+        for value in line.split(",")
+        if value.strip()
+    }
+    if "deny" in options or (len(options) > 1 and options & {"sameorigin", "allowall"}):
+        return True
+    return options == {"sameorigin"} and not same_origin
 
 
 #: The ``Sec-Fetch-Dest`` of a navigation to a document the browser shows, which it
@@ -886,13 +918,36 @@ def _subrequest(environ: WSGIEnvironment) -> bool:
 
 
 def _takes_html(environ: WSGIEnvironment) -> bool:
-    """Whether the request's ``Accept`` names HTML, as every browser's navigation does."""
+    """Whether the request's ``Accept`` names HTML, as every browser's navigation does,
+    and does not refuse it (``text/html;q=0``, RFC 9110 §12.5.1)."""
     accept = environ.get("HTTP_ACCEPT", "").lower()
-    return "text/html" in accept or "application/xhtml+xml" in accept
+    if "text/html" not in accept and "application/xhtml+xml" not in accept:
+        return False
+    if "q=0" not in accept.replace(" ", ""):
+        return True
+    for media_range in accept.split(","):
+        kind, *parameters = (part.strip() for part in media_range.split(";"))
+        if kind in _HTML_TYPES and not any(_refused(parameter) for parameter in parameters):
+            return True
+    return False
+
+
+#: The media types of a page.
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _refused(parameter: str) -> bool:
+    """Whether a media range's parameter is a weight of zero (``q=0``, ``q=0.000``)."""
+    name, _, value = parameter.partition("=")
+    try:
+        return name.strip() == "q" and float(value) == 0
+    except ValueError:
+        return False
 
 
 def _speculative(environ: WSGIEnvironment) -> bool:
-    """Whether the request fetches a page ahead of its navigation (a prefetch)."""
+    """Whether the request fetches a page ahead of its navigation (a prefetch or a
+    prerender): it gets no 103."""
     return any(name in environ for name in _SPECULATIVE_HEADERS)
 
 
@@ -985,7 +1040,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # stale, and a response that does not learn it again (a redirect, a 204) drops it,
         # or the next 103 would push the url again to a client holding its new version.
         cache.forget(page)
-    reach = _links_reach(req, status) and _shown(req, response)
+    reach = _links_reach(req, status) and _browser_shows(req, response)
     links = _links_for(state, resources, held, reach, offered)
     pushed = links.pushed
     varies = links.varies

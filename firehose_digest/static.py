@@ -366,6 +366,9 @@ def _remember_pushed_file(key: str, path: str) -> None:
     """Note that the url keyed ``key`` is ``path``'s file, within both bounds."""
     global _pushed_files_bytes
     size = sys.getsizeof(key) + sys.getsizeof(path) + DICT_SLOT
+    old = _pushed_files.pop(key, None)
+    if old is not None:  # a file replaced at that url
+        _pushed_files_bytes -= sys.getsizeof(key) + sys.getsizeof(old) + DICT_SLOT
     if (
         len(_pushed_files) >= MAX_VERSIONED_FILES
         or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES

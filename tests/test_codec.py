@@ -217,3 +217,14 @@ def test_signable_answers_a_bool(text: str, can_sign: bool) -> None:
     """``signable`` is declared ``-> bool``: a lone surrogate (an undecodable byte of argv)
     is False itself, not merely falsy."""
     assert signable(text) is can_sign
+
+
+def test_the_last_different_copies_are_counted_from_where_each_was_last_sent() -> None:
+    """``copies_to_try`` says "the last MAX_COOKIE_COPIES different ones", but
+    ``dict.fromkeys`` keeps each value where it was *first* sent: a copy of the client's own
+    value planted at a longer path (sent first), then four junk ones, push the client's own
+    (sent last) out of the tried ones, and ``open()`` records nothing, for good."""
+    from firehose_digest.codec import MAX_COOKIE_COPIES, copies_to_try
+
+    junk = [f"x{n}" for n in range(MAX_COOKIE_COPIES)]
+    assert "own" in copies_to_try(["own", *junk, "own"])

@@ -2772,3 +2772,40 @@ def test_copies_planted_with_longer_paths_do_not_hide_the_clients_own_for_good()
         response = visitor.get("/page?u=/a.css&u=/b.css", headers={"Cookie": header})
         assert links(response) == [nopush("/a.css"), link("/b.css")]
         assert f"{COOKIE}=" in response.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize(
+    ("site", "header"),
+    [
+        # HTML, "check a navigation response's adherence to X-Frame-Options" (steps 6, 8): more
+        # than one value, one of them deny/sameorigin: refused. One header line, joined.
+        ("same-origin", "X-Frame-Options:DENY, SAMEORIGIN"),
+        ("same-origin", "X-Frame-Options:deny,deny"),
+        # sameorigin, framed by another site: refused (Chromium's error page, as for DENY).
+        ("cross-site", "X-Frame-Options:SAMEORIGIN"),
+        ("cross-site", "Content-Security-Policy:frame-ancestors 'self'"),
+    ],
+)
+def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> None:
+    client = edge_app().test_client()
+    headers = {**NAVIGATION, "Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": site}
+    client.get(f"/page?u=/a.css&h={quote(header)}", headers=headers)
+    assert held_now(client, "/a.css") == [False]
+
+
+@pytest.mark.parametrize(
+    ("site", "headers"),
+    [
+        # A frame-ancestors present decides alone: HTML ignores X-Frame-Options then.
+        ("cross-site", ["Content-Security-Policy:frame-ancestors *", "X-Frame-Options:DENY"]),
+        ("same-origin", ["X-Frame-Options:SAMEORIGIN"]),
+        ("cross-site", ["Content-Security-Policy:frame-ancestors https://example.test"]),
+    ],
+)
+def test_a_frame_the_browser_shows_is_recorded(site: str, headers: list[str]) -> None:
+    """The other side of :func:`test_a_frame_the_browser_refuses_records_nothing`."""
+    client = edge_app().test_client()
+    sent = {**NAVIGATION, "Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": site}
+    query = "&".join(f"h={quote(header)}" for header in headers)
+    client.get(f"/page?u=/a.css&{query}", headers=sent)
+    assert held_now(client, "/a.css") == [True]

@@ -1815,6 +1815,18 @@ def test_a_revalidation_gets_no_103(app: Flask, condition: dict[str, str]) -> No
         pytest.param({"Accept": "*/*"}, False, True, id="no Sec-Fetch header, */* (curl)"),
         pytest.param({"Accept": ""}, False, True, id="no Sec-Fetch header, no Accept"),
         pytest.param({"Accept": "application/json"}, False, True, id="no Sec-Fetch header, JSON"),
+        pytest.param(
+            {"Accept": "application/json, text/html;q=0"},
+            False,
+            True,
+            id="no Sec-Fetch header, HTML refused",
+        ),
+        pytest.param(
+            {"Accept": "text/html;q=0.000, application/xhtml+xml; q=0.5"},
+            True,
+            True,
+            id="no Sec-Fetch header, XHTML taken",
+        ),
         pytest.param({"Sec-Fetch-Mode": "navigate"}, True, True, id="navigate, no Sec-Fetch-Dest"),
         # Chromium preloads an iframe's Link, but acts on no 103 for it.
         pytest.param(

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from cachelib import SimpleCache
 from flask import Flask, session
 from flask.testing import FlaskClient
+from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 
@@ -107,3 +109,74 @@ def test_a_path_read_as_the_browser_sends_it() -> None:
     assert "Path=/caf%C3%A9" in written
     again = client.get("/", headers={"Cookie": written.split(";", 1)[0]})
     assert again.headers["Link"] == nopush("/static/site.css")
+
+
+@pytest.mark.parametrize("connector", [DigestConnector, SessionConnector])
+def test_a_percent_encoded_spelling_of_the_cookie_path_is_outside_it(connector: Any) -> None:
+    """RFC 6265 §5.1.4 matches the cookie's ``Path`` against the request-uri's path as
+    sent: Firefox (and curl) send ``/%61dmin/`` as written, so the ``Path=/admin`` cookie
+    is not sent with it. Werkzeug decodes ``PATH_INFO`` to ``/admin/`` (the raw path is in
+    ``REQUEST_URI``/``RAW_URI``), so ``_cookie_path_matches`` says the cookie was sent,
+    the page records into an empty holder, and its ``Set-Cookie`` (``Path=/admin``)
+    replaces the one the browser keeps: the admin's digest, or with ``SessionConnector``
+    the signed-in session. A link to ``/%61dmin/`` on any site is enough."""
+    client = scoped_app(connector(), SESSION_COOKIE_PATH="/admin").test_client(use_cookies=False)
+    response = client.get("/%61dmin/")  # no Cookie: the browser sends none to this path
+    assert response.request.environ["PATH_INFO"] == "/admin/"
+    assert response.request.environ["REQUEST_URI"] == "/%61dmin/"
+    assert "Set-Cookie" not in response.headers, response.headers["Set-Cookie"]
+
+
+def test_a_page_outside_the_cookie_path_writes_no_server_side_session() -> None:
+    """docs/security.md: "neither ``SessionConnector`` nor Flask-Firehose's session
+    connector writes the session there". With Flask-Session, ``PushedSetConnector.save``
+    skips the path check (``before`` is None for a session Flask's cookie interface does
+    not write), so Flask-Firehose's ``set_pushed`` fills a fresh server-side session on
+    ``/`` and Flask-Session sets its id with ``Path=/admin``: the admin is signed out."""
+    app = scoped_app(
+        flask_firehose_connector()(),
+        SESSION_COOKIE_PATH="/admin",
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+    )
+    Session(app)
+    client = app.test_client()
+    client.get("/admin/login")
+    assert client.get("/admin/").get_data(as_text=True) == "<p>alice"
+    response = client.get("/")
+    assert "Set-Cookie" not in response.headers, response.headers["Set-Cookie"]
+    assert client.get("/admin/").get_data(as_text=True) == "<p>alice"
+
+
+def test_a_front_that_strips_the_prefix_is_read_by_script_name() -> None:
+    """A front that strips ``/myapp`` and says so (ProxyFix's ``x_prefix`` sets
+    ``SCRIPT_NAME``): the raw request-uri the app got (``/page``) is not the path the
+    browser sent, which ``SCRIPT_NAME`` and ``PATH_INFO`` are; the cookie is sent there."""
+    app = scoped_app(APPLICATION_ROOT="/myapp")
+    client = app.test_client(use_cookies=False)
+    stripped = {"SCRIPT_NAME": "/myapp", "REQUEST_URI": "/", "RAW_URI": "/"}
+    first = client.get("/", environ_overrides=stripped)
+    assert first.headers["Link"] == link("/static/site.css")
+    cookie = first.headers["Set-Cookie"]
+    assert "Path=/myapp" in cookie
+    again = client.get("/", environ_overrides=stripped, headers={"Cookie": cookie.split(";")[0]})
+    assert again.headers["Link"] == nopush("/static/site.css")
+
+
+def test_a_request_outside_the_cookie_path_is_told_once(caplog: pytest.LogCaptureFixture) -> None:
+    """``APPLICATION_ROOT = "/myapp"`` behind a front that strips the prefix and sets no
+    ``SCRIPT_NAME``: every page is outside the cookie's ``Path`` as the app sees it, and
+    pushes nothing. A warning says so, once per app."""
+    app = scoped_app(APPLICATION_ROOT="/myapp")
+    client = app.test_client()
+    stripped = {"SCRIPT_NAME": "", "REQUEST_URI": "/"}  # the test client's base is the root
+    with caplog.at_level("WARNING"):
+        for _ in range(3):
+            response = client.get("/", environ_overrides=stripped)
+            assert response.headers["Link"] == nopush("/static/site.css")
+            assert "Set-Cookie" not in response.headers
+    told = [
+        r.getMessage() for r in caplog.records if "outside the cookie's Path" in r.getMessage()
+    ]
+    assert len(told) == 1
+    assert "SCRIPT_NAME" in told[0]

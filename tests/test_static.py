@@ -953,6 +953,7 @@ def test_the_pushed_files_are_bounded(static: Path, monkeypatch: pytest.MonkeyPa
     remembered again from the next push: the last file pushed is still checked."""
     monkeypatch.setattr(static_module, "MAX_VERSIONED_FILES", 4)
     monkeypatch.setattr(static_module, "_pushed_files", {})
+    monkeypatch.setattr(static_module, "_pushed_files_bytes", 0)
     app = make_app(static)
     with app.test_request_context():
         for n in range(10):
@@ -975,6 +976,7 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
     (gunicorn takes a request line of up to 4,094 bytes) 600 requests kept 2.2 MB, and
     4,096 would keep about 15 MB per process."""
     monkeypatch.setattr(static_module, "_pushed_files", {})
+    monkeypatch.setattr(static_module, "_pushed_files_bytes", 0)
     (static / "app.css").write_bytes(CONTENT)
     client = make_app(static).test_client(use_cookies=False)
     for n in range(600):
