@@ -47,6 +47,7 @@ from urllib.parse import quote
 
 from flask import Flask, Request, Response, request
 from flask.views import MethodView, http_method_funcs
+from werkzeug.http import parse_accept_header
 
 from .collect import RequestPushes, current_record, key_url, make_resource, push
 from .connectors import (
@@ -925,24 +926,13 @@ def _takes_html(environ: WSGIEnvironment) -> bool:
         return False
     if "q=0" not in accept.replace(" ", ""):
         return True
-    for media_range in accept.split(","):
-        kind, *parameters = (part.strip() for part in media_range.split(";"))
-        if kind in _HTML_TYPES and not any(_refused(parameter) for parameter in parameters):
-            return True
-    return False
+    return any(
+        kind in _HTML_TYPES and quality > 0 for kind, quality in parse_accept_header(accept)
+    )
 
 
 #: The media types of a page.
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-
-
-def _refused(parameter: str) -> bool:
-    """Whether a media range's parameter is a weight of zero (``q=0``, ``q=0.000``)."""
-    name, _, value = parameter.partition("=")
-    try:
-        return name.strip() == "q" and float(value) == 0
-    except ValueError:
-        return False
 
 
 def _speculative(environ: WSGIEnvironment) -> bool:

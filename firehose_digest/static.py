@@ -365,10 +365,10 @@ def _push(link: _StaticLink, learn: bool) -> None:
 def _remember_pushed_file(key: str, path: str) -> None:
     """Note that the url keyed ``key`` is ``path``'s file, within both bounds."""
     global _pushed_files_bytes
-    size = sys.getsizeof(key) + sys.getsizeof(path) + DICT_SLOT
+    size = _pushed_file_size(key, path)
     old = _pushed_files.pop(key, None)
     if old is not None:  # a file replaced at that url
-        _pushed_files_bytes -= sys.getsizeof(key) + sys.getsizeof(old) + DICT_SLOT
+        _pushed_files_bytes -= _pushed_file_size(key, old)
     if (
         len(_pushed_files) >= MAX_VERSIONED_FILES
         or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES
@@ -377,6 +377,11 @@ def _remember_pushed_file(key: str, path: str) -> None:
         _pushed_files_bytes = 0
     _pushed_files[key] = path
     _pushed_files_bytes += size
+
+
+def _pushed_file_size(key: str, path: str) -> int:
+    """What one entry of :data:`_pushed_files` keeps alive: its strings and dict slot."""
+    return sys.getsizeof(key) + sys.getsizeof(path) + DICT_SLOT
 
 
 def cache_versioned_static(app: Flask, req: Request, response: Response) -> Response:

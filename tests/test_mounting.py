@@ -180,3 +180,32 @@ def test_a_request_outside_the_cookie_path_is_told_once(caplog: pytest.LogCaptur
     ]
     assert len(told) == 1
     assert "SCRIPT_NAME" in told[0]
+
+
+@pytest.mark.parametrize(
+    ("cookie_path", "page", "inside"),
+    [
+        ("/admin", "/admin", True),  # the Path itself
+        ("/admin", "/admin/x", True),  # under it, past a "/"
+        ("/admin", "/adminx", False),  # a longer name is not under it
+        ("/admin/", "/admin", False),  # short of a Path ending in "/"
+        ("/admin/", "/admin/x", True),
+    ],
+)
+def test_the_cookie_path_is_matched_as_rfc_6265_says(
+    cookie_path: str, page: str, inside: bool
+) -> None:
+    """RFC 6265 §5.1.4 at each of its boundaries: a page in the cookie's ``Path`` pushes
+    and writes its digest; one outside it pushes nothing and writes none."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="mounting", SESSION_COOKIE_PATH=cookie_path)
+
+    @app.route("/<path:anywhere>")
+    def anywhere(anywhere: str) -> str:
+        push("/static/site.css", as_="style")
+        return "<p>page"
+
+    Firehose(app)
+    response = app.test_client().get(page)
+    assert response.headers["Link"] == (link if inside else nopush)("/static/site.css")
+    assert ("Set-Cookie" in response.headers) is inside

@@ -84,6 +84,15 @@ addEventListener("load", () => {
 """
 
 
+def edge_page(name: str) -> str:
+    """The page ``name``, pushing and linking the stylesheets Apache serves."""
+    styles = Markup("\n").join(
+        Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
+        for url in ("/static/a.css", "/static/b.css")
+    )
+    return render_template_string(PAGE, name=name, styles=styles)
+
+
 def create_app() -> Flask:
     app = Flask(
         __name__, static_folder=os.environ["BROWSER_STATIC_DIR"], static_url_path="/assets"
@@ -101,11 +110,7 @@ def create_app() -> Flask:
     @app.route("/edge/<name>")
     def edge(name: str) -> str:
         time.sleep(THINK_SECONDS)
-        styles = Markup("\n").join(
-            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
-            for url in ("/static/a.css", "/static/b.css")
-        )
-        return render_template_string(PAGE, name=name, styles=styles)
+        return edge_page(name)
 
     @app.route("/app/<name>")
     def assets(name: str) -> str:
@@ -158,31 +163,19 @@ def create_app() -> Flask:
         if name in served_once:
             abort(404)
         served_once.add(name)
-        styles = Markup("\n").join(
-            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
-            for url in ("/static/a.css", "/static/b.css")
-        )
-        return render_template_string(PAGE, name=name, styles=styles)
+        return edge_page(name)
 
     @app.route("/attachment/<name>")
     def attachment(name: str) -> Response:
         """The page, saved as a file: an HTML export a browser downloads, not shows."""
-        styles = Markup("\n").join(
-            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
-            for url in ("/static/a.css", "/static/b.css")
-        )
-        page = render_template_string(PAGE, name=name, styles=styles)
+        page = edge_page(name)
         disposition = f'attachment; filename="{name}.html"'
         return Response(page, headers={"Content-Disposition": disposition})
 
     @app.route("/unframed/<name>")
     def unframed(name: str) -> Response:
         """The page, refusing to be framed: a browser shows nothing of it in an iframe."""
-        styles = Markup("\n").join(
-            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
-            for url in ("/static/a.css", "/static/b.css")
-        )
-        page = render_template_string(PAGE, name=name, styles=styles)
+        page = edge_page(name)
         return Response(page, headers={"X-Frame-Options": "DENY"})
 
     @app.route("/sw/<kind>/worker.js")
@@ -197,11 +190,7 @@ def create_app() -> Flask:
 
     @app.route("/sw/<kind>/<name>")
     def controlled(kind: str, name: str) -> str:
-        styles = Markup("\n").join(
-            Markup('<link rel="stylesheet" href="{}">').format(push(url, as_="style"))
-            for url in ("/static/a.css", "/static/b.css")
-        )
-        return render_template_string(PAGE, name=name, styles=styles)
+        return edge_page(name)
 
     @app.route("/installer")
     def installer() -> str:

@@ -35,15 +35,19 @@ def executable(name: str) -> str | None:
     return found
 
 
-class HAProxy(Front):
-    """HAProxy 2.6, TLS with ALPN ``h2,http/1.1``, ``mode http`` to one backend."""
-
-    name = "haproxy"
+class _ReverseProxy(Front):
+    """A TLS front to one gunicorn backend."""
 
     def __init__(self, backend: int, certificate: tuple[Path, Path], workdir: Path) -> None:
         super().__init__(workdir)
         self.backend = backend
         self.certificate = certificate
+
+
+class HAProxy(_ReverseProxy):
+    """HAProxy 2.6, TLS with ALPN ``h2,http/1.1``, ``mode http`` to one backend."""
+
+    name = "haproxy"
 
     def argv(self) -> list[str]:
         cert, key = self.certificate
@@ -67,16 +71,11 @@ class HAProxy(Front):
         return [executable("haproxy") or "haproxy", "-db", "-f", str(conf)]
 
 
-class Caddy(Front):
+class Caddy(_ReverseProxy):
     """Caddy 2.6 ``reverse_proxy`` to one backend, TLS from the given certificate, HTTP/1.1
     and HTTP/2 (no HTTP/3: curl and nghttp here speak neither), no admin endpoint."""
 
     name = "caddy"
-
-    def __init__(self, backend: int, certificate: tuple[Path, Path], workdir: Path) -> None:
-        super().__init__(workdir)
-        self.backend = backend
-        self.certificate = certificate
 
     def argv(self) -> list[str]:
         cert, key = self.certificate
