@@ -114,6 +114,7 @@ class _RequestRecord(RequestPushes):
         "_start_response",
         "hint_page",
         "link",
+        "nested",
         "offered",
         "owner",
         "vary",
@@ -133,6 +134,8 @@ class _RequestRecord(RequestPushes):
         self.vary = False
         #: The request this record is for (:func:`_claim`).
         self.owner: Request | None = None
+        #: Whether a request already being served made this one (:class:`_PushScope`).
+        self.nested = False
         self._opened = False
         self._held: Container[str] | None = None
 
@@ -215,7 +218,12 @@ class _PushScope:
         cookie = environ.get("HTTP_COOKIE")
         if cookie is not None and "," in cookie and _may_join_cookie_fields(environ):
             environ["HTTP_COOKIE"] = _rejoined(cookie)
+        outer = current_record.get()
         record = _RequestRecord(start_response)
+        # Made by a request being served (its view called a test client, or app.wsgi_app
+        # with a copy of its environ): not one the client sent. An app mounted inside
+        # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it.
+        record.nested = isinstance(outer, _RequestRecord) and outer.owner is not None
         token = current_record.set(record)
         try:
             return self.wsgi_app(environ, record.start_response)
@@ -671,7 +679,10 @@ def _send_early_hints(app: Flask) -> None:
     record = cast("_RequestRecord | None", current_record.get())
     state: _AppState = app.extensions[EXTENSION_KEY]
     cache = state.hint_cache
-    if record is None or cache is None:
+    if record is None or cache is None or record.nested:
+        # A request a view makes sends no 103: one sent through the environ's
+        # wsgi.early_hints would reach the client as the view's own, with links its page
+        # does not record; one made by a test client has none to send through.
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
     if not _claim(record, req) or serves_static_file(app, req.endpoint):

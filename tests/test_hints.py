@@ -31,6 +31,7 @@ from flask.testing import FlaskClient
 from flask.views import MethodView, View
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -2368,6 +2369,76 @@ def test_a_server_without_early_hints_is_named_once(caplog: pytest.LogCaptureFix
     assert recorder.sent == []
     hinted_get(app.test_client(), "/page/home", recorder)
     assert len(recorder.sent) == 1
+
+
+def test_a_request_a_view_makes_through_the_wsgi_app_sends_the_client_no_103() -> None:
+    """A view serving a fragment through ``app.wsgi_app`` with a copy of its environ, which
+    holds gunicorn's ``wsgi.early_hints``: the fragment's request sent the client a 103 of
+    the fragment's links, which the page neither links nor records, so on every visit (a
+    front that pushes from a 103 pushed them each time)."""
+    app = make_app()
+
+    @app.route("/with-fragment")
+    def with_fragment() -> str:
+        push("/static/page.css", as_="style")
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            return None
+
+        environ = {**request.environ, "PATH_INFO": "/page/fragment"}
+        return b"".join(app.wsgi_app(environ, start_response)).decode()
+
+    hinted_get(app.test_client(), "/page/fragment", Recorder())
+    hinted_get(app.test_client(), "/with-fragment", Recorder())
+    client = app.test_client()
+    first, again = Recorder(), Recorder()
+    response = hinted_get(client, "/with-fragment", first)
+    hinted_get(client, "/with-fragment", again)
+
+    assert response.headers["Link"] == "</static/page.css>; rel=preload; as=style"
+    assert first.sent == [[("Link", "</static/page.css>; rel=preload; as=style")]]
+    assert again.sent == []
+
+
+def test_a_test_client_a_view_uses_does_not_say_the_server_sends_no_103(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A view calling the app through a test client, on a server that offers
+    ``wsgi.early_hints``: the inner request, which has none, logged that the server sends
+    no 103, which it does."""
+    app = make_app()
+
+    @app.route("/with-fragment")
+    def with_fragment() -> str:
+        push("/static/page.css", as_="style")
+        return app.test_client().get("/page/fragment").get_data(as_text=True)
+
+    hinted_get(app.test_client(), "/with-fragment", Recorder())
+    recorder = Recorder()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = hinted_get(app.test_client(), "/with-fragment", recorder)
+
+    assert response.get_data(as_text=True) == "page fragment"
+    assert [r.getMessage() for r in caplog.records] == []
+    assert recorder.sent == [[("Link", "</static/page.css>; rel=preload; as=style")]]
+
+
+def test_an_app_mounted_inside_another_s_wsgi_app_sends_its_own_103() -> None:
+    """An app under ``DispatcherMiddleware`` put inside another's ``wsgi_app`` runs within
+    the outer app's record, before any request claimed it: its requests are the client's
+    own, and get their 103."""
+    shop = make_app(APPLICATION_ROOT="/shop")
+    site = Flask(__name__)
+    site.config.update(SECRET_KEY="site secret", FIREHOSE_EARLY_HINTS=True)
+    site.wsgi_app = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})  # type: ignore[method-assign]
+    Firehose(site)
+    hinted_get(site.test_client(), "/shop/page/home", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(site.test_client(), "/shop/page/home", recorder)
+
+    assert response.headers["Link"] == f"{CSS}, {JS}"
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
 
 
 @pytest.mark.parametrize("front_may_push", [True, False])
