@@ -33,11 +33,13 @@ static files in :mod:`.static`.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import errno
 import inspect
 import logging
 import re
+import sys
 from collections import UserString
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -528,6 +530,15 @@ _PROTOCOL_CALLS: tuple[tuple[Any, ...], ...] = (
 )
 
 
+def _is_coroutine_function(method: Any) -> bool:
+    """Whether calling ``method`` returns a coroutine, as the running Python can tell.
+    Below 3.12 (no ``inspect.markcoroutinefunction``) asgiref's ``sync_to_async`` marks its
+    wrapper the way only ``asyncio.iscoroutinefunction`` reads, which 3.14 deprecates."""
+    if sys.version_info >= (3, 12):
+        return inspect.iscoroutinefunction(method)
+    return asyncio.iscoroutinefunction(method)
+
+
 def _check_callable_as(connector: Any, name: str, signature: str, *arguments: Any) -> None:
     """ValueError at init_app if ``connector.<name>`` cannot take ``arguments`` (as a
     TypeError on every request would say, while nothing is pushed). A method whose
@@ -535,7 +546,7 @@ def _check_callable_as(connector: Any, name: str, signature: str, *arguments: An
     as it is called or as the function it wraps, whichever takes them (so a wrapper that
     takes ``*args, **kwargs`` lets any method through: what it passes on is unknown)."""
     method = getattr(connector, name)
-    if inspect.iscoroutinefunction(method):
+    if _is_coroutine_function(method):
         # Called as it is: its coroutine, never awaited, would record nothing, silently.
         raise ValueError(
             f"Firehose connector {connector!r}: {name}() is async, and the extension calls "

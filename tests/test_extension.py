@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, cast
 
 import pytest
+from asgiref.sync import sync_to_async
 from flask import (
     Flask,
     Request,
@@ -1971,6 +1972,21 @@ class AsyncSave:
         """Would await a store."""
 
 
+class SyncToAsyncSave:
+    """A blocking store's save() wrapped in asgiref's ``sync_to_async`` when the instance is
+    made: Python 3.12 marks the wrapper with ``inspect.markcoroutinefunction``; below it,
+    asgiref marks it the older way, which only ``asyncio.iscoroutinefunction`` reads."""
+
+    def __init__(self) -> None:
+        self.save = sync_to_async(self._save)
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def _save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        """Would write a store."""
+
+
 class AsyncOpen:
     async def open(self, app: Flask, request: Any) -> frozenset[str]:
         return frozenset()
@@ -2095,6 +2111,7 @@ class OnlyGetPushed(Connector):
         (SetPushedWithoutItems(), r"set_pushed\(\) must take \(items\)"),
         (OnlyGetPushed, r"neither open\(\) and save\(\) nor a callable set_pushed\(\)"),
         (AsyncSave(), r"save\(\) is async"),
+        (SyncToAsyncSave(), r"save\(\) is async"),
         (AsyncOpen(), r"open\(\) is async"),
         (AsyncSetPushed(), r"set_pushed\(\) is async"),
         (AsyncInitApp(), r"init_app\(\) is async"),
