@@ -319,8 +319,8 @@ def _why_not_valid(error: DigestError, max_age: int) -> str:
     if isinstance(cause, BadData):
         return (
             "bad signature: was it signed with this SECRET_KEY (and this "
-            "FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
-            "--cookie-domain and --cookie-path)?"
+            "FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
+            "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?"
         )
     return f"not a signed cookie value: {error}"
 
@@ -572,6 +572,11 @@ def build_parser() -> argparse.ArgumentParser:
         "signature (default: /)",
     )
     inspect_cmd.add_argument(
+        "--cookie-partitioned",
+        action="store_true",
+        help="the cookie is Partitioned, SESSION_COOKIE_PARTITIONED, part of the signature",
+    )
+    inspect_cmd.add_argument(
         "--max-age",
         type=_int_in(1, MAX_COOKIE_AGE),
         default=DEFAULT_MAX_AGE,
@@ -621,7 +626,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.cookie,
         keys,
         cookie_name=args.cookie_name,
-        salt=scoped_salt(salt_for(args.digest_version), args.cookie_domain, args.cookie_path),
+        salt=scoped_salt(
+            salt_for(args.digest_version),
+            args.cookie_domain,
+            args.cookie_path,
+            partitioned=args.cookie_partitioned,
+        ),
         max_age=args.max_age,
         urls=args.url,
         resource_version=args.resource_version,

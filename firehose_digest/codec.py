@@ -64,17 +64,29 @@ def salt_for(digest_version: str) -> str:
     return f"{DEFAULT_SALT}:{digest_version}" if digest_version else DEFAULT_SALT
 
 
-def scoped_salt(salt: str, domain: str | None, path: str) -> str:
-    """``salt`` for a cookie of this ``Domain`` and ``Path``: a digest verifies only where it
-    was written. An app at "/" and one mounted at "/shop" (``APPLICATION_ROOT``) that share
-    ``SECRET_KEY`` and the cookie's name both get their cookies sent to "/shop"; if each
-    verified the other's, every visit that crossed between them would push everything
-    again. A host-only cookie at "/", the default, keeps ``salt`` as it is."""
+def scoped_salt(salt: str, domain: str | None, path: str, *, partitioned: bool = False) -> str:
+    """``salt`` for a cookie of this ``Domain``, ``Path`` and ``Partitioned``: a digest
+    verifies only where it was written. An app at "/" and one mounted at "/shop"
+    (``APPLICATION_ROOT``) that share ``SECRET_KEY`` and the cookie's name both get their
+    cookies sent to "/shop"; if each verified the other's, every visit that crossed
+    between them would push everything again. A partitioned cookie and an unpartitioned
+    one of the same name are distinct cookies (CHIPS): after a deploy toggles
+    ``Partitioned``, the browser sends the old one beside the new until it expires, and a
+    deletion of the new one (a "forget me" page) leaves it, so it must not verify.
+
+    A host-only, unpartitioned cookie at "/", the default, keeps ``salt`` as it is, and
+    every unpartitioned scope the salt it had before ``Partitioned`` was signed, so an
+    upgrade drops no client's digest."""
     # As Werkzeug writes the attribute (``dump_cookie``): no port, no leading dot, IDNA;
     # a browser compares it in lower case (RFC 6265 §5.2.3, §5.1.3).
     if domain:
         domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii").lower()
-    return salt if not domain and path == "/" else f"{salt};domain={domain};path={path}"
+    if not partitioned and not domain and path == "/":
+        return salt
+    # The flag goes before the path, which is free text: no Path can make an
+    # unpartitioned scope's salt equal a partitioned one's.
+    flag = ";partitioned" if partitioned else ""
+    return f"{salt}{flag};domain={domain};path={path}"
 
 
 class SignedPayload(NamedTuple):

@@ -869,8 +869,8 @@ class _DigestState:
 
         The keys are compared on every call, so a key removed from the config stops
         verifying at once; a change of keys also empties the cache of decoded values (a
-        change of the cookie's domain or path, per request or by config, keeps it: each
-        value is kept with the salt it verified with).
+        change of the cookie's domain, path or partitioning, per request or by config,
+        keeps it: each value is kept with the salt it verified with).
         """
         seen, codec = self._keys
         if _signing_inputs(app) == seen:
@@ -882,20 +882,20 @@ class _DigestState:
             seen, codec = self._keys
             if configured == seen:
                 return codec
-            domain, path, secret_key, fallbacks = configured[:4]
+            domain, path, partitioned, secret_key, fallbacks = configured[:5]
             if _key_problem(secret_key) or _fallbacks_problem(fallbacks):
                 # Set after init_app to something no HMAC takes (an int read from the
                 # environment, a bare str of fallbacks): as if unset, with one warning,
                 # rather than an error per request or a key per character.
                 secret_key = fallbacks = None
-            if configured[2:] != seen[2:] or not secret_key:  # other keys: nothing kept
+            if configured[3:] != seen[3:] or not secret_key:  # other keys: nothing kept
                 self._scoped = {}
                 self._decoded.clear()
                 self._decoded_bytes = 0
             if secret_key:
-                # Signed for the cookie's Domain and Path, as written now: another app's,
-                # sent beside it, is foreign.
-                salt = _salt_of(self.settings.salt, domain, path)
+                # Signed for the cookie's Domain, Path and Partitioned, as written now:
+                # another app's, or the copy a deploy left, sent beside it, is foreign.
+                salt = _salt_of(self.settings.salt, domain, path, partitioned)
                 codec = self._scoped.get(salt)
                 if codec is None:
                     if len(self._scoped) >= MAX_COOKIE_SCOPES:
@@ -1009,15 +1009,17 @@ class _DigestState:
         return held
 
 
-#: Cookie scopes (domain and path) whose codecs are kept: a session interface that scopes
-#: the cookie per host serves a few hosts from one app. Past it, codecs are made again.
+#: Cookie scopes (domain, path, partitioned) whose codecs are kept: a session interface
+#: that scopes the cookie per host serves a few hosts from one app. Past it, codecs are
+#: made again.
 MAX_COOKIE_SCOPES = 16
 
 
-def _salt_of(salt: str, domain: object, path: object) -> str:
-    """:func:`~.codec.scoped_salt`, a domain it cannot read (set after ``init_app``) named."""
+def _salt_of(salt: str, domain: object, path: object, partitioned: object) -> str:
+    """:func:`~.codec.scoped_salt`, a domain it cannot read (set after ``init_app``) named.
+    Any true ``partitioned`` is the flag, as Werkzeug writes it."""
     try:
-        return scoped_salt(salt, domain, path)  # type: ignore[arg-type]
+        return scoped_salt(salt, domain, path, partitioned=bool(partitioned))  # type: ignore[arg-type]
     except (UnicodeError, AttributeError, TypeError) as e:
         raise ValueError(
             f"SESSION_COOKIE_DOMAIN={domain!r} or SESSION_COOKIE_PATH={path!r} is not one a "
@@ -1026,15 +1028,20 @@ def _salt_of(salt: str, domain: object, path: object) -> str:
 
 
 def _signing_inputs(app: Flask) -> tuple[Any, ...]:
-    """The cookie's domain and path, ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` as
-    configured now, a list's items too: a key removed from the list in place is seen as
-    well."""
-    domain, path = _cookie_domain(app), app.session_interface.get_cookie_path(app)
+    """The cookie's domain, path and partitioning, ``SECRET_KEY`` and
+    ``SECRET_KEY_FALLBACKS`` as configured now, a list's items too: a key removed from the
+    list in place is seen as well."""
+    interface = app.session_interface
+    scope = (
+        _cookie_domain(app),
+        interface.get_cookie_path(app),
+        interface.get_cookie_partitioned(app),
+    )
     secret_key = app.config.get("SECRET_KEY")
     fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
     if isinstance(fallbacks, list):
-        return (domain, path, secret_key, fallbacks, *fallbacks)
-    return (domain, path, secret_key, fallbacks)
+        return (*scope, secret_key, fallbacks, *fallbacks)
+    return (*scope, secret_key, fallbacks)
 
 
 def _entry_size(value: str, held: HeldDigest) -> int:

@@ -219,10 +219,12 @@ def test_the_defaults_are_the_ones_the_page_states(
         with pytest.raises(SystemExit):
             main([command, "--help"])
         helps += " ".join(capsys.readouterr().out.split())
+    # An option left unset, or a flag left off, has no default to state.
     literal = {
         option: text
         for option, text in documented.items()
-        if defaults[option[2:].replace("-", "_")] not in (None, "", [])
+        if (default := defaults[option[2:].replace("-", "_")]) not in (None, "", [])
+        and default is not False
     }
     assert set(literal) == {
         "--capacity",
@@ -339,6 +341,20 @@ def test_inspect_verifies_a_cookie_of_another_domain_and_path_given_them() -> No
     run("inspect", value, "--secret-key", SECRET, "--cookie-path", "/a", status=1)
     both = ("--cookie-domain", "shop.test", "--cookie-path", "/a")
     assert run("inspect", value, "--secret-key", SECRET, *both).startswith("valid:")
+
+
+def test_inspect_verifies_a_partitioned_cookie_given_cookie_partitioned() -> None:
+    """The server signs a digest for its cookie's Partitioned attribute too: a partitioned
+    copy and an unpartitioned one are distinct cookies a browser may both send."""
+    app = build_app(SECRET_KEY=SECRET, SESSION_COOKIE_PARTITIONED=True, APPLICATION_ROOT="/a")
+    header = app.test_client().get("/", base_url="https://shop.test/a").headers["Set-Cookie"]
+    value = header.split(";", 1)[0]
+    out = run("inspect", value, "--secret-key", SECRET, "--cookie-path", "/a", status=1)
+    assert "--cookie-partitioned" in out.splitlines()[0]  # the hint names the option
+    given = ("--cookie-path", "/a", "--cookie-partitioned")
+    assert run("inspect", value, "--secret-key", SECRET, *given).startswith("valid:")
+    unpartitioned = issued_cookie(SECRET)
+    run("inspect", unpartitioned, "--secret-key", SECRET, "--cookie-partitioned", status=1)
 
 
 @pytest.mark.parametrize("domain", ["a..b", "-" * 64 + ".example"])
@@ -524,14 +540,14 @@ def test_inspect_picks_the_cookie_named() -> None:
         (
             ["--secret-key", "other"],
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
-            "--cookie-domain and --cookie-path)?",
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
+            "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?",
         ),
         (
             ["--secret-key", SECRET, "--digest-version", "2"],
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
-            "--cookie-domain and --cookie-path)?",
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
+            "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?",
         ),
         ([], "NOT valid: no secret key given: pass --secret-key or set FLASK_SECRET_KEY"),
     ],
@@ -605,8 +621,8 @@ def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
         (
             "A.x.y",
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
-            "--cookie-domain and --cookie-path)?\n"
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
+            "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?\n"
             "the server ignores this cookie: to it, every url is new\n"
             "unverified payload: not base64url\n",
         ),
@@ -620,8 +636,8 @@ def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
         (
             "AAAA.x.y",
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain and Path, "
-            "--cookie-domain and --cookie-path)?\n"
+            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
+            "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?\n"
             "the server ignores this cookie: to it, every url is new\n"
             "unverified payload of 3 bytes is not a digest: unsupported digest format version 0\n",
         ),

@@ -7,7 +7,13 @@ import time
 import pytest
 from itsdangerous import SignatureExpired, TimestampSigner
 
-from firehose_digest.codec import DEFAULT_SALT, MAX_CLOCK_SKEW, DigestCodec, signable
+from firehose_digest.codec import (
+    DEFAULT_SALT,
+    MAX_CLOCK_SKEW,
+    DigestCodec,
+    scoped_salt,
+    signable,
+)
 from firehose_digest.digests import DigestError
 
 NOW = 1_800_000_000
@@ -51,6 +57,39 @@ def test_other_salt_is_another_key() -> None:
     value = codec("secret").dumps(b"payload")
     with pytest.raises(DigestError):
         DigestCodec(["secret"], DEFAULT_SALT + ":v2", DAY).loads(value)
+
+
+@pytest.mark.parametrize(
+    ("domain", "path", "salt"),
+    [
+        (None, "/", DEFAULT_SALT),
+        ("", "/", DEFAULT_SALT),
+        (".Shop.test:8000", "/a", f"{DEFAULT_SALT};domain=shop.test;path=/a"),
+        (None, "/a", f"{DEFAULT_SALT};domain=None;path=/a"),
+    ],
+)
+def test_an_unpartitioned_scope_keeps_the_salt_it_had(
+    domain: str | None, path: str, salt: str
+) -> None:
+    """The salts of before ``Partitioned`` was signed, literally: a client's cookie from
+    then still verifies after the upgrade."""
+    assert scoped_salt(DEFAULT_SALT, domain, path) == salt
+    assert scoped_salt(DEFAULT_SALT, domain, path, partitioned=False) == salt
+
+
+def test_a_partitioned_scope_is_another_salt() -> None:
+    """A partitioned cookie and an unpartitioned one of the same scope are distinct
+    cookies (CHIPS), so neither verifies as the other."""
+    scopes = [(None, "/"), ("shop.test", "/"), (None, "/a"), ("shop.test", "/a")]
+    salts = {
+        scoped_salt(DEFAULT_SALT, domain, path, partitioned=partitioned)
+        for domain, path in scopes
+        for partitioned in (False, True)
+    }
+    assert len(salts) == 2 * len(scopes)
+    assert scoped_salt(DEFAULT_SALT, None, "/", partitioned=True) == (
+        f"{DEFAULT_SALT};partitioned;domain=None;path=/"
+    )
 
 
 def test_expired(monkeypatch: pytest.MonkeyPatch) -> None:

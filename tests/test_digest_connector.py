@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from itsdangerous import BadSignature, TimestampSigner
+from itsdangerous.encoding import base64_encode
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
@@ -723,6 +724,65 @@ def test_security_md_s_recipe_deletes_the_digest_where_it_was_written() -> None:
     assert scope <= {part.strip() for part in written.split(";")[1:]}
     assert deleted.startswith(f"{COOKIE}=;")
     assert scope <= {part.strip() for part in deleted.split(";")}
+
+
+@pytest.mark.parametrize("turned", ["on", "off"])
+def test_a_digest_written_before_a_deploy_turned_partitioned_on_or_off_is_not_read(
+    turned: str,
+) -> None:
+    """A partitioned cookie and an unpartitioned one of the same name, domain and path are
+    two cookies (CHIPS): once a deploy toggles ``SESSION_COOKIE_PARTITIONED`` the browser
+    keeps the old one beside the new until its Max-Age, and security.md's "forget me"
+    recipe deletes only the new. The old one verified, so a forgotten browser's digest was
+    read again. Now it is signed for its Partitioned attribute too, read per request as
+    the domain and path are: the old one is foreign after either a new deploy or a config
+    changed in place."""
+    before = turned == "off"
+    config = {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": True}
+    https = "https://example.test"
+    app = build_app(SESSION_COOKIE_PARTITIONED=before, **config)
+    browser = app.test_client(use_cookies=False)
+    written = browser.get("/", base_url=https).headers["Set-Cookie"]
+    assert ("; Partitioned" in written) is before
+    sent = {"Cookie": written.split(";", 1)[0]}
+    assert browser.get("/", base_url=https, headers=sent).headers["Link"] == EXPECTED_RETURN
+    redeployed = build_app(SESSION_COOKIE_PARTITIONED=not before, **config)
+    after = redeployed.test_client(use_cookies=False).get("/", base_url=https, headers=sent)
+    assert after.headers["Link"] == EXPECTED_FIRST
+    assert ("; Partitioned" in after.headers["Set-Cookie"]) is not before
+    app.config["SESSION_COOKIE_PARTITIONED"] = not before  # cached with the old salt
+    assert browser.get("/", base_url=https, headers=sent).headers["Link"] == EXPECTED_FIRST
+
+
+@pytest.mark.parametrize(
+    ("config", "salt"),
+    [
+        ({}, "firehose-digest"),
+        (
+            {"SESSION_COOKIE_DOMAIN": "Example.test", "APPLICATION_ROOT": "/shop"},
+            "firehose-digest;domain=example.test;path=/shop",
+        ),
+        ({"SESSION_COOKIE_PATH": "/shop"}, "firehose-digest;domain=None;path=/shop"),
+    ],
+    ids=["default", "domain and path", "path"],
+)
+def test_an_unpartitioned_digest_signed_before_partitioned_was_signed_is_still_read(
+    config: dict[str, str], salt: str
+) -> None:
+    """Signing ``Partitioned`` changed no unpartitioned cookie's salt: the value a client
+    holds from before the upgrade, signed with the salt as it was (plain itsdangerous),
+    is still its digest, and nothing is pushed to it again."""
+    app = build_app(SESSION_COOKIE_SECURE=True, **config)
+    digest = AgingDigest(GCSDigest, 300, 0.01)
+    for url in ["/static/site.css", "/static/app.js", "/static/inter.woff2"]:
+        digest.add(url)
+    signer = TimestampSigner("test secret", salt=salt, key_derivation="hmac")
+    value = signer.sign(base64_encode(digest.to_bytes())).decode()
+    path = config.get("APPLICATION_ROOT") or config.get("SESSION_COOKIE_PATH") or "/"
+    response = app.test_client(use_cookies=False).get(
+        "/", base_url=f"https://example.test{path}", headers={"Cookie": f"{COOKIE}={value}"}
+    )
+    assert response.headers["Link"] == EXPECTED_RETURN
 
 
 def test_unknown_key_means_everything_is_new() -> None:
