@@ -95,8 +95,8 @@ def push(
     ``&amp;`` is ``&``.
     ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
-    page, so no other visitor is hinted it (a per-user resource); a ``nonce`` parameter is
-    never learned either, only written on this response.
+    page, so no other visitor is hinted it (a per-user resource); a link with a ``nonce``
+    parameter is never hinted either, only written on this response.
     Outside a request, or with the extension off, it records nothing and returns ``url``;
     its arguments are checked all the same: :class:`ValueError` for a url or value that
     could inject a header, wherever it runs, so a bad argument shows in development too.
@@ -323,7 +323,10 @@ def make_resource(
             pushable=pushable,
             final_length=len(link),
             written_last=written_last,
-            sendable=all(
+            # A nonce'd link is not sent without its nonce either: hinted so, Firefox 153
+            # fetched the file from the 103 and again for the element, after a ~10 s stall.
+            sendable=len(kept) == len(named)
+            and all(
                 isinstance(name, str) and name.lower() in READ_FROM_A_103
                 for name in (*flags, *(name for name, _ in kept))
             )

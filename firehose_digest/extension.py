@@ -654,7 +654,8 @@ def _with_declared(
 
 def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
     """What any visitor may be hinted of ``resources``: no nonce, of a link pushed with
-    ``learn=False`` only a stand-in, and a link Chromium drops from a 103 planned, not sent."""
+    ``learn=False`` only a stand-in, and a link Chromium drops from a 103 or one with a
+    nonce planned, not sent."""
     return [resource.hint for resource in resources]
 
 

@@ -18,7 +18,8 @@ learner's (a ``learn=False`` link of another length, or only for some visitors).
 
 What is learned is shared by every client of the page, so it holds no value made for one
 response: a link's ``nonce`` is left out of its :class:`EarlyHint` (the final response keeps
-it), and a link pushed with ``learn=False`` is only a stand-in: never sent, it keeps the
+it), and such a link is not sendable, as a 103 cannot carry the nonce the page's policy
+names; a link pushed with ``learn=False`` is only a stand-in: never sent, it keeps the
 place, push slot and bytes the link takes in the final response, so that what the 103
 offers for push is still what the final response pushes and records.
 """
@@ -111,8 +112,9 @@ class EarlyHint:
     #: h2o would read no link after it (:func:`~.links.cut_by_proxies`): a 103 writes it
     #: last.
     written_last: bool = False
-    #: False when Chromium would drop it from a 103 (:data:`READ_FROM_A_103`), or its
-    #: ``type`` is one some browser cannot use (:data:`TYPES_EVERY_BROWSER_USES`): then
+    #: False when Chromium would drop it from a 103 (:data:`READ_FROM_A_103`), its
+    #: ``type`` is one some browser cannot use (:data:`TYPES_EVERY_BROWSER_USES`), or it
+    #: has a ``nonce`` (:data:`PER_REQUEST_PARAMETERS`), which a 103 cannot carry: then
     #: it is planned as any other link, for what the final response writes and pushes,
     #: and never sent in a 103.
     sendable: bool = True

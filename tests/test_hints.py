@@ -684,7 +684,7 @@ def test_a_modulepreload_and_a_prefetch_are_hinted_to_every_client(
         ((), (), True),
         ((("integrity", "sha384-abc"), ("fetchpriority", "low")), (), True),
         ((("type", "font/woff2"),), ("crossorigin",), True),
-        ((("nonce", "r4nd0m"),), (), True),  # left out of the 103, as it is per response
+        ((("nonce", "r4nd0m"),), (), False),  # a 103 cannot carry this response's nonce
         ((("media", "print"),), (), False),
         ((("referrerpolicy", "no-referrer"),), (), False),
         ((), ("defer",), False),
@@ -696,7 +696,8 @@ def test_a_link_chromium_drops_from_a_103_is_counted_not_hinted(
 ) -> None:
     """Chromium 156 used a 103's link with integrity or fetchpriority, and fetched the
     file only after the page for one with media, referrerpolicy or defer (a stranger's
-    run): such a link is planned, never sent."""
+    run): such a link is planned, never sent; so is one with a nonce, which a 103 cannot
+    carry."""
     hint = make_resource("/a.js", flags, "script", None, params).hint
     assert hint.sendable is hinted
     assert plan_early_hints([hint], set(), BUDGET, max_pushes=10).headers == (
@@ -2120,7 +2121,7 @@ def test_the_next_visitor_is_never_hinted_the_previous_ones_nonce_or_own_links()
 
     second = hinted_get(app.test_client(), "/account", recorder, headers={"X-Visitor": "bob"})
 
-    assert recorder.sent == [[("Link", f"{JS}, {CSS}")]]
+    assert recorder.sent == [[("Link", CSS)]]  # nothing of ann's, nor her nonce'd script
     # Each final response keeps its own nonce and its own per-user link.
     assert first.headers["Link"] == (
         f"{JS}; nonce=nonce-of-ann, </avatars/ann.png>; rel=preload; as=image, {CSS}"
@@ -2128,6 +2129,42 @@ def test_the_next_visitor_is_never_hinted_the_previous_ones_nonce_or_own_links()
     assert second.headers["Link"] == (
         f"{JS}; nonce=nonce-of-bob, </avatars/bob.png>; rel=preload; as=image, {CSS}"
     )
+
+
+def test_a_link_with_a_nonce_is_left_to_the_final_response() -> None:
+    """A 103 cannot carry the nonce of the page's policy (a new one every response), and
+    Firefox 153 fetched a script hinted without it, then again for its ``<script nonce>``,
+    after a ~10 s stall (tests/integration/test_firefox.py): the link is not hinted, and
+    the final response writes it with its own nonce."""
+    app = make_app()
+
+    @app.route("/policed")
+    def policed() -> str:
+        push("/static/app.js", as_="script", nonce=request.headers["X-Nonce"])
+        push("/static/site.css", as_="style")
+        return "page"
+
+    hinted_get(app.test_client(), "/policed", Recorder(), headers={"X-Nonce": "n0nce1"})
+    recorder = Recorder()
+
+    final = hinted_get(app.test_client(), "/policed", recorder, headers={"X-Nonce": "n0nce2"})
+
+    assert recorder.sent == [[("Link", CSS)]]
+    assert final.headers["Link"] == f"{JS}; nonce=n0nce2, {CSS}"
+
+
+@pytest.mark.parametrize(("room", "hinted"), [(0, [("Link", CSS)]), (-1, [])])
+def test_a_link_with_a_nonce_counts_in_the_103s_room_as_the_final_response_writes_it(
+    room: int, hinted: list[tuple[str, str]]
+) -> None:
+    """Not hinted, the nonce'd link still takes its place, nonce included, in the final
+    ``Link`` value: one byte short of the room for both, the stylesheet after it is not
+    hinted, as the final response would write it nopush or not at all."""
+    nonced = make_resource("/static/app.js", (), "script", None, (("nonce", "n0nce1"),)).hint
+    css = make_resource("/static/site.css", (), "style", None, ()).hint
+    budget = len(f"{JS}; nonce=n0nce1, {CSS}") + room
+
+    assert early_hints_headers([nonced, css], set(), budget, max_pushes=10) == hinted
 
 
 def test_a_page_whose_every_link_is_kept_from_learning_is_not_hinted() -> None:

@@ -1,16 +1,20 @@
-"""``browser_app`` plus a page for Firefox: ``gunicorn firefox_app:create_app()``.
+"""``browser_app`` plus pages for Firefox: ``gunicorn firefox_app:create_app()``.
 
 - ``/picture/<name>`` shows ``<picture>``: a JPEG XL source (``type="image/jxl"``), which
   Firefox cannot decode, before a PNG fallback; it preloads both as the pattern goes, the
   JPEG XL one type-gated (``push("/static/hero.jxl", as_="image", type="image/jxl")``), and
   its stylesheet ``/static/a.css``. Its view thinks as ``browser_app``'s do.
+- ``/nonce/<name>`` runs ``/static/n.js`` under a Content Security Policy that allows only
+  scripts with this response's nonce: ``<script nonce=...>``, pushed with the same nonce
+  (``push("/static/n.js", as_="script", nonce=...)``) after its stylesheet ``/static/a.css``.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 
-from flask import Flask, render_template_string
+from flask import Flask, Response, make_response, render_template_string
 from markupsafe import Markup
 
 from firehose_digest import push
@@ -33,5 +37,19 @@ def create_app() -> Flask:
             '<img src="{}" alt=""></picture>'
         ).format(css, jxl, png)
         return render_template_string(PAGE, name=name, styles=body)
+
+    @app.route("/nonce/<name>")
+    def nonced(name: str) -> Response:
+        time.sleep(THINK_SECONDS)
+        nonce = secrets.token_hex(16)
+        css = push("/static/a.css", as_="style")
+        script = push("/static/n.js", as_="script", nonce=nonce)
+        page = Markup(
+            '<!doctype html><title>{}</title><link rel="stylesheet" href="{}">'
+            '<p id="ran"></p><script src="{}" nonce="{}"></script>'
+        ).format(name, css, script, nonce)
+        response = make_response(str(page))
+        response.headers["Content-Security-Policy"] = f"script-src 'nonce-{nonce}'"
+        return response
 
     return app

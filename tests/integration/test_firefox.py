@@ -91,6 +91,7 @@ def static_dir() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="firehose-firefox-"))
     directory.chmod(0o755)
     (directory / "a.css").write_text("p.done { color: green }\n" + "/* pad */\n" * 2000)
+    (directory / "n.js").write_text('document.getElementById("ran").textContent = "ran";\n')
     (directory / "hero.jxl").write_bytes(b"\xff\x0a" + bytes(50_000))  # ~50 KB, never shown
     (directory / "hero.png").write_bytes(
         bytes.fromhex(
@@ -171,3 +172,29 @@ def test_firefox_is_not_hinted_a_preload_whose_type_it_skips(
 
     assert hinted.count("/static/a.css") == 1  # the 103 came, and was acted on
     assert "/static/hero.jxl" not in hinted, hinted
+
+
+def test_firefox_fetches_a_nonced_file_once_on_a_hinted_page(
+    apache: Apache, certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``/nonce/x`` runs ``/static/n.js`` under a CSP that allows only its response's nonce,
+    and pushes it with that nonce, after its stylesheet. A 103 cannot carry the nonce (it is
+    made for the final response, and a learned 103 serves every visitor): hinted without it,
+    Firefox fetched the script from the 103, then again for the ``<script nonce>`` after a
+    ~10 s stall (11.4 s for the page). The link is left to the final ``Link``, where its
+    nonce matches: one fetch, while the 103 still hints the stylesheet."""
+    learn(apache, "/nonce/learned", certificate[0])
+    started = time.time_ns() // 1000  # Apache logs in µs since the epoch
+    Firefox(tmp_path / "hinted", certificate[0]).load(apache.origin + "/nonce/learned")
+    seconds = (time.time_ns() // 1000 - started) / 1e6
+    # Each request since: when Apache began and ended it, and its path.
+    lines = (line.split() for line in apache.access_log())
+    served = [(int(began), int(ended), path) for began, ended, _, path, *_ in lines]
+    served = [request for request in served if request[0] >= started]
+    page_ended = next(ended for _, ended, path in served if path == "/nonce/learned")
+    stylesheets = [began for began, _, path in served if path == "/static/a.css"]
+    scripts = [path for _, _, path in served if path == "/static/n.js"]
+
+    # The 103 came, and was acted on: the stylesheet was asked for before the page ended.
+    assert len(stylesheets) == 1 and stylesheets[0] < page_ended, served
+    assert len(scripts) == 1, (served, seconds)
