@@ -16,20 +16,22 @@ import itertools
 import json
 import math
 import os
+import re
 import secrets
 import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from importlib.metadata import version
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from urllib.parse import unquote, urlsplit
 
 from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie
 
+from . import __version__
 from .codec import (
     DEFAULT_SALT,
     MAX_COOKIE_VALUE,
@@ -56,7 +58,8 @@ DEFAULT_FP_RATE: float = DEFAULTS["FIREHOSE_FP_RATE"]
 DEFAULT_COOKIE_NAME: str = DEFAULTS["FIREHOSE_COOKIE_NAME"]
 DEFAULT_MAX_AGE: int = DEFAULTS["FIREHOSE_MAX_AGE"]
 DEFAULT_PROBES = 100_000
-#: About ten seconds of lookups: more adds digits to the measured rate, not insight.
+#: About a minute of lookups for the two encodings: more adds digits to the measured
+#: rate, not insight.
 MAX_PROBES = 10_000_000
 
 EXIT_VALID = 0
@@ -141,35 +144,88 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
 
 def inspect(
     cookie: str,
-    secret_keys: Sequence[str],
+    secret_keys: Sequence[str | bytes],
     *,
     cookie_name: str = DEFAULT_COOKIE_NAME,
     salt: str = DEFAULT_SALT,
+    cookie_domain: str | None = None,
+    cookie_path: str | None = None,
+    cookie_partitioned: bool = False,
     max_age: int = DEFAULT_MAX_AGE,
     urls: Sequence[str] = (),
     resource_version: str | None = None,
 ) -> tuple[bool, list[str]]:
     """Whether ``cookie`` is a valid digest, and what it holds, as lines to print.
 
-    ``cookie`` is a bare value, ``name=value``, a whole ``Cookie`` header or a
-    ``Set-Cookie`` line. ``urls`` are
-    looked up as ``push(url, version=resource_version)`` records them. A cookie that does
-    not verify is still described, from its unverified payload, to help find out why.
+    ``cookie`` is a bare value, ``name=value``, a whole ``Cookie`` header, or header lines
+    as an operator pastes them (:func:`_read_pasted`). ``salt`` is the digest version's
+    (:func:`~.codec.salt_for`), scoped here to the cookie's Domain, Path and Partitioned as
+    the server scopes it (:func:`~.codec.scoped_salt`): ``cookie_domain``, ``cookie_path``
+    and ``cookie_partitioned`` where given, else those of the ``Set-Cookie`` line read, else
+    a host-only, unpartitioned cookie at "/".
+    ``urls`` are looked up as ``push(url, version=resource_version)`` records them, an
+    absolute url by its path. A cookie that does not verify is still described, from its
+    unverified payload, to help find out why.
     """
-    values = _cookie_values(cookie, cookie_name)
-    if not values:
-        names = ", ".join(_shown(name) for name in _parse_cookie_header(cookie))
+    pasted = _read_pasted(cookie, cookie_name)
+    if not pasted.values:
+        names = ", ".join(_shown(name) for name in pasted.names)
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
-    value, which = _read_as_the_server_does(values, secret_keys, salt, max_age)
-    valid, out = _describe(value, secret_keys, salt, max_age, urls, resource_version)
-    if len(values) > 1:
-        out.insert(0, f"{len(values)} {cookie_name} cookies sent: reading {which}")
-    return valid, out
+    notes = [pasted.note] if pasted.note else []
+    domain, path, partitioned = cookie_domain, cookie_path, cookie_partitioned
+    if pasted.set_cookie is not None:
+        domain = pasted.set_cookie.domain if cookie_domain is None else cookie_domain
+        path = pasted.set_cookie.path if cookie_path is None else cookie_path
+        partitioned = cookie_partitioned or pasted.set_cookie.partitioned
+        notes.append(
+            _scope_said(pasted.set_cookie, cookie_domain, cookie_path, cookie_partitioned)
+        )
+    try:
+        scoped: str | None = scoped_salt(
+            salt, domain, "/" if path is None else path, partitioned=partitioned
+        )
+    except UnicodeError:  # IDNA refuses the domain
+        scoped = None
+    if scoped is None or not signable(scoped):
+        where = "the Set-Cookie line's " if pasted.set_cookie is not None else ""
+        return False, [
+            f"NOT valid: {where}Domain or Path is not one a cookie can have "
+            f"(Domain {domain!r}, Path {path or '/'!r})"
+        ]
+    value, which = _read_as_the_server_does(pasted.values, secret_keys, scoped, max_age)
+    valid, out = _describe(value, secret_keys, scoped, max_age, urls, resource_version)
+    if len(pasted.values) > 1:
+        notes.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
+    return valid, [*notes, *out]
+
+
+def _scope_said(
+    line: _SetCookie, cookie_domain: str | None, cookie_path: str | None, partitioned: bool
+) -> str:
+    """Which Domain, Path and Partitioned :func:`inspect` verified a ``Set-Cookie`` line's
+    cookie for."""
+    if cookie_domain is not None:
+        domain = f"--cookie-domain {_shown(cookie_domain)}"
+    elif line.domain is not None:
+        domain = f"its Domain {_shown(line.domain)}"
+    else:
+        domain = "no Domain (host-only)"
+    if cookie_path is not None:
+        path = f"--cookie-path {_shown(cookie_path)}"
+    elif line.path is not None:
+        path = f"its Path {_shown(line.path)}"
+    else:
+        path = "Path /"
+    if partitioned:
+        path += ", --cookie-partitioned"
+    elif line.partitioned:
+        path += ", Partitioned"
+    return f"a Set-Cookie line: {domain} and {path} are part of the signature"
 
 
 def _describe(
     value: str,
-    secret_keys: Sequence[str],
+    secret_keys: Sequence[str | bytes],
     salt: str,
     max_age: int,
     urls: Sequence[str],
@@ -229,10 +285,12 @@ def _describe(
             f"{len(generation)} entries"
         )
     for url in urls:
-        held = resource_key(url, resource_version) in digest
+        target = _request_target(url)
+        held = resource_key(target, resource_version) in digest
+        asked = "" if target == url else f" (the path of {_shown(url)})"
         version = "" if resource_version is None else f" (version {_shown(resource_version)})"
         answer = "not held" if not held else "held" if verified else "held (unverified)"
-        out.append(f"{answer}: {_shown(url)}{version}")
+        out.append(f"{answer}: {_shown(target)}{asked}{version}")
     if urls:
         # Either generation may answer falsely: at capacity each does at rate p, for
         # largely different urls (a url the digest holds is not pushed, so not added).
@@ -246,7 +304,7 @@ def _describe(
 
 
 def _read_as_the_server_does(
-    values: Sequence[str], secret_keys: Sequence[str], salt: str, max_age: int
+    values: Sequence[str], secret_keys: Sequence[str | bytes], salt: str, max_age: int
 ) -> tuple[str, str]:
     """Of the values a header sent, the one ``DigestConnector.open()`` reads, and the rule
     that chose it: of the last ``MAX_COOKIE_COPIES`` different ones, the valid one signed
@@ -274,26 +332,111 @@ def _read_as_the_server_does(
     return latest, "the valid one signed last, as the server does"
 
 
-def _strip_header_name(text: str) -> str:
-    """``text`` without a leading ``Cookie:`` or ``Set-Cookie:`` (a line copied from a
-    request or a response), nor the spaces around it."""
-    text = text.strip()
-    for header_name in ("cookie:", "set-cookie:"):
-        if text[: len(header_name)].lower() == header_name:
-            return text[len(header_name) :].strip()
-    return text
+class _SetCookie(NamedTuple):
+    """The attributes of a ``Set-Cookie`` line that the signature covers."""
+
+    #: As written; None for a host-only cookie.
+    domain: str | None
+    #: Percent-decoded, as the app configures it (Werkzeug writes ``APPLICATION_ROOT =
+    #: "/my shop"`` as ``Path=/my%20shop``); None if the line gives none.
+    path: str | None
+    #: Whether the line has the ``Partitioned`` attribute (CHIPS).
+    partitioned: bool
+
+
+class _Pasted(NamedTuple):
+    """What :func:`_read_pasted` found."""
+
+    #: The values of the cookie asked for, in the order sent.
+    values: list[str]
+    #: The name of every cookie found, in the order found.
+    names: list[str]
+    #: The ``Set-Cookie`` line the value was read from, if it was.
+    set_cookie: _SetCookie | None
+    #: Which of several lines was read, if it had to choose.
+    note: str | None
+
+
+#: A header line as a tool prints it: curl -v marks a request's with "> " and a
+#: response's with "< ", nghttp -v a response's with its time and stream. Neither a
+#: cookie pair nor a signed value is one: "=" ends a token, and a value holds no ":".
+_HEADER_LINE = re.compile(
+    r"(?:[<>] ?|\[ *\d+\.\d+\] recv \(stream_id=\d+\) )?"
+    r"(?P<name>[!#$%&'*+.^_`|~0-9A-Za-z-]+):(?P<value>.*)",
+    re.S,
+)
+
+
+def _read_pasted(text: str, name: str) -> _Pasted:
+    """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
+    ``Cookie`` header's value, or header lines as pasted from a terminal or developer
+    tools (:data:`_HEADER_LINE`), of which ``Cookie`` and ``Set-Cookie`` lines are read
+    and any other skipped.
+
+    ``Cookie`` lines are one header, joined with "; " as HTTP/2 joins its ``cookie``
+    crumbs (RFC 9113 §8.2.3). A ``Set-Cookie`` line of ``name`` is read before them: it
+    is what the client holds once the response is in; of several, the last, which
+    replaces the others of its Domain and Path.
+    """
+    headers = [_HEADER_LINE.fullmatch(line.strip()) for line in re.split(r"\r\n|\r|\n", text)]
+    if not any(headers):
+        return _Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
+    cookie_lines: list[str] = []
+    set_cookies: list[tuple[str, list[str]]] = []
+    names: list[str] = []
+    for header in filter(None, headers):
+        field, value = header["name"].lower(), header["value"].strip()
+        if field == "cookie":
+            cookie_lines.append(value)
+            names.extend(_parse_cookie_header(value) if "=" in value else ())
+        elif field == "set-cookie":
+            pair, *attributes = value.split(";")
+            cookies = _parse_cookie_header(pair)
+            names.extend(cookies)
+            if name in cookies:
+                set_cookies.append((cookies[name], attributes))
+    sent = _cookie_values("; ".join(cookie_lines), name) if cookie_lines else []
+    if not set_cookies:
+        return _Pasted(sent, list(dict.fromkeys(names)), None, None)
+    value, attributes = set_cookies[-1]
+    note = None
+    if len(set_cookies) > 1:
+        note = f"{len(set_cookies)} Set-Cookie lines of {name}: reading the last"
+    elif sent:
+        note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
+    return _Pasted([value], list(dict.fromkeys(names)), _scope_of(attributes), note)
+
+
+def _scope_of(attributes: Sequence[str]) -> _SetCookie:
+    """The Domain, Path and Partitioned that a ``Set-Cookie`` line's attributes give its
+    cookie."""
+    domain = path = None
+    partitioned = False
+    for attribute in attributes:
+        key, _, value = attribute.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        # Of each, the last one counts (RFC 6265 §5.3 steps 4-6); an empty Domain is
+        # ignored (§5.2.3), a Path not starting with "/" is the request's own (§5.2.4),
+        # which a server that writes one never leaves to the browser.
+        if key == "domain" and value:
+            domain = value
+        elif key == "path":
+            path = unquote(value) if value[:1] == "/" else None
+        elif key == "partitioned":
+            partitioned = True
+    return _SetCookie(domain, path, partitioned)
 
 
 def _cookie_values(text: str, name: str) -> list[str]:
-    """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
-    ``Cookie`` header or a ``Set-Cookie`` line.
+    """The values of cookie ``name`` in ``text``: a bare value, ``name=value`` or a
+    ``Cookie`` header's value.
 
     A signed value has no ``=`` (base64url without padding), so text without one is a bare
     value, read as ``name=value`` would be (quoted, or with a ``;`` after it). Otherwise
     Werkzeug parses it, as it parses the request's ``Cookie`` header.
     """
     if "=" not in text:
-        return _parse_cookie_header(f"{name}={_strip_header_name(text)}").getlist(name)
+        return _parse_cookie_header(f"{name}={text.strip()}").getlist(name)
     return _parse_cookie_header(text).getlist(name)
 
 
@@ -304,7 +447,7 @@ def _parse_cookie_header(text: str) -> MultiDict[str, str]:
     lone surrogate (an undecodable byte of argv) becomes "?", as no browser sends one. A
     "," is read as a ";", as ``DigestConnector`` reads the lines gunicorn joins with one.
     """
-    header = _strip_header_name(text).replace(",", ";")
+    header = text.strip().replace(",", ";")
     return parse_cookie(header.encode("utf-8", "replace").decode("latin1"))
 
 
@@ -376,10 +519,20 @@ def _cookie_domain(text: str) -> str:
     return text
 
 
-def _secret_key(text: str) -> str:
+def _secret_key(text: str) -> str | bytes:
+    """A key as Flask takes it: a str, or for an argument that is not UTF-8 (a bytes
+    ``SECRET_KEY``, passed as ``$'\\xec...'``) the bytes the command line held, which
+    Python decoded with surrogateescape."""
     if not text:
         raise argparse.ArgumentTypeError("must not be empty")
-    return _utf8(text)
+    if signable(text):
+        return text
+    try:
+        return os.fsencode(text)
+    except UnicodeEncodeError:  # a surrogate no command line gives: main() called from code
+        raise argparse.ArgumentTypeError(
+            f"holds a character that is neither UTF-8 nor a byte of the command line: {text!r}"
+        ) from None
 
 
 def _environ_secret_keys() -> list[object]:
@@ -419,9 +572,25 @@ def _environ_secret_keys() -> list[object]:
 def _pushed_url(text: str) -> str:
     """``text`` as ``push()`` records it: encoded as a browser requests it (:func:`format_url`)."""
     try:
-        return format_url(text)
+        url = format_url(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+    try:
+        _request_target(url)
+    except ValueError:  # "https://[::1/a"
+        raise argparse.ArgumentTypeError(f"not a url: {text!r}") from None
+    return url
+
+
+def _request_target(url: str) -> str:
+    """The path and query a browser requests for an absolute http(s) ``url`` ("/" for
+    none), and any other ``url`` as it is. A digest holds pushed urls, and only a path is
+    ever pushed (:func:`~.links.pushed_as_requested`), whatever the host: the url an
+    address bar shows is held if its path is. ValueError for one ``urlsplit`` refuses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return url
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def _cookie_name(text: str) -> str:
@@ -443,10 +612,13 @@ INSPECT_HELP = f"""\
 Verify a digest cookie with the app's secret key and describe it.
 
 COOKIE may be the bare value (the part after "{DEFAULT_COOKIE_NAME}="), the pair
-"{DEFAULT_COOKIE_NAME}=VALUE", or a whole Cookie header as a browser's developer
-tools show it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:");
-quote it for the shell; one that starts with "-" goes last, after "--".
---cookie-name picks the cookie out of a pair or header.
+"{DEFAULT_COOKIE_NAME}=VALUE", a whole Cookie header as a browser's developer
+tools show it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:"),
+or header lines as pasted, curl -v's included: its "Cookie:" and "Set-Cookie:"
+lines are read, other lines skipped. A Set-Cookie line's Domain and Path are
+those the signature is checked for, where --cookie-domain and --cookie-path are
+not given. Quote COOKIE for the shell; one that starts with "-" goes last, after
+"--". --cookie-name picks the cookie.
 
 Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature,
 expired, not a digest, no key to verify it with), 2 usage error. --url does not
@@ -483,9 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {version('firehose-digest')}"
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(
         dest="command",
         required=True,
@@ -540,7 +710,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         type=_secret_key,
         metavar="KEY",
-        help="the app's SECRET_KEY; repeat for SECRET_KEY_FALLBACKS, any order "
+        help="the app's SECRET_KEY, a bytes one as its bytes ($'\\xec...' in bash); "
+        "repeat for SECRET_KEY_FALLBACKS, any order "
         "(default: $FLASK_SECRET_KEY and $FLASK_SECRET_KEY_FALLBACKS)",
     )
     inspect_cmd.add_argument(
@@ -561,15 +732,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--cookie-domain",
         type=_cookie_domain,
         metavar="DOMAIN",
-        help="the cookie's Domain, SESSION_COOKIE_DOMAIN, part of the signature (default: none)",
+        help="the cookie's Domain, SESSION_COOKIE_DOMAIN, part of the signature (default: "
+        "a Set-Cookie line's, else none)",
     )
     inspect_cmd.add_argument(
         "--cookie-path",
         type=_utf8,
-        default="/",
         metavar="PATH",
         help="the cookie's Path, SESSION_COOKIE_PATH or else APPLICATION_ROOT, part of the "
-        "signature (default: /)",
+        "signature (default: a Set-Cookie line's, else /)",
     )
     inspect_cmd.add_argument(
         "--cookie-partitioned",
@@ -590,7 +761,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_pushed_url,
         default=[],
         metavar="URL",
-        help="say whether the digest holds URL, as push(URL) records it; repeat for more. "
+        help="say whether the digest holds URL, as push(URL) records it (an absolute "
+        "url, its path); repeat for more. "
         '"held" may be a false positive, at about the digest\'s rate',
     )
     inspect_cmd.add_argument(
@@ -614,24 +786,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--capacity {args.capacity} with --fp-rate {args.fp_rate!r}: {e}"
             )
         return EXIT_VALID if _print(out) else EXIT_TROUBLE
-    try:
-        given: list[object] = args.secret_key or _environ_secret_keys()
-    except ValueError as e:
-        args.command_parser.error(str(e))
-    try:
-        keys = [_utf8(key) for key in given if isinstance(key, str) and key]
-    except argparse.ArgumentTypeError as e:
-        args.command_parser.error(f"FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS {e}")
+    keys: list[str | bytes] = args.secret_key or []  # each checked by _secret_key
+    if not keys:
+        try:
+            given = _environ_secret_keys()
+        except ValueError as e:
+            args.command_parser.error(str(e))
+        try:
+            keys = [_utf8(key) for key in given if isinstance(key, str) and key]
+        except argparse.ArgumentTypeError as e:
+            args.command_parser.error(f"FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS {e}")
     valid, out = inspect(
         args.cookie,
         keys,
         cookie_name=args.cookie_name,
-        salt=scoped_salt(
-            salt_for(args.digest_version),
-            args.cookie_domain,
-            args.cookie_path,
-            partitioned=args.cookie_partitioned,
-        ),
+        salt=salt_for(args.digest_version),
+        cookie_domain=args.cookie_domain,
+        cookie_path=args.cookie_path,
+        cookie_partitioned=args.cookie_partitioned,
         max_age=args.max_age,
         urls=args.url,
         resource_version=args.resource_version,

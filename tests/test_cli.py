@@ -6,7 +6,6 @@ Exit codes: 0 done (``inspect``: a valid digest), 1 ``inspect``: not a valid dig
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import io
 import os
 import re
@@ -16,11 +15,13 @@ import sys
 from pathlib import Path
 from unittest import mock
 
+import flask
 import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
+import firehose_digest
 from firehose_digest import Firehose, push
 from firehose_digest import __main__ as cli
 from firehose_digest.__main__ import main
@@ -63,7 +64,7 @@ def call(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def issued_cookie(secret: str) -> str:
+def issued_cookie(secret: str | bytes) -> str:
     """The cookie an app sends on a first visit to a page pushing three resources."""
     client = build_app(SECRET_KEY=secret).test_client()
     client.get("/")
@@ -231,9 +232,8 @@ def test_the_defaults_are_the_ones_the_page_states(
         "--fp-rate",
         "--probes",
         "--cookie-name",
-        "--cookie-path",
         "--max-age",
-    }
+    }  # --cookie-path's is a Set-Cookie line's Path, else "/" (the Set-Cookie tests)
     for option, text in literal.items():
         assert str(defaults[option[2:].replace("-", "_")]) == text, option
         assert f"default {text})" in helps or f"default: {text})" in helps, option
@@ -241,7 +241,7 @@ def test_the_defaults_are_the_ones_the_page_states(
 
 def test_the_ranges_are_the_ones_the_page_states() -> None:
     """docs/cli.md's option tables: "1 to 8192", "1 to 10000000", "1 to 34560000". Each
-    end is parsed (nothing is run: plan at 10000000 probes takes minutes), one past it is
+    end is parsed (nothing is run: plan at 10000000 probes takes about a minute), one past it is
     a usage error."""
     page = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
     ranges = re.findall(r"^\| `(--[a-z-]+) \w+` \|.*, (\d+) to (\d+) \|$", page, re.M)
@@ -355,6 +355,29 @@ def test_inspect_verifies_a_partitioned_cookie_given_cookie_partitioned() -> Non
     assert run("inspect", value, "--secret-key", SECRET, *given).startswith("valid:")
     unpartitioned = issued_cookie(SECRET)
     run("inspect", unpartitioned, "--secret-key", SECRET, "--cookie-partitioned", status=1)
+
+
+def test_inspect_verifies_a_partitioned_set_cookie_line_as_its_attributes_say() -> None:
+    """Pasted as the response sent it, the line's Partitioned is part of the signature as
+    its Domain and Path are: no flag needed."""
+    app = build_app(SECRET_KEY=SECRET, SESSION_COOKIE_PARTITIONED=True, APPLICATION_ROOT="/a")
+    header = app.test_client().get("/", base_url="https://shop.test/a").headers["Set-Cookie"]
+    assert "; Partitioned" in header
+    code, out, _ = call("inspect", f"< Set-Cookie: {header}", "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "a Set-Cookie line: no Domain (host-only) and its Path /a, Partitioned are part of "
+        "the signature"
+    )
+    # The line without the attribute is another cookie's scope: it does not verify.
+    plain = header.replace("; Partitioned", "")
+    assert call("inspect", f"Set-Cookie: {plain}", "--secret-key", SECRET)[0] == 1
+    # The flag adds Partitioned to a line that lacks it.
+    flagged = call(
+        "inspect", f"Set-Cookie: {plain}", "--secret-key", SECRET, "--cookie-partitioned"
+    )
+    assert flagged[0] == 0, flagged[1]
+    assert "its Path /a, --cookie-partitioned are part" in flagged[1].splitlines()[0]
 
 
 @pytest.mark.parametrize("domain", ["a..b", "-" * 64 + ".example"])
@@ -745,18 +768,13 @@ def test_inspect_refuses_a_url_a_terminal_cannot_show_as_push_refuses_it() -> No
 NOT_UTF8 = b"k\xff".decode("utf-8", "surrogateescape")
 
 
-@pytest.mark.parametrize(
-    ("argv", "named"),
-    [
-        (["--secret-key", NOT_UTF8], "--secret-key"),
-        (["--secret-key", SECRET, "--digest-version", NOT_UTF8], "--digest-version"),
-    ],
-)
-def test_a_key_or_version_that_is_not_utf8_is_a_usage_error(argv: list[str], named: str) -> None:
-    """No app can sign with one: exit 2 naming it, not a traceback and 1 ("not valid")."""
+def test_a_digest_version_that_is_not_utf8_is_a_usage_error() -> None:
+    """No app can sign with one: exit 2 naming it, not a traceback and 1 ("not valid").
+    (A --secret-key that is not UTF-8 is a bytes key: see the tests of bytes keys.)"""
+    argv = ["--secret-key", SECRET, "--digest-version", NOT_UTF8]
     code, _, err = call("inspect", signed(digest_of("/app.css")), *argv)
     assert code == 2
-    assert named in err and "not UTF-8" in err
+    assert "--digest-version" in err and "not UTF-8" in err
     assert "Traceback" not in err
 
 
@@ -774,8 +792,9 @@ def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
     [
         (["--cookie-domain", "a..b"], "argument --cookie-domain: is not a domain name: 'a..b'"),
         (
-            ["--secret-key", NOT_UTF8],
-            "argument --secret-key: holds a byte that is not UTF-8: 'k\\udcff'",
+            ["--secret-key", "k\ud800"],
+            "argument --secret-key: holds a character that is neither UTF-8 nor a byte of "
+            "the command line: 'k\\ud800'",
         ),
     ],
 )
@@ -946,13 +965,46 @@ def test_any_argv_exits_0_1_or_2(argv: list[str]) -> None:
         assert out.startswith(("valid:", "usage:"))
 
 
-def test_version_is_the_installed_distributions() -> None:
+def test_version_is_the_packages() -> None:
     """A stranger's first question of a command; it answered with a usage error."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0
-    assert out.getvalue() == f"firehose-digest {importlib.metadata.version('firehose-digest')}\n"
+    assert out.getvalue() == f"firehose-digest {firehose_digest.__version__}\n"
+
+
+def test_version_works_from_a_clone_that_is_not_installed(tmp_path: Path) -> None:
+    """``python -m firehose_digest --version`` in a git clone, its dependencies installed
+    but not it: the version was read from the installed distribution's metadata, so it
+    was a traceback (PackageNotFoundError). The dependencies are this venv's site-packages
+    less our distribution, the clone is this tree, imported from the working directory."""
+    site_packages = Path(flask.__file__).parent.parent
+    for entry in site_packages.iterdir():
+        if not entry.name.lower().startswith("firehose_digest"):  # its dist-info and .pth
+            (tmp_path / entry.name).symlink_to(entry)
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "firehose_digest", "--version"],  # -S: no .pth read
+        capture_output=True,
+        text=True,
+        cwd=Path(firehose_digest.__file__).parent.parent,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"firehose-digest {firehose_digest.__version__}\n"
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import importlib.metadata as m; m.version('firehose-digest')",
+        ],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        check=False,
+    )
+    assert b"PackageNotFoundError" in checked.stderr  # the clone is not installed
 
 
 # -- what a stranger pastes, and plan's numbers against init_app (a stranger's CLI hunt) ----
@@ -1110,3 +1162,263 @@ def test_plan_at_a_rate_close_to_one_keeps_its_columns_and_the_rate_given() -> N
     assert "target false-positive rate 0.9999999:" in out.splitlines()[0]
     row = next(line for line in out.splitlines() if line.startswith("bloom"))
     assert len(row.split()) == 7, row
+
+
+# -- a bytes SECRET_KEY -----------------------------------------------------------------
+
+#: A bytes key as Flask's quickstart makes one (``secrets.token_bytes()``): not UTF-8.
+BYTES_KEY = b'_5#y2L"F4Q8z\n\xec]/'
+
+
+def test_inspect_verifies_with_a_bytes_secret_key_given_as_its_bytes() -> None:
+    """Flask takes a bytes SECRET_KEY. Its bytes on the command line (``$'...\\xec...'``)
+    reach Python as a str with a lone surrogate, which was refused as "not UTF-8", so no
+    cookie of such an app could be inspected."""
+    value = issued_cookie(BYTES_KEY)
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", value, "--secret-key", BYTES_KEY],
+        capture_output=True,
+        env={**os.environ, "FLASK_SECRET_KEY": "", "FLASK_SECRET_KEY_FALLBACKS": ""},
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.startswith(b"valid: ")
+
+
+def test_a_bytes_key_verifies_among_str_keys_and_is_not_its_decoding() -> None:
+    value = issued_cookie(BYTES_KEY)
+    as_argv = BYTES_KEY.decode("utf-8", "surrogateescape")
+    assert call("inspect", value, "--secret-key", "new", "--secret-key", as_argv)[0] == 0
+    # The same characters with the byte decoded as Latin-1 are another key.
+    assert call("inspect", value, "--secret-key", BYTES_KEY.decode("latin-1"))[0] == 1
+
+
+def test_a_bytes_key_that_is_utf8_is_its_str() -> None:
+    """On the edge: bytes that are UTF-8 come as a str, and sign as its UTF-8 bytes."""
+    value = issued_cookie("café".encode())
+    assert call("inspect", value, "--secret-key", "café")[0] == 0
+
+
+# -- the cookie in pasted header lines ------------------------------------------------
+
+PASTED_LINES = {
+    "curl -v, a response": (
+        "< Set-Cookie: h2-digest={value}; Expires=Fri, 01 Jan 2027 01:25:22 GMT; "
+        "Max-Age=2592000; HttpOnly; Path=/"
+    ),
+    "curl -v over HTTP/2": "< set-cookie: h2-digest={value}; HttpOnly; Path=/",
+    "several Set-Cookie lines": (
+        "Set-Cookie: session=eyJ1Ijo0Mn0; HttpOnly; Path=/\n"
+        "Set-Cookie: h2-digest={value}; HttpOnly; Path=/\n"
+        "Set-Cookie: theme=dark; Path=/"
+    ),
+    "CRLF lines": "set-cookie: a=1; Path=/\r\nset-cookie: h2-digest={value}; Path=/\r\n",
+    "curl -v, a request": "> Cookie: session=eyJ1Ijo0Mn0; h2-digest={value}",
+    "HTTP/2 cookie crumbs, one a line": (  # RFC 9113 §8.2.3: joined with "; "
+        "cookie: session=eyJ1Ijo0Mn0\ncookie: h2-digest={value}\ncookie: theme=dark"
+    ),
+    "nghttp -v": "[  0.012] recv (stream_id=13) set-cookie: h2-digest={value}; Path=/",
+    "a whole curl -v exchange": (
+        "*   Trying 127.0.0.1:8000...\n"
+        "> GET / HTTP/1.1\n"
+        "> Host: 127.0.0.1:8000\n"
+        "> \n"
+        "< HTTP/1.1 200 OK\n"
+        "< Link: </static/site.css>; rel=preload; as=style\n"
+        "< Vary: Cookie\n"
+        "< Set-Cookie: h2-digest={value}; HttpOnly; Path=/\n"
+        "< \n"
+    ),
+}
+
+
+@pytest.mark.parametrize("pasted", PASTED_LINES.values(), ids=PASTED_LINES)
+def test_inspect_finds_the_cookie_in_pasted_header_lines(pasted: str) -> None:
+    """What an operator has at hand, pasted as it is: each was "no h2-digest cookie here"
+    or "bad signature" (the text after the first header name read as one Cookie header)."""
+    code, out, _ = call(
+        "inspect", pasted.format(value=issued_cookie(SECRET)), "--secret-key", SECRET
+    )
+    assert code == 0, out
+    assert [line for line in out.splitlines() if line.startswith("valid: ")]
+
+
+def test_of_several_set_cookie_lines_of_the_digest_the_last_is_read() -> None:
+    """A response, or a redirect's chain under ``curl -vL``, that sets it twice: the last
+    Set-Cookie is the one the browser keeps."""
+    old, new = issued_cookie("another key"), issued_cookie(SECRET)
+    pasted = f"Set-Cookie: h2-digest={old}; Path=/\nSet-Cookie: h2-digest={new}; Path=/"
+    code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+    assert code == 0
+    assert out.splitlines()[:2] == [
+        "2 Set-Cookie lines of h2-digest: reading the last",
+        "a Set-Cookie line: no Domain (host-only) and its Path / are part of the signature",
+    ]
+    assert out.splitlines()[2].startswith("valid: ")
+    code, out, _ = call("inspect", pasted.replace(new, "x.y.z"), "--secret-key", SECRET)
+    assert code == 1
+
+
+def test_a_set_cookie_line_is_read_before_the_cookie_the_request_sent() -> None:
+    """A whole exchange: the request's digest and the one its response set; the one set
+    is what the client holds now."""
+    sent, set_ = issued_cookie("another key"), issued_cookie(SECRET)
+    pasted = f"> Cookie: h2-digest={sent}\n< Set-Cookie: h2-digest={set_}; Path=/"
+    code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "h2-digest in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pasted", "out"),
+    [
+        (
+            "< Set-Cookie: session=eyJ1Ijo0Mn0; Path=/\n< Set-Cookie: theme=dark",
+            "NOT valid: no h2-digest cookie here (cookies: session, theme)\n",
+        ),
+        (
+            "> Host: shop.test\n> Cookie: a=1\n< Set-Cookie: b=2; Path=/",
+            "NOT valid: no h2-digest cookie here (cookies: a, b)\n",
+        ),
+        (
+            "< HTTP/1.1 200 OK\n< Vary: Cookie",
+            "NOT valid: no h2-digest cookie here (cookies: none)\n",
+        ),
+    ],
+)
+def test_pasted_header_lines_without_the_digest_say_which_cookies_they_hold(
+    pasted: str, out: str
+) -> None:
+    assert call("inspect", pasted, "--secret-key", SECRET) == (1, out, "")
+
+
+# -- the Domain and Path of a Set-Cookie line --------------------------------------------
+
+
+def scoped_set_cookie(**config: str) -> str:
+    """The Set-Cookie line of a digest signed for a Domain and Path (codec.scoped_salt)."""
+    app = build_app(SECRET_KEY=SECRET, **config)
+    root = config.get("APPLICATION_ROOT", "")
+    response = app.test_client().get("/", base_url=f"http://shop.test{root}")
+    [line] = [v for k, v in response.headers.items() if k == "Set-Cookie"]
+    return f"Set-Cookie: {line}"
+
+
+def test_inspect_verifies_with_the_domain_and_path_of_a_set_cookie_line() -> None:
+    """The signature covers the cookie's Domain and Path; the line says them, yet it was
+    "bad signature" unless --cookie-domain and --cookie-path repeated them."""
+    line = scoped_set_cookie(SESSION_COOKIE_DOMAIN=".Shop.test", APPLICATION_ROOT="/a")
+    assert "; Domain=Shop.test;" in line and line.endswith("; Path=/a")
+    code, out, _ = call("inspect", line, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[:2] == [
+        "a Set-Cookie line: its Domain Shop.test and its Path /a are part of the signature",
+        out.splitlines()[1],
+    ]
+    assert out.splitlines()[1].startswith("valid: ")
+    # Its value alone, or in a Cookie header, has no attributes: the flags say them.
+    value = line.partition("=")[2].partition(";")[0]
+    assert call("inspect", value, "--secret-key", SECRET)[0] == 1
+    both = ("--cookie-domain", "shop.test", "--cookie-path", "/a")
+    assert call("inspect", f"Cookie: h2-digest={value}", "--secret-key", SECRET, *both)[0] == 0
+
+
+def test_a_host_only_set_cookie_line_at_the_root_says_so() -> None:
+    line = scoped_set_cookie()
+    code, out, _ = call("inspect", line, "--secret-key", SECRET)
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "a Set-Cookie line: no Domain (host-only) and its Path / are part of the signature"
+    )
+
+
+def test_a_set_cookie_path_is_read_percent_decoded_as_the_app_configures_it() -> None:
+    """Werkzeug writes ``APPLICATION_ROOT = "/my shop/é"`` as ``Path=/my%20shop/%C3%A9``;
+    the salt has the path as configured."""
+    line = scoped_set_cookie(APPLICATION_ROOT="/my shop/é")
+    assert line.endswith("; Path=/my%20shop/%C3%A9")
+    code, out, _ = call("inspect", line, "--secret-key", SECRET)
+    assert code == 0, out
+    assert "its Path /my shop/é are part of the signature" in out.splitlines()[0]
+
+
+def test_the_cookie_flags_win_over_a_set_cookie_line() -> None:
+    """A proxy may rewrite the attributes on the way (nginx ``proxy_cookie_path /a /``,
+    ``proxy_cookie_domain``): the line then says other ones than the app signed for, and
+    --cookie-domain and --cookie-path say the app's. Given, even at the default, a flag
+    wins; the attribute not given a flag is still the line's."""
+    signed_line = scoped_set_cookie(SESSION_COOKIE_DOMAIN="shop.test", APPLICATION_ROOT="/a")
+    rewritten = signed_line.replace("; Path=/a", "; Path=/").replace("shop.test", "www.shop.test")
+    assert call("inspect", rewritten, "--secret-key", SECRET)[0] == 1
+    both = ("--cookie-domain", "shop.test", "--cookie-path", "/a")
+    code, out, _ = call("inspect", rewritten, "--secret-key", SECRET, *both)
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "a Set-Cookie line: --cookie-domain shop.test and --cookie-path /a are part of the "
+        "signature"
+    )
+    path_only = signed_line.replace("; Path=/a", "; Path=/")
+    code, out, _ = call("inspect", path_only, "--secret-key", SECRET, "--cookie-path", "/a")
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("a Set-Cookie line: its Domain shop.test and --cookie")
+    assert call("inspect", signed_line, "--secret-key", SECRET, "--cookie-path", "/")[0] == 1
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    ["Domain=a..b; Path=/", "Domain=\udcff; Path=/", "Path=/\udcff"],
+    ids=["no domain name", "an undecodable byte in Domain", "an undecodable byte in Path"],
+)
+def test_a_set_cookie_line_whose_attributes_no_cookie_can_have_is_not_valid(
+    attributes: str,
+) -> None:
+    line = f"Set-Cookie: h2-digest={issued_cookie(SECRET)}; {attributes}"
+    code, out, err = call("inspect", line, "--secret-key", SECRET)
+    assert (code, err) == (1, "")
+    assert out.startswith("NOT valid: the Set-Cookie line's Domain or Path is not one a cookie")
+
+
+# -- an absolute --url -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "line"),
+    [
+        (
+            "https://shop.test/static/app.js",
+            "held: /static/app.js (the path of https://shop.test/static/app.js)",
+        ),
+        (
+            "HTTP://other.test:8080/static/app.js#top",
+            "held: /static/app.js (the path of HTTP://other.test:8080/static/app.js#top)",
+        ),
+        (
+            "https://shop.test/static/é.css?v=2",
+            "not held: /static/%C3%A9.css?v=2 (the path of "
+            "https://shop.test/static/%C3%A9.css?v=2)",
+        ),
+        ("https://shop.test", "not held: / (the path of https://shop.test)"),
+        ("/static/app.js", "held: /static/app.js"),
+    ],
+    ids=["https", "any host, port and fragment", "encoded, with a query", "no path", "a path"],
+)
+def test_inspect_judges_an_absolute_url_by_its_path(url: str, line: str) -> None:
+    """A digest holds paths (only a path is ever pushed), whatever the host: the url a
+    browser's address bar or DevTools shows was looked up whole and "not held"."""
+    code, out, _ = call("inspect", issued_cookie(SECRET), "--secret-key", SECRET, "--url", url)
+    assert code == 0
+    assert line in out.splitlines()
+
+
+def test_a_url_with_a_query_is_judged_with_it() -> None:
+    value = signed(digest_of("/app.js?v=2"))
+    out = call("inspect", value, "--secret-key", SECRET, "--url", "https://x.test/app.js?v=2")[1]
+    assert "held: /app.js?v=2 (the path of https://x.test/app.js?v=2)" in out.splitlines()
+
+
+def test_an_absolute_url_that_is_no_url_is_a_usage_error() -> None:
+    code, out, err = call("inspect", "x", "--secret-key", SECRET, "--url", "https://[::1/a")
+    assert (code, out) == (2, "")
+    assert "argument --url: not a url: 'https://[::1/a'" in err

@@ -1,44 +1,71 @@
-"""Every example in docs/cli.md runs, and prints exactly what the page says it prints.
+"""Every example in docs/cli.md and docs/security.md's runs, and prints exactly what the
+page says it prints.
 
 An example is a ```console block: lines starting with ``$ `` are commands, the lines after
 each, up to the next command, its output (stdout, or stderr for a usage error). A command
 is ``firehose-digest ARGS``, optionally after ``NAME=value`` environment assignments, or
-``echo $?``, which prints the previous command's exit status. There is no wildcard: the
-examples are deterministic because the clock is fixed at NOW (the page says so) and the
-cookie is the one the extension sets at SIGNED_AT (regenerated below, so a change in the
-cookie's bytes shows up here too).
+``echo $?``, which prints the previous command's exit status. Its words are a POSIX
+shell's, and bash's ``$'...'`` (``\\xNN`` a byte). There is no wildcard: the examples are
+deterministic because the clock is fixed at NOW (cli.md says so) and the cookies are the
+ones the extension sets at SIGNED_AT (regenerated below, so a change in the cookie's bytes
+shows up here too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shlex
+from datetime import datetime, timezone
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from flask import Flask
+from itsdangerous.encoding import base64_decode
 
 from firehose_digest import Firehose, push
 from firehose_digest.__main__ import build_parser, main
 
 ROOT = Path(__file__).parent.parent
 DOC = ROOT / "docs" / "cli.md"
+#: Pages whose ```console blocks are firehose-digest examples, cli.md's cookie and clock.
+PAGES = [DOC, ROOT / "docs" / "security.md"]
 SIGNED_AT = 1_735_689_600  # 2025-01-01 00:00:00 UTC
 NOW = SIGNED_AT + 3600
 DOC_SECRET_KEY = "docs secret"
+#: A bytes key as Flask's quickstart shows one: its example of a bytes SECRET_KEY.
+DOC_BYTES_KEY = b'_5#y2L"F4Q8z\n\xec]/'
+#: The app of the examples mounted at /shop, its session cookie for the whole domain.
+DOC_SHOP = {"SESSION_COOKIE_DOMAIN": "example.com", "APPLICATION_ROOT": "/shop"}
 
-FENCE = re.compile(r"^```console\n(.*?)^```$", re.M | re.S)
+#: A block, indented as a list item's may be.
+FENCE = re.compile(r"^( *)```console\n(.*?)^\1```$", re.M | re.S)
+#: bash's ANSI-C quoting, ``$'...'``: ``\xNN`` is a byte, ``\n`` a newline, ``\'`` a quote.
+ANSI_C_QUOTED = re.compile(r"\$'((?:[^'\\]|\\.)*)'")
+
+
+def shell_words(command: str) -> list[str]:
+    """``command``'s words, as bash hands them to a Python program: each ``$'...'`` word
+    is its bytes, decoded as Python decodes argv (UTF-8, surrogateescape)."""
+
+    def requoted(word: re.Match[str]) -> str:
+        raw = word[1].encode().decode("unicode_escape").encode("latin-1")
+        return shlex.quote(os.fsdecode(raw))
+
+    return shlex.split(ANSI_C_QUOTED.sub(requoted, command))
 
 
 def examples(text: str) -> list[list[tuple[str, str]]]:
     """Each console block as (command, expected output) pairs."""
     blocks = []
-    for body in FENCE.findall(text):
+    for indent, body in FENCE.findall(text):
         pairs: list[tuple[str, list[str]]] = []
-        for line in body.splitlines():
+        for indented in body.splitlines():
+            assert indented.startswith(indent), f"a line outside its block: {indented!r}"
+            line = indented[len(indent) :]
             if line.startswith("$ "):
                 pairs.append((line[2:], []))
             else:
@@ -50,7 +77,7 @@ def examples(text: str) -> list[list[tuple[str, str]]]:
 
 def run(command: str, last_status: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
     """Run one documented command line; return its exit status and its output."""
-    words = shlex.split(command)
+    words = shell_words(command)
     if words == ["echo", "$?"]:
         return last_status, str(last_status)
     environment = {}
@@ -72,10 +99,12 @@ def run(command: str, last_status: int, monkeypatch: pytest.MonkeyPatch) -> tupl
     return status, (out.getvalue() + err.getvalue()).rstrip("\n")
 
 
-def doc_cookie() -> str:
-    """The cookie the page inspects: a first visit to a page pushing three resources."""
+def doc_set_cookie(secret_key: str | bytes = DOC_SECRET_KEY, **config: str) -> str:
+    """The digest's Set-Cookie line that the page's app sends, signed with ``secret_key``
+    and ``config`` its settings, on a first visit to a page pushing three resources."""
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = DOC_SECRET_KEY
+    app.config["SECRET_KEY"] = secret_key
+    app.config.update(config)
 
     @app.route("/")
     def index() -> str:
@@ -86,11 +115,16 @@ def doc_cookie() -> str:
 
     Firehose(app)
     with mock.patch("time.time", return_value=float(SIGNED_AT)):
-        client = app.test_client()
-        client.get("/")
-    cookie = client.get_cookie("h2-digest")
-    assert cookie is not None
-    return cookie.value
+        root = config.get("APPLICATION_ROOT", "")
+        response = app.test_client().get("/", base_url=f"http://www.example.com{root}")
+    [line] = response.headers.getlist("Set-Cookie")
+    # Werkzeug dates Expires by the wall clock: as it reads at SIGNED_AT.
+    return re.sub(r"Expires=[^;]*", "Expires=Fri, 31 Jan 2025 00:00:00 GMT", line)
+
+
+def doc_cookie(secret_key: str | bytes = DOC_SECRET_KEY) -> str:
+    """The value of :func:`doc_set_cookie`, the cookie the page inspects."""
+    return doc_set_cookie(secret_key).partition("=")[2].partition(";")[0]
 
 
 @pytest.fixture
@@ -101,9 +135,12 @@ def fixed_world(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_every_example_prints_what_the_page_says(fixed_world: pytest.MonkeyPatch) -> None:
-    blocks = examples(DOC.read_text())
-    assert sum(len(block) for block in blocks) >= 10
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_example_prints_what_the_page_says(
+    page: Path, fixed_world: pytest.MonkeyPatch
+) -> None:
+    blocks = examples(page.read_text())
+    assert sum(len(block) for block in blocks) >= (10 if page == DOC else 1)
     for block in blocks:
         status = 0
         for command, expected in block:
@@ -116,6 +153,22 @@ def test_the_page_states_the_clock_and_the_cookie_its_examples_use() -> None:
     assert "2025-01-01 00:00:00 UTC" in text and "2025-01-01 01:00:00 UTC" in text
     assert f"SECRET_KEY = {DOC_SECRET_KEY!r}" in text
     assert doc_cookie() in text
+    assert f"SECRET_KEY = {DOC_BYTES_KEY!r}" in text
+    assert doc_cookie(DOC_BYTES_KEY) in text
+    for name, value in DOC_SHOP.items():
+        assert f"{name} = {value!r}" in text
+    assert doc_set_cookie(**DOC_SHOP) in text
+
+
+def test_the_runner_passes_ansi_c_quoted_words_as_bash_does() -> None:
+    """bash hands ``$'a\\xecb'`` over as the bytes a, 0xec, b; Python's argv holds them
+    as "a\\udcecb". The rest of the line is split as before."""
+    assert shell_words("""x $'_5#y2L"F4Q8z\\n\\xec]/' 'y z' $'it\\'s'""") == [
+        "x",
+        '_5#y2L"F4Q8z\n\udcec]/',
+        "y z",
+        "it's",
+    ]
 
 
 def test_the_page_documents_every_option() -> None:
@@ -142,3 +195,13 @@ def test_the_runner_notices_a_drift(fixed_world: pytest.MonkeyPatch) -> None:
         "```console\n$ firehose-digest plan --probes 0\nwrong\n```\n"
     )
     assert run(command, 0, fixed_world)[1] != expected
+
+
+def test_security_reads_the_time_in_the_cookie_value_right() -> None:
+    """docs/security.md: "`Z3SFgA` is 1735689600, 2025-01-01 00:00:00 UTC", the middle
+    part of the cookie its example inspects."""
+    text = (ROOT / "docs" / "security.md").read_text()
+    part, seconds, when = re.findall(r"`([\w-]+)` is (\d+), ([\d-]+ [\d:]+) UTC", text)[0]
+    assert doc_cookie().split(".")[1] == part
+    assert int.from_bytes(base64_decode(part), "big") == int(seconds) == SIGNED_AT
+    assert datetime.fromtimestamp(SIGNED_AT, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") == when

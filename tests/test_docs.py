@@ -12,7 +12,8 @@ The conventions the pages follow (each page that has Python blocks says so at it
   byte. docs/early-hints.md is left to its own test: its Apache block is an excerpt of
   docs/deploy's two Apache files, checked directive by directive there.
 
-The ```console examples of docs/cli.md are run by tests/test_cli_docs.py.
+The ```console examples of docs/cli.md and docs/security.md are run by
+tests/test_cli_docs.py.
 """
 
 from __future__ import annotations
