@@ -27,6 +27,7 @@ offers for push is still what the final response pushes and records.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
@@ -34,7 +35,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from .links import DICT_SLOT
+
 __all__ = [
+    "HINTS_BYTES",
     "MAX_PAGE_LENGTH",
     "PER_REQUEST_PARAMETERS",
     "READ_FROM_A_103",
@@ -50,6 +54,11 @@ __all__ = [
 #: Link budget, it bounds an entry in bytes (made-up urls answered 200 cannot fill the cache
 #: with long keys).
 MAX_PAGE_LENGTH = 512
+#: The bytes a :class:`HintCache` keeps, counted as each page's key and all its links keep
+#: alive: past ``FIREHOSE_EARLY_HINTS_CACHE`` pages or these bytes, the least recently used
+#: go. The pages bound alone let urls made up by clients (query strings) take 21 KiB each
+#: at the default budget, up to 21 GiB at the most pages the setting takes.
+HINTS_BYTES = 32 * 1024 * 1024
 
 #: Link parameters whose value belongs to one response. CSP Level 3: a server "must
 #: generate a unique [nonce] value each time it transmits a policy"; hinting one visitor's
@@ -264,24 +273,27 @@ class HintCache:
 
     ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
     the page linked nothing; ``learn_no_page`` keeps an empty entry for a url that answered
-    with no page; ``get`` marks the entry recently used. Past ``max_entries`` the least
-    recently used page is dropped.
+    with no page; ``get`` marks the entry recently used. Past ``max_entries`` pages, or past
+    :data:`HINTS_BYTES` (:func:`_entry_size`), the least recently used pages are dropped.
     """
 
     def __init__(self, max_entries: int) -> None:
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ValueError(f"a HintCache needs max_entries >= 1, got {max_entries!r}")
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[EarlyHint, ...]] = OrderedDict()
+        #: page -> (its links, the bytes counted for the entry).
+        self._entries: OrderedDict[str, tuple[tuple[EarlyHint, ...], int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, page: str) -> tuple[EarlyHint, ...] | None:
         """The links learned for ``page``, or None when it was never learned (or dropped)."""
         with self._lock:
-            hints = self._entries.get(page)
-            if hints is not None:
-                self._entries.move_to_end(page)
-            return hints
+            entry = self._entries.get(page)
+            if entry is None:
+                return None
+            self._entries.move_to_end(page)
+            return entry[0]
 
     def learn(self, page: str, hints: Iterable[EarlyHint], budget: int) -> None:
         """Remember ``page``'s first hints within ``budget`` bytes of links, in place of
@@ -298,11 +310,20 @@ class HintCache:
             if size > budget:
                 break
             learned.append(hint)
+        if not learned:
+            self.forget(page)
+            return
+        links = tuple(learned)
         with self._lock:
-            if not learned:
-                self._entries.pop(page, None)
+            entry = self._entries.get(page)
+            if entry is not None and entry[0] == links:
+                # Learned again as it was (a return visit, its hints push()'s very own):
+                # kept, and counted already.
+                self._entries.move_to_end(page)
                 return
-            self._put(page, tuple(learned))
+        counted = _entry_size(page, links)  # outside the lock: it reads only its arguments
+        with self._lock:
+            self._put(page, links, counted)
 
     def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
@@ -312,23 +333,34 @@ class HintCache:
         not take a page's hints away)."""
         if len(page) > MAX_PAGE_LENGTH:
             return
+        counted = _entry_size(page, ())
         with self._lock:
-            if not over_links and self._entries.get(page):
+            entry = self._entries.get(page)
+            if not over_links and entry is not None and entry[0]:
                 return
-            self._put(page, ())
+            self._put(page, (), counted)
 
-    def _put(self, page: str, hints: tuple[EarlyHint, ...]) -> None:
-        """Keep ``hints`` for ``page`` as the most recently used; past ``max_entries`` the
-        least recently used goes. Called under the lock."""
-        self._entries[page] = hints
-        self._entries.move_to_end(page)
-        if len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+    def _put(self, page: str, hints: tuple[EarlyHint, ...], size: int) -> None:
+        """Keep ``hints``, of ``size`` bytes (:func:`_entry_size`), for ``page`` as the most
+        recently used; past ``max_entries`` or :data:`HINTS_BYTES` the least recently used
+        go. A page larger than the bytes on its own is not kept, nor what it learned
+        before. Called under the lock."""
+        old = self._entries.pop(page, None)
+        if old is not None:
+            self._bytes -= old[1]
+        if size > HINTS_BYTES:
+            return
+        self._entries[page] = (hints, size)
+        self._bytes += size
+        while len(self._entries) > self.max_entries or self._bytes > HINTS_BYTES:
+            self._bytes -= self._entries.popitem(last=False)[1][1]
 
     def forget(self, page: str) -> None:
         """Drop what ``page`` learned (nothing if it learned nothing)."""
         with self._lock:
-            self._entries.pop(page, None)
+            old = self._entries.pop(page, None)
+            if old is not None:
+                self._bytes -= old[1]
 
     def __len__(self) -> int:
         with self._lock:  # never seen between learn()'s insert and its eviction
@@ -338,3 +370,32 @@ class HintCache:
         """Whether ``page`` is learned, without marking it used."""
         with self._lock:
             return page in self._entries
+
+
+#: CPython keeps one int object of each value up to 256: a longer link's length is its own.
+_SHARED_INTS = 256
+#: An int object of a length or a count (below 2**30).
+_INT_SIZE = sys.getsizeof(HINTS_BYTES)
+#: A page's place in the :class:`HintCache`: its dict slot, its node in the order (key,
+#: hash and two links, 32 bytes) and the order's pointer to it (8 bytes a slot of the
+#: dict's table, up to three a page), and the pair of its links and their count.
+_LRU_SLOT = DICT_SLOT + 32 + 3 * 8 + sys.getsizeof((None, None)) + _INT_SIZE
+#: Every EarlyHint's own size (its slots), whatever it holds.
+_HINT_SIZE = sys.getsizeof(EarlyHint("", "", False, None, False, False, 0))
+#: What ``sys.getsizeof`` answers for a str (one the garbage collector does not track),
+#: asked of str itself rather than looked up on each string.
+_str_size = str.__sizeof__
+
+
+def _entry_size(page: str, hints: tuple[EarlyHint, ...]) -> int:
+    """The bytes a learned page keeps alive: its key, its tuple, each hint with its strings
+    and length, as if the page alone held them (push()'s cache may share them with other
+    pages), and its place in the cache."""
+    size = _str_size(page) + sys.getsizeof(hints) + _LRU_SLOT
+    for hint in hints:
+        size += _HINT_SIZE + _str_size(hint.key) + _str_size(hint.link)
+        if hint.origin is not None:
+            size += _str_size(hint.origin)
+        if hint.final_length > _SHARED_INTS:
+            size += _INT_SIZE
+    return size

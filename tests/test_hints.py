@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import gc
 import logging
 import threading
+import tracemalloc
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
@@ -36,6 +38,7 @@ from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from firehose_digest import hints as hints_module
 from firehose_digest.collect import make_resource
 from firehose_digest.hints import (
     MAX_PAGE_LENGTH,
@@ -45,6 +48,7 @@ from firehose_digest.hints import (
     plan_early_hints,
 )
 from firehose_digest.links import plan_links
+from firehose_digest.settings import MAX_BUDGET, load
 from tests.helpers import CountingConnector, run_in_threads
 
 # Their clients navigate as browsers do: a 103 goes to a request that asks for a page.
@@ -326,6 +330,121 @@ def test_the_least_recently_used_path_is_dropped_past_the_bound() -> None:
     assert "/1" in cache
     assert "/2" not in cache
     assert "/3" in cache
+
+
+def test_query_string_churn_at_the_largest_settings_stays_within_32_mib() -> None:
+    """A search page asked with 20,000 queries (``/p?q=<n>``), each a url of its own, at
+    the most pages and the longest Link budget ``init_app`` accepts: each learns the site's
+    90 shortest links (``</0>; rel=preload`` to ``</89>``, shared as push()'s cache shares
+    them) and four of its own, its results' images. Bounded in pages alone, the cache kept
+    every query and grew by 41 MB; at 21 KiB a page of links it could reach 21 GiB."""
+    largest = load(
+        {
+            "FIREHOSE_EARLY_HINTS_CACHE": 1 << 20,
+            "FIREHOSE_HEADER_BUDGET": MAX_BUDGET,
+            "FIREHOSE_LINK_BUDGET": MAX_BUDGET,
+        }
+    )
+    assert (largest.early_hints_cache, largest.link_budget) == (1 << 20, 1 << 20)
+    cache = HintCache(largest.early_hints_cache)
+    site = [make_resource(f"/{n}", (), None, None, ()).hint for n in range(90)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for query in range(20_000):
+            images = [f"/img/{query}/{n}.jpg" for n in range(4)]
+            own = [hint(image, f"<{image}>; rel=preload; as=image") for image in images]
+            page = f"https://shop.example/p?q={query}&utm_source=newsletter&utm_medium=email"
+            cache.learn(page, site + own, largest.link_budget)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown <= 32 * 1024 * 1024 + 64 * 1024, f"grew by {grown:,} bytes"
+    assert 0 < len(cache) < 20_000
+    assert page in cache  # the last
+
+
+def test_a_learned_page_counts_at_least_the_memory_it_keeps_alive() -> None:
+    """Links made for each page (per-user images, versioned, on another origin, long enough
+    that their length is an int object of its own, written with a nonce), held by the
+    cache alone once learned: what it grows by, measured, is within what it counts."""
+    cache = HintCache(1 << 20)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for page in range(300):
+            learned = []
+            for n in range(4):
+                url = f"https://img.example/u/{page}/{n}/{'x' * 300}.png"
+                link = f"<{url}>; rel=preload; as=image"
+                origin = url[: len("https://img.example")]
+                written = len(link) + len('; nonce="abc"')
+                learned.append(
+                    EarlyHint(f"{url}\nv{page}", link, True, origin, False, False, written)
+                )
+            cache.learn(f"/users/{page}?sort=name", learned, MAX_BUDGET)
+            del learned
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(cache) == 300
+    assert grown <= cache._bytes
+
+
+def learned_bytes(page: str, links: list[EarlyHint]) -> int:
+    """What a cache counts for ``page`` having learned ``links``."""
+    alone = HintCache(1)
+    alone.learn(page, links, BUDGET)
+    return alone._bytes
+
+
+def test_past_its_bytes_the_least_recently_used_pages_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages that fill ``hints.HINTS_BYTES`` exactly are all kept; one byte more and the
+    least recently used page goes, not an older one read since."""
+    assert hints_module.HINTS_BYTES == 32 * 1024 * 1024
+    longer = hint(A.key + "x", A.link)  # a key one character longer: one byte more
+    assert learned_bytes("/p", [longer]) == learned_bytes("/p", [A]) + 1
+    # Three pages of a link each stand for the 32 MiB of pages that fill the bound.
+    full = learned_bytes("/o", [A]) + learned_bytes("/r", [B]) + learned_bytes("/p", [A])
+    monkeypatch.setattr(hints_module, "HINTS_BYTES", full)
+    cache = HintCache(8)
+    cache.learn("/o", [A], BUDGET)
+    cache.learn("/r", [B], BUDGET)
+    cache.learn("/p", [A], BUDGET)
+    assert cache._bytes == full
+    assert len(cache) == 3  # exactly at the bound: none goes
+    cache.get("/o")  # read: "/r" is now the least recently used
+    cache.learn("/p", [longer], BUDGET)  # one byte past the bound
+    assert "/r" not in cache
+    assert cache.get("/o") == (A,) and cache.get("/p") == (longer,)
+    assert cache._bytes == full + 1 - learned_bytes("/r", [B])
+
+
+def test_a_page_larger_than_the_bytes_alone_is_not_learned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page whose links take the whole bound on its own is kept, every other going; one
+    byte more and it is not learned, what it learned before forgotten, the others kept."""
+    many = [A, B, C, V]
+    whole = learned_bytes("/p", many)
+    monkeypatch.setattr(hints_module, "HINTS_BYTES", whole)
+    cache = HintCache(8)
+    cache.learn("/o", [B], BUDGET)
+    cache.learn("/p", many, BUDGET)
+    assert "/o" not in cache and cache.get("/p") == tuple(many)
+    assert cache._bytes == whole
+
+    monkeypatch.setattr(hints_module, "HINTS_BYTES", whole - 1)
+    cache = HintCache(8)
+    cache.learn("/o", [B], BUDGET)
+    cache.learn("/p", [A], BUDGET)
+    assert len(cache) == 2
+    cache.learn("/p", many, BUDGET)
+    assert "/p" not in cache
+    assert cache.get("/o") == (B,)
+    assert cache._bytes == learned_bytes("/o", [B])
 
 
 @pytest.mark.parametrize("bad", [0, -1, True, 1.5, "10", None])
