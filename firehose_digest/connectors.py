@@ -972,14 +972,15 @@ class _DigestState:
         self, codec: DigestCodec, value: str, payload: bytes, expires_at: int
     ) -> HeldDigest | None:
         """The digest a verified ``value`` carries, cached; None if it is not one of ours
-        now (another encoding, capacity or false-positive rate)."""
+        now (another encoding, capacity or false-positive rate), told from its header
+        before anything else of it is decoded."""
+        if not self.empty.digest.made_like_encoded(payload):
+            log.debug("firehose: ignoring the digest cookie: not one made with these settings")
+            return None
         try:
             digest = AgingDigest.from_bytes(payload)
         except DigestError as e:
             log.debug("firehose: ignoring the digest cookie: %s", e)
-            return None
-        if not self.empty.digest.made_like(digest):
-            log.debug("firehose: ignoring a digest made with other settings")
             return None
         return self._store(codec, value, expires_at, digest)
 

@@ -28,7 +28,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from numbers import Real
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import mmh3
 
@@ -233,6 +233,9 @@ class _Generation(ABC):
     __slots__ = ("_capacity",)
 
     _capacity: int
+    #: The tag byte of the encoding, and the length of its header (tag and parameters).
+    _TAG: ClassVar[int]
+    _HEADER_SIZE: ClassVar[int]
 
     @property
     def capacity(self) -> int:
@@ -274,6 +277,12 @@ class _Generation(ABC):
     @abstractmethod
     def _parameters(self) -> tuple[int, ...]:
         """The stored parameters; equal parameters mean interchangeable generations."""
+
+    @staticmethod
+    @abstractmethod
+    def _encoded_parameters(header: bytes) -> tuple[int, ...]:
+        """The :meth:`_parameters` an encoding's header names, read from its
+        ``_HEADER_SIZE`` bytes and nothing after; unchecked."""
 
     @abstractmethod
     def _empty_like(self) -> Self:
@@ -357,6 +366,9 @@ class BloomDigest(_Generation):
 
     __slots__ = ("_bits", "_count", "_k", "_m")
 
+    _TAG = _tag(_KIND_BLOOM)
+    _HEADER_SIZE = _BLOOM_HEADER_SIZE
+
     # The m bits packed as in the encoding: bit j is _BIT_MASKS[j % 8] of byte j // 8.
     _bits: bytearray
     _count: int
@@ -428,6 +440,11 @@ class BloomDigest(_Generation):
     def _parameters(self) -> tuple[int, ...]:
         return (self._capacity, self._k, self._m)
 
+    @staticmethod
+    def _encoded_parameters(header: bytes) -> tuple[int, ...]:
+        # Capacity u16, then count u16 (what it holds, not how it was made), k u8, m u24.
+        return (int.from_bytes(header[1:3], "big"), header[5], int.from_bytes(header[6:9], "big"))
+
     def _empty_like(self) -> Self:
         return self._make(self._capacity, self._k, self._m, bytearray(len(self._bits)), 0)
 
@@ -456,10 +473,8 @@ class BloomDigest(_Generation):
     def from_bytes(cls, data: bytes) -> Self:
         """Decode :meth:`to_bytes` output; :class:`DigestError` for anything else."""
         _check_header(data, _KIND_BLOOM, _BLOOM_HEADER_SIZE, "BloomDigest")
-        capacity = int.from_bytes(data[1:3], "big")
+        capacity, k, m = cls._encoded_parameters(data)
         count = int.from_bytes(data[3:5], "big")
-        k = data[5]
-        m = int.from_bytes(data[6:9], "big")
         _check_capacity(capacity, "BloomDigest")
         if count > capacity:
             raise DigestError(f"BloomDigest: count {count} exceeds capacity {capacity}")
@@ -520,6 +535,9 @@ class GCSDigest(_Generation):
 
     __slots__ = ("_range", "_values")
 
+    _TAG = _tag(_KIND_GCS)
+    _HEADER_SIZE = _GCS_HEADER_SIZE
+
     _range: int
     _values: array[int]
 
@@ -568,6 +586,11 @@ class GCSDigest(_Generation):
     def _parameters(self) -> tuple[int, ...]:
         return (self._capacity, self._range)
 
+    @staticmethod
+    def _encoded_parameters(header: bytes) -> tuple[int, ...]:
+        # Capacity u16, R u24 (then n u16: what it holds, not how it was made).
+        return (int.from_bytes(header[1:3], "big"), int.from_bytes(header[3:6], "big"))
+
     def _empty_like(self) -> Self:
         return self._make(self._capacity, self._range, _value_array(self._range))
 
@@ -597,8 +620,7 @@ class GCSDigest(_Generation):
     def from_bytes(cls, data: bytes) -> Self:
         """Decode :meth:`to_bytes` output; :class:`DigestError` for anything else."""
         _check_header(data, _KIND_GCS, _GCS_HEADER_SIZE, "GCSDigest")
-        capacity = int.from_bytes(data[1:3], "big")
-        r = int.from_bytes(data[3:6], "big")
+        capacity, r = cls._encoded_parameters(data)
         n = int.from_bytes(data[6:8], "big")
         _check_capacity(capacity, "GCSDigest")
         if r <= capacity:
@@ -752,6 +774,22 @@ class AgingDigest:
         current = other._current
         return type(current) is type(self._current) and (
             current._parameters() == self._current._parameters()
+        )
+
+    def made_like_encoded(self, data: bytes) -> bool:
+        """Whether ``data`` encodes a digest :meth:`made_like` this one, read from its tags
+        and its current generation's parameters alone (not the lengths and counts that
+        say what it holds): a digest of other settings is told apart before its bodies
+        are decoded, which for GCS is a step per value. True says nothing of the rest:
+        :meth:`from_bytes` may still refuse ``data``; what it returns is made like this."""
+        kind = type(self._current)
+        end = _AGING_HEADER_SIZE + kind._HEADER_SIZE
+        return (
+            len(data) >= end
+            and data[0] == _tag(_KIND_AGING)
+            and data[_AGING_HEADER_SIZE] == kind._TAG
+            and kind._encoded_parameters(data[_AGING_HEADER_SIZE:end])
+            == self._current._parameters()
         )
 
     @property
