@@ -12,6 +12,7 @@ valid digest, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import math
@@ -570,7 +571,15 @@ def _environ_secret_keys() -> list[object]:
 
 
 def _pushed_url(text: str) -> str:
-    """``text`` as ``push()`` records it: encoded as a browser requests it (:func:`format_url`)."""
+    """``text`` as ``push()`` records it: encoded as a browser requests it (:func:`format_url`).
+    Under a locale that is not UTF-8 (``LC_ALL=C`` without UTF-8 mode), Python decodes the
+    command line as ASCII with surrogateescape: a url typed in UTF-8 is read back from the
+    bytes the shell passed; bytes that are not UTF-8 stay for ``format_url`` to refuse."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        with contextlib.suppress(UnicodeError):
+            text = os.fsencode(text).decode("utf-8")
     try:
         url = format_url(text)
     except ValueError as e:

@@ -518,6 +518,35 @@ def test_inspect_asks_for_a_url_as_push_records_it() -> None:
     ]
 
 
+def test_a_url_typed_under_an_ascii_locale_is_asked_as_typed() -> None:
+    """Under a C locale without UTF-8 mode, Python decodes the command line as ASCII with
+    surrogateescape: "/é.css", typed in a UTF-8 terminal, arrived as two lone surrogates
+    and was refused. The bytes the shell passed are the UTF-8 the url was typed in."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    Firehose(app)
+    app.add_url_rule("/", "page", lambda: push("/é.css", as_="style"))
+    client = app.test_client()
+    client.get("/")
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    ascii_locale = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    args = ("inspect", cookie.value, "--secret-key", SECRET, "--url", "/é.css")
+    out = run(*args, env=ascii_locale)
+    assert "held: /%C3%A9.css" in out.splitlines()
+    # Bytes that are not UTF-8 (a Latin-1 terminal's "é") name no url push() records.
+    latin1 = os.fsdecode("/\xe9.css".encode("latin-1"))
+    refused = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", *args[:-1], latin1],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ascii_locale},
+        check=False,
+    )
+    assert refused.returncode == 2, refused.stdout
+    assert "lone surrogate" in refused.stderr
+
+
 def test_inspect_refuses_a_url_push_would_refuse() -> None:
     code, _, err = call("inspect", issued_cookie(SECRET), "--secret-key", SECRET, "--url", "/a\nb")
     assert code == 2
