@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from .links import DICT_SLOT
-
 __all__ = [
     "HINTS_BYTES",
     "MAX_PAGE_LENGTH",
@@ -274,15 +272,23 @@ class HintCache:
     ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
     the page linked nothing; ``learn_no_page`` keeps an empty entry for a url that answered
     with no page; ``get`` marks the entry recently used. Past ``max_entries`` pages, or past
-    :data:`HINTS_BYTES` (:func:`_entry_size`), the least recently used pages are dropped.
+    :data:`HINTS_BYTES`, the least recently used pages are dropped.
+
+    The bytes are what the entries keep alive: each page's key, tuple and place
+    (:func:`_page_size`), and each link once however many pages hold it
+    (:func:`_link_size`), since push()'s cache hands every page that pushes a file the same
+    object: 20,000 product pages of the same 60 stylesheets are not 20,000 copies of them.
     """
 
     def __init__(self, max_entries: int) -> None:
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ValueError(f"a HintCache needs max_entries >= 1, got {max_entries!r}")
         self.max_entries = max_entries
-        #: page -> (its links, the bytes counted for the entry).
+        #: page -> (its links, the bytes of the page's own: :func:`_page_size`).
         self._entries: OrderedDict[str, tuple[tuple[EarlyHint, ...], int]] = OrderedDict()
+        #: ``id()`` of each link a page holds -> the pages' uses of it. An id stays here only
+        #: while an entry keeps its link alive, so it names no other object.
+        self._links: dict[int, int] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -321,9 +327,10 @@ class HintCache:
                 # kept, and counted already.
                 self._entries.move_to_end(page)
                 return
-        counted = _entry_size(page, links)  # outside the lock: it reads only its arguments
+        own = _page_size(page, links)  # outside the lock: they read only their arguments
+        alone = own + sum(map(_link_size, links))
         with self._lock:
-            self._put(page, links, counted)
+            self._put(page, links, own, alone)
 
     def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
@@ -333,34 +340,55 @@ class HintCache:
         not take a page's hints away)."""
         if len(page) > MAX_PAGE_LENGTH:
             return
-        counted = _entry_size(page, ())
+        own = _page_size(page, ())
         with self._lock:
             entry = self._entries.get(page)
             if not over_links and entry is not None and entry[0]:
                 return
-            self._put(page, (), counted)
+            self._put(page, (), own, own)
 
-    def _put(self, page: str, hints: tuple[EarlyHint, ...], size: int) -> None:
-        """Keep ``hints``, of ``size`` bytes (:func:`_entry_size`), for ``page`` as the most
-        recently used; past ``max_entries`` or :data:`HINTS_BYTES` the least recently used
-        go. A page larger than the bytes on its own is not kept, nor what it learned
+    def _put(self, page: str, hints: tuple[EarlyHint, ...], own: int, alone: int) -> None:
+        """Keep ``hints`` for ``page`` as the most recently used, ``own`` bytes for the page
+        and each link's bytes unless another page holds it already; past ``max_entries`` or
+        :data:`HINTS_BYTES` the least recently used go. A page of more than the bytes
+        ``alone`` (as if no other page held its links) is not kept, nor what it learned
         before. Called under the lock."""
         old = self._entries.pop(page, None)
         if old is not None:
-            self._bytes -= old[1]
-        if size > HINTS_BYTES:
+            self._release(old)
+        if alone > HINTS_BYTES:
             return
-        self._entries[page] = (hints, size)
-        self._bytes += size
+        self._entries[page] = (hints, own)
+        self._bytes += own
+        links = self._links
+        for hint in hints:
+            uses = links.get(id(hint), 0)
+            if not uses:
+                self._bytes += _link_size(hint)
+            links[id(hint)] = uses + 1
         while len(self._entries) > self.max_entries or self._bytes > HINTS_BYTES:
-            self._bytes -= self._entries.popitem(last=False)[1][1]
+            self._release(self._entries.popitem(last=False)[1])
+
+    def _release(self, entry: tuple[tuple[EarlyHint, ...], int]) -> None:
+        """Uncount a page's entry, just taken out: its own bytes, and each link no other
+        page holds. Called under the lock."""
+        hints, own = entry
+        self._bytes -= own
+        links = self._links
+        for hint in hints:
+            uses = links[id(hint)] - 1
+            if uses:
+                links[id(hint)] = uses
+            else:
+                del links[id(hint)]
+                self._bytes -= _link_size(hint)
 
     def forget(self, page: str) -> None:
         """Drop what ``page`` learned (nothing if it learned nothing)."""
         with self._lock:
             old = self._entries.pop(page, None)
             if old is not None:
-                self._bytes -= old[1]
+                self._release(old)
 
     def __len__(self) -> int:
         with self._lock:  # never seen between learn()'s insert and its eviction
@@ -376,10 +404,18 @@ class HintCache:
 _SHARED_INTS = 256
 #: An int object of a length or a count (below 2**30).
 _INT_SIZE = sys.getsizeof(HINTS_BYTES)
+#: A dict entry in a dict whose keys come and go, at most: CPython resizes a dict whose
+#: entries (live and deleted) fill its table to a table of 3 to 6 times its live entries,
+#: each slot 16 or 24 bytes of entry for 2/3 of it and an index of up to 4 bytes
+#: (``Objects/dictobject.c``: ``GROWTH_RATE``, ``USABLE_FRACTION``).
+_CHURNED_DICT_SLOT = 6 * (24 * 2 // 3 + 4)
 #: A page's place in the :class:`HintCache`: its dict slot, its node in the order (key,
 #: hash and two links, 32 bytes) and the order's pointer to it (8 bytes a slot of the
-#: dict's table, up to three a page), and the pair of its links and their count.
-_LRU_SLOT = DICT_SLOT + 32 + 3 * 8 + sys.getsizeof((None, None)) + _INT_SIZE
+#: dict's table, up to six a page), and the pair of its links and their count.
+_LRU_SLOT = _CHURNED_DICT_SLOT + 32 + 6 * 8 + sys.getsizeof((None, None)) + _INT_SIZE
+#: A link's place in the count of its uses: its dict slot, its id (an int of its own, an
+#: address: larger than a length) and the count (one of its own past 256 pages).
+_LINK_SLOT = _CHURNED_DICT_SLOT + sys.getsizeof(id(_LRU_SLOT)) + _INT_SIZE
 #: Every EarlyHint's own size (its slots), whatever it holds.
 _HINT_SIZE = sys.getsizeof(EarlyHint("", "", False, None, False, False, 0))
 #: What ``sys.getsizeof`` answers for a str (one the garbage collector does not track),
@@ -387,15 +423,19 @@ _HINT_SIZE = sys.getsizeof(EarlyHint("", "", False, None, False, False, 0))
 _str_size = str.__sizeof__
 
 
-def _entry_size(page: str, hints: tuple[EarlyHint, ...]) -> int:
-    """The bytes a learned page keeps alive: its key, its tuple, each hint with its strings
-    and length, as if the page alone held them (push()'s cache may share them with other
-    pages), and its place in the cache."""
-    size = _str_size(page) + sys.getsizeof(hints) + _LRU_SLOT
-    for hint in hints:
-        size += _HINT_SIZE + _str_size(hint.key) + _str_size(hint.link)
-        if hint.origin is not None:
-            size += _str_size(hint.origin)
-        if hint.final_length > _SHARED_INTS:
-            size += _INT_SIZE
+def _page_size(page: str, hints: tuple[EarlyHint, ...]) -> int:
+    """The bytes a learned page keeps alive of its own: its key, its tuple of links and
+    its place in the cache."""
+    return _str_size(page) + sys.getsizeof(hints) + _LRU_SLOT
+
+
+def _link_size(hint: EarlyHint) -> int:
+    """The bytes a learned link keeps alive, counted once for every page that holds it:
+    the ``EarlyHint`` with its strings and length, as if no other object held them, and
+    its place in the count."""
+    size = _HINT_SIZE + _str_size(hint.key) + _str_size(hint.link) + _LINK_SLOT
+    if hint.origin is not None:
+        size += _str_size(hint.origin)
+    if hint.final_length > _SHARED_INTS:
+        size += _INT_SIZE
     return size
