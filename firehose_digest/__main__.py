@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
 from werkzeug.datastructures import MultiDict
-from werkzeug.http import parse_cookie
+from werkzeug.http import parse_cookie, parse_date
 
 from . import __version__
 from .codec import (
@@ -151,7 +151,7 @@ def inspect(
     salt: str = DEFAULT_SALT,
     cookie_domain: str | None = None,
     cookie_path: str | None = None,
-    cookie_partitioned: bool = False,
+    cookie_partitioned: bool | None = None,
     max_age: int = DEFAULT_MAX_AGE,
     urls: Sequence[str] = (),
     resource_version: str | None = None,
@@ -162,23 +162,28 @@ def inspect(
     as an operator pastes them (:func:`_read_pasted`). ``salt`` is the digest version's
     (:func:`~.codec.salt_for`), scoped here to the cookie's Domain, Path and Partitioned as
     the server scopes it (:func:`~.codec.scoped_salt`): ``cookie_domain``, ``cookie_path``
-    and ``cookie_partitioned`` where given, else those of the ``Set-Cookie`` line read, else
-    a host-only, unpartitioned cookie at "/".
+    and ``cookie_partitioned`` where given (not None), else those of the ``Set-Cookie`` line
+    read, else a host-only, unpartitioned cookie at "/".
     ``urls`` are looked up as ``push(url, version=resource_version)`` records them, an
     absolute url by its path. A cookie that does not verify is still described, from its
-    unverified payload, to help find out why.
+    unverified payload, to help find out why. A ``Set-Cookie`` line that deletes the cookie
+    is said to, and is not valid: the client holds no digest after it; the value the request
+    sent, if pasted with it, is then described, for the line's scope.
     """
     pasted = _read_pasted(cookie, cookie_name)
-    if not pasted.values:
+    if not pasted.values and pasted.deleted is None:
         names = ", ".join(_shown(name) for name in pasted.names)
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
     notes = [pasted.note] if pasted.note else []
-    domain, path, partitioned = cookie_domain, cookie_path, cookie_partitioned
+    # How the value is read: the scope it is verified for, and which copy.
+    reading: list[str] = []
+    domain, path, partitioned = cookie_domain, cookie_path, bool(cookie_partitioned)
     if pasted.set_cookie is not None:
         domain = pasted.set_cookie.domain if cookie_domain is None else cookie_domain
         path = pasted.set_cookie.path if cookie_path is None else cookie_path
-        partitioned = cookie_partitioned or pasted.set_cookie.partitioned
-        notes.append(
+        if cookie_partitioned is None:
+            partitioned = pasted.set_cookie.partitioned
+        reading.append(
             _scope_said(pasted.set_cookie, cookie_domain, cookie_path, cookie_partitioned)
         )
     try:
@@ -193,15 +198,28 @@ def inspect(
             f"NOT valid: {where}Domain or Path is not one a cookie can have "
             f"(Domain {domain!r}, Path {path or '/'!r})"
         ]
+    if pasted.deleted is not None:
+        notes.append(
+            f"NOT valid: the Set-Cookie line deletes {cookie_name} ({pasted.deleted}): the "
+            "client holds no digest after this response"
+        )
+        if not pasted.values:
+            return False, notes
+        # What the response's links were written for; the line's scope is the one it
+        # deletes, so a digest that does not verify for it may be another cookie, left.
+        notes.append(f"the {cookie_name} the request sent, which the line deletes:")
     value, which = _read_as_the_server_does(pasted.values, secret_keys, scoped, max_age)
     valid, out = _describe(value, secret_keys, scoped, max_age, urls, resource_version)
     if len(pasted.values) > 1:
-        notes.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
-    return valid, [*notes, *out]
+        reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
+    return valid and pasted.deleted is None, [*notes, *reading, *out]
 
 
 def _scope_said(
-    line: _SetCookie, cookie_domain: str | None, cookie_path: str | None, partitioned: bool
+    line: _SetCookie,
+    cookie_domain: str | None,
+    cookie_path: str | None,
+    cookie_partitioned: bool | None,
 ) -> str:
     """Which Domain, Path and Partitioned :func:`inspect` verified a ``Set-Cookie`` line's
     cookie for."""
@@ -217,8 +235,8 @@ def _scope_said(
         path = f"its Path {_shown(line.path)}"
     else:
         path = "Path /"
-    if partitioned:
-        path += ", --cookie-partitioned"
+    if cookie_partitioned is not None:
+        path += ", --cookie-partitioned" if cookie_partitioned else ", --no-cookie-partitioned"
     elif line.partitioned:
         path += ", Partitioned"
     return f"a Set-Cookie line: {domain} and {path} are part of the signature"
@@ -352,10 +370,13 @@ class _Pasted(NamedTuple):
     values: list[str]
     #: The name of every cookie found, in the order found.
     names: list[str]
-    #: The ``Set-Cookie`` line the value was read from, if it was.
+    #: The ``Set-Cookie`` line read, if one was: the value's, or the one that deletes it.
     set_cookie: _SetCookie | None
     #: Which of several lines was read, if it had to choose.
     note: str | None
+    #: Why the ``Set-Cookie`` line read leaves the client no digest (:func:`_deletion`),
+    #: if it does; ``values`` are then those the request sent.
+    deleted: str | None = None
 
 
 #: A header line as a tool prints it: curl -v marks a request's with "> " and a
@@ -375,9 +396,10 @@ def _read_pasted(text: str, name: str) -> _Pasted:
     and any other skipped.
 
     ``Cookie`` lines are one header, joined with "; " as HTTP/2 joins its ``cookie``
-    crumbs (RFC 9113 §8.2.3). A ``Set-Cookie`` line of ``name`` is read before them: it
-    is what the client holds once the response is in; of several, the last, which
-    replaces the others of its Domain and Path.
+    crumbs (RFC 9113 §8.2.3); an empty one sent none. A ``Set-Cookie`` line of ``name`` is
+    read before them: it is what the client holds once the response is in; of several, the
+    last, which replaces the others of its Domain and Path. One that deletes the cookie
+    leaves the client none: the values the request sent are read then.
     """
     headers = [_HEADER_LINE.fullmatch(line.strip()) for line in re.split(r"\r\n|\r|\n", text)]
     if not any(headers):
@@ -387,7 +409,7 @@ def _read_pasted(text: str, name: str) -> _Pasted:
     names: list[str] = []
     for header in filter(None, headers):
         field, value = header["name"].lower(), header["value"].strip()
-        if field == "cookie":
+        if field == "cookie" and value:
             cookie_lines.append(value)
             names.extend(_parse_cookie_header(value) if "=" in value else ())
         elif field == "set-cookie":
@@ -400,12 +422,42 @@ def _read_pasted(text: str, name: str) -> _Pasted:
     if not set_cookies:
         return _Pasted(sent, list(dict.fromkeys(names)), None, None)
     value, attributes = set_cookies[-1]
+    found, scope = list(dict.fromkeys(names)), _scope_of(attributes)
     note = None
     if len(set_cookies) > 1:
         note = f"{len(set_cookies)} Set-Cookie lines of {name}: reading the last"
-    elif sent:
+    deleted = _deletion(value, attributes)
+    if deleted is not None:
+        return _Pasted(sent, found, scope, note, deleted)
+    if note is None and sent:
         note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
-    return _Pasted([value], list(dict.fromkeys(names)), _scope_of(attributes), note)
+    return _Pasted([value], found, scope, note)
+
+
+def _deletion(value: str, attributes: Sequence[str]) -> str | None:
+    """Why a ``Set-Cookie`` line of value ``value`` leaves the client no digest, or None:
+    a ``Max-Age`` of 0 or less, else an ``Expires`` that is not after now (RFC 6265 §5.3
+    step 3: Max-Age wins; a browser holds a cookie expired from its expiry's second), or
+    an empty value, which a browser keeps and the server reads as no digest."""
+    max_age: str | None = None
+    expires: tuple[str, datetime] | None = None
+    for attribute in attributes:
+        key, _, text = attribute.partition("=")
+        key, text = key.strip().lower(), text.strip()
+        # Of each, the last one counts (§5.3); one that does not parse is ignored (§5.2.1,
+        # §5.2.2: an optional "-", then digits).
+        if key == "max-age" and re.fullmatch(r"-?[0-9]+", text):
+            max_age = text
+        elif key == "expires" and (date := parse_date(text)) is not None:
+            expires = text, date
+    if max_age is not None:
+        if int(max_age) <= 0:
+            return f"Max-Age={max_age}"
+    elif expires is not None and expires[1].timestamp() <= time.time():
+        return f"Expires={expires[0]}, in the past"
+    if not value:
+        return "its value is empty"
+    return None
 
 
 def _scope_of(attributes: Sequence[str]) -> _SetCookie:
@@ -434,8 +486,11 @@ def _cookie_values(text: str, name: str) -> list[str]:
 
     A signed value has no ``=`` (base64url without padding), so text without one is a bare
     value, read as ``name=value`` would be (quoted, or with a ``;`` after it). Otherwise
-    Werkzeug parses it, as it parses the request's ``Cookie`` header.
+    Werkzeug parses it, as it parses the request's ``Cookie`` header. Text of nothing but
+    white space holds no cookie.
     """
+    if not text.strip():
+        return []
     if "=" not in text:
         return _parse_cookie_header(f"{name}={text.strip()}").getlist(name)
     return _parse_cookie_header(text).getlist(name)
@@ -624,14 +679,16 @@ COOKIE may be the bare value (the part after "{DEFAULT_COOKIE_NAME}="), the pair
 "{DEFAULT_COOKIE_NAME}=VALUE", a whole Cookie header as a browser's developer
 tools show it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:"),
 or header lines as pasted, curl -v's included: its "Cookie:" and "Set-Cookie:"
-lines are read, other lines skipped. A Set-Cookie line's Domain and Path are
-those the signature is checked for, where --cookie-domain and --cookie-path are
-not given. Quote COOKIE for the shell; one that starts with "-" goes last, after
-"--". --cookie-name picks the cookie.
+lines are read, other lines skipped. A Set-Cookie line's Domain, Path and
+Partitioned are those the signature is checked for, where --cookie-domain,
+--cookie-path and --[no-]cookie-partitioned are not given. A Set-Cookie line
+that deletes the cookie is said to; a Cookie line pasted with it is described.
+Quote COOKIE for the shell; one that starts with "-" goes last, after "--".
+--cookie-name picks the cookie.
 
 Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature,
-expired, not a digest, no key to verify it with), 2 usage error. --url does not
-change it.
+expired, not a digest, no key to verify it with, deleted by the Set-Cookie
+line), 2 usage error. --url does not change it.
 """
 
 
@@ -753,8 +810,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect_cmd.add_argument(
         "--cookie-partitioned",
-        action="store_true",
-        help="the cookie is Partitioned, SESSION_COOKIE_PARTITIONED, part of the signature",
+        action=argparse.BooleanOptionalAction,
+        help="whether the cookie is Partitioned, SESSION_COOKIE_PARTITIONED, part of the "
+        "signature (default: a Set-Cookie line's, else not)",
     )
     inspect_cmd.add_argument(
         "--max-age",

@@ -20,6 +20,7 @@ import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
+from werkzeug.http import http_date
 
 import firehose_digest
 from firehose_digest import Firehose, push
@@ -378,6 +379,42 @@ def test_inspect_verifies_a_partitioned_set_cookie_line_as_its_attributes_say() 
     )
     assert flagged[0] == 0, flagged[1]
     assert "its Path /a, --cookie-partitioned are part" in flagged[1].splitlines()[0]
+    # And --no-cookie-partitioned takes it from a line that has it, as --cookie-domain and
+    # --cookie-path win over the line's: the cookie is then not the one the app signed.
+    unflagged = call(
+        "inspect", f"< Set-Cookie: {header}", "--secret-key", SECRET, "--no-cookie-partitioned"
+    )
+    assert unflagged[0] == 1, unflagged[1]
+    assert "its Path /a, --no-cookie-partitioned are part" in unflagged[1].splitlines()[0]
+
+
+def test_no_cookie_partitioned_wins_over_a_set_cookie_lines_partitioned() -> None:
+    """A front may add ``Partitioned`` on the way (as nginx's ``proxy_cookie_flags`` adds
+    others) to a cookie the app signed unpartitioned: the line then says Partitioned, and
+    --no-cookie-partitioned says the app's. It could only add Partitioned, never take it
+    away: the cookie was "bad signature" whatever the flags said."""
+    app = build_app(SECRET_KEY=SECRET, APPLICATION_ROOT="/a")
+    header = app.test_client().get("/", base_url="https://shop.test/a").headers["Set-Cookie"]
+    assert "Partitioned" not in header
+    added = f"< Set-Cookie: {header}; Partitioned"
+    assert call("inspect", added, "--secret-key", SECRET)[0] == 1
+    code, out, _ = call("inspect", added, "--secret-key", SECRET, "--no-cookie-partitioned")
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "a Set-Cookie line: no Domain (host-only) and its Path /a, --no-cookie-partitioned "
+        "are part of the signature"
+    )
+    # Given at the line's own value, the flag is still said.
+    plain = f"< Set-Cookie: {header}"
+    code, out, _ = call("inspect", plain, "--secret-key", SECRET, "--no-cookie-partitioned")
+    assert code == 0, out
+    assert ", --no-cookie-partitioned are part" in out.splitlines()[0]
+    # inspect() itself: None is the line's, else unpartitioned; False and True win over it.
+    assert not cli.inspect(added, [SECRET])[0]
+    assert cli.inspect(added, [SECRET], cookie_partitioned=False)[0]
+    assert cli.inspect(plain, [SECRET], cookie_partitioned=None)[0]
+    assert not cli.inspect(plain, [SECRET], cookie_partitioned=True)[0]
+    assert cli.inspect(header.partition(";")[0], [SECRET], cookie_path="/a")[0]
 
 
 @pytest.mark.parametrize("domain", ["a..b", "-" * 64 + ".example"])
@@ -655,10 +692,14 @@ def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
 @pytest.mark.parametrize(
     ("cookie", "out"),
     [
-        ("", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
+        (" \n", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
         ("!!!", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
         ("a=1; b=2", "NOT valid: no h2-digest cookie here (cookies: a, b)\n"),
-        ("Cookie:", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("Cookie:", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
+        # The shortest value that is one: read, and refused for what it is.
+        (".", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
+        ("Cookie: .", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
         ("x" * 5000, "NOT valid: 5000 characters, longer than any cookie a browser keeps\n"),
         # The longest value a browser keeps is read, not refused for its length.
         ("x" * 4096, "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
@@ -1300,6 +1341,104 @@ def test_a_set_cookie_line_is_read_before_the_cookie_the_request_sent() -> None:
     )
 
 
+# -- a Set-Cookie line that deletes the digest (a "forget me" page) ------------------------
+
+#: A deletion as each writes it, and what inspect says deletes it.
+DELETIONS = {
+    "as Werkzeug's delete_cookie writes it": (
+        "h2-digest=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/",
+        "Max-Age=0",
+    ),
+    "Max-Age=0, a value left": ("h2-digest={value}; Max-Age=0; Path=/", "Max-Age=0"),
+    "Max-Age below 0": ("h2-digest={value}; Max-Age=-1; Path=/", "Max-Age=-1"),
+    "Expires in the past": (
+        "h2-digest={value}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/",
+        "Expires=Thu, 01 Jan 1970 00:00:00 GMT, in the past",
+    ),
+    # RFC 6265 §5.2.2: a Max-Age that is no number is ignored, so Expires counts.
+    "Expires in the past, a Max-Age that is no number": (
+        "h2-digest={value}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=soon; Path=/",
+        "Expires=Thu, 01 Jan 1970 00:00:00 GMT, in the past",
+    ),
+    # Kept by a browser, and sent back: a value the server reads as no digest.
+    "an empty value": ("h2-digest=; Max-Age=60; Path=/", "its value is empty"),
+    "an empty quoted value": ('h2-digest=""; Path=/', "its value is empty"),
+}
+
+
+@pytest.mark.parametrize(("line", "why"), DELETIONS.values(), ids=DELETIONS)
+def test_a_set_cookie_line_that_deletes_the_digest_says_so(line: str, why: str) -> None:
+    """Each was "not a signed cookie value" (or described the value a deletion leaves),
+    which sent an operator looking for a broken cookie where a page deleted it."""
+    pasted = "< Set-Cookie: " + line.format(value=issued_cookie(SECRET))
+    assert call("inspect", pasted, "--secret-key", SECRET) == (
+        1,
+        f"NOT valid: the Set-Cookie line deletes h2-digest ({why}): the client holds no "
+        "digest after this response\n",
+        "",
+    )
+
+
+def test_a_deletion_says_so_then_describes_the_digest_the_request_sent() -> None:
+    """A "forget me" page's exchange: its request sent a digest, which its links were
+    written for, and its response deletes it. The deletion was read instead of the digest
+    sent, as "not a signed cookie value". Now both are said; the status is the client's
+    after the response: it holds no digest."""
+    sent = issued_cookie(SECRET)
+    deletion = "h2-digest=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
+    pasted = f"> Cookie: a=1; h2-digest={sent}\n< Set-Cookie: {deletion}"
+    code, out, _ = call("inspect", pasted, "--secret-key", SECRET, "--url", "/static/site.css")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[:3] == [
+        "NOT valid: the Set-Cookie line deletes h2-digest (Max-Age=0): the client holds no "
+        "digest after this response",
+        "the h2-digest the request sent, which the line deletes:",
+        "a Set-Cookie line: no Domain (host-only) and its Path / are part of the signature",
+    ]
+    assert lines[3].startswith("valid: signed ")
+    assert lines[-2:-1] == ["held: /static/site.css"]
+    # Verified for the line's Domain, Path and Partitioned, the deleted cookie's: a digest
+    # of another scope is another cookie, which the deletion leaves.
+    scoped = pasted.replace("Path=/", "Path=/shop")
+    code, out, _ = call("inspect", scoped, "--secret-key", SECRET)
+    assert code == 1
+    assert out.splitlines()[2:4] == [
+        "a Set-Cookie line: no Domain (host-only) and its Path /shop are part of the signature",
+        out.splitlines()[3],
+    ]
+    assert out.splitlines()[3].startswith("NOT valid: bad signature")
+
+
+def test_a_set_cookie_line_deletes_the_digest_from_the_second_its_expires_says() -> None:
+    """An Expires at the current second has passed, as a browser holds it (Chromium's
+    ``CanonicalCookie::IsExpired``: now >= expiry); one a second later has not. Max-Age
+    wins over Expires (RFC 6265 §5.3 step 3), and deletes at 0, not at 1."""
+    now = 1_735_689_600
+    with mock.patch("time.time", return_value=float(now)):
+        value = signed(digest_of("/app.css"))
+
+        def status(attributes: str) -> int:
+            pasted = f"Set-Cookie: h2-digest={value}; {attributes}; Path=/"
+            return call("inspect", pasted, "--secret-key", SECRET)[0]
+
+        assert status(f"Expires={http_date(now)}") == 1
+        assert status(f"Expires={http_date(now + 1)}") == 0
+        assert status(f"Max-Age=1; Expires={http_date(now)}") == 0
+        assert status(f"Expires={http_date(now + 1)}; Max-Age=0") == 1
+        assert status("Max-Age=1") == 0
+        # Of each attribute, the last one counts (RFC 6265 §5.3 steps 4-6).
+        assert status("Max-Age=0; Max-Age=60") == 0
+        assert status("Max-Age=60; Max-Age=0") == 1
+
+
+def test_a_set_cookie_line_after_a_deletion_is_read() -> None:
+    """A redirect chain under ``curl -vL``: deleted, then set again: the client holds it."""
+    deletion = DELETIONS["as Werkzeug's delete_cookie writes it"][0]
+    pasted = f"Set-Cookie: {deletion}\nSet-Cookie: h2-digest={issued_cookie(SECRET)}; Path=/"
+    assert call("inspect", pasted, "--secret-key", SECRET)[0] == 0
+
+
 @pytest.mark.parametrize(
     ("pasted", "out"),
     [
@@ -1315,11 +1454,20 @@ def test_a_set_cookie_line_is_read_before_the_cookie_the_request_sent() -> None:
             "< HTTP/1.1 200 OK\n< Vary: Cookie",
             "NOT valid: no h2-digest cookie here (cookies: none)\n",
         ),
+        # An empty Cookie line, as curl -v prints one a request sent with nothing.
+        ("> Cookie: ", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
+        ("cookie:", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
+        ("> Cookie: \n> cookie:\n", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
+        (
+            "> Cookie: \n< Set-Cookie: b=2; Path=/",
+            "NOT valid: no h2-digest cookie here (cookies: b)\n",
+        ),
     ],
 )
 def test_pasted_header_lines_without_the_digest_say_which_cookies_they_hold(
     pasted: str, out: str
 ) -> None:
+    """An empty Cookie line was read as an empty value: "not a signed cookie value"."""
     assert call("inspect", pasted, "--secret-key", SECRET) == (1, out, "")
 
 
