@@ -37,6 +37,8 @@ from .launcher import LIVE_SERVERS, require, require_tools
 pytestmark = pytest.mark.integration
 
 APP = "tests.integration.firefox_app:create_app()"
+#: What ``/static/n.js`` asks for when it ran: Firefox runs it, or CSP blocked it.
+RAN_URL = "/static/hero.png?ran"
 FIREFOX_TIMEOUT = 60
 #: Quiet, reproducible runs: no first-run pages, no update or telemetry traffic.
 PREFS = {
@@ -91,7 +93,13 @@ def static_dir() -> Iterator[Path]:
     directory = Path(tempfile.mkdtemp(prefix="firehose-firefox-"))
     directory.chmod(0o755)
     (directory / "a.css").write_text("p.done { color: green }\n" + "/* pad */\n" * 2000)
-    (directory / "n.js").write_text('document.getElementById("ran").textContent = "ran";\n')
+    # Once it ran, the script asks for RAN_URL: an image in the page holds its load event
+    # back, so the request is in Apache's log when Firefox exits.
+    (directory / "n.js").write_text(
+        'const ran = document.getElementById("ran");\n'
+        'ran.textContent = "ran";\n'
+        f'ran.append(Object.assign(new Image(), {{ src: "{RAN_URL}" }}));\n'
+    )
     (directory / "hero.jxl").write_bytes(b"\xff\x0a" + bytes(50_000))  # ~50 KB, never shown
     (directory / "hero.png").write_bytes(
         bytes.fromhex(
@@ -182,7 +190,8 @@ def test_firefox_fetches_a_nonced_file_once_on_a_hinted_page(
     made for the final response, and a learned 103 serves every visitor): hinted without it,
     Firefox fetched the script from the 103, then again for the ``<script nonce>`` after a
     ~10 s stall (11.4 s for the page). The link is left to the final ``Link``, where its
-    nonce matches: one fetch, while the 103 still hints the stylesheet."""
+    nonce matches: one fetch, while the 103 still hints the stylesheet, and the script runs
+    (a script CSP blocked is fetched all the same, by its preload)."""
     learn(apache, "/nonce/learned", certificate[0])
     started = time.time_ns() // 1000  # Apache logs in µs since the epoch
     Firefox(tmp_path / "hinted", certificate[0]).load(apache.origin + "/nonce/learned")
@@ -198,3 +207,4 @@ def test_firefox_fetches_a_nonced_file_once_on_a_hinted_page(
     # The 103 came, and was acted on: the stylesheet was asked for before the page ended.
     assert len(stylesheets) == 1 and stylesheets[0] < page_ended, served
     assert len(scripts) == 1, (served, seconds)
+    assert RAN_URL in (path for _, _, path in served), served  # the nonce let it run
