@@ -223,23 +223,24 @@ def _scope_said(
 ) -> str:
     """Which Domain, Path and Partitioned :func:`inspect` verified a ``Set-Cookie`` line's
     cookie for."""
-    if cookie_domain is not None:
-        domain = f"--cookie-domain {_shown(cookie_domain)}"
-    elif line.domain is not None:
-        domain = f"its Domain {_shown(line.domain)}"
-    else:
-        domain = "no Domain (host-only)"
-    if cookie_path is not None:
-        path = f"--cookie-path {_shown(cookie_path)}"
-    elif line.path is not None:
-        path = f"its Path {_shown(line.path)}"
-    else:
-        path = "Path /"
+    domain = _said("--cookie-domain", cookie_domain, "its Domain", line.domain)
+    domain = domain or "no Domain (host-only)"
+    path = _said("--cookie-path", cookie_path, "its Path", line.path) or "Path /"
     if cookie_partitioned is not None:
         path += ", --cookie-partitioned" if cookie_partitioned else ", --no-cookie-partitioned"
     elif line.partitioned:
         path += ", Partitioned"
     return f"a Set-Cookie line: {domain} and {path} are part of the signature"
+
+
+def _said(option: str, given: str | None, attribute: str, read: str | None) -> str:
+    """An attribute of the signature as :func:`_scope_said` tells it: the ``option`` given,
+    else the ``Set-Cookie`` line's; "" for neither (the default)."""
+    if given is not None:
+        return f"{option} {_shown(given)}"
+    if read is not None:
+        return f"{attribute} {_shown(read)}"
+    return ""
 
 
 def _describe(
