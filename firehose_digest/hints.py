@@ -286,9 +286,10 @@ class HintCache:
         self.max_entries = max_entries
         #: page -> (its links, the bytes of the page's own: :func:`_page_size`).
         self._entries: OrderedDict[str, tuple[tuple[EarlyHint, ...], int]] = OrderedDict()
-        #: ``id()`` of each link a page holds -> the pages' uses of it. An id stays here only
-        #: while an entry keeps its link alive, so it names no other object.
-        self._links: dict[int, int] = {}
+        #: ``id()`` of each link a page holds -> (the pages' uses of it, its bytes as counted,
+        #: uncounted as such: a str's size grows once its UTF-8 is asked for). An id stays
+        #: here only while an entry keeps its link alive, so it names no other object.
+        self._links: dict[int, tuple[int, int]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -362,10 +363,10 @@ class HintCache:
         self._bytes += own
         links = self._links
         for hint in hints:
-            uses = links.get(id(hint), 0)
+            uses, size = links.get(id(hint)) or (0, _link_size(hint))
             if not uses:
-                self._bytes += _link_size(hint)
-            links[id(hint)] = uses + 1
+                self._bytes += size
+            links[id(hint)] = (uses + 1, size)
         while len(self._entries) > self.max_entries or self._bytes > HINTS_BYTES:
             self._release(self._entries.popitem(last=False)[1])
 
@@ -376,12 +377,12 @@ class HintCache:
         self._bytes -= own
         links = self._links
         for hint in hints:
-            uses = links[id(hint)] - 1
-            if uses:
-                links[id(hint)] = uses
+            uses, size = links[id(hint)]
+            if uses > 1:
+                links[id(hint)] = (uses - 1, size)
             else:
                 del links[id(hint)]
-                self._bytes -= _link_size(hint)
+                self._bytes -= size
 
     def forget(self, page: str) -> None:
         """Drop what ``page`` learned (nothing if it learned nothing)."""
@@ -414,8 +415,11 @@ _CHURNED_DICT_SLOT = 6 * (24 * 2 // 3 + 4)
 #: dict's table, up to six a page), and the pair of its links and their count.
 _LRU_SLOT = _CHURNED_DICT_SLOT + 32 + 6 * 8 + sys.getsizeof((None, None)) + _INT_SIZE
 #: A link's place in the count of its uses: its dict slot, its id (an int of its own, an
-#: address: larger than a length) and the count (one of its own past 256 pages).
-_LINK_SLOT = _CHURNED_DICT_SLOT + sys.getsizeof(id(_LRU_SLOT)) + _INT_SIZE
+#: address: larger than a length), and the pair of its count and size (each an int of
+#: its own past 256).
+_LINK_SLOT = (
+    _CHURNED_DICT_SLOT + sys.getsizeof(id(_LRU_SLOT)) + sys.getsizeof((0, 0)) + 2 * _INT_SIZE
+)
 #: Every EarlyHint's own size (its slots), whatever it holds.
 _HINT_SIZE = sys.getsizeof(EarlyHint("", "", False, None, False, False, 0))
 #: What ``sys.getsizeof`` answers for a str (one the garbage collector does not track),

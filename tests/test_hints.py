@@ -12,6 +12,8 @@ import errno
 import functools
 import gc
 import logging
+import sqlite3
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Generator
@@ -441,6 +443,20 @@ def test_past_its_bytes_the_least_recently_used_pages_go(monkeypatch: pytest.Mon
     assert "/r" not in cache
     assert cache.get("/o") == (A,) and cache.get("/p") == (longer,)
     assert cache._bytes == full + 1 - learned_bytes("/r", [B])
+
+
+def test_a_link_whose_string_grows_once_learned_is_uncounted_as_counted() -> None:
+    """A str that is not ASCII grows by its UTF-8 once C code asks for it (sqlite3 does):
+    a link's size worked out again when its last page went left the count at -19."""
+    key = "".join(["/é", "x" * 20])  # made at run time: no constant another test shares
+    link = hint(key, f"<{key}>; rel=preload; as=image")
+    cache = HintCache(8)
+    cache.learn("/p", [link], BUDGET)
+    before = sys.getsizeof(key)
+    sqlite3.connect(":memory:").execute("select ?", (key,)).close()
+    assert sys.getsizeof(key) > before  # the string grew while learned
+    cache.forget("/p")
+    assert cache._bytes == 0 and not cache._links
 
 
 def test_a_link_pages_share_is_counted_once_until_the_last_goes() -> None:
