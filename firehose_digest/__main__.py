@@ -167,8 +167,8 @@ def inspect(
     ``urls`` are looked up as ``push(url, version=resource_version)`` records them, an
     absolute url by its path. A cookie that does not verify is still described, from its
     unverified payload, to help find out why. A ``Set-Cookie`` line that deletes the cookie
-    is said to, and is not valid: the client holds no digest after it; the value the request
-    sent, if pasted with it, is then described, for the line's scope.
+    is said to, and is not valid: the client holds no digest of its scope after it; the
+    value the request sent, if pasted with it, is then described, for the line's scope.
     """
     pasted = _read_pasted(cookie, cookie_name)
     if not pasted.values and pasted.deleted is None:
@@ -201,7 +201,7 @@ def inspect(
     if pasted.deleted is not None:
         notes.append(
             f"NOT valid: the Set-Cookie line deletes {cookie_name} ({pasted.deleted}): the "
-            "client holds no digest after this response"
+            "client holds none of its Domain and Path after this response"
         )
         if not pasted.values:
             return False, notes
@@ -452,7 +452,8 @@ def _deletion(value: str, attributes: Sequence[str]) -> str | None:
         elif key == "expires" and (date := parse_date(text)) is not None:
             expires = text, date
     if max_age is not None:
-        if int(max_age) <= 0:
+        # Read by its sign, not converted: Python refuses an int of over 4,300 digits.
+        if max_age.startswith("-") or not max_age.strip("0"):
             return f"Max-Age={max_age}"
     elif expires is not None and expires[1].timestamp() <= time.time():
         return f"Expires={expires[0]}, in the past"
