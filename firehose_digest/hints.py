@@ -328,10 +328,10 @@ class HintCache:
                 # kept, and counted already.
                 self._entries.move_to_end(page)
                 return
-        own = _page_size(page, links)  # outside the lock: they read only their arguments
-        alone = own + sum(map(_link_size, links))
+        # Outside the lock: they read only their arguments.
+        own, sizes = _page_size(page, links), [_link_size(hint) for hint in links]
         with self._lock:
-            self._put(page, links, own, alone)
+            self._put(page, links, own, sizes)
 
     def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
@@ -346,27 +346,27 @@ class HintCache:
             entry = self._entries.get(page)
             if not over_links and entry is not None and entry[0]:
                 return
-            self._put(page, (), own, own)
+            self._put(page, (), own, [])
 
-    def _put(self, page: str, hints: tuple[EarlyHint, ...], own: int, alone: int) -> None:
+    def _put(self, page: str, hints: tuple[EarlyHint, ...], own: int, sizes: list[int]) -> None:
         """Keep ``hints`` for ``page`` as the most recently used, ``own`` bytes for the page
-        and each link's bytes unless another page holds it already; past ``max_entries`` or
-        :data:`HINTS_BYTES` the least recently used go. A page of more than the bytes
-        ``alone`` (as if no other page held its links) is not kept, nor what it learned
-        before. Called under the lock."""
+        and each link's of ``sizes`` (:func:`_link_size`) unless another page holds it
+        already; past ``max_entries`` or :data:`HINTS_BYTES` the least recently used go. A
+        page of more than the bytes alone (as if no other page held its links) is not
+        kept, nor what it learned before. Called under the lock."""
         old = self._entries.pop(page, None)
         if old is not None:
             self._release(old)
-        if alone > HINTS_BYTES:
+        if own + sum(sizes) > HINTS_BYTES:
             return
         self._entries[page] = (hints, own)
         self._bytes += own
         links = self._links
-        for hint in hints:
-            uses, size = links.get(id(hint)) or (0, _link_size(hint))
+        for hint, size in zip(hints, sizes, strict=True):
+            uses, counted = links.get(id(hint), (0, size))
             if not uses:
-                self._bytes += size
-            links[id(hint)] = (uses + 1, size)
+                self._bytes += counted
+            links[id(hint)] = (uses + 1, counted)
         while len(self._entries) > self.max_entries or self._bytes > HINTS_BYTES:
             self._release(self._entries.popitem(last=False)[1])
 
