@@ -19,11 +19,10 @@ from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass
 from itertools import repeat
 from operator import contains
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
-if TYPE_CHECKING:  # a Resource carries its hint; building links needs nothing of the 103's
-    from .hints import EarlyHint
+from .hints import EarlyHint
 
 __all__ = [
     "LinkPlan",
