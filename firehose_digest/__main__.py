@@ -117,8 +117,7 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
         misses = sum(f"/fresh/{i}" in one for i in range(probes))
         out.append(
             f"{name:9}{bits:>11.2f}{single:>10}"
-            # A space of its own: near p = 1 the ratio has seven digits or more.
-            f"{len(codec.dumps(bytes(single))):>10} {bits / limit_bits:>8.2f}"
+            f"{len(codec.dumps(bytes(single))):>10}{_ratio(bits / limit_bits):>9}"
             f"{len(codec.dumps(two.to_bytes())):>16}{misses / probes:>14.4%}"
         )
     out.append(
@@ -141,6 +140,13 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
         f"{DEFAULTS['FIREHOSE_HEADER_BUDGET']}; Secure and SameSite take a few bytes more)"
     )
     return out
+
+
+def _ratio(value: float) -> str:
+    """``value`` to two decimals, or three digits and an exponent past 10,000: near p = 1
+    the information limit nears 0 bits/entry and the ratio to it reaches 10^16, which
+    would push the columns after it right."""
+    return f"{value:.2f}" if value < 10_000 else f"{value:.2e}"
 
 
 def inspect(

@@ -1224,14 +1224,21 @@ def test_help_or_version_to_a_full_disk_says_so_in_one_line_and_exits_2(
     ]
 
 
-def test_plan_at_a_rate_close_to_one_keeps_its_columns_and_the_rate_given() -> None:
+@pytest.mark.parametrize("fp_rate", ["0.99999", "0.999999", "0.9999999999999999"])
+def test_plan_at_a_rate_close_to_one_keeps_its_columns_and_the_rate_given(fp_rate: str) -> None:
     """--fp-rate 0.9999999 is in range: the rate was printed as "1", which the option
     refuses, and the ratio to a limit of 1.4e-07 bits/entry, 6999161.61, ran into the
-    cookie's bytes ("14186999161.61"), a row no one, and no script, can read."""
-    out = run("plan", "--fp-rate", "0.9999999", "--probes", "10")
-    assert "target false-positive rate 0.9999999:" in out.splitlines()[0]
-    row = next(line for line in out.splitlines() if line.startswith("bloom"))
+    cookie's bytes ("14186999161.61"), a row no one, and no script, can read. Given a
+    space of its own, it still pushed the columns after it right from 0.999999 on
+    ("868744.03"), by 11 at the closest rate (7.8e15): each value ends where its heading
+    does."""
+    out = run("plan", "--fp-rate", fp_rate, "--probes", "10").splitlines()
+    assert f"target false-positive rate {fp_rate}:" in out[0]
+    heading, row = out[1], next(line for line in out if line.startswith("bloom"))
     assert len(row.split()) == 7, row
+    # Headings are apart by two spaces or more; the first column is left-aligned.
+    ends = [m.end() for m in re.finditer(r"\S+(?: \S+)*", heading)][1:]
+    assert [m.end() for m in re.finditer(r"\S+", row)][1:] == ends, f"{heading}\n{row}"
 
 
 # -- a bytes SECRET_KEY -----------------------------------------------------------------
