@@ -175,7 +175,13 @@ def inspect(
     unverified payload, to help find out why. A ``Set-Cookie`` line that deletes the cookie
     is said to, and is not valid: the client holds no digest of its scope after it; the
     value the request sent, if pasted with it, is then described, for the line's scope.
+    Raises :class:`ValueError` for a url of ``urls`` that ``urlsplit`` refuses.
     """
+    for url in urls:
+        try:
+            _request_target(url)
+        except ValueError as e:  # "http://[::1": urlsplit's message names no argument
+            raise ValueError(f"urls: not a url: {url!r}") from e
     pasted = _read_pasted(cookie, cookie_name)
     if not pasted.values and pasted.deleted is None:
         names = ", ".join(_shown(name) for name in pasted.names)

@@ -1614,7 +1614,17 @@ def test_a_url_with_a_query_is_judged_with_it() -> None:
     assert "held: /app.js?v=2 (the path of https://x.test/app.js?v=2)" in out.splitlines()
 
 
-def test_an_absolute_url_that_is_no_url_is_a_usage_error() -> None:
-    code, out, err = call("inspect", "x", "--secret-key", SECRET, "--url", "https://[::1/a")
+@pytest.mark.parametrize("url", ["https://[::1/a", "http://[::1"])
+def test_an_absolute_url_that_is_no_url_is_a_usage_error(url: str) -> None:
+    code, out, err = call("inspect", "x", "--secret-key", SECRET, "--url", url)
     assert (code, out) == (2, "")
-    assert "argument --url: not a url: 'https://[::1/a'" in err
+    assert f"argument --url: not a url: {url!r}" in err
+
+
+@pytest.mark.parametrize("valid", [True, False], ids=["valid", "not valid"])
+def test_inspect_refuses_a_url_that_is_no_url_naming_the_argument(valid: bool) -> None:
+    """inspect() raised urlsplit's bare "Invalid IPv6 URL", and only for a cookie it got
+    as far as looking urls up in."""
+    cookie = issued_cookie(SECRET) if valid else "x"
+    with pytest.raises(ValueError, match=re.escape("urls: not a url: 'http://[::1'")):
+        cli.inspect(cookie, [SECRET], urls=["/app.js", "http://[::1"])
