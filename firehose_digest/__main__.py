@@ -187,6 +187,12 @@ def inspect(
         names = ", ".join(_shown(name) for name in pasted.names)
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
     notes = [pasted.note] if pasted.note else []
+    if pasted.deleted is not None:
+        # Said whatever the line's Domain and Path: what the response means to do.
+        notes.append(
+            f"NOT valid: the Set-Cookie line deletes {cookie_name} ({pasted.deleted}): the "
+            "client holds none of its Domain and Path after this response"
+        )
     # How the value is read: the scope it is verified for, and which copy.
     reading: list[str] = []
     domain, path, partitioned = cookie_domain, cookie_path, bool(cookie_partitioned)
@@ -207,14 +213,11 @@ def inspect(
     if scoped is None or not signable(scoped):
         where = "the Set-Cookie line's " if pasted.set_cookie is not None else ""
         return False, [
+            *notes,
             f"NOT valid: {where}Domain or Path is not one a cookie can have "
-            f"(Domain {domain!r}, Path {path or '/'!r})"
+            f"(Domain {domain!r}, Path {path or '/'!r})",
         ]
     if pasted.deleted is not None:
-        notes.append(
-            f"NOT valid: the Set-Cookie line deletes {cookie_name} ({pasted.deleted}): the "
-            "client holds none of its Domain and Path after this response"
-        )
         if not pasted.values:
             return False, notes
         # What the response's links were written for; the line's scope is the one it

@@ -1430,6 +1430,23 @@ def test_a_deletion_says_so_then_describes_the_digest_the_request_sent() -> None
     assert out.splitlines()[3].startswith("NOT valid: bad signature")
 
 
+@pytest.mark.parametrize("sent", [False, True], ids=["alone", "after the request's Cookie"])
+def test_a_deletion_whose_domain_no_cookie_can_have_says_both(sent: bool) -> None:
+    """It said only that the Domain was not one a cookie can have, not that the line
+    deletes the digest: what a "forget me" page means to do, and what to check first.
+    No digest the request sent is described: none can be verified for that Domain."""
+    request = f"> Cookie: h2-digest={issued_cookie(SECRET)}\n" if sent else ""
+    pasted = f"{request}< Set-Cookie: h2-digest=; Max-Age=0; Domain=a..b; Path=/"
+    assert call("inspect", pasted, "--secret-key", SECRET) == (
+        1,
+        "NOT valid: the Set-Cookie line deletes h2-digest (Max-Age=0): the client holds none "
+        "of its Domain and Path after this response\n"
+        "NOT valid: the Set-Cookie line's Domain or Path is not one a cookie can have "
+        "(Domain 'a..b', Path '/')\n",
+        "",
+    )
+
+
 def test_a_set_cookie_line_deletes_the_digest_from_the_second_its_expires_says() -> None:
     """An Expires at the current second has passed, as a browser holds it (Chromium's
     ``CanonicalCookie::IsExpired``: now >= expiry); one a second later has not. Max-Age
