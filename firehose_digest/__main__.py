@@ -176,6 +176,10 @@ def inspect(
     is said to, and is not valid: the client holds no digest of its scope after it; the
     value the request sent, if pasted with it, is then described, for the line's scope.
     Raises :class:`ValueError` for a url of ``urls`` that ``urlsplit`` refuses.
+
+    ``secret_keys`` are the server's, oldest to newest, as it signs with them:
+    ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. Given more than one, a valid cookie is said
+    to be signed with ``SECRET_KEY`` or with which of the fallbacks.
     """
     for url in urls:
         try:
@@ -291,6 +295,8 @@ def _describe(
                 f"valid: signed {_utc(issued_at)} ({when}), "
                 f"expires {_utc(codec.expires_at(issued_at))}"
             ]
+            if len(secret_keys) > 1:
+                out.append(_signing_key_said(value, secret_keys, codec, issued_at))
     verified = payload is not None
     if payload is None:
         out.append("the server ignores this cookie: to it, every url is new")
@@ -336,6 +342,37 @@ def _describe(
             "always right"
         )
     return verified, out
+
+
+def _signing_key_said(
+    value: str, secret_keys: Sequence[str | bytes], codec: DigestCodec, issued_at: int
+) -> str:
+    """Which of ``secret_keys`` (``SECRET_KEY_FALLBACKS + [SECRET_KEY]``) signed
+    ``value``, which ``codec`` verified with them, and for an older one when the server
+    replaces it: ``DigestConnector.save()`` signs with ``SECRET_KEY`` whenever it writes
+    the cookie, which is when the digest changes or half its lifetime is gone."""
+    *fallbacks, secret_key = secret_keys
+    if _verifies(value, secret_key, codec):
+        return "signed with SECRET_KEY"
+    # The newest that verifies, as itsdangerous tries them.
+    index = next(
+        i for i in reversed(range(len(fallbacks))) if _verifies(value, fallbacks[i], codec)
+    )
+    # HeldDigest.renewal_due(): from half of max_age before the value expires.
+    renewal = math.ceil(codec.expires_at(issued_at) - codec.max_age / 2)
+    return (
+        f"signed with an older key, SECRET_KEY_FALLBACKS[{index}]: the server signs it again "
+        f"with SECRET_KEY when the digest changes, or from {_utc(renewal)} (half of --max-age)"
+    )
+
+
+def _verifies(value: str, key: str | bytes, codec: DigestCodec) -> bool:
+    """Whether ``key`` alone verifies ``value`` for ``codec``'s salt and max age."""
+    try:
+        DigestCodec([key], codec.salt, codec.max_age).loads(value)
+    except DigestError:
+        return False
+    return True
 
 
 def _read_as_the_server_does(
@@ -612,8 +649,10 @@ def _environ_secret_keys() -> list[object]:
     """``$FLASK_SECRET_KEY_FALLBACKS`` and ``$FLASK_SECRET_KEY`` as
     ``app.config.from_prefixed_env()`` reads them: as JSON when it is JSON
     (``'"20261202"'``: a key of digits quoted to stay a str; the fallbacks a JSON list),
-    else as they are."""
+    else as they are. None without a ``SECRET_KEY``: the app then reads no digest,
+    whatever its fallbacks."""
     keys: list[object] = []
+    secret_key = ""
     for name in ("FLASK_SECRET_KEY_FALLBACKS", "FLASK_SECRET_KEY"):
         text = os.environ.get(name)
         if not text:
@@ -631,7 +670,7 @@ def _environ_secret_keys() -> list[object]:
                 )
             keys.extend(value)
         elif isinstance(value, str):
-            keys.append(value)
+            secret_key = value
         else:
             # A number, a bool or null to the app: no key it signs with.
             raise ValueError(
@@ -639,7 +678,7 @@ def _environ_secret_keys() -> list[object]:
                 f"reads it as JSON, so the app signs with no such key: quote it, "
                 f"FLASK_SECRET_KEY={shlex.quote(json.dumps(text))}"
             )
-    return keys
+    return [*keys, secret_key] if secret_key else []
 
 
 def _pushed_url(text: str) -> str:
@@ -794,7 +833,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_secret_key,
         metavar="KEY",
         help="the app's SECRET_KEY, a bytes one as its bytes ($'\\xec...' in bash); "
-        "repeat for SECRET_KEY_FALLBACKS, any order "
+        "repeat for SECRET_KEY_FALLBACKS, in their order, after it "
         "(default: $FLASK_SECRET_KEY and $FLASK_SECRET_KEY_FALLBACKS)",
     )
     inspect_cmd.add_argument(
@@ -870,7 +909,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--capacity {args.capacity} with --fp-rate {args.fp_rate!r}: {e}"
             )
         return EXIT_VALID if _print(out) else EXIT_TROUBLE
-    keys: list[str | bytes] = args.secret_key or []  # each checked by _secret_key
+    typed: list[str | bytes] = args.secret_key or []  # each checked by _secret_key
+    # SECRET_KEY first on the command line; last, as the server signs with them.
+    keys = [*typed[1:], *typed[:1]]
     if not keys:
         try:
             given = _environ_secret_keys()

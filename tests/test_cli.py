@@ -323,8 +323,22 @@ def test_inspect_takes_the_fallback_keys_from_the_environment_as_flask_does() ->
     with mock.patch.dict(os.environ, env):
         app.config.from_prefixed_env()
     assert app.config["SECRET_KEY_FALLBACKS"] == ["old key"]
-    assert run("inspect", issued_cookie("old key"), env=env).startswith("valid:")
+    out = run("inspect", issued_cookie("old key"), env=env).splitlines()
+    assert out[0].startswith("valid:")
+    assert out[1].startswith("signed with an older key, SECRET_KEY_FALLBACKS[0]: ")
     run("inspect", issued_cookie("old key"), env={"FLASK_SECRET_KEY": "new key"}, status=1)
+
+
+def test_fallback_keys_without_a_secret_key_verify_nothing_as_to_the_server() -> None:
+    """An app without SECRET_KEY reads no digest, whatever its SECRET_KEY_FALLBACKS: the
+    command verified the cookie with them, and the last would have been named SECRET_KEY."""
+    out = run(
+        "inspect",
+        issued_cookie("old key"),
+        env={"FLASK_SECRET_KEY_FALLBACKS": '["old key"]'},
+        status=1,
+    )
+    assert out.startswith(f"NOT valid: {cli.NO_SECRET_KEY}\n")
 
 
 @pytest.mark.parametrize("fallbacks", ["[1]", '{"k": "v"}', "[null]", "old key", '"old key"'])
@@ -594,6 +608,47 @@ def test_inspect_tries_every_key_given() -> None:
     cookie = issued_cookie("old key")
     assert call("inspect", cookie, "--secret-key", "old key", "--secret-key", "new key")[0] == 0
     assert call("inspect", cookie, "--secret-key", "new key", "--secret-key", "old key")[0] == 0
+
+
+#: SECRET_KEY, then SECRET_KEY_FALLBACKS: ["other key", "old key"].
+ROTATED = ["--secret-key", "new key", "--secret-key", "other key", "--secret-key", "old key"]
+
+
+def test_inspect_says_which_key_signed_a_digest_and_when_an_older_one_is_replaced() -> None:
+    """Midway through a key rotation an operator asks whether clients' digests still hang
+    on the old key, and until when (security.md, key rotation): it said only "valid". The
+    server signs a digest again with SECRET_KEY when it changes, or from half its
+    lifetime on (HeldDigest.renewal_due): 15 days and a second, at the default max age."""
+    now = 1_735_689_600  # 2025-01-01 00:00:00 UTC
+    with mock.patch("time.time", return_value=float(now)):
+        cookie = signed(digest_of("/app.css"), secret="old key")
+        code, out, _ = call("inspect", cookie, *ROTATED)
+        assert code == 0
+        assert out.splitlines()[1] == (
+            "signed with an older key, SECRET_KEY_FALLBACKS[1]: the server signs it again "
+            "with SECRET_KEY when the digest changes, or from 2025-01-16 00:00:01 UTC (half "
+            "of --max-age)"
+        )
+        cookie = signed(digest_of("/app.css"), secret="new key")
+        assert call("inspect", cookie, *ROTATED)[1].splitlines()[1] == "signed with SECRET_KEY"
+        # One key: nothing to tell apart.
+        out = call("inspect", cookie, "--secret-key", "new key")[1]
+        assert out.startswith("valid: ") and "signed with" not in out
+
+
+def test_a_digest_signed_with_an_older_key_is_signed_again_as_inspect_says() -> None:
+    """The server behind the line above: a response that changes nothing leaves the
+    old key's signature; one that pushes signs the digest with SECRET_KEY."""
+    old = issued_cookie("old key")
+    app = build_app(SECRET_KEY="new key", SECRET_KEY_FALLBACKS=["other key", "old key"])
+    client = app.test_client()
+    client.set_cookie("h2-digest", old)
+    assert "Set-Cookie" not in client.get("/").headers  # every link held: nothing new
+    assert "SECRET_KEY_FALLBACKS[1]" in call("inspect", old, *ROTATED)[1]
+    client.get("/push?u=/new.css")
+    new = client.get_cookie("h2-digest")
+    assert new is not None and new.value != old
+    assert call("inspect", new.value, *ROTATED)[1].splitlines()[1] == "signed with SECRET_KEY"
 
 
 @pytest.mark.parametrize(
