@@ -759,6 +759,21 @@ _BLOOM_CAPACITY, _BLOOM_K, _BLOOM_M = _GENERATION + 1, _GENERATION + 5, _GENERAT
 #: Where the current generation's header ends: GCS's after n (u16), which it does not read,
 #: Bloom's after m (u24), which it does.
 _GCS_HEADER_END, _BLOOM_HEADER_END = _GENERATION + 8, _GENERATION + 9
+
+
+def _gcs_one_byte_short(ours: bytes) -> bytes:
+    """Our GCS digest cut one byte short of its header: its parameters are all there,
+    but not n."""
+    return ours[: _GCS_HEADER_END - 1]
+
+
+def _bloom_one_byte_short(ours: bytes) -> bytes:
+    """Our Bloom digest cut one byte short of its header. m, a u24, is the header's last
+    field, so the cut takes its low byte: its first two are made to spell 2,883, the m a
+    read of the short header would take for ours (the cut 0x00 0x0B would read as 11)."""
+    return _with(_BLOOM_M, *_u16(2_883))(ours)[: _BLOOM_HEADER_END - 1]
+
+
 #: The app's digest is GCS or Bloom of 300 keys at 1% (R = 30,000; k = 7, m = 2,883): each
 #: case is a digest of other settings, one header field at a time, or made so.
 OTHER_SETTINGS = [
@@ -803,15 +818,9 @@ OTHER_SETTINGS = [
     pytest.param("gcs", lambda ours: ours[:_GENERATION], id="gcs: no generation"),
     pytest.param("gcs", lambda ours: ours[: _GCS_R + 2], id="gcs: cut inside R"),
     pytest.param("bloom", lambda ours: ours[: _BLOOM_M + 2], id="bloom: cut inside m"),
-    # One byte short of the header: a GCS digest's parameters are all there, but not n.
-    pytest.param(
-        "gcs", lambda ours: ours[: _GCS_HEADER_END - 1], id="gcs: one byte short of the header"
-    ),
-    pytest.param(
-        "bloom",
-        lambda ours: ours[: _BLOOM_HEADER_END - 1],
-        id="bloom: one byte short of the header",
-    ),
+    # One byte short of the header, naming our parameters: refused by its length alone.
+    pytest.param("gcs", _gcs_one_byte_short, id="gcs: one byte short of the header"),
+    pytest.param("bloom", _bloom_one_byte_short, id="bloom: one byte short of the header"),
 ]
 
 
@@ -836,6 +845,24 @@ def test_a_cookie_of_other_settings_is_not_decoded(
     response = app.test_client(use_cookies=False).get("/", headers={"Cookie": cookie})
     assert response.headers["Link"] == "</a.css>; rel=preload; as=style"
     assert decoded == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "short"),
+    [
+        pytest.param(GCSDigest, _gcs_one_byte_short, id="gcs"),
+        pytest.param(BloomDigest, _bloom_one_byte_short, id="bloom"),
+    ],
+)
+def test_one_byte_short_of_the_header_names_our_parameters(
+    kind: type[BloomDigest] | type[GCSDigest], short: Callable[[bytes], bytes]
+) -> None:
+    """What those rows stand on: read as far as it goes, the short header names the app's
+    parameters, so only its length can refuse it."""
+    payload = short(_full(kind, 300, 0.01))
+    assert len(payload) == _GENERATION + kind._HEADER_SIZE - 1
+    ours = AgingDigest(kind, 300, 0.01).current._parameters()
+    assert kind._encoded_parameters(payload[_GENERATION:]) == ours
 
 
 @pytest.mark.parametrize(
