@@ -12,7 +12,8 @@ Reading the code, in the order a request meets it:
 - The pure core, which imports neither Flask nor Werkzeug (tests/test_layout.py keeps it
   so): :mod:`.collect` (what ``push()`` gathers), :mod:`.links` (``Link`` values and the
   plan of what to push), :mod:`.hints` (103 Early Hints), :mod:`.digests` (the Golomb-coded
-  set and the Bloom filter), :mod:`.codec` (the signed cookie value).
+  set and the Bloom filter), :mod:`.codec` (the signed cookie value), :mod:`.sizes` (the
+  bytes each bounded cache counts).
 - The CLI, :mod:`.__main__`: ``firehose-digest plan`` and ``inspect``.
 """
 

@@ -21,15 +21,14 @@ from .hints import (
     origin_of,
 )
 from .links import (
-    DICT_SLOT,
     Resource,
     cut_by_proxies,
     format_link,
     format_url,
     kept_alive_by,
     pushed_as_requested,
-    unique_size,
 )
+from .sizes import DICT_SLOT, unique_size
 
 __all__ = [
     "CORS_MODE",

@@ -51,6 +51,7 @@ from .settings import (
     set_cookie_line,
     set_cookie_room,
 )
+from .sizes import CHURNED_DICT_SLOT
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -68,8 +69,8 @@ log = logging.getLogger("firehose_digest")
 
 #: Decoded digests kept per app and process, by the exact signed cookie value, counted in
 #: bytes (the value, the digest's buffers and its kept answers at their most, keys
-#: included): about 250 clients holding 300 resources (225 if their digests have rotated:
-#: two generations each).
+#: included, and its place in the cache): about 250 clients holding 300 resources (220 if
+#: their digests have rotated: two generations each).
 DECODED_CACHE_BYTES = 2 << 20
 
 
@@ -1046,7 +1047,9 @@ def _signing_inputs(app: Flask) -> tuple[Any, ...]:
 
 
 def _entry_size(value: str, held: HeldDigest) -> int:
-    return sys.getsizeof(value) + sys.getsizeof(held)
+    """What a decoded digest keeps alive: its value, the digest, and its place in a dict
+    whose keys come and go (oldest dropped first)."""
+    return sys.getsizeof(value) + sys.getsizeof(held) + CHURNED_DICT_SLOT
 
 
 def _usable_key(key: object) -> bool:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from .sizes import CHURNED_DICT_SLOT
+
 __all__ = [
     "HINTS_BYTES",
     "MAX_PAGE_LENGTH",
@@ -405,20 +407,15 @@ class HintCache:
 _SHARED_INTS = 256
 #: An int object of a length or a count (below 2**30).
 _INT_SIZE = sys.getsizeof(HINTS_BYTES)
-#: A dict entry in a dict whose keys come and go, at most: CPython resizes a dict whose
-#: entries (live and deleted) fill its table to a table of 3 to 6 times its live entries,
-#: each slot 16 or 24 bytes of entry for 2/3 of it and an index of up to 4 bytes
-#: (``Objects/dictobject.c``: ``GROWTH_RATE``, ``USABLE_FRACTION``).
-_CHURNED_DICT_SLOT = 6 * (24 * 2 // 3 + 4)
 #: A page's place in the :class:`HintCache`: its dict slot, its node in the order (key,
 #: hash and two links, 32 bytes) and the order's pointer to it (8 bytes a slot of the
 #: dict's table, up to six a page), and the pair of its links and their count.
-_LRU_SLOT = _CHURNED_DICT_SLOT + 32 + 6 * 8 + sys.getsizeof((None, None)) + _INT_SIZE
+_LRU_SLOT = CHURNED_DICT_SLOT + 32 + 6 * 8 + sys.getsizeof((None, None)) + _INT_SIZE
 #: A link's place in the count of its uses: its dict slot, its id (an int of its own, an
 #: address: larger than a length), and the pair of its count and size (each an int of
 #: its own past 256).
 _LINK_SLOT = (
-    _CHURNED_DICT_SLOT + sys.getsizeof(id(_LRU_SLOT)) + sys.getsizeof((0, 0)) + 2 * _INT_SIZE
+    CHURNED_DICT_SLOT + sys.getsizeof(id(_LRU_SLOT)) + sys.getsizeof((0, 0)) + 2 * _INT_SIZE
 )
 #: Every EarlyHint's own size (its slots), whatever it holds.
 _HINT_SIZE = sys.getsizeof(EarlyHint("", "", False, None, False, False, 0))

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .hints import EarlyHint
+from .sizes import DICT_SLOT, unique_size
 
 __all__ = [
     "LinkPlan",
@@ -413,15 +414,6 @@ def kept_alive_by(resource: Resource) -> tuple[object, ...]:
     )
 
 
-def unique_size(objects: Iterable[object]) -> int:
-    """The bytes of ``objects``, each counted once however often it comes (None never)."""
-    unique = {id(value): value for value in objects if value is not None}
-    return sum(map(sys.getsizeof, unique.values()))
-
-
-#: A dict entry in CPython's compact dict: hash, key and value (24 bytes) and its index,
-#: with the room a table keeps free after it grows (up to half its entries).
-DICT_SLOT = 64
 #: A page's dict of plans once it holds one (an empty dict has no table yet).
 _PLANS_DICT = sys.getsizeof({None: None})
 

@@ -27,7 +27,8 @@ from werkzeug.http import parse_cache_control_header
 from werkzeug.security import safe_join
 
 from .collect import CORS_MODE, as_written, key_version, names_crossorigin, push, resource_key
-from .links import DICT_SLOT, format_url
+from .links import format_url
+from .sizes import DICT_SLOT
 
 __all__ = [
     "IMMUTABLE",
@@ -363,16 +364,18 @@ def _push(link: _StaticLink, learn: bool) -> None:
 
 
 def _remember_pushed_file(key: str, path: str) -> None:
-    """Note that the url keyed ``key`` is ``path``'s file, within both bounds."""
+    """Note that the url keyed ``key`` is ``path``'s file, within both bounds. A file
+    replaced at a url (two apps serving one url from two folders) takes its entry's place:
+    no key is deleted but by emptying the dict, so a place is a :data:`~.sizes.DICT_SLOT`
+    (a key deleted and added again would leave its old place behind until the table is
+    resized: a :data:`~.sizes.CHURNED_DICT_SLOT`)."""
     global _pushed_files_bytes
     size = _pushed_file_size(key, path)
-    old = _pushed_files.pop(key, None)
+    old = _pushed_files.get(key)
     if old is not None:  # a file replaced at that url
         _pushed_files_bytes -= _pushed_file_size(key, old)
-    if (
-        len(_pushed_files) >= MAX_VERSIONED_FILES
-        or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES
-    ):
+    no_place = old is None and len(_pushed_files) >= MAX_VERSIONED_FILES
+    if no_place or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES:
         _pushed_files.clear()
         _pushed_files_bytes = 0
     _pushed_files[key] = path

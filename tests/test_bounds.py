@@ -30,6 +30,7 @@ from firehose_digest import (
     GCSDigest,
     SessionConnector,
     collect,
+    connectors,
     push,
 )
 from firehose_digest import links as links_module
@@ -46,6 +47,7 @@ from firehose_digest.settings import (
     check_digest_fits,
     load,
 )
+from firehose_digest.sizes import CHURNED_DICT_SLOT, DICT_SLOT
 from tests.helpers import EXPECTED_RETURN, build_app
 
 COOKIE = CookieAttributes(
@@ -942,3 +944,69 @@ def test_a_kept_pages_new_plan_that_cannot_fit_with_it_is_not_kept(
     assert planner._bytes == page_size + short
     planner.plan(page, set(), True)
     assert planner._bytes <= links_module.PLANS_BYTES
+
+
+# --- a place in a dict, as the caches count it ---------------------------------------------
+
+
+def _table(d: dict[Any, Any]) -> int:
+    """The bytes of a dict's table: its size past an empty dict's, which has none."""
+    return sys.getsizeof(d) - sys.getsizeof({})
+
+
+def test_a_dict_only_added_to_takes_at_most_a_dict_slot_an_entry() -> None:
+    """The push cache, the planner's pages and plans, the pushed files: added to, then
+    emptied whole. A full table doubles, so from its third entry on (the first table, of
+    8 places, is more than one or two need) each takes at most DICT_SLOT of it, with
+    tuple keys, whose entries are the widest (24 bytes)."""
+    added: dict[tuple[int], None] = {}
+    worst = 0.0
+    for n in range(1, 50_000):
+        added[(n,)] = None
+        if n >= 3:
+            worst = max(worst, _table(added) / n)
+    assert worst <= DICT_SLOT
+
+
+@pytest.mark.parametrize("live", [684, 43_692])
+def test_a_dict_whose_keys_come_and_go_takes_up_to_a_churned_dict_slot_an_entry(
+    live: int,
+) -> None:
+    """A deleted key leaves its place until the table is resized, to 3 to 6 times the
+    live entries: more than DICT_SLOT an entry, within CHURNED_DICT_SLOT. At these counts a
+    key added after one is deleted finds ``live - 1``, just past a third of a power of
+    two: the table is resized to about six times them (indexes of 2 bytes, then 4)."""
+    churned = dict.fromkeys((n,) for n in range(live))
+    worst = 0.0
+    for n in range(live, 4 * live):
+        del churned[(n - live,)]
+        churned[(n,)] = None
+        worst = max(worst, _table(churned) / live)
+    assert DICT_SLOT < worst <= CHURNED_DICT_SLOT
+
+
+def test_a_decoded_digest_counts_its_place_in_a_cache_whose_keys_come_and_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Oldest dropped first, the decoded digests' dict keeps the places of those dropped
+    until its table is resized: each entry's count holds its share of that table beside
+    its value and digest (it counted none)."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "places"
+    connector = DigestConnector()
+    Firehose(app, connector=connector)
+    state = connector._state(app)
+    codec = state.codec(app)
+    assert codec is not None
+    digest = state.empty.digest
+    value = codec.dumps(digest.to_bytes())
+    size = connectors._entry_size(value, connectors.HeldDigest(digest))
+    place = size - sys.getsizeof(value) - sys.getsizeof(connectors.HeldDigest(digest))
+    # 171 kept when another comes: 3 * 171 is just past 512, the table resized to 1,024.
+    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", 171 * size)
+    worst = 0
+    for n in range(4 * 171):
+        state._store(codec, f"{value[:-6]}{n:06}", 2**40, digest)  # as long as the value
+        worst = max(worst, _table(state._decoded))
+    assert len(state._decoded) == 171
+    assert DICT_SLOT * 171 < worst <= place * 171
