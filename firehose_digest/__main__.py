@@ -39,6 +39,7 @@ from .codec import (
     DigestCodec,
     copies_to_try,
     newest_first,
+    renewal_at,
     salt_for,
     scoped_salt,
     signable,
@@ -177,13 +178,16 @@ def inspect(
     value the request sent, if pasted with it, is then described, for the line's scope.
     Raises :class:`ValueError` for a url of ``urls`` that ``urlsplit`` refuses.
 
-    ``secret_keys`` are the server's, oldest to newest, as it signs with them:
-    ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. Given more than one, a valid cookie is said
-    to be signed with ``SECRET_KEY`` or with which of the fallbacks.
+    ``secret_keys`` are the server's, as the app's config lists them and itsdangerous
+    takes them, oldest to newest: ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. As on the server,
+    an empty fallback is ignored and an empty ``SECRET_KEY`` verifies nothing. Given more
+    than one key, a valid cookie is said to be signed with ``SECRET_KEY`` or with which of
+    the fallbacks (its index in ``SECRET_KEY_FALLBACKS``).
     """
+    asked = []
     for url in urls:
         try:
-            _request_target(url)
+            asked.append((url, _request_target(url)))
         except ValueError as e:  # "http://[::1": urlsplit's message names no argument
             raise ValueError(f"urls: not a url: {url!r}") from e
     pasted = _read_pasted(cookie, cookie_name)
@@ -227,8 +231,12 @@ def inspect(
         # What the response's links were written for; the line's scope is the one it
         # deletes, so a digest that does not verify for it may be another cookie, left.
         notes.append(f"the {cookie_name} the request sent, which the line deletes:")
-    value, which = _read_as_the_server_does(pasted.values, secret_keys, scoped, max_age)
-    valid, out = _describe(value, secret_keys, scoped, max_age, urls, resource_version)
+    codec = _server_codec(secret_keys, scoped, max_age)
+    value, which = _read_as_the_server_does(pasted.values, codec)
+    # Only of a cookie a request sent is it said when the server signs it again: a
+    # Set-Cookie line's value is what the server wrote (or deletes) with this response.
+    sent = pasted.set_cookie is None
+    valid, out = _describe(value, codec, secret_keys, sent, asked, resource_version)
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
     return valid and pasted.deleted is None, [*notes, *reading, *out]
@@ -262,15 +270,27 @@ def _said(option: str, given: str | None, attribute: str, read: str | None) -> s
     return ""
 
 
+def _server_codec(
+    secret_keys: Sequence[str | bytes], salt: str, max_age: int
+) -> DigestCodec | None:
+    """The codec the server verifies with, given its keys as :func:`inspect` takes them:
+    empty fallbacks left out (``DigestConnector``), none without ``SECRET_KEY``."""
+    if not secret_keys or not secret_keys[-1]:
+        return None
+    return DigestCodec([key for key in secret_keys if key], salt, max_age)
+
+
 def _describe(
     value: str,
+    codec: DigestCodec | None,
     secret_keys: Sequence[str | bytes],
-    salt: str,
-    max_age: int,
-    urls: Sequence[str],
+    sent: bool,
+    asked: Sequence[tuple[str, str]],
     resource_version: str | None,
 ) -> tuple[bool, list[str]]:
-    """:func:`inspect` of one cookie value."""
+    """:func:`inspect` of one cookie value, verified with ``codec`` (``secret_keys`` name
+    the one that signed it); ``sent``: by a request; ``asked``: each url, and the path it
+    is looked up by."""
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -279,14 +299,13 @@ def _describe(
         return False, ["NOT valid: not a signed cookie value (payload.timestamp.signature)"]
 
     payload: bytes | None = None
-    if not secret_keys:
+    if codec is None:
         out = [f"NOT valid: {NO_SECRET_KEY}"]
     else:
-        codec = DigestCodec(secret_keys, salt, max_age)
         try:
             payload, issued_at = codec.loads(value)
         except DigestError as e:
-            out = [f"NOT valid: {_why_not_valid(e, max_age)}"]
+            out = [f"NOT valid: {_why_not_valid(e, codec.max_age)}"]
         else:
             age = int(time.time()) - issued_at
             # Up to codec.MAX_CLOCK_SKEW ahead is trusted: servers sign with their own clocks.
@@ -295,8 +314,8 @@ def _describe(
                 f"valid: signed {_utc(issued_at)} ({when}), "
                 f"expires {_utc(codec.expires_at(issued_at))}"
             ]
-            if len(secret_keys) > 1:
-                out.append(_signing_key_said(value, secret_keys, codec, issued_at))
+            if sum(map(bool, secret_keys)) > 1:
+                out.append(_signing_key_said(value, secret_keys, codec, issued_at, sent))
     verified = payload is not None
     if payload is None:
         out.append("the server ignores this cookie: to it, every url is new")
@@ -325,14 +344,13 @@ def _describe(
             f"false-positive rate {generation.fp_rate:.4g} at capacity, "
             f"{len(generation)} entries"
         )
-    for url in urls:
-        target = _request_target(url)
+    for url, target in asked:
         held = resource_key(target, resource_version) in digest
-        asked = "" if target == url else f" (the path of {_shown(url)})"
+        path_of = "" if target == url else f" (the path of {_shown(url)})"
         version = "" if resource_version is None else f" (version {_shown(resource_version)})"
         answer = "not held" if not held else "held" if verified else "held (unverified)"
-        out.append(f"{answer}: {_shown(target)}{asked}{version}")
-    if urls:
+        out.append(f"{answer}: {_shown(target)}{path_of}{version}")
+    if asked:
         # Either generation may answer falsely: at capacity each does at rate p, for
         # largely different urls (a url the digest holds is not pushed, so not added).
         p = digest.fp_rate
@@ -345,53 +363,60 @@ def _describe(
 
 
 def _signing_key_said(
-    value: str, secret_keys: Sequence[str | bytes], codec: DigestCodec, issued_at: int
+    value: str,
+    secret_keys: Sequence[str | bytes],
+    codec: DigestCodec,
+    issued_at: int,
+    sent: bool,
 ) -> str:
     """Which of ``secret_keys`` (``SECRET_KEY_FALLBACKS + [SECRET_KEY]``) signed
-    ``value``, which ``codec`` verified with them, and for an older one when the server
-    replaces it: ``DigestConnector.save()`` signs with ``SECRET_KEY`` whenever it writes
-    the cookie, which is when the digest changes or half its lifetime is gone."""
+    ``value``, which ``codec`` verified with them; for a fallback of a cookie a request
+    ``sent``, when the server replaces it: ``DigestConnector.save()`` signs with
+    ``SECRET_KEY`` whenever it writes the cookie, which is when the digest changes or from
+    :func:`~.codec.renewal_at`."""
     *fallbacks, secret_key = secret_keys
-    if _verifies(value, secret_key, codec):
+    if _signed_with(value, secret_key, codec.salt):
         return "signed with SECRET_KEY"
     # The newest that verifies, as itsdangerous tries them.
     index = next(
-        i for i in reversed(range(len(fallbacks))) if _verifies(value, fallbacks[i], codec)
+        i
+        for i in reversed(range(len(fallbacks)))
+        if fallbacks[i] and _signed_with(value, fallbacks[i], codec.salt)
     )
-    # HeldDigest.renewal_due(): from half of max_age before the value expires.
-    renewal = math.ceil(codec.expires_at(issued_at) - codec.max_age / 2)
+    said = f"signed with a fallback key, SECRET_KEY_FALLBACKS[{index}]"
+    if not sent:
+        return said
+    renewal = math.ceil(renewal_at(codec.expires_at(issued_at), codec.max_age))
     return (
-        f"signed with an older key, SECRET_KEY_FALLBACKS[{index}]: the server signs it again "
-        f"with SECRET_KEY when the digest changes, or from {_utc(renewal)} (half of --max-age)"
+        f"{said}: the server signs it again with SECRET_KEY when the digest changes, or "
+        f"from {_utc(renewal)} (half of --max-age)"
     )
 
 
-def _verifies(value: str, key: str | bytes, codec: DigestCodec) -> bool:
-    """Whether ``key`` alone verifies ``value`` for ``codec``'s salt and max age."""
+def _signed_with(value: str, key: str | bytes, salt: str) -> bool:
+    """Whether ``key``'s signature is ``value``'s, whatever its age: the age was judged
+    with every key, and a second later the same value may be past it."""
     try:
-        DigestCodec([key], codec.salt, codec.max_age).loads(value)
+        DigestCodec([key], salt, sys.maxsize).loads(value)
     except DigestError:
         return False
     return True
 
 
-def _read_as_the_server_does(
-    values: Sequence[str], secret_keys: Sequence[str | bytes], salt: str, max_age: int
-) -> tuple[str, str]:
+def _read_as_the_server_does(values: Sequence[str], codec: DigestCodec | None) -> tuple[str, str]:
     """Of the values a header sent, the one ``DigestConnector.open()`` reads, and the rule
     that chose it: of the last ``MAX_COOKIE_COPIES`` different ones, the valid one signed
     last (of equals, the last sent), else the first of them."""
     tried = copies_to_try(values)
     signed = {}
-    if secret_keys:
-        codec = DigestCodec(secret_keys, salt, max_age)
+    if codec is not None:
         for value in tried:
             try:
                 signed[value] = codec.loads(value).issued_at
             except DigestError:
                 continue
     if not signed:
-        if not secret_keys:
+        if codec is None:
             return tried[0], "the first"
         if len(tried) < len(set(values)):
             # DigestConnector.open(): one not tried may hold the digest, so none is read.
@@ -649,7 +674,8 @@ def _environ_secret_keys() -> list[object]:
     """``$FLASK_SECRET_KEY_FALLBACKS`` and ``$FLASK_SECRET_KEY`` as
     ``app.config.from_prefixed_env()`` reads them: as JSON when it is JSON
     (``'"20261202"'``: a key of digits quoted to stay a str; the fallbacks a JSON list),
-    else as they are. None without a ``SECRET_KEY``: the app then reads no digest,
+    else as they are. In :func:`inspect`'s order, fallbacks first; an unset
+    ``$FLASK_SECRET_KEY`` is an empty ``SECRET_KEY``, with which the app reads no digest,
     whatever its fallbacks."""
     keys: list[object] = []
     secret_key = ""
@@ -678,7 +704,7 @@ def _environ_secret_keys() -> list[object]:
                 f"reads it as JSON, so the app signs with no such key: quote it, "
                 f"FLASK_SECRET_KEY={shlex.quote(json.dumps(text))}"
             )
-    return [*keys, secret_key] if secret_key else []
+    return [*keys, secret_key]
 
 
 def _pushed_url(text: str) -> str:
@@ -918,7 +944,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as e:
             args.command_parser.error(str(e))
         try:
-            keys = [_utf8(key) for key in given if isinstance(key, str) and key]
+            keys = [_utf8(key) for key in given if isinstance(key, str)]
         except argparse.ArgumentTypeError as e:
             args.command_parser.error(f"FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS {e}")
     valid, out = inspect(

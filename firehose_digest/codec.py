@@ -28,6 +28,7 @@ __all__ = [
     "SignedPayload",
     "copies_to_try",
     "newest_first",
+    "renewal_at",
     "salt_for",
     "scoped_salt",
     "signable",
@@ -148,6 +149,13 @@ class DigestCodec:
         is good while ``now < expires_at(issued_at)``: its verdict and this one agree.
         """
         return issued_at + self.max_age + 1
+
+
+def renewal_at(expires_at: float, max_age: int) -> float:
+    """The Unix time from which ``DigestConnector.save()`` signs a cookie expiring at
+    ``expires_at`` again, whatever it pushes: half its lifetime gone, so a client that
+    keeps coming back to pages it holds keeps its digest."""
+    return expires_at - max_age / 2
 
 
 def _as_bytes(key: str | bytes) -> bytes:

@@ -42,7 +42,14 @@ from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.http import parse_cookie
 
-from .codec import DigestCodec, copies_to_try, newest_first, scoped_salt, signable
+from .codec import (
+    DigestCodec,
+    copies_to_try,
+    newest_first,
+    renewal_at,
+    scoped_salt,
+    signable,
+)
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import (
     CookieAttributes,
@@ -826,7 +833,7 @@ class HeldDigest(dict[str, int]):
         """Whether half the cookie's lifetime is gone: ``save()`` signs it again then, so a
         client that keeps coming back to pages it holds keeps its digest (the browser drops
         the cookie, and the server refuses it, ``max_age`` seconds after it was signed)."""
-        return time.time() >= self.expires_at - max_age / 2
+        return time.time() >= renewal_at(self.expires_at, max_age)
 
     def current_holds(self, keys: Iterable[str]) -> bool:
         """Whether the current generation holds every one of ``keys``."""

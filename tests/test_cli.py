@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import re
 import shlex
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from unittest import mock
 
@@ -325,7 +327,7 @@ def test_inspect_takes_the_fallback_keys_from_the_environment_as_flask_does() ->
     assert app.config["SECRET_KEY_FALLBACKS"] == ["old key"]
     out = run("inspect", issued_cookie("old key"), env=env).splitlines()
     assert out[0].startswith("valid:")
-    assert out[1].startswith("signed with an older key, SECRET_KEY_FALLBACKS[0]: ")
+    assert out[1].startswith("signed with a fallback key, SECRET_KEY_FALLBACKS[0]: ")
     run("inspect", issued_cookie("old key"), env={"FLASK_SECRET_KEY": "new key"}, status=1)
 
 
@@ -614,7 +616,7 @@ def test_inspect_tries_every_key_given() -> None:
 ROTATED = ["--secret-key", "new key", "--secret-key", "other key", "--secret-key", "old key"]
 
 
-def test_inspect_says_which_key_signed_a_digest_and_when_an_older_one_is_replaced() -> None:
+def test_inspect_says_which_key_signed_a_digest_and_when_a_fallback_one_is_replaced() -> None:
     """Midway through a key rotation an operator asks whether clients' digests still hang
     on the old key, and until when (security.md, key rotation): it said only "valid". The
     server signs a digest again with SECRET_KEY when it changes, or from half its
@@ -625,7 +627,7 @@ def test_inspect_says_which_key_signed_a_digest_and_when_an_older_one_is_replace
         code, out, _ = call("inspect", cookie, *ROTATED)
         assert code == 0
         assert out.splitlines()[1] == (
-            "signed with an older key, SECRET_KEY_FALLBACKS[1]: the server signs it again "
+            "signed with a fallback key, SECRET_KEY_FALLBACKS[1]: the server signs it again "
             "with SECRET_KEY when the digest changes, or from 2025-01-16 00:00:01 UTC (half "
             "of --max-age)"
         )
@@ -636,7 +638,7 @@ def test_inspect_says_which_key_signed_a_digest_and_when_an_older_one_is_replace
         assert out.startswith("valid: ") and "signed with" not in out
 
 
-def test_a_digest_signed_with_an_older_key_is_signed_again_as_inspect_says() -> None:
+def test_a_digest_signed_with_a_fallback_key_is_signed_again_as_inspect_says() -> None:
     """The server behind the line above: a response that changes nothing leaves the
     old key's signature; one that pushes signs the digest with SECRET_KEY."""
     old = issued_cookie("old key")
@@ -649,6 +651,78 @@ def test_a_digest_signed_with_an_older_key_is_signed_again_as_inspect_says() -> 
     new = client.get_cookie("h2-digest")
     assert new is not None and new.value != old
     assert call("inspect", new.value, *ROTATED)[1].splitlines()[1] == "signed with SECRET_KEY"
+
+
+def test_the_second_inspect_gives_is_the_one_the_server_signs_a_fallback_digest_again() -> None:
+    """A client that pushes nothing new keeps the fallback key's signature until the
+    second inspect names, and from that second on gets a digest signed with SECRET_KEY."""
+    start = 1_735_689_600  # 2025-01-01 00:00:00 UTC
+    app = build_app(SECRET_KEY="new key", SECRET_KEY_FALLBACKS=["other key", "old key"])
+    with mock.patch("time.time", return_value=float(start)):
+        old = issued_cookie("old key")
+        said = call("inspect", old, *ROTATED)[1].splitlines()[1]
+    stamp = re.search(r"from (\S+ \S+) UTC", said)
+    assert stamp is not None
+    renewal = int(datetime.fromisoformat(stamp[1] + "+00:00").timestamp())
+    for now, signs_again in ((renewal - 1, False), (renewal, True)):
+        client = app.test_client()
+        client.set_cookie("h2-digest", old)
+        with mock.patch("time.time", return_value=float(now)):
+            written = client.get("/").headers.get("Set-Cookie")
+        assert (written is not None) is signs_again, now - start
+
+
+@pytest.mark.parametrize("valid_calls", range(8))
+def test_a_cookie_expiring_while_inspected_is_told_one_way_never_a_traceback(
+    valid_calls: int,
+) -> None:
+    """Which key signed is told by the signature alone: verified again with each key and
+    its age, a cookie valid to the first reading and expired a second later (its last
+    second) named no key, and the search for one raised StopIteration."""
+    start = 1_735_689_600
+    with mock.patch("time.time", return_value=float(start)):
+        cookie = DigestCodec(["old"], salt_for(""), 100).dumps(digest_of("/app.css"))
+    clock = itertools.chain(
+        itertools.repeat(float(start + 100), valid_calls), itertools.repeat(float(start + 101))
+    )
+    with mock.patch("time.time", side_effect=lambda: next(clock)):
+        valid, out = cli.inspect(cookie, ["old", "new"], max_age=100)
+    if valid:
+        assert out[1].startswith("signed with a fallback key, SECRET_KEY_FALLBACKS[0]: ")
+    else:
+        assert out[0].startswith("NOT valid: expired: ")
+
+
+def test_a_fallback_is_named_by_its_place_in_the_list_empty_ones_included() -> None:
+    """The server ignores an empty fallback but the app's list keeps it: the key after
+    it is SECRET_KEY_FALLBACKS[1] in the config an operator reads."""
+    out = run(
+        "inspect",
+        issued_cookie("old key"),
+        env={"FLASK_SECRET_KEY": "new key", "FLASK_SECRET_KEY_FALLBACKS": '["", "old key"]'},
+    )
+    assert out.splitlines()[1].startswith("signed with a fallback key, SECRET_KEY_FALLBACKS[1]: ")
+    # inspect() takes the keys as the app lists them, an empty fallback too.
+    valid, lines = cli.inspect(issued_cookie("new key"), ["", "new key"])
+    assert valid and lines[0].startswith("valid: ")
+    assert not any(line.startswith("signed with") for line in lines)  # one key verifies
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "> Cookie: h2-digest={value}\n< Set-Cookie: h2-digest=; Max-Age=0; Path=/",
+        "< Set-Cookie: h2-digest={value}; Path=/",
+    ],
+    ids=["a deletion line after the request's cookie", "a Set-Cookie line's own value"],
+)
+def test_a_set_cookie_line_is_told_its_key_but_no_renewal(pasted: str) -> None:
+    """The server signs again only a cookie a request sends it: one a response deletes,
+    or one it has just written, is not signed again on that response."""
+    value = issued_cookie("old key")
+    _, out, _ = call("inspect", pasted.format(value=value), *ROTATED)
+    named = [line for line in out.splitlines() if line.startswith("signed with")]
+    assert named == ["signed with a fallback key, SECRET_KEY_FALLBACKS[1]"]
 
 
 @pytest.mark.parametrize(
