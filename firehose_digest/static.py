@@ -124,7 +124,7 @@ def file_version(path: str) -> str:
         while chunk := file.read(1 << 16):
             digest.update(chunk)
     version = digest.hexdigest()
-    if len(_versions) >= MAX_VERSIONED_FILES:
+    if known is None and len(_versions) >= MAX_VERSIONED_FILES:  # a changed file keeps its place
         _versions.clear()
     _versions[path] = (stamp, version)
     return version

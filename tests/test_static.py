@@ -625,6 +625,26 @@ def test_the_version_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.Monkey
         assert len(static_module._versions) <= 4
 
 
+def test_a_file_changed_in_a_full_version_cache_takes_its_own_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exactly full, the cache hashes a changed file again in its entry's place: the other
+    files stay known, as they did not when it was emptied for a path it already held."""
+    monkeypatch.setattr(static_module, "MAX_VERSIONED_FILES", 4)
+    monkeypatch.setattr(static_module, "_versions", {})
+    paths = [tmp_path / f"{n}.css" for n in range(4)]
+    for n, path in enumerate(paths):
+        path.write_bytes(b"%d" % n)
+        file_version(str(path))
+    paths[0].write_bytes(b"changed")
+    assert file_version(str(paths[0])) == version(b"changed")
+    assert set(static_module._versions) == {str(path) for path in paths}
+    # One past it, a new file empties it.
+    (tmp_path / "4.css").write_bytes(b"4")
+    file_version(str(tmp_path / "4.css"))
+    assert set(static_module._versions) == {str(tmp_path / "4.css")}
+
+
 # -- a versioned url is cached for good ----------------------------------------------------
 
 
@@ -1008,10 +1028,12 @@ def test_files_replaced_at_their_urls_stay_within_what_the_pushed_files_count(
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for folder in ("a", "b", "a", "b"):
+        for turn, folder in enumerate(("a", "b", "a", "b")):
             for n in range(live):
                 key = resource_key(f"/static/site-{n:06}.css?v=0123456789", "0123456789")
                 static_module._remember_pushed_file(key, f"/srv/{folder}/static/{n:06}.css")
+                # Exactly at the bound a replacement keeps every other url.
+                assert len(static_module._pushed_files) == (live if turn else n + 1)
             grown = tracemalloc.get_traced_memory()[0] - before
             assert grown <= static_module._pushed_files_bytes, f"grew by {grown:,} bytes"
     finally:
