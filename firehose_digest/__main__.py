@@ -181,8 +181,8 @@ def inspect(
     ``secret_keys`` are the server's, as the app's config lists them and itsdangerous
     takes them, oldest to newest: ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. As on the server,
     an empty fallback is ignored and an empty ``SECRET_KEY`` verifies nothing. Given more
-    than one key, a valid cookie is said to be signed with ``SECRET_KEY`` or with which of
-    the fallbacks (its index in ``SECRET_KEY_FALLBACKS``).
+    than one non-empty key, a valid cookie is said to be signed with ``SECRET_KEY`` or
+    with which of the fallbacks (its index in ``SECRET_KEY_FALLBACKS``).
     """
     asked = []
     for url in urls:
@@ -233,10 +233,10 @@ def inspect(
         notes.append(f"the {cookie_name} the request sent, which the line deletes:")
     codec = _server_codec(secret_keys, scoped, max_age)
     value, which = _read_as_the_server_does(pasted.values, codec)
-    # Only of a cookie a request sent is it said when the server signs it again: a
-    # Set-Cookie line's value is what the server wrote (or deletes) with this response.
-    sent = pasted.set_cookie is None
-    valid, out = _describe(value, codec, secret_keys, sent, asked, resource_version)
+    # The server signs nothing again on a response whose Set-Cookie line is pasted: the
+    # line wrote the value, or deletes the one the request sent.
+    answered = pasted.set_cookie is not None
+    valid, out = _describe(value, codec, secret_keys, answered, asked, resource_version)
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
     return valid and pasted.deleted is None, [*notes, *reading, *out]
@@ -284,13 +284,13 @@ def _describe(
     value: str,
     codec: DigestCodec | None,
     secret_keys: Sequence[str | bytes],
-    sent: bool,
+    answered: bool,
     asked: Sequence[tuple[str, str]],
     resource_version: str | None,
 ) -> tuple[bool, list[str]]:
     """:func:`inspect` of one cookie value, verified with ``codec`` (``secret_keys`` name
-    the one that signed it); ``sent``: by a request; ``asked``: each url, and the path it
-    is looked up by."""
+    the one that signed it); ``answered``: the request by a pasted Set-Cookie line;
+    ``asked``: each url, and the path it is looked up by."""
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -315,7 +315,7 @@ def _describe(
                 f"expires {_utc(codec.expires_at(issued_at))}"
             ]
             if sum(map(bool, secret_keys)) > 1:
-                out.append(_signing_key_said(value, secret_keys, codec, issued_at, sent))
+                out.append(_signing_key_said(value, secret_keys, codec, issued_at, answered))
     verified = payload is not None
     if payload is None:
         out.append("the server ignores this cookie: to it, every url is new")
@@ -367,40 +367,36 @@ def _signing_key_said(
     secret_keys: Sequence[str | bytes],
     codec: DigestCodec,
     issued_at: int,
-    sent: bool,
+    answered: bool,
 ) -> str:
     """Which of ``secret_keys`` (``SECRET_KEY_FALLBACKS + [SECRET_KEY]``) signed
-    ``value``, which ``codec`` verified with them; for a fallback of a cookie a request
-    ``sent``, when the server replaces it: ``DigestConnector.save()`` signs with
-    ``SECRET_KEY`` whenever it writes the cookie, which is when the digest changes or from
-    :func:`~.codec.renewal_at`."""
+    ``value``, which ``codec`` verified with them; for a fallback, unless a pasted
+    Set-Cookie line ``answered`` the request, when the server replaces it:
+    ``DigestConnector.save()`` signs with ``SECRET_KEY`` whenever it writes the cookie,
+    which is when the digest changes or from :func:`~.codec.renewal_at`."""
     *fallbacks, secret_key = secret_keys
-    if _signed_with(value, secret_key, codec.salt):
+
+    def signed_with(key: str | bytes) -> bool:
+        # Its signature alone: loads() judged the age, and the clock has moved since.
+        return DigestCodec([key], codec.salt, codec.max_age).carries_signature(value)
+
+    if signed_with(secret_key):
         return "signed with SECRET_KEY"
     # The newest that verifies, as itsdangerous tries them.
     index = next(
-        i
-        for i in reversed(range(len(fallbacks)))
-        if fallbacks[i] and _signed_with(value, fallbacks[i], codec.salt)
+        i for i in reversed(range(len(fallbacks))) if fallbacks[i] and signed_with(fallbacks[i])
     )
     said = f"signed with a fallback key, SECRET_KEY_FALLBACKS[{index}]"
-    if not sent:
+    if answered:
         return said
+    # The first whole second it is due at (half an odd max age is not one).
     renewal = math.ceil(renewal_at(codec.expires_at(issued_at), codec.max_age))
+    if renewal <= time.time():
+        return f"{said}: the server signs it again with SECRET_KEY when it next writes it"
     return (
         f"{said}: the server signs it again with SECRET_KEY when the digest changes, or "
         f"from {_utc(renewal)} (half of --max-age)"
     )
-
-
-def _signed_with(value: str, key: str | bytes, salt: str) -> bool:
-    """Whether ``key``'s signature is ``value``'s, whatever its age: the age was judged
-    with every key, and a second later the same value may be past it."""
-    try:
-        DigestCodec([key], salt, sys.maxsize).loads(value)
-    except DigestError:
-        return False
-    return True
 
 
 def _read_as_the_server_does(values: Sequence[str], codec: DigestCodec | None) -> tuple[str, str]:
@@ -670,14 +666,14 @@ def _secret_key(text: str) -> str | bytes:
         ) from None
 
 
-def _environ_secret_keys() -> list[object]:
+def _environ_secret_keys() -> list[str]:
     """``$FLASK_SECRET_KEY_FALLBACKS`` and ``$FLASK_SECRET_KEY`` as
     ``app.config.from_prefixed_env()`` reads them: as JSON when it is JSON
     (``'"20261202"'``: a key of digits quoted to stay a str; the fallbacks a JSON list),
     else as they are. In :func:`inspect`'s order, fallbacks first; an unset
     ``$FLASK_SECRET_KEY`` is an empty ``SECRET_KEY``, with which the app reads no digest,
     whatever its fallbacks."""
-    keys: list[object] = []
+    keys: list[str] = []
     secret_key = ""
     for name in ("FLASK_SECRET_KEY_FALLBACKS", "FLASK_SECRET_KEY"):
         text = os.environ.get(name)
@@ -944,7 +940,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as e:
             args.command_parser.error(str(e))
         try:
-            keys = [_utf8(key) for key in given if isinstance(key, str)]
+            keys = [_utf8(key) for key in given]
         except argparse.ArgumentTypeError as e:
             args.command_parser.error(f"FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS {e}")
     valid, out = inspect(

@@ -142,6 +142,14 @@ class DigestCodec:
             raise DigestError(f"signature expired: {expired}") from expired
         return SignedPayload(payload, issued_at)
 
+    def carries_signature(self, value: str) -> bool:
+        """Whether ``value`` is signed with one of the keys, whatever its age and the clock
+        (which :meth:`loads` judges too)."""
+        try:
+            return self._signer.validate(value.encode("ascii"))
+        except UnicodeEncodeError:
+            return False
+
     def expires_at(self, issued_at: int) -> int:
         """The Unix time from which a value signed at ``issued_at`` is refused as expired.
 

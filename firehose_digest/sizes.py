@@ -24,7 +24,8 @@ DICT_SLOT = 64
 #: dict whose entries (live and deleted) fill its table to a table of 3 to 6 times its
 #: live entries, each slot 16 or 24 bytes of entry for 2/3 of it and an index of up to 4
 #: bytes (``Objects/dictobject.c``: ``GROWTH_RATE``, ``USABLE_FRACTION``). Below three
-#: live entries the smallest table, of 8 slots, is more: up to 48 bytes in all past it.
+#: live entries the smallest tables are more: 160 bytes for one (8 slots), 288 for two
+#: (16 slots), up to 48 bytes in all past the count.
 CHURNED_DICT_SLOT = 6 * (24 * 2 // 3 + 4)
 
 

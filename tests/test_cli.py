@@ -653,14 +653,22 @@ def test_a_digest_signed_with_a_fallback_key_is_signed_again_as_inspect_says() -
     assert call("inspect", new.value, *ROTATED)[1].splitlines()[1] == "signed with SECRET_KEY"
 
 
-def test_the_second_inspect_gives_is_the_one_the_server_signs_a_fallback_digest_again() -> None:
+@pytest.mark.parametrize("max_age", [MAX_AGE, MAX_AGE + 1])
+def test_the_second_inspect_gives_is_the_one_the_server_signs_a_fallback_digest_again(
+    max_age: int,
+) -> None:
     """A client that pushes nothing new keeps the fallback key's signature until the
-    second inspect names, and from that second on gets a digest signed with SECRET_KEY."""
+    second inspect names, and from that second on gets a digest signed with SECRET_KEY
+    (for an odd max age, the server's half-second rounded up); past it, inspect says so."""
     start = 1_735_689_600  # 2025-01-01 00:00:00 UTC
-    app = build_app(SECRET_KEY="new key", SECRET_KEY_FALLBACKS=["other key", "old key"])
+    app = build_app(
+        SECRET_KEY="new key",
+        SECRET_KEY_FALLBACKS=["other key", "old key"],
+        FIREHOSE_MAX_AGE=max_age,
+    )
     with mock.patch("time.time", return_value=float(start)):
         old = issued_cookie("old key")
-        said = call("inspect", old, *ROTATED)[1].splitlines()[1]
+        said = call("inspect", old, *ROTATED, "--max-age", str(max_age))[1].splitlines()[1]
     stamp = re.search(r"from (\S+ \S+) UTC", said)
     assert stamp is not None
     renewal = int(datetime.fromisoformat(stamp[1] + "+00:00").timestamp())
@@ -670,27 +678,40 @@ def test_the_second_inspect_gives_is_the_one_the_server_signs_a_fallback_digest_
         with mock.patch("time.time", return_value=float(now)):
             written = client.get("/").headers.get("Set-Cookie")
         assert (written is not None) is signs_again, now - start
+    with mock.patch("time.time", return_value=float(renewal)):
+        said = call("inspect", old, *ROTATED, "--max-age", str(max_age))[1].splitlines()[1]
+    assert said == (
+        "signed with a fallback key, SECRET_KEY_FALLBACKS[1]: the server signs it again "
+        "with SECRET_KEY when it next writes it"
+    )
 
 
 @pytest.mark.parametrize("valid_calls", range(8))
-def test_a_cookie_expiring_while_inspected_is_told_one_way_never_a_traceback(
-    valid_calls: int,
+@pytest.mark.parametrize(
+    ("read_at", "then", "why"),
+    [(100, 101, "NOT valid: expired: "), (-MAX_CLOCK_SKEW, -MAX_CLOCK_SKEW - 1, "NOT valid: ")],
+    ids=["its last second, then expired", "as far ahead as trusted, then the clock back"],
+)
+def test_a_cookie_whose_age_changes_while_inspected_is_told_one_way_never_a_traceback(
+    valid_calls: int, read_at: int, then: int, why: str
 ) -> None:
     """Which key signed is told by the signature alone: verified again with each key and
-    its age, a cookie valid to the first reading and expired a second later (its last
-    second) named no key, and the search for one raised StopIteration."""
+    its age, a cookie valid at the first reading and not a second later (expired, or
+    signed too far ahead of a clock set back) named no key, and the search for one
+    raised StopIteration."""
     start = 1_735_689_600
     with mock.patch("time.time", return_value=float(start)):
         cookie = DigestCodec(["old"], salt_for(""), 100).dumps(digest_of("/app.css"))
     clock = itertools.chain(
-        itertools.repeat(float(start + 100), valid_calls), itertools.repeat(float(start + 101))
+        itertools.repeat(float(start + read_at), valid_calls),
+        itertools.repeat(float(start + then)),
     )
     with mock.patch("time.time", side_effect=lambda: next(clock)):
         valid, out = cli.inspect(cookie, ["old", "new"], max_age=100)
     if valid:
-        assert out[1].startswith("signed with a fallback key, SECRET_KEY_FALLBACKS[0]: ")
+        assert out[1].startswith("signed with a fallback key, SECRET_KEY_FALLBACKS[0]")
     else:
-        assert out[0].startswith("NOT valid: expired: ")
+        assert out[0].startswith(why)
 
 
 def test_a_fallback_is_named_by_its_place_in_the_list_empty_ones_included() -> None:

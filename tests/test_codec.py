@@ -53,6 +53,25 @@ def test_keys_rotate_oldest_to_newest() -> None:
         codec("new").loads(issued_with_old)
 
 
+@pytest.mark.parametrize(
+    "signed_at", [NOW - 10 * DAY, NOW + MAX_CLOCK_SKEW + 1], ids=["expired", "too far ahead"]
+)
+def test_a_signature_is_told_apart_from_its_age(
+    monkeypatch: pytest.MonkeyPatch, signed_at: int
+) -> None:
+    """Which key signed a value, for a value loads() refuses for its age alone."""
+    monkeypatch.setattr(time, "time", lambda: float(signed_at))
+    value = codec("old").dumps(b"payload")
+    monkeypatch.setattr(time, "time", lambda: float(NOW))
+    with pytest.raises(DigestError, match="expired"):
+        codec("old").loads(value)
+    assert codec("old").carries_signature(value)
+    assert codec("new", "old").carries_signature(value)
+    assert not codec("new").carries_signature(value)
+    assert not codec("old").carries_signature(value[:-1] + ("B" if value[-1] == "A" else "A"))
+    assert not codec("old").carries_signature(value + "\xe9")
+
+
 def test_other_salt_is_another_key() -> None:
     value = codec("secret").dumps(b"payload")
     with pytest.raises(DigestError):
