@@ -465,9 +465,9 @@ _HEADER_LINE = re.compile(
 
 def _read_pasted(text: str, name: str) -> _Pasted:
     """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
-    ``Cookie`` header's value, or header lines as pasted from a terminal or developer
-    tools (:data:`_HEADER_LINE`), of which ``Cookie`` and ``Set-Cookie`` lines are read
-    and any other skipped.
+    ``Cookie`` header's value, a ``Set-Cookie`` line's value (:func:`_set_cookie_value`),
+    or header lines as pasted from a terminal or developer tools (:data:`_HEADER_LINE`),
+    of which ``Cookie`` and ``Set-Cookie`` lines are read and any other skipped.
 
     ``Cookie`` lines are one header, joined with "; " as HTTP/2 joins its ``cookie``
     crumbs (RFC 9113 §8.2.3); an empty one sent none. A ``Set-Cookie`` line of ``name`` is
@@ -477,6 +477,8 @@ def _read_pasted(text: str, name: str) -> _Pasted:
     """
     headers = [_HEADER_LINE.fullmatch(line.strip()) for line in re.split(r"\r\n|\r|\n", text)]
     if not any(headers):
+        if _set_cookie_value(text, name):
+            return _read_pasted(f"Set-Cookie: {text.strip()}", name)
         return _Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
     cookie_lines: list[str] = []
     set_cookies: list[tuple[str, list[str]]] = []
@@ -506,6 +508,27 @@ def _read_pasted(text: str, name: str) -> _Pasted:
     if note is None and sent:
         note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
     return _Pasted([value], found, scope, note)
+
+
+#: Cookie attributes (RFC 6265 §4.1.1; RFC 6265bis: SameSite, and CHIPS' Partitioned),
+#: with a value and without one.
+_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesite"})
+_FLAGS = frozenset({"secure", "httponly", "partitioned"})
+
+
+def _set_cookie_value(text: str, name: str) -> bool:
+    """Whether ``text`` is a ``Set-Cookie`` line's value without its field name, as
+    developer tools and logs show one: cookie ``name``'s pair, then an attribute. (A
+    ``Cookie`` header sending a cookie named ``path`` after ``name`` reads as one too.)"""
+    pair, *after = text.split(";")
+    if pair.partition("=")[0].strip() != name:
+        return False
+    for attribute in after:
+        key, equals, _ = attribute.partition("=")
+        key = key.strip().lower()
+        if key in (_ATTRIBUTES if equals else _FLAGS):
+            return True
+    return False
 
 
 def _deletion(value: str, attributes: Sequence[str]) -> str | None:
@@ -757,10 +780,12 @@ COOKIE may be the bare value (the part after "{DEFAULT_COOKIE_NAME}="), the pair
 "{DEFAULT_COOKIE_NAME}=VALUE", a whole Cookie header as a browser's developer
 tools show it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:"),
 or header lines as pasted, curl -v's included: its "Cookie:" and "Set-Cookie:"
-lines are read, other lines skipped. A Set-Cookie line's Domain, Path and
-Partitioned are those the signature is checked for, where --cookie-domain,
---cookie-path and --[no-]cookie-partitioned are not given. A Set-Cookie line
-that deletes the cookie is said to; a Cookie line pasted with it is described.
+lines are read, other lines skipped; a Set-Cookie line's value without
+"Set-Cookie:" ("{DEFAULT_COOKIE_NAME}=VALUE; Path=/shop") is read as that line.
+A Set-Cookie line's Domain, Path and Partitioned are those the signature is
+checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
+are not given. A Set-Cookie line that deletes the cookie is said to; a Cookie
+line pasted with it is described.
 Quote COOKIE for the shell; one that starts with "-" goes last, after "--".
 --cookie-name picks the cookie.
 
@@ -847,7 +872,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect_cmd.set_defaults(command_parser=inspect_cmd)
     inspect_cmd.add_argument(
-        "cookie", metavar="COOKIE", help="value, NAME=VALUE, Cookie header or Set-Cookie line"
+        "cookie",
+        metavar="COOKIE",
+        help="value, NAME=VALUE, Cookie header, Set-Cookie line or its value",
     )
     inspect_cmd.add_argument(
         "--secret-key",

@@ -1688,6 +1688,40 @@ def test_inspect_verifies_with_the_domain_and_path_of_a_set_cookie_line() -> Non
     assert call("inspect", f"Cookie: h2-digest={value}", "--secret-key", SECRET, *both)[0] == 0
 
 
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        "Domain=Shop.test; Path=/a",
+        "path=/a; HttpOnly; domain=Shop.test",
+        "Domain=Shop.test;Path=/a",
+    ],
+)
+def test_a_set_cookie_value_pasted_without_its_field_name_is_read_as_its_line(
+    attributes: str,
+) -> None:
+    """Developer tools and logs show a Set-Cookie line's value alone: it was read as a
+    Cookie header of cookies named Domain and Path, so a digest scoped to them was "bad
+    signature". Its attributes say it is a Set-Cookie value."""
+    line = scoped_set_cookie(SESSION_COOKIE_DOMAIN=".Shop.test", APPLICATION_ROOT="/a")
+    value = line.partition("=")[2].partition(";")[0]
+    code, out, _ = call("inspect", f"h2-digest={value}; {attributes}", "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("a Set-Cookie line: its Domain Shop.test and ")
+    deleted = call("inspect", f"h2-digest=; Max-Age=0; {attributes}", "--secret-key", SECRET)
+    assert deleted[0] == 1
+    assert deleted[1].startswith("NOT valid: the Set-Cookie line deletes h2-digest (Max-Age=0)")
+
+
+def test_a_cookie_header_naming_no_attribute_stays_a_cookie_header() -> None:
+    """Cookies a Set-Cookie line cannot carry after its first pair (another name=value)
+    keep the text a Cookie header, however its cookies are named."""
+    value = issued_cookie(SECRET)
+    for header in (f"a=1; h2-digest={value}", f"h2-digest={value}; pathway=1; secure_id=2"):
+        code, out, _ = call("inspect", header, "--secret-key", SECRET)
+        assert code == 0, out
+        assert not out.startswith("a Set-Cookie line")
+
+
 def test_a_host_only_set_cookie_line_at_the_root_says_so() -> None:
     line = scoped_set_cookie()
     code, out, _ = call("inspect", line, "--secret-key", SECRET)
