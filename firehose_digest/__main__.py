@@ -190,7 +190,8 @@ def inspect(
             asked.append((url, _request_target(url)))
         except ValueError as e:  # "http://[::1": urlsplit's message names no argument
             raise ValueError(f"urls: not a url: {url!r}") from e
-    pasted = _read_pasted(cookie, cookie_name)
+    now = time.time()  # one instant: a cookie is not valid, then expired, in one report
+    pasted = _read_pasted(cookie, cookie_name, now)
     if not pasted.values and pasted.deleted is None:
         names = ", ".join(_shown(name) for name in pasted.names)
         return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
@@ -232,11 +233,11 @@ def inspect(
         # deletes, so a digest that does not verify for it may be another cookie, left.
         notes.append(f"the {cookie_name} the request sent, which the line deletes:")
     codec = _server_codec(secret_keys, scoped, max_age)
-    value, which = _read_as_the_server_does(pasted.values, codec)
+    value, which = _read_as_the_server_does(pasted.values, codec, now)
     # The server signs nothing again on a response whose Set-Cookie line is pasted: the
     # line wrote the value, or deletes the one the request sent.
     answered = pasted.set_cookie is not None
-    valid, out = _describe(value, codec, secret_keys, answered, asked, resource_version)
+    valid, out = _describe(value, codec, secret_keys, answered, asked, resource_version, now)
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
     return valid and pasted.deleted is None, [*notes, *reading, *out]
@@ -287,9 +288,10 @@ def _describe(
     answered: bool,
     asked: Sequence[tuple[str, str]],
     resource_version: str | None,
+    now: float,
 ) -> tuple[bool, list[str]]:
-    """:func:`inspect` of one cookie value, verified with ``codec`` (``secret_keys`` name
-    the one that signed it); ``answered``: the request by a pasted Set-Cookie line;
+    """:func:`inspect` of one cookie value, verified with ``codec`` at ``now`` (``secret_keys``
+    name the one that signed it); ``answered``: the request by a pasted Set-Cookie line;
     ``asked``: each url, and the path it is looked up by."""
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
@@ -303,11 +305,11 @@ def _describe(
         out = [f"NOT valid: {NO_SECRET_KEY}"]
     else:
         try:
-            payload, issued_at = codec.loads(value)
+            payload, issued_at = codec.loads(value, now)
         except DigestError as e:
-            out = [f"NOT valid: {_why_not_valid(e, codec.max_age)}"]
+            out = [f"NOT valid: {_why_not_valid(e, codec.max_age, now)}"]
         else:
-            age = int(time.time()) - issued_at
+            age = int(now) - issued_at
             # Up to codec.MAX_CLOCK_SKEW ahead is trusted: servers sign with their own clocks.
             when = f"{age} s ago" if age >= 0 else f"{-age} s ahead of this clock"
             out = [
@@ -315,7 +317,8 @@ def _describe(
                 f"expires {_utc(codec.expires_at(issued_at))}"
             ]
             if sum(map(bool, secret_keys)) > 1:
-                out.append(_signing_key_said(value, secret_keys, codec, issued_at, answered))
+                said = _signing_key_said(value, secret_keys, codec, issued_at, answered, now)
+                out.append(said)
     verified = payload is not None
     if payload is None:
         out.append("the server ignores this cookie: to it, every url is new")
@@ -368,6 +371,7 @@ def _signing_key_said(
     codec: DigestCodec,
     issued_at: int,
     answered: bool,
+    now: float,
 ) -> str:
     """Which of ``secret_keys`` (``SECRET_KEY_FALLBACKS + [SECRET_KEY]``) signed
     ``value``, which ``codec`` verified with them; for a fallback, unless a pasted
@@ -377,7 +381,7 @@ def _signing_key_said(
     *fallbacks, secret_key = secret_keys
 
     def signed_with(key: str | bytes) -> bool:
-        # Its signature alone: loads() judged the age, and the clock has moved since.
+        # Its signature alone: loads() judged the age.
         return DigestCodec([key], codec.salt, codec.max_age).carries_signature(value)
 
     if signed_with(secret_key):
@@ -391,7 +395,7 @@ def _signing_key_said(
         return said
     # The first whole second it is due at (half an odd max age is not one).
     renewal = math.ceil(renewal_at(codec.expires_at(issued_at), codec.max_age))
-    if renewal <= time.time():
+    if renewal <= now:
         return f"{said}: the server signs it again with SECRET_KEY when it next writes it"
     return (
         f"{said}: the server signs it again with SECRET_KEY when the digest changes, or "
@@ -399,7 +403,9 @@ def _signing_key_said(
     )
 
 
-def _read_as_the_server_does(values: Sequence[str], codec: DigestCodec | None) -> tuple[str, str]:
+def _read_as_the_server_does(
+    values: Sequence[str], codec: DigestCodec | None, now: float
+) -> tuple[str, str]:
     """Of the values a header sent, the one ``DigestConnector.open()`` reads, and the rule
     that chose it: of the last ``MAX_COOKIE_COPIES`` different ones, the valid one signed
     last (of equals, the last sent), else the first of them."""
@@ -408,7 +414,7 @@ def _read_as_the_server_does(values: Sequence[str], codec: DigestCodec | None) -
     if codec is not None:
         for value in tried:
             try:
-                signed[value] = codec.loads(value).issued_at
+                signed[value] = codec.loads(value, now).issued_at
             except DigestError:
                 continue
     if not signed:
@@ -463,7 +469,7 @@ _HEADER_LINE = re.compile(
 )
 
 
-def _read_pasted(text: str, name: str) -> _Pasted:
+def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
     ``Cookie`` header's value, a ``Set-Cookie`` line's value (:func:`_set_cookie_value`),
     or header lines as pasted from a terminal or developer tools (:data:`_HEADER_LINE`),
@@ -473,12 +479,13 @@ def _read_pasted(text: str, name: str) -> _Pasted:
     crumbs (RFC 9113 §8.2.3); an empty one sent none. A ``Set-Cookie`` line of ``name`` is
     read before them: it is what the client holds once the response is in; of several, the
     last, which replaces the others of its Domain and Path. One that deletes the cookie
-    leaves the client none: the values the request sent are read then.
+    (an ``Expires`` not after ``now``, among others: :func:`_deletion`) leaves the client
+    none: the values the request sent are read then.
     """
     headers = [_HEADER_LINE.fullmatch(line.strip()) for line in re.split(r"\r\n|\r|\n", text)]
     if not any(headers):
         if _set_cookie_value(text, name):
-            return _read_pasted(f"Set-Cookie: {text.strip()}", name)
+            return _read_pasted(f"Set-Cookie: {text.strip()}", name, now)
         return _Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
     cookie_lines: list[str] = []
     set_cookies: list[tuple[str, list[str]]] = []
@@ -502,7 +509,7 @@ def _read_pasted(text: str, name: str) -> _Pasted:
     note = None
     if len(set_cookies) > 1:
         note = f"{len(set_cookies)} Set-Cookie lines of {name}: reading the last"
-    deleted = _deletion(value, attributes)
+    deleted = _deletion(value, attributes, now)
     if deleted is not None:
         return _Pasted(sent, found, scope, note, deleted)
     if note is None and sent:
@@ -531,9 +538,9 @@ def _set_cookie_value(text: str, name: str) -> bool:
     return False
 
 
-def _deletion(value: str, attributes: Sequence[str]) -> str | None:
+def _deletion(value: str, attributes: Sequence[str], now: float) -> str | None:
     """Why a ``Set-Cookie`` line of value ``value`` leaves the client no digest, or None:
-    a ``Max-Age`` of 0 or less, else an ``Expires`` that is not after now (RFC 6265 §5.3
+    a ``Max-Age`` of 0 or less, else an ``Expires`` that is not after ``now`` (RFC 6265 §5.3
     step 3: Max-Age wins; a browser holds a cookie expired from its expiry's second), or
     an empty value, which a browser keeps and the server reads as no digest."""
     max_age: str | None = None
@@ -551,7 +558,7 @@ def _deletion(value: str, attributes: Sequence[str]) -> str | None:
         # Read by its sign, not converted: Python refuses an int of over 4,300 digits.
         if max_age.startswith("-") or not max_age.strip("0"):
             return f"Max-Age={max_age}"
-    elif expires is not None and expires[1].timestamp() <= time.time():
+    elif expires is not None and expires[1].timestamp() <= now:
         return f"Expires={expires[0]}, in the past"
     if not value:
         return "its value is empty"
@@ -605,12 +612,12 @@ def _parse_cookie_header(text: str) -> MultiDict[str, str]:
     return parse_cookie(header.encode("utf-8", "replace").decode("latin1"))
 
 
-def _why_not_valid(error: DigestError, max_age: int) -> str:
+def _why_not_valid(error: DigestError, max_age: int, now: float) -> str:
     """Why :meth:`DigestCodec.loads` refused a value of the right shape, in user terms."""
     cause = error.__cause__
     if isinstance(cause, SignatureExpired) and cause.date_signed is not None:
         issued_at = int(cause.date_signed.timestamp())
-        if issued_at > time.time():
+        if issued_at > now:
             return f"signed {_utc(issued_at)}, in the future: is a clock wrong?"
         return f"expired: signed {_utc(issued_at)}, more than --max-age {max_age} s ago"
     if isinstance(cause, BadData):

@@ -121,8 +121,9 @@ class DigestCodec:
         """Return the signed cookie value for ``payload``."""
         return self._signer.sign(base64_encode(payload)).decode("ascii")
 
-    def loads(self, value: str) -> SignedPayload:
-        """Verify ``value`` and return its payload; :class:`DigestError` says why not."""
+    def loads(self, value: str, now: float | None = None) -> SignedPayload:
+        """Verify ``value`` and return its payload; :class:`DigestError` says why not.
+        Its age is judged at ``now`` (Unix time), by default the clock's."""
         if len(value) > MAX_COOKIE_VALUE:
             raise DigestError(f"cookie value of {len(value)} characters is too long")
         try:
@@ -133,7 +134,7 @@ class DigestCodec:
             raise DigestError(f"bad signature or encoding: {e}") from e
         # Whole seconds, as itsdangerous counts a signature's age; refused with its
         # exception as the cause, as unsign(max_age=...) would raise it.
-        age = int(time.time()) - issued_at
+        age = int(time.time() if now is None else now) - issued_at
         if age > self.max_age or age < -MAX_CLOCK_SKEW:
             bound = f"> {self.max_age}" if age > 0 else f"< -{MAX_CLOCK_SKEW}"
             expired = SignatureExpired(

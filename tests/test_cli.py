@@ -1829,3 +1829,26 @@ def test_inspect_refuses_a_url_that_is_no_url_naming_the_argument(valid: bool) -
     cookie = issued_cookie(SECRET) if valid else "x"
     with pytest.raises(ValueError, match=re.escape("urls: not a url: 'http://[::1'")):
         cli.inspect(cookie, [SECRET], urls=["/app.js", "http://[::1"])
+
+
+@pytest.mark.parametrize("keys", [["key"], ["old", "new"]], ids=["one key", "a fallback"])
+def test_one_report_is_read_at_one_instant_of_the_clock(keys: list[str]) -> None:
+    """A clock that ticks on every reading, from a cookie's last valid second: the report
+    is of that second alone. Read again at each step, the cookie was chosen as valid,
+    then said expired (or, verified once more, signed "101 s ago" with a max age of 100)."""
+    start = 1_735_689_600
+    with mock.patch("time.time", return_value=float(start)):
+        cookie = DigestCodec([keys[0]], salt_for(""), 100).dumps(digest_of("/app.css"))
+    clock = itertools.count(float(start + 100))
+    with mock.patch("time.time", side_effect=lambda: next(clock)):
+        valid, out = cli.inspect(f"h2-digest={cookie}; h2-digest=x", keys, max_age=100)
+    assert valid, out
+    assert out[0] == (
+        "2 h2-digest cookies sent: reading the valid one signed last, as the server does"
+    )
+    assert out[1].startswith("valid: signed 2025-01-01 00:00:00 UTC (100 s ago), ")
+    if len(keys) > 1:
+        assert out[2] == (
+            "signed with a fallback key, SECRET_KEY_FALLBACKS[0]: the server signs it again "
+            "with SECRET_KEY when it next writes it"
+        )

@@ -286,3 +286,24 @@ def test_the_last_different_copies_are_counted_from_where_each_was_last_sent() -
 
     junk = [f"x{n}" for n in range(MAX_COOKIE_COPIES)]
     assert "own" in copies_to_try(["own", *junk, "own"])
+
+
+@pytest.mark.parametrize(
+    ("now", "valid"),
+    [
+        (NOW - MAX_CLOCK_SKEW - 1, False),
+        (NOW - MAX_CLOCK_SKEW, True),
+        (NOW + DAY + 0.99, True),
+        (NOW + DAY + 1, False),
+    ],
+)
+def test_an_age_is_judged_at_the_instant_given_not_the_clock(now: float, valid: bool) -> None:
+    """``loads(value, now)`` judges as the clock at ``now`` would (the CLI reads one
+    instant for a whole report); the frozen clock alone would say valid every time."""
+    value = codec("secret").dumps(b"payload")
+    assert codec("secret").loads(value) == (b"payload", NOW)
+    if valid:
+        assert codec("secret").loads(value, now) == (b"payload", NOW)
+    else:
+        with pytest.raises(DigestError, match="expired"):
+            codec("secret").loads(value, now)
