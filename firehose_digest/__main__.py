@@ -38,6 +38,7 @@ from .codec import (
     MAX_COOKIE_VALUE,
     DigestCodec,
     copies_to_try,
+    keys_in_force,
     newest_first,
     renewal_at,
     salt_for,
@@ -274,11 +275,10 @@ def _said(option: str, given: str | None, attribute: str, read: str | None) -> s
 def _server_codec(
     secret_keys: Sequence[str | bytes], salt: str, max_age: int
 ) -> DigestCodec | None:
-    """The codec the server verifies with, given its keys as :func:`inspect` takes them:
-    empty fallbacks left out (``DigestConnector``), none without ``SECRET_KEY``."""
-    if not secret_keys or not secret_keys[-1]:
-        return None
-    return DigestCodec([key for key in secret_keys if key], salt, max_age)
+    """The codec the server verifies with (:func:`~.codec.keys_in_force`), given its keys
+    as :func:`inspect` takes them; None for no key."""
+    keys = keys_in_force(secret_keys[-1], secret_keys[:-1]) if secret_keys else []
+    return DigestCodec(keys, salt, max_age) if keys else None
 
 
 def _describe(

@@ -27,6 +27,7 @@ __all__ = [
     "DigestCodec",
     "SignedPayload",
     "copies_to_try",
+    "keys_in_force",
     "newest_first",
     "renewal_at",
     "salt_for",
@@ -165,6 +166,18 @@ def renewal_at(expires_at: float, max_age: int) -> float:
     ``expires_at`` again, whatever it pushes: half its lifetime gone, so a client that
     keeps coming back to pages it holds keeps its digest."""
     return expires_at - max_age / 2
+
+
+def keys_in_force(
+    secret_key: str | bytes | None, fallbacks: Sequence[str | bytes] | None
+) -> list[str | bytes]:
+    """The keys a server verifies with, oldest first, the last signing: the non-empty
+    ``SECRET_KEY_FALLBACKS``, then ``SECRET_KEY``; none without ``SECRET_KEY``, which
+    signs. An empty key is one anyone can sign with: Flask's session verifies with it,
+    the digest does not."""
+    if not secret_key:
+        return []
+    return [*(key for key in fallbacks or () if key), secret_key]
 
 
 def _as_bytes(key: str | bytes) -> bytes:

@@ -45,6 +45,7 @@ from werkzeug.sansio.http import parse_cookie
 from .codec import (
     DigestCodec,
     copies_to_try,
+    keys_in_force,
     newest_first,
     renewal_at,
     scoped_salt,
@@ -896,11 +897,12 @@ class _DigestState:
                 # environment, a bare str of fallbacks): as if unset, with one warning,
                 # rather than an error per request or a key per character.
                 secret_key = fallbacks = None
-            if configured[3:] != seen[3:] or not secret_key:  # other keys: nothing kept
+            keys = keys_in_force(secret_key, fallbacks)
+            if configured[3:] != seen[3:] or not keys:  # other keys: nothing kept
                 self._scoped = {}
                 self._decoded.clear()
                 self._decoded_bytes = 0
-            if secret_key:
+            if keys:
                 # Signed for the cookie's Domain, Path and Partitioned, as written now:
                 # another app's, or the copy a deploy left, sent beside it, is foreign.
                 salt = _salt_of(self.settings.salt, domain, path, partitioned)
@@ -908,8 +910,6 @@ class _DigestState:
                 if codec is None:
                     if len(self._scoped) >= MAX_COOKIE_SCOPES:
                         self._scoped.clear()  # rebuilt on use; the values stay cached
-                    # Oldest to newest: the last key signs.
-                    keys = (*filter(None, fallbacks or ()), secret_key)
                     codec = DigestCodec(keys, salt, self.settings.max_age)
                     self._scoped[salt] = codec
             else:

@@ -11,6 +11,7 @@ from firehose_digest.codec import (
     DEFAULT_SALT,
     MAX_CLOCK_SKEW,
     DigestCodec,
+    keys_in_force,
     scoped_salt,
     signable,
 )
@@ -307,3 +308,25 @@ def test_an_age_is_judged_at_the_instant_given_not_the_clock(now: float, valid: 
     else:
         with pytest.raises(DigestError, match="expired"):
             codec("secret").loads(value, now)
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "fallbacks", "keys"),
+    [
+        ("new", ["", "old", b"older", ""], ["old", b"older", "new"]),
+        ("new", None, ["new"]),
+        ("new", ("",), ["new"]),
+        ("", ["old"], []),
+        (None, ["old"], []),
+        (b"", None, []),
+    ],
+)
+def test_the_keys_in_force_leave_out_the_empty_ones_and_need_secret_key(
+    secret_key: str | bytes | None, fallbacks: list[str | bytes] | None, keys: list[str]
+) -> None:
+    """One rule for the server and ``inspect``: an empty key is anyone's (HMAC takes it,
+    and Flask's session verifies with it), and nothing verifies without the key that signs."""
+    assert keys_in_force(secret_key, fallbacks) == keys
+    if secret_key:  # SECRET_KEY, last, signs
+        value = DigestCodec(keys, DEFAULT_SALT, DAY).dumps(b"payload")
+        assert DigestCodec([secret_key], DEFAULT_SALT, DAY).loads(value).payload == b"payload"

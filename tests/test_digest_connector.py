@@ -466,7 +466,7 @@ def test_a_fallback_removed_while_the_codec_is_made_is_no_longer_trusted(
     monkeypatch.setattr(connectors, "DigestCodec", RacingCodec)
     assert client.get("/").headers["Link"] == EXPECTED_RETURN  # made with "old" trusted
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
-    assert made_with == [("old", "new"), ("new",)]
+    assert made_with == [["old", "new"], ["new"]]
 
 
 def test_the_keys_are_read_again_under_the_lock_before_a_codec_is_made() -> None:
