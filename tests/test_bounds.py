@@ -13,6 +13,7 @@ import math
 import re
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Container
 from dataclasses import asdict
 from typing import Any
@@ -31,6 +32,7 @@ from firehose_digest import (
     SessionConnector,
     collect,
     connectors,
+    digests,
     push,
 )
 from firehose_digest import links as links_module
@@ -1010,3 +1012,47 @@ def test_a_decoded_digest_counts_its_place_in_a_cache_whose_keys_come_and_go(
         worst = max(worst, _table(state._decoded))
     assert len(state._decoded) == 171
     assert DICT_SLOT * 171 < worst <= place * 171
+
+
+@pytest.mark.parametrize("rotated", [False, True], ids=["one generation", "rotated"])
+@pytest.mark.parametrize("encoding", ["gcs", "bloom"])
+def test_what_decoded_digests_keep_alive_is_within_their_count(
+    monkeypatch: pytest.MonkeyPatch, encoding: str, rotated: bool
+) -> None:
+    """The decoded-digest cache is bounded by the bytes it counts: measured, its entries
+    (value, digest, every answer kept with its key at the longest kept, place in the
+    dict) take no more than that count, nor far less (the count measures them). The
+    hashes of the keys asked are cached apart, under a bound of their own: off here."""
+    monkeypatch.setattr(digests, "_cached_hash", digests._hash_of)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="kept", FIREHOSE_ENCODING=encoding)
+    connector = DigestConnector()
+    Firehose(app, connector=connector)
+    state = connector._state(app)
+    codec = state.codec(app)
+    assert codec is not None
+    settings = state.settings
+    payloads = []
+    for n in range(40):
+        digest = AgingDigest(type(state.empty.digest.current), settings.capacity, settings.fp_rate)
+        for i in range(settings.capacity * (2 if rotated else 1)):
+            digest.add(f"/static/{n}/{i}.css")
+        assert len(digest.previous) == (settings.capacity if rotated else 0)
+        payloads.append(codec.dumps(digest.to_bytes()))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        values = [payload[:-1] + payload[-1] for payload in payloads]  # the cache's alone
+        for n, value in enumerate(values):
+            held = state.load(app, value)
+            assert held is not None and held is not state.empty
+            for i in range(connectors.MAX_ANSWERS):
+                key = f"/{n}/{i}/".ljust(connectors.ANSWER_KEY_LENGTH, "x")
+                _ = key in held  # answered and kept
+        del values, held, key
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(state._decoded) == 40
+    assert all(len(held) == connectors.MAX_ANSWERS for held in state._decoded.values())
+    assert state._decoded_bytes / 2 < kept <= state._decoded_bytes
