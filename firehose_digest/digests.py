@@ -544,10 +544,13 @@ class GCSDigest(_Generation):
     def __init__(self, capacity: int, fp_rate: float) -> None:
         capacity, p = _check_parameters(capacity, fp_rate)
         ratio = capacity / p  # inf for a tiny p: compared before round() could overflow
-        r = round(ratio) if ratio <= _U24_MAX else _U24_MAX + 1
+        r = round(ratio) if ratio < _U24_MAX + 0.5 else _U24_MAX + 1
         if not capacity < r <= _U24_MAX:
+            # Shown to 6 digits, a ratio just past the capacity reads as the capacity.
+            rounded = f" (it rounds to {r})" if r <= _U24_MAX else ""
             raise ValueError(
                 f"capacity / fp_rate = {ratio:.6g} must round into ({capacity}, {_U24_MAX}]"
+                f"{rounded}"
             )
         self._set(capacity, r, _value_array(r))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -1017,3 +1018,30 @@ def test_encoded_size_bound_fits_the_length_prefix() -> None:
         encoded_size_bound(GCSDigest, 300, 1.5)
     with pytest.raises(ValueError, match="kind"):
         encoded_size_bound(AgingDigest, 300, 0.01)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("fp_rate", "error"),
+    [
+        (
+            300 / 300.5,
+            "capacity / fp_rate = 300.5 must round into (300, 16777215] (it rounds to 300)",
+        ),
+        (0.999, "capacity / fp_rate = 300.3 must round into (300, 16777215] (it rounds to 300)"),
+        (300 / 300.51, None),  # rounds to 301
+        (300 / 16777215.4, None),
+        (300 / 16777215.6, "capacity / fp_rate = 1.67772e+07 must round into (300, 16777215]$"),
+    ],
+)
+def test_a_gcs_range_is_refused_by_what_it_rounds_to_and_says_so(
+    fp_rate: float, error: str | None
+) -> None:
+    """R = round(capacity / fp_rate) at both ends of its range. At a rate close to 1 the
+    ratio is a hair above the capacity: shown to 6 digits it read "= 300 must round into
+    (300, ...]", as if 300 were refused for being 300. At the top, a ratio in
+    (16777215, 16777215.5) rounds to the largest R and was refused."""
+    if error is None:
+        assert GCSDigest(300, fp_rate).capacity == 300
+    else:
+        with pytest.raises(ValueError, match=re.escape(error.rstrip("$")) + "$"):
+            GCSDigest(300, fp_rate)
