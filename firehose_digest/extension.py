@@ -1004,6 +1004,11 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         return response  # outside app.wsgi_app, or push turned off by a later init_app
     if not _claim(record, req):
         return response  # dispatched inside a view: the view's own request decides
+    # Decided anew for each response: one that fails after this step (a session store
+    # that cannot save) is replaced by an error page, which runs every hook again, and
+    # must not go out with what was decided for the response it replaces.
+    record.link = None
+    record.vary = False
     if serves_static_file(app, req.endpoint):
         # A file, not a page: a before_request hook's pushes would put a Link, Vary:
         # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.

@@ -30,6 +30,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
@@ -154,6 +155,36 @@ def test_an_aborted_view_is_not_recorded(status: int) -> None:
     response = page(client, "/a.css", status=str(status), **{"raise": "1"})
     assert response.status_code == status
     assert links(response) == [nopush("/a.css")]
+    assert held_now(client, "/a.css") == [False]
+
+
+class _SessionStoreDown(SecureCookieSessionInterface):
+    """A session store that is down: every save fails, after every after_request hook."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        raise ConnectionError("the session store is down")
+
+
+@pytest.mark.parametrize("error_page", ["json", "html"])
+def test_an_error_page_replacing_a_response_after_our_step_gets_its_own_links(
+    error_page: str,
+) -> None:
+    """A session store that fails after our step has decided a 200's links: Flask answers
+    with its 500 error page, running every after_request hook again. The 200's links,
+    pushed and recorded in a cookie the 500 does not carry, went out on that 500 (on a
+    JSON one too, which is no page): a proxy pushed them, and again on the next visit."""
+    app = edge_app()
+    app.session_interface = _SessionStoreDown()
+    if error_page == "json":
+        app.register_error_handler(500, lambda e: ({"error": "unavailable"}, 500))
+    client = app.test_client()
+    response = page(client, "/a.css")
+    assert response.status_code == 500
+    assert "Set-Cookie" not in response.headers
+    if error_page == "json":
+        assert (links(response), response.headers.get("Vary")) == ([], None)
+    else:
+        assert links(response) == [nopush("/a.css")]
     assert held_now(client, "/a.css") == [False]
 
 
