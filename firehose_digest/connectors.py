@@ -168,7 +168,7 @@ class PushedSetConnector:
         # must write none: it would replace the one the browser keeps, signed-in user and
         # all, whichever interface writes it.
         unsent = not _sent_session(app) and not _cookie_path_matches(app, request)
-        before = _session_copy(app, any_interface=unsent) if room is not None or unsent else None
+        before = _session_copy(app)
         try:
             refuse_awaitable(
                 self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed"
@@ -230,12 +230,12 @@ def _put_back(before: _SessionCopy) -> None:
     session.modified = before.modified
 
 
-def _session_copy(app: Flask, any_interface: bool = False) -> _SessionCopy | None:
-    """A copy of the request's session, if it is Flask's cookie session (the one a
-    ``set_pushed`` can grow into a header too large) or ``any_interface``; None otherwise,
-    or if a value cannot be copied (an object a custom JSON tag holds): then nothing is put
-    back."""
-    if not (any_interface or _measurable(app)) or app.session_interface.is_null_session(session):
+def _session_copy(app: Flask) -> _SessionCopy | None:
+    """A copy of the request's session, whatever its interface (a server-side session
+    keeps what a failing ``set_pushed`` wrote as surely as Flask's cookie does); None for
+    a null session, or if a value cannot be copied (an object a custom JSON tag holds):
+    then nothing is put back."""
+    if app.session_interface.is_null_session(session):
         return None
     try:
         items = copy.deepcopy(dict(session))

@@ -2310,6 +2310,22 @@ def test_what_a_failing_set_pushed_wrote_to_the_session_is_put_back() -> None:
         assert "pushed" not in sess
 
 
+def test_what_a_failing_set_pushed_wrote_to_a_server_side_session_is_put_back() -> None:
+    """Only Flask's cookie session was copied before ``set_pushed`` ran (to measure it),
+    so a session kept server-side kept what a failing one wrote: its keys were held from
+    then on, linked ``nopush``, though no response had offered them for push."""
+    IdInCookieSessions.store.clear()
+    app = session_app(0, ListInSessionThenFails)
+    app.session_interface = IdInCookieSessions()
+    client = app.test_client()
+
+    response = client.get("/?u=/a.css")
+
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert IdInCookieSessions.store["1"]["own"] == ""  # the app's own write is kept
+    assert "pushed" not in IdInCookieSessions.store["1"]
+
+
 def _failing_write_app() -> Flask:
     """A page pushing ``/a.css`` that leaves Flask's session alone, beside
     ``ListInSessionThenFails``."""
