@@ -1041,16 +1041,6 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
-    if status == 304 and not record.offered:
-        # A shared cache merges a 304's fields into the 200 it stored, and serves that to
-        # every client sending the same Cookie (RFC 9111 §4.3.4; Apache's mod_cache): a
-        # Link made for this client would go out with another's digest cookie. So a 304
-        # gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5), and, pushing
-        # nothing, records nothing. (A 103 goes to no revalidation: none offered here.)
-        as_200 = _links_for(state, resources, held, _links_reach(req, 200))
-        saves = held is not None and bool(as_200.pushed or as_200.reused)
-        record.vary = as_200.varies or saves
-        return response
     offered = _as_linked(record.offered, resources)
     cache, page = state.hint_cache, record.hint_page
     if offered != record.offered and status != 200 and cache is not None and page is not None:
@@ -1058,6 +1048,18 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
         # stale, and a response that does not learn it again (a redirect, a 204) drops it,
         # or the next 103 would push the url again to a client holding its new version.
         cache.forget(page)
+    if status == 304:
+        # A shared cache merges a 304's fields into the 200 it stored, and serves that to
+        # every client sending the same Cookie (RFC 9111 §4.3.4; Apache's mod_cache): a
+        # Link made for this client would go out with another's digest cookie. So a 304
+        # gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5), and, pushing
+        # nothing, records nothing: no Set-Cookie for the cache to merge either. No 103
+        # goes to a revalidation; one before a 304 the app gave a request without a
+        # validator offered what goes unrecorded, pushed again at worst.
+        as_200 = _links_for(state, resources, held, _links_reach(req, 200))
+        saves = held is not None and bool(as_200.pushed or as_200.reused)
+        record.vary = as_200.varies or saves
+        return response
     reach = _links_reach(req, status) and _browser_shows(req, response)
     links = _links_for(state, resources, held, reach, offered)
     pushed = links.pushed

@@ -2840,3 +2840,33 @@ def test_a_frame_the_browser_shows_is_recorded(site: str, headers: list[str]) ->
     query = "&".join(f"h={quote(header)}" for header in headers)
     client.get(f"/page?u=/a.css&{query}", headers=sent)
     assert held_now(client, "/a.css") == [True]
+
+
+@pytest.mark.usefixtures("clients_ask_for_pages")
+@pytest.mark.parametrize("connector", ["gcs", "session"])
+def test_a_304_after_a_103_links_nothing_either(connector: str) -> None:
+    """No 103 goes to a revalidation (If-None-Match, If-Modified-Since), but an app may
+    answer 304 by a rule of its own: after a 103, that 304 carried the 200's ``Link``
+    (``nopush``) without its ``Vary``, for a shared cache to merge into the stored 200."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="edges", FIREHOSE_EARLY_HINTS=True)
+    status = {"code": 200}
+
+    @app.route("/page")
+    def page() -> tuple[str, int]:
+        push("/a.css", as_="style")
+        return "<p>page</p>", status["code"]
+
+    Firehose(app, SessionConnector() if connector == "session" else None)
+    sent: list[Any] = []
+    environ = {"wsgi.early_hints": sent.append}
+    stored = app.test_client().get("/page", environ_base=environ)  # learns the page
+    assert (stored.status_code, links(stored)) == (200, [link("/a.css")])
+    status["code"] = 304
+    client = app.test_client()
+    revalidated = client.get("/page", environ_base=environ)
+    assert len(sent) == 1  # the 103 went out before the view
+    assert revalidated.status_code == 304
+    assert "Link" not in revalidated.headers
+    assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary")
+    assert "Set-Cookie" not in revalidated.headers  # nothing recorded
