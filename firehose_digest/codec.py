@@ -106,6 +106,13 @@ class DigestCodec:
     """
 
     def __init__(self, secret_keys: Sequence[str | bytes], salt: str, max_age: int) -> None:
+        # A str is a Sequence[str] to a type checker: taken as the list, each character
+        # would be a key and the last one would sign.
+        if isinstance(secret_keys, (str, bytes)):
+            raise TypeError(
+                "DigestCodec takes a list of secret keys, oldest to newest, not one "
+                f"{type(secret_keys).__name__}"
+            )
         if not secret_keys or not all(secret_keys):
             raise ValueError("DigestCodec needs at least one non-empty secret key")
         salt_bytes = salt.encode()

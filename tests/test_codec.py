@@ -170,6 +170,16 @@ def test_no_key_is_refused() -> None:
         DigestCodec([""], DEFAULT_SALT, DAY)
 
 
+def test_one_key_given_bare_rather_than_in_a_list_is_refused() -> None:
+    """A str is a Sequence[str], so mypy took DigestCodec("a-long-secret-key", ...): each
+    character became a key and the last, "y", signed, so anyone could forge a value by
+    trying the hundred printable characters (bytes failed inside hmac, naming an int)."""
+    with pytest.raises(TypeError, match="a list of secret keys, oldest to newest, not one str"):
+        DigestCodec("a-long-secret-key", DEFAULT_SALT, DAY)
+    with pytest.raises(TypeError, match="a list of secret keys, oldest to newest, not one bytes"):
+        DigestCodec(b"a-long-secret-key", DEFAULT_SALT, DAY)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("signed_at", "trusted"),
     [
