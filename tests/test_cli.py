@@ -1852,3 +1852,14 @@ def test_one_report_is_read_at_one_instant_of_the_clock(keys: list[str]) -> None
             "signed with a fallback key, SECRET_KEY_FALLBACKS[0]: the server signs it again "
             "with SECRET_KEY when it next writes it"
         )
+
+
+@pytest.mark.parametrize("key", ["secret", b"secret"])
+def test_inspect_refuses_one_key_given_bare(key: str | bytes) -> None:
+    """A str is a Sequence[str]: ``inspect(cookie, "secret")`` took each character as a key,
+    and said a value signed with "t" alone was "signed with this key"."""
+    forged = DigestCodec(["t"], salt_for(""), 100).dumps(digest_of("/app.css"))
+    with pytest.raises(TypeError, match=r"^secret_keys: a list of keys, .* not one "):
+        cli.inspect(forged, key)  # type: ignore[arg-type]
+    valid, out = cli.inspect(forged, [key])
+    assert not valid and out[0].startswith("NOT valid: bad signature")
