@@ -108,6 +108,9 @@ def format_url(url: str) -> str:
     the header (a browser would drop them; a url holding one is a bug or an attack)."""
     if not isinstance(url, str):
         raise ValueError(f"a pushed url must be a string, got {url!r}")
+    # A str subclass's own methods would join the parts: Markup's "+" escapes the plain
+    # str beside it, and wrote "'" as "&#39;", a "#" in the url.
+    url = str(url)
     if _ENDS_HEADER.search(url):
         raise ValueError(f"a pushed url may not hold CR or LF, which end a header: {url!r}")
     original, url = url, url.strip(_STRIPPED_AT_ENDS).replace("\t", "")

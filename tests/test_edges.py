@@ -2522,6 +2522,25 @@ def test_a_url_a_macro_built_is_linked_as_the_page_reads_it() -> None:
     assert links(client.get("/literal")) == ["</thumb?w=1&amp;h=2>; rel=preload; as=image; nopush"]
 
 
+def test_a_macro_url_with_an_apostrophe_and_no_ampersand_is_linked_as_the_page_reads_it() -> None:
+    """A macro's own text is not escaped: ``/static/o'neil café.css`` comes out as Markup
+    with no ``&``. Encoding it joined the plain encoded path to the Markup's (empty)
+    query and fragment, and Markup escaped it: ``</static/o&#39;neil%20caf%C3%A9.css>``,
+    a url whose ``#`` cuts the path at ``o&`` (and whose ``;`` h2o splits on)."""
+    app = edge_app()
+    macro = "{% macro css() %}/static/o'neil café.css{% endmacro %}"
+
+    @app.route("/macro")
+    def macro_page() -> str:
+        return render_template_string(macro + "<link href=\"{{ push(css(), as='style') }}\">")
+
+    client = app.test_client()
+    first = client.get("/macro")
+    assert first.get_data(as_text=True) == '<link href="/static/o\'neil café.css">'
+    assert links(first) == [link("/static/o'neil%20caf%C3%A9.css")]
+    assert links(client.get("/macro")) == [nopush("/static/o'neil%20caf%C3%A9.css")]
+
+
 @pytest.mark.parametrize("markup_first", [True, False], ids=["markup first", "str first"])
 def test_the_same_text_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
     markup_first: bool,

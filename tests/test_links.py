@@ -7,6 +7,7 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 from firehose_digest.links import format_link, format_url
 from tests.rfc8288 import parse_link_header
@@ -52,6 +53,13 @@ TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
 )
 def test_exact_strings(args: tuple[object, ...], expected: str) -> None:
     assert format_link(*args) == expected  # type: ignore[arg-type]
+
+
+def test_a_str_subclass_is_encoded_as_its_text() -> None:
+    """Markup's ``+`` escapes the str joined to it: its encoded path came out with ``'``
+    as ``&#39;``, whose ``#`` starts a fragment."""
+    assert format_link(Markup("/o'neil café.css")) == "</o'neil%20caf%C3%A9.css>"
+    assert type(format_url(Markup("/a.css"))) is str
 
 
 @pytest.mark.parametrize(
