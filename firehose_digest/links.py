@@ -82,6 +82,7 @@ def _check_token(what: str, text: str) -> str:
 def _format_value(name: str, value: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"Link parameter {name!r} must be a string, got {value!r}")
+    value = str(value)  # Markup's replace() would escape the escapes below
     if _TOKEN.fullmatch(value):
         return value
     if _BAD_IN_VALUE.search(value):

@@ -62,6 +62,14 @@ def test_a_str_subclass_is_encoded_as_its_text() -> None:
     assert type(format_url(Markup("/a.css"))) is str
 
 
+def test_a_str_subclass_parameter_value_is_escaped_as_its_text() -> None:
+    """Markup's ``replace`` escapes its replacement: a ``"`` in a value (a template's
+    ``{% set %}`` block) was written ``\\&#34;``, a title of ``&#34;`` the app never gave."""
+    value = format_link("/a.css", (("title", Markup('say "hi"')),))
+    assert value == r'</a.css>; title="say \"hi\""'
+    assert parse_link_header(value) == [("/a.css", [("title", 'say "hi"')])]
+
+
 @pytest.mark.parametrize(
     "url",
     ["/a\r\nSet-Cookie: x=1", "/a\nb", "/a\rb", "/a.css\n", "", "  ", " \t\x00 ", "/\udcff", 3],
