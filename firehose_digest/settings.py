@@ -17,6 +17,7 @@ can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a ``D
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -220,9 +221,16 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     except ValueError as e:
         raise ValueError(f"SESSION_COOKIE_SAMESITE={cookie.samesite!r}: {e}") from e
     try:
-        dump_cookie("c", domain=cookie.domain)
+        written = dump_cookie("c", domain=cookie.domain)
     except ValueError as e:  # a label IDNA refuses: empty, or too long
         raise ValueError(f"SESSION_COOKIE_DOMAIN={cookie.domain!r}: {e}") from e
+    # "c=; Domain=<domain>; Path=/": the Domain as written.
+    if _BREAKS_DOMAIN.search(written.partition("; Domain=")[2].rpartition("; Path=")[0]):
+        raise ValueError(
+            f"SESSION_COOKIE_DOMAIN={cookie.domain!r} is written with a control character "
+            "or a ';': no header may carry the one (Werkzeug refuses CR and LF, gunicorn "
+            "every other), and the other ends the Domain attribute"
+        )
     refused = _refused_by_browsers(settings.cookie_name, cookie)
     if refused:
         raise ValueError(refused)
@@ -263,6 +271,11 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         f"FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits}. Lower {lower}, or raise "
         "FIREHOSE_HEADER_BUDGET behind a larger proxy_buffer_size."
     )
+
+
+#: What a Set-Cookie's Domain cannot hold as Werkzeug writes it (IDNA-encoded, which maps a
+#: fullwidth ";" to ";"): a control but HTAB (RFC 9110 §5.5), or the ";" that ends it.
+_BREAKS_DOMAIN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f;]")
 
 
 def _written_path(path: str) -> str:

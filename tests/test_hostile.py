@@ -837,6 +837,21 @@ def test_cookie_name_that_is_not_a_token_fails_at_init_app(name: str) -> None:
         Firehose(app)
 
 
+@pytest.mark.parametrize(
+    "domain",
+    ["example.test\r", "example.test\x0b", "exa\x00mple.test", "example.test;x", "a\uff1bb"],
+)
+def test_a_cookie_domain_that_breaks_the_set_cookie_line_fails_at_init_app(domain: str) -> None:
+    """Werkzeug writes a Domain as IDNA makes it, controls and ";" included (a fullwidth
+    ";" too, which IDNA maps to ";"): init_app took them, then every digest cookie failed
+    to be written ("\r", from an env file with CRLF lines: nothing recorded, a traceback a
+    request), or was a header gunicorn refuses (a 500), or scoped to another domain."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", SESSION_COOKIE_DOMAIN=domain)
+    with pytest.raises(ValueError, match="SESSION_COOKIE_DOMAIN"):
+        Firehose(app)
+
+
 @pytest.mark.parametrize("max_age", [10**12, 10**20])
 def test_max_age_beyond_any_date_fails_at_init_app_naming_it(max_age: int) -> None:
     app = Flask(__name__)
