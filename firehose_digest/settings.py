@@ -47,7 +47,7 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
 MAX_COOKIE_AGE = 400 * 24 * 3600
 #: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
 MAX_COOKIE_SIZE = 4093
-#: The largest FIREHOSE_HEADER_BUDGET and FIREHOSE_LINK_BUDGET accepted, in bytes.
+#: The largest FIREHOSE_HEADER_BUDGET accepted, in bytes.
 MAX_BUDGET = 1 << 20
 #: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
 #: Domain past it is dropped, and the cookie scoped as if it had none.
@@ -57,6 +57,11 @@ _LINE = len(": \r\n")
 #: The ``Vary: Cookie`` line we may add (at most: ``Cookie`` may join a line of the view's
 #: own, for 8 bytes, ``, Cookie``).
 _VARY_LINE = len("Vary") + _LINE + len("Cookie")
+#: What the header budget holds beside FIREHOSE_LINK_BUDGET even with no cookie: the
+#: ``Link`` line's framing and ``Vary: Cookie``.
+_LINK_AND_VARY = len("Link") + _LINE + _VARY_LINE
+#: The largest FIREHOSE_LINK_BUDGET accepted: a full Link and Vary in the largest budget.
+MAX_LINK_BUDGET = MAX_BUDGET - _LINK_AND_VARY
 
 DEFAULTS: dict[str, Any] = {
     "FIREHOSE_ENABLED": True,
@@ -131,7 +136,9 @@ def load(config: MutableMapping[str, Any]) -> Settings:
     for key, value in DEFAULTS.items():
         config.setdefault(key, value)
     c = config
-    header_budget = _int("FIREHOSE_HEADER_BUDGET", c["FIREHOSE_HEADER_BUDGET"], 0, MAX_BUDGET)
+    header_budget = _int(
+        "FIREHOSE_HEADER_BUDGET", c["FIREHOSE_HEADER_BUDGET"], _LINK_AND_VARY, MAX_BUDGET
+    )
     return Settings(
         enabled=_bool("FIREHOSE_ENABLED", c["FIREHOSE_ENABLED"]),
         omit_held=_choice(
@@ -407,11 +414,14 @@ def _fits(settings: Settings, cookie: CookieAttributes, capacity: int) -> bool:
 
 
 def _link_budget(value: object, header_budget: int) -> int:
-    link_budget = _int("FIREHOSE_LINK_BUDGET", value, 0, MAX_BUDGET)
-    if link_budget > header_budget:
+    """``FIREHOSE_LINK_BUDGET``, if a full ``Link`` line and ``Vary: Cookie`` fit the header
+    budget (a connector that writes no cookie adds nothing to them)."""
+    link_budget = _int("FIREHOSE_LINK_BUDGET", value, 0, MAX_LINK_BUDGET)
+    if link_budget > header_budget - _LINK_AND_VARY:
         raise ValueError(
             f"FIREHOSE_LINK_BUDGET={link_budget} is more than FIREHOSE_HEADER_BUDGET="
-            f"{header_budget}, the bytes all our headers may take"
+            f"{header_budget}, the bytes all our headers may take, leaves a Link value "
+            f"beside the {_LINK_AND_VARY} bytes of its line's framing and Vary: Cookie"
         )
     return link_budget
 

@@ -141,7 +141,8 @@ def test_a_capacity_out_of_range_is_refused_with_any_connector(capacity: int) ->
 @pytest.mark.parametrize(
     ("key", "low", "high"),
     [
-        ("FIREHOSE_HEADER_BUDGET", 0, 1 << 20),
+        # A full Link line's framing and Vary: Cookie, at the least.
+        ("FIREHOSE_HEADER_BUDGET", 22, 1 << 20),
         ("FIREHOSE_EARLY_HINTS_CACHE", 1, 1 << 20),
         ("FIREHOSE_MAX_AGE", 1, 400 * 24 * 3600),
         ("FIREHOSE_MAX_PUSHES", 0, 8192),
@@ -246,15 +247,15 @@ def test_link_budget_takes_zero_and_refuses_minus_one() -> None:
 
 
 def test_link_budget_takes_its_upper_bound() -> None:
-    top = 1 << 20
-    settings = load({"FIREHOSE_HEADER_BUDGET": top, "FIREHOSE_LINK_BUDGET": top})
+    top = (1 << 20) - 22  # a full Link line and Vary in the largest header budget
+    settings = load({"FIREHOSE_HEADER_BUDGET": 1 << 20, "FIREHOSE_LINK_BUDGET": top})
     assert settings.link_budget == top
 
 
 def test_link_budget_refuses_one_past_its_upper_bound() -> None:
-    top = 1 << 20
-    with pytest.raises(ValueError, match=r"FIREHOSE_LINK_BUDGET must be an int in \[0, 1048576\]"):
-        load({"FIREHOSE_HEADER_BUDGET": top, "FIREHOSE_LINK_BUDGET": top + 1})
+    top = (1 << 20) - 22
+    with pytest.raises(ValueError, match=r"FIREHOSE_LINK_BUDGET must be an int in \[0, 1048554\]"):
+        load({"FIREHOSE_HEADER_BUDGET": 1 << 20, "FIREHOSE_LINK_BUDGET": top + 1})
 
 
 def test_a_false_positive_rate_just_inside_zero_and_one_is_taken() -> None:
@@ -264,9 +265,47 @@ def test_a_false_positive_rate_just_inside_zero_and_one_is_taken() -> None:
 
 
 def test_link_budget_above_the_header_budget_is_refused() -> None:
-    assert load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 500}).link_budget == 500
-    with pytest.raises(ValueError, match="FIREHOSE_LINK_BUDGET=501 is more than"):
-        load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 501})
+    assert load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 478}).link_budget == 478
+    with pytest.raises(ValueError, match="FIREHOSE_LINK_BUDGET=479 is more than"):
+        load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 479})
+
+
+class HeldInAStore:
+    """A Flask-Firehose connector keeping what was pushed on the server: no cookie."""
+
+    def __init__(self) -> None:
+        self.held: set[str] = set()
+
+    def get_pushed(self) -> set[str]:
+        return set(self.held)
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.held |= set(items)
+
+
+@pytest.mark.parametrize("link_budget", [478, 479, 500])
+def test_a_full_link_and_its_vary_stay_within_the_header_budget(link_budget: int) -> None:
+    """FIREHOSE_HEADER_BUDGET is the bytes all our header lines take, their ``Name: `` and
+    CRLF too (as the digest's check counts them). A link budget equal to it was taken: with
+    a connector that writes no cookie, a full page's ``Link`` and ``Vary`` lines took 22
+    bytes past it. A link budget is taken only if they fit."""
+    config = {"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": link_budget}
+    try:
+        app = build_app(HeldInAStore(), **config)
+    except ValueError as e:
+        assert "FIREHOSE_LINK_BUDGET" in str(e)
+        return
+    client = app.test_client()
+    query = "&".join(f"u=/s/{i:03}.css" for i in range(40))
+    for _ in range(2):  # pushed, then nopush
+        response = client.get(f"/push?{query}")
+        assert len(response.headers["Link"]) > link_budget - 60  # full
+        ours = sum(
+            len(name) + len(": \r\n") + len(value)
+            for name, value in response.headers
+            if name in ("Link", "Vary")
+        )
+        assert ours <= 500
 
 
 # --- digests -----------------------------------------------------------------------------
