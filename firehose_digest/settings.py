@@ -419,9 +419,10 @@ def _link_budget(value: object, header_budget: int) -> int:
     link_budget = _int("FIREHOSE_LINK_BUDGET", value, 0, MAX_LINK_BUDGET)
     if link_budget > header_budget - _LINK_AND_VARY:
         raise ValueError(
-            f"FIREHOSE_LINK_BUDGET={link_budget} is more than FIREHOSE_HEADER_BUDGET="
-            f"{header_budget}, the bytes all our headers may take, leaves a Link value "
-            f"beside the {_LINK_AND_VARY} bytes of its line's framing and Vary: Cookie"
+            f"FIREHOSE_LINK_BUDGET={link_budget} is more than the "
+            f"{header_budget - _LINK_AND_VARY} bytes FIREHOSE_HEADER_BUDGET={header_budget}"
+            " (the bytes all our headers may take) leaves a Link value beside the "
+            f"{_LINK_AND_VARY} of its line's 'Link: ' and CRLF and a 'Vary: Cookie' line"
         )
     return link_budget
 
