@@ -115,12 +115,15 @@ def file_version(path: str) -> str:
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
         raise IsADirectoryError(f"not a regular file: {path}")
-    stamp = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
     known = _versions.get(path)
-    if known is not None and known[0] == stamp:
+    if known is not None and known[0] == _stamp(info):
         return known[1]
     digest = hashlib.blake2b(digest_size=5)
     with open(path, "rb") as file:
+        # The stamp of the file read, not of the one stat() found: a deploy may replace
+        # it in between (a symlink flipped), and that stamp would name these bytes once
+        # the old file is back (a rollback).
+        stamp = _stamp(os.fstat(file.fileno()))
         while chunk := file.read(1 << 16):
             digest.update(chunk)
     version = digest.hexdigest()
@@ -128,6 +131,12 @@ def file_version(path: str) -> str:
         _versions.clear()
     _versions[path] = (stamp, version)
     return version
+
+
+def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes when a file's bytes do: its inode, size, modification and status
+    change times."""
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 @dataclass(frozen=True)

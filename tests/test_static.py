@@ -581,6 +581,43 @@ def test_a_file_renamed_into_place_with_its_size_and_mtime_gets_a_new_version(
     assert file_version(str(path)) == version(b"bbb") != first
 
 
+def test_a_version_is_remembered_with_the_stamp_of_the_file_it_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deploy that flips a ``current -> releases/N`` symlink between the stat and the
+    open: the second release's bytes were remembered under the first's stamp, so after a
+    rollback the first release's file was served ``immutable`` at the second's url."""
+    for release, content in (("one", b"release one"), ("two", b"release two")):
+        (tmp_path / release).mkdir()
+        (tmp_path / release / "site.css").write_bytes(content)
+    current = tmp_path / "current"
+
+    def deploy(release: str) -> None:
+        (tmp_path / "next").symlink_to(tmp_path / release)
+        os.replace(tmp_path / "next", current)
+
+    deploy("one")
+    app = Flask(__name__, static_folder=str(current), static_url_path="/static")
+    app.config["SECRET_KEY"] = "static secret"
+    Firehose(app)
+    real_open = open
+
+    def open_during_the_deploy(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file) == str(current / "site.css"):
+            deploy("two")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", open_during_the_deploy)
+    with app.test_request_context():
+        assert push_static("site.css") == f"/static/site.css?v={version(b'release two')}"
+    monkeypatch.setattr("builtins.open", real_open)
+    deploy("one")  # the rollback
+
+    assert file_version(str(current / "site.css")) == version(b"release one")
+    response = get_file(app.test_client(), f"/static/site.css?v={version(b'release two')}")
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
 @pytest.mark.parametrize("names", [["site.css"], ["site.css", "app.js"]], ids=["one", "two"])
 def test_an_unchanged_file_is_not_read_again(
     static: Path, names: list[str], monkeypatch: pytest.MonkeyPatch
