@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ResponseCacheControl
-from werkzeug.http import parse_cache_control_header
+from werkzeug.http import http_date, parse_cache_control_header
 from werkzeug.security import safe_join
 
 from .collect import CORS_MODE, as_written, key_version, names_crossorigin, push, resource_key
@@ -401,8 +401,9 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
 
     Part of the extension's ``after_request`` step: any other request costs a look at
     ``req.endpoint``. A static response (``"static"`` or a blueprint's ``"<name>.static"``)
-    whose ``v`` is the file's current version cannot change behind that url; any other keeps
-    the app's ``Cache-Control`` (``SEND_FILE_MAX_AGE_DEFAULT``). So does one the app (a
+    whose ``v`` is the file's current version, and which is that file (:func:`_sends_file`),
+    cannot change behind that url; any other keeps the app's ``Cache-Control``
+    (``SEND_FILE_MAX_AGE_DEFAULT``). So does one the app (a
     blueprint's ``after_request`` hook) marked ``no-store``; one it marked ``private`` stays
     private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
     """
@@ -419,10 +420,10 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     if version is None:
         return response
     try:
-        _, current = _static_version(app, endpoint, filename)
+        path, current = _static_version(app, endpoint, filename)
     except ValueError:
         return response
-    if version == current:
+    if version == current and _sends_file(response, path):
         # Directive names are case-insensitive (RFC 9111 §5.2); Werkzeug reads them as sent.
         control = parse_cache_control_header(
             response.headers.get("Cache-Control", "").lower(), cls=ResponseCacheControl
@@ -430,3 +431,14 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
         if not control.no_store:
             response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if control.private else IMMUTABLE
     return response
+
+
+def _sends_file(response: Response, path: str) -> bool:
+    """Whether ``response`` is the file at ``path`` as Werkzeug's ``send_file`` sends it,
+    with its modification time as ``Last-Modified``. Flask runs ``before_request`` hooks
+    for static files too, and one may answer in the static view's place (a maintenance
+    page, a sign-in form): that page must not be kept for a year as the file."""
+    try:
+        return response.headers.get("Last-Modified") == http_date(os.stat(path).st_mtime)
+    except (OSError, ValueError, OverflowError):  # gone since, or a time no date can say
+        return False

@@ -48,7 +48,9 @@ def get_file(client: FlaskClient, url: str, **kwargs: Any) -> TestResponse:
     return response
 
 
-def make_app(static: Path, *, before: Callable[[], None] | None = None, **config: Any) -> Flask:
+def make_app(
+    static: Path, *, before: Callable[[], str | None] | None = None, **config: Any
+) -> Flask:
     """A site whose /push and /tag views push ``?f=`` with the keywords of ``?k=v`` pairs;
     ``before``, a ``before_request`` hook registered ahead of the extension's own."""
     app = Flask(__name__, static_folder=str(static))
@@ -785,6 +787,31 @@ def test_an_old_version_is_not_immutable_once_the_file_changed(static: Path) -> 
     path.write_bytes(b"new content")
 
     assert get_file(client, old_url).headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_page_a_hook_answers_at_a_versioned_url_is_not_immutable(
+    static: Path, enabled: bool
+) -> None:
+    """Flask runs ``before_request`` hooks for static files too: a maintenance page (or a
+    sign-in form) one returns at ``/static/app.js?v=<current>`` was served ``public,
+    immutable``, and kept by shared caches as the script for a year."""
+    (static / "app.js").write_bytes(CONTENT)
+    maintenance = {"on": False}
+
+    def closed_for_maintenance() -> str | None:
+        return "<h1>Back soon</h1>" if maintenance["on"] else None
+
+    app = make_app(static, before=closed_for_maintenance, FIREHOSE_ENABLED=enabled)
+    client = app.test_client()
+    url = client.get("/push?f=app.js").get_data(as_text=True)
+    assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
+
+    maintenance["on"] = True
+    response = get_file(client, url)
+
+    assert response.get_data() == b"<h1>Back soon</h1>"
+    assert "immutable" not in response.headers.get("Cache-Control", "")
 
 
 def test_a_missing_static_file_is_left_alone(static: Path) -> None:
