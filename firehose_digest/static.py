@@ -238,7 +238,7 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> tuple[str, str]
         raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
     try:
         return path, file_version(path)
-    except OSError as e:
+    except (OSError, ValueError) as e:  # ValueError: a NUL, which no file name holds
         raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
 
 

@@ -433,6 +433,17 @@ def test_a_missing_file_is_an_error_naming_it(static: Path) -> None:
         push_static("sit.css")
 
 
+def test_a_file_name_no_file_can_have_is_an_error_naming_it(static: Path) -> None:
+    """A NUL byte: os.stat raised ValueError("embedded null byte"), naming no file."""
+    app = make_app(static)
+
+    with (
+        app.test_request_context(),
+        pytest.raises(ValueError, match=r"no static file 'a\\x00\.css'"),
+    ):
+        push_static("a\x00.css")
+
+
 @pytest.mark.parametrize("filename", ["../secret.css", "/etc/passwd.css", "sub"])
 def test_only_files_inside_the_static_folder_have_a_version(static: Path, filename: str) -> None:
     (static.parent / "secret.css").write_bytes(CONTENT)
