@@ -39,6 +39,7 @@ import errno
 import inspect
 import logging
 import re
+import ssl
 import sys
 from collections import UserString
 from collections.abc import Callable, Container, Iterable, Iterator
@@ -723,8 +724,8 @@ def _send_early_hints(app: Flask) -> None:
         if early.headers:
             try:
                 send(early.headers)
-            except OSError as e:
-                if e.errno not in _CLIENT_GONE:
+            except Exception as e:
+                if not _client_gone(e):
                     raise
                 # The client went away before its 103 was written: routine, and logged as
                 # gunicorn's gthread worker logs a write that fails so (at debug).
@@ -795,6 +796,24 @@ def _declared_hints(
 #: EPIPE, ECONNRESET and ENOTCONN at debug and any other error with its traceback; we
 #: count ECONNABORTED (a connection the kernel aborted) as gone too.
 _CLIENT_GONE = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ECONNABORTED})
+
+
+def _client_gone(error: BaseException) -> bool:
+    """Whether the 103's write failed because the client went away: an OSError of an errno
+    in :data:`_CLIENT_GONE`, or over TLS ``ssl.SSLEOFError`` (gunicorn 27 with ``--certfile``,
+    measured: a client that reset its connection), which gunicorn logs at debug too; also
+    when the server raised its own error while handling one (gunicorn's HTTP/2 raises
+    ``HTTP2ConnectionError`` from the socket's, ``http2/connection.py``)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ssl.SSLEOFError) or (
+            isinstance(cause, OSError) and cause.errno in _CLIENT_GONE
+        ):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _page_of(req: Request) -> str:

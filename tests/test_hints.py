@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 import sqlite3
+import ssl
 import sys
 import threading
 import tracemalloc
@@ -1258,6 +1259,49 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
     assert response.get_data(as_text=True) == "page home"
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(level, message)]
+
+
+class HTTP2ConnectionError(Exception):
+    """gunicorn's own (``gunicorn/http2/errors.py``), raised for a failed socket write."""
+
+
+def sent_to_a_client_gone_over_tls(headers: Headers) -> None:
+    """What gunicorn 27.0.1 serving TLS (``--certfile``) raised from ``wsgi.early_hints``
+    for a client that reset its connection while a hook before ours ran (measured)."""
+    raise ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)")
+
+
+def sent_to_a_client_gone_over_http2(headers: Headers) -> None:
+    """The same over gunicorn's HTTP/2: ``_send_pending_data`` (``http2/connection.py``)
+    raises its own error while handling the socket's (measured)."""
+    try:
+        sent_to_a_client_gone_over_tls(headers)
+    except OSError as e:
+        raise HTTP2ConnectionError(f"Socket write error: {e}")  # noqa: B904  as gunicorn does
+
+
+@pytest.mark.parametrize(
+    "send",
+    [sent_to_a_client_gone_over_tls, sent_to_a_client_gone_over_http2],
+    ids=["TLS", "HTTP/2"],
+)
+def test_a_client_gone_before_its_103_over_tls_is_routine_too(
+    app: Flask, caplog: pytest.LogCaptureFixture, send: Callable[[Headers], None]
+) -> None:
+    """Over TLS, the only way Chromium takes a 103 from gunicorn itself (HTTP/2), a
+    client gone before its 103 was written raised ``ssl.SSLEOFError``, or gunicorn's
+    HTTP/2 error from it, not EPIPE: logged as an error with its traceback on every
+    navigation left during a slow hook, where gunicorn logs the same at debug."""
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    caplog.clear()
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = app.test_client().get("/page/home", environ_base={"wsgi.early_hints": send})
+
+    assert response.status_code == 200
+    assert [(r.levelno, r.getMessage().split(": ")[1]) for r in caplog.records] == [
+        (logging.DEBUG, "the 103 Early Hints for http://localhost/page/home were not sent")
+    ]
 
 
 def test_a_holder_failing_with_an_os_error_is_an_error_not_a_gone_client(
