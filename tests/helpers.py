@@ -135,6 +135,20 @@ class CountedListInSession:
         ListInSession.set_pushed(items)
 
 
+class InStore:
+    """A Flask-Firehose connector over a store of its own, not the session: it writes no
+    cookie."""
+
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+
+    def get_pushed(self) -> set[str]:
+        return set(self.store)
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.store = set(items)
+
+
 class PageClient(FlaskClient):
     """A test client that asks for pages as a browser navigating does: ``Accept`` names
     HTML (a request's own ``Accept`` header still wins). Flask's sends no ``Accept``, and

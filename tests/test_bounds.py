@@ -50,7 +50,7 @@ from firehose_digest.settings import (
     load,
 )
 from firehose_digest.sizes import CHURNED_DICT_SLOT, DICT_SLOT
-from tests.helpers import EXPECTED_RETURN, build_app
+from tests.helpers import EXPECTED_RETURN, InStore, build_app
 
 COOKIE = CookieAttributes(
     path="/", domain=None, secure=False, httponly=False, samesite=None, partitioned=False
@@ -273,19 +273,6 @@ def test_link_budget_above_the_header_budget_is_refused() -> None:
         load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 479})
 
 
-class HeldInAStore:
-    """A Flask-Firehose connector keeping what was pushed on the server: no cookie."""
-
-    def __init__(self) -> None:
-        self.held: set[str] = set()
-
-    def get_pushed(self) -> set[str]:
-        return set(self.held)
-
-    def set_pushed(self, items: set[str]) -> None:
-        self.held |= set(items)
-
-
 @pytest.mark.parametrize("link_budget", [478, 479, 500])
 def test_a_full_link_and_its_vary_stay_within_the_header_budget(link_budget: int) -> None:
     """FIREHOSE_HEADER_BUDGET is the bytes all our header lines take, their ``Name: `` and
@@ -295,9 +282,9 @@ def test_a_full_link_and_its_vary_stay_within_the_header_budget(link_budget: int
     config = {"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": link_budget}
     if link_budget > 478:
         with pytest.raises(ValueError, match=f"^FIREHOSE_LINK_BUDGET={link_budget} is more"):
-            build_app(HeldInAStore(), **config)
+            build_app(InStore(), **config)
         return
-    client = build_app(HeldInAStore(), **config).test_client()
+    client = build_app(InStore(), **config).test_client()
     query = "&".join(f"u=/s/{i:03}.css" for i in range(40))
     for _ in range(2):  # pushed, then nopush
         response = client.get(f"/push?{query}")

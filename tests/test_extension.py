@@ -45,6 +45,7 @@ from tests.helpers import (
     AppFactory,
     CountedListInSession,
     CountingConnector,
+    InStore,
     ListInSession,
     build_app,
     run_in_threads,
@@ -709,15 +710,8 @@ def test_a_flask_firehose_connector_naming_the_protocol_as_its_base_is_used() ->
     """Connector's stub open() and save() are not an implementation: a get_pushed()
     connector that subclasses the protocol is adapted, not taken as holding nothing."""
 
-    class Legacy(Connector):
-        def __init__(self) -> None:
-            self.store: set[str] = set()
-
-        def get_pushed(self) -> set[str]:
-            return set(self.store)
-
-        def set_pushed(self, items: set[str]) -> None:
-            self.store = set(items)
+    class Legacy(InStore, Connector):
+        pass
 
     legacy = Legacy()  # type: ignore[abstract]  # as untyped code does
     client = build_app(legacy).test_client()
@@ -2409,19 +2403,6 @@ def test_a_session_holding_what_deepcopy_cannot_copy_still_records_a_flask_fireh
 
     assert first.headers["Link"] == "</a.css>; rel=preload; as=style"
     assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
-
-
-class InStore:
-    """A Flask-Firehose connector over a store of its own, not the session."""
-
-    def __init__(self) -> None:
-        self.store: set[str] = set()
-
-    def get_pushed(self) -> set[str]:
-        return set(self.store)
-
-    def set_pushed(self, items: set[str]) -> None:
-        self.store = set(items)
 
 
 def test_a_flask_firehose_connector_that_leaves_the_session_alone_records_beside_a_big_one() -> (
