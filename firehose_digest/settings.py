@@ -235,8 +235,8 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     if _BREAKS_DOMAIN.search(written.partition("; Domain=")[2].rpartition("; Path=")[0]):
         raise ValueError(
             f"SESSION_COOKIE_DOMAIN={cookie.domain!r} is written with a control character "
-            "or a ';': no header may carry the one (Werkzeug refuses CR and LF, gunicorn "
-            "every other), and the other ends the Domain attribute"
+            "or a ';': no domain holds a control (and no header one but a tab: Werkzeug "
+            "refuses CR and LF, gunicorn the others), and a ';' ends the Domain attribute"
         )
     refused = _refused_by_browsers(settings.cookie_name, cookie)
     if refused:
@@ -281,8 +281,9 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
 
 
 #: What a Set-Cookie's Domain cannot hold as Werkzeug writes it (IDNA-encoded, which maps a
-#: fullwidth ";" to ";"): a control but HTAB (RFC 9110 §5.5), or the ";" that ends it.
-_BREAKS_DOMAIN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f;]")
+#: fullwidth ";" to ";"): a control, which no header carries but HTAB (RFC 9110 §5.5) and
+#: no domain holds at all, or the ";" that ends the attribute.
+_BREAKS_DOMAIN = re.compile(r"[\x00-\x1f\x7f;]")
 
 
 def _written_path(path: str) -> str:

@@ -1197,7 +1197,7 @@ def test_session_connector_list_left_in_the_session_is_dropped() -> None:
     """An app moved from ``SessionConnector`` to the digest (the default, the smaller
     cookie): its users' sessions still hold ``h2-held``, up to the ~1.2 KB SessionConnector
     let it take beside a full ``Link``, and nothing reads it now. Left there, it is the app's
-    own header room (about 940 bytes) and more: behind nginx 1.22, a client with a
+    own header room (about 930 bytes) and more: behind nginx 1.22, a client with a
     permanent session (re-set on every response) whose digest filled got 502 on every page
     with a full ``Link`` (24 of 80 views), where the same browse without the list got none.
     It is dropped as Flask-Firehose's list is."""
