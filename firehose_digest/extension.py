@@ -120,6 +120,7 @@ class _RequestRecord(RequestPushes):
         "nested",
         "offered",
         "owner",
+        "started",
         "vary",
     )
 
@@ -139,6 +140,8 @@ class _RequestRecord(RequestPushes):
         self.owner: Request | None = None
         #: Whether a request already being served made this one (:class:`_PushScope`).
         self.nested = False
+        #: Whether the app has started its response (called ``start_response``).
+        self.started = False
         self._opened = False
         self._held: Container[str] | None = None
 
@@ -147,6 +150,7 @@ class _RequestRecord(RequestPushes):
     ) -> Any:
         """The server's ``start_response``, with this request's ``Link`` first and its
         ``Vary`` appended."""
+        self.started = True
         if self.link is not None:
             # Before any Link the view wrote: a proxy pushes in header order, up to its
             # limit (nginx: 10), so what is recorded as pushed must come first.
@@ -229,10 +233,50 @@ class _PushScope:
         record.nested = isinstance(outer, _RequestRecord) and outer.owner is not None
         token = current_record.set(record)
         try:
-            return self.wsgi_app(environ, record.start_response)
+            body = self.wsgi_app(environ, record.start_response)
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
             current_record.reset(token)
+        if not record.started:
+            # A lazy app: a generator middleware inside ours (Werkzeug's
+            # DebuggedApplication wrapped before init_app) runs the Flask app only as its
+            # body is iterated, after the call returned.
+            return _InScope(body, record)
+        return body
+
+
+class _InScope:
+    """The body of a lazy app, each step of it (and its ``close()``) run with the
+    request's record current, so the app it runs collects and decides into it."""
+
+    __slots__ = ("_body", "_iterator", "_record")
+
+    def __init__(self, body: Iterable[bytes], record: _RequestRecord) -> None:
+        self._body = body
+        self._iterator: Iterator[bytes] | None = None
+        self._record = record
+
+    def __iter__(self) -> _InScope:
+        return self
+
+    def __next__(self) -> bytes:
+        token = current_record.set(self._record)
+        try:
+            if self._iterator is None:
+                self._iterator = iter(self._body)
+            return next(self._iterator)
+        finally:
+            current_record.reset(token)
+
+    def close(self) -> None:
+        """The body's own ``close()`` (PEP 3333), if it has one."""
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            token = current_record.set(self._record)
+            try:
+                close()
+            finally:
+                current_record.reset(token)
 
 
 def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:

@@ -10,6 +10,7 @@ import pickle
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import pytest
@@ -34,10 +35,12 @@ from flask.sessions import (
     SessionMixin,
 )
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
+from werkzeug.debug import DebuggedApplication
+from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
+from firehose_digest.collect import current_record
 from firehose_digest.connectors import PushedSetConnector
 from tests.helpers import (
     EXPECTED_FIRST,
@@ -1525,6 +1528,75 @@ def test_a_view_calling_the_wsgi_app_with_its_own_environ_keeps_its_links() -> N
     assert client.get("/outer").headers["Link"] == "</outer.css>; rel=preload; as=style; nopush"
 
 
+def lazily(wsgi_app: Any) -> Any:
+    """A middleware written as a generator function: the app runs at the first chunk."""
+
+    def middleware(environ: Any, start_response: Any) -> Iterator[bytes]:
+        yield from wsgi_app(environ, start_response)
+
+    return middleware
+
+
+@pytest.mark.parametrize(
+    "middleware",
+    [lazily, lambda wsgi_app: DebuggedApplication(wsgi_app, evalex=False)],
+    ids=["generator", "DebuggedApplication"],
+)
+def test_a_lazy_middleware_inside_ours_keeps_the_links(middleware: Any) -> None:
+    """A middleware wrapped around ``app.wsgi_app`` before ``init_app`` that is a generator
+    (Werkzeug's ``DebuggedApplication``) returns before the app has run: the app ran once
+    our wrapper had given the record back, and every page went out without a Link or a
+    digest, silently."""
+    app = owned_app()
+    app.wsgi_app = middleware(app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/s.css", as_="style")
+
+    client = app.test_client()
+    first = client.get("/")
+    assert first.headers["Link"] == "</s.css>; rel=preload; as=style"
+    assert first.headers["Set-Cookie"].startswith("h2-digest=")
+    assert client.get("/").headers["Link"] == "</s.css>; rel=preload; as=style; nopush"
+
+
+def test_a_lazy_body_closed_early_closes_the_app_s_and_leaves_no_record_current() -> None:
+    """A client gone after the first chunk: the server closes the body, which closes the
+    lazy app's own (PEP 3333); between chunks, and after, no record is current."""
+    app = owned_app()
+    app.wsgi_app = lazily(app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+    closed: list[bool] = []
+
+    @app.route("/")
+    def index() -> Response:
+        push("/s.css", as_="style")
+
+        def chunks() -> Iterator[str]:
+            try:
+                yield "<p>one"
+                yield "<p>two"
+            finally:
+                closed.append(True)
+
+        return Response(chunks())
+
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.extend(value for name, value in headers if name == "Link")
+
+    body = app.wsgi_app(EnvironBuilder("/").get_environ(), start_response)
+    assert next(iter(body)) == b"<p>one"
+    assert started == ["</s.css>; rel=preload; as=style"]
+    assert current_record.get() is None
+    cast("Any", body).close()
+    assert closed == [True]
+    assert current_record.get() is None
+
+
 @pytest.mark.parametrize(
     "where",
     [
@@ -2757,3 +2829,29 @@ def test_a_misspelt_setting_is_named_in_a_warning(caplog: pytest.LogCaptureFixtu
         "did you mean FIREHOSE_EARLY_HINTS?",
         "firehose: FIREHOSE_ZZZ is not a setting of firehose_digest",
     ]
+
+
+def test_a_response_started_during_the_call_is_handed_back_as_the_app_made_it() -> None:
+    """Only a lazy app's body is wrapped to run under the request's record: Flask starts
+    its response during the call, and its body goes to the server as Flask made it (a
+    static file's, which a server may send with ``sendfile``)."""
+    app = Flask(__name__, static_folder=str(Path(__file__).parent))
+    app.config["SECRET_KEY"] = "owner"
+    made: list[Any] = []
+    flask_wsgi_app = app.wsgi_app
+
+    def recorded(environ: Any, start_response: Any) -> Any:
+        made.append(flask_wsgi_app(environ, start_response))
+        return made[-1]
+
+    app.wsgi_app = recorded  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/s.css", as_="style")
+
+    for path in ("/", f"/static/{Path(__file__).name}"):
+        body = app.wsgi_app(EnvironBuilder(path).get_environ(), lambda *args: None)
+        assert body is made[-1]
+        cast("Any", body).close()
