@@ -195,7 +195,8 @@ def as_written(
     As Flask-Firehose wrote them: a positional ``"name=value"`` is that parameter (its
     value's quotes dropped) and a number is its ``str``; corrected: ``True`` is a bare flag
     (``crossorigin=True`` is ``crossorigin``; not for ``rel`` or ``as``, which need a
-    value), ``None`` and ``False`` leave the parameter out, and a keyword, whatever its
+    value), ``None`` and ``False`` leave the parameter out, a value given as HTML
+    (``Markup``) is read as the page reads it, as a url is, and a keyword, whatever its
     value, stands for its name: a positional spelling of it, flag or ``"name=value"``, is
     dropped. Anything else is left for :func:`make_resource` to refuse.
     """
@@ -210,7 +211,7 @@ def as_written(
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             named[name] = str(value)
         elif value is not None and value is not False:
-            named[name] = value
+            named[name] = _as_read_from_the_page(value)
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
@@ -224,6 +225,7 @@ def as_written(
         if not equals:
             bare.append(flag)
             continue
+        value = _as_read_from_the_page(value)
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
         named.setdefault(name, value)

@@ -2541,6 +2541,24 @@ def test_a_macro_url_with_an_apostrophe_and_no_ampersand_is_linked_as_the_page_r
     assert links(client.get("/macro")) == [nopush("/static/o'neil%20caf%C3%A9.css")]
 
 
+def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> None:
+    """A ``{% set %}`` block is ``Markup``, a ``"`` of its text written ``&#34;``: as a
+    parameter value its ``;`` was refused, a ValueError and a 500 for the page. It is
+    read as the page reads it, as a url given as HTML is."""
+    app = edge_app()
+    block = "{% set title %}{{ q }}{% endset %}"
+
+    @app.route("/titled")
+    def titled() -> str:
+        return render_template_string(
+            block + "{{ push('/a.css', as='style', title=title) }}", q='say "hi"'
+        )
+
+    response = app.test_client().get("/titled")
+    assert response.status_code == 200
+    assert links(response) == [r'</a.css>; rel=preload; as=style; title="say \"hi\""']
+
+
 @pytest.mark.parametrize("markup_first", [True, False], ids=["markup first", "str first"])
 def test_the_same_text_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
     markup_first: bool,
