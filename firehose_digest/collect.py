@@ -7,10 +7,12 @@ per request and writes it out after the view; :mod:`.static` pushes versioned st
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import suppress
 from contextvars import ContextVar
 from html import unescape
+from html.entities import html5
 from typing import Any
 
 from .hints import (
@@ -134,14 +136,37 @@ def push(
 
 def _as_read_from_the_page(url: Any) -> Any:
     """A url given as HTML (``Markup``: a Jinja macro's output, a ``{% set %}`` block), as
-    the browser reads it from the page: ``&amp;`` is ``&``. Anything else as it is.
+    the browser reads it from the page's attribute (``href``, ``src``): ``&amp;`` is ``&``.
+    Anything else as it is.
 
     Linked as it was written, the preload would name a url the page never asks for, and
     the same text pushed as HTML and as a plain str would be one resource.
     """
     html = getattr(url, "__html__", None)  # markupsafe's protocol for markup
     text = html() if callable(html) else None
-    return unescape(text) if isinstance(text, str) else url
+    return _CHAR_REFERENCE.sub(_read_in_an_attribute, text) if isinstance(text, str) else url
+
+
+#: A character reference as :func:`html.unescape` finds one (its own pattern).
+_CHAR_REFERENCE = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
+
+
+def _read_in_an_attribute(match: re.Match[str]) -> str:
+    """A character reference as an attribute value reads it: as :func:`html.unescape`
+    reads text, but for a named one without its ";" followed by "=" or an ASCII letter or
+    digit, which stays as written (the HTML Standard's "named character reference state",
+    "for historical reasons"): ``href="/a?v=3&region=eu"`` asks for ``&region``, not
+    ``®ion``, as Chromium reads it."""
+    reference = match.group(1)
+    if reference[0] != "#" and reference not in html5:
+        # The longest name the table holds, as html.unescape looks for it.
+        for length in range(len(reference) - 1, 1, -1):
+            if reference[:length] in html5:
+                after = reference[length]
+                if after == "=" or (after.isascii() and after.isalnum()):
+                    return match.group()
+                break
+    return unescape(match.group())
 
 
 #: What push() made of its arguments: pages push the same resources on every request, and
