@@ -190,6 +190,8 @@ def inspect(
             "secret_keys: a list of keys, SECRET_KEY_FALLBACKS + [SECRET_KEY], not one "
             f"{type(secret_keys).__name__}: each character would be taken as a key"
         )
+    if isinstance(urls, (str, bytes)):
+        raise TypeError(f"urls: a list of urls, not one {type(urls).__name__}")
     asked = []
     for url in urls:
         try:

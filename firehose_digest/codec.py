@@ -182,6 +182,11 @@ def keys_in_force(
     ``SECRET_KEY_FALLBACKS``, then ``SECRET_KEY``; none without ``SECRET_KEY``, which
     signs. An empty key is one anyone can sign with: Flask's session verifies with it,
     the digest does not."""
+    if isinstance(fallbacks, (str, bytes)):  # a Sequence to a type checker, one key here
+        raise TypeError(
+            "SECRET_KEY_FALLBACKS: a list of keys, not one "
+            f"{type(fallbacks).__name__}: each character would be taken as a key"
+        )
     if not secret_key:
         return []
     return [*(key for key in fallbacks or () if key), secret_key]

@@ -1863,3 +1863,11 @@ def test_inspect_refuses_one_key_given_bare(key: str | bytes) -> None:
         cli.inspect(forged, key)  # type: ignore[arg-type]
     valid, out = cli.inspect(forged, [key])
     assert not valid and out[0].startswith("NOT valid: bad signature")
+
+
+def test_inspect_refuses_urls_given_as_one_str() -> None:
+    """``inspect(cookie, keys, urls="/app.js")`` looked up each character as a url."""
+    with pytest.raises(TypeError, match=r"^urls: a list of urls, not one str"):
+        cli.inspect(issued_cookie("k"), ["k"], urls="/app.js")
+    valid, out = cli.inspect(issued_cookie("k"), ["k"], urls=["/app.js"])
+    assert valid and sum(line.endswith(": /app.js") for line in out) == 1

@@ -340,3 +340,11 @@ def test_the_keys_in_force_leave_out_the_empty_ones_and_need_secret_key(
     if secret_key:  # SECRET_KEY, last, signs
         value = DigestCodec(keys, DEFAULT_SALT, DAY).dumps(b"payload")
         assert DigestCodec([secret_key], DEFAULT_SALT, DAY).loads(value).payload == b"payload"
+
+
+@pytest.mark.parametrize("fallbacks", ["old", b"old"])
+def test_fallbacks_given_as_one_bare_key_are_refused(fallbacks: str | bytes) -> None:
+    """``keys_in_force("new", "old")`` took each character of "old" as a key, so a value
+    signed with "o" verified. (The server refuses a str SECRET_KEY_FALLBACKS at init_app.)"""
+    with pytest.raises(TypeError, match=r"^SECRET_KEY_FALLBACKS: a list of keys, not one "):
+        keys_in_force("new", fallbacks)  # type: ignore[arg-type]
