@@ -233,14 +233,21 @@ def _put_back(before: _SessionCopy) -> None:
 def _session_copy(app: Flask) -> _SessionCopy | None:
     """A copy of the request's session, whatever its interface (a server-side session
     keeps what a failing ``set_pushed`` wrote as surely as Flask's cookie does); None for
-    a null session, or if a value cannot be copied (an object a custom JSON tag holds):
-    then nothing is put back."""
+    a null session.
+
+    Flask's cookie session, under 4 KB, is copied whole, so a value ``set_pushed`` changed
+    in place is put back too; None if a value cannot be copied (an object a custom JSON tag
+    holds): then nothing is put back. A server-side session has no such bound, and is
+    copied a level deep: what ``set_pushed`` assigns (Flask-Firehose's own writes its key
+    whole) is put back, a value it changed in place is not."""
     if app.session_interface.is_null_session(session):
         return None
-    try:
-        items = copy.deepcopy(dict(session))
-    except Exception:
-        return None
+    items = dict(session)
+    if _measurable(app):
+        try:
+            items = copy.deepcopy(items)
+        except Exception:
+            return None
     return _SessionCopy(items, session.modified)
 
 
