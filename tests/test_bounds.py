@@ -1049,7 +1049,7 @@ def test_what_decoded_digests_keep_alive_is_within_their_count(
 ) -> None:
     """The decoded-digest cache is bounded by the bytes it counts: measured, its entries
     (value, digest, every answer kept with its key at the longest kept, place in the
-    dict) take no more than that count, nor far less (the count measures them). The
+    dict) take no more than that count, nor much less (the count measures them). The
     hashes of the keys asked are cached apart, under a bound of their own: off here."""
     monkeypatch.setattr(digests, "_cached_hash", digests._hash_of)
     app = Flask(__name__)
@@ -1083,4 +1083,4 @@ def test_what_decoded_digests_keep_alive_is_within_their_count(
         tracemalloc.stop()
     assert len(state._decoded) == 40
     assert all(len(held) == connectors.MAX_ANSWERS for held in state._decoded.values())
-    assert state._decoded_bytes / 2 < kept <= state._decoded_bytes
+    assert 0.9 * state._decoded_bytes < kept <= state._decoded_bytes  # 96 to 98% measured

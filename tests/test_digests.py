@@ -1045,3 +1045,13 @@ def test_a_gcs_range_is_refused_by_what_it_rounds_to_and_says_so(
     else:
         with pytest.raises(ValueError, match=re.escape(error.rstrip("$")) + "$"):
             GCSDigest(300, fp_rate)
+
+
+def test_a_gcs_range_exactly_half_past_the_largest_rounds_out() -> None:
+    """At its top, R = round(capacity / fp_rate) is refused from exactly 16777215.5 (half
+    to even: 16777216), the ratio refused before rounding as the u24 field cannot hold it;
+    16777214.5 rounds to 16777214, built."""
+    assert 1 / (1 / 16777215.5) == 16777215.5  # the ratio is exact here
+    with pytest.raises(ValueError, match=r"= 1\.67772e\+07 must round into \(1, 16777215\]$"):
+        GCSDigest(1, 1 / 16777215.5)
+    assert GCSDigest(1, 1 / 16777214.5).capacity == 1

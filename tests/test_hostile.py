@@ -844,6 +844,8 @@ def test_cookie_name_that_is_not_a_token_fails_at_init_app(name: str) -> None:
         "example.test\x0b",
         "exa\x00mple.test",
         "exa\tmple.test",  # a header may hold a tab; no domain does
+        "exa\x1fmple.test",  # the last C0 control
+        "exa\x7fmple.test",  # DEL
         "example.test;x",
         "a\uff1bb",
     ],
