@@ -485,7 +485,9 @@ class Firehose:
             if not state.hooks:
                 # Versioned urls stay valid with push off: so does caching them for good.
                 state.hooks.add("static")
-                app.after_request(lambda response: _cache_static(app, response))
+                # Run last, as the step it stands for does (see below), and added to the
+                # list as that one is, which init_app may do after the first request.
+                app.after_request_funcs.setdefault(None, []).insert(0, partial(_cache_static, app))
             return  # push() only returns the url: no record is ever opened
         if "links" not in state.hooks:
             state.hooks.add("links")

@@ -743,6 +743,40 @@ def test_a_current_version_keeps_what_the_app_kept_from_shared_caches(
     assert get_file(client, url).headers["Cache-Control"] == served
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_hook_registered_before_the_extension_is_seen_too(static: Path, enabled: bool) -> None:
+    """The static step runs after every ``after_request`` hook, whenever registered: with
+    push off it was added as Flask adds one, so it ran before the hooks registered before
+    it, and a file one marked ``private`` went out ``public, ..., immutable, private``."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
+
+    @app.after_request
+    def mark(response: Response) -> Response:
+        response.headers["Cache-Control"] = "private"
+        return response
+
+    Firehose(app)
+    with app.test_request_context():
+        url = push_static("site.css")
+    assert get_file(app.test_client(), url).headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+def test_push_off_can_be_set_up_after_the_first_request(static: Path) -> None:
+    """With push on, ``init_app`` adds its steps to Flask's lists, as it may after the app
+    served a request; with it off it called ``app.after_request``, which Flask refuses
+    then (an AssertionError)."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=False)
+    app.test_client().get("/static/site.css").close()
+    Firehose(app)
+    with app.test_request_context():
+        url = push_static("site.css")
+    assert get_file(app.test_client(), url).headers["Cache-Control"] == IMMUTABLE
+
+
 @pytest.mark.parametrize("query", ["", "?v=0000000000", "?other=1"])
 def test_other_static_responses_keep_the_apps_caching(static: Path, query: str) -> None:
     (static / "site.css").write_bytes(CONTENT)
