@@ -149,8 +149,11 @@ class _RequestRecord(RequestPushes):
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Any:
         """The server's ``start_response``, with this request's ``Link`` first and its
-        ``Vary`` appended."""
+        ``Vary`` appended; a response started again over it with ``exc_info`` (an error
+        page a middleware inside ours made) has neither: they were decided for another."""
         self.started = True
+        if exc_info is not None:
+            return self._start_response(status, headers, exc_info)
         if self.link is not None:
             # Before any Link the view wrote: a proxy pushes in header order, up to its
             # limit (nginx: 10), so what is recorded as pushed must come first.

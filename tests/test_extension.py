@@ -7,6 +7,7 @@ import gc
 import hashlib
 import logging
 import pickle
+import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -2855,3 +2856,45 @@ def test_a_response_started_during_the_call_is_handed_back_as_the_app_made_it() 
         body = app.wsgi_app(EnvironBuilder(path).get_environ(), lambda *args: None)
         assert body is made[-1]
         cast("Any", body).close()
+
+
+def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_links() -> None:
+    """A middleware inside ours that answers an error raised while the body streams starts
+    its own page with ``exc_info`` (PEP 3333; Werkzeug's ``DebuggedApplication``): the
+    ``Link`` and ``Vary`` decided for the page it replaces went out on it too."""
+    app = owned_app()
+    flask_wsgi_app = app.wsgi_app
+
+    def error_pages(environ: Any, start_response: Any) -> list[bytes]:
+        try:
+            return list(flask_wsgi_app(environ, start_response))
+        except RuntimeError:
+            start_response(
+                "500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")], sys.exc_info()
+            )
+            return [b"error"]
+
+    app.wsgi_app = error_pages  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> Response:
+        push("/s.css", as_="style")
+
+        def chunks() -> Iterator[str]:
+            yield "<p>one"
+            raise RuntimeError("the stream broke")
+
+        return Response(chunks())
+
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append((status, list(headers)))  # not sent yet: a later call replaces it
+
+    assert app.wsgi_app(EnvironBuilder("/").get_environ(), start_response) == [b"error"]
+    (first_status, first), (status, headers) = started
+    assert first_status.startswith("200")
+    assert ("Link", "</s.css>; rel=preload; as=style") in first
+    assert status.startswith("500")
+    assert [name for name, _ in headers] == ["Content-Type"]
