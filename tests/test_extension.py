@@ -1473,10 +1473,23 @@ def owned_app() -> Flask:
     return app
 
 
+def pushing_app_inside(middleware: Callable[[Any], Any]) -> Flask:
+    """An app whose ``/`` pushes ``/s.css``, ``middleware`` wrapped around its
+    ``wsgi_app`` before ``Firehose(app)``: inside our wrapper."""
+    app = owned_app()
+    app.wsgi_app = middleware(app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/s.css", as_="style")
+
+    return app
+
+
 def test_a_middleware_that_builds_a_new_environ_keeps_the_links() -> None:
     """The record is the request's, whatever environ object Flask's request was made from:
     a middleware inside ours may hand the app a new dict."""
-    app = owned_app()
 
     def new_environ(wsgi_app: Any) -> Any:
         """A WSGI adapter that hands the app the fields it knows, in a dict of its own."""
@@ -1489,14 +1502,7 @@ def test_a_middleware_that_builds_a_new_environ_keeps_the_links() -> None:
             {name: environ[name] for name in known if name in environ}, start_response
         )
 
-    app.wsgi_app = new_environ(app.wsgi_app)  # type: ignore[method-assign]
-    Firehose(app)
-
-    @app.route("/")
-    def index() -> str:
-        return push("/s.css", as_="style")
-
-    client = app.test_client()
+    client = pushing_app_inside(new_environ).test_client()
     assert client.get("/").headers["Link"] == "</s.css>; rel=preload; as=style"
     assert client.get("/").headers["Link"] == "</s.css>; rel=preload; as=style; nopush"
 
@@ -1548,15 +1554,7 @@ def test_a_lazy_middleware_inside_ours_keeps_the_links(middleware: Any) -> None:
     (Werkzeug's ``DebuggedApplication``) returns before the app has run: the app ran once
     our wrapper had given the record back, and every page went out without a Link or a
     digest, silently."""
-    app = owned_app()
-    app.wsgi_app = middleware(app.wsgi_app)  # type: ignore[method-assign]
-    Firehose(app)
-
-    @app.route("/")
-    def index() -> str:
-        return push("/s.css", as_="style")
-
-    client = app.test_client()
+    client = pushing_app_inside(middleware).test_client()
     first = client.get("/")
     assert first.headers["Link"] == "</s.css>; rel=preload; as=style"
     assert first.headers["Set-Cookie"].startswith("h2-digest=")
