@@ -237,17 +237,20 @@ def _session_copy(app: Flask) -> _SessionCopy | None:
 
     Flask's cookie session, under 4 KB, is copied whole, so a value ``set_pushed`` changed
     in place is put back too; None if a value cannot be copied (an object a custom JSON tag
-    holds): then nothing is put back. A server-side session has no such bound, and is
-    copied a level deep: what ``set_pushed`` assigns (Flask-Firehose's own writes its key
-    whole) is put back, a value it changed in place is not."""
+    holds): then nothing is put back. A server-side session has no such bound: its values
+    are copied, not what they hold, so what ``set_pushed`` assigns (Flask-Firehose's own
+    writes its key whole) is put back, and so is a set or list of keys added to in place
+    (the one ``get_pushed`` returned, which the keys pushed are added to before
+    ``set_pushed`` runs); a change deeper in a value is not."""
     if app.session_interface.is_null_session(session):
         return None
-    items = dict(session)
-    if _measurable(app):
-        try:
-            items = copy.deepcopy(items)
-        except Exception:
-            return None
+    try:
+        if _measurable(app):
+            items = copy.deepcopy(dict(session))
+        else:
+            items = {key: copy.copy(value) for key, value in session.items()}
+    except Exception:
+        return None
     return _SessionCopy(items, session.modified)
 
 

@@ -2391,6 +2391,37 @@ def test_what_a_failing_set_pushed_wrote_to_a_server_side_session_is_put_back() 
     assert "pushed" not in IdInCookieSessions.store["1"]
 
 
+class SetInSessionThenFails:
+    """Hands out the session's own set, which the extension adds the pushed keys to in
+    place, then its store fails."""
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        held: set[str] = session.setdefault("pushed", set())
+        return held
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        raise ConnectionError("the store went away")
+
+
+def test_keys_added_in_place_to_a_server_side_session_are_put_back() -> None:
+    """The set ``get_pushed()`` returned is the session's own, and the keys are added to
+    it in place before ``set_pushed`` runs: a copy of the session's top level shared that
+    set, saw no change, and kept the keys of a failed write."""
+    IdInCookieSessions.store.clear()
+    IdInCookieSessions.store["1"] = {"pushed": set()}  # kept as it is, as pickle keeps it
+    app = session_app(0, SetInSessionThenFails)
+    app.session_interface = IdInCookieSessions()
+    client = app.test_client()
+    client.set_cookie("sid", "1")
+
+    response = client.get("/?u=/a.css")
+
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert IdInCookieSessions.store["1"]["pushed"] == set()
+
+
 def _failing_write_app() -> Flask:
     """A page pushing ``/a.css`` that leaves Flask's session alone, beside
     ``ListInSessionThenFails``."""
