@@ -2571,6 +2571,11 @@ def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> No
         ("/chart.css?v=3&reg;ion=eu", "/chart.css?v=3%C2%AEion=eu"),
         ("/chart.css?v=3&copy", "/chart.css?v=3%C2%A9"),
         ("/chart.css?v=3&#65a", "/chart.css?v=3Aa"),
+        # After the name, only "=" or an ASCII letter or digit keeps it as written.
+        ("/chart.css?v=3&reg2", "/chart.css?v=3&reg2"),
+        ("/chart.css?v=3&copy-2", "/chart.css?v=3%C2%A9-2"),
+        ("/chart.css?v=3&reg/", "/chart.css?v=3%C2%AE/"),
+        ("/chart.css?v=3&reg\xe9", "/chart.css?v=3%C2%AE%C3%A9"),
     ],
 )
 def test_a_block_s_literal_ampersand_is_read_as_an_attribute_reads_it(

@@ -2889,8 +2889,8 @@ def test_a_response_started_during_the_call_is_handed_back_as_the_app_made_it() 
 
 def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_links() -> None:
     """A middleware inside ours that answers an error raised while the body streams starts
-    its own page with ``exc_info`` (PEP 3333; Werkzeug's ``DebuggedApplication``): the
-    ``Link`` and ``Vary`` decided for the page it replaces went out on it too."""
+    its own page with ``exc_info``, as PEP 3333 has it (Werkzeug's debugger passes none):
+    the ``Link`` and ``Vary`` decided for the page it replaces went out on it too."""
     app = owned_app()
     flask_wsgi_app = app.wsgi_app
 

@@ -747,7 +747,8 @@ def test_a_current_version_keeps_what_the_app_kept_from_shared_caches(
 def test_a_hook_registered_before_the_extension_is_seen_too(static: Path, enabled: bool) -> None:
     """The static step runs after every ``after_request`` hook, whenever registered: with
     push off it was added as Flask adds one, so it ran before the hooks registered before
-    it, and a file one marked ``private`` went out ``public, ..., immutable, private``."""
+    it, and a file one marked ``private`` lost ``immutable`` (the hook's value replaced
+    ours)."""
     (static / "site.css").write_bytes(CONTENT)
     app = Flask(__name__, static_folder=str(static))
     app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
