@@ -130,7 +130,7 @@ class PushedSetConnector:
         self.connector = connector
         #: The apps where ``set_pushed`` failed for want of a session to write.
         self._needs_session: weakref.WeakSet[Flask] = weakref.WeakSet()
-        #: Per app, the bytes the header budget leaves a session cookie (set_cookie_room).
+        #: Per app, the bytes left for a session cookie's line (set_cookie_room).
         self._rooms: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
         #: The apps told that a session grown by ``set_pushed`` no longer fits.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -205,7 +205,8 @@ class PushedSetConnector:
             self._told.add(app)
             log.warning(
                 "firehose: %r.set_pushed() grew the session cookie past the %d bytes "
-                "FIREHOSE_HEADER_BUDGET leaves it: nothing more is recorded for such "
+                "left for it (what FIREHOSE_HEADER_BUDGET leaves beside a full Link, at "
+                "most a cookie browsers keep): nothing more is recorded for such "
                 "clients (SessionConnector() keeps a bounded list); said once per app and "
                 "process",
                 self,
@@ -417,7 +418,7 @@ class SessionConnector:
         if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1:
             raise ValueError(f"SessionConnector max_items must be an int >= 1, got {max_items!r}")
         self.max_items = max_items
-        #: Per app: the bytes the header budget leaves for the session's Set-Cookie line.
+        #: Per app: the bytes left for the session's Set-Cookie line (set_cookie_room).
         self._rooms: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
         #: The apps whose log was told that a session did not fit.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -454,8 +455,9 @@ class SessionConnector:
         if app not in self._told:
             self._told.add(app)
             log.warning(
-                "firehose: a session cookie does not fit the %d bytes FIREHOSE_HEADER_BUDGET "
-                "leaves beside a full Link with a response's new keys: that client's pages "
+                "firehose: a session cookie does not fit the %d bytes left for it (what "
+                "FIREHOSE_HEADER_BUDGET leaves beside a full Link, at most a cookie browsers "
+                "keep) with a response's new keys: that client's pages "
                 "push nothing (a smaller session, FIREHOSE_LINK_BUDGET or a server-side "
                 "session makes room); said once per app and process",
                 room,

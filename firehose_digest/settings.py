@@ -354,9 +354,12 @@ def set_cookie_line(set_cookie: str) -> int:
 
 
 def set_cookie_room(settings: Settings) -> int:
-    """The bytes the header budget leaves for one ``Set-Cookie`` line of ours, beside a
-    ``Link`` as long as ``FIREHOSE_LINK_BUDGET`` allows and ``Vary: Cookie``."""
-    return settings.header_budget - (len("Link") + _LINE + settings.link_budget) - _VARY_LINE
+    """The bytes left for one ``Set-Cookie`` line of ours: what the header budget leaves
+    beside a ``Link`` as long as ``FIREHOSE_LINK_BUDGET`` allows and ``Vary: Cookie``, and
+    at most the line of a cookie browsers keep (a header budget raised behind a larger
+    proxy buffer does not raise that)."""
+    left = settings.header_budget - (len("Link") + _LINE + settings.link_budget) - _VARY_LINE
+    return min(left, len("Set-Cookie") + _LINE + MAX_COOKIE_SIZE)
 
 
 def largest_capacity(encoding: str, fp_rate: float) -> int:

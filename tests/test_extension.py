@@ -2285,6 +2285,39 @@ def test_a_session_cookie_exactly_as_long_as_its_room_is_written_and_one_byte_mo
         assert sess["h2-held"] == (["/a.css"] if fits else [])
 
 
+@pytest.mark.parametrize(
+    ("connector", "stored"), [(SessionConnector, "h2-held"), (ListInSession, "pushed")]
+)
+@pytest.mark.parametrize("length", [4093, 4094])
+def test_a_session_cookie_is_kept_within_what_browsers_keep_whatever_the_header_budget(
+    length: int, connector: Any, stored: str
+) -> None:
+    """With FIREHOSE_HEADER_BUDGET raised behind a larger proxy buffer, the budget alone
+    bounded the session cookie: 100 urls of a 64-hex hash grew it to 5.6 KB at a budget of
+    8192, past the 4093 bytes browsers keep, and a browser drops such a cookie whole (the
+    app's own session data with it). One of 4093 bytes is written, one of 4094 is not."""
+    own, budget = 4864, {"FIREHOSE_HEADER_BUDGET": 1 << 20}
+    instance = connector() if connector is SessionConnector else connector
+    measured = session_app(own, instance, SESSION_COOKIE_NAME="s", **budget)
+    cookie = measured.test_client().get("/?u=/a.css").headers["Set-Cookie"]
+    # The session cookie's name sets its length: the value and attributes stay the same.
+    name = "s" * (1 + length - len(cookie))
+    instance = connector() if connector is SessionConnector else connector
+    app = session_app(own, instance, SESSION_COOKIE_NAME=name, **budget)
+    client = app.test_client()
+
+    response = client.get("/?u=/a.css")
+
+    kept = length <= 4093
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style" + (
+        "" if kept else "; nopush"
+    )
+    assert all(len(line) <= 4093 for line in response.headers.getlist("Set-Cookie"))
+    with client.session_transaction() as sess:
+        assert sess.get(stored, []) == (["/a.css"] if kept else [])
+        assert len(sess["own"]) == own
+
+
 class ListInSessionInPlace(ListInSession):
     """The same list, extended in place."""
 
