@@ -203,6 +203,11 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     ):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{key} must be a str, got {value!r}")
+        if value is not None and not signable(value):
+            raise ValueError(
+                f"{key}={value!r} holds a character UTF-8 cannot encode (a lone surrogate: "
+                "an undecodable byte in the environment), which no cookie can be written with"
+            )
     for key, value in (
         # As Werkzeug writes it: percent-encoded, "é" is 6 bytes.
         ("SESSION_COOKIE_PATH", cookie.path and _written_path(cookie.path)),

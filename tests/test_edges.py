@@ -1510,6 +1510,25 @@ def test_a_cookie_browsers_refuse_or_cannot_be_signed_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("SESSION_COOKIE_PATH", "/caf\udce9"),
+        ("SESSION_COOKIE_DOMAIN", "caf\udce9.test"),
+    ],
+)
+def test_a_cookie_attribute_utf_8_cannot_encode_is_refused_naming_its_key(
+    key: str, value: str
+) -> None:
+    """An undecodable byte in the environment (``FLASK_SESSION_COOKIE_PATH=/café`` saved
+    as Latin-1, read in a UTF-8 locale) is a lone surrogate: init_app raised
+    UnicodeEncodeError, "'utf-8' codec can't encode character", naming no key."""
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": "k", key: value})
+    with pytest.raises(ValueError, match=rf"{key}.*{re.escape(repr(value))}"):
+        Firehose(app)
+
+
+@pytest.mark.parametrize(
     "config",
     [
         {"FIREHOSE_COOKIE_NAME": "__Secure-digest", "SESSION_COOKIE_SECURE": True},
