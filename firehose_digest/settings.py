@@ -52,6 +52,9 @@ MAX_BUDGET = 1 << 20
 #: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
 #: Domain past it is dropped, and the cookie scoped as if it had none.
 MAX_ATTRIBUTE_VALUE = 1024
+#: How errors name the cookie's Path: Flask's session interface reads it from
+#: APPLICATION_ROOT when SESSION_COOKIE_PATH is unset.
+_PATH_KEY = "SESSION_COOKIE_PATH (or APPLICATION_ROOT, where it is unset)"
 #: One header line's framing: ``Name: `` and ``CRLF``.
 _LINE = len(": \r\n")
 #: The ``Vary: Cookie`` line we may add (at most: ``Cookie`` may join a line of the view's
@@ -197,7 +200,7 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             "holds, and forget its own first pushes"
         )
     for key, value in (
-        ("SESSION_COOKIE_PATH", cookie.path),
+        (_PATH_KEY, cookie.path),
         ("SESSION_COOKIE_DOMAIN", cookie.domain),
         ("SESSION_COOKIE_SAMESITE", cookie.samesite),
     ):
@@ -205,12 +208,13 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             raise ValueError(f"{key} must be a str, got {value!r}")
         if value is not None and not signable(value):
             raise ValueError(
-                f"{key}={value!r} holds a character UTF-8 cannot encode (a lone surrogate: "
-                "an undecodable byte in the environment), which no cookie can be written with"
+                f"{key} holds a character UTF-8 cannot encode (a lone surrogate: an "
+                "undecodable byte in the environment), which no cookie can be written with, "
+                f"got {value!r}"
             )
     for key, value in (
         # As Werkzeug writes it: percent-encoded, "é" is 6 bytes.
-        ("SESSION_COOKIE_PATH", cookie.path and _written_path(cookie.path)),
+        (_PATH_KEY, cookie.path and _written_path(cookie.path)),
         ("SESSION_COOKIE_DOMAIN", cookie.domain),
     ):
         if value is not None and len(value.encode()) > MAX_ATTRIBUTE_VALUE:

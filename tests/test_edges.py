@@ -1478,13 +1478,13 @@ def test_a_false_session_cookie_domain_is_a_host_only_cookie(domain: object) -> 
         ({"APPLICATION_ROOT": ""}, "APPLICATION_ROOT"),
         ({"APPLICATION_ROOT": None}, "APPLICATION_ROOT"),
         # Browsers ignore an attribute value over 1024 bytes, and scope the cookie without it.
-        ({"SESSION_COOKIE_PATH": "/" + "p" * 1024}, "SESSION_COOKIE_PATH is 1025 bytes"),
+        ({"SESSION_COOKIE_PATH": "/" + "p" * 1024}, "SESSION_COOKIE_PATH .* is 1025 bytes"),
         # Past what a whole cookie may be: said as this error, not Werkzeug's size warning.
-        ({"SESSION_COOKIE_PATH": "/" + "p" * 5000}, "SESSION_COOKIE_PATH is 5001 bytes"),
+        ({"SESSION_COOKIE_PATH": "/" + "p" * 5000}, "SESSION_COOKIE_PATH .* is 5001 bytes"),
         # Percent-encoded as written: 205 "é" are 1,231 bytes.
         (
             {"SESSION_COOKIE_PATH": "/" + "\u00e9" * 205, "FIREHOSE_CAPACITY": 10},
-            "SESSION_COOKIE_PATH is 1231 bytes",
+            "SESSION_COOKIE_PATH .* is 1231 bytes",
         ),
         ({"SESSION_COOKIE_DOMAIN": ("a" * 63 + ".") * 16 + "com"}, "SESSION_COOKIE_DOMAIN is"),
         # A name that leaves no room for any digest is named, not only FIREHOSE_CAPACITY.
@@ -1506,6 +1506,21 @@ def test_a_cookie_browsers_refuse_or_cannot_be_signed_is_refused(
     app = Flask(__name__)
     app.config.update({"SECRET_KEY": "k", **config})
     with pytest.raises(ValueError, match=named):
+        Firehose(app)
+
+
+@pytest.mark.parametrize(
+    "root",
+    [1, ["/shop"], "/" + "p" * 1024, "/caf\udce9"],
+    ids=["int", "list", "long", "surrogate"],
+)
+def test_a_bad_application_root_is_named_when_it_is_the_cookie_s_path(root: object) -> None:
+    """Flask's session interface reads the cookie's Path from APPLICATION_ROOT when
+    SESSION_COOKIE_PATH is unset: a wrong type, an over-long or an unencodable root was
+    refused naming SESSION_COOKIE_PATH alone, a key the app never set."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", APPLICATION_ROOT=root)
+    with pytest.raises(ValueError, match="APPLICATION_ROOT"):
         Firehose(app)
 
 
