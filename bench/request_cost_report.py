@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import math
 import pstats
 import statistics
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cookie_size import session_connector_cookie
 from .report import (
     GENERATED,
     RESULTS_DIR,
@@ -91,11 +93,24 @@ def variants() -> list[str]:
     return [*names, "flask-firehose"]
 
 
+def holds(name: str, remembered: int) -> bool:
+    """Whether the variant can hold ``remembered`` urls: SessionConnector keeps Flask's
+    session within the 4093 bytes a browser keeps, which 500 of these urls pass
+    (``cookie_size.md``)."""
+    return name != "session" or remembered == 0 or session_connector_cookie(remembered)[1]
+
+
+#: A cell of a variant that cannot hold that many urls.
+CANNOT_HOLD = "n/a ‡"
+
+
 def cookie_sizes(names: Sequence[str], remembered: Sequence[int]) -> dict[tuple[str, int], int]:
     """Characters of the cookies each variant's client holds after priming (name=value)."""
     sizes = {}
     for n in sorted(set(remembered)):
         for name in names:
+            if not holds(name, n):
+                continue
             client = client_for(name, n, 10)
             cookies = (client._cookies or {}).values()
             sizes[name, n] = sum(len(c.key) + 1 + len(c.value) for c in cookies)
@@ -115,12 +130,13 @@ def write_results(
     by_key = {(r.variant, r.remembered, r.pushes): r for r in results}
     rows = []
     for remembered, pushes in grid:
-        cells = [f"{by_key[name, remembered, pushes].ratio:.3f}" for name in names]
-        bare = statistics.median(by_key[name, remembered, pushes].bare_us for name in names)
+        measured = [by_key.get((name, remembered, pushes)) for name in names]
+        cells = [CANNOT_HOLD if r is None else f"{r.ratio:.3f}" for r in measured]
+        bare = statistics.median(r.bare_us for r in measured if r is not None)
         rows.append([remembered, pushes, *cells, f"{bare:.0f}"])
     headers = ["remembered", "pushes", *(LABELS[name] for name in names), "bare µs"]
     size_rows = [
-        [n, *(sizes[name, n] for name in names)]
+        [n, *(sizes.get((name, n), CANNOT_HOLD) for name in names)]
         for n in sorted({remembered for remembered, _ in grid})
     ]
     text = (
@@ -135,6 +151,8 @@ def write_results(
         "not decode them (its session cookie has another name): only the server's work "
         "differs. Each variant is measured alone with its twin, one after the other.\n\n"
         + markdown_table(headers, rows)
+        + f"\n{CANNOT_HOLD}: `SessionConnector` keeps no more urls than fit the 4093 bytes a "
+        "browser keeps of a cookie.\n"
         + f"\n*bare µs*: one bare request, {machine()}, on a shared machine: "
         "machine-specific, for scale only; the ratios are the result.\n\n"
         + _verdict(by_key)
@@ -182,7 +200,10 @@ def _plot(results: list[Result], names: list[str], grid: list[tuple[int, int]]) 
     for axes, pushes in zip(figure.axes, pushes_values, strict=True):
         x = range(len(remembered_values))
         for index, name in enumerate(names):
-            y = [by_key[name, remembered, pushes] for remembered in remembered_values]
+            y = [
+                by_key.get((name, remembered, pushes), math.nan)
+                for remembered in remembered_values
+            ]
             axes.plot(x, y, marker="o", color=f"C{index}", label=LABELS[name])
         axes.axhline(1, color="k", linewidth=1)
         axes.set_xticks(list(x), [str(r) for r in remembered_values])
@@ -306,7 +327,13 @@ def run(
         results = [
             result
             for remembered, pushes in grid
-            for result in measure_each(names, remembered, pushes, rounds, requests)
+            for result in measure_each(
+                [name for name in names if holds(name, remembered)],
+                remembered,
+                pushes,
+                rounds,
+                requests,
+            )
         ]
         together = measure(names, *PROFILED[1:], rounds, requests)
         sizes = cookie_sizes(names, [remembered for remembered, _ in grid])
