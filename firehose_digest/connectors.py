@@ -53,6 +53,7 @@ from .codec import (
 )
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import (
+    MAX_SET_COOKIE_LINE,
     CookieAttributes,
     Settings,
     check_digest_fits,
@@ -139,7 +140,7 @@ class PushedSetConnector:
         return f"PushedSetConnector({self.connector!r})"
 
     def init_app(self, app: Flask, settings: Settings) -> None:
-        """Note what the header budget leaves Flask's session cookie. (The wrapped
+        """Note the room left for Flask's session cookie. (The wrapped
         connector's own ``init_app``, which Flask-Firehose never called, is not called.)"""
         self._rooms[app] = set_cookie_room(settings)
 
@@ -204,9 +205,9 @@ class PushedSetConnector:
         if app not in self._told:
             self._told.add(app)
             log.warning(
-                "firehose: %r.set_pushed() grew the session cookie past the %d bytes "
-                "left for it (what FIREHOSE_HEADER_BUDGET leaves beside a full Link, at "
-                "most a cookie browsers keep): nothing more is recorded for such "
+                "firehose: %r.set_pushed() grew the session cookie's Set-Cookie line past "
+                "%d bytes (what FIREHOSE_HEADER_BUDGET leaves beside a full Link, and no "
+                "more than a cookie browsers keep): nothing more is recorded for such "
                 "clients (SessionConnector() keeps a bounded list); said once per app and "
                 "process",
                 self,
@@ -238,18 +239,22 @@ def _session_copy(app: Flask) -> _SessionCopy | None:
 
     Flask's cookie session, under 4 KB, is copied whole, so a value ``set_pushed`` changed
     in place is put back too; None if a value cannot be copied (an object a custom JSON tag
-    holds): then nothing is put back. A server-side session has no such bound: its values
-    are copied, not what they hold, so what ``set_pushed`` assigns (Flask-Firehose's own
-    writes its key whole) is put back, and so is a set or list of keys added to in place
-    (the one ``get_pushed`` returned, which the keys pushed are added to before
-    ``set_pushed`` runs); a change deeper in a value is not."""
+    holds): then nothing is put back. A server-side session has no such bound: what
+    ``set_pushed`` assigns (Flask-Firehose's own writes its key whole) is put back, and so
+    is a set, list or dict of keys added to in place (the one ``get_pushed`` returned,
+    which the keys pushed are added to before ``set_pushed`` runs), copied one level;
+    any other value is kept as the app's own object, and a change deeper in one is not
+    put back."""
     if app.session_interface.is_null_session(session):
         return None
+    if not _measurable(app):
+        items = {
+            key: copy.copy(value) if isinstance(value, (set, list, dict)) else value
+            for key, value in session.items()
+        }
+        return _SessionCopy(items, session.modified)
     try:
-        if _measurable(app):
-            items = copy.deepcopy(dict(session))
-        else:
-            items = {key: copy.copy(value) for key, value in session.items()}
+        items = copy.deepcopy(dict(session))
     except Exception:
         return None
     return _SessionCopy(items, session.modified)
@@ -408,8 +413,9 @@ class SessionConnector:
     costs 3 to 30 bytes of Flask's compressed session cookie, by how alike the urls are (a
     versioned key is long), and a session cookie past what ``FIREHOSE_HEADER_BUDGET`` leaves
     beside a full ``Link`` would overflow nginx's 4 KB upstream header buffer (a 502, on every
-    page after it): fewer of them are kept then, the oldest dropped first, until the cookie
-    fits.
+    page after it), and one past the 4093 bytes browsers keep would be dropped whole: fewer
+    of them are kept then, the oldest dropped first, until the cookie fits
+    (:func:`~.settings.set_cookie_room`).
     """
 
     session_key = "h2-held"
@@ -441,7 +447,7 @@ class SessionConnector:
         session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
 
     def _fit(self, app: Flask, keep: int) -> None:
-        """Drop the oldest keys until the session cookie fits the header budget, keeping
+        """Drop the oldest keys until the session cookie fits its room, keeping
         the last ``keep`` (what this response pushes). If even those do not fit, keep what
         fits of the older ones and raise :class:`NotRecorded` (the log told once per app):
         the extension then pushes nothing, and records nothing of this response."""
@@ -455,12 +461,13 @@ class SessionConnector:
         if app not in self._told:
             self._told.add(app)
             log.warning(
-                "firehose: a session cookie does not fit the %d bytes left for it (what "
-                "FIREHOSE_HEADER_BUDGET leaves beside a full Link, at most a cookie browsers "
-                "keep) with a response's new keys: that client's pages "
-                "push nothing (a smaller session, FIREHOSE_LINK_BUDGET or a server-side "
-                "session makes room); said once per app and process",
+                "firehose: a session cookie's Set-Cookie line does not fit %d bytes (what "
+                "FIREHOSE_HEADER_BUDGET leaves beside a full Link, and no more than a cookie "
+                "browsers keep) with a response's new keys: that client's pages push "
+                "nothing (a smaller session or a server-side one makes room%s); said once "
+                "per app and process",
                 room,
+                "" if room == MAX_SET_COOKIE_LINE else ", or a smaller FIREHOSE_LINK_BUDGET",
             )
         raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
 
@@ -485,7 +492,7 @@ class SessionConnector:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse to keep fewer keys than a response may push: the ones cut would be
-        pushed again on every visit. Note what the header budget leaves the session."""
+        pushed again on every visit. Note the room left for the session's cookie."""
         if self.max_items < settings.max_pushes:
             raise ValueError(
                 f"SessionConnector(max_items={self.max_items}) keeps fewer keys than "

@@ -49,6 +49,9 @@ MAX_COOKIE_AGE = 400 * 24 * 3600
 MAX_COOKIE_SIZE = 4093
 #: The largest FIREHOSE_HEADER_BUDGET accepted, in bytes.
 MAX_BUDGET = 1 << 20
+#: The ``Set-Cookie`` line of the largest cookie browsers keep, ``Set-Cookie: `` and CRLF
+#: counted as :func:`set_cookie_line` counts them.
+MAX_SET_COOKIE_LINE = len("Set-Cookie") + len(": \r\n") + MAX_COOKIE_SIZE
 #: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
 #: Domain past it is dropped, and the cookie scoped as if it had none.
 MAX_ATTRIBUTE_VALUE = 1024
@@ -368,7 +371,7 @@ def set_cookie_room(settings: Settings) -> int:
     at most the line of a cookie browsers keep (a header budget raised behind a larger
     proxy buffer does not raise that)."""
     left = settings.header_budget - (len("Link") + _LINE + settings.link_budget) - _VARY_LINE
-    return min(left, len("Set-Cookie") + _LINE + MAX_COOKIE_SIZE)
+    return min(left, MAX_SET_COOKIE_LINE)
 
 
 def largest_capacity(encoding: str, fp_rate: float) -> int:

@@ -2960,3 +2960,19 @@ def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_li
     assert ("Link", "</s.css>; rel=preload; as=style") in first
     assert status.startswith("500")
     assert [name for name, _ in headers] == ["Content-Type"]
+
+
+@pytest.mark.parametrize("header_budget", [3072, 1 << 20], ids=["budget binds", "cookie binds"])
+def test_a_session_that_does_not_fit_is_told_what_would_make_room(
+    header_budget: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A smaller FIREHOSE_LINK_BUDGET makes room only where the header budget, not the
+    cookie browsers keep, bounds the session: the warning advised it in both cases."""
+    app = session_app(8192, SessionConnector(), FIREHOSE_HEADER_BUDGET=header_budget)
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = app.test_client().get("/?u=/a.css")
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    (said,) = [r.getMessage() for r in caplog.records if "does not fit" in r.getMessage()]
+    room = 3072 - len("Link: \r\n") - 1800 - len("Vary: Cookie\r\n")
+    assert f" does not fit {room if header_budget == 3072 else 4107} bytes " in said
+    assert ("FIREHOSE_LINK_BUDGET" in said) == (header_budget == 3072)
