@@ -6,7 +6,8 @@ rate p, the cookie value each scheme sends, in characters:
 - Flask-Firehose 0.2.3: a real Flask app with ``flask_firehose.Firehose``; its session
   cookie holds ``','.join(urls)``, serialized by Flask (zlib when it helps, signed).
 - ``SessionConnector``: a real app; the exact JSON list in Flask's session
-  (``max_items=n``, so it holds all n).
+  (``max_items=n``): all n where the cookie fits a 4093-byte cookie (Werkzeug's most), else
+  the size the whole list would take, signed as Flask signs the session (marked).
 - Our GCS and Bloom digests, signed as sent (:class:`~firehose_digest.DigestCodec`), with
   ``capacity = n``: one generation holding the n urls; and the most the cookie grows to
   once the client has seen 2n urls (both generations full). Where ``DigestConnector``
@@ -15,7 +16,8 @@ rate p, the cookie value each scheme sends, in characters:
 - h2o's CASPER (``bench.casper``): its unsigned ``h2o_casper`` cookie, 13-bit keys.
 - The information limit, n log2(1/p) bits, written as base64 characters (6 bits each).
 
-Each cookie is decoded back and must answer "held" for every url (no false negatives).
+Each cookie written is decoded back and must answer "held" for every url (no false
+negatives).
 
 Run: ``python -m bench.cookie_size``.
 """
@@ -34,12 +36,13 @@ from flask import Flask, request
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 from itsdangerous.encoding import base64_decode
+from werkzeug.http import dump_cookie
 
 from firehose_digest import AgingDigest, BloomDigest, DigestCodec, GCSDigest, push
 from firehose_digest.codec import salt_for
 from firehose_digest.connectors import DigestConnector, SessionConnector
 from firehose_digest.extension import Firehose
-from firehose_digest.settings import DEFAULTS
+from firehose_digest.settings import DEFAULTS, MAX_COOKIE_SIZE
 
 from . import casper
 from .report import GENERATED, markdown_table, new_figure, save_figure, write
@@ -166,9 +169,10 @@ def _session_connector_client(max_items: int) -> FlaskClient:
     return _pushing_client(install)
 
 
+@cache
 def session_connector_cookie(n: int) -> tuple[int, bool]:
     """``SessionConnector(max_items=n)``'s session cookie after pushing n urls, and whether
-    it kept them all. Past the 4093 bytes a browser keeps it keeps fewer, the oldest
+    it kept them all. Past a 4093-byte cookie (Werkzeug's most) it keeps fewer, the oldest
     dropped (none here, where one response pushes all n: a response's own keys are kept
     whole or not at all): the size is then that of the whole list, signed as Flask signs
     the session."""
@@ -179,12 +183,20 @@ def session_connector_cookie(n: int) -> tuple[int, bool]:
     kept = serializer.loads(value)[SessionConnector.session_key]
     if kept == urls(n):
         return len(value), True
-    if (kept and kept != urls(n)[-len(kept) :]) or len(value) > BROWSER_LIMIT - 3:
+    if (kept and kept != urls(n)[-len(kept) :]) or len(_session_cookie(value)) > MAX_COOKIE_SIZE:
         raise AssertionError("SessionConnector's session lost the wrong urls")
     whole = serializer.dumps({SessionConnector.session_key: urls(n)})
-    if len(whole) <= BROWSER_LIMIT - 3 - len("session="):
+    if len(_session_cookie(whole)) <= MAX_COOKIE_SIZE:
         raise AssertionError("SessionConnector dropped urls a cookie could hold")
     return len(whole), False
+
+
+def _session_cookie(value: str) -> str:
+    """Flask's session cookie of ``value`` as this app writes it, attributes and all: what
+    ``settings.MAX_COOKIE_SIZE`` bounds."""
+    with warnings.catch_warnings():  # past 4093 bytes Werkzeug warns: measured here
+        warnings.simplefilter("ignore", UserWarning)
+        return dump_cookie("session", value, httponly=True, path="/")
 
 
 def _codec() -> DigestCodec:
@@ -310,8 +322,8 @@ def measure(n_values: tuple[int, ...] = N_VALUES) -> list[Row]:
                     bloom=digest_cookie("bloom", n, p),
                     casper=casper_cookie(n),
                     flask_firehose=_cached_flask_firehose(n),
-                    session=_cached_session(n)[0],
-                    session_kept=_cached_session(n)[1],
+                    session=session_connector_cookie(n)[0],
+                    session_kept=session_connector_cookie(n)[1],
                 )
             )
     return rows
@@ -320,11 +332,6 @@ def measure(n_values: tuple[int, ...] = N_VALUES) -> list[Row]:
 @cache
 def _cached_flask_firehose(n: int) -> int | None:
     return flask_firehose_cookie(n)
-
-
-@cache
-def _cached_session(n: int) -> tuple[int, bool]:
-    return session_connector_cookie(n)
 
 
 def _rate(p: float) -> str:
@@ -348,13 +355,13 @@ def write_results(rows: list[Row]) -> str:
         "to (after 2n urls). † `DigestConnector` refuses this configuration at `init_app`: "
         "its full cookie could exceed 4093 bytes. Flask-Firehose 0.2.3 and "
         "`SessionConnector(max_items=n)`: Flask's session cookie from a real app (zlib "
-        "when it helps); ‡ past the 4093 bytes a browser keeps, which `SessionConnector` "
-        "does not grow the session to (it keeps fewer, the oldest dropped; here, where one "
-        "response pushes all n, none): the size is the whole list's, signed as Flask signs "
-        "the session. CASPER: h2o's `h2o_casper` value for the same urls "
-        "(`bench/casper.py`, 13-bit keys, false-positive rate about n/8192 whatever p). "
-        "Limit: n·log2(1/p) bits in base64 characters. Every cookie written was decoded back and "
-        "holds every url.\n\n",
+        "when it helps); ‡ past a 4093-byte cookie (Werkzeug's most, under what a browser "
+        "keeps), which `SessionConnector` does not grow the session to (it keeps fewer, the "
+        "oldest dropped; here, where one response pushes all n, none): the size is the whole "
+        "list's, signed as Flask signs the session. CASPER: h2o's `h2o_casper` value for the "
+        "same urls (`bench/casper.py`, 13-bit keys, false-positive rate about n/8192 whatever "
+        "p). Limit: n·log2(1/p) bits in base64 characters. Every cookie written was decoded "
+        "back and holds every url.\n\n",
         f"A browser keeps {BROWSER_LIMIT} bytes per cookie, name and attributes included; "
         f"nginx's default `proxy_buffer_size` ({NGINX_BUFFER} bytes) holds *all* the "
         f"backend's response headers, which leaves about {budget} characters for the cookie "

@@ -95,7 +95,7 @@ def variants() -> list[str]:
 
 def holds(name: str, remembered: int) -> bool:
     """Whether the variant can hold ``remembered`` urls: SessionConnector keeps Flask's
-    session within the 4093 bytes a browser keeps, which 500 of these urls pass
+    session within a 4093-byte cookie (Werkzeug's most), which 500 of these urls pass
     (``cookie_size.md``)."""
     return name != "session" or remembered == 0 or session_connector_cookie(remembered)[1]
 
@@ -151,8 +151,8 @@ def write_results(
         "not decode them (its session cookie has another name): only the server's work "
         "differs. Each variant is measured alone with its twin, one after the other.\n\n"
         + markdown_table(headers, rows)
-        + f"\n{CANNOT_HOLD}: `SessionConnector` keeps no more urls than fit the 4093 bytes a "
-        "browser keeps of a cookie.\n"
+        + f"\n{CANNOT_HOLD}: `SessionConnector` keeps no more urls than fit a 4093-byte "
+        "cookie (Werkzeug's most, under what a browser keeps).\n"
         + f"\n*bare µs*: one bare request, {machine()}, on a shared machine: "
         "machine-specific, for scale only; the ratios are the result.\n\n"
         + _verdict(by_key)

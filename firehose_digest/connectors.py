@@ -206,14 +206,13 @@ class PushedSetConnector:
             self._told.add(app)
             log.warning(
                 "firehose: %r.set_pushed() grew the session cookie's Set-Cookie line past "
-                "%d bytes (what FIREHOSE_HEADER_BUDGET leaves beside a full Link, and no "
-                "more than a cookie browsers keep): nothing more is recorded for such "
-                "clients (SessionConnector() keeps a bounded list); said once per app and "
-                "process",
+                "%d bytes (%s): nothing more is recorded for such clients "
+                "(SessionConnector() keeps a bounded list); said once per app and process",
                 self,
                 room,
+                _room_said(room),
             )
-        raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
+        raise NotRecorded(f"the session's Set-Cookie line does not fit its {room} bytes")
 
 
 class _SessionCopy(NamedTuple):
@@ -258,6 +257,13 @@ def _session_copy(app: Flask) -> _SessionCopy | None:
     except Exception:
         return None
     return _SessionCopy(items, session.modified)
+
+
+def _room_said(room: int) -> str:
+    """Which limit sets a session cookie's room (:func:`~.settings.set_cookie_room`)."""
+    if room == MAX_SET_COOKIE_LINE:
+        return "the line of the largest cookie browsers keep"
+    return "what FIREHOSE_HEADER_BUDGET leaves beside a full Link"
 
 
 def refuse_awaitable(result: object, connector: object, method: str) -> None:
@@ -461,15 +467,14 @@ class SessionConnector:
         if app not in self._told:
             self._told.add(app)
             log.warning(
-                "firehose: a session cookie's Set-Cookie line does not fit %d bytes (what "
-                "FIREHOSE_HEADER_BUDGET leaves beside a full Link, and no more than a cookie "
-                "browsers keep) with a response's new keys: that client's pages push "
-                "nothing (a smaller session or a server-side one makes room%s); said once "
-                "per app and process",
+                "firehose: a session cookie's Set-Cookie line does not fit %d bytes (%s) "
+                "with a response's new keys: that client's pages push nothing (a smaller "
+                "session or a server-side one makes room%s); said once per app and process",
                 room,
+                _room_said(room),
                 "" if room == MAX_SET_COOKIE_LINE else ", or a smaller FIREHOSE_LINK_BUDGET",
             )
-        raise NotRecorded(f"the session cookie does not fit the {room} bytes left for it")
+        raise NotRecorded(f"the session's Set-Cookie line does not fit its {room} bytes")
 
     def _keep_what_fits(self, app: Flask, room: int, keys: list[str], keep: int) -> bool:
         """Store the most recent of ``keys`` whose session cookie fits, at least the last

@@ -2962,17 +2962,22 @@ def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_li
     assert [name for name, _ in headers] == ["Content-Type"]
 
 
-@pytest.mark.parametrize("header_budget", [3072, 1 << 20], ids=["budget binds", "cookie binds"])
+@pytest.mark.parametrize("header_budget", [3072, 5928, 5929, 5930, 1 << 20])
 def test_a_session_that_does_not_fit_is_told_what_would_make_room(
     header_budget: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A smaller FIREHOSE_LINK_BUDGET makes room only where the header budget, not the
-    cookie browsers keep, bounds the session: the warning advised it in both cases."""
+    """The room is what the header budget leaves beside a full Link and Vary (1,822 bytes
+    at the default link budget), at most the 4,107-byte line of a 4,093-byte cookie: from
+    a budget of 5,929 the cookie binds, and a smaller FIREHOSE_LINK_BUDGET makes no room.
+    The warning advised it, and blamed the header budget, in every case."""
     app = session_app(8192, SessionConnector(), FIREHOSE_HEADER_BUDGET=header_budget)
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
         response = app.test_client().get("/?u=/a.css")
     assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
     (said,) = [r.getMessage() for r in caplog.records if "does not fit" in r.getMessage()]
-    room = 3072 - len("Link: \r\n") - 1800 - len("Vary: Cookie\r\n")
-    assert f" does not fit {room if header_budget == 3072 else 4107} bytes " in said
-    assert ("FIREHOSE_LINK_BUDGET" in said) == (header_budget == 3072)
+    room = min(header_budget - len("Link: \r\n") - 1800 - len("Vary: Cookie\r\n"), 4107)
+    assert f" does not fit {room} bytes " in said
+    budget_binds = header_budget < 5929
+    assert ("FIREHOSE_LINK_BUDGET" in said) == budget_binds
+    assert ("FIREHOSE_HEADER_BUDGET leaves" in said) == budget_binds
+    assert ("largest cookie browsers keep" in said) == (not budget_binds)
