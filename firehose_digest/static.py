@@ -434,11 +434,17 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
 
 
 def _sends_file(response: Response, path: str) -> bool:
-    """Whether ``response`` is the file at ``path`` as Werkzeug's ``send_file`` sends it,
-    with its modification time as ``Last-Modified``. Flask runs ``before_request`` hooks
-    for static files too, and one may answer in the static view's place (a maintenance
-    page, a sign-in form): that page must not be kept for a year as the file."""
-    try:
-        return response.headers.get("Last-Modified") == http_date(os.stat(path).st_mtime)
-    except (OSError, ValueError, OverflowError):  # gone since, or a time no date can say
+    """Whether ``response`` is the file at ``path`` that :func:`file_version` hashed, as
+    Werkzeug's ``send_file`` sends it: with that file's modification time as
+    ``Last-Modified``. Flask runs ``before_request`` hooks for static files too, and one
+    may answer in the static view's place (a maintenance page, a sign-in form): that page
+    must not be kept for a year as the file."""
+    known = _versions.get(path)  # just filled by file_version; emptied whole when full
+    if known is None:
         return False
+    try:
+        # Whole seconds, as http_date() writes send_file's st_mtime.
+        hashed = http_date(known[0][2] // 1_000_000_000)
+    except (ValueError, OverflowError):  # a time no date can say
+        return False
+    return response.headers.get("Last-Modified") == hashed
