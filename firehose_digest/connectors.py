@@ -171,9 +171,7 @@ class PushedSetConnector:
         unsent = not _sent_session(app) and not _cookie_path_matches(app, request)
         before = _session_copy(app)
         try:
-            refuse_awaitable(
-                self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed"
-            )
+            refuse_unrun(self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed")
         except Exception as e:
             if before is not None and dict(session) != before.items:
                 _put_back(before)  # nothing is recorded: not what it wrote before failing
@@ -277,6 +275,19 @@ def refuse_awaitable(result: object, connector: object, method: str) -> None:
         raise TypeError(
             f"{connector!r}.{method}() returned {type(result).__name__!r}, an awaitable: "
             "it is called as a plain function, never awaited, so it did nothing"
+        )
+
+
+def refuse_unrun(result: object, connector: object, method: str) -> None:
+    """:func:`refuse_awaitable`, and a TypeError if the method, called for what it does
+    (``save()``, ``set_pushed()``), returned a generator: a generator function behind a
+    wrapper that ``init_app`` could not tell from a plain method, which runs none of its
+    body until iterated, and the extension never iterates it."""
+    refuse_awaitable(result, connector, method)
+    if inspect.isgenerator(result) or inspect.isasyncgen(result):
+        raise TypeError(
+            f"{connector!r}.{method}() returned {type(result).__name__!r}, which runs none "
+            "of its body until iterated: nothing was recorded (remove its yield)"
         )
 
 

@@ -60,6 +60,7 @@ from .connectors import (
     NotRecorded,
     PushedSetConnector,
     refuse_awaitable,
+    refuse_unrun,
 )
 from .hints import EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
@@ -580,6 +581,11 @@ _PROTOCOL_CALLS: tuple[tuple[Any, ...], ...] = (
 )
 
 
+#: The connector methods called for what they do, whose return value is not read (what
+#: ``open()`` and ``get_pushed()`` return is: a generator of keys is read whole).
+_CALLED_FOR_EFFECT = frozenset({"save", "set_pushed", "init_app"})
+
+
 def _is_coroutine_function(method: Any) -> bool:
     """Whether calling ``method`` returns a coroutine, as the running Python can tell.
     Below 3.12 (no ``inspect.markcoroutinefunction``) asgiref's ``sync_to_async`` marks its
@@ -602,6 +608,19 @@ def _check_callable_as(connector: Any, name: str, signature: str, *arguments: An
             f"Firehose connector {connector!r}: {name}() is async, and the extension calls "
             "it from the request as a plain function, never awaiting it: make it a plain "
             "method (run an async store's call to completion in it)"
+        )
+    if inspect.isasyncgenfunction(method):
+        raise ValueError(
+            f"Firehose connector {connector!r}: {name}() is an async generator function, "
+            "and the extension calls it as a plain function, never iterating it: make it "
+            "a plain method"
+        )
+    if name in _CALLED_FOR_EFFECT and inspect.isgeneratorfunction(method):
+        # Called, it returns a generator and runs none of its body: nothing is recorded.
+        raise ValueError(
+            f"Firehose connector {connector!r}: {name}() is a generator function, which "
+            "runs none of its body until iterated, and the extension never iterates what "
+            f"{name}() returns: remove its yield"
         )
     problem = None
     for follow_wrapped in (True, False):
@@ -1146,7 +1165,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
             # An async save() behind a wrapper returns a coroutine, whatever it is typed.
             saved = state.connector.save(app, response, held, pushed, links.reused)  # type: ignore[func-returns-value]
             if saved is not None:
-                refuse_awaitable(saved, state.connector, "save")
+                refuse_unrun(saved, state.connector, "save")
         except Exception as e:
             # What a 103 offered was pushed already, and goes unrecorded: nothing more is.
             if isinstance(e, NotRecorded):  # the connector has told the log why

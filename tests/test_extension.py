@@ -10,7 +10,7 @@ import pickle
 import sys
 import threading
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -2199,6 +2199,134 @@ def test_the_error_for_a_method_the_extension_cannot_call_ends_with_why() -> Non
         ": save() must take (app, response, held, pushed, reused), as the extension calls "
         "it: too many positional arguments"
     )
+
+
+class GeneratorSave:
+    """A save() left with a ``yield`` (a store client's streaming write, half converted):
+    calling it makes a generator and runs none of its body, so nothing was recorded."""
+
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset(self.store)
+
+    def save(
+        self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any
+    ) -> Iterator[None]:
+        self.store.update(pushed)
+        yield
+
+
+class GeneratorSetPushed:
+    def __init__(self) -> None:
+        self.items: set[str] = set()
+
+    def get_pushed(self) -> set[str]:
+        return set(self.items)
+
+    def set_pushed(self, items: Any) -> Iterator[None]:
+        self.items = set(items)
+        yield
+
+
+class GeneratorInitApp(AsyncInitApp):
+    def init_app(self, app: Flask, settings: Any) -> Iterator[None]:  # type: ignore[override]
+        yield
+
+
+class AsyncGeneratorOpen:
+    """An async generator: no ``in`` can ask what it yields, on any request."""
+
+    async def open(self, app: Flask, request: Any) -> AsyncIterator[str]:
+        yield "/a.css"
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        """Would write a store."""
+
+
+class AsyncGeneratorGetPushed:
+    async def get_pushed(self) -> AsyncIterator[str]:
+        yield "/a.css"
+
+    def set_pushed(self, items: Any) -> None:
+        """Would write a store."""
+
+
+@pytest.mark.parametrize(
+    ("connector", "message"),
+    [
+        (GeneratorSave(), r"save\(\) is a generator function"),
+        (GeneratorSetPushed(), r"set_pushed\(\) is a generator function"),
+        (GeneratorInitApp(), r"init_app\(\) is a generator function"),
+        (AsyncGeneratorOpen(), r"open\(\) is an async generator function"),
+        (AsyncGeneratorGetPushed(), r"get_pushed\(\) is an async generator function"),
+    ],
+)
+def test_a_connector_method_that_runs_none_of_its_body_fails_at_init_app(
+    connector: Any, message: str
+) -> None:
+    """Called as the extension calls it, a generator function returns a generator and runs
+    nothing: save() and set_pushed() recorded nothing, silently, and every visit pushed
+    everything again; an async generator's open() or get_pushed() was an error on every
+    request. A plain generator's open() or get_pushed() is read: what it yields is held."""
+    with pytest.raises(ValueError, match=message):
+        Firehose(Flask(__name__), connector=connector)
+
+
+class GeneratorOpen:
+    def __init__(self) -> None:
+        self.store = {"/a.css"}
+
+    def open(self, app: Flask, request: Any) -> Iterator[str]:
+        yield from self.store
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        self.store.update(pushed)
+
+
+def test_a_generator_open_is_read_as_what_the_client_holds() -> None:
+    """What open() yields is held: its generator is read once, before any ``in``."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "generator"
+    Firehose(app, connector=GeneratorOpen())
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        push("/b.css", as_="style")
+        return "page"
+
+    links = app.test_client().get("/").headers["Link"]
+    assert links == "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style"
+
+
+class WrappedGeneratorSave(GeneratorSave):
+    save = logged(GeneratorSave.save)
+
+
+class WrappedGeneratorSetPushed(GeneratorSetPushed):
+    set_pushed = logged(GeneratorSetPushed.set_pushed)
+
+
+@pytest.mark.parametrize(
+    ("connector", "method"),
+    [(WrappedGeneratorSave(), "save"), (WrappedGeneratorSetPushed(), "set_pushed")],
+    ids=["save", "set_pushed"],
+)
+def test_a_generator_method_init_app_cannot_see_is_an_error_logged_on_the_request(
+    connector: Any, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Behind a plain wrapper: the generator it returned ran nothing, so nothing was
+    recorded, silently, and every visit pushed everything again. It is logged as the
+    error it is, and the page keeps its links, pushing nothing it cannot record."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "generator"
+    Firehose(app, connector=connector)
+    app.add_url_rule("/", "page", lambda: push("/a.css", as_="style"))
+    link = app.test_client().get("/").headers["Link"]
+    assert link == "</a.css>; rel=preload; as=style; nopush"
+    assert f".{method}() returned 'generator', which runs none of its body" in caplog.text
 
 
 def header_line(name: str, value: str) -> int:
