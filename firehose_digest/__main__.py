@@ -671,8 +671,21 @@ def _rate(text: str) -> float:
     return value
 
 
+def _as_typed(text: str) -> str:
+    """``text`` as it was typed. Under a locale that is not UTF-8 (``LC_ALL=C`` without
+    UTF-8 mode), Python decodes the command line and the environment as ASCII with
+    surrogateescape: text typed in UTF-8 is read back from the bytes the shell passed.
+    Bytes that are not UTF-8 stay as they came, for the caller to refuse."""
+    if not signable(text):
+        with contextlib.suppress(UnicodeError):
+            return os.fsencode(text).decode("utf-8")
+    return text
+
+
 def _utf8(text: str) -> str:
-    """``text`` if it can key or salt a signature (:func:`~.codec.signable`)."""
+    """``text`` as typed (:func:`_as_typed`) if it can key or salt a signature
+    (:func:`~.codec.signable`)."""
+    text = _as_typed(text)
     if not signable(text):
         raise argparse.ArgumentTypeError(f"holds a byte that is not UTF-8: {text!r}")
     return text
@@ -680,11 +693,12 @@ def _utf8(text: str) -> str:
 
 def _cookie_domain(text: str) -> str:
     """A domain the server could write (Werkzeug encodes it as IDNA)."""
+    domain = _utf8(text)
     try:
-        scoped_salt("", _utf8(text), "/")
+        scoped_salt("", domain, "/")
     except UnicodeError:
-        raise argparse.ArgumentTypeError(f"is not a domain name: {text!r}") from None
-    return text
+        raise argparse.ArgumentTypeError(f"is not a domain name: {domain!r}") from None
+    return domain
 
 
 def _secret_key(text: str) -> str | bytes:
@@ -741,17 +755,10 @@ def _environ_secret_keys() -> list[str]:
 
 
 def _pushed_url(text: str) -> str:
-    """``text`` as ``push()`` records it: encoded as a browser requests it (:func:`format_url`).
-    Under a locale that is not UTF-8 (``LC_ALL=C`` without UTF-8 mode), Python decodes the
-    command line as ASCII with surrogateescape: a url typed in UTF-8 is read back from the
-    bytes the shell passed; bytes that are not UTF-8 stay for ``format_url`` to refuse."""
+    """``text`` as ``push()`` records it: encoded as a browser requests it (:func:`format_url`),
+    as typed (:func:`_as_typed`); bytes that are not UTF-8 are for ``format_url`` to refuse."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        with contextlib.suppress(UnicodeError):
-            text = os.fsencode(text).decode("utf-8")
-    try:
-        url = format_url(text)
+        url = format_url(_as_typed(text))
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
     try:
@@ -953,6 +960,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect_cmd.add_argument(
         "--resource-version",
+        type=_as_typed,
         metavar="V",
         help="ask for each --url as push(URL, version=V) records it",
     )

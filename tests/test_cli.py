@@ -600,6 +600,37 @@ def test_a_url_typed_under_an_ascii_locale_is_asked_as_typed() -> None:
     assert "lone surrogate" in refused.stderr
 
 
+def test_every_text_typed_under_an_ascii_locale_is_read_as_typed() -> None:
+    """As a url is: a digest version, a cookie Domain or Path, a resource version and the
+    keys of the environment, typed in UTF-8 under a C locale without UTF-8 mode, arrived
+    as lone surrogates. They were refused as "not UTF-8", and a resource version was
+    asked in that spelling: "not held"."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="ké",
+        FIREHOSE_DIGEST_VERSION="é",
+        SESSION_COOKIE_DOMAIN="bücher.example",
+        APPLICATION_ROOT="/é",
+    )
+    Firehose(app)
+    app.add_url_rule("/", "page", lambda: push("/app.js", as_="script", version="é"))
+    response = app.test_client().get("/", base_url="http://www.xn--bcher-kva.example/%C3%A9")
+    value = response.headers["Set-Cookie"].partition("=")[2].partition(";")[0]
+    ascii_locale = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    scope = ("--digest-version", "é", "--cookie-domain", "bücher.example", "--cookie-path", "/é")
+    asked = ("--url", "/app.js", "--resource-version", "é")
+    typed = run("inspect", value, "--secret-key", "ké", *scope, *asked, env=ascii_locale)
+    environment = {**ascii_locale, "FLASK_SECRET_KEY": "ké"}
+    from_environment = run("inspect", value, *scope, *asked, env=environment)
+    fallbacks = {**ascii_locale, "FLASK_SECRET_KEY": "new", "FLASK_SECRET_KEY_FALLBACKS": '["ké"]'}
+    from_fallbacks = run("inspect", value, *scope, env=fallbacks)
+    for out in (typed, from_environment, from_fallbacks):
+        assert out.startswith("valid: signed "), out
+    for out in (typed, from_environment):
+        # stdout is ASCII there: "é" is written escaped.
+        assert "held: /app.js (version \\xe9)" in out.splitlines(), out
+
+
 def test_inspect_refuses_a_url_push_would_refuse() -> None:
     code, _, err = call("inspect", issued_cookie(SECRET), "--secret-key", SECRET, "--url", "/a\nb")
     assert code == 2
