@@ -701,6 +701,18 @@ def _cookie_domain(text: str) -> str:
     return domain
 
 
+def _cookie_path(text: str) -> str:
+    """A Path the server could sign for: ``init_app`` refuses one that does not start with
+    "/", which a browser would scope to the folder of the page that set the cookie."""
+    path = _utf8(text)
+    if not path.startswith("/"):
+        raise argparse.ArgumentTypeError(
+            "must start with '/', as init_app requires of SESSION_COOKIE_PATH (or "
+            f"APPLICATION_ROOT), got {path!r}"
+        )
+    return path
+
+
 def _secret_key(text: str) -> str | bytes:
     """A key as Flask takes it: a str, or for an argument that is not UTF-8 (a bytes
     ``SECRET_KEY``, passed as ``$'\\xec...'``) the bytes the command line held, which
@@ -929,7 +941,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect_cmd.add_argument(
         "--cookie-path",
-        type=_utf8,
+        type=_cookie_path,
         metavar="PATH",
         help="the cookie's Path, SESSION_COOKIE_PATH or else APPLICATION_ROOT, part of the "
         "signature (default: a Set-Cookie line's, else /)",

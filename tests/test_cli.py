@@ -1042,6 +1042,18 @@ def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
     ("argv", "message"),
     [
         (["--cookie-domain", "a..b"], "argument --cookie-domain: is not a domain name: 'a..b'"),
+        # init_app refuses a cookie Path that does not start with "/": no app signs for one
+        # ("bad signature" sent the user after the key).
+        (
+            ["--cookie-path", "shop"],
+            "argument --cookie-path: must start with '/', as init_app requires of "
+            "SESSION_COOKIE_PATH (or APPLICATION_ROOT), got 'shop'",
+        ),
+        (
+            ["--cookie-path", ""],
+            "argument --cookie-path: must start with '/', as init_app requires of "
+            "SESSION_COOKIE_PATH (or APPLICATION_ROOT), got ''",
+        ),
         (
             ["--secret-key", "k\ud800"],
             "argument --secret-key: holds a character that is neither UTF-8 nor a byte of "
