@@ -788,7 +788,9 @@ def _request_target(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return url
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # urlsplit reads no query in "/a.js?", which a browser requests as it is.
+    _, question_mark, query = url.partition("#")[0].partition("?")
+    return (parts.path or "/") + question_mark + query
 
 
 def _cookie_name(text: str) -> str:

@@ -1858,6 +1858,14 @@ def test_a_url_with_a_query_is_judged_with_it() -> None:
     assert "held: /app.js?v=2 (the path of https://x.test/app.js?v=2)" in out.splitlines()
 
 
+def test_an_absolute_url_ending_in_an_empty_query_is_judged_with_it() -> None:
+    """A browser requests "/app.js?" for it, and ``push("/app.js?")`` records that: urlsplit
+    reads no query there, and "/app.js" was asked."""
+    value = signed(digest_of("/app.js?"))
+    out = call("inspect", value, "--secret-key", SECRET, "--url", "https://x.test/app.js?#top")[1]
+    assert "held: /app.js? (the path of https://x.test/app.js?#top)" in out.splitlines()
+
+
 @pytest.mark.parametrize("url", ["https://[::1/a", "http://[::1"])
 def test_an_absolute_url_that_is_no_url_is_a_usage_error(url: str) -> None:
     code, out, err = call("inspect", "x", "--secret-key", SECRET, "--url", url)
