@@ -644,8 +644,9 @@ def _utc(timestamp: int) -> str:
 
 
 def _shown(text: str) -> str:
-    """``text`` as typed, or quoted when it holds characters a terminal would not show."""
-    return text if text.isprintable() else repr(text)
+    """``text`` as typed, or quoted when it is empty or holds characters a terminal would
+    not show."""
+    return text if text.isprintable() and text else repr(text)
 
 
 def _int_in(low: int, high: int) -> Callable[[str], int]:

@@ -1806,6 +1806,21 @@ def test_the_cookie_flags_win_over_a_set_cookie_line() -> None:
     assert call("inspect", signed_line, "--secret-key", SECRET, "--cookie-path", "/")[0] == 1
 
 
+def test_an_empty_value_given_is_said_quoted() -> None:
+    """``--cookie-domain ''`` says the app's cookie is host-only where a front added a
+    Domain, and ``--resource-version ''`` asks for ``push(url, version="")``: each was
+    said as nothing, "--cookie-domain  and its Path /", "(version )"."""
+    rewritten = scoped_set_cookie().replace("; Path=/", "; Domain=shop.test; Path=/")
+    argv = ("--cookie-domain", "", "--url", "/static/app.js", "--resource-version", "")
+    code, out, _ = call("inspect", rewritten, "--secret-key", SECRET, *argv)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == (
+        "a Set-Cookie line: --cookie-domain '' and its Path / are part of the signature"
+    )
+    assert "not held: /static/app.js (version '')" in lines
+
+
 @pytest.mark.parametrize(
     "attributes",
     ["Domain=a..b; Path=/", "Domain=\udcff; Path=/", "Path=/\udcff"],
