@@ -631,6 +631,18 @@ def test_every_text_typed_under_an_ascii_locale_is_read_as_typed() -> None:
         assert "held: /app.js (version \\xe9)" in out.splitlines(), out
 
 
+def test_a_key_that_starts_with_a_dash_is_given_with_an_equals_sign() -> None:
+    """One key in 64 that ``secrets.token_urlsafe`` makes starts with "-": argparse takes
+    ``--secret-key -Ab3`` for a missing key and another option, a usage error; docs/cli.md
+    says to write ``--secret-key=-Ab3``, which verifies."""
+    key = "-Ab3"
+    value = issued_cookie(key)
+    assert call("inspect", value, "--secret-key", key)[0] == 2
+    code, out, _ = call("inspect", value, f"--secret-key={key}")
+    assert code == 0, out
+    assert out.startswith("valid: signed ")
+
+
 def test_inspect_refuses_a_url_push_would_refuse() -> None:
     code, _, err = call("inspect", issued_cookie(SECRET), "--secret-key", SECRET, "--url", "/a\nb")
     assert code == 2
