@@ -773,7 +773,7 @@ def _send_early_hints(app: Flask) -> None:
         return
     record.hint_page = _page_of(req)
     learned = cache.get(record.hint_page)
-    if learned is not None and not versions_current(hint.key for hint in learned):
+    if learned is not None and not versions_current(app, (hint.key for hint in learned)):
         learned = None  # a static file changed since: hinted as a page not learned yet
     hints = learned if learned is not None else _declared_hints(app, state, req, record)
     direct_http2 = _serves_http2(req.environ)

@@ -81,13 +81,16 @@ MAX_VERSIONED_FILES = 4096
 #: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version). Emptied when full: it
 #: refills on use.
 _versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
-#: The key (:func:`~.collect.resource_key`) of each versioned url pushed -> its file's
-#: absolute path, for :func:`versions_current`. Emptied when full, with the same bound,
-#: or past :data:`MAX_PUSHED_FILES_BYTES`: the url keeps the name as the view passed it
-#: (``./a/../site.css``), so a view passing request data makes one as long as a query.
-_pushed_files: dict[str, str] = {}
-#: The bytes of :data:`_pushed_files`' urls, paths and dict slots (each url and path about
-#: 220 bytes for 50-character ones: about 0.9 MB at :data:`MAX_VERSIONED_FILES`).
+#: The key (:func:`~.collect.resource_key`) of each versioned url pushed -> the static
+#: endpoint and file name it was made from, for :func:`versions_current`, which finds the
+#: file in the asking app's folder: apps in one process may serve one url from folders
+#: of their own (a tenant's theme), and one's file changing says nothing of another's.
+#: Emptied when full, with the same bound, or past :data:`MAX_PUSHED_FILES_BYTES`: the
+#: url and the name keep the name as the view passed it (``./a/../site.css``), so a view
+#: passing request data makes entries as long as a query.
+_pushed_files: dict[str, tuple[str, str]] = {}
+#: The bytes of :data:`_pushed_files`' urls, tuples, endpoints and names, and dict slots
+#: (about 320 bytes an entry for 50-character urls: 1 MiB holds about 3,200 of them).
 MAX_PUSHED_FILES_BYTES = 1 << 20
 _pushed_files_bytes = 0
 
@@ -148,8 +151,9 @@ class _StaticLink:
     as_: str | None
     flags: tuple[str, ...]
     params: dict[str, str]
-    #: The file's absolute path, and its version when pushed.
-    path: str
+    #: The static endpoint (absolute) and file name the url names, and the file's version
+    #: when pushed.
+    file: tuple[str, str]
     version: str
     #: ``defer`` and ``async``: written on the element, not in the ``Link`` header.
     element_flags: tuple[str, ...] = ()
@@ -208,9 +212,10 @@ def _static_link(
         )
     )
     flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
-    path, version = _static_version(current_app, _absolute_endpoint(endpoint), filename)
+    file = (_absolute_endpoint(endpoint), filename)
+    _, version = _static_version(current_app, *file)
     url = url_for(endpoint, filename=filename, v=version)
-    return _StaticLink(url, rel or "preload", as_, flags, params, path, version, element_flags)
+    return _StaticLink(url, rel or "preload", as_, flags, params, file, version, element_flags)
 
 
 def _lower(text: object) -> str:
@@ -242,18 +247,20 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> tuple[str, str]
         raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
 
 
-def versions_current(keys: Iterable[str]) -> bool:
+def versions_current(app: Flask, keys: Iterable[str]) -> bool:
     """Whether each of ``keys`` that :func:`push_static` pushed in this process still names
-    its file's version: a page's learned 103 holds the versioned urls of its last response,
-    and a file changed since (a deploy) must not be hinted, and pushed, at its old url.
-    A key of any other push is current."""
+    the version of its file in ``app``: a page's learned 103 holds the versioned urls of
+    its last response, and a file changed since (a deploy) must not be hinted, and pushed,
+    at its old url. A key of any other push is current."""
     for key in keys:
-        path = _pushed_files.get(key)
-        if path is not None:
+        file = _pushed_files.get(key)
+        # An endpoint this app has not: another app's (one app's own static url can be a
+        # blueprint's in another), which says nothing of this app's files.
+        if file is not None and serves_static_file(app, file[0]):
             try:
-                if file_version(path) != key_version(key):
+                if _static_version(app, *file)[1] != key_version(key):
                     return False
-            except OSError:  # gone: its url serves nothing now
+            except ValueError:  # gone: its url serves nothing now
                 return False
     return True
 
@@ -367,33 +374,43 @@ def _push(link: _StaticLink, learn: bool) -> None:
     if "crossorigin" not in link.flags and "crossorigin" not in params:
         params["crossorigin"] = None  # decided above, as the element says: push() adds none
     key = resource_key(format_url(link.url), link.version)  # as push() keys it
-    if _pushed_files.get(key) != link.path:  # the last file pushed at that url
-        _remember_pushed_file(key, link.path)
+    if _pushed_files.get(key) != link.file:  # the last file pushed at that url
+        _remember_pushed_file(key, link.file)
     push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
 
 
-def _remember_pushed_file(key: str, path: str) -> None:
-    """Note that the url keyed ``key`` is ``path``'s file, within both bounds. A file
-    replaced at a url (two apps serving one url from two folders) takes its entry's place:
+def _remember_pushed_file(key: str, file: tuple[str, str]) -> None:
+    """Note that the url keyed ``key`` names ``file`` (its static endpoint and file name),
+    within both bounds. Another endpoint at a url (two apps in one process, one serving
+    the url from its own static folder, the other from a blueprint's) takes its entry's
+    place:
     no key is deleted but by emptying the dict, so a place is a :data:`~.sizes.DICT_SLOT`
     (a key deleted and added again would leave its old place behind until the table is
     resized: a :data:`~.sizes.CHURNED_DICT_SLOT`)."""
     global _pushed_files_bytes
-    size = _pushed_file_size(key, path)
+    size = _pushed_file_size(key, file)
     old = _pushed_files.get(key)
-    if old is not None:  # a file replaced at that url
+    if old is not None:  # another file at that url
         _pushed_files_bytes -= _pushed_file_size(key, old)
     no_place = old is None and len(_pushed_files) >= MAX_VERSIONED_FILES
     if no_place or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES:
         _pushed_files.clear()
         _pushed_files_bytes = 0
-    _pushed_files[key] = path
+    _pushed_files[key] = file
     _pushed_files_bytes += size
 
 
-def _pushed_file_size(key: str, path: str) -> int:
-    """What one entry of :data:`_pushed_files` keeps alive: its strings and dict slot."""
-    return sys.getsizeof(key) + sys.getsizeof(path) + DICT_SLOT
+def _pushed_file_size(key: str, file: tuple[str, str]) -> int:
+    """What one entry of :data:`_pushed_files` keeps alive: its tuple, its strings (each
+    as if the entry alone held it) and its dict slot."""
+    endpoint, filename = file
+    return (
+        sys.getsizeof(key)
+        + sys.getsizeof(file)
+        + sys.getsizeof(endpoint)
+        + sys.getsizeof(filename)
+        + DICT_SLOT
+    )
 
 
 def cache_versioned_static(app: Flask, req: Request, response: Response) -> Response:

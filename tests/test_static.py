@@ -994,6 +994,72 @@ def test_a_changed_file_is_not_hinted_at_its_old_url(static: Path) -> None:
     assert visit() == ([new], [new])
 
 
+def test_a_file_changed_in_one_app_is_not_hinted_at_its_old_url_for_another_s_copy(
+    tmp_path: Path,
+) -> None:
+    """Two apps in one process (one factory, a static folder each: a tenant's theme) serve
+    the same url with the same bytes. Once one app's copy changed, its learned 103 still
+    named the old versioned url when the other app had pushed its unchanged copy last: the
+    url's file was the other app's, and that file had not changed. A front that pushes from
+    a 103 pushed a url the page no longer uses, and the new url, its slot taken, neither."""
+    apps = []
+    for tenant in ("a", "b"):
+        folder = tmp_path / tenant / "static"
+        folder.mkdir(parents=True)
+        (folder / "site.css").write_bytes(CONTENT)
+        apps.append(make_app(folder, FIREHOSE_EARLY_HINTS=True, FIREHOSE_MAX_PUSHES=1))
+    changed, unchanged = apps
+
+    def visit(app: Flask) -> tuple[list[str], list[str]]:
+        sent: list[Any] = []
+        response = app.test_client().get(  # a new client: it holds nothing
+            "/push?f=site.css", environ_base={"wsgi.early_hints": sent.append}
+        )
+        hinted = [value for headers in sent for name, value in headers if name == "Link"]
+        return hinted, response.headers.getlist("Link")
+
+    old = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    assert visit(changed) == ([], [old])  # learned
+    assert visit(unchanged) == ([], [old])  # learned, and its file pushed last
+    (tmp_path / "a" / "static" / "site.css").write_bytes(CONTENT + b"changed")
+    new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
+    assert visit(changed) == ([], [new])  # learned again
+    assert visit(changed) == ([new], [new])
+    assert visit(unchanged) == ([old], [old])  # its own file is unchanged
+
+
+def test_a_url_another_app_serves_from_a_blueprint_leaves_this_app_s_hints_alone(
+    tmp_path: Path,
+) -> None:
+    """One app serves /static/ from its own folder, another from a blueprint's: the url's
+    endpoint, remembered from the other app's push, is none of this app's, and says
+    nothing of its file; its learned 103 is still sent."""
+    own = tmp_path / "own" / "static"
+    theme = tmp_path / "theme"
+    for folder in (own, theme):
+        folder.mkdir(parents=True)
+        (folder / "site.css").write_bytes(CONTENT)
+    app = make_app(own, FIREHOSE_EARLY_HINTS=True)
+    other = Flask(__name__, static_folder=None)
+    other.config.update(SECRET_KEY="static secret", FIREHOSE_EARLY_HINTS=True)
+    other.register_blueprint(
+        Blueprint("theme", __name__, static_folder=str(theme), static_url_path="/static")
+    )
+    Firehose(other)
+    other.add_url_rule("/push", "push", lambda: push_static("site.css", endpoint="theme.static"))
+
+    def visit(app: Flask) -> list[str]:
+        sent: list[Any] = []
+        app.test_client().get("/push?f=site.css", environ_base={"wsgi.early_hints": sent.append})
+        return [value for headers in sent for name, value in headers if name == "Link"]
+
+    link = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    assert visit(app) == []  # learned
+    assert visit(other) == []  # learned, its blueprint's file pushed last at that url
+    assert visit(app) == [link]
+    assert visit(other) == [link]
+
+
 @pytest.mark.parametrize("helper", [push_static, static_tag])
 def test_a_static_file_is_learned_for_the_103_unless_pushed_with_learn_false(
     static: Path, helper: Callable[..., object]
@@ -1053,11 +1119,11 @@ def test_a_learned_hint_is_current_while_its_file_is_unchanged(static: Path) -> 
     url = f"/static/site.css?v={version(CONTENT)}"
     assert app.test_client().get("/push?f=site.css").get_data(as_text=True) == url
     key = f"{url}\n{version(CONTENT)}"
-    assert static_module.versions_current([key, "/plain.css", ""]) is True
+    assert static_module.versions_current(app, [key, "/plain.css", ""]) is True
     (static / "site.css").write_bytes(CONTENT + b"changed")
-    assert static_module.versions_current([key]) is False
+    assert static_module.versions_current(app, [key]) is False
     (static / "site.css").unlink()
-    assert static_module.versions_current(["/plain.css", key]) is False
+    assert static_module.versions_current(app, ["/plain.css", key]) is False
 
 
 def test_each_static_file_a_page_pushed_is_checked_for_a_change(static: Path) -> None:
@@ -1074,10 +1140,10 @@ def test_each_static_file_a_page_pushed_is_checked_for_a_change(static: Path) ->
     app.test_client().get("/page")
     css_key = resource_key(f"/static/site.css?v={version(CONTENT)}", version(CONTENT))
     js_key = resource_key(f"/static/app.js?v={version(CONTENT)}", version(CONTENT))
-    assert static_module.versions_current([css_key, js_key]) is True
+    assert static_module.versions_current(app, [css_key, js_key]) is True
     (static / "site.css").write_bytes(CONTENT + b"changed")
-    assert static_module.versions_current([css_key]) is False
-    assert static_module.versions_current([js_key]) is True
+    assert static_module.versions_current(app, [css_key]) is False
+    assert static_module.versions_current(app, [js_key]) is True
 
 
 def test_the_pushed_files_are_bounded(static: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1094,19 +1160,19 @@ def test_the_pushed_files_are_bounded(static: Path, monkeypatch: pytest.MonkeyPa
             assert len(static_module._pushed_files) <= 4
     last = resource_key(f"/static/9.css?v={version(b'9')}", version(b"9"))
     (static / "9.css").write_bytes(b"changed")
-    assert static_module.versions_current([last]) is False
+    assert static_module.versions_current(app, [last]) is False
 
 
 def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_name(
     static: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """docs/performance.md: the versioned urls pushed are remembered beside their files'
-    paths "for the same bound", about 0.9 MB, a bound that "only guards against a view
-    passing request data as the filename". The url keeps the name as the view passed it
-    (``./x/../app.css`` is ``app.css`` to ``safe_join`` but not to ``url_for``), so each
-    spelling a client sends is an entry as long as its query: with 3,500-character names
-    (gunicorn takes a request line of up to 4,094 bytes) 600 requests kept 2.2 MB, and
-    4,096 would keep about 15 MB per process."""
+    """docs/performance.md: the versioned urls pushed are remembered beside the names
+    they were made from "for the same bound", within 1 MiB, a bound that "only guards
+    against a view passing request data as the filename". The url keeps the name as the
+    view passed it (``./x/../app.css`` is ``app.css`` to ``safe_join`` but not to
+    ``url_for``), so each spelling a client sends is an entry as long as its query: with
+    3,500-character names (gunicorn takes a request line of up to 4,094 bytes) 600
+    requests kept 2.2 MB, and 4,096 would keep about 15 MB per process."""
     monkeypatch.setattr(static_module, "_pushed_files", {})
     monkeypatch.setattr(static_module, "_pushed_files_bytes", 0)
     (static / "app.css").write_bytes(CONTENT)
@@ -1117,7 +1183,8 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
 
     pushed = static_module._pushed_files
     kept = sys.getsizeof(pushed) + sum(
-        sys.getsizeof(key) + sys.getsizeof(path) for key, path in pushed.items()
+        sys.getsizeof(key) + sys.getsizeof(file) + sum(map(sys.getsizeof, file))
+        for key, file in pushed.items()
     )
     assert kept <= 1 << 20, f"{len(pushed)} urls and paths kept in {kept} bytes"
 
@@ -1125,8 +1192,9 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
 def test_files_replaced_at_their_urls_stay_within_what_the_pushed_files_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Two apps serving the same urls and content from two folders replace each other's
-    file at each url on every push. A replacement deleted the url's key and added it
+    """Two apps serving the same urls and content from two static endpoints (one app's
+    own folder, the other's blueprint's) replace each other's entry at each url on every
+    push. A replacement deleted the url's key and added it
     again, and a dict whose keys come and go keeps a table of up to six times its live
     entries: 2,732 urls grew 33 KB past their count of a DICT_SLOT each (tracemalloc). A
     file replaced now takes its entry's place."""
@@ -1138,10 +1206,10 @@ def test_files_replaced_at_their_urls_stay_within_what_the_pushed_files_count(
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for turn, folder in enumerate(("a", "b", "a", "b")):
+        for turn, endpoint in enumerate(("static", "theme.static", "static", "theme.static")):
             for n in range(live):
                 key = resource_key(f"/static/site-{n:06}.css?v=0123456789", "0123456789")
-                static_module._remember_pushed_file(key, f"/srv/{folder}/static/{n:06}.css")
+                static_module._remember_pushed_file(key, (endpoint, f"site-{n:06}.css"))
                 # Exactly at the bound a replacement keeps every other url.
                 assert len(static_module._pushed_files) == (live if turn else n + 1)
             grown = tracemalloc.get_traced_memory()[0] - before
