@@ -17,6 +17,7 @@ import hashlib
 import os
 import stat
 import sys
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -93,6 +94,9 @@ _pushed_files: dict[str, tuple[str, str]] = {}
 #: (about 320 bytes an entry for 50-character urls: 1 MiB holds about 3,200 of them).
 MAX_PUSHED_FILES_BYTES = 1 << 20
 _pushed_files_bytes = 0
+#: Held while an entry and the count change: requests replacing entries at once (two
+#: apps serving one url) would lose updates to it. Reads (``versions_current``) take none.
+_pushed_files_lock = threading.Lock()
 
 #: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
 #: 103 a link with a parameter it does not know.
@@ -389,15 +393,16 @@ def _remember_pushed_file(key: str, file: tuple[str, str]) -> None:
     resized: a :data:`~.sizes.CHURNED_DICT_SLOT`)."""
     global _pushed_files_bytes
     size = _pushed_file_size(key, file)
-    old = _pushed_files.get(key)
-    if old is not None:  # another file at that url
-        _pushed_files_bytes -= _pushed_file_size(key, old)
-    no_place = old is None and len(_pushed_files) >= MAX_VERSIONED_FILES
-    if no_place or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES:
-        _pushed_files.clear()
-        _pushed_files_bytes = 0
-    _pushed_files[key] = file
-    _pushed_files_bytes += size
+    with _pushed_files_lock:
+        old = _pushed_files.get(key)
+        if old is not None:  # another file at that url, or this one stored meanwhile
+            _pushed_files_bytes -= _pushed_file_size(key, old)
+        no_place = old is None and len(_pushed_files) >= MAX_VERSIONED_FILES
+        if no_place or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES:
+            _pushed_files.clear()
+            _pushed_files_bytes = 0
+        _pushed_files[key] = file
+        _pushed_files_bytes += size
 
 
 def _pushed_file_size(key: str, file: tuple[str, str]) -> int:

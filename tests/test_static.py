@@ -6,10 +6,13 @@ the BLAKE2b hash of its bytes, pinned once below and computed by ``version()`` e
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
 import hashlib
 import os
 import sys
+import threading
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +27,7 @@ from firehose_digest import Firehose, push_static, static_tag
 from firehose_digest import static as static_module
 from firehose_digest.collect import resource_key
 from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
+from tests.helpers import run_in_threads
 
 # Their clients navigate as browsers do: a 103 goes to a request that asks for a page.
 pytestmark = pytest.mark.usefixtures("clients_ask_for_pages")
@@ -1187,6 +1191,43 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
         for key, file in pushed.items()
     )
     assert kept <= 1 << 20, f"{len(pushed)} urls and paths kept in {kept} bytes"
+
+
+def test_the_pushed_files_count_each_replacement_under_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two apps serving /static/ in one process, one from its own folder and the other
+    from a blueprint's, replace each other's entry at each url on every push. Two
+    requests replacing entries at once each read the count of bytes held, then stored
+    their own update over the other's: the count drifted from what the entries hold,
+    and with it the 1 MiB bound. Each thread waits for the other once it has read the
+    entry it replaces (at most half a second: where a lock keeps them apart, the first
+    waits alone)."""
+    keys = [resource_key(f"/static/{n}.css?v=0123456789", "0123456789") for n in range(2)]
+    before = {key: ("static", f"{n}.css") for n, key in enumerate(keys)}
+    monkeypatch.setattr(static_module, "_pushed_files", dict(before))
+    counted = sum(static_module._pushed_file_size(key, file) for key, file in before.items())
+    monkeypatch.setattr(static_module, "_pushed_files_bytes", counted)
+    both_read = threading.Barrier(2, timeout=0.5)
+    size_of = static_module._pushed_file_size
+
+    def sized_once_both_read(key: str, file: tuple[str, str]) -> int:
+        if file == before[key]:  # the entry replaced
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait()
+        return size_of(key, file)
+
+    monkeypatch.setattr(static_module, "_pushed_file_size", sized_once_both_read)
+    run_in_threads(
+        *(
+            functools.partial(static_module._remember_pushed_file, key, ("theme.static", name))
+            for key, (_, name) in before.items()
+        ),
+        interleave=False,
+    )
+    pushed = static_module._pushed_files
+    assert pushed == {key: ("theme.static", name) for key, (_, name) in before.items()}
+    assert static_module._pushed_files_bytes == sum(map(size_of, pushed, pushed.values()))
 
 
 def test_files_replaced_at_their_urls_stay_within_what_the_pushed_files_count(
