@@ -673,7 +673,8 @@ class DigestConnector:
     Nothing kept per client on the server: the cookie (``FIREHOSE_COOKIE_NAME``) carries
     an :class:`~firehose_digest.AgingDigest` of the held keys, signed with
     ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``. Arguments override the app's config. A bad,
-    expired or foreign cookie is an empty digest, never an error.
+    expired or foreign cookie is an empty digest, never an error. One instance may serve
+    several apps: each is read by its own settings and keys, with a cache of its own.
     """
 
     def __init__(

@@ -175,6 +175,54 @@ def test_an_app_mounted_under_another_reads_its_own_digest(configured_late: bool
 
 
 @pytest.mark.parametrize(
+    "other",
+    [
+        {"SECRET_KEY": "the other app's key"},
+        {"FIREHOSE_DIGEST_VERSION": "2"},
+        {"FIREHOSE_CAPACITY": 200},
+        {"FIREHOSE_ENCODING": "bloom"},
+    ],
+    ids=["key", "digest version", "capacity", "encoding"],
+)
+def test_one_connector_serving_two_apps_reads_each_cookie_by_its_own_app(
+    other: dict[str, Any],
+) -> None:
+    """One ``DigestConnector`` set up for two apps (one ``Firehose()`` for both) keeps each
+    app's settings, keys and decoded cookies apart: a value the one app wrote, and has
+    cached as decoded, is not believed by the other, which differs by one setting; nor
+    does the other's refusal change what the first reads."""
+    connector = DigestConnector()
+    first, second = build_app(connector), build_app(connector, **other)
+    written = first.test_client().get("/")
+    value = written.headers["Set-Cookie"].split(";", 1)[0]
+    sent = {"Cookie": value}
+    for app, expected in [(first, EXPECTED_RETURN), (second, EXPECTED_FIRST)] * 2:
+        response = app.test_client(use_cookies=False).get("/", headers=sent)
+        assert response.headers["Link"] == expected
+
+
+def test_a_key_rotation_in_one_app_leaves_the_other_s_decoded_cookies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two apps sharing one ``DigestConnector``: the one rotating its key (the old one a
+    fallback) verifies its returning client's cookie again, once; the other's returning
+    client is read from its cache as before, and neither is pushed anything again."""
+    connector = DigestConnector()
+    rotating, steady = build_app(connector), build_app(connector, SECRET_KEY="steady key")
+    clients = [rotating.test_client(), steady.test_client()]
+    for client in clients:
+        assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    verified = count_verified(monkeypatch)
+    rotating.config.update(SECRET_KEY="new key", SECRET_KEY_FALLBACKS=["test secret"])
+    for _ in range(2):
+        for client in clients:
+            assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    rotating_cookie = clients[0].get_cookie(COOKIE)
+    assert rotating_cookie is not None
+    assert verified == [rotating_cookie.value]
+
+
+@pytest.mark.parametrize(
     ("written_for", "read_by"),
     [
         ({"SESSION_COOKIE_PATH": "/shop"}, {}),
