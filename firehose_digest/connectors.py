@@ -768,7 +768,8 @@ class DigestConnector:
     ) -> None:
         """Write the cookie if the digest changed, or if half its lifetime is gone; not
         over one the app's response sets itself (deleted, by a "forget me" page): then
-        :class:`NotRecorded`, and the response pushes nothing.
+        :class:`NotRecorded`, and the response pushes nothing; so, too, for a digest read
+        under settings that ``init_app``, run again since, replaced.
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -795,6 +796,10 @@ class DigestConnector:
                     "hand save() the original"
                 )
         digest = held.digest
+        if not state.empty.digest.made_like(digest):
+            # init_app ran again, with another encoding, capacity or rate, since open()
+            # read it: written back, it would be cached as one of the new settings.
+            raise NotRecorded("the digest settings changed since this request read the cookie")
         page = [*reused, *pushed][-digest.capacity :]
         # Written when something was pushed, when a page key only the older generation
         # holds needs writing back (none can, in a digest that never rotated), or when half

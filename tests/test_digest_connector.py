@@ -23,7 +23,7 @@ from werkzeug.test import TestResponse
 from bench.request_cost import asset_url
 from firehose_digest import AgingDigest, BloomDigest, DigestConnector, Firehose, GCSDigest, push
 from firehose_digest.codec import DigestCodec, salt_for
-from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES
+from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 
@@ -1365,3 +1365,23 @@ def test_a_long_cookie_of_another_session_interface_is_not_looked_into() -> None
     assert response.headers["Link"] == EXPECTED_FIRST
     assert f"{COOKIE}=" in response.headers["Set-Cookie"]
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+def test_a_digest_opened_under_settings_init_app_has_since_replaced_is_not_saved() -> None:
+    """``init_app`` run again with another capacity while a request is served (a 103's
+    ``open()`` runs before the view): that request's digest, of the old capacity, was
+    written back and cached as decoded under the new settings, and believed there, where
+    a fresh process refuses it. It records nothing; the next request starts anew."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "reinit"
+    connector = DigestConnector()
+    firehose = Firehose(app, connector=connector)
+    with app.test_request_context("/"):
+        held = connector.open(app, request)  # a client holding nothing, at capacity 300
+    assert held is not None
+    app.config["FIREHOSE_CAPACITY"] = 50
+    firehose.init_app(app)
+    response = Response("page")
+    with app.test_request_context("/"), pytest.raises(NotRecorded, match="settings"):
+        connector.save(app, response, held, ["/a.css"], [])
+    assert "Set-Cookie" not in response.headers
