@@ -796,10 +796,6 @@ class DigestConnector:
                     "hand save() the original"
                 )
         digest = held.digest
-        if not state.empty.digest.made_like(digest):
-            # init_app ran again, with another encoding, capacity or rate, since open()
-            # read it: written back, it would be cached as one of the new settings.
-            raise NotRecorded("the digest settings changed since this request read the cookie")
         page = [*reused, *pushed][-digest.capacity :]
         # Written when something was pushed, when a page key only the older generation
         # holds needs writing back (none can, in a digest that never rotated), or when half
@@ -807,6 +803,10 @@ class DigestConnector:
         written_back = bool(digest.previous) and not held.current_holds(page)
         if not pushed and not written_back and not held.renewal_due(state.settings.max_age):
             return
+        if not state.empty.digest.made_like(digest):
+            # init_app ran again, with another encoding, capacity or rate, since open()
+            # read it: written back, it would be cached as one of the new settings.
+            raise NotRecorded("the digest settings changed since this request read the cookie")
         name = state.settings.cookie_name
         if any(line.startswith(f"{name}=") for line in response.headers.getlist("Set-Cookie")):
             # The app wrote or deleted the cookie itself (a "forget me" page): its say.
