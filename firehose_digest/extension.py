@@ -50,6 +50,7 @@ from urllib.parse import quote
 
 from flask import Flask, Request, Response, request
 from flask.views import MethodView, http_method_funcs
+from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_accept_header
 
 from .collect import RequestPushes, current_record, key_url, make_resource, push
@@ -771,7 +772,14 @@ def _send_early_hints(app: Flask) -> None:
     send = _early_hints_sender(req, state)
     if send is None:
         return
-    record.hint_page = _page_of(req)
+    try:
+        record.hint_page = _page_of(req)
+    except SecurityError:
+        # A Host outside TRUSTED_HOSTS, which Werkzeug refuses to read: Flask answers it
+        # 400 once every before_request hook has run, and ours must not answer it before
+        # the app's later ones (what they set for its after_request hooks). Nothing is
+        # learned for it, nor hinted.
+        return
     learned = cache.get(record.hint_page)
     if learned is not None and not versions_current(app, (hint.key for hint in learned)):
         learned = None  # a static file changed since: hinted as a page not learned yet

@@ -1555,6 +1555,34 @@ def test_one_host_is_never_hinted_another_hosts_links() -> None:
     assert recorder.sent == []
 
 
+def test_a_host_the_app_does_not_trust_gets_flask_s_400_and_no_103() -> None:
+    """Flask answers a ``Host`` outside ``TRUSTED_HOSTS`` 400, after the app's
+    ``before_request`` hooks, which may read the host no more. Our 103 hook read it to name
+    the page, raising Flask's error before the app's later hooks ran: an ``after_request``
+    hook reading what one of them set (a request id) failed, and the client got a 500."""
+    app = make_app(TRUSTED_HOSTS=["shop.example"])
+
+    @app.before_request
+    def name_the_request() -> None:
+        g.request_id = "r1"
+
+    @app.after_request
+    def tag_the_response(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.request_id
+        return response
+
+    hinted_get(app.test_client(), "/page/home", Recorder(), base_url="http://shop.example")
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/page/home", recorder, base_url="http://evil.test")
+
+    assert (response.status_code, response.headers.get("X-Request-Id")) == (400, "r1")
+    assert recorder.sent == []
+    trusted = hinted_get(app.test_client(), "/page/home", recorder, base_url="http://shop.example")
+    assert trusted.status_code == 200
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
 def test_the_cache_keeps_only_the_most_recently_used_paths() -> None:
     app = make_app(FIREHOSE_EARLY_HINTS_CACHE=2)
     for name in ("1", "2", "3"):
