@@ -14,6 +14,7 @@ import sys
 from collections import UserString
 from collections.abc import Container, Iterator
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from flask import (
     abort,
     render_template_string,
     request,
+    send_file,
     session,
     stream_template_string,
     stream_with_context,
@@ -1943,6 +1945,35 @@ def test_a_304_tells_a_cache_nothing_the_200_would_not(connector: str) -> None:
     assert revalidated.status_code == 304
     assert revalidated.headers.get("Link") in (None, stored.headers["Link"])
     assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary")
+
+
+@pytest.mark.parametrize(
+    ("byte_range", "status", "pushed"),
+    [("bytes=0-3", 206, True), ("bytes=100-200", 416, False)],
+)
+def test_a_page_sent_as_a_file_answers_a_range_and_records_as_its_status_says(
+    tmp_path: Path, byte_range: str, status: int, pushed: bool
+) -> None:
+    """A page a view sends with ``send_file`` (conditional, as Flask's default) answers a
+    ``Range`` as Werkzeug does: a part (206) is below 400, which every proxy pushes on
+    (``mod_http2``'s rule), a range past the end (416) is not."""
+    html = tmp_path / "page.html"
+    html.write_text("<!doctype html><p>" + "x" * 80)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.route("/")
+    def index() -> Response:
+        push("/a.css", as_="style")
+        return send_file(html)
+
+    Firehose(app)
+    client = app.test_client()
+    response = client.get("/", headers={"Range": byte_range})
+    response.close()  # the file send_file opened
+    assert response.status_code == status
+    assert links(response) == [link("/a.css") if pushed else nopush("/a.css")]
+    assert held_now(client, "/a.css") == [pushed]
 
 
 @pytest.mark.parametrize("then_another", [False, True], ids=["alone", "with a hook after it"])
