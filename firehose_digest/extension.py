@@ -67,9 +67,9 @@ from .hints import EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, Settings, load
 from .static import (
+    asks_static_file,
     cache_versioned_static,
     push_static,
-    serves_static_file,
     static_tag,
     versions_current,
 )
@@ -744,7 +744,7 @@ def _open_early(app: Flask) -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]
     if req.routing_exception is not None or req.method == "OPTIONS":
         return
-    if _claim(record, req) and not serves_static_file(app, req.endpoint):
+    if _claim(record, req) and not asks_static_file(app, req):
         record.open_once(state.connector, app, req)
 
 
@@ -767,7 +767,7 @@ def _send_early_hints(app: Flask) -> None:
         # does not record; one made by a test client has none to send through.
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if not _claim(record, req) or serves_static_file(app, req.endpoint):
+    if not _claim(record, req) or asks_static_file(app, req):
         return  # dispatched inside a view, or a static file: no 103 of its own
     send = _early_hints_sender(req, state)
     if send is None:
@@ -1104,7 +1104,7 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    if serves_static_file(app, req.endpoint):
+    if asks_static_file(app, req):
         # A file, not a page: a before_request hook's pushes would put a Link, Vary:
         # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
         return response

@@ -35,6 +35,7 @@ __all__ = [
     "IMMUTABLE",
     "MAX_VERSIONED_FILES",
     "PRIVATE_IMMUTABLE",
+    "asks_static_file",
     "cache_versioned_static",
     "file_version",
     "push_static",
@@ -297,6 +298,24 @@ def serves_static_file(app: Flask, endpoint: str | None) -> bool:
     except ValueError:
         return False
     return True
+
+
+def asks_static_file(app: Flask, req: Request) -> bool:
+    """Whether ``req`` asks Flask's static view (:func:`serves_static_file`) for a file its
+    folder has: what answers it is that file, or a hook's answer in its place, never a
+    page of the site. A url naming no file there is answered by the app's 404 handler,
+    which may serve a page: a single-page app's index at every deep link, its static
+    folder served at the root (``static_url_path=""``)."""
+    endpoint = req.endpoint
+    if endpoint is None or not serves_static_file(app, endpoint):
+        return False
+    filename = (req.view_args or {}).get("filename")
+    if not isinstance(filename, str):
+        return True  # not Flask's own rule for it: taken for a file
+    path = safe_join(_static_folder(app, endpoint), filename)
+    # As send_from_directory looks for it: a path outside the folder, or no regular file
+    # there (a directory, nothing), is a 404.
+    return path is not None and os.path.isfile(path)
 
 
 def push_static(

@@ -930,6 +930,41 @@ def test_a_static_file_gets_no_link_vary_or_digest_from_a_hook_s_pushes(static: 
     assert sent == [[("Link", site_css)], [("Link", f"{site_css}, {app_js}")]]
 
 
+def test_a_page_served_where_the_static_view_has_no_file_gets_its_links(static: Path) -> None:
+    """A single-page app serves its static folder at the root (``static_url_path=""``) and
+    its index from the 404 handler at every deep link: the static view matched ``/about``,
+    found no file, and the handler's page went out with none of its links, no digest and
+    no 103, where ``/``, the same page from a view, had them. The files keep none."""
+    (static / "index.html").write_text("<!doctype html><div id=app></div>")
+    (static / "app.js").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static), static_url_path="")
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app)
+
+    @app.before_request
+    def site_wide() -> None:
+        push_static("app.js")
+
+    @app.errorhandler(404)
+    def single_page(error: Exception) -> Response:
+        return app.send_static_file("index.html")
+
+    sent: list[Any] = []
+    server = {"wsgi.early_hints": sent.append}
+    app_js = f"</app.js?v={version(CONTENT)}>; rel=preload; as=script"
+    client = app.test_client()
+    page = get_file(client, "/about", environ_base=server)
+    assert (page.status_code, page.headers.getlist("Link")) == (200, [app_js])
+    assert "Set-Cookie" in page.headers
+    get_file(app.test_client(), "/about", environ_base=server)
+    assert sent == [[("Link", app_js)]]
+    for url in ("/index.html", f"/app.js?v={version(CONTENT)}"):
+        response = get_file(app.test_client(), url, environ_base=server)
+        assert response.status_code == 200
+        assert [name for name in ("Link", "Vary", "Set-Cookie") if name in response.headers] == []
+    assert sent == [[("Link", app_js)]]
+
+
 def test_a_blueprint_view_merely_named_static_keeps_its_links(static: Path) -> None:
     (static / "site.css").write_bytes(CONTENT)
     app = make_app(static)
