@@ -988,18 +988,18 @@ def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
     ``frame-ancestors`` say: ``frame-ancestors`` decides when present (``'none'``; or
     ``'self'`` alone, framed by another origin), else ``X-Frame-Options`` (``DENY``;
     several values; or ``SAMEORIGIN``, framed by another origin). The framer's origin is
-    told by ``Sec-Fetch-Site``; a source list naming hosts is taken as allowing it."""
+    told by ``Sec-Fetch-Site``; a source list naming hosts is taken as allowing it.
+    ``'none'`` beside another source has no effect (CSP3, "does url match source list")."""
     same_origin = environ.get("HTTP_SEC_FETCH_SITE", "").strip() == "same-origin"
     ancestors = [
-        directive.split()[1:]
+        [source for source in directive.split()[1:] if source != "'none'"]
         for policy in response.headers.getlist("Content-Security-Policy")
         for directive in policy.lower().replace(",", ";").split(";")
         if directive.split()[:1] == ["frame-ancestors"]
     ]
     if ancestors:
         return any(
-            not sources or "'none'" in sources or (sources == ["'self'"] and not same_origin)
-            for sources in ancestors
+            not sources or (sources == ["'self'"] and not same_origin) for sources in ancestors
         )
     options = {
         value.strip().lower()

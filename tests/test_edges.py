@@ -2954,6 +2954,8 @@ def test_copies_planted_with_longer_paths_do_not_hide_the_clients_own_for_good()
         # sameorigin, framed by another site: refused (Chromium's error page, as for DENY).
         ("cross-site", "X-Frame-Options:SAMEORIGIN"),
         ("cross-site", "Content-Security-Policy:frame-ancestors 'self'"),
+        ("cross-site", "Content-Security-Policy:frame-ancestors 'none' 'self'"),
+        ("same-origin", "Content-Security-Policy:frame-ancestors 'none'"),
     ],
 )
 def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> None:
@@ -2970,6 +2972,10 @@ def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> 
         ("cross-site", ["Content-Security-Policy:frame-ancestors *", "X-Frame-Options:DENY"]),
         ("same-origin", ["X-Frame-Options:SAMEORIGIN"]),
         ("cross-site", ["Content-Security-Policy:frame-ancestors https://example.test"]),
+        # CSP3 ("does url match source list"): 'none' has no effect beside another
+        # source expression.
+        ("cross-site", ["Content-Security-Policy:frame-ancestors 'none' https://example.test"]),
+        ("same-origin", ["Content-Security-Policy:frame-ancestors 'none' 'self'"]),
     ],
 )
 def test_a_frame_the_browser_shows_is_recorded(site: str, headers: list[str]) -> None:
