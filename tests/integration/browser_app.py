@@ -19,7 +19,8 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
 - Pages that link ``a.css`` and ``b.css`` but are not shown: ``/attachment/<name>`` answers
   ``Content-Disposition: attachment``, ``/unframed/<name>`` ``X-Frame-Options: DENY``
   (``/prefetcher?url=...&how=frame`` puts either in an iframe). ``/installer?kind=offline``
-  installs a service worker for ``/sw/offline/``: it enables Navigation Preload, then
+  installs a service worker for ``/sw/offline/`` (and says ``data-preload="enabled"`` on
+  its ``<html>`` once the worker is active with it): it enables Navigation Preload, then
   answers every navigation with a page of its own; ``/sw/offline/<name>`` is the page the
   preload asks for. ``how=prerender`` makes ``/prefetcher`` prerender its url.
 
@@ -194,10 +195,17 @@ def create_app() -> Flask:
 
     @app.route("/installer")
     def installer() -> str:
-        script = (
-            Markup("<script>navigator.serviceWorker.register('/sw/%s/worker.js');</script>")
-            % request.args["kind"]
-        )
+        # Registers the worker, and marks <html data-preload="enabled"> once it is active
+        # with Navigation Preload on: activation may outlast the page's load (/slow, 2 s)
+        # on a loaded machine, and a worker without it sends no preload request.
+        script = Markup(
+            "<script>navigator.serviceWorker.register('/sw/%(kind)s/worker.js');"
+            "(function check() { navigator.serviceWorker.getRegistration('/sw/%(kind)s/')"
+            ".then((r) => r && r.active && r.navigationPreload.getState())"
+            ".then((state) => { if (state && state.enabled) "
+            "document.documentElement.dataset.preload = 'enabled'; "
+            "else setTimeout(check, 100); }); })();</script>"
+        ) % {"kind": request.args["kind"]}
         return render_template_string(
             PAGE, name="installer", styles=script + Markup('<img src="/slow" alt="">')
         )
@@ -216,7 +224,10 @@ def create_app() -> Flask:
 WORKERS = {
     "offline": "addEventListener('fetch', (event) => {\n"
     "  if (event.request.mode !== 'navigate') return;\n"
-    "  event.respondWith(new Response('<!doctype html><p>offline</p>',"
+    # /slow holds the page's load 2 s: the browser, quitting at load, would cancel a
+    # preload request not yet sent on a loaded machine.
+    "  event.respondWith(new Response('<!doctype html><p>offline</p>"
+    '<img src="/slow" alt="">\','
     " {headers: {'Content-Type': 'text/html'}}));\n"
     "});\n",
 }

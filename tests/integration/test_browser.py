@@ -403,6 +403,27 @@ def test_what_a_prerender_fetched_is_not_hinted_again(
         assert again.served(target) == []
 
 
+#: Loads of the installer page allowed for its service worker to become active.
+INSTALL_TRIES = 5
+#: Navigations allowed for Chromium to send the worker's navigation preload.
+PRELOAD_TRIES = 3
+#: Seconds allowed for Apache to log a request the browser sent.
+LOG_WAIT_SECONDS = 5
+
+
+def _asked_since(apache: Apache, started: int, awaited: str) -> list[str]:
+    """The targets Apache logged as begun from ``started`` (µs since the epoch), once
+    ``awaited`` is among them or :data:`LOG_WAIT_SECONDS` have passed: Apache logs a
+    request once it is answered, which may be after the browser has quit."""
+    deadline = time.monotonic() + LOG_WAIT_SECONDS
+    while True:
+        log = [Request.parse(line) for line in apache.access_log()]
+        asked = [request.target for request in log if request.began >= started]
+        if awaited in asked or time.monotonic() > deadline:
+            return asked
+        time.sleep(0.1)
+
+
 def test_a_navigation_preload_the_service_worker_leaves_unused_records_nothing(
     hinting: Site,
     certificate: tuple[Path, Path],
@@ -417,17 +438,32 @@ def test_a_navigation_preload_the_service_worker_leaves_unused_records_nothing(
     the worker's page and fetches nothing the preload's ``Link`` names. The next learned
     page must still be hinted ``a.css`` and ``b.css``."""
     browser = Chromium(tmp_path / "profile", trusted_key)
-    installed = browser.load(hinting.apache.origin + "/installer?kind=offline")
-    assert '<pre id="timing">' in installed.stdout, installed.stderr
+    for _ in range(INSTALL_TRIES):
+        # Until the worker is active with Navigation Preload on: on a loaded machine it
+        # may not be by the installer's load event (a preload never sent failed this test).
+        installed = browser.load(hinting.apache.origin + "/installer?kind=offline")
+        assert '<pre id="timing">' in installed.stdout, installed.stderr
+        if 'data-preload="enabled"' in installed.stdout:
+            break
+    else:
+        pytest.fail(f"the worker had no Navigation Preload after {INSTALL_TRIES} loads")
     path = "/edge/after-offline"
     hinting.learn(path, certificate[0])
-    started = time.time_ns() // 1000
-    done = browser.load(hinting.apache.origin + "/sw/offline/page")
-    assert "<p>offline</p>" in done.stdout, done.stdout  # the worker's page, shown
-    log = [Request.parse(line) for line in hinting.apache.access_log()]
-    asked = [request.target for request in log if request.began >= started]
-    assert "/sw/offline/page" in asked, asked  # the navigation preload
-    assert not set(edge_files) & set(asked)  # Chromium preloaded neither
+    first = time.time_ns() // 1000
+    for _ in range(PRELOAD_TRIES):
+        # On a loaded machine Chromium 156 now and then sends no preload for a navigation
+        # its worker answers (measured: 3 of 6 runs with three busy processes on two
+        # cores); what is tested needs one sent, so the navigation is made again.
+        started = time.time_ns() // 1000
+        done = browser.load(hinting.apache.origin + "/sw/offline/page")
+        assert "<p>offline</p>" in done.stdout, done.stdout  # the worker's page, shown
+        asked = _asked_since(hinting.apache, started, "/sw/offline/page")
+        if "/sw/offline/page" in asked:  # the navigation preload
+            break
+    else:
+        pytest.fail(f"Chromium sent no navigation preload in {PRELOAD_TRIES} navigations")
+    every = _asked_since(hinting.apache, first, "/sw/offline/page")
+    assert not set(edge_files) & set(every)  # Chromium preloaded neither, in any try
 
     assert_fetched_from_the_103(browser.visit(hinting, path), edge_files)
 
