@@ -805,13 +805,29 @@ def _send_early_hints(app: Flask) -> None:
                     raise
                 # The client went away before its 103 was written: routine, and logged as
                 # gunicorn's gthread worker logs a write that fails so (at debug).
-                log.debug("firehose: the 103 Early Hints for %s were not sent: %r", req.url, e)
+                url = _url_of(req)
+                log.debug("firehose: the 103 Early Hints for %s were not sent: %r", url, e)
                 return
             record.offered = early.offered
     except Exception:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
-        log.exception("firehose: sending 103 Early Hints for %s failed", req.url)
+        log.exception("firehose: sending 103 Early Hints for %s failed", _url_of(req))
+
+
+def _url_of(req: Request) -> str:
+    """``req.url``, for a log line; where Werkzeug cannot write it, its parts as they are.
+
+    Werkzeug serves a ``Host`` in brackets that holds no IP address (``[1:2]``), but its
+    ``url`` runs the host through ``urlsplit``, which raises ValueError for it since Python
+    3.11.4: the log line of a 103 that failed for such a client cost the page.
+    """
+    try:
+        return req.url
+    except ValueError:
+        query = req.query_string.decode("latin-1")
+        url = f"{req.scheme}://{req.host}{req.root_path}{req.path}"
+        return f"{url}?{query}" if query else url
 
 
 def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:

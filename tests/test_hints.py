@@ -38,7 +38,7 @@ from flask.views import MethodView, View
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.test import TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
@@ -1259,6 +1259,50 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
     assert response.get_data(as_text=True) == "page home"
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(level, message)]
+
+
+@pytest.mark.parametrize(
+    ("error", "level", "message"),
+    [
+        (BrokenPipeError(32, "Broken pipe"), logging.DEBUG, "were not sent"),
+        (OSError(errno.EBADF, "Bad file descriptor"), logging.ERROR, "failed"),
+    ],
+)
+def test_a_failing_103_to_a_host_urlsplit_refuses_still_serves_the_page(
+    app: Flask, caplog: pytest.LogCaptureFixture, error: Exception, level: int, message: str
+) -> None:
+    """Werkzeug serves ``Host: [1:2]``, brackets that hold no IP address, but cannot write
+    its ``request.url``: ``urlsplit`` raises ValueError for it (Python 3.11.4 and later).
+    The log line of a 103 that failed named the page by that url, so a client gone before
+    its 103 (or a server failing to send it) got a 500 in place of the page, which the
+    same app without 103s serves. (Werkzeug's test client reads that url too: the app is
+    called as a server calls it.)"""
+
+    def get(send: Callable[[Headers], None]) -> tuple[str, bytes]:
+        environ = EnvironBuilder(
+            "/page/home",
+            headers=[("Host", "[1:2]"), ("Accept", "text/html")],
+            environ_base={"wsgi.early_hints": send},
+        ).get_environ()
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+
+        body = b"".join(app(environ, start_response))
+        return statuses[-1], body
+
+    def refuses(headers: Headers) -> None:
+        raise error
+
+    get(Recorder())  # learns the page
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        served = get(refuses)
+
+    assert served == ("200 OK", b"page home")
+    assert [(r.levelno, message in r.getMessage()) for r in caplog.records] == [(level, True)]
+    assert "for http://[1:2]/page/home " in caplog.records[0].getMessage()
 
 
 class HTTP2ConnectionError(Exception):
