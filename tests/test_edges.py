@@ -807,6 +807,47 @@ def test_vary_cookie_joins_the_views_own_vary_line() -> None:
     assert response.headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
 
 
+def test_a_flask_firehose_connector_keeping_no_session_leaves_the_view_s_vary_lines() -> None:
+    """A Flask-Firehose connector whose keys live in a store of its own: before
+    ``set_pushed()`` the extension copies Flask's session (to put back what a failing one
+    wrote), which marks it accessed, and Flask then adds ``Cookie`` with
+    ``response.vary.add``, which rewrites ``Vary`` from its first line alone. A view's
+    ``Vary: Origin`` on a line of its own was gone from each response that pushed
+    something: a shared cache then served one origin's CORS answer to every other."""
+
+    class InAStore:
+        def __init__(self) -> None:
+            self.keys: set[str] = set()
+
+        def get_pushed(self) -> set[str]:
+            return set(self.keys)
+
+        def set_pushed(self, items: set[str]) -> None:
+            self.keys = set(items)
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "change me"
+    Firehose(app, connector=InAStore())
+
+    @app.route("/")
+    def index() -> Response:
+        push("/a.css", as_="style")
+        response = Response("page")
+        response.headers.add("Vary", "Accept-Encoding")
+        response.headers.add("Vary", "Origin")
+        return response
+
+    client = app.test_client()
+    pushed, held = client.get("/"), client.get("/")
+
+    assert pushed.headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert held.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    for response in (pushed, held):
+        lines = response.headers.getlist("Vary")
+        fields = [name.strip() for line in lines for name in line.split(",")]
+        assert fields == ["Accept-Encoding", "Origin", "Cookie"]
+
+
 # --- failures never cost the page --------------------------------------------------------
 
 
