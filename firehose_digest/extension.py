@@ -784,6 +784,10 @@ def _send_early_hints(app: Flask) -> None:
     if learned is not None and not versions_current(app, (hint.key for hint in learned)):
         learned = None  # a static file changed since: hinted as a page not learned yet
     hints = learned if learned is not None else _declared_hints(app, state, req, record)
+    if not hints:
+        # Nothing to plan: the connector is not asked. Asked, SessionConnector reads Flask's
+        # session, and Flask puts Vary: Cookie on a page that pushes nothing, or JSON.
+        return
     direct_http2 = _serves_http2(req.environ)
     held = record.open_once(state.connector, app, req)
     try:

@@ -28,6 +28,7 @@ from flask import (
     Response,
     abort,
     g,
+    jsonify,
     redirect,
     render_template_string,
     request,
@@ -2686,6 +2687,28 @@ def test_a_103_and_its_response_push_at_most_max_pushes_between_them(connector: 
     assert pushed(first) == []
     assert pushed(second) == ["</c.css>; rel=preload; as=style", "</d.css>; rel=preload; as=style"]
     assert pushed(third) == []
+
+
+def test_a_navigation_with_nothing_to_hint_leaves_the_session_unread() -> None:
+    """A page that pushes nothing, and JSON asked for as a page, have no 103 to plan:
+    SessionConnector was asked what the client holds all the same, and Flask, its session
+    read, put ``Vary: Cookie`` on each (a JSON answer a cache could share, a page that
+    varies on nothing), on every navigation. Found by tests/test_invariants.py."""
+    app = make_app(SessionConnector())
+
+    @app.route("/quiet")
+    def quiet() -> str:
+        return "nothing pushed"
+
+    @app.route("/data")
+    def data() -> Response:
+        return jsonify(ok=True)
+
+    client, recorder = app.test_client(), Recorder()
+    responses = [hinted_get(client, path, recorder) for path in ("/quiet", "/data") * 2]
+
+    assert recorder.sent == []
+    assert [response.headers.get("Vary") for response in responses] == [None] * 4
 
 
 @pytest.mark.parametrize("bad", ["no", 0, None, 1, 1.0])
