@@ -1,0 +1,835 @@
+"""One client, random sequences of requests, and after every response the rules of
+docs/how-it-works.md ("What is pushed, and what is recorded") and docs/early-hints.md
+("What is sent when") checked against a model of what the client holds.
+
+The model is this file's own: it records what each response offered for push (and each
+103), by the documented rules, in a plain two-generation set for the digest (how-it-works.md,
+"How the digest works"), a bounded list for :class:`SessionConnector` and a set for a
+Flask-Firehose connector. After each response it must equal what the connector reads from
+the client's cookies, key for key, and the response's ``Link`` must be the one the rules
+write for what the model says the client held. The digest's false positives cannot get in
+the way: :func:`no_false_positives` checks, with the digest itself, that no key of the test
+is one for a digest of the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from flask import Flask, Response, abort, jsonify, make_response, redirect, request, session
+from flask.testing import FlaskClient
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+from firehose_digest import (
+    AgingDigest,
+    BloomDigest,
+    DigestConnector,
+    Firehose,
+    GCSDigest,
+    SessionConnector,
+    push,
+)
+
+# --- the site ------------------------------------------------------------------------------
+
+#: A rate small enough that :func:`no_false_positives` holds for the keys below.
+FP_RATE = 1e-6
+CDN = "https://cdn.example"
+#: name -> url; "v" is pushed with ``version=`` the machine's current version.
+URLS = {name: f"/u/{name}.css" for name in ("a", "b", "c", "d", "e", "err", "v")}
+URLS["cdn"] = f"{CDN}/x.css"  # tracked, never pushed: nginx pushes no absolute url
+#: What each page pushes, in order; "pre" is a preconnect (not tracked).
+PAGES = {
+    "p1": ("a", "b", "c"),
+    "p2": ("b", "c", "d", "cdn"),
+    "p3": ("pre", "d", "e", "a", "v"),
+    "p4": ("v", "a"),
+    "own": ("a", "e"),
+    "quiet": (),
+}
+STATUS_PUSHES = ("c", "e")
+COND_PUSHES = ("a", "b")
+FLAKY_PUSHES = ("a", "d")
+#: What the app's before_request hook pushes for the JSON view and static files.
+HOOK_PUSHES = ("a",)
+OWN_LINK = "</next>; rel=next"
+ETAG = "e1"
+MAX_VERSION = 3
+STATIC_FILE = f"/static/{Path(__file__).name}"
+
+PATHS = (
+    *(f"/page/{name}" for name in PAGES),
+    *(f"/status/{code}" for code in (200, 204, 301, 404, 500)),
+    "/cond",
+    "/flaky",
+    "/json",
+    STATIC_FILE,
+)
+
+#: The request headers of each kind of client request.
+KINDS: dict[str, dict[str, str]] = {
+    # A browser's navigation to a page (over HTTP/2 to the app itself: "navigate-h2").
+    "navigate": {
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Dest": "document",
+        "Sec-Fetch-Site": "none",
+        "Accept": "text/html",
+    },
+    "navigate-h2": {
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Dest": "document",
+        "Sec-Fetch-Site": "none",
+        "Accept": "text/html",
+    },
+    # A page's fetch() (htmx): a browser preloads nothing it links.
+    "fetch": {
+        "Sec-Fetch-Mode": "cors",
+        "Sec-Fetch-Dest": "empty",
+        "Sec-Fetch-Site": "same-origin",
+        "Accept": "*/*",
+    },
+    # curl asking as a browser does, or a browser from before Fetch Metadata.
+    "plain": {"Accept": "text/html"},
+    # A client that says nothing: pushed to, never hinted.
+    "bare": {},
+}
+
+
+class Site:
+    """What the machine's pages depend on: the version "v" is pushed with, the requests
+    /flaky answered (every other one a 404), and whether the connector's next write
+    fails."""
+
+    def __init__(self) -> None:
+        self.version = 1
+        self.flaky_requests = 0
+        self.fail_next_save = False
+
+
+class FailingDigest(DigestConnector):
+    def __init__(self, site: Site, **arguments: Any) -> None:
+        super().__init__(**arguments)
+        self.site = site
+
+    def save(self, *arguments: Any) -> None:
+        if self.site.fail_next_save:
+            self.site.fail_next_save = False
+            raise RuntimeError("the store is down")
+        super().save(*arguments)
+
+
+class FailingSession(SessionConnector):
+    def __init__(self, site: Site, max_items: int) -> None:
+        super().__init__(max_items)
+        self.site = site
+
+    def save(self, *arguments: Any) -> None:
+        if self.site.fail_next_save:
+            self.site.fail_next_save = False
+            raise RuntimeError("the store is down")
+        super().save(*arguments)
+
+
+class FailingList:
+    """docs/connectors.md's Flask-Firehose style connector: a list in Flask's session."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    def get_pushed(self) -> set[str]:
+        return set(session.get("pushed", []))
+
+    def set_pushed(self, items: set[str]) -> None:
+        if self.site.fail_next_save:
+            self.site.fail_next_save = False
+            raise RuntimeError("the store is down")
+        session["pushed"] = sorted(items)
+
+
+def push_named(names: Iterable[str], site: Site) -> None:
+    for name in names:
+        if name == "pre":
+            push(CDN, rel="preconnect")
+        elif name == "v":
+            push(URLS["v"], as_="style", version=str(site.version))
+        else:
+            push(URLS[name], as_="style")
+
+
+def make_site(config: dict[str, Any], connector: Any, site: Site) -> Flask:
+    app = Flask(__name__, static_folder=str(Path(__file__).parent), static_url_path="/static")
+    app.config.update(SECRET_KEY="invariants", **config)
+
+    @app.before_request
+    def layout() -> None:
+        if request.path == "/json" or request.path.startswith("/static/"):
+            push_named(HOOK_PUSHES, site)
+
+    Firehose(app, connector=connector)
+
+    methods = ["GET", "HEAD", "POST"]
+
+    @app.route("/page/<name>", methods=methods)
+    def page(name: str) -> Response | str:
+        push_named(PAGES[name], site)
+        if name == "own":
+            return Response("own", headers={"Link": OWN_LINK})
+        return name
+
+    @app.route("/status/<int:code>", methods=methods)
+    def status(code: int) -> Any:
+        push_named(STATUS_PUSHES, site)
+        if code == 301:
+            return redirect("/page/p1", 301)
+        if code in (404, 500):
+            abort(code)
+        return ("", code) if code == 204 else "status"
+
+    @app.route("/cond", methods=methods)
+    def conditional() -> Any:
+        push_named(COND_PUSHES, site)
+        response = make_response("cond")
+        response.set_etag(ETAG)
+        return response.make_conditional(request)
+
+    @app.route("/flaky", methods=methods)
+    def flaky() -> str:
+        push_named(FLAKY_PUSHES, site)
+        site.flaky_requests += 1
+        if site.flaky_requests % 2 == 0:
+            abort(404)  # a page learned from its 200 now answers 404, and then 200 again
+        return "flaky"
+
+    @app.route("/json", methods=methods)
+    def data() -> Response:
+        push_named(("b",), site)
+        return jsonify(ok=True)
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        push_named(("err",), site)
+        return "<p>not found</p>", 404
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        return "<p>error</p>", 500
+
+    return app
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+class Linked(NamedTuple):
+    """One resource as a response links it."""
+
+    url: str
+    key: str | None  # None: not tracked (a preconnect)
+    pushable: bool
+    link: str
+
+    @property
+    def nopush(self) -> str:
+        return f"{self.link}; nopush"
+
+
+def linked(name: str, version: int) -> Linked:
+    if name == "pre":
+        return Linked(CDN, None, False, f"<{CDN}>; rel=preconnect")
+    url = URLS[name]
+    key = f"{url}\n{version}" if name == "v" else url
+    return Linked(url, key, url.startswith("/"), f"<{url}>; rel=preload; as=style")
+
+
+def every_key() -> list[str]:
+    keys = [URLS[name] for name in URLS if name != "v"]
+    return keys + [f"{URLS['v']}\n{version}" for version in range(1, MAX_VERSION + 1)]
+
+
+class Plan(NamedTuple):
+    value: str | None
+    pushed: tuple[str, ...]
+    reused: tuple[str, ...]
+
+
+def plan(
+    resources: Sequence[Linked],
+    held: Collection[str],
+    *,
+    may_push: bool,
+    max_pushes: int,
+    budget: int,
+    omit: bool,
+    offered: Collection[str] = (),
+) -> Plan:
+    """The ``Link`` how-it-works.md describes: held keys ``nopush`` (or left out), new
+    ones pushed when the response may push, the first ``max_pushes`` (those a 103 offered
+    first), links past ``budget`` bytes left out and not recorded."""
+    links: list[str] = []
+    pushed: list[str] = []
+    reused: list[str] = []
+    slots = max_pushes - len(offered)
+    size = -2
+    for resource in resources:
+        recorded: list[str] | None = None
+        if resource.key is None:
+            link = resource.link
+        elif resource.key in held:
+            if omit:
+                reused.append(resource.key)
+                continue
+            link, recorded = resource.nopush, reused
+        elif may_push and resource.pushable and resource.key in offered:
+            link, recorded = resource.link, pushed
+        elif may_push and resource.pushable and slots > 0:
+            link, recorded = resource.link, pushed
+            slots -= 1
+        else:
+            link = resource.nopush
+        size += 2 + len(link)
+        if size > budget:
+            break
+        links.append(link)
+        if recorded is not None:
+            recorded.append(resource.key)  # type: ignore[arg-type]
+    return Plan(", ".join(links) or None, tuple(pushed), tuple(reused))
+
+
+class Holdings:
+    """What the client holds, as its connector records it."""
+
+    def holds(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def held(self) -> set[str]:
+        return {key for key in every_key() if self.holds(key)}
+
+
+@dataclass
+class TwoGenerations(Holdings):
+    """The digest's generations as sets (how-it-works.md: "when the current one reaches
+    capacity it becomes the previous one and the older is dropped; a held resource found
+    only in the older generation is copied into the current one"), written as
+    ``DigestConnector.save`` says: the page's keys, at most a generation of them, pushed
+    ones last, when something was pushed or a page key only the older one holds."""
+
+    capacity: int
+    current: list[str] = field(default_factory=list)
+    previous: set[str] = field(default_factory=set)
+
+    def holds(self, key: str) -> bool:
+        return key in self.current or key in self.previous
+
+    def add(self, key: str) -> None:
+        if key in self.current:
+            return
+        if len(self.current) == self.capacity:
+            self.previous, self.current = set(self.current), []
+        self.current.append(key)
+
+    def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
+        page = [*reused, *pushed][-self.capacity :]
+        stale = bool(self.previous) and not all(key in self.current for key in page)
+        if pushed or stale:
+            for _ in range(2):
+                for key in page:
+                    self.add(key)
+
+
+@dataclass
+class BoundedList(Holdings):
+    """``SessionConnector``: the ``max_items`` most recently pushed keys, a response that
+    pushes moving the held keys it links again to the end."""
+
+    max_items: int
+    keys: list[str] = field(default_factory=list)
+
+    def holds(self, key: str) -> bool:
+        return key in self.keys
+
+    def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
+        if not pushed:
+            return
+        used = list(dict.fromkeys(reversed((*reused, *pushed))))[::-1]  # each at its last
+        keys = [key for key in self.keys if key not in used]
+        self.keys = [*keys, *used][-self.max_items :]
+
+
+@dataclass
+class PlainSet(Holdings):
+    """A Flask-Firehose connector: ``set_pushed`` gets what it held with the pushed keys."""
+
+    keys: set[str] = field(default_factory=set)
+
+    def holds(self, key: str) -> bool:
+        return key in self.keys
+
+    def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
+        self.keys.update(pushed)
+
+
+@cache
+def no_false_positives(kind: type[BloomDigest] | type[GCSDigest], capacity: int) -> bool:
+    """Whether no key of :func:`every_key` is held by a digest generation of ``capacity``
+    holding others alone (any set of them it can hold): then the model's sets answer as
+    the digest does."""
+    keys = every_key()
+    for key in keys:
+        others = [other for other in keys if other != key]
+        for size in range(1, capacity + 1):
+            for chosen in itertools.combinations(others, size):
+                digest = AgingDigest(kind, capacity, FP_RATE)
+                for other in chosen:
+                    digest.add(other)
+                if key in digest:
+                    return False
+    return True
+
+
+# --- the machine ---------------------------------------------------------------------------
+
+
+@st.composite
+def configurations(draw: st.DrawFn) -> dict[str, Any]:
+    max_pushes = draw(st.sampled_from((1, 2, 3)))
+    store = draw(st.sampled_from(("gcs", "bloom", "session", "list")))
+    tight = draw(st.booleans())
+    config: dict[str, Any] = {
+        "store": store,
+        "FIREHOSE_MAX_PUSHES": max_pushes,
+        "FIREHOSE_ALREADY_PUSHED": draw(st.sampled_from(("nopush", "omit"))),
+        "FIREHOSE_EARLY_HINTS": draw(st.sampled_from((True, True, False))),
+        # 120 bytes: three links at most, so some are cut.
+        "FIREHOSE_LINK_BUDGET": 120 if tight else 1800,
+    }
+    if store in ("gcs", "bloom"):
+        config.update(
+            FIREHOSE_ENCODING=store,
+            FIREHOSE_CAPACITY=draw(st.sampled_from(sorted({max_pushes, 3, 4}))),
+            FIREHOSE_FP_RATE=FP_RATE,
+            # Tight: a full two-generation cookie beside a full Link just fits.
+            FIREHOSE_HEADER_BUDGET=450 if tight else 3072,
+        )
+    elif store == "session":
+        config["max_items"] = draw(st.sampled_from(sorted({max_pushes, 3, 100})))
+    return config
+
+
+class ClientMachine(RuleBasedStateMachine):
+    """One client; a step is a request (or a new visitor, a deploy, a failing store)."""
+
+    @initialize(config=configurations(), warm=st.booleans())
+    def start(self, config: dict[str, Any], warm: bool) -> None:
+        """A new app; ``warm``: one that another visitor browsed, so its pages' 103s are
+        learned (each checked as any request is)."""
+        config = dict(config)
+        self.store = config.pop("store")
+        max_items = config.pop("max_items", None)
+        # The failing connector's traceback, logged on each failure, says nothing here.
+        logging.getLogger("firehose_digest").disabled = True
+        self.site = Site()
+        connector: Any
+        if self.store in ("gcs", "bloom"):
+            connector = FailingDigest(self.site)
+            kind = GCSDigest if self.store == "gcs" else BloomDigest
+            assert no_false_positives(kind, config["FIREHOSE_CAPACITY"])
+        elif self.store == "session":
+            connector = FailingSession(self.site, max_items or 100)
+        else:
+            connector = FailingList(self.site)
+        self.app = make_site(config, connector, self.site)
+        self.max_pushes: int = config["FIREHOSE_MAX_PUSHES"]
+        self.omit = config["FIREHOSE_ALREADY_PUSHED"] == "omit"
+        self.link_budget: int = config["FIREHOSE_LINK_BUDGET"]
+        self.header_budget: int = self.app.config["FIREHOSE_HEADER_BUDGET"]
+        self.early_hints: bool = config["FIREHOSE_EARLY_HINTS"]
+        self.capacity = config.get("FIREHOSE_CAPACITY")
+        self.max_items = max_items
+        #: page path -> what it learned (None: hinted nothing, a file), as links.
+        self.learned: dict[str, tuple[Linked, ...] | None] = {}
+        #: Whether the connector's next write fails, as the model knows it.
+        self.armed = False
+        self.new_visitor()
+        if warm:
+            for path in PATHS:
+                self.ask(path, "GET", "navigate", revalidate=False)
+            self.new_visitor()
+
+    def new_visitor(self) -> None:
+        self.client: FlaskClient = self.app.test_client()
+        self.model: Holdings
+        if self.store in ("gcs", "bloom"):
+            assert self.capacity is not None
+            self.model = TwoGenerations(self.capacity)
+        elif self.store == "session":
+            assert self.max_items is not None
+            self.model = BoundedList(self.max_items)
+        else:
+            self.model = PlainSet()
+
+    def teardown(self) -> None:
+        logging.getLogger("firehose_digest").disabled = False
+
+    # --- steps that are not requests
+
+    @rule(change=st.sampled_from(("new visitor", "failing store", "deploy")))
+    def happen(self, change: str) -> None:
+        """Between requests (one rule, so that requests are half the steps): a new
+        visitor (or one who cleared the site's cookies); the connector's next write
+        raising; a deploy, after which "v" is pushed with another version (after the last,
+        the first again: a rollback)."""
+        if change == "new visitor":
+            self.new_visitor()
+        elif change == "failing store":
+            self.site.fail_next_save = self.armed = True
+        else:
+            self.site.version = self.site.version % MAX_VERSION + 1
+
+    # --- requests
+
+    @rule(
+        path=st.sampled_from(PATHS),
+        method=st.sampled_from(("GET", "GET", "GET", "GET", "HEAD", "POST", "OPTIONS")),
+        kind=st.sampled_from(
+            ("navigate", "navigate", "navigate-h2", "plain", "plain", "fetch", "bare")
+        ),
+        revalidate=st.booleans(),
+    )
+    def ask(self, path: str, method: str, kind: str, revalidate: bool) -> None:
+        headers = dict(KINDS[kind])
+        if revalidate:
+            headers["If-None-Match"] = f'"{ETAG}"'
+        if path == STATIC_FILE and method == "POST":
+            method = "GET"  # the static view answers 405, a page of its own
+        sent: list[list[tuple[str, str]]] = []
+        held_before = self.model.held()
+        response = self.client.open(
+            path,
+            method=method,
+            headers=headers,
+            environ_base={"wsgi.early_hints": sent.append},
+            environ_overrides={"SERVER_PROTOCOL": "HTTP/2.0"} if kind == "navigate-h2" else {},
+        )
+        response.close()
+        self.check(path, method, kind, revalidate, held_before, sent, response)
+
+    def resources(self, path: str, status: int) -> tuple[Linked, ...]:
+        """What the request's hooks and view pushed, in push order."""
+        names: tuple[str, ...]
+        if path.startswith("/page/"):
+            names = PAGES[path.removeprefix("/page/")]
+        elif path.startswith("/status/"):
+            names = STATUS_PUSHES
+        elif path == "/cond":
+            names = COND_PUSHES
+        elif path == "/flaky":
+            names = FLAKY_PUSHES
+        else:
+            names = HOOK_PUSHES + (("b",) if path == "/json" else ())
+        if status == 404:
+            names += ("err",)
+        return tuple(linked(name, self.site.version) for name in names)
+
+    def check(
+        self,
+        path: str,
+        method: str,
+        kind: str,
+        revalidate: bool,
+        held_before: set[str],
+        sent: list[list[tuple[str, str]]],
+        response: Any,
+    ) -> None:
+        status: int = response.status_code
+        lines = response.headers.getlist("Link")
+        own = [OWN_LINK] if path == "/page/own" and method != "OPTIONS" else []
+        assert lines[len(lines) - len(own) :] == own, "the view's own Link is kept, last"
+        ours = lines[0] if len(lines) > len(own) else None
+        assert len(lines) <= len(own) + 1
+        cookies = self.set_cookies(response)
+        vary = {
+            name.strip().lower()
+            for line in response.headers.getlist("Vary")
+            for name in line.split(",")
+        }
+
+        # The 103 (docs/early-hints.md, "What is sent when").
+        browser = "Sec-Fetch-Mode" in KINDS[kind]
+        navigation = kind in ("navigate", "navigate-h2", "plain")
+        hinted = (
+            self.early_hints
+            and method == "GET"
+            and navigation
+            and not revalidate
+            and path != STATIC_FILE
+        )
+        assert len(sent) <= 1, "at most one 103"
+        offered_urls: list[str] = []
+        if sent:
+            assert hinted, f"a 103 for a {method} {kind} request"
+            ((name, value),) = sent[0]
+            assert name == "Link"
+            for link in value.split(", "):
+                assert "nopush" not in link, "a 103 carries no nopush link"
+                if "rel=preconnect" not in link:
+                    url = link[1 : link.index(">")]
+                    if url.startswith("/"):  # another origin's is never pushed
+                        offered_urls.append(url)
+        hints = self.hints_for(path) if hinted else ()
+        expected_103, learned_keys = self.planned_103(hints, kind == "navigate-h2")
+        assert tuple(sent[0][0][1].split(", ") if sent else ()) == expected_103
+        assert len(offered_urls) <= self.max_pushes
+        for url in offered_urls:
+            assert not self.model.holds(learned_keys[url]), f"the 103 offers {url}, held"
+
+        # how-it-works.md: a page is HTML, or of no declared type (a 304 has none).
+        page = response.mimetype in ("text/html", "application/xhtml+xml", None)
+        resources = self.resources(path, status)
+        if method == "OPTIONS" or path == STATIC_FILE or not page:
+            # how-it-works.md: an OPTIONS answer, a static file and a response that is
+            # not a page get none of our headers; what a 103 offered goes unrecorded.
+            assert ours is None, f"a Link on {method} {path}"
+            assert not cookies, f"a cookie set on {method} {path}"
+            # A Flask-Firehose connector is asked before every view, as Flask-Firehose
+            # asked it: reading Flask's session makes Flask add Vary: Cookie
+            # (how-it-works.md).
+            read = self.session_read(path, method, hints)
+            assert "cookie" not in vary or read, f"Vary: Cookie on {method} {path}"
+            self.learn(path, hinted, status, None)
+            self.check_held(held_before)
+            return
+
+        if hinted and status == 200:
+            self.learn(path, hinted, status, resources)
+        current = {resource.url: resource.key for resource in resources}
+        offered = tuple(
+            dict.fromkeys(current.get(url) or learned_keys[url] for url in offered_urls)
+        )
+        if offered != tuple(learned_keys[url] for url in offered_urls) and status != 200:
+            self.learned.pop(path, None)  # learned under a version it no longer has
+
+        if not resources and not offered:
+            # how-it-works.md: a page that pushes nothing gets no Link header from us.
+            assert ours is None and not cookies
+            read = self.session_read(path, method, hints)
+            assert "cookie" not in vary or read, f"Vary: Cookie on {method} {path}"
+            self.check_held(held_before)
+            return
+        if status == 304:
+            # how-it-works.md: a 304 gets no Link at all, records nothing, and only the
+            # Vary its 200 would have.
+            assert lines == own, "a Link on a 304"
+            assert not cookies, "a cookie set on a 304"
+            if self.varies(resources, self.reach(method, 200, kind)):
+                assert "cookie" in vary, "a 304 without the Vary its 200 has"
+            self.check_held(held_before)
+            return
+
+        # The rules said on their own, then the exact value they make.
+        reach = self.reach(method, status, kind)
+        offered_here = [
+            link[1 : link.index(">")]
+            for link in (ours or "").split(", ")
+            if ours and "nopush" not in link and "rel=preconnect" not in link
+        ]
+        assert not offered_here or reach, f"pushed on {method} {status} ({kind})"
+        assert len({*offered_here, *offered_urls}) <= self.max_pushes
+        for url in offered_here:
+            assert current[url] not in held_before, f"offered {url}, which the client holds"
+        assert len(ours or "") <= self.link_budget
+        digest_cookie = any(name == "h2-digest" for name, _ in cookies)
+        if digest_cookie or self.varies(resources, reach):
+            assert "cookie" in vary or "*" in vary, f"no Vary: Cookie on {method} {path}"
+        if self.store in ("gcs", "bloom"):
+            ours_size = sum(len(f"Set-Cookie: {line}\r\n") for _, line in cookies)
+            ours_size += len(f"Link: {ours}\r\n") if ours is not None else 0
+            assert ours_size + len("Vary: Cookie\r\n") <= self.header_budget
+
+        expected = self.plan(resources, held_before, may_push=reach, offered=offered)
+        pushed = expected.pushed
+        if offered and (reach or not browser):
+            # early-hints.md: what a 103 offered was pushed by the front, and is recorded
+            # even where the response pushes it not (but a browser's, from a page it shows).
+            pushed += tuple(key for key in offered if key not in pushed)
+        saves = bool(pushed or expected.reused)
+        if saves and self.fails_now(pushed):
+            self.armed = False
+            # how-it-works.md: a connector that raises costs nothing but tracking: the
+            # links all nopush, nothing recorded.
+            expected = self.plan(resources, set(expected.reused), may_push=False, offered=())
+        elif saves:
+            self.model.record(pushed, expected.reused)
+        assert ours == expected.value, f"{method} {path} ({kind}) got {ours!r}"
+        # What was offered is recorded, and nothing else: the connector reads the model.
+        self.check_held(held_before)
+
+    # --- helpers
+
+    def fails_now(self, pushed: Sequence[str]) -> bool:
+        """Whether the connector's armed failure fires on this save: a Flask-Firehose
+        connector's ``set_pushed`` is called only when something was pushed."""
+        return self.armed and (self.store != "list" or bool(pushed))
+
+    def reach(self, method: str, status: int, kind: str) -> bool:
+        """how-it-works.md: every proxy pushes (a GET, below 400, not a 304), and a
+        browser's request is a navigation to a page it shows (a 2xx other than 204, 205)."""
+        if method != "GET" or status >= 400 or status == 304:
+            return False
+        if kind == "fetch":
+            return False
+        if kind.startswith("navigate"):
+            return 200 <= status < 300 and status not in (204, 205)
+        return True
+
+    def plan(
+        self,
+        resources: Sequence[Linked],
+        held: Collection[str],
+        *,
+        may_push: bool,
+        offered: Collection[str],
+    ) -> Plan:
+        return plan(
+            resources,
+            held,
+            may_push=may_push,
+            max_pushes=self.max_pushes,
+            budget=self.link_budget,
+            omit=self.omit,
+            offered=offered,
+        )
+
+    def varies(self, resources: Sequence[Linked], may_push: bool) -> bool:
+        """Whether a client holding everything is linked otherwise than one holding
+        nothing: then the Link depends on the cookie."""
+        everything = {resource.key for resource in resources if resource.key is not None}
+        none = self.plan(resources, set(), may_push=may_push, offered=())
+        full = self.plan(resources, everything, may_push=may_push, offered=())
+        return none.value != full.value
+
+    def learn(
+        self, path: str, hinted: bool, status: int, resources: tuple[Linked, ...] | None
+    ) -> None:
+        """docs/early-hints.md: only a 200 to a request that may be hinted teaches; a
+        response that is no page teaches that nothing is to be hinted."""
+        if not hinted or status != 200:
+            return
+        if resources is None:
+            self.learned[path] = None
+            return
+        kept: list[Linked] = []
+        size = -2
+        for resource in resources:
+            size += 2 + len(resource.link)
+            if size > self.link_budget:
+                break
+            kept.append(resource)
+        if kept:
+            self.learned[path] = tuple(kept)
+        else:
+            self.learned.pop(path, None)
+
+    def hints_for(self, path: str) -> tuple[Linked, ...]:
+        """What a 103 for ``path`` is made of: what it learned, else what the hooks pushed
+        before the view (docs/early-hints.md)."""
+        if path in self.learned:
+            return self.learned[path] or ()
+        if path == "/json":
+            return tuple(linked(name, self.site.version) for name in HOOK_PUSHES)
+        return ()
+
+    def session_read(self, path: str, method: str, hints: tuple[Linked, ...]) -> bool:
+        """Whether the request read Flask's session before its view's response, which
+        makes Flask add ``Vary: Cookie``: a Flask-Firehose connector is asked before every
+        view (how-it-works.md), and any connector keeping its keys in the session is asked
+        before a 103 is planned from ``hints``."""
+        if self.store == "list" and method != "OPTIONS" and path != STATIC_FILE:
+            return True
+        return self.store in ("session", "list") and bool(hints)
+
+    def planned_103(
+        self, hints: tuple[Linked, ...], direct_http2: bool
+    ) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The 103's links, and the keys of those it offers for push. Over the app's own
+        HTTP/2 no front pushes: it keeps the preconnects and other origins' links, held
+        or not (early-hints.md), each counted as the final response writes it."""
+        links: list[str] = []
+        keys: dict[str, str] = {}
+        slots = 0
+        size = -2
+        for hint in hints:
+            in_103 = False
+            if hint.key is None:
+                size += 2 + len(hint.link)
+                in_103 = True
+            elif self.model.holds(hint.key):
+                if self.omit:
+                    continue
+                size += 2 + len(hint.nopush)
+                in_103 = direct_http2
+            elif direct_http2:
+                in_103 = True
+                if hint.pushable and slots < self.max_pushes:
+                    size += 2 + len(hint.link)
+                    slots += 1
+                else:
+                    size += 2 + len(hint.nopush)
+            elif hint.pushable and slots < self.max_pushes:
+                size += 2 + len(hint.link)
+                slots += 1
+                in_103 = True
+                keys[hint.url] = hint.key
+            else:
+                size += 2 + len(hint.nopush)
+            if size > self.link_budget:
+                keys.pop(hint.url, None)
+                break
+            if direct_http2 and hint.key is not None and hint.url.startswith("/"):
+                continue  # a same-origin preload: left to the final response
+            if in_103:
+                links.append(hint.link)
+        return tuple(links), keys
+
+    def set_cookies(self, response: Any) -> list[tuple[str, str]]:
+        """The response's Set-Cookie lines of the digest, or of Flask's session when it
+        holds the keys."""
+        names = {"h2-digest"} if self.store in ("gcs", "bloom") else {"session"}
+        return [
+            (line.partition("=")[0], line)
+            for line in response.headers.getlist("Set-Cookie")
+            if line.partition("=")[0] in names
+        ]
+
+    def check_held(self, held_before: set[str]) -> None:
+        """What the connector reads from the client's cookies is what the model says, and
+        its failure fired when the model says it did."""
+        assert self.site.fail_next_save == self.armed, "the connector wrote when unexpected"
+        cookie = "; ".join(
+            f"{name}={value.value}"
+            for name in ("h2-digest", "session")
+            if (value := self.client.get_cookie(name)) is not None
+        )
+        state = self.app.extensions["firehose"]
+        with self.app.test_request_context(headers={"Cookie": cookie} if cookie else {}):
+            holder = state.connector.open(self.app, request._get_current_object())  # type: ignore[attr-defined]
+            actual = {key for key in every_key() if holder is not None and key in holder}
+        expected = self.model.held()
+        assert actual == expected, (
+            f"held {sorted(actual)}, model {sorted(expected)} (before {sorted(held_before)})"
+        )
+
+
+# About 4,000 requests, a few seconds; run it with max_examples=3000 to hunt.
+ClientMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
+TestClientMachine = ClientMachine.TestCase
