@@ -1008,11 +1008,13 @@ def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
     ``frame-ancestors`` say: ``frame-ancestors`` decides when present (``'none'``; or
     ``'self'`` alone, framed by another origin), else ``X-Frame-Options`` (``DENY``;
     several values; or ``SAMEORIGIN``, framed by another origin). The framer's origin is
-    told by ``Sec-Fetch-Site``; a source list naming hosts is taken as allowing it.
-    ``'none'`` beside another source has no effect (CSP3, "does url match source list")."""
+    told by ``Sec-Fetch-Site``; a source list naming hosts is taken as allowing it. Of
+    the keywords only ``'self'`` names a url: ``'none'`` beside another source has no
+    effect (CSP3, "does url match source list"), and a nonce or ``'unsafe-inline'``
+    matches no framer."""
     same_origin = environ.get("HTTP_SEC_FETCH_SITE", "").strip() == "same-origin"
     ancestors = [
-        [source for source in directive.split()[1:] if source != "'none'"]
+        [source for source in directive.split()[1:] if source == "'self'" or source[0] != "'"]
         for policy in response.headers.getlist("Content-Security-Policy")
         for directive in policy.lower().replace(",", ";").split(";")
         if directive.split()[:1] == ["frame-ancestors"]

@@ -2997,6 +2997,9 @@ def test_copies_planted_with_longer_paths_do_not_hide_the_clients_own_for_good()
         ("cross-site", "Content-Security-Policy:frame-ancestors 'self'"),
         ("cross-site", "Content-Security-Policy:frame-ancestors 'none' 'self'"),
         ("same-origin", "Content-Security-Policy:frame-ancestors 'none'"),
+        # A keyword that names no url ('unsafe-inline', a nonce) allows no framer either.
+        ("same-origin", "Content-Security-Policy:frame-ancestors 'none' 'unsafe-inline'"),
+        ("same-origin", "Content-Security-Policy:frame-ancestors 'nonce-x'"),
     ],
 )
 def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> None:
