@@ -466,7 +466,12 @@ class Firehose:
                 if isinstance(connector, type) and not _implements(connector, "init_app"):
                     raise _needs_an_instance(connector)  # its init_app takes self
                 _check_callable_as(connector, "init_app", "(app, settings)", app, settings)
-                init_connector(app, settings)
+                initialised = init_connector(app, settings)
+                if initialised is not None:
+                    try:  # an async or generator init_app behind a plain wrapper
+                        refuse_unrun(initialised, connector, "init_app")
+                    except TypeError as e:
+                        raise ValueError(f"Firehose connector: {e}") from None
         previous = app.extensions.get(EXTENSION_KEY)
         state = app.extensions[EXTENSION_KEY] = _AppState(
             settings=settings,

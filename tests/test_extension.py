@@ -2077,7 +2077,7 @@ class AsyncInitApp(AsyncOpen):
 
 
 def logged(method: Callable[..., Any]) -> Callable[..., Any]:
-    """A plain wrapper, as a logging decorator is, around an async method."""
+    """A plain wrapper, as a logging decorator is, around an async or generator method."""
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -2230,8 +2230,16 @@ class GeneratorSetPushed:
         yield
 
 
-class GeneratorInitApp(AsyncInitApp):
-    def init_app(self, app: Flask, settings: Any) -> Iterator[None]:  # type: ignore[override]
+class PlainOpenAndSave:
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset()
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        """Would write a store."""
+
+
+class GeneratorInitApp(PlainOpenAndSave):
+    def init_app(self, app: Flask, settings: Any) -> Iterator[None]:
         yield
 
 
@@ -2299,6 +2307,41 @@ def test_a_generator_open_is_read_as_what_the_client_holds() -> None:
 
     links = app.test_client().get("/").headers["Link"]
     assert links == "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style"
+
+
+class WrappedGeneratorInitApp(PlainOpenAndSave):
+    def __init__(self) -> None:
+        self.ran = False
+
+    @logged
+    def init_app(self, app: Flask, settings: Any) -> Iterator[None]:
+        self.ran = True
+        yield
+
+
+class WrappedAsyncInitApp(PlainOpenAndSave):
+    def __init__(self) -> None:
+        self.ran = False
+
+    @logged
+    async def init_app(self, app: Flask, settings: Any) -> None:
+        self.ran = True
+
+
+@pytest.mark.parametrize(
+    ("connector", "returned"),
+    [(WrappedGeneratorInitApp(), "generator"), (WrappedAsyncInitApp(), "coroutine")],
+    ids=["generator", "async"],
+)
+def test_an_init_app_that_runs_none_of_its_body_behind_a_wrapper_fails_at_init_app(
+    connector: Any, returned: str, recwarn: pytest.WarningsRecorder
+) -> None:
+    """Its body never ran (a pool never opened), and Firehose(app) went on as if it had:
+    what it returned is found at init_app, a ValueError there, as for an unwrapped one."""
+    with pytest.raises(ValueError, match=rf"init_app\(\) returned '{returned}'"):
+        Firehose(Flask(__name__), connector=connector)
+    assert not connector.ran
+    assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
 
 class WrappedGeneratorSave(GeneratorSave):
