@@ -815,9 +815,12 @@ class DigestConnector:
         written_back = bool(digest.previous) and not held.current_holds(page)
         if not pushed and not written_back and not held.renewal_due(state.settings.max_age):
             return
-        if not state.empty.digest.made_like(digest):
-            # init_app ran again, with another encoding, capacity or rate, since open()
-            # read it: written back, it would be cached as one of the new settings.
+        codec = state.codec(app)
+        if codec is None:  # SECRET_KEY removed since open(): nothing can be written
+            raise RuntimeError("SECRET_KEY is not set: the digest cookie cannot be signed")
+        if not state.read_here(held, codec):
+            # init_app ran again since open() read it: written back, it would be cached,
+            # and believed, as a digest of the new settings.
             raise NotRecorded("the digest settings changed since this request read the cookie")
         name = state.settings.cookie_name
         if any(line.startswith(f"{name}=") for line in response.headers.getlist("Set-Cookie")):
@@ -829,9 +832,6 @@ class DigestConnector:
         for _ in range(2):
             for key in [key for key in page if key not in digest.current]:
                 digest.add(key)
-        codec = state.codec(app)
-        if codec is None:  # SECRET_KEY removed since open(): nothing can be written
-            raise RuntimeError("SECRET_KEY is not set: the digest cookie cannot be signed")
         value = codec.dumps(digest.to_bytes())
         attributes = digest_cookie_attributes(app)
         response.set_cookie(name, value, max_age=state.settings.max_age, **asdict(attributes))
@@ -971,6 +971,15 @@ class _DigestState:
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             _warn_no_secret_key(app, "DigestConnector")
         return codec
+
+    def read_here(self, held: HeldDigest, codec: DigestCodec) -> bool:
+        """Whether ``held`` was read under these settings: the empty holder, or a digest of
+        this encoding, capacity and rate whose cookie verified with ``codec``'s salt (the
+        digest version and the cookie's scope). One read before ``init_app`` ran again is
+        not, and must not be written back, nor cached, as this state's."""
+        if held is self.empty:
+            return True
+        return held.salt == codec.salt and self.empty.digest.made_like(held.digest)
 
     def load(self, app: Flask, value: str | None) -> HeldDigest | None:
         """The digest the cookie ``value`` carries, or the empty one if it is not valid now;

@@ -1367,19 +1367,39 @@ def test_a_long_cookie_of_another_session_interface_is_not_looked_into() -> None
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
 
 
-def test_a_digest_opened_under_settings_init_app_has_since_replaced_is_not_saved() -> None:
-    """``init_app`` run again with another capacity while a request is served (a 103's
-    ``open()`` runs before the view): that request's digest, of the old capacity, was
-    written back and cached as decoded under the new settings, and believed there, where
-    a fresh process refuses it. It records nothing; the next request starts anew."""
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"FIREHOSE_CAPACITY": 50},
+        {"FIREHOSE_ENCODING": "bloom"},
+        # The salt: a new version makes every cookie of the old one foreign (security.md).
+        {"FIREHOSE_DIGEST_VERSION": "2"},
+    ],
+    ids=["capacity", "encoding", "digest version"],
+)
+@pytest.mark.parametrize("client", ["new", "returning"])
+def test_a_digest_opened_under_settings_init_app_has_since_replaced_is_not_saved(
+    changed: dict[str, Any], client: str
+) -> None:
+    """``init_app`` run again with other digest settings while a request is served (a
+    103's ``open()`` runs before the view): that request's digest, read under the old
+    settings, was written back, cached as decoded under the new ones and believed there,
+    where a fresh process refuses it (a new digest version re-signed what the old one
+    held). It records nothing; the next request starts anew."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "reinit"
     connector = DigestConnector()
     firehose = Firehose(app, connector=connector)
-    with app.test_request_context("/"):
-        held = connector.open(app, request)  # a client holding nothing, at capacity 300
+    app.add_url_rule("/", "page", lambda: push("/old.css", as_="style"))
+    cookie = ""
+    if client == "returning":
+        first = app.test_client().get("/")
+        cookie = first.headers["Set-Cookie"].split(";", 1)[0]
+    with app.test_request_context("/", headers={"Cookie": cookie}):
+        held = connector.open(app, request)
     assert held is not None
-    app.config["FIREHOSE_CAPACITY"] = 50
+    assert ("/old.css" in held) is (client == "returning")
+    app.config.update(changed)
     firehose.init_app(app)
     response = Response("page")
     with app.test_request_context("/"), pytest.raises(NotRecorded, match="settings"):
