@@ -169,9 +169,6 @@ class PushedSetConnector:
         # must write none: it would replace the one the browser keeps, signed-in user and
         # all, whichever interface writes it.
         unsent = not _sent_session(app) and not _cookie_path_matches(app, request)
-        # The copy marks Flask's session accessed, so Flask adds Cookie to Vary as it
-        # saves it, with response.vary.add, which keeps the first Vary line alone.
-        _vary_on_one_line(response)
         before = _session_copy(app)
         try:
             refuse_unrun(self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed")
@@ -214,15 +211,6 @@ class PushedSetConnector:
                 _room_said(room),
             )
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room} bytes")
-
-
-def _vary_on_one_line(response: Response) -> None:
-    """Join the response's ``Vary`` lines into one, the same field (RFC 9110 §5.3), before
-    Flask's ``response.vary.add("Cookie")`` rewrites it from the first line alone: a view's
-    ``Vary: Origin`` added on a line of its own would be dropped."""
-    lines = response.headers.getlist("Vary")
-    if len(lines) > 1:
-        response.headers["Vary"] = ", ".join(line.strip() for line in lines if line.strip())
 
 
 class _SessionCopy(NamedTuple):

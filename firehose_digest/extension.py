@@ -48,7 +48,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, session
 from flask.views import MethodView, http_method_funcs
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_accept_header
@@ -1118,6 +1118,19 @@ def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
 def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     """The extension's one ``after_request`` step: static caching, then the ``Link`` value,
     decided and recorded; the response gets it as it starts."""
+    response = _decide(app, response)
+    if len(response.headers.getlist("Vary")) > 1 and getattr(session, "accessed", True):
+        # Flask saves a session that was read (by a connector, as SessionConnector's
+        # open() reads it) with response.vary.add("Cookie"), which rewrites Vary from its
+        # first line alone: the view's "Vary: Origin" on a line of its own would be lost.
+        # The lines are one field (RFC 9110 §5.3): joined, each is kept.
+        vary = [line.strip() for line in response.headers.getlist("Vary") if line.strip()]
+        response.headers["Vary"] = ", ".join(vary)
+    return response
+
+
+def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
+    """:func:`_after_request`'s work: static caching, then the ``Link`` value."""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     cache_versioned_static(app, req, response)
     record = current_record.get()
