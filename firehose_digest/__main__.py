@@ -676,7 +676,8 @@ def _as_typed(text: str) -> str:
     """``text`` as it was typed. Under a locale that is not UTF-8 (``LC_ALL=C`` without
     UTF-8 mode), Python decodes the command line and the environment as ASCII with
     surrogateescape: text typed in UTF-8 is read back from the bytes the shell passed.
-    Bytes that are not UTF-8 stay as they came, for the caller to refuse."""
+    Bytes that are not UTF-8 stay as they came: refused where a value must be UTF-8 (a
+    key, a salt), kept in a ``--resource-version``, as ``push()`` keeps such a version."""
     if not signable(text):
         with contextlib.suppress(UnicodeError):
             return os.fsencode(text).decode("utf-8")
