@@ -1116,8 +1116,9 @@ def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
 
 
 def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
-    """The extension's one ``after_request`` step: static caching, then the ``Link`` value,
-    decided and recorded; the response gets it as it starts."""
+    """The extension's one ``after_request`` step: the response's links decided
+    (:func:`_decide`), then its ``Vary`` lines made one, should Flask's session save
+    rewrite them."""
     response = _decide(app, response)
     if len(response.headers.getlist("Vary")) > 1 and getattr(session, "accessed", True):
         # Flask saves a session that was read (by a connector, as SessionConnector's
@@ -1130,7 +1131,8 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
 
 
 def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
-    """:func:`_after_request`'s work: static caching, then the ``Link`` value."""
+    """Static caching, then the ``Link`` value and ``Vary``, decided and recorded; the
+    response gets them as it starts."""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     cache_versioned_static(app, req, response)
     record = current_record.get()
