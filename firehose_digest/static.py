@@ -18,8 +18,9 @@ import os
 import stat
 import sys
 import threading
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
@@ -83,20 +84,33 @@ MAX_VERSIONED_FILES = 4096
 #: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version). Emptied when full: it
 #: refills on use.
 _versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
-#: The key (:func:`~.collect.resource_key`) of each versioned url pushed -> the static
-#: endpoint and file name it was made from, for :func:`versions_current`, which finds the
-#: file in the asking app's folder: apps in one process may serve one url from folders
-#: of their own (a tenant's theme), and one's file changing says nothing of another's.
-#: Emptied when full, with the same bound, or past :data:`MAX_PUSHED_FILES_BYTES`: the
-#: url and the name keep the name as the view passed it (``./a/../site.css``), so a view
+
+
+@dataclass
+class _PushedFiles:
+    """The versioned urls one app pushed: the key (:func:`~.collect.resource_key`) of each
+    -> the static endpoint and file name it was made from, and the bytes they keep
+    (:func:`_pushed_file_size`)."""
+
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)
+    size: int = 0
+
+
+#: Each app's :class:`_PushedFiles`, for :func:`versions_current`, which checks only the
+#: urls the asking app pushed, in its own folders: apps in one process may serve one url
+#: from folders of their own (a tenant's theme) or a blueprint's (whose name another app's
+#: blueprint may have too), and one's push says nothing of another's file. Each app's is
+#: emptied when full, with the same bound, or past :data:`MAX_PUSHED_FILES_BYTES`: the url
+#: and the name keep the name as the view passed it (``./a/../site.css``), so a view
 #: passing request data makes entries as long as a query.
-_pushed_files: dict[str, tuple[str, str]] = {}
-#: The bytes of :data:`_pushed_files`' urls, tuples, endpoints and names, and dict slots
-#: (about 320 bytes an entry for 50-character urls: 1 MiB holds about 3,200 of them).
+_pushed_files: weakref.WeakKeyDictionary[Flask, _PushedFiles] = weakref.WeakKeyDictionary()
+#: The bytes each app's map may hold, per app, counted as its urls, tuples, endpoints and
+#: names and a dict slot each (:func:`_pushed_file_size`): an entry of a 50-character url
+#: takes about 320 bytes and is counted at 363, so 1 MiB holds about 2,900 of them, fewer
+#: than :data:`MAX_VERSIONED_FILES`.
 MAX_PUSHED_FILES_BYTES = 1 << 20
-_pushed_files_bytes = 0
-#: Held while an entry and the count change: requests replacing entries at once (two
-#: apps serving one url) would lose updates to it. Reads (``versions_current``) take none.
+#: Held while an app's map is made, or an entry and the count change: requests adding
+#: entries at once would lose updates to the count. Reads (``versions_current``) take none.
 _pushed_files_lock = threading.Lock()
 
 #: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
@@ -253,15 +267,16 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> tuple[str, str]
 
 
 def versions_current(app: Flask, keys: Iterable[str]) -> bool:
-    """Whether each of ``keys`` that :func:`push_static` pushed in this process still names
-    the version of its file in ``app``: a page's learned 103 holds the versioned urls of
-    its last response, and a file changed since (a deploy) must not be hinted, and pushed,
-    at its old url. A key of any other push is current."""
+    """Whether each of ``keys`` that :func:`push_static` pushed in ``app`` still names the
+    version of its file there: a page's learned 103 holds the versioned urls of its last
+    response, and a file changed since (a deploy) must not be hinted, and pushed, at its
+    old url. A key of any other push (another app's included) is current."""
+    pushed = _pushed_files.get(app)
+    if pushed is None:
+        return True
     for key in keys:
-        file = _pushed_files.get(key)
-        # An endpoint this app has not: another app's (one app's own static url can be a
-        # blueprint's in another), which says nothing of this app's files.
-        if file is not None and serves_static_file(app, file[0]):
+        file = pushed.files.get(key)
+        if file is not None:
             try:
                 if _static_version(app, *file)[1] != key_version(key):
                     return False
@@ -397,36 +412,39 @@ def _push(link: _StaticLink, learn: bool) -> None:
     if "crossorigin" not in link.flags and "crossorigin" not in params:
         params["crossorigin"] = None  # decided above, as the element says: push() adds none
     key = resource_key(format_url(link.url), link.version)  # as push() keys it
-    if _pushed_files.get(key) != link.file:  # the last file pushed at that url
-        _remember_pushed_file(key, link.file)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pushed = _pushed_files.get(app)
+    if pushed is None or pushed.files.get(key) != link.file:  # new to this app, or another file
+        _remember_pushed_file(app, key, link.file)
     push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
 
 
-def _remember_pushed_file(key: str, file: tuple[str, str]) -> None:
-    """Note that the url keyed ``key`` names ``file`` (its static endpoint and file name),
-    within both bounds. Another endpoint at a url (two apps in one process, one serving
-    the url from its own static folder, the other from a blueprint's) takes its entry's
-    place:
-    no key is deleted but by emptying the dict, so a place is a :data:`~.sizes.DICT_SLOT`
-    (a key deleted and added again would leave its old place behind until the table is
-    resized: a :data:`~.sizes.CHURNED_DICT_SLOT`)."""
-    global _pushed_files_bytes
+def _remember_pushed_file(app: Flask, key: str, file: tuple[str, str]) -> None:
+    """Note that in ``app`` the url keyed ``key`` names ``file`` (its static endpoint and
+    file name), within both bounds. Another endpoint at a url (the app's own static url
+    named by a blueprint's ``static_url_path`` too) takes its entry's place: no key is
+    deleted but by emptying the dict, so a place is a :data:`~.sizes.DICT_SLOT` (a key
+    deleted and added again would leave its old place behind until the table is resized:
+    a :data:`~.sizes.CHURNED_DICT_SLOT`)."""
     size = _pushed_file_size(key, file)
     with _pushed_files_lock:
-        old = _pushed_files.get(key)
+        pushed = _pushed_files.get(app)
+        if pushed is None:
+            pushed = _pushed_files[app] = _PushedFiles()
+        old = pushed.files.get(key)
         if old is not None:  # another file at that url, or this one stored meanwhile
-            _pushed_files_bytes -= _pushed_file_size(key, old)
-        no_place = old is None and len(_pushed_files) >= MAX_VERSIONED_FILES
-        if no_place or _pushed_files_bytes + size > MAX_PUSHED_FILES_BYTES:
-            _pushed_files.clear()
-            _pushed_files_bytes = 0
-        _pushed_files[key] = file
-        _pushed_files_bytes += size
+            pushed.size -= _pushed_file_size(key, old)
+        no_place = old is None and len(pushed.files) >= MAX_VERSIONED_FILES
+        if no_place or pushed.size + size > MAX_PUSHED_FILES_BYTES:
+            pushed.files.clear()
+            pushed.size = 0
+        pushed.files[key] = file
+        pushed.size += size
 
 
 def _pushed_file_size(key: str, file: tuple[str, str]) -> int:
-    """What one entry of :data:`_pushed_files` keeps alive: its tuple, its strings (each
-    as if the entry alone held it) and its dict slot."""
+    """What one entry of an app's :class:`_PushedFiles` keeps alive: its tuple, its
+    strings (each as if the entry alone held it) and its dict slot."""
     endpoint, filename = file
     return (
         sys.getsizeof(key)

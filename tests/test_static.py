@@ -1067,36 +1067,98 @@ def test_a_file_changed_in_one_app_is_not_hinted_at_its_old_url_for_another_s_co
     assert visit(unchanged) == ([old], [old])  # its own file is unchanged
 
 
+def theme_app(theme: Path) -> Flask:
+    """An app serving /static/ from its blueprint ``theme``'s folder (none of its own),
+    whose /push pushes site.css from it."""
+    app = Flask(__name__, static_folder=None)
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_EARLY_HINTS=True)
+    app.register_blueprint(
+        Blueprint("theme", __name__, static_folder=str(theme), static_url_path="/static")
+    )
+    Firehose(app)
+    app.add_url_rule("/push", "push", lambda: push_static("site.css", endpoint="theme.static"))
+    return app
+
+
+def hinted(app: Flask) -> list[str]:
+    """The Link values of the 103 a new client's visit to /push?f=site.css is sent."""
+    sent: list[Any] = []
+    app.test_client().get("/push?f=site.css", environ_base={"wsgi.early_hints": sent.append})
+    return [value for headers in sent for name, value in headers if name == "Link"]
+
+
 def test_a_url_another_app_serves_from_a_blueprint_leaves_this_app_s_hints_alone(
     tmp_path: Path,
 ) -> None:
-    """One app serves /static/ from its own folder, another from a blueprint's: the url's
-    endpoint, remembered from the other app's push, is none of this app's, and says
-    nothing of its file; its learned 103 is still sent."""
+    """One app serves /static/ from its own folder, another from a blueprint's: the other
+    app's push of the url says nothing of this app's file; its learned 103 is still sent."""
     own = tmp_path / "own" / "static"
     theme = tmp_path / "theme"
     for folder in (own, theme):
         folder.mkdir(parents=True)
         (folder / "site.css").write_bytes(CONTENT)
     app = make_app(own, FIREHOSE_EARLY_HINTS=True)
-    other = Flask(__name__, static_folder=None)
-    other.config.update(SECRET_KEY="static secret", FIREHOSE_EARLY_HINTS=True)
-    other.register_blueprint(
-        Blueprint("theme", __name__, static_folder=str(theme), static_url_path="/static")
-    )
-    Firehose(other)
-    other.add_url_rule("/push", "push", lambda: push_static("site.css", endpoint="theme.static"))
-
-    def visit(app: Flask) -> list[str]:
-        sent: list[Any] = []
-        app.test_client().get("/push?f=site.css", environ_base={"wsgi.early_hints": sent.append})
-        return [value for headers in sent for name, value in headers if name == "Link"]
+    other = theme_app(theme)
 
     link = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
-    assert visit(app) == []  # learned
-    assert visit(other) == []  # learned, its blueprint's file pushed last at that url
-    assert visit(app) == [link]
-    assert visit(other) == [link]
+    assert hinted(app) == []  # learned
+    assert hinted(other) == []  # learned, its blueprint's file pushed last at that url
+    assert hinted(app) == [link]
+    assert hinted(other) == [link]
+
+
+def test_a_file_changed_in_one_app_is_not_hinted_at_its_old_url_for_another_s_blueprint(
+    tmp_path: Path,
+) -> None:
+    """One app serves /static/ from its own folder, another from a blueprint's, with the
+    same bytes. The process kept one entry per url, the last push's: once the other app
+    pushed the url, its endpoint (``theme.static``, none of this app's) said nothing of
+    this app's file, so this app's copy changed and its learned 103 still named the old
+    url. Each app now checks the urls it pushed itself."""
+    own = tmp_path / "own" / "static"
+    theme = tmp_path / "theme"
+    for folder in (own, theme):
+        folder.mkdir(parents=True)
+        (folder / "site.css").write_bytes(CONTENT)
+    app = make_app(own, FIREHOSE_EARLY_HINTS=True)
+    other = theme_app(theme)
+
+    old = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
+    assert hinted(app) == []  # learned
+    (own / "site.css").write_bytes(CONTENT + b"changed")
+    assert hinted(other) == []  # learned: the old bytes' url pushed last, from its blueprint
+    assert hinted(app) == []  # learned again
+    assert hinted(app) == [new]
+    assert hinted(other) == [old]  # its own file is unchanged
+
+
+def test_another_app_s_blueprint_of_the_same_name_leaves_this_app_s_hints_alone(
+    tmp_path: Path,
+) -> None:
+    """Both apps have a blueprint named ``theme``: this one's serves /theme/ (a file of
+    its own named site.css), the other's /static/. Once the other app pushed
+    /static/site.css, this app looked for the url's file in its own ``theme`` folder,
+    found other bytes, and dropped its learned 103 at every visit after the other's."""
+    own = tmp_path / "own" / "static"
+    own_theme = tmp_path / "own" / "theme"
+    theme = tmp_path / "theme"
+    for folder in (own, own_theme, theme):
+        folder.mkdir(parents=True)
+        (folder / "site.css").write_bytes(CONTENT)
+    (own_theme / "site.css").write_bytes(b"this app's theme")
+    app = make_app(own, FIREHOSE_EARLY_HINTS=True)
+    app.register_blueprint(
+        Blueprint("theme", __name__, static_folder=str(own_theme), static_url_path="/theme")
+    )
+    other = theme_app(theme)
+
+    link = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    assert hinted(app) == []  # learned
+    assert hinted(other) == []  # learned, its blueprint's file pushed last at that url
+    assert hinted(app) == [link]
+    assert hinted(other) == [link]
+    assert hinted(app) == [link]
 
 
 @pytest.mark.parametrize("helper", [push_static, static_tag])
@@ -1185,18 +1247,21 @@ def test_each_static_file_a_page_pushed_is_checked_for_a_change(static: Path) ->
     assert static_module.versions_current(app, [js_key]) is True
 
 
+def pushed_files(app: Flask) -> static_module._PushedFiles:
+    """The versioned urls ``app`` pushed, with the bytes counted for them."""
+    return static_module._pushed_files[app]
+
+
 def test_the_pushed_files_are_bounded(static: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The files pushed are remembered up to MAX_VERSIONED_FILES, then forgotten and
     remembered again from the next push: the last file pushed is still checked."""
     monkeypatch.setattr(static_module, "MAX_VERSIONED_FILES", 4)
-    monkeypatch.setattr(static_module, "_pushed_files", {})
-    monkeypatch.setattr(static_module, "_pushed_files_bytes", 0)
     app = make_app(static)
     with app.test_request_context():
         for n in range(10):
             (static / f"{n}.css").write_bytes(b"%d" % n)
             push_static(f"{n}.css")
-            assert len(static_module._pushed_files) <= 4
+            assert len(pushed_files(app).files) <= 4
     last = resource_key(f"/static/9.css?v={version(b'9')}", version(b"9"))
     (static / "9.css").write_bytes(b"changed")
     assert static_module.versions_current(app, [last]) is False
@@ -1212,15 +1277,14 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
     ``url_for``), so each spelling a client sends is an entry as long as its query: with
     3,500-character names (gunicorn takes a request line of up to 4,094 bytes) 600
     requests kept 2.2 MB, and 4,096 would keep about 15 MB per process."""
-    monkeypatch.setattr(static_module, "_pushed_files", {})
-    monkeypatch.setattr(static_module, "_pushed_files_bytes", 0)
     (static / "app.css").write_bytes(CONTENT)
-    client = make_app(static).test_client(use_cookies=False)
+    app = make_app(static)
+    client = app.test_client(use_cookies=False)
     for n in range(600):
         name = "./" * 1740 + f"{n}/../app.css"
         assert client.get("/push", query_string={"f": name}).status_code == 200
 
-    pushed = static_module._pushed_files
+    pushed = pushed_files(app).files
     kept = sys.getsizeof(pushed) + sum(
         sys.getsizeof(key) + sys.getsizeof(file) + sum(map(sys.getsizeof, file))
         for key, file in pushed.items()
@@ -1231,18 +1295,18 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
 def test_the_pushed_files_count_each_replacement_under_threads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Two apps serving /static/ in one process, one from its own folder and the other
-    from a blueprint's, replace each other's entry at each url on every push. Two
-    requests replacing entries at once each read the count of bytes held, then stored
-    their own update over the other's: the count drifted from what the entries hold,
-    and with it the 1 MiB bound. Each thread waits for the other once it has read the
-    entry it replaces (at most half a second: where a lock keeps them apart, the first
-    waits alone)."""
+    """An app whose static url a blueprint's ``static_url_path`` names too, its views
+    pushing the files from both endpoints, replaces one's entry with the other's at each
+    url. Two requests replacing entries at once each read the count of bytes held, then
+    stored their own update over the other's: the count drifted from what the entries
+    hold, and with it the 1 MiB bound. Each thread waits for the other once it has read
+    the entry it replaces (at most half a second: where a lock keeps them apart, the
+    first waits alone)."""
     keys = [resource_key(f"/static/{n}.css?v=0123456789", "0123456789") for n in range(2)]
     before = {key: ("static", f"{n}.css") for n, key in enumerate(keys)}
-    monkeypatch.setattr(static_module, "_pushed_files", dict(before))
     counted = sum(static_module._pushed_file_size(key, file) for key, file in before.items())
-    monkeypatch.setattr(static_module, "_pushed_files_bytes", counted)
+    app = Flask(__name__)
+    static_module._pushed_files[app] = static_module._PushedFiles(dict(before), counted)
     both_read = threading.Barrier(2, timeout=0.5)
     size_of = static_module._pushed_file_size
 
@@ -1255,29 +1319,31 @@ def test_the_pushed_files_count_each_replacement_under_threads(
     monkeypatch.setattr(static_module, "_pushed_file_size", sized_once_both_read)
     run_in_threads(
         *(
-            functools.partial(static_module._remember_pushed_file, key, ("theme.static", name))
+            functools.partial(
+                static_module._remember_pushed_file, app, key, ("theme.static", name)
+            )
             for key, (_, name) in before.items()
         ),
         interleave=False,
     )
-    pushed = static_module._pushed_files
+    pushed = pushed_files(app).files
     assert pushed == {key: ("theme.static", name) for key, (_, name) in before.items()}
-    assert static_module._pushed_files_bytes == sum(map(size_of, pushed, pushed.values()))
+    assert pushed_files(app).size == sum(map(size_of, pushed, pushed.values()))
 
 
 def test_files_replaced_at_their_urls_stay_within_what_the_pushed_files_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Two apps serving the same urls and content from two static endpoints (one app's
-    own folder, the other's blueprint's) replace each other's entry at each url on every
-    push. A replacement deleted the url's key and added it
-    again, and a dict whose keys come and go keeps a table of up to six times its live
-    entries: 2,732 urls grew 33 KB past their count of a DICT_SLOT each (tracemalloc). A
-    file replaced now takes its entry's place."""
+    """An app pushing the same urls and content from two static endpoints (its own
+    folder, and a blueprint's whose ``static_url_path`` is the app's) replaces one's
+    entry with the other's at each url on every push. A replacement deleted the url's
+    key and added it again, and a dict whose keys come and go keeps a table of up to six
+    times its live entries: 2,732 urls grew 33 KB past their count of a DICT_SLOT each
+    (tracemalloc). A file replaced now takes its entry's place."""
     live = 2732  # 2,731 kept when a key comes back: 3 * 2,731 is just past 8,192
     monkeypatch.setattr(static_module, "MAX_VERSIONED_FILES", live)
-    monkeypatch.setattr(static_module, "_pushed_files", {})
-    monkeypatch.setattr(static_module, "_pushed_files_bytes", 0)
+    app = Flask(__name__)
+    static_module._pushed_files[app] = pushed = static_module._PushedFiles()
     gc.collect()
     tracemalloc.start()
     try:
@@ -1285,11 +1351,11 @@ def test_files_replaced_at_their_urls_stay_within_what_the_pushed_files_count(
         for turn, endpoint in enumerate(("static", "theme.static", "static", "theme.static")):
             for n in range(live):
                 key = resource_key(f"/static/site-{n:06}.css?v=0123456789", "0123456789")
-                static_module._remember_pushed_file(key, (endpoint, f"site-{n:06}.css"))
+                static_module._remember_pushed_file(app, key, (endpoint, f"site-{n:06}.css"))
                 # Exactly at the bound a replacement keeps every other url.
-                assert len(static_module._pushed_files) == (live if turn else n + 1)
+                assert len(pushed.files) == (live if turn else n + 1)
             grown = tracemalloc.get_traced_memory()[0] - before
-            assert grown <= static_module._pushed_files_bytes, f"grew by {grown:,} bytes"
+            assert grown <= pushed.size, f"grew by {grown:,} bytes"
     finally:
         tracemalloc.stop()
-    assert len(static_module._pushed_files) == live
+    assert len(pushed.files) == live
