@@ -52,6 +52,7 @@ from tests.helpers import (
     EXPECTED_RETURN,
     CountedListInSession,
     CountingConnector,
+    InStore,
     build_app,
     count_verified,
 )
@@ -807,19 +808,6 @@ def test_vary_cookie_joins_the_views_own_vary_line() -> None:
     assert response.headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
 
 
-class KeysInAStore:
-    """A Flask-Firehose connector whose keys live in a store of its own."""
-
-    def __init__(self) -> None:
-        self.keys: set[str] = set()
-
-    def get_pushed(self) -> set[str]:
-        return set(self.keys)
-
-    def set_pushed(self, items: set[str]) -> None:
-        self.keys = set(items)
-
-
 class KeysInTheSession:
     """A Flask-Firehose connector keeping its keys in Flask's session, as most do."""
 
@@ -834,7 +822,7 @@ class KeysInTheSession:
 
 @pytest.mark.parametrize(
     "make_connector",
-    [KeysInAStore, lambda: KeysInTheSession, SessionConnector, DigestConnector],
+    [InStore, lambda: KeysInTheSession, SessionConnector, DigestConnector],
     ids=["keys in a store", "keys in the session", "SessionConnector", "DigestConnector"],
 )
 @pytest.mark.parametrize("pushes", [True, False], ids=["pushing", "pushing nothing"])

@@ -1080,6 +1080,17 @@ def theme_app(theme: Path) -> Flask:
     return app
 
 
+def apps_sharing_a_static_url(tmp_path: Path) -> tuple[Path, Flask, Flask]:
+    """This app's static folder, this app (its /static/ its own, Early Hints on) and
+    another (:func:`theme_app`), each folder holding site.css of the same bytes."""
+    own = tmp_path / "own" / "static"
+    theme = tmp_path / "theme"
+    for folder in (own, theme):
+        folder.mkdir(parents=True)
+        (folder / "site.css").write_bytes(CONTENT)
+    return own, make_app(own, FIREHOSE_EARLY_HINTS=True), theme_app(theme)
+
+
 def hinted(app: Flask) -> list[str]:
     """The Link values of the 103 a new client's visit to /push?f=site.css is sent."""
     sent: list[Any] = []
@@ -1092,13 +1103,7 @@ def test_a_url_another_app_serves_from_a_blueprint_leaves_this_app_s_hints_alone
 ) -> None:
     """One app serves /static/ from its own folder, another from a blueprint's: the other
     app's push of the url says nothing of this app's file; its learned 103 is still sent."""
-    own = tmp_path / "own" / "static"
-    theme = tmp_path / "theme"
-    for folder in (own, theme):
-        folder.mkdir(parents=True)
-        (folder / "site.css").write_bytes(CONTENT)
-    app = make_app(own, FIREHOSE_EARLY_HINTS=True)
-    other = theme_app(theme)
+    _, app, other = apps_sharing_a_static_url(tmp_path)
 
     link = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
     assert hinted(app) == []  # learned
@@ -1115,13 +1120,7 @@ def test_a_file_changed_in_one_app_is_not_hinted_at_its_old_url_for_another_s_bl
     pushed the url, its endpoint (``theme.static``, none of this app's) said nothing of
     this app's file, so this app's copy changed and its learned 103 still named the old
     url. Each app now checks the urls it pushed itself."""
-    own = tmp_path / "own" / "static"
-    theme = tmp_path / "theme"
-    for folder in (own, theme):
-        folder.mkdir(parents=True)
-        (folder / "site.css").write_bytes(CONTENT)
-    app = make_app(own, FIREHOSE_EARLY_HINTS=True)
-    other = theme_app(theme)
+    own, app, other = apps_sharing_a_static_url(tmp_path)
 
     old = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
     new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
