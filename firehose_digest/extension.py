@@ -48,7 +48,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
-from flask import Flask, Request, Response, request, session
+from flask import Flask, Request, Response, request
 from flask.views import MethodView, http_method_funcs
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_accept_header
@@ -1120,13 +1120,14 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
     (:func:`_decide`), then its ``Vary`` lines made one, should Flask's session save
     rewrite them."""
     response = _decide(app, response)
-    if len(response.headers.getlist("Vary")) > 1 and getattr(session, "accessed", True):
-        # Flask saves a session that was read (by a connector, as SessionConnector's
-        # open() reads it) with response.vary.add("Cookie"), which rewrites Vary from its
-        # first line alone: the view's "Vary: Origin" on a line of its own would be lost.
-        # The lines are one field (RFC 9110 §5.3): joined, each is kept.
-        vary = [line.strip() for line in response.headers.getlist("Vary") if line.strip()]
-        response.headers["Vary"] = ", ".join(vary)
+    vary = response.headers.getlist("Vary")
+    if len(vary) > 1:
+        # Flask saves a session that was read (by a connector: SessionConnector's open()
+        # reads it) with response.vary.add("Cookie"), which rewrites Vary from its first
+        # line alone: the view's "Vary: Origin" on a line of its own would be lost. The
+        # lines are one field (RFC 9110 §5.3): joined, each is kept. (Whether the session
+        # was read cannot be asked: Flask 3.1 marks it read as it is looked up.)
+        response.headers["Vary"] = ", ".join(line.strip() for line in vary if line.strip())
     return response
 
 
