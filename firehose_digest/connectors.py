@@ -795,6 +795,10 @@ class DigestConnector:
                     "returned (or an empty set): a subclass that wraps open()'s answer must "
                     "hand save() the original"
                 )
+        elif held.salt is None:
+            # The empty holder (no cookie verified it), maybe of settings init_app has
+            # since replaced: the client holds nothing under any.
+            held = state.empty
         digest = held.digest
         page = [*reused, *pushed][-digest.capacity :]
         # Written when something was pushed, when a page key only the older generation
@@ -961,10 +965,11 @@ class _DigestState:
         return codec
 
     def read_here(self, held: HeldDigest, codec: DigestCodec) -> bool:
-        """Whether ``held`` was read under these settings: the empty holder, or a digest of
-        this encoding, capacity and rate whose cookie verified with ``codec``'s salt (the
-        digest version and the cookie's scope). One read before ``init_app`` ran again is
-        not, and must not be written back, nor cached, as this state's."""
+        """Whether ``held`` was read under these settings: this state's empty holder, or a
+        digest of this encoding, capacity and rate whose cookie verified with ``codec``'s
+        salt (the digest version and the cookie's scope). One read from a cookie before
+        ``init_app`` ran again is not, and must not be written back, nor cached, as this
+        state's."""
         if held is self.empty:
             return True
         return held.salt == codec.salt and self.empty.digest.made_like(held.digest)

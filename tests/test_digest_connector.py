@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Container
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask import Flask, Response, has_request_context, request, session
@@ -1377,9 +1378,8 @@ def test_a_long_cookie_of_another_session_interface_is_not_looked_into() -> None
     ],
     ids=["capacity", "encoding", "digest version"],
 )
-@pytest.mark.parametrize("client", ["new", "returning"])
 def test_a_digest_opened_under_settings_init_app_has_since_replaced_is_not_saved(
-    changed: dict[str, Any], client: str
+    changed: dict[str, Any],
 ) -> None:
     """``init_app`` run again with other digest settings while a request is served (a
     103's ``open()`` runs before the view): that request's digest, read under the old
@@ -1391,17 +1391,40 @@ def test_a_digest_opened_under_settings_init_app_has_since_replaced_is_not_saved
     connector = DigestConnector()
     firehose = Firehose(app, connector=connector)
     app.add_url_rule("/", "page", lambda: push("/old.css", as_="style"))
-    cookie = ""
-    if client == "returning":
-        first = app.test_client().get("/")
-        cookie = first.headers["Set-Cookie"].split(";", 1)[0]
+    cookie = app.test_client().get("/").headers["Set-Cookie"].split(";", 1)[0]
     with app.test_request_context("/", headers={"Cookie": cookie}):
         held = connector.open(app, request)
     assert held is not None
-    assert ("/old.css" in held) is (client == "returning")
+    assert "/old.css" in held
     app.config.update(changed)
     firehose.init_app(app)
     response = Response("page")
     with app.test_request_context("/"), pytest.raises(NotRecorded, match="settings"):
         connector.save(app, response, held, ["/a.css"], [])
     assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [{}, {"FIREHOSE_MAX_PUSHES": 5}, {"FIREHOSE_CAPACITY": 50}, {"FIREHOSE_DIGEST_VERSION": "2"}],
+    ids=["nothing", "max pushes", "capacity", "digest version"],
+)
+def test_a_new_client_is_recorded_across_init_app_run_again(changed: dict[str, Any]) -> None:
+    """A client holding nothing holds nothing under any settings: what a request read
+    before ``init_app`` ran again (another instance of the empty digest) is recorded under
+    the new ones, as a first visit is. It was refused as read under other settings."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "reinit"
+    connector = DigestConnector()
+    firehose = Firehose(app, connector=connector)
+    with app.test_request_context("/"):
+        held = connector.open(app, request)
+    assert held is not None
+    app.config.update(changed)
+    firehose.init_app(app)
+    response = Response("page")
+    with app.test_request_context("/"):
+        connector.save(app, response, held, ["/a.css"], [])
+    cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+    with app.test_request_context("/", headers={"Cookie": cookie}):
+        assert "/a.css" in cast("Container[str]", connector.open(app, request))
