@@ -280,14 +280,14 @@ def refuse_awaitable(result: object, connector: object, method: str) -> None:
 
 def refuse_unrun(result: object, connector: object, method: str) -> None:
     """:func:`refuse_awaitable`, and a TypeError if the method, called for what it does
-    (``save()``, ``set_pushed()``), returned a generator: a generator function behind a
-    wrapper that ``init_app`` could not tell from a plain method, which runs none of its
-    body until iterated, and the extension never iterates it."""
+    (``save()``, ``set_pushed()``, ``init_app()``), returned a generator: a generator
+    function behind a wrapper that ``init_app`` could not tell from a plain method, which
+    runs none of its body until iterated, and the extension never iterates it."""
     refuse_awaitable(result, connector, method)
     if inspect.isgenerator(result) or inspect.isasyncgen(result):
         raise TypeError(
             f"{connector!r}.{method}() returned {type(result).__name__!r}, which runs none "
-            "of its body until iterated: nothing was recorded (remove its yield)"
+            "of its body until iterated: its body never ran (remove its yield)"
         )
 
 

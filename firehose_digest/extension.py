@@ -471,7 +471,7 @@ class Firehose:
                     try:  # an async or generator init_app behind a plain wrapper
                         refuse_unrun(initialised, connector, "init_app")
                     except TypeError as e:
-                        raise ValueError(f"Firehose connector: {e}") from None
+                        raise ValueError(f"Firehose connector: {e}") from e
         previous = app.extensions.get(EXTENSION_KEY)
         state = app.extensions[EXTENSION_KEY] = _AppState(
             settings=settings,
@@ -1018,12 +1018,16 @@ def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
     effect (CSP3, "does url match source list"), and a nonce or ``'unsafe-inline'``
     matches no framer."""
     same_origin = environ.get("HTTP_SEC_FETCH_SITE", "").strip() == "same-origin"
-    ancestors = [
-        [source for source in directive.split()[1:] if source == "'self'" or source[0] != "'"]
-        for policy in response.headers.getlist("Content-Security-Policy")
-        for directive in policy.lower().replace(",", ";").split(";")
-        if directive.split()[:1] == ["frame-ancestors"]
-    ]
+    ancestors = []  # each policy's source list (a "," joins policies on one line)
+    for line in response.headers.getlist("Content-Security-Policy"):
+        for policy in line.lower().split(","):
+            for directive in policy.split(";"):
+                name, *sources = directive.split() or [""]
+                if name == "frame-ancestors":
+                    ancestors.append(
+                        [source for source in sources if source == "'self'" or source[0] != "'"]
+                    )
+                    break  # CSP3's parser ignores a directive repeated within a policy
     if ancestors:
         return any(
             not sources or (sources == ["'self'"] and not same_origin) for sources in ancestors

@@ -3019,6 +3019,11 @@ def test_copies_planted_with_longer_paths_do_not_hide_the_clients_own_for_good()
         # A keyword that names no url ('unsafe-inline', a nonce) allows no framer either.
         ("same-origin", "Content-Security-Policy:frame-ancestors 'none' 'unsafe-inline'"),
         ("same-origin", "Content-Security-Policy:frame-ancestors 'nonce-x'"),
+        # Two policies (a "," joins them): each is enforced.
+        (
+            "cross-site",
+            "Content-Security-Policy:frame-ancestors https://example.test, frame-ancestors 'none'",
+        ),
     ],
 )
 def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> None:
@@ -3039,6 +3044,14 @@ def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> 
         # source expression.
         ("cross-site", ["Content-Security-Policy:frame-ancestors 'none' https://example.test"]),
         ("same-origin", ["Content-Security-Policy:frame-ancestors 'none' 'self'"]),
+        # CSP3's parser ignores a directive repeated within one policy: the first decides.
+        (
+            "cross-site",
+            [
+                "Content-Security-Policy:frame-ancestors https://example.test; "
+                "frame-ancestors 'none'"
+            ],
+        ),
     ],
 )
 def test_a_frame_the_browser_shows_is_recorded(site: str, headers: list[str]) -> None:
