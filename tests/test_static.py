@@ -1139,18 +1139,13 @@ def test_another_app_s_blueprint_of_the_same_name_leaves_this_app_s_hints_alone(
     its own named site.css), the other's /static/. Once the other app pushed
     /static/site.css, this app looked for the url's file in its own ``theme`` folder,
     found other bytes, and dropped its learned 103 at every visit after the other's."""
-    own = tmp_path / "own" / "static"
+    _, app, other = apps_sharing_a_static_url(tmp_path)
     own_theme = tmp_path / "own" / "theme"
-    theme = tmp_path / "theme"
-    for folder in (own, own_theme, theme):
-        folder.mkdir(parents=True)
-        (folder / "site.css").write_bytes(CONTENT)
+    own_theme.mkdir()
     (own_theme / "site.css").write_bytes(b"this app's theme")
-    app = make_app(own, FIREHOSE_EARLY_HINTS=True)
     app.register_blueprint(
         Blueprint("theme", __name__, static_folder=str(own_theme), static_url_path="/theme")
     )
-    other = theme_app(theme)
 
     link = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
     assert hinted(app) == []  # learned
