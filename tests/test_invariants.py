@@ -58,6 +58,9 @@ PAGES = {
 STATUS_PUSHES = ("c", "e")
 COND_PUSHES = ("a", "b")
 FLAKY_PUSHES = ("a", "d")
+#: What /moved/<code> pushes: a page that answers 200 under the first version and
+#: ``code`` (a redirect, a 204) under the others.
+MOVED_PUSHES = ("v", "a")
 #: What the app's before_request hook pushes for the JSON view and static files.
 HOOK_PUSHES = ("a",)
 OWN_LINK = "</next>; rel=next"
@@ -70,9 +73,15 @@ PATHS = (
     *(f"/status/{code}" for code in (200, 204, 301, 404, 500)),
     "/cond",
     "/flaky",
+    *(f"/moved/{code}" for code in (301, 204)),
     "/json",
     STATIC_FILE,
 )
+
+#: What the app served before the machine's first request.
+PASTS = ("new", "browsed", "browsed, then deployed")
+#: The paths whose pages link "v".
+VERSIONED_PATHS = ("/page/p3", "/page/p4", "/moved/301", "/moved/204")
 
 #: The request headers of each kind of client request.
 KINDS: dict[str, dict[str, str]] = {
@@ -207,6 +216,17 @@ def make_site(config: dict[str, Any], connector: Any, site: Site) -> Flask:
         if site.flaky_requests % 2 == 0:
             abort(404)  # a page learned from its 200 now answers 404, and then 200 again
         return "flaky"
+
+    @app.route("/moved/<int:code>", methods=methods)
+    def moved(code: int) -> Any:
+        # A deploy that changes "v"'s version turns this page, learned from its 200, into
+        # a redirect or a 204 that links "v" under the new version (early-hints.md).
+        push_named(MOVED_PUSHES, site)
+        if site.version == 1:
+            return "moved"
+        if code == 301:
+            return redirect("/page/p1", 301)
+        return "", 204
 
     @app.route("/json", methods=methods)
     def data() -> Response:
@@ -429,10 +449,13 @@ def configurations(draw: st.DrawFn) -> dict[str, Any]:
 class ClientMachine(RuleBasedStateMachine):
     """One client; a step is a request (or a new visitor, a deploy, a failing store)."""
 
-    @initialize(config=configurations(), warm=st.booleans())
-    def start(self, config: dict[str, Any], warm: bool) -> None:
-        """A new app; ``warm``: one that another visitor browsed, so its pages' 103s are
-        learned (each checked as any request is)."""
+    @initialize(config=configurations(), past=st.sampled_from(PASTS))
+    def start(self, config: dict[str, Any], past: str) -> None:
+        """A new app; or one that another visitor browsed, so its pages' 103s are learned
+        (each request checked as any is); or one browsed, then deployed, then a second
+        visitor opening twice each page that links "v": learned under the version
+        before, their 103s offer it, and a redirect's or a 204's drops what its page
+        learned, so that the second time none is sent (docs/early-hints.md)."""
         config = dict(config)
         self.store = config.pop("store")
         max_items = config.pop("max_items", None)
@@ -461,8 +484,13 @@ class ClientMachine(RuleBasedStateMachine):
         #: Whether the connector's next write fails, as the model knows it.
         self.armed = False
         self.new_visitor()
-        if warm:
+        if past != "new":
             for path in PATHS:
+                self.ask(path, "GET", "navigate", revalidate=False)
+            self.new_visitor()
+        if past == "browsed, then deployed":
+            self.happen("deploy")
+            for path in VERSIONED_PATHS * 2:
                 self.ask(path, "GET", "navigate", revalidate=False)
             self.new_visitor()
 
@@ -535,6 +563,8 @@ class ClientMachine(RuleBasedStateMachine):
             names = COND_PUSHES
         elif path == "/flaky":
             names = FLAKY_PUSHES
+        elif path.startswith("/moved/"):
+            names = MOVED_PUSHES
         else:
             names = HOOK_PUSHES + (("b",) if path == "/json" else ())
         if status == 404:
@@ -617,7 +647,9 @@ class ClientMachine(RuleBasedStateMachine):
             dict.fromkeys(current.get(url) or learned_keys[url] for url in offered_urls)
         )
         if offered != tuple(learned_keys[url] for url in offered_urls) and status != 200:
-            self.learned.pop(path, None)  # learned under a version it no longer has
+            # early-hints.md: "a redirect or a 204 that links the url under its new version
+            # drops what the page learned".
+            self.learned.pop(path, None)
 
         if not resources and not offered:
             # how-it-works.md: a page that pushes nothing gets no Link header from us.
