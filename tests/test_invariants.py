@@ -10,6 +10,23 @@ the client's cookies, key for key, and the response's ``Link`` must be the one t
 write for what the model says the client held. The digest's false positives cannot get in
 the way: :func:`no_false_positives` checks, with the digest itself, that no key of the test
 is one for a digest of the others.
+
+Where a rule is in the docs, the model follows it and says where, quoting the sentence
+where the wording decides. Three parts are the code's own rules restated, with no
+sentence in docs/ to check them against, so this file does not check them independently
+(it only finds the code departing from them):
+
+- which of a response's keys the digest takes, and when its generation rotates
+  (:class:`TwoGenerations`): at most a generation's worth, the pushed ones last
+  (``DigestConnector.save``'s docstring), and a full generation rotating as the next key
+  comes. Checked beside them, from how-it-works.md alone: the client always holds the
+  ``capacity`` keys it used last and at most two generations' worth, and the cookie is set
+  exactly when the digest changed (connectors.md, "it writes what changed");
+- what a page learns (:meth:`ClientMachine.learn`): its links within
+  ``FIREHOSE_LINK_BUDGET``, each counted as its link without ``nopush``
+  (``HintCache.learn``'s docstring);
+- that any status but 200 drops what a page learned under a version it no longer links,
+  where early-hints.md names a redirect and a 204 (the only ones the machine gives it).
 """
 
 from __future__ import annotations
@@ -278,6 +295,8 @@ class Plan(NamedTuple):
     value: str | None
     pushed: tuple[str, ...]
     reused: tuple[str, ...]
+    #: The resources the value writes, in order.
+    written: tuple[Linked, ...]
 
 
 def plan(
@@ -294,6 +313,7 @@ def plan(
     ones pushed when the response may push, the first ``max_pushes`` (those a 103 offered
     first), links past ``budget`` bytes left out and not recorded."""
     links: list[str] = []
+    written: list[Linked] = []
     pushed: list[str] = []
     reused: list[str] = []
     slots = max_pushes - len(offered)
@@ -318,9 +338,10 @@ def plan(
         if size > budget:
             break
         links.append(link)
+        written.append(resource)
         if recorded is not None:
             recorded.append(resource.key)  # type: ignore[arg-type]
-    return Plan(", ".join(links) or None, tuple(pushed), tuple(reused))
+    return Plan(", ".join(links) or None, tuple(pushed), tuple(reused), tuple(written))
 
 
 class Holdings:
@@ -338,11 +359,9 @@ class Holdings:
 
 @dataclass
 class TwoGenerations(Holdings):
-    """The digest's generations as sets (how-it-works.md: "when the current one reaches
-    capacity it becomes the previous one and the older is dropped; a held resource found
-    only in the older generation is copied into the current one"), written as
-    ``DigestConnector.save`` says: the page's keys, at most a generation of them, pushed
-    ones last, when something was pushed or a page key only the older one holds."""
+    """The digest as how-it-works.md ("How the digest works") describes it, its
+    generations as plain sets. Which of a page's keys go in, and in what order, is the
+    code's own rule (the module docstring says which)."""
 
     capacity: int
     current: list[str] = field(default_factory=list)
@@ -351,7 +370,12 @@ class TwoGenerations(Holdings):
     def holds(self, key: str) -> bool:
         return key in self.current or key in self.previous
 
+    def generations(self) -> tuple[frozenset[str], frozenset[str]]:
+        return frozenset(self.current), frozenset(self.previous)
+
     def add(self, key: str) -> None:
+        # "When the current one reaches capacity it becomes the previous one and the
+        # older is dropped" (as the next key comes: the code's moment).
         if key in self.current:
             return
         if len(self.current) == self.capacity:
@@ -359,18 +383,23 @@ class TwoGenerations(Holdings):
         self.current.append(key)
 
     def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
+        # The code's rule (DigestConnector.save's docstring): "At most a generation's worth
+        # of them, the pushed ones last".
         page = [*reused, *pushed][-self.capacity :]
-        stale = bool(self.previous) and not all(key in self.current for key in page)
-        if pushed or stale:
-            for _ in range(2):
-                for key in page:
-                    self.add(key)
+        # "A held resource found only in the older generation is copied into the current
+        # one, so resources in use survive": each of the page's keys is put in the current
+        # generation, and put again until it holds them all (a rotation midway leaves the
+        # keys put before it in the older one).
+        while missing := [key for key in page if key not in self.current]:
+            for key in missing:
+                self.add(key)
 
 
 @dataclass
 class BoundedList(Holdings):
-    """``SessionConnector``: the ``max_items`` most recently pushed keys, a response that
-    pushes moving the held keys it links again to the end."""
+    """``SessionConnector`` as connectors.md says it: "keeping the ``max_items`` most
+    recently pushed (a response that pushes something also moves the held keys it links
+    again to the end)"."""
 
     max_items: int
     keys: list[str] = field(default_factory=list)
@@ -388,7 +417,8 @@ class BoundedList(Holdings):
 
 @dataclass
 class PlainSet(Holdings):
-    """A Flask-Firehose connector: ``set_pushed`` gets what it held with the pushed keys."""
+    """A Flask-Firehose connector, as connectors.md says: "``set_pushed`` receives what it
+    returned with the pushed keys added [...], only when something was pushed"."""
 
     keys: set[str] = field(default_factory=set)
 
@@ -496,6 +526,8 @@ class ClientMachine(RuleBasedStateMachine):
 
     def new_visitor(self) -> None:
         self.client: FlaskClient = self.app.test_client()
+        #: The keys the client's responses recorded, the most recently used last.
+        self.used: list[str] = []
         self.model: Holdings
         if self.store in ("gcs", "bloom"):
             assert self.capacity is not None
@@ -681,6 +713,9 @@ class ClientMachine(RuleBasedStateMachine):
             assert current[url] not in held_before, f"offered {url}, which the client holds"
         assert len(ours or "") <= self.link_budget
         digest_cookie = any(name == "h2-digest" for name, _ in cookies)
+        generations_before = (
+            self.model.generations() if isinstance(self.model, TwoGenerations) else None
+        )
         if digest_cookie or self.varies(resources, reach):
             assert "cookie" in vary or "*" in vary, f"no Vary: Cookie on {method} {path}"
         if self.store in ("gcs", "bloom"):
@@ -701,7 +736,11 @@ class ClientMachine(RuleBasedStateMachine):
             # links all nopush, nothing recorded.
             expected = self.plan(resources, set(expected.reused), may_push=False, offered=())
         elif saves:
-            self.model.record(pushed, expected.reused)
+            self.record(pushed, expected.reused)
+        if isinstance(self.model, TwoGenerations):
+            # connectors.md: save() "writes what changed (a cookie on response [...])".
+            changed = self.model.generations() != generations_before
+            assert digest_cookie == changed, f"digest cookie {digest_cookie}, changed {changed}"
         assert ours == expected.value, f"{method} {path} ({kind}) got {ours!r}"
         # What was offered is recorded, and nothing else: the connector reads the model.
         self.check_held(held_before)
@@ -793,45 +832,24 @@ class ClientMachine(RuleBasedStateMachine):
     def planned_103(
         self, hints: tuple[Linked, ...], direct_http2: bool
     ) -> tuple[tuple[str, ...], dict[str, str]]:
-        """The 103's links, and the keys of those it offers for push. Over the app's own
-        HTTP/2 no front pushes: it keeps the preconnects and other origins' links, held
-        or not (early-hints.md), each counted as the final response writes it."""
-        links: list[str] = []
-        keys: dict[str, str] = {}
-        slots = 0
-        size = -2
-        for hint in hints:
-            in_103 = False
-            if hint.key is None:
-                size += 2 + len(hint.link)
-                in_103 = True
-            elif self.model.holds(hint.key):
-                if self.omit:
-                    continue
-                size += 2 + len(hint.nopush)
-                in_103 = direct_http2
-            elif direct_http2:
-                in_103 = True
-                if hint.pushable and slots < self.max_pushes:
-                    size += 2 + len(hint.link)
-                    slots += 1
-                else:
-                    size += 2 + len(hint.nopush)
-            elif hint.pushable and slots < self.max_pushes:
-                size += 2 + len(hint.link)
-                slots += 1
-                in_103 = True
-                keys[hint.url] = hint.key
-            else:
-                size += 2 + len(hint.nopush)
-            if size > self.link_budget:
-                keys.pop(hint.url, None)
-                break
-            if direct_http2 and hint.key is not None and hint.url.startswith("/"):
-                continue  # a same-origin preload: left to the final response
-            if in_103:
-                links.append(hint.link)
-        return tuple(links), keys
+        """The 103's links, and the keys of those it offers for push (url -> key), from
+        the final ``Link`` a 200 would write with ``hints`` for this client, as
+        early-hints.md derives the one from the other: "It therefore hints a tracked
+        resource the client lacks only when the final response will push and record it
+        too: a path-absolute url, among the first ``FIREHOSE_MAX_PUSHES``, within the
+        room the final ``Link`` value has for it (the held links it writes ``nopush``
+        count there)"; untracked links are "hinted to every client" ("Why no 103?")."""
+        final = self.plan(hints, self.model.held(), may_push=True, offered=())
+        if direct_http2:
+            # "So that 103 keeps only rel=preconnect links and links to other origins
+            # ..., held or not": no front pushes, so it offers nothing.
+            kept = [
+                hint for hint in final.written if hint.key is None or not hint.url.startswith("/")
+            ]
+            return tuple(hint.link for hint in kept), {}
+        kept = [hint for hint in final.written if hint.key is None or hint.key in final.pushed]
+        offered = {hint.url: hint.key for hint in kept if hint.key is not None}
+        return tuple(hint.link for hint in kept), offered
 
     def set_cookies(self, response: Any) -> list[tuple[str, str]]:
         """The response's Set-Cookie lines of the digest, or of Flask's session when it
@@ -842,6 +860,13 @@ class ClientMachine(RuleBasedStateMachine):
             for line in response.headers.getlist("Set-Cookie")
             if line.partition("=")[0] in names
         ]
+
+    def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
+        """The model records what a response pushed and used again; the keys are, too,
+        the most recently used (in the order ``save()`` is given them, the pushed last)."""
+        self.model.record(pushed, reused)
+        page = [*reused, *pushed]
+        self.used = [key for key in self.used if key not in page] + page
 
     def check_held(self, held_before: set[str]) -> None:
         """What the connector reads from the client's cookies is what the model says, and
@@ -856,6 +881,13 @@ class ClientMachine(RuleBasedStateMachine):
         with self.app.test_request_context(headers={"Cookie": cookie} if cookie else {}):
             holder = state.connector.open(self.app, request._get_current_object())  # type: ignore[attr-defined]
             actual = {key for key in every_key() if holder is not None and key in holder}
+        if self.capacity is not None:
+            # Independent of the model's rules: how-it-works.md, "So a client that browses
+            # forever keeps a bounded cookie (at most two filters) [...] and always the
+            # `capacity` most recently used resources".
+            assert len(actual) <= 2 * self.capacity
+            recent = set(self.used[-self.capacity :])
+            assert recent <= actual, f"lost {sorted(recent - actual)}, recently used"
         expected = self.model.held()
         assert actual == expected, (
             f"held {sorted(actual)}, model {sorted(expected)} (before {sorted(held_before)})"
