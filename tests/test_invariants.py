@@ -96,8 +96,8 @@ PATHS = (
     STATIC_FILE,
 )
 
-#: What the app served before the machine's first request.
-PASTS = ("new", "browsed", "browsed, then deployed")
+#: What the app served before the machine's first request (:meth:`ClientMachine.start`).
+PASTS = ("new", "browsed", "deployed")
 #: The paths whose pages link "v".
 VERSIONED_PATHS = ("/page/p3", "/page/p4", "/moved/301", "/moved/204")
 
@@ -538,10 +538,11 @@ class ClientMachine(RuleBasedStateMachine):
     @initialize(config=configurations(), past=st.sampled_from(PASTS))
     def start(self, config: dict[str, Any], past: str) -> None:
         """A new app; or one that another visitor browsed, so its pages' 103s are learned
-        (each request checked as any is); or one browsed, then deployed, then a second
-        visitor opening twice each page that links "v": learned under the version
-        before, their 103s offer it, and a redirect's or a 204's drops what its page
-        learned, so that the second time none is sent (docs/early-hints.md)."""
+        (each request checked as any is); or one whose pages that link "v" another
+        visitor opened, then deployed, then a second visitor opening them twice: learned
+        under the version before, their 103s offer it, and a redirect's or a 204's drops
+        what its page learned, so that the second time none is sent
+        (docs/early-hints.md)."""
         config = dict(config)
         self.store = config.pop("store")
         max_items = config.pop("max_items", None)
@@ -570,15 +571,19 @@ class ClientMachine(RuleBasedStateMachine):
         #: Whether the connector's next write fails, as the model knows it.
         self.armed = False
         self.new_visitor()
-        if past != "new":
-            for path in PATHS:
-                self.ask(path, "GET", "navigate", revalidate=False)
-            self.new_visitor()
-        if past == "browsed, then deployed":
+        if past == "browsed":
+            self.browse(PATHS)
+        elif past == "deployed":
+            self.browse(VERSIONED_PATHS)
             self.happen("deploy")
-            for path in VERSIONED_PATHS * 2:
-                self.ask(path, "GET", "navigate", revalidate=False)
             self.new_visitor()
+            self.browse(VERSIONED_PATHS * 2)
+        self.new_visitor()
+
+    def browse(self, paths: Iterable[str]) -> None:
+        """The client navigates to each of ``paths`` in turn."""
+        for path in paths:
+            self.ask(path, "GET", "navigate", revalidate=False)
 
     def new_visitor(self) -> None:
         self.client: FlaskClient = self.app.test_client()
