@@ -1211,8 +1211,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # (its status changed, or its links differ from what the page's 103 was made of).
         # A browser refuses pushes, and acts on a 103 or not (WebKitGTK 2.50 fetched
         # nothing from one, measured): it is held only from a page it shows, whose Link
-        # names it too.
-        pushed += tuple(key for key in offered if key not in pushed)
+        # names it too. A key the client held already (the 103 offered the url under a
+        # version it no longer has) is used again, not new: nothing to write for it.
+        pushed += tuple(key for key in offered if key not in pushed and key not in links.reused)
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
         varies = True

@@ -739,12 +739,12 @@ def test_init_app_called_twice_sends_one_103_and_one_link() -> None:
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
 
 
-def _a_page_of_a_versioned_file() -> tuple[Flask, list[str], list[int]]:
+def _a_page_of_a_versioned_file(connector: Any = None) -> tuple[Flask, list[str], list[int]]:
     """An app whose ``/`` pushes /static/app.css at ``version[0]``, answered ``status[0]``."""
     version, status = ["A"], [200]
     app = Flask(__name__)
     app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
-    Firehose(app)
+    Firehose(app, connector=connector)
 
     @app.route("/")
     def index() -> Response:
@@ -769,6 +769,33 @@ def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_red
     response = hinted_get(client, "/", again)
     assert again.sent == []
     assert response.headers["Link"] == "</static/app.css>; rel=preload; as=style; nopush"
+
+
+@pytest.mark.parametrize(
+    ("connector", "cookie"),
+    [(DigestConnector, "h2-digest"), (SessionConnector, "session")],
+)
+def test_a_103_of_an_older_version_to_a_client_holding_the_new_one_writes_nothing(
+    connector: Callable[[], Any], cookie: str
+) -> None:
+    """The 103 offers the learned (old) key, which the client lacks; the front pushes what
+    the url serves now, the new version, which the client holds already: that key is used
+    again, not pushed anew, and nothing changed is written (connectors.md: save() "writes
+    what changed")."""
+    app, version, _ = _a_page_of_a_versioned_file(connector())
+    hinted_get(app.test_client(), "/", Recorder())  # learned at version A
+    version[0] = "B"
+    client = app.test_client()
+    client.get("/")  # no 103 possible, nothing learned: pushed and recorded at B
+    recorder = Recorder()
+
+    response = hinted_get(client, "/", recorder)
+
+    assert recorder.sent == [[("Link", CSS_APP)]]
+    assert response.headers["Link"] == f"{CSS_APP}; nopush"
+    assert [
+        line for line in response.headers.getlist("Set-Cookie") if line.startswith(cookie)
+    ] == []
 
 
 def test_a_redirect_returned_before_the_view_pushes_anything_drops_nothing() -> None:

@@ -834,8 +834,11 @@ class ClientMachine(RuleBasedStateMachine):
         pushed = expected.pushed
         if offered and (may_push or not answer.browser):
             # early-hints.md: what a 103 offered was pushed by the front, and is recorded
-            # even where the response pushes it not (but a browser's, from a page it shows).
-            pushed += tuple(key for key in offered if key not in pushed)
+            # even where the response pushes it not (but a browser's, from a page it shows);
+            # one the client held (under the version the url has now) is used again.
+            pushed += tuple(
+                key for key in offered if key not in pushed and key not in expected.reused
+            )
         saves = bool(pushed or expected.reused)
         if saves and self.fails_now(pushed):
             self.armed = False
