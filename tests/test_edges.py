@@ -53,6 +53,7 @@ from tests.helpers import (
     CountedListInSession,
     CountingConnector,
     InStore,
+    ListInSession,
     build_app,
     count_verified,
 )
@@ -808,24 +809,12 @@ def test_vary_cookie_joins_the_views_own_vary_line() -> None:
     assert response.headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
 
 
-class KeysInTheSession:
-    """A Flask-Firehose connector keeping its keys in Flask's session, as most do."""
-
-    @staticmethod
-    def get_pushed() -> set[str]:
-        return set(session.get("pushed", []))
-
-    @staticmethod
-    def set_pushed(items: set[str]) -> None:
-        session["pushed"] = sorted(items)
-
-
 @pytest.mark.parametrize(
     ("make_connector", "reads_the_session"),
     [
         (InStore, False),
         # Asked before every view (how-it-works.md), it reads the session on every page.
-        (lambda: KeysInTheSession, True),
+        (lambda: ListInSession, True),
         (SessionConnector, False),
         (DigestConnector, False),
     ],

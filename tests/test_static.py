@@ -1009,6 +1009,17 @@ def test_serves_static_file_is_flasks_static_view_alone(
     assert static_module.serves_static_file(app, endpoint) is serves
 
 
+def new_visit(app: Flask) -> tuple[list[str], list[str]]:
+    """A new client's visit to /push?f=site.css (it holds nothing): the Link values of
+    its 103, and of its response."""
+    sent: list[Any] = []
+    response = app.test_client().get(
+        "/push?f=site.css", environ_base={"wsgi.early_hints": sent.append}
+    )
+    hinted = [value for headers in sent for name, value in headers if name == "Link"]
+    return hinted, response.headers.getlist("Link")
+
+
 def test_a_changed_file_is_not_hinted_at_its_old_url(static: Path) -> None:
     """A learned page's 103 named the file's old versioned url after a deploy changed it:
     a front that pushes from a 103 pushed a url the page no longer uses, and the new url,
@@ -1016,21 +1027,13 @@ def test_a_changed_file_is_not_hinted_at_its_old_url(static: Path) -> None:
     (static / "site.css").write_bytes(CONTENT)
     app = make_app(static, FIREHOSE_EARLY_HINTS=True, FIREHOSE_MAX_PUSHES=1)
 
-    def visit() -> tuple[list[str], list[str]]:
-        sent: list[Any] = []
-        response = app.test_client().get(  # a new client: it holds nothing
-            "/push?f=site.css", environ_base={"wsgi.early_hints": sent.append}
-        )
-        hinted = [value for headers in sent for name, value in headers if name == "Link"]
-        return hinted, response.headers.getlist("Link")
-
     old = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
-    assert visit() == ([], [old])  # learned
-    assert visit() == ([old], [old])
+    assert new_visit(app) == ([], [old])  # learned
+    assert new_visit(app) == ([old], [old])
     (static / "site.css").write_bytes(CONTENT + b"changed")
     new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
-    assert visit() == ([], [new])  # learned again
-    assert visit() == ([new], [new])
+    assert new_visit(app) == ([], [new])  # learned again
+    assert new_visit(app) == ([new], [new])
 
 
 def test_a_file_changed_in_one_app_is_not_hinted_at_its_old_url_for_another_s_copy(
@@ -1049,22 +1052,14 @@ def test_a_file_changed_in_one_app_is_not_hinted_at_its_old_url_for_another_s_co
         apps.append(make_app(folder, FIREHOSE_EARLY_HINTS=True, FIREHOSE_MAX_PUSHES=1))
     changed, unchanged = apps
 
-    def visit(app: Flask) -> tuple[list[str], list[str]]:
-        sent: list[Any] = []
-        response = app.test_client().get(  # a new client: it holds nothing
-            "/push?f=site.css", environ_base={"wsgi.early_hints": sent.append}
-        )
-        hinted = [value for headers in sent for name, value in headers if name == "Link"]
-        return hinted, response.headers.getlist("Link")
-
     old = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
-    assert visit(changed) == ([], [old])  # learned
-    assert visit(unchanged) == ([], [old])  # learned, and its file pushed last
+    assert new_visit(changed) == ([], [old])  # learned
+    assert new_visit(unchanged) == ([], [old])  # learned, and its file pushed last
     (tmp_path / "a" / "static" / "site.css").write_bytes(CONTENT + b"changed")
     new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
-    assert visit(changed) == ([], [new])  # learned again
-    assert visit(changed) == ([new], [new])
-    assert visit(unchanged) == ([old], [old])  # its own file is unchanged
+    assert new_visit(changed) == ([], [new])  # learned again
+    assert new_visit(changed) == ([new], [new])
+    assert new_visit(unchanged) == ([old], [old])  # its own file is unchanged
 
 
 def theme_app(theme: Path) -> Flask:
@@ -1093,9 +1088,7 @@ def apps_sharing_a_static_url(tmp_path: Path) -> tuple[Path, Flask, Flask]:
 
 def hinted(app: Flask) -> list[str]:
     """The Link values of the 103 a new client's visit to /push?f=site.css is sent."""
-    sent: list[Any] = []
-    app.test_client().get("/push?f=site.css", environ_base={"wsgi.early_hints": sent.append})
-    return [value for headers in sent for name, value in headers if name == "Link"]
+    return new_visit(app)[0]
 
 
 def test_a_url_another_app_serves_from_a_blueprint_leaves_this_app_s_hints_alone(
