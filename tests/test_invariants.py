@@ -141,15 +141,20 @@ class Site:
         self.fail_next_save = False
 
 
+def fail_if_asked(site: Site) -> None:
+    """The store is down for the one write the machine asked to fail."""
+    if site.fail_next_save:
+        site.fail_next_save = False
+        raise RuntimeError("the store is down")
+
+
 class FailingDigest(DigestConnector):
     def __init__(self, site: Site, **arguments: Any) -> None:
         super().__init__(**arguments)
         self.site = site
 
     def save(self, *arguments: Any) -> None:
-        if self.site.fail_next_save:
-            self.site.fail_next_save = False
-            raise RuntimeError("the store is down")
+        fail_if_asked(self.site)
         super().save(*arguments)
 
 
@@ -159,9 +164,7 @@ class FailingSession(SessionConnector):
         self.site = site
 
     def save(self, *arguments: Any) -> None:
-        if self.site.fail_next_save:
-            self.site.fail_next_save = False
-            raise RuntimeError("the store is down")
+        fail_if_asked(self.site)
         super().save(*arguments)
 
 
@@ -175,9 +178,7 @@ class FailingList:
         return set(session.get("pushed", []))
 
     def set_pushed(self, items: set[str]) -> None:
-        if self.site.fail_next_save:
-            self.site.fail_next_save = False
-            raise RuntimeError("the store is down")
+        fail_if_asked(self.site)
         session["pushed"] = sorted(items)
 
 
