@@ -53,12 +53,12 @@ from .codec import (
 )
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .settings import (
-    MAX_SET_COOKIE_LINE,
     CookieAttributes,
     Settings,
     check_digest_fits,
     set_cookie_line,
     set_cookie_room,
+    set_cookie_room_said,
 )
 from .sizes import CHURNED_DICT_SLOT
 
@@ -131,8 +131,8 @@ class PushedSetConnector:
         self.connector = connector
         #: The apps where ``set_pushed`` failed for want of a session to write.
         self._needs_session: weakref.WeakSet[Flask] = weakref.WeakSet()
-        #: Per app, the bytes left for a session cookie's line (set_cookie_room).
-        self._rooms: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
+        #: Per app, the bytes left for a session cookie's line.
+        self._rooms: weakref.WeakKeyDictionary[Flask, _Room] = weakref.WeakKeyDictionary()
         #: The apps told that a session grown by ``set_pushed`` no longer fits.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
@@ -142,7 +142,7 @@ class PushedSetConnector:
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Note the room left for Flask's session cookie. (The wrapped
         connector's own ``init_app``, which Flask-Firehose never called, is not called.)"""
-        self._rooms[app] = set_cookie_room(settings)
+        self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         if app in self._needs_session and app.session_interface.is_null_session(session):
@@ -192,12 +192,12 @@ class PushedSetConnector:
             if room is not None:
                 self._fit(app, before, room)
 
-    def _fit(self, app: Flask, before: _SessionCopy, room: int) -> None:
+    def _fit(self, app: Flask, before: _SessionCopy, room: _Room) -> None:
         """If the session ``set_pushed`` changed no longer fits ``room``, put it back as it
         was and raise :class:`NotRecorded`: a connector that keeps its keys in Flask's
         cookie session (Flask-Firehose's own, without bound) would otherwise grow it until
         nginx answers 502 on every page. Said once per app and process."""
-        if _session_fits(app, room):
+        if _session_fits(app, room.size):
             return
         _put_back(before)
         if app not in self._told:
@@ -207,10 +207,10 @@ class PushedSetConnector:
                 "%d bytes (%s): nothing more is recorded for such clients "
                 "(SessionConnector() keeps a bounded list); said once per app and process",
                 self,
-                room,
-                _room_said(room),
+                room.size,
+                room.said,
             )
-        raise NotRecorded(f"the session's Set-Cookie line does not fit its {room} bytes")
+        raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
 
 class _SessionCopy(NamedTuple):
@@ -257,11 +257,16 @@ def _session_copy(app: Flask) -> _SessionCopy | None:
     return _SessionCopy(items, session.modified)
 
 
-def _room_said(room: int) -> str:
-    """Which limit sets a session cookie's room (:func:`~.settings.set_cookie_room`)."""
-    if room == MAX_SET_COOKIE_LINE:
-        return "the line of the largest cookie browsers keep"
-    return "what FIREHOSE_HEADER_BUDGET leaves beside a full Link"
+class _Room(NamedTuple):
+    """The bytes left for a session cookie's Set-Cookie line, and which limit sets them
+    (:func:`~.settings.set_cookie_room`)."""
+
+    size: int
+    said: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> _Room:
+        return cls(set_cookie_room(settings), set_cookie_room_said(settings))
 
 
 def refuse_awaitable(result: object, connector: object, method: str) -> None:
@@ -441,8 +446,8 @@ class SessionConnector:
         if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1:
             raise ValueError(f"SessionConnector max_items must be an int >= 1, got {max_items!r}")
         self.max_items = max_items
-        #: Per app: the bytes left for the session's Set-Cookie line (set_cookie_room).
-        self._rooms: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
+        #: Per app: the bytes left for the session's Set-Cookie line.
+        self._rooms: weakref.WeakKeyDictionary[Flask, _Room] = weakref.WeakKeyDictionary()
         #: The apps whose log was told that a session did not fit.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
@@ -472,20 +477,19 @@ class SessionConnector:
         if room is None:
             return
         keys: list[str] = session[self.session_key]
-        if self._keep_what_fits(app, room, keys, keep):
+        if self._keep_what_fits(app, room.size, keys, keep):
             return
-        self._keep_what_fits(app, room, keys[: len(keys) - keep], 0)
+        self._keep_what_fits(app, room.size, keys[: len(keys) - keep], 0)
         if app not in self._told:
             self._told.add(app)
             log.warning(
                 "firehose: a session cookie's Set-Cookie line does not fit %d bytes (%s) "
                 "with a response's new keys: that client's pages push nothing (a smaller "
-                "session or a server-side one makes room%s); said once per app and process",
-                room,
-                _room_said(room),
-                "" if room == MAX_SET_COOKIE_LINE else ", or a smaller FIREHOSE_LINK_BUDGET",
+                "session or a server-side one makes room); said once per app and process",
+                room.size,
+                room.said,
             )
-        raise NotRecorded(f"the session's Set-Cookie line does not fit its {room} bytes")
+        raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
     def _keep_what_fits(self, app: Flask, room: int, keys: list[str], keep: int) -> bool:
         """Store the most recent of ``keys`` whose session cookie fits, at least the last
@@ -514,7 +518,7 @@ class SessionConnector:
                 f"SessionConnector(max_items={self.max_items}) keeps fewer keys than "
                 f"FIREHOSE_MAX_PUSHES={settings.max_pushes} pushes in one response"
             )
-        self._rooms[app] = set_cookie_room(settings)
+        self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
         if app.session_interface.is_null_session(session):

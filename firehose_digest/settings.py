@@ -37,6 +37,7 @@ __all__ = [
     "load",
     "set_cookie_line",
     "set_cookie_room",
+    "set_cookie_room_said",
 ]
 
 ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
@@ -45,13 +46,12 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
 }
 #: Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2).
 MAX_COOKIE_AGE = 400 * 24 * 3600
-#: Werkzeug warns above this many bytes for a whole Set-Cookie (name, value, attributes).
+#: Browsers keep a cookie of 4096 bytes of name and value (RFC 6265bis §5.6); Werkzeug
+#: warns above this many bytes for a whole Set-Cookie (name, value, attributes), Flask's
+#: default ``MAX_COOKIE_SIZE``.
 MAX_COOKIE_SIZE = 4093
 #: The largest FIREHOSE_HEADER_BUDGET accepted, in bytes.
 MAX_BUDGET = 1 << 20
-#: The ``Set-Cookie`` line of the largest cookie browsers keep, ``Set-Cookie: `` and CRLF
-#: counted as :func:`set_cookie_line` counts them.
-MAX_SET_COOKIE_LINE = len("Set-Cookie") + len(": \r\n") + MAX_COOKIE_SIZE
 #: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
 #: Domain past it is dropped, and the cookie scoped as if it had none.
 MAX_ATTRIBUTE_VALUE = 1024
@@ -122,6 +122,9 @@ class Settings:
     salt: str
     early_hints: bool
     early_hints_cache: int
+    #: The most bytes of one Set-Cookie of ours, name, value and attributes: Flask's
+    #: ``MAX_COOKIE_SIZE`` (:func:`_cookie_size`).
+    max_cookie_size: int = MAX_COOKIE_SIZE
 
     def with_digest(
         self, capacity: int | None, fp_rate: float | None, encoding: str | None
@@ -165,7 +168,20 @@ def load(config: MutableMapping[str, Any]) -> Settings:
         early_hints_cache=_int(
             "FIREHOSE_EARLY_HINTS_CACHE", c["FIREHOSE_EARLY_HINTS_CACHE"], 1, 1 << 20
         ),
+        max_cookie_size=_cookie_size(c.get("MAX_COOKIE_SIZE", MAX_COOKIE_SIZE)),
     )
+
+
+def _cookie_size(value: object) -> int:
+    """Flask's ``MAX_COOKIE_SIZE`` as the bound of our cookies: Werkzeug warns at each
+    Set-Cookie past it (as an error under ``-W error``, which records nothing), and 0 turns
+    the warning off; but no value makes browsers keep a cookie past :data:`MAX_COOKIE_SIZE`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(
+            "MAX_COOKIE_SIZE must be an int, 0 or more (0: Werkzeug never warns of a "
+            f"cookie's size), got {value!r}: Werkzeug compares each Set-Cookie's length with it"
+        )
+    return min(value, MAX_COOKIE_SIZE) if value else MAX_COOKIE_SIZE
 
 
 def _digest_version(value: object) -> str:
@@ -273,15 +289,26 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     )
     cookie_size = len(_largest_set_cookie(settings, cookie, settings.capacity))
     unbudgeted = replace(settings, header_budget=MAX_BUDGET)
-    if cookie_size > MAX_COOKIE_SIZE and largest == _largest_capacity(
+    if cookie_size > settings.max_cookie_size and largest == _largest_capacity(
         unbudgeted, cookie, settings.capacity
     ):
-        # No header budget could help: the 4093 bytes browsers keep bind, not ours.
-        lower = " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE." if largest else ""
+        # No header budget could help: the cookie's own bound binds, not ours.
+        if settings.max_cookie_size == MAX_COOKIE_SIZE:
+            bound = f"the {MAX_COOKIE_SIZE} browsers keep"
+            advice = " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE." if largest else ""
+        else:
+            bound = (
+                f"MAX_COOKIE_SIZE={settings.max_cookie_size}, past which Werkzeug warns at "
+                "each Set-Cookie"
+            )
+            advice = (
+                " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE or MAX_COOKIE_SIZE."
+                if largest
+                else " Raise MAX_COOKIE_SIZE."
+            )
         raise ValueError(
             f"{digest} can make a digest cookie of {cookie_size} bytes (both generations "
-            f"full, with its name and attributes), more than the {MAX_COOKIE_SIZE} browsers "
-            f"keep; {fits}.{lower}"
+            f"full, with its name and attributes), more than {bound}; {fits}.{advice}"
         )
     lower = "FIREHOSE_CAPACITY or FIREHOSE_LINK_BUDGET" if largest else "FIREHOSE_LINK_BUDGET"
     raise ValueError(
@@ -352,7 +379,8 @@ def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -
     """
     set_cookie = _largest_set_cookie(settings, cookie, capacity)
     lines = set_cookie_line(set_cookie) + len("Link") + _LINE + settings.link_budget + _VARY_LINE
-    return lines if len(set_cookie) <= MAX_COOKIE_SIZE else max(lines, settings.header_budget + 1)
+    fits = len(set_cookie) <= settings.max_cookie_size
+    return lines if fits else max(lines, settings.header_budget + 1)
 
 
 def _bare_cookie_size(settings: Settings, cookie: CookieAttributes) -> int:
@@ -368,10 +396,28 @@ def set_cookie_line(set_cookie: str) -> int:
 def set_cookie_room(settings: Settings) -> int:
     """The bytes left for one ``Set-Cookie`` line of ours: what the header budget leaves
     beside a ``Link`` as long as ``FIREHOSE_LINK_BUDGET`` allows and ``Vary: Cookie``, and
-    at most the line of a cookie browsers keep (a header budget raised behind a larger
-    proxy buffer does not raise that)."""
+    at most the line of a cookie of ``max_cookie_size`` (a header budget raised behind a
+    larger proxy buffer does not raise that)."""
     left = settings.header_budget - (len("Link") + _LINE + settings.link_budget) - _VARY_LINE
-    return min(left, MAX_SET_COOKIE_LINE)
+    return min(left, _cookie_line(settings))
+
+
+def set_cookie_room_said(settings: Settings) -> str:
+    """Which limit sets :func:`set_cookie_room`, as a log line says it."""
+    if set_cookie_room(settings) < _cookie_line(settings):
+        return (
+            "what FIREHOSE_HEADER_BUDGET leaves beside a full Link; a smaller "
+            "FIREHOSE_LINK_BUDGET makes room too"
+        )
+    if settings.max_cookie_size < MAX_COOKIE_SIZE:
+        return f"the line of a cookie of MAX_COOKIE_SIZE={settings.max_cookie_size} bytes"
+    return "the line of the largest cookie browsers keep"
+
+
+def _cookie_line(settings: Settings) -> int:
+    """The ``Set-Cookie`` line of a cookie of ``max_cookie_size`` bytes, ``Set-Cookie: ``
+    and CRLF counted as :func:`set_cookie_line` counts them."""
+    return len("Set-Cookie") + _LINE + settings.max_cookie_size
 
 
 def largest_capacity(encoding: str, fp_rate: float) -> int:

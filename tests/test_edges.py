@@ -2200,6 +2200,59 @@ def test_a_cookie_name_too_long_for_any_digest_is_refused_without_a_warning() ->
         edge_app(FIREHOSE_HEADER_BUDGET=1 << 20, FIREHOSE_COOKIE_NAME="c" * 4100)
 
 
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_digest_cookie_past_the_apps_max_cookie_size_is_refused_naming_it(encoding: str) -> None:
+    """Flask's MAX_COOKIE_SIZE, lowered, is where Werkzeug warns at each Set-Cookie: a
+    digest that could pass it warned on the pages that filled it (under ``-W error`` the
+    save failed, and nothing was recorded). init_app names the key and the largest
+    capacity under it; that capacity is taken, one more is refused."""
+    config = {"FIREHOSE_ENCODING": encoding, "MAX_COOKIE_SIZE": 600}
+    with pytest.raises(ValueError) as refused:
+        edge_app(**config)
+    message = str(refused.value)
+    assert re.match(
+        rf"FIREHOSE_CAPACITY=300 \({encoding} at FIREHOSE_FP_RATE=0\.01\) can make a "
+        r"digest cookie of \d+ bytes .*, more than MAX_COOKIE_SIZE=600, past which Werkzeug "
+        r"warns at each Set-Cookie; the largest FIREHOSE_CAPACITY that fits is \d+\. Lower "
+        r"FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE or MAX_COOKIE_SIZE\.$",
+        message,
+    ), message
+    largest = int(re.search(r"that fits is (\d+)", message).group(1))  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="more than MAX_COOKIE_SIZE=600"):
+        edge_app(**config, FIREHOSE_CAPACITY=largest + 1)
+    client = edge_app(**config, FIREHOSE_CAPACITY=largest).test_client()
+    # Two generations filled and rotated, ten new urls a page: each Set-Cookie within the
+    # size, none warned of (an error under this suite, which would record nothing).
+    for page in range(2 * largest // 10 + 5):
+        urls = [f"/{page}-{n}.css" for n in range(10)]
+        response = client.get("/page", query_string={"u": urls})
+        assert all(len(line) <= 600 for line in response.headers.getlist("Set-Cookie"))
+        again = client.get("/page", query_string={"u": urls})
+        assert again.headers["Link"].count("nopush") == 10, page
+
+
+@pytest.mark.parametrize("size", [0, 8192, None], ids=["0", "8192", "Flask's default"])
+def test_max_cookie_size_never_lets_a_cookie_past_what_browsers_keep(size: int | None) -> None:
+    """0 turns Werkzeug's warning off and a larger size moves it: neither makes browsers
+    keep a cookie past 4093 bytes, which stays the bound."""
+    config: dict[str, Any] = {} if size is None else {"MAX_COOKIE_SIZE": size}
+    with pytest.raises(ValueError, match="more than the 4093 browsers keep"):
+        edge_app(
+            FIREHOSE_HEADER_BUDGET=1 << 20,
+            FIREHOSE_CAPACITY=8192,
+            FIREHOSE_FP_RATE=0.001,
+            **config,
+        )
+
+
+@pytest.mark.parametrize("size", ["4093", -1, 4093.0, True])
+def test_a_max_cookie_size_werkzeug_cannot_compare_is_refused_at_init_app(size: object) -> None:
+    """Werkzeug compares each Set-Cookie's length with it: a str would fail every session
+    save and every digest written, a negative one warn at each."""
+    with pytest.raises(ValueError, match=rf"MAX_COOKIE_SIZE must be an int, 0 or more .*{size!r}"):
+        edge_app(MAX_COOKIE_SIZE=size)
+
+
 def test_when_no_capacity_fits_the_bytes_named_are_the_cookie_name_and_attributes() -> None:
     """The bytes said to be taken by the name and attributes alone grow with the Path and
     the cookie name, byte for byte."""

@@ -2489,6 +2489,37 @@ def test_a_session_cookie_is_kept_within_what_browsers_keep_whatever_the_header_
         assert len(sess["own"]) == own
 
 
+@pytest.mark.parametrize(
+    ("connector", "stored"), [(SessionConnector, "h2-held"), (ListInSession, "pushed")]
+)
+@pytest.mark.parametrize("length", [2000, 2001])
+def test_a_session_cookie_is_kept_within_the_apps_max_cookie_size(
+    length: int, connector: Any, stored: str
+) -> None:
+    """Flask's MAX_COOKIE_SIZE, lowered to 2000, is where Werkzeug warns at each
+    Set-Cookie (an error under this suite): a session cookie of 2000 bytes is written
+    with the pushed key, one that the key would take to 2001 is not, and Werkzeug never
+    warns."""
+    own, config = 1024, {"MAX_COOKIE_SIZE": 2000, "FIREHOSE_HEADER_BUDGET": 1 << 20}
+    instance = connector() if connector is SessionConnector else connector
+    measured = session_app(own, instance, SESSION_COOKIE_NAME="s", MAX_COOKIE_SIZE=0)
+    cookie = measured.test_client().get("/?u=/a.css").headers["Set-Cookie"]
+    name = "s" * (1 + length - len(cookie))
+    instance = connector() if connector is SessionConnector else connector
+    app = session_app(own, instance, SESSION_COOKIE_NAME=name, **config)
+    client = app.test_client()
+
+    response = client.get("/?u=/a.css")
+
+    kept = length <= 2000
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style" + (
+        "" if kept else "; nopush"
+    )
+    with client.session_transaction() as sess:
+        assert sess.get(stored, []) == (["/a.css"] if kept else [])
+        assert len(sess["own"]) == own
+
+
 class ListInSessionInPlace(ListInSession):
     """The same list, extended in place."""
 
@@ -3152,3 +3183,19 @@ def test_a_session_that_does_not_fit_is_told_what_would_make_room(
     assert ("FIREHOSE_LINK_BUDGET" in said) == budget_binds
     assert ("FIREHOSE_HEADER_BUDGET leaves" in said) == budget_binds
     assert ("largest cookie browsers keep" in said) == (not budget_binds)
+
+
+def test_a_session_past_the_apps_max_cookie_size_is_told_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Under a lowered MAX_COOKIE_SIZE the room is that cookie's line, and the warning
+    names the key, not what browsers keep nor the header budget."""
+    app = session_app(
+        8192, SessionConnector(), MAX_COOKIE_SIZE=2000, FIREHOSE_HEADER_BUDGET=1 << 20
+    )
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = app.test_client().get("/?u=/a.css")
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    (said,) = [r.getMessage() for r in caplog.records if "does not fit" in r.getMessage()]
+    assert f" does not fit {len('Set-Cookie: ') + 2000 + 2} bytes " in said
+    assert "(the line of a cookie of MAX_COOKIE_SIZE=2000 bytes)" in said
