@@ -375,6 +375,8 @@ class LinkPlanner:
     ) -> None:
         with self._lock:
             known = self._pages.get(page)
+            if known is not None and key in known[1]:  # another thread kept it meanwhile
+                return
             # A page is counted with its first plan (and again with its first plan after
             # a clear, which drops its earlier ones).
             size = _plan_size(key, plan)

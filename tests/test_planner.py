@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+import threading
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +14,7 @@ from hypothesis import strategies as st
 from firehose_digest import links
 from firehose_digest.collect import make_resource
 from firehose_digest.links import LinkPlanner, Resource, plan_links
+from tests.helpers import run_in_threads
 
 #: Path-absolute, absolute and untracked resources: every branch plan_links has.
 POOL = [make_resource(f"/a{i}.css", (), "style", None, ()) for i in range(12)] + [
@@ -263,3 +267,22 @@ def test_a_page_exactly_the_bound_on_its_own_is_kept_in_place_of_the_rest(
     first = planner.plan(POOL[2:3], set(), True)
     assert list(planner._pages) == [tuple(POOL[2:3])] and planner._bytes == size
     assert planner.plan(POOL[2:3], set(), True) is first
+
+
+def test_a_plan_two_threads_made_at_once_is_counted_once() -> None:
+    """Two requests of a page new to the planner, for clients holding the same of it, both
+    miss its plan and both keep it; the second to keep it must not count it again, or the
+    count passes what the plans hold and the planner empties before its bound."""
+    both_missed = threading.Barrier(2, timeout=10)
+
+    class Together(LinkPlanner):
+        def plan_uncached(self, *args: Any, **kwargs: Any) -> links.LinkPlan:
+            both_missed.wait()
+            return super().plan_uncached(*args, **kwargs)
+
+    page = POOL[:3]
+    planner = Together(max_pushes=10, budget=1900, omit_held=False)
+    run_in_threads(*[functools.partial(planner.plan, page, set(), True)] * 2, interleave=False)
+    alone = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    alone.plan(page, set(), True)
+    assert planner._bytes == alone._bytes
