@@ -205,3 +205,62 @@ def test_security_reads_the_time_in_the_cookie_value_right() -> None:
     assert doc_cookie().split(".")[1] == part
     assert int.from_bytes(base64_decode(part), "big") == int(seconds) == SIGNED_AT
     assert datetime.fromtimestamp(SIGNED_AT, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") == when
+
+
+#: A row of an option table: its option and metavar, its default, its meaning.
+OPTION_ROW = re.compile(r"^\| `(--[a-z-]+)(?: ([A-Z]+))?` \|([^|]*)\|([^|]*)\|$", re.M)
+
+
+def _option_rows() -> list[tuple[str, str, str, str, str]]:
+    """(command, option, metavar, default, meaning) of each one-option row of cli.md's
+    option tables, the command being the section's, ``plan`` or ``inspect``."""
+    rows = []
+    for section in re.split(r"^## ", DOC.read_text(), flags=re.M)[1:]:
+        command = re.match(r"`firehose-digest (\w+)`", section)
+        if command:
+            rows += [(command[1], *row) for row in OPTION_ROW.findall(section)]
+    return rows
+
+
+def _parses(command: str, option: str, value: str) -> bool:
+    """Whether ``firehose-digest COMMAND OPTION VALUE`` gets past argparse."""
+    arguments = [command, option, value] + (["cookie"] if command == "inspect" else [])
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            build_parser().parse_args(arguments)
+        except SystemExit:
+            return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "metavar", "default", "meaning"),
+    [pytest.param(*row, id=f"{row[0]} {row[1]}") for row in _option_rows()],
+)
+def test_the_option_tables_give_the_parser_s_defaults_and_ranges(
+    command: str, option: str, metavar: str, default: str, meaning: str
+) -> None:
+    """cli.md's tables: the option as its usage line writes it, the default the parser
+    falls back to (where it has one of its own, not one read from the environment or a
+    Set-Cookie line), and the range ``N to M`` it accepts, whose ends it takes and whose
+    neighbours it refuses."""
+    commands = next(action for action in build_parser()._actions if action.dest == "command")
+    assert isinstance(commands.choices, dict)
+    [action] = [
+        action for action in commands.choices[command]._actions if option in action.option_strings
+    ]
+    assert (action.metavar or "") == metavar
+    if isinstance(action.default, (int, float)) or action.default:
+        assert default.strip().strip("`") == str(action.default), option
+    for low, high in re.findall(r"\b(\d+) to (\d+)\b", meaning):
+        assert _parses(command, option, low) and _parses(command, option, high)
+        assert not _parses(command, option, str(int(low) - 1))
+        assert not _parses(command, option, str(int(high) + 1))
+
+
+def test_the_option_table_rows_are_found() -> None:
+    """The test above reads every row: a change of the tables' layout fails here, not
+    silently."""
+    rows = {(command, option) for command, option, *_ in _option_rows()}
+    assert {("plan", "--capacity"), ("plan", "--probes"), ("inspect", "--max-age")} <= rows
+    assert len(rows) >= 10
