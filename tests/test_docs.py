@@ -114,6 +114,35 @@ def test_the_readme_table_lists_every_setting_with_its_default() -> None:
     assert _readme_table() == list(DEFAULTS.items())
 
 
+#: A default quoted beside its key in prose: "`FIREHOSE_MAX_PUSHES` (10)", "`FIREHOSE_MAX_AGE`
+#: (30 days)", "`FIREHOSE_EARLY_HINTS_CACHE` pages (1000)", "keep `FIREHOSE_LINK_BUDGET`
+#: under 8 KB (the default is 1,800)".
+_QUOTED_DEFAULT = re.compile(
+    r"`(FIREHOSE_[A-Z_]+)`(?: \w+)?(?: \(| [^`.;()]*\(the default is )([0-9][0-9,.]*)( days)?\)"
+)
+
+
+def _quoted_defaults(page: Path) -> list[tuple[str, float]]:
+    """(key, value) of each default ``page`` quotes beside its key, days in seconds."""
+    return [
+        (key, float(number.replace(",", "")) * (24 * 3600 if days else 1))
+        for key, number, days in _QUOTED_DEFAULT.findall(re.sub(r"\s+", " ", page.read_text()))
+    ]
+
+
+@pytest.mark.parametrize("page", [*PAGES, ROOT / "CHANGES.md"], ids=_page_id)
+def test_every_default_quoted_in_prose_is_the_setting_s(page: Path) -> None:
+    """The README's table is checked above; the pages and CHANGES.md quote defaults in
+    their prose too (performance.md's caches, CHANGES.md's list of keys)."""
+    for key, value in _quoted_defaults(page):
+        assert value == DEFAULTS[key], f"{page.name} says {key} is {value:g} by default"
+
+
+def test_the_defaults_quoted_in_prose_are_found() -> None:
+    quoted = {key for page in [*PAGES, ROOT / "CHANGES.md"] for key, _ in _quoted_defaults(page)}
+    assert {"FIREHOSE_MAX_PUSHES", "FIREHOSE_MAX_AGE", "FIREHOSE_LINK_BUDGET"} <= quoted
+
+
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
 def test_every_python_block_runs(page: Path, import_file: Any) -> None:
     namespace: dict[str, Any] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
