@@ -306,3 +306,32 @@ def test_performance_says_how_long_make_bench_took() -> None:
     assert low <= seconds <= high, (
         f"performance.md says {said[1]} to {said[2]} minutes; the run took {seconds} s"
     )
+
+
+def test_how_it_works_quotes_the_cookie_sizes_cookie_size_md_measured() -> None:
+    """how-it-works.md: "at 300 urls and p = 1% its signed cookie is A characters against
+    Bloom's B (C against D once both generations are full, for the urls of
+    bench/results/cookie_size.md; ... `firehose-digest plan`'s keys give E)": A to D are
+    cookie_size.md's row for 300 at 1.0% (its first table), E the ``2-gen cookie B`` of
+    gcs in cli.md's first ``plan`` example, which tests/test_cli_docs.py runs. The README
+    and deployment.md round A ("~450 characters", "about 450 characters")."""
+    quoted = re.search(
+        r"its signed cookie is (\d+) characters against Bloom's (\d+) \((\d+) against (\d+)"
+        r" once both generations are full.*?`firehose-digest plan`'s keys give (\d+)\)",
+        re.sub(r"\s+", " ", (DOCS / "how-it-works.md").read_text()),
+    )
+    assert quoted, "how-it-works.md no longer quotes the cookie's sizes"
+    row = _result_row("cookie_size.md", "300")  # n, limit, GCS one, GCS both, Bloom one, both
+    gcs, bloom, gcs_full, bloom_full = (int(size) for size in quoted.groups()[:4])
+    assert [gcs, gcs_full, bloom, bloom_full] == [int(cell) for cell in row[2:6]]
+    plan = re.search(
+        r"^gcs +[\d.]+ +\d+ +\d+ +[\d.]+ +(\d+) ", (DOCS / "cli.md").read_text(), re.M
+    )
+    assert plan and quoted[5] == plan[1]
+    for page, said in (
+        (README, r"~(\d+) characters for 300"),
+        (DOCS / "deployment.md", r"about (\d+) characters at the default"),
+    ):
+        rounded = re.search(said, page.read_text())
+        assert rounded, f"{page.name} no longer says how long the cookie is"
+        assert abs(int(rounded[1]) - int(row[2])) <= 0.05 * int(row[2]), page.name
