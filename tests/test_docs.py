@@ -278,7 +278,7 @@ def _result_row(result: str, name: str) -> list[str]:
 
 def test_performance_quotes_the_decoded_digest_cache_as_caches_md_measured() -> None:
     """performance.md's table of caches: "switched off, the return visit costs several
-    times the floor instead of about 1.2x (caches.md: about Ax against Bx)". The figures
+    times the floor instead of about 1.3x (caches.md: about Ax against Bx)". The figures
     are caches.md's *x by hand* of "no decoded-digest cache" and "as shipped", within the
     10% one run differs from another (3.34x to 3.56x over eight runs)."""
     quoted = re.search(

@@ -1901,9 +1901,9 @@ def test_a_cookie_header_a_server_joined_right_on_http2_is_left_to_the_app() -> 
 
 
 def test_a_quoted_value_s_comma_before_a_name_stays_when_fields_are_rejoined() -> None:
-    """docs/deployment.md: "a quoted value's own ',' is kept". ``_COMMA_JOIN`` does not
-    know quotes: ``theme="a=1,b=2"`` in fields an ASGI wrapper joined with "," was read
-    as ``a=1; b=2``."""
+    """docs/deployment.md: "at each `,` followed by a cookie name and `=`, outside quotes".
+    ``_COMMA_JOIN`` does not know quotes: ``theme="a=1,b=2"`` in fields an ASGI wrapper
+    joined with "," was read as ``a=1; b=2``."""
     app = counting_app()
     digest, flask_session = first_visit_cookies(app)
     header = f'{COOKIE}={digest},theme="a=1,b=2",session={flask_session}'

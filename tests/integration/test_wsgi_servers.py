@@ -197,9 +197,9 @@ def test_a_cookie_value_s_own_comma_survives_gunicorns_http2(
 def test_asgi_wrapped_http2_keeps_a_quoted_value_s_comma(
     http2_asgi_granian: Http2AsgiGranian,
 ) -> None:
-    """deployment.md: "a quoted value's own ',' is kept". Not when the "," comes before a
-    name and "=" inside the quotes: ``prefs="lang=en,theme=dark"`` was read as
-    ``lang=en; theme=dark``."""
+    """deployment.md: "at each `,` followed by a cookie name and `=`, outside quotes". Not
+    when the "," comes before a name and "=" inside the quotes: ``prefs="lang=en,theme=dark"``
+    was read as ``lang=en; theme=dark``."""
     browser = Browser(http2_asgi_granian.origin)
     browser.cookies["prefs"] = '"lang=en,theme=dark"'
     browser.cookies["other"] = "1"
