@@ -352,7 +352,7 @@ def _describe(
         out.append(
             f"{label}: {type(generation).__name__}, capacity {generation.capacity}, "
             f"false-positive rate {generation.fp_rate:.4g} at capacity, "
-            f"{len(generation)} entries"
+            f"{len(generation)} {'entry' if len(generation) == 1 else 'entries'}"
         )
     for url, target in asked:
         held = resource_key(target, resource_version) in digest

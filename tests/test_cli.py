@@ -296,6 +296,13 @@ def test_inspect_a_valid_cookie() -> None:
     )
 
 
+def test_inspect_counts_one_entry_as_one_entry() -> None:
+    """A first visit that pushed one file: "1 entry", not "1 entries"."""
+    out = run("inspect", signed(digest_of("/static/app.css")), "--secret-key", SECRET)
+    assert "false-positive rate 0.01 at capacity, 1 entry\n" in out
+    assert "false-positive rate 0.01 at capacity, 0 entries\n" in out
+
+
 def test_inspect_takes_the_key_from_the_environment() -> None:
     out = run("inspect", issued_cookie("env key"), env={"FLASK_SECRET_KEY": "env key"})
     assert out.startswith("valid:")
