@@ -173,9 +173,12 @@ def test_the_runner_passes_ansi_c_quoted_words_as_bash_does() -> None:
 
 def test_the_page_documents_every_option() -> None:
     text = DOC.read_text()
-    commands = next(
-        action for action in build_parser()._actions if isinstance(action.choices, dict)
-    )
+    parser = build_parser()
+    for action in parser._actions:
+        for option in action.option_strings:
+            if option.startswith("--"):
+                assert f"`firehose-digest {option}`" in text, option
+    commands = next(action for action in parser._actions if isinstance(action.choices, dict))
     assert isinstance(commands.choices, dict)
     for name, parser in commands.choices.items():
         assert f"## `firehose-digest {name}`" in text
