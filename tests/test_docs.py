@@ -235,6 +235,44 @@ def test_every_relative_link_leads_to_a_file(page: Path) -> None:
         assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
 
 
+#: A link to a section: ``[text](page.md#anchor)``, or ``(#anchor)`` on the same page.
+_SECTION_LINK = re.compile(r"\]\(([^)#\s]*)#([^)\s]+)\)")
+
+
+def _anchors(page: Path) -> set[str]:
+    """The anchors GitHub makes of ``page``'s headings: lowercased, punctuation dropped
+    but ``-`` and ``_``, spaces made ``-``, a repeated one numbered ``-1``, ``-2``..."""
+    anchors: set[str] = set()
+    text = FENCE.sub("", page.read_text())
+    for heading in re.findall(r"^#+ +(.+?) *$", text, re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        numbered, count = slug, 0
+        while numbered in anchors:
+            count += 1
+            numbered = f"{slug}-{count}"
+        anchors.add(numbered)
+    return anchors
+
+
+@pytest.mark.parametrize("page", [*PAGES, ROOT / "CHANGES.md"], ids=_page_id)
+def test_every_link_to_a_section_finds_it(page: Path) -> None:
+    for target, anchor in _SECTION_LINK.findall(page.read_text()):
+        if "://" in target or not (target or page.name).endswith(".md"):
+            continue
+        linked = page.parent / target if target else page
+        assert linked.exists(), f"{page.name} links to missing {target}"
+        assert anchor in _anchors(linked), (
+            f"{page.name} links to {target}#{anchor}: no such section"
+        )
+
+
+def test_sections_are_named_as_github_names_them() -> None:
+    anchors = _anchors(DOCS / "how-it-works.md")
+    assert "declaring-a-views-links-firehosehints" in anchors  # "`@firehose.hints`"
+    assert "push" in anchors  # "`push()`"
+    assert "what-is-pushed-and-what-is-recorded" in anchors
+
+
 def test_deployment_says_nginxs_proxy_cache_asks_the_app_with_get_for_a_head() -> None:
     """deployment.md: nginx pushes nothing for HEAD, and the app records nothing for one.
     With ``proxy_cache`` on, nginx asks the app with GET (``proxy_cache_convert_head``, on
