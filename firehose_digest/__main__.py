@@ -48,7 +48,13 @@ from .codec import (
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token
-from .settings import DEFAULTS, ENCODINGS, MAX_COOKIE_AGE, largest_capacity
+from .settings import (
+    DEFAULTS,
+    ENCODINGS,
+    MAX_COOKIE_AGE,
+    domain_breaks_attribute,
+    largest_capacity,
+)
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -700,6 +706,11 @@ def _cookie_domain(text: str) -> str:
         scoped_salt("", domain, "/")
     except UnicodeError:
         raise argparse.ArgumentTypeError(f"is not a domain name: {domain!r}") from None
+    if domain_breaks_attribute(domain):
+        raise argparse.ArgumentTypeError(
+            "is written with a control character or a ';', as init_app refuses "
+            f"SESSION_COOKIE_DOMAIN: {domain!r}"
+        )
     return domain
 
 

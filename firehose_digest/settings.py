@@ -256,11 +256,10 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     except ValueError as e:
         raise ValueError(f"SESSION_COOKIE_SAMESITE={cookie.samesite!r}: {e}") from e
     try:
-        written = dump_cookie("c", domain=cookie.domain)
+        broken = cookie.domain is not None and domain_breaks_attribute(cookie.domain)
     except ValueError as e:  # a label IDNA refuses: empty, or too long
         raise ValueError(f"SESSION_COOKIE_DOMAIN={cookie.domain!r}: {e}") from e
-    # "c=; Domain=<domain>; Path=/": the Domain as written.
-    if _BREAKS_DOMAIN.search(written.partition("; Domain=")[2].rpartition("; Path=")[0]):
+    if broken:
         raise ValueError(
             f"SESSION_COOKIE_DOMAIN={cookie.domain!r} is written with a control character "
             "or a ';': no domain holds a control (and no header one but a tab: Werkzeug "
@@ -323,6 +322,14 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
 #: fullwidth ";" to ";"): a control, which no header carries but HTAB (RFC 9110 §5.5) and
 #: no domain holds at all, or the ";" that ends the attribute.
 _BREAKS_DOMAIN = re.compile(r"[\x00-\x1f\x7f;]")
+
+
+def domain_breaks_attribute(domain: str) -> bool:
+    """Whether ``domain``, as Werkzeug writes the ``Domain`` attribute, holds what
+    :data:`_BREAKS_DOMAIN` says no domain can; ValueError for a label IDNA refuses."""
+    # "c=; Domain=<domain>; Path=/": the Domain as written.
+    written = dump_cookie("c", domain=domain)
+    return bool(_BREAKS_DOMAIN.search(written.partition("; Domain=")[2].rpartition("; Path=")[0]))
 
 
 def _written_path(path: str) -> str:

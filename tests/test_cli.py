@@ -1061,6 +1061,16 @@ def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
     ("argv", "message"),
     [
         (["--cookie-domain", "a..b"], "argument --cookie-domain: is not a domain name: 'a..b'"),
+        # init_app refuses a Domain written with a ';' (a fullwidth one is IDNA's ';') or a
+        # control character: "bad signature", exit 1, sent the user after the key.
+        *(
+            (
+                ["--cookie-domain", domain],
+                "argument --cookie-domain: is written with a control character or a ';', "
+                f"as init_app refuses SESSION_COOKIE_DOMAIN: {domain!r}",
+            )
+            for domain in ["a;b", "a\x01b", "a\tb", "\x7f", "a\uff1bb"]
+        ),
         # init_app refuses a cookie Path that does not start with "/": no app signs for one
         # ("bad signature" sent the user after the key).
         (
