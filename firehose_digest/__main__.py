@@ -335,6 +335,14 @@ def _describe(
     verified = payload is not None
     if payload is None:
         out.append("the server ignores this cookie: to it, every url is new")
+        if value.startswith("."):
+            # itsdangerous's URLSafeSerializer marks a zlib-compressed payload so, as Flask's
+            # session cookie has one when compressing helps; DigestCodec never compresses.
+            out.append(
+                "unverified payload: compressed (the '.' before it), as itsdangerous "
+                "compresses Flask's session cookie, and never a digest: not a digest cookie"
+            )
+            return False, out
         try:
             payload = base64_decode(value.split(".", 1)[0])
         except BadData:

@@ -854,6 +854,35 @@ def test_inspect_says_why_a_cookie_is_not_valid_and_shows_its_payload(
     )
 
 
+@pytest.mark.parametrize("form", ["{}", "session={}"])
+def test_a_compressed_flask_session_cookie_is_said_to_be_one_not_an_empty_payload(
+    form: str,
+) -> None:
+    """Flask's session serializer zlib-compresses a payload when that is shorter, and marks
+    it with a "." before it; SessionConnector keeps its list there. Read as a digest's, the
+    payload was the empty text before that "." ("unverified payload of 0 bytes")."""
+    app = Flask(__name__)
+    app.secret_key = SECRET
+
+    @app.route("/")
+    def index() -> str:
+        flask.session["h2-held"] = [f"/static/r{i}.css" for i in range(50)]
+        return ""
+
+    client = app.test_client()
+    client.get("/")
+    session = client.get_cookie("session")
+    assert session is not None and session.value.startswith(".")
+    pasted = form.format(session.value)
+    code, out, _ = call("inspect", pasted, "--secret-key", SECRET, "--cookie-name", "session")
+    assert code == 1
+    assert out.splitlines()[1:] == [
+        "the server ignores this cookie: to it, every url is new",
+        "unverified payload: compressed (the '.' before it), as itsdangerous compresses "
+        "Flask's session cookie, and never a digest: not a digest cookie",
+    ]
+
+
 def test_inspect_says_when_a_cookie_expired() -> None:
     with mock.patch("time.time", return_value=1_735_689_600.0):  # 2025-01-01 00:00:00 UTC
         value = signed(digest_of("/app.css"))
