@@ -207,8 +207,7 @@ def inspect(
     now = time.time()  # one instant: a cookie is not valid, then expired, in one report
     pasted = _read_pasted(cookie, cookie_name, now)
     if not pasted.values and pasted.deleted is None:
-        names = ", ".join(_shown(name) for name in pasted.names)
-        return False, [f"NOT valid: no {cookie_name} cookie here (cookies: {names or 'none'})"]
+        return False, [f"NOT valid: no {cookie_name} cookie here ({_names_said(pasted.names)})"]
     notes = [pasted.note] if pasted.note else []
     if pasted.deleted is not None:
         # Said whatever the line's Domain and Path: what the response means to do.
@@ -255,6 +254,25 @@ def inspect(
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
     return valid and pasted.deleted is None, [*notes, *reading, *out]
+
+
+#: How many of the cookies pasted, and how much of each name, :func:`_names_said` shows:
+#: a header of thousands, or a page pasted whole, would make a line no one reads.
+MAX_NAMES_SAID = 20
+MAX_NAME_SAID = 64
+
+
+def _names_said(names: Sequence[str]) -> str:
+    """The cookies pasted, as :func:`inspect` says them when none is the digest."""
+    if not names:
+        return "cookies: none"
+    said = [
+        _shown(name) if len(name) <= MAX_NAME_SAID else f"{_shown(name[:MAX_NAME_SAID])}..."
+        for name in names[:MAX_NAMES_SAID]
+    ]
+    if len(names) <= MAX_NAMES_SAID:
+        return f"cookies: {', '.join(said)}"
+    return f"{len(names)} cookies: {', '.join(said)} and {len(names) - MAX_NAMES_SAID} more"
 
 
 def _scope_said(

@@ -883,6 +883,20 @@ def test_a_compressed_flask_session_cookie_is_said_to_be_one_not_an_empty_payloa
     ]
 
 
+def test_a_paste_of_thousands_of_cookies_names_a_few_of_them() -> None:
+    """Without the digest among them, the names said stay a line to read, however many
+    cookies or however long a name (a page pasted whole): the first 20, each cut at 64
+    characters, and how many more."""
+    header = "; ".join(f"c{i}=1" for i in range(5000))
+    code, out, _ = call("inspect", f"{'n' * 10_000}=1; {header}", "--secret-key", SECRET)
+    names = ", ".join(f"c{i}" for i in range(19))
+    assert (code, out) == (
+        1,
+        f"NOT valid: no h2-digest cookie here (5001 cookies: {'n' * 64}..., {names} and "
+        "4981 more)\n",
+    )
+
+
 def test_inspect_says_when_a_cookie_expired() -> None:
     with mock.patch("time.time", return_value=1_735_689_600.0):  # 2025-01-01 00:00:00 UTC
         value = signed(digest_of("/app.css"))
