@@ -511,8 +511,9 @@ _HEADER_LINE = re.compile(
 def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
     ``Cookie`` header's value, a ``Set-Cookie`` line's value (:func:`_set_cookie_value`),
-    or header lines as pasted from a terminal or developer tools (:data:`_HEADER_LINE`),
-    of which ``Cookie`` and ``Set-Cookie`` lines are read and any other skipped.
+    header lines as pasted from a terminal or developer tools (:data:`_HEADER_LINE`),
+    of which ``Cookie`` and ``Set-Cookie`` lines are read and any other skipped, or a
+    request copied as a command (:func:`_copied_cookie_headers`), read as its ``Cookie``.
 
     ``Cookie`` lines are one header, joined with "; " as HTTP/2 joins its ``cookie``
     crumbs (RFC 9113 §8.2.3); an empty one sent none. A ``Set-Cookie`` line of ``name`` is
@@ -523,6 +524,10 @@ def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     """
     headers = [_HEADER_LINE.fullmatch(line.strip()) for line in re.split(r"\r\n|\r|\n", text)]
     if not any(headers):
+        copied = _copied_cookie_headers(text)
+        if copied is not None:
+            lines = (f"Cookie: {' '.join(value.splitlines())}" for value in copied)
+            return _read_pasted("\n".join(lines), name, now)
         if _set_cookie_value(text, name):
             return _read_pasted(f"Set-Cookie: {text.strip()}", name, now)
         return _Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
@@ -554,6 +559,147 @@ def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     if note is None and sent:
         note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
     return _Pasted([value], found, scope, note)
+
+
+#: A request copied as a command by developer tools: "Copy as cURL" (bash, or cmd, whose
+#: command Firefox names curl.exe) and "Copy as PowerShell", which writes each cookie as
+#: ``System.Net.Cookie("name", "value", "/", "domain")``, a '"' in a value as `".
+_CURL = re.compile(r"\s*curl(?:\.exe)?\s", re.I)
+_POWERSHELL_COOKIE = re.compile(
+    r'System\.Net\.Cookie\(\s*"((?:[^"`]|`.)*)"\s*,\s*"((?:[^"`]|`.)*)"', re.S
+)
+
+
+def _copied_cookie_headers(text: str) -> list[str] | None:
+    """The ``Cookie`` header values of a request copied as a command (:data:`_CURL`), or
+    None if ``text`` is none: curl's ``-H 'Cookie: ...'`` and ``-b``/``--cookie`` (Chrome
+    writes the cookies as ``-b`` since 2023), PowerShell's cookies."""
+    command = _CURL.match(text)
+    if command is not None:
+        windows = command[0].strip().lower() == "curl.exe" or re.search(r'\^"|\^\r?\n', text)
+        return _curl_cookies(_cmd_words(text) if windows else _posix_words(text))
+    if "System.Net.Cookie(" not in text:
+        return None
+    pairs = _POWERSHELL_COOKIE.findall(text)
+    return ["; ".join(f"{_powershell(name)}={_powershell(value)}" for name, value in pairs)]
+
+
+def _curl_cookies(words: Sequence[str]) -> list[str]:
+    """The cookies a curl command's ``words`` send: each ``Cookie`` header and each
+    ``-b``/``--cookie`` given cookies (one without "=" names a file curl reads them from)."""
+    cookies = []
+    rest = iter(words[1:])
+    for word in rest:
+        if word in ("-H", "--header", "-b", "--cookie"):
+            option, argument = word, next(rest, "")
+        elif word[:2] in ("-H", "-b"):  # curl takes a short option's value joined to it
+            option, argument = word[:2], word[2:]
+        else:
+            continue
+        if option in ("-H", "--header"):
+            field, colon, value = argument.partition(":")
+            if colon and field.strip().lower() == "cookie":
+                cookies.append(value.strip())
+        elif "=" in argument:
+            cookies.append(argument)
+    return cookies
+
+
+#: A POSIX shell's quoting as developer tools write a command: '...', $'...' (ANSI-C:
+#: Chrome's for a "'" or a "!", \\u0021, or a control), "..." and \\ (a line break after
+#: it continues the line).
+_POSIX_TOKEN = re.compile(
+    r"""\$'(?P<ansi_c>(?:[^'\\]|\\.)*)'|'(?P<single>[^']*)'"""
+    r"""|"(?P<double>(?:[^"\\]|\\.)*)"|\\(?P<escaped>.)|(?P<space>\s+)|(?P<plain>[^\s'"\\$]+|.)""",
+    re.S,
+)
+_ANSI_C_ESCAPE = re.compile(
+    r"\\(?:x([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{1,4})|U([0-9A-Fa-f]{1,8})|([0-7]{1,3})|(.))", re.S
+)
+_ANSI_C_CHARS = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n"}
+_ANSI_C_CHARS.update({"r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"})
+
+
+def _posix_words(text: str) -> list[str]:
+    """The words a POSIX shell makes of ``text`` (quotes and escapes; nothing expanded)."""
+    words: list[str] = []
+    word: list[str] | None = None
+    for token in _POSIX_TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind == "space" or (kind == "escaped" and token["escaped"] in "\r\n"):
+            if kind == "space" and word is not None:
+                words.append("".join(word))
+                word = None
+            continue
+        if word is None:
+            word = []
+        if kind == "ansi_c":
+            word.append(_ANSI_C_ESCAPE.sub(_ansi_c_char, token["ansi_c"]))
+        elif kind == "double":
+            word.append(re.sub(r'\\([\\"$`])|\\\r?\n', lambda m: m[1] or "", token["double"]))
+        else:
+            word.append(token[kind or "plain"])
+    if word is not None:
+        words.append("".join(word))
+    return words
+
+
+def _ansi_c_char(escape: re.Match[str]) -> str:
+    code = escape[1] or escape[2] or escape[3]
+    if code or escape[4]:
+        number = int(code, 16) if code else int(escape[4], 8)
+        return chr(number) if number <= sys.maxunicode else escape[0]
+    return _ANSI_C_CHARS.get(escape[5], escape[0])
+
+
+def _cmd_words(text: str) -> list[str]:
+    """The words cmd.exe, then a Windows program's argument parser, make of ``text``:
+    "^" escapes the character after it (a line break: the command goes on), then "..."
+    quotes, "" in quotes is a '"', and backslashes escape a '"' (Chrome writes a '"' in a
+    value ^\\^", its old form "")."""
+    text = re.sub(r"\^\r?\n|\^(.)", lambda m: m[1] or "", text, flags=re.S)
+    words: list[str] = []
+    word: list[str] | None = None
+    quoted = False
+    pos = 0
+    while pos < len(text):
+        token = _CRT_TOKEN.match(text, pos)
+        assert token is not None  # one of its branches matches any character
+        pos = token.end()
+        if token["space"] and not quoted:
+            if word is not None:
+                words.append("".join(word))
+                word = None
+            continue
+        if word is None:
+            word = []
+        if token["quote"] is None:
+            word.append(token[0])
+            continue
+        slashes = len(token["slashes"])
+        word.append("\\" * (slashes // 2))
+        if slashes % 2:
+            word.append('"')
+        elif quoted and not slashes and text.startswith('"', pos):
+            word.append('"')
+            pos += 1
+        else:
+            quoted = not quoted
+    if word is not None:
+        words.append("".join(word))
+    return words
+
+
+_CRT_TOKEN = re.compile(r'(?P<slashes>\\*)(?P<quote>")|(?P<space>\s+)|\\+|[^\s\\"]+')
+
+
+def _powershell(text: str) -> str:
+    """A PowerShell "..." string's text: `x is x, $([char]233) is "é"."""
+
+    def char(escape: re.Match[str]) -> str:
+        return escape[1] if escape[1] is not None else chr(min(int(escape[2]), sys.maxunicode))
+
+    return re.sub(r"`(.)|\$\(\[char\](\d{1,7})\)", char, text, flags=re.S)
 
 
 #: Cookie attributes (RFC 6265 §4.1.1; RFC 6265bis: SameSite, and CHIPS' Partitioned),
@@ -855,7 +1001,9 @@ COOKIE may be the bare value (the part after "{DEFAULT_COOKIE_NAME}="), the pair
 tools show it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:"),
 or header lines as pasted, curl -v's included: its "Cookie:" and "Set-Cookie:"
 lines are read, other lines skipped; a Set-Cookie line's value without
-"Set-Cookie:" ("{DEFAULT_COOKIE_NAME}=VALUE; Path=/shop") is read as that line.
+"Set-Cookie:" ("{DEFAULT_COOKIE_NAME}=VALUE; Path=/shop") is read as that line; a
+request copied by developer tools as cURL (bash or cmd) or PowerShell is read
+for the cookies it sends.
 A Set-Cookie line's Domain, Path and Partitioned are those the signature is
 checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
 are not given. A Set-Cookie line that deletes the cookie is said to; a Cookie

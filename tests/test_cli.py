@@ -1585,6 +1585,86 @@ def test_inspect_finds_the_cookie_in_pasted_header_lines(pasted: str) -> None:
     assert [line for line in out.splitlines() if line.startswith("valid: ")]
 
 
+#: A request as browsers' developer tools copy it ("Copy as cURL", bash or cmd, and "Copy
+#: as PowerShell"), the digest first among its cookies, quoted as each writes it: Chrome's
+#: bash form in $'...' when a value holds a "'" or a "!" (as \\u0021), its cmd form with
+#: "^" before every character it is not sure of (a '"' is ^\\^", a "%" ^%^).
+COPIED_AS = {
+    "cURL (bash), Chrome's -b": (
+        "curl 'https://shop.example/' \\\n"
+        "  -H 'accept: text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' \\\n"
+        "  -b 'h2-digest={value}; theme=dark' \\\n"
+        "  -H 'user-agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36'"
+    ),
+    "cURL (bash), a cookie header": (
+        "curl 'https://shop.example/' \\\n"
+        "  -H 'accept: text/html' \\\n"
+        "  -H 'cookie: h2-digest={value}; theme=dark' \\\n"
+        "  -H 'user-agent: Mozilla/5.0 (X11; Linux x86_64)'"
+    ),
+    "cURL (POSIX), Firefox's one line": (
+        "curl 'https://shop.example/' --compressed -H 'User-Agent: Mozilla/5.0 (X11; Linux "
+        "x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' -H 'Accept: text/html' -H "
+        "'Cookie: h2-digest={value}; theme=dark' -H 'Sec-Fetch-Dest: document'"
+    ),
+    "cURL (bash), ANSI-C quoted": (
+        "curl 'https://shop.example/' \\\n"
+        "  -b $'h2-digest={value}; note=it\\'s\\u0021' \\\n"
+        "  -H 'accept: text/html'"
+    ),
+    "cURL (cmd), Chrome's": (
+        'curl ^"https://shop.example/^" ^\n'
+        '  -H ^"accept: text/html,application/xhtml+xml;q=0.9,*/*;q=0.8^" ^\n'
+        '  -b ^"h2-digest={value}; q=^\\^"x^\\^"; theme=dark^%^20blue^" ^\n'
+        '  -H ^"user-agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64)^"'
+    ),
+    "cURL (Windows), Firefox's curl.exe": (
+        'curl.exe ^"https://shop.example/^" -H ^"User-Agent: Mozilla/5.0^" -H '
+        '^"Cookie: h2-digest={value}; theme=dark^"'
+    ),
+    "PowerShell": (
+        "$session = New-Object Microsoft.PowerShell.Commands.WebRequestSession\n"
+        '$session.UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"\n'
+        "$session.Cookies.Add((New-Object System.Net.Cookie("
+        '"h2-digest", "{value}", "/", "shop.example")))\n'
+        "$session.Cookies.Add((New-Object System.Net.Cookie("
+        '"theme", "dark", "/", "shop.example")))\n'
+        'Invoke-WebRequest -UseBasicParsing -Uri "https://shop.example/" `\n'
+        "-WebSession $session `\n"
+        "-Headers @{{\n"
+        '"accept"="text/html"\n'
+        "}}"
+    ),
+}
+
+
+@pytest.mark.parametrize("pasted", COPIED_AS.values(), ids=COPIED_AS)
+def test_inspect_finds_the_cookie_in_a_request_copied_as_a_command(pasted: str) -> None:
+    """Developer tools copy a request as a command, its cookies in it: each was "no
+    h2-digest cookie here", the command read as one Cookie header."""
+    code, out, _ = call(
+        "inspect", pasted.format(value=issued_cookie(SECRET)), "--secret-key", SECRET
+    )
+    assert code == 0, out
+    assert out.startswith("valid: ")
+
+
+@pytest.mark.parametrize(
+    ("command", "cookies"),
+    [
+        ("curl 'https://shop.example/' -H 'accept: text/html'", "none"),
+        # curl reads cookies from a file named by a -b without "=": none are in the command.
+        ("curl 'https://shop.example/' -b jar.txt -H 'cookie: theme=dark'", "theme"),
+        ("curl 'https://shop.example/' -bsession=1 -Hcookie:theme=dark", "session, theme"),
+    ],
+)
+def test_a_command_without_the_digest_says_which_cookies_it_sends(
+    command: str, cookies: str
+) -> None:
+    code, out, _ = call("inspect", command, "--secret-key", SECRET)
+    assert (code, out) == (1, f"NOT valid: no h2-digest cookie here (cookies: {cookies})\n")
+
+
 def test_of_several_set_cookie_lines_of_the_digest_the_last_is_read() -> None:
     """A response, or a redirect's chain under ``curl -vL``, that sets it twice: the last
     Set-Cookie is the one the browser keeps."""
