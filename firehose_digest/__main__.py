@@ -522,12 +522,13 @@ def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     (an ``Expires`` not after ``now``, among others: :func:`_deletion`) leaves the client
     none: the values the request sent are read then.
     """
-    headers = [_HEADER_LINE.fullmatch(line.strip()) for line in re.split(r"\r\n|\r|\n", text)]
+    headers = [_HEADER_LINE.fullmatch(line) for line in _continued(_lines(text))]
     if not any(headers):
         copied = _copied_cookie_headers(text)
         if copied is not None:
             lines = (f"Cookie: {' '.join(value.splitlines())}" for value in copied)
             return _read_pasted("\n".join(lines), name, now)
+        text = _unwrapped(_lines(text))
         if _set_cookie_value(text, name):
             return _read_pasted(f"Set-Cookie: {text.strip()}", name, now)
         return _Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
@@ -559,6 +560,52 @@ def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     if note is None and sent:
         note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
     return _Pasted([value], found, scope, note)
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``, stripped, the empty ones kept."""
+    return [line.strip() for line in re.split(r"\r\n|\r|\n", text)]
+
+
+def _continued(lines: Sequence[str]) -> list[str]:
+    """``lines`` with each ``Cookie`` or ``Set-Cookie`` header line and the lines a terminal
+    or a mail broke it into joined up (:func:`_unwrapped`): a line that follows it and is
+    no header line, neither empty nor marked as a tool marks its own (curl -v's "*", "<"
+    or ">", nghttp -v's "[", a data line's "{" or "}")."""
+    groups: list[list[str]] = []
+    cookie_line = False  # whether the last group is a Cookie or Set-Cookie line's
+    for line in lines:
+        header = _HEADER_LINE.fullmatch(line)
+        if cookie_line and header is None and line and line[0] not in "*<>[{}":
+            groups[-1].append(line)
+            continue
+        groups.append([line])
+        cookie_line = header is not None and header["name"].lower() in ("cookie", "set-cookie")
+    return [_unwrapped(group) for group in groups]
+
+
+def _unwrapped(lines: Sequence[str]) -> str:
+    """The cookies of ``lines`` on one line, the breaks a terminal or a mail made in them
+    undone. A cookie value holds no white space (RFC 6265 §4.1.1): a break in a value or a
+    name is joined up, as one in place of the space after a ";" may be. Lines that each
+    hold a pair, or each a whole signed value (two "."), are several cookies: "; " joins
+    them, never one into another."""
+    parts: list[str] = []
+    # Of the text after the last ";" so far: its "." and whether it holds a "=".
+    dots, equals = 0, False
+    for line in filter(None, lines):
+        first = line.partition(";")[0]
+        pairs = equals and "=" in first
+        values = dots >= 2 and first.count(".") >= 2 and not equals and "=" not in first
+        if parts and (pairs or values):
+            parts.append("; ")
+            dots, equals = 0, False
+        parts.append(line)
+        last = line.rpartition(";")[2]
+        if last != line:
+            dots, equals = 0, False
+        dots, equals = dots + last.count("."), equals or "=" in last
+    return "".join(parts)
 
 
 #: A request copied as a command by developer tools: "Copy as cURL" (bash, or cmd, whose
@@ -775,14 +822,16 @@ def _cookie_values(text: str, name: str) -> list[str]:
     ``Cookie`` header's value.
 
     A signed value has no ``=`` (base64url without padding), so text without one is a bare
-    value, read as ``name=value`` would be (quoted, or with a ``;`` after it). Otherwise
-    Werkzeug parses it, as it parses the request's ``Cookie`` header. Text of nothing but
-    white space holds no cookie.
+    value, read as ``name=value`` would be (quoted, or with a ``;`` after it), or several,
+    each after a ``;`` (whole values one a line: :func:`_unwrapped`). Otherwise Werkzeug
+    parses it, as it parses the request's ``Cookie`` header. Text of nothing but white
+    space holds no cookie.
     """
     if not text.strip():
         return []
     if "=" not in text:
-        return _parse_cookie_header(f"{name}={text.strip()}").getlist(name)
+        values = filter(None, (value.strip() for value in text.split(";")))
+        return _parse_cookie_header("; ".join(f"{name}={value}" for value in values)).getlist(name)
     return _parse_cookie_header(text).getlist(name)
 
 
@@ -1003,7 +1052,8 @@ or header lines as pasted, curl -v's included: its "Cookie:" and "Set-Cookie:"
 lines are read, other lines skipped; a Set-Cookie line's value without
 "Set-Cookie:" ("{DEFAULT_COOKIE_NAME}=VALUE; Path=/shop") is read as that line; a
 request copied by developer tools as cURL (bash or cmd) or PowerShell is read
-for the cookies it sends.
+for the cookies it sends. A value a terminal or a mail broke across lines is
+joined up; whole values or pairs one a line are several cookies.
 A Set-Cookie line's Domain, Path and Partitioned are those the signature is
 checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
 are not given. A Set-Cookie line that deletes the cookie is said to; a Cookie

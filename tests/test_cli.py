@@ -1363,6 +1363,43 @@ def test_inspect_reads_what_a_user_pastes(pasted: str) -> None:
     assert code == 0, out
 
 
+#: A value broken by line breaks as a terminal or a mail wraps a long line: anywhere in a
+#: value or a name (hard wrap), or in place of the space after a ";" (soft wrap).
+WRAPPED = {
+    "a bare value, in its payload": "{head}\n{tail}",
+    "a bare value, CRLF and indented": "  {head}\r\n  {tail}\r\n",
+    "a pair": "h2-digest={head}\n{tail}",
+    "a Cookie header": "a=1; h2-digest={head}\n{tail}; b=2",
+    "a Cookie header, after a ;": "a=1;\nh2-digest={value}; b=2",
+    "a Cookie header, in the name": "a=1; h2-di\ngest={value}",
+    "a Cookie line": "Cookie: a=1; h2-digest={head}\n{tail}; b=2\nUser-Agent: curl/8.5.0",
+    "curl -v's Set-Cookie line": "< Set-Cookie: h2-digest={head}\n{tail}; Path=/\n< Vary: Cookie",
+}
+
+
+@pytest.mark.parametrize("pasted", WRAPPED.values(), ids=WRAPPED)
+def test_a_value_broken_by_a_line_break_is_read_whole(pasted: str) -> None:
+    """A cookie value holds no white space: a break in one was kept in it ("bad
+    signature"), or ended it, or made a name of "\\nh2-digest"."""
+    value = issued_cookie(SECRET)
+    head, tail = value[:30], value[30:]
+    text = pasted.format(value=value, head=head, tail=tail)
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.startswith("valid: ") or out.startswith("a Set-Cookie line: "), out
+
+
+@pytest.mark.parametrize(
+    "pasted", ["{old}\n{new}", "h2-digest={old}\nh2-digest={new}", " {old} \n {new} "]
+)
+def test_values_one_a_line_are_two_cookies_not_one(pasted: str) -> None:
+    """Whole values, or pairs, one a line, are not joined into one: each is a copy sent."""
+    old, new = issued_cookie("another key"), issued_cookie(SECRET)
+    code, out, _ = call("inspect", pasted.format(old=old, new=new), "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.startswith("2 h2-digest cookies sent: reading the valid one signed last")
+
+
 def test_a_cookie_signed_by_a_clock_ahead_is_said_so_not_minus_seconds_ago() -> None:
     now = 1_735_689_600.0
     with mock.patch("time.time", return_value=now + MAX_CLOCK_SKEW // 2):
