@@ -522,6 +522,12 @@ def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     (an ``Expires`` not after ``now``, among others: :func:`_deletion`) leaves the client
     none: the values the request sent are read then.
     """
+    jar = [_JAR_LINE.fullmatch(line) for line in _lines(text)]
+    if any(jar):
+        pasted = _read_pasted("\n".join(map(_jar_set_cookie, filter(None, jar))), name, now)
+        if pasted.set_cookie is None:
+            return pasted
+        return pasted._replace(note="\n".join(filter(None, [_JAR_NOTE, pasted.note])))
     headers = [_HEADER_LINE.fullmatch(line) for line in _continued(_lines(text))]
     if not any(headers):
         copied = _copied_cookie_headers(text)
@@ -560,6 +566,25 @@ def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     if note is None and sent:
         note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
     return _Pasted([value], found, scope, note)
+
+
+#: A cookie of a jar in the Netscape format (curl -c, wget --save-cookies), tab-separated:
+#: its domain, whether it is a Domain cookie (TRUE) or host-only, its path, Secure, its
+#: expiry, name and value; curl writes an HttpOnly one's domain after "#HttpOnly_".
+_JAR_LINE = re.compile(
+    r"(?:#HttpOnly_)?(?P<domain>[^\t#][^\t]*)\t(?P<tailmatch>TRUE|FALSE)\t(?P<path>[^\t]*)"
+    r"\t(?:TRUE|FALSE)\t-?[0-9]+\t(?P<name>[^\t]*)\t(?P<value>[^\t]*)"
+)
+_JAR_NOTE = (
+    "a cookie jar's line (curl -c, the Netscape format): read as the Set-Cookie line that "
+    "stored it"
+)
+
+
+def _jar_set_cookie(line: re.Match[str]) -> str:
+    """The ``Set-Cookie`` line that stored a cookie jar's ``line`` (:data:`_JAR_LINE`)."""
+    domain = f"; Domain={line['domain'].lstrip('.')}" if line["tailmatch"] == "TRUE" else ""
+    return f"Set-Cookie: {line['name']}={line['value']}{domain}; Path={line['path']}"
 
 
 def _lines(text: str) -> list[str]:
@@ -1052,8 +1077,9 @@ or header lines as pasted, curl -v's included: its "Cookie:" and "Set-Cookie:"
 lines are read, other lines skipped; a Set-Cookie line's value without
 "Set-Cookie:" ("{DEFAULT_COOKIE_NAME}=VALUE; Path=/shop") is read as that line; a
 request copied by developer tools as cURL (bash or cmd) or PowerShell is read
-for the cookies it sends. A value a terminal or a mail broke across lines is
-joined up; whole values or pairs one a line are several cookies.
+for the cookies it sends, a cookie jar's lines (curl -c) as the Set-Cookie lines
+that stored them. A value a terminal or a mail broke across lines is joined up;
+whole values or pairs one a line are several cookies.
 A Set-Cookie line's Domain, Path and Partitioned are those the signature is
 checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
 are not given. A Set-Cookie line that deletes the cookie is said to; a Cookie
