@@ -634,9 +634,16 @@ def _unwrapped(lines: Sequence[str]) -> str:
 
 
 #: A request copied as a command by developer tools: "Copy as cURL" (bash, or cmd, whose
-#: command Firefox names curl.exe) and "Copy as PowerShell", which writes each cookie as
-#: ``System.Net.Cookie("name", "value", "/", "domain")``, a '"' in a value as `".
+#: command Firefox names curl.exe), "Copy as fetch", and "Copy as PowerShell", which
+#: writes each cookie as ``System.Net.Cookie("name", "value", "/", "domain")``, a '"' in
+#: a value as `".
 _CURL = re.compile(r"\s*curl(?:\.exe)?\s", re.I)
+#: "Copy as fetch": a browser's has no cookie (fetch() sends its own), Node.js's a
+#: "cookie" header, in JSON's quoting.
+_FETCH = re.compile(r"\s*(?:await\s+)?fetch\(")
+_FETCH_COOKIE = re.compile(
+    r'"cookie"\s*:\s*"((?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"', re.I
+)
 _POWERSHELL_COOKIE = re.compile(
     r'System\.Net\.Cookie\(\s*"((?:[^"`]|`.)*)"\s*,\s*"((?:[^"`]|`.)*)"', re.S
 )
@@ -645,11 +652,14 @@ _POWERSHELL_COOKIE = re.compile(
 def _copied_cookie_headers(text: str) -> list[str] | None:
     """The ``Cookie`` header values of a request copied as a command (:data:`_CURL`), or
     None if ``text`` is none: curl's ``-H 'Cookie: ...'`` and ``-b``/``--cookie`` (Chrome
-    writes the cookies as ``-b`` since 2023), PowerShell's cookies."""
+    writes the cookies as ``-b`` since 2023), fetch's ``"cookie"`` header, PowerShell's
+    cookies."""
     command = _CURL.match(text)
     if command is not None:
         windows = command[0].strip().lower() == "curl.exe" or re.search(r'\^"|\^\r?\n', text)
         return _curl_cookies(_cmd_words(text) if windows else _posix_words(text))
+    if _FETCH.match(text):
+        return [json.loads(f'"{value}"') for value in _FETCH_COOKIE.findall(text)]
     if "System.Net.Cookie(" not in text:
         return None
     pairs = _POWERSHELL_COOKIE.findall(text)
@@ -1076,10 +1086,10 @@ tools show it ("a=1; {DEFAULT_COOKIE_NAME}=VALUE; b=2", with or without "Cookie:
 or header lines as pasted, curl -v's included: its "Cookie:" and "Set-Cookie:"
 lines are read, other lines skipped; a Set-Cookie line's value without
 "Set-Cookie:" ("{DEFAULT_COOKIE_NAME}=VALUE; Path=/shop") is read as that line; a
-request copied by developer tools as cURL (bash or cmd) or PowerShell is read
-for the cookies it sends, a cookie jar's lines (curl -c) as the Set-Cookie lines
-that stored them. A value a terminal or a mail broke across lines is joined up;
-whole values or pairs one a line are several cookies.
+request copied by developer tools as cURL (bash or cmd), fetch or PowerShell
+is read for the cookies it sends, a cookie jar's lines (curl -c) as the
+Set-Cookie lines that stored them. A value a terminal or a mail broke across
+lines is joined up; whole values or pairs one a line are several cookies.
 A Set-Cookie line's Domain, Path and Partitioned are those the signature is
 checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
 are not given. A Set-Cookie line that deletes the cookie is said to; a Cookie

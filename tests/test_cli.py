@@ -1659,6 +1659,17 @@ COPIED_AS = {
         'curl.exe ^"https://shop.example/^" -H ^"User-Agent: Mozilla/5.0^" -H '
         '^"Cookie: h2-digest={value}; theme=dark^"'
     ),
+    "fetch (Node.js)": (
+        'fetch("https://shop.example/", {{\n'
+        '  "headers": {{\n'
+        '    "accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",\n'
+        '    "cookie": "h2-digest={value}; q=\\"x\\"; theme=dark",\n'
+        '    "Referrer-Policy": "strict-origin-when-cross-origin"\n'
+        "  }},\n"
+        '  "body": null,\n'
+        '  "method": "GET"\n'
+        "}});"
+    ),
     "PowerShell": (
         "$session = New-Object Microsoft.PowerShell.Commands.WebRequestSession\n"
         '$session.UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"\n'
@@ -1690,6 +1701,13 @@ def test_inspect_finds_the_cookie_in_a_request_copied_as_a_command(pasted: str) 
     ("command", "cookies"),
     [
         ("curl 'https://shop.example/' -H 'accept: text/html'", "none"),
+        # A browser's fetch() sends the cookies itself: "Copy as fetch" writes none.
+        (
+            'fetch("https://shop.example/", {\n  "headers": {\n    "accept": "text/html,'
+            'application/xhtml+xml;q=0.9",\n    "accept-language": "en-GB,en;q=0.9"\n  },\n'
+            '  "method": "GET",\n  "credentials": "include"\n});',
+            "none",
+        ),
         # curl reads cookies from a file named by a -b without "=": none are in the command.
         ("curl 'https://shop.example/' -b jar.txt -H 'cookie: theme=dark'", "theme"),
         ("curl 'https://shop.example/' -bsession=1 -Hcookie:theme=dark", "session, theme"),
