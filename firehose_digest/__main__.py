@@ -616,20 +616,24 @@ def _unwrapped(lines: Sequence[str]) -> str:
     hold a pair, or each a whole signed value (two "."), are several cookies: "; " joins
     them, never one into another."""
     parts: list[str] = []
-    # Of the text after the last ";" so far: its "." and whether it holds a "=".
-    dots, equals = 0, False
+    # Of the cookie after the last ";" so far: whether it holds a "=", and the "." of its
+    # value (after its last "=").
+    equals, dots = False, 0
     for line in filter(None, lines):
         first = line.partition(";")[0]
         pairs = equals and "=" in first
-        values = dots >= 2 and first.count(".") >= 2 and not equals and "=" not in first
+        values = dots >= 2 and first.count(".") >= 2 and "=" not in first
         if parts and (pairs or values):
             parts.append("; ")
-            dots, equals = 0, False
+            equals, dots = False, 0
         parts.append(line)
         last = line.rpartition(";")[2]
         if last != line:
-            dots, equals = 0, False
-        dots, equals = dots + last.count("."), equals or "=" in last
+            equals, dots = False, 0
+        if "=" in last:
+            equals, dots = True, last.rpartition("=")[2].count(".")
+        else:
+            dots += last.count(".")
     return "".join(parts)
 
 

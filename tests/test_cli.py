@@ -1400,6 +1400,13 @@ def test_values_one_a_line_are_two_cookies_not_one(pasted: str) -> None:
     assert out.startswith("2 h2-digest cookies sent: reading the valid one signed last")
 
 
+def test_a_whole_value_after_a_pair_is_not_joined_to_it() -> None:
+    value, other = issued_cookie(SECRET), issued_cookie("another key")
+    code, out, _ = call("inspect", f"h2-digest={value}\n{other}", "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.startswith("valid: ")
+
+
 def test_a_cookie_signed_by_a_clock_ahead_is_said_so_not_minus_seconds_ago() -> None:
     now = 1_735_689_600.0
     with mock.patch("time.time", return_value=now + MAX_CLOCK_SKEW // 2):
