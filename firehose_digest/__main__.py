@@ -1098,7 +1098,9 @@ A Set-Cookie line's Domain, Path and Partitioned are those the signature is
 checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
 are not given. A Set-Cookie line that deletes the cookie is said to; a Cookie
 line pasted with it is described.
-Quote COOKIE for the shell; one that starts with "-" goes last, after "--".
+Quote COOKIE for the shell; one that starts with "-" goes last, after "--". A
+COOKIE of "-" is read from stdin: a copied command, full of quotes, is pasted
+there (or piped from a clipboard tool) as it is.
 --cookie-name picks the cookie.
 
 Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature,
@@ -1186,7 +1188,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_cmd.add_argument(
         "cookie",
         metavar="COOKIE",
-        help="value, NAME=VALUE, Cookie header, Set-Cookie line or its value",
+        help="value, NAME=VALUE, Cookie header, Set-Cookie line or its value; - to read "
+        "it from stdin",
     )
     inspect_cmd.add_argument(
         "--secret-key",
@@ -1283,8 +1286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             keys = [_utf8(key) for key in given]
         except argparse.ArgumentTypeError as e:
             args.command_parser.error(f"FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS {e}")
+    cookie = _stdin(args.command_parser) if args.cookie == "-" else args.cookie
     valid, out = inspect(
-        args.cookie,
+        cookie,
         keys,
         cookie_name=args.cookie_name,
         salt=salt_for(args.digest_version),
@@ -1298,6 +1302,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not _print(out):
         return EXIT_TROUBLE
     return EXIT_VALID if valid else EXIT_NOT_VALID
+
+
+#: The most ``inspect -`` reads from stdin: a request copied whole is a few KB, and the
+#: largest argument Linux passes 128 KiB.
+MAX_STDIN = 1 << 20
+
+
+def _stdin(parser: argparse.ArgumentParser) -> str:
+    """What stdin holds, for ``inspect -``: its bytes decoded as the command line's are."""
+    if sys.stdin is None:
+        parser.error("COOKIE -: stdin is closed")
+    if sys.stdin.isatty():
+        print(
+            "firehose-digest: paste COOKIE, then Ctrl-D (Ctrl-Z, Enter on Windows)",
+            file=sys.stderr,
+        )
+    binary = getattr(sys.stdin, "buffer", None)
+    try:
+        data = binary.read(MAX_STDIN + 1) if binary is not None else sys.stdin.read(MAX_STDIN + 1)
+    except OSError as e:  # one open for writing only (0>/dev/null), a terminal gone
+        parser.error(f"COOKIE -: stdin cannot be read: {e}")
+    if len(data) > MAX_STDIN:
+        parser.error(
+            f"COOKIE -: stdin holds more than {MAX_STDIN} bytes, more than any paste of a request"
+        )
+    return data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
 
 
 def _print(lines: list[str]) -> bool:

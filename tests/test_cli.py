@@ -1704,6 +1704,57 @@ def test_inspect_finds_the_cookie_in_a_request_copied_as_a_command(pasted: str) 
     assert out.startswith("valid: ")
 
 
+def test_a_cookie_given_as_a_dash_is_read_from_stdin() -> None:
+    """A copied command is full of quotes of both kinds (Chrome's sec-ch-ua header holds
+    '"'): no shell takes it as one argument unedited. Given "-", COOKIE is what stdin holds
+    (a paste ended with Ctrl-D, or a clipboard tool's output); it was read as the value "-".
+    """
+    pasted = COPIED_AS["cURL (bash), Chrome's -b"].format(value=issued_cookie(SECRET))
+    pasted = pasted.replace("-H 'accept:", '-H \'sec-ch-ua: "Chromium";v="131"\' -H \'accept:')
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+        input=pasted.encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.startswith(b"valid: ")
+
+
+def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
+    """One open for writing only (``0>/dev/null``), or pytest's captured stdin: no
+    traceback, exit 2."""
+    write_only = os.open(os.devnull, os.O_WRONLY)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "firehose_digest", "inspect", "-"],
+            stdin=write_only,
+            capture_output=True,
+            check=False,
+        )
+    finally:
+        os.close(write_only)
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert b"firehose-digest inspect: error: COOKIE -: stdin cannot be read: " in done.stderr
+    assert call("inspect", "-")[0] == 2
+
+
+def test_a_cookie_read_from_stdin_is_bounded() -> None:
+    """``cat /dev/zero | firehose-digest inspect -`` must not take all memory: past
+    ``MAX_STDIN`` bytes, a usage error."""
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+        input=b"x" * (cli.MAX_STDIN + 1),
+        capture_output=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert done.stderr.endswith(
+        f"firehose-digest inspect: error: COOKIE -: stdin holds more than {cli.MAX_STDIN} "
+        "bytes, more than any paste of a request\n".encode()
+    )
+
+
 @pytest.mark.parametrize(
     ("command", "cookies"),
     [
