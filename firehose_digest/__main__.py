@@ -692,7 +692,7 @@ def _curl_cookies(words: Sequence[str]) -> list[str]:
 
 
 #: A POSIX shell's quoting as developer tools write a command: '...', $'...' (ANSI-C:
-#: Chrome's for a "'" or a "!", \\u0021, or a control), "..." and \\ (a line break after
+#: Chrome's for a "'" or a "!", \u0021, or a control), "..." and \ (a line break after
 #: it continues the line).
 _POSIX_TOKEN = re.compile(
     r"""\$'(?P<ansi_c>(?:[^'\\]|\\.)*)'|'(?P<single>[^']*)'"""

@@ -1631,8 +1631,8 @@ def test_inspect_finds_the_cookie_in_pasted_header_lines(pasted: str) -> None:
 
 #: A request as browsers' developer tools copy it ("Copy as cURL", bash or cmd, and "Copy
 #: as PowerShell"), the digest first among its cookies, quoted as each writes it: Chrome's
-#: bash form in $'...' when a value holds a "'" or a "!" (as \\u0021), its cmd form with
-#: "^" before every character it is not sure of (a '"' is ^\\^", a "%" ^%^).
+#: bash form in $'...' when a value holds a "'" or a "!" (as \u0021), its cmd form with
+#: "^" before every character it is not sure of (a '"' is ^\^", a "%" ^%^).
 COPIED_AS = {
     "cURL (bash), Chrome's -b": (
         "curl 'https://shop.example/' \\\n"
