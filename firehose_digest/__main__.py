@@ -592,16 +592,27 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in re.split(r"\r\n|\r|\n", text)]
 
 
+#: An HTTP/1 request line or a status line (RFC 9112 §3, §4), or curl's "HTTP/2 200".
+_START_LINE = re.compile(r"HTTP/\d(?:\.\d)? +\d{3}(?: .*)?|[A-Z]+ +\S+ +HTTP/\d(?:\.\d)?")
+
+
 def _continued(lines: Sequence[str]) -> list[str]:
     """``lines`` with each ``Cookie`` or ``Set-Cookie`` header line and the lines a terminal
     or a mail broke it into joined up (:func:`_unwrapped`): a line that follows it and is
     no header line, neither empty nor marked as a tool marks its own (curl -v's "*", "<"
-    or ">", nghttp -v's "[", a data line's "{" or "}")."""
+    or ">", nghttp -v's "[", a data line's "{" or "}"), nor the start line of another
+    message (headers pasted with no blank line before the next)."""
     groups: list[list[str]] = []
     cookie_line = False  # whether the last group is a Cookie or Set-Cookie line's
     for line in lines:
         header = _HEADER_LINE.fullmatch(line)
-        if cookie_line and header is None and line and line[0] not in "*<>[{}":
+        if (
+            cookie_line
+            and header is None
+            and line
+            and line[0] not in "*<>[{}"
+            and not _START_LINE.fullmatch(line)
+        ):
             groups[-1].append(line)
             continue
         groups.append([line])

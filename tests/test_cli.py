@@ -1617,6 +1617,14 @@ PASTED_LINES = {
         "< Set-Cookie: h2-digest={value}; HttpOnly; Path=/\n"
         "< \n"
     ),
+    # A start line right after a cookie line is no part of it (no blank line between).
+    "a request, then its response": (
+        "GET / HTTP/1.1\nCookie: h2-digest={value}\nHTTP/1.1 200 OK\nContent-Type: text/html"
+    ),
+    "a request, then the next": "Cookie: h2-digest={value}\nGET /b HTTP/1.1\nHost: x",
+    "a redirect, then its target": (
+        "HTTP/1.1 302 Found\nSet-Cookie: h2-digest={value}; HttpOnly; Path=/\nHTTP/2 200"
+    ),
 }
 
 
