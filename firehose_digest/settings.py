@@ -33,6 +33,7 @@ __all__ = [
     "ENCODINGS",
     "CookieAttributes",
     "Settings",
+    "domain_breaks_attribute",
     "largest_capacity",
     "load",
     "set_cookie_line",
@@ -124,7 +125,7 @@ class Settings:
     early_hints_cache: int
     #: The most bytes of one Set-Cookie of ours, name, value and attributes: Flask's
     #: ``MAX_COOKIE_SIZE`` (:func:`_cookie_size`).
-    max_cookie_size: int = MAX_COOKIE_SIZE
+    max_cookie_size: int
 
     def with_digest(
         self, capacity: int | None, fp_rate: float | None, encoding: str | None
@@ -173,15 +174,20 @@ def load(config: MutableMapping[str, Any]) -> Settings:
 
 
 def _cookie_size(value: object) -> int:
-    """Flask's ``MAX_COOKIE_SIZE`` as the bound of our cookies: Werkzeug warns at each
-    Set-Cookie past it (as an error under ``-W error``, which records nothing), and 0 turns
-    the warning off; but no value makes browsers keep a cookie past :data:`MAX_COOKIE_SIZE`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    """Flask's ``MAX_COOKIE_SIZE`` as the bound of our cookies, read as Werkzeug reads it:
+    it warns at each Set-Cookie past it (as an error under ``-W error``, which records
+    nothing), and not at all for 0, None or False; but no value makes browsers keep a
+    cookie past :data:`MAX_COOKIE_SIZE`."""
+    if value is None or value is False or value == 0:
+        return MAX_COOKIE_SIZE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        # Also nan. Werkzeug fails at every Set-Cookie on a str, and warns at every one
+        # under a negative size, or True (1).
         raise ValueError(
-            "MAX_COOKIE_SIZE must be an int, 0 or more (0: Werkzeug never warns of a "
-            f"cookie's size), got {value!r}: Werkzeug compares each Set-Cookie's length with it"
+            "MAX_COOKIE_SIZE must be a number of bytes, 0 or more (0 or None: Werkzeug "
+            f"never warns of a cookie's size), got {value!r}"
         )
-    return min(value, MAX_COOKIE_SIZE) if value else MAX_COOKIE_SIZE
+    return MAX_COOKIE_SIZE if value >= MAX_COOKIE_SIZE else int(value)  # a length's whole bytes
 
 
 def _digest_version(value: object) -> str:

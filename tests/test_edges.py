@@ -2245,12 +2245,28 @@ def test_max_cookie_size_never_lets_a_cookie_past_what_browsers_keep(size: int |
         )
 
 
-@pytest.mark.parametrize("size", ["4093", -1, 4093.0, True])
-def test_a_max_cookie_size_werkzeug_cannot_compare_is_refused_at_init_app(size: object) -> None:
-    """Werkzeug compares each Set-Cookie's length with it: a str would fail every session
-    save and every digest written, a negative one warn at each."""
-    with pytest.raises(ValueError, match=rf"MAX_COOKIE_SIZE must be an int, 0 or more .*{size!r}"):
+@pytest.mark.parametrize("size", ["4093", -1, True, float("nan")])
+def test_a_max_cookie_size_that_fails_or_warns_at_every_cookie_is_refused(size: object) -> None:
+    """Werkzeug compares each Set-Cookie's length with it: a str fails every session save
+    and every digest written; a negative one, or True (1), warns at every cookie."""
+    with pytest.raises(ValueError, match=rf"MAX_COOKIE_SIZE must be a number of bytes.*{size!r}"):
         edge_app(MAX_COOKIE_SIZE=size)
+
+
+@pytest.mark.parametrize(
+    ("size", "bound"),
+    [(None, 4093), (False, 4093), (0, 4093), (float("inf"), 4093), (1089.0, 1089), (1089.5, 1089)],
+)
+def test_a_max_cookie_size_werkzeug_takes_binds_as_werkzeug_reads_it(
+    size: object, bound: int
+) -> None:
+    """Werkzeug warns when ``max_size and len(cookie) > max_size``: None and False turn the
+    warning off as 0 does, a float bounds as the whole bytes under it. The default digest's
+    largest cookie is 1089 bytes: taken under each, refused a byte lower."""
+    edge_app(MAX_COOKIE_SIZE=size)
+    if bound < 4093:
+        with pytest.raises(ValueError, match=rf"more than MAX_COOKIE_SIZE={bound - 1},"):
+            edge_app(MAX_COOKIE_SIZE=size - 1)  # type: ignore[operator]
 
 
 def test_when_no_capacity_fits_the_bytes_named_are_the_cookie_name_and_attributes() -> None:
