@@ -22,6 +22,7 @@ import secrets
 import shlex
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
@@ -256,6 +257,15 @@ def inspect(
     return valid and pasted.deleted is None, [*notes, *reading, *out]
 
 
+def _inflates(text: str) -> bool:
+    """Whether ``text`` is base64url of zlib data: its first byte inflated, no more (a
+    pasted value may be made to inflate to gigabytes)."""
+    try:
+        return bool(zlib.decompressobj().decompress(base64_decode(text), 1))
+    except (BadData, zlib.error):
+        return False
+
+
 #: How many of the cookies pasted, and how much of each name, :func:`_names_said` shows:
 #: a header of thousands, or a page pasted whole, would make a line no one reads.
 MAX_NAMES_SAID = 20
@@ -353,7 +363,7 @@ def _describe(
     verified = payload is not None
     if payload is None:
         out.append("the server ignores this cookie: to it, every url is new")
-        if value.startswith("."):
+        if value.startswith(".") and _inflates(value[1:].split(".", 1)[0]):
             # itsdangerous's URLSafeSerializer marks a zlib-compressed payload so, as Flask's
             # session cookie has one when compressing helps; DigestCodec never compresses.
             out.append(
@@ -653,6 +663,9 @@ def _unwrapped(lines: Sequence[str]) -> str:
 #: writes each cookie as ``System.Net.Cookie("name", "value", "/", "domain")``, a '"' in
 #: a value as `".
 _CURL = re.compile(r"\s*curl(?:\.exe)?\s", re.I)
+#: What may come before a command copied from a terminal or a page: a byte order mark,
+#: a shell's "$ " or "> ", PowerShell's "PS C:\\> ".
+_PROMPT = re.compile(r"\A\ufeff?\s*(?:(?:\$|>|PS [^\n>]*>)[ \t]+)?")
 #: "Copy as fetch": a browser's has no cookie (fetch() sends its own), Node.js's a
 #: "cookie" header, in JSON's quoting.
 _FETCH = re.compile(r"\s*(?:await\s+)?fetch\(")
@@ -669,6 +682,7 @@ def _copied_cookie_headers(text: str) -> list[str] | None:
     None if ``text`` is none: curl's ``-H 'Cookie: ...'`` and ``-b``/``--cookie`` (Chrome
     writes the cookies as ``-b`` since 2023), fetch's ``"cookie"`` header, PowerShell's
     cookies."""
+    text = _PROMPT.sub("", text, count=1)
     command = _CURL.match(text)
     if command is not None:
         windows = command[0].strip().lower() == "curl.exe" or re.search(r'\^"|\^\r?\n', text)

@@ -6,6 +6,7 @@ Exit codes: 0 done (``inspect``: a valid digest), 1 ``inspect``: not a valid dig
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import itertools
 import os
@@ -15,6 +16,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import flask
@@ -883,6 +885,16 @@ def test_a_compressed_flask_session_cookie_is_said_to_be_one_not_an_empty_payloa
     ]
 
 
+def test_a_digest_cut_before_its_payload_is_not_said_to_be_compressed() -> None:
+    """A value that lost its payload while copied starts with "." too: its empty payload
+    is said, not a compression no text after the "." has."""
+    cut = "." + issued_cookie(SECRET).partition(".")[2]
+    code, out, _ = call("inspect", cut, "--secret-key", SECRET)
+    assert code == 1
+    assert "compressed" not in out
+    assert "unverified payload of 0 bytes" in out, out
+
+
 def test_a_paste_of_thousands_of_cookies_names_a_few_of_them() -> None:
     """Without the digest among them, the names said stay a line to read, however many
     cookies or however long a name (a page pasted whole): the first 20, each cut at 64
@@ -1714,6 +1726,17 @@ def test_inspect_finds_the_cookie_in_a_request_copied_as_a_command(pasted: str) 
     assert out.startswith("valid: ")
 
 
+@pytest.mark.parametrize("prompt", ["$ ", "> ", "\ufeff", "\ufeff$ ", "PS C:\\Users\\me> "])
+@pytest.mark.parametrize("form", [form for form in COPIED_AS if "PowerShell" not in form])
+def test_a_command_copied_with_a_prompt_before_it_is_read(prompt: str, form: str) -> None:
+    """A command copied from a terminal or a page keeps its prompt, or a byte order mark:
+    it was not taken for a command then (a bash copy's Accept types listed as cookies)."""
+    pasted = prompt + COPIED_AS[form].format(value=issued_cookie(SECRET))
+    code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.startswith("valid: ")
+
+
 def test_a_cookie_given_as_a_dash_is_read_from_stdin() -> None:
     """A copied command is full of quotes of both kinds (Chrome's sec-ch-ua header holds
     '"'): no shell takes it as one argument unedited. Given "-", COOKIE is what stdin holds
@@ -1746,7 +1769,27 @@ def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
         os.close(write_only)
     assert (done.returncode, done.stdout) == (2, b"")
     assert b"firehose-digest inspect: error: COOKIE -: stdin cannot be read: " in done.stderr
-    assert call("inspect", "-")[0] == 2
+
+
+def test_a_stdin_that_fails_to_read_in_process_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same called in process, whatever stdin the test runner gives (``pytest -s``)."""
+
+    class Unreadable(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def isatty(self) -> bool:
+            return False
+
+        def readinto(self, buffer: Any) -> int:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Unreadable())))
+    code, out, err = call("inspect", "-")
+    assert (code, out) == (2, "")
+    assert "COOKIE -: stdin cannot be read: [Errno 9] Bad file descriptor" in err
 
 
 def test_a_cookie_read_from_stdin_is_bounded() -> None:
