@@ -7,6 +7,10 @@ per-process caches: push()'s resources, each app's decoded digests, link plans, 
 own, all at once, with those caches shrunk so that they empty and evict while others read
 them; the same browse, replayed alone against a fresh app, must give every response the
 same status, headers, 103 and digest, and each cache must hold what it counts.
+
+A count updated twice or lost by a race is seen here only by chance: the caches' own
+deterministic two-thread tests stand on those (in test_planner.py, test_extension.py,
+test_static.py).
 """
 
 from __future__ import annotations
