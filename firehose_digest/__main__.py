@@ -6,7 +6,7 @@ measured on fresh keys. ``inspect`` verifies a cookie with the app's secret key,
 it holds and, with ``--url``, whether it holds a url. See docs/cli.md.
 
 Exit status: 0 done (``inspect``: the cookie is a valid digest), 1 the cookie is not a
-valid digest, 2 usage error.
+valid digest, 2 usage error, 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ EXIT_VALID = 0
 EXIT_NOT_VALID = 1
 #: argparse's status for a usage error; ours too when the output could not be written.
 EXIT_TROUBLE = 2
+#: A shell's status for a command SIGINT (Ctrl-C) stopped: 128 + 2.
+EXIT_INTERRUPTED = 130
 
 NO_SECRET_KEY = "no secret key given: pass --secret-key or set FLASK_SECRET_KEY"
 
@@ -1287,6 +1289,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``firehose-digest`` command: its exit status."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C in a long plan, or while inspect - waits for a paste: the user's wish,
+        # not the tool's error, so no traceback.
+        return EXIT_INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "plan":

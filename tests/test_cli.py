@@ -1771,6 +1771,35 @@ def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
     assert b"firehose-digest inspect: error: COOKIE -: stdin cannot be read: " in done.stderr
 
 
+def test_ctrl_c_during_plan_ends_it_with_130_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``plan --probes 10000000`` takes a minute; Ctrl-C (KeyboardInterrupt in the
+    lookups) printed a traceback. The status is a shell's for a command SIGINT stopped."""
+
+    def lookups(*args: object) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "plan", lookups)
+    assert call("plan", "--probes", "10000000") == (130, "", "")
+
+
+def test_ctrl_c_while_inspect_reads_stdin_ends_it_with_130_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``inspect -`` waits for a paste; Ctrl-C there is no error of the tool's either."""
+
+    class Waiting(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Waiting())))
+    assert call("inspect", "-", "--secret-key", SECRET) == (130, "", "")
+
+
 def test_a_stdin_that_fails_to_read_in_process_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
