@@ -1771,6 +1771,22 @@ def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
     assert b"firehose-digest inspect: error: COOKIE -: stdin cannot be read: " in done.stderr
 
 
+def stdin_raising(error: BaseException) -> io.TextIOWrapper:
+    """A stdin whose every read raises ``error``, as a terminal's does on Ctrl-C."""
+
+    class Raising(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def isatty(self) -> bool:
+            return False
+
+        def readinto(self, buffer: Any) -> int:
+            raise error
+
+    return io.TextIOWrapper(io.BufferedReader(Raising()))
+
+
 def test_ctrl_c_during_plan_ends_it_with_130_and_no_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -1789,14 +1805,7 @@ def test_ctrl_c_while_inspect_reads_stdin_ends_it_with_130_and_no_traceback(
 ) -> None:
     """``inspect -`` waits for a paste; Ctrl-C there is no error of the tool's either."""
 
-    class Waiting(io.RawIOBase):
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: Any) -> int:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Waiting())))
+    monkeypatch.setattr(sys, "stdin", stdin_raising(KeyboardInterrupt()))
     assert call("inspect", "-", "--secret-key", SECRET) == (130, "", "")
 
 
@@ -1805,17 +1814,7 @@ def test_a_stdin_that_fails_to_read_in_process_is_a_usage_error(
 ) -> None:
     """The same called in process, whatever stdin the test runner gives (``pytest -s``)."""
 
-    class Unreadable(io.RawIOBase):
-        def readable(self) -> bool:
-            return True
-
-        def isatty(self) -> bool:
-            return False
-
-        def readinto(self, buffer: Any) -> int:
-            raise OSError(errno.EBADF, "Bad file descriptor")
-
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Unreadable())))
+    monkeypatch.setattr(sys, "stdin", stdin_raising(OSError(errno.EBADF, "Bad file descriptor")))
     code, out, err = call("inspect", "-")
     assert (code, out) == (2, "")
     assert "COOKIE -: stdin cannot be read: [Errno 9] Bad file descriptor" in err
