@@ -1311,6 +1311,11 @@ def _run(argv: Sequence[str] | None) -> int:
                 f"--capacity {args.capacity} with --fp-rate {args.fp_rate!r}: {e}"
             )
         return EXIT_VALID if _print(out) else EXIT_TROUBLE
+    if args.resource_version is not None and not args.url:
+        args.command_parser.error(
+            "--resource-version V asks for each --url as push(URL, version=V) records it: "
+            "give the --url to ask for"
+        )
     typed: list[str | bytes] = args.secret_key or []  # each checked by _secret_key
     # SECRET_KEY first on the command line; last, as the server signs with them.
     keys = [*typed[1:], *typed[:1]]

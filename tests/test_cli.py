@@ -1771,6 +1771,21 @@ def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
     assert b"firehose-digest inspect: error: COOKIE -: stdin cannot be read: " in done.stderr
 
 
+def test_a_resource_version_with_no_url_to_ask_is_a_usage_error() -> None:
+    """``--resource-version`` says how each ``--url`` is asked; with none it was ignored,
+    and the report gave no answer the user may have taken for one."""
+    code, out, err = call(
+        "inspect", issued_cookie(SECRET), "--secret-key", SECRET, "--resource-version", "v2"
+    )
+    assert (code, out) == (2, "")
+    assert "--resource-version V asks for each --url as push(URL, version=V) records it" in err
+    code, out, _ = call(
+        "inspect", issued_cookie(SECRET), "--secret-key", SECRET, "--resource-version", "v2",
+        "--url", "/a.css",
+    )  # fmt: skip
+    assert code == 0 and "/a.css (version v2)" in out, out
+
+
 def stdin_raising(error: BaseException) -> io.TextIOWrapper:
     """A stdin whose every read raises ``error``, as a terminal's does on Ctrl-C."""
 
