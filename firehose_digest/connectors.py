@@ -877,6 +877,10 @@ class HeldDigest(dict[str, int]):
         answer = self.digest.generation_of(key)
         if len(self) < MAX_ANSWERS and len(key) <= ANSWER_KEY_LENGTH and key.isascii():
             self[key] = answer
+            if len(self) > MAX_ANSWERS:
+                # Another request of this cookie kept one in the same place meanwhile:
+                # each that went past takes its own out, so the bound holds.
+                self.pop(key, None)
         return answer
 
     def renewal_due(self, max_age: int) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections import UserString
 from collections.abc import Callable, Container, Iterator
 from http.cookies import SimpleCookie
@@ -56,6 +57,7 @@ from tests.helpers import (
     ListInSession,
     build_app,
     count_verified,
+    run_in_threads,
 )
 
 COOKIE = "h2-digest"
@@ -2340,6 +2342,40 @@ def test_a_decoded_digest_keeps_exactly_max_answers_and_answers_the_rest_alike()
     assert len(held) == MAX_ANSWERS  # the last one was answered, not kept
     assert keys[-1] not in dict.keys(held)
     assert [key in held for key in keys] == answers  # asking again changes nothing
+
+
+def test_a_decoded_digest_asked_by_two_threads_at_once_keeps_at_most_max_answers() -> None:
+    """Two requests of one client (one cookie, so one cached digest) asking new keys at
+    once, both with one place left: each saw it free and both kept their answer, one past
+    the bound the decoded digests' bytes count. Made to ask together, deterministically."""
+    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
+    from firehose_digest.digests import AgingDigest, GCSDigest
+
+    both_asked = threading.Barrier(2, timeout=10)
+    waiting = threading.local()
+
+    class Together(HeldDigest):
+        def __len__(self) -> int:
+            length = super().__len__()
+            if getattr(waiting, "at_the_bound", False):
+                waiting.at_the_bound = False
+                both_asked.wait()  # both threads have counted, neither has kept yet
+            return length
+
+    held = Together(AgingDigest(GCSDigest, 300, 0.01))
+    for i in range(MAX_ANSWERS - 1):
+        assert f"/fill-{i}" not in held
+
+    answered = []
+
+    def ask(key: str) -> None:
+        waiting.at_the_bound = True
+        answered.append(key in held)
+
+    run_in_threads(lambda: ask("/a.css"), lambda: ask("/b.css"), interleave=False)
+    assert answered == [False, False]  # each thread asked, past the barrier
+    assert dict.__len__(held) <= MAX_ANSWERS
+    assert "/a.css" not in held and "/b.css" not in held  # answered alike, kept or not
 
 
 def test_a_decoded_digest_says_whether_its_current_generation_holds_a_page() -> None:
