@@ -54,8 +54,11 @@ class WebKit:
         self.workdir.mkdir(parents=True, exist_ok=True)
         read, write = os.pipe()
         with (self.workdir / "xvfb.log").open("wb") as log:  # the child keeps its copy
+            # -noreset: an X server resets when its last client leaves, here each time a
+            # session's MiniBrowser closes, just as the next session's starts; in one CI run
+            # that MiniBrowser could not open the display, and WebKitWebDriver waited on it.
             xvfb = subprocess.Popen(
-                ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp",
+                ["Xvfb", "-displayfd", str(write), "-nolisten", "tcp", "-noreset",
                  "-screen", "0", "1280x1024x24"],
                 pass_fds=[write],
                 stdout=subprocess.DEVNULL,
@@ -106,6 +109,12 @@ class WebKit:
                 return json.loads(response.read())["value"]
         except urllib.error.HTTPError as error:
             raise AssertionError(f"WebDriver {method} {path}: {error.read().decode()}") from None
+        except TimeoutError:
+            # WebKitWebDriver waits on a MiniBrowser that failed to start: its log says why.
+            log = (self.workdir / "webdriver.log").read_text(errors="replace")[-2000:]
+            raise AssertionError(
+                f"WebDriver {method} {path}: no answer in 120 s; its log ends:\n{log}"
+            ) from None
 
     def session(self) -> Session:
         return Session(self)
