@@ -133,7 +133,8 @@ class _RequestRecord(RequestPushes):
         #: not learning.
         self.hint_page: str | None = None
         #: The keys this request's 103 offered for push: a front that pushes from a 103
-        #: pushed them, so they are recorded whatever the final response pushes.
+        #: pushed them, so they are recorded whatever the final response pushes, unless it
+        #: is a 304 or a browser's response it does not show (:func:`_decide`).
         self.offered: tuple[str, ...] = ()
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
