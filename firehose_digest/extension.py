@@ -8,8 +8,8 @@ Once per request:
    record, the first push of a url winning.
 3. After the view and every other ``after_request`` hook (ours is registered to run last,
    so the status is final), the connector's ``open()`` says what the client holds (asked
-   once per request: before the view when a 103 is sent, or for a Flask-Firehose
-   connector, as Flask-Firehose asked it), and
+   once per request: before the view when a 103 is planned, whether or not one is sent,
+   or for a Flask-Firehose connector, as Flask-Firehose asked it), and
    :func:`~.links.plan_links` decides each link: held ones ``nopush``, new ones pushed when
    every supported proxy would push them and, for a browser, the browser preloads them
    (:func:`_links_reach`), the rest ``nopush``, all within
