@@ -221,7 +221,9 @@ class _PushScope:
     """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
 
     A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
-    in a ``test_request_context``) collects nothing: its ``push()`` calls only return the url.
+    in a ``test_request_context``) collects nothing on its own: its ``push()`` calls only
+    return the url. Dispatched inside a request being served (from its view), they add to
+    that request's record, which the outer request owns (:func:`_claim`).
     """
 
     def __init__(self, wsgi_app: WSGIApplication) -> None:
