@@ -782,9 +782,9 @@ class DigestConnector:
         is kept. Every pushed key is held afterwards (``init_app`` refuses a capacity below
         ``FIREHOSE_MAX_PUSHES``).
 
-        The list an app that used Flask-Firehose left in the session is dropped when
-        something is pushed: a client's first response after the move, since no digest
-        holds anything yet.
+        The list an app that used Flask-Firehose (``h2-pushed``) or :class:`SessionConnector`
+        (``h2-held``) left in the session is dropped when something is pushed: a client's
+        first response after the move, since no digest holds anything yet.
         """
         state = self._state(app)
         if pushed:
