@@ -1079,12 +1079,8 @@ def _takes_html(environ: WSGIEnvironment) -> bool:
     if "q=0" not in accept.replace(" ", ""):
         return True
     return any(
-        kind in _HTML_TYPES and quality > 0 for kind, quality in parse_accept_header(accept)
+        kind in _PAGE_TYPES and quality > 0 for kind, quality in parse_accept_header(accept)
     )
-
-
-#: The media types of a page.
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 
 def _speculative(environ: WSGIEnvironment) -> bool:
@@ -1276,7 +1272,7 @@ def _links_for(
     first; if what ``open()`` returned fails to answer ``in``, the links for a client of
     whom nothing is known (no key to save), as if ``open()`` had failed."""
     try:
-        if offered:  # a client's first view of a learned page: planned for it alone
+        if offered:  # the 103 took push slots of its own: planned for this client alone
             return state.planner.plan_uncached(resources.values(), held, may_push, offered)
         return state.planner.plan(resources.values(), held, may_push)
     except Exception:
