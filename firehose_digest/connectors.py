@@ -197,7 +197,7 @@ class PushedSetConnector:
         was and raise :class:`NotRecorded`: a connector that keeps its keys in Flask's
         cookie session (Flask-Firehose's own, without bound) would otherwise grow it until
         nginx answers 502 on every page. Said once per app and process."""
-        if _session_fits(app, room.size):
+        if _session_fits(app, room):
             return
         _put_back(before)
         if app not in self._told:
@@ -354,9 +354,9 @@ def _drop_lists_left_in_session(app: Flask) -> None:
                 session.pop(key, None)
 
 
-def _session_fits(app: Flask, room: int) -> bool:
-    """Whether the session's Set-Cookie line, as Flask will write it, takes at most
-    ``room`` bytes. Only Flask's own cookie session is measured: another interface
+def _session_fits(app: Flask, room: _Room) -> bool:
+    """Whether the session's Set-Cookie line, as Flask will write it, fits ``room``
+    (takes at most its bytes). Only Flask's own cookie session is measured: another interface
     (a server-side one, whose cookie holds an id) may write something else."""
     if not _measurable(app):
         return True
@@ -372,7 +372,7 @@ def _session_fits(app: Flask, room: int) -> bool:
         max_size=0,
         **asdict(cookie_attributes(app)),
     )
-    return set_cookie_line(line) <= room
+    return set_cookie_line(line) <= room.size
 
 
 def _measurable(app: Flask) -> bool:
@@ -477,9 +477,9 @@ class SessionConnector:
         if room is None:
             return
         keys: list[str] = session[self.session_key]
-        if self._keep_what_fits(app, room.size, keys, keep):
+        if self._keep_what_fits(app, room, keys, keep):
             return
-        self._keep_what_fits(app, room.size, keys[: len(keys) - keep], 0)
+        self._keep_what_fits(app, room, keys[: len(keys) - keep], 0)
         if app not in self._told:
             self._told.add(app)
             log.warning(
@@ -491,7 +491,7 @@ class SessionConnector:
             )
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
-    def _keep_what_fits(self, app: Flask, room: int, keys: list[str], keep: int) -> bool:
+    def _keep_what_fits(self, app: Flask, room: _Room, keys: list[str], keep: int) -> bool:
         """Store the most recent of ``keys`` whose session cookie fits, at least the last
         ``keep``; False, and none stored, if even those do not fit."""
         session[self.session_key] = keys
