@@ -1150,25 +1150,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    if asks_static_file(app, req):
-        # A file, not a page: a before_request hook's pushes would put a Link, Vary:
-        # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
-        return response
-    if req.method == "OPTIONS":
-        # No page either (Flask's automatic answer, a CORS preflight): no browser
-        # preloads from it and no proxy pushes for it, so it links nothing.
-        return response
-    if not _is_page(response):
-        # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
-        # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
-        # and digest Set-Cookie would only harm it. Its url is hinted nothing from now on
-        # (a proxy's push request has no Sec-Fetch-*, as a navigation), but what it learned
-        # as a page is replaced only by a browser's document navigation; what a 103 offered
-        # it before its view (a page once) was pushed, and goes unrecorded.
-        cache, page = state.hint_cache, record.hint_page
-        if cache is not None and page is not None and response.status_code == 200:
-            document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
-            cache.learn_no_page(page, over_links=document)
+    if not _links_anything(app, state, record, req, response):
         return response
     resources = record.resources
     declared = _declared(app, state)
@@ -1182,9 +1164,10 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
-    offered = _as_linked(record.offered, resources)
+    # What the 103 offered, each key as this response versions its url.
+    offered_now = _as_linked(record.offered, resources) if record.offered else ()
     cache, page = state.hint_cache, record.hint_page
-    if offered != record.offered and status != 200 and cache is not None and page is not None:
+    if offered_now != record.offered and status != 200 and cache is not None and page is not None:
         # The 103 offered a url under a version it no longer has: what the page learned is
         # stale, and a response that does not learn it again (a redirect, a 204) drops it,
         # or the next 103 would push the url again to a client holding its new version.
@@ -1202,39 +1185,84 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         record.vary = as_200.varies or saves
         return response
     reach = _links_reach(req, status) and _browser_shows(req, response)
-    links = _links_for(state, resources, held, reach, offered)
+    links = _links_for(state, resources, held, reach, offered_now)
     pushed = links.pushed
-    varies = links.varies
-    if offered and (reach or "HTTP_SEC_FETCH_MODE" not in req.environ):
+    if offered_now and (reach or "HTTP_SEC_FETCH_MODE" not in req.environ):
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
         # A browser refuses pushes, and acts on a 103 or not (WebKitGTK 2.50 fetched
         # nothing from one, measured): it is held only from a page it shows, whose Link
         # names it too. A key the client held already (the 103 offered the url under a
         # version it no longer has) is used again, not new: nothing to write for it.
-        pushed += tuple(key for key in offered if key not in pushed and key not in links.reused)
+        pushed += tuple(
+            key for key in offered_now if key not in pushed and key not in links.reused
+        )
+    record.vary = links.varies
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
-        varies = True
-        try:
-            # An async save() behind a wrapper returns a coroutine, whatever it is typed.
-            saved = state.connector.save(app, response, held, pushed, links.reused)  # type: ignore[func-returns-value]
-            if saved is not None:
-                refuse_unrun(saved, state.connector, "save")
-        except Exception as e:
-            # What a 103 offered was pushed already, and goes unrecorded: nothing more is.
-            if isinstance(e, NotRecorded):  # the connector has told the log why
-                log.debug("firehose: %r.save() recorded nothing: %s", state.connector, e)
-            else:
-                log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
+        record.vary = True
+        if not _saved(state, app, response, held, pushed, links.reused):
             # Planned again from the answers already given, not by asking the holder: a
             # failed save() may have added the pushed keys to it (Flask-Firehose's
             # set_pushed() is handed them added in place), and a store that failed its
-            # write may fail its lookups too.
+            # write may fail its lookups too. What a 103 offered was pushed already, and
+            # goes unrecorded: nothing more is.
             links = _links_for(state, resources, frozenset(links.reused), may_push=False)
     record.link = links.value
-    record.vary = varies
     return response
+
+
+def _links_anything(
+    app: Flask, state: _AppState, record: _RequestRecord, req: Request, response: Response
+) -> bool:
+    """Whether this response may carry links: a page, not a static file, nor an answer to
+    ``OPTIONS``. A response that is none of them may still teach the hint cache that its
+    url is no page."""
+    if asks_static_file(app, req):
+        # A file, not a page: a before_request hook's pushes would put a Link, Vary:
+        # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
+        return False
+    if req.method == "OPTIONS":
+        # No page either (Flask's automatic answer, a CORS preflight): no browser
+        # preloads from it and no proxy pushes for it, so it links nothing.
+        return False
+    if _is_page(response):
+        return True
+    # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a proxy
+    # to push it, with no Cookie: as on a static file, our Link, Vary: Cookie and digest
+    # Set-Cookie would only harm it. Its url is hinted nothing from now on (a proxy's push
+    # request has no Sec-Fetch-*, as a navigation), but what it learned as a page is
+    # replaced only by a browser's document navigation; what a 103 offered it before its
+    # view (a page once) was pushed, and goes unrecorded.
+    cache, page = state.hint_cache, record.hint_page
+    if cache is not None and page is not None and response.status_code == 200:
+        document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
+        cache.learn_no_page(page, over_links=document)
+    return False
+
+
+def _saved(
+    state: _AppState,
+    app: Flask,
+    response: Response,
+    held: Container[str],
+    pushed: tuple[str, ...],
+    reused: tuple[str, ...],
+) -> bool:
+    """The connector's ``save()`` of what this response pushed and reused: whether it
+    recorded them. A connector that raises is logged, and costs the page nothing."""
+    try:
+        # An async save() behind a wrapper returns a coroutine, whatever it is typed.
+        saved = state.connector.save(app, response, held, pushed, reused)  # type: ignore[func-returns-value]
+        if saved is not None:
+            refuse_unrun(saved, state.connector, "save")
+    except Exception as e:
+        if isinstance(e, NotRecorded):  # the connector has told the log why
+            log.debug("firehose: %r.save() recorded nothing: %s", state.connector, e)
+        else:
+            log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
+        return False
+    return True
 
 
 #: The media types of a page: only a document's response has links a browser preloads.
