@@ -296,7 +296,10 @@ def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
     ``build_environ``, asgiref's ``WsgiToAsgi``; measured under granian and uvicorn),
     which Werkzeug reads as one cookie: Flask's session was lost on every request once
     the browser held our cookie beside it. Such a ``Cookie`` is joined again
-    (:func:`_rejoined`) before the app reads it.
+    (:func:`_rejoined`) before the app reads it. Over HTTP/1.1 a "," may be a value's
+    own (a cookie a page's script wrote), so the header is left as sent; the digest
+    connector reads its own cookie across a "," on any protocol
+    (:func:`~.connectors._cookie_values`), as no value of ours holds one.
     """
     protocol = str(environ.get("SERVER_PROTOCOL", ""))
     return protocol.startswith(("HTTP/2", "HTTP/3"))
