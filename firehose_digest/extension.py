@@ -117,6 +117,8 @@ class _RequestRecord(RequestPushes):
         "_held",
         "_opened",
         "_start_response",
+        "called_again",
+        "ended",
         "hint_page",
         "link",
         "nested",
@@ -143,6 +145,10 @@ class _RequestRecord(RequestPushes):
         self.owner: Request | None = None
         #: Whether a request already being served made this one (:class:`_PushScope`).
         self.nested = False
+        #: Whether the owner's call of the app has ended (its request was torn down).
+        self.ended = False
+        #: Whether a middleware inside ours called the app again (:meth:`start_over`).
+        self.called_again = False
         #: Whether the app has started its response (called ``start_response``).
         self.started = False
         self._opened = False
@@ -164,6 +170,22 @@ class _RequestRecord(RequestPushes):
         if self.vary:
             _vary_on_cookie(headers)
         return self._start_response(status, headers, exc_info)
+
+    def start_over(self, req: Request) -> None:
+        """Make the record ``req``'s: a middleware inside ours called the app again once
+        the owner's call had ended (a retry after an error, an error page for the response
+        it replaces). The client gets this call's response alone, so nothing pushed or
+        decided for the other is kept. One 103 is sent per request, before the first
+        call's view: what it offered (a front pushed it) is recorded with this response,
+        and what this response links is learned for its page."""
+        self.resources = {}
+        self.owner = req
+        self.ended = False
+        self.called_again = True
+        self.link = None
+        self.vary = False
+        self._opened = False
+        self._held = None
 
     def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
         """``connector.open()``, asked at most once per request; None if it raised."""
@@ -366,9 +388,15 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
     ``url_value_preprocessors`` after ``init_app``, as one that replaced
     ``after_request_funcs`` would have no links at all. That request's page is then
     decided for the nested one: its links are pushed again on each visit.
+
+    A request that claims the record once its owner's call has ended (:func:`_end_call`)
+    is the app called again by a middleware inside ours, for the same client request: the
+    record starts over as its own (:meth:`_RequestRecord.start_over`).
     """
     if record.owner is None:
         record.owner = req
+    elif record.ended and record.owner is not req:
+        record.start_over(req)
     return record.owner is req
 
 
@@ -378,6 +406,16 @@ def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
     record = current_record.get()
     if isinstance(record, _RequestRecord):
         _claim(record, request._get_current_object())  # type: ignore[attr-defined]
+
+
+def _end_call(error: BaseException | None) -> None:
+    """A teardown function of an app with push on: the call of the app whose request
+    owns the record has ended (its response, if it made one, has started)."""
+    record = current_record.get()
+    if not isinstance(record, _RequestRecord) or record.owner is None:
+        return
+    if record.owner is request._get_current_object():  # type: ignore[attr-defined]
+        record.ended = True
 
 
 def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
@@ -518,6 +556,8 @@ class Firehose:
             # Not a request_started receiver: blinker's dispatch to one is paid by every
             # request of every app in the process.
             app.url_value_preprocessors.setdefault(None, []).insert(0, _claim_first)
+            # A call of the app that ends frees its record for the next call under it.
+            app.teardown_request_funcs.setdefault(None, []).append(_end_call)
         if isinstance(connector, PushedSetConnector) and "legacy" not in state.hooks:
             state.hooks.add("legacy")
             app.before_request_funcs.setdefault(None, []).append(lambda: _open_early(app))
@@ -772,10 +812,11 @@ def _send_early_hints(app: Flask) -> None:
     record = cast("_RequestRecord | None", current_record.get())
     state: _AppState = app.extensions[EXTENSION_KEY]
     cache = state.hint_cache
-    if record is None or cache is None or record.nested:
+    if record is None or cache is None or record.nested or record.called_again:
         # A request a view makes sends no 103: one sent through the environ's
         # wsgi.early_hints would reach the client as the view's own, with links its page
-        # does not record; one made by a test client has none to send through.
+        # does not record; one made by a test client has none to send through. The app
+        # called again for a request sent it its 103 (or none) at the first call.
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
     if not _claim(record, req) or asks_static_file(app, req):

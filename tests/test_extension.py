@@ -3145,6 +3145,102 @@ def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_li
     assert [name for name, _ in headers] == ["Content-Type"]
 
 
+def calling_again(wsgi_app: Any) -> Any:
+    """A middleware that answers a 500 with the app's ``/error`` page, called for it again
+    (as Paste's ``ErrorDocuments`` did), and calls the app again when it raised (a retry,
+    as on a database deadlock)."""
+
+    def middleware(environ: Any, start_response: Any) -> Any:
+        started: list[tuple[str, Any]] = []
+
+        def held_back(status: str, headers: Any, exc_info: Any = None) -> Any:
+            started.append((status, headers))
+            return lambda data: None
+
+        try:
+            body = b"".join(wsgi_app(dict(environ), held_back))
+        except RuntimeError:
+            return wsgi_app(environ, start_response)
+        status, headers = started[0]
+        if status.startswith("500"):
+            return wsgi_app({**environ, "PATH_INFO": "/error"}, start_response)
+        start_response(status, headers)
+        return [body]
+
+    return middleware
+
+
+def app_called_again(**config: Any) -> Flask:
+    """An app whose ``/failing`` fails each request's first call, and whose ``/error``
+    page is served by :func:`calling_again`, wrapped inside ours."""
+    app = owned_app()
+    app.config.update(config)
+    app.wsgi_app = calling_again(app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+    calls: list[str] = []
+
+    @app.route("/broken")
+    def broken() -> tuple[str, int]:
+        push("/broken.css", as_="style")
+        return "broken", 500
+
+    @app.route("/error")
+    def error() -> str:
+        return push("/error.css", as_="style")
+
+    @app.route("/failing")
+    def failing() -> str:
+        calls.append("failing")
+        push("/failing.css", as_="style")
+        if len(calls) % 2:  # each request's first call
+            raise RuntimeError("deadlock")
+        return "served at the second try"
+
+    return app
+
+
+def test_an_error_page_a_middleware_gets_by_calling_the_app_again_has_its_own_links() -> None:
+    """The middleware's second call ran under the record the first one had claimed: it
+    decided nothing, and the error page went out with the Link decided for the 500 it
+    replaced, none of its own, and no digest."""
+    client = app_called_again().test_client()
+    first = client.get("/broken")
+    assert first.headers.getlist("Link") == ["</error.css>; rel=preload; as=style"]
+    assert first.headers["Set-Cookie"].startswith("h2-digest=")
+    assert client.get("/broken").headers.getlist("Link") == [
+        "</error.css>; rel=preload; as=style; nopush"
+    ]
+
+
+def test_a_page_a_middleware_calls_the_app_again_for_after_an_error_has_its_links() -> None:
+    """A retried call (the first raised, PROPAGATE_EXCEPTIONS on) went out with no Link,
+    no Vary and no digest: the failed call had claimed the record."""
+    client = app_called_again(PROPAGATE_EXCEPTIONS=True).test_client()
+    retried = client.get("/failing")
+    assert retried.get_data(as_text=True) == "served at the second try"
+    assert retried.headers.getlist("Link") == ["</failing.css>; rel=preload; as=style"]
+    assert retried.headers["Vary"] == "Cookie"
+    assert retried.headers["Set-Cookie"].startswith("h2-digest=")
+
+
+def test_a_page_the_app_is_called_for_again_sends_one_103() -> None:
+    """The 103 went to the client before the first call's view: the second call sends
+    none, and what that 103 offered for push (the front pushed it) is recorded with the
+    response the client gets."""
+    app = app_called_again(PROPAGATE_EXCEPTIONS=True, FIREHOSE_EARLY_HINTS=True)
+    sent: list[list[tuple[str, str]]] = []
+    environ = {
+        "wsgi.early_hints": lambda headers: sent.append(list(headers)),
+        "HTTP_ACCEPT": "text/html",
+    }
+    app.test_client().get("/failing", environ_base=environ)  # another client's: learned
+    sent.clear()
+    retried = app.test_client().get("/failing", environ_base=environ)
+    assert sent == [[("Link", "</failing.css>; rel=preload; as=style")]]
+    assert retried.headers.getlist("Link") == ["</failing.css>; rel=preload; as=style"]
+    assert retried.headers["Set-Cookie"].startswith("h2-digest=")
+
+
 @pytest.mark.parametrize("header_budget", [3072, 5928, 5929, 5930, 1 << 20])
 def test_a_session_that_does_not_fit_is_told_what_would_make_room(
     header_budget: int, caplog: pytest.LogCaptureFixture
