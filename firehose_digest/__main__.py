@@ -54,6 +54,7 @@ from .settings import (
     ENCODINGS,
     MAX_COOKIE_AGE,
     domain_breaks_attribute,
+    domain_cut_short,
     largest_capacity,
 )
 
@@ -997,6 +998,12 @@ def _cookie_domain(text: str) -> str:
         raise argparse.ArgumentTypeError(
             "is written with a control character or a ';', as init_app refuses "
             f"SESSION_COOKIE_DOMAIN: {domain!r}"
+        )
+    cut = domain_cut_short(domain)
+    if cut:
+        raise argparse.ArgumentTypeError(
+            f"is an IPv6 address, which Werkzeug writes as Domain={cut}, as init_app "
+            f"refuses SESSION_COOKIE_DOMAIN: {domain!r}"
         )
     return domain
 

@@ -34,6 +34,7 @@ __all__ = [
     "CookieAttributes",
     "Settings",
     "domain_breaks_attribute",
+    "domain_cut_short",
     "largest_capacity",
     "load",
     "set_cookie_line",
@@ -271,6 +272,14 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             "or a ';': no domain holds a control (and no header one but a tab: Werkzeug "
             "refuses CR and LF, gunicorn the others), and a ';' ends the Domain attribute"
         )
+    cut = cookie.domain is not None and domain_cut_short(cookie.domain)
+    if cut:
+        raise ValueError(
+            f"SESSION_COOKIE_DOMAIN={cookie.domain!r} is an IPv6 address, which Werkzeug "
+            f"writes as Domain={cut} (it drops a port: all from the first ':'), a Domain no "
+            "host matches: browsers would drop every cookie. Leave it unset: a host-only "
+            "cookie"
+        )
     refused = _refused_by_browsers(settings.cookie_name, cookie)
     if refused:
         raise ValueError(refused)
@@ -336,6 +345,17 @@ def domain_breaks_attribute(domain: str) -> bool:
     # "c=; Domain=<domain>; Path=/": the Domain as written.
     written = dump_cookie("c", domain=domain)
     return bool(_BREAKS_DOMAIN.search(written.partition("; Domain=")[2].rpartition("; Path=")[0]))
+
+
+def domain_cut_short(domain: str) -> str:
+    """The Domain Werkzeug writes for ``domain`` if it is an IPv6 address, cut short at its
+    first ':' as if a port followed ("[::1]" as "[", "2001:db8::1" as "2001"): a Domain the
+    browser's host does not match, so the cookie is dropped (RFC 6265 §5.3, step 6). Else
+    "": a host name, an IPv4 address, with a port or not, and an address cut to nothing
+    ("::1"), which is no Domain (browsers ignore an empty one)."""
+    host, _, rest = domain.partition(":")
+    written = host.lstrip(".")
+    return written if written and (":" in rest or written.startswith("[")) else ""
 
 
 def _written_path(path: str) -> str:

@@ -1126,6 +1126,12 @@ def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
             )
             for domain in ["a;b", "a\x01b", "a\tb", "\x7f", "a\uff1bb"]
         ),
+        # init_app refuses an IPv6 address, which Werkzeug writes cut at its first ':'.
+        (
+            ["--cookie-domain", "[::1]"],
+            "argument --cookie-domain: is an IPv6 address, which Werkzeug writes as "
+            "Domain=[, as init_app refuses SESSION_COOKIE_DOMAIN: '[::1]'",
+        ),
         # init_app refuses a cookie Path that does not start with "/": no app signs for one
         # ("bad signature" sent the user after the key).
         (

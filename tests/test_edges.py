@@ -38,6 +38,7 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
+from werkzeug.http import dump_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
@@ -2079,6 +2080,39 @@ def test_a_cookie_domain_idna_refuses_is_refused_naming_its_key(domain: str) -> 
         edge_app(SESSION_COOKIE_DOMAIN=domain)
     # The longest label is accepted (a smaller digest leaves room for its 66 characters).
     edge_app(SESSION_COOKIE_DOMAIN="a" * 63 + ".ex", FIREHOSE_CAPACITY=250)
+
+
+@pytest.mark.parametrize(
+    ("domain", "written"),
+    [("[::1]", "["), ("2001:db8::1", "2001"), ("[2001:db8::1]:8443", "[2001")],
+)
+def test_an_ipv6_cookie_domain_is_refused_naming_its_key(domain: str, written: str) -> None:
+    """Werkzeug takes a Domain's first ':' for a port's and drops what follows: an IPv6
+    address was written cut short, a Domain the browser's host does not match, so the
+    browser dropped every digest cookie (RFC 6265 §5.3, step 6) and every page pushed
+    everything again, with no word at init_app."""
+    with pytest.raises(ValueError, match=f"^SESSION_COOKIE_DOMAIN={re.escape(repr(domain))}"):
+        edge_app(SESSION_COOKIE_DOMAIN=domain)
+    assert f"; Domain={written};" in dump_cookie("c", domain=domain, path="/")
+
+
+@pytest.mark.parametrize(
+    ("domain", "written"),
+    [
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+        (".example.com", "example.com"),
+        ("example.com:8080", "example.com"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("::1", ""),  # cut to nothing: browsers ignore an empty Domain (host-only)
+    ],
+)
+def test_a_cookie_domain_werkzeug_writes_is_accepted(domain: str, written: str) -> None:
+    """The forms ``init_app`` takes, each written by Werkzeug as a browser keeps it."""
+    client = edge_app(SESSION_COOKIE_DOMAIN=domain).test_client()
+    response = page(client, "/a.css")
+    assert links(response) == [link("/a.css")]
+    assert f"; Domain={written};" in response.headers["Set-Cookie"]
 
 
 def domain_of(length: int) -> str:
