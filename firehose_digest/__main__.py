@@ -6,7 +6,7 @@ measured on fresh keys. ``inspect`` verifies a cookie with the app's secret key,
 it holds and, with ``--url``, whether it holds a url. See docs/cli.md.
 
 Exit status: 0 done (``inspect``: the cookie is a valid digest), 1 the cookie is not a
-valid digest, 2 usage error, 130 stopped by Ctrl-C.
+valid digest, 2 usage error or output not written, 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -1112,7 +1112,7 @@ false-positive rate cost in each encoding; "inspect" verifies a digest cookie
 and says what it holds.
 
 Exit status: 0 done (inspect: a valid digest), 1 inspect: not a valid digest,
-2 usage error.
+2 usage error, or the output could not be written, 130 stopped by Ctrl-C.
 """
 
 INSPECT_HELP = f"""\
@@ -1139,7 +1139,8 @@ there (or piped from a clipboard tool) as it is.
 
 Exit status: 0 the cookie is a valid digest, 1 it is not (bad signature,
 expired, not a digest, no key to verify it with, deleted by the Set-Cookie
-line), 2 usage error. --url does not change it.
+line), 2 usage error, or the output could not be written, 130 stopped by
+Ctrl-C. --url does not change it.
 """
 
 

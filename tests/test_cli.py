@@ -1030,6 +1030,17 @@ def test_inspect_help_explains_the_accepted_forms() -> None:
         assert form in text
 
 
+@pytest.mark.parametrize("command", [(), ("inspect",)])
+def test_help_names_every_exit_status_the_docs_do(command: tuple[str, ...]) -> None:
+    """docs/cli.md: 2 also when the output could not be written, 130 when stopped by
+    Ctrl-C. ``--help`` named neither, and a script's author reads it first."""
+    code, out, _ = call(*command, "--help")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "2 usage error, or the output could not be written" in text
+    assert "130 stopped by Ctrl-C" in text
+
+
 # -- inspect --url ----------------------------------------------------------------------
 
 
