@@ -456,7 +456,13 @@ class BloomDigest(_Generation):
         return self._make(self._capacity, self._k, self._m, self._bits[:], self._count)
 
     def __sizeof__(self) -> int:
-        return object.__sizeof__(self) + self._bits.__sizeof__()
+        # Its parameters and count too: a decoded digest's are ints of its own, read from
+        # its bytes (one CPython shares, as a small k, is counted all the same).
+        return (
+            object.__sizeof__(self)
+            + sys.getsizeof(self._bits)
+            + sum(map(sys.getsizeof, (self._capacity, self._count, self._k, self._m)))
+        )
 
     def to_bytes(self) -> bytes:
         """Tag, capacity u16, count u16, k u8, m u24, filter bits."""
@@ -606,7 +612,15 @@ class GCSDigest(_Generation):
         return self._make(self._capacity, self._range, self._values[:])
 
     def __sizeof__(self) -> int:
-        return object.__sizeof__(self) + self._values.__sizeof__()
+        # sys.getsizeof: an array is tracked by the garbage collector, whose header its
+        # __sizeof__ leaves out. Its parameters too: a decoded digest's are ints of its own,
+        # read from its bytes.
+        return (
+            object.__sizeof__(self)
+            + sys.getsizeof(self._values)
+            + sys.getsizeof(self._capacity)
+            + sys.getsizeof(self._range)
+        )
 
     def to_bytes(self) -> bytes:
         """Tag, capacity u16, R u24, n u16, Golomb-coded gaps."""
