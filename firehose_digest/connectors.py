@@ -898,12 +898,18 @@ class HeldDigest(dict[str, int]):
 
     def __sizeof__(self) -> int:
         """As large as it may grow: the cache of decoded cookies is bounded in bytes."""
-        return _ANSWERS_SIZE + sys.getsizeof(self.digest)
+        return _HOLDER_SIZE + sys.getsizeof(self.digest)
 
 
-#: Kept answers at their most: the dict and its keys, each as long as a kept key may be.
-_ANSWERS_SIZE = sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), IN_CURRENT)) + (
-    MAX_ANSWERS * sys.getsizeof("x" * ANSWER_KEY_LENGTH)
+#: A holder at its most, less its digest: the dict with this class's slots, its kept answers'
+#: keys, each as long as a kept key may be, and its expiry, an int of its own (Unix seconds,
+#: below 2^60 for ages). Its salt is its codec's.
+_HOLDER_SIZE = (
+    sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), IN_CURRENT))
+    + HeldDigest.__basicsize__
+    - dict.__basicsize__
+    + MAX_ANSWERS * sys.getsizeof("x" * ANSWER_KEY_LENGTH)
+    + sys.getsizeof(2**60 - 1)
 )
 
 

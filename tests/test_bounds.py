@@ -1083,4 +1083,42 @@ def test_what_decoded_digests_keep_alive_is_within_their_count(
         tracemalloc.stop()
     assert len(state._decoded) == 40
     assert all(len(held) == connectors.MAX_ANSWERS for held in state._decoded.values())
-    assert 0.9 * state._decoded_bytes < kept <= state._decoded_bytes  # 96 to 98% measured
+    # 93 to 95% measured on Python 3.11 to 3.13, 97 to 99% on 3.10.
+    assert 0.9 * state._decoded_bytes < kept <= state._decoded_bytes
+
+
+@pytest.mark.parametrize("kind", [GCSDigest, BloomDigest], ids=["gcs", "bloom"])
+def test_a_held_digest_with_every_answer_kept_is_within_its_getsizeof(
+    monkeypatch: pytest.MonkeyPatch, kind: type[GCSDigest] | type[BloomDigest]
+) -> None:
+    """``sys.getsizeof`` of a decoded cookie's :class:`~connectors.HeldDigest`, with its
+    answers at their most, counts all it keeps alive (tracemalloc): the dict and its own
+    slots, its expiry (an int of its own, past 2^30), the digest and the answers' keys. The
+    decoded-digest cache is bounded by it. The hashes of the keys asked are cached apart."""
+    monkeypatch.setattr(digests, "_cached_hash", digests._hash_of)
+    digest = AgingDigest(kind, 300, 0.01)
+    for i in range(600):  # both generations full
+        digest.add(f"/static/r{i}.css")
+    data = digest.to_bytes()
+    size = sys.getsizeof(connectors.HeldDigest(AgingDigest.from_bytes(data)))
+    # 40 of them, in a list made untraced: what the interpreter allocates once is small
+    # beside them.
+    held: list[connectors.HeldDigest | None] = [None] * 40
+    tracemalloc.start()
+    try:
+        for n in range(len(held)):
+            decoded = connectors.HeldDigest(
+                AgingDigest.from_bytes(data), int(time.time()) + 86_400, "salt"
+            )
+            for i in range(connectors.MAX_ANSWERS):
+                key = f"/{n}/{i}/".ljust(connectors.ANSWER_KEY_LENGTH, "x")
+                _ = key in decoded  # answered and kept
+            assert len(decoded) == connectors.MAX_ANSWERS
+            held[n] = decoded
+        del decoded, key
+        kept = tracemalloc.get_traced_memory()[0]
+        held.clear()
+        freed = kept - tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert 0.9 * 40 * size < freed <= 40 * size
