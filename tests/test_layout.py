@@ -8,7 +8,10 @@ cycle; those under ``if TYPE_CHECKING:`` do not run and are left out.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -196,3 +199,52 @@ def test_mypy_and_ruff_check_against_the_lowest_python_the_package_claims() -> N
     ruff = re.search(r'^target-version = "py3(\d+)"$', pyproject, re.M)
     assert claimed and mypy and ruff
     assert mypy[1] == ruff[1] == claimed[1]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+def test_make_test_pythons_runs_every_python_the_classifiers_claim_but_ci_s() -> None:
+    """CI's Debian 12 runs 3.11 alone; ``make test-pythons`` runs the unit suite on each
+    other Python the classifiers name (3.10 and 3.13 each showed a failure 3.11 did not):
+    a classifier added is a Python it runs."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    claimed = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', pyproject)
+    listed = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "--eval", "shown:\n\t@echo $(PYTHONS)", "shown"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_without_make_variables(),
+    ).stdout.split()
+    assert sorted(listed) == sorted(set(claimed) - {"3.11"}), (listed, claimed)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+def test_make_test_pythons_says_which_python_it_did_not_find(tmp_path: Path) -> None:
+    """A Python that is not there is named and skipped, not a failure: a developer has
+    the ones they have."""
+    ran = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(ROOT),
+            f"VENV={tmp_path / 'venv'}",
+            "PYTHONS=0.1",
+            "test-pythons",
+        ],
+        capture_output=True,
+        text=True,
+        env=_without_make_variables(),
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["python0.1: not found, skipped"]
+    assert not list(tmp_path.iterdir())
+
+
+def _without_make_variables() -> dict[str, str]:
+    """The environment, less what a make running this suite hands its sub-makes (``make
+    test-pythons PYTHONS=3.10`` would set ``PYTHONS`` in the one asked here)."""
+    passed = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHONS", "VENV")
+    return {name: value for name, value in os.environ.items() if name not in passed}
