@@ -22,6 +22,9 @@ Once per request:
    client holds would change it, or step 4 ran (the digest's ``Set-Cookie`` is made from
    the client's cookie). A 304 gets no ``Link``, only that ``Vary``. No ``after_request``
    hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
+6. As the call of the app ends (a teardown function), what it pushed is dropped: a
+   middleware inside ours that calls the app again for the same request (a retry) starts
+   the record over (:meth:`_RequestRecord.start_over`).
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per page (:func:`_page_of`: the url as asked, query
@@ -145,9 +148,9 @@ class _RequestRecord(RequestPushes):
         self.owner: Request | None = None
         #: Whether a request already being served made this one (:class:`_PushScope`).
         self.nested = False
-        #: Whether the owner's call of the app has ended (its request was torn down).
+        #: Whether the owner's call of the app has ended (:func:`_end_call`).
         self.ended = False
-        #: Whether a middleware inside ours called the app again (:meth:`start_over`).
+        #: Whether the app was called again for this request (:meth:`start_over`).
         self.called_again = False
         #: Whether the app has started its response (called ``start_response``).
         self.started = False
@@ -174,11 +177,11 @@ class _RequestRecord(RequestPushes):
     def start_over(self, req: Request) -> None:
         """Make the record ``req``'s: a middleware inside ours called the app again once
         the owner's call had ended (a retry after an error, an error page for the response
-        it replaces). The client gets this call's response alone, so nothing pushed or
-        decided for the other is kept. One 103 is sent per request, before the first
-        call's view: what it offered (a front pushed it) is recorded with this response,
-        and what this response links is learned for its page."""
-        self.resources = {}
+        it replaces). The client gets this call's response alone, so nothing decided for
+        the other is kept (what it pushed went at its end: :func:`_end_call`). One 103 is
+        sent per request, before the first call's view: what it offered (a front pushed
+        it) is recorded with this response, and what this response links is learned for
+        its page."""
         self.owner = req
         self.ended = False
         self.called_again = True
@@ -261,6 +264,9 @@ class _PushScope:
         # with a copy of its environ): not one the client sent. An app mounted inside
         # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it.
         record.nested = isinstance(outer, _RequestRecord) and outer.owner is not None
+        # Carried by every call of the app for this request: a middleware inside ours that
+        # calls it again passes this environ (or a copy); a request a view makes does not.
+        environ[_RECORD_KEY] = record
         token = current_record.set(record)
         try:
             body = self.wsgi_app(environ, record.start_response)
@@ -273,6 +279,10 @@ class _PushScope:
             # body is iterated, after the call returned.
             return _InScope(body, record)
         return body
+
+
+#: The environ key naming the record of the client's request (:func:`_called_again`).
+_RECORD_KEY = "firehose_digest.record"
 
 
 class _InScope:
@@ -389,15 +399,23 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
     ``after_request_funcs`` would have no links at all. That request's page is then
     decided for the nested one: its links are pushed again on each visit.
 
-    A request that claims the record once its owner's call has ended (:func:`_end_call`)
-    is the app called again by a middleware inside ours, for the same client request: the
-    record starts over as its own (:meth:`_RequestRecord.start_over`).
+    A request that claims the record once its owner's call has ended (:func:`_end_call`),
+    with the client's environ, is the app called again for that request by a middleware
+    inside ours: the record starts over as its own (:meth:`_RequestRecord.start_over`).
     """
     if record.owner is None:
         record.owner = req
-    elif record.ended and record.owner is not req:
+    elif record.ended and record.owner is not req and _called_again(record, req):
         record.start_over(req)
     return record.owner is req
+
+
+def _called_again(record: _RequestRecord, req: Request) -> bool:
+    """Whether ``req`` is a call of the app for the client's request that ``record`` is
+    for: its environ is the one our wrapper was given, or a middleware's copy of it. A
+    request dispatched in a ``test_request_context`` (from a view, a handler or a
+    ``request_started`` receiver) has an environ of its own."""
+    return req.environ.get(_RECORD_KEY) is record
 
 
 def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -409,13 +427,17 @@ def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 
 def _end_call(error: BaseException | None) -> None:
-    """A teardown function of an app with push on: the call of the app whose request
-    owns the record has ended (its response, if it made one, has started)."""
+    """A teardown function of an app with push on: the call of the app for the client's
+    request has ended (its links decided, if it made a response), and what it pushed
+    goes with it, so that a call a middleware makes again starts with nothing but what it
+    pushes itself (a ``request_started`` receiver's, before it claims the record)."""
     record = current_record.get()
     if not isinstance(record, _RequestRecord) or record.owner is None:
         return
-    if record.owner is request._get_current_object():  # type: ignore[attr-defined]
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    if record.owner is req and _called_again(record, req):
         record.ended = True
+        record.resources = {}
 
 
 def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
@@ -812,15 +834,17 @@ def _send_early_hints(app: Flask) -> None:
     record = cast("_RequestRecord | None", current_record.get())
     state: _AppState = app.extensions[EXTENSION_KEY]
     cache = state.hint_cache
-    if record is None or cache is None or record.nested or record.called_again:
+    if record is None or cache is None or record.nested:
         # A request a view makes sends no 103: one sent through the environ's
         # wsgi.early_hints would reach the client as the view's own, with links its page
-        # does not record; one made by a test client has none to send through. The app
-        # called again for a request sent it its 103 (or none) at the first call.
+        # does not record; one made by a test client has none to send through.
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if not _claim(record, req) or asks_static_file(app, req):
-        return  # dispatched inside a view, or a static file: no 103 of its own
+    if not _claim(record, req) or record.called_again or asks_static_file(app, req):
+        # Dispatched inside a view; the app called again for a request, which sent its
+        # 103 (or none) at the first call, whether or not that call claimed the record
+        # before its view; or a static file: no 103 of its own.
+        return
     send = _early_hints_sender(req, state)
     if send is None:
         return
@@ -1194,7 +1218,19 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    if not _links_anything(app, state, record, req, response):
+    if not _may_link(app, req):
+        return response
+    if not _is_page(response):
+        # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
+        # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
+        # and digest Set-Cookie would only harm it. Its url is hinted nothing from now on
+        # (a proxy's push request has no Sec-Fetch-*, as a navigation), but what it learned
+        # as a page is replaced only by a browser's document navigation; what a 103 offered
+        # it before its view (a page once) was pushed, and goes unrecorded.
+        cache, page = state.hint_cache, record.hint_page
+        if cache is not None and page is not None and response.status_code == 200:
+            document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
+            cache.learn_no_page(page, over_links=document)
         return response
     resources = record.resources
     declared = _declared(app, state)
@@ -1231,6 +1267,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     reach = _links_reach(req, status) and _browser_shows(req, response)
     links = _links_for(state, resources, held, reach, offered_now)
     pushed = links.pushed
+    varies = links.varies
     if offered_now and (reach or "HTTP_SEC_FETCH_MODE" not in req.environ):
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
@@ -1241,11 +1278,10 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         pushed += tuple(
             key for key in offered_now if key not in pushed and key not in links.reused
         )
-    record.vary = links.varies
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
-        record.vary = True
-        if not _saved(state, app, response, held, pushed, links.reused):
+        varies = True
+        if not _save(app, state, response, held, pushed, links.reused):
             # Planned again from the answers already given, not by asking the holder: a
             # failed save() may have added the pushed keys to it (Flask-Firehose's
             # set_pushed() is handed them added in place), and a store that failed its
@@ -1253,41 +1289,25 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
             # goes unrecorded: nothing more is.
             links = _links_for(state, resources, frozenset(links.reused), may_push=False)
     record.link = links.value
+    record.vary = varies
     return response
 
 
-def _links_anything(
-    app: Flask, state: _AppState, record: _RequestRecord, req: Request, response: Response
-) -> bool:
-    """Whether this response may carry links: a page, not a static file, nor an answer to
-    ``OPTIONS``. A response that is none of them may still teach the hint cache that its
-    url is no page."""
+def _may_link(app: Flask, req: Request) -> bool:
+    """Whether the response to ``req`` may carry links: not a static file, nor an answer
+    to ``OPTIONS``."""
     if asks_static_file(app, req):
         # A file, not a page: a before_request hook's pushes would put a Link, Vary:
         # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
         return False
-    if req.method == "OPTIONS":
-        # No page either (Flask's automatic answer, a CORS preflight): no browser
-        # preloads from it and no proxy pushes for it, so it links nothing.
-        return False
-    if _is_page(response):
-        return True
-    # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a proxy
-    # to push it, with no Cookie: as on a static file, our Link, Vary: Cookie and digest
-    # Set-Cookie would only harm it. Its url is hinted nothing from now on (a proxy's push
-    # request has no Sec-Fetch-*, as a navigation), but what it learned as a page is
-    # replaced only by a browser's document navigation; what a 103 offered it before its
-    # view (a page once) was pushed, and goes unrecorded.
-    cache, page = state.hint_cache, record.hint_page
-    if cache is not None and page is not None and response.status_code == 200:
-        document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
-        cache.learn_no_page(page, over_links=document)
-    return False
+    # OPTIONS is no page either (Flask's automatic answer, a CORS preflight): no browser
+    # preloads from it and no proxy pushes for it, so it links nothing.
+    return req.method != "OPTIONS"
 
 
-def _saved(
-    state: _AppState,
+def _save(
     app: Flask,
+    state: _AppState,
     response: Response,
     held: Container[str],
     pushed: tuple[str, ...],

@@ -26,6 +26,7 @@ from flask import (
     redirect,
     render_template_string,
     request,
+    request_started,
     session,
 )
 from flask.json.tag import JSONTag
@@ -3223,22 +3224,118 @@ def test_a_page_a_middleware_calls_the_app_again_for_after_an_error_has_its_link
     assert retried.headers["Set-Cookie"].startswith("h2-digest=")
 
 
-def test_a_page_the_app_is_called_for_again_sends_one_103() -> None:
+@pytest.mark.parametrize("claimed_first", [True, False])
+def test_a_page_the_app_is_called_for_again_sends_one_103(claimed_first: bool) -> None:
     """The 103 went to the client before the first call's view: the second call sends
-    none, and what that 103 offered for push (the front pushed it) is recorded with the
-    response the client gets."""
-    app = app_called_again(PROPAGATE_EXCEPTIONS=True, FIREHOSE_EARLY_HINTS=True)
+    none, also in an app that replaced ``url_value_preprocessors`` after ``init_app``
+    (each call then claims the record as it sends its 103, after the check for a call
+    made again), and what that 103 offered for push (the front pushed it) is recorded
+    with the response the client gets, though that response no longer links it."""
+    app = owned_app()
+    app.config.update(PROPAGATE_EXCEPTIONS=True, FIREHOSE_EARLY_HINTS=True)
+    app.wsgi_app = calling_again(app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+    if not claimed_first:
+        app.url_value_preprocessors = {}
+    calls: list[str] = []
+
+    @app.route("/page")
+    def page() -> str:
+        push("/a.css", as_="style")
+        if not calls:  # the first request, another client's: the page is learned so
+            calls.append("learned")
+            return push("/b.css", as_="style")
+        calls.append("called")
+        if len(calls) % 2 == 0:  # each later request's first call
+            raise RuntimeError("deadlock")
+        return "served at the second try"
+
+    @app.route("/b")
+    def b() -> str:
+        return push("/b.css", as_="style")
+
     sent: list[list[tuple[str, str]]] = []
     environ = {
         "wsgi.early_hints": lambda headers: sent.append(list(headers)),
         "HTTP_ACCEPT": "text/html",
     }
-    app.test_client().get("/failing", environ_base=environ)  # another client's: learned
+    app.test_client().get("/page", environ_base=environ)
     sent.clear()
-    retried = app.test_client().get("/failing", environ_base=environ)
-    assert sent == [[("Link", "</failing.css>; rel=preload; as=style")]]
-    assert retried.headers.getlist("Link") == ["</failing.css>; rel=preload; as=style"]
-    assert retried.headers["Set-Cookie"].startswith("h2-digest=")
+    client = app.test_client()
+    retried = client.get("/page", environ_base=environ)
+    assert retried.get_data(as_text=True) == "served at the second try"
+    assert sent == [[("Link", "</a.css>; rel=preload; as=style, </b.css>; rel=preload; as=style")]]
+    assert retried.headers.getlist("Link") == ["</a.css>; rel=preload; as=style"]
+    assert client.get("/b").headers.getlist("Link") == ["</b.css>; rel=preload; as=style; nopush"]
+
+
+def test_a_call_made_again_keeps_what_request_started_pushed() -> None:
+    """A ``request_started`` receiver pushes before the call claims the record: the
+    call made again kept only its view's links, the font of every page lost with what the
+    failed call pushed."""
+    app = owned_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    app.wsgi_app = calling_again(app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+    calls: list[str] = []
+
+    def every_page(sender: Flask, **extra: Any) -> None:
+        push("/font.woff2", as_="font")
+
+    request_started.connect(every_page, app)
+
+    @app.route("/")
+    def index() -> str:
+        calls.append("called")
+        push("/i.css", as_="style")
+        if len(calls) == 1:
+            raise RuntimeError("deadlock")
+        return "served at the second try"
+
+    retried = app.test_client().get("/")
+    assert retried.get_data(as_text=True) == "served at the second try"
+    assert retried.headers.getlist("Link") == [
+        "</font.woff2>; rel=preload; as=font; crossorigin, </i.css>; rel=preload; as=style"
+    ]
+
+
+def test_a_request_a_handler_dispatches_before_the_claim_does_not_start_it_over() -> None:
+    """A url value preprocessor put before ours after ``init_app`` aborts, and the 404
+    handler renders a fragment with ``full_dispatch_request()``: that request, with an
+    environ of its own, takes the record (``_claim``'s docstring) and is torn down before
+    the page's response. It is not the app called again for the client's request: the
+    page kept no links at all."""
+    app = owned_app()
+    Firehose(app)
+
+    def fragment() -> str:
+        with app.test_request_context("/fragment"):
+            return app.full_dispatch_request().get_data(as_text=True)
+
+    @app.route("/fragment")
+    def fragment_view() -> str:
+        return push("/fragment.css", as_="style")
+
+    @app.route("/<lang>/page")
+    def page(lang: str) -> str:
+        return push("/page.css", as_="style")
+
+    def language(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values and values.get("lang") not in ("en", "fr"):
+            abort(404)
+
+    app.url_value_preprocessors[None].insert(0, language)
+
+    @app.errorhandler(404)
+    def choose(error: Exception) -> tuple[str, int]:
+        push("/page.css", as_="style")
+        return fragment(), 200
+
+    response = app.test_client().get("/xx/page")
+    assert response.get_data(as_text=True) == "/fragment.css"
+    assert response.headers.getlist("Link") == [
+        "</page.css>; rel=preload; as=style, </fragment.css>; rel=preload; as=style"
+    ]
 
 
 @pytest.mark.parametrize("header_budget", [3072, 5928, 5929, 5930, 1 << 20])
