@@ -22,9 +22,6 @@ Once per request:
    client holds would change it, or step 4 ran (the digest's ``Set-Cookie`` is made from
    the client's cookie). A 304 gets no ``Link``, only that ``Vary``. No ``after_request``
    hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
-6. As the call of the app ends (a teardown function), what it pushed is dropped: a
-   middleware inside ours that calls the app again for the same request (a retry) starts
-   the record over (:meth:`_RequestRecord.start_over`).
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per page (:func:`_page_of`: the url as asked, query
@@ -120,8 +117,6 @@ class _RequestRecord(RequestPushes):
         "_held",
         "_opened",
         "_start_response",
-        "called_again",
-        "ended",
         "hint_page",
         "link",
         "nested",
@@ -148,10 +143,6 @@ class _RequestRecord(RequestPushes):
         self.owner: Request | None = None
         #: Whether a request already being served made this one (:class:`_PushScope`).
         self.nested = False
-        #: Whether the owner's call of the app has ended (:func:`_end_call`).
-        self.ended = False
-        #: Whether the app was called again for this request (:meth:`start_over`).
-        self.called_again = False
         #: Whether the app has started its response (called ``start_response``).
         self.started = False
         self._opened = False
@@ -173,22 +164,6 @@ class _RequestRecord(RequestPushes):
         if self.vary:
             _vary_on_cookie(headers)
         return self._start_response(status, headers, exc_info)
-
-    def start_over(self, req: Request) -> None:
-        """Make the record ``req``'s: a middleware inside ours called the app again once
-        the owner's call had ended (a retry after an error, an error page for the response
-        it replaces). The client gets this call's response alone, so nothing decided for
-        the other is kept (what it pushed went at its end: :func:`_end_call`). One 103 is
-        sent per request, before the first call's view: what it offered (a front pushed
-        it) is recorded with this response, and what this response links is learned for
-        its page."""
-        self.owner = req
-        self.ended = False
-        self.called_again = True
-        self.link = None
-        self.vary = False
-        self._opened = False
-        self._held = None
 
     def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
         """``connector.open()``, asked at most once per request; None if it raised."""
@@ -264,9 +239,6 @@ class _PushScope:
         # with a copy of its environ): not one the client sent. An app mounted inside
         # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it.
         record.nested = isinstance(outer, _RequestRecord) and outer.owner is not None
-        # Carried by every call of the app for this request: a middleware inside ours that
-        # calls it again passes this environ (or a copy); a request a view makes does not.
-        environ[_RECORD_KEY] = record
         token = current_record.set(record)
         try:
             body = self.wsgi_app(environ, record.start_response)
@@ -279,10 +251,6 @@ class _PushScope:
             # body is iterated, after the call returned.
             return _InScope(body, record)
         return body
-
-
-#: The environ key naming the record of the client's request (:func:`_called_again`).
-_RECORD_KEY = "firehose_digest.record"
 
 
 class _InScope:
@@ -399,23 +367,16 @@ def _claim(record: _RequestRecord, req: Request) -> bool:
     ``after_request_funcs`` would have no links at all. That request's page is then
     decided for the nested one: its links are pushed again on each visit.
 
-    A request that claims the record once its owner's call has ended (:func:`_end_call`),
-    with the client's environ, is the app called again for that request by a middleware
-    inside ours: the record starts over as its own (:meth:`_RequestRecord.start_over`).
+    A middleware inside ours that calls the app again for the same request (a retry
+    after an error, an error page for a 500 it replaces) runs the second call under the
+    record the first claimed: that call decides nothing, and its response goes out with
+    what the first decided (none, if it raised; a 500's links, each ``nopush``). Telling
+    the calls apart takes a teardown function run by every request of every app, for a
+    pattern that costs at most one response's pushes.
     """
     if record.owner is None:
         record.owner = req
-    elif record.ended and record.owner is not req and _called_again(record, req):
-        record.start_over(req)
     return record.owner is req
-
-
-def _called_again(record: _RequestRecord, req: Request) -> bool:
-    """Whether ``req`` is a call of the app for the client's request that ``record`` is
-    for: its environ is the one our wrapper was given, or a middleware's copy of it. A
-    request dispatched in a ``test_request_context`` (from a view, a handler or a
-    ``request_started`` receiver) has an environ of its own."""
-    return req.environ.get(_RECORD_KEY) is record
 
 
 def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -424,20 +385,6 @@ def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
     record = current_record.get()
     if isinstance(record, _RequestRecord):
         _claim(record, request._get_current_object())  # type: ignore[attr-defined]
-
-
-def _end_call(error: BaseException | None) -> None:
-    """A teardown function of an app with push on: the call of the app for the client's
-    request has ended (its links decided, if it made a response), and what it pushed
-    goes with it, so that a call a middleware makes again starts with nothing but what it
-    pushes itself (a ``request_started`` receiver's, before it claims the record)."""
-    record = current_record.get()
-    if not isinstance(record, _RequestRecord) or record.owner is None:
-        return
-    req = request._get_current_object()  # type: ignore[attr-defined]
-    if record.owner is req and _called_again(record, req):
-        record.ended = True
-        record.resources = {}
 
 
 def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
@@ -578,8 +525,6 @@ class Firehose:
             # Not a request_started receiver: blinker's dispatch to one is paid by every
             # request of every app in the process.
             app.url_value_preprocessors.setdefault(None, []).insert(0, _claim_first)
-            # A call of the app that ends frees its record for the next call under it.
-            app.teardown_request_funcs.setdefault(None, []).append(_end_call)
         if isinstance(connector, PushedSetConnector) and "legacy" not in state.hooks:
             state.hooks.add("legacy")
             app.before_request_funcs.setdefault(None, []).append(lambda: _open_early(app))
@@ -840,11 +785,8 @@ def _send_early_hints(app: Flask) -> None:
         # does not record; one made by a test client has none to send through.
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if not _claim(record, req) or record.called_again or asks_static_file(app, req):
-        # Dispatched inside a view; the app called again for a request, which sent its
-        # 103 (or none) at the first call, whether or not that call claimed the record
-        # before its view; or a static file: no 103 of its own.
-        return
+    if not _claim(record, req) or asks_static_file(app, req):
+        return  # dispatched inside a view, or a static file: no 103 of its own
     send = _early_hints_sender(req, state)
     if send is None:
         return
