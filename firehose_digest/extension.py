@@ -320,7 +320,11 @@ def _rejoined(cookie: str) -> str:
     value, which the app reads as it was sent. A quoted value's own "," stays.
 
     A lone cookie whose value holds "," and then a name and "=" (``a=b=1,c=2``, written
-    by a page's script) cannot be told from two joined ones: it is split.
+    by a page's script) cannot be told from two joined ones: it is split. A nameless
+    cookie (``document.cookie = "lone"``) or an empty field joined after another cannot
+    be told from that one's value holding a ",": it stays with it, whose value then does
+    not read (a session's signature fails), as before the join; the cookies after it
+    read.
     """
     pieces = []
     start = 0

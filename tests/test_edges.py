@@ -38,7 +38,7 @@ from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
-from werkzeug.http import dump_cookie
+from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
@@ -3219,3 +3219,17 @@ def test_a_304_after_a_103_links_nothing_either(connector: str) -> None:
     assert "Link" not in revalidated.headers
     assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary")
     assert "Set-Cookie" not in revalidated.headers  # nothing recorded
+
+
+def test_a_nameless_cookie_joined_over_http2_stays_with_the_value_before_it() -> None:
+    """_rejoined's docstring: a "," before a nameless cookie or an empty field cannot be
+    told from a value's own (``x=1,2``, kept whole), so what follows it reads, and the
+    cookie before it keeps the "," and what it joined (found by a fuzz run: a page
+    script's ``document.cookie = "lone"`` beside Flask's session over HTTP/2)."""
+    read = extension._rejoined("session=V1.x, lone, a=b")
+    assert dict(parse_cookie(read)) == {"a": "b"}
+    assert dict(parse_cookie(extension._rejoined("session=V1.x, , a=b"))) == {
+        "session": "V1.x,",
+        "a": "b",
+    }
+    assert dict(parse_cookie(extension._rejoined("x=1,2, a=b"))) == {"x": "1,2", "a": "b"}
