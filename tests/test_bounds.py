@@ -50,7 +50,7 @@ from firehose_digest.settings import (
     load,
 )
 from firehose_digest.sizes import CHURNED_DICT_SLOT, DICT_SLOT
-from tests.helpers import EXPECTED_RETURN, InStore, build_app
+from tests.helpers import EXPECTED_RETURN, InStore, build_app, bytes_freed
 
 COOKIE = CookieAttributes(
     path="/", domain=None, secure=False, httponly=False, samesite=None, partitioned=False
@@ -1101,24 +1101,15 @@ def test_a_held_digest_with_every_answer_kept_is_within_its_getsizeof(
         digest.add(f"/static/r{i}.css")
     data = digest.to_bytes()
     size = sys.getsizeof(connectors.HeldDigest(AgingDigest.from_bytes(data)))
-    # 40 of them, in a list made untraced: what the interpreter allocates once is small
-    # beside them.
-    held: list[connectors.HeldDigest | None] = [None] * 40
-    tracemalloc.start()
-    try:
-        for n in range(len(held)):
-            decoded = connectors.HeldDigest(
-                AgingDigest.from_bytes(data), int(time.time()) + 86_400, "salt"
-            )
-            for i in range(connectors.MAX_ANSWERS):
-                key = f"/{n}/{i}/".ljust(connectors.ANSWER_KEY_LENGTH, "x")
-                _ = key in decoded  # answered and kept
-            assert len(decoded) == connectors.MAX_ANSWERS
-            held[n] = decoded
-        del decoded, key
-        kept = tracemalloc.get_traced_memory()[0]
-        held.clear()
-        freed = kept - tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
+
+    def held_with_every_answer(n: int) -> connectors.HeldDigest:
+        held = connectors.HeldDigest(
+            AgingDigest.from_bytes(data), int(time.time()) + 86_400, "salt"
+        )
+        for i in range(connectors.MAX_ANSWERS):
+            _ = f"/{n}/{i}/".ljust(connectors.ANSWER_KEY_LENGTH, "x") in held  # kept
+        assert len(held) == connectors.MAX_ANSWERS
+        return held
+
+    freed = bytes_freed(held_with_every_answer)
     assert 0.9 * 40 * size < freed <= 40 * size

@@ -13,7 +13,6 @@ import math
 import re
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -33,6 +32,7 @@ from firehose_digest.digests import (
     encoded_size_bound,
     load_digest,
 )
+from tests.helpers import bytes_freed
 
 Kind = type[BloomDigest] | type[GCSDigest]
 Factory = Callable[[int, float], Digest]
@@ -600,18 +600,7 @@ def test_getsizeof_counts_all_a_decoded_digest_keeps_alive(kind: Kind, rotated: 
     assert len(digest.previous) == (300 if rotated else 0)
     data = digest.to_bytes()
     size = sys.getsizeof(AgingDigest.from_bytes(data))  # counted untraced: nothing kept
-    # 40 of them, in a list made untraced: what the interpreter allocates once is small
-    # beside them.
-    decoded: list[AgingDigest | None] = [None] * 40
-    tracemalloc.start()
-    try:
-        for i in range(len(decoded)):
-            decoded[i] = AgingDigest.from_bytes(data)
-        kept = tracemalloc.get_traced_memory()[0]
-        decoded.clear()
-        freed = kept - tracemalloc.get_traced_memory()[0]
-    finally:
-        tracemalloc.stop()
+    freed = bytes_freed(lambda i: AgingDigest.from_bytes(data))
     # 89 to 100% measured; less by the ints an empty previous generation shares with the
     # current one.
     assert 0.85 * 40 * size < freed <= 40 * size
