@@ -1185,6 +1185,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="cookie size and false-positive rate of each encoding",
         description="Fill a digest of each encoding to capacity with fixed keys; print its "
         "size, its signed cookie and its false-positive rate measured on fresh keys.",
+        epilog="Exit status: 0 done, 2 usage error, or the output could not be written, "
+        "130 stopped by Ctrl-C (a long --probes).",
         allow_abbrev=False,
     )
     plan_cmd.set_defaults(command_parser=plan_cmd)

@@ -1030,7 +1030,7 @@ def test_inspect_help_explains_the_accepted_forms() -> None:
         assert form in text
 
 
-@pytest.mark.parametrize("command", [(), ("inspect",)])
+@pytest.mark.parametrize("command", [(), ("inspect",), ("plan",)])
 def test_help_names_every_exit_status_the_docs_do(command: tuple[str, ...]) -> None:
     """docs/cli.md: 2 also when the output could not be written, 130 when stopped by
     Ctrl-C. ``--help`` named neither, and a script's author reads it first."""
