@@ -209,7 +209,9 @@ def inspect(
         except ValueError as e:  # "http://[::1": urlsplit's message names no argument
             raise ValueError(f"urls: not a url: {url!r}") from e
     now = time.time()  # one instant: a cookie is not valid, then expired, in one report
-    pasted = _read_pasted(cookie, cookie_name, now)
+    # A byte order mark, which Windows tools write at the start of a UTF-8 file (Notepad's
+    # "UTF-8 with BOM", Windows PowerShell 5.1's Out-File -Encoding utf8), is not pasted.
+    pasted = _read_pasted(cookie.removeprefix("\ufeff"), cookie_name, now)
     if not pasted.values and pasted.deleted is None:
         return False, [f"NOT valid: no {cookie_name} cookie here ({_names_said(pasted.names)})"]
     notes = [pasted.note] if pasted.note else []
@@ -666,9 +668,9 @@ def _unwrapped(lines: Sequence[str]) -> str:
 #: writes each cookie as ``System.Net.Cookie("name", "value", "/", "domain")``, a '"' in
 #: a value as `".
 _CURL = re.compile(r"\s*curl(?:\.exe)?\s", re.I)
-#: What may come before a command copied from a terminal or a page: a byte order mark,
-#: a shell's "$ " or "> ", PowerShell's "PS C:\\> ".
-_PROMPT = re.compile(r"\A\ufeff?\s*(?:(?:\$|>|PS [^\n>]*>)[ \t]+)?")
+#: What may come before a command copied from a terminal or a page: a shell's "$ " or
+#: "> ", PowerShell's "PS C:\\> " (a byte order mark is gone: :func:`inspect`).
+_PROMPT = re.compile(r"\A\s*(?:(?:\$|>|PS [^\n>]*>)[ \t]+)?")
 #: "Copy as fetch": a browser's has no cookie (fetch() sends its own), Node.js's a
 #: "cookie" header, in JSON's quoting.
 _FETCH = re.compile(r"\s*(?:await\s+)?fetch\(")

@@ -1771,6 +1771,36 @@ def test_a_cookie_given_as_a_dash_is_read_from_stdin() -> None:
     assert done.stdout.startswith(b"valid: ")
 
 
+#: Each form ``inspect`` reads, of the cookie ``issued_cookie`` makes (``{value}``).
+PASTED_FORMS = {
+    "bare value": "{value}",
+    "pair": "h2-digest={value}",
+    "Cookie header": "Cookie: theme=dark; h2-digest={value}",
+    "Set-Cookie line": "Set-Cookie: h2-digest={value}; HttpOnly; Path=/",
+    "Set-Cookie value": "h2-digest={value}; HttpOnly; Path=/",
+    "curl -v lines": "> GET / HTTP/1.1\n> Cookie: h2-digest={value}\n",
+}
+
+
+@pytest.mark.parametrize("pasted", PASTED_FORMS.values(), ids=PASTED_FORMS)
+@pytest.mark.parametrize("through", ["stdin", "argument"])
+def test_a_byte_order_mark_before_a_pasted_cookie_is_no_part_of_it(
+    pasted: str, through: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows tools start a UTF-8 file with a byte order mark (Notepad's "UTF-8 with BOM",
+    Windows PowerShell 5.1's ``Out-File -Encoding utf8``): a cookie saved so and given to
+    ``inspect -`` read "no h2-digest cookie here (cookies: '\\ufeffh2-digest')", or, a bare
+    value, "not a signed cookie value", though a copied command with one before it was
+    read."""
+    text = "\ufeff" + pasted.format(value=issued_cookie(SECRET))
+    if through == "stdin":
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+        text = "-"
+    code, out, _ = call("inspect", text, "--secret-key", SECRET, "--url", "/static/app.js")
+    assert code == 0, out
+    assert "valid: " in out and "held: /static/app.js" in out, out
+
+
 def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
     """One open for writing only (``0>/dev/null``), or pytest's captured stdin: no
     traceback, exit 2."""
