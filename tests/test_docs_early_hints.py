@@ -99,3 +99,29 @@ def test_the_page_names_the_request_without_fetch_metadata_that_is_hinted_nothin
 
     for title in ("What is sent when", "Why no 103?"):
         assert "-H 'Accept: text/html'" in section(title), f"{title!r} omits curl's Accept"
+
+
+def _table(text: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The rows of the first Markdown table in ``text``, by their first two cells."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) > 2 and not set(cells[0]) <= {"-"}:
+            rows[cells[0], cells[1]] = tuple(cells[2:])
+    return rows
+
+
+def test_what_it_bought_quotes_the_medians_browser_md_measured() -> None:
+    """The section "What it bought" copies the medians of the run that wrote
+    ``bench/results/browser.md`` (``WRITE_BENCH_RESULTS=1 pytest
+    tests/integration/test_browser.py``): after a new run, the page must say its figures,
+    not the last run's, row for row, and name the rows as the file does."""
+    bought = section("Deployments").partition("### What it bought")[2]
+    shown = _table(bought)
+    measured = _table((DOCS.parent / "bench" / "results" / "browser.md").read_text())
+    header = ("stylesheets served by", "Early Hints")
+    assert shown.keys() - {header} == measured.keys() - {header}
+    for row, (median, to_load) in shown.items():
+        if row != header:
+            *_visits, measured_median, measured_to_load = measured[row]
+            assert (median, to_load) == (measured_median, measured_to_load), row
