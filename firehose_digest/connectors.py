@@ -196,8 +196,16 @@ class PushedSetConnector:
         """If the session ``set_pushed`` changed no longer fits ``room``, put it back as it
         was and raise :class:`NotRecorded`: a connector that keeps its keys in Flask's
         cookie session (Flask-Firehose's own, without bound) would otherwise grow it until
-        nginx answers 502 on every page. Said once per app and process."""
-        if _session_fits(app, room):
+        nginx answers 502 on every page. Said once per app and process. A session that
+        cannot be measured, as it cannot be serialized (a set stored as it is: JSON has
+        none), is put back too, and the error raised: Flask's own save would fail the same
+        way, and the page with it."""
+        try:
+            fits = _session_fits(app, room)
+        except Exception:
+            _put_back(before)
+            raise
+        if fits:
             return
         _put_back(before)
         if app not in self._told:

@@ -2600,6 +2600,44 @@ def test_what_a_failing_set_pushed_wrote_to_the_session_is_put_back() -> None:
         assert "pushed" not in sess
 
 
+class SetInSession:
+    """Flask-Firehose's connector as one writes it first: the set it is handed stored as
+    it is, which Flask's session cannot serialize (JSON has no set)."""
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        return set(session.get("pushed", []))
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        session["pushed"] = items
+
+
+def test_a_session_set_pushed_made_unserializable_is_put_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Measuring the session ``set_pushed`` wrote failed with ``TypeError: Object of type
+    set is not JSON serializable``, logged as a failed ``save()``, yet the set stayed in
+    the session: Flask's own save then failed the same way, and every page that pushed
+    something answered 500. What it wrote is put back, as for a ``set_pushed`` that
+    raises, and the page is served with its links ``nopush``."""
+    app = session_app(0, SetInSession)
+    client = app.test_client()
+
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = client.get("/?u=/a.css")
+
+    assert response.status_code == 200
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    with client.session_transaction() as sess:
+        assert "pushed" not in sess
+        assert sess["own"] == ""  # the view's own write is kept
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: PushedSetConnector(<class 'tests.test_extension.SetInSession'>).save() "
+        "failed; nothing is recorded"
+    ]
+
+
 def test_what_a_failing_set_pushed_wrote_to_a_server_side_session_is_put_back() -> None:
     """Only Flask's cookie session was copied before ``set_pushed`` ran (to measure it),
     so a session kept server-side kept what a failing one wrote: its keys were held from
