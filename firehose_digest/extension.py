@@ -568,14 +568,20 @@ def _as_connector(connector: Any) -> Connector:
             "connector=SessionConnector() for Flask-Firehose's session list, or leave it "
             "out for the digest cookie"
         )
+    if isinstance(connector, PushedSetConnector):
+        # Wrapped by the app itself: what it wraps is checked as a bare one would be.
+        wrapped = connector.connector
+        if isinstance(wrapped, type) and not _serves_flask_firehose(wrapped):
+            raise _needs_an_instance(wrapped)
+        _check_flask_firehose(wrapped)
+        return connector
     opens, saves = _implements(connector, "open"), _implements(connector, "save")
     if opens and saves:
         for name, signature, *arguments in _PROTOCOL_CALLS:
             _check_callable_as(connector, name, signature, *arguments)
         return connector  # type: ignore[no-any-return]
-    if _implements(connector, "get_pushed") and _implements(connector, "set_pushed"):
-        _check_callable_as(connector, "get_pushed", "()")
-        _check_callable_as(connector, "set_pushed", "(items)", set())
+    if _serves_flask_firehose(connector):
+        _check_flask_firehose(connector)
         return PushedSetConnector(connector)
     if isinstance(connector, type) and (
         _on_instances(connector, "open", "save")
@@ -588,6 +594,19 @@ def _as_connector(connector: Any) -> Connector:
             f"but not {'save' if opens else 'open'}(): see firehose_digest.Connector"
         )
     return PushedSetConnector(connector)  # which says what is missing
+
+
+def _serves_flask_firehose(connector: Any) -> bool:
+    """Whether ``connector`` implements Flask-Firehose's ``get_pushed()`` and
+    ``set_pushed(items)`` (:func:`_implements`)."""
+    return _implements(connector, "get_pushed") and _implements(connector, "set_pushed")
+
+
+def _check_flask_firehose(connector: Any) -> None:
+    """ValueError if ``get_pushed()`` or ``set_pushed(items)`` cannot be called as the
+    adapter calls them (:func:`_check_callable_as`)."""
+    _check_callable_as(connector, "get_pushed", "()")
+    _check_callable_as(connector, "set_pushed", "(items)", set())
 
 
 def _needs_an_instance(connector: type) -> ValueError:

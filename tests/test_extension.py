@@ -2291,6 +2291,27 @@ def test_a_connector_method_that_runs_none_of_its_body_fails_at_init_app(
         Firehose(Flask(__name__), connector=connector)
 
 
+@pytest.mark.parametrize(
+    ("wrapped", "message"),
+    [
+        (SetPushedWithoutItems(), r"set_pushed\(\) must take \(items\)"),
+        (GetPushedForAUser(), r"get_pushed\(\) must take \(\)"),
+        (AsyncSetPushed(), r"set_pushed\(\) is async"),
+        (GeneratorSetPushed(), r"set_pushed\(\) is a generator function"),
+        (AsyncGeneratorGetPushed(), r"get_pushed\(\) is an async generator function"),
+        (SessionConnector, r"SessionConnector is a class whose methods need an instance"),
+    ],
+)
+def test_a_flask_firehose_connector_wrapped_by_the_app_is_checked_at_init_app(
+    wrapped: Any, message: str
+) -> None:
+    """``PushedSetConnector`` is exported for an app's own use: one the app wraps itself
+    passed init_app unchecked, and each of these failed on every request instead, logged,
+    nothing ever recorded. Its connector is checked as a bare one is."""
+    with pytest.raises(ValueError, match=message):
+        Firehose(Flask(__name__), connector=PushedSetConnector(wrapped))
+
+
 class GeneratorOpen:
     def __init__(self) -> None:
         self.store = {"/a.css"}
