@@ -92,17 +92,21 @@ class NotRecorded(RuntimeError):
 
 
 class Connector(Protocol):
-    """Where what each client holds is kept; see the module docstring."""
+    """Where what each client holds is kept; see the module docstring.
 
-    def open(self, app: Flask, request: Request) -> Container[str] | None: ...
+    ``open()`` may return an iterator of keys (a generator), which the extension reads
+    into a frozenset and hands ``save()``; ``save()`` is handed tuples.
+    """
+
+    def open(self, app: Flask, request: Request) -> Container[str] | Iterable[str] | None: ...
 
     def save(
         self,
         app: Flask,
         response: Response,
         held: Container[str],
-        pushed: Sequence[str],
-        reused: Sequence[str],
+        pushed: tuple[str, ...],
+        reused: tuple[str, ...],
     ) -> None: ...
 
 

@@ -174,7 +174,8 @@ class _RequestRecord(RequestPushes):
                 if held is not None and type(held) not in _PLAIN_HOLDERS:
                     refuse_awaitable(held, connector, "open")
                     held = _as_holder(held)
-                self._held = held
+                # None, one of _PLAIN_HOLDERS, or what _as_holder made of it.
+                self._held = cast("Container[str] | None", held)
             except Exception:
                 # Push is an optimisation: a failing connector must never cost the page.
                 log.exception("firehose: %r.open() failed; nothing is pushed", connector)
