@@ -114,7 +114,8 @@ class PushedSetConnector:
     """Flask-Firehose's protocol, adapted: ``get_pushed()`` and ``set_pushed(items)``.
 
     ``set_pushed`` receives what ``get_pushed`` returned with the pushed keys added (in
-    place when the container has ``add``), and is called only when something was pushed.
+    place when the container has ``add``, else as a new set; one that can neither add nor
+    be iterated gives the pushed keys alone), and is called only when something was pushed.
     ``get_pushed`` should return a set; an iterator is read into one first, and a str is
     read as Flask-Firehose stored its keys, comma-joined.
 

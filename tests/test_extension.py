@@ -758,6 +758,40 @@ def test_set_pushed_is_handed_get_pushed_s_own_container_with_the_keys_added() -
     assert store.keys == ["/static/site.css", "/b.css", "/a.css"]
 
 
+def test_set_pushed_is_handed_the_pushed_keys_alone_for_a_container_it_cannot_copy() -> None:
+    """A container that can neither ``add`` nor be iterated (a filter answering ``in``
+    alone) cannot be handed back with the keys added: ``set_pushed`` gets those keys
+    alone, as docs/connectors.md says, and a store that unions them keeps what it held."""
+
+    class Filter:
+        def __init__(self, keys: set[str]) -> None:
+            self.keys = keys
+
+        def __contains__(self, key: object) -> bool:
+            return key in self.keys
+
+    class FilterStore:
+        def __init__(self) -> None:
+            self.keys = {"/static/site.css"}
+            self.handed: list[object] = []
+
+        def get_pushed(self) -> Filter:
+            return Filter(set(self.keys))
+
+        def set_pushed(self, items: set[str]) -> None:
+            self.handed.append(items)
+            self.keys |= items
+
+    store = FilterStore()
+    client = build_app(store).test_client()
+    first = client.get("/push?u=/static/site.css&u=/a.css")
+    assert first.headers["Link"] == (
+        "</static/site.css>; rel=preload; as=style; nopush, </a.css>; rel=preload; as=style"
+    )
+    assert store.handed == [{"/a.css"}]
+    assert store.keys == {"/static/site.css", "/a.css"}
+
+
 def test_failing_connector_costs_nothing_but_tracking(
     make_app: AppFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
