@@ -157,6 +157,9 @@ class PushedSetConnector:
             # Flask-Firehose's own store is ",".join(urls): its urls, not its substrings
             # (``set_pushed`` would otherwise receive a set of its characters).
             return frozenset(held.split(",")) if held else frozenset()
+        if type(held) is not set:
+            # An async get_pushed() behind a plain wrapper: named, not the open() calling it.
+            refuse_awaitable(held, self, "get_pushed")
         return held  # an iterator is read into a set by the extension, as any open()'s
 
     def save(

@@ -2162,8 +2162,18 @@ class WrappedAsyncOpen:
         """Would write a store."""
 
 
+class WrappedAsyncGetPushed:
+    @logged
+    async def get_pushed(self) -> set[str]:
+        return set()
+
+    def set_pushed(self, items: Any) -> None:
+        """Would write a store."""
+
+
 @pytest.mark.parametrize(
-    "connector", [WrappedAsyncSave(), WrappedAsyncSetPushed(), WrappedAsyncOpen()]
+    "connector",
+    [WrappedAsyncSave(), WrappedAsyncSetPushed(), WrappedAsyncOpen(), WrappedAsyncGetPushed()],
 )
 def test_an_async_method_init_app_cannot_see_is_an_error_logged_on_the_request(
     connector: Any, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
@@ -2186,14 +2196,16 @@ def test_an_async_method_init_app_cannot_see_is_an_error_logged_on_the_request(
         (WrappedAsyncOpen(), "{connector!r}.open()"),
         (WrappedAsyncSave(), "{connector!r}.save()"),
         (WrappedAsyncSetPushed(), ".set_pushed()"),
+        (WrappedAsyncGetPushed(), ".get_pushed()"),
     ],
-    ids=["open", "save", "set_pushed"],
+    ids=["open", "save", "set_pushed", "get_pushed"],
 )
 def test_an_async_method_is_named_in_the_error(
     connector: Any, named: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The error names the method that returned the coroutine: set_pushed(), which the
-    adapter calls, not the save() the extension called; the page keeps its links."""
+    """The error names the method that returned the coroutine: set_pushed() or
+    get_pushed(), which the adapter calls, not the save() or open() the extension called
+    (get_pushed()'s named open()); the page keeps its links."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "async"
     Firehose(app, connector=connector)
