@@ -142,7 +142,7 @@ class PushedSetConnector:
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     def __repr__(self) -> str:
-        return f"PushedSetConnector({self.connector!r})"
+        return f"{type(self).__name__}({self.connector!r})"
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Note the room left for Flask's session cookie. (The wrapped
@@ -468,7 +468,7 @@ class SessionConnector:
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     def __repr__(self) -> str:
-        return f"SessionConnector(max_items={self.max_items})"
+        return f"{type(self).__name__}(max_items={self.max_items})"
 
     def get_pushed(self) -> list[str]:
         """The held keys in the current request's session, oldest first: Flask-Firehose's

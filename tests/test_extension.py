@@ -3407,3 +3407,45 @@ def test_a_session_past_the_apps_max_cookie_size_is_told_so(
     (said,) = [r.getMessage() for r in caplog.records if "does not fit" in r.getMessage()]
     assert f" does not fit {len('Set-Cookie: ') + 2000 + 2} bytes " in said
     assert "(the line of a cookie of MAX_COOKIE_SIZE=2000 bytes)" in said
+
+
+class _LegacyStore:
+    def get_pushed(self) -> list[str]:
+        return []
+
+    def set_pushed(self, items: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("base", "arguments"),
+    [(SessionConnector, ()), (DigestConnector, ()), (PushedSetConnector, (_LegacyStore(),))],
+)
+def test_a_subclass_of_a_connector_is_named_as_itself_in_the_log(
+    base: type, arguments: tuple[object, ...], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A log line names the connector by its ``repr``: an app's subclass of one of ours
+    is named as the app wrote it, as :class:`DigestConnector` always named it."""
+    subclass = type("MyConnector", (base,), {})
+    connector = subclass(*arguments)
+    assert repr(connector).startswith("MyConnector(")
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "repr"
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    Firehose(app, connector=connector)
+
+    def refuse(*args: object) -> None:
+        raise RuntimeError("store down")
+
+    subclass.open = refuse  # type: ignore[attr-defined]
+    subclass.get_pushed = refuse  # type: ignore[attr-defined]
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        assert app.test_client().get("/").status_code == 200
+    assert any(
+        record.getMessage().startswith("firehose: MyConnector(") for record in caplog.records
+    )
