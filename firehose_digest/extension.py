@@ -1205,8 +1205,14 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     status = response.status_code
     if state.hint_cache is not None and record.hint_page is not None and status == 200:
         # Replaces what was known: a page that changed is learned again.
-        budget = state.settings.link_budget
-        state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
+        if _browser_shows(req, response):
+            budget = state.settings.link_budget
+            state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
+        else:
+            # A browser's download (a 103 goes to top-level navigations alone, of which a
+            # browser does not show an attachment): it preloads none of its links, so a 103
+            # of them would be fetched for nothing on each visit. Hinted nothing, as a file.
+            state.hint_cache.learn_no_page(record.hint_page, over_links=True)
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)

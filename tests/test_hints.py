@@ -1532,6 +1532,32 @@ def test_a_learned_url_that_answers_with_a_file_is_hinted_no_more() -> None:
     assert recorder.sent == []
 
 
+@pytest.mark.parametrize("learned_first", [False, True], ids=["new", "learned as a page first"])
+def test_a_page_a_browser_downloads_teaches_no_103(learned_first: bool) -> None:
+    """An HTML page served as a download (``Content-Disposition: attachment``, an export)
+    is not shown, so the browser preloads nothing it links and nothing is recorded: a 103
+    learned from it would be fetched for nothing on every visit. A browser's download
+    answers as a file does: its url is hinted nothing from then on."""
+    app = make_app()
+    download = [not learned_first]
+
+    @app.route("/export")
+    def export() -> Response:
+        push("/static/site.css", as_="style")
+        response = Response("<!doctype html><p>export", content_type="text/html")
+        if download[0]:
+            response.headers["Content-Disposition"] = 'attachment; filename="export.html"'
+        return response
+
+    if learned_first:
+        hinted_get(app.test_client(), "/export", Recorder(), headers=BROWSER_NAVIGATION)
+        download[0] = True
+    hinted_get(app.test_client(), "/export", Recorder(), headers=BROWSER_NAVIGATION)
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/export", recorder, headers=BROWSER_NAVIGATION)
+    assert recorder.sent == []
+
+
 @pytest.mark.parametrize("status", [200, 404])
 def test_a_json_answer_without_fetch_metadata_leaves_the_pages_hints(status: int) -> None:
     """curl or requests asking for a page's JSON variant (no Sec-Fetch-*, so taken for a
