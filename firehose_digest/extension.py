@@ -1231,8 +1231,11 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5), and, pushing
         # nothing, records nothing: no Set-Cookie for the cache to merge either. No 103
         # goes to a revalidation; one before a 304 the app gave a request without a
-        # validator offered what goes unrecorded, pushed again at worst.
-        as_200 = _links_for(state, resources, held, _links_reach(req, 200))
+        # validator offered what goes unrecorded, pushed again at worst. Planned as the
+        # 200 is, with this response's own headers (a download, a frame the browser
+        # refuses: pushed nothing, whatever the client holds).
+        reach_200 = _links_reach(req, 200) and _browser_shows(req, response)
+        as_200 = _links_for(state, resources, held, reach_200)
         saves = held is not None and bool(as_200.pushed or as_200.reused)
         record.vary = as_200.varies or saves
         return response

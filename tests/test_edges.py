@@ -2000,6 +2000,44 @@ def test_a_304_tells_a_cache_nothing_the_200_would_not(connector: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("dest", "as_attachment", "frame_options"),
+    [("document", True, None), ("iframe", False, "DENY")],
+    ids=["downloaded", "refused as a frame"],
+)
+def test_a_304_of_a_document_the_browser_does_not_show_varies_as_its_200(
+    tmp_path: Path, dest: str, as_attachment: bool, frame_options: str | None
+) -> None:
+    """A page ``send_file`` serves (conditional, Flask's default) that a browser does not
+    show, an HTML export downloaded or a page framed against its ``X-Frame-Options``, is
+    pushed nothing, whatever the client holds: its 200 does not vary on ``Cookie``. Its
+    304 did, planned as a page the browser shows: a cache merging the 304's fields into
+    the 200 it stored (RFC 9111 §4.3.4) then kept it for that one ``Cookie``."""
+    html = tmp_path / "export.html"
+    html.write_text("<!doctype html><p>export")
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.route("/export")
+    def export() -> Response:
+        push("/a.css", as_="style")
+        response = send_file(html, as_attachment=as_attachment)
+        if frame_options is not None:
+            response.headers["X-Frame-Options"] = frame_options
+        return response
+
+    Firehose(app)
+    headers = {**NAVIGATION, "Sec-Fetch-Dest": dest}
+    stored = app.test_client().get("/export", headers=headers)
+    stored.close()  # the file send_file opened
+    assert (stored.status_code, links(stored)) == (200, [nopush("/a.css")])
+    revalidation = {**headers, "If-None-Match": stored.headers["ETag"]}
+    revalidated = app.test_client().get("/export", headers=revalidation)
+    revalidated.close()
+    assert revalidated.status_code == 304
+    assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary") == []
+
+
+@pytest.mark.parametrize(
     ("byte_range", "status", "pushed"),
     [("bytes=0-3", 206, True), ("bytes=100-200", 416, False)],
 )
