@@ -930,6 +930,66 @@ def test_a_static_file_gets_no_link_vary_or_digest_from_a_hook_s_pushes(static: 
     assert sent == [[("Link", site_css)], [("Link", f"{site_css}, {app_js}")]]
 
 
+def test_a_nested_or_subdomain_blueprint_s_static_file_is_a_file_not_a_page(
+    static: Path,
+) -> None:
+    """Flask names a nested blueprint's static endpoint ``parent.child.static`` and its
+    blueprint ``parent.child`` (``app.blueprints``), and routes a blueprint registered with
+    ``subdomain=`` on that host of ``SERVER_NAME`` alone: their files, found in their own
+    folders, get none of the hook's links and no 103, and their current version is
+    served immutable; ``static_tag(endpoint=".static")`` in the nested blueprint's view
+    names the nested folder's file, under both url prefixes."""
+    (static / "site.css").write_bytes(CONTENT)
+    child_static, sub_static = static.parent / "child_static", static.parent / "sub_static"
+    for folder in (child_static, sub_static):
+        folder.mkdir()
+        (folder / "part.css").write_bytes(b"part")
+
+    def site_wide() -> None:
+        push_static("site.css")
+
+    app = Flask(__name__, static_folder=str(static), subdomain_matching=True)
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_EARLY_HINTS=True)
+    app.config["SERVER_NAME"] = "site.test"
+    app.before_request(site_wide)
+    Firehose(app)
+    parent = Blueprint("parent", __name__, url_prefix="/parent")
+    child = Blueprint("child", __name__, static_folder=str(child_static), url_prefix="/child")
+
+    @child.route("/")
+    def child_page() -> str:
+        return str(static_tag("part.css", endpoint=".static"))
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+    app.register_blueprint(parent, name="again", url_prefix="/again")
+    app.register_blueprint(
+        Blueprint("sub", __name__, static_folder=str(sub_static), subdomain="media")
+    )
+
+    sent: list[Any] = []
+    server = {"wsgi.early_hints": sent.append}
+    part = f"part.css?v={version(b'part')}"
+    for base, url in (
+        ("http://site.test", f"/parent/child/child_static/{part}"),
+        ("http://site.test", f"/again/child/child_static/{part}"),
+        ("http://media.site.test", f"/sub_static/{part}"),
+    ):
+        response = get_file(app.test_client(), url, base_url=base, environ_base=server)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == IMMUTABLE
+        assert "Link" not in response.headers
+        assert "Vary" not in response.headers
+        assert "Set-Cookie" not in response.headers
+    assert sent == []
+    for prefix in ("/parent", "/again"):
+        page = app.test_client().get(f"{prefix}/child/", base_url="http://site.test")
+        url = f"{prefix}/child/child_static/{part}"
+        assert page.get_data(as_text=True) == f'<link rel="stylesheet" href="{url}">'
+        site_css = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+        assert page.headers["Link"] == f"{site_css}, <{url}>; rel=preload; as=style"
+
+
 def test_a_page_served_where_the_static_view_has_no_file_gets_its_links(static: Path) -> None:
     """A single-page app serves its static folder at the root (``static_url_path=""``) and
     its index from the 404 handler at every deep link: the static view matched ``/about``,
