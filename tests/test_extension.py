@@ -17,6 +17,7 @@ from typing import Any, ClassVar, cast
 import pytest
 from asgiref.sync import sync_to_async
 from flask import (
+    Blueprint,
     Flask,
     Request,
     Response,
@@ -151,6 +152,61 @@ def test_view_link_header_is_kept_and_ours_added_before_it(make_app: AppFactory)
         "</static/site.css>; rel=preload; as=style",
         "</next>; rel=next",
     ]
+
+
+def test_what_after_request_hooks_push_is_on_the_response_and_learned() -> None:
+    """Flask runs a view's ``after_this_request`` callbacks, then its blueprint's
+    ``after_request`` hooks, then the app's, last registered first: ours, put first in
+    the app's list, runs after all of them, whether registered before ``Firehose(app)``
+    or after, so what each pushes is linked, recorded and learned for the 103, in the
+    order they ran."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="after hooks", FIREHOSE_EARLY_HINTS=True)
+
+    @app.after_request
+    def early_css(response: Response) -> Response:  # registered before the extension
+        push("/static/early.css", as_="style")
+        return response
+
+    Firehose(app)
+    shop = Blueprint("shop", __name__, url_prefix="/shop")
+
+    @shop.after_request
+    def shop_css(response: Response) -> Response:
+        push("/static/shop.css", as_="style")
+        return response
+
+    @shop.route("/")
+    def index() -> str:
+        push("/static/view.css", as_="style")
+
+        @after_this_request
+        def callback_css(response: Response) -> Response:
+            push("/static/callback.css", as_="style")
+            return response
+
+        return "shop"
+
+    app.register_blueprint(shop)
+
+    @app.after_request
+    def late_css(response: Response) -> Response:  # registered after the extension
+        push("/static/late.css", as_="style")
+        return response
+
+    expected = ", ".join(
+        f"</static/{name}.css>; rel=preload; as=style"
+        for name in ("view", "callback", "shop", "late", "early")
+    )
+    sent: list[Any] = []
+    browser = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
+    client = app.test_client()
+    assert client.get("/shop/", environ_base=browser).headers.getlist("Link") == [expected]
+    assert client.get("/shop/").headers.getlist("Link") == [
+        ", ".join(f"{value}; nopush" for value in expected.split(", "))
+    ]
+    app.test_client().get("/shop/", environ_base=browser)
+    assert sent == [[("Link", expected)]]
 
 
 def test_a_preload_the_view_writes_itself_is_left_as_written_on_every_visit(
