@@ -1295,7 +1295,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--resource-version",
         type=_as_typed,
         metavar="V",
-        help="ask for each --url as push(URL, version=V) records it",
+        help="ask for each --url as push(URL, version=V) records it; push_static() "
+        "records its url so with the file's v as V",
     )
     return parser
 

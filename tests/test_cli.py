@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from werkzeug.http import http_date
 
 import firehose_digest
-from firehose_digest import Firehose, push
+from firehose_digest import Firehose, push, push_static
 from firehose_digest import __main__ as cli
 from firehose_digest.__main__ import main
 from firehose_digest.codec import MAX_CLOCK_SKEW, DigestCodec, salt_for
@@ -1069,6 +1069,35 @@ def test_inspect_asks_for_a_versioned_resource() -> None:
     assert "not held: /font.woff2\n" in call(*ask)[1]
     assert "held: /font.woff2 (version v2)\n" in call(*ask, "--resource-version", "v2")[1]
     assert "not held: /font.woff2 (version v1)\n" in call(*ask, "--resource-version", "v1")[1]
+
+
+def test_inspect_asks_for_a_push_static_file_with_its_v_as_the_version(tmp_path: Path) -> None:
+    """push_static() records its versioned url with the file's version as the key's version
+    (so a 103 can tell the file changed): asked by the url alone, as the ``Link`` header
+    shows it, the file is not held; with its ``v`` as ``--resource-version``, it is. Found
+    adopting the extension in Flask's tutorial app: every push_static file read "not held"
+    while the server wrote it ``nopush``. docs/cli.md says to give the ``v``."""
+    (tmp_path / "site.css").write_text("body { color: red }\n")
+    app = Flask(__name__, static_folder=str(tmp_path), static_url_path="/static")
+    app.config["SECRET_KEY"] = SECRET
+    Firehose(app)
+
+    @app.route("/")
+    def page() -> str:
+        return push_static("site.css")
+
+    client = app.test_client()
+    client.get("/")
+    assert client.get("/").headers["Link"] == (
+        "</static/site.css?v=43c0e95b06>; rel=preload; as=style; nopush"
+    )
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    url = "/static/site.css?v=43c0e95b06"
+    ask = ("inspect", cookie.value, "--secret-key", SECRET, "--url", url)
+    assert f"not held: {url}\n" in call(*ask)[1]
+    held = call(*ask, "--resource-version", "43c0e95b06")[1]
+    assert f"held: {url} (version 43c0e95b06)\n" in held
 
 
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
