@@ -108,6 +108,10 @@ class _AppState:
     hooks: set[str] = field(default_factory=set)
     #: Whether the app was told that its server sends no 103 (once per ``init_app``).
     told_no_early_hints: bool = False
+    #: The ``FIREHOSE_*`` values ``init_app`` read, and whether the first request has
+    #: compared ``app.config`` with them (:func:`_warn_settings_changed`).
+    settings_read: tuple[tuple[str, object], ...] = ()
+    settings_compared: bool = False
 
 
 class _RequestRecord(RequestPushes):
@@ -505,6 +509,7 @@ class Firehose:
                 else None
             ),
             hooks=previous.hooks if isinstance(previous, _AppState) else set(),
+            settings_read=tuple((key, app.config[key]) for key in DEFAULTS),
         )
         app.jinja_env.globals.update(push=push, push_static=push_static, static_tag=static_tag)
         # Closures over the app: no current_app lookup on the per-request path. The hooks
@@ -550,6 +555,25 @@ def _warn_unknown_keys(app: Flask) -> None:
             close = difflib.get_close_matches(key.removeprefix("FIREHOSE_"), names, n=1)
             hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
             log.warning("firehose: %s is not a setting of firehose_digest%s", key, hint)
+
+
+def _warn_settings_changed(app: Flask, state: _AppState) -> None:
+    """A warning, at the app's first request, for each ``FIREHOSE_*`` setting whose value
+    in ``app.config`` is not the one ``init_app`` read: set after ``Firehose(app)`` (a
+    factory that loads its configuration after it, a test fixture's ``app.config.update``),
+    it has no effect, and would otherwise have none without a word."""
+    state.settings_compared = True
+    for key, read in state.settings_read:
+        now = app.config.get(key, read)
+        # Of one type, a value init_app took compares as a str, a number or a bool does.
+        if type(now) is not type(read) or now != read:
+            log.warning(
+                "firehose: %s is %r in app.config, but init_app read %r: a setting changed "
+                "after Firehose(app) has no effect; set it before, or call init_app(app) again",
+                key,
+                now,
+                read,
+            )
 
 
 def _as_connector(connector: Any) -> Connector:
@@ -1148,6 +1172,9 @@ def _serves_http2(environ: WSGIEnvironment) -> bool:
 
 def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
     """The ``after_request`` step of an app with push off: static caching alone."""
+    state: _AppState = app.extensions[EXTENSION_KEY]
+    if not state.settings_compared:
+        _warn_settings_changed(app, state)
     cache_versioned_static(app, request._get_current_object(), response)  # type: ignore[attr-defined]
     return response
 
@@ -1175,6 +1202,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     cache_versioned_static(app, req, response)
     record = current_record.get()
     state: _AppState = app.extensions[EXTENSION_KEY]
+    if not state.settings_compared:
+        _warn_settings_changed(app, state)
     if not isinstance(record, _RequestRecord) or not state.settings.enabled:
         return response  # outside app.wsgi_app, or push turned off by a later init_app
     if not _claim(record, req):

@@ -3283,6 +3283,37 @@ def test_a_misspelt_setting_is_named_in_a_warning(caplog: pytest.LogCaptureFixtu
     ]
 
 
+@pytest.mark.parametrize("enabled", [True, False], ids=["push on", "push off"])
+def test_a_setting_changed_after_init_app_is_named_in_a_warning_once(
+    enabled: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """init_app reads the settings: one set after it has no effect. Found adopting the
+    extension in Flask's tutorial app with ``Firehose(app)`` put before its factory loads
+    the configuration (``FIREHOSE_EARLY_HINTS = True`` in the instance config, as a test
+    fixture's ``app.config.update``): no 103 was ever sent, and nothing said why. The
+    first request names each such key, once; a second ``init_app`` reads them again."""
+    app = build_app(FIREHOSE_ENABLED=enabled)
+    firehose = app.extensions["firehose"]
+    app.config.update(FIREHOSE_ENABLED=not enabled, FIREHOSE_EARLY_HINTS=True)
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        app.test_client().get("/")
+        app.test_client().get("/")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: FIREHOSE_ENABLED is {not enabled!r} in app.config, but init_app read "
+        f"{enabled!r}: a setting changed after Firehose(app) has no effect; set it before, "
+        "or call init_app(app) again",
+        "firehose: FIREHOSE_EARLY_HINTS is True in app.config, but init_app read False: a "
+        "setting changed after Firehose(app) has no effect; set it before, or call "
+        "init_app(app) again",
+    ]
+    assert firehose.settings.early_hints is False  # as read
+    caplog.clear()
+    Firehose(app)
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        app.test_client().get("/")
+    assert [r for r in caplog.records if "init_app read" in r.getMessage()] == []
+
+
 def test_a_response_started_during_the_call_is_handed_back_as_the_app_made_it() -> None:
     """Only a lazy app's body is wrapped to run under the request's record: Flask starts
     its response during the call, and its body goes to the server as Flask made it (a
