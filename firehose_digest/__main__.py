@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NamedTuple, NoReturn
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
@@ -407,6 +407,14 @@ def _describe(
         version = "" if resource_version is None else f" (version {_shown(resource_version)})"
         answer = "not held" if not held else "held" if verified else "held (unverified)"
         out.append(f"{answer}: {_shown(target)}{path_of}{version}")
+        static_version = _static_version(target) if resource_version is None else None
+        if not held and static_version is not None:
+            # push_static() records its url with the file's version, the url's v, as the
+            # key's: asked by the url the Link header shows, such a file is not found.
+            out.append(
+                f"  {_shown(target)} names v={_shown(static_version)}: a push_static() file "
+                f"is held under its v, ask again with --resource-version {_shown(static_version)}"
+            )
     if asked:
         # Either generation may answer falsely: at capacity each does at rate p, for
         # largely different urls (a url the digest holds is not pushed, so not added).
@@ -417,6 +425,13 @@ def _describe(
             "always right"
         )
     return verified, out
+
+
+def _static_version(target: str) -> str | None:
+    """The one ``v`` in ``target``'s query, as :func:`~.static.push_static` writes a file's
+    version there; None for none, an empty one or several."""
+    versions = parse_qs(urlsplit(target).query).get("v", [])
+    return versions[0] if len(versions) == 1 else None
 
 
 def _signing_key_said(

@@ -1095,9 +1095,20 @@ def test_inspect_asks_for_a_push_static_file_with_its_v_as_the_version(tmp_path:
     assert cookie is not None
     url = "/static/site.css?v=43c0e95b06"
     ask = ("inspect", cookie.value, "--secret-key", SECRET, "--url", url)
-    assert f"not held: {url}\n" in call(*ask)[1]
+    not_held = call(*ask)[1]
+    assert f"not held: {url}\n" in not_held
+    # The answer says how to ask for the file as push_static() recorded it.
+    assert f"{url} names v=43c0e95b06: a push_static() file is held under its v, " in not_held
+    assert "ask again with --resource-version 43c0e95b06\n" in not_held
     held = call(*ask, "--resource-version", "43c0e95b06")[1]
     assert f"held: {url} (version 43c0e95b06)\n" in held
+    assert "ask again" not in held
+    # A url without one single v has nothing to add.
+    for other in ("/static/site.css", "/static/site.css?v=1&v=2", "/static/site.css?v="):
+        assert (
+            "ask again"
+            not in call("inspect", cookie.value, "--secret-key", SECRET, "--url", other)[1]
+        )
 
 
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
