@@ -594,12 +594,12 @@ def _as_connector(connector: Any) -> Connector:
             "out for the digest cookie"
         )
     if isinstance(connector, PushedSetConnector):
-        # Wrapped by the app itself: what it wraps is checked as a bare one would be.
+        # Wrapped by the app itself: what it wraps is checked as a bare one would be, and
+        # the adapter (the app's subclass, maybe) as any connector is, below.
         wrapped = connector.connector
         if isinstance(wrapped, type) and not _serves_flask_firehose(wrapped):
             raise _needs_an_instance(wrapped)
         _check_flask_firehose(wrapped)
-        return connector
     opens, saves = _implements(connector, "open"), _implements(connector, "save")
     if opens and saves:
         for name, signature, *arguments in _PROTOCOL_CALLS:

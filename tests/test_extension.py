@@ -2414,6 +2414,35 @@ def test_a_flask_firehose_connector_wrapped_by_the_app_is_checked_at_init_app(
         Firehose(Flask(__name__), connector=PushedSetConnector(wrapped))
 
 
+class AdapterSavingAsync(PushedSetConnector):
+    async def save(  # type: ignore[override]
+        self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any
+    ) -> None:
+        super().save(app, response, held, pushed, reused)
+
+
+class AdapterSavingTwo(PushedSetConnector):
+    def save(self, app: Flask, response: Any) -> None:  # type: ignore[override]
+        pass
+
+
+@pytest.mark.parametrize(
+    ("adapter", "message"),
+    [
+        (AdapterSavingAsync, r"save\(\) is async"),
+        (AdapterSavingTwo, r"save\(\) must take \(app, response, held, pushed, reused\)"),
+    ],
+)
+def test_an_app_s_own_flask_firehose_adapter_is_checked_as_a_connector_too(
+    adapter: type[PushedSetConnector], message: str
+) -> None:
+    """An app's subclass of ``PushedSetConnector`` is a connector of its own: its
+    ``open()`` and ``save()`` are checked as any connector's are, besides the connector it
+    wraps (checking only that one let such a ``save()`` fail on every request)."""
+    with pytest.raises(ValueError, match=message):
+        Firehose(Flask(__name__), connector=adapter(_LegacyStore()))
+
+
 class GeneratorOpen:
     def __init__(self) -> None:
         self.store = {"/a.css"}
