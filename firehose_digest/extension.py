@@ -1060,12 +1060,18 @@ def _browser_shows(req: Request, response: Response) -> bool:
     environ = req.environ
     if "HTTP_SEC_FETCH_MODE" not in environ:
         return True  # pushed to by a front, shown or not
-    disposition = response.headers.get("Content-Disposition", "")
-    if disposition.partition(";")[0].strip().lower() == "attachment":
+    if _downloaded(response):
         return False
     if environ.get("HTTP_SEC_FETCH_DEST", "document").strip() == "document":
         return True
     return not _frame_refused(environ, response)
+
+
+def _downloaded(response: Response) -> bool:
+    """Whether a browser saves ``response`` rather than show it: ``Content-Disposition:
+    attachment`` (RFC 6266 §4.2, the type in any case)."""
+    disposition = response.headers.get("Content-Disposition", "")
+    return disposition.partition(";")[0].strip().lower() == "attachment"
 
 
 def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
@@ -1234,13 +1240,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     status = response.status_code
     if state.hint_cache is not None and record.hint_page is not None and status == 200:
         # Replaces what was known: a page that changed is learned again.
-        if _browser_shows(req, response):
+        if not _downloaded(response):
             budget = state.settings.link_budget
             state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
         else:
-            # A browser's download (a 103 goes to top-level navigations alone, of which a
-            # browser does not show an attachment): it preloads none of its links, so a 103
-            # of them would be fetched for nothing on each visit. Hinted nothing, as a file.
+            # Whoever fetched it, a browser downloads it: it preloads none of its links, so
+            # a 103 of them would be fetched for nothing on each visit. Hinted nothing, as
+            # a file is.
             state.hint_cache.learn_no_page(record.hint_page, over_links=True)
     if not resources and not record.offered:
         return response
@@ -1262,7 +1268,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # goes to a revalidation; one before a 304 the app gave a request without a
         # validator offered what goes unrecorded, pushed again at worst. Planned as the
         # 200 is, with this response's own headers (a download, a frame the browser
-        # refuses: pushed nothing, whatever the client holds).
+        # refuses: pushed nothing, whatever the client holds), as make_conditional and
+        # send_file keep them on a 304; one a view builds without them is planned as a
+        # page the browser shows.
         reach_200 = _links_reach(req, 200) and _browser_shows(req, response)
         as_200 = _links_for(state, resources, held, reach_200)
         saves = held is not None and bool(as_200.pushed or as_200.reused)

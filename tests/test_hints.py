@@ -1533,11 +1533,19 @@ def test_a_learned_url_that_answers_with_a_file_is_hinted_no_more() -> None:
 
 
 @pytest.mark.parametrize("learned_first", [False, True], ids=["new", "learned as a page first"])
-def test_a_page_a_browser_downloads_teaches_no_103(learned_first: bool) -> None:
+@pytest.mark.parametrize(
+    "downloader",
+    [BROWSER_NAVIGATION, {"Accept": "text/html"}],
+    ids=["by a browser", "without Fetch Metadata"],
+)
+def test_a_page_a_browser_downloads_teaches_no_103(
+    learned_first: bool, downloader: dict[str, str]
+) -> None:
     """An HTML page served as a download (``Content-Disposition: attachment``, an export)
     is not shown, so the browser preloads nothing it links and nothing is recorded: a 103
-    learned from it would be fetched for nothing on every visit. A browser's download
-    answers as a file does: its url is hinted nothing from then on."""
+    learned from it would be fetched for nothing on every visit. Whoever fetched it (curl,
+    a browser from before Fetch Metadata), such a url is hinted nothing from then on, as a
+    file is."""
     app = make_app()
     download = [not learned_first]
 
@@ -1552,7 +1560,7 @@ def test_a_page_a_browser_downloads_teaches_no_103(learned_first: bool) -> None:
     if learned_first:
         hinted_get(app.test_client(), "/export", Recorder(), headers=BROWSER_NAVIGATION)
         download[0] = True
-    hinted_get(app.test_client(), "/export", Recorder(), headers=BROWSER_NAVIGATION)
+    hinted_get(app.test_client(), "/export", Recorder(), headers=downloader)
     recorder = Recorder()
     hinted_get(app.test_client(), "/export", recorder, headers=BROWSER_NAVIGATION)
     assert recorder.sent == []
