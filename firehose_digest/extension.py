@@ -108,7 +108,7 @@ class _AppState:
     hooks: set[str] = field(default_factory=set)
     #: Whether the app was told that its server sends no 103 (once per ``init_app``).
     told_no_early_hints: bool = False
-    #: The ``FIREHOSE_*`` values ``init_app`` read, and whether the first request has
+    #: The values ``init_app`` read (:data:`_READ_KEYS`), and whether the first request has
     #: compared ``app.config`` with them (:func:`_warn_settings_changed`).
     settings_read: tuple[tuple[str, object], ...] = ()
     settings_compared: bool = False
@@ -509,7 +509,7 @@ class Firehose:
                 else None
             ),
             hooks=previous.hooks if isinstance(previous, _AppState) else set(),
-            settings_read=tuple((key, app.config[key]) for key in DEFAULTS),
+            settings_read=tuple((key, app.config.get(key)) for key in _READ_KEYS),
         )
         app.jinja_env.globals.update(push=push, push_static=push_static, static_tag=static_tag)
         # Closures over the app: no current_app lookup on the per-request path. The hooks
@@ -546,6 +546,11 @@ class Firehose:
             app.before_request_funcs.setdefault(None, []).append(lambda: _send_early_hints(app))
 
 
+#: The keys ``init_app`` reads: every ``FIREHOSE_*`` setting, and Flask's
+#: ``MAX_COOKIE_SIZE`` (:func:`~.settings.load`).
+_READ_KEYS = (*DEFAULTS, "MAX_COOKIE_SIZE")
+
+
 def _warn_unknown_keys(app: Flask) -> None:
     """A warning for each ``FIREHOSE_*`` key that is no setting: a misspelt one
     (``FIREHOSE_EARLY_HINT``) would otherwise leave its feature off without a word."""
@@ -558,22 +563,33 @@ def _warn_unknown_keys(app: Flask) -> None:
 
 
 def _warn_settings_changed(app: Flask, state: _AppState) -> None:
-    """A warning, at the app's first request, for each ``FIREHOSE_*`` setting whose value
-    in ``app.config`` is not the one ``init_app`` read: set after ``Firehose(app)`` (a
-    factory that loads its configuration after it, a test fixture's ``app.config.update``),
-    it has no effect, and would otherwise have none without a word."""
+    """A warning, at the app's first request, for each key ``init_app`` read whose value in
+    ``app.config`` is no longer the one it read, if the settings it would make of them now
+    differ (or it would refuse them): set after ``Firehose(app)`` (a factory that loads its
+    configuration after it, a test fixture's ``app.config.update``), such a value has no
+    effect, and would otherwise have none without a word."""
     state.settings_compared = True
-    for key, read in state.settings_read:
-        now = app.config.get(key, read)
-        # Of one type, a value init_app took compares as a str, a number or a bool does.
-        if type(now) is not type(read) or now != read:
-            log.warning(
-                "firehose: %s is %r in app.config, but init_app read %r: a setting changed "
-                "after Firehose(app) has no effect; set it before, or call init_app(app) again",
-                key,
-                now,
-                read,
-            )
+    # By type too: 1 == True, but init_app refuses 1 where it takes True.
+    changed = [
+        (key, now, read)
+        for key, read in state.settings_read
+        if type(now := app.config.get(key)) is not type(read) or now != read
+    ]
+    if not changed:
+        return
+    try:
+        if load(dict(app.config)) == state.settings:
+            return  # another spelling of what is in force (42 and "42" for a version)
+    except ValueError:
+        pass  # a value init_app would refuse: named all the same
+    for key, now, read in changed:
+        log.warning(
+            "firehose: %s is %r in app.config, but init_app read %r, which firehose_digest "
+            "keeps: set it before Firehose(app), or call init_app(app) again",
+            key,
+            now,
+            read,
+        )
 
 
 def _as_connector(connector: Any) -> Connector:

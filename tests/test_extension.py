@@ -3329,11 +3329,11 @@ def test_a_setting_changed_after_init_app_is_named_in_a_warning_once(
         app.test_client().get("/")
     assert [r.getMessage() for r in caplog.records] == [
         f"firehose: FIREHOSE_ENABLED is {not enabled!r} in app.config, but init_app read "
-        f"{enabled!r}: a setting changed after Firehose(app) has no effect; set it before, "
-        "or call init_app(app) again",
-        "firehose: FIREHOSE_EARLY_HINTS is True in app.config, but init_app read False: a "
-        "setting changed after Firehose(app) has no effect; set it before, or call "
+        f"{enabled!r}, which firehose_digest keeps: set it before Firehose(app), or call "
         "init_app(app) again",
+        "firehose: FIREHOSE_EARLY_HINTS is True in app.config, but init_app read False, "
+        "which firehose_digest keeps: set it before Firehose(app), or call init_app(app) "
+        "again",
     ]
     assert firehose.settings.early_hints is False  # as read
     caplog.clear()
@@ -3341,6 +3341,36 @@ def test_a_setting_changed_after_init_app_is_named_in_a_warning_once(
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
         app.test_client().get("/")
     assert [r for r in caplog.records if "init_app read" in r.getMessage()] == []
+
+
+@pytest.mark.parametrize(
+    ("read", "changed", "warned"),
+    [
+        # from_prefixed_env reads FLASK_FIREHOSE_DIGEST_VERSION=42 as the int: the same salt.
+        ({"FIREHOSE_DIGEST_VERSION": 42}, {"FIREHOSE_DIGEST_VERSION": "42"}, []),
+        ({}, {"FIREHOSE_MAX_AGE": 30 * 24 * 3600}, []),  # the value read, set again
+        ({}, {"MAX_COOKIE_SIZE": 3000}, ["MAX_COOKIE_SIZE is 3000"]),  # Flask's, read by us
+        ({}, {"FIREHOSE_CAPACITY": 0}, ["FIREHOSE_CAPACITY is 0"]),  # refused by init_app
+    ],
+    ids=["same salt", "set again alike", "cookie size", "refused"],
+)
+def test_a_setting_changed_after_init_app_is_warned_only_if_it_would_change_something(
+    read: dict[str, Any],
+    changed: dict[str, Any],
+    warned: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What is compared is what init_app makes of the configuration: another spelling of
+    a value in force warns of nothing; Flask's ``MAX_COOKIE_SIZE``, which init_app reads
+    too, and a value it would refuse are named."""
+    app = build_app(**read)
+    app.config.update(changed)
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        app.test_client().get("/")
+    said = [r.getMessage() for r in caplog.records if "init_app read" in r.getMessage()]
+    assert [
+        message.removeprefix("firehose: ").partition(" in app.config")[0] for message in said
+    ] == warned
 
 
 def test_a_response_started_during_the_call_is_handed_back_as_the_app_made_it() -> None:
