@@ -102,7 +102,7 @@ def test_the_page_names_the_request_without_fetch_metadata_that_is_hinted_nothin
 
 
 def _table(text: str) -> dict[tuple[str, str], tuple[str, ...]]:
-    """The rows of the first Markdown table in ``text``, by their first two cells."""
+    """The rows of every Markdown table in ``text``, by their first two cells."""
     rows = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
