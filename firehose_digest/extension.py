@@ -919,15 +919,23 @@ def _url_of(req: Request) -> str:
 def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:
     """The server's ``wsgi.early_hints``, if this request is to get a 103; else None.
 
-    Only a GET navigation learns and is hinted (:func:`_is_navigation`), and without Fetch
-    Metadata only one that names HTML (:func:`_takes_html`): Chrome acts on a 103 for
-    navigations only, a HEAD or a ``fetch()`` has no page to preload for, and Python's
-    ``http.client`` reads a 103 as the final response.
+    Only a GET navigation learns and is hinted (:func:`_is_navigation`), not a service
+    worker's Navigation Preload, and without Fetch Metadata only one that names HTML
+    (:func:`_takes_html`): Chrome acts on a 103 for navigations only, a HEAD or a
+    ``fetch()`` has no page to preload for, and Python's ``http.client`` reads a 103 as
+    the final response.
     Servers without ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing
     learned, nothing sent, and a warning once, at the first navigation, says so.
     """
     environ = req.environ
     if req.method != "GET" or not _is_navigation(environ):
+        return None
+    if "HTTP_SERVICE_WORKER_NAVIGATION_PRELOAD" in environ:
+        # A service worker's Navigation Preload: Chromium 156 received its 103 and fetched
+        # nothing it named, whether the worker answered with the preload's response (the
+        # page then fetched its files itself) or with a page of its own (measured,
+        # tests/integration/test_browser.py). Nor is its response recorded
+        # (:func:`_links_reach`): the same 103 went out on every visit, for nothing.
         return None
     send: Callable[[Any], Any] | None = environ.get("wsgi.early_hints")
     if send is None:

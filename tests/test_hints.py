@@ -2233,6 +2233,18 @@ def test_a_revalidation_gets_no_103(app: Flask, condition: dict[str, str]) -> No
             False,
             id="prefetch",
         ),
+        # A service worker's Navigation Preload: Chromium 156 fetched nothing its 103
+        # named, whether the worker answered with the preload's page or with its own.
+        pytest.param(
+            {
+                "Sec-Fetch-Mode": "navigate",
+                "Sec-Fetch-Dest": "document",
+                "Service-Worker-Navigation-Preload": "true",
+            },
+            False,
+            False,
+            id="service worker navigation preload",
+        ),
     ],
 )
 def test_only_navigations_are_hinted(
@@ -2250,8 +2262,12 @@ def test_only_navigations_are_hinted(
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Sec-Fetch-Mode": "cors"}, {"Accept": "*/*"}],
-    ids=["fetch()", "no Sec-Fetch header, */*"],
+    [
+        {"Sec-Fetch-Mode": "cors"},
+        {"Accept": "*/*"},
+        {"Sec-Fetch-Mode": "navigate", "Service-Worker-Navigation-Preload": "true"},
+    ],
+    ids=["fetch()", "no Sec-Fetch header, */*", "service worker navigation preload"],
 )
 def test_a_request_that_is_not_a_navigation_teaches_nothing(
     app: Flask, headers: dict[str, str]

@@ -22,7 +22,10 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
   installs a service worker for ``/sw/offline/`` (and says ``data-preload="enabled"`` on
   its ``<html>`` once the worker is active with it): it enables Navigation Preload, then
   answers every navigation with a page of its own; ``/sw/offline/<name>`` is the page the
-  preload asks for. ``how=prerender`` makes ``/prefetcher`` prerender its url.
+  preload asks for. ``kind=preload`` installs one for ``/sw/preload/`` that answers with
+  the preload's response. ``how=prerender`` makes ``/prefetcher`` prerender its url.
+- A 103 the extension would not send there, sent by the view itself (not learned):
+  ``/sw/<kind>/hinted/<name>`` sends one of ``a.css`` and ``b.css``, then the page.
 
 Each view thinks :data:`THINK_SECONDS`, the time a 103 gives the browser. Every page reports,
 on ``load``, its navigation entry and its Resource Timing entries as JSON in
@@ -92,6 +95,14 @@ def edge_page(name: str) -> str:
         for url in ("/static/a.css", "/static/b.css")
     )
     return render_template_string(PAGE, name=name, styles=styles)
+
+
+def send_hints_by_hand() -> None:
+    """A 103 of ``a.css`` and ``b.css``, sent by the view itself: what Chromium does with
+    a 103 the extension would not send, or not there."""
+    request.environ["wsgi.early_hints"](
+        [("Link", f"<{url}>; rel=preload; as=style") for url in ("/static/a.css", "/static/b.css")]
+    )
 
 
 def create_app() -> Flask:
@@ -193,6 +204,12 @@ def create_app() -> Flask:
     def controlled(kind: str, name: str) -> str:
         return edge_page(name)
 
+    @app.route("/sw/<kind>/hinted/<name>")
+    def controlled_hinted(kind: str, name: str) -> str:
+        send_hints_by_hand()
+        time.sleep(THINK_SECONDS)
+        return edge_page(name)
+
     @app.route("/installer")
     def installer() -> str:
         # Registers the worker, and marks <html data-preload="enabled"> once it is active
@@ -220,8 +237,15 @@ def create_app() -> Flask:
 
 
 #: What each service worker does with a navigation: ``offline`` answers with a page of its
-#: own, leaving unused the navigation preload it enabled (its request is still sent).
+#: own, leaving unused the navigation preload it enabled (its request is still sent);
+#: ``preload`` answers with the preload's response.
 WORKERS = {
+    "preload": "addEventListener('fetch', (event) => {\n"
+    "  if (event.request.mode !== 'navigate') return;\n"
+    # No preload, no page: a fetch() of its own would be another request than a preload.
+    "  event.respondWith(event.preloadResponse.then((r) => r ||"
+    " new Response('no navigation preload', {status: 500})));\n"
+    "});\n",
     "offline": "addEventListener('fetch', (event) => {\n"
     "  if (event.request.mode !== 'navigate') return;\n"
     # /slow holds the page's load 2 s: the browser, quitting at load, would cancel a

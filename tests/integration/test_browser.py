@@ -412,16 +412,35 @@ LOG_WAIT_SECONDS = 5
 
 
 def _asked_since(apache: Apache, started: int, awaited: str) -> list[str]:
-    """The targets Apache logged as begun from ``started`` (µs since the epoch), once
+    """The targets of :func:`_logged_since`."""
+    return [request.target for request in _logged_since(apache, started, awaited)]
+
+
+def _logged_since(apache: Apache, started: int, awaited: str) -> list[Request]:
+    """The requests Apache logged as begun from ``started`` (µs since the epoch), once
     ``awaited`` is among them or :data:`LOG_WAIT_SECONDS` have passed: Apache logs a
     request once it is answered, which may be after the browser has quit."""
     deadline = time.monotonic() + LOG_WAIT_SECONDS
     while True:
         log = [Request.parse(line) for line in apache.access_log()]
-        asked = [request.target for request in log if request.began >= started]
-        if awaited in asked or time.monotonic() > deadline:
-            return asked
+        logged = [request for request in log if request.began >= started]
+        if any(request.target == awaited for request in logged):
+            return logged
+        if time.monotonic() > deadline:
+            return logged
         time.sleep(0.1)
+
+
+def _install(browser: Chromium, site: Site, kind: str) -> None:
+    """Load ``/installer?kind=<kind>`` until its worker is active with Navigation Preload
+    on: on a loaded machine it may not be by the installer's load event (a preload never
+    sent failed a test)."""
+    for _ in range(INSTALL_TRIES):
+        installed = browser.load(site.apache.origin + f"/installer?kind={kind}")
+        assert '<pre id="timing">' in installed.stdout, installed.stderr
+        if 'data-preload="enabled"' in installed.stdout:
+            return
+    pytest.fail(f"the worker had no Navigation Preload after {INSTALL_TRIES} loads")
 
 
 def test_a_navigation_preload_the_service_worker_leaves_unused_records_nothing(
@@ -438,15 +457,7 @@ def test_a_navigation_preload_the_service_worker_leaves_unused_records_nothing(
     the worker's page and fetches nothing the preload's ``Link`` names. The next learned
     page must still be hinted ``a.css`` and ``b.css``."""
     browser = Chromium(tmp_path / "profile", trusted_key)
-    for _ in range(INSTALL_TRIES):
-        # Until the worker is active with Navigation Preload on: on a loaded machine it
-        # may not be by the installer's load event (a preload never sent failed this test).
-        installed = browser.load(hinting.apache.origin + "/installer?kind=offline")
-        assert '<pre id="timing">' in installed.stdout, installed.stderr
-        if 'data-preload="enabled"' in installed.stdout:
-            break
-    else:
-        pytest.fail(f"the worker had no Navigation Preload after {INSTALL_TRIES} loads")
+    _install(browser, hinting, "offline")
     path = "/edge/after-offline"
     hinting.learn(path, certificate[0])
     first = time.time_ns() // 1000
@@ -466,6 +477,50 @@ def test_a_navigation_preload_the_service_worker_leaves_unused_records_nothing(
     assert not set(edge_files) & set(every)  # Chromium preloaded neither, in any try
 
     assert_fetched_from_the_103(browser.visit(hinting, path), edge_files)
+
+
+def test_chromium_fetches_nothing_a_103_to_a_navigation_preload_names(
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """Why a Navigation Preload gets no 103 (``_early_hints_sender``). ``/sw/<kind>/hinted/``
+    pages send a 103 of ``a.css`` and ``b.css`` by hand. Without a worker, Chromium fetches
+    both from it while the view works. Through a worker's Navigation Preload (the 103
+    reached Chromium: its net log showed it, 33 ms into the request), it fetched neither
+    from it: the ``preload`` worker answering with the preload's response, the page fetched
+    them itself once that response arrived; the ``offline`` worker answering with a page of
+    its own, neither was fetched at all."""
+    control = Chromium(tmp_path / "control", trusted_key)
+    assert_fetched_from_the_103(control.visit(hinting, "/sw/preload/hinted/control"), edge_files)
+
+    browser = Chromium(tmp_path / "preload", trusted_key)
+    _install(browser, hinting, "preload")
+    visit = browser.visit(hinting, "/sw/preload/hinted/page")
+    page = visit.page  # the preload, which the worker answered with
+    for target in edge_files:
+        assert visit.resources[target]["initiatorType"] == "link"
+        (fetched,) = visit.served(target)
+        # Asked for once the view had answered (Apache may log the page's end a
+        # millisecond after the browser parsed it): by the page, not the 103.
+        asked_after = (fetched.began - page.began) / 1e6
+        assert asked_after >= ROUND_TRIP_SECONDS + THINK_SECONDS, (page, fetched)
+
+    browser = Chromium(tmp_path / "offline", trusted_key)
+    _install(browser, hinting, "offline")
+    path = "/sw/offline/hinted/page"
+    for _ in range(PRELOAD_TRIES):  # a preload is not always sent (see above)
+        started = time.time_ns() // 1000
+        done = browser.load(hinting.apache.origin + path)
+        assert "<p>offline</p>" in done.stdout, done.stdout  # the worker's page, shown
+        asked = _asked_since(hinting.apache, started, path)
+        if path in asked:
+            break
+    else:
+        pytest.fail(f"Chromium sent no navigation preload in {PRELOAD_TRIES} navigations")
+    assert not set(edge_files) & set(asked)
 
 
 def test_what_a_redirect_links_is_still_hinted_on_the_page_it_leads_to(
