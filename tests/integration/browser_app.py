@@ -17,7 +17,8 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
   ``/edge/<name>``; ``/once/<name>`` pushes both and answers 200 the first time it is asked
   for in the process, 404 after (a page learned, then gone).
 - Pages that link ``a.css`` and ``b.css`` but are not shown: ``/attachment/<name>`` answers
-  ``Content-Disposition: attachment``, ``/unframed/<name>`` ``X-Frame-Options: DENY``
+  ``Content-Disposition: attachment`` (``/exported/<name>`` too, but for its first
+  request, which it answers as a page), ``/unframed/<name>`` ``X-Frame-Options: DENY``
   (``/prefetcher?url=...&how=frame`` puts either in an iframe). ``/installer?kind=offline``
   installs a service worker for ``/sw/offline/`` (and says ``data-preload="enabled"`` on
   its ``<html>`` once the worker is active with it): it enables Navigation Preload, then
@@ -180,9 +181,21 @@ def create_app() -> Flask:
     @app.route("/attachment/<name>")
     def attachment(name: str) -> Response:
         """The page, saved as a file: an HTML export a browser downloads, not shows."""
+        time.sleep(THINK_SECONDS)
         page = edge_page(name)
         disposition = f'attachment; filename="{name}.html"'
         return Response(page, headers={"Content-Disposition": disposition})
+
+    shown_once: set[str] = set()
+
+    @app.route("/exported/<name>")
+    def exported(name: str) -> Response | str:
+        """The page, shown the first time it is asked for in the process (so learned as
+        one), then saved as a file: a url that became an HTML export."""
+        if name not in shown_once:
+            shown_once.add(name)
+            return edge_page(name)
+        return attachment(name)
 
     @app.route("/unframed/<name>")
     def unframed(name: str) -> Response:

@@ -523,6 +523,47 @@ def test_chromium_fetches_nothing_a_103_to_a_navigation_preload_names(
     assert not set(edge_files) & set(asked)
 
 
+def _saving_downloads(profile: Path) -> Path:
+    """``profile``, set to save what it downloads in itself, not in ``~/Downloads``."""
+    preferences = profile / "Default" / "Preferences"
+    preferences.parent.mkdir(parents=True)
+    downloads = {"default_directory": str(profile / "downloads"), "prompt_for_download": False}
+    preferences.write_text(json.dumps({"download": downloads}))
+    return profile
+
+
+def test_a_download_fetches_its_103s_files_for_nothing_then_gets_no_103(
+    hinting: Site,
+    certificate: tuple[Path, Path],
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """A url learned as a page that a browser's navigation then downloads (an HTML export,
+    ``Content-Disposition: attachment``): Chromium fetches both files its 103 names while
+    the view works, then saves the page and shows nothing that uses them. That download
+    teaches the url no page: another browser's navigation of it is hinted nothing, and
+    fetches neither file."""
+    path = "/exported/export"
+    hinting.learn(path, certificate[0])
+    for profile, fetched_from_the_103 in (("first", edge_files), ("next", [])):
+        browser = Chromium(_saving_downloads(tmp_path / profile), trusted_key)
+        started = time.time_ns() // 1000
+        browser.stay(hinting.apache.origin + path, 3)
+        logged = _logged_since(hinting.apache, started, path)
+        (page,) = [request for request in logged if request.target == path]
+        assert [file.name for file in (tmp_path / profile / "downloads").iterdir()] == [
+            "export.html"
+        ]
+        for target in edge_files:
+            fetched = [request for request in logged if request.target == target]
+            if target in fetched_from_the_103:
+                (file,) = fetched
+                assert page.began < file.began and file.ended <= page.ended, (page, file)
+            else:
+                assert fetched == []
+
+
 def test_what_a_redirect_links_is_still_hinted_on_the_page_it_leads_to(
     hinting: Site,
     certificate: tuple[Path, Path],
