@@ -26,7 +26,9 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
   preload asks for. ``kind=preload`` installs one for ``/sw/preload/`` that answers with
   the preload's response. ``how=prerender`` makes ``/prefetcher`` prerender its url.
 - A 103 the extension would not send there, sent by the view itself (not learned):
-  ``/sw/<kind>/hinted/<name>`` sends one of ``a.css`` and ``b.css``, then the page.
+  ``/sw/<kind>/hinted/<name>`` sends one of ``a.css`` and ``b.css``, then the page;
+  ``/hinted/<status>/<name>`` sends it, then a 204 or a redirect (``status``) to
+  ``/edge/<name>``.
 
 Each view thinks :data:`THINK_SECONDS`, the time a 103 gives the browser. Every page reports,
 on ``load``, its navigation entry and its Resource Timing entries as JSON in
@@ -239,6 +241,15 @@ def create_app() -> Flask:
         return render_template_string(
             PAGE, name="installer", styles=script + Markup('<img src="/slow" alt="">')
         )
+
+    @app.route("/hinted/<int:status>/<name>")
+    def hinted(status: int, name: str) -> WerkzeugResponse:
+        """A 103 sent by hand, then a 204 or a redirect to ``/edge/<name>``."""
+        send_hints_by_hand()
+        time.sleep(THINK_SECONDS)
+        if status == 204:
+            return Response(status=204)
+        return redirect(f"/edge/{name}", status)
 
     @app.route("/bounce/<name>")
     def bounce(name: str) -> WerkzeugResponse:

@@ -564,6 +564,36 @@ def test_a_download_fetches_its_103s_files_for_nothing_then_gets_no_103(
                 assert fetched == []
 
 
+@pytest.mark.parametrize("status", [204, 302])
+def test_a_103_before_a_204_or_a_redirect_is_fetched_from(
+    status: int,
+    hinting: Site,
+    trusted_key: str,
+    tmp_path: Path,
+    edge_files: list[str],
+) -> None:
+    """What Chromium does with a 103 whose final response is no page (``/hinted/<status>/``
+    sends one by hand): it fetches both files while the view works. A 204 leaves the
+    browser where it was, the files unused; a redirect to a page of the site (not learned,
+    so with no 103 of its own) has that page use them (``early-hints``), fetched once."""
+    path = f"/hinted/{status}/after-{status}"
+    browser = Chromium(tmp_path / "profile", trusted_key)
+    started = time.time_ns() // 1000
+    if status == 204:
+        browser.stay(hinting.apache.origin + path, 3)
+    else:
+        visit = browser.visit(hinting, path)
+        assert visit.navigation["firstInterimResponseStart"] == 0
+        for target in edge_files:
+            assert visit.resources[target]["initiatorType"] == "early-hints", target
+    logged = _logged_since(hinting.apache, started, path)
+    (hop,) = [request for request in logged if request.target == path]
+    assert hop.status == status
+    for target in edge_files:
+        (file,) = [request for request in logged if request.target == target]
+        assert hop.began < file.began and file.ended <= hop.ended, (hop, file)
+
+
 def test_what_a_redirect_links_is_still_hinted_on_the_page_it_leads_to(
     hinting: Site,
     certificate: tuple[Path, Path],
