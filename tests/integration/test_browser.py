@@ -362,7 +362,8 @@ def test_what_chromium_did_not_preload_is_still_hinted_on_the_next_navigation(
             fetched_first, certificate[0]
         )  # learned: a 103 would go out, were a prefetch hinted
     hinting.learn(path, certificate[0])
-    browser = Chromium(tmp_path / "profile", trusted_key)
+    # The download case saves a file: in the profile, not in ~/Downloads.
+    browser = Chromium(_saving_downloads(tmp_path / "profile"), trusted_key)
     started = time.time_ns() // 1000
     done = browser.load(hinting.apache.origin + before)
     assert '<pre id="timing">' in done.stdout, done.stderr
