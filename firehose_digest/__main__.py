@@ -12,6 +12,7 @@ valid digest, 2 usage error or output not written, 130 stopped by Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import itertools
 import json
@@ -1380,7 +1381,8 @@ MAX_STDIN = 1 << 20
 
 
 def _stdin(parser: argparse.ArgumentParser) -> str:
-    """What stdin holds, for ``inspect -``: its bytes decoded as the command line's are."""
+    """What stdin holds, for ``inspect -``: its bytes decoded as the command line's are
+    (UTF-8), or as UTF-16 if they start with its byte order mark."""
     if sys.stdin is None:
         parser.error("COOKIE -: stdin is closed")
     if sys.stdin.isatty():
@@ -1397,7 +1399,12 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
         parser.error(
             f"COOKIE -: stdin holds more than {MAX_STDIN} bytes, more than any paste of a request"
         )
-    return data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+    if not isinstance(data, bytes):
+        return data
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # A file Windows PowerShell 5.1 wrote (``>``, ``Out-File``): UTF-16, its mark first.
+        return data.decode("utf-16", "surrogateescape")
+    return data.decode("utf-8", "surrogateescape")
 
 
 def _print(lines: list[str]) -> bool:

@@ -1841,6 +1841,24 @@ def test_a_byte_order_mark_before_a_pasted_cookie_is_no_part_of_it(
     assert "valid: " in out and "held: /static/app.js" in out, out
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("pasted", PASTED_FORMS.values(), ids=PASTED_FORMS)
+def test_a_utf_16_file_on_stdin_is_read_by_its_byte_order_mark(pasted: str, encoding: str) -> None:
+    """Windows PowerShell 5.1's ``>`` and ``Out-File`` write UTF-16 with a byte order mark:
+    such a file given to ``inspect -`` (``< cookie.txt`` in cmd.exe or Git Bash) was read
+    as UTF-8, "no h2-digest cookie here (cookies: '\\xff\\xfeh\\x002\\x00...')". The mark
+    says which UTF-16 it is, as a UTF-8 one says UTF-8."""
+    text = "\ufeff" + pasted.format(value=issued_cookie(SECRET)) + "\r\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+        input=text.encode(encoding),
+        capture_output=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, b""), done.stdout
+    assert b"\nvalid: signed " in b"\n" + done.stdout, done.stdout
+
+
 def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
     """One open for writing only (``0>/dev/null``), or pytest's captured stdin: no
     traceback, exit 2."""
