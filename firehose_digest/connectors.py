@@ -823,12 +823,12 @@ class DigestConnector:
             # since replaced: the client holds nothing under any.
             held = state.empty
         digest = held.digest
-        page = [*reused, *pushed][-digest.capacity :]
+        page_keys = [*reused, *pushed][-digest.capacity :]
         # Written when something was pushed, when a page key only the older generation
         # holds needs writing back (none can, in a digest that never rotated), or when half
         # the cookie's lifetime is gone.
-        written_back = bool(digest.previous) and not held.current_holds(page)
-        if not pushed and not written_back and not held.renewal_due(state.settings.max_age):
+        needs_write_back = bool(digest.previous) and not held.current_holds(page_keys)
+        if not pushed and not needs_write_back and not held.renewal_due(state.settings.max_age):
             return
         codec = state.codec(app)
         if codec is None:  # SECRET_KEY removed since open(): nothing can be written
@@ -845,7 +845,7 @@ class DigestConnector:
         # Twice: a rotation midway leaves the keys added before it in the older generation;
         # the second pass adds them again, within the new generation's room.
         for _ in range(2):
-            for key in [key for key in page if key not in digest.current]:
+            for key in [key for key in page_keys if key not in digest.current]:
                 digest.add(key)
         value = codec.dumps(digest.to_bytes())
         attributes = digest_cookie_attributes(app)

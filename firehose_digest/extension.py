@@ -134,11 +134,14 @@ class _RequestRecord(RequestPushes):
         super().__init__()
         self._start_response = start_response
         #: The page (:func:`_page_of`) whose links a 200 teaches the hint cache; None when
-        #: not learning.
+        #: not learning. Set by :func:`_send_early_hints` alone, once
+        #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
+        #: teaches (not one over HTTP/1.0, through Varnish, or a revalidation).
         self.hint_page: str | None = None
         #: The keys this request's 103 offered for push: a front that pushes from a 103
         #: pushed them, so they are recorded whatever the final response pushes, unless it
-        #: is a 304 or a browser's response it does not show (:func:`_decide`).
+        #: is a 304, no page, a browser's response it does not show, or its ``save()``
+        #: failed (:func:`_decide`).
         self.offered: tuple[str, ...] = ()
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
@@ -805,9 +808,9 @@ def _with_declared(
 
 
 def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
-    """What any visitor may be hinted of ``resources``: no nonce, of a link pushed with
-    ``learn=False`` only a stand-in, and a link Chromium drops from a 103 or one with a
-    nonce planned, not sent."""
+    """Each resource's hint, as :func:`~.collect.make_resource` made it fit for any
+    visitor: no nonce, of a link pushed with ``learn=False`` only a stand-in, and a link
+    Chromium drops from a 103 or one with a nonce planned, not sent."""
     return [resource.hint for resource in resources]
 
 
@@ -1046,9 +1049,11 @@ def _is_navigation(environ: WSGIEnvironment) -> bool:
 
 
 def _links_reach(req: Request, status: int) -> bool:
-    """Whether what this response offers for push reaches the client, so may be recorded
-    as held: every supported front pushes it (:func:`~.links.proxies_push`) and, if the
-    request is a browser's (it sends ``Sec-Fetch-Mode``), the browser preloads it.
+    """Whether, by its request and status, what this response offers for push reaches
+    the client, so may be recorded as held: every supported front pushes it
+    (:func:`~.links.proxies_push`) and, if the request is a browser's (it sends
+    ``Sec-Fetch-Mode``), the browser preloads it. What the response's own headers say (a
+    download, a frame refused) is :func:`_browser_shows`'s, asked with it.
 
     Browsers refuse push (Chromium sends ``SETTINGS_ENABLE_PUSH`` 0) and preload from the
     ``Link`` of a document they show: Chromium 156, measured, preloads nothing that a
@@ -1298,8 +1303,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # page the browser shows.
         reach_200 = _links_reach(req, 200) and _browser_shows(req, response)
         as_200 = _links_for(state, resources, held, reach_200)
-        saves = held is not None and bool(as_200.pushed or as_200.reused)
-        record.vary = as_200.varies or saves
+        would_save = held is not None and bool(as_200.pushed or as_200.reused)
+        record.vary = as_200.varies or would_save
         return response
     reach = _links_reach(req, status) and _browser_shows(req, response)
     links = _links_for(state, resources, held, reach, offered_now)
