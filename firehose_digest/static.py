@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ResponseCacheControl
-from werkzeug.http import http_date, parse_cache_control_header
+from werkzeug.http import http_date, parse_cache_control_header, parse_options_header
 from werkzeug.security import safe_join
 
 from .collect import CORS_MODE, as_written, key_version, names_crossorigin, push, resource_key
@@ -495,12 +495,20 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
 def _sends_file(response: Response, path: str) -> bool:
     """Whether ``response`` is the file at ``path`` that :func:`file_version` hashed, as
     Werkzeug's ``send_file`` sends it: with that file's modification time as
-    ``Last-Modified``. Flask runs ``before_request`` hooks for static files too, and one
-    may answer in the static view's place (a maintenance page, a sign-in form): that page
-    must not be kept for a year as the file."""
+    ``Last-Modified``, and no other file's name in ``Content-Disposition``. Flask runs
+    ``before_request`` hooks for static files too, and one may answer in the static view's
+    place (a maintenance page, a sign-in form): that page must not be kept for a year as
+    the file. One sent from a file (``send_from_directory``) has a ``Last-Modified`` too,
+    the file's own in a fresh checkout or a build with fixed mtimes: its name, which
+    ``send_file`` writes, tells it apart (a hook that drops the header leaves the time)."""
     known = _versions.get(path)  # just filled by file_version; emptied whole when full
     if known is None:
         return False
+    disposition = response.headers.get("Content-Disposition")
+    if disposition is not None:
+        named = parse_options_header(disposition)[1].get("filename")
+        if named is not None and named != os.path.basename(path):
+            return False
     try:
         # Whole seconds, as http_date() writes send_file's st_mtime.
         hashed = http_date(known[0][2] // 1_000_000_000)

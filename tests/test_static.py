@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask, Response, render_template_string, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    render_template_string,
+    request,
+    send_from_directory,
+)
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -862,6 +869,63 @@ def test_a_page_a_hook_answers_at_a_versioned_url_is_not_immutable(
 
     assert response.get_data() == b"<h1>Back soon</h1>"
     assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_file_a_hook_answers_at_a_versioned_url_is_not_immutable(
+    static: Path, tmp_path: Path, enabled: bool
+) -> None:
+    """A sign-in page a ``before_request`` hook sends from a file carries that file's
+    ``Last-Modified``: in a fresh checkout, or a build with fixed mtimes, it is the
+    script's, and the page was served ``public, immutable`` at the script's url, kept by
+    shared caches for a year. ``send_file`` names the file it sends in
+    ``Content-Disposition``: another name is another file."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (static / "app.js").write_bytes(CONTENT)
+    (pages / "signin.html").write_bytes(b"<form>sign in</form>")
+    for path in (static / "app.js", pages / "signin.html"):
+        os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    signed_in = {"yes": True}
+    app = make_app(static, FIREHOSE_ENABLED=enabled)
+
+    @app.before_request
+    def sign_in_first() -> Response | None:
+        return None if signed_in["yes"] else send_from_directory(pages, "signin.html")
+
+    client = app.test_client()
+    url = client.get("/push?f=app.js").get_data(as_text=True)
+    assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
+
+    signed_in["yes"] = False
+    response = get_file(client, url)
+
+    assert response.headers["Content-Disposition"] == "inline; filename=signin.html"
+    assert response.headers["Last-Modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
+    assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("filename", ["café.css", 'q".css', "semi;colon.css", "a b.css"])
+@pytest.mark.parametrize("disposition", ["as sent", "dropped by a hook"])
+def test_a_file_whose_name_is_quoted_or_dropped_in_content_disposition_is_immutable(
+    static: Path, filename: str, disposition: str
+) -> None:
+    """``send_file`` quotes a name, or writes it ``filename*=UTF-8''...``: read back, it
+    is the file's; a hook that drops the header leaves the file told by its time."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+    if disposition == "dropped by a hook":
+
+        @app.after_request
+        def drop(response: Response) -> Response:
+            del response.headers["Content-Disposition"]
+            return response
+
+    client = app.test_client()
+    with app.test_request_context():
+        url = push_static(filename)
+
+    assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
 
 
 def test_a_missing_static_file_is_left_alone(static: Path) -> None:
