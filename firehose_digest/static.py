@@ -509,9 +509,12 @@ def _sends_file(response: Response, path: str) -> bool:
         named = parse_options_header(disposition)[1].get("filename")
         if named is not None and named != os.path.basename(path):
             return False
+    # send_file's st_mtime, a float made as os.stat makes it (CPython's fill_time), which
+    # http_date() writes in whole seconds: one within half a microsecond of the next
+    # second is rounded up to it.
+    seconds, nanoseconds = divmod(known[0][2], 1_000_000_000)
     try:
-        # Whole seconds, as http_date() writes send_file's st_mtime.
-        hashed = http_date(known[0][2] // 1_000_000_000)
+        hashed = http_date(seconds + nanoseconds * 1e-9)
     except (ValueError, OverflowError):  # a time no date can say
         return False
     return response.headers.get("Last-Modified") == hashed

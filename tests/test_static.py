@@ -928,6 +928,23 @@ def test_a_file_whose_name_is_quoted_or_dropped_in_content_disposition_is_immuta
     assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
 
 
+@pytest.mark.parametrize("nanoseconds", [0, 999_999_000, 999_999_500, 999_999_999])
+def test_a_file_modified_in_the_last_microsecond_of_a_second_is_immutable(
+    static: Path, nanoseconds: int
+) -> None:
+    """``send_file`` writes ``Last-Modified`` from ``st_mtime``, a float: a time within
+    half a microsecond of the next second reads as that second. Its whole second was
+    compared, so such a file was never served ``immutable``."""
+    path = static / "site.css"
+    path.write_bytes(CONTENT)
+    mtime = 1_700_000_000_000_000_000 + nanoseconds
+    os.utime(path, ns=(mtime, mtime))
+    client = make_app(static).test_client()
+    url = client.get("/push?f=site.css").get_data(as_text=True)
+
+    assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
+
+
 def test_a_missing_static_file_is_left_alone(static: Path) -> None:
     response = make_app(static).test_client().get("/static/gone.css?v=0123456789")
 
