@@ -148,7 +148,11 @@ class _RequestRecord(RequestPushes):
         self.vary = False
         #: The request this record is for (:func:`_claim`).
         self.owner: Request | None = None
-        #: Whether a request already being served made this one (:class:`_PushScope`).
+        #: Whether a request already being served made this one through ``app.wsgi_app``
+        #: (a test client its view calls, :class:`_PushScope`): it has a record of its own
+        #: and decides its own links, but sends no 103. One dispatched without
+        #: ``app.wsgi_app`` has none: it runs under the outer request's, which it does not
+        #: own, and decides nothing (:func:`_claim`).
         self.nested = False
         #: Whether the app has started its response (called ``start_response``).
         self.started = False
@@ -853,7 +857,7 @@ def _send_early_hints(app: Flask) -> None:
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
     if not _claim(record, req) or asks_static_file(app, req):
-        return  # dispatched inside a view, or a static file: no 103 of its own
+        return  # under the record of the request whose view dispatched it, or a file
     send = _early_hints_sender(req, state)
     if send is None:
         return
@@ -886,22 +890,26 @@ def _send_early_hints(app: Flask) -> None:
             front_may_push=not direct_http2,
             own_origin=f"{req.scheme}://{req.host}".lower() if direct_http2 else None,
         )
-        if early.headers:
-            try:
-                send(early.headers)
-            except Exception as e:
-                if not _client_gone(e):
-                    raise
-                # The client went away before its 103 was written: routine, and logged as
-                # gunicorn's gthread worker logs a write that fails so (at debug).
-                url = _url_of(req)
-                log.debug("firehose: the 103 Early Hints for %s were not sent: %r", url, e)
-                return
+        if early.headers and _sent(send, early.headers, req):
             record.offered = early.offered
     except Exception:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
         log.exception("firehose: sending 103 Early Hints for %s failed", _url_of(req))
+
+
+def _sent(send: Callable[[Any], Any], headers: list[tuple[str, str]], req: Request) -> bool:
+    """Send the 103's ``headers``; False if the client went away before it was written,
+    which is routine, and logged as gunicorn's gthread worker logs a write that fails so
+    (at debug). Any other error is raised, for the caller to log."""
+    try:
+        send(headers)
+    except Exception as e:
+        if not _client_gone(e):
+            raise
+        log.debug("firehose: the 103 Early Hints for %s were not sent: %r", _url_of(req), e)
+        return False
+    return True
 
 
 def _url_of(req: Request) -> str:
@@ -922,16 +930,17 @@ def _url_of(req: Request) -> str:
 def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:
     """The server's ``wsgi.early_hints``, if this request is to get a 103; else None.
 
-    Only a GET navigation learns and is hinted (:func:`_is_navigation`), not a service
-    worker's Navigation Preload, and without Fetch Metadata only one that names HTML
-    (:func:`_takes_html`): Chrome acts on a 103 for navigations only, a HEAD or a
+    Only a GET navigation learns and is hinted (:func:`_is_top_level_navigation`), not a
+    service worker's Navigation Preload, and without Fetch Metadata only one that names
+    HTML (:func:`_takes_html`): Chrome acts on a 103 for navigations only, a HEAD or a
     ``fetch()`` has no page to preload for, and Python's ``http.client`` reads a 103 as
-    the final response.
+    the final response. So this decides, too, which requests teach the hint cache
+    (:attr:`_RequestRecord.hint_page`).
     Servers without ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing
     learned, nothing sent, and a warning once, at the first navigation, says so.
     """
     environ = req.environ
-    if req.method != "GET" or not _is_navigation(environ):
+    if req.method != "GET" or not _is_top_level_navigation(environ):
         return None
     if "HTTP_SERVICE_WORKER_NAVIGATION_PRELOAD" in environ:
         # A service worker's Navigation Preload: Chromium 156 received its 103 and fetched
@@ -1031,7 +1040,7 @@ def _kept_apart(text: str, separator: str) -> str:
     return quote(text, safe="/") if separator in text or "%" in text else text
 
 
-def _is_navigation(environ: WSGIEnvironment) -> bool:
+def _is_top_level_navigation(environ: WSGIEnvironment) -> bool:
     """A top-level navigation: ``Sec-Fetch-Mode: navigate`` to a ``document`` (Chromium's
     docs/early-hints.md: a 103 on a subresource or an iframe navigation is ignored), or no
     ``Sec-Fetch-*`` header at all (a browser from before Fetch Metadata, curl), but for a
