@@ -1257,6 +1257,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
+    # The hint cache, and the page this request teaches it (None when it teaches nothing).
+    cache, page = state.hint_cache, record.hint_page
     if not _may_link(app, req):
         return response
     if not _is_page(response):
@@ -1266,7 +1268,6 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # (a proxy's push request has no Sec-Fetch-*, as a navigation), but what it learned
         # as a page is replaced only by a browser's document navigation; what a 103 offered
         # it before its view (a page once) was pushed, and goes unrecorded.
-        cache, page = state.hint_cache, record.hint_page
         if cache is not None and page is not None and response.status_code == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
             cache.learn_no_page(page, over_links=document)
@@ -1276,23 +1277,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if declared:
         resources = _with_declared(declared, req.endpoint, req.method, resources)
     status = response.status_code
-    if state.hint_cache is not None and record.hint_page is not None and status == 200:
-        # Replaces what was known: a page that changed is learned again.
-        if not _downloaded(response):
-            budget = state.settings.link_budget
-            state.hint_cache.learn(record.hint_page, _learnable(resources.values()), budget)
-        else:
-            # Whoever fetched it, a browser downloads it: it preloads none of its links,
-            # but Chromium 156 fetched a 103's files before one (measured,
-            # tests/integration/test_browser.py), for nothing on each visit. Hinted
-            # nothing, as a file is.
-            state.hint_cache.learn_no_page(record.hint_page, over_links=True)
+    if cache is not None and page is not None and status == 200:
+        _learn(cache, page, response, resources, state.settings.link_budget)
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
     # What the 103 offered, each key as this response versions its url.
     offered_now = _as_linked(record.offered, resources) if record.offered else ()
-    cache, page = state.hint_cache, record.hint_page
     if offered_now != record.offered and status != 200 and cache is not None and page is not None:
         # The 103 offered a url under a version it no longer has: what the page learned is
         # stale, and a response that does not learn it again (a redirect, a 204) drops it,
@@ -1342,6 +1333,21 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     record.link = links.value
     record.vary = varies
     return response
+
+
+def _learn(
+    cache: HintCache, page: str, response: Response, resources: dict[str, Resource], budget: int
+) -> None:
+    """What a page's 200 teaches the hint cache: its links, replacing what was known (a
+    page that changed is learned again), within ``budget``; a download, nothing."""
+    if _downloaded(response):
+        # Whoever fetched it, a browser downloads it: it preloads none of its links, but
+        # Chromium 156 fetched a 103's files before one (measured,
+        # tests/integration/test_browser.py), for nothing on each visit. Hinted nothing,
+        # as a file is.
+        cache.learn_no_page(page, over_links=True)
+        return
+    cache.learn(page, _learnable(resources.values()), budget)
 
 
 def _may_link(app: Flask, req: Request) -> bool:
