@@ -585,10 +585,12 @@ def _warn_settings_changed(app: Flask, state: _AppState) -> None:
     if not changed:
         return
     try:
-        if load(dict(app.config)) == state.settings:
-            return  # another spelling of what is in force (42 and "42" for a version)
+        # Another spelling of what is in force (42 and "42" for a version) changes nothing.
+        in_force = load(dict(app.config)) == state.settings
     except ValueError:
-        pass  # a value init_app would refuse: named all the same
+        in_force = False  # a value init_app would refuse: named all the same
+    if in_force:
+        return
     for key, now, read in changed:
         log.warning(
             "firehose: %s is %r in app.config, but init_app read %r, which firehose_digest "

@@ -510,11 +510,11 @@ def _sends_file(response: Response, path: str) -> bool:
         if named is not None and named != os.path.basename(path):
             return False
     # send_file's st_mtime, a float made as os.stat makes it (CPython's fill_time), which
-    # http_date() writes in whole seconds: one within half a microsecond of the next
-    # second is rounded up to it.
-    seconds, nanoseconds = divmod(known[0][2], 1_000_000_000)
+    # http_date() writes in whole seconds: a fraction the float rounds up to 1 dates it
+    # the next second, as send_file's Last-Modified does.
+    whole, fraction = divmod(known[0][2], 1_000_000_000)  # st_mtime_ns
     try:
-        hashed = http_date(seconds + nanoseconds * 1e-9)
+        hashed = http_date(whole + fraction * 1e-9)
     except (ValueError, OverflowError):  # a time no date can say
         return False
     return response.headers.get("Last-Modified") == hashed
