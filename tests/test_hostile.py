@@ -732,6 +732,42 @@ def test_any_signing_time(encoding: str, age: int) -> None:
     check_served(encoding, f"{COOKIE}={value}")
 
 
+def rejected_values() -> dict[str, str]:
+    """One value of each kind docs/security.md names as read as an empty digest."""
+    now = int(time.time())
+    genuine = sign_at(digest_of(GCSDigest, *PAGE_KEYS).to_bytes(), now)
+    return {
+        "tampered": f"{genuine[:-1]}{'A' if genuine[-1] != 'A' else 'B'}",
+        "truncated": genuine[: len(genuine) // 2],
+        "expired": sign_at(digest_of(GCSDigest, *PAGE_KEYS).to_bytes(), now - MAX_AGE - 10),
+        "another key": sign_at(digest_of(GCSDigest, *PAGE_KEYS).to_bytes(), now, key="other"),
+        "another salt": sign_at(digest_of(GCSDigest, *PAGE_KEYS).to_bytes(), now, salt="x"),
+        "over 4096 characters": genuine + "A" * (MAX_COOKIE_VALUE + 1 - len(genuine)),
+        "not a digest": sign_at(b"not a digest", now),
+        "other parameters": sign_at(digest_of(BloomDigest, *PAGE_KEYS).to_bytes(), now),
+        "version 1": sign_at(bytes.fromhex("130009110004000010000170"), now),
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(rejected_values()))
+def test_a_rejected_value_logs_one_debug_line_and_a_fresh_digest_is_signed(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/security.md: such a value "is an empty digest: every resource is pushed, one
+    DEBUG line is logged on the firehose_digest logger, nothing is raised, and a fresh
+    digest of exactly what was pushed is signed"."""
+    value = rejected_values()[kind]
+    caplog.set_level(logging.DEBUG, logger="firehose_digest")
+    client = page_app().test_client(use_cookies=False)
+    response = client.get("/", headers={"Cookie": f"{COOKIE}={value}"})
+    assert response.status_code == 200
+    assert response.headers["Link"] == EXPECTED_FIRST
+    ours = [(r.name, r.levelno) for r in caplog.records if r.name.startswith("firehose_digest")]
+    assert ours == [("firehose_digest", logging.DEBUG)], [r.getMessage() for r in caplog.records]
+    assert [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG] == []
+    assert genuinely_held(set_cookie_value(response), GCSDigest) == frozenset(PAGE_KEYS)
+
+
 @pytest.mark.parametrize(
     "timestamp", [10**12, 2**62, 2**64 - 1], ids=["year-33658", "2^62", "2^64-1"]
 )
