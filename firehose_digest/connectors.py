@@ -1021,7 +1021,10 @@ class _DigestState:
             if held is None:
                 return self.empty
         # Whole seconds: int(now) < expires_at exactly when now < expires_at.
-        return held if time.time() < held.expires_at else self.empty
+        if time.time() < held.expires_at:
+            return held
+        log.debug("firehose: ignoring the digest cookie: it has expired")  # kept decoded
+        return self.empty
 
     def load_newest(self, app: Flask, values: Sequence[str]) -> HeldDigest | None:
         """Of several copies of the cookie, the digest of the valid one signed last
@@ -1048,7 +1051,11 @@ class _DigestState:
             signed.append((value, codec.expires_at(issued_at), payload))
         for value, expires_at, found in newest_first(signed, itemgetter(1)):
             if time.time() >= expires_at:
-                break  # and the copies signed before it expired before it
+                # Kept decoded (one not kept said so as it failed to verify), and the
+                # copies signed before it expired before it.
+                if isinstance(found, HeldDigest):
+                    log.debug("firehose: ignoring the digest cookie: it has expired")
+                break
             if isinstance(found, HeldDigest):
                 return found
             held = self._decode(codec, value, found, int(expires_at))

@@ -768,6 +768,28 @@ def test_a_rejected_value_logs_one_debug_line_and_a_fresh_digest_is_signed(
     assert genuinely_held(set_cookie_value(response), GCSDigest) == frozenset(PAGE_KEYS)
 
 
+@pytest.mark.parametrize("copies", [1, 2], ids=["one cookie", "two copies"])
+def test_an_expired_value_the_worker_decoded_while_valid_logs_one_debug_line(
+    copies: int, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value the worker verified while it was valid is kept decoded: sent again once it
+    expired, it is an empty digest as any expired value is, and says so in one DEBUG line
+    too (the debug log is where to look for why a returning client was pushed everything).
+    """
+    value = sign_at(digest_of(GCSDigest, *PAGE_KEYS).to_bytes(), int(time.time()))
+    cookie = "; ".join([f"{COOKIE}={value}"] * copies)
+    client = page_app().test_client(use_cookies=False)
+    held = client.get("/", headers={"Cookie": cookie})
+    assert held.headers["Link"] != EXPECTED_FIRST  # decoded, and held: nopush
+    later = time.time() + MAX_AGE + 10
+    monkeypatch.setattr(time, "time", lambda: later)
+    caplog.set_level(logging.DEBUG, logger="firehose_digest")
+    response = client.get("/", headers={"Cookie": cookie})
+    assert response.headers["Link"] == EXPECTED_FIRST
+    ours = [(r.name, r.levelno) for r in caplog.records if r.name.startswith("firehose_digest")]
+    assert ours == [("firehose_digest", logging.DEBUG)], [r.getMessage() for r in caplog.records]
+
+
 @pytest.mark.parametrize(
     "timestamp", [10**12, 2**62, 2**64 - 1], ids=["year-33658", "2^62", "2^64-1"]
 )
