@@ -408,7 +408,7 @@ def _describe(
         version = "" if resource_version is None else f" (version {_shown(resource_version)})"
         answer = "not held" if not held else "held" if verified else "held (unverified)"
         out.append(f"{answer}: {_shown(target)}{path_of}{version}")
-        static_version = _static_version(target) if resource_version is None else None
+        static_version = _version_in_query(target) if resource_version is None else None
         if not held and static_version is not None:
             # push_static() records its url with the file's version, the url's v, as the
             # key's: asked by the url the Link header shows, such a file is not found.
@@ -428,7 +428,7 @@ def _describe(
     return verified, out
 
 
-def _static_version(target: str) -> str | None:
+def _version_in_query(target: str) -> str | None:
     """The one ``v`` in ``target``'s query, as :func:`~.static.push_static` writes a file's
     version there; None for none, an empty one or several."""
     versions = parse_qs(urlsplit(target).query).get("v", [])
