@@ -88,8 +88,9 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
     """Measure each encoding at ``capacity`` keys and ``fp_rate``.
 
     Deterministic: the keys are fixed and hashed with a fixed seed, and a signature's
-    length does not depend on its key. Raises :class:`ValueError` or
-    :class:`ArithmeticError` for parameters a digest cannot be built with.
+    length does not depend on its key. An encoding that cannot be built with these
+    parameters gets a row saying why; if neither can, :class:`ValueError` names both
+    reasons.
     """
     digests = {}
     refused: dict[str, Exception] = {}
@@ -157,8 +158,8 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
 
 def _ratio(value: float) -> str:
     """``value`` to two decimals, or three digits and an exponent past 10,000: near p = 1
-    the information limit nears 0 bits/entry and the ratio to it reaches 10^16, which
-    would push the columns after it right."""
+    the information limit nears 0 bits/entry and the ratio to it passes 10^17 (a Bloom
+    filter of capacity 1 at 1 - 2^-53), which would push the columns after it right."""
     return f"{value:.2f}" if value < 10_000 else f"{value:.2e}"
 
 
