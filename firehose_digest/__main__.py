@@ -125,14 +125,15 @@ def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
         urls = (f"/static/r{i}.css" for i in itertools.count())
         while not (two.previous and two.current.is_full):
             two.add(next(urls))
-        # One full generation: the cookie just before its first rotation.
-        single = 3 + len(one.current.to_bytes())
+        # One full generation: the cookie just before its first rotation (the previous
+        # generation, still empty, is not written).
+        single = len(one.to_bytes())
         bits = 8 * len(one.current.to_bytes()) / capacity
-        misses = sum(f"/fresh/{i}" in one for i in range(probes))
+        false_positives = sum(f"/fresh/{i}" in one for i in range(probes))
         out.append(
             f"{name:9}{bits:>11.2f}{single:>10}"
             f"{len(codec.dumps(bytes(single))):>10}{_ratio(bits / limit_bits):>9}"
-            f"{len(codec.dumps(two.to_bytes())):>16}{misses / probes:>14.4%}"
+            f"{len(codec.dumps(two.to_bytes())):>16}{false_positives / probes:>14.4%}"
         )
     out.append(
         "bits/entry: one generation, header included; digest B: with headers; cookie B: "
