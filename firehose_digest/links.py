@@ -1,4 +1,8 @@
-"""Build RFC 8288 ``Link`` header values, refusing anything that could break a header.
+"""Build RFC 8288 ``Link`` header values, refusing anything that could break a header, and
+plan each response's links: which every push proxy would push (:func:`pushed_as_requested`,
+:func:`proxies_push`), which are offered for push, marked ``nopush`` or left out for the
+client's digest, within the byte budget (:func:`plan_links`; :class:`LinkPlanner` keeps
+each page's plans).
 
 Pure: no Flask, no Werkzeug. The grammar (RFC 8288 §3, RFC 9110 §5.6)::
 
