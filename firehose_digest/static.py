@@ -303,10 +303,16 @@ def _static_folder(app: Flask, endpoint: str) -> str:
     return folder
 
 
+def _named_static(endpoint: str) -> bool:
+    """Whether ``endpoint`` is named as Flask names a static view: ``"static"``, or a
+    blueprint's ``"<name>.static"`` (whether it is one: :func:`serves_static_file`)."""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def serves_static_file(app: Flask, endpoint: str | None) -> bool:
     """Whether ``endpoint`` is Flask's static view, the app's or a blueprint's (a view of
     another's own that is merely named ``static`` is not)."""
-    if endpoint is None or not (endpoint == "static" or endpoint.endswith(".static")):
+    if endpoint is None or not _named_static(endpoint):
         return False
     try:
         _static_folder(app, endpoint)
@@ -467,7 +473,7 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
     """
     endpoint = req.endpoint
-    if endpoint is None or not (endpoint == "static" or endpoint.endswith(".static")):
+    if endpoint is None or not _named_static(endpoint):
         return response
     filename = (req.view_args or {}).get("filename")
     if filename is None or response.status_code not in (200, 206, 304):
