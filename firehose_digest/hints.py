@@ -57,7 +57,8 @@ MAX_PAGE_LENGTH = 512
 #: The bytes a :class:`HintCache` keeps, counted as each page's key and all its links keep
 #: alive: past ``FIREHOSE_EARLY_HINTS_CACHE`` pages or these bytes, the least recently used
 #: go. The pages bound alone let urls made up by clients (query strings) take 21 KiB each
-#: at the default budget, up to 21 GiB at the most pages the setting takes.
+#: at the default budget, up to 21 GiB at the most pages the setting takes
+#: (``settings.MAX_EARLY_HINTS_CACHE``).
 HINTS_BYTES = 32 * 1024 * 1024
 
 #: Link parameters whose value belongs to one response. CSP Level 3: a server "must

@@ -54,6 +54,9 @@ MAX_COOKIE_AGE = 400 * 24 * 3600
 MAX_COOKIE_SIZE = 4093
 #: The largest FIREHOSE_HEADER_BUDGET accepted, in bytes.
 MAX_BUDGET = 1 << 20
+#: The most pages FIREHOSE_EARLY_HINTS_CACHE accepts; the cache's bytes are bounded apart
+#: (:data:`~.hints.HINTS_BYTES`), whatever the pages.
+MAX_EARLY_HINTS_CACHE = 1 << 20
 #: Browsers ignore a cookie attribute whose value is longer (RFC 6265bis §5.6): a Path or
 #: Domain past it is dropped, and the cookie scoped as if it had none.
 MAX_ATTRIBUTE_VALUE = 1024
@@ -168,7 +171,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
         salt=salt_for(_digest_version(c["FIREHOSE_DIGEST_VERSION"])),
         early_hints=_bool("FIREHOSE_EARLY_HINTS", c["FIREHOSE_EARLY_HINTS"]),
         early_hints_cache=_int(
-            "FIREHOSE_EARLY_HINTS_CACHE", c["FIREHOSE_EARLY_HINTS_CACHE"], 1, 1 << 20
+            "FIREHOSE_EARLY_HINTS_CACHE", c["FIREHOSE_EARLY_HINTS_CACHE"], 1, MAX_EARLY_HINTS_CACHE
         ),
         max_cookie_size=_cookie_size(c.get("MAX_COOKIE_SIZE", MAX_COOKIE_SIZE)),
     )
