@@ -37,6 +37,7 @@ __all__ = [
     "format_link",
     "format_url",
     "is_token",
+    "kept_alive_by",
     "plan_links",
     "proxies_push",
     "pushed_as_requested",

@@ -31,8 +31,10 @@ from .links import is_token
 __all__ = [
     "DEFAULTS",
     "ENCODINGS",
+    "MAX_COOKIE_AGE",
     "CookieAttributes",
     "Settings",
+    "check_digest_fits",
     "domain_breaks_attribute",
     "domain_cut_short",
     "largest_capacity",
