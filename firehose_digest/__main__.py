@@ -524,7 +524,9 @@ class _Pasted(NamedTuple):
     names: list[str]
     #: The ``Set-Cookie`` line read, if one was: the value's, or the one that deletes it.
     set_cookie: _SetCookie | None
-    #: Which of several lines was read, if it had to choose.
+    #: How the paste was read, where :func:`inspect` says so first: which of several
+    #: lines (a Cookie and a Set-Cookie line, or several Set-Cookie lines), or that a
+    #: cookie jar's lines were read as the Set-Cookie lines that stored them.
     note: str | None
     #: Why the ``Set-Cookie`` line read leaves the client no digest (:func:`_deletion`),
     #: if it does; ``values`` are then those the request sent.
