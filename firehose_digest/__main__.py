@@ -1447,6 +1447,7 @@ def _written_or_said(e: OSError) -> bool:
     # Python flushes stdout again at exit; pointed at devnull, that flush cannot fail too.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)  # stdout's descriptor holds it now
     if isinstance(e, BrokenPipeError):
         return True
     print(f"firehose-digest: cannot write the output: {e}", file=sys.stderr)

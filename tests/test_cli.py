@@ -1320,6 +1320,19 @@ def test_an_output_that_cannot_be_written_gets_no_traceback_and_status_2(
     assert done.returncode == 2
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open files in /proc")
+def test_an_output_that_cannot_be_written_leaves_no_file_open() -> None:
+    """main() called from code (a test suite, a notebook) with an output it cannot write:
+    status 2, and no file descriptor left behind. Each such call left /dev/null open, the
+    descriptor it points stdout at so that Python's flush at exit cannot fail too."""
+    with open("/dev/full", "w") as full, mock.patch.object(sys, "stdout", full):
+        before = sorted(os.listdir("/proc/self/fd"))
+        code = main(["inspect", "h2-digest=x", "--secret-key", "k"])
+        after = sorted(os.listdir("/proc/self/fd"))
+    assert code == 2
+    assert after == before
+
+
 # -- no traceback, whatever the input --------------------------------------------------
 
 OPTIONS = [
