@@ -413,7 +413,8 @@ def _largest_set_cookie(settings: Settings, cookie: CookieAttributes, capacity: 
 def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -> int:
     """The most bytes our header lines reach: a full Set-Cookie, a full Link, Vary.
 
-    A cookie larger than browsers keep counts as not fitting any budget.
+    A cookie past ``max_cookie_size`` (Flask's ``MAX_COOKIE_SIZE``, at most the
+    :data:`MAX_COOKIE_SIZE` browsers keep) counts as not fitting any budget.
     """
     set_cookie = _largest_set_cookie(settings, cookie, capacity)
     lines = set_cookie_line(set_cookie) + len("Link") + _LINE + settings.link_budget + _VARY_LINE
