@@ -240,7 +240,8 @@ def plan_early_hints(
             if omit_held:
                 continue
             final += 2 + hint.final_length + len("; nopush")
-            # No front pushes from this 103; the final Link preloads it (nopush).
+            # Sent only where no front pushes from this 103: a front would push it again,
+            # as a 103's link cannot say nopush. The final Link preloads it, nopush.
             in_103 = not front_may_push
         elif not front_may_push:  # no front pushes from this 103: sent
             in_103 = True
