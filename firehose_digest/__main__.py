@@ -683,10 +683,8 @@ def _unwrapped(lines: Sequence[str]) -> str:
     return "".join(parts)
 
 
-#: A request copied as a command by developer tools: "Copy as cURL" (bash, or cmd, whose
-#: command Firefox names curl.exe), "Copy as fetch", and "Copy as PowerShell", which
-#: writes each cookie as ``System.Net.Cookie("name", "value", "/", "domain")``, a '"' in
-#: a value as `".
+#: A request copied as a command by developer tools (:func:`_copied_cookie_headers`):
+#: "Copy as cURL", for bash, or for cmd, whose command Firefox names curl.exe.
 _CURL = re.compile(r"\s*curl(?:\.exe)?\s", re.I)
 #: What may come before a command copied from a terminal or a page: a shell's "$ " or
 #: "> ", PowerShell's "PS C:\\> " (a byte order mark is gone: :func:`inspect`).
@@ -697,16 +695,18 @@ _FETCH = re.compile(r"\s*(?:await\s+)?fetch\(")
 _FETCH_COOKIE = re.compile(
     r'"cookie"\s*:\s*"((?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"', re.I
 )
+#: "Copy as PowerShell" writes each cookie as ``System.Net.Cookie("name", "value", "/",
+#: "domain")``, a '"' in a value as `".
 _POWERSHELL_COOKIE = re.compile(
     r'System\.Net\.Cookie\(\s*"((?:[^"`]|`.)*)"\s*,\s*"((?:[^"`]|`.)*)"', re.S
 )
 
 
 def _copied_cookie_headers(text: str) -> list[str] | None:
-    """The ``Cookie`` header values of a request copied as a command (:data:`_CURL`), or
+    """The ``Cookie`` header values of a request copied as a command by developer tools, or
     None if ``text`` is none: curl's ``-H 'Cookie: ...'`` and ``-b``/``--cookie`` (Chrome
-    writes the cookies as ``-b`` since 2023), fetch's ``"cookie"`` header, PowerShell's
-    cookies."""
+    writes the cookies as ``-b`` since 2023; :data:`_CURL`), fetch's ``"cookie"`` header
+    (:data:`_FETCH`), PowerShell's cookies (:data:`_POWERSHELL_COOKIE`)."""
     text = _PROMPT.sub("", text, count=1)
     command = _CURL.match(text)
     if command is not None:
