@@ -484,6 +484,19 @@ class SessionConnector:
         session[self.session_key] = list(items)[-self.max_items :]
         session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
 
+    def _trim(self, app: Flask, reused: Sequence[str]) -> None:
+        """If the session Flask is about to write does not fit its room, keep the most
+        recent keys that fit, the ones this page used again last (none, if the app's own
+        data leaves no room: that is the app's to mind, and no response pushes here)."""
+        room = self._rooms.get(app)
+        if room is None or self.session_key not in session or _session_fits(app, room):
+            return
+        keys = dict.fromkeys(self.get_pushed())
+        for key in reused:
+            keys.pop(key, None)
+            keys[key] = None
+        self._keep_what_fits(app, room, list(keys)[-self.max_items :], 0)
+
     def _fit(self, app: Flask, keep: int) -> None:
         """Drop the oldest keys until the session cookie fits its room, keeping
         the last ``keep`` (what this response pushes). If even those do not fit, keep what
@@ -556,9 +569,14 @@ class SessionConnector:
         pushed: Sequence[str],
         reused: Sequence[str],
     ) -> None:
-        if not pushed and FLASK_FIREHOSE_SESSION_KEY not in session:
-            return  # a new order alone is not worth a new session cookie
         opened = session._get_current_object()  # type: ignore[attr-defined]
+        if not pushed and FLASK_FIREHOSE_SESSION_KEY not in session:
+            # A new order alone is not worth a new session cookie; but one Flask writes
+            # anyway (a permanent one, on every response) must fit the room the settings
+            # leave now: a deploy may have left less than its list was trimmed to.
+            if app.session_interface.should_set_cookie(app, opened):
+                self._trim(app, reused)
+            return
         if not opened and opened.modified and _tracks_changes(opened) and _sent_session(app):
             # The request emptied the session the client sent (a logout's clear()): it
             # stays empty, so Flask deletes its cookie, and a server-side store its entry.

@@ -2698,6 +2698,63 @@ def test_a_session_cookie_is_kept_within_its_bound_whatever_the_header_budget(
         assert len(sess["own"]) == own
 
 
+#: Deploys that leave a session cookie less room than the one a client holds was trimmed
+#: to: our header budget lowered (to leave the app's own headers more of nginx's 4 KB),
+#: Flask's MAX_COOKIE_SIZE lowered.
+SMALLER_ROOM = {
+    "FIREHOSE_HEADER_BUDGET lowered": {"FIREHOSE_HEADER_BUDGET": 2560},
+    "MAX_COOKIE_SIZE lowered": {"MAX_COOKIE_SIZE": 1000},
+}
+
+
+@pytest.mark.parametrize("redeploy", SMALLER_ROOM.values(), ids=SMALLER_ROOM)
+def test_a_session_a_deploy_left_too_large_is_trimmed_where_flask_writes_it_anyway(
+    redeploy: dict[str, int],
+) -> None:
+    """A permanent session is written by Flask on every response
+    (``SESSION_REFRESH_EACH_REQUEST``). Its list was trimmed to the room the settings of
+    its last push left; after a deploy that leaves less, a page that pushes nothing new
+    wrote it as it was beside a full ``Link``: past ``FIREHOSE_HEADER_BUDGET`` (behind
+    nginx, a 502 on every such page), or past ``MAX_COOKIE_SIZE`` (Werkzeug's warning, an
+    error under this suite). The oldest keys go, those the page links are kept."""
+
+    def site(**config: int) -> Flask:
+        app = Flask(__name__)
+        app.config.update(SECRET_KEY="budget", **config)
+        Firehose(app, connector=SessionConnector())
+
+        @app.route("/view/<int:n>")
+        def view(n: int) -> str:
+            session.permanent = True
+            for k in range(n * 10, n * 10 + 10):
+                v = hashlib.blake2b(b"%d" % k, digest_size=5).hexdigest()  # as push_static's
+                push(f"/static/assets/r{k}.css?v={v}", as_="style", version=v)
+            return "view"
+
+        @app.route("/again")
+        def again() -> str:
+            for n in (8, 9):  # what the last two views pushed: a full Link
+                view(n)
+            return "again"
+
+        return app
+
+    client = site().test_client()
+    for n in range(10):
+        client.get(f"/view/{n}")
+    client.application = site(**redeploy)
+    app = client.application
+    budget = app.config["FIREHOSE_HEADER_BUDGET"]
+    for _ in range(2):
+        response = client.get("/again")
+        links = response.headers["Link"].split(", ")
+        assert all(link.endswith("; nopush") for link in links)  # still held
+        (cookie,) = response.headers.getlist("Set-Cookie")  # Flask writes it each time
+        ours = header_line("Link", response.headers["Link"]) + header_line("Vary", "Cookie")
+        assert ours + header_line("Set-Cookie", cookie) <= budget
+        assert len(cookie) <= app.config["MAX_COOKIE_SIZE"]
+
+
 class ListInSessionInPlace(ListInSession):
     """The same list, extended in place."""
 
