@@ -804,6 +804,33 @@ def test_a_digest_written_before_a_deploy_turned_partitioned_on_or_off_is_not_re
 
 
 @pytest.mark.parametrize(
+    "deploy",
+    [
+        {"SESSION_COOKIE_PARTITIONED": True},
+        {"SESSION_COOKIE_DOMAIN": "example.test"},
+        {"SESSION_COOKIE_PATH": "/push"},
+    ],
+    ids=["Partitioned", "Domain", "Path"],
+)
+def test_a_rolled_back_deploy_reads_again_the_copy_written_before_it(
+    deploy: dict[str, Any],
+) -> None:
+    """security.md: a deploy that changes the cookie's scope leaves the old copy beside
+    the new, unread; the "forget me" recipe deletes the new one. Rolled back, the old
+    copy verifies again, and the browser is read as holding what it held before."""
+    config = {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": True}
+    https = "https://example.test"
+    before = build_app(**config).test_client(use_cookies=False)
+    old = before.get("/push?u=/a.css", base_url=https).headers["Set-Cookie"].split(";")[0]
+    deployed = build_app(**config, **deploy).test_client(use_cookies=False)
+    first = deployed.get("/push?u=/a.css", base_url=https, headers={"Cookie": old})
+    assert first.headers["Link"] == "</a.css>; rel=preload; as=style"  # the old copy unread
+    # The new copy is deleted ("forget me"); rolled back, the browser sends the old one.
+    again = before.get("/push?u=/a.css", base_url=https, headers={"Cookie": old})
+    assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+@pytest.mark.parametrize(
     ("config", "salt"),
     [
         ({}, "firehose-digest"),
