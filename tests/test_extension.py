@@ -1413,6 +1413,20 @@ def test_session_connector_keeps_resources_in_use(make_app: AppFactory) -> None:
         assert sess["h2-held"] == ["/2.css", "/common.css", "/3.css"]
 
 
+def test_an_app_moved_from_the_digest_to_session_connector_leaves_the_digest_cookie() -> None:
+    """docs/connectors.md: each client is pushed everything once, and the digest cookie,
+    deleted by nothing, is sent on, unread, until its Max-Age runs out."""
+    client = build_app().test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    client.application = build_app(SessionConnector())
+    first = client.get("/")
+    assert first.headers["Link"] == EXPECTED_FIRST
+    assert [c for c in first.headers.getlist("Set-Cookie") if c.startswith("h2-digest=")] == []
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert client.get_cookie("h2-digest") is not None
+
+
 def test_a_request_made_inside_a_view_keeps_its_own_links() -> None:
     app = build_app(DictConnector())
 
