@@ -509,6 +509,29 @@ def test_a_front_caches_a_versioned_static_url_for_good(
         assert "immutable" not in plain
 
 
+#: Apache's log levels from ``warn`` up, as its error log writes them (``[so:warn]``).
+APACHE_COMPLAINTS = (":warn]", ":error]", ":crit]", ":alert]", ":emerg]")
+
+
+def test_apache_starts_with_its_static_file_without_a_warning(
+    launcher: Launcher, backend: Gunicorn
+) -> None:
+    """docs/deploy's two Apache files start cleanly together, as proxies.md says they do:
+    apache-static.conf loaded mod_headers again once apache.conf loaded it for its
+    ``RequestHeader`` lines, and every start logged AH01574 "module headers_module is
+    already loaded, skipping"."""
+    front = launcher.apache(backend, serves_static=True)
+    complaints = [
+        line
+        for line in front.log().splitlines()
+        if any(level in line for level in APACHE_COMPLAINTS)
+        # The host's, not the files': its mod_ssl was built against a newer OpenSSL than
+        # the one it loads (Debian 12's packages here).
+        and "AH01882" not in line
+    ]
+    assert complaints == []
+
+
 @pytest.mark.parametrize("name", ["nginx", "h2o", "apache"])
 @pytest.mark.parametrize("prefix", ["/x", "/page"])
 def test_a_client_s_script_name_header_never_reaches_the_app(
