@@ -1374,6 +1374,12 @@ def _run(argv: Sequence[str] | None) -> int:
         urls=args.url,
         resource_version=args.resource_version,
     )
+    if not valid and args.cookie != "-" and os.path.isfile(args.cookie):
+        # `inspect jar` after cli.md's `curl -c jar`: COOKIE is text, never a file to open.
+        out.append(
+            f"{args.cookie} is a file: COOKIE is the cookie itself; to read the file, give "
+            f"it on stdin: firehose-digest inspect - < {shlex.quote(args.cookie)}"
+        )
     if not _print(out):
         return EXIT_TROUBLE
     return EXIT_VALID if valid else EXIT_NOT_VALID

@@ -2254,6 +2254,44 @@ def test_inspect_reads_a_cookie_jar_as_curl_c_writes_it(
     assert out.splitlines()[2].startswith("valid: ")
 
 
+@pytest.mark.parametrize("name", ["jar", "cookies.txt"])
+def test_a_file_named_as_the_cookie_is_said_to_be_one(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cli.md has the user get a cookie with ``curl -c jar``; given that jar by its name,
+    ``inspect jar`` said "not a signed cookie value" and nothing else, as for any word: the
+    file is read from stdin, and the line after says so."""
+    monkeypatch.chdir(tmp_path)
+    value = issued_cookie(SECRET)
+    (tmp_path / name).write_text(
+        f"{JAR_HEAD}#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\th2-digest\t{value}\n"
+    )
+    code, out, _ = call("inspect", name, "--secret-key", SECRET)
+    assert (code, out) == (
+        1,
+        "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"
+        f"{name} is a file: COOKIE is the cookie itself; to read the file, give it on stdin: "
+        f"firehose-digest inspect - < {name}\n",
+    )
+    with (tmp_path / name).open() as jar:
+        monkeypatch.setattr("sys.stdin", jar)
+        code, out, _ = call("inspect", "-", "--secret-key", SECRET)
+    assert code == 0, out
+
+
+def test_a_word_that_names_no_file_gets_no_such_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "jar").mkdir()  # a directory: no file to read
+    for word in ("jar", "cookies.txt"):
+        code, out, _ = call("inspect", word, "--secret-key", SECRET)
+        assert (code, out) == (
+            1,
+            "NOT valid: not a signed cookie value (payload.timestamp.signature)\n",
+        )
+
+
 @pytest.mark.parametrize(
     "attributes",
     [
