@@ -20,16 +20,20 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
 
 from firehose_digest.settings import DEFAULTS
 from tests.integration.rig import H2O, Apache, Nginx
@@ -201,6 +205,59 @@ def test_the_readme_early_hints_come_as_shown(
     assert sent == [[("Link", hint_shown)]]
     fresh.get("/", environ_base=server)
     assert len(sent) == 1, "a client that holds everything is hinted nothing"
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("bash", "curl", "grep", "cut")),
+    reason="needs bash, curl, grep and cut",
+)
+def test_cli_s_recipe_for_a_valid_cookie_reads_the_quickstart_s(
+    import_file: Any, tmp_path: Path
+) -> None:
+    """cli.md, "To see a valid one": ``curl -c jar`` from the quickstart app, then
+    ``inspect`` of the value ``grep h2-digest jar | cut -f7`` takes from curl's jar. Run as
+    the page writes both commands, with curl, grep and cut, against the app served over
+    HTTP (on a port of its own, for the page's 8000)."""
+    text = " ".join((DOCS / "cli.md").read_text().split())
+    found = re.search(
+        r"To see a valid one.*?`(curl [^`]*)`, then `(firehose-digest inspect [^`]*)`", text
+    )
+    assert found is not None, "cli.md's recipe for a valid cookie moved"
+    app = import_file(QUICKSTART / "app.py", "docs_quickstart_recipe").app
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # `firehose-digest` as the package installs it, from this tree.
+    (tmp_path / "bin").mkdir()
+    command = tmp_path / "bin" / "firehose-digest"
+    command.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m firehose_digest "$@"\n')
+    command.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ.get('PATH', '')}"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.pop("FLASK_SECRET_KEY", None)
+    steps = [
+        step.replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
+        for step in found.groups()
+    ]
+    try:
+        done = [
+            subprocess.run(
+                ["bash", "-c", step],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            for step in steps
+        ]
+    finally:
+        server.shutdown()
+        thread.join()
+    assert [step.returncode for step in done] == [0, 0], [step.stderr for step in done]
+    lines = done[1].stdout.splitlines()
+    assert lines[0].startswith("valid: signed "), done[1].stdout
+    assert "held: /static/app.js" in lines
 
 
 def test_the_rig_runs_the_files_in_docs_deploy() -> None:
