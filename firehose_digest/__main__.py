@@ -216,7 +216,8 @@ def inspect(
     # "UTF-8 with BOM", Windows PowerShell 5.1's Out-File -Encoding utf8), is not pasted.
     pasted = _read_pasted(cookie.removeprefix("\ufeff"), cookie_name, now)
     if not pasted.values and pasted.deleted is None:
-        return False, [f"NOT valid: no {cookie_name} cookie here ({_names_said(pasted.names)})"]
+        said = f"NOT valid: no {cookie_name} cookie here ({_names_said(pasted.names)})"
+        return False, [said, *filter(None, [pasted.note])]
     notes = [pasted.note] if pasted.note else []
     if pasted.deleted is not None:
         # Said whatever the line's Domain and Path: what the response means to do.
@@ -567,8 +568,14 @@ def _read_pasted(text: str, name: str, now: float) -> _Pasted:
     if not any(headers):
         copied = _copied_cookie_headers(text)
         if copied is not None:
-            lines = (f"Cookie: {' '.join(value.splitlines())}" for value in copied)
-            return _read_pasted("\n".join(lines), name, now)
+            lines = (f"Cookie: {' '.join(value.splitlines())}" for value in copied.cookies)
+            pasted = _read_pasted("\n".join(lines), name, now)
+            if pasted.values or not copied.files:
+                return pasted
+            # The README's `curl -b jar`: the digest is likely in the file.
+            return pasted._replace(
+                note="\n".join(map(_FILE_NOTE.format, map(shlex.quote, copied.files)))
+            )
         text = _unwrapped(_lines(text))
         if _set_cookie_value(text, name):
             return _read_pasted(f"Set-Cookie: {text.strip()}", name, now)
@@ -613,6 +620,12 @@ _JAR_LINE = re.compile(
 _JAR_NOTE = (
     "a cookie jar's line (curl -c, the Netscape format): read as the Set-Cookie line that "
     "stored it"
+)
+#: Said of each file a copied curl command's ``-b`` names, when none of its cookies is
+#: the digest: the digest is likely in that file, a jar (``curl -c``), to read from stdin.
+_FILE_NOTE = (
+    "curl's -b {0} sends the cookies of a file, which the command does not hold: give the "
+    "file on stdin, firehose-digest inspect - < {0}"
 )
 
 
@@ -702,28 +715,40 @@ _POWERSHELL_COOKIE = re.compile(
 )
 
 
-def _copied_cookie_headers(text: str) -> list[str] | None:
-    """The ``Cookie`` header values of a request copied as a command by developer tools, or
-    None if ``text`` is none: curl's ``-H 'Cookie: ...'`` and ``-b``/``--cookie`` (Chrome
-    writes the cookies as ``-b`` since 2023; :data:`_CURL`), fetch's ``"cookie"`` header
-    (:data:`_FETCH`), PowerShell's cookies (:data:`_POWERSHELL_COOKIE`)."""
+class _Copied(NamedTuple):
+    """The cookies a request copied as a command sends."""
+
+    #: Its ``Cookie`` header values.
+    cookies: list[str]
+    #: The files curl's ``-b`` reads more cookies from, which the command does not hold.
+    files: list[str]
+
+
+def _copied_cookie_headers(text: str) -> _Copied | None:
+    """The ``Cookie`` header values of a request copied as a command by developer tools,
+    and the files its ``-b`` names, or None if ``text`` is none: curl's ``-H 'Cookie: ...'``
+    and ``-b``/``--cookie`` (Chrome writes the cookies as ``-b`` since 2023; :data:`_CURL`),
+    fetch's ``"cookie"`` header (:data:`_FETCH`), PowerShell's cookies
+    (:data:`_POWERSHELL_COOKIE`)."""
     text = _PROMPT.sub("", text, count=1)
     command = _CURL.match(text)
     if command is not None:
         windows = command[0].strip().lower() == "curl.exe" or re.search(r'\^"|\^\r?\n', text)
         return _curl_cookies(_cmd_words(text) if windows else _posix_words(text))
     if _FETCH.match(text):
-        return [json.loads(f'"{value}"') for value in _FETCH_COOKIE.findall(text)]
+        return _Copied([json.loads(f'"{value}"') for value in _FETCH_COOKIE.findall(text)], [])
     if "System.Net.Cookie(" not in text:
         return None
     pairs = _POWERSHELL_COOKIE.findall(text)
-    return ["; ".join(f"{_powershell(name)}={_powershell(value)}" for name, value in pairs)]
+    return _Copied(
+        ["; ".join(f"{_powershell(name)}={_powershell(value)}" for name, value in pairs)], []
+    )
 
 
-def _curl_cookies(words: Sequence[str]) -> list[str]:
+def _curl_cookies(words: Sequence[str]) -> _Copied:
     """The cookies a curl command's ``words`` send: each ``Cookie`` header and each
-    ``-b``/``--cookie`` given cookies (one without "=" names a file curl reads them from)."""
-    cookies = []
+    ``-b``/``--cookie`` given cookies; one without "=" names a file curl reads them from."""
+    cookies, files = [], []
     rest = iter(words[1:])
     for word in rest:
         if word in ("-H", "--header", "-b", "--cookie"):
@@ -738,7 +763,9 @@ def _curl_cookies(words: Sequence[str]) -> list[str]:
                 cookies.append(value.strip())
         elif "=" in argument:
             cookies.append(argument)
-    return cookies
+        elif argument:
+            files.append(argument)
+    return _Copied(cookies, files)
 
 
 #: A POSIX shell's quoting as developer tools write a command: '...', $'...' (ANSI-C:

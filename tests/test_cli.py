@@ -1980,8 +1980,7 @@ def test_a_cookie_read_from_stdin_is_bounded() -> None:
             '  "method": "GET",\n  "credentials": "include"\n});',
             "none",
         ),
-        # curl reads cookies from a file named by a -b without "=": none are in the command.
-        ("curl 'https://shop.example/' -b jar.txt -H 'cookie: theme=dark'", "theme"),
+        # A -b without "=" names a file of cookies, which the next test reads.
         ("curl 'https://shop.example/' -bsession=1 -Hcookie:theme=dark", "session, theme"),
     ],
 )
@@ -1990,6 +1989,33 @@ def test_a_command_without_the_digest_says_which_cookies_it_sends(
 ) -> None:
     code, out, _ = call("inspect", command, "--secret-key", SECRET)
     assert (code, out) == (1, f"NOT valid: no h2-digest cookie here (cookies: {cookies})\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "cookies", "files"),
+    [
+        # The README's return visit, pasted as it is.
+        ("curl -si -b jar http://127.0.0.1:8000/", "none", ["jar"]),
+        ("curl 'https://shop.example/' -b jar.txt -H 'cookie: theme=dark'", "theme", ["jar.txt"]),
+        ("curl -b 'my jar' -bsession=1 https://shop.example/", "session", ["'my jar'"]),
+        ("curl --cookie a.txt -b b.txt https://shop.example/", "none", ["a.txt", "b.txt"]),
+    ],
+)
+def test_a_command_that_reads_its_cookies_from_a_file_says_to_give_the_file(
+    command: str, cookies: str, files: list[str]
+) -> None:
+    """curl's ``-b`` without "=" names a file of cookies: a command pasted with one said
+    only "no h2-digest cookie here", though the digest is likely in that file."""
+    code, out, _ = call("inspect", command, "--secret-key", SECRET)
+    said = [
+        f"curl's -b {file} sends the cookies of a file, which the command does not hold: "
+        f"give the file on stdin, firehose-digest inspect - < {file}"
+        for file in files
+    ]
+    assert (code, out.splitlines()) == (
+        1,
+        [f"NOT valid: no h2-digest cookie here (cookies: {cookies})", *said],
+    )
 
 
 def test_of_several_set_cookie_lines_of_the_digest_the_last_is_read() -> None:
