@@ -4,18 +4,21 @@ An HTTP/2 client may send each cookie as a header field of its own (RFC 9113 §8
 server is to join them with "; " before the app reads them. Each test runs a real server
 on a free loopback port and an ``nghttp`` client (:class:`~tests.integration.rig.Browser`,
 one ``cookie`` field per cookie, as browsers send them over HTTP/2).
+
+And where gunicorn writes what the extension logs: docs/deployment.md's "Logs".
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Browser, Server, make_certificate
+from tests.integration.rig import Browser, Gunicorn, Server, make_certificate
 
 from .cookie_app import create_app
 from .launcher import LIVE_SERVERS, require, require_tools
@@ -225,3 +228,61 @@ def test_asgi_wrapped_http2_splits_before_any_cookie_name_a_browser_sends(
     browser.cookies["theme"] = "dark"
     browser.cookies[name] = value
     assert _seen(browser, "theme") == "dark"
+
+
+class LoggingGunicorn(Gunicorn):
+    """gunicorn writing its error log to a file of its own, as an operator runs it."""
+
+    def __init__(self, app_spec: str, workdir: Path, pythonpath: Path) -> None:
+        super().__init__(app_spec, workdir)
+        self.error_log = workdir / "error.log"
+        self.pythonpath = pythonpath
+
+    def argv(self) -> list[str]:
+        argv = super().argv()
+        return [
+            *argv[:-1],
+            "--error-logfile", str(self.error_log),
+            "--pythonpath", str(self.pythonpath),
+            argv[-1],
+        ]  # fmt: skip
+
+
+def _logs_section_block() -> str:
+    """The Python block of docs/deployment.md's "Logs" section, as shown."""
+    text = (Path(__file__).parents[2] / "docs" / "deployment.md").read_text()
+    section = text.split("\n## Logs\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.parametrize("routed", [True, False], ids=["as-deployment-md-shows", "not-routed"])
+def test_a_failing_connector_s_traceback_reaches_gunicorns_error_log_as_shown(
+    request: pytest.FixtureRequest, tmp_path: Path, routed: bool
+) -> None:
+    """docs/deployment.md ("Logs"): the ``firehose_digest`` logger has no handler of its
+    own, so gunicorn's ``--error-logfile`` gets a failing connector's traceback only once
+    the app gives it gunicorn's handlers, with the line the page shows."""
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    shown = _logs_section_block() if routed else ""
+    (entry / "logs_entry.py").write_text(f"{shown}\nfrom tests.integration.logs_app import app\n")
+    server = LoggingGunicorn("logs_entry:app", tmp_path / "gunicorn", entry)
+    live = request.config.stash.setdefault(LIVE_SERVERS, [])
+    with server:
+        live.append(server)  # its log is attached to a failing test's report
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=10) as page:
+                assert page.status == 200
+                # The page is served whole, its link preloaded and pushed by no front.
+                assert page.headers["Link"] == "</static/site.css>; rel=preload; as=style; nopush"
+            assert server.requests_served(1) == 1
+        finally:
+            live.remove(server)
+    error_log = server.error_log.read_text()
+    failure = "logs_app.StoreDown object at 0x"
+    assert (failure in error_log) is routed
+    assert ("ConnectionError: the push store" in error_log) is routed
+    if routed:
+        assert "[ERROR] firehose: " in error_log  # gunicorn's own format: its level
+    else:
+        assert failure in server.log()  # Python's last resort: the process's stderr
