@@ -371,4 +371,5 @@ def make_resource(
         pushable=pushable,
         hint=hint,
         written_last=written_last,
+        media_gated=any(isinstance(name, str) and name.lower() == "media" for name in named),
     )

@@ -221,6 +221,9 @@ class Resource:
     hint: EarlyHint
     #: h2o would read no link after it (:func:`cut_by_proxies`): written last.
     written_last: bool
+    #: It has a ``media`` query: a browser preloads it only where the query matches, so
+    #: a browser's page does not record it (a proxy pushes it whatever the query).
+    media_gated: bool = False
 
 
 def proxies_push(method: str, status: int) -> bool:

@@ -7,6 +7,11 @@
 - ``/nonce/<name>`` runs ``/static/n.js`` under a Content Security Policy that allows only
   scripts with this response's nonce: ``<script nonce=...>``, pushed with the same nonce
   (``push("/static/n.js", as_="script", nonce=...)``) after its stylesheet ``/static/a.css``.
+- ``/narrow/<name>`` shows a ``<picture>`` whose ``/static/narrow.png`` source is for
+  narrow screens only (``media="(max-width: 600px)"``), ``/static/hero.png`` on others,
+  and preloads both as the pattern goes, the narrow one with the same ``media``;
+  ``/everywhere/<name>`` shows ``/static/narrow.png`` on every screen. Both link
+  ``/static/a.css`` and think as ``browser_app``'s views do.
 """
 
 from __future__ import annotations
@@ -52,4 +57,28 @@ def create_app() -> Flask:
         response.headers["Content-Security-Policy"] = f"script-src 'nonce-{nonce}'"
         return response
 
+    @app.route("/narrow/<name>")
+    def narrow(name: str) -> str:
+        time.sleep(THINK_SECONDS)
+        css = push("/static/a.css", as_="style")
+        small = push("/static/narrow.png", as_="image", media=NARROW)
+        large = push("/static/hero.png", as_="image")
+        body = Markup(
+            '<link rel="stylesheet" href="{}"><picture><source srcset="{}" media="{}">'
+            '<img src="{}" alt=""></picture>'
+        ).format(css, small, NARROW, large)
+        return render_template_string(PAGE, name=name, styles=body)
+
+    @app.route("/everywhere/<name>")
+    def everywhere(name: str) -> str:
+        time.sleep(THINK_SECONDS)
+        css = push("/static/a.css", as_="style")
+        image = push("/static/narrow.png", as_="image")
+        body = Markup('<link rel="stylesheet" href="{}"><img src="{}" alt="">').format(css, image)
+        return render_template_string(PAGE, name=name, styles=body)
+
     return app
+
+
+#: The screens ``/narrow/<name>`` shows ``/static/narrow.png`` on: not headless Firefox's.
+NARROW = "(max-width: 600px)"

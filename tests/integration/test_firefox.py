@@ -14,7 +14,9 @@ What Firefox 153 showed, by hand (a Marionette session, the same rig):
   ``X-Moz: early hint``; a ``<link rel=prefetch>`` sends ``Sec-Purpose: prefetch``;
 - from a page's final ``Link`` header it skips a preload whose ``type`` it cannot use
   (``image/jxl``, ``font/x-unknown``, ``as=style; type="text/plain"``), as the preload
-  spec says; from a 103 it fetches the same links all the same.
+  spec says; from a 103 it fetches the same links all the same;
+- from a page's final ``Link`` header it skips a preload whose ``media`` its window does not
+  match (``(max-width: 600px)``).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ def static_dir() -> Iterator[Path]:
             "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4b40000000049454e44ae426082"
         )
     )
+    shutil.copy(directory / "hero.png", directory / "narrow.png")
     for path in directory.iterdir():
         path.chmod(0o644)
     yield directory
@@ -208,3 +211,31 @@ def test_firefox_fetches_a_nonced_file_once_on_a_hinted_page(
     assert len(stylesheets) == 1 and stylesheets[0] < page_ended, served
     assert len(scripts) == 1, (served, seconds)
     assert RAN_URL in (path for _, _, path in served), served  # the nonce let it run
+
+
+def test_a_preload_for_other_screens_leaves_the_file_to_the_next_103(
+    apache: Apache, certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``/narrow/x`` preloads ``/static/narrow.png`` with ``media="(max-width: 600px)"``,
+    for its ``<picture>`` source on narrow screens. Firefox's window is wider: it fetched
+    neither the preload nor the source, yet the digest recorded the file as held, and
+    ``/everywhere/y``, which shows it on every screen, then got no 103 for it: Firefox
+    asked for it only once that page had arrived (67 ms after it). A browser's page
+    records no ``media`` preload: the 103 names it, and Firefox has it before the page
+    ends."""
+    firefox = Firefox(tmp_path / "profile", certificate[0])
+    started = time.time_ns() // 1000  # Apache logs in µs since the epoch
+    firefox.load(apache.origin + "/narrow/x")
+    narrow = asked(apache, started)
+    assert "/static/hero.png" in narrow
+    assert "/static/narrow.png" not in narrow, narrow
+
+    learn(apache, "/everywhere/y", certificate[0])
+    started = time.time_ns() // 1000
+    firefox.load(apache.origin + "/everywhere/y")
+    lines = (line.split() for line in apache.access_log())
+    served = [(int(began), int(ended), path) for began, ended, _, path, *_ in lines]
+    served = [request for request in served if request[0] >= started]
+    page_ended = next(ended for _, ended, path in served if path == "/everywhere/y")
+    images = [began for began, _, path in served if path == "/static/narrow.png"]
+    assert len(images) == 1 and images[0] < page_ended, served  # hinted by the 103
