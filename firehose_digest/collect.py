@@ -276,6 +276,15 @@ def names_crossorigin(names: tuple[Any, ...]) -> bool:
     )
 
 
+#: The parameters that let a browser skip a preload, or fetch another url, as its screen
+#: is: ``media`` (preloaded only where it matches) and ``imagesrcset`` (a candidate picked
+#: by the viewport and pixel density, the link's url only when it fits). Firefox 153,
+#: measured (tests/integration/test_firefox.py): it fetched neither a ``media="(max-width:
+#: 600px)"`` preload in a wider window nor the url of one whose ``imagesrcset`` named
+#: ``/static/narrow.png 400w``, whose candidate it fetched.
+_CHOSEN_BY_SCREEN = frozenset({"media", "imagesrcset"})
+
+
 def make_resource(
     url: str,
     flags: tuple[Any, ...],
@@ -371,5 +380,7 @@ def make_resource(
         pushable=pushable,
         hint=hint,
         written_last=written_last,
-        media_gated=any(isinstance(name, str) and name.lower() == "media" for name in named),
+        screen_dependent=any(
+            isinstance(name, str) and name.lower() in _CHOSEN_BY_SCREEN for name in named
+        ),
     )

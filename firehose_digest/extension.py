@@ -1312,11 +1312,12 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     links = _links_for(state, resources, held, reach, offered_now)
     pushed = links.pushed
     if pushed and "HTTP_SEC_FETCH_MODE" in req.environ:
-        # A browser preloads a link with a media query only where the query matches:
-        # Firefox 153 (measured, tests/integration/test_firefox.py) fetched nothing a
-        # Link named with "(max-width: 600px)". Recorded, it would be left out of the 103
-        # of the next page that uses it on every screen.
-        pushed = tuple(key for key in pushed if not resources[key_url(key)].media_gated)
+        # A browser preloads a link with a media query only where the query matches, and
+        # of one with an imagesrcset the candidate its screen needs: Firefox 153
+        # (measured, tests/integration/test_firefox.py) fetched nothing a Link named with
+        # "(max-width: 600px)", nor the url of one whose imagesrcset named another.
+        # Recorded, it would be left out of the 103 of the next page that shows it.
+        pushed = tuple(key for key in pushed if not resources[key_url(key)].screen_dependent)
     varies = links.varies
     if offered_now and (reach or "HTTP_SEC_FETCH_MODE" not in req.environ):
         # The front pushed what the 103 offered, even what this response does not push

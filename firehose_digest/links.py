@@ -221,9 +221,10 @@ class Resource:
     hint: EarlyHint
     #: h2o would read no link after it (:func:`cut_by_proxies`): written last.
     written_last: bool
-    #: It has a ``media`` query: a browser preloads it only where the query matches, so
-    #: a browser's page does not record it (a proxy pushes it whatever the query).
-    media_gated: bool = False
+    #: It has a ``media`` query or an ``imagesrcset``: a browser preloads it only where
+    #: the query matches, or preloads the image candidate its screen needs, so a
+    #: browser's page does not record it (a proxy pushes the url whatever the screen).
+    screen_dependent: bool = False
 
 
 def proxies_push(method: str, status: int) -> bool:

@@ -419,6 +419,34 @@ def test_a_preload_for_some_screens_is_recorded_only_where_it_is_pushed(
 
 
 @pytest.mark.parametrize(
+    ("headers", "held"),
+    [
+        (NAVIGATION, False),  # a browser fetches the candidate its screen needs
+        ({"Accept": "*/*"}, True),  # curl, nghttp, a proxy: pushed the link's url
+    ],
+)
+def test_a_preload_with_image_candidates_is_recorded_only_where_it_is_pushed(
+    headers: dict[str, str], held: bool
+) -> None:
+    """Firefox 153 fetched the ``imagesrcset`` candidate of a page's ``Link``
+    (``/static/narrow.png 400w``), never the link's own url, and kept the Set-Cookie that
+    said it held that url: the next page showing it got no 103 for it
+    (tests/integration/test_firefox.py)."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.route("/sized")
+    def sized() -> str:
+        push("/hero.png", as_="image", imagesrcset="/narrow.png 400w", imagesizes="100vw")
+        return "page"
+
+    Firehose(app)
+    client = app.test_client()
+    client.get("/sized", headers=headers)
+    assert held_now(client, "/hero.png") == [held]
+
+
+@pytest.mark.parametrize(
     ("name", "value"),
     [
         ("Sec-Purpose", "prefetch"),

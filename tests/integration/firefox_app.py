@@ -12,6 +12,10 @@
   and preloads both as the pattern goes, the narrow one with the same ``media``;
   ``/everywhere/<name>`` shows ``/static/narrow.png`` on every screen. Both link
   ``/static/a.css`` and think as ``browser_app``'s views do.
+- ``/sized/<name>`` shows an ``<img>`` whose one ``srcset`` candidate,
+  ``/static/narrow.png 400w``, fits every viewport, over its ``src`` ``/static/hero.png``,
+  and preloads it as the pattern goes (``imagesrcset`` and ``imagesizes`` on the link of
+  ``/static/hero.png``), after ``/static/a.css``.
 """
 
 from __future__ import annotations
@@ -75,6 +79,17 @@ def create_app() -> Flask:
         css = push("/static/a.css", as_="style")
         image = push("/static/narrow.png", as_="image")
         body = Markup('<link rel="stylesheet" href="{}"><img src="{}" alt="">').format(css, image)
+        return render_template_string(PAGE, name=name, styles=body)
+
+    @app.route("/sized/<name>")
+    def sized(name: str) -> str:
+        time.sleep(THINK_SECONDS)
+        css = push("/static/a.css", as_="style")
+        candidates = "/static/narrow.png 400w"
+        image = push("/static/hero.png", as_="image", imagesrcset=candidates, imagesizes="100vw")
+        body = Markup(
+            '<link rel="stylesheet" href="{}"><img src="{}" srcset="{}" sizes="100vw" alt="">'
+        ).format(css, image, candidates)
         return render_template_string(PAGE, name=name, styles=body)
 
     return app
