@@ -948,8 +948,9 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
         # A service worker's Navigation Preload: Chromium 156 received its 103 and fetched
         # nothing it named, whether the worker answered with the preload's response (the
         # page then fetched its files itself) or with a page of its own (measured,
-        # tests/integration/test_browser.py). Nor is its response recorded
-        # (:func:`_links_reach`): the same 103 went out on every visit, for nothing.
+        # tests/integration/test_browser.py; Firefox 153 too, by hand). Nor is its
+        # response recorded (:func:`_links_reach`): the same 103 went out on every visit,
+        # for nothing.
         return None
     send: Callable[[Any], Any] | None = environ.get("wsgi.early_hints")
     if send is None:
@@ -1096,7 +1097,8 @@ def _browser_shows(req: Request, response: Response) -> bool:
     """Whether a browser shows the document it navigated to, so preloads its ``Link``:
     not a download (``Content-Disposition: attachment``), nor a page in a frame that
     refuses its framer (:func:`_frame_refused`). Chromium 156, measured: it fetched
-    nothing either links, and kept its Set-Cookie."""
+    nothing either links, and kept its Set-Cookie; Firefox 153 fetched nothing either
+    (by hand)."""
     environ = req.environ
     if "HTTP_SEC_FETCH_MODE" not in environ:
         return True  # pushed to by a front, shown or not
@@ -1151,7 +1153,8 @@ def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
 
 
 #: The ``Sec-Fetch-Dest`` of a navigation to a document the browser shows, which it
-#: preloads the ``Link`` of (Chromium 156, measured: in an ``<object>`` or ``<embed>`` too).
+#: preloads the ``Link`` of (Chromium 156, measured, and Firefox 153, by hand: in an
+#: ``<object>`` or ``<embed>`` too).
 _SHOWN_DESTINATIONS = frozenset({"document", "iframe", "frame", "object", "embed"})
 
 #: The headers a browser marks a prefetch or prerender with: ``Sec-Purpose`` (Chromium,
@@ -1352,8 +1355,8 @@ def _learn(
     if _downloaded(response):
         # Whoever fetched it, a browser downloads it: it preloads none of its links, but
         # Chromium 156 fetched a 103's files before one (measured,
-        # tests/integration/test_browser.py), for nothing on each visit. Hinted nothing,
-        # as a file is.
+        # tests/integration/test_browser.py), and Firefox 153 too (by hand), for nothing
+        # on each visit. Hinted nothing, as a file is.
         cache.learn_no_page(page, over_links=True)
         return
     cache.learn(page, _learnable(resources.values()), budget)

@@ -362,7 +362,8 @@ def test_a_redirect_a_browser_navigates_through_records_nothing(status: int) -> 
         ("document", 205, False),
         # Chromium 156 preloads the Link of a document it shows in an <object> or an
         # <embed> too (its request: Sec-Fetch-Mode navigate, Sec-Fetch-Dest object/embed;
-        # the stylesheet its Link named was fetched, as an iframe's is).
+        # the stylesheet its Link named was fetched, as an iframe's is); Firefox 153 too,
+        # with the same headers (by hand: a page whose Link alone named two stylesheets).
         ("embed", 200, True),
         ("object", 200, True),
         ("document", 404, False),
