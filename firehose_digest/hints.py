@@ -71,11 +71,14 @@ PER_REQUEST_PARAMETERS = frozenset({"nonce"})
 #: ``fetchpriority`` used from a 103; ``media``, ``referrerpolicy`` and ``defer`` not. A
 #: link with any other is not hinted (:attr:`EarlyHint.sendable`), only planned.
 READ_FROM_A_103 = frozenset({"rel", "as", "crossorigin", "type", "integrity", "fetchpriority"})
-#: The ``type`` values a 103's link may carry: ones every current browser uses. From a
-#: page's ``Link`` a browser skips a preload whose ``type`` it cannot use (HTML Standard,
-#: "preload"); from a 103 Firefox 153 fetches it all the same (measured: a ~50 KB
-#: ``image/jxl`` meant for a ``<picture>`` source, on every first visit, never used). A
-#: link with another ``type`` is left to the final ``Link``, where each browser picks.
+#: The ``type`` values a 103's link may carry: ones every current browser uses (Firefox 153
+#: and WebKitGTK 2.50 preloaded each from a page's ``Link``, by hand: ``image/*`` as
+#: ``as=image``, ``font/*`` as ``as=font``, ``application/json`` as ``as=fetch``, the rest
+#: as a style or a script). From a page's ``Link`` a browser skips a preload whose ``type``
+#: it cannot use (HTML Standard, "preload"); from a 103 Firefox 153 fetches it all the same
+#: (measured: a ~50 KB ``image/jxl`` meant for a ``<picture>`` source, on every first
+#: visit, never used). A link with another ``type`` is left to the final ``Link``, where
+#: each browser picks.
 TYPES_EVERY_BROWSER_USES = frozenset(
     {
         "text/css",
