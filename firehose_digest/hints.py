@@ -69,7 +69,9 @@ PER_REQUEST_PARAMETERS = frozenset({"nonce"})
 #: flag (``services/network/public/cpp/link_header_parser.cc``), ``nopush`` included.
 #: Measured in Chromium 156 (a stranger's run, 2026-12-02): ``integrity`` and
 #: ``fetchpriority`` used from a 103; ``media``, ``referrerpolicy`` and ``defer`` not. A
-#: link with any other is not hinted (:attr:`EarlyHint.sendable`), only planned.
+#: link with any other is not hinted (:attr:`EarlyHint.sendable`), only planned. Firefox
+#: 153 (by hand) fetched a 103's ``media`` link whatever its query, ``(max-width: 10px)``
+#: in a wider window too, and nothing of a link with an ``imagesrcset``.
 READ_FROM_A_103 = frozenset({"rel", "as", "crossorigin", "type", "integrity", "fetchpriority"})
 #: The ``type`` values a 103's link may carry: ones every current browser uses (Firefox 153
 #: and WebKitGTK 2.50 preloaded each from a page's ``Link``, by hand: ``image/*`` as
