@@ -281,7 +281,8 @@ def names_crossorigin(names: tuple[Any, ...]) -> bool:
 #: by the viewport and pixel density, the link's url only when it fits). Firefox 153,
 #: measured (tests/integration/test_firefox.py): it fetched neither a ``media="(max-width:
 #: 600px)"`` preload in a wider window nor the url of one whose ``imagesrcset`` named
-#: ``/static/narrow.png 400w``, whose candidate it fetched; Chromium 156 alike (by hand).
+#: ``/static/narrow.png 400w``, whose candidate it fetched; Chromium 156 and WebKitGTK 2.50
+#: alike (by hand).
 _CHOSEN_BY_SCREEN = frozenset({"media", "imagesrcset"})
 
 
