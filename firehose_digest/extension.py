@@ -1325,10 +1325,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if offered_now and (reach or "HTTP_SEC_FETCH_MODE" not in req.environ):
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
-        # A browser refuses pushes, and acts on a 103 or not (WebKitGTK 2.50 fetched
-        # nothing from one, measured): it is held only from a page it shows, whose Link
-        # names it too. A key the client held already (the 103 offered the url under a
-        # version it no longer has) is used again, not new: nothing to write for it.
+        # A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox
+        # 153): held only from a page it shows. WebKitGTK 2.50 fetched nothing from a 103
+        # (measured), so it holds only what this page's Link names too; a key offered and
+        # not linked is recorded for it all the same, which costs it a preload only under
+        # "omit" (it reads no 103, and a nopush link it preloads). A key the client held
+        # already (the 103 offered the url under a version it no longer has) is used
+        # again, not new: nothing to write for it.
         pushed += tuple(
             key for key in offered_now if key not in pushed and key not in links.reused
         )
