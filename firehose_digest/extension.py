@@ -1004,17 +1004,34 @@ def _client_gone(error: BaseException) -> bool:
     in :data:`_CLIENT_GONE`, or over TLS ``ssl.SSLEOFError`` (gunicorn 27 with ``--certfile``,
     measured: a client that reset its connection), which gunicorn logs at debug too; also
     when the server raised its own error while handling one (gunicorn's HTTP/2 raises
-    ``HTTP2ConnectionError`` from the socket's, ``http2/connection.py``)."""
+    ``HTTP2ConnectionError`` from the socket's, ``http2/connection.py``), or the client
+    reset its HTTP/2 stream (:func:`_stream_refused`)."""
     seen: set[int] = set()
     cause: BaseException | None = error
     while cause is not None and id(cause) not in seen:
-        if isinstance(cause, ssl.SSLEOFError) or (
-            isinstance(cause, OSError) and cause.errno in _CLIENT_GONE
+        if (
+            isinstance(cause, ssl.SSLEOFError)
+            or (isinstance(cause, OSError) and cause.errno in _CLIENT_GONE)
+            or _stream_refused(cause)
         ):
             return True
         seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False
+
+
+def _stream_refused(error: BaseException) -> bool:
+    """Whether ``error`` is ``h2``'s ``ProtocolError``, which gunicorn's HTTP/2 lets through
+    from ``wsgi.early_hints`` (``send_informational``, 27.0.1) for a stream the client
+    reset: gunicorn still serves one whose reset arrived while an earlier stream of the
+    connection waited for flow-control credit (measured: the reset set aside, the stream
+    served as open), and ``h2``, which read it, refuses the 103 (a ``StreamIDTooLowError``
+    once the client opened its next stream). gunicorn drops that stream's final response
+    without a word. A 103 whose one field is our ``Link`` (visible ASCII and spaces, none
+    at its ends) ``h2`` refuses only for the state of its stream or connection. Looked up
+    where the server imported it: nothing is imported for it."""
+    h2_errors = sys.modules.get("h2.exceptions")
+    return h2_errors is not None and isinstance(error, h2_errors.ProtocolError)
 
 
 def _page_of(req: Request) -> str:

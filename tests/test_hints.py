@@ -21,6 +21,10 @@ from collections.abc import Callable, Generator
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
 import pytest
 from flask import (
     Flask,
@@ -1377,6 +1381,85 @@ def test_a_client_gone_before_its_103_over_tls_is_routine_too(
     assert [(r.levelno, r.getMessage().split(": ")[1]) for r in caplog.records] == [
         (logging.DEBUG, "the 103 Early Hints for http://localhost/page/home were not sent")
     ]
+
+
+class H2Stream:
+    """One request stream of a real ``h2`` server connection, its client's frames received,
+    with gunicorn 27.0.1's ``wsgi.early_hints`` over HTTP/2: ``send_informational``
+    (``http2/connection.py``) hands the 103 to ``h2`` as it is, and lets what ``h2`` raises
+    go through."""
+
+    def __init__(self, client_left: str) -> None:
+        client = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.server = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        client.initiate_connection()
+        self.server.initiate_connection()
+        self.server.receive_data(client.data_to_send())
+        client.receive_data(self.server.data_to_send())
+        client.send_headers(1, navigation(":path", "/page/home"), end_stream=True)
+        if client_left == "stream reset":  # a navigation cancelled (RST_STREAM CANCEL)
+            client.reset_stream(1, error_code=h2.errors.ErrorCodes.CANCEL)
+        elif client_left == "stream reset, next one opened":  # another link clicked
+            client.reset_stream(1, error_code=h2.errors.ErrorCodes.CANCEL)
+            client.send_headers(3, navigation(":path", "/page/other"), end_stream=True)
+        self.server.receive_data(client.data_to_send())
+        self.client = client
+
+    def early_hints(self, headers: Headers) -> None:
+        response = [(":status", "103"), *((name.lower(), str(value)) for name, value in headers)]
+        self.server.send_headers(1, response, end_stream=False)
+
+    def hints_received(self) -> list[Headers]:
+        events = self.client.receive_data(self.server.data_to_send())
+        return [
+            [(name.decode(), value.decode()) for name, value in event.headers]
+            for event in events
+            if isinstance(event, h2.events.InformationalResponseReceived)
+        ]
+
+
+def navigation(*pseudo: str) -> list[tuple[str, str]]:
+    """A GET's pseudo-header fields, ``pseudo`` (name, value) last."""
+    fields = [(":method", "GET"), (":scheme", "https"), (":authority", "example.test")]
+    return [*fields, (pseudo[0], pseudo[1])]
+
+
+@pytest.mark.parametrize("client_left", ["stream reset", "stream reset, next one opened"])
+def test_a_client_that_reset_its_http2_stream_before_its_103_is_routine(
+    app: Flask, caplog: pytest.LogCaptureFixture, client_left: str
+) -> None:
+    """gunicorn's HTTP/2 serves a stream whose reset arrived while an earlier stream of
+    the connection waited for flow-control credit (its ``HTTP2ServerConnection`` over a
+    socketpair, 27.0.1: the reset set aside, the stream served as OPEN); ``h2``, which
+    read the reset, refuses the 103 with its ``ProtocolError`` (a ``StreamIDTooLowError``
+    once the client opened the next stream, as a second click does). A client gone, as a
+    failed write is: gunicorn drops the final response with nothing logged. It was logged
+    as an error with its traceback, for a navigation the user cancelled."""
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    stream = H2Stream(client_left)
+    caplog.clear()
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = app.test_client().get(
+            "/page/home", environ_base={"wsgi.early_hints": stream.early_hints}
+        )
+
+    assert response.status_code == 200
+    assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
+    assert [(r.levelno, r.getMessage().split(": ")[1]) for r in caplog.records] == [
+        (logging.DEBUG, "the 103 Early Hints for http://localhost/page/home were not sent")
+    ]
+
+
+def test_an_http2_stream_the_client_keeps_gets_its_103(app: Flask) -> None:
+    """The stream above, not reset: its client receives the 103 (what the test above
+    refuses is the reset, not the way the 103 is handed to ``h2``)."""
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    stream = H2Stream("stayed")
+
+    app.test_client().get("/page/home", environ_base={"wsgi.early_hints": stream.early_hints})
+
+    assert stream.hints_received() == [[(":status", "103"), ("link", f"{CSS}, {JS}")]]
 
 
 def test_a_holder_failing_with_an_os_error_is_an_error_not_a_gone_client(
