@@ -14,7 +14,8 @@ Reading the code, in the order a request meets it:
   plan of what to push), :mod:`.hints` (103 Early Hints), :mod:`.digests` (the Golomb-coded
   set and the Bloom filter), :mod:`.codec` (the signed cookie value), :mod:`.sizes` (the
   bytes each bounded cache counts).
-- The CLI, :mod:`.__main__`: ``firehose-digest plan`` and ``inspect``.
+- The CLI, :mod:`.__main__`: ``firehose-digest plan`` and ``inspect``, which reads what an
+  operator pastes with :mod:`.pasted`.
 """
 
 from .codec import DigestCodec as DigestCodec

@@ -18,7 +18,6 @@ import itertools
 import json
 import math
 import os
-import re
 import secrets
 import shlex
 import sys
@@ -26,13 +25,11 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import parse_qs, urlsplit
 
 from itsdangerous import BadData, SignatureExpired
 from itsdangerous.encoding import base64_decode
-from werkzeug.datastructures import MultiDict
-from werkzeug.http import parse_cookie, parse_date
 
 from . import __version__
 from .codec import (
@@ -50,6 +47,7 @@ from .codec import (
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token
+from .pasted import SetCookie, read_pasted
 from .settings import (
     DEFAULTS,
     ENCODINGS,
@@ -180,7 +178,7 @@ def inspect(
     """Whether ``cookie`` is a valid digest, and what it holds, as lines to print.
 
     ``cookie`` is a bare value, ``name=value``, a whole ``Cookie`` header, or header lines
-    as an operator pastes them (:func:`_read_pasted`). ``salt`` is the digest version's
+    as an operator pastes them (:func:`.pasted.read_pasted`). ``salt`` is the digest version's
     (:func:`~.codec.salt_for`), scoped here to the cookie's Domain, Path and Partitioned as
     the server scopes it (:func:`~.codec.scoped_salt`): ``cookie_domain``, ``cookie_path``
     and ``cookie_partitioned`` where given (not None), else those of the ``Set-Cookie`` line
@@ -214,7 +212,7 @@ def inspect(
     now = time.time()  # one instant: a cookie is not valid, then expired, in one report
     # A byte order mark, which Windows tools write at the start of a UTF-8 file (Notepad's
     # "UTF-8 with BOM", Windows PowerShell 5.1's Out-File -Encoding utf8), is not pasted.
-    pasted = _read_pasted(cookie.removeprefix("\ufeff"), cookie_name, now)
+    pasted = read_pasted(cookie.removeprefix("\ufeff"), cookie_name, now)
     if not pasted.values and pasted.deleted is None:
         said = f"NOT valid: no {cookie_name} cookie here ({_names_said(pasted.names)})"
         return False, [said, *filter(None, [pasted.note])]
@@ -295,7 +293,7 @@ def _names_said(names: Sequence[str]) -> str:
 
 
 def _scope_said(
-    line: _SetCookie,
+    line: SetCookie,
     cookie_domain: str | None,
     cookie_path: str | None,
     cookie_partitioned: bool | None,
@@ -502,464 +500,6 @@ def _read_as_the_server_does(
         return tried[0], "the first (none verifies)"
     latest = newest_first(list(signed), signed.__getitem__)[0]
     return latest, "the valid one signed last, as the server does"
-
-
-class _SetCookie(NamedTuple):
-    """The attributes of a ``Set-Cookie`` line that the signature covers."""
-
-    #: As written; None for a host-only cookie.
-    domain: str | None
-    #: Percent-decoded, as the app configures it (Werkzeug writes ``APPLICATION_ROOT =
-    #: "/my shop"`` as ``Path=/my%20shop``); None if the line gives none.
-    path: str | None
-    #: Whether the line has the ``Partitioned`` attribute (CHIPS).
-    partitioned: bool
-
-
-class _Pasted(NamedTuple):
-    """What :func:`_read_pasted` found."""
-
-    #: The values of the cookie asked for, in the order sent.
-    values: list[str]
-    #: The name of every cookie found, in the order found.
-    names: list[str]
-    #: The ``Set-Cookie`` line read, if one was: the value's, or the one that deletes it.
-    set_cookie: _SetCookie | None
-    #: How the paste was read, where :func:`inspect` says so first: which of several
-    #: lines (a Cookie and a Set-Cookie line, or several Set-Cookie lines), or that a
-    #: cookie jar's lines were read as the Set-Cookie lines that stored them.
-    note: str | None
-    #: Why the ``Set-Cookie`` line read leaves the client no digest (:func:`_deletion`),
-    #: if it does; ``values`` are then those the request sent.
-    deleted: str | None = None
-
-
-#: A header line as a tool prints it: curl -v marks a request's with "> " and a
-#: response's with "< ", nghttp -v a response's with its time and stream. Neither a
-#: cookie pair nor a signed value is one: "=" ends a token, and a value holds no ":".
-_HEADER_LINE = re.compile(
-    r"(?:[<>] ?|\[ *\d+\.\d+\] recv \(stream_id=\d+\) )?"
-    r"(?P<name>[!#$%&'*+.^_`|~0-9A-Za-z-]+):(?P<value>.*)",
-    re.S,
-)
-
-
-def _read_pasted(text: str, name: str, now: float) -> _Pasted:
-    """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
-    ``Cookie`` header's value, a ``Set-Cookie`` line's value (:func:`_set_cookie_value`),
-    header lines as pasted from a terminal or developer tools (:data:`_HEADER_LINE`),
-    of which ``Cookie`` and ``Set-Cookie`` lines are read and any other skipped, or a
-    request copied as a command (:func:`_copied_cookie_headers`), read as its ``Cookie``.
-
-    ``Cookie`` lines are one header, joined with "; " as HTTP/2 joins its ``cookie``
-    crumbs (RFC 9113 §8.2.3); an empty one sent none. A ``Set-Cookie`` line of ``name`` is
-    read before them: it is what the client holds once the response is in; of several, the
-    last, which replaces the others of its Domain and Path. One that deletes the cookie
-    (an ``Expires`` not after ``now``, among others: :func:`_deletion`) leaves the client
-    none: the values the request sent are read then.
-    """
-    jar = [_JAR_LINE.fullmatch(line) for line in _lines(text)]
-    if any(jar):
-        pasted = _read_pasted("\n".join(map(_jar_set_cookie, filter(None, jar))), name, now)
-        if pasted.set_cookie is None:
-            return pasted
-        return pasted._replace(note="\n".join(filter(None, [_JAR_NOTE, pasted.note])))
-    headers = [_HEADER_LINE.fullmatch(line) for line in _continued(_lines(text))]
-    if not any(headers):
-        copied = _copied_cookie_headers(text)
-        if copied is not None:
-            lines = (f"Cookie: {' '.join(value.splitlines())}" for value in copied.cookies)
-            pasted = _read_pasted("\n".join(lines), name, now)
-            if pasted.values or not copied.files:
-                return pasted
-            # The README's `curl -b jar`: the digest is likely in the file.
-            return pasted._replace(
-                note="\n".join(map(_FILE_NOTE.format, map(shlex.quote, copied.files)))
-            )
-        text = _unwrapped(_lines(text))
-        if _set_cookie_value(text, name):
-            return _read_pasted(f"Set-Cookie: {text.strip()}", name, now)
-        return _Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
-    cookie_lines: list[str] = []
-    set_cookies: list[tuple[str, list[str]]] = []
-    names: list[str] = []
-    for header in filter(None, headers):
-        field, value = header["name"].lower(), header["value"].strip()
-        if field == "cookie" and value:
-            cookie_lines.append(value)
-            names.extend(_parse_cookie_header(value) if "=" in value else ())
-        elif field == "set-cookie":
-            pair, *attributes = value.split(";")
-            cookies = _parse_cookie_header(pair)
-            names.extend(cookies)
-            if name in cookies:
-                set_cookies.append((cookies[name], attributes))
-    sent = _cookie_values("; ".join(cookie_lines), name) if cookie_lines else []
-    if not set_cookies:
-        return _Pasted(sent, list(dict.fromkeys(names)), None, None)
-    value, attributes = set_cookies[-1]
-    found, scope = list(dict.fromkeys(names)), _scope_of(attributes)
-    note = None
-    if len(set_cookies) > 1:
-        note = f"{len(set_cookies)} Set-Cookie lines of {name}: reading the last"
-    deleted = _deletion(value, attributes, now)
-    if deleted is not None:
-        return _Pasted(sent, found, scope, note, deleted)
-    if note is None and sent:
-        note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
-    return _Pasted([value], found, scope, note)
-
-
-#: A cookie of a jar in the Netscape format (curl -c, wget --save-cookies), tab-separated:
-#: its domain, whether it is a Domain cookie (TRUE) or host-only, its path, Secure, its
-#: expiry, name and value; curl writes an HttpOnly one's domain after "#HttpOnly_".
-_JAR_LINE = re.compile(
-    r"(?:#HttpOnly_)?(?P<domain>[^\t#][^\t]*)\t(?P<tailmatch>TRUE|FALSE)\t(?P<path>[^\t]*)"
-    r"\t(?:TRUE|FALSE)\t-?[0-9]+\t(?P<name>[^\t]*)\t(?P<value>[^\t]*)"
-)
-_JAR_NOTE = (
-    "a cookie jar's line (curl -c, the Netscape format): read as the Set-Cookie line that "
-    "stored it"
-)
-#: Said of each file a copied curl command's ``-b`` names, when none of its cookies is
-#: the digest: the digest is likely in that file, a jar (``curl -c``), to read from stdin.
-_FILE_NOTE = (
-    "curl's -b {0} sends the cookies of a file, which the command does not hold: give the "
-    "file on stdin, firehose-digest inspect - < {0}"
-)
-
-
-def _jar_set_cookie(line: re.Match[str]) -> str:
-    """The ``Set-Cookie`` line that stored a cookie jar's ``line`` (:data:`_JAR_LINE`)."""
-    domain = f"; Domain={line['domain'].lstrip('.')}" if line["tailmatch"] == "TRUE" else ""
-    return f"Set-Cookie: {line['name']}={line['value']}{domain}; Path={line['path']}"
-
-
-def _lines(text: str) -> list[str]:
-    """The lines of ``text``, stripped, the empty ones kept."""
-    return [line.strip() for line in re.split(r"\r\n|\r|\n", text)]
-
-
-#: An HTTP/1 request line or a status line (RFC 9112 §3, §4), or curl's "HTTP/2 200".
-_START_LINE = re.compile(r"HTTP/\d(?:\.\d)? +\d{3}(?: .*)?|[A-Z]+ +\S+ +HTTP/\d(?:\.\d)?")
-
-
-def _continued(lines: Sequence[str]) -> list[str]:
-    """``lines`` with each ``Cookie`` or ``Set-Cookie`` header line and the lines a terminal
-    or a mail broke it into joined up (:func:`_unwrapped`): a line that follows it and is
-    no header line, neither empty nor marked as a tool marks its own (curl -v's "*", "<"
-    or ">", nghttp -v's "[", a data line's "{" or "}"), nor the start line of another
-    message (headers pasted with no blank line before the next)."""
-    groups: list[list[str]] = []
-    cookie_line = False  # whether the last group is a Cookie or Set-Cookie line's
-    for line in lines:
-        header = _HEADER_LINE.fullmatch(line)
-        if (
-            cookie_line
-            and header is None
-            and line
-            and line[0] not in "*<>[{}"
-            and not _START_LINE.fullmatch(line)
-        ):
-            groups[-1].append(line)
-            continue
-        groups.append([line])
-        cookie_line = header is not None and header["name"].lower() in ("cookie", "set-cookie")
-    return [_unwrapped(group) for group in groups]
-
-
-def _unwrapped(lines: Sequence[str]) -> str:
-    """The cookies of ``lines`` on one line, the breaks a terminal or a mail made in them
-    undone. A cookie value holds no white space (RFC 6265 §4.1.1): a break in a value or a
-    name is joined up, as one in place of the space after a ";" may be. Lines that each
-    hold a pair, or each a whole signed value (two "."), are several cookies: "; " joins
-    them, never one into another."""
-    parts: list[str] = []
-    # Of the cookie after the last ";" so far: whether it holds a "=", and the "." of its
-    # value (after its last "=").
-    equals, dots = False, 0
-    for line in filter(None, lines):
-        first = line.partition(";")[0]
-        pairs = equals and "=" in first
-        values = dots >= 2 and first.count(".") >= 2 and "=" not in first
-        if parts and (pairs or values):
-            parts.append("; ")
-            equals, dots = False, 0
-        parts.append(line)
-        last = line.rpartition(";")[2]
-        if last != line:
-            equals, dots = False, 0
-        if "=" in last:
-            equals, dots = True, last.rpartition("=")[2].count(".")
-        else:
-            dots += last.count(".")
-    return "".join(parts)
-
-
-#: A request copied as a command by developer tools (:func:`_copied_cookie_headers`):
-#: "Copy as cURL", for bash, or for cmd, whose command Firefox names curl.exe.
-_CURL = re.compile(r"\s*curl(?:\.exe)?\s", re.I)
-#: What may come before a command copied from a terminal or a page: a shell's "$ " or
-#: "> ", PowerShell's "PS C:\\> " (a byte order mark is gone: :func:`inspect`).
-_PROMPT = re.compile(r"\A\s*(?:(?:\$|>|PS [^\n>]*>)[ \t]+)?")
-#: "Copy as fetch": a browser's has no cookie (fetch() sends its own), Node.js's a
-#: "cookie" header, in JSON's quoting.
-_FETCH = re.compile(r"\s*(?:await\s+)?fetch\(")
-_FETCH_COOKIE = re.compile(
-    r'"cookie"\s*:\s*"((?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"', re.I
-)
-#: "Copy as PowerShell" writes each cookie as ``System.Net.Cookie("name", "value", "/",
-#: "domain")``, a '"' in a value as `".
-_POWERSHELL_COOKIE = re.compile(
-    r'System\.Net\.Cookie\(\s*"((?:[^"`]|`.)*)"\s*,\s*"((?:[^"`]|`.)*)"', re.S
-)
-
-
-class _Copied(NamedTuple):
-    """The cookies a request copied as a command sends."""
-
-    #: Its ``Cookie`` header values.
-    cookies: list[str]
-    #: The files curl's ``-b`` reads more cookies from, which the command does not hold.
-    files: list[str]
-
-
-def _copied_cookie_headers(text: str) -> _Copied | None:
-    """The ``Cookie`` header values of a request copied as a command by developer tools,
-    and the files its ``-b`` names, or None if ``text`` is none: curl's ``-H 'Cookie: ...'``
-    and ``-b``/``--cookie`` (Chrome writes the cookies as ``-b`` since 2023; :data:`_CURL`),
-    fetch's ``"cookie"`` header (:data:`_FETCH`), PowerShell's cookies
-    (:data:`_POWERSHELL_COOKIE`)."""
-    text = _PROMPT.sub("", text, count=1)
-    command = _CURL.match(text)
-    if command is not None:
-        windows = command[0].strip().lower() == "curl.exe" or re.search(r'\^"|\^\r?\n', text)
-        return _curl_cookies(_cmd_words(text) if windows else _posix_words(text))
-    if _FETCH.match(text):
-        return _Copied([json.loads(f'"{value}"') for value in _FETCH_COOKIE.findall(text)], [])
-    if "System.Net.Cookie(" not in text:
-        return None
-    pairs = _POWERSHELL_COOKIE.findall(text)
-    return _Copied(
-        ["; ".join(f"{_powershell(name)}={_powershell(value)}" for name, value in pairs)], []
-    )
-
-
-def _curl_cookies(words: Sequence[str]) -> _Copied:
-    """The cookies a curl command's ``words`` send: each ``Cookie`` header and each
-    ``-b``/``--cookie`` given cookies; one without "=" names a file curl reads them from."""
-    cookies, files = [], []
-    rest = iter(words[1:])
-    for word in rest:
-        if word in ("-H", "--header", "-b", "--cookie"):
-            option, argument = word, next(rest, "")
-        elif word[:2] in ("-H", "-b"):  # curl takes a short option's value joined to it
-            option, argument = word[:2], word[2:]
-        else:
-            continue
-        if option in ("-H", "--header"):
-            field, colon, value = argument.partition(":")
-            if colon and field.strip().lower() == "cookie":
-                cookies.append(value.strip())
-        elif "=" in argument:
-            cookies.append(argument)
-        elif argument:
-            files.append(argument)
-    return _Copied(cookies, files)
-
-
-#: A POSIX shell's quoting as developer tools write a command: '...', $'...' (ANSI-C:
-#: Chrome's for a "'" or a "!", \u0021, or a control), "..." and \ (a line break after
-#: it continues the line).
-_POSIX_TOKEN = re.compile(
-    r"""\$'(?P<ansi_c>(?:[^'\\]|\\.)*)'|'(?P<single>[^']*)'"""
-    r"""|"(?P<double>(?:[^"\\]|\\.)*)"|\\(?P<escaped>.)|(?P<space>\s+)|(?P<plain>[^\s'"\\$]+|.)""",
-    re.S,
-)
-_ANSI_C_ESCAPE = re.compile(
-    r"\\(?:x([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{1,4})|U([0-9A-Fa-f]{1,8})|([0-7]{1,3})|(.))", re.S
-)
-_ANSI_C_CHARS = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n"}
-_ANSI_C_CHARS.update({"r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"})
-
-
-def _posix_words(text: str) -> list[str]:
-    """The words a POSIX shell makes of ``text`` (quotes and escapes; nothing expanded)."""
-    words: list[str] = []
-    word: list[str] | None = None
-    for token in _POSIX_TOKEN.finditer(text):
-        kind = token.lastgroup
-        if kind == "space" or (kind == "escaped" and token["escaped"] in "\r\n"):
-            if kind == "space" and word is not None:
-                words.append("".join(word))
-                word = None
-            continue
-        if word is None:
-            word = []
-        if kind == "ansi_c":
-            word.append(_ANSI_C_ESCAPE.sub(_ansi_c_char, token["ansi_c"]))
-        elif kind == "double":
-            word.append(re.sub(r'\\([\\"$`])|\\\r?\n', lambda m: m[1] or "", token["double"]))
-        else:
-            word.append(token[kind or "plain"])
-    if word is not None:
-        words.append("".join(word))
-    return words
-
-
-def _ansi_c_char(escape: re.Match[str]) -> str:
-    code = escape[1] or escape[2] or escape[3]
-    if code or escape[4]:
-        number = int(code, 16) if code else int(escape[4], 8)
-        return chr(number) if number <= sys.maxunicode else escape[0]
-    return _ANSI_C_CHARS.get(escape[5], escape[0])
-
-
-def _cmd_words(text: str) -> list[str]:
-    """The words cmd.exe, then a Windows program's argument parser, make of ``text``:
-    "^" escapes the character after it (a line break: the command goes on), then "..."
-    quotes, "" in quotes is a '"', and backslashes escape a '"' (Chrome writes a '"' in a
-    value ^\\^", its old form "")."""
-    text = re.sub(r"\^\r?\n|\^(.)", lambda m: m[1] or "", text, flags=re.S)
-    words: list[str] = []
-    word: list[str] | None = None
-    quoted = False
-    pos = 0
-    while pos < len(text):
-        token = _CRT_TOKEN.match(text, pos)
-        assert token is not None  # one of its branches matches any character
-        pos = token.end()
-        if token["space"] and not quoted:
-            if word is not None:
-                words.append("".join(word))
-                word = None
-            continue
-        if word is None:
-            word = []
-        if token["quote"] is None:
-            word.append(token[0])
-            continue
-        slashes = len(token["slashes"])
-        word.append("\\" * (slashes // 2))
-        if slashes % 2:
-            word.append('"')
-        elif quoted and not slashes and text.startswith('"', pos):
-            word.append('"')
-            pos += 1
-        else:
-            quoted = not quoted
-    if word is not None:
-        words.append("".join(word))
-    return words
-
-
-_CRT_TOKEN = re.compile(r'(?P<slashes>\\*)(?P<quote>")|(?P<space>\s+)|\\+|[^\s\\"]+')
-
-
-def _powershell(text: str) -> str:
-    """A PowerShell "..." string's text: `x is x, $([char]233) is "é"."""
-
-    def char(escape: re.Match[str]) -> str:
-        return escape[1] if escape[1] is not None else chr(min(int(escape[2]), sys.maxunicode))
-
-    return re.sub(r"`(.)|\$\(\[char\](\d{1,7})\)", char, text, flags=re.S)
-
-
-#: Cookie attributes (RFC 6265 §4.1.1; RFC 6265bis: SameSite, and CHIPS' Partitioned),
-#: with a value and without one.
-_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "samesite"})
-_FLAGS = frozenset({"secure", "httponly", "partitioned"})
-
-
-def _set_cookie_value(text: str, name: str) -> bool:
-    """Whether ``text`` is a ``Set-Cookie`` line's value without its field name, as
-    developer tools and logs show one: cookie ``name``'s pair, then an attribute. (A
-    ``Cookie`` header sending a cookie named ``path`` after ``name`` reads as one too.)"""
-    pair, *after = text.split(";")
-    if pair.partition("=")[0].strip() != name:
-        return False
-    for attribute in after:
-        key, equals, _ = attribute.partition("=")
-        key = key.strip().lower()
-        if key in (_ATTRIBUTES if equals else _FLAGS):
-            return True
-    return False
-
-
-def _deletion(value: str, attributes: Sequence[str], now: float) -> str | None:
-    """Why a ``Set-Cookie`` line of value ``value`` leaves the client no digest, or None:
-    a ``Max-Age`` of 0 or less, else an ``Expires`` that is not after ``now`` (RFC 6265 §5.3
-    step 3: Max-Age wins; a browser holds a cookie expired from its expiry's second), or
-    an empty value, which a browser keeps and the server reads as no digest."""
-    max_age: str | None = None
-    expires: tuple[str, datetime] | None = None
-    for attribute in attributes:
-        key, _, text = attribute.partition("=")
-        key, text = key.strip().lower(), text.strip()
-        # Of each, the last one counts (§5.3); one that does not parse is ignored (§5.2.1,
-        # §5.2.2: an optional "-", then digits).
-        if key == "max-age" and re.fullmatch(r"-?[0-9]+", text):
-            max_age = text
-        elif key == "expires" and (date := parse_date(text)) is not None:
-            expires = text, date
-    if max_age is not None:
-        # Read by its sign, not converted: Python refuses an int of over 4,300 digits.
-        if max_age.startswith("-") or not max_age.strip("0"):
-            return f"Max-Age={max_age}"
-    elif expires is not None and expires[1].timestamp() <= now:
-        return f"Expires={expires[0]}, in the past"
-    if not value:
-        return "its value is empty"
-    return None
-
-
-def _scope_of(attributes: Sequence[str]) -> _SetCookie:
-    """The Domain, Path and Partitioned that a ``Set-Cookie`` line's attributes give its
-    cookie."""
-    domain = path = None
-    partitioned = False
-    for attribute in attributes:
-        key, _, value = attribute.partition("=")
-        key, value = key.strip().lower(), value.strip()
-        # Of each, the last one counts (RFC 6265 §5.3 steps 4-6); an empty Domain is
-        # ignored (§5.2.3), a Path not starting with "/" is the request's own (§5.2.4),
-        # which a server that writes one never leaves to the browser.
-        if key == "domain" and value:
-            domain = value
-        elif key == "path":
-            path = unquote(value) if value[:1] == "/" else None
-        elif key == "partitioned":
-            partitioned = True
-    return _SetCookie(domain, path, partitioned)
-
-
-def _cookie_values(text: str, name: str) -> list[str]:
-    """The values of cookie ``name`` in ``text``: a bare value, ``name=value`` or a
-    ``Cookie`` header's value.
-
-    A signed value has no ``=`` (base64url without padding), so text without one is a bare
-    value, read as ``name=value`` would be (quoted, or with a ``;`` after it), or several,
-    each after a ``;`` (whole values one a line: :func:`_unwrapped`). Otherwise Werkzeug
-    parses it, as it parses the request's ``Cookie`` header. Text of nothing but white
-    space holds no cookie.
-    """
-    if not text.strip():
-        return []
-    if "=" not in text:
-        values = filter(None, (value.strip() for value in text.split(";")))
-        return _parse_cookie_header("; ".join(f"{name}={value}" for value in values)).getlist(name)
-    return _parse_cookie_header(text).getlist(name)
-
-
-def _parse_cookie_header(text: str) -> MultiDict[str, str]:
-    """The cookies in ``text`` as Werkzeug reads a request's ``Cookie`` header.
-
-    Werkzeug expects the header as a WSGI server hands it: its bytes decoded as latin-1. A
-    lone surrogate (an undecodable byte of argv) becomes "?", as no browser sends one. A
-    "," is read as a ";", as ``DigestConnector`` reads the lines gunicorn joins with one.
-    """
-    header = text.strip().replace(",", ";")
-    return parse_cookie(header.encode("utf-8", "replace").decode("latin1"))
 
 
 def _why_not_valid(error: DigestError, max_age: int, now: float) -> str:
