@@ -183,6 +183,8 @@ _resources_lock = threading.Lock()
 def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:
     global _resources_bytes
     size = _entry_size(arguments, resource)
+    if size > MAX_RESOURCES_BYTES:
+        return  # larger than the bound on its own (request data pushed): made every time
     with _resources_lock:
         if arguments in _resources:  # another thread made it meanwhile: counted once
             return

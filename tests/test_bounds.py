@@ -7,6 +7,7 @@ A bound whose test moves with its constant stands on nothing; these name the num
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import math
@@ -544,6 +545,43 @@ def test_the_push_cache_counts_the_strings_of_its_arguments(
     version = "v" * 10_000
     push("/a.css", as_="style", version=version)
     assert collect._resources_bytes >= 2 * len(version)
+
+
+def test_a_push_larger_than_the_push_cache_s_bound_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A view pushing request data (a form field) may make an entry larger than the whole
+    bound: it emptied the cache and was kept, the url three times (as given, in its link
+    and in its nopush link), 3.1 MB held after one request with a url of 1 MiB. Like a
+    page too large for the link plans, it is made again on each push, and the entries
+    kept stay."""
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    Firehose(app)
+
+    @app.post("/p")
+    def pushes_a_form_field() -> str:
+        push(request.form["u"])
+        return "ok"
+
+    url = "/" + "x" * collect.MAX_RESOURCES_BYTES
+    client = app.test_client()
+    client.post("/p", data={"u": "/a.css"})  # what the first request sets up, not counted
+    kept = dict(collect._resources)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        response = client.post("/p", data={"u": url})
+        del response
+        gc.collect()  # the request's context and response, made garbage as it ended
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < len(url)
+    assert collect._resources == kept
+    assert collect._resources_bytes <= collect.MAX_RESOURCES_BYTES
 
 
 @pytest.mark.parametrize("learn", [True, False])
