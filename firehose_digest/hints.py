@@ -165,13 +165,23 @@ _AUTHORITY = re.compile(r"(?:([A-Za-z][A-Za-z0-9+.-]*):)?//([^/?#]*)")
 def _split(url: str) -> tuple[str, str]:
     """``urlsplit``'s scheme and netloc; read by hand where it refuses the host, brackets
     it cannot read as IPv6 (``url_for(_external=True)`` under a ``Host: [1:2]`` Werkzeug
-    accepts, or a prefix a client sent through ProxyFix: ``//[/static/app.css``)."""
+    accepts, or a prefix a client sent through ProxyFix: ``//[/static/app.css``).
+
+    Only the scheme and authority are split, and not through ``urlsplit``'s own cache,
+    which keeps the 128 urls it split last (Python 3.11+): per-user urls of another origin
+    (a CDN's signed ones, request data) stayed there beside push()'s bounded cache."""
+    match = _AUTHORITY.match(url)
+    if match is None:
+        return "", ""  # no "//" after a scheme, or at the start: no authority
     try:
-        parts = urlsplit(url)
+        parts = _urlsplit_uncached(match.group())
     except ValueError:
-        match = _AUTHORITY.match(url)
-        return (match.group(1) or "", match.group(2)) if match else ("", "")
+        return match.group(1) or "", match.group(2)
     return parts.scheme, parts.netloc
+
+
+#: ``urlsplit`` without its ``lru_cache`` where it has one.
+_urlsplit_uncached = getattr(urlsplit, "__wrapped__", urlsplit)
 
 
 def _host(netloc: str) -> str:
