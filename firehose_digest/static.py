@@ -433,6 +433,10 @@ def _remember_pushed_file(app: Flask, key: str, file: tuple[str, str]) -> None:
     deleted and added again would leave its old place behind until the table is resized:
     a :data:`~.sizes.CHURNED_DICT_SLOT`)."""
     size = _pushed_file_size(key, file)
+    if size > MAX_PUSHED_FILES_BYTES:
+        # Larger than the bound on its own (a name a client sent): not kept, so its url is
+        # taken for current, as any url is once the map is emptied.
+        return
     with _pushed_files_lock:
         pushed = _pushed_files.get(app)
         if pushed is None:

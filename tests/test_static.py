@@ -1420,6 +1420,23 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
     assert kept <= 1 << 20, f"{len(pushed)} urls and paths kept in {kept} bytes"
 
 
+def test_a_pushed_file_larger_than_the_bound_on_its_own_is_not_kept(static: Path) -> None:
+    """An entry larger than MAX_PUSHED_FILES_BYTES alone (a name a client posted, which
+    the url keeps as passed) emptied the map and was kept, past its bound: the name twice,
+    in the url and as itself. It is not kept; the entries kept stay."""
+    (static / "app.css").write_bytes(CONTENT)
+    app = make_app(static)
+    name = "./" * (static_module.MAX_PUSHED_FILES_BYTES // 4) + "app.css"
+    with app.test_request_context():
+        push_static("app.css")
+        kept = dict(pushed_files(app).files)
+        url = push_static(name)
+    assert url.endswith(f"app.css?v={version(CONTENT)}")
+    pushed = pushed_files(app)
+    assert pushed.files == kept
+    assert pushed.size <= static_module.MAX_PUSHED_FILES_BYTES
+
+
 def test_the_pushed_files_count_each_replacement_under_threads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
