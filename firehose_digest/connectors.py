@@ -931,13 +931,15 @@ class HeldDigest(dict[str, int]):
         return all(self[key] == IN_CURRENT for key in keys)
 
     def __sizeof__(self) -> int:
-        """As large as it may grow: the cache of decoded cookies is bounded in bytes."""
-        return _HOLDER_SIZE + sys.getsizeof(self.digest)
+        """As large as it may grow: the cache of decoded cookies is bounded in bytes. With
+        its salt: its codec's, but once that codec is dropped (past ``MAX_COOKIE_SCOPES``
+        hosts, where a session interface scopes the cookie per host) it keeps it alone."""
+        return _HOLDER_SIZE + sys.getsizeof(self.digest) + sys.getsizeof(self.salt)
 
 
 #: A holder at its most, less its digest: the dict with this class's slots, its kept answers'
 #: keys, each as long as a kept key may be, and its expiry, an int of its own (Unix seconds,
-#: below 2^60 for ages). Its salt is its codec's.
+#: below 2^60 for ages).
 _HOLDER_SIZE = (
     sys.getsizeof(dict.fromkeys(range(MAX_ANSWERS), IN_CURRENT))
     + HeldDigest.__basicsize__

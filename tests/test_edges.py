@@ -2570,7 +2570,9 @@ def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     codec = state.codec(app)
     assert codec is not None
     digests = _one_url_digests(state, codec, 4)
-    sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in digests]
+    sizes = [
+        connectors._entry_size(v, connectors.HeldDigest(d, salt=codec.salt)) for v, d in digests
+    ]
     # Room for exactly the last three entries: the fourth stored drops the first.
     monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes[1:]))
     for value, digest in digests:
@@ -2595,7 +2597,9 @@ def test_a_change_of_keys_empties_the_decoded_digests_and_their_count(
         assert codec is not None
         assert state._decoded == {}
         values = _one_url_digests(state, codec, 2)
-        sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in values]
+        sizes = [
+            connectors._entry_size(v, connectors.HeldDigest(d, salt=codec.salt)) for v, d in values
+        ]
         monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes))
         for value, digest in values:
             state._store(codec, value, 2**40, digest)
@@ -2621,7 +2625,9 @@ def test_after_a_change_of_keys_the_decoded_digests_are_counted_from_zero(
     codec = state.codec(app)
     assert codec is not None
     entries = _one_url_digests(state, codec, 2)
-    sizes = [connectors._entry_size(v, connectors.HeldDigest(d)) for v, d in entries]
+    sizes = [
+        connectors._entry_size(v, connectors.HeldDigest(d, salt=codec.salt)) for v, d in entries
+    ]
     monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes) - 1)
     for value, digest in entries:
         state._store(codec, value, 2**40, digest)
@@ -2643,7 +2649,7 @@ def test_a_decoded_digest_as_large_as_the_cache_is_kept_and_one_larger_is_not(
     assert codec is not None
     entries = _one_url_digests(state, codec, 2)
     (small, small_digest), (large, large_digest) = entries
-    size = connectors._entry_size(large, connectors.HeldDigest(large_digest))
+    size = connectors._entry_size(large, connectors.HeldDigest(large_digest, salt=codec.salt))
     monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", size + room)
     state._store(codec, small, 2**40, small_digest)
     assert list(state._decoded) == [small]
