@@ -196,18 +196,19 @@ def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:
 
 
 def _entry_size(arguments: tuple[Any, ...], resource: Resource) -> int:
-    """The bytes an entry keeps alive: the arguments (their tuples and strings), the
-    Resource and all it holds, each object once however many hold it, and the dict's slot
-    for it. A string the app keeps too (an interned "style") is counted as if the entry
-    alone held it."""
-    return unique_size([*_tuples_and_strings(arguments), *kept_alive_by(resource)]) + DICT_SLOT
+    """The bytes an entry keeps alive: the arguments (their tuples, strings and numbers),
+    the Resource and all it holds, each object once however many hold it, and the dict's
+    slot for it. A string or number the app keeps too (an interned "style", a small int)
+    is counted as if the entry alone held it."""
+    return unique_size([*_tuples_and_values(arguments), *kept_alive_by(resource)]) + DICT_SLOT
 
 
-def _tuples_and_strings(value: object) -> list[object]:
-    """``value`` and every tuple and str inside it (the flags, the parameters' pairs)."""
+def _tuples_and_values(value: object) -> list[object]:
+    """``value`` and every tuple, str and int inside it (the flags, the parameters' pairs,
+    a number given as a parameter: of up to 4,300 digits, an object of up to 1.8 KB)."""
     if isinstance(value, tuple):
-        return [value, *(inner for item in value for inner in _tuples_and_strings(item))]
-    return [value] if isinstance(value, str) else []
+        return [value, *(inner for item in value for inner in _tuples_and_values(item))]
+    return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else []
 
 
 #: Link relations that open a connection rather than fetch a resource.

@@ -548,6 +548,33 @@ def test_the_push_cache_counts_the_strings_of_its_arguments(
     assert collect._resources_bytes >= 2 * len(version)
 
 
+def test_the_push_cache_at_its_fullest_counts_the_ints_of_its_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A number given as a parameter (``size=n``) is kept as given in the entry's key, a
+    large one an object of its own (up to 4,300 digits, which Python writes as a str):
+    uncounted, pushes of 4,200-digit numbers held 1.19 times the bound at its fullest
+    (tracemalloc)."""
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    gc.collect()
+    large = 10**4200
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        fullest = 0
+        for i in range(10_000):
+            before = collect._resources_bytes
+            push(f"/a/{i}.png", as_="image", size=large + i)
+            if collect._resources_bytes < before:
+                break  # emptied: the state before this push was the fullest
+            fullest = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert collect._resources_bytes < before, "the cache never filled"
+    assert fullest <= collect.MAX_RESOURCES_BYTES
+
+
 def test_a_push_larger_than_the_push_cache_s_bound_is_not_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
