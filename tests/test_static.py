@@ -1420,6 +1420,26 @@ def test_the_pushed_files_stay_within_their_bytes_however_a_client_spells_the_na
     assert kept <= 1 << 20, f"{len(pushed)} urls and paths kept in {kept} bytes"
 
 
+def test_pushed_files_that_fill_their_bytes_exactly_are_kept_and_one_byte_more_empties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The map of pushed files at MAX_PUSHED_FILES_BYTES exactly keeps every entry; an
+    entry one byte past it empties the map first, and is kept alone."""
+    app = Flask(__name__)
+    entries = [
+        (resource_key(f"/static/{n}.css?v=0123456789", "0123456789"), ("static", f"{n}.css"))
+        for n in range(2)
+    ]
+    sizes = [static_module._pushed_file_size(key, file) for key, file in entries]
+    for room, kept in [(0, 2), (-1, 1)]:
+        monkeypatch.setattr(static_module, "MAX_PUSHED_FILES_BYTES", sum(sizes[:2]) + room)
+        static_module._pushed_files[app] = static_module._PushedFiles()
+        for key, file in entries[:2]:
+            static_module._remember_pushed_file(app, key, file)
+        assert list(pushed_files(app).files) == [key for key, _ in entries[2 - kept : 2]]
+        assert pushed_files(app).size == sum(sizes[2 - kept : 2])
+
+
 def test_a_pushed_file_larger_than_the_bound_on_its_own_is_not_kept(static: Path) -> None:
     """An entry larger than MAX_PUSHED_FILES_BYTES alone (a name a client posted, which
     the url keeps as passed) emptied the map and was kept, past its bound: the name twice,
