@@ -223,6 +223,7 @@ def test_plans_that_fill_the_bound_exactly_are_kept_and_one_byte_more_is_not(
     for bound, kept in (
         (both, [small, page]),  # exactly full: nothing dropped
         (both - 1, [page]),  # one byte short: the earlier page goes
+        (kept_size(page), [page]),  # as large as the bound: kept, alone
         (kept_size(page) - 1, [small]),  # too large on its own: planned, not kept
     ):
         planner = LinkPlanner(max_pushes=10, budget=4096, omit_held=False)
@@ -546,6 +547,29 @@ def test_the_push_cache_counts_the_strings_of_its_arguments(
     version = "v" * 10_000
     push("/a.css", as_="style", version=version)
     assert collect._resources_bytes >= 2 * len(version)
+
+
+@pytest.mark.parametrize("room", [0, -1], ids=["exactly its size", "one byte less"])
+def test_a_push_as_large_as_the_push_cache_is_kept_and_one_larger_is_not(
+    monkeypatch: pytest.MonkeyPatch, room: int
+) -> None:
+    """An entry that takes the whole bound is kept (in place of the others); one a byte
+    larger than the bound is not, and the entries already kept stay."""
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    push("/large.css", as_="style")
+    size = collect._resources_bytes
+    collect._resources.clear()
+    collect._resources_bytes = 0
+    monkeypatch.setattr(collect, "MAX_RESOURCES_BYTES", size + room)
+    push("/a.css")
+    small = dict(collect._resources)
+    push("/large.css", as_="style")
+    if room == 0:
+        assert [url for url, *_ in collect._resources] == ["/large.css"]
+        assert collect._resources_bytes == size
+    else:
+        assert collect._resources == small
 
 
 def test_the_push_cache_at_its_fullest_counts_the_ints_of_its_arguments(

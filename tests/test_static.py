@@ -1440,6 +1440,23 @@ def test_pushed_files_that_fill_their_bytes_exactly_are_kept_and_one_byte_more_e
         assert pushed_files(app).size == sum(sizes[2 - kept : 2])
 
 
+@pytest.mark.parametrize("room", [0, -1], ids=["exactly its size", "one byte less"])
+def test_a_pushed_file_as_large_as_the_bound_is_kept_and_one_larger_is_not(
+    monkeypatch: pytest.MonkeyPatch, room: int
+) -> None:
+    """An entry that takes the whole of MAX_PUSHED_FILES_BYTES is kept (in place of the
+    others); one a byte larger is not, and the entries already kept stay."""
+    app = Flask(__name__)
+    small = (resource_key("/static/a.css?v=0123456789", "0123456789"), ("static", "a.css"))
+    large = (resource_key("/static/large.css?v=0123456789", "0123456789"), ("static", "l.css"))
+    size = static_module._pushed_file_size(*large)
+    monkeypatch.setattr(static_module, "MAX_PUSHED_FILES_BYTES", size + room)
+    static_module._pushed_files[app] = static_module._PushedFiles()
+    static_module._remember_pushed_file(app, *small)
+    static_module._remember_pushed_file(app, *large)
+    assert pushed_files(app).files == dict([large] if room == 0 else [small])
+
+
 def test_a_pushed_file_larger_than_the_bound_on_its_own_is_not_kept(static: Path) -> None:
     """An entry larger than MAX_PUSHED_FILES_BYTES alone (a name a client posted, which
     the url keeps as passed) emptied the map and was kept, past its bound: the name twice,
