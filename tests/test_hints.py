@@ -182,6 +182,17 @@ def test_a_path_longer_than_the_limit_is_not_learned() -> None:
     assert longest + "p" not in cache
 
 
+def test_a_url_longer_than_the_limit_is_not_kept_as_no_page() -> None:
+    """learn_no_page() keeps a url of MAX_PAGE_LENGTH exactly, and not one past it, as
+    learn() does: made-up urls answered with a file cannot fill the cache with long keys."""
+    cache: HintCache = HintCache(4)
+    longest = "/" + "f" * (MAX_PAGE_LENGTH - 1)
+    cache.learn_no_page(longest, over_links=True)
+    cache.learn_no_page(longest + "f", over_links=True)
+    assert cache.get(longest) == ()
+    assert longest + "f" not in cache
+
+
 def test_a_103_hints_only_what_the_final_response_would_push_and_record() -> None:
     """h2o and Apache push what a 103 links, and Chromium drops a 103 link with nopush.
 
