@@ -1304,6 +1304,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
+    # A browser preloads a link with a media query only where the query matches, and of
+    # one with an imagesrcset the candidate its screen needs: Firefox 153 (measured,
+    # tests/integration/test_firefox.py) fetched nothing a Link named with "(max-width:
+    # 600px)", nor the url of one whose imagesrcset named another. Such a link is neither
+    # offered nor recorded for one (plan_links), or the next page showing the file would
+    # be hinted nothing of it.
+    browser = "HTTP_SEC_FETCH_MODE" in req.environ
     # What the 103 offered, each key as this response versions its url.
     offered_now = _as_linked(record.offered, resources) if record.offered else ()
     if offered_now != record.offered and status != 200 and cache is not None and page is not None:
@@ -1324,22 +1331,15 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # send_file keep them on a 304; one a view builds without them is planned as a
         # page the browser shows.
         reach_200 = _links_reach(req, 200) and _browser_shows(req, response)
-        as_200 = _links_for(state, resources, held, reach_200)
+        as_200 = _links_for(state, resources, held, reach_200, browser=browser)
         would_save = held is not None and bool(as_200.pushed or as_200.reused)
         record.vary = as_200.varies or would_save
         return response
     reach = _links_reach(req, status) and _browser_shows(req, response)
-    links = _links_for(state, resources, held, reach, offered_now)
+    links = _links_for(state, resources, held, reach, offered_now, browser)
     pushed = links.pushed
-    if pushed and "HTTP_SEC_FETCH_MODE" in req.environ:
-        # A browser preloads a link with a media query only where the query matches, and
-        # of one with an imagesrcset the candidate its screen needs: Firefox 153
-        # (measured, tests/integration/test_firefox.py) fetched nothing a Link named with
-        # "(max-width: 600px)", nor the url of one whose imagesrcset named another.
-        # Recorded, it would be left out of the 103 of the next page that shows it.
-        pushed = tuple(key for key in pushed if not resources[key_url(key)].screen_dependent)
     varies = links.varies
-    if offered_now and (reach or "HTTP_SEC_FETCH_MODE" not in req.environ):
+    if offered_now and (reach or not browser):
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
         # A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox
@@ -1448,14 +1448,17 @@ def _links_for(
     held: Container[str] | None,
     may_push: bool,
     offered: tuple[str, ...] = (),
+    browser: bool = False,
 ) -> LinkPlan:
     """The planner's links, the keys this request's 103 offered taking their push slots
-    first; if what ``open()`` returned fails to answer ``in``, the links for a client of
-    whom nothing is known (no key to save), as if ``open()`` had failed."""
+    first, for a ``browser``'s request or another's; if what ``open()`` returned fails to
+    answer ``in``, the links for a client of whom nothing is known (no key to save), as if
+    ``open()`` had failed."""
+    planner = state.planner
     try:
         if offered:  # the 103 took push slots of its own: planned for this client alone
-            return state.planner.plan_uncached(resources.values(), held, may_push, offered)
-        return state.planner.plan(resources.values(), held, may_push)
+            return planner.plan_uncached(resources.values(), held, may_push, offered, browser)
+        return planner.plan(resources.values(), held, may_push, browser)
     except Exception:
         log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
-        return state.planner.plan(resources.values(), None, may_push)
+        return planner.plan(resources.values(), None, may_push, browser)

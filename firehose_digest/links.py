@@ -223,7 +223,8 @@ class Resource:
     written_last: bool
     #: It has a ``media`` query or an ``imagesrcset``: a browser preloads it only where
     #: the query matches, or preloads the image candidate its screen needs, so a
-    #: browser's page does not record it (a proxy pushes the url whatever the screen).
+    #: browser's page neither offers nor records it (:func:`plan_links`; a proxy pushes
+    #: the url whatever the screen).
     screen_dependent: bool = False
 
 
@@ -260,6 +261,7 @@ def plan_links(
     budget: int,
     omit_held: bool = False,
     offered: Collection[str] = (),
+    browser: bool = False,
 ) -> LinkPlan:
     """Decide each resource's link, in push order, within ``budget`` bytes of value.
 
@@ -270,7 +272,11 @@ def plan_links(
     record will not hold. With ``held`` None nothing can be
     recorded, so nothing is offered. Links past the budget are left out and not recorded.
     The keys a 103 already offered for push (``offered``, at most ``max_pushes``) take their
-    slots first: the response and its 103 push at most ``max_pushes`` between them.
+    slots first: the response and its 103 push at most ``max_pushes`` between them. For a
+    ``browser``'s request (it sends ``Sec-Fetch-*``), a link its screen chooses
+    (:attr:`Resource.screen_dependent`) is not offered: the browser may not fetch it, so
+    its key is not recorded, and a slot it took on every visit would keep the links after
+    it from ever being recorded.
 
     The plan varies with what the client holds when a tracked link would be written
     otherwise for another client: left out when held (``omit_held``), or offered for push
@@ -290,7 +296,9 @@ def plan_links(
         if not resource.tracked:
             link = resource.link
         else:
-            offerable = may_push and resource.pushable
+            offerable = (
+                may_push and resource.pushable and not (browser and resource.screen_dependent)
+            )
             # Held keys take no slot, so for some client any offerable key gets one.
             varies = varies or omit_held or (offerable and (free > 0 or resource.key in offered))
             if held is None:
@@ -335,13 +343,17 @@ class LinkPlanner:
         self.max_pushes = max_pushes
         self.budget = budget
         self.omit_held = omit_held
-        #: page -> (its tracked keys, {(answers, may_push): plan}).
+        #: page -> (its tracked keys, {(answers, may_push, browser): plan}).
         self._pages: dict[tuple[Resource, ...], tuple[tuple[str, ...], dict[Any, LinkPlan]]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
     def plan(
-        self, resources: Collection[Resource], held: Container[str] | None, may_push: bool
+        self,
+        resources: Collection[Resource],
+        held: Container[str] | None,
+        may_push: bool,
+        browser: bool = False,
     ) -> LinkPlan:
         """What :func:`plan_links` answers for these arguments and this planner's settings."""
         page = tuple(resources)
@@ -350,14 +362,14 @@ class LinkPlanner:
         # The client's answers for the page's tracked keys: all plan_links asks of held.
         answers = None if held is None else tuple(map(contains, repeat(held), keys))
         if known is not None:
-            plan = known[1].get((answers, may_push))
+            plan = known[1].get((answers, may_push, browser))
             if plan is not None:
                 return plan
         # Planned from the answers themselves, so the plan is the one they are the key of,
         # even if the holder answers otherwise when asked again.
         holds = None if answers is None else {k for k, a in zip(keys, answers, strict=True) if a}
-        plan = self.plan_uncached(page, holds, may_push)
-        self._keep(page, keys, (answers, may_push), plan)
+        plan = self.plan_uncached(page, holds, may_push, browser=browser)
+        self._keep(page, keys, (answers, may_push, browser), plan)
         return plan
 
     def plan_uncached(
@@ -366,6 +378,7 @@ class LinkPlanner:
         held: Container[str] | None,
         may_push: bool,
         offered: Collection[str] = (),
+        browser: bool = False,
     ) -> LinkPlan:
         """:func:`plan_links` with this planner's settings, nothing kept (a response whose
         103 offered the keys ``offered`` for push is planned this way)."""
@@ -377,6 +390,7 @@ class LinkPlanner:
             budget=self.budget,
             omit_held=self.omit_held,
             offered=offered,
+            browser=browser,
         )
 
     def _keep(
@@ -436,7 +450,7 @@ _PLANS_DICT = sys.getsizeof({None: None})
 def _plan_size(key: Any, plan: LinkPlan) -> int:
     """A kept plan's bytes: its value, its key tuples, and its key (the answers) with the
     dict slot that holds it."""
-    answers, _ = key
+    answers = key[0]
     value = sys.getsizeof(plan.value) if plan.value is not None else 0
     return (
         value

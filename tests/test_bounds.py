@@ -216,7 +216,8 @@ def test_plans_that_fill_the_bound_exactly_are_kept_and_one_byte_more_is_not(
         answers = (False,) * len(keys)
         plan = plan_links_for(resources)
         return links_module._page_size(resources, keys) + links_module._plan_size(
-            (answers, True), plan
+            (answers, True, False),
+            plan,  # the key a plan is kept under: not a browser's
         )
 
     both = kept_size(small) + kept_size(page)
@@ -1056,8 +1057,8 @@ def test_a_kept_pages_new_plan_that_cannot_fit_with_it_is_not_kept(
     held = planner.plan_uncached(page, set(keys), True)  # every link omitted: a short plan
     fresh = planner.plan_uncached(page, set(), True)  # every link written nopush: a long one
     page_size = links_module._page_size(page, keys)
-    short = links_module._plan_size(((True,) * len(keys), True), held)
-    long = links_module._plan_size(((False,) * len(keys), True), fresh)
+    short = links_module._plan_size(((True,) * len(keys), True, False), held)
+    long = links_module._plan_size(((False,) * len(keys), True, False), fresh)
     assert short < long
     monkeypatch.setattr(links_module, "PLANS_BYTES", page_size + long - 1)
     planner.plan(page, set(keys), True)

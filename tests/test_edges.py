@@ -376,11 +376,12 @@ def test_a_browser_records_only_a_page_it_shows(dest: str, status: int, held: bo
     assert held_now(client, "/a.css") == [held]
 
 
-def media_app() -> Flask:
+def media_app(**config: object) -> Flask:
     """``/narrow`` preloads ``/a.css`` for narrow screens only (``media``) and ``/b.css``
     for all; ``/wide`` uses ``/a.css`` on every screen."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
+    app.config.update(config)
 
     @app.route("/narrow")
     def narrow() -> str:
@@ -417,6 +418,28 @@ def test_a_preload_for_some_screens_is_recorded_only_where_it_is_pushed(
     assert links(client.get("/wide", headers=NAVIGATION)) == [
         nopush("/a.css") if held else link("/a.css")
     ]
+
+
+@pytest.mark.parametrize("omit", [False, True], ids=["nopush", "omit"])
+def test_a_preload_for_some_screens_takes_no_push_slot_from_the_links_after_it(
+    omit: bool,
+) -> None:
+    """A link a browser's request does not record must not take a push slot on it either:
+    taken on every visit, it left the links after it unrecorded for good (with
+    ``FIREHOSE_MAX_PUSHES = 1``, ``/b.css`` never held, and under ``"omit"`` never left
+    out). A proxy's request, pushed ``/a.css``, still gives it the slot."""
+    app = media_app(FIREHOSE_MAX_PUSHES=1, FIREHOSE_ALREADY_PUSHED="omit" if omit else "nopush")
+    narrow = f'{link("/a.css")}; media="(max-width: 600px)"'
+    browser = app.test_client()
+    assert links(browser.get("/narrow", headers=NAVIGATION)) == [
+        f"{narrow}; nopush",
+        link("/b.css"),
+    ]
+    assert held_now(browser, "/a.css", "/b.css") == [False, True]
+    again = links(browser.get("/narrow", headers=NAVIGATION))
+    assert again == [f"{narrow}; nopush"] + ([] if omit else [nopush("/b.css")])
+    proxy = app.test_client()
+    assert links(proxy.get("/narrow")) == [narrow, nopush("/b.css")]
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,13 @@ from firehose_digest.collect import make_resource
 from firehose_digest.links import LinkPlanner, Resource, plan_links
 from tests.helpers import run_in_threads
 
-#: Path-absolute, absolute and untracked resources: every branch plan_links has.
+#: Path-absolute, absolute, untracked and screen-chosen resources: every branch plan_links
+#: has.
 POOL = [make_resource(f"/a{i}.css", (), "style", None, ()) for i in range(12)] + [
     make_resource("https://cdn.example/x.js", (), "script", None, ()),
     make_resource("/p.js", ("nopush",), "script", None, ()),
     make_resource("/font.woff2", ("crossorigin",), "font", None, (("rel", "preload prefetch"),)),
+    make_resource("/narrow.png", (), "image", None, (("media", "(max-width: 600px)"),)),
 ]
 
 
@@ -32,6 +34,7 @@ POOL = [make_resource(f"/a{i}.css", (), "style", None, ()) for i in range(12)] +
             st.integers(0, 20),
             st.one_of(st.none(), st.sets(st.sampled_from([r.key for r in POOL]))),
             st.booleans(),
+            st.booleans(),
         ),
         max_size=30,
     ),
@@ -41,13 +44,13 @@ POOL = [make_resource(f"/a{i}.css", (), "style", None, ()) for i in range(12)] +
 )
 def test_planner_answers_as_plan_links(
     pages: list[list[Resource]],
-    visits: list[tuple[int, set[str] | None, bool]],
+    visits: list[tuple[int, set[str] | None, bool, bool]],
     max_pushes: int,
     budget: int,
     omit_held: bool,
 ) -> None:
     planner = LinkPlanner(max_pushes=max_pushes, budget=budget, omit_held=omit_held)
-    for index, held, may_push in visits:
+    for index, held, may_push, browser in visits:
         page = pages[index % len(pages)]
         expected = plan_links(
             page,
@@ -56,8 +59,9 @@ def test_planner_answers_as_plan_links(
             max_pushes=max_pushes,
             budget=budget,
             omit_held=omit_held,
+            browser=browser,
         )
-        assert planner.plan(page, held, may_push) == expected
+        assert planner.plan(page, held, may_push, browser) == expected
 
 
 @settings(max_examples=300, deadline=None)
