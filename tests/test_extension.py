@@ -37,6 +37,7 @@ from flask.sessions import (
     SessionMixin,
 )
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.debug import DebuggedApplication
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -2727,16 +2728,19 @@ SMALLER_ROOM = {
 }
 
 
+@pytest.mark.parametrize("touched", [True, False], ids=["session set again", "session as sent"])
 @pytest.mark.parametrize("redeploy", SMALLER_ROOM.values(), ids=SMALLER_ROOM)
 def test_a_session_a_deploy_left_too_large_is_trimmed_where_flask_writes_it_anyway(
-    redeploy: dict[str, int],
+    redeploy: dict[str, int], touched: bool
 ) -> None:
     """A permanent session is written by Flask on every response
     (``SESSION_REFRESH_EACH_REQUEST``). Its list was trimmed to the room the settings of
     its last push left; after a deploy that leaves less, a page that pushes nothing new
     wrote it as it was beside a full ``Link``: past ``FIREHOSE_HEADER_BUDGET`` (behind
     nginx, a 502 on every such page), or past ``MAX_COOKIE_SIZE`` (Werkzeug's warning, an
-    error under this suite). The oldest keys go, those the page links are kept."""
+    error under this suite). The oldest keys go, those the page links are kept: whether
+    the page sets the session again (``session.permanent = True``) or leaves it as the
+    client sent it, which Flask writes again all the same."""
 
     def site(**config: int) -> Flask:
         app = Flask(__name__)
@@ -2744,8 +2748,9 @@ def test_a_session_a_deploy_left_too_large_is_trimmed_where_flask_writes_it_anyw
         Firehose(app, connector=SessionConnector())
 
         @app.route("/view/<int:n>")
-        def view(n: int) -> str:
-            session.permanent = True
+        def view(n: int, touch: bool = True) -> str:
+            if touch:
+                session.permanent = True
             for k in range(n * 10, n * 10 + 10):
                 v = hashlib.blake2b(b"%d" % k, digest_size=5).hexdigest()  # as push_static's
                 push(f"/static/assets/r{k}.css?v={v}", as_="style", version=v)
@@ -2754,7 +2759,7 @@ def test_a_session_a_deploy_left_too_large_is_trimmed_where_flask_writes_it_anyw
         @app.route("/again")
         def again() -> str:
             for n in (8, 9):  # what the last two views pushed: a full Link
-                view(n)
+                view(n, touched)
             return "again"
 
         return app
@@ -2773,6 +2778,45 @@ def test_a_session_a_deploy_left_too_large_is_trimmed_where_flask_writes_it_anyw
         ours = header_line("Link", response.headers["Link"]) + header_line("Vary", "Cookie")
         assert ours + header_line("Set-Cookie", cookie) <= budget
         assert len(cookie) <= app.config["MAX_COOKIE_SIZE"]
+
+
+def test_a_session_flask_writes_again_as_sent_is_not_measured_again_while_it_fits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A permanent session a page leaves as the client sent it is written by Flask again
+    (``SESSION_REFRESH_EACH_REQUEST``) as long as it was: where that fits its room, it is
+    not serialized, compressed and signed a second time to check it (that doubled what a
+    signed-in user's page with only held links cost in the session's work)."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "refreshed"
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/login")
+    def login() -> str:
+        session.permanent = True
+        session["user"] = "alice"
+        push("/a.css", as_="style")
+        return "in"
+
+    @app.route("/")
+    def index() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    client = app.test_client()
+    client.get("/login")
+    signed: list[object] = []
+    dumps = URLSafeTimedSerializer.dumps
+
+    def counted(self: URLSafeTimedSerializer, obj: Any, salt: Any = None) -> Any:
+        signed.append(obj)
+        return dumps(self, obj, salt)
+
+    monkeypatch.setattr(URLSafeTimedSerializer, "dumps", counted)
+    response = client.get("/")
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert "session=" in response.headers["Set-Cookie"]  # Flask wrote it again
+    assert len(signed) == 1  # Flask's own write, and no measure of ours
 
 
 class ListInSessionInPlace(ListInSession):
