@@ -1457,8 +1457,10 @@ def _links_for(
     planner = state.planner
     try:
         if offered:  # the 103 took push slots of its own: planned for this client alone
-            return planner.plan_uncached(resources.values(), held, may_push, offered, browser)
-        return planner.plan(resources.values(), held, may_push, browser)
+            return planner.plan_uncached(
+                resources.values(), held, may_push, offered, browser=browser
+            )
+        return planner.plan(resources.values(), held, may_push, browser=browser)
     except Exception:
         log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
-        return planner.plan(resources.values(), None, may_push, browser)
+        return planner.plan(resources.values(), None, may_push, browser=browser)

@@ -353,6 +353,7 @@ class LinkPlanner:
         resources: Collection[Resource],
         held: Container[str] | None,
         may_push: bool,
+        *,
         browser: bool = False,
     ) -> LinkPlan:
         """What :func:`plan_links` answers for these arguments and this planner's settings."""
@@ -378,6 +379,7 @@ class LinkPlanner:
         held: Container[str] | None,
         may_push: bool,
         offered: Collection[str] = (),
+        *,
         browser: bool = False,
     ) -> LinkPlan:
         """:func:`plan_links` with this planner's settings, nothing kept (a response whose

@@ -61,7 +61,7 @@ def test_planner_answers_as_plan_links(
             omit_held=omit_held,
             browser=browser,
         )
-        assert planner.plan(page, held, may_push, browser) == expected
+        assert planner.plan(page, held, may_push, browser=browser) == expected
 
 
 @settings(max_examples=300, deadline=None)
