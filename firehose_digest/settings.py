@@ -222,7 +222,10 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
 
     The check is on the largest cookie the digest can ever make: both generations full
     (:func:`~firehose_digest.digests.encoded_size_bound`), signed, with every attribute.
-    It must also be a cookie browsers keep (4 KB), and hold what one response pushes.
+    It must also be a cookie browsers keep (4 KB), and hold what one response pushes. In
+    order: the capacity against ``FIREHOSE_MAX_PUSHES``, the session cookie's attributes
+    (:func:`_check_cookie_attributes`), a name and attributes browsers refuse together,
+    then the size, refused with what to change (:func:`_too_large`).
     """
     if settings.capacity < settings.max_pushes:
         raise ValueError(
@@ -230,6 +233,23 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             f"{settings.max_pushes}: one response would push more than a digest generation "
             "holds, and forget its own first pushes"
         )
+    _check_cookie_attributes(cookie)
+    refused = _refused_by_browsers(settings.cookie_name, cookie)
+    if refused:
+        raise ValueError(refused)
+    try:
+        size = _headers_size(settings, cookie, settings.capacity)
+    except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)
+        raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
+    if size > settings.header_budget:
+        raise ValueError(_too_large(settings, cookie, size))
+
+
+def _check_cookie_attributes(cookie: CookieAttributes) -> None:
+    """Refuse session cookie attributes no cookie can be written or kept with, naming
+    the ``SESSION_COOKIE_*`` key: a type Werkzeug would write wrong, a lone surrogate, a
+    value browsers ignore, a Path not from the root, a Domain that breaks the attribute or
+    that Werkzeug cuts short."""
     for key, value in (
         (_PATH_KEY, cookie.path),
         ("SESSION_COOKIE_DOMAIN", cookie.domain),
@@ -285,15 +305,12 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             "host matches: browsers would drop every cookie. Leave it unset: a host-only "
             "cookie"
         )
-    refused = _refused_by_browsers(settings.cookie_name, cookie)
-    if refused:
-        raise ValueError(refused)
-    try:
-        size = _headers_size(settings, cookie, settings.capacity)
-    except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)
-        raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
-    if size <= settings.header_budget:
-        return
+
+
+def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
+    """Why a digest whose headers reach ``size`` bytes, over the header budget, is
+    refused, and what to change: the largest capacity that fits, and which bound binds,
+    the cookie's own (``MAX_COOKIE_SIZE``) or the header budget."""
     largest = _largest_capacity(settings, cookie, settings.capacity)
     fits = (
         f"the largest FIREHOSE_CAPACITY that fits is {largest}"
@@ -325,12 +342,12 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
                 if largest
                 else " Raise MAX_COOKIE_SIZE."
             )
-        raise ValueError(
+        return (
             f"{digest} can make a digest cookie of {cookie_size} bytes (both generations "
             f"full, with its name and attributes), more than {bound}; {fits}.{advice}"
         )
     lower = "FIREHOSE_CAPACITY or FIREHOSE_LINK_BUDGET" if largest else "FIREHOSE_LINK_BUDGET"
-    raise ValueError(
+    return (
         f"{digest} can make our headers {size} bytes long (a full two-generation cookie, "
         f"FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of links, Vary), over "
         f"FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits}. Lower {lower}, or raise "
