@@ -11,11 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-# No display: plots are only ever written to files.
-matplotlib.use("Agg")
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -64,7 +59,14 @@ def write(name: str, text: str) -> Path:
 def new_figure(
     columns: int = 1, width: float = 6.0, height: float = 4.5, sharey: bool = False
 ) -> Figure:
-    """A figure of ``columns`` side-by-side axes, drawn off-screen."""
+    """A figure of ``columns`` side-by-side axes, drawn off-screen.
+
+    matplotlib is imported here, where a plot is drawn, and not by the measuring: ``make
+    test`` runs the request suites for a round (tests/test_bench_checks.py), and only
+    ``make bench`` installs matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: plots are only ever written to files
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width * columns, height), layout="constrained")
