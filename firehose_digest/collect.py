@@ -335,6 +335,9 @@ def make_resource(
     key = resource_key(url, version)
     pushable = pushed_as_requested(url)
     written_last = cut_by_proxies(url)
+    screen_dependent = any(
+        isinstance(name, str) and name.lower() in _CHOSEN_BY_SCREEN for name in named
+    )
     if not learn:  # nothing of it is learned but its place in the page's Link value
         hint = EarlyHint(
             key="",
@@ -345,6 +348,7 @@ def make_resource(
             pushable=pushable,
             final_length=len(link),
             stand_in=True,
+            screen_dependent=screen_dependent,
         )
     else:
         kept = [
@@ -362,6 +366,7 @@ def make_resource(
             pushable=pushable,
             final_length=len(link),
             written_last=written_last,
+            screen_dependent=screen_dependent,
             # A nonce'd link is not sent without its nonce either: hinted so, Firefox 153
             # fetched the file from the 103 and again for the element, after a ~10 s stall.
             sendable=len(kept) == len(named)
@@ -384,7 +389,5 @@ def make_resource(
         pushable=pushable,
         hint=hint,
         written_last=written_last,
-        screen_dependent=any(
-            isinstance(name, str) and name.lower() in _CHOSEN_BY_SCREEN for name in named
-        ),
+        screen_dependent=screen_dependent,
     )

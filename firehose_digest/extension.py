@@ -891,6 +891,7 @@ def _send_early_hints(app: Flask) -> None:
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
             own_origin=f"{req.scheme}://{req.host}".lower() if direct_http2 else None,
+            browser="HTTP_SEC_FETCH_MODE" in req.environ,  # as _decide plans it
         )
         if early.headers and _sent(send, early.headers, req):
             record.offered = early.offered

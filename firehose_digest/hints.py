@@ -133,6 +133,9 @@ class EarlyHint:
     #: it is planned as any other link, for what the final response writes and pushes,
     #: and never sent in a 103.
     sendable: bool = True
+    #: :attr:`~.links.Resource.screen_dependent`: for a browser, the final response
+    #: offers it no push slot and writes it ``nopush``, and so does a 103's plan.
+    screen_dependent: bool = False
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -206,6 +209,7 @@ def plan_early_hints(
     omit_held: bool = False,
     front_may_push: bool = True,
     own_origin: str | None = None,
+    browser: bool = False,
 ) -> EarlyHints:
     """The 103 for ``hints``, sent through a front that may push them
     (``front_may_push``; False when the app itself speaks HTTP/2 to the browser).
@@ -233,8 +237,9 @@ def plan_early_hints(
     at the learner's length, ``nopush`` included, and as taking a push slot whenever it
     could: this client's own resource there may be new to it. Where this visitor's links
     still differ (longer, or more), the final response records what the 103 offered all the
-    same (:attr:`EarlyHints.offered`). No headers when nothing is left, so the caller sends
-    no 103 at all.
+    same (:attr:`EarlyHints.offered`). For a ``browser``'s request, a link its screen
+    chooses is counted as :func:`~.links.plan_links` writes it for one: ``nopush``, taking
+    no slot. No headers when nothing is left, so the caller sends no 103 at all.
     """
     links: list[str] = []
     last: list[str] = []  # the links a proxy would read no link after: written after all
@@ -244,9 +249,10 @@ def plan_early_hints(
     final = -2  # the final Link value's length so far, with no ", " before its first link
     for hint in hints:
         in_103 = pushed = False
+        screen_chosen = browser and hint.screen_dependent  # offered no slot, written nopush
         if hint.stand_in:
             final += 2 + hint.final_length + len("; nopush")
-            if hint.tracked and front_may_push and hint.pushable:
+            if hint.tracked and front_may_push and hint.pushable and not screen_chosen:
                 slots += 1
         elif not hint.tracked:
             final += 2 + hint.final_length
@@ -258,6 +264,8 @@ def plan_early_hints(
             # Sent only where no front pushes from this 103: a front would push it again,
             # as a 103's link cannot say nopush. The final Link preloads it, nopush.
             in_103 = not front_may_push
+        elif screen_chosen:
+            final += 2 + hint.final_length + len("; nopush")  # never sendable: not in a 103
         elif not front_may_push:  # no front pushes from this 103: sent
             in_103 = True
             if hint.pushable and slots < max_pushes:  # as plan_links writes it

@@ -442,6 +442,45 @@ def test_a_preload_for_some_screens_takes_no_push_slot_from_the_links_after_it(
     assert links(proxy.get("/narrow")) == [narrow, nopush("/b.css")]
 
 
+def _second_visit_with_103(app: Flask) -> tuple[list[str], list[str], list[bool]]:
+    """A browser's first visit to ``/narrow`` on a server offering 103s (the page learned
+    from an earlier client's): what its 103 linked, its final links, and which files its
+    digest then holds."""
+    sent: list[list[tuple[str, str]]] = []
+    environ = {"wsgi.early_hints": sent.append}
+    headers = dict(NAVIGATION, Accept="text/html")
+    app.test_client().get("/narrow", headers=headers, environ_base=environ)  # learned
+    sent.clear()
+    browser = app.test_client()
+    final = links(browser.get("/narrow", headers=headers, environ_base=environ))
+    hinted = [value for headers_103 in sent for name, value in headers_103 if name == "Link"]
+    return hinted, final, held_now(browser, "/a.css", "/b.css")
+
+
+def test_a_103_gives_a_preload_for_some_screens_no_push_slot_either() -> None:
+    """The 103 is planned as the final response is: for a browser, the ``media`` link
+    takes no push slot there either, so at ``FIREHOSE_MAX_PUSHES = 1`` the 103 hints
+    ``/b.css``, which the final response pushes and records (it hinted nothing)."""
+    app = media_app(FIREHOSE_MAX_PUSHES=1, FIREHOSE_EARLY_HINTS=True)
+    hinted, final, held = _second_visit_with_103(app)
+    assert hinted == [link("/b.css")]
+    assert final == [f'{link("/a.css")}; media="(max-width: 600px)"; nopush', link("/b.css")]
+    assert held == [False, True]
+
+
+def test_a_103_counts_a_preload_for_some_screens_as_the_final_link_writes_it() -> None:
+    """With room in ``FIREHOSE_LINK_BUDGET`` for both links only if the ``media`` one were
+    written without ``; nopush``, the 103 must not offer ``/b.css``, which the final
+    ``Link`` leaves out (it did: a link hinted that the budget then cut)."""
+    narrow = f'{link("/a.css")}; media="(max-width: 600px)"'
+    budget = len(narrow) + len(", ") + len(link("/b.css"))
+    app = media_app(FIREHOSE_MAX_PUSHES=2, FIREHOSE_EARLY_HINTS=True, FIREHOSE_LINK_BUDGET=budget)
+    hinted, final, held = _second_visit_with_103(app)
+    assert final == [f"{narrow}; nopush"]
+    assert hinted == []
+    assert held == [False, False]
+
+
 @pytest.mark.parametrize(
     ("headers", "held"),
     [

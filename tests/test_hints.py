@@ -3047,6 +3047,7 @@ _ANY_KIND: dict[str, tuple[tuple[str, str], ...]] = {
     omit_held=st.booleans(),
     front_may_push=st.booleans(),
     recordable=st.booleans(),
+    browser=st.booleans(),
 )
 def test_a_103_hints_only_what_the_final_link_preloads_and_offers_no_held_key(
     page: list[tuple[str, str]],
@@ -3055,10 +3056,12 @@ def test_a_103_hints_only_what_the_final_link_preloads_and_offers_no_held_key(
     omit_held: bool,
     front_may_push: bool,
     recordable: bool,
+    browser: bool,
 ) -> None:
-    """Whatever the page, what the client holds, the budget and the front: every link a
-    103 hints is one the final ``Link`` preloads, and it offers for push at most
-    ``max_pushes`` keys, none of them held (nothing when nothing can be recorded)."""
+    """Whatever the page, what the client holds, the budget, the front and the client (a
+    browser's request or another's): every link a 103 hints is one the final ``Link``
+    preloads, and it offers for push at most ``max_pushes`` keys, none of them held
+    (nothing when nothing can be recorded)."""
     resources = [
         make_resource(
             url,
@@ -3086,6 +3089,7 @@ def test_a_103_hints_only_what_the_final_link_preloads_and_offers_no_held_key(
         omit_held=omit_held,
         front_may_push=front_may_push,
         own_origin=None if front_may_push else "https://shop.example",
+        browser=browser,
     )
     final = plan_links(
         resources,
@@ -3095,6 +3099,7 @@ def test_a_103_hints_only_what_the_final_link_preloads_and_offers_no_held_key(
         budget=budget,
         omit_held=omit_held,
         offered=early.offered,
+        browser=browser,
     )
     preloaded = {link.split(";")[0] for link in (final.value or "").split(", ")}
     hinted = [link.split(";")[0] for _, value in early.headers for link in value.split(", ")]
