@@ -387,7 +387,10 @@ def _sent_session_fits(app: Flask, room: _Room) -> bool:
     """Whether the session cookie the client sent fits ``room`` as Flask writes it again
     for a session the request did not modify: the same data, serialized alike, signed
     with a timestamp as long (itsdangerous' is 4 bytes until 2106). Measured without
-    serializing and signing the session a second time."""
+    serializing and signing the session a second time. A change the app made in place
+    without setting ``session.modified`` (which Flask's docs ask of it), or one a session
+    interface made as it opened the session, is not seen: that session is the app's own,
+    as on a page that links nothing, which is never measured."""
     if not _measurable(app):
         return True
     interface = cast(SecureCookieSessionInterface, app.session_interface)
