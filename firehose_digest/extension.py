@@ -1337,7 +1337,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         record.vary = as_200.varies or would_save
         return response
     reach = _links_reach(req, status) and _browser_shows(req, response)
-    links = _links_for(state, resources, held, reach, offered_now, browser)
+    links = _links_for(state, resources, held, reach, offered_now, browser=browser)
     pushed = links.pushed
     varies = links.varies
     if offered_now and (reach or not browser):
@@ -1449,6 +1449,7 @@ def _links_for(
     held: Container[str] | None,
     may_push: bool,
     offered: tuple[str, ...] = (),
+    *,
     browser: bool = False,
 ) -> LinkPlan:
     """The planner's links, the keys this request's 103 offered taking their push slots
