@@ -1305,12 +1305,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
-    # A browser preloads a link with a media query only where the query matches, and of
-    # one with an imagesrcset the candidate its screen needs: Firefox 153 (measured,
-    # tests/integration/test_firefox.py) fetched nothing a Link named with "(max-width:
-    # 600px)", nor the url of one whose imagesrcset named another. Such a link is neither
-    # offered nor recorded for one (plan_links), or the next page showing the file would
-    # be hinted nothing of it.
+    # A browser is offered no push of a link its screen chooses (a media query, an
+    # imagesrcset): Resource.screen_dependent, and docs/how-it-works.md for what was measured.
     browser = "HTTP_SEC_FETCH_MODE" in req.environ
     # What the 103 offered, each key as this response versions its url.
     offered_now = _as_linked(record.offered, resources) if record.offered else ()

@@ -223,8 +223,8 @@ class Resource:
     written_last: bool
     #: It has a ``media`` query or an ``imagesrcset``: a browser preloads it only where
     #: the query matches, or preloads the image candidate its screen needs, so a
-    #: browser's page neither offers nor records it (:func:`plan_links`; a proxy pushes
-    #: the url whatever the screen).
+    #: browser's page neither offers it nor records it as new (:func:`plan_links`; a proxy
+    #: pushes the url whatever the screen).
     screen_dependent: bool = False
 
 
@@ -273,10 +273,11 @@ def plan_links(
     recorded, so nothing is offered. Links past the budget are left out and not recorded.
     The keys a 103 already offered for push (``offered``, at most ``max_pushes``) take their
     slots first: the response and its 103 push at most ``max_pushes`` between them. For a
-    ``browser``'s request (it sends ``Sec-Fetch-*``), a link its screen chooses
+    ``browser``'s request (it sends ``Sec-Fetch-Mode``), a link its screen chooses
     (:attr:`Resource.screen_dependent`) is not offered: the browser may not fetch it, so
-    its key is not recorded, and a slot it took on every visit would keep the links after
-    it from ever being recorded.
+    its key is never recorded as new (one the client holds is used again, as any held key
+    is), and a slot it took on every visit would keep the links after it from ever being
+    recorded.
 
     The plan varies with what the client holds when a tracked link would be written
     otherwise for another client: left out when held (``omit_held``), or offered for push
