@@ -436,7 +436,8 @@ _SHARED_INTS = 256
 _INT_SIZE = sys.getsizeof(HINTS_BYTES)
 #: A page's place in the :class:`HintCache`: its dict slot, its node in the order (key,
 #: hash and two links, 32 bytes) and the order's pointer to it (8 bytes a slot of the
-#: dict's table, up to six a page), and the pair of its links and their count.
+#: dict's table, up to six a page), and its entry: the pair of its links and its own
+#: bytes (an int past 256).
 _LRU_SLOT = CHURNED_DICT_SLOT + 32 + 6 * 8 + sys.getsizeof((None, None)) + _INT_SIZE
 #: A link's place in the count of its uses: its dict slot, its id (an int of its own, an
 #: address: larger than a length), and the pair of its count and size (each an int of
