@@ -528,7 +528,9 @@ class Firehose:
                 # Run last, as the step it stands for does (see below), and added to the
                 # list as that one is, which init_app may do after the first request.
                 app.after_request_funcs.setdefault(None, []).insert(0, partial(_cache_static, app))
-            return  # push() only returns the url: no record is ever opened
+            # No wrapper opens a record, so push() only returns the url; one an earlier
+            # init_app put around app.wsgi_app still does, and _decide writes none of it.
+            return
         if "links" not in state.hooks:
             state.hooks.add("links")
             app.wsgi_app = _PushScope(app.wsgi_app)  # type: ignore[method-assign]
