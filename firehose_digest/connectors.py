@@ -799,7 +799,8 @@ class DigestConnector:
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         """The digest in the client's cookie (read as Werkzeug reads cookies, a "," as a
         ";": :func:`_cookie_values`), else empty; None without ``SECRET_KEY``, which signs
-        the cookie.
+        the cookie, or on a page outside the cookie's ``Path``, where the browser sends
+        none (:func:`_cookie_path_matches`).
 
         A browser sends every cookie of this name whose domain and path match, the longer
         path first (RFC 6265 §5.4): another app's, or one a deploy left behind. A digest is

@@ -177,7 +177,9 @@ class _RequestRecord(RequestPushes):
         return self._start_response(status, headers, exc_info)
 
     def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
-        """``connector.open()``, asked at most once per request; None if it raised."""
+        """What ``connector.open()`` returned, asked at most once per request and made fit
+        to be asked ``in`` (:func:`_as_holder`); None if it returned None (nothing can be
+        recorded for this client) or raised (logged)."""
         if not self._opened:
             self._opened = True
             try:
