@@ -243,7 +243,9 @@ class LinkPlan(NamedTuple):
 
     #: The ``Link`` value, or None when nothing is linked.
     value: str | None
-    #: Keys this response pushes: the client holds them once it is sent.
+    #: Keys offered for push (linked without ``nopush``), which the client holds once the
+    #: response is sent: a front pushes them, or a browser, which refuses pushes,
+    #: preloads them (``may_push`` is false where it would not).
     pushed: tuple[str, ...]
     #: Held keys the response used again: linked ``nopush``, or left out (``omit_held``).
     reused: tuple[str, ...]
