@@ -338,8 +338,9 @@ class LinkPlanner:
 
     A page (the same :class:`Resource` objects, in the same order) is planned alike for
     every client that holds the same of its tracked keys, on every response that may push
-    alike: the plan is kept under those answers and reused, so a returning client's links
-    cost one membership test each. Kept up to :data:`PLANS_BYTES`, then all dropped.
+    alike, for a browser's request or for another's: the plan is kept under those answers,
+    ``may_push`` and ``browser``, and reused, so a returning client's links cost one
+    membership test each. Kept up to :data:`PLANS_BYTES`, then all dropped.
     """
 
     def __init__(self, *, max_pushes: int, budget: int, omit_held: bool) -> None:
