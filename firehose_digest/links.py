@@ -400,15 +400,15 @@ class LinkPlanner:
         )
 
     def _keep(
-        self, page: tuple[Resource, ...], keys: tuple[str, ...], key: Any, plan: LinkPlan
+        self, page: tuple[Resource, ...], keys: tuple[str, ...], plan_key: Any, plan: LinkPlan
     ) -> None:
         with self._lock:
             known = self._pages.get(page)
-            if known is not None and key in known[1]:  # another thread kept it meanwhile
+            if known is not None and plan_key in known[1]:  # another thread kept it meanwhile
                 return
             # A page is counted with its first plan (and again with its first plan after
             # a clear, which drops its earlier ones).
-            size = _plan_size(key, plan)
+            size = _plan_size(plan_key, plan)
             if known is None:
                 size += _page_size(page, keys)
             if self._bytes + size > PLANS_BYTES:
@@ -423,7 +423,7 @@ class LinkPlanner:
                 known = None
             if known is None:
                 known = self._pages[page] = (keys, {})
-            known[1][key] = plan
+            known[1][plan_key] = plan
             self._bytes += size
 
 
@@ -453,17 +453,18 @@ def kept_alive_by(resource: Resource) -> tuple[object, ...]:
 _PLANS_DICT = sys.getsizeof({None: None})
 
 
-def _plan_size(key: Any, plan: LinkPlan) -> int:
-    """A kept plan's bytes: its value, its key tuples, and its key (the answers) with the
-    dict slot that holds it."""
-    answers = key[0]
+def _plan_size(plan_key: Any, plan: LinkPlan) -> int:
+    """A kept plan's bytes: its value, its tuples of pushed and reused keys, and what it is
+    kept under, ``plan_key`` (the answers, ``may_push``, ``browser``), with the dict slot
+    that holds it."""
+    answers = plan_key[0]
     value = sys.getsizeof(plan.value) if plan.value is not None else 0
     return (
         value
         + sys.getsizeof(plan)
         + sys.getsizeof(plan.pushed)
         + sys.getsizeof(plan.reused)
-        + sys.getsizeof(key)
+        + sys.getsizeof(plan_key)
         + (sys.getsizeof(answers) if answers is not None else 0)
         + DICT_SLOT
     )
