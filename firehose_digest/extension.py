@@ -1288,6 +1288,14 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     cache, page = state.hint_cache, record.hint_page
     if not _may_link(app, req):
         return response
+    status = response.status_code
+    if status in _URL_HAS_NO_PAGE and cache is not None and page is not None and page in cache:
+        # Page or not, the url has no such page now, yet what it learned went out in a 103
+        # before each view, and browsers fetch what a 103 names whatever the status. An
+        # empty entry (learn_no_page), not forget(): a url with no entry is hinted what its
+        # hooks and declarations push, for nothing too; a 200 learns it again. A url never
+        # learned gets no entry, or made-up urls' 404s would push learned pages out.
+        cache.learn_no_page(page, over_links=True)
     if not _is_page(response):
         # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
         # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
@@ -1295,7 +1303,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # (a proxy's push request has no Sec-Fetch-*, as a navigation), but what it learned
         # as a page is replaced only by a browser's document navigation; what a 103 offered
         # it before its view (a page once) was pushed, and goes unrecorded.
-        if cache is not None and page is not None and response.status_code == 200:
+        if cache is not None and page is not None and status == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
             cache.learn_no_page(page, over_links=document)
         return response
@@ -1303,7 +1311,6 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     declared = _declared(app, state)
     if declared:
         resources = _with_declared(declared, req.endpoint, req.method, resources)
-    status = response.status_code
     if cache is not None and page is not None and status == 200:
         _learn(cache, page, response, resources, state.settings.link_budget)
     if not resources and not record.offered:
@@ -1314,10 +1321,16 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     browser = "HTTP_SEC_FETCH_MODE" in req.environ
     # What the 103 offered, each key as this response versions its url.
     offered_now = _as_linked(record.offered, resources) if record.offered else ()
-    if offered_now != record.offered and status != 200 and cache is not None and page is not None:
+    if (
+        offered_now != record.offered
+        and status != 200  # learned again
+        and status not in _URL_HAS_NO_PAGE  # dropped above
+        and cache is not None
+        and page is not None
+    ):
         # The 103 offered a url under a version it no longer has: what the page learned is
-        # stale, and a response that does not learn it again (a redirect, a 204) drops it,
-        # or the next 103 would push the url again to a client holding its new version.
+        # stale, and a response that does not learn it again (a redirect) drops it, or the
+        # next 103 would push the url again to a client holding its new version.
         cache.forget(page)
     if status == 304:
         # A shared cache merges a 304's fields into the 200 it stored, and serves that to
@@ -1418,6 +1431,12 @@ def _save(
         return False
     return True
 
+
+#: Statuses that say what the url is for every client, not for this request: no content
+#: to show (RFC 9110 §15.3.5), moved for good (§15.4.2, §15.4.9), no page here (§15.5.5),
+#: for good (§15.5.11). Any other (a sign-in's 302, 303 or 307; a 401, 403, 429 or 5xx)
+#: keeps what the page learned.
+_URL_HAS_NO_PAGE = frozenset({204, 301, 308, 404, 410})
 
 #: The media types of a page: only a document's response has links a browser preloads.
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})

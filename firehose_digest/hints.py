@@ -364,8 +364,9 @@ class HintCache:
 
     def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
-        proxy to push it): it is hinted nothing, not even what its view declares, until a
-        page's response teaches it again. Links it learned are kept unless ``over_links``
+        proxy to push it; a 404, a 410, a 204 or a permanent redirect where a page was
+        learned): it is hinted nothing, not even what its view declares, until a page's
+        response teaches it again. Links it learned are kept unless ``over_links``
         (a JSON variant asked for by a client that says nothing of what it fetches must
         not take a page's hints away)."""
         if len(page) > MAX_PAGE_LENGTH:

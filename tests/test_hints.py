@@ -777,7 +777,7 @@ def test_a_page_learned_before_a_version_changed_is_not_hinted_again_after_a_red
     # that does not learn the page again must drop it, or the next 103 pushes the url again.
     app, version, status = _a_page_of_a_versioned_file()
     hinted_get(app.test_client(), "/", Recorder())  # learned at version A
-    version[0], status[0] = "B", 204
+    version[0], status[0] = "B", 302  # a 204 drops what the page learned in any case
     client = app.test_client()
     first = Recorder()
     hinted_get(client, "/", first)
@@ -837,14 +837,15 @@ def test_a_redirect_returned_before_the_view_pushes_anything_drops_nothing() -> 
 
 def test_a_page_learned_before_a_version_changed_is_learned_again_by_a_200() -> None:
     """The 103 offered the learned (old) key; the 200 learns the page again, at the new
-    version: a 204 that follows offers that version, finds nothing stale and keeps the
-    page, so the next client is still hinted. (Not learned again, the 204 would find the
-    old version and drop the page; dropped by the 200, there would be nothing to hint.)"""
+    version: a redirect that follows offers that version, finds nothing stale and keeps
+    the page, so the next client is still hinted. (Not learned again, the redirect would
+    find the old version and drop the page; dropped by the 200, there would be nothing to
+    hint.)"""
     app, version, status = _a_page_of_a_versioned_file()
     hinted_get(app.test_client(), "/", Recorder())  # learned at version A
     version[0] = "B"
     hinted_get(app.test_client(), "/", Recorder())  # hinted at A, learned again at B
-    status[0] = 204
+    status[0] = 302
     hinted_get(app.test_client(), "/", Recorder())  # offers B: nothing stale to drop
     status[0] = 200
     again = Recorder()
@@ -1584,6 +1585,153 @@ def test_a_response_other_than_200_is_not_learned(app: Flask) -> None:
 
     assert response.status_code == 302
     assert recorder.sent == []
+
+
+#: RFC 9110: the url has no content to send (204), or no page here, for good (301, 308,
+#: 404, 410), for every client.
+STATUSES_OF_THE_URL = [204, 301, 308, 404, 410]
+#: Statuses about this request or this moment: a sign-in's redirect (302, 303, 307), a
+#: refusal, a rate limit, a failure.
+STATUSES_OF_THE_REQUEST = [302, 303, 307, 401, 403, 429, 500, 503]
+
+
+def _a_page_that_answers(status: list[int], **config: Any) -> Flask:
+    """An app whose ``/item`` pushes the stylesheet and answers ``status[0]``: the page, a
+    204, a redirect to ``/page/home``, or Flask's error page."""
+    app = make_app(**config)
+
+    @app.route("/item")
+    def item() -> str | tuple[str, int] | WerkzeugResponse:
+        push("/static/site.css", as_="style")
+        code = status[0]
+        if code == 200:
+            return "item"
+        if code == 204:
+            return "", 204
+        if 300 <= code < 400:
+            return redirect("/page/home", code)
+        abort(code)
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("status", "hinted_after"),
+    [
+        (200, True),
+        *((code, False) for code in STATUSES_OF_THE_URL),
+        *((code, True) for code in STATUSES_OF_THE_REQUEST),
+    ],
+)
+def test_a_status_that_says_what_the_url_now_is_drops_what_its_page_learned(
+    status: int, hinted_after: bool
+) -> None:
+    """A page learned from its 200, then deleted in a deploy (404, 410), moved for good
+    (301, 308), or an action url answering 204, kept its 103: it went out before the view
+    to every visitor, whose browser fetched files for a page the url no longer has
+    (Chromium 156, Firefox 153: docs/early-hints.md). Such a status says what the url is
+    for everyone; a sign-in's redirect, a refusal, a rate limit or a failure says
+    something of this request or this moment, and the page keeps its 103."""
+    answer = [200]
+    app = _a_page_that_answers(answer)
+    hinted_get(app.test_client(), "/item", Recorder())  # learned from its 200
+    answer[0] = status
+    first, then = Recorder(), Recorder()
+
+    response = hinted_get(app.test_client(), "/item", first)
+    hinted_get(app.test_client(), "/item", then)
+
+    assert response.status_code == status
+    assert first.sent == [[("Link", CSS)]]  # sent before the view, as to any page learned
+    assert then.sent == ([[("Link", CSS)]] if hinted_after else [])
+
+
+def test_a_page_gone_then_back_is_hinted_again_once_its_200_teaches_it() -> None:
+    answer = [200]
+    app = _a_page_that_answers(answer)
+    hinted_get(app.test_client(), "/item", Recorder())  # learned from its 200
+    answer[0] = 404
+    hinted_get(app.test_client(), "/item", Recorder())  # gone: what it learned is dropped
+    answer[0] = 200
+    back, again = Recorder(), Recorder()
+
+    hinted_get(app.test_client(), "/item", back)  # hinted nothing, learned again
+    hinted_get(app.test_client(), "/item", again)
+
+    assert back.sent == []
+    assert again.sent == [[("Link", CSS)]]
+
+
+def test_a_page_gone_is_hinted_nothing_not_even_what_a_hook_pushes() -> None:
+    """What the gone page learned gives way to nothing, as for a url that answered with
+    no page, not to what a ``before_request`` hook pushes (a layout's stylesheet, which
+    a url never learned is hinted): each visitor's browser would fetch it for a 404."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
+    gone = [False]
+
+    @app.before_request  # registered before the extension's: it runs before the 103
+    def layout() -> None:
+        push("/static/site.css", as_="style")
+
+    Firehose(app)
+
+    @app.route("/item")
+    def item() -> str:
+        push("/static/app.js", as_="script")
+        if gone[0]:
+            abort(410)
+        return "item"
+
+    hinted_get(app.test_client(), "/item", Recorder())  # learned from its 200
+    gone[0] = True
+    first, then = Recorder(), Recorder()
+
+    hinted_get(app.test_client(), "/item", first)
+    hinted_get(app.test_client(), "/item", then)
+
+    assert first.sent == [[("Link", f"{CSS}, {JS}")]]
+    assert then.sent == []
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_page_whose_url_now_answers_json_that_it_is_gone_is_hinted_no_more(
+    status: int,
+) -> None:
+    """No page (JSON, an API's answer in the page's place): the status is still about
+    the url."""
+    app = make_app()
+    gone = [False]
+
+    @app.route("/item")
+    def item() -> Response | str:
+        push("/static/site.css", as_="style")
+        if gone[0]:
+            return Response('{"error": "gone"}', status=status, content_type="application/json")
+        return "item"
+
+    hinted_get(app.test_client(), "/item", Recorder())  # learned from its 200
+    gone[0] = True
+    hinted_get(app.test_client(), "/item", Recorder(), headers=BROWSER_NAVIGATION)
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/item", recorder, headers=BROWSER_NAVIGATION)
+
+    assert recorder.sent == []
+
+
+def test_a_404_of_a_url_never_learned_takes_no_learned_page_s_place() -> None:
+    """Only what a page learned is dropped: a url that never answered 200 keeps no entry
+    of its own, or each 404 a scanner asks for would push a learned page out of the cache
+    (an empty entry takes a place as a page does)."""
+    app = _a_page_that_answers([404], FIREHOSE_EARLY_HINTS_CACHE=1)
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learned from its 200
+    hinted_get(app.test_client(), "/item", Recorder())
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
 
 
 @pytest.mark.parametrize(("content_type", "learned"), [("text/css", False), ("text/html", True)])

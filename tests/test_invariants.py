@@ -26,7 +26,8 @@ sentence in docs/ to check them against, so this file does not check them indepe
   ``FIREHOSE_LINK_BUDGET``, each counted as its link without ``nopush``
   (``HintCache.learn``'s docstring);
 - that any status but 200 drops what a page learned under a version it no longer links,
-  where early-hints.md names a redirect and a 204 (the only ones the machine gives it).
+  where early-hints.md names a 302, 303 or 307 (the machine gives none: its redirect is a
+  301, which drops what was learned in any case, as a 204 and a 404 do).
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ PATHS = (
     "/json",
     STATIC_FILE,
 )
+
+#: The statuses after which a page learned from its 200 is hinted nothing
+#: (docs/early-hints.md, "What is sent when").
+NO_PAGE_STATUSES = (204, 301, 308, 404, 410)
 
 #: What the app served before the machine's first request (:meth:`ClientMachine.start`).
 PASTS = ("new", "browsed", "deployed")
@@ -689,6 +694,7 @@ class ClientMachine(RuleBasedStateMachine):
             # not a page get none of our headers; what a 103 offered goes unrecorded.
             self.check_none_of_ours(answer, hints)
             self.learn(path, hinted, answer.status, None)
+            self.drop_if_gone(path, hinted, answer.status)
         else:
             if hinted and answer.status == 200:
                 self.learn(path, hinted, answer.status, resources)
@@ -702,6 +708,7 @@ class ClientMachine(RuleBasedStateMachine):
                 self.check_pushes(answer, resources, held_before, offered_103)
                 self.check_vary_and_size(answer, resources)
                 self.check_link_and_record(answer, resources, held_before, offered)
+            self.drop_if_gone(path, hinted, answer.status)
         self.check_held(held_before)
 
     def check_own_link(self, answer: Answer) -> None:
@@ -760,9 +767,13 @@ class ClientMachine(RuleBasedStateMachine):
         page learned when a response that does not learn links another version."""
         current = {resource.url: resource.key for resource in resources}
         offered = tuple(dict.fromkeys(current.get(url) or key for url, key in offered_103.items()))
-        if offered != tuple(offered_103.values()) and answer.status != 200:
-            # early-hints.md: "a redirect or a 204 that links the url under its new version
-            # drops what the page learned".
+        if (
+            offered != tuple(offered_103.values())
+            and answer.status != 200
+            and answer.status not in NO_PAGE_STATUSES  # dropped all the same: drop_if_gone
+        ):
+            # early-hints.md: "a `302`, `303` or `307` that links the url under its new
+            # version drops what the page learned".
             self.learned.pop(answer.path, None)
         return offered
 
@@ -925,6 +936,14 @@ class ClientMachine(RuleBasedStateMachine):
             self.learned[path] = tuple(kept)
         else:
             self.learned.pop(path, None)
+
+    def drop_if_gone(self, path: str, hinted: bool, status: int) -> None:
+        """docs/early-hints.md: "So is a page learned from a `200` whose url then answers
+        a navigation `204`, `301`, `308`, `404` or `410`, page or not": hinted nothing, as
+        a url that answered with no page is, until a 200 teaches it again (a navigation:
+        a request that may be hinted, which is the one that may learn)."""
+        if hinted and status in NO_PAGE_STATUSES and path in self.learned:
+            self.learned[path] = None
 
     def hints_for(self, path: str) -> tuple[Linked, ...]:
         """What a 103 for ``path`` is made of: what it learned, else what the hooks pushed
