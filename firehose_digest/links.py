@@ -410,10 +410,10 @@ class LinkPlanner:
             # a clear, which drops its earlier ones).
             size = _plan_size(plan_key, plan)
             if known is None:
-                size += _page_size(page, keys)
+                size += _planned_page_size(page, keys)
             if self._bytes + size > PLANS_BYTES:
                 if known is not None:
-                    size += _page_size(page, keys)
+                    size += _planned_page_size(page, keys)
                 if size > PLANS_BYTES:
                     return  # a page larger than the bound on its own is planned every time
                 # Everything goes, this page's other plans too: the bound holds however
@@ -431,7 +431,7 @@ def _tracked_keys(page: tuple[Resource, ...]) -> tuple[str, ...]:
     return tuple(resource.key for resource in page if resource.tracked)
 
 
-def _page_size(page: tuple[Resource, ...], keys: tuple[str, ...]) -> int:
+def _planned_page_size(page: tuple[Resource, ...], keys: tuple[str, ...]) -> int:
     """A kept page's bytes: its tuples, its plans' dict (with one plan) and its slot, and
     its resources with all they hold (which the page keeps alive after ``push()``'s own
     cache lets them go)."""

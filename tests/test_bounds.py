@@ -194,7 +194,7 @@ def test_the_kept_plans_count_their_page_however_they_were_emptied(
 ) -> None:
     planner = LinkPlanner(max_pushes=10, budget=4096, omit_held=False)
     page = (style("/a.css"), style("/b.css"))
-    page_size = links_module._page_size(page, links_module._tracked_keys(page))
+    page_size = links_module._planned_page_size(page, links_module._tracked_keys(page))
     planner.plan(page, set(), True)
     assert planner._bytes > page_size
     # A second plan of the page passes the bound: all is emptied, and the page, kept
@@ -215,7 +215,7 @@ def test_plans_that_fill_the_bound_exactly_are_kept_and_one_byte_more_is_not(
         keys = links_module._tracked_keys(resources)
         answers = (False,) * len(keys)
         plan = plan_links_for(resources)
-        return links_module._page_size(resources, keys) + links_module._plan_size(
+        return links_module._planned_page_size(resources, keys) + links_module._plan_size(
             (answers, True, False),
             plan,  # the key a plan is kept under: not a browser's
         )
@@ -1056,7 +1056,7 @@ def test_a_kept_pages_new_plan_that_cannot_fit_with_it_is_not_kept(
     planner = LinkPlanner(max_pushes=0, budget=100_000, omit_held=True)
     held = planner.plan_uncached(page, set(keys), True)  # every link omitted: a short plan
     fresh = planner.plan_uncached(page, set(), True)  # every link written nopush: a long one
-    page_size = links_module._page_size(page, keys)
+    page_size = links_module._planned_page_size(page, keys)
     short = links_module._plan_size(((True,) * len(keys), True, False), held)
     long = links_module._plan_size(((False,) * len(keys), True, False), fresh)
     assert short < long

@@ -33,7 +33,7 @@ from werkzeug.test import TestResponse
 from firehose_digest import DigestConnector, Firehose, collect, connectors, links, push, static
 from firehose_digest.hints import HintCache
 from firehose_digest.hints import _page_size as _hinted_page_size
-from firehose_digest.links import LinkPlanner, _page_size, _plan_size
+from firehose_digest.links import LinkPlanner, _plan_size, _planned_page_size
 from firehose_digest.static import file_version
 from tests.helpers import run_in_threads
 from tests.integration.rig import NAVIGATION_ACCEPT
@@ -292,7 +292,7 @@ def assert_caches_count_what_they_hold(app: Flask) -> None:
     state = app.extensions["firehose"]
     planner: LinkPlanner = state.planner
     counted = sum(
-        _page_size(page, keys) + sum(_plan_size(key, plan) for key, plan in plans.items())
+        _planned_page_size(page, keys) + sum(_plan_size(key, plan) for key, plan in plans.items())
         for page, (keys, plans) in planner._pages.items()
     )
     assert planner._bytes == counted <= links.PLANS_BYTES
