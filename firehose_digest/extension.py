@@ -1299,10 +1299,12 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if not _is_page(response):
         # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
         # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
-        # and digest Set-Cookie would only harm it. Its url is hinted nothing from now on
-        # (a proxy's push request has no Sec-Fetch-*, as a navigation), but what it learned
-        # as a page is replaced only by a browser's document navigation; what a 103 offered
-        # it before its view (a page once) was pushed, and goes unrecorded.
+        # and digest Set-Cookie would only harm it. Its 200 leaves a url that taught no
+        # page hinted nothing (learn_no_page); one that did keeps its links unless a
+        # browser's document navigation got the file: a proxy's push request has no
+        # Sec-Fetch-*, as a navigation has none, and a JSON variant asked for by such a
+        # client must not take a page's hints away. What a 103 offered it before its view
+        # (a page once) was pushed, and goes unrecorded.
         if cache is not None and page is not None and status == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
             cache.learn_no_page(page, over_links=document)
