@@ -24,7 +24,7 @@ Once per request:
    hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
-navigation's links are also learned per page (:func:`_page_of`: the url as asked, query
+navigation's links are also learned per page (:func:`_hint_page_of`: the url as asked, query
 included) after a 200 and replayed as one ``103 Early Hints`` before the view of the next
 GET navigation of that page (see :mod:`.hints` and docs/early-hints.md). ``push()``
 itself lives in :mod:`.collect`, the static helpers and the immutable caching of versioned
@@ -133,7 +133,7 @@ class _RequestRecord(RequestPushes):
     def __init__(self, start_response: StartResponse) -> None:
         super().__init__()
         self._start_response = start_response
-        #: The page (:func:`_page_of`) whose links a 200 teaches the hint cache; None when
+        #: The page (:func:`_hint_page_of`) whose links a 200 teaches the hint cache; None when
         #: not learning. Set by :func:`_send_early_hints` alone, once
         #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
         #: teaches (not one over HTTP/1.0, through Varnish, or a revalidation).
@@ -868,7 +868,7 @@ def _send_early_hints(app: Flask) -> None:
     if send is None:
         return
     try:
-        record.hint_page = _page_of(req)
+        record.hint_page = _hint_page_of(req)
     except SecurityError:
         # A Host outside TRUSTED_HOSTS, which Werkzeug refuses to read: Flask answers it
         # 400 once every before_request hook has run, and ours must not answer it before
@@ -1039,7 +1039,7 @@ def _stream_refused(error: BaseException) -> bool:
     return h2_errors is not None and isinstance(error, h2_errors.ProtocolError)
 
 
-def _page_of(req: Request) -> str:
+def _hint_page_of(req: Request) -> str:
     """The page as the client asked for it, one string per url: a 103 carries only what
     this very url's last response linked, so no request can choose what another url, or
     another host, is hinted.

@@ -2329,7 +2329,7 @@ def test_two_urls_never_share_a_page_key(
 
 
 def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
-    from firehose_digest.extension import _page_of
+    from firehose_digest.extension import _hint_page_of
 
     request = SimpleNamespace(
         scheme=scheme,
@@ -2338,7 +2338,7 @@ def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
         path=path,
         query_string=query.encode("latin-1"),
     )
-    return _page_of(cast(Request, request))
+    return _hint_page_of(cast(Request, request))
 
 
 @pytest.mark.parametrize(
