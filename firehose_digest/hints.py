@@ -313,9 +313,10 @@ class HintCache:
         self.max_entries = max_entries
         #: page -> (its links, the bytes of the page's own: :func:`_page_size`).
         self._entries: OrderedDict[str, tuple[tuple[EarlyHint, ...], int]] = OrderedDict()
-        #: ``id()`` of each link a page holds -> (the pages' uses of it, its bytes as counted,
-        #: uncounted as such: a str's size grows once its UTF-8 is asked for). An id stays
-        #: here only while an entry keeps its link alive, so it names no other object.
+        #: ``id()`` of each link a page holds -> (the pages' uses of it, the bytes it was
+        #: counted at, which are taken off when its last use goes: a str's size grows once
+        #: its UTF-8 is asked for, so it is not measured again). An id stays here only while
+        #: an entry keeps its link alive, so it names no other object.
         self._links: dict[int, tuple[int, int]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
