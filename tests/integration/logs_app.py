@@ -1,5 +1,6 @@
 """The app of the logging test (``tests/integration/test_wsgi_servers.py``): a page that
-pushes, through a connector whose store is down, so each request logs its failure."""
+pushes, through a connector whose store is down, so each request logs its failure; and a
+misspelt setting, which ``init_app`` warns of as the module is imported."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class StoreDown:
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = "logs-integration"
+# FIREHOSE_MAX_PUSHES, misspelt: init_app's warning comes before any request.
+app.config["FIREHOSE_MAX_PUSH"] = 10
 Firehose(app, connector=StoreDown())
 
 

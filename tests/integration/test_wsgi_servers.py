@@ -261,7 +261,9 @@ def test_a_failing_connector_s_traceback_reaches_gunicorns_error_log_as_shown(
 ) -> None:
     """docs/deployment.md ("Logs"): the ``firehose_digest`` logger has no handler of its
     own, so gunicorn's ``--error-logfile`` gets a failing connector's traceback only once
-    the app gives it gunicorn's handlers, with the line the page shows."""
+    the app gives it gunicorn's handlers, with the line the page shows; and, that line put
+    before ``Firehose(app)`` as the page says, ``init_app``'s warning of a setting it does
+    not know too."""
     entry = tmp_path / "entry"
     entry.mkdir()
     shown = _logs_section_block() if routed else ""
@@ -282,7 +284,11 @@ def test_a_failing_connector_s_traceback_reaches_gunicorns_error_log_as_shown(
     failure = "logs_app.StoreDown object at 0x"
     assert (failure in error_log) is routed
     assert ("ConnectionError: the push store" in error_log) is routed
+    unknown = "firehose: FIREHOSE_MAX_PUSH is not a setting of firehose_digest"
+    assert (unknown in error_log) is routed
     if routed:
         assert "[ERROR] firehose: " in error_log  # gunicorn's own format: its level
+        assert f"[WARNING] {unknown}" in error_log
     else:
         assert failure in server.log()  # Python's last resort: the process's stderr
+        assert unknown in server.log()
