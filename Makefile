@@ -25,7 +25,8 @@ $(VENV)/.installed-%: pyproject.toml
 devenv: $(VENV)/.installed-test
 
 # Installs the missing servers with apt-get when run as root (CI); otherwise says what
-# is missing, and the integration tests skip (or fail, under CI=true).
+# is missing, and the integration tests skip (or fail, under CI=true), or the demo leaves
+# out what it would show with them.
 servers demo-servers:
 	@missing=""; for pair in $(if $(filter demo-servers,$@),$(DEMO_SERVERS),$(SERVERS)); do \
 	  command -v $${pair%%=*} >/dev/null 2>&1 || missing="$$missing $${pair#*=}"; done; \
@@ -33,7 +34,7 @@ servers demo-servers:
 	if [ "$$(id -u)" = 0 ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	else echo "not root, not installing:$$missing (integration tests will skip)"; fi
+	else echo "not root, not installing:$$missing ($(if $(filter demo-servers,$@),the demo skips what needs them,integration tests will skip))"; fi
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check firehose_digest tests bench examples

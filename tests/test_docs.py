@@ -359,6 +359,37 @@ def test_make_test_installs_every_server_after_make_demo_in_one_run(tmp_path: Pa
         assert server in dry.stdout, f"make demo test installs no {server.partition('=')[2]}"
 
 
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+@pytest.mark.parametrize(
+    ("target", "consequence"),
+    [
+        ("demo-servers", "the demo skips what needs them"),
+        ("servers", "integration tests will skip"),
+    ],
+)
+def test_make_says_what_a_missing_server_costs_when_not_root(
+    tmp_path: Path, target: str, consequence: str
+) -> None:
+    """Not root, ``make demo`` and ``make test`` install no server and say what is
+    missing, and what that costs: ``make demo`` runs no integration test, it leaves out
+    what it would show through nginx (``examples/demo.py``). Run with no server on
+    ``PATH``, and an ``id`` that says a user's uid, so nothing is installed."""
+    (tmp_path / "id").write_text("#!/bin/sh\necho 1000\n")
+    (tmp_path / "id").chmod(0o755)
+    make = shutil.which("make")
+    assert make is not None
+    said = subprocess.run(
+        [make, "-s", "-C", str(ROOT), target],
+        env={"PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert said.startswith("not root, not installing: nginx-core"), said
+    assert f"({consequence})" in said, said
+
+
 BENCH_RESULTS = ROOT / "bench" / "results"
 
 
