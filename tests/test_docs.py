@@ -330,6 +330,31 @@ def test_sections_are_named_as_github_names_them() -> None:
     assert "what-is-pushed-and-what-is-recorded" in anchors
 
 
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("bash", "openssl")), reason="needs bash and openssl"
+)
+def test_deployment_s_throwaway_certificate_command_runs_as_shown(tmp_path: Path) -> None:
+    """deployment.md's ``openssl req`` for a local try, run as the page writes it (its
+    continuation lines and all): a key and a leaf certificate for ``127.0.0.1``, as the
+    rig's ``make_certificate`` makes for the nginx the tests run."""
+    (shown,) = [
+        block.removeprefix("$ ")
+        for block in blocks(DOCS / "deployment.md", "console")
+        if block.startswith("$ openssl req ")
+    ]
+    subprocess.run(["bash", "-c", shown], cwd=tmp_path, capture_output=True, check=True)
+    described = subprocess.run(
+        ["openssl", "x509", "-in", str(tmp_path / "cert.pem"), "-noout", "-text"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Subject: CN = 127.0.0.1" in described
+    assert "IP Address:127.0.0.1" in described
+    assert "CA:FALSE" in described
+    assert (tmp_path / "key.pem").read_text().startswith("-----BEGIN PRIVATE KEY-----")
+
+
 def test_deployment_says_nginxs_proxy_cache_asks_the_app_with_get_for_a_head() -> None:
     """deployment.md: nginx pushes nothing for HEAD, and the app records nothing for one.
     With ``proxy_cache`` on, nginx asks the app with GET (``proxy_cache_convert_head``, on
