@@ -36,8 +36,9 @@ __all__ = [
 ]
 
 DEFAULT_SALT = "firehose-digest"
-#: Browsers keep a cookie of up to 4096 bytes, name and attributes included: nothing
-#: longer can be one of ours, so it is refused before any HMAC or base64 work.
+#: Browsers drop a cookie whose name and value pass 4096 bytes together (RFC 6265bis
+#: §5.6, as :data:`~.settings.MAX_COOKIE_SIZE` says): no longer value can be one of ours,
+#: so it is refused before any HMAC or base64 work.
 MAX_COOKIE_VALUE = 4096
 #: Values of a cookie tried when a request sends it several times: a browser sends one per
 #: domain and path it holds one for, and each that fails to verify costs an HMAC.
