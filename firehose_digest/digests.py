@@ -326,9 +326,10 @@ def _full_density(k: int, n: int, m: int) -> float:
 
     It counts a key only when the key sets a new bit (one all of whose k bits are set is
     answered for already), so it holds more keys than it counts, and is denser than the
-    textbook 1 - e^(-k n / m): at 30%, 36.6% where the textbook size promised 30%. With a
-    share rho set, a key is counted with probability 1 - rho^k and then sets on average
-    k (1 - rho) / (1 - rho^k) new bits, so m d(rho) / d(count) = k (1 - rho) / (1 - rho^k).
+    textbook 1 - e^(-k n / m): sized by it for a false-positive rate of 30%, a full one
+    measured 36.6% (docs/how-it-works.md). With a share rho set, a key is counted with
+    probability 1 - rho^k and then sets on average k (1 - rho) / (1 - rho^k) new bits, so
+    m d(rho) / d(count) = k (1 - rho) / (1 - rho^k).
     Integrated from an empty filter to n counted keys:
     sum(rho^j / j for j = 1..k) = k n / m (the textbook filter has the whole series,
     -ln(1 - rho)). A continuous model: a filter of a few keys, each setting its k bits at
