@@ -116,8 +116,9 @@ class PushedSetConnector:
     ``set_pushed`` receives what ``get_pushed`` returned with the pushed keys added (in
     place when the container has ``add``, else as a new set; one that can neither add nor
     be iterated gives the pushed keys alone), and is called only when something was pushed.
-    ``get_pushed`` should return a set; an iterator is read into one first, and a str is
-    read as Flask-Firehose stored its keys, comma-joined.
+    ``get_pushed`` should return a set; an iterator is read into a frozenset first (so
+    ``set_pushed`` receives a new set), and a str is read as Flask-Firehose stored its
+    keys, comma-joined.
 
     Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
     written without ``SECRET_KEY``. A ``set_pushed`` that fails that way is reported once,
@@ -160,7 +161,7 @@ class PushedSetConnector:
         if type(held) is not set:
             # An async get_pushed() behind a plain wrapper: named, not the open() calling it.
             refuse_awaitable(held, self, "get_pushed")
-        return held  # an iterator is read into a set by the extension, as any open()'s
+        return held  # an iterator is read into a frozenset by the extension, as any open()'s
 
     def save(
         self,
