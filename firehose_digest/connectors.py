@@ -503,7 +503,8 @@ class SessionConnector:
     def set_pushed(self, items: Iterable[str]) -> None:
         """Store ``items`` (oldest first) in the current request's session: the last
         ``max_items``. Without ``SECRET_KEY``, Flask's null session raises RuntimeError, as
-        Flask-Firehose's ``set_pushed`` did (:class:`PushedSetConnector` reports it once)."""
+        Flask-Firehose's ``set_pushed`` did; :meth:`open` returns None then, and the
+        extension calls no :meth:`save` after it."""
         session[self.session_key] = list(items)[-self.max_items :]
         session.pop(FLASK_FIREHOSE_SESSION_KEY, None)
 
@@ -615,7 +616,7 @@ class SessionConnector:
         for key in (*reused, *pushed):
             keys.pop(key, None)
             keys[key] = None
-        self.set_pushed(keys)  # Flask's null session raises: no SECRET_KEY
+        self.set_pushed(keys)  # not a null session: open() returned None for one
         self._fit(app, len(pushed))
 
 
