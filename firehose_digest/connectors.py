@@ -474,9 +474,11 @@ class SessionConnector:
     costs 3 to 30 bytes of Flask's compressed session cookie, by how alike the urls are (a
     versioned key is long), and a session cookie past what ``FIREHOSE_HEADER_BUDGET`` leaves
     beside a full ``Link`` would overflow nginx's 4 KB upstream header buffer (a 502, on every
-    page after it), and one past the 4093 bytes browsers keep would be dropped whole (past
-    a lower ``MAX_COOKIE_SIZE``, Werkzeug warns at each): fewer of them are kept then, the
-    oldest dropped first, until the cookie fits (:func:`~.settings.set_cookie_room`).
+    page after it), and one past ``MAX_COOKIE_SIZE`` (read as at most Werkzeug's default,
+    4093 bytes of Set-Cookie, just under the 4096 bytes of name and value past which a
+    browser drops a cookie whole) makes Werkzeug warn at each: fewer of them are kept
+    then, the oldest dropped first, until the cookie fits
+    (:func:`~.settings.set_cookie_room`).
     """
 
     session_key = "h2-held"
