@@ -850,7 +850,8 @@ class AgingDigest:
         return IN_PREVIOUS if self._previous._contains_hash(h1, h2) else NOT_HELD
 
     def __len__(self) -> int:
-        """Keys held by both generations; a key refreshed into ``current`` counts twice."""
+        """The two generations' counts added, not the keys they hold in common: a key
+        refreshed into ``current`` counts twice."""
         return len(self._current) + len(self._previous)
 
     def __repr__(self) -> str:
