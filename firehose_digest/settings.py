@@ -182,8 +182,9 @@ def load(config: MutableMapping[str, Any]) -> Settings:
 def _cookie_size(value: object) -> int:
     """Flask's ``MAX_COOKIE_SIZE`` as the bound of our cookies, read as Werkzeug reads it:
     it warns at each Set-Cookie past it (as an error under ``-W error``, which records
-    nothing), and not at all for 0, None or False; but no value makes browsers keep a
-    cookie past :data:`MAX_COOKIE_SIZE`."""
+    nothing), and not at all for 0, None or False; but no value raises the bound past
+    :data:`MAX_COOKIE_SIZE`, Werkzeug's default, just under the 4096 bytes of name and
+    value past which a browser drops a cookie whole."""
     if value is None or value is False or value == 0:
         return MAX_COOKIE_SIZE
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
@@ -222,7 +223,8 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
 
     The check is on the largest cookie the digest can ever make: both generations full
     (:func:`~firehose_digest.digests.encoded_size_bound`), signed, with every attribute.
-    It must also be a cookie browsers keep (4 KB), and hold what one response pushes. In
+    It must also be within ``max_cookie_size`` (Flask's ``MAX_COOKIE_SIZE``, at most
+    Werkzeug's default, under the 4 KB browsers keep), and hold what one response pushes. In
     order: the capacity against ``FIREHOSE_MAX_PUSHES``, the session cookie's attributes
     (:func:`_check_cookie_attributes`), a name and attributes browsers refuse together,
     then the size, refused with what to change (:func:`_too_large`).
@@ -330,7 +332,10 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
     ):
         # No header budget could help: the cookie's own bound binds, not ours.
         if settings.max_cookie_size == MAX_COOKIE_SIZE:
-            bound = f"the {MAX_COOKIE_SIZE} browsers keep"
+            bound = (
+                f"Werkzeug's default MAX_COOKIE_SIZE, {MAX_COOKIE_SIZE} (just under the 4096 "
+                "bytes of name and value past which a browser drops a cookie)"
+            )
             advice = " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE." if largest else ""
         else:
             bound = (
@@ -430,8 +435,8 @@ def _largest_set_cookie(settings: Settings, cookie: CookieAttributes, capacity: 
 def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -> int:
     """The most bytes our header lines reach: a full Set-Cookie, a full Link, Vary.
 
-    A cookie past ``max_cookie_size`` (Flask's ``MAX_COOKIE_SIZE``, at most the
-    :data:`MAX_COOKIE_SIZE` browsers keep) counts as not fitting any budget.
+    A cookie past ``max_cookie_size`` (Flask's ``MAX_COOKIE_SIZE``, at most Werkzeug's
+    default, :data:`MAX_COOKIE_SIZE`) counts as not fitting any budget.
     """
     set_cookie = _largest_set_cookie(settings, cookie, capacity)
     lines = set_cookie_line(set_cookie) + len("Link") + _LINE + settings.link_budget + _VARY_LINE
@@ -467,7 +472,7 @@ def set_cookie_room_said(settings: Settings) -> str:
         )
     if settings.max_cookie_size < MAX_COOKIE_SIZE:
         return f"the line of a cookie of MAX_COOKIE_SIZE={settings.max_cookie_size} bytes"
-    return "the line of the largest cookie browsers keep"
+    return f"the line of a cookie of Werkzeug's default MAX_COOKIE_SIZE, {MAX_COOKIE_SIZE} bytes"
 
 
 def _cookie_line(settings: Settings) -> int:

@@ -2675,10 +2675,11 @@ def test_a_session_cookie_exactly_as_long_as_its_room_is_written_and_one_byte_mo
 
 
 #: A session cookie's bound, how the app sets it, and the app's own session bytes beside
-#: the pushed key: what browsers keep, with the header budget raised behind a larger proxy
-#: buffer; and Flask's MAX_COOKIE_SIZE, lowered, where Werkzeug warns at each Set-Cookie.
+#: the pushed key: Werkzeug's default MAX_COOKIE_SIZE, with the header budget raised behind a
+#: larger proxy buffer; and Flask's MAX_COOKIE_SIZE, lowered, where Werkzeug warns at each
+#: Set-Cookie.
 SESSION_BOUNDS = {
-    "browsers keep": (4093, {"FIREHOSE_HEADER_BUDGET": 1 << 20}, 4864),
+    "Werkzeug default": (4093, {"FIREHOSE_HEADER_BUDGET": 1 << 20}, 4864),
     "MAX_COOKIE_SIZE": (2000, {"FIREHOSE_HEADER_BUDGET": 1 << 20, "MAX_COOKIE_SIZE": 2000}, 1024),
 }
 
@@ -2693,8 +2694,8 @@ def test_a_session_cookie_is_kept_within_its_bound_whatever_the_header_budget(
 ) -> None:
     """With FIREHOSE_HEADER_BUDGET raised behind a larger proxy buffer, the budget alone
     bounded the session cookie: 100 urls of a 64-hex hash grew it to 5.6 KB at a budget of
-    8192, past the 4093 bytes browsers keep, and a browser drops such a cookie whole (the
-    app's own session data with it); past a lowered MAX_COOKIE_SIZE, Werkzeug warned (an
+    8192, past the 4096 bytes of name and value a browser keeps, and it drops such a cookie
+    whole (the app's own session data with it); past a lowered MAX_COOKIE_SIZE, Werkzeug warned (an
     error under this suite). A cookie at the bound is written with the pushed key; one
     the key would take a byte past it is not."""
     instance = connector() if connector is SessionConnector else connector
@@ -3657,14 +3658,15 @@ def test_a_session_that_does_not_fit_is_told_what_would_make_room(
     budget_binds = header_budget < 5929
     assert ("FIREHOSE_LINK_BUDGET" in said) == budget_binds
     assert ("FIREHOSE_HEADER_BUDGET leaves" in said) == budget_binds
-    assert ("largest cookie browsers keep" in said) == (not budget_binds)
+    werkzeugs_default = "(the line of a cookie of Werkzeug's default MAX_COOKIE_SIZE, 4093 bytes)"
+    assert (werkzeugs_default in said) == (not budget_binds)
 
 
 def test_a_session_past_the_apps_max_cookie_size_is_told_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Under a lowered MAX_COOKIE_SIZE the room is that cookie's line, and the warning
-    names the key, not what browsers keep nor the header budget."""
+    names the key, not Werkzeug's default nor the header budget."""
     app = session_app(
         8192, SessionConnector(), MAX_COOKIE_SIZE=2000, FIREHOSE_HEADER_BUDGET=1 << 20
     )

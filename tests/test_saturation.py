@@ -1,7 +1,8 @@
 """Saturation: one client pushed 5,000 distinct urls through a Flask app, 10 a page.
 
-The digest ages instead of growing: at every step its cookie fits the 4093 bytes a browser
-keeps; at the end its false-positive rate on urls never pushed is at most about twice
+The digest ages instead of growing: at every step its cookie fits 4093 bytes (Werkzeug's
+default MAX_COOKIE_SIZE, under the 4096 of name and value past which a browser drops a
+cookie); at the end its false-positive rate on urls never pushed is at most about twice
 FIREHOSE_FP_RATE; and what was pushed last is still remembered.
 
 Statistical tolerance. Both generations at capacity give the worst rate, at most 2p
