@@ -902,7 +902,7 @@ class DigestConnector:
         state.remember(codec, value, digest)  # only once the cookie is written
 
 
-#: Answers a cached digest keeps: more than the tracked links of a page.
+#: Answers a cached digest keeps: more than a typical page's tracked links.
 MAX_ANSWERS = 32
 #: Keys longer than this, or not ASCII (a version may hold any character; a url is
 #: percent-encoded), are answered, not kept: a kept answer keeps its key alive, and a
@@ -990,7 +990,8 @@ class _DigestState:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        #: What a client without a valid digest holds: nothing (shared, never changed).
+        #: What a client without a valid digest holds: nothing (shared; its digest is never
+        #: changed, its kept answers grow as for any holder).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
         #: (the signing inputs, their codec): swapped whole, so threads never mix them.
         self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
@@ -1151,7 +1152,9 @@ class _DigestState:
         if size > DECODED_CACHE_BYTES:
             return held
         with self._lock:
-            if self._scoped.get(codec.salt) is not codec:  # the keys changed meanwhile
+            if self._scoped.get(codec.salt) is not codec:
+                # Its codec was dropped meanwhile: the keys changed, or past
+                # MAX_COOKIE_SCOPES scopes the codecs were emptied.
                 return held
             old = self._decoded.pop(value, None)
             if old is not None:
