@@ -44,10 +44,11 @@ MAX_COOKIE_VALUE = 4096
 #: domain and path it holds one for, and each that fails to verify costs an HMAC.
 MAX_COOKIE_COPIES = 4
 #: Seconds a value may seem signed in the future: servers sharing a key sign with their own
-#: clocks, and a cookie one signs may reach another whose clock is behind. itsdangerous
-#: refuses any negative age: with clocks 10 ms apart, a value signed in the last 10 ms of
-#: a second and read by the other server within them was refused, and everything pushed
-#: again (tests/test_codec.py).
+#: clocks, and a cookie one signs may reach another whose clock is behind. Ages are whole
+#: seconds, and itsdangerous alone refuses any negative one: with clocks 10 ms apart, a
+#: value signed in the last 10 ms of a second and read by the other server within them
+#: seems signed a second ahead, and without the skew it would be refused, everything
+#: pushed again (tests/test_codec.py).
 MAX_CLOCK_SKEW = 60
 
 

@@ -342,8 +342,9 @@ LEFT_LIST_LENGTH = 1024
 def _drop_lists_left_in_session(app: Flask) -> None:
     """Drop the list Flask-Firehose (``h2-pushed``) or :class:`SessionConnector`
     (``h2-held``) left in the cookie session of an app that moved to the digest: nothing
-    reads it, and it kept the session cookie the size that made nginx answer 502 (every
-    response now adds our headers to it).
+    reads it, and grown to kilobytes it keeps the session cookie large enough that, beside
+    our headers on the same response, it can pass nginx's 4 KB upstream header buffer (a
+    502).
 
     The request's session cookie is read with the app's own serializer, not through
     ``flask.session``, which would mark the session accessed, and so make Flask add
