@@ -132,8 +132,9 @@ class DigestCodec:
         return self._signer.sign(base64_encode(payload)).decode("ascii")
 
     def loads(self, value: str, now: float | None = None) -> SignedPayload:
-        """Verify ``value`` and return its payload; :class:`DigestError` says why not.
-        Its age is judged at ``now`` (Unix time), by default the clock's."""
+        """Verify ``value`` and return its payload with the Unix time it was signed at, a
+        :class:`SignedPayload`; :class:`DigestError` says why not. Its age is judged at
+        ``now`` (Unix time), by default the clock's."""
         if len(value) > MAX_COOKIE_VALUE:
             raise DigestError(f"cookie value of {len(value)} characters is too long")
         try:

@@ -106,8 +106,9 @@ _PPM = 1_000_000
 
 class DigestError(ValueError):
     """Not a valid digest: bytes truncated, corrupted, or of another kind or version, or
-    (from :meth:`~.codec.DigestCodec.loads`) a cookie value whose signature does not verify
-    or that has expired."""
+    (from :meth:`~.codec.DigestCodec.loads`) a cookie value longer than
+    :data:`~.codec.MAX_COOKIE_VALUE`, or whose signature does not verify, or that has
+    expired."""
 
 
 class Digest(Protocol):
@@ -172,7 +173,10 @@ def _hash(key: str | bytes) -> tuple[int, int]:
 
 
 def _hash_of(key: str | bytes) -> tuple[int, int]:
-    """The str is encoded here, not by mmh3: mmh3 5.3.1 crashes the interpreter (segfault)
+    """The two 64-bit hashes of ``key``, computed on each call: ``_cached_hash`` is this
+    behind an LRU cache, which :func:`_hash` asks for short ASCII keys.
+
+    The str is encoded here, not by mmh3: mmh3 5.3.1 crashes the interpreter (segfault)
     on a str holding a lone surrogate, which os.fsdecode() makes of an undecodable file
     name. "surrogatepass" encodes such a str instead of raising; any other str is UTF-8.
     """
