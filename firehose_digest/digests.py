@@ -139,9 +139,17 @@ class Digest(Protocol):
         """Remember ``key``; raise :class:`OverflowError` if it is new and the digest is full."""
         ...
 
-    def __contains__(self, key: str | bytes) -> bool: ...
+    def __contains__(self, key: str | bytes) -> bool:
+        """Whether ``key`` may have been added: true for every key added (AgingDigest: every
+        one it has not forgotten), and for others at about ``fp_rate``."""
+        ...
 
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        """The keys counted as added, which is not one per ``add``: a key the digest already
+        answers for, a false positive included, is not counted. Each kind counts its own
+        way: :class:`BloomDigest` the keys that set a new bit, :class:`GCSDigest` its
+        distinct values, :class:`AgingDigest` its two generations' counts added."""
+        ...
 
     def to_bytes(self) -> bytes:
         """The canonical, versioned encoding."""
