@@ -199,9 +199,9 @@ class PushedSetConnector:
                 _put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
             if room is not None:
-                self._fit(app, before, room)
+                self._put_back_unless_fits(app, before, room)
 
-    def _fit(self, app: Flask, before: _SessionCopy, room: _Room) -> None:
+    def _put_back_unless_fits(self, app: Flask, before: _SessionCopy, room: _Room) -> None:
         """If the session ``set_pushed`` changed no longer fits ``room``, put it back as it
         was and raise :class:`NotRecorded`: a connector that keeps its keys in Flask's
         cookie session (Flask-Firehose's own, without bound) would otherwise grow it until
