@@ -52,7 +52,7 @@ __all__ = ["FP_RATES", "N_VALUES", "Row", "run"]
 
 N_VALUES = (10, 20, 50, 100, 200, 300, 500, 1000, 1500, 2000)
 FP_RATES = (0.01, 1 / 128, 0.001)
-#: A browser keeps a cookie of up to this many bytes: name, value and attributes.
+#: A browser drops a cookie whose name and value pass this many bytes (RFC 6265bis §5.6).
 BROWSER_LIMIT = 4096
 #: nginx's default proxy_buffer_size: all of the backend's response headers must fit.
 NGINX_BUFFER = 4096
@@ -362,7 +362,7 @@ def write_results(rows: list[Row]) -> str:
         "same urls (`bench/casper.py`, 13-bit keys, false-positive rate about n/8192 whatever "
         "p). Limit: n·log2(1/p) bits in base64 characters. Every cookie written was decoded "
         "back and holds every url.\n\n",
-        f"A browser keeps {BROWSER_LIMIT} bytes per cookie, name and attributes included; "
+        f"A browser keeps {BROWSER_LIMIT} bytes of a cookie's name and value; "
         f"nginx's default `proxy_buffer_size` ({NGINX_BUFFER} bytes) holds *all* the "
         f"backend's response headers, which leaves about {budget} characters for the cookie "
         "on a page with 10 new preloads (measured on the Flask-Firehose app's response).\n\n",
