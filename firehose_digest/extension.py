@@ -1133,9 +1133,11 @@ def _browser_shows(req: Request, response: Response) -> bool:
 
 def _downloaded(response: Response) -> bool:
     """Whether a browser saves ``response`` rather than show it: ``Content-Disposition:
-    attachment`` (RFC 6266 §4.2, the type in any case)."""
-    disposition = response.headers.get("Content-Disposition", "")
-    return disposition.partition(";")[0].strip().lower() == "attachment"
+    attachment`` (RFC 6266 §4.2, the type in any case), in its first such field. Read with
+    ``getlist``: Werkzeug's ``Headers.get`` raises and catches a KeyError for a field the
+    response lacks, as nearly every page lacks this one, and each navigation asks."""
+    dispositions = response.headers.getlist("Content-Disposition")
+    return bool(dispositions) and dispositions[0].partition(";")[0].strip().lower() == "attachment"
 
 
 def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
