@@ -1291,13 +1291,12 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if not _may_link(app, req):
         return response
     status = response.status_code
-    if status in _URL_HAS_NO_PAGE and cache is not None and page is not None and page in cache:
+    if status in _URL_HAS_NO_PAGE and cache is not None and page is not None:
         # Page or not, the url has no such page now, yet what it learned went out in a 103
         # before each view, and browsers fetch what a 103 names whatever the status. An
-        # empty entry (learn_no_page), not forget(): a url with no entry is hinted what its
-        # hooks and declarations push, for nothing too; a 200 learns it again. A url never
-        # learned gets no entry, or made-up urls' 404s would push learned pages out.
-        cache.learn_no_page(page, over_links=True)
+        # empty entry (learn_gone), not forget(): a url with no entry is hinted what its
+        # hooks and declarations push, for nothing too; a 200 learns it again.
+        cache.learn_gone(page)
     if not _is_page(response):
         # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
         # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie

@@ -365,9 +365,8 @@ class HintCache:
 
     def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
-        proxy to push it; a 404, a 410, a 204 or a permanent redirect where a page was
-        learned): it is hinted nothing, not even what its view declares, until a page's
-        response teaches it again. Links it learned are kept unless ``over_links``
+        proxy to push it): it is hinted nothing, not even what its view declares, until a
+        page's response teaches it again. Links it learned are kept unless ``over_links``
         (a JSON variant asked for by a client that says nothing of what it fetches must
         not take a page's hints away)."""
         if len(page) > MAX_PAGE_LENGTH:
@@ -378,6 +377,20 @@ class HintCache:
             if not over_links and entry is not None and entry[0]:
                 return
             self._put(page, (), own, [])
+
+    def learn_gone(self, page: str) -> None:
+        """Remember that ``page``, if it was learned, is gone (its url answered a 204, a
+        permanent redirect, a 404 or a 410): it is hinted nothing, not even what its view
+        declares, until a page's response teaches it again. A url never learned gets no
+        entry, so made-up urls' 404s push no learned page out. Asked and written under one
+        lock: a page another thread's request drops meanwhile is not put back in the place
+        of one it learned."""
+        if len(page) > MAX_PAGE_LENGTH:
+            return
+        own = _page_size(page, ())
+        with self._lock:
+            if page in self._entries:
+                self._put(page, (), own, [])
 
     def _put(self, page: str, hints: tuple[EarlyHint, ...], own: int, sizes: list[int]) -> None:
         """Keep ``hints`` for ``page`` as the most recently used, ``own`` bytes for the page

@@ -1734,6 +1734,76 @@ def test_a_404_of_a_url_never_learned_takes_no_learned_page_s_place() -> None:
     assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
 
 
+@pytest.mark.parametrize("status", STATUSES_OF_THE_URL)
+def test_a_gone_page_whose_103_offered_an_old_version_stays_hinted_nothing(status: int) -> None:
+    """A 103 that offered a url under a version it no longer has makes a response other
+    than a 200 forget what the page learned; for a gone page that would remove the empty
+    entry its status just left, and the url would be hinted what a ``before_request``
+    hook pushes, as one never learned is (a review: no test stood on this)."""
+    version, answer = ["A"], [200]
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
+
+    @app.before_request  # registered before the extension's: hinted to a url never learned
+    def layout() -> None:
+        push("/static/site.css", as_="style")
+
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> Response:
+        push("/static/app.css", as_="style", version=version[0])
+        return Response("page", status=answer[0])
+
+    hinted_get(app.test_client(), "/", Recorder())  # learned at version A
+    version[0], answer[0] = "B", status
+    first, then = Recorder(), Recorder()
+
+    hinted_get(app.test_client(), "/", first)  # its 103 offers app.css at A
+    hinted_get(app.test_client(), "/", then)
+
+    assert first.sent == [[("Link", f"{CSS}, {CSS_APP}")]]
+    assert then.sent == []
+
+
+def test_a_gone_page_racing_another_page_s_200_puts_no_entry_back_in_its_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 404 that found its page learned, then, before writing the empty entry, lost it
+    to another thread's 200 (a cache of one page: the other page's learning drops it),
+    put the entry back, in the place of the page the other thread had just learned: that
+    page was hinted nothing on its next visit, an end no order of the two requests has
+    (a review, with a thread switch made where the cache is asked). Asked and written
+    under one lock, the gone page, no longer learned, gets no entry. The other request
+    runs where the 404's step first reads the cache's sizes, as a switch would."""
+    answer = [200]
+    app = _a_page_that_answers(answer, FIREHOSE_EARLY_HINTS_CACHE=1)
+    hinted_get(app.test_client(), "/item", Recorder())  # learned: the cache's one page
+    page_size = hints_module._page_size
+    switched: list[str] = []
+
+    def other_request_first(page: str, hints: tuple[Any, ...]) -> int:
+        if not switched and not hints and "/item" in page:
+            switched.append(page)  # the 404's step: the other thread's 200 lands now
+            worker = threading.Thread(
+                target=hinted_get, args=(app.test_client(), "/page/home", Recorder())
+            )
+            worker.start()
+            worker.join()
+        return page_size(page, hints)
+
+    monkeypatch.setattr(hints_module, "_page_size", other_request_first)
+    answer[0] = 404
+    hinted_get(app.test_client(), "/item", Recorder())
+    monkeypatch.setattr(hints_module, "_page_size", page_size)
+    home = Recorder()
+
+    hinted_get(app.test_client(), "/page/home", home)
+
+    assert switched
+    assert home.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
 @pytest.mark.parametrize(("content_type", "learned"), [("text/css", False), ("text/html", True)])
 def test_only_a_page_is_learned(content_type: str, learned: bool) -> None:
     """A proxy asks for a push with no Sec-Fetch-* header, as a navigation does: the file
