@@ -1303,7 +1303,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # and digest Set-Cookie would only harm it. Its 200 leaves a url that taught no
         # page hinted nothing (learn_no_page); one that did keeps its links unless a
         # browser's document navigation got the file: a proxy's push request has no
-        # Sec-Fetch-*, as a navigation has none, and a JSON variant asked for by such a
+        # Sec-Fetch-*, as curl's navigation has none, and a JSON variant asked for by such a
         # client must not take a page's hints away. What a 103 offered it before its view
         # (a page once) was pushed, and goes unrecorded.
         if cache is not None and page is not None and status == 200:
@@ -1435,10 +1435,11 @@ def _save(
     return True
 
 
-#: Statuses that say what the url is for every client, not for this request: no content
-#: to show (RFC 9110 §15.3.5), moved for good (§15.4.2, §15.4.9), no page here (§15.5.5),
-#: for good (§15.5.11). Any other (a sign-in's 302, 303 or 307; a 401, 403, 429 or 5xx)
-#: keeps what the page learned.
+#: Statuses that say what the url is, more than how this request went: no content to
+#: show (RFC 9110 §15.3.5), moved for good (§15.4.2, §15.4.9), no page here (§15.5.5,
+#: which may also be a page hidden from this client: docs/early-hints.md), for good
+#: (§15.5.11). Any other (a sign-in's 302, 303 or 307; a 401, 403, 429 or 5xx) keeps
+#: what the page learned, unless it links a url under a version the 103 no longer had.
 _URL_HAS_NO_PAGE = frozenset({204, 301, 308, 404, 410})
 
 #: The media types of a page: only a document's response has links a browser preloads.
