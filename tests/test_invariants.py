@@ -26,8 +26,8 @@ sentence in docs/ to check them against, so this file does not check them indepe
   ``FIREHOSE_LINK_BUDGET``, each counted as its link without ``nopush``
   (``HintCache.learn``'s docstring);
 - that any status but 200 drops what a page learned under a version it no longer links,
-  where early-hints.md names a 302, 303 or 307 (the machine gives none: its redirect is a
-  301, which drops what was learned in any case, as a 204 and a 404 do).
+  where early-hints.md names a 302, 303 or 307 among others (the machine's is a 302; its
+  301 and 204 drop what was learned in any case, as a 404 does).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ STATUS_PUSHES = ("c", "e")
 COND_PUSHES = ("a", "b")
 FLAKY_PUSHES = ("a", "d")
 #: What /moved/<code> pushes: a page that answers 200 under the first version and
-#: ``code`` (a redirect, a 204) under the others.
+#: ``code`` (a redirect, temporary or for good, or a 204) under the others.
 MOVED_PUSHES = ("v", "a")
 #: What the app's before_request hook pushes for the JSON view and static files.
 HOOK_PUSHES = ("a",)
@@ -92,7 +92,7 @@ PATHS = (
     *(f"/status/{code}" for code in (200, 204, 301, 404, 500)),
     "/cond",
     "/flaky",
-    *(f"/moved/{code}" for code in (301, 204)),
+    *(f"/moved/{code}" for code in (301, 302, 204)),
     "/json",
     STATIC_FILE,
 )
@@ -104,7 +104,7 @@ NO_PAGE_STATUSES = (204, 301, 308, 404, 410)
 #: What the app served before the machine's first request (:meth:`ClientMachine.start`).
 PASTS = ("new", "browsed", "deployed")
 #: The paths whose pages link "v".
-VERSIONED_PATHS = ("/page/p3", "/page/p4", "/moved/301", "/moved/204")
+VERSIONED_PATHS = ("/page/p3", "/page/p4", "/moved/301", "/moved/302", "/moved/204")
 
 #: The request headers of each kind of client request.
 REQUEST_HEADERS: dict[str, dict[str, str]] = {
@@ -248,8 +248,8 @@ def make_site(config: dict[str, Any], connector: Any, site: Site) -> Flask:
         push_named(MOVED_PUSHES, site)
         if site.version == 1:
             return "moved"
-        if code == 301:
-            return redirect("/page/p1", 301)
+        if code in (301, 302):
+            return redirect("/page/p1", code)
         return "", 204
 
     @app.route("/json", methods=methods)
@@ -547,8 +547,9 @@ class ClientMachine(RuleBasedStateMachine):
         """A new app; or one that another visitor browsed, so its pages' 103s are learned
         (each request checked as any is); or one whose pages that link "v" another
         visitor opened, then deployed, then a second visitor opening them twice: learned
-        under the version before, their 103s offer it, and a redirect's or a 204's drops
-        what its page learned, so that the second time none is sent
+        under the version before, their 103s offer it, and a 302 that links it under the
+        new one drops what its page learned, as a 301 or a 204 does whatever it links,
+        so that the second time none is sent
         (docs/early-hints.md)."""
         config = dict(config)
         self.store = config.pop("store")
@@ -772,8 +773,9 @@ class ClientMachine(RuleBasedStateMachine):
             and answer.status != 200
             and answer.status not in NO_PAGE_STATUSES  # dropped all the same: drop_if_gone
         ):
-            # early-hints.md: "a `302`, `303` or `307` that links the url under its new
-            # version drops what the page learned".
+            # early-hints.md: "any other response (a `302`, `303` or `307`, a `401`,
+            # `403`, `429` or `5xx`) that links the url under its new version drops what
+            # the page learned".
             self.learned.pop(answer.path, None)
         return offered
 
