@@ -334,9 +334,10 @@ class HintCache:
         """Remember ``page``'s first hints within ``budget`` bytes of links, in place of
         what was known: a 103 never carries more, and an entry is bounded in bytes. Each
         counts at :attr:`EarlyHint.final_length`, its link without the ``nopush`` the
-        extension adds for a held link, so a stand-in for a link never hinted (empty here) takes its place too; links the
-        response wrote ``nopush`` took more room there, so more may be learned than it
-        wrote: :func:`plan_early_hints` counts the ``nopush`` each client's response adds.
+        extension adds for a held link, so a stand-in for a link never hinted (empty here)
+        takes its place too; links the response wrote ``nopush`` took more room there, so
+        more may be learned than it wrote: :func:`plan_early_hints` counts the ``nopush``
+        each client's response adds.
         A page longer than :data:`MAX_PAGE_LENGTH` is not learned."""
         if len(page) > MAX_PAGE_LENGTH:
             return
