@@ -333,8 +333,9 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
         # No header budget could help: the cookie's own bound binds, not ours.
         if settings.max_cookie_size == MAX_COOKIE_SIZE:
             bound = (
-                f"Werkzeug's default MAX_COOKIE_SIZE, {MAX_COOKIE_SIZE} (just under the 4096 "
-                "bytes of name and value past which a browser drops a cookie)"
+                f"{MAX_COOKIE_SIZE}, the most any MAX_COOKIE_SIZE allows (Werkzeug's default, "
+                "just under the 4096 bytes of name and value past which a browser drops a "
+                "cookie)"
             )
             advice = " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE." if largest else ""
         else:
@@ -472,7 +473,10 @@ def set_cookie_room_said(settings: Settings) -> str:
         )
     if settings.max_cookie_size < MAX_COOKIE_SIZE:
         return f"the line of a cookie of MAX_COOKIE_SIZE={settings.max_cookie_size} bytes"
-    return f"the line of a cookie of Werkzeug's default MAX_COOKIE_SIZE, {MAX_COOKIE_SIZE} bytes"
+    return (
+        f"the line of a cookie of {MAX_COOKIE_SIZE} bytes, the most any MAX_COOKIE_SIZE "
+        "allows (Werkzeug's default)"
+    )
 
 
 def _cookie_line(settings: Settings) -> int:

@@ -3658,7 +3658,10 @@ def test_a_session_that_does_not_fit_is_told_what_would_make_room(
     budget_binds = header_budget < 5929
     assert ("FIREHOSE_LINK_BUDGET" in said) == budget_binds
     assert ("FIREHOSE_HEADER_BUDGET leaves" in said) == budget_binds
-    werkzeugs_default = "(the line of a cookie of Werkzeug's default MAX_COOKIE_SIZE, 4093 bytes)"
+    werkzeugs_default = (
+        "(the line of a cookie of 4093 bytes, the most any MAX_COOKIE_SIZE allows "
+        "(Werkzeug's default))"
+    )
     assert (werkzeugs_default in said) == (not budget_binds)
 
 
