@@ -1662,19 +1662,26 @@ def test_a_page_gone_then_back_is_hinted_again_once_its_200_teaches_it() -> None
     assert again.sent == [[("Link", CSS)]]
 
 
-def test_a_page_gone_is_hinted_nothing_not_even_what_a_hook_pushes() -> None:
-    """What the gone page learned gives way to nothing, as for a url that answered with
-    no page, not to what a ``before_request`` hook pushes (a layout's stylesheet, which
-    a url never learned is hinted): each visitor's browser would fetch it for a 404."""
+def _a_layout_hinted_to_any_url() -> Flask:
+    """An app whose ``before_request`` hook, registered before the extension's and so run
+    before the 103, pushes the layout's stylesheet: a url never learned is hinted it."""
     app = Flask(__name__)
     app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
-    gone = [False]
 
-    @app.before_request  # registered before the extension's: it runs before the 103
+    @app.before_request
     def layout() -> None:
         push("/static/site.css", as_="style")
 
     Firehose(app)
+    return app
+
+
+def test_a_page_gone_is_hinted_nothing_not_even_what_a_hook_pushes() -> None:
+    """What the gone page learned gives way to nothing, as for a url that answered with
+    no page, not to what a ``before_request`` hook pushes (a layout's stylesheet, which
+    a url never learned is hinted): each visitor's browser would fetch it for a 404."""
+    app = _a_layout_hinted_to_any_url()
+    gone = [False]
 
     @app.route("/item")
     def item() -> str:
@@ -1741,14 +1748,7 @@ def test_a_gone_page_whose_103_offered_an_old_version_stays_hinted_nothing(statu
     entry its status just left, and the url would be hinted what a ``before_request``
     hook pushes, as one never learned is (a review: no test stood on this)."""
     version, answer = ["A"], [200]
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
-
-    @app.before_request  # registered before the extension's: hinted to a url never learned
-    def layout() -> None:
-        push("/static/site.css", as_="style")
-
-    Firehose(app)
+    app = _a_layout_hinted_to_any_url()
 
     @app.route("/")
     def index() -> Response:
@@ -1904,14 +1904,7 @@ def test_a_json_answer_without_fetch_metadata_leaves_the_pages_hints(status: int
 def test_a_file_a_view_serves_is_hinted_a_hooks_pushes_once_at_most() -> None:
     """A url not learned yet is hinted what a before_request hook pushed; once it answered
     with no page (a proxy's push request looks like a navigation), nothing."""
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="hints secret", FIREHOSE_EARLY_HINTS=True)
-
-    @app.before_request  # registered before the extension's: it runs before the 103
-    def layout() -> None:
-        push("/static/site.css", as_="style")
-
-    Firehose(app)
+    app = _a_layout_hinted_to_any_url()
 
     @app.route("/theme.css")
     def theme() -> Response:
