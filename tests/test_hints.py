@@ -151,6 +151,44 @@ def test_a_path_learns_only_the_links_within_the_budget() -> None:
     assert cache.get("/") == (A,)
 
 
+class _SwitchingLock:
+    """A lock that, the first time the main thread releases it, lets ``switch`` run to its
+    end in another thread: a thread switch where a first section ends."""
+
+    def __init__(self, lock: Any, switch: Callable[[], None]) -> None:
+        self.lock, self.switch, self.switched = lock, switch, False
+
+    def __enter__(self) -> Any:
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        released = self.lock.__exit__(*exc_info)
+        if not self.switched and threading.current_thread() is threading.main_thread():
+            self.switched = True
+            worker = threading.Thread(target=self.switch)
+            worker.start()
+            worker.join(timeout=10)
+            assert not worker.is_alive(), "the other thread waits for a lock never released"
+        return released
+
+
+def test_learn_gone_asks_and_writes_under_one_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another page learned in a switch after the first section of ``learn_gone`` (in a
+    cache of one page, dropping the gone one): a check and a write under two sections
+    would put the gone page's empty entry back in its place."""
+    cache: HintCache = HintCache(1)
+    cache.learn("/gone", [A], 1800)
+    monkeypatch.setattr(
+        cache, "_lock", _SwitchingLock(cache._lock, lambda: cache.learn("/", [B], 1800))
+    )
+
+    cache.learn_gone("/gone")
+    monkeypatch.undo()
+
+    assert "/gone" not in cache
+    assert cache.get("/") == (B,)
+
+
 def test_a_path_learns_nothing_past_the_first_link_out_of_the_budget() -> None:
     """The response's ``Link`` value ends at the first link past the budget
     (:func:`~firehose_digest.links.plan_links`), so a shorter link after it, which would
@@ -1588,7 +1626,7 @@ def test_a_response_other_than_200_is_not_learned(app: Flask) -> None:
 
 
 #: RFC 9110: the url has no content to send (204), or no page here, for good (301, 308,
-#: 404, 410), for every client.
+#: 410), or none here (404, which may also hide a page from this client).
 STATUSES_OF_THE_URL = [204, 301, 308, 404, 410]
 #: Statuses about this request or this moment: a sign-in's redirect (302, 303, 307), a
 #: refusal, a rate limit, a failure.
@@ -1789,7 +1827,8 @@ def test_a_gone_page_racing_another_page_s_200_puts_no_entry_back_in_its_place(
                 target=hinted_get, args=(app.test_client(), "/page/home", Recorder())
             )
             worker.start()
-            worker.join()
+            worker.join(timeout=10)  # it waits in vain if the size is read under the lock
+            assert not worker.is_alive(), "the other request waits for the cache's lock"
         return page_size(page, hints)
 
     monkeypatch.setattr(hints_module, "_page_size", other_request_first)
