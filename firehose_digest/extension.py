@@ -1439,7 +1439,8 @@ def _save(
 #: show (RFC 9110 §15.3.5), moved for good (§15.4.2, §15.4.9), no page here (§15.5.5,
 #: which may also be a page hidden from this client: docs/early-hints.md), for good
 #: (§15.5.11). Any other (a sign-in's 302, 303 or 307; a 401, 403, 429 or 5xx) keeps
-#: what the page learned, unless it links a url under a version the 103 no longer had.
+#: what the page learned, unless its 103 offered a url under a version the url no longer
+#: has.
 _URL_HAS_NO_PAGE = frozenset({204, 301, 308, 404, 410})
 
 #: The media types of a page: only a document's response has links a browser preloads.

@@ -298,7 +298,8 @@ class HintCache:
 
     ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
     the page linked nothing; ``learn_no_page`` keeps an empty entry for a url that answered
-    with no page; ``get`` marks the entry recently used. Past ``max_entries`` pages, or past
+    with no page, and ``learn_gone`` for a learned page that is gone; ``get`` marks the
+    entry recently used. Past ``max_entries`` pages, or past
     :data:`HINTS_BYTES`, the least recently used pages are dropped.
 
     The bytes are what the entries keep alive: each page's key, tuple and place
@@ -366,10 +367,10 @@ class HintCache:
 
     def learn_no_page(self, page: str, *, over_links: bool) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
-        proxy to push it): it is hinted nothing, not even what its view declares, until a
-        page's response teaches it again. Links it learned are kept unless ``over_links``
-        (a JSON variant asked for by a client that says nothing of what it fetches must
-        not take a page's hints away)."""
+        proxy to push it; a download): it is hinted nothing, not even what its view
+        declares, until a page's response teaches it again. Links it learned are kept
+        unless ``over_links`` (a JSON variant asked for by a client that says nothing of
+        what it fetches must not take a page's hints away)."""
         if len(page) > MAX_PAGE_LENGTH:
             return
         own = _page_size(page, ())

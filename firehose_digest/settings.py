@@ -333,9 +333,9 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
         # No header budget could help: the cookie's own bound binds, not ours.
         if settings.max_cookie_size == MAX_COOKIE_SIZE:
             bound = (
-                f"{MAX_COOKIE_SIZE}, the most any MAX_COOKIE_SIZE allows (Werkzeug's default, "
-                "just under the 4096 bytes of name and value past which a browser drops a "
-                "cookie)"
+                f"{MAX_COOKIE_SIZE} bytes, the most a cookie of ours takes whatever "
+                "MAX_COOKIE_SIZE says (Werkzeug's default, just under the 4096 bytes of name "
+                "and value past which a browser drops a cookie)"
             )
             advice = " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE." if largest else ""
         else:
@@ -474,8 +474,8 @@ def set_cookie_room_said(settings: Settings) -> str:
     if settings.max_cookie_size < MAX_COOKIE_SIZE:
         return f"the line of a cookie of MAX_COOKIE_SIZE={settings.max_cookie_size} bytes"
     return (
-        f"the line of a cookie of {MAX_COOKIE_SIZE} bytes, the most any MAX_COOKIE_SIZE "
-        "allows (Werkzeug's default)"
+        f"the line of a {MAX_COOKIE_SIZE}-byte cookie, the most a cookie of ours takes "
+        "whatever MAX_COOKIE_SIZE says"
     )
 
 

@@ -95,9 +95,9 @@ def test_a_cookie_of_4093_bytes_is_kept_and_of_4094_refused() -> None:
     check_digest_fits(*cookie_of_length(4093))
     with pytest.raises(
         ValueError,
-        match=r"a digest cookie of 4094 bytes .*, more than 4093, the most any "
-        r"MAX_COOKIE_SIZE allows \(Werkzeug's default, just under the 4096 bytes of name and "
-        r"value past which a browser drops a cookie\);",
+        match=r"a digest cookie of 4094 bytes .*, more than 4093 bytes, the most a cookie of "
+        r"ours takes whatever MAX_COOKIE_SIZE says \(Werkzeug's default, just under the 4096 "
+        r"bytes of name and value past which a browser drops a cookie\);",
     ):
         check_digest_fits(*cookie_of_length(4094))
 

@@ -2334,8 +2334,9 @@ def test_a_digest_too_large_for_the_budget_names_its_encoding_and_rate(encoding:
 
 #: How a refusal names the cookie's bound when MAX_COOKIE_SIZE is unset, 0 or larger.
 PAST_WERKZEUGS_DEFAULT = (
-    "more than 4093, the most any MAX_COOKIE_SIZE allows (Werkzeug's default, just under "
-    "the 4096 bytes of name and value past which a browser drops a cookie); "
+    "more than 4093 bytes, the most a cookie of ours takes whatever MAX_COOKIE_SIZE says "
+    "(Werkzeug's default, just under the 4096 bytes of name and value past which a browser "
+    "drops a cookie); "
 )
 
 

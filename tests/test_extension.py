@@ -3659,8 +3659,8 @@ def test_a_session_that_does_not_fit_is_told_what_would_make_room(
     assert ("FIREHOSE_LINK_BUDGET" in said) == budget_binds
     assert ("FIREHOSE_HEADER_BUDGET leaves" in said) == budget_binds
     werkzeugs_default = (
-        "(the line of a cookie of 4093 bytes, the most any MAX_COOKIE_SIZE allows "
-        "(Werkzeug's default))"
+        "(the line of a 4093-byte cookie, the most a cookie of ours takes whatever "
+        "MAX_COOKIE_SIZE says)"
     )
     assert (werkzeugs_default in said) == (not budget_binds)
 
