@@ -1684,6 +1684,30 @@ def test_a_status_that_says_what_the_url_now_is_drops_what_its_page_learned(
     assert then.sent == ([[("Link", CSS)]] if hinted_after else [])
 
 
+@pytest.mark.parametrize("method", ["HEAD", "POST"])
+def test_a_gone_status_to_a_request_that_learns_nothing_keeps_what_the_page_learned(
+    method: str,
+) -> None:
+    """Only a request that may learn (a GET navigation) may drop what a page learned: a
+    HEAD or a POST is never hinted, and its 404 says nothing of what a GET is answered
+    (a form's POST to the page's own url that the view refuses, a HEAD a monitor sends)."""
+    answer = [200]
+    app = _a_page_that_answers(answer)
+    app.add_url_rule("/item", "item", app.view_functions["item"], methods=["POST"])
+    hinted_get(app.test_client(), "/item", Recorder())  # learned from its 200
+    answer[0] = 404
+    response = app.test_client().open(
+        "/item", method=method, environ_base={"wsgi.early_hints": Recorder()}
+    )
+    answer[0] = 200
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/item", recorder)
+
+    assert response.status_code == 404
+    assert recorder.sent == [[("Link", CSS)]]
+
+
 def test_a_page_gone_then_back_is_hinted_again_once_its_200_teaches_it() -> None:
     answer = [200]
     app = _a_page_that_answers(answer)
