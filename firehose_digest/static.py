@@ -21,6 +21,7 @@ import threading
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from time import time_ns
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
@@ -36,6 +37,7 @@ __all__ = [
     "IMMUTABLE",
     "MAX_VERSIONED_FILES",
     "PRIVATE_IMMUTABLE",
+    "SETTLED_AFTER_NS",
     "asks_static_file",
     "cache_versioned_static",
     "file_version",
@@ -81,9 +83,16 @@ PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
 #: only guards against a view passing request data as the filename; an entry (path, its
 #: stamp, version) takes about 450 bytes, so at most about 1.8 MB.
 MAX_VERSIONED_FILES = 4096
-#: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version). Emptied when full: it
-#: refills on use.
-_versions: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+#: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version, settled): ``settled``
+#: when the stamp's times were :data:`SETTLED_AFTER_NS` from the clock as the file was read
+#: (:func:`file_version`). Emptied when full: it refills on use.
+_versions: dict[str, tuple[tuple[int, int, int, int], str, bool]] = {}
+#: How far a stamp's times must be from the clock for a rewrite to change them: a
+#: filesystem keeps times in ticks (whole seconds on ext3, HFS+ and an ext4 made with
+#: 128-byte inodes, two on FAT; the kernel's clock tick before Linux 6.13), so a file
+#: rewritten in place within its tick, at its old size, keeps its whole stamp. Past FAT's
+#: two seconds, with a margin.
+SETTLED_AFTER_NS = 3_000_000_000
 
 
 @dataclass
@@ -130,7 +139,9 @@ def file_version(path: str) -> str:
     Computed once per file, and again whenever its inode, size, modification or status
     change time changes: a deploy that keeps a file's size and mtime (``cp -p``, a build
     with fixed mtimes, renamed into place) still changes its inode or ctime, which no
-    tool can set back, so no versioned url is served other bytes as ``immutable``.
+    tool can set back, so no versioned url is served other bytes as ``immutable``. A
+    file whose times are within :data:`SETTLED_AFTER_NS` of the clock is hashed on each
+    call until they are not: rewritten within its filesystem's tick, it keeps them all.
     Raises :class:`OSError` if it cannot be read, :class:`IsADirectoryError` for anything
     but a regular file.
     """
@@ -138,9 +149,11 @@ def file_version(path: str) -> str:
     if not stat.S_ISREG(info.st_mode):
         raise IsADirectoryError(f"not a regular file: {path}")
     known = _versions.get(path)
-    if known is not None and known[0] == _stamp(info):
+    if known is not None and known[2] and known[0] == _stamp(info):
         return known[1]
     digest = hashlib.blake2b(digest_size=5)
+    # Before the stamp is taken: a write after this moment gets a time of its own tick.
+    now = time_ns()
     with open(path, "rb") as file:
         # The stamp of the file read, not of the one stat() found: a deploy may replace
         # it in between (a symlink flipped), and that stamp would name these bytes once
@@ -149,9 +162,11 @@ def file_version(path: str) -> str:
         while chunk := file.read(1 << 16):
             digest.update(chunk)
     version = digest.hexdigest()
+    # A time far ahead of the clock (touch -d) is no more a rewrite's than one far behind.
+    settled = all(abs(now - time) >= SETTLED_AFTER_NS for time in stamp[2:])
     if known is None and len(_versions) >= MAX_VERSIONED_FILES:  # a changed file keeps its place
         _versions.clear()
-    _versions[path] = (stamp, version)
+    _versions[path] = (stamp, version, settled)
     return version
 
 
