@@ -244,7 +244,7 @@ def plan_early_hints(
     links: list[str] = []
     last: list[str] = []  # the links a proxy would read no link after: written after all
     offered: list[str] = []
-    own = None if own_origin is None else {own_origin, "//" + own_origin.partition("://")[2]}
+    own = None if own_origin is None else _own_origins(own_origin)
     slots = 0  # the final response's push slots taken so far
     final = -2  # the final Link value's length so far, with no ", " before its first link
     for hint in hints:
@@ -291,6 +291,20 @@ def plan_early_hints(
             offered.append(hint.key)
     links += last
     return EarlyHints([("Link", ", ".join(links))] if links else [], tuple(offered))
+
+
+def _own_origins(own_origin: str) -> set[str]:
+    """What :func:`origin_of` gives a url on ``own_origin`` (``scheme://host[:port]``, the
+    scheme's default port left out): that, and ``//host[:port]`` for a scheme-relative
+    url, which takes the page's scheme, so names the page's origin with its default port
+    too (``//shop.example:443`` on an https page: RFC 6454 §4 leaves the default port out
+    of an origin)."""
+    scheme, _, authority = own_origin.partition("://")
+    own = {own_origin, "//" + authority}
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and ":" not in authority.rpartition("]")[2]:  # no port, past an IPv6's "]"
+        own.add("//" + authority + default)
+    return own
 
 
 class HintCache:

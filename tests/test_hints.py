@@ -305,6 +305,34 @@ def test_over_the_app_s_own_http2_a_held_link_to_another_origin_is_hinted_too(
     assert headers == hinted
 
 
+@pytest.mark.parametrize(
+    ("own_origin", "url", "hinted"),
+    [
+        (ORIGIN, "https://shop.example:443/a.css", False),
+        (ORIGIN, "//shop.example:443/a.css", False),
+        (ORIGIN, "//SHOP.example:443/a.css", False),
+        (ORIGIN, "//shop.example:8443/a.css", True),
+        ("http://shop.example", "//shop.example:80/a.css", False),
+        ("http://shop.example", "//shop.example:443/a.css", True),
+        ("https://shop.example:8443", "//shop.example:8443/a.css", False),
+        ("https://[::1]", "//[::1]:443/a.css", False),
+    ],
+)
+def test_over_the_app_s_own_http2_a_url_with_the_page_s_default_port_is_its_own_origin(
+    own_origin: str, url: str, hinted: bool
+) -> None:
+    """A scheme's default port is no part of an origin (RFC 6454 §4), and a scheme-relative
+    url takes the page's scheme: ``//shop.example:443/a.css`` on an https page is the
+    page's own origin, left out of the 103 as any same-origin preload is (its stylesheet
+    would be requested twice, the page served late: docs/early-hints.md)."""
+    link = make_resource(url, (), "style", None, ()).hint
+    headers = early_hints_headers(
+        [link, C], set(), BUDGET, max_pushes=10, front_may_push=False, own_origin=own_origin
+    )
+    expected = [link.link, C.link] if hinted else [C.link]
+    assert headers == [("Link", ", ".join(expected))]
+
+
 def test_a_103_stops_where_the_final_link_value_runs_out_of_room() -> None:
     """Held links are written nopush in the final response: they take its room too."""
     final = len(f"{A.link}; nopush, {B.link}")
@@ -2655,6 +2683,7 @@ CROSS_ORIGIN_PAGE = [
     "http://localhost/same.css",
     "http://LOCALHOST:80/same-port.css",
     "//localhost/same-scheme-relative.css",
+    "//localhost:80/same-port-scheme-relative.css",
     "relative.css",
 ]
 
