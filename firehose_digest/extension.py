@@ -1050,9 +1050,14 @@ def _hint_page_of(req: Request) -> str:
     client set) is not part of the path. The script root is read as the server gave it:
     Werkzeug's ``root_path`` drops its trailing slashes, which ``url_for`` keeps. The
     scheme is there because ``url_for(_external=True)`` writes it. The query is as sent.
+    The host is Werkzeug's (the ``Host`` as sent, its scheme's default port left out), or
+    the ``Host`` as sent where Werkzeug reads none: since 3.1.8 it reads one it finds
+    invalid (an underscore, a space, UTF-8) as ``""``, and any such host would name any
+    other's pages. No host Werkzeug reads is one it finds invalid, so none is taken for
+    another.
     """
     scheme = _kept_apart(req.scheme, "|")
-    host = _kept_apart(req.host, "|")
+    host = _kept_apart(req.host or req.environ.get("HTTP_HOST", ""), "|")
     root = _kept_apart(req.environ.get("SCRIPT_NAME", ""), "|")
     path = _kept_apart(req.path, "?")
     return f"{scheme}|{host}|{root}|{path}?{req.query_string.decode('latin-1')}"

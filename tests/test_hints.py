@@ -2060,6 +2060,31 @@ def test_one_host_is_never_hinted_another_hosts_links() -> None:
     assert recorder.sent == []
 
 
+@pytest.mark.parametrize("teacher", ["evil_x.test", "evil host", "", "b\xc3\xbccher.test"])
+def test_a_host_werkzeug_cannot_read_is_never_hinted_another_such_hosts_links(
+    teacher: str,
+) -> None:
+    """Werkzeug (3.1.8) reads a ``Host`` it finds invalid (an underscore, a space,
+    UTF-8, or none) as no host, ``""``: keyed by that, every such host's pages were one,
+    and a client sending ``Host: evil_x.test`` chose what a site on ``shop_a.test``
+    (underscores are served by browsers) was hinted. The page is keyed by the ``Host``
+    as sent then."""
+    app = make_app()
+
+    @app.route("/site")
+    def site() -> str:
+        push(f"/static/{request.headers.get('Host')}.css", as_="style")  # a multi-host app
+        return "site"
+
+    hinted_get(app.test_client(), "/site", Recorder(), headers={"Host": teacher})
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/site", recorder, headers={"Host": "shop_a.test"})
+    hinted_get(app.test_client(), "/site", recorder, headers={"Host": "shop_a.test"})
+
+    assert recorder.sent == [[("Link", "</static/shop_a.test.css>; rel=preload; as=style")]]
+
+
 def test_a_host_the_app_does_not_trust_gets_flask_s_400_and_no_103() -> None:
     """Flask answers a ``Host`` outside ``TRUSTED_HOSTS`` 400, after the app's
     ``before_request`` hooks, which may read the host no more. Our 103 hook read it to name
