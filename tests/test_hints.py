@@ -2060,6 +2060,31 @@ def test_one_host_is_never_hinted_another_hosts_links() -> None:
     assert recorder.sent == []
 
 
+@pytest.mark.parametrize(
+    ("teacher", "asker", "hinted"),
+    [
+        ("https://shop.example:443", "https://shop.example", True),
+        ("https://shop.example", "https://shop.example:443", True),
+        ("http://shop.example:80", "http://shop.example", True),
+        ("http://shop.example:443", "http://shop.example", False),
+        ("https://shop.example:80", "https://shop.example", False),
+    ],
+)
+def test_a_host_with_its_scheme_s_default_port_is_the_same_page(
+    teacher: str, asker: str, hinted: bool
+) -> None:
+    """``Host: shop.example:443`` over https is the origin ``https://shop.example`` (RFC
+    6454 §4 leaves a scheme's default port out; Werkzeug's ``request.host`` drops it):
+    what either form taught is hinted to the other. Another scheme's port is a port."""
+    app = make_app()
+    hinted_get(app.test_client(), "/page/home", Recorder(), base_url=teacher)
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/home", recorder, base_url=asker)
+
+    assert recorder.sent == ([[("Link", f"{CSS}, {JS}")]] if hinted else [])
+
+
 @pytest.mark.parametrize("teacher", ["evil_x.test", "evil host", "", "b\xc3\xbccher.test"])
 def test_a_host_werkzeug_cannot_read_is_never_hinted_another_such_hosts_links(
     teacher: str,
