@@ -80,6 +80,15 @@ EXIT_TROUBLE = 2
 EXIT_INTERRUPTED = 130
 
 NO_SECRET_KEY = "no secret key given: pass --secret-key or set FLASK_SECRET_KEY"
+#: What the server does with a value that does not verify, said after the verdict.
+IGNORED = "the server ignores this cookie: to it, every url is new"
+#: ... when it is one of more copies than the server tries, none of which verifies: it
+#: reads none, as one not tried may be the client's (``DigestConnector.open()``), and a
+#: request it reads no digest for pushes nothing.
+NONE_READ = (
+    "the server reads none of these copies: it pushes nothing (every link nopush), and "
+    "records nothing"
+)
 
 
 def plan(capacity: int, fp_rate: float, probes: int) -> list[str]:
@@ -254,11 +263,14 @@ def inspect(
         # deletes, so a digest that does not verify for it may be another cookie, left.
         notes.append(f"the {cookie_name} the request sent, which the line deletes:")
     codec = _server_codec(secret_keys, scoped, max_age)
-    value, which = _read_as_the_server_does(pasted.values, codec, now)
+    value, which, none_read = _read_as_the_server_does(pasted.values, codec, now)
     # The server signs nothing again on a response whose Set-Cookie line is pasted: the
     # line wrote the value, or deletes the one the request sent.
     answered = pasted.set_cookie is not None
-    valid, out = _describe(value, codec, secret_keys, answered, asked, resource_version, now)
+    unread = NONE_READ if none_read else IGNORED
+    valid, out = _describe(
+        value, codec, secret_keys, answered, asked, resource_version, now, unread
+    )
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
     return valid and pasted.deleted is None, [*notes, *reading, *out]
@@ -337,10 +349,12 @@ def _describe(
     asked: Sequence[tuple[str, str]],
     resource_version: str | None,
     now: float,
+    unread: str = IGNORED,
 ) -> tuple[bool, list[str]]:
     """:func:`inspect` of one cookie value, verified with ``codec`` at ``now`` (``secret_keys``
     name the one that signed it); ``answered``: the request by a pasted Set-Cookie line;
-    ``asked``: each url, and the path it is looked up by."""
+    ``asked``: each url, and the path it is looked up by; ``unread``: what the server does
+    if the value does not verify."""
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -369,7 +383,7 @@ def _describe(
                 out.append(said)
     verified = payload is not None
     if payload is None:
-        out.append("the server ignores this cookie: to it, every url is new")
+        out.append(unread)
         if value.startswith(".") and _inflates(value[1:].split(".", 1)[0]):
             # itsdangerous's URLSafeSerializer marks a zlib-compressed payload so, as Flask's
             # session cookie has one when compressing helps; DigestCodec never compresses.
@@ -476,10 +490,11 @@ def _signing_key_said(
 
 def _read_as_the_server_does(
     values: Sequence[str], codec: DigestCodec | None, now: float
-) -> tuple[str, str]:
-    """Of the values a header sent, the one ``DigestConnector.open()`` reads, and the rule
-    that chose it: of the last ``MAX_COOKIE_COPIES`` different ones, the valid one signed
-    last (of equals, the last sent), else the first of them."""
+) -> tuple[str, str, bool]:
+    """Of the values a header sent, the one ``DigestConnector.open()`` reads, the rule
+    that chose it, and whether the server reads none: of the last ``MAX_COOKIE_COPIES``
+    different ones, the valid one signed last (of equals, the last sent), else the first
+    of them, which the server reads (as no digest) only if it tried every value sent."""
     tried = copies_to_try(values)
     signed = {}
     if codec is not None:
@@ -490,16 +505,18 @@ def _read_as_the_server_does(
                 continue
     if not signed:
         if codec is None:
-            return tried[0], "the first"
+            return tried[0], "the first", False
         if len(tried) < len(set(values)):
             # DigestConnector.open(): one not tried may hold the digest, so none is read.
-            return tried[0], (
+            return (
+                tried[0],
                 f"the first of the last {len(tried)} different values (none of them verifies, "
-                "and the server tries no more: it reads none, and records nothing)"
+                "and the server tries no more)",
+                True,
             )
-        return tried[0], "the first (none verifies)"
+        return tried[0], "the first (none verifies)", False
     latest = newest_first(list(signed), signed.__getitem__)[0]
-    return latest, "the valid one signed last, as the server does"
+    return latest, "the valid one signed last, as the server does", False
 
 
 def _why_not_valid(error: DigestError, max_age: int, now: float) -> str:

@@ -1513,6 +1513,27 @@ def test_past_the_copies_tried_inspect_says_the_server_reads_none() -> None:
     assert "the server tries no more" in first
 
 
+def test_past_the_copies_tried_inspect_does_not_say_every_url_is_new() -> None:
+    """The server that reads none of the copies pushes nothing: every link ``nopush``,
+    nothing recorded. The line after the verdict said "to it, every url is new", the
+    opposite, under a first line that said it reads none."""
+    from tests.helpers import EXPECTED_RETURN
+
+    app = build_app(SECRET_KEY=SECRET)
+    client = app.test_client()
+    client.get("/")
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    header = "; ".join([f"h2-digest={cookie.value}", *(f"h2-digest=a{i}.b.c" for i in range(4))])
+    response = app.test_client(use_cookies=False).get("/", headers={"Cookie": header})
+    assert response.headers["Link"] == EXPECTED_RETURN  # read none: pushes nothing
+    assert "Set-Cookie" not in response.headers  # and records nothing
+    code, out, _ = call("inspect", header, "--secret-key", SECRET)
+    assert code == 1
+    assert "every url is new" not in out
+    assert out.splitlines()[2] == cli.NONE_READ
+
+
 @pytest.mark.parametrize("key", ['["k"]', '["it\'s"]', "42"])
 def test_the_quoting_advice_for_a_json_secret_key_gives_that_key(
     monkeypatch: pytest.MonkeyPatch, key: str
