@@ -82,6 +82,8 @@ EXIT_INTERRUPTED = 130
 NO_SECRET_KEY = "no secret key given: pass --secret-key or set FLASK_SECRET_KEY"
 #: What the server does with a value that does not verify, said after the verdict.
 IGNORED = "the server ignores this cookie: to it, every url is new"
+#: ... when no key was given: that is for the server's own key to say.
+KEY_NOT_GIVEN = "the server reads it only if it verifies with the app's SECRET_KEY"
 #: ... when it is one of more copies than the server tries, none of which verifies: it
 #: reads none, as one not tried may be the client's (``DigestConnector.open()``), and a
 #: request it reads no digest for pushes nothing.
@@ -383,7 +385,7 @@ def _describe(
                 out.append(said)
     verified = payload is not None
     if payload is None:
-        out.append(unread)
+        out.append(KEY_NOT_GIVEN if codec is None else unread)
         if value.startswith(".") and _inflates(value[1:].split(".", 1)[0]):
             # itsdangerous's URLSafeSerializer marks a zlib-compressed payload so, as Flask's
             # session cookie has one when compressing helps; DigestCodec never compresses.

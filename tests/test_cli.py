@@ -825,32 +825,46 @@ def test_inspect_picks_the_cookie_named() -> None:
     assert call("inspect", header, "--secret-key", SECRET, "--cookie-name", "mine")[0] == 0
 
 
+#: What the server does with the cookie, said after the verdict.
+IGNORED = "the server ignores this cookie: to it, every url is new"
+#: ... unless no key was given: then that is for its own key to say.
+KEY_NOT_GIVEN = "the server reads it only if it verifies with the app's SECRET_KEY"
+#: ... or when it reads none of more copies than it tries.
+NONE_READ = (
+    "the server reads none of these copies: it pushes nothing (every link nopush), and "
+    "records nothing"
+)
+
+
 @pytest.mark.parametrize(
-    ("args", "first_line"),
+    ("args", "first_line", "second_line"),
     [
         (
             ["--secret-key", "other"],
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
             "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
             "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?",
+            IGNORED,
         ),
         (
             ["--secret-key", SECRET, "--digest-version", "2"],
             "NOT valid: bad signature: was it signed with this SECRET_KEY "
             "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
             "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?",
+            IGNORED,
         ),
-        ([], "NOT valid: no secret key given: pass --secret-key or set FLASK_SECRET_KEY"),
+        (
+            [],
+            "NOT valid: no secret key given: pass --secret-key or set FLASK_SECRET_KEY",
+            KEY_NOT_GIVEN,
+        ),
     ],
 )
 def test_inspect_says_why_a_cookie_is_not_valid_and_shows_its_payload(
-    args: list[str], first_line: str
+    args: list[str], first_line: str, second_line: str
 ) -> None:
     out = run("inspect", issued_cookie(SECRET), *args, status=1)
-    assert out.splitlines()[:2] == [
-        first_line,
-        "the server ignores this cookie: to it, every url is new",
-    ]
+    assert out.splitlines()[:2] == [first_line, second_line]
     assert (
         "current: GCSDigest, capacity 300, false-positive rate 0.01 at capacity, 3 entries" in out
     )
@@ -1513,6 +1527,24 @@ def test_past_the_copies_tried_inspect_says_the_server_reads_none() -> None:
     assert "the server tries no more" in first
 
 
+def test_without_a_key_inspect_does_not_say_the_server_ignores_the_cookie() -> None:
+    """Not verified for want of a key is not refused: the server, which has its key,
+    reads this cookie (its links come back ``nopush``). The line after the verdict said
+    "the server ignores this cookie: to it, every url is new" (docs/cli.md's own example)."""
+    from tests.helpers import EXPECTED_RETURN
+
+    app = build_app(SECRET_KEY=SECRET)
+    client = app.test_client()
+    client.get("/")
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN  # the server reads it
+    code, out, _ = call("inspect", cookie.value)
+    assert code == 1
+    assert "the server ignores" not in out
+    assert out.splitlines()[:2] == [f"NOT valid: {cli.NO_SECRET_KEY}", KEY_NOT_GIVEN]
+
+
 def test_past_the_copies_tried_inspect_does_not_say_every_url_is_new() -> None:
     """The server that reads none of the copies pushes nothing: every link ``nopush``,
     nothing recorded. The line after the verdict said "to it, every url is new", the
@@ -1531,7 +1563,7 @@ def test_past_the_copies_tried_inspect_does_not_say_every_url_is_new() -> None:
     code, out, _ = call("inspect", header, "--secret-key", SECRET)
     assert code == 1
     assert "every url is new" not in out
-    assert out.splitlines()[2] == cli.NONE_READ
+    assert out.splitlines()[2] == NONE_READ
 
 
 @pytest.mark.parametrize("key", ['["k"]', '["it\'s"]', "42"])
