@@ -46,7 +46,7 @@ from .codec import (
 )
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
-from .links import format_url, is_token
+from .links import format_url, is_token, pushed_as_requested
 from .pasted import SetCookie, read_pasted
 from .settings import (
     DEFAULTS,
@@ -425,6 +425,14 @@ def _describe(
         version = "" if resource_version is None else f" (version {_shown(resource_version)})"
         answer = "not held" if not held else "held" if verified else "held (unverified)"
         out.append(f"{answer}: {_shown(target)}{path_of}{version}")
+        if not pushed_as_requested(target):
+            # Neither pushed nor recorded (collect.py): a proxy would push it at a path
+            # the browser never requests, or not at all; the operator asking why it got
+            # nopush would read "not held" as "it should have been pushed".
+            out.append(
+                f"  {_shown(target)} is never pushed (no push proxy would push it at the path "
+                "a browser requests): the server writes it nopush, whatever the digest holds"
+            )
         static_version = _version_in_query(target) if resource_version is None else None
         if not held and static_version is not None:
             # push_static() records its url with the file's version, the url's v, as the

@@ -1125,6 +1125,46 @@ def test_inspect_asks_for_a_push_static_file_with_its_v_as_the_version(tmp_path:
         )
 
 
+def test_inspect_says_a_url_no_proxy_pushes_as_requested_is_nopush_whatever_it_holds() -> None:
+    """A url no push proxy would push at the path a browser asks for (a #fragment, a dot
+    segment, a relative or scheme-relative url) is never pushed nor recorded: the server
+    writes it ``nopush`` from the first visit. Asked why it got ``nopush``, inspect said
+    "not held" and no more, as if it should have been pushed."""
+    unpushable = ["/static/app.js#top", "/static/../x.css", "static/rel.js", "//cdn.test/y.js"]
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    Firehose(app)
+
+    @app.route("/")
+    def page() -> str:
+        push("/static/site.css", as_="style")
+        for url in unpushable:
+            push(url, as_="script")
+        return "ok"
+
+    client = app.test_client()
+    first = client.get("/").headers["Link"]
+    assert first == ", ".join(
+        [
+            "</static/site.css>; rel=preload; as=style",
+            *(f"<{url}>; rel=preload; as=script; nopush" for url in unpushable),
+        ]
+    )
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    asked = [arg for url in ["/static/site.css", *unpushable] for arg in ("--url", url)]
+    code, out, _ = call("inspect", cookie.value, "--secret-key", SECRET, *asked)
+    assert code == 0
+    assert "held: /static/site.css\n" in out
+    for url in unpushable:
+        assert (
+            f"not held: {url}\n  {url} is never pushed (no push proxy would push it at the "
+            "path a browser requests): the server writes it nopush, whatever the digest "
+            "holds\n"
+        ) in out
+    assert out.count("is never pushed") == len(unpushable)
+
+
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
     value = signed(digest_of("/app.css"))
     code, out, _ = call("inspect", value, "--secret-key", "other", "--url", "/app.css")
