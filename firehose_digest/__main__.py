@@ -47,7 +47,7 @@ from .codec import (
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token, pushed_as_requested
-from .pasted import SetCookie, read_pasted
+from .pasted import AskedScope, SetCookie, read_pasted
 from .settings import (
     DEFAULTS,
     ENCODINGS,
@@ -223,7 +223,8 @@ def inspect(
     now = time.time()  # one instant: a cookie is not valid, then expired, in one report
     # A byte order mark, which Windows tools write at the start of a UTF-8 file (Notepad's
     # "UTF-8 with BOM", Windows PowerShell 5.1's Out-File -Encoding utf8), is not pasted.
-    pasted = read_pasted(cookie.removeprefix("\ufeff"), cookie_name, now)
+    asked_scope = AskedScope(cookie_domain, cookie_path, cookie_partitioned)
+    pasted = read_pasted(cookie.removeprefix("\ufeff"), cookie_name, now, asked_scope)
     if not pasted.values and pasted.deleted is None:
         said = f"NOT valid: no {cookie_name} cookie here ({_names_said(pasted.names)})"
         return False, [said, *filter(None, [pasted.note])]
@@ -746,7 +747,8 @@ Set-Cookie lines that stored them. A value a terminal or a mail broke across
 lines is joined up; whole values or pairs one a line are several cookies.
 A Set-Cookie line's Domain, Path and Partitioned are those the signature is
 checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
-are not given. A Set-Cookie line that deletes the cookie is said to; a Cookie
+are not given; of several (a jar's), the last of those given is read, else the
+last. A Set-Cookie line that deletes the cookie is said to; a Cookie
 line pasted with it is described.
 Quote COOKIE for the shell; one that starts with "-" goes last, after "--". A
 COOKIE of "-" is read from stdin: a copied command, full of quotes, is pasted

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie, parse_date
 
-__all__ = ["Pasted", "SetCookie", "read_pasted"]
+__all__ = ["AskedScope", "Pasted", "SetCookie", "read_pasted"]
 
 
 class SetCookie(NamedTuple):
@@ -35,6 +35,15 @@ class SetCookie(NamedTuple):
     path: str | None
     #: Whether the line has the ``Partitioned`` attribute (CHIPS).
     partitioned: bool
+
+
+class AskedScope(NamedTuple):
+    """The Domain, Path and Partitioned of the cookie asked for, each None if not given
+    (``inspect``'s ``--cookie-domain``, ``--cookie-path`` and ``--cookie-partitioned``)."""
+
+    domain: str | None = None
+    path: str | None = None
+    partitioned: bool | None = None
 
 
 class Pasted(NamedTuple):
@@ -65,7 +74,11 @@ _HEADER_LINE = re.compile(
 )
 
 
-def read_pasted(text: str, name: str, now: float) -> Pasted:
+#: No Domain, Path or Partitioned asked for.
+ANY_SCOPE = AskedScope()
+
+
+def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE) -> Pasted:
     """The values of cookie ``name`` in ``text``: a bare value, ``name=value``, a
     ``Cookie`` header's value, a ``Set-Cookie`` line's value (:func:`_set_cookie_value`),
     header lines as pasted from a terminal or developer tools (:data:`_HEADER_LINE`),
@@ -75,13 +88,16 @@ def read_pasted(text: str, name: str, now: float) -> Pasted:
     ``Cookie`` lines are one header, joined with "; " as HTTP/2 joins its ``cookie``
     crumbs (RFC 9113 §8.2.3); an empty one sent none. A ``Set-Cookie`` line of ``name`` is
     read before them: it is what the client holds once the response is in; of several, the
-    last, which replaces the others of its Domain and Path. One that deletes the cookie
+    last, which replaces the others of its Domain and Path, or the last of the scope
+    ``asked`` for (a jar holds one of each path an app is mounted at, none replacing
+    another; :func:`_of_scope`), if one is of it. One that deletes the cookie
     (an ``Expires`` not after ``now``, among others: :func:`_deletion`) leaves the client
     none: the values the request sent are read then.
     """
     jar = [_JAR_LINE.fullmatch(line) for line in _lines(text)]
     if any(jar):
-        pasted = read_pasted("\n".join(map(_jar_set_cookie, filter(None, jar))), name, now)
+        stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
+        pasted = read_pasted(stored, name, now, asked)
         if pasted.set_cookie is None:
             return pasted
         return pasted._replace(note="\n".join(filter(None, [_JAR_NOTE, pasted.note])))
@@ -90,7 +106,7 @@ def read_pasted(text: str, name: str, now: float) -> Pasted:
         copied = _copied_cookie_headers(text)
         if copied is not None:
             lines = (f"Cookie: {' '.join(value.splitlines())}" for value in copied.cookies)
-            pasted = read_pasted("\n".join(lines), name, now)
+            pasted = read_pasted("\n".join(lines), name, now, asked)
             if pasted.values or not copied.files:
                 return pasted
             # The README's `curl -b jar`: the digest is likely in the file.
@@ -99,7 +115,7 @@ def read_pasted(text: str, name: str, now: float) -> Pasted:
             )
         text = _unwrapped(_lines(text))
         if _set_cookie_value(text, name):
-            return read_pasted(f"Set-Cookie: {text.strip()}", name, now)
+            return read_pasted(f"Set-Cookie: {text.strip()}", name, now, asked)
         return Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
     cookie_lines: list[str] = []
     set_cookies: list[tuple[str, list[str]]] = []
@@ -118,11 +134,22 @@ def read_pasted(text: str, name: str, now: float) -> Pasted:
     sent = _cookie_values("; ".join(cookie_lines), name) if cookie_lines else []
     if not set_cookies:
         return Pasted(sent, list(dict.fromkeys(names)), None, None)
-    value, attributes = set_cookies[-1]
-    found, scope = list(dict.fromkeys(names)), _scope_of(attributes)
+    scopes = [_scope_of(attributes) for _, attributes in set_cookies]
+    of_asked = [i for i, scope in enumerate(scopes) if _of_scope(scope, asked)]
+    chosen = of_asked[-1] if of_asked and asked != ANY_SCOPE else -1
+    value, attributes = set_cookies[chosen]
+    found, scope = list(dict.fromkeys(names)), scopes[chosen]
     note = None
     if len(set_cookies) > 1:
         note = f"{len(set_cookies)} Set-Cookie lines of {name}: reading the last"
+        paths = len({(_domain_key(each.domain), each.path or "/") for each in scopes})
+        if asked != ANY_SCOPE:
+            flags = _flags_said(asked)
+            note += f" of {flags}" if of_asked else f" (none is of {flags})"
+        elif paths > 1:
+            note += (
+                f" (of {paths} Domains and Paths: --cookie-domain and --cookie-path pick another)"
+            )
     deleted = _deletion(value, attributes, now)
     if deleted is not None:
         return Pasted(sent, found, scope, note, deleted)
@@ -452,6 +479,36 @@ def _scope_of(attributes: Sequence[str]) -> SetCookie:
         elif key == "partitioned":
             partitioned = True
     return SetCookie(domain, path, partitioned)
+
+
+def _of_scope(scope: SetCookie, asked: AskedScope) -> bool:
+    """Whether a ``Set-Cookie`` line's ``scope`` is the one ``asked`` for, where given."""
+    return (
+        (asked.domain is None or _domain_key(asked.domain) == _domain_key(scope.domain))
+        and (asked.path is None or asked.path == (scope.path or "/"))
+        and (asked.partitioned is None or asked.partitioned == scope.partitioned)
+    )
+
+
+def _domain_key(domain: str | None) -> str:
+    """``domain`` as a browser compares it (RFC 6265 §5.2.3: no leading dot, lower case),
+    IDNA-encoded as Werkzeug writes it; "" for a host-only cookie."""
+    domain = (domain or "").lstrip(".").lower()
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+def _flags_said(asked: AskedScope) -> str:
+    """The flags of ``asked`` given, as typed (quoted if a terminal would not show it)."""
+    said = []
+    for flag, value in (("--cookie-domain", asked.domain), ("--cookie-path", asked.path)):
+        if value is not None:
+            said.append(f"{flag} {value if value.isprintable() and value else repr(value)}")
+    if asked.partitioned is not None:
+        said.append("--cookie-partitioned" if asked.partitioned else "--no-cookie-partitioned")
+    return ", ".join(said)
 
 
 def _cookie_values(text: str, name: str) -> list[str]:

@@ -2373,6 +2373,38 @@ def test_inspect_reads_a_cookie_jar_as_curl_c_writes_it(
     assert out.splitlines()[2].startswith("valid: ")
 
 
+@pytest.mark.parametrize("shop_first", [True, False], ids=["/a first", "/ first"])
+def test_of_a_jar_s_digests_of_two_paths_the_one_of_cookie_path_is_read(shop_first: bool) -> None:
+    """cli.md's app mounted at /a beside one at /: after visiting both, the jar holds a
+    digest of each, and neither replaces the other. Asked with --cookie-path, inspect read
+    the jar's last line all the same, and said "bad signature" of the other app's value,
+    though the jar held a valid digest for that path."""
+    lines = {}
+    for root in ("/", "/a"):
+        line = scoped_set_cookie(**({"APPLICATION_ROOT": root} if root != "/" else {}))
+        value = line.partition("=")[2].partition(";")[0]
+        lines[root] = f"#HttpOnly_shop.test\tFALSE\t{root}\tFALSE\t1799006335\th2-digest\t{value}"
+    order = ["/a", "/"] if shop_first else ["/", "/a"]
+    jar = JAR_HEAD + "".join(f"{lines[root]}\n" for root in order)
+    for root in order:
+        code, out, _ = call("inspect", jar, "--secret-key", SECRET, "--cookie-path", root)
+        assert code == 0, out
+        said = out.splitlines()
+        assert (
+            said[1] == f"2 Set-Cookie lines of h2-digest: reading the last of --cookie-path {root}"
+        )
+        assert said[2].startswith("a Set-Cookie line: no Domain (host-only) and --cookie-path ")
+        assert said[3].startswith("valid: ")
+    # With no flag, the last line is read, as before, and the note says how to pick.
+    code, out, _ = call("inspect", jar, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[1] == (
+        "2 Set-Cookie lines of h2-digest: reading the last (of 2 Domains and Paths: "
+        "--cookie-domain and --cookie-path pick another)"
+    )
+    assert f"its Path {order[-1]} are part" in out.splitlines()[2]
+
+
 @pytest.mark.parametrize("name", ["jar", "cookies.txt"])
 def test_a_file_named_as_the_cookie_is_said_to_be_one(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
