@@ -269,10 +269,10 @@ def inspect(
     value, which, none_read = _read_as_the_server_does(pasted.values, codec, now)
     # The server signs nothing again on a response whose Set-Cookie line is pasted: the
     # line wrote the value, or deletes the one the request sent.
-    answered = pasted.set_cookie is not None
+    set_cookie_pasted = pasted.set_cookie is not None
     unread = NONE_READ if none_read else IGNORED
     valid, out = _describe(
-        value, codec, secret_keys, answered, asked, resource_version, now, unread
+        value, codec, secret_keys, set_cookie_pasted, asked, resource_version, now, unread
     )
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
@@ -348,16 +348,17 @@ def _describe(
     value: str,
     codec: DigestCodec | None,
     secret_keys: Sequence[str | bytes],
-    answered: bool,
+    set_cookie_pasted: bool,
     asked: Sequence[tuple[str, str]],
     resource_version: str | None,
     now: float,
     unread: str = IGNORED,
 ) -> tuple[bool, list[str]]:
     """:func:`inspect` of one cookie value, verified with ``codec`` at ``now`` (``secret_keys``
-    name the one that signed it); ``answered``: the request by a pasted Set-Cookie line;
-    ``asked``: each url, and the path it is looked up by; ``unread``: what the server does
-    if the value does not verify."""
+    name the one that signed it); ``set_cookie_pasted``: the response's Set-Cookie line
+    was pasted, so the server signs nothing again on it; ``asked``: each url, and the
+    path it is looked up by; ``unread``: what the server does if the value does not
+    verify."""
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
@@ -382,7 +383,9 @@ def _describe(
                 f"expires {_utc(codec.expires_at(issued_at))}"
             ]
             if sum(map(bool, secret_keys)) > 1:
-                said = _signing_key_said(value, secret_keys, codec, issued_at, answered, now)
+                said = _signing_key_said(
+                    value, secret_keys, codec, issued_at, set_cookie_pasted, now
+                )
                 out.append(said)
     verified = payload is not None
     if payload is None:
@@ -466,12 +469,12 @@ def _signing_key_said(
     secret_keys: Sequence[str | bytes],
     codec: DigestCodec,
     issued_at: int,
-    answered: bool,
+    set_cookie_pasted: bool,
     now: float,
 ) -> str:
     """Which of ``secret_keys`` (``SECRET_KEY_FALLBACKS + [SECRET_KEY]``) signed
-    ``value``, which ``codec`` verified with them; for a fallback, unless a pasted
-    Set-Cookie line ``answered`` the request, when the server replaces it:
+    ``value``, which ``codec`` verified with them; for a fallback, unless the response's
+    Set-Cookie line was pasted (``set_cookie_pasted``), when the server replaces it:
     ``DigestConnector.save()`` signs with ``SECRET_KEY`` whenever it writes the cookie,
     which is when the digest changes or from :func:`~.codec.renewal_at`."""
     *fallbacks, secret_key = secret_keys
@@ -487,7 +490,7 @@ def _signing_key_said(
         i for i in reversed(range(len(fallbacks))) if fallbacks[i] and signed_with(fallbacks[i])
     )
     said = f"signed with a fallback key, SECRET_KEY_FALLBACKS[{index}]"
-    if answered:
+    if set_cookie_pasted:
         return said
     # The first whole second it is due at (half an odd max age is not one).
     renewal = math.ceil(renewal_at(codec.expires_at(issued_at), codec.max_age))
