@@ -20,6 +20,7 @@ import math
 import os
 import secrets
 import shlex
+import string
 import sys
 import time
 import zlib
@@ -373,7 +374,7 @@ def _describe(
         try:
             payload, issued_at = codec.loads(value, now)
         except DigestError as e:
-            out = [f"NOT valid: {_why_not_valid(e, codec.max_age, now)}"]
+            out = [f"NOT valid: {_why_not_valid(e, value, codec.max_age, now)}"]
         else:
             age = int(now) - issued_at
             # Up to codec.MAX_CLOCK_SKEW ahead is trusted: servers sign with their own clocks.
@@ -533,8 +534,24 @@ def _read_as_the_server_does(
     return latest, "the valid one signed last, as the server does", False
 
 
-def _why_not_valid(error: DigestError, max_age: int, now: float) -> str:
-    """Why :meth:`DigestCodec.loads` refused a value of the right shape, in user terms."""
+#: What a value :class:`DigestCodec` signs is made of: base64url, in parts joined by ".".
+SIGNED_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.")
+#: How many of the characters no signed value holds :func:`_why_not_valid` names.
+MAX_FOREIGN_SAID = 5
+
+
+def _why_not_valid(error: DigestError, value: str, max_age: int, now: float) -> str:
+    """Why :meth:`DigestCodec.loads` refused ``value``, of the right shape, in user terms.
+    One holding a character no signed value holds (quotes a Python repr or a shell left
+    around it) is none the server signed: not "bad signature", which asks for the key."""
+    foreign = sorted(set(value) - SIGNED_CHARACTERS)
+    if foreign:
+        said = ", ".join(map(repr, foreign[:MAX_FOREIGN_SAID]))
+        more = ", ..." if len(foreign) > MAX_FOREIGN_SAID else ""
+        return (
+            f"not a signed cookie value: it holds {said}{more}, which none does "
+            "(base64url's letters, digits, '-' and '_', in parts joined by '.')"
+        )
     cause = error.__cause__
     if isinstance(cause, SignatureExpired) and cause.date_signed is not None:
         issued_at = int(cause.date_signed.timestamp())

@@ -990,8 +990,8 @@ def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
         ),
         (
             "\xe9.x.y",
-            "NOT valid: not a signed cookie value: bad signature or encoding: 'ascii' codec "
-            "can't encode character '\\xe9' in position 0: ordinal not in range(128)\n"
+            "NOT valid: not a signed cookie value: it holds '\xe9', which none does "
+            "(base64url's letters, digits, '-' and '_', in parts joined by '.')\n"
             "the server ignores this cookie: to it, every url is new\n"
             "unverified payload of 0 bytes is not a digest: empty digest\n",
         ),
@@ -1163,6 +1163,25 @@ def test_inspect_says_a_url_no_proxy_pushes_as_requested_is_nopush_whatever_it_h
             "holds\n"
         ) in out
     assert out.count("is never pushed") == len(unpushable)
+
+
+@pytest.mark.parametrize("pasted", ["'{}'", "{}'", "{}!", "`{}`"])
+def test_a_value_with_a_character_no_signed_value_holds_is_not_said_bad_signature(
+    pasted: str,
+) -> None:
+    """The app's own value in single quotes (a Python repr, a shell quoted twice) said
+    "bad signature: was it signed with this SECRET_KEY (and this ...)?", sending the user
+    after the key, the digest version and the cookie's scope; the value is none the
+    server signed, whatever its key."""
+    value = issued_cookie(SECRET)
+    code, out, _ = call("inspect", pasted.format(value), "--secret-key", SECRET)
+    assert code == 1
+    foreign = sorted(set(pasted.format("")))
+    assert out.splitlines()[0] == (
+        f"NOT valid: not a signed cookie value: it holds {', '.join(map(repr, foreign))}, "
+        "which none does (base64url's letters, digits, '-' and '_', in parts joined by '.')"
+    )
+    assert "bad signature" not in out
 
 
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
