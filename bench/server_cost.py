@@ -83,6 +83,7 @@ __all__ = [
     "return_visit",
     "run",
     "serve",
+    "timed_calls",
 ]
 
 REMEMBERED = 300
@@ -383,12 +384,31 @@ def serve(app: WSGIApp, environ: dict[str, Any], start: Callable[..., Any]) -> N
             close()
 
 
-def _time_calls(app: WSGIApp, environs: list[dict[str, Any]], start: Callable[..., Any]) -> int:
+def timed_calls(
+    app: WSGIApp, base: dict[str, Any], calls: int, name: str, links: Sequence[str]
+) -> int:
+    """Nanoseconds ``app`` takes to answer ``calls`` requests; then every response is
+    checked as what ``name`` must answer (:func:`check`), and one must have been started
+    for each request.
+
+    Each request has a copy of ``base`` of its own, made before the clock starts: a WSGI
+    app may change its environ."""
+    environs = [dict(base) for _ in range(calls)]
+    responses: list[tuple[str, Headers]] = []
+
+    def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
+        responses.append((status, headers))
+
     clock = time.perf_counter_ns
     began = clock()
     for environ in environs:
-        serve(app, environ, start)
-    return clock() - began
+        serve(app, environ, start_response)
+    spent = clock() - began
+    if len(responses) != calls:
+        raise AssertionError(f"{name}: {len(responses)} responses to {calls} calls")
+    for status, headers in responses:
+        check(name, status, headers, links)
+    return spent
 
 
 @dataclass(frozen=True)
@@ -434,20 +454,9 @@ def measure(rounds: int, calls: int) -> list[Cost]:
         ],
     ).get_environ()
     bases["gcs-hints"]["wsgi.early_hints"] = hints_sent.append
-    responses: list[tuple[str, Headers]] = []
-
-    def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
-        responses.append((status, headers))
 
     def timed(name: str, n: int) -> int:
-        # A copy per request, made before the clock starts: a WSGI app may mutate it.
-        environs = [dict(bases[name]) for _ in range(n)]
-        responses.clear()
-        spent = _time_calls(apps[name], environs, start_response)
-        if len(responses) != n:
-            raise AssertionError(f"{name}: {len(responses)} responses to {n} calls")
-        for status, headers in responses:
-            check(name, status, headers, links[name])
+        spent = timed_calls(apps[name], bases[name], n, name, links[name])
         if hints_sent:  # every link is held: nothing to hint
             raise AssertionError(f"{name}: a 103 was sent: {hints_sent!r}")
         return spent

@@ -5,13 +5,21 @@ each app and each variant must still answer what it is measured answering.
 suites for a round or two of two requests, so a change that leaves an app or a variant
 answering otherwise (a 500 when a cache is switched off as ``bench/caches.py`` does) fails
 here, not at the next ``make bench``. What they time is not asserted.
+
+The checks themselves are tested too: an app made to answer one timed response wrong (a
+link without ``nopush``, no ``Vary``, a cookie set, no response at all) must stop the
+suite, by name.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from flask import Flask
 
 from bench import caches, server_cost
 
@@ -33,3 +41,131 @@ def test_each_app_of_the_server_cost_suite_answers_as_checked(
         costs = server_cost.measure(rounds=2, calls=2)  # two rounds: their quartiles
     assert [cost.app for cost in costs] == list(server_cost.APPS)
     assert caplog.records == []
+
+
+# What a wrong response may get wrong, each a change to its headers; each must be refused.
+def _drop_a_nopush(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [
+        (name, value.replace("; nopush", "", 1) if name == "Link" else value)
+        for name, value in headers
+    ]
+
+
+def _drop_the_links(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in headers if name != "Link"]
+
+
+def _drop_vary(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in headers if name != "Vary"]
+
+
+def _set_a_cookie(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [*headers, ("Set-Cookie", "h2-digest=x; Path=/")]
+
+
+def _add_a_link(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [*headers, ("Link", "</static/extra.css>; rel=preload; as=style; nopush")]
+
+
+Change = Callable[[list[tuple[str, str]]], list[tuple[str, str]]]
+
+
+class _OneWrongPage:
+    """WSGI middleware: the ``nth`` return visit to ``/page`` (counted from 1) has ``change``
+    made to its headers, or is never started (``change`` None); every other passes as is.
+
+    Return visits alone are counted: server_cost's Early Hints app is also sent a stranger,
+    with no cookie, to see that it learned the page."""
+
+    def __init__(self, app: Any, nth: int, change: Change | None) -> None:
+        self.app, self.nth, self.change, self.visits = app, nth, change, 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["PATH_INFO"] != "/page" or "HTTP_COOKIE" not in environ:
+            return self.app(environ, start_response)
+        self.visits += 1
+        if self.visits != self.nth:
+            return self.app(environ, start_response)
+        change = self.change
+        if change is None:
+            return []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, change(headers), exc_info)
+
+        return self.app(environ, start)
+
+
+def _wrong_page(
+    build: Callable[..., Flask], victim: str, nth: int, change: Change | None
+) -> Callable[..., Flask]:
+    """``build``, the app named ``victim`` answering its ``nth`` ``/page`` wrong."""
+
+    def build_wrong(app_name: str, *args: Any) -> Flask:
+        app = build(app_name, *args)
+        if app_name == victim:
+            app.wsgi_app = _OneWrongPage(app.wsgi_app, nth, change)  # type: ignore[method-assign]
+        return app
+
+    return build_wrong
+
+
+# server_cost.measure(rounds=2, calls=2): each app is sent 10 return visits to warm up, then
+# two a round; the 12th is the second timed response of the first round, after the ones
+# return_visit checks (at most 3), so only the checks of the timed run can see it.
+TIMED_SERVER_COST_PAGE = 12
+
+
+@pytest.mark.parametrize(
+    ("victim", "change", "refusal"),
+    [
+        ("gcs", _drop_a_nopush, "gcs: Link"),
+        ("gcs", _drop_the_links, "gcs: Link"),
+        ("gcs", _add_a_link, "gcs: Link"),
+        ("gcs", _drop_vary, "gcs: no Vary: Cookie"),
+        ("gcs", _set_a_cookie, "gcs: a return visit set a cookie"),
+        ("gcs", None, "gcs: 1 responses to 2 calls"),
+        ("bloom", _drop_a_nopush, "bloom: Link"),
+        ("gcs-rotated", _drop_a_nopush, "gcs-rotated: Link"),
+        ("by-hand", _drop_a_nopush, "by-hand: Link"),
+        ("by-hand-bloom", _drop_vary, "by-hand-bloom: no Vary"),
+        ("bare", _add_a_link, "bare: a Link header"),
+        ("set", _drop_a_nopush, "set: Link"),
+        ("gcs-found", _drop_a_nopush, "gcs-found: Link"),
+        ("gcs-hints", _drop_a_nopush, "gcs-hints: Link"),
+        ("least", _drop_a_nopush, "least: Link"),
+    ],
+)
+def test_server_cost_refuses_one_wrong_response_among_those_it_times(
+    monkeypatch: pytest.MonkeyPatch, victim: str, change: Change | None, refusal: str
+) -> None:
+    wrong = _wrong_page(server_cost.build, victim, TIMED_SERVER_COST_PAGE, change)
+    monkeypatch.setattr(server_cost, "build", wrong)
+    with pytest.raises(AssertionError, match=f"^{re.escape(refusal)}"):
+        server_cost.measure(rounds=2, calls=2)
+
+
+# caches.measure(rounds=1, calls=2): each app is sent two return visits to warm up, then two
+# in the round (the floor four); the 4th is the second of the round.
+TIMED_CACHES_PAGE = 4
+
+
+@pytest.mark.parametrize(
+    ("victim", "change", "refusal"),
+    [
+        ("gcs", _drop_a_nopush, "as shipped: Link"),
+        ("gcs", _drop_vary, "as shipped: no Vary: Cookie"),
+        ("gcs", None, "as shipped: 1 responses to 2 calls"),
+        ("by-hand", _drop_a_nopush, "by-hand: Link"),
+        ("by-hand", None, "by-hand: 1 responses to 2 calls"),
+    ],
+)
+def test_caches_refuses_one_wrong_response_among_those_it_times(
+    monkeypatch: pytest.MonkeyPatch, victim: str, change: Change | None, refusal: str
+) -> None:
+    # Every variant but by-hand is the gcs app, a cache of it switched off; the round's
+    # first is the one as shipped.
+    wrong = _wrong_page(server_cost.build, victim, TIMED_CACHES_PAGE, change)
+    monkeypatch.setattr(caches, "build", wrong)
+    with pytest.raises(AssertionError, match=f"^{re.escape(refusal)}"):
+        caches.measure(rounds=1, calls=2)
