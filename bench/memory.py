@@ -1,7 +1,8 @@
 """Server memory: how much a process grows serving many distinct returning clients.
 
 Each client holds its own digest: the page's 10 urls and others drawn from a pool, in its
-own order, so no two cookies are alike. The cookies are made first, in this process, by
+own order, so no two cookies are alike (the run stops if two are: the clients would share
+an entry of the decoded-digest cache). The cookies are made first, in this process, by
 first visits (one request pushing the client's urls, then return visits until the cookie
 settles); a sample of clients is checked to hold what it was sent. Each case is then
 measured in a fresh subprocess, so no case (and no cookie-making) leaves memory behind for
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -271,6 +273,10 @@ def measure(case: Case, clients: int) -> Growth:
     """Make the clients' cookies, then measure RSS and tracemalloc in two fresh processes."""
     began = time.monotonic()
     cookies = make_cookies(case, clients + WARM_UP_CLIENTS)
+    # Each client is an entry of its own in the decoded-digest cache only if its cookie is.
+    sharing = sum(count for count in Counter(cookies).values() if count > 1)
+    if sharing:
+        raise AssertionError(f"{case.name}: {sharing} clients share a cookie")
     result: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "cookies.json"

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from bench import caches, server_cost
+from bench import caches, memory, server_cost
 
 
 def test_each_cache_switched_off_still_answers_as_shipped(
@@ -101,9 +101,10 @@ def _wrong_page(
 ) -> Callable[..., Flask]:
     """``build``, the app named ``victim`` answering its ``nth`` ``/page`` wrong."""
 
-    def build_wrong(app_name: str, *args: Any) -> Flask:
+    def build_wrong(app_name: Any, *args: Any) -> Flask:
         app = build(app_name, *args)
-        if app_name == victim:
+        # memory.build is given a Case, named by its name.
+        if getattr(app_name, "name", app_name) == victim:
             app.wsgi_app = _OneWrongPage(app.wsgi_app, nth, change)  # type: ignore[method-assign]
         return app
 
@@ -169,3 +170,35 @@ def test_caches_refuses_one_wrong_response_among_those_it_times(
     monkeypatch.setattr(caches, "build", wrong)
     with pytest.raises(AssertionError, match=f"^{re.escape(refusal)}"):
         caches.measure(rounds=1, calls=2)
+
+
+# A client of few urls: its cookies are quick to make.
+SMALL_CLIENTS = memory.Case("small", "gcs", 300, 20)
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (_drop_a_nopush, "small: a held page url was not nopush"),
+        (_drop_the_links, "small: a held page url was not nopush"),
+        (_set_a_cookie, "small: 200 OK"),
+    ],
+)
+def test_memory_refuses_one_wrong_response_among_those_it_measures(
+    monkeypatch: pytest.MonkeyPatch, change: Change, refusal: str
+) -> None:
+    cookies = memory.make_cookies(SMALL_CLIENTS, memory.WARM_UP_CLIENTS + 2)
+    # The warm-up's visits, then the second measured client's first.
+    nth = memory.VISITS * memory.WARM_UP_CLIENTS + 2
+    monkeypatch.setattr(memory, "build", _wrong_page(memory.build, "small", nth, change))
+    with pytest.raises(AssertionError, match=f"^{re.escape(refusal)}"):
+        memory.measure_child(SMALL_CLIENTS, cookies, trace=False)
+
+
+def test_memory_refuses_clients_that_share_a_cookie(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two clients sending one cookie are one entry in the decoded-digest cache, not two.
+    cookies = memory.make_cookies(SMALL_CLIENTS, memory.WARM_UP_CLIENTS + 2)
+    cookies[-1] = cookies[-2]
+    monkeypatch.setattr(memory, "make_cookies", lambda case, clients: cookies)
+    with pytest.raises(AssertionError, match=r"^small: 2 clients share a cookie"):
+        memory.measure(SMALL_CLIENTS, 2)
