@@ -202,3 +202,11 @@ def test_memory_refuses_clients_that_share_a_cookie(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(memory, "make_cookies", lambda case, clients: cookies)
     with pytest.raises(AssertionError, match=r"^small: 2 clients share a cookie"):
         memory.measure(SMALL_CLIENTS, 2)
+
+
+def test_memory_counts_the_decoded_digests_its_clients_left() -> None:
+    # 22 small digests stay well within the cache's bound: every client is still kept.
+    clients = memory.WARM_UP_CLIENTS + 2
+    cookies = memory.make_cookies(SMALL_CLIENTS, clients)
+    growth = memory.measure_child(SMALL_CLIENTS, cookies, trace=False)
+    assert growth["decoded_kept"] == clients
