@@ -39,12 +39,13 @@ The cookie is the one a client holds in the steady state: the return visit is re
 until it sets no cookie (Bloom's first return visit at exactly 300 urls starts a new
 generation, and so rewrites the cookie, once).
 
-Rounds interleave the apps (each round starts one app further along, so none always follows
-the same one); each round times ``calls`` requests per app with ``perf_counter_ns``, the
-garbage collector off. The result is the median of the per-round ratios against *by hand*
-(and against *bare*, for reference), so machine noise common to a round cancels. Every
-response is checked after its round: status 200, exactly the expected ``Link`` values (the
-page's urls, each ``nopush``), ``Vary: Cookie``, and no ``Set-Cookie``.
+Rounds interleave the apps (each round starts one app further along, so each opens as many
+rounds as any other); each round times ``calls`` requests per app with ``perf_counter_ns``,
+the garbage collector off. The result is the median of the per-round ratios against *by
+hand* (and against *bare*, for reference), so machine noise common to a round cancels.
+Every response is checked right after its app's turn in the round (:func:`timed_calls`):
+one for each request, status 200, exactly the expected ``Link`` values (the page's urls,
+each ``nopush``), ``Vary: Cookie``, and no ``Set-Cookie``.
 
 Only the public API is used (``Firehose``, ``push``, ``DigestConnector``, ``FIREHOSE_*``),
 so the measure holds across rewrites of the internals.
@@ -128,7 +129,10 @@ EXTENSION_REFERENCES = ("set", "gcs-found", "gcs-hints")
 #: The reference rows, sent GCS's cookie and compared with its floor.
 REFERENCES = (*EXTENSION_REFERENCES, "least")
 #: The by-hand floor each app is compared with: the one sent the same cookie.
-FLOOR = {"bare": "by-hand", "by-hand": "by-hand", "gcs": "by-hand"} | {
+FLOOR = {
+    "bare": "by-hand",
+    "by-hand": "by-hand",
+    "gcs": "by-hand",
     "by-hand-bloom": "by-hand-bloom",
     "bloom": "by-hand-bloom",
     "by-hand-rotated": "by-hand-rotated",
