@@ -38,8 +38,6 @@ _SCHEMES = {
     "Flask-Firehose 0.2.3": ("flask_firehose", "flask-firehose", None, "Flask-Firehose"),
     "h2o CASPER (in the proxy)": ("casper", None, "CASPER", "CASPER"),
 }
-#: The memory suite's case for each digest variant.
-_MEMORY_CASES = {"gcs": "gcs", "bloom": "bloom"}
 
 
 def _cookie(run: Run, attribute: str) -> str:
@@ -86,9 +84,8 @@ def _memory(run: Run, variant: str | None) -> str:
     growths = run.results.get("memory")
     if growths is None:
         return "not run"
-    growth = next(
-        (g for g in growths if g.case.encoding == _MEMORY_CASES.get(variant or "")), None
-    )
+    # Its first case of the variant's encoding: GCS's is the default, not the adversarial.
+    growth = next((g for g in growths if g.case.encoding == variant), None)
     if growth is None or growth.case.capacity != REMEMBERED:
         return "not measured"
     return f"{growth.rss / 2**20:.1f} MiB RSS ({growth.traced / 2**20:.1f} traced)"
