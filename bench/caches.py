@@ -1,4 +1,4 @@
-"""What each of the package's caches saves, server-side (docs/performance.md cites this).
+"""What four of the package's caches save, server-side (docs/performance.md cites this).
 
 The GCS return visit of :mod:`bench.server_cost` (300 resources held, 10 pushed, all
 ``nopush``), timed as shipped and with one cache switched off at a time, in interleaved
@@ -27,7 +27,7 @@ import argparse
 import gc
 import statistics
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from werkzeug.test import EnvironBuilder
@@ -71,11 +71,6 @@ def _no_push_cache() -> Iterator[None]:
         collect._resources.update(saved)
 
 
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
-
-
 def measure(rounds: int, calls: int) -> dict[str, float]:
     """Median per-round ratio of each variant to the by-hand floor."""
     cookie, links = return_visit("gcs")
@@ -92,7 +87,7 @@ def measure(rounds: int, calls: int) -> dict[str, float]:
     uncached = apps["no decoded-digest cache"]
     state = uncached.extensions["firehose"].connector._state(uncached)
     state._store = lambda codec, value, expires_at, digest: HeldDigest(digest, expires_at)
-    around: dict[str, Callable[[], Any]] = {name: _nothing for name in VARIANTS}
+    around: dict[str, Callable[[], Any]] = {name: nullcontext for name in VARIANTS}
     around["no push() cache"] = _no_push_cache
     base = EnvironBuilder(path="/page", headers=[("Cookie", cookie)]).get_environ()
 
@@ -150,6 +145,7 @@ def markdown(ratios: dict[str, float], rounds: int, calls: int) -> str:
 
 
 def run(quick: bool = False) -> dict[str, float]:
+    """Measure, write ``caches.md``, return each variant's ratio to the by-hand floor."""
     rounds, calls = (100 if quick else 500), 20
     ratios = measure(rounds, calls)
     write("caches.md", markdown(ratios, rounds, calls))
@@ -157,7 +153,9 @@ def run(quick: bool = False) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.caches", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.caches", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     args = parser.parse_args(argv)
     for name, ratio in run(args.quick).items():
