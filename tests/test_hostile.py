@@ -540,7 +540,12 @@ def test_hostile_corpus_is_served_in_full_quickly_and_never_trusted(
         for _ in range(2):
             if elapsed <= WORST_REQUEST_SECONDS:
                 break
-            elapsed = min(elapsed, timed_get(client, header)[0])
+            again, retried = timed_get(client, header)
+            elapsed = min(elapsed, again)
+            # A retry a second later is answered with a digest signed anew, which the
+            # server keeps among its decoded digests as it keeps any it signed.
+            if (retried_value := set_cookie_value(retried)) is not None:
+                issued.add(retried_value)
         where = f"{category}: {header[:120]!r}... ({len(header)} chars)"
         assert response.status_code == 200, where
         assert response.headers["Link"] == expected_links(held or frozenset()), where
