@@ -619,8 +619,30 @@ class SessionConnector:
         for key in (*reused, *pushed):
             keys.pop(key, None)
             keys[key] = None
+        left_alone = not opened.modified
+        stored = {
+            name: session[name]
+            for name in (self.session_key, FLASK_FIREHOSE_SESSION_KEY)
+            if name in session
+        }
         self.set_pushed(keys)  # not a null session: open() returned None for one
-        self._fit(app, len(pushed))
+        try:
+            self._fit(app, len(pushed))
+        except NotRecorded:
+            if left_alone:
+                # Nothing is recorded, so nothing of ours is written on a page that left
+                # the session alone: a session too large for the new keys, written on its
+                # every page beside the Link, would pass the header buffer that the room
+                # stands for (nginx's 502), where the app writes it only as it changes it.
+                for name in (self.session_key, FLASK_FIREHOSE_SESSION_KEY):
+                    if name in stored:
+                        session[name] = stored[name]
+                    else:
+                        session.pop(name, None)
+                session.modified = False
+                if app.session_interface.should_set_cookie(app, opened):
+                    self._trim(app, reused)  # written anyway (a permanent one): made to fit
+            raise
 
 
 def _cookie_values(request: Request, name: str) -> list[str]:

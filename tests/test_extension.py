@@ -45,6 +45,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from firehose_digest.collect import current_record
 from firehose_digest.connectors import PushedSetConnector
+from firehose_digest.settings import set_cookie_room
 from tests.helpers import (
     EXPECTED_FIRST,
     EXPECTED_RETURN,
@@ -3177,6 +3178,78 @@ def test_a_session_too_large_for_even_this_responses_keys_pushes_nothing(
     assert len([r for r in caplog.records if "recorded nothing" in r.getMessage()]) == 3
     with client.session_transaction() as sess:
         assert sess["h2-held"] == []
+
+
+@pytest.mark.parametrize("held", [None, [], ["/a.css"]], ids=["no list", "empty", "a key"])
+def test_a_session_too_large_for_new_keys_is_not_written_by_a_page_that_left_it_alone(
+    held: list[str] | None,
+) -> None:
+    """A client whose own session data leaves no room for this response's new keys: the
+    page, which did not change the session, records nothing, and so writes no session
+    cookie either. Written on every page, beside the Link, a session cookie near 4 KB
+    would pass nginx's 4 KB header buffer (a 502 on every page), where the app itself
+    writes it only on the pages that change it."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "budget"
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def index() -> str:
+        for url in request.args.getlist("u"):
+            push(url, as_="style")
+        return "page"
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        # Random bytes, hex: compression cannot hide them. Past the room (1250 bytes) the
+        # default budgets leave beside a full Link.
+        sess["own"] = "".join(
+            hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(12)
+        )
+        if held is not None:
+            sess["h2-held"] = held
+        sent = dict(sess)
+    for _ in range(2):
+        response = client.get("/?u=/a.css&u=/b.css")
+        assert response.headers["Link"] == (
+            "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style; nopush"
+        )
+        assert "Set-Cookie" not in response.headers
+    with client.session_transaction() as sess:
+        assert dict(sess) == sent
+
+
+def test_a_permanent_session_too_large_for_new_keys_is_written_within_its_room() -> None:
+    """Flask writes a permanent session on every response: one whose new key does not fit
+    beside the app's data pushes nothing, and the list it was sent with, which a lower
+    budget no longer leaves room for, is trimmed to the most recent keys that fit, as on a
+    page that pushes nothing."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "budget"
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def index() -> str:
+        for url in request.args.getlist("u"):
+            push(url, as_="style")
+        return "page"
+
+    room = set_cookie_room(app.extensions["firehose"].settings)
+    held = [f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(20)]
+    new = "/n-" + "".join(hashlib.sha1(b"n%d" % n).hexdigest() for n in range(15)) + ".css"
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess.permanent = True
+        sess["own"] = "".join(
+            hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(8)
+        )
+        sess["h2-held"] = held
+    response = client.get(f"/?u={new}")
+    assert response.headers["Link"] == f"<{new}>; rel=preload; as=style; nopush"
+    assert header_line("Set-Cookie", response.headers["Set-Cookie"]) <= room
+    with client.session_transaction() as sess:
+        kept = sess["h2-held"]
+    assert 0 < len(kept) < len(held) and kept == held[-len(kept) :]
 
 
 class IdInCookieSessions(SecureCookieSessionInterface):
