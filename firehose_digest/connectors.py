@@ -117,8 +117,8 @@ class PushedSetConnector:
     place when the container has ``add``, else as a new set; one that can neither add nor
     be iterated gives the pushed keys alone), and is called only when something was pushed.
     ``get_pushed`` should return a set; an iterator is read into a frozenset first (so
-    ``set_pushed`` receives a new set), and a str is read as Flask-Firehose stored its
-    keys, comma-joined.
+    ``set_pushed`` receives a new set), a str is read as Flask-Firehose stored its
+    keys, comma-joined, and None is an error, as if it had raised.
 
     Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
     written without ``SECRET_KEY``. A ``set_pushed`` that fails that way is reported once,
@@ -154,6 +154,14 @@ class PushedSetConnector:
         if app in self._needs_session and app.session_interface.is_null_session(session):
             return None  # set_pushed() cannot write: reported once, by save()
         held: Container[str] | None = self.connector.get_pushed()
+        if held is None:
+            # Flask-Firehose's protocol has no "nothing can be remembered" (its push()
+            # failed on None): passed on as open()'s None, it silently recorded nothing,
+            # ever, for a store read as dict.get() reads it, None for a new client.
+            raise TypeError(
+                f"{self!r}.get_pushed() returned None: return a set (an empty one for a "
+                "client holding nothing)"
+            )
         if type(held) is str:  # a subclass may answer ``in`` its own way
             # Flask-Firehose's own store is ",".join(urls): its urls, not its substrings
             # (``set_pushed`` would otherwise receive a set of its characters).

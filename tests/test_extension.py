@@ -1386,6 +1386,29 @@ def test_a_get_pushed_that_returns_no_set_is_read_as_one(
     }
 
 
+class NoneForANewClient(DictConnector):
+    """A store read as ``dict.get`` or Redis ``GET`` reads it: None for a key not there."""
+
+    def get_pushed(self) -> Any:
+        return set(self.store) if self.store else None
+
+
+def test_a_get_pushed_that_returns_none_is_logged_as_a_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Flask-Firehose's get_pushed() returns a set, and no answer of it means that nothing
+    can be remembered (its push() failed on None). A connector answering None for a
+    client it holds nothing of recorded nothing, silently, so never pushed anything: it
+    fails as one that raised, logged on each page, which keeps its links nopush."""
+    connector = NoneForANewClient()
+    client = build_app(connector).test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert connector.calls == 0
+    [record] = caplog.records
+    assert "get_pushed() returned None" in str(record.exc_info[1] if record.exc_info else "")
+
+
 def test_flask_firehose_connector_pushes_once_a_secret_key_is_set() -> None:
     """Stopping after the failed write lasts only while the session cannot be written."""
     app = build_app(FlaskFirehoseConnector)
