@@ -636,20 +636,24 @@ class SessionConnector:
             for name in (self.session_key, FLASK_FIREHOSE_SESSION_KEY)
             if name in session
         }
-        self.set_pushed(keys)  # not a null session: open() returned None for one
         try:
+            self.set_pushed(keys)  # not a null session: open() returned None for one
             self._fit(app, len(pushed))
-        except NotRecorded:
-            if left_alone:
-                # Nothing is recorded, so nothing of ours is written on a page that left
-                # the session alone: a session too large for the new keys, written on its
+        except Exception as e:
+            if left_alone or not isinstance(e, NotRecorded):
+                # Nothing is recorded, so nothing of ours is written: on a page that left
+                # the session alone, a session too large for the new keys, written on its
                 # every page beside the Link, would pass the header buffer that the room
-                # stands for (nginx's 502), where the app writes it only as it changes it.
+                # stands for (nginx's 502), where the app writes it only as it changes it;
+                # a list that failed to be measured (a SECRET_KEY set after init_app to
+                # what no HMAC takes) would fail Flask's own save, and the page with it;
+                # one a failing set_pushed() wrote would hold keys never pushed.
                 for name in (self.session_key, FLASK_FIREHOSE_SESSION_KEY):
                     if name in stored:
                         session[name] = stored[name]
                     else:
                         session.pop(name, None)
+            if left_alone:
                 session.modified = False
                 if app.session_interface.should_set_cookie(app, opened):
                     self._trim(app, reused)  # written anyway (a permanent one): made to fit

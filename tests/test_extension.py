@@ -10,7 +10,7 @@ import pickle
 import sys
 import threading
 import tracemalloc
-from collections.abc import AsyncIterator, Callable, Container, Iterator
+from collections.abc import AsyncIterator, Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -3240,6 +3240,54 @@ def test_a_session_too_large_for_new_keys_is_not_written_by_a_page_that_left_it_
         assert "Set-Cookie" not in response.headers
     with client.session_transaction() as sess:
         assert dict(sess) == sent
+
+
+def test_a_session_connector_that_fails_leaves_the_session_as_the_page_left_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A SECRET_KEY set after init_app to what no HMAC takes (an int: init_app refuses
+    one it sees): save() fails as it measures the session it wrote, and that list, left
+    in it, made Flask's own save fail too, a 500 for a page that left the session alone.
+    The session is put back, the failure logged, and the page served with its links."""
+    app = build_app(SessionConnector())
+    app.config["SECRET_KEY"] = 20261202
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["Link"] == EXPECTED_RETURN
+    assert "Set-Cookie" not in response.headers
+    assert [record.getMessage() for record in caplog.records] == [
+        "firehose: SessionConnector(max_items=100).save() failed; nothing is recorded"
+    ]
+
+
+def test_what_a_failing_session_connector_wrote_is_put_back_beside_the_app_s_changes() -> None:
+    """A subclass whose set_pushed() writes the list and then fails (its own bookkeeping,
+    say), on a page that signs its user in: the session is written with the user, and
+    with the list as the client sent it, not one holding keys that were never pushed
+    (their links are nopush: pushed by none, they would be held by the next page)."""
+
+    class CountsItsWrites(SessionConnector):
+        def set_pushed(self, items: Iterable[str]) -> None:
+            super().set_pushed(items)
+            raise OSError("the write counter is down")
+
+    app = build_app(CountsItsWrites())
+
+    @app.route("/sign-in")
+    def sign_in() -> str:
+        session["user"] = "ada"
+        push("/static/new.css", as_="style")
+        return "signed in"
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["h2-held"] = ["/static/site.css"]
+    response = client.get("/sign-in")
+    assert response.headers["Link"] == "</static/new.css>; rel=preload; as=style; nopush"
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"h2-held": ["/static/site.css"], "user": "ada"}
 
 
 def test_a_permanent_session_too_large_for_new_keys_is_written_within_its_room() -> None:
