@@ -882,12 +882,18 @@ def test_decoding_work_is_bounded() -> None:
         _aging(gcs_bytes(MAX_CAPACITY, 2**24 - 1, 0, b""), b"\x21" + b"\xff" * 4096),
     ]
     for data in worst:
-        start = time.perf_counter()
-        with contextlib.suppress(DigestError):
-            load_digest(data).to_bytes()
         # About 5 ms for the worst on a slow machine: linear, where a quadratic decoder
-        # would take seconds. 50 ms leaves room for a loaded CI machine.
-        assert time.perf_counter() - start < 0.050
+        # would take seconds, every time. The best of three, so that one stall of a loaded
+        # machine (52 ms once, at a load of 10 on 2 cores) is not taken for one.
+        elapsed = math.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            with contextlib.suppress(DigestError):
+                load_digest(data).to_bytes()
+            elapsed = min(elapsed, time.perf_counter() - start)
+            if elapsed < 0.050:
+                break
+        assert elapsed < 0.050
 
 
 # --- aging ----------------------------------------------------------------------------------
