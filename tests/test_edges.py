@@ -2178,6 +2178,41 @@ def test_a_304_of_a_document_the_browser_does_not_show_varies_as_its_200(
 
 
 @pytest.mark.parametrize(
+    ("method", "headers"),
+    [("HEAD", {}), ("GET", NOT_PRELOADED_FROM["fetch"])],
+    ids=["HEAD", "fetch"],
+)
+def test_a_304_varies_as_the_200_that_would_save_what_a_client_holds(
+    method: str, headers: dict[str, str]
+) -> None:
+    """A request whose 200 pushes nothing whatever the client holds (a HEAD, a page's
+    ``fetch()``) writes the same ``Link`` for every client, yet for a returning one it
+    uses held keys again, which ``save()`` may write back or sign anew: that 200 varies on
+    ``Cookie``, and so must its 304 (RFC 9110 §15.4.5: the ``Vary`` a 200 would have)."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.route("/", methods=["GET", "HEAD"])
+    def index() -> Response:
+        push("/a.css", as_="style")
+        response = Response("page")
+        response.set_etag("v1")
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
+
+    Firehose(app)
+    client = app.test_client()
+    client.get("/")
+    assert held_now(client, "/a.css") == [True]
+    stored = client.open("/", method=method, headers=headers)
+    assert (stored.status_code, links(stored)) == (200, [nopush("/a.css")])
+    assert stored.headers.getlist("Vary") == ["Cookie"]
+    revalidated = client.open("/", method=method, headers={**headers, "If-None-Match": '"v1"'})
+    assert (revalidated.status_code, links(revalidated)) == (304, [])
+    assert revalidated.headers.getlist("Vary") == ["Cookie"]
+
+
+@pytest.mark.parametrize(
     ("byte_range", "status", "pushed"),
     [("bytes=0-3", 206, True), ("bytes=100-200", 416, False)],
 )
