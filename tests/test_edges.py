@@ -288,6 +288,8 @@ def test_a_request_without_fetch_metadata_is_recorded_unless_a_page_asked_it(
         # tab or in an iframe, and kept its Set-Cookie (tests/integration/test_browser.py).
         ("document", "Content-Disposition:attachment; filename=page.html"),
         ("iframe", "Content-Disposition:attachment"),
+        # The disposition type in any case (RFC 6266 §4.2), as browsers read it.
+        ("document", "Content-Disposition:Attachment; filename=page.html"),
         # A page that refuses every framer, framed: Chromium 156 showed an error page.
         ("iframe", "X-Frame-Options:DENY"),
         ("iframe", "Content-Security-Policy:default-src 'self'; frame-ancestors 'none'"),
