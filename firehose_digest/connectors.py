@@ -580,15 +580,12 @@ class SessionConnector:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse to keep fewer keys than a response may push: the ones cut would be
-        pushed again on every visit; and a ``SECRET_KEY`` that cannot sign the session
-        the list is kept in (Flask's own save would fail on every page that pushes).
-        Note the room left for the session's cookie."""
+        pushed again on every visit. Note the room left for the session's cookie."""
         if self.max_items < settings.max_pushes:
             raise ValueError(
                 f"SessionConnector(max_items={self.max_items}) keeps fewer keys than "
                 f"FIREHOSE_MAX_PUSHES={settings.max_pushes} pushes in one response"
             )
-        _refuse_unusable_keys(app)
         self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
@@ -819,7 +816,11 @@ class DigestConnector:
                 f"FIREHOSE_COOKIE_NAME={settings.cookie_name!r} is the session cookie's "
                 "name (SESSION_COOKIE_NAME): the digest would replace the session"
             )
-        _refuse_unusable_keys(app)
+        problem = _key_problem(app.config.get("SECRET_KEY")) or _fallbacks_problem(
+            app.config.get("SECRET_KEY_FALLBACKS")
+        )
+        if problem:
+            raise ValueError(problem)
         self._apps[app] = _DigestState(settings)
 
     def settings(self, app: Flask) -> Settings:
@@ -1258,17 +1259,6 @@ def _key_problem(key: object) -> str | None:
         # from_prefixed_env reads JSON: a key of digits becomes a number.
         hint = """: in the environment quote a key of digits as JSON, FLASK_SECRET_KEY='"123"'"""
     return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}{hint}"
-
-
-def _refuse_unusable_keys(app: Flask) -> None:
-    """ValueError, naming the key, if ``SECRET_KEY`` or ``SECRET_KEY_FALLBACKS`` is set to
-    something no HMAC takes (an int read from the environment): unset, it is warned
-    about at the first request instead, as it may be set after ``init_app``."""
-    problem = _key_problem(app.config.get("SECRET_KEY")) or _fallbacks_problem(
-        app.config.get("SECRET_KEY_FALLBACKS")
-    )
-    if problem:
-        raise ValueError(problem)
 
 
 def _fallbacks_problem(fallbacks: object) -> str | None:
