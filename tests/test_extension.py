@@ -1032,6 +1032,38 @@ class TestSessionConnector:
         assert client.get("/push?u=/a.css").headers["Link"].startswith("</a.css>; rel=preload")
         assert "/a.css" in next(iter(sessions.store.values()))["h2-held"]
 
+    def test_a_server_side_session_records_whatever_secret_key_is(self) -> None:
+        """A server-side session (Flask-Session's, unsigned by default) never signs with
+        ``SECRET_KEY``: an int one, which Flask's cookie session could not sign, is no
+        reason to refuse the app (a review found init_app refusing it)."""
+
+        class ById(SessionInterface):
+            def __init__(self) -> None:
+                self.store: dict[str, dict[str, Any]] = {}
+
+            def open_session(self, app: Flask, request: Request) -> SecureCookieSession:
+                sid = request.cookies.get(self.get_cookie_name(app)) or "id"
+                return SecureCookieSession(self.store.get(sid, {}))
+
+            def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+                self.store["id"] = dict(session)
+                response.set_cookie(self.get_cookie_name(app), "id")
+
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = 123
+        app.session_interface = sessions = ById()
+        Firehose(app, connector=SessionConnector())
+
+        @app.route("/page")
+        def page() -> str:
+            push("/a.css", as_="style")
+            return "page"
+
+        client = app.test_client()
+        assert client.get("/page").headers["Link"] == "</a.css>; rel=preload; as=style"
+        assert client.get("/page").headers["Link"].endswith("; nopush")
+        assert sessions.store["id"]["h2-held"] == ["/a.css"]
+
     @pytest.mark.parametrize(
         ("samesite", "site", "recorded"),
         [
