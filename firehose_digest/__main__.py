@@ -438,6 +438,13 @@ def _describe(
                 f"  {_shown(target)} is never pushed (no push proxy would push it at the path "
                 "a browser requests): the server writes it nopush, whatever the digest holds"
             )
+        elif target != url and not held:
+            # Asked by its path, as a network panel shows what the page pushed as /path;
+            # but a page that pushes it as written gets it nopush on every visit.
+            out.append(
+                f"  pushed as written, {_shown(url)} is never pushed (no push proxy pushes an "
+                "absolute url): the server writes it nopush, whatever the digest holds"
+            )
         static_version = _version_in_query(target) if resource_version is None else None
         if not held and static_version is not None:
             # push_static() records its url with the file's version, the url's v, as the

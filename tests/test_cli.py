@@ -1165,6 +1165,41 @@ def test_inspect_says_a_url_no_proxy_pushes_as_requested_is_nopush_whatever_it_h
     assert out.count("is never pushed") == len(unpushable)
 
 
+def test_inspect_says_an_absolute_url_pushed_as_written_is_never_pushed() -> None:
+    """An absolute url is asked by its path, as an address bar or a network panel shows
+    what the page pushed as ``/path``; but a page that pushes it as written, absolute,
+    gets it ``nopush`` on every visit, and "not held" alone sent the operator looking for
+    why it was not recorded (a review)."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    Firehose(app)
+
+    @app.route("/")
+    def page() -> str:
+        push("/static/site.css", as_="style")
+        push("https://cdn.test/z.js", as_="script")
+        return "ok"
+
+    client = app.test_client()
+    assert (
+        client.get("/")
+        .headers["Link"]
+        .endswith("<https://cdn.test/z.js>; rel=preload; as=script; nopush")
+    )
+    cookie = client.get_cookie("h2-digest")
+    assert cookie is not None
+    asked = ["--url", "https://cdn.test/z.js", "--url", "https://shop.test/static/site.css"]
+    code, out, _ = call("inspect", cookie.value, "--secret-key", SECRET, *asked)
+    assert code == 0
+    assert (
+        "not held: /z.js (the path of https://cdn.test/z.js)\n"
+        "  pushed as written, https://cdn.test/z.js is never pushed (no push proxy pushes an "
+        "absolute url): the server writes it nopush, whatever the digest holds\n"
+    ) in out
+    assert "held: /static/site.css (the path of https://shop.test/static/site.css)\n" in out
+    assert out.count("is never pushed") == 1
+
+
 @pytest.mark.parametrize("pasted", ["'{}'", "{}'", "{}!", "`{}`"])
 def test_a_value_with_a_character_no_signed_value_holds_is_not_said_bad_signature(
     pasted: str,
