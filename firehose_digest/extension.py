@@ -63,7 +63,7 @@ from .connectors import (
     refuse_awaitable,
     refuse_unrun,
 )
-from .hints import EarlyHint, HintCache, plan_early_hints
+from .hints import DEFAULT_PORTS, EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, Settings, load
 from .static import (
@@ -1053,11 +1053,13 @@ def _hint_page_of(req: Request) -> str:
     The host is Werkzeug's (the ``Host`` as sent, its scheme's default port left out), or
     the ``Host`` as sent where Werkzeug reads none: since 3.1.8 it reads one it finds
     invalid (an underscore, a space, UTF-8) as ``""``, and any such host would name any
-    other's pages. No host Werkzeug reads is one it finds invalid, so none is taken for
-    another.
+    other's pages; its scheme's default port is left out of it as Werkzeug leaves it out
+    (RFC 6454 §4: one origin). No host Werkzeug reads is one it finds invalid, so none is
+    taken for another.
     """
     scheme = _kept_apart(req.scheme, "|")
-    host = _kept_apart(req.host or req.environ.get("HTTP_HOST", ""), "|")
+    sent = req.environ.get("HTTP_HOST", "")
+    host = _kept_apart(req.host or sent.removesuffix(DEFAULT_PORTS.get(req.scheme, "")), "|")
     root = _kept_apart(req.environ.get("SCRIPT_NAME", ""), "|")
     path = _kept_apart(req.path, "?")
     return f"{scheme}|{host}|{root}|{path}?{req.query_string.decode('latin-1')}"

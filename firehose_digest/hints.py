@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 from .sizes import CHURNED_DICT_SLOT
 
 __all__ = [
+    "DEFAULT_PORTS",
     "HINTS_BYTES",
     "MAX_PAGE_LENGTH",
     "PER_REQUEST_PARAMETERS",
@@ -138,7 +139,9 @@ class EarlyHint:
     screen_dependent: bool = False
 
 
-_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+#: The port an origin leaves out for each scheme (RFC 6454 §4), as Werkzeug's
+#: ``request.host`` leaves it out of a ``Host``.
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 def origin_of(url: str) -> str | None:
@@ -154,7 +157,7 @@ def origin_of(url: str) -> str | None:
     if not (scheme and netloc):
         return None
     scheme, netloc = scheme.lower(), _host(netloc)
-    default = _DEFAULT_PORTS.get(scheme)
+    default = DEFAULT_PORTS.get(scheme)
     if default and netloc.endswith(default):
         netloc = netloc[: -len(default)]
     return f"{scheme}://{netloc}"
@@ -301,7 +304,7 @@ def _own_origins(own_origin: str) -> set[str]:
     of an origin)."""
     scheme, _, authority = own_origin.partition("://")
     own = {own_origin, "//" + authority}
-    default = _DEFAULT_PORTS.get(scheme)
+    default = DEFAULT_PORTS.get(scheme)
     if default and ":" not in authority.rpartition("]")[2]:  # no port, past an IPv6's "]"
         own.add("//" + authority + default)
     return own

@@ -2068,6 +2068,10 @@ def test_one_host_is_never_hinted_another_hosts_links() -> None:
         ("http://shop.example:80", "http://shop.example", True),
         ("http://shop.example:443", "http://shop.example", False),
         ("https://shop.example:80", "https://shop.example", False),
+        # A Host Werkzeug reads as none (an underscore), keyed as sent: the same origin.
+        ("https://shop_a.test:443", "https://shop_a.test", True),
+        ("http://shop_a.test", "http://shop_a.test:80", True),
+        ("http://shop_a.test:443", "http://shop_a.test", False),
     ],
 )
 def test_a_host_with_its_scheme_s_default_port_is_the_same_page(
