@@ -683,13 +683,15 @@ def test_a_version_is_remembered_with_the_stamp_of_the_file_it_hashed(
 
 
 @pytest.mark.parametrize("names", [["site.css"], ["site.css", "app.js"]], ids=["one", "two"])
+@pytest.mark.parametrize("hours", [1, -1], ids=["written an hour ago", "dated an hour ahead"])
 def test_an_unchanged_file_is_not_read_again(
-    static: Path, names: list[str], monkeypatch: pytest.MonkeyPatch
+    static: Path, names: list[str], monkeypatch: pytest.MonkeyPatch, hours: int
 ) -> None:
     """Versions are remembered per file, not only the last one asked for: a page of a
     stylesheet and a script does not rehash both on every request (once their times are
-    settled: the clock here reads an hour after they were written)."""
-    later = time.time_ns() + 3600 * 1_000_000_000
+    settled: the clock here reads an hour after they were written, or an hour before, as
+    for a file a build dated ahead of this machine's clock)."""
+    later = time.time_ns() + hours * 3600 * 1_000_000_000
     monkeypatch.setattr(static_module, "time_ns", lambda: later)
     paths = [static / name for name in names]
     for path in paths:
