@@ -15,7 +15,8 @@ Suites, each writing ``bench/results/<suite>.md`` (and a ``.png`` where it plots
 
 Each checks correctness as it measures and compares within one run. ``--quick`` runs a
 fifth of the rounds of ``server_cost`` and ``caches``, ``request_cost`` at 300 held and 10
-pushes alone, ``memory`` over 300 clients and ``fpr`` with a quarter of the probes;
+pushes alone (7 rounds of 100 requests, not 15 of 200, and a quarter of its profile),
+``memory`` over 300 clients and ``fpr`` with a quarter of the probes;
 ``cookie_size`` and ``e2e`` run as they are. Under 15 minutes either way on 2 cores.
 """
 
@@ -45,7 +46,9 @@ SUITES: dict[str, Callable[[bool], Any]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smaller grid, fewer probes")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds, clients and probes (bench/__main__.py)"
+    )
     parser.add_argument(
         "--only",
         action="append",
