@@ -44,12 +44,21 @@ __all__ = [
 ]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Apache's mod_http2 reads a Link value by an older grammar (RFC 5988, 5987; its
+# modules/http2/h2_push.c): a parameter name or flag as attr-chars, which lack the
+# token's "'", "*" and "%"; an unquoted value as a ptoken, lacking "%" too; a quoted one
+# up to the next '"', with no "\" escape. At anything else it stops reading the value:
+# the link loses what follows (its nopush: pushed every visit) and no later link is read
+# (never pushed, though recorded). Such a name or flag is refused, such a value quoted.
+_NOT_APACHE_NAME = re.compile(r"['*%]")
+_APACHE_TOKEN = re.compile(r"[!#$&'*+\-.^_`|~0-9A-Za-z]+")
 # CR and LF would end the header (a url is written as it is after the "<").
 _ENDS_HEADER = re.compile(r"[\r\n]")
 # What the URL parser strips from both ends of a url: C0 controls and space; and a tab
 # anywhere, which it removes (WHATWG URL, "basic URL parser", before any state).
 _STRIPPED_AT_ENDS = "".join(map(chr, range(0x21)))
-# A quoted-string may hold any visible ASCII and spaces; `"` and `\` are escaped.
+# A quoted-string may hold any visible ASCII and spaces; `\` is escaped, and `"` refused
+# (Apache knows no escape).
 _BAD_IN_VALUE = re.compile(r"[^\x20-\x7e]")
 # What a browser's URL parser percent-encodes in each part of a url, beyond C0 controls,
 # DEL and non-ASCII (as UTF-8) (WHATWG URL, "percent-encode sets": path, special-query and
@@ -81,14 +90,18 @@ def is_token(text: object) -> bool:
 def _check_token(what: str, text: str) -> str:
     if not is_token(text):
         raise ValueError(f"Link {what} must be an RFC 8288 token, got {text!r}")
+    if _NOT_APACHE_NAME.search(text):
+        raise ValueError(
+            f"Link {what} holds a ', * or %, at which Apache's mod_http2 stops reading "
+            f"the Link header: {text!r}"
+        )
     return text
 
 
 def _format_value(name: str, value: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"Link parameter {name!r} must be a string, got {value!r}")
-    value = str(value)  # Markup's replace() would escape the escapes below
-    if _TOKEN.fullmatch(value):
+    if _APACHE_TOKEN.fullmatch(value):
         return value
     if _BAD_IN_VALUE.search(value):
         raise ValueError(f"Link parameter {name!r} holds a character a header cannot: {value!r}")
@@ -99,7 +112,12 @@ def _format_value(name: str, value: str) -> str:
             f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the "
             f"end of the link or parameter even when quoted: {value!r}"
         )
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    if '"' in value:
+        raise ValueError(
+            f"Link parameter {name!r} holds a '\"', at which Apache's mod_http2 ends the "
+            f"value, escaped or not, and stops reading the Link header: {value!r}"
+        )
+    escaped = value.replace("\\", "\\\\")
     return f'"{escaped}"'
 
 

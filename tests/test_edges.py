@@ -3019,7 +3019,7 @@ def test_a_macro_url_with_an_apostrophe_and_no_ampersand_is_linked_as_the_page_r
 
 
 def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> None:
-    """A ``{% set %}`` block is ``Markup``, a ``"`` of its text written ``&#34;``: as a
+    """A ``{% set %}`` block is ``Markup``, a ``&`` of its text written ``&amp;``: as a
     parameter value its ``;`` was refused, a ValueError and a 500 for the page. It is
     read as the page reads it, as a url given as HTML is."""
     app = edge_app()
@@ -3028,12 +3028,33 @@ def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> No
     @app.route("/titled")
     def titled() -> str:
         return render_template_string(
-            block + "{{ push('/a.css', as='style', title=title) }}", q='say "hi"'
+            block + "{{ push('/a.css', as='style', title=title) }}", q="Tom & Jerry"
         )
 
     response = app.test_client().get("/titled")
     assert response.status_code == 200
-    assert links(response) == [r'</a.css>; rel=preload; as=style; title="say \"hi\""']
+    assert links(response) == ['</a.css>; rel=preload; as=style; title="Tom & Jerry"']
+
+
+def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> None:
+    """Apache's ``mod_http2`` ends a quoted value at its first ``"``, escaped or not, and
+    reads nothing after it: written ``title="say \\"hi\\""``, a held link's ``nopush``
+    went unread, so Apache pushed it on every visit, and the links after it were never
+    pushed, though recorded as pushed. As a ``,`` or ``;`` is, it is refused, by the
+    ``push()`` the template wrote."""
+    app = edge_app()
+    app.testing = True  # the view's exception is raised to the test, not made a 500
+
+    @app.route("/quoted")
+    def quoted() -> str:
+        return render_template_string(
+            "{{ push('/a.css', as='style', title=q) }}{{ push('/b.js', as='script') }}",
+            q='say "hi"',
+        )
+
+    with pytest.raises(ValueError, match="'title'") as raised:
+        app.test_client().get("/quoted")
+    assert any(str(entry.path) == "<template>" for entry in raised.traceback)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 from firehose_digest.links import format_link, format_url
+from tests.mod_http2 import ATTR_CHAR, pushed_by_apache, read_as_apache
 from tests.rfc8288 import parse_link_header
 
 TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -28,7 +29,9 @@ TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
             '</f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin',
         ),
         (("/a.js", (("rel", "preload"),), ("nopush",)), "</a.js>; rel=preload; nopush"),
-        (("/q?a=1&b=2", (("title", 'say "hi"\\'),)), r'</q?a=1&b=2>; title="say \"hi\"\\"'),
+        (("/q?a=1&b=2", (("title", "C:\\dir\\"),)), r'</q?a=1&b=2>; title="C:\\dir\\"'),
+        # Apache reads no "%" in an unquoted value (its ptoken): quoted.
+        (("/a.css", (("title", "50%"), ("as", "x'*!"))), '</a.css>; title="50%"; as=x\'*!'),
         (("/é.css",), "</%C3%A9.css>"),
         (("/my photo.jpg",), "</my%20photo.jpg>"),
         # The URL Standard drops leading and trailing spaces: the browser asks for /a.css.
@@ -62,12 +65,14 @@ def test_a_str_subclass_is_encoded_as_its_text() -> None:
     assert type(format_url(Markup("/a.css"))) is str
 
 
-def test_a_str_subclass_parameter_value_is_escaped_as_its_text() -> None:
-    """Markup's ``replace`` escapes its replacement: a ``"`` in a value (a template's
-    ``{% set %}`` block) was written ``\\&#34;``, a title of ``&#34;`` the app never gave."""
-    value = format_link("/a.css", (("title", Markup('say "hi"')),))
-    assert value == r'</a.css>; title="say \"hi\""'
-    assert parse_link_header(value) == [("/a.css", [("title", 'say "hi"')])]
+def test_a_str_subclass_parameter_value_is_written_as_its_text() -> None:
+    """A value given as ``Markup`` (a template's ``{% set %}`` block) is escaped and
+    refused as the same text given as a str."""
+    value = format_link("/a.css", (("title", Markup("C:\\dir <x>")),))
+    assert value == r'</a.css>; title="C:\\dir <x>"'
+    assert parse_link_header(value) == [("/a.css", [("title", "C:\\dir <x>")])]
+    with pytest.raises(ValueError, match="'title'"):
+        format_link("/a.css", (("title", Markup('say "hi"')),))
 
 
 @pytest.mark.parametrize(
@@ -98,6 +103,16 @@ def test_url_that_could_break_the_header_raises(url: object) -> None:
         # and dropped the links after it.
         ((("title", "Regular, bold"),), ()),
         ((("title", "a;rel=preload;b"),), ()),
+        # Apache ends a quoted value at its first '"', escaped or not, and reads nothing
+        # after it: neither the link's nopush nor the links after it.
+        ((("title", 'say "hi"'),), ()),
+        ((("title", '"'),), ()),
+        # Apache reads a name or flag as RFC 5987's attr-chars: at a "'", "*" or "%" it
+        # stops reading, as above.
+        ((("title*", "UTF-8''caf%C3%A9"),), ()),
+        ((("it's", "x"),), ()),
+        ((), ("50%",)),
+        ((), ("a*",)),
     ],
 )
 def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
@@ -142,20 +157,46 @@ urls = st.text(
     max_size=40,
 ).filter(as_parsed)  # nothing but what is dropped: no url at all
 tokens = st.text(st.sampled_from(TCHARS), min_size=1, max_size=12)
-# Any printable ASCII but "," and ";", which push proxies split on even when quoted.
-values = st.text(
-    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters=",;"),
+# Names and flags Apache reads: tokens but "'", "*" and "%" (RFC 5987's attr-chars).
+names = st.text(st.sampled_from(sorted(ATTR_CHAR)), min_size=1, max_size=12)
+# Any printable ASCII but "," and ";", which push proxies split on even when quoted, and
+# '"', which Apache reads as the end of a quoted value, escaped or not.
+values = tokens | st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters=',;"'),
     max_size=20,
 )
 
 
-@given(urls, st.lists(st.tuples(tokens, values), max_size=5), st.lists(tokens, max_size=3))
-def test_strict_parser_reads_back_what_we_build(
+@given(urls, st.lists(st.tuples(names, values), max_size=5), st.lists(names, max_size=3))
+def test_strict_parser_and_apache_read_back_what_we_build(
     url: str, params: list[tuple[str, str]], flags: list[str]
 ) -> None:
+    """RFC 8288 reads each parameter and flag; so does Apache's ``mod_http2``, and the
+    link after it (a ``\\`` it reads as written: it unescapes nothing)."""
     value = format_link(url, tuple(params), tuple(flags))
     assert parse_link_header(value) == [(format_url(url), [*params, *((f, None) for f in flags)])]
     assert value.isascii() and "\r" not in value and "\n" not in value
+    escaped = [(name, v.replace("\\", "\\\\")) for name, v in params]
+    assert read_as_apache(f"{value}, </next.css>; rel=preload") == [
+        (format_url(url), [*escaped, *((f, "") for f in flags)]),
+        ("/next.css", [("rel", "preload")]),
+    ]
+
+
+@given(tokens.filter(lambda token: set(token) & set("'*%")), values)
+def test_a_name_or_flag_apache_cannot_read_raises(token: str, value: str) -> None:
+    with pytest.raises(ValueError, match="Apache"):
+        format_link("/a.css", ((token, value),))
+    with pytest.raises(ValueError, match="Apache"):
+        format_link("/a.css", (), (token,))
+
+
+def test_apache_reads_a_held_link_s_nopush_whatever_its_values() -> None:
+    """Behind Apache, ``title=50%`` or ``title="say \\"hi\\""`` hid the ``nopush`` after
+    it, so a held file was pushed on every visit, and the link after it was never
+    pushed. The one is quoted, the other refused."""
+    held = format_link("/a.css", (("rel", "preload"), ("title", "50%")), ("nopush",))
+    assert pushed_by_apache(f"{held}, </b.js>; rel=preload") == ["/b.js"]
 
 
 @given(urls)
