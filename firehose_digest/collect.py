@@ -105,20 +105,25 @@ def push(
     given = url
     if type(url) is not str:
         url = _as_read_from_the_page(url)
+    keyed_flags: tuple[Any, ...] = flags
+    for flag in flags:
+        if type(flag) is not str:  # Markup equals its text, but its "name=value" reads as HTML
+            keyed_flags = tuple((type(flag), flag) for flag in flags)
+            break
     named: tuple[tuple[str, Any], ...] = ()
     if params:  # a template's as= among them: make_resource() reads it
         named = tuple(params.items())
-        arguments: tuple[Any, ...] = (url, flags, as_, version, learn, named)
+        arguments: tuple[Any, ...] = (url, keyed_flags, as_, version, learn, named)
         for value in params.values():
             if type(value) is not str:  # True == 1 == 1.0 and 0.0 == -0.0 as keys, not links
                 typed = tuple(
                     (name, type(value), repr(value) if isinstance(value, float) else value)
                     for name, value in named
                 )
-                arguments = (url, flags, as_, version, learn, typed)
+                arguments = (url, keyed_flags, as_, version, learn, typed)
                 break
     else:
-        arguments = (url, flags, as_, version, learn)
+        arguments = (url, keyed_flags, as_, version, learn)
     try:
         # Only a real bool is looked up: learn=1 equals True, and would skip the check.
         resource = _resources.get(arguments) if learn is True or learn is False else None

@@ -3117,6 +3117,30 @@ def test_the_same_text_as_markup_and_as_a_str_are_two_resources_whatever_came_fi
     }
 
 
+@pytest.mark.parametrize("markup_first", [True, False], ids=["markup first", "str first"])
+def test_a_flag_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
+    markup_first: bool,
+) -> None:
+    """A positional ``"name=value"`` given as Markup (a ``{% set %}`` block) has its value
+    read as the page reads it, ``&amp`` as ``&``; the same text as a str is written as
+    it is. Equal as str, the two were one entry of push()'s cache: the second spelling
+    got the first one's link."""
+    app = edge_app()
+    flag = "title=Tom &amp Jerry"
+
+    @app.route("/as/<kind>")
+    def pushes(kind: str) -> str:
+        return push("/a.css", Markup(flag) if kind == "markup" else flag, as_="style")
+
+    client = app.test_client(use_cookies=False)
+    order = ["markup", "str"] if markup_first else ["str", "markup"]
+    written = {kind: links(client.get(f"/as/{kind}")) for kind in order}
+    assert written == {
+        "markup": ['</a.css>; rel=preload; as=style; title="Tom & Jerry"'],
+        "str": ['</a.css>; rel=preload; as=style; title="Tom &amp Jerry"'],
+    }
+
+
 @pytest.mark.parametrize(
     ("headers", "external", "written"),
     [
