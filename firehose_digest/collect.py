@@ -104,7 +104,7 @@ def push(
     """
     given = url
     if type(url) is not str:
-        url = _as_read_from_the_page(url)
+        url = _url_as_read_from_the_page(url)
     keyed_flags: tuple[Any, ...] = flags
     for flag in flags:
         if type(flag) is not str:  # Markup equals its text, but its "name=value" reads as HTML
@@ -150,6 +150,19 @@ def _as_read_from_the_page(url: Any) -> Any:
     html = getattr(url, "__html__", None)  # markupsafe's protocol for markup
     text = html() if callable(html) else None
     return _CHAR_REFERENCE.sub(_read_in_an_attribute, text) if isinstance(text, str) else url
+
+
+def _url_as_read_from_the_page(url: Any) -> Any:
+    """A url given as HTML as the browser requests it from the page's attribute: read as
+    :func:`_as_read_from_the_page` reads it, its tabs and newlines then dropped, as the URL
+    parser drops them wherever they are (WHATWG URL, "basic URL parser"): a macro or a
+    ``{% set %}`` block written over lines names a url on one. Anything else as it is."""
+    read = _as_read_from_the_page(url)
+    return read.translate(_TAB_OR_NEWLINE) if read is not url else url
+
+
+#: What the URL parser removes from anywhere in a url: ASCII tab, LF and CR.
+_TAB_OR_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 
 
 #: A character reference as :func:`html.unescape` finds one (its own pattern).
@@ -305,7 +318,7 @@ def make_resource(
     """What ``push()`` records for these arguments, whatever their types (a template's are
     unchecked); ValueError if any is unsafe."""
     # Named by the caller, a keyword of None or False too (which leaves it out).
-    url = _as_read_from_the_page(url)
+    url = _url_as_read_from_the_page(url)
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
     if version is not None and not isinstance(version, str):
