@@ -99,14 +99,24 @@ def read_as_apache(value: str) -> list[ApacheLink]:
     return links
 
 
+def _has_relation(rel: str, wanted: str) -> bool:
+    """``has_relation()``: ``rel`` is ``wanted``, or its first occurrence in ``rel`` is a
+    space-separated word (a later one is not looked for)."""
+    if rel == wanted:
+        return True
+    at = rel.find(wanted)
+    end = at + len(wanted)
+    return at >= 0 and (at == 0 or rel[at - 1] == " ") and rel[end : end + 1] in ("", " ")
+
+
 def pushed_by_apache(value: str) -> list[str]:
-    """The urls of the links ``mod_http2`` pushes (``add_push()``): its ``rel`` lists
+    """The urls of the links ``mod_http2`` pushes (``add_push()``): its ``rel`` names
     ``preload``, case-sensitively, and it has no ``nopush`` parameter it read (the url's
     authority aside). ``apr_table_get`` answers a name's first value, in any case."""
     pushed = []
     for url, params in read_as_apache(value):
         names = [name.lower() for name, _ in params]
         rel = params[names.index("rel")][1] if "rel" in names else ""
-        if "preload" in rel.split(" ") and "nopush" not in names:
+        if _has_relation(rel, "preload") and "nopush" not in names:
             pushed.append(url)
     return pushed

@@ -1915,6 +1915,10 @@ def test_a_thread_sees_the_page_only_in_a_copy_of_the_context() -> None:
         (("as=script",), {"as": "style"}, "</a.css>; rel=preload; as=style"),
         (("as=script",), {"as": None}, "</a.css>; rel=preload"),
         (("as=script",), {"AS": "style"}, "</a.css>; rel=preload; as=style"),
+        # Of a name given twice as "name=value", the first, as a parser reads only the
+        # first of rel, media, title and type (RFC 8288 §3.3, §3.4.1).
+        (("title=a", "title=b"), {}, "</a.css>; rel=preload; title=a"),
+        (("as=style", "AS=script"), {}, "</a.css>; rel=preload; as=style"),
         # as_ and a keyword spelling of as: one rule, in any case, as_ first.
         ((), {"as_": "style", "as": "script"}, "</a.css>; rel=preload; as=style"),
         ((), {"as_": "style", "AS": "script"}, "</a.css>; rel=preload; as=style"),
