@@ -378,16 +378,17 @@ def test_a_browser_records_only_a_page_it_shows(dest: str, status: int, held: bo
     assert held_now(client, "/a.css") == [held]
 
 
-def media_app(**config: object) -> Flask:
-    """``/narrow`` preloads ``/a.css`` for narrow screens only (``media``) and ``/b.css``
-    for all; ``/wide`` uses ``/a.css`` on every screen."""
+def media_app(media: str = "media", **config: object) -> Flask:
+    """``/narrow`` preloads ``/a.css`` for narrow screens only (``media``, so spelled) and
+    ``/b.css`` for all; ``/wide`` uses ``/a.css`` on every screen."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
     app.config.update(config)
 
     @app.route("/narrow")
     def narrow() -> str:
-        push("/a.css", as_="style", media="(max-width: 600px)")
+        query: dict[str, Any] = {media: "(max-width: 600px)"}
+        push("/a.css", as_="style", **query)
         push("/b.css", as_="style")
         return "page"
 
@@ -400,6 +401,7 @@ def media_app(**config: object) -> Flask:
     return app
 
 
+@pytest.mark.parametrize("media", ["media", "MEDIA"])  # a parameter name in any case
 @pytest.mark.parametrize(
     ("headers", "held"),
     [
@@ -408,13 +410,13 @@ def media_app(**config: object) -> Flask:
     ],
 )
 def test_a_preload_for_some_screens_is_recorded_only_where_it_is_pushed(
-    headers: dict[str, str], held: bool
+    headers: dict[str, str], held: bool, media: str
 ) -> None:
     """Firefox 153 fetched nothing a page's ``Link`` named with a ``media`` query its
     window did not match (``(max-width: 600px)``, a ``<picture>`` source's), and kept the
     Set-Cookie that said it held the file: the next page using it on every screen got no
     103 for it (tests/integration/test_firefox.py)."""
-    client = media_app().test_client()
+    client = media_app(media).test_client()
     client.get("/narrow", headers=headers)
     assert held_now(client, "/a.css", "/b.css") == [held, True]
     assert links(client.get("/wide", headers=NAVIGATION)) == [

@@ -1915,6 +1915,16 @@ def test_a_thread_sees_the_page_only_in_a_copy_of_the_context() -> None:
         (("as=script",), {"as": "style"}, "</a.css>; rel=preload; as=style"),
         (("as=script",), {"as": None}, "</a.css>; rel=preload"),
         (("as=script",), {"AS": "style"}, "</a.css>; rel=preload; as=style"),
+        # A font's crossorigin, its as and the name crossorigin read in any case, and a
+        # "name = value" read without its spaces, as Flask-Firehose's users spelled it.
+        ((), {"as_": "FONT"}, "</a.css>; rel=preload; as=FONT; crossorigin"),
+        (("CrossOrigin",), {"as_": "font"}, "</a.css>; rel=preload; as=font; CrossOrigin"),
+        (
+            ("crossorigin = anonymous",),
+            {"as_": "font"},
+            "</a.css>; rel=preload; as=font; crossorigin=anonymous",
+        ),
+        ((" as = style ",), {}, "</a.css>; rel=preload; as=style"),
         # Of a name given twice as "name=value", the first, as a parser reads only the
         # first of rel, media, title and type (RFC 8288 §3.3, §3.4.1).
         (("title=a", "title=b"), {}, "</a.css>; rel=preload; title=a"),
