@@ -3001,6 +3001,17 @@ def test_a_link_with_a_nonce_is_left_to_the_final_response() -> None:
     assert final.headers["Link"] == f"{JS}; nonce=n0nce2, {CSS}"
 
 
+@pytest.mark.parametrize("spelled", [("nonce", "n0nce1"), ("NONCE", "n0nce1")])
+def test_what_is_learned_of_a_nonce_d_link_holds_no_visitor_s_nonce(
+    spelled: tuple[str, str],
+) -> None:
+    """A parameter name is read in any case (RFC 8288 §3): a ``NONCE`` too is left out of
+    the link learned for every visitor of the page, and the link is never sent in a 103."""
+    resource = make_resource("/static/app.js", (), "script", None, (spelled,))
+    assert resource.link == f"{JS}; {spelled[0]}=n0nce1"
+    assert (resource.hint.link, resource.hint.sendable) == (JS, False)
+
+
 @pytest.mark.parametrize(("room", "hinted"), [(0, [("Link", CSS)]), (-1, [])])
 def test_a_link_with_a_nonce_counts_in_the_103s_room_as_the_final_response_writes_it(
     room: int, hinted: list[tuple[str, str]]
