@@ -106,10 +106,11 @@ def push(
     if type(url) is not str:
         url = _url_as_read_from_the_page(url)
     keyed_flags: tuple[Any, ...] = flags
-    for flag in flags:
-        if type(flag) is not str:  # Markup equals its text, but its "name=value" reads as HTML
-            keyed_flags = tuple((type(flag), flag) for flag in flags)
-            break
+    if flags:  # most pushes have none: not even an empty loop on them
+        for flag in flags:
+            if type(flag) is not str:  # Markup equals its text, but its "name=value" is HTML
+                keyed_flags = tuple((type(flag), flag) for flag in flags)
+                break
     named: tuple[tuple[str, Any], ...] = ()
     if params:  # a template's as= among them: make_resource() reads it
         named = tuple(params.items())
