@@ -537,15 +537,13 @@ def test_hostile_corpus_is_served_in_full_quickly_and_never_trusted(
         value = value_read(header, kind)
         held = genuinely_held(value, kind)
         elapsed, response = timed_get(client, header)
+        retried_values = []
         for _ in range(2):
             if elapsed <= WORST_REQUEST_SECONDS:
                 break
             again, retried = timed_get(client, header)
             elapsed = min(elapsed, again)
-            # A retry a second later is answered with a digest signed anew, which the
-            # server keeps among its decoded digests as it keeps any it signed.
-            if (retried_value := set_cookie_value(retried)) is not None:
-                issued.add(retried_value)
+            retried_values.append(set_cookie_value(retried))
         where = f"{category}: {header[:120]!r}... ({len(header)} chars)"
         assert response.status_code == 200, where
         assert response.headers["Link"] == expected_links(held or frozenset()), where
@@ -565,6 +563,10 @@ def test_hostile_corpus_is_served_in_full_quickly_and_never_trusted(
             genuine_values.add(value or "")
         if new_value is not None:
             issued.add(new_value)
+        # A retry a second later is answered with a digest signed anew, which the server
+        # keeps among its decoded digests as it keeps any it signed: counted once the
+        # first answer has been checked against what was issued before.
+        issued.update(filter(None, retried_values))
 
     print(
         f"\n{encoding}: {len(hostile_times)} hostile of {len(corpus)} values (seed {SEED}); "
