@@ -348,7 +348,11 @@ def run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="only 300 remembered, 10 pushes")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="only 300 remembered and 10 pushes, 7 rounds of 100, a quarter of the profile",
+    )
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--requests", type=int)
     args = parser.parse_args()

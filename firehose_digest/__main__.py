@@ -442,8 +442,9 @@ def _describe(
             # Asked by its path, as a network panel shows what the page pushed as /path;
             # but a page that pushes it as written gets it nopush on every visit.
             out.append(
-                f"  pushed as written, {_shown(url)} is never pushed (no push proxy pushes an "
-                "absolute url): the server writes it nopush, whatever the digest holds"
+                f"  pushed as written, {_shown(url)} is never pushed (nginx pushes no "
+                "absolute url, so none is offered): the server writes it nopush, whatever "
+                "the digest holds"
             )
         static_version = _version_in_query(target) if resource_version is None else None
         if not held and static_version is not None:

@@ -112,11 +112,13 @@ def _has_relation(rel: str, wanted: str) -> bool:
 def pushed_by_apache(value: str) -> list[str]:
     """The urls of the links ``mod_http2`` pushes (``add_push()``): its ``rel`` names
     ``preload``, case-sensitively, and it has no ``nopush`` parameter it read (the url's
-    authority aside). ``apr_table_get`` answers a name's first value, in any case."""
+    authority aside). Its parameters are kept with ``apr_table_setn``, which replaces a
+    name's value (in any case): of two ``rel``, the last is read."""
     pushed = []
     for url, params in read_as_apache(value):
         names = [name.lower() for name, _ in params]
-        rel = params[names.index("rel")][1] if "rel" in names else ""
+        rels = [value for name, value in params if name.lower() == "rel"]
+        rel = rels[-1] if rels else ""
         if _has_relation(rel, "preload") and "nopush" not in names:
             pushed.append(url)
     return pushed

@@ -1193,8 +1193,8 @@ def test_inspect_says_an_absolute_url_pushed_as_written_is_never_pushed() -> Non
     assert code == 0
     assert (
         "not held: /z.js (the path of https://cdn.test/z.js)\n"
-        "  pushed as written, https://cdn.test/z.js is never pushed (no push proxy pushes an "
-        "absolute url): the server writes it nopush, whatever the digest holds\n"
+        "  pushed as written, https://cdn.test/z.js is never pushed (nginx pushes no absolute "
+        "url, so none is offered): the server writes it nopush, whatever the digest holds\n"
     ) in out
     assert "held: /static/site.css (the path of https://shop.test/static/site.css)\n" in out
     assert out.count("is never pushed") == 1
