@@ -100,7 +100,10 @@ def push(
     parameter is never hinted either, only written on this response.
     Outside a request, or with the extension off, it records nothing and returns ``url``;
     its arguments are checked all the same: :class:`ValueError` for a url or value that
-    could inject a header, wherever it runs, so a bad argument shows in development too.
+    could inject a header, or a value or name a push proxy misreads (a value holding a
+    ``,``, ``;``, ``"`` or a non-ASCII character; a name or flag holding ``'``, ``*`` or
+    ``%``: docs/how-it-works.md), wherever it runs, so a bad argument shows in development
+    too. A value made of request or database text (a ``title``) is the app's to clean first.
     """
     given = url
     if type(url) is not str:
