@@ -95,10 +95,18 @@ def urls(n: int) -> list[str]:
 
 def _set_cookie_value(response: object, name: str) -> str:
     """The value of the ``name`` cookie a response sets."""
+    value = _set_cookie_value_or_none(response, name)
+    if value is None:
+        raise AssertionError(f"no {name} cookie was set")
+    return value
+
+
+def _set_cookie_value_or_none(response: object, name: str) -> str | None:
+    """The value of the ``name`` cookie a response sets, None if it sets none."""
     for header in response.headers.getlist("Set-Cookie"):  # type: ignore[attr-defined]
         if header.startswith(f"{name}="):
             return str(header.split(";", 1)[0][len(name) + 1 :])
-    raise AssertionError(f"no {name} cookie was set")
+    return None
 
 
 def _pushing_client(install: Callable[[Flask], Callable[[str], object]]) -> FlaskClient:
@@ -118,11 +126,19 @@ def _pushing_client(install: Callable[[Flask], Callable[[str], object]]) -> Flas
 
 
 def _push(client: FlaskClient, n: int, cookie: str) -> str:
+    value = _push_or_none(client, n, cookie)
+    if value is None:
+        raise AssertionError(f"no {cookie} cookie was set")
+    return value
+
+
+def _push_or_none(client: FlaskClient, n: int, cookie: str) -> str | None:
+    """The ``cookie`` a page pushing the first n urls sets, None if it sets none."""
     with warnings.catch_warnings():
         # Werkzeug warns about cookies over 4093 bytes: that is what is measured here.
         warnings.filterwarnings("ignore", message=".*cookie is too large", category=UserWarning)
         response = client.get(f"/push?n={n}")
-    return _set_cookie_value(response, cookie)
+    return _set_cookie_value_or_none(response, cookie)
 
 
 @cache
@@ -174,17 +190,20 @@ def session_connector_cookie(n: int) -> tuple[int, bool]:
     """``SessionConnector(max_items=n)``'s session cookie after pushing n urls, and whether
     it kept them all. Past a 4093-byte cookie (Werkzeug's most) it keeps fewer, the oldest
     dropped (none here, where one response pushes all n: a response's own keys are kept
-    whole or not at all): the size is then that of the whole list, signed as Flask signs
-    the session."""
+    whole or not at all, and a page that left the session alone then writes none): the
+    size is then that of the whole list, signed as Flask signs the session."""
     client = _session_connector_client(n)
-    value = _push(client, n, "session")
     app = client.application
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    kept = serializer.loads(value)[SessionConnector.session_key]
-    if kept == urls(n):
-        return len(value), True
-    if (kept and kept != urls(n)[-len(kept) :]) or len(_session_cookie(value)) > MAX_COOKIE_SIZE:
-        raise AssertionError("SessionConnector's session lost the wrong urls")
+    value = _push_or_none(client, n, "session")
+    if value is not None:
+        kept = serializer.loads(value)[SessionConnector.session_key]
+        if kept == urls(n):
+            return len(value), True
+        if (kept and kept != urls(n)[-len(kept) :]) or len(
+            _session_cookie(value)
+        ) > MAX_COOKIE_SIZE:
+            raise AssertionError("SessionConnector's session lost the wrong urls")
     whole = serializer.dumps({SessionConnector.session_key: urls(n)})
     if len(_session_cookie(whole)) <= MAX_COOKIE_SIZE:
         raise AssertionError("SessionConnector dropped urls a cookie could hold")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from bench import caches, memory, server_cost
+from bench import caches, cookie_size, memory, server_cost
 
 
 def test_each_cache_switched_off_still_answers_as_shipped(
@@ -210,3 +210,13 @@ def test_memory_counts_the_decoded_digests_its_clients_left() -> None:
     cookies = memory.make_cookies(SMALL_CLIENTS, clients)
     growth = memory.measure_child(SMALL_CLIENTS, cookies, trace=False)
     assert growth["decoded_kept"] == clients
+
+
+def test_cookie_size_measures_the_session_connector_on_both_sides_of_the_cookie_limit() -> None:
+    """Past a 4093-byte cookie ``SessionConnector`` keeps none of a response's keys, and a
+    page that left the session alone then writes no session at all: the suite measures the
+    whole list's size there, and stopped ``make bench`` when it found no cookie."""
+    fits, kept_all = cookie_size.session_connector_cookie(300)
+    past, kept_past = cookie_size.session_connector_cookie(500)
+    assert (kept_all, kept_past) == (True, False)
+    assert fits <= 4093 < past
