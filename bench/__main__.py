@@ -17,7 +17,8 @@ Each checks correctness as it measures and compares within one run. ``--quick`` 
 fifth of the rounds of ``server_cost`` and ``caches``, ``request_cost`` at 300 held and 10
 pushes alone (7 rounds of 100 requests, not 15 of 200, and a quarter of its profile),
 ``memory`` over 300 clients and ``fpr`` with a quarter of the probes;
-``cookie_size`` and ``e2e`` run as they are. Under 15 minutes either way on 2 cores.
+``cookie_size`` and ``e2e`` run as they are. Under 25 minutes either way on 2 cores (21 on a
+loaded shared machine, 2026-12-05; about 7 on a quiet one).
 """
 
 from __future__ import annotations
