@@ -3249,15 +3249,9 @@ def test_a_session_too_large_for_even_this_responses_keys_pushes_nothing(
         assert sess["h2-held"] == []
 
 
-@pytest.mark.parametrize("held", [None, [], ["/a.css"]], ids=["no list", "empty", "a key"])
-def test_a_session_too_large_for_new_keys_is_not_written_by_a_page_that_left_it_alone(
-    held: list[str] | None,
-) -> None:
-    """A client whose own session data leaves no room for this response's new keys: the
-    page, which did not change the session, records nothing, and so writes no session
-    cookie either. Written on every page, beside the Link, a session cookie near 4 KB
-    would pass nginx's 4 KB header buffer (a 502 on every page), where the app itself
-    writes it only on the pages that change it."""
+def _session_app_pushing_each_u() -> Flask:
+    """A page that leaves Flask's session alone and pushes each ``?u=`` url, its keys
+    kept by ``SessionConnector``."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "budget"
     Firehose(app, connector=SessionConnector())
@@ -3268,6 +3262,19 @@ def test_a_session_too_large_for_new_keys_is_not_written_by_a_page_that_left_it_
             push(url, as_="style")
         return "page"
 
+    return app
+
+
+@pytest.mark.parametrize("held", [None, [], ["/a.css"]], ids=["no list", "empty", "a key"])
+def test_a_session_too_large_for_new_keys_is_not_written_by_a_page_that_left_it_alone(
+    held: list[str] | None,
+) -> None:
+    """A client whose own session data leaves no room for this response's new keys: the
+    page, which did not change the session, records nothing, and so writes no session
+    cookie either. Written on every page, beside the Link, a session cookie near 4 KB
+    would pass nginx's 4 KB header buffer (a 502 on every page), where the app itself
+    writes it only on the pages that change it."""
+    app = _session_app_pushing_each_u()
     client = app.test_client()
     with client.session_transaction() as sess:
         # Random bytes, hex: compression cannot hide them. Past the room (1250 bytes) the
@@ -3341,16 +3348,7 @@ def test_a_permanent_session_too_large_for_new_keys_is_written_within_its_room()
     beside the app's data pushes nothing, and the list it was sent with, which a lower
     budget no longer leaves room for, is trimmed to the most recent keys that fit, as on a
     page that pushes nothing."""
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "budget"
-    Firehose(app, connector=SessionConnector())
-
-    @app.route("/")
-    def index() -> str:
-        for url in request.args.getlist("u"):
-            push(url, as_="style")
-        return "page"
-
+    app = _session_app_pushing_each_u()
     room = set_cookie_room(app.extensions["firehose"].settings)
     held = [f"/static/{hashlib.sha1(b'%d' % n).hexdigest()}.css" for n in range(20)]
     new = "/n-" + "".join(hashlib.sha1(b"n%d" % n).hexdigest() for n in range(15)) + ".css"
