@@ -11,14 +11,15 @@ Suites, each writing ``bench/results/<suite>.md`` (and a ``.png`` where it plots
   without the extension, and a profile of where ours goes;
 - ``memory``: the server's growth over 1,500 distinct returning clients;
 - ``fpr``: the false-positive rate over fill, aging digests vs CASPER;
-- ``e2e``: browses behind real nginx and h2o (skipped when they are not installed).
+- ``e2e``: browses behind real nginx and h2o (skipped when they are not installed);
+- ``hostile``: the test suite's hostile cookies, timed against a first visit.
 
 Each checks correctness as it measures and compares within one run. ``--quick`` runs a
 fifth of the rounds of ``server_cost`` and ``caches``, ``request_cost`` at 300 held and 10
 pushes alone (7 rounds of 100 requests, not 15 of 200, and a quarter of its profile),
-``memory`` over 300 clients and ``fpr`` with a quarter of the probes;
-``cookie_size`` and ``e2e`` run as they are. Under 25 minutes either way on 2 cores (21 on a
-loaded shared machine, 2026-12-05; about 7 on a quiet one).
+``memory`` over 300 clients, ``fpr`` with a quarter of the probes and ``hostile`` with
+every fourth header; ``cookie_size`` and ``e2e`` run as they are. Under 25 minutes either
+way on 2 cores (21 on a loaded shared machine, 2026-12-05; about 7 on a quiet one).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import caches, cookie_size, e2e, fpr, memory, request_cost_report, server_cost
+from . import caches, cookie_size, e2e, fpr, hostile, memory, request_cost_report, server_cost
 from .report import RESULTS_DIR, write
 from .summary import Run, summary_markdown
 
@@ -42,6 +43,7 @@ SUITES: dict[str, Callable[[bool], Any]] = {
     "memory": memory.run,
     "fpr": fpr.run,
     "e2e": e2e.run,
+    "hostile": hostile.run,
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .hostile import TARGET as TARGET_HOSTILE
 from .report import GENERATED, machine, markdown_table
 
 __all__ = ["Run", "summary_markdown"]
@@ -115,6 +116,13 @@ def _browse(run: Run, prefix: str) -> str:
     return f"{f.pushes} / {f.redundant} / {f.missed}, {errors}"
 
 
+def _hostile(run: Run) -> str:
+    worst = run.results.get("hostile")
+    if worst is None:
+        return "not run"
+    return ", ".join(f"{row.encoding} {row.worst_ratio:.2f}x" for row in worst)
+
+
 def summary_markdown(run: Run) -> str:
     """The headline table, with links to each suite's files."""
     rows = [
@@ -158,5 +166,8 @@ def summary_markdown(run: Run) -> str:
         "positives: measured on urls never added, with the aging scheme at capacity 300 "
         "(CASPER never forgets, so its rate keeps growing). Browse: 100 page views over "
         "300 resources behind nginx 1.22 or h2o 2.2 (see e2e.md for which).\n\n"
+        "Hostile cookies ([hostile.md](hostile.md)): what the extension spends on the "
+        "worst header of the test suite's corpus, as a ratio to what it spends on a first "
+        f"visit: {_hostile(run)} (the target is at most {TARGET_HOSTILE:g}x).\n\n"
         f"Run{' (--quick)' if run.quick else ''}: {timing}; {machine()}.\n"
     )

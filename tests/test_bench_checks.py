@@ -19,9 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 
-from bench import caches, cookie_size, memory, server_cost
+from bench import caches, cookie_size, hostile, memory, server_cost
+from tests.test_hostile import page_app
 
 
 def test_each_cache_switched_off_still_answers_as_shipped(
@@ -220,3 +221,27 @@ def test_cookie_size_measures_the_session_connector_on_both_sides_of_the_cookie_
     past, kept_past = cookie_size.session_connector_cookie(500)
     assert (kept_all, kept_past) == (True, False)
     assert fits <= 4093 < past
+
+
+def test_the_hostile_suite_times_a_page_that_answers_as_checked() -> None:
+    """``bench/hostile.py``'s two apps answer a hostile header and a first visit as its
+    check wants them to, so what it times is the page served."""
+    for app in (page_app("gcs"), hostile.by_hand()):
+        for header in ("", "h2-digest=not-a-digest", hostile.ESCAPED_QUOTES):
+            assert hostile.timed(app, header, http2=True, tries=1) > 0
+
+
+@pytest.mark.parametrize("wrong", ["no link", "a 500"])
+def test_the_hostile_suite_stops_at_a_page_answered_otherwise(wrong: str) -> None:
+    app = hostile.by_hand()
+
+    @app.after_request
+    def spoil(response: Response) -> Response:
+        if wrong == "no link":
+            del response.headers["Link"]
+        else:
+            response.status_code = 500
+        return response
+
+    with pytest.raises(AssertionError, match="'h2-digest=x'"):
+        hostile.timed(app, "h2-digest=x", tries=1)
