@@ -6,11 +6,14 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from types import FrameType
+from typing import Any, NamedTuple, TypeVar
 
 from flask import Flask, Request, Response, render_template_string, session
 from flask.testing import FlaskClient
 
+import firehose_digest
 from firehose_digest import DigestConnector, Firehose, push
 from firehose_digest.codec import DigestCodec
 from tests.integration.rig import NAVIGATION_ACCEPT
@@ -174,3 +177,50 @@ def bytes_freed(make: Callable[[int], object], count: int = 40) -> int:
         return kept - tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
+
+
+T = TypeVar("T")
+
+_PACKAGE = str(Path(firehose_digest.__file__).parent)
+
+
+class Work(NamedTuple):
+    """What one call cost, counted rather than timed, so the same on any machine however
+    loaded: a quadratic path shows as lines squared, a buffer sized from its input as bytes.
+    What a C function does inside one line is not counted: that is what ``make bench``
+    times (``bench/hostile.py``)."""
+
+    #: Lines of firehose_digest run (``sys.settrace`` line events in the package's files).
+    lines: int
+    #: The most bytes held at once beyond what was held before the call (tracemalloc).
+    peak: int
+
+
+def work_of(call: Callable[[], T]) -> tuple[T, Work]:
+    """``call()``'s result and its :class:`Work`. A tracer already set (a debugger,
+    coverage) is put back after."""
+    lines = 0
+
+    def in_package(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal lines
+        lines += event == "line"
+        return in_package
+
+    def on_call(frame: FrameType, event: str, arg: object) -> Any:
+        return in_package if frame.f_code.co_filename.startswith(_PACKAGE) else None
+
+    before = sys.gettrace()
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    sys.settrace(on_call)
+    try:
+        result = call()
+    finally:
+        sys.settrace(before)
+        peak = tracemalloc.get_traced_memory()[1] - held
+        if not tracing:
+            tracemalloc.stop()
+    return result, Work(lines, peak)

@@ -8,11 +8,11 @@ independently of the module's own encoder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
 import re
 import sys
-import time
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -32,7 +32,7 @@ from firehose_digest.digests import (
     encoded_size_bound,
     load_digest,
 )
-from tests.helpers import bytes_freed
+from tests.helpers import bytes_freed, work_of
 
 Kind = type[BloomDigest] | type[GCSDigest]
 Factory = Callable[[int, float], Digest]
@@ -870,7 +870,11 @@ def test_a_bloom_digests_size_bound_is_its_size_once_both_generations_hold_keys(
 
 
 def test_decoding_work_is_bounded() -> None:
-    """Inputs shaped for the most decoding work: one step per value, at most MAX_CAPACITY."""
+    """Inputs shaped for the most decoding work: one step per value, at most MAX_CAPACITY.
+
+    The bound is linear in the values and the bits read, with room for a loop's few lines
+    each (about 14 a value here, decoding and encoding again); a quadratic decoder would
+    run some MAX_CAPACITY**2 / 2 lines, over thirty million."""
     worst = [
         # MAX_CAPACITY values (M = 1: one bit each; M = 2: two bits each), valid
         gcs_bytes(MAX_CAPACITY, MAX_CAPACITY + 1, MAX_CAPACITY, bytes(MAX_CAPACITY // 8)),
@@ -881,19 +885,16 @@ def test_decoding_work_is_bounded() -> None:
         bloom_bytes(MAX_CAPACITY, MAX_CAPACITY, 32, 8 * 4096, b"\xff" * 4096),
         _aging(gcs_bytes(MAX_CAPACITY, 2**24 - 1, 0, b""), b"\x21" + b"\xff" * 4096),
     ]
+
+    def decode(data: bytes) -> None:
+        with contextlib.suppress(DigestError):
+            load_digest(data).to_bytes()
+
     for data in worst:
-        # About 5 ms for the worst on a slow machine: linear, where a quadratic decoder
-        # would take seconds, every time. The best of three, so that one stall of a loaded
-        # machine (52 ms once, at a load of 10 on 2 cores) is not taken for one.
-        elapsed = math.inf
-        for _ in range(3):
-            start = time.perf_counter()
-            with contextlib.suppress(DigestError):
-                load_digest(data).to_bytes()
-            elapsed = min(elapsed, time.perf_counter() - start)
-            if elapsed < 0.050:
-                break
-        assert elapsed < 0.050
+        _, work = work_of(functools.partial(decode, data))
+        assert work.lines <= 16 * (MAX_CAPACITY + 8 * len(data)), (len(data), work)
+        # The values decoded, as ints in a list, and the body as a string of bits.
+        assert work.peak <= 64 * MAX_CAPACITY + 16 * 8 * len(data), (len(data), work)
 
 
 # --- aging ----------------------------------------------------------------------------------
