@@ -169,6 +169,23 @@ def _url_as_read_from_the_page(url: Any) -> Any:
 _TAB_OR_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 
 
+def _value_as_read_from_the_page(value: Any) -> Any:
+    """A parameter value given as HTML as :func:`_as_read_from_the_page` reads it, then as
+    Infra's "strip and collapse ASCII whitespace" makes it: a ``{% set %}`` block written
+    over lines names, on one, what the page's attribute names. The attributes a preload
+    reads with whitespace in them (``media``, ``imagesrcset``, ``integrity``, ``type``)
+    take a run of it as one space; a header cannot hold a newline. Anything else as it is.
+    """
+    read = _as_read_from_the_page(value)
+    if read is value:
+        return value
+    return _ASCII_WHITESPACE.sub(" ", read).strip(" ")
+
+
+#: ASCII whitespace (Infra): tab, LF, FF, CR and space.
+_ASCII_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
+
+
 #: A character reference as :func:`html.unescape` finds one (its own pattern).
 _CHAR_REFERENCE = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 
@@ -246,9 +263,10 @@ def as_written(
     value's quotes dropped) and a number is its ``str``; corrected: ``True`` is a bare flag
     (``crossorigin=True`` is ``crossorigin``; not for ``rel`` or ``as``, which need a
     value), ``None`` and ``False`` leave the parameter out, a value given as HTML
-    (``Markup``) is read as the page reads it, as a url is, and a keyword, whatever its
-    value, stands for its name: a positional spelling of it, flag or ``"name=value"``, is
-    dropped. Anything else is left for :func:`make_resource` to refuse.
+    (``Markup``) is read as the page reads it, as a url is (its whitespace stripped and
+    collapsed: a block written over lines), and a keyword, whatever its value, stands for
+    its name: a positional spelling of it, flag or ``"name=value"``, is dropped. Anything
+    else is left for :func:`make_resource` to refuse.
     """
     bare: list[Any] = []
     named: dict[str, Any] = {}
@@ -261,7 +279,7 @@ def as_written(
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             named[name] = str(value)
         elif value is not None and value is not False:
-            named[name] = _as_read_from_the_page(value)
+            named[name] = _value_as_read_from_the_page(value)
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
@@ -275,7 +293,7 @@ def as_written(
         if not equals:
             bare.append(flag)
             continue
-        value = _as_read_from_the_page(value)
+        value = _value_as_read_from_the_page(value)
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
         named.setdefault(name, value)

@@ -3066,6 +3066,54 @@ def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> No
     assert links(response) == ['</a.css>; rel=preload; as=style; title="Tom & Jerry"']
 
 
+@pytest.mark.parametrize(
+    ("block", "call", "written"),
+    [
+        (
+            "{% set media %}\n  (max-width: 600px)\n{% endset %}",
+            "push('/a.css', as='style', media=media)",
+            '</a.css>; rel=preload; as=style; media="(max-width: 600px)"',
+        ),
+        (
+            "{% set media %}(max-width:&#10;600px){% endset %}",
+            "push('/a.css', as='style', media=media)",
+            '</a.css>; rel=preload; as=style; media="(max-width: 600px)"',
+        ),
+        (
+            "{% set title %}Main\r\n\tstyle{% endset %}",
+            "push('/a.css', as='style', title=title)",
+            '</a.css>; rel=preload; as=style; title="Main style"',
+        ),
+        (
+            "{% set flag %}title=Main\n  style\n{% endset %}",
+            "push('/a.css', flag, as='style')",
+            '</a.css>; rel=preload; as=style; title="Main style"',
+        ),
+    ],
+    ids=["media over lines", "newline reference", "crlf within", "positional"],
+)
+def test_a_parameter_value_a_block_writes_over_lines_is_written_on_one(
+    block: str, call: str, written: str
+) -> None:
+    """A ``{% set %}`` block written over lines puts newlines in a value, which a header
+    cannot hold: refused as a value that could end the header, the page was a 500, though
+    its ``<link media>`` read the same text. Each attribute a preload reads with whitespace
+    in it (``media``, ``imagesrcset``, ``integrity``, ``type``) takes any run of it as one
+    space: such a value is written as Infra's "strip and collapse ASCII whitespace" makes
+    it. A plain str holding a newline is still refused (a bug or an attack)."""
+    app = edge_app()
+
+    @app.route("/lines")
+    def lines() -> str:
+        return render_template_string(block + "{{ " + call + " }}")
+
+    response = app.test_client().get("/lines")
+    assert response.status_code == 200
+    assert links(response) == [written]
+    with pytest.raises(ValueError, match="a header cannot"):
+        push("/a.css", as_="style", media="\n(max-width: 600px)\n")
+
+
 def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> None:
     """Apache's ``mod_http2`` ends a quoted value at its first ``"``, escaped or not, and
     reads nothing after it: written ``title="say \\"hi\\""``, a held link's ``nopush``
