@@ -366,6 +366,29 @@ def test_deployment_says_nginxs_proxy_cache_asks_the_app_with_get_for_a_head() -
     assert "proxy_cache_convert_head" in text
 
 
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+def test_the_readme_says_what_make_demo_installs_as_root_and_how_long_make_test_takes() -> None:
+    """The Quickstart's ``make demo`` and ``make test``, run as root, ``apt-get install``
+    what they drive: a newcomer must know that before running them, so the README names
+    each Debian package of the Makefile's ``DEMO_SERVERS`` and points at ``SERVERS`` for
+    the rest, and says how long ``make test`` takes, and the unit tests alone."""
+    makefile = (ROOT / "Makefile").read_text()
+    demo = re.search(r"^DEMO_SERVERS := (.+)$", makefile, re.M)
+    assert demo, "the Makefile no longer lists DEMO_SERVERS"
+    quickstart = README.read_text().partition("## Quickstart")[2].partition("\n## ")[0]
+    assert "apt-get install" in quickstart
+    for package in {pair.partition("=")[2] for pair in demo[1].split()}:
+        assert f"`{package}`" in quickstart, (
+            f"the README does not say make demo installs {package}"
+        )
+    assert "`SERVERS`" in quickstart
+    assert re.search(r"make test +#.*\d+ minutes", quickstart), "how long make test takes"
+    assert re.search(
+        r"unit tests alone, [^:]*\d+ minutes?: `[^`]*--ignore=tests/integration`",
+        README.read_text(),
+    )
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 @pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
 def test_make_test_installs_every_server_after_make_demo_in_one_run(tmp_path: Path) -> None:
