@@ -121,10 +121,10 @@ class PushedSetConnector:
     keys, comma-joined, and None is an error, as if it had raised.
 
     Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
-    written without ``SECRET_KEY``. A ``set_pushed`` that fails that way is reported once,
-    as a warning;
-    after it, while the app has no ``SECRET_KEY``, nothing is asked of the connector and
-    nothing is pushed (as with :class:`SessionConnector`).
+    written without ``SECRET_KEY``, nor signed with one no HMAC takes (an int). A
+    ``set_pushed`` that fails that way, or writes such a session, is reported once, as a
+    warning; after it, while the app has no ``SECRET_KEY`` that signs, nothing is asked of
+    the connector and nothing is pushed (as with :class:`SessionConnector`).
     """
 
     def __init__(self, connector: Any) -> None:
@@ -135,7 +135,8 @@ class PushedSetConnector:
                     f"callable {method}(): see firehose_digest.Connector"
                 )
         self.connector = connector
-        #: The apps where ``set_pushed`` failed for want of a session to write.
+        #: The apps where ``set_pushed`` failed for want of a session to write, or wrote
+        #: one Flask cannot sign (:func:`_session_key_problem`).
         self._needs_session: weakref.WeakSet[Flask] = weakref.WeakSet()
         #: Per app, the bytes left for a session cookie's line.
         self._rooms: weakref.WeakKeyDictionary[Flask, _Room] = weakref.WeakKeyDictionary()
@@ -151,7 +152,9 @@ class PushedSetConnector:
         self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
-        if app in self._needs_session and app.session_interface.is_null_session(session):
+        if app in self._needs_session and (
+            app.session_interface.is_null_session(session) or _session_key_problem(app)
+        ):
             return None  # set_pushed() cannot write: reported once, by save()
         held: Container[str] | None = self.connector.get_pushed()
         if held is None:
@@ -203,6 +206,13 @@ class PushedSetConnector:
                 raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
             raise
         if before is not None and dict(session) != before.items:
+            problem = _session_key_problem(app)
+            if problem:
+                # Flask's save would fail on it (a 500), and measuring it here.
+                _put_back(before)
+                self._needs_session.add(app)
+                _warn_no_secret_key(app, repr(self), problem)
+                raise NotRecorded(problem)
             if unsent:
                 _put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
@@ -589,8 +599,14 @@ class SessionConnector:
         self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
+        """The held keys; None, with one warning per app, where Flask's session has no
+        ``SECRET_KEY`` or one it cannot sign with: nothing could be written."""
         if app.session_interface.is_null_session(session):
             _warn_no_secret_key(app, "SessionConnector")  # Flask's session needs SECRET_KEY
+            return None
+        problem = _session_key_problem(app)
+        if problem:
+            _warn_no_secret_key(app, "SessionConnector", problem)
             return None
         if not _sent_session(app) and (
             _withheld_from_another_site(app) or not _cookie_path_matches(app, request)
@@ -1278,13 +1294,40 @@ def _fallbacks_problem(fallbacks: object) -> str | None:
 _warned: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
-def _warn_no_secret_key(app: Flask, who: str) -> None:
+def _warn_no_secret_key(app: Flask, who: str, problem: str = "SECRET_KEY is not set") -> None:
     """Warn once per app: the page is served with its preload links, nothing is pushed."""
     if app in _warned:
         return
     _warned.add(app)
     app.logger.warning(
-        "firehose: SECRET_KEY is not set, so %s cannot remember what a client holds; "
+        "firehose: %s, so %s cannot remember what a client holds; "
         "pages keep their preload links but nothing is pushed",
+        problem,
         who,
     )
+
+
+def _session_key_problem(app: Flask) -> str | None:
+    """Why the session cannot be signed with ``SECRET_KEY``, or None: a key set to what no
+    HMAC takes (an int, as ``from_prefixed_env`` reads ``FLASK_SECRET_KEY=123``) under an
+    interface that signs with it as Flask's does. Flask's save would fail on each page
+    that writes the session (a 500), and measuring it each time a list is kept there.
+
+    Flask's interface signs, and so does a subclass that keeps its
+    ``get_signing_serializer`` and Flask's ``open_session`` or ``save_session`` (one that
+    wraps them, calling Flask's, is taken for one that replaces them). A server-side
+    session (Flask-Session's, or a subclass of Flask's whose cookie holds an id), which
+    never signs with the key, takes any; an unset key (or any false one) makes Flask's
+    null session, told apart by the caller."""
+    interface = app.session_interface
+    flask_s = SecureCookieSessionInterface
+    if not isinstance(interface, flask_s):
+        return None
+    kind = type(interface)
+    if kind.get_signing_serializer is not flask_s.get_signing_serializer or (
+        kind.open_session is not flask_s.open_session
+        and kind.save_session is not flask_s.save_session
+    ):
+        return None
+    problem = _key_problem(app.secret_key)
+    return problem and f"{problem} (Flask's session cannot be signed with it)"

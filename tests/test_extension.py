@@ -1283,6 +1283,77 @@ def test_the_no_secret_key_warning_names_the_connector(
     assert f"SECRET_KEY is not set, so {named} cannot remember what a client holds" in warning
 
 
+class LoggedSessions(SecureCookieSessionInterface):
+    """Flask's cookie session, its save wrapped (to log, to add a header): signed alike,
+    but not measured as Flask's own."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (
+            123,
+            "SECRET_KEY must be a str or bytes, got int: in the environment quote a key of "
+            """digits as JSON, FLASK_SECRET_KEY='"123"'""",
+        ),
+        (True, "SECRET_KEY must be a str or bytes, got bool"),
+    ],
+    ids=["int", "bool"],
+)
+@pytest.mark.parametrize(
+    "interface", [SecureCookieSessionInterface, LoggedSessions], ids=["flask's", "subclass"]
+)
+@pytest.mark.parametrize(
+    ("connector", "named"),
+    [
+        (SessionConnector, "SessionConnector"),
+        (
+            lambda: PushedSetConnector(SessionConnector()),
+            "PushedSetConnector(SessionConnector(max_items=100))",
+        ),
+        (lambda: FlaskFirehoseConnector, f"PushedSetConnector({FlaskFirehoseConnector!r})"),
+    ],
+    ids=["session", "session-through-get-and-set", "flask-firehose"],
+)
+def test_a_secret_key_no_session_can_be_signed_with_serves_links_and_warns_once(
+    key: object,
+    problem: str,
+    interface: Callable[[], SessionInterface],
+    connector: Callable[[], Any],
+    named: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``FLASK_SECRET_KEY=123`` read by ``from_prefixed_env`` is an int, which Flask's
+    cookie session cannot sign with. A connector keeping its keys there cannot remember
+    anything: as with no ``SECRET_KEY``, the pages keep their preloads, nothing is pushed,
+    and one warning names the key and what to write. It logged a TypeError with its
+    traceback on every page, and under a subclass of Flask's interface, whose session the
+    extension does not measure, the list it wrote failed Flask's save: a 500 on every
+    page that pushed. (A server-side session never signs with the key: it is no reason to
+    refuse the app at init_app, :class:`TestSessionConnector`.)"""
+    app = build_app(connector())
+    app.session_interface = interface()
+    app.config["SECRET_KEY"] = key
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            response = client.get("/")
+            assert response.status_code == 200
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (
+            logging.WARNING,
+            f"firehose: {problem} (Flask's session cannot be signed with it), so {named} "
+            "cannot remember what a client holds; pages keep their preload links but "
+            "nothing is pushed",
+        )
+    ]
+
+
 def test_a_session_unwritable_without_secret_key_is_said_at_debug(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -1298,10 +1369,14 @@ def test_a_session_unwritable_without_secret_key_is_said_at_debug(
     )
 
 
-def test_flask_firehose_s_connector_is_left_alone_until_the_app_has_a_secret_key() -> None:
-    """Once its ``set_pushed`` failed on Flask's null session, nothing is asked of it
-    while the app has no ``SECRET_KEY`` (each request would plan pushes only to write them
-    as nopush); given a key, it is asked again and records."""
+@pytest.mark.parametrize("key", [None, 123], ids=["unset", "int"])
+def test_flask_firehose_s_connector_is_left_alone_until_the_app_has_a_secret_key(
+    key: object,
+) -> None:
+    """Once its ``set_pushed`` failed on Flask's null session, or wrote a session Flask
+    cannot sign (an int key), nothing is asked of it while the app has no ``SECRET_KEY``
+    that signs (each request would plan pushes only to write them as nopush); given one,
+    it is asked again and records."""
     calls: list[str] = []
 
     class Counted:
@@ -1314,7 +1389,7 @@ def test_flask_firehose_s_connector_is_left_alone_until_the_app_has_a_secret_key
             FlaskFirehoseConnector.set_pushed(items)
 
     app = build_app(Counted())
-    app.config["SECRET_KEY"] = None
+    app.config["SECRET_KEY"] = key
     client = app.test_client()
     for _ in range(3):
         assert client.get("/").headers["Link"] == EXPECTED_RETURN
@@ -3298,20 +3373,32 @@ def test_a_session_too_large_for_new_keys_is_not_written_by_a_page_that_left_it_
 def test_a_session_connector_that_fails_leaves_the_session_as_the_page_left_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A SECRET_KEY set after init_app to what no HMAC takes (an int: init_app refuses
-    one it sees): save() fails as it measures the session it wrote, and that list, left
-    in it, made Flask's own save fail too, a 500 for a page that left the session alone.
-    The session is put back, the failure logged, and the page served with its links."""
-    app = build_app(SessionConnector())
-    app.config["SECRET_KEY"] = 20261202
+    """A save() that fails after writing its list (a subclass's own bookkeeping, after
+    ``set_pushed``) on a page that left a permanent session alone, which Flask writes on
+    every response: written with that list, the session would hold keys never pushed
+    (their links are nopush). The session is put back, the failure logged, and the page
+    served with its links. (An int ``SECRET_KEY`` failed here too, as the list was
+    measured; such a key now leaves the list unopened.)"""
+
+    class FailsAfterWriting(SessionConnector):
+        def set_pushed(self, items: Iterable[str]) -> None:
+            super().set_pushed(items)
+            raise OSError("the write counter is down")
+
+    app = build_app(FailsAfterWriting())
     client = app.test_client()
+    with client.session_transaction() as sess:
+        sess.permanent = True
+        sess["h2-held"] = ["/static/site.css"]
     with caplog.at_level(logging.ERROR, logger="firehose_digest"):
         response = client.get("/")
     assert response.status_code == 200
     assert response.headers["Link"] == EXPECTED_RETURN
-    assert "Set-Cookie" not in response.headers
+    assert "Set-Cookie" in response.headers  # Flask's, for a permanent session
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"_permanent": True, "h2-held": ["/static/site.css"]}
     assert [record.getMessage() for record in caplog.records] == [
-        "firehose: SessionConnector(max_items=100).save() failed; nothing is recorded"
+        "firehose: FailsAfterWriting(max_items=100).save() failed; nothing is recorded"
     ]
 
 
@@ -3387,6 +3474,30 @@ def test_a_session_interface_that_writes_its_own_cookie_is_not_measured() -> Non
     client = app.test_client()
     client.get("/?u=/a.css")
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+class OwnKeySessions(SecureCookieSessionInterface):
+    """Flask's cookie session, signed with a key of its own, not ``SECRET_KEY``."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer("its own key", salt=self.salt, serializer=self.serializer)
+
+
+@pytest.mark.parametrize("key", [123, "k"], ids=["int", "str"])
+@pytest.mark.parametrize(
+    "interface", [IdInCookieSessions, OwnKeySessions], ids=["server-side", "own key"]
+)
+def test_a_session_of_flask_s_kind_that_signs_not_with_secret_key_records_whatever_it_is(
+    key: object, interface: Callable[[], SecureCookieSessionInterface]
+) -> None:
+    """A subclass of Flask's interface whose own open and save never sign (its cookie
+    holds an id), or that signs with a key of its own, takes an int ``SECRET_KEY`` as a
+    server-side session does: it records."""
+    app = build_app(SessionConnector(), SECRET_KEY=key)
+    app.session_interface = interface()
+    client = app.test_client()
+    assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert client.get("/push?u=/a.css").headers["Link"].endswith("; nopush")
 
 
 def test_a_session_kept_server_side_pushes_and_records_past_the_budget() -> None:
