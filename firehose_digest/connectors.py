@@ -1073,10 +1073,11 @@ class _DigestState:
             if configured == seen:
                 return codec
             domain, path, partitioned, secret_key, fallbacks = configured[:5]
-            if _key_problem(secret_key) or _fallbacks_problem(fallbacks):
+            problem = _key_problem(secret_key) or _fallbacks_problem(fallbacks)
+            if problem:
                 # Set after init_app to something no HMAC takes (an int read from the
-                # environment, a bare str of fallbacks): as if unset, with one warning,
-                # rather than an error per request or a key per character.
+                # environment, a bare str of fallbacks): as if unset, with one warning
+                # naming it, rather than an error per request or a key per character.
                 secret_key = fallbacks = None
             keys = keys_in_force(secret_key, fallbacks)
             if configured[3:] != seen[3:] or not keys:  # other keys: nothing kept
@@ -1097,7 +1098,7 @@ class _DigestState:
                 codec = None
             self._keys = (configured, codec)
         if codec is None:  # outside the lock: a log handler may serve a request of this app
-            _warn_no_secret_key(app, "DigestConnector")
+            _warn_no_secret_key(app, "DigestConnector", problem or "SECRET_KEY is not set")
         return codec
 
     def read_here(self, held: HeldDigest, codec: DigestCodec) -> bool:

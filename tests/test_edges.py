@@ -2554,18 +2554,39 @@ def test_a_secret_key_no_hmac_can_use_is_refused_at_init(key: str) -> None:
         edge_app(**{key: value})
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        (
+            "SECRET_KEY",
+            83920174659201,  # FLASK_SECRET_KEY=8392... via from_prefixed_env
+            "SECRET_KEY must be a str or bytes, got int: in the environment quote a key of "
+            """digits as JSON, FLASK_SECRET_KEY='"123"'""",
+        ),
+        ("SECRET_KEY_FALLBACKS", "old", "SECRET_KEY_FALLBACKS must be a list of keys, got a str"),
+    ],
+    ids=["key", "fallbacks"],
+)
 def test_a_secret_key_made_unusable_later_is_a_warning_not_an_error_per_request(
-    caplog: pytest.LogCaptureFixture,
+    key: str, value: object, problem: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Set after init_app (which refuses it) to what no HMAC takes: one warning, which
+    names what is wrong with the key, not that it is unset."""
     app = edge_app()
-    app.config["SECRET_KEY"] = 83920174659201  # FLASK_SECRET_KEY=8392... via from_prefixed_env
+    app.config[key] = value
     client = app.test_client()
     with caplog.at_level(logging.WARNING):
         for _ in range(3):
             response = page(client, "/a.css")
             assert response.status_code == 200
             assert links(response) == [nopush("/a.css")]
-    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (
+            logging.WARNING,
+            f"firehose: {problem}, so DigestConnector cannot remember what a client holds; "
+            "pages keep their preload links but nothing is pushed",
+        )
+    ]
 
 
 def test_a_value_verified_with_keys_since_replaced_is_not_cached() -> None:
