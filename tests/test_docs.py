@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from firehose_digest.settings import DEFAULTS
+from firehose_digest.settings import DEFAULTS, load
 from tests.integration.rig import H2O, Apache, Nginx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +116,52 @@ def _readme_table() -> list[tuple[str, object]]:
 
 def test_the_readme_table_lists_every_setting_with_its_default() -> None:
     assert _readme_table() == list(DEFAULTS.items())
+
+
+CONFIGURATION = DOCS / "configuration.md"
+
+
+def _configuration_table() -> list[tuple[str, object, str]]:
+    """(key, default, what it accepts) of each row of configuration.md's table."""
+    rows = []
+    for line in CONFIGURATION.read_text().splitlines():
+        row = re.match(r"^\| `(FIREHOSE_[A-Z_]+)` \| `([^`]*)` \| ([^|]*) \|", line)
+        if row:
+            rows.append((row.group(1), ast.literal_eval(row.group(2)), row.group(3)))
+    return rows
+
+
+def test_the_configuration_page_lists_every_setting_with_its_default() -> None:
+    assert [(key, default) for key, default, _ in _configuration_table()] == list(DEFAULTS.items())
+
+
+#: Beside the key tried: budgets that leave any Link budget or header budget its range.
+_ROOMY = {"FIREHOSE_HEADER_BUDGET": 1 << 20, "FIREHOSE_LINK_BUDGET": 0}
+
+
+@pytest.mark.parametrize("row", _configuration_table(), ids=lambda row: row[0])
+def test_the_configuration_page_says_what_each_setting_takes(
+    row: tuple[str, object, str],
+) -> None:
+    """Each end of an int's range is taken and one past it refused, naming the key; each
+    value of a choice is taken, and None refused."""
+    key, _, accepted = row
+    span = re.match(r"an int, `(\d+)` to `(\d+)`", accepted)
+    taken: list[object]
+    refused: list[object]
+    if span:
+        low, high = int(span.group(1)), int(span.group(2))
+        taken, refused = [low, high], [low - 1, high + 1, float(low), True]
+    else:
+        choices = re.fullmatch(r"`([^`]*)` or `([^`]*)`", accepted)
+        if choices is None:
+            pytest.skip("described in words, checked in test_bounds.py")
+        taken, refused = [ast.literal_eval(choice) for choice in choices.groups()], [None]
+    for value in taken:
+        load({**_ROOMY, key: value})
+    for value in refused:
+        with pytest.raises(ValueError, match=f"^{key} "):
+            load({**_ROOMY, key: value})
 
 
 #: A default quoted beside its key in prose: "`FIREHOSE_MAX_PUSHES` (10)", "`FIREHOSE_MAX_AGE`
