@@ -4020,3 +4020,35 @@ def test_a_subclass_of_a_connector_is_named_as_itself_in_the_log(
     assert any(
         record.getMessage().startswith("firehose: MyConnector(") for record in caplog.records
     )
+
+
+@pytest.mark.parametrize("renamed", [False, True], ids=["same name", "renamed"])
+def test_a_session_cookie_path_widened_between_deploys_is_as_connectors_md_says(
+    renamed: bool,
+) -> None:
+    """``SESSION_COOKIE_PATH`` widened from /app to /: the browser keeps the old cookie
+    beside the new and sends it first under /app (the longer path, RFC 6265 §5.4), and
+    Flask reads the first, so a page there reads the old list while every write goes to
+    the new cookie: a key new since the deploy is pushed on each visit (no error, and no
+    cookie grows). A new ``SESSION_COOKIE_NAME`` with such a deploy pushes it once."""
+
+    def deploy(**config: Any) -> Flask:
+        app = build_app(SessionConnector(), **config)
+
+        @app.route("/app/<name>")
+        def page(name: str) -> str:
+            push(f"/{name}.css", as_="style")
+            return name
+
+        return app
+
+    old = deploy(SESSION_COOKIE_PATH="/app").test_client()
+    assert old.get("/app/a").headers["Link"] == "</a.css>; rel=preload; as=style"
+    new = deploy(SESSION_COOKIE_NAME="renamed" if renamed else "session").test_client()
+    new._cookies = old._cookies  # the same browser, after the deploy
+    visits = [new.get("/app/c") for _ in range(3)]
+    assert [visit.status_code for visit in visits] == [200, 200, 200]
+    pushed = [not visit.headers["Link"].endswith("nopush") for visit in visits]
+    assert pushed == ([True, False, False] if renamed else [True, True, True])
+    sent = visits[-1].request.headers["Cookie"]
+    assert sent.count("session=") == (1 if renamed else 2)
