@@ -155,7 +155,7 @@ def test_the_configuration_page_says_what_each_setting_takes(
     else:
         choices = re.fullmatch(r"`([^`]*)` or `([^`]*)`", accepted)
         if choices is None:
-            pytest.skip("described in words, checked in test_bounds.py")
+            pytest.skip("described in words, checked in test_bounds.py and test_edges.py")
         taken, refused = [ast.literal_eval(choice) for choice in choices.groups()], [None]
     for value in taken:
         load({**_ROOMY, key: value})
