@@ -15,7 +15,7 @@ Reading the code, in the order a request meets it:
   set and the Bloom filter), :mod:`.codec` (the signed cookie value), :mod:`.sizes` (the
   bytes each bounded cache counts).
 - The CLI, :mod:`.__main__`: ``firehose-digest plan`` and ``inspect``, which reads what an
-  operator pastes with :mod:`.pasted`.
+  operator pastes with :mod:`.pasted`, a HAR file's headers with :mod:`.har`.
 """
 
 from .codec import DigestCodec as DigestCodec

@@ -771,7 +771,9 @@ lines are read, other lines skipped; a Set-Cookie line's value without
 "Set-Cookie:" ("{DEFAULT_COOKIE_NAME}=VALUE; Path=/shop") is read as that line; a
 request copied by developer tools as cURL (bash or cmd), fetch or PowerShell
 is read for the cookies it sends, a cookie jar's lines (curl -c) as the
-Set-Cookie lines that stored them. A value a terminal or a mail broke across
+Set-Cookie lines that stored them, a HAR file (developer tools' "Save all as
+HAR") or Firefox's headers copied as JSON for the Cookie and Set-Cookie
+headers of its requests. A value a terminal or a mail broke across
 lines is joined up; whole values or pairs one a line are several cookies.
 A Set-Cookie line's Domain, Path and Partitioned are those the signature is
 checked for, where --cookie-domain, --cookie-path and --[no-]cookie-partitioned
@@ -1012,6 +1014,8 @@ def _run(argv: Sequence[str] | None) -> int:
 #: The most ``inspect -`` reads from stdin: a request copied whole is a few KB, and the
 #: largest argument Linux passes 128 KiB.
 MAX_STDIN = 1 << 20
+#: ... of a JSON document, a HAR: one holds its responses' content, megabytes for a page.
+MAX_STDIN_JSON = 64 << 20
 
 
 def _stdin(parser: argparse.ArgumentParser) -> str:
@@ -1024,12 +1028,21 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
             "firehose-digest: paste COOKIE, then Ctrl-D (Ctrl-Z, Enter on Windows)",
             file=sys.stderr,
         )
-    binary = getattr(sys.stdin, "buffer", None)
+    stream = getattr(sys.stdin, "buffer", None) or sys.stdin
+    json_document = False
     try:
-        data = binary.read(MAX_STDIN + 1) if binary is not None else sys.stdin.read(MAX_STDIN + 1)
+        data = stream.read(MAX_STDIN + 1)
+        json_document = len(data) > MAX_STDIN and _opens_json(data)
+        if json_document:
+            data += stream.read(MAX_STDIN_JSON + 1 - len(data))
     except OSError as e:  # one open for writing only (0>/dev/null), a terminal gone
         parser.error(f"COOKIE -: stdin cannot be read: {e}")
-    if len(data) > MAX_STDIN:
+    if json_document and len(data) > MAX_STDIN_JSON:
+        parser.error(
+            f"COOKIE -: stdin holds a JSON document of more than {MAX_STDIN_JSON} bytes: save "
+            "a HAR of fewer requests"
+        )
+    if not json_document and len(data) > MAX_STDIN:
         parser.error(
             f"COOKIE -: stdin holds more than {MAX_STDIN} bytes, more than any paste of a request"
         )
@@ -1039,6 +1052,16 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
         # A file Windows PowerShell 5.1 wrote (``>``, ``Out-File``): UTF-16, its mark first.
         return data.decode("utf-16", "surrogateescape")
     return data.decode("utf-8", "surrogateescape")
+
+
+def _opens_json(data: bytes | str) -> bool:
+    """Whether ``data``, the start of stdin, opens a JSON object or array (a HAR), in UTF-8
+    or in UTF-16 after its byte order mark, as :func:`_stdin` decodes it."""
+    head = data[:64]
+    if isinstance(head, bytes):
+        utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        head = head.decode("utf-16" if utf16 else "utf-8", "ignore")
+    return head.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
 
 
 def _print(lines: list[str]) -> bool:

@@ -22,6 +22,8 @@ from urllib.parse import unquote
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie, parse_date
 
+from .har import JsonPasted, read_json
+
 __all__ = ["AskedScope", "Pasted", "SetCookie", "read_pasted"]
 
 
@@ -94,6 +96,9 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     (an ``Expires`` not after ``now``, among others: :func:`_deletion`) leaves the client
     none: the values the request sent are read then.
     """
+    from_json = read_json(text)
+    if from_json is not None:
+        return _read_json(from_json, name, now, asked)
     jar = [_JAR_LINE.fullmatch(line) for line in _lines(text)]
     if any(jar):
         stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
@@ -156,6 +161,76 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     if note is None and sent:
         note = f"{name} in a Cookie header and a Set-Cookie line: reading the Set-Cookie line"
     return Pasted([value], found, scope, note)
+
+
+#: Said of JSON :func:`.har.read_json` reads as neither a HAR nor Firefox's headers.
+_JSON_NOT_READ = (
+    "JSON that is neither a HAR (log.entries, or one entry) nor Firefox's headers copied "
+    "as JSON: paste the Cookie header or the Set-Cookie line instead"
+)
+#: Said of a HAR of which no request or response has a cookie header: Chrome's default
+#: export, "Save all as HAR (sanitized)", leaves out Cookie, Set-Cookie and Authorization.
+_SANITIZED = (
+    "a HAR of {} requests, none with a Cookie or Set-Cookie header: Chrome leaves them "
+    'out of "Save all as HAR (sanitized)"; allow "HAR with sensitive data" in its '
+    "Network settings and save it with them"
+)
+#: How much of a request's url a note says: a HAR's may be a data: url of megabytes.
+MAX_URL_SAID = 200
+
+
+def _read_json(found: JsonPasted, name: str, now: float, asked: AskedScope) -> Pasted:
+    """Cookie ``name`` in a HAR or Firefox's headers copied as JSON (:func:`.har.read_json`),
+    each exchange read as its header lines are. What the client holds at the end: of the
+    exchange whose response set it last (of the scope ``asked``, if one did: a browser
+    holds one of each Domain and Path), else of the last that sent it (with no scope,
+    which ``asked`` then gives), else of the last that set it of another scope. A note
+    says which of several, and a request after it that sent another value."""
+    if found.form is None:
+        return Pasted([], [], None, _JSON_NOT_READ)
+    reads = [read_pasted("\n".join(each.lines), name, now, asked) for each in found.exchanges]
+    names = list(dict.fromkeys(found for read in reads for found in read.names))
+    if found.form == "HAR" and not any(each.lines for each in found.exchanges):
+        return Pasted([], names, None, _SANITIZED.format(len(reads)))
+    sets = [i for i, read in enumerate(reads) if read.set_cookie is not None]
+    of_asked = [
+        i
+        for i, read in enumerate(reads)
+        if read.set_cookie is not None and _of_scope(read.set_cookie, asked)
+    ]
+    sends = [i for i, read in enumerate(reads) if read.values]
+    candidates = of_asked or sends or sets
+    if not candidates:
+        return Pasted([], names, None, None)
+    chosen = candidates[-1]
+    read = reads[chosen]
+    notes = []
+    if len(reads) > 1:
+        how = "whose response sets" if read.set_cookie is not None else "that sends"
+        notes.append(
+            f"a HAR of {len(reads)} requests: reading the last {how} {name}, "
+            f"{_request_said(chosen, found.exchanges[chosen].request)}"
+        )
+    if read.set_cookie is not None and read.deleted is None:
+        # A browser refuses a cookie past its size limit, or a Secure one over http.
+        later = next(
+            (i for i in sends if i > chosen and read.values[0] not in reads[i].values), None
+        )
+        if later is not None:
+            notes.append(
+                f"{_request_said(later, found.exchanges[later].request)}, after it, sent "
+                f"{name} without the value it set: the browser did not keep it, or holds one "
+                "of another Domain or Path"
+            )
+    return read._replace(names=names, note="\n".join(filter(None, [*notes, read.note])) or None)
+
+
+def _request_said(index: int, request: str) -> str:
+    """The ``index``-th exchange of a HAR as a note says it: "#3 GET https://..."."""
+    if len(request) > MAX_URL_SAID:
+        request = f"{request[:MAX_URL_SAID]}..."
+    shown = request if request.isprintable() else repr(request)
+    return f"#{index + 1} {shown}".rstrip()
 
 
 #: A cookie of a jar in the Netscape format (curl -c, wget --save-cookies), tab-separated:

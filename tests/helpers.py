@@ -224,3 +224,45 @@ def work_of(call: Callable[[], T]) -> tuple[T, Work]:
         if not tracing:
             tracemalloc.stop()
     return result, Work(lines, peak)
+
+
+#: The members HAR 1.2 requires of each of its objects (its spec:
+#: http://www.softwareishard.com/blog/har-12-spec/), for the HAR files the tests build and
+#: docs/shop.har to have the shape developer tools write.
+HAR_REQUIRED = {
+    "log": {"version", "creator", "entries"},
+    "creator": {"name", "version"},
+    "page": {"startedDateTime", "id", "title", "pageTimings"},
+    "entry": {"startedDateTime", "time", "request", "response", "cache", "timings"},
+    "request": {
+        *("method", "url", "httpVersion", "cookies", "headers", "queryString"),
+        *("headersSize", "bodySize"),
+    },
+    "response": {
+        *("status", "statusText", "httpVersion", "cookies", "headers", "content"),
+        *("redirectURL", "headersSize", "bodySize"),
+    },
+    "cookie": {"name", "value"},
+    "header": {"name", "value"},
+    "content": {"size", "mimeType"},
+    "timings": {"send", "wait", "receive"},
+}
+
+
+def har_missing(document: dict[str, Any]) -> list[str]:
+    """The members HAR 1.2 requires that ``document`` lacks, each as "object.member"."""
+    log = document["log"]
+    found: list[tuple[str, dict[str, Any]]] = [("log", log), ("creator", log["creator"])]
+    found += [("page", page) for page in log.get("pages", [])]
+    for entry in log["entries"]:
+        found += [("entry", entry), ("timings", entry["timings"])]
+        found += [("request", entry["request"]), ("response", entry["response"])]
+        found.append(("content", entry["response"]["content"]))
+        for message in (entry["request"], entry["response"]):
+            found += [("header", header) for header in message["headers"]]
+            found += [("cookie", cookie) for cookie in message["cookies"]]
+    return [
+        f"{kind}.{member}"
+        for kind, value in found
+        for member in sorted(HAR_REQUIRED[kind] - set(value))
+    ]

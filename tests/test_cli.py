@@ -9,6 +9,7 @@ import contextlib
 import errno
 import io
 import itertools
+import json
 import os
 import re
 import shlex
@@ -32,7 +33,7 @@ from firehose_digest import __main__ as cli
 from firehose_digest.__main__ import main
 from firehose_digest.codec import MAX_CLOCK_SKEW, DigestCodec, salt_for
 from firehose_digest.digests import AgingDigest, BloomDigest, GCSDigest
-from tests.helpers import build_app
+from tests.helpers import build_app, har_missing
 
 SECRET = "s3cret"
 MAX_AGE = 30 * 24 * 3600
@@ -2703,3 +2704,401 @@ def test_inspect_refuses_urls_given_as_one_str() -> None:
         cli.inspect(issued_cookie("k"), ["k"], urls="/app.js")
     valid, out = cli.inspect(issued_cookie("k"), ["k"], urls=["/app.js"])
     assert valid and sum(line.endswith(": /app.js") for line in out) == 1
+
+
+# -- a HAR, and Firefox's JSON copies of headers -----------------------------------------
+#
+# HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/): ``log`` holds ``version``,
+# ``creator`` and ``entries``, one a request; an entry its ``startedDateTime`` (ISO 8601),
+# ``time``, ``request``, ``response``, ``cache`` and ``timings``; a request its ``method``,
+# ``url``, ``httpVersion``, ``cookies``, ``headers``, ``queryString``, ``headersSize`` and
+# ``bodySize``; a response its ``status``, ``statusText``, ``httpVersion``, ``cookies``,
+# ``headers``, ``content``, ``redirectURL``, ``headersSize`` and ``bodySize``. A header and
+# a cookie are ``{"name", "value"}`` objects (a cookie with its ``path``, ``domain``,
+# ``expires``, ``httpOnly``, ``secure``).
+
+
+def har_cookie(line: str) -> dict[str, Any]:
+    """A HAR ``cookies`` object of a ``Set-Cookie`` line (``name=value; Path=...``), or of
+    a ``name=value`` pair as a request sends it."""
+    pair, *attributes = line.split("; ")
+    name, _, value = pair.partition("=")
+    cookie: dict[str, Any] = {"name": name, "value": value}
+    for attribute in attributes:
+        key, _, text = attribute.partition("=")
+        if key in ("Path", "Domain", "Expires"):
+            cookie[key.lower()] = text
+    if attributes:
+        cookie.update(httpOnly="HttpOnly" in attributes, secure="Secure" in attributes)
+    return cookie
+
+
+def har_entry(
+    url: str,
+    sent: str | None = None,
+    set_cookies: tuple[str, ...] = (),
+    *,
+    started: str = "2025-01-01T00:00:00.000Z",
+    http2: bool = False,
+) -> dict[str, Any]:
+    """A HAR entry as Chrome's "Save all as HAR (with sensitive data)" writes one: a GET of
+    ``url`` that sent the ``Cookie`` header ``sent`` and whose response set each of
+    ``set_cookies`` (``Set-Cookie`` values), HTTP/2's lower-case names if ``http2``."""
+    version = "h2" if http2 else "HTTP/1.1"
+    named = str.lower if http2 else str
+
+    def headers(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+        return [{"name": named(name), "value": value} for name, value in pairs]
+
+    request_headers = headers(("Accept", "text/html"), *([("Cookie", sent)] if sent else []))
+    if http2:
+        request_headers.insert(0, {"name": ":authority", "value": "shop.test"})
+    return {
+        "startedDateTime": started,
+        "time": 12.5,
+        "request": {
+            "method": "GET",
+            "url": url,
+            "httpVersion": version,
+            "cookies": [har_cookie(pair) for pair in (sent.split("; ") if sent else [])],
+            "headers": request_headers,
+            "queryString": [],
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "response": {
+            "status": 200,
+            "statusText": "OK",
+            "httpVersion": version,
+            "cookies": [har_cookie(line) for line in set_cookies],
+            "headers": headers(
+                ("Content-Type", "text/html; charset=utf-8"),
+                *(("Set-Cookie", line) for line in set_cookies),
+            ),
+            "content": {"size": 0, "mimeType": "text/html"},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": 0,
+        },
+        "cache": {},
+        "timings": {
+            "blocked": -1,
+            "dns": -1,
+            "connect": -1,
+            "send": 0,
+            "wait": 10,
+            "receive": 2.5,
+        },
+    }
+
+
+def har(*entries: dict[str, Any]) -> str:
+    """A HAR file of ``entries``, as developer tools save one (indented JSON)."""
+    log = {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}}
+    document = {"log": {**log, "pages": [], "entries": list(entries)}}
+    assert har_missing(document) == []
+    return json.dumps(document, indent=2)
+
+
+def set_cookie_of(line: str) -> str:
+    """The value of a ``Set-Cookie:`` line (:func:`scoped_set_cookie`'s)."""
+    return line.removeprefix("Set-Cookie: ")
+
+
+def value_of(line: str) -> str:
+    return line.partition("=")[2].partition(";")[0]
+
+
+def test_inspect_reads_a_har_the_cookie_its_last_response_set_with_its_scope() -> None:
+    """A page's requests saved as a HAR ("Save all as HAR", the file a bug report asks
+    for): it said "no h2-digest cookie here (cookies: none)". The page set the digest for
+    its Domain and Path; the requests after it send it back, with no scope."""
+    line = set_cookie_of(
+        scoped_set_cookie(SESSION_COOKIE_DOMAIN="shop.test", APPLICATION_ROOT="/a")
+    )
+    sent = f"theme=dark; h2-digest={value_of(line)}"
+    text = har(
+        har_entry("https://shop.test/a/", "theme=dark", (line,)),
+        har_entry("https://shop.test/static/app.js", sent, started="2025-01-01T00:00:00.100Z"),
+        har_entry("https://shop.test/static/site.css", sent, started="2025-01-01T00:00:00.110Z"),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET, "--url", "/static/app.js")
+    assert code == 0, out
+    assert out.splitlines()[:3] == [
+        "a HAR of 3 requests: reading the last whose response sets h2-digest, "
+        "#1 GET https://shop.test/a/",
+        "a Set-Cookie line: its Domain shop.test and its Path /a are part of the signature",
+        out.splitlines()[2],
+    ]
+    assert out.splitlines()[2].startswith("valid: ")
+    assert "held: /static/app.js" in out.splitlines()
+
+
+def test_a_har_whose_responses_set_no_digest_is_read_for_the_last_one_sent() -> None:
+    old, new = issued_cookie("another key"), issued_cookie(SECRET)
+    text = har(
+        har_entry("https://shop.test/", f"h2-digest={new}", started="2025-01-01T00:00:01Z"),
+        # Entries in another order than their times: the spec asks a reader to sort them.
+        har_entry("https://shop.test/old", f"h2-digest={old}", started="2025-01-01T00:00:00Z"),
+        har_entry("https://shop.test/favicon.ico", "theme=dark", started="2025-01-01T00:00:02Z"),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "a HAR of 3 requests: reading the last that sends h2-digest, #2 GET https://shop.test/"
+    )
+    assert out.splitlines()[1].startswith("valid: ")
+
+
+@pytest.mark.parametrize("http2", [False, True], ids=["HTTP/1.1", "HTTP/2"])
+def test_a_har_of_one_request_is_read_as_its_exchange(http2: bool) -> None:
+    """One entry (Chrome's "Copy as HAR" of a request, or a HAR of one): nothing to choose,
+    so no line says which; its request's digest and its response's, as curl -v's."""
+    sent, set_ = issued_cookie("another key"), issued_cookie(SECRET)
+    line = f"h2-digest={set_}; Expires=Fri, 01 Jan 2027 01:25:22 GMT; HttpOnly; Path=/"
+    entry = har_entry("https://shop.test/", f"h2-digest={sent}", (line,), http2=http2)
+    for text in (har(entry), json.dumps(entry)):
+        code, out, _ = call("inspect", text, "--secret-key", SECRET)
+        assert code == 0, out
+        assert out.splitlines()[:2] == [
+            "h2-digest in a Cookie header and a Set-Cookie line: reading the Set-Cookie line",
+            "a Set-Cookie line: no Domain (host-only) and its Path / are part of the signature",
+        ]
+
+
+def test_a_har_of_set_cookie_lines_joined_by_a_line_break_reads_each() -> None:
+    """Chrome's protocol joins a response's Set-Cookie lines with "\\n" in one value, which
+    some versions write so in a HAR: read as two lines, the last the one kept."""
+    old, new = issued_cookie("another key"), issued_cookie(SECRET)
+    entry = har_entry(
+        "https://shop.test/", None, (f"h2-digest={old}; Path=/\nh2-digest={new}; Path=/",)
+    )
+    code, out, _ = call("inspect", har(entry), "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[0] == "2 Set-Cookie lines of h2-digest: reading the last"
+
+
+def test_a_har_whose_response_deletes_the_digest_says_so_then_reads_what_was_sent() -> None:
+    value = issued_cookie(SECRET)
+    deletion = "h2-digest=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Path=/"
+    text = har(
+        har_entry("https://shop.test/", f"h2-digest={value}"),
+        har_entry("https://shop.test/forget", f"h2-digest={value}", (deletion,)),
+        har_entry("https://shop.test/static/app.js", "theme=dark"),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert code == 1, out
+    assert out.splitlines()[:4] == [
+        "a HAR of 3 requests: reading the last whose response sets h2-digest, "
+        "#2 GET https://shop.test/forget",
+        "NOT valid: the Set-Cookie line deletes h2-digest (Max-Age=0): the client holds none "
+        "of its Domain and Path after this response",
+        "the h2-digest the request sent, which the line deletes:",
+        "a Set-Cookie line: no Domain (host-only) and its Path / are part of the signature",
+    ]
+    assert out.splitlines()[4].startswith("valid: ")
+
+
+def test_of_a_har_s_digests_of_two_paths_the_one_of_cookie_path_is_read() -> None:
+    """As of a jar's: the app at /a and the one at / each set their own; --cookie-path
+    picks the last response that sets the one of its path."""
+    shop = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    root = set_cookie_of(scoped_set_cookie())
+    text = har(
+        har_entry("https://shop.test/a/", None, (shop,)),
+        har_entry("https://shop.test/", None, (root,)),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET, "--cookie-path", "/a")
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "a HAR of 2 requests: reading the last whose response sets h2-digest, "
+        "#1 GET https://shop.test/a/"
+    )
+
+
+def test_a_har_saved_sanitized_says_its_cookies_were_left_out() -> None:
+    """Chrome's default, "Save all as HAR (sanitized)", leaves out every Cookie and
+    Set-Cookie header (and the cookies): "no h2-digest cookie here" alone sends the user
+    looking for a digest the app did set."""
+    text = har(har_entry("https://shop.test/"), har_entry("https://shop.test/static/app.js"))
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "NOT valid: no h2-digest cookie here (cookies: none)",
+            "a HAR of 2 requests, none with a Cookie or Set-Cookie header: Chrome leaves them "
+            'out of "Save all as HAR (sanitized)"; allow "HAR with sensitive data" in its '
+            "Network settings and save it with them",
+        ],
+    )
+
+
+def test_a_har_without_the_digest_names_the_cookies_it_holds() -> None:
+    text = har(har_entry("https://shop.test/", "theme=dark", ("session=abc; Path=/",)))
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert (code, out) == (1, "NOT valid: no h2-digest cookie here (cookies: theme, session)\n")
+
+
+#: Firefox's headers panel, "Copy All" on a section: the section as JSON, tab-indented
+#: (``HeadersPanel.getProperties``: ``{[headerKey]: new HeaderList(headers)}``).
+FIREFOX_COPY_ALL = {
+    "response headers": {
+        "responseHeaders": {
+            "headers": [
+                {"name": "content-type", "value": "text/html; charset=utf-8"},
+                {"name": "set-cookie", "value": "{line}"},
+                {"name": "vary", "value": "Cookie"},
+            ]
+        }
+    },
+    "request headers": {
+        "requestHeaders": {
+            "headers": [
+                {"name": "Accept", "value": "text/html"},
+                {"name": "Cookie", "value": "theme=dark; h2-digest={value}"},
+            ]
+        }
+    },
+    "raw response headers": {
+        "responseHeaders": {
+            "RAW_HEADERS_ID": "HTTP/2 200 \r\ncontent-type: text/html\r\nset-cookie: {line}\r\n"
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("copied", FIREFOX_COPY_ALL.values(), ids=FIREFOX_COPY_ALL)
+def test_inspect_reads_firefox_s_headers_copied_as_json(copied: dict[str, Any]) -> None:
+    """It named the attributes as cookies: "no h2-digest cookie here (cookies: Expires,
+    Max-Age, HttpOnly)"."""
+    line = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    text = (
+        json.dumps(copied, indent="\t").replace("{line}", line).replace("{value}", value_of(line))
+    )
+    flags = () if "set-cookie" in text else ("--cookie-path", "/a")
+    code, out, _ = call("inspect", text, "--secret-key", SECRET, *flags)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"h2-digest": "x.y.z"}',
+        '[{"name": "h2-digest", "value": "x.y.z", "domain": "shop.test", "hostOnly": true}]',
+        '{"log": {"entries": "none"}}',
+    ],
+)
+def test_json_that_is_no_har_nor_firefox_s_headers_says_what_is_read(text: str) -> None:
+    """JSON was read as a Cookie header: its names said to be cookies (``{"h2-digest"``),
+    or its value, quotes and all, said "bad signature"."""
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "NOT valid: no h2-digest cookie here (cookies: none)",
+            "JSON that is neither a HAR (log.entries, or one entry) nor Firefox's headers "
+            "copied as JSON: paste the Cookie header or the Set-Cookie line instead",
+        ],
+    )
+
+
+def test_a_har_larger_than_a_paste_is_read_from_stdin() -> None:
+    """A HAR holds the responses' content: a page's is megabytes, past the bound a paste is
+    held to, and was refused as "more than any paste of a request"."""
+    value = issued_cookie(SECRET)
+    padding = har_entry("https://shop.test/big.js")
+    padding["response"]["content"] = {
+        "size": 2 << 20,
+        "mimeType": "text/javascript",
+        "text": "x" * (2 << 20),
+    }
+    text = har(padding, har_entry("https://shop.test/", f"h2-digest={value}"))
+    assert len(text) > cli.MAX_STDIN
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+        input=text.encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout, done.stderr)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "log",
+                    "entries",
+                    "request",
+                    "response",
+                    "headers",
+                    "name",
+                    "value",
+                    "url",
+                    "method",
+                    "startedDateTime",
+                    "cookies",
+                    "RAW_HEADERS_ID",
+                    "responseHeaders",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_inspect_any_json_is_valid_or_not(value: Any) -> None:
+    for text in (json.dumps(value), json.dumps({"log": {"entries": [value]}})):
+        assert call("inspect", "--secret-key", SECRET, "--", text)[0] in (0, 1)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+def test_a_json_document_on_stdin_is_bounded_too(encoding: str) -> None:
+    """Past the bound of a paste, only a JSON document is read on, up to its own bound: a
+    HAR, whatever its encoding (UTF-16: what Windows PowerShell 5.1's ``>`` writes)."""
+    value = issued_cookie(SECRET)
+    text = har(har_entry("https://shop.test/", f"h2-digest={value}"))
+    data = text.encode(encoding)
+
+    def read(data: bytes, json_bound: int) -> tuple[int, str, str]:
+        with (
+            mock.patch.object(cli, "MAX_STDIN", 100),
+            mock.patch.object(cli, "MAX_STDIN_JSON", json_bound),
+            mock.patch.object(sys, "stdin", io.TextIOWrapper(io.BytesIO(data))),
+        ):
+            return call("inspect", "-", "--secret-key", SECRET)
+
+    assert read(data, len(data))[0] == 0
+    code, _, err = read(data, len(data) - 1)
+    assert code == 2
+    assert err.endswith(
+        f"COOKIE -: stdin holds a JSON document of more than {len(data) - 1} bytes: save a "
+        "HAR of fewer requests\n"
+    )
+    assert read(b"x" * 101, len(data))[0] == 2
+
+
+def test_a_har_says_when_a_later_request_sent_another_digest_than_the_one_set() -> None:
+    """A browser refuses a cookie it cannot keep (past its size limit, a Secure one over
+    http): the requests after the response send the one it held before."""
+    old, new = issued_cookie("another key"), issued_cookie(SECRET)
+    text = har(
+        har_entry("http://shop.test/", f"h2-digest={old}", (f"h2-digest={new}; Secure; Path=/",)),
+        har_entry("http://shop.test/static/app.js", f"h2-digest={old}"),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[:2] == [
+        "a HAR of 2 requests: reading the last whose response sets h2-digest, "
+        "#1 GET http://shop.test/",
+        "#2 GET http://shop.test/static/app.js, after it, sent h2-digest without the value it "
+        "set: the browser did not keep it, or holds one of another Domain or Path",
+    ]

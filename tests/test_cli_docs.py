@@ -3,9 +3,10 @@ page says it prints.
 
 An example is a ```console block: lines starting with ``$ `` are commands, the lines after
 each, up to the next command, its output (stdout, or stderr for a usage error). A command
-is ``firehose-digest ARGS``, optionally after ``NAME=value`` environment assignments, or
-``echo $?``, which prints the previous command's exit status. Its words are a POSIX
-shell's, and bash's ``$'...'`` (``\\xNN`` a byte). There is no wildcard: the examples are
+is ``firehose-digest ARGS``, optionally after ``NAME=value`` environment assignments and
+with ``< FILE`` (a file of the repository) on stdin, or ``echo $?``, which prints the
+previous command's exit status. Its words are a POSIX shell's, and bash's ``$'...'``
+(``\\xNN`` a byte). There is no wildcard: the examples are
 deterministic because the clock is fixed at NOW (cli.md says so) and the cookies are the
 ones the extension sets at SIGNED_AT (regenerated below, so a change in the cookie's bytes
 shows up here too).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import shlex
@@ -28,6 +30,7 @@ from itsdangerous.encoding import base64_decode
 
 from firehose_digest import Firehose, push
 from firehose_digest.__main__ import build_parser, main
+from tests.helpers import har_missing
 
 ROOT = Path(__file__).parent.parent
 DOC = ROOT / "docs" / "cli.md"
@@ -85,8 +88,13 @@ def run(command: str, last_status: int, monkeypatch: pytest.MonkeyPatch) -> tupl
         name, value = words.pop(0).split("=", 1)
         environment[name] = value
     assert words[:1] == ["firehose-digest"], f"not a firehose-digest command: {command}"
+    stdin = b""
+    if words[-2:-1] == ["<"]:  # `< docs/shop.har`: a file of the repository on stdin
+        stdin = (ROOT / words.pop()).read_bytes()
+        words.pop()
     out, err = io.StringIO(), io.StringIO()
     with monkeypatch.context() as patch:
+        patch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin)))
         for name, value in environment.items():
             patch.setenv(name, value)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -158,6 +166,19 @@ def test_the_page_states_the_clock_and_the_cookie_its_examples_use() -> None:
     for name, value in DOC_SHOP.items():
         assert f"{name} = {value!r}" in text
     assert doc_set_cookie(**DOC_SHOP) in text
+
+
+def test_the_page_s_har_is_of_the_page_s_app_in_the_shape_browsers_save() -> None:
+    """docs/shop.har, given on stdin in cli.md: the first request gets the digest the shop
+    app sets, the second sends it back; the members HAR 1.2 requires are all there."""
+    har = json.loads((ROOT / "docs" / "shop.har").read_text())
+    assert har_missing(har) == []
+    line = doc_set_cookie(**DOC_SHOP)
+    page, script = har["log"]["entries"]
+    assert {"name": "Set-Cookie", "value": line} in page["response"]["headers"]
+    value = line.partition("=")[2].partition(";")[0]
+    assert {"name": "Cookie", "value": f"h2-digest={value}"} in script["request"]["headers"]
+    assert "< docs/shop.har" in DOC.read_text()
 
 
 def test_the_runner_passes_ansi_c_quoted_words_as_bash_does() -> None:
