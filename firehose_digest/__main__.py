@@ -25,6 +25,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import parse_qs, urlsplit
@@ -268,13 +269,14 @@ def inspect(
         notes.append(f"the {cookie_name} the request sent, which the line deletes:")
     codec = _server_codec(secret_keys, scoped, max_age)
     value, which, none_read = _read_as_the_server_does(pasted.values, codec, now)
-    # The server signs nothing again on a response whose Set-Cookie line is pasted: the
-    # line wrote the value, or deletes the one the request sent.
-    set_cookie_pasted = pasted.set_cookie is not None
-    unread = NONE_READ if none_read else IGNORED
-    valid, out = _describe(
-        value, codec, secret_keys, set_cookie_pasted, asked, resource_version, now, unread
+    server = _ServerRead(
+        codec,
+        secret_keys,
+        now,
+        set_cookie_pasted=pasted.set_cookie is not None,
+        unread=NONE_READ if none_read else IGNORED,
     )
+    valid, out = _describe(value, server, _Asked(asked, resource_version))
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
     return valid and pasted.deleted is None, [*notes, *reading, *out]
@@ -345,52 +347,45 @@ def _server_codec(
     return DigestCodec(keys, salt, max_age) if keys else None
 
 
-def _describe(
-    value: str,
-    codec: DigestCodec | None,
-    secret_keys: Sequence[str | bytes],
-    set_cookie_pasted: bool,
-    asked: Sequence[tuple[str, str]],
-    resource_version: str | None,
-    now: float,
-    unread: str = IGNORED,
-) -> tuple[bool, list[str]]:
-    """:func:`inspect` of one cookie value, verified with ``codec`` at ``now`` (``secret_keys``
-    name the one that signed it); ``set_cookie_pasted``: the response's Set-Cookie line
-    was pasted, so the server signs nothing again on it; ``asked``: each url, and the
-    path it is looked up by; ``unread``: what the server does if the value does not
-    verify."""
+@dataclass(frozen=True)
+class _ServerRead:
+    """How the server reads a cookie value, which :func:`_describe` tells."""
+
+    #: The codec it verifies with; None for no key given.
+    codec: DigestCodec | None
+    #: Its keys, ``SECRET_KEY_FALLBACKS + [SECRET_KEY]``: which signed a valid value.
+    secret_keys: Sequence[str | bytes]
+    #: The one instant of the report.
+    now: float
+    #: Whether the response's Set-Cookie line was pasted: the server signs nothing again
+    #: on that response (the line wrote the value, or deletes it).
+    set_cookie_pasted: bool
+    #: What the server does with a value that does not verify.
+    unread: str = IGNORED
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The urls ``--url`` asks for, as ``push(url, version=resource_version)`` records them."""
+
+    #: Each url as typed, and the path it is looked up by (:func:`_request_target`).
+    urls: Sequence[tuple[str, str]]
+    resource_version: str | None
+
+
+def _describe(value: str, server: _ServerRead, asked: _Asked) -> tuple[bool, list[str]]:
+    """:func:`inspect` of one cookie value: whether it is valid as ``server`` reads it, and
+    what it holds, verified or not, the urls ``asked`` for included."""
     if len(value) > MAX_COOKIE_VALUE:
         return False, [
             f"NOT valid: {len(value)} characters, longer than any cookie a browser keeps"
         ]
     if value.count(".") < 2:
         return False, ["NOT valid: not a signed cookie value (payload.timestamp.signature)"]
-
-    payload: bytes | None = None
-    if codec is None:
-        out = [f"NOT valid: {NO_SECRET_KEY}"]
-    else:
-        try:
-            payload, issued_at = codec.loads(value, now)
-        except DigestError as e:
-            out = [f"NOT valid: {_why_not_valid(e, value, codec.max_age, now)}"]
-        else:
-            age = int(now) - issued_at
-            # Up to codec.MAX_CLOCK_SKEW ahead is trusted: servers sign with their own clocks.
-            when = f"{age} s ago" if age >= 0 else f"{-age} s ahead of this clock"
-            out = [
-                f"valid: signed {_utc(issued_at)} ({when}), "
-                f"expires {_utc(codec.expires_at(issued_at))}"
-            ]
-            if sum(map(bool, secret_keys)) > 1:
-                said = _signing_key_said(
-                    value, secret_keys, codec, issued_at, set_cookie_pasted, now
-                )
-                out.append(said)
+    payload, out = _verdict(value, server)
     verified = payload is not None
     if payload is None:
-        out.append(KEY_NOT_GIVEN if codec is None else unread)
+        out.append(KEY_NOT_GIVEN if server.codec is None else server.unread)
         if value.startswith(".") and _inflates(value[1:].split(".", 1)[0]):
             # itsdangerous's URLSafeSerializer marks a zlib-compressed payload so, as Flask's
             # session cookie has one when compressing helps; DigestCodec never compresses.
@@ -424,12 +419,46 @@ def _describe(
             f"false-positive rate {generation.fp_rate:.4g} at capacity, "
             f"{len(generation)} {'entry' if len(generation) == 1 else 'entries'}"
         )
-    for url, target in asked:
-        held = resource_key(target, resource_version) in digest
+    out.extend(_answers(digest, asked, verified))
+    return verified, out
+
+
+def _verdict(value: str, server: _ServerRead) -> tuple[bytes | None, list[str]]:
+    """The payload of ``value`` if it verifies (None if not), and the lines that say so:
+    when it was signed and expires, and with which key; else why not."""
+    if server.codec is None:
+        return None, [f"NOT valid: {NO_SECRET_KEY}"]
+    codec, now = server.codec, server.now
+    try:
+        payload, issued_at = codec.loads(value, now)
+    except DigestError as e:
+        return None, [f"NOT valid: {_why_not_valid(e, value, codec.max_age, now)}"]
+    age = int(now) - issued_at
+    # Up to codec.MAX_CLOCK_SKEW ahead is trusted: servers sign with their own clocks.
+    when = f"{age} s ago" if age >= 0 else f"{-age} s ahead of this clock"
+    out = [
+        f"valid: signed {_utc(issued_at)} ({when}), expires {_utc(codec.expires_at(issued_at))}"
+    ]
+    if sum(map(bool, server.secret_keys)) > 1:
+        out.append(
+            _signing_key_said(
+                value, server.secret_keys, codec, issued_at, server.set_cookie_pasted, now
+            )
+        )
+    return payload, out
+
+
+def _answers(digest: AgingDigest, asked: _Asked, verified: bool) -> list[str]:
+    """Whether ``digest`` holds each url ``asked`` for, and why the server would write one
+    ``nopush`` whatever it holds; "(unverified)" after "held" unless ``verified``."""
+    out = []
+    version = asked.resource_version
+    for url, target in asked.urls:
+        held = resource_key(target, version) in digest
         path_of = "" if target == url else f" (the path of {_shown(url)})"
-        version = "" if resource_version is None else f" (version {_shown(resource_version)})"
+        version_said = "" if version is None else f" (version {_shown(version)})"
         answer = "not held" if not held else "held" if verified else "held (unverified)"
-        out.append(f"{answer}: {_shown(target)}{path_of}{version}")
+        out.append(f"{answer}: {_shown(target)}{path_of}{version_said}")
         if not pushed_as_requested(target):
             # Neither pushed nor recorded (collect.py): a proxy would push it at a path
             # the browser never requests, or not at all; the operator asking why it got
@@ -446,7 +475,7 @@ def _describe(
                 "absolute url, so none is offered): the server writes it nopush, whatever "
                 "the digest holds"
             )
-        static_version = _version_in_query(target) if resource_version is None else None
+        static_version = _version_in_query(target) if version is None else None
         if not held and static_version is not None:
             # push_static() records its url with the file's version, the url's v, as the
             # key's: asked by the url the Link header shows, such a file is not found.
@@ -454,7 +483,7 @@ def _describe(
                 f"  {_shown(target)} names v={_shown(static_version)}: a push_static() file "
                 f"is held under its v, ask again with --resource-version {_shown(static_version)}"
             )
-    if asked:
+    if asked.urls:
         # Either generation may answer falsely: at capacity each does at rate p, for
         # largely different urls (a url the digest holds is not pushed, so not added).
         p = digest.fp_rate
@@ -463,7 +492,7 @@ def _describe(
             f'{100 * min(1.0, 2 * p):.3g}% with both generations full); "not held" is '
             "always right"
         )
-    return verified, out
+    return out
 
 
 def _version_in_query(target: str) -> str | None:
