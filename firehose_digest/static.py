@@ -193,12 +193,24 @@ class _StaticLink:
     element_flags: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _UrlOptions:
+    """``url_for``'s own keywords, given to :func:`push_static` as to ``url_for``
+    (``_external=True``: an absolute url), never written as ``Link`` parameters."""
+
+    external: bool | None = None
+    scheme: str | None = None
+    anchor: str | None = None
+    method: str | None = None
+
+
 def _static_link(
     filename: str,
     flags: tuple[str, ...],
     endpoint: str,
     as_: str | None,
     params: dict[str, str],
+    url_options: _UrlOptions,
 ) -> _StaticLink:
     crossorigin_named = names_crossorigin((*flags, *params))
     # Read as push() reads them ("as=fetch", AS=, crossorigin=True), names in lower case
@@ -248,7 +260,15 @@ def _static_link(
     flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
     file = (_absolute_endpoint(endpoint), filename)
     _, version = _static_version(current_app, *file)
-    url = url_for(endpoint, filename=filename, v=version)
+    url = url_for(
+        endpoint,
+        filename=filename,
+        v=version,
+        _anchor=url_options.anchor,
+        _method=url_options.method,
+        _scheme=url_options.scheme,
+        _external=url_options.external,
+    )
     return _StaticLink(url, rel or "preload", as_, flags, params, file, version, element_flags)
 
 
@@ -360,6 +380,10 @@ def push_static(
     endpoint: str = "static",
     as_: str | None = None,
     learn: bool = True,
+    _external: bool | None = None,
+    _scheme: str | None = None,
+    _anchor: str | None = None,
+    _method: str | None = None,
     **params: str,
 ) -> str:
     """Push the static file ``filename`` by its content; return its versioned url.
@@ -371,13 +395,16 @@ def push_static(
     replace them; ``type=`` is the caller's when given (but a modulepreload takes none).
     A font or a fetch gets
     ``crossorigin`` unless the caller gives one (``crossorigin=None``: none). A script of
-    ``type="module"`` is a ``rel=modulepreload``. Other arguments are :func:`~.push`'s.
+    ``type="module"`` is a ``rel=modulepreload``. ``_external``, ``_scheme``, ``_anchor``
+    and ``_method`` are ``url_for``'s (``_external=True``: an absolute url, which push
+    proxies do not push: it is preloaded ``nopush``). Other arguments are :func:`~.push`'s.
 
     Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
     that is not a static one (a blueprint without a ``static_folder`` has none), or a
     missing file.
     """
-    link = _static_link(filename, flags, endpoint, as_, dict(params))
+    url_options = _UrlOptions(_external, _scheme, _anchor, _method)
+    link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
     _push(link, learn)
     return link.url
 
@@ -388,6 +415,10 @@ def static_tag(
     endpoint: str = "static",
     as_: str | None = None,
     learn: bool = True,
+    _external: bool | None = None,
+    _scheme: str | None = None,
+    _anchor: str | None = None,
+    _method: str | None = None,
     **params: str,
 ) -> Markup:
     """:func:`push_static`, and the element that uses the file, with the same attributes.
@@ -399,7 +430,8 @@ def static_tag(
     ``referrerpolicy``, ``fetchpriority`` and ``nonce``; ``defer`` and ``async`` are the
     script element's alone.
     """
-    link = _static_link(filename, flags, endpoint, as_, dict(params))
+    url_options = _UrlOptions(_external, _scheme, _anchor, _method)
+    link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
     _push(link, learn)
     attributes = ""
     crossorigin = link.params.get("crossorigin")

@@ -27,8 +27,10 @@ from flask import (
     render_template_string,
     request,
     send_from_directory,
+    url_for,
 )
 from flask.testing import FlaskClient
+from werkzeug.routing import BuildError
 from werkzeug.test import TestResponse
 
 from firehose_digest import Firehose, push_static, static_tag
@@ -405,6 +407,61 @@ def test_the_caller_overrides_what_the_extension_says(
 
     assert response.get_data(as_text=True) == element.format(url=url)
     assert response.headers["Link"] == f"<{url}>; {params}"
+
+
+#: url_for's own keywords, as a Flask user passes them to url_for("static", ...).
+URL_FOR_KEYWORDS = [
+    pytest.param({"_external": True}, id="_external"),
+    pytest.param({"_external": True, "_scheme": "https"}, id="_scheme"),
+    pytest.param({"_scheme": "https"}, id="_scheme alone"),
+    pytest.param({"_anchor": "top"}, id="_anchor"),
+    pytest.param({"_method": "GET"}, id="_method"),
+    pytest.param({"_external": False}, id="_external=False"),
+]
+
+
+@pytest.mark.parametrize("keywords", URL_FOR_KEYWORDS)
+def test_url_for_s_own_keywords_mean_what_they_mean_to_url_for(
+    static: Path, keywords: dict[str, Any]
+) -> None:
+    """``push_static("site.css", _external=True)`` is ``url_for("static", ..., v=...,
+    _external=True)``, linked so: the keyword was written into the ``Link`` header as a
+    parameter (``; _external``) and the url stayed relative."""
+    (static / "site.css").write_bytes(CONTENT)
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+
+    @app.route("/both")
+    def both() -> str:
+        return f"{push_static('site.css', **keywords)}\n{static_tag('app.js', **keywords)}"
+
+    with app.test_request_context():
+        css, js = (
+            url_for("static", filename=name, v=version(CONTENT), **keywords)
+            for name in ("site.css", "app.js")
+        )
+    response = app.test_client().get("/both")
+
+    assert response.get_data(as_text=True) == f'{css}\n<script src="{js}"></script>'
+    # As push() links those urls: an absolute one, or one with a fragment, is preloaded
+    # but marked nopush, as no proxy pushes it at the path the browser asks for.
+    links = [link.split(">; ", 1) for link in response.headers["Link"].split(", ")]
+    assert [(url, params.replace("; nopush", "")) for url, params in links] == [
+        (f"<{css}", "rel=preload; as=style"),
+        (f"<{js}", "rel=preload; as=script"),
+    ]
+
+
+def test_a_method_the_static_view_does_not_answer_fails_as_url_for_fails(static: Path) -> None:
+    """It was written into the ``Link`` header (``; _method=POST``), and the url linked."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with app.test_request_context():
+        with pytest.raises(BuildError):
+            push_static("site.css", _method="POST")
+        with pytest.raises(BuildError):
+            static_tag("site.css", _method="POST")
 
 
 def test_templates_call_both_helpers_with_as(static: Path) -> None:
