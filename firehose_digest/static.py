@@ -22,10 +22,12 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from time import time_ns
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ResponseCacheControl
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date, parse_cache_control_header, parse_options_header
 from werkzeug.security import safe_join
 
@@ -400,8 +402,9 @@ def push_static(
     proxies do not push: it is preloaded ``nopush``). Other arguments are :func:`~.push`'s.
 
     Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
-    that is not a static one (a blueprint without a ``static_folder`` has none), or a
-    missing file.
+    that is not a static one (a blueprint without a ``static_folder`` has none), a
+    missing file, or a url Flask routes to another view (a blueprint without a
+    ``url_prefix`` whose static url is the app's).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -467,9 +470,43 @@ def _push(link: _StaticLink, learn: bool) -> None:
     key = resource_key(format_url(link.url), link.version)  # as push() keys it
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     pushed = _pushed_files.get(app)
-    if pushed is None or pushed.files.get(key) != link.file:  # new to this app, or another file
+    # New to this app, or another file at its url; outside a request push() records
+    # nothing, and nothing is kept.
+    if (pushed is None or pushed.files.get(key) != link.file) and has_request_context():
+        _check_routed(app, link)
         _remember_pushed_file(app, key, link.file)
     push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
+
+
+def _check_routed(app: Flask, link: _StaticLink) -> None:
+    """Raise :class:`ValueError` if Flask routes ``link``'s url to a view other than the
+    static endpoint it was built for: a blueprint registered without a ``url_prefix``
+    whose static url is the app's (``/static``) has files no url reaches (Flask's docs),
+    and its link named the app's file of that name, or a 404. Asked once per url and
+    file (:func:`_push`), as Flask routes a request for it, on its host; a url Flask does
+    not route to one view (a redirect, a 404) is left as url_for built it."""
+    parts = urlsplit(link.url)
+    root = urlsplit(request.root_url).path.rstrip("/")  # the script root, as urls quote it
+    if not parts.path.startswith(f"{root}/"):
+        return
+    environ = dict(request.environ)
+    if parts.netloc:  # _external=True, or a blueprint's subdomain
+        environ.update({"HTTP_HOST": parts.netloc, "wsgi.url_scheme": parts.scheme})
+    # A WSGI PATH_INFO: the url's bytes, unquoted, as latin-1 (PEP 3333).
+    environ["PATH_INFO"] = unquote_to_bytes(parts.path[len(root) :]).decode("latin-1")
+    try:
+        adapter = app.create_url_adapter(app.request_class(environ))
+        if adapter is None:
+            return
+        routed, _ = adapter.match(method="GET")
+    except HTTPException:
+        return
+    if routed != link.file[0]:
+        raise ValueError(
+            f"push_static(): Flask routes {parts.path} to {routed!r}, not to "
+            f"{link.file[0]!r}, whose file it names: give the blueprint a url_prefix or "
+            "a static_url_path of its own"
+        )
 
 
 def _remember_pushed_file(app: Flask, key: str, file: tuple[str, str]) -> None:

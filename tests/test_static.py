@@ -619,6 +619,68 @@ def test_a_blueprint_static_file_is_found_in_its_static_folder(static: Path) -> 
     assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
 
 
+@pytest.mark.parametrize(
+    "static_url_path",
+    [
+        pytest.param("/static", id="the app's static_url_path"),
+        pytest.param(None, id="a folder named static, so /static"),
+    ],
+)
+def test_a_blueprint_static_url_the_app_s_static_view_answers_is_an_error(
+    tmp_path: Path, static_url_path: str | None
+) -> None:
+    """A blueprint registered without a ``url_prefix`` whose static url is the app's:
+    Flask routes that url to the app's static view (Flask's docs: its files cannot be
+    reached), so the link named the app's file of that name, or a 404."""
+    app_static, admin_static = tmp_path / "static", tmp_path / "admin" / "static"
+    app_static.mkdir()
+    admin_static.mkdir(parents=True)
+    (app_static / "site.css").write_bytes(b"app")
+    (admin_static / "site.css").write_bytes(b"admin site")
+    (admin_static / "admin.css").write_bytes(b"admin")
+    app = make_app(app_static)
+    admin = Blueprint(
+        "admin", __name__, static_folder=str(admin_static), static_url_path=static_url_path
+    )
+    app.register_blueprint(admin)
+    client = app.test_client()
+    # What those urls serve: the app's file, or a 404.
+    served = client.get(f"/static/site.css?v={version(b'admin site')}")
+    assert served.get_data() == b"app"
+    served.close()
+    assert get_file(client, f"/static/admin.css?v={version(b'admin')}").status_code == 404
+
+    shadowed = r"routes /static/\S+ to 'static', not to 'admin\.static'"
+    with app.test_request_context():
+        for filename in ("site.css", "admin.css"):
+            with pytest.raises(ValueError, match=shadowed):
+                push_static(filename, endpoint="admin.static")
+            with pytest.raises(ValueError, match=shadowed):
+                static_tag(filename, endpoint="admin.static")
+
+
+def test_a_blueprint_static_url_no_other_view_answers_is_pushed(tmp_path: Path) -> None:
+    """An app without a static folder has no static view: the blueprint's answers the
+    same url, and is pushed."""
+    admin_static = tmp_path / "static"
+    admin_static.mkdir()
+    (admin_static / "admin.css").write_bytes(b"admin")
+    app = Flask(__name__, static_folder=None)
+    app.config["SECRET_KEY"] = "static secret"
+    Firehose(app)
+    app.register_blueprint(Blueprint("admin", __name__, static_folder=str(admin_static)))
+
+    @app.route("/admin")
+    def admin() -> str:
+        return str(static_tag("admin.css", endpoint="admin.static"))
+
+    client = app.test_client()
+    url = f"/static/admin.css?v={version(b'admin')}"
+
+    assert client.get("/admin").headers["Link"] == f"<{url}>; rel=preload; as=style"
+    assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
+
+
 def test_a_file_that_changes_size_gets_a_new_version_and_is_pushed_again(static: Path) -> None:
     path = static / "site.css"
     path.write_bytes(b"old")
