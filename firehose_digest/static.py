@@ -144,8 +144,9 @@ def file_version(path: str) -> str:
     tool can set back, so no versioned url is served other bytes as ``immutable``. A
     file whose times are within :data:`SETTLED_AFTER_NS` of the clock is hashed on each
     call until they are not: rewritten within its filesystem's tick, it keeps them all.
-    Raises :class:`OSError` if it cannot be read, :class:`IsADirectoryError` for anything
-    but a regular file.
+    The file is read whole: a large one costs its read (docs/early-hints.md). Raises
+    :class:`OSError` if it cannot be read, :class:`IsADirectoryError` for anything but a
+    regular file.
     """
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
