@@ -85,10 +85,24 @@ PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
 #: only guards against a view passing request data as the filename; an entry (path, its
 #: stamp, version) takes about 450 bytes, so at most about 1.8 MB.
 MAX_VERSIONED_FILES = 4096
-#: Absolute path -> ((inode, size, mtime_ns, ctime_ns), version, settled): ``settled``
-#: when the stamp's times were :data:`SETTLED_AFTER_NS` from the clock as the file was read
-#: (:func:`file_version`). Emptied when full: it refills on use.
-_versions: dict[str, tuple[tuple[int, int, int, int], str, bool]] = {}
+#: A file's inode, size, modification and status change times (ns): what changes when its
+#: bytes do (:func:`_stamp`).
+_Stamp = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownVersion:
+    """The version of the file hashed, and its stamp as it was read."""
+
+    stamp: _Stamp
+    version: str
+    #: The stamp's times were :data:`SETTLED_AFTER_NS` from the clock as the file was
+    #: read (:func:`file_version`).
+    settled: bool
+
+
+#: Absolute path -> its :class:`_KnownVersion`. Emptied when full: it refills on use.
+_versions: dict[str, _KnownVersion] = {}
 #: How far a stamp's times must be from the clock for a rewrite to change them: a
 #: filesystem keeps times in ticks (whole seconds on ext3, HFS+ and an ext4 made with
 #: 128-byte inodes, two on FAT; the kernel's clock tick before Linux 6.13), so a file
@@ -152,8 +166,8 @@ def file_version(path: str) -> str:
     if not stat.S_ISREG(info.st_mode):
         raise IsADirectoryError(f"not a regular file: {path}")
     known = _versions.get(path)
-    if known is not None and known[2] and known[0] == _stamp(info):
-        return known[1]
+    if known is not None and known.settled and known.stamp == _stamp(info):
+        return known.version
     digest = hashlib.blake2b(digest_size=5)
     # Before the stamp is taken: a write after this moment gets a time of its own tick.
     now = time_ns()
@@ -166,14 +180,15 @@ def file_version(path: str) -> str:
             digest.update(chunk)
     version = digest.hexdigest()
     # A time far ahead of the clock (touch -d) is no more a rewrite's than one far behind.
-    settled = all(abs(now - time) >= SETTLED_AFTER_NS for time in stamp[2:])
+    _, _, mtime_ns, ctime_ns = stamp
+    settled = all(abs(now - time) >= SETTLED_AFTER_NS for time in (mtime_ns, ctime_ns))
     if known is None and len(_versions) >= MAX_VERSIONED_FILES:  # a changed file keeps its place
         _versions.clear()
-    _versions[path] = (stamp, version, settled)
+    _versions[path] = _KnownVersion(stamp, version, settled)
     return version
 
 
-def _stamp(info: os.stat_result) -> tuple[int, int, int, int]:
+def _stamp(info: os.stat_result) -> _Stamp:
     """What changes when a file's bytes do: its inode, size, modification and status
     change times."""
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
@@ -607,7 +622,8 @@ def _sends_file(response: Response, path: str) -> bool:
     # send_file's st_mtime, a float made as os.stat makes it (CPython's fill_time), which
     # http_date() writes in whole seconds: a fraction the float rounds up to 1 dates it
     # the next second, as send_file's Last-Modified does.
-    whole, fraction = divmod(known[0][2], 1_000_000_000)  # st_mtime_ns
+    _, _, mtime_ns, _ = known.stamp
+    whole, fraction = divmod(mtime_ns, 1_000_000_000)
     try:
         hashed = http_date(whole + fraction * 1e-9)
     except (ValueError, OverflowError):  # a time no date can say
