@@ -502,7 +502,7 @@ def _check_routed(app: Flask, link: _StaticLink) -> None:
     file (:func:`_push`), as Flask routes a request for it, on its host; a url Flask does
     not route to one view (a redirect, a 404) is left as url_for built it."""
     parts = urlsplit(link.url)
-    root = urlsplit(request.root_url).path.rstrip("/")  # the script root, as urls quote it
+    root = request.script_root  # as url_for writes it: unquoted (Werkzeug's MapAdapter)
     if not parts.path.startswith(f"{root}/"):
         return
     environ = dict(request.environ)

@@ -650,13 +650,15 @@ def test_a_blueprint_static_url_the_app_s_static_view_answers_is_an_error(
     served.close()
     assert get_file(client, f"/static/admin.css?v={version(b'admin')}").status_code == 404
 
-    shadowed = r"routes /static/\S+ to 'static', not to 'admin\.static'"
-    with app.test_request_context():
-        for filename in ("site.css", "admin.css"):
-            with pytest.raises(ValueError, match=shadowed):
-                push_static(filename, endpoint="admin.static")
-            with pytest.raises(ValueError, match=shadowed):
-                static_tag(filename, endpoint="admin.static")
+    # Mounted too, under a script root url_for writes as it is and a url quotes.
+    for script_root in ("", "/my app"):
+        shadowed = f"routes {script_root}/static/\\S+ to 'static', not to 'admin\\.static'"
+        with app.test_request_context(environ_overrides={"SCRIPT_NAME": script_root}):
+            for filename in ("site.css", "admin.css"):
+                with pytest.raises(ValueError, match=shadowed):
+                    push_static(filename, endpoint="admin.static")
+                with pytest.raises(ValueError, match=shadowed):
+                    static_tag(filename, endpoint="admin.static")
 
 
 def test_a_blueprint_static_url_no_other_view_answers_is_pushed(tmp_path: Path) -> None:
