@@ -230,6 +230,10 @@ def _static_link(
     params: dict[str, str],
     url_options: _UrlOptions,
 ) -> _StaticLink:
+    if "version" in params:  # push()'s own, which would be given twice
+        raise TypeError(
+            "push_static() makes the version from the file's bytes: it takes no version="
+        )
     crossorigin_named = names_crossorigin((*flags, *params))
     # Read as push() reads them ("as=fetch", AS=, crossorigin=True), names in lower case
     # (RFC 8288 §3), so the element below is written from what the Link header says.
@@ -415,7 +419,8 @@ def push_static(
     ``crossorigin`` unless the caller gives one (``crossorigin=None``: none). A script of
     ``type="module"`` is a ``rel=modulepreload``. ``_external``, ``_scheme``, ``_anchor``
     and ``_method`` are ``url_for``'s (``_external=True``: an absolute url, which push
-    proxies do not push: it is preloaded ``nopush``). Other arguments are :func:`~.push`'s.
+    proxies do not push: it is preloaded ``nopush``). Other arguments are :func:`~.push`'s,
+    but for ``version``: the file's, never the caller's (:class:`TypeError`).
 
     Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
     that is not a static one (a blueprint without a ``static_folder`` has none), a

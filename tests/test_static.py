@@ -464,6 +464,19 @@ def test_a_method_the_static_view_does_not_answer_fails_as_url_for_fails(static:
             static_tag("site.css", _method="POST")
 
 
+def test_a_version_of_the_caller_s_is_refused_naming_it(static: Path) -> None:
+    """``push()``'s ``version=``, which ``push_static`` makes from the file's bytes: it
+    failed inside ``push()`` with "push() got multiple values for keyword argument
+    'version'", about a call the app never wrote."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with app.test_request_context():
+        for helper in (push_static, static_tag):
+            with pytest.raises(TypeError, match=r"^push_static\(\) makes the version"):
+                helper("site.css", version="2")
+
+
 def test_templates_call_both_helpers_with_as(static: Path) -> None:
     (static / "site.css").write_bytes(CONTENT)
     (static / "feed.rss").write_bytes(CONTENT)
