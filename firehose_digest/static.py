@@ -424,8 +424,8 @@ def push_static(
 
     Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
     that is not a static one (a blueprint without a ``static_folder`` has none), a
-    missing file, or a url Flask routes to another view (a blueprint without a
-    ``url_prefix`` whose static url is the app's).
+    missing file, or a url Flask routes to another view that serves other bytes there (a
+    blueprint without a ``url_prefix`` whose static url is the app's).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -501,11 +501,13 @@ def _push(link: _StaticLink, learn: bool) -> None:
 
 def _check_routed(app: Flask, link: _StaticLink) -> None:
     """Raise :class:`ValueError` if Flask routes ``link``'s url to a view other than the
-    static endpoint it was built for: a blueprint registered without a ``url_prefix``
-    whose static url is the app's (``/static``) has files no url reaches (Flask's docs),
-    and its link named the app's file of that name, or a 404. Asked once per url and
-    file (:func:`_push`), as Flask routes a request for it, on its host; a url Flask does
-    not route to one view (a redirect, a 404) is left as url_for built it."""
+    static endpoint it was built for, which does not serve the same bytes there: a
+    blueprint registered without a ``url_prefix`` whose static url is the app's
+    (``/static``) has files no url reaches (Flask's docs), and its link named the app's
+    file of that name, or a 404. The app's copy of the same file serves the same bytes.
+    Asked once per url and file (:func:`_push`), as Flask routes a request for it, on
+    its host; a url Flask does not route to one view (a redirect, a 404) is left as
+    url_for built it."""
     parts = urlsplit(link.url)
     root = request.script_root  # as url_for writes it: unquoted (Werkzeug's MapAdapter)
     if not parts.path.startswith(f"{root}/"):
@@ -519,15 +521,23 @@ def _check_routed(app: Flask, link: _StaticLink) -> None:
         adapter = app.create_url_adapter(app.request_class(environ))
         if adapter is None:
             return
-        routed, _ = adapter.match(method="GET")
+        routed, view_args = adapter.match(method="GET")
     except HTTPException:
         return
-    if routed != link.file[0]:
-        raise ValueError(
-            f"push_static(): Flask routes {parts.path} to {routed!r}, not to "
-            f"{link.file[0]!r}, whose file it names: give the blueprint a url_prefix or "
-            "a static_url_path of its own"
-        )
+    if routed == link.file[0]:
+        return
+    filename = view_args.get("filename")
+    if serves_static_file(app, routed) and isinstance(filename, str):
+        try:
+            if _static_version(app, routed, filename)[1] == link.version:
+                return
+        except ValueError:  # no such file there: a 404
+            pass
+    raise ValueError(
+        f"push_static(): Flask routes {parts.path} to {routed!r}, not to {link.file[0]!r}, "
+        "whose file it names, and serves other bytes there: give the blueprint a "
+        "url_prefix or a static_url_path of its own"
+    )
 
 
 def _remember_pushed_file(app: Flask, key: str, file: tuple[str, str]) -> None:

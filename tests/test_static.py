@@ -644,13 +644,16 @@ def test_a_blueprint_static_url_the_app_s_static_view_answers_is_an_error(
 ) -> None:
     """A blueprint registered without a ``url_prefix`` whose static url is the app's:
     Flask routes that url to the app's static view (Flask's docs: its files cannot be
-    reached), so the link named the app's file of that name, or a 404."""
+    reached), so the link named the app's file of that name, or a 404. A file the app
+    holds too, with the same bytes, is served at that url, and pushed."""
     app_static, admin_static = tmp_path / "static", tmp_path / "admin" / "static"
     app_static.mkdir()
     admin_static.mkdir(parents=True)
     (app_static / "site.css").write_bytes(b"app")
     (admin_static / "site.css").write_bytes(b"admin site")
     (admin_static / "admin.css").write_bytes(b"admin")
+    for folder in (app_static, admin_static):
+        (folder / "same.css").write_bytes(b"same")
     app = make_app(app_static)
     admin = Blueprint(
         "admin", __name__, static_folder=str(admin_static), static_url_path=static_url_path
@@ -672,6 +675,8 @@ def test_a_blueprint_static_url_the_app_s_static_view_answers_is_an_error(
                     push_static(filename, endpoint="admin.static")
                 with pytest.raises(ValueError, match=shadowed):
                     static_tag(filename, endpoint="admin.static")
+            same = f"{script_root}/static/same.css?v={version(b'same')}"
+            assert push_static("same.css", endpoint="admin.static") == same
 
 
 def test_a_blueprint_static_url_no_other_view_answers_is_pushed(tmp_path: Path) -> None:
