@@ -20,8 +20,9 @@ Once per request:
 5. As the response starts, the wrapper *adds* that ``Link`` header, before any the view
    set, and ``Cookie`` to the last ``Vary`` line (or a line of its own) when what another
    client holds would change it, or step 4 ran (the digest's ``Set-Cookie`` is made from
-   the client's cookie). A 304 gets no ``Link``, only that ``Vary``. No ``after_request``
-   hook of the app sees them, nor the digest's ``Set-Cookie``, set in step 4 after them.
+   the client's cookie). A 304 gets no ``Link``, only that ``Vary``; a HEAD, the ``Vary``
+   of its GET. No ``after_request`` hook of the app sees them, nor the digest's
+   ``Set-Cookie``, set in step 4 after them.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per page (:func:`_hint_page_of`: the url as asked, query
@@ -1089,12 +1090,13 @@ def _is_top_level_navigation(environ: WSGIEnvironment) -> bool:
     return not any(name.startswith("HTTP_SEC_FETCH_") for name in environ)
 
 
-def _links_reach(req: Request, status: int) -> bool:
+def _links_reach(req: Request, status: int, method: str | None = None) -> bool:
     """Whether, by its request and status, what this response offers for push reaches
     the client, so may be recorded as held: every supported front pushes it
     (:func:`~.links.proxies_push`) and, if the request is a browser's (it sends
     ``Sec-Fetch-Mode``), the browser preloads it. What the response's own headers say (a
-    download, a frame refused) is :func:`_browser_shows`'s, asked with it.
+    download, a frame refused) is :func:`_browser_shows`'s, asked with it. ``method``,
+    if given, stands for the request's (a HEAD asked as its GET).
 
     Browsers refuse push (Chromium sends ``SETTINGS_ENABLE_PUSH`` 0) and preload from the
     ``Link`` of a document they show: Chromium 156, measured, preloads nothing that a
@@ -1102,7 +1104,7 @@ def _links_reach(req: Request, status: int) -> bool:
     or a redirect links. Recorded as held, those files would be left out of the next
     page's 103, and with ``"omit"`` out of its ``Link`` too.
     """
-    if not proxies_push(req.method, status):
+    if not proxies_push(method or req.method, status):
         return False
     environ = req.environ
     mode = environ.get("HTTP_SEC_FETCH_MODE")
@@ -1354,10 +1356,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # refuses: pushed nothing, whatever the client holds), as make_conditional and
         # send_file keep them on a 304; one a view builds without them is planned as a
         # page the browser shows.
-        reach_200 = _links_reach(req, 200) and _browser_shows(req, response)
-        as_200 = _links_for(state, resources, held, reach_200, browser=browser)
-        would_save = held is not None and bool(as_200.pushed or as_200.reused)
-        record.vary = as_200.varies or would_save
+        record.vary = _would_vary(state, req, response, resources, held, 200, browser=browser)
         return response
     reach = _links_reach(req, status) and _browser_shows(req, response)
     links = _links_for(state, resources, held, reach, offered_now, browser=browser)
@@ -1386,9 +1385,36 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
             # write may fail its lookups too. What a 103 offered was pushed already, and
             # goes unrecorded: nothing more is.
             links = _links_for(state, resources, frozenset(links.reused), may_push=False)
+    if req.method == "HEAD" and not varies:
+        # A HEAD's fields are its GET's (RFC 9110 §9.3.2), and a cache that makes a HEAD
+        # request writes them over each GET it stored for this Cookie (RFC 9111 §4.3.5,
+        # §3.2): a Vary without Cookie there would let the stored page, and the digest
+        # cookie it sets, answer every client. Its Link stays its own, pushing nothing:
+        # h2o would push it unrecorded.
+        varies = _would_vary(state, req, response, resources, held, status, browser=browser)
     record.link = links.value
     record.vary = varies
     return response
+
+
+def _would_vary(
+    state: _AppState,
+    req: Request,
+    response: Response,
+    resources: dict[str, Resource],
+    held: Container[str] | None,
+    status: int,
+    *,
+    browser: bool,
+) -> bool:
+    """Whether a response of ``status`` to ``req``, a HEAD taken for its GET, would vary on
+    ``Cookie``: its links depend on what the client holds, or it would save what the
+    client holds, which the digest's ``Set-Cookie`` is made from. Planned with this
+    response's own headers (:func:`_browser_shows`); nothing is recorded."""
+    method = "GET" if req.method == "HEAD" else None
+    reach = _links_reach(req, status, method) and _browser_shows(req, response)
+    plan = _links_for(state, resources, held, reach, browser=browser)
+    return plan.varies or (held is not None and bool(plan.pushed or plan.reused))
 
 
 def _learn(

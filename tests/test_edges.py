@@ -639,8 +639,10 @@ def test_only_a_page_gets_our_headers(content_type: str) -> None:
 VARY_CASES = [
     # (config, urls, method, status, varies)
     ({}, ["/a.css"], "GET", 200, True),
-    ({}, ["/a.css"], "HEAD", 200, False),  # no client is pushed anything on a HEAD
-    ({}, ["/a.css"], "GET", 404, False),  # nor on a 404
+    # No client is pushed anything on a HEAD, but it varies as its GET (RFC 9110 §9.3.2).
+    ({}, ["/a.css"], "HEAD", 200, True),
+    ({}, ["/a.css"], "GET", 404, False),  # no client is pushed anything on a 404
+    ({}, ["/a.css"], "HEAD", 404, False),
     ({}, ["https://cdn.example/a.css"], "GET", 200, False),  # nor another origin's url
     ({"FIREHOSE_MAX_PUSHES": 0}, ["/a.css"], "GET", 200, False),  # nor with no push slot
     ({}, ["https://cdn.example/a.css", "/a.css"], "GET", 200, True),
@@ -656,12 +658,36 @@ def test_vary_cookie_exactly_when_another_clients_links_would_differ(
 ) -> None:
     """A shared cache keys a response on the url alone without ``Vary: Cookie``, and on
     every client's own cookie with it: set where the links depend on what the client
-    holds, and only there (a stranger's hunt found it on pages no client is pushed on)."""
+    holds, and only there (a stranger's hunt found it on pages no client is pushed on),
+    and on a HEAD where its GET's do (test_a_head_varies_as_its_get)."""
     client = edge_app(**config).test_client()
     response = page(client, *urls, method=method, status=str(status))
     assert response.status_code == status
     assert links(response)
     assert (response.headers.get("Vary") == "Cookie") is varies
+
+
+@pytest.mark.parametrize(
+    ("config", "url", "vary"),
+    [
+        ({}, "/a.css", "Accept-Encoding, Cookie"),  # the GET pushes it to a fresh client
+        ({"FIREHOSE_ALREADY_PUSHED": "omit"}, "/a.css", "Accept-Encoding, Cookie"),
+        ({}, "https://cdn.example/a.css", "Accept-Encoding"),  # the GET pushes it to none
+        ({"FIREHOSE_MAX_PUSHES": 0}, "/a.css", "Accept-Encoding"),
+    ],
+)
+def test_a_head_varies_as_its_get(config: dict[str, Any], url: str, vary: str) -> None:
+    """A HEAD's fields are its GET's (RFC 9110 §9.3.2), and a cache that makes a HEAD
+    request updates each GET it stored for that ``Cookie`` with them, ``Vary`` included
+    (RFC 9111 §4.3.5, §3.2). A fresh client's HEAD said ``Vary: Accept-Encoding`` where
+    its GET says ``Accept-Encoding, Cookie``: the first visit's page, its digest cookie
+    with it, would then answer every client, and overwrite each returning one's digest.
+    Its ``Link`` stays its own: no push on a HEAD, and nothing recorded."""
+    client = edge_app(**config).test_client()
+    head = page(client, url, method="HEAD", vary="Accept-Encoding")
+    get = page(client, url, vary="Accept-Encoding")
+    assert head.headers.getlist("Vary") == get.headers.getlist("Vary") == [vary]
+    assert links(head) == [nopush(url)]
 
 
 def test_links_made_nopush_by_the_cookie_header_vary_on_cookie() -> None:
@@ -2135,6 +2161,10 @@ def test_a_304_tells_a_cache_nothing_the_200_would_not(connector: str) -> None:
     assert revalidated.status_code == 304
     assert revalidated.headers.get("Link") in (None, stored.headers["Link"])
     assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary")
+    # A cache's HEAD updates the GET it stored too (RFC 9111 §4.3.5): a 304 to it as well.
+    head = app.test_client().head("/", headers={"If-None-Match": '"v1"'})
+    assert (head.status_code, head.headers.get("Link")) == (304, None)
+    assert head.headers.getlist("Vary") == stored.headers.getlist("Vary")
 
 
 @pytest.mark.parametrize(
