@@ -1051,19 +1051,37 @@ def _hint_page_of(req: Request) -> str:
     client set) is not part of the path. The script root is read as the server gave it:
     Werkzeug's ``root_path`` drops its trailing slashes, which ``url_for`` keeps. The
     scheme is there because ``url_for(_external=True)`` writes it. The query is as sent.
-    The host is Werkzeug's (the ``Host`` as sent, its scheme's default port left out), or
-    the ``Host`` as sent where Werkzeug reads none: since 3.1.8 it reads one it finds
-    invalid (an underscore, a space, UTF-8) as ``""``, and any such host would name any
-    other's pages; its scheme's default port is left out of it as Werkzeug leaves it out
-    (RFC 6454 §4: one origin). No host Werkzeug reads is one it finds invalid, so none is
-    taken for another.
+    Scheme and host are the page's origin's (:func:`_scheme_and_host`).
     """
-    scheme = _kept_apart(req.scheme, "|")
-    sent = req.environ.get("HTTP_HOST", "")
-    host = _kept_apart(req.host or sent.removesuffix(DEFAULT_PORTS.get(req.scheme, "")), "|")
+    scheme, host = _scheme_and_host(req)
+    scheme, host = _kept_apart(scheme, "|"), _kept_apart(host, "|")
     root = _kept_apart(req.environ.get("SCRIPT_NAME", ""), "|")
     path = _kept_apart(req.path, "?")
     return f"{scheme}|{host}|{root}|{path}?{req.query_string.decode('latin-1')}"
+
+
+def _scheme_and_host(req: Request) -> tuple[str, str]:
+    """The scheme and ``host[:port]`` of the page's origin, as the client named them.
+
+    Both lowercased (RFC 3986 §6.2.2.1: case-insensitive; Werkzeug's routing lowercases
+    the host too), the scheme's default port left out (RFC 6454 §4), as a browser writes
+    them: a ``Host: Shop.EXAMPLE``, or ``X-Forwarded-Proto: HTTPS`` through ProxyFix, is
+    the page a browser asks for. The host is Werkzeug's, or the ``Host`` as sent where
+    Werkzeug reads none: since 3.1.8 it reads one it finds invalid (an underscore, a
+    space, UTF-8) as ``""``, and any such host would name any other's pages. No host
+    Werkzeug reads is one it finds invalid, so none is taken for another; a non-ASCII one
+    keeps its case, as its bytes do ("Ã" and "ã" are C3 and E3), and a trailing dot is
+    another origin to a browser, and another host to Flask's host matching.
+    """
+    scheme, host = req.scheme, req.host
+    if host and scheme in DEFAULT_PORTS:
+        return scheme, host.lower()  # Werkzeug's: ASCII, its scheme's default port left out
+    scheme = scheme.lower()
+    host = host or req.environ.get("HTTP_HOST", "")
+    if host.isascii():
+        host = host.lower()
+    default = DEFAULT_PORTS.get(scheme)
+    return scheme, host if default is None else host.removesuffix(default)
 
 
 def _kept_apart(text: str, separator: str) -> str:

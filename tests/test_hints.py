@@ -2089,6 +2089,54 @@ def test_a_host_with_its_scheme_s_default_port_is_the_same_page(
     assert recorder.sent == ([[("Link", f"{CSS}, {JS}")]] if hinted else [])
 
 
+@pytest.mark.parametrize(
+    ("teacher", "asker", "hinted"),
+    [
+        # RFC 3986 §6.2.2.1: a scheme and a host are case-insensitive, and Werkzeug's
+        # routing lowercases the host (Map.bind_to_environ): one page.
+        (("http", "Shop.EXAMPLE"), ("http", "shop.example"), True),
+        (("http", "shop.example"), ("http", "SHOP.example"), True),
+        (("http", "Shop_A.test"), ("http", "shop_a.test"), True),  # a Host Werkzeug reads as none
+        # A scheme in another case (X-Forwarded-Proto: HTTPS through ProxyFix), with its
+        # default port, which Werkzeug then leaves in its host.
+        (("HTTPS", "shop.example:443"), ("https", "shop.example"), True),
+        (("HTTPS", "Shop_A.test:443"), ("https", "shop_a.test"), True),
+        # Another origin to a browser, and a 404 to Flask's host matching: another page.
+        (("http", "shop.example."), ("http", "shop.example"), False),
+        # Bytes no browser sends (it sends an IDN as punycode), kept as sent: a non-ASCII
+        # character's case is not folded, as "Ã" and "ã" are the bytes C3 and E3.
+        (("http", "b\xc3\xbccher.test"), ("http", "b\xe3\xbccher.test"), False),
+        (("http", "b\xc3\xbccher.test"), ("http", "xn--bcher-kva.test"), False),
+    ],
+)
+def test_a_host_or_scheme_in_another_case_is_the_same_page(
+    teacher: tuple[str, str], asker: tuple[str, str], hinted: bool
+) -> None:
+    """A page learned under ``Host: Shop.EXAMPLE`` is hinted to ``Host: shop.example``: it
+    was kept apart, one url learned twice and hinted to neither spelling's first visit.
+    Only ASCII letters are folded, so no two hosts of different bytes are one page."""
+    app = make_app()
+    (teacher_scheme, teacher_host), (asker_scheme, asker_host) = teacher, asker
+    hinted_get(
+        app.test_client(),
+        "/page/home",
+        Recorder(),
+        headers={"Host": teacher_host},
+        environ_overrides={"wsgi.url_scheme": teacher_scheme},
+    )
+    recorder = Recorder()
+
+    hinted_get(
+        app.test_client(),
+        "/page/home",
+        recorder,
+        headers={"Host": asker_host},
+        environ_overrides={"wsgi.url_scheme": asker_scheme},
+    )
+
+    assert recorder.sent == ([[("Link", f"{CSS}, {JS}")]] if hinted else [])
+
+
 @pytest.mark.parametrize("teacher", ["evil_x.test", "evil host", "", "b\xc3\xbccher.test"])
 def test_a_host_werkzeug_cannot_read_is_never_hinted_another_such_hosts_links(
     teacher: str,
@@ -2518,9 +2566,9 @@ def test_no_request_chooses_what_another_url_is_hinted(
     assert response.status_code == 200
 
 
-# Few characters, the separators and what percent-encoding writes among them, so that
-# near misses are common.
-url_parts = st.text(alphabet="a/|?%37CF", max_size=6)
+# Few characters, the separators and what percent-encoding writes among them, and a
+# letter in both cases, so that near misses are common.
+url_parts = st.text(alphabet="a/|?%37CFc", max_size=6)
 
 
 @given(st.tuples(*[url_parts] * 5), st.tuples(*[url_parts] * 5))
@@ -2529,11 +2577,19 @@ url_parts = st.text(alphabet="a/|?%37CF", max_size=6)
 @example(("s", "h", "", "/a?b", ""), ("s", "h", "", "/a", "b?"))  # a query after the "?"
 @example(("s", "h", "/r", "/p", ""), ("s", "h", "", "/r/p", ""))  # a client's script root
 @example(("s", "h|", "r", "/p", ""), ("s", "h", "|r", "/p", ""))  # a Host holding "|"
+@example(("S", "C", "", "/p", ""), ("s", "c", "", "/p", ""))  # a scheme's and a host's case
+@example(("s", "c", "", "/C", "C"), ("s", "c", "", "/c", "c"))  # not a path's, nor a query's
 def test_two_urls_never_share_a_page_key(
     one: tuple[str, str, str, str, str], other: tuple[str, str, str, str, str]
 ) -> None:
-    """(scheme, host, script root, path, query as sent): equal keys only for equal urls."""
-    assert (page_key(*one) == page_key(*other)) == (one == other)
+    """(scheme, host, script root, path, query as sent): equal keys only for equal urls,
+    a scheme and a host compared without their case (RFC 3986 §6.2.2.1)."""
+    assert (page_key(*one) == page_key(*other)) == (case_folded(one) == case_folded(other))
+
+
+def case_folded(url: tuple[str, str, str, str, str]) -> tuple[str, str, str, str, str]:
+    scheme, host, root, path, query = url
+    return scheme.lower(), host.lower(), root, path, query
 
 
 def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
@@ -2558,6 +2614,8 @@ def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
         ),
         (("https", "h", "", "/a?b/c", "d?"), "https|h||/a%3Fb/c?d?"),
         (("https", "h|x", "/r|/s", "/%/t", ""), "https|h%7Cx|/r%7C/s|/%25/t?"),
+        # A scheme and a host in their case as a browser writes them; the rest as sent.
+        (("HTTPS", "Shop.Example:443", "/R", "/P", "Q"), "https|shop.example|/R|/P?Q"),
     ],
 )
 def test_a_page_key_is_the_url_as_asked_encoded_only_where_it_must_be(
