@@ -895,7 +895,7 @@ def _send_early_hints(app: Flask) -> None:
             max_pushes=state.settings.max_pushes if held is not None else 0,
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
-            own_origin=f"{req.scheme}://{req.host}".lower() if direct_http2 else None,
+            own_origin="://".join(_scheme_and_host(req)) if direct_http2 else None,
             browser="HTTP_SEC_FETCH_MODE" in req.environ,  # as _decide plans it
         )
         if early.headers and _sent(send, early.headers, req):

@@ -2898,6 +2898,53 @@ def test_on_http2_the_pages_own_origin_is_normalised_like_the_links(host: str) -
     assert recorder.sent == [[("Link", ", ".join(expected))]]
 
 
+@pytest.mark.parametrize(
+    ("scheme", "host", "own_url"),
+    [
+        # A Host Werkzeug reads as none (an underscore): its request.host is "".
+        ("https", "shop_a.test", "https://shop_a.test/same.css"),
+        ("https", "Shop_A.test:443", "https://shop_a.test/same.css"),
+        # X-Forwarded-Proto: HTTPS through ProxyFix: Werkzeug keeps the ":443".
+        ("HTTPS", "shop.example:443", "https://shop.example/same.css"),
+    ],
+)
+def test_on_http2_the_pages_own_origin_is_the_one_its_page_is_keyed_by(
+    scheme: str, host: str, own_url: str
+) -> None:
+    """The page's own origin was ``request.scheme://request.host``: ``https://`` where
+    Werkzeug reads no host, ``https://shop.example:443`` under a scheme in another case, so
+    every absolute url of the page's own origin was taken for another's and sent in the
+    103, requested on the connection busy with the page. It is the origin the page is
+    keyed by: the host as sent, lowercased, without its scheme's default port."""
+    app = make_app()
+
+    @app.route("/own")
+    def own() -> str:
+        push("https://fonts.example", rel="preconnect")
+        push(own_url, as_="style")
+        push("https://cdn.example/lib.css", as_="style")
+        return "own"
+
+    environ = {"wsgi.url_scheme": scheme}
+    hinted_get(
+        app.test_client(), "/own", Recorder(), headers={"Host": host}, environ_overrides=environ
+    )
+    recorder = Recorder()
+
+    app.test_client().get(
+        "/own",
+        headers={"Host": host},
+        environ_overrides={
+            "wsgi.early_hints": recorder,
+            "SERVER_PROTOCOL": "HTTP/2.0",
+            **environ,
+        },
+    )
+
+    expected = ["<https://fonts.example>; rel=preconnect", style("https://cdn.example/lib.css")]
+    assert recorder.sent == [[("Link", ", ".join(expected))]]
+
+
 def test_an_http10_request_gets_no_103(app: Flask) -> None:
     """No 1xx to an HTTP/1.0 client (RFC 9110 §15.2; nginx's default upstream): none is
     sent (gunicorn would drop it), so none is recorded as pushed."""
