@@ -31,9 +31,10 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .sizes import CHURNED_DICT_SLOT
 
@@ -146,9 +147,9 @@ DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 def origin_of(url: str) -> str | None:
     """``scheme://host[:port]`` of an absolute url (``//host`` of a scheme-relative one),
-    lowercased, without userinfo or the scheme's default port; None for a path or a
-    relative url. A backslash is a "/" to a browser (``/\\cdn.example/a.css`` names
-    another host)."""
+    as a browser reads it (:func:`_host`), without userinfo or the scheme's default port;
+    None for a path or a relative url. A backslash is a "/" to a browser
+    (``/\\cdn.example/a.css`` names another host)."""
     if url[:2] in ("//", "/\\", "\\/", "\\\\"):
         return "//" + _host(_split("//" + url[2:].replace("\\", "/"))[1])
     if url.startswith("/"):  # a path (and so kept out of urlsplit's own cache)
@@ -191,8 +192,26 @@ _urlsplit_uncached = getattr(urlsplit, "__wrapped__", urlsplit)
 
 
 def _host(netloc: str) -> str:
-    """``host[:port]`` of a netloc, lowercased, without ``user:password@``."""
-    return netloc.rpartition("@")[2].lower()
+    """``host[:port]`` of a netloc as a browser reads it, and names it in ``Host``: without
+    ``user:password@``, lowercased, a host percent-encoded (as push() writes a non-ASCII
+    one) or not ASCII in its IDNA form, a port without its leading zeros, an empty one left
+    out (URL Standard, host and port states). Python's codec is IDNA 2003, which maps
+    four characters a browser keeps (``ß`` becomes ``ss``): a url on such a host is read
+    as another host's. What a browser cannot read is kept as written."""
+    host = netloc.rpartition("@")[2]
+    if ":" not in host and "%" not in host and host.isascii():
+        return host.lower()  # most hosts: no port to read, nothing to decode
+    name, colon, port = host.rpartition(":")
+    if not colon or "]" in port:  # no port, or the last of an IPv6 address's groups
+        name, colon, port = host, "", ""
+    elif port.isascii() and port.isdigit():
+        port = port.lstrip("0") or "0"  # not int(): it refuses a str of 4301 digits
+    elif not port:
+        colon = ""
+    if ("%" in name or not name.isascii()) and not name.startswith("["):
+        with suppress(UnicodeError):  # else no host to a browser: the url fetches nothing
+            name = unquote(name, errors="strict").encode("idna").decode("ascii")
+    return f"{name}{colon}{port}".lower()
 
 
 class EarlyHints(NamedTuple):

@@ -2945,6 +2945,58 @@ def test_on_http2_the_pages_own_origin_is_the_one_its_page_is_keyed_by(
     assert recorder.sent == [[("Link", ", ".join(expected))]]
 
 
+@pytest.mark.parametrize(
+    ("host", "own_urls"),
+    [
+        (
+            "shop.example",
+            [
+                "https://shop.example:0443/a.css",
+                "https://shop.example:/b.css",
+                "//shop.example:0443/c.css",
+            ],
+        ),
+        ("[::1]", ["https://[::1]:0443/a.css"]),
+        (
+            "xn--bcher-kva.example",
+            ["https://b\u00fccher.example/a.css", "//B\u00dcCHER.example/b.css"],
+        ),
+    ],
+)
+def test_on_http2_a_url_of_the_pages_origin_in_any_spelling_is_left_out(
+    host: str, own_urls: list[str]
+) -> None:
+    """A browser reads ``:0443`` as the default port and ``b\u00fccher`` as the
+    ``xn--bcher-kva`` its Host names: these urls were taken for another origin's and sent
+    in the 103, requested on the connection busy with the page."""
+    app = make_app()
+
+    @app.route("/own")
+    def own() -> str:
+        push("https://fonts.example", rel="preconnect")
+        for url in own_urls:
+            push(url, as_="style")
+        return "own"
+
+    environ = {"wsgi.url_scheme": "https"}
+    hinted_get(
+        app.test_client(), "/own", Recorder(), headers={"Host": host}, environ_overrides=environ
+    )
+    recorder = Recorder()
+
+    app.test_client().get(
+        "/own",
+        headers={"Host": host},
+        environ_overrides={
+            "wsgi.early_hints": recorder,
+            "SERVER_PROTOCOL": "HTTP/2.0",
+            **environ,
+        },
+    )
+
+    assert recorder.sent == [[("Link", "<https://fonts.example>; rel=preconnect")]]
+
+
 def test_an_http10_request_gets_no_103(app: Flask) -> None:
     """No 1xx to an HTTP/1.0 client (RFC 9110 §15.2; nginx's default upstream): none is
     sent (gunicorn would drop it), so none is recorded as pushed."""
@@ -3036,15 +3088,33 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
         ("//[/static/app.css", "//["),
         ("/\\a]b/static/app.css", "//a]b"),
         ("https://[::1]:443/a.css", "https://[::1]"),  # one it reads, for comparison
+        # A port as a browser reads it (URL Standard, port state): a number, its leading
+        # zeros no part of it, an empty one none at all.
+        ("https://cdn.example:0443/a.css", "https://cdn.example"),
+        ("https://cdn.example:08443/a.css", "https://cdn.example:8443"),
+        ("https://cdn.example:/a.css", "https://cdn.example"),
+        ("https://[::1]:0443/a.css", "https://[::1]"),
+        ("//cdn.example:0443/a.css", "//cdn.example:443"),
+        ("https://cdn.example:x/a.css", "https://cdn.example:x"),  # no port: kept as written
+        # More digits than int() reads (4300): read all the same, not a ValueError, a 500.
+        (f"https://cdn.example:{'0' * 4400}8443/a.css", "https://cdn.example:8443"),
+        # A host as a browser reads it: percent-decoded (as push() writes a non-ASCII
+        # one), then in its IDNA form, as the browser sends it in Host.
+        ("https://b%C3%BCcher.example/a.css", "https://xn--bcher-kva.example"),
+        ("https://B\u00dcCHER.example/a.css", "https://xn--bcher-kva.example"),
+        ("https://sh%6Fp.example/a.css", "https://shop.example"),
+        ("//b%C3%BCcher.example:0443/a.css", "//xn--bcher-kva.example:443"),
+        ("https://%FF.example/a.css", "https://%ff.example"),  # no host: kept as written
     ],
 )
 def test_origin_of(url: str, origin: str | None) -> None:
     assert origin_of(url) == origin
 
 
-@given(host=st.from_regex(r"\A\[[a-f0-9]*:[a-f0-9.:]+\](:[0-9]{1,5})?\Z"))
+@given(host=st.from_regex(r"\A\[[a-f0-9]*:[a-f0-9.:]+\](:[1-9][0-9]{0,4})?\Z"))
 def test_origin_of_reads_any_bracketed_host_werkzeug_accepts(host: str) -> None:
-    """Werkzeug takes any hex digits, dots and colons in brackets for a ``Host``, and
+    """Werkzeug takes any hex digits, dots and colons in brackets for a ``Host``, with a
+    port of no leading zero (``werkzeug.sansio.utils._host_re``), and
     ``url_for(_external=True)`` writes it: never a ValueError, a 500."""
     assert origin_of(f"http://{host}/static/app.css") == "http://" + host.removesuffix(":80")
     assert origin_of(f"//{host}/static/app.css") == "//" + host
