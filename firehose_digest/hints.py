@@ -148,12 +148,17 @@ DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 def origin_of(url: str) -> str | None:
     """``scheme://host[:port]`` of an absolute url (``//host`` of a scheme-relative one),
     as a browser reads it (:func:`_host`), without userinfo or the scheme's default port;
-    None for a path or a relative url. A backslash is a "/" to a browser
-    (``/\\cdn.example/a.css`` names another host)."""
+    None for a path or a relative url. A backslash is a "/" to a browser, at a url's start
+    and in an http(s) one (``/\\cdn.example/a.css`` names another host,
+    ``https://cdn.example\\@shop.example/`` the CDN)."""
     if url[:2] in ("//", "/\\", "\\/", "\\\\"):
         return "//" + _host(_split("//" + url[2:].replace("\\", "/"))[1])
     if url.startswith("/"):  # a path (and so kept out of urlsplit's own cache)
         return None
+    if "\\" in url:
+        scheme, colon, rest = url.partition(":")
+        if colon and scheme.lower() in _SPECIAL_SCHEMES:
+            url = scheme + ":" + rest.replace("\\", "/")
     scheme, netloc = _split(url)
     if not (scheme and netloc):
         return None
@@ -163,6 +168,9 @@ def origin_of(url: str) -> str | None:
         netloc = netloc[: -len(default)]
     return f"{scheme}://{netloc}"
 
+
+#: The URL Standard's special schemes: in their urls a "\\" is a "/", so it ends the host.
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
 
 #: An absolute or scheme-relative url's scheme and authority (RFC 3986 §3), as far as
 #: ``urlsplit`` reads them.

@@ -2954,6 +2954,7 @@ def test_on_http2_the_pages_own_origin_is_the_one_its_page_is_keyed_by(
                 "https://shop.example:0443/a.css",
                 "https://shop.example:/b.css",
                 "//shop.example:0443/c.css",
+                "https://shop.example\\d.css",
             ],
         ),
         ("[::1]", ["https://[::1]:0443/a.css"]),
@@ -3077,6 +3078,12 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
         ("/\\cdn.example/a.css", "//cdn.example"),
         ("\\\\cdn.example\\a.css", "//cdn.example"),
         ("\\/cdn.example/a.css", "//cdn.example"),
+        # In an http(s) url too (URL Standard: a special scheme's "\\" is a "/"): the host
+        # ends at it, and what follows is no userinfo.
+        ("https://cdn.example\\a.css", "https://cdn.example"),
+        ("https://cdn.example\\@shop.example/a.css", "https://cdn.example"),
+        ("HTTPS:\\\\cdn.example:0443\\a.css", "https://cdn.example"),
+        ("mailto:\\\\team@example.com", None),  # not a special scheme: no host
         # An absolute url that names no host has no origin, and is never "scheme://".
         ("mailto:team@example.com", None),
         ("data:text/css,a{}", None),
