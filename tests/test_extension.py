@@ -1225,6 +1225,16 @@ class TestSessionConnector:
             assert session["h2-held"] == ["/b.css", "/c.css"]
 
 
+def served_preloads_only(client: FlaskClient, pages: int) -> None:
+    """``pages`` visits of ``/``, each served with its preloads, none pushed, and no cookie
+    set: what a page gets where nothing can be remembered."""
+    for _ in range(pages):
+        response = client.get("/")
+        assert response.status_code == 200
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+
+
 @pytest.mark.parametrize(
     "connector",
     [
@@ -1248,11 +1258,7 @@ def test_no_secret_key_serves_links_and_warns_once(
     app.config["SECRET_KEY"] = None
     client = app.test_client()
     with caplog.at_level(logging.WARNING):
-        for _ in range(3):
-            response = client.get("/")
-            assert response.status_code == 200
-            assert response.headers["Link"] == EXPECTED_RETURN
-            assert "Set-Cookie" not in response.headers
+        served_preloads_only(client, pages=3)
     warnings = [r for r in caplog.records if "SECRET_KEY" in r.getMessage()]
     assert len(warnings) == 1
     assert " at 0x" not in warnings[0].getMessage()  # the connector named by what it is
@@ -1339,11 +1345,7 @@ def test_a_secret_key_no_session_can_be_signed_with_serves_links_and_warns_once(
     app.config["SECRET_KEY"] = key
     client = app.test_client()
     with caplog.at_level(logging.WARNING):
-        for _ in range(3):
-            response = client.get("/")
-            assert response.status_code == 200
-            assert response.headers["Link"] == EXPECTED_RETURN
-            assert "Set-Cookie" not in response.headers
+        served_preloads_only(client, pages=3)
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (
             logging.WARNING,

@@ -2898,6 +2898,18 @@ def test_on_http2_the_pages_own_origin_is_normalised_like_the_links(host: str) -
     assert recorder.sent == [[("Link", ", ".join(expected))]]
 
 
+def hinted_over_own_http2(app: Flask, path: str, host: str, scheme: str) -> list[Headers]:
+    """What a fresh client is sent as 103s for ``path`` over the app's own HTTP/2, on
+    ``host`` and ``scheme``, once a first request has taught the page's links."""
+    environ = {"wsgi.url_scheme": scheme}
+    learn = app.test_client()
+    hinted_get(learn, path, Recorder(), headers={"Host": host}, environ_overrides=environ)
+    recorder = Recorder()
+    overrides = {"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/2.0", **environ}
+    app.test_client().get(path, headers={"Host": host}, environ_overrides=overrides)
+    return recorder.sent
+
+
 @pytest.mark.parametrize(
     ("scheme", "host", "own_url"),
     [
@@ -2925,24 +2937,10 @@ def test_on_http2_the_pages_own_origin_is_the_one_its_page_is_keyed_by(
         push("https://cdn.example/lib.css", as_="style")
         return "own"
 
-    environ = {"wsgi.url_scheme": scheme}
-    hinted_get(
-        app.test_client(), "/own", Recorder(), headers={"Host": host}, environ_overrides=environ
-    )
-    recorder = Recorder()
-
-    app.test_client().get(
-        "/own",
-        headers={"Host": host},
-        environ_overrides={
-            "wsgi.early_hints": recorder,
-            "SERVER_PROTOCOL": "HTTP/2.0",
-            **environ,
-        },
-    )
+    sent = hinted_over_own_http2(app, "/own", host, scheme)
 
     expected = ["<https://fonts.example>; rel=preconnect", style("https://cdn.example/lib.css")]
-    assert recorder.sent == [[("Link", ", ".join(expected))]]
+    assert sent == [[("Link", ", ".join(expected))]]
 
 
 @pytest.mark.parametrize(
@@ -2979,23 +2977,9 @@ def test_on_http2_a_url_of_the_pages_origin_in_any_spelling_is_left_out(
             push(url, as_="style")
         return "own"
 
-    environ = {"wsgi.url_scheme": "https"}
-    hinted_get(
-        app.test_client(), "/own", Recorder(), headers={"Host": host}, environ_overrides=environ
-    )
-    recorder = Recorder()
+    sent = hinted_over_own_http2(app, "/own", host, "https")
 
-    app.test_client().get(
-        "/own",
-        headers={"Host": host},
-        environ_overrides={
-            "wsgi.early_hints": recorder,
-            "SERVER_PROTOCOL": "HTTP/2.0",
-            **environ,
-        },
-    )
-
-    assert recorder.sent == [[("Link", "<https://fonts.example>; rel=preconnect")]]
+    assert sent == [[("Link", "<https://fonts.example>; rel=preconnect")]]
 
 
 def test_an_http10_request_gets_no_103(app: Flask) -> None:
