@@ -21,7 +21,8 @@ ten worst are timed again, best of nine, so that one stall of the machine is not
 a slow header. The result is the worst ratio; the target is at most :data:`TARGET`, where
 a path quadratic in the header's length would take hundreds of times or more.
 
-Run: ``python -m bench.hostile [--quick]`` (``--quick``: every fourth header).
+Run: ``python -m bench.hostile [--quick]`` (``--quick``: every fourth header); it exits 1
+when the target is missed. ``make bench`` reports it beside the other suites.
 """
 
 from __future__ import annotations
@@ -128,8 +129,9 @@ def measure(quick: bool = False) -> list[Worst]:
         ratios = sorted(
             ((spent(apps, *header) / first, header) for header in headers), reverse=True
         )
-        again = [(spent(apps, *header, tries=9) / first, header) for _, header in ratios[:10]]
-        worst, (worst_header, _) = max(again)
+        # The ten worst timed again, their first times replaced: one stall is not a header.
+        ratios[:10] = [(spent(apps, *each, tries=9) / first, each) for _, each in ratios[:10]]
+        worst, (worst_header, _) = max(ratios)
         rows.append(
             Worst(
                 encoding,
@@ -191,8 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="every fourth header")
     args = parser.parse_args(argv)
-    print(markdown(run(args.quick)))
-    return 0
+    rows = run(args.quick)
+    print(markdown(rows))
+    return 0 if all(row.worst_ratio <= TARGET for row in rows) else 1
 
 
 if __name__ == "__main__":
