@@ -177,9 +177,12 @@ def _value_as_read_from_the_page(value: Any) -> Any:
     take a run of it as one space; a header cannot hold a newline. Anything else as it is.
     """
     read = _as_read_from_the_page(value)
-    if read is value:
-        return value
-    return _ASCII_WHITESPACE.sub(" ", read).strip(" ")
+    return value if read is value else _collapsed(read)
+
+
+def _collapsed(text: str) -> str:
+    """``text`` with each run of ASCII whitespace one space, none at either end."""
+    return _ASCII_WHITESPACE.sub(" ", text).strip(" ")
 
 
 #: ASCII whitespace (Infra): tab, LF, FF, CR and space.
@@ -293,10 +296,11 @@ def as_written(
         if not equals:
             bare.append(flag)
             continue
-        value = _value_as_read_from_the_page(value)
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        named.setdefault(name, value)
+        read = _as_read_from_the_page(value)
+        given_as_html = read is not value
+        if len(read) >= 2 and read[0] == read[-1] == '"':
+            read = read[1:-1]  # the quotes first: what they hold is the attribute's value
+        named.setdefault(name, _collapsed(read) if given_as_html else read)
     return tuple(bare), tuple(named.items())
 
 
