@@ -1265,17 +1265,18 @@ def _usable_key(key: object) -> bool:
     return key is None or isinstance(key, bytes) or (isinstance(key, str) and signable(key))
 
 
-def _key_problem(key: object) -> str | None:
-    """Why ``SECRET_KEY`` cannot sign, or None."""
+def _key_problem(key: object, consequence: str = "") -> str | None:
+    """Why ``SECRET_KEY`` cannot sign, or None; ``consequence`` follows what is wrong,
+    before the hint of what to write."""
     if _usable_key(key):
         return None
     if isinstance(key, str):
-        return "SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate)"
+        return f"SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate){consequence}"
     hint = ""
     if isinstance(key, (int, float)) and not isinstance(key, bool):
         # from_prefixed_env reads JSON: a key of digits becomes a number.
         hint = """: in the environment quote a key of digits as JSON, FLASK_SECRET_KEY='"123"'"""
-    return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}{hint}"
+    return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}{consequence}{hint}"
 
 
 def _fallbacks_problem(fallbacks: object) -> str | None:
@@ -1330,5 +1331,4 @@ def _session_key_problem(app: Flask) -> str | None:
         and kind.save_session is not flask_s.save_session
     ):
         return None
-    problem = _key_problem(app.secret_key)
-    return problem and f"{problem} (Flask's session cannot be signed with it)"
+    return _key_problem(app.secret_key, " (Flask's session cannot be signed with it)")

@@ -1302,10 +1302,15 @@ class LoggedSessions(SecureCookieSessionInterface):
     [
         (
             123,
-            "SECRET_KEY must be a str or bytes, got int: in the environment quote a key of "
-            """digits as JSON, FLASK_SECRET_KEY='"123"'""",
+            "SECRET_KEY must be a str or bytes, got int (Flask's session cannot be signed "
+            "with it): in the environment quote a key of digits as JSON, "
+            """FLASK_SECRET_KEY='"123"'""",
         ),
-        (True, "SECRET_KEY must be a str or bytes, got bool"),
+        (
+            True,
+            "SECRET_KEY must be a str or bytes, got bool (Flask's session cannot be signed "
+            "with it)",
+        ),
     ],
     ids=["int", "bool"],
 )
@@ -1349,7 +1354,7 @@ def test_a_secret_key_no_session_can_be_signed_with_serves_links_and_warns_once(
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (
             logging.WARNING,
-            f"firehose: {problem} (Flask's session cannot be signed with it), so {named} "
+            f"firehose: {problem}, so {named} "
             "cannot remember what a client holds; pages keep their preload links but "
             "nothing is pushed",
         )
