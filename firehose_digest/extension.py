@@ -1074,8 +1074,8 @@ def _scheme_and_host(req: Request) -> tuple[str, str]:
     another origin to a browser, and another host to Flask's host matching.
     """
     scheme, host = req.scheme, req.host
-    if host and scheme in DEFAULT_PORTS:
-        return scheme, host.lower()  # Werkzeug's: ASCII, its scheme's default port left out
+    if host and scheme in DEFAULT_PORTS and host.isascii():
+        return scheme, host.lower()  # Werkzeug's, its scheme's default port left out
     scheme = scheme.lower()
     host = host or req.environ.get("HTTP_HOST", "")
     if host.isascii():

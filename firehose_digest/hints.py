@@ -218,8 +218,17 @@ def _host(netloc: str) -> str:
         colon = ""
     if ("%" in name or not name.isascii()) and not name.startswith("["):
         with suppress(UnicodeError):  # else no host to a browser: the url fetches nothing
-            name = unquote(name, errors="strict").encode("idna").decode("ascii")
+            text = unquote(name, errors="strict")
+            # A label's IDNA form is no shorter than it, and one over 63 characters is none
+            # (RFC 1035 §2.3.4), which the codec says only once it has encoded it, in time
+            # growing with its length times its distinct characters.
+            if all(len(label) <= 63 for label in _IDNA_DOTS.split(text)):
+                name = text.encode("idna").decode("ascii")
     return f"{name}{colon}{port}".lower()
+
+
+#: Where Python's IDNA codec (IDNA 2003) splits a name into labels.
+_IDNA_DOTS = re.compile("[.\u3002\uff0e\uff61]")
 
 
 class EarlyHints(NamedTuple):
