@@ -186,7 +186,8 @@ def _collapsed(text: str) -> str:
 
 
 #: ASCII whitespace (Infra): tab, LF, FF, CR and space.
-_ASCII_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
+_ASCII_WHITESPACE_CHARS = "\t\n\f\r "
+_ASCII_WHITESPACE = re.compile(f"[{_ASCII_WHITESPACE_CHARS}]+")
 
 
 #: A character reference as :func:`html.unescape` finds one (its own pattern).
@@ -298,6 +299,8 @@ def as_written(
             continue
         read = _as_read_from_the_page(value)
         given_as_html = read is not value
+        if given_as_html:  # a reference may have been whitespace around the quotes
+            read = read.strip(_ASCII_WHITESPACE_CHARS)
         if len(read) >= 2 and read[0] == read[-1] == '"':
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
         named.setdefault(name, _collapsed(read) if given_as_html else read)

@@ -3145,8 +3145,20 @@ def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> No
             "push('/a.css', flag, as='style')",
             '</a.css>; rel=preload; as=style; media="(max-width: 600px)"',
         ),
+        (
+            '{% set flag %}media=&#32;"(max-width: 600px)"&#10;{% endset %}',
+            "push('/a.css', flag, as='style')",
+            '</a.css>; rel=preload; as=style; media="(max-width: 600px)"',
+        ),
     ],
-    ids=["media over lines", "newline reference", "crlf within", "positional", "quoted"],
+    ids=[
+        "media over lines",
+        "newline reference",
+        "crlf within",
+        "positional",
+        "quoted",
+        "quoted, references outside",
+    ],
 )
 def test_a_parameter_value_a_block_writes_over_lines_is_written_on_one(
     block: str, call: str, written: str
