@@ -1,0 +1,202 @@
+"""A connector for Redis, written by a newcomer from docs/connectors.md alone.
+
+"The protocol" and "A connector of your own" are the path: ``open(app, request)`` returns
+a container answering ``key in held`` (here one that also carries the client's id, read
+back in ``save()`` after ``assert isinstance(held, Held)``), and ``save(app, response,
+held, pushed, reused)`` writes what changed: a Redis ``SADD``, a union, so a client's
+parallel requests lose nothing. A dict of sets stands for Redis, answering as redis-py
+does with ``decode_responses=True`` (str, not bytes); one that fails stands for a server
+gone away.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Container
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask, Request, Response, request
+
+from firehose_digest import Connector, Firehose, push
+
+DAY = 24 * 3600
+
+
+class FakeRedis:
+    """The three commands the connector uses, as redis-py answers them (decoded)."""
+
+    def __init__(self) -> None:
+        self.sets: dict[str, set[str]] = {}
+        self.ttl: dict[str, int] = {}
+
+    def smembers(self, name: str) -> set[str]:
+        return set(self.sets.get(name, ()))
+
+    def sadd(self, name: str, *values: str) -> int:
+        held = self.sets.setdefault(name, set())
+        added = set(values) - held
+        held.update(values)
+        return len(added)
+
+    def expire(self, name: str, seconds: int) -> bool:
+        self.ttl[name] = seconds
+        return name in self.sets
+
+
+class GoneRedis(FakeRedis):
+    """A Redis server that does not answer."""
+
+    def smembers(self, name: str) -> set[str]:
+        raise ConnectionError("Error 111 connecting to localhost:6379. Connection refused.")
+
+    def sadd(self, name: str, *values: str) -> int:
+        raise ConnectionError("Error 111 connecting to localhost:6379. Connection refused.")
+
+
+class BytesRedis(FakeRedis):
+    """redis-py made without ``decode_responses=True``: members come back as bytes."""
+
+    def smembers(self, name: str) -> set[bytes]:  # type: ignore[override]
+        return {value.encode() for value in self.sets.get(name, ())}
+
+
+@dataclass(frozen=True)
+class Held:
+    """What one client holds, and its id (None before its first push)."""
+
+    sid: str | None
+    keys: frozenset[str]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys
+
+
+class RedisConnector:
+    cookie_name = "h2-sid"
+
+    def __init__(self, redis: FakeRedis, ttl: int = 30 * DAY) -> None:
+        self.redis = redis
+        self.ttl = ttl
+
+    def open(self, app: Flask, request: Request) -> Held:
+        sid = request.cookies.get(self.cookie_name)
+        if sid is None:
+            return Held(None, frozenset())  # a new client: None would push nothing
+        return Held(sid, frozenset(self.redis.smembers(f"held:{sid}")))
+
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: tuple[str, ...],
+        reused: tuple[str, ...],
+    ) -> None:
+        assert isinstance(held, Held)
+        sid = held.sid or secrets.token_urlsafe(16)
+        if pushed:
+            self.redis.sadd(f"held:{sid}", *pushed)
+        self.redis.expire(f"held:{sid}", self.ttl)  # a client in use is kept
+        if held.sid is None:
+            response.set_cookie(
+                self.cookie_name, sid, max_age=self.ttl, httponly=True, samesite="Lax"
+            )
+
+
+def site(redis: FakeRedis, **config: object) -> Flask:
+    app = Flask(__name__)
+    app.config.update(config)
+    connector: Connector = RedisConnector(redis)  # the protocol, as a type checker reads it
+    Firehose(app, connector=connector)
+
+    @app.route("/")
+    def index() -> str:
+        push("/static/app.css", as_="style")
+        push("/static/app.js", as_="script", version="2")
+        return "index"
+
+    @app.route("/about")
+    def about() -> str:
+        push("/static/app.css", as_="style")
+        push("/static/about.css", as_="style")
+        return "about"
+
+    @app.route("/user")
+    def user() -> str:
+        return request.cookies.get(RedisConnector.cookie_name, "")
+
+    return app
+
+
+CSS = "</static/app.css>; rel=preload; as=style"
+JS = "</static/app.js>; rel=preload; as=script"
+
+
+def test_a_redis_connector_written_from_the_docs_pushes_each_file_once() -> None:
+    redis = FakeRedis()
+    client = site(redis).test_client()
+
+    first = client.get("/")
+    assert first.headers["Link"] == f"{CSS}, {JS}"
+    assert first.headers["Vary"] == "Cookie"
+    sid = first.headers["Set-Cookie"].partition(";")[0].removeprefix("h2-sid=")
+    # No SECRET_KEY: nothing is signed, the id is random and the store is the server's.
+    assert redis.sets == {f"held:{sid}": {"/static/app.css", "/static/app.js\n2"}}
+    assert redis.ttl == {f"held:{sid}": 30 * DAY}
+
+    again = client.get("/")
+    assert again.headers["Link"] == f"{CSS}; nopush, {JS}; nopush"
+    assert again.headers["Vary"] == "Cookie"
+    assert "Set-Cookie" not in again.headers
+
+    about = client.get("/about")
+    assert about.headers["Link"] == (f"{CSS}; nopush, </static/about.css>; rel=preload; as=style")
+    assert redis.sets[f"held:{sid}"] == {
+        "/static/app.css",
+        "/static/app.js\n2",
+        "/static/about.css",
+    }
+
+
+def test_a_client_the_store_forgot_is_pushed_again_under_its_id() -> None:
+    """Its set expired: open() reads it empty, so the page is pushed again and saved
+    under the id the client sent, with no new cookie."""
+    redis = FakeRedis()
+    client = site(redis).test_client()
+    assert client.get("/user").data == b""  # a page that pushes nothing sets no id
+    sid = client.get("/").headers["Set-Cookie"].partition(";")[0].removeprefix("h2-sid=")
+    del redis.sets[f"held:{sid}"]
+
+    again = client.get("/")
+    assert again.headers["Link"] == f"{CSS}, {JS}"
+    assert "Set-Cookie" not in again.headers
+    assert redis.sets == {f"held:{sid}": {"/static/app.css", "/static/app.js\n2"}}
+
+
+@pytest.mark.parametrize("early_hints", [False, True], ids=["plain", "early hints"])
+def test_a_redis_server_gone_costs_the_page_nothing(
+    early_hints: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/connectors.md: a connector that raises is logged, and the page is served with
+    its links, all nopush; with 103s on, open() is asked before the second page's view,
+    and once only."""
+    sent: list[object] = []
+    server = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
+    client = site(GoneRedis(), FIREHOSE_EARLY_HINTS=early_hints).test_client()
+    client.set_cookie(RedisConnector.cookie_name, "known")
+    for _ in range(2):  # the second page's 103 is planned from what the first taught
+        response = client.get("/", environ_base=server)
+        assert response.status_code == 200
+        assert response.headers["Link"] == f"{CSS}; nopush, {JS}; nopush"
+    assert caplog.text.count("open() failed") == 2  # asked once per request
+    # A 103 carries only what the response will push and record: here, nothing.
+    assert sent == []
+
+
+def test_a_redis_answering_bytes_holds_no_key() -> None:
+    """docs/connectors.md: keys are str, and a Redis client made without
+    ``decode_responses=True`` answers bytes, so every file is pushed on every visit."""
+    client = site(BytesRedis()).test_client()
+    client.get("/")
+    assert client.get("/").headers["Link"] == f"{CSS}, {JS}"
