@@ -195,6 +195,93 @@ def test_an_error_page_replacing_a_response_after_our_step_gets_its_own_links(
     assert held_now(client, "/a.css") == [False]
 
 
+class _SessionStoreDownOnce(SecureCookieSessionInterface):
+    """A session store that fails its first save (a timeout), then saves."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("the session store timed out")
+        super().save_session(app, session, response)
+
+
+@pytest.mark.parametrize("connector", [SessionConnector, ListInSession])
+def test_an_error_page_replacing_a_response_saves_no_session_keys_it_did_not_push(
+    connector: Any,
+) -> None:
+    """A session store that fails once, after our step recorded a 200's pushes in the
+    session: Flask's 500 page, run through every hook again, saved that session, so the
+    client was recorded holding what the 500 offered only as nopush, and was never pushed
+    it. What the view itself put in the session is saved as the app left it."""
+    app = edge_app(connector())
+    app.session_interface = _SessionStoreDownOnce()
+
+    @app.before_request
+    def visit() -> None:
+        session["visits"] = session.get("visits", 0) + 1
+
+    client = app.test_client()
+    response = page(client, "/a.css")
+    assert response.status_code == 500
+    assert links(response) == [nopush("/a.css")]
+    saved = app.session_interface.get_signing_serializer(app)
+    cookie = client.get_cookie("session")
+    assert cookie is not None and saved is not None
+    assert saved.loads(cookie.value) == {"visits": 1}
+    assert links(page(client, "/a.css")) == [link("/a.css")]
+
+
+class _Ambiguous:
+    """A value that cannot say whether it equals another, as a numpy array: a server-side
+    session (pickled) may hold one."""
+
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("the truth value of an array is ambiguous")
+
+    def __ne__(self, other: object) -> bool:
+        raise ValueError("the truth value of an array is ambiguous")
+
+    __hash__ = object.__hash__
+
+
+class _ServerSideSessions(SecureCookieSessionInterface):
+    """Sessions kept in a dict, one per client, the cookie holding its id."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, dict[str, Any]] = {}
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        sid = request.cookies.get("sid") or f"id{len(self.store)}"
+        opened = self.session_class(self.store.get(sid, {}))
+        opened["sid"] = sid
+        opened.modified = False
+        return opened
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        self.store[session["sid"]] = dict(session)
+        response.set_cookie("sid", session["sid"])
+
+
+def test_a_session_value_that_cannot_compare_costs_no_page() -> None:
+    """What ``save()`` changed in the session is found by comparing each value with what
+    it was: an app's own value that cannot say (a numpy array in a server-side session)
+    is none of ours, and the page is served and recorded."""
+    app = edge_app(SessionConnector())
+    app.session_interface = _ServerSideSessions()
+
+    @app.before_request
+    def keep() -> None:
+        session.setdefault("array", _Ambiguous())
+
+    client = app.test_client()
+    response = page(client, "/a.css")
+    assert (response.status_code, links(response)) == (200, [link("/a.css")])
+    assert links(page(client, "/a.css")) == [nopush("/a.css")]
+
+
 def test_a_post_is_not_recorded() -> None:
     client = edge_app().test_client()
     assert links(page(client, "/a.css", method="POST")) == [nopush("/a.css")]
