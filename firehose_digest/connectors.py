@@ -72,8 +72,6 @@ __all__ = [
     "PushedSetConnector",
     "SessionConnector",
     "cookie_attributes",
-    "session_copy",
-    "session_undo",
 ]
 
 log = logging.getLogger("firehose_digest")
