@@ -43,6 +43,7 @@ __all__ = [
     "names_crossorigin",
     "push",
     "resource_key",
+    "value_as_read_from_the_page",
 ]
 
 
@@ -108,6 +109,8 @@ def push(
     given = url
     if type(url) is not str:
         url = _url_as_read_from_the_page(url)
+    # Markup equals its text, but is read as the page reads it (make_resource()).
+    keyed_as = as_ if type(as_) is str or as_ is None else (type(as_), as_)
     keyed_flags: tuple[Any, ...] = flags
     if flags:  # most pushes have none: not even an empty loop on them
         for flag in flags:
@@ -117,17 +120,17 @@ def push(
     named: tuple[tuple[str, Any], ...] = ()
     if params:  # a template's as= among them: make_resource() reads it
         named = tuple(params.items())
-        arguments: tuple[Any, ...] = (url, keyed_flags, as_, version, learn, named)
+        arguments: tuple[Any, ...] = (url, keyed_flags, keyed_as, version, learn, named)
         for value in params.values():
             if type(value) is not str:  # True == 1 == 1.0 and 0.0 == -0.0 as keys, not links
                 typed = tuple(
                     (name, type(value), repr(value) if isinstance(value, float) else value)
                     for name, value in named
                 )
-                arguments = (url, keyed_flags, as_, version, learn, typed)
+                arguments = (url, keyed_flags, keyed_as, version, learn, typed)
                 break
     else:
-        arguments = (url, keyed_flags, as_, version, learn)
+        arguments = (url, keyed_flags, keyed_as, version, learn)
     try:
         # Only a real bool is looked up: learn=1 equals True, and would skip the check.
         resource = _resources.get(arguments) if learn is True or learn is False else None
@@ -169,7 +172,7 @@ def _url_as_read_from_the_page(url: Any) -> Any:
 _TAB_OR_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 
 
-def _value_as_read_from_the_page(value: Any) -> Any:
+def value_as_read_from_the_page(value: Any) -> Any:
     """A parameter value given as HTML as :func:`_as_read_from_the_page` reads it, then as
     Infra's "strip and collapse ASCII whitespace" makes it: a ``{% set %}`` block written
     over lines names, on one, what the page's attribute names. The attributes a preload
@@ -283,7 +286,7 @@ def as_written(
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             named[name] = str(value)
         elif value is not None and value is not False:
-            named[name] = _value_as_read_from_the_page(value)
+            named[name] = value_as_read_from_the_page(value)
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
@@ -348,6 +351,7 @@ def make_resource(
     unchecked); ValueError if any is unsafe."""
     # Named by the caller, a keyword of None or False too (which leaves it out).
     url = _url_as_read_from_the_page(url)
+    as_ = value_as_read_from_the_page(as_)  # as an as= among the parameters is read
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
     if version is not None and not isinstance(version, str):

@@ -3269,6 +3269,36 @@ def test_a_parameter_value_a_block_writes_over_lines_is_written_on_one(
         push("/a.css", as_="style", media="\n(max-width: 600px)\n")
 
 
+@pytest.mark.parametrize(
+    ("block", "written"),
+    [
+        ("{% set kind %}\n  style\n{% endset %}", "</a.css>; rel=preload; as=style"),
+        ("{% set kind %}\nfont\n{% endset %}", "</a.css>; rel=preload; as=font; crossorigin"),
+        ("{% set kind %}x&amp{% endset %}", "</a.css>; rel=preload; as=x&"),
+    ],
+    ids=["over lines", "a font over lines", "a reference"],
+)
+@pytest.mark.parametrize("keyword", ["as", "as_"])
+def test_as_given_as_html_is_read_as_the_page_reads_it_under_either_name(
+    block: str, written: str, keyword: str
+) -> None:
+    """``as=`` given as a ``{% set %}`` block over lines was read as the page reads it, but
+    the same block given as ``as_=`` (push()'s Python name, which a template may call too)
+    was written as it was: its newline refused, a ValueError and a 500 for the page, and a
+    font's ``as`` not seen, so no ``crossorigin``. Both names read it alike, and the same
+    text pushed before as a plain str (push() keeps what it made) is not taken for it."""
+    assert push("/a.css", as_="x&amp") == "/a.css"  # outside a request: made, and kept
+    app = edge_app()
+
+    @app.route("/kind")
+    def kind() -> str:
+        return render_template_string(block + "{{ push('/a.css', " + keyword + "=kind) }}")
+
+    response = app.test_client().get("/kind")
+    assert response.status_code == 200
+    assert links(response) == [written]
+
+
 def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> None:
     """Apache's ``mod_http2`` ends a quoted value at its first ``"``, escaped or not, and
     reads nothing after it: written ``title="say \\"hi\\""``, a held link's ``nopush``

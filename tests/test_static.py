@@ -500,6 +500,35 @@ def test_templates_call_both_helpers_with_as(static: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("keyword", ["as", "as_"])
+def test_as_given_as_html_is_read_as_the_page_reads_it_under_either_name(
+    static: Path, keyword: str
+) -> None:
+    """``as_=`` given as a ``{% set %}`` block over lines was kept as written where
+    ``as=`` was read as the page reads it: its font not seen, the element and the header
+    had no ``crossorigin`` (a preload the font cannot use), and the element's ``as`` kept
+    the newlines."""
+    (static / "inter.woff2").write_bytes(CONTENT)
+    app = make_app(static)
+    v = version(CONTENT)
+
+    @app.route("/page")
+    def page() -> str:
+        return render_template_string(
+            "{% set kind %}\n  font\n{% endset %}"
+            "{{ static_tag('inter.woff2', " + keyword + "=kind) }}"
+        )
+
+    response = app.test_client().get("/page")
+
+    assert response.get_data(as_text=True) == (
+        f'<link rel="preload" href="/static/inter.woff2?v={v}" as="font" crossorigin>'
+    )
+    assert response.headers["Link"] == (
+        f"</static/inter.woff2?v={v}>; rel=preload; as=font; crossorigin"
+    )
+
+
 def test_an_extension_it_cannot_tell_asks_for_as(static: Path) -> None:
     (static / "notes.txt").write_bytes(CONTENT)
     app = make_app(static)
