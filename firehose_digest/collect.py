@@ -337,6 +337,11 @@ def names_crossorigin(names: tuple[Any, ...]) -> bool:
 #: ``/static/narrow.png 400w``, whose candidate it fetched; Chromium 156 and WebKitGTK 2.50
 #: alike (by hand).
 _CHOSEN_BY_SCREEN = frozenset({"media", "imagesrcset"})
+#: What each of them says when it chooses nothing, in lower case, ASCII whitespace around
+#: it dropped: a ``media`` the HTML Standard says "matches the environment" of every
+#: user (empty, only whitespace) or the type that "matches all devices" (Media Queries:
+#: ``all``), and an empty ``imagesrcset``, whose source set is the link's url alone.
+_EVERY_SCREEN = {"media": frozenset({"", "all"}), "imagesrcset": frozenset({""})}
 
 
 def make_resource(
@@ -387,7 +392,10 @@ def make_resource(
     pushable = pushed_as_requested(url)
     written_last = cut_by_proxies(url)
     screen_dependent = any(
-        isinstance(name, str) and name.lower() in _CHOSEN_BY_SCREEN for name in named
+        isinstance(name, str)
+        and name.lower() in _CHOSEN_BY_SCREEN
+        and str(value).strip(_ASCII_WHITESPACE_CHARS).lower() not in _EVERY_SCREEN[name.lower()]
+        for name, value in named.items()
     )
     if not learn:  # nothing of it is learned but its place in the page's Link value
         hint = EarlyHint(

@@ -239,10 +239,10 @@ class Resource:
     hint: EarlyHint
     #: h2o would read no link after it (:func:`cut_by_proxies`): written last.
     written_last: bool
-    #: It has a ``media`` query or an ``imagesrcset``: a browser preloads it only where
-    #: the query matches, or preloads the image candidate its screen needs, so a
-    #: browser's page neither offers it nor records it as new (:func:`plan_links`; a proxy
-    #: pushes the url whatever the screen).
+    #: It has a ``media`` query or an ``imagesrcset`` that chooses (not an empty one, nor
+    #: ``media=all``): a browser preloads it only where the query matches, or preloads
+    #: the image candidate its screen needs, so a browser's page neither offers it nor
+    #: records it as new (:func:`plan_links`; a proxy pushes the url whatever the screen).
     screen_dependent: bool = False
 
 

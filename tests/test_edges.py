@@ -511,6 +511,45 @@ def test_a_preload_for_some_screens_is_recorded_only_where_it_is_pushed(
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "held"),
+    [
+        ("media", "", True),
+        ("media", "   ", True),
+        ("media", "all", True),
+        ("media", " ALL ", True),
+        ("imagesrcset", "", True),
+        ("imagesrcset", "  ", True),
+        # For comparison: these choose by screen, or fetch another url.
+        ("media", "screen", False),
+        ("media", "all and (max-width: 600px)", False),
+        ("imagesrcset", "all", False),  # a candidate named "all": fetched in the url's place
+    ],
+)
+def test_a_media_or_imagesrcset_that_chooses_nothing_is_recorded_for_a_browser(
+    name: str, value: str, held: bool
+) -> None:
+    """An empty ``media`` (a macro's default), one of only whitespace, or ``all`` matches
+    every screen (HTML Standard, "matches the environment"; Media Queries: ``all``
+    matches all devices), and an empty ``imagesrcset`` names no candidate, so the browser
+    preloads the link's url: they were taken for a preload of some screens, so a
+    browser's page never recorded the file, and under ``"omit"`` never left it out."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="edges", FIREHOSE_ALREADY_PUSHED="omit")
+    given: dict[str, Any] = {name: value}
+
+    @app.route("/any")
+    def any_screen() -> str:
+        push("/a.css", as_="style", **given)
+        return "page"
+
+    Firehose(app)
+    browser = app.test_client()
+    browser.get("/any", headers=NAVIGATION)
+    assert held_now(browser, "/a.css") == [held]
+    assert bool(links(browser.get("/any", headers=NAVIGATION))) is not held
+
+
 @pytest.mark.parametrize("omit", [False, True], ids=["nopush", "omit"])
 def test_a_preload_for_some_screens_takes_no_push_slot_from_the_links_after_it(
     omit: bool,
