@@ -42,8 +42,8 @@ __all__ = [
     "make_resource",
     "names_crossorigin",
     "push",
+    "read_as",
     "resource_key",
-    "value_as_read_from_the_page",
 ]
 
 
@@ -109,7 +109,7 @@ def push(
     given = url
     if type(url) is not str:
         url = _url_as_read_from_the_page(url)
-    # Markup equals its text, but is read as the page reads it (make_resource()).
+    # Markup equals its text and False 0, but read_as() reads each apart: keyed by type.
     keyed_as = as_ if type(as_) is str or as_ is None else (type(as_), as_)
     keyed_flags: tuple[Any, ...] = flags
     if flags:  # most pushes have none: not even an empty loop on them
@@ -172,7 +172,7 @@ def _url_as_read_from_the_page(url: Any) -> Any:
 _TAB_OR_NEWLINE = dict.fromkeys(map(ord, "\t\n\r"))
 
 
-def value_as_read_from_the_page(value: Any) -> Any:
+def _value_as_read_from_the_page(value: Any) -> Any:
     """A parameter value given as HTML as :func:`_as_read_from_the_page` reads it, then as
     Infra's "strip and collapse ASCII whitespace" makes it: a ``{% set %}`` block written
     over lines names, on one, what the page's attribute names. The attributes a preload
@@ -286,7 +286,7 @@ def as_written(
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             named[name] = str(value)
         elif value is not None and value is not False:
-            named[name] = value_as_read_from_the_page(value)
+            named[name] = _value_as_read_from_the_page(value)
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
@@ -308,6 +308,12 @@ def as_written(
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
         named.setdefault(name, _collapsed(read) if given_as_html else read)
     return tuple(bare), tuple(named.items())
+
+
+def read_as(as_: Any) -> Any:
+    """``as_`` as :func:`as_written` reads an ``as=`` among the parameters: given as HTML,
+    as the page reads it; a number, its str; ``None`` and ``False``, no value (None)."""
+    return dict(as_written((), (("as", as_),))[1]).get("as")
 
 
 def _read_name(name: Any) -> Any:
@@ -356,7 +362,7 @@ def make_resource(
     unchecked); ValueError if any is unsafe."""
     # Named by the caller, a keyword of None or False too (which leaves it out).
     url = _url_as_read_from_the_page(url)
-    as_ = value_as_read_from_the_page(as_)  # as an as= among the parameters is read
+    as_ = read_as(as_)
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
     if version is not None and not isinstance(version, str):

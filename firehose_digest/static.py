@@ -37,8 +37,8 @@ from .collect import (
     key_version,
     names_crossorigin,
     push,
+    read_as,
     resource_key,
-    value_as_read_from_the_page,
 )
 from .links import format_url
 from .sizes import DICT_SLOT
@@ -252,8 +252,8 @@ def _static_link(
     )
     params = {name.lower() if isinstance(name, str) else name: value for name, value in named}
     spelled_as = params.pop("as", None)
-    # as_= given as HTML is read as an as= among the parameters is (as push() reads it).
-    as_ = value_as_read_from_the_page(as_) if as_ is not None else spelled_as
+    as_ = read_as(as_)  # as push() reads it
+    as_ = as_ if as_ is not None else spelled_as
     rel = params.pop("rel", None)
     # In lower case, as the element below is chosen by them (RFC 8288 §2.1.1, §3).
     as_ = as_.lower() if isinstance(as_, str) else as_

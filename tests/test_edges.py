@@ -3338,6 +3338,32 @@ def test_as_given_as_html_is_read_as_the_page_reads_it_under_either_name(
     assert links(response) == [written]
 
 
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("false", "</a.css>; rel=preload"),
+        ("none", "</a.css>; rel=preload"),
+        ("2", "</a.css>; rel=preload; as=2"),
+    ],
+)
+@pytest.mark.parametrize("keyword", ["as", "as_"])
+def test_as_is_read_as_any_keyword_under_either_name(
+    value: str, written: str, keyword: str
+) -> None:
+    """push()'s docstring says a keyword's ``False`` is left out and a number written as
+    its str, ``as_`` among them: ``as=false`` was left out, ``as_=false`` a ValueError
+    (a 500), and ``as_=2`` too."""
+    app = edge_app()
+
+    @app.route("/kind")
+    def kind() -> str:
+        return render_template_string("{{ push('/a.css', " + keyword + "=" + value + ") }}")
+
+    response = app.test_client().get("/kind")
+    assert response.status_code == 200
+    assert links(response) == [written]
+
+
 def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> None:
     """Apache's ``mod_http2`` ends a quoted value at its first ``"``, escaped or not, and
     reads nothing after it: written ``title="say \\"hi\\""``, a held link's ``nopush``
