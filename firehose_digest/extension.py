@@ -126,6 +126,7 @@ class _RequestRecord(RequestPushes):
         "_opened",
         "_start_response",
         "hint_page",
+        "hinted_unlearned",
         "link",
         "nested",
         "offered",
@@ -143,6 +144,10 @@ class _RequestRecord(RequestPushes):
         #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
         #: teaches (not one over HTTP/1.0, through Varnish, or a revalidation).
         self.hint_page: str | None = None
+        #: Whether its url, had it learned nothing, would be hinted something (what its
+        #: view declares, or a hook pushed): only then does a url that answers with no page
+        #: need an empty entry to be hinted nothing (:meth:`~.hints.HintCache.learn_no_page`).
+        self.hinted_unlearned = True
         #: The keys this request's 103 offered for push: a front that pushes from a 103
         #: pushed them, so they are recorded whatever the final response pushes, unless it
         #: is a 304, no page, a browser's response it does not show, or its ``save()``
@@ -887,6 +892,7 @@ def _send_early_hints(app: Flask) -> None:
     if learned is not None and not versions_current(app, (hint.key for hint in learned)):
         learned = None  # a static file changed since: hinted as a page not learned yet
     hints = learned if learned is not None else _declared_hints(app, state, req, record)
+    record.hinted_unlearned = learned is not None or bool(hints)
     if not hints:
         # Nothing to plan: the connector is not asked. Asked, SessionConnector reads Flask's
         # session, and Flask puts Vary: Cookie on a page that pushes nothing, or JSON.
@@ -1347,14 +1353,14 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # (a page once) was pushed, and goes unrecorded.
         if cache is not None and page is not None and status == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
-            cache.learn_no_page(page, over_links=document)
+            cache.learn_no_page(page, over_links=document, hinted=record.hinted_unlearned)
         return response
     resources = record.resources
     declared = _declared(app, state)
     if declared:
         resources = _with_declared(declared, req.endpoint, req.method, resources)
     if cache is not None and page is not None and status == 200:
-        _learn(cache, page, response, resources, state.settings.link_budget)
+        _learn(cache, page, response, resources, state.settings.link_budget, record)
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
@@ -1448,7 +1454,12 @@ def _would_vary(
 
 
 def _learn(
-    cache: HintCache, page: str, response: Response, resources: dict[str, Resource], budget: int
+    cache: HintCache,
+    page: str,
+    response: Response,
+    resources: dict[str, Resource],
+    budget: int,
+    record: _RequestRecord,
 ) -> None:
     """What a page's 200 teaches the hint cache: its links, replacing what was known (a
     page that changed is learned again), within ``budget``; a download, nothing."""
@@ -1457,7 +1468,7 @@ def _learn(
         # Chromium 156 fetched a 103's files before one (measured,
         # tests/integration/test_browser.py), and Firefox 153 too (by hand), for nothing
         # on each visit. Hinted nothing, as a file is.
-        cache.learn_no_page(page, over_links=True)
+        cache.learn_no_page(page, over_links=True, hinted=record.hinted_unlearned)
         return
     cache.learn(page, _learnable(resources.values()), budget)
 

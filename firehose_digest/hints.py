@@ -351,7 +351,8 @@ class HintCache:
 
     ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
     the page linked nothing; ``learn_no_page`` keeps an empty entry for a url that answered
-    with no page, and ``learn_gone`` for a learned page that is gone; ``get`` marks the
+    with no page (if anything would hint it), and ``learn_gone`` for a learned page that is
+    gone; ``get`` marks the
     entry recently used. Past ``max_entries`` pages, or past
     :data:`HINTS_BYTES`, the least recently used pages are dropped.
 
@@ -418,17 +419,21 @@ class HintCache:
         with self._lock:
             self._put(page, links, own, sizes)
 
-    def learn_no_page(self, page: str, *, over_links: bool) -> None:
+    def learn_no_page(self, page: str, *, over_links: bool, hinted: bool = True) -> None:
         """Remember that ``page`` answered with no page (a file a view serves, fetched by a
         proxy to push it; a download): it is hinted nothing, not even what its view
         declares, until a page's response teaches it again. Links it learned are kept
         unless ``over_links`` (a JSON variant asked for by a client that says nothing of
-        what it fetches must not take a page's hints away)."""
+        what it fetches must not take a page's hints away). A url never learned that
+        nothing would hint unlearned (``hinted`` False: no declaration, no hook's push)
+        gets no entry: it would change no 103, and take a learned page's place."""
         if len(page) > MAX_PAGE_LENGTH:
             return
         own = _page_size(page, ())
         with self._lock:
             entry = self._entries.get(page)
+            if entry is None and not hinted:
+                return
             if not over_links and entry is not None and entry[0]:
                 return
             self._put(page, (), own, [])

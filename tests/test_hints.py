@@ -1833,6 +1833,34 @@ def test_a_404_of_a_url_never_learned_takes_no_learned_page_s_place() -> None:
     assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
 
 
+@pytest.mark.parametrize("download", [False, True], ids=["a file", "an HTML download"])
+def test_a_file_a_url_never_learned_answers_takes_no_learned_page_s_place(download: bool) -> None:
+    """A url never learned that answers with no page (an invoice a visitor opens in a tab,
+    an export it downloads, each of its own url) keeps no entry when nothing would hint it
+    anyway (no declaration, no hook's push): its empty entry changed no 103, and each one
+    pushed a learned page out of the cache."""
+    app = make_app(FIREHOSE_EARLY_HINTS_CACHE=1)
+
+    @app.route("/invoice/<number>")
+    def invoice(number: str) -> Response:
+        push("/static/site.css", as_="style")
+        if download:
+            response = Response("<!doctype html><p>invoice", content_type="text/html")
+            response.headers["Content-Disposition"] = "attachment"
+            return response
+        return Response(b"%PDF-1.7", content_type="application/pdf")
+
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learned from its 200
+    opened = Recorder()
+    hinted_get(app.test_client(), "/invoice/17", opened, headers=BROWSER_NAVIGATION)
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/page/home", recorder)
+
+    assert opened.sent == []
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
 @pytest.mark.parametrize("status", STATUSES_OF_THE_URL)
 def test_a_gone_page_whose_103_offered_an_old_version_stays_hinted_nothing(status: int) -> None:
     """A 103 that offered a url under a version it no longer has makes a response other
