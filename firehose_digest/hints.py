@@ -352,8 +352,7 @@ class HintCache:
     ``learn`` replaces a page's entry (a changed page is learned again) and forgets it when
     the page linked nothing; ``learn_no_page`` keeps an empty entry for a url that answered
     with no page (if anything would hint it), and ``learn_gone`` for a learned page that is
-    gone; ``get`` marks the
-    entry recently used. Past ``max_entries`` pages, or past
+    gone; ``get`` marks the entry recently used. Past ``max_entries`` pages, or past
     :data:`HINTS_BYTES`, the least recently used pages are dropped.
 
     The bytes are what the entries keep alive: each page's key, tuple and place
