@@ -104,10 +104,10 @@ class RedisConnector:
             )
 
 
-def site(redis: FakeRedis, **config: object) -> Flask:
+def site(redis: FakeRedis, kind: type[RedisConnector] = RedisConnector, **config: object) -> Flask:
     app = Flask(__name__)
     app.config.update(config)
-    connector: Connector = RedisConnector(redis)  # the protocol, as a type checker reads it
+    connector: Connector = kind(redis)  # the protocol, as a type checker reads it
     Firehose(app, connector=connector)
 
     @app.route("/")
@@ -192,6 +192,28 @@ def test_a_redis_server_gone_costs_the_page_nothing(
     assert caplog.text.count("open() failed") == 2  # asked once per request
     # A 103 carries only what the response will push and record: here, nothing.
     assert sent == []
+
+
+class NoStoreConnector(RedisConnector):
+    """One that can remember nothing for this client now: ``open()`` answers None."""
+
+    def open(self, app: Flask, request: Request) -> None:  # type: ignore[override]
+        return None
+
+
+def test_an_open_returning_none_keeps_the_links_and_sends_no_103() -> None:
+    """docs/connectors.md: an ``open()`` that returns None leaves the page its links, all
+    nopush, records nothing, and with 103s on, sends none: a 103 offers only what will be
+    recorded."""
+    redis = FakeRedis()
+    sent: list[object] = []
+    server = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
+    client = site(redis, NoStoreConnector, FIREHOSE_EARLY_HINTS=True).test_client()
+    for _ in range(2):  # the second page's 103 is planned from what the first taught
+        response = client.get("/", environ_base=server)
+        assert response.headers["Link"] == f"{CSS}; nopush, {JS}; nopush"
+    assert sent == []
+    assert redis.sets == {}
 
 
 def test_a_redis_answering_bytes_holds_no_key() -> None:
