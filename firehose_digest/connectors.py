@@ -1353,20 +1353,28 @@ def _session_key_problem(app: Flask) -> str | None:
     interface that signs with it as Flask's does. Flask's save would fail on each page
     that writes the session (a 500), and measuring it each time a list is kept there.
 
-    Flask's interface signs, and so does a subclass that keeps its
-    ``get_signing_serializer`` and Flask's ``open_session`` or ``save_session`` (one that
-    wraps them, calling Flask's, is taken for one that replaces them). A server-side
-    session (Flask-Session's, or a subclass of Flask's whose cookie holds an id), which
-    never signs with the key, takes any; an unset key (or any false one) makes Flask's
-    null session, told apart by the caller."""
+    Flask's interface signs, and so does a subclass whose ``get_signing_serializer`` and
+    ``open_session`` or ``save_session`` are Flask's, kept or called through ``super()``
+    (:func:`_runs_flask_s`). A server-side session (Flask-Session's, or a subclass of
+    Flask's whose cookie holds an id), which never signs with the key, takes any; an unset
+    key (or any false one) makes Flask's null session, told apart by the caller."""
     interface = app.session_interface
-    flask_s = SecureCookieSessionInterface
-    if not isinstance(interface, flask_s):
+    if not isinstance(interface, SecureCookieSessionInterface):
         return None
     kind = type(interface)
-    if kind.get_signing_serializer is not flask_s.get_signing_serializer or (
-        kind.open_session is not flask_s.open_session
-        and kind.save_session is not flask_s.save_session
+    if not _runs_flask_s(kind, "get_signing_serializer") or not (
+        _runs_flask_s(kind, "open_session") or _runs_flask_s(kind, "save_session")
     ):
         return None
     return _key_problem(app.secret_key, " (Flask's session cannot be signed with it)")
+
+
+def _runs_flask_s(kind: type[SecureCookieSessionInterface], name: str) -> bool:
+    """Whether the method ``name`` of ``kind`` is Flask's interface's, or wraps it: its
+    code names ``super`` and the method (``super().save_session(...)``, to log or to add a
+    header). One that calls Flask's by its class name is taken for one that replaces it."""
+    method = getattr(kind, name)
+    if method is getattr(SecureCookieSessionInterface, name):
+        return True
+    code = getattr(inspect.unwrap(method), "__code__", None)
+    return code is not None and {"super", name} <= set(code.co_names)

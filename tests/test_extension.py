@@ -1297,6 +1297,23 @@ class LoggedSessions(SecureCookieSessionInterface):
         super().save_session(app, session, response)
 
 
+class WrappedSessions(SecureCookieSessionInterface):
+    """Flask's cookie session, both its open and its save wrapped: signed alike."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+
+
+class SerializerThroughSuper(SecureCookieSessionInterface):
+    """Flask's cookie session, its serializer Flask's, reached through ``super()``."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        return super().get_signing_serializer(app)
+
+
 @pytest.mark.parametrize(
     ("key", "problem"),
     [
@@ -1315,7 +1332,9 @@ class LoggedSessions(SecureCookieSessionInterface):
     ids=["int", "bool"],
 )
 @pytest.mark.parametrize(
-    "interface", [SecureCookieSessionInterface, LoggedSessions], ids=["flask's", "subclass"]
+    "interface",
+    [SecureCookieSessionInterface, LoggedSessions, WrappedSessions, SerializerThroughSuper],
+    ids=["flask's", "subclass", "open and save wrapped", "serializer through super"],
 )
 @pytest.mark.parametrize(
     ("connector", "named"),
@@ -1343,8 +1362,10 @@ def test_a_secret_key_no_session_can_be_signed_with_serves_links_and_warns_once(
     and one warning names the key and what to write. It logged a TypeError with its
     traceback on every page, and under a subclass of Flask's interface, whose session the
     extension does not measure, the list it wrote failed Flask's save: a 500 on every
-    page that pushed. (A server-side session never signs with the key: it is no reason to
-    refuse the app at init_app, :class:`TestSessionConnector`.)"""
+    page that pushed; so under one wrapping both Flask's open and save, or its serializer,
+    through ``super()``, taken for a server-side session. (A server-side session never
+    signs with the key: it is no reason to refuse the app at init_app,
+    :class:`TestSessionConnector`.)"""
     app = build_app(connector())
     app.session_interface = interface()
     app.config["SECRET_KEY"] = key
