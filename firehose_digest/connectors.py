@@ -430,8 +430,9 @@ def _drop_lists_left_in_session(app: Flask) -> None:
 
 def _session_fits(app: Flask, room: _Room) -> bool:
     """Whether the session's Set-Cookie line, as Flask will write it, fits ``room``
-    (takes at most its bytes). Only Flask's own cookie session is measured: another interface
-    (a server-side one, whose cookie holds an id) may write something else."""
+    (takes at most its bytes). Only Flask's own cookie session is measured
+    (:func:`_measurable`): another interface (a server-side one, whose cookie holds an id)
+    may write something else."""
     if not _measurable(app):
         return True
     interface = cast(SecureCookieSessionInterface, app.session_interface)
@@ -472,9 +473,13 @@ def _line_fits(
 
 
 def _measurable(app: Flask) -> bool:
-    """Whether the app's session is written as Flask's own cookie session writes it."""
-    save = type(app.session_interface).save_session
-    return save is SecureCookieSessionInterface.save_session
+    """Whether the app's session is written as Flask's own cookie session writes it: by
+    Flask's interface, or a subclass whose save is Flask's, kept or wrapped
+    (:func:`_runs_flask_s`)."""
+    interface = app.session_interface
+    return isinstance(interface, SecureCookieSessionInterface) and _runs_flask_s(
+        type(interface), "save_session"
+    )
 
 
 def _stored_keys(stored: object) -> list[str]:

@@ -1290,8 +1290,8 @@ def test_the_no_secret_key_warning_names_the_connector(
 
 
 class LoggedSessions(SecureCookieSessionInterface):
-    """Flask's cookie session, its save wrapped (to log, to add a header): signed alike,
-    but not measured as Flask's own."""
+    """Flask's cookie session, its save wrapped (to log, to add a header): signed and
+    written alike."""
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         super().save_session(app, session, response)
@@ -2822,19 +2822,29 @@ def session_app(own_bytes: int, connector: Any = None, **config: Any) -> Flask:
     return app
 
 
+@pytest.mark.parametrize(
+    "interface",
+    [SecureCookieSessionInterface, LoggedSessions, WrappedSessions],
+    ids=["flask's", "save wrapped", "open and save wrapped"],
+)
 @pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte over"])
 def test_a_session_cookie_exactly_as_long_as_its_room_is_written_and_one_byte_more_is_not(
-    spare: int,
+    spare: int, interface: Callable[[], SessionInterface]
 ) -> None:
     """The session's Set-Cookie line, as Flask writes it (name, value and attributes),
     may take exactly what FIREHOSE_HEADER_BUDGET leaves beside a full Link and Vary; a
     byte less and its keys are not recorded, nor pushed: the proxy's header buffer is the
-    bound, and a byte past it is a 502."""
-    measured = session_app(0).test_client().get("/?u=/a.css")
+    bound, and a byte past it is a 502. So too under a subclass of Flask's interface that
+    wraps its save through ``super()`` (to log, to add a header): it writes Flask's
+    cookie, and was not measured, so 100 keys of a 40-hex hash grew it to 3.7 KB."""
+    measured_app = session_app(0)
+    measured_app.session_interface = interface()
+    measured = measured_app.test_client().get("/?u=/a.css")
     line = header_line("Set-Cookie", measured.headers["Set-Cookie"])
     link_budget = 100
     budget = line + header_line("Link", "x" * link_budget) + header_line("Vary", "Cookie")
     app = session_app(0, FIREHOSE_LINK_BUDGET=link_budget, FIREHOSE_HEADER_BUDGET=budget + spare)
+    app.session_interface = interface()
     client = app.test_client()
 
     response = client.get("/?u=/a.css")
