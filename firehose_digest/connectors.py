@@ -1360,10 +1360,15 @@ def _session_key_problem(app: Flask) -> str | None:
 
     Flask's interface signs, and so does a subclass whose ``get_signing_serializer`` and
     ``open_session`` or ``save_session`` are Flask's, kept or called through ``super()``
-    (:func:`_runs_flask_s`). A server-side session (Flask-Session's, or a subclass of
-    Flask's whose cookie holds an id), which never signs with the key, takes any; an unset
-    key (or any false one) makes Flask's null session, told apart by the caller."""
+    (:func:`_runs_flask_s`); so does Flask-Session with its (deprecated)
+    ``SESSION_USE_SIGNER``, which signs the session id with it. A server-side session
+    otherwise (Flask-Session's, or a subclass of Flask's whose cookie holds an id) never
+    signs with the key, and takes any; an unset key (or any false one) makes Flask's null
+    session, told apart by the caller."""
     interface = app.session_interface
+    if getattr(interface, "use_signer", False) is True:
+        consequence = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id with it)"
+        return _key_problem(app.secret_key, consequence)
     if not isinstance(interface, SecureCookieSessionInterface):
         return None
     kind = type(interface)

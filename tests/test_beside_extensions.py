@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from typing import Any
 
@@ -81,3 +83,51 @@ def test_a_logout_beside_a_page_load_holds_with_a_server_side_session(
     assert reports == ["<p>report for 7</p>"]
     # The report's response comes last: what its cookie opens now is what the browser has.
     assert tab.get("/whoami").text == "None"
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["id signed", "id as it is"])
+def test_flask_session_signing_its_id_with_an_int_secret_key_serves_links_and_warns_once(
+    signed: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flask-Session's ``SESSION_USE_SIGNER`` (deprecated in 0.8, the default of many an
+    older app) signs the session id with ``SECRET_KEY``: with ``FLASK_SECRET_KEY=123``, an
+    int, the session ``SessionConnector`` wrote for a new client failed Flask-Session's
+    save, a 500 on every first page that pushed. As under Flask's own session, nothing is
+    pushed, and one warning names the key; an id kept as it is takes any key."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=123,
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+        SESSION_USE_SIGNER=signed,
+    )
+    with pytest.warns(DeprecationWarning) if signed else contextlib.nullcontext():
+        Session(app)
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        responses = [client.get("/") for _ in range(2)]
+    assert [r.status_code for r in responses] == [200, 200]
+    links = [r.headers["Link"] for r in responses]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    if signed:
+        assert links == ["</a.css>; rel=preload; as=style; nopush"] * 2
+        assert warnings == [
+            "firehose: SECRET_KEY must be a str or bytes, got int (Flask-Session's "
+            "SESSION_USE_SIGNER cannot sign the session id with it): in the environment "
+            """quote a key of digits as JSON, FLASK_SECRET_KEY='"123"', so """
+            "SessionConnector cannot remember what a client holds; pages keep their preload "
+            "links but nothing is pushed"
+        ]
+    else:
+        assert links == [
+            "</a.css>; rel=preload; as=style",
+            "</a.css>; rel=preload; as=style; nopush",
+        ]
+        assert warnings == []
