@@ -1380,11 +1380,17 @@ def _session_key_problem(app: Flask) -> str | None:
 
 
 def _runs_flask_s(kind: type[SecureCookieSessionInterface], name: str) -> bool:
-    """Whether the method ``name`` of ``kind`` is Flask's interface's, or wraps it: its
-    code names ``super`` and the method (``super().save_session(...)``, to log or to add a
-    header). One that calls Flask's by its class name is taken for one that replaces it."""
-    method = getattr(kind, name)
-    if method is getattr(SecureCookieSessionInterface, name):
-        return True
-    code = getattr(inspect.unwrap(method), "__code__", None)
-    return code is not None and {"super", name} <= set(code.co_names)
+    """Whether the method ``name`` of ``kind`` is Flask's interface's, or wraps it: each
+    class in the MRO defining it, up to Flask's, names ``super`` and the method in its code
+    (``super().save_session(...)``, to log or to add a header). One that calls Flask's by
+    its class name is taken for one that replaces it, as is a wrapper of a replacement."""
+    for defining in kind.__mro__:
+        method = vars(defining).get(name)
+        if method is None:
+            continue
+        if defining is SecureCookieSessionInterface:
+            return True
+        code = getattr(inspect.unwrap(method), "__code__", None)
+        if code is None or not {"super", name} <= set(code.co_names):
+            return False
+    return False

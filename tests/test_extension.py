@@ -3514,6 +3514,13 @@ def test_a_session_interface_that_writes_its_own_cookie_is_not_measured() -> Non
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
 
 
+class WrappedIdInCookieSessions(IdInCookieSessions):
+    """The server-side interface above, its save wrapped through ``super()``: its own."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        super().save_session(app, session, response)
+
+
 class OwnKeySessions(SecureCookieSessionInterface):
     """Flask's cookie session, signed with a key of its own, not ``SECRET_KEY``."""
 
@@ -3523,7 +3530,9 @@ class OwnKeySessions(SecureCookieSessionInterface):
 
 @pytest.mark.parametrize("key", [123, "k"], ids=["int", "str"])
 @pytest.mark.parametrize(
-    "interface", [IdInCookieSessions, OwnKeySessions], ids=["server-side", "own key"]
+    "interface",
+    [IdInCookieSessions, WrappedIdInCookieSessions, OwnKeySessions],
+    ids=["server-side", "server-side wrapped", "own key"],
 )
 def test_a_session_of_flask_s_kind_that_signs_not_with_secret_key_records_whatever_it_is(
     key: object, interface: Callable[[], SecureCookieSessionInterface]
@@ -3538,12 +3547,18 @@ def test_a_session_of_flask_s_kind_that_signs_not_with_secret_key_records_whatev
     assert client.get("/push?u=/a.css").headers["Link"].endswith("; nopush")
 
 
-def test_a_session_kept_server_side_pushes_and_records_past_the_budget() -> None:
+@pytest.mark.parametrize(
+    "interface", [IdInCookieSessions, WrappedIdInCookieSessions], ids=["as it is", "wrapped"]
+)
+def test_a_session_kept_server_side_pushes_and_records_past_the_budget(
+    interface: Callable[[], SessionInterface],
+) -> None:
     """Its cookie holds an id, whatever the session holds: a session over the budget is
     not measured, so the first response pushes and records, and the next is nopush
-    because the key is held (not because the write failed and nothing was pushed)."""
+    because the key is held (not because the write failed and nothing was pushed). A
+    subclass wrapping its save through ``super()`` wraps that save, not Flask's."""
     app = session_app(4096)
-    app.session_interface = IdInCookieSessions()
+    app.session_interface = interface()
     client = app.test_client()
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
     assert IdInCookieSessions.store["1"]["h2-held"] == ["/a.css"]
