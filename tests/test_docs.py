@@ -412,6 +412,19 @@ def test_deployment_says_nginxs_proxy_cache_asks_the_app_with_get_for_a_head() -
     assert "proxy_cache_convert_head" in text
 
 
+def test_security_says_what_a_page_cache_behind_varnish_s_built_in_vcl_stores() -> None:
+    """Every page that pushes sets the digest cookie on a client's first response, and the
+    client sends it from then on. Varnish's built-in VCL (varnish-cache's ``builtin.vcl``:
+    ``vcl_req_cookie`` passes a request that sends a ``Cookie``, ``vcl_beresp_cookie``
+    makes a response that sets one a hit-for-miss object for 120 s) then serves such a
+    page from its cache to no one: a site that put its anonymous pages behind it must be
+    told, and told how to keep a page stored (links all ``nopush``), which the page's
+    Python block checks."""
+    text = " ".join((DOCS / "security.md").read_text().split())
+    assert "`vcl_req_cookie`" in text
+    assert "hit-for-miss" in text
+
+
 @pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
 def test_the_readme_says_what_make_demo_installs_as_root_and_how_long_make_test_takes() -> None:
     """The Quickstart's ``make demo`` and ``make test``, run as root, ``apt-get install``
