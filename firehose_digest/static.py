@@ -170,12 +170,19 @@ def file_version(path: str) -> str:
     :class:`OSError` if it cannot be read, :class:`IsADirectoryError` for anything but a
     regular file.
     """
+    return _known_version(path).version
+
+
+def _known_version(path: str) -> _KnownVersion:
+    """:func:`file_version`'s version with the stamp of the file it hashed: another
+    thread may store another file's in the cache meanwhile (one it read before a deploy
+    renamed the new file into place), so what was hashed is asked of this one."""
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
         raise IsADirectoryError(f"not a regular file: {path}")
     known = _versions.get(path)
     if known is not None and known.settled and known.stamp == _stamp(info):
-        return known.version
+        return known
     digest = hashlib.blake2b(digest_size=5)
     # Before the stamp is taken: a write after this moment gets a time of its own tick.
     now = time_ns()
@@ -192,8 +199,8 @@ def file_version(path: str) -> str:
     settled = all(abs(now - time) >= SETTLED_AFTER_NS for time in (mtime_ns, ctime_ns))
     if known is None and len(_versions) >= MAX_VERSIONED_FILES:  # a changed file keeps its place
         _versions.clear()
-    _versions[path] = _KnownVersion(stamp, version, settled)
-    return version
+    hashed = _versions[path] = _KnownVersion(stamp, version, settled)
+    return hashed
 
 
 def _stamp(info: os.stat_result) -> _Stamp:
@@ -322,12 +329,18 @@ def _static_version(app: Flask, endpoint: str, filename: str) -> tuple[str, str]
     Raises :class:`ValueError` for an endpoint that is not a static one, or a file that is
     not there: a typo is caught at the call, in development, rather than as a 404 later.
     """
+    path, known = _static_file(app, endpoint, filename)
+    return path, known.version
+
+
+def _static_file(app: Flask, endpoint: str, filename: str) -> tuple[str, _KnownVersion]:
+    """:func:`_static_version`, the version with the stamp of the file hashed."""
     folder = _static_folder(app, endpoint)
     path = safe_join(folder, filename)
     if path is None:
         raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
     try:
-        return path, file_version(path)
+        return path, _known_version(path)
     except (OSError, ValueError) as e:  # ValueError: a NUL, which no file name holds
         raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
 
@@ -613,10 +626,10 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     if version is None:
         return response
     try:
-        path, current = _static_version(app, endpoint, filename)
+        path, current = _static_file(app, endpoint, filename)
     except ValueError:
         return response
-    if version == current and _sends_file(response, path):
+    if version == current.version and _sends_file(response, path, current):
         # Directive names are case-insensitive (RFC 9111 §5.2); Werkzeug reads them as sent.
         control = parse_cache_control_header(
             response.headers.get("Cache-Control", "").lower(), cls=ResponseCacheControl
@@ -626,18 +639,18 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     return response
 
 
-def _sends_file(response: Response, path: str) -> bool:
-    """Whether ``response`` is the file at ``path`` that :func:`file_version` hashed, as
+def _sends_file(response: Response, path: str, known: _KnownVersion) -> bool:
+    """Whether ``response`` is the file at ``path`` hashed as ``known`` says, as
     Werkzeug's ``send_file`` sends it: with that file's modification time as
     ``Last-Modified``, and no other file's name in ``Content-Disposition``. Flask runs
     ``before_request`` hooks for static files too, and one may answer in the static view's
     place (a maintenance page, a sign-in form): that page must not be kept for a year as
     the file. One sent from a file (``send_from_directory``) has a ``Last-Modified`` too,
     the file's own in a fresh checkout or a build with fixed mtimes: its name, which
-    ``send_file`` writes, tells it apart (a hook that drops the header leaves the time)."""
-    known = _versions.get(path)  # just filled by file_version; emptied whole when full
-    if known is None:
-        return False
+    ``send_file`` writes, tells it apart (a hook that drops the header leaves the time).
+    ``known`` is the caller's own hash, not the cache's entry: another request may have
+    stored the stamp of the file it read before a deploy replaced it, which the old bytes
+    match."""
     disposition = response.headers.get("Content-Disposition")
     if disposition is not None:
         named = parse_options_header(disposition)[1].get("filename")

@@ -1754,3 +1754,60 @@ def test_files_replaced_at_their_urls_stay_within_what_the_pushed_files_count(
     finally:
         tracemalloc.stop()
     assert len(pushed.files) == live
+
+
+def test_a_file_replaced_as_it_is_sent_is_not_immutable_by_another_request_s_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rolling deploy: a page from a host already deployed names site.css by its new
+    version, and the request for it reaches this host as its static view opens the old
+    file; the new one is renamed into place before the response is decided, which hashes
+    it: the new version, as asked. Another request meanwhile read the old file, and
+    stored its version after this one's. The old bytes must not be served for a year
+    under the new url: whether the response is the file hashed is asked of the stamp that
+    hash read, not of whatever the shared cache holds by then (the other request's, whose
+    ``Last-Modified`` the old bytes have).
+
+    The other request's store is held until this one's is made, then made before this
+    one goes on: the interleaving of two threads, forced."""
+    folder = tmp_path / "static"
+    folder.mkdir()
+    site, deployed = folder / "site.css", tmp_path / "site.css.new"
+    site.write_bytes(b"body { color: red }")
+    deployed.write_bytes(b"body { color: blue }")
+    os.utime(site, (1_600_000_000, 1_600_000_000))  # each settled, a day apart
+    os.utime(deployed, (1_600_086_400, 1_600_086_400))
+    new_version = hashlib.blake2b(deployed.read_bytes(), digest_size=5).hexdigest()
+    other_read, this_stored, other_stored = (threading.Event() for _ in range(3))
+
+    class Interleaved(dict[str, Any]):
+        def __setitem__(self, path: str, known: Any) -> None:
+            if threading.current_thread() is threading.main_thread():
+                super().__setitem__(path, known)
+                this_stored.set()
+                assert other_stored.wait(10)
+            else:
+                other_read.set()  # the old file read, its version not stored yet
+                assert this_stored.wait(10)
+                super().__setitem__(path, known)
+                other_stored.set()
+
+    monkeypatch.setattr(static_module, "_versions", Interleaved())
+    other = threading.Thread(target=file_version, args=(str(site),))
+    other.start()
+    assert other_read.wait(10)
+    app = Flask(__name__, static_folder=str(folder))
+    Firehose(app)
+
+    @app.after_request
+    def deploy(response: Response) -> Response:  # runs before the extension's step
+        os.replace(deployed, site)
+        return response
+
+    with app.test_client() as client:
+        response = client.get(f"/static/site.css?v={new_version}")
+        body = response.get_data()
+        response.close()
+    other.join()
+    assert body == b"body { color: red }"  # sent from the file the view opened
+    assert response.headers.get("Cache-Control") != IMMUTABLE
