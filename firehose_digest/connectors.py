@@ -430,9 +430,8 @@ def _drop_lists_left_in_session(app: Flask) -> None:
 
 def _session_fits(app: Flask, room: _Room) -> bool:
     """Whether the session's Set-Cookie line, as Flask will write it, fits ``room``
-    (takes at most its bytes). Only Flask's own cookie session is measured
-    (:func:`_measurable`): another interface (a server-side one, whose cookie holds an id)
-    may write something else."""
+    (takes at most its bytes). Only Flask's own cookie session is measured: another interface
+    (a server-side one, whose cookie holds an id) may write something else."""
     if not _measurable(app):
         return True
     interface = cast(SecureCookieSessionInterface, app.session_interface)
@@ -473,13 +472,9 @@ def _line_fits(
 
 
 def _measurable(app: Flask) -> bool:
-    """Whether the app's session is written as Flask's own cookie session writes it: by
-    Flask's interface, or a subclass whose save is Flask's, kept or wrapped
-    (:func:`_runs_flask_s`)."""
-    interface = app.session_interface
-    return isinstance(interface, SecureCookieSessionInterface) and _runs_flask_s(
-        type(interface), "save_session"
-    )
+    """Whether the app's session is written as Flask's own cookie session writes it."""
+    save = type(app.session_interface).save_session
+    return save is SecureCookieSessionInterface.save_session
 
 
 def _stored_keys(stored: object) -> list[str]:
@@ -1358,39 +1353,24 @@ def _session_key_problem(app: Flask) -> str | None:
     interface that signs with it as Flask's does. Flask's save would fail on each page
     that writes the session (a 500), and measuring it each time a list is kept there.
 
-    Flask's interface signs, and so does a subclass whose ``get_signing_serializer`` and
-    ``open_session`` or ``save_session`` are Flask's, kept or called through ``super()``
-    (:func:`_runs_flask_s`); so does Flask-Session with its (deprecated)
-    ``SESSION_USE_SIGNER``, which signs the session id with it. A server-side session
-    otherwise (Flask-Session's, or a subclass of Flask's whose cookie holds an id) never
-    signs with the key, and takes any; an unset key (or any false one) makes Flask's null
-    session, told apart by the caller."""
+    Flask's interface signs, and so does a subclass that keeps its
+    ``get_signing_serializer`` and Flask's ``open_session`` or ``save_session`` (one that
+    wraps them, calling Flask's, is taken for one that replaces them); so does
+    Flask-Session with its (deprecated) ``SESSION_USE_SIGNER``, which signs the session id
+    with it. A server-side session otherwise (Flask-Session's, or a subclass of Flask's
+    whose cookie holds an id) never signs with the key, and takes any; an unset key (or
+    any false one) makes Flask's null session, told apart by the caller."""
     interface = app.session_interface
     if getattr(interface, "use_signer", False) is True:
         consequence = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id with it)"
         return _key_problem(app.secret_key, consequence)
-    if not isinstance(interface, SecureCookieSessionInterface):
+    flask_s = SecureCookieSessionInterface
+    if not isinstance(interface, flask_s):
         return None
     kind = type(interface)
-    if not _runs_flask_s(kind, "get_signing_serializer") or not (
-        _runs_flask_s(kind, "open_session") or _runs_flask_s(kind, "save_session")
+    if kind.get_signing_serializer is not flask_s.get_signing_serializer or (
+        kind.open_session is not flask_s.open_session
+        and kind.save_session is not flask_s.save_session
     ):
         return None
     return _key_problem(app.secret_key, " (Flask's session cannot be signed with it)")
-
-
-def _runs_flask_s(kind: type[SecureCookieSessionInterface], name: str) -> bool:
-    """Whether the method ``name`` of ``kind`` is Flask's interface's, or wraps it: each
-    class in the MRO defining it, up to Flask's, names ``super`` and the method in its code
-    (``super().save_session(...)``, to log or to add a header). One that calls Flask's by
-    its class name is taken for one that replaces it, as is a wrapper of a replacement."""
-    for defining in kind.__mro__:
-        method = vars(defining).get(name)
-        if method is None:
-            continue
-        if defining is SecureCookieSessionInterface:
-            return True
-        code = getattr(inspect.unwrap(method), "__code__", None)
-        if code is None or not {"super", name} <= set(code.co_names):
-            return False
-    return False

@@ -1290,28 +1290,11 @@ def test_the_no_secret_key_warning_names_the_connector(
 
 
 class LoggedSessions(SecureCookieSessionInterface):
-    """Flask's cookie session, its save wrapped (to log, to add a header): signed and
-    written alike."""
+    """Flask's cookie session, its save wrapped (to log, to add a header): signed alike,
+    but not measured as Flask's own."""
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         super().save_session(app, session, response)
-
-
-class WrappedSessions(SecureCookieSessionInterface):
-    """Flask's cookie session, both its open and its save wrapped: signed alike."""
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        return super().open_session(app, request)
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        super().save_session(app, session, response)
-
-
-class SerializerThroughSuper(SecureCookieSessionInterface):
-    """Flask's cookie session, its serializer Flask's, reached through ``super()``."""
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        return super().get_signing_serializer(app)
 
 
 @pytest.mark.parametrize(
@@ -1332,9 +1315,7 @@ class SerializerThroughSuper(SecureCookieSessionInterface):
     ids=["int", "bool"],
 )
 @pytest.mark.parametrize(
-    "interface",
-    [SecureCookieSessionInterface, LoggedSessions, WrappedSessions, SerializerThroughSuper],
-    ids=["flask's", "subclass", "open and save wrapped", "serializer through super"],
+    "interface", [SecureCookieSessionInterface, LoggedSessions], ids=["flask's", "subclass"]
 )
 @pytest.mark.parametrize(
     ("connector", "named"),
@@ -1362,10 +1343,8 @@ def test_a_secret_key_no_session_can_be_signed_with_serves_links_and_warns_once(
     and one warning names the key and what to write. It logged a TypeError with its
     traceback on every page, and under a subclass of Flask's interface, whose session the
     extension does not measure, the list it wrote failed Flask's save: a 500 on every
-    page that pushed; so under one wrapping both Flask's open and save, or its serializer,
-    through ``super()``, taken for a server-side session. (A server-side session never
-    signs with the key: it is no reason to refuse the app at init_app,
-    :class:`TestSessionConnector`.)"""
+    page that pushed. (A server-side session never signs with the key: it is no reason to
+    refuse the app at init_app, :class:`TestSessionConnector`.)"""
     app = build_app(connector())
     app.session_interface = interface()
     app.config["SECRET_KEY"] = key
@@ -2822,29 +2801,19 @@ def session_app(own_bytes: int, connector: Any = None, **config: Any) -> Flask:
     return app
 
 
-@pytest.mark.parametrize(
-    "interface",
-    [SecureCookieSessionInterface, LoggedSessions, WrappedSessions],
-    ids=["flask's", "save wrapped", "open and save wrapped"],
-)
 @pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte over"])
 def test_a_session_cookie_exactly_as_long_as_its_room_is_written_and_one_byte_more_is_not(
-    spare: int, interface: Callable[[], SessionInterface]
+    spare: int,
 ) -> None:
     """The session's Set-Cookie line, as Flask writes it (name, value and attributes),
     may take exactly what FIREHOSE_HEADER_BUDGET leaves beside a full Link and Vary; a
     byte less and its keys are not recorded, nor pushed: the proxy's header buffer is the
-    bound, and a byte past it is a 502. So too under a subclass of Flask's interface that
-    wraps its save through ``super()`` (to log, to add a header): it writes Flask's
-    cookie, and was not measured, so 100 keys of a 40-hex hash grew it to 3.7 KB."""
-    measured_app = session_app(0)
-    measured_app.session_interface = interface()
-    measured = measured_app.test_client().get("/?u=/a.css")
+    bound, and a byte past it is a 502."""
+    measured = session_app(0).test_client().get("/?u=/a.css")
     line = header_line("Set-Cookie", measured.headers["Set-Cookie"])
     link_budget = 100
     budget = line + header_line("Link", "x" * link_budget) + header_line("Vary", "Cookie")
     app = session_app(0, FIREHOSE_LINK_BUDGET=link_budget, FIREHOSE_HEADER_BUDGET=budget + spare)
-    app.session_interface = interface()
     client = app.test_client()
 
     response = client.get("/?u=/a.css")
@@ -3514,13 +3483,6 @@ def test_a_session_interface_that_writes_its_own_cookie_is_not_measured() -> Non
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
 
 
-class WrappedIdInCookieSessions(IdInCookieSessions):
-    """The server-side interface above, its save wrapped through ``super()``: its own."""
-
-    def save_session(self, app: Flask, session: Any, response: Response) -> None:
-        super().save_session(app, session, response)
-
-
 class OwnKeySessions(SecureCookieSessionInterface):
     """Flask's cookie session, signed with a key of its own, not ``SECRET_KEY``."""
 
@@ -3530,9 +3492,7 @@ class OwnKeySessions(SecureCookieSessionInterface):
 
 @pytest.mark.parametrize("key", [123, "k"], ids=["int", "str"])
 @pytest.mark.parametrize(
-    "interface",
-    [IdInCookieSessions, WrappedIdInCookieSessions, OwnKeySessions],
-    ids=["server-side", "server-side wrapped", "own key"],
+    "interface", [IdInCookieSessions, OwnKeySessions], ids=["server-side", "own key"]
 )
 def test_a_session_of_flask_s_kind_that_signs_not_with_secret_key_records_whatever_it_is(
     key: object, interface: Callable[[], SecureCookieSessionInterface]
@@ -3547,18 +3507,12 @@ def test_a_session_of_flask_s_kind_that_signs_not_with_secret_key_records_whatev
     assert client.get("/push?u=/a.css").headers["Link"].endswith("; nopush")
 
 
-@pytest.mark.parametrize(
-    "interface", [IdInCookieSessions, WrappedIdInCookieSessions], ids=["as it is", "wrapped"]
-)
-def test_a_session_kept_server_side_pushes_and_records_past_the_budget(
-    interface: Callable[[], SessionInterface],
-) -> None:
+def test_a_session_kept_server_side_pushes_and_records_past_the_budget() -> None:
     """Its cookie holds an id, whatever the session holds: a session over the budget is
     not measured, so the first response pushes and records, and the next is nopush
-    because the key is held (not because the write failed and nothing was pushed). A
-    subclass wrapping its save through ``super()`` wraps that save, not Flask's."""
+    because the key is held (not because the write failed and nothing was pushed)."""
     app = session_app(4096)
-    app.session_interface = interface()
+    app.session_interface = IdInCookieSessions()
     client = app.test_client()
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
     assert IdInCookieSessions.store["1"]["h2-held"] == ["/a.css"]
