@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
@@ -189,7 +189,7 @@ class PushedSetConnector:
         # must write none: it would replace the one the browser keeps, signed-in user and
         # all, whichever interface writes it.
         unsent = not _sent_session(app) and not _cookie_path_matches(app, request)
-        before = session_copy(app)
+        before = _session_copy(app)
         try:
             refuse_unrun(self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed")
         except Exception as e:
@@ -256,7 +256,7 @@ class _SessionCopy(NamedTuple):
 
 
 def _put_back(before: _SessionCopy) -> None:
-    """The request's session as :func:`session_copy` copied it, ``modified`` as it
+    """The request's session as :func:`_session_copy` copied it, ``modified`` as it
     was: a session put back as the request found it is not written again (a client's
     session cookie deleted, or a permanent one's expiry moved, by a page that failed)."""
     session.clear()
@@ -264,7 +264,7 @@ def _put_back(before: _SessionCopy) -> None:
     session.modified = before.modified
 
 
-def session_copy(app: Flask) -> _SessionCopy | None:
+def _session_copy(app: Flask) -> _SessionCopy | None:
     """A copy of the request's session, whatever its interface (a server-side session
     keeps what a failing ``set_pushed`` wrote as surely as Flask's cookie does); None for
     a null session.
@@ -290,44 +290,6 @@ def session_copy(app: Flask) -> _SessionCopy | None:
     except Exception:
         return None
     return _SessionCopy(items, session.modified)
-
-
-def session_undo(app: Flask, before: _SessionCopy | None) -> Callable[[], None] | None:
-    """After a ``save()``, a function that puts back each key of the request's session
-    that the save changed, as ``before`` (:func:`session_copy`, taken just before it) had
-    it; None if it changed none. For a response replaced after our step (an error page):
-    Flask saves the session with whichever response goes out, and the error page must not
-    record as held what only the response it replaces pushed."""
-    if before is None:
-        return None
-    after = dict(session)
-    changed = [
-        key
-        for key in before.items.keys() | after.keys()
-        if key not in after or key not in before.items or not _same(before.items[key], after[key])
-    ]
-    if not changed:
-        return None
-
-    def undo() -> None:
-        for key in changed:
-            if key in before.items:
-                session[key] = before.items[key]
-            else:
-                session.pop(key, None)
-        if dict(session) == before.items:
-            session.modified = before.modified  # as the request left it: written only if it was
-
-    return undo
-
-
-def _same(before: object, after: object) -> bool:
-    """Whether a session value is as it was; one that cannot say (a numpy array in a
-    server-side session compares element-wise) is the app's own, which no save() writes."""
-    try:
-        return bool(before == after)
-    except Exception:
-        return True
 
 
 class _Room(NamedTuple):

@@ -61,11 +61,8 @@ from .connectors import (
     HeldDigest,
     NotRecorded,
     PushedSetConnector,
-    SessionConnector,
     refuse_awaitable,
     refuse_unrun,
-    session_copy,
-    session_undo,
 )
 from .hints import DEFAULT_PORTS, EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
@@ -132,7 +129,6 @@ class _RequestRecord(RequestPushes):
         "offered",
         "owner",
         "started",
-        "unsave",
         "vary",
     )
 
@@ -166,9 +162,6 @@ class _RequestRecord(RequestPushes):
         self.nested = False
         #: Whether the app has started its response (called ``start_response``).
         self.started = False
-        #: Puts back what the connector's ``save()`` wrote in Flask's session for the
-        #: response decided last (:func:`_save`), should an error page replace it.
-        self.unsave: Callable[[], None] | None = None
         self._opened = False
         self._held: Container[str] | None = None
 
@@ -1326,11 +1319,6 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    if record.unsave is not None:
-        # What save() recorded in the session for the response replaced: Flask saves the
-        # session with this one, which pushed none of it.
-        record.unsave()
-        record.unsave = None
     # The hint cache, and the page this request teaches it (None when it teaches nothing).
     cache, page = state.hint_cache, record.hint_page
     if not _may_link(app, req):
@@ -1414,7 +1402,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
         varies = True
-        if not _save(app, state, record, response, held, pushed, links.reused):
+        if not _save(app, state, response, held, pushed, links.reused):
             # Planned again from the answers already given, not by asking the holder: a
             # failed save() may have added the pushed keys to it (Flask-Firehose's
             # set_pushed() is handed them added in place), and a store that failed its
@@ -1488,23 +1476,13 @@ def _may_link(app: Flask, req: Request) -> bool:
 def _save(
     app: Flask,
     state: _AppState,
-    record: _RequestRecord,
     response: Response,
     held: Container[str],
     pushed: tuple[str, ...],
     reused: tuple[str, ...],
 ) -> bool:
     """The connector's ``save()`` of what this response pushed and reused: whether it
-    recorded them. A connector that raises is logged, and costs the page nothing.
-
-    A connector that keeps its keys in Flask's session writes them there, and Flask saves
-    the session with whatever response goes out: one that fails after this step (a
-    session store's save that timed out) is replaced by an error page, which would save
-    them too, though it pushed none of them. What the save changed is noted, for that
-    error page's own step to put back (:attr:`_RequestRecord.unsave`).
-    """
-    in_session = isinstance(state.connector, _KEEPS_IN_SESSION)
-    before = session_copy(app) if in_session else None
+    recorded them. A connector that raises is logged, and costs the page nothing."""
     try:
         # An async save() behind a wrapper returns a coroutine, whatever it is typed.
         saved = state.connector.save(app, response, held, pushed, reused)  # type: ignore[func-returns-value]
@@ -1516,14 +1494,7 @@ def _save(
         else:
             log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
         return False
-    if in_session:
-        record.unsave = session_undo(app, before)
     return True
-
-
-#: The connectors that keep their keys in Flask's session: ours, and Flask-Firehose's
-#: (its own connector kept them in ``session['h2-pushed']``).
-_KEEPS_IN_SESSION = (SessionConnector, PushedSetConnector)
 
 
 #: Statuses that say what the url is, more than how this request went: no content to
