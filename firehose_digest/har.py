@@ -18,7 +18,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-__all__ = ["Exchange", "JsonPasted", "read_json"]
+__all__ = ["Exchange", "JsonPasted", "json_error", "read_json"]
 
 
 class Exchange(NamedTuple):
@@ -66,6 +66,33 @@ def read_json(text: str) -> JsonPasted | None:
         if lines or any(_header_list(section.get("headers")) for section in sections):
             return JsonPasted("Firefox", [Exchange("", lines)])
     return JsonPasted(None, [])
+
+
+#: Text that opens a JSON object, or an array of them: a HAR, one of its entries, a list of
+#: them, Firefox's headers. A "[" alone opens nghttp -v's lines too ("[  0.012] recv ...").
+_OPENS_OBJECT = re.compile(r"\s*(?:\{|\[\s*\{)")
+
+
+def json_error(text: str) -> str | None:
+    """Why ``text``, which opens as a JSON object or an array of them, is no JSON (a HAR
+    cut short, a download stopped or a clipboard's limit reached), in the user's terms;
+    None for text that parses, or that opens otherwise."""
+    if not _OPENS_OBJECT.match(text):
+        return None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        why = f"{e.msg}: line {e.lineno} column {e.colno}"
+    except RecursionError:
+        why = "nested deeper than Python reads"
+    except ValueError:  # an integer past Python's 4,300 digits
+        why = "a number too long to read"
+    else:
+        return None
+    return (
+        f"JSON that does not parse ({why}): a HAR or Firefox's headers cut short or edited? "
+        "Save or copy it again"
+    )
 
 
 def _entries(document: dict[str, Any] | list[Any]) -> list[dict[str, Any]] | None:

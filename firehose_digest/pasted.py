@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie, parse_date
 
-from .har import JsonPasted, read_json
+from .har import JsonPasted, json_error, read_json
 
 __all__ = ["AskedScope", "Pasted", "SetCookie", "read_pasted"]
 
@@ -118,10 +118,15 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
             return pasted._replace(
                 note="\n".join(map(_FILE_NOTE.format, map(shlex.quote, copied.files)))
             )
-        text = _unwrapped(_lines(text))
-        if _set_cookie_value(text, name):
-            return read_pasted(f"Set-Cookie: {text.strip()}", name, now, asked)
-        return Pasted(_cookie_values(text, name), list(_parse_cookie_header(text)), None, None)
+        unwrapped = _unwrapped(_lines(text))
+        if _set_cookie_value(unwrapped, name):
+            return read_pasted(f"Set-Cookie: {unwrapped.strip()}", name, now, asked)
+        values = _cookie_values(unwrapped, name)
+        broken = None if values else json_error(text)
+        if broken is not None:
+            # A HAR cut short: its header names and attributes are no cookies to name.
+            return Pasted([], [], None, broken)
+        return Pasted(values, list(_parse_cookie_header(unwrapped)), None, None)
     cookie_lines: list[str] = []
     set_cookies: list[tuple[str, list[str]]] = []
     names: list[str] = []

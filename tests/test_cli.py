@@ -3002,6 +3002,31 @@ def test_json_that_is_no_har_nor_firefox_s_headers_says_what_is_read(text: str) 
     )
 
 
+def test_a_har_cut_short_says_it_does_not_parse() -> None:
+    """A HAR saved or copied only in part (a download stopped, a clipboard's limit) was read
+    as a Cookie header: "no h2-digest cookie here (cookies: rel, Domain, Expires, Max-Age,
+    HttpOnly)", the words of its Link and Set-Cookie headers said to be cookies."""
+    line = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    text = har(har_entry("https://shop.test/a/", "theme=dark", (line,)))
+    cut = text[: text.index(line) + len(line) + 20]
+    code, out, _ = call("inspect", cut, "--secret-key", SECRET)
+    with pytest.raises(json.JSONDecodeError) as raised:  # what json says of it, and where
+        json.loads(cut)
+    e = raised.value
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "NOT valid: no h2-digest cookie here (cookies: none)",
+            f"JSON that does not parse ({e.msg}: line {e.lineno} column {e.colno}): a HAR or "
+            "Firefox's headers cut short or edited? Save or copy it again",
+        ],
+    )
+    # nghttp -v's lines open with "[" too, and are read as they are.
+    nghttp = f"[  0.012] recv (stream_id=13) cookie: h2-digest={issued_cookie(SECRET)}"
+    code, out, _ = call("inspect", nghttp, "--secret-key", SECRET)
+    assert code == 0, out
+
+
 def test_a_har_larger_than_a_paste_is_read_from_stdin() -> None:
     """A HAR holds the responses' content: a page's is megabytes, past the bound a paste is
     held to, and was refused as "more than any paste of a request"."""
