@@ -1079,7 +1079,9 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
         return data
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # A file Windows PowerShell 5.1 wrote (``>``, ``Out-File``): UTF-16, its mark first.
-        return data.decode("utf-16", "surrogateescape")
+        # What does not decode (a lone surrogate, an odd last byte of a file cut short) is
+        # U+FFFD: surrogateescape keeps only bytes an ASCII-based codec refuses, and raised.
+        return data.decode("utf-16", "replace")
     return data.decode("utf-8", "surrogateescape")
 
 

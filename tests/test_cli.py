@@ -2020,6 +2020,27 @@ def test_a_utf_16_file_on_stdin_is_read_by_its_byte_order_mark(pasted: str, enco
     assert b"\nvalid: signed " in b"\n" + done.stdout, done.stdout
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf_16_file_that_does_not_decode_is_read_as_far_as_it_does(encoding: str) -> None:
+    """A UTF-16 file cut short at an odd byte (a download stopped), or holding a lone
+    surrogate (a clipboard's half of an emoji), ended in a traceback: UnicodeDecodeError,
+    "truncated data" or "illegal UTF-16 surrogate"."""
+    mark = "\ufeff".encode(encoding)
+    value = issued_cookie(SECRET)
+    line = f"Cookie: theme=\ud83d; h2-digest={value}\r\n".encode(encoding, "surrogatepass")
+    har_text = har(har_entry("https://shop.test/", f"h2-digest={value}"))
+    cut = mark + har_text.encode(encoding)[:1001]
+    for data, status in ((mark + line, 0), (cut, 1)):
+        done = subprocess.run(
+            [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+            input=data,
+            capture_output=True,
+            check=False,
+        )
+        assert (done.returncode, done.stderr) == (status, b""), done.stdout
+    assert b"\nJSON that does not parse (" in done.stdout, done.stdout
+
+
 def test_a_stdin_that_cannot_be_read_is_a_usage_error() -> None:
     """One open for writing only (``0>/dev/null``), or pytest's captured stdin: no
     traceback, exit 2."""
