@@ -2518,6 +2518,21 @@ def test_a_cookie_too_large_for_browsers_under_a_budget_that_binds_first_names_t
     assert larger > largest
 
 
+def test_a_capacity_of_max_pushes_too_large_is_refused_with_what_to_change() -> None:
+    """FIREHOSE_CAPACITY at its least, FIREHOSE_MAX_PUSHES: no smaller capacity is looked
+    for, and the refusal says what binds, as one a key larger says it."""
+    config = {"FIREHOSE_MAX_PUSHES": 10, "FIREHOSE_HEADER_BUDGET": 300}
+    with pytest.raises(ValueError) as least:
+        edge_app(**config, FIREHOSE_CAPACITY=10, FIREHOSE_LINK_BUDGET=100)
+    with pytest.raises(ValueError) as larger:
+        edge_app(**config, FIREHOSE_CAPACITY=11, FIREHOSE_LINK_BUDGET=100)
+    for refused in (least, larger):
+        message = str(refused.value)
+        assert "no FIREHOSE_CAPACITY fits" in message
+        assert "Lower FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET" in message
+    assert str(least.value).startswith("FIREHOSE_CAPACITY=10 ")
+
+
 def test_a_cookie_name_too_long_for_any_digest_is_refused_without_a_warning() -> None:
     """Its name alone passes what browsers keep: no capacity fits, said once, as a
     ValueError (Werkzeug's size warning, an error under this suite, is not raised)."""
@@ -3315,6 +3330,8 @@ def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> 
         ("/chart.css?v=3&copy-2", "/chart.css?v=3%C2%A9-2"),
         ("/chart.css?v=3&reg/", "/chart.css?v=3%C2%AE/"),
         ("/chart.css?v=3&reg\xe9", "/chart.css?v=3%C2%AE%C3%A9"),
+        # No name in the table starts it: text, as written.
+        ("/chart.css?v=3&zzz=eu", "/chart.css?v=3&zzz=eu"),
     ],
 )
 def test_a_block_s_literal_ampersand_is_read_as_an_attribute_reads_it(
@@ -3673,6 +3690,16 @@ def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> 
     assert held_now(client, "/a.css") == [False]
 
 
+@pytest.mark.parametrize("site", ["same-origin", "cross-site"])
+def test_a_policy_without_frame_ancestors_leaves_x_frame_options_to_refuse(site: str) -> None:
+    """HTML ignores X-Frame-Options only where a policy has ``frame-ancestors``."""
+    client = edge_app().test_client()
+    sent = {**NAVIGATION, "Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": site}
+    policy = quote("Content-Security-Policy:default-src 'self'; img-src *")
+    client.get(f"/page?u=/a.css&h={policy}&h={quote('X-Frame-Options:DENY')}", headers=sent)
+    assert held_now(client, "/a.css") == [False]
+
+
 @pytest.mark.parametrize(
     ("site", "headers"),
     [
@@ -3680,6 +3707,12 @@ def test_a_frame_the_browser_refuses_records_nothing(site: str, header: str) -> 
         ("cross-site", ["Content-Security-Policy:frame-ancestors *", "X-Frame-Options:DENY"]),
         ("same-origin", ["X-Frame-Options:SAMEORIGIN"]),
         ("cross-site", ["Content-Security-Policy:frame-ancestors https://example.test"]),
+        # A policy without frame-ancestors leaves X-Frame-Options to decide.
+        ("cross-site", ["Content-Security-Policy:default-src 'self'"]),
+        (
+            "same-origin",
+            ["Content-Security-Policy:default-src 'self'", "X-Frame-Options:SAMEORIGIN"],
+        ),
         # CSP3 ("does url match source list"): 'none' has no effect beside another
         # source expression.
         ("cross-site", ["Content-Security-Policy:frame-ancestors 'none' https://example.test"]),

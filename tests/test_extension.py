@@ -1810,6 +1810,48 @@ def test_a_lazy_middleware_inside_ours_keeps_the_links(middleware: Any) -> None:
     assert client.get("/").headers["Link"] == "</s.css>; rel=preload; as=style; nopush"
 
 
+class LazyBodyWithoutClose:
+    """A middleware's own lazy body: an iterator that runs the app at its first chunk and
+    has no ``close()`` (PEP 3333 makes it optional)."""
+
+    def __init__(self, wsgi_app: Any, environ: Any, start_response: Any) -> None:
+        self._call: tuple[Any, Any, Any] = (wsgi_app, environ, start_response)
+        self._chunks: Iterator[bytes] | None = None
+
+    def __iter__(self) -> LazyBodyWithoutClose:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._chunks is None:
+            wsgi_app, environ, start_response = self._call
+            self._chunks = iter(wsgi_app(environ, start_response))
+        return next(self._chunks)
+
+
+def test_a_lazy_body_without_close_is_read_to_its_end_with_the_links() -> None:
+    """Every chunk of a lazy body is read, and closing ours is a no-op where the body
+    has no ``close()`` of its own."""
+    app = owned_app()
+    app.wsgi_app = functools.partial(LazyBodyWithoutClose, app.wsgi_app)  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> Response:
+        push("/s.css", as_="style")
+        return Response(iter(["<p>one", "<p>two"]))
+
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.extend(value for name, value in headers if name == "Link")
+
+    body = app.wsgi_app(EnvironBuilder("/").get_environ(), start_response)
+    assert list(body) == [b"<p>one", b"<p>two"]
+    assert started == ["</s.css>; rel=preload; as=style"]
+    cast("Any", body).close()
+    assert current_record.get() is None
+
+
 def test_a_lazy_body_closed_early_closes_the_app_s_and_leaves_no_record_current() -> None:
     """A client gone after the first chunk: the server closes the body, which closes the
     lazy app's own (PEP 3333); between chunks, and after, no record is current."""
@@ -2284,6 +2326,21 @@ class SaveWithoutReused:
     def save(self, app: Flask, response: Any, held: Any, pushed: Any) -> None: ...
 
 
+def with_the_old_save_signature(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A decorator written for a save() of four arguments, around one."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, app: Flask, response: Any, held: Any, pushed: Any) -> Any:
+        return method(self, app, response, held, pushed)
+
+    return wrapper
+
+
+class WrappedSaveWithoutReused(SaveWithoutReused):
+    @with_the_old_save_signature
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any) -> None: ...
+
+
 class OpenKeywordOnly:
     def open(self, *, app: Flask, request: Any) -> frozenset[str]:
         return frozenset()
@@ -2456,6 +2513,11 @@ class OnlyGetPushed(Connector):
     [
         (FlaskStyleInit(), r"init_app\(\) must take \(app, settings\)"),
         (SaveWithoutReused(), r"save\(\) must take \(app, response, held, pushed, reused\)"),
+        # Neither the wrapper nor what it wraps takes the extension's arguments.
+        (
+            WrappedSaveWithoutReused(),
+            r"save\(\) must take \(app, response, held, pushed, reused\)",
+        ),
         (OpenKeywordOnly(), r"open\(\) must take \(app, request\)"),
         (SetPushedWithoutItems(), r"set_pushed\(\) must take \(items\)"),
         (OnlyGetPushed, r"neither open\(\) and save\(\) nor a callable set_pushed\(\)"),
