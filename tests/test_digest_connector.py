@@ -1053,41 +1053,6 @@ def test_a_digest_is_signed_again_once_half_its_lifetime_is_gone(
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
-def test_a_304_signs_no_digest_again_past_half_its_lifetime(
-    monkeypatch: pytest.MonkeyPatch, encoding: str
-) -> None:
-    """docs/security.md: a 304 writes no cookie, even past half the digest's lifetime. A
-    cache merges a 304's fields into every response it stored with that strong validator
-    (RFC 9111 §4.3.4), other clients' copies of the page included, so a client whose page
-    only answers 304 keeps its digest only until FIREHOSE_MAX_AGE; its next 200 then
-    pushes everything again."""
-    signed_at = 2_000_000_000
-    clock = [float(signed_at)]
-    monkeypatch.setattr(time, "time", lambda: clock[0])
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="test secret", FIREHOSE_MAX_AGE=100)
-
-    @app.route("/")
-    def index() -> Response:
-        push("/static/site.css", as_="style")
-        response = Response("page", headers={"Cache-Control": "no-cache"})
-        response.set_etag("v1")
-        return response.make_conditional(request)
-
-    Firehose(app, DigestConnector(encoding=encoding))
-    client = app.test_client()
-    first = client.get("/")
-    assert first.headers["Link"] == "</static/site.css>; rel=preload; as=style"
-    clock[0] = signed_at + 60  # past half the lifetime: a 200 would sign it again
-    revalidated = client.get("/", headers={"If-None-Match": '"v1"'})
-    assert revalidated.status_code == 304
-    assert "Set-Cookie" not in revalidated.headers
-    assert revalidated.headers["Vary"] == "Cookie"
-    clock[0] = signed_at + 102  # the one cookie the client holds has expired
-    again = client.get("/")
-    assert again.headers["Link"] == "</static/site.css>; rel=preload; as=style"
-
-
 def test_with_held_links_omitted_a_digest_is_still_signed_again_past_half_its_lifetime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
