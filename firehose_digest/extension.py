@@ -20,8 +20,9 @@ Once per request:
 5. As the response starts, the wrapper *adds* that ``Link`` header, before any the view
    set, and ``Cookie`` to the last ``Vary`` line (or a line of its own) when what another
    client holds would change it, or step 4 ran (the digest's ``Set-Cookie`` is made from
-   the client's cookie). A 304 gets no ``Link``, only that ``Vary``; a HEAD, the ``Vary``
-   of its GET. No ``after_request`` hook of the app sees them, nor the digest's
+   the client's cookie). A 304 gets no ``Link``, only that ``Vary`` (its ``save()`` is
+   given the held keys its 200 would use again, nothing pushed); a HEAD, the ``Vary`` of
+   its GET. No ``after_request`` hook of the app sees them, nor the digest's
    ``Set-Cookie``, set in step 4 after them.
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
@@ -1373,14 +1374,22 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # every client sending the same Cookie (RFC 9111 §4.3.4; Apache's mod_cache): a
         # Link made for this client would go out with another's digest cookie. So a 304
         # gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5), and, pushing
-        # nothing, records nothing: no Set-Cookie for the cache to merge either. No 103
-        # goes to a revalidation; one before a 304 the app gave a request without a
-        # validator offered what goes unrecorded, pushed again at worst. Planned as the
-        # 200 is, with this response's own headers (a download, a frame the browser
-        # refuses: pushed nothing, whatever the client holds), as make_conditional and
-        # send_file keep them on a 304; one a view builds without them is planned as a
-        # page the browser shows.
-        record.vary = _would_vary(state, req, response, resources, held, 200, browser=browser)
+        # nothing, records nothing new. No 103 goes to a revalidation; one before a 304
+        # the app gave a request without a validator offered what goes unrecorded, pushed
+        # again at worst. Planned as the 200 is, with this response's own headers (a
+        # download, a frame the browser refuses: pushed nothing, whatever the client
+        # holds), as make_conditional and send_file keep them on a 304; one a view builds
+        # without them is planned as a page the browser shows.
+        plan = _plan_as(state, req, response, resources, held, 200, browser=browser)
+        record.vary = _varies(plan, held)
+        if held is not None and plan.reused:
+            # The client's cached page uses its held keys again: saved as the 200 would
+            # save them, they are written back from the older generation, and a digest
+            # past half its lifetime is signed again; else a page that only ever answers
+            # 304 let them rotate away, or the cookie expire. That Set-Cookie is made from
+            # the request's Cookie alone, which a cache merging it keys the stored 200 by:
+            # it goes only to clients sending that Cookie, which hold that digest.
+            _save(app, state, response, held, (), plan.reused)
         return response
     reach = _links_reach(req, status) and _browser_shows(req, response)
     links = _links_for(state, resources, held, reach, offered_now, browser=browser)
@@ -1432,12 +1441,31 @@ def _would_vary(
     browser: bool,
 ) -> bool:
     """Whether a response of ``status`` to ``req``, a HEAD taken for its GET, would vary on
-    ``Cookie``: its links depend on what the client holds, or it would save what the
-    client holds, which the digest's ``Set-Cookie`` is made from. Planned with this
-    response's own headers (:func:`_browser_shows`); nothing is recorded."""
+    ``Cookie`` (:func:`_plan_as`, :func:`_varies`); nothing is recorded."""
+    return _varies(_plan_as(state, req, response, resources, held, status, browser=browser), held)
+
+
+def _plan_as(
+    state: _AppState,
+    req: Request,
+    response: Response,
+    resources: dict[str, Resource],
+    held: Container[str] | None,
+    status: int,
+    *,
+    browser: bool,
+) -> LinkPlan:
+    """The links a response of ``status`` to ``req``, a HEAD taken for its GET, would
+    have, planned with this response's own headers (:func:`_browser_shows`)."""
     method = "GET" if req.method == "HEAD" else None
     reach = _links_reach(req, status, method) and _browser_shows(req, response)
-    plan = _links_for(state, resources, held, reach, browser=browser)
+    return _links_for(state, resources, held, reach, browser=browser)
+
+
+def _varies(plan: LinkPlan, held: Container[str] | None) -> bool:
+    """Whether a response planned so varies on ``Cookie``: its links depend on what the
+    client holds, or it would save what the client holds, which the digest's
+    ``Set-Cookie`` is made from."""
     return plan.varies or (held is not None and bool(plan.pushed or plan.reused))
 
 

@@ -1053,6 +1053,67 @@ def test_a_digest_is_signed_again_once_half_its_lifetime_is_gone(
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
 
 
+def test_a_client_whose_page_answers_304_keeps_its_digest_past_its_lifetime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page with an ETag and ``no-cache`` is revalidated on each visit: a returning
+    client gets 304 after 304, which pushes nothing but uses the page's held keys again.
+    Past half the cookie's lifetime the 304 signs the digest again, as a 200 would (the
+    value is made from the request's ``Cookie`` alone, so a shared cache that merges it
+    into the 200 it stored for that ``Cookie`` gives it to no one else); without it the
+    cookie expired, and the next page pushed everything again."""
+    signed_at = 2_000_000_000
+    clock = [float(signed_at)]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    app = build_app(FIREHOSE_MAX_AGE=100)
+
+    @app.route("/revalidated")
+    def revalidated() -> Response:
+        push("/static/site.css", as_="style")
+        response = Response("page", headers={"Cache-Control": "no-cache"})
+        response.set_etag("v1")
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
+
+    client = app.test_client()
+    assert client.get("/revalidated").status_code == 200
+    clock[0] = signed_at + 51
+    not_modified = client.get("/revalidated", headers={"If-None-Match": '"v1"'})
+    assert not_modified.status_code == 304
+    assert "Link" not in not_modified.headers
+    assert not_modified.headers.getlist("Vary") == ["Cookie"]
+    assert not_modified.headers.get("Set-Cookie", "").startswith(f"{COOKIE}=")
+    clock[0] = signed_at + 102  # the first cookie has expired; the renewed one holds
+    assert client.get("/push?u=/static/site.css").headers["Link"] == (
+        "</static/site.css>; rel=preload; as=style; nopush"
+    )
+
+
+def test_a_304_writes_back_what_only_the_older_generation_holds() -> None:
+    """A page the client revalidates keeps its keys through rotations, as one answered 200
+    does: a 304 wrote none back, so a key other pages had pushed into the older generation
+    was dropped at the next rotation and pushed again."""
+    app = build_app(FIREHOSE_CAPACITY=10)
+
+    @app.route("/revalidated")
+    def revalidated() -> Response:
+        push("/page.css", as_="style")
+        response = Response("page", headers={"Cache-Control": "no-cache"})
+        response.set_etag("v1")
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
+
+    client = app.test_client()
+    client.get("/revalidated")
+    client.get("/push?" + "&".join(f"u=/a{n}.css" for n in range(10)))  # a rotation
+    not_modified = client.get("/revalidated", headers={"If-None-Match": '"v1"'})
+    assert not_modified.status_code == 304
+    assert not_modified.headers.get("Set-Cookie", "").startswith(f"{COOKIE}=")
+    client.get("/push?" + "&".join(f"u=/b{n}.css" for n in range(10)))  # another
+    changed = client.get("/revalidated", headers={"If-None-Match": '"v2"'})
+    assert changed.headers["Link"] == "</page.css>; rel=preload; as=style; nopush"
+
+
 def test_with_held_links_omitted_a_digest_is_still_signed_again_past_half_its_lifetime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

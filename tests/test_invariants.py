@@ -704,7 +704,7 @@ class ClientMachine(RuleBasedStateMachine):
                 # how-it-works.md: a page that pushes nothing gets no Link header from us.
                 self.check_none_of_ours(answer, hints)
             elif answer.status == 304:
-                self.check_304(answer, resources)
+                self.check_304(answer, resources, held_before)
             else:
                 self.check_pushes(answer, resources, held_before, offered_103)
                 self.check_vary_and_size(answer, resources)
@@ -788,13 +788,34 @@ class ClientMachine(RuleBasedStateMachine):
         read = self.session_read(answer.path, answer.method, hints)
         assert "cookie" not in answer.vary or read, f"Vary: Cookie on {answer.request}"
 
-    def check_304(self, answer: Answer, resources: tuple[Linked, ...]) -> None:
+    def check_304(
+        self, answer: Answer, resources: tuple[Linked, ...], held_before: set[str]
+    ) -> None:
         """how-it-works.md: "A 304 gets no ``Link`` at all, only the ``Vary`` its 200
-        would have", and records nothing."""
+        would have. It records nothing new, but saves the held keys its 200 would use
+        again" (connectors.md: ``save()`` "writes what changed")."""
         assert answer.lines == answer.own, "a Link on a 304"
-        assert not answer.cookies, "a cookie set on a 304"
         if self.varies(resources, self.may_push(answer.method, 200, answer.kind)):
             assert "cookie" in answer.vary, "a 304 without the Vary its 200 has"
+        generations_before = (
+            self.model.generations() if isinstance(self.model, TwoGenerations) else None
+        )
+        # Planned as its 200 would be: a HEAD as its GET.
+        method = "GET" if answer.method == "HEAD" else answer.method
+        may_push = self.may_push(method, 200, answer.kind)
+        reused = self.plan(resources, held_before, may_push=may_push, offered=()).reused
+        if reused and self.fails_now(()):
+            self.armed = False
+        elif reused:
+            self.record((), reused)
+        if isinstance(self.model, TwoGenerations):
+            changed = self.model.generations() != generations_before
+            written = self.writes_digest(answer)
+            assert written == changed, f"digest cookie {written} on a 304, changed {changed}"
+            if written:
+                assert "cookie" in answer.vary, "a 304's digest cookie without Vary: Cookie"
+        else:
+            assert not answer.cookies, "a cookie set on a 304"
 
     def check_pushes(
         self,
