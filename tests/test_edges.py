@@ -2200,6 +2200,8 @@ def test_a_304_tells_a_cache_nothing_the_200_would_not(connector: str) -> None:
     assert revalidated.status_code == 304
     assert revalidated.headers.get("Link") in (None, stored.headers["Link"])
     assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary")
+    # Nothing held, nothing used again: no cookie for the copy stored for new clients.
+    assert "Set-Cookie" not in revalidated.headers
     # A cache's HEAD updates the GET it stored too (RFC 9111 §4.3.5): a 304 to it as well.
     head = app.test_client().head("/", headers={"If-None-Match": '"v1"'})
     assert (head.status_code, head.headers.get("Link")) == (304, None)
