@@ -80,7 +80,7 @@ def push(
     url: str,
     *flags: str,
     as_: str | None = None,
-    version: str | None = None,
+    version: str | float | None = None,
     learn: bool = True,
     **params: str | float | None,
 ) -> str:
@@ -95,7 +95,8 @@ def push(
     fetches them in CORS mode.
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
-    ``version`` (an ETag, a content hash) makes a changed file behind the same url new again.
+    ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
+    the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
     page, so no other visitor is hinted it (a per-user resource); a link with a ``nonce``
     parameter is never hinted either, only written on this response.
@@ -111,6 +112,12 @@ def push(
         url = _url_as_read_from_the_page(url)
     # Markup equals its text and False 0, but read_as() reads each apart: keyed by type.
     keyed_as = as_ if type(as_) is str or as_ is None else (type(as_), as_)
+    # A number is its str as a version: 1, 1.0 and True are equal keys, not one version.
+    keyed_version = (
+        version
+        if type(version) is str or version is None
+        else (type(version), repr(version) if isinstance(version, float) else version)
+    )
     keyed_flags: tuple[Any, ...] = flags
     if flags:  # most pushes have none: not even an empty loop on them
         for flag in flags:
@@ -120,17 +127,17 @@ def push(
     named: tuple[tuple[str, Any], ...] = ()
     if params:  # a template's as= among them: make_resource() reads it
         named = tuple(params.items())
-        arguments: tuple[Any, ...] = (url, keyed_flags, keyed_as, version, learn, named)
+        arguments: tuple[Any, ...] = (url, keyed_flags, keyed_as, keyed_version, learn, named)
         for value in params.values():
             if type(value) is not str:  # True == 1 == 1.0 and 0.0 == -0.0 as keys, not links
                 typed = tuple(
                     (name, type(value), repr(value) if isinstance(value, float) else value)
                     for name, value in named
                 )
-                arguments = (url, keyed_flags, keyed_as, version, learn, typed)
+                arguments = (url, keyed_flags, keyed_as, keyed_version, learn, typed)
                 break
     else:
-        arguments = (url, keyed_flags, keyed_as, version, learn)
+        arguments = (url, keyed_flags, keyed_as, keyed_version, learn)
     try:
         # Only a real bool is looked up: learn=1 equals True, and would skip the check.
         resource = _resources.get(arguments) if learn is True or learn is False else None
@@ -354,7 +361,7 @@ def make_resource(
     url: str,
     flags: tuple[Any, ...],
     as_: Any,
-    version: str | None,
+    version: str | float | None,
     params: tuple[tuple[str, Any], ...],
     learn: bool = True,
 ) -> Resource:
@@ -365,8 +372,10 @@ def make_resource(
     as_ = read_as(as_)
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
-    if version is not None and not isinstance(version, str):
-        raise ValueError(f"a resource's version must be a str, got {version!r}")
+    if isinstance(version, (int, float)) and not isinstance(version, bool):
+        version = str(version)  # an asset version a config holds as a number, as any keyword's
+    elif version is not None and not isinstance(version, str):
+        raise ValueError(f"a resource's version must be a str or a number, got {version!r}")
     if not isinstance(learn, bool):
         raise ValueError(f"push()'s learn must be True or False, got {learn!r}")
     named = dict(params)

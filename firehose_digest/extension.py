@@ -455,7 +455,7 @@ class Firehose:
         url: str,
         *flags: str,
         as_: str | None = None,
-        version: str | None = None,
+        version: str | float | None = None,
         learn: bool = True,
         **params: str | float | None,
     ) -> Callable[[_ViewT], _ViewT]:

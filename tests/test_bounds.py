@@ -699,9 +699,10 @@ def test_a_parameter_name_other_than_rel_or_as_keeps_its_case() -> None:
     )
 
 
-def test_a_version_that_is_not_a_str_is_refused() -> None:
-    with pytest.raises(ValueError, match="version must be a str"):
-        collect.make_resource("/a.css", (), "style", 3, ())  # type: ignore[arg-type]
+def test_a_version_that_is_neither_a_str_nor_a_number_is_refused() -> None:
+    for version in (True, False, b"3", ("3",)):
+        with pytest.raises(ValueError, match="version must be a str or a number"):
+            collect.make_resource("/a.css", (), "style", version, ())  # type: ignore[arg-type]
 
 
 # --- what a hostile client can make a cache keep, or a request cost (a stranger's hunt) ---

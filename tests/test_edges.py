@@ -3780,3 +3780,40 @@ def test_a_nameless_cookie_joined_over_http2_stays_with_the_value_before_it() ->
         "a": "b",
     }
     assert dict(parse_cookie(extension._rejoined("x=1,2, a=b"))) == {"x": "1,2", "a": "b"}
+
+
+# --- the types a template hands push() ---------------------------------------------------
+
+
+def test_a_number_as_version_is_its_str() -> None:
+    """``{{ push(url, version=asset_version) }}`` with ``ASSET_VERSION = 3`` in the config:
+    a number is read as its str, as every other keyword's number is, and is the same
+    version as the str. It raised "a resource's version must be a str", a 500 for the
+    page."""
+    app = edge_app()
+
+    @app.route("/number")
+    def number() -> str:
+        return render_template_string("{{ push('/a.css', as='style', version=v) }}", v=3)
+
+    @app.route("/text")
+    def text() -> str:
+        return push("/a.css", as_="style", version="3")
+
+    client = app.test_client()
+    first = client.get("/number")
+    assert first.status_code == 200
+    assert links(first) == [link("/a.css")]
+    assert links(client.get("/text")) == [nopush("/a.css")]
+    assert make_resource("/a.css", (), "style", 2.5, ()).key == "/a.css\n2.5"
+
+
+@pytest.mark.parametrize("first", [1, 1.0, "1"])
+def test_a_bool_as_version_is_refused_whatever_was_pushed_before(first: object) -> None:
+    """``True`` equals 1 and 1.0: push()'s cache must not hand it the resource of
+    ``version=1``. A bool has no reading as a version (``False`` is not "none": that is
+    None), so it is refused, naming the argument."""
+    push("/a.css", as_="style", version=first)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="version must be a str or a number, got True"):
+        push("/a.css", as_="style", version=True)
+    assert make_resource("/a.css", (), "style", 1.0, ()).key == "/a.css\n1.0"
