@@ -8,6 +8,7 @@ per request and writes it out after the view; :mod:`.static` pushes versioned st
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from contextlib import suppress
 from contextvars import ContextVar
@@ -43,6 +44,7 @@ __all__ = [
     "names_crossorigin",
     "push",
     "read_as",
+    "refuse_undefined",
     "resource_key",
 ]
 
@@ -106,9 +108,12 @@ def push(
     ``,``, ``;``, ``"`` or a non-ASCII character; a name or flag holding ``'``, ``*`` or
     ``%``: docs/how-it-works.md), wherever it runs, so a bad argument shows in development
     too. A value made of request or database text (a ``title``) is the app's to clean first.
+    An argument from a template variable never set (Jinja's ``Undefined``, of any kind)
+    is a :class:`ValueError` naming it, never a link with an empty value.
     """
     given = url
     if type(url) is not str:
+        refuse_undefined("url", url)  # ChainableUndefined reads as markup: ""
         url = _url_as_read_from_the_page(url)
     # Markup equals its text and False 0, but read_as() reads each apart: keyed by type.
     keyed_as = as_ if type(as_) is str or as_ is None else (type(as_), as_)
@@ -141,7 +146,7 @@ def push(
     try:
         # Only a real bool is looked up: learn=1 equals True, and would skip the check.
         resource = _resources.get(arguments) if learn is True or learn is False else None
-    except TypeError:  # an unhashable argument: make_resource() says what is wrong with it
+    except Exception:  # unhashable (a list; a StrictUndefined raises): make_resource() says why
         resource = None
     if resource is None:
         resource = make_resource(url, flags, as_, version, named, learn)
@@ -151,6 +156,19 @@ def push(
     if record is not None:
         record.resources.setdefault(resource.url, resource)  # the first push of a url wins
     return given
+
+
+def refuse_undefined(argument: str, value: object) -> None:
+    """Raise :class:`ValueError` naming ``argument`` if ``value`` is a template variable
+    never set (Jinja's ``Undefined``, of any kind: ``version=asset_version`` where
+    ``asset_version`` is not set), a mistake in the template rather than a value. Read as
+    a value it is "" (ChainableUndefined's as markup too): the preload said ``as=""`` or
+    ``media=""``, one the page never meant."""
+    jinja2 = sys.modules.get("jinja2")  # no template rendered, no Undefined made
+    if jinja2 is not None and isinstance(value, jinja2.Undefined):
+        raise ValueError(
+            f"argument {argument!r} is undefined in the template: {value._undefined_message}"
+        )
 
 
 def _as_read_from_the_page(url: Any) -> Any:
@@ -293,11 +311,13 @@ def as_written(
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             named[name] = str(value)
         elif value is not None and value is not False:
+            refuse_undefined(name, value)
             named[name] = _value_as_read_from_the_page(value)
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
         if not isinstance(flag, str):
+            refuse_undefined("flag", flag)
             bare.append(flag)
             continue
         name, equals, value = (part.strip() for part in flag.partition("="))
@@ -368,6 +388,8 @@ def make_resource(
     """What ``push()`` records for these arguments, whatever their types (a template's are
     unchecked); ValueError if any is unsafe."""
     # Named by the caller, a keyword of None or False too (which leaves it out).
+    for argument, value in (("url", url), ("version", version), ("learn", learn)):
+        refuse_undefined(argument, value)
     url = _url_as_read_from_the_page(url)
     as_ = read_as(as_)
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))

@@ -38,6 +38,7 @@ from .collect import (
     names_crossorigin,
     push,
     read_as,
+    refuse_undefined,
     resource_key,
 )
 from .links import format_url
@@ -245,6 +246,8 @@ def _static_link(
     params: dict[str, str],
     url_options: _UrlOptions,
 ) -> _StaticLink:
+    refuse_undefined("filename", filename)
+    refuse_undefined("endpoint", endpoint)
     if "version" in params:  # push()'s own, which would be given twice
         raise TypeError(
             "push_static() makes the version from the file's bytes: it takes no version="

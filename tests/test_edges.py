@@ -37,6 +37,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from hypothesis import given
 from hypothesis import strategies as st
+from jinja2 import ChainableUndefined, DebugUndefined, StrictUndefined, Undefined
 from markupsafe import Markup
 from werkzeug.http import dump_cookie, parse_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -3817,3 +3818,48 @@ def test_a_bool_as_version_is_refused_whatever_was_pushed_before(first: object) 
     with pytest.raises(ValueError, match="version must be a str or a number, got True"):
         push("/a.css", as_="style", version=True)
     assert make_resource("/a.css", (), "style", 1.0, ()).key == "/a.css\n1.0"
+
+
+#: A call in a template, the argument ``missing`` (a variable never set) fills, named so.
+UNDEFINED_ARGUMENTS = {
+    "url": "push(missing, as='style')",
+    "flag": "push('/a.css', missing, as='style')",
+    "as": "push('/a.css', as=missing)",
+    "version": "push('/a.css', as='style', version=missing)",
+    "learn": "push('/a.css', as='style', learn=missing)",
+    "media": "push('/a.css', as='style', media=screens.narrow)",
+    "nonce": "push('/a.css', as='style', nonce=missing)",
+    "crossorigin": "push_static('site.css', crossorigin=missing)",
+    "integrity": "static_tag('site.css', integrity=missing)",
+    "filename": "push_static(missing)",
+    "endpoint": "static_tag('site.css', endpoint=missing)",
+}
+
+
+UNDEFINED_KINDS = [Undefined, ChainableUndefined, DebugUndefined, StrictUndefined]
+
+
+@pytest.mark.parametrize("undefined", UNDEFINED_KINDS)
+@pytest.mark.parametrize("argument", UNDEFINED_ARGUMENTS)
+def test_an_undefined_template_variable_is_refused_naming_the_argument(
+    tmp_path: Path, undefined: type[Undefined], argument: str
+) -> None:
+    """``{{ push(url, version=asset_version) }}`` where ``asset_version`` was never set is
+    a mistake in the template, never a value: it is refused with a ValueError naming the
+    argument and the variable, whatever the app's ``undefined``. ChainableUndefined
+    reads as markup whose text is "": its preload was written ``as=""``, ``media=""``,
+    ``nonce=""`` (and the element ``integrity=""``), a link the page never meant, and its
+    url was "a pushed url must not be empty"; the others said "must be a string, got
+    Undefined", or raised a TypeError from ``os.path`` (a file name) or an
+    AttributeError (an endpoint)."""
+    (tmp_path / "site.css").write_text("body {}")
+    app = Flask(__name__, static_folder=str(tmp_path))
+    app.config["SECRET_KEY"] = "edges"
+    app.jinja_options = {**app.jinja_options, "undefined": undefined}
+    Firehose(app)
+    variable = "missing" if argument != "media" else "narrow"
+    with app.test_request_context(), pytest.raises(ValueError) as raised:
+        render_template_string("{{ " + UNDEFINED_ARGUMENTS[argument] + " }}", screens={})
+    message = str(raised.value)
+    assert f"{argument!r} is undefined" in message
+    assert variable in message
