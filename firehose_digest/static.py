@@ -246,8 +246,10 @@ def _static_link(
     params: dict[str, str],
     url_options: _UrlOptions,
 ) -> _StaticLink:
-    refuse_undefined("filename", filename)
-    refuse_undefined("endpoint", endpoint)
+    for argument, value in (("filename", filename), ("endpoint", endpoint)):
+        refuse_undefined(argument, value)
+        if not isinstance(value, str):  # a template's number, None or list
+            raise ValueError(f"push_static()'s {argument} must be a str, got {value!r}")
     if "version" in params:  # push()'s own, which would be given twice
         raise TypeError(
             "push_static() makes the version from the file's bytes: it takes no version="
@@ -447,10 +449,11 @@ def push_static(
     proxies do not push: it is preloaded ``nopush``). Other arguments are :func:`~.push`'s,
     but for ``version``: the file's, never the caller's (:class:`TypeError`).
 
-    Raises :class:`ValueError` for an extension it cannot tell (pass ``as_``), an endpoint
-    that is not a static one (a blueprint without a ``static_folder`` has none), a
-    missing file, or a url Flask routes to another view that serves other bytes there (a
-    blueprint without a ``url_prefix`` whose static url is the app's).
+    Raises :class:`ValueError` for a file name or endpoint that is not a str, an extension
+    it cannot tell (pass ``as_``), an endpoint that is not a static one (a blueprint
+    without a ``static_folder`` has none), a missing file, or a url Flask routes to
+    another view that serves other bytes there (a blueprint without a ``url_prefix``
+    whose static url is the app's).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)

@@ -477,6 +477,25 @@ def test_a_version_of_the_caller_s_is_refused_naming_it(static: Path) -> None:
                 helper("site.css", version="2")
 
 
+@pytest.mark.parametrize("value", [3, 1.5, True, None, ["site.css"]])
+@pytest.mark.parametrize("argument", ["filename", "endpoint"])
+def test_a_file_name_or_endpoint_that_is_not_a_str_is_refused_naming_it(
+    static: Path, argument: str, value: object
+) -> None:
+    """A template's ``push_static(page.stylesheet)`` or ``endpoint=bp`` given a number,
+    None or a list: it raised a TypeError from ``os.path`` ("expected str, bytes or
+    os.PathLike object, not int") or an AttributeError (``'NoneType' object has no
+    attribute 'startswith'``), naming neither the argument nor the helper."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    arguments = {"filename": "site.css", argument: value}
+
+    with app.test_request_context():
+        for helper in (push_static, static_tag):
+            with pytest.raises(ValueError, match=rf"^push_static\(\)'s {argument} must be a str"):
+                helper(**arguments)  # type: ignore[arg-type]
+
+
 def test_templates_call_both_helpers_with_as(static: Path) -> None:
     (static / "site.css").write_bytes(CONTENT)
     (static / "feed.rss").write_bytes(CONTENT)
