@@ -250,6 +250,14 @@ def _static_link(
         refuse_undefined(argument, value)
         if not isinstance(value, str):  # a template's number, None or list
             raise ValueError(f"push_static()'s {argument} must be a str, got {value!r}")
+    options = url_options
+    for argument, option in (
+        ("_external", options.external),
+        ("_scheme", options.scheme),
+        ("_anchor", options.anchor),
+        ("_method", options.method),
+    ):
+        refuse_undefined(argument, option)  # url_for would read it as false, or as ""
     if "version" in params:  # push()'s own, which would be given twice
         raise TypeError(
             "push_static() makes the version from the file's bytes: it takes no version="

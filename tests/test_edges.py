@@ -3833,6 +3833,10 @@ UNDEFINED_ARGUMENTS = {
     "integrity": "static_tag('site.css', integrity=missing)",
     "filename": "push_static(missing)",
     "endpoint": "static_tag('site.css', endpoint=missing)",
+    "_external": "push_static('site.css', _external=missing)",
+    "_scheme": "push_static('site.css', _scheme=missing)",
+    "_anchor": "static_tag('site.css', _anchor=missing)",
+    "_method": "push_static('site.css', _method=missing)",
 }
 
 
