@@ -120,7 +120,7 @@ def push(
     # A number is its str as a version: 1, 1.0 and True are equal keys, not one version.
     keyed_version = (
         version
-        if type(version) is str or version is None
+        if version is None or type(version) is str  # most pushes give none
         else (type(version), repr(version) if isinstance(version, float) else version)
     )
     keyed_flags: tuple[Any, ...] = flags
