@@ -569,10 +569,14 @@ def _check_routed(app: Flask, link: _StaticLink) -> None:
                 return
         except ValueError:  # no such file there: a 404
             pass
+    if link.file[0] == "static" and not serves_static_file(app, routed):
+        # No blueprint here: a view of the app's own whose rule is the file's url.
+        change = "give the view or the file another url"
+    else:
+        change = "give the blueprint a url_prefix or a static_url_path of its own"
     raise ValueError(
         f"push_static(): Flask routes {parts.path} to {routed!r}, not to {link.file[0]!r}, "
-        "whose file it names, and serves other bytes there: give the blueprint a "
-        "url_prefix or a static_url_path of its own"
+        f"whose file it names, and serves other bytes there: {change}"
     )
 
 

@@ -749,6 +749,29 @@ def test_a_blueprint_static_url_no_other_view_answers_is_pushed(tmp_path: Path) 
     assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
 
 
+def test_a_static_file_an_app_view_answers_in_its_place_is_an_error_naming_that_view(
+    static: Path,
+) -> None:
+    """A view of the app's own whose rule is the url of a file in its static folder (a
+    generated ``/static/theme.css``): Flask routes the url to that view, so the link would
+    name bytes other than the file's. The error names the view and says what to change,
+    not the blueprint's ``url_prefix`` no blueprint here has."""
+    (static / "theme.css").write_bytes(CONTENT)
+    app = make_app(static)
+
+    @app.route("/static/theme.css")
+    def generated_theme() -> str:
+        return "body { color: teal }"
+
+    with app.test_request_context(), pytest.raises(ValueError) as raised:
+        push_static("theme.css")
+    assert str(raised.value) == (
+        "push_static(): Flask routes /static/theme.css to 'generated_theme', not to "
+        "'static', whose file it names, and serves other bytes there: give the view or the "
+        "file another url"
+    )
+
+
 def test_a_file_that_changes_size_gets_a_new_version_and_is_pushed_again(static: Path) -> None:
     path = static / "site.css"
     path.write_bytes(b"old")
