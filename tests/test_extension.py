@@ -2273,6 +2273,29 @@ def test_a_flask_firehose_connector_is_not_asked_once_a_later_init_app_turns_pus
     assert "Vary" not in response.headers
 
 
+def test_a_connector_a_later_init_app_puts_in_a_flask_firehose_one_s_place_is_asked_late() -> None:
+    """A second ``init_app`` with ``SessionConnector()`` in place of a Flask-Firehose
+    connector: the early ``get_pushed()`` hook the first one added stays on the app, and
+    asks neither. A page that pushes nothing is not asked (``SessionConnector`` reading
+    the session would add ``Vary: Cookie`` to it, as the old one is asked before every
+    view), and a page that pushes records in the session, under our key."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "legacy"
+    old = CountedListInSession()
+    firehose = Firehose(app, connector=old)
+    firehose.connector = SessionConnector()
+    firehose.init_app(app)
+    app.add_url_rule("/", "index", lambda: push("/a.css", as_="style"))
+    app.add_url_rule("/api", "api", lambda: {"ok": True})
+    client = app.test_client()
+    assert "Vary" not in client.get("/api").headers
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"h2-held": ["/a.css"]}
+    assert old.asked == 0
+
+
 def _legacy_app(connector: Any) -> Flask:
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "legacy"
@@ -2501,6 +2524,42 @@ def test_an_async_method_is_named_in_the_error(
     assert f"{method} returned 'coroutine', an awaitable" in caplog.text
 
 
+class Pending:
+    """An awaitable with no ``close()``, as an ``asyncio.Future`` has none: what a plain
+    wrapper handing an async store's write to a loop (``ensure_future``) returns."""
+
+    def __await__(self) -> Iterator[None]:
+        yield None
+
+
+class SavesLater:
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return frozenset(self.store)
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> Pending:
+        return Pending()
+
+
+def test_an_awaitable_without_close_returned_by_save_is_an_error_naming_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A save() that returns an awaitable other than a coroutine, one with nothing to close:
+    the same error, naming its type, and the page keeps its links, ``nopush``."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "async"
+    connector = SavesLater()
+    Firehose(app, connector=connector)
+    app.add_url_rule("/", "page", lambda: push("/a.css", as_="style"))
+    assert app.test_client().get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert (
+        f"{connector!r}.save() returned 'Pending', an awaitable: it is called as a plain "
+        "function, never awaited, so it did nothing"
+    ) in caplog.text
+
+
 class OnlyGetPushed(Connector):
     """Flask-Firehose's Connector subclassed, after renaming the import, half done."""
 
@@ -2676,6 +2735,26 @@ def test_an_app_s_own_flask_firehose_adapter_is_checked_as_a_connector_too(
     wraps (checking only that one let such a ``save()`` fail on every request)."""
     with pytest.raises(ValueError, match=message):
         Firehose(Flask(__name__), connector=adapter(_LegacyStore()))
+
+
+class AdapterWithItsOwnInitApp(PushedSetConnector):
+    """An app's adapter whose ``init_app`` sets up what it needs, and never calls
+    ``PushedSetConnector.init_app``: no room is noted for the session cookie."""
+
+    def init_app(self, app: Flask, settings: Any) -> None:
+        app.config.setdefault("PUSHED_STORE", "session")
+
+
+def test_an_adapter_whose_init_app_notes_no_room_records_in_the_session_unbounded() -> None:
+    """Without the room its base's ``init_app`` notes, the session ``set_pushed`` grew is
+    not measured (as ``SessionConnector``'s, which trims to the room it noted): the keys
+    are recorded and the page served, not failed on a room that is not there."""
+    app = build_app(AdapterWithItsOwnInitApp(ListInSession))
+    client = app.test_client()
+    assert client.get("/").headers.get_all("Link") == [EXPECTED_FIRST]
+    assert client.get("/").headers.get_all("Link") == [EXPECTED_RETURN]
+    with client.session_transaction() as sess:
+        assert sess["pushed"] == ["/static/app.js", "/static/inter.woff2", "/static/site.css"]
 
 
 class GeneratorOpen:
@@ -3439,6 +3518,27 @@ def test_a_session_too_large_for_new_keys_is_not_written_by_a_page_that_left_it_
         assert dict(sess) == sent
 
 
+def test_a_permanent_session_too_large_for_its_first_keys_gains_no_empty_list() -> None:
+    """A permanent session, which Flask writes on every response, holding no list yet and
+    the app's own data past the room: the page's keys do not fit, so nothing is recorded
+    and its links are ``nopush``; the session Flask writes is the one the client sent,
+    without an empty ``h2-held`` beside the app's data."""
+    app = _session_app_pushing_each_u()
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess.permanent = True
+        # Past the room (1250 bytes) the default budgets leave beside a full Link.
+        sess["own"] = "".join(
+            hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(12)
+        )
+        sent = dict(sess)
+    response = client.get("/?u=/a.css")
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert "Set-Cookie" in response.headers  # Flask's, for a permanent session
+    with client.session_transaction() as sess:
+        assert dict(sess) == sent
+
+
 def test_a_session_connector_that_fails_leaves_the_session_as_the_page_left_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -3543,6 +3643,43 @@ def test_a_session_interface_that_writes_its_own_cookie_is_not_measured() -> Non
     client = app.test_client()
     client.get("/?u=/a.css")
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+class FlakyStoreSessions(IdInCookieSessions):
+    """:class:`IdInCookieSessions` whose store fails the second read of a request."""
+
+    store: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession:
+        if request.environ.setdefault("flaky.read", 0) > 0:
+            raise ConnectionError("the session store is down")
+        request.environ["flaky.read"] += 1
+        return super().open_session(app, request)
+
+
+def test_a_session_store_that_fails_to_be_read_again_does_not_cost_the_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Before writing a server-side session the page only read, ``SessionConnector`` reads
+    its store again (another tab's logout may have emptied it). A store that fails that
+    second read has not been seen to change: the keys are recorded, as the session
+    interface that saves them next reports its own store's failure, and no error is
+    logged here."""
+    app = session_app(0)
+    app.session_interface = FlakyStoreSessions()
+    client = app.test_client()
+
+    @app.route("/read")
+    def read() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        assert client.get("/read").headers["Link"] == "</a.css>; rel=preload; as=style"
+        again = client.get("/read")
+    assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    assert FlakyStoreSessions.store["1"] == {"h2-held": ["/a.css"]}
+    assert not caplog.records
 
 
 class OwnKeySessions(SecureCookieSessionInterface):

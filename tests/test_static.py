@@ -30,7 +30,7 @@ from flask import (
     url_for,
 )
 from flask.testing import FlaskClient
-from werkzeug.routing import BuildError
+from werkzeug.routing import BuildError, Rule
 from werkzeug.test import TestResponse
 
 from firehose_digest import Firehose, push_static, static_tag
@@ -275,6 +275,14 @@ OVERRIDES = [
         "rel=modulepreload",
         '<script type="module" src="{url}"></script>',
         id="rel",
+    ),
+    pytest.param(
+        "data.json",
+        (),
+        {"rel": "prefetch"},
+        "rel=prefetch",
+        '<link rel="prefetch" href="{url}">',
+        id="rel prefetch, which takes no as",
     ),
     pytest.param(
         "notes.txt",
@@ -747,6 +755,25 @@ def test_a_blueprint_static_url_no_other_view_answers_is_pushed(tmp_path: Path) 
 
     assert client.get("/admin").headers["Link"] == f"<{url}>; rel=preload; as=style"
     assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
+
+
+def test_a_static_url_flask_redirects_is_pushed_as_url_for_built_it(static: Path) -> None:
+    """A rule that redirects a static file's url (``redirect_to``, a file renamed): Flask
+    routes it to a 308, not to a view. The url is left as ``url_for`` built it, as the
+    docstring says, and the page is the view's own: the ``RequestRedirect`` raised as it
+    asked how Flask routes the url did not turn the page into a redirect."""
+    (static / "old.css").write_bytes(CONTENT)
+    app = make_app(static)
+    app.url_map.add(Rule("/static/old.css", redirect_to="/static/site.css"))
+    client = app.test_client()
+    url = f"/static/old.css?v={version(CONTENT)}"
+
+    response = client.get("/push?f=old.css")
+
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == url
+    assert response.headers["Link"] == f"<{url}>; rel=preload; as=style"
+    assert get_file(client, url).status_code == 308
 
 
 def test_a_static_file_an_app_view_answers_in_its_place_is_an_error_naming_that_view(
