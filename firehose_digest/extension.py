@@ -1424,25 +1424,11 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # §3.2): a Vary without Cookie there would let the stored page, and the digest
         # cookie it sets, answer every client. Its Link stays its own, pushing nothing:
         # h2o would push it unrecorded.
-        varies = _would_vary(state, req, response, resources, held, status, browser=browser)
+        plan = _plan_as(state, req, response, resources, held, status, browser=browser)
+        varies = _varies(plan, held)
     record.link = links.value
     record.vary = varies
     return response
-
-
-def _would_vary(
-    state: _AppState,
-    req: Request,
-    response: Response,
-    resources: dict[str, Resource],
-    held: Container[str] | None,
-    status: int,
-    *,
-    browser: bool,
-) -> bool:
-    """Whether a response of ``status`` to ``req``, a HEAD taken for its GET, would vary on
-    ``Cookie`` (:func:`_plan_as`, :func:`_varies`); nothing is recorded."""
-    return _varies(_plan_as(state, req, response, resources, held, status, browser=browser), held)
 
 
 def _plan_as(
