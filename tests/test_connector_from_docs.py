@@ -122,6 +122,13 @@ def site(redis: FakeRedis, kind: type[RedisConnector] = RedisConnector, **config
         push("/static/about.css", as_="style")
         return "about"
 
+    @app.route("/cdn")
+    def cdn() -> str:
+        push("https://fonts.example", rel="preconnect")
+        push("https://cdn.example/lib.js", as_="script")
+        push("/static/app.css", as_="style")
+        return "cdn"
+
     @app.route("/user")
     def user() -> str:
         return request.cookies.get(RedisConnector.cookie_name, "")
@@ -214,6 +221,38 @@ def test_an_open_returning_none_keeps_the_links_and_sends_no_103() -> None:
         assert response.headers["Link"] == f"{CSS}; nopush, {JS}; nopush"
     assert sent == []
     assert redis.sets == {}
+
+
+@pytest.mark.parametrize("store", ["gone", "none"])
+@pytest.mark.parametrize("front", [True, False], ids=["behind a front", "own HTTP/2"])
+def test_an_open_that_can_record_nothing_is_hinted_nothing_a_front_would_push(
+    store: str, front: bool
+) -> None:
+    """docs/connectors.md: with 103s on, a request whose ``open()`` raises or returns None
+    is hinted nothing a front would push, as a 103 offers for push only what will be
+    recorded; its 103 still carries what no front pushes and nothing records, as every
+    client's does: a preconnect, and over the app's own HTTP/2 a link to another origin."""
+    sent: list[object] = []
+    server = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
+    if not front:
+        server["SERVER_PROTOCOL"] = "HTTP/2.0"
+    if store == "gone":
+        app = site(GoneRedis(), FIREHOSE_EARLY_HINTS=True)
+    else:
+        app = site(FakeRedis(), NoStoreConnector, FIREHOSE_EARLY_HINTS=True)
+    client = app.test_client()
+    client.set_cookie(RedisConnector.cookie_name, "known")
+    for _ in range(2):  # the second page's 103 is planned from what the first taught
+        response = client.get("/cdn", environ_overrides=server)
+        assert response.headers["Link"] == (
+            "<https://fonts.example>; rel=preconnect, "
+            "<https://cdn.example/lib.js>; rel=preload; as=script; nopush, "
+            f"{CSS}; nopush"
+        )
+    hinted = "<https://fonts.example>; rel=preconnect"
+    if not front:
+        hinted += ", <https://cdn.example/lib.js>; rel=preload; as=script"
+    assert sent == [[("Link", hinted)]]
 
 
 def test_a_redis_answering_bytes_holds_no_key() -> None:
