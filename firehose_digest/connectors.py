@@ -118,7 +118,8 @@ class PushedSetConnector:
     be iterated gives the pushed keys alone), and is called only when something was pushed.
     ``get_pushed`` should return a set; an iterator is read into a frozenset first (so
     ``set_pushed`` receives a new set), a str is read as Flask-Firehose stored its
-    keys, comma-joined, and None is an error, as if it had raised.
+    keys, comma-joined, and None, bytes or what holds no keys is an error, as if it had
+    raised.
 
     Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
     written without ``SECRET_KEY``, nor signed with one no HMAC takes (an int). A
@@ -172,6 +173,12 @@ class PushedSetConnector:
         if type(held) is not set:
             # An async get_pushed() behind a plain wrapper: named, not the open() calling it.
             refuse_awaitable(held, self, "get_pushed")
+            if isinstance(held, bytes) or not isinstance(held, (Container, Iterable)):
+                # Named too, not as an open() told to return "a container, or None".
+                raise TypeError(
+                    f"{self!r}.get_pushed() returned {type(held).__name__!r} {held!r:.40}: "
+                    "return a set of keys (an empty one for a client holding nothing)"
+                )
         return held  # an iterator is read into a frozenset by the extension, as any open()'s
 
     def save(

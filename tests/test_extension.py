@@ -1523,6 +1523,38 @@ def test_a_get_pushed_that_returns_none_is_logged_as_a_failure(
     assert "get_pushed() returned None" in str(record.exc_info[1] if record.exc_info else "")
 
 
+class AnswersNoSet(DictConnector):
+    """A store answering what no set is: bytes, as Redis ``GET`` answers without
+    ``decode_responses=True``, or a count."""
+
+    def __init__(self, answer: object) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def get_pushed(self) -> Any:
+        return self.answer
+
+
+@pytest.mark.parametrize("answer", [b"/static/site.css", 5], ids=["bytes", "int"])
+def test_a_get_pushed_that_returns_no_container_of_keys_is_named_in_its_error(
+    answer: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its error named open(), which a Flask-Firehose connector does not have, and said to
+    return a container of keys "or None", which get_pushed() may not: it names
+    get_pushed() and asks for a set, as for None. The page keeps its links, nopush."""
+    connector = AnswersNoSet(answer)
+    client = build_app(connector).test_client()
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    assert connector.calls == 0
+    [record] = caplog.records
+    error = str(record.exc_info[1] if record.exc_info else "")
+    assert error.startswith(
+        f"PushedSetConnector({connector!r}).get_pushed() returned {type(answer).__name__!r}"
+    )
+    assert error.endswith("return a set of keys (an empty one for a client holding nothing)")
+
+
 def test_flask_firehose_connector_pushes_once_a_secret_key_is_set() -> None:
     """Stopping after the failed write lasts only while the session cannot be written."""
     app = build_app(FlaskFirehoseConnector)
