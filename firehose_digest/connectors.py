@@ -192,10 +192,6 @@ class PushedSetConnector:
         if not pushed:
             return
         room = self._rooms.get(app)
-        # A page the browser sends no session cookie with (outside SESSION_COOKIE_PATH)
-        # must write none: it would replace the one the browser keeps, signed-in user and
-        # all, whichever interface writes it.
-        unsent = not _sent_session(app) and not _cookie_path_matches(app, request)
         before = _session_copy(app)
         try:
             refuse_unrun(self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed")
@@ -220,7 +216,12 @@ class PushedSetConnector:
                 self._needs_session.add(app)
                 _warn_no_secret_key(app, repr(self), problem)
                 raise NotRecorded(problem)
-            if unsent:
+            # A page the browser sends no session cookie with (outside SESSION_COOKIE_PATH)
+            # must write none: it would replace the one the browser keeps, signed-in user
+            # and all, whichever interface writes it. Asked only now: a connector keeping
+            # its keys elsewhere records there, and is not told that such pages record
+            # nothing.
+            if not _sent_session(app) and not _cookie_path_matches(app, request):
                 _put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
             if room is not None:

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
+from tests.helpers import InStore
 
 COOKIE = "h2-digest"
 
@@ -88,6 +89,23 @@ def test_a_page_outside_the_cookie_path_pushes_nothing_and_keeps_what_is_held(
         nopush("/static/admin.css"),
     ]
     assert again.get_data(as_text=True) == "<p>alice"
+
+
+def test_a_connector_keeping_no_session_is_not_told_it_records_nothing_outside_the_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A Flask-Firehose connector keeping its keys in a store of its own writes no session,
+    so a page outside ``SESSION_COOKIE_PATH`` pushes and records as any other. Its first
+    push there still warned that such pages "push and record nothing": the adapter asked
+    whether the session cookie is sent before ``set_pushed`` wrote anything, and asks it
+    now only of a session ``set_pushed`` changed."""
+    connector = InStore()
+    client = scoped_app(connector, SESSION_COOKIE_PATH="/admin").test_client()
+    with caplog.at_level("WARNING"):
+        assert visit(client, "/") == [link("/static/site.css")]
+        assert visit(client, "/") == [nopush("/static/site.css")]
+    assert connector.store == {"/static/site.css"}
+    assert [r.getMessage() for r in caplog.records if "outside" in r.getMessage()] == []
 
 
 def test_a_path_read_as_the_browser_sends_it() -> None:
