@@ -1056,14 +1056,17 @@ def _hint_page_of(req: Request) -> str:
     pass for another: a path's own "?" (sent as %3F) is not the query's, and a script root
     (``SCRIPT_NAME``, which ``url_for`` writes into the learned links and a front may let a
     client set) is not part of the path. The script root is read as the server gave it:
-    Werkzeug's ``root_path`` drops its trailing slashes, which ``url_for`` keeps. The
-    scheme is there because ``url_for(_external=True)`` writes it. The query is as sent.
-    Scheme and host are the page's origin's (:func:`_scheme_and_host`).
+    Werkzeug's ``root_path`` drops its trailing slashes, which ``url_for`` keeps. So is
+    an empty path, which Werkzeug's ``path`` reads as "/": a mount point asked without
+    its slash (``/shop``), which Flask answers with a 308 to ``/shop/``, is not that page.
+    The scheme is there because ``url_for(_external=True)`` writes it. The query is as
+    sent. Scheme and host are the page's origin's (:func:`_scheme_and_host`).
     """
     scheme, host = _scheme_and_host(req)
     scheme, host = _kept_apart(scheme, "|"), _kept_apart(host, "|")
     root = _kept_apart(req.environ.get("SCRIPT_NAME", ""), "|")
-    path = _kept_apart(req.path, "?")
+    # A path Werkzeug reads is never empty: "" is no other path's key.
+    path = _kept_apart(req.path, "?") if req.environ.get("PATH_INFO") else ""
     return f"{scheme}|{host}|{root}|{path}?{req.query_string.decode('latin-1')}"
 
 

@@ -2629,7 +2629,7 @@ def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
     request = SimpleNamespace(
         scheme=scheme,
         host=host,
-        environ={"SCRIPT_NAME": root},
+        environ={"SCRIPT_NAME": root, "PATH_INFO": path},
         path=path,
         query_string=query.encode("latin-1"),
     )
@@ -3553,6 +3553,33 @@ def test_an_app_mounted_inside_another_s_wsgi_app_sends_its_own_103() -> None:
     response = hinted_get(site.test_client(), "/shop/page/home", recorder)
 
     assert response.headers["Link"] == f"{CSS}, {JS}"
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
+def test_a_mount_point_asked_without_its_slash_keeps_its_root_page_s_103() -> None:
+    """Under ``DispatcherMiddleware`` (or a server's ``SCRIPT_NAME``), ``/shop`` reaches the
+    app with an empty ``PATH_INFO``, which Werkzeug's ``path`` reads as "/", as it reads
+    ``/shop/``'s. Flask answers ``/shop`` with a 308 to ``/shop/``, and that permanent
+    redirect, taken for the root page's own answer, emptied what ``/shop/`` had learned:
+    after each visitor who typed the url without its slash, the next got no 103."""
+    shop = make_app()
+
+    @shop.route("/")
+    def home() -> str:
+        push("/static/site.css", as_="style")
+        push("/static/app.js", as_="script")
+        return "shop"
+
+    site = Flask(__name__)
+    site.wsgi_app = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})  # type: ignore[method-assign]
+    hinted_get(site.test_client(), "/shop/", Recorder())  # learned
+    redirected = hinted_get(site.test_client(), "/shop", Recorder())
+    assert redirected.status_code == 308
+    assert redirected.headers["Location"].endswith("/shop/")
+    recorder = Recorder()
+
+    hinted_get(site.test_client(), "/shop/", recorder)
+
     assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
 
 
