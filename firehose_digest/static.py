@@ -154,6 +154,10 @@ _ELEMENT_FLAGS = ("defer", "async")
 #: Attributes the element repeats from the push: what changes how the browser fetches the
 #: file (a mismatch refetches it) and the CSP nonce that lets it load.
 _MIRRORED = ("media", "integrity", "referrerpolicy", "fetchpriority", "nonce")
+#: Attributes a preload element repeats from the push too: they pick by the screen the
+#: candidate fetched (HTML Standard), so a preload without them fetches the link's url
+#: beside the header's candidate. The other elements take none.
+_PRELOAD_MIRRORED = ("imagesrcset", "imagesizes")
 
 
 def file_version(path: str) -> str:
@@ -487,8 +491,8 @@ def static_tag(
     (``.mjs``, ``rel="modulepreload"`` or ``type="module"``) ``<script type="module">``;
     anything else (fonts, images, JSON) a ``<link rel="preload">`` like the header's. The
     element repeats the push's ``crossorigin`` and its ``media``, ``integrity``,
-    ``referrerpolicy``, ``fetchpriority`` and ``nonce``; ``defer`` and ``async`` are the
-    script element's alone.
+    ``referrerpolicy``, ``fetchpriority`` and ``nonce`` (a preload its ``imagesrcset`` and
+    ``imagesizes`` too); ``defer`` and ``async`` are the script element's alone.
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -515,6 +519,9 @@ def static_tag(
         head += f' as="{escape(link.as_)}"'
     if "type" in link.params:
         head += f' type="{escape(link.params["type"])}"'
+    for name in _PRELOAD_MIRRORED:
+        if name in link.params:
+            head += f' {name}="{escape(link.params[name])}"'
     return Markup(f"{head}{attributes}>")
 
 

@@ -391,6 +391,17 @@ OVERRIDES = [
         ' fetchpriority="high">',
         id="referrerpolicy and fetchpriority mirrored",
     ),
+    pytest.param(
+        "hero.png",
+        (),
+        {"imagesrcset": "/static/hero-2x.png 2x", "imagesizes": "100vw"},
+        'rel=preload; as=image; imagesrcset="/static/hero-2x.png 2x"; imagesizes=100vw',
+        '<link rel="preload" href="{url}" as="image" imagesrcset="/static/hero-2x.png 2x"'
+        ' imagesizes="100vw">',
+        # Without them the element preloaded the url itself beside the header's candidate
+        # (hero-2x.png on a 2x screen): two images fetched, one never used.
+        id="imagesrcset and imagesizes mirrored on a preload",
+    ),
 ]
 
 
