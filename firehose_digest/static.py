@@ -492,7 +492,8 @@ def static_tag(
     anything else (fonts, images, JSON) a ``<link rel="preload">`` like the header's. The
     element repeats the push's ``crossorigin`` and its ``media``, ``integrity``,
     ``referrerpolicy``, ``fetchpriority`` and ``nonce`` (a preload its ``imagesrcset`` and
-    ``imagesizes`` too); ``defer`` and ``async`` are the script element's alone.
+    ``imagesizes`` too, a classic script its ``nomodule``); ``defer`` and ``async`` are
+    the script element's alone.
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -513,6 +514,9 @@ def static_tag(
     if link.rel == "preload" and link.as_ == "style":
         return Markup(f'<link rel="stylesheet" href="{src}"{attributes}>')
     if link.rel == "preload" and link.as_ == "script":
+        # A legacy bundle's nomodule: without it a browser that runs modules runs it too.
+        if "nomodule" in link.params or any(_lower(flag) == "nomodule" for flag in link.flags):
+            script = f" nomodule{script}"
         return Markup(f'<script src="{src}"{script}></script>')
     head = f'<link rel="{escape(link.rel)}" href="{src}"'
     if link.as_ is not None:

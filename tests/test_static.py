@@ -402,6 +402,24 @@ OVERRIDES = [
         # (hero-2x.png on a 2x screen): two images fetched, one never used.
         id="imagesrcset and imagesizes mirrored on a preload",
     ),
+    pytest.param(
+        "legacy.js",
+        ("nomodule", "defer"),
+        {},
+        "rel=preload; as=script; nomodule",
+        '<script src="{url}" nomodule defer></script>',
+        # Without it a browser that runs modules ran the legacy bundle too, beside the
+        # module one.
+        id="nomodule on the classic script",
+    ),
+    pytest.param(
+        "legacy.js",
+        (),
+        {"NoModule": True},
+        "rel=preload; as=script; NoModule",
+        '<script src="{url}" nomodule></script>',
+        id="nomodule=True in another case",
+    ),
 ]
 
 
