@@ -555,7 +555,12 @@ def _check_routed(app: Flask, link: _StaticLink) -> None:
     Asked once per url and file (:func:`_push`), as Flask routes a request for it, on
     its host; a url Flask does not route to one view (a redirect, a 404) is left as
     url_for built it."""
-    parts = urlsplit(link.url)
+    try:
+        parts = urlsplit(link.url)
+    except ValueError:
+        # A host it cannot read (brackets, from a prefix a client sent through ProxyFix:
+        # //[/static/...): push() links it nopush, as another origin's url.
+        return
     root = request.script_root  # as url_for writes it: unquoted (Werkzeug's MapAdapter)
     if not parts.path.startswith(f"{root}/"):
         return

@@ -30,8 +30,9 @@ from flask import (
     url_for,
 )
 from flask.testing import FlaskClient
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError, Rule
-from werkzeug.test import TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse
 
 from firehose_digest import Firehose, push_static, static_tag
 from firehose_digest import static as static_module
@@ -803,6 +804,49 @@ def test_a_static_url_flask_redirects_is_pushed_as_url_for_built_it(static: Path
     assert response.get_data(as_text=True) == url
     assert response.headers["Link"] == f"<{url}>; rel=preload; as=style"
     assert get_file(client, url).status_code == 308
+
+
+@pytest.mark.parametrize(
+    ("headers", "external", "written"),
+    [
+        # ProxyFix copies a client's prefix into the url, as its start or after the host.
+        ({"X-Forwarded-Prefix": "//["}, False, "//[/static/site.css"),
+        ({"X-Forwarded-Prefix": "//a]b"}, False, "//a]b/static/site.css"),
+        ({"X-Forwarded-Prefix": "["}, True, "http://localhost[/static/site.css"),
+        # Werkzeug accepts any hex digits and colons in brackets as a host.
+        ({"Host": "[1:2]"}, True, "http://[1:2]/static/site.css"),
+    ],
+)
+def test_a_url_whose_host_urlsplit_refuses_is_linked_not_a_500(
+    static: Path, headers: dict[str, str], external: bool, written: str
+) -> None:
+    """``url_for`` writes a host, or a prefix, a client sent: ``//[/static/site.css?v=...``
+    names a host ``urlsplit`` refuses (brackets it cannot read as IPv6). Asking how Flask
+    routes that url raised its ValueError, a 500 where the app without the extension
+    serves the page; ``push()`` links such a url ``nopush``, as another origin's, and so
+    it is here."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    url = f"{written}?v={version(CONTENT)}"
+    # Called as a server calls it: the test client's own urlsplit refuses such a host.
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, fields: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append((status, fields))
+
+    query = "f=site.css&_external=1" if external else "f=site.css"
+    environ = EnvironBuilder(
+        path="/tag", query_string=query, headers=list(headers.items())
+    ).get_environ()
+    body = b"".join(app(environ, start_response))
+
+    [(status, fields)] = started
+    assert status == "200 OK"
+    assert body.decode() == f'<link rel="stylesheet" href="{url}">'
+    assert [value for name, value in fields if name == "Link"] == [
+        f"<{url}>; rel=preload; as=style; nopush"
+    ]
 
 
 def test_a_static_file_an_app_view_answers_in_its_place_is_an_error_naming_that_view(
