@@ -214,9 +214,9 @@ def test_what_after_request_hooks_push_is_on_the_response_and_learned() -> None:
 def test_a_preload_the_view_writes_itself_is_left_as_written_on_every_visit(
     make_app: AppFactory,
 ) -> None:
-    """docs/deployment.md: a preload the view writes itself is pushed by every proxy on
-    every visit, "even of a url push() tracks and the client holds": ours says nopush,
-    the view's own value is never rewritten."""
+    """docs/deployment.md and how-it-works.md: a preload the view writes itself is pushed
+    by every proxy on every visit, "even of a url push() tracks and the client holds": ours
+    says nopush, the view's own value is never rewritten."""
     app = make_app()
     own = "</static/site.css>; rel=preload; as=style"
 

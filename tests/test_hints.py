@@ -2400,6 +2400,25 @@ def test_a_link_declared_with_learn_false_is_not_hinted_from_the_first_request()
     assert response.headers["Link"] == f"</mine.css>; rel=preload; as=style, {CSS}"
 
 
+def test_a_link_header_the_view_writes_itself_is_never_learned() -> None:
+    """docs/early-hints.md: a page's links are what it pushed, "not a ``Link`` header the
+    view wrote itself"; how-it-works.md: that header is the view's alone, never hinted."""
+    app = make_app()
+
+    @app.route("/own-link")
+    def own_link() -> Response:
+        push("/static/site.css", as_="style")
+        return Response("own", headers={"Link": "</mine.css>; rel=preload; as=style"})
+
+    hinted_get(app.test_client(), "/own-link", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/own-link", recorder)
+
+    assert recorder.sent == [[("Link", CSS)]]
+    assert response.headers.getlist("Link") == [CSS, "</mine.css>; rel=preload; as=style"]
+
+
 def test_of_a_url_declared_twice_the_first_declaration_wins() -> None:
     """As push() twice: the top decorator, a subclass's over its parent's and a method's
     over its class's come first. The last one read won, in the Link header and the 103
