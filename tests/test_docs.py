@@ -35,6 +35,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from firehose_digest import hints
+from firehose_digest.collect import make_resource
+from firehose_digest.hints import HintCache
 from firehose_digest.settings import DEFAULTS, load
 from tests.integration.rig import H2O, Apache, Nginx
 
@@ -525,6 +528,29 @@ def test_performance_quotes_the_decoded_digest_cache_as_caches_md_measured() -> 
     )
     for said, got in zip((float(quoted[1]), float(quoted[2])), measured, strict=True):
         assert abs(said - got) <= 0.1 * got, f"performance.md says {said}x, caches.md {got}x"
+
+
+def test_early_hints_says_how_many_pages_of_their_own_links_the_hints_cache_keeps() -> None:
+    """early-hints.md: "the 32 MiB hold about N pages of links no other page has, fewer
+    than the default 1000". A page of the 90 shortest links the default budget takes
+    (performance.md's worst page) is counted alone, so as if no other page held its links;
+    N is how many such pages ``hints.HINTS_BYTES`` holds, within 5%. The page said 1000
+    pages took 21 MiB, and fewer were kept only past 32 MiB: the bytes are counted at about
+    twice the memory, and about 730 of those pages fill them."""
+    quoted = re.search(
+        r"the 32 MiB hold about ([\d,]+) pages of links no other page has, fewer than the "
+        r"default ([\d,]+)",
+        " ".join((DOCS / "early-hints.md").read_text().split()),
+    )
+    assert quoted, "early-hints.md does not say how many pages of their own links are kept"
+    links = [make_resource(f"/{n}", (), None, None, ()).hint for n in range(90)]
+    one = HintCache(1)
+    one.learn("https://shop.example/p?q=1", links, DEFAULTS["FIREHOSE_LINK_BUDGET"])
+    assert len(one.get("https://shop.example/p?q=1") or ()) == 90  # the budget's worst page
+    kept = hints.HINTS_BYTES // one._bytes
+    said, default = (int(number.replace(",", "")) for number in quoted.groups())
+    assert abs(said - kept) <= 0.05 * kept, f"early-hints.md says {said}, {kept} are kept"
+    assert kept < default == DEFAULTS["FIREHOSE_EARLY_HINTS_CACHE"]
 
 
 def test_performance_says_how_long_make_bench_took() -> None:
