@@ -114,6 +114,8 @@ class _AppState:
     #: compared ``app.config`` with them (:func:`_warn_settings_changed`).
     settings_read: tuple[tuple[str, object], ...] = ()
     settings_compared: bool = False
+    #: The :class:`Firehose` whose ``init_app`` made this state (:func:`_warn_taken_over`).
+    owner: Firehose | None = None
 
 
 class _RequestRecord(RequestPushes):
@@ -511,6 +513,8 @@ class Firehose:
                     except TypeError as e:
                         raise ValueError(f"Firehose connector: {e}") from e
         previous = app.extensions.get(EXTENSION_KEY)
+        if isinstance(previous, _AppState) and previous.owner is not self:
+            _warn_taken_over(app, previous.connector, connector)
         state = app.extensions[EXTENSION_KEY] = _AppState(
             settings=settings,
             connector=connector,
@@ -526,6 +530,7 @@ class Firehose:
             ),
             hooks=previous.hooks if isinstance(previous, _AppState) else set(),
             settings_read=tuple((key, app.config.get(key)) for key in _READ_KEYS),
+            owner=self,
         )
         app.jinja_env.globals.update(push=push, push_static=push_static, static_tag=static_tag)
         # Closures over the app: no current_app lookup on the per-request path. The hooks
@@ -578,6 +583,23 @@ def _warn_unknown_keys(app: Flask) -> None:
             close = difflib.get_close_matches(key.removeprefix("FIREHOSE_"), names, n=1)
             hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
             log.warning("firehose: %s is not a setting of firehose_digest%s", key, hint)
+
+
+def _warn_taken_over(app: Flask, before: Connector, after: Connector) -> None:
+    """A warning when another :class:`Firehose` sets up an app one already set up, with a
+    connector of other arguments (a module's ``Firehose()`` and one a factory makes): the
+    hooks stay single and the last connector is used, so the first one's store, which the
+    app may read elsewhere, is no longer asked. The same object's ``init_app`` again reads
+    the config again, as documented, and says nothing."""
+    if repr(before) != repr(after):  # two default DigestConnector()s are one connector
+        log.warning(
+            "firehose: a second Firehose set up app %r with connector %r, in place of the "
+            "first one's %r, which is no longer asked: keep one Firehose per app (call its "
+            "init_app(app) again to read the config again)",
+            app.name,
+            after,
+            before,
+        )
 
 
 def _warn_settings_changed(app: Flask, state: _AppState) -> None:

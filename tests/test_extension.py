@@ -531,6 +531,38 @@ def test_init_app_twice_records_a_response_once(make_app: AppFactory) -> None:
     assert len(response.headers.get_all("Set-Cookie")) == 1
 
 
+def test_another_firehose_taking_over_an_app_with_another_connector_is_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two ``Firehose`` objects on one app (a module's, and one a factory or a test made):
+    the second's ``init_app`` puts its connector in place of the first's, whose store is
+    no longer asked. That is said once, naming both; the same object's ``init_app`` again
+    (to read the config again) and a second object with the same connector say nothing."""
+    app = Flask("shop")
+    app.config["SECRET_KEY"] = "k"
+    app.add_url_rule("/", "index", lambda: push("/a.css") and "ok")
+    other = Flask("blog")
+    other.config["SECRET_KEY"] = "k"
+    shared = InStore()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        first = Firehose(app, connector=SessionConnector())
+        first.init_app(app)
+        second = Firehose(app)
+        second.init_app(app)
+        Firehose(other, connector=shared)
+        Firehose(other, connector=shared)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: a second Firehose set up app 'shop' with connector "
+        "DigestConnector(capacity=None, fp_rate=None, encoding=None), in place of the "
+        "first one's SessionConnector(max_items=100), which is no longer asked: keep one "
+        "Firehose per app (call its init_app(app) again to read the config again)"
+    ]
+    client = app.test_client()
+    client.get("/")
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; nopush"
+    assert client.get_cookie("h2-digest") is not None
+
+
 def test_push_off_adds_only_the_static_step_once() -> None:
     """With push off no record is ever opened: the app's wsgi_app is left as it is, and
     a second init_app adds no step twice. Flask's hook lists are read because a step run
