@@ -500,6 +500,11 @@ class Firehose:
         # init_app of it, so one that is a Flask extension too was set up by its app.
         if isinstance(connector, PushedSetConnector):
             connector.init_app(app, settings)
+            if type(connector).init_app is not PushedSetConnector.init_app:
+                # An app's adapter whose own init_app calls no super().init_app(): the
+                # room noted there bounds the session its set_pushed grows (unbounded,
+                # the cookie passes nginx's 4 KB buffer: a 502 on every page).
+                PushedSetConnector.init_app(connector, app, settings)
         else:
             init_connector = getattr(connector, "init_app", None)
             if callable(init_connector):

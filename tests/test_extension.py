@@ -2803,17 +2803,18 @@ def test_an_app_s_own_flask_firehose_adapter_is_checked_as_a_connector_too(
 
 class AdapterWithItsOwnInitApp(PushedSetConnector):
     """An app's adapter whose ``init_app`` sets up what it needs, and never calls
-    ``PushedSetConnector.init_app``: no room is noted for the session cookie."""
+    ``PushedSetConnector.init_app``, which notes the room for the session cookie."""
 
     def init_app(self, app: Flask, settings: Any) -> None:
         app.config.setdefault("PUSHED_STORE", "session")
 
 
-def test_an_adapter_whose_init_app_notes_no_room_records_in_the_session_unbounded() -> None:
-    """Without the room its base's ``init_app`` notes, the session ``set_pushed`` grew is
-    not measured (as ``SessionConnector``'s, which trims to the room it noted): the keys
-    are recorded and the page served, not failed on a room that is not there."""
+def test_an_adapter_whose_init_app_calls_no_super_is_set_up_and_records() -> None:
+    """Its own ``init_app`` runs, and its keys are recorded in the session as its base's
+    are (within the room its base notes, which the extension notes for it:
+    ``test_a_flask_firehose_connector_may_not_grow_the_session_past_the_header_budget``)."""
     app = build_app(AdapterWithItsOwnInitApp(ListInSession))
+    assert app.config["PUSHED_STORE"] == "session"
     client = app.test_client()
     assert client.get("/").headers.get_all("Link") == [EXPECTED_FIRST]
     assert client.get("/").headers.get_all("Link") == [EXPECTED_RETURN]
@@ -3187,7 +3188,14 @@ class ListInSessionInPlace(ListInSession):
         session.modified = True
 
 
-@pytest.mark.parametrize("connector", [ListInSession, ListInSessionInPlace])
+@pytest.mark.parametrize(
+    "connector",
+    [
+        ListInSession,
+        ListInSessionInPlace,
+        pytest.param(AdapterWithItsOwnInitApp(ListInSession), id="adapter-without-super"),
+    ],
+)
 @pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte over"])
 def test_a_flask_firehose_connector_may_not_grow_the_session_past_the_header_budget(
     spare: int, connector: Any, caplog: pytest.LogCaptureFixture
@@ -3197,7 +3205,9 @@ def test_a_flask_firehose_connector_may_not_grow_the_session_past_the_header_bud
     with Flask-Firehose, whose Link left held urls out). What its ``set_pushed`` writes
     may take what the header budget leaves the session's Set-Cookie line, as
     SessionConnector's list may; a byte more, and the session is put back as it was,
-    that response's links are nopush and nothing is recorded, said once."""
+    that response's links are nopush and nothing is recorded, said once. So for an app's
+    own adapter whose ``init_app`` calls no ``super().init_app()``: the room its base
+    notes there was never noted, and such a session grew without bound."""
     measured = session_app(256, ListInSession).test_client().get("/?u=/a.css")
     line = header_line("Set-Cookie", measured.headers["Set-Cookie"])
     link_budget = 100
