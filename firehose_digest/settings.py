@@ -242,9 +242,28 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     try:
         size = _headers_size(settings, cookie, settings.capacity)
     except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)
-        raise ValueError(f"FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: {e}") from e
+        raise ValueError(_unbuildable(settings, e)) from e
     if size > settings.header_budget:
         raise ValueError(_too_large(settings, cookie, size))
+
+
+def _unbuildable(settings: Settings, error: ValueError) -> str:
+    """Why no digest is built at the settings' rate, and which way to move it. A rate
+    below 0.5 is too small (a Bloom digest's hashes past 32, a GCS range past 24 bits,
+    which a lower capacity narrows); only a GCS refuses one near 1, whose range
+    ``capacity / fp_rate`` must round above the capacity."""
+    encoding, rate = _encoding_name(settings), settings.fp_rate
+    at_capacity = f" at FIREHOSE_CAPACITY={settings.capacity}" if encoding == "gcs" else ""
+    if rate < 0.5:
+        lower = ", or lower FIREHOSE_CAPACITY" if encoding == "gcs" else ""
+        return (
+            f"FIREHOSE_FP_RATE={rate!r} is too small for FIREHOSE_ENCODING={encoding!r}"
+            f"{at_capacity}: {error}. Raise FIREHOSE_FP_RATE{lower}."
+        )
+    return (
+        f"FIREHOSE_FP_RATE={rate!r} is too close to 1 for FIREHOSE_ENCODING={encoding!r}"
+        f"{at_capacity}: {error}. Lower FIREHOSE_FP_RATE."
+    )
 
 
 def _check_cookie_attributes(cookie: CookieAttributes) -> None:

@@ -617,6 +617,41 @@ def test_bad_configuration_fails_at_init_app_naming_the_key(key: str, value: Any
 
 
 @pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"FIREHOSE_FP_RATE": 1e-9},
+            "FIREHOSE_FP_RATE=1e-09 is too small for FIREHOSE_ENCODING='gcs' at "
+            "FIREHOSE_CAPACITY=300: capacity / fp_rate = 3e+11 must round into (300, "
+            "16777215]. Raise FIREHOSE_FP_RATE, or lower FIREHOSE_CAPACITY.",
+        ),
+        (
+            {"FIREHOSE_FP_RATE": 1e-12, "FIREHOSE_ENCODING": "bloom"},
+            "FIREHOSE_FP_RATE=1e-12 is too small for FIREHOSE_ENCODING='bloom': fp_rate "
+            "1e-12 needs 40 hashes, more than the 32 supported. Raise FIREHOSE_FP_RATE.",
+        ),
+        (
+            {"FIREHOSE_FP_RATE": 0.99999999},
+            "FIREHOSE_FP_RATE=0.99999999 is too close to 1 for FIREHOSE_ENCODING='gcs' at "
+            "FIREHOSE_CAPACITY=300: capacity / fp_rate = 300 must round into (300, "
+            "16777215] (it rounds to 300). Lower FIREHOSE_FP_RATE.",
+        ),
+    ],
+)
+def test_a_rate_no_digest_is_built_at_is_refused_saying_which_way_to_move_it(
+    config: dict[str, Any], message: str
+) -> None:
+    """A rate in (0, 1) that the encoding cannot build a digest at was refused as
+    "FIREHOSE_CAPACITY / FIREHOSE_FP_RATE: capacity / fp_rate = 3e+11 must round into
+    ...": the keys read as a ratio, neither value was shown, nor what to change."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", **config)
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
     ("key", "value"),
     [("FIREHOSE_CAPACITY", 0), ("SESSION_COOKIE_SAMESITE", "None"), ("SECRET_KEY", "k\udcff")],
 )
