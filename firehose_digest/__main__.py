@@ -962,9 +962,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=_pushed_url,
         default=[],
         metavar="URL",
-        help="say whether the digest holds URL, as push(URL) records it (an absolute "
-        "url, its path); repeat for more. "
-        '"held" may be a false positive, at about the digest\'s rate',
+        help="say whether the digest holds URL, as push(URL) records it; an absolute "
+        "http or https url is asked by its path and query (a digest holds paths, "
+        'whatever the host); repeat for more. "held" may be a false positive, at about '
+        "the digest's rate",
     )
     inspect_cmd.add_argument(
         "--resource-version",

@@ -1201,6 +1201,23 @@ def test_inspect_says_an_absolute_url_pushed_as_written_is_never_pushed() -> Non
     assert out.count("is never pushed") == 1
 
 
+def test_inspect_help_says_how_an_absolute_url_is_asked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--url``'s help said "as push(URL) records it (an absolute url, its path)":
+    ``push()`` records no absolute url (it is never pushed, above), and its query is asked
+    too. It says what the tool does, as docs/cli.md does."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(["inspect", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--url URL say whether the digest holds URL, as push(URL) records it; an absolute "
+        "http or https url is asked by its path and query (a digest holds paths, whatever "
+        'the host); repeat for more. "held" may be a false positive'
+    ) in text
+
+
 @pytest.mark.parametrize("pasted", ["'{}'", "{}'", "{}!", "`{}`"])
 def test_a_value_with_a_character_no_signed_value_holds_is_not_said_bad_signature(
     pasted: str,
