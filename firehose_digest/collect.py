@@ -102,9 +102,11 @@ def push(
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
     page, so no other visitor is hinted it (a per-user resource); a link with a ``nonce``
     parameter is never hinted either, only written on this response.
-    Outside a request, or with the extension off, it records nothing and returns ``url``;
-    its arguments are checked all the same: :class:`ValueError` for a url or value that
-    could inject a header, or a value or name a push proxy misreads (a value holding a
+    Outside a request, with the extension off, or once the response's links are decided
+    (in a streamed body, a teardown function, a ``request_finished`` receiver), it records
+    nothing and returns ``url``; its arguments are checked all the same:
+    :class:`ValueError` for a url or value that could inject a header, or a value or
+    name a push proxy misreads (a value holding a
     ``,``, ``;``, ``"`` or a non-ASCII character; a name or flag holding ``'``, ``*`` or
     ``%``: docs/how-it-works.md), wherever it runs, so a bad argument shows in development
     too. A value made of request or database text (a ``title``) is the app's to clean first.

@@ -25,8 +25,10 @@ from flask import (
     Request,
     Response,
     abort,
+    after_this_request,
     render_template_string,
     request,
+    request_finished,
     send_file,
     session,
     stream_template_string,
@@ -3552,6 +3554,42 @@ def test_a_push_in_a_streamed_body_returns_the_url_and_records_nothing(body: str
     again = client.get("/streamed")
     assert "/late.css" in again.get_data(as_text=True)
     assert links(again) == [nopush("/site.css")]
+
+
+@pytest.mark.parametrize("late", ["teardown_request", "teardown_appcontext", "request_finished"])
+def test_a_push_after_the_response_was_decided_returns_the_url_and_records_nothing(
+    late: str,
+) -> None:
+    """What how-it-works.md says: a teardown function and a ``request_finished``
+    receiver run after our step decided the response's links, so their push() neither
+    links nor records; an ``after_this_request`` callback runs before it, and does."""
+    app = edge_app()
+    returned = []
+
+    def push_late(*args: Any, **kwargs: Any) -> None:
+        returned.append(push("/late.css", as_="style"))
+
+    if late == "request_finished":
+        request_finished.connect(push_late, app)
+    else:
+        getattr(app, late)(push_late)
+
+    @app.route("/hooked")
+    def hooked() -> str:
+        push("/site.css", as_="style")
+        after_this_request(lambda response: push("/callback.css") and response)
+        return "ok"
+
+    client = app.test_client()
+    try:
+        first = client.get("/hooked")
+        again = client.get("/hooked")
+    finally:
+        request_finished.disconnect(push_late, app)
+    assert returned == ["/late.css", "/late.css"]
+    assert links(first) == [link("/site.css"), "</callback.css>; rel=preload"]
+    assert held_now(client, "/site.css", "/callback.css", "/late.css") == [True, True, False]
+    assert links(again) == [nopush("/site.css"), "</callback.css>; rel=preload; nopush"]
 
 
 def test_a_genuine_value_is_read_as_the_fourth_different_copy_not_the_fifth() -> None:
