@@ -62,6 +62,7 @@ from .connectors import (
     HeldDigest,
     NotRecorded,
     PushedSetConnector,
+    SessionConnector,
     refuse_awaitable,
     refuse_unrun,
 )
@@ -500,11 +501,6 @@ class Firehose:
         # init_app of it, so one that is a Flask extension too was set up by its app.
         if isinstance(connector, PushedSetConnector):
             connector.init_app(app, settings)
-            if type(connector).init_app is not PushedSetConnector.init_app:
-                # An app's adapter whose own init_app calls no super().init_app(): the
-                # room noted there bounds the session its set_pushed grows (unbounded,
-                # the cookie passes nginx's 4 KB buffer: a 502 on every page).
-                PushedSetConnector.init_app(connector, app, settings)
         else:
             init_connector = getattr(connector, "init_app", None)
             if callable(init_connector):
@@ -517,6 +513,8 @@ class Firehose:
                         refuse_unrun(initialised, connector, "init_app")
                     except TypeError as e:
                         raise ValueError(f"Firehose connector: {e}") from e
+        _set_up_as(PushedSetConnector, connector, app, settings)
+        _set_up_as(SessionConnector, connector, app, settings)
         previous = app.extensions.get(EXTENSION_KEY)
         if isinstance(previous, _AppState) and previous.owner is not self:
             _warn_taken_over(app, previous.connector, connector)
@@ -572,6 +570,18 @@ class Firehose:
             # second init_app after the first request (which Flask's setup methods refuse)
             # must not leave 103s on in the settings with no hook to send them.
             app.before_request_funcs.setdefault(None, []).append(lambda: _send_early_hints(app))
+
+
+_BoundingT = TypeVar("_BoundingT", PushedSetConnector, SessionConnector)
+
+
+def _set_up_as(base: type[_BoundingT], connector: object, app: Flask, settings: Settings) -> None:
+    """Run ``base.init_app`` for an app's subclass of ``base`` whose own ``init_app`` calls
+    no ``super().init_app()``: the room noted there bounds the session cookie it grows
+    (unbounded, it passes nginx's 4 KB buffer, a 502 on every page, then the 4 KB
+    browsers keep), and ``SessionConnector`` checks its ``max_items`` there."""
+    if isinstance(connector, base) and type(connector).init_app is not base.init_app:
+        base.init_app(connector, app, settings)
 
 
 #: The keys ``init_app`` reads: every ``FIREHOSE_*`` setting, and Flask's
