@@ -150,7 +150,7 @@ class PushedSetConnector:
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Note the room left for Flask's session cookie. (The wrapped
         connector's own ``init_app``, which Flask-Firehose never called, is not called.)
-        The extension calls it for a subclass whose own ``init_app`` does not."""
+        The extension calls it, before the subclass's own, for a subclass that overrides it."""
         self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:

@@ -497,6 +497,7 @@ class Firehose:
         settings = load(app.config)
         _warn_unknown_keys(app)
         connector = _as_connector(self.connector)
+        _set_up_base(connector, app, settings)
         # A Flask-Firehose connector is used as it is: Flask-Firehose never called an
         # init_app of it, so one that is a Flask extension too was set up by its app.
         if isinstance(connector, PushedSetConnector):
@@ -513,8 +514,6 @@ class Firehose:
                         refuse_unrun(initialised, connector, "init_app")
                     except TypeError as e:
                         raise ValueError(f"Firehose connector: {e}") from e
-        _set_up_as(PushedSetConnector, connector, app, settings)
-        _set_up_as(SessionConnector, connector, app, settings)
         previous = app.extensions.get(EXTENSION_KEY)
         if isinstance(previous, _AppState) and previous.owner is not self:
             _warn_taken_over(app, previous.connector, connector)
@@ -572,16 +571,23 @@ class Firehose:
             app.before_request_funcs.setdefault(None, []).append(lambda: _send_early_hints(app))
 
 
-_BoundingT = TypeVar("_BoundingT", PushedSetConnector, SessionConnector)
+#: Our connectors whose ``init_app`` sets up what their requests need (:func:`_set_up_base`).
+_SET_UP_BY_INIT_APP = (PushedSetConnector, SessionConnector, DigestConnector)
 
 
-def _set_up_as(base: type[_BoundingT], connector: object, app: Flask, settings: Settings) -> None:
-    """Run ``base.init_app`` for an app's subclass of ``base`` whose own ``init_app`` calls
-    no ``super().init_app()``: the room noted there bounds the session cookie it grows
-    (unbounded, it passes nginx's 4 KB buffer, a 502 on every page, then the 4 KB
-    browsers keep), and ``SessionConnector`` checks its ``max_items`` there."""
-    if isinstance(connector, base) and type(connector).init_app is not base.init_app:
-        base.init_app(connector, app, settings)
+def _set_up_base(connector: object, app: Flask, settings: Settings) -> None:
+    """For an app's subclass of one of our connectors that overrides ``init_app``, run
+    the base's ``init_app`` first, which the subclass's may not call: the room noted there
+    bounds the session cookie a ``PushedSetConnector`` or ``SessionConnector`` grows
+    (unbounded, it passes nginx's 4 KB buffer, a 502 on every page, then the 4 KB browsers
+    keep), ``SessionConnector`` checks its ``max_items`` there, and ``DigestConnector``
+    makes the app's signing state, without which its ``open()`` fails on every page. Run
+    first, so a subclass calling ``super().init_app()`` with settings of its own keeps
+    them."""
+    for base in _SET_UP_BY_INIT_APP:
+        if isinstance(connector, base) and type(connector).init_app is not base.init_app:
+            base.init_app(connector, app, settings)  # type: ignore[arg-type]
+            return
 
 
 #: The keys ``init_app`` reads: every ``FIREHOSE_*`` setting, and Flask's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -1516,3 +1517,38 @@ def test_a_new_client_is_recorded_across_init_app_run_again(changed: dict[str, A
     cookie = response.headers["Set-Cookie"].split(";", 1)[0]
     with app.test_request_context("/", headers={"Cookie": cookie}):
         assert "/a.css" in cast("Container[str]", connector.open(app, request))
+
+
+class DigestConnectorWithItsOwnInitApp(DigestConnector):
+    """An app's subclass whose ``init_app`` sets up what it needs, and never calls
+    ``DigestConnector.init_app``, which makes the app's signing state."""
+
+    def init_app(self, app: Flask, settings: Any) -> None:
+        app.config.setdefault("DIGEST_AUDIT", "off")
+
+
+def test_a_subclass_whose_init_app_calls_no_super_records_as_the_base_does() -> None:
+    """Its ``open()`` found no state for the app: every page logged an error and pushed
+    everything again on each visit. The base's ``init_app`` is run for it too."""
+    client = build_app(DigestConnectorWithItsOwnInitApp()).test_client()
+    first = client.get("/")
+    assert first.headers["Link"] == EXPECTED_FIRST
+    assert f"{COOKIE}=" in first.headers["Set-Cookie"]
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+class DigestConnectorOfItsOwnCookieName(DigestConnector):
+    """An app's subclass whose ``init_app`` calls ``super().init_app()`` with settings of
+    its own: a cookie name of its choosing."""
+
+    def init_app(self, app: Flask, settings: Any) -> None:
+        super().init_app(app, dataclasses.replace(settings, cookie_name="own-digest"))
+
+
+def test_a_subclass_that_sets_up_with_settings_of_its_own_keeps_them() -> None:
+    """The base's ``init_app``, run for a subclass whose own may not call it, does not
+    undo what a subclass's call of it set up."""
+    connector = DigestConnectorOfItsOwnCookieName()
+    client = build_app(connector).test_client()
+    assert "own-digest=" in client.get("/").headers["Set-Cookie"]
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
