@@ -25,6 +25,8 @@ from time import time_ns
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
+from flask.globals import request_ctx
+from flask.sessions import SessionMixin
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ResponseCacheControl
 from werkzeug.exceptions import HTTPException
@@ -646,6 +648,7 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     (``SEND_FILE_MAX_AGE_DEFAULT``). So does one the app (a
     blueprint's ``after_request`` hook) marked ``no-store``; one it marked ``private`` stays
     private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
+    So is one that sets a cookie (:func:`_sets_cookie`): a shared cache must not hand it on.
     """
     endpoint = req.endpoint
     if endpoint is None or not _named_static(endpoint):
@@ -669,8 +672,40 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
             response.headers.get("Cache-Control", "").lower(), cls=ResponseCacheControl
         )
         if not control.no_store:
-            response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if control.private else IMMUTABLE
+            private = control.private or _sets_cookie(app, response)
+            response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if private else IMMUTABLE
     return response
+
+
+def _sets_cookie(app: Flask, response: Response) -> bool:
+    """Whether ``response`` goes out with a ``Set-Cookie``: one already on it (the view's,
+    a hook's), or the one Flask's session interface writes as it saves the session, after
+    every ``after_request`` hook (ours included): a modified session's, a permanent one's
+    on every request (``SESSION_REFRESH_EACH_REQUEST``, on by default), an emptied one's
+    expiring cookie. Asked as ``save_session`` asks it, Flask's and Flask-Session's alike.
+    A response that sets a cookie is kept from shared caches: one that ignores
+    ``Vary: Cookie`` would hand that cookie to every client for a year (docs/security.md).
+    """
+    if "Set-Cookie" in response.headers:
+        return True
+    if not has_request_context():
+        return False
+    # As Flask holds it, not through the ``session`` proxy, which marks it accessed (as
+    # reading a key did before Flask 3.1.3, hence `accessed` put back): Flask then adds
+    # `Vary: Cookie` to a file whose request never read it. Flask 3.1.3 keeps it in
+    # `_session` behind a property; 3.1.0 to 3.1.2 in a plain `session` attribute.
+    held = vars(request_ctx._get_current_object())  # type: ignore[attr-defined]
+    opened: SessionMixin | None = held.get("_session", held.get("session"))
+    interface = app.session_interface
+    if opened is None or interface.is_null_session(opened):
+        return False
+    accessed = opened.accessed
+    try:
+        if not opened:
+            return opened.modified  # emptied: deleted with an expiring cookie
+        return interface.should_set_cookie(app, opened)
+    finally:
+        opened.accessed = accessed
 
 
 def _sends_file(response: Response, path: str, known: _KnownVersion) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cachelib import SimpleCache
 from flask import (
     Blueprint,
     Flask,
@@ -27,9 +28,11 @@ from flask import (
     render_template_string,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask.testing import FlaskClient
+from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError, Rule
 from werkzeug.test import EnvironBuilder, TestResponse
@@ -1107,6 +1110,167 @@ def test_a_current_version_keeps_what_the_app_kept_from_shared_caches(
     client = app.test_client()
     url = client.get("/push?f=site.css").get_data(as_text=True)
     assert get_file(client, url).headers["Cache-Control"] == served
+
+
+def signed_in_app(static: Path, enabled: bool, **config: Any) -> Flask:
+    """A site whose ``/login`` signs a user in (``?permanent=1``: a permanent session), and
+    whose hook does to the session of a static file's request what ``X-On-File`` says:
+    nothing, read it, change it, or empty it (a logout)."""
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled, **config)
+
+    @app.before_request
+    def on_file() -> None:
+        action = request.headers.get("X-On-File")
+        if action == "read":
+            session.get("user")
+        elif action == "modified":
+            session["seen"] = request.path
+        elif action == "deleted":
+            session.clear()
+
+    @app.route("/login")
+    def login() -> str:
+        session.permanent = "permanent" in request.args
+        session["user"] = "alice"
+        return "signed in"
+
+    Firehose(app)
+    return app
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize(
+    ("signed_in", "on_file", "refresh", "served"),
+    [
+        ("permanent", "untouched", True, PRIVATE_IMMUTABLE),  # Flask refreshes its expiry
+        ("permanent", "read", True, PRIVATE_IMMUTABLE),
+        ("permanent", "untouched", False, IMMUTABLE),  # SESSION_REFRESH_EACH_REQUEST off
+        ("not permanent", "untouched", True, IMMUTABLE),
+        ("not permanent", "read", True, IMMUTABLE),
+        ("not permanent", "modified", True, PRIVATE_IMMUTABLE),
+        ("not permanent", "deleted", True, PRIVATE_IMMUTABLE),  # its expiring Set-Cookie
+        ("signed out", "untouched", True, IMMUTABLE),
+        ("signed out", "modified", True, PRIVATE_IMMUTABLE),  # a new session
+    ],
+)
+def test_a_current_version_that_sets_a_session_cookie_is_private(
+    static: Path, enabled: bool, signed_in: str, on_file: str, refresh: bool, served: str
+) -> None:
+    """Flask saves the session after every ``after_request`` hook, ours included: a
+    permanent one on every request (``SESSION_REFRESH_EACH_REQUEST``, on by default). A
+    file went out ``public`` for a year beside the user's ``Set-Cookie: session=...``,
+    which a shared cache that ignores ``Vary: Cookie``, or Apache's for clients sending no
+    cookie, then handed to others; without the extension Flask sent ``no-cache`` there.
+    The session is asked without being marked read: a file whose request left it alone
+    gets no ``Vary: Cookie`` from us."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = signed_in_app(static, enabled, SESSION_REFRESH_EACH_REQUEST=refresh)
+    client = app.test_client()
+    if signed_in != "signed out":
+        login = "/login?permanent=1" if signed_in == "permanent" else "/login"
+        assert "Set-Cookie" in client.get(login).headers
+    with app.test_request_context():
+        url = push_static("site.css")
+
+    response = get_file(client, url, headers={"X-On-File": on_file})
+
+    assert response.headers["Cache-Control"] == served
+    assert ("Set-Cookie" in response.headers) is (served == PRIVATE_IMMUTABLE)
+    if on_file == "untouched" and served == IMMUTABLE:
+        assert "Vary" not in response.headers
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("request_headers", ["If-None-Match", "Range"])
+def test_a_revalidation_or_a_range_that_sets_a_session_cookie_is_private(
+    static: Path, enabled: bool, request_headers: str
+) -> None:
+    """A 304 and a 206 of the current version are upgraded as its 200 is, and carry the
+    refreshed session cookie as it does: a cache merges a 304's fields into the response
+    it stored (RFC 9111 §4.3.4)."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = signed_in_app(static, enabled)
+    client = app.test_client()
+    client.get("/login?permanent=1")
+    with app.test_request_context():
+        url = push_static("site.css")
+    etag = get_file(client, url).headers["ETag"]
+    headers = (
+        {"If-None-Match": etag} if request_headers == "If-None-Match" else {"Range": "bytes=0-3"}
+    )
+
+    response = get_file(client, url, headers=headers)
+
+    assert response.status_code == (304 if request_headers == "If-None-Match" else 206)
+    assert "Set-Cookie" in response.headers
+    assert response.headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("registered", ["before", "after"])
+def test_a_current_version_a_hook_sets_a_cookie_on_is_private(
+    static: Path, enabled: bool, registered: str
+) -> None:
+    """A cookie an ``after_request`` hook of the app sets (a consent banner's, an A/B
+    test's) goes out with the file; the file's own ``public`` directive is replaced
+    by ``private`` too, which the hook would not have asked for but needed."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
+
+    def set_cookie(response: Response) -> Response:
+        response.set_cookie("ab_test", "b")
+        return response
+
+    if registered == "before":
+        app.after_request(set_cookie)
+    Firehose(app)
+    if registered == "after":
+        app.after_request(set_cookie)
+    with app.test_request_context():
+        url = push_static("site.css")
+
+    response = get_file(app.test_client(), url)
+
+    assert response.headers.getlist("Set-Cookie") == ["ab_test=b; Path=/"]
+    assert response.headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_current_version_with_flask_session_s_cookie_is_private(
+    static: Path, enabled: bool
+) -> None:
+    """Flask-Session's sessions are permanent by default, and its cookie (the session's
+    id) is set again on every request of a signed-in user; a visitor with no session
+    gets none, and the file stays ``public``."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(
+        SECRET_KEY="static secret",
+        FIREHOSE_ENABLED=enabled,
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+    )
+    Session(app)
+    Firehose(app)
+
+    @app.route("/login")
+    def login() -> str:
+        session["user"] = "alice"
+        return "signed in"
+
+    with app.test_request_context():
+        url = push_static("site.css")
+    visitor, user = app.test_client(), app.test_client()
+    user.get("/login")
+
+    anonymous, signed_in = get_file(visitor, url), get_file(user, url)
+
+    assert "Set-Cookie" not in anonymous.headers
+    assert anonymous.headers["Cache-Control"] == IMMUTABLE
+    assert "Set-Cookie" in signed_in.headers
+    assert signed_in.headers["Cache-Control"] == PRIVATE_IMMUTABLE
 
 
 @pytest.mark.parametrize("enabled", [True, False])
