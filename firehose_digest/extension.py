@@ -23,7 +23,8 @@ Once per request:
    the client's cookie). A 304 gets no ``Link``, only that ``Vary`` (its ``save()`` is
    given the held keys its 200 would use again, nothing pushed); a HEAD, the ``Vary`` of
    its GET. No ``after_request`` hook of the app sees them, nor the digest's
-   ``Set-Cookie``, set in step 4 after them.
+   ``Set-Cookie``, set in step 4 after them. A static file served public is made private
+   there if the final headers set a cookie (:func:`~.static.private_if_cookie`).
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per page (:func:`_hint_page_of`: the url as asked, query
@@ -70,8 +71,10 @@ from .hints import DEFAULT_PORTS, EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, Settings, load
 from .static import (
+    IMMUTABLE_WRITTEN,
     asks_static_file,
     cache_versioned_static,
+    private_if_cookie,
     push_static,
     static_tag,
     versions_current,
@@ -123,6 +126,7 @@ class _RequestRecord(RequestPushes):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
     __slots__ = (
+        "_environ",
         "_held",
         "_opened",
         "_start_response",
@@ -136,8 +140,9 @@ class _RequestRecord(RequestPushes):
         "vary",
     )
 
-    def __init__(self, start_response: StartResponse) -> None:
+    def __init__(self, environ: WSGIEnvironment, start_response: StartResponse) -> None:
         super().__init__()
+        self._environ = environ
         self._start_response = start_response
         #: The page (:func:`_hint_page_of`) whose links a 200 teaches the hint cache; None when
         #: not learning. Set by :func:`_send_early_hints` alone, once
@@ -174,8 +179,11 @@ class _RequestRecord(RequestPushes):
     ) -> Any:
         """The server's ``start_response``, with this request's ``Link`` first and its
         ``Vary`` appended; a response started again over it with ``exc_info`` (an error
-        page a middleware inside ours made) has neither: they were decided for another."""
+        page a middleware inside ours made) has neither: they were decided for another.
+        A static file served public is made private if it sets a cookie."""
         self.started = True
+        if IMMUTABLE_WRITTEN in self._environ:
+            private_if_cookie(headers)
         if exc_info is not None:
             return self._start_response(status, headers, exc_info)
         if self.link is not None:
@@ -258,7 +266,7 @@ class _PushScope:
         if cookie is not None and "," in cookie and _may_join_cookie_fields(environ):
             environ["HTTP_COOKIE"] = _rejoined(cookie)
         outer = current_record.get()
-        record = _RequestRecord(start_response)
+        record = _RequestRecord(environ, start_response)
         # Made by a request being served (its view called a test client, or app.wsgi_app
         # with a copy of its environ): not one the client sent. An app mounted inside
         # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it.
@@ -275,6 +283,23 @@ class _PushScope:
             # body is iterated, after the call returned.
             return _InScope(body, record)
         return body
+
+
+class _StaticScope:
+    """Wraps ``app.wsgi_app`` of an app with push off, for static caching alone: a static
+    file served public is made private if the response, as it starts, sets a cookie
+    (:func:`~.static.private_if_cookie`; :class:`_PushScope` does it with push on)."""
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if IMMUTABLE_WRITTEN in environ:
+                private_if_cookie(headers)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 class _InScope:
@@ -541,6 +566,9 @@ class Firehose:
             if not state.hooks:
                 # Versioned urls stay valid with push off: so does caching them for good.
                 state.hooks.add("static")
+                # The session's cookie is written after every after_request step, ours
+                # included: whether a file sets a cookie is seen as its response starts.
+                app.wsgi_app = _StaticScope(app.wsgi_app)  # type: ignore[method-assign]
                 # Run last, as the step it stands for does (see below), and added to the
                 # list as that one is, which init_app may do after the first request.
                 app.after_request_funcs.setdefault(None, []).insert(0, partial(_cache_static, app))

@@ -25,8 +25,6 @@ from time import time_ns
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
-from flask.globals import request_ctx
-from flask.sessions import SessionMixin
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ResponseCacheControl
 from werkzeug.exceptions import HTTPException
@@ -48,12 +46,14 @@ from .sizes import DICT_SLOT
 
 __all__ = [
     "IMMUTABLE",
+    "IMMUTABLE_WRITTEN",
     "MAX_VERSIONED_FILES",
     "PRIVATE_IMMUTABLE",
     "SETTLED_AFTER_NS",
     "asks_static_file",
     "cache_versioned_static",
     "file_version",
+    "private_if_cookie",
     "push_static",
     "serves_static_file",
     "static_tag",
@@ -89,8 +89,13 @@ KINDS: dict[str, _Kind] = {
 #: not revalidate it even on reload; a year is the longest ``max-age`` caches are asked to
 #: honour (RFC 9111 §5.2.2.1 advises against more).
 IMMUTABLE = "public, max-age=31536000, immutable"
-#: The same for a file the app marked ``private`` (a signed-in user's): no shared cache.
+#: The same for a file the app marked ``private`` (a signed-in user's), or whose response
+#: sets a cookie (:func:`private_if_cookie`): no shared cache.
 PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
+#: The WSGI environ key :func:`cache_versioned_static` sets when it wrote a file's
+#: ``Cache-Control``: the extension's wrapper then reads the final headers as the response
+#: starts (:func:`private_if_cookie`).
+IMMUTABLE_WRITTEN = "firehose_digest.immutable_written"
 
 #: Files whose version is known: a site has some hundreds, named in its templates. The bound
 #: only guards against a view passing request data as the filename; an entry (path, its
@@ -648,7 +653,9 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     (``SEND_FILE_MAX_AGE_DEFAULT``). So does one the app (a
     blueprint's ``after_request`` hook) marked ``no-store``; one it marked ``private`` stays
     private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
-    So is one that sets a cookie (:func:`_sets_cookie`): a shared cache must not hand it on.
+    One served :data:`IMMUTABLE` is made private too if it sets a cookie, as it starts
+    (:func:`private_if_cookie`, called by the extension's wrapper, which
+    :data:`IMMUTABLE_WRITTEN` in ``req.environ`` asks to).
     """
     endpoint = req.endpoint
     if endpoint is None or not _named_static(endpoint):
@@ -672,40 +679,32 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
             response.headers.get("Cache-Control", "").lower(), cls=ResponseCacheControl
         )
         if not control.no_store:
-            private = control.private or _sets_cookie(app, response)
-            response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if private else IMMUTABLE
+            response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if control.private else IMMUTABLE
+            # Flask writes the session's cookie after this step: the wrapper looks again.
+            req.environ[IMMUTABLE_WRITTEN] = True
     return response
 
 
-def _sets_cookie(app: Flask, response: Response) -> bool:
-    """Whether ``response`` goes out with a ``Set-Cookie``: one already on it (the view's,
-    a hook's), or the one Flask's session interface writes as it saves the session, after
-    every ``after_request`` hook (ours included): a modified session's, a permanent one's
-    on every request (``SESSION_REFRESH_EACH_REQUEST``, on by default), an emptied one's
-    expiring cookie. Asked as ``save_session`` asks it, Flask's and Flask-Session's alike.
-    A response that sets a cookie is kept from shared caches: one that ignores
-    ``Vary: Cookie`` would hand that cookie to every client for a year (docs/security.md).
+def private_if_cookie(headers: list[tuple[str, str]]) -> None:
+    """Make the :data:`IMMUTABLE` in a response's final headers :data:`PRIVATE_IMMUTABLE`
+    if they set a cookie; the extension's wrapper calls it as the response starts, when
+    :func:`cache_versioned_static` wrote that value (:data:`IMMUTABLE_WRITTEN`).
+
+    Decided from what goes out, not from what the step saw: Flask's session interface
+    writes its cookie after every ``after_request`` hook, ours included (a changed
+    session's, an emptied one's expiring cookie, a permanent one's on every request while
+    ``SESSION_REFRESH_EACH_REQUEST`` is on, Flask's default), and a middleware wrapped
+    around ``app.wsgi_app`` before ``init_app`` runs inside our wrapper. A ``Set-Cookie``
+    keeps no cache from storing a response (RFC 9111 §7.3), and ``public`` lets a shared
+    one store it (§5.2.2.9): one that ignores ``Vary: Cookie`` would hand that cookie to
+    every client for a year. ``private`` keeps it from shared caches (§5.2.2.7), while
+    the browser keeps the file a year all the same. Field names are case-insensitive
+    (RFC 9110 §5.1); a ``Cache-Control`` a middleware rewrote is left as it made it.
     """
-    if "Set-Cookie" in response.headers:
-        return True
-    if not has_request_context():
-        return False
-    # As Flask holds it, not through the ``session`` proxy, which marks it accessed (as
-    # reading a key did before Flask 3.1.3, hence `accessed` put back): Flask then adds
-    # `Vary: Cookie` to a file whose request never read it. Flask 3.1.3 keeps it in
-    # `_session` behind a property; 3.1.0 to 3.1.2 in a plain `session` attribute.
-    held = vars(request_ctx._get_current_object())  # type: ignore[attr-defined]
-    opened: SessionMixin | None = held.get("_session", held.get("session"))
-    interface = app.session_interface
-    if opened is None or interface.is_null_session(opened):
-        return False
-    accessed = opened.accessed
-    try:
-        if not opened:
-            return opened.modified  # emptied: deleted with an expiring cookie
-        return interface.should_set_cookie(app, opened)
-    finally:
-        opened.accessed = accessed
+    if any(name.lower() == "set-cookie" for name, _ in headers):
+        for index, (name, value) in enumerate(headers):
+            if value == IMMUTABLE and name.lower() == "cache-control":
+                headers[index] = (name, PRIVATE_IMMUTABLE)
 
 
 def _sends_file(response: Response, path: str, known: _KnownVersion) -> bool:

@@ -17,7 +17,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from cachelib import SimpleCache
@@ -31,6 +31,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.testing import FlaskClient
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -42,6 +43,9 @@ from firehose_digest import static as static_module
 from firehose_digest.collect import resource_key
 from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
 from tests.helpers import run_in_threads
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 # Their clients navigate as browsers do: a 103 goes to a request that asks for a page.
 pytestmark = pytest.mark.usefixtures("clients_ask_for_pages")
@@ -1271,6 +1275,111 @@ def test_a_current_version_with_flask_session_s_cookie_is_private(
     assert anonymous.headers["Cache-Control"] == IMMUTABLE
     assert "Set-Cookie" in signed_in.headers
     assert signed_in.headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize(
+    ("adds", "served"), [("set-cookie", PRIVATE_IMMUTABLE), ("X-Route", IMMUTABLE)]
+)
+def test_a_current_version_a_middleware_inside_sets_a_cookie_on_is_private(
+    static: Path, enabled: bool, adds: str, served: str
+) -> None:
+    """A WSGI middleware wrapped around ``app.wsgi_app`` before ``init_app`` runs inside
+    ours, after Flask is done: a cookie it adds as the response starts (a sticky route's),
+    its name in any case, goes out with the file, which is then private all the same."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
+    flask_wsgi_app = app.wsgi_app
+
+    def sticky_route(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append((adds, "route=b; Path=/"))
+            return start_response(status, headers, exc_info)
+
+        return flask_wsgi_app(environ, start)
+
+    app.wsgi_app = sticky_route  # type: ignore[method-assign]
+    Firehose(app)
+    with app.test_request_context():
+        url = push_static("site.css")
+
+    response = get_file(app.test_client(), url)
+
+    assert response.headers.getlist(adds) == ["route=b; Path=/"]
+    assert response.headers["Cache-Control"] == served
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_cache_control_the_static_step_did_not_write_is_left_as_it_is(
+    static: Path, enabled: bool
+) -> None:
+    """Only what the static step wrote is made private as the response starts: a view's
+    own ``public, immutable`` beside its cookie, and what a middleware inside ours wrote
+    over the file's, go out as they were made."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
+    flask_wsgi_app = app.wsgi_app
+
+    def short_lived(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers[:] = [(name, value) for name, value in headers if name != "Cache-Control"]
+            headers += [("Cache-Control", "public, max-age=600"), ("Set-Cookie", "route=b")]
+            return start_response(status, headers, exc_info)
+
+        if environ["PATH_INFO"].startswith("/static/"):
+            return flask_wsgi_app(environ, start)
+        return flask_wsgi_app(environ, start_response)
+
+    app.wsgi_app = short_lived  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/own")
+    def own() -> Response:
+        response = Response("own", headers={"Cache-Control": IMMUTABLE})
+        response.set_cookie("theme", "dark")
+        return response
+
+    with app.test_request_context():
+        url = push_static("site.css")
+    client = app.test_client()
+
+    assert client.get("/own").headers["Cache-Control"] == IMMUTABLE
+    assert get_file(client, url).headers["Cache-Control"] == "public, max-age=600"
+
+
+class RememberMe(SecureCookieSessionInterface):
+    """A session interface whose ``save_session`` also sets a ``remember`` cookie on each
+    response of a signed-in user, which its ``should_set_cookie`` knows nothing of."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+        if "user" in session:
+            response.set_cookie("remember", "alice", max_age=86400)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize(("signed_in", "served"), [(True, PRIVATE_IMMUTABLE), (False, IMMUTABLE)])
+def test_a_current_version_a_session_interface_sets_a_cookie_on_is_private(
+    static: Path, enabled: bool, signed_in: bool, served: str
+) -> None:
+    """What a session interface of the app writes as it saves the session, after every
+    ``after_request`` hook, is seen as the response starts: a file whose response sets
+    its cookie is private, one whose response sets none stays public."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = signed_in_app(static, enabled)
+    app.session_interface = RememberMe()
+    client = app.test_client()
+    if signed_in:
+        client.get("/login")
+    with app.test_request_context():
+        url = push_static("site.css")
+
+    response = get_file(client, url)
+
+    assert ("Set-Cookie" in response.headers) is signed_in
+    assert response.headers["Cache-Control"] == served
 
 
 @pytest.mark.parametrize("enabled", [True, False])
