@@ -94,7 +94,8 @@ def push(
     number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
     (:func:`as_written`); ``rel`` defaults to ``preload``. A font's or a fetch's preload
     gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the browser
-    fetches them in CORS mode.
+    fetches them in CORS mode. A link naming ``nomodule`` (a legacy bundle, which every
+    browser that runs modules skips) is recorded nowhere: no ``Link``, push or hint.
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
     ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
@@ -155,7 +156,7 @@ def push(
         with suppress(TypeError):  # a str whose class refuses hashing: made every time
             _remember_resource(arguments, resource)
     record = current_record.get()
-    if record is not None:
+    if record is not None and not resource.legacy_only:
         record.resources.setdefault(resource.url, resource)  # the first push of a url wins
     return given
 
@@ -403,6 +404,13 @@ def make_resource(
     if not isinstance(learn, bool):
         raise ValueError(f"push()'s learn must be True or False, got {learn!r}")
     named = dict(params)
+    # A legacy bundle (<script nomodule>): every browser that supports modules skips it
+    # (HTML Standard, nomodule); of those that run it, only Chromium 50 to 60 preloads.
+    # Linked, every current browser preloaded it and a proxy pushed it on each first
+    # visit, never used.
+    legacy_only = any(
+        isinstance(name, str) and name.lower() == "nomodule" for name in (*flags, *named)
+    )
     spelled_as = named.pop("as", None)  # as="..." among the parameters, or "as=..."
     link_as = as_ if as_ is not None else spelled_as
     rel = named.pop("rel", "preload")
@@ -488,4 +496,5 @@ def make_resource(
         hint=hint,
         written_last=written_last,
         screen_dependent=screen_dependent,
+        legacy_only=legacy_only,
     )

@@ -504,6 +504,8 @@ class Firehose:
         declaration = (resource.url, resource)
 
         def declare(view: _ViewT) -> _ViewT:
+            if resource.legacy_only:  # as push() records it: not at all
+                return view
             declared = getattr(view, _DECLARED_ATTRIBUTE, ())
             # Decorators apply bottom-up: put this one first so the top one comes first.
             setattr(view, _DECLARED_ATTRIBUTE, (declaration, *declared))

@@ -244,6 +244,9 @@ class Resource:
     #: the image candidate its screen needs, so a browser's page neither offers it nor
     #: records it as new (:func:`plan_links`; a proxy pushes the url whatever the screen).
     screen_dependent: bool = False
+    #: It names ``nomodule``: a legacy script, which every browser that runs modules
+    #: skips, so ``push()`` links, pushes and records none of it.
+    legacy_only: bool = False
 
 
 def proxies_push(method: str, status: int) -> bool:

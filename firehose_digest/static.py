@@ -499,12 +499,22 @@ def static_tag(
     anything else (fonts, images, JSON) a ``<link rel="preload">`` like the header's. The
     element repeats the push's ``crossorigin`` and its ``media``, ``integrity``,
     ``referrerpolicy``, ``fetchpriority`` and ``nonce`` (a preload its ``imagesrcset`` and
-    ``imagesizes`` too, a classic script its ``nomodule``); ``defer`` and ``async`` are
-    the script element's alone.
+    ``imagesizes`` too); ``defer`` and ``async`` are the script element's alone. A
+    classic script's ``nomodule`` is its element's alone too, and no ``Link`` names the
+    file (:func:`~.push`); on any other element it raises :class:`ValueError`.
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
-    _push(link, learn)
+    classic_script = link.rel == "preload" and link.as_ == "script"
+    nomodule = "nomodule" in link.params or any(_lower(flag) == "nomodule" for flag in link.flags)
+    if nomodule and not classic_script:
+        # A module script runs in every browser that runs modules, nomodule or not (HTML
+        # Standard), and a <link> takes none: no browser would be told the file is legacy.
+        raise ValueError(
+            f"static_tag(): nomodule is a classic script's, and {filename!r} is not written "
+            "as one: drop nomodule, or pass as_='script' for a legacy bundle"
+        )
+    _push(link, learn)  # a nomodule script's: linked nowhere (push())
     attributes = ""
     crossorigin = link.params.get("crossorigin")
     if crossorigin is not None:
@@ -520,9 +530,9 @@ def static_tag(
         return Markup(f'<script type="module" src="{src}"{script}></script>')
     if link.rel == "preload" and link.as_ == "style":
         return Markup(f'<link rel="stylesheet" href="{src}"{attributes}>')
-    if link.rel == "preload" and link.as_ == "script":
+    if classic_script:
         # A legacy bundle's nomodule: without it a browser that runs modules runs it too.
-        if "nomodule" in link.params or any(_lower(flag) == "nomodule" for flag in link.flags):
+        if nomodule:
             script = f" nomodule{script}"
         return Markup(f'<script src="{src}"{script}></script>')
     head = f'<link rel="{escape(link.rel)}" href="{src}"'

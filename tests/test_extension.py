@@ -475,6 +475,51 @@ def test_rel_and_flags_other_than_preload_are_written_but_not_tracked() -> None:
     assert connector.store == set() and connector.calls == 0
 
 
+#: Ways to say a script is a legacy bundle (``<script nomodule>``): a flag in any case, a
+#: keyword, a keyword of any value, a positional ``"name=value"``.
+NOMODULE_SPELLINGS = [
+    pytest.param(("nomodule",), {}, id="flag"),
+    pytest.param(("NoModule",), {}, id="flag in another case"),
+    pytest.param((), {"nomodule": True}, id="nomodule=True"),
+    pytest.param((), {"nomodule": ""}, id='nomodule=""'),
+    pytest.param((), {"NOMODULE": "nomodule"}, id="NOMODULE=nomodule"),
+    pytest.param(("nomodule=",), {}, id='positional "nomodule="'),
+]
+
+
+@pytest.mark.parametrize(("flags", "keywords"), NOMODULE_SPELLINGS)
+def test_a_nomodule_script_is_neither_linked_pushed_nor_recorded(
+    flags: tuple[str, ...], keywords: dict[str, Any]
+) -> None:
+    """Every browser that supports modules skips a ``nomodule`` script (HTML Standard);
+    of those that run it (Chrome 60, Firefox 59, Safari 10.1, Edge 15 and before) only
+    Chromium 50 to 60 preloads (MDN's tables). Its preload fetched, and a proxy pushed,
+    the legacy bundle on every first visit of every current browser, never used."""
+    app = Flask(__name__)
+    app.secret_key = "k"
+    connector = DictConnector()
+    Firehose(app, connector=connector)
+
+    @app.route("/")
+    def index() -> str:
+        push("/legacy.js", *flags, as_="script", **keywords)
+        return push("/app.css", as_="style")
+
+    @app.route("/declared")
+    @Firehose.hints("/legacy.js", *flags, as_="script", **keywords)
+    def declared() -> str:
+        return push("/app.css", as_="style")
+
+    client = app.test_client()
+    links = [client.get(url).headers["Link"] for url in ("/", "/", "/declared")]
+    assert links == ["</app.css>; rel=preload; as=style"] + 2 * [
+        "</app.css>; rel=preload; as=style; nopush"
+    ]
+    assert connector.store == {"/app.css"}
+    with app.test_request_context():
+        assert push("/legacy.js", *flags, **keywords) == "/legacy.js"
+
+
 def test_version_makes_a_changed_asset_new_again(make_app: AppFactory) -> None:
     app = make_app()
     version = {"v": "1"}

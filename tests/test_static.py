@@ -410,24 +410,6 @@ OVERRIDES = [
         # (hero-2x.png on a 2x screen): two images fetched, one never used.
         id="imagesrcset and imagesizes mirrored on a preload",
     ),
-    pytest.param(
-        "legacy.js",
-        ("nomodule", "defer"),
-        {},
-        "rel=preload; as=script; nomodule",
-        '<script src="{url}" nomodule defer></script>',
-        # Without it a browser that runs modules ran the legacy bundle too, beside the
-        # module one.
-        id="nomodule on the classic script",
-    ),
-    pytest.param(
-        "legacy.js",
-        (),
-        {"NoModule": True},
-        "rel=preload; as=script; NoModule",
-        '<script src="{url}" nomodule></script>',
-        id="nomodule=True in another case",
-    ),
 ]
 
 
@@ -452,6 +434,55 @@ def test_the_caller_overrides_what_the_extension_says(
 
     assert response.get_data(as_text=True) == element.format(url=url)
     assert response.headers["Link"] == f"<{url}>; {params}"
+
+
+#: Ways to say a script is a legacy bundle: a flag in any case, a keyword of any value.
+NOMODULE_SPELLINGS = [
+    pytest.param(("nomodule",), {}, id="flag"),
+    pytest.param(("NoModule",), {}, id="flag in another case"),
+    pytest.param((), {"NoModule": True}, id="NoModule=True"),
+    pytest.param((), {"nomodule": ""}, id='nomodule=""'),
+    pytest.param(("nomodule=",), {}, id='positional "nomodule="'),
+]
+
+
+@pytest.mark.parametrize(("flags", "keywords"), NOMODULE_SPELLINGS)
+def test_a_nomodule_script_is_its_element_alone(
+    static: Path, flags: tuple[str, ...], keywords: dict[str, Any]
+) -> None:
+    """The element keeps ``nomodule`` (without it a browser that runs modules ran the
+    legacy bundle too); the ``Link`` names nothing of it: every browser that runs modules
+    skips the script, and the few that run it preload nothing (test_extension.py)."""
+    (static / "legacy.js").write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/legacy.js?v={version(CONTENT)}"
+
+    @app.route("/legacy")
+    def legacy() -> str:
+        tag = static_tag("legacy.js", *flags, "defer", **keywords)
+        return f"{tag}\n{push_static('legacy.js', *flags, **keywords)}"
+
+    response = app.test_client().get("/legacy")
+
+    element = f'<script src="{url}" nomodule defer></script>'
+    assert response.get_data(as_text=True) == f"{element}\n{url}"
+    assert "Link" not in response.headers
+
+
+@pytest.mark.parametrize("filename", ["app.mjs", "site.css", "inter.woff2"])
+@pytest.mark.parametrize(("flags", "keywords"), NOMODULE_SPELLINGS)
+def test_nomodule_on_an_element_other_than_a_classic_script_is_refused(
+    static: Path, filename: str, flags: tuple[str, ...], keywords: dict[str, Any]
+) -> None:
+    """A module script runs in every browser that runs modules, nomodule or not (HTML
+    Standard), and a ``<link>`` takes none: the element was written without it, and the
+    file linked for no browser or for all."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+
+    refused = pytest.raises(ValueError, match=r"^static_tag\(\): nomodule .*classic script")
+    with app.test_request_context(), refused:
+        static_tag(filename, *flags, **keywords)
 
 
 #: url_for's own keywords, as a Flask user passes them to url_for("static", ...).
