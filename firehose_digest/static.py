@@ -20,7 +20,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import time_ns
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -165,6 +165,33 @@ _MIRRORED = ("media", "integrity", "referrerpolicy", "fetchpriority", "nonce")
 #: candidate fetched (HTML Standard), so a preload without them fetches the link's url
 #: beside the header's candidate. The other elements take none.
 _PRELOAD_MIRRORED = ("imagesrcset", "imagesizes")
+#: Attributes of the element alone, written on it and never in the ``Link``: they say
+#: nothing of how the file is fetched, and Chromium drops from a 103 a link with a
+#: parameter it does not know. ``blocking`` is a script's or a stylesheet's (HTML
+#: Standard), ``charset`` a classic script's (a module is always UTF-8); an element that
+#: takes one not is refused (:func:`_element_only`).
+_ELEMENT_ONLY = ("id", "class", "title", "blocking", "charset")
+#: The ``type`` values of a classic script (HTML Standard, "JavaScript MIME type essence
+#: match", and the empty string); any other but ``module`` makes a data block, which the
+#: browser never runs.
+_CLASSIC_SCRIPT_TYPES = frozenset(
+    {
+        "",
+        "application/ecmascript",
+        "application/javascript",
+        "application/x-ecmascript",
+        "application/x-javascript",
+        "text/ecmascript",
+        "text/javascript",
+        *(f"text/javascript1.{minor}" for minor in range(6)),
+        "text/jscript",
+        "text/livescript",
+        "text/x-ecmascript",
+        "text/x-javascript",
+    }
+)
+#: What the HTML Standard strips from a script's ``type`` before reading it.
+_ASCII_WHITESPACE = "\t\n\f\r "
 
 
 def file_version(path: str) -> str:
@@ -305,7 +332,7 @@ def _static_link(
     if (
         _lower(as_) == "script"
         and _lower(rel) in ("", "preload")
-        and _lower(params.get("type")) == "module"
+        and _lower(params.get("type")).strip(_ASCII_WHITESPACE) == "module"
     ):
         # A module is preloaded with modulepreload (HTML Standard): Chromium refuses
         # `type=module` on a preload, and the module fetched again.
@@ -501,7 +528,12 @@ def static_tag(
     ``referrerpolicy``, ``fetchpriority`` and ``nonce`` (a preload its ``imagesrcset`` and
     ``imagesizes`` too); ``defer`` and ``async`` are the script element's alone. A
     classic script's ``nomodule`` is its element's alone too, and no ``Link`` names the
-    file (:func:`~.push`); on any other element it raises :class:`ValueError`.
+    file (:func:`~.push`); on any other element it raises :class:`ValueError`. ``id``,
+    ``class`` and ``title``, a script's or a stylesheet's ``blocking`` and a classic
+    script's ``charset`` are written on the element, escaped, and never in the ``Link``.
+    Raises :class:`ValueError` naming an attribute the element would drop: one of those on
+    an element that takes none, ``defer`` or ``async`` on a ``<link>``, a script ``type``
+    that is neither JavaScript nor ``module`` (a data block, never run).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -514,7 +546,11 @@ def static_tag(
             f"static_tag(): nomodule is a classic script's, and {filename!r} is not written "
             "as one: drop nomodule, or pass as_='script' for a legacy bundle"
         )
+    link, own = _element_only(link, filename, classic_script)
     _push(link, learn)  # a nomodule script's: linked nowhere (push())
+    own_attributes = "".join(
+        f" {name}" if value is None else f' {name}="{escape(value)}"' for name, value in own
+    )
     attributes = ""
     crossorigin = link.params.get("crossorigin")
     if crossorigin is not None:
@@ -525,11 +561,11 @@ def static_tag(
         if name in link.params:
             attributes += f' {name}="{escape(link.params[name])}"'
     src = escape(link.url)
-    script = "".join(f" {flag}" for flag in link.element_flags) + attributes
+    script = "".join(f" {flag}" for flag in link.element_flags) + attributes + own_attributes
     if link.rel == "modulepreload":
         return Markup(f'<script type="module" src="{src}"{script}></script>')
     if link.rel == "preload" and link.as_ == "style":
-        return Markup(f'<link rel="stylesheet" href="{src}"{attributes}>')
+        return Markup(f'<link rel="stylesheet" href="{src}"{attributes}{own_attributes}>')
     if classic_script:
         # A legacy bundle's nomodule: without it a browser that runs modules runs it too.
         if nomodule:
@@ -543,7 +579,57 @@ def static_tag(
     for name in _PRELOAD_MIRRORED:
         if name in link.params:
             head += f' {name}="{escape(link.params[name])}"'
-    return Markup(f"{head}{attributes}>")
+    return Markup(f"{head}{attributes}{own_attributes}>")
+
+
+def _element_only(
+    link: _StaticLink, filename: str, classic_script: bool
+) -> tuple[_StaticLink, list[tuple[str, str | None]]]:
+    """``link`` without the attributes of :data:`_ELEMENT_ONLY`, and those attributes
+    (a bare one's value None), in the order given. Raises :class:`ValueError` naming an
+    attribute the element :func:`static_tag` writes would drop: one it does not take,
+    ``defer`` or ``async`` on a ``<link>``, a script ``type`` that makes a data block."""
+    module = link.rel == "modulepreload"
+    stylesheet = link.rel == "preload" and link.as_ == "style"
+    takes = {"id", "class", "title"}
+    if classic_script or module or stylesheet:
+        takes.add("blocking")
+    if classic_script:
+        takes.add("charset")
+    own: list[tuple[str, str | None]] = []
+    for name, value in link.params.items():
+        if name in _ELEMENT_ONLY:
+            if not isinstance(value, str):  # a template's list or dict: push() refused it
+                raise ValueError(f"static_tag(): {name} must be a str, got {value!r}")
+            own.append((name, value))
+    own += [(_lower(flag), None) for flag in link.flags if _lower(flag) in _ELEMENT_ONLY]
+    refused = [name for name, _ in own if name not in takes]
+    if not (classic_script or module):
+        refused += link.element_flags
+    if module:
+        element = '<script type="module">'
+    elif classic_script:
+        element = "<script>"
+    else:
+        element = f'<link rel="{"stylesheet" if stylesheet else link.rel}">'
+    if refused:
+        raise ValueError(
+            f"static_tag(): {', '.join(refused)}: not an attribute of the {element} it "
+            f"writes for {filename!r}, which would drop it"
+        )
+    script_type = link.params.get("type")
+    if (
+        classic_script
+        and isinstance(script_type, str)
+        and script_type.strip(_ASCII_WHITESPACE).lower() not in _CLASSIC_SCRIPT_TYPES
+    ):
+        raise ValueError(
+            f"static_tag(): type {script_type!r} is no JavaScript type: a <script> of it "
+            "is a data block, which the browser never runs (type='module': a module)"
+        )
+    kept = {name: value for name, value in link.params.items() if name not in _ELEMENT_ONLY}
+    flags = tuple(flag for flag in link.flags if _lower(flag) not in _ELEMENT_ONLY)
+    return replace(link, params=kept, flags=flags), own
 
 
 def _push(link: _StaticLink, learn: bool) -> None:

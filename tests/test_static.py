@@ -34,6 +34,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.testing import FlaskClient
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError, Rule
 from werkzeug.test import EnvironBuilder, TestResponse
@@ -481,6 +482,106 @@ def test_nomodule_on_an_element_other_than_a_classic_script_is_refused(
     app = make_app(static)
 
     refused = pytest.raises(ValueError, match=r"^static_tag\(\): nomodule .*classic script")
+    with app.test_request_context(), refused:
+        static_tag(filename, *flags, **keywords)
+
+
+#: Attributes of the element alone: (file, keywords, the element, the Link after the url).
+ELEMENT_ATTRIBUTES = [
+    pytest.param(
+        "site.css",
+        {"id": "main", "class": "theme", "title": "Dark", "blocking": "render"},
+        '<link rel="stylesheet" href="{url}" id="main" class="theme" title="Dark"'
+        ' blocking="render">',
+        "rel=preload; as=style",
+        id="a stylesheet's",
+    ),
+    pytest.param(
+        "app.js",
+        {"blocking": "render", "charset": "utf-8", "id": "app", "defer": True},
+        '<script src="{url}" defer blocking="render" charset="utf-8" id="app"></script>',
+        "rel=preload; as=script",
+        id="a classic script's",
+    ),
+    pytest.param(
+        "app.mjs",
+        {"class": "boot", "blocking": "render"},
+        '<script type="module" src="{url}" class="boot" blocking="render"></script>',
+        "rel=modulepreload",
+        id="a module's",
+    ),
+    pytest.param(
+        "inter.woff2",
+        {"title": "Inter", "ID": "font"},
+        '<link rel="preload" href="{url}" as="font" type="font/woff2" crossorigin'
+        ' title="Inter" id="font">',
+        'rel=preload; as=font; type="font/woff2"; crossorigin',
+        id="a preload's, named in another case",
+    ),
+    pytest.param(
+        "site.css",
+        {"title": 'Dark, "high" contrast \u2014 \xe9'},
+        '<link rel="stylesheet" href="{url}" title="Dark, &#34;high&#34; contrast \u2014 \xe9">',
+        "rel=preload; as=style",
+        # A Link value cannot hold it (push() refuses ",", '"' and non-ASCII); an
+        # attribute holds it escaped.
+        id="a title a Link value cannot hold",
+    ),
+    pytest.param(
+        "site.css",
+        {"title": Markup("a&#34; onload=&#34;alert(1)")},
+        '<link rel="stylesheet" href="{url}" title="a&#34; onload=&#34;alert(1)">',
+        "rel=preload; as=style",
+        id="markup read as the page reads it, escaped again",
+    ),
+]
+
+
+@pytest.mark.parametrize(("filename", "keywords", "element", "params"), ELEMENT_ATTRIBUTES)
+def test_attributes_of_the_element_alone_are_written_on_it_and_not_in_the_link(
+    static: Path, filename: str, keywords: dict[str, Any], element: str, params: str
+) -> None:
+    """``id``, ``class``, ``title``, ``blocking`` and a script's ``charset`` say nothing of
+    how the file is fetched: the element was written without them (a stylesheet left out
+    of its titled set, a script that did not block rendering), and the ``Link`` had them,
+    which Chromium reads as a link to drop from a 103 (a title with a comma a
+    ``ValueError``)."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/{filename}?v={version(CONTENT)}"
+
+    @app.route("/element")
+    def element_view() -> str:
+        return str(static_tag(filename, **keywords))
+
+    response = app.test_client().get("/element")
+
+    assert response.get_data(as_text=True) == element.format(url=url)
+    assert response.headers["Link"] == f"<{url}>; {params}"
+
+
+@pytest.mark.parametrize(
+    ("filename", "flags", "keywords", "named"),
+    [
+        pytest.param("inter.woff2", (), {"blocking": "render"}, "blocking", id="preload blocking"),
+        pytest.param("hero.png", (), {"charset": "utf-8"}, "charset", id="preload charset"),
+        pytest.param("app.mjs", (), {"charset": "utf-8"}, "charset", id="module charset"),
+        pytest.param("site.css", ("defer",), {}, "defer", id="stylesheet defer"),
+        pytest.param("hero.png", (), {"async": True}, "async", id="preload async"),
+        pytest.param(
+            "app.js", (), {"type": "text/x-template"}, "type", id="script of a data block type"
+        ),
+    ],
+)
+def test_an_attribute_the_element_does_not_take_is_refused_naming_it(
+    static: Path, filename: str, flags: tuple[str, ...], keywords: dict[str, Any], named: str
+) -> None:
+    """It was dropped from the element without a word (a ``<script type="text/x-template">``
+    written as a plain ``<script>``, run as JavaScript), and written in the ``Link``."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+
+    refused = pytest.raises(ValueError, match=rf"^static_tag\(\): {named}\b")
     with app.test_request_context(), refused:
         static_tag(filename, *flags, **keywords)
 
