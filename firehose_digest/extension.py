@@ -101,6 +101,8 @@ class _AppState:
     """Everything the extension keeps for one app, in ``app.extensions["firehose"]``."""
 
     settings: Settings
+    #: The connector this app uses: :attr:`Firehose.connector` as ``init_app`` made it fit
+    #: (:func:`_as_connector`), a new DigestConnector for None, a Flask-Firehose one wrapped.
     connector: Connector
     #: Decides each response's links, keeping each page's plans.
     planner: LinkPlanner
@@ -467,13 +469,16 @@ def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
 class Firehose:
     """Flask extension: ``Firehose(app)`` or ``Firehose()`` then ``init_app(app)``.
 
-    ``connector`` keeps what each client holds; it defaults to a
+    ``connector`` keeps what each client holds; with none given, each app gets a
     :class:`~firehose_digest.DigestConnector` (a signed cookie digest). A connector with
     Flask-Firehose's ``get_pushed()`` / ``set_pushed(items)`` works as it is.
-    One instance may serve several apps; per-app state lives in ``app.extensions``.
+    One instance may serve several apps; per-app state lives in ``app.extensions``: the
+    connector an app uses is ``app.extensions["firehose"].connector``.
     """
 
     def __init__(self, app: Flask | None = None, connector: Any = None) -> None:
+        #: The ``connector`` argument as given (None when none was), which each
+        #: ``init_app`` reads: not the connector in use, which its app's state keeps.
         self.connector = connector
         if app is not None:
             self.init_app(app)
