@@ -1385,7 +1385,16 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
 
 def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     """Static caching, then the ``Link`` value and ``Vary``, decided and recorded; the
-    response gets them as it starts."""
+    response gets them as it starts.
+
+    In order: static caching; whether the response may be linked at all (its request, then
+    whether it is a page); its resources, pushed and declared; what the client holds
+    (``open()``); for a 304, its ``Vary`` and what it reuses saved, no ``Link``; else its
+    links planned, what they push and reuse saved (``save()``), and a HEAD's ``Vary``.
+    The blocks that ask ``cache`` and ``page`` only teach the 103 cache (``cache`` is None
+    unless ``FIREHOSE_EARLY_HINTS``, ``page`` unless this request may get a 103): none
+    changes this response.
+    """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     cache_versioned_static(app, req, response)
     record = current_record.get()
