@@ -492,7 +492,8 @@ class Firehose:
         learn: bool = True,
         **params: str | float | None,
     ) -> Callable[[_ViewT], _ViewT]:
-        """Declare, on a view, a resource ``push(url, ...)`` would push (same arguments).
+        """Declare a resource linked on each of a view's responses (and, with
+        ``FIREHOSE_EARLY_HINTS``, in its 103), as ``push(url, ...)`` links it (same arguments).
 
         The view's responses carry it as if the view had called ``push()`` first, and with
         ``FIREHOSE_EARLY_HINTS`` it is hinted in a 103 from the page's very first request,
