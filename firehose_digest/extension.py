@@ -254,6 +254,10 @@ _DECLARED_ATTRIBUTE = "_firehose_hints"
 class _PushScope:
     """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
 
+    Its first act is on the environ: an HTTP/2 or HTTP/3 ``Cookie`` whose fields an ASGI
+    wrapper joined with "," is joined again with "; " before the app reads it
+    (:func:`_may_join_cookie_fields`).
+
     A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
     in a ``test_request_context``) collects nothing on its own: its ``push()`` calls only
     return the url. Dispatched inside a request being served (from its view), they add to
