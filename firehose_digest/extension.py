@@ -986,7 +986,7 @@ def _send_early_hints(app: Flask) -> None:
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
             own_origin="://".join(_scheme_and_host(req)) if direct_http2 else None,
-            browser="HTTP_SEC_FETCH_MODE" in req.environ,  # as _decide plans it
+            browser=_from_browser(req.environ),
         )
         if early.headers and _sent(send, early.headers, req):
             record.offered = early.offered
@@ -1067,7 +1067,7 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
         # 503 "Backend fetch failed" in place of the page; it adds X-Varnish to every
         # request it forwards.
         return None
-    if "HTTP_SEC_FETCH_MODE" not in environ and not _takes_html(environ):
+    if not _from_browser(environ) and not _takes_html(environ):
         # Not a browser's navigation: every browser's names text/html. Python's
         # http.client (under urllib and requests, which send "Accept: */*") skips a 100
         # alone and reads a 103 as the final response: an empty page.
@@ -1201,11 +1201,19 @@ def _is_top_level_navigation(environ: WSGIEnvironment) -> bool:
     return not any(name.startswith("HTTP_SEC_FETCH_") for name in environ)
 
 
+def _from_browser(environ: WSGIEnvironment) -> bool:
+    """Whether the request is taken for a browser's: it sends ``Sec-Fetch-Mode``, as a
+    browser with Fetch Metadata does. curl, a proxy fetching a file to push it and a
+    browser from before Fetch Metadata send none, and neither does WebKitGTK with a
+    synchronous ``XMLHttpRequest`` (:func:`_subrequest`)."""
+    return "HTTP_SEC_FETCH_MODE" in environ
+
+
 def _links_reach(req: Request, status: int, method: str | None = None) -> bool:
     """Whether, by its request and status, what this response offers for push reaches
     the client, so may be recorded as held: every supported front pushes it
-    (:func:`~.links.proxies_push`) and, if the request is a browser's (it sends
-    ``Sec-Fetch-Mode``), the browser preloads it. What the response's own headers say (a
+    (:func:`~.links.proxies_push`) and, if the request is a browser's
+    (:func:`_from_browser`), the browser preloads it. What the response's own headers say (a
     download, a frame refused) is :func:`_browser_shows`'s, asked with it. ``method``,
     if given, stands for the request's (a HEAD asked as its GET).
 
@@ -1218,13 +1226,12 @@ def _links_reach(req: Request, status: int, method: str | None = None) -> bool:
     if not proxies_push(method or req.method, status):
         return False
     environ = req.environ
-    mode = environ.get("HTTP_SEC_FETCH_MODE")
-    if mode is None:
+    if not _from_browser(environ):
         # curl, a proxy, a browser from before Fetch Metadata: pushed to. Not a browser's
         # subrequest that sent no Sec-Fetch-* (WebKit's synchronous XMLHttpRequest).
         return not _subrequest(environ)
     return (
-        mode.strip() == "navigate"
+        environ["HTTP_SEC_FETCH_MODE"].strip() == "navigate"
         and environ.get("HTTP_SEC_FETCH_DEST", "document").strip() in _SHOWN_DESTINATIONS
         and 200 <= status < 300
         and status not in (204, 205)  # no document: the browser stays where it was
@@ -1242,7 +1249,7 @@ def _browser_shows(req: Request, response: Response) -> bool:
     nothing either links, and kept its Set-Cookie; Firefox 153 fetched nothing either
     (by hand)."""
     environ = req.environ
-    if "HTTP_SEC_FETCH_MODE" not in environ:
+    if not _from_browser(environ):
         return True  # pushed to by a front, shown or not
     if _downloaded(response):
         return False
@@ -1450,7 +1457,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     held = record.open_once(state.connector, app, req)
     # A browser is offered no push of a link its screen chooses (a media query, an
     # imagesrcset): Resource.screen_dependent, and docs/how-it-works.md for what was measured.
-    browser = "HTTP_SEC_FETCH_MODE" in req.environ
+    browser = _from_browser(req.environ)
     # What the 103 offered, each key as this response versions its url.
     offered_now = _as_linked(record.offered, resources) if record.offered else ()
     if (
