@@ -1464,6 +1464,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         offered_now != record.offered
         and status != 200  # learned again
         and status not in _URL_HAS_NO_PAGE  # dropped above
+        # Both set whenever the 103 offered something, as it was sent only with them;
+        # asked for the types, and for an init_app since then that turned 103s off.
         and cache is not None
         and page is not None
     ):
