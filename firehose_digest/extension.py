@@ -112,7 +112,8 @@ class _AppState:
     #: that declared resources with :meth:`Firehose.hints`; read at the first request (see
     #: :func:`_declared`).
     declared: dict[tuple[str, str | None], _Declared] | None = None
-    #: Which hooks this app has, so a second ``init_app`` adds none twice.
+    #: Which hooks this app has, so a second ``init_app`` adds none twice. An app set up
+    #: with push off, then on, has both after_request steps: "static" then does nothing.
     hooks: set[str] = field(default_factory=set)
     #: Whether the app was told that its server sends no 103 (once per ``init_app``).
     told_no_early_hints: bool = False
@@ -1371,8 +1372,12 @@ def _serves_http2(environ: WSGIEnvironment) -> bool:
 
 
 def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
-    """The ``after_request`` step of an app with push off: static caching alone."""
+    """The ``after_request`` step of an app with push off: static caching alone. Nothing
+    once a later ``init_app`` added the push step (:func:`_after_request`), which caches
+    static files whether push is on or off."""
     state: _AppState = app.extensions[EXTENSION_KEY]
+    if "links" in state.hooks:
+        return response
     if not state.settings_compared:
         _warn_settings_changed(app, state)
     cache_versioned_static(app, request._get_current_object(), response)  # type: ignore[attr-defined]
@@ -1380,9 +1385,10 @@ def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
 
 
 def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
-    """The extension's one ``after_request`` step: the response's links decided
+    """The ``after_request`` step of an app with push on: the response's links decided
     (:func:`_decide`), then its ``Vary`` lines made one, should Flask's session save
-    rewrite them."""
+    rewrite them. Once added, it stays, and does the static caching of
+    :func:`_cache_static` in its place (an app with push off, then on, has both)."""
     response = _decide(app, response)
     vary = response.headers.getlist("Vary")
     if len(vary) > 1:

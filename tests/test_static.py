@@ -1549,6 +1549,34 @@ def test_push_off_can_be_set_up_after_the_first_request(static: Path) -> None:
     assert get_file(app.test_client(), url).headers["Cache-Control"] == IMMUTABLE
 
 
+@pytest.mark.parametrize("enabled", [(True,), (True, False)], ids=["on", "on-off"])
+def test_a_file_is_cached_in_one_step_after_push_was_turned_on(
+    static: Path, monkeypatch: pytest.MonkeyPatch, enabled: tuple[bool, ...]
+) -> None:
+    """``init_app`` with push off adds the static step alone; a later one with push on
+    adds the push step, which caches static files too, and the first stays on the app.
+    It does nothing while the push step is there, whatever a later ``init_app`` sets:
+    the file's version is read once per request, not twice."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_ENABLED=False)
+    for value in enabled:
+        app.config["FIREHOSE_ENABLED"] = value
+        Firehose(app)
+    with app.test_request_context():
+        url = push_static("site.css")
+    read: list[str] = []
+    known_version = static_module._known_version
+
+    def counted(path: str) -> Any:
+        read.append(path)
+        return known_version(path)
+
+    monkeypatch.setattr(static_module, "_known_version", counted)
+    response = get_file(app.test_client(), url)
+    assert response.headers["Cache-Control"] == IMMUTABLE
+    assert read == [os.path.join(static, "site.css")]
+
+
 @pytest.mark.parametrize("query", ["", "?v=0000000000", "?other=1"])
 def test_other_static_responses_keep_the_apps_caching(static: Path, query: str) -> None:
     (static / "site.css").write_bytes(CONTENT)
