@@ -104,8 +104,8 @@ def push(
     page, so no other visitor is hinted it (a per-user resource); a link with a ``nonce``
     parameter is never hinted either, only written on this response.
     Outside a request, with the extension off, or once the response's links are decided
-    (in a streamed body, a teardown function, a ``request_finished`` receiver), it records
-    nothing and returns ``url``; its arguments are checked all the same:
+    (in a streamed body, a teardown function, a ``request_finished`` receiver), it returns
+    ``url``, which is not linked or saved; its arguments are checked all the same:
     :class:`ValueError` for a url or value that could inject a header, or a value or
     name a push proxy misreads (a value holding a
     ``,``, ``;``, ``"`` or a non-ASCII character; a name or flag holding ``'``, ``*`` or
