@@ -150,7 +150,7 @@ class PushedSetConnector:
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Note the room left for Flask's session cookie. (The wrapped
         connector's own ``init_app``, which Flask-Firehose never called, is not called.)
-        The extension calls it, before the subclass's own, for a subclass that overrides it."""
+        The extension calls it for a subclass whose own ``init_app`` does not."""
         self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
@@ -968,6 +968,15 @@ MAX_ANSWERS = 32
 #: percent-encoded), are answered, not kept: a kept answer keeps its key alive, and a
 #: per-user url (a signed one) can be any length. Site urls, even versioned, are shorter.
 ANSWER_KEY_LENGTH = 128
+
+
+def apps_set_up(
+    connector: PushedSetConnector | SessionConnector | DigestConnector,
+) -> weakref.WeakKeyDictionary[Flask, Any]:
+    """What ``init_app`` sets up per app for one of our connectors (the room of the
+    session's cookie, the digest's signing state), by app: its requests fail or grow the
+    session unbounded for an app missing there."""
+    return connector._apps if isinstance(connector, DigestConnector) else connector._rooms
 
 
 class HeldDigest(dict[str, int]):

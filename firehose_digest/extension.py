@@ -64,6 +64,7 @@ from .connectors import (
     NotRecorded,
     PushedSetConnector,
     SessionConnector,
+    apps_set_up,
     refuse_awaitable,
     refuse_unrun,
 )
@@ -535,23 +536,7 @@ class Firehose:
         settings = load(app.config)
         _warn_unknown_keys(app)
         connector = _as_connector(self.connector)
-        _set_up_base(connector, app, settings)
-        # A Flask-Firehose connector is used as it is: Flask-Firehose never called an
-        # init_app of it, so one that is a Flask extension too was set up by its app.
-        if isinstance(connector, PushedSetConnector):
-            connector.init_app(app, settings)
-        else:
-            init_connector = getattr(connector, "init_app", None)
-            if callable(init_connector):
-                if isinstance(connector, type) and not _implements(connector, "init_app"):
-                    raise _needs_an_instance(connector)  # its init_app takes self
-                _check_callable_as(connector, "init_app", "(app, settings)", app, settings)
-                initialised = init_connector(app, settings)
-                if initialised is not None:
-                    try:  # an async or generator init_app behind a plain wrapper
-                        refuse_unrun(initialised, connector, "init_app")
-                    except TypeError as e:
-                        raise ValueError(f"Firehose connector: {e}") from e
+        _init_connector(connector, app, settings)
         previous = app.extensions.get(EXTENSION_KEY)
         if isinstance(previous, _AppState) and previous.owner is not self:
             _warn_taken_over(app, previous.connector, connector)
@@ -612,23 +597,51 @@ class Firehose:
             app.before_request_funcs.setdefault(None, []).append(lambda: _send_early_hints(app))
 
 
-#: Our connectors whose ``init_app`` sets up what their requests need (:func:`_set_up_base`).
+def _init_connector(connector: Connector, app: Flask, settings: Settings) -> None:
+    """The connector's own ``init_app``, if it has one; for an app's subclass of one of our
+    connectors that overrides it without calling ``super().init_app()``, ours after it.
+
+    Ours sets up what the connector's requests need for the app: the room that bounds the
+    session cookie a ``PushedSetConnector`` or ``SessionConnector`` grows (unbounded, it
+    passes nginx's 4 KB buffer, a 502 on every page, then the 4 KB browsers keep), and the
+    signing state without which ``DigestConnector.open()`` fails on every page. Whether
+    the subclass's ``init_app`` called it is read from what it set up, so one that calls
+    it with settings of its own, or after fixing its own arguments, keeps them.
+    """
+    base = next(
+        (base for base in _SET_UP_BY_INIT_APP if _overrides_init_app(connector, base)), None
+    )
+    if base is not None:
+        apps_set_up(cast("_OurConnector", connector)).pop(app, None)
+    # A Flask-Firehose connector is used as it is: Flask-Firehose never called an
+    # init_app of it, so one that is a Flask extension too was set up by its app.
+    if isinstance(connector, PushedSetConnector):
+        connector.init_app(app, settings)
+    else:
+        init_connector = getattr(connector, "init_app", None)
+        if callable(init_connector):
+            if isinstance(connector, type) and not _implements(connector, "init_app"):
+                raise _needs_an_instance(connector)  # its init_app takes self
+            _check_callable_as(connector, "init_app", "(app, settings)", app, settings)
+            initialised = init_connector(app, settings)
+            if initialised is not None:
+                try:  # an async or generator init_app behind a plain wrapper
+                    refuse_unrun(initialised, connector, "init_app")
+                except TypeError as e:
+                    raise ValueError(f"Firehose connector: {e}") from e
+    if base is not None and app not in apps_set_up(cast("_OurConnector", connector)):
+        base.init_app(connector, app, settings)  # type: ignore[arg-type]
+
+
+#: Our connectors whose ``init_app`` sets up what their requests need (:func:`_init_connector`).
 _SET_UP_BY_INIT_APP = (PushedSetConnector, SessionConnector, DigestConnector)
+_OurConnector = PushedSetConnector | SessionConnector | DigestConnector
 
 
-def _set_up_base(connector: object, app: Flask, settings: Settings) -> None:
-    """For an app's subclass of one of our connectors that overrides ``init_app``, run
-    the base's ``init_app`` first, which the subclass's may not call: the room noted there
-    bounds the session cookie a ``PushedSetConnector`` or ``SessionConnector`` grows
-    (unbounded, it passes nginx's 4 KB buffer, a 502 on every page, then the 4 KB browsers
-    keep), ``SessionConnector`` checks its ``max_items`` there, and ``DigestConnector``
-    makes the app's signing state, without which its ``open()`` fails on every page. Run
-    first, so a subclass calling ``super().init_app()`` with settings of its own keeps
-    them."""
-    for base in _SET_UP_BY_INIT_APP:
-        if isinstance(connector, base) and type(connector).init_app is not base.init_app:
-            base.init_app(connector, app, settings)  # type: ignore[arg-type]
-            return
+def _overrides_init_app(connector: object, base: type[_OurConnector]) -> bool:
+    """Whether ``connector`` is of an app's subclass of ``base`` with an ``init_app`` of
+    its own."""
+    return isinstance(connector, base) and type(connector).init_app is not base.init_app
 
 
 #: The keys ``init_app`` reads: every ``FIREHOSE_*`` setting, and Flask's
@@ -649,19 +662,51 @@ def _warn_unknown_keys(app: Flask) -> None:
 
 def _warn_taken_over(app: Flask, before: Connector, after: Connector) -> None:
     """A warning when another :class:`Firehose` sets up an app one already set up, with a
-    connector of other arguments (a module's ``Firehose()`` and one a factory makes): the
-    hooks stay single and the last connector is used, so the first one's store, which the
-    app may read elsewhere, is no longer asked. The same object's ``init_app`` again reads
-    the config again, as documented, and says nothing."""
-    if repr(before) != repr(after):  # two default DigestConnector()s are one connector
+    connector that keeps another store (a module's ``Firehose()`` and one a factory makes,
+    each given its own): the hooks stay single and the last connector is used, so the
+    first one's store, which the app may read elsewhere, is no longer asked. The same
+    object's ``init_app`` again reads the config again, as documented, and says nothing."""
+    if not _keeps_the_same(before, after, app):
         log.warning(
-            "firehose: a second Firehose set up app %r with connector %r, in place of the "
-            "first one's %r, which is no longer asked: keep one Firehose per app (call its "
+            "firehose: a second Firehose set up app %r with connector %s, in place of the "
+            "first one's %s, which is no longer asked: keep one Firehose per app (call its "
             "init_app(app) again to read the config again)",
             app.name,
-            after,
-            before,
+            _named(after),
+            _named(before),
         )
+
+
+def _named(connector: object) -> str:
+    """``repr(connector)``, or its class's name if that fails: at ``init_app`` there is no
+    request, nor app context, for a ``repr`` that reads ``current_app``."""
+    try:
+        return repr(connector)
+    except Exception:
+        return f"<{type(connector).__qualname__}>"
+
+
+def _keeps_the_same(before: object, after: object, app: Flask) -> bool:
+    """Whether connector ``after`` keeps for ``app`` what ``before`` kept: the same object,
+    two adapters of one Flask-Firehose connector, two digests of the same settings, two
+    session lists of the same length, or two connectors equal by their own ``==`` (a
+    dataclass's: its fields, whatever its ``repr`` shows). Any error asking is a no."""
+    if before is after:
+        return True
+    if type(before) is not type(after):
+        return False
+    try:
+        if isinstance(before, PushedSetConnector):
+            return _keeps_the_same(
+                before.connector, cast(PushedSetConnector, after).connector, app
+            )
+        if isinstance(before, DigestConnector):
+            return before.settings(app) == cast(DigestConnector, after).settings(app)
+        if isinstance(before, SessionConnector):
+            return before.max_items == cast(SessionConnector, after).max_items
+        return bool(before == after)
+    except Exception:
+        return False
 
 
 def _warn_settings_changed(app: Flask, state: _AppState) -> None:

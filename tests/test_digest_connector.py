@@ -23,7 +23,15 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
 from bench.request_cost import asset_url
-from firehose_digest import AgingDigest, BloomDigest, DigestConnector, Firehose, GCSDigest, push
+from firehose_digest import (
+    AgingDigest,
+    BloomDigest,
+    DigestConnector,
+    Firehose,
+    GCSDigest,
+    SessionConnector,
+    push,
+)
 from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
 from firehose_digest.settings import DEFAULTS
@@ -1551,4 +1559,45 @@ def test_a_subclass_that_sets_up_with_settings_of_its_own_keeps_them() -> None:
     connector = DigestConnectorOfItsOwnCookieName()
     client = build_app(connector).test_client()
     assert "own-digest=" in client.get("/").headers["Set-Cookie"]
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+class DigestConnectorOfItsOwnSize(DigestConnector):
+    """An app's subclass that sets up a digest of its own size, whatever the app's config
+    asks for."""
+
+    def init_app(self, app: Flask, settings: Any) -> None:
+        super().init_app(app, settings.with_digest(300, 0.01, "gcs"))
+
+
+class SessionConnectorThatFixesItsBound(SessionConnector):
+    """An app's subclass that fixes its own ``max_items`` before its base checks it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_items=4)
+
+    def init_app(self, app: Flask, settings: Any) -> None:
+        self.max_items = settings.max_pushes
+        super().init_app(app, settings)
+
+
+@pytest.mark.parametrize(
+    ("connector", "config"),
+    [
+        (DigestConnectorOfItsOwnSize, {"FIREHOSE_CAPACITY": 8192, "FIREHOSE_FP_RATE": 1e-6}),
+        (DigestConnectorOfItsOwnCookieName, {"FIREHOSE_COOKIE_NAME": "session"}),
+        (SessionConnectorThatFixesItsBound, {}),
+    ],
+    ids=["own digest size", "own cookie name", "own max_items"],
+)
+def test_a_subclass_that_sets_itself_up_is_not_refused_for_what_its_base_would_refuse(
+    connector: type[DigestConnector | SessionConnector], config: dict[str, Any]
+) -> None:
+    """Our ``init_app``, run for a subclass whose own does not call it, is not run for one
+    that does: the app's config (a digest too large for the header budget, the session
+    cookie's name) or the subclass's own arguments before it fixed them would refuse what
+    the subclass set up, and every app of it failed at ``init_app``."""
+    client = build_app(connector(), **config).test_client()
+    first = client.get("/")
+    assert first.headers["Link"] == EXPECTED_FIRST
     assert client.get("/").headers["Link"] == EXPECTED_RETURN

@@ -11,6 +11,7 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Container, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -23,6 +24,7 @@ from flask import (
     Response,
     abort,
     after_this_request,
+    current_app,
     g,
     redirect,
     render_template_string,
@@ -606,6 +608,77 @@ def test_another_firehose_taking_over_an_app_with_another_connector_is_said_once
     client.get("/")
     assert client.get("/").headers["Link"] == "</a.css>; rel=preload; nopush"
     assert client.get_cookie("h2-digest") is not None
+
+
+@dataclass
+class StoreOfItsClient:
+    """A connector whose ``repr`` leaves its client out, as a store's often does; equal by
+    its fields (a dataclass's ``==``)."""
+
+    client: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def open(self, app: Flask, request: Request) -> set[str]:
+        return self.client.get("held", set())
+
+    def save(self, app: Flask, response: Response, held: Any, pushed: Any, reused: Any) -> None:
+        self.client["held"] = set(pushed)
+
+
+class StoreNamedByItsApp(StoreOfItsClient):
+    """A connector whose ``repr`` reads the app's config, outside any app context at
+    ``init_app``."""
+
+    def __repr__(self) -> str:
+        return f"StoreNamedByItsApp({current_app.config['SECRET_KEY']!r})"
+
+
+class FlaskFirehoseStore:
+    """A Flask-Firehose connector, adapted anew by each ``Firehose`` given it."""
+
+    def get_pushed(self) -> set[str]:
+        return set()
+
+    def set_pushed(self, items: set[str]) -> None:
+        pass
+
+
+SHARED_FLASK_FIREHOSE_STORE = FlaskFirehoseStore()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "said"),
+    [
+        (lambda: StoreOfItsClient({"a": set()}), lambda: StoreOfItsClient({"b": set()}), True),
+        (StoreOfItsClient, StoreOfItsClient, False),
+        (StoreNamedByItsApp, lambda: StoreNamedByItsApp({"b": set()}), True),
+        (DigestConnector, lambda: DigestConnector(capacity=300), False),
+        (DigestConnector, lambda: DigestConnector(capacity=200), True),
+        (lambda: SHARED_FLASK_FIREHOSE_STORE, lambda: SHARED_FLASK_FIREHOSE_STORE, False),
+    ],
+    ids=[
+        "stores of other clients, one repr",
+        "equal stores",
+        "a repr that needs the app",
+        "the default capacity named",
+        "another capacity",
+        "one Flask-Firehose connector adapted twice",
+    ],
+)
+def test_a_takeover_is_said_when_the_store_changes_and_never_fails_init_app(
+    caplog: pytest.LogCaptureFixture,
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+    said: bool,
+) -> None:
+    """Whether the second ``Firehose``'s connector keeps another store is asked of the
+    connectors (their ``==``, a digest's settings), not read from their ``repr``, which
+    may leave out what tells them apart, or fail outside a request: ``init_app`` runs."""
+    app = Flask("shop")
+    app.config["SECRET_KEY"] = "k"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app, connector=first())
+        Firehose(app, connector=second())
+    assert any("a second Firehose" in r.msg for r in caplog.records) == said
 
 
 def test_push_off_adds_only_the_static_step_once() -> None:
