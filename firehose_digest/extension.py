@@ -366,9 +366,11 @@ def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
 #: name (no separator, quote, space or control in it) and "=".
 _SEPARATOR = r';|,(?=[ \t]*[^\x00-\x20\x7f;=,"]+=)'
 _SEPARATOR_SCAN = re.compile(_SEPARATOR)
-#: The same, and a quoted string (kept whole), which runs to the end when no quote closes
-#: it (``closed`` empty then): scanned once, not again from each quote inside it.
-_COOKIE_SCAN = re.compile(rf'"(?:[^"\\]|\\.)*(?P<closed>"?)|{_SEPARATOR}', re.DOTALL)
+#: The same, and a quoted value (kept whole, from the "=" before it), which runs to the
+#: end when no quote closes it (``closed`` empty then): scanned once, not again from each
+#: quote inside it. Only a quote where a value begins opens one, as Werkzeug reads a
+#: cookie: one inside a value (``size=24"``) is a character of it.
+_COOKIE_SCAN = re.compile(rf'=[ \t]*"(?:[^"\\]|\\.)*(?P<closed>"?)|{_SEPARATOR}', re.DOTALL)
 
 
 def _rejoined(cookie: str) -> str:
@@ -399,12 +401,12 @@ def _rejoined(cookie: str) -> str:
 
 
 def _separators(cookie: str) -> Iterator[re.Match[str]]:
-    """The quoted strings and separators of ``cookie``, in order. A quote never closed is
+    """The quoted values and separators of ``cookie``, in order. A quote never closed is
     an ordinary character, and so is any quote after it (each would end where it ends,
     unclosed): the rest is read for separators alone, in one pass, where trying each
-    quote again costs time quadratic in the header's length (``"\\"\\"\\"...``)."""
+    quote again costs time quadratic in the header's length (``b="\\"\\"...``)."""
     for match in _COOKIE_SCAN.finditer(cookie):
-        if match.group()[0] == '"' and not match.group("closed"):
+        if match.group()[0] == "=" and not match.group("closed"):
             yield from _SEPARATOR_SCAN.finditer(cookie, match.start() + 1)
             return
         yield match

@@ -2125,12 +2125,34 @@ def test_a_quoted_value_s_comma_before_a_name_stays_when_fields_are_rejoined() -
     assert response.headers["X-Visits"] == "2"
 
 
+def test_a_quote_inside_a_value_hides_no_comma_when_fields_are_rejoined() -> None:
+    """Werkzeug reads a quoted value only where a value begins, right after its "=": a
+    quote inside one (``size=24"``, a search a page's script kept) is a character of it.
+    The rejoin took any quote for one opening a quoted value, so with another quote after
+    it (a quoted value, or a second such cookie) every "," between them was hidden: over
+    HTTP/2 under an ASGI wrapper, the session sent between them was lost on every
+    request."""
+    app = counting_app()
+    digest, flask_session = first_visit_cookies(app)
+    header = f'size=24",{COOKIE}={digest},session={flask_session},theme="a,b"'
+
+    response = app.test_client(use_cookies=False).get(
+        "/", headers={"Cookie": header}, environ_overrides={"SERVER_PROTOCOL": "HTTP/2"}
+    )
+
+    assert response.headers["X-Visits"] == "2"
+    assert response.headers["X-Theme"] == "a,b"
+    assert links(response) == [nopush("/a.css")]
+
+
 @pytest.mark.parametrize(
     ("header", "read"),
     [
         ("a=1,b=2", "a=1; b=2"),
         ("a=1, cart[id]=3", "a=1; cart[id]=3"),
         ('a="x,y=1",b=2', 'a="x,y=1"; b=2'),
+        ('a = "x,y=1",b=2', 'a = "x,y=1"; b=2'),  # Werkzeug reads spaces around "="
+        ('a=x"y,b=1,c="q"', 'a=x"y; b=1; c="q"'),  # a quote inside a value opens nothing
         ("a=1,2", "a=1,2"),  # no name and "=" after the ","
         ("a=x,y=1; b=2", "a=x,y=1; b=2"),  # joined right: a value's own ","
         # The one case docs/deployment.md says cannot be told from two joined cookies.
