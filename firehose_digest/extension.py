@@ -363,8 +363,10 @@ def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
 
 
 #: In a ``Cookie`` header: a ";", or a "," followed by what can only begin a cookie: a
-#: name (no separator, quote, space or control in it) and "=".
-_SEPARATOR = r';|,(?=[ \t]*[^\x00-\x20\x7f;=,"]+=)'
+#: name (no separator, quote or control in it, nor a space at its start: browsers keep
+#: one inside, ``my pref``) and "=". An unquoted value holding a space is none Werkzeug
+#: reads, so a split there loses no value.
+_SEPARATOR = r';|,(?=[ \t]*[^\x00-\x20\x7f;=,"][^\x00-\x08\x0a-\x1f\x7f;=,"]*=)'
 _SEPARATOR_SCAN = re.compile(_SEPARATOR)
 #: The same, and a quoted value (kept whole, from the "=" before it), which runs to the
 #: end when no quote closes it (``closed`` empty then): scanned once, not again from each
