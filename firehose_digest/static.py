@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import sys
 import threading
@@ -165,12 +166,31 @@ _MIRRORED = ("media", "integrity", "referrerpolicy", "fetchpriority", "nonce")
 #: candidate fetched (HTML Standard), so a preload without them fetches the link's url
 #: beside the header's candidate. The other elements take none.
 _PRELOAD_MIRRORED = ("imagesrcset", "imagesizes")
-#: Attributes of the element alone, written on it and never in the ``Link``: they say
-#: nothing of how the file is fetched, and Chromium drops from a 103 a link with a
-#: parameter it does not know. ``blocking`` is a script's or a stylesheet's (HTML
-#: Standard), ``charset`` a classic script's (a module is always UTF-8); an element that
-#: takes one not is refused (:func:`_element_only`).
-_ELEMENT_ONLY = ("id", "class", "title", "blocking", "charset")
+#: What the ``Link`` :func:`static_tag` writes holds: what a preload reads of a ``Link``
+#: (HTML Standard, "process link headers": ``media``, ``imagesrcset`` and ``imagesizes``;
+#: "apply link options from parsed header attributes": the rest), and ``nopush``, the
+#: ``Link``'s own, to a push proxy. Any other attribute given is the element's alone (the
+#: mirrored ones are on both): in the ``Link`` it says nothing, and Chromium drops from a
+#: 103 a link with a parameter it does not know.
+_LINK_ATTRIBUTES = frozenset(
+    {
+        "rel",
+        "as",
+        "type",
+        "crossorigin",
+        "integrity",
+        "media",
+        "referrerpolicy",
+        "fetchpriority",
+        "nonce",
+        "imagesrcset",
+        "imagesizes",
+        "nopush",
+    }
+)
+#: What an attribute name cannot hold (HTML syntax, "attributes"): a control, a space,
+#: ``"``, ``'``, ``>``, ``/`` or ``=``, each of which ends the name, the value or the tag.
+_NOT_IN_AN_ATTRIBUTE_NAME = re.compile(r"[\x00-\x20\x7f-\x9f\"'>/=]")
 #: The ``type`` values of a classic script (HTML Standard, "JavaScript MIME type essence
 #: match", and the empty string); any other but ``module`` makes a data block, which the
 #: browser never runs.
@@ -526,14 +546,15 @@ def static_tag(
     anything else (fonts, images, JSON) a ``<link rel="preload">`` like the header's. The
     element repeats the push's ``crossorigin`` and its ``media``, ``integrity``,
     ``referrerpolicy``, ``fetchpriority`` and ``nonce`` (a preload its ``imagesrcset`` and
-    ``imagesizes`` too); ``defer`` and ``async`` are the script element's alone. A
-    classic script's ``nomodule`` is its element's alone too, and no ``Link`` names the
-    file (:func:`~.push`); on any other element it raises :class:`ValueError`. ``id``,
-    ``class`` and ``title``, a script's or a stylesheet's ``blocking`` and a classic
-    script's ``charset`` are written on the element, escaped, and never in the ``Link``.
-    Raises :class:`ValueError` naming an attribute the element would drop: one of those on
-    an element that takes none, ``defer`` or ``async`` on a ``<link>``, a script ``type``
-    that is neither JavaScript nor ``module`` (a data block, never run).
+    ``imagesizes`` too). The ``Link`` holds only what a preload reads
+    (:data:`_LINK_ATTRIBUTES`); every other attribute given (``defer``, ``id``,
+    ``title``, ``data-turbo-track``) is the element's alone, written as given, escaped, as
+    if by hand: one the element ignores too, as the browser ignores it. A classic
+    script's ``nomodule`` is its element's alone, and no ``Link`` names the file
+    (:func:`~.push`). Raises :class:`ValueError` naming what would make the page wrong:
+    ``nomodule`` on any other element (a module runs in every browser that runs
+    modules), a script ``type`` that is neither JavaScript nor ``module`` (a data block,
+    never run), a name that would end the attribute or the tag (``a b``, ``x"``).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -546,12 +567,9 @@ def static_tag(
             f"static_tag(): nomodule is a classic script's, and {filename!r} is not written "
             "as one: drop nomodule, or pass as_='script' for a legacy bundle"
         )
-    link, own = _element_only(link, filename, classic_script)
+    link, bare, own_attributes = _element_attributes(link, classic_script)
     _push(link, learn)  # a nomodule script's: linked nowhere (push())
-    own_attributes = "".join(
-        f" {name}" if value is None else f' {name}="{escape(value)}"' for name, value in own
-    )
-    attributes = ""
+    attributes = bare
     crossorigin = link.params.get("crossorigin")
     if crossorigin is not None:
         attributes += f' crossorigin="{escape(crossorigin)}"'
@@ -561,16 +579,13 @@ def static_tag(
         if name in link.params:
             attributes += f' {name}="{escape(link.params[name])}"'
     src = escape(link.url)
-    script = "".join(f" {flag}" for flag in link.element_flags) + attributes + own_attributes
+    attributes += own_attributes
     if link.rel == "modulepreload":
-        return Markup(f'<script type="module" src="{src}"{script}></script>')
+        return Markup(f'<script type="module" src="{src}"{attributes}></script>')
     if link.rel == "preload" and link.as_ == "style":
-        return Markup(f'<link rel="stylesheet" href="{src}"{attributes}{own_attributes}>')
+        return Markup(f'<link rel="stylesheet" href="{src}"{attributes}>')
     if classic_script:
-        # A legacy bundle's nomodule: without it a browser that runs modules runs it too.
-        if nomodule:
-            script = f" nomodule{script}"
-        return Markup(f'<script src="{src}"{script}></script>')
+        return Markup(f'<script src="{src}"{attributes}></script>')
     head = f'<link rel="{escape(link.rel)}" href="{src}"'
     if link.as_ is not None:
         head += f' as="{escape(link.as_)}"'
@@ -579,44 +594,16 @@ def static_tag(
     for name in _PRELOAD_MIRRORED:
         if name in link.params:
             head += f' {name}="{escape(link.params[name])}"'
-    return Markup(f"{head}{attributes}{own_attributes}>")
+    return Markup(f"{head}{attributes}>")
 
 
-def _element_only(
-    link: _StaticLink, filename: str, classic_script: bool
-) -> tuple[_StaticLink, list[tuple[str, str | None]]]:
-    """``link`` without the attributes of :data:`_ELEMENT_ONLY`, and those attributes
-    (a bare one's value None), in the order given. Raises :class:`ValueError` naming an
-    attribute the element :func:`static_tag` writes would drop: one it does not take,
-    ``defer`` or ``async`` on a ``<link>``, a script ``type`` that makes a data block."""
-    module = link.rel == "modulepreload"
-    stylesheet = link.rel == "preload" and link.as_ == "style"
-    takes = {"id", "class", "title"}
-    if classic_script or module or stylesheet:
-        takes.add("blocking")
-    if classic_script:
-        takes.add("charset")
-    own: list[tuple[str, str | None]] = []
-    for name, value in link.params.items():
-        if name in _ELEMENT_ONLY:
-            if not isinstance(value, str):  # a template's list or dict: push() refused it
-                raise ValueError(f"static_tag(): {name} must be a str, got {value!r}")
-            own.append((name, value))
-    own += [(_lower(flag), None) for flag in link.flags if _lower(flag) in _ELEMENT_ONLY]
-    refused = [name for name, _ in own if name not in takes]
-    if not (classic_script or module):
-        refused += link.element_flags
-    if module:
-        element = '<script type="module">'
-    elif classic_script:
-        element = "<script>"
-    else:
-        element = f'<link rel="{"stylesheet" if stylesheet else link.rel}">'
-    if refused:
-        raise ValueError(
-            f"static_tag(): {', '.join(refused)}: not an attribute of the {element} it "
-            f"writes for {filename!r}, which would drop it"
-        )
+def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_StaticLink, str, str]:
+    """``link`` with :data:`_LINK_ATTRIBUTES` alone (and ``nomodule``, for :func:`~.push` to
+    link nothing of a legacy bundle), and every other attribute given as the element
+    writes it: the bare ones, then those with a value, each once, in lower case, in the
+    order given (a ``""`` value bare: the same to the page). Raises :class:`ValueError`
+    naming a name no attribute can have, a value that is not a str (a template's list),
+    or a classic script ``type`` that makes a data block, which the browser never runs."""
     script_type = link.params.get("type")
     if (
         classic_script
@@ -627,9 +614,28 @@ def _element_only(
             f"static_tag(): type {script_type!r} is no JavaScript type: a <script> of it "
             "is a data block, which the browser never runs (type='module': a module)"
         )
-    kept = {name: value for name, value in link.params.items() if name not in _ELEMENT_ONLY}
-    flags = tuple(flag for flag in link.flags if _lower(flag) not in _ELEMENT_ONLY)
-    return replace(link, params=kept, flags=flags), own
+    own: dict[str, str] = {}
+    flags = [(flag, "") for flag in link.flags]
+    element_flags = [(flag, "") for flag in link.element_flags]
+    for name, value in (*flags, *link.params.items(), *element_flags):
+        if not isinstance(name, str):  # a template's number or list: push() refused it
+            raise ValueError(f"static_tag(): a flag must be a str, got {name!r}")
+        if name.lower() in _LINK_ATTRIBUTES:
+            continue
+        if not name or _NOT_IN_AN_ATTRIBUTE_NAME.search(name):
+            raise ValueError(
+                f"static_tag(): {name!r} is no attribute name: it would end the attribute "
+                "or the element"
+            )
+        if not isinstance(value, str):  # a template's list or dict: push() refused it
+            raise ValueError(f"static_tag(): {name} must be a str, got {value!r}")
+        own.setdefault(name.lower(), value)
+    bare = "".join(f" {name}" for name, value in own.items() if not value)
+    valued = "".join(f' {name}="{escape(value)}"' for name, value in own.items() if value)
+    for_link = (*_LINK_ATTRIBUTES, "nomodule")
+    params = {name: value for name, value in link.params.items() if name in for_link}
+    kept = tuple(flag for flag in link.flags if _lower(flag) in for_link)
+    return replace(link, params=params, flags=kept), bare, valued
 
 
 def _push(link: _StaticLink, learn: bool) -> None:

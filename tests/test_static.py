@@ -11,6 +11,7 @@ import functools
 import gc
 import hashlib
 import os
+import re
 import sys
 import threading
 import time
@@ -534,6 +535,67 @@ ELEMENT_ATTRIBUTES = [
         "rel=preload; as=style",
         id="markup read as the page reads it, escaped again",
     ),
+    pytest.param(
+        "site.css",
+        {"data-turbo-track": "reload"},
+        '<link rel="stylesheet" href="{url}" data-turbo-track="reload">',
+        "rel=preload; as=style",
+        # Hotwire Turbo reloads the page when a tracked asset's url changes: untracked,
+        # a deploy's new stylesheet was never loaded.
+        id="Turbo's data-turbo-track",
+    ),
+    pytest.param(
+        "app.js",
+        {"defer": True, "data-domain": "example.com"},
+        '<script src="{url}" defer data-domain="example.com"></script>',
+        "rel=preload; as=script",
+        # Plausible's script reads the site it counts from its own element.
+        id="Plausible's data-domain",
+    ),
+    pytest.param(
+        "site.css",
+        {"disabled": True, "lang": "en"},
+        '<link rel="stylesheet" href="{url}" disabled lang="en">',
+        "rel=preload; as=style",
+        id="a flag and a global attribute",
+    ),
+    pytest.param(
+        "inter.woff2",
+        {"blocking": "render"},
+        '<link rel="preload" href="{url}" as="font" type="font/woff2" crossorigin'
+        ' blocking="render">',
+        'rel=preload; as=font; type="font/woff2"; crossorigin',
+        id="blocking on a preload, which ignores it",
+    ),
+    pytest.param(
+        "app.mjs",
+        {"charset": "utf-8"},
+        '<script type="module" src="{url}" charset="utf-8"></script>',
+        "rel=modulepreload",
+        id="charset on a module, which ignores it",
+    ),
+    pytest.param(
+        "site.css",
+        {"defer": True},
+        '<link rel="stylesheet" href="{url}" defer>',
+        "rel=preload; as=style",
+        id="defer on a stylesheet, which ignores it",
+    ),
+    pytest.param(
+        "hero.png",
+        {"async": True},
+        '<link rel="preload" href="{url}" as="image" async>',
+        "rel=preload; as=image",
+        id="async on a preload, which ignores it",
+    ),
+    pytest.param(
+        "hero.png",
+        {"nopush": True, "fetchpriority": "high", "alt": ""},
+        '<link rel="preload" href="{url}" as="image" alt fetchpriority="high">',
+        "rel=preload; as=image; fetchpriority=high; nopush",
+        # nopush is the Link's, to a push proxy; "" is written bare, as the page reads it.
+        id="the Link's nopush, an empty value",
+    ),
 ]
 
 
@@ -541,11 +603,12 @@ ELEMENT_ATTRIBUTES = [
 def test_attributes_of_the_element_alone_are_written_on_it_and_not_in_the_link(
     static: Path, filename: str, keywords: dict[str, Any], element: str, params: str
 ) -> None:
-    """``id``, ``class``, ``title``, ``blocking`` and a script's ``charset`` say nothing of
-    how the file is fetched: the element was written without them (a stylesheet left out
-    of its titled set, a script that did not block rendering), and the ``Link`` had them,
-    which Chromium reads as a link to drop from a 103 (a title with a comma a
-    ``ValueError``)."""
+    """Every attribute but those a preload reads (and the ``Link``'s ``nopush``) is the
+    element's, as if written by hand: the element was written without them (a stylesheet
+    left out of its titled set, a ``data-`` attribute a script reads from its element
+    missing), and the ``Link`` had them, which Chromium reads as a link to drop from a
+    103 (a title with a comma a ``ValueError``). One the element ignores is written as
+    given, as a browser reads such a page: it failed the page with a ``ValueError``."""
     (static / filename).write_bytes(CONTENT)
     app = make_app(static)
     url = f"/static/{filename}?v={version(CONTENT)}"
@@ -560,30 +623,36 @@ def test_attributes_of_the_element_alone_are_written_on_it_and_not_in_the_link(
     assert response.headers["Link"] == f"<{url}>; {params}"
 
 
-@pytest.mark.parametrize(
-    ("filename", "flags", "keywords", "named"),
-    [
-        pytest.param("inter.woff2", (), {"blocking": "render"}, "blocking", id="preload blocking"),
-        pytest.param("hero.png", (), {"charset": "utf-8"}, "charset", id="preload charset"),
-        pytest.param("app.mjs", (), {"charset": "utf-8"}, "charset", id="module charset"),
-        pytest.param("site.css", ("defer",), {}, "defer", id="stylesheet defer"),
-        pytest.param("hero.png", (), {"async": True}, "async", id="preload async"),
-        pytest.param(
-            "app.js", (), {"type": "text/x-template"}, "type", id="script of a data block type"
-        ),
-    ],
-)
-def test_an_attribute_the_element_does_not_take_is_refused_naming_it(
-    static: Path, filename: str, flags: tuple[str, ...], keywords: dict[str, Any], named: str
-) -> None:
-    """It was dropped from the element without a word (a ``<script type="text/x-template">``
-    written as a plain ``<script>``, run as JavaScript), and written in the ``Link``."""
-    (static / filename).write_bytes(CONTENT)
+def test_a_script_type_that_makes_a_data_block_is_refused_naming_it(static: Path) -> None:
+    """A ``<script type="text/x-template">`` was written as a plain ``<script>``, which ran
+    the template as JavaScript."""
+    (static / "t.js").write_bytes(CONTENT)
     app = make_app(static)
 
-    refused = pytest.raises(ValueError, match=rf"^static_tag\(\): {named}\b")
+    refused = pytest.raises(ValueError, match=r"^static_tag\(\): type 'text/x-template'")
     with app.test_request_context(), refused:
-        static_tag(filename, *flags, **keywords)
+        static_tag("t.js", type="text/x-template")
+
+
+@pytest.mark.parametrize(
+    ("flags", "keywords", "named"),
+    [
+        pytest.param((), {'x"><script>alert(1)</script': "1"}, "'x\"><script>", id="keyword"),
+        pytest.param(("a b",), {}, "'a b'", id="flag"),
+        pytest.param((), {"x/": True}, "'x/'", id="keyword flag"),
+        pytest.param((), {"data-x": ["a"]}, "data-x", id="a value that is not a str"),
+    ],
+)
+def test_an_attribute_the_element_cannot_hold_is_refused_naming_it(
+    static: Path, flags: tuple[str, ...], keywords: dict[str, Any], named: str
+) -> None:
+    """A name that would end the attribute or the tag, as the HTML syntax reads it: written
+    on the element, it would write whatever HTML it holds."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with app.test_request_context(), pytest.raises(ValueError, match=re.escape(named)):
+        static_tag("app.js", *flags, **keywords)
 
 
 #: url_for's own keywords, as a Flask user passes them to url_for("static", ...).
