@@ -7,6 +7,7 @@ per request and writes it out after the view; :mod:`.static` pushes versioned st
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import threading
@@ -47,6 +48,8 @@ __all__ = [
     "refuse_undefined",
     "resource_key",
 ]
+
+log = logging.getLogger("firehose_digest")
 
 
 class RequestPushes:
@@ -95,7 +98,8 @@ def push(
     (:func:`as_written`); ``rel`` defaults to ``preload``. A font's or a fetch's preload
     gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the browser
     fetches them in CORS mode. A link naming ``nomodule`` (a legacy bundle, which every
-    browser that runs modules skips) is recorded nowhere: no ``Link``, push or hint.
+    browser that runs modules skips; ``nomodule=False`` names none) is recorded nowhere:
+    no ``Link``, push or hint, and a ``DEBUG`` log line, once per url, says so.
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
     ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
@@ -435,6 +439,12 @@ def make_resource(
         flags = (*flags, "nopush")
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
+    if legacy_only:  # checked, said once per url: push() keeps what it made of the arguments
+        log.debug(
+            "%s names nomodule, a legacy bundle every browser that runs modules skips: "
+            "not linked, pushed, hinted or recorded",
+            url,
+        )
     key = resource_key(url, version)
     pushable = pushed_as_requested(url)
     written_last = cut_by_proxies(url)

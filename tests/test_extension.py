@@ -522,6 +522,48 @@ def test_a_nomodule_script_is_neither_linked_pushed_nor_recorded(
         assert push("/legacy.js", *flags, **keywords) == "/legacy.js"
 
 
+def test_a_dropped_nomodule_link_is_logged_at_debug_once_per_url(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A user wondering where their link went finds why in the log: once per url, as
+    ``push()`` keeps what it made of the same arguments, not on every request."""
+    app = Flask(__name__)
+    app.secret_key = "k"
+    Firehose(app, connector=DictConnector())
+
+    @app.route("/")
+    def index() -> str:
+        return push("/logged/legacy.js", "nomodule", as_="script")
+
+    client = app.test_client()
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        for _ in range(3):
+            assert client.get("/").status_code == 200
+        Firehose.hints("/logged/declared.js", as_="script", nomodule=True)
+
+    said = [r.getMessage() for r in caplog.records if "nomodule" in r.getMessage()]
+    assert said == [
+        f"{url} names nomodule, a legacy bundle every browser that runs modules skips:"
+        " not linked, pushed, hinted or recorded"
+        for url in ("/logged/legacy.js", "/logged/declared.js")
+    ]
+    assert all(r.levelno == logging.DEBUG for r in caplog.records if "nomodule" in r.getMessage())
+
+
+@pytest.mark.parametrize("value", [False, None])
+def test_nomodule_false_or_none_is_left_out_and_the_script_linked(value: bool | None) -> None:
+    """As any keyword of ``False`` or ``None``: not a legacy bundle."""
+    app = Flask(__name__)
+    app.secret_key = "k"
+    Firehose(app, connector=DictConnector())
+
+    @app.route("/")
+    def index() -> str:
+        return push("/app.js", as_="script", nomodule=value)
+
+    assert app.test_client().get("/").headers["Link"] == "</app.js>; rel=preload; as=script"
+
+
 def test_version_makes_a_changed_asset_new_again(make_app: AppFactory) -> None:
     app = make_app()
     version = {"v": "1"}
