@@ -615,8 +615,21 @@ def _init_connector(connector: Connector, app: Flask, settings: Settings) -> Non
     base = next(
         (base for base in _SET_UP_BY_INIT_APP if _overrides_init_app(connector, base)), None
     )
+    earlier = None
     if base is not None:
-        apps_set_up(cast("_OurConnector", connector)).pop(app, None)
+        earlier = apps_set_up(cast("_OurConnector", connector)).pop(app, None)
+    try:
+        _run_init_app(connector, app, settings)
+    except BaseException:
+        if earlier is not None:  # what an earlier init_app set up serves on, as before
+            apps_set_up(cast("_OurConnector", connector)).setdefault(app, earlier)
+        raise
+    if base is not None and app not in apps_set_up(cast("_OurConnector", connector)):
+        base.init_app(connector, app, settings)  # type: ignore[arg-type]
+
+
+def _run_init_app(connector: Connector, app: Flask, settings: Settings) -> None:
+    """The connector's own ``init_app``, if it has one, checked as it is called."""
     # A Flask-Firehose connector is used as it is: Flask-Firehose never called an
     # init_app of it, so one that is a Flask extension too was set up by its app.
     if isinstance(connector, PushedSetConnector):
@@ -633,8 +646,6 @@ def _init_connector(connector: Connector, app: Flask, settings: Settings) -> Non
                     refuse_unrun(initialised, connector, "init_app")
                 except TypeError as e:
                     raise ValueError(f"Firehose connector: {e}") from e
-    if base is not None and app not in apps_set_up(cast("_OurConnector", connector)):
-        base.init_app(connector, app, settings)  # type: ignore[arg-type]
 
 
 #: Our connectors whose ``init_app`` sets up what their requests need (:func:`_init_connector`).
@@ -692,25 +703,25 @@ def _named(connector: object) -> str:
 
 def _keeps_the_same(before: object, after: object, app: Flask) -> bool:
     """Whether connector ``after`` keeps for ``app`` what ``before`` kept: the same object,
-    two adapters of one Flask-Firehose connector, two digests of the same settings, two
-    session lists of the same length, or two connectors equal by their own ``==`` (a
-    dataclass's: its fields, whatever its ``repr`` shows). Any error asking is a no."""
+    two adapters of one Flask-Firehose connector, two digests of the same settings, or two
+    session lists of the same length. An app's own connectors are told apart as objects:
+    two stores made alike (a module's and a factory's) are two stores, equal or not."""
     if before is after:
         return True
     if type(before) is not type(after):
         return False
     try:
-        if isinstance(before, PushedSetConnector):
+        if type(before) is PushedSetConnector:
             return _keeps_the_same(
                 before.connector, cast(PushedSetConnector, after).connector, app
             )
-        if isinstance(before, DigestConnector):
+        if type(before) is DigestConnector:
             return before.settings(app) == cast(DigestConnector, after).settings(app)
-        if isinstance(before, SessionConnector):
+        if type(before) is SessionConnector:
             return before.max_items == cast(SessionConnector, after).max_items
-        return bool(before == after)
-    except Exception:
+    except Exception:  # a digest the first init_app could not set up for this app
         return False
+    return False
 
 
 def _warn_settings_changed(app: Flask, state: _AppState) -> None:

@@ -1601,3 +1601,29 @@ def test_a_subclass_that_sets_itself_up_is_not_refused_for_what_its_base_would_r
     first = client.get("/")
     assert first.headers["Link"] == EXPECTED_FIRST
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+class DigestConnectorRefusingAConfig(DigestConnector):
+    """An app's subclass whose ``init_app`` refuses a configuration of its own."""
+
+    def init_app(self, app: Flask, settings: Any) -> None:
+        if app.config.get("DIGEST_REFUSED"):
+            raise ValueError("DIGEST_REFUSED is set")
+        super().init_app(app, settings)
+
+
+def test_a_subclass_whose_second_init_app_fails_still_serves_as_set_up_before() -> None:
+    """An ``init_app`` again (to read the config again) that the subclass refuses raises,
+    and the app, which an app may keep serving, keeps what the first one set up: it lost
+    it, and every page logged an error and pushed everything again."""
+    connector = DigestConnectorRefusingAConfig()
+    app = build_app(connector)
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    app.config["DIGEST_REFUSED"] = True
+    with pytest.raises(ValueError, match="DIGEST_REFUSED"):
+        Firehose(app, connector=connector)
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+    new = client.get("/push?u=/new.css")
+    assert new.headers["Link"] == "</new.css>; rel=preload; as=style"
+    assert f"{COOKIE}=" in new.headers["Set-Cookie"]

@@ -654,8 +654,8 @@ def test_another_firehose_taking_over_an_app_with_another_connector_is_said_once
 
 @dataclass
 class StoreOfItsClient:
-    """A connector whose ``repr`` leaves its client out, as a store's often does; equal by
-    its fields (a dataclass's ``==``)."""
+    """A connector whose ``repr`` leaves its client out, as a store's often does; two
+    made alike are equal by their fields (a dataclass's ``==``)."""
 
     client: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
@@ -691,7 +691,7 @@ SHARED_FLASK_FIREHOSE_STORE = FlaskFirehoseStore()
     ("first", "second", "said"),
     [
         (lambda: StoreOfItsClient({"a": set()}), lambda: StoreOfItsClient({"b": set()}), True),
-        (StoreOfItsClient, StoreOfItsClient, False),
+        (StoreOfItsClient, StoreOfItsClient, True),
         (StoreNamedByItsApp, lambda: StoreNamedByItsApp({"b": set()}), True),
         (DigestConnector, lambda: DigestConnector(capacity=300), False),
         (DigestConnector, lambda: DigestConnector(capacity=200), True),
@@ -699,7 +699,7 @@ SHARED_FLASK_FIREHOSE_STORE = FlaskFirehoseStore()
     ],
     ids=[
         "stores of other clients, one repr",
-        "equal stores",
+        "two stores made alike",
         "a repr that needs the app",
         "the default capacity named",
         "another capacity",
@@ -712,9 +712,11 @@ def test_a_takeover_is_said_when_the_store_changes_and_never_fails_init_app(
     second: Callable[[], Any],
     said: bool,
 ) -> None:
-    """Whether the second ``Firehose``'s connector keeps another store is asked of the
-    connectors (their ``==``, a digest's settings), not read from their ``repr``, which
-    may leave out what tells them apart, or fail outside a request: ``init_app`` runs."""
+    """Whether the second ``Firehose``'s connector keeps another store is not read from
+    the connectors' ``repr``, which may leave out what tells them apart, or fail outside a
+    request (``init_app`` runs): an app's own connectors are told apart as objects (two
+    made alike, empty, are two stores, ``==`` or not), ours by what they keep (a digest's
+    settings, an adapter's Flask-Firehose connector)."""
     app = Flask("shop")
     app.config["SECRET_KEY"] = "k"
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
