@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import stat
+import string
 import sys
 import threading
 import weakref
@@ -328,7 +329,9 @@ def _static_link(
         "crossorigin" if isinstance(flag, str) and flag.lower() == "crossorigin" else flag
         for flag in flags
     )
-    params = {name.lower() if isinstance(name, str) else name: value for name, value in named}
+    params = {
+        _ascii_lower(name) if isinstance(name, str) else name: value for name, value in named
+    }
     spelled_as = params.pop("as", None)
     as_ = read_as(as_)  # as push() reads it
     as_ = as_ if as_ is not None else spelled_as
@@ -379,6 +382,16 @@ def _static_link(
         _external=url_options.external,
     )
     return _StaticLink(url, rel or "preload", as_, flags, params, file, version, element_flags)
+
+
+#: ASCII upper case to lower case, and nothing else: what HTML lowers in an attribute's
+#: name (HTML syntax, "attribute name state"), where ``str.lower`` also lowers ``Ä``.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _ascii_lower(name: str) -> str:
+    """``name`` as HTML reads an attribute's name: its ASCII letters in lower case."""
+    return name.translate(_ASCII_LOWER)
 
 
 def _lower(text: object) -> str:
@@ -620,7 +633,7 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
     for name, value in (*flags, *link.params.items(), *element_flags):
         if not isinstance(name, str):  # a template's number or list: push() refused it
             raise ValueError(f"static_tag(): a flag must be a str, got {name!r}")
-        if name.lower() in _LINK_ATTRIBUTES:
+        if _ascii_lower(name) in _LINK_ATTRIBUTES:
             continue
         if not name or _NOT_IN_AN_ATTRIBUTE_NAME.search(name):
             raise ValueError(
@@ -629,7 +642,7 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
             )
         if not isinstance(value, str):  # a template's list or dict: push() refused it
             raise ValueError(f"static_tag(): {name} must be a str, got {value!r}")
-        own.setdefault(name.lower(), value)
+        own.setdefault(_ascii_lower(name), value)
     bare = "".join(f" {name}" for name, value in own.items() if not value)
     valued = "".join(f' {name}="{escape(value)}"' for name, value in own.items() if value)
     for_link = (*_LINK_ATTRIBUTES, "nomodule")

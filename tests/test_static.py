@@ -491,6 +491,13 @@ def test_nomodule_on_an_element_other_than_a_classic_script_is_refused(
 ELEMENT_ATTRIBUTES = [
     pytest.param(
         "site.css",
+        {"data-Ä": "1", "İd": "x", "Data-K": "2", "LANG": "en"},
+        '<link rel="stylesheet" href="{url}" data-Ä="1" İd="x" data-k="2" lang="en">',
+        "rel=preload; as=style",
+        id="named in ASCII upper case, lowered as HTML lowers it: in ASCII alone",
+    ),
+    pytest.param(
+        "site.css",
         {"id": "main", "class": "theme", "title": "Dark", "blocking": "render"},
         '<link rel="stylesheet" href="{url}" id="main" class="theme" title="Dark"'
         ' blocking="render">',
