@@ -121,11 +121,13 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
         unwrapped = _unwrapped(_lines(text))
         if _set_cookie_value(unwrapped, name):
             return read_pasted(f"Set-Cookie: {unwrapped.strip()}", name, now, asked)
-        values = _cookie_values(unwrapped, name)
-        broken = None if values else json_error(text)
+        broken = json_error(text)
         if broken is not None:
-            # A HAR cut short: its header names and attributes are no cookies to name.
+            # A HAR cut short is no Cookie header: its header names and attributes are no
+            # cookies to name, nor its words (which Werkzeug before 3.1.9 reads, quotes and
+            # all) values, nor is the first request's Cookie what the client holds at its end.
             return Pasted([], [], None, broken)
+        values = _cookie_values(unwrapped, name)
         return Pasted(values, list(_parse_cookie_header(unwrapped)), None, None)
     cookie_lines: list[str] = []
     set_cookies: list[tuple[str, list[str]]] = []

@@ -3065,6 +3065,41 @@ def test_a_har_cut_short_says_it_does_not_parse() -> None:
     assert code == 0, out
 
 
+@pytest.mark.parametrize(
+    ("sent", "cut_after"),
+    [
+        # In the request's cookies array, before any "=": Werkzeug 3.1.8 and before read
+        # its words, quotes and all, as values, "NOT valid: not a signed cookie value".
+        ("h2-digest={value}", "{value}"),
+        # After the Cookie header that sends it, last or between others: it was read as
+        # the cookie the HAR holds, which a HAR whole may not (it reads the last request's).
+        ("theme=dark; h2-digest={value}", "theme=dark; h2-digest={value}"),
+        ("theme=dark; h2-digest={value}; lang=en", "theme=dark; h2-digest={value}; lang=en"),
+    ],
+    ids=["in-cookies-array", "after-cookie-header", "after-cookie-between"],
+)
+def test_a_har_cut_short_is_said_cut_whatever_its_words(sent: str, cut_after: str) -> None:
+    """A HAR cut short is said to be, on every Werkzeug the package admits: what was read
+    of it as a Cookie header turned on how that Werkzeug parses words that are no cookie
+    (3.1.9 drops one holding a space or a quote; 3.1.0 to 3.1.8 read it whole)."""
+    value = issued_cookie(SECRET)
+    text = har(har_entry("https://shop.test/", sent.format(value=value)))
+    end = cut_after.format(value=value)
+    cut = text[: text.index(end) + len(end)]
+    code, out, _ = call("inspect", cut, "--secret-key", SECRET)
+    with pytest.raises(json.JSONDecodeError) as raised:
+        json.loads(cut)
+    e = raised.value
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "NOT valid: no h2-digest cookie here (cookies: none)",
+            f"JSON that does not parse ({e.msg}: line {e.lineno} column {e.colno}): a HAR or "
+            "Firefox's headers cut short or edited? Save or copy it again",
+        ],
+    )
+
+
 def test_a_har_larger_than_a_paste_is_read_from_stdin() -> None:
     """A HAR holds the responses' content: a page's is megabytes, past the bound a paste is
     held to, and was refused as "more than any paste of a request"."""
