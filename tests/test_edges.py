@@ -3856,7 +3856,12 @@ def test_a_nameless_cookie_joined_over_http2_stays_with_the_value_before_it() ->
     cookie before it keeps the "," and what it joined (found by a fuzz run: a page
     script's ``document.cookie = "lone"`` beside Flask's session over HTTP/2)."""
     read = extension._rejoined("session=V1.x, lone, a=b")
-    assert dict(parse_cookie(read)) == {"a": "b"}
+    assert read == "session=V1.x, lone; a=b"
+    cookies = parse_cookie(read)
+    assert cookies["a"] == "b"
+    # The session's value does not read as the one it was: Werkzeug 3.1.9 drops a value
+    # holding a space, 3.1.0 to 3.1.8 read it whole, whose signature then fails.
+    assert cookies.getlist("session") in ([], ["V1.x, lone"])
     assert dict(parse_cookie(extension._rejoined("session=V1.x, , a=b"))) == {
         "session": "V1.x,",
         "a": "b",
