@@ -38,7 +38,7 @@ QUICKSTART = REPO_ROOT / "examples" / "quickstart"
 INSTALL_TIMEOUT = 300
 
 
-#: Werkzeug's lowest version for the lowest Flask (Flask 3.1.0 requires Werkzeug >= 3.1):
+#: Werkzeug's lowest version for the lowest Flask (Flask 3.1.1 requires Werkzeug >= 3.1):
 #: raise it with the Flask bound.
 LOWEST_WERKZEUG = "werkzeug==3.1.0"
 
