@@ -362,56 +362,60 @@ def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
     return protocol.startswith(("HTTP/2", "HTTP/3"))
 
 
-#: In a ``Cookie`` header: a ";", or a "," followed by what can only begin a cookie: a
-#: name (no separator, quote or control in it, nor a space at its start: browsers keep
-#: one inside, ``my pref``) and "=". An unquoted value holding a space is none Werkzeug
-#: reads, so a split there loses no value.
-_SEPARATOR = r';|,(?=[ \t]*[^\x00-\x20\x7f;=,"][^\x00-\x08\x0a-\x1f\x7f;=,"]*=)'
-_SEPARATOR_SCAN = re.compile(_SEPARATOR)
-#: The same, and a quoted value (kept whole, from the "=" before it), which runs to the
-#: end when no quote closes it (``closed`` empty then): scanned once, not again from each
-#: quote inside it. Only a quote where a value begins opens one, as Werkzeug reads a
-#: cookie: one inside a value (``size=24"``) is a character of it.
-_COOKIE_SCAN = re.compile(rf'=[ \t]*"(?:[^"\\]|\\.)*(?P<closed>"?)|{_SEPARATOR}', re.DOTALL)
+#: In a ``Cookie`` header, what begins a cookie: a name (no separator, quote or control in
+#: it, nor a space at its start: browsers keep one inside, ``my pref``) and "=". An
+#: unquoted value holding a space is none Werkzeug reads, so a split before such a name
+#: loses no value.
+_NAME_AND_EQUALS = r'[ \t]*[^\x00-\x20\x7f;=,"][^\x00-\x08\x0a-\x1f\x7f;=,"]*='
+#: One field of a ``Cookie`` whose fields were joined with ",", from its start to the
+#: separator after it (``end``: a ";", a "," or the end). Its value is quoted where
+#: Werkzeug reads one (``_cookie_re``): right after the field's first "=", up to its next
+#: unescaped quote, when only spaces follow, then the end or a "," before what begins a
+#: cookie: such a value's "," stays. (After a name with a space, which Werkzeug reads no
+#: value for, it holds no such ",".) Any other value runs to a ";", or to a "," before
+#: what begins a cookie; a quote inside it (``size=24"``, ``tag="new``) is a character of
+#: it. A quoted try that fails gives up at the next unescaped quote, and the field is read
+#: unquoted from its start: no character is read more than a few times, where trying a
+#: quoted string again from each later quote costs time quadratic in the header's length
+#: (``b="\\"\\"...``).
+_FIELD_SCAN = re.compile(
+    rf'(?:(?:[ \t]*[^\x00-\x20\x7f;=,"]+[ \t]*=[ \t]*"(?:[^"\\]|\\.)*"'
+    rf'|{_NAME_AND_EQUALS}[ \t]*"(?:[^"\\,]|\\.|,(?!{_NAME_AND_EQUALS}))*")'
+    rf"[ \t]*(?=,{_NAME_AND_EQUALS}|\Z)"
+    rf"|(?:[^,;]|,(?!{_NAME_AND_EQUALS}))*)(?P<end>[,;]|\Z)"
+)
 
 
 def _rejoined(cookie: str) -> str:
     """``cookie`` with the "," that joined its fields as "; ", or as it is if it holds a
-    ";" (outside quotes): its server joined them with "; " itself, and any "," is in a
-    value, which the app reads as it was sent. A quoted value's own "," stays.
+    ";" (outside quoted values): its server joined them with "; " itself, and any "," is
+    in a value, which the app reads as it was sent. A quoted value's own "," stays.
 
     A lone cookie whose value holds "," and then a name and "=" (``a=b=1,c=2``, written
     by a page's script) cannot be told from two joined ones: it is split. A nameless
     cookie (``document.cookie = "lone"``) or an empty field joined after another cannot
     be told from that one's value holding a ",": it stays with it, whose value then does
     not read (a session's signature fails), as before the join; the cookies after it
-    read.
+    read. A value's unclosed quote whose next quote closes a later field's value
+    (``q="a`` then ``t=b"``) cannot be told from a quoted value holding ",t=b": it is
+    read as that, as Werkzeug reads the same fields joined with "; ", where that value
+    holds "; t=b" instead.
     """
     pieces = []
     start = 0
-    for match in _separators(cookie):
-        separator = match.group()
+    while True:
+        match = _FIELD_SCAN.match(cookie, start)
+        assert match is not None  # an empty field matches anywhere
+        separator = match.group("end")
         if separator == ";":
             return cookie
-        if separator == ",":
-            pieces.append(cookie[start : match.start()].strip())
-            start = match.end()
-    if not pieces:
+        pieces.append(cookie[start : match.start("end")].strip())
+        if not separator:
+            break
+        start = match.end()
+    if len(pieces) == 1:
         return cookie
-    pieces.append(cookie[start:].strip())
     return "; ".join(pieces)
-
-
-def _separators(cookie: str) -> Iterator[re.Match[str]]:
-    """The quoted values and separators of ``cookie``, in order. A quote never closed is
-    an ordinary character, and so is any quote after it (each would end where it ends,
-    unclosed): the rest is read for separators alone, in one pass, where trying each
-    quote again costs time quadratic in the header's length (``b="\\"\\"...``)."""
-    for match in _COOKIE_SCAN.finditer(cookie):
-        if match.group()[0] == "=" and not match.group("closed"):
-            yield from _SEPARATOR_SCAN.finditer(cookie, match.start() + 1)
-            return
-        yield match
 
 
 def _claim(record: _RequestRecord, req: Request) -> bool:
