@@ -619,16 +619,15 @@ def _init_connector(connector: Connector, app: Flask, settings: Settings) -> Non
     base = next(
         (base for base in _SET_UP_BY_INIT_APP if _overrides_init_app(connector, base)), None
     )
-    earlier = None
-    if base is not None:
-        earlier = apps_set_up(cast("_OurConnector", connector)).pop(app, None)
+    set_up = apps_set_up(cast("_OurConnector", connector)) if base is not None else {}
+    earlier = set_up.pop(app, None)
     try:
         _run_init_app(connector, app, settings)
     except BaseException:
         if earlier is not None:  # what an earlier init_app set up serves on, as before
-            apps_set_up(cast("_OurConnector", connector)).setdefault(app, earlier)
+            set_up.setdefault(app, earlier)
         raise
-    if base is not None and app not in apps_set_up(cast("_OurConnector", connector)):
+    if base is not None and app not in set_up:
         base.init_app(connector, app, settings)  # type: ignore[arg-type]
 
 
