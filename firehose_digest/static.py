@@ -567,7 +567,9 @@ def static_tag(
     (:func:`~.push`). Raises :class:`ValueError` naming what would make the page wrong:
     ``nomodule`` on any other element (a module runs in every browser that runs
     modules), a script ``type`` that is neither JavaScript nor ``module`` (a data block,
-    never run), a name that would end the attribute or the tag (``a b``, ``x"``).
+    never run), a name that would end the attribute or the tag (``a b``, ``x"``), the url
+    attribute the element writes itself (a script's ``src``, a ``<link>``'s ``href``: a
+    second one is a duplicate the HTML parser drops).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -616,7 +618,8 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
     writes it: the bare ones, then those with a value, each once, in lower case, in the
     order given (a ``""`` value bare: the same to the page). Raises :class:`ValueError`
     naming a name no attribute can have, a value that is not a str (a template's list),
-    or a classic script ``type`` that makes a data block, which the browser never runs."""
+    the element's own url attribute (``src`` or ``href``), or a classic script ``type``
+    that makes a data block, which the browser never runs."""
     script_type = link.params.get("type")
     if (
         classic_script
@@ -627,6 +630,8 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
             f"static_tag(): type {script_type!r} is no JavaScript type: a <script> of it "
             "is a data block, which the browser never runs (type='module': a module)"
         )
+    # Where the element static_tag writes names the file: a script's src, a <link>'s href.
+    url_attribute = "src" if classic_script or link.rel == "modulepreload" else "href"
     own: dict[str, str] = {}
     flags = [(flag, "") for flag in link.flags]
     element_flags = [(flag, "") for flag in link.element_flags]
@@ -642,6 +647,13 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
             )
         if not isinstance(value, str):  # a template's list or dict: push() refused it
             raise ValueError(f"static_tag(): {name} must be a str, got {value!r}")
+        if _ascii_lower(name) == url_attribute:
+            # Written after the element's own, it is a duplicate the HTML parser drops:
+            # the url given would never be used.
+            raise ValueError(
+                f"static_tag(): {url_attribute} is the file's url, which static_tag writes "
+                "itself (the versioned one): drop it, or write the element by hand"
+            )
         own.setdefault(_ascii_lower(name), value)
     bare = "".join(f" {name}" for name, value in own.items() if not value)
     valued = "".join(f' {name}="{escape(value)}"' for name, value in own.items() if value)

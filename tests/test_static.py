@@ -662,6 +662,66 @@ def test_an_attribute_the_element_cannot_hold_is_refused_naming_it(
         static_tag("app.js", *flags, **keywords)
 
 
+@pytest.mark.parametrize(
+    ("filename", "flags", "keywords", "named"),
+    [
+        pytest.param("app.js", (), {"src": "/cdn/app.js"}, "src", id="a script's src"),
+        pytest.param("app.js", (), {"SRC": "/cdn/app.js"}, "src", id="SRC, in another case"),
+        pytest.param("app.js", ("src",), {}, "src", id="src as a flag"),
+        pytest.param("app.mjs", (), {"src": "/cdn/app.mjs"}, "src", id="a module's src"),
+        pytest.param("site.css", (), {"href": "/cdn/site.css"}, "href", id="a stylesheet's"),
+        pytest.param("inter.woff2", (), {"Href": "/f.woff2"}, "href", id="a preload's Href"),
+        pytest.param("site.css", ("href=/cdn/site.css",), {}, "href", id='positional "href="'),
+    ],
+)
+def test_the_url_attribute_the_element_writes_itself_is_refused_naming_it(
+    static: Path, filename: str, flags: tuple[str, ...], keywords: dict[str, Any], named: str
+) -> None:
+    """The element names the file's versioned url in its own ``src`` or ``href``: a second
+    one was written after it (``<script src="/static/app.js?v=..." src="/cdn/app.js">``),
+    which the HTML parser drops as a duplicate, so the url the caller gave was silently
+    never used."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+
+    refused = pytest.raises(
+        ValueError, match=rf"^static_tag\(\): {named} is the file's url, which static_tag"
+    )
+    with app.test_request_context(), refused:
+        static_tag(filename, *flags, **keywords)
+
+
+@pytest.mark.parametrize(
+    ("filename", "keywords", "element"),
+    [
+        pytest.param(
+            "site.css",
+            {"src": "x"},
+            '<link rel="stylesheet" href="{url}" src="x">',
+            id="src on a link, which ignores it",
+        ),
+        pytest.param(
+            "app.js",
+            {"href": "x"},
+            '<script src="{url}" href="x"></script>',
+            id="href on a script, which ignores it",
+        ),
+        pytest.param("app.js", {"src": None}, '<script src="{url}"></script>', id="src=None"),
+    ],
+)
+def test_a_url_attribute_the_element_does_not_write_is_written_as_given(
+    static: Path, filename: str, keywords: dict[str, Any], element: str
+) -> None:
+    """Only the element's own url attribute is refused: another is the element's alone, as
+    any attribute it ignores is, and ``None`` leaves it out, as for any keyword."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/{filename}?v={version(CONTENT)}"
+
+    with app.test_request_context():
+        assert static_tag(filename, **keywords) == element.format(url=url)
+
+
 #: url_for's own keywords, as a Flask user passes them to url_for("static", ...).
 URL_FOR_KEYWORDS = [
     pytest.param({"_external": True}, id="_external"),
