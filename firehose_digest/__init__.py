@@ -13,7 +13,8 @@ Reading the code, in the order a request meets it:
   so): :mod:`.collect` (what ``push()`` gathers), :mod:`.links` (``Link`` values and the
   plan of what to push), :mod:`.hints` (103 Early Hints), :mod:`.digests` (the Golomb-coded
   set and the Bloom filter), :mod:`.codec` (the signed cookie value), :mod:`.sizes` (the
-  bytes each bounded cache counts).
+  bytes each bounded cache counts), :mod:`.locks` (the caches' locks, taken across a
+  fork).
 - The CLI, :mod:`.__main__`: ``firehose-digest plan`` and ``inspect``, which reads what an
   operator pastes with :mod:`.pasted`, a HAR file's headers with :mod:`.har`.
 """

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import threading
 from contextlib import suppress
 from contextvars import ContextVar
 from html import unescape
@@ -32,6 +31,7 @@ from .links import (
     kept_alive_by,
     pushed_as_requested,
 )
+from .locks import fork_safe_lock
 from .sizes import DICT_SLOT, unique_size
 
 __all__ = [
@@ -255,7 +255,7 @@ _resources_bytes = 0
 MAX_RESOURCES_BYTES = 1 << 20
 #: Held while the count changes: threads adding at once would lose updates to it. Reads
 #: (``push()``'s lookup) take no lock.
-_resources_lock = threading.Lock()
+_resources_lock = fork_safe_lock()
 
 
 def _remember_resource(arguments: tuple[Any, ...], resource: Resource) -> None:

@@ -27,7 +27,6 @@ import inspect
 import logging
 import math
 import sys
-import threading
 import time
 import weakref
 from collections.abc import Container, Iterable, Sequence
@@ -52,6 +51,7 @@ from .codec import (
     signable,
 )
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
+from .locks import fork_safe_lock
 from .settings import (
     CookieAttributes,
     Settings,
@@ -1070,7 +1070,7 @@ class _DigestState:
         #: value -> what it holds, with its expiry; oldest first.
         self._decoded: dict[str, HeldDigest] = {}
         self._decoded_bytes = 0
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock()
 
     def codec(self, app: Flask) -> DigestCodec | None:
         """The codec for the app's keys as configured now; None without ``SECRET_KEY``.

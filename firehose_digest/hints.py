@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 from collections import OrderedDict
 from collections.abc import Container, Iterable
 from contextlib import suppress
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from .locks import fork_safe_lock
 from .sizes import CHURNED_DICT_SLOT
 
 __all__ = [
@@ -373,7 +373,7 @@ class HintCache:
         #: an entry keeps its link alive, so it names no other object.
         self._links: dict[int, tuple[int, int]] = {}
         self._bytes = 0
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock()
 
     def get(self, page: str) -> tuple[EarlyHint, ...] | None:
         """The links learned for ``page``, or None when it was never learned (or dropped)."""

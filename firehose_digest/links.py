@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass
 from itertools import repeat
@@ -27,6 +26,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from .hints import EarlyHint
+from .locks import fork_safe_lock
 from .sizes import DICT_SLOT, unique_size
 
 __all__ = [
@@ -371,7 +371,7 @@ class LinkPlanner:
         #: page -> (its tracked keys, {(answers, may_push, browser): plan}).
         self._pages: dict[tuple[Resource, ...], tuple[tuple[str, ...], dict[Any, LinkPlan]]] = {}
         self._bytes = 0
-        self._lock = threading.Lock()
+        self._lock = fork_safe_lock()
 
     def plan(
         self,

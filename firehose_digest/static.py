@@ -19,7 +19,6 @@ import re
 import stat
 import string
 import sys
-import threading
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ from .collect import (
     resource_key,
 )
 from .links import format_url
+from .locks import fork_safe_lock
 from .sizes import DICT_SLOT
 
 __all__ = [
@@ -154,7 +154,7 @@ _pushed_files: weakref.WeakKeyDictionary[Flask, _PushedFiles] = weakref.WeakKeyD
 MAX_PUSHED_FILES_BYTES = 1 << 20
 #: Held while an app's map is made, or an entry and the count change: requests adding
 #: entries at once would lose updates to the count. Reads (``versions_current``) take none.
-_pushed_files_lock = threading.Lock()
+_pushed_files_lock = fork_safe_lock()
 
 #: Flags of the element alone: on a preload they mean nothing, and Chromium drops from a
 #: 103 a link with a parameter it does not know.

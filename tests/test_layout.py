@@ -131,7 +131,7 @@ def test_the_package_never_imports_the_benchmarks() -> None:
 
 #: The pure core (the package docstring's map): tested with plain values, so it may import
 #: neither Flask nor Werkzeug, not even through another module of the package.
-CORE = ("codec", "digests", "hints", "links", "collect", "sizes")
+CORE = ("codec", "digests", "hints", "links", "collect", "sizes", "locks")
 
 
 def external_imports(path: Path) -> set[str]:

@@ -1,0 +1,58 @@
+"""The locks of the per-process caches, taken across a fork.
+
+A fork copies the process with one thread, the forking one: gunicorn with ``--preload``
+forks its workers from the master that imported the app, multiprocessing's ``fork`` start
+method from any thread of a threaded server. A lock another thread held at that moment
+stays held in the child, where no thread releases it: the child's first request that takes
+it waits forever. So every lock made here is taken before a fork and released after it,
+in the parent and in the child, as ``logging`` takes its module lock
+(``Lib/logging/__init__.py``): the child gets each lock free and each cache whole, never
+halfway through a change. Each is held only while a cache changes in memory, so a fork
+waits at most that long.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+
+__all__ = ["fork_safe_lock"]
+
+#: Every lock :func:`fork_safe_lock` made that is still alive (a cache of an app that is
+#: gone goes with it).
+_locks: weakref.WeakSet[threading.Lock] = weakref.WeakSet()
+#: Held while a lock is added to ``_locks``, and across a fork: none is added meanwhile.
+_registry_lock = threading.Lock()
+#: The locks taken for the fork under way, released after it in both processes.
+_taken: list[threading.Lock] = []
+
+
+def fork_safe_lock() -> threading.Lock:
+    """A ``threading.Lock`` that a fork waits for and both processes get back free.
+    Whoever holds one must not fork, nor make or take another, before releasing it: the
+    fork would wait on itself, or on a thread that waits on the fork."""
+    lock = threading.Lock()
+    with _registry_lock:
+        _locks.add(lock)
+    return lock
+
+
+def _take_all() -> None:
+    _registry_lock.acquire()
+    _taken.extend(_locks)
+    for lock in _taken:
+        lock.acquire()
+
+
+def _release_all() -> None:
+    for lock in _taken:
+        lock.release()
+    _taken.clear()
+    _registry_lock.release()
+
+
+if hasattr(os, "register_at_fork"):  # Windows has no fork
+    os.register_at_fork(
+        before=_take_all, after_in_parent=_release_all, after_in_child=_release_all
+    )
