@@ -31,7 +31,7 @@ from flask import (
     request,
     session,
 )
-from flask.json.tag import JSONTag
+from flask.json.tag import JSONTag, TaggedJSONSerializer
 from flask.sessions import (
     SecureCookieSession,
     SecureCookieSessionInterface,
@@ -3656,6 +3656,56 @@ def test_a_session_holding_what_deepcopy_cannot_copy_still_records_a_flask_fireh
 
     assert first.headers["Link"] == "</a.css>; rel=preload; as=style"
     assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+def _handle_session_app(connector: Any, **config: Any) -> Flask:
+    """:func:`session_app` with no data of its own but a :class:`Handle` in its session
+    (its tag registered with a serializer of the app's own: Flask's is shared)."""
+    app = session_app(0, connector, **config)
+    interface = SecureCookieSessionInterface()
+    interface.serializer = TaggedJSONSerializer()
+    interface.serializer.register(TagHandle)
+    app.session_interface = interface
+    app.before_request(lambda: session.setdefault("handle", Handle(1)) and None)
+    return app
+
+
+def test_a_session_holding_what_deepcopy_cannot_copy_is_still_kept_within_its_room() -> None:
+    """The session could not be copied whole, so nothing was put back, and ``save`` then
+    skipped every check of what ``set_pushed`` wrote: Flask-Firehose's own connector grew
+    the session cookie past its room (behind nginx, a 502 on every page; past 4 KB, a
+    cookie browsers drop with the app's own session changes). Room for one key: the second
+    page's key does not fit, and the session holds the first one's alone again."""
+    measured = _handle_session_app(ListInSession).test_client().get("/?u=/a.css")
+    line = header_line("Set-Cookie", measured.headers["Set-Cookie"])
+    budget = line + header_line("Link", "x" * 100) + header_line("Vary", "Cookie")
+    app = _handle_session_app(
+        ListInSessionInPlace, FIREHOSE_LINK_BUDGET=100, FIREHOSE_HEADER_BUDGET=budget
+    )
+    client = app.test_client()
+    assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
+
+    response = client.get("/?u=/a.css&u=/b.css")
+
+    assert response.headers["Link"] == (
+        "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style; nopush"
+    )
+    with client.session_transaction() as sess:
+        assert sess["pushed"] == ["/a.css"]
+        assert sess["handle"].number == 1
+
+
+def test_what_a_failing_set_pushed_wrote_beside_what_deepcopy_cannot_copy_is_put_back() -> None:
+    """Nothing was put back for a session that could not be copied whole: the keys a
+    failing ``set_pushed`` wrote were held from then on, never pushed."""
+    client = _handle_session_app(ListInSessionThenFails).test_client()
+
+    response = client.get("/?u=/a.css")
+
+    assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    with client.session_transaction() as sess:
+        assert "pushed" not in sess
+        assert sess["handle"].number == 1
 
 
 def test_a_flask_firehose_connector_that_leaves_the_session_alone_records_beside_a_big_one() -> (
