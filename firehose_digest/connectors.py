@@ -217,12 +217,14 @@ class PushedSetConnector:
                 self._needs_session.add(app)
                 _warn_no_secret_key(app, repr(self), problem)
                 raise NotRecorded(problem)
-            # A page the browser sends no session cookie with (outside SESSION_COOKIE_PATH)
-            # must write none: it would replace the one the browser keeps, signed-in user
-            # and all, whichever interface writes it. Asked only now: a connector keeping
-            # its keys elsewhere records there, and is not told that such pages record
-            # nothing.
-            if not _sent_session(app) and not _cookie_path_matches(app, request):
+            # A page the browser sends no session cookie with (outside SESSION_COOKIE_PATH,
+            # or a Strict one withheld from another site's navigation) must write none: it
+            # would replace the one the browser keeps, signed-in user and all, whichever
+            # interface writes it. Asked only now: a connector keeping its keys elsewhere
+            # records there, and is not told that such pages record nothing.
+            if not _sent_session(app) and (
+                _withheld_from_another_site(app) or not _cookie_path_matches(app, request)
+            ):
                 _put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
             if room is not None:

@@ -166,6 +166,31 @@ def test_a_page_outside_the_cookie_path_writes_no_server_side_session() -> None:
     assert client.get("/admin/").get_data(as_text=True) == "<p>alice"
 
 
+@pytest.mark.parametrize("server_side", [False, True], ids=["cookie session", "Flask-Session"])
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_strict_session_withheld_from_another_site_is_not_written_by_flask_firehose_s(
+    site: str, server_side: bool
+) -> None:
+    """``SESSION_COOKIE_SAMESITE = "Strict"``: a navigation from another site comes
+    without the session cookie, yet the browser keeps the one its response sets (RFC
+    6265bis §5.7). ``SessionConnector`` records nothing there; Flask-Firehose's own
+    connector filled a fresh session, and its cookie replaced the signed-in one: a link
+    from any site signed the user out. A same-site arrival without a session starts one."""
+    config: dict[str, Any] = {"SESSION_COOKIE_SAMESITE": "Strict"}
+    if server_side:
+        config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=SimpleCache())
+    app = scoped_app(flask_firehose_connector()(), **config)
+    if server_side:
+        Session(app)
+    arrival = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"}
+
+    response = app.test_client(use_cookies=False).get("/", headers=arrival)
+
+    recorded = site == "same-site"
+    assert response.headers["Link"] == (link if recorded else nopush)("/static/site.css")
+    assert ("Set-Cookie" in response.headers) is recorded
+
+
 def test_a_front_that_strips_the_prefix_is_read_by_script_name() -> None:
     """A front that strips ``/myapp`` and says so (ProxyFix's ``x_prefix`` sets
     ``SCRIPT_NAME``): the raw request-uri the app got (``/page``) is not the path the
