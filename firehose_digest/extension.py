@@ -1496,6 +1496,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if not _may_link(app, req):
         return response
     status = response.status_code
+    if status < 200:
+        # A 1xx a view returned (``return "", 103``) is no page: Werkzeug's server and
+        # gunicorn send it as it is, the client reads it as interim (RFC 9110 §15.2) and
+        # waits for a page that never comes (or, a 101, speaks another protocol), and a
+        # browser keeps no cookie of it but a WebSocket's 101 (Fetch). Nothing it links
+        # reaches the client: no Link, Vary or Set-Cookie.
+        return response
     if status in _URL_HAS_NO_PAGE and cache is not None and page is not None:
         # Page or not, the url has no such page now, yet what it learned went out in a 103
         # before each view, and browsers fetch what a 103 names whatever the status. An

@@ -381,6 +381,27 @@ def test_a_browser_records_only_a_page_it_shows(dest: str, status: int, held: bo
     assert held_now(client, "/a.css") == [held]
 
 
+@pytest.mark.parametrize("status", [100, 103, 199])
+@pytest.mark.parametrize("headers", [{"Accept": "*/*"}, NAVIGATION])
+def test_a_1xx_a_view_returns_as_its_response_gets_nothing(
+    status: int, headers: dict[str, str]
+) -> None:
+    """Flask sends ``return "", 103`` as it is, and Werkzeug's server and gunicorn write it
+    with no body: the client reads it as interim (RFC 9110 §15.2) and waits for a page
+    that never comes, and a browser keeps no cookie of a 1xx (Fetch). A Set-Cookie there
+    recorded files the client never got; on a return visit, Vary: Cookie and a Link of
+    nopush went out on it too."""
+    client = edge_app().test_client()
+    response = client.get(f"/page?u=/a.css&status={status}", headers=headers)
+    assert response.status_code == status
+    assert (links(response), response.headers.get("Vary")) == ([], None)
+    assert "Set-Cookie" not in response.headers
+    assert held_now(client, "/a.css") == [False]
+    client.get("/page?u=/a.css", headers=headers)  # held now, by a 200
+    response = client.get(f"/page?u=/a.css&status={status}", headers=headers)
+    assert (links(response), response.headers.get("Vary")) == ([], None)
+
+
 def media_app(media: str = "media", **config: object) -> Flask:
     """``/narrow`` preloads ``/a.css`` for narrow screens only (``media``, so spelled) and
     ``/b.css`` for all; ``/wide`` uses ``/a.css`` on every screen."""
