@@ -1692,12 +1692,13 @@ def _save(
 
 
 #: Statuses that say what the url is, more than how this request went: no content to
-#: show (RFC 9110 §15.3.5), moved for good (§15.4.2, §15.4.9), no page here (§15.5.5,
-#: which may also be a page hidden from this client: docs/early-hints.md), for good
-#: (§15.5.11). Any other (a sign-in's 302, 303 or 307; a 401, 403, 429 or 5xx) keeps
-#: what the page learned, unless its 103 offered a url under a version the url no longer
-#: has.
-_URL_HAS_NO_PAGE = frozenset({204, 301, 308, 404, 410})
+#: show (RFC 9110 §15.3.5; a 205 has none either, §15.3.6, and a browser's navigation
+#: stays where it was on both, HTML's "navigate"), moved for good (§15.4.2, §15.4.9), no
+#: page here (§15.5.5, which may also be a page hidden from this client:
+#: docs/early-hints.md), for good (§15.5.11). Any other (a sign-in's 302, 303 or 307; a
+#: 401, 403, 429 or 5xx) keeps what the page learned, unless its 103 offered a url under
+#: a version the url no longer has.
+_URL_HAS_NO_PAGE = frozenset({204, 205, 301, 308, 404, 410})
 
 #: The media types of a page: only a document's response has links a browser preloads.
 _PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})

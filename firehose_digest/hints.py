@@ -438,9 +438,9 @@ class HintCache:
             self._put(page, (), own, [])
 
     def learn_gone(self, page: str) -> None:
-        """Remember that ``page``, if it was learned, is gone (its url answered a 204, a
-        permanent redirect, a 404 or a 410): it is hinted nothing, not even what its view
-        declares, until a page's response teaches it again. A url never learned gets no
+        """Remember that ``page``, if it was learned, is gone (its url answered a 204 or
+        205, a permanent redirect, a 404 or a 410): it is hinted nothing, not even what its
+        view declares, until a page's response teaches it again. A url never learned gets no
         entry, so made-up urls' 404s push no learned page out. Asked and written under one
         lock: a page another thread's request drops meanwhile is not put back in the place
         of one it learned."""

@@ -1655,9 +1655,11 @@ def test_a_response_other_than_200_is_not_learned(app: Flask) -> None:
     assert recorder.sent == []
 
 
-#: RFC 9110: the url has no content to send (204), or no page here, for good (301, 308,
-#: 410), or none here (404, which may also hide a page from this client).
-STATUSES_OF_THE_URL = [204, 301, 308, 404, 410]
+#: RFC 9110: the url has no content to send (204, or 205, which says so too, §15.3.6, and
+#: to which a browser's navigation stays where it was as to a 204, HTML's "navigate"), or
+#: no page here, for good (301, 308, 410), or none here (404, which may also hide a page
+#: from this client).
+STATUSES_OF_THE_URL = [204, 205, 301, 308, 404, 410]
 #: Statuses about this request or this moment: a sign-in's redirect (302, 303, 307), a
 #: refusal, a rate limit, a failure.
 STATUSES_OF_THE_REQUEST = [302, 303, 307, 401, 403, 429, 500, 503]
@@ -1665,7 +1667,7 @@ STATUSES_OF_THE_REQUEST = [302, 303, 307, 401, 403, 429, 500, 503]
 
 def _a_page_that_answers(status: list[int], **config: Any) -> Flask:
     """An app whose ``/item`` pushes the stylesheet and answers ``status[0]``: the page, a
-    204, a redirect to ``/page/home``, or Flask's error page."""
+    204 or 205, a redirect to ``/page/home``, or Flask's error page."""
     app = make_app(**config)
 
     @app.route("/item")
@@ -1674,8 +1676,8 @@ def _a_page_that_answers(status: list[int], **config: Any) -> Flask:
         code = status[0]
         if code == 200:
             return "item"
-        if code == 204:
-            return "", 204
+        if code in (204, 205):
+            return "", code
         if 300 <= code < 400:
             return redirect("/page/home", code)
         abort(code)
