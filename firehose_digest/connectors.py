@@ -750,13 +750,14 @@ def _cookie_path_matches(app: Flask, req: Request) -> bool:
         return True  # Flask's default: every page
     # Percent-encoded as Werkzeug writes the attribute (``dump_cookie``).
     cookie_path = quote(cookie_path, safe=_PATH_SAFE)
-    path = _path_as_sent(req.environ)
-    if path == cookie_path or (
-        path.startswith(cookie_path)
-        and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")
-    ):
+    seen = _path_seen(req.environ)
+    path = _path_as_sent(req.environ, seen)
+    if _path_matches(path, cookie_path):
         return True
-    if app not in _told_outside:
+    # Not told when the path the app sees is in it: the client spelled it another way
+    # (``/%61pp/`` for ``/app/``), which says nothing of a front, and would spend the
+    # warning a front that strips the prefix needs.
+    if app not in _told_outside and not _path_matches(_encoded(seen), cookie_path):
         _told_outside.add(app)
         app.logger.warning(
             "firehose: %s is outside the cookie's Path %s (SESSION_COOKIE_PATH, else "
@@ -769,18 +770,35 @@ def _cookie_path_matches(app: Flask, req: Request) -> bool:
     return False
 
 
-def _path_as_sent(environ: WSGIEnvironment) -> str:
+def _path_matches(path: str, cookie_path: str) -> bool:
+    """RFC 6265 §5.1.4's path-match of two paths percent-encoded alike."""
+    return path == cookie_path or (
+        path.startswith(cookie_path)
+        and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")
+    )
+
+
+def _path_seen(environ: WSGIEnvironment) -> str:
+    """The path the app sees: ``SCRIPT_NAME`` and ``PATH_INFO``, decoded."""
+    return f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" or "/"
+
+
+def _encoded(seen: str) -> str:
+    """A path the app sees, encoded as a browser sends it (the WSGI strings are the
+    request's bytes, decoded)."""
+    return quote(seen.encode("latin-1", "replace"), safe=_PATH_SAFE)
+
+
+def _path_as_sent(environ: WSGIEnvironment, seen: str) -> str:
     """The request's path as the client sent it, which a browser matches a cookie's
     ``Path`` against: the raw request-uri's (``RAW_URI``, gunicorn; ``REQUEST_URI``,
-    Werkzeug, uWSGI, mod_wsgi), if it decodes to the path the app sees (``/%61dmin/`` is
-    not under ``/admin``); else the app's path (``SCRIPT_NAME`` and ``PATH_INFO``: a front
-    stripped a prefix that ``SCRIPT_NAME`` puts back), encoded as a browser sends it."""
-    seen = f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" or "/"
+    Werkzeug, uWSGI, mod_wsgi), if it decodes to the path the app sees, ``seen``
+    (``/%61dmin/`` is not under ``/admin``); else ``seen`` (a front stripped a prefix that
+    ``SCRIPT_NAME`` puts back), encoded as a browser sends it."""
     raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
     if raw.startswith("/") and unquote(raw, encoding="latin-1") == seen:
         return str(raw)
-    # The WSGI strings are the request's bytes, decoded.
-    return quote(seen.encode("latin-1", "replace"), safe=_PATH_SAFE)
+    return _encoded(seen)
 
 
 #: The apps told that a request reached them outside the cookie's ``Path``.

@@ -145,6 +145,30 @@ def test_a_percent_encoded_spelling_of_the_cookie_path_is_outside_it(connector: 
     assert "Set-Cookie" not in response.headers, response.headers["Set-Cookie"]
 
 
+def test_a_client_s_own_spelling_of_a_path_in_the_cookie_path_is_not_told(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``/%61pp/`` for ``/app/`` (a crawler, a hand-made link): Firefox sends it as
+    written, so no cookie, and the page records nothing; but nothing is wrong with the
+    app. Told, the warning sent its operator after a front that strips the prefix, and,
+    said once per app, it was spent: a front that then stripped it went untold. The
+    warning is for a path outside the cookie's ``Path`` as the app sees it too."""
+    app = scoped_app(APPLICATION_ROOT="/app")
+    client = app.test_client(use_cookies=False)
+    mounted = {"SCRIPT_NAME": "/app"}
+    with caplog.at_level("WARNING"):
+        raw = {"REQUEST_URI": "/%61pp/", "RAW_URI": "/%61pp/"}
+        spelled = client.get("/", environ_overrides={**mounted, **raw})
+        assert "Set-Cookie" not in spelled.headers
+        assert spelled.headers["Link"] == nopush("/static/site.css")
+        assert [r.getMessage() for r in caplog.records] == []
+        stripped = {"SCRIPT_NAME": "", "REQUEST_URI": "/", "RAW_URI": "/"}
+        client.get("/", environ_overrides=stripped)
+    told = [r.getMessage() for r in caplog.records]
+    assert len(told) == 1
+    assert told[0].startswith("firehose: / is outside the cookie's Path /app")
+
+
 def test_a_page_outside_the_cookie_path_writes_no_server_side_session() -> None:
     """docs/security.md: "neither ``SessionConnector`` nor Flask-Firehose's session
     connector writes the session there". With Flask-Session, ``PushedSetConnector.save``
