@@ -182,6 +182,12 @@ _SANITIZED = (
     'out of "Save all as HAR (sanitized)"; allow "HAR with sensitive data" in its '
     "Network settings and save it with them"
 )
+#: Said of a HAR of no request: developer tools save an empty one when the page loaded
+#: before they were opened, which saving it "with sensitive data" does not change.
+_NO_REQUESTS = (
+    "a HAR of no requests: developer tools record only while they are open; open the "
+    "Network panel, reload the page, then save it again"
+)
 #: How much of a request's url a note says: a HAR's may be a data: url of megabytes.
 MAX_URL_SAID = 200
 
@@ -197,6 +203,8 @@ def _read_json(found: JsonPasted, name: str, now: float, asked: AskedScope) -> P
         return Pasted([], [], None, _JSON_NOT_READ)
     reads = [read_pasted("\n".join(each.lines), name, now, asked) for each in found.exchanges]
     names = list(dict.fromkeys(found for read in reads for found in read.names))
+    if found.form == "HAR" and not found.exchanges:
+        return Pasted([], [], None, _NO_REQUESTS)
     if found.form == "HAR" and not any(each.lines for each in found.exchanges):
         return Pasted([], names, None, _SANITIZED.format(len(reads)))
     sets = [i for i, read in enumerate(reads) if read.set_cookie is not None]

@@ -2971,6 +2971,21 @@ def test_a_har_saved_sanitized_says_its_cookies_were_left_out() -> None:
     )
 
 
+def test_a_har_of_no_requests_says_none_was_recorded() -> None:
+    """Developer tools save a HAR of no entry when the page loaded before they were open:
+    it was said to be Chrome's sanitized export, and the user sent to save it again "with
+    sensitive data", which saves the same empty file."""
+    code, out, _ = call("inspect", har(), "--secret-key", SECRET)
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "NOT valid: no h2-digest cookie here (cookies: none)",
+            "a HAR of no requests: developer tools record only while they are open; open "
+            "the Network panel, reload the page, then save it again",
+        ],
+    )
+
+
 def test_a_har_without_the_digest_names_the_cookies_it_holds() -> None:
     text = har(har_entry("https://shop.test/", "theme=dark", ("session=abc; Path=/",)))
     code, out, _ = call("inspect", text, "--secret-key", SECRET)
