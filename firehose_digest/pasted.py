@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_cookie, parse_date
 
-from .har import JsonPasted, json_error, read_json
+from .har import Exchange, JsonPasted, json_error, read_json
 
 __all__ = ["AskedScope", "Pasted", "SetCookie", "read_pasted"]
 
@@ -207,18 +207,30 @@ def _read_json(found: JsonPasted, name: str, now: float, asked: AskedScope) -> P
         return Pasted([], [], None, _NO_REQUESTS)
     if found.form == "HAR" and not any(each.lines for each in found.exchanges):
         return Pasted([], names, None, _SANITIZED.format(len(reads)))
+    # What each request sent: of one whose response sets the digest, its read holds the
+    # value set, not the one sent.
+    sent = [
+        read if read.set_cookie is None else read_pasted(_request_lines(each), name, now, asked)
+        for each, read in zip(found.exchanges, reads, strict=True)
+    ]
     sets = [i for i, read in enumerate(reads) if read.set_cookie is not None]
     of_asked = [
         i
         for i, read in enumerate(reads)
         if read.set_cookie is not None and _of_scope(read.set_cookie, asked)
     ]
-    sends = [i for i, read in enumerate(reads) if read.values]
-    candidates = of_asked or sends or sets
-    if not candidates:
+    sends = [i for i, read in enumerate(sent) if read.values]
+    if of_asked:
+        chosen = of_asked[-1]
+        read = reads[chosen]
+    elif sends:
+        chosen = sends[-1]
+        read = sent[chosen]
+    elif sets:
+        chosen = sets[-1]
+        read = reads[chosen]
+    else:
         return Pasted([], names, None, None)
-    chosen = candidates[-1]
-    read = reads[chosen]
     notes = []
     if len(reads) > 1:
         how = "whose response sets" if read.set_cookie is not None else "that sends"
@@ -229,7 +241,7 @@ def _read_json(found: JsonPasted, name: str, now: float, asked: AskedScope) -> P
     if read.set_cookie is not None and read.deleted is None:
         # A browser refuses a cookie past its size limit, or a Secure one over http.
         later = next(
-            (i for i in sends if i > chosen and read.values[0] not in reads[i].values), None
+            (i for i in sends if i > chosen and read.values[0] not in sent[i].values), None
         )
         if later is not None:
             notes.append(
@@ -238,6 +250,13 @@ def _read_json(found: JsonPasted, name: str, now: float, asked: AskedScope) -> P
                 "of another Domain or Path"
             )
     return read._replace(names=names, note="\n".join(filter(None, [*notes, read.note])) or None)
+
+
+def _request_lines(exchange: Exchange) -> str:
+    """The ``Cookie`` lines of ``exchange``, its request's, without its response's."""
+    return "\n".join(
+        line for line in exchange.lines if line.partition(":")[0].strip().lower() == "cookie"
+    )
 
 
 def _request_said(index: int, request: str) -> str:

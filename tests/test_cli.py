@@ -2954,6 +2954,47 @@ def test_of_a_har_s_digests_of_two_paths_the_one_of_cookie_path_is_read() -> Non
     )
 
 
+def test_of_a_har_the_digest_of_cookie_path_sent_is_read_before_one_set_of_another() -> None:
+    """No response sets the digest of --cookie-path /a, a request sends it: that one is
+    read, as of no flag. A later response setting the one of / was read instead, its
+    value verified for /a: "bad signature" of the valid digest of /a that was sent."""
+    shop = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    root = set_cookie_of(scoped_set_cookie())
+    text = har(
+        har_entry("https://shop.test/a/", f"h2-digest={value_of(shop)}"),
+        har_entry("https://shop.test/", None, (root,), started="2025-01-01T00:00:01.000Z"),
+    )
+    flags = ("--secret-key", SECRET, "--cookie-path", "/a")
+    with mock.patch("time.time", return_value=datetime.now().timestamp()):  # one "s ago"
+        code, out, _ = call("inspect", text, *flags)
+        alone = call("inspect", value_of(shop), *flags)  # what the app at /a reads of it
+    assert (code, out.splitlines()[1:]) == (alone[0], alone[1].splitlines()), out
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "a HAR of 2 requests: reading the last that sends h2-digest, #1 GET https://shop.test/a/"
+    )
+
+
+def test_a_har_s_later_request_that_sent_the_digest_set_is_not_said_to_have_lost_it() -> None:
+    """The app at / sets its digest; the request after it, to the app at /a, sends it with
+    /a's, and its response sets /a's. It was said to have "sent h2-digest without the
+    value it set", the value its response set taken for what its request sent."""
+    shop = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    root = set_cookie_of(scoped_set_cookie())
+    both = f"h2-digest={value_of(shop)}; h2-digest={value_of(root)}"
+    text = har(
+        har_entry("https://shop.test/", None, (root,)),
+        har_entry("https://shop.test/a/", both, (shop,), started="2025-01-01T00:00:01.000Z"),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET, "--cookie-path", "/")
+    assert code == 0, out
+    assert out.splitlines()[:2] == [
+        "a HAR of 2 requests: reading the last whose response sets h2-digest, "
+        "#1 GET https://shop.test/",
+        "a Set-Cookie line: no Domain (host-only) and --cookie-path / are part of the signature",
+    ]
+
+
 def test_a_har_saved_sanitized_says_its_cookies_were_left_out() -> None:
     """Chrome's default, "Save all as HAR (sanitized)", leaves out every Cookie and
     Set-Cookie header (and the cookies): "no h2-digest cookie here" alone sends the user
