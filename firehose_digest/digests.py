@@ -898,7 +898,11 @@ class AgingDigest:
         current = kind.from_bytes(current_bytes)
         if not previous_bytes:
             return cls._make(current, current._empty_like())
-        previous = kind.from_bytes(previous_bytes)
+        try:
+            previous = kind.from_bytes(previous_bytes)
+        except DigestError as e:
+            # What follows the current generation can only be the previous one.
+            raise DigestError(f"AgingDigest: previous generation: {e}") from e
         if previous._parameters() != current._parameters():
             raise DigestError("AgingDigest: the generations have different parameters")
         if not previous:

@@ -1081,3 +1081,15 @@ def test_a_gcs_range_exactly_half_past_the_largest_rounds_out() -> None:
     with pytest.raises(ValueError, match=r"= 1\.67772e\+07 must round into \(1, 16777215\]$"):
         GCSDigest(1, 1 / 16777215.5)
     assert GCSDigest(1, 1 / 16777214.5).capacity == 1
+
+
+def test_bytes_after_the_current_generation_are_named_as_its_previous_one(kind: Kind) -> None:
+    """What follows the current generation is read as the previous one: bytes there that
+    are none (one stray byte) are refused as a previous generation that does not decode,
+    not as a digest of another format version, which would send a reader to the wrong
+    cause."""
+    current = AgingDigest(kind, 4, 0.25)
+    current.add("/a.css")
+    data = current.to_bytes() + b"\x00"
+    with pytest.raises(DigestError, match=r"^AgingDigest: previous generation: "):
+        AgingDigest.from_bytes(data)
