@@ -818,10 +818,29 @@ def _check_flask_firehose(connector: Any) -> None:
 
 
 def _needs_an_instance(connector: type) -> ValueError:
+    """The error for a class passed where an instance is needed, with the call that makes
+    one: its constructor's required arguments named (``connector=PushedSetConnector()``,
+    as it said, was a TypeError for the missing ``connector``)."""
     return ValueError(
         f"Firehose connector {connector.__name__} is a class whose methods need an "
-        f"instance: pass an instance, connector={connector.__name__}()"
+        f"instance: pass an instance, connector={connector.__name__}"
+        f"({', '.join(_required_arguments(connector))})"
     )
+
+
+def _required_arguments(cls: type) -> list[str]:
+    """The arguments ``cls()`` must be given, as a call writes them: ``store``, or
+    ``store=...`` for a keyword-only one (none, if Python cannot read its signature)."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [
+        f"{parameter.name}=..." if parameter.kind is parameter.KEYWORD_ONLY else parameter.name
+        for parameter in parameters
+        if parameter.default is parameter.empty
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
 
 
 #: How the extension calls a connector's methods: name, as written in errors, arguments.

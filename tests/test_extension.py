@@ -921,6 +921,44 @@ def test_a_connector_that_cannot_work_fails_at_init_app(connector: Any, message:
         Firehose(Flask(__name__), connector=connector)
 
 
+class StoreConnector:
+    """A connector made with its store, as one keeping keys in Redis is."""
+
+    def __init__(self, store: dict[str, frozenset[str]], *, prefix: str = "held:") -> None:
+        self.store = store
+        self.prefix = prefix
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return self.store.get(self.prefix, frozenset())
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        self.store[self.prefix] = frozenset(held) | frozenset(pushed)
+
+
+class KeywordStoreConnector(StoreConnector):
+    def __init__(self, *, store: dict[str, frozenset[str]]) -> None:
+        super().__init__(store)
+
+
+@pytest.mark.parametrize(
+    ("connector", "call"),
+    [
+        (PushedSetConnector, "PushedSetConnector(connector)"),
+        (StoreConnector, "StoreConnector(store)"),
+        (KeywordStoreConnector, "KeywordStoreConnector(store=...)"),
+        (SessionConnector, "SessionConnector()"),
+    ],
+)
+def test_a_class_passed_for_an_instance_is_told_the_call_that_makes_one(
+    connector: type, call: str
+) -> None:
+    """The error named ``connector=PushedSetConnector()`` (or ``StoreConnector()``) as the
+    fix, a TypeError for a missing argument when followed: it names what the class takes."""
+    with pytest.raises(ValueError, match="need an instance") as raised:
+        Firehose(Flask(__name__), connector=connector)
+    assert str(raised.value).endswith(f"pass an instance, connector={call}")
+
+
 class GetPushedWithASaveOfItsOwn:
     """A Flask-Firehose connector whose save() persists its store: not half the protocol."""
 
