@@ -16,7 +16,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 import pytest
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, session
 
 from firehose_digest import Connector, Firehose, push
 
@@ -261,3 +261,73 @@ def test_a_redis_answering_bytes_holds_no_key() -> None:
     client = site(BytesRedis()).test_client()
     client.get("/")
     assert client.get("/").headers["Link"] == f"{CSS}, {JS}"
+
+
+class UserConnector(RedisConnector):
+    """Keyed by the signed-in user's id in Flask's session; a visitor signed in to nothing
+    holds nothing. ``save()`` writes as ``write`` says: ``"carried"`` stores what ``open()``
+    found under the id it found it for, ``"union"`` adds the pushed keys under the id the
+    session has now, ``"reread"`` stores ``held`` and the pushed keys under that id."""
+
+    def __init__(self, redis: FakeRedis, write: str) -> None:
+        super().__init__(redis)
+        self.write = write
+        self.opened_for: list[str | None] = []  # the user each open() found
+
+    def open(self, app: Flask, request: Request) -> Held:
+        user = session.get("user")
+        self.opened_for.append(user)
+        if user is None:
+            return Held(None, frozenset())
+        return Held(user, frozenset(self.redis.smembers(f"held:{user}")))
+
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: tuple[str, ...],
+        reused: tuple[str, ...],
+    ) -> None:
+        assert isinstance(held, Held)
+        user = held.sid if self.write == "carried" else session.get("user")
+        if user is None or not pushed:
+            return
+        if self.write == "reread":
+            self.redis.sets[f"held:{user}"] = set(held.keys | frozenset(pushed))
+        else:
+            self.redis.sadd(f"held:{user}", *pushed)
+
+
+@pytest.mark.parametrize("write", ["carried", "union", "reread"])
+def test_a_user_keyed_open_asked_before_a_sign_in_finds_the_user_the_request_came_with(
+    write: str,
+) -> None:
+    """docs/connectors.md: with 103s on, ``open()`` is asked before the view, so on a page
+    that signs a user in it finds no user; written under the id it found them for, or
+    added as a union, the user's keys stay; stored with ``held`` under the id read again,
+    they are lost."""
+    redis = FakeRedis()
+    redis.sets["held:bob"] = {"/static/app.js\n2", "/static/about.css"}
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="test", FIREHOSE_EARLY_HINTS=True)
+    connector = UserConnector(redis, write)
+    Firehose(app, connector=connector)
+
+    @app.route("/sign-in")
+    def sign_in() -> str:
+        session["user"] = request.cookies["user"]
+        push("/static/app.css", as_="style")
+        return "signed in"
+
+    server = {"wsgi.early_hints": lambda headers: None, "HTTP_ACCEPT": "text/html"}
+    for user in ("alice", "bob"):  # alice's page teaches the 103 that bob's is planned from
+        client = app.test_client()
+        client.set_cookie("user", user)
+        client.get("/sign-in", environ_base=server)
+    assert connector.opened_for == ["alice", None]
+    bobs = redis.sets["held:bob"]
+    if write == "reread":
+        assert bobs == {"/static/app.css"}
+    else:
+        assert bobs >= {"/static/app.js\n2", "/static/about.css"}
