@@ -326,7 +326,8 @@ def refuse_awaitable(result: object, connector: object, method: str) -> None:
             close()  # no "never awaited" warning: this error says it
         raise TypeError(
             f"{connector!r}.{method}() returned {type(result).__name__!r}, an awaitable: "
-            "it is called as a plain function, never awaited, so it did nothing"
+            "it is called as a plain function, never awaited, so it did nothing: make it "
+            "a plain function (run an async store's call to completion in it)"
         )
 
 

@@ -2788,14 +2788,19 @@ def test_an_async_method_init_app_cannot_see_is_an_error_logged_on_the_request(
     connector: Any, caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
 ) -> None:
     """Behind a plain wrapper, or as an object's async ``__call__``: its coroutine, never
-    awaited, recorded nothing, silently, and every visit pushed everything again."""
+    awaited, recorded nothing, silently, and every visit pushed everything again. The
+    error says what to do, as ``init_app``'s does for an ``async def`` it can see (it said
+    only that the coroutine did nothing)."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "async"
     Firehose(app, connector=connector)
     app.add_url_rule("/", "page", lambda: push("/a.css", as_="style"))
     response = app.test_client().get("/")
     assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
-    assert "an awaitable: it is called as a plain function, never awaited" in caplog.text
+    assert (
+        "an awaitable: it is called as a plain function, never awaited, so it did nothing: "
+        "make it a plain function (run an async store's call to completion in it)"
+    ) in caplog.text
     assert not [w for w in recwarn if "never awaited" in str(w.message)]
 
 
