@@ -263,7 +263,9 @@ class _PushScope:
     A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
     in a ``test_request_context``) collects nothing on its own: its ``push()`` calls only
     return the url. Dispatched inside a request being served (from its view), they add to
-    that request's record, which the outer request owns (:func:`_claim`).
+    that request's record, which the outer request owns (:func:`_claim`). One made through
+    ``app.wsgi_app`` while a request is served, in its thread or with a copy of its environ
+    in another, is nested (:attr:`_RequestRecord.nested`).
     """
 
     def __init__(self, wsgi_app: WSGIApplication) -> None:
@@ -274,23 +276,41 @@ class _PushScope:
         if cookie is not None and "," in cookie and _may_join_cookie_fields(environ):
             environ["HTTP_COOKIE"] = _rejoined(cookie)
         outer = current_record.get()
+        # The record of the request whose environ this one copied: a view that makes a
+        # request from a worker thread (a ThreadPoolExecutor copies no context) finds no
+        # record around it, only the one its copy of the environ names.
+        copied = environ.get(_SERVED_RECORD)
         record = _RequestRecord(environ, start_response)
         # Made by a request being served (its view called a test client, or app.wsgi_app
         # with a copy of its environ): not one the client sent. An app mounted inside
         # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it.
-        record.nested = isinstance(outer, _RequestRecord) and outer.owner is not None
+        record.nested = _claimed(outer) or _claimed(copied)
+        environ[_SERVED_RECORD] = record
         token = current_record.set(record)
         try:
             body = self.wsgi_app(environ, record.start_response)
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
             current_record.reset(token)
+            # The view has run (but a lazy app's, below): no request is made from it now.
+            environ.pop(_SERVED_RECORD, None)
         if not record.started:
             # A lazy app: a generator middleware inside ours (Werkzeug's
             # DebuggedApplication wrapped before init_app) runs the Flask app only as its
             # body is iterated, after the call returned.
             return _InScope(body, record)
         return body
+
+
+#: The WSGI environ key :class:`_PushScope` keeps the request's record under while its app
+#: runs, so a request made with a copy of that environ is known for one a view made.
+_SERVED_RECORD = "firehose_digest.record"
+
+
+def _claimed(record: object) -> bool:
+    """Whether ``record`` is a request's that has claimed it (:func:`_claim`): a request
+    made under it is one its hooks or view made."""
+    return isinstance(record, _RequestRecord) and record.owner is not None
 
 
 class _StaticScope:

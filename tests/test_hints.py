@@ -19,6 +19,7 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
@@ -3534,6 +3535,40 @@ def test_a_request_a_view_makes_through_the_wsgi_app_sends_the_client_no_103() -
     assert response.headers["Link"] == "</static/page.css>; rel=preload; as=style"
     assert first.sent == [[("Link", "</static/page.css>; rel=preload; as=style")]]
     assert again.sent == []
+
+
+def test_a_request_a_view_makes_from_another_thread_sends_the_client_no_103() -> None:
+    """A view rendering a fragment in a worker thread (a ``ThreadPoolExecutor``, which
+    copies no context) through ``app.wsgi_app`` with a copy of its environ: the fragment's
+    request, finding no record around it, took itself for the client's, sent the client a
+    second 103 of the fragment's links, which the page neither links nor records, and
+    taught the fragment's url as a page."""
+    app = make_app()
+
+    @app.route("/with-fragment")
+    def with_fragment() -> str:
+        push("/static/page.css", as_="style")
+
+        def fragment() -> str:
+            def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+                return None
+
+            environ = {**request_environ, "PATH_INFO": "/page/fragment"}
+            return b"".join(app.wsgi_app(environ, start_response)).decode()
+
+        request_environ = request.environ
+        with ThreadPoolExecutor(1) as executor:
+            return executor.submit(fragment).result()
+
+    hinted_get(app.test_client(), "/with-fragment", Recorder())
+    recorder = Recorder()
+
+    response = hinted_get(app.test_client(), "/with-fragment", recorder)
+
+    assert response.get_data(as_text=True) == "page fragment"
+    assert response.headers["Link"] == "</static/page.css>; rel=preload; as=style"
+    assert recorder.sent == [[("Link", "</static/page.css>; rel=preload; as=style")]]
+    assert "http|localhost||/page/fragment?" not in app.extensions["firehose"].hint_cache
 
 
 def test_a_test_client_a_view_uses_does_not_say_the_server_sends_no_103(
