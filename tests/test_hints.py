@@ -3198,6 +3198,34 @@ def test_the_next_visitor_is_never_hinted_the_previous_ones_nonce_or_own_links()
     )
 
 
+@pytest.mark.parametrize("learn", [True, False])
+def test_a_variant_a_request_header_chooses_is_hinted_to_the_next_visitor_unless_not_learned(
+    learn: bool,
+) -> None:
+    """docs/early-hints.md: a script chosen per ``Accept-Language``, learned, is named in
+    the next visitor's 103 as the last visitor's variant; pushed ``learn=False``, only
+    its own visitor's response names it."""
+    app = make_app()
+
+    @app.route("/welcome")
+    def welcome() -> str:
+        language = request.accept_languages.best_match(["en", "fr"], default="en")
+        push(f"/static/{language}.js", as_="script", learn=learn)
+        push("/static/site.css", as_="style")
+        return language
+
+    hinted_get(app.test_client(), "/welcome", Recorder(), headers={"Accept-Language": "fr"})
+    recorder = Recorder()
+
+    response = hinted_get(
+        app.test_client(), "/welcome", recorder, headers={"Accept-Language": "en"}
+    )
+
+    french = "</static/fr.js>; rel=preload; as=script"
+    assert recorder.sent == [[("Link", f"{french}, {CSS}" if learn else CSS)]]
+    assert response.headers["Link"] == f"</static/en.js>; rel=preload; as=script, {CSS}"
+
+
 def test_a_link_with_a_nonce_is_left_to_the_final_response() -> None:
     """A 103 cannot carry the nonce of the page's policy (a new one every response), and
     Firefox 153 fetched a script hinted without it, then again for its ``<script nonce>``,
