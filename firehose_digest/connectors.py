@@ -206,8 +206,9 @@ class PushedSetConnector:
             current = session._get_current_object()  # type: ignore[attr-defined]
             if isinstance(e, RuntimeError) and null and _raised_by(e, current):
                 self._needs_session.add(app)
-                _warn_no_secret_key(app, repr(self))
-                raise NotRecorded("no SECRET_KEY: the session cannot be written") from e
+                why = _null_session_problem(app)
+                _warn_no_secret_key(app, repr(self), why)
+                raise NotRecorded(f"{why}: the session cannot be written") from e
             raise
         if before is not None and dict(session) != before.items:
             problem = _session_key_problem(app)
@@ -615,7 +616,7 @@ class SessionConnector:
         """The held keys; None, with one warning per app, where Flask's session has no
         ``SECRET_KEY`` or one it cannot sign with: nothing could be written."""
         if app.session_interface.is_null_session(session):
-            _warn_no_secret_key(app, "SessionConnector")  # Flask's session needs SECRET_KEY
+            _warn_no_secret_key(app, "SessionConnector", _null_session_problem(app))
             return None
         problem = _session_key_problem(app)
         if problem:
@@ -1347,6 +1348,14 @@ def _warn_no_secret_key(app: Flask, who: str, problem: str = "SECRET_KEY is not 
         problem,
         who,
     )
+
+
+def _null_session_problem(app: Flask) -> str:
+    """Why the request has Flask's null session: no ``SECRET_KEY`` (Flask's session
+    needs one) or, with one set, a session interface whose ``open_session`` gave none."""
+    if not app.secret_key:
+        return "SECRET_KEY is not set"
+    return f"{type(app.session_interface).__name__}.open_session() gave no session"
 
 
 def _session_key_problem(app: Flask) -> str | None:

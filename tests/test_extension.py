@@ -1557,6 +1557,33 @@ def test_the_no_secret_key_warning_names_the_connector(
     assert f"SECRET_KEY is not set, so {named} cannot remember what a client holds" in warning
 
 
+class NoSessionHere(SecureCookieSessionInterface):
+    """A session interface that gives no session (a store that is down, a request it
+    does not serve): Flask makes a null session whatever ``SECRET_KEY`` is."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    "connector",
+    [SessionConnector, lambda: PushedSetConnector(SessionConnector())],
+    ids=["session", "session-through-get-and-set"],
+)
+def test_a_session_interface_that_gives_no_session_is_named_not_secret_key(
+    connector: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With ``SECRET_KEY`` set, a null session is the interface's doing: the warning
+    names it, and does not send the user to set a key that is set."""
+    app = build_app(connector())
+    app.session_interface = NoSessionHere()
+    with caplog.at_level(logging.WARNING):
+        app.test_client().get("/")
+    [warning] = [r.getMessage() for r in caplog.records if "cannot remember" in r.getMessage()]
+    assert "SECRET_KEY" not in warning
+    assert "NoSessionHere.open_session() gave no session" in warning
+
+
 class LoggedSessions(SecureCookieSessionInterface):
     """Flask's cookie session, its save wrapped (to log, to add a header): signed alike,
     but not measured as Flask's own."""
@@ -1640,7 +1667,7 @@ def test_a_session_unwritable_without_secret_key_is_said_at_debug(
         app.test_client().get("/")
     [unrecorded] = [r.getMessage() for r in caplog.records if "recorded nothing" in r.getMessage()]
     assert unrecorded.endswith(
-        ".save() recorded nothing: no SECRET_KEY: the session cannot be written"
+        ".save() recorded nothing: SECRET_KEY is not set: the session cannot be written"
     )
 
 
