@@ -8,7 +8,9 @@ it waits forever. So every lock made here is taken before a fork and released af
 in the parent and in the child, as ``logging`` takes its module lock
 (``Lib/logging/__init__.py``): the child gets each lock free and each cache whole, never
 halfway through a change. Each is held only while a cache changes in memory, so a fork
-waits at most that long.
+waits at most that long; past :data:`FORK_WAIT` the lock is held by a thread that cannot
+go on until the fork returns (a signal handler forking in the thread it interrupted), and
+the fork goes on without it: that thread releases it in each process.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ _locks: weakref.WeakSet[threading.Lock] = weakref.WeakSet()
 _registry_lock = threading.Lock()
 #: The locks taken for the fork under way, released after it in both processes.
 _taken: list[threading.Lock] = []
+#: Seconds a fork waits for each lock: far longer than any cache change holds one.
+FORK_WAIT = 2.0
 
 
 def fork_safe_lock() -> threading.Lock:
-    """A ``threading.Lock`` that a fork waits for and both processes get back free.
-    Whoever holds one must not fork, nor make or take another, before releasing it: the
-    fork would wait on itself, or on a thread that waits on the fork."""
+    """A ``threading.Lock`` that a fork waits for, up to :data:`FORK_WAIT`, and both
+    processes get back free."""
     lock = threading.Lock()
     with _registry_lock:
         _locks.add(lock)
@@ -40,9 +43,7 @@ def fork_safe_lock() -> threading.Lock:
 
 def _take_all() -> None:
     _registry_lock.acquire()
-    _taken.extend(_locks)
-    for lock in _taken:
-        lock.acquire()
+    _taken.extend(lock for lock in list(_locks) if lock.acquire(timeout=FORK_WAIT))
 
 
 def _release_all() -> None:

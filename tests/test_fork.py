@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -146,3 +147,31 @@ def test_a_child_forked_while_a_thread_holds_a_cache_s_lock_serves(
     holder.join()
     assert exit_code_within_bound(pid) == 0
     ask(app, "u=/c.css&f=two.css", cookie)  # the parent's locks are free too
+
+
+def test_a_fork_made_by_the_thread_holding_a_lock_goes_on() -> None:
+    """A signal handler that forks runs in the thread it interrupted, which may hold a
+    cache's lock: the fork cannot wait for that thread, which runs on only after it. It
+    goes on past the lock (:data:`~firehose_digest.locks.FORK_WAIT`), left held in both
+    processes by the thread that releases it in each. Run apart, so that a fork that
+    waited forever fails the test rather than stopping the suite."""
+    script = (
+        "import os\n"
+        "from firehose_digest.locks import fork_safe_lock\n"
+        "lock = fork_safe_lock()\n"
+        "with lock:\n"
+        "    pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    with lock:\n"  # released by the child's own thread: free to take again
+        "        os._exit(0)\n"
+        "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0\n"
+        "with lock:\n"
+        "    print('both went on')\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the fork waited for the lock its own thread holds")
+    assert (done.returncode, done.stdout) == (0, "both went on\n"), done.stderr
