@@ -92,7 +92,8 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     read before them: it is what the client holds once the response is in; of several, the
     last, which replaces the others of its Domain and Path, or the last of the scope
     ``asked`` for (a jar holds one of each path an app is mounted at, none replacing
-    another; :func:`_of_scope`), if one is of it. One that deletes the cookie
+    another; :func:`_of_scope`), if one is of it; if none is, and the request sent the
+    cookie, what it sent. One that deletes the cookie
     (an ``Expires`` not after ``now``, among others: :func:`_deletion`) leaves the client
     none: the values the request sent are read then.
     """
@@ -148,6 +149,13 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
         return Pasted(sent, list(dict.fromkeys(names)), None, None)
     scopes = [_scope_of(attributes) for _, attributes in set_cookies]
     of_asked = [i for i, scope in enumerate(scopes) if _of_scope(scope, asked)]
+    if asked != ANY_SCOPE and not of_asked and sent:
+        # As of a HAR (:func:`_read_json`): the digest the request sent, which the app of
+        # the scope asked reads, before a line setting another scope's.
+        said = (
+            f"no Set-Cookie line of {name} is of {_flags_said(asked)}: reading the Cookie header"
+        )
+        return Pasted(sent, list(dict.fromkeys(names)), None, said)
     chosen = of_asked[-1] if of_asked and asked != ANY_SCOPE else -1
     value, attributes = set_cookies[chosen]
     found, scope = list(dict.fromkeys(names)), scopes[chosen]

@@ -2975,6 +2975,20 @@ def test_of_a_har_the_digest_of_cookie_path_sent_is_read_before_one_set_of_anoth
     )
 
 
+def test_pasted_headers_read_the_digest_of_cookie_path_sent_before_one_set_of_another() -> None:
+    """As of a HAR: pasted, a ``Cookie`` header sending the digest of --cookie-path /a
+    beside the one of /, and a ``Set-Cookie`` line of / alone, read the value of /a sent,
+    not the line of another scope verified for /a ("bad signature" of a valid digest)."""
+    shop = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    root = set_cookie_of(scoped_set_cookie())
+    text = f"Cookie: h2-digest={value_of(shop)}; h2-digest={value_of(root)}\nSet-Cookie: {root}"
+    flags = ("--secret-key", SECRET, "--cookie-path", "/a")
+    with mock.patch("time.time", return_value=datetime.now().timestamp()):  # one "s ago"
+        code, out, _ = call("inspect", text, *flags)
+    assert code == 0, out
+    assert "no Set-Cookie line of h2-digest is of --cookie-path /a" in out, out
+
+
 def test_a_har_s_later_request_that_sent_the_digest_set_is_not_said_to_have_lost_it() -> None:
     """The app at / sets its digest; the request after it, to the app at /a, sends it with
     /a's, and its response sets /a's. It was said to have "sent h2-digest without the
