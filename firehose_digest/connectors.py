@@ -281,28 +281,32 @@ def _session_copy(app: Flask) -> _SessionCopy | None:
     keeps what a failing ``set_pushed`` wrote as surely as Flask's cookie does); None for
     a null session.
 
-    Flask's cookie session, under 4 KB, is copied whole, so a value ``set_pushed`` changed
-    in place is put back too. A server-side session has no such bound, and a cookie
-    session holding what ``copy.deepcopy`` cannot copy (an object a custom JSON tag holds,
-    with a lock) cannot be copied whole: what ``set_pushed`` assigns (Flask-Firehose's own
-    writes its key whole) is put back, and so is a set, list or dict of keys added to in
-    place (the one ``get_pushed`` returned, which the keys pushed are added to before
-    ``set_pushed`` runs), copied one level; any other value is kept as the app's own
-    object, and a change deeper in one is not put back. Without a copy, ``save`` could
-    neither put back what a failing ``set_pushed`` wrote nor keep the session in its
-    room."""
+    Flask's cookie session, under 4 KB, has each value copied whole, so a value
+    ``set_pushed`` changed in place, at any depth, is put back too; one that
+    ``copy.deepcopy`` cannot copy (an object a custom JSON tag holds, with a lock) is
+    copied as a server-side session's values are. A server-side session has no such bound:
+    what ``set_pushed`` assigns (Flask-Firehose's own writes its key whole) is put back,
+    and so is a set, list or dict of keys added to in place (the one ``get_pushed``
+    returned, which the keys pushed are added to before ``set_pushed`` runs), copied one
+    level; any other value is kept as the app's own object, and a change deeper in one is
+    not put back. Without a copy, ``save`` could neither put back what a failing
+    ``set_pushed`` wrote nor keep the session in its room."""
     if app.session_interface.is_null_session(session):
         return None
-    if _measurable(app):
-        try:
-            return _SessionCopy(copy.deepcopy(dict(session)), session.modified)
-        except Exception:
-            pass  # copied one level, as a server-side session is
-    items = {
-        key: copy.copy(value) if isinstance(value, (set, list, dict)) else value
-        for key, value in session.items()
-    }
+    whole = _measurable(app)
+    items = {key: _value_copy(value, whole) for key, value in session.items()}
     return _SessionCopy(items, session.modified)
+
+
+def _value_copy(value: object, whole: bool) -> object:
+    """A session value copied whole if ``whole`` and ``copy.deepcopy`` can, else a set,
+    list or dict copied one level, else the value itself."""
+    if whole:
+        try:
+            return copy.deepcopy(value)
+        except Exception:
+            pass
+    return copy.copy(value) if isinstance(value, (set, list, dict)) else value
 
 
 class _Room(NamedTuple):

@@ -3740,18 +3740,42 @@ def _handle_session_app(connector: Any, **config: Any) -> Flask:
     return app
 
 
-def test_a_session_holding_what_deepcopy_cannot_copy_is_still_kept_within_its_room() -> None:
+class NestedListInPlace:
+    """A Flask-Firehose style connector keeping its list a level down, in a dict of its
+    own in the session, extended in place."""
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        return set(session.get("fh", {}).get("pushed", []))
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        stored = session.setdefault("fh", {}).setdefault("pushed", [])
+        stored.extend(sorted(set(items) - set(stored)))
+        session.modified = True
+
+
+@pytest.mark.parametrize(
+    ("connector", "stored"),
+    [
+        (ListInSessionInPlace, lambda sess: sess["pushed"]),
+        (NestedListInPlace, lambda sess: sess["fh"]["pushed"]),
+    ],
+    ids=["list", "list in a dict"],
+)
+def test_a_session_holding_what_deepcopy_cannot_copy_is_still_kept_within_its_room(
+    connector: Any, stored: Callable[[Any], list[str]]
+) -> None:
     """The session could not be copied whole, so nothing was put back, and ``save`` then
     skipped every check of what ``set_pushed`` wrote: Flask-Firehose's own connector grew
     the session cookie past its room (behind nginx, a 502 on every page; past 4 KB, a
     cookie browsers drop with the app's own session changes). Room for one key: the second
-    page's key does not fit, and the session holds the first one's alone again."""
-    measured = _handle_session_app(ListInSession).test_client().get("/?u=/a.css")
+    page's key does not fit, and the session holds the first one's alone again. Each
+    value that can be is copied whole, so a list a level down is put back too."""
+    measured = _handle_session_app(connector).test_client().get("/?u=/a.css")
     line = header_line("Set-Cookie", measured.headers["Set-Cookie"])
     budget = line + header_line("Link", "x" * 100) + header_line("Vary", "Cookie")
-    app = _handle_session_app(
-        ListInSessionInPlace, FIREHOSE_LINK_BUDGET=100, FIREHOSE_HEADER_BUDGET=budget
-    )
+    app = _handle_session_app(connector, FIREHOSE_LINK_BUDGET=100, FIREHOSE_HEADER_BUDGET=budget)
     client = app.test_client()
     assert client.get("/?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
 
@@ -3761,7 +3785,7 @@ def test_a_session_holding_what_deepcopy_cannot_copy_is_still_kept_within_its_ro
         "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style; nopush"
     )
     with client.session_transaction() as sess:
-        assert sess["pushed"] == ["/a.css"]
+        assert stored(sess) == ["/a.css"]
         assert sess["handle"].number == 1
 
 
