@@ -406,8 +406,10 @@ def test_what_a_prerender_fetched_is_not_hinted_again(
 
 #: Loads of the installer page allowed for its service worker to become active.
 INSTALL_TRIES = 5
-#: Navigations allowed for Chromium to send the worker's navigation preload.
-PRELOAD_TRIES = 3
+#: Navigations allowed for Chromium to send the worker's navigation preload: on a loaded
+#: machine it sends none for about half of them (three in a row failed a CI run on two
+#: cores, load 3.8).
+PRELOAD_TRIES = 6
 #: Seconds allowed for Apache to log a request the browser sent.
 LOG_WAIT_SECONDS = 5
 
