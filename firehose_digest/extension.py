@@ -289,16 +289,20 @@ class _PushScope:
         token = current_record.set(record)
         try:
             body = self.wsgi_app(environ, record.start_response)
+        except BaseException:
+            environ.pop(_SERVED_RECORD, None)
+            raise
         finally:
             # A nested request (a view calling the app) gives the outer one back its own.
             current_record.reset(token)
-            # The view has run (but a lazy app's, below): no request is made from it now.
-            environ.pop(_SERVED_RECORD, None)
         if not record.started:
             # A lazy app: a generator middleware inside ours (Werkzeug's
             # DebuggedApplication wrapped before init_app) runs the Flask app only as its
-            # body is iterated, after the call returned.
-            return _InScope(body, record)
+            # body is iterated, after the call returned; its view may make requests until
+            # the body is closed.
+            return _InScope(body, record, environ)
+        # The view has run: no request is made from it now.
+        environ.pop(_SERVED_RECORD, None)
         return body
 
 
@@ -334,12 +338,15 @@ class _InScope:
     """The body of a lazy app, each step of it (and its ``close()``) run with the
     request's record current, so the app it runs collects and decides into it."""
 
-    __slots__ = ("_body", "_iterator", "_record")
+    __slots__ = ("_body", "_environ", "_iterator", "_record")
 
-    def __init__(self, body: Iterable[bytes], record: _RequestRecord) -> None:
+    def __init__(
+        self, body: Iterable[bytes], record: _RequestRecord, environ: WSGIEnvironment
+    ) -> None:
         self._body = body
         self._iterator: Iterator[bytes] | None = None
         self._record = record
+        self._environ = environ
 
     def __iter__(self) -> _InScope:
         return self
@@ -354,14 +361,18 @@ class _InScope:
             current_record.reset(token)
 
     def close(self) -> None:
-        """The body's own ``close()`` (PEP 3333), if it has one."""
+        """The body's own ``close()`` (PEP 3333), if it has one; then the request's
+        environ no longer names its record (:data:`_SERVED_RECORD`)."""
         close = getattr(self._body, "close", None)
-        if close is not None:
-            token = current_record.set(self._record)
-            try:
-                close()
-            finally:
-                current_record.reset(token)
+        try:
+            if close is not None:
+                token = current_record.set(self._record)
+                try:
+                    close()
+                finally:
+                    current_record.reset(token)
+        finally:
+            self._environ.pop(_SERVED_RECORD, None)
 
 
 def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:

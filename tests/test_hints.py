@@ -44,6 +44,7 @@ from flask.testing import FlaskClient
 from flask.views import MethodView, View
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from werkzeug.debug import DebuggedApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -3565,13 +3566,18 @@ def test_a_request_a_view_makes_through_the_wsgi_app_sends_the_client_no_103() -
     assert again.sent == []
 
 
-def test_a_request_a_view_makes_from_another_thread_sends_the_client_no_103() -> None:
+@pytest.mark.parametrize("lazy", [False, True], ids=["app", "lazy app"])
+def test_a_request_a_view_makes_from_another_thread_sends_the_client_no_103(lazy: bool) -> None:
     """A view rendering a fragment in a worker thread (a ``ThreadPoolExecutor``, which
     copies no context) through ``app.wsgi_app`` with a copy of its environ: the fragment's
     request, finding no record around it, took itself for the client's, sent the client a
     second 103 of the fragment's links, which the page neither links nor records, and
-    taught the fragment's url as a page."""
+    taught the fragment's url as a page. So too under a lazy app (Werkzeug's
+    ``DebuggedApplication`` inside ours), whose view runs as its body is read."""
     app = make_app()
+    if lazy:
+        scope = app.wsgi_app
+        scope.wsgi_app = DebuggedApplication(scope.wsgi_app, evalex=False)  # type: ignore[attr-defined]
 
     @app.route("/with-fragment")
     def with_fragment() -> str:
