@@ -34,7 +34,8 @@ FORK_WAIT = 2.0
 
 def fork_safe_lock() -> threading.Lock:
     """A ``threading.Lock`` that a fork waits for, up to :data:`FORK_WAIT`, and both
-    processes get back free."""
+    processes get back free. Whoever holds one takes no other: a fork meanwhile would
+    wait for the one it holds, then leave its child the other held by a thread it lacks."""
     lock = threading.Lock()
     with _registry_lock:
         _locks.add(lock)
@@ -42,15 +43,15 @@ def fork_safe_lock() -> threading.Lock:
 
 
 def _take_all() -> None:
-    _registry_lock.acquire()
-    _taken.extend(lock for lock in list(_locks) if lock.acquire(timeout=FORK_WAIT))
+    for lock in [_registry_lock, *_locks]:
+        if lock.acquire(timeout=FORK_WAIT):
+            _taken.append(lock)
 
 
 def _release_all() -> None:
     for lock in _taken:
         lock.release()
     _taken.clear()
-    _registry_lock.release()
 
 
 if hasattr(os, "register_at_fork"):  # Windows has no fork
