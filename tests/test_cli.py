@@ -2989,6 +2989,23 @@ def test_pasted_headers_read_the_digest_of_cookie_path_sent_before_one_set_of_an
     assert "no Set-Cookie line of h2-digest is of --cookie-path /a" in out, out
 
 
+def test_pasted_a_deletion_of_another_scope_leaves_the_digest_of_cookie_path_sent() -> None:
+    """docs/cli.md: a ``Set-Cookie`` line deleting the digest of / deletes another cookie
+    than the one of --cookie-path /a, which the client still holds: what the request
+    sent of /a is read, valid, exit 0."""
+    shop = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    deletion = "h2-digest=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
+    text = f"Cookie: h2-digest={value_of(shop)}\nSet-Cookie: {deletion}"
+    flags = ("--secret-key", SECRET, "--cookie-path", "/a")
+    with mock.patch("time.time", return_value=datetime.now().timestamp()):
+        code, out, _ = call("inspect", text, *flags)
+        deleted = call("inspect", text, "--secret-key", SECRET)  # of /: deleted
+    assert code == 0, out
+    assert "no Set-Cookie line of h2-digest is of --cookie-path /a" in out, out
+    assert deleted[0] == 1, deleted[1]
+    assert "deletes h2-digest" in deleted[1]
+
+
 def test_a_har_s_later_request_that_sent_the_digest_set_is_not_said_to_have_lost_it() -> None:
     """The app at / sets its digest; the request after it, to the app at /a, sends it with
     /a's, and its response sets /a's. It was said to have "sent h2-digest without the
