@@ -53,6 +53,7 @@ from urllib.parse import quote
 
 from flask import Flask, Request, Response, request
 from flask.views import MethodView, http_method_funcs
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_accept_header
 
@@ -1455,6 +1456,22 @@ def _takes_html(environ: WSGIEnvironment) -> bool:
     )
 
 
+def _prefers_html(environ: WSGIEnvironment, served: str) -> bool:
+    """Whether the request's ``Accept`` ranks HTML above the ``served`` media type, as
+    every browser's navigation ranks it above a type it names only by ``*/*;q=0.8``. One
+    that ranks the type as high (``application/json``, ``*/*``, no ``Accept``) may have
+    chosen it by content negotiation: the url may still serve others a page. Each type's
+    quality is that of its most specific range (RFC 9110 §12.5.1). A ``served`` value
+    that is no ``type/subtype`` (which Werkzeug refuses to match) no range names: HTML
+    is preferred."""
+    served = served.lower()
+    if "/" not in served or served.startswith("*"):
+        return True
+    accept = parse_accept_header(environ.get("HTTP_ACCEPT", ""), MIMEAccept)
+    html = max(accept.quality(kind) for kind in _PAGE_TYPES)
+    return html > accept.quality(served)
+
+
 def _speculative(environ: WSGIEnvironment) -> bool:
     """Whether the request fetches a page ahead of its navigation (a prefetch or a
     prerender): it gets no 103."""
@@ -1566,11 +1583,17 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # page hinted nothing (learn_no_page); one that did keeps its links unless a
         # browser's document navigation got the file: a proxy's push request has no
         # Sec-Fetch-*, as curl's navigation has none, and a JSON variant asked for by such a
-        # client must not take a page's hints away. What a 103 offered it before its view
-        # (a page once) was pushed, and goes unrecorded.
+        # client must not take a page's hints away; nor by one that sends Fetch Metadata
+        # yet ranks the type it got as high as HTML, as no browser's navigation ranks JSON
+        # (:func:`_prefers_html`). What a 103 offered it before its view (a page once) was
+        # pushed, and goes unrecorded.
         if cache is not None and page is not None and status == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
-            cache.learn_no_page(page, over_links=document, hinted=record.hinted_unlearned)
+            cache.learn_no_page(
+                page,
+                over_links=document and _prefers_html(req.environ, response.mimetype or ""),
+                hinted=record.hinted_unlearned,
+            )
         return response
     resources = record.resources
     declared = _declared(app, state)

@@ -2026,6 +2026,78 @@ def test_a_json_answer_without_fetch_metadata_leaves_the_pages_hints(status: int
     assert recorder.sent == [[("Link", CSS)]]
 
 
+@pytest.mark.parametrize(
+    "accept",
+    ["application/json", "application/json, text/html;q=0.5", "*/*"],
+    ids=["json alone", "json over html", "anything"],
+)
+def test_a_json_answer_a_forged_navigation_chose_leaves_the_pages_hints(accept: str) -> None:
+    """A client that sends a browser's Fetch Metadata with an Accept that ranks JSON at
+    least as high as HTML, at a url that answers such a request with JSON (and a
+    browser's navigation, which ranks HTML first, with the page): the JSON was chosen by
+    that request, so the page keeps its 103. Else one such request per visit kept the
+    page from being hinted to anyone."""
+    app = make_app()
+
+    @app.route("/items")
+    def items() -> Response | str:
+        push("/static/site.css", as_="style")
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == (
+            "application/json"
+        ):
+            return jsonify([])
+        return "items"
+
+    hinted_get(app.test_client(), "/items", Recorder(), headers=BROWSER_NAVIGATION)
+    forged = {**BROWSER_NAVIGATION, "Accept": accept}
+    json = hinted_get(app.test_client(), "/items", Recorder(), headers=forged)
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/items", recorder, headers=BROWSER_NAVIGATION)
+    assert json.mimetype == "application/json"
+    assert recorder.sent == [[("Link", CSS)]]
+
+
+def test_a_browsers_navigation_answered_with_json_leaves_the_url_hinted_nothing() -> None:
+    """A browser's navigation (HTML ranked above everything else) answered with JSON: the
+    url serves browsers a file now, and is hinted nothing until a page teaches it again."""
+    app = make_app()
+    page = [True]
+
+    @app.route("/items")
+    def items() -> Response | str:
+        push("/static/site.css", as_="style")
+        return "items" if page[0] else jsonify([])
+
+    hinted_get(app.test_client(), "/items", Recorder(), headers=BROWSER_NAVIGATION)
+    page[0] = False
+    hinted_get(app.test_client(), "/items", Recorder(), headers=BROWSER_NAVIGATION)
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/items", recorder, headers=BROWSER_NAVIGATION)
+    assert recorder.sent == []
+
+
+@pytest.mark.parametrize("content_type", ["bogus", "*/json"])
+def test_a_content_type_no_accept_can_name_answers_a_navigation(content_type: str) -> None:
+    """A view's Content-Type that is no media type (which Werkzeug's Accept refuses to
+    match) answers a browser's navigation, and leaves the url hinted nothing, as a file
+    does."""
+    app = make_app()
+    page = [True]
+
+    @app.route("/feed")
+    def feed() -> Response | str:
+        push("/static/site.css", as_="style")
+        return "feed" if page[0] else Response("x", content_type=content_type)
+
+    hinted_get(app.test_client(), "/feed", Recorder(), headers=BROWSER_NAVIGATION)
+    page[0] = False
+    answer = hinted_get(app.test_client(), "/feed", Recorder(), headers=BROWSER_NAVIGATION)
+    recorder = Recorder()
+    hinted_get(app.test_client(), "/feed", recorder, headers=BROWSER_NAVIGATION)
+    assert (answer.status_code, answer.data) == (200, b"x")
+    assert recorder.sent == []
+
+
 def test_a_file_a_view_serves_is_hinted_a_hooks_pushes_once_at_most() -> None:
     """A url not learned yet is hinted what a before_request hook pushed; once it answered
     with no page (a proxy's push request looks like a navigation), nothing."""
