@@ -2098,6 +2098,143 @@ def test_a_content_type_no_accept_can_name_answers_a_navigation(content_type: st
     assert recorder.sent == []
 
 
+def _a_page_each_client_can_vary() -> Flask:
+    """``/items``, a page that pushes the stylesheet, and answers some requests otherwise,
+    as sites do, from what the client sends."""
+    app = make_app()
+
+    @app.route("/items", methods=["GET", "POST"])
+    def items() -> Response | str:
+        if request.headers.get("HX-Request"):
+            return "<li>a fragment"  # htmx's: no layout, nothing pushed
+        push("/static/site.css", as_="style")
+        if request.cookies.get("private"):
+            abort(404)  # a private page, hidden from a stranger
+        if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+            return jsonify([])
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == (
+            "application/json"
+        ):
+            return jsonify([])
+        if request.headers.get("X-Theme"):
+            push("/static/theme.css", as_="style")
+        return "items"
+
+    return app
+
+
+NAVIGATION_AS_CHROME = {
+    **BROWSER_NAVIGATION,
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+THEME = "</static/theme.css>; rel=preload; as=style"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "next_103"),
+    [
+        pytest.param(
+            "GET",
+            "/items",
+            {"X-Theme": "dark"},
+            [[("Link", f"{CSS}, {THEME}")]],
+            id="a link the view chose for it",
+        ),
+        pytest.param("GET", "/items", {"HX-Request": "true"}, [], id="a fragment"),
+        pytest.param(
+            "GET",
+            "/items",
+            {"X-Requested-With": "XMLHttpRequest"},
+            [],
+            id="JSON chosen by another header than Accept",
+        ),
+        pytest.param("GET", "/items", {"Cookie": "private=1"}, [], id="a 404 for it"),
+        pytest.param(
+            "GET",
+            "/items",
+            {"Accept": "application/json"},
+            [[("Link", CSS)]],
+            id="JSON its Accept chose",
+        ),
+        pytest.param(
+            "GET", "/items", {"Accept": "*/*"}, [[("Link", CSS)]], id="JSON for any type"
+        ),
+        pytest.param("HEAD", "/items", {"HX-Request": "true"}, [[("Link", CSS)]], id="HEAD"),
+        pytest.param("POST", "/items", {"HX-Request": "true"}, [[("Link", CSS)]], id="POST"),
+        pytest.param("OPTIONS", "/items", {}, [[("Link", CSS)]], id="OPTIONS"),
+        pytest.param(
+            "GET",
+            "/items",
+            {"HX-Request": "1", "If-None-Match": '"x"'},
+            [[("Link", CSS)]],
+            id="a revalidation",
+        ),
+        pytest.param(
+            "GET",
+            "/items",
+            {"HX-Request": "1", "Sec-Purpose": "prefetch"},
+            [[("Link", CSS)]],
+            id="a prefetch",
+        ),
+        pytest.param(
+            "GET",
+            "/items",
+            {"HX-Request": "1", "Sec-Fetch-Dest": "iframe"},
+            [[("Link", CSS)]],
+            id="an iframe",
+        ),
+        pytest.param(
+            "GET",
+            "/items",
+            {"Sec-Fetch-Mode": "", "Sec-Fetch-Dest": "", "Accept": "*/*", "HX-Request": "1"},
+            [[("Link", CSS)]],
+            id="no HTML named, no Fetch Metadata",
+        ),
+        pytest.param("GET", "/items/", {}, [[("Link", CSS)]], id="a trailing slash"),
+        pytest.param("GET", "/Items", {}, [[("Link", CSS)]], id="another case"),
+        pytest.param(
+            "GET", "/items?x", {"HX-Request": "1"}, [[("Link", CSS)]], id="another query"
+        ),
+        pytest.param("GET", "/%69tems", {"HX-Request": "1"}, [], id="the path encoded"),
+    ],
+)
+def test_what_one_clients_request_does_to_the_next_visitors_103(
+    method: str, path: str, headers: dict[str, str], next_103: list[Headers]
+) -> None:
+    """docs/early-hints.md, "What one client can do to it": any client can teach the url
+    it asks for what the view pushes for it, or leave it hinted less or nothing for the
+    next visitor (one 103 for one request: that visitor's 200 teaches it again), and
+    nothing else changes what the page is hinted."""
+    app = _a_page_each_client_can_vary()
+    hinted_get(app.test_client(), "/items", Recorder(), headers=NAVIGATION_AS_CHROME)
+    sent = {**NAVIGATION_AS_CHROME, **headers}
+    forged = {name: value for name, value in sent.items() if value}
+    client = app.test_client()
+    if "Cookie" in forged:  # the test client sends its own jar's in place of the header
+        client.set_cookie(*forged.pop("Cookie").split("="))
+    client.open(path, method=method, headers=forged, environ_base={"wsgi.early_hints": Recorder()})
+    next_visitor, the_one_after = Recorder(), Recorder()
+    hinted_get(app.test_client(), "/items", next_visitor, headers=NAVIGATION_AS_CHROME)
+    hinted_get(app.test_client(), "/items", the_one_after, headers=NAVIGATION_AS_CHROME)
+    assert next_visitor.sent == next_103
+    assert the_one_after.sent == [[("Link", CSS)]]
+
+
+def test_as_many_made_up_urls_as_the_cache_holds_drop_a_pages_103() -> None:
+    """A client asking for FIREHOSE_EARLY_HINTS_CACHE made-up urls (query strings) a view
+    answers 200 between two visits of a page drops its 103; one fewer does not."""
+    app = make_app()
+    hinted_get(app.test_client(), "/page/home", Recorder())
+    client = app.test_client()
+    for flood in (999, 1000):
+        hinted_get(app.test_client(), "/page/home", Recorder())  # used last
+        for n in range(flood):
+            hinted_get(client, f"/page/news?made-up={flood}-{n}", Recorder())
+        recorder = Recorder()
+        hinted_get(app.test_client(), "/page/home", recorder)
+        assert bool(recorder.sent) == (flood == 999)
+
+
 def test_a_file_a_view_serves_is_hinted_a_hooks_pushes_once_at_most() -> None:
     """A url not learned yet is hinted what a before_request hook pushed; once it answered
     with no page (a proxy's push request looks like a navigation), nothing."""
