@@ -186,9 +186,8 @@ _JSON_NOT_READ = (
 #: Said of a HAR of which no request or response has a cookie header: Chrome's default
 #: export, "Save all as HAR (sanitized)", leaves out Cookie, Set-Cookie and Authorization.
 _SANITIZED = (
-    "a HAR of {} requests, none with a Cookie or Set-Cookie header: Chrome leaves them "
-    'out of "Save all as HAR (sanitized)"; allow "HAR with sensitive data" in its '
-    "Network settings and save it with them"
+    'a HAR of {}: Chrome leaves them out of "Save all as HAR (sanitized)"; allow "HAR '
+    'with sensitive data" in its Network settings and save it with them'
 )
 #: Said of a HAR of no request: developer tools save an empty one when the page loaded
 #: before they were opened, which saving it "with sensitive data" does not change.
@@ -214,7 +213,12 @@ def _read_json(found: JsonPasted, name: str, now: float, asked: AskedScope) -> P
     if found.form == "HAR" and not found.exchanges:
         return Pasted([], [], None, _NO_REQUESTS)
     if found.form == "HAR" and not any(each.lines for each in found.exchanges):
-        return Pasted([], names, None, _SANITIZED.format(len(reads)))
+        how_many = (
+            "1 request, with no Cookie or Set-Cookie header"
+            if len(reads) == 1
+            else f"{len(reads)} requests, none with a Cookie or Set-Cookie header"
+        )
+        return Pasted([], names, None, _SANITIZED.format(how_many))
     # What each request sent: of one whose response sets the digest, its read holds the
     # value set, not the one sent.
     sent = [

@@ -3043,6 +3043,15 @@ def test_a_har_saved_sanitized_says_its_cookies_were_left_out() -> None:
     )
 
 
+def test_a_har_of_one_request_saved_sanitized_says_one_request() -> None:
+    """A HAR of one request: it was said to be "a HAR of 1 requests"."""
+    code, out, _ = call("inspect", har(har_entry("https://shop.test/")), "--secret-key", SECRET)
+    assert code == 1, out
+    assert out.splitlines()[1].startswith(
+        "a HAR of 1 request, with no Cookie or Set-Cookie header: Chrome leaves them out"
+    ), out
+
+
 def test_a_har_of_no_requests_says_none_was_recorded() -> None:
     """Developer tools save a HAR of no entry when the page loaded before they were open:
     it was said to be Chrome's sanitized export, and the user sent to save it again "with
