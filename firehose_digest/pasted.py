@@ -100,7 +100,7 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     from_json = read_json(text)
     if from_json is not None:
         return _read_json(from_json, name, now, asked)
-    jar = [_JAR_LINE.fullmatch(line) for line in _lines(text)]
+    jar = [_JAR_LINE.fullmatch(line) or _JAR_LINE_SHOWN.fullmatch(line) for line in _lines(text)]
     if any(jar):
         stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
         pasted = read_pasted(stored, name, now, asked)
@@ -285,6 +285,12 @@ def _request_said(index: int, request: str) -> str:
 _JAR_LINE = re.compile(
     r"(?:#HttpOnly_)?(?P<domain>[^\t#][^\t]*)\t(?P<tailmatch>TRUE|FALSE)\t(?P<path>[^\t]*)"
     r"\t(?:TRUE|FALSE)\t-?[0-9]+\t(?P<name>[^\t]*)\t(?P<value>[^\t]*)"
+)
+#: The same line copied from a terminal (``cat jar``), which shows each tab as spaces: no
+#: field of the digest's line holds one (a cookie's name and value hold no white space).
+_JAR_LINE_SHOWN = re.compile(
+    r"(?:#HttpOnly_)?(?P<domain>[^\s#]\S*) +(?P<tailmatch>TRUE|FALSE) +(?P<path>\S+)"
+    r" +(?:TRUE|FALSE) +-?[0-9]+ +(?P<name>\S+) +(?P<value>\S+)"
 )
 _JAR_NOTE = (
     "a cookie jar's line (curl -c, the Netscape format): read as the Set-Cookie line that "

@@ -2466,6 +2466,30 @@ def test_inspect_reads_a_cookie_jar_as_curl_c_writes_it(
     assert out.splitlines()[2].startswith("valid: ")
 
 
+@pytest.mark.parametrize("shown", [str.expandtabs, lambda line: line.replace("\t", " ")])
+def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
+    shown: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cat jar`` in a terminal shows each tab as spaces, and a copy of it holds them: it
+    said "no h2-digest cookie here (cookies: none)" of the jar cli.md has the user make."""
+    line = scoped_set_cookie(SESSION_COOKIE_DOMAIN="shop.test", APPLICATION_ROOT="/a")
+    value = line.partition("=")[2].partition(";")[0]
+    jar = (
+        f"{JAR_HEAD}shop.test\tFALSE\t/\tFALSE\t0\ttheme\tdark\n"
+        f"#HttpOnly_.shop.test\tTRUE\t/a\tFALSE\t1799006335\th2-digest\t{value}\n"
+    )
+    copied = "\n".join(map(shown, jar.splitlines()))
+    assert "\t" not in copied
+    as_written = call("inspect", jar, "--secret-key", SECRET)
+    assert as_written[0] == 0, as_written[1]
+    assert call("inspect", copied, "--secret-key", SECRET) == as_written
+    monkeypatch.setattr("sys.stdin", io.StringIO(copied))
+    assert call("inspect", "-", "--secret-key", SECRET) == as_written
+    assert call("inspect", copied, "--secret-key", SECRET, "--cookie-name", "nope")[1] == (
+        "NOT valid: no nope cookie here (cookies: theme, h2-digest)\n"
+    )
+
+
 @pytest.mark.parametrize("shop_first", [True, False], ids=["/a first", "/ first"])
 def test_of_a_jar_s_digests_of_two_paths_the_one_of_cookie_path_is_read(shop_first: bool) -> None:
     """cli.md's app mounted at /a beside one at /: after visiting both, the jar holds a
