@@ -224,7 +224,7 @@ class PushedSetConnector:
             # interface writes it. Asked only now: a connector keeping its keys elsewhere
             # records there, and is not told that such pages record nothing.
             if not _sent_session(app) and (
-                _withheld_from_another_site(app) or not _cookie_path_matches(app, request)
+                _withheld_from_another_site(app, request) or not _cookie_path_matches(app, request)
             ):
                 _put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
@@ -627,7 +627,7 @@ class SessionConnector:
             _warn_no_secret_key(app, "SessionConnector", problem)
             return None
         if not _sent_session(app) and (
-            _withheld_from_another_site(app) or not _cookie_path_matches(app, request)
+            _withheld_from_another_site(app, request) or not _cookie_path_matches(app, request)
         ):
             # The browser may hold a session it did not send, and would keep one written
             # here in its place (a signed-in user signed out): nothing is remembered.
@@ -811,8 +811,8 @@ def _path_as_sent(environ: WSGIEnvironment, seen: str) -> str:
 _told_outside: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
-def _withheld_from_another_site(app: Flask) -> bool:
-    """Whether a browser sent no ``Strict`` session cookie with this request, though it
+def _withheld_from_another_site(app: Flask, req: Request) -> bool:
+    """Whether a browser sent no ``Strict`` session cookie with ``req``, though it
     keeps the one the response sets: one from another site (Fetch Metadata's
     ``Sec-Fetch-Site: cross-site``). RFC 6265bis: a top-level navigation may set a cookie
     of any ``SameSite``. (A ``Lax`` one is withheld only from requests that push nothing,
@@ -821,7 +821,7 @@ def _withheld_from_another_site(app: Flask) -> bool:
     return (
         isinstance(samesite, str)
         and samesite.lower() == "strict"
-        and request.headers.get("Sec-Fetch-Site") == "cross-site"
+        and req.headers.get("Sec-Fetch-Site") == "cross-site"
     )
 
 
