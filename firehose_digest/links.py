@@ -107,10 +107,12 @@ def _format_value(name: str, value: str) -> str:
         raise ValueError(f"Link parameter {name!r} holds a character a header cannot: {value!r}")
     if "," in value or ";" in value:
         # nginx and h2o split a Link value on "," and ";" whatever the quotes: they would
-        # push what is not recorded, and drop the links after it (docs/proxies.md).
+        # push what is not recorded, and drop the links after it (docs/proxies.md). An
+        # element in the page carries such a value (a media list, image candidates).
         raise ValueError(
             f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the "
-            f"end of the link or parameter even when quoted: {value!r}"
+            f"end of the link or parameter even when quoted: {value!r}; leave it out, or "
+            'preload the file from the page, with a <link rel="preload"> element'
         )
     if '"' in value:
         raise ValueError(

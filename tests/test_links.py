@@ -140,6 +140,23 @@ def test_the_error_says_whether_a_parameter_name_or_a_flag_is_bad(
     assert str(raised.value) == message
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("media", "screen, print"), ("imagesrcset", "/a.png 1x, /a-2x.png 2x"), ("title", "a;b")],
+)
+def test_a_value_no_proxy_reads_whole_says_what_to_do_instead(name: str, value: str) -> None:
+    """A media list or a responsive image's candidates cannot be in a Link header a push
+    proxy reads: the error says where such a preload goes (a template's push() raises
+    it), not only why it was refused."""
+    with pytest.raises(ValueError) as raised:
+        format_link("/a.png", ((name, value),))
+    assert str(raised.value) == (
+        f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the end "
+        f"of the link or parameter even when quoted: {value!r}; leave it out, or preload "
+        'the file from the page, with a <link rel="preload"> element'
+    )
+
+
 #: What the URL parser drops from a url before reading it: C0 controls and spaces at
 #: either end, tabs anywhere.
 AROUND = "".join(map(chr, range(0x21)))
