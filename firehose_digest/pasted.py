@@ -100,7 +100,9 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     from_json = read_json(text)
     if from_json is not None:
         return _read_json(from_json, name, now, asked)
-    jar = [_JAR_LINE.fullmatch(line) or _JAR_LINE_SHOWN.fullmatch(line) for line in _lines(text)]
+    jar = [_JAR_LINE.fullmatch(line) for line in _lines(text)]
+    if not any(jar):
+        jar = _shown_jar(_lines(text))
     if any(jar):
         stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
         pasted = read_pasted(stored, name, now, asked)
@@ -292,6 +294,19 @@ _JAR_LINE_SHOWN = re.compile(
     r"(?:#HttpOnly_)?(?P<domain>[^\s#]\S*) +(?P<tailmatch>TRUE|FALSE) +(?P<path>\S+)"
     r" +(?:TRUE|FALSE) +-?[0-9]+ +(?P<name>\S+) +(?P<value>\S+)"
 )
+
+
+def _shown_jar(lines: Sequence[str]) -> list[re.Match[str] | None]:
+    """Each of ``lines`` read as :data:`_JAR_LINE_SHOWN`, if they are a jar copied from a
+    terminal: each empty, a comment, or such a line. Seven words on a line are no jar in a
+    paste of anything else (a page's body in a ``curl -v`` trace)."""
+    shown = [_JAR_LINE_SHOWN.fullmatch(line) for line in lines]
+    jar = all(
+        match or not line or line.startswith("#") for match, line in zip(shown, lines, strict=True)
+    )
+    return shown if jar else []
+
+
 _JAR_NOTE = (
     "a cookie jar's line (curl -c, the Netscape format): read as the Set-Cookie line that "
     "stored it"

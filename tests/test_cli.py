@@ -2490,6 +2490,25 @@ def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
     )
 
 
+def test_a_line_shaped_as_a_jar_s_beside_headers_leaves_them_read() -> None:
+    """A jar's line is read with its tabs shown as spaces only in a paste that is a jar:
+    a ``curl -v`` trace whose body held ``shop.test    FALSE    /    FALSE    0    theme
+    dark`` was read as a jar of that one cookie, "no h2-digest cookie here (cookies:
+    theme)", beside the valid digest its ``Set-Cookie`` header set."""
+    line = scoped_set_cookie()
+    trace = (
+        "> GET / HTTP/1.1\n> Host: shop.test\n>\n< HTTP/1.1 200 OK\n"
+        f"< {line}\n<\n<pre>\nshop.test    FALSE    /    FALSE    0    theme    dark\n</pre>\n"
+    )
+    without = trace.replace("shop.test    FALSE", "shop.test FALSE!")
+    assert call("inspect", trace, "--secret-key", SECRET) == call(
+        "inspect", without, "--secret-key", SECRET
+    )
+    code, out, _ = call("inspect", trace, "--secret-key", SECRET)
+    assert code == 0, out
+    assert any(said.startswith("valid: ") for said in out.splitlines()), out
+
+
 @pytest.mark.parametrize("shop_first", [True, False], ids=["/a first", "/ first"])
 def test_of_a_jar_s_digests_of_two_paths_the_one_of_cookie_path_is_read(shop_first: bool) -> None:
     """cli.md's app mounted at /a beside one at /: after visiting both, the jar holds a
