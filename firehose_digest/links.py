@@ -111,8 +111,9 @@ def _format_value(name: str, value: str) -> str:
         # element in the page carries such a value (a media list, image candidates).
         raise ValueError(
             f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the "
-            f"end of the link or parameter even when quoted: {value!r}; leave it out, or "
-            'preload the file from the page, with a <link rel="preload"> element'
+            f"end of the link or parameter even when quoted: {value!r}; preload the file "
+            'from the page, with a <link rel="preload"> element, or write its Link in the '
+            "view, nopush before the value (docs/how-it-works.md)"
         )
     if '"' in value:
         raise ValueError(
