@@ -1462,8 +1462,8 @@ def _prefers_html(environ: WSGIEnvironment, served: str) -> bool:
     that ranks the type as high (``application/json``, ``*/*``, no ``Accept``) may have
     chosen it by content negotiation: the url may still serve others a page. Each type's
     quality is that of its most specific range (RFC 9110 §12.5.1). A ``served`` value
-    that is no ``type/subtype`` (which Werkzeug refuses to match) no range names: HTML
-    is preferred."""
+    with no ``/`` or a wildcard type (``bogus``, ``*/json``), which Werkzeug refuses to
+    match, is ranked below HTML."""
     served = served.lower()
     if "/" not in served or served.startswith("*"):
         return True

@@ -52,7 +52,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 from firehose_digest import hints as hints_module
 from firehose_digest.collect import make_resource
-from firehose_digest.extension import _scheme_and_host
+from firehose_digest.extension import _prefers_html, _scheme_and_host
 from firehose_digest.hints import (
     MAX_PAGE_LENGTH,
     EarlyHint,
@@ -2074,6 +2074,31 @@ def test_a_browsers_navigation_answered_with_json_leaves_the_url_hinted_nothing(
     recorder = Recorder()
     hinted_get(app.test_client(), "/items", recorder, headers=BROWSER_NAVIGATION)
     assert recorder.sent == []
+
+
+#: Each browser's navigation ``Accept`` (MDN, "List of default Accept values").
+NAVIGATION_ACCEPT = {
+    "Chrome": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+    "image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    "Firefox": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+    "image/webp,*/*;q=0.8",
+    "Safari": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+
+
+@pytest.mark.parametrize("browser", sorted(NAVIGATION_ACCEPT))
+@pytest.mark.parametrize(
+    "served",
+    ["application/json", "application/pdf", "text/plain", "image/png", "image/avif", "image/webp"],
+)
+def test_which_files_a_browsers_navigation_unlearns_a_page_by(browser: str, served: str) -> None:
+    """docs/early-hints.md: every browser's navigation ranks HTML above JSON or a PDF, and
+    Chrome and Firefox rank ``image/avif`` and ``image/webp`` as high as HTML (Safari
+    does not), so such an image answering their navigation leaves the page's links."""
+    ranked_as_html = browser in ("Chrome", "Firefox") and served in ("image/avif", "image/webp")
+    environ = {"HTTP_ACCEPT": NAVIGATION_ACCEPT[browser]}
+    assert _prefers_html(environ, served) is not ranked_as_html
+    assert _prefers_html(environ, "image/apng") is (browser != "Chrome")
 
 
 @pytest.mark.parametrize("content_type", ["bogus", "*/json"])
