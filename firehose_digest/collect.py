@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from contextlib import suppress
 from contextvars import ContextVar
 from html import unescape
@@ -45,8 +46,10 @@ __all__ = [
     "names_crossorigin",
     "push",
     "read_as",
+    "record_push",
     "refuse_undefined",
     "resource_key",
+    "resource_of",
 ]
 
 log = logging.getLogger("firehose_digest")
@@ -118,7 +121,28 @@ def push(
     An argument from a template variable never set (Jinja's ``Undefined``, of any kind)
     is a :class:`ValueError` naming it, never a link with an empty value.
     """
-    given = url
+    record_push(resource_of(url, flags, as_, version, learn, params))
+    return url
+
+
+def record_push(resource: Resource) -> None:
+    """Record ``resource`` as pushed by the request being served, if any, as :func:`push`
+    does: not a legacy bundle, which is linked nowhere."""
+    record = current_record.get()
+    if record is not None and not resource.legacy_only:
+        record.resources.setdefault(resource.url, resource)  # the first push of a url wins
+
+
+def resource_of(
+    url: str,
+    flags: tuple[str, ...],
+    as_: str | None,
+    version: str | float | None,
+    learn: bool,
+    params: Mapping[str, str | float | None],
+) -> Resource:
+    """What :func:`push` records for its arguments, made once (:func:`make_resource`) and
+    kept (:data:`_resources`); recorded nowhere."""
     if type(url) is not str:
         refuse_undefined("url", url)  # ChainableUndefined reads as markup: ""
         url = _url_as_read_from_the_page(url)
@@ -159,10 +183,7 @@ def push(
         resource = make_resource(url, flags, as_, version, named, learn)
         with suppress(TypeError):  # a str whose class refuses hashing: made every time
             _remember_resource(arguments, resource)
-    record = current_record.get()
-    if record is not None and not resource.legacy_only:
-        record.resources.setdefault(resource.url, resource)  # the first push of a url wins
-    return given
+    return resource
 
 
 def refuse_undefined(argument: str, value: object) -> None:

@@ -74,10 +74,13 @@ from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, Settings, load
 from .static import (
     IMMUTABLE_WRITTEN,
+    StaticHint,
     asks_static_file,
     cache_versioned_static,
     private_if_cookie,
     push_static,
+    static_hint,
+    static_hint_resource,
     static_tag,
     versions_current,
 )
@@ -94,8 +97,10 @@ _ViewT = TypeVar("_ViewT", bound=Callable[..., Any])
 
 EXTENSION_KEY = "firehose"
 
-#: What a view declared with :meth:`Firehose.hints`: ``(url, resource)`` in order.
-_Declared = tuple[tuple[str, Resource], ...]
+#: What a view declared, in order: ``(url, resource)`` with :meth:`Firehose.hints`, a
+#: :class:`~.static.StaticHint` with :meth:`Firehose.hints_static`.
+_Declaration = tuple[str, Resource] | StaticHint
+_Declared = tuple[_Declaration, ...]
 
 
 @dataclass
@@ -110,9 +115,9 @@ class _AppState:
     planner: LinkPlanner
     #: The pages' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
     hint_cache: HintCache | None
-    #: ``{(endpoint, HTTP method or None for any): ((url, resource), ...)}`` for the views
-    #: that declared resources with :meth:`Firehose.hints`; read at the first request (see
-    #: :func:`_declared`).
+    #: ``{(endpoint, HTTP method or None for any): (declaration, ...)}`` for the views
+    #: that declared resources with :meth:`Firehose.hints` or :meth:`Firehose.hints_static`;
+    #: read at the first request (see :func:`_declared`).
     declared: dict[tuple[str, str | None], _Declared] | None = None
     #: Which hooks this app has, so a second ``init_app`` adds none twice. An app set up
     #: with push off, then on, has both after_request steps: "static" then does nothing.
@@ -553,17 +558,37 @@ class Firehose:
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
         resource = make_resource(url, flags, as_, version, tuple(params.items()), learn)
-        declaration = (resource.url, resource)
+        # A legacy bundle is declared as push() records it: not at all.
+        return _declaring(None if resource.legacy_only else (resource.url, resource))
 
-        def declare(view: _ViewT) -> _ViewT:
-            if resource.legacy_only:  # as push() records it: not at all
-                return view
-            declared = getattr(view, _DECLARED_ATTRIBUTE, ())
-            # Decorators apply bottom-up: put this one first so the top one comes first.
-            setattr(view, _DECLARED_ATTRIBUTE, (declaration, *declared))
-            return view
+    @staticmethod
+    def hints_static(
+        filename: str,
+        *flags: str,
+        endpoint: str = "static",
+        as_: str | None = None,
+        learn: bool = True,
+        _external: bool | None = None,
+        _scheme: str | None = None,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        **params: str,
+    ) -> Callable[[_ViewT], _ViewT]:
+        """Declare the static file ``filename`` as :meth:`hints` declares a url, by the
+        versioned url ``push_static(filename, ...)`` pushes (same arguments), which
+        ``static_tag`` writes on the page.
 
-        return declare
+        The version and url are made in each request, as ``push_static`` makes them (the
+        request's script root; a changed file gets its new version). Raises
+        :class:`ValueError` (:class:`TypeError` for ``version=``) at once for arguments
+        ``push_static`` would refuse; an endpoint that is not a static one and a missing
+        file raise its :class:`ValueError`, naming the view, from the view's requests, as
+        ``push_static`` in the view would.
+        """
+        declaration = static_hint(
+            filename, flags, endpoint, as_, learn, params, _external, _scheme, _anchor, _method
+        )
+        return _declaring(declaration)
 
     def init_app(self, app: Flask) -> None:
         """Fill and check the ``FIREHOSE_*`` config, set up the connector, add the hooks.
@@ -965,9 +990,23 @@ def _implements(connector: Any, name: str) -> bool:
     )
 
 
+def _declaring(declaration: _Declaration | None) -> Callable[[_ViewT], _ViewT]:
+    """A decorator adding ``declaration`` (None: nothing) to a view's, ahead of those below."""
+
+    def declare(view: _ViewT) -> _ViewT:
+        if declaration is None:
+            return view
+        declared = getattr(view, _DECLARED_ATTRIBUTE, ())
+        # Decorators apply bottom-up: put this one first so the top one comes first.
+        setattr(view, _DECLARED_ATTRIBUTE, (declaration, *declared))
+        return view
+
+    return declare
+
+
 def _declared(app: Flask, state: _AppState) -> dict[tuple[str, str | None], _Declared]:
-    """The resources each view declared with :meth:`Firehose.hints`, by endpoint and HTTP
-    method (None: any method).
+    """The resources each view declared with :meth:`Firehose.hints` or
+    :meth:`Firehose.hints_static`, by endpoint and HTTP method (None: any method).
 
     Read from ``app.view_functions`` once, at the first request: Flask refuses new routes
     after it. ``View.as_view()`` makes a function that keeps the class as ``view_class``:
@@ -1017,7 +1056,15 @@ def _with_declared(
     # As if the view had called push() before anything else: the first push of a url wins
     # (dict() would keep the last of a url declared twice).
     merged: dict[str, Resource] = {}
-    for url, resource in (*own, *resources.items()):
+    for declaration in own:
+        if isinstance(declaration, StaticHint):
+            # Made in this request, as push_static() makes it: its file's current version,
+            # at the url under the request's script root.
+            resource = static_hint_resource(declaration, endpoint)
+            merged.setdefault(resource.url, resource)
+        else:
+            merged.setdefault(*declaration)
+    for url, resource in resources.items():
         merged.setdefault(url, resource)
     return merged
 

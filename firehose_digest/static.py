@@ -36,13 +36,15 @@ from .collect import (
     CORS_MODE,
     as_written,
     key_version,
+    make_resource,
     names_crossorigin,
-    push,
     read_as,
+    record_push,
     refuse_undefined,
     resource_key,
+    resource_of,
 )
-from .links import format_url
+from .links import Resource, format_url
 from .locks import fork_safe_lock
 from .sizes import DICT_SLOT
 
@@ -52,12 +54,15 @@ __all__ = [
     "MAX_VERSIONED_FILES",
     "PRIVATE_IMMUTABLE",
     "SETTLED_AFTER_NS",
+    "StaticHint",
     "asks_static_file",
     "cache_versioned_static",
     "file_version",
     "private_if_cookie",
     "push_static",
     "serves_static_file",
+    "static_hint",
+    "static_hint_resource",
     "static_tag",
     "versions_current",
 ]
@@ -297,6 +302,22 @@ class _UrlOptions:
     method: str | None = None
 
 
+@dataclass(frozen=True)
+class _StaticArguments:
+    """:func:`push_static`'s arguments as its link says them, read without an app: what
+    :func:`_versioned` makes a :class:`_StaticLink` of in a request."""
+
+    filename: str
+    #: As given: ``".static"`` is the blueprint's of the request.
+    endpoint: str
+    rel: str
+    as_: str | None
+    flags: tuple[str, ...]
+    params: dict[str, str]
+    element_flags: tuple[str, ...]
+    url_options: _UrlOptions
+
+
 def _static_link(
     filename: str,
     flags: tuple[str, ...],
@@ -305,6 +326,17 @@ def _static_link(
     params: dict[str, str],
     url_options: _UrlOptions,
 ) -> _StaticLink:
+    return _versioned(_read_arguments(filename, flags, endpoint, as_, params, url_options))
+
+
+def _read_arguments(
+    filename: str,
+    flags: tuple[str, ...],
+    endpoint: str,
+    as_: str | None,
+    params: dict[str, str],
+    url_options: _UrlOptions,
+) -> _StaticArguments:
     for argument, value in (("filename", filename), ("endpoint", endpoint)):
         refuse_undefined(argument, value)
         if not isinstance(value, str):  # a template's number, None or list
@@ -370,18 +402,36 @@ def _static_link(
         )
     )
     flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
+    return _StaticArguments(
+        filename, endpoint, rel or "preload", as_, flags, params, element_flags, url_options
+    )
+
+
+def _versioned(arguments: _StaticArguments) -> _StaticLink:
+    """The link ``arguments`` say in this request: the file's version, and its url as
+    ``url_for`` builds it here (the request's script root, its host for ``_external``)."""
+    endpoint, filename, options = arguments.endpoint, arguments.filename, arguments.url_options
     file = (_absolute_endpoint(endpoint), filename)
     _, version = _static_version(current_app, *file)
     url = url_for(
         endpoint,
         filename=filename,
         v=version,
-        _anchor=url_options.anchor,
-        _method=url_options.method,
-        _scheme=url_options.scheme,
-        _external=url_options.external,
+        _anchor=options.anchor,
+        _method=options.method,
+        _scheme=options.scheme,
+        _external=options.external,
     )
-    return _StaticLink(url, rel or "preload", as_, flags, params, file, version, element_flags)
+    return _StaticLink(
+        url,
+        arguments.rel,
+        arguments.as_,
+        arguments.flags,
+        arguments.params,
+        file,
+        version,
+        arguments.element_flags,
+    )
 
 
 #: ASCII upper case to lower case, and nothing else: what HTML lowers in an attribute's
@@ -664,11 +714,14 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
 
 
 def _push(link: _StaticLink, learn: bool) -> None:
-    params: dict[str, str | None] = {**link.params}
-    if link.rel != "preload":
-        params["rel"] = link.rel
-    if "crossorigin" not in link.flags and "crossorigin" not in params:
-        params["crossorigin"] = None  # decided above, as the element says: push() adds none
+    record_push(_resource(link, learn))
+
+
+def _resource(link: _StaticLink, learn: bool) -> Resource:
+    """What :func:`~.collect.push` records for ``link``; in a request, its url is checked
+    (:func:`_check_routed`) and remembered for :func:`versions_current`, once per url and
+    file."""
+    params = _push_params(link.rel, link.flags, link.params)
     key = resource_key(format_url(link.url), link.version)  # as push() keys it
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     pushed = _pushed_files.get(app)
@@ -677,7 +730,66 @@ def _push(link: _StaticLink, learn: bool) -> None:
     if (pushed is None or pushed.files.get(key) != link.file) and has_request_context():
         _check_routed(app, link)
         _remember_pushed_file(app, key, link.file)
-    push(link.url, *link.flags, as_=link.as_, version=link.version, learn=learn, **params)
+    return resource_of(link.url, link.flags, link.as_, link.version, learn, params)
+
+
+def _push_params(
+    rel: str, flags: tuple[str, ...], params: dict[str, str]
+) -> dict[str, str | None]:
+    """The keywords :func:`~.collect.push` is given for a static link's ``params``."""
+    pushed: dict[str, str | None] = {**params}
+    if rel != "preload":
+        pushed["rel"] = rel
+    if "crossorigin" not in flags and "crossorigin" not in pushed:
+        pushed["crossorigin"] = None  # decided above, as the element says: push() adds none
+    return pushed
+
+
+@dataclass(frozen=True)
+class StaticHint:
+    """A static file a view declares by name (``Firehose.hints_static``): its arguments,
+    read and checked as the module loads; its version and url are made in each request."""
+
+    arguments: _StaticArguments
+    learn: bool
+
+
+def static_hint(
+    filename: str,
+    flags: tuple[str, ...],
+    endpoint: str,
+    as_: str | None,
+    learn: bool,
+    params: dict[str, str],
+    _external: bool | None = None,
+    _scheme: str | None = None,
+    _anchor: str | None = None,
+    _method: str | None = None,
+) -> StaticHint | None:
+    """The declaration of what :func:`push_static` would push for these arguments; None
+    for a legacy bundle (``nomodule``), which it links nowhere. Raises what it raises for
+    its arguments alone; a missing file or an endpoint that is not a static one only a
+    request can tell (:func:`static_hint_resource`)."""
+    url_options = _UrlOptions(_external, _scheme, _anchor, _method)
+    arguments = _read_arguments(filename, flags, endpoint, as_, dict(params), url_options)
+    # push()'s checks of the flags and parameters, on a stand-in for the url: only a
+    # request can build that (its script root, its host).
+    named = _push_params(arguments.rel, arguments.flags, arguments.params)
+    stand_in = make_resource("/", arguments.flags, arguments.as_, None, (*named.items(),), learn)
+    return None if stand_in.legacy_only else StaticHint(arguments, learn)
+
+
+def static_hint_resource(hint: StaticHint, view: str) -> Resource:
+    """What :func:`push_static` would record for ``hint`` in this request: the file's
+    current version, at the url ``static_tag`` writes for it. A missing file, or an
+    endpoint that is not a static one, raises its :class:`ValueError`, naming the ``view``
+    (its endpoint) that declared it."""
+    try:
+        return _resource(_versioned(hint.arguments), hint.learn)
+    except ValueError as e:
+        raise ValueError(
+            f"view {view!r} declares {hint.arguments.filename!r} with hints_static(): {e}"
+        ) from e
 
 
 def _check_routed(app: Flask, link: _StaticLink) -> None:

@@ -34,6 +34,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.testing import FlaskClient
+from flask.views import MethodView, View
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -2262,6 +2263,223 @@ def test_a_page_learned_before_a_file_changed_is_hinted_its_declared_links(
     assert hinted() == [declared]  # learned, but stale
     new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
     assert hinted() == [f"{declared}, {new}"]
+
+
+# -- a static file declared by name: @firehose.hints_static ------------------------------
+
+
+def first_visit(app: Flask, path: str, **kwargs: Any) -> tuple[list[str], TestResponse]:
+    """A new client's navigation to ``path``: the Link values of its 103, and its response."""
+    sent: list[Any] = []
+    client = app.test_client()
+    response = client.get(path, environ_base={"wsgi.early_hints": sent.append}, **kwargs)
+    return [value for headers in sent for name, value in headers if name == "Link"], response
+
+
+def declaring_app(static: Path) -> Flask:
+    """A page declaring site.css by name, whose template writes the file's element."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/page")
+    @Firehose.hints_static("site.css")
+    def page() -> str:
+        return render_template_string("{{ static_tag('site.css') }}")
+
+    return app
+
+
+@pytest.mark.parametrize("script_root", ["", "/shop"])
+def test_a_static_file_declared_by_name_is_hinted_at_the_url_static_tag_writes(
+    static: Path, script_root: str
+) -> None:
+    """``@firehose.hints(url)`` takes a url fixed as the module loads, never the versioned
+    one ``static_tag`` writes: a page's first 103 named ``/static/site.css`` and the page
+    ``/static/site.css?v=...``, two urls (the browser fetched the file twice, the first
+    copy revalidated, never immutable), and under a prefix a url the app does not serve."""
+    app = declaring_app(static)
+
+    hinted, response = first_visit(app, "/page", base_url=f"http://localhost{script_root}")
+
+    element = re.fullmatch(r'<link rel="stylesheet" href="(.+)">', response.get_data(as_text=True))
+    assert element is not None
+    [link] = hinted  # on the page's very first request
+    in_103 = re.fullmatch(r"<(.+)>; rel=preload; as=style", link)
+    assert in_103 is not None
+    assert in_103.group(1) == element.group(1)
+    assert element.group(1) == f"{script_root}/static/site.css?v={version(CONTENT)}"
+    assert response.headers["Link"] == link
+
+
+def test_a_changed_declared_file_is_hinted_and_linked_at_its_new_version(static: Path) -> None:
+    app = declaring_app(static)
+    old = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    assert first_visit(app, "/page")[0] == [old]  # declared
+    assert first_visit(app, "/page")[0] == [old]  # learned
+
+    (static / "site.css").write_bytes(CONTENT + b"changed")
+    hinted, response = first_visit(app, "/page")
+
+    new = f"</static/site.css?v={version(CONTENT + b'changed')}>; rel=preload; as=style"
+    assert hinted == [new]
+    assert response.headers["Link"] == new
+
+
+def test_a_static_file_is_declared_by_name_wherever_hints_declares_a_url(static: Path) -> None:
+    """On a blueprint's view (its own folder, by ``".static"``), on a class-based view's
+    class and on a ``MethodView``'s method, as ``@firehose.hints`` declares a url."""
+    (static / "site.css").write_bytes(CONTENT)
+    admin_static = static.parent / "admin_static"
+    admin_static.mkdir()
+    (admin_static / "admin.css").write_bytes(b"admin")
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    admin = Blueprint(
+        "admin", __name__, static_folder=str(admin_static), static_url_path="/assets"
+    )
+
+    @admin.route("/")
+    @Firehose.hints_static("admin.css", endpoint=".static")
+    def home() -> str:
+        return "admin"
+
+    app.register_blueprint(admin, url_prefix="/admin")
+
+    @Firehose.hints_static("site.css")
+    class OnTheClass(View):
+        def dispatch_request(self) -> str:
+            return "class"
+
+    class OnAMethod(MethodView):
+        @Firehose.hints_static("site.css")
+        def get(self) -> str:
+            return "get"
+
+        def post(self) -> str:
+            return "post"
+
+    app.add_url_rule("/on-the-class", view_func=OnTheClass.as_view("on_the_class"))
+    app.add_url_rule("/on-a-method", view_func=OnAMethod.as_view("on_a_method"))
+    css = f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+    admin_css = f"</admin/assets/admin.css?v={version(b'admin')}>; rel=preload; as=style"
+
+    for path, expected in (("/admin/", admin_css), ("/on-the-class", css), ("/on-a-method", css)):
+        hinted, response = first_visit(app, path)
+        assert (hinted, response.headers["Link"]) == ([expected], expected), path
+    assert "Link" not in app.test_client().post("/on-a-method").headers
+
+
+def test_a_static_file_declared_with_learn_false_is_linked_never_hinted(static: Path) -> None:
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/page")
+    @Firehose.hints_static("site.css", learn=False)
+    def page() -> str:
+        return "page"
+
+    for _ in range(2):  # nor once the page has been learned
+        hinted, response = first_visit(app, "/page")
+        assert hinted == []
+        assert response.headers["Link"] == (
+            f"</static/site.css?v={version(CONTENT)}>; rel=preload; as=style"
+        )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "keywords", "error", "message"),
+    [
+        pytest.param((3,), {}, ValueError, "filename must be a str", id="a number"),
+        pytest.param(
+            ("site.css",), {"endpoint": None}, ValueError, "endpoint must be a str", id="None"
+        ),
+        pytest.param(("notes.txt",), {}, ValueError, r"'notes\.txt'.*as_=", id="no kind"),
+        pytest.param(("site.css",), {"version": "1"}, TypeError, "version=", id="a version"),
+        pytest.param(("site.css",), {"title": "a,b"}, ValueError, "','", id="a comma"),
+        pytest.param(("site.css",), {"media": "a\nb"}, ValueError, "a header cannot", id="LF"),
+        pytest.param(("site.css",), {"learn": 1}, ValueError, "learn", id="learn=1"),
+    ],
+)
+def test_what_push_static_would_refuse_is_refused_as_the_module_loads(
+    arguments: tuple[Any, ...], keywords: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    """No app, no request: the arguments alone, as ``@firehose.hints`` checks ``push()``'s."""
+    with pytest.raises(error, match=message):
+        Firehose.hints_static(*arguments, **keywords)
+
+
+@pytest.mark.parametrize(
+    ("filename", "endpoint", "message"),
+    [
+        pytest.param("sit.css", "static", r"no static file 'sit\.css'", id="a missing file"),
+        pytest.param("site.css", "push", "not 'push'", id="a view's endpoint"),
+        pytest.param("site.css", "nosuch.static", "no blueprint 'nosuch'", id="no blueprint"),
+    ],
+)
+def test_a_declared_file_the_app_lacks_is_its_view_s_error(
+    static: Path, filename: str, endpoint: str, message: str
+) -> None:
+    """As ``push_static(filename)`` in the view: ``push_static``'s error, naming the view,
+    from each of its requests, never a link to a 404, nor one left out unsaid; the app's
+    other pages are served."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    app.testing = True  # raised, not a 500 page
+
+    @app.route("/page")
+    @Firehose.hints_static(filename, endpoint=endpoint)
+    def page() -> str:
+        return "page"
+
+    for _ in range(2):
+        assert app.test_client().get("/push?f=site.css").status_code == 200  # another view
+        with pytest.raises(ValueError, match=message) as raised:
+            app.test_client().get("/page", headers={"Accept": "text/html"})
+        assert "'page' declares" in str(raised.value)
+
+
+def test_a_declared_file_removed_while_the_app_runs_is_its_page_s_error(static: Path) -> None:
+    """As ``push_static("site.css")`` in the view: the app's files, not the client's request."""
+    app = declaring_app(static)
+    app.testing = True
+    first_visit(app, "/page")
+
+    (static / "site.css").unlink()
+
+    with pytest.raises(ValueError, match=r"no static file 'site\.css'"):
+        app.test_client().get("/page")
+
+
+@pytest.mark.parametrize(
+    ("headers", "keywords", "root"),
+    [
+        pytest.param({"X-Forwarded-Prefix": "//["}, {}, "//[", id="a prefix urlsplit refuses"),
+        pytest.param(
+            {"X-Forwarded-Host": "[1:2]"}, {"_external": True}, "http://[1:2]", id="a host"
+        ),
+    ],
+)
+def test_a_declared_file_s_url_from_what_a_client_sent_is_linked_never_a_500(
+    static: Path, headers: dict[str, str], keywords: dict[str, Any], root: str
+) -> None:
+    """Made per request, the url holds the script root and host the request says, which a
+    client chooses through ProxyFix: linked as ``push_static`` links it, never an error the
+    page without the declaration would not give."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1, x_host=1)  # type: ignore[method-assign]
+
+    @app.route("/page")
+    @Firehose.hints_static("site.css", **keywords)
+    def page() -> str:
+        return "page"
+
+    _, response = first_visit(app, "/page", headers=headers)
+
+    assert response.status_code == 200
+    # Not pushed: no proxy pushes it at the path the browser asks for (push() decides).
+    assert response.headers["Link"] == (
+        f"<{root}/static/site.css?v={version(CONTENT)}>; rel=preload; as=style; nopush"
+    )
 
 
 def test_a_learned_hint_is_current_while_its_file_is_unchanged(static: Path) -> None:
