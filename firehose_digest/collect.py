@@ -109,7 +109,9 @@ def push(
     the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
     page, so no other visitor is hinted it (a per-user resource); a link with a ``nonce``
-    parameter is never hinted either, only written on this response.
+    parameter is never hinted either, only written on this response, and made for it
+    alone: a nonce is new on every response, so neither push()'s cache nor the page's
+    kept plans hold it (docs/performance.md).
     Outside a request, with the extension off, or once the response's links are decided
     (in a streamed body, a teardown function, a ``request_finished`` receiver), it returns
     ``url``, which is not linked or saved; its arguments are checked all the same:
@@ -181,8 +183,9 @@ def resource_of(
         resource = None
     if resource is None:
         resource = make_resource(url, flags, as_, version, named, learn)
-        with suppress(TypeError):  # a str whose class refuses hashing: made every time
-            _remember_resource(arguments, resource)
+        if not resource.per_request:  # a nonce is new on every response: never asked again
+            with suppress(TypeError):  # a str whose class refuses hashing: made every time
+                _remember_resource(arguments, resource)
     return resource
 
 
@@ -469,6 +472,10 @@ def make_resource(
     key = resource_key(url, version)
     pushable = pushed_as_requested(url)
     written_last = cut_by_proxies(url)
+    # A nonce, given as a keyword or as a "nonce=..." flag: the link is this response's.
+    per_request = any(
+        isinstance(name, str) and name.lower() in PER_REQUEST_PARAMETERS for name in named
+    )
     screen_dependent = any(
         isinstance(name, str)
         and name.lower() in _CHOSEN_BY_SCREEN
@@ -528,4 +535,5 @@ def make_resource(
         written_last=written_last,
         screen_dependent=screen_dependent,
         legacy_only=legacy_only,
+        per_request=per_request,
     )

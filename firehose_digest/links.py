@@ -250,6 +250,11 @@ class Resource:
     #: It names ``nomodule``: a legacy script, which every browser that runs modules
     #: skips, so ``push()`` links, pushes and records none of it.
     legacy_only: bool = False
+    #: It names a value made for one response (a ``nonce``:
+    #: :data:`~.hints.PER_REQUEST_PARAMETERS`), which no later request asks for again: made
+    #: for its request alone, it is kept neither in ``push()``'s cache nor, with the page
+    #: that links it, in a :class:`LinkPlanner`'s plans.
+    per_request: bool = False
 
 
 def proxies_push(method: str, status: int) -> bool:
@@ -364,7 +369,9 @@ class LinkPlanner:
     every client that holds the same of its tracked keys, on every response that may push
     alike, for a browser's request or for another's: the plan is kept under those answers,
     ``may_push`` and ``browser``, and reused, so a returning client's links cost one
-    membership test each. Kept up to :data:`PLANS_BYTES`, then all dropped.
+    membership test each. Kept up to :data:`PLANS_BYTES`, then all dropped. A page that
+    links a resource made for one response (:attr:`Resource.per_request`) is planned each
+    time, and not kept.
     """
 
     def __init__(self, *, max_pushes: int, budget: int, omit_held: bool) -> None:
@@ -387,6 +394,10 @@ class LinkPlanner:
         """What :func:`plan_links` answers for these arguments and this planner's settings."""
         page = tuple(resources)
         known = self._pages.get(page)
+        if known is None and any(resource.per_request for resource in page):
+            # A page of a resource made for this response alone (its nonce) is never
+            # asked for again: kept, it would only push the other pages out.
+            return self.plan_uncached(page, held, may_push, browser=browser)
         keys = known[0] if known is not None else _tracked_keys(page)
         # The client's answers for the page's tracked keys: all plan_links asks of held.
         answers = None if held is None else tuple(map(contains, repeat(held), keys))

@@ -729,8 +729,8 @@ def _deep_size(root: object) -> int:
 
 
 def test_the_planner_counts_everything_its_pages_keep_alive() -> None:
-    """Per-user signed urls with a nonce and a version: once push()'s own cache lets the
-    resources go, the planner alone keeps their url, key and hint alive. It counted the
+    """Per-user signed urls with a version and an integrity: once push()'s own cache lets
+    the resources go, the planner alone keeps their url, key and hint alive. It counted the
     Resource and its two links only, and so held up to 2.1 times its bound."""
     planner = LinkPlanner(max_pushes=10, budget=100_000, omit_held=False)
     signature = hashlib.sha512(b"user").hexdigest()
@@ -740,11 +740,12 @@ def test_the_planner_counts_everything_its_pages_keep_alive() -> None:
             (),
             "image",
             signature[:40],
-            (("nonce", signature[:44]),),
+            (("integrity", f"sha512-{signature[:86]}"),),
         )
         for n in range(5)
     ]
     planner.plan(page, frozenset(), True)
+    assert len(planner._pages) == 1
     # The planner's own table is counted per page (a slot each), not at its size for one.
     assert _deep_size(planner._pages) - sys.getsizeof(planner._pages) <= planner._bytes
 

@@ -56,6 +56,7 @@ from tests.helpers import (
     CountingConnector,
     InStore,
     ListInSession,
+    PageClient,
     build_app,
     run_in_threads,
 )
@@ -4313,6 +4314,90 @@ def test_a_value_hiding_itself_in_its_repr_is_not_cached_as_another() -> None:
     client = app.test_client(use_cookies=False)
     for nonce in ("n0nce1", "n0nce2"):
         assert client.get(f"/{nonce}").headers["Link"].endswith(f"; nonce={nonce}")
+
+
+def test_a_nonce_new_on_every_response_grows_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page under a nonce policy passes each response's nonce to its pushes
+    (docs/how-it-works.md, beside a Content-Security-Policy): push()'s cache kept an entry
+    for each such push and the link planner a page for each response, none ever asked
+    for again, until each was full and emptied whole, the stable pages' entries with it.
+    Made for its response alone, such a link is kept by no cache: the other entries stay,
+    the same objects, each response writes its own nonce, and the link is recorded as
+    any other (its key holds no nonce)."""
+    from firehose_digest import collect, static_tag
+    from firehose_digest.static import _pushed_files, file_version
+
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    (tmp_path / "app.js").write_bytes(b"run()\n")
+    app = Flask(__name__, static_folder=str(tmp_path), static_url_path="/static")
+    app.config.update(SECRET_KEY="x", FIREHOSE_EARLY_HINTS=True)
+    app.test_client_class = PageClient  # navigations: its pages are learned for 103s
+    Firehose(app)
+
+    @app.route("/stable")
+    def stable() -> str:
+        push("/site.css", as_="style")
+        return "no nonce"
+
+    @app.route("/policed")
+    def policed() -> str:
+        nonce = request.headers["X-Nonce"]
+        push("/site.css", as_="style")
+        push("/a.js", as_="script", nonce=nonce)
+        push("/b.js", f"nonce={nonce}", as_="script")  # Flask-Firehose's spelling
+        return static_tag("app.js", nonce=nonce)  # push_static's
+
+    static_js = f"</static/app.js?v={file_version(str(tmp_path / 'app.js'))}>"
+
+    def links(nonce: str, held: str) -> str:
+        return (
+            f"</site.css>; rel=preload; as=style{held}, "
+            f"</a.js>; rel=preload; as=script; nonce={nonce}{held}, "
+            f"</b.js>; rel=preload; as=script; nonce={nonce}{held}, "
+            f"{static_js}; rel=preload; as=script; nonce={nonce}{held}"
+        )
+
+    client = app.test_client()
+
+    def visit(path: str, nonce: str) -> TestResponse:
+        hints = {"wsgi.early_hints": lambda headers: None}
+        return client.get(path, headers={"X-Nonce": nonce}, environ_base=hints)
+
+    assert visit("/policed", "n0nce00").headers["Link"] == links("n0nce00", "")
+    for n in range(1, 3):  # return visits, whose plans are kept
+        visit("/stable", "")
+        assert visit("/policed", f"n0nce{n:02}").headers["Link"] == links(
+            f"n0nce{n:02}", "; nopush"
+        )
+    state = app.extensions["firehose"]
+    resources, resources_bytes = dict(collect._resources), collect._resources_bytes
+    plans = {page: dict(kept) for page, (_, kept) in state.planner._pages.items()}
+    planned_bytes = state.planner._bytes
+    learned, learned_bytes = dict(state.hint_cache._entries), state.hint_cache._bytes
+    pushed_files = dict(_pushed_files[app].files)
+    assert resources and plans and learned and pushed_files
+    for n in range(3, 50):
+        nonce = f"n0nce{n:02}"  # of one length, as a policy's are
+        response = visit("/policed", nonce)
+        assert response.headers["Link"] == links(nonce, "; nopush")
+        assert f'nonce="{nonce}"' in response.text
+        assert (
+            visit("/stable", nonce).headers["Link"] == "</site.css>; rel=preload; as=style; nopush"
+        )
+    assert collect._resources_bytes == resources_bytes
+    assert collect._resources.keys() == resources.keys()
+    assert all(collect._resources[key] is kept for key, kept in resources.items())
+    assert state.planner._bytes == planned_bytes
+    now = {page: dict(kept) for page, (_, kept) in state.planner._pages.items()}
+    assert now.keys() == plans.keys()
+    assert all(now[page][key] is plan for page in plans for key, plan in plans[page].items())
+    assert state.hint_cache._bytes == learned_bytes
+    assert all(state.hint_cache._entries[page] is entry for page, entry in learned.items())
+    assert state.hint_cache._entries.keys() == learned.keys()
+    assert _pushed_files[app].files == pushed_files
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,13 @@ from firehose_digest.links import LinkPlanner, Resource, plan_links
 from tests.helpers import run_in_threads
 
 #: Path-absolute, absolute, untracked and screen-chosen resources: every branch plan_links
-#: has.
+#: has; and one with a nonce, whose pages are planned and not kept.
 POOL = [make_resource(f"/a{i}.css", (), "style", None, ()) for i in range(12)] + [
     make_resource("https://cdn.example/x.js", (), "script", None, ()),
     make_resource("/p.js", ("nopush",), "script", None, ()),
     make_resource("/font.woff2", ("crossorigin",), "font", None, (("rel", "preload prefetch"),)),
     make_resource("/narrow.png", (), "image", None, (("media", "(max-width: 600px)"),)),
+    make_resource("/policed.js", (), "script", None, (("nonce", "n0nce1"),)),
 ]
 
 
@@ -257,6 +258,29 @@ def test_a_page_larger_than_the_bound_is_planned_but_not_kept(
     plan = planner.plan(POOL[:12], set(), True)
     assert plan == plan_links(POOL[:12], set(), may_push=True, max_pushes=10, budget=1900)
     assert planner._pages == kept and planner._bytes == size  # nothing dropped for it
+
+
+@pytest.mark.parametrize(
+    ("flags", "params"),
+    [((), (("nonce", "n0nce1"),)), (("NONCE=n0nce1",), ())],
+    ids=["nonce=", "Flask-Firehose's flag"],
+)
+def test_a_page_linking_a_nonce_is_planned_and_not_kept(
+    flags: tuple[str, ...], params: tuple[tuple[str, str], ...]
+) -> None:
+    """A nonce is new on every response (CSP3), so a page whose link carries one is never
+    planned again: kept, each response's took a page's room, and, the bound reached, the
+    pages of every other response went with them."""
+    policed = make_resource("/a.js", flags, "script", None, params)
+    assert policed.per_request
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    planner.plan(POOL[:2], set(), True)
+    kept, kept_bytes = dict(planner._pages), planner._bytes
+    page = [*POOL[:2], policed]
+    for held in (set(), {"/a.js"}):
+        plan = planner.plan(page, held, True)
+        assert plan == plan_links(page, held, may_push=True, max_pushes=10, budget=1900)
+    assert planner._pages == kept and planner._bytes == kept_bytes
 
 
 def test_a_page_exactly_the_bound_on_its_own_is_kept_in_place_of_the_rest(
