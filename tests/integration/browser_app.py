@@ -8,6 +8,10 @@ folder at ``/static/`` itself; Flask serves it at ``/assets/`` (through Apache's
   front serves.
 - ``/app/<name>`` hints ``/assets/c.css?v=..`` and ``/assets/d.css?v=..`` with ``static_tag``:
   versioned files Flask serves ``immutable``.
+- ``/declared/<name>`` and ``/declared-unversioned/<name>`` write ``static_tag("c.css")``
+  too, and declare that file, so it is hinted before anything was learned: by name with
+  ``@firehose.hints_static("c.css")`` (its versioned url), or with
+  ``@firehose.hints("/assets/c.css", as_="style")`` (its unversioned url).
 - Requests that are not a plain navigation of such a page, each from a page that uses
   neither ``a.css`` nor ``b.css``: ``/fetcher`` fetches ``/fragment`` (an htmx-style HTML
   fragment whose view pushes ``a.css`` and ``b.css``) with a synchronous XMLHttpRequest;
@@ -100,6 +104,12 @@ def edge_page(name: str) -> str:
     return render_template_string(PAGE, name=name, styles=styles)
 
 
+def static_page(name: str) -> str:
+    """The page ``name``, linking ``c.css`` with ``static_tag`` (its versioned url)."""
+    styles = Markup(render_template_string("{{ static_tag('c.css') }}"))
+    return render_template_string(PAGE, name=name, styles=styles)
+
+
 def send_hints_by_hand() -> None:
     """A 103 of ``a.css`` and ``b.css``, sent by the view itself: what Chromium does with
     a 103 the extension would not send, or not there."""
@@ -120,7 +130,7 @@ def create_app() -> Flask:
     def round_trip() -> None:
         time.sleep(ROUND_TRIP_SECONDS)
 
-    Firehose(app)
+    firehose = Firehose(app)
 
     @app.route("/edge/<name>")
     def edge(name: str) -> str:
@@ -134,6 +144,18 @@ def create_app() -> Flask:
             render_template_string("{{ static_tag('c.css') }}\n{{ static_tag('d.css') }}")
         )
         return render_template_string(PAGE, name=name, styles=styles)
+
+    @app.route("/declared/<name>")
+    @firehose.hints_static("c.css")
+    def declared(name: str) -> str:
+        time.sleep(THINK_SECONDS)
+        return static_page(name)
+
+    @app.route("/declared-unversioned/<name>")
+    @firehose.hints("/assets/c.css", as_="style")
+    def declared_unversioned(name: str) -> str:
+        time.sleep(THINK_SECONDS)
+        return static_page(name)
 
     @app.route("/fragment")
     def fragment() -> str:

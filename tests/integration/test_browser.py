@@ -331,6 +331,48 @@ def test_a_return_visit_gets_no_103_and_fetches_nothing(first_visit: FirstVisit)
         assert entry is None or entry["transferSize"] == 0, entry
 
 
+def test_a_static_file_declared_by_name_is_fetched_once_from_the_first_103(
+    hinting: Site, static_dir: Path, trusted_key: str, tmp_path: Path
+) -> None:
+    """``/declared/`` declares ``c.css`` with ``@firehose.hints_static`` and writes it with
+    ``static_tag``; nothing was learned. The very first 103 names the versioned url the
+    page writes: fetched once, from it, and used by the element; the unversioned url never."""
+    visit = Chromium(tmp_path / "profile", trusted_key).visit(hinting, "/declared/first")
+
+    assert_fetched_from_the_103(visit, [versioned(static_dir, "c.css")])
+    assert visit.served("/assets/c.css") == []
+
+
+def test_a_static_file_declared_by_its_unversioned_url_is_fetched_twice(
+    hinting: Site, static_dir: Path, trusted_key: str, tmp_path: Path
+) -> None:
+    """``/declared-unversioned/`` declares ``@firehose.hints("/assets/c.css")`` beside
+    ``static_tag("c.css")``, as the docs warn not to. Its first 103 names the unversioned
+    url: fetched from it, and used by nothing. The element fetches the versioned url once
+    the page arrives, and the unversioned url, served ``no-cache`` and named again by the
+    page's own ``Link``, is asked for again (a 304): the file's bytes twice, in three
+    requests where one does."""
+    path = "/declared-unversioned/first"
+    started = time.time_ns() // 1000
+    visit = Chromium(tmp_path / "profile", trusted_key).visit(hinting, path)
+    logged = _logged_since(hinting.apache, started, "/assets/c.css", times=2)
+    (page,) = [request for request in logged if request.target == path]
+    # What is asked for before the view can have answered was named by the 103 alone.
+    answered = page.began + (ROUND_TRIP_SECONDS + THINK_SECONDS) * 1e6
+    used = versioned(static_dir, "c.css")
+
+    assert visit.hinted
+    from_the_103, again = [request for request in logged if request.target == "/assets/c.css"]
+    (by_the_page,) = [request for request in logged if request.target == used]
+    assert (from_the_103.status, again.status, by_the_page.status) == (200, 304, 200)
+    assert from_the_103.began < answered <= min(again.began, by_the_page.began)
+    assert visit.resources[used]["initiatorType"] == "link"
+    # No entry, or the Link's 304 (when it ended before the page's load event): never the
+    # 103's copy, which Chromium lists once a page uses it.
+    unused = visit.resources.get("/assets/c.css")
+    assert unused is None or unused["initiatorType"] == "link", unused
+
+
 @pytest.mark.parametrize(
     "before",
     [
@@ -419,15 +461,15 @@ def _asked_since(apache: Apache, started: int, awaited: str) -> list[str]:
     return [request.target for request in _logged_since(apache, started, awaited)]
 
 
-def _logged_since(apache: Apache, started: int, awaited: str) -> list[Request]:
+def _logged_since(apache: Apache, started: int, awaited: str, times: int = 1) -> list[Request]:
     """The requests Apache logged as begun from ``started`` (µs since the epoch), once
-    ``awaited`` is among them or :data:`LOG_WAIT_SECONDS` have passed: Apache logs a
-    request once it is answered, which may be after the browser has quit."""
+    ``awaited`` is among them ``times`` times or :data:`LOG_WAIT_SECONDS` have passed:
+    Apache logs a request once it is answered, which may be after the browser has quit."""
     deadline = time.monotonic() + LOG_WAIT_SECONDS
     while True:
         log = [Request.parse(line) for line in apache.access_log()]
         logged = [request for request in log if request.began >= started]
-        if any(request.target == awaited for request in logged):
+        if [request.target for request in logged].count(awaited) >= times:
             return logged
         if time.monotonic() > deadline:
             return logged
