@@ -33,6 +33,7 @@ __all__ = [
     "LinkPlan",
     "LinkPlanner",
     "Resource",
+    "check_value",
     "cut_by_proxies",
     "format_link",
     "format_url",
@@ -41,6 +42,7 @@ __all__ = [
     "plan_links",
     "proxies_push",
     "pushed_as_requested",
+    "split_by_proxies",
 ]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -99,16 +101,23 @@ def _check_token(what: str, text: str) -> str:
 
 
 def _format_value(name: str, value: str) -> str:
+    if isinstance(value, str) and _APACHE_TOKEN.fullmatch(value):
+        return value
+    check_value(name, value)
+    escaped = value.replace("\\", "\\\\")
+    return f'"{escaped}"'
+
+
+def check_value(name: str, value: str, *, split_ok: bool = False) -> None:
+    """Raise :class:`ValueError` for a parameter value :func:`format_link` refuses: not a
+    str, or holding a control or non-ASCII character, a ``,`` or ``;``
+    (:func:`split_by_proxies`; not with ``split_ok``, for a value an element in the page
+    carries in the link's place) or a ``"``."""
     if not isinstance(value, str):
         raise ValueError(f"Link parameter {name!r} must be a string, got {value!r}")
-    if _APACHE_TOKEN.fullmatch(value):
-        return value
     if _BAD_IN_VALUE.search(value):
         raise ValueError(f"Link parameter {name!r} holds a character a header cannot: {value!r}")
-    if "," in value or ";" in value:
-        # nginx and h2o split a Link value on "," and ";" whatever the quotes: they would
-        # push what is not recorded, and drop the links after it (docs/proxies.md). An
-        # element in the page carries such a value (a media list, image candidates).
+    if not split_ok and split_by_proxies(value):
         raise ValueError(
             f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the "
             f"end of the link or parameter even when quoted: {value!r}; preload the file "
@@ -120,8 +129,14 @@ def _format_value(name: str, value: str) -> str:
             f"Link parameter {name!r} holds a '\"', at which Apache's mod_http2 ends the "
             f"value, escaped or not, and stops reading the Link header: {value!r}"
         )
-    escaped = value.replace("\\", "\\\\")
-    return f'"{escaped}"'
+
+
+def split_by_proxies(value: object) -> bool:
+    """Whether a parameter value holds a ``,`` or ``;``: nginx and h2o split a ``Link``
+    value on them whatever the quotes, so they would push what is not recorded, and drop
+    the links after it (docs/proxies.md). An element in the page carries such a value (a
+    media list, image candidates): :func:`~.static.static_tag` writes its element alone."""
+    return isinstance(value, str) and ("," in value or ";" in value)
 
 
 def format_url(url: str) -> str:

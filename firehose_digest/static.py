@@ -14,6 +14,7 @@ A static response whose ``v`` is the file's current version is served
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import stat
@@ -44,7 +45,7 @@ from .collect import (
     resource_key,
     resource_of,
 )
-from .links import Resource, format_url
+from .links import Resource, check_value, format_url, split_by_proxies
 from .locks import fork_safe_lock
 from .sizes import DICT_SLOT
 
@@ -66,6 +67,8 @@ __all__ = [
     "static_tag",
     "versions_current",
 ]
+
+log = logging.getLogger("firehose_digest")
 
 
 @dataclass(frozen=True)
@@ -614,12 +617,19 @@ def static_tag(
     ``title``, ``data-turbo-track``) is the element's alone, written as given, escaped, as
     if by hand: one the element ignores too, as the browser ignores it. A classic
     script's ``nomodule`` is its element's alone, and no ``Link`` names the file
-    (:func:`~.push`). Raises :class:`ValueError` naming what would make the page wrong:
+    (:func:`~.push`). So is a value the element writes that holds a ``,`` or ``;`` (a
+    ``media`` list, an ``imagesrcset`` of two candidates, an ``imagesizes``), which push
+    proxies read as the end of the link whatever the quotes (``push()`` and
+    :func:`push_static` refuse it): the element carries it, and no ``Link`` names the file,
+    so it is not pushed, recorded or hinted (a ``DEBUG`` log line says so). Raises
+    :class:`ValueError` naming what would make the page wrong:
     ``nomodule`` on any other element (a module runs in every browser that runs
     modules), a script ``type`` that is neither JavaScript nor ``module`` (a data block,
     never run), a name that would end the attribute or the tag (``a b``, ``x"``), the url
     attribute the element writes itself (a script's ``src``, a ``<link>``'s ``href``: a
-    second one is a duplicate the HTML parser drops).
+    second one is a duplicate the HTML parser drops), a value holding a ``,`` or ``;``
+    that the element does not write (an ``imagesrcset`` on a stylesheet: lost with the
+    ``Link``), and what ``push()`` refuses of any other (a ``"``, a non-ASCII character).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -633,7 +643,20 @@ def static_tag(
             "as one: drop nomodule, or pass as_='script' for a legacy bundle"
         )
     link, bare, own_attributes = _element_attributes(link, classic_script)
-    _push(link, learn)  # a nomodule script's: linked nowhere (push())
+    split = _split_values(link, classic_script)
+    if split:
+        # The element carries them, as for a nomodule script: no Link names the file.
+        # What push() checks of the rest is checked all the same.
+        params = {name: value for name, value in link.params.items() if name not in split}
+        _resource(replace(link, params=params), learn)
+        log.debug(
+            "%s has a ',' or ';' in %s, which no Link carries whole: written on its "
+            "element alone, not linked, pushed, hinted or recorded",
+            link.url,
+            " and ".join(split),
+        )
+    else:
+        _push(link, learn)  # a nomodule script's: linked nowhere (push())
     attributes = bare
     crossorigin = link.params.get("crossorigin")
     if crossorigin is not None:
@@ -660,6 +683,40 @@ def static_tag(
         if name in link.params:
             head += f' {name}="{escape(link.params[name])}"'
     return Markup(f"{head}{attributes}>")
+
+
+def _split_values(link: _StaticLink, classic_script: bool) -> tuple[str, ...]:
+    """The names of ``link``'s parameters whose value holds a ``,`` or ``;``, which no
+    ``Link`` carries whole (:func:`~.links.split_by_proxies`), and :func:`static_tag`
+    writes on its element alone. Raises what ``push()`` raises for such a value's other
+    characters (a ``"``, a control or non-ASCII one), and :class:`ValueError` for one the
+    element does not write (an ``imagesrcset`` on a stylesheet): it would be lost with the
+    ``Link``."""
+    split = tuple(name for name, value in link.params.items() if split_by_proxies(value))
+    if not split:
+        return split
+    # What the element writes of the Link's parameters (static_tag): a <link> like the
+    # header's its type and image candidates too.
+    takes: tuple[str, ...] = ()
+    if link.rel == "modulepreload":
+        element = '<script type="module">'
+    elif link.rel == "preload" and link.as_ == "style":
+        element = '<link rel="stylesheet">'
+    elif classic_script:
+        element = "<script>"
+    else:
+        element, takes = f'<link rel="{link.rel}">', ("type", *_PRELOAD_MIRRORED)
+    written = {"crossorigin", "nomodule", *_MIRRORED, *takes}
+    for name in split:
+        value = link.params[name]
+        check_value(name, value, split_ok=True)
+        if name not in written:
+            raise ValueError(
+                f"static_tag(): {name} {value!r} holds a ',' or ';', which no Link carries "
+                f"whole (push proxies end the link there), and a {element} takes no {name}: "
+                "drop it, or write the element by hand"
+            )
+    return split
 
 
 def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_StaticLink, str, str]:

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import gc
 import hashlib
+import logging
 import os
 import re
 import sys
@@ -41,7 +42,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError, Rule
 from werkzeug.test import EnvironBuilder, TestResponse
 
-from firehose_digest import Firehose, push_static, static_tag
+from firehose_digest import Firehose, push, push_static, static_tag
 from firehose_digest import static as static_module
 from firehose_digest.collect import resource_key
 from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
@@ -486,6 +487,195 @@ def test_nomodule_on_an_element_other_than_a_classic_script_is_refused(
     refused = pytest.raises(ValueError, match=r"^static_tag\(\): nomodule .*classic script")
     with app.test_request_context(), refused:
         static_tag(filename, *flags, **keywords)
+
+
+#: A value no ``Link`` carries whole (a ``,`` or ``;``, at which nginx and h2o end the link
+#: even within quotes) on an element that takes it: (file, keywords, the element).
+ELEMENT_ALONE = [
+    pytest.param(
+        "hero.png",
+        {"imagesrcset": "/static/a.png 1x, /static/a-2x.png 2x"},
+        '<link rel="preload" href="{url}" as="image"'
+        ' imagesrcset="/static/a.png 1x, /static/a-2x.png 2x">',
+        id="an image's imagesrcset of two candidates",
+    ),
+    pytest.param(
+        "hero.png",
+        {"imagesrcset": "/static/a-400.png 400w", "imagesizes": "(max-width: 600px) 100vw, 50vw"},
+        '<link rel="preload" href="{url}" as="image" imagesrcset="/static/a-400.png 400w"'
+        ' imagesizes="(max-width: 600px) 100vw, 50vw">',
+        id="an image's imagesizes of two sizes, with the imagesrcset the Link would carry",
+    ),
+    pytest.param(
+        "hero.png",
+        {"media": "screen, print"},
+        '<link rel="preload" href="{url}" as="image" media="screen, print">',
+        id="an image's media list",
+    ),
+    pytest.param(
+        "site.css",
+        {"media": "screen, print", "title": "Print"},
+        '<link rel="stylesheet" href="{url}" media="screen, print" title="Print">',
+        id="a stylesheet's media list, beside an attribute of the element alone",
+    ),
+    pytest.param(
+        "inter.woff2",
+        {"media": "(width < 600px), print"},
+        '<link rel="preload" href="{url}" as="font" type="font/woff2" crossorigin'
+        ' media="(width &lt; 600px), print">',
+        id="a font's media list, escaped",
+    ),
+    pytest.param(
+        "inter.woff2",
+        {"imagesrcset": "/static/a.png 1x, /static/b.png 2x", "imagesizes": "1px, 2px"},
+        '<link rel="preload" href="{url}" as="font" type="font/woff2"'
+        ' imagesrcset="/static/a.png 1x, /static/b.png 2x" imagesizes="1px, 2px" crossorigin>',
+        id="a font preload's imagesrcset and imagesizes, written as a preload writes them",
+    ),
+    pytest.param(
+        "hero.png",
+        {"imagesrcset": "/static/a.png?w=1&h=2 1x, /static/a;2x.png 2x"},
+        '<link rel="preload" href="{url}" as="image"'
+        ' imagesrcset="/static/a.png?w=1&amp;h=2 1x, /static/a;2x.png 2x">',
+        id="an imagesrcset holding a ';', escaped",
+    ),
+    pytest.param(
+        "hero.png",
+        {"imagesrcset": "/static/a;1.png 1x"},
+        '<link rel="preload" href="{url}" as="image" imagesrcset="/static/a;1.png 1x">',
+        id="a ';' alone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("filename", "keywords", "element"), ELEMENT_ALONE)
+def test_a_value_no_link_carries_is_written_on_the_element_alone(
+    static: Path, filename: str, keywords: dict[str, Any], element: str
+) -> None:
+    """A responsive image's preload (``imagesrcset="a.png 1x, a-2x.png 2x"``), a media list:
+    ``static_tag`` raised push()'s ``ValueError`` ("preload the file from the page, with a
+    ``<link rel="preload">`` element"), the very element it writes, and a template had
+    no way to write it with the helper. The element carries the value; no ``Link`` names
+    the file, as for a ``nomodule`` script: the page's other links are as they were, the
+    client's record and a later 103 hold nothing of it."""
+    (static / filename).write_bytes(CONTENT)
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    url = f"/static/{filename}?v={version(CONTENT)}"
+    other = f"</static/app.js?v={version(CONTENT)}>; rel=preload; as=script"
+
+    @app.route("/alone")
+    def alone() -> str:
+        return f"{static_tag(filename, **keywords)}\n{static_tag('app.js')}"
+
+    client = app.test_client()
+    sent: list[Any] = []
+    first = client.get("/alone", environ_base={"wsgi.early_hints": sent.append})
+    again = client.get("/alone")
+
+    app_js = f'<script src="/static/app.js?v={version(CONTENT)}"></script>'
+    assert first.get_data(as_text=True) == f"{element.format(url=url)}\n{app_js}"
+    assert first.headers.getlist("Link") == [other]
+    assert again.headers.getlist("Link") == [f"{other}; nopush"]  # the other one recorded
+    assert sent == []
+    assert first_visit(app, "/alone")[0] == [other]  # learned: the other link alone
+
+
+@pytest.mark.parametrize(
+    ("filename", "keywords", "element"),
+    [
+        pytest.param("site.css", {"imagesrcset": "/a.png 1x, /b.png 2x"}, "<link", id="css"),
+        pytest.param("site.css", {"imagesizes": "1px, 2px"}, "<link", id="css imagesizes"),
+        pytest.param("app.js", {"imagesrcset": "/a.png 1x, /b.png 2x"}, "<script>", id="js"),
+        pytest.param(
+            "app.mjs", {"imagesizes": "1px, 2px"}, '<script type="module">', id="a module"
+        ),
+        pytest.param("site.css", {"type": "text/css; charset=utf-8"}, "<link", id="css type"),
+    ],
+)
+def test_a_value_no_link_carries_that_the_element_does_not_take_is_refused(
+    static: Path, filename: str, keywords: dict[str, Any], element: str
+) -> None:
+    """Written on neither, the value would be dropped without a word, and the file's
+    ``Link`` with it: ``static_tag`` says which element takes none."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+    ((name, value),) = keywords.items()
+
+    with app.test_request_context(), pytest.raises(ValueError) as raised:
+        static_tag(filename, **keywords)
+    assert str(raised.value).startswith(f"static_tag(): {name} {value!r} holds a ',' or ';'")
+    assert f"{element}" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param('screen, "print"', "holds a '\"'", id="a quote"),
+        pytest.param("screen,\rprint", "holds a character a header cannot", id="CR"),
+        pytest.param("(width < 60em), print", None, id="none: a baseline"),
+    ],
+)
+def test_a_value_no_link_carries_is_still_checked_as_push_checks_it(
+    static: Path, value: str, message: str | None
+) -> None:
+    """Only the ``,`` and ``;`` are the element's to carry: a ``"``, a control or a
+    non-ASCII character is refused as ``push()`` refuses it."""
+    (static / "hero.png").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with app.test_request_context():
+        if message is None:
+            assert "media=" in static_tag("hero.png", media=value)
+        else:
+            with pytest.raises(ValueError, match=f"^Link parameter 'media' {message}"):
+                static_tag("hero.png", media=value)
+        with pytest.raises(ValueError, match=r"^Link parameter 'imagesrcset' .*character"):
+            static_tag("hero.png", imagesrcset="/héro.png 1x, /héro-2x.png 2x")
+        with pytest.raises(ValueError, match=r"^Link parameter 'referrerpolicy' holds a '\"'"):
+            static_tag("hero.png", media="screen, print", referrerpolicy='no"referrer')
+
+
+@pytest.mark.parametrize("keywords", [{"imagesrcset": "/a.png 1x, /b.png 2x"}, {"media": "a;b"}])
+def test_what_writes_only_a_header_still_refuses_a_value_no_link_carries(
+    static: Path, keywords: dict[str, Any]
+) -> None:
+    """``push()``, ``push_static()``, ``Firehose.hints`` and ``hints_static`` write no element:
+    their refusal, and what it says to do, stands."""
+    (static / "hero.png").write_bytes(CONTENT)
+    app = make_app(static)
+    refused = "holds a ',' or ';', which push proxies read as the end of the link"
+
+    with app.test_request_context():
+        for write in (
+            lambda: push("/hero.png", as_="image", **keywords),
+            lambda: push_static("hero.png", **keywords),
+            lambda: Firehose.hints("/hero.png", as_="image", **keywords),
+            lambda: Firehose.hints_static("hero.png", **keywords),
+        ):
+            with pytest.raises(ValueError, match=refused):
+                write()
+
+
+def test_a_value_no_link_carries_is_logged_at_debug(
+    static: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A user wondering where the file's ``Link`` went finds why in the log."""
+    (static / "hero.png").write_bytes(CONTENT)
+    app = make_app(static)
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"), app.test_request_context():
+        static_tag("hero.png", imagesrcset="/a.png 1x, /b.png 2x", media="screen, print")
+
+    said = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert said == [
+        (
+            logging.DEBUG,
+            f"/static/hero.png?v={version(CONTENT)} has a ',' or ';' in imagesrcset and "
+            "media, which no Link carries whole: written on its element alone, not linked, "
+            "pushed, hinted or recorded",
+        )
+    ]
 
 
 #: Attributes of the element alone: (file, keywords, the element, the Link after the url).
