@@ -121,8 +121,9 @@ def check_value(name: str, value: str, *, split_ok: bool = False) -> None:
         raise ValueError(
             f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the "
             f"end of the link or parameter even when quoted: {value!r}; preload the file "
-            'from the page, with a <link rel="preload"> element, or write its Link in the '
-            "view, nopush before the value (docs/how-it-works.md)"
+            'from the page, with a <link rel="preload"> element (static_tag writes one '
+            "with the value), or write its Link in the view, nopush before the value "
+            "(docs/how-it-works.md)"
         )
     if '"' in value:
         raise ValueError(

@@ -153,8 +153,8 @@ def test_a_value_no_proxy_reads_whole_says_what_to_do_instead(name: str, value: 
     assert str(raised.value) == (
         f"Link parameter {name!r} holds a ',' or ';', which push proxies read as the end "
         f"of the link or parameter even when quoted: {value!r}; preload the file from the "
-        'page, with a <link rel="preload"> element, or write its Link in the view, nopush '
-        "before the value (docs/how-it-works.md)"
+        'page, with a <link rel="preload"> element (static_tag writes one with the value), '
+        "or write its Link in the view, nopush before the value (docs/how-it-works.md)"
     )
 
 
