@@ -100,9 +100,7 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     from_json = read_json(text)
     if from_json is not None:
         return _read_json(from_json, name, now, asked)
-    jar = [_JAR_LINE.fullmatch(line) for line in _lines(text)]
-    if not any(jar):
-        jar = _shown_jar(_lines(text))
+    jar = _jar(_lines(text))
     if any(jar):
         stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
         pasted = read_pasted(stored, name, now, asked)
@@ -296,15 +294,14 @@ _JAR_LINE_SHOWN = re.compile(
 )
 
 
-def _shown_jar(lines: Sequence[str]) -> list[re.Match[str] | None]:
-    """Each of ``lines`` read as :data:`_JAR_LINE_SHOWN`, if they are a jar copied from a
-    terminal: each empty, a comment, or such a line. Seven words on a line are no jar in a
-    paste of anything else (a page's body in a ``curl -v`` trace)."""
-    shown = [_JAR_LINE_SHOWN.fullmatch(line) for line in lines]
-    jar = all(
-        match or not line or line.startswith("#") for match, line in zip(shown, lines, strict=True)
-    )
-    return shown if jar else []
+def _jar(lines: Sequence[str]) -> list[re.Match[str] | None]:
+    """Each of ``lines`` read as a cookie jar's (:data:`_JAR_LINE`, or as a terminal shows
+    it, :data:`_JAR_LINE_SHOWN`), if the paste is a jar: no line of it is a header line.
+    A paste of headers is read by them, whatever its other lines hold (a page's body in a
+    ``curl -v`` trace); a terminal's copy of a jar may begin with its prompt and command."""
+    if any(_HEADER_LINE.fullmatch(line) for line in lines):
+        return []
+    return [_JAR_LINE.fullmatch(line) or _JAR_LINE_SHOWN.fullmatch(line) for line in lines]
 
 
 _JAR_NOTE = (

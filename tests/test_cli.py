@@ -2480,6 +2480,9 @@ def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
     )
     copied = "\n".join(map(shown, jar.splitlines()))
     assert "\t" not in copied
+    # With the prompt and command a terminal's copy starts with, too.
+    for prompt in ("$ cat jar", "user@host:~$ cat jar.txt"):
+        assert call("inspect", f"{prompt}\n{copied}", "--secret-key", SECRET)[0] == 0
     as_written = call("inspect", jar, "--secret-key", SECRET)
     assert as_written[0] == 0, as_written[1]
     assert call("inspect", copied, "--secret-key", SECRET) == as_written
@@ -2490,17 +2493,19 @@ def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
     )
 
 
-def test_a_line_shaped_as_a_jar_s_beside_headers_leaves_them_read() -> None:
-    """A jar's line is read with its tabs shown as spaces only in a paste that is a jar:
-    a ``curl -v`` trace whose body held ``shop.test    FALSE    /    FALSE    0    theme
-    dark`` was read as a jar of that one cookie, "no h2-digest cookie here (cookies:
-    theme)", beside the valid digest its ``Set-Cookie`` header set."""
+@pytest.mark.parametrize("separator", ["    ", "\t"], ids=["spaces", "tabs"])
+def test_a_line_shaped_as_a_jar_s_beside_headers_leaves_them_read(separator: str) -> None:
+    """A paste with header lines is read by them, not as a jar: a ``curl -v`` trace whose
+    body held ``shop.test    FALSE    /    FALSE    0    theme    dark`` (as a terminal
+    shows a jar, or with its tabs) was read as a jar of that one cookie, "no h2-digest
+    cookie here (cookies: theme)", beside the valid digest its ``Set-Cookie`` header set."""
     line = scoped_set_cookie()
+    jar_shaped = separator.join(["shop.test", "FALSE", "/", "FALSE", "0", "theme", "dark"])
     trace = (
         "> GET / HTTP/1.1\n> Host: shop.test\n>\n< HTTP/1.1 200 OK\n"
-        f"< {line}\n<\n<pre>\nshop.test    FALSE    /    FALSE    0    theme    dark\n</pre>\n"
+        f"< {line}\n<\n<pre>\n{jar_shaped}\n</pre>\n"
     )
-    without = trace.replace("shop.test    FALSE", "shop.test FALSE!")
+    without = trace.replace(jar_shaped, "shop.test FALSE!")
     assert call("inspect", trace, "--secret-key", SECRET) == call(
         "inspect", without, "--secret-key", SECRET
     )
