@@ -581,9 +581,9 @@ class Firehose:
         The version and url are made in each request, as ``push_static`` makes them (the
         request's script root; a changed file gets its new version). Raises
         :class:`ValueError` (:class:`TypeError` for ``version=``) at once for arguments
-        ``push_static`` would refuse; an endpoint that is not a static one and a missing
-        file raise its :class:`ValueError`, naming the view, from the view's requests, as
-        ``push_static`` in the view would.
+        ``push_static`` would refuse. One of an endpoint that is not a static one, or of
+        a missing file, leaves the link out of the view's responses, and an ERROR log
+        line, once, names the view and ``push_static``'s reason.
         """
         declaration = static_hint(
             filename, flags, endpoint, as_, learn, params, _external, _scheme, _anchor, _method
@@ -1061,7 +1061,8 @@ def _with_declared(
             # Made in this request, as push_static() makes it: its file's current version,
             # at the url under the request's script root.
             resource = static_hint_resource(declaration, endpoint)
-            merged.setdefault(resource.url, resource)
+            if resource is not None:
+                merged.setdefault(resource.url, resource)
         else:
             merged.setdefault(*declaration)
     for url, resource in resources.items():

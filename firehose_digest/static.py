@@ -802,10 +802,11 @@ def _push_params(
     return pushed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StaticHint:
     """A static file a view declares by name (``Firehose.hints_static``): its arguments,
-    read and checked as the module loads; its version and url are made in each request."""
+    read and checked as the module loads; its version and url are made in each request.
+    Each declaration is its own (compared and hashed by identity)."""
 
     arguments: _StaticArguments
     learn: bool
@@ -836,17 +837,28 @@ def static_hint(
     return None if stand_in.legacy_only else StaticHint(arguments, learn)
 
 
-def static_hint_resource(hint: StaticHint, view: str) -> Resource:
+#: The declarations :func:`static_hint_resource` could make no link of, told once each.
+_told_unmade: weakref.WeakSet[StaticHint] = weakref.WeakSet()
+
+
+def static_hint_resource(hint: StaticHint, view: str) -> Resource | None:
     """What :func:`push_static` would record for ``hint`` in this request: the file's
-    current version, at the url ``static_tag`` writes for it. A missing file, or an
-    endpoint that is not a static one, raises its :class:`ValueError`, naming the ``view``
-    (its endpoint) that declared it."""
+    current version, at the url ``static_tag`` writes for it. None for a missing file, or
+    an endpoint that is not a static one: the page is served without it (what its own
+    ``static_tag`` of the file raises is its view's), and an ERROR log line, once, names
+    the ``view`` (its endpoint) that declared it and :func:`push_static`'s reason."""
     try:
         return _resource(_versioned(hint.arguments), hint.learn)
     except ValueError as e:
-        raise ValueError(
-            f"view {view!r} declares {hint.arguments.filename!r} with hints_static(): {e}"
-        ) from e
+        if hint not in _told_unmade:
+            _told_unmade.add(hint)
+            log.error(
+                "view %r declares %r with hints_static(), left out of its links: %s",
+                view,
+                hint.arguments.filename,
+                e,
+            )
+        return None
 
 
 def _check_routed(app: Flask, link: _StaticLink) -> None:

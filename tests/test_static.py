@@ -2605,26 +2605,32 @@ def test_what_push_static_would_refuse_is_refused_as_the_module_loads(
         pytest.param("site.css", "nosuch.static", "no blueprint 'nosuch'", id="no blueprint"),
     ],
 )
-def test_a_declared_file_the_app_lacks_is_its_view_s_error(
-    static: Path, filename: str, endpoint: str, message: str
+def test_a_declared_file_the_app_lacks_is_logged_and_left_out(
+    static: Path, filename: str, endpoint: str, message: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """As ``push_static(filename)`` in the view: ``push_static``'s error, naming the view,
-    from each of its requests, never a link to a 404, nor one left out unsaid; the app's
-    other pages are served."""
+    """A declaration the app cannot make a link of (a file a deploy lost, a wrong
+    endpoint) costs no page: its view is served without it, with or without a 103, and an
+    ERROR log line, once, says which view declared what and ``push_static``'s reason. A
+    page that uses the file itself (``static_tag``) still raises, as it did before."""
     (static / "site.css").write_bytes(CONTENT)
     app = make_app(static, FIREHOSE_EARLY_HINTS=True)
-    app.testing = True  # raised, not a 500 page
 
     @app.route("/page")
     @Firehose.hints_static(filename, endpoint=endpoint)
+    @Firehose.hints("/static/other.css", as_="style")
     def page() -> str:
         return "page"
 
-    for _ in range(2):
-        assert app.test_client().get("/push?f=site.css").status_code == 200  # another view
-        with pytest.raises(ValueError, match=message) as raised:
-            app.test_client().get("/page", headers={"Accept": "text/html"})
-        assert "'page' declares" in str(raised.value)
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        for _ in range(2):
+            hinted, response = first_visit(app, "/page", headers={"Accept": "text/html"})
+            assert response.status_code == 200
+            assert hinted == ["</static/other.css>; rel=preload; as=style"]
+            assert response.headers["Link"] == "</static/other.css>; rel=preload; as=style"
+    [told] = [record for record in caplog.records if "declares" in record.getMessage()]
+    assert told.levelno == logging.ERROR
+    assert f"view 'page' declares {filename!r} with hints_static()" in told.getMessage()
+    assert re.search(message, told.getMessage())
 
 
 def test_a_declared_file_removed_while_the_app_runs_is_its_page_s_error(static: Path) -> None:
