@@ -558,6 +558,7 @@ class Firehose:
         Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
         """
         resource = make_resource(url, flags, as_, version, tuple(params.items()), learn)
+        _refuse_per_request("hints", resource)
         # A legacy bundle is declared as push() records it: not at all.
         return _declaring(None if resource.legacy_only else (resource.url, resource))
 
@@ -990,6 +991,17 @@ def _implements(connector: Any, name: str) -> bool:
     )
 
 
+def _refuse_per_request(decorator: str, resource: Resource) -> None:
+    """Raise :class:`ValueError` for a declaration with a ``nonce``: a CSP nonce is new for
+    each response, and a declaration made once would write the same one on every response."""
+    if resource.per_request:
+        raise ValueError(
+            f"{decorator}(): a nonce is made for each response, and a declaration once: "
+            "declare the file without it, and push it from the view with the response's "
+            "nonce (docs/how-it-works.md, Beside a Content-Security-Policy)"
+        )
+
+
 def _declaring(declaration: _Declaration | None) -> Callable[[_ViewT], _ViewT]:
     """A decorator adding ``declaration`` (None: nothing) to a view's, ahead of those below."""
 
@@ -1066,7 +1078,12 @@ def _with_declared(
         else:
             merged.setdefault(*declaration)
     for url, resource in resources.items():
-        merged.setdefault(url, resource)
+        if resource.per_request and url in merged:
+            # The view's push with this response's nonce: the declaration has none, and a
+            # policy that allows the file by its nonce alone would block its preload.
+            merged[url] = resource
+        else:
+            merged.setdefault(url, resource)
     return merged
 
 

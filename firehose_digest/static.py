@@ -834,6 +834,12 @@ def static_hint(
     # request can build that (its script root, its host).
     named = _push_params(arguments.rel, arguments.flags, arguments.params)
     stand_in = make_resource("/", arguments.flags, arguments.as_, None, (*named.items(),), learn)
+    if stand_in.per_request:
+        raise ValueError(
+            "hints_static(): a nonce is made for each response, and a declaration once: "
+            "declare the file without it, and write it with static_tag(..., nonce=...) "
+            "(docs/how-it-works.md, Beside a Content-Security-Policy)"
+        )
     return None if stand_in.legacy_only else StaticHint(arguments, learn)
 
 

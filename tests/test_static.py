@@ -2936,3 +2936,44 @@ def test_a_file_replaced_as_it_is_sent_is_not_immutable_by_another_request_s_has
     other.join()
     assert body == b"body { color: red }"  # sent from the file the view opened
     assert response.headers.get("Cache-Control") != IMMUTABLE
+
+
+@pytest.mark.parametrize(
+    "declare",
+    [
+        lambda: Firehose.hints("/static/app.js", as_="script", nonce="fixed"),
+        lambda: Firehose.hints("/static/app.js", "nonce=fixed", as_="script"),
+        lambda: Firehose.hints_static("site.css", nonce="fixed"),
+    ],
+    ids=["hints", "hints, Flask-Firehose's flag", "hints_static"],
+)
+def test_a_declaration_with_a_nonce_is_refused(declare: Callable[[], object]) -> None:
+    """A CSP nonce is new for each response, and a declaration is made once, as the module
+    loads: one with a nonce would write the same value on every response."""
+    with pytest.raises(ValueError, match="nonce"):
+        declare()
+
+
+def test_a_declared_file_the_view_writes_with_a_nonce_is_linked_with_it(static: Path) -> None:
+    """docs/how-it-works.md: the view's own push of a declared url with this response's
+    nonce is the one linked (the first push of a url wins, but for a nonce), and learned as
+    such: the next visitor's 103 no longer names the file without the nonce the policy
+    asks for."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    nonces = iter(["n1", "n2", "n3"])
+
+    @app.route("/page")
+    @Firehose.hints_static("site.css")
+    def page() -> str:
+        template = "{{ static_tag('site.css', nonce=nonce) }}"
+        return render_template_string(template, nonce=next(nonces))
+
+    navigation = {"Accept": "text/html"}
+    hinted, response = first_visit(app, "/page", headers=navigation)
+    [declared] = hinted  # a page not learned yet: its declaration, with no nonce
+    assert response.headers["Link"] == f"{declared}; nonce=n1"
+    assert 'nonce="n1"' in response.get_data(as_text=True)
+    hinted, response = first_visit(app, "/page", headers=navigation)
+    assert hinted == []
+    assert response.headers["Link"] == f"{declared}; nonce=n2"
