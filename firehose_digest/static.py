@@ -628,8 +628,9 @@ def static_tag(
     never run), a name that would end the attribute or the tag (``a b``, ``x"``), the url
     attribute the element writes itself (a script's ``src``, a ``<link>``'s ``href``: a
     second one is a duplicate the HTML parser drops), a value holding a ``,`` or ``;``
-    that the element does not write (an ``imagesrcset`` on a stylesheet: lost with the
-    ``Link``), and what ``push()`` refuses of any other (a ``"``, a non-ASCII character).
+    that the element does not write (an ``imagesrcset`` on a stylesheet, a ``media`` on a
+    script: lost with the ``Link``), and what ``push()`` refuses of any other (a ``"``, a
+    non-ASCII character).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
@@ -651,7 +652,7 @@ def static_tag(
         _resource(replace(link, params=params), learn)
         log.debug(
             "%s has a ',' or ';' in %s, which no Link carries whole: written on its "
-            "element alone, not linked, pushed, hinted or recorded",
+            "element alone, static_tag links, pushes, hints and records none of it",
             link.url,
             " and ".join(split),
         )
@@ -695,18 +696,18 @@ def _split_values(link: _StaticLink, classic_script: bool) -> tuple[str, ...]:
     split = tuple(name for name, value in link.params.items() if split_by_proxies(value))
     if not split:
         return split
-    # What the element writes of the Link's parameters (static_tag): a <link> like the
-    # header's its type and image candidates too.
-    takes: tuple[str, ...] = ()
-    if link.rel == "modulepreload":
-        element = '<script type="module">'
+    # Which element static_tag writes, and what it takes of the Link's parameters: each
+    # the mirrored ones, but a script no media (HTML has none on <script>), and a <link>
+    # like the header's its type and image candidates too.
+    written = {"crossorigin", "nomodule", *_MIRRORED}
+    if link.rel == "modulepreload" or classic_script:
+        element = '<script type="module">' if link.rel == "modulepreload" else "<script>"
+        written.discard("media")
     elif link.rel == "preload" and link.as_ == "style":
         element = '<link rel="stylesheet">'
-    elif classic_script:
-        element = "<script>"
     else:
-        element, takes = f'<link rel="{link.rel}">', ("type", *_PRELOAD_MIRRORED)
-    written = {"crossorigin", "nomodule", *_MIRRORED, *takes}
+        element = f'<link rel="{link.rel}">'
+        written.update(("type", *_PRELOAD_MIRRORED))
     for name in split:
         value = link.params[name]
         check_value(name, value, split_ok=True)

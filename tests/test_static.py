@@ -591,6 +591,8 @@ def test_a_value_no_link_carries_is_written_on_the_element_alone(
             "app.mjs", {"imagesizes": "1px, 2px"}, '<script type="module">', id="a module"
         ),
         pytest.param("site.css", {"type": "text/css; charset=utf-8"}, "<link", id="css type"),
+        pytest.param("app.js", {"media": "a, b"}, "<script> takes no media", id="js media"),
+        pytest.param("app.mjs", {"media": "a, b"}, 'module">', id="module media"),
     ],
 )
 def test_a_value_no_link_carries_that_the_element_does_not_take_is_refused(
@@ -672,8 +674,8 @@ def test_a_value_no_link_carries_is_logged_at_debug(
         (
             logging.DEBUG,
             f"/static/hero.png?v={version(CONTENT)} has a ',' or ';' in imagesrcset and "
-            "media, which no Link carries whole: written on its element alone, not linked, "
-            "pushed, hinted or recorded",
+            "media, which no Link carries whole: written on its element alone, static_tag "
+            "links, pushes, hints and records none of it",
         )
     ]
 
