@@ -583,8 +583,9 @@ class Firehose:
         request's script root; a changed file gets its new version). Raises
         :class:`ValueError` (:class:`TypeError` for ``version=``) at once for arguments
         ``push_static`` would refuse. One of an endpoint that is not a static one, or of
-        a missing file, leaves the link out of the view's responses, and an ERROR log
-        line, once, names the view and ``push_static``'s reason.
+        a missing file, or a url ``url_for`` cannot build, leaves the link out of the
+        view's responses, and an ERROR log line, once for each app, names the view and
+        the reason.
         """
         declaration = static_hint(
             filename, flags, endpoint, as_, learn, params, _external, _scheme, _anchor, _method

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import ResponseCacheControl
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import http_date, parse_cache_control_header, parse_options_header
+from werkzeug.routing import BuildError
 from werkzeug.security import safe_join
 
 from .collect import (
@@ -844,21 +845,27 @@ def static_hint(
     return None if stand_in.legacy_only else StaticHint(arguments, learn)
 
 
-#: The declarations :func:`static_hint_resource` could make no link of, told once each.
-_told_unmade: weakref.WeakSet[StaticHint] = weakref.WeakSet()
+#: The declarations :func:`static_hint_resource` could make no link of, by app, with the
+#: view declaring each: told once each.
+_told_unmade: weakref.WeakKeyDictionary[Flask, set[tuple[str, StaticHint]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def static_hint_resource(hint: StaticHint, view: str) -> Resource | None:
     """What :func:`push_static` would record for ``hint`` in this request: the file's
     current version, at the url ``static_tag`` writes for it. None for a missing file, or
-    an endpoint that is not a static one: the page is served without it (what its own
-    ``static_tag`` of the file raises is its view's), and an ERROR log line, once, names
-    the ``view`` (its endpoint) that declared it and :func:`push_static`'s reason."""
+    an endpoint that is not a static one, or a url ``url_for`` cannot build: the page is
+    served without it (what its own ``static_tag`` of the file raises is its view's), and
+    an ERROR log line, once for each app, names the ``view`` (its endpoint) that declared
+    it and the reason."""
     try:
         return _resource(_versioned(hint.arguments), hint.learn)
-    except ValueError as e:
-        if hint not in _told_unmade:
-            _told_unmade.add(hint)
+    except (ValueError, BuildError) as e:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        told = _told_unmade.setdefault(app, set())
+        if (view, hint) not in told:
+            told.add((view, hint))
             log.error(
                 "view %r declares %r with hints_static(), left out of its links: %s",
                 view,

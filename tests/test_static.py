@@ -2979,3 +2979,43 @@ def test_a_declared_file_the_view_writes_with_a_nonce_is_linked_with_it(static: 
     hinted, response = first_visit(app, "/page", headers=navigation)
     assert hinted == []
     assert response.headers["Link"] == f"{declared}; nonce=n2"
+
+
+def test_a_declared_url_flask_cannot_build_is_logged_and_left_out(
+    static: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``url_for``'s BuildError (a ``_method`` the static route does not take) is a
+    declaration no link can be made of too: the page is served without it."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/page")
+    @Firehose.hints_static("site.css", _method="POST")
+    def page() -> str:
+        return "page"
+
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        hinted, response = first_visit(app, "/page", headers={"Accept": "text/html"})
+    assert (response.status_code, hinted, response.headers.get("Link")) == (200, [], None)
+    [told] = [record for record in caplog.records if "declares" in record.getMessage()]
+    assert "Could not build url" in told.getMessage()
+
+
+def test_a_declaration_no_link_can_be_made_of_is_told_for_each_app(
+    static: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Once for each app (and each endpoint) it is served under, not once in the process:
+    a second app sharing the view is told too."""
+    declared = Firehose.hints_static("gone.css")
+
+    def page() -> str:
+        return "page"
+
+    apps = [make_app(static), make_app(static)]
+    for app in apps:
+        app.add_url_rule("/page", view_func=declared(page))
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        for app in (*apps, *apps):
+            assert app.test_client().get("/page").status_code == 200
+    told = [record for record in caplog.records if "declares" in record.getMessage()]
+    assert len(told) == 2
