@@ -100,7 +100,7 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     from_json = read_json(text)
     if from_json is not None:
         return _read_json(from_json, name, now, asked)
-    jar = _jar(_lines(text))
+    jar = _jar(_lines(text), name)
     if any(jar):
         stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
         pasted = read_pasted(stored, name, now, asked)
@@ -294,14 +294,19 @@ _JAR_LINE_SHOWN = re.compile(
 )
 
 
-def _jar(lines: Sequence[str]) -> list[re.Match[str] | None]:
+def _jar(lines: Sequence[str], name: str) -> list[re.Match[str] | None]:
     """Each of ``lines`` read as a cookie jar's (:data:`_JAR_LINE`, or as a terminal shows
-    it, :data:`_JAR_LINE_SHOWN`), if the paste is a jar: no line of it is a header line.
-    A paste of headers is read by them, whatever its other lines hold (a page's body in a
-    ``curl -v`` trace); a terminal's copy of a jar may begin with its prompt and command."""
+    it, :data:`_JAR_LINE_SHOWN`), if the paste is a jar: one of them stores cookie
+    ``name``, or none of the paste's lines is a header line. A jar's copy may hold a
+    prompt, a command and its output around it; a paste of headers that holds no such
+    line of ``name`` is read by its headers (a page's body in a ``curl -v`` trace may
+    hold any line)."""
+    jar = [_JAR_LINE.fullmatch(line) or _JAR_LINE_SHOWN.fullmatch(line) for line in lines]
+    if any(match and match["name"] == name for match in jar):
+        return jar
     if any(_HEADER_LINE.fullmatch(line) for line in lines):
         return []
-    return [_JAR_LINE.fullmatch(line) or _JAR_LINE_SHOWN.fullmatch(line) for line in lines]
+    return jar
 
 
 _JAR_NOTE = (

@@ -2480,9 +2480,18 @@ def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
     )
     copied = "\n".join(map(shown, jar.splitlines()))
     assert "\t" not in copied
-    # With the prompt and command a terminal's copy starts with, too.
-    for prompt in ("$ cat jar", "user@host:~$ cat jar.txt"):
-        assert call("inspect", f"{prompt}\n{copied}", "--secret-key", SECRET)[0] == 0
+    # With what a terminal's copy holds around it: a prompt and command (macOS's names a
+    # host and directory before a ':'), a curl command's header output, a Cookie line.
+    for before in (
+        "$ cat jar",
+        "user@host:~$ cat jar.txt",
+        "MacBook-Pro:site ann$ cat jar",
+        "$ curl -si -c jar https://shop.test/a/ | head -2\nHTTP/1.1 200 OK\nServer: nginx",
+        "Cookie: theme=dark",
+    ):
+        for jar_as_shown in (jar, copied):
+            pasted = f"{before}\n{jar_as_shown}"
+            assert call("inspect", pasted, "--secret-key", SECRET)[0] == 0, pasted
     as_written = call("inspect", jar, "--secret-key", SECRET)
     assert as_written[0] == 0, as_written[1]
     assert call("inspect", copied, "--secret-key", SECRET) == as_written
