@@ -322,17 +322,6 @@ class _StaticArguments:
     url_options: _UrlOptions
 
 
-def _static_link(
-    filename: str,
-    flags: tuple[str, ...],
-    endpoint: str,
-    as_: str | None,
-    params: dict[str, str],
-    url_options: _UrlOptions,
-) -> _StaticLink:
-    return _versioned(_read_arguments(filename, flags, endpoint, as_, params, url_options))
-
-
 def _read_arguments(
     filename: str,
     flags: tuple[str, ...],
@@ -589,7 +578,7 @@ def push_static(
     whose static url is the app's).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
-    link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
+    link = _versioned(_read_arguments(filename, flags, endpoint, as_, dict(params), url_options))
     _push(link, learn)
     return link.url
 
@@ -634,7 +623,7 @@ def static_tag(
     non-ASCII character).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
-    link = _static_link(filename, flags, endpoint, as_, dict(params), url_options)
+    link = _versioned(_read_arguments(filename, flags, endpoint, as_, dict(params), url_options))
     classic_script = link.rel == "preload" and link.as_ == "script"
     nomodule = "nomodule" in link.params or any(_lower(flag) == "nomodule" for flag in link.flags)
     if nomodule and not classic_script:
