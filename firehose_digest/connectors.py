@@ -717,19 +717,34 @@ def _sent_session(app: Flask) -> bool:
 
 
 def _changed_in_store(app: Flask, opened: SessionMixin) -> bool:
-    """Whether a server-side session this request only read has gained or lost a key in
-    its store since: a logout in another tab deleted it, or popped its user, say. Written
-    now, the whole session as this request read it would be saved again under its id
-    (Flask-Session), signing the user in again. Keys, not values, are compared: a value
-    the app pickled (an object without ``__eq__``) never equals its copy. Flask's cookie
-    session has no store to ask: its race is the browser's."""
+    """Whether a server-side session this request only read has changed in its store
+    since: a logout in another tab deleted it, or popped its user, or another user signed
+    in there (the same keys, another ``_user_id``). Written now, the whole session as this
+    request read it would be saved again under its id (Flask-Session), signing the first
+    user in again. Flask's cookie session has no store to ask: its race is the browser's."""
     if _measurable(app) or opened.modified or not _tracks_changes(opened):
         return False
     try:
         stored = app.session_interface.open_session(app, request)
     except Exception:
         return False  # the store's failure is the session interface's to report
-    return stored is None or set(stored) != set(opened)
+    if stored is None or set(stored) != set(opened):
+        return True
+    now = dict(stored)
+    return any(_value_changed(now[key], value) for key, value in dict(opened).items())
+
+
+def _value_changed(stored: object, opened: object) -> bool:
+    """Whether a session value differs from its copy read again from the store. One whose
+    type has no ``__eq__`` of its own (an object the app pickled) never equals its copy,
+    and is not compared; nor is one whose comparison fails (an array's ``==`` makes no
+    bool)."""
+    if type(opened).__eq__ is object.__eq__:
+        return False
+    try:
+        return bool(stored != opened)
+    except Exception:
+        return False
 
 
 def _tracks_changes(current: SessionMixin) -> bool:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import pickle
+import secrets
 import threading
 from typing import Any
 
 import pytest
 from cachelib import SimpleCache
-from flask import Flask, redirect, session
+from flask import Flask, Request, Response, redirect, session
+from flask.sessions import SessionInterface, SessionMixin
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
+from werkzeug.datastructures import CallbackDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
@@ -131,3 +135,117 @@ def test_flask_session_signing_its_id_with_an_int_secret_key_serves_links_and_wa
             "</a.css>; rel=preload; as=style; nopush",
         ]
         assert warnings == []
+
+
+def test_an_account_switch_beside_a_page_load_holds_with_a_server_side_session() -> None:
+    """A second tab signs in as another user (Flask-Login's ``login_user`` sets
+    ``_user_id`` and the other keys it had, clearing nothing) while the first loads a
+    page that only reads the session and pushes something new: the store then holds the
+    same keys with other values. Written, ``SessionConnector``'s list and the session the
+    page read, first user and all, replaced the second user's: the browser was signed in
+    as the first user again. Like a logout, that change in the store is seen, and the
+    page records nothing."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="s",
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+        SESSION_REFRESH_EACH_REQUEST=False,
+    )
+    Session(app)
+    Firehose(app, connector=SessionConnector())
+    opened, switched = threading.Event(), threading.Event()
+
+    @app.route("/login/<user>")
+    def login(user: str) -> str:
+        session["_user_id"] = user
+        session["_fresh"] = True
+        return f"signed in as {user}"
+
+    @app.route("/whoami")
+    def whoami() -> str:
+        return str(session.get("_user_id"))
+
+    @app.route("/report")
+    def report() -> str:
+        user = session.get("_user_id")  # a page that only reads the session
+        opened.set()
+        assert switched.wait(5)
+        push("/static/chart.js", as_="script")  # new to this client: recorded
+        return f"<p>report for {user}</p>"
+
+    browser = app.test_client()
+    browser.get("/login/ann")
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    tab = app.test_client()
+    tab.set_cookie("session", cookie.value)
+    reports: list[str] = []
+    loading = threading.Thread(target=lambda: reports.append(tab.get("/report").text))
+    loading.start()
+    assert opened.wait(5)
+    assert browser.get("/login/bob").text == "signed in as bob"
+    switched.set()
+    loading.join(5)
+    assert reports == ["<p>report for ann</p>"]
+    assert tab.get("/whoami").text == "bob"
+
+
+class Cart:
+    """A value an app keeps in a pickling session store: no ``__eq__`` of its own."""
+
+
+class PickledSession(CallbackDict[str, Any], SessionMixin):
+    def __init__(self, initial: dict[str, Any] | None = None, sid: str = "") -> None:
+        def on_update(self: PickledSession) -> None:
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.sid = sid or secrets.token_urlsafe(16)
+        self.modified = False
+
+
+class PickledSessions(SessionInterface):
+    """A server-side session that pickles its values, as Flask-Session did before 0.7."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def open_session(self, app: Flask, request: Request) -> PickledSession:
+        sid = request.cookies.get("sid", "")
+        if sid in self.store:
+            return PickledSession(pickle.loads(self.store[sid]), sid)
+        return PickledSession()
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, PickledSession)
+        if session.modified:
+            self.store[session.sid] = pickle.dumps(dict(session))
+            response.set_cookie("sid", session.sid)
+
+
+def test_a_page_that_reads_a_pickled_object_from_a_server_side_session_records() -> None:
+    """A value read from a pickling store is a new object each time, which, without an
+    ``__eq__`` of its own, equals no copy: it does not make the session look changed in
+    its store, so the page records what it pushed, and the next visit holds it."""
+    app = Flask(__name__)
+    app.session_interface = PickledSessions()
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/fill")
+    def fill() -> str:
+        session["cart"] = Cart()
+        return "filled"
+
+    @app.route("/")
+    def page() -> str:
+        assert isinstance(session.get("cart"), Cart)  # a page that only reads the session
+        push("/static/cart.js", as_="script")
+        return "<p>cart</p>"
+
+    client = app.test_client()
+    client.get("/fill")
+    assert [client.get("/").headers["Link"] for _ in range(2)] == [
+        "</static/cart.js>; rel=preload; as=script",
+        "</static/cart.js>; rel=preload; as=script; nopush",
+    ]
