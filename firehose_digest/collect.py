@@ -430,7 +430,8 @@ def make_resource(
     elif version is not None and not isinstance(version, str):
         raise ValueError(f"a resource's version must be a str or a number, got {version!r}")
     if not isinstance(learn, bool):
-        raise ValueError(f"push()'s learn must be True or False, got {learn!r}")
+        # Named alone: push(), push_static(), static_tag() and both decorators take it.
+        raise ValueError(f"learn must be True or False, got {learn!r}")
     named = dict(params)
     # A legacy bundle (<script nomodule>): every browser that supports modules skips it
     # (HTML Standard, nomodule); of those that run it, only Chromium 50 to 60 preloads.

@@ -329,11 +329,14 @@ def _read_arguments(
     as_: str | None,
     params: dict[str, str],
     url_options: _UrlOptions,
+    caller: str,
 ) -> _StaticArguments:
+    """The arguments of ``caller`` (``"push_static"``, ``"static_tag"``, ``"hints_static"``),
+    the call the app wrote, which each error names."""
     for argument, value in (("filename", filename), ("endpoint", endpoint)):
         refuse_undefined(argument, value)
         if not isinstance(value, str):  # a template's number, None or list
-            raise ValueError(f"push_static()'s {argument} must be a str, got {value!r}")
+            raise ValueError(f"{caller}()'s {argument} must be a str, got {value!r}")
     options = url_options
     for argument, option in (
         ("_external", options.external),
@@ -344,7 +347,7 @@ def _read_arguments(
         refuse_undefined(argument, option)  # url_for would read it as false, or as ""
     if "version" in params:  # push()'s own, which would be given twice
         raise TypeError(
-            "push_static() makes the version from the file's bytes: it takes no version="
+            f"{caller}() makes the version from the file's bytes: it takes no version="
         )
     crossorigin_named = names_crossorigin((*flags, *params))
     # Read as push() reads them ("as=fetch", AS=, crossorigin=True), names in lower case
@@ -369,7 +372,7 @@ def _read_arguments(
         kind = KINDS.get(os.path.splitext(filename)[1][1:].lower())
         if kind is None:
             raise ValueError(
-                f"push_static() cannot tell how to preload {filename!r} from its extension: "
+                f"{caller}() cannot tell how to preload {filename!r} from its extension: "
                 "pass as_= (as= in a template), e.g. as_='fetch'"
             )
         as_, rel = kind.as_, kind.rel
@@ -578,7 +581,10 @@ def push_static(
     whose static url is the app's).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
-    link = _versioned(_read_arguments(filename, flags, endpoint, as_, dict(params), url_options))
+    arguments = _read_arguments(
+        filename, flags, endpoint, as_, dict(params), url_options, "push_static"
+    )
+    link = _versioned(arguments)
     _push(link, learn)
     return link.url
 
@@ -623,7 +629,10 @@ def static_tag(
     non-ASCII character).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
-    link = _versioned(_read_arguments(filename, flags, endpoint, as_, dict(params), url_options))
+    arguments = _read_arguments(
+        filename, flags, endpoint, as_, dict(params), url_options, "static_tag"
+    )
+    link = _versioned(arguments)
     classic_script = link.rel == "preload" and link.as_ == "script"
     nomodule = "nomodule" in link.params or any(_lower(flag) == "nomodule" for flag in link.flags)
     if nomodule and not classic_script:
@@ -820,7 +829,9 @@ def static_hint(
     its arguments alone; a missing file or an endpoint that is not a static one only a
     request can tell (:func:`static_hint_resource`)."""
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
-    arguments = _read_arguments(filename, flags, endpoint, as_, dict(params), url_options)
+    arguments = _read_arguments(
+        filename, flags, endpoint, as_, dict(params), url_options, "hints_static"
+    )
     # push()'s checks of the flags and parameters, on a stand-in for the url: only a
     # request can build that (its script root, its host).
     named = _push_params(arguments.rel, arguments.flags, arguments.params)

@@ -979,7 +979,7 @@ def test_a_version_of_the_caller_s_is_refused_naming_it(static: Path) -> None:
 
     with app.test_request_context():
         for helper in (push_static, static_tag):
-            with pytest.raises(TypeError, match=r"^push_static\(\) makes the version"):
+            with pytest.raises(TypeError, match=rf"^{helper.__name__}\(\) makes the version"):
                 helper("site.css", version="2")
 
 
@@ -998,7 +998,8 @@ def test_a_file_name_or_endpoint_that_is_not_a_str_is_refused_naming_it(
 
     with app.test_request_context():
         for helper in (push_static, static_tag):
-            with pytest.raises(ValueError, match=rf"^push_static\(\)'s {argument} must be a str"):
+            said = rf"^{helper.__name__}\(\)'s {argument} must be a str"
+            with pytest.raises(ValueError, match=said):
                 helper(**arguments)  # type: ignore[arg-type]
 
 
@@ -2597,6 +2598,48 @@ def test_what_push_static_would_refuse_is_refused_as_the_module_loads(
     """No app, no request: the arguments alone, as ``@firehose.hints`` checks ``push()``'s."""
     with pytest.raises(error, match=message):
         Firehose.hints_static(*arguments, **keywords)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "keywords"),
+    [
+        pytest.param((3,), {}, id="a number"),
+        pytest.param(("site.css",), {"endpoint": None}, id="None"),
+        pytest.param(("notes.txt",), {}, id="no kind"),
+        pytest.param(("site.css",), {"version": "1"}, id="a version"),
+        pytest.param(("site.css",), {"learn": 1}, id="learn=1"),
+    ],
+)
+@pytest.mark.parametrize("helper", ["hints_static", "push_static", "static_tag"])
+def test_an_argument_refused_names_the_call_written(
+    static: Path, helper: str, arguments: tuple[Any, ...], keywords: dict[str, Any]
+) -> None:
+    """The three read their arguments alike, and each error named ``push_static()``: a view
+    decorated with ``hints_static(...)`` failed to import, or a template's ``static_tag``
+    to render, on a message about a call the app never wrote."""
+    (static / "site.css").write_bytes(CONTENT)
+    (static / "notes.txt").write_bytes(CONTENT)
+    call = {
+        "hints_static": Firehose.hints_static,
+        "push_static": push_static,
+        "static_tag": static_tag,
+    }[helper]
+    with make_app(static).test_request_context(), pytest.raises((ValueError, TypeError)) as raised:
+        call(*arguments, **keywords)
+    said = str(raised.value)
+    assert "push()" not in said, said
+    assert helper == "push_static" or "push_static" not in said, said
+    if "learn" not in keywords:  # learn is every call's, push()'s too: named by itself
+        assert f"{helper}()" in said, said
+
+
+def test_an_argument_hints_refuses_names_no_other_call() -> None:
+    """``@firehose.hints`` reads its arguments as ``push()`` does: ``learn=1`` was said to
+    be ``push()``'s."""
+    with pytest.raises(ValueError) as raised:
+        Firehose.hints("/static/site.css", as_="style", learn=1)  # type: ignore[arg-type]
+    assert "push()" not in str(raised.value)
+    assert "learn must be True or False, got 1" in str(raised.value)
 
 
 @pytest.mark.parametrize(
