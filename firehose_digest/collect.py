@@ -39,6 +39,7 @@ __all__ = [
     "CORS_MODE",
     "RequestPushes",
     "as_written",
+    "bare_per_request",
     "current_record",
     "key_url",
     "key_version",
@@ -391,6 +392,14 @@ def names_crossorigin(names: tuple[Any, ...]) -> bool:
         isinstance(name, str) and name.partition("=")[0].strip().lower() == "crossorigin"
         for name in names
     )
+
+
+def bare_per_request(flags: tuple[Any, ...]) -> bool:
+    """Whether one of ``flags``, bare as :func:`as_written` gives them (``nonce=True`` is
+    the flag ``nonce``), names a :data:`~.hints.PER_REQUEST_PARAMETERS`: an empty nonce,
+    written so on every response. ``push()`` writes it as given; a declaration refuses it
+    as one with a value, the same mistake (the app meant the response's)."""
+    return any(isinstance(flag, str) and flag.lower() in PER_REQUEST_PARAMETERS for flag in flags)
 
 
 #: The parameters that let a browser skip a preload, or fetch another url, as its screen

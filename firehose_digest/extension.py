@@ -57,7 +57,15 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_accept_header
 
-from .collect import RequestPushes, current_record, key_url, make_resource, push
+from .collect import (
+    RequestPushes,
+    as_written,
+    bare_per_request,
+    current_record,
+    key_url,
+    make_resource,
+    push,
+)
 from .connectors import (
     Connector,
     DigestConnector,
@@ -555,10 +563,13 @@ class Firehose:
         registered on. On a class-based view, decorate the class (or list it in its
         ``decorators``) for every method (a subclass inherits it), or a ``MethodView``'s
         ``get`` (which also answers HEAD when there is no ``head``) or other method.
-        Raises :class:`ValueError` at once for arguments ``push()`` would refuse.
+        Raises :class:`ValueError` at once for arguments ``push()`` would refuse, and for
+        a ``nonce``, of a value or bare (``nonce=True``), which a declaration made once
+        cannot carry.
         """
-        resource = make_resource(url, flags, as_, version, tuple(params.items()), learn)
-        _refuse_per_request("hints", resource)
+        named = tuple(params.items())
+        resource = make_resource(url, flags, as_, version, named, learn)
+        _refuse_per_request("hints", resource, as_written(flags, named)[0])
         # A legacy bundle is declared as push() records it: not at all.
         return _declaring(None if resource.legacy_only else (resource.url, resource))
 
@@ -992,10 +1003,11 @@ def _implements(connector: Any, name: str) -> bool:
     )
 
 
-def _refuse_per_request(decorator: str, resource: Resource) -> None:
-    """Raise :class:`ValueError` for a declaration with a ``nonce``: a CSP nonce is new for
-    each response, and a declaration made once would write the same one on every response."""
-    if resource.per_request:
+def _refuse_per_request(decorator: str, resource: Resource, flags: tuple[Any, ...]) -> None:
+    """Raise :class:`ValueError` for a declaration with a ``nonce``, of a value or bare
+    (``flags``, as :func:`~.collect.as_written` reads them): a CSP nonce is new for each
+    response, and a declaration made once would write the same one on every response."""
+    if resource.per_request or bare_per_request(flags):
         raise ValueError(
             f"{decorator}(): a nonce is made for each response, and a declaration once: "
             "declare the file without it, and push it from the view with the response's "

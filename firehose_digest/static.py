@@ -37,6 +37,7 @@ from werkzeug.security import safe_join
 from .collect import (
     CORS_MODE,
     as_written,
+    bare_per_request,
     key_version,
     make_resource,
     names_crossorigin,
@@ -836,7 +837,7 @@ def static_hint(
     # request can build that (its script root, its host).
     named = _push_params(arguments.rel, arguments.flags, arguments.params)
     stand_in = make_resource("/", arguments.flags, arguments.as_, None, (*named.items(),), learn)
-    if stand_in.per_request:
+    if stand_in.per_request or bare_per_request(arguments.flags):
         raise ValueError(
             "hints_static(): a nonce is made for each response, and a declaration once: "
             "declare the file without it, and write it with static_tag(..., nonce=...) "

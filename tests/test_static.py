@@ -2999,6 +2999,52 @@ def test_a_declaration_with_a_nonce_is_refused(declare: Callable[[], object]) ->
         declare()
 
 
+@pytest.mark.parametrize(
+    "declare",
+    [
+        lambda: Firehose.hints("/static/app.js", as_="script", nonce=True),
+        lambda: Firehose.hints("/static/app.js", "nonce", as_="script"),
+        lambda: Firehose.hints("/static/app.js", "NONCE", as_="script"),
+        lambda: Firehose.hints_static("app.js", nonce=True),  # type: ignore[arg-type]
+        lambda: Firehose.hints_static("app.js", "nonce"),
+    ],
+    ids=[
+        "hints, True",
+        "hints, a flag",
+        "hints, a flag in capitals",
+        "hints_static, True",
+        "hints_static, a flag",
+    ],
+)
+def test_a_declaration_with_a_bare_nonce_is_refused_as_one_with_a_value(
+    declare: Callable[[], object],
+) -> None:
+    """``nonce=""`` was refused, but ``nonce=True`` (the bare flag, as ``push()`` writes
+    it) was declared, and every response said ``; nonce``: an empty nonce, which no
+    policy allows, where the app meant the response's. Either is the same mistake."""
+    with pytest.raises(ValueError, match="a nonce is made for each response"):
+        declare()
+
+
+@pytest.mark.parametrize("value", [None, False])
+def test_a_declaration_naming_no_nonce_is_declared(static: Path, value: object) -> None:
+    """``nonce=None`` and ``nonce=False`` leave the parameter out, as ``push()`` does."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+
+    @app.route("/page")
+    @Firehose.hints("/static/other.js", as_="script", nonce=value)  # type: ignore[arg-type]
+    @Firehose.hints_static("app.js", nonce=value)  # type: ignore[arg-type]
+    def page() -> str:
+        return "page"
+
+    response = app.test_client().get("/page")
+    assert response.headers["Link"] == (
+        "</static/other.js>; rel=preload; as=script, "
+        f"</static/app.js?v={version(CONTENT)}>; rel=preload; as=script"
+    )
+
+
 def test_a_declared_file_the_view_writes_with_a_nonce_is_linked_with_it(static: Path) -> None:
     """docs/how-it-works.md: the view's own push of a declared url with this response's
     nonce is the one linked (the first push of a url wins, but for a nonce), and learned as
