@@ -1241,6 +1241,12 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
         # response recorded (:func:`_links_reach`): the same 103 went out on every visit,
         # for nothing.
         return None
+    if not _from_browser(environ) and not _takes_html(environ):
+        # Not a browser's navigation: every browser's names text/html. Python's
+        # http.client (under urllib and requests, which send "Accept: */*") skips a 100
+        # alone and reads a 103 as the final response: an empty page. Asked before the
+        # server is: a health check or an API client would get no 103 from any server.
+        return None
     send: Callable[[Any], Any] | None = environ.get("wsgi.early_hints")
     if send is None:
         if not state.told_no_early_hints:
@@ -1259,11 +1265,6 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
         # Varnish (7.1, measured) reads a backend's 103 as the final response and answers
         # 503 "Backend fetch failed" in place of the page; it adds X-Varnish to every
         # request it forwards.
-        return None
-    if not _from_browser(environ) and not _takes_html(environ):
-        # Not a browser's navigation: every browser's names text/html. Python's
-        # http.client (under urllib and requests, which send "Accept: */*") skips a 100
-        # alone and reads a 103 as the final response: an empty page.
         return None
     if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
         # A revalidation: the answer is likely a 304, which Apache pushes nothing for and

@@ -715,6 +715,30 @@ def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Accept": "*/*"},  # curl, a load balancer's health check
+        {"Accept": "application/json"},  # an API client
+    ],
+    ids=["curl", "an API client"],
+)
+def test_a_server_without_early_hints_is_named_at_the_first_request_a_103_is_for(
+    caplog: pytest.LogCaptureFixture, headers: dict[str, str]
+) -> None:
+    """docs/early-hints.md: "the first navigation logs a warning". A GET with no Fetch
+    Metadata that names no HTML gets no 103 from any server, and said it first: a health
+    check at start-up, or an API-only app's every client, was told of 103s it would never
+    get. The first request that a server offering them would hint says it."""
+    client = make_app().test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        assert client.get("/page/home", headers=headers).status_code == 200
+        assert caplog.records == []
+        client.get("/page/home")
+    told = [r for r in caplog.records if "no wsgi.early_hints" in r.getMessage()]
+    assert len(told) == 1
+
+
 def make_app(connector: Any = None, firehose: Firehose | None = None, **config: Any) -> Flask:
     """A site whose pages push what their query string says; Early Hints on unless told."""
     app = Flask(__name__)
