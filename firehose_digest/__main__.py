@@ -1077,13 +1077,31 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
             f"COOKIE -: stdin holds more than {MAX_STDIN} bytes, more than any paste of a request"
         )
     if not isinstance(data, bytes):
-        return data
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # A file Windows PowerShell 5.1 wrote (``>``, ``Out-File``): UTF-16, its mark first.
         # What does not decode (a lone surrogate, an odd last byte of a file cut short) is
         # U+FFFD: surrogateescape keeps only bytes an ASCII-based codec refuses, and raised.
-        return data.decode("utf-16", "replace")
-    return data.decode("utf-8", "surrogateescape")
+        text = data.decode("utf-16", "replace")
+    else:
+        text = data.decode("utf-8", "surrogateescape")
+    # An empty clipboard piped, a jar that stores nothing, or a browser's cookie database
+    # (SQLite, read as text): each was said "NOT valid", as if a cookie failed to verify.
+    if not text.strip():
+        parser.error(f"COOKIE -: stdin is empty: give {_WHAT_TO_GIVE}")
+    if "\x00" in text:
+        parser.error(
+            "COOKIE -: stdin holds a NUL byte, which no text does: a binary file (a browser's "
+            f"cookie database) is not read; give {_WHAT_TO_GIVE}"
+        )
+    return text
+
+
+#: What ``inspect`` reads (docs/cli.md), said when stdin holds none of it.
+_WHAT_TO_GIVE = (
+    "the cookie, its Cookie header or Set-Cookie line, a request copied as cURL, a cookie "
+    "jar (curl -c) or a HAR (docs/cli.md)"
+)
 
 
 def _opens_json(data: bytes | str) -> bool:

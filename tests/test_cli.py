@@ -2139,6 +2139,53 @@ def test_a_stdin_that_fails_to_read_in_process_is_a_usage_error(
     assert "COOKIE -: stdin cannot be read: [Errno 9] Bad file descriptor" in err
 
 
+@pytest.mark.parametrize("given", [b"", b"\n", b" \r\n\t\n"], ids=["nothing", "LF", "spaces"])
+def test_an_empty_stdin_is_a_usage_error_that_says_what_to_give(given: bytes) -> None:
+    """``pbpaste | firehose-digest inspect -`` with an empty clipboard, or ``< jar`` of a
+    jar that stores nothing: "NOT valid: no h2-digest cookie here (cookies: none)" and
+    exit 1, as if a cookie had been given and failed to verify."""
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+        input=given,
+        capture_output=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert done.stderr.endswith(
+        b"firehose-digest inspect: error: COOKIE -: stdin is empty: give the cookie, its "
+        b"Cookie header or Set-Cookie line, a request copied as cURL, a cookie jar "
+        b"(curl -c) or a HAR (docs/cli.md)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02",  # a browser's Cookies
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+        b"h2-digest=abc.def.ghi\x00",
+    ],
+    ids=["a cookie database", "an image", "a NUL after a cookie"],
+)
+def test_a_binary_stdin_is_a_usage_error_that_says_what_to_give(given: bytes) -> None:
+    """``inspect - < ~/.config/chromium/Default/Cookies``: a browser's cookie database
+    (SQLite; Chromium's values encrypted) was read as text: "NOT valid: not a signed
+    cookie value", as if the digest were bad. No text holds a NUL byte."""
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+        input=given,
+        capture_output=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert done.stderr.endswith(
+        b"firehose-digest inspect: error: COOKIE -: stdin holds a NUL byte, which no text "
+        b"does: a binary file (a browser's cookie database) is not read; give the cookie, "
+        b"its Cookie header or Set-Cookie line, a request copied as cURL, a cookie jar "
+        b"(curl -c) or a HAR (docs/cli.md)\n"
+    )
+
+
 def test_a_cookie_read_from_stdin_is_bounded() -> None:
     """``cat /dev/zero | firehose-digest inspect -`` must not take all memory: past
     ``MAX_STDIN`` bytes, a usage error."""
