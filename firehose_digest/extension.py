@@ -1536,19 +1536,20 @@ def _takes_html(environ: WSGIEnvironment) -> bool:
 
 
 def _prefers_html(environ: WSGIEnvironment, served: str) -> bool:
-    """Whether the request's ``Accept`` ranks HTML above the ``served`` media type, as
-    every browser's navigation ranks it above a type it names only by ``*/*;q=0.8``. One
-    that ranks the type as high (``application/json``, ``*/*``, no ``Accept``) may have
-    chosen it by content negotiation: the url may still serve others a page. Each type's
-    quality is that of its most specific range (RFC 9110 §12.5.1). A ``served`` value
-    with no ``/`` or a wildcard type (``bogus``, ``*/json``), which Werkzeug refuses to
-    match, is ranked below HTML."""
+    """Whether the request's ``Accept`` ranks ``text/html`` above the ``served`` media
+    type, as every browser's navigation ranks it above a type it names only by
+    ``*/*;q=0.8``. One that ranks the type as high (``application/json``, ``*/*``, no
+    ``Accept``) may have chosen it by content negotiation: the url may still serve others
+    a page. So may one that ranks only ``application/xhtml+xml`` above it: a url that
+    negotiates offers ``text/html``, and Werkzeug's ``best_match`` of JSON and
+    ``text/html`` is JSON for it. Each type's quality is that of its most specific range
+    (RFC 9110 §12.5.1). A ``served`` value with no ``/`` or a wildcard type (``bogus``,
+    ``*/json``), which Werkzeug refuses to match, is ranked below HTML."""
     served = served.lower()
     if "/" not in served or served.startswith("*"):
         return True
     accept = parse_accept_header(environ.get("HTTP_ACCEPT", ""), MIMEAccept)
-    html = max(accept.quality(kind) for kind in _PAGE_TYPES)
-    return html > accept.quality(served)
+    return accept.quality("text/html") > accept.quality(served)
 
 
 def _speculative(environ: WSGIEnvironment) -> bool:
@@ -1663,9 +1664,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # browser's document navigation got the file: a proxy's push request has no
         # Sec-Fetch-*, as curl's navigation has none, and a JSON variant asked for by such a
         # client must not take a page's hints away; nor by one that sends Fetch Metadata
-        # yet ranks the type it got as high as HTML, as no browser's navigation ranks JSON
-        # (:func:`_prefers_html`). What a 103 offered it before its view (a page once) was
-        # pushed, and goes unrecorded.
+        # yet ranks the type it got as high as text/html, as no browser's navigation ranks
+        # JSON (:func:`_prefers_html`). What a 103 offered it before its view (a page once)
+        # was pushed, and goes unrecorded.
         if cache is not None and page is not None and status == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
             cache.learn_no_page(
