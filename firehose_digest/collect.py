@@ -99,11 +99,13 @@ def push(
     (Flask-Firehose's spelling) is a parameter; ``as_`` (``as`` in a Jinja template, in
     any case; ``as_`` first when both are given) and other keywords become parameters, a
     number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
-    (:func:`as_written`); ``rel`` defaults to ``preload``. A font's or a fetch's preload
-    gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the browser
-    fetches them in CORS mode. A link naming ``nomodule`` (a legacy bundle, which every
-    browser that runs modules skips; ``nomodule=False`` names none) is recorded nowhere:
-    no ``Link``, push or hint, and a ``DEBUG`` log line, once per url, says so.
+    (:func:`as_written`), but a bare ``nonce``, an empty one no CSP policy allows, is a
+    :class:`ValueError` (give the response's); ``rel`` defaults to ``preload``. A font's
+    or a fetch's preload gets ``crossorigin`` unless one is named (``crossorigin=None``:
+    none), as the browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
+    bundle, which every browser that runs modules skips; ``nomodule=False`` names none) is
+    recorded nowhere: no ``Link``, push or hint, and a ``DEBUG`` log line, once per url,
+    says so.
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
     ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
@@ -397,8 +399,8 @@ def names_crossorigin(names: tuple[Any, ...]) -> bool:
 def bare_per_request(flags: tuple[Any, ...]) -> bool:
     """Whether one of ``flags``, bare as :func:`as_written` gives them (``nonce=True`` is
     the flag ``nonce``), names a :data:`~.hints.PER_REQUEST_PARAMETERS`: an empty nonce,
-    written so on every response. ``push()`` writes it as given; a declaration refuses it
-    as one with a value, the same mistake (the app meant the response's)."""
+    written so on every response. :func:`make_resource` refuses it; a declaration refuses
+    it first, as one with a value, the same mistake (the app meant the response's)."""
     return any(isinstance(flag, str) and flag.lower() in PER_REQUEST_PARAMETERS for flag in flags)
 
 
@@ -434,6 +436,15 @@ def make_resource(
     as_ = read_as(as_)
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
+    if bare_per_request(flags):
+        # Written "; nonce", an empty nonce no policy allows (CSP3 nonce-source), and no
+        # nonce on static_tag's element: the app meant the response's.
+        raise ValueError(
+            "a bare nonce (nonce=True, or the flag 'nonce') is an empty one, which no "
+            "Content-Security-Policy allows: give the response's nonce, nonce=<its value> "
+            "(with Flask-Talisman request.csp_nonce, csp_nonce() in a template), or none "
+            "(docs/how-it-works.md, Beside a Content-Security-Policy)"
+        )
     if isinstance(version, (int, float)) and not isinstance(version, bool):
         version = str(version)  # an asset version a config holds as a number, as any keyword's
     elif version is not None and not isinstance(version, str):

@@ -568,8 +568,11 @@ class Firehose:
         cannot carry.
         """
         named = tuple(params.items())
+        # A bare nonce first: make_resource() refuses it as push()'s, saying to give the
+        # response's, which a declaration cannot.
+        _refuse_per_request("hints", bare_per_request(as_written(flags, named)[0]))
         resource = make_resource(url, flags, as_, version, named, learn)
-        _refuse_per_request("hints", resource, as_written(flags, named)[0])
+        _refuse_per_request("hints", resource.per_request)
         # A legacy bundle is declared as push() records it: not at all.
         return _declaring(None if resource.legacy_only else (resource.url, resource))
 
@@ -1003,11 +1006,11 @@ def _implements(connector: Any, name: str) -> bool:
     )
 
 
-def _refuse_per_request(decorator: str, resource: Resource, flags: tuple[Any, ...]) -> None:
-    """Raise :class:`ValueError` for a declaration with a ``nonce``, of a value or bare
-    (``flags``, as :func:`~.collect.as_written` reads them): a CSP nonce is new for each
-    response, and a declaration made once would write the same one on every response."""
-    if resource.per_request or bare_per_request(flags):
+def _refuse_per_request(decorator: str, nonce: bool) -> None:
+    """Raise :class:`ValueError` for a declaration with a ``nonce``, of a value or bare: a
+    CSP nonce is new for each response, and a declaration made once would write the same
+    one on every response."""
+    if nonce:
         raise ValueError(
             f"{decorator}(): a nonce is made for each response, and a declaration once: "
             "declare the file without it, and push it from the view with the response's "

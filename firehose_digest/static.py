@@ -836,14 +836,23 @@ def static_hint(
     # push()'s checks of the flags and parameters, on a stand-in for the url: only a
     # request can build that (its script root, its host).
     named = _push_params(arguments.rel, arguments.flags, arguments.params)
+    # A bare nonce first: make_resource() refuses it as push()'s, saying to give the
+    # response's, which a declaration cannot.
+    _refuse_declared_nonce(bare_per_request(arguments.flags))
     stand_in = make_resource("/", arguments.flags, arguments.as_, None, (*named.items(),), learn)
-    if stand_in.per_request or bare_per_request(arguments.flags):
+    _refuse_declared_nonce(stand_in.per_request)
+    return None if stand_in.legacy_only else StaticHint(arguments, learn)
+
+
+def _refuse_declared_nonce(nonce: bool) -> None:
+    """Raise :class:`ValueError` for a ``hints_static`` declaring a ``nonce``, of a value
+    or bare: a CSP nonce is new for each response, and a declaration is made once."""
+    if nonce:
         raise ValueError(
             "hints_static(): a nonce is made for each response, and a declaration once: "
             "declare the file without it, and write it with static_tag(..., nonce=...) "
             "(docs/how-it-works.md, Beside a Content-Security-Policy)"
         )
-    return None if stand_in.legacy_only else StaticHint(arguments, learn)
 
 
 #: The declarations :func:`static_hint_resource` could make no link of, by app, with the

@@ -3026,6 +3026,40 @@ def test_a_declaration_with_a_bare_nonce_is_refused_as_one_with_a_value(
         declare()
 
 
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda: push("/static/app.js", as_="script", nonce=True),
+        lambda: push("/static/app.js", "nonce", as_="script"),
+        lambda: push("/static/app.js", "NONCE", as_="script"),
+        lambda: push_static("app.js", nonce=True),  # type: ignore[arg-type]
+        lambda: push_static("app.js", "nonce"),
+        lambda: static_tag("app.js", nonce=True),  # type: ignore[arg-type]
+        lambda: static_tag("app.js", "nonce"),
+    ],
+    ids=[
+        "push, True",
+        "push, a flag",
+        "push, a flag in capitals",
+        "push_static, True",
+        "push_static, a flag",
+        "static_tag, True",
+        "static_tag, a flag",
+    ],
+)
+def test_a_bare_nonce_is_refused_saying_what_to_give(
+    static: Path, write: Callable[[], object]
+) -> None:
+    """``nonce=True`` (or the flag ``"nonce"``) was written ``; nonce`` on the Link, an
+    empty nonce, which no policy allows, and static_tag's element got no nonce at all:
+    the app meant the response's. Refused in a view as outside one, as any bad argument."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static, SERVER_NAME="example.test")  # url_for outside a request
+    for context in (app.test_request_context, app.app_context):
+        with context(), pytest.raises(ValueError, match="give the response's nonce"):
+            write()
+
+
 @pytest.mark.parametrize("value", [None, False])
 def test_a_declaration_naming_no_nonce_is_declared(static: Path, value: object) -> None:
     """``nonce=None`` and ``nonce=False`` leave the parameter out, as ``push()`` does."""
