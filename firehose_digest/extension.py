@@ -1527,14 +1527,16 @@ def _subrequest(environ: WSGIEnvironment) -> bool:
 
 def _takes_html(environ: WSGIEnvironment) -> bool:
     """Whether the request's ``Accept`` names HTML, as every browser's navigation does,
-    and does not refuse it (``text/html;q=0``, RFC 9110 §12.5.1)."""
+    and does not refuse it (``text/html;q=0``, RFC 9110 §12.5.1). A media type's
+    parameters (``text/html;level=1``) do not change the type it names."""
     accept = environ.get("HTTP_ACCEPT", "").lower()
     if "text/html" not in accept and "application/xhtml+xml" not in accept:
         return False
     if "q=0" not in accept.replace(" ", ""):
         return True
     return any(
-        kind in _PAGE_TYPES and quality > 0 for kind, quality in parse_accept_header(accept)
+        kind.partition(";")[0].strip() in _PAGE_TYPES and quality > 0
+        for kind, quality in parse_accept_header(accept)
     )
 
 

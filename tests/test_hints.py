@@ -3038,6 +3038,28 @@ def test_a_revalidation_gets_no_103(app: Flask, condition: dict[str, str]) -> No
             True,
             id="no Sec-Fetch header, XHTML taken",
         ),
+        # A media type's parameters do not change which type it names, alone or listed.
+        pytest.param(
+            {"Accept": "text/html;level=1"}, True, True, id="no Sec-Fetch header, HTML;level=1"
+        ),
+        pytest.param(
+            {"Accept": "text/html;level=1, */*;q=0.8"},
+            True,
+            True,
+            id="no Sec-Fetch header, HTML;level=1 and */*",
+        ),
+        pytest.param(
+            {"Accept": "application/json;q=0.9, application/xhtml+xml; charset=utf-8"},
+            True,
+            True,
+            id="no Sec-Fetch header, XHTML;charset after JSON",
+        ),
+        pytest.param(
+            {"Accept": "text/html;level=1;q=0, */*;q=0.8"},
+            False,
+            True,
+            id="no Sec-Fetch header, HTML;level=1 refused",
+        ),
         pytest.param({"Sec-Fetch-Mode": "navigate"}, True, True, id="navigate, no Sec-Fetch-Dest"),
         # Chromium preloads an iframe's Link, but acts on no 103 for it.
         pytest.param(
