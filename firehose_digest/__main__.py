@@ -49,7 +49,7 @@ from .codec import (
 from .collect import resource_key
 from .digests import MAX_CAPACITY, AgingDigest, DigestError, load_digest
 from .links import format_url, is_token, pushed_as_requested
-from .pasted import AskedScope, SetCookie, read_pasted
+from .pasted import AskedScope, SetCookie, cut_jar_line, read_pasted
 from .settings import (
     DEFAULTS,
     ENCODINGS,
@@ -229,7 +229,7 @@ def inspect(
     pasted = read_pasted(cookie.removeprefix("\ufeff"), cookie_name, now, asked_scope)
     if not pasted.values and pasted.deleted is None:
         said = f"NOT valid: no {cookie_name} cookie here ({_names_said(pasted.names)})"
-        return False, [said, *filter(None, [pasted.note])]
+        return False, [said, *filter(None, [cut_jar_line(cookie, cookie_name), pasted.note])]
     notes = [pasted.note] if pasted.note else []
     if pasted.deleted is not None:
         # Said whatever the line's Domain and Path: what the response means to do.
@@ -277,6 +277,9 @@ def inspect(
         unread=NONE_READ if none_read else IGNORED,
     )
     valid, out = _describe(value, server, _Asked(asked, resource_version))
+    cut = None if valid else cut_jar_line(cookie, cookie_name)
+    if cut is not None:
+        out.insert(1, cut)  # after the verdict: why the value read is none
     if len(pasted.values) > 1:
         reading.append(f"{len(pasted.values)} {cookie_name} cookies sent: reading {which}")
     return valid and pasted.deleted is None, [*notes, *reading, *out]

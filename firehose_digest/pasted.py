@@ -16,6 +16,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import pairwise
 from typing import NamedTuple
 from urllib.parse import unquote
 
@@ -24,7 +25,7 @@ from werkzeug.http import parse_cookie, parse_date
 
 from .har import Exchange, JsonPasted, json_error, read_json
 
-__all__ = ["AskedScope", "Pasted", "SetCookie", "read_pasted"]
+__all__ = ["AskedScope", "Pasted", "SetCookie", "cut_jar_line", "read_pasted"]
 
 
 class SetCookie(NamedTuple):
@@ -319,6 +320,35 @@ _FILE_NOTE = (
     "curl's -b {0} sends the cookies of a file, which the command does not hold: give the "
     "file on stdin, firehose-digest inspect - < {0}"
 )
+
+
+#: What may be the rest of a digest's value on the line after its jar line: a signed
+#: value is base64url and "." (itsdangerous); no space, ":" or prompt.
+_REST_OF_A_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def cut_jar_line(text: str, name: str) -> str | None:
+    """What to say of a paste whose jar line of cookie ``name`` a terminal broke in two
+    (a copy of ``cat jar`` as wide as 80 columns): the line after it looks like the rest
+    of its value, which it ends (tabs shown as spaces) or follows (the value's first
+    characters on the line). None if there is no such line. The lines are read as they
+    are, never joined: an operator may have pasted them so; this only says why the
+    value read is no digest."""
+    lines = _lines(text)
+    for line, after in pairwise(lines):
+        if not _REST_OF_A_VALUE.fullmatch(after):
+            continue
+        # The break took the white space between the name and the value, or none.
+        for separator in ("", "\t", " "):
+            joined = f"{line}{separator}{after}"
+            match = _JAR_LINE.fullmatch(joined) or _JAR_LINE_SHOWN.fullmatch(joined)
+            if match and match["name"] == name:
+                return (
+                    f"the cookie jar's {name} line looks cut: the line after it looks like "
+                    "the rest of its value, as a terminal breaks a long line; join them, "
+                    "or give the file on stdin: firehose-digest inspect - < jar"
+                )
+    return None
 
 
 def _jar_set_cookie(line: re.Match[str]) -> str:

@@ -2549,6 +2549,51 @@ def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
     )
 
 
+#: What a jar's line is said to be when a terminal broke it over two lines.
+CUT_JAR_LINE = (
+    "the cookie jar's h2-digest line looks cut: the line after it looks like the rest of "
+    "its value, as a terminal breaks a long line; join them, or give the file on stdin: "
+    "firehose-digest inspect - < jar"
+)
+
+
+@pytest.mark.parametrize("shown", [str, str.expandtabs], ids=["tabs", "as a terminal shows it"])
+@pytest.mark.parametrize(
+    "kept", [-40, -3, 0], ids=["in the value", "in the signature", "before the value"]
+)
+def test_a_jar_line_a_terminal_broke_is_said_to_look_cut(shown: Any, kept: int) -> None:
+    """``cat jar`` in a terminal as wide as the line's first 80 columns: a copy breaks the
+    digest's line in two, and inspect said "not a signed cookie value", "bad signature"
+    or "no h2-digest cookie here", as if the cookie were bad. It still reads the lines as
+    given, and says after the verdict that the line looks cut."""
+    value = issued_cookie(SECRET)
+    line = shown(f"#HttpOnly_shop.test\tFALSE\t/\tFALSE\t1799006335\th2-digest\t{value}")
+    cut = len(line) - len(value) + len(value[:kept])
+    for before in ("", JAR_HEAD, "$ cat jar\n"):
+        pasted = f"{before}{line[:cut]}\n{line[cut:]}\n$"
+        code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+        assert code == 1, out
+        lines = out.splitlines()
+        [at] = [i for i, said in enumerate(lines) if said.startswith("NOT valid: ")]
+        assert lines[at + 1] == CUT_JAR_LINE, out
+    # Whole, it is valid, and a line after it that is no part of it is not said to be.
+    for after in ("", "\n$", "\nuser@host:~$", "\n\nabc"):
+        code, out, _ = call("inspect", f"{line}{after}", "--secret-key", SECRET)
+        assert code == 0, out
+        assert CUT_JAR_LINE not in out
+
+
+def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut() -> None:
+    """Only a line that could be more of the value: one with a space, a ':' or a '$' is not."""
+    value = issued_cookie("another key")
+    line = f"shop.test\tFALSE\t/\tFALSE\t0\th2-digest\t{value}"
+    another = "shop.test\tFALSE\t/\tFALSE\t0\ta\tb"
+    for after in ("$ ls", "user@host:~$", "Set-Cookie: a=b", another):
+        code, out, _ = call("inspect", f"{line}\n{after}", "--secret-key", SECRET)
+        assert code == 1, out
+        assert CUT_JAR_LINE not in out, after
+
+
 @pytest.mark.parametrize("separator", ["    ", "\t"], ids=["spaces", "tabs"])
 def test_a_line_shaped_as_a_jar_s_beside_headers_leaves_them_read(separator: str) -> None:
     """A paste with header lines is read by them, not as a jar: a ``curl -v`` trace whose
