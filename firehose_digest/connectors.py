@@ -730,19 +730,29 @@ def _changed_in_store(app: Flask, opened: SessionMixin) -> bool:
         return False  # the store's failure is the session interface's to report
     if stored is None or set(stored) != set(opened):
         return True
-    now = dict(stored)
-    return any(_value_changed(now[key], value) for key, value in dict(opened).items())
+    try:
+        return _value_changed(dict(stored), dict(opened))
+    except RecursionError:
+        return False  # a list that holds itself: not compared, as its own == raises too
 
 
 def _value_changed(stored: object, opened: object) -> bool:
     """Whether a session value differs from its copy read again from the store. One whose
     type has no ``__eq__`` of its own (an object the app pickled) never equals its copy,
-    and is not compared; nor is one whose comparison fails (an array's ``==`` makes no
-    bool)."""
+    and is not compared, nor is a NaN (equal to no NaN), nor one whose comparison fails
+    (an array's ``==`` makes no bool); a list, tuple or dict is compared item by item, so
+    that one holding such a value is not taken for changed on every page either."""
+    same_type = type(stored) is type(opened)
+    if same_type and isinstance(stored, (list, tuple)) and isinstance(opened, (list, tuple)):
+        return len(stored) != len(opened) or any(map(_value_changed, stored, opened))
+    if same_type and isinstance(stored, dict) and isinstance(opened, dict):
+        return stored.keys() != opened.keys() or any(
+            _value_changed(stored[key], value) for key, value in opened.items()
+        )
     if type(opened).__eq__ is object.__eq__:
         return False
     try:
-        return bool(stored != opened)
+        return bool(stored != opened) and not (stored != stored and opened != opened)
     except Exception:
         return False
 

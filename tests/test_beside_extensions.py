@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import pickle
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cachelib import SimpleCache
-from flask import Flask, Request, Response, redirect, session
+from flask import Flask, Request, Response, redirect, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from werkzeug.datastructures import CallbackDict
@@ -249,3 +251,103 @@ def test_a_page_that_reads_a_pickled_object_from_a_server_side_session_records()
         "</static/cart.js>; rel=preload; as=script",
         "</static/cart.js>; rel=preload; as=script; nopush",
     ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(lambda: [Cart(), Cart()], id="a list of objects"),
+        pytest.param(lambda: {"items": (Cart(), 2)}, id="a dict of a tuple of objects"),
+        pytest.param(lambda: math.nan, id="NaN"),
+        pytest.param(lambda: {"ratings": [4.5, math.nan]}, id="a NaN in a list"),
+    ],
+)
+def test_a_page_that_reads_objects_in_a_list_or_a_nan_from_a_server_side_session_records(
+    value: Callable[[], object],
+) -> None:
+    """An object without ``__eq__`` of its own in a list or dict, or a NaN (which equals
+    no NaN), never equals its copy read again from the store: the session looked changed
+    in its store on every page, which then pushed nothing and recorded nothing, ever."""
+    app = Flask(__name__)
+    app.session_interface = PickledSessions()
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/fill")
+    def fill() -> str:
+        session["kept"] = value()
+        return "filled"
+
+    @app.route("/")
+    def page() -> str:
+        session.get("kept")  # a page that only reads the session
+        push("/static/cart.js", as_="script")
+        return "<p>cart</p>"
+
+    client = app.test_client()
+    client.get("/fill")
+    assert [client.get("/").headers["Link"] for _ in range(2)] == [
+        "</static/cart.js>; rel=preload; as=script",
+        "</static/cart.js>; rel=preload; as=script; nopush",
+    ]
+
+
+def test_a_nan_in_a_flask_session_records() -> None:
+    """Flask-Session (msgspec) keeps a NaN as a float, a new one at each read."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="s",
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+        SESSION_REFRESH_EACH_REQUEST=False,
+    )
+    Session(app)
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/fill")
+    def fill() -> str:
+        session["average"] = math.nan  # an average of no ratings
+        return "filled"
+
+    @app.route("/")
+    def page() -> str:
+        session.get("average")
+        push("/static/chart.js", as_="script")
+        return "<p>chart</p>"
+
+    client = app.test_client()
+    client.get("/fill")
+    assert [client.get("/").headers["Link"] for _ in range(2)] == [
+        "</static/chart.js>; rel=preload; as=script",
+        "</static/chart.js>; rel=preload; as=script; nopush",
+    ]
+
+
+def test_a_change_in_the_store_inside_a_list_is_seen() -> None:
+    """Compared item by item, a list of the store changed since the page read it (another
+    tab's write) still keeps the page from writing it back."""
+    app = Flask(__name__)
+    interface = PickledSessions()
+    app.session_interface = interface
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/fill/<user>")
+    def fill(user: str) -> str:
+        session["users"] = [Cart(), user]
+        return "filled"
+
+    @app.route("/")
+    def page() -> str:
+        session.get("users")  # a page that only reads the session
+        sid = request.cookies["sid"]
+        stored = pickle.loads(interface.store[sid])
+        stored["users"] = [Cart(), "bob"]  # another tab's write, meanwhile
+        interface.store[sid] = pickle.dumps(stored)
+        push("/static/cart.js", as_="script")
+        return "<p>cart</p>"
+
+    client = app.test_client()
+    client.get("/fill/ann")
+    assert client.get("/").headers["Link"] == "</static/cart.js>; rel=preload; as=script; nopush"
+    stored = pickle.loads(next(iter(interface.store.values())))
+    assert stored["users"][1] == "bob"
+    assert "h2-held" not in stored
