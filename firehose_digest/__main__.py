@@ -1088,8 +1088,9 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
         text = data.decode("utf-16", "replace")
     else:
         text = data.decode("utf-8", "surrogateescape")
-    # An empty clipboard piped, a jar that stores nothing, or a browser's cookie database
-    # (SQLite, read as text): each was said "NOT valid", as if a cookie failed to verify.
+    # An empty clipboard piped, or a browser's cookie database (SQLite, read as text):
+    # each was said "NOT valid", as if a cookie failed to verify. (A jar that stores
+    # nothing still holds curl's comment lines: read, it holds no cookie.)
     if not text.strip():
         parser.error(f"COOKIE -: stdin is empty: give {_WHAT_TO_GIVE}")
     if "\x00" in text:
