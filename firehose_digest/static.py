@@ -294,6 +294,8 @@ class _StaticLink:
     version: str
     #: ``defer`` and ``async``: written on the element, not in the ``Link`` header.
     element_flags: tuple[str, ...] = ()
+    #: The call the app wrote, which an error names (:func:`_read_arguments`).
+    caller: str = "push_static"
 
 
 @dataclass(frozen=True)
@@ -321,6 +323,8 @@ class _StaticArguments:
     params: dict[str, str]
     element_flags: tuple[str, ...]
     url_options: _UrlOptions
+    #: The call the app wrote, which an error names (:func:`_read_arguments`).
+    caller: str
 
 
 def _read_arguments(
@@ -400,7 +404,15 @@ def _read_arguments(
     )
     flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
     return _StaticArguments(
-        filename, endpoint, rel or "preload", as_, flags, params, element_flags, url_options
+        filename,
+        endpoint,
+        rel or "preload",
+        as_,
+        flags,
+        params,
+        element_flags,
+        url_options,
+        caller,
     )
 
 
@@ -409,7 +421,7 @@ def _versioned(arguments: _StaticArguments) -> _StaticLink:
     ``url_for`` builds it here (the request's script root, its host for ``_external``)."""
     endpoint, filename, options = arguments.endpoint, arguments.filename, arguments.url_options
     file = (_absolute_endpoint(endpoint), filename)
-    _, version = _static_version(current_app, *file)
+    _, version = _static_version(current_app, *file, arguments.caller)
     url = url_for(
         endpoint,
         filename=filename,
@@ -428,6 +440,7 @@ def _versioned(arguments: _StaticArguments) -> _StaticLink:
         file,
         version,
         arguments.element_flags,
+        arguments.caller,
     )
 
 
@@ -453,27 +466,32 @@ def _absolute_endpoint(endpoint: str) -> str:
     return endpoint.lstrip(".")
 
 
-def _static_version(app: Flask, endpoint: str, filename: str) -> tuple[str, str]:
+def _static_version(
+    app: Flask, endpoint: str, filename: str, caller: str = "push_static"
+) -> tuple[str, str]:
     """The path and version of the file ``filename`` names under ``endpoint``'s static
     folder.
 
-    Raises :class:`ValueError` for an endpoint that is not a static one, or a file that is
-    not there: a typo is caught at the call, in development, rather than as a 404 later.
+    Raises :class:`ValueError`, naming ``caller`` (the call the app wrote), for an
+    endpoint that is not a static one, or a file that is not there: a typo is caught at
+    the call, in development, rather than as a 404 later.
     """
-    path, known = _static_file(app, endpoint, filename)
+    path, known = _static_file(app, endpoint, filename, caller)
     return path, known.version
 
 
-def _static_file(app: Flask, endpoint: str, filename: str) -> tuple[str, _KnownVersion]:
+def _static_file(
+    app: Flask, endpoint: str, filename: str, caller: str = "push_static"
+) -> tuple[str, _KnownVersion]:
     """:func:`_static_version`, the version with the stamp of the file hashed."""
-    folder = _static_folder(app, endpoint)
+    folder = _static_folder(app, endpoint, caller)
     path = safe_join(folder, filename)
     if path is None:
-        raise ValueError(f"push_static(): {filename!r} is not a file name under {folder!r}")
+        raise ValueError(f"{caller}(): {filename!r} is not a file name under {folder!r}")
     try:
         return path, _known_version(path)
     except (OSError, ValueError) as e:  # ValueError: a NUL, which no file name holds
-        raise ValueError(f"push_static(): no static file {filename!r} in {folder}") from e
+        raise ValueError(f"{caller}(): no static file {filename!r} in {folder}") from e
 
 
 def versions_current(app: Flask, keys: Iterable[str]) -> bool:
@@ -495,21 +513,22 @@ def versions_current(app: Flask, keys: Iterable[str]) -> bool:
     return True
 
 
-def _static_folder(app: Flask, endpoint: str) -> str:
+def _static_folder(app: Flask, endpoint: str, caller: str = "push_static") -> str:
     """The folder Flask's static view ``endpoint`` serves: the app's (``"static"``) or a
-    blueprint's (``"<name>.static"``). Raises :class:`ValueError` for any other endpoint."""
+    blueprint's (``"<name>.static"``). Raises :class:`ValueError` for any other endpoint,
+    naming ``caller``."""
     blueprint, _, view = endpoint.rpartition(".")
     if view != "static":
         raise ValueError(
-            f"push_static() serves the static endpoints ('static', 'bp.static'), not {endpoint!r}"
+            f"{caller}() serves the static endpoints ('static', 'bp.static'), not {endpoint!r}"
         )
     owner = app.blueprints.get(blueprint) if blueprint else None
     if blueprint and owner is None:
-        raise ValueError(f"push_static(): no blueprint {blueprint!r} for endpoint {endpoint!r}")
+        raise ValueError(f"{caller}(): no blueprint {blueprint!r} for endpoint {endpoint!r}")
     folder = owner.static_folder if owner is not None else app.static_folder
     if folder is None:  # Flask then has no such static endpoint either
         whose = f"blueprint {blueprint!r}" if owner is not None else "the app"
-        raise ValueError(f"push_static(): {whose} has no static_folder (endpoint {endpoint!r})")
+        raise ValueError(f"{caller}(): {whose} has no static_folder (endpoint {endpoint!r})")
     return folder
 
 
@@ -930,7 +949,7 @@ def _check_routed(app: Flask, link: _StaticLink) -> None:
     else:
         change = "give the blueprint a url_prefix or a static_url_path of its own"
     raise ValueError(
-        f"push_static(): Flask routes {parts.path} to {routed!r}, not to {link.file[0]!r}, "
+        f"{link.caller}(): Flask routes {parts.path} to {routed!r}, not to {link.file[0]!r}, "
         f"whose file it names, and serves other bytes there: {change}"
     )
 

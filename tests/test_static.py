@@ -1318,13 +1318,15 @@ def test_a_url_whose_host_urlsplit_refuses_is_linked_not_a_500(
     ]
 
 
+@pytest.mark.parametrize("helper", [push_static, static_tag], ids=lambda helper: helper.__name__)
 def test_a_static_file_an_app_view_answers_in_its_place_is_an_error_naming_that_view(
-    static: Path,
+    static: Path, helper: Callable[[str], object]
 ) -> None:
     """A view of the app's own whose rule is the url of a file in its static folder (a
     generated ``/static/theme.css``): Flask routes the url to that view, so the link would
     name bytes other than the file's. The error names the view and says what to change,
-    not the blueprint's ``url_prefix`` no blueprint here has."""
+    not the blueprint's ``url_prefix`` no blueprint here has; and the call written
+    (``static_tag``'s said ``push_static()``)."""
     (static / "theme.css").write_bytes(CONTENT)
     app = make_app(static)
 
@@ -1333,9 +1335,9 @@ def test_a_static_file_an_app_view_answers_in_its_place_is_an_error_naming_that_
         return "body { color: teal }"
 
     with app.test_request_context(), pytest.raises(ValueError) as raised:
-        push_static("theme.css")
+        helper("theme.css")
     assert str(raised.value) == (
-        "push_static(): Flask routes /static/theme.css to 'generated_theme', not to "
+        f"{helper.__name__}(): Flask routes /static/theme.css to 'generated_theme', not to "
         "'static', whose file it names, and serves other bytes there: give the view or the "
         "file another url"
     )
@@ -2645,6 +2647,48 @@ def test_an_argument_hints_refuses_names_no_other_call() -> None:
 @pytest.mark.parametrize(
     ("filename", "endpoint", "message"),
     [
+        pytest.param("sit.css", "static", "no static file 'sit.css'", id="a missing file"),
+        pytest.param("site.css", "push", "serves the static endpoints", id="a view's endpoint"),
+        pytest.param("site.css", "nosuch.static", "no blueprint 'nosuch'", id="no blueprint"),
+    ],
+)
+@pytest.mark.parametrize("helper", ["hints_static", "push_static", "static_tag"])
+def test_a_file_or_endpoint_refused_in_a_request_names_the_call_written(
+    static: Path,
+    helper: str,
+    filename: str,
+    endpoint: str,
+    message: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What only a request can tell, a file the folder lacks or an endpoint that serves
+    none, said ``push_static()`` too: a template's ``static_tag('sit.css')`` failed to
+    render on "push_static(): no static file 'sit.css'", a call the app never wrote, and
+    a declaration's log line named both calls."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    if helper == "hints_static":
+
+        @app.route("/page")
+        @Firehose.hints_static(filename, endpoint=endpoint)
+        def page() -> str:
+            return "page"
+
+        with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+            assert app.test_client().get("/page").status_code == 200
+        [told] = [record.getMessage() for record in caplog.records]
+    else:
+        call = {"push_static": push_static, "static_tag": static_tag}[helper]
+        with app.test_request_context(), pytest.raises(ValueError) as raised:
+            call(filename, endpoint=endpoint)
+        told = str(raised.value)
+    assert f"{helper}(): {message}" in told or f"{helper}() {message}" in told, told
+    assert helper == "push_static" or "push_static" not in told, told
+
+
+@pytest.mark.parametrize(
+    ("filename", "endpoint", "message"),
+    [
         pytest.param("sit.css", "static", r"no static file 'sit\.css'", id="a missing file"),
         pytest.param("site.css", "push", "not 'push'", id="a view's endpoint"),
         pytest.param("site.css", "nosuch.static", "no blueprint 'nosuch'", id="no blueprint"),
@@ -2655,7 +2699,7 @@ def test_a_declared_file_the_app_lacks_is_logged_and_left_out(
 ) -> None:
     """A declaration the app cannot make a link of (a file a deploy lost, a wrong
     endpoint) costs no page: its view is served without it, with or without a 103, and an
-    ERROR log line, once, says which view declared what and ``push_static``'s reason. A
+    ERROR log line, once, says which view declared what and the reason. A
     page that uses the file itself (``static_tag``) still raises, as it did before."""
     (static / "site.css").write_bytes(CONTENT)
     app = make_app(static, FIREHOSE_EARLY_HINTS=True)
