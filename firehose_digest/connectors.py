@@ -26,6 +26,7 @@ import copy
 import inspect
 import logging
 import math
+import pickle
 import sys
 import time
 import weakref
@@ -730,29 +731,24 @@ def _changed_in_store(app: Flask, opened: SessionMixin) -> bool:
         return False  # the store's failure is the session interface's to report
     if stored is None or set(stored) != set(opened):
         return True
-    try:
-        return _value_changed(dict(stored), dict(opened))
-    except RecursionError:
-        return False  # a list that holds itself: not compared, as its own == raises too
+    now = dict(stored)
+    return any(_value_changed(now[key], value) for key, value in dict(opened).items())
 
 
 def _value_changed(stored: object, opened: object) -> bool:
-    """Whether a session value differs from its copy read again from the store. One whose
-    type has no ``__eq__`` of its own (an object the app pickled) never equals its copy,
-    and is not compared, nor is a NaN (equal to no NaN), nor one whose comparison fails
-    (an array's ``==`` makes no bool); a list, tuple or dict is compared item by item, so
-    that one holding such a value is not taken for changed on every page either."""
-    same_type = type(stored) is type(opened)
-    if same_type and isinstance(stored, (list, tuple)) and isinstance(opened, (list, tuple)):
-        return len(stored) != len(opened) or any(map(_value_changed, stored, opened))
-    if same_type and isinstance(stored, dict) and isinstance(opened, dict):
-        return stored.keys() != opened.keys() or any(
-            _value_changed(stored[key], value) for key, value in opened.items()
-        )
-    if type(opened).__eq__ is object.__eq__:
-        return False
+    """Whether a session value differs from its copy read again from the store. One that
+    equals its copy has not changed; one that does not is compared by its pickle, its
+    state as a store keeps it: an object without ``__eq__`` of its own (one the app
+    pickled), a NaN (equal to no NaN), or a list, dict or dataclass holding either, equals
+    no copy of itself, yet pickles as it does, while another user's object does not. One
+    that cannot be pickled (nor then kept by a pickling store) is not compared."""
     try:
-        return bool(stored != opened) and not (stored != stored and opened != opened)
+        if stored == opened:
+            return False
+    except Exception:  # an array's != makes no bool, a list that holds itself recurses
+        pass
+    try:
+        return pickle.dumps(stored) != pickle.dumps(opened)
     except Exception:
         return False
 

@@ -9,6 +9,7 @@ import pickle
 import secrets
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -149,6 +150,21 @@ class Cart:
     """A value an app keeps in a pickling session store: no ``__eq__`` of its own."""
 
 
+@dataclass
+class Basket:
+    """A value with an ``__eq__`` of its own (a dataclass's), comparing what it holds."""
+
+    carts: list[Cart] = field(default_factory=list)
+    average: float = 0.0
+
+
+class SignedIn:
+    """A signed-in user an app keeps whole in a pickling session store: no ``__eq__``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 class PickledSession(CallbackDict[str, Any], SessionMixin):
     def __init__(self, initial: dict[str, Any] | None = None, sid: str = "") -> None:
         def on_update(self: PickledSession) -> None:
@@ -212,14 +228,17 @@ def test_a_page_that_reads_a_pickled_object_from_a_server_side_session_records()
         pytest.param(lambda: {"items": (Cart(), 2)}, id="a dict of a tuple of objects"),
         pytest.param(lambda: math.nan, id="NaN"),
         pytest.param(lambda: {"ratings": [4.5, math.nan]}, id="a NaN in a list"),
+        pytest.param(lambda: Basket([Cart()]), id="a dataclass of objects"),
+        pytest.param(lambda: Basket(average=math.nan), id="a NaN in a dataclass"),
     ],
 )
 def test_a_page_that_reads_objects_in_a_list_or_a_nan_from_a_server_side_session_records(
     value: Callable[[], object],
 ) -> None:
-    """An object without ``__eq__`` of its own in a list or dict, or a NaN (which equals
-    no NaN), never equals its copy read again from the store: the session looked changed
-    in its store on every page, which then pushed nothing and recorded nothing, ever."""
+    """An object without ``__eq__`` of its own in a list, a dict or a dataclass, or a NaN
+    (which equals no NaN), never equals its copy read again from the store: the session
+    looked changed in its store on every page, which then pushed nothing and recorded
+    nothing, ever."""
     app = Flask(__name__)
     app.session_interface = PickledSessions()
     Firehose(app, connector=SessionConnector())
@@ -302,4 +321,37 @@ def test_a_change_in_the_store_inside_a_list_is_seen() -> None:
     assert client.get("/").headers["Link"] == "</static/cart.js>; rel=preload; as=script; nopush"
     stored = pickle.loads(next(iter(interface.store.values())))
     assert stored["users"][1] == "bob"
+    assert "h2-held" not in stored
+
+
+def test_a_user_kept_as_an_object_signed_in_over_in_the_store_is_seen() -> None:
+    """An app that keeps its signed-in user whole (an object without ``__eq__``) in a
+    pickling store: another tab signs in as another user while a page that only read the
+    session loads. That value was not compared, and the page wrote the first user back
+    over the second; it now records nothing, and the store keeps the second user."""
+    app = Flask(__name__)
+    interface = PickledSessions()
+    app.session_interface = interface
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/login/<user>")
+    def login(user: str) -> str:
+        session["user"] = SignedIn(user)
+        return "signed in"
+
+    @app.route("/")
+    def page() -> str:
+        session.get("user")  # a page that only reads the session
+        sid = request.cookies["sid"]
+        stored = pickle.loads(interface.store[sid])
+        stored["user"] = SignedIn("bob")  # another tab's sign-in, meanwhile
+        interface.store[sid] = pickle.dumps(stored)
+        push("/static/cart.js", as_="script")
+        return "<p>cart</p>"
+
+    client = app.test_client()
+    client.get("/login/ann")
+    assert client.get("/").headers["Link"] == "</static/cart.js>; rel=preload; as=script; nopush"
+    stored = pickle.loads(next(iter(interface.store.values())))
+    assert stored["user"].name == "bob"
     assert "h2-held" not in stored
