@@ -322,16 +322,20 @@ _FILE_NOTE = (
 )
 
 
-#: What may be the rest of a digest's value on the line after its jar line: a signed
-#: value is base64url and "." (itsdangerous); no space, ":" or prompt.
-_REST_OF_A_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
+#: What may be the rest of a digest's jar line on the line after it: its value, a signed
+#: value being base64url and "." (itsdangerous), after the rest of at most two fields when
+#: the break fell before it (in the name or the expiry, as 80 columns break the line of
+#: most hosts), each with the white space after it; no prompt after the value.
+_REST_OF_A_VALUE = re.compile(r"(?:\S*[\t ]+){0,2}[A-Za-z0-9_.-]+")
+_WHITE_SPACE = re.compile(r"\s")
 
 
 def cut_jar_line(text: str, name: str) -> str | None:
     """What to say of a paste whose jar line of cookie ``name`` a terminal broke in two
     (a copy of ``cat jar`` as wide as 80 columns): the line after it looks like the rest
-    of its value, which it ends (tabs shown as spaces) or follows (the value's first
-    characters on the line). None if there is no such line. The lines are read as they
+    of it, its value, which it ends (tabs shown as spaces) or follows (the value's first
+    characters on the line), or the rest of its name or expiry and the value, as the line
+    of most hosts breaks. None if there is no such line. The lines are read as they
     are, never joined: an operator may have pasted them so; this only says why the
     value read is no digest."""
     lines = _lines(text)
@@ -342,10 +346,11 @@ def cut_jar_line(text: str, name: str) -> str | None:
         for separator in ("", "\t", " "):
             joined = f"{line}{separator}{after}"
             match = _JAR_LINE.fullmatch(joined) or _JAR_LINE_SHOWN.fullmatch(joined)
-            if match and match["name"] == name:
+            # A value holds no white space: a whole line and a line of words is no cut.
+            if match and match["name"] == name and not _WHITE_SPACE.search(match["value"]):
                 return (
                     f"the cookie jar's {name} line looks cut: the line after it looks like "
-                    "the rest of its value, as a terminal breaks a long line; join them, "
+                    "the rest of it, as a terminal breaks a long line; join them, "
                     "or give the file on stdin: firehose-digest inspect - < jar"
                 )
     return None

@@ -2549,7 +2549,7 @@ def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
 #: What a jar's line is said to be when a terminal broke it over two lines.
 CUT_JAR_LINE = (
     "the cookie jar's h2-digest line looks cut: the line after it looks like the rest of "
-    "its value, as a terminal breaks a long line; join them, or give the file on stdin: "
+    "it, as a terminal breaks a long line; join them, or give the file on stdin: "
     "firehose-digest inspect - < jar"
 )
 
@@ -2578,6 +2578,34 @@ def test_a_jar_line_a_terminal_broke_is_said_to_look_cut(shown: Any, kept: int) 
         code, out, _ = call("inspect", f"{line}{after}", "--secret-key", SECRET)
         assert code == 0, out
         assert CUT_JAR_LINE not in out
+
+
+@pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "as a terminal shows it"])
+@pytest.mark.parametrize(
+    "host",
+    ["www.example.com", "www.example-shop.co.uk", "static.assets.example-shop.com"],
+    ids=["in its name", "before its name", "in its expiry"],
+)
+def test_a_jar_line_of_a_longer_host_a_terminal_broke_is_said_to_look_cut(
+    host: str, tabs: bool
+) -> None:
+    """``cat jar`` in 80 columns breaks the line of most hosts before its value: in the
+    cookie's name, before it or in its expiry, the rest on the next line with the white
+    space in it. Only a break in the value or right before it was said to look cut."""
+    value = issued_cookie(SECRET)
+    line = f"#HttpOnly_{host}\tFALSE\t/\tFALSE\t1799006335\th2-digest\t{value}"
+    # Where the terminal breaks it: at the 80th column it shows.
+    cut = max(at for at in range(len(line)) if len(line[:at].expandtabs()) <= 80)
+    first, rest = (
+        (line[:cut], line[cut:]) if tabs else (line.expandtabs()[:80], line.expandtabs()[80:])
+    )
+    assert rest.split()[-1] == value and len(rest.split()) > 1, rest
+    for before in ("", JAR_HEAD, "$ cat jar\n"):
+        code, out, _ = call("inspect", f"{before}{first}\n{rest}\n$", "--secret-key", SECRET)
+        assert code == 1, out
+        lines = out.splitlines()
+        [at] = [i for i, said in enumerate(lines) if said.startswith("NOT valid: ")]
+        assert lines[at + 1] == CUT_JAR_LINE, out
 
 
 def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut() -> None:
