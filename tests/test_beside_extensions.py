@@ -41,15 +41,7 @@ def test_another_tab_beside_a_page_load_holds_with_a_server_side_session(
     another user signing in (Flask-Login's ``login_user`` sets ``_user_id`` and the other
     keys it had, clearing nothing: the same keys with other values), and the first user
     was back. Each change in the store is seen, and the page records nothing."""
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="s",
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=SimpleCache(),
-        SESSION_REFRESH_EACH_REQUEST=False,
-    )
-    Session(app)
-    Firehose(app, connector=connector)
+    app = _flask_session_app(connector)
     opened, done = threading.Event(), threading.Event()
 
     @app.route("/login/<user>")
@@ -194,54 +186,33 @@ class PickledSessions(SessionInterface):
             response.set_cookie("sid", session.sid)
 
 
-def test_a_page_that_reads_a_pickled_object_from_a_server_side_session_records() -> None:
-    """A value read from a pickling store is a new object each time, which, without an
-    ``__eq__`` of its own, equals no copy: it does not make the session look changed in
-    its store, so the page records what it pushed, and the next visit holds it."""
+def _pickling_app() -> tuple[Flask, PickledSessions]:
+    """An app on :class:`PickledSessions`, with ``SessionConnector``."""
     app = Flask(__name__)
-    app.session_interface = PickledSessions()
+    interface = PickledSessions()
+    app.session_interface = interface
     Firehose(app, connector=SessionConnector())
-
-    @app.route("/fill")
-    def fill() -> str:
-        session["cart"] = Cart()
-        return "filled"
-
-    @app.route("/")
-    def page() -> str:
-        assert isinstance(session.get("cart"), Cart)  # a page that only reads the session
-        push("/static/cart.js", as_="script")
-        return "<p>cart</p>"
-
-    client = app.test_client()
-    client.get("/fill")
-    assert [client.get("/").headers["Link"] for _ in range(2)] == [
-        "</static/cart.js>; rel=preload; as=script",
-        "</static/cart.js>; rel=preload; as=script; nopush",
-    ]
+    return app, interface
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        pytest.param(lambda: [Cart(), Cart()], id="a list of objects"),
-        pytest.param(lambda: {"items": (Cart(), 2)}, id="a dict of a tuple of objects"),
-        pytest.param(lambda: math.nan, id="NaN"),
-        pytest.param(lambda: {"ratings": [4.5, math.nan]}, id="a NaN in a list"),
-        pytest.param(lambda: Basket([Cart()]), id="a dataclass of objects"),
-        pytest.param(lambda: Basket(average=math.nan), id="a NaN in a dataclass"),
-    ],
-)
-def test_a_page_that_reads_objects_in_a_list_or_a_nan_from_a_server_side_session_records(
-    value: Callable[[], object],
-) -> None:
-    """An object without ``__eq__`` of its own in a list, a dict or a dataclass, or a NaN
-    (which equals no NaN), never equals its copy read again from the store: the session
-    looked changed in its store on every page, which then pushed nothing and recorded
-    nothing, ever."""
+def _flask_session_app(connector: Any = None) -> Flask:
+    """An app on Flask-Session, which writes only a changed session (its
+    ``SESSION_REFRESH_EACH_REQUEST`` off), with ``connector`` (``SessionConnector``)."""
     app = Flask(__name__)
-    app.session_interface = PickledSessions()
-    Firehose(app, connector=SessionConnector())
+    app.config.update(
+        SECRET_KEY="s",
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+        SESSION_REFRESH_EACH_REQUEST=False,
+    )
+    Session(app)
+    Firehose(app, connector=connector or SessionConnector())
+    return app
+
+
+def _assert_a_reading_page_records(app: Flask, value: Callable[[], object]) -> None:
+    """A page that only reads ``value()`` from the session, unchanged in its store,
+    records what it pushed: the next visit holds it."""
 
     @app.route("/fill")
     def fill() -> str:
@@ -262,96 +233,72 @@ def test_a_page_that_reads_objects_in_a_list_or_a_nan_from_a_server_side_session
     ]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(Cart, id="an object"),
+        pytest.param(lambda: [Cart(), Cart()], id="a list of objects"),
+        pytest.param(lambda: {"items": (Cart(), 2)}, id="a dict of a tuple of objects"),
+        pytest.param(lambda: math.nan, id="NaN"),
+        pytest.param(lambda: {"ratings": [4.5, math.nan]}, id="a NaN in a list"),
+        pytest.param(lambda: Basket([Cart()]), id="a dataclass of objects"),
+        pytest.param(lambda: Basket(average=math.nan), id="a NaN in a dataclass"),
+    ],
+)
+def test_a_page_that_reads_objects_or_a_nan_from_a_pickling_session_records(
+    value: Callable[[], object],
+) -> None:
+    """A value read from a pickling store is a new object each time: one without an
+    ``__eq__`` of its own, alone or in a list, a dict or a dataclass, or a NaN (which
+    equals no NaN), never equals its copy read again from the store. The session looked
+    changed in its store on every page, which then pushed nothing and recorded nothing,
+    ever."""
+    _assert_a_reading_page_records(_pickling_app()[0], value)
+
+
 def test_a_nan_in_a_flask_session_records() -> None:
     """Flask-Session (msgspec) keeps a NaN as a float, a new one at each read."""
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="s",
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=SimpleCache(),
-        SESSION_REFRESH_EACH_REQUEST=False,
-    )
-    Session(app)
-    Firehose(app, connector=SessionConnector())
-
-    @app.route("/fill")
-    def fill() -> str:
-        session["average"] = math.nan  # an average of no ratings
-        return "filled"
-
-    @app.route("/")
-    def page() -> str:
-        session.get("average")
-        push("/static/chart.js", as_="script")
-        return "<p>chart</p>"
-
-    client = app.test_client()
-    client.get("/fill")
-    assert [client.get("/").headers["Link"] for _ in range(2)] == [
-        "</static/chart.js>; rel=preload; as=script",
-        "</static/chart.js>; rel=preload; as=script; nopush",
-    ]
+    _assert_a_reading_page_records(_flask_session_app(), lambda: math.nan)  # no ratings yet
 
 
-def test_a_change_in_the_store_inside_a_list_is_seen() -> None:
-    """Compared item by item, a list of the store changed since the page read it (another
-    tab's write) still keeps the page from writing it back."""
-    app = Flask(__name__)
-    interface = PickledSessions()
-    app.session_interface = interface
-    Firehose(app, connector=SessionConnector())
+@pytest.mark.parametrize(
+    ("before", "after", "name"),
+    [
+        pytest.param(
+            lambda: [Cart(), "ann"], lambda: [Cart(), "bob"], lambda v: v[1], id="in a list"
+        ),
+        pytest.param(
+            lambda: SignedIn("ann"), lambda: SignedIn("bob"), lambda v: v.name, id="an object"
+        ),
+    ],
+)
+def test_a_change_in_a_pickling_store_is_seen(
+    before: Callable[[], Any], after: Callable[[], Any], name: Callable[[Any], str]
+) -> None:
+    """Another tab signs in as another user while a page that only read the session
+    loads: whether kept in a list, or whole as an object without ``__eq__`` (which was
+    not compared, so the page wrote the first user back over the second), the change in
+    the store is seen, the page records nothing, and the store keeps the second user."""
+    app, interface = _pickling_app()
 
-    @app.route("/fill/<user>")
-    def fill(user: str) -> str:
-        session["users"] = [Cart(), user]
-        return "filled"
-
-    @app.route("/")
-    def page() -> str:
-        session.get("users")  # a page that only reads the session
-        sid = request.cookies["sid"]
-        stored = pickle.loads(interface.store[sid])
-        stored["users"] = [Cart(), "bob"]  # another tab's write, meanwhile
-        interface.store[sid] = pickle.dumps(stored)
-        push("/static/cart.js", as_="script")
-        return "<p>cart</p>"
-
-    client = app.test_client()
-    client.get("/fill/ann")
-    assert client.get("/").headers["Link"] == "</static/cart.js>; rel=preload; as=script; nopush"
-    stored = pickle.loads(next(iter(interface.store.values())))
-    assert stored["users"][1] == "bob"
-    assert "h2-held" not in stored
-
-
-def test_a_user_kept_as_an_object_signed_in_over_in_the_store_is_seen() -> None:
-    """An app that keeps its signed-in user whole (an object without ``__eq__``) in a
-    pickling store: another tab signs in as another user while a page that only read the
-    session loads. That value was not compared, and the page wrote the first user back
-    over the second; it now records nothing, and the store keeps the second user."""
-    app = Flask(__name__)
-    interface = PickledSessions()
-    app.session_interface = interface
-    Firehose(app, connector=SessionConnector())
-
-    @app.route("/login/<user>")
-    def login(user: str) -> str:
-        session["user"] = SignedIn(user)
+    @app.route("/login")
+    def login() -> str:
+        session["kept"] = before()
         return "signed in"
 
     @app.route("/")
     def page() -> str:
-        session.get("user")  # a page that only reads the session
+        session.get("kept")  # a page that only reads the session
         sid = request.cookies["sid"]
         stored = pickle.loads(interface.store[sid])
-        stored["user"] = SignedIn("bob")  # another tab's sign-in, meanwhile
+        stored["kept"] = after()  # another tab's sign-in, meanwhile
         interface.store[sid] = pickle.dumps(stored)
         push("/static/cart.js", as_="script")
         return "<p>cart</p>"
 
     client = app.test_client()
-    client.get("/login/ann")
+    client.get("/login")
     assert client.get("/").headers["Link"] == "</static/cart.js>; rel=preload; as=script; nopush"
     stored = pickle.loads(next(iter(interface.store.values())))
-    assert stored["user"].name == "bob"
+    assert name(stored["kept"]) == "bob"
     assert "h2-held" not in stored
