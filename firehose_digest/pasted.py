@@ -101,14 +101,15 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
     from_json = read_json(text)
     if from_json is not None:
         return _read_json(from_json, name, now, asked)
-    jar = _jar(_lines(text), name)
-    if any(jar):
+    text_lines = _lines(text)
+    jar = _jar(text_lines, name)
+    if any(jar) or _JAR_FILE.fullmatch(next(filter(None, text_lines), "")):
         stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
         pasted = read_pasted(stored, name, now, asked)
         if pasted.set_cookie is None:
             return pasted
         return pasted._replace(note="\n".join(filter(None, [_JAR_NOTE, pasted.note])))
-    headers = [_HEADER_LINE.fullmatch(line) for line in _continued(_lines(text))]
+    headers = [_HEADER_LINE.fullmatch(line) for line in _continued(text_lines)]
     if not any(headers):
         copied = _copied_cookie_headers(text)
         if copied is not None:
@@ -310,6 +311,11 @@ def _jar(lines: Sequence[str], name: str) -> list[re.Match[str] | None]:
     return jar
 
 
+#: The first line of a cookie jar's file, as curl (``-c``) and Python's
+#: ``MozillaCookieJar`` write it (the Netscape format's older spelling has no "Netscape").
+#: curl writes it, and its other comments, when it stores no cookie too: a jar then, not
+#: a cookie's value (Werkzeug before 3.1.9 reads such text as one).
+_JAR_FILE = re.compile(r"# (?:Netscape )?HTTP Cookie File", re.IGNORECASE)
 _JAR_NOTE = (
     "a cookie jar's line (curl -c, the Netscape format): read as the Set-Cookie line that "
     "stored it"
