@@ -587,7 +587,7 @@ class Firehose:
         _scheme: str | None = None,
         _anchor: str | None = None,
         _method: str | None = None,
-        **params: str,
+        **params: str | float | None,
     ) -> Callable[[_ViewT], _ViewT]:
         """Declare the static file ``filename`` as :meth:`hints` declares a url, by the
         versioned url ``push_static(filename, ...)`` pushes (same arguments), which

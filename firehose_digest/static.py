@@ -332,7 +332,7 @@ def _read_arguments(
     flags: tuple[str, ...],
     endpoint: str,
     as_: str | None,
-    params: dict[str, str],
+    given: dict[str, str | float | None],
     url_options: _UrlOptions,
     caller: str,
 ) -> _StaticArguments:
@@ -350,19 +350,19 @@ def _read_arguments(
         ("_method", options.method),
     ):
         refuse_undefined(argument, option)  # url_for would read it as false, or as ""
-    if "version" in params:  # push()'s own, which would be given twice
+    if "version" in given:  # push()'s own, which would be given twice
         raise TypeError(
             f"{caller}() makes the version from the file's bytes: it takes no version="
         )
-    crossorigin_named = names_crossorigin((*flags, *params))
+    crossorigin_named = names_crossorigin((*flags, *given))
     # Read as push() reads them ("as=fetch", AS=, crossorigin=True), names in lower case
     # (RFC 8288 §3), so the element below is written from what the Link header says.
-    flags, named = as_written(flags, tuple(params.items()))
+    flags, named = as_written(flags, tuple(given.items()))
     flags = tuple(
         "crossorigin" if isinstance(flag, str) and flag.lower() == "crossorigin" else flag
         for flag in flags
     )
-    params = {
+    params: dict[str, str] = {
         _ascii_lower(name) if isinstance(name, str) else name: value for name, value in named
     }
     spelled_as = params.pop("as", None)
@@ -578,7 +578,7 @@ def push_static(
     _scheme: str | None = None,
     _anchor: str | None = None,
     _method: str | None = None,
-    **params: str,
+    **params: str | float | None,
 ) -> str:
     """Push the static file ``filename`` by its content; return its versioned url.
 
@@ -619,7 +619,7 @@ def static_tag(
     _scheme: str | None = None,
     _anchor: str | None = None,
     _method: str | None = None,
-    **params: str,
+    **params: str | float | None,
 ) -> Markup:
     """:func:`push_static`, and the element that uses the file, with the same attributes.
 
@@ -667,8 +667,8 @@ def static_tag(
     if split:
         # The element carries them, as for a nomodule script: no Link names the file.
         # What push() checks of the rest is checked all the same.
-        params = {name: value for name, value in link.params.items() if name not in split}
-        _resource(replace(link, params=params), learn)
+        linked = {name: value for name, value in link.params.items() if name not in split}
+        _resource(replace(link, params=linked), learn)
         log.debug(
             "%s has a ',' or ';' in %s, which no Link carries whole: written on its "
             "element alone, static_tag links, pushes, hints and records none of it",
@@ -838,7 +838,7 @@ def static_hint(
     endpoint: str,
     as_: str | None,
     learn: bool,
-    params: dict[str, str],
+    params: dict[str, str | float | None],
     _external: bool | None = None,
     _scheme: str | None = None,
     _anchor: str | None = None,
