@@ -745,7 +745,7 @@ def _value_changed(stored: object, opened: object) -> bool:
     try:
         if stored == opened:
             return False
-    except Exception:  # an array's != makes no bool, a list that holds itself recurses
+    except Exception:  # an array's == makes no bool, a list that holds itself recurses
         pass
     try:
         return pickle.dumps(stored) != pickle.dumps(opened)
