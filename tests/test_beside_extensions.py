@@ -28,7 +28,7 @@ from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 )
 @pytest.mark.parametrize("connector", [DigestConnector(), SessionConnector()], ids=repr)
 def test_another_tab_beside_a_page_load_holds_with_a_server_side_session(
-    connector: Any, other_tab: str, after: str
+    connector: Any, other_tab: str, after: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """docs/security.md: ``SessionConnector`` with Flask's cookie session lets a page that
     only read the session, whose response reaches the browser after a logout's, sign the
@@ -88,6 +88,8 @@ def test_another_tab_beside_a_page_load_holds_with_a_server_side_session(
     assert reports == ["<p>report for ann</p>"]
     # The report's response comes last: what its cookie opens now is what the browser has.
     assert tab.get("/whoami").text == after
+    # Seen, not stumbled on: a save() that failed would log an error, and record nothing too.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize("signed", [True, False], ids=["id signed", "id as it is"])
