@@ -48,6 +48,7 @@ from collections import UserString
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
@@ -779,9 +780,10 @@ def _named(connector: object) -> str:
 
 def _keeps_the_same(before: object, after: object, app: Flask) -> bool:
     """Whether connector ``after`` keeps for ``app`` what ``before`` kept: the same object,
-    two adapters of one Flask-Firehose connector, two digests of the same settings, or two
-    session lists of the same length. An app's own connectors are told apart as objects:
-    two stores made alike (a module's and a factory's) are two stores, equal or not."""
+    two adapters of one Flask-Firehose connector, two digests that read the same cookies
+    (:data:`_digest_store`), or two session lists of the same length. An app's own
+    connectors are told apart as objects: two stores made alike (a module's and a
+    factory's) are two stores, equal or not."""
     if before is after:
         return True
     if type(before) is not type(after):
@@ -792,12 +794,21 @@ def _keeps_the_same(before: object, after: object, app: Flask) -> bool:
                 before.connector, cast(PushedSetConnector, after).connector, app
             )
         if type(before) is DigestConnector:
-            return before.settings(app) == cast(DigestConnector, after).settings(app)
+            return _digest_store(before.settings(app)) == _digest_store(
+                cast(DigestConnector, after).settings(app)
+            )
         if type(before) is SessionConnector:
             return before.max_items == cast(SessionConnector, after).max_items
     except Exception:  # a digest the first init_app could not set up for this app
         return False
     return False
+
+
+#: Of a digest's settings, what decides whether it reads a cookie another wrote: the
+#: cookie's name, the salt it is signed with (``FIREHOSE_DIGEST_VERSION``) and the digest's
+#: encoding, capacity and rate. The rest (103s, pushes per response, budgets) is read by
+#: each ``init_app``, whichever ``Firehose`` runs it, and leaves the store as it was.
+_digest_store = attrgetter("cookie_name", "salt", "kind", "capacity", "fp_rate")
 
 
 def _warn_settings_changed(app: Flask, state: _AppState) -> None:

@@ -726,6 +726,34 @@ def test_a_takeover_is_said_when_the_store_changes_and_never_fails_init_app(
     assert any("a second Firehose" in r.msg for r in caplog.records) == said
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        ("FIREHOSE_EARLY_HINTS", True, False),
+        ("FIREHOSE_MAX_PUSHES", 3, False),
+        ("FIREHOSE_ALREADY_PUSHED", "omit", False),
+        ("FIREHOSE_LINK_BUDGET", 1000, False),
+        ("FIREHOSE_CAPACITY", 200, True),
+        ("FIREHOSE_COOKIE_NAME", "digest", True),
+    ],
+)
+def test_a_takeover_by_the_default_digest_is_said_only_for_a_change_of_the_digest_s_store(
+    caplog: pytest.LogCaptureFixture, key: str, value: Any, said: bool
+) -> None:
+    """A module's ``Firehose(app)`` and a factory's, each with the default digest, read
+    the same cookie: a setting loaded between them that is not the digest's (103s on, how
+    many pushes) changes what the second reads of the config, as ``init_app`` again would,
+    not which store is asked. One of the digest's own (its size, its cookie) leaves the
+    first one's cookies unread, and is said."""
+    app = Flask("shop")
+    app.config["SECRET_KEY"] = "k"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+        app.config[key] = value
+        Firehose(app)
+    assert any("a second Firehose" in r.msg for r in caplog.records) == said
+
+
 def test_push_off_adds_only_the_static_step_once() -> None:
     """With push off no record is ever opened: the app's wsgi_app is wrapped for static
     caching alone, once, and a second init_app adds no step twice. Flask's hook lists and
