@@ -46,9 +46,9 @@ import ssl
 import sys
 from collections import UserString
 from collections.abc import Callable, Container, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
@@ -58,6 +58,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_accept_header
 
+from .codec import DEFAULT_SALT
 from .collect import (
     RequestPushes,
     as_written,
@@ -80,7 +81,7 @@ from .connectors import (
 )
 from .hints import DEFAULT_PORTS, EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
-from .settings import DEFAULTS, Settings, load
+from .settings import DEFAULTS, ENCODINGS, Settings, load
 from .static import (
     IMMUTABLE_WRITTEN,
     StaticHint,
@@ -759,13 +760,19 @@ def _warn_taken_over(app: Flask, before: Connector, after: Connector) -> None:
     first one's store, which the app may read elsewhere, is no longer asked. The same
     object's ``init_app`` again reads the config again, as documented, and says nothing."""
     if not _keeps_the_same(before, after, app):
+        named_after, named_before = _named(after), _named(before)
+        if named_after == named_before and type(before) is DigestConnector:
+            # Two default digests of settings the config changed between: said by those
+            # (named alike if one cannot say them: a warning never fails init_app).
+            with suppress(Exception):
+                named_after, named_before = _told_apart(cast(DigestConnector, after), before, app)
         log.warning(
             "firehose: a second Firehose set up app %r with connector %s, in place of the "
             "first one's %s, which is no longer asked: keep one Firehose per app (call its "
             "init_app(app) again to read the config again)",
             app.name,
-            _named(after),
-            _named(before),
+            named_after,
+            named_before,
         )
 
 
@@ -778,10 +785,38 @@ def _named(connector: object) -> str:
         return f"<{type(connector).__qualname__}>"
 
 
+def _told_apart(after: DigestConnector, before: DigestConnector, app: Flask) -> tuple[str, str]:
+    """The names of two digests named alike, each with the keys of :func:`_store_keys`
+    whose values tell the two apart."""
+    read = _store_keys(after, app), _store_keys(before, app)
+    differ = [index for index, pair in enumerate(read[0]) if pair != read[1][index]]
+    first, second = (
+        ", ".join(f"{key}={value!r}" for key, value in (keys[i] for i in differ)) for keys in read
+    )
+    return f"{_named(after)} ({first})", f"{_named(before)} ({second})"
+
+
+def _store_keys(digest: DigestConnector, app: Flask) -> list[tuple[str, object]]:
+    """What decides whether ``digest`` reads a cookie another wrote in ``app``, each by its
+    key: the cookie's name, the salt it is signed with (``FIREHOSE_DIGEST_VERSION``), the
+    digest's encoding, capacity and rate. The rest (103s, pushes per response, budgets)
+    is read by each ``init_app``, whichever ``Firehose`` runs it, and leaves the store as
+    it was."""
+    settings = digest.settings(app)
+    encoding = next(name for name, kind in ENCODINGS.items() if kind is settings.kind)
+    return [
+        ("FIREHOSE_COOKIE_NAME", settings.cookie_name),
+        ("FIREHOSE_DIGEST_VERSION", settings.salt.removeprefix(DEFAULT_SALT).removeprefix(":")),
+        ("FIREHOSE_ENCODING", encoding),
+        ("FIREHOSE_CAPACITY", settings.capacity),
+        ("FIREHOSE_FP_RATE", settings.fp_rate),
+    ]
+
+
 def _keeps_the_same(before: object, after: object, app: Flask) -> bool:
     """Whether connector ``after`` keeps for ``app`` what ``before`` kept: the same object,
     two adapters of one Flask-Firehose connector, two digests that read the same cookies
-    (:data:`_digest_store`), or two session lists of the same length. An app's own
+    (:func:`_store_keys`), or two session lists of the same length. An app's own
     connectors are told apart as objects: two stores made alike (a module's and a
     factory's) are two stores, equal or not."""
     if before is after:
@@ -794,21 +829,12 @@ def _keeps_the_same(before: object, after: object, app: Flask) -> bool:
                 before.connector, cast(PushedSetConnector, after).connector, app
             )
         if type(before) is DigestConnector:
-            return _digest_store(before.settings(app)) == _digest_store(
-                cast(DigestConnector, after).settings(app)
-            )
+            return _store_keys(before, app) == _store_keys(cast(DigestConnector, after), app)
         if type(before) is SessionConnector:
             return before.max_items == cast(SessionConnector, after).max_items
     except Exception:  # a digest the first init_app could not set up for this app
         return False
     return False
-
-
-#: Of a digest's settings, what decides whether it reads a cookie another wrote: the
-#: cookie's name, the salt it is signed with (``FIREHOSE_DIGEST_VERSION``) and the digest's
-#: encoding, capacity and rate. The rest (103s, pushes per response, budgets) is read by
-#: each ``init_app``, whichever ``Firehose`` runs it, and leaves the store as it was.
-_digest_store = attrgetter("cookie_name", "salt", "kind", "capacity", "fp_rate")
 
 
 def _warn_settings_changed(app: Flask, state: _AppState) -> None:

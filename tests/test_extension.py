@@ -754,6 +754,28 @@ def test_a_takeover_by_the_default_digest_is_said_only_for_a_change_of_the_diges
     assert any("a second Firehose" in r.msg for r in caplog.records) == said
 
 
+def test_a_takeover_by_a_digest_named_as_the_first_says_the_settings_that_differ(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two default digests have one ``repr``: a takeover of one by the other, after the
+    factory loaded another capacity and digest version, names what tells them apart, not
+    the same connector twice."""
+    app = Flask("shop")
+    app.config["SECRET_KEY"] = "k"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+        app.config.update(FIREHOSE_CAPACITY=200, FIREHOSE_DIGEST_VERSION="v2")
+        Firehose(app)
+    default = "DigestConnector(capacity=None, fp_rate=None, encoding=None)"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: a second Firehose set up app 'shop' with connector {default} "
+        "(FIREHOSE_DIGEST_VERSION='v2', FIREHOSE_CAPACITY=200), in place of the first "
+        f"one's {default} (FIREHOSE_DIGEST_VERSION='', FIREHOSE_CAPACITY=300), which is "
+        "no longer asked: keep one Firehose per app (call its init_app(app) again to "
+        "read the config again)"
+    ]
+
+
 def test_push_off_adds_only_the_static_step_once() -> None:
     """With push off no record is ever opened: the app's wsgi_app is wrapped for static
     caching alone, once, and a second init_app adds no step twice. Flask's hook lists and
