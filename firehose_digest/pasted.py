@@ -103,7 +103,7 @@ def read_pasted(text: str, name: str, now: float, asked: AskedScope = ANY_SCOPE)
         return _read_json(from_json, name, now, asked)
     text_lines = _lines(text)
     jar = _jar(text_lines, name)
-    if any(jar) or _JAR_FILE.fullmatch(next(filter(None, text_lines), "")):
+    if any(jar) or (jar and any(map(_JAR_FILE.fullmatch, text_lines))):
         stored = "\n".join(map(_jar_set_cookie, filter(None, jar)))
         pasted = read_pasted(stored, name, now, asked)
         if pasted.set_cookie is None:
@@ -312,9 +312,11 @@ def _jar(lines: Sequence[str], name: str) -> list[re.Match[str] | None]:
 
 
 #: The first line of a cookie jar's file, as curl (``-c``) and Python's
-#: ``MozillaCookieJar`` write it (the Netscape format's older spelling has no "Netscape").
-#: curl writes it, and its other comments, when it stores no cookie too: a jar then, not
-#: a cookie's value (Werkzeug before 3.1.9 reads such text as one).
+#: ``MozillaCookieJar`` write it (the Netscape format's older spelling, which wget
+#: writes, has no "Netscape"). curl writes it, and its other comments, when it stores no
+#: cookie too: a jar then, not a cookie's value (Werkzeug before 3.1.9 reads such text as
+#: one), after a prompt too, as a copy of ``cat jar`` holds it, in a paste of no header
+#: line (one with a header line is read by its headers: :func:`_jar`).
 _JAR_FILE = re.compile(r"# (?:Netscape )?HTTP Cookie File", re.IGNORECASE)
 _JAR_NOTE = (
     "a cookie jar's line (curl -c, the Netscape format): read as the Set-Cookie line that "
