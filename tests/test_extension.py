@@ -735,6 +735,9 @@ def test_a_takeover_is_said_when_the_store_changes_and_never_fails_init_app(
         ("FIREHOSE_LINK_BUDGET", 1000, False),
         ("FIREHOSE_CAPACITY", 200, True),
         ("FIREHOSE_COOKIE_NAME", "digest", True),
+        ("FIREHOSE_DIGEST_VERSION", "v2", True),
+        ("FIREHOSE_ENCODING", "bloom", True),
+        ("FIREHOSE_FP_RATE", 0.02, True),
     ],
 )
 def test_a_takeover_by_the_default_digest_is_said_only_for_a_change_of_the_digest_s_store(
