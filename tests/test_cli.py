@@ -2628,12 +2628,15 @@ def test_a_jar_line_of_a_longer_host_a_terminal_broke_is_said_to_look_cut(
         assert lines[at + 1] == CUT_JAR_LINE, out
 
 
-def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut() -> None:
-    """Only a line that could be more of the value: one with a space, a ':' or a '$' is not."""
+@pytest.mark.parametrize("shown", [str, str.expandtabs], ids=["tabs", "as a terminal shows it"])
+def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut(shown: Any) -> None:
+    """Only a line that could be more of the value: one with a space, a ':' or a '$' is not,
+    nor one word after a whole signed value (its signature is as long as any: an HMAC-SHA1,
+    27 characters), which a paste's next line ("exit", a prompt's word) made look cut."""
     value = issued_cookie("another key")
-    line = f"shop.test\tFALSE\t/\tFALSE\t0\th2-digest\t{value}"
+    line = shown(f"shop.test\tFALSE\t/\tFALSE\t0\th2-digest\t{value}")
     another = "shop.test\tFALSE\t/\tFALSE\t0\ta\tb"
-    for after in ("$ ls", "user@host:~$", "Set-Cookie: a=b", another):
+    for after in ("$ ls", "user@host:~$", "Set-Cookie: a=b", another, "exit", "ok", "x"):
         code, out, _ = call("inspect", f"{line}\n{after}", "--secret-key", SECRET)
         assert code == 1, out
         assert CUT_JAR_LINE not in out, after
