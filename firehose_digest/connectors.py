@@ -96,10 +96,12 @@ class Connector(Protocol):
     """Where what each client holds is kept; see the module docstring.
 
     ``open()`` may return an iterator of keys (a generator), which the extension reads
-    into a frozenset and hands ``save()``; ``save()`` is handed tuples.
+    into a frozenset and hands ``save()``; ``save()`` is handed tuples. Both are called
+    positionally: the parameters are positional-only, so a type checker takes a connector
+    that names its own otherwise (pyright refuses a name that differs from a protocol's).
     """
 
-    def open(self, app: Flask, request: Request) -> Container[str] | Iterable[str] | None: ...
+    def open(self, app: Flask, request: Request, /) -> Container[str] | Iterable[str] | None: ...
 
     def save(
         self,
@@ -108,6 +110,7 @@ class Connector(Protocol):
         held: Container[str],
         pushed: tuple[str, ...],
         reused: tuple[str, ...],
+        /,
     ) -> None: ...
 
 

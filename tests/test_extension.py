@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import inspect
 import logging
 import pickle
 import sys
@@ -3198,6 +3199,47 @@ def test_a_connector_typed_as_the_docs_describe_it_is_a_connector() -> None:
     as not one: ``mypy --strict`` refused the annotated line below, though the extension
     takes both."""
     connector: Connector = TypedGeneratorStore()
+    app = Flask(__name__)
+    Firehose(app, connector=connector)
+    app.add_url_rule("/", "page", lambda: push("/a.css", as_="style") and "page")
+    client = app.test_client()
+
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
+class OwnNamesStore:
+    """A connector whose parameters are named as its author likes (``req``, ``resp``)."""
+
+    def __init__(self) -> None:
+        self.store: set[str] = set()
+
+    def open(self, flask_app: Flask, req: Request) -> Container[str]:
+        return frozenset(self.store)
+
+    def save(
+        self,
+        flask_app: Flask,
+        resp: Response,
+        held: Container[str],
+        pushed: tuple[str, ...],
+        reused: tuple[str, ...],
+    ) -> None:
+        self.store.update(pushed)
+
+
+def test_a_connector_naming_its_parameters_otherwise_is_a_connector() -> None:
+    """The extension calls ``open()`` and ``save()`` positionally, as docs/connectors.md
+    writes them: the protocol's parameters are positional-only, so a type checker takes
+    a connector whose own are named otherwise. Named, pyright (1.1.414, strict or not)
+    refused the annotated line below ("Parameter name mismatch: "request" versus "req"")
+    though the extension takes it; mypy ignores a protocol method's names."""
+    for method in (Connector.open, Connector.save):
+        parameters = list(inspect.signature(method).parameters.values())[1:]
+        assert [p.kind for p in parameters] == [inspect.Parameter.POSITIONAL_ONLY] * len(
+            parameters
+        ), method
+    connector: Connector = OwnNamesStore()
     app = Flask(__name__)
     Firehose(app, connector=connector)
     app.add_url_rule("/", "page", lambda: push("/a.css", as_="style") and "page")
