@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Collection, Container, Iterable
+from collections.abc import Collection, Container, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import repeat
 from operator import contains
@@ -219,9 +219,18 @@ def format_link(
 ) -> str:
     """Return one link-value: ``<url>; name=value...; flag...``.
 
-    Parameters keep their order; values that are not tokens are quoted and escaped.
-    Raises :class:`ValueError` for anything that could end or split the header.
+    ``params`` is a sequence of ``(name, value)`` pairs, ``flags`` a sequence of names
+    (``("nopush",)``). Parameters keep their order; values that are not tokens are quoted
+    and escaped. Raises :class:`ValueError` for anything that could end or split the
+    header, and for a str or a mapping where a sequence is taken.
     """
+    if isinstance(params, (str, Mapping)) or isinstance(flags, str):
+        # Iterated, a str is its letters and a dict its keys: ("nopush") wrote a flag a
+        # letter, {"as": "style"} wrote "a=s".
+        raise ValueError(
+            "Link parameters are a sequence of (name, value) pairs and flags a sequence "
+            f"of names, got params={params!r}, flags={flags!r}"
+        )
     parts = [f"<{format_url(url)}>"]
     parts.extend(
         f"{_check_token('parameter name', name)}={_format_value(name, value)}"

@@ -121,6 +121,21 @@ def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
 
 
 @pytest.mark.parametrize(
+    ("params", "flags"),
+    [
+        # A one-flag tuple written without its comma is a str: each letter was a flag.
+        ((), "nopush"),
+        # A dict's keys were unpacked as (name, value): {"as": "style"} wrote "a=s".
+        ({"as": "style"}, ()),
+        ("as=style", ()),
+    ],
+)
+def test_params_or_flags_given_as_a_str_or_dict_raise(params: object, flags: object) -> None:
+    with pytest.raises(ValueError, match=r"Link parameters .* flags"):
+        format_link("/a.css", params, flags)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
     ("params", "flags", "message"),
     [
         (
