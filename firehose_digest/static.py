@@ -422,15 +422,19 @@ def _versioned(arguments: _StaticArguments) -> _StaticLink:
     endpoint, filename, options = arguments.endpoint, arguments.filename, arguments.url_options
     file = (_absolute_endpoint(endpoint), filename)
     _, version = _static_version(current_app, *file, arguments.caller)
-    url = url_for(
-        endpoint,
-        filename=filename,
-        v=version,
-        _anchor=options.anchor,
-        _method=options.method,
-        _scheme=options.scheme,
-        _external=options.external,
-    )
+    try:
+        url = url_for(
+            endpoint,
+            filename=filename,
+            v=version,
+            _anchor=options.anchor,
+            _method=options.method,
+            _scheme=options.scheme,
+            _external=options.external,
+        )
+    except BuildError as e:
+        _refuse_url_values_given(arguments, file[0], e)
+        raise
     return _StaticLink(
         url,
         arguments.rel,
@@ -457,6 +461,26 @@ def _ascii_lower(name: str) -> str:
 def _lower(text: object) -> str:
     """``text`` in lower case if it is a str; else "" (what a template may pass)."""
     return text.lower() if isinstance(text, str) else ""
+
+
+def _refuse_url_values_given(arguments: _StaticArguments, endpoint: str, e: BuildError) -> None:
+    """Raise :class:`ValueError` when the url ``url_for`` could not build lacks a value
+    the call gave as a keyword (``lang_code="de"`` for a blueprint under
+    ``url_prefix="/<lang_code>"``): that keyword is a ``Link`` parameter here, and the
+    BuildError asks "Did you forget to specify values" of a value the app did give."""
+    try:
+        rules = list(current_app.url_map.iter_rules(endpoint))
+    except KeyError:  # no rule has that endpoint: url_for's own error says so
+        return
+    given = sorted(set().union(*(rule.arguments for rule in rules)).intersection(arguments.params))
+    if given:
+        raise ValueError(
+            f"{arguments.caller}(): {', '.join(map(repr, given))} "
+            f"{'is' if len(given) == 1 else 'are'} written as a Link "
+            f"parameter, not given to url_for (given the file name and url_for's own "
+            f"_keywords only): fill the url's values with a url_defaults function "
+            f"(Flask's URL processors)"
+        ) from e
 
 
 def _absolute_endpoint(endpoint: str) -> str:

@@ -970,6 +970,32 @@ def test_a_method_the_static_view_does_not_answer_fails_as_url_for_fails(static:
             static_tag("site.css", _method="POST")
 
 
+@pytest.mark.parametrize("call", [push_static, static_tag])
+def test_a_url_value_given_as_a_keyword_is_said_to_be_a_link_parameter(
+    static: Path, call: Callable[..., str]
+) -> None:
+    """A blueprint's static folder under ``url_prefix="/<lang_code>"``: ``lang_code="de"``
+    is a ``Link`` parameter to ``push_static``, as every keyword not ``url_for``'s own is,
+    and url_for's BuildError said "Did you forget to specify values ['lang_code']?" of a
+    value the call gave. The error says where the url's values come from instead."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "static secret"
+    localized = Blueprint(
+        "localized", __name__, static_folder=str(static), url_prefix="/<lang_code>"
+    )
+    app.register_blueprint(localized)
+    Firehose(app)
+
+    with (
+        app.test_request_context("/de/"),
+        pytest.raises(ValueError, match=r"'lang_code'.*url_defaults") as raised,
+    ):
+        call("site.css", endpoint="localized.static", lang_code="de")
+    assert str(raised.value).startswith(f"{call.__name__}(): ")
+    assert isinstance(raised.value.__cause__, BuildError)
+
+
 def test_a_version_of_the_caller_s_is_refused_naming_it(static: Path) -> None:
     """``push()``'s ``version=``, which ``push_static`` makes from the file's bytes: it
     failed inside ``push()`` with "push() got multiple values for keyword argument
