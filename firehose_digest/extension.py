@@ -146,8 +146,8 @@ class _RequestRecord(RequestPushes):
     """One request: its resources, by url in first-push order, and the headers to add."""
 
     __slots__ = (
-        "_environ",
         "_held",
+        "_immutable_written",
         "_opened",
         "_start_response",
         "hint_page",
@@ -162,8 +162,12 @@ class _RequestRecord(RequestPushes):
 
     def __init__(self, environ: WSGIEnvironment, start_response: StartResponse) -> None:
         super().__init__()
-        self._environ = environ
         self._start_response = start_response
+        #: Marked by the static step when it wrote a file's ``Cache-Control``: left in the
+        #: environ as a list, which a middleware inside ours that hands the app a copy of
+        #: the environ (``dict(environ)``) hands on too (:data:`~.static.IMMUTABLE_WRITTEN`).
+        self._immutable_written: list[bool] = []
+        environ[IMMUTABLE_WRITTEN] = self._immutable_written
         #: The page (:func:`_hint_page_of`) whose links a 200 teaches the hint cache; None when
         #: not learning. Set by :func:`_send_early_hints` alone, once
         #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
@@ -202,7 +206,7 @@ class _RequestRecord(RequestPushes):
         page a middleware inside ours made) has neither: they were decided for another.
         A static file served public is made private if it sets a cookie."""
         self.started = True
-        if IMMUTABLE_WRITTEN in self._environ:
+        if self._immutable_written:
             private_if_cookie(headers)
         if exc_info is not None:
             return self._start_response(status, headers, exc_info)
@@ -342,8 +346,11 @@ class _StaticScope:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        immutable_written: list[bool] = []
+        environ[IMMUTABLE_WRITTEN] = immutable_written
+
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if IMMUTABLE_WRITTEN in environ:
+            if immutable_written:
                 private_if_cookie(headers)
             return start_response(status, headers, exc_info)
 

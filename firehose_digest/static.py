@@ -104,9 +104,12 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 #: The same for a file the app marked ``private`` (a signed-in user's), or whose response
 #: sets a cookie (:func:`private_if_cookie`): no shared cache.
 PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
-#: The WSGI environ key :func:`cache_versioned_static` sets when it wrote a file's
-#: ``Cache-Control``: the extension's wrapper then reads the final headers as the response
-#: starts (:func:`private_if_cookie`).
+#: The WSGI environ key under which the extension's wrapper leaves each request a list,
+#: which :func:`cache_versioned_static` marks when it wrote a file's ``Cache-Control``: the
+#: wrapper then reads the final headers as the response starts (:func:`private_if_cookie`).
+#: A list, not a key set by the step: a middleware inside the wrapper may hand Flask a copy
+#: of the environ (``dict(environ)``), whose new keys the wrapper never sees, but which
+#: holds the same list.
 IMMUTABLE_WRITTEN = "firehose_digest.immutable_written"
 
 #: Files whose version is known: a site has some hundreds, named in its templates. The bound
@@ -1029,8 +1032,8 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     blueprint's ``after_request`` hook) marked ``no-store``; one it marked ``private`` stays
     private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
     One served :data:`IMMUTABLE` is made private too if it sets a cookie, as it starts
-    (:func:`private_if_cookie`, called by the extension's wrapper, which
-    :data:`IMMUTABLE_WRITTEN` in ``req.environ`` asks to).
+    (:func:`private_if_cookie`, called by the extension's wrapper, which the list under
+    :data:`IMMUTABLE_WRITTEN` in ``req.environ``, marked, asks to).
     """
     endpoint = req.endpoint
     if endpoint is None or not _named_static(endpoint):
@@ -1056,7 +1059,9 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
         if not control.no_store:
             response.headers["Cache-Control"] = PRIVATE_IMMUTABLE if control.private else IMMUTABLE
             # Flask writes the session's cookie after this step: the wrapper looks again.
-            req.environ[IMMUTABLE_WRITTEN] = True
+            written = req.environ.get(IMMUTABLE_WRITTEN)
+            if written is not None:  # None outside the wrapper (app.test_request_context)
+                written.append(True)
     return response
 
 

@@ -1801,6 +1801,38 @@ def test_a_current_version_a_middleware_inside_sets_a_cookie_on_is_private(
 
 
 @pytest.mark.parametrize("enabled", [True, False])
+def test_a_current_version_behind_a_middleware_inside_that_copies_the_environ_is_private(
+    static: Path, enabled: bool
+) -> None:
+    """A middleware wrapped around ``app.wsgi_app`` before ``init_app`` that hands Flask a
+    copy of the environ (``dict(environ)``, as one that rewrites a path does): the file,
+    beside the session cookie a ``before_request`` hook changed, went out ``public`` for a
+    year, as what the static step marked in Flask's environ never reached ours."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
+
+    @app.before_request
+    def count_visits() -> None:
+        session["visits"] = session.get("visits", 0) + 1
+
+    flask_wsgi_app = app.wsgi_app
+
+    def copies_environ(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        return flask_wsgi_app(dict(environ), start_response)
+
+    app.wsgi_app = copies_environ  # type: ignore[method-assign]
+    Firehose(app)
+    with app.test_request_context():
+        url = push_static("site.css")
+
+    response = get_file(app.test_client(), url)
+
+    assert response.headers["Set-Cookie"].startswith("session=")
+    assert response.headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+@pytest.mark.parametrize("enabled", [True, False])
 def test_a_cache_control_the_static_step_did_not_write_is_left_as_it_is(
     static: Path, enabled: bool
 ) -> None:
