@@ -335,15 +335,16 @@ _FILE_NOTE = (
 #: the break fell before it (in the name or the expiry, as 80 columns break the line of
 #: most hosts), each with the white space after it; no prompt after the value.
 _REST_OF_A_VALUE = re.compile(r"(?:\S*[\t ]+){0,2}[A-Za-z0-9_.-]+")
-#: A digest's value, whole: payload, timestamp and an HMAC-SHA1 signature, which is 27
-#: characters of base64url whatever the key (:class:`~.codec.DigestCodec`). A whole value
-#: and the word on the line after it (a prompt's, "exit") make a longer one: no cut.
-_SIGNED_VALUE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{27}")
+#: A digest's value or its start: payload, timestamp and an HMAC-SHA1 signature, which is
+#: 27 characters of base64url whatever the key (:class:`~.codec.DigestCodec`). A line
+#: broken in three holds no signature in its first two; a whole value and the word on
+#: the line after it (a prompt's, "exit") make a longer one: no cut.
+_SIGNED_VALUE_START = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]{0,27})?)?")
 
 
 def cut_jar_line(text: str, name: str) -> str | None:
-    """What to say of a paste whose jar line of cookie ``name`` a terminal broke in two
-    (a copy of ``cat jar`` as wide as 80 columns): the line after it looks like the rest
+    """What to say of a paste whose jar line of cookie ``name`` a terminal broke in two or
+    more (a copy of ``cat jar`` as wide as 80 columns): the line after it looks like the rest
     of it, its value, which it ends (tabs shown as spaces) or follows (the value's first
     characters on the line), or the rest of its name or expiry and the value, as the line
     of most hosts breaks. None if there is no such line. The lines are read as they
@@ -358,7 +359,7 @@ def cut_jar_line(text: str, name: str) -> str | None:
             joined = f"{line}{separator}{after}"
             match = _JAR_LINE.fullmatch(joined) or _JAR_LINE_SHOWN.fullmatch(joined)
             # A value holds no white space: a whole line and a line of words is no cut.
-            if match and match["name"] == name and _SIGNED_VALUE.fullmatch(match["value"]):
+            if match and match["name"] == name and _SIGNED_VALUE_START.fullmatch(match["value"]):
                 return (
                     f"the cookie jar's {name} line looks cut: the line after it looks like "
                     "the rest of it, as a terminal breaks a long line; join them, "

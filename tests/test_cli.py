@@ -2628,6 +2628,31 @@ def test_a_jar_line_of_a_longer_host_a_terminal_broke_is_said_to_look_cut(
         assert lines[at + 1] == CUT_JAR_LINE, out
 
 
+@pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "as a terminal shows it"])
+def test_a_jar_line_a_terminal_broke_in_three_is_said_to_look_cut(tabs: bool) -> None:
+    """The digest of a client that holds 60 resources is a value of some 150 characters:
+    ``cat jar`` in 80 columns breaks its line in three, the signature on the third line.
+    The first two joined are no whole signed value, only its start; they were said to
+    look cut until a whole value was asked for, and then were not."""
+    value = signed(digest_of(*(f"/static/r{i}.css" for i in range(60))))
+    line = f"#HttpOnly_shop.test\tFALSE\t/\tFALSE\t1799006335\th2-digest\t{value}"
+    assert call("inspect", line, "--secret-key", SECRET)[0] == 0
+    shown = line if tabs else line.expandtabs()
+    parts, start = [], 0
+    while start < len(shown):  # each part as wide as 80 columns show it
+        end = max(at for at in range(len(shown) + 1) if len(shown[start:at].expandtabs()) <= 80)
+        parts.append(shown[start:end])
+        start = end
+    assert len(parts) == 3 and value[-27:] not in "".join(parts[:2]), parts
+    for before in ("", JAR_HEAD, "$ cat jar\n"):
+        pasted = before + "\n".join(parts) + "\n$"
+        code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+        assert code == 1, out
+        lines = out.splitlines()
+        [at] = [i for i, said in enumerate(lines) if said.startswith("NOT valid: ")]
+        assert lines[at + 1] == CUT_JAR_LINE, out
+
+
 @pytest.mark.parametrize("shown", [str, str.expandtabs], ids=["tabs", "as a terminal shows it"])
 def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut(shown: Any) -> None:
     """Only a line that could be more of the value: one with a space, a ':' or a '$' is not,
