@@ -224,9 +224,10 @@ def format_link(
     and escaped. Raises :class:`ValueError` for anything that could end or split the
     header, and for a str or a mapping where a sequence is taken.
     """
-    if isinstance(params, (str, Mapping)) or isinstance(flags, str):
+    if isinstance(params, (str, Mapping)) or isinstance(flags, (str, Mapping)):
         # Iterated, a str is its letters and a dict its keys: ("nopush") wrote a flag a
-        # letter, {"as": "style"} wrote "a=s".
+        # letter, {"as": "style"} wrote "a=s", {"crossorigin": "use-credentials"} a bare
+        # crossorigin (anonymous).
         raise ValueError(
             "Link parameters are a sequence of (name, value) pairs and flags a sequence "
             f"of names, got params={params!r}, flags={flags!r}"

@@ -128,6 +128,9 @@ def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
         # A dict's keys were unpacked as (name, value): {"as": "style"} wrote "a=s".
         ({"as": "style"}, ()),
         ("as=style", ()),
+        # A flag's value in a dict was dropped: "use-credentials" wrote a bare
+        # crossorigin, which is anonymous, and the font's preload went unused.
+        ((("as", "font"),), {"crossorigin": "use-credentials"}),
     ],
 )
 def test_params_or_flags_given_as_a_str_or_dict_raise(params: object, flags: object) -> None:
