@@ -222,9 +222,9 @@ def format_link(
     ``params`` is a sequence of ``(name, value)`` pairs, ``flags`` a sequence of names
     (``("nopush",)``). Parameters keep their order; values that are not tokens are quoted
     and escaped. Raises :class:`ValueError` for anything that could end or split the
-    header, and for a str or a mapping where a sequence is taken.
+    header, and for a str, bytes or a mapping where a sequence is taken.
     """
-    if isinstance(params, (str, Mapping)) or isinstance(flags, (str, Mapping)):
+    if isinstance(params, (str, bytes, Mapping)) or isinstance(flags, (str, bytes, Mapping)):
         # Iterated, a str is its letters and a dict its keys: ("nopush") wrote a flag a
         # letter, {"as": "style"} wrote "a=s", {"crossorigin": "use-credentials"} a bare
         # crossorigin (anonymous).

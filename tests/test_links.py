@@ -128,6 +128,8 @@ def test_bad_parameter_or_flag_raises(params: object, flags: object) -> None:
         # A dict's keys were unpacked as (name, value): {"as": "style"} wrote "a=s".
         ({"as": "style"}, ()),
         ("as=style", ()),
+        # Bytes are their numbers: "Link flag must be an RFC 8288 token, got 110".
+        ((), b"nopush"),
         # A flag's value in a dict was dropped: "use-credentials" wrote a bare
         # crossorigin, which is anonymous, and the font's preload went unused.
         ((("as", "font"),), {"crossorigin": "use-credentials"}),
