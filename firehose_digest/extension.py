@@ -52,7 +52,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, has_request_context, request
 from flask.views import MethodView, http_method_funcs
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import SecurityError
@@ -148,6 +148,7 @@ class _RequestRecord(RequestPushes):
     __slots__ = (
         "_held",
         "_immutable_written",
+        "_mounted_in",
         "_opened",
         "_start_response",
         "hint_page",
@@ -167,6 +168,11 @@ class _RequestRecord(RequestPushes):
         #: environ as a list, which a middleware inside ours that hands the app a copy of
         #: the environ (``dict(environ)``) hands on too (:data:`~.static.IMMUTABLE_WRITTEN`).
         self._immutable_written: list[bool] = []
+        #: The list of an app's wrapper this app is mounted inside (``DispatcherMiddleware``
+        #: in its ``wsgi_app``): this response is that one's too, and a middleware between
+        #: the two wrappers may still add a cookie, so that wrapper is marked as well. Not
+        #: the list of a request whose view made this one (:attr:`nested`): not its response.
+        self._mounted_in: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
         environ[IMMUTABLE_WRITTEN] = self._immutable_written
         #: The page (:func:`_hint_page_of`) whose links a 200 teaches the hint cache; None when
         #: not learning. Set by :func:`_send_early_hints` alone, once
@@ -208,6 +214,8 @@ class _RequestRecord(RequestPushes):
         self.started = True
         if self._immutable_written:
             private_if_cookie(headers)
+            if self._mounted_in is not None and not self.nested:
+                self._mounted_in.append(True)
         if exc_info is not None:
             return self._start_response(status, headers, exc_info)
         if self.link is not None:
@@ -347,11 +355,17 @@ class _StaticScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         immutable_written: list[bool] = []
+        # As _RequestRecord's: not when a request being served (its view) makes this one.
+        mounted_in: list[bool] | None = (
+            None if has_request_context() else environ.get(IMMUTABLE_WRITTEN)
+        )
         environ[IMMUTABLE_WRITTEN] = immutable_written
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if immutable_written:
                 private_if_cookie(headers)
+                if mounted_in is not None:
+                    mounted_in.append(True)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)

@@ -38,6 +38,7 @@ from flask.testing import FlaskClient
 from flask.views import MethodView, View
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from markupsafe import Markup
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BuildError, Rule
 from werkzeug.test import EnvironBuilder, TestResponse
@@ -1830,6 +1831,85 @@ def test_a_current_version_behind_a_middleware_inside_that_copies_the_environ_is
 
     assert response.headers["Set-Cookie"].startswith("session=")
     assert response.headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+@pytest.mark.parametrize("site_enabled", [True, False])
+@pytest.mark.parametrize("shop_enabled", [True, False])
+def test_a_current_version_of_an_app_mounted_inside_a_middleware_that_sets_a_cookie_is_private(
+    static: Path, site_enabled: bool, shop_enabled: bool
+) -> None:
+    """An app mounted with ``DispatcherMiddleware`` inside another's ``wsgi_app``, both set
+    up, and a middleware of the outer app's around both that adds a cookie (a sticky
+    route's): the shop's file went out ``public`` beside it, as its static step marked the
+    shop's wrapper alone, which looked before the cookie was added, and the site's, which
+    saw it, was never told."""
+    (static / "site.css").write_bytes(CONTENT)
+    shop = Flask("shop", static_folder=str(static))
+    shop.config.update(SECRET_KEY="shop secret", FIREHOSE_ENABLED=shop_enabled)
+    Firehose(shop)
+    site = Flask(__name__)
+    site.config.update(SECRET_KEY="site secret", FIREHOSE_ENABLED=site_enabled)
+    mounted = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})
+
+    def sticky_route(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append(("Set-Cookie", "route=b; Path=/"))
+            return start_response(status, headers, exc_info)
+
+        return mounted(environ, start)
+
+    site.wsgi_app = sticky_route  # type: ignore[method-assign]
+    Firehose(site)
+    with shop.test_request_context(base_url="http://localhost/shop"):
+        url = push_static("site.css")
+
+    response = get_file(site.test_client(), url)
+
+    assert url.startswith("/shop/static/site.css?v=")
+    assert response.headers["Set-Cookie"] == "route=b; Path=/"
+    assert response.headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_file_a_view_asks_its_own_app_for_leaves_the_page_s_cache_control(
+    static: Path, enabled: bool
+) -> None:
+    """A view that makes a request for a versioned file with a copy of its environ: that
+    response is not the page's, whose own ``public, immutable`` beside its cookie is kept,
+    as a page's is (unlike an app mounted inside another's ``wsgi_app``, above)."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
+
+    @app.before_request
+    def count_visits() -> None:
+        session["visits"] = session.get("visits", 0) + 1
+
+    Firehose(app)
+    with app.test_request_context():
+        url = push_static("site.css")
+    file_headers: list[tuple[str, str]] = []
+
+    @app.route("/inline")
+    def inline() -> Response:
+        path, _, query = url.partition("?")
+        environ = dict(request.environ, PATH_INFO=path, QUERY_STRING=query)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            file_headers.extend(headers)
+
+        body = app.wsgi_app(environ, start)
+        css = b"".join(body)
+        getattr(body, "close", lambda: None)()
+        page = app.make_response(f"<style>{css.decode()}</style>")
+        page.headers["Cache-Control"] = IMMUTABLE
+        return page
+
+    page = app.test_client().get("/inline")
+
+    assert dict(file_headers)["Cache-Control"] == PRIVATE_IMMUTABLE
+    assert page.headers["Set-Cookie"].startswith("session=")
+    assert page.headers["Cache-Control"] == IMMUTABLE
 
 
 @pytest.mark.parametrize("enabled", [True, False])
