@@ -470,12 +470,15 @@ def _refuse_url_values_given(arguments: _StaticArguments, endpoint: str, e: Buil
     """Raise :class:`ValueError` when the url ``url_for`` could not build lacks a value
     the call gave as a keyword (``lang_code="de"`` for a blueprint under
     ``url_prefix="/<lang_code>"``): that keyword is a ``Link`` parameter here, and the
-    BuildError asks "Did you forget to specify values" of a value the app did give."""
+    BuildError asks "Did you forget to specify values" of a value the app did give. Not
+    when url_for had that value (a ``url_defaults`` function fills ``lang_code``): its
+    error is another (a ``_method`` the static view does not take), url_for's to say."""
     try:
         rules = list(current_app.url_map.iter_rules(endpoint))
     except KeyError:  # no rule has that endpoint: url_for's own error says so
         return
-    given = sorted(set().union(*(rule.arguments for rule in rules)).intersection(arguments.params))
+    arguments_of_rules = set().union(*(rule.arguments for rule in rules))
+    given = sorted(arguments_of_rules.intersection(arguments.params).difference(e.values))
     if given:
         raise ValueError(
             f"{arguments.caller}(): {', '.join(map(repr, given))} "

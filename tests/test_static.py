@@ -997,6 +997,35 @@ def test_a_url_value_given_as_a_keyword_is_said_to_be_a_link_parameter(
     assert isinstance(raised.value.__cause__, BuildError)
 
 
+@pytest.mark.parametrize("call", [push_static, static_tag])
+def test_a_link_parameter_named_as_a_url_value_the_app_fills_leaves_url_for_s_error(
+    static: Path, call: Callable[..., str]
+) -> None:
+    """A ``url_defaults`` function fills ``lang_code``, and the call gives a ``Link``
+    parameter of that name beside a ``_method`` the static view does not take: url_for's
+    BuildError names the method. It was a ValueError saying to fill ``lang_code`` with a
+    ``url_defaults`` function, which the app has, that hid what was wrong."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "static secret"
+    localized = Blueprint(
+        "localized", __name__, static_folder=str(static), url_prefix="/<lang_code>"
+    )
+    app.register_blueprint(localized)
+
+    @app.url_defaults
+    def add_language(endpoint: str, values: dict[str, Any]) -> None:
+        values.setdefault("lang_code", "de")
+
+    Firehose(app)
+
+    with (
+        app.test_request_context("/de/"),
+        pytest.raises(BuildError, match=r"\('POST'\).*Did you mean to use methods"),
+    ):
+        call("site.css", endpoint="localized.static", lang_code="fr", _method="POST")
+
+
 def test_a_version_of_the_caller_s_is_refused_naming_it(static: Path) -> None:
     """``push()``'s ``version=``, which ``push_static`` makes from the file's bytes: it
     failed inside ``push()`` with "push() got multiple values for keyword argument
