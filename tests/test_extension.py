@@ -698,6 +698,8 @@ SHARED_FLASK_FIREHOSE_STORE = FlaskFirehoseStore()
         (DigestConnector, lambda: DigestConnector(capacity=300), False),
         (DigestConnector, lambda: DigestConnector(capacity=200), True),
         (lambda: SHARED_FLASK_FIREHOSE_STORE, lambda: SHARED_FLASK_FIREHOSE_STORE, False),
+        (SessionConnector, lambda: SessionConnector(max_items=100), False),
+        (SessionConnector, lambda: SessionConnector(max_items=50), True),
     ],
     ids=[
         "stores of other clients, one repr",
@@ -706,6 +708,8 @@ SHARED_FLASK_FIREHOSE_STORE = FlaskFirehoseStore()
         "the default capacity named",
         "another capacity",
         "one Flask-Firehose connector adapted twice",
+        "two session lists of one length",
+        "a session list of another length",
     ],
 )
 def test_a_takeover_is_said_when_the_store_changes_and_never_fails_init_app(
@@ -718,7 +722,7 @@ def test_a_takeover_is_said_when_the_store_changes_and_never_fails_init_app(
     the connectors' ``repr``, which may leave out what tells them apart, or fail outside a
     request (``init_app`` runs): an app's own connectors are told apart as objects (two
     made alike, empty, are two stores, ``==`` or not), ours by what they keep (a digest's
-    settings, an adapter's Flask-Firehose connector)."""
+    settings, an adapter's Flask-Firehose connector, a session list's length)."""
     app = Flask("shop")
     app.config["SECRET_KEY"] = "k"
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
