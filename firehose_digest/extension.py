@@ -844,17 +844,14 @@ def _keeps_the_same(before: object, after: object, app: Flask) -> bool:
         return True
     if type(before) is not type(after):
         return False
-    try:
-        if type(before) is PushedSetConnector:
-            return _keeps_the_same(
-                before.connector, cast(PushedSetConnector, after).connector, app
-            )
-        if type(before) is DigestConnector:
-            return _store_keys(before, app) == _store_keys(cast(DigestConnector, after), app)
-        if type(before) is SessionConnector:
-            return before.max_items == cast(SessionConnector, after).max_items
-    except Exception:  # a digest the first init_app could not set up for this app
-        return False
+    if type(before) is PushedSetConnector:
+        return _keeps_the_same(before.connector, cast(PushedSetConnector, after).connector, app)
+    if type(before) is DigestConnector:
+        # Both set up for the app: the first by the init_app that kept it, the second by
+        # the one under way, before it is compared.
+        return _store_keys(before, app) == _store_keys(cast(DigestConnector, after), app)
+    if type(before) is SessionConnector:
+        return before.max_items == cast(SessionConnector, after).max_items
     return False
 
 
