@@ -999,6 +999,16 @@ class KeywordStoreConnector(StoreConnector):
         super().__init__(store)
 
 
+class DictStoreConnector(dict[str, frozenset[str]]):
+    """A connector that is its own store, a dict: Python reads no signature of its class."""
+
+    def open(self, app: Flask, request: Any) -> frozenset[str]:
+        return self.get("held", frozenset())
+
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        self["held"] = frozenset(held) | frozenset(pushed)
+
+
 @pytest.mark.parametrize(
     ("connector", "call"),
     [
@@ -1006,13 +1016,15 @@ class KeywordStoreConnector(StoreConnector):
         (StoreConnector, "StoreConnector(store)"),
         (KeywordStoreConnector, "KeywordStoreConnector(store=...)"),
         (SessionConnector, "SessionConnector()"),
+        (DictStoreConnector, "DictStoreConnector()"),
     ],
 )
 def test_a_class_passed_for_an_instance_is_told_the_call_that_makes_one(
     connector: type, call: str
 ) -> None:
     """The error named ``connector=PushedSetConnector()`` (or ``StoreConnector()``) as the
-    fix, a TypeError for a missing argument when followed: it names what the class takes."""
+    fix, a TypeError for a missing argument when followed: it names what the class takes
+    (none, where Python cannot read its signature: a class built on ``dict``)."""
     with pytest.raises(ValueError, match="need an instance") as raised:
         Firehose(Flask(__name__), connector=connector)
     assert str(raised.value).endswith(f"pass an instance, connector={call}")
