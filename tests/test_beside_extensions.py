@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import pickle
@@ -256,6 +257,55 @@ def test_a_page_that_reads_objects_or_a_nan_from_a_pickling_session_records(
     changed in its store on every page, which then pushed nothing and recorded nothing,
     ever."""
     _assert_a_reading_page_records(_pickling_app()[0], value)
+
+
+def _holding_itself() -> list[Any]:
+    """A list that holds itself: two copies of it recurse when compared with ``==``."""
+    looped: list[Any] = []
+    looped.append(looped)
+    return looped
+
+
+def test_a_page_that_reads_a_list_holding_itself_from_a_pickling_session_records() -> None:
+    """Its copy read again from the store makes ``==`` recurse (a RecursionError), where
+    its pickle, which keeps the loop, compares: unchanged, so the page records."""
+    _assert_a_reading_page_records(_pickling_app()[0], _holding_itself)
+
+
+class Hook:
+    """A value with a callback, which ``copy.deepcopy`` keeps and ``pickle`` refuses."""
+
+    def __init__(self) -> None:
+        self.callback = lambda: None
+
+
+class CopyingSessions(PickledSessions):
+    """A server-side session that keeps deep copies of its values, unpickled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.copies: dict[str, dict[str, Any]] = {}
+
+    def open_session(self, app: Flask, request: Request) -> PickledSession:
+        sid = request.cookies.get("sid", "")
+        if sid in self.copies:
+            return PickledSession(copy.deepcopy(self.copies[sid]), sid)
+        return PickledSession()
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, PickledSession)
+        if session.modified:
+            self.copies[session.sid] = copy.deepcopy(dict(session))
+            response.set_cookie("sid", session.sid)
+
+
+def test_a_page_that_reads_an_unpicklable_value_from_a_copying_session_records() -> None:
+    """A store that keeps copies, not pickles, hands back an object that equals no copy
+    of itself and that pickle refuses: it is not compared, and the page records."""
+    app = Flask(__name__)
+    app.session_interface = CopyingSessions()
+    Firehose(app, connector=SessionConnector())
+    _assert_a_reading_page_records(app, Hook)
 
 
 def test_a_nan_in_a_flask_session_records() -> None:
