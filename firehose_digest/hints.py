@@ -440,12 +440,10 @@ class HintCache:
     def learn_gone(self, page: str) -> None:
         """Remember that ``page``, if it was learned, is gone (its url answered a 204 or
         205, a permanent redirect, a 404 or a 410): it is hinted nothing, not even what its
-        view declares, until a page's response teaches it again. A url never learned gets no
-        entry, so made-up urls' 404s push no learned page out. Asked and written under one
-        lock: a page another thread's request drops meanwhile is not put back in the place
-        of one it learned."""
-        if len(page) > MAX_PAGE_LENGTH:
-            return
+        view declares, until a page's response teaches it again. A url never learned (as
+        none past :data:`MAX_PAGE_LENGTH` is) gets no entry, so made-up urls' 404s push no
+        learned page out. Asked and written under one lock: a page another thread's request
+        drops meanwhile is not put back in the place of one it learned."""
         own = _page_size(page, ())
         with self._lock:
             if page in self._entries:
