@@ -2,7 +2,7 @@
 
 A layer under the Flask adapter: :mod:`.extension` opens a :class:`RequestPushes` record
 per request and writes it out after the view; :mod:`.static` pushes versioned static files through
-:func:`push`. This module imports neither of them.
+:func:`record_push`. This module imports neither of them.
 """
 
 from __future__ import annotations
@@ -310,7 +310,7 @@ def _entry_size(arguments: tuple[Any, ...], resource: Resource) -> int:
 
 def _tuples_and_values(value: object) -> list[object]:
     """``value`` and every tuple, str and int inside it (the flags, the parameters' pairs,
-    a number given as a parameter: of up to 4,300 digits, an object of up to 1.8 KB)."""
+    a number given as a parameter: of up to 4,300 digits, an object of up to 1.9 KB)."""
     if isinstance(value, tuple):
         return [value, *(inner for item in value for inner in _tuples_and_values(item))]
     return [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else []
