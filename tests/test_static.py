@@ -997,6 +997,20 @@ def test_a_url_value_given_as_a_keyword_is_said_to_be_a_link_parameter(
     assert isinstance(raised.value.__cause__, BuildError)
 
 
+def test_a_static_folder_with_no_route_leaves_url_for_s_error(static: Path) -> None:
+    """An app given its ``static_folder`` after it was made has no ``static`` route: the
+    keyword's check finds no rule to read, and url_for's BuildError stands, not a
+    KeyError from the url map."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=None)
+    app.config["SECRET_KEY"] = "static secret"
+    app.static_folder = str(static)
+    Firehose(app)
+
+    with app.test_request_context(), pytest.raises(BuildError, match="'static'"):
+        push_static("site.css", lang_code="de")
+
+
 @pytest.mark.parametrize("call", [push_static, static_tag])
 def test_a_link_parameter_named_as_a_url_value_the_app_fills_leaves_url_for_s_error(
     static: Path, call: Callable[..., str]
