@@ -482,10 +482,9 @@ def _refuse_url_values_given(arguments: _StaticArguments, endpoint: str, e: Buil
     if given:
         raise ValueError(
             f"{arguments.caller}(): {', '.join(map(repr, given))} "
-            f"{'is' if len(given) == 1 else 'are'} written as a Link "
-            f"parameter, not given to url_for (given the file name and url_for's own "
-            f"_keywords only): fill the url's values with a url_defaults function "
-            f"(Flask's URL processors)"
+            f"{'is a Link parameter' if len(given) == 1 else 'are Link parameters'} here, "
+            f"not a url value (url_for is given only the file name and its own _keywords): "
+            f"fill the url's values with a url_defaults function (Flask's URL processors)"
         ) from e
 
 
