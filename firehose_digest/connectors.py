@@ -122,8 +122,8 @@ class PushedSetConnector:
     be iterated gives the pushed keys alone), and is called only when something was pushed.
     ``get_pushed`` should return a set; an iterator is read into a frozenset first (so
     ``set_pushed`` receives a new set), a str is read as Flask-Firehose stored its
-    keys, comma-joined, and None, bytes or what holds no keys is an error, as if it had
-    raised.
+    keys, comma-joined, and None, bytes, what holds no keys, or a set or list of bytes or
+    rows (:func:`refuse_keys_not_str`) is an error, as if it had raised.
 
     Flask-Firehose's own connector keeps the keys in Flask's session, which cannot be
     written without ``SECRET_KEY``, nor signed with one no HMAC takes (an int). A
@@ -184,6 +184,7 @@ class PushedSetConnector:
                     f"{self!r}.get_pushed() returned {type(held).__name__!r} {held!r:.40}: "
                     "return a set of keys (an empty one for a client holding nothing)"
                 )
+        refuse_keys_not_str(held, self, "get_pushed")
         return held  # an iterator is read into a frozenset by the extension, as any open()'s
 
     def save(
@@ -338,6 +339,35 @@ def refuse_awaitable(result: object, connector: object, method: str) -> None:
             "it is called as a plain function, never awaited, so it did nothing: make it "
             "a plain function (run an async store's call to completion in it)"
         )
+
+
+#: What a store's reply most often is, whose keys :func:`refuse_keys_not_str` looks at.
+_KEY_COLLECTIONS = frozenset({set, frozenset, list, tuple, dict})
+
+
+def refuse_keys_not_str(held: object, connector: object, method: str) -> None:
+    """A TypeError if ``held``, a set, list, tuple or dict, holds bytes or rows (tuples)
+    and no str: no key would ever be found in it, so every file would be pushed again on
+    every visit, and nothing said. redis-py answers bytes unless made with
+    ``decode_responses=True``; a database answers rows. Its first key is asked; only if
+    that is no str, the rest. Other values (a stray ``None``, a NULL row's) are left: they
+    cost nothing but themselves."""
+    if type(held) not in _KEY_COLLECTIONS or not held:
+        return
+    keys = cast("Iterable[object]", held)
+    key = next(iter(keys))
+    if isinstance(key, str) or not isinstance(key, (bytes, bytearray, Sequence)):
+        return
+    if any(isinstance(other, str) for other in keys):
+        return
+    if isinstance(key, (bytes, bytearray)):
+        what = "make the Redis client with decode_responses=True, or decode them"
+    else:
+        what = "return the keys themselves (urls), not the rows that hold them"
+    raise TypeError(
+        f"{connector!r}.{method}() returned a {type(held).__name__} of "
+        f"{type(key).__name__} ({key!r:.40}), which holds no key: keys are str: {what}"
+    )
 
 
 def refuse_unrun(result: object, connector: object, method: str) -> None:

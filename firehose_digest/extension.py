@@ -77,6 +77,7 @@ from .connectors import (
     SessionConnector,
     apps_set_up,
     refuse_awaitable,
+    refuse_keys_not_str,
     refuse_unrun,
 )
 from .hints import DEFAULT_PORTS, EarlyHint, HintCache, plan_early_hints
@@ -237,6 +238,7 @@ class _RequestRecord(RequestPushes):
                 if held is not None and type(held) not in _PLAIN_HOLDERS:
                     refuse_awaitable(held, connector, "open")
                     held = _as_holder(held)
+                refuse_keys_not_str(held, connector, "open")
                 # None, one of _PLAIN_HOLDERS, or what _as_holder made of it.
                 self._held = cast("Container[str] | None", held)
             except Exception:

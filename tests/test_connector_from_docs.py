@@ -263,6 +263,127 @@ def test_a_redis_answering_bytes_holds_no_key() -> None:
     assert client.get("/").headers["Link"] == f"{CSS}, {JS}"
 
 
+class SetReplyConnector:
+    """``open()`` returns redis-py's ``SMEMBERS`` reply as it is, a set; ``save()`` adds
+    the pushed keys with ``SADD``. One client, one key."""
+
+    def __init__(self, redis: FakeRedis) -> None:
+        self.redis = redis
+
+    def open(self, app: Flask, request: Request) -> set[str]:
+        return self.redis.smembers("held")
+
+    def save(
+        self,
+        app: Flask,
+        response: Response,
+        held: Container[str],
+        pushed: tuple[str, ...],
+        reused: tuple[str, ...],
+    ) -> None:
+        if pushed:
+            self.redis.sadd("held", *pushed)
+
+
+class SetReplyPushed:
+    """The same, written for Flask-Firehose: ``get_pushed()`` and ``set_pushed(items)``."""
+
+    def __init__(self, redis: FakeRedis) -> None:
+        self.redis = redis
+
+    def get_pushed(self) -> set[str]:
+        return self.redis.smembers("held")
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.redis.sadd("held", *items)
+
+
+class RowsPushed(SetReplyPushed):
+    """One over a database: ``get_pushed()`` returns the rows a query fetched, tuples
+    (SQLAlchemy's ``fetchall()``), not the urls in them."""
+
+    def get_pushed(self) -> list[tuple[str]]:  # type: ignore[override]
+        return [(key,) for key in self.redis.sets.get("held", ())]
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        (SetReplyConnector, "open() returned a set of bytes"),
+        (SetReplyPushed, "get_pushed() returned a set of bytes"),
+        (RowsPushed, "get_pushed() returned a list of tuple"),
+    ],
+    ids=["open", "get_pushed", "rows"],
+)
+def test_a_store_reply_holding_no_str_key_is_an_error_not_a_push_on_every_visit(
+    kind: type[SetReplyConnector | SetReplyPushed], said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """docs/connectors.md: keys are str. A set of bytes (redis-py's ``SMEMBERS`` without
+    ``decode_responses=True``) or a list of rows holds none of them: returned as it is, it
+    is an error, as if ``open()`` had raised, logged with what to do, and the page keeps
+    its links, all nopush; not every file pushed again on every visit, silently."""
+    redis = BytesRedis()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "test"
+    Firehose(app, connector=kind(redis))
+
+    @app.route("/")
+    def index() -> str:
+        push("/static/app.css", as_="style")
+        return "index"
+
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == CSS  # the store held nothing yet
+    assert redis.sets == {"held": {"/static/app.css"}}
+    again = client.get("/")
+    assert again.headers["Link"] == f"{CSS}; nopush"
+    assert said in caplog.text
+    assert ("decode_responses=True" in caplog.text) == ("bytes" in said)
+    assert redis.sets == {"held": {"/static/app.css"}}
+
+
+class StrayPushed(SetReplyPushed):
+    """One whose store's reply holds a stray value first, before the keys: a NULL row's
+    None, or bytes a client made without ``decode_responses=True`` once wrote."""
+
+    def __init__(self, redis: FakeRedis, stray: object) -> None:
+        super().__init__(redis)
+        self.stray = stray
+
+    def get_pushed(self) -> list[object]:  # type: ignore[override]
+        return [self.stray, *self.redis.sets.get("held", ())]
+
+    def set_pushed(self, items: set[str]) -> None:
+        self.redis.sadd("held", *(key for key in items if isinstance(key, str)))
+
+
+@pytest.mark.parametrize("stray", [None, b"/static/old.css"], ids=["None", "bytes"])
+def test_a_store_reply_holding_a_str_key_among_others_is_used_as_it_is(
+    stray: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a reply of bytes or rows holding no str is refused: a stray value first,
+    beside the keys or alone (a client holding nothing yet), costs nothing but itself."""
+    redis = FakeRedis()
+    app = Flask(__name__)
+    Firehose(app, connector=StrayPushed(redis, stray))
+
+    @app.route("/")
+    def index() -> str:
+        push("/static/app.css", as_="style")
+        return "index"
+
+    client = app.test_client()
+    if stray is None:
+        assert client.get("/").headers["Link"] == CSS
+    else:  # bytes alone: refused, until a str key is stored beside them
+        assert client.get("/").headers["Link"] == f"{CSS}; nopush"
+        redis.sets["held"] = {"/static/app.css"}
+        caplog.clear()
+    assert client.get("/").headers["Link"] == f"{CSS}; nopush"
+    assert redis.sets == {"held": {"/static/app.css"}}
+    assert caplog.text == ""
+
+
 class UserConnector(RedisConnector):
     """Keyed by the signed-in user's id in Flask's session; a visitor signed in to nothing
     holds nothing. ``save()`` writes as ``write`` says: ``"carried"`` stores what ``open()``
