@@ -480,11 +480,15 @@ def _refuse_url_values_given(arguments: _StaticArguments, endpoint: str, e: Buil
     arguments_of_rules = set().union(*(rule.arguments for rule in rules))
     given = sorted(arguments_of_rules.intersection(arguments.params).difference(e.values))
     if given:
+        what = (
+            "is a Link parameter here, not a url value"
+            if len(given) == 1
+            else "are Link parameters here, not url values"
+        )
         raise ValueError(
-            f"{arguments.caller}(): {', '.join(map(repr, given))} "
-            f"{'is a Link parameter' if len(given) == 1 else 'are Link parameters'} here, "
-            f"not a url value (url_for is given only the file name and its own _keywords): "
-            f"fill the url's values with a url_defaults function (Flask's URL processors)"
+            f"{arguments.caller}(): {', '.join(map(repr, given))} {what} (url_for is given "
+            f"only the file name and its own _keywords): fill the url's values with a "
+            f"url_defaults function (Flask's URL processors)"
         ) from e
 
 

@@ -997,6 +997,27 @@ def test_a_url_value_given_as_a_keyword_is_said_to_be_a_link_parameter(
     assert isinstance(raised.value.__cause__, BuildError)
 
 
+def test_two_url_values_given_as_keywords_are_said_to_be_link_parameters(static: Path) -> None:
+    """Under ``url_prefix="/<lang_code>/<region>"``, both given: the error names both, in
+    the plural throughout ("not a url value" was said of two)."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "static secret"
+    localized = Blueprint(
+        "localized", __name__, static_folder=str(static), url_prefix="/<lang_code>/<region>"
+    )
+    app.register_blueprint(localized)
+    Firehose(app)
+
+    with app.test_request_context("/de/ch/"), pytest.raises(ValueError) as raised:
+        push_static("site.css", endpoint="localized.static", lang_code="de", region="ch")
+    assert str(raised.value) == (
+        "push_static(): 'lang_code', 'region' are Link parameters here, not url values "
+        "(url_for is given only the file name and its own _keywords): fill the url's "
+        "values with a url_defaults function (Flask's URL processors)"
+    )
+
+
 def test_a_static_folder_with_no_route_leaves_url_for_s_error(static: Path) -> None:
     """An app given its ``static_folder`` after it was made has no ``static`` route: the
     keyword's check finds no rule to read, and url_for's BuildError stands, not a
