@@ -357,7 +357,9 @@ class _StaticScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         immutable_written: list[bool] = []
-        # As _RequestRecord's: not when a request being served (its view) makes this one.
+        # As _RequestRecord's: not when a request being served in this thread (its view)
+        # makes this one; one made from another thread may mark the page's wrapper, which
+        # changes only a page that wrote IMMUTABLE beside a cookie itself (to private).
         mounted_in: list[bool] | None = (
             None if has_request_context() else environ.get(IMMUTABLE_WRITTEN)
         )
