@@ -30,6 +30,7 @@ import pickle
 import sys
 import time
 import weakref
+from collections import UserString
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import asdict, replace
 from operator import itemgetter
@@ -358,7 +359,8 @@ def refuse_keys_not_str(held: object, connector: object, method: str) -> None:
     key = next(iter(keys))
     if isinstance(key, str) or not isinstance(key, (bytes, bytearray, Sequence)):
         return
-    if any(isinstance(other, str) for other in keys):
+    # A UserString is a Sequence, but no row: equal to, and hashed as, the str it holds.
+    if any(isinstance(other, (str, UserString)) for other in keys):
         return
     if isinstance(key, (bytes, bytearray)):
         what = "make the Redis client with decode_responses=True, or decode them"

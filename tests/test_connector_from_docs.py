@@ -12,6 +12,7 @@ gone away.
 from __future__ import annotations
 
 import secrets
+from collections import UserString
 from collections.abc import Container
 from dataclasses import dataclass
 
@@ -381,6 +382,46 @@ def test_a_store_reply_holding_a_str_key_among_others_is_used_as_it_is(
         caplog.clear()
     assert client.get("/").headers["Link"] == f"{CSS}; nopush"
     assert redis.sets == {"held": {"/static/app.css"}}
+    assert caplog.text == ""
+
+
+class StrLikeConnector(SetReplyConnector):
+    """One whose store's client answers its members as ``UserString``s: not str, but
+    each equal to, and hashed as, the key it holds, so ``key in held`` finds them; after
+    ``stray`` (bytes an older client wrote), once it holds any."""
+
+    def __init__(self, redis: FakeRedis, stray: tuple[bytes, ...]) -> None:
+        super().__init__(redis)
+        self.stray = stray
+
+    def open(self, app: Flask, request: Request) -> list[object]:  # type: ignore[override]
+        keys = [UserString(key) for key in sorted(self.redis.smembers("held"))]
+        return [*self.stray, *keys] if keys else []
+
+
+@pytest.mark.parametrize("stray", [(), (b"/static/old.css",)], ids=["alone", "after-bytes"])
+def test_a_store_reply_of_str_like_keys_is_used_as_it_is(
+    stray: tuple[bytes, ...], caplog: pytest.LogCaptureFixture
+) -> None:
+    """``UserString`` keys answer ``in`` as str keys do: they are keys, and the reply is
+    not refused as holding none (rows), which left every link nopush, unrecorded."""
+    redis = FakeRedis()
+    app = Flask(__name__)
+    Firehose(app, connector=StrLikeConnector(redis, stray))
+    pushes = ["/static/app.css"]
+
+    @app.route("/")
+    def index() -> str:
+        push(pushes[0], as_="style")
+        for url in pushes[1:]:
+            push(url, as_="script")
+        return "index"
+
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == CSS
+    pushes.append("/static/app.js")
+    assert client.get("/").headers["Link"] == f"{CSS}; nopush, {JS}"
+    assert redis.sets == {"held": {"/static/app.css", "/static/app.js"}}
     assert caplog.text == ""
 
 
