@@ -31,7 +31,7 @@ import sys
 import time
 import weakref
 from collections import UserString
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import asdict, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
@@ -185,8 +185,12 @@ class PushedSetConnector:
                     f"{self!r}.get_pushed() returned {type(held).__name__!r} {held!r:.40}: "
                     "return a set of keys (an empty one for a client holding nothing)"
                 )
+            if isinstance(held, Iterator):
+                # Read here, as the extension reads any open()'s (the first `in` would use
+                # it up): a reply of no key in it is then named get_pushed()'s, not open()'s.
+                held = frozenset(held)
         refuse_keys_not_str(held, self, "get_pushed")
-        return held  # an iterator is read into a frozenset by the extension, as any open()'s
+        return held
 
     def save(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections import UserString
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -307,14 +307,22 @@ class RowsPushed(SetReplyPushed):
         return [(key,) for key in self.redis.sets.get("held", ())]
 
 
+class GeneratorPushed(SetReplyPushed):
+    """One whose ``get_pushed()`` yields the members of the reply, one by one."""
+
+    def get_pushed(self) -> Iterator[str]:  # type: ignore[override]
+        yield from self.redis.smembers("held")
+
+
 @pytest.mark.parametrize(
     ("kind", "said"),
     [
         (SetReplyConnector, "open() returned a set of bytes"),
         (SetReplyPushed, "get_pushed() returned a set of bytes"),
         (RowsPushed, "get_pushed() returned a list of tuple"),
+        (GeneratorPushed, "get_pushed() returned a frozenset of bytes"),
     ],
-    ids=["open", "get_pushed", "rows"],
+    ids=["open", "get_pushed", "rows", "get_pushed-generator"],
 )
 def test_a_store_reply_holding_no_str_key_is_an_error_not_a_push_on_every_visit(
     kind: type[SetReplyConnector | SetReplyPushed], said: str, caplog: pytest.LogCaptureFixture
