@@ -49,7 +49,7 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 from urllib.parse import quote
 
 from flask import Flask, Request, Response, has_request_context, request
@@ -169,11 +169,8 @@ class _RequestRecord(RequestPushes):
         #: environ as a list, which a middleware inside ours that hands the app a copy of
         #: the environ (``dict(environ)``) hands on too (:data:`~.static.IMMUTABLE_WRITTEN`).
         self._immutable_written: list[bool] = []
-        #: The list of an app's wrapper this app is mounted inside (``DispatcherMiddleware``
-        #: in its ``wsgi_app``): this response is that one's too, and a middleware between
-        #: the two wrappers may still add a cookie, so that wrapper is marked as well. Not
-        #: the list of a request whose view made this one (:attr:`nested`): not its response.
-        self._mounted_in: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
+        #: The list of an app's wrapper this app is mounted inside (:func:`_mounted_in`).
+        self._mounted_in = _mounted_in(environ)
         environ[IMMUTABLE_WRITTEN] = self._immutable_written
         #: The page (:func:`_hint_page_of`) whose links a 200 teaches the hint cache; None when
         #: not learning. Set by :func:`_send_early_hints` alone, once
@@ -215,7 +212,7 @@ class _RequestRecord(RequestPushes):
         self.started = True
         if self._immutable_written:
             private_if_cookie(headers)
-            if self._mounted_in is not None and not self.nested:
+            if self._mounted_in is not None:
                 self._mounted_in.append(True)
         if exc_info is not None:
             return self._start_response(status, headers, exc_info)
@@ -341,7 +338,7 @@ class _PushScope:
 _SERVED_RECORD = "firehose_digest.record"
 
 
-def _claimed(record: object) -> bool:
+def _claimed(record: object) -> TypeGuard[_RequestRecord]:
     """Whether ``record`` is a request's that has claimed it (:func:`_claim`): a request
     made under it is one its hooks or view made."""
     return isinstance(record, _RequestRecord) and record.owner is not None
@@ -357,12 +354,7 @@ class _StaticScope:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         immutable_written: list[bool] = []
-        # As _RequestRecord's: not when a request being served in this thread (its view)
-        # makes this one; one made from another thread may mark the page's wrapper, which
-        # changes only a page that wrote IMMUTABLE beside a cookie itself (to private).
-        mounted_in: list[bool] | None = (
-            None if has_request_context() else environ.get(IMMUTABLE_WRITTEN)
-        )
+        mounted_in = _mounted_in(environ)
         environ[IMMUTABLE_WRITTEN] = immutable_written
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -373,6 +365,34 @@ class _StaticScope:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
+
+
+def _mounted_in(environ: WSGIEnvironment) -> list[bool] | None:
+    """The list (:data:`~.static.IMMUTABLE_WRITTEN`) a wrapper finds in the environ it is
+    called with, if it is that of an app's wrapper this app is mounted inside
+    (``DispatcherMiddleware`` in its ``wsgi_app``): the response is that one's too, and a
+    middleware between the two wrappers may still add a cookie, so that wrapper is marked
+    as well. None if it is the list of a request being served, whose view (or a thread it
+    started) made this request with a copy of its environ: not that page's response, whose
+    ``Cache-Control`` is the view's.
+
+    Told by the list itself, whatever each app's push, not by whether a request is being
+    served: a view asking its own app for the file of an app mounted in it makes that
+    file's response pass its app's wrapper again, whose new list is the one found (a
+    cookie added between the two must be seen), unless a ``DispatcherMiddleware`` is
+    wrapped around that wrapper: then the page's list is. A request made from another
+    thread of a page with push off, which has neither record nor request context, may
+    mark the page's wrapper: that changes only a page that wrote :data:`IMMUTABLE`
+    beside a cookie itself (to private)."""
+    found: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
+    if found is None:
+        return None
+    served = environ.get(_SERVED_RECORD)
+    if _claimed(served) and served._immutable_written is found:
+        return None  # the page's record's: from a thread too, with no request context
+    if has_request_context() and request.environ.get(IMMUTABLE_WRITTEN) is found:
+        return None  # the page's, of an app with push off
+    return found
 
 
 class _InScope:

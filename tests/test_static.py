@@ -1976,6 +1976,93 @@ def test_a_file_a_view_asks_its_own_app_for_leaves_the_page_s_cache_control(
     assert page.headers["Cache-Control"] == IMMUTABLE
 
 
+def inline_view(app: Flask, url: str, file_headers: list[tuple[str, str]]) -> None:
+    """A ``/inline`` page whose view inlines the file at ``url``, asked of ``app.wsgi_app``
+    with a copy of its environ (its headers in ``file_headers``), sets the session and
+    writes its own ``public, immutable``."""
+
+    @app.route("/inline")
+    def inline() -> Response:
+        path, _, query = url.partition("?")
+        environ = dict(request.environ, PATH_INFO=path, QUERY_STRING=query)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            file_headers.extend(headers)
+
+        body = app.wsgi_app(environ, start)
+        css = b"".join(body)
+        getattr(body, "close", lambda: None)()
+        session["visits"] = session.get("visits", 0) + 1
+        page = app.make_response(f"<style>{css.decode()}</style>")
+        page.headers["Cache-Control"] = IMMUTABLE
+        return page
+
+
+@pytest.mark.parametrize("site_enabled", [True, False])
+@pytest.mark.parametrize("shop_enabled", [True, False])
+def test_a_mounted_app_s_file_a_view_asks_for_leaves_the_page_s_cache_control(
+    static: Path, site_enabled: bool, shop_enabled: bool
+) -> None:
+    """A view that inlines the file of an app mounted in its own with ``DispatcherMiddleware``
+    wrapped after ``Firehose(app)``, asked with a copy of its environ: the shop's wrapper took
+    the page's wrapper for one it is mounted inside when the site's push was off, and the
+    page went out ``private`` beside its session cookie."""
+    (static / "site.css").write_bytes(CONTENT)
+    shop = Flask("shop", static_folder=str(static))
+    shop.config.update(SECRET_KEY="shop secret", FIREHOSE_ENABLED=shop_enabled)
+    Firehose(shop)
+    site = Flask(__name__)
+    site.config.update(SECRET_KEY="site secret", FIREHOSE_ENABLED=site_enabled)
+    Firehose(site)
+    site.wsgi_app = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})  # type: ignore[method-assign]
+    url = f"/shop/static/site.css?v={version(CONTENT)}"
+    file_headers: list[tuple[str, str]] = []
+    inline_view(site, url, file_headers)
+
+    page = site.test_client().get("/inline")
+
+    assert dict(file_headers)["Cache-Control"] == IMMUTABLE
+    assert page.headers["Set-Cookie"].startswith("session=")
+    assert page.headers["Cache-Control"] == IMMUTABLE
+
+
+@pytest.mark.parametrize("site_enabled", [True, False])
+@pytest.mark.parametrize("shop_enabled", [True, False])
+def test_a_mounted_app_s_file_a_view_asks_for_sees_a_cookie_added_around_the_mount(
+    static: Path, site_enabled: bool, shop_enabled: bool
+) -> None:
+    """The same file asked by the view through the site's wrapper, wrapped after
+    ``DispatcherMiddleware``, with a middleware between the two that adds a cookie: it went
+    out ``public`` beside that cookie when the shop's push was off, as its wrapper, in a
+    request, never marked the site's."""
+    (static / "site.css").write_bytes(CONTENT)
+    shop = Flask("shop", static_folder=str(static))
+    shop.config.update(SECRET_KEY="shop secret", FIREHOSE_ENABLED=shop_enabled)
+    Firehose(shop)
+    site = Flask(__name__)
+    site.config.update(SECRET_KEY="site secret", FIREHOSE_ENABLED=site_enabled)
+    mounted = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})
+
+    def sticky_route(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append(("Set-Cookie", "route=b; Path=/"))
+            return start_response(status, headers, exc_info)
+
+        return mounted(environ, start)
+
+    site.wsgi_app = sticky_route  # type: ignore[method-assign]
+    Firehose(site)
+    url = f"/shop/static/site.css?v={version(CONTENT)}"
+    file_headers: list[tuple[str, str]] = []
+    inline_view(site, url, file_headers)
+
+    page = site.test_client().get("/inline")
+
+    assert ("Set-Cookie", "route=b; Path=/") in file_headers
+    assert dict(file_headers)["Cache-Control"] == PRIVATE_IMMUTABLE
+    assert page.headers["Cache-Control"] == IMMUTABLE
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_cache_control_the_static_step_did_not_write_is_left_as_it_is(
     static: Path, enabled: bool
