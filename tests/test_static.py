@@ -50,7 +50,7 @@ from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
 from tests.helpers import run_in_threads
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # Their clients navigate as browsers do: a 103 goes to a request that asks for a page.
 pytestmark = pytest.mark.usefixtures("clients_ask_for_pages")
@@ -1832,6 +1832,22 @@ def test_a_current_version_with_flask_session_s_cookie_is_private(
     assert signed_in.headers["Cache-Control"] == PRIVATE_IMMUTABLE
 
 
+def adding_a_cookie(
+    wsgi_app: WSGIApplication, header: str = "Set-Cookie"
+) -> Callable[[WSGIEnvironment, StartResponse], Any]:
+    """``wsgi_app`` under a middleware that adds a cookie as the response starts (a sticky
+    route's), as ``header``."""
+
+    def sticky_route(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.append((header, "route=b; Path=/"))
+            return start_response(status, headers, exc_info)
+
+        return wsgi_app(environ, start)
+
+    return sticky_route
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 @pytest.mark.parametrize(
     ("adds", "served"), [("set-cookie", PRIVATE_IMMUTABLE), ("X-Route", IMMUTABLE)]
@@ -1845,16 +1861,7 @@ def test_a_current_version_a_middleware_inside_sets_a_cookie_on_is_private(
     (static / "site.css").write_bytes(CONTENT)
     app = Flask(__name__, static_folder=str(static))
     app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
-    flask_wsgi_app = app.wsgi_app
-
-    def sticky_route(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers.append((adds, "route=b; Path=/"))
-            return start_response(status, headers, exc_info)
-
-        return flask_wsgi_app(environ, start)
-
-    app.wsgi_app = sticky_route  # type: ignore[method-assign]
+    app.wsgi_app = adding_a_cookie(app.wsgi_app, adds)  # type: ignore[method-assign,assignment]
     Firehose(app)
     with app.test_request_context():
         url = push_static("site.css")
@@ -1897,6 +1904,18 @@ def test_a_current_version_behind_a_middleware_inside_that_copies_the_environ_is
     assert response.headers["Cache-Control"] == PRIVATE_IMMUTABLE
 
 
+def site_and_shop(static: Path, site_enabled: bool, shop_enabled: bool) -> tuple[Flask, Flask]:
+    """A site, not yet set up, and a shop set up that serves ``static``'s ``site.css``, to
+    be mounted in the site's ``wsgi_app`` at ``/shop``."""
+    (static / "site.css").write_bytes(CONTENT)
+    shop = Flask("shop", static_folder=str(static))
+    shop.config.update(SECRET_KEY="shop secret", FIREHOSE_ENABLED=shop_enabled)
+    Firehose(shop)
+    site = Flask(__name__)
+    site.config.update(SECRET_KEY="site secret", FIREHOSE_ENABLED=site_enabled)
+    return site, shop
+
+
 @pytest.mark.parametrize("site_enabled", [True, False])
 @pytest.mark.parametrize("shop_enabled", [True, False])
 def test_a_current_version_of_an_app_mounted_inside_a_middleware_that_sets_a_cookie_is_private(
@@ -1907,22 +1926,9 @@ def test_a_current_version_of_an_app_mounted_inside_a_middleware_that_sets_a_coo
     route's): the shop's file went out ``public`` beside it, as its static step marked the
     shop's wrapper alone, which looked before the cookie was added, and the site's, which
     saw it, was never told."""
-    (static / "site.css").write_bytes(CONTENT)
-    shop = Flask("shop", static_folder=str(static))
-    shop.config.update(SECRET_KEY="shop secret", FIREHOSE_ENABLED=shop_enabled)
-    Firehose(shop)
-    site = Flask(__name__)
-    site.config.update(SECRET_KEY="site secret", FIREHOSE_ENABLED=site_enabled)
+    site, shop = site_and_shop(static, site_enabled, shop_enabled)
     mounted = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})
-
-    def sticky_route(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers.append(("Set-Cookie", "route=b; Path=/"))
-            return start_response(status, headers, exc_info)
-
-        return mounted(environ, start)
-
-    site.wsgi_app = sticky_route  # type: ignore[method-assign]
+    site.wsgi_app = adding_a_cookie(mounted)  # type: ignore[method-assign,assignment]
     Firehose(site)
     with shop.test_request_context(base_url="http://localhost/shop"):
         url = push_static("site.css")
@@ -1953,21 +1959,7 @@ def test_a_file_a_view_asks_its_own_app_for_leaves_the_page_s_cache_control(
     with app.test_request_context():
         url = push_static("site.css")
     file_headers: list[tuple[str, str]] = []
-
-    @app.route("/inline")
-    def inline() -> Response:
-        path, _, query = url.partition("?")
-        environ = dict(request.environ, PATH_INFO=path, QUERY_STRING=query)
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            file_headers.extend(headers)
-
-        body = app.wsgi_app(environ, start)
-        css = b"".join(body)
-        getattr(body, "close", lambda: None)()
-        page = app.make_response(f"<style>{css.decode()}</style>")
-        page.headers["Cache-Control"] = IMMUTABLE
-        return page
+    inline_view(app, url, file_headers)
 
     page = app.test_client().get("/inline")
 
@@ -2007,12 +1999,7 @@ def test_a_mounted_app_s_file_a_view_asks_for_leaves_the_page_s_cache_control(
     wrapped after ``Firehose(app)``, asked with a copy of its environ: the shop's wrapper took
     the page's wrapper for one it is mounted inside when the site's push was off, and the
     page went out ``private`` beside its session cookie."""
-    (static / "site.css").write_bytes(CONTENT)
-    shop = Flask("shop", static_folder=str(static))
-    shop.config.update(SECRET_KEY="shop secret", FIREHOSE_ENABLED=shop_enabled)
-    Firehose(shop)
-    site = Flask(__name__)
-    site.config.update(SECRET_KEY="site secret", FIREHOSE_ENABLED=site_enabled)
+    site, shop = site_and_shop(static, site_enabled, shop_enabled)
     Firehose(site)
     site.wsgi_app = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})  # type: ignore[method-assign]
     url = f"/shop/static/site.css?v={version(CONTENT)}"
@@ -2035,22 +2022,9 @@ def test_a_mounted_app_s_file_a_view_asks_for_sees_a_cookie_added_around_the_mou
     ``DispatcherMiddleware``, with a middleware between the two that adds a cookie: it went
     out ``public`` beside that cookie when the shop's push was off, as its wrapper, in a
     request, never marked the site's."""
-    (static / "site.css").write_bytes(CONTENT)
-    shop = Flask("shop", static_folder=str(static))
-    shop.config.update(SECRET_KEY="shop secret", FIREHOSE_ENABLED=shop_enabled)
-    Firehose(shop)
-    site = Flask(__name__)
-    site.config.update(SECRET_KEY="site secret", FIREHOSE_ENABLED=site_enabled)
+    site, shop = site_and_shop(static, site_enabled, shop_enabled)
     mounted = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})
-
-    def sticky_route(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers.append(("Set-Cookie", "route=b; Path=/"))
-            return start_response(status, headers, exc_info)
-
-        return mounted(environ, start)
-
-    site.wsgi_app = sticky_route  # type: ignore[method-assign]
+    site.wsgi_app = adding_a_cookie(mounted)  # type: ignore[method-assign,assignment]
     Firehose(site)
     url = f"/shop/static/site.css?v={version(CONTENT)}"
     file_headers: list[tuple[str, str]] = []
