@@ -971,6 +971,18 @@ def test_a_method_the_static_view_does_not_answer_fails_as_url_for_fails(static:
             static_tag("site.css", _method="POST")
 
 
+def localized_app(static: Path, url_prefix: str) -> Flask:
+    """An app set up whose ``localized`` blueprint serves ``static``'s ``site.css`` under
+    ``url_prefix`` (``"/<lang_code>"``)."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "static secret"
+    localized = Blueprint("localized", __name__, static_folder=str(static), url_prefix=url_prefix)
+    app.register_blueprint(localized)
+    Firehose(app)
+    return app
+
+
 @pytest.mark.parametrize("call", [push_static, static_tag])
 def test_a_url_value_given_as_a_keyword_is_said_to_be_a_link_parameter(
     static: Path, call: Callable[..., str]
@@ -979,14 +991,7 @@ def test_a_url_value_given_as_a_keyword_is_said_to_be_a_link_parameter(
     is a ``Link`` parameter to ``push_static``, as every keyword not ``url_for``'s own is,
     and url_for's BuildError said "Did you forget to specify values ['lang_code']?" of a
     value the call gave. The error says where the url's values come from instead."""
-    (static / "site.css").write_bytes(CONTENT)
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "static secret"
-    localized = Blueprint(
-        "localized", __name__, static_folder=str(static), url_prefix="/<lang_code>"
-    )
-    app.register_blueprint(localized)
-    Firehose(app)
+    app = localized_app(static, "/<lang_code>")
 
     with (
         app.test_request_context("/de/"),
@@ -1000,14 +1005,7 @@ def test_a_url_value_given_as_a_keyword_is_said_to_be_a_link_parameter(
 def test_two_url_values_given_as_keywords_are_said_to_be_link_parameters(static: Path) -> None:
     """Under ``url_prefix="/<lang_code>/<region>"``, both given: the error names both, in
     the plural throughout ("not a url value" was said of two)."""
-    (static / "site.css").write_bytes(CONTENT)
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "static secret"
-    localized = Blueprint(
-        "localized", __name__, static_folder=str(static), url_prefix="/<lang_code>/<region>"
-    )
-    app.register_blueprint(localized)
-    Firehose(app)
+    app = localized_app(static, "/<lang_code>/<region>")
 
     with app.test_request_context("/de/ch/"), pytest.raises(ValueError) as raised:
         push_static("site.css", endpoint="localized.static", lang_code="de", region="ch")
@@ -1040,19 +1038,11 @@ def test_a_link_parameter_named_as_a_url_value_the_app_fills_leaves_url_for_s_er
     parameter of that name beside a ``_method`` the static view does not take: url_for's
     BuildError names the method. It was a ValueError saying to fill ``lang_code`` with a
     ``url_defaults`` function, which the app has, that hid what was wrong."""
-    (static / "site.css").write_bytes(CONTENT)
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "static secret"
-    localized = Blueprint(
-        "localized", __name__, static_folder=str(static), url_prefix="/<lang_code>"
-    )
-    app.register_blueprint(localized)
+    app = localized_app(static, "/<lang_code>")
 
     @app.url_defaults
     def add_language(endpoint: str, values: dict[str, Any]) -> None:
         values.setdefault("lang_code", "de")
-
-    Firehose(app)
 
     with (
         app.test_request_context("/de/"),
