@@ -18,6 +18,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1950,6 +1951,53 @@ def test_a_file_a_view_asks_its_own_app_for_leaves_the_page_s_cache_control(
         url = push_static("site.css")
     file_headers: list[tuple[str, str]] = []
     inline_view(app, url, file_headers)
+
+    page = app.test_client().get("/inline")
+
+    assert dict(file_headers)["Cache-Control"] == PRIVATE_IMMUTABLE
+    assert page.headers["Set-Cookie"].startswith("session=")
+    assert page.headers["Cache-Control"] == IMMUTABLE
+
+
+def test_a_file_a_view_asks_for_from_a_worker_thread_leaves_the_page_s_cache_control(
+    static: Path,
+) -> None:
+    """The same request made from a worker thread (a ``ThreadPoolExecutor`` copies no
+    context), with push on: the page's record, which the copy of its environ names, tells
+    the page's list from one of a wrapper the file's app is mounted inside, and the page
+    keeps its own ``public, immutable`` beside its cookie."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=True)
+
+    @app.before_request
+    def count_visits() -> None:
+        session["visits"] = session.get("visits", 0) + 1
+
+    Firehose(app)
+    url = f"/static/site.css?v={version(CONTENT)}"
+    file_headers: list[tuple[str, str]] = []
+
+    @app.route("/inline")
+    def inline() -> Response:
+        path, _, query = url.partition("?")
+        environ = dict(request.environ, PATH_INFO=path, QUERY_STRING=query)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            file_headers.extend(headers)
+
+        def fetch() -> bytes:
+            body = app.wsgi_app(environ, start)
+            try:
+                return b"".join(body)
+            finally:
+                getattr(body, "close", lambda: None)()
+
+        with ThreadPoolExecutor(1) as executor:
+            css = executor.submit(fetch).result()
+        page = app.make_response(f"<style>{css.decode()}</style>")
+        page.headers["Cache-Control"] = IMMUTABLE
+        return page
 
     page = app.test_client().get("/inline")
 
