@@ -2006,6 +2006,47 @@ def test_a_file_a_view_asks_for_from_a_worker_thread_leaves_the_page_s_cache_con
     assert page.headers["Cache-Control"] == IMMUTABLE
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_page_asked_after_a_file_with_a_copy_of_its_environ_keeps_its_cache_control(
+    static: Path, enabled: bool
+) -> None:
+    """A middleware around the app (wrapped after ``init_app``) that asks it for a
+    versioned file, then for a page, with copies of one environ (an edge-include
+    assembler's, a cache warmer's): the copy holds the file's finished mark, which is not
+    the page's, and the page keeps its own ``public, immutable`` beside its cookie."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = Flask(__name__, static_folder=str(static))
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
+
+    @app.route("/fragment")
+    def fragment() -> Response:
+        session["seen"] = True
+        return Response("fragment", headers={"Cache-Control": IMMUTABLE})
+
+    Firehose(app)
+    flask_wsgi_app = app.wsgi_app
+    path, query = "/static/site.css", f"v={version(CONTENT)}"
+    file_headers: list[tuple[str, str]] = []
+
+    def file_then_fragment(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            file_headers.extend(headers)
+
+        asked = dict(environ, PATH_INFO=path, QUERY_STRING=query)
+        body = flask_wsgi_app(asked, start)
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+        return flask_wsgi_app(dict(asked, PATH_INFO="/fragment", QUERY_STRING=""), start_response)
+
+    app.wsgi_app = file_then_fragment  # type: ignore[method-assign]
+
+    page = app.test_client().get("/fragment")
+
+    assert dict(file_headers)["Cache-Control"] == IMMUTABLE
+    assert page.headers["Set-Cookie"].startswith("session=")
+    assert page.headers["Cache-Control"] == IMMUTABLE
+
+
 def inline_view(app: Flask, url: str, file_headers: list[tuple[str, str]]) -> None:
     """A ``/inline`` page whose view inlines the file at ``url``, asked of ``app.wsgi_app``
     with a copy of its environ (its headers in ``file_headers``), sets the session and
