@@ -149,7 +149,6 @@ class _RequestRecord(RequestPushes):
     __slots__ = (
         "_held",
         "_immutable_written",
-        "_mounted_in",
         "_opened",
         "_start_response",
         "hint_page",
@@ -165,13 +164,9 @@ class _RequestRecord(RequestPushes):
     def __init__(self, environ: WSGIEnvironment, start_response: StartResponse) -> None:
         super().__init__()
         self._start_response = start_response
-        #: Marked by the static step when it wrote a file's ``Cache-Control``: left in the
-        #: environ as a list, which a middleware inside ours that hands the app a copy of
-        #: the environ (``dict(environ)``) hands on too (:data:`~.static.IMMUTABLE_WRITTEN`).
-        self._immutable_written: list[bool] = []
-        #: The list of an app's wrapper this app is mounted inside (:func:`_mounted_in`).
-        self._mounted_in = _mounted_in(environ)
-        environ[IMMUTABLE_WRITTEN] = self._immutable_written
+        #: Marked by the static step when it wrote a file's ``Cache-Control``, read as the
+        #: response starts (:func:`_immutable_mark`).
+        self._immutable_written = _immutable_mark(environ)
         #: The page (:func:`_hint_page_of`) whose links a 200 teaches the hint cache; None when
         #: not learning. Set by :func:`_send_early_hints` alone, once
         #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
@@ -212,8 +207,6 @@ class _RequestRecord(RequestPushes):
         self.started = True
         if self._immutable_written:
             private_if_cookie(headers)
-            if self._mounted_in is not None:
-                self._mounted_in.append(True)
         if exc_info is not None:
             return self._start_response(status, headers, exc_info)
         if self.link is not None:
@@ -353,46 +346,51 @@ class _StaticScope:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        immutable_written: list[bool] = []
-        mounted_in = _mounted_in(environ)
-        environ[IMMUTABLE_WRITTEN] = immutable_written
+        immutable_written = _immutable_mark(environ)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if immutable_written:
                 private_if_cookie(headers)
-                if mounted_in is not None:
-                    mounted_in.append(True)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
 
 
-def _mounted_in(environ: WSGIEnvironment) -> list[bool] | None:
-    """The list (:data:`~.static.IMMUTABLE_WRITTEN`) a wrapper finds in the environ it is
-    called with, if it is that of an app's wrapper this app is mounted inside
-    (``DispatcherMiddleware`` in its ``wsgi_app``): the response is that one's too, and a
-    middleware between the two wrappers may still add a cookie, so that wrapper is marked
-    as well. None if it is the list of a request being served, whose view (or a thread it
-    started) made this request with a copy of its environ: not that page's response, whose
-    ``Cache-Control`` is the view's.
+def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
+    """The response's list under :data:`~.static.IMMUTABLE_WRITTEN`, which the static step
+    marks when it wrote a file's ``Cache-Control``, and each of the extension's wrappers
+    the response passes reads as it starts. The first wrapper leaves a new one in the
+    environ, which a middleware that hands the app a copy (``dict(environ)``) hands on
+    too; the wrapper of an app mounted inside another's ``wsgi_app``
+    (``DispatcherMiddleware``) finds that one's and shares it, so a cookie a middleware
+    between the two adds is seen.
 
-    Told by the list itself, whatever each app's push, not by whether a request is being
-    served: a view asking its own app for the file of an app mounted in it makes that
-    file's response pass its app's wrapper again, whose new list is the one found (a
-    cookie added between the two must be seen), unless a ``DispatcherMiddleware`` is
-    wrapped around that wrapper: then the page's list is. A request made from another
-    thread of a page with push off, which has neither record nor request context, may
-    mark the page's wrapper: that changes only a page that wrote :data:`IMMUTABLE`
-    beside a cookie itself (to private)."""
+    A new one too if the list found is a page's (:func:`_is_page_s`), whose view made
+    this request: its response is not the page's; or if it is marked already: the step
+    marks a list only once every wrapper on the way in has run, so it is a finished
+    response's, whose environ a middleware copied to ask the app again."""
     found: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
-    if found is None:
-        return None
+    if found is not None and not found and not _is_page_s(found, environ):
+        return found
+    fresh: list[bool] = []
+    environ[IMMUTABLE_WRITTEN] = fresh
+    return fresh
+
+
+def _is_page_s(found: list[bool], environ: WSGIEnvironment) -> bool:
+    """Whether ``found`` is the list of a page being served, whose view (or a thread it
+    started) made this request with a copy of its environ: the list of its claimed record,
+    which the copy names, or with push off, of its request's environ. Told by the list,
+    not by whether a request is being served: a view asking its own app for the file of
+    an app mounted in it makes that file's response pass its app's wrapper again, whose
+    new list the mounted app's wrapper shares. A request made from another thread of a
+    page with push off, which has neither record nor request context, shares the page's
+    list: that changes only a page that wrote :data:`~.static.IMMUTABLE` beside a cookie
+    itself (to private)."""
     served = environ.get(_SERVED_RECORD)
     if _claimed(served) and served._immutable_written is found:
-        return None  # the page's record's: from a thread too, with no request context
-    if has_request_context() and request.environ.get(IMMUTABLE_WRITTEN) is found:
-        return None  # the page's, of an app with push off
-    return found
+        return True  # from a thread too, with no request context
+    return has_request_context() and request.environ.get(IMMUTABLE_WRITTEN) is found
 
 
 class _InScope:

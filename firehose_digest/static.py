@@ -106,10 +106,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
 #: The WSGI environ key under which the extension's wrapper leaves each request a list,
 #: which :func:`cache_versioned_static` marks when it wrote a file's ``Cache-Control``: the
-#: wrapper then reads the final headers as the response starts (:func:`private_if_cookie`).
-#: A list, not a key set by the step: a middleware inside the wrapper may hand Flask a copy
-#: of the environ (``dict(environ)``), whose new keys the wrapper never sees, but which
-#: holds the same list.
+#: wrapper (each one the response passes, for an app mounted inside another's) then reads
+#: the final headers as the response starts (:func:`private_if_cookie`). A list, not a key
+#: set by the step: a middleware inside the wrapper may hand Flask a copy of the environ
+#: (``dict(environ)``), whose new keys the wrapper never sees, but which holds the same list.
 IMMUTABLE_WRITTEN = "firehose_digest.immutable_written"
 
 #: Files whose version is known: a site has some hundreds, named in its templates. The bound
@@ -1038,8 +1038,8 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     blueprint's ``after_request`` hook) marked ``no-store``; one it marked ``private`` stays
     private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
     One served :data:`IMMUTABLE` is made private too if it sets a cookie, as it starts
-    (:func:`private_if_cookie`, called by the extension's wrapper, which the list under
-    :data:`IMMUTABLE_WRITTEN` in ``req.environ``, marked, asks to).
+    (:func:`private_if_cookie`, called by the extension's wrapper when this step has
+    marked the list under :data:`IMMUTABLE_WRITTEN` in ``req.environ``).
     """
     endpoint = req.endpoint
     if endpoint is None or not _named_static(endpoint):
