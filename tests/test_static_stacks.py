@@ -385,8 +385,8 @@ def expected(
     first of its wrappers, inside out, to see a cookie, if it is still that value; any
     other is left as the app and its middlewares wrote it."""
     value = written
-    # Inside out: the first wrapper seen is the app's own; each one marked as the response
-    # starts marks the next one out, whatever it is of.
+    # Inside out, as the response starts: each of the extension's wrappers it passes,
+    # whatever app's, sees the cookies added inside it.
     for step, _ in reversed(layers(shapes, root, app)):
         if "cookie" in step:
             cookie = True
