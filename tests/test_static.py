@@ -1863,14 +1863,9 @@ def test_a_current_version_a_middleware_inside_sets_a_cookie_on_is_private(
     assert response.headers["Cache-Control"] == served
 
 
-@pytest.mark.parametrize("enabled", [True, False])
-def test_a_current_version_behind_a_middleware_inside_that_copies_the_environ_is_private(
-    static: Path, enabled: bool
-) -> None:
-    """A middleware wrapped around ``app.wsgi_app`` before ``init_app`` that hands Flask a
-    copy of the environ (``dict(environ)``, as one that rewrites a path does): the file,
-    beside the session cookie a ``before_request`` hook changed, went out ``public`` for a
-    year, as what the static step marked in Flask's environ never reached ours."""
+def visit_counting_app(static: Path, enabled: bool) -> Flask:
+    """An app, not yet set up, serving ``static``'s ``site.css``, whose ``before_request``
+    hook changes the session on every request, its files' too."""
     (static / "site.css").write_bytes(CONTENT)
     app = Flask(__name__, static_folder=str(static))
     app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
@@ -1879,6 +1874,18 @@ def test_a_current_version_behind_a_middleware_inside_that_copies_the_environ_is
     def count_visits() -> None:
         session["visits"] = session.get("visits", 0) + 1
 
+    return app
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_current_version_behind_a_middleware_inside_that_copies_the_environ_is_private(
+    static: Path, enabled: bool
+) -> None:
+    """A middleware wrapped around ``app.wsgi_app`` before ``init_app`` that hands Flask a
+    copy of the environ (``dict(environ)``, as one that rewrites a path does): the file,
+    beside the session cookie a ``before_request`` hook changed, went out ``public`` for a
+    year, as what the static step marked in Flask's environ never reached ours."""
+    app = visit_counting_app(static, enabled)
     flask_wsgi_app = app.wsgi_app
 
     def copies_environ(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
@@ -1938,14 +1945,7 @@ def test_a_file_a_view_asks_its_own_app_for_leaves_the_page_s_cache_control(
     """A view that makes a request for a versioned file with a copy of its environ: that
     response is not the page's, whose own ``public, immutable`` beside its cookie is kept,
     as a page's is (unlike an app mounted inside another's ``wsgi_app``, above)."""
-    (static / "site.css").write_bytes(CONTENT)
-    app = Flask(__name__, static_folder=str(static))
-    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=enabled)
-
-    @app.before_request
-    def count_visits() -> None:
-        session["visits"] = session.get("visits", 0) + 1
-
+    app = visit_counting_app(static, enabled)
     Firehose(app)
     with app.test_request_context():
         url = push_static("site.css")
@@ -1966,14 +1966,7 @@ def test_a_file_a_view_asks_for_from_a_worker_thread_leaves_the_page_s_cache_con
     context), with push on: the page's record, which the copy of its environ names, tells
     the page's list from one of a wrapper the file's app is mounted inside, and the page
     keeps its own ``public, immutable`` beside its cookie."""
-    (static / "site.css").write_bytes(CONTENT)
-    app = Flask(__name__, static_folder=str(static))
-    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=True)
-
-    @app.before_request
-    def count_visits() -> None:
-        session["visits"] = session.get("visits", 0) + 1
-
+    app = visit_counting_app(static, enabled=True)
     Firehose(app)
     url = f"/static/site.css?v={version(CONTENT)}"
     file_headers: list[tuple[str, str]] = []
