@@ -1970,27 +1970,7 @@ def test_a_file_a_view_asks_for_from_a_worker_thread_leaves_the_page_s_cache_con
     Firehose(app)
     url = f"/static/site.css?v={version(CONTENT)}"
     file_headers: list[tuple[str, str]] = []
-
-    @app.route("/inline")
-    def inline() -> Response:
-        path, _, query = url.partition("?")
-        environ = dict(request.environ, PATH_INFO=path, QUERY_STRING=query)
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            file_headers.extend(headers)
-
-        def fetch() -> bytes:
-            body = app.wsgi_app(environ, start)
-            try:
-                return b"".join(body)
-            finally:
-                getattr(body, "close", lambda: None)()
-
-        with ThreadPoolExecutor(1) as executor:
-            css = executor.submit(fetch).result()
-        page = app.make_response(f"<style>{css.decode()}</style>")
-        page.headers["Cache-Control"] = IMMUTABLE
-        return page
+    inline_view(app, url, file_headers, threaded=True)
 
     page = app.test_client().get("/inline")
 
@@ -2040,10 +2020,13 @@ def test_a_page_asked_after_a_file_with_a_copy_of_its_environ_keeps_its_cache_co
     assert page.headers["Cache-Control"] == IMMUTABLE
 
 
-def inline_view(app: Flask, url: str, file_headers: list[tuple[str, str]]) -> None:
+def inline_view(
+    app: Flask, url: str, file_headers: list[tuple[str, str]], *, threaded: bool = False
+) -> None:
     """A ``/inline`` page whose view inlines the file at ``url``, asked of ``app.wsgi_app``
-    with a copy of its environ (its headers in ``file_headers``), sets the session and
-    writes its own ``public, immutable``."""
+    with a copy of its environ (its headers in ``file_headers``; from a worker thread, which
+    copies no context, if ``threaded``), sets the session and writes its own ``public,
+    immutable``."""
 
     @app.route("/inline")
     def inline() -> Response:
@@ -2053,9 +2036,18 @@ def inline_view(app: Flask, url: str, file_headers: list[tuple[str, str]]) -> No
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             file_headers.extend(headers)
 
-        body = app.wsgi_app(environ, start)
-        css = b"".join(body)
-        getattr(body, "close", lambda: None)()
+        def fetch() -> bytes:
+            body = app.wsgi_app(environ, start)
+            try:
+                return b"".join(body)
+            finally:
+                getattr(body, "close", lambda: None)()
+
+        if threaded:
+            with ThreadPoolExecutor(1) as executor:
+                css = executor.submit(fetch).result()
+        else:
+            css = fetch()
         session["visits"] = session.get("visits", 0) + 1
         page = app.make_response(f"<style>{css.decode()}</style>")
         page.headers["Cache-Control"] = IMMUTABLE
