@@ -58,6 +58,7 @@ from .settings import (
     CookieAttributes,
     Settings,
     check_digest_fits,
+    refused_by_browsers,
     set_cookie_line,
     set_cookie_room,
     set_cookie_room_said,
@@ -1041,7 +1042,8 @@ class DigestConnector:
         """Write the cookie if the digest changed, or if half its lifetime is gone; not
         over one the app's response sets itself (deleted, by a "forget me" page): then
         :class:`NotRecorded`, and the response pushes nothing; so, too, for a digest read
-        under settings that ``init_app``, run again since, replaced.
+        under settings that ``init_app``, run again since, replaced, and for a cookie the
+        session interface scopes, on this request, as browsers refuse (said once).
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -1090,6 +1092,14 @@ class DigestConnector:
         if any(line.startswith(f"{name}=") for line in response.headers.getlist("Set-Cookie")):
             # The app wrote or deleted the cookie itself (a "forget me" page): its say.
             raise NotRecorded(f"the response sets the {name} cookie itself")
+        attributes = digest_cookie_attributes(app)
+        refused = refused_by_browsers(name, attributes)
+        if refused:
+            # init_app checked the scope outside any request: a session interface that
+            # scopes the cookie per request (its domain per host) may give one here that
+            # browsers drop, and then every visit would push everything again.
+            _warn_refused_scope(app, attributes, refused)
+            raise NotRecorded(f"browsers refuse the {name} cookie scoped so: {refused}")
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
         # the second pass adds them again, within the new generation's room.
@@ -1097,9 +1107,30 @@ class DigestConnector:
             for key in [key for key in page_keys if key not in digest.current]:
                 digest.add(key)
         value = codec.dumps(digest.to_bytes())
-        attributes = digest_cookie_attributes(app)
         response.set_cookie(name, value, max_age=state.settings.max_age, **asdict(attributes))
         state.remember(codec, value, digest)  # only once the cookie is written
+
+
+#: The apps already warned that their session interface scoped the digest cookie, on a
+#: request, as browsers refuse it.
+_told_refused: weakref.WeakSet[Flask] = weakref.WeakSet()
+
+
+def _warn_refused_scope(app: Flask, attributes: CookieAttributes, refused: str) -> None:
+    """Warn once per app: a request's digest cookie was scoped as browsers refuse it."""
+    if app in _told_refused:
+        return
+    _told_refused.add(app)
+    log.warning(
+        "firehose: the session interface (%s) scopes the digest cookie of a request as "
+        "Domain=%r, Path=%r, Secure=%r, which browsers refuse: %s; such responses push "
+        "nothing and write no digest (said once per app and process)",
+        type(app.session_interface).__name__,
+        attributes.domain,
+        attributes.path,
+        attributes.secure,
+        refused,
+    )
 
 
 #: Answers a cached digest keeps: more than a typical page's tracked links.

@@ -39,6 +39,7 @@ __all__ = [
     "domain_cut_short",
     "largest_capacity",
     "load",
+    "refused_by_browsers",
     "set_cookie_line",
     "set_cookie_room",
     "set_cookie_room_said",
@@ -236,7 +237,7 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             "holds, and forget its own first pushes"
         )
     _check_cookie_attributes(cookie)
-    refused = _refused_by_browsers(settings.cookie_name, cookie)
+    refused = refused_by_browsers(settings.cookie_name, cookie)
     if refused:
         raise ValueError(refused)
     try:
@@ -411,7 +412,7 @@ def _written_path(path: str) -> str:
     return next(part[len("Path=") :] for part in line.split("; ") if part.startswith("Path="))
 
 
-def _refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:
+def refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:
     """Why browsers would refuse the digest cookie, or None. Refused, it never comes back,
     and every page pushes everything on every visit.
 

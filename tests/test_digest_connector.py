@@ -311,6 +311,38 @@ class CookiePerHost(SecureCookieSessionInterface):
         return request.host.partition(":")[0] if has_request_context() else None
 
 
+def test_a_host_cookie_given_a_domain_per_request_is_not_written_and_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``init_app`` refuses a ``__Host-`` digest cookie with a ``Domain``, which browsers
+    drop, but it runs outside any request: a session interface scoping the cookie per
+    host gave none then, and one on each request, and every response set
+    ``__Host-fd=...; Domain=shop.example``, refused, so each visit pushed everything
+    again. Such a response writes no cookie and pushes nothing (its links ``nopush``),
+    and a warning names the attribute, once."""
+    app = build_app(SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd")
+    app.session_interface = CookiePerHost()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for _ in range(2):
+            response = client.get("/", base_url="https://shop.example")
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
+        "request as Domain='shop.example', Path='/', Secure=True, which browsers refuse: "
+        "FIREHOSE_COOKIE_NAME='__Host-fd' needs SESSION_COOKIE_SECURE, no "
+        "SESSION_COOKIE_DOMAIN and a SESSION_COOKIE_PATH of '/': browsers refuse it; such "
+        "responses push nothing and write no digest (said once per app and process)"
+    ]
+    # Scoped as browsers keep it (host-only, on the app's own session interface), it is.
+    app = build_app(SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd")
+    response = app.test_client().get("/", base_url="https://shop.example")
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert response.headers["Set-Cookie"].startswith("__Host-fd=")
+    assert "Domain" not in response.headers["Set-Cookie"]
+
+
 def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
