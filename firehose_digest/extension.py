@@ -810,11 +810,15 @@ def _warn_taken_over(app: Flask, before: Connector, after: Connector) -> None:
     object's ``init_app`` again reads the config again, as documented, and says nothing."""
     if not _keeps_the_same(before, after, app):
         named_after, named_before = _named(after), _named(before)
-        if named_after == named_before and type(before) is DigestConnector:
-            # Two default digests of settings the config changed between: said by those
-            # (named alike if one cannot say them: a warning never fails init_app).
+        if named_after == named_before and isinstance(before, DigestConnector):
+            # Two digests (the default's, or an app's subclass's) of settings the config
+            # changed between: said by those (named alike if one cannot say them: a
+            # warning never fails init_app).
             with suppress(Exception):
                 named_after, named_before = _told_apart(cast(DigestConnector, after), before, app)
+        if named_after == named_before:
+            # Two objects named alike, of one store each (an app's own connectors).
+            named_after = f"another {named_after}"
         log.warning(
             "firehose: a second Firehose set up app %r with connector %s, in place of the "
             "first one's %s, which is no longer asked: keep one Firehose per app (call its "
@@ -836,9 +840,11 @@ def _named(connector: object) -> str:
 
 def _told_apart(after: DigestConnector, before: DigestConnector, app: Flask) -> tuple[str, str]:
     """The names of two digests named alike, each with the keys of :func:`_store_keys`
-    whose values tell the two apart."""
+    whose values tell the two apart; as they are if none does."""
     read = _store_keys(after, app), _store_keys(before, app)
     differ = [index for index, pair in enumerate(read[0]) if pair != read[1][index]]
+    if not differ:  # an app's subclass, told apart as an object
+        return _named(after), _named(before)
     first, second = (
         ", ".join(f"{key}={value!r}" for key, value in (keys[i] for i in differ)) for keys in read
     )

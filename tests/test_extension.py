@@ -784,6 +784,38 @@ def test_a_takeover_by_a_digest_named_as_the_first_says_the_settings_that_differ
     ]
 
 
+class AppsDigest(DigestConnector):
+    """An app's own digest connector: told apart from another as an object."""
+
+
+def test_a_takeover_by_an_app_s_digest_subclass_names_what_tells_the_two_apart(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two objects of an app's subclass of ``DigestConnector`` have one ``repr``: a
+    takeover of one by the other said "with connector AppsDigest(...), in place of the
+    first one's AppsDigest(...)", the same name twice, whether the factory had loaded
+    another digest version between them or nothing differed but the object."""
+    app = Flask("shop")
+    app.config["SECRET_KEY"] = "k"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app, connector=AppsDigest())
+        app.config["FIREHOSE_DIGEST_VERSION"] = 2
+        Firehose(app, connector=AppsDigest())
+        Firehose(app, connector=AppsDigest())
+    named = "AppsDigest(capacity=None, fp_rate=None, encoding=None)"
+    tail = (
+        ", which is no longer asked: keep one Firehose per app (call its init_app(app) "
+        "again to read the config again)"
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: a second Firehose set up app 'shop' with connector {named} "
+        f"(FIREHOSE_DIGEST_VERSION='2'), in place of the first one's {named} "
+        f"(FIREHOSE_DIGEST_VERSION=''){tail}",
+        f"firehose: a second Firehose set up app 'shop' with connector another {named}, "
+        f"in place of the first one's {named}{tail}",
+    ]
+
+
 def test_push_off_adds_only_the_static_step_once() -> None:
     """With push off no record is ever opened: the app's wsgi_app is wrapped for static
     caching alone, once, and a second init_app adds no step twice. Flask's hook lists and
