@@ -331,15 +331,21 @@ _FILE_NOTE = (
 
 
 #: What may be the rest of a digest's jar line on the line after it: its value, a signed
-#: value being base64url and "." (itsdangerous), after the rest of at most two fields when
-#: the break fell before it (in the name or the expiry, as 80 columns break the line of
-#: most hosts), each with the white space after it; no prompt after the value.
-_REST_OF_A_VALUE = re.compile(r"(?:\S*[\t ]+){0,2}[A-Za-z0-9_.-]+")
+#: value being base64url and "." (itsdangerous), after the rest of the fields before it
+#: when the break fell there (in the name or the expiry, as 80 columns break the line of
+#: most hosts; before the path, or in the host, of a longer one), each with the white
+#: space after it; no prompt after the value.
+_REST_OF_A_VALUE = re.compile(r"(?:\S*[\t ]+){0,6}[A-Za-z0-9_.-]+")
 #: A digest's value or its start: payload, timestamp and an HMAC-SHA1 signature, which is
 #: 27 characters of base64url whatever the key (:class:`~.codec.DigestCodec`). A line
 #: broken in three holds no signature in its first two; a whole value and the word on
 #: the line after it (a prompt's, "exit") make a longer one: no cut.
 _SIGNED_VALUE_START = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]{0,27})?)?")
+#: A whole signed value: a break's last line ends it.
+_SIGNED_VALUE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{27}")
+#: The columns a tab stop may leave a terminal's full row short of its width, and a
+#: line's end short of it once its trailing white space is stripped.
+_TAB_STOP = 8
 
 
 def cut_jar_line(text: str, name: str) -> str | None:
@@ -359,13 +365,25 @@ def cut_jar_line(text: str, name: str) -> str | None:
             joined = f"{line}{separator}{after}"
             match = _JAR_LINE.fullmatch(joined) or _JAR_LINE_SHOWN.fullmatch(joined)
             # A value holds no white space: a whole line and a line of words is no cut.
-            if match and match["name"] == name and _SIGNED_VALUE_START.fullmatch(match["value"]):
+            if match and match["name"] == name and _broken_value(match["value"], line, after):
                 return (
                     f"the cookie jar's {name} line looks cut: the line after it looks like "
                     "the rest of it, as a terminal breaks a long line; join them, "
                     "or give the file on stdin: firehose-digest inspect - < jar"
                 )
     return None
+
+
+def _broken_value(value: str, line: str, after: str) -> bool:
+    """Whether ``value``, read from ``line`` and the ``after`` line joined, may be a digest
+    a terminal's break split: a terminal fills each row but the last, so ``after`` ends the
+    value, whole and signed, or fills a row as ``line`` does (within a tab stop: shown,
+    ``line`` may end before its row does) with a start of one. A short value and the
+    word of a prompt after it ("exit") are neither."""
+    if _SIGNED_VALUE.fullmatch(value):
+        return True
+    filled = len(after.expandtabs()) + _TAB_STOP > len(line.expandtabs())
+    return filled and _SIGNED_VALUE_START.fullmatch(value) is not None
 
 
 def _jar_set_cookie(line: re.Match[str]) -> str:

@@ -2603,15 +2603,31 @@ def test_a_jar_line_a_terminal_broke_is_said_to_look_cut(shown: Any, kept: int) 
 @pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "as a terminal shows it"])
 @pytest.mark.parametrize(
     "host",
-    ["www.example.com", "www.example-shop.co.uk", "static.assets.example-shop.com"],
-    ids=["in its name", "before its name", "in its expiry"],
+    [
+        "www.example.com",
+        "www.example-shop.co.uk",
+        "static.assets.example-shop.com",
+        "pr-1234-checkout-redesign.preview.staging.example-shop.com",
+        "pr-1234-checkout-redesign.review-apps.staging.example-shop.com",
+    ],
+    ids=[
+        "in its name",
+        "before its name",
+        "in its expiry",
+        "before its path",
+        "before its domain match",
+    ],
 )
 def test_a_jar_line_of_a_longer_host_a_terminal_broke_is_said_to_look_cut(
     host: str, tabs: bool
 ) -> None:
     """``cat jar`` in 80 columns breaks the line of most hosts before its value: in the
     cookie's name, before it or in its expiry, the rest on the next line with the white
-    space in it. Only a break in the value or right before it was said to look cut."""
+    space in it. Only a break in the value or right before it was said to look cut, and
+    then none in more than two fields before it: a review app's host of 54 to 69
+    characters, whose line breaks before its path or its domain match, got "not a signed
+    cookie value: it holds '#'" or "no h2-digest cookie here" alone. (Broken in its host,
+    the line after it is a jar line of its own, read and verified.)"""
     value = issued_cookie(SECRET)
     line = f"#HttpOnly_{host}\tFALSE\t/\tFALSE\t1799006335\th2-digest\t{value}"
     # Where the terminal breaks it: at the 80th column it shows.
@@ -2665,6 +2681,23 @@ def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut(show
         code, out, _ = call("inspect", f"{line}\n{after}", "--secret-key", SECRET)
         assert code == 1, out
         assert CUT_JAR_LINE not in out, after
+
+
+@pytest.mark.parametrize("shown", [str, str.expandtabs], ids=["tabs", "as a terminal shows it"])
+@pytest.mark.parametrize("value", ["", "abc", "deleted", "IwAKIQ.axS"], ids=repr)
+def test_a_jar_line_of_a_short_value_followed_by_a_word_is_not_said_to_be_cut(
+    shown: Any, value: str
+) -> None:
+    """A value with no whole signature (empty, a stand-in, the start of one) and a word
+    on the line after it (a prompt's, "exit") were joined into the start of a value, and
+    said to look cut. A terminal's break leaves the first line as wide as it is, and each
+    line but the last as wide: a line after it shorter than it ends the value, and must
+    hold a whole signature for the break to be one."""
+    line = shown(f"shop.test\tFALSE\t/\tFALSE\t0\th2-digest\t{value}")
+    for after in ("exit", "ok", "x", "ls", "a" * 20):
+        code, out, _ = call("inspect", f"{line}\n{after}", "--secret-key", SECRET)
+        assert code == 1, out
+        assert CUT_JAR_LINE not in out, (value, after)
 
 
 @pytest.mark.parametrize("separator", ["    ", "\t"], ids=["spaces", "tabs"])
