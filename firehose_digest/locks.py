@@ -2,15 +2,17 @@
 
 A fork copies the process with one thread, the forking one: gunicorn with ``--preload``
 forks its workers from the master that imported the app, multiprocessing's ``fork`` start
-method from any thread of a threaded server. A lock another thread held at that moment
-stays held in the child, where no thread releases it: the child's first request that takes
-it waits forever. So every lock made here is taken before a fork and released after it,
-in the parent and in the child, as ``logging`` takes its module lock
-(``Lib/logging/__init__.py``): the child gets each lock free and each cache whole, never
-halfway through a change. Each is held only while a cache changes in memory, so a fork
-waits at most that long; past :data:`FORK_WAIT` the lock is held by a thread that cannot
-go on until the fork returns (a signal handler forking in the thread it interrupted), and
-the fork goes on without it: that thread releases it in each process.
+method from any thread of a threaded server (uWSGI forks from C, and runs Python's fork
+hooks only with ``--py-call-uwsgi-fork-hooks``: docs/deployment.md). A lock another
+thread held at that moment stays held in the child, where no thread releases it: the
+child's first request that takes it waits forever. So every lock made here is taken
+before a fork and released after it, in the parent and in the child, as ``logging``
+takes its module lock (``Lib/logging/__init__.py``): the child gets each lock free and
+each cache whole, never halfway through a change. Each is held only while a cache
+changes in memory, so a fork waits at most that long; past :data:`FORK_WAIT` the lock is
+held by a thread that cannot go on until the fork returns (a signal handler forking in
+the thread it interrupted), and the fork goes on without it: that thread releases it in
+each process.
 """
 
 from __future__ import annotations

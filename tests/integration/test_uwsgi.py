@@ -44,11 +44,14 @@ class UWsgi(Server):
 
     name = "uwsgi"
 
-    def __init__(self, workdir: Path, static_dir: Path, socket: str, *options: str) -> None:
+    def __init__(
+        self, workdir: Path, static_dir: Path, socket: str, *options: str, hold_lock: bool = False
+    ) -> None:
         super().__init__(workdir)
         self.static_dir = static_dir
         self.socket = socket
         self.options = options
+        self.hold_lock = hold_lock
 
     def argv(self) -> list[str]:
         return [
@@ -75,7 +78,10 @@ class UWsgi(Server):
             time.sleep(0.05)
 
     def env(self) -> dict[str, str]:
-        return {**super().env(), "UWSGI_APP_STATIC": str(self.static_dir)}
+        env = {**super().env(), "UWSGI_APP_STATIC": str(self.static_dir)}
+        if self.hold_lock:
+            env["UWSGI_APP_HOLD_LOCK"] = "1"
+        return env
 
 
 class UWsgiNginx(Nginx):
@@ -226,3 +232,22 @@ def test_served_directly(
         status, headers, body = _get(server.port, site_css, cookies)
         assert headers.get_all("Set-Cookie")  # the permanent session's, renewed
         assert (status, headers["Cache-Control"], body) == (200, PRIVATE_IMMUTABLE, SITE_CSS)
+
+
+@pytest.mark.parametrize("fork_hooks", [True, False], ids=["fork-hooks", "no-fork-hooks"])
+def test_a_lock_held_as_the_master_forks(
+    tmp_path: Path, static_dir: Path, live: list[Server], fork_hooks: bool
+) -> None:
+    """docs/deployment.md: uWSGI forks its workers from C, past Python's fork hooks, so a
+    cache's lock a thread held in the master as it forked (a page warmed at import) stays
+    held in every worker, and every page waits forever: unless uWSGI calls those hooks
+    (``--py-call-uwsgi-fork-hooks``), which hand each worker the lock free, as ``os.fork``
+    does (tests/test_fork.py)."""
+    options = ("--py-call-uwsgi-fork-hooks",) if fork_hooks else ()
+    server = UWsgi(tmp_path / "uwsgi", static_dir, "http-socket", *options, hold_lock=True)
+    with started(live, server):
+        if fork_hooks:
+            assert _get(server.port, "/page/a", {})[0] == 200
+        else:
+            with pytest.raises(TimeoutError):
+                _get(server.port, "/page/a", {}, timeout=5.0)

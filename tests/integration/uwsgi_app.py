@@ -3,12 +3,16 @@
 A page pushes a file by url and a static file by its version, and counts its visits in a
 permanent Flask session, so a test sees whether the digest was read (``nopush``), whether
 the session survived, and a versioned file served beside the session's cookie. The static
-folder is ``UWSGI_APP_STATIC``.
+folder is ``UWSGI_APP_STATIC``. With ``UWSGI_APP_HOLD_LOCK`` set, the import returns while
+a thread holds a cache's lock (a page warmed in a thread at start-up), so that a uWSGI
+master without ``--lazy-apps`` forks its workers meanwhile.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 from flask import Flask, session
 
@@ -16,6 +20,8 @@ from firehose_digest import Firehose, push
 from firehose_digest.static import push_static
 
 SECRET_KEY = "uwsgi-integration"
+#: Seconds the thread holds the lock: uWSGI forks its workers right after the import.
+HOLD = 1.0
 
 
 def create_app(static_folder: str) -> Flask:
@@ -34,6 +40,22 @@ def create_app(static_folder: str) -> Flask:
     return app
 
 
+def hold_a_lock_meanwhile(app: Flask) -> None:
+    """Return once a thread holds the link plans' lock, for :data:`HOLD` seconds."""
+    lock = app.extensions["firehose"].planner._lock
+    held = threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            time.sleep(HOLD)
+
+    threading.Thread(target=hold, daemon=True).start()
+    held.wait()
+
+
 # Made as uWSGI imports the module (the test sets the folder), not as the test does.
 if "UWSGI_APP_STATIC" in os.environ:
     app = create_app(os.environ["UWSGI_APP_STATIC"])
+    if os.environ.get("UWSGI_APP_HOLD_LOCK"):
+        hold_a_lock_meanwhile(app)
