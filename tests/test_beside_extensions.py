@@ -1,4 +1,5 @@
-"""The extension beside the Flask extensions real apps use with it: Flask-Session."""
+"""The extension beside the Flask extensions real apps use with it: Flask-Session,
+Flask-Talisman, WhiteNoise."""
 
 from __future__ import annotations
 
@@ -7,18 +8,22 @@ import copy
 import logging
 import math
 import pickle
+import re
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cachelib import SimpleCache
-from flask import Flask, Request, Response, request, session
+from flask import Flask, Request, Response, render_template_string, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
+from flask_talisman import Talisman  # type: ignore[import-untyped]  # in the test extras
 from werkzeug.datastructures import CallbackDict
+from whitenoise import WhiteNoise  # type: ignore[import-untyped]  # in the test extras
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 
@@ -354,3 +359,135 @@ def test_a_change_in_a_pickling_store_is_seen(
     stored = pickle.loads(next(iter(interface.store.values())))
     assert name(stored["kept"]) == "bob"
     assert "h2-held" not in stored
+
+
+@pytest.fixture(params=["set up before Firehose", "set up after Firehose"])
+def other_first(request: pytest.FixtureRequest) -> bool:
+    """Whether the other extension or middleware is set up before ``Firehose(app)``."""
+    return bool(request.param == "set up before Firehose")
+
+
+@pytest.fixture(params=[DigestConnector, SessionConnector])
+def connector(request: pytest.FixtureRequest) -> Any:
+    return request.param()
+
+
+def _app_with_static(folder: Path) -> Flask:
+    """An app whose static folder holds ``site.css`` and ``app.js``."""
+    (folder / "site.css").write_text("body { color: red }\n")
+    (folder / "app.js").write_text("console.log(1)\n")
+    app = Flask(__name__, static_folder=folder, static_url_path="/static")
+    app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
+    return app
+
+
+def test_whitenoise_serves_push_static_urls_with_its_own_headers(
+    tmp_path: Path, other_first: bool, connector: Any
+) -> None:
+    """docs/early-hints.md: WhiteNoise answers a ``push_static`` url before Flask, with
+    its own ``Cache-Control`` (never ``immutable``: it reads no query), no cookie, no
+    ``Vary`` and none of our headers, wrapped inside ``Firehose(app)``'s wrapper or
+    around it; the page keeps its links and cookie."""
+    app = _app_with_static(tmp_path)
+
+    def serve_static() -> None:
+        app.wsgi_app = WhiteNoise(app.wsgi_app, root=tmp_path, prefix="static/")  # type: ignore[method-assign]
+
+    if other_first:
+        serve_static()
+    Firehose(app, connector=connector)
+    if not other_first:
+        serve_static()
+
+    @app.route("/")
+    def page() -> str:
+        session["visits"] = session.get("visits", 0) + 1  # a session on every page
+        return render_template_string("{{ static_tag('site.css') }}")
+
+    browser = app.test_client()
+    first = browser.get("/")
+    url = "/static/site.css?v=43c0e95b06"
+    assert first.get_data(as_text=True) == f'<link rel="stylesheet" href="{url}">'
+    assert first.headers["Link"] == f"<{url}>; rel=preload; as=style"
+    assert browser.get("/").headers["Link"] == f"<{url}>; rel=preload; as=style; nopush"
+    for client in (browser, app.test_client()):
+        with client.get(url) as file:
+            assert file.get_data(as_text=True) == "body { color: red }\n"
+            assert file.headers["Cache-Control"] == "max-age=60, public"
+            assert not {"Set-Cookie", "Vary", "Link"} & set(file.headers.keys())
+
+
+NAVIGATION = {"HTTP_ACCEPT": "text/html", "HTTP_SEC_FETCH_MODE": "navigate"}
+
+
+def test_talisman_s_nonce_is_the_link_s_and_no_103_names_its_link(
+    tmp_path: Path, other_first: bool, connector: Any
+) -> None:
+    """docs/how-it-works.md, Beside a Content-Security-Policy: a ``static_tag`` given
+    Flask-Talisman's ``csp_nonce()`` links the file with the nonce the response's policy
+    names, a new one on each response; the page's 103 names only its other links."""
+    app = _app_with_static(tmp_path)
+    policy = {"default-src": "'self'", "script-src": "'strict-dynamic'"}  # and the nonce
+    guard = {"content_security_policy": policy, "content_security_policy_nonce_in": ["script-src"]}
+    if other_first:
+        Talisman(app, force_https=False, **guard)
+    Firehose(app, connector=connector)
+    if not other_first:
+        Talisman(app, force_https=False, **guard)
+
+    @app.route("/")
+    def page() -> str:
+        return render_template_string(
+            "{{ static_tag('app.js', nonce=csp_nonce()) }}{{ static_tag('site.css') }}"
+        )
+
+    sent: list[list[tuple[str, str]]] = []
+    browser = {**NAVIGATION, "wsgi.early_hints": sent.append}
+    app.test_client().get("/", environ_base=browser)  # learns the page
+    nonces = []
+    for _ in range(2):
+        sent.clear()
+        response = app.test_client().get("/", environ_base=browser)
+        nonce = re.fullmatch(
+            r"default-src 'self'; script-src 'strict-dynamic' 'nonce-([\w-]+)'",
+            response.headers["Content-Security-Policy"],
+        )
+        assert nonce is not None
+        nonces.append(nonce[1])
+        assert response.headers["Link"] == (
+            f"</static/app.js?v=ff5b86b851>; rel=preload; as=script; nonce={nonce[1]}, "
+            "</static/site.css?v=43c0e95b06>; rel=preload; as=style"
+        )
+        assert f'<script src="/static/app.js?v=ff5b86b851" nonce="{nonce[1]}">' in (
+            response.get_data(as_text=True)
+        )
+        assert sent == [[("Link", "</static/site.css?v=43c0e95b06>; rel=preload; as=style")]]
+    assert nonces[0] != nonces[1]
+
+
+@pytest.mark.parametrize(("site", "recorded"), [("same-origin", True), ("cross-site", False)])
+def test_a_frame_talisman_s_x_frame_options_refuses_records_nothing(
+    other_first: bool, connector: Any, site: str, recorded: bool
+) -> None:
+    """Talisman's ``X-Frame-Options: SAMEORIGIN`` (its default), written by its
+    ``after_request`` hook, is seen whichever extension was set up first: another site's
+    ``<iframe>`` shows nothing, preloads nothing, and its links are not recorded."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "s"
+    if other_first:
+        Talisman(app, force_https=False)
+    Firehose(app, connector=connector)
+    if not other_first:
+        Talisman(app, force_https=False)
+
+    @app.route("/widget")
+    def widget() -> str:
+        push("/static/widget.css", as_="style")
+        return "widget"
+
+    framed = {"HTTP_SEC_FETCH_MODE": "navigate", "HTTP_SEC_FETCH_DEST": "iframe"}
+    framed["HTTP_SEC_FETCH_SITE"] = site
+    client = app.test_client()
+    links = [client.get("/widget", environ_base=framed).headers["Link"] for _ in range(2)]
+    link = "</static/widget.css>; rel=preload; as=style"
+    assert links == ([link, f"{link}; nopush"] if recorded else [f"{link}; nopush"] * 2)
