@@ -100,7 +100,8 @@ def push(
     any case; ``as_`` first when both are given) and other keywords become parameters, a
     number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
     (:func:`as_written`), but a bare ``nonce``, an empty one no CSP policy allows, is a
-    :class:`ValueError` (give the response's); ``rel`` defaults to ``preload``. A font's
+    :class:`ValueError` (give the response's), and ``nonce=""`` is none; ``rel``
+    defaults to ``preload``. A font's
     or a fetch's preload gets ``crossorigin`` unless one is named (``crossorigin=None``:
     none), as the browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
     bundle, which every browser that runs modules skips; ``nomodule=False`` names none) is
@@ -331,8 +332,8 @@ def as_written(
     value), ``None`` and ``False`` leave the parameter out, a value given as HTML
     (``Markup``) is read as the page reads it, as a url is (its whitespace stripped and
     collapsed: a block written over lines), and a keyword, whatever its value, stands for
-    its name: a positional spelling of it, flag or ``"name=value"``, is dropped. Anything
-    else is left for :func:`make_resource` to refuse.
+    its name: a positional spelling of it, flag or ``"name=value"``, is dropped; an empty
+    ``nonce`` is none. Anything else is left for :func:`make_resource` to refuse.
     """
     bare: list[Any] = []
     named: dict[str, Any] = {}
@@ -346,7 +347,9 @@ def as_written(
             named[name] = str(value)
         elif value is not None and value is not False:
             refuse_undefined(name, value)
-            named[name] = _value_as_read_from_the_page(value)
+            value = _value_as_read_from_the_page(value)
+            if value or not _names_per_request(name):
+                named[name] = value
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
@@ -367,8 +370,17 @@ def as_written(
             read = read.strip(_ASCII_WHITESPACE_CHARS)
         if len(read) >= 2 and read[0] == read[-1] == '"':
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
-        named.setdefault(name, _collapsed(read) if given_as_html else read)
+        read = _collapsed(read) if given_as_html else read
+        if read or not _names_per_request(name):
+            named.setdefault(name, read)
     return tuple(bare), tuple(named.items())
+
+
+def _names_per_request(name: Any) -> bool:
+    """Whether ``name`` is a :data:`~.hints.PER_REQUEST_PARAMETERS`, whose empty value
+    :func:`as_written` leaves out: an empty nonce (Flask-Talisman's ``csp_nonce()`` where
+    it made none) matches no CSP nonce-source, so a browser reads it as none."""
+    return isinstance(name, str) and name.lower() in PER_REQUEST_PARAMETERS
 
 
 def read_as(as_: Any) -> Any:

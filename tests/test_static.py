@@ -3431,6 +3431,48 @@ def test_a_bare_nonce_is_refused_saying_what_to_give(
             write()
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [{"nonce": ""}, {"NONCE": ""}, {"nonce": Markup("")}],
+    ids=["keyword", "keyword in capitals", "HTML"],
+)
+def test_an_empty_nonce_is_no_nonce(static: Path, spelling: dict[str, Any]) -> None:
+    """Flask-Talisman's ``csp_nonce()`` is ``""`` where it made no nonce (a view whose
+    policy it turned off, an error page a hook raised before Talisman's): given to
+    ``push()``, ``; nonce=""`` was written, a nonce no policy allows, and the link was
+    taken for one made for this response alone, never hinted to the next visitor. It is
+    no nonce, as ``None`` is: no parameter, on the element neither, and learned."""
+    (static / "app.js").write_bytes(CONTENT)
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/page")
+    def page() -> str:
+        push("/static/other.js", as_="script", **spelling)
+        push("/static/more.js", "nonce=", as_="script")
+        push("/static/last.js", 'nonce=""', as_="script")
+        push_static("site.css", **spelling)
+        return static_tag("app.js", **spelling)
+
+    hints: list[list[tuple[str, str]]] = []
+    environ = {"wsgi.early_hints": hints.append, "HTTP_ACCEPT": "text/html"}
+    client = app.test_client()
+    response = client.get("/page", environ_base=environ)
+    v = version(CONTENT)
+    assert response.get_data(as_text=True) == f'<script src="/static/app.js?v={v}"></script>'
+    links = [
+        "</static/other.js>; rel=preload; as=script",
+        "</static/more.js>; rel=preload; as=script",
+        "</static/last.js>; rel=preload; as=script",
+        f"</static/site.css?v={v}>; rel=preload; as=style",
+        f"</static/app.js?v={v}>; rel=preload; as=script",
+    ]
+    assert response.headers["Link"] == ", ".join(links)
+    # Learned as any link: the next visitor's navigation is hinted all five.
+    app.test_client().get("/page", environ_base=environ)
+    assert [value for name, value in hints[-1] if name == "Link"] == [", ".join(links)]
+
+
 def test_the_keywords_push_takes_type_check_as_it_types_them(static: Path) -> None:
     """``crossorigin=None`` turns a font's ``crossorigin`` off, as the helpers' docstrings
     and docs/early-hints.md say, and ``True`` is a bare flag, as for ``push()``, whose
@@ -3459,9 +3501,10 @@ def test_the_keywords_push_takes_type_check_as_it_types_them(static: Path) -> No
     )
 
 
-@pytest.mark.parametrize("value", [None, False])
+@pytest.mark.parametrize("value", [None, False, ""])
 def test_a_declaration_naming_no_nonce_is_declared(static: Path, value: object) -> None:
-    """``nonce=None`` and ``nonce=False`` leave the parameter out, as ``push()`` does."""
+    """``nonce=None``, ``nonce=False`` and an empty nonce leave the parameter out, as
+    ``push()`` does."""
     (static / "app.js").write_bytes(CONTENT)
     app = make_app(static)
 
