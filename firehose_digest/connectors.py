@@ -320,59 +320,6 @@ def _value_copy(value: object, whole: bool) -> object:
     return copy.copy(value) if isinstance(value, (set, list, dict)) else value
 
 
-#: A session key absent before or after a save (:class:`SessionWrite`).
-_ABSENT = object()
-
-
-def session_before_save(app: Flask, connector: object) -> dict[str, object] | None:
-    """A copy of the session before ``connector.save()``, for :meth:`SessionWrite.since`,
-    if the connector keeps its keys there (``SessionConnector``, a Flask-Firehose one);
-    None for any other, whose store is not the session (left untouched then), or for a
-    null session."""
-    if isinstance(connector, PushedSetConnector):
-        # A Flask-Firehose set_pushed() may change a value in place: copied too.
-        before = _session_copy(app)
-        return None if before is None else before.items
-    if isinstance(connector, SessionConnector):
-        # It assigns its keys whole.
-        return None if app.session_interface.is_null_session(session) else dict(session)
-    return None
-
-
-class SessionWrite(NamedTuple):
-    """What a ``save()`` changed in Flask's session: each key's value before (a copy) and
-    after (the session's own), :data:`_ABSENT` for none."""
-
-    before: dict[str, object]
-    after: dict[str, object]
-
-    @classmethod
-    def since(cls, before: dict[str, object]) -> SessionWrite | None:
-        """What changed in the session since :func:`session_before_save` copied it; None
-        for nothing."""
-        changed = [
-            key
-            for key in before.keys() | session.keys()
-            if before.get(key, _ABSENT) != session.get(key, _ABSENT)
-        ]
-        if not changed:
-            return None
-        return cls(
-            {key: before.get(key, _ABSENT) for key in changed},
-            {key: session.get(key, _ABSENT) for key in changed},
-        )
-
-    def take_back(self) -> None:
-        """Put back each key as it was before the save, unless the app has set it since."""
-        for key, value in self.before.items():
-            if session.get(key, _ABSENT) is not self.after[key]:
-                continue
-            if value is _ABSENT:
-                session.pop(key, None)
-            else:
-                session[key] = value
-
-
 class _Room(NamedTuple):
     """The bytes left for a session cookie's Set-Cookie line, and which limit sets them
     (:func:`~.settings.set_cookie_room`)."""

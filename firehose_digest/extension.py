@@ -75,12 +75,10 @@ from .connectors import (
     NotRecorded,
     PushedSetConnector,
     SessionConnector,
-    SessionWrite,
     apps_set_up,
     refuse_awaitable,
     refuse_keys_not_str,
     refuse_unrun,
-    session_before_save,
 )
 from .hints import DEFAULT_PORTS, EarlyHint, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
@@ -159,7 +157,6 @@ class _RequestRecord(RequestPushes):
         "nested",
         "offered",
         "owner",
-        "session_written",
         "started",
         "vary",
     )
@@ -187,9 +184,6 @@ class _RequestRecord(RequestPushes):
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
         self.vary = False
-        #: What this request's ``save()`` wrote in Flask's session for what it pushed
-        #: (:func:`_decide`): taken back if an error page replaces that response.
-        self.session_written: SessionWrite | None = None
         #: The request this record is for (:func:`_claim`).
         self.owner: Request | None = None
         #: Whether a request already being served made this one through ``app.wsgi_app``
@@ -1732,11 +1726,6 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    if record.session_written is not None:
-        # Nor with what it recorded in the session for what it pushed: a session Flask
-        # saves with the error page would hold keys never pushed.
-        record.session_written.take_back()
-        record.session_written = None
     # The hint cache, and the page this request teaches it (None when it teaches nothing).
     cache, page = state.hint_cache, record.hint_page
     if not _may_link(app, req):
@@ -1843,7 +1832,6 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
         varies = True
-        before = session_before_save(app, state.connector) if pushed else None
         if not _save(app, state, response, held, pushed, links.reused):
             # Planned again from the answers already given, not by asking the holder: a
             # failed save() may have added the pushed keys to it (Flask-Firehose's
@@ -1851,8 +1839,6 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
             # write may fail its lookups too. What a 103 offered was pushed already, and
             # goes unrecorded: nothing more is.
             links = _links_for(state, resources, frozenset(links.reused), may_push=False)
-        elif before is not None:
-            record.session_written = SessionWrite.since(before)
     if req.method == "HEAD" and not varies:
         # A HEAD's fields are its GET's (RFC 9110 §9.3.2), and a cache that makes a HEAD
         # request writes them over each GET it stored for this Cookie (RFC 9111 §4.3.5,

@@ -63,7 +63,6 @@ from tests.helpers import (
     count_verified,
     run_in_threads,
 )
-from tests.test_extension import ListInSessionInPlace
 
 COOKIE = "h2-digest"
 ENCODINGS = ["gcs", "bloom"]
@@ -197,39 +196,6 @@ def test_an_error_page_replacing_a_response_after_our_step_gets_its_own_links(
     else:
         assert links(response) == [nopush("/a.css")]
     assert held_now(client, "/a.css") == [False]
-
-
-class _SessionStoreDownOnce(SecureCookieSessionInterface):
-    """A session store that fails one save, the next response's, and saves the error page
-    Flask answers with in its place (a store's timeout, then its answer)."""
-
-    fail_next = False
-
-    def save_session(self, app: Flask, session: Any, response: Response) -> None:
-        if self.fail_next:
-            self.fail_next = False
-            raise ConnectionError("the session store timed out")
-        super().save_session(app, session, response)
-
-
-@pytest.mark.parametrize("connector", [SessionConnector, ListInSession, ListInSessionInPlace])
-def test_an_error_page_replacing_a_response_after_our_step_records_nothing_in_the_session(
-    connector: type,
-) -> None:
-    """What a connector wrote in the session for the response Flask replaced with its 500
-    error page went out with that page, which pushed nothing: the client was recorded as
-    holding what it was never pushed, and was not pushed it on its next visit."""
-    app = edge_app(connector() if connector is SessionConnector else connector)
-    app.session_interface = store = _SessionStoreDownOnce()
-    client = app.test_client()
-    assert links(page(client, "/held.css")) == [link("/held.css")]
-    store.fail_next = True
-    response = page(client, "/held.css", "/a.css")
-    assert (response.status_code, links(response)) == (
-        500,
-        [nopush("/held.css"), nopush("/a.css")],
-    )
-    assert links(page(client, "/held.css", "/a.css")) == [nopush("/held.css"), link("/a.css")]
 
 
 def test_a_post_is_not_recorded() -> None:
