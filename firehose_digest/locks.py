@@ -3,7 +3,7 @@
 A fork copies the process with one thread, the forking one: gunicorn with ``--preload``
 forks its workers from the master that imported the app, multiprocessing's ``fork`` start
 method from any thread of a threaded server (uWSGI forks from C, and runs Python's fork
-hooks only with ``--py-call-uwsgi-fork-hooks``: docs/deployment.md). A lock another
+hooks only with ``--py-call-uwsgi-fork-hooks`` (2.0.27 on): docs/deployment.md). A lock another
 thread held at that moment stays held in the child, where no thread releases it: the
 child's first request that takes it waits forever. So every lock made here is taken
 before a fork and released after it, in the parent and in the child, as ``logging``
