@@ -234,19 +234,23 @@ def test_served_directly(
         assert (status, headers["Cache-Control"], body) == (200, PRIVATE_IMMUTABLE, SITE_CSS)
 
 
-@pytest.mark.parametrize("fork_hooks", [True, False], ids=["fork-hooks", "no-fork-hooks"])
+@pytest.mark.parametrize(
+    "option",
+    ["--py-call-uwsgi-fork-hooks", "--lazy-apps", None],
+    ids=["fork-hooks", "lazy-apps", "neither"],
+)
 def test_a_lock_held_as_the_master_forks(
-    tmp_path: Path, static_dir: Path, live: list[Server], fork_hooks: bool
+    tmp_path: Path, static_dir: Path, live: list[Server], option: str | None
 ) -> None:
     """docs/deployment.md: uWSGI forks its workers from C, past Python's fork hooks, so a
     cache's lock a thread held in the master as it forked (a page warmed at import) stays
     held in every worker, and every page waits forever: unless uWSGI calls those hooks
     (``--py-call-uwsgi-fork-hooks``), which hand each worker the lock free, as ``os.fork``
-    does (tests/test_fork.py)."""
-    options = ("--py-call-uwsgi-fork-hooks",) if fork_hooks else ()
+    does (tests/test_fork.py), or each worker imports the app (``--lazy-apps``)."""
+    options = (option,) if option else ()
     server = UWsgi(tmp_path / "uwsgi", static_dir, "http-socket", *options, hold_lock=True)
     with started(live, server):
-        if fork_hooks:
+        if option:
             assert _get(server.port, "/page/a", {})[0] == 200
         else:
             with pytest.raises(TimeoutError):
