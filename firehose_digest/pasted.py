@@ -343,8 +343,8 @@ _REST_OF_A_VALUE = re.compile(r"(?:\S*[\t ]+){0,6}[A-Za-z0-9_.-]+")
 _SIGNED_VALUE_START = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]{0,27})?)?")
 #: A whole signed value: a break's last line ends it.
 _SIGNED_VALUE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{27}")
-#: The columns a tab stop may leave a terminal's full row short of its width, and a
-#: line's end short of it once its trailing white space is stripped.
+#: The columns a tab may leave a terminal's full row short of its width once the white
+#: space at its ends is stripped: before the row's end, or at the next row's start.
 _TAB_STOP = 8
 
 
@@ -377,12 +377,12 @@ def cut_jar_line(text: str, name: str) -> str | None:
 def _broken_value(value: str, line: str, after: str) -> bool:
     """Whether ``value``, read from ``line`` and the ``after`` line joined, may be a digest
     a terminal's break split: a terminal fills each row but the last, so ``after`` ends the
-    value, whole and signed, or fills a row as ``line`` does (within a tab stop: shown,
-    ``line`` may end before its row does) with a start of one. A short value and the
-    word of a prompt after it ("exit") are neither."""
+    value, whole and signed, or fills a row as ``line`` does (within a tab stop: a tab
+    at the break, stripped, leaves either row short of it) with a start of one. A short
+    value and the word of a prompt after it ("exit") are neither."""
     if _SIGNED_VALUE.fullmatch(value):
         return True
-    filled = len(after.expandtabs()) + _TAB_STOP > len(line.expandtabs())
+    filled = len(after.expandtabs()) + _TAB_STOP >= len(line.expandtabs())
     return filled and _SIGNED_VALUE_START.fullmatch(value) is not None
 
 

@@ -2669,6 +2669,43 @@ def test_a_jar_line_a_terminal_broke_in_three_is_said_to_look_cut(tabs: bool) ->
         assert lines[at + 1] == CUT_JAR_LINE, out
 
 
+@pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "as a terminal shows it"])
+@pytest.mark.parametrize(
+    ("host", "path"),
+    [
+        ("pr-1234-checkout-redesign.review-apps.staging-eu-west.example-shop.com", "/"),
+        ("pr-1234-checkout.review-apps.staging.example-shop.com", "/account"),
+    ],
+    ids=["its host", "its path"],
+)
+def test_a_jar_line_a_terminal_broke_before_a_tab_is_said_to_look_cut(
+    host: str, path: str, tabs: bool
+) -> None:
+    """A field that ends at the 80th column (a host of 70 characters, a path of 8 such as
+    ``/account`` after one of 46 to 53) puts the tab after it at the start of the next
+    row: stripped, that row is a whole tab stop, 8 columns, narrower than the first, and
+    was taken for the last line of a value with no whole signature: "not a signed cookie
+    value" or "bad signature", with no note that the line looks cut."""
+    value = issued_cookie(SECRET)
+    line = f"#HttpOnly_{host}\tFALSE\t{path}\tFALSE\t1799006335\th2-digest\t{value}"
+    shown = line if tabs else line.expandtabs()
+    parts, start = [], 0
+    while start < len(shown):  # each part as wide as 80 columns show it
+        end = max(at for at in range(len(shown) + 1) if len(shown[start:at].expandtabs()) <= 80)
+        parts.append(shown[start:end])
+        start = end
+    # The first row ends with the field, the next starts with the tab after it.
+    assert len(parts) == 3 and parts[0].endswith(path if path != "/" else host), parts
+    assert len(parts[0].expandtabs()) == 80 and parts[1].startswith(("\t", " " * 8)), parts
+    for before in ("", JAR_HEAD, "$ cat jar\n"):
+        pasted = before + "\n".join(parts) + "\n$"
+        code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+        assert code == 1, out
+        lines = out.splitlines()
+        [at] = [i for i, said in enumerate(lines) if said.startswith("NOT valid: ")]
+        assert lines[at + 1] == CUT_JAR_LINE, out
+
+
 @pytest.mark.parametrize("shown", [str, str.expandtabs], ids=["tabs", "as a terminal shows it"])
 def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut(shown: Any) -> None:
     """Only a line that could be more of the value: one with a space, a ':' or a '$' is not,
