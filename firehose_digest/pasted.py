@@ -333,9 +333,11 @@ _FILE_NOTE = (
 #: What may be the rest of a digest's jar line on the line after it: its value, a signed
 #: value being base64url and "." (itsdangerous), after the rest of the fields before it
 #: when the break fell there (in the name or the expiry, as 80 columns break the line of
-#: most hosts; before the path, or in the host, of a longer one), each with the white
-#: space after it; no prompt after the value.
-_REST_OF_A_VALUE = re.compile(r"(?:\S*[\t ]+){0,6}[A-Za-z0-9_.-]+")
+#: most hosts; before the path or the domain match of a longer one), each with the white
+#: space after it; no prompt after the value. Not the host's: a line that holds one is a
+#: jar line of its own, read as one; joined to the line before it (the empty line after
+#: curl's header, a prompt's command), a whole line would look cut.
+_REST_OF_A_VALUE = re.compile(r"(?:\S*[\t ]+){0,5}[A-Za-z0-9_.-]+")
 #: A digest's value or its start: payload, timestamp and an HMAC-SHA1 signature, which is
 #: 27 characters of base64url whatever the key (:class:`~.codec.DigestCodec`). A line
 #: broken in three holds no signature in its first two; a whole value and the word on

@@ -2720,6 +2720,30 @@ def test_a_jar_line_of_a_bad_value_followed_by_a_word_is_not_said_to_be_cut(show
         assert CUT_JAR_LINE not in out, after
 
 
+@pytest.mark.parametrize(
+    "before",
+    [JAR_HEAD, "$ cat jar\n", "user@laptop:~/shop$ cat cookies.txt\n"],
+    ids=["curl's header", "a prompt", "a longer prompt"],
+)
+def test_a_whole_jar_line_of_another_key_is_not_said_to_be_cut(
+    before: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A jar's whole digest line that does not verify (signed with another key), after the
+    empty line that ends curl's header or after a prompt's command, was read as the rest of
+    a line broken in its host: that line (empty, or the command) joined to it made a jar
+    line of the same value, and inspect said the jar line looks cut, on stdin too, where
+    it said to give the file on stdin. A line after a break holds no host: a line that
+    does is a jar line of its own."""
+    value = issued_cookie("another key")
+    for host in ("127.0.0.1", "pr-1234-checkout-redesign.preview.staging.example-shop.com"):
+        jar = f"{before}#HttpOnly_{host}\tFALSE\t/\tFALSE\t1799006335\th2-digest\t{value}\n"
+        monkeypatch.setattr("sys.stdin", io.StringIO(jar))
+        for cookie in (jar, "-"):
+            code, out, _ = call("inspect", cookie, "--secret-key", SECRET)
+            assert code == 1 and "NOT valid: bad signature" in out, out
+            assert CUT_JAR_LINE not in out, (host, cookie)
+
+
 @pytest.mark.parametrize("shown", [str, str.expandtabs], ids=["tabs", "as a terminal shows it"])
 @pytest.mark.parametrize("value", ["", "abc", "deleted", "IwAKIQ.axS"], ids=repr)
 def test_a_jar_line_of_a_short_value_followed_by_a_word_is_not_said_to_be_cut(
