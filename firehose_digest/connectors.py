@@ -1070,7 +1070,7 @@ def _warn_refused_scope(app: Flask, attributes: CookieAttributes, refused: str) 
     _told_refused.add(app)
     log.warning(
         "firehose: the session interface (%s) scopes the digest cookie of a request as "
-        "Domain=%r, Path=%r, Secure=%r, which browsers refuse: %s; such responses push "
+        "Domain=%r, Path=%r, Secure=%r: %s; such responses push "
         "nothing and write no digest (said once per app and process)",
         type(app.session_interface).__name__,
         attributes.domain,

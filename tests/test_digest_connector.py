@@ -330,7 +330,7 @@ def test_a_host_cookie_given_a_domain_per_request_is_not_written_and_said_once(
             assert "Set-Cookie" not in response.headers
     assert [r.getMessage() for r in caplog.records] == [
         "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
-        "request as Domain='shop.example', Path='/', Secure=True, which browsers refuse: "
+        "request as Domain='shop.example', Path='/', Secure=True: "
         "FIREHOSE_COOKIE_NAME='__Host-fd' needs SESSION_COOKIE_SECURE, no "
         "SESSION_COOKIE_DOMAIN and a SESSION_COOKIE_PATH of '/': browsers refuse it; such "
         "responses push nothing and write no digest (said once per app and process)"
