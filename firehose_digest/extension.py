@@ -80,7 +80,7 @@ from .connectors import (
     refuse_keys_not_str,
     refuse_unrun,
 )
-from .hints import DEFAULT_PORTS, EarlyHint, HintCache, plan_early_hints
+from .hints import DEFAULT_PORTS, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
 from .settings import DEFAULTS, ENCODINGS, Settings, load
 from .static import (
@@ -1186,13 +1186,6 @@ def _with_declared(
     return merged
 
 
-def _learnable(resources: Iterable[Resource]) -> list[EarlyHint]:
-    """Each resource's hint, as :func:`~.collect.make_resource` made it fit for any
-    visitor: no nonce, of a link pushed with ``learn=False`` only a stand-in, and a link
-    Chromium drops from a 103 or one with a nonce planned, not sent."""
-    return [resource.hint for resource in resources]
-
-
 def _open_early(app: Flask) -> None:
     """Ask a Flask-Firehose connector's ``get_pushed()`` before the view, as
     Flask-Firehose did (from its ``before_request`` hook): what it sets up for the response
@@ -1247,7 +1240,14 @@ def _send_early_hints(app: Flask) -> None:
     learned = cache.get(record.hint_page)
     if learned is not None and not versions_current(app, (hint.key for hint in learned)):
         learned = None  # a static file changed since: hinted as a page not learned yet
-    hints = learned if learned is not None else _declared_hints(app, state, req, record)
+    hints = learned
+    if hints is None:
+        # A page not learned yet: its view's declared resources, and any an earlier
+        # before_request hook pushed.
+        resources = _with_declared(
+            _declared(app, state), req.endpoint, req.method, record.resources
+        )
+        hints = tuple(resource.hint for resource in resources.values())
     record.hinted_unlearned = learned is not None or bool(hints)
     if not hints:
         # Nothing to plan: the connector is not asked. Asked, SessionConnector reads Flask's
@@ -1357,16 +1357,6 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
         # records nothing from, and the page's files are likely cached anyway.
         return None
     return send
-
-
-def _declared_hints(
-    app: Flask, state: _AppState, req: Request, record: _RequestRecord
-) -> list[EarlyHint]:
-    """What a page not learned yet may be hinted: its view's declared resources, and any
-    an earlier ``before_request`` hook pushed."""
-    declared = _declared(app, state)
-    resources = _with_declared(declared, req.endpoint, req.method, record.resources)
-    return _learnable(resources.values())
 
 
 #: What a write to a client that went away raises: gunicorn (``workers/gthread.py``) logs
@@ -1893,7 +1883,7 @@ def _learn(
         # on each visit. Hinted nothing, as a file is.
         cache.learn_no_page(page, over_links=True, hinted=record.hinted_unlearned)
         return
-    cache.learn(page, _learnable(resources.values()), budget)
+    cache.learn(page, [resource.hint for resource in resources.values()], budget)
 
 
 def _may_link(app: Flask, req: Request) -> bool:

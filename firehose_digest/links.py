@@ -263,8 +263,9 @@ class Resource:
     #: Every supported proxy pushes it at the very path a browser requests
     #: (:func:`pushed_as_requested`: a ``/path`` the browser does not rewrite; docs/proxies.md).
     pushable: bool
-    #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page (a
-    #: stand-in when it was pushed with ``learn=False``).
+    #: What ``FIREHOSE_EARLY_HINTS`` may learn and hint of it to any client of the page: no
+    #: nonce, a stand-in when it was pushed with ``learn=False``, and planned but not sent
+    #: when Chromium would drop it from a 103 or it had a nonce.
     hint: EarlyHint
     #: h2o would read no link after it (:func:`cut_by_proxies`): written last.
     written_last: bool
