@@ -615,9 +615,9 @@ class Firehose:
         named = tuple(params.items())
         # A bare nonce first: make_resource() refuses it as push()'s, saying to give the
         # response's, which a declaration cannot.
-        _refuse_per_request("hints", bare_per_request(as_written(flags, named)[0]))
+        _refuse_per_request(bare_per_request(as_written(flags, named)[0]))
         resource = make_resource(url, flags, as_, version, named, learn)
-        _refuse_per_request("hints", resource.per_request)
+        _refuse_per_request(resource.per_request)
         # A legacy bundle is declared as push() records it: not at all.
         return _declaring(None if resource.legacy_only else (resource.url, resource))
 
@@ -1089,13 +1089,13 @@ def _implements(connector: Any, name: str) -> bool:
     )
 
 
-def _refuse_per_request(decorator: str, nonce: bool) -> None:
+def _refuse_per_request(nonce: bool) -> None:
     """Raise :class:`ValueError` for a declaration with a ``nonce``, of a value or bare: a
     CSP nonce is new for each response, and a declaration made once would write the same
     one on every response."""
     if nonce:
         raise ValueError(
-            f"{decorator}(): a nonce is made for each response, and a declaration once: "
+            "hints(): a nonce is made for each response, and a declaration once: "
             "declare the file without it, and push it from the view with the response's "
             "nonce (docs/how-it-works.md, Beside a Content-Security-Policy)"
         )
