@@ -441,8 +441,8 @@ def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
     and Firefox 153, measured), for the server to join with "; " (RFC 9113 §8.2.3, RFC 9114
     §4.2.1). ASGI wrappers under an HTTP/2 server join them with "," (a2wsgi's
     ``build_environ``, asgiref's ``WsgiToAsgi``; measured under granian and uvicorn),
-    which Werkzeug reads as one cookie: Flask's session was lost on every request once
-    the browser held our cookie beside it. Such a ``Cookie`` is joined again
+    which Werkzeug reads as one cookie: Flask's session would be lost on every request
+    once the browser holds our cookie beside it. Such a ``Cookie`` is joined again
     (:func:`_rejoined`) before the app reads it. Over HTTP/1.1 a "," may be a value's
     own (a cookie a page's script wrote), so the header is left as sent; the digest
     connector reads its own cookie across a "," on any protocol
@@ -975,8 +975,7 @@ def _check_flask_firehose(connector: Any) -> None:
 
 def _needs_an_instance(connector: type) -> ValueError:
     """The error for a class passed where an instance is needed, with the call that makes
-    one: its constructor's required arguments named (``connector=PushedSetConnector()``,
-    as it said, was a TypeError for the missing ``connector``)."""
+    one, its constructor's required arguments named."""
     return ValueError(
         f"Firehose connector {connector.__name__} is a class whose methods need an "
         f"instance: pass an instance, connector={connector.__name__}"
@@ -1294,7 +1293,7 @@ def _url_of(req: Request) -> str:
 
     Werkzeug serves a ``Host`` in brackets that holds no IP address (``[1:2]``), but its
     ``url`` runs the host through ``urlsplit``, which raises ValueError for it since Python
-    3.11.4: the log line of a 103 that failed for such a client cost the page.
+    3.11.4, which would fail the log line of a 103, and the page with it.
     """
     try:
         return req.url
