@@ -1595,6 +1595,18 @@ class TestSessionConnector:
             connector.save(app, Response("ok"), frozenset(), ["/a.css", "/b.css", "/c.css"], [])
             assert session["h2-held"] == ["/b.css", "/c.css"]
 
+    def test_a_flask_firehose_connector_s_save_for_an_app_it_was_not_set_up_for_records(
+        self,
+    ) -> None:
+        """As with SessionConnector: no room was noted for an app whose init_app never
+        ran, so what set_pushed() wrote in the session is kept, unmeasured."""
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = "s"
+        connector = PushedSetConnector(FlaskFirehoseConnector)
+        with app.test_request_context():
+            connector.save(app, Response("ok"), frozenset(), ["/a.css"], [])
+            assert session["h2-pushed"] == "/a.css"
+
 
 def served_preloads_only(client: FlaskClient, pages: int) -> None:
     """``pages`` visits of ``/``, each served with its preloads, none pushed, and no cookie
