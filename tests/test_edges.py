@@ -198,6 +198,43 @@ def test_an_error_page_replacing_a_response_after_our_step_gets_its_own_links(
     assert held_now(client, "/a.css") == [False]
 
 
+class _SessionStoreDownOnce(SecureCookieSessionInterface):
+    """A session store that fails the next save, then saves the error page Flask answers
+    with in its place (a store's timeout, then its answer)."""
+
+    fail_next = False
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("the session store timed out")
+        super().save_session(app, session, response)
+
+
+@pytest.mark.parametrize(
+    ("connector", "held"),
+    [(DigestConnector(), False), (SessionConnector(), True), (ListInSession, True)],
+    ids=["DigestConnector", "SessionConnector", "Flask-Firehose connector"],
+)
+def test_what_a_save_before_a_500_recorded_is_as_docs_connectors_md_says(
+    connector: Any, held: bool
+) -> None:
+    """docs/connectors.md: a ``save`` succeeded, then the session store failed, and Flask
+    answered its 500, whose links push nothing. The digest cookie went with the response
+    Flask discarded: the page's files are pushed on the next visit. Keys kept in the
+    session were saved with the 500: the next visit preloads them without a push."""
+    app = edge_app(connector)
+    app.session_interface = store = _SessionStoreDownOnce()
+    client = app.test_client()
+    assert links(page(client, "/held.css")) == [link("/held.css")]
+    store.fail_next = True
+    assert page(client, "/held.css", "/a.css").status_code == 500
+    assert links(page(client, "/held.css", "/a.css")) == [
+        nopush("/held.css"),
+        nopush("/a.css") if held else link("/a.css"),
+    ]
+
+
 def test_a_post_is_not_recorded() -> None:
     client = edge_app().test_client()
     assert links(page(client, "/a.css", method="POST")) == [nopush("/a.css")]
