@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gzip
 import logging
 import math
 import pickle
@@ -415,6 +416,38 @@ def test_whitenoise_serves_push_static_urls_with_its_own_headers(
             assert file.get_data(as_text=True) == "body { color: red }\n"
             assert file.headers["Cache-Control"] == "max-age=60, public"
             assert not {"Set-Cookie", "Vary", "Link"} & set(file.headers.keys())
+
+
+def test_whitenoise_varies_a_compressed_file_on_accept_encoding_alone(
+    tmp_path: Path, other_first: bool
+) -> None:
+    """docs/early-hints.md: beside a compressed copy (``python -m whitenoise.compress``
+    writes ``site.css.gz``), WhiteNoise's response is ``Vary: Accept-Encoding``, never
+    ``Cookie``, though the page sets one, wrapped inside ``Firehose(app)``'s wrapper or
+    around it."""
+    app = _app_with_static(tmp_path)
+    (tmp_path / "site.css.gz").write_bytes(gzip.compress(b"body { color: red }\n"))
+
+    def serve_static() -> None:
+        app.wsgi_app = WhiteNoise(app.wsgi_app, root=tmp_path, prefix="static/")  # type: ignore[method-assign]
+
+    if other_first:
+        serve_static()
+    Firehose(app)
+    if not other_first:
+        serve_static()
+
+    @app.route("/")
+    def page() -> str:
+        session["visits"] = session.get("visits", 0) + 1
+        return render_template_string("{{ static_tag('site.css') }}")
+
+    browser = app.test_client()
+    assert "Set-Cookie" in browser.get("/").headers
+    with browser.get("/static/site.css?v=43c0e95b06") as file:
+        assert file.get_data(as_text=True) == "body { color: red }\n"
+        assert file.headers.get_all("Vary") == ["Accept-Encoding"]
+        assert not {"Set-Cookie", "Link"} & set(file.headers.keys())
 
 
 NAVIGATION = {"HTTP_ACCEPT": "text/html", "HTTP_SEC_FETCH_MODE": "navigate"}
