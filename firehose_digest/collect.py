@@ -348,7 +348,7 @@ def as_written(
         elif value is not None and value is not False:
             refuse_undefined(name, value)
             value = _value_as_read_from_the_page(value)
-            if value or not _names_per_request(name):
+            if value or not _made_per_request(name):
                 named[name] = value
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
@@ -371,15 +371,16 @@ def as_written(
         if len(read) >= 2 and read[0] == read[-1] == '"':
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
         read = _collapsed(read) if given_as_html else read
-        if read or not _names_per_request(name):
+        if read or not _made_per_request(name):
             named.setdefault(name, read)
     return tuple(bare), tuple(named.items())
 
 
-def _names_per_request(name: Any) -> bool:
-    """Whether ``name`` is a :data:`~.hints.PER_REQUEST_PARAMETERS`, whose empty value
-    :func:`as_written` leaves out: an empty nonce (Flask-Talisman's ``csp_nonce()`` where
-    it made none) matches no CSP nonce-source, so a browser reads it as none."""
+def _made_per_request(name: Any) -> bool:
+    """Whether ``name`` is one of :data:`~.hints.PER_REQUEST_PARAMETERS`, in any case
+    (RFC 8288 §3): a parameter made for one response (a CSP nonce). Given empty
+    (Flask-Talisman's ``csp_nonce()`` where it made none), it matches no CSP
+    nonce-source, which a browser reads as none, and :func:`as_written` leaves it out."""
     return isinstance(name, str) and name.lower() in PER_REQUEST_PARAMETERS
 
 
@@ -413,7 +414,7 @@ def bare_per_request(flags: tuple[Any, ...]) -> bool:
     the flag ``nonce``), names a :data:`~.hints.PER_REQUEST_PARAMETERS`: an empty nonce,
     written so on every response. :func:`make_resource` refuses it; a declaration refuses
     it first, as one with a value, the same mistake (the app meant the response's)."""
-    return any(isinstance(flag, str) and flag.lower() in PER_REQUEST_PARAMETERS for flag in flags)
+    return any(_made_per_request(flag) for flag in flags)
 
 
 #: The parameters that let a browser skip a preload, or fetch another url, as its screen
@@ -506,9 +507,7 @@ def make_resource(
     pushable = pushed_as_requested(url)
     written_last = cut_by_proxies(url)
     # A nonce, given as a keyword or as a "nonce=..." flag: the link is this response's.
-    per_request = any(
-        isinstance(name, str) and name.lower() in PER_REQUEST_PARAMETERS for name in named
-    )
+    per_request = any(_made_per_request(name) for name in named)
     screen_dependent = any(
         isinstance(name, str)
         and name.lower() in _CHOSEN_BY_SCREEN
@@ -528,11 +527,7 @@ def make_resource(
             screen_dependent=screen_dependent,
         )
     else:
-        kept = [
-            (name, value)
-            for name, value in named.items()
-            if name.lower() not in PER_REQUEST_PARAMETERS
-        ]
+        kept = [(name, value) for name, value in named.items() if not _made_per_request(name)]
         shared = link if len(kept) == len(named) else format_link(url, (*head, *kept), flags)
         hint = EarlyHint(
             key=key,
