@@ -2644,6 +2644,28 @@ def test_a_jar_line_of_a_longer_host_a_terminal_broke_is_said_to_look_cut(
         assert lines[at + 1] == CUT_JAR_LINE, out
 
 
+def terminal_rows(shown: str) -> list[str]:
+    """``shown`` cut into rows as an 80-column terminal shows them."""
+    parts, start = [], 0
+    while start < len(shown):
+        end = max(at for at in range(len(shown) + 1) if len(shown[start:at].expandtabs()) <= 80)
+        parts.append(shown[start:end])
+        start = end
+    return parts
+
+
+def said_to_look_cut(parts: list[str]) -> None:
+    """``inspect`` of the rows pasted, alone, after curl's header or after a prompt, says
+    the value is not valid and the jar line looks cut."""
+    for before in ("", JAR_HEAD, "$ cat jar\n"):
+        pasted = before + "\n".join(parts) + "\n$"
+        code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+        assert code == 1, out
+        lines = out.splitlines()
+        [at] = [i for i, said in enumerate(lines) if said.startswith("NOT valid: ")]
+        assert lines[at + 1] == CUT_JAR_LINE, out
+
+
 @pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "as a terminal shows it"])
 def test_a_jar_line_a_terminal_broke_in_three_is_said_to_look_cut(tabs: bool) -> None:
     """The digest of a client that holds 60 resources is a value of some 150 characters:
@@ -2654,19 +2676,9 @@ def test_a_jar_line_a_terminal_broke_in_three_is_said_to_look_cut(tabs: bool) ->
     line = f"#HttpOnly_shop.test\tFALSE\t/\tFALSE\t1799006335\th2-digest\t{value}"
     assert call("inspect", line, "--secret-key", SECRET)[0] == 0
     shown = line if tabs else line.expandtabs()
-    parts, start = [], 0
-    while start < len(shown):  # each part as wide as 80 columns show it
-        end = max(at for at in range(len(shown) + 1) if len(shown[start:at].expandtabs()) <= 80)
-        parts.append(shown[start:end])
-        start = end
+    parts = terminal_rows(shown)
     assert len(parts) == 3 and value[-27:] not in "".join(parts[:2]), parts
-    for before in ("", JAR_HEAD, "$ cat jar\n"):
-        pasted = before + "\n".join(parts) + "\n$"
-        code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
-        assert code == 1, out
-        lines = out.splitlines()
-        [at] = [i for i, said in enumerate(lines) if said.startswith("NOT valid: ")]
-        assert lines[at + 1] == CUT_JAR_LINE, out
+    said_to_look_cut(parts)
 
 
 @pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "as a terminal shows it"])
@@ -2689,21 +2701,11 @@ def test_a_jar_line_a_terminal_broke_before_a_tab_is_said_to_look_cut(
     value = issued_cookie(SECRET)
     line = f"#HttpOnly_{host}\tFALSE\t{path}\tFALSE\t1799006335\th2-digest\t{value}"
     shown = line if tabs else line.expandtabs()
-    parts, start = [], 0
-    while start < len(shown):  # each part as wide as 80 columns show it
-        end = max(at for at in range(len(shown) + 1) if len(shown[start:at].expandtabs()) <= 80)
-        parts.append(shown[start:end])
-        start = end
+    parts = terminal_rows(shown)
     # The first row ends with the field, the next starts with the tab after it.
     assert len(parts) == 3 and parts[0].endswith(path if path != "/" else host), parts
     assert len(parts[0].expandtabs()) == 80 and parts[1].startswith(("\t", " " * 8)), parts
-    for before in ("", JAR_HEAD, "$ cat jar\n"):
-        pasted = before + "\n".join(parts) + "\n$"
-        code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
-        assert code == 1, out
-        lines = out.splitlines()
-        [at] = [i for i, said in enumerate(lines) if said.startswith("NOT valid: ")]
-        assert lines[at + 1] == CUT_JAR_LINE, out
+    said_to_look_cut(parts)
 
 
 @pytest.mark.parametrize("shown", [str, str.expandtabs], ids=["tabs", "as a terminal shows it"])
