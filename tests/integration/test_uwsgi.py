@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import importlib.util
+import ssl
 import sys
 import time
 from collections.abc import Iterator
@@ -182,6 +183,31 @@ def test_a_request_past_buffer_size_is_answered_502_by_nginx(behind_nginx: UWsgi
     assert browser.view("/page/a").status == 200
     browser.cookies["pad"] = "x" * 4100
     assert browser.view("/page/a").status == 502
+
+
+@pytest.mark.parametrize("behind_nginx", [False], ids=["forked"], indirect=True)
+def test_response_headers_fit_uwsgi_buffer_size_less_19_bytes(behind_nginx: UWsgiNginx) -> None:
+    """docs/deployment.md: nginx reads all of uWSGI's response head into
+    ``uwsgi_buffer_size`` (4 KB), and uWSGI adds to the app's header lines only its status
+    line and the blank line, 19 bytes (gunicorn 93): lines of 4,076 bytes come whole. One
+    byte more, a head of exactly 4,096, and nginx 1.22 sends the status and headers but
+    never the body; two, and it answers 502."""
+    assert _get_through(behind_nginx, "/headers/4076") == (200, b"whole\n")
+    with pytest.raises(http.client.IncompleteRead):
+        _get_through(behind_nginx, "/headers/4077")
+    assert _get_through(behind_nginx, "/headers/4078")[0] == 502
+
+
+def _get_through(front: UWsgiNginx, path: str) -> tuple[int, bytes]:
+    """GET ``path`` from ``front`` over HTTP/1.1 and TLS: the status and the whole body."""
+    context = ssl.create_default_context(cafile=front.certificate[0])
+    connection = http.client.HTTPSConnection("127.0.0.1", front.port, context=context)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def _get(

@@ -2,7 +2,8 @@
 
 A page pushes a file by url and a static file by its version, and counts its visits in a
 permanent Flask session, so a test sees whether the digest was read (``nopush``), whether
-the session survived, and a versioned file served beside the session's cookie. The static
+the session survived, and a versioned file served beside the session's cookie;
+``/headers/<size>`` answers with header lines of ``size`` bytes, pushing nothing. The static
 folder is ``UWSGI_APP_STATIC``. With ``UWSGI_APP_HOLD_LOCK`` set, the import returns while
 a thread holds a cache's lock (a page warmed in a thread at start-up), so that a uWSGI
 master without ``--lazy-apps`` forks its workers meanwhile.
@@ -14,7 +15,7 @@ import os
 import threading
 import time
 
-from flask import Flask, session
+from flask import Flask, Response, make_response, session
 
 from firehose_digest import Firehose, push
 from firehose_digest.static import push_static
@@ -36,6 +37,15 @@ def create_app(static_folder: str) -> Flask:
         session.permanent = True  # its cookie is written on every response, static ones too
         session["visits"] = session.get("visits", 0) + 1
         return f"page {name} visits={session['visits']}\n"
+
+    @app.route("/headers/<int:size>")
+    def headers(size: int) -> Response:
+        """A response whose header lines, each ``Name: value`` and its CRLF, take ``size``
+        bytes: the view's own and an ``X-Fill`` line to make up the rest."""
+        response = make_response("whole\n")
+        taken = sum(len(f"{name}: {value}\r\n") for name, value in response.headers.items())
+        response.headers["X-Fill"] = "x" * (size - taken - len("X-Fill: \r\n"))
+        return response
 
     return app
 
