@@ -5,13 +5,14 @@ does) and returns a frozen :class:`Settings`; a value that cannot work raises
 :class:`ValueError` naming its key. Nothing else in the package reads ``FIREHOSE_*`` keys.
 
 The header budget (`FIREHOSE_HEADER_BUDGET`, `FIREHOSE_LINK_BUDGET`): nginx reads all of an
-upstream response's headers into one ``proxy_buffer_size`` buffer, 4 KB by default, and
-answers 502 when they do not fit. Our headers (``Link``, the digest's ``Set-Cookie``,
-``Vary``) are kept within ``FIREHOSE_HEADER_BUDGET`` bytes, 1 KB under that buffer so the
-app's own headers fit beside them. ``FIREHOSE_LINK_BUDGET``'s 1800 bytes leave room, at the
-default capacity, for the largest cookie either encoding makes with every attribute Flask
-can set (``Secure``, ``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a ``Domain`` of
-81 characters (102 with GCS).
+upstream response's headers into one ``proxy_buffer_size`` buffer (``uwsgi_buffer_size``
+behind ``uwsgi_pass``), 4 KB by default, and answers 502 when they do not fit. Our headers
+(``Link``, the digest's ``Set-Cookie``, ``Vary``) are kept within
+``FIREHOSE_HEADER_BUDGET`` bytes, 1 KB under that buffer so the app's own headers fit
+beside them. ``FIREHOSE_LINK_BUDGET``'s 1800 bytes leave room, at the default capacity, for
+the largest cookie either encoding makes with every attribute Flask can set (``Secure``,
+``HttpOnly``, ``SameSite=None``, ``Partitioned``) and a ``Domain`` of 81 characters (102
+with GCS).
 """
 
 from __future__ import annotations
@@ -377,7 +378,7 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
         f"{digest} can make our headers {size} bytes long (a full two-generation cookie, "
         f"FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of links, Vary), over "
         f"FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits}. Lower {lower}, or raise "
-        "FIREHOSE_HEADER_BUDGET behind a larger proxy_buffer_size."
+        "FIREHOSE_HEADER_BUDGET behind a larger proxy_buffer_size (uwsgi_buffer_size)."
     )
 
 
