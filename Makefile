@@ -14,6 +14,9 @@ EXTRAS_bench := test,bench
 SERVERS := nginx=nginx-core h2o=h2o apache2=apache2 haproxy=haproxy caddy=caddy varnishd=varnish nghttp=nghttp2-client h2load=nghttp2-client openssl=openssl curl=curl chromium=chromium firefox-esr=firefox-esr certutil=libnss3-tools WebKitWebDriver=webkit2gtk-driver Xvfb=xvfb
 # What examples/demo.py drives: the demo installs these alone (no browser).
 DEMO_SERVERS := nginx=nginx-core nghttp=nghttp2-client openssl=openssl curl=curl
+# Where Debian puts nginx, apache2, haproxy and varnishd: on root's PATH, not on a user's.
+# They are looked for there too, as examples/demo.py and the integration tests look.
+SBIN := /usr/sbin:/sbin
 
 .PHONY: devenv servers demo-servers lint test test-pythons demo bench clean
 
@@ -28,7 +31,7 @@ devenv: $(VENV)/.installed-test
 # is missing, and the integration tests skip (or fail, under CI=true), or the demo leaves
 # out what it would show with them.
 servers demo-servers:
-	@missing=""; for pair in $(if $(filter demo-servers,$@),$(DEMO_SERVERS),$(SERVERS)); do \
+	@PATH="$$PATH:$(SBIN)"; missing=""; for pair in $(if $(filter demo-servers,$@),$(DEMO_SERVERS),$(SERVERS)); do \
 	  command -v $${pair%%=*} >/dev/null 2>&1 || missing="$$missing $${pair#*=}"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \

@@ -11,8 +11,8 @@ the largest tracking cookie, errors. Checked as it is measured:
   ``bench/casper.py`` predicts for the same pages (its model of h2o is right);
 - no tracking: every declared resource is pushed on every view.
 
-Needs nginx, h2o, nghttp and openssl on PATH (``make servers``); a browse whose tools are
-missing is skipped and the table says so.
+Needs nginx, h2o, nghttp and openssl on PATH or in /usr/sbin (``make servers``); a browse
+whose tools are missing is skipped and the table says so.
 
 Run: ``python -m bench.e2e``.
 """
@@ -22,7 +22,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -94,7 +93,15 @@ def rig_available() -> str:
     if importlib.util.find_spec("tests.integration.rig") is None:
         return "tests/integration/rig.py is not there"
     rig = importlib.import_module("tests.integration.rig")
-    needed = ("Browser", "BrowseFigures", "Gunicorn", "Nginx", "H2O", "make_certificate")
+    needed = (
+        "Browser",
+        "BrowseFigures",
+        "Gunicorn",
+        "Nginx",
+        "H2O",
+        "make_certificate",
+        "executable",
+    )
     missing = [name for name in (*needed, "SITE_APP", "site_env") if not hasattr(rig, name)]
     if missing:
         return f"tests/integration/rig.py lacks {', '.join(missing)}"
@@ -104,8 +111,10 @@ def rig_available() -> str:
 
 
 def _missing_tools(browse: Browse) -> str:
+    from tests.integration.rig import executable
+
     tools = [browse.proxy, "nghttp", "openssl"]
-    missing = [tool for tool in tools if shutil.which(tool) is None]
+    missing = [tool for tool in tools if executable(tool) is None]
     if browse.tracking == "flask-firehose" and importlib.util.find_spec("flask_firehose") is None:
         missing.append("flask-firehose")
     return ", ".join(missing)

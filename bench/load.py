@@ -31,7 +31,6 @@ import argparse
 import http.client
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from examples.site import write_assets
-from tests.integration.rig import SITE_APP, Browser, Gunicorn, Nginx, make_certificate, site_env
+from tests.integration.rig import (
+    SITE_APP,
+    Browser,
+    Gunicorn,
+    Nginx,
+    executable,
+    make_certificate,
+    site_env,
+)
 
 from .report import machine, markdown_table, write
 
@@ -328,9 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 20 or not 1 <= args.rounds <= 3:
         parser.error("--duration must be 1..20 seconds and --rounds 1..3: keep it bounded")
-    missing = [tool for tool in ("nginx", "h2load", "nghttp", "openssl") if not shutil.which(tool)]
+    missing = [tool for tool in ("nginx", "h2load", "nghttp", "openssl") if not executable(tool)]
     if missing:
-        print(f"bench.load: {', '.join(missing)} not on PATH (make servers)", file=sys.stderr)
+        print(
+            f"bench.load: {', '.join(missing)} not on PATH nor in /usr/sbin (make servers)",
+            file=sys.stderr,
+        )
         return 2
 
     started = time.monotonic()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from tests.integration.rig import (
     Gunicorn,
     Link,
     Nginx,
+    executable,
     make_certificate,
     parse_links,
     site_env,
@@ -140,7 +140,7 @@ def show_early_hints(static_dir: Path, workdir: Path, secret: str) -> None:
 
     curl shows informational responses; urllib would take the 103 for the response.
     """
-    curl = shutil.which("curl")
+    curl = executable("curl")
     if curl is None:
         print("\n(install curl to see 103 Early Hints)")
         return
@@ -226,7 +226,7 @@ def main() -> None:
             say('without tracking (SITE_TRACKING="none": the same Link headers, by hand):', 2)
             visit_directly(baseline_origin)
             tools = ("nginx", "nghttp", "openssl")
-            if all(shutil.which(tool) for tool in tools):
+            if all(executable(tool) for tool in tools):
                 visit_through_nginx(site, baseline, static_dir, workdir)
             else:
                 print(f"\n(install {', '.join(tools)} to see HTTP/2 push through nginx)")

@@ -484,13 +484,13 @@ def test_make_says_what_a_missing_server_costs_when_not_root(
     """Not root, ``make demo`` and ``make test`` install no server and say what is
     missing, and what that costs: ``make demo`` runs no integration test, it leaves out
     what it would show through nginx (``examples/demo.py``). Run with no server on
-    ``PATH``, and an ``id`` that says a user's uid, so nothing is installed."""
+    ``PATH`` nor in ``SBIN``, and an ``id`` that says a user's uid, so nothing is installed."""
     (tmp_path / "id").write_text("#!/bin/sh\necho 1000\n")
     (tmp_path / "id").chmod(0o755)
     make = shutil.which("make")
     assert make is not None
     said = subprocess.run(
-        [make, "-s", "-C", str(ROOT), target],
+        [make, "-s", "-C", str(ROOT), f"SBIN={tmp_path}", target],
         env={"PATH": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -498,6 +498,45 @@ def test_make_says_what_a_missing_server_costs_when_not_root(
     ).stdout
     assert said.startswith("not root, not installing: nginx-core"), said
     assert f"({consequence})" in said, said
+
+
+#: A user's PATH on Debian (``ENV_PATH`` in ``/etc/login.defs``): no ``/usr/sbin``.
+USER_PATH = "/usr/local/bin:/usr/bin:/bin"
+#: The servers Debian installs in ``/usr/sbin``, on root's PATH alone: command=package.
+SBIN_SERVERS = {
+    "nginx": "nginx-core",
+    "apache2": "apache2",
+    "haproxy": "haproxy",
+    "varnishd": "varnish",
+}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+@pytest.mark.parametrize("target", ["demo-servers", "servers"])
+def test_make_finds_the_servers_debian_puts_in_sbin_when_not_root(
+    tmp_path: Path, target: str
+) -> None:
+    """A user's PATH has no ``/usr/sbin``, where Debian puts nginx, apache2, haproxy and
+    varnishd: ``make demo`` said "not root, not installing: nginx-core" of an nginx that
+    was installed, and ``make test`` the same of all four. Those installed are found
+    there, as the demo and the integration tests find them."""
+    installed = [
+        package for command, package in SBIN_SERVERS.items() if Path("/usr/sbin", command).exists()
+    ]
+    if not installed:
+        pytest.skip("none of nginx, apache2, haproxy, varnishd is in /usr/sbin")
+    (tmp_path / "id").write_text("#!/bin/sh\necho 1000\n")
+    (tmp_path / "id").chmod(0o755)
+    said = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), target],
+        env={"PATH": f"{tmp_path}:{USER_PATH}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    missing = said.partition("not installing:")[2].partition("(")[0].split()
+    assert not set(installed) & set(missing), said
 
 
 BENCH_RESULTS = ROOT / "bench" / "results"

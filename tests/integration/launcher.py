@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.integration.rig import (
     Gunicorn,
     Nginx,
     Server,
+    executable,
     make_certificate,
     site_env,
 )
@@ -51,7 +51,7 @@ def require(what: str, found: bool) -> None:
 
 def require_tools(*names: str) -> None:
     for name in names:
-        require(f"{name} (on PATH)", shutil.which(name) is not None)
+        require(f"{name} (on PATH or in /usr/sbin)", executable(name) is not None)
 
 
 class Launcher:

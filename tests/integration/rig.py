@@ -45,6 +45,7 @@ __all__ = [
     "Nginx",
     "ServerError",
     "View",
+    "executable",
     "fill_template",
     "free_port",
     "make_certificate",
@@ -59,6 +60,16 @@ SITE_APP = "examples.site:create_app()"
 DEPLOY_DIR = REPO_ROOT / "docs" / "deploy"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
+
+
+#: Where Debian puts nginx, apache2, haproxy and varnishd: on root's PATH, not on a user's.
+SBIN_DIRS = ("/usr/sbin", "/sbin")
+
+
+def executable(name: str) -> str | None:
+    """The command ``name``'s path: on PATH, else in :data:`SBIN_DIRS`; None if in neither."""
+    path = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN_DIRS])
+    return shutil.which(name, path=path)
 
 
 class ServerError(RuntimeError):
@@ -307,7 +318,7 @@ class Nginx(Front):
     def argv(self) -> list[str]:
         conf = self.workdir / "nginx.conf"
         conf.write_text(self.config())
-        nginx = shutil.which("nginx") or "nginx"
+        nginx = executable("nginx") or "nginx"
         # -e: log start-up errors here too, never to the system's /var/log/nginx.
         return [nginx, "-p", str(self.workdir), "-e", str(self.workdir / "error.log"),
                 "-c", str(conf)]  # fmt: skip
@@ -400,7 +411,7 @@ class Apache(Front):
     @staticmethod
     def executable() -> str | None:
         """Debian's ``apache2``, in ``/usr/sbin`` (on root's PATH, not always on a user's)."""
-        return shutil.which("apache2", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+        return executable("apache2")
 
     def config(self) -> str:
         cert, key = self.certificate

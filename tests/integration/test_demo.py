@@ -15,9 +15,16 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def user_path() -> str:
+    """This PATH less its ``sbin`` folders, as a user who is not root has it on Debian."""
+    folders = os.environ.get("PATH", os.defpath).split(os.pathsep)
+    return os.pathsep.join(folder for folder in folders if Path(folder).name != "sbin")
+
+
 @pytest.fixture(scope="module")
 def out() -> str:
-    """What ``python -m examples.demo`` printed, run once for the tests that read it."""
+    """What ``python -m examples.demo`` printed, run once for the tests that read it, with
+    a user's PATH: Debian's nginx is in /usr/sbin, on root's PATH alone."""
     require_tools("nginx", "nghttp", "openssl", "curl")
     done = subprocess.run(
         [sys.executable, "-m", "examples.demo"],
@@ -25,7 +32,7 @@ def out() -> str:
         capture_output=True,
         text=True,
         timeout=180,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PATH": user_path()},
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -59,3 +66,19 @@ def test_demo_shows_the_untracked_baseline_whole_lines_and_what_to_try_next(out:
 
 def font_links(out: str) -> list[str]:
     return [line for line in out.splitlines() if "Link: </static/fonts/" in line]
+
+
+@pytest.mark.parametrize("command", ["nginx", "apache2", "haproxy", "varnishd"])
+def test_a_user_runs_the_servers_debian_puts_in_sbin(
+    monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """Not root, the integration tests skipped every nginx test ("nginx (on PATH) is not
+    installed") of an nginx installed in /usr/sbin, which a user's PATH lacks."""
+    if not Path("/usr/sbin", command).exists():
+        pytest.skip(f"{command} is not in /usr/sbin")
+    monkeypatch.setenv("PATH", user_path())
+    monkeypatch.delenv("CI", raising=False)
+    try:
+        require_tools(command)
+    except pytest.skip.Exception as skipped:
+        pytest.fail(f"skipped: {skipped}")

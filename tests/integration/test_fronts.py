@@ -18,21 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Front, Server, make_certificate
+from tests.integration.rig import Front, Server, executable, make_certificate
 
 from .launcher import LIVE_SERVERS, require, require_tools
 from .test_early_hints import CSS, GUNICORN, JS, Client, HintsGunicorn, statuses
 
 pytestmark = pytest.mark.integration
-
-
-def executable(name: str) -> str | None:
-    """``name`` on PATH, else in /usr/sbin (not on a user's PATH), where Debian puts
-    ``haproxy`` and ``varnishd``."""
-    found = shutil.which(name)
-    if found is None and Path("/usr/sbin", name).exists():
-        found = f"/usr/sbin/{name}"
-    return found
 
 
 class _ReverseProxy(Front):
