@@ -125,6 +125,16 @@ class ListInSession:
         session["pushed"] = sorted(items)
 
 
+class ListInSessionInPlace(ListInSession):
+    """The same list, extended in place."""
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        stored = session.setdefault("pushed", [])
+        stored.extend(sorted(set(items) - set(stored)))
+        session.modified = True
+
+
 class CountedListInSession:
     """:class:`ListInSession` as an instance, counting how often it is asked."""
 

@@ -59,6 +59,7 @@ from tests.helpers import (
     CountingConnector,
     InStore,
     ListInSession,
+    ListInSessionInPlace,
     build_app,
     count_verified,
     run_in_threads,

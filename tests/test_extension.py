@@ -57,6 +57,7 @@ from tests.helpers import (
     CountingConnector,
     InStore,
     ListInSession,
+    ListInSessionInPlace,
     PageClient,
     build_app,
     run_in_threads,
@@ -3613,16 +3614,6 @@ def test_a_session_flask_writes_again_as_sent_is_not_measured_again_while_it_fit
     assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
     assert "session=" in response.headers["Set-Cookie"]  # Flask wrote it again
     assert len(signed) == 1  # Flask's own write, and no measure of ours
-
-
-class ListInSessionInPlace(ListInSession):
-    """The same list, extended in place."""
-
-    @staticmethod
-    def set_pushed(items: set[str]) -> None:
-        stored = session.setdefault("pushed", [])
-        stored.extend(sorted(set(items) - set(stored)))
-        session.modified = True
 
 
 @pytest.mark.parametrize(
