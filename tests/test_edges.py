@@ -59,7 +59,6 @@ from tests.helpers import (
     CountingConnector,
     InStore,
     ListInSession,
-    ListInSessionInPlace,
     build_app,
     count_verified,
     run_in_threads,
