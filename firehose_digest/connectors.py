@@ -1465,7 +1465,8 @@ def _session_key_problem(app: Flask) -> str | None:
     Flask-Session with its (deprecated) ``SESSION_USE_SIGNER``, which signs the session id
     with it. A server-side session otherwise (Flask-Session's, or a subclass of Flask's
     whose cookie holds an id) never signs with the key, and takes any; an unset key (or
-    any false one) makes Flask's null session, told apart by the caller."""
+    any false one) makes Flask's null session, told apart by the caller, unless a subclass
+    opens a session without it: Flask's save cannot sign that one."""
     interface = app.session_interface
     if getattr(interface, "use_signer", False) is True:
         consequence = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id with it)"
@@ -1479,4 +1480,6 @@ def _session_key_problem(app: Flask) -> str | None:
         and kind.save_session is not flask_s.save_session
     ):
         return None
+    if not app.secret_key:  # as Flask's get_signing_serializer reads it
+        return "SECRET_KEY is not set"
     return _key_problem(app.secret_key, " (Flask's session cannot be signed with it)")

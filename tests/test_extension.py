@@ -1700,6 +1700,43 @@ def test_a_session_interface_that_gives_no_session_is_named_not_secret_key(
     assert "NoSessionHere.open_session() gave no session" in warning
 
 
+class SessionWithoutKey(SecureCookieSessionInterface):
+    """Flask's cookie session, opened even without ``SECRET_KEY`` (so that views may read
+    ``session.get()``): Flask's own save cannot sign what is written to it."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        return super().open_session(app, request) or self.session_class()
+
+
+@pytest.mark.parametrize(
+    ("connector", "named"),
+    [
+        (SessionConnector, "SessionConnector"),
+        (
+            lambda: PushedSetConnector(SessionConnector()),
+            "PushedSetConnector(SessionConnector(max_items=100))",
+        ),
+        (lambda: FlaskFirehoseConnector, f"PushedSetConnector({FlaskFirehoseConnector!r})"),
+    ],
+    ids=["session", "session-through-get-and-set", "flask-firehose"],
+)
+def test_a_session_opened_without_secret_key_serves_links_and_warns_once(
+    connector: Callable[[], Any], named: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session interface that opens a session without ``SECRET_KEY``: the list the
+    connector wrote there failed Flask's save, a 500 on every page that pushed. As with
+    Flask's null session, the pages keep their preloads, nothing is pushed, and one
+    warning says why."""
+    app = build_app(connector())
+    app.config["SECRET_KEY"] = None
+    app.session_interface = SessionWithoutKey()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        served_preloads_only(client, pages=3)
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert f"SECRET_KEY is not set, so {named} cannot remember what a client holds" in warning
+
+
 class LoggedSessions(SecureCookieSessionInterface):
     """Flask's cookie session, its save wrapped (to log, to add a header): signed alike,
     but not measured as Flask's own."""
