@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import pytest
 from flask import Flask, Response, has_request_context, request, session
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from flask.testing import FlaskClient
 from hypothesis import given, settings
@@ -1494,6 +1495,43 @@ def test_a_long_cookie_of_another_session_interface_is_not_looked_into() -> None
     response = client.get("/")
     assert response.headers["Link"] == EXPECTED_FIRST
     assert f"{COOKIE}=" in response.headers["Set-Cookie"]
+    assert client.get("/").headers["Link"] == EXPECTED_RETURN
+
+
+class PairSerializer(TaggedJSONSerializer):
+    """Signs the session as a list of its (key, value) pairs, which Flask's
+    ``open_session`` turns back into the session (``session_class(pairs)``)."""
+
+    def dumps(self, value: Any) -> str:
+        return super().dumps([list(pair) for pair in value.items()])
+
+
+class PairSessions(SecureCookieSessionInterface):
+    serializer = PairSerializer()
+
+
+def test_a_long_session_signed_as_no_dict_is_left_as_it_is(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A session interface of Flask's kind whose signed payload is no dict: nothing is
+    looked for in it, nothing is taken out of the session, and the page is served and
+    recorded as any first visit, with no error."""
+    app = build_app()
+    app.session_interface = PairSessions()
+    client = app.test_client()
+    history = ",".join(f"/static/assets/r{i}.css" for i in range(400))
+    with client.session_transaction() as sess:
+        sess["history"] = history
+        sess["user"] = 42
+    session_cookie = client.get_cookie("session")
+    assert session_cookie is not None and len(session_cookie.value) >= LEFT_LIST_LENGTH
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = client.get("/")
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert [c.split("=")[0] for c in response.headers.getlist("Set-Cookie")] == [COOKIE]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"history": history, "user": 42}
     assert client.get("/").headers["Link"] == EXPECTED_RETURN
 
 

@@ -2086,6 +2086,37 @@ def test_a_copy_beside_a_bad_one_is_read_until_exactly_its_expiry(
     assert response.headers["Set-Cookie"].startswith(f"{COOKIE}=")
 
 
+def test_a_copy_that_expires_as_it_is_verified_is_not_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beside a bad copy, a good one signed by another worker, verified in the last
+    second of its lifetime, and the clock ticks past it before it is read: it has expired,
+    so the client holds nothing and is pushed to and recorded anew, as a lone cookie
+    expired by then would be (and not left unrecorded)."""
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr("time.time", lambda: clock[0])
+    signing = edge_app().test_client()
+    signing.get("/page?u=/a.css")
+    signed = signing.get_cookie(COOKIE)
+    assert signed is not None
+    app = edge_app()
+    clock[0] += app.config["FIREHOSE_MAX_AGE"] + 0.9  # its last second
+    loads = DigestCodec.loads
+
+    def loads_then_tick(self: DigestCodec, value: str, now: float | None = None) -> Any:
+        verified = loads(self, value, now)
+        clock[0] += 0.2  # past issued + FIREHOSE_MAX_AGE + 1
+        return verified
+
+    monkeypatch.setattr(DigestCodec, "loads", loads_then_tick)
+    response = app.test_client(use_cookies=False).get(
+        "/page?u=/a.css&u=/b.css",
+        headers={"Cookie": f"{COOKIE}=garbage; {COOKIE}={signed.value}"},
+    )
+    assert links(response) == [link("/a.css"), link("/b.css")]
+    assert response.headers["Set-Cookie"].startswith(f"{COOKIE}=")
+
+
 def counting_app() -> Flask:
     """``/``: a page that pushes a stylesheet and counts its visits in Flask's session; its
     ``X-Visits`` and ``X-Theme`` headers say the count and the ``theme`` cookie read."""
