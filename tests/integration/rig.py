@@ -478,6 +478,11 @@ class View:
 
     path: str
     status: int
+    #: Whether the response ended (END_STREAM): not when the stream was reset after the
+    #: head (nginx's answer to a backend head of exactly 4,096 bytes), nor when its body
+    #: fell short of its Content-Length (nghttp2 then resets the stream itself). A browser
+    #: shows no page for such a response, whatever its status.
+    complete: bool
     links: list[Link]
     #: Paths of the PUSH_PROMISEs, in the order they came.
     pushed: list[str]
@@ -519,13 +524,17 @@ class BrowseFigures:
     max_cookie_header: int = 0
     #: The largest value of the tracking cookie (``h2-digest`` by default), in characters.
     max_digest_cookie: int = 0
-    #: Answers other than 200, and the 1-based number of the first view that got one.
+    #: Answers other than a complete 200, and the 1-based number of the first view that got one.
     errors: int = 0
     first_error_view: int | None = None
     statuses: dict[int, int] = field(default_factory=dict)
 
 
-_FRAME = re.compile(r"^\[\s*[\d.]+\] recv (\w+) frame <length=(\d+), flags=\w+, stream_id=(\d+)>")
+_FRAME = re.compile(
+    r"^\[\s*[\d.]+\] recv (\w+) frame <length=(\d+), flags=(\w+), stream_id=(\d+)>"
+)
+#: The flag of a HEADERS or DATA frame that ends its stream (RFC 9113 §6.1, §6.2).
+_END_STREAM = 0x1
 _HEADER = re.compile(r"^\[\s*[\d.]+\] recv \(stream_id=\d+\) (:?[^:]+): (.*)$")
 _PROMISED = re.compile(r"promised_stream_id=(\d+)")
 
@@ -613,7 +622,7 @@ class Browser:
             view = self.view(path)
             figures.views += 1
             figures.statuses[view.status] = figures.statuses.get(view.status, 0) + 1
-            if view.status != 200:
+            if view.status != 200 or not view.complete:
                 figures.errors += 1
                 if figures.first_error_view is None:
                     figures.first_error_view = number
@@ -641,11 +650,14 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
     # The Link values of each stream's 1xx heads (103 Early Hints).
     hint_links: dict[int, list[str]] = {}
     data: dict[int, int] = {}
+    ended: set[int] = set()
     for line in verbose.splitlines():
         if header := _HEADER.match(line):
             block.append((header.group(1).lower(), header.group(2)))
         elif frame := _FRAME.match(line):
-            kind, length, stream = frame.group(1), int(frame.group(2)), int(frame.group(3))
+            kind, length, stream = frame.group(1), int(frame.group(2)), int(frame.group(4))
+            if kind in ("HEADERS", "DATA") and int(frame.group(3), 16) & _END_STREAM:
+                ended.add(stream)
             if kind == "PUSH_PROMISE":
                 promise_pending = True
                 continue
@@ -672,6 +684,7 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
     return View(
         path=path,
         status=status,
+        complete=main in ended,
         links=parse_links(link_header),
         pushed=list(promised.values()),
         pushed_bytes=sum(data.get(stream, 0) for stream in promised),

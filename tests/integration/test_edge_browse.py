@@ -192,7 +192,7 @@ class EdgeBrowse:
 
     proxy: str
     views: list[tuple[Visit, View]] = field(default_factory=list)
-    #: Status mismatches (a 502 among them): "visit: got N".
+    #: Status mismatches (a 502 among them) and responses cut short: "visit: got N".
     wrong_statuses: list[str] = field(default_factory=list)
     #: Promises per path, over the whole browse.
     promised: Counter[str] = field(default_factory=Counter)
@@ -213,8 +213,9 @@ class EdgeBrowse:
 
     def record(self, visit: Visit, page_url: str, authority: str, view: View) -> None:
         self.views.append((visit, view))
-        if view.status != visit.status:
-            self.wrong_statuses.append(f"{visit.label()}: got {view.status}")
+        if view.status != visit.status or not view.complete:
+            cut = "" if view.complete else ", cut short"
+            self.wrong_statuses.append(f"{visit.label()}: got {view.status}{cut}")
         self.declared.update(page_links(visit.page, authority))
         plain = []
         for link in view.hints:

@@ -51,5 +51,5 @@ def test_a_flask_firehose_session_connector_kept_never_makes_nginx_answer_502(
 
     figures = Browser(front.origin, tracking_cookie="session").browse(["/", *BROWSE])
 
-    assert figures.errors == 0, f"first answer other than 200 at view {figures.first_error_view}"
+    assert figures.errors == 0, f"the first view that failed: {figures.first_error_view}"
     assert "upstream sent too big header" not in front.log()

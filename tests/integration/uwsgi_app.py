@@ -1,4 +1,5 @@
-"""The site the uWSGI tests serve: ``tests.integration.uwsgi_app:app``.
+"""The site the uWSGI tests serve: ``tests.integration.uwsgi_app:app`` (test_rig.py's too,
+under gunicorn).
 
 A page pushes a file by url and a static file by its version, and counts its visits in a
 permanent Flask session, so a test sees whether the digest was read (``nopush``), whether
