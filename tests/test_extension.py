@@ -1720,15 +1720,27 @@ class SessionWithoutKey(SecureCookieSessionInterface):
     ],
     ids=["session", "session-through-get-and-set", "flask-firehose"],
 )
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"SECRET_KEY": None},
+        {"SECRET_KEY": ""},
+        {"SECRET_KEY": None, "SECRET_KEY_FALLBACKS": ["old"]},
+    ],
+    ids=["unset", "empty", "fallbacks-alone"],
+)
 def test_a_session_opened_without_secret_key_serves_links_and_warns_once(
-    connector: Callable[[], Any], named: str, caplog: pytest.LogCaptureFixture
+    connector: Callable[[], Any],
+    named: str,
+    keys: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A session interface that opens a session without ``SECRET_KEY``: the list the
     connector wrote there failed Flask's save, a 500 on every page that pushed. As with
     Flask's null session, the pages keep their preloads, nothing is pushed, and one
-    warning says why."""
-    app = build_app(connector())
-    app.config["SECRET_KEY"] = None
+    warning says why. A key is unset as Flask's ``get_signing_serializer`` reads it: an
+    empty one too, and one with ``SECRET_KEY_FALLBACKS`` alone."""
+    app = build_app(connector(), **keys)
     app.session_interface = SessionWithoutKey()
     client = app.test_client()
     with caplog.at_level(logging.WARNING):
