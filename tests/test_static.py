@@ -3371,13 +3371,13 @@ def test_a_declaration_with_a_nonce_is_refused(declare: Callable[[], object]) ->
 
 
 @pytest.mark.parametrize(
-    "declare",
+    ("declare", "named"),
     [
-        lambda: Firehose.hints("/static/app.js", as_="script", nonce=True),
-        lambda: Firehose.hints("/static/app.js", "nonce", as_="script"),
-        lambda: Firehose.hints("/static/app.js", "NONCE", as_="script"),
-        lambda: Firehose.hints_static("app.js", nonce=True),
-        lambda: Firehose.hints_static("app.js", "nonce"),
+        (lambda: Firehose.hints("/static/app.js", as_="script", nonce=True), "hints"),
+        (lambda: Firehose.hints("/static/app.js", "nonce", as_="script"), "hints"),
+        (lambda: Firehose.hints("/static/app.js", "NONCE", as_="script"), "hints"),
+        (lambda: Firehose.hints_static("app.js", nonce=True), "hints_static"),
+        (lambda: Firehose.hints_static("app.js", "nonce"), "hints_static"),
     ],
     ids=[
         "hints, True",
@@ -3388,12 +3388,13 @@ def test_a_declaration_with_a_nonce_is_refused(declare: Callable[[], object]) ->
     ],
 )
 def test_a_declaration_with_a_bare_nonce_is_refused_as_one_with_a_value(
-    declare: Callable[[], object],
+    declare: Callable[[], object], named: str
 ) -> None:
     """``nonce=""`` was refused, but ``nonce=True`` (the bare flag, as ``push()`` writes
     it) was declared, and every response said ``; nonce``: an empty nonce, which no
-    policy allows, where the app meant the response's. Either is the same mistake."""
-    with pytest.raises(ValueError, match="a nonce is made for each response"):
+    policy allows, where the app meant the response's. Either is the same mistake, named
+    by the decorator that made it."""
+    with pytest.raises(ValueError, match=rf"^{named}\(\): a nonce is made for each response"):
         declare()
 
 
