@@ -1700,15 +1700,9 @@ def test_a_session_interface_that_gives_no_session_is_named_not_secret_key(
     assert "NoSessionHere.open_session() gave no session" in warning
 
 
-class SessionWithoutKey(SecureCookieSessionInterface):
-    """Flask's cookie session, opened even without ``SECRET_KEY`` (so that views may read
-    ``session.get()``): Flask's own save cannot sign what is written to it."""
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        return super().open_session(app, request) or self.session_class()
-
-
-@pytest.mark.parametrize(
+#: The connectors that keep what a client holds in Flask's session, each with the name
+#: its warnings give.
+SESSION_KEPT_CONNECTORS = pytest.mark.parametrize(
     ("connector", "named"),
     [
         (SessionConnector, "SessionConnector"),
@@ -1720,6 +1714,17 @@ class SessionWithoutKey(SecureCookieSessionInterface):
     ],
     ids=["session", "session-through-get-and-set", "flask-firehose"],
 )
+
+
+class SessionWithoutKey(SecureCookieSessionInterface):
+    """Flask's cookie session, opened even without ``SECRET_KEY`` (so that views may read
+    ``session.get()``): Flask's own save cannot sign what is written to it."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        return super().open_session(app, request) or self.session_class()
+
+
+@SESSION_KEPT_CONNECTORS
 @pytest.mark.parametrize(
     "keys",
     [
@@ -1777,18 +1782,7 @@ class LoggedSessions(SecureCookieSessionInterface):
 @pytest.mark.parametrize(
     "interface", [SecureCookieSessionInterface, LoggedSessions], ids=["flask's", "subclass"]
 )
-@pytest.mark.parametrize(
-    ("connector", "named"),
-    [
-        (SessionConnector, "SessionConnector"),
-        (
-            lambda: PushedSetConnector(SessionConnector()),
-            "PushedSetConnector(SessionConnector(max_items=100))",
-        ),
-        (lambda: FlaskFirehoseConnector, f"PushedSetConnector({FlaskFirehoseConnector!r})"),
-    ],
-    ids=["session", "session-through-get-and-set", "flask-firehose"],
-)
+@SESSION_KEPT_CONNECTORS
 def test_a_secret_key_no_session_can_be_signed_with_serves_links_and_warns_once(
     key: object,
     problem: str,
