@@ -105,8 +105,8 @@ def push(
     or a fetch's preload gets ``crossorigin`` unless one is named (``crossorigin=None``:
     none), as the browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
     bundle, which every browser that runs modules skips; ``nomodule=False`` names none) is
-    recorded nowhere: no ``Link``, push or hint, and a ``DEBUG`` log line, once per url,
-    says so.
+    recorded nowhere: no ``Link``, push or hint, and a ``DEBUG`` log line says so each
+    time ``push()`` makes a link of those arguments (once, while its cache keeps them).
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
     ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
@@ -277,7 +277,8 @@ def _read_in_an_attribute(match: re.Match[str]) -> str:
 
 #: What push() made of its arguments: pages push the same resources on every request, and
 #: validating and formatting a link is most of a push's work (docs/performance.md). Emptied
-#: when it passes MAX_RESOURCES_BYTES, so urls made per user cannot grow it without bound.
+#: when an entry would take it past MAX_RESOURCES_BYTES, so urls made per user cannot grow
+#: it without bound.
 _resources: dict[tuple[Any, ...], Resource] = {}
 _resources_bytes = 0
 MAX_RESOURCES_BYTES = 1 << 20
@@ -497,7 +498,7 @@ def make_resource(
         flags = (*flags, "nopush")
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
-    if legacy_only:  # checked, said once per url: push() keeps what it made of the arguments
+    if legacy_only:  # checked; said once per arguments, as push() keeps what it made of them
         log.debug(
             "%s names nomodule, a legacy bundle every browser that runs modules skips: "
             "not linked, pushed, hinted or recorded",
