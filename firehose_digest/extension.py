@@ -178,8 +178,9 @@ class _RequestRecord(RequestPushes):
         self.hinted_unlearned = True
         #: The keys this request's 103 offered for push: a front that pushes from a 103
         #: pushed them, so they are recorded whatever the final response pushes, unless it
-        #: is a 304, no page, a browser's response it does not show, or its ``save()``
-        #: failed (:func:`_decide`).
+        #: is a 304, no page, a browser's response whose own links the browser would not
+        #: preload (an error page, a redirect, a download: :func:`_links_reach`,
+        #: :func:`_browser_shows`), or its ``save()`` failed (:func:`_decide`).
         self.offered: tuple[str, ...] = ()
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
@@ -1809,12 +1810,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # The front pushed what the 103 offered, even what this response does not push
         # (its status changed, or its links differ from what the page's 103 was made of).
         # A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox
-        # 153): held only from a page it shows. WebKitGTK 2.50 fetched nothing from a 103
-        # (measured), so it holds only what this page's Link names too; a key offered and
-        # not linked is recorded for it all the same, which costs it a preload only under
-        # "omit" (it reads no 103, and a nopush link it preloads). A key the client held
-        # already (the 103 offered the url under a version it no longer has) is used
-        # again, not new: nothing to write for it.
+        # 153): held only from a response whose own links it preloads (a 2xx page it
+        # shows, :func:`_links_reach`; not an error page or a redirect). WebKitGTK 2.50
+        # fetched nothing from a 103 (measured), so it holds only what this page's Link
+        # names too; a key offered and not linked is recorded for it all the same, which
+        # costs it a preload only under "omit" (it reads no 103, and it preloads a link
+        # marked nopush as any other). A key the client held already (the 103 offered the
+        # url under a version it no longer has) is used again, not new: nothing to write.
         pushed += tuple(
             key for key in offered_now if key not in pushed and key not in links.reused
         )
