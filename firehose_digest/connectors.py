@@ -740,7 +740,7 @@ def _cookie_values(request: Request, name: str) -> list[str]:
     with "; " by a front or by ``h2``): Werkzeug then reads ``a=1,h2-digest=...`` as one
     cookie, ``a``. No value of ours holds a ",", nor may any cookie's (RFC 6265 §4.1.1),
     so where the header holds one it is read as a ";". This reads our cookie alone, over
-    any protocol; the app's own cookies are read as sent, but over HTTP/2 and HTTP/3,
+    any protocol; the app's own cookies are read as sent, except over HTTP/2 and HTTP/3,
     where the extension joins the fields again for the whole app
     (:func:`~.extension._rejoined`).
     """
