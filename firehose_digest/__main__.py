@@ -578,6 +578,9 @@ def _read_as_the_server_does(
 SIGNED_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.")
 #: How many of the characters no signed value holds :func:`_why_not_valid` names.
 MAX_FOREIGN_SAID = 5
+#: The length of every signature :class:`DigestCodec` makes, whatever the key: HMAC-SHA1's
+#: 20 bytes in base64url, unpadded.
+SIGNATURE_LENGTH = 27
 
 
 def _why_not_valid(error: DigestError, value: str, max_age: int, now: float) -> str:
@@ -598,6 +601,20 @@ def _why_not_valid(error: DigestError, value: str, max_age: int, now: float) -> 
         if issued_at > now:
             return f"signed {_utc(issued_at)}, in the future: is a clock wrong?"
         return f"expired: signed {_utc(issued_at)}, more than --max-age {max_age} s ago"
+    signature = value.rpartition(".")[2]
+    if isinstance(cause, BadData) and len(signature) != SIGNATURE_LENGTH:
+        # No key verifies it: a copy from a narrow terminal or a log cut it, or a prompt's
+        # word ran into it; "bad signature" would send the user after the key.
+        why = (
+            "was the value cut short?"
+            if len(signature) < SIGNATURE_LENGTH
+            else "did text after the value run into it?"
+        )
+        return (
+            f"not a signed cookie value: its signature, after the last '.', is "
+            f"{len(signature)} character{'' if len(signature) == 1 else 's'}, where every "
+            f"signature is {SIGNATURE_LENGTH}: {why}"
+        )
     if isinstance(cause, BadData):
         return (
             "bad signature: was it signed with this SECRET_KEY (and this "

@@ -994,9 +994,8 @@ def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
         ),
         (
             "A.x.y",
-            "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
-            "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?\n"
+            "NOT valid: not a signed cookie value: its signature, after the last '.', is 1 "
+            "character, where every signature is 27: was the value cut short?\n"
             "the server ignores this cookie: to it, every url is new\n"
             "unverified payload: not base64url\n",
         ),
@@ -1009,9 +1008,8 @@ def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
         ),
         (
             "AAAA.x.y",
-            "NOT valid: bad signature: was it signed with this SECRET_KEY "
-            "(and this FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
-            "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?\n"
+            "NOT valid: not a signed cookie value: its signature, after the last '.', is 1 "
+            "character, where every signature is 27: was the value cut short?\n"
             "the server ignores this cookie: to it, every url is new\n"
             "unverified payload of 3 bytes is not a digest: unsupported digest format version 0\n",
         ),
@@ -1246,6 +1244,41 @@ def test_a_value_with_a_character_no_signed_value_holds_is_not_said_bad_signatur
         "which none does (base64url's letters, digits, '-' and '_', in parts joined by '.')"
     )
     assert "bad signature" not in out
+
+
+@pytest.mark.parametrize(
+    ("kept", "after", "said"),
+    [
+        (-1, "", "26 characters, where every signature is 27: was the value cut short?"),
+        (-20, "", "7 characters, where every signature is 27: was the value cut short?"),
+        (
+            0,
+            "exit",
+            "31 characters, where every signature is 27: did text after the value run into it?",
+        ),
+    ],
+    ids=["a character short", "in the signature's middle", "a word after it"],
+)
+@pytest.mark.parametrize("key", [SECRET, "another key"], ids=["its key", "another key"])
+def test_a_value_whose_signature_is_cut_is_not_said_bad_signature(
+    kept: int, after: str, said: str, key: str
+) -> None:
+    """The app's value cut in its signature, as a copy from a narrow terminal or a
+    truncated log line leaves it, or with a prompt's word run into it, said "bad
+    signature: was it signed with this SECRET_KEY (and this ...)?", sending the user after
+    the key, the digest version and the cookie's scope: no key verifies a signature of
+    another length than HMAC-SHA1's 27 characters. Its payload is still described."""
+    value = issued_cookie(SECRET)
+    pasted = (value[:kept] if kept else value) + after
+    code, out, _ = call("inspect", pasted, "--secret-key", key)
+    assert code == 1
+    assert out.splitlines()[:4] == [
+        f"NOT valid: not a signed cookie value: its signature, after the last '.', is {said}",
+        IGNORED,
+        "unverified payload: 17 bytes",
+        "current: GCSDigest, capacity 300, false-positive rate 0.01 at capacity, 3 entries",
+    ]
+    assert call("inspect", value, "--secret-key", key)[0] == (0 if key == SECRET else 1)
 
 
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
