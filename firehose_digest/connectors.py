@@ -1460,13 +1460,17 @@ def _session_key_problem(app: Flask) -> str | None:
     that writes the session (a 500), and measuring it each time a list is kept there.
 
     Flask's interface signs, and so does a subclass that keeps its
-    ``get_signing_serializer`` and Flask's ``open_session`` or ``save_session`` (one that
-    wraps them, calling Flask's, is taken for one that replaces them); so does
+    ``get_signing_serializer`` and Flask's ``open_session`` or ``save_session``; so does
     Flask-Session with its (deprecated) ``SESSION_USE_SIGNER``, which signs the session id
     with it. A server-side session otherwise (Flask-Session's, or a subclass of Flask's
-    whose cookie holds an id) never signs with the key, and takes any; an unset key (or
-    any false one) makes Flask's null session, told apart by the caller, unless a subclass
-    opens a session without it: Flask's save cannot sign that one."""
+    whose cookie holds an id) never signs with the key, and takes any.
+
+    An interface of Flask's kind without a serializer for the request (no ``SECRET_KEY``,
+    or any false one, for Flask's own ``get_signing_serializer``; None from a subclass's,
+    a host it holds no key for) makes Flask's null session, told apart by the caller,
+    unless a subclass opens a session without it: Flask's save cannot sign that one, nor
+    can a save that wraps Flask's, which cannot be told from one that replaces it. So
+    such a session is not written, whatever saves it."""
     interface = app.session_interface
     if getattr(interface, "use_signer", False) is True:
         consequence = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id with it)"
@@ -1475,11 +1479,15 @@ def _session_key_problem(app: Flask) -> str | None:
     if not isinstance(interface, flask_s):
         return None
     kind = type(interface)
-    if kind.get_signing_serializer is not flask_s.get_signing_serializer or (
+    if kind.get_signing_serializer is not flask_s.get_signing_serializer:
+        if interface.get_signing_serializer(app) is None:
+            return f"{kind.__name__}.get_signing_serializer() gave no serializer"
+        return None  # its own keys: not SECRET_KEY's to refuse
+    if not app.secret_key:  # as Flask's get_signing_serializer reads it
+        return "SECRET_KEY is not set"
+    if (
         kind.open_session is not flask_s.open_session
         and kind.save_session is not flask_s.save_session
     ):
         return None
-    if not app.secret_key:  # as Flask's get_signing_serializer reads it
-        return "SECRET_KEY is not set"
     return _key_problem(app.secret_key, " (Flask's session cannot be signed with it)")

@@ -1724,7 +1724,18 @@ class SessionWithoutKey(SecureCookieSessionInterface):
         return super().open_session(app, request) or self.session_class()
 
 
+class LoggedSessionWithoutKey(SessionWithoutKey):
+    """:class:`SessionWithoutKey`, its save wrapped (to log, to add a header): Flask's save
+    still signs, and cannot without ``SECRET_KEY``."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+
+
 @SESSION_KEPT_CONNECTORS
+@pytest.mark.parametrize(
+    "interface", [SessionWithoutKey, LoggedSessionWithoutKey], ids=["opened", "save-wrapped"]
+)
 @pytest.mark.parametrize(
     "keys",
     [
@@ -1735,6 +1746,7 @@ class SessionWithoutKey(SecureCookieSessionInterface):
     ids=["unset", "empty", "fallbacks-alone"],
 )
 def test_a_session_opened_without_secret_key_serves_links_and_warns_once(
+    interface: Callable[[], SessionInterface],
     connector: Callable[[], Any],
     named: str,
     keys: dict[str, Any],
@@ -1744,14 +1756,71 @@ def test_a_session_opened_without_secret_key_serves_links_and_warns_once(
     connector wrote there failed Flask's save, a 500 on every page that pushed. As with
     Flask's null session, the pages keep their preloads, nothing is pushed, and one
     warning says why. A key is unset as Flask's ``get_signing_serializer`` reads it: an
-    empty one too, and one with ``SECRET_KEY_FALLBACKS`` alone."""
+    empty one too, and one with ``SECRET_KEY_FALLBACKS`` alone. Its save wrapped, it was
+    taken for a server-side session's, which needs no key: the 500 stayed (without the
+    extension, a page that writes nothing in the session saves nothing, and answers 200)."""
     app = build_app(connector(), **keys)
-    app.session_interface = SessionWithoutKey()
+    app.session_interface = interface()
     client = app.test_client()
     with caplog.at_level(logging.WARNING):
         served_preloads_only(client, pages=3)
     [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert f"SECRET_KEY is not set, so {named} cannot remember what a client holds" in warning
+
+
+class PerHostSessions(SessionWithoutKey):
+    """Flask's cookie session signed with a key per host, opened on a host it holds no key
+    for as well: there its ``get_signing_serializer`` is None, with ``SECRET_KEY`` set."""
+
+    keys: ClassVar[dict[str, str]] = {"known.test": "the known host's key"}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = self.keys.get(request.host)
+        if key is None:
+            return None
+        signer = {"key_derivation": self.key_derivation, "digest_method": self.digest_method}
+        return URLSafeTimedSerializer(
+            key, salt=self.salt, serializer=self.serializer, signer_kwargs=signer
+        )
+
+
+class LoggedPerHostSessions(PerHostSessions):
+    """:class:`PerHostSessions`, its save wrapped."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        super().save_session(app, session, response)
+
+
+@SESSION_KEPT_CONNECTORS
+@pytest.mark.parametrize(
+    "interface", [PerHostSessions, LoggedPerHostSessions], ids=["flask's save", "save-wrapped"]
+)
+def test_a_session_its_interface_has_no_serializer_for_serves_links_and_warns_once(
+    interface: Callable[[], SessionInterface],
+    connector: Callable[[], Any],
+    named: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A subclass of Flask's interface whose ``get_signing_serializer`` gives None on a
+    host it holds no key for, but opens a session there: the list written in it failed
+    Flask's save, a 500 on every page of that host that pushed (measuring the session
+    took no serializer for a session that fits). There the pages keep their preloads,
+    nothing is pushed, one warning names the interface; the known host records."""
+    app = build_app(connector())
+    app.session_interface = interface()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            response = client.get("/", base_url="http://other.test/")
+            assert (response.status_code, response.headers["Link"]) == (200, EXPECTED_RETURN)
+            assert "Set-Cookie" not in response.headers
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: {interface.__name__}.get_signing_serializer() gave no serializer, so "
+        f"{named} cannot remember what a client holds; pages keep their preload links but "
+        "nothing is pushed"
+    ]
+    assert client.get("/", base_url="http://known.test/").headers["Link"] == EXPECTED_FIRST
+    assert client.get("/", base_url="http://known.test/").headers["Link"] == EXPECTED_RETURN
 
 
 class LoggedSessions(SecureCookieSessionInterface):
