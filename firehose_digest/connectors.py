@@ -1234,7 +1234,7 @@ class _DigestState:
                 codec = None
             self._keys = (configured, codec)
         if codec is None:  # outside the lock: a log handler may serve a request of this app
-            _warn_no_secret_key(app, "DigestConnector", problem or "SECRET_KEY is not set")
+            _warn_no_secret_key(app, "DigestConnector", problem or _false_key_problem(secret_key))
         return codec
 
     def read_here(self, held: HeldDigest, codec: DigestCodec) -> bool:
@@ -1449,8 +1449,20 @@ def _null_session_problem(app: Flask) -> str:
     """Why the request has Flask's null session: no ``SECRET_KEY`` (Flask's session
     needs one) or, with one set, a session interface whose ``open_session`` gave none."""
     if not app.secret_key:
-        return "SECRET_KEY is not set"
+        return _false_key_problem(app.secret_key)
     return f"{type(app.session_interface).__name__}.open_session() gave no session"
+
+
+def _false_key_problem(key: object) -> str:
+    """What a false ``SECRET_KEY`` is, which Flask's session reads as no key (its null
+    session says "no secret key was set"): unset, empty, or a false value of another type,
+    named with what to write (``FLASK_SECRET_KEY=0`` is an int once ``from_prefixed_env``
+    read it)."""
+    if key is None:
+        return "SECRET_KEY is not set"
+    return _key_problem(key, " (Flask's session reads a false key as none)") or (
+        "SECRET_KEY is empty"  # a str or bytes: no key, as anyone could sign with it
+    )
 
 
 def _session_key_problem(app: Flask) -> str | None:
@@ -1484,7 +1496,7 @@ def _session_key_problem(app: Flask) -> str | None:
             return f"{kind.__name__}.get_signing_serializer() gave no serializer"
         return None  # its own keys: not SECRET_KEY's to refuse
     if not app.secret_key:  # as Flask's get_signing_serializer reads it
-        return "SECRET_KEY is not set"
+        return _false_key_problem(app.secret_key)
     if (
         kind.open_session is not flask_s.open_session
         and kind.save_session is not flask_s.save_session

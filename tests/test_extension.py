@@ -1737,11 +1737,11 @@ class LoggedSessionWithoutKey(SessionWithoutKey):
     "interface", [SessionWithoutKey, LoggedSessionWithoutKey], ids=["opened", "save-wrapped"]
 )
 @pytest.mark.parametrize(
-    "keys",
+    ("keys", "problem"),
     [
-        {"SECRET_KEY": None},
-        {"SECRET_KEY": ""},
-        {"SECRET_KEY": None, "SECRET_KEY_FALLBACKS": ["old"]},
+        ({"SECRET_KEY": None}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY is empty"),
+        ({"SECRET_KEY": None, "SECRET_KEY_FALLBACKS": ["old"]}, "SECRET_KEY is not set"),
     ],
     ids=["unset", "empty", "fallbacks-alone"],
 )
@@ -1750,6 +1750,7 @@ def test_a_session_opened_without_secret_key_serves_links_and_warns_once(
     connector: Callable[[], Any],
     named: str,
     keys: dict[str, Any],
+    problem: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A session interface that opens a session without ``SECRET_KEY``: the list the
@@ -1765,7 +1766,79 @@ def test_a_session_opened_without_secret_key_serves_links_and_warns_once(
     with caplog.at_level(logging.WARNING):
         served_preloads_only(client, pages=3)
     [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert f"SECRET_KEY is not set, so {named} cannot remember what a client holds" in warning
+    assert f"{problem}, so {named} cannot remember what a client holds" in warning
+
+
+#: A false ``SECRET_KEY`` other than None, which Flask's session reads as none (a null
+#: session, "no secret key was set"), and what the warning names it.
+FALSE_KEYS = pytest.mark.parametrize(
+    ("environ", "key", "problem"),
+    [
+        (
+            {"FLASK_SECRET_KEY": "0"},
+            None,
+            "SECRET_KEY must be a str or bytes, got int (Flask's session reads a false key "
+            "as none): in the environment quote a key of digits as JSON, "
+            """FLASK_SECRET_KEY='"123"'""",
+        ),
+        (
+            {},
+            False,
+            "SECRET_KEY must be a str or bytes, got bool (Flask's session reads a false key "
+            "as none)",
+        ),
+        ({}, b"", "SECRET_KEY is empty"),
+    ],
+    ids=["FLASK_SECRET_KEY=0", "False", "empty bytes"],
+)
+
+
+@FALSE_KEYS
+@pytest.mark.parametrize(
+    "interface", [SecureCookieSessionInterface, SessionWithoutKey], ids=["flask's", "opened"]
+)
+@SESSION_KEPT_CONNECTORS
+def test_a_false_secret_key_is_named_as_what_it_is(
+    environ: dict[str, str],
+    key: object,
+    problem: str,
+    interface: Callable[[], SessionInterface],
+    connector: Callable[[], Any],
+    named: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Flask's session takes ``SECRET_KEY = 0``, ``False`` or ``b""`` for no key, as it
+    takes None (its null session says "no secret key was set"): the pages keep their
+    preloads, nothing is pushed. The warning said ``SECRET_KEY is not set`` of a key the
+    app set, ``FLASK_SECRET_KEY=0`` too (an int once ``from_prefixed_env`` read it),
+    without the hint the warning gives ``FLASK_SECRET_KEY=123``: it names the value."""
+    app = build_app(connector())
+    app.session_interface = interface()
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app.config["SECRET_KEY"] = key
+    app.config.from_prefixed_env()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        served_preloads_only(client, pages=3)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: {problem}, so {named} cannot remember what a client holds; pages keep "
+        "their preload links but nothing is pushed"
+    ]
+
+
+@pytest.mark.parametrize("key", ["", b""], ids=["str", "bytes"])
+def test_an_empty_secret_key_is_named_so_by_the_digest(
+    key: str | bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``DigestConnector`` with an empty key, which it does not sign with (anyone could):
+    the warning says the key is empty, not unset."""
+    app = build_app(DigestConnector(), SECRET_KEY=key)
+    with caplog.at_level(logging.WARNING):
+        served_preloads_only(app.test_client(), pages=2)
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("firehose: SECRET_KEY is empty, so DigestConnector cannot")
 
 
 class PerHostSessions(SessionWithoutKey):
