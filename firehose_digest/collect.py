@@ -100,10 +100,10 @@ def push(
     any case; ``as_`` first when both are given) and other keywords become parameters, a
     number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
     (:func:`as_written`), but a bare ``nonce``, an empty one no CSP policy allows, is a
-    :class:`ValueError` (give the response's), and ``nonce=""`` is none; ``rel``
-    defaults to ``preload``. A font's
-    or a fetch's preload gets ``crossorigin`` unless one is named (``crossorigin=None``:
-    none), as the browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
+    :class:`ValueError` (give the response's), and one no policy can name (``nonce=""``,
+    ``nonce=" "``) is none; ``rel`` defaults to ``preload``. A font's or a fetch's
+    preload gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the
+    browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
     bundle, which every browser that runs modules skips; ``nomodule=False`` names none) is
     recorded nowhere: no ``Link``, push or hint, and a ``DEBUG`` log line says so each
     time ``push()`` makes a link of those arguments (once, while its cache keeps them).
@@ -333,8 +333,9 @@ def as_written(
     value), ``None`` and ``False`` leave the parameter out, a value given as HTML
     (``Markup``) is read as the page reads it, as a url is (its whitespace stripped and
     collapsed: a block written over lines), and a keyword, whatever its value, stands for
-    its name: a positional spelling of it, flag or ``"name=value"``, is dropped; an empty
-    ``nonce`` is none. Anything else is left for :func:`make_resource` to refuse.
+    its name: a positional spelling of it, flag or ``"name=value"``, is dropped; a
+    ``nonce`` no policy can name (:func:`_no_nonce`: an empty one, a space) is none.
+    Anything else is left for :func:`make_resource` to refuse.
     """
     bare: list[Any] = []
     named: dict[str, Any] = {}
@@ -349,7 +350,7 @@ def as_written(
         elif value is not None and value is not False:
             refuse_undefined(name, value)
             value = _value_as_read_from_the_page(value)
-            if value or not _made_per_request(name):
+            if not _no_nonce(name, value):
                 named[name] = value
     # Parameter names are case-insensitive (RFC 8288 §3).
     keywords = {name.lower() for name, _ in params if isinstance(name, str)}
@@ -372,17 +373,34 @@ def as_written(
         if len(read) >= 2 and read[0] == read[-1] == '"':
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
         read = _collapsed(read) if given_as_html else read
-        if read or not _made_per_request(name):
+        if not _no_nonce(name, read):
             named.setdefault(name, read)
     return tuple(bare), tuple(named.items())
 
 
 def _made_per_request(name: Any) -> bool:
     """Whether ``name`` is one of :data:`~.hints.PER_REQUEST_PARAMETERS`, in any case
-    (RFC 8288 §3): a parameter made for one response (a CSP nonce). Given empty
-    (Flask-Talisman's ``csp_nonce()`` where it made none), it matches no CSP
-    nonce-source, which a browser reads as none, and :func:`as_written` leaves it out."""
+    (RFC 8288 §3): a parameter made for one response (a CSP nonce)."""
     return isinstance(name, str) and name.lower() in PER_REQUEST_PARAMETERS
+
+
+#: CSP3's nonce-source is ``"'nonce-' base64-value"``, where ``base64-value = 1*( ALPHA /
+#: DIGIT / "+" / "/" / "-" / "_" ) *2"="``: no policy names a nonce of anything else.
+_BASE64_VALUE = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+
+
+def _no_nonce(name: Any, value: Any) -> bool:
+    """Whether ``value``, given for ``name``, is a nonce no CSP policy can name, which
+    :func:`as_written` leaves out: an empty one (Flask-Talisman's ``csp_nonce()`` where
+    it made none), whitespace, or one holding any character a nonce-source cannot (a
+    space, a quote, a newline). A browser matches it to no policy, written or not:
+    refused, it would cost the page (a 500) for nothing it changes, and kept, the link
+    would be taken for one made for this response alone, never hinted."""
+    return (
+        _made_per_request(name)
+        and isinstance(value, str)
+        and _BASE64_VALUE.fullmatch(value) is None
+    )
 
 
 def read_as(as_: Any) -> Any:

@@ -3474,6 +3474,72 @@ def test_an_empty_nonce_is_no_nonce(static: Path, spelling: dict[str, Any]) -> N
     assert [value for name, value in hints[-1] if name == "Link"] == [", ".join(links)]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [" ", "\t", "\r\n", "n0nce ", "n0 nce", "n\u00f6nce", "n0.nce", 'n0"nce'],
+    ids=["space", "tab", "newline", "trailing space", "inner space", "non-ASCII", "dot", "quote"],
+)
+def test_a_nonce_no_policy_can_name_is_no_nonce(static: Path, value: str) -> None:
+    """A CSP nonce-source is ``'nonce-' base64-value``, ``base64-value = 1*( ALPHA / DIGIT
+    / "+" / "/" / "-" / "_" ) *2"="`` (CSP3): a nonce holding anything else, whitespace
+    alone or beside other characters, matches no policy, as an empty one matches none.
+    ``push()`` wrote ``nonce=" "``, a link taken for one made for that response alone and
+    never hinted, or, for a tab, newline or quote, raised ValueError (a 500); a flag's
+    value was stripped first, so the same nonce was none there; a declaration refused
+    it. It is no nonce, as ``""`` is, wherever a nonce is taken: left out, and learned."""
+    (static / "app.js").write_bytes(CONTENT)
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/page")
+    @Firehose.hints("/static/declared.js", as_="script", nonce=value)
+    def page() -> str:
+        push("/static/other.js", as_="script", nonce=value)
+        push("/static/more.js", f'nonce="{value}"', as_="script")
+        push_static("site.css", nonce=value)
+        return static_tag("app.js", nonce=value)
+
+    hints: list[list[tuple[str, str]]] = []
+    environ = {"wsgi.early_hints": hints.append, "HTTP_ACCEPT": "text/html"}
+    response = app.test_client().get("/page", environ_base=environ)
+    v = version(CONTENT)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == f'<script src="/static/app.js?v={v}"></script>'
+    links = [
+        "</static/declared.js>; rel=preload; as=script",
+        "</static/other.js>; rel=preload; as=script",
+        "</static/more.js>; rel=preload; as=script",
+        f"</static/site.css?v={v}>; rel=preload; as=style",
+        f"</static/app.js?v={v}>; rel=preload; as=script",
+    ]
+    assert response.headers["Link"] == ", ".join(links)
+    app.test_client().get("/page", environ_base=environ)
+    assert [value for name, value in hints[-1] if name == "Link"] == [", ".join(links)]
+
+
+def test_a_nonce_of_every_base64_character_is_kept(static: Path) -> None:
+    """Each character CSP3's base64-value allows is a nonce's, in the Link and on the
+    element alike."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+    nonce = "AZaz09+/-_=="
+
+    @app.route("/page")
+    def page() -> str:
+        push("/static/other.js", as_="script", nonce=nonce)
+        return static_tag("app.js", nonce=nonce)
+
+    response = app.test_client().get("/page")
+    v = version(CONTENT)
+    assert response.get_data(as_text=True) == (
+        f'<script src="/static/app.js?v={v}" nonce="{nonce}"></script>'
+    )
+    assert response.headers["Link"] == (
+        f'</static/other.js>; rel=preload; as=script; nonce="{nonce}", '
+        f'</static/app.js?v={v}>; rel=preload; as=script; nonce="{nonce}"'
+    )
+
+
 def test_the_keywords_push_takes_type_check_as_it_types_them(static: Path) -> None:
     """``crossorigin=None`` turns a font's ``crossorigin`` off, as the helpers' docstrings
     and docs/early-hints.md say, and ``True`` is a bare flag, as for ``push()``, whose
