@@ -358,18 +358,26 @@ class _StaticScope:
 
 
 def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
-    """The response's list under :data:`~.static.IMMUTABLE_WRITTEN`, which the static step
-    marks when it wrote a file's ``Cache-Control``, and each of the extension's wrappers
-    the response passes reads as it starts. The first wrapper leaves a new one in the
-    environ, which a middleware that hands the app a copy (``dict(environ)``) hands on
-    too; the wrapper of an app mounted inside another's ``wsgi_app``
-    (``DispatcherMiddleware``) finds that one's and shares it, so a cookie a middleware
-    between the two adds is seen.
+    """The response's list under :data:`~.static.IMMUTABLE_WRITTEN`.
 
-    A new one too if the list found is a page's (:func:`_is_page_s`), whose view made
-    this request: its response is not the page's; or if it is marked already: the step
-    marks a list only once every wrapper on the way in has run, so it is a finished
-    response's, whose environ a middleware copied to ask the app again."""
+    The static step marks the list when it wrote a file's ``Cache-Control``. Each of the
+    extension's wrappers that the response passes reads the list as the response starts.
+
+    Which list a wrapper gets:
+
+    - The first wrapper leaves a new list in the environ. A middleware that hands the app
+      a copy of the environ (``dict(environ)``) hands that list on too.
+    - The wrapper of an app mounted inside another's ``wsgi_app`` (``DispatcherMiddleware``)
+      finds the outer wrapper's list and shares it. So a cookie that a middleware between
+      the two adds is seen.
+
+    A wrapper leaves a new list, rather than share the one it finds, in two cases:
+
+    - The list found is a page's (:func:`_is_page_s`): that page's view made this
+      request, and this request's response is not the page's.
+    - The list found is marked already. The step marks a list only once every wrapper on
+      the way in has run, so a marked list is a finished response's. A middleware copied
+      that response's environ to ask the app again."""
     found: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
     if found is not None and not found and not _is_page_s(found, environ):
         return found
@@ -379,15 +387,26 @@ def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
 
 
 def _is_page_s(found: list[bool], environ: WSGIEnvironment) -> bool:
-    """Whether ``found`` is the list of a page being served, whose view (or a thread it
-    started) made this request with a copy of its environ: the list of its claimed record,
-    which the copy names, or with push off, of its request's environ. Told by the list,
-    not by whether a request is being served: a view asking its own app for the file of
-    an app mounted in it makes that file's response pass its app's wrapper again, whose
-    new list the mounted app's wrapper shares. A request made from another thread of a
-    page with push off, which has neither record nor request context, shares the page's
-    list: that changes only a page that wrote :data:`~.static.IMMUTABLE` beside a cookie
-    itself (to private)."""
+    """Whether ``found`` is the list of a page being served whose view (or a thread it
+    started) made this request with a copy of the page's environ.
+
+    It is that list if it is either:
+
+    - the list of the page's claimed record, which the copy of its environ names
+      (:data:`_SERVED_RECORD`). This is how it is told with push on, from another
+      thread too, which has no request context;
+    - the list in the environ of the request being served in this thread (its request
+      context). This is how it is told with push off, which keeps no record.
+
+    This is told by the list, not by whether a request is being served. A view may ask
+    its own app for the file of an app mounted in it. That file's response passes its
+    app's wrapper again, which leaves a new list. The mounted app's wrapper must share
+    that new list, though a request is being served.
+
+    One case is not told. With push off, a request made from another thread of a page
+    has neither a record nor a request context, so it shares the page's list. That
+    changes only a page that itself wrote :data:`~.static.IMMUTABLE` beside a cookie: it
+    is made private."""
     served = environ.get(_SERVED_RECORD)
     if _claimed(served) and served._immutable_written is found:
         return True  # from a thread too, with no request context
@@ -453,22 +472,41 @@ def _may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
     return protocol.startswith(("HTTP/2", "HTTP/3"))
 
 
-#: In a ``Cookie`` header, what begins a cookie: a name (no separator, quote or control in
-#: it, nor a space at its start: browsers keep one inside, ``my pref``) and "=". An
-#: unquoted value holding a space is none Werkzeug reads, so a split before such a name
-#: loses no value.
+#: What begins a cookie in a ``Cookie`` header: a name, then "=".
+#:
+#: - Spaces or tabs may come first. They are not part of the name.
+#: - The name's first character is not a space or tab. Later ones may be: browsers keep
+#:   a space inside a name (``my pref``).
+#: - The name holds no ";", "=", ",", quote or control character (a tab aside).
+#:
+#: A split before a name that holds a space loses no value Werkzeug 3.1.9 reads. Had the
+#: text after the "," belonged to the value before it, that value would hold a space, and
+#: Werkzeug 3.1.9 reads no unquoted value that holds one. (3.1.0 to 3.1.8 read such a
+#: value whole: for them, this split is the first case :func:`_rejoined` cannot tell.)
 _NAME_AND_EQUALS = r'[ \t]*[^\x00-\x20\x7f;=,"][^\x00-\x08\x0a-\x1f\x7f;=,"]*='
-#: One field of a ``Cookie`` whose fields were joined with ",", from its start to the
-#: separator after it (``end``: a ";", a "," or the end). Its value is quoted where
-#: Werkzeug reads one (``_cookie_re``): right after the field's first "=", up to its next
-#: unescaped quote, when only spaces follow, then the end or a "," before what begins a
-#: cookie: such a value's "," stays. (After a name with a space, which Werkzeug reads no
-#: value for, it holds no such ",".) Any other value runs to a ";", or to a "," before
-#: what begins a cookie; a quote inside it (``size=24"``, ``tag="new``) is a character of
-#: it. A quoted try that fails gives up at the next unescaped quote, and the field is read
-#: unquoted from its start: no character is read more than a few times, where trying a
-#: quoted string again from each later quote costs time quadratic in the header's length
-#: (``b="\\"\\"...``).
+#: One field of a ``Cookie`` whose fields were joined with ",": from the field's start to
+#: the separator after it. The separator (group ``end``) is a ";", a "," or the end.
+#:
+#: A value is read as quoted where Werkzeug reads a quoted one (``_cookie_re``):
+#:
+#: - its quote comes right after the field's first "=" (spaces or tabs around it allowed);
+#: - it runs to its next unescaped quote;
+#: - only spaces or tabs follow it, then the end, or a "," before what begins a cookie
+#:   (:data:`_NAME_AND_EQUALS`).
+#:
+#: A "," inside a quoted value stays. After a name that holds a space, a quoted value
+#: holds no "," before what begins a cookie: Werkzeug 3.1.9 reads no value for such a
+#: name (3.1.0 to 3.1.8 do).
+#:
+#: Any other value is read unquoted. It runs to a ";", or to a "," before what begins a
+#: cookie. A quote inside it is a character of it (``size=24"``, ``tag="new``).
+#:
+#: The scan is linear in the header's length. A quoted value is tried only from the quote
+#: after a field's first "=", and gives up at its next unescaped quote at the latest. The
+#: field is then read again, unquoted, from its start. So no character is read more than
+#: a few times. Trying a quoted string again from each later quote would cost time
+#: quadratic in the header's length (``b="\"\"...``: ``tests/test_hostile.py``,
+#: ``bench/hostile.py``).
 _FIELD_SCAN = re.compile(
     rf'(?:(?:[ \t]*[^\x00-\x20\x7f;=,"]+[ \t]*=[ \t]*"(?:[^"\\]|\\.)*"'
     rf'|{_NAME_AND_EQUALS}[ \t]*"(?:[^"\\,]|\\.|,(?!{_NAME_AND_EQUALS}))*")'
@@ -478,19 +516,25 @@ _FIELD_SCAN = re.compile(
 
 
 def _rejoined(cookie: str) -> str:
-    """``cookie`` with the "," that joined its fields as "; ", or as it is if it holds a
-    ";" (outside quoted values): its server joined them with "; " itself, and any "," is
-    in a value, which the app reads as it was sent. A quoted value's own "," stays.
+    """``cookie`` with each "," that joined two of its fields made "; ". A quoted value's
+    own "," stays.
 
-    A lone cookie whose value holds "," and then a name and "=" (``a=b=1,c=2``, written
-    by a page's script) cannot be told from two joined ones: it is split. A nameless
-    cookie (``document.cookie = "lone"``) or an empty field joined after another cannot
-    be told from that one's value holding a ",": it stays with it, whose value then does
-    not read (a session's signature fails), as before the join; the cookies after it
-    read. A value's unclosed quote whose next quote closes a later field's value
-    (``q="a`` then ``t=b"``) cannot be told from a quoted value holding ",t=b": it is
-    read as that, as Werkzeug reads the same fields joined with "; ", where that value
-    holds "; t=b" instead.
+    A ``cookie`` that holds a ";" (outside quoted values) is returned as it is: its server
+    joined the fields with "; " itself, so any "," is in a value, and the app reads it as
+    it was sent.
+
+    Three cases cannot be told apart from the header alone:
+
+    1. A lone cookie whose value holds "," and then a name and "=" (``a=b=1,c=2``,
+       written by a page's script) looks like two joined cookies. It is split.
+    2. A nameless cookie (``document.cookie = "lone"``), or an empty field, joined after
+       another cookie looks like a "," in that cookie's value. It stays with that cookie.
+       That cookie's value then does not read (a session's signature fails), as it did
+       not before this rejoin either. The cookies after it read.
+    3. A value's unclosed quote whose next quote closes a later field's value (``q="a``
+       then ``t=b"``) looks like a quoted value holding ",t=b". It is read as that.
+       Werkzeug reads the same fields joined with "; " the same way: there that value
+       holds "; t=b".
     """
     pieces = []
     start = 0
@@ -1387,15 +1431,23 @@ def _client_gone(error: BaseException) -> bool:
 
 
 def _stream_refused(error: BaseException) -> bool:
-    """Whether ``error`` is ``h2``'s ``ProtocolError``, which gunicorn's HTTP/2 lets through
-    from ``wsgi.early_hints`` (``send_informational``, 27.0.1) for a stream the client
-    reset: gunicorn still serves one whose reset arrived while an earlier stream of the
-    connection waited for flow-control credit (measured: the reset set aside, the stream
-    served as open), and ``h2``, which read it, refuses the 103 (a ``StreamIDTooLowError``
-    once the client opened its next stream). gunicorn drops that stream's final response
-    without a word. A 103 whose one field is our ``Link`` (visible ASCII and spaces, none
-    at its ends) ``h2`` refuses only for the state of its stream or connection. Looked up
-    where the server imported it: nothing is imported for it."""
+    """Whether ``error`` is ``h2``'s ``ProtocolError``: the client reset the 103's stream.
+
+    gunicorn's HTTP/2 (27.0.1) lets this error through from ``wsgi.early_hints``
+    (``send_informational``). How it comes about (measured):
+
+    1. The client resets a stream while an earlier stream of the same connection waits
+       for flow-control credit.
+    2. gunicorn sets the reset aside and still serves the stream, as open.
+    3. ``h2`` has read the reset, so it refuses the 103. Once the client has opened its
+       next stream, the error is a ``StreamIDTooLowError``.
+    4. gunicorn drops that stream's final response without a word.
+
+    A 103 whose one field is our ``Link`` (visible ASCII and spaces, none at its ends)
+    ``h2`` refuses only for the state of its stream or connection: this error does not
+    mean the field was bad.
+
+    The class is looked up where the server imported it: nothing is imported for it."""
     h2_errors = sys.modules.get("h2.exceptions")
     return h2_errors is not None and isinstance(error, h2_errors.ProtocolError)
 
@@ -1735,16 +1787,23 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # hooks and declarations push, for nothing too; a 200 learns it again.
         cache.learn_gone(page)
     if not _is_page(response):
-        # A file a view serves (a generated stylesheet, an image, JSON), or fetched by a
-        # proxy to push it, with no Cookie: as on a static file, our Link, Vary: Cookie
-        # and digest Set-Cookie would only harm it. Its 200 leaves a url that taught no
-        # page hinted nothing (learn_no_page); one that did keeps its links unless a
-        # browser's document navigation got the file: a proxy's push request has no
-        # Sec-Fetch-*, as curl's navigation has none, and a JSON variant asked for by such a
-        # client must not take a page's hints away; nor by one that sends Fetch Metadata
-        # yet ranks the type it got as high as text/html, as no browser's navigation ranks
-        # JSON (:func:`_prefers_html`). What a 103 offered it before its view (a page once)
-        # was pushed, and goes unrecorded.
+        # Not a page: a file a view serves (a generated stylesheet, an image, JSON), or
+        # one a proxy fetches, with no Cookie, to push it. As on a static file, our Link,
+        # Vary: Cookie and digest Set-Cookie would only harm it: it gets none of them.
+        #
+        # Its 200 teaches the hint cache (learn_no_page):
+        # - a url that taught no page is left hinted nothing;
+        # - a url that taught a page keeps its links, unless a browser's document
+        #   navigation got the file (over_links).
+        # Only such a navigation takes a page's links away:
+        # - a proxy's push request sends no Sec-Fetch-*, and curl's navigation sends none
+        #   either: a JSON variant such a client asked for must not take them away;
+        # - nor must one asked for by a client that sends Fetch Metadata yet ranks the
+        #   type it got as high as text/html: no browser's navigation ranks JSON so
+        #   (:func:`_prefers_html`).
+        #
+        # What a 103 offered before the view (the url was a page once) was pushed. It
+        # goes unrecorded: no save() runs here.
         if cache is not None and page is not None and status == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
             cache.learn_no_page(
