@@ -288,20 +288,26 @@ def _put_back(before: _SessionCopy) -> None:
 
 
 def _session_copy(app: Flask) -> _SessionCopy | None:
-    """A copy of the request's session, whatever its interface (a server-side session
-    keeps what a failing ``set_pushed`` wrote as surely as Flask's cookie does); None for
-    a null session.
+    """A copy of the request's session, whatever its interface; None for a null session.
 
-    Flask's cookie session, under 4 KB, has each value copied whole, so a value
-    ``set_pushed`` changed in place, at any depth, is put back too; one that
-    ``copy.deepcopy`` cannot copy (an object a custom JSON tag holds, with a lock) is
-    copied as a server-side session's values are. A server-side session has no such bound:
-    what ``set_pushed`` assigns (Flask-Firehose's own writes its key whole) is put back,
-    and so is a set, list or dict of keys added to in place (the one ``get_pushed``
-    returned, which the keys pushed are added to before ``set_pushed`` runs), copied one
-    level; any other value is kept as the app's own object, and a change deeper in one is
-    not put back. Without a copy, ``save`` could neither put back what a failing
-    ``set_pushed`` wrote nor keep the session in its room."""
+    Without a copy, ``save`` could neither put back what a failing ``set_pushed`` wrote
+    nor keep the session in its room. A server-side session keeps what a failing
+    ``set_pushed`` wrote as surely as Flask's cookie does, so it is copied too.
+
+    How deep each value is copied (:func:`_value_copy`):
+
+    - Flask's cookie session (:func:`_measurable`) holds under 4 KB, so each value is
+      copied whole. A value ``set_pushed`` changed in place, at any depth, is then put
+      back too. A value ``copy.deepcopy`` cannot copy (an object a custom JSON tag holds,
+      with a lock) is copied as a server-side session's values are.
+    - A server-side session has no such bound. A set, list or dict is copied one level.
+      So a set, list or dict of keys added to in place is put back: the one
+      ``get_pushed`` returned, which the keys pushed are added to before ``set_pushed``
+      runs. Any other value is kept as the app's own object: a change deeper in one is
+      not put back.
+
+    Whatever the session, what ``set_pushed`` assigns is put back (Flask-Firehose's own
+    ``set_pushed`` writes its key whole)."""
     if app.session_interface.is_null_session(session):
         return None
     whole = _measurable(app)
@@ -548,15 +554,19 @@ class SessionConnector:
     that records something (a key it pushes, or a held one it uses again): under its own key,
     Flask-Firehose's ``split(',')`` on a list would fail every request of a worker not yet
     updated, or rolled back to. Only the ``max_items`` most recently pushed keys are kept (a
-    response that pushes something also moves the held keys it links again to the end). Each
-    costs 3 to 30 bytes of Flask's compressed session cookie, by how alike the urls are (a
-    versioned key is long), and a session cookie past what ``FIREHOSE_HEADER_BUDGET`` leaves
-    beside a full ``Link`` would overflow nginx's 4 KB upstream header buffer (a 502, on every
-    page after it), and one past ``MAX_COOKIE_SIZE`` (read as at most Werkzeug's default,
-    4093 bytes of Set-Cookie, just under the 4096 bytes of name and value past which a
-    browser drops a cookie whole) makes Werkzeug warn at each: fewer of them are kept
-    then, the oldest dropped first, until the cookie fits
-    (:func:`~.settings.set_cookie_room`).
+    response that pushes something also moves the held keys it links again to the end).
+
+    Each key costs 3 to 30 bytes of Flask's compressed session cookie, the fewer the more
+    alike the urls are (a versioned key is long). Two limits bound the cookie:
+
+    - What ``FIREHOSE_HEADER_BUDGET`` leaves beside a full ``Link``. A session cookie past
+      it would overflow nginx's 4 KB upstream header buffer: a 502, on every page after it.
+    - ``MAX_COOKIE_SIZE``, read as at most Werkzeug's default: 4093 bytes of Set-Cookie,
+      just under the 4096 bytes of name and value past which a browser drops a cookie
+      whole. Past it, Werkzeug warns each time it writes the cookie.
+
+    When the cookie would pass either, fewer keys are kept, the oldest dropped first, until
+    it fits (:func:`~.settings.set_cookie_room`).
     """
 
     session_key = "h2-held"
@@ -986,11 +996,16 @@ class DigestConnector:
         pushed: Sequence[str],
         reused: Sequence[str],
     ) -> None:
-        """Write the cookie if the digest changed, or if half its lifetime is gone; not
-        over one the app's response sets itself (deleted, by a "forget me" page): then
-        :class:`NotRecorded`, and the response pushes nothing; so, too, for a digest read
-        under settings that ``init_app``, run again since, replaced, and for a cookie the
-        session interface scopes, on this request, as browsers refuse (said once).
+        """Write the cookie if the digest changed, or if half its lifetime is gone.
+
+        In three cases nothing is written: :class:`NotRecorded` is raised, and the response
+        pushes nothing.
+
+        - The app's response sets the cookie itself (deletes it, on a "forget me" page).
+        - ``init_app`` ran again since the digest was read, and replaced the settings it
+          was read under.
+        - The session interface scopes the cookie, on this request, as browsers refuse it.
+          This is logged once per app.
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
