@@ -6,25 +6,34 @@ Once per request:
    so ``push()`` finds it from a view or a template.
 2. ``push(url, ...)`` validates and formats the link (see :mod:`.links`) and adds it to the
    record, the first push of a url winning.
-3. After the view and every other ``after_request`` hook (ours is registered to run last,
-   so the status is final), the connector's ``open()`` says what the client holds (asked
-   once per request: before the view when a 103 is planned, whether or not one is sent,
-   or for a Flask-Firehose connector, as Flask-Firehose asked it), and
-   :func:`~.links.plan_links` decides each link: held ones ``nopush``, new ones pushed when
-   every supported proxy would push them and, for a browser, the browser preloads them
-   (:func:`_links_reach`), the rest ``nopush``, all within
-   ``FIREHOSE_LINK_BUDGET``. The app's :class:`~.links.LinkPlanner` keeps each page's
-   plans under the client's answers, so a page planned once is looked up after.
+3. After the view and every other ``after_request`` hook, the links are decided. Ours is
+   registered to run last, so the status is final.
+
+   - The connector's ``open()`` says what the client holds. It is asked once per
+     request: before the view when a 103 is planned (whether or not one is sent), or
+     for a Flask-Firehose connector (as Flask-Firehose asked it); else here.
+   - :func:`~.links.plan_links` decides each link, all within ``FIREHOSE_LINK_BUDGET``.
+     Held ones are ``nopush``. New ones are pushed when every supported proxy would
+     push them and, for a browser, the browser preloads them (:func:`_links_reach`).
+     The rest are ``nopush``.
+   - The app's :class:`~.links.LinkPlanner` keeps each page's plans under the client's
+     answers, so a page planned once is looked up after.
 4. The connector's ``save()`` records what was pushed. If it raises, those links are made
    ``nopush`` too: a link is offered for push only if it is recorded.
-5. As the response starts, the wrapper *adds* that ``Link`` header, before any the view
-   set, and ``Cookie`` to the last ``Vary`` line (or a line of its own) when what another
-   client holds would change it, or step 4 ran (the digest's ``Set-Cookie`` is made from
-   the client's cookie). A 304 gets no ``Link``, only that ``Vary`` (its ``save()`` is
-   given the held keys its 200 would use again, nothing pushed); a HEAD, the ``Vary`` of
-   its GET. No ``after_request`` hook of the app sees them, nor the digest's
-   ``Set-Cookie``, set in step 4 after them. A static file served public is made private
-   there if the final headers set a cookie (:func:`~.static.private_if_cookie`).
+5. As the response starts, the wrapper *adds* what was decided:
+
+   - that ``Link`` header, before any the view set;
+   - ``Cookie`` on the last ``Vary`` line (or a line of its own), when what another
+     client holds would change the ``Link``, or when step 4 ran: the digest's
+     ``Set-Cookie`` is made from the client's cookie.
+
+   A 304 gets no ``Link``, only that ``Vary``. Its ``save()`` is given the held keys its
+   200 would use again, and nothing pushed. A HEAD gets the ``Vary`` of its GET.
+
+   No ``after_request`` hook of the app sees these headers. Nor does one see the digest's
+   ``Set-Cookie``: step 4 sets it after every such hook. Also as the response starts, a
+   static file served public is made private if the final headers set a cookie
+   (:func:`~.static.private_if_cookie`).
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
 navigation's links are also learned per page (:func:`_hint_page_of`: the url as asked, query
@@ -1781,10 +1790,11 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # reaches the client: no Link, Vary or Set-Cookie.
         return response
     if status in _URL_HAS_NO_PAGE and cache is not None and page is not None:
-        # Page or not, the url has no such page now, yet what it learned went out in a 103
-        # before each view, and browsers fetch what a 103 names whatever the status. An
-        # empty entry (learn_gone), not forget(): a url with no entry is hinted what its
-        # hooks and declarations push, for nothing too; a 200 learns it again.
+        # Whether this response is a page or not, the url has no such page now. Yet what
+        # it learned went out in a 103 before each view, and browsers fetch what a 103
+        # names whatever the status. So its entry is made empty (learn_gone), not dropped
+        # (forget()): a url with no entry is hinted what its hooks and declarations push,
+        # for nothing too. A 200 learns it again.
         cache.learn_gone(page)
     if not _is_page(response):
         # Not a page: a file a view serves (a generated stylesheet, an image, JSON), or
@@ -1840,16 +1850,22 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # next 103 would push the url again to a client holding its new version.
         cache.forget(page)
     if status == 304:
-        # A shared cache merges a 304's fields into the 200 it stored, and serves that to
-        # every client sending the same Cookie (RFC 9111 §4.3.4; Apache's mod_cache): a
-        # Link made for this client would go out with another's digest cookie. So a 304
-        # gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5), and, pushing
-        # nothing, records nothing new. No 103 goes to a revalidation; one before a 304
-        # the app gave a request without a validator offered what goes unrecorded, pushed
-        # again at worst. Planned as the 200 is, with this response's own headers (a
-        # download, a frame the browser refuses: pushed nothing, whatever the client
-        # holds), as make_conditional and send_file keep them on a 304; one a view builds
-        # without them is planned as a page the browser shows.
+        # A 304 gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5). It
+        # pushes nothing, so it records nothing new.
+        #
+        # Why no Link: a shared cache merges a 304's fields into the 200 it stored, and
+        # serves that to every client sending the same Cookie (RFC 9111 §4.3.4; Apache's
+        # mod_cache). A Link made for this client would go out with another's digest
+        # cookie.
+        #
+        # No 103 goes to a revalidation. The app may still give a 304 to a request
+        # without a validator: what a 103 before it offered goes unrecorded, and is
+        # pushed again at worst.
+        #
+        # The plan is made as the 200's, with this response's own headers, as
+        # make_conditional and send_file keep them on a 304. So a download, or a frame
+        # the browser refuses, pushes nothing, whatever the client holds. A 304 a view
+        # builds without those headers is planned as a page the browser shows.
         plan = _plan_as(state, req, response, resources, held, 200, browser=browser)
         record.vary = _varies(plan, held)
         if held is not None and plan.reused:
@@ -1866,16 +1882,20 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     pushed = links.pushed
     varies = links.varies
     if offered_now and (reach or not browser):
-        # The front pushed what the 103 offered, even what this response does not push
-        # (its status changed, or its links differ from what the page's 103 was made of).
-        # A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox
-        # 153): held only from a response whose own links it preloads (a 2xx page it
-        # shows, :func:`_links_reach`; not an error page or a redirect). WebKitGTK 2.50
-        # fetched nothing from a 103 (measured), so it holds only what this page's Link
-        # names too; a key offered and not linked is recorded for it all the same, which
-        # costs it a preload only under "omit" (it reads no 103, and it preloads a link
-        # marked nopush as any other). A key the client held already (the 103 offered the
-        # url under a version it no longer has) is used again, not new: nothing to write.
+        # What the 103 offered is recorded as pushed, even what this response does not
+        # push (its status changed, or its links differ from those the page's 103 was
+        # made of): the front pushed it.
+        # - A client that is not a browser: recorded.
+        # - A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox
+        #   153). It holds that only from a response whose own links it preloads: a 2xx
+        #   page it shows (:func:`_links_reach`), not an error page or a redirect. So it
+        #   is recorded only then.
+        # - WebKitGTK 2.50 fetched nothing from a 103 (measured): it holds only what this
+        #   page's Link names. A key offered and not linked is recorded for it all the
+        #   same. That costs it a preload only under "omit": it reads no 103, and it
+        #   preloads a link marked nopush as any other.
+        # A key the client held already is used again, not new: nothing to write. (The
+        # 103 offered its url under a version the url no longer has.)
         pushed += tuple(
             key for key in offered_now if key not in pushed and key not in links.reused
         )
