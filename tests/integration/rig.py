@@ -90,6 +90,19 @@ def _answers(port: int) -> bool:
     return False
 
 
+def _group_runs(group: int) -> bool:
+    """Whether a process of the process group ``group`` still runs (a zombie left for init
+    to reap does not); False where there is no ``/proc``."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            # proc_pid_stat(5): after the command's closing parenthesis come the state,
+            # the parent's pid and the process group.
+            state, _, pgrp = stat.read_text().rpartition(")")[2].split()[:3]
+            if int(pgrp) == group and state != "Z":
+                return True
+    return False
+
+
 _ServerT = TypeVar("_ServerT", bound="Server")
 
 
@@ -100,6 +113,10 @@ class Server(ABC):
     """
 
     name = "server"
+    #: SIGTERM the leader alone, and give the helpers it leaves until ``STOP_TIMEOUT`` to
+    #: exit on their own before the group's SIGKILL: for a helper that cleans up after
+    #: itself once the leader is gone, and that a signal of its own would cut short.
+    term_leader_alone = False
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.workdir = workdir
@@ -142,15 +159,24 @@ class Server(ABC):
             time.sleep(0.05)
 
     def stop(self) -> None:
-        """SIGTERM the process group, wait up to ``STOP_TIMEOUT``, then SIGKILL what is left."""
+        """SIGTERM the process group (its leader alone: ``term_leader_alone``), wait up to
+        ``STOP_TIMEOUT``, then SIGKILL what is left."""
         process, self._process = self._process, None
         if process is not None:
+            deadline = time.monotonic() + STOP_TIMEOUT
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+                if self.term_leader_alone:
+                    os.kill(process.pid, signal.SIGTERM)
+                else:
+                    os.killpg(process.pid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(STOP_TIMEOUT)
-            # A leader that ignored SIGTERM, or helpers that outlived it (h2o's), are still
-            # in the group that bears its pid.
+            while (
+                self.term_leader_alone and _group_runs(process.pid) and time.monotonic() < deadline
+            ):
+                time.sleep(0.02)
+            # A leader that ignored SIGTERM, or helpers that outlived it, are still in the
+            # group that bears its pid.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -339,10 +365,16 @@ class H2O(Front):
 
     ``casper=True`` turns on ``http2-casper``: h2o then keeps its own ``h2o_casper``
     cookie of what it pushed, the baseline for an app that tracks nothing.
+
+    h2o keeps its TLS keys in a helper process (neverbleed) that listens on a socket in a
+    ``/tmp/openssl-privsep.*`` directory it makes (always under ``/tmp``: ``TMPDIR`` is
+    not read), and removes once h2o has exited. h2o 2.2.5's helper dies of a SIGTERM of
+    its own, the directory left behind: so h2o alone is sent one.
     """
 
     name = "h2o"
     template = DEPLOY_DIR / "h2o.conf"
+    term_leader_alone = True
 
     def __init__(
         self,

@@ -1,10 +1,13 @@
 """What the rig's :class:`~tests.integration.rig.Browser` makes of what ``nghttp`` received.
 
 A browse's figures stand for what a browser got: a page whose head came but whose body
-did not is no page to a browser, so the rig counts it failed, whatever its status.
+did not is no page to a browser, so the rig counts it failed, whatever its status. And a
+server the rig stopped leaves nothing behind.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +39,33 @@ def test_a_page_cut_after_its_head_is_a_failed_view(own_servers: Launcher) -> No
     cut = browser.view(CUT)
     assert (cut.status, cut.complete) == (200, False)
     assert browser.view(WHOLE).complete
+
+
+def _unix_socket_folders(group: int) -> set[Path]:
+    """The folders of the unix sockets that the processes of ``group`` hold (proc(5))."""
+    inodes: set[str] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[2]) != group:
+                continue
+            links = [fd.readlink().name for fd in (stat.parent / "fd").iterdir()]
+        except OSError:
+            continue  # gone meanwhile
+        inodes.update(link[8:-1] for link in links if link.startswith("socket:["))
+    # /proc/net/unix: Num RefCount Protocol Flags Type St Inode [Path]
+    rows = [line.split() for line in Path("/proc/net/unix").read_text().splitlines()[1:]]
+    return {Path(row[7]).parent for row in rows if len(row) > 7 and row[6] in inodes}
+
+
+def test_h2o_stopped_leaves_no_folder_of_its_key_process(own_servers: Launcher) -> None:
+    """h2o keeps its TLS key in a process of its own (neverbleed) that listens in a
+    ``/tmp/openssl-privsep.*`` folder: one per h2o run, 400 of them left in ``/tmp`` after
+    a few runs of the suite, until the rig let h2o stop that process itself."""
+    front = own_servers.h2o(own_servers.site())
+    assert front._process is not None
+    folders = _unix_socket_folders(front._process.pid)
+    assert [folder.name.startswith("openssl-privsep.") for folder in folders] == [True]
+
+    front.stop()
+
+    assert not [folder for folder in folders if folder.exists()]
