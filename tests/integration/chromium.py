@@ -1,6 +1,7 @@
 """Debian's ``chromium``, headless: load a page as a browser does, its profile kept.
 
-As root it needs ``--no-sandbox``; dbus errors on stderr are harmless.
+As root it needs ``--no-sandbox``; dbus errors on stderr are harmless. It runs with a
+``HOME`` in its profile (:func:`~tests.integration.rig.home_env`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.integration.rig import home_env
 
 CHROMIUM_TIMEOUT = 60
 
@@ -40,6 +43,7 @@ class Browser:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=self._env(),
             start_new_session=True,
         ) as process:
             try:
@@ -59,6 +63,7 @@ class Browser:
             self._argv(url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=self._env(),
             start_new_session=True,
         ) as process:
             time.sleep(seconds)
@@ -70,6 +75,10 @@ class Browser:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+    def _env(self) -> dict[str, str]:
+        # Its crash reports and dconf's settings would go into ~/.config and ~/.cache.
+        return home_env(self.profile / "home")
 
     def _argv(self, *args: str) -> list[str]:
         argv = [

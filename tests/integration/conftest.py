@@ -90,6 +90,18 @@ def proxy(request: pytest.FixtureRequest) -> Nginx | H2O | Apache:
 
 
 @pytest.fixture
+def users_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ``HOME`` for this test, the XDG base directories unset: a browser started
+    now finds its user's home there, and should leave it empty."""
+    home = tmp_path / "users-home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
 def flask_firehose_installed() -> None:
     require("flask_firehose", importlib.util.find_spec("flask_firehose") is not None)
 

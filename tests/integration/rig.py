@@ -48,6 +48,7 @@ __all__ = [
     "executable",
     "fill_template",
     "free_port",
+    "home_env",
     "make_certificate",
     "parse_links",
     "site_env",
@@ -70,6 +71,21 @@ def executable(name: str) -> str | None:
     """The command ``name``'s path: on PATH, else in :data:`SBIN_DIRS`; None if in neither."""
     path = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN_DIRS])
     return shutil.which(name, path=path)
+
+
+def home_env(home: Path) -> dict[str, str]:
+    """This process's environment with ``HOME`` and the XDG base directories in ``home``
+    (made): what a browser keeps beside its profile (crash reports, dconf's settings,
+    caches) goes there, not into the user's home."""
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+    }
 
 
 class ServerError(RuntimeError):

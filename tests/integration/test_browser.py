@@ -712,6 +712,18 @@ def test_behind_h2o_2_2_the_103_is_dropped(
         assert fetched[target]["initiatorType"] == "link"
 
 
+def test_chromium_writes_nothing_into_its_users_home(
+    tools: None, tmp_path: Path, users_home: Path
+) -> None:
+    """Beside its profile, Chromium 156 wrote crash reports into ``~/.config/chromium`` and
+    dconf's settings into ``~/.cache``, on every run of the suite: it is given a home in
+    its profile."""
+    done = Chromium(tmp_path / "profile").load("data:text/html,<p id=loaded>")
+
+    assert 'id="loaded"' in done.stdout, done.stderr
+    assert not list(users_home.iterdir())
+
+
 @pytest.mark.parametrize("files", ["edge_files", "app_files"])
 def test_load_time_with_hints_on_and_off(
     files: str,

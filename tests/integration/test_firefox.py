@@ -33,7 +33,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Apache, Gunicorn, learn_page, make_certificate, site_env
+from tests.integration.rig import (
+    Apache,
+    Gunicorn,
+    home_env,
+    learn_page,
+    make_certificate,
+    site_env,
+)
 
 from .launcher import LIVE_SERVERS, require, require_tools
 
@@ -77,8 +84,10 @@ class Firefox:
             "firefox-esr", "--headless", "--no-remote", "--profile", str(self.profile),
             "--screenshot", str(self.profile / "shot.png"), url,
         ]  # fmt: skip
+        # Its crash reports and dconf's settings would go into ~/.config and ~/.cache.
+        env = home_env(self.profile / "home")
         with subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
             start_new_session=True,
         ) as process:  # fmt: skip
             try:
@@ -255,6 +264,17 @@ def test_an_image_preload_of_candidates_leaves_its_url_to_the_next_103(
     assert "/static/hero.png" not in sized, sized
 
     assert hinted_first(apache, "/picture/y", "/static/hero.png", certificate[0], firefox)
+
+
+def test_firefox_writes_nothing_into_its_users_home(
+    certificate: tuple[Path, Path], tmp_path: Path, users_home: Path
+) -> None:
+    """Beside its profile, Firefox 153 made ``~/Downloads``, wrote a crash helper's log
+    into ``~/.config/mozilla`` and dconf's settings into ``~/.cache``, on every run of the
+    suite: it is given a home in its profile."""
+    Firefox(tmp_path / "profile", certificate[0]).load("data:text/html,<p>loaded")
+
+    assert not list(users_home.iterdir())
 
 
 def hinted_first(

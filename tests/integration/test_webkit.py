@@ -155,3 +155,16 @@ def test_what_a_webkit_404_s_103_offered_is_not_recorded_as_held(
 
         browser.go(apache.origin + "/edge/after-404")
         assert hinted(browser)
+
+
+def test_webkit_writes_nothing_into_its_users_home(
+    tools: None, tmp_path: Path, users_home: Path
+) -> None:
+    """MiniBrowser wrote dconf's settings into ``~/.cache``, on every run of the suite:
+    WebKitWebDriver and it are given a home of their own."""
+    with WebKit(tmp_path / "webkit") as webkit, webkit.session() as browser:
+        browser.go("data:text/html,<p id=loaded>loaded</p>")
+        text = browser.run("arguments[0](document.getElementById('loaded').textContent)")
+
+    assert text == "loaded"
+    assert not list(users_home.iterdir())

@@ -3,9 +3,11 @@
 ``WebKitWebDriver`` (package ``webkit2gtk-driver``) starts ``MiniBrowser --automation`` for
 each session; it needs an X display, so an ``Xvfb`` (package ``xvfb``) of our own is started
 on a display it picks (``-displayfd``). Both run in process groups of their own and are
-stopped by those ids. Each session is a fresh, ephemeral profile (cookies and HTTP cache
-kept for the session's life). ``acceptInsecureCerts``: WebKitGTK 2.50.6 still cached the
-responses of the test certificate's site (a return visit fetched nothing).
+stopped by those ids; the driver and its MiniBrowsers with a ``HOME`` in the work folder
+(:func:`~tests.integration.rig.home_env`). Each session is a fresh, ephemeral profile
+(cookies and HTTP cache kept for the session's life). ``acceptInsecureCerts``: WebKitGTK
+2.50.6 still cached the responses of the test certificate's site (a return visit fetched
+nothing).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.integration.rig import free_port
+from tests.integration.rig import free_port, home_env
 
 #: Debian's ``libwebkit2gtk-4.1-0`` puts it under the architecture's library folder.
 MINIBROWSER = next(
@@ -75,7 +77,8 @@ class WebKit:
         with (self.workdir / "webdriver.log").open("wb") as log:
             driver = subprocess.Popen(
                 ["WebKitWebDriver", f"--port={self.port}"],
-                env={**os.environ, "DISPLAY": f":{display}"},
+                # MiniBrowser's dconf settings would go into ~/.cache.
+                env={**home_env(self.workdir / "home"), "DISPLAY": f":{display}"},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
