@@ -237,14 +237,17 @@ def test_the_readme_early_hints_come_as_shown(
     import_file: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first visit teaches; a fresh client gets the 103; a client holding all, none."""
-    *_, hint_shown, _final = _readme_console_lines("Link: ")
+    (shown,) = [block for block in blocks(README, "console") if "103 Early Hints" in block]
+    lines = shown.splitlines()
+    hint_shown = lines[lines.index("HTTP/1.1 103 Early Hints") + 1].removeprefix("Link: ")
     monkeypatch.setenv("FLASK_FIREHOSE_EARLY_HINTS", "true")
     app = import_file(QUICKSTART / "app.py", "docs_quickstart_hints").app
     sent: list[list[tuple[str, str]]] = []
     # The README's curl names HTML, as a browser's navigation does: only then a 103.
-    hinted = [line for line in _readme_console_lines("$ curl") if "jar1" in line or "jar2" in line]
-    assert len(hinted) == 3
+    hinted = [line for line in lines if line.startswith("$ curl")]
+    assert len(hinted) == 2
     assert all("-H 'Accept: text/html'" in line for line in hinted)
+    assert lines.count("HTTP/1.1 200 OK") == 3
     server = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
 
     app.test_client().get("/", environ_base=server)
@@ -263,15 +266,15 @@ def test_the_readme_early_hints_come_as_shown(
 def test_cli_s_recipe_for_a_valid_cookie_reads_the_quickstart_s(
     import_file: Any, tmp_path: Path
 ) -> None:
-    """cli.md, "To see a valid one": ``curl -c jar`` from the quickstart app, then
-    ``inspect`` of the value ``grep h2-digest jar | cut -f7`` takes from curl's jar. Run as
-    the page writes both commands, with curl, grep and cut, against the app served over
-    HTTP (on a port of its own, for the page's 8000)."""
+    """cli.md, "To see a valid one": ``inspect`` of the value ``grep h2-digest | cut -f7``
+    takes from the jar ``curl -c -`` writes to stdout, the quickstart app's. Run as the page
+    writes it, with curl, grep and cut, against the app served over HTTP (on a port of its
+    own, for the page's 8000), in an empty folder: a reader's is left as it was."""
     text = " ".join((DOCS / "cli.md").read_text().split())
-    found = re.search(
-        r"To see a valid one.*?`(curl [^`]*)`, then `(firehose-digest inspect [^`]*)`", text
-    )
+    found = re.search(r"To see a valid one.*?`(firehose-digest inspect [^`]*)`", text)
     assert found is not None, "cli.md's recipe for a valid cookie moved"
+    folder = tmp_path / "reader"
+    folder.mkdir()
     app = import_file(QUICKSTART / "app.py", "docs_quickstart_recipe").app
     server = make_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -284,29 +287,60 @@ def test_cli_s_recipe_for_a_valid_cookie_reads_the_quickstart_s(
     env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ.get('PATH', '')}"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.pop("FLASK_SECRET_KEY", None)
-    steps = [
-        step.replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
-        for step in found.groups()
-    ]
+    recipe = found.group(1).replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
     try:
-        done = [
-            subprocess.run(
-                ["bash", "-c", step],
-                cwd=tmp_path,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            for step in steps
-        ]
+        done = subprocess.run(
+            ["bash", "-c", recipe],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         server.shutdown()
         thread.join()
-    assert [step.returncode for step in done] == [0, 0], [step.stderr for step in done]
-    lines = done[1].stdout.splitlines()
-    assert lines[0].startswith("valid: signed "), done[1].stdout
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("valid: signed "), done.stdout
     assert "held: /static/app.js" in lines
+    assert not list(folder.iterdir())
+
+
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("bash", "curl", "grep")),
+    reason="needs bash, curl and grep",
+)
+def test_the_readme_curl_answers_as_shown_and_leaves_no_file(
+    import_file: Any, tmp_path: Path
+) -> None:
+    """The README's first curl, run as written against the quickstart app served over HTTP
+    (on a port of its own, for the README's 8000) in an empty folder: the lines shown, the
+    cookie's value and dates aside, and no cookie jar left in the reader's folder."""
+    (shown,) = [block for block in blocks(README, "console") if "set-cookie" in block]
+    command, *expected = shown.splitlines()
+    app = import_file(QUICKSTART / "app.py", "docs_quickstart_curl").app
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    command = command.removeprefix("$ ").replace(
+        "127.0.0.1:8000", f"127.0.0.1:{server.server_port}"
+    )
+    try:
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        server.shutdown()
+        thread.join()
+
+    def cookie_aside(line: str) -> str:
+        return line.partition("=")[0] if line.startswith("Set-Cookie: ") else line
+
+    assert [cookie_aside(line) for line in done.stdout.splitlines()] == [
+        cookie_aside(line) for line in expected
+    ], done.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_rig_runs_the_files_in_docs_deploy() -> None:
