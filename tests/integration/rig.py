@@ -357,6 +357,21 @@ class Nginx(Front):
             KEY=key,
         )
 
+    @staticmethod
+    def conf_dir() -> Path:
+        """The folder of nginx's own files (``uwsgi_params``, ``mime.types``), as nginx finds
+        it: that of the ``--conf-path`` it was built with (``/etc/nginx/nginx.conf`` on
+        Debian), under its ``--prefix`` when relative; by default ``conf/nginx.conf`` under
+        ``/usr/local/nginx``."""
+        nginx = executable("nginx") or "nginx"
+        built = subprocess.run([nginx, "-V"], capture_output=True, text=True).stderr
+        prefix = re.search(r"--prefix=(\S+)", built)
+        conf_path = re.search(r"--conf-path=(\S+)", built)
+        return (
+            Path(prefix.group(1) if prefix else "/usr/local/nginx")
+            / (conf_path.group(1) if conf_path else "conf/nginx.conf")
+        ).parent
+
     def argv(self) -> list[str]:
         conf = self.workdir / "nginx.conf"
         conf.write_text(self.config())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Browser, Gunicorn
+from tests.integration.rig import Browser, Gunicorn, Nginx
 
 from .launcher import Launcher
 
@@ -69,3 +69,28 @@ def test_h2o_stopped_leaves_no_folder_of_its_key_process(own_servers: Launcher) 
     front.stop()
 
     assert not [folder for folder in folders if folder.exists()]
+
+
+@pytest.mark.parametrize(
+    ("configured", "conf_dir"),
+    [
+        ("--prefix=/usr/share/nginx --conf-path=/etc/nginx/nginx.conf", "/etc/nginx"),  # Debian
+        ("--prefix=/opt/nginx", "/opt/nginx/conf"),
+        ("--prefix=/opt/nginx --conf-path=etc/main.conf", "/opt/nginx/etc"),
+        ("--with-http_v2_module", "/usr/local/nginx/conf"),  # nginx's own defaults
+    ],
+)
+def test_nginx_s_own_files_are_looked_for_where_it_was_built_to_read_them(
+    configured: str, conf_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``uwsgi_params`` is included from the folder of the nginx on PATH, from what
+    ``nginx -V`` says it was built with: not from ``/etc/nginx``, Debian's, whatever nginx
+    runs. An nginx that prints its build on stderr, as nginx does, stands in for one built
+    elsewhere."""
+    (tmp_path / "nginx").write_text(
+        f"#!/bin/sh\necho 'nginx version: nginx/1.29.0\nconfigure arguments: {configured}' >&2\n"
+    )
+    (tmp_path / "nginx").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    assert Nginx.conf_dir() == Path(conf_dir)

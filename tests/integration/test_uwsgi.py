@@ -93,8 +93,9 @@ class UWsgiNginx(Nginx):
     def config(self) -> str:
         config = super().config()
         assert self.proxied in config
+        params = self.conf_dir() / "uwsgi_params"
         return config.replace(
-            self.proxied, "      include /etc/nginx/uwsgi_params;\n      uwsgi_pass backends;\n"
+            self.proxied, f"      include {params};\n      uwsgi_pass backends;\n"
         )
 
 
