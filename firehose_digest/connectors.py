@@ -222,7 +222,12 @@ class PushedSetConnector:
                 raise NotRecorded(f"{why}: the session cannot be written") from e
             raise
         if before is not None and dict(session) != before.items:
-            problem = _session_key_problem(app)
+            try:
+                problem = _session_key_problem(app)
+            except Exception:
+                # A get_signing_serializer() that raises: Flask's save would too, on it.
+                _put_back(before)
+                raise
             if problem:
                 # Flask's save would fail on it (a 500), and measuring it here.
                 _put_back(before)

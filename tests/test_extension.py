@@ -1919,6 +1919,49 @@ def test_a_session_its_interface_has_no_serializer_for_serves_links_and_warns_on
     assert client.get("/", base_url="http://known.test/").headers["Link"] == EXPECTED_RETURN
 
 
+class RaisingPerHostSessions(SecureCookieSessionInterface):
+    """Flask's cookie session signed with a key per host, whose ``get_signing_serializer``
+    raises (a KeyError) on a host it holds no key for, where it opens an empty session
+    without asking it."""
+
+    keys: ClassVar[dict[str, str]] = PerHostSessions.keys
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = self.keys[request.host]
+        signer = {"key_derivation": self.key_derivation, "digest_method": self.digest_method}
+        return URLSafeTimedSerializer(
+            key, salt=self.salt, serializer=self.serializer, signer_kwargs=signer
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.host not in self.keys:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+@SESSION_KEPT_CONNECTORS
+def test_a_session_whose_serializer_raises_costs_no_page(
+    connector: Callable[[], Any], named: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``get_signing_serializer`` that raises on a host it holds no key for: the
+    connector fails there (logged), and the page is served with its preloads. Asked if
+    the session could be signed once a Flask-Firehose connector had written its list
+    there, the error left the list written, for Flask's save to fail on: a 500 on every
+    page of that host that pushed. The known host records."""
+    app = build_app(connector())
+    app.session_interface = RaisingPerHostSessions()
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR):
+        for _ in range(2):
+            response = client.get("/", base_url="http://other.test/")
+            assert (response.status_code, response.headers["Link"]) == (200, EXPECTED_RETURN)
+            assert "Set-Cookie" not in response.headers
+    assert caplog.records
+    assert all(r.getMessage().startswith(f"firehose: {named}") for r in caplog.records)
+    assert client.get("/", base_url="http://known.test/").headers["Link"] == EXPECTED_FIRST
+    assert client.get("/", base_url="http://known.test/").headers["Link"] == EXPECTED_RETURN
+
+
 class LoggedSessions(SecureCookieSessionInterface):
     """Flask's cookie session, its save wrapped (to log, to add a header): signed alike,
     but not measured as Flask's own."""
