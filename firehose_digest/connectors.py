@@ -1509,7 +1509,13 @@ def _session_key_problem(app: Flask) -> str | None:
     interface = app.session_interface
     if getattr(interface, "use_signer", False) is True:
         consequence = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id with it)"
-        return _key_problem(app.secret_key, consequence)
+        problem = _key_problem(app.secret_key, consequence)
+        if problem is None and not app.secret_key:
+            # Unset or empty: Flask-Session opens a session all the same, and its save of
+            # one written raises ("SECRET_KEY must be set when SESSION_USE_SIGNER=True").
+            why = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id without it)"
+            problem = _false_key_problem(app.secret_key) + why
+        return problem
     flask_s = SecureCookieSessionInterface
     if not isinstance(interface, flask_s):
         return None

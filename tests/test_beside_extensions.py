@@ -147,6 +147,48 @@ def test_flask_session_signing_its_id_with_an_int_secret_key_serves_links_and_wa
         assert warnings == []
 
 
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [(None, "SECRET_KEY is not set"), ("", "SECRET_KEY is empty")],
+    ids=["unset", "empty"],
+)
+def test_flask_session_signing_its_id_without_a_secret_key_serves_links_and_warns_once(
+    key: str | None, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flask-Session's ``SESSION_USE_SIGNER`` without ``SECRET_KEY``: Flask-Session opens
+    a session all the same (a page that writes nothing in it answers 200), but its save
+    of a session written refuses to sign the id ("SECRET_KEY must be set when
+    SESSION_USE_SIGNER=True"): the list ``SessionConnector`` wrote made every page that
+    pushed answer 500. Nothing is pushed, and one warning names the key."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=key,
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+        SESSION_USE_SIGNER=True,
+    )
+    with pytest.warns(DeprecationWarning):
+        Session(app)
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        responses = [client.get("/") for _ in range(2)]
+    assert [(r.status_code, r.headers["Link"]) for r in responses] == [
+        (200, "</a.css>; rel=preload; as=style; nopush")
+    ] * 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"firehose: {problem} (Flask-Session's SESSION_USE_SIGNER cannot sign the session id "
+        "without it), so SessionConnector cannot remember what a client holds; pages keep "
+        "their preload links but nothing is pushed"
+    ]
+
+
 class Cart:
     """A value an app keeps in a pickling session store: no ``__eq__`` of its own."""
 
