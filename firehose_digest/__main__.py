@@ -209,7 +209,7 @@ def inspect(
     than one non-empty key, a valid cookie is said to be signed with ``SECRET_KEY`` or
     with which of the fallbacks (its index in ``SECRET_KEY_FALLBACKS``).
     """
-    if isinstance(secret_keys, (str, bytes)):  # a Sequence[str] to a type checker
+    if isinstance(secret_keys, (str, bytes, bytearray)):  # a Sequence[str] to a type checker
         raise TypeError(
             "secret_keys: a list of keys, SECRET_KEY_FALLBACKS + [SECRET_KEY], not one "
             f"{type(secret_keys).__name__}: each character would be taken as a key"

@@ -109,8 +109,9 @@ class DigestCodec:
 
     def __init__(self, secret_keys: Sequence[str | bytes], salt: str, max_age: int) -> None:
         # A str is a Sequence[str] to a type checker: taken as the list, each character
-        # would be a key and the last one would sign.
-        if isinstance(secret_keys, (str, bytes)):
+        # would be a key and the last one would sign (each byte of bytes, a bytearray too,
+        # an int hmac refuses).
+        if isinstance(secret_keys, (str, bytes, bytearray)):
             raise TypeError(
                 "DigestCodec takes a list of secret keys, oldest to newest, not one "
                 f"{type(secret_keys).__name__}"
@@ -185,7 +186,7 @@ def keys_in_force(
     ``SECRET_KEY_FALLBACKS``, then ``SECRET_KEY``; none without ``SECRET_KEY``, which
     signs. An empty key is one anyone can sign with: Flask's session verifies with it,
     the digest does not."""
-    if isinstance(fallbacks, (str, bytes)):  # a Sequence to a type checker, one key here
+    if isinstance(fallbacks, (str, bytes, bytearray)):  # a Sequence to a type checker, one key
         raise TypeError(
             "SECRET_KEY_FALLBACKS: a list of keys, not one "
             f"{type(fallbacks).__name__}: each character would be taken as a key"

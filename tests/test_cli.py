@@ -3077,7 +3077,7 @@ def test_one_report_is_read_at_one_instant_of_the_clock(keys: list[str]) -> None
         )
 
 
-@pytest.mark.parametrize("key", ["secret", b"secret"])
+@pytest.mark.parametrize("key", ["secret", b"secret", bytearray(b"secret")])
 def test_inspect_refuses_one_key_given_bare(key: str | bytes) -> None:
     """A str is a Sequence[str]: ``inspect(cookie, "secret")`` took each character as a key,
     and said a value signed with "t" alone was "signed with this key"."""

@@ -180,6 +180,9 @@ def test_one_key_given_bare_rather_than_in_a_list_is_refused() -> None:
         DigestCodec("a-long-secret-key", DEFAULT_SALT, DAY)
     with pytest.raises(TypeError, match="a list of secret keys, oldest to newest, not one bytes"):
         DigestCodec(b"a-long-secret-key", DEFAULT_SALT, DAY)  # type: ignore[arg-type]
+    # A bytearray, a key as bytes is (Flask's session signs with one), failed inside hmac.
+    with pytest.raises(TypeError, match="a list of secret keys, oldest to newest, not one bytea"):
+        DigestCodec(bytearray(b"a-long-secret-key"), DEFAULT_SALT, DAY)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -344,7 +347,7 @@ def test_the_keys_in_force_leave_out_the_empty_ones_and_need_secret_key(
         assert DigestCodec([secret_key], DEFAULT_SALT, DAY).loads(value).payload == b"payload"
 
 
-@pytest.mark.parametrize("fallbacks", ["old", b"old"])
+@pytest.mark.parametrize("fallbacks", ["old", b"old", bytearray(b"old")])
 def test_fallbacks_given_as_one_bare_key_are_refused(fallbacks: str | bytes) -> None:
     """``keys_in_force("new", "old")`` took each character of "old" as a key, so a value
     signed with "o" verified. (The server refuses a str SECRET_KEY_FALLBACKS at init_app.)"""
