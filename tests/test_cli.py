@@ -1281,6 +1281,24 @@ def test_a_value_whose_signature_is_cut_is_not_said_bad_signature(
     assert call("inspect", value, "--secret-key", key)[0] == (0 if key == SECRET else 1)
 
 
+@pytest.mark.parametrize("after", [".", ".txt", ".."], ids=["a period", "an extension", "two"])
+def test_a_whole_value_with_a_dot_run_into_it_is_not_said_cut_short(after: str) -> None:
+    """The app's whole value with a sentence's period after it (copied from a message or a
+    log line), or a '.' and more: the last '.' was taken for the signature's, and the text
+    after it, shorter, for the signature cut: "was the value cut short?" of a value that
+    was not. Every value the server signs has three parts."""
+    value = issued_cookie(SECRET)
+    parts = len((value + after).split("."))
+    code, out, _ = call("inspect", value + after, "--secret-key", SECRET)
+    assert code == 1
+    assert out.splitlines()[:3] == [
+        f"NOT valid: not a signed cookie value: it has {parts} parts joined by '.', where "
+        "every one has 3 (payload.timestamp.signature): did text after the value run into it?",
+        IGNORED,
+        "unverified payload: 17 bytes",
+    ]
+
+
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
     value = signed(digest_of("/app.css"))
     code, out, _ = call("inspect", value, "--secret-key", "other", "--url", "/app.css")
