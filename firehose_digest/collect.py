@@ -106,7 +106,8 @@ def push(
     browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
     bundle, which every browser that runs modules skips; ``nomodule=False`` names none) is
     recorded nowhere: no ``Link``, push or hint, and a ``DEBUG`` log line says so each
-    time ``push()`` makes a link of those arguments (once, while its cache keeps them).
+    time ``push()`` makes a link of those arguments (once, while its cache keeps them;
+    on every call with a ``nonce``, which is never kept).
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
     ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
@@ -516,7 +517,7 @@ def make_resource(
         flags = (*flags, "nopush")
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
-    if legacy_only:  # checked; said once per arguments, as push() keeps what it made of them
+    if legacy_only:  # checked; said once per arguments push() keeps (none with a nonce)
         log.debug(
             "%s names nomodule, a legacy bundle every browser that runs modules skips: "
             "not linked, pushed, hinted or recorded",
