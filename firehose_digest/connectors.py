@@ -1518,7 +1518,8 @@ def _session_key_problem(app: Flask) -> str | None:
     can a save that wraps Flask's, which cannot be told from one that replaces it. So
     such a session is not written, whatever saves it."""
     interface = app.session_interface
-    if getattr(interface, "use_signer", False) is True:
+    # Flask-Session signs on any true value: FLASK_SESSION_USE_SIGNER=1 is an int.
+    if getattr(interface, "use_signer", False):
         consequence = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id with it)"
         problem = _key_problem(app.secret_key, consequence)
         if problem is None and not app.secret_key:

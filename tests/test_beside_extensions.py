@@ -152,20 +152,23 @@ def test_flask_session_signing_its_id_with_an_int_secret_key_serves_links_and_wa
     [(None, "SECRET_KEY is not set"), ("", "SECRET_KEY is empty")],
     ids=["unset", "empty"],
 )
+@pytest.mark.parametrize("use_signer", [True, 1], ids=["True", "1"])
 def test_flask_session_signing_its_id_without_a_secret_key_serves_links_and_warns_once(
-    key: str | None, problem: str, caplog: pytest.LogCaptureFixture
+    key: str | None, problem: str, use_signer: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Flask-Session's ``SESSION_USE_SIGNER`` without ``SECRET_KEY``: Flask-Session opens
     a session all the same (a page that writes nothing in it answers 200), but its save
     of a session written refuses to sign the id ("SECRET_KEY must be set when
     SESSION_USE_SIGNER=True"): the list ``SessionConnector`` wrote made every page that
-    pushed answer 500. Nothing is pushed, and one warning names the key."""
+    pushed answer 500. Nothing is pushed, and one warning names the key. Flask-Session
+    signs on any true value, as ``from_prefixed_env`` reads ``FLASK_SESSION_USE_SIGNER=1``
+    (an int): one taken for no signer answered 500 still."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=key,
         SESSION_TYPE="cachelib",
         SESSION_CACHELIB=SimpleCache(),
-        SESSION_USE_SIGNER=True,
+        SESSION_USE_SIGNER=use_signer,
     )
     with pytest.warns(DeprecationWarning):
         Session(app)
