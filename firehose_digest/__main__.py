@@ -601,13 +601,15 @@ def _why_not_valid(error: DigestError, value: str, max_age: int, now: float) -> 
         if issued_at > now:
             return f"signed {_utc(issued_at)}, in the future: is a clock wrong?"
         return f"expired: signed {_utc(issued_at)}, more than --max-age {max_age} s ago"
-    parts = value.count(".") + 1
-    if isinstance(cause, BadData) and parts > 3:
+    parts = value.split(".")
+    if isinstance(cause, BadData) and len(parts) > 3:
         # Payload, timestamp and signature hold no '.': one more came after the value (a
-        # sentence's period), and what follows it is no signature cut short.
+        # sentence's period), and what follows it is no signature cut short; or before
+        # it, if the value still ends in a whole signature.
+        side = "before" if len(parts[-1]) == SIGNATURE_LENGTH else "after"
         return (
-            f"not a signed cookie value: it has {parts} parts joined by '.', where every one "
-            "has 3 (payload.timestamp.signature): did text after the value run into it?"
+            f"not a signed cookie value: it has {len(parts)} parts joined by '.', where every "
+            f"one has 3 (payload.timestamp.signature): did text {side} the value run into it?"
         )
     signature = value.rpartition(".")[2]
     if isinstance(cause, BadData) and len(signature) != SIGNATURE_LENGTH:

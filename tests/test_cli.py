@@ -1299,6 +1299,21 @@ def test_a_whole_value_with_a_dot_run_into_it_is_not_said_cut_short(after: str) 
     ]
 
 
+@pytest.mark.parametrize("before", [".", "see."], ids=["a dot", "a word and a dot"])
+def test_a_whole_value_with_text_run_into_it_before_is_said_so(before: str) -> None:
+    """Text run into the app's whole value before it, with a '.': the value's signature is
+    whole, at its end, and the text is before it, not after ("did text after the value
+    run into it?" sent the user to the wrong end of the paste)."""
+    value = issued_cookie(SECRET)
+    code, out, _ = call("inspect", before + value, "--secret-key", SECRET)
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        "NOT valid: not a signed cookie value: it has 4 parts joined by '.', where every "
+        "one has 3 (payload.timestamp.signature): did text before the value run into it?",
+        IGNORED,
+    ]
+
+
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
     value = signed(digest_of("/app.css"))
     code, out, _ = call("inspect", value, "--secret-key", "other", "--url", "/app.css")
