@@ -1252,7 +1252,7 @@ class _DigestState:
                     self._scoped[salt] = codec
             else:
                 codec = None
-            self._keys = (_frozen(configured), codec)
+            self._keys = (configured, codec)
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             _warn_no_secret_key(app, "DigestConnector", problem or _false_key_problem(secret_key))
         return codec
@@ -1408,17 +1408,6 @@ def _signing_inputs(app: Flask) -> tuple[Any, ...]:
     if isinstance(fallbacks, list):
         return (*scope, secret_key, fallbacks, *fallbacks)
     return (*scope, secret_key, fallbacks)
-
-
-def _frozen(inputs: Any) -> Any:
-    """:func:`_signing_inputs` as they are now, to be kept: a ``bytearray`` key copied as
-    bytes, so that one changed in its own buffer (wiped, or rotated there) compares unequal
-    to what the codec was made of, as a key replaced does."""
-    if isinstance(inputs, bytearray):
-        return bytes(inputs)
-    if isinstance(inputs, tuple):
-        return tuple(_frozen(item) for item in inputs)
-    return inputs
 
 
 def _entry_size(value: str, held: HeldDigest) -> int:
