@@ -1417,11 +1417,8 @@ def _entry_size(value: str, held: HeldDigest) -> int:
 
 
 def _usable_key(key: object) -> bool:
-    """Unset, bytes (a ``bytearray`` too, which Flask's session signs with, as ``hmac``
-    takes one), or a str the codec can sign with (:func:`~.codec.signable`)."""
-    if isinstance(key, str):
-        return signable(key)
-    return key is None or isinstance(key, (bytes, bytearray))
+    """Unset, bytes, or a str the codec can sign with (:func:`~.codec.signable`)."""
+    return key is None or isinstance(key, bytes) or (isinstance(key, str) and signable(key))
 
 
 def _key_problem(key: object, consequence: str = "") -> str | None:

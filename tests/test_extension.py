@@ -1828,29 +1828,6 @@ def test_a_false_secret_key_is_named_as_what_it_is(
     ]
 
 
-@pytest.mark.parametrize(
-    "keys",
-    [
-        {"SECRET_KEY": bytearray(b"a key")},
-        {"SECRET_KEY": "a key", "SECRET_KEY_FALLBACKS": [bytearray(b"an old key")]},
-    ],
-    ids=["key", "fallback"],
-)
-@pytest.mark.parametrize("connector", CONNECTORS.values(), ids=CONNECTORS.keys())
-def test_a_bytearray_key_flask_signs_with_records(
-    keys: dict[str, Any], connector: Callable[[], Any], caplog: pytest.LogCaptureFixture
-) -> None:
-    """Flask signs its session with a ``bytearray`` key (itsdangerous and ``hmac`` take
-    one): ``SessionConnector`` warned that Flask's session could not be signed with it
-    and remembered nothing, and ``DigestConnector`` refused the app at ``init_app``."""
-    app = build_app(connector(), **keys)
-    client = app.test_client()
-    with caplog.at_level(logging.WARNING):
-        assert client.get("/").headers["Link"] == EXPECTED_FIRST
-        assert client.get("/").headers["Link"] == EXPECTED_RETURN
-    assert not caplog.records
-
-
 @pytest.mark.parametrize("key", ["", b""], ids=["str", "bytes"])
 def test_an_empty_secret_key_is_named_so_by_the_digest(
     key: str | bytes, caplog: pytest.LogCaptureFixture
