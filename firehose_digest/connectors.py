@@ -1429,7 +1429,11 @@ def _key_problem(key: object, consequence: str = "") -> str | None:
     if isinstance(key, str):
         return f"SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate){consequence}"
     hint = ""
-    if isinstance(key, (int, float)) and not isinstance(key, bool):
+    if isinstance(key, bytearray):
+        # Flask's session signs with one, but not every signer takes it (Flask-Session's
+        # hands itsdangerous the key alone, which reads it as a list of int keys).
+        consequence, hint = "", ": give the same key as bytes, bytes(key)"
+    elif isinstance(key, (int, float)) and not isinstance(key, bool):
         # from_prefixed_env reads JSON: a key of digits becomes a number.
         hint = """: in the environment quote a key of digits as JSON, FLASK_SECRET_KEY='"123"'"""
     return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}{consequence}{hint}"

@@ -147,6 +147,54 @@ def test_flask_session_signing_its_id_with_an_int_secret_key_serves_links_and_wa
         assert warnings == []
 
 
+@pytest.mark.parametrize("signed", [True, False], ids=["id signed", "id as it is"])
+def test_flask_session_signing_its_id_with_a_bytearray_secret_key_serves_links_and_warns_once(
+    signed: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``bytearray`` ``SECRET_KEY`` signs Flask's own session (it hands itsdangerous a
+    list of keys), but Flask-Session's ``SESSION_USE_SIGNER`` hands it the key alone, which
+    itsdangerous takes for a list of keys, each byte an int ``hmac`` refuses: a session
+    ``SessionConnector`` wrote would fail Flask-Session's save, a 500 on every page that
+    pushed, where the app's own pages, writing nothing, answer 200. A bytearray key is
+    refused as one (the fix is ``bytes(key)``): nothing is pushed, and one warning names
+    the key; an id kept as it is takes any key."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=bytearray(b"a-long-secret-key"),
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+        SESSION_USE_SIGNER=signed,
+    )
+    with pytest.warns(DeprecationWarning) if signed else contextlib.nullcontext():
+        Session(app)
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        responses = [client.get("/") for _ in range(2)]
+    assert [r.status_code for r in responses] == [200, 200]
+    links = [r.headers["Link"] for r in responses]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    if signed:
+        assert links == ["</a.css>; rel=preload; as=style; nopush"] * 2
+        assert warnings == [
+            "firehose: SECRET_KEY must be a str or bytes, got bytearray: give the same key "
+            "as bytes, bytes(key), so SessionConnector cannot remember what a client "
+            "holds; pages keep their preload links but nothing is pushed"
+        ]
+    else:
+        assert links == [
+            "</a.css>; rel=preload; as=style",
+            "</a.css>; rel=preload; as=style; nopush",
+        ]
+        assert warnings == []
+
+
 @pytest.mark.parametrize(
     ("key", "problem"),
     [(None, "SECRET_KEY is not set"), ("", "SECRET_KEY is empty")],

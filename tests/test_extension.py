@@ -1828,6 +1828,27 @@ def test_a_false_secret_key_is_named_as_what_it_is(
     ]
 
 
+@SESSION_KEPT_CONNECTORS
+def test_a_bytearray_secret_key_is_refused_with_what_to_write(
+    connector: Callable[[], Any], named: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flask's own session signs with a ``bytearray`` key; not every signer does
+    (Flask-Session's reads it as a list of int keys: tests/test_beside_extensions.py), and
+    Flask types the key str or bytes. It is refused as a key of another type is, with what
+    to write, and the warning does not say Flask's session cannot be signed with it. The
+    digest refuses it at ``init_app``, naming the key."""
+    app = build_app(connector(), SECRET_KEY=bytearray(b"a-long-secret-key"))
+    with caplog.at_level(logging.WARNING):
+        served_preloads_only(app.test_client(), pages=2)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: SECRET_KEY must be a str or bytes, got bytearray: give the same key as "
+        f"bytes, bytes(key), so {named} cannot remember what a client holds; pages keep "
+        "their preload links but nothing is pushed"
+    ]
+    with pytest.raises(ValueError, match="SECRET_KEY must be a str or bytes, got bytearray"):
+        build_app(DigestConnector(), SECRET_KEY=bytearray(b"a-long-secret-key"))
+
+
 @pytest.mark.parametrize("key", ["", b""], ids=["str", "bytes"])
 def test_an_empty_secret_key_is_named_so_by_the_digest(
     key: str | bytes, caplog: pytest.LogCaptureFixture
