@@ -579,14 +579,22 @@ def _encoding_name(settings: Settings) -> str:
     return next(name for name, kind in ENCODINGS.items() if kind is settings.kind)
 
 
+# A str may come from a Config class that reads os.environ itself (the Flask
+# Mega-Tutorial's), which never reads the FLASK_ variable the hint names.
+_BY_HAND = (
+    ", read by app.config.from_prefixed_env(); a value read from os.environ by hand is a "
+    "str: convert it"
+)
+
+
 def _bool(key: str, value: object) -> bool:
     if not isinstance(value, bool):
         # from_prefixed_env reads JSON: "true" is True, "True" or "1" stays a str or an int.
-        hint = (
-            f"; in the environment write true or false: FLASK_{key}=true"
-            if isinstance(value, (str, int))
-            else ""
-        )
+        hint = ""
+        if isinstance(value, (str, int)):
+            hint = f"; in the environment write true or false: FLASK_{key}=true"
+        if isinstance(value, str):
+            hint += _BY_HAND
         raise ValueError(f"{key} must be True or False, got {value!r}{hint}")
     return value
 
@@ -604,7 +612,7 @@ def _json(key: str, value: object) -> str:
     ``from_prefixed_env`` reads JSON (``.01`` is not JSON, and stays a str)."""
     if not isinstance(value, str):
         return ""
-    return f"; in the environment write a JSON number: FLASK_{key}={DEFAULTS[key]!r}"
+    return f"; in the environment write a JSON number: FLASK_{key}={DEFAULTS[key]!r}{_BY_HAND}"
 
 
 def _rate(key: str, value: object) -> float:

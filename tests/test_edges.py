@@ -9,6 +9,7 @@ FIREHOSE_MAX_PUSHES new resources, within FIREHOSE_LINK_BUDGET; every other link
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -1661,6 +1662,34 @@ def test_a_switch_from_the_environment_says_how_to_write_it(
     app.config.from_prefixed_env()
     Firehose(app)
     assert app.config["FIREHOSE_EARLY_HINTS"] is True
+
+
+@pytest.mark.parametrize(
+    ("key", "written"),
+    [("FIREHOSE_EARLY_HINTS", "true"), ("FIREHOSE_MAX_AGE", "3600"), ("FIREHOSE_FP_RATE", "0.01")],
+)
+def test_a_value_read_from_os_environ_by_hand_says_to_convert_it(
+    monkeypatch: pytest.MonkeyPatch, key: str, written: str
+) -> None:
+    """A Config class that reads the environment itself, as the Flask Mega-Tutorial's
+    does (``FIREHOSE_EARLY_HINTS = os.environ.get("FIREHOSE_EARLY_HINTS")``), gets the str
+    as written. The error named only the FLASK_ variable, which such an app never reads:
+    set as told, it turned 103s off with no error. It says to convert the str too."""
+    monkeypatch.setenv(key, written)
+
+    class Config:
+        SECRET_KEY = "edges"
+
+    setattr(Config, key, os.environ.get(key))
+    app = Flask(__name__)
+    app.config.from_object(Config)
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    assert f"FLASK_{key}=" in str(refused.value)
+    assert str(refused.value).endswith(
+        "read by app.config.from_prefixed_env(); a value read from os.environ by hand is a "
+        "str: convert it"
+    )
 
 
 def test_a_secret_key_of_digits_from_the_environment_says_how_to_quote_it(
