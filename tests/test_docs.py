@@ -343,6 +343,64 @@ def test_the_readme_curl_answers_as_shown_and_leaves_no_file(
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("bash", "curl", "grep", "cut")),
+    reason="needs bash, curl, grep and cut",
+)
+def test_deployment_s_troubleshooting_commands_run_as_shown(
+    import_file: Any, tmp_path: Path
+) -> None:
+    """deployment.md, "Why pushed again, or never?": its curl, then its ``inspect`` of a
+    cookie the site just wrote, run as the page writes them against the quickstart app
+    (served over HTTP on a port of its own, for the page's nginx on 8443; ``-k`` is then
+    idle), with the app's key in ``FLASK_SECRET_KEY``, as the page says: the first visit
+    pushes and sets the digest, the return visit's links are ``nopush``, and the cookie
+    verifies."""
+    section = (DOCS / "deployment.md").read_text().partition("## Why pushed again, or never?")[2]
+    commands = [
+        line.strip().removeprefix("$ ")
+        for info, body in FENCE.findall(section.replace("\n   ", "\n"))
+        if info.strip() == "console"
+        for line in body.splitlines()
+        if line.strip().startswith("$ ")
+    ]
+    assert [command.split()[0] for command in commands] == ["curl", "firehose-digest"]
+    app = import_file(QUICKSTART / "app.py", "docs_quickstart_troubleshooting").app
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    (tmp_path / "bin").mkdir()
+    command = tmp_path / "bin" / "firehose-digest"
+    command.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m firehose_digest "$@"\n')
+    command.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ.get('PATH', '')}"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["FLASK_SECRET_KEY"] = app.config["SECRET_KEY"]
+    site = f"http://127.0.0.1:{server.server_port}/"
+    try:
+        done = [
+            subprocess.run(
+                ["bash", "-c", shown.replace("https://127.0.0.1:8443/", site)],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            for shown in commands
+        ]
+    finally:
+        server.shutdown()
+        thread.join()
+    first_link, set_cookie, again_link = done[0].stdout.splitlines()
+    assert "nopush" not in first_link and set_cookie.startswith("Set-Cookie: h2-digest=")
+    assert again_link.removeprefix("Link: ").split(", ") == [
+        f"{link}; nopush" for link in first_link.removeprefix("Link: ").split(", ")
+    ]
+    assert done[1].returncode == 0, done[1].stdout + done[1].stderr
+    assert done[1].stdout.startswith("valid: signed "), done[1].stdout
+
+
 def test_the_rig_runs_the_files_in_docs_deploy() -> None:
     assert Nginx.template == DOCS / "deploy" / "nginx.conf"
     assert H2O.template == DOCS / "deploy" / "h2o.conf"
