@@ -99,18 +99,42 @@ def test_another_tab_beside_a_page_load_holds_with_a_server_side_session(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+#: Keys Flask-Session's signer cannot sign the id with, and what the warning says of each.
+UNSIGNING_KEYS = pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (
+            123,
+            "SECRET_KEY must be a str or bytes, got int (Flask-Session's SESSION_USE_SIGNER "
+            "cannot sign the session id with it): in the environment quote a key of digits "
+            """as JSON, FLASK_SECRET_KEY='"123"'""",
+        ),
+        (
+            bytearray(b"a-long-secret-key"),
+            "SECRET_KEY must be a str or bytes, got bytearray: give the same key as bytes, "
+            "bytes(key)",
+        ),
+    ],
+    ids=["int", "bytearray"],
+)
+
+
+@UNSIGNING_KEYS
 @pytest.mark.parametrize("signed", [True, False], ids=["id signed", "id as it is"])
-def test_flask_session_signing_its_id_with_an_int_secret_key_serves_links_and_warns_once(
-    signed: bool, caplog: pytest.LogCaptureFixture
+def test_flask_session_signing_its_id_with_a_key_it_cannot_serves_links_and_warns_once(
+    key: object, problem: str, signed: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Flask-Session's ``SESSION_USE_SIGNER`` (deprecated in 0.8, the default of many an
     older app) signs the session id with ``SECRET_KEY``: with ``FLASK_SECRET_KEY=123``, an
     int, the session ``SessionConnector`` wrote for a new client failed Flask-Session's
-    save, a 500 on every first page that pushed. As under Flask's own session, nothing is
-    pushed, and one warning names the key; an id kept as it is takes any key."""
+    save, a 500 on every first page that pushed. A ``bytearray``, which Flask's own session
+    signs with (it hands itsdangerous a list of keys), fails there too: Flask-Session hands
+    itsdangerous the key alone, which takes it for a list of keys, each byte an int ``hmac``
+    refuses. As under Flask's own session, nothing is pushed, and one warning names the
+    key; an id kept as it is takes any key."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=123,
+        SECRET_KEY=key,
         SESSION_TYPE="cachelib",
         SESSION_CACHELIB=SimpleCache(),
         SESSION_USE_SIGNER=signed,
@@ -133,59 +157,8 @@ def test_flask_session_signing_its_id_with_an_int_secret_key_serves_links_and_wa
     if signed:
         assert links == ["</a.css>; rel=preload; as=style; nopush"] * 2
         assert warnings == [
-            "firehose: SECRET_KEY must be a str or bytes, got int (Flask-Session's "
-            "SESSION_USE_SIGNER cannot sign the session id with it): in the environment "
-            """quote a key of digits as JSON, FLASK_SECRET_KEY='"123"', so """
-            "SessionConnector cannot remember what a client holds; pages keep their preload "
-            "links but nothing is pushed"
-        ]
-    else:
-        assert links == [
-            "</a.css>; rel=preload; as=style",
-            "</a.css>; rel=preload; as=style; nopush",
-        ]
-        assert warnings == []
-
-
-@pytest.mark.parametrize("signed", [True, False], ids=["id signed", "id as it is"])
-def test_flask_session_signing_its_id_with_a_bytearray_secret_key_serves_links_and_warns_once(
-    signed: bool, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A ``bytearray`` ``SECRET_KEY`` signs Flask's own session (it hands itsdangerous a
-    list of keys), but Flask-Session's ``SESSION_USE_SIGNER`` hands it the key alone, which
-    itsdangerous takes for a list of keys, each byte an int ``hmac`` refuses: a session
-    ``SessionConnector`` wrote would fail Flask-Session's save, a 500 on every page that
-    pushed, where the app's own pages, writing nothing, answer 200. A bytearray key is
-    refused as one (the fix is ``bytes(key)``): nothing is pushed, and one warning names
-    the key; an id kept as it is takes any key."""
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=bytearray(b"a-long-secret-key"),
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=SimpleCache(),
-        SESSION_USE_SIGNER=signed,
-    )
-    with pytest.warns(DeprecationWarning) if signed else contextlib.nullcontext():
-        Session(app)
-    Firehose(app, connector=SessionConnector())
-
-    @app.route("/")
-    def page() -> str:
-        push("/a.css", as_="style")
-        return "page"
-
-    client = app.test_client()
-    with caplog.at_level(logging.WARNING):
-        responses = [client.get("/") for _ in range(2)]
-    assert [r.status_code for r in responses] == [200, 200]
-    links = [r.headers["Link"] for r in responses]
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    if signed:
-        assert links == ["</a.css>; rel=preload; as=style; nopush"] * 2
-        assert warnings == [
-            "firehose: SECRET_KEY must be a str or bytes, got bytearray: give the same key "
-            "as bytes, bytes(key), so SessionConnector cannot remember what a client "
-            "holds; pages keep their preload links but nothing is pushed"
+            f"firehose: {problem}, so SessionConnector cannot remember what a client holds; "
+            "pages keep their preload links but nothing is pushed"
         ]
     else:
         assert links == [
