@@ -1446,9 +1446,16 @@ def _fallbacks_problem(fallbacks: object) -> str | None:
         return None
     if not isinstance(fallbacks, (list, tuple)):
         return f"SECRET_KEY_FALLBACKS must be a list of keys, got a {type(fallbacks).__name__}"
-    for key in fallbacks:
+    for index, key in enumerate(fallbacks):
         if not _usable_key(key):
-            return f"SECRET_KEY_FALLBACKS must hold str (UTF-8) or bytes keys, got {key!r}"
+            # Named by its type and place, never its value: a fallback still verifies
+            # Flask's session, and this is raised or logged.
+            got = "a str with a lone surrogate" if isinstance(key, str) else type(key).__name__
+            hint = ": give the same key as bytes, bytes(key)" if isinstance(key, bytearray) else ""
+            return (
+                "SECRET_KEY_FALLBACKS must hold str (UTF-8) or bytes keys, "
+                f"got {got} at index {index}{hint}"
+            )
     return None
 
 

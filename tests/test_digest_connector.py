@@ -494,6 +494,42 @@ def test_fallbacks_given_as_one_key_are_refused_at_init(fallbacks: str | bytes) 
     build_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=("old",))  # a tuple is a list of keys
 
 
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (
+            bytearray(b"old-secret-key"),
+            "got bytearray at index 1: give the same key as bytes, bytes(key)",
+        ),
+        ("old-secret-k\udcff", "got a str with a lone surrogate at index 1"),
+        (83920174659201, "got int at index 1"),
+    ],
+    ids=["bytearray", "lone surrogate", "int"],
+)
+def test_a_fallback_no_hmac_can_use_is_named_by_its_place_not_its_value(
+    key: object, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fallback still verifies Flask's session (a bytearray one signs it, too): its value
+    is a secret, never written into the error or a log line, which said ``got
+    bytearray(b'old-secret-key')``. Refused at init_app, and set later one warning, naming
+    the key, its index, and, for a bytearray, what to write, as for ``SECRET_KEY``."""
+    fallbacks = ["older", key]
+    expected = f"SECRET_KEY_FALLBACKS must hold str (UTF-8) or bytes keys, {problem}"
+    with pytest.raises(ValueError) as refused:
+        build_app(SECRET_KEY="new", SECRET_KEY_FALLBACKS=fallbacks)
+    assert str(refused.value) == expected
+    if isinstance(key, str):
+        return  # Flask's session cannot open a request with it, with or without us: a 500
+    app = build_app(SECRET_KEY="new")
+    app.config["SECRET_KEY_FALLBACKS"] = fallbacks
+    with caplog.at_level(logging.WARNING):
+        assert app.test_client().get("/").status_code == 200
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: {expected}, so DigestConnector cannot remember what a client holds; "
+        "pages keep their preload links but nothing is pushed"
+    ]
+
+
 def test_fallbacks_set_to_one_key_at_run_time_sign_nothing() -> None:
     """Set after init_app, a bare str of fallbacks is as if no key were set (one warning):
     no character of it verifies a cookie, nothing is offered for push, no cookie is set."""
