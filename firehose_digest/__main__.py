@@ -605,11 +605,19 @@ def _why_not_valid(error: DigestError, value: str, max_age: int, now: float) -> 
     if isinstance(cause, BadData) and len(parts) > 3:
         # Payload, timestamp and signature hold no '.': one more came after the value (a
         # sentence's period), and what follows it is no signature cut short; or before
-        # it, if the value still ends in a whole signature.
-        side = "before" if len(parts[-1]) == SIGNATURE_LENGTH else "after"
+        # it, if the value still ends in a whole signature. With none, the value was cut
+        # short too, and no side is known.
+        if len(parts[-1]) == SIGNATURE_LENGTH:
+            why = "did text before the value run into it?"
+        elif any(len(part) == SIGNATURE_LENGTH for part in parts[2:-1]):
+            why = "did text after the value run into it?"
+        else:
+            why = (
+                "no part is a whole signature: was the value cut short, and did text run into it?"
+            )
         return (
             f"not a signed cookie value: it has {len(parts)} parts joined by '.', where every "
-            f"one has 3 (payload.timestamp.signature): did text {side} the value run into it?"
+            f"one has 3 (payload.timestamp.signature): {why}"
         )
     signature = value.rpartition(".")[2]
     if isinstance(cause, BadData) and len(signature) != SIGNATURE_LENGTH:

@@ -1314,6 +1314,24 @@ def test_a_whole_value_with_text_run_into_it_before_is_said_so(before: str) -> N
     ]
 
 
+@pytest.mark.parametrize(
+    ("before", "after"), [("see.", ""), ("", ".")], ids=["text before", "a period after"]
+)
+def test_a_value_cut_short_with_text_run_into_it_is_told_no_side(before: str, after: str) -> None:
+    """A value cut short has no whole signature, at its end or before text after it: which
+    side of it a '.' of text came from is not known. "did text after the value run into
+    it?" was said of text before it, which sent the user to the wrong end."""
+    pasted = before + issued_cookie(SECRET)[:-3] + after
+    code, out, _ = call("inspect", pasted, "--secret-key", SECRET)
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        "NOT valid: not a signed cookie value: it has 4 parts joined by '.', where "
+        "every one has 3 (payload.timestamp.signature): no part is a whole signature: was "
+        "the value cut short, and did text run into it?",
+        IGNORED,
+    ]
+
+
 def test_inspect_url_answers_from_an_invalid_cookie_are_marked_and_exit_1() -> None:
     value = signed(digest_of("/app.css"))
     code, out, _ = call("inspect", value, "--secret-key", "other", "--url", "/app.css")
