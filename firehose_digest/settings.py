@@ -583,7 +583,7 @@ def _encoding_name(settings: Settings) -> str:
 # Mega-Tutorial's), which never reads the FLASK_ variable the hint names.
 _BY_HAND = (
     ", read by app.config.from_prefixed_env(); a value read from os.environ by hand is a "
-    "str: convert it"
+    "str: "
 )
 
 
@@ -594,7 +594,8 @@ def _bool(key: str, value: object) -> bool:
         if isinstance(value, (str, int)):
             hint = f"; in the environment write true or false: FLASK_{key}=true"
         if isinstance(value, str):
-            hint += _BY_HAND
+            # bool() would make "false" True, as any str but "".
+            hint += f'{_BY_HAND}compare it, == "true"'
         raise ValueError(f"{key} must be True or False, got {value!r}{hint}")
     return value
 
@@ -612,7 +613,8 @@ def _json(key: str, value: object) -> str:
     ``from_prefixed_env`` reads JSON (``.01`` is not JSON, and stays a str)."""
     if not isinstance(value, str):
         return ""
-    return f"; in the environment write a JSON number: FLASK_{key}={DEFAULTS[key]!r}{_BY_HAND}"
+    written = f"FLASK_{key}={DEFAULTS[key]!r}"
+    return f"; in the environment write a JSON number: {written}{_BY_HAND}convert it"
 
 
 def _rate(key: str, value: object) -> float:

@@ -1665,11 +1665,16 @@ def test_a_switch_from_the_environment_says_how_to_write_it(
 
 
 @pytest.mark.parametrize(
-    ("key", "written"),
-    [("FIREHOSE_EARLY_HINTS", "true"), ("FIREHOSE_MAX_AGE", "3600"), ("FIREHOSE_FP_RATE", "0.01")],
+    ("key", "written", "told"),
+    [
+        # bool("false") is True: a switch is compared, not converted.
+        ("FIREHOSE_EARLY_HINTS", "false", 'compare it, == "true"'),
+        ("FIREHOSE_MAX_AGE", "3600", "convert it"),
+        ("FIREHOSE_FP_RATE", "0.01", "convert it"),
+    ],
 )
 def test_a_value_read_from_os_environ_by_hand_says_to_convert_it(
-    monkeypatch: pytest.MonkeyPatch, key: str, written: str
+    monkeypatch: pytest.MonkeyPatch, key: str, written: str, told: str
 ) -> None:
     """A Config class that reads the environment itself, as the Flask Mega-Tutorial's
     does (``FIREHOSE_EARLY_HINTS = os.environ.get("FIREHOSE_EARLY_HINTS")``), gets the str
@@ -1688,7 +1693,7 @@ def test_a_value_read_from_os_environ_by_hand_says_to_convert_it(
     assert f"FLASK_{key}=" in str(refused.value)
     assert str(refused.value).endswith(
         "read by app.config.from_prefixed_env(); a value read from os.environ by hand is a "
-        "str: convert it"
+        f"str: {told}"
     )
 
 
