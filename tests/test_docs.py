@@ -33,9 +33,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
-from firehose_digest import hints
+from firehose_digest import Firehose, hints, push
 from firehose_digest.collect import make_resource
 from firehose_digest.hints import HintCache
 from firehose_digest.settings import DEFAULTS, load
@@ -399,6 +400,53 @@ def test_deployment_s_troubleshooting_commands_run_as_shown(
     ]
     assert done[1].returncode == 0, done[1].stdout + done[1].stderr
     assert done[1].stdout.startswith("valid: signed "), done[1].stdout
+
+
+def _troubleshooting_items() -> dict[int, str]:
+    """deployment.md, "Why pushed again, or never?": its numbered causes, each one line."""
+    section = (DOCS / "deployment.md").read_text().partition("## Why pushed again, or never?")[2]
+    items = re.findall(r"^(\d+)\. (.*?)(?=^\d+\. |\Z)", section, re.M | re.S)
+    return {int(number): " ".join(text.split()) for number, text in items}
+
+
+def test_deployment_s_troubleshooting_blames_no_proxy_for_links_the_app_writes_nopush() -> None:
+    """deployment.md, "Why pushed again, or never?": "the proxy does not push" is for links
+    the app offered, which a front then left unpushed. A HEAD, a status of 400 or more and
+    a url that is not path-absolute are never offered (proxies.md: a digest counts only what
+    every front pushes): their links are ``nopush`` and no cookie is set, behind nginx and
+    h2o too. The page named them among the proxies' cases ("Apache for a status of 400 or
+    more", "nginx nothing for HEAD"), sending a user with a 404 page to the proxy; they are
+    told where ``nopush`` on a first visit is."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    Firehose(app)
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        push("https://cdn.example/b.js", as_="script")
+        return "page"
+
+    @app.route("/missing")
+    def missing() -> tuple[str, int]:
+        push("/a.css", as_="style")
+        return "missing", 404
+
+    answers = [
+        app.test_client().open(path, method=method)
+        for method, path in (("GET", "/"), ("HEAD", "/"), ("GET", "/missing"))
+    ]
+    offered = [
+        [link for link in r.headers["Link"].split(", ") if not link.endswith("; nopush")]
+        for r in answers
+    ]
+    assert offered == [["</a.css>; rel=preload; as=style"], [], []]
+    assert ["Set-Cookie" in r.headers for r in answers] == [True, False, False]
+    items = _troubleshooting_items()
+    assert items[5].startswith("**The proxy does not push**")
+    for case in ("HEAD", "400 or more", "path-absolute"):
+        assert case not in items[5], items[5]
+        assert case in items[6], items[6]
 
 
 def test_the_rig_runs_the_files_in_docs_deploy() -> None:
