@@ -582,8 +582,7 @@ def _encoding_name(settings: Settings) -> str:
 # A str may come from a Config class that reads os.environ itself (the Flask
 # Mega-Tutorial's), which never reads the FLASK_ variable the hint names.
 _BY_HAND = (
-    ", read by app.config.from_prefixed_env(); a value read from os.environ by hand is a "
-    "str: "
+    ", read by app.config.from_prefixed_env(); a value read from os.environ by hand is a str: "
 )
 
 
