@@ -437,11 +437,13 @@ class PlainSet(Holdings):
 
 
 @cache
-def no_false_positives(kind: type[BloomDigest] | type[GCSDigest], capacity: int) -> bool:
-    """Whether no key of :func:`every_key` is held by a digest generation of ``capacity``
-    holding others alone (any set of them it can hold): then the model's sets answer as
-    the digest does."""
-    keys = every_key()
+def no_false_positives(
+    kind: type[BloomDigest] | type[GCSDigest], capacity: int, keys: tuple[str, ...] = ()
+) -> bool:
+    """Whether no key of ``keys`` (:func:`every_key`'s if none) is held by a digest
+    generation of ``capacity`` at :data:`FP_RATE` holding others alone (any set of them it
+    can hold): then the model's sets answer as the digest does."""
+    keys = keys or tuple(every_key())
     for key in keys:
         others = [other for other in keys if other != key]
         for size in range(1, capacity + 1):

@@ -35,13 +35,11 @@ more were sent and none of those four verifies. After each response:
 from __future__ import annotations
 
 import copy
-import itertools
 import logging
 import types
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from functools import cache
 from typing import Any, NamedTuple
 
 import itsdangerous.timed
@@ -52,7 +50,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from itsdangerous.encoding import base64_decode
 
 from firehose_digest import (
-    AgingDigest,
     BloomDigest,
     DigestConnector,
     Firehose,
@@ -62,10 +59,16 @@ from firehose_digest import (
     push,
 )
 from firehose_digest.extension import EXTENSION_KEY
-from tests.test_invariants import Linked, Plan, TwoGenerations, plan
+from tests.test_invariants import (
+    FP_RATE,
+    Linked,
+    Plan,
+    TwoGenerations,
+    no_false_positives,
+    plan,
+)
 
 COOKIE = "h2-digest"
-FP_RATE = 1e-6
 CDN = "https://cdn.example"
 #: The urls a view may push; "a" and "b" with a version too.
 LOCAL = tuple(f"/r/{name}.css" for name in "abcde")
@@ -112,22 +115,6 @@ def every_key() -> list[str]:
     keys = [url for url in POOL]
     keys += [key_of(url, version) for url in VERSIONED for version in VERSIONS[1:]]
     return keys
-
-
-@cache
-def no_false_positives(encoding: str, capacity: int) -> bool:
-    """Whether no key of :func:`every_key` is held by a generation holding others alone."""
-    keys = every_key()
-    for key in keys:
-        others = [other for other in keys if other != key]
-        for size in range(1, capacity + 1):
-            for chosen in itertools.combinations(others, size):
-                digest = AgingDigest(ENCODINGS[encoding], capacity, FP_RATE)
-                for other in chosen:
-                    digest.add(other)
-                if key in digest:
-                    return False
-    return True
 
 
 class Generations(TwoGenerations):
@@ -323,7 +310,9 @@ class JarMachine(RuleBasedStateMachine):
             module.time = clock
 
     def digest_settings(self) -> dict[str, Any]:
-        assert no_false_positives(self.config.encoding, self.config.capacity)
+        assert no_false_positives(
+            ENCODINGS[self.config.encoding], self.config.capacity, tuple(every_key())
+        )
         return {
             "FIREHOSE_DIGEST_VERSION": self.config.version,
             "FIREHOSE_CAPACITY": self.config.capacity,
