@@ -19,6 +19,7 @@ tests/test_cli_docs.py.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import os
 import re
@@ -260,6 +261,33 @@ def test_the_readme_early_hints_come_as_shown(
     assert len(sent) == 1, "a client that holds everything is hinted nothing"
 
 
+@contextlib.contextmanager
+def quickstart_served(import_file: Any, name: str) -> Iterator[tuple[Flask, int]]:
+    """The quickstart app and its port, served over HTTP in a thread on a port of its own
+    (the docs' 8000 may be taken), for a sample run as written against it."""
+    app = import_file(QUICKSTART / "app.py", name).app
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, server.server_port
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def with_the_cli(tmp_path: Path) -> dict[str, str]:
+    """The environment, with ``firehose-digest`` on its PATH as the package installs it,
+    run from this tree."""
+    (tmp_path / "bin").mkdir()
+    command = tmp_path / "bin" / "firehose-digest"
+    command.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m firehose_digest "$@"\n')
+    command.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ.get('PATH', '')}"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
 @pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("bash", "curl", "grep", "cut")),
     reason="needs bash, curl, grep and cut",
@@ -276,20 +304,10 @@ def test_cli_s_recipe_for_a_valid_cookie_reads_the_quickstart_s(
     assert found is not None, "cli.md's recipe for a valid cookie moved"
     folder = tmp_path / "reader"
     folder.mkdir()
-    app = import_file(QUICKSTART / "app.py", "docs_quickstart_recipe").app
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # `firehose-digest` as the package installs it, from this tree.
-    (tmp_path / "bin").mkdir()
-    command = tmp_path / "bin" / "firehose-digest"
-    command.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m firehose_digest "$@"\n')
-    command.chmod(0o755)
-    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ.get('PATH', '')}"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = with_the_cli(tmp_path)
     env.pop("FLASK_SECRET_KEY", None)
-    recipe = found.group(1).replace("127.0.0.1:8000", f"127.0.0.1:{server.server_port}")
-    try:
+    with quickstart_served(import_file, "docs_quickstart_recipe") as (_, port):
+        recipe = found.group(1).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         done = subprocess.run(
             ["bash", "-c", recipe],
             cwd=folder,
@@ -298,9 +316,6 @@ def test_cli_s_recipe_for_a_valid_cookie_reads_the_quickstart_s(
             text=True,
             timeout=60,
         )
-    finally:
-        server.shutdown()
-        thread.join()
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("valid: signed "), done.stdout
@@ -320,20 +335,11 @@ def test_the_readme_curl_answers_as_shown_and_leaves_no_file(
     cookie's value and dates aside, and no cookie jar left in the reader's folder."""
     (shown,) = [block for block in blocks(README, "console") if "set-cookie" in block]
     command, *expected = shown.splitlines()
-    app = import_file(QUICKSTART / "app.py", "docs_quickstart_curl").app
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    command = command.removeprefix("$ ").replace(
-        "127.0.0.1:8000", f"127.0.0.1:{server.server_port}"
-    )
-    try:
+    with quickstart_served(import_file, "docs_quickstart_curl") as (_, port):
+        command = command.removeprefix("$ ").replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         done = subprocess.run(
             ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=60
         )
-    finally:
-        server.shutdown()
-        thread.join()
 
     def cookie_aside(line: str) -> str:
         return line.partition("=")[0] if line.startswith("Set-Cookie: ") else line
@@ -366,19 +372,10 @@ def test_deployment_s_troubleshooting_commands_run_as_shown(
         if line.strip().startswith("$ ")
     ]
     assert [command.split()[0] for command in commands] == ["curl", "firehose-digest"]
-    app = import_file(QUICKSTART / "app.py", "docs_quickstart_troubleshooting").app
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    (tmp_path / "bin").mkdir()
-    command = tmp_path / "bin" / "firehose-digest"
-    command.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m firehose_digest "$@"\n')
-    command.chmod(0o755)
-    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ.get('PATH', '')}"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    env["FLASK_SECRET_KEY"] = app.config["SECRET_KEY"]
-    site = f"http://127.0.0.1:{server.server_port}/"
-    try:
+    env = with_the_cli(tmp_path)
+    with quickstart_served(import_file, "docs_quickstart_troubleshooting") as (app, port):
+        env["FLASK_SECRET_KEY"] = app.config["SECRET_KEY"]
+        site = f"http://127.0.0.1:{port}/"
         done = [
             subprocess.run(
                 ["bash", "-c", shown.replace("https://127.0.0.1:8443/", site)],
@@ -390,9 +387,6 @@ def test_deployment_s_troubleshooting_commands_run_as_shown(
             )
             for shown in commands
         ]
-    finally:
-        server.shutdown()
-        thread.join()
     first_link, set_cookie, again_link = done[0].stdout.splitlines()
     assert "nopush" not in first_link and set_cookie.startswith("Set-Cookie: h2-digest=")
     assert again_link.removeprefix("Link: ").split(", ") == [
