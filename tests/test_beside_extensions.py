@@ -24,6 +24,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from flask_talisman import Talisman  # type: ignore[import-untyped]  # in the test extras
 from werkzeug.datastructures import CallbackDict
+from werkzeug.test import TestResponse
 from whitenoise import WhiteNoise  # type: ignore[import-untyped]  # in the test extras
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
@@ -99,6 +100,29 @@ def test_another_tab_beside_a_page_load_holds_with_a_server_side_session(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+def two_visits_under_flask_session(key: object, use_signer: object) -> list[TestResponse]:
+    """Two visits of a page pushing ``/a.css``, with ``SessionConnector`` over Flask-Session
+    (a cachelib store) signing its id with ``key`` as ``use_signer`` says."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=key,
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=SimpleCache(),
+        SESSION_USE_SIGNER=use_signer,
+    )
+    with pytest.warns(DeprecationWarning) if use_signer else contextlib.nullcontext():
+        Session(app)  # its signer is deprecated in 0.8
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    client = app.test_client()
+    return [client.get("/") for _ in range(2)]
+
+
 #: Keys Flask-Session's signer cannot sign the id with, and what the warning says of each.
 UNSIGNING_KEYS = pytest.mark.parametrize(
     ("key", "problem"),
@@ -132,25 +156,8 @@ def test_flask_session_signing_its_id_with_a_key_it_cannot_serves_links_and_warn
     itsdangerous the key alone, which takes it for a list of keys, each byte an int ``hmac``
     refuses. As under Flask's own session, nothing is pushed, and one warning names the
     key; an id kept as it is takes any key."""
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=key,
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=SimpleCache(),
-        SESSION_USE_SIGNER=signed,
-    )
-    with pytest.warns(DeprecationWarning) if signed else contextlib.nullcontext():
-        Session(app)
-    Firehose(app, connector=SessionConnector())
-
-    @app.route("/")
-    def page() -> str:
-        push("/a.css", as_="style")
-        return "page"
-
-    client = app.test_client()
     with caplog.at_level(logging.WARNING):
-        responses = [client.get("/") for _ in range(2)]
+        responses = two_visits_under_flask_session(key, signed)
     assert [r.status_code for r in responses] == [200, 200]
     links = [r.headers["Link"] for r in responses]
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
@@ -184,25 +191,8 @@ def test_flask_session_signing_its_id_without_a_secret_key_serves_links_and_warn
     pushed answer 500. Nothing is pushed, and one warning names the key. Flask-Session
     signs on any true value, as ``from_prefixed_env`` reads ``FLASK_SESSION_USE_SIGNER=1``
     (an int): one taken for no signer answered 500 still."""
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=key,
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=SimpleCache(),
-        SESSION_USE_SIGNER=use_signer,
-    )
-    with pytest.warns(DeprecationWarning):
-        Session(app)
-    Firehose(app, connector=SessionConnector())
-
-    @app.route("/")
-    def page() -> str:
-        push("/a.css", as_="style")
-        return "page"
-
-    client = app.test_client()
     with caplog.at_level(logging.WARNING):
-        responses = [client.get("/") for _ in range(2)]
+        responses = two_visits_under_flask_session(key, use_signer)
     assert [(r.status_code, r.headers["Link"]) for r in responses] == [
         (200, "</a.css>; rel=preload; as=style; nopush")
     ] * 2
