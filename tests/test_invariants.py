@@ -436,6 +436,20 @@ class PlainSet(Holdings):
         self.keys.update(pushed)
 
 
+def may_offer_push(method: str, status: int, kind: str) -> bool:
+    """Whether the response may offer a push, and record it (how-it-works.md): every
+    proxy pushes for it (a GET, below 400, not a 304), and a browser's request is a
+    navigation (``kind`` "navigate...") to a page it shows (a 2xx other than 204, 205),
+    never its ``fetch``."""
+    if method != "GET" or status >= 400 or status == 304:
+        return False
+    if kind == "fetch":
+        return False
+    if kind.startswith("navigate"):
+        return 200 <= status < 300 and status not in (204, 205)
+    return True
+
+
 @cache
 def no_false_positives(
     kind: type[BloomDigest] | type[GCSDigest], capacity: int, keys: tuple[str, ...] = ()
@@ -797,14 +811,14 @@ class ClientMachine(RuleBasedStateMachine):
         would have. It records nothing new, but saves the held keys its 200 would use
         again" (connectors.md: ``save()`` "writes what changed")."""
         assert answer.lines == answer.own, "a Link on a 304"
-        if self.varies(resources, self.may_push(answer.method, 200, answer.kind)):
+        if self.varies(resources, may_offer_push(answer.method, 200, answer.kind)):
             assert "cookie" in answer.vary, "a 304 without the Vary its 200 has"
         generations_before = (
             self.model.generations() if isinstance(self.model, TwoGenerations) else None
         )
         # Planned as its 200 would be: a HEAD as its GET.
         method = "GET" if answer.method == "HEAD" else answer.method
-        may_push = self.may_push(method, 200, answer.kind)
+        may_push = may_offer_push(method, 200, answer.kind)
         reused = self.plan(resources, held_before, may_push=may_push, offered=()).reused
         if reused and self.fails_now(()):
             self.armed = False
@@ -835,7 +849,7 @@ class ClientMachine(RuleBasedStateMachine):
             for link in (ours or "").split(", ")
             if ours and "nopush" not in link and "rel=preconnect" not in link
         ]
-        may_push = self.may_push(answer.method, answer.status, answer.kind)
+        may_push = may_offer_push(answer.method, answer.status, answer.kind)
         assert not offered_here or may_push, f"pushed on {answer.request}"
         assert len({*offered_here, *offered_103}) <= self.max_pushes
         current = {resource.url: resource.key for resource in resources}
@@ -846,7 +860,7 @@ class ClientMachine(RuleBasedStateMachine):
     def check_vary_and_size(self, answer: Answer, resources: tuple[Linked, ...]) -> None:
         """``Vary: Cookie`` wherever the cookie shaped the ``Link`` or is written; and all
         of ours within ``FIREHOSE_HEADER_BUDGET`` (how-it-works.md)."""
-        may_push = self.may_push(answer.method, answer.status, answer.kind)
+        may_push = may_offer_push(answer.method, answer.status, answer.kind)
         if self.writes_digest(answer) or self.varies(resources, may_push):
             assert "cookie" in answer.vary or "*" in answer.vary, f"no Vary on {answer.request}"
         if self.store in ("gcs", "bloom"):
@@ -866,7 +880,7 @@ class ClientMachine(RuleBasedStateMachine):
         generations_before = (
             self.model.generations() if isinstance(self.model, TwoGenerations) else None
         )
-        may_push = self.may_push(answer.method, answer.status, answer.kind)
+        may_push = may_offer_push(answer.method, answer.status, answer.kind)
         expected = self.plan(resources, held_before, may_push=may_push, offered=offered)
         pushed = expected.pushed
         if offered and (may_push or not answer.browser):
@@ -901,18 +915,6 @@ class ClientMachine(RuleBasedStateMachine):
         """Whether the connector's armed failure fires on this save: a Flask-Firehose
         connector's ``set_pushed`` is called only when something was pushed."""
         return self.armed and (self.store != "list" or bool(pushed))
-
-    def may_push(self, method: str, status: int, kind: str) -> bool:
-        """Whether the response may offer a push, and record it (how-it-works.md): every
-        proxy pushes for it (a GET, below 400, not a 304), and a browser's request is a
-        navigation to a page it shows (a 2xx other than 204, 205)."""
-        if method != "GET" or status >= 400 or status == 304:
-            return False
-        if kind == "fetch":
-            return False
-        if kind.startswith("navigate"):
-            return 200 <= status < 300 and status not in (204, 205)
-        return True
 
     def plan(
         self,

@@ -64,6 +64,7 @@ from tests.test_invariants import (
     Linked,
     Plan,
     TwoGenerations,
+    may_offer_push,
     no_false_positives,
     plan,
 )
@@ -592,7 +593,7 @@ class JarMachine(RuleBasedStateMachine):
             self.learned[page] = {}
         elif offered and tuple(learned[url] for url in urls) != offered and status != 200:
             self.learned.pop(page, None)
-        may_push = self.may_push(method, status, kind)
+        may_push = may_offer_push(method, status, kind)
         pushed_urls = offered_urls(answer.ours)
         for url in pushed_urls:
             assert current[url] not in holds, f"{method} {path} pushes {url}, held"
@@ -608,7 +609,7 @@ class JarMachine(RuleBasedStateMachine):
             return
         if status == 304:
             assert answer.ours is None, "a Link on a 304"
-            reused = self.plan(resources, holds, may_push=self.may_push("GET", 200, kind)).reused
+            reused = self.plan(resources, holds, may_push=may_offer_push("GET", 200, kind)).reused
             self.record(held, answer, (), reused)
             return
         planned = self.plan(resources, holds, may_push=may_push, offered=offered)
@@ -660,13 +661,6 @@ class JarMachine(RuleBasedStateMachine):
             holder = state.connector.open(self.app, request._get_current_object())  # type: ignore[attr-defined]
             assert holder is not None
             return {key for key in every_key() if key in holder}
-
-    def may_push(self, method: str, status: int, kind: str) -> bool:
-        if method != "GET" or status >= 400 or status == 304:
-            return False
-        if kind == "navigate":
-            return 200 <= status < 300 and status not in (204, 205)
-        return True
 
     def plan(
         self,
