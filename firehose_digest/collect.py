@@ -462,11 +462,14 @@ def make_resource(
 ) -> Resource:
     """What ``push()`` records for these arguments, whatever their types (a template's are
     unchecked); ValueError if any is unsafe."""
-    # Named by the caller, a keyword of None or False too (which leaves it out).
+    # A template variable never set is refused naming its argument: read below, it would
+    # be refused as an empty url or a value of the wrong type, which says less.
     for argument, value in (("url", url), ("version", version), ("learn", learn)):
         refuse_undefined(argument, value)
     url = _url_as_read_from_the_page(url)
     as_ = read_as(as_)
+    # Whether the caller named crossorigin, a keyword of None or False too: that leaves
+    # it out, and no crossorigin is added for a font or a fetch below.
     crossorigin_named = names_crossorigin((*flags, *(name for name, _ in params)))
     flags, params = as_written(flags, params)
     if bare_per_request(flags):
