@@ -148,8 +148,10 @@ def resource_of(
     learn: bool,
     params: Mapping[str, str | float | None],
 ) -> Resource:
-    """What :func:`push` records for its arguments, made once (:func:`make_resource`) and
-    kept (:data:`_resources`); recorded nowhere."""
+    """The :class:`Resource` :func:`push` makes of its arguments (:func:`make_resource`),
+    kept in :data:`_resources` for the next call with the same arguments (but a link with
+    a ``nonce``, made for one response). Not added to the request's record: that is
+    :func:`record_push`'s."""
     if type(url) is not str:
         refuse_undefined("url", url)  # ChainableUndefined reads as markup: ""
         url = _url_as_read_from_the_page(url)
@@ -158,11 +160,11 @@ def resource_of(
     # A number is its str as a version: 1, 1.0 and True are equal keys, not one version.
     keyed_version = (
         version
-        if version is None or type(version) is str  # most pushes give none
+        if version is None or type(version) is str
         else (type(version), repr(version) if isinstance(version, float) else version)
     )
     keyed_flags: tuple[Any, ...] = flags
-    if flags:  # most pushes have none: not even an empty loop on them
+    if flags:
         for flag in flags:
             if type(flag) is not str:  # Markup equals its text, but its "name=value" is HTML
                 keyed_flags = tuple((type(flag), flag) for flag in flags)
