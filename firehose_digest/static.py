@@ -424,7 +424,7 @@ def _versioned(arguments: _StaticArguments) -> _StaticLink:
     ``url_for`` builds it here (the request's script root, its host for ``_external``)."""
     endpoint, filename, options = arguments.endpoint, arguments.filename, arguments.url_options
     file = (_absolute_endpoint(endpoint), filename)
-    _, version = _static_version(current_app, *file, arguments.caller)
+    version = _static_version(current_app, *file, arguments.caller)
     try:
         url = url_for(
             endpoint,
@@ -499,24 +499,23 @@ def _absolute_endpoint(endpoint: str) -> str:
     return endpoint.lstrip(".")
 
 
-def _static_version(
-    app: Flask, endpoint: str, filename: str, caller: str = "push_static"
-) -> tuple[str, str]:
-    """The path and version of the file ``filename`` names under ``endpoint``'s static
-    folder.
+def _static_version(app: Flask, endpoint: str, filename: str, caller: str = "push_static") -> str:
+    """The version (:func:`file_version`) of the file ``filename`` names under
+    ``endpoint``'s static folder.
 
     Raises :class:`ValueError`, naming ``caller`` (the call the app wrote), for an
     endpoint that is not a static one, or a file that is not there: a typo is caught at
     the call, in development, rather than as a 404 later.
     """
-    path, known = _static_file(app, endpoint, filename, caller)
-    return path, known.version
+    _, known = _static_file(app, endpoint, filename, caller)
+    return known.version
 
 
 def _static_file(
     app: Flask, endpoint: str, filename: str, caller: str = "push_static"
 ) -> tuple[str, _KnownVersion]:
-    """:func:`_static_version`, the version with the stamp of the file hashed."""
+    """The path of the file :func:`_static_version` names, and its version with the stamp
+    of the file hashed; raises as it does."""
     folder = _static_folder(app, endpoint, caller)
     path = safe_join(folder, filename)
     if path is None:
@@ -539,7 +538,7 @@ def versions_current(app: Flask, keys: Iterable[str]) -> bool:
         file = pushed.files.get(key)
         if file is not None:
             try:
-                if _static_version(app, *file)[1] != key_version(key):
+                if _static_version(app, *file) != key_version(key):
                     return False
             except ValueError:  # gone: its url serves nothing now
                 return False
@@ -972,7 +971,7 @@ def _check_routed(app: Flask, link: _StaticLink) -> None:
     filename = view_args.get("filename")
     if serves_static_file(app, routed) and isinstance(filename, str):
         try:
-            if _static_version(app, routed, filename)[1] == link.version:
+            if _static_version(app, routed, filename) == link.version:
                 return
         except ValueError:  # no such file there: a 404
             pass
