@@ -942,7 +942,7 @@ def _check_routed(app: Flask, link: _StaticLink) -> None:
     blueprint registered without a ``url_prefix`` whose static url is the app's
     (``/static``) has files no url reaches (Flask's docs), and its link named the app's
     file of that name, or a 404. The app's copy of the same file serves the same bytes.
-    Asked once per url and file (:func:`_push`), as Flask routes a request for it, on
+    Asked once per url and file (:func:`_resource`), as Flask routes a request for it, on
     its host; a url Flask does not route to one view (a redirect, a 404) is left as
     url_for built it."""
     try:
