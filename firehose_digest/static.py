@@ -747,9 +747,10 @@ def _split_values(link: _StaticLink, classic_script: bool) -> tuple[str, ...]:
     split = tuple(name for name, value in link.params.items() if split_by_proxies(value))
     if not split:
         return split
-    # Which element static_tag writes, and what it takes of the Link's parameters: each
-    # the mirrored ones, but a script no media (HTML has none on <script>), and a <link>
-    # like the header's its type and image candidates too.
+    # Which element static_tag writes, and which split values it may carry in the
+    # Link's place: on every element the mirrored ones, but on a script no media (HTML
+    # has none on <script>); on a <link> of the header's rel (a preload), its type and
+    # image candidates too.
     written = {"crossorigin", "nomodule", *_MIRRORED}
     if link.rel == "modulepreload" or classic_script:
         element = '<script type="module">' if link.rel == "modulepreload" else "<script>"
@@ -846,12 +847,14 @@ def _push_params(
     rel: str, flags: tuple[str, ...], params: dict[str, str]
 ) -> dict[str, str | None]:
     """The keywords :func:`~.collect.push` is given for a static link's ``params``."""
-    pushed: dict[str, str | None] = {**params}
+    keywords: dict[str, str | None] = {**params}
     if rel != "preload":
-        pushed["rel"] = rel
-    if "crossorigin" not in flags and "crossorigin" not in pushed:
-        pushed["crossorigin"] = None  # decided above, as the element says: push() adds none
-    return pushed
+        keywords["rel"] = rel
+    if "crossorigin" not in flags and "crossorigin" not in keywords:
+        # _read_arguments already added crossorigin where it belongs, and the element
+        # repeats what it decided: crossorigin=None keeps push() from adding its own.
+        keywords["crossorigin"] = None
+    return keywords
 
 
 @dataclass(frozen=True, eq=False)
