@@ -239,7 +239,7 @@ class PushedSetConnector:
             # would replace the one the browser keeps, signed-in user and all, whichever
             # interface writes it. Asked only now: a connector keeping its keys elsewhere
             # records there, and is not told that such pages record nothing.
-            if not _sent_session(app) and (
+            if not _session_cookie_sent(app) and (
                 _withheld_from_another_site(app, request) or not _cookie_path_matches(app, request)
             ):
                 _put_back(before)
@@ -682,7 +682,7 @@ class SessionConnector:
         if problem:
             _warn_no_secret_key(app, "SessionConnector", problem)
             return None
-        if not _sent_session(app) and (
+        if not _session_cookie_sent(app) and (
             _withheld_from_another_site(app, request) or not _cookie_path_matches(app, request)
         ):
             # The browser may hold a session it did not send, and would keep one written
@@ -706,7 +706,12 @@ class SessionConnector:
             if app.session_interface.should_set_cookie(app, opened):
                 self._trim(app, reused)
             return
-        if not opened and opened.modified and _tracks_changes(opened) and _sent_session(app):
+        if (
+            not opened
+            and opened.modified
+            and _tracks_changes(opened)
+            and _session_cookie_sent(app)
+        ):
             # The request emptied the session the client sent (a logout's clear()): it
             # stays empty, so Flask deletes its cookie, and a server-side store its entry.
             raise NotRecorded("the session was emptied by this request")
@@ -767,7 +772,7 @@ def _cookie_values(request: Request, name: str) -> list[str]:
     return parse_cookie(header.replace(",", ";")).getlist(name)
 
 
-def _sent_session(app: Flask) -> bool:
+def _session_cookie_sent(app: Flask) -> bool:
     """Whether the client sent the app's session cookie."""
     return app.session_interface.get_cookie_name(app) in request.cookies
 
