@@ -301,9 +301,9 @@ def _session_copy(app: Flask) -> _SessionCopy | None:
 
     How deep each value is copied (:func:`_value_copy`):
 
-    - Flask's cookie session (:func:`_measurable`) holds under 4 KB, so each value is
-      copied whole. A value ``set_pushed`` changed in place, at any depth, is then put
-      back too. A value ``copy.deepcopy`` cannot copy (an object a custom JSON tag holds,
+    - Flask's cookie session (:func:`_saved_as_flask_cookie`) holds under 4 KB, so each
+      value is copied whole. A value ``set_pushed`` changed in place, at any depth, is
+      then put back too. A value ``copy.deepcopy`` cannot copy (an object a custom JSON tag holds,
       with a lock) is copied as a server-side session's values are.
     - A server-side session has no such bound. A set, list or dict is copied one level.
       So a set, list or dict of keys added to in place is put back: the one
@@ -315,7 +315,7 @@ def _session_copy(app: Flask) -> _SessionCopy | None:
     ``set_pushed`` writes its key whole)."""
     if app.session_interface.is_null_session(session):
         return None
-    whole = _measurable(app)
+    whole = _saved_as_flask_cookie(app)
     items = {key: _value_copy(value, whole) for key, value in session.items()}
     return _SessionCopy(items, session.modified)
 
@@ -464,7 +464,7 @@ def _session_fits(app: Flask, room: _Room) -> bool:
     """Whether the session's Set-Cookie line, as Flask will write it, fits ``room``
     (takes at most its bytes). Only Flask's own cookie session is measured: another interface
     (a server-side one, whose cookie holds an id) may write something else."""
-    if not _measurable(app):
+    if not _saved_as_flask_cookie(app):
         return True
     interface = cast(SecureCookieSessionInterface, app.session_interface)
     serializer = interface.get_signing_serializer(app)
@@ -481,7 +481,7 @@ def _sent_session_fits(app: Flask, room: _Room) -> bool:
     without setting ``session.modified`` (which Flask's docs ask of it), or one a session
     interface made as it opened the session, is not seen: that session is the app's own,
     as on a page that links nothing, which is never measured."""
-    if not _measurable(app):
+    if not _saved_as_flask_cookie(app):
         return True
     interface = cast(SecureCookieSessionInterface, app.session_interface)
     sent = request.cookies.get(interface.get_cookie_name(app))
@@ -503,7 +503,7 @@ def _line_fits(
     return set_cookie_line(line) <= room.size
 
 
-def _measurable(app: Flask) -> bool:
+def _saved_as_flask_cookie(app: Flask) -> bool:
     """Whether the app's session is written as Flask's own cookie session writes it."""
     save = type(app.session_interface).save_session
     return save is SecureCookieSessionInterface.save_session
@@ -783,7 +783,7 @@ def _changed_in_store(app: Flask, opened: SessionMixin) -> bool:
     in there (the same keys, another ``_user_id``). Written now, the whole session as this
     request read it would be saved again under its id (Flask-Session), signing the first
     user in again. Flask's cookie session has no store to ask: its race is the browser's."""
-    if _measurable(app) or opened.modified or not _tracks_changes(opened):
+    if _saved_as_flask_cookie(app) or opened.modified or not _tracks_changes(opened):
         return False
     try:
         stored = app.session_interface.open_session(app, request)
