@@ -1205,8 +1205,9 @@ class _DigestState:
         #: What a client without a valid digest holds: nothing (shared; its digest is never
         #: changed, its kept answers grow as for any holder).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
-        #: (the signing inputs, their codec): swapped whole, so threads never mix them.
-        self._keys: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
+        #: The signing inputs last read (:func:`_signing_inputs`) and the codec made of
+        #: them: swapped as one tuple, so threads never mix the one's with the other's.
+        self._inputs_and_codec: tuple[tuple[Any, ...], DigestCodec | None] = ((object(),), None)
         #: salt -> its codec, for the keys in force: a session interface may scope the
         #: cookie per request (its domain per host), and each scope is signed apart.
         self._scoped: dict[str, DigestCodec] = {}
@@ -1223,14 +1224,14 @@ class _DigestState:
         change of the cookie's domain, path or partitioning, per request or by config,
         keeps it: each value is kept with the salt it verified with).
         """
-        seen, codec = self._keys
+        seen, codec = self._inputs_and_codec
         if _signing_inputs(app) == seen:
             return codec
         with self._lock:
             # Read again under the lock: of two threads that saw a change, the later reads
             # the newer config, so a removed key is never put back by one that read before.
             configured = _signing_inputs(app)
-            seen, codec = self._keys
+            seen, codec = self._inputs_and_codec
             if configured == seen:
                 return codec
             domain, path, partitioned, secret_key, fallbacks = configured[:5]
@@ -1241,7 +1242,10 @@ class _DigestState:
                 # naming it, rather than an error per request or a key per character.
                 secret_key = fallbacks = None
             keys = keys_in_force(secret_key, fallbacks)
-            if configured[3:] != seen[3:] or not keys:  # other keys: nothing kept
+            # configured[3:] is SECRET_KEY and its fallbacks. Under other secret keys (or
+            # none), a value kept may have verified with a key no longer in force, so none
+            # is kept. A new scope alone keeps them: each was kept with its salt.
+            if configured[3:] != seen[3:] or not keys:
                 self._scoped = {}
                 self._decoded.clear()
                 self._decoded_bytes = 0
@@ -1257,7 +1261,7 @@ class _DigestState:
                     self._scoped[salt] = codec
             else:
                 codec = None
-            self._keys = (configured, codec)
+            self._inputs_and_codec = (configured, codec)
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             _warn_no_secret_key(app, "DigestConnector", problem or _false_key_problem(secret_key))
         return codec

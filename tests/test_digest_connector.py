@@ -617,7 +617,7 @@ def test_the_keys_are_read_again_under_the_lock_before_a_codec_is_made() -> None
 
     app.config = Config(app.config, SECRET_KEY="newer")  # type: ignore[assignment]
     codec = state.codec(app)
-    assert codec is not None and state._keys[1] is codec
+    assert codec is not None and state._inputs_and_codec[1] is codec
     salt, max_age = state.settings.salt, state.settings.max_age
     codec.loads(DigestCodec(["newer"], salt, max_age).dumps(b"x"))
     with pytest.raises(DigestError):
@@ -657,7 +657,7 @@ def test_a_codec_another_request_installed_meanwhile_is_used_with_its_cache(
 
     monkeypatch.setattr(state, "_lock", Contended())
     codec = state.codec(app)
-    assert codec is not None and state._keys[1] is codec
+    assert codec is not None and state._inputs_and_codec[1] is codec
     verified = count_verified(monkeypatch)
     client = app.test_client()
     client.set_cookie(COOKIE, value)
