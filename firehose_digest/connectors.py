@@ -673,8 +673,14 @@ class SessionConnector:
         self._rooms[app] = _Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
-        """The held keys; None, with one warning per app, where Flask's session has no
-        ``SECRET_KEY`` or one it cannot sign with: nothing could be written."""
+        """The held keys. None, so that the response pushes nothing:
+
+        - where Flask's session has no ``SECRET_KEY``, or one it cannot sign with: nothing
+          could be written (one warning per app);
+        - where the client sent no session cookie and the browser may hold one it did not
+          send: a ``Strict`` one withheld from another site's request, or a page outside
+          the cookie's ``Path`` (:func:`_cookie_path_matches`, which warns once).
+        """
         if app.session_interface.is_null_session(session):
             _warn_no_secret_key(app, "SessionConnector", _null_session_problem(app))
             return None
