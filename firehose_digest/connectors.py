@@ -1295,7 +1295,8 @@ class _DigestState:
             held = self._verify(codec, value)
             if held is None:
                 return self.empty
-        # Whole seconds: int(now) < expires_at exactly when now < expires_at.
+        # expires_at is whole seconds (DigestCodec.expires_at): comparing the float clock
+        # with it agrees with the whole-second age DigestCodec.loads() judges.
         if time.time() < held.expires_at:
             return held
         log.debug("firehose: ignoring the digest cookie: it has expired")  # kept decoded
@@ -1326,8 +1327,10 @@ class _DigestState:
             signed.append((value, codec.expires_at(issued_at), payload))
         for value, expires_at, found in newest_first(signed, itemgetter(1)):
             if time.time() >= expires_at:
-                # Kept decoded (one not kept said so as it failed to verify), and the
-                # copies signed before it expired before it.
+                # Expired: every copy after this one was signed before it, so has expired
+                # too, and none is read. A copy codec.loads() verified above had its age
+                # judged there (an expired one refused and logged): only a cached one is
+                # logged here.
                 if isinstance(found, HeldDigest):
                     log.debug("firehose: ignoring the digest cookie: it has expired")
                 break
