@@ -339,8 +339,15 @@ def _read_arguments(
     url_options: _UrlOptions,
     caller: str,
 ) -> _StaticArguments:
-    """The arguments of ``caller`` (``"push_static"``, ``"static_tag"``, ``"hints_static"``),
-    the call the app wrote, which each error names."""
+    """The arguments of ``caller`` (``"push_static"``, ``"static_tag"``, ``"hints_static"``)
+    read as :func:`~.collect.push` reads them: the ``rel``, ``as`` and ``type`` the file's
+    extension calls for unless ``rel`` or ``as`` is given, ``crossorigin`` for a font or a
+    fetch unless one is named, and ``defer`` and ``async`` set apart for the element.
+
+    Checked without a request: raises :class:`ValueError` for a file name or endpoint that
+    is not a str, or an extension it cannot tell, naming ``caller`` (the call the app
+    wrote); for an argument never set in the template, naming the argument;
+    :class:`TypeError` for a ``version=``."""
     for argument, value in (("filename", filename), ("endpoint", endpoint)):
         refuse_undefined(argument, value)
         if not isinstance(value, str):  # a template's number, None or list
