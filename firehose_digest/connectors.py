@@ -937,9 +937,10 @@ class DigestConnector:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse a digest that cannot work in this app's cookie and header budget."""
+        attributes = digest_cookie_attributes(app)
         try:
             settings = settings.with_digest(*self._arguments)
-            check_digest_fits(settings, digest_cookie_attributes(app))
+            check_digest_fits(settings, attributes)
         except ValueError as e:
             keys = ("FIREHOSE_CAPACITY", "FIREHOSE_FP_RATE", "FIREHOSE_ENCODING")
             if any(argument is not None for argument in self._arguments) and any(
@@ -960,7 +961,7 @@ class DigestConnector:
         )
         if problem:
             raise ValueError(problem)
-        self._apps[app] = _DigestState(settings)
+        self._apps[app] = _DigestState(settings, attributes)
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
@@ -1020,8 +1021,9 @@ class DigestConnector:
         - The app's response sets the cookie itself (deletes it, on a "forget me" page).
         - ``init_app`` ran again since the digest was read, and replaced the settings it
           was read under.
-        - The session interface scopes the cookie, on this request, as browsers refuse it.
-          This is logged once per app.
+        - The session interface scopes the cookie, on this request, as browsers refuse it,
+          or with a longer ``Domain`` or ``Path`` than ``init_app`` sized it with, which
+          makes it too long (:func:`_too_long`). Each is logged once per app.
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -1085,20 +1087,36 @@ class DigestConnector:
             for key in [key for key in page_keys if key not in digest.current]:
                 digest.add(key)
         value = codec.dumps(digest.to_bytes())
+        if attributes != state.checked:
+            # init_app sized the largest cookie with the attributes it saw: a longer Domain
+            # or Path given on this request (a session interface scoping the cookie per
+            # host) may take this one past MAX_COOKIE_SIZE, where Werkzeug warns at each,
+            # or past what the header budget leaves it.
+            too_long = _too_long(state.settings, name, value, attributes)
+            if too_long:
+                _warn_refused_scope(app, attributes, too_long, _told_too_long)
+                raise NotRecorded(f"the {name} cookie scoped so is too long: {too_long}")
         response.set_cookie(name, value, max_age=state.settings.max_age, **asdict(attributes))
         state.remember(codec, value, digest)  # only once the cookie is written
 
 
 #: The apps already warned that their session interface scoped the digest cookie, on a
-#: request, as browsers refuse it.
+#: request, as browsers refuse it; and so long that it does not fit (:func:`_too_long`).
 _told_refused: weakref.WeakSet[Flask] = weakref.WeakSet()
+_told_too_long: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
-def _warn_refused_scope(app: Flask, attributes: CookieAttributes, refused: str) -> None:
-    """Warn once per app: a request's digest cookie was scoped as browsers refuse it."""
-    if app in _told_refused:
+def _warn_refused_scope(
+    app: Flask,
+    attributes: CookieAttributes,
+    refused: str,
+    told: weakref.WeakSet[Flask] = _told_refused,
+) -> None:
+    """Warn once per app (and per ``told``): a request's digest cookie was scoped as
+    browsers refuse it, or too long to fit."""
+    if app in told:
         return
-    _told_refused.add(app)
+    told.add(app)
     log.warning(
         "firehose: the session interface (%s) scopes the digest cookie of a request as "
         "Domain=%r, Path=%r, Secure=%r: %s; such responses push "
@@ -1206,8 +1224,10 @@ class _DigestState:
     or because we signed them ourselves, and it is bounded in bytes.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, checked: CookieAttributes) -> None:
         self.settings = settings
+        #: The cookie's attributes as init_app checked its largest cookie with them.
+        self.checked = checked
         #: What a client without a valid digest holds: nothing (shared; its digest is never
         #: changed, its kept answers grow as for any holder).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
@@ -1391,6 +1411,19 @@ class _DigestState:
                 oldest = next(iter(self._decoded))
                 self._decoded_bytes -= _entry_size(oldest, self._decoded.pop(oldest))
         return held
+
+
+def _too_long(settings: Settings, name: str, value: str, attributes: CookieAttributes) -> str:
+    """Why the digest's ``Set-Cookie`` of ``value`` scoped by ``attributes`` does not fit
+    the room our cookie has (:func:`~.settings.set_cookie_room`), or "" if it fits."""
+    cookie = dump_cookie(name, value, max_age=settings.max_age, max_size=0, **asdict(attributes))
+    line, room = set_cookie_line(cookie), set_cookie_room(settings)
+    if line <= room:
+        return ""
+    return (
+        f"its Set-Cookie line would be {line} bytes, more than the {room} left for it "
+        f"({set_cookie_room_said(settings)})"
+    )
 
 
 #: Cookie scopes (domain, path, partitioned) whose codecs are kept: a session interface

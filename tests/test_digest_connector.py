@@ -344,6 +344,35 @@ def test_a_host_cookie_given_a_domain_per_request_is_not_written_and_said_once(
     assert "Domain" not in response.headers["Set-Cookie"]
 
 
+def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``init_app`` sizes the largest digest cookie with the attributes it sees, outside
+    any request: host-only there. A session interface scoping the cookie per host adds a
+    ``Domain`` on each request, and on a long host the cookie passed ``MAX_COOKIE_SIZE``:
+    Werkzeug warned at each such ``Set-Cookie`` (a cookie a browser may drop), and past
+    ``FIREHOSE_HEADER_BUDGET`` it could cost nginx's buffer. Such a response writes no
+    cookie and pushes nothing, and a warning says why, once. A short host's still fits."""
+    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=177)  # the largest cookie, host-only
+    app.session_interface = CookiePerHost()
+    long_host = "the-longest-tenant-name-we-have.customers.shop.example"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for _ in range(2):
+            response = app.test_client().get("/", base_url=f"https://{long_host}")
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
+        f"request as Domain={long_host!r}, Path='/', Secure=False: its Set-Cookie line "
+        "would be 216 bytes, more than the 191 left for it (the line of a cookie of "
+        "MAX_COOKIE_SIZE=177 bytes); such responses push nothing and write no digest "
+        "(said once per app and process)"
+    ]
+    response = app.test_client().get("/", base_url="https://shop.example")
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert len(response.headers["Set-Cookie"]) <= 177
+
+
 def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
