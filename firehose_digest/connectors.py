@@ -885,12 +885,16 @@ def _encoded(seen: str) -> str:
 def _path_as_sent(environ: WSGIEnvironment, seen: str) -> str:
     """The request's path as the client sent it, which a browser matches a cookie's
     ``Path`` against: the raw request-uri's (``RAW_URI``, gunicorn; ``REQUEST_URI``,
-    Werkzeug, uWSGI, mod_wsgi), if it decodes to the path the app sees, ``seen``
-    (``/%61dmin/`` is not under ``/admin``); else ``seen`` (a front stripped a prefix that
+    Werkzeug, waitress, uWSGI, mod_wsgi), if it decodes to the path the app sees, ``seen``
+    (``/%61dmin/`` is not under ``/admin``), or does once its leading slashes are made
+    one, as waitress 3.0 makes them in ``PATH_INFO`` (``//admin/`` is ``/admin/`` there,
+    and not under ``/admin`` to a browser); else ``seen`` (a front stripped a prefix that
     ``SCRIPT_NAME`` puts back), encoded as a browser sends it."""
     raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
-    if raw.startswith("/") and unquote(raw, encoding="latin-1") == seen:
-        return str(raw)
+    if raw.startswith("/"):
+        sent = unquote(raw, encoding="latin-1")
+        if sent == seen or "/" + sent.lstrip("/") == seen:
+            return str(raw)
     return _encoded(seen)
 
 

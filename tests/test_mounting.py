@@ -11,6 +11,7 @@ from cachelib import SimpleCache
 from flask import Flask, session
 from flask.testing import FlaskClient
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 from tests.helpers import InStore
@@ -143,6 +144,30 @@ def test_a_percent_encoded_spelling_of_the_cookie_path_is_outside_it(connector: 
     assert response.request.environ["PATH_INFO"] == "/admin/"
     assert response.request.environ["REQUEST_URI"] == "/%61dmin/"
     assert "Set-Cookie" not in response.headers, response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("connector", [DigestConnector, SessionConnector])
+def test_a_leading_double_slash_waitress_collapsed_is_outside_the_cookie_path(
+    connector: Any,
+) -> None:
+    """A link written ``{{ base }}/admin/`` with a ``base`` ending in "/": the browser
+    asks for ``//admin/`` as written, and sends no ``Path=/admin`` cookie with it (RFC
+    6265 §5.1.4; gunicorn gives ``PATH_INFO`` ``//admin/``, outside). waitress 3.0 makes
+    the leading slashes one (``PATH_INFO`` ``/admin/``, the raw path in ``REQUEST_URI``),
+    which did not decode to the raw path, so was taken for a prefix a front had stripped:
+    the page recorded into an empty holder, and its ``Set-Cookie`` replaced the admin's
+    digest (``SessionConnector``: the signed-in session). The environ is the one waitress
+    gave for ``GET //admin/``."""
+    app = scoped_app(connector(), SESSION_COOKIE_PATH="/admin")
+    environ = EnvironBuilder(path="/admin/").get_environ()
+    del environ["RAW_URI"]  # waitress gives REQUEST_URI alone
+    environ["REQUEST_URI"] = "//admin/"
+
+    _, status, headers = run_wsgi_app(app, environ)
+
+    assert status == "200 OK"
+    assert "Set-Cookie" not in headers, headers["Set-Cookie"]
+    assert headers["Link"].split(", ") == [nopush("/static/site.css"), nopush("/static/admin.css")]
 
 
 def test_a_client_s_own_spelling_of_a_path_in_the_cookie_path_is_not_told(
