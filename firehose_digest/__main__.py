@@ -743,8 +743,9 @@ def _secret_key(text: str) -> str | bytes:
     try:
         return os.fsencode(text)
     except UnicodeEncodeError:  # a surrogate no command line gives: main() called from code
+        # Not repeated: a key said on a terminal is in its scrollback and a CI log.
         raise argparse.ArgumentTypeError(
-            f"holds a character that is neither UTF-8 nor a byte of the command line: {text!r}"
+            "holds a character that is neither UTF-8 nor a byte of the command line"
         ) from None
 
 
@@ -752,9 +753,11 @@ def _environ_secret_keys() -> list[str]:
     """``$FLASK_SECRET_KEY_FALLBACKS`` and ``$FLASK_SECRET_KEY`` as
     ``app.config.from_prefixed_env()`` reads them: as JSON when it is JSON
     (``'"20261202"'``: a key of digits quoted to stay a str; the fallbacks a JSON list),
-    else as they are. In :func:`inspect`'s order, fallbacks first; an unset
-    ``$FLASK_SECRET_KEY`` is an empty ``SECRET_KEY``, with which the app reads no digest,
-    whatever its fallbacks."""
+    else as they are; each as typed (:func:`_as_typed`). In :func:`inspect`'s order,
+    fallbacks first; an unset ``$FLASK_SECRET_KEY`` is an empty ``SECRET_KEY``, with which
+    the app reads no digest, whatever its fallbacks. A value no app signs with raises
+    :class:`ValueError` naming the variable and what is wrong, never the value: a key
+    said on a terminal is in its scrollback, and in a CI job's public log."""
     keys: list[str] = []
     secret_key = ""
     for name in ("FLASK_SECRET_KEY_FALLBACKS", "FLASK_SECRET_KEY"):
@@ -765,24 +768,44 @@ def _environ_secret_keys() -> list[str]:
             value = json.loads(text)
         except Exception:  # as from_prefixed_env: whatever JSON refuses stays a string
             value = text
+            got = "text that is not JSON"
+        else:
+            got = "None" if value is None else type(value).__name__
         if name == "FLASK_SECRET_KEY_FALLBACKS":
-            if not isinstance(value, list) or not all(isinstance(key, str) for key in value):
-                # init_app refuses it too: the app would not start with it.
+            if isinstance(value, list):
+                got = next(
+                    (
+                        f"{type(key).__name__} at index {index}"
+                        for index, key in enumerate(value)
+                        if not isinstance(key, str)
+                    ),
+                    "",
+                )
+            if got:  # init_app refuses it too: the app would not start with it.
                 raise ValueError(
                     "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as "
-                    f"from_prefixed_env() reads it (e.g. '[\"old key\"]'), got {text!r}"
+                    f"from_prefixed_env() reads it (e.g. '[\"old key\"]'), got {got}"
                 )
-            keys.extend(value)
+            keys.extend(_environ_key(f"{name}[{index}]", key) for index, key in enumerate(value))
         elif isinstance(value, str):
-            secret_key = value
+            secret_key = _environ_key(name, value)
         else:
-            # A number, a bool or null to the app: no key it signs with.
+            # Any JSON but a string (a number, a bool, null, a list): no key the app signs with.
             raise ValueError(
-                f"FLASK_SECRET_KEY={text!r} is no string to from_prefixed_env(), which "
-                f"reads it as JSON, so the app signs with no such key: quote it, "
-                f"FLASK_SECRET_KEY={shlex.quote(json.dumps(text))}"
+                "FLASK_SECRET_KEY is no string to from_prefixed_env(), which reads it as "
+                f"JSON (got {got}), so the app signs with no such key: quote it as a JSON "
+                """string, FLASK_SECRET_KEY='"123"' for the key 123"""
             )
     return [*keys, secret_key]
+
+
+def _environ_key(name: str, key: str) -> str:
+    """``key`` of the environment variable ``name`` as typed (:func:`_as_typed`), if it
+    can key a signature; a :class:`ValueError` naming it, without the key, if not."""
+    key = _as_typed(key)
+    if not signable(key):
+        raise ValueError(f"{name} holds a byte that is not UTF-8")
+    return key
 
 
 def _pushed_url(text: str) -> str:
@@ -1048,13 +1071,9 @@ def _run(argv: Sequence[str] | None) -> int:
     keys = [*typed[1:], *typed[:1]]
     if not keys:
         try:
-            given = _environ_secret_keys()
+            keys = [*_environ_secret_keys()]
         except ValueError as e:
             args.command_parser.error(str(e))
-        try:
-            keys = [_utf8(key) for key in given]
-        except argparse.ArgumentTypeError as e:
-            args.command_parser.error(f"FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS {e}")
     cookie = _stdin(args.command_parser) if args.cookie == "-" else args.cookie
     valid, out = inspect(
         cookie,

@@ -1419,7 +1419,7 @@ def test_a_flask_secret_key_that_is_not_utf8_is_a_usage_error(
         (
             ["--secret-key", "k\ud800"],
             "argument --secret-key: holds a character that is neither UTF-8 nor a byte of "
-            "the command line: 'k\\ud800'",
+            "the command line",
         ),
     ],
 )
@@ -1435,19 +1435,36 @@ def test_an_argument_no_app_could_have_is_refused_saying_why(
     ("env", "message"),
     [
         (
-            {"FLASK_SECRET_KEY_FALLBACKS": "[1]"},
+            {"FLASK_SECRET_KEY_FALLBACKS": '["old key", 1]'},
             "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as from_prefixed_env() "
-            "reads it (e.g. '[\"old key\"]'), got '[1]'",
+            "reads it (e.g. '[\"old key\"]'), got int at index 1",
+        ),
+        (
+            {"FLASK_SECRET_KEY_FALLBACKS": '"old key"'},
+            "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as from_prefixed_env() "
+            "reads it (e.g. '[\"old key\"]'), got str",
+        ),
+        (
+            {"FLASK_SECRET_KEY_FALLBACKS": "old key"},
+            "FLASK_SECRET_KEY_FALLBACKS must be a JSON list of strings, as from_prefixed_env() "
+            "reads it (e.g. '[\"old key\"]'), got text that is not JSON",
         ),
         (
             {"FLASK_SECRET_KEY": "20261202"},
-            "FLASK_SECRET_KEY='20261202' is no string to from_prefixed_env(), which reads it as "
-            "JSON, so the app signs with no such key: quote it, FLASK_SECRET_KEY='\"20261202\"'",
+            "FLASK_SECRET_KEY is no string to from_prefixed_env(), which reads it as JSON "
+            "(got int), so the app signs with no such key: quote it as a JSON string, "
+            "FLASK_SECRET_KEY='\"123\"' for the key 123",
         ),
         (
             {"FLASK_SECRET_KEY": NOT_UTF8},
-            "FLASK_SECRET_KEY or FLASK_SECRET_KEY_FALLBACKS holds a byte that is not UTF-8: "
-            "'k\\udcff'",
+            "FLASK_SECRET_KEY holds a byte that is not UTF-8",
+        ),
+        (
+            {
+                "FLASK_SECRET_KEY": "new key",
+                "FLASK_SECRET_KEY_FALLBACKS": f'["old", "{NOT_UTF8}"]',
+            },
+            "FLASK_SECRET_KEY_FALLBACKS[1] holds a byte that is not UTF-8",
         ),
     ],
 )
@@ -1773,24 +1790,71 @@ def test_past_the_copies_tried_inspect_does_not_say_every_url_is_new() -> None:
     assert out.splitlines()[2] == NONE_READ
 
 
-@pytest.mark.parametrize("key", ['["k"]', '["it\'s"]', "42"])
-def test_the_quoting_advice_for_a_json_secret_key_gives_that_key(
-    monkeypatch: pytest.MonkeyPatch, key: str
+def test_the_quoting_advice_for_a_secret_key_of_digits_works_as_written(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The advice, run by a shell, gives from_prefixed_env() the key as it was typed (it
-    gave '"["k"]"', quotes included, and was no shell at all with a "'")."""
-    monkeypatch.setenv("FLASK_SECRET_KEY", key)
+    """The advice, run by a shell, gives from_prefixed_env() the key it names."""
+    monkeypatch.setenv("FLASK_SECRET_KEY", "42")
     monkeypatch.setenv("FLASK_SECRET_KEY_FALLBACKS", "")
     code, _, err = call("inspect", "x")
     assert code == 2
-    advice = err.strip().rpartition("quote it, ")[2]
-    [assignment] = shlex.split(advice)
+    advice = err.strip().rpartition("quote it as a JSON string, ")[2]
+    words = shlex.split(advice)  # FLASK_SECRET_KEY='"123"' for the key 123
+    assignment, key = words[0], words[-1]
     name, _, value = assignment.partition("=")
     assert name == "FLASK_SECRET_KEY"
     monkeypatch.setenv("FLASK_SECRET_KEY", value)
     app = Flask(__name__)
     app.config.from_prefixed_env()
     assert app.config["SECRET_KEY"] == key
+
+
+#: A key as an operator might mistype it: what a terminal or CI log must never show.
+LEAKED = "Hunter2-0xDEADBEEF"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        # from_prefixed_env() reads JSON: neither is a str key to the app.
+        ([], {"FLASK_SECRET_KEY": "20261202"}),
+        ([], {"FLASK_SECRET_KEY": f'["{LEAKED}"]'}),
+        ([], {"FLASK_SECRET_KEY": f'{{"k": "{LEAKED}"}}'}),
+        ([], {"FLASK_SECRET_KEY": f"{LEAKED}\udcff"}),
+        ([], {"FLASK_SECRET_KEY_FALLBACKS": f'"{LEAKED}"'}),
+        ([], {"FLASK_SECRET_KEY_FALLBACKS": f"{LEAKED},old"}),
+        ([], {"FLASK_SECRET_KEY_FALLBACKS": f'["{LEAKED}", 5]'}),
+        ([], {"FLASK_SECRET_KEY_FALLBACKS": f'["{LEAKED}\udcff"]'}),
+        (["--secret-key", f"{LEAKED}\ud800"], {}),
+    ],
+    ids=[
+        "key-int",
+        "key-list",
+        "key-dict",
+        "key-not-utf8",
+        "fallbacks-str",
+        "fallbacks-not-json",
+        "fallbacks-int-item",
+        "fallbacks-not-utf8",
+        "argument-surrogate",
+    ],
+)
+def test_a_bad_secret_key_is_refused_without_its_value(
+    argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Terminals are logged and CI output is public: a usage error names the setting and
+    what is wrong with it, never the key (each message repeated it, quoted)."""
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY_FALLBACKS", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = call("inspect", "x", *argv)
+    assert (code, out) == (2, "")
+    said = err.strip().splitlines()[-1]
+    assert (next(iter(env)) if env else "--secret-key") in said
+    secret = LEAKED if LEAKED in [*argv, *env.values()][-1] else "20261202"
+    assert secret not in err
+    assert secret.lower() not in err.lower()
 
 
 def test_a_bloom_rate_prints_as_its_stored_parameters_make_it() -> None:
