@@ -141,9 +141,11 @@ class Settings:
         """These settings with a connector's own digest arguments, checked like the keys."""
         changed: dict[str, Any] = {}
         if capacity is not None:
-            changed["capacity"] = _int("FIREHOSE_CAPACITY", capacity, 1, MAX_CAPACITY)
+            changed["capacity"] = _int(
+                "FIREHOSE_CAPACITY", capacity, 1, MAX_CAPACITY, from_argument=True
+            )
         if fp_rate is not None:
-            changed["fp_rate"] = _rate("FIREHOSE_FP_RATE", fp_rate)
+            changed["fp_rate"] = _rate("FIREHOSE_FP_RATE", fp_rate, from_argument=True)
         if encoding is not None:
             changed["kind"] = _choice("FIREHOSE_ENCODING", encoding, ENCODINGS)
         return replace(self, **changed) if changed else self
@@ -599,27 +601,30 @@ def _bool(key: str, value: object) -> bool:
     return value
 
 
-def _int(key: str, value: object, low: int, high: int) -> int:
+def _int(key: str, value: object, low: int, high: int, *, from_argument: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(
-            f"{key} must be an int in [{low}, {high}], got {value!r}{_json(key, value)}"
-        )
+        hint = _json(key, value, "int", from_argument)
+        raise ValueError(f"{key} must be an int in [{low}, {high}], got {value!r}{hint}")
     return value
 
 
-def _json(key: str, value: object) -> str:
+def _json(key: str, value: object, convert: str, from_argument: bool) -> str:
     """For a number given as a str: how the environment must spell it, as
-    ``from_prefixed_env`` reads JSON (``.01`` is not JSON, and stays a str)."""
+    ``from_prefixed_env`` reads JSON (``.01`` is not JSON, and stays a str); or, for a
+    connector's argument, which no variable gives, how to convert it."""
     if not isinstance(value, str):
         return ""
+    if from_argument:
+        return f"; a number given as a str: convert it, {convert}(value)"
     written = f"FLASK_{key}={DEFAULTS[key]!r}"
     return f"; in the environment write a JSON number: {written}{_BY_HAND}convert it"
 
 
-def _rate(key: str, value: object) -> float:
+def _rate(key: str, value: object, *, from_argument: bool = False) -> float:
     """A false-positive rate: a real number strictly between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{key} must be a number in (0, 1), got {value!r}{_json(key, value)}")
+        hint = _json(key, value, "float", from_argument)
+        raise ValueError(f"{key} must be a number in (0, 1), got {value!r}{hint}")
     try:
         rate = float(value)
     except OverflowError:  # an int past a float's range: far above 1

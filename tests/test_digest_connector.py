@@ -483,6 +483,42 @@ def test_a_connector_argument_that_cannot_work_is_named_as_given(
     assert message in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message", "converted"),
+    [
+        (
+            {"capacity": "300"},
+            "FIREHOSE_CAPACITY must be an int in [1, 8192], got '300'; "
+            "a number given as a str: convert it, int(value)",
+            {"capacity": 300},
+        ),
+        (
+            {"fp_rate": "0.02"},
+            "FIREHOSE_FP_RATE must be a number in (0, 1), got '0.02'; "
+            "a number given as a str: convert it, float(value)",
+            {"fp_rate": 0.02},
+        ),
+    ],
+)
+def test_a_connector_argument_given_as_a_str_is_told_to_convert_it(
+    arguments: dict[str, Any], message: str, converted: dict[str, Any]
+) -> None:
+    """A str typed in Python (or read from os.environ by hand) is no environment
+    variable's: the hint names no FLASK_ variable, which the user never set, and says
+    what to write; so written, the connector is taken."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    connector = DigestConnector(**arguments)
+    with pytest.raises(ValueError) as refused:
+        Firehose(app, connector=connector)
+    assert str(refused.value) == (
+        f"{connector!r} (its arguments stand for FIREHOSE_CAPACITY, FIREHOSE_FP_RATE, "
+        f"FIREHOSE_ENCODING): {message}"
+    )
+    assert "environ" not in str(refused.value)
+    Firehose(app, connector=DigestConnector(**converted))
+
+
 def test_a_refusal_not_about_the_connector_s_arguments_is_not_put_on_them() -> None:
     """A connector given arguments, refused for a setting none of them stands for (the
     cookie's Path): the error names that setting alone, as for a connector without any."""
