@@ -349,7 +349,9 @@ def as_written(
         if value is True and name not in ("rel", "as"):
             bare.append(name)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            named[name] = str(value)
+            value = str(value)  # then read as that str is: nonce=1.5 is nonce="1.5", none
+            if not _no_nonce(name, value):
+                named[name] = value
         elif value is not None and value is not False:
             refuse_undefined(name, value)
             value = _value_as_read_from_the_page(value)

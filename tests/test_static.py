@@ -3517,6 +3517,57 @@ def test_a_nonce_no_policy_can_name_is_no_nonce(static: Path, value: str) -> Non
     assert [value for name, value in hints[-1] if name == "Link"] == [", ".join(links)]
 
 
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [(1.5, None), (-2, "-2"), (12, "12")],
+    ids=["dot", "minus", "digits"],
+)
+def test_a_nonce_given_as_a_number_is_its_str(
+    static: Path, value: float, written: str | None
+) -> None:
+    """A number is its str, whatever the parameter: ``nonce=1.5`` is ``nonce="1.5"``, which
+    no policy can name (a "."), so no nonce. ``push()`` wrote ``nonce=1.5`` and took the
+    link for one made for that response alone, never hinted; ``static_tag`` wrote it on
+    the element but not on the Link, and a declaration was refused as naming a nonce,
+    where the str was none. A number of base64 characters is a nonce, as its str is."""
+    (static / "app.js").write_bytes(CONTENT)
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    def page() -> str:
+        push("/static/other.js", as_="script", nonce=value)
+        push_static("site.css", nonce=value)
+        return static_tag("app.js", nonce=value)
+
+    # A declaration naming a nonce is refused (docs/how-it-works.md): one naming none is not.
+    declared = not written
+    if declared:
+        page = Firehose.hints("/static/declared.js", as_="script", nonce=value)(page)
+    app.add_url_rule("/page", "page", page)
+    hints: list[list[tuple[str, str]]] = []
+    environ = {"wsgi.early_hints": hints.append, "HTTP_ACCEPT": "text/html"}
+    response = app.test_client().get("/page", environ_base=environ)
+    v = version(CONTENT)
+    nonce = f" nonce={written}" if written else ""
+    attribute = f' nonce="{written}"' if written else ""
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == (
+        f'<script src="/static/app.js?v={v}"{attribute}></script>'
+    )
+    links = [
+        *(["</static/declared.js>; rel=preload; as=script"] if declared else []),
+        f"</static/other.js>; rel=preload; as=script;{nonce}",
+        f"</static/site.css?v={v}>; rel=preload; as=style;{nonce}",
+        f"</static/app.js?v={v}>; rel=preload; as=script;{nonce}",
+    ]
+    assert response.headers["Link"] == ", ".join(link.removesuffix(";") for link in links)
+    if not written:  # no nonce: learned as any link, and hinted to the next visitor
+        app.test_client().get("/page", environ_base=environ)
+        assert [value for name, value in hints[-1] if name == "Link"] == [
+            ", ".join(link.removesuffix(";") for link in links)
+        ]
+
+
 def test_a_nonce_of_every_base64_character_is_kept(static: Path) -> None:
     """Each character CSP3's base64-value allows is a nonce's, in the Link and on the
     element alike."""
