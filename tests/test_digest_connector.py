@@ -37,6 +37,7 @@ from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
+from tests.test_extension import RaisingPerHostSessions
 
 COOKIE = "h2-digest"
 
@@ -1558,6 +1559,28 @@ def test_a_long_session_cookie_that_does_not_verify_is_not_looked_into(
     assert response.headers["Link"] == EXPECTED_FIRST
     assert f"{COOKIE}=" in response.headers["Set-Cookie"]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_long_session_cookie_its_serializer_raises_on_is_not_looked_into(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A session interface whose ``get_signing_serializer`` raises on a host it holds no
+    key for (its own ``open_session`` never asks there), and a session cookie long
+    enough to be looked into for Flask-Firehose's list: the session cannot be read, so
+    nothing is dropped from it, and the digest is recorded as on any first visit. The
+    lookup's error failed the save: an ERROR with its traceback on each such request
+    (the Host and the cookie are the client's to send), nothing recorded, and nothing
+    ever pushed to that client. The digest keeps nothing in the session."""
+    app = build_app()
+    app.session_interface = RaisingPerHostSessions()
+    client = app.test_client()
+    client.set_cookie("session", "x" * LEFT_LIST_LENGTH, domain="other.test")
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = client.get("/", base_url="http://other.test/")
+    assert (response.status_code, response.headers["Link"]) == (200, EXPECTED_FIRST)
+    assert [c.split("=")[0] for c in response.headers.getlist("Set-Cookie")] == [COOKIE]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert client.get("/", base_url="http://other.test/").headers["Link"] == EXPECTED_RETURN
 
 
 def test_a_long_session_without_flask_firehose_list_is_left_unaccessed() -> None:
