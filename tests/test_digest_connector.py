@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 import time
+import warnings
 from collections.abc import Container
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -35,7 +36,12 @@ from firehose_digest import (
 )
 from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
-from firehose_digest.settings import DEFAULTS
+from firehose_digest.settings import (
+    DEFAULTS,
+    set_cookie_line,
+    set_cookie_room,
+    set_cookie_room_said,
+)
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 from tests.test_extension import RaisingPerHostSessions
 
@@ -372,6 +378,41 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
     response = app.test_client().get("/", base_url="https://shop.example")
     assert response.headers["Link"] == EXPECTED_FIRST
     assert len(response.headers["Set-Cookie"]) <= 177
+
+
+@pytest.mark.parametrize(
+    ("limit", "config"),
+    [
+        ("MAX_COOKIE_SIZE", {"MAX_COOKIE_SIZE": 177}),
+        ("FIREHOSE_HEADER_BUDGET", {"FIREHOSE_HEADER_BUDGET": 420, "FIREHOSE_LINK_BUDGET": 200}),
+    ],
+)
+def test_a_cookie_a_domain_per_request_makes_exactly_as_long_as_its_room_is_written(
+    limit: str, config: dict[str, int]
+) -> None:
+    """The room a per-request ``Domain`` is measured against is a bound it may reach:
+    a ``Set-Cookie`` line of exactly the bytes left for it is written, and pushes, with
+    no warning from Werkzeug (it warns only past ``MAX_COOKIE_SIZE``); one a byte longer
+    is not, and pushes nothing. Whichever limit sets the room."""
+    app = build_app(FIREHOSE_CAPACITY=10, **config)
+    app.session_interface = CookiePerHost()
+    digest_settings = app.extensions["firehose"].connector.settings(app)
+    assert limit in set_cookie_room_said(digest_settings)
+    room = set_cookie_room(digest_settings)
+    short = app.test_client().get("/", base_url="https://shop.example").headers["Set-Cookie"]
+    # The cookie's value is as long on every host: each byte of the host is one of the line.
+    longer = room - set_cookie_line(short)
+    fits = "a" * (longer - 1) + ".shop.example"
+
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")  # recorded, not raised: a warned cookie is written
+        response = app.test_client().get("/", base_url=f"https://{fits}")
+        assert response.headers["Link"] == EXPECTED_FIRST
+        assert set_cookie_line(response.headers["Set-Cookie"]) == room
+        response = app.test_client().get("/", base_url=f"https://a{fits}")
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+    assert [str(w.message) for w in warned] == []
 
 
 def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
