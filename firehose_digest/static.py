@@ -756,8 +756,9 @@ def _split_values(link: _StaticLink, classic_script: bool) -> tuple[str, ...]:
         return split
     # Which element static_tag writes, and which split values it may carry in the
     # Link's place: on every element the mirrored ones, but on a script no media (HTML
-    # has none on <script>); on a <link> of the header's rel (a preload), its type and
-    # image candidates too.
+    # has none on <script>); on a <link> of the header's own rel (a preload but a
+    # style's, which is written rel="stylesheet"; a prefetch), its type and image
+    # candidates too.
     written = {"crossorigin", "nomodule", *_MIRRORED}
     if link.rel == "modulepreload" or classic_script:
         element = '<script type="module">' if link.rel == "modulepreload" else "<script>"
