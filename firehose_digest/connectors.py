@@ -79,6 +79,20 @@ __all__ = [
 
 log = logging.getLogger("firehose_digest")
 
+#: How much of a client's text (a path, a url, a Host) a log line shows: one of
+#: kilobytes would make each line that names it as long.
+MAX_LOGGED_CHARS = 200
+
+
+def for_log(text: str) -> str:
+    """A client's ``text`` as a log line names it: as sent, or quoted with its escapes
+    (``repr``) if it holds a character a terminal would not show (a newline starts a
+    line that seems the app's own, an ESC recolours or clears the screen of whoever tails
+    the log); cut to :data:`MAX_LOGGED_CHARS` characters, then "..."."""
+    cut = text if len(text) <= MAX_LOGGED_CHARS else f"{text[:MAX_LOGGED_CHARS]}..."
+    return cut if cut.isprintable() else repr(cut)
+
+
 #: Decoded digests kept per app and process, by the exact signed cookie value, counted in
 #: bytes (the value, the digest's buffers and its kept answers at their most, keys
 #: included, and its place in the cache): about 250 clients holding 300 resources (220 if
@@ -864,7 +878,7 @@ def _cookie_path_matches(app: Flask, req: Request) -> bool:
             "APPLICATION_ROOT): the browser sends no cookie there, so such pages push and "
             "record nothing. If a front strips that prefix, set SCRIPT_NAME (ProxyFix's "
             "x_prefix) so that the app sees it",
-            path,
+            for_log(path),  # raw from the request line: a control character as it came
             cookie_path,
         )
     return False

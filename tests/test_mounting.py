@@ -275,6 +275,39 @@ def test_a_request_outside_the_cookie_path_is_told_once(caplog: pytest.LogCaptur
 
 
 @pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        pytest.param("/x\x1b[2J\rFAKE", r"'/x\x1b[2J\rFAKE'", id="controls"),
+        pytest.param("/" + "a" * 4000, "/" + "a" * 199 + "...", id="4000 characters"),
+    ],
+)
+def test_a_path_outside_the_cookie_path_is_told_as_a_log_line_can_show_it(
+    sent: str, shown: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning names the path the client sent, raw from the request line
+    (``RAW_URI``, ``REQUEST_URI``): Werkzeug's server hands an ESC or a CR there as it
+    came, and they went into the line as they were (a terminal tailing the log cleared
+    its screen; a CR wrote ``FAKE`` over the start of the line), and a path of kilobytes
+    made a line as long. A path with a control character is quoted with its escapes, and
+    any is cut to 200 characters."""
+    app = scoped_app(APPLICATION_ROOT="/myapp")
+
+    @app.route("/<path:name>")
+    def anywhere(name: str) -> str:
+        push("/static/site.css", as_="style")
+        return name
+
+    environ = EnvironBuilder(path="/").get_environ()
+    environ["PATH_INFO"] = environ["REQUEST_URI"] = environ["RAW_URI"] = sent
+    with caplog.at_level("WARNING"):
+        _, status, headers = run_wsgi_app(app, environ)
+    assert status == "200 OK"
+    assert headers["Link"] == nopush("/static/site.css")
+    [told] = [r.getMessage() for r in caplog.records]
+    assert told.startswith(f"firehose: {shown} is outside the cookie's Path /myapp ("), told
+
+
+@pytest.mark.parametrize(
     ("cookie_path", "page", "inside"),
     [
         ("/admin", "/admin", True),  # the Path itself
