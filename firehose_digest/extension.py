@@ -85,6 +85,7 @@ from .connectors import (
     PushedSetConnector,
     SessionConnector,
     apps_set_up,
+    for_log,
     refuse_awaitable,
     refuse_keys_not_str,
     refuse_unrun,
@@ -1343,18 +1344,19 @@ def _sent(send: Callable[[Any], Any], headers: list[tuple[str, str]], req: Reque
 
 
 def _url_of(req: Request) -> str:
-    """``req.url``, for a log line; where Werkzeug cannot write it, its parts as they are.
+    """``req.url``, for a log line (:func:`~.connectors.for_log`: the client's Host, path
+    and query); where Werkzeug cannot write it, its parts as they are, the path decoded.
 
     Werkzeug serves a ``Host`` in brackets that holds no IP address (``[1:2]``), but its
     ``url`` runs the host through ``urlsplit``, which raises ValueError for it since Python
     3.11.4, which would fail the log line of a 103, and the page with it.
     """
     try:
-        return req.url
+        return for_log(req.url)
     except ValueError:
         query = req.query_string.decode("latin-1")
         url = f"{req.scheme}://{req.host}{req.root_path}{req.path}"
-        return f"{url}?{query}" if query else url
+        return for_log(f"{url}?{query}" if query else url)
 
 
 def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:

@@ -1446,6 +1446,85 @@ def test_a_failing_103_to_a_host_urlsplit_refuses_still_serves_the_page(
     assert "for http://[1:2]/page/home " in caplog.records[0].getMessage()
 
 
+@pytest.mark.parametrize(
+    ("error", "level", "said"),
+    [
+        (BrokenPipeError(32, "Broken pipe"), logging.DEBUG, "the 103 Early Hints for {} were"),
+        (
+            OSError(errno.EBADF, "Bad file descriptor"),
+            logging.ERROR,
+            "sending 103 Early Hints for {} failed",
+        ),
+    ],
+    ids=["client gone", "server failed"],
+)
+@pytest.mark.parametrize(
+    ("host", "path", "query", "shown"),
+    [
+        pytest.param(
+            "[1:2]",
+            "/page/x\nERROR forged\x1b[2J",
+            "q=\x1b[8m",
+            r"'http://[1:2]/page/x\nERROR forged\x1b[2J?q=\x1b[8m'",
+            id="controls in the url's parts",
+        ),
+        pytest.param(
+            "localhost",
+            "/declared",  # hinted unlearned: no page longer than MAX_PAGE_LENGTH is learned
+            "q=" + "a" * 4000,
+            "http://localhost/declared?q=" + "a" * 172 + "...",
+            id="a url of 4000 characters",
+        ),
+    ],
+)
+def test_a_failing_103_names_the_page_as_a_log_line_can_show_it(
+    app: Flask,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    level: int,
+    said: str,
+    host: str,
+    path: str,
+    query: str,
+    shown: str,
+) -> None:
+    """The line of a 103 that failed names the page by its url, the client's Host, path
+    and query. For a Host ``request.url`` cannot write (``[1:2]``) they were written as
+    sent, the path decoded: ``/page/x%0AERROR...`` put a newline and a line of the
+    client's making into an ERROR, logged on every such request while the server fails,
+    and a query's raw ESC went to whoever tails the log. A url of kilobytes made each
+    line as long. The url is quoted with its escapes when it holds a control character,
+    and cut to 200 characters."""
+
+    def get(send: Callable[[Headers], None]) -> tuple[str, bytes]:
+        environ = EnvironBuilder(
+            "/",
+            headers=[("Host", host), ("Accept", "text/html")],
+            environ_base={"wsgi.early_hints": send},
+        ).get_environ()
+        environ.update(PATH_INFO=path, QUERY_STRING=query)
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+
+        body = b"".join(app(environ, start_response))
+        return statuses[-1], body
+
+    def refuses(headers: Headers) -> None:
+        raise error
+
+    get(Recorder())  # learns the page
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        served = get(refuses)
+
+    assert served[0] == "200 OK"
+    [told] = caplog.records
+    assert told.levelno == level
+    assert told.getMessage().startswith(f"firehose: {said.format(shown)}"), told.getMessage()
+
+
 class HTTP2ConnectionError(Exception):
     """gunicorn's own (``gunicorn/http2/errors.py``), raised for a failed socket write."""
 
