@@ -1144,11 +1144,12 @@ def _warn_refused_scope(
     told.add(app)
     log.warning(
         "firehose: the session interface (%s) scopes the digest cookie of a request as "
-        "Domain=%r, Path=%r, Secure=%r: %s; such responses push "
+        "Domain=%s, Path=%s, Secure=%r: %s; such responses push "
         "nothing and write no digest (said once per app and process)",
         type(app.session_interface).__name__,
-        attributes.domain,
-        attributes.path,
+        # Scoped per request, maybe by the client's Host, of any length.
+        for_log(repr(attributes.domain)),
+        for_log(repr(attributes.path)),
         attributes.secure,
         refused,
     )

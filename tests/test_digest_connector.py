@@ -415,6 +415,27 @@ def test_a_cookie_a_domain_per_request_makes_exactly_as_long_as_its_room_is_writ
     assert [str(w.message) for w in warned] == []
 
 
+def test_a_domain_a_client_s_host_makes_too_long_is_said_in_200_characters(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With a session interface scoping the cookie per host, the ``Domain`` of that
+    warning is the client's ``Host``: one of 4,000 characters (Werkzeug serves it) wrote a
+    WARNING as long. It is cut to 200 characters, as any client's text a line names."""
+    app = build_app()
+    app.session_interface = CookiePerHost()
+    long_host = "a." * 2000 + "example"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = app.test_client().get("/", base_url=f"https://{long_host}")
+    assert response.headers["Link"] == EXPECTED_RETURN
+    assert "Set-Cookie" not in response.headers
+    [told] = [r.getMessage() for r in caplog.records]
+    assert told.startswith(
+        "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
+        f"request as Domain='{long_host[:199]}..., Path='/', Secure=False: its Set-Cookie "
+        "line would be "
+    ), told[:300]
+
+
 def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
