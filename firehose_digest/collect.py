@@ -526,7 +526,7 @@ def make_resource(
     link = format_link(url, (*head, *named.items()), flags)
     if legacy_only:  # checked; said once per arguments push() keeps (none with a nonce)
         log.debug(
-            "%s names nomodule, a legacy bundle every browser that runs modules skips: "
+            "firehose: %s names nomodule, a legacy bundle every browser that runs modules skips: "
             "not linked, pushed, hinted or recorded",
             url,
         )

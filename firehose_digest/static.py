@@ -709,7 +709,7 @@ def static_tag(
         linked = {name: value for name, value in link.params.items() if name not in split}
         _resource(replace(link, params=linked), learn)
         log.debug(
-            "%s has a ',' or ';' in %s, which no Link carries whole: written on its "
+            "firehose: %s has a ',' or ';' in %s, which no Link carries whole: written on its "
             "element alone, static_tag links, pushes, hints and records none of it",
             link.url,
             " and ".join(split),
@@ -939,7 +939,7 @@ def static_hint_resource(hint: StaticHint, view: str) -> Resource | None:
         if (view, hint) not in told:
             told.add((view, hint))
             log.error(
-                "view %r declares %r with hints_static(), left out of its links: %s",
+                "firehose: view %r declares %r with hints_static(), left out of its links: %s",
                 view,
                 hint.arguments.filename,
                 e,

@@ -546,7 +546,7 @@ def test_a_dropped_nomodule_link_is_logged_at_debug_once_per_url(
 
     said = [r.getMessage() for r in caplog.records if "nomodule" in r.getMessage()]
     assert said == [
-        f"{url} names nomodule, a legacy bundle every browser that runs modules skips:"
+        f"firehose: {url} names nomodule, a legacy bundle every browser that runs modules skips:"
         " not linked, pushed, hinted or recorded"
         for url in ("/logged/legacy.js", "/logged/declared.js")
     ]

@@ -675,7 +675,7 @@ def test_a_value_no_link_carries_is_logged_at_debug(
     assert said == [
         (
             logging.DEBUG,
-            f"/static/hero.png?v={version(CONTENT)} has a ',' or ';' in imagesrcset and "
+            f"firehose: /static/hero.png?v={version(CONTENT)} has a ',' or ';' in imagesrcset and "
             "media, which no Link carries whole: written on its element alone, static_tag "
             "links, pushes, hints and records none of it",
         )
@@ -3045,7 +3045,9 @@ def test_a_declared_file_the_app_lacks_is_logged_and_left_out(
             assert response.headers["Link"] == "</static/other.css>; rel=preload; as=style"
     [told] = [record for record in caplog.records if "declares" in record.getMessage()]
     assert told.levelno == logging.ERROR
-    assert f"view 'page' declares {filename!r} with hints_static()" in told.getMessage()
+    assert told.getMessage().startswith(
+        f"firehose: view 'page' declares {filename!r} with hints_static()"
+    )
     assert re.search(message, told.getMessage())
 
 
