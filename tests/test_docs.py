@@ -709,7 +709,7 @@ def test_early_hints_says_how_many_pages_of_their_own_links_the_hints_cache_keep
     (performance.md's worst page) is counted alone, so as if no other page held its links;
     N is how many such pages ``hints.HINTS_BYTES`` holds, within 5%. The page said 1000
     pages took 21 MiB, and fewer were kept only past 32 MiB: the bytes are counted at about
-    twice the memory, and about 730 of those pages fill them."""
+    twice the memory, and about 720 of those pages fill them."""
     quoted = re.search(
         r"the 32 MiB hold about ([\d,]+) pages of links no other page has, fewer than the "
         r"default ([\d,]+)",
@@ -767,3 +767,33 @@ def test_how_it_works_quotes_the_cookie_sizes_cookie_size_md_measured() -> None:
         rounded = re.search(said, page.read_text())
         assert rounded, f"{page.name} no longer says how long the cookie is"
         assert abs(int(rounded[1]) - int(row[2])) <= 0.05 * int(row[2]), page.name
+
+
+def _counted_page(links: list[Any]) -> float:
+    """What the hints cache counts for one page of ``links`` held by no other page, in KiB."""
+    one = HintCache(1)
+    one.learn("https://shop.example/p?q=1", links, DEFAULTS["FIREHOSE_LINK_BUDGET"])
+    assert len(one.get("https://shop.example/p?q=1") or ()) == len(links)  # all in the budget
+    return one._bytes / 1024
+
+
+def test_performance_quotes_the_hint_cache_s_counted_pages_as_it_counts_them() -> None:
+    """performance.md's Early Hints row: "counted, with the dicts' worst, at A KiB, so about
+    N such pages ... fill the 32 MiB; B KiB for 60 links of `as=style`": A and B are what
+    ``HintCache`` counts for a page of the 90 shortest links, and of 60 such links of
+    ``as=style``, to the tenth of a KiB; N is how many of the first ``hints.HINTS_BYTES``
+    holds, within 5%. It said 44.6 KiB and 30.4 KiB after the count grew to 45.3 and 30.9."""
+    text = " ".join((DOCS / "performance.md").read_text().split())
+    quoted = re.search(
+        r"counted, with the dicts' worst, at ([\d.]+) KiB, so about ([\d,]+) such pages"
+        r".*?; ([\d.]+) KiB for 60 links of `as=style`",
+        text,
+    )
+    assert quoted, "performance.md no longer quotes what a page of links is counted at"
+    shortest = _counted_page([make_resource(f"/{n}", (), None, None, ()).hint for n in range(90)])
+    styles = _counted_page([make_resource(f"/{n}", (), "style", None, ()).hint for n in range(60)])
+    assert float(quoted[1]) == round(shortest, 1), f"a page of 90 is counted at {shortest:.1f}"
+    assert float(quoted[3]) == round(styles, 1), f"a page of 60 is counted at {styles:.1f}"
+    kept = hints.HINTS_BYTES // (shortest * 1024)
+    said = int(quoted[2].replace(",", ""))
+    assert abs(said - kept) <= 0.05 * kept, f"performance.md says {said}, {kept:.0f} are kept"
