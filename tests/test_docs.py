@@ -37,7 +37,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from firehose_digest import Firehose, hints, push
+from firehose_digest import Firehose, codec, hints, push, settings, static
+from firehose_digest import __main__ as cli
 from firehose_digest.collect import make_resource
 from firehose_digest.hints import HintCache
 from firehose_digest.settings import DEFAULTS, load
@@ -797,3 +798,42 @@ def test_performance_quotes_the_hint_cache_s_counted_pages_as_it_counts_them() -
     kept = hints.HINTS_BYTES // (shortest * 1024)
     said = int(quoted[2].replace(",", ""))
     assert abs(said - kept) <= 0.05 * kept, f"performance.md says {said}, {kept:.0f} are kept"
+
+
+#: Numbers the pages write in words.
+_WORDS = {"a minute": 60, "four": 4}
+#: A limit a page states beside the constant that defines it: (page, what the page says,
+#: the number and its unit in a group, the unit in the constant's, the constant).
+_STATED_LIMITS = [
+    ("cli.md", r"stdin is read up to (\d+) MiB", 1 << 20, cli.MAX_STDIN),
+    ("cli.md", r"a JSON document, a HAR, up to (\d+) MiB", 1 << 20, cli.MAX_STDIN_JSON),
+    ("security.md", r"A value over (\d+) characters is refused", 1, codec.MAX_COOKIE_VALUE),
+    ("security.md", r"seems signed up to (a minute) in the future", 1, codec.MAX_CLOCK_SKEW),
+    ("security.md", r"request: the last (four) sent", 1, codec.MAX_COOKIE_COPIES),
+    ("security.md", r"`Domain` over (\d+) bytes", 1, settings.MAX_ATTRIBUTE_VALUE),
+    ("security.md", r"Werkzeug's default, (\d+) bytes", 1, settings.MAX_COOKIE_SIZE),
+    ("connectors.md", r"Werkzeug's default, (\d+) bytes", 1, settings.MAX_COOKIE_SIZE),
+    ("configuration.md", r"\((\d+) days, the most browsers keep", 86400, settings.MAX_COOKIE_AGE),
+    ("early-hints.md", r"within (\d+) seconds of the clock", 10**9, static.SETTLED_AFTER_NS),
+]
+
+
+@pytest.mark.parametrize(
+    ("page", "said", "unit", "limit"),
+    _STATED_LIMITS,
+    ids=[f"{page} {said}" for page, said, _, _ in _STATED_LIMITS],
+)
+def test_every_limit_a_page_states_is_the_constant_s(
+    page: str, said: str, unit: int, limit: int
+) -> None:
+    """The bounds the pages give in words (what ``inspect`` reads from stdin, the cookie
+    value refused before any HMAC, the clock skew and the copies of a cookie tried, the
+    attribute and cookie sizes browsers keep, a settled file's seconds) are the constants
+    the code bounds with, so neither can drift from the other. Werkzeug's default is
+    Flask's own too."""
+    found = re.findall(said, " ".join((DOCS / page).read_text().split()))
+    assert found, f"{page} no longer says {said!r}"
+    for number in found:
+        value = _WORDS[number] if number in _WORDS else int(number)
+        assert value * unit == limit, f"{page} says {number}; the code's bound is {limit}"
+    assert Flask.default_config["MAX_COOKIE_SIZE"] == settings.MAX_COOKIE_SIZE
