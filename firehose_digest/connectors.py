@@ -6,7 +6,8 @@ everything it needs, and the connector touches nothing of the extension's.
 - ``open(app, request)`` returns what the client holds: a container answering
   ``key in held``. Asking changes no answer (the digest's holder keeps the answers it
   gave: its ``len()`` counts those, not the keys held). None means nothing can be
-  remembered for this client now (no ``SECRET_KEY``): the response then pushes nothing.
+  remembered for this client now (no ``SECRET_KEY``, a cookie scope ``init_app`` would
+  refuse): the response then pushes nothing.
 - ``save(app, response, held, pushed, reused)`` is called after the view with the keys
   this response pushed (now held) and the held keys it used again (linked ``nopush``, or
   left out under ``FIREHOSE_ALREADY_PUSHED = "omit"``); it writes what
@@ -23,6 +24,7 @@ Flask-Firehose, with ``get_pushed()`` and ``set_pushed(items)``, are wrapped in
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import logging
 import math
@@ -32,13 +34,13 @@ import time
 import weakref
 from collections import UserString
 from collections.abc import Container, Iterable, Iterator, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 from urllib.parse import quote, unquote
 
 from flask import Flask, Request, Response, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.http import parse_cookie
@@ -1015,10 +1017,21 @@ class DigestConnector:
         client's own (:func:`~.codec.copies_to_try`); if more were sent and none tried
         verifies, one not tried may hold the client's digest: None then, so that nothing
         is written over it.
+
+        None, too, where the session interface scopes the cookie per request (its class
+        overrides a getter of its attributes: :func:`_scoped_per_request`) and scopes
+        this one as ``init_app`` would refuse it: as browsers refuse it, or so that the
+        largest cookie does not fit (:func:`_unrecordable`, logged once per app). Nothing
+        can be recorded there, so the 103 and the ``Link`` offer nothing for push.
         """
         state = self._state(app)
         if not _cookie_path_matches(app, request):
             return None  # the browser sends no digest here, and keeps one written here
+        # mypy takes a class for unhashable, as it reads its __hash__ unbound.
+        if _scoped_per_request(type(app.session_interface)):  # type: ignore[arg-type]
+            attributes = digest_cookie_attributes(app)
+            if attributes != state.checked and _unrecordable(app, state, attributes):
+                return None
         values = _cookie_values(request, state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
@@ -1046,9 +1059,9 @@ class DigestConnector:
         - The app's response sets the cookie itself (deletes it, on a "forget me" page).
         - ``init_app`` ran again since the digest was read, and replaced the settings it
           was read under.
-        - The session interface scopes the cookie, on this request, as browsers refuse it,
-          or with a longer ``Domain`` or ``Path`` than ``init_app`` sized it with, which
-          makes it too long (:func:`_too_long`). Each is logged once per app.
+        - The session interface scopes the cookie, on this request, as ``init_app`` would
+          refuse it (:func:`_unrecordable`, logged once per app), seen only now: ``open()``
+          returns None for such a scope where it sees it.
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -1098,13 +1111,14 @@ class DigestConnector:
             # The app wrote or deleted the cookie itself (a "forget me" page): its say.
             raise NotRecorded(f"the response sets the {name} cookie itself")
         attributes = digest_cookie_attributes(app)
-        refused = refused_by_browsers(name, attributes)
-        if refused:
-            # init_app checked the scope outside any request: a session interface that
-            # scopes the cookie per request (its domain per host) may give one here that
-            # browsers drop, and then every visit would push everything again.
-            _warn_refused_scope(app, attributes, refused)
-            raise NotRecorded(f"browsers refuse the {name} cookie scoped so: {refused}")
+        if attributes != state.checked:
+            # open() returned None for such a scope where the session interface's class
+            # overrides a getter; it did not see one given by a getter set on the instance,
+            # nor one that changed since (a getter reading what the view set, a config
+            # changed after init_app), and the cookie must not be written then either.
+            unrecordable = _unrecordable(app, state, attributes)
+            if unrecordable:
+                raise NotRecorded(f"the {name} cookie cannot be scoped so: {unrecordable}")
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
         # the second pass adds them again, within the new generation's room.
@@ -1112,21 +1126,49 @@ class DigestConnector:
             for key in [key for key in page_keys if key not in digest.current]:
                 digest.add(key)
         value = codec.dumps(digest.to_bytes())
-        if attributes != state.checked:
-            # init_app sized the largest cookie with the attributes it saw: a longer Domain
-            # or Path given on this request (a session interface scoping the cookie per
-            # host) may take this one past MAX_COOKIE_SIZE, where Werkzeug warns at each,
-            # or past what the header budget leaves it.
-            too_long = _too_long(state.settings, name, value, attributes)
-            if too_long:
-                _warn_refused_scope(app, attributes, too_long, _told_too_long)
-                raise NotRecorded(f"the {name} cookie scoped so is too long: {too_long}")
         response.set_cookie(name, value, max_age=state.settings.max_age, **asdict(attributes))
         state.remember(codec, value, digest)  # only once the cookie is written
 
 
+#: The getters of a session interface the digest cookie's attributes are read through
+#: (:func:`cookie_attributes`).
+_ATTRIBUTE_GETTERS = tuple(f"get_cookie_{field.name}" for field in fields(CookieAttributes))
+
+
+@functools.cache
+def _scoped_per_request(interface: type[SessionInterface]) -> bool:
+    """Whether a session interface class may scope the cookie per request: it overrides a
+    getter of the cookie's attributes (``get_cookie_domain`` giving each host's, as Flask's
+    docs allow). Flask's own read the app's config, which ``init_app`` checked, so a
+    request of theirs reads none of them. Decided once per class."""
+    return any(
+        getattr(interface, name) is not getattr(SessionInterface, name)
+        for name in _ATTRIBUTE_GETTERS
+    )
+
+
+def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes) -> str:
+    """Why no digest can be recorded under ``attributes``, a scope the session interface
+    gave on a request, not the one ``init_app`` checked; "" if one can.
+
+    ``init_app``'s rule (:func:`~.settings.check_digest_fits`): browsers refuse the scope
+    (a ``Domain`` on a ``__Host-`` cookie), or the largest cookie the digest can make does
+    not fit, scoped so (a long host's ``Domain``), within ``MAX_COOKIE_SIZE`` and what
+    ``FIREHOSE_HEADER_BUDGET`` leaves it. A cookie written then would be dropped, or warned
+    of by Werkzeug, and every visit would push everything again. Each is logged once per
+    app.
+    """
+    unrecordable = state.scope_problem(attributes)
+    if unrecordable:
+        refused = refused_by_browsers(state.settings.cookie_name, attributes)
+        _warn_refused_scope(
+            app, attributes, unrecordable, _told_refused if refused else _told_too_long
+        )
+    return unrecordable
+
+
 #: The apps already warned that their session interface scoped the digest cookie, on a
-#: request, as browsers refuse it; and so long that it does not fit (:func:`_too_long`).
+#: request, as browsers refuse it; and so that its largest cookie does not fit.
 _told_refused: weakref.WeakSet[Flask] = weakref.WeakSet()
 _told_too_long: weakref.WeakSet[Flask] = weakref.WeakSet()
 
@@ -1135,7 +1177,7 @@ def _warn_refused_scope(
     app: Flask,
     attributes: CookieAttributes,
     refused: str,
-    told: weakref.WeakSet[Flask] = _told_refused,
+    told: weakref.WeakSet[Flask],
 ) -> None:
     """Warn once per app (and per ``told``): a request's digest cookie was scoped as
     browsers refuse it, or too long to fit."""
@@ -1151,7 +1193,7 @@ def _warn_refused_scope(
         for_log(repr(attributes.domain)),
         for_log(repr(attributes.path)),
         attributes.secure,
-        refused,
+        refused.rstrip("."),  # init_app's advice ends a sentence; this one goes on
     )
 
 
@@ -1254,6 +1296,9 @@ class _DigestState:
         self.settings = settings
         #: The cookie's attributes as init_app checked its largest cookie with them.
         self.checked = checked
+        #: attributes -> why init_app would refuse them, "" if it would not: the scopes a
+        #: session interface gave on requests (:meth:`scope_problem`).
+        self._scope_problems: dict[CookieAttributes, str] = {}
         #: What a client without a valid digest holds: nothing (shared; its digest is never
         #: changed, its kept answers grow as for any holder).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
@@ -1317,6 +1362,24 @@ class _DigestState:
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             _warn_no_secret_key(app, "DigestConnector", problem or _false_key_problem(secret_key))
         return codec
+
+    def scope_problem(self, attributes: CookieAttributes) -> str:
+        """Why ``init_app`` would refuse the digest scoped by ``attributes``
+        (:func:`~.settings.check_digest_fits`), "" if it would not. Kept for
+        :data:`MAX_COOKIE_SCOPES` scopes, emptied when full: the check measures a full
+        cookie, signed, and a session interface scoping the cookie per host gives each
+        host's on every request."""
+        problem = self._scope_problems.get(attributes)
+        if problem is None:
+            try:
+                check_digest_fits(self.settings, attributes)
+                problem = ""
+            except ValueError as e:
+                problem = str(e)
+            if len(self._scope_problems) >= MAX_COOKIE_SCOPES:
+                self._scope_problems.clear()
+            self._scope_problems[attributes] = problem
+        return problem
 
     def read_here(self, held: HeldDigest, codec: DigestCodec) -> bool:
         """Whether ``held`` was read under these settings: this state's empty holder, or a
@@ -1439,22 +1502,9 @@ class _DigestState:
         return held
 
 
-def _too_long(settings: Settings, name: str, value: str, attributes: CookieAttributes) -> str:
-    """Why the digest's ``Set-Cookie`` of ``value`` scoped by ``attributes`` does not fit
-    the room our cookie has (:func:`~.settings.set_cookie_room`), or "" if it fits."""
-    cookie = dump_cookie(name, value, max_age=settings.max_age, max_size=0, **asdict(attributes))
-    line, room = set_cookie_line(cookie), set_cookie_room(settings)
-    if line <= room:
-        return ""
-    return (
-        f"its Set-Cookie line would be {line} bytes, more than the {room} left for it "
-        f"({set_cookie_room_said(settings)})"
-    )
-
-
-#: Cookie scopes (domain, path, partitioned) whose codecs are kept: a session interface
-#: that scopes the cookie per host serves a few hosts from one app. Past it, codecs are
-#: made again.
+#: Cookie scopes (domain, path, partitioned) whose codecs are kept, and scopes (all the
+#: attributes) whose ``init_app`` verdicts are: a session interface that scopes the cookie
+#: per host serves a few hosts from one app. Past it, both are made again.
 MAX_COOKIE_SCOPES = 16
 
 

@@ -34,12 +34,14 @@ from firehose_digest import (
     SessionConnector,
     push,
 )
+from firehose_digest import connectors as connectors_module
 from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
 from firehose_digest.settings import (
     DEFAULTS,
-    set_cookie_line,
-    set_cookie_room,
+    CookieAttributes,
+    Settings,
+    check_digest_fits,
     set_cookie_room_said,
 )
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
@@ -351,6 +353,43 @@ def test_a_host_cookie_given_a_domain_per_request_is_not_written_and_said_once(
     assert "Domain" not in response.headers["Set-Cookie"]
 
 
+def hinted_visit(client: FlaskClient, host: str) -> tuple[TestResponse, list[str]]:
+    """A browser's visit to ``host``'s page, with the links its 103 offers for push: those
+    a front that pushes from a 103 (h2o, Apache) pushes, every one not ``nopush``."""
+    sent: list[list[tuple[str, str]]] = []
+    response = client.get(
+        "/",
+        base_url=f"https://{host}",
+        environ_overrides={"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"},
+    )
+    offered = [
+        link
+        for headers in sent
+        for name, value in headers
+        if name == "Link"
+        for link in re.split(r", (?=<)", value)
+        if "nopush" not in link
+    ]
+    return response, offered
+
+
+def test_a_103_offers_nothing_for_push_where_the_scope_is_refused() -> None:
+    """A request whose ``__Host-`` digest cookie its session interface gives a ``Domain``
+    records nothing: its 103 offers nothing a front would push, or h2o and Apache, which
+    push from a 103, pushed the page's links on every visit."""
+    app = build_app(
+        SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd", FIREHOSE_EARLY_HINTS=True
+    )
+    app.session_interface = CookiePerHost()
+    hinted_visit(app.test_client(), "shop.example")  # the page is learned
+    client = app.test_client()
+    for _ in range(2):
+        response, offered = hinted_visit(client, "shop.example")
+        assert offered == []
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+
+
 def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -358,9 +397,10 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
     any request: host-only there. A session interface scoping the cookie per host adds a
     ``Domain`` on each request, and on a long host the cookie passed ``MAX_COOKIE_SIZE``:
     Werkzeug warned at each such ``Set-Cookie`` (a cookie a browser may drop), and past
-    ``FIREHOSE_HEADER_BUDGET`` it could cost nginx's buffer. Such a response writes no
-    cookie and pushes nothing, and a warning says why, once. A short host's still fits."""
-    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=177)  # the largest cookie, host-only
+    ``FIREHOSE_HEADER_BUDGET`` it could cost nginx's buffer. Such a request records
+    nothing and pushes nothing, and a warning says why, as ``init_app`` would have said
+    it of that ``Domain``, once. A short host's still fits."""
+    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
     app.session_interface = CookiePerHost()
     long_host = "the-longest-tenant-name-we-have.customers.shop.example"
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
@@ -370,49 +410,131 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
             assert "Set-Cookie" not in response.headers
     assert [r.getMessage() for r in caplog.records] == [
         "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
-        f"request as Domain={long_host!r}, Path='/', Secure=False: its Set-Cookie line "
-        "would be 216 bytes, more than the 191 left for it (the line of a cookie of "
-        "MAX_COOKIE_SIZE=177 bytes); such responses push nothing and write no digest "
-        "(said once per app and process)"
+        f"request as Domain={long_host!r}, Path='/', Secure=False: FIREHOSE_CAPACITY=10 "
+        "(gcs at FIREHOSE_FP_RATE=0.01) can make a digest cookie of 240 bytes (both "
+        "generations full, with its name and attributes), more than MAX_COOKIE_SIZE=230, "
+        "past which Werkzeug warns at each Set-Cookie; no FIREHOSE_CAPACITY fits (the "
+        "cookie's name and attributes alone take 147 bytes: FIREHOSE_COOKIE_NAME, "
+        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN). Raise MAX_COOKIE_SIZE; such responses "
+        "push nothing and write no digest (said once per app and process)"
     ]
     response = app.test_client().get("/", base_url="https://shop.example")
     assert response.headers["Link"] == EXPECTED_FIRST
-    assert len(response.headers["Set-Cookie"]) <= 177
+    assert len(response.headers["Set-Cookie"]) <= 230
 
 
 @pytest.mark.parametrize(
-    ("limit", "config"),
+    ("limit", "config", "longest"),
     [
-        ("MAX_COOKIE_SIZE", {"MAX_COOKIE_SIZE": 177}),
-        ("FIREHOSE_HEADER_BUDGET", {"FIREHOSE_HEADER_BUDGET": 420, "FIREHOSE_LINK_BUDGET": 200}),
+        ("MAX_COOKIE_SIZE", {"MAX_COOKIE_SIZE": 230}, 31),
+        (
+            "FIREHOSE_HEADER_BUDGET",
+            {"FIREHOSE_HEADER_BUDGET": 470, "FIREHOSE_LINK_BUDGET": 200},
+            35,
+        ),
     ],
 )
-def test_a_cookie_a_domain_per_request_makes_exactly_as_long_as_its_room_is_written(
-    limit: str, config: dict[str, int]
+def test_a_domain_per_request_whose_largest_cookie_just_fits_records_one_byte_more_not(
+    limit: str, config: dict[str, int], longest: int
 ) -> None:
-    """The room a per-request ``Domain`` is measured against is a bound it may reach:
-    a ``Set-Cookie`` line of exactly the bytes left for it is written, and pushes, with
-    no warning from Werkzeug (it warns only past ``MAX_COOKIE_SIZE``); one a byte longer
-    is not, and pushes nothing. Whichever limit sets the room."""
-    app = build_app(FIREHOSE_CAPACITY=10, **config)
-    app.session_interface = CookiePerHost()
-    digest_settings = app.extensions["firehose"].connector.settings(app)
-    assert limit in set_cookie_room_said(digest_settings)
-    room = set_cookie_room(digest_settings)
-    short = app.test_client().get("/", base_url="https://shop.example").headers["Set-Cookie"]
-    # The cookie's value is as long on every host: each byte of the host is one of the line.
-    longer = room - set_cookie_line(short)
-    fits = "a" * (longer - 1) + ".shop.example"
+    """A request's ``Domain`` is held to the rule ``init_app`` applies to
+    ``SESSION_COOKIE_DOMAIN``: the largest cookie the digest can make, scoped so, must fit
+    the room left for it. A host whose largest cookie's ``Set-Cookie`` line is exactly
+    that room is recorded, and its 103 offers its links for push; one a byte longer is
+    not recorded, and its 103 offers nothing for push, on the first visit or any later
+    one (a front that pushes from a 103 would push them every time). Whichever limit
+    sets the room; Werkzeug never warns of a cookie past ``MAX_COOKIE_SIZE``."""
+    fits = "a" * longest + ".shop.example"
+    build_app(FIREHOSE_CAPACITY=10, SESSION_COOKIE_DOMAIN=fits, **config)
+    with pytest.raises(ValueError, match=limit):
+        build_app(FIREHOSE_CAPACITY=10, SESSION_COOKIE_DOMAIN=f"a{fits}", **config)
 
+    app = build_app(FIREHOSE_CAPACITY=10, FIREHOSE_EARLY_HINTS=True, **config)
+    app.session_interface = CookiePerHost()
+    assert limit in set_cookie_room_said(app.extensions["firehose"].connector.settings(app))
     with warnings.catch_warnings(record=True) as warned:
         warnings.simplefilter("always")  # recorded, not raised: a warned cookie is written
-        response = app.test_client().get("/", base_url=f"https://{fits}")
+        for host in (fits, f"a{fits}"):
+            hinted_visit(app.test_client(), host)  # the page is learned
+        client = app.test_client()
+        response, offered = hinted_visit(client, fits)
+        assert len(offered) == 3
         assert response.headers["Link"] == EXPECTED_FIRST
-        assert set_cookie_line(response.headers["Set-Cookie"]) == room
-        response = app.test_client().get("/", base_url=f"https://a{fits}")
+        assert f"Domain={fits}" in response.headers["Set-Cookie"]
+        response, offered = hinted_visit(client, fits)
+        assert offered == []
+        assert response.headers["Link"] == EXPECTED_RETURN
+
+        client = app.test_client()
+        for _ in range(2):
+            response, offered = hinted_visit(client, f"a{fits}")
+            assert offered == []
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    assert [str(w.message) for w in warned] == []
+
+
+class EmbeddedPerHost(CookiePerHost):
+    """Each host's cookie scoped to that host, and ``SameSite=None`` on an ``embed.`` one,
+    whose pages other sites frame."""
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        embedded = has_request_context() and request.host.startswith("embed.")
+        return "None" if embedded else super().get_cookie_samesite(app)
+
+
+def test_a_refused_scope_and_one_too_long_are_each_said_once_and_checked_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An app whose session interface scopes one host's cookie as browsers refuse it
+    (``SameSite=None`` without ``Secure``) and another's too long is told of each, once;
+    each scope is checked once, not on each of its requests (the check signs and measures
+    a full cookie)."""
+    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
+    app.session_interface = EmbeddedPerHost()
+    checked: list[CookieAttributes] = []
+
+    def counted(digest_settings: Settings, cookie: CookieAttributes) -> None:
+        checked.append(cookie)
+        check_digest_fits(digest_settings, cookie)
+
+    monkeypatch.setattr(connectors_module, "check_digest_fits", counted)
+    long_host = "the-longest-tenant-name-we-have.customers.shop.example"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for host in (long_host, "embed.shop.example") * 2:
+            response = app.test_client().get("/", base_url=f"http://{host}")
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    told = [r.getMessage().partition(", Path")[0] for r in caplog.records]
+    assert told == [
+        "firehose: the session interface (EmbeddedPerHost) scopes the digest cookie of a "
+        f"request as Domain={long_host!r}",
+        "firehose: the session interface (EmbeddedPerHost) scopes the digest cookie of a "
+        "request as Domain='embed.shop.example'",
+    ]
+    assert "SameSite=None cookie that is not Secure" in caplog.records[1].getMessage()
+    assert len(checked) == 2
+
+
+def test_a_getter_set_on_the_session_interface_instance_is_held_to_the_rule_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``open()`` asks only a session interface whose class overrides a getter of the
+    cookie's attributes for the request's scope; one given by a getter set on Flask's own
+    interface instance is seen by ``save()``, which writes nothing under it: the cookie a
+    long host's ``Domain`` makes may fit now, but not once the digest fills up."""
+    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
+    interface = app.session_interface
+    monkeypatch.setattr(interface, "get_cookie_domain", CookiePerHost().get_cookie_domain)
+    long_host = "the-longest-tenant-name-we-have.customers.shop.example"
+    client = app.test_client()
+    for _ in range(2):
+        response = client.get("/", base_url=f"https://{long_host}")
         assert response.headers["Link"] == EXPECTED_RETURN
         assert "Set-Cookie" not in response.headers
-    assert [str(w.message) for w in warned] == []
+    response = app.test_client().get("/", base_url="https://shop.example")
+    assert response.headers["Link"] == EXPECTED_FIRST
+    assert "Domain=shop.example" in response.headers["Set-Cookie"]
 
 
 def test_a_domain_a_client_s_host_makes_too_long_is_said_in_200_characters(
@@ -431,9 +553,9 @@ def test_a_domain_a_client_s_host_makes_too_long_is_said_in_200_characters(
     [told] = [r.getMessage() for r in caplog.records]
     assert told.startswith(
         "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
-        f"request as Domain='{long_host[:199]}..., Path='/', Secure=False: its Set-Cookie "
-        "line would be "
+        f"request as Domain='{long_host[:199]}..., Path='/', Secure=False: "
     ), told[:300]
+    assert long_host[:300] not in told and len(told) < 600, told
 
 
 def test_a_cookie_scoped_per_request_keeps_its_decoded_digests(
@@ -499,6 +621,7 @@ def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
         for client, host in clients:
             assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
             assert len(state._scoped) <= MAX_COOKIE_SCOPES
+            assert len(state._scope_problems) <= MAX_COOKIE_SCOPES
     assert verified == []
 
 
