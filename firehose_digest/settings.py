@@ -603,19 +603,23 @@ def _bool(key: str, value: object) -> bool:
 
 def _int(key: str, value: object, low: int, high: int, *, from_argument: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        hint = _json(key, value, "int", from_argument)
+        hint = _json(key, value, int, from_argument)
         raise ValueError(f"{key} must be an int in [{low}, {high}], got {value!r}{hint}")
     return value
 
 
-def _json(key: str, value: object, convert: str, from_argument: bool) -> str:
+def _json(key: str, value: object, convert: type[float], from_argument: bool) -> str:
     """For a number given as a str: how the environment must spell it, as
     ``from_prefixed_env`` reads JSON (``.01`` is not JSON, and stays a str); or, for a
-    connector's argument, which no variable gives, how to convert it."""
+    connector's argument, which no variable gives, how to convert it, if that works."""
     if not isinstance(value, str):
         return ""
     if from_argument:
-        return f"; a number given as a str: convert it, {convert}(value)"
+        try:
+            convert(value)
+        except ValueError:  # int("1e3"), float("1%"): the advice would raise too
+            return ""
+        return f"; a number given as a str: convert it, {convert.__name__}(value)"
     written = f"FLASK_{key}={DEFAULTS[key]!r}"
     return f"; in the environment write a JSON number: {written}{_BY_HAND}convert it"
 
@@ -623,7 +627,7 @@ def _json(key: str, value: object, convert: str, from_argument: bool) -> str:
 def _rate(key: str, value: object, *, from_argument: bool = False) -> float:
     """A false-positive rate: a real number strictly between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        hint = _json(key, value, "float", from_argument)
+        hint = _json(key, value, float, from_argument)
         raise ValueError(f"{key} must be a number in (0, 1), got {value!r}{hint}")
     try:
         rate = float(value)

@@ -705,6 +705,31 @@ def test_a_connector_argument_given_as_a_str_is_told_to_convert_it(
     Firehose(app, connector=DigestConnector(**converted))
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"capacity": "1e3"}, "FIREHOSE_CAPACITY must be an int in [1, 8192], got '1e3'"),
+        ({"capacity": "300.5"}, "FIREHOSE_CAPACITY must be an int in [1, 8192], got '300.5'"),
+        ({"capacity": "abc"}, "FIREHOSE_CAPACITY must be an int in [1, 8192], got 'abc'"),
+        ({"fp_rate": "1%"}, "FIREHOSE_FP_RATE must be a number in (0, 1), got '1%'"),
+    ],
+)
+def test_a_connector_argument_no_conversion_reads_is_not_told_to_convert(
+    arguments: dict[str, Any], message: str
+) -> None:
+    """The advice to convert a str, followed, must work: ``int("1e3")`` and ``float("1%")``
+    raise ValueError, and were advised all the same, as was ``int("abc")``, no number."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    connector = DigestConnector(**arguments)
+    with pytest.raises(ValueError) as refused:
+        Firehose(app, connector=connector)
+    assert str(refused.value) == (
+        f"{connector!r} (its arguments stand for FIREHOSE_CAPACITY, FIREHOSE_FP_RATE, "
+        f"FIREHOSE_ENCODING): {message}"
+    )
+
+
 def test_a_refusal_not_about_the_connector_s_arguments_is_not_put_on_them() -> None:
     """A connector given arguments, refused for a setting none of them stands for (the
     cookie's Path): the error names that setting alone, as for a connector without any."""
