@@ -1050,7 +1050,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, left_over = parser.parse_known_args(argv)
+    if left_over:
+        parser.error(_left_over_said(left_over, sys.argv[1:] if argv is None else argv))
     if args.command == "plan":
         try:
             out = plan(args.capacity, args.fp_rate, args.probes)
@@ -1096,6 +1098,18 @@ def _run(argv: Sequence[str] | None) -> int:
     if not _print(out):
         return EXIT_TROUBLE
     return EXIT_VALID if valid else EXIT_NOT_VALID
+
+
+def _left_over_said(left_over: Sequence[str], argv: Sequence[str]) -> str:
+    """argparse's error for arguments no option takes, which it repeats; on a command line
+    that gives a key, counted instead: one may be a key (``--secret-key NEW OLD``, a typo
+    of the option), and a terminal's scrollback and a CI job's log are no place for it."""
+    if any(arg.startswith("--secret") for arg in argv):
+        return (
+            f"unrecognized arguments ({len(left_over)}), not repeated as one may be a key: "
+            "--secret-key takes one KEY, repeat --secret-key for each"
+        )
+    return f"unrecognized arguments: {' '.join(left_over)}"
 
 
 #: The most ``inspect -`` reads from stdin: a request copied whole is a few KB, and the

@@ -1857,6 +1857,40 @@ def test_a_bad_secret_key_is_refused_without_its_value(
     assert secret.lower() not in err.lower()
 
 
+@pytest.mark.parametrize(
+    ("argv", "left_over"),
+    [
+        # --secret-key taken for an option of several keys, as SECRET_KEY_FALLBACKS is a list.
+        (["inspect", "x", "--secret-key", "new key", LEAKED], 1),
+        (["inspect", "x", "--secret-keys", LEAKED], 2),  # a typo argparse does not know
+        (["inspect", "x", f"--secret_key={LEAKED}"], 1),
+        (["plan", "--secret-key", LEAKED], 2),  # inspect's option given to plan
+    ],
+    ids=["second-key", "typo", "typo-with-equals", "plan"],
+)
+def test_an_argument_left_over_beside_a_key_is_not_repeated(
+    argv: list[str], left_over: int
+) -> None:
+    """argparse repeats every argument it cannot place ("unrecognized arguments: ..."): on a
+    command line that gives a key, the one left over may be a key, which went to the
+    terminal and a CI job's log whole. It is counted, and --secret-key's use said."""
+    code, out, err = call(*argv)
+    assert (code, out) == (2, "")
+    said = err.strip().splitlines()[-1]
+    assert said.endswith(
+        f"unrecognized arguments ({left_over}), not repeated as one may be a key: "
+        "--secret-key takes one KEY, repeat --secret-key for each"
+    ), said
+    assert LEAKED.lower() not in err.lower()
+
+
+def test_an_argument_left_over_without_a_key_is_repeated() -> None:
+    """Without a key on the command line, what argparse could not place is named, as ever."""
+    code, _, err = call("inspect", "x", "y", "z")
+    assert code == 2
+    assert err.strip().splitlines()[-1].endswith("unrecognized arguments: y z")
+
+
 def test_a_bloom_rate_prints_as_its_stored_parameters_make_it() -> None:
     """docs/cli.md: 0.0123 reads 0.01228, a digest the server reads all the same."""
     from tests.helpers import EXPECTED_RETURN
