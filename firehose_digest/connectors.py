@@ -59,6 +59,7 @@ from .locks import fork_safe_lock
 from .settings import (
     CookieAttributes,
     Settings,
+    check_cookie_attributes,
     check_digest_fits,
     refused_by_browsers,
     set_cookie_line,
@@ -1160,17 +1161,29 @@ def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes)
     """
     unrecordable = state.scope_problem(attributes)
     if unrecordable:
-        refused = refused_by_browsers(state.settings.cookie_name, attributes)
-        _warn_refused_scope(
-            app, attributes, unrecordable, _told_refused if refused else _told_too_long
-        )
+        _warn_refused_scope(app, attributes, unrecordable, _told_of(state, attributes))
     return unrecordable
 
 
 #: The apps already warned that their session interface scoped the digest cookie, on a
-#: request, as browsers refuse it; and so that its largest cookie does not fit.
+#: request, with an attribute no cookie can be written with; as browsers refuse it; and
+#: so that its largest cookie does not fit. Told apart, so that one (a client's Host past
+#: the bytes a Domain may hold) does not silence another (a tenant's host too long).
+_told_unwritable: weakref.WeakSet[Flask] = weakref.WeakSet()
 _told_refused: weakref.WeakSet[Flask] = weakref.WeakSet()
 _told_too_long: weakref.WeakSet[Flask] = weakref.WeakSet()
+
+
+def _told_of(state: _DigestState, attributes: CookieAttributes) -> weakref.WeakSet[Flask]:
+    """The apps already told of a scope refused as ``attributes`` is, in the order
+    ``init_app`` checks (:func:`~.settings.check_digest_fits`)."""
+    try:
+        check_cookie_attributes(attributes)
+    except ValueError:
+        return _told_unwritable
+    if refused_by_browsers(state.settings.cookie_name, attributes):
+        return _told_refused
+    return _told_too_long
 
 
 def _warn_refused_scope(
@@ -1180,7 +1193,7 @@ def _warn_refused_scope(
     told: weakref.WeakSet[Flask],
 ) -> None:
     """Warn once per app (and per ``told``): a request's digest cookie was scoped as
-    browsers refuse it, or too long to fit."""
+    ``init_app`` would refuse it (:func:`_told_of`)."""
     if app in told:
         return
     told.add(app)

@@ -35,6 +35,7 @@ __all__ = [
     "MAX_COOKIE_AGE",
     "CookieAttributes",
     "Settings",
+    "check_cookie_attributes",
     "check_digest_fits",
     "domain_breaks_attribute",
     "domain_cut_short",
@@ -230,7 +231,7 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
     It must also be within ``max_cookie_size`` (Flask's ``MAX_COOKIE_SIZE``, at most
     Werkzeug's default, under the 4 KB browsers keep), and hold what one response pushes. In
     order: the capacity against ``FIREHOSE_MAX_PUSHES``, the session cookie's attributes
-    (:func:`_check_cookie_attributes`), a name and attributes browsers refuse together,
+    (:func:`check_cookie_attributes`), a name and attributes browsers refuse together,
     then the size, refused with what to change (:func:`_too_large`).
     """
     if settings.capacity < settings.max_pushes:
@@ -239,7 +240,7 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             f"{settings.max_pushes}: one response would push more than a digest generation "
             "holds, and forget its own first pushes"
         )
-    _check_cookie_attributes(cookie)
+    check_cookie_attributes(cookie)
     refused = refused_by_browsers(settings.cookie_name, cookie)
     if refused:
         raise ValueError(refused)
@@ -270,7 +271,7 @@ def _unbuildable(settings: Settings, error: ValueError) -> str:
     )
 
 
-def _check_cookie_attributes(cookie: CookieAttributes) -> None:
+def check_cookie_attributes(cookie: CookieAttributes) -> None:
     """Refuse session cookie attributes no cookie can be written or kept with, naming
     the ``SESSION_COOKIE_*`` key: a type Werkzeug would write wrong, a lone surrogate, a
     value browsers ignore, a Path not from the root, a Domain that breaks the attribute or

@@ -424,6 +424,43 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
 
 
 @pytest.mark.parametrize(
+    ("first", "said"),
+    [
+        ("a client's Host", "SESSION_COOKIE_DOMAIN is 1207 bytes long as written"),
+        ("SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_SAMESITE='Sometimes': SameSite must be"),
+    ],
+    ids=["a client's long Host", "SameSite set after init_app"],
+)
+def test_a_scope_no_cookie_can_be_written_with_does_not_silence_a_too_long_one(
+    first: str, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scope with an attribute ``init_app`` refuses outright (a client's ``Host`` over the
+    1024 bytes browsers keep of a ``Domain``, or ``SESSION_COOKIE_SAMESITE = "Sometimes"``
+    set after ``init_app``) was told as one whose largest cookie does not fit: a tenant's
+    host whose cookie did not fit, which the app can act on, was then never told. Each is
+    told once."""
+    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
+    app.session_interface = CookiePerHost()
+    long_host = "the-longest-tenant-name-we-have.customers.shop.example"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        if first == "a client's Host":
+            app.test_client().get("/", base_url=f"https://{'a.' * 600}example")
+        else:
+            app.config["SESSION_COOKIE_SAMESITE"] = "Sometimes"
+            app.test_client().get("/", base_url="https://shop.example")
+            app.config["SESSION_COOKIE_SAMESITE"] = None
+        for _ in range(2):
+            response = app.test_client().get("/", base_url=f"https://{long_host}")
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    told = [r.getMessage() for r in caplog.records]
+    assert len(told) == 2, told
+    assert said in told[0]
+    assert f"Domain={long_host!r}" in told[1]
+    assert "can make a digest cookie of 240 bytes" in told[1]
+
+
+@pytest.mark.parametrize(
     ("limit", "config", "longest"),
     [
         ("MAX_COOKIE_SIZE", {"MAX_COOKIE_SIZE": 230}, 31),
