@@ -1199,15 +1199,31 @@ def _warn_refused_scope(
     told.add(app)
     log.warning(
         "firehose: the session interface (%s) scopes the digest cookie of a request as "
-        "Domain=%s, Path=%s, Secure=%r: %s; such responses push "
+        "Domain=%s, Path=%s, Secure=%r%s: %s; such responses push "
         "nothing and write no digest (said once per app and process)",
         type(app.session_interface).__name__,
         # Scoped per request, maybe by the client's Host, of any length.
         for_log(repr(attributes.domain)),
         for_log(repr(attributes.path)),
         attributes.secure,
+        _read_through_getters(app.session_interface, refused),
         refused.rstrip("."),  # init_app's advice ends a sentence; this one goes on
     )
+
+
+def _read_through_getters(interface: SessionInterface, refused: str) -> str:
+    """Which ``SESSION_COOKIE_*`` keys ``init_app``'s advice ``refused`` names stand for
+    what the session interface's own getter gave (a ``Domain`` per host), not the config:
+    " (SESSION_COOKIE_DOMAIN here: what its get_cookie_domain() gave)", or ""."""
+    said = [
+        f"{key} here: what its {getter}() gave"
+        for getter in _ATTRIBUTE_GETTERS
+        if (key := f"SESSION_COOKIE_{getter.removeprefix('get_cookie_').upper()}") in refused
+        # Set on the instance too: a bound method of another class, or a plain function.
+        and getattr(getattr(interface, getter), "__func__", None)
+        is not getattr(SessionInterface, getter)
+    ]
+    return f" ({'; '.join(said)})" if said else ""
 
 
 #: Answers a cached digest keeps: more than a typical page's tracked links.

@@ -340,10 +340,11 @@ def test_a_host_cookie_given_a_domain_per_request_is_not_written_and_said_once(
             assert "Set-Cookie" not in response.headers
     assert [r.getMessage() for r in caplog.records] == [
         "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
-        "request as Domain='shop.example', Path='/', Secure=True: "
-        "FIREHOSE_COOKIE_NAME='__Host-fd' needs SESSION_COOKIE_SECURE, no "
-        "SESSION_COOKIE_DOMAIN and a SESSION_COOKIE_PATH of '/': browsers refuse it; such "
-        "responses push nothing and write no digest (said once per app and process)"
+        "request as Domain='shop.example', Path='/', Secure=True (SESSION_COOKIE_DOMAIN "
+        "here: what its get_cookie_domain() gave): FIREHOSE_COOKIE_NAME='__Host-fd' needs "
+        "SESSION_COOKIE_SECURE, no SESSION_COOKIE_DOMAIN and a SESSION_COOKIE_PATH of '/': "
+        "browsers refuse it; such responses push nothing and write no digest (said once per "
+        "app and process)"
     ]
     # Scoped as browsers keep it (host-only, on the app's own session interface), it is.
     app = build_app(SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd")
@@ -399,7 +400,8 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
     Werkzeug warned at each such ``Set-Cookie`` (a cookie a browser may drop), and past
     ``FIREHOSE_HEADER_BUDGET`` it could cost nginx's buffer. Such a request records
     nothing and pushes nothing, and a warning says why, as ``init_app`` would have said
-    it of that ``Domain``, once. A short host's still fits."""
+    it of that ``Domain``, once, and that the ``SESSION_COOKIE_DOMAIN`` it names is what
+    the session interface gave, not the config. A short host's still fits."""
     app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
     app.session_interface = CookiePerHost()
     long_host = "the-longest-tenant-name-we-have.customers.shop.example"
@@ -410,7 +412,8 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
             assert "Set-Cookie" not in response.headers
     assert [r.getMessage() for r in caplog.records] == [
         "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
-        f"request as Domain={long_host!r}, Path='/', Secure=False: FIREHOSE_CAPACITY=10 "
+        f"request as Domain={long_host!r}, Path='/', Secure=False (SESSION_COOKIE_DOMAIN "
+        "here: what its get_cookie_domain() gave): FIREHOSE_CAPACITY=10 "
         "(gcs at FIREHOSE_FP_RATE=0.01) can make a digest cookie of 240 bytes (both "
         "generations full, with its name and attributes), more than MAX_COOKIE_SIZE=230, "
         "past which Werkzeug warns at each Set-Cookie; no FIREHOSE_CAPACITY fits (the "
@@ -554,21 +557,25 @@ def test_a_refused_scope_and_one_too_long_are_each_said_once_and_checked_once(
 
 
 def test_a_getter_set_on_the_session_interface_instance_is_held_to_the_rule_too(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """``open()`` asks only a session interface whose class overrides a getter of the
     cookie's attributes for the request's scope; one given by a getter set on Flask's own
     interface instance is seen by ``save()``, which writes nothing under it: the cookie a
-    long host's ``Domain`` makes may fit now, but not once the digest fills up."""
+    long host's ``Domain`` makes may fit now, but not once the digest fills up. The
+    warning says the ``Domain`` came from that getter."""
     app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
     interface = app.session_interface
     monkeypatch.setattr(interface, "get_cookie_domain", CookiePerHost().get_cookie_domain)
     long_host = "the-longest-tenant-name-we-have.customers.shop.example"
     client = app.test_client()
-    for _ in range(2):
-        response = client.get("/", base_url=f"https://{long_host}")
-        assert response.headers["Link"] == EXPECTED_RETURN
-        assert "Set-Cookie" not in response.headers
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for _ in range(2):
+            response = client.get("/", base_url=f"https://{long_host}")
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    [told] = [r.getMessage() for r in caplog.records]
+    assert "(SESSION_COOKIE_DOMAIN here: what its get_cookie_domain() gave)" in told
     response = app.test_client().get("/", base_url="https://shop.example")
     assert response.headers["Link"] == EXPECTED_FIRST
     assert "Domain=shop.example" in response.headers["Set-Cookie"]
@@ -590,7 +597,8 @@ def test_a_domain_a_client_s_host_makes_too_long_is_said_in_200_characters(
     [told] = [r.getMessage() for r in caplog.records]
     assert told.startswith(
         "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
-        f"request as Domain='{long_host[:199]}..., Path='/', Secure=False: "
+        f"request as Domain='{long_host[:199]}..., Path='/', Secure=False "
+        "(SESSION_COOKIE_DOMAIN here: what its get_cookie_domain() gave): "
     ), told[:300]
     assert long_host[:300] not in told and len(told) < 600, told
 
