@@ -61,6 +61,8 @@ from .settings import (
     Settings,
     check_cookie_attributes,
     check_digest_fits,
+    check_scope_fits,
+    largest_digest_value,
     refused_by_browsers,
     set_cookie_line,
     set_cookie_room,
@@ -1156,13 +1158,17 @@ def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes)
     (a ``Domain`` on a ``__Host-`` cookie), or the largest cookie the digest can make does
     not fit, scoped so (a long host's ``Domain``), within ``MAX_COOKIE_SIZE`` and what
     ``FIREHOSE_HEADER_BUDGET`` leaves it. A cookie written then would be dropped, or warned
-    of by Werkzeug, and every visit would push everything again. Each is logged once per
-    app.
+    of by Werkzeug, and every visit would push everything again. Asked on every such
+    request, of the largest value the digest can make, signed once
+    (:func:`~.settings.check_scope_fits`). Each is logged once per app.
     """
-    unrecordable = state.scope_problem(attributes)
-    if unrecordable:
-        _warn_refused_scope(app, attributes, unrecordable, _told_of(state, attributes))
-    return unrecordable
+    try:
+        check_scope_fits(state.settings, attributes, state.largest_value)
+    except ValueError as e:
+        unrecordable = str(e)
+        _warn_refused_scope(app, state, attributes, unrecordable, _told_of(state, attributes))
+        return unrecordable
+    return ""
 
 
 #: The apps already warned that their session interface scoped the digest cookie, on a
@@ -1188,15 +1194,22 @@ def _told_of(state: _DigestState, attributes: CookieAttributes) -> weakref.WeakS
 
 def _warn_refused_scope(
     app: Flask,
+    state: _DigestState,
     attributes: CookieAttributes,
     refused: str,
     told: weakref.WeakSet[Flask],
 ) -> None:
     """Warn once per app (and per ``told``): a request's digest cookie was scoped as
-    ``init_app`` would refuse it (:func:`_told_of`)."""
+    ``init_app`` would refuse it (:func:`_told_of`), and why, as ``init_app`` says it."""
     if app in told:
         return
     told.add(app)
+    try:
+        # For a cookie too large, init_app's reason says which capacity would fit, which
+        # check_scope_fits does not search for on each request.
+        check_digest_fits(state.settings, attributes)
+    except ValueError as e:
+        refused = str(e)
     log.warning(
         "firehose: the session interface (%s) scopes the digest cookie of a request as "
         "Domain=%s, Path=%s, Secure=%r%s: %s; such responses push "
@@ -1325,9 +1338,10 @@ class _DigestState:
         self.settings = settings
         #: The cookie's attributes as init_app checked its largest cookie with them.
         self.checked = checked
-        #: attributes -> why init_app would refuse them, "" if it would not: the scopes a
-        #: session interface gave on requests (:meth:`scope_problem`).
-        self._scope_problems: dict[CookieAttributes, str] = {}
+        #: The largest value the digest can make, signed, which a scope a session interface
+        #: gives a request is measured with (:func:`_unrecordable`): its length is the
+        #: settings' alone.
+        self.largest_value = largest_digest_value(settings)
         #: What a client without a valid digest holds: nothing (shared; its digest is never
         #: changed, its kept answers grow as for any holder).
         self.empty = HeldDigest(AgingDigest(settings.kind, settings.capacity, settings.fp_rate))
@@ -1391,24 +1405,6 @@ class _DigestState:
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             _warn_no_secret_key(app, "DigestConnector", problem or _false_key_problem(secret_key))
         return codec
-
-    def scope_problem(self, attributes: CookieAttributes) -> str:
-        """Why ``init_app`` would refuse the digest scoped by ``attributes``
-        (:func:`~.settings.check_digest_fits`), "" if it would not. Kept for
-        :data:`MAX_COOKIE_SCOPES` scopes, emptied when full: the check measures a full
-        cookie, signed, and a session interface scoping the cookie per host gives each
-        host's on every request."""
-        problem = self._scope_problems.get(attributes)
-        if problem is None:
-            try:
-                check_digest_fits(self.settings, attributes)
-                problem = ""
-            except ValueError as e:
-                problem = str(e)
-            if len(self._scope_problems) >= MAX_COOKIE_SCOPES:
-                self._scope_problems.clear()
-            self._scope_problems[attributes] = problem
-        return problem
 
     def read_here(self, held: HeldDigest, codec: DigestCodec) -> bool:
         """Whether ``held`` was read under these settings: this state's empty holder, or a
@@ -1531,9 +1527,9 @@ class _DigestState:
         return held
 
 
-#: Cookie scopes (domain, path, partitioned) whose codecs are kept, and scopes (all the
-#: attributes) whose ``init_app`` verdicts are: a session interface that scopes the cookie
-#: per host serves a few hosts from one app. Past it, both are made again.
+#: Cookie scopes (domain, path, partitioned) whose codecs are kept: a session interface
+#: that scopes the cookie per host serves a few hosts from one app. Past it, codecs are
+#: made again.
 MAX_COOKIE_SCOPES = 16
 
 

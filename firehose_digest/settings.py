@@ -37,9 +37,11 @@ __all__ = [
     "Settings",
     "check_cookie_attributes",
     "check_digest_fits",
+    "check_scope_fits",
     "domain_breaks_attribute",
     "domain_cut_short",
     "largest_capacity",
+    "largest_digest_value",
     "load",
     "refused_by_browsers",
     "set_cookie_line",
@@ -252,6 +254,28 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
         raise ValueError(_too_large(settings, cookie, size))
 
 
+def check_scope_fits(settings: Settings, cookie: CookieAttributes, largest_value: str) -> None:
+    """:func:`check_digest_fits` of ``cookie``, a scope of the digest cookie other than the
+    one ``settings`` passed it with (a session interface's, per request), measuring one
+    cookie: ``largest_value`` is :func:`largest_digest_value` of ``settings``, made once.
+
+    The same checks of the scope, in the same order, refused with the same words, but for
+    a cookie too large: that one is said by its size alone, where :func:`check_digest_fits`
+    searches for the capacity that would fit.
+    """
+    check_cookie_attributes(cookie)
+    refused = refused_by_browsers(settings.cookie_name, cookie)
+    if refused:
+        raise ValueError(refused)
+    set_cookie = _digest_set_cookie(settings, cookie, largest_value)
+    if _headers_size_with(settings, set_cookie) > settings.header_budget:
+        raise ValueError(
+            f"the largest digest cookie's Set-Cookie line would be "
+            f"{set_cookie_line(set_cookie)} bytes, more than the {set_cookie_room(settings)} "
+            f"left for it ({set_cookie_room_said(settings)})"
+        )
+
+
 def _unbuildable(settings: Settings, error: ValueError) -> str:
     """Why no digest is built at the settings' rate, and which way to move it. A rate
     below 0.5 is too small (a Bloom digest's hashes past 32, a GCS range past 24 bits,
@@ -449,21 +473,37 @@ def _digest_set_cookie(settings: Settings, cookie: CookieAttributes, value: str)
     )
 
 
+def largest_digest_value(settings: Settings) -> str:
+    """The longest value the digest's cookie can hold: both generations full
+    (:func:`~firehose_digest.digests.encoded_size_bound`), signed. Its length is the
+    settings' alone (encoding, capacity, rate, max age): neither the key that signs it nor
+    the attributes that scope the cookie change it."""
+    return _largest_value(settings, settings.capacity)
+
+
+def _largest_value(settings: Settings, capacity: int) -> str:
+    payload = encoded_size_bound(settings.kind, capacity, settings.fp_rate)
+    return DigestCodec(["k"], DEFAULT_SALT, settings.max_age).dumps(bytes(payload))
+
+
 def _largest_set_cookie(settings: Settings, cookie: CookieAttributes, capacity: int) -> str:
     """The longest ``Set-Cookie`` value the digest can make: both generations full, signed,
     with every attribute."""
-    payload = encoded_size_bound(settings.kind, capacity, settings.fp_rate)
-    signed = DigestCodec(["k"], DEFAULT_SALT, settings.max_age).dumps(bytes(payload))
-    return _digest_set_cookie(settings, cookie, signed)
+    return _digest_set_cookie(settings, cookie, _largest_value(settings, capacity))
 
 
 def _headers_size(settings: Settings, cookie: CookieAttributes, capacity: int) -> int:
-    """The most bytes our header lines reach: a full Set-Cookie, a full Link, Vary.
+    """The most bytes our header lines reach: a full Set-Cookie, a full Link, Vary."""
+    return _headers_size_with(settings, _largest_set_cookie(settings, cookie, capacity))
+
+
+def _headers_size_with(settings: Settings, set_cookie: str) -> int:
+    """The most bytes our header lines reach with ``set_cookie``, the largest of ours: it,
+    a full Link, Vary.
 
     A cookie past ``max_cookie_size`` (Flask's ``MAX_COOKIE_SIZE``, at most Werkzeug's
     default, :data:`MAX_COOKIE_SIZE`) counts as not fitting any budget.
     """
-    set_cookie = _largest_set_cookie(settings, cookie, capacity)
     lines = set_cookie_line(set_cookie) + len("Link") + _LINE + settings.link_budget + _VARY_LINE
     fits = len(set_cookie) <= settings.max_cookie_size
     return lines if fits else max(lines, settings.header_budget + 1)

@@ -34,16 +34,11 @@ from firehose_digest import (
     SessionConnector,
     push,
 )
-from firehose_digest import connectors as connectors_module
+from firehose_digest import settings as settings_module
 from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
-from firehose_digest.settings import (
-    DEFAULTS,
-    CookieAttributes,
-    Settings,
-    check_digest_fits,
-    set_cookie_room_said,
-)
+from firehose_digest.digests import encoded_size_bound
+from firehose_digest.settings import DEFAULTS, set_cookie_room_said
 from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
 from tests.test_extension import RaisingPerHostSessions
 
@@ -523,22 +518,13 @@ class EmbeddedPerHost(CookiePerHost):
         return "None" if embedded else super().get_cookie_samesite(app)
 
 
-def test_a_refused_scope_and_one_too_long_are_each_said_once_and_checked_once(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+def test_a_refused_scope_and_one_too_long_are_each_said_once(
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An app whose session interface scopes one host's cookie as browsers refuse it
-    (``SameSite=None`` without ``Secure``) and another's too long is told of each, once;
-    each scope is checked once, not on each of its requests (the check signs and measures
-    a full cookie)."""
+    (``SameSite=None`` without ``Secure``) and another's too long is told of each, once."""
     app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
     app.session_interface = EmbeddedPerHost()
-    checked: list[CookieAttributes] = []
-
-    def counted(digest_settings: Settings, cookie: CookieAttributes) -> None:
-        checked.append(cookie)
-        check_digest_fits(digest_settings, cookie)
-
-    monkeypatch.setattr(connectors_module, "check_digest_fits", counted)
     long_host = "the-longest-tenant-name-we-have.customers.shop.example"
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
         for host in (long_host, "embed.shop.example") * 2:
@@ -553,7 +539,31 @@ def test_a_refused_scope_and_one_too_long_are_each_said_once_and_checked_once(
         "request as Domain='embed.shop.example'",
     ]
     assert "SameSite=None cookie that is not Secure" in caplog.records[1].getMessage()
-    assert len(checked) == 2
+
+
+def test_a_scope_per_request_is_checked_without_making_a_digest(
+    encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each request's scope, where a session interface scopes the cookie per host, is
+    held to ``init_app``'s rule: the largest cookie the digest can make must fit. That
+    largest value is the settings' alone: made for each request (the largest digest built
+    and signed), it cost more than a bare request, on every request of an app serving more
+    hosts than a cache of verdicts kept. Twenty hosts' first visits make it once at most."""
+    app = build_app(FIREHOSE_ENCODING=encoding)
+    app.session_interface = CookiePerHost()
+    made: list[tuple[Any, ...]] = []
+
+    def counted(*args: Any) -> int:
+        made.append(args)
+        return encoded_size_bound(*args)
+
+    monkeypatch.setattr(settings_module, "encoded_size_bound", counted)
+    for n in range(20):
+        host = f"tenant-{n}.shop.example"
+        response = app.test_client().get("/", base_url=f"https://{host}")
+        assert response.headers["Link"] == EXPECTED_FIRST
+        assert f"Domain={host}" in response.headers["Set-Cookie"]
+    assert len(made) <= 1, made
 
 
 def test_a_getter_set_on_the_session_interface_instance_is_held_to_the_rule_too(
@@ -666,7 +676,6 @@ def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
         for client, host in clients:
             assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
             assert len(state._scoped) <= MAX_COOKIE_SCOPES
-            assert len(state._scope_problems) <= MAX_COOKIE_SCOPES
     assert verified == []
 
 
