@@ -8,10 +8,12 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
-from flask import Flask, Request, Response, render_template_string, session
+from flask import Flask, Request, Response, render_template_string, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 
 import firehose_digest
 from firehose_digest import DigestConnector, Firehose, push
@@ -35,6 +37,31 @@ EXPECTED_RETURN = (
     "</static/app.js>; rel=preload; as=script; nopush, "
     '</static/inter.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin; nopush'
 )
+
+#: The keys of the per-host session interfaces the tests use: one host known.
+PER_HOST_KEYS = {"known.test": "the known host's key"}
+
+
+class RaisingPerHostSessions(SecureCookieSessionInterface):
+    """Flask's cookie session signed with a key per host, whose ``get_signing_serializer``
+    raises (a KeyError) on a host it holds no key for, where it opens an empty session
+    without asking it. Here, not in test_extension.py, whose async views need asgiref,
+    which the lowest-versions run (tests/integration/test_wheel.py) does not install."""
+
+    keys: ClassVar[dict[str, str]] = PER_HOST_KEYS
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = self.keys[request.host]
+        signer = {"key_derivation": self.key_derivation, "digest_method": self.digest_method}
+        return URLSafeTimedSerializer(
+            key, salt=self.salt, serializer=self.serializer, signer_kwargs=signer
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.host not in self.keys:
+            return self.session_class()
+        return super().open_session(app, request)
+
 
 AppFactory = Callable[..., Flask]
 

@@ -39,8 +39,13 @@ from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
 from firehose_digest.digests import encoded_size_bound
 from firehose_digest.settings import DEFAULTS, set_cookie_room_said
-from tests.helpers import EXPECTED_FIRST, EXPECTED_RETURN, build_app, count_verified
-from tests.test_extension import RaisingPerHostSessions
+from tests.helpers import (
+    EXPECTED_FIRST,
+    EXPECTED_RETURN,
+    RaisingPerHostSessions,
+    build_app,
+    count_verified,
+)
 
 COOKIE = "h2-digest"
 

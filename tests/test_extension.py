@@ -52,6 +52,7 @@ from firehose_digest.settings import set_cookie_room
 from tests.helpers import (
     EXPECTED_FIRST,
     EXPECTED_RETURN,
+    PER_HOST_KEYS,
     AppFactory,
     CountedListInSession,
     CountingConnector,
@@ -59,6 +60,7 @@ from tests.helpers import (
     ListInSession,
     ListInSessionInPlace,
     PageClient,
+    RaisingPerHostSessions,
     build_app,
     run_in_threads,
 )
@@ -1866,7 +1868,7 @@ class PerHostSessions(SessionWithoutKey):
     """Flask's cookie session signed with a key per host, opened on a host it holds no key
     for as well: there its ``get_signing_serializer`` is None, with ``SECRET_KEY`` set."""
 
-    keys: ClassVar[dict[str, str]] = {"known.test": "the known host's key"}
+    keys: ClassVar[dict[str, str]] = PER_HOST_KEYS
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         key = self.keys.get(request.host)
@@ -1915,26 +1917,6 @@ def test_a_session_its_interface_has_no_serializer_for_serves_links_and_warns_on
     ]
     assert client.get("/", base_url="http://known.test/").headers["Link"] == EXPECTED_FIRST
     assert client.get("/", base_url="http://known.test/").headers["Link"] == EXPECTED_RETURN
-
-
-class RaisingPerHostSessions(SecureCookieSessionInterface):
-    """Flask's cookie session signed with a key per host, whose ``get_signing_serializer``
-    raises (a KeyError) on a host it holds no key for, where it opens an empty session
-    without asking it."""
-
-    keys: ClassVar[dict[str, str]] = PerHostSessions.keys
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        key = self.keys[request.host]
-        signer = {"key_derivation": self.key_derivation, "digest_method": self.digest_method}
-        return URLSafeTimedSerializer(
-            key, salt=self.salt, serializer=self.serializer, signer_kwargs=signer
-        )
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.host not in self.keys:
-            return self.session_class()
-        return super().open_session(app, request)
 
 
 @SESSION_KEPT_CONNECTORS
