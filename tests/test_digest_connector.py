@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import warnings
-from collections.abc import Container
+from collections.abc import Callable, Container
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, cast
@@ -17,10 +17,11 @@ from flask import Flask, Response, has_request_context, request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from flask.testing import FlaskClient
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from itsdangerous import BadSignature, TimestampSigner
 from itsdangerous.encoding import base64_encode
+from werkzeug.http import dump_cookie
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import TestResponse
 
@@ -38,7 +39,17 @@ from firehose_digest import settings as settings_module
 from firehose_digest.codec import DigestCodec, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
 from firehose_digest.digests import encoded_size_bound
-from firehose_digest.settings import DEFAULTS, set_cookie_room_said
+from firehose_digest.settings import (
+    DEFAULTS,
+    CookieAttributes,
+    check_digest_fits,
+    check_scope_fits,
+    largest_digest_value,
+    load,
+    set_cookie_line,
+    set_cookie_room,
+    set_cookie_room_said,
+)
 from tests.helpers import (
     EXPECTED_FIRST,
     EXPECTED_RETURN,
@@ -569,6 +580,101 @@ def test_a_scope_per_request_is_checked_without_making_a_digest(
         assert response.headers["Link"] == EXPECTED_FIRST
         assert f"Domain={host}" in response.headers["Set-Cookie"]
     assert len(made) <= 1, made
+
+
+def _refusal(check: Callable[[], None]) -> str | None:
+    """Why ``check`` refuses, or None."""
+    try:
+        check()
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    config=st.fixed_dictionaries(
+        {
+            "FIREHOSE_ENCODING": st.sampled_from(["gcs", "bloom"]),
+            "FIREHOSE_CAPACITY": st.integers(1, 400),
+            "FIREHOSE_MAX_PUSHES": st.just(1),
+            "FIREHOSE_LINK_BUDGET": st.sampled_from([0, 200, 1800]),
+            "FIREHOSE_HEADER_BUDGET": st.sampled_from([1500, 2200, 3072]),
+            "FIREHOSE_COOKIE_NAME": st.sampled_from(
+                ["h2-digest"] * 4 + ["__Secure-d", "__Host-d"]
+            ),
+            "FIREHOSE_MAX_AGE": st.sampled_from([1, 30 * 24 * 3600]),
+            "MAX_COOKIE_SIZE": st.sampled_from([None, 230, 500, 1200, 2000]),
+        }
+    ),
+    domain=st.one_of(
+        st.none(),
+        st.text(st.sampled_from([*"ab9-.", "é", "例", ";", "\t", ":"]), max_size=80),
+        st.integers(1, 1100).map(lambda n: ("a" * 60 + ".") * (n // 61) + "b" * (n % 61 or 1)),
+    ),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    samesite=st.sampled_from([None, "Lax", None, "None", "Lax", "Sometimes"]),
+    path=st.sampled_from(["/", "/shop/é"] * 3 + ["shop"]),
+    past_the_room=st.integers(-2, 2),
+)
+def test_a_scope_per_request_is_refused_exactly_where_init_app_refuses_it(
+    config: dict[str, Any],
+    domain: str | None,
+    flags: tuple[bool, bool, bool],
+    samesite: str | None,
+    path: str,
+    past_the_room: int,
+) -> None:
+    """``check_scope_fits``, which measures a request's scope with the largest value
+    signed once, refuses exactly the scopes ``check_digest_fits`` (``init_app``'s check,
+    which signs that value again) refuses, in the same words but for the size. The Path
+    is padded to make the largest cookie's line ``past_the_room`` bytes past the room
+    left for it, where the verdict turns."""
+    try:
+        digest_settings = load(config)
+        largest = largest_digest_value(digest_settings)
+    except ValueError:
+        assume(False)  # init_app refuses these settings whatever the scope
+    secure, httponly, partitioned = flags
+    scope = CookieAttributes(path, domain, secure, httponly, samesite, partitioned)
+    try:  # the largest cookie's line before padding: none for a scope Werkzeug refuses
+        largest_cookie = dump_cookie(
+            digest_settings.cookie_name,
+            largest,
+            max_age=digest_settings.max_age,
+            max_size=0,
+            **dataclasses.asdict(dataclasses.replace(scope, samesite=None)),
+        )
+    except ValueError:
+        largest_cookie = ""
+    pad = set_cookie_room(digest_settings) - set_cookie_line(largest_cookie) + past_the_room
+    pad -= len(f"; SameSite={samesite}") if samesite else 0
+    if largest_cookie and path.startswith("/") and pad > 0:
+        scope = dataclasses.replace(scope, path=path + "p" * pad)
+
+    refused = _refusal(lambda: check_digest_fits(digest_settings, scope))
+    refused_per_request = _refusal(lambda: check_scope_fits(digest_settings, scope, largest))
+
+    assert (refused is None) == (refused_per_request is None), (refused, refused_per_request)
+    if refused_per_request and not refused_per_request.startswith("the largest digest cookie"):
+        assert refused_per_request == refused
+
+
+def test_a_scope_per_request_is_measured_by_the_settings_of_the_last_init_app() -> None:
+    """The largest value a request's scope is measured with is signed at ``init_app``:
+    run again with a larger capacity, a long host's cookie that fitted no longer does, and
+    that host is not recorded; run again with the first capacity, it is once more."""
+    app = build_app(DigestConnector(), FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=300)
+    app.session_interface = CookiePerHost()
+    firehose = app.extensions["firehose"].owner
+    assert firehose is not None
+    host = "tenant-with-a-longish-name.shop.example"
+    for capacity, recorded in ((10, True), (35, False), (10, True)):
+        app.config["FIREHOSE_CAPACITY"] = capacity
+        firehose.init_app(app)
+        response = app.test_client().get("/", base_url=f"https://{host}")
+        assert ("Set-Cookie" in response.headers) is recorded, capacity
+        assert response.headers["Link"] == (EXPECTED_FIRST if recorded else EXPECTED_RETURN)
 
 
 def test_a_getter_set_on_the_session_interface_instance_is_held_to_the_rule_too(
