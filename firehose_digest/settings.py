@@ -476,8 +476,9 @@ def _digest_set_cookie(settings: Settings, cookie: CookieAttributes, value: str)
 def largest_digest_value(settings: Settings) -> str:
     """The longest value the digest's cookie can hold: both generations full
     (:func:`~firehose_digest.digests.encoded_size_bound`), signed. Its length is the
-    settings' alone (encoding, capacity, rate, max age): neither the key that signs it nor
-    the attributes that scope the cookie change it."""
+    settings' alone (encoding, capacity, rate): neither the key that signs it (an HMAC-SHA1
+    of 20 bytes) nor the attributes that scope the cookie change it. Its timestamp takes
+    4 bytes until February 2106, 5 after."""
     return _largest_value(settings, settings.capacity)
 
 
