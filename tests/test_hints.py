@@ -1402,6 +1402,44 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(level, message)]
 
 
+def _served_after_a_103_failed(
+    app: Flask,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    host: str,
+    path: str,
+    environ_set: dict[str, str] | None = None,
+) -> tuple[str, bytes]:
+    """A browser's navigation to ``path`` on ``host``, called as a server calls the app
+    (not through the test client, which reads ``request.url`` itself): once to learn the
+    page, then again with a ``wsgi.early_hints`` that raises ``error``, logged from DEBUG
+    on into ``caplog`` (cleared first). ``environ_set`` is set over the built environ.
+    Returns the second response's status and body."""
+
+    def get(send: Callable[[Headers], None]) -> tuple[str, bytes]:
+        environ = EnvironBuilder(
+            path,
+            headers=[("Host", host), ("Accept", "text/html")],
+            environ_base={"wsgi.early_hints": send},
+        ).get_environ()
+        environ.update(environ_set or {})
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+
+        body = b"".join(app(environ, start_response))
+        return statuses[-1], body
+
+    def refuses(headers: Headers) -> None:
+        raise error
+
+    get(Recorder())  # learns the page
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        return get(refuses)
+
+
 @pytest.mark.parametrize(
     ("error", "level", "message"),
     [
@@ -1419,27 +1457,7 @@ def test_a_failing_103_to_a_host_urlsplit_refuses_still_serves_the_page(
     same app without 103s serves. (Werkzeug's test client reads that url too: the app is
     called as a server calls it.)"""
 
-    def get(send: Callable[[Headers], None]) -> tuple[str, bytes]:
-        environ = EnvironBuilder(
-            "/page/home",
-            headers=[("Host", "[1:2]"), ("Accept", "text/html")],
-            environ_base={"wsgi.early_hints": send},
-        ).get_environ()
-        statuses: list[str] = []
-
-        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-            statuses.append(status)
-
-        body = b"".join(app(environ, start_response))
-        return statuses[-1], body
-
-    def refuses(headers: Headers) -> None:
-        raise error
-
-    get(Recorder())  # learns the page
-    caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
-        served = get(refuses)
+    served = _served_after_a_103_failed(app, caplog, error, "[1:2]", "/page/home")
 
     assert served == ("200 OK", b"page home")
     assert [(r.levelno, message in r.getMessage()) for r in caplog.records] == [(level, True)]
@@ -1496,28 +1514,9 @@ def test_a_failing_103_names_the_page_as_a_log_line_can_show_it(
     line as long. The url is quoted with its escapes when it holds a control character,
     and cut to 200 characters."""
 
-    def get(send: Callable[[Headers], None]) -> tuple[str, bytes]:
-        environ = EnvironBuilder(
-            "/",
-            headers=[("Host", host), ("Accept", "text/html")],
-            environ_base={"wsgi.early_hints": send},
-        ).get_environ()
-        environ.update(PATH_INFO=path, QUERY_STRING=query)
-        statuses: list[str] = []
-
-        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
-            statuses.append(status)
-
-        body = b"".join(app(environ, start_response))
-        return statuses[-1], body
-
-    def refuses(headers: Headers) -> None:
-        raise error
-
-    get(Recorder())  # learns the page
-    caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
-        served = get(refuses)
+    served = _served_after_a_103_failed(
+        app, caplog, error, host, "/", {"PATH_INFO": path, "QUERY_STRING": query}
+    )
 
     assert served[0] == "200 OK"
     [told] = caplog.records
