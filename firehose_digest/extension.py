@@ -98,6 +98,7 @@ from .static import (
     StaticHint,
     asks_static_file,
     cache_versioned_static,
+    named_static,
     private_if_cookie,
     push_static,
     static_hint,
@@ -314,8 +315,10 @@ class _PushScope:
         record = _RequestRecord(environ, start_response)
         # Made by a request being served (its view called a test client, or app.wsgi_app
         # with a copy of its environ): not one the client sent. An app mounted inside
-        # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it.
-        record.nested = _claimed(outer) or _claimed(copied)
+        # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it. A
+        # request the client sent finds neither record, and is not nested.
+        if outer is not None or copied is not None:
+            record.nested = _claimed(outer) or _claimed(copied)
         environ[_SERVED_RECORD] = record
         token = current_record.set(record)
         try:
@@ -1542,13 +1545,14 @@ def _from_browser(environ: WSGIEnvironment) -> bool:
     return "HTTP_SEC_FETCH_MODE" in environ
 
 
-def _links_reach(req: Request, status: int, method: str | None = None) -> bool:
+def _links_reach(req: Request, status: int, browser: bool, method: str | None = None) -> bool:
     """Whether, by its request and status, what this response offers for push reaches
     the client, so may be recorded as held: every supported front pushes it
-    (:func:`~.links.proxies_push`) and, if the request is a browser's
-    (:func:`_from_browser`), the browser preloads it. What the response's own headers say (a
-    download, a frame refused) is :func:`_browser_shows`'s, asked with it. ``method``,
-    if given, stands for the request's (a HEAD asked as its GET).
+    (:func:`~.links.proxies_push`) and, if the request is a browser's (``browser``:
+    :func:`_from_browser`), the browser preloads it. What the response's own headers say
+    (a download, a frame refused) is :func:`_browser_shows`'s, asked with it of a
+    browser's request. ``method``, if given, stands for the request's (a HEAD asked as
+    its GET).
 
     Browsers refuse push (Chromium sends ``SETTINGS_ENABLE_PUSH`` 0) and preload from the
     ``Link`` of a document they show: Chromium 156, measured, preloads nothing that a
@@ -1559,7 +1563,7 @@ def _links_reach(req: Request, status: int, method: str | None = None) -> bool:
     if not proxies_push(method or req.method, status):
         return False
     environ = req.environ
-    if not _from_browser(environ):
+    if not browser:
         # curl, a proxy, a browser from before Fetch Metadata: pushed to. Not a browser's
         # subrequest that sent no Sec-Fetch-* (WebKit's synchronous XMLHttpRequest).
         return not _subrequest(environ)
@@ -1580,10 +1584,9 @@ def _browser_shows(req: Request, response: Response) -> bool:
     not a download (``Content-Disposition: attachment``), nor a page in a frame that
     refuses its framer (:func:`_frame_refused`). Chromium 156, measured: it fetched
     nothing either links, and kept its Set-Cookie; Firefox 153 fetched nothing either
-    (by hand)."""
+    (by hand). Asked only of a browser's request: another is pushed to by a front, shown
+    or not."""
     environ = req.environ
-    if not _from_browser(environ):
-        return True  # pushed to by a front, shown or not
     if _downloaded(response):
         return False
     if environ.get("HTTP_SEC_FETCH_DEST", "document").strip() == "document":
@@ -1765,7 +1768,11 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     changes this response.
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
-    cache_versioned_static(app, req, response)
+    # Only a view named as Flask's static one serves a file: its rules (this caching, and
+    # no links: _may_link) are asked of no other request.
+    static = named_static(req.endpoint)
+    if static:
+        cache_versioned_static(app, req, response)
     record = current_record.get()
     state: _AppState = app.extensions[EXTENSION_KEY]
     if not state.settings_compared:
@@ -1781,7 +1788,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     record.vary = False
     # The hint cache, and the page this request teaches it (None when it teaches nothing).
     cache, page = state.hint_cache, record.hint_page
-    if not _may_link(app, req):
+    if not _may_link(app, req, static):
         return response
     status = response.status_code
     if status < 200:
@@ -1879,7 +1886,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
             # it goes only to clients sending that Cookie, which hold that digest.
             _save(app, state, response, held, (), plan.reused)
         return response
-    reach = _links_reach(req, status) and _browser_shows(req, response)
+    reach = _links_reach(req, status, browser) and (not browser or _browser_shows(req, response))
     links = _links_for(state, resources, held, reach, offered_now, browser=browser)
     pushed = links.pushed
     varies = links.varies
@@ -1937,7 +1944,9 @@ def _plan_as(
     """The links a response of ``status`` to ``req``, a HEAD taken for its GET, would
     have, planned with this response's own headers (:func:`_browser_shows`)."""
     method = "GET" if req.method == "HEAD" else None
-    reach = _links_reach(req, status, method) and _browser_shows(req, response)
+    reach = _links_reach(req, status, browser, method) and (
+        not browser or _browser_shows(req, response)
+    )
     return _links_for(state, resources, held, reach, browser=browser)
 
 
@@ -1968,10 +1977,11 @@ def _learn(
     cache.learn(page, [resource.hint for resource in resources.values()], budget)
 
 
-def _may_link(app: Flask, req: Request) -> bool:
+def _may_link(app: Flask, req: Request, static: bool) -> bool:
     """Whether the response to ``req`` may carry links: not a static file, nor an answer
-    to ``OPTIONS``."""
-    if asks_static_file(app, req):
+    to ``OPTIONS``. ``static``: whether its endpoint is named as a static view's
+    (:func:`~.static.named_static`)."""
+    if static and asks_static_file(app, req):
         # A file, not a page: a before_request hook's pushes would put a Link, Vary:
         # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
         return False

@@ -24,6 +24,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from time import time_ns
+from typing import TypeGuard
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
@@ -61,6 +62,7 @@ __all__ = [
     "asks_static_file",
     "cache_versioned_static",
     "file_version",
+    "named_static",
     "private_if_cookie",
     "push_static",
     "serves_static_file",
@@ -571,16 +573,18 @@ def _static_folder(app: Flask, endpoint: str, caller: str = "push_static") -> st
     return folder
 
 
-def _named_static(endpoint: str) -> bool:
+def named_static(endpoint: str | None) -> TypeGuard[str]:
     """Whether ``endpoint`` is named as Flask names a static view: ``"static"``, or a
-    blueprint's ``"<name>.static"`` (whether it is one: :func:`serves_static_file`)."""
-    return endpoint == "static" or endpoint.endswith(".static")
+    blueprint's ``"<name>.static"`` (whether it is one: :func:`serves_static_file`); not
+    None, a request no url rule matched. Only such a view serves a static file: the
+    static rules are asked of no other request."""
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
 
 
 def serves_static_file(app: Flask, endpoint: str | None) -> bool:
     """Whether ``endpoint`` is Flask's static view, the app's or a blueprint's (a view of
     another's own that is merely named ``static`` is not)."""
-    if endpoint is None or not _named_static(endpoint):
+    if not named_static(endpoint):
         return False
     try:
         _static_folder(app, endpoint)
@@ -1052,7 +1056,7 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
     marked the list under :data:`IMMUTABLE_WRITTEN` in ``req.environ``).
     """
     endpoint = req.endpoint
-    if endpoint is None or not _named_static(endpoint):
+    if not named_static(endpoint):
         return response
     filename = (req.view_args or {}).get("filename")
     if filename is None or response.status_code not in (200, 206, 304):

@@ -342,6 +342,25 @@ def test_a_document_the_browser_does_not_show_records_nothing(dest: str, header:
     assert held_now(client, "/a.css") == [False]
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Content-Disposition:attachment; filename=page.html",
+        "X-Frame-Options:DENY",
+        "Content-Security-Policy:frame-ancestors 'none'",
+    ],
+)
+def test_a_download_or_a_refused_frame_is_recorded_for_a_client_that_is_no_browser(
+    header: str,
+) -> None:
+    """Only a browser leaves unshown what it downloads or may not frame: a front pushes
+    what such a response offers to curl or a proxy all the same (no ``Sec-Fetch-Mode``,
+    so no browser, whatever ``Sec-Fetch-Dest`` says)."""
+    client = edge_app().test_client()
+    client.get(f"/page?u=/a.css&h={quote(header)}", headers={"Sec-Fetch-Dest": "iframe"})
+    assert held_now(client, "/a.css") == [True]
+
+
 #: Requests without Fetch Metadata, with the headers their clients document. A page's
 #: XMLHttpRequest from jQuery (``$(el).load(url)``, ``$.get(url, cb, "html")``; pjax) sends
 #: ``Accept: text/html, */*; q=0.01`` (jQuery's ``accepts.html`` + ``", */*; q=0.01"``)
