@@ -1545,14 +1545,16 @@ def _from_browser(environ: WSGIEnvironment) -> bool:
     return "HTTP_SEC_FETCH_MODE" in environ
 
 
-def _links_reach(req: Request, status: int, browser: bool, method: str | None = None) -> bool:
+def _links_reach(
+    req: Request, response: Response, status: int, browser: bool, method: str | None = None
+) -> bool:
     """Whether, by its request and status, what this response offers for push reaches
     the client, so may be recorded as held: every supported front pushes it
     (:func:`~.links.proxies_push`) and, if the request is a browser's (``browser``:
-    :func:`_from_browser`), the browser preloads it. What the response's own headers say
-    (a download, a frame refused) is :func:`_browser_shows`'s, asked with it of a
-    browser's request. ``method``, if given, stands for the request's (a HEAD asked as
-    its GET).
+    :func:`_from_browser`), the browser preloads it: a navigation to a document it shows
+    (what the response's own headers say of that, a download or a frame refused, is
+    :func:`_browser_shows`'s). ``method``, if given, stands for the request's (a HEAD
+    asked as its GET).
 
     Browsers refuse push (Chromium sends ``SETTINGS_ENABLE_PUSH`` 0) and preload from the
     ``Link`` of a document they show: Chromium 156, measured, preloads nothing that a
@@ -1576,6 +1578,7 @@ def _links_reach(req: Request, status: int, browser: bool, method: str | None = 
         # A service worker's Navigation Preload: the worker may answer with a page of its
         # own and leave this response unread (Chromium 156 still keeps its Set-Cookie).
         and "HTTP_SERVICE_WORKER_NAVIGATION_PRELOAD" not in environ
+        and _browser_shows(req, response)
     )
 
 
@@ -1584,8 +1587,8 @@ def _browser_shows(req: Request, response: Response) -> bool:
     not a download (``Content-Disposition: attachment``), nor a page in a frame that
     refuses its framer (:func:`_frame_refused`). Chromium 156, measured: it fetched
     nothing either links, and kept its Set-Cookie; Firefox 153 fetched nothing either
-    (by hand). Asked only of a browser's request: another is pushed to by a front, shown
-    or not."""
+    (by hand). Asked only of a browser's navigation (:func:`_links_reach`): another
+    request is pushed to by a front, shown or not."""
     environ = req.environ
     if _downloaded(response):
         return False
@@ -1886,7 +1889,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
             # it goes only to clients sending that Cookie, which hold that digest.
             _save(app, state, response, held, (), plan.reused)
         return response
-    reach = _links_reach(req, status, browser) and (not browser or _browser_shows(req, response))
+    reach = _links_reach(req, response, status, browser)
     links = _links_for(state, resources, held, reach, offered_now, browser=browser)
     pushed = links.pushed
     varies = links.varies
@@ -1944,9 +1947,7 @@ def _plan_as(
     """The links a response of ``status`` to ``req``, a HEAD taken for its GET, would
     have, planned with this response's own headers (:func:`_browser_shows`)."""
     method = "GET" if req.method == "HEAD" else None
-    reach = _links_reach(req, status, browser, method) and (
-        not browser or _browser_shows(req, response)
-    )
+    reach = _links_reach(req, response, status, browser, method)
     return _links_for(state, resources, held, reach, browser=browser)
 
 
