@@ -242,10 +242,7 @@ def check_digest_fits(settings: Settings, cookie: CookieAttributes) -> None:
             f"{settings.max_pushes}: one response would push more than a digest generation "
             "holds, and forget its own first pushes"
         )
-    check_cookie_attributes(cookie)
-    refused = refused_by_browsers(settings.cookie_name, cookie)
-    if refused:
-        raise ValueError(refused)
+    _check_scope(settings, cookie)
     try:
         size = _headers_size(settings, cookie, settings.capacity)
     except ValueError as e:  # the digest refuses these parameters (too many hashes, ...)
@@ -263,10 +260,7 @@ def check_scope_fits(settings: Settings, cookie: CookieAttributes, largest_value
     a cookie too large: that one is said by its size alone, where :func:`check_digest_fits`
     searches for the capacity that would fit.
     """
-    check_cookie_attributes(cookie)
-    refused = refused_by_browsers(settings.cookie_name, cookie)
-    if refused:
-        raise ValueError(refused)
+    _check_scope(settings, cookie)
     set_cookie = _digest_set_cookie(settings, cookie, largest_value)
     if _headers_size_with(settings, set_cookie) > settings.header_budget:
         raise ValueError(
@@ -274,6 +268,17 @@ def check_scope_fits(settings: Settings, cookie: CookieAttributes, largest_value
             f"{set_cookie_line(set_cookie)} bytes, more than the {set_cookie_room(settings)} "
             f"left for it ({set_cookie_room_said(settings)})"
         )
+
+
+def _check_scope(settings: Settings, cookie: CookieAttributes) -> None:
+    """Refuse a scope no cookie can be written with (:func:`check_cookie_attributes`),
+    then one browsers refuse for the digest cookie's name (:func:`refused_by_browsers`):
+    what :func:`check_digest_fits` and :func:`check_scope_fits` check alike, before the
+    size."""
+    check_cookie_attributes(cookie)
+    refused = refused_by_browsers(settings.cookie_name, cookie)
+    if refused:
+        raise ValueError(refused)
 
 
 def _unbuildable(settings: Settings, error: ValueError) -> str:
