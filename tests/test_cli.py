@@ -2738,11 +2738,12 @@ def test_a_cookie_jar_copied_from_a_terminal_is_read_as_its_tabs_were(
         for jar_as_shown in (jar, copied):
             pasted = f"{before}\n{jar_as_shown}"
             assert call("inspect", pasted, "--secret-key", SECRET)[0] == 0, pasted
-    as_written = call("inspect", jar, "--secret-key", SECRET)
-    assert as_written[0] == 0, as_written[1]
-    assert call("inspect", copied, "--secret-key", SECRET) == as_written
-    monkeypatch.setattr("sys.stdin", io.StringIO(copied))
-    assert call("inspect", "-", "--secret-key", SECRET) == as_written
+    with mock.patch("time.time", return_value=datetime.now().timestamp()):  # one "s ago"
+        as_written = call("inspect", jar, "--secret-key", SECRET)
+        assert as_written[0] == 0, as_written[1]
+        assert call("inspect", copied, "--secret-key", SECRET) == as_written
+        monkeypatch.setattr("sys.stdin", io.StringIO(copied))
+        assert call("inspect", "-", "--secret-key", SECRET) == as_written
     assert call("inspect", copied, "--secret-key", SECRET, "--cookie-name", "nope")[1] == (
         "NOT valid: no nope cookie here (cookies: theme, h2-digest)\n"
     )
