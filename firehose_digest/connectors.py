@@ -1011,21 +1011,25 @@ class DigestConnector:
         the cookie, or on a page outside the cookie's ``Path``, where the browser sends
         none (:func:`_cookie_path_matches`).
 
-        A browser sends every cookie of this name whose domain and path match, the longer
-        path first (RFC 6265 §5.4): another app's, or one a deploy left behind. A digest is
-        signed for its cookie's domain and path, so only this app's verifies; of several
-        that do, the value signed last is read. At most :data:`~.codec.MAX_COOKIE_COPIES`
-        different values are tried, as one that does not verify is checked on every
-        request: the last sent, since copies planted with longer paths come before the
-        client's own (:func:`~.codec.copies_to_try`); if more were sent and none tried
-        verifies, one not tried may hold the client's digest: None then, so that nothing
-        is written over it.
+        A request may send several cookies of this name: a browser sends each one whose
+        domain and path match, the longer path first (RFC 6265 §5.4), another app's or one
+        a deploy left behind among them.
+
+        - A digest is signed for its cookie's domain and path, so only this app's copies
+          verify. Of several that do, the one signed last is read.
+        - A copy that does not verify costs an HMAC on every request, so at most
+          :data:`~.codec.MAX_COOKIE_COPIES` different values are tried: the last sent
+          (:func:`~.codec.copies_to_try`). Copies planted with longer paths come before the
+          client's own, so its own is among the last.
+        - If more were sent and none of those tried gives a digest, one not tried may hold
+          the client's. None then, so that nothing is written over it.
 
         None, too, where the session interface scopes the cookie per request (its class
         overrides a getter of its attributes: :func:`_scoped_per_request`) and scopes
-        this one as ``init_app`` would refuse it: as browsers refuse it, or so that the
-        largest cookie does not fit (:func:`_unrecordable`, logged once per app). Nothing
-        can be recorded there, so the 103 and the ``Link`` offer nothing for push.
+        this one as ``init_app`` would refuse it: with an attribute no cookie can be
+        written with, as browsers refuse it, or so that the largest cookie does not fit
+        (:func:`_unrecordable`, logged once per app). Nothing can be recorded there, so the
+        103 and the ``Link`` offer nothing for push.
         """
         state = self._state(app)
         if not _cookie_path_matches(app, request):
