@@ -646,11 +646,14 @@ class SessionConnector:
             keys[key] = None
         self._keep_what_fits(app, room, list(keys)[-self.max_items :], 0)
 
-    def _fit(self, app: Flask, keep: int) -> None:
-        """Drop the oldest keys until the session cookie fits its room, keeping
-        the last ``keep`` (what this response pushes). If even those do not fit, keep what
-        fits of the older ones and raise :class:`NotRecorded` (the log told once per app):
-        the extension then pushes nothing, and records nothing of this response."""
+    def _fit_or_raise(self, app: Flask, keep: int) -> None:
+        """Drop the oldest keys until the session cookie fits its room, keeping the last
+        ``keep`` (what this response pushes); raise :class:`NotRecorded` if even those do
+        not fit.
+
+        Before raising, it keeps what fits of the older keys, and tells the log (once per
+        app): the extension then pushes nothing, and records nothing of this response.
+        (:meth:`_trim` fits a session written on a page that records nothing.)"""
         room = self._rooms.get(app)
         if room is None:
             return
@@ -762,16 +765,20 @@ class SessionConnector:
         }
         try:
             self.set_pushed(keys)  # not a null session: open() returned None for one
-            self._fit(app, len(pushed))
+            self._fit_or_raise(app, len(pushed))
         except Exception as e:
             if left_alone or not isinstance(e, NotRecorded):
-                # Nothing is recorded, so nothing of ours is written: on a page that left
-                # the session alone, a session too large for the new keys, written on its
-                # every page beside the Link, would pass the header buffer that the room
-                # stands for (nginx's 502), where the app writes it only as it changes it;
-                # a list that failed to be measured (a SECRET_KEY set after init_app to
-                # what no HMAC takes) would fail Flask's own save, and the page with it;
-                # one a failing set_pushed() wrote would hold keys never pushed.
+                # Nothing is recorded, so our keys are put back as the request found them:
+                # - On a page that left the session alone, whatever was raised. The app
+                #   writes its session only as it changes it; written here, one too large
+                #   for the new keys would go out on each of its pages beside the Link,
+                #   and pass the header buffer the room stands for (nginx's 502).
+                # - On any page, for an error other than NotRecorded. A list that could
+                #   not be measured (a SECRET_KEY set after init_app to what no HMAC
+                #   takes) would fail Flask's own save, and the page with it. A list a
+                #   failing set_pushed() wrote holds keys never pushed.
+                # A page that changed the session itself, told NotRecorded, keeps what
+                # _fit_or_raise() left: the older keys that fit.
                 for name in (self.session_key, FLASK_FIREHOSE_SESSION_KEY):
                     if name in stored:
                         session[name] = stored[name]
