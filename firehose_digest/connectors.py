@@ -248,7 +248,8 @@ class PushedSetConnector:
                 _put_back(before)
                 raise
             if problem:
-                # Flask's save would fail on it (a 500), and measuring it here.
+                # Flask's save would fail on it (a 500), and so would measuring the
+                # session here (_put_back_unless_fits).
                 _put_back(before)
                 self._needs_session.add(app)
                 _warn_no_secret_key(app, repr(self), problem)
@@ -1660,23 +1661,30 @@ def _false_key_problem(key: object) -> str:
 
 
 def _session_key_problem(app: Flask) -> str | None:
-    """Why the session cannot be signed with ``SECRET_KEY``, or None: a key set to what no
-    HMAC takes (an int, as ``from_prefixed_env`` reads ``FLASK_SECRET_KEY=123``) under an
-    interface that signs with it as Flask's does. Flask's save would fail on each page
-    that writes the session (a 500), and measuring it each time a list is kept there.
+    """Why the session cannot be signed with ``SECRET_KEY``, or None.
 
-    Flask's interface signs, and so does a subclass that keeps its
-    ``get_signing_serializer`` and Flask's ``open_session`` or ``save_session``; so does
-    Flask-Session with its (deprecated) ``SESSION_USE_SIGNER``, which signs the session id
-    with it. A server-side session otherwise (Flask-Session's, or a subclass of Flask's
-    whose cookie holds an id) never signs with the key, and takes any.
+    A key set to what no HMAC takes (an int, as ``from_prefixed_env`` reads
+    ``FLASK_SECRET_KEY=123``) is a problem under an interface that signs with it as
+    Flask's does. Flask's save would fail on it on each page that writes the session (a
+    500), and so would measuring the session each time a list is kept there.
 
-    An interface of Flask's kind without a serializer for the request (no ``SECRET_KEY``,
-    or any false one, for Flask's own ``get_signing_serializer``; None from a subclass's,
-    a host it holds no key for) makes Flask's null session, told apart by the caller,
-    unless a subclass opens a session without it: Flask's save cannot sign that one, nor
-    can a save that wraps Flask's, which cannot be told from one that replaces it. So
-    such a session is not written, whatever saves it."""
+    These interfaces sign with the key:
+
+    - Flask's, and a subclass that keeps its ``get_signing_serializer`` and Flask's
+      ``open_session`` or ``save_session``;
+    - Flask-Session's with its (deprecated) ``SESSION_USE_SIGNER``, which signs the
+      session id with it.
+
+    Any other server-side session (Flask-Session's, or a subclass of Flask's whose cookie
+    holds an id) never signs with the key, and takes any.
+
+    An interface of Flask's kind with no serializer for the request is a problem too:
+    Flask's own ``get_signing_serializer`` without ``SECRET_KEY`` (or with any false one),
+    or a subclass's that gives None (for a host it holds no key for). Flask then makes its
+    null session, which the caller tells apart. But a subclass may open a session all the
+    same: Flask's save cannot sign that one, nor can a save that wraps Flask's, which
+    cannot be told from one that replaces it. So such a session is not written, whatever
+    saves it."""
     interface = app.session_interface
     # Flask-Session signs on any true value: FLASK_SESSION_USE_SIGNER=1 is an int.
     if getattr(interface, "use_signer", False):
