@@ -1623,15 +1623,19 @@ def _fallbacks_problem(fallbacks: object) -> str | None:
     return None
 
 
-#: The apps already warned that SECRET_KEY is missing.
-_warned: weakref.WeakSet[Flask] = weakref.WeakSet()
+#: The apps told that a connector cannot remember what a client holds, for want of a
+#: ``SECRET_KEY`` that signs or of a session (:func:`_warn_no_secret_key`), whatever the
+#: connector and the problem: one warning per app.
+_told_cannot_remember: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
 def _warn_no_secret_key(app: Flask, who: str, problem: str = "SECRET_KEY is not set") -> None:
-    """Warn once per app: the page is served with its preload links, nothing is pushed."""
-    if app in _warned:
+    """Warn once per app that ``who`` cannot remember what a client holds, and why
+    (``problem``: the key unset or unusable, or the session interface's): the page is
+    served with its preload links, nothing is pushed."""
+    if app in _told_cannot_remember:
         return
-    _warned.add(app)
+    _told_cannot_remember.add(app)
     app.logger.warning(
         "firehose: %s, so %s cannot remember what a client holds; "
         "pages keep their preload links but nothing is pushed",
