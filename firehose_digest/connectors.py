@@ -291,7 +291,7 @@ class PushedSetConnector:
                 "(SessionConnector() keeps a bounded list); said once per app and process",
                 self,
                 room.size,
-                room.said,
+                room.set_by,
             )
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
@@ -352,11 +352,12 @@ def _value_copy(value: object, whole: bool) -> object:
 
 
 class _Room(NamedTuple):
-    """The bytes left for a session cookie's Set-Cookie line, and which limit sets them
-    (:func:`~.settings.set_cookie_room`)."""
+    """The bytes left for a session cookie's Set-Cookie line
+    (:func:`~.settings.set_cookie_room`), and the limit that sets them."""
 
     size: int
-    said: str
+    #: That limit, as a log line names it (:func:`~.settings.set_cookie_room_said`).
+    set_by: str
 
     @classmethod
     def of(cls, settings: Settings) -> _Room:
@@ -669,7 +670,7 @@ class SessionConnector:
                 "with a response's new keys: that client's pages push nothing (a smaller "
                 "session or a server-side one makes room); said once per app and process",
                 room.size,
-                room.said,
+                room.set_by,
             )
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
