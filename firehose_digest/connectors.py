@@ -1260,12 +1260,15 @@ MAX_ANSWERS = 32
 ANSWER_KEY_LENGTH = 128
 
 
-def apps_set_up(
+def set_up_per_app(
     connector: PushedSetConnector | SessionConnector | DigestConnector,
 ) -> weakref.WeakKeyDictionary[Flask, Any]:
-    """What ``init_app`` sets up per app for one of our connectors (the room of the
-    session's cookie, the digest's signing state), by app: its requests fail or grow the
-    session unbounded for an app missing there."""
+    """The mapping, by app, of what ``init_app`` set up for one of our connectors: the room
+    of the session cookie (:class:`PushedSetConnector`, :class:`SessionConnector`) or the
+    digest's signing state (:class:`DigestConnector`).
+
+    An app missing from it was not set up: a digest's ``open()`` raises on each of its
+    requests, and a session connector grows the session cookie past its room."""
     return connector._apps if isinstance(connector, DigestConnector) else connector._rooms
 
 

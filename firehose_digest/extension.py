@@ -84,11 +84,11 @@ from .connectors import (
     NotRecorded,
     PushedSetConnector,
     SessionConnector,
-    apps_set_up,
     for_log,
     refuse_awaitable,
     refuse_keys_not_str,
     refuse_unrun,
+    set_up_per_app,
 )
 from .hints import DEFAULT_PORTS, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, proxies_push
@@ -795,7 +795,7 @@ def _init_connector(connector: Connector, app: Flask, settings: Settings) -> Non
     base = next(
         (base for base in _SET_UP_BY_INIT_APP if _overrides_init_app(connector, base)), None
     )
-    set_up = apps_set_up(cast("_OurConnector", connector)) if base is not None else {}
+    set_up = set_up_per_app(cast("_OurConnector", connector)) if base is not None else {}
     earlier = set_up.pop(app, None)
     try:
         _run_init_app(connector, app, settings)
