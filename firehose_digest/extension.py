@@ -1212,8 +1212,10 @@ def _with_declared(
     method: str,
     resources: dict[str, Resource],
 ) -> dict[str, Resource]:
-    """``resources`` behind those the view of ``endpoint`` declared for ``method`` with
-    :meth:`Firehose.hints`."""
+    """``resources`` after those the view of ``endpoint`` declared for ``method``, with
+    :meth:`Firehose.hints` or :meth:`Firehose.hints_static`: as if the view had pushed the
+    declared ones first, so a url's first declaration wins, unless the view pushed that url
+    with this response's nonce."""
     if endpoint is None:
         return resources
     # A method's own first: of a url declared on the class and on its ``get``, the more
