@@ -313,10 +313,11 @@ class _PushScope:
         # record around it, only the one its copy of the environ names.
         copied = environ.get(_SERVED_RECORD)
         record = _RequestRecord(environ, start_response)
-        # Made by a request being served (its view called a test client, or app.wsgi_app
-        # with a copy of its environ): not one the client sent. An app mounted inside
-        # another's wsgi_app (DispatcherMiddleware) runs before the outer app claims it. A
-        # request the client sent finds neither record, and is not nested.
+        # Nested if a record it finds is claimed: a request being served made this one (its
+        # view called a test client, or app.wsgi_app with a copy of its environ). An app
+        # mounted inside another's wsgi_app (DispatcherMiddleware) finds the outer app's
+        # record unclaimed, as the outer Flask app never runs for that request: not nested.
+        # A request the client sent finds no record at all.
         if outer is not None or copied is not None:
             record.nested = _claimed(outer) or _claimed(copied)
         environ[_SERVED_RECORD] = record
