@@ -1769,9 +1769,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     whether it is a page); its resources, pushed and declared; what the client holds
     (``open()``); for a 304, its ``Vary`` and what it reuses saved, no ``Link``; else its
     links planned, what they push and reuse saved (``save()``), and a HEAD's ``Vary``.
-    The blocks that ask ``cache`` and ``page`` only teach the 103 cache (``cache`` is None
-    unless ``FIREHOSE_EARLY_HINTS``, ``page`` unless this request may get a 103): none
-    changes this response.
+    The blocks that ask ``cache`` and ``hint_page`` only teach the 103 cache (``cache`` is
+    None unless ``FIREHOSE_EARLY_HINTS``, ``hint_page`` unless this request may get a 103):
+    none changes this response.
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     # Only a view named as Flask's static one serves a file: its rules (this caching, and
@@ -1792,8 +1792,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    # The hint cache, and the page this request teaches it (None when it teaches nothing).
-    cache, page = state.hint_cache, record.hint_page
+    # The hint cache, and the key of the page this request teaches it (_hint_page_of;
+    # None when it teaches nothing). Not whether the response is a page: _is_page.
+    cache, hint_page = state.hint_cache, record.hint_page
     if not _may_link(app, req, static):
         return response
     status = response.status_code
@@ -1804,13 +1805,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # browser keeps no cookie of it but a WebSocket's 101 (Fetch). Nothing it links
         # reaches the client: no Link, Vary or Set-Cookie.
         return response
-    if status in _URL_HAS_NO_PAGE and cache is not None and page is not None:
+    if status in _URL_HAS_NO_PAGE and cache is not None and hint_page is not None:
         # Whether this response is a page or not, the url has no such page now. Yet what
         # it learned went out in a 103 before each view, and browsers fetch what a 103
         # names whatever the status. So its entry is made empty (learn_gone), not dropped
         # (forget()): a url with no entry is hinted what its hooks and declarations push,
         # for nothing too. A 200 learns it again.
-        cache.learn_gone(page)
+        cache.learn_gone(hint_page)
     if not _is_page(response):
         # Not a page: a file a view serves (a generated stylesheet, an image, JSON), or
         # one a proxy fetches, with no Cookie, to push it. As on a static file, our Link,
@@ -1829,10 +1830,10 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         #
         # What a 103 offered before the view (the url was a page once) was pushed. It
         # goes unrecorded: no save() runs here.
-        if cache is not None and page is not None and status == 200:
+        if cache is not None and hint_page is not None and status == 200:
             document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
             cache.learn_no_page(
-                page,
+                hint_page,
                 over_links=document and _prefers_html(req.environ, response.mimetype or ""),
                 hinted=record.hinted_unlearned,
             )
@@ -1841,8 +1842,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     declared = _declared(app, state)
     if declared:
         resources = _with_declared(declared, req.endpoint, req.method, resources)
-    if cache is not None and page is not None and status == 200:
-        _learn(cache, page, response, resources, state.settings.link_budget, record)
+    if cache is not None and hint_page is not None and status == 200:
+        _learn(cache, hint_page, response, resources, state.settings.link_budget, record)
     if not resources and not record.offered:
         return response
     held = record.open_once(state.connector, app, req)
@@ -1858,12 +1859,12 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # Both set whenever the 103 offered something, as it was sent only with them;
         # asked for the types, and for an init_app since then that turned 103s off.
         and cache is not None
-        and page is not None
+        and hint_page is not None
     ):
         # The 103 offered a url under a version it no longer has: what the page learned is
         # stale, and a response that does not learn it again (a redirect) drops it, or the
         # next 103 would push the url again to a client holding its new version.
-        cache.forget(page)
+        cache.forget(hint_page)
     if status == 304:
         # A 304 gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5). It
         # pushes nothing, so it records nothing new.
