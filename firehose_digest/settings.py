@@ -635,12 +635,19 @@ _BY_HAND = (
 )
 
 
+#: A switch's refused values that mean off (compared lowercased).
+_MEANS_OFF = frozenset({"false", "0", "no", "off", ""})
+
+
 def _bool(key: str, value: object) -> bool:
     if not isinstance(value, bool):
         # from_prefixed_env reads JSON: "true" is True, "True" or "1" stays a str or an int.
         hint = ""
         if isinstance(value, (str, int)):
-            hint = f"; in the environment write true or false: FLASK_{key}=true"
+            # The example writes what the value meant: one copied for "False" or 0 must
+            # not turn the switch on.
+            meant = "false" if str(value).strip().lower() in _MEANS_OFF else "true"
+            hint = f"; in the environment write true or false: FLASK_{key}={meant}"
         if isinstance(value, str):
             # bool() would make "false" True, as any str but "".
             hint += f'{_BY_HAND}compare it, == "true"'
