@@ -214,6 +214,17 @@ def test_every_python_block_runs(page: Path, import_file: Any) -> None:
         exec(code, namespace)
 
 
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_a_page_whose_python_blocks_run_says_so_at_its_top(page: Path) -> None:
+    """The convention this module's docstring states: a reader who copies a block learns
+    from the page's opening that it runs, and with which blocks before it."""
+    run = [block for block in blocks(page, "python") if _repository_file(block) is None]
+    opening = page.read_text().partition("\n## ")[0]
+    assert not run or "Python block" in opening, (
+        f"{page.name} has Python blocks its opening does not say run"
+    )
+
+
 def _readme_console_lines(prefix: str) -> list[str]:
     return [
         line.removeprefix(prefix)
