@@ -367,13 +367,10 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
     refused, and what to change: the largest capacity that fits, and which bound binds,
     the cookie's own (``MAX_COOKIE_SIZE``) or the header budget."""
     largest = _largest_capacity(settings, cookie, settings.capacity)
-    fits = (
-        f"the largest FIREHOSE_CAPACITY that fits is {largest}"
-        if largest
-        else "no FIREHOSE_CAPACITY fits (the cookie's name and attributes alone take "
-        f"{_bare_cookie_size(settings, cookie)} bytes: FIREHOSE_COOKIE_NAME, "
-        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN)"
-    )
+    if largest:
+        fits, smaller = f"the largest FIREHOSE_CAPACITY that fits is {largest}", ""
+    else:
+        fits, smaller = _none_fits(settings, cookie)
     digest = (
         f"FIREHOSE_CAPACITY={settings.capacity} ({_encoding_name(settings)} at "
         f"FIREHOSE_FP_RATE={settings.fp_rate:g})"
@@ -390,7 +387,13 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
                 "MAX_COOKIE_SIZE says (Werkzeug's default, just under the 4096 bytes of name "
                 "and value past which a browser drops a cookie)"
             )
-            advice = " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE." if largest else ""
+            advice = (
+                " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE."
+                if largest
+                else f" Lower {smaller}."
+                if smaller
+                else ""
+            )
         else:
             bound = (
                 f"MAX_COOKIE_SIZE={settings.max_cookie_size}, past which Werkzeug warns at "
@@ -399,18 +402,56 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
             advice = (
                 " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE or MAX_COOKIE_SIZE."
                 if largest
+                else f" Lower {smaller}, or raise MAX_COOKIE_SIZE."
+                if smaller
                 else " Raise MAX_COOKIE_SIZE."
             )
         return (
             f"{digest} can make a digest cookie of {cookie_size} bytes (both generations "
             f"full, with its name and attributes), more than {bound}; {fits}.{advice}"
         )
-    lower = "FIREHOSE_CAPACITY or FIREHOSE_LINK_BUDGET" if largest else "FIREHOSE_LINK_BUDGET"
+    lower = (
+        "FIREHOSE_CAPACITY or FIREHOSE_LINK_BUDGET"
+        if largest
+        else f"{smaller}, or FIREHOSE_LINK_BUDGET"
+        if smaller
+        else "FIREHOSE_LINK_BUDGET"
+    )
     return (
         f"{digest} can make our headers {size} bytes long (a full two-generation cookie, "
         f"FIREHOSE_LINK_BUDGET={settings.link_budget} bytes of links, Vary), over "
         f"FIREHOSE_HEADER_BUDGET={settings.header_budget}; {fits}. Lower {lower}, or raise "
         "FIREHOSE_HEADER_BUDGET behind a larger proxy_buffer_size (uwsgi_buffer_size)."
+    )
+
+
+def _none_fits(settings: Settings, cookie: CookieAttributes) -> tuple[str, str]:
+    """Why no capacity fits, with the true figures, and the keys to lower ("" if none
+    helps): ``FIREHOSE_MAX_PUSHES``, the least capacity taken, where a smaller one would
+    fit; else a rate near 1, where a GCS is built only of many keys; else the cookie
+    itself, at a capacity of 1."""
+    fits_below = _largest_capacity(replace(settings, max_pushes=0), cookie, settings.max_pushes)
+    if fits_below:
+        return (
+            f"no FIREHOSE_CAPACITY of FIREHOSE_MAX_PUSHES={settings.max_pushes} or more fits "
+            "(a digest generation holds what one response pushes), the largest that fits is "
+            f"{fits_below}",
+            "FIREHOSE_CAPACITY and FIREHOSE_MAX_PUSHES",
+        )
+    least = _least_buildable(settings, 1, settings.capacity)
+    if least > 1:
+        return (
+            f"no FIREHOSE_CAPACITY fits (at FIREHOSE_FP_RATE={settings.fp_rate:g} a "
+            f"{_encoding_name(settings)} digest is built of no fewer than {least} keys, whose "
+            f"cookie takes {len(_largest_set_cookie(settings, cookie, least))} bytes)",
+            "FIREHOSE_CAPACITY and FIREHOSE_FP_RATE",
+        )
+    return (
+        "no FIREHOSE_CAPACITY fits (the cookie's name and attributes alone take "
+        f"{_bare_cookie_size(settings, cookie)} bytes: FIREHOSE_COOKIE_NAME, "
+        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN; with a digest of FIREHOSE_CAPACITY=1, "
+        f"{len(_largest_set_cookie(settings, cookie, 1))})",
+        "",
     )
 
 
@@ -580,16 +621,24 @@ def _largest_capacity(settings: Settings, cookie: CookieAttributes, below: int) 
     if low >= below:
         return 0
     if not _buildable(settings, low) and _buildable(settings, below - 1):
-        while high - low > 1:  # low cannot be built; high can, or is below
-            middle = (low + high) // 2
-            low, high = (low, middle) if _buildable(settings, middle) else (middle, high)
-        low, high = high, below
+        low = _least_buildable(settings, low, below - 1)
     if not _fits(settings, cookie, low):
         return 0
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if _fits(settings, cookie, middle) else (low, middle)
     return low
+
+
+def _least_buildable(settings: Settings, low: int, high: int) -> int:
+    """The least capacity from ``low`` that a digest can be built with at the settings'
+    rate, where one of ``high`` can (a binary search: below it, none can)."""
+    if _buildable(settings, low):
+        return low
+    while high - low > 1:  # low cannot be built; high can
+        middle = (low + high) // 2
+        low, high = (low, middle) if _buildable(settings, middle) else (middle, high)
+    return high
 
 
 def _buildable(settings: Settings, capacity: int) -> bool:

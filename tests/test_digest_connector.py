@@ -413,7 +413,7 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
     nothing and pushes nothing, and a warning says why, as ``init_app`` would have said
     it of that ``Domain``, once, and that the ``SESSION_COOKIE_DOMAIN`` it names is what
     the session interface gave, not the config. A short host's still fits."""
-    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
+    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=210)
     app.session_interface = CookiePerHost()
     long_host = "the-longest-tenant-name-we-have.customers.shop.example"
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
@@ -426,15 +426,16 @@ def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_on
         f"request as Domain={long_host!r}, Path='/', Secure=False (SESSION_COOKIE_DOMAIN "
         "here: what its get_cookie_domain() gave): FIREHOSE_CAPACITY=10 "
         "(gcs at FIREHOSE_FP_RATE=0.01) can make a digest cookie of 240 bytes (both "
-        "generations full, with its name and attributes), more than MAX_COOKIE_SIZE=230, "
+        "generations full, with its name and attributes), more than MAX_COOKIE_SIZE=210, "
         "past which Werkzeug warns at each Set-Cookie; no FIREHOSE_CAPACITY fits (the "
         "cookie's name and attributes alone take 147 bytes: FIREHOSE_COOKIE_NAME, "
-        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN). Raise MAX_COOKIE_SIZE; such responses "
-        "push nothing and write no digest (said once per app and process)"
+        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN; with a digest of FIREHOSE_CAPACITY=1, "
+        "213). Raise MAX_COOKIE_SIZE; such responses push nothing and write no digest (said "
+        "once per app and process)"
     ]
     response = app.test_client().get("/", base_url="https://shop.example")
     assert response.headers["Link"] == EXPECTED_FIRST
-    assert len(response.headers["Set-Cookie"]) <= 230
+    assert len(response.headers["Set-Cookie"]) <= 210
 
 
 @pytest.mark.parametrize(
@@ -685,7 +686,7 @@ def test_a_getter_set_on_the_session_interface_instance_is_held_to_the_rule_too(
     interface instance is seen by ``save()``, which writes nothing under it: the cookie a
     long host's ``Domain`` makes may fit now, but not once the digest fills up. The
     warning says the ``Domain`` came from that getter."""
-    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=230)
+    app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=210)
     interface = app.session_interface
     monkeypatch.setattr(interface, "get_cookie_domain", CookiePerHost().get_cookie_domain)
     long_host = "the-longest-tenant-name-we-have.customers.shop.example"

@@ -2810,8 +2810,8 @@ def test_a_cookie_too_large_for_browsers_under_a_budget_that_binds_first_names_t
 
 
 def test_a_capacity_of_max_pushes_too_large_is_refused_with_what_to_change() -> None:
-    """FIREHOSE_CAPACITY at its least, FIREHOSE_MAX_PUSHES: no smaller capacity is looked
-    for, and the refusal says what binds, as one a key larger says it."""
+    """FIREHOSE_CAPACITY at its least, FIREHOSE_MAX_PUSHES: the refusal says what binds,
+    as one a key larger says it, and that a capacity below FIREHOSE_MAX_PUSHES fits."""
     config = {"FIREHOSE_MAX_PUSHES": 10, "FIREHOSE_HEADER_BUDGET": 300}
     with pytest.raises(ValueError) as least:
         edge_app(**config, FIREHOSE_CAPACITY=10, FIREHOSE_LINK_BUDGET=100)
@@ -2819,9 +2819,71 @@ def test_a_capacity_of_max_pushes_too_large_is_refused_with_what_to_change() -> 
         edge_app(**config, FIREHOSE_CAPACITY=11, FIREHOSE_LINK_BUDGET=100)
     for refused in (least, larger):
         message = str(refused.value)
-        assert "no FIREHOSE_CAPACITY fits" in message
-        assert "Lower FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET" in message
+        assert "no FIREHOSE_CAPACITY of FIREHOSE_MAX_PUSHES=10 or more fits" in message
+        assert (
+            "Lower FIREHOSE_CAPACITY and FIREHOSE_MAX_PUSHES, or FIREHOSE_LINK_BUDGET, or raise "
+            "FIREHOSE_HEADER_BUDGET" in message
+        )
     assert str(least.value).startswith("FIREHOSE_CAPACITY=10 ")
+
+
+@pytest.mark.parametrize(
+    ("config", "bound"),
+    [
+        ({"FIREHOSE_CAPACITY": 300, "FIREHOSE_LINK_BUDGET": 2600}, "FIREHOSE_HEADER_BUDGET"),
+        ({"FIREHOSE_CAPACITY": 10, "MAX_COOKIE_SIZE": 170}, "MAX_COOKIE_SIZE"),
+    ],
+    ids=["header budget", "cookie size"],
+)
+def test_when_max_pushes_is_what_no_capacity_fits_the_refusal_names_it(
+    config: dict[str, Any], bound: str
+) -> None:
+    """FIREHOSE_MAX_PUSHES is the least capacity init_app takes (a generation holds what one
+    response pushes): where a smaller capacity would fit, the refusal names
+    FIREHOSE_MAX_PUSHES and the largest capacity that fits, not the cookie's name and
+    attributes as what takes the room. That capacity is taken with FIREHOSE_MAX_PUSHES
+    lowered to it; one more is refused."""
+    pushes = config["FIREHOSE_CAPACITY"]
+    with pytest.raises(ValueError) as refused:
+        edge_app(**config, FIREHOSE_MAX_PUSHES=pushes)
+    message = str(refused.value)
+    assert bound in message
+    assert "alone take" not in message, message
+    found = re.search(
+        rf"; no FIREHOSE_CAPACITY of FIREHOSE_MAX_PUSHES={pushes} or more fits \(a digest "
+        r"generation holds what one response pushes\), the largest that fits is (\d+)\. "
+        r"Lower FIREHOSE_CAPACITY and FIREHOSE_MAX_PUSHES",
+        message,
+    )
+    assert found, message
+    largest = int(found.group(1))
+    assert 0 < largest < pushes
+    fitted = {**config, "FIREHOSE_CAPACITY": largest, "FIREHOSE_MAX_PUSHES": largest}
+    edge_app(**fitted)
+    with pytest.raises(ValueError, match=bound):
+        edge_app(**{**fitted, "FIREHOSE_CAPACITY": largest + 1, "FIREHOSE_MAX_PUSHES": 0})
+
+
+def test_when_a_rate_near_1_is_what_no_capacity_fits_the_refusal_names_it() -> None:
+    """At a rate near 1 a GCS is built only of many keys (2,500 at 0.9998): where even the
+    least of them does not fit, the refusal names FIREHOSE_FP_RATE, that capacity and its
+    cookie's bytes, not the cookie's name and attributes as what takes the room."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(FIREHOSE_FP_RATE=0.9998, FIREHOSE_CAPACITY=3000, FIREHOSE_LINK_BUDGET=2600)
+    message = str(refused.value)
+    found = re.search(
+        r"; no FIREHOSE_CAPACITY fits \(at FIREHOSE_FP_RATE=0\.9998 a gcs digest is built of "
+        r"no fewer than (\d+) keys, whose cookie takes (\d+) bytes\)\. Lower "
+        r"FIREHOSE_CAPACITY and FIREHOSE_FP_RATE",
+        message,
+    )
+    assert found, message
+    least, size = int(found.group(1)), int(found.group(2))
+    # The least indeed: one fewer is refused as unbuildable, and it is refused for its size.
+    with pytest.raises(ValueError, match="too close to 1"):
+        edge_app(FIREHOSE_FP_RATE=0.9998, FIREHOSE_CAPACITY=least - 1)
+    with pytest.raises(ValueError, match=rf"FIREHOSE_CAPACITY={least} .* cookie of {size} bytes"):
+        edge_app(FIREHOSE_FP_RATE=0.9998, FIREHOSE_CAPACITY=least, MAX_COOKIE_SIZE=size - 1)
 
 
 def test_a_cookie_name_too_long_for_any_digest_is_refused_without_a_warning() -> None:
