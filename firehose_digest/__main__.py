@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import os
+import re
 import secrets
 import shlex
 import string
@@ -1052,7 +1053,9 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, left_over = parser.parse_known_args(argv)
     if left_over:
-        parser.error(_left_over_said(left_over, sys.argv[1:] if argv is None else argv))
+        parser.error(
+            _left_over_said(args.command, left_over, sys.argv[1:] if argv is None else argv)
+        )
     if args.command == "plan":
         try:
             out = plan(args.capacity, args.fp_rate, args.probes)
@@ -1100,16 +1103,39 @@ def _run(argv: Sequence[str] | None) -> int:
     return EXIT_VALID if valid else EXIT_NOT_VALID
 
 
-def _left_over_said(left_over: Sequence[str], argv: Sequence[str]) -> str:
+def _left_over_said(command: str, left_over: Sequence[str], argv: Sequence[str]) -> str:
     """argparse's error for arguments no option takes, which it repeats; on a command line
     that gives a key, counted instead: one may be a key (``--secret-key NEW OLD``, a typo
-    of the option), and a terminal's scrollback and a CI job's log are no place for it."""
+    of the option), and a terminal's scrollback and a CI job's log are no place for it.
+
+    So is one beside inspect's COOKIE (``inspect "$COOKIE" "$KEY"``, the option
+    forgotten): there only what is shaped as an option name is repeated, a typo to see;
+    the rest is counted, a key starting with "-" (``secrets.token_urlsafe``) and an
+    ``--option=VALUE`` included."""
     if any(arg.startswith("--secret") for arg in argv):
         return (
             f"unrecognized arguments ({len(left_over)}), not repeated as one may be a key: "
             "--secret-key takes one KEY, repeat --secret-key for each"
         )
-    return f"unrecognized arguments: {' '.join(left_over)}"
+    named = [arg for arg in left_over if command != "inspect" or _OPTION_NAME.fullmatch(arg)]
+    if len(named) == len(left_over):
+        return f"unrecognized arguments: {' '.join(left_over)}"
+    unnamed = len(left_over) - len(named)
+    return (
+        (f"unrecognized arguments: {' '.join(named)}; " if named else "")
+        + "inspect was given "
+        + (
+            "a second argument beside COOKIE, not repeated as it may be a key"
+            if unnamed == 1
+            else f"{unnamed} arguments beside COOKIE, not repeated as one may be a key"
+        )
+        + ": a key goes after --secret-key, repeat --secret-key for each"
+    )
+
+
+#: An argument shaped as a long option's name, as each of ours is: a left-over one is a
+#: typo, repeated so that it is seen.
+_OPTION_NAME = re.compile(r"--[a-z][a-z0-9-]*")
 
 
 #: The most ``inspect -`` reads from stdin: a request copied whole is a few KB, and the

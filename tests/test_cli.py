@@ -1037,7 +1037,7 @@ def test_inspect_refuses_what_is_not_a_digest(cookie: str, out: str) -> None:
         (["v", "--cookie-name", "a b"], "argument --cookie-name: not a cookie name"),
         (["v", "--max-age", "0"], "argument --max-age: must be in [1, 34560000], got 0"),
         (["v", "--url"], "argument --url: expected one argument"),
-        (["v", "--u", "/x"], "unrecognized arguments: --u /x"),
+        (["v", "--u", "/x"], "unrecognized arguments: --u; inspect was given a second"),
     ],
 )
 def test_inspect_usage_errors_exit_2(args: list[str], message: str) -> None:
@@ -1884,11 +1884,45 @@ def test_an_argument_left_over_beside_a_key_is_not_repeated(
     assert LEAKED.lower() not in err.lower()
 
 
-def test_an_argument_left_over_without_a_key_is_repeated() -> None:
-    """Without a key on the command line, what argparse could not place is named, as ever."""
-    code, _, err = call("inspect", "x", "y", "z")
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        # The key given as it is to the app, its option forgotten.
+        (
+            ["x", LEAKED],
+            "inspect was given a second argument beside COOKIE, not repeated as it may be a "
+            "key: a key goes after --secret-key",
+        ),
+        (["-", LEAKED], "a second argument beside COOKIE"),
+        (["x", "--", LEAKED], "a second argument beside COOKIE"),
+        (["x", "-" + LEAKED], "a second argument beside COOKIE"),  # token_urlsafe's "-"
+        (["x", LEAKED, "old key"], "2 arguments beside COOKIE, not repeated as one may be"),
+        # An option argparse does not know is named, what follows it counted.
+        (["x", "--u", LEAKED], "unrecognized arguments: --u; inspect was given a second"),
+        (["x", f"--cookie-nmae={LEAKED}"], "a second argument beside COOKIE"),
+    ],
+    ids=["key", "stdin", "after-dashes", "dash-key", "two-keys", "unknown-option", "equals"],
+)
+def test_an_argument_left_over_beside_inspect_s_cookie_is_not_repeated(
+    argv: list[str], said: str
+) -> None:
+    """``inspect "$COOKIE" "$KEY"``, --secret-key forgotten: argparse repeated what it could
+    not place ("unrecognized arguments: KEY"), the key, onto the terminal and a CI job's
+    log. Where it was is said, and what to do, never its text."""
+    code, out, err = call("inspect", *argv)
+    assert (code, out) == (2, "")
+    last = err.strip().splitlines()[-1]
+    assert said in last, last
+    assert "a key goes after --secret-key" in last, last
+    assert LEAKED.lower() not in err.lower()
+
+
+def test_an_option_left_over_without_a_key_is_repeated() -> None:
+    """Without a key on the command line, an option argparse does not know is named, as
+    ever: a typo is seen."""
+    code, _, err = call("inspect", "x", "--cookie-nmae", "--verbose")
     assert code == 2
-    assert err.strip().splitlines()[-1].endswith("unrecognized arguments: y z")
+    assert err.strip().splitlines()[-1].endswith("unrecognized arguments: --cookie-nmae --verbose")
 
 
 def test_a_bloom_rate_prints_as_its_stored_parameters_make_it() -> None:
