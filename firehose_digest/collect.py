@@ -27,6 +27,7 @@ from .hints import (
 from .links import (
     Resource,
     cut_by_proxies,
+    for_log,
     format_link,
     format_url,
     kept_alive_by,
@@ -528,7 +529,7 @@ def make_resource(
         log.debug(
             "firehose: %s names nomodule, a legacy bundle every browser that runs modules skips: "
             "not linked, pushed, hinted or recorded",
-            url,
+            for_log(url),  # maybe made of a request's text
         )
     key = resource_key(url, version)
     pushable = pushed_as_requested(url)

@@ -55,6 +55,7 @@ from .codec import (
     signable,
 )
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
+from .links import for_log
 from .locks import fork_safe_lock
 from .settings import (
     CookieAttributes,
@@ -83,20 +84,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("firehose_digest")
-
-#: How much of a client's text (a path, a url, a Host) a log line shows: one of
-#: kilobytes would make each line that names it as long.
-MAX_LOGGED_CHARS = 200
-
-
-def for_log(text: str) -> str:
-    """A client's ``text`` as a log line names it: as sent, or quoted with its escapes
-    (``repr``) if it holds a character a terminal would not show (a newline starts a
-    line that seems the app's own, an ESC recolours or clears the screen of whoever tails
-    the log); cut to :data:`MAX_LOGGED_CHARS` characters, then "..."."""
-    cut = text if len(text) <= MAX_LOGGED_CHARS else f"{text[:MAX_LOGGED_CHARS]}..."
-    return cut if cut.isprintable() else repr(cut)
-
 
 #: Decoded digests kept per app and process, by the exact signed cookie value, counted in
 #: bytes (the value, the digest's buffers and its kept answers at their most, keys
@@ -472,7 +459,10 @@ def _drop_lists_left_in_session(app: Flask) -> None:
         # A subclass's that raises where it holds no key (a host): its own open_session
         # never asks there, and the digest keeps nothing in the session. Not the page's
         # error, nor an operator's: the Host and the cookie are the client's to send.
-        log.debug("firehose: the session cannot be looked into for a list left there: %r", e)
+        log.debug(
+            "firehose: the session cannot be looked into for a list left there: %s",
+            for_log(repr(e)),  # a KeyError of the client's Host, say
+        )
         return
     if serializer is None:
         return
@@ -1472,7 +1462,7 @@ class _DigestState:
             try:
                 payload, issued_at = codec.loads(value)
             except DigestError as e:
-                log.debug("firehose: ignoring the digest cookie: %s", e)
+                log.debug("firehose: ignoring the digest cookie: %s", for_log(str(e)))
                 continue
             signed.append((value, codec.expires_at(issued_at), payload))
         for value, expires_at, found in newest_first(signed, itemgetter(1)):
@@ -1494,8 +1484,8 @@ class _DigestState:
     def _verify(self, codec: DigestCodec, value: str) -> HeldDigest | None:
         try:
             payload, issued_at = codec.loads(value)
-        except DigestError as e:
-            log.debug("firehose: ignoring the digest cookie: %s", e)
+        except DigestError as e:  # which may repeat the signature the client sent
+            log.debug("firehose: ignoring the digest cookie: %s", for_log(str(e)))
             return None
         return self._decode(codec, value, payload, codec.expires_at(issued_at))
 
@@ -1511,7 +1501,7 @@ class _DigestState:
         try:
             digest = AgingDigest.from_bytes(payload)
         except DigestError as e:
-            log.debug("firehose: ignoring the digest cookie: %s", e)
+            log.debug("firehose: ignoring the digest cookie: %s", for_log(str(e)))
             return None
         return self._store(codec, value, expires_at, digest)
 

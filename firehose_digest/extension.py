@@ -84,14 +84,13 @@ from .connectors import (
     NotRecorded,
     PushedSetConnector,
     SessionConnector,
-    for_log,
     refuse_awaitable,
     refuse_keys_not_str,
     refuse_unrun,
     set_up_per_app,
 )
 from .hints import DEFAULT_PORTS, HintCache, plan_early_hints
-from .links import LinkPlan, LinkPlanner, Resource, proxies_push
+from .links import LinkPlan, LinkPlanner, Resource, for_log, proxies_push
 from .settings import DEFAULTS, ENCODINGS, Settings, load
 from .static import (
     IMMUTABLE_WRITTEN,
@@ -1350,7 +1349,7 @@ def _sent(send: Callable[[Any], Any], headers: list[tuple[str, str]], req: Reque
 
 
 def _url_of(req: Request) -> str:
-    """``req.url``, for a log line (:func:`~.connectors.for_log`: the client's Host, path
+    """``req.url``, for a log line (:func:`~.links.for_log`: the client's Host, path
     and query); where Werkzeug cannot write it, its parts as they are, the path decoded.
 
     Werkzeug serves a ``Host`` in brackets that holds no IP address (``[1:2]``), but its
@@ -2012,7 +2011,8 @@ def _save(
             refuse_unrun(saved, state.connector, "save")
     except Exception as e:
         if isinstance(e, NotRecorded):  # the connector has told the log why
-            log.debug("firehose: %r.save() recorded nothing: %s", state.connector, e)
+            # A connector's own reason, which may say the client's text.
+            log.debug("firehose: %r.save() recorded nothing: %s", state.connector, for_log(str(e)))
         else:
             log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
         return False

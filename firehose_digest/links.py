@@ -2,7 +2,8 @@
 plan each response's links: which every push proxy would push (:func:`pushed_as_requested`,
 :func:`proxies_push`), which are offered for push, marked ``nopush`` or left out for the
 client's digest, within the byte budget (:func:`plan_links`; :class:`LinkPlanner` keeps
-each page's plans).
+each page's plans). A url, or any client's text, goes into a log line through
+:func:`for_log`.
 
 Pure: no Flask, no Werkzeug. The grammar (RFC 8288 §3, RFC 9110 §5.6)::
 
@@ -30,11 +31,13 @@ from .locks import fork_safe_lock
 from .sizes import DICT_SLOT, unique_size
 
 __all__ = [
+    "MAX_LOGGED_CHARS",
     "LinkPlan",
     "LinkPlanner",
     "Resource",
     "check_value",
     "cut_by_proxies",
+    "for_log",
     "format_link",
     "format_url",
     "is_token",
@@ -44,6 +47,20 @@ __all__ = [
     "pushed_as_requested",
     "split_by_proxies",
 ]
+
+#: How much of a client's text (a path, a url, a Host) a log line shows: one of
+#: kilobytes would make each line that names it as long.
+MAX_LOGGED_CHARS = 200
+
+
+def for_log(text: str) -> str:
+    """A client's ``text`` as a log line names it: as sent, or quoted with its escapes
+    (``repr``) if it holds a character a terminal would not show (a newline starts a
+    line that seems the app's own, an ESC recolours or clears the screen of whoever tails
+    the log); cut to :data:`MAX_LOGGED_CHARS` characters, then "..."."""
+    cut = text if len(text) <= MAX_LOGGED_CHARS else f"{text[:MAX_LOGGED_CHARS]}..."
+    return cut if cut.isprintable() else repr(cut)
+
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Apache's mod_http2 reads a Link value by an older grammar (RFC 5988, 5987; its

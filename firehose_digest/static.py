@@ -48,7 +48,7 @@ from .collect import (
     resource_key,
     resource_of,
 )
-from .links import Resource, check_value, format_url, split_by_proxies
+from .links import Resource, check_value, for_log, format_url, split_by_proxies
 from .locks import fork_safe_lock
 from .sizes import DICT_SLOT
 
@@ -715,7 +715,7 @@ def static_tag(
         log.debug(
             "firehose: %s has a ',' or ';' in %s, which no Link carries whole: written on its "
             "element alone, static_tag links, pushes, hints and records none of it",
-            link.url,
+            for_log(link.url),  # maybe made of a request's text
             " and ".join(split),
         )
     else:

@@ -1431,6 +1431,24 @@ def test_a_cookie_that_is_no_digest_is_ignored_with_a_debug_line(
     assert len(ignored) == len(sent)
 
 
+def test_a_cookie_s_signature_is_logged_as_a_log_line_can_show_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The DEBUG line of a cookie that does not verify quotes itsdangerous's error, which
+    repeats the signature the client sent: one of 4,000 characters made a line as long
+    (its ESCs escaped, four characters each, in a bytes repr). It goes through
+    ``for_log``, as a WARNING's client text does: cut to 200 characters."""
+    app = build_app()
+    value = "e30.AAAAAA." + "\x1b[2J" * 1000
+    client = app.test_client(use_cookies=False)
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = client.get("/", headers={"Cookie": f"{COOKIE}={value}"})
+    assert response.headers["Link"] == EXPECTED_FIRST
+    [ignored] = [r.getMessage() for r in caplog.records if "ignoring" in r.getMessage()]
+    assert ignored.startswith("firehose: ignoring the digest cookie: bad signature or encoding")
+    assert ignored.endswith("...") and len(ignored) < 300, len(ignored)
+
+
 def test_a_digest_made_with_other_settings_is_ignored_with_a_debug_line(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -1943,6 +1961,30 @@ def test_a_long_session_cookie_its_serializer_raises_on_is_not_looked_into(
     assert [c.split("=")[0] for c in response.headers.getlist("Set-Cookie")] == [COOKIE]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert client.get("/", base_url="http://other.test/").headers["Link"] == EXPECTED_RETURN
+
+
+def test_a_session_serializer_s_error_is_logged_as_a_log_line_can_show_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """That serializer's error, said at DEBUG, names the client's Host (a KeyError of
+    it): one of 4,000 characters, which Werkzeug serves, made a line as long. It goes
+    through ``for_log``: cut to 200 characters."""
+    app = build_app()
+    app.session_interface = RaisingPerHostSessions()
+    long_host = "a." * 2000 + "test"
+    client = app.test_client(use_cookies=False)
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        response = client.get(
+            "/",
+            base_url=f"http://{long_host}/",
+            headers={"Cookie": f"session={'x' * LEFT_LIST_LENGTH}"},
+        )
+    assert response.headers["Link"] == EXPECTED_FIRST
+    [said] = [r.getMessage() for r in caplog.records if "looked into" in r.getMessage()]
+    assert said.startswith(
+        "firehose: the session cannot be looked into for a list left there: KeyError('a.a."
+    ), said[:200]
+    assert said.endswith("...") and len(said) < 300, len(said)
 
 
 def test_a_long_session_without_flask_firehose_list_is_left_unaccessed() -> None:

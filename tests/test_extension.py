@@ -47,7 +47,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from firehose_digest.collect import current_record
-from firehose_digest.connectors import PushedSetConnector
+from firehose_digest.connectors import NotRecorded, PushedSetConnector
 from firehose_digest.settings import set_cookie_room
 from tests.helpers import (
     EXPECTED_FIRST,
@@ -553,6 +553,52 @@ def test_a_dropped_nomodule_link_is_logged_at_debug_once_per_url(
         for url in ("/logged/legacy.js", "/logged/declared.js")
     ]
     assert all(r.levelno == logging.DEBUG for r in caplog.records if "nomodule" in r.getMessage())
+
+
+def test_a_dropped_nomodule_link_is_logged_as_a_log_line_can_show_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its url may be made of a request's text (a theme's, a query's): one of 4,000
+    characters made a DEBUG line as long. It goes through ``for_log``, as a WARNING's
+    client text does: cut to 200 characters."""
+    app = Flask(__name__)
+    app.secret_key = "k"
+    Firehose(app, connector=DictConnector())
+
+    @app.route("/")
+    def index() -> str:
+        return push(f"/legacy/{request.args['theme']}.js", "nomodule", as_="script")
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        assert app.test_client().get("/", query_string={"theme": "t" * 4000}).status_code == 200
+    [said] = [r.getMessage() for r in caplog.records if "nomodule" in r.getMessage()]
+    assert said.startswith(f"firehose: /legacy/{'t' * 192}... names nomodule"), said[:300]
+
+
+def test_a_connector_s_not_recorded_is_logged_as_a_log_line_can_show_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A connector's ``NotRecorded`` (docs/connectors.md) may say the client's text,
+    its path here: one of 4,000 characters made the DEBUG line as long. It goes
+    through ``for_log``, as a WARNING's client text does: quoted, cut to 200."""
+
+    class PathRefused:
+        def open(self, app: Flask, request: Request) -> frozenset[str]:
+            return frozenset()
+
+        def save(self, app: Flask, response: Response, *keys: Any) -> None:
+            raise NotRecorded(f"no room for {request.path}")
+
+    app = build_app(PathRefused())
+
+    @app.route("/<path:anything>")
+    def anything(anything: str) -> str:
+        return push("/site.css", as_="style")
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        app.test_client().get("/a\x1b" + "b" * 4000)
+    [said] = [r.getMessage() for r in caplog.records if "recorded nothing" in r.getMessage()]
+    assert said.endswith(".save() recorded nothing: 'no room for /a\\x1b" + "b" * 185 + "...'")
 
 
 @pytest.mark.parametrize("value", [False, None])

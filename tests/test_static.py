@@ -682,6 +682,23 @@ def test_a_value_no_link_carries_is_logged_at_debug(
     ]
 
 
+def test_a_value_no_link_carries_is_logged_with_its_url_as_a_log_line_can_show_it(
+    static: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The file's name may be made of a request's text (a tenant's logo): its url goes
+    into that DEBUG line through ``for_log``, as a WARNING's client text does, cut to 200
+    characters."""
+    name = "h" * 240 + ".png"
+    (static / name).write_bytes(CONTENT)
+    app = make_app(static)
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"), app.test_request_context():
+        static_tag(name, media="screen, print")
+
+    [said] = [r.getMessage() for r in caplog.records]
+    assert said.startswith(f"firehose: /static/{'h' * 192}... has a ',' or ';' in media"), said
+
+
 #: Attributes of the element alone: (file, keywords, the element, the Link after the url).
 ELEMENT_ATTRIBUTES = [
     pytest.param(
