@@ -31,6 +31,7 @@ from .links import (
     format_link,
     format_url,
     kept_alive_by,
+    other_number,
     pushed_as_requested,
 )
 from .locks import fork_safe_lock
@@ -489,7 +490,10 @@ def make_resource(
     if isinstance(version, (int, float)) and not isinstance(version, bool):
         version = str(version)  # an asset version a config holds as a number, as any keyword's
     elif version is not None and not isinstance(version, str):
-        raise ValueError(f"a resource's version must be a str or a number, got {version!r}")
+        raise ValueError(
+            "a resource's version must be a str, an int or a float, got "
+            f"{version!r}{other_number(version, str)}"
+        )
     if not isinstance(learn, bool):
         # Named alone: push(), push_static(), static_tag() and both decorators take it.
         raise ValueError(f"learn must be True or False, got {learn!r}")

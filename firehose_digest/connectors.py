@@ -64,6 +64,7 @@ from .settings import (
     check_digest_fits,
     check_scope_fits,
     largest_digest_value,
+    number_hint,
     refused_by_browsers,
     set_cookie_line,
     set_cookie_room,
@@ -596,7 +597,10 @@ class SessionConnector:
 
     def __init__(self, max_items: int = 100) -> None:
         if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1:
-            raise ValueError(f"SessionConnector max_items must be an int >= 1, got {max_items!r}")
+            hint = number_hint("max_items", max_items, int, from_argument=True)
+            raise ValueError(
+                f"SessionConnector max_items must be an int >= 1, got {max_items!r}{hint}"
+            )
         self.max_items = max_items
         #: Per app: the bytes left for the session's Set-Cookie line.
         self._rooms: weakref.WeakKeyDictionary[Flask, _Room] = weakref.WeakKeyDictionary()

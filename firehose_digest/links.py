@@ -17,6 +17,7 @@ Pure: no Flask, no Werkzeug. The grammar (RFC 8288 §3, RFC 9110 §5.6)::
 
 from __future__ import annotations
 
+import numbers
 import re
 import sys
 from collections.abc import Collection, Container, Iterable, Mapping
@@ -42,6 +43,7 @@ __all__ = [
     "format_url",
     "is_token",
     "kept_alive_by",
+    "other_number",
     "plan_links",
     "proxies_push",
     "pushed_as_requested",
@@ -60,6 +62,22 @@ def for_log(text: str) -> str:
     the log); cut to :data:`MAX_LOGGED_CHARS` characters, then "..."."""
     cut = text if len(text) <= MAX_LOGGED_CHARS else f"{text[:MAX_LOGGED_CHARS]}..."
     return cut if cut.isprintable() else repr(cut)
+
+
+def other_number(value: object, convert: type[Any]) -> str:
+    """For a number of a type other than int and float (a ``Decimal``, a ``Fraction``),
+    which no setting, connector argument or ``push()`` keyword takes (an int or a float is
+    what each calls a number): how to convert it, with ``convert`` (int, float or str), if
+    that works and keeps its value (``int(Decimal("1.5"))`` is 1); else ""."""
+    if isinstance(value, (bool, int, float)) or not isinstance(value, numbers.Number):
+        return ""
+    try:
+        converted = convert(value)
+    except (ArithmeticError, TypeError, ValueError):  # int() of a nan, of a complex
+        return ""
+    if convert is int and converted != value:
+        return ""
+    return f"; a {type(value).__name__}: convert it, {convert.__name__}(value)"
 
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -131,7 +149,8 @@ def check_value(name: str, value: str, *, split_ok: bool = False) -> None:
     (:func:`split_by_proxies`; not with ``split_ok``, for a value an element in the page
     carries in the link's place) or a ``"``."""
     if not isinstance(value, str):
-        raise ValueError(f"Link parameter {name!r} must be a string, got {value!r}")
+        hint = other_number(value, str)
+        raise ValueError(f"Link parameter {name!r} must be a string, got {value!r}{hint}")
     if _BAD_IN_VALUE.search(value):
         raise ValueError(f"Link parameter {name!r} holds a character a header cannot: {value!r}")
     if not split_ok and split_by_proxies(value):

@@ -27,7 +27,7 @@ from werkzeug.http import dump_cookie
 
 from .codec import DEFAULT_SALT, DigestCodec, salt_for, signable
 from .digests import MAX_CAPACITY, BloomDigest, GCSDigest, encoded_size_bound
-from .links import is_token
+from .links import is_token, other_number
 
 __all__ = [
     "DEFAULTS",
@@ -43,6 +43,7 @@ __all__ = [
     "largest_capacity",
     "largest_digest_value",
     "load",
+    "number_hint",
     "refused_by_browsers",
     "set_cookie_line",
     "set_cookie_room",
@@ -199,7 +200,7 @@ def _cookie_size(value: object) -> int:
         # under a negative size, or True (1).
         raise ValueError(
             "MAX_COOKIE_SIZE must be a number of bytes, 0 or more (0 or None: Werkzeug "
-            f"never warns of a cookie's size), got {value!r}"
+            f"never warns of a cookie's size), got {value!r}{other_number(value, int)}"
         )
     return MAX_COOKIE_SIZE if value >= MAX_COOKIE_SIZE else int(value)  # a length's whole bytes
 
@@ -211,7 +212,7 @@ def _digest_version(value: object) -> str:
         return str(value)
     if isinstance(value, str) and signable(value):
         return value
-    hint = ""
+    hint = other_number(value, str)
     if isinstance(value, float):
         # JSON reads a short git hash such as 31e4072 as a float (inf): two such deploy
         # ids would be one version, so none is taken.
@@ -706,9 +707,15 @@ def _bool(key: str, value: object) -> bool:
 
 def _int(key: str, value: object, low: int, high: int, *, from_argument: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        hint = _json(key, value, int, from_argument)
+        hint = number_hint(key, value, int, from_argument=from_argument)
         raise ValueError(f"{key} must be an int in [{low}, {high}], got {value!r}{hint}")
     return value
+
+
+def number_hint(key: str, value: object, convert: type[float], *, from_argument: bool) -> str:
+    """How to give ``key`` a number, for a ``value`` that is one of another type: a str
+    (:func:`_json`), a ``Decimal`` or a ``Fraction`` (:func:`~.links.other_number`)."""
+    return _json(key, value, convert, from_argument) or other_number(value, convert)
 
 
 def _json(key: str, value: object, convert: type[float], from_argument: bool) -> str:
@@ -730,7 +737,7 @@ def _json(key: str, value: object, convert: type[float], from_argument: bool) ->
 def _rate(key: str, value: object, *, from_argument: bool = False) -> float:
     """A false-positive rate: a real number strictly between 0 and 1."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        hint = _json(key, value, float, from_argument)
+        hint = number_hint(key, value, float, from_argument=from_argument)
         raise ValueError(f"{key} must be a number in (0, 1), got {value!r}{hint}")
     try:
         rate = float(value)

@@ -701,7 +701,7 @@ def test_a_parameter_name_other_than_rel_or_as_keeps_its_case() -> None:
 
 def test_a_version_that_is_neither_a_str_nor_a_number_is_refused() -> None:
     for version in (True, False, b"3", ("3",)):
-        with pytest.raises(ValueError, match="version must be a str or a number"):
+        with pytest.raises(ValueError, match="version must be a str, an int or a float"):
             collect.make_resource("/a.css", (), "style", version, ())  # type: ignore[arg-type]
 
 

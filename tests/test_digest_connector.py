@@ -8,6 +8,8 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Container
+from decimal import Decimal
+from fractions import Fraction
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, cast
@@ -880,6 +882,70 @@ def test_a_connector_argument_given_as_a_str_is_told_to_convert_it_where_that_wo
     assert "environ" not in str(refused.value)
     if converted is not None:
         Firehose(app, connector=DigestConnector(**converted))
+
+
+def _configured(**config: Any) -> None:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", **config)
+    Firehose(app)
+
+
+def _connected(connector: Any) -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    Firehose(app, connector=connector)
+
+
+def _pushed(**keywords: Any) -> None:
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    Firehose(app)
+    with app.test_request_context():
+        push("/legacy.js", as_="script", **keywords)
+
+
+#: Where a number is taken: how to give it, a number of another type, what converts it.
+NUMBERS_TAKEN = [
+    pytest.param(lambda v: _connected(SessionConnector(max_items=v)), "int", id="max_items"),
+    pytest.param(lambda v: _connected(DigestConnector(capacity=v)), "int", id="capacity"),
+    pytest.param(lambda v: _connected(DigestConnector(fp_rate=v / 10_000)), "float", id="fp_rate"),
+    pytest.param(lambda v: _configured(FIREHOSE_CAPACITY=v), "int", id="FIREHOSE_CAPACITY"),
+    pytest.param(lambda v: _configured(FIREHOSE_MAX_PUSHES=v), "int", id="MAX_PUSHES"),
+    pytest.param(lambda v: _configured(FIREHOSE_FP_RATE=v / 10_000), "float", id="FP_RATE"),
+    pytest.param(lambda v: _configured(MAX_COOKIE_SIZE=v * 20), "int", id="MAX_COOKIE_SIZE"),
+    pytest.param(lambda v: _configured(FIREHOSE_DIGEST_VERSION=v), "str", id="DIGEST_VERSION"),
+    pytest.param(lambda v: _pushed(nonce=v), "str", id="push-nonce"),
+    pytest.param(lambda v: _pushed(version=v), "str", id="push-version"),
+]
+
+
+@pytest.mark.parametrize("number", [Decimal("100"), Fraction(100)], ids=["Decimal", "Fraction"])
+@pytest.mark.parametrize(("take", "convert"), NUMBERS_TAKEN)
+def test_a_number_of_another_type_is_told_to_convert_it_everywhere_one_is_taken(
+    take: Callable[[Any], None], convert: str, number: Decimal | Fraction
+) -> None:
+    """An int or a float is what each setting, connector argument and push() keyword
+    takes as a number; a Decimal or a Fraction (a price, a ratio from the app's own code)
+    was refused as if it were no number ("must be a number in (0, 1), got
+    Decimal('0.01')", "must be a str or a number"). It is refused everywhere alike, its
+    type named and the conversion said; so converted, it is taken."""
+    with pytest.raises(ValueError) as refused:
+        take(number)
+    said = f"; a {type(number).__name__}: convert it, {convert}(value)"
+    assert said in str(refused.value), str(refused.value)
+    take({"int": int, "float": float, "str": str}[convert](number))
+
+
+def test_session_connector_s_max_items_given_as_a_str_is_told_to_convert_it() -> None:
+    """As DigestConnector's capacity is (332350c): it quoted the str alone."""
+    with pytest.raises(ValueError) as refused:
+        SessionConnector(max_items="100")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "SessionConnector max_items must be an int >= 1, got '100'; a number given as a "
+        "str: convert it, int(value)"
+    )
+    with pytest.raises(ValueError, match=r"got '1e3'$"):  # int() of it raises: no advice
+        SessionConnector(max_items="1e3")  # type: ignore[arg-type]
 
 
 def test_a_refusal_not_about_the_connector_s_arguments_is_not_put_on_them() -> None:

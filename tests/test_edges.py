@@ -4206,7 +4206,7 @@ def test_a_bool_as_version_is_refused_whatever_was_pushed_before(first: object) 
     ``version=1``. A bool has no reading as a version (``False`` is not "none": that is
     None), so it is refused, naming the argument."""
     push("/a.css", as_="style", version=first)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="version must be a str or a number, got True"):
+    with pytest.raises(ValueError, match="version must be a str, an int or a float, got True"):
         push("/a.css", as_="style", version=True)
     assert make_resource("/a.css", (), "style", 1.0, ()).key == "/a.css\n1.0"
 
