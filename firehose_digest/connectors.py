@@ -1028,17 +1028,16 @@ class DigestConnector:
           the client's. None then, so that nothing is written over it.
 
         None, too, where the session interface scopes the cookie per request (its class
-        overrides a getter of its attributes: :func:`_scoped_per_request`) and scopes
-        this one as ``init_app`` would refuse it: with an attribute no cookie can be
-        written with, as browsers refuse it, or so that the largest cookie does not fit
-        (:func:`_unrecordable`, logged once per app). Nothing can be recorded there, so the
-        103 and the ``Link`` offer nothing for push.
+        overrides a getter of its attributes, or one is set on the instance:
+        :func:`_scoped_here`) and scopes this one as ``init_app`` would refuse it: with an
+        attribute no cookie can be written with, as browsers refuse it, or so that the
+        largest cookie does not fit (:func:`_unrecordable`, logged once per app). Nothing
+        can be recorded there, so the 103 and the ``Link`` offer nothing for push.
         """
         state = self._state(app)
         if not _cookie_path_matches(app, request):
             return None  # the browser sends no digest here, and keeps one written here
-        # mypy takes a class for unhashable, as it reads its __hash__ unbound.
-        if _scoped_per_request(type(app.session_interface)):  # type: ignore[arg-type]
+        if _scoped_here(app.session_interface):
             attributes = digest_cookie_attributes(app)
             if attributes != state.checked and _unrecordable(app, state, attributes):
                 return None
@@ -1122,10 +1121,10 @@ class DigestConnector:
             raise NotRecorded(f"the response sets the {name} cookie itself")
         attributes = digest_cookie_attributes(app)
         if attributes != state.checked:
-            # open() returned None for such a scope where the session interface's class
-            # overrides a getter; it did not see one given by a getter set on the instance,
-            # nor one that changed since (a getter reading what the view set, a config
-            # changed after init_app), and the cookie must not be written then either.
+            # open() returned None for such a scope where the session interface overrides
+            # a getter; it did not see one that changed since (a getter reading what the
+            # view set, one set on the instance by the view, a config changed after
+            # init_app), and the cookie must not be written then either.
             unrecordable = _unrecordable(app, state, attributes)
             if unrecordable:
                 raise NotRecorded(f"the {name} cookie cannot be scoped so: {unrecordable}")
@@ -1143,6 +1142,19 @@ class DigestConnector:
 #: The getters of a session interface the digest cookie's attributes are read through
 #: (:func:`cookie_attributes`).
 _ATTRIBUTE_GETTERS = tuple(f"get_cookie_{field.name}" for field in fields(CookieAttributes))
+
+
+def _scoped_here(interface: SessionInterface) -> bool:
+    """Whether ``interface`` may scope the cookie per request: its class overrides a getter
+    of the cookie's attributes (:func:`_scoped_per_request`, decided once per class), or
+    the instance holds one of its own (set on it: a bound method of another class, a
+    function, a test's monkeypatch). An instance as Flask makes it holds nothing of its
+    own, so for it that is one empty dict's truth."""
+    # mypy takes a class for unhashable, as it reads its __hash__ unbound.
+    if _scoped_per_request(type(interface)):  # type: ignore[arg-type]
+        return True
+    own: dict[str, Any] = getattr(interface, "__dict__", {})  # none on a class of __slots__
+    return bool(own) and not own.keys().isdisjoint(_ATTRIBUTE_GETTERS)
 
 
 @functools.cache

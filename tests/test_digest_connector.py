@@ -404,6 +404,29 @@ def test_a_103_offers_nothing_for_push_where_the_scope_is_refused() -> None:
         assert "Set-Cookie" not in response.headers
 
 
+def test_a_103_offers_nothing_for_push_where_a_getter_set_on_the_instance_scopes_it_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As where the interface's class overrides the getter: one set on Flask's own
+    interface instance (a test's monkeypatch, an app's per-host function) gave each request
+    its ``Domain`` unseen by ``open()``, decided once per class, and only ``save()`` caught
+    it: the 103, sent before, offered the page's links for push on every visit, and h2o and
+    Apache pushed them every time. ``open()`` sees it now."""
+    app = build_app(
+        SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd", FIREHOSE_EARLY_HINTS=True
+    )
+    interface = app.session_interface
+    assert type(interface) is SecureCookieSessionInterface
+    monkeypatch.setattr(interface, "get_cookie_domain", CookiePerHost().get_cookie_domain)
+    hinted_visit(app.test_client(), "shop.example")  # the page is learned
+    client = app.test_client()
+    for _ in range(2):
+        response, offered = hinted_visit(client, "shop.example")
+        assert offered == []
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+
+
 def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -683,10 +706,9 @@ def test_a_scope_per_request_is_measured_by_the_settings_of_the_last_init_app() 
 def test_a_getter_set_on_the_session_interface_instance_is_held_to_the_rule_too(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """``open()`` asks only a session interface whose class overrides a getter of the
-    cookie's attributes for the request's scope; one given by a getter set on Flask's own
-    interface instance is seen by ``save()``, which writes nothing under it: the cookie a
-    long host's ``Domain`` makes may fit now, but not once the digest fills up. The
+    """A getter set on Flask's own interface instance is held to ``init_app``'s rule as
+    one its class overrides: nothing is written under the scope it gives (the cookie a
+    long host's ``Domain`` makes may fit now, but not once the digest fills up). The
     warning says the ``Domain`` came from that getter."""
     app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=210)
     interface = app.session_interface
