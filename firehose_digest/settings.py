@@ -685,8 +685,9 @@ _BY_HAND = (
 )
 
 
-#: A switch's refused values that mean off (compared lowercased).
-_MEANS_OFF = frozenset({"false", "0", "no", "off", ""})
+#: A switch's refused values that mean off (compared lowercased): those of
+#: ``distutils.util.strtobool``, "" and "None", as Python writes its None.
+_MEANS_OFF = frozenset({"false", "f", "no", "n", "off", "0", "", "none"})
 
 
 def _bool(key: str, value: object) -> bool:

@@ -1688,14 +1688,24 @@ def test_a_switch_from_the_environment_says_how_to_write_it(
     assert app.config["FIREHOSE_EARLY_HINTS"] is True
 
 
-@pytest.mark.parametrize("key", ["FIREHOSE_EARLY_HINTS", "FIREHOSE_ENABLED"])
-@pytest.mark.parametrize("written", ["False", "0", "no", "off", ""])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "FIREHOSE_EARLY_HINTS",
+        "FIREHOSE_ENABLED",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_PARTITIONED",
+    ],
+)
+@pytest.mark.parametrize("written", ["False", "0", "no", "off", "", "n", "F", "None"])
 def test_a_switch_turned_off_from_the_environment_is_told_to_write_false(
     monkeypatch: pytest.MonkeyPatch, key: str, written: str
 ) -> None:
     """FLASK_FIREHOSE_ENABLED=False was refused with FLASK_FIREHOSE_ENABLED=true as what
     to write: set as shown, it turned on what was meant to be off. The example says false
-    for a value that means off, and that value, set so, is False."""
+    for a value that means off (``n``, ``F`` and ``None`` too), for each switch it checks,
+    and that value, set so, is False."""
     monkeypatch.setenv(f"FLASK_{key}", written)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "edges"
