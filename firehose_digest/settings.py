@@ -731,7 +731,15 @@ def _json(key: str, value: object, convert: type[float], from_argument: bool) ->
         except ValueError:  # int("1e3"), float("1%"): the advice would raise too
             return ""
         return f"; a number given as a str: convert it, {convert.__name__}(value)"
-    written = f"FLASK_{key}={DEFAULTS[key]!r}"
+    # The number written (".05", "+500"), as JSON spells it: the default, copied, would
+    # replace it with no error. A str that holds no number is shown the default, said so.
+    try:
+        number = convert(value)
+    except ValueError:  # no number; an int of more digits than int() reads
+        number = math.nan
+    finite = isinstance(number, int) or math.isfinite(number)  # "nan" is no JSON number
+    meant = repr(number) if finite else f"{DEFAULTS[key]!r} (the default)"
+    written = f"FLASK_{key}={meant}"
     return f"; in the environment write a JSON number: {written}{_BY_HAND}convert it"
 
 

@@ -1646,25 +1646,49 @@ def test_only_a_cookie_name_read_as_a_number_says_how_to_quote_it(name: Any, hin
 
 
 @pytest.mark.parametrize(
-    ("key", "written", "then"),
+    ("key", "written", "then", "meant"),
     [
-        ("FIREHOSE_FP_RATE", ".01", "0.01"),  # not JSON: stays the str ".01"
-        ("FIREHOSE_CAPACITY", "3e2x", "300"),
-        ("FIREHOSE_COOKIE_NAME", "1234", '"1234"'),  # JSON: the int 1234
+        ("FIREHOSE_FP_RATE", ".01", "0.01", 0.01),  # not JSON: stays the str ".01"
+        # The number written, not the default: FLASK_FIREHOSE_FP_RATE=0.01 was shown for .05.
+        ("FIREHOSE_FP_RATE", ".05", "0.05", 0.05),
+        ("FIREHOSE_CAPACITY", "+200", "200", 200),
+        ("FIREHOSE_MAX_AGE", "86_400", "86400", 86400),
+        # No number in it: the default, said to be one.
+        ("FIREHOSE_CAPACITY", "3e2x", "300 (the default)", 300),
+        ("FIREHOSE_FP_RATE", "nan", "0.01 (the default)", 0.01),
+        ("FIREHOSE_COOKIE_NAME", "1234", '"1234"', "1234"),  # JSON: the int 1234
     ],
 )
 def test_a_value_from_the_environment_says_how_to_write_it(
-    monkeypatch: pytest.MonkeyPatch, key: str, written: str, then: str
+    monkeypatch: pytest.MonkeyPatch, key: str, written: str, then: str, meant: object
 ) -> None:
+    """Set as the error shows it, the value is taken, and is the one written if it was a
+    number at all."""
     monkeypatch.setenv(f"FLASK_{key}", written)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "k"
     app.config.from_prefixed_env()
-    with pytest.raises(ValueError, match=f"FLASK_{key}='?{re.escape(then)}"):
+    with pytest.raises(ValueError, match=f"FLASK_{key}='?{re.escape(then)}'?(,|$)"):
         Firehose(app)
-    monkeypatch.setenv(f"FLASK_{key}", then)
+    monkeypatch.setenv(f"FLASK_{key}", then.removesuffix(" (the default)"))
     app.config.from_prefixed_env()
     Firehose(app)
+    assert app.config[key] == meant
+
+
+def test_a_number_past_a_float_from_the_environment_is_shown_as_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An int no float holds, not JSON as written: shown as the number it is (an
+    OverflowError, not the ValueError, if measured as a float)."""
+    monkeypatch.setenv("FLASK_FIREHOSE_CAPACITY", "+" + "9" * 400)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    app.config.from_prefixed_env()
+    with pytest.raises(
+        ValueError, match=f"write a JSON number: FLASK_FIREHOSE_CAPACITY={'9' * 400},"
+    ):
+        Firehose(app)
 
 
 @pytest.mark.parametrize("written", ["True", "1", "yes", "on"])
