@@ -1173,8 +1173,10 @@ def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes)
     """Why no digest can be recorded under ``attributes``, a scope the session interface
     gave on a request, not the one ``init_app`` checked; "" if one can.
 
-    ``init_app``'s rule (:func:`~.settings.check_digest_fits`): browsers refuse the scope
-    (a ``Domain`` on a ``__Host-`` cookie), or the largest cookie the digest can make does
+    ``init_app``'s rule (:func:`~.settings.check_digest_fits`): no cookie can be written
+    with an attribute of the scope (:func:`~.settings.check_cookie_attributes`: a Path not
+    from the root, a Domain that breaks the attribute), browsers refuse the scope (a
+    ``Domain`` on a ``__Host-`` cookie), or the largest cookie the digest can make does
     not fit, scoped so (a long host's ``Domain``), within ``MAX_COOKIE_SIZE`` and what
     ``FIREHOSE_HEADER_BUDGET`` leaves it. A cookie written then would be dropped, or warned
     of by Werkzeug, and every visit would push everything again. Asked on every such
