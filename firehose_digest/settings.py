@@ -685,9 +685,11 @@ _BY_HAND = (
 )
 
 
-#: A switch's refused values that mean off (compared lowercased): those of
-#: ``distutils.util.strtobool``, "" and "None", as Python writes its None.
+#: A switch's refused values that mean off, and those that mean on (compared
+#: lowercased): those of ``distutils.util.strtobool``; off also "" and "None", as Python
+#: writes its None.
 _MEANS_OFF = frozenset({"false", "f", "no", "n", "off", "0", "", "none"})
+_MEANS_ON = frozenset({"true", "t", "yes", "y", "on", "1"})
 
 
 def _bool(key: str, value: object) -> bool:
@@ -696,9 +698,11 @@ def _bool(key: str, value: object) -> bool:
         hint = ""
         if isinstance(value, (str, int)):
             # The example writes what the value meant: one copied for "False" or 0 must
-            # not turn the switch on.
-            meant = "false" if str(value).strip().lower() in _MEANS_OFF else "true"
-            hint = f"; in the environment write true or false: FLASK_{key}={meant}"
+            # not turn the switch on. A word that says neither ("disabled") is shown both.
+            word = str(value).strip().lower()
+            meant = "false" if word in _MEANS_OFF else "true" if word in _MEANS_ON else None
+            shown = f"={meant}" if meant else f"=true or FLASK_{key}=false"
+            hint = f"; in the environment write true or false: FLASK_{key}{shown}"
         if isinstance(value, str):
             # bool() would make "false" True, as any str but "".
             hint += f'{_BY_HAND}compare it, == "true"'

@@ -1744,6 +1744,40 @@ def test_a_switch_turned_off_from_the_environment_is_told_to_write_false(
     assert app.config[key] is False
 
 
+@pytest.mark.parametrize(("written", "meant"), [("yes", "true"), ("On", "true"), ("T", "true")])
+def test_a_switch_turned_on_from_the_environment_is_told_to_write_true(
+    monkeypatch: pytest.MonkeyPatch, written: str, meant: str
+) -> None:
+    """A value that means on is shown the one spelling of it to write."""
+    monkeypatch.setenv("FLASK_FIREHOSE_EARLY_HINTS", written)
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    told = re.search(
+        r"write true or false: FLASK_FIREHOSE_EARLY_HINTS=(\w+)(?! or)", str(refused.value)
+    )
+    assert told is not None and told[1] == meant, str(refused.value)
+
+
+@pytest.mark.parametrize("written", ["disabled", "enabled", "maybe", "2"])
+def test_a_switch_given_a_word_neither_on_nor_off_is_shown_both_to_write(
+    monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    """FLASK_FIREHOSE_EARLY_HINTS=disabled was shown FLASK_FIREHOSE_EARLY_HINTS=true to
+    write: copied, it turned on what the word meant to turn off. A word that is neither a
+    spelling of on nor of off is shown both, for the user to choose."""
+    monkeypatch.setenv("FLASK_FIREHOSE_EARLY_HINTS", written)
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    assert (
+        "write true or false: FLASK_FIREHOSE_EARLY_HINTS=true or FLASK_FIREHOSE_EARLY_HINTS=false"
+        in str(refused.value)
+    )
+
+
 @pytest.mark.parametrize(
     ("key", "written", "told"),
     [
