@@ -39,6 +39,8 @@ from .sizes import DICT_SLOT, unique_size
 
 __all__ = [
     "CORS_MODE",
+    "MODULE_PRELOAD_DESTINATIONS",
+    "PRELOAD_DESTINATIONS",
     "RequestPushes",
     "as_written",
     "bare_per_request",
@@ -53,6 +55,7 @@ __all__ = [
     "refuse_undefined",
     "resource_key",
     "resource_of",
+    "tell_unfetched_as",
 ]
 
 log = logging.getLogger("firehose_digest")
@@ -112,6 +115,8 @@ def push(
     on every call with a ``nonce``, which is never kept).
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
+    An ``as`` no browser fetches the link as (``as_="css"``: :func:`tell_unfetched_as`)
+    is linked as written, and a WARNING names it, once for each value.
     ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
     the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
@@ -427,6 +432,75 @@ def _read_name(name: Any) -> Any:
 CORS_MODE = frozenset({"font", "fetch"})
 
 
+#: What a preload's ``as`` says for a browser to fetch it (HTML Standard, "preload
+#: destination", in the 2026-07 review draft): for any other "translate a preload
+#: destination" returns null, and neither a ``<link>`` nor a ``Link`` header is fetched.
+PRELOAD_DESTINATIONS = frozenset({"fetch", "font", "image", "script", "style", "track"})
+#: What a modulepreload's ``as`` may say (HTML Standard, "module preload destination":
+#: ``json``, ``style``, ``text`` or a script-like destination, Fetch); any other fires
+#: ``error`` and fetches nothing. Without one, it is ``script``.
+MODULE_PRELOAD_DESTINATIONS = frozenset(
+    {
+        "json",
+        "style",
+        "text",
+        *("audioworklet", "paintworklet", "script", "serviceworker", "sharedworker", "worker"),
+    }
+)
+#: Each relation whose ``as`` :func:`tell_unfetched_as` checks, with what it accepts and
+#: what the message adds for a link without one.
+_FETCHED_AS = (
+    ("preload", "preload destination", PRELOAD_DESTINATIONS, ""),
+    (
+        "modulepreload",
+        "module preload destination",
+        MODULE_PRELOAD_DESTINATIONS,
+        ", or none (script)",
+    ),
+)
+#: The (relation, value) pairs :func:`tell_unfetched_as` told, each once per process, not
+#: on every request: emptied when full (a value made of request data). A value longer
+#: than any keyword is not kept, and told whenever a link of it is made. No lock: threads
+#: telling one value at once may each say it, a line twice, never a wrong one.
+_told_as: set[tuple[str, str]] = set()
+MAX_TOLD_AS = 256
+
+
+def tell_unfetched_as(subject: str, as_: Any, rel: Any) -> None:
+    """Log a WARNING naming ``subject`` (a url, a static file's call) if ``as_`` is a value
+    no browser fetches a ``rel`` link as (:data:`PRELOAD_DESTINATIONS`,
+    :data:`MODULE_PRELOAD_DESTINATIONS`; ASCII case-insensitive, as an enumerated
+    attribute's keywords): a typo (``as_="css"``) no browser fetches and a push proxy
+    pushes. Only told: the lists changed in 2024 and 2026 (``text``), and a value past this
+    list must not cost the page. Nothing for a link without ``as`` or of another relation
+    (a ``prefetch``, whose ``as`` browsers read as they choose)."""
+    if not isinstance(as_, str) or not isinstance(rel, str):
+        return
+    relations = rel.lower().split()
+    value = as_.lower() if as_.isascii() else as_
+    for relation, destination, accepted, none in _FETCHED_AS:
+        if relation not in relations or value in accepted:
+            continue
+        told = (relation, value)
+        if told in _told_as:
+            continue
+        if len(value) <= 16:  # longer than any keyword: told each time
+            if len(_told_as) >= MAX_TOLD_AS:
+                _told_as.clear()
+            _told_as.add(told)
+        log.warning(
+            "firehose: %s is linked rel=%s as=%r, which no browser fetches (HTML Standard, "
+            "%s): a %s's as is one of %s%s",
+            subject,
+            relation,
+            as_,
+            destination,
+            relation,
+            ", ".join(sorted(accepted)),
+            none,
+        )
+
+
 def names_crossorigin(names: tuple[Any, ...]) -> bool:
     """Whether a flag, a ``"name=value"`` flag or a keyword names ``crossorigin``."""
     return any(
@@ -529,6 +603,7 @@ def make_resource(
         flags = (*flags, "nopush")
     url = format_url(url)  # one target, however it was spelled
     link = format_link(url, (*head, *named.items()), flags)
+    tell_unfetched_as(url, link_as, rel)  # once format_link() took it: a value a header carries
     if legacy_only:  # checked; said once per arguments push() keeps (none with a nonce)
         log.debug(
             "firehose: %s names nomodule, a legacy bundle every browser that runs modules skips: "

@@ -47,6 +47,7 @@ from .collect import (
     refuse_undefined,
     resource_key,
     resource_of,
+    tell_unfetched_as,
 )
 from .links import Resource, check_value, for_log, format_url, split_by_proxies
 from .locks import fork_safe_lock
@@ -415,6 +416,8 @@ def _read_arguments(
         )
     )
     flags = tuple(flag for flag in flags if _lower(flag) not in _ELEMENT_FLAGS)
+    # Told by the call the app wrote: hints_static() checks its link on a stand-in url.
+    tell_unfetched_as(f"{caller}({filename!r})", as_, rel or "preload")
     return _StaticArguments(
         filename,
         endpoint,
