@@ -429,8 +429,8 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
 def _none_fits(settings: Settings, cookie: CookieAttributes) -> tuple[str, str]:
     """Why no capacity fits, with the true figures, and the keys to lower ("" if none
     helps): ``FIREHOSE_MAX_PUSHES``, the least capacity taken, where a smaller one would
-    fit; else a rate near 1, where a GCS is built only of many keys; else the cookie
-    itself, at a capacity of 1."""
+    fit; else a rate near 1, where a GCS is built only of many keys, if a lower rate would
+    let a capacity of 1 fit; else the cookie itself, at a capacity of 1."""
     fits_below = _largest_capacity(replace(settings, max_pushes=0), cookie, settings.max_pushes)
     if fits_below:
         return (
@@ -440,7 +440,15 @@ def _none_fits(settings: Settings, cookie: CookieAttributes) -> tuple[str, str]:
             "FIREHOSE_CAPACITY and FIREHOSE_MAX_PUSHES",
         )
     least = _least_buildable(settings, 1, settings.capacity)
-    if least > 1:
+    # Where a capacity of 1 cannot be built (a GCS near 1), the smallest digest is a GCS of
+    # one key at a rate of 0.5, in its fewest bytes: if even its cookie does not fit, no
+    # lower rate helps.
+    smallest, at_rate = (
+        (settings, "")
+        if least == 1
+        else (replace(settings, fp_rate=0.5), " at FIREHOSE_FP_RATE=0.5")
+    )
+    if least > 1 and _fits(smallest, cookie, 1):
         return (
             f"no FIREHOSE_CAPACITY fits (at FIREHOSE_FP_RATE={settings.fp_rate:g} a "
             f"{_encoding_name(settings)} digest is built of no fewer than {least} keys, whose "
@@ -450,8 +458,8 @@ def _none_fits(settings: Settings, cookie: CookieAttributes) -> tuple[str, str]:
     return (
         "no FIREHOSE_CAPACITY fits (the cookie's name and attributes alone take "
         f"{_bare_cookie_size(settings, cookie)} bytes: FIREHOSE_COOKIE_NAME, "
-        "SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN; with a digest of FIREHOSE_CAPACITY=1, "
-        f"{len(_largest_set_cookie(settings, cookie, 1))})",
+        f"SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN; with a digest of FIREHOSE_CAPACITY=1"
+        f"{at_rate}, {len(_largest_set_cookie(smallest, cookie, 1))})",
         "",
     )
 

@@ -2954,6 +2954,29 @@ def test_when_a_rate_near_1_is_what_no_capacity_fits_the_refusal_names_it() -> N
         edge_app(FIREHOSE_FP_RATE=0.9998, FIREHOSE_CAPACITY=least, MAX_COOKIE_SIZE=size - 1)
 
 
+def test_when_the_cookie_blocks_at_a_rate_near_1_the_refusal_names_it_not_the_rate() -> None:
+    """At a rate near 1 a GCS is built only of many keys, but where even the smallest
+    cookie (a capacity of 1, at a rate of 0.5) passes MAX_COOKIE_SIZE, lowering
+    FIREHOSE_CAPACITY and FIREHOSE_FP_RATE cannot help: the refusal names the cookie's name
+    and attributes, with that smallest cookie's bytes, as init_app measures it."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(FIREHOSE_FP_RATE=0.9998, FIREHOSE_CAPACITY=3000, MAX_COOKIE_SIZE=140)
+    message = str(refused.value)
+    assert "Lower FIREHOSE_CAPACITY and FIREHOSE_FP_RATE" not in message, message
+    found = re.search(
+        r"; no FIREHOSE_CAPACITY fits \(the cookie's name and attributes alone take \d+ "
+        r"bytes: FIREHOSE_COOKIE_NAME, SESSION_COOKIE_PATH, SESSION_COOKIE_DOMAIN; with a "
+        r"digest of FIREHOSE_CAPACITY=1 at FIREHOSE_FP_RATE=0\.5, (\d+)\)\. Raise "
+        r"MAX_COOKIE_SIZE\.$",
+        message,
+    )
+    assert found, message
+    smallest = {"FIREHOSE_CAPACITY": 1, "FIREHOSE_MAX_PUSHES": 1, "FIREHOSE_FP_RATE": 0.5}
+    with pytest.raises(ValueError, match=rf"cookie of {found.group(1)} bytes .* no FIREHOSE_C"):
+        edge_app(**smallest, MAX_COOKIE_SIZE=140)
+    edge_app(**smallest, MAX_COOKIE_SIZE=int(found.group(1)))
+
+
 def test_a_cookie_name_too_long_for_any_digest_is_refused_without_a_warning() -> None:
     """Its name alone passes what browsers keep: no capacity fits, said once, as a
     ValueError (Werkzeug's size warning, an error under this suite, is not raised)."""
