@@ -49,7 +49,14 @@ from .collect import (
     resource_of,
     tell_unfetched_as,
 )
-from .links import Resource, check_value, for_log, format_url, split_by_proxies
+from .links import (
+    Resource,
+    check_value,
+    for_log,
+    format_url,
+    other_number,
+    split_by_proxies,
+)
 from .locks import fork_safe_lock
 from .sizes import DICT_SLOT
 
@@ -820,8 +827,9 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
                 f"static_tag(): {name!r} is no attribute name: it would end the attribute "
                 "or the element"
             )
-        if not isinstance(value, str):  # a template's list or dict: push() refused it
-            raise ValueError(f"static_tag(): {name} must be a str, got {value!r}")
+        if not isinstance(value, str):  # a template's list or dict, a Decimal
+            hint = other_number(value, str)  # as push() says it of a Link parameter
+            raise ValueError(f"static_tag(): {name} must be a str, got {value!r}{hint}")
         if _ascii_lower(name) == url_attribute:
             # Written after the element's own, it is a duplicate the HTML parser drops:
             # the url given would never be used.

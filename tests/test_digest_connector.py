@@ -36,6 +36,7 @@ from firehose_digest import (
     GCSDigest,
     SessionConnector,
     push,
+    static_tag,
 )
 from firehose_digest import settings as settings_module
 from firehose_digest.codec import DigestCodec, salt_for
@@ -926,6 +927,15 @@ def _pushed(**keywords: Any) -> None:
         push("/legacy.js", as_="script", **keywords)
 
 
+def _tagged(**keywords: Any) -> None:
+    static = Path(__file__).parents[1] / "examples" / "quickstart" / "static"
+    app = Flask(__name__, static_folder=static)
+    app.config["SECRET_KEY"] = "k"
+    Firehose(app)
+    with app.test_request_context():
+        static_tag("app.css", **keywords)
+
+
 #: Where a number is taken: how to give it, a number of another type, what converts it.
 NUMBERS_TAKEN = [
     pytest.param(lambda v: _connected(SessionConnector(max_items=v)), "int", id="max_items"),
@@ -938,6 +948,7 @@ NUMBERS_TAKEN = [
     pytest.param(lambda v: _configured(FIREHOSE_DIGEST_VERSION=v), "str", id="DIGEST_VERSION"),
     pytest.param(lambda v: _pushed(nonce=v), "str", id="push-nonce"),
     pytest.param(lambda v: _pushed(version=v), "str", id="push-version"),
+    pytest.param(lambda v: _tagged(title=v), "str", id="static_tag-title"),
 ]
 
 
