@@ -1125,6 +1125,10 @@ class DigestConnector:
             # a getter; it did not see one that changed since (a getter reading what the
             # view set, one set on the instance by the view, a config changed after
             # init_app), and the cookie must not be written then either.
+            if not _scoped_here(app.session_interface):
+                # Nor one set on its class since open() decided on that class, once: the
+                # next request's open() decides again.
+                _scoped_per_request.cache_clear()
             unrecordable = _unrecordable(app, state, attributes)
             if unrecordable:
                 raise NotRecorded(f"the {name} cookie cannot be scoped so: {unrecordable}")
@@ -1162,7 +1166,8 @@ def _scoped_per_request(interface: type[SessionInterface]) -> bool:
     """Whether a session interface class may scope the cookie per request: it overrides a
     getter of the cookie's attributes (``get_cookie_domain`` giving each host's, as Flask's
     docs allow). Flask's own read the app's config, which ``init_app`` checked, so a
-    request of theirs reads none of them. Decided once per class."""
+    request of theirs reads none of them. Decided once per class, and again after
+    ``save()`` met a scope ``open()`` did not see (a getter set on the class since)."""
     return any(
         getattr(interface, name) is not getattr(SessionInterface, name)
         for name in _ATTRIBUTE_GETTERS

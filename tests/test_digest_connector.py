@@ -428,6 +428,34 @@ def test_a_103_offers_nothing_for_push_where_a_getter_set_on_the_instance_scopes
         assert "Set-Cookie" not in response.headers
 
 
+def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_after_save(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``open()`` decides once per class whether the session interface scopes the cookie
+    per request: a getter set on the class after a request had been served (a test's
+    monkeypatch of the app's interface class) went unseen, and every 103 offered the page's
+    links for push, which h2o and Apache push, while ``save()`` caught the scope and
+    recorded nothing. ``save()``, which sees it, has the class decided again: only the
+    response already on its way offered them."""
+
+    class Sessions(SecureCookieSessionInterface):
+        pass
+
+    app = build_app(
+        SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd", FIREHOSE_EARLY_HINTS=True
+    )
+    app.session_interface = Sessions()
+    hinted_visit(app.test_client(), "shop.example")  # the page learned, the class decided
+    monkeypatch.setattr(Sessions, "get_cookie_domain", CookiePerHost.get_cookie_domain)
+    client = app.test_client()
+    hinted_visit(client, "shop.example")
+    for _ in range(2):
+        response, offered = hinted_visit(client, "shop.example")
+        assert offered == []
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+
+
 def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
