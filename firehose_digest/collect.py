@@ -489,11 +489,11 @@ def tell_unfetched_as(subject: str, as_: Any, rel: Any) -> None:
                 _told_as.clear()
             _told_as.add(told)
         log.warning(
-            "firehose: %s is linked rel=%s as=%r, which no browser fetches (HTML Standard, "
+            "firehose: %s is linked rel=%s as=%s, which no browser fetches (HTML Standard, "
             "%s): a %s's as is one of %s%s",
-            subject,
+            for_log(subject),  # a url, a file name, maybe made of a request's text
             relation,
-            as_,
+            for_log(repr(as_)),  # quoted, as="" is seen; a template variable's, maybe
             destination,
             relation,
             ", ".join(sorted(accepted)),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, render_template_string, request
 
 from firehose_digest import Firehose, collect, push, push_static, static_tag
 
@@ -289,3 +289,26 @@ def test_static_files_with_a_preload_destination_are_told_nothing(
         response = static_app.test_client().get("/good")
     assert response.status_code == 200
     assert told(caplog) == []
+
+
+def test_a_request_s_url_and_as_are_logged_as_a_log_line_can_show_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A url built of a request's text, and an ``as`` of it (a template variable), are
+    named in their first 200 characters, then "...", as every line naming a client's text
+    (links.for_log): a 5,000-character query string made a line as long."""
+    app = Flask(__name__)
+    app.secret_key = "k"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push(f"/{request.args['name']}.css", as_=request.args.get("as", "css"))
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        assert client.get("/", query_string={"name": "x" * 5000}).status_code == 200
+        assert client.get("/", query_string={"name": "a", "as": "y" * 5000}).status_code == 200
+    url_told, as_told = told(caplog)
+    assert url_told.startswith(f"firehose: /{'x' * 199}... is linked rel=preload as='css', ")
+    assert as_told.startswith(f"firehose: /a.css is linked rel=preload as='{'y' * 199}..., ")
