@@ -25,6 +25,7 @@ from .hints import (
     origin_of,
 )
 from .links import (
+    MAX_LOGGED_CHARS,
     Resource,
     cut_by_proxies,
     for_log,
@@ -459,8 +460,9 @@ _FETCHED_AS = (
     ),
 )
 #: The (relation, value) pairs :func:`tell_unfetched_as` told, each once per process, not
-#: on every request: emptied when full (a value made of request data). A value longer
-#: than any keyword is not kept, and told whenever a link of it is made. No lock: threads
+#: on every request; a value as the line names it, in MAX_LOGGED_CHARS. Once it holds
+#: MAX_TOLD_AS, no other value is told: that many are made of request data (a template
+#: variable), and a request must not write a line of its own each time. No lock: threads
 #: telling one value at once may each say it, a line twice, never a wrong one.
 _told_as: set[tuple[str, str]] = set()
 MAX_TOLD_AS = 256
@@ -481,13 +483,10 @@ def tell_unfetched_as(subject: str, as_: Any, rel: Any) -> None:
     for relation, destination, accepted, none in _FETCHED_AS:
         if relation not in relations or value in accepted:
             continue
-        told = (relation, value)
-        if told in _told_as:
+        told = (relation, value[:MAX_LOGGED_CHARS])
+        if told in _told_as or len(_told_as) >= MAX_TOLD_AS:
             continue
-        if len(value) <= 16:  # longer than any keyword: told each time
-            if len(_told_as) >= MAX_TOLD_AS:
-                _told_as.clear()
-            _told_as.add(told)
+        _told_as.add(told)
         log.warning(
             "firehose: %s is linked rel=%s as=%s, which no browser fetches (HTML Standard, "
             "%s): a %s's as is one of %s%s",

@@ -312,3 +312,56 @@ def test_a_request_s_url_and_as_are_logged_as_a_log_line_can_show_them(
     url_told, as_told = told(caplog)
     assert url_told.startswith(f"firehose: /{'x' * 199}... is linked rel=preload as='css', ")
     assert as_told.startswith(f"firehose: /a.css is linked rel=preload as='{'y' * 199}..., ")
+
+
+def test_a_long_as_is_told_once_too(caplog: pytest.LogCaptureFixture) -> None:
+    """A value longer than any keyword (a MIME type where a destination goes) was told on
+    every request that made its link: each one with a nonce, each static_tag() call."""
+    app = Flask(__name__)
+    app.secret_key = "k"
+    Firehose(app)
+
+    @app.route("/<int:n>")
+    def index(n: int) -> str:
+        return push("/a.js", as_="application/javascript", nonce=f"n{n}")
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for n in range(3):
+            assert client.get(f"/{n}").status_code == 200
+    assert len(told(caplog)) == 1
+
+
+def test_values_a_request_makes_are_told_up_to_a_bound(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An ``as`` made of a request's text is a new value on each request: once
+    MAX_TOLD_AS are told, no more are, or each request would write a WARNING line (the
+    set was emptied when full, and told them all again)."""
+    monkeypatch.setattr(collect, "MAX_TOLD_AS", 3)
+    app = Flask(__name__)
+    app.secret_key = "k"
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> str:
+        return push("/a.js", as_=request.args["as"])
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for n in range(10):
+            assert client.get("/", query_string={"as": f"v{n}"}).status_code == 200
+    assert [message.split("as=")[1].split(",")[0] for message in told(caplog)] == [
+        "'v0'",
+        "'v1'",
+        "'v2'",
+    ]
+
+
+def test_a_told_value_is_kept_as_the_line_names_it(caplog: pytest.LogCaptureFixture) -> None:
+    """What the bound holds is bounded in bytes too: a value in 200 characters."""
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        push("/a.js", as_="y" * 5000)
+        push("/b.js", as_="y" * 4000)  # the same 200 characters: the same line, told once
+    assert len(told(caplog)) == 1
+    assert collect._told_as == {("preload", "y" * 200)}
