@@ -365,3 +365,14 @@ def test_a_told_value_is_kept_as_the_line_names_it(caplog: pytest.LogCaptureFixt
         push("/b.js", as_="y" * 4000)  # the same 200 characters: the same line, told once
     assert len(told(caplog)) == 1
     assert collect._told_as == {("preload", "y" * 200)}
+
+
+@pytest.mark.parametrize("rel", ["ModulePreload", "modulepreload PRELOAD"])
+def test_a_relation_is_read_in_any_case(rel: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Relation types are case-insensitive (RFC 8288 §2.1.1): push() writes a lone
+    preload in lower case, but any other relation as it is given."""
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        page("/a.mjs", as_="font", rel=rel)
+    assert [message.split(" as=")[0] for message in told(caplog)] == [
+        "firehose: /a.mjs is linked rel=modulepreload"
+    ]
