@@ -90,6 +90,12 @@ def issued_cookie(secret: str | bytes) -> str:
     return cookie.value
 
 
+def expires_in_a_month() -> str:
+    """The ``Expires`` of a Set-Cookie line an app writes now, MAX_AGE ahead of the clock:
+    a date written into a test passes one day, and the line then deletes the cookie."""
+    return http_date(datetime.now().timestamp() + MAX_AGE)
+
+
 def signed(payload: bytes, secret: str = SECRET, digest_version: str = "") -> str:
     return DigestCodec([secret], salt_for(digest_version), MAX_AGE).dumps(payload)
 
@@ -1673,7 +1679,7 @@ def test_version_works_from_a_clone_that_is_not_installed(tmp_path: Path) -> Non
         "Cookie: {value}",  # the space after the colon was kept: "bad signature"
         '"{value}"',  # quoted, as in the pair h2-digest="..."
         "{value};",  # the ; copied from a header
-        "Set-Cookie: h2-digest={value}; Expires=Fri, 01 Jan 2027 01:25:22 GMT; Path=/",
+        "Set-Cookie: h2-digest={value}; Expires={expires}; Path=/",
         "Cookie: a=1,h2-digest={value}",  # as gunicorn joins repeated Cookie lines
     ],
 )
@@ -1681,7 +1687,8 @@ def test_inspect_reads_what_a_user_pastes(pasted: str) -> None:
     """Each was "bad signature" or "no h2-digest cookie here" (the README's "See it work"
     prints a Set-Cookie line), though the pair h2-digest=VALUE was valid."""
     value = issued_cookie(SECRET)
-    code, out, _ = call("inspect", pasted.format(value=value), "--secret-key", SECRET)
+    text = pasted.format(value=value, expires=expires_in_a_month())
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
     assert code == 0, out
 
 
@@ -3429,7 +3436,7 @@ def test_a_har_of_one_request_is_read_as_its_exchange(http2: bool) -> None:
     """One entry (Chrome's "Copy as HAR" of a request, or a HAR of one): nothing to choose,
     so no line says which; its request's digest and its response's, as curl -v's."""
     sent, set_ = issued_cookie("another key"), issued_cookie(SECRET)
-    line = f"h2-digest={set_}; Expires=Fri, 01 Jan 2027 01:25:22 GMT; HttpOnly; Path=/"
+    line = f"h2-digest={set_}; Expires={expires_in_a_month()}; HttpOnly; Path=/"
     entry = har_entry("https://shop.test/", f"h2-digest={sent}", (line,), http2=http2)
     for text in (har(entry), json.dumps(entry)):
         code, out, _ = call("inspect", text, "--secret-key", SECRET)
