@@ -34,7 +34,7 @@ from tests.integration.rig import Apache, Gunicorn, learn_page, make_certificate
 
 from .browser_app import THINK_SECONDS
 from .launcher import LIVE_SERVERS, require, require_tools
-from .test_browser import APP, STYLESHEETS, Request
+from .test_browser import APP, STYLESHEETS, _asked_since
 from .webkit import MINIBROWSER, Session, WebKit
 
 pytestmark = pytest.mark.integration
@@ -118,12 +118,8 @@ def test_what_a_webkit_synchronous_xhr_links_is_not_recorded_as_held(
     started = time.time_ns() // 1000
     with webkit.session() as browser:
         browser.go(apache.origin + "/fetcher")
-        time.sleep(0.5)  # Apache logs a request once it is answered
-        asked = [
-            request.target
-            for request in map(Request.parse, apache.access_log())
-            if request.began >= started
-        ]
+        time.sleep(0.5)  # for a fetch of a.css or b.css, had WebKit made one, to be logged
+        asked = _asked_since(apache, started, "/fragment")  # logged once it is answered
         assert "/fragment" in asked, asked
         assert not {"/static/a.css", "/static/b.css"} & set(asked)  # never fetched
 
@@ -144,12 +140,8 @@ def test_what_a_webkit_404_s_103_offered_is_not_recorded_as_held(
     with webkit.session() as browser:
         browser.go(apache.origin + "/once/gone")
         assert hinted(browser)  # the 103 arrived
-        time.sleep(0.5)
-        asked = [
-            request.target
-            for request in map(Request.parse, apache.access_log())
-            if request.began >= started
-        ]
+        time.sleep(0.5)  # for a fetch of a.css or b.css, had WebKit made one, to be logged
+        asked = _asked_since(apache, started, "/once/gone")
         assert "/once/gone" in asked, asked
         assert not {"/static/a.css", "/static/b.css"} & set(asked)  # neither fetched
 
