@@ -797,20 +797,25 @@ def test_performance_quotes_the_hint_cache_s_counted_pages_as_it_counts_them() -
     N such pages ... fill the 32 MiB; B KiB for 60 links of `as=style`": A and B are what
     ``HintCache`` counts for a page of the 90 shortest links, and of 60 such links of
     ``as=style``, to the tenth of a KiB; N is how many of the first ``hints.HINTS_BYTES``
-    holds, within 5%. It said 44.6 KiB and 30.4 KiB after the count grew to 45.3 and 30.9."""
+    holds, within 5%. It said 44.6 KiB and 30.4 KiB after the count grew to 45.3 and 30.9.
+    Each figure is given for Python 3.10 and 3.11, then in brackets for 3.12 and 3.13, whose
+    objects ``sys.getsizeof`` counts smaller (make test-pythons failed on 3.13)."""
     text = " ".join((DOCS / "performance.md").read_text().split())
     quoted = re.search(
-        r"counted, with the dicts' worst, at ([\d.]+) KiB, so about ([\d,]+) such pages"
-        r".*?; ([\d.]+) KiB for 60 links of `as=style`",
+        r"counted, with the dicts' worst, at ([\d.]+) KiB on Python 3\.10 and 3\.11 \(([\d.]+) "
+        r"on 3\.12 and 3\.13, [^)]*\), so about ([\d,]+) such pages"
+        r".*?; ([\d.]+) KiB \(([\d.]+)\) for 60 links of `as=style`",
         text,
     )
     assert quoted, "performance.md no longer quotes what a page of links is counted at"
+    later = sys.version_info >= (3, 12)
     shortest = _counted_page([make_resource(f"/{n}", (), None, None, ()).hint for n in range(90)])
     styles = _counted_page([make_resource(f"/{n}", (), "style", None, ()).hint for n in range(60)])
-    assert float(quoted[1]) == round(shortest, 1), f"a page of 90 is counted at {shortest:.1f}"
-    assert float(quoted[3]) == round(styles, 1), f"a page of 60 is counted at {styles:.1f}"
+    said_shortest, said_styles = (quoted[2], quoted[5]) if later else (quoted[1], quoted[4])
+    assert float(said_shortest) == round(shortest, 1), f"90 links are counted at {shortest:.1f}"
+    assert float(said_styles) == round(styles, 1), f"60 links are counted at {styles:.1f}"
     kept = hints.HINTS_BYTES // (shortest * 1024)
-    said = int(quoted[2].replace(",", ""))
+    said = int(quoted[3].replace(",", ""))
     assert abs(said - kept) <= 0.05 * kept, f"performance.md says {said}, {kept:.0f} are kept"
 
 
