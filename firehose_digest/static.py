@@ -355,21 +355,28 @@ def _read_arguments(
     fetch unless one is named, and ``defer`` and ``async`` set apart for the element.
 
     Checked without a request: raises :class:`ValueError` for a file name or endpoint that
-    is not a str, or an extension it cannot tell, naming ``caller`` (the call the app
-    wrote); for an argument never set in the template, naming the argument;
+    is not a str, a ``url_for`` keyword of another type than it takes, or an extension it
+    cannot tell, naming ``caller`` (the call the app wrote); for an argument never set in
+    the template, naming the argument;
     :class:`TypeError` for a ``version=``."""
     for argument, value in (("filename", filename), ("endpoint", endpoint)):
         refuse_undefined(argument, value)
         if not isinstance(value, str):  # a template's number, None or list
             raise ValueError(f"{caller}()'s {argument} must be a str, got {value!r}")
     options = url_options
-    for argument, option in (
-        ("_external", options.external),
-        ("_scheme", options.scheme),
-        ("_anchor", options.anchor),
-        ("_method", options.method),
+    for argument, option, taken in (
+        ("_external", options.external, bool),
+        ("_scheme", options.scheme, str),
+        ("_anchor", options.anchor, str),
+        ("_method", options.method, str),
     ):
         refuse_undefined(argument, option)  # url_for would read it as false, or as ""
+        if option is not None and not isinstance(option, taken):
+            # url_for reads any _external as true or false ("false" as true), any _scheme
+            # but "https" as "http", and fails on an _anchor not a str deep in its quoting,
+            # on a list as unhashable: for hints_static, in every request of the view.
+            said = "a str" if taken is str else "True or False"
+            raise ValueError(f"{caller}()'s {argument} must be {said}, got {option!r}")
     if "version" in given:  # push()'s own, which would be given twice
         raise TypeError(
             f"{caller}() makes the version from the file's bytes: it takes no version="

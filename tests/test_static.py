@@ -89,9 +89,11 @@ def make_app(
 
     def arguments() -> tuple[tuple[str, ...], dict[str, Any]]:
         flags = tuple(request.args.getlist("flag"))
-        keywords = {
+        keywords: dict[str, Any] = {
             name: value for name, value in request.args.items() if name not in ("f", "flag")
         }
+        if "_external" in keywords:  # url_for's switch, which takes True or False
+            keywords["_external"] = keywords["_external"] == "1"
         return flags, keywords
 
     @app.route("/push")
@@ -975,6 +977,40 @@ def test_url_for_s_own_keywords_mean_what_they_mean_to_url_for(
         (f"<{css}", "rel=preload; as=style"),
         (f"<{js}", "rel=preload; as=script"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value", "said"),
+    [
+        ("_anchor", 1, "_anchor must be a str, got 1"),
+        ("_anchor", True, "_anchor must be a str, got True"),
+        ("_anchor", ["top"], "_anchor must be a str, got ['top']"),
+        ("_scheme", ["https"], "_scheme must be a str, got ['https']"),
+        ("_scheme", 1, "_scheme must be a str, got 1"),
+        ("_method", ("GET",), "_method must be a str, got ('GET',)"),
+        ("_external", "false", "_external must be True or False, got 'false'"),
+        ("_external", 1, "_external must be True or False, got 1"),
+    ],
+)
+def test_a_url_for_keyword_of_the_wrong_type_is_refused_naming_it(
+    static: Path, keyword: str, value: object, said: str
+) -> None:
+    """An ``_anchor`` not a str failed deep in url_for's quoting (``quote_from_bytes()
+    expected bytes``), a list as ``_scheme`` or ``_method`` as unhashable, and each in
+    every request of a view that declared it with hints_static (a 500); a str as
+    ``_external`` was read as true ("false" too), any ``_scheme`` but "https" as "http".
+    Each is refused at the call, naming the keyword, hints_static's at the declaration."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    keywords: dict[str, Any] = {keyword: value}
+    with app.test_request_context():
+        for call in (push_static, static_tag):
+            with pytest.raises(ValueError) as refused:
+                call("site.css", **keywords)
+            assert str(refused.value) == f"{call.__name__}()'s {said}"
+    with pytest.raises(ValueError) as refused:
+        Firehose.hints_static("site.css", **keywords)
+    assert str(refused.value) == f"hints_static()'s {said}"
 
 
 def test_a_method_the_static_view_does_not_answer_fails_as_url_for_fails(static: Path) -> None:
