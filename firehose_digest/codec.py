@@ -18,10 +18,12 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from .digests import DigestError
+from .links import other_number, str_number
 
 __all__ = [
     "DEFAULT_SALT",
     "MAX_CLOCK_SKEW",
+    "MAX_COOKIE_AGE",
     "MAX_COOKIE_COPIES",
     "MAX_COOKIE_VALUE",
     "DigestCodec",
@@ -36,6 +38,9 @@ __all__ = [
 ]
 
 DEFAULT_SALT = "firehose-digest"
+#: Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2): no signature of a
+#: cookie value need be good for longer (``FIREHOSE_MAX_AGE``).
+MAX_COOKIE_AGE = 400 * 24 * 3600
 #: Browsers drop a cookie whose name and value pass 4096 bytes together (RFC 6265bis
 #: §5.6, as :data:`~.settings.MAX_COOKIE_SIZE` says): no longer value can be one of ours,
 #: so it is refused before any HMAC or base64 work.
@@ -118,6 +123,22 @@ class DigestCodec:
             )
         if not secret_keys or not all(secret_keys):
             raise ValueError("DigestCodec needs at least one non-empty secret key")
+        _check_keys(secret_keys)
+        if not isinstance(salt, str):
+            raise TypeError(f"DigestCodec's salt must be a str, got {salt!r}")
+        if not signable(salt):
+            raise ValueError(
+                "DigestCodec's salt holds a character UTF-8 cannot encode (a lone "
+                f"surrogate), got {salt!r}"
+            )
+        # Checked here, as FIREHOSE_MAX_AGE is: taken as given, a str or None failed on
+        # each value loads() read, in a request.
+        taken = f"DigestCodec's max_age must be an int in [1, {MAX_COOKIE_AGE}] (seconds)"
+        if isinstance(max_age, bool) or not isinstance(max_age, int):
+            hint = str_number(max_age, int) or other_number(max_age, int)
+            raise TypeError(f"{taken}, got {max_age!r}{hint}")
+        if not 1 <= max_age <= MAX_COOKIE_AGE:
+            raise ValueError(f"{taken}, got {max_age!r}")
         salt_bytes = salt.encode()
         derived = [
             hmac.new(_as_bytes(key), salt_bytes, hashlib.sha1).digest() for key in secret_keys
@@ -194,6 +215,22 @@ def keys_in_force(
     if not secret_key:
         return []
     return [*(key for key in fallbacks or () if key), secret_key]
+
+
+def _check_keys(secret_keys: Sequence[object]) -> None:
+    """Refuse a key no HMAC takes, named by its place, never its value (a secret): one
+    not a str or bytes, or a str UTF-8 cannot encode (:func:`signable`)."""
+    for index, key in enumerate(secret_keys):
+        if not isinstance(key, (str, bytes, bytearray)):
+            raise TypeError(
+                "DigestCodec's secret keys must be str or bytes, got "
+                f"{type(key).__name__} at index {index}"
+            )
+        if isinstance(key, str) and not signable(key):
+            raise ValueError(
+                "DigestCodec's secret keys must be str (UTF-8) or bytes, got a str with a "
+                f"lone surrogate at index {index}"
+            )
 
 
 def _as_bytes(key: str | bytes) -> bytes:

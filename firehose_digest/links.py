@@ -48,6 +48,7 @@ __all__ = [
     "proxies_push",
     "pushed_as_requested",
     "split_by_proxies",
+    "str_number",
 ]
 
 #: How much of a client's text (a path, a url, a Host) a log line shows: one of
@@ -78,6 +79,19 @@ def other_number(value: object, convert: type[Any]) -> str:
     if convert is int and converted != value:
         return ""
     return f"; a {type(value).__name__}: convert it, {convert.__name__}(value)"
+
+
+def str_number(value: object, convert: type[Any]) -> str:
+    """For a number given as a str to an argument, which no environment variable gives:
+    how to convert it, with ``convert`` (int or float), if that works (``int("1e3")``
+    raises a ValueError of its own); else ""."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        convert(value)
+    except ValueError:
+        return ""
+    return f"; a number given as a str: convert it, {convert.__name__}(value)"
 
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

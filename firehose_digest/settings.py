@@ -25,9 +25,9 @@ from typing import Any
 
 from werkzeug.http import dump_cookie
 
-from .codec import DEFAULT_SALT, DigestCodec, salt_for, signable
+from .codec import DEFAULT_SALT, MAX_COOKIE_AGE, DigestCodec, salt_for, signable
 from .digests import MAX_CAPACITY, BloomDigest, GCSDigest, encoded_size_bound
-from .links import is_token, other_number
+from .links import is_token, other_number, str_number
 
 __all__ = [
     "DEFAULTS",
@@ -54,8 +54,6 @@ ENCODINGS: dict[str, type[BloomDigest] | type[GCSDigest]] = {
     "gcs": GCSDigest,
     "bloom": BloomDigest,
 }
-#: Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2).
-MAX_COOKIE_AGE = 400 * 24 * 3600
 #: Browsers keep a cookie of 4096 bytes of name and value (RFC 6265bis §5.6); Werkzeug
 #: warns above this many bytes for a whole Set-Cookie (name, value, attributes), Flask's
 #: default ``MAX_COOKIE_SIZE``.
@@ -738,11 +736,7 @@ def _json(key: str, value: object, convert: type[float], from_argument: bool) ->
     if not isinstance(value, str):
         return ""
     if from_argument:
-        try:
-            convert(value)
-        except ValueError:  # int("1e3"), float("1%"): the advice would raise too
-            return ""
-        return f"; a number given as a str: convert it, {convert.__name__}(value)"
+        return str_number(value, convert)
     # The number written (".05", "+500"), as JSON spells it: the default, copied, would
     # replace it with no error. A str that holds no number is shown the default, said so.
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 from itsdangerous import SignatureExpired, TimestampSigner
@@ -10,6 +11,7 @@ from itsdangerous import SignatureExpired, TimestampSigner
 from firehose_digest.codec import (
     DEFAULT_SALT,
     MAX_CLOCK_SKEW,
+    MAX_COOKIE_AGE,
     DigestCodec,
     keys_in_force,
     scoped_salt,
@@ -185,6 +187,67 @@ def test_one_key_given_bare_rather_than_in_a_list_is_refused() -> None:
         DigestCodec(bytearray(b"a-long-secret-key"), DEFAULT_SALT, DAY)  # type: ignore[arg-type]
 
 
+_AGE_TAKEN = f"DigestCodec's max_age must be an int in [1, {MAX_COOKIE_AGE}] (seconds), got"
+
+
+@pytest.mark.parametrize(
+    ("max_age", "said"),
+    [
+        (True, "True"),
+        ("60", "'60'; a number given as a str: convert it, int(value)"),
+        ("1e3", "'1e3'"),  # int() of it raises too: no advice
+        (Decimal("60"), "Decimal('60'); a Decimal: convert it, int(value)"),
+        (60.0, "60.0"),
+        (None, "None"),
+    ],
+)
+def test_a_max_age_of_another_type_is_refused_naming_it(max_age: object, said: str) -> None:
+    """It was kept as given: True signed values good for a second, "60" or None failed
+    on each cookie loads() read (``'>' not supported``), in a request, not here."""
+    with pytest.raises(TypeError) as refused:
+        DigestCodec(["secret"], DEFAULT_SALT, max_age)  # type: ignore[arg-type]
+    assert str(refused.value) == f"{_AGE_TAKEN} {said}"
+
+
+@pytest.mark.parametrize(
+    "max_age", [0, -1, MAX_COOKIE_AGE + 1, 10**400], ids=["0", "-1", "past", "10**400"]
+)
+def test_a_max_age_out_of_range_is_refused_naming_it(max_age: int) -> None:
+    """As ``FIREHOSE_MAX_AGE`` is: a negative one made every value expired, said "age 0
+    < -60 seconds"; one past a float's range failed renewal_at(); browsers keep a
+    cookie 400 days at most."""
+    with pytest.raises(ValueError) as refused:
+        DigestCodec(["secret"], DEFAULT_SALT, max_age)
+    assert str(refused.value) == f"{_AGE_TAKEN} {max_age!r}"
+
+
+def test_a_max_age_at_either_end_of_its_range_is_taken() -> None:
+    for max_age in (1, MAX_COOKIE_AGE):
+        assert DigestCodec(["secret"], DEFAULT_SALT, max_age).max_age == max_age
+
+
+def test_a_salt_or_key_no_signature_takes_is_refused_naming_it() -> None:
+    """A salt not a str failed on ``'int' object has no attribute 'encode'``; a key not a
+    str or bytes inside hmac; either with a lone surrogate on a UnicodeEncodeError that
+    showed the secret's character. A key is named by its place, never its value."""
+    with pytest.raises(TypeError, match=r"^DigestCodec's salt must be a str, got 1$"):
+        DigestCodec(["secret"], 1, DAY)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^DigestCodec's salt holds a character UTF-8 cannot"):
+        DigestCodec(["secret"], "v\udc80", DAY)
+    with pytest.raises(
+        TypeError, match=r"^DigestCodec's secret keys must be str or bytes, got int at index 1$"
+    ):
+        DigestCodec(["secret", 1234], DEFAULT_SALT, DAY)  # type: ignore[list-item]
+    with pytest.raises(ValueError) as refused:
+        DigestCodec(["old", "s\udc80cret"], DEFAULT_SALT, DAY)
+    assert str(refused.value) == (
+        "DigestCodec's secret keys must be str (UTF-8) or bytes, got a str with a lone "
+        "surrogate at index 1"
+    )
+    # A bytearray signs as bytes do (Flask's session signs with one).
+    assert DigestCodec([bytearray(b"secret")], DEFAULT_SALT, DAY).dumps(b"x")  # type: ignore[list-item]
+
+
 @pytest.mark.parametrize(
     ("signed_at", "trusted"),
     [
@@ -264,7 +327,7 @@ def test_a_value_longer_than_a_browser_keeps_is_refused_unread(
     ("max_age", "signed_at", "reason"),
     [
         (DAY, NOW - DAY - 1, f"Signature age {DAY + 1} > {DAY} seconds"),
-        (0, NOW - 1, "Signature age 1 > 0 seconds"),
+        (1, NOW - 2, "Signature age 2 > 1 seconds"),
         (
             DAY,
             NOW + MAX_CLOCK_SKEW + 1,
@@ -276,8 +339,8 @@ def test_a_refusal_by_age_names_the_bound_passed(
     monkeypatch: pytest.MonkeyPatch, max_age: int, signed_at: int, reason: str
 ) -> None:
     """The error (logged when a cookie is ignored) says which bound the age passed: the
-    lifetime for a value signed too long ago, even one second ago for a lifetime of 0, the
-    clock skew for one signed in the future."""
+    lifetime for a value signed too long ago, even two seconds ago for the shortest
+    lifetime, the clock skew for one signed in the future."""
     monkeypatch.setattr(time, "time", lambda: float(signed_at))
     value = codec("secret", max_age=max_age).dumps(b"payload")
     monkeypatch.setattr(time, "time", lambda: float(NOW))
