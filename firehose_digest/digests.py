@@ -27,10 +27,11 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from numbers import Real
 from typing import TYPE_CHECKING, ClassVar, Literal, Protocol
 
 import mmh3
+
+from .links import other_number, str_number
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -197,19 +198,25 @@ _cached_hash = lru_cache(maxsize=HASH_CACHE_ENTRIES)(_hash_of)
 
 
 def _check_parameters(capacity: object, fp_rate: object) -> tuple[int, float]:
-    """Validate constructor arguments, so an invalid digest cannot exist."""
+    """Validate constructor arguments, so an invalid digest cannot exist.
+
+    They take what ``FIREHOSE_CAPACITY`` and ``FIREHOSE_FP_RATE`` take: an int, and an int
+    or a float. A number of another type (a ``Decimal``, which ``numbers.Real`` leaves
+    out, a ``Fraction``, which it holds) or a str is told its conversion, as there."""
     if isinstance(capacity, bool) or not isinstance(capacity, int):
-        raise ValueError(f"capacity must be an int, got {capacity!r}")
+        hint = str_number(capacity, int) or other_number(capacity, int)
+        raise ValueError(f"capacity must be an int, got {capacity!r}{hint}")
     if not 1 <= capacity <= MAX_CAPACITY:
         raise ValueError(f"capacity must be in [1, {MAX_CAPACITY}], got {capacity}")
-    if isinstance(fp_rate, bool) or not isinstance(fp_rate, Real):
-        raise ValueError(f"fp_rate must be a real number, got {fp_rate!r}")
+    if isinstance(fp_rate, bool) or not isinstance(fp_rate, (int, float)):
+        hint = str_number(fp_rate, float) or other_number(fp_rate, float)
+        raise ValueError(f"fp_rate must be a number in (0, 1), got {fp_rate!r}{hint}")
     try:
         p = float(fp_rate)
-    except OverflowError:  # a huge int or Fraction, out of range anyway
+    except OverflowError:  # an int past a float's range, out of range anyway
         p = math.inf
-    if not 0 < p < 1:
-        raise ValueError(f"fp_rate must be in (0, 1), got {fp_rate!r}")
+    if not 0 < p < 1:  # also refuses nan
+        raise ValueError(f"fp_rate must be a number in (0, 1), got {fp_rate!r}")
     return capacity, p
 
 

@@ -14,6 +14,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 
 import mmh3
@@ -176,11 +177,62 @@ def test_parameters_that_do_not_fit_the_format() -> None:
         BloomDigest(MAX_CAPACITY, 1e-17)
 
 
+@pytest.mark.parametrize(
+    ("capacity", "fp_rate", "said"),
+    [
+        (
+            300,
+            Decimal("0.01"),
+            "fp_rate must be a number in (0, 1), got Decimal('0.01'); a "
+            "Decimal: convert it, float(value)",
+        ),
+        (
+            300,
+            Fraction(1, 100),
+            "fp_rate must be a number in (0, 1), got Fraction(1, 100); a "
+            "Fraction: convert it, float(value)",
+        ),
+        (
+            300,
+            "0.01",
+            "fp_rate must be a number in (0, 1), got '0.01'; a number given as a "
+            "str: convert it, float(value)",
+        ),
+        (300, "1%", "fp_rate must be a number in (0, 1), got '1%'"),  # float() raises too
+        (300, True, "fp_rate must be a number in (0, 1), got True"),
+        (
+            Decimal(300),
+            0.01,
+            "capacity must be an int, got Decimal('300'); a Decimal: convert it, int(value)",
+        ),
+        (
+            "300",
+            0.01,
+            "capacity must be an int, got '300'; a number given as a str: convert it, int(value)",
+        ),
+        (Decimal("300.5"), 0.01, "capacity must be an int, got Decimal('300.5')"),
+        (True, 0.01, "capacity must be an int, got True"),
+    ],
+)
+def test_a_number_of_another_type_is_refused_as_the_settings_refuse_it(
+    make: Factory, capacity: object, fp_rate: object, said: str
+) -> None:
+    """A Decimal rate was refused as "not a real number", a Fraction taken: each digest
+    takes what FIREHOSE_CAPACITY and FIREHOSE_FP_RATE take, an int and an int or a float,
+    and says the conversion of another number, or of a str, as the settings do."""
+    with pytest.raises(ValueError) as refused:
+        make(capacity, fp_rate)  # type: ignore[arg-type]
+    assert str(refused.value) == said
+    with pytest.raises(ValueError) as refused:
+        encoded_size_bound(GCSDigest, capacity, fp_rate)  # type: ignore[arg-type]
+    assert str(refused.value) == said
+
+
 def test_extreme_valid_parameters(kind: Kind) -> None:
-    for capacity, fp_rate in [(1, 0.5), (MAX_CAPACITY, 0.01), (2, 0.999), (5, Fraction(1, 8))]:
+    for capacity, fp_rate in [(1, 0.5), (MAX_CAPACITY, 0.01), (2, 0.999), (5, 0.125)]:
         if kind is GCSDigest and capacity == 2:
             continue  # R = round(2 / 0.999) = 2, not above capacity
-        digest = kind(capacity, fp_rate)  # type: ignore[arg-type]
+        digest = kind(capacity, fp_rate)
         assert digest.capacity == capacity
         assert 0 < digest.fp_rate < 1
         assert len(digest) == 0
