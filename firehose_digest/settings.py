@@ -702,8 +702,9 @@ def _bool(key: str, value: object) -> bool:
     if not isinstance(value, bool):
         # from_prefixed_env reads JSON: "true" is True, "True" or "1" stays a str or an int.
         hint = ""
-        if isinstance(value, (str, int)):
-            # The example writes what the value meant: one copied for "False" or 0 must
+        if value is None or isinstance(value, (str, int, float, list, dict)):
+            # Any value JSON reads (null, 1.0, [], {}), or a str it could not read. The
+            # example writes what the value meant: one copied for "False", 0 or null must
             # not turn the switch on. A word that says neither ("disabled") is shown both.
             word = str(value).strip().lower()
             meant = "false" if word in _MEANS_OFF else "true" if word in _MEANS_ON else None

@@ -1779,6 +1779,34 @@ def test_a_switch_given_a_word_neither_on_nor_off_is_shown_both_to_write(
 
 
 @pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("null", "false"),  # None, as a str "None" is: off
+        ("1.0", "true or FLASK_FIREHOSE_ENABLED=false"),
+        ("0.0", "true or FLASK_FIREHOSE_ENABLED=false"),
+        ("[]", "true or FLASK_FIREHOSE_ENABLED=false"),
+        ("{}", "true or FLASK_FIREHOSE_ENABLED=false"),
+    ],
+)
+def test_a_switch_given_any_json_value_is_told_how_to_write_it(
+    monkeypatch: pytest.MonkeyPatch, written: str, shown: str
+) -> None:
+    """from_prefixed_env reads JSON: FLASK_FIREHOSE_ENABLED=null, 1.0, [] or {} was
+    refused as "must be True or False, got None" with nothing of what to write, where a
+    str or an int was told. Each JSON value is told, null as off (as "None" is)."""
+    monkeypatch.setenv("FLASK_FIREHOSE_ENABLED", written)
+    app = Flask(__name__)
+    app.config.from_prefixed_env()
+    with pytest.raises(ValueError) as refused:
+        Firehose(app)
+    got = app.config["FIREHOSE_ENABLED"]
+    assert str(refused.value) == (
+        f"FIREHOSE_ENABLED must be True or False, got {got!r}; in the environment write true "
+        f"or false: FLASK_FIREHOSE_ENABLED={shown}"
+    )
+
+
+@pytest.mark.parametrize(
     ("key", "written", "told"),
     [
         # bool("false") is True: a switch is compared, not converted.
