@@ -355,9 +355,10 @@ def _read_arguments(
     fetch unless one is named, and ``defer`` and ``async`` set apart for the element.
 
     Checked without a request: raises :class:`ValueError` for a file name or endpoint that
-    is not a str, a ``url_for`` keyword of another type than it takes, or an extension it
-    cannot tell, naming ``caller`` (the call the app wrote); for an argument never set in
-    the template, naming the argument;
+    is not a str, a ``url_for`` keyword of another type than it takes, a ``_scheme`` with
+    ``_external=False`` (which url_for refuses), or an extension it cannot tell, naming
+    ``caller`` (the call the app wrote); for an argument never set in the template, naming
+    the argument;
     :class:`TypeError` for a ``version=``."""
     for argument, value in (("filename", filename), ("endpoint", endpoint)):
         refuse_undefined(argument, value)
@@ -377,6 +378,13 @@ def _read_arguments(
             # on a list as unhashable: for hints_static, in every request of the view.
             said = "a str" if taken is str else "True or False"
             raise ValueError(f"{caller}()'s {argument} must be {said}, got {option!r}")
+    if options.scheme is not None and options.external is False:
+        # url_for refuses it in every app and request: for hints_static, each app's first
+        # request of the view logged it and left the link out.
+        raise ValueError(
+            f"{caller}()'s _scheme makes an absolute url: give _external=True or leave it "
+            "out, got False"
+        )
     if "version" in given:  # push()'s own, which would be given twice
         raise TypeError(
             f"{caller}() makes the version from the file's bytes: it takes no version="

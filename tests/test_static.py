@@ -1013,6 +1013,24 @@ def test_a_url_for_keyword_of_the_wrong_type_is_refused_naming_it(
     assert str(refused.value) == f"hints_static()'s {said}"
 
 
+def test_a_scheme_with_external_false_is_refused_at_the_call(static: Path) -> None:
+    """url_for refuses a ``_scheme`` with ``_external=False`` whatever the app and the
+    request ("When specifying '_scheme', '_external' must be True."): hints_static took
+    the declaration, and each app's first request of the view logged it and left the link
+    out. Refused at the call, naming it, hints_static's at the declaration."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+    said = "()'s _scheme makes an absolute url: give _external=True or leave it out, got False"
+    with app.test_request_context():
+        for call in (push_static, static_tag):
+            with pytest.raises(ValueError) as refused:
+                call("site.css", _scheme="https", _external=False)
+            assert str(refused.value) == f"{call.__name__}{said}"
+    with pytest.raises(ValueError) as refused:
+        Firehose.hints_static("site.css", _scheme="https", _external=False)
+    assert str(refused.value) == f"hints_static{said}"
+
+
 def test_a_method_the_static_view_does_not_answer_fails_as_url_for_fails(static: Path) -> None:
     """It was written into the ``Link`` header (``; _method=POST``), and the url linked."""
     (static / "site.css").write_bytes(CONTENT)
