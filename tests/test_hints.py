@@ -1479,13 +1479,14 @@ def test_a_failing_103_to_a_host_urlsplit_refuses_still_serves_the_page(
     ids=["client gone", "server failed"],
 )
 @pytest.mark.parametrize(
-    ("host", "path", "query", "shown"),
+    ("host", "path", "query", "shown", "host_refused"),
     [
         pytest.param(
             "[1:2]",
             "/page/x\nERROR forged\x1b[2J",
             "q=\x1b[8m",
             r"'http://[1:2]/page/x\nERROR forged\x1b[2J?q=\x1b[8m'",
+            True,  # by urlsplit, from Python 3.11.4 on
             id="controls in the url's parts",
         ),
         pytest.param(
@@ -1493,6 +1494,7 @@ def test_a_failing_103_to_a_host_urlsplit_refuses_still_serves_the_page(
             "/declared",  # hinted unlearned: no page longer than MAX_PAGE_LENGTH is learned
             "q=" + "a" * 4000,
             "http://localhost/declared?q=" + "a" * 172 + "...",
+            False,
             id="a url of 4000 characters",
         ),
     ],
@@ -1507,6 +1509,7 @@ def test_a_failing_103_names_the_page_as_a_log_line_can_show_it(
     path: str,
     query: str,
     shown: str,
+    host_refused: bool,
 ) -> None:
     """The line of a 103 that failed names the page by its url, the client's Host, path
     and query. For a Host ``request.url`` cannot write (``[1:2]``) they were written as
@@ -1523,10 +1526,11 @@ def test_a_failing_103_names_the_page_as_a_log_line_can_show_it(
         urlsplit(f"http://{host}/")
     except ValueError:  # Python 3.11.4 on: request.url cannot be written, its parts are
         pass
-    else:  # before it, Werkzeug writes request.url for this Host too, percent-encoded
-        environ = EnvironBuilder("/", headers=[("Host", host)]).get_environ()
-        environ.update({"PATH_INFO": path, "QUERY_STRING": query})
-        shown = for_log(WerkzeugRequest(environ).url)
+    else:
+        if host_refused:  # before it, Werkzeug writes request.url for it, percent-encoded
+            environ = EnvironBuilder("/", headers=[("Host", host)]).get_environ()
+            environ.update({"PATH_INFO": path, "QUERY_STRING": query})
+            shown = for_log(WerkzeugRequest(environ).url)
 
     assert served[0] == "200 OK"
     [told] = caplog.records
