@@ -1125,12 +1125,14 @@ class DigestConnector:
             # a getter; it did not see one that changed since (a getter reading what the
             # view set, one set on the instance by the view, a config changed after
             # init_app), and the cookie must not be written then either.
-            if not _scoped_here(app.session_interface):
-                # Nor one set on its class since open() decided on that class, once: the
-                # next request's open() decides again.
-                _scoped_per_request.cache_clear()
             unrecordable = _unrecordable(app, state, attributes)
             if unrecordable:
+                if not _scoped_here(app.session_interface):
+                    # Nor one set on its class since open() decided on that class, once:
+                    # the next request's open() decides again. Not for a scope that can
+                    # be recorded (a config changed after init_app): open() need not see
+                    # it, and each response writing the cookie would have it decide again.
+                    _scoped_per_request.cache_clear()
                 raise NotRecorded(f"the {name} cookie cannot be scoped so: {unrecordable}")
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
@@ -1167,7 +1169,7 @@ def _scoped_per_request(interface: type[SessionInterface]) -> bool:
     getter of the cookie's attributes (``get_cookie_domain`` giving each host's, as Flask's
     docs allow). Flask's own read the app's config, which ``init_app`` checked, so a
     request of theirs reads none of them. Decided once per class, and again after
-    ``save()`` met a scope ``open()`` did not see (a getter set on the class since)."""
+    ``save()`` refused a scope ``open()`` did not see (a getter set on the class since)."""
     return any(
         getattr(interface, name) is not getattr(SessionInterface, name)
         for name in _ATTRIBUTE_GETTERS

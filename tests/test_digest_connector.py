@@ -35,6 +35,7 @@ from firehose_digest import (
     Firehose,
     GCSDigest,
     SessionConnector,
+    connectors,
     push,
     static_tag,
 )
@@ -454,6 +455,24 @@ def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_aft
         assert offered == []
         assert response.headers["Link"] == EXPECTED_RETURN
         assert "Set-Cookie" not in response.headers
+
+
+def test_a_scope_changed_after_init_app_that_can_be_recorded_keeps_the_class_decided() -> None:
+    """A session cookie attribute set after ``init_app`` (``SESSION_COOKIE_SECURE``) gives
+    every response a scope ``init_app`` did not check; ``save()`` checks it and writes the
+    cookie under it. It cleared ``open()``'s per-class decision on each such response too,
+    meant for a getter set on the class since, whose scope is refused: so every request
+    that wrote the cookie had ``open()`` decide again. A scope that can be recorded needs
+    no such decision."""
+    app = build_app()
+    app.config["SESSION_COOKIE_SECURE"] = True
+    connectors._scoped_per_request.cache_clear()
+    for _ in range(3):
+        response = app.test_client().get("/", base_url="https://shop.example")
+        assert response.headers["Link"] == EXPECTED_FIRST
+        assert "; Secure" in response.headers["Set-Cookie"]
+    decided = connectors._scoped_per_request.cache_info()
+    assert (decided.currsize, decided.misses) == (1, 1)
 
 
 def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_once(
