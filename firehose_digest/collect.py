@@ -117,7 +117,8 @@ def push(
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
     ``&amp;`` is ``&``.
     An ``as`` no browser fetches the link as (``as_="css"``: :func:`tell_unfetched_as`)
-    is linked as written, and a WARNING names it, once for each value.
+    is linked as written, and a WARNING names it, once for each value (up to
+    :data:`MAX_TOLD_AS` values a process, then none).
     ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
     the same url new again.
     ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the

@@ -39,7 +39,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from firehose_digest import Firehose, codec, hints, push, settings, static
+from firehose_digest import Firehose, codec, collect, hints, push, settings, static
 from firehose_digest import __main__ as cli
 from firehose_digest.collect import make_resource
 from firehose_digest.hints import HintCache
@@ -834,6 +834,7 @@ _STATED_LIMITS = [
     ("connectors.md", r"Werkzeug's default, (\d+) bytes", 1, settings.MAX_COOKIE_SIZE),
     ("configuration.md", r"\((\d+) days, the most browsers keep", 86400, settings.MAX_COOKIE_AGE),
     ("early-hints.md", r"within (\d+) seconds of the clock", 10**9, static.SETTLED_AFTER_NS),
+    ("how-it-works.md", r"up to (\d+) values a process", 1, collect.MAX_TOLD_AS),
 ]
 
 
