@@ -389,6 +389,16 @@ def hinted_visit(client: FlaskClient, host: str) -> tuple[TestResponse, list[str
     return response, offered
 
 
+def assert_return_visits_offer_nothing(client: FlaskClient) -> None:
+    """Two return visits to a learned page whose digest cannot be recorded: each 103 offers
+    nothing for push, the page links everything ``nopush``, and no cookie is written."""
+    for _ in range(2):
+        response, offered = hinted_visit(client, "shop.example")
+        assert offered == []
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+
+
 def test_a_103_offers_nothing_for_push_where_the_scope_is_refused() -> None:
     """A request whose ``__Host-`` digest cookie its session interface gives a ``Domain``
     records nothing: its 103 offers nothing a front would push, or h2o and Apache, which
@@ -399,11 +409,7 @@ def test_a_103_offers_nothing_for_push_where_the_scope_is_refused() -> None:
     app.session_interface = CookiePerHost()
     hinted_visit(app.test_client(), "shop.example")  # the page is learned
     client = app.test_client()
-    for _ in range(2):
-        response, offered = hinted_visit(client, "shop.example")
-        assert offered == []
-        assert response.headers["Link"] == EXPECTED_RETURN
-        assert "Set-Cookie" not in response.headers
+    assert_return_visits_offer_nothing(client)
 
 
 def test_a_103_offers_nothing_for_push_where_a_getter_set_on_the_instance_scopes_it_refused(
@@ -422,11 +428,7 @@ def test_a_103_offers_nothing_for_push_where_a_getter_set_on_the_instance_scopes
     monkeypatch.setattr(interface, "get_cookie_domain", CookiePerHost().get_cookie_domain)
     hinted_visit(app.test_client(), "shop.example")  # the page is learned
     client = app.test_client()
-    for _ in range(2):
-        response, offered = hinted_visit(client, "shop.example")
-        assert offered == []
-        assert response.headers["Link"] == EXPECTED_RETURN
-        assert "Set-Cookie" not in response.headers
+    assert_return_visits_offer_nothing(client)
 
 
 def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_after_save(
@@ -450,11 +452,7 @@ def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_aft
     monkeypatch.setattr(Sessions, "get_cookie_domain", CookiePerHost.get_cookie_domain)
     client = app.test_client()
     hinted_visit(client, "shop.example")
-    for _ in range(2):
-        response, offered = hinted_visit(client, "shop.example")
-        assert offered == []
-        assert response.headers["Link"] == EXPECTED_RETURN
-        assert "Set-Cookie" not in response.headers
+    assert_return_visits_offer_nothing(client)
 
 
 def test_a_scope_changed_after_init_app_that_can_be_recorded_keeps_the_class_decided() -> None:
