@@ -389,6 +389,14 @@ def hinted_visit(client: FlaskClient, host: str) -> tuple[TestResponse, list[str
     return response, offered
 
 
+def hinting_host_prefixed_app() -> Flask:
+    """An app with 103s on whose digest cookie is ``__Host-`` prefixed: a ``Domain`` given
+    to it per request is a scope browsers refuse."""
+    return build_app(
+        SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd", FIREHOSE_EARLY_HINTS=True
+    )
+
+
 def assert_return_visits_offer_nothing(client: FlaskClient) -> None:
     """Two return visits to a learned page whose digest cannot be recorded: each 103 offers
     nothing for push, the page links everything ``nopush``, and no cookie is written."""
@@ -403,9 +411,7 @@ def test_a_103_offers_nothing_for_push_where_the_scope_is_refused() -> None:
     """A request whose ``__Host-`` digest cookie its session interface gives a ``Domain``
     records nothing: its 103 offers nothing a front would push, or h2o and Apache, which
     push from a 103, pushed the page's links on every visit."""
-    app = build_app(
-        SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd", FIREHOSE_EARLY_HINTS=True
-    )
+    app = hinting_host_prefixed_app()
     app.session_interface = CookiePerHost()
     hinted_visit(app.test_client(), "shop.example")  # the page is learned
     client = app.test_client()
@@ -420,9 +426,7 @@ def test_a_103_offers_nothing_for_push_where_a_getter_set_on_the_instance_scopes
     its ``Domain`` unseen by ``open()``, decided once per class, and only ``save()`` caught
     it: the 103, sent before, offered the page's links for push on every visit, and h2o and
     Apache pushed them every time. ``open()`` sees it now."""
-    app = build_app(
-        SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd", FIREHOSE_EARLY_HINTS=True
-    )
+    app = hinting_host_prefixed_app()
     interface = app.session_interface
     assert type(interface) is SecureCookieSessionInterface
     monkeypatch.setattr(interface, "get_cookie_domain", CookiePerHost().get_cookie_domain)
@@ -444,9 +448,7 @@ def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_aft
     class Sessions(SecureCookieSessionInterface):
         pass
 
-    app = build_app(
-        SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd", FIREHOSE_EARLY_HINTS=True
-    )
+    app = hinting_host_prefixed_app()
     app.session_interface = Sessions()
     hinted_visit(app.test_client(), "shop.example")  # the page learned, the class decided
     monkeypatch.setattr(Sessions, "get_cookie_domain", CookiePerHost.get_cookie_domain)
