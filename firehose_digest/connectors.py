@@ -24,7 +24,6 @@ Flask-Firehose, with ``get_pushed()`` and ``set_pushed(items)``, are wrapped in
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 import logging
 import math
@@ -994,7 +993,7 @@ class DigestConnector:
         )
         if problem:
             raise ValueError(problem)
-        self._apps[app] = _DigestState(settings, attributes)
+        self._apps[app] = _DigestState(settings, attributes, _scope_read(app))
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
@@ -1027,20 +1026,19 @@ class DigestConnector:
         - If more were sent and none of those tried gives a digest, one not tried may hold
           the client's. None then, so that nothing is written over it.
 
-        None, too, where the session interface scopes the cookie per request (its class
-        overrides a getter of its attributes, or one is set on the instance:
-        :func:`_scoped_here`) and scopes this one as ``init_app`` would refuse it: with an
-        attribute no cookie can be written with, as browsers refuse it, or so that the
-        largest cookie does not fit (:func:`_unrecordable`, logged once per app). Nothing
-        can be recorded there, so the 103 and the ``Link`` offer nothing for push.
+        None, too, where the cookie is scoped, on this request, as ``init_app`` would
+        refuse it (:func:`_scope_refused`: a session interface's getter giving each host's
+        domain, or a ``SESSION_COOKIE_*`` set in ``app.config`` after ``init_app``, which
+        Flask's own interface reads on each request): with an attribute no cookie can be
+        written with, as browsers refuse it, or so that the largest cookie does not fit
+        (logged once per app). ``save()`` refuses to write there, so the 103 and the
+        ``Link`` offer nothing for push.
         """
         state = self._state(app)
         if not _cookie_path_matches(app, request):
             return None  # the browser sends no digest here, and keeps one written here
-        if _scoped_here(app.session_interface):
-            attributes = digest_cookie_attributes(app)
-            if attributes != state.checked and _unrecordable(app, state, attributes):
-                return None
+        if _scope_refused(app, state):
+            return None
         values = _cookie_values(request, state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
@@ -1068,9 +1066,9 @@ class DigestConnector:
         - The app's response sets the cookie itself (deletes it, on a "forget me" page).
         - ``init_app`` ran again since the digest was read, and replaced the settings it
           was read under.
-        - The session interface scopes the cookie, on this request, as ``init_app`` would
-          refuse it (:func:`_unrecordable`, logged once per app), seen only now: ``open()``
-          returns None for such a scope where it sees it.
+        - The cookie is scoped, on this request, as ``init_app`` would refuse it
+          (:func:`_scope_refused`, logged once per app): ``open()`` returned None for such a
+          scope, but the view may have changed it since (a getter reading what it set).
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -1119,21 +1117,12 @@ class DigestConnector:
         if any(line.startswith(f"{name}=") for line in response.headers.getlist("Set-Cookie")):
             # The app wrote or deleted the cookie itself (a "forget me" page): its say.
             raise NotRecorded(f"the response sets the {name} cookie itself")
+        # Asked again: the view may have scoped the cookie since open() asked (a getter
+        # reading what it set, one it set on the interface, the config).
+        refused = _scope_refused(app, state)
+        if refused:
+            raise NotRecorded(f"the {name} cookie cannot be scoped so: {refused}")
         attributes = digest_cookie_attributes(app)
-        if attributes != state.checked:
-            # open() returned None for such a scope where the session interface overrides
-            # a getter; it did not see one that changed since (a getter reading what the
-            # view set, one set on the instance by the view, a config changed after
-            # init_app), and the cookie must not be written then either.
-            unrecordable = _unrecordable(app, state, attributes)
-            if unrecordable:
-                if not _scoped_here(app.session_interface):
-                    # Nor one set on its class since open() decided on that class, once:
-                    # the next request's open() decides again. Not for a scope that can
-                    # be recorded (a config changed after init_app): open() need not see
-                    # it, and each response writing the cookie would have it decide again.
-                    _scoped_per_request.cache_clear()
-                raise NotRecorded(f"the {name} cookie cannot be scoped so: {unrecordable}")
         digest = digest.copy()  # the cached one is shared by every request that sends it
         # Twice: a rotation midway leaves the keys added before it in the older generation;
         # the second pass adds them again, within the new generation's room.
@@ -1150,30 +1139,39 @@ class DigestConnector:
 _ATTRIBUTE_GETTERS = tuple(f"get_cookie_{field.name}" for field in fields(CookieAttributes))
 
 
-def _scoped_here(interface: SessionInterface) -> bool:
-    """Whether ``interface`` may scope the cookie per request: its class overrides a getter
-    of the cookie's attributes (:func:`_scoped_per_request`, decided once per class), or
-    the instance holds one of its own (set on it: a bound method of another class, a
-    function, a test's monkeypatch). An instance as Flask makes it holds nothing of its
-    own, so for it that is one empty dict's truth."""
-    # mypy takes a class for unhashable, as it reads its __hash__ unbound.
-    if _scoped_per_request(type(interface)):  # type: ignore[arg-type]
-        return True
-    own: dict[str, Any] = getattr(interface, "__dict__", {})  # none on a class of __slots__
-    return bool(own) and not own.keys().isdisjoint(_ATTRIBUTE_GETTERS)
-
-
-@functools.cache
-def _scoped_per_request(interface: type[SessionInterface]) -> bool:
-    """Whether a session interface class may scope the cookie per request: it overrides a
-    getter of the cookie's attributes (``get_cookie_domain`` giving each host's, as Flask's
-    docs allow). Flask's own read the app's config, which ``init_app`` checked, so a
-    request of theirs reads none of them. Decided once per class, and again after
-    ``save()`` refused a scope ``open()`` did not see (a getter set on the class since)."""
-    return any(
-        getattr(interface, name) is not getattr(SessionInterface, name)
-        for name in _ATTRIBUTE_GETTERS
+def _scope_read(app: Flask) -> tuple[object, ...]:
+    """What the session interface's getters of the cookie's attributes give now, as they
+    give it: compared on each request with a scope known to be recordable, without
+    making the attributes of it."""
+    interface = app.session_interface
+    return (
+        interface.get_cookie_path(app),
+        interface.get_cookie_domain(app),
+        interface.get_cookie_secure(app),
+        interface.get_cookie_httponly(app),
+        interface.get_cookie_samesite(app),
+        interface.get_cookie_partitioned(app),
     )
+
+
+def _scope_refused(app: Flask, state: _DigestState) -> str:
+    """Why no digest can be recorded under the cookie's scope on this request
+    (:func:`_unrecordable`); "" if one can.
+
+    The scope is read through the session interface on each request, as Flask reads it
+    for the session cookie: a getter its class overrides or one set on the instance may
+    give each host its own ``Domain``, and Flask's own read ``app.config``, where a
+    ``SESSION_COOKIE_*`` may be set after ``init_app`` checked it. Checked only when it
+    is not the last scope found recordable (``init_app``'s first).
+    """
+    scope = _scope_read(app)
+    if scope == state.recordable:
+        return ""
+    attributes = digest_cookie_attributes(app)
+    refused = "" if attributes == state.checked else _unrecordable(app, state, attributes)
+    if not refused:
+        state.recordable = scope
+    return refused
 
 
 def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes) -> str:
@@ -1365,10 +1363,15 @@ class _DigestState:
     or because we signed them ourselves, and it is bounded in bytes.
     """
 
-    def __init__(self, settings: Settings, checked: CookieAttributes) -> None:
+    def __init__(
+        self, settings: Settings, checked: CookieAttributes, read: tuple[object, ...]
+    ) -> None:
         self.settings = settings
         #: The cookie's attributes as init_app checked its largest cookie with them.
         self.checked = checked
+        #: The last scope a request found a digest can be recorded under, as the session
+        #: interface's getters gave it (:func:`_scope_refused`); ``read``, ``checked``'s, first.
+        self.recordable = read
         #: The largest value the digest can make, signed, which a scope a session interface
         #: gives a request is measured with (:func:`_unrecordable`): its length is the
         #: settings' alone.

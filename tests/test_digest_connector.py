@@ -10,12 +10,21 @@ import warnings
 from collections.abc import Callable, Container
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from flask import Flask, Response, has_request_context, request, session
+from flask import (
+    Flask,
+    Response,
+    g,
+    has_request_context,
+    render_template_string,
+    request,
+    session,
+)
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionInterface
 from flask.testing import FlaskClient
@@ -57,6 +66,7 @@ from firehose_digest.settings import (
 from tests.helpers import (
     EXPECTED_FIRST,
     EXPECTED_RETURN,
+    PAGE,
     RaisingPerHostSessions,
     build_app,
     count_verified,
@@ -438,12 +448,11 @@ def test_a_103_offers_nothing_for_push_where_a_getter_set_on_the_instance_scopes
 def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_after_save(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``open()`` decides once per class whether the session interface scopes the cookie
+    """``open()`` decided once per class whether the session interface scopes the cookie
     per request: a getter set on the class after a request had been served (a test's
     monkeypatch of the app's interface class) went unseen, and every 103 offered the page's
     links for push, which h2o and Apache push, while ``save()`` caught the scope and
-    recorded nothing. ``save()``, which sees it, has the class decided again: only the
-    response already on its way offered them."""
+    recorded nothing. ``open()`` reads the scope on each request: the next one sees it."""
 
     class Sessions(SecureCookieSessionInterface):
         pass
@@ -452,27 +461,106 @@ def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_aft
     app.session_interface = Sessions()
     hinted_visit(app.test_client(), "shop.example")  # the page learned, the class decided
     monkeypatch.setattr(Sessions, "get_cookie_domain", CookiePerHost.get_cookie_domain)
-    client = app.test_client()
-    hinted_visit(client, "shop.example")
-    assert_return_visits_offer_nothing(client)
+    assert_return_visits_offer_nothing(app.test_client())
 
 
-def test_a_scope_changed_after_init_app_that_can_be_recorded_keeps_the_class_decided() -> None:
+#: Scopes set in app.config after init_app that no digest can be recorded under, by the
+#: attribute that makes them so, with the config init_app took: each as save() refuses it.
+REFUSED_LATE: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "domain on __Host-": (
+        {"FIREHOSE_COOKIE_NAME": "__Host-fd"},
+        {"SESSION_COOKIE_DOMAIN": "shop.example"},
+    ),
+    "secure off __Host-": (
+        {"FIREHOSE_COOKIE_NAME": "__Host-fd"},
+        {"SESSION_COOKIE_SECURE": False},
+    ),
+    "samesite unwritable": ({}, {"SESSION_COOKIE_SAMESITE": "Sometimes"}),
+    "samesite none, not secure": (
+        {},
+        {"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": False},
+    ),
+    "httponly not a bool": ({}, {"SESSION_COOKIE_HTTPONLY": "yes"}),
+    "partitioned not a bool": ({}, {"SESSION_COOKIE_PARTITIONED": "yes"}),
+    # Host-only, the largest cookie fits in 190 bytes; with "; Domain=shop.example", not.
+    "domain too long to fit": (
+        {"FIREHOSE_CAPACITY": 10, "MAX_COOKIE_SIZE": 190},
+        {"SESSION_COOKIE_DOMAIN": "shop.example"},
+    ),
+}
+
+
+@pytest.mark.parametrize("before_first_request", [True, False], ids=["before", "between"])
+@pytest.mark.parametrize("scope", list(REFUSED_LATE))
+def test_a_103_offers_nothing_for_push_where_a_late_config_scopes_it_refused(
+    scope: str, before_first_request: bool
+) -> None:
+    """A session cookie attribute set in ``app.config`` after ``init_app`` (a factory that
+    configures after ``Firehose(app)``) scopes every digest cookie as ``init_app`` would
+    refuse it. Flask's own interface reads its config on each request, so ``open()``
+    never asked, and only ``save()`` refused the scope: each 103 offered the page's links
+    for push, which h2o and Apache push, and nothing was recorded, so on every visit. Set
+    before the first request or between two, ``open()`` sees it now, as ``save()`` does."""
+    config, late = REFUSED_LATE[scope]
+    app = build_app(SESSION_COOKIE_SECURE=True, FIREHOSE_EARLY_HINTS=True, **config)
+    if before_first_request:
+        app.config.update(late)
+    hinted_visit(app.test_client(), "shop.example")  # the page is learned
+    app.config.update(late)
+    assert_return_visits_offer_nothing(app.test_client())
+
+
+class CookiePerTenant(SecureCookieSessionInterface):
+    """A session scoped to the tenant domain the view names (``g.tenant_domain``)."""
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return g.get("tenant_domain") if has_request_context() else None
+
+
+def test_a_scope_the_view_changes_after_open_is_refused_by_save() -> None:
+    """A 103 has ``open()`` read the scope before the view; a session interface reading
+    what the view set (its tenant's domain) scopes the cookie otherwise by the time
+    ``save()`` writes it. A ``Domain`` on a ``__Host-`` cookie, which browsers refuse, is
+    not written then either, and the page pushes nothing."""
+    app = hinting_host_prefixed_app()
+    app.session_interface = CookiePerTenant()
+
+    @app.route("/tenant")
+    def tenant() -> str:
+        g.tenant_domain = "shop.example"
+        return render_template_string(PAGE)
+
+    hints = {"wsgi.early_hints": lambda headers: None, "HTTP_ACCEPT": "text/html"}
+    browser = app.test_client()
+    visit = partial(browser.get, "/tenant", "https://shop.example", environ_overrides=hints)
+    visit()  # the page is learned: the next 103s open the digest before the view
+    for _ in range(2):
+        response = visit()
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+
+
+def test_a_scope_changed_after_init_app_that_can_be_recorded_is_checked_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A session cookie attribute set after ``init_app`` (``SESSION_COOKIE_SECURE``) gives
-    every response a scope ``init_app`` did not check; ``save()`` checks it and writes the
-    cookie under it. It cleared ``open()``'s per-class decision on each such response too,
-    meant for a getter set on the class since, whose scope is refused: so every request
-    that wrote the cookie had ``open()`` decide again. A scope that can be recorded needs
-    no such decision."""
+    every response a scope ``init_app`` did not check: the digest is recorded under it,
+    and it is measured once (``check_scope_fits`` builds the largest cookie's line), not
+    on each of the requests that open and save the digest."""
     app = build_app()
     app.config["SESSION_COOKIE_SECURE"] = True
-    connectors._scoped_per_request.cache_clear()
+    checked: list[CookieAttributes] = []
+
+    def counted(settings: Any, cookie: CookieAttributes, largest_value: str) -> None:
+        checked.append(cookie)
+        check_scope_fits(settings, cookie, largest_value)
+
+    monkeypatch.setattr(connectors, "check_scope_fits", counted)
     for _ in range(3):
         response = app.test_client().get("/", base_url="https://shop.example")
         assert response.headers["Link"] == EXPECTED_FIRST
         assert "; Secure" in response.headers["Set-Cookie"]
-    decided = connectors._scoped_per_request.cache_info()
-    assert (decided.currsize, decided.misses) == (1, 1)
+    assert [cookie.secure for cookie in checked] == [True]
 
 
 def test_a_cookie_a_domain_per_request_makes_too_long_is_not_written_and_said_once(
@@ -866,10 +954,17 @@ def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
 def test_a_domain_set_after_init_app_that_no_cookie_can_have_is_named(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Set after ``init_app``, which would refuse it, a ``Domain`` no cookie can have is
+    named once, as a scope nothing can be recorded under: ``open()`` failed on it instead,
+    and the log took a traceback on every request."""
     app = build_app()
     app.config["SESSION_COOKIE_DOMAIN"] = "shop..example"
-    response = app.test_client().get("/")
-    assert response.status_code == 200
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for _ in range(2):
+            response = app.test_client().get("/")
+            assert response.status_code == 200
+            assert response.headers["Link"] == EXPECTED_RETURN
+    assert [(r.levelname, r.exc_info) for r in caplog.records] == [("WARNING", None)]
     assert "SESSION_COOKIE_DOMAIN='shop..example'" in caplog.text
 
 
