@@ -1130,7 +1130,17 @@ class DigestConnector:
             for key in [key for key in page_keys if key not in digest.current]:
                 digest.add(key)
         value = codec.dumps(digest.to_bytes())
-        response.set_cookie(name, value, max_age=state.settings.max_age, **asdict(attributes))
+        # Measured against the MAX_COOKIE_SIZE init_app sized the digest by, which its
+        # largest cookie fits: Flask's Response reads the config live, and Werkzeug would
+        # warn of one lowered since (an error under -W error) at each write.
+        set_cookie = dump_cookie(
+            name,
+            value,
+            max_age=state.settings.max_age,
+            max_size=state.settings.max_cookie_size,
+            **asdict(attributes),
+        )
+        response.headers.add("Set-Cookie", set_cookie)
         state.remember(codec, value, digest)  # only once the cookie is written
 
 

@@ -540,6 +540,31 @@ def test_a_scope_the_view_changes_after_open_is_refused_by_save() -> None:
         assert "Set-Cookie" not in response.headers
 
 
+def test_a_max_cookie_size_lowered_after_init_app_leaves_the_digest_recorded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``MAX_COOKIE_SIZE`` is read at ``init_app``, which sizes the digest by it; one
+    lowered after it is named at the first request as kept at the value read. Flask's
+    ``Response`` reads it live, though, and Werkzeug's ``set_cookie`` warned at each digest
+    cookie past it: under ``-W error`` (this suite's) that failed every ``save()``, so the
+    103 offered the page's links for push on every visit and nothing was recorded. The
+    digest cookie is measured against the limit ``init_app`` read, as every other one of
+    its sizes is."""
+    app = build_app(FIREHOSE_EARLY_HINTS=True)
+    app.config["MAX_COOKIE_SIZE"] = 60
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        hinted_visit(app.test_client(), "shop.example")  # the page is learned
+        first, offered = hinted_visit(client, "shop.example")
+        assert first.headers["Set-Cookie"].startswith(f"{COOKIE}=")
+        assert len(offered) == 3
+        assert_return_visits_offer_nothing(client)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: MAX_COOKIE_SIZE is 60 in app.config, but init_app read 4093, which "
+        "firehose_digest keeps: set it before Firehose(app), or call init_app(app) again"
+    ]
+
+
 def test_a_scope_changed_after_init_app_that_can_be_recorded_is_checked_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
