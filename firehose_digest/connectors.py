@@ -984,10 +984,7 @@ class DigestConnector:
                 ) from e
             raise
         if settings.cookie_name == app.session_interface.get_cookie_name(app):
-            raise ValueError(
-                f"FIREHOSE_COOKIE_NAME={settings.cookie_name!r} is the session cookie's "
-                "name (SESSION_COOKIE_NAME): the digest would replace the session"
-            )
+            raise ValueError(_named_as_the_session(settings.cookie_name))
         problem = _key_problem(app.config.get("SECRET_KEY")) or _fallbacks_problem(
             app.config.get("SECRET_KEY_FALLBACKS")
         )
@@ -1030,8 +1027,9 @@ class DigestConnector:
         refuse it (:func:`_scope_refused`: a session interface's getter giving each host's
         domain, or a ``SESSION_COOKIE_*`` set in ``app.config`` after ``init_app``, which
         Flask's own interface reads on each request): with an attribute no cookie can be
-        written with, as browsers refuse it, or so that the largest cookie does not fit
-        (logged once per app). ``save()`` refuses to write there, so the 103 and the
+        written with, as browsers refuse it, so that the largest cookie does not fit, or
+        beside a session cookie of the digest's name, which it would replace (logged
+        once per app). ``save()`` refuses to write there, so the 103 and the
         ``Link`` offer nothing for push.
         """
         state = self._state(app)
@@ -1150,11 +1148,12 @@ _ATTRIBUTE_GETTERS = tuple(f"get_cookie_{field.name}" for field in fields(Cookie
 
 
 def _scope_read(app: Flask) -> tuple[object, ...]:
-    """What the session interface's getters of the cookie's attributes give now, as they
-    give it: compared on each request with a scope known to be recordable, without
-    making the attributes of it."""
+    """What the session interface's getters of the session cookie's name and of the
+    cookie's attributes give now, as they give it: compared on each request with a scope
+    known to be recordable, without making the attributes of it."""
     interface = app.session_interface
     return (
+        interface.get_cookie_name(app),
         interface.get_cookie_path(app),
         interface.get_cookie_domain(app),
         interface.get_cookie_secure(app),
@@ -1173,15 +1172,54 @@ def _scope_refused(app: Flask, state: _DigestState) -> str:
     give each host its own ``Domain``, and Flask's own read ``app.config``, where a
     ``SESSION_COOKIE_*`` may be set after ``init_app`` checked it. Checked only when it
     is not the last scope found recordable (``init_app``'s first).
+
+    A session cookie named as the digest's (a ``SESSION_COOKIE_NAME`` set so after
+    ``init_app``, which refuses it) is refused first, whatever the attributes: the digest
+    written would replace the app's session, and sign its user out.
     """
     scope = _scope_read(app)
     if scope == state.recordable:
         return ""
+    session_cookie_name = scope[0]
+    if session_cookie_name == state.settings.cookie_name:
+        refused = _named_as_the_session(state.settings.cookie_name)
+        _warn_named_as_the_session(app, session_cookie_name, refused)
+        return refused
     attributes = digest_cookie_attributes(app)
     refused = "" if attributes == state.checked else _unrecordable(app, state, attributes)
     if not refused:
         state.recordable = scope
     return refused
+
+
+def _named_as_the_session(name: str) -> str:
+    """Why the digest cookie cannot be named ``name``, the session cookie's name."""
+    return (
+        f"FIREHOSE_COOKIE_NAME={name!r} is the session cookie's name (SESSION_COOKIE_NAME): "
+        "the digest would replace the session"
+    )
+
+
+#: The apps already warned that their session interface named the session cookie of a
+#: request as the digest cookie is named.
+_told_named_as_the_session: weakref.WeakSet[Flask] = weakref.WeakSet()
+
+
+def _warn_named_as_the_session(app: Flask, name: object, refused: str) -> None:
+    """Warn once per app: a request's session cookie was named ``name``, the digest
+    cookie's name, as ``init_app`` refuses it."""
+    if app in _told_named_as_the_session:
+        return
+    _told_named_as_the_session.add(app)
+    log.warning(
+        "firehose: the session interface (%s) names the session cookie of a request %r: "
+        "%s%s; such responses push nothing and write no digest (said once per app and "
+        "process)",
+        type(app.session_interface).__name__,
+        name,
+        refused,
+        _read_through_getters(app.session_interface, refused),
+    )
 
 
 def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes) -> str:
@@ -1266,7 +1304,7 @@ def _read_through_getters(interface: SessionInterface, refused: str) -> str:
     " (SESSION_COOKIE_DOMAIN here: what its get_cookie_domain() gave)", or ""."""
     said = [
         f"{key} here: what its {getter}() gave"
-        for getter in _ATTRIBUTE_GETTERS
+        for getter in ("get_cookie_name", *_ATTRIBUTE_GETTERS)
         if (key := f"SESSION_COOKIE_{getter.removeprefix('get_cookie_').upper()}") in refused
         # Set on the instance too: a bound method of another class, or a plain function.
         and getattr(getattr(interface, getter), "__func__", None)

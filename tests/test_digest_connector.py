@@ -510,6 +510,73 @@ def test_a_103_offers_nothing_for_push_where_a_late_config_scopes_it_refused(
     assert_return_visits_offer_nothing(app.test_client())
 
 
+@pytest.mark.parametrize("before_first_request", [True, False], ids=["before", "between"])
+def test_a_session_cookie_named_as_the_digest_after_init_app_keeps_the_session(
+    caplog: pytest.LogCaptureFixture, before_first_request: bool
+) -> None:
+    """``init_app`` refuses a ``SESSION_COOKIE_NAME`` that is the digest cookie's name:
+    the digest would replace the session. Set in ``app.config`` after it, Flask's own
+    interface names the session cookie so on each request, and the next page that pushed
+    wrote its digest over the session cookie: a signed-in user was signed out. Such a
+    request records nothing, as under a refused scope, and one warning says why."""
+    app = build_app(SESSION_COOKIE_SECURE=True, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/sign-in")
+    def sign_in() -> str:
+        session["user"] = "ada"
+        return "signed in"
+
+    @app.route("/me")
+    def me() -> str:
+        return str(session.get("user", "nobody"))
+
+    if before_first_request:
+        app.config["SESSION_COOKIE_NAME"] = COOKIE
+    hinted_visit(app.test_client(), "shop.example")  # the page is learned
+    app.config["SESSION_COOKIE_NAME"] = COOKIE
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        client.get("/sign-in", base_url="https://shop.example")
+        assert_return_visits_offer_nothing(client)
+        assert client.get("/me", base_url="https://shop.example").text == "ada"
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: the session interface (SecureCookieSessionInterface) names the session "
+        f"cookie of a request {COOKIE!r}: FIREHOSE_COOKIE_NAME={COOKIE!r} is the session "
+        "cookie's name (SESSION_COOKIE_NAME): the digest would replace the session; such "
+        "responses push nothing and write no digest (said once per app and process)"
+    ]
+
+
+class SessionNamedPerHost(SecureCookieSessionInterface):
+    """A session cookie named per host: ``legacy.example`` keeps a name the digest's."""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        legacy = has_request_context() and request.host == "legacy.example"
+        return COOKIE if legacy else super().get_cookie_name(app)
+
+
+def test_a_session_cookie_a_getter_names_as_the_digest_keeps_the_session(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A session interface may name the session cookie per request: where it names it as
+    the digest is named, nothing is recorded, and the warning says the name is what its
+    getter gave; the other hosts' digests are recorded, before it and after."""
+    app = build_app()
+    app.session_interface = SessionNamedPerHost()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for host in ["shop.example", "legacy.example", "legacy.example", "shop.example"]:
+            response = app.test_client().get("/", base_url=f"https://{host}")
+            written = response.headers.get("Set-Cookie", "")
+            assert written.startswith(f"{COOKIE}=") == (host == "shop.example")
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: the session interface (SessionNamedPerHost) names the session cookie of a "
+        f"request {COOKIE!r}: FIREHOSE_COOKIE_NAME={COOKIE!r} is the session cookie's name "
+        "(SESSION_COOKIE_NAME): the digest would replace the session (SESSION_COOKIE_NAME "
+        "here: what its get_cookie_name() gave); such responses push nothing and write no "
+        "digest (said once per app and process)"
+    ]
+
+
 class CookiePerTenant(SecureCookieSessionInterface):
     """A session scoped to the tenant domain the view names (``g.tenant_domain``)."""
 
