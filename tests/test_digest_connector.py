@@ -445,7 +445,7 @@ def test_a_103_offers_nothing_for_push_where_a_getter_set_on_the_instance_scopes
     assert_return_visits_offer_nothing(client)
 
 
-def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_after_save(
+def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_the_next_open(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``open()`` decided once per class whether the session interface scopes the cookie
@@ -459,7 +459,7 @@ def test_a_getter_set_on_the_interface_class_after_a_request_is_seen_by_open_aft
 
     app = hinting_host_prefixed_app()
     app.session_interface = Sessions()
-    hinted_visit(app.test_client(), "shop.example")  # the page learned, the class decided
+    hinted_visit(app.test_client(), "shop.example")  # the page is learned
     monkeypatch.setattr(Sessions, "get_cookie_domain", CookiePerHost.get_cookie_domain)
     assert_return_visits_offer_nothing(app.test_client())
 
