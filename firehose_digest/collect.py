@@ -137,7 +137,20 @@ def push(
     An argument from a template variable never set (Jinja's ``Undefined``, of any kind)
     is a :class:`ValueError` naming it, never a link with an empty value.
     """
-    record_push(resource_of(url, flags, as_, version, learn, params))
+    # The common call, push(url) or push(url, as_="style"), is looked up here, under the
+    # key resource_of() gives plain arguments (themselves): a page's pushes are then one
+    # call each.
+    common = type(url) is str and (as_ is None or type(as_) is str) and not (flags or params)
+    resource = (
+        _resources.get((url, (), as_, None, True))
+        if common and version is None and learn is True
+        else None
+    )
+    if resource is None:
+        resource = resource_of(url, flags, as_, version, learn, params)
+    record = current_record.get()  # as record_push() records it
+    if record is not None and not resource.legacy_only:
+        record.resources.setdefault(resource.url, resource)  # the first push of a url wins
     return url
 
 
@@ -159,7 +172,9 @@ def resource_of(
 ) -> Resource:
     """The :class:`Resource` :func:`push` makes of its arguments (:func:`make_resource`),
     kept in :data:`_resources` for the next call with the same arguments (but a link with
-    a ``nonce``, made for one response). Not added to the request's record: that is
+    a ``nonce``, made for one response). Plain arguments (a str url, flags and ``as_``,
+    ``version`` a str or None, no other keyword) are their own key: :func:`push` looks
+    its common call up under it itself. Not added to the request's record: that is
     :func:`record_push`'s."""
     if type(url) is not str:
         refuse_undefined("url", url)  # ChainableUndefined reads as markup: ""

@@ -664,6 +664,28 @@ def test_the_same_push_again_is_answered_from_the_push_cache(
     assert made == ["/a.css"]
 
 
+@pytest.mark.parametrize("as_", ["style", None])
+def test_a_page_s_common_push_again_is_one_call(
+    monkeypatch: pytest.MonkeyPatch, as_: str | None
+) -> None:
+    """push(url, as_=...) again finds its resource in push()'s cache under the key
+    resource_of() gave it, without asking resource_of(): a page pushes ten of them on
+    every request, and a call is most of what a push found costs."""
+    monkeypatch.setattr(collect, "_resources", {})
+    monkeypatch.setattr(collect, "_resources_bytes", 0)
+    asked: list[str] = []
+    resource_of = collect.resource_of
+
+    def counting_resource_of(url: str, *args: Any) -> Resource:
+        asked.append(url)
+        return resource_of(url, *args)
+
+    monkeypatch.setattr(collect, "resource_of", counting_resource_of)
+    for _ in range(3):
+        push("/a.css", as_=as_)
+    assert asked == ["/a.css"]
+
+
 @pytest.mark.parametrize(
     ("rel", "connects"),
     [("preconnect", True), ("dns-prefetch", True), ("PreConnect", True), ("preload", False)],
