@@ -33,6 +33,7 @@ import time
 import weakref
 from collections import UserString
 from collections.abc import Container, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import asdict, fields, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
@@ -1171,14 +1172,15 @@ def _scope_refused(app: Flask, state: _DigestState) -> str:
     for the session cookie: a getter its class overrides or one set on the instance may
     give each host its own ``Domain``, and Flask's own read ``app.config``, where a
     ``SESSION_COOKIE_*`` may be set after ``init_app`` checked it. Checked only when it
-    is not the last scope found recordable (``init_app``'s first).
+    is not one found recordable already (``init_app``'s, and each host's:
+    :meth:`_DigestState.found_recordable`).
 
     A session cookie named as the digest's (a ``SESSION_COOKIE_NAME`` set so after
     ``init_app``, which refuses it) is refused first, whatever the attributes: the digest
     written would replace the app's session, and sign its user out.
     """
     scope = _scope_read(app)
-    if scope == state.recordable:
+    if state.found_recordable(scope):
         return ""
     session_cookie_name = scope[0]
     if session_cookie_name == state.settings.cookie_name:
@@ -1188,7 +1190,7 @@ def _scope_refused(app: Flask, state: _DigestState) -> str:
     attributes = digest_cookie_attributes(app)
     refused = "" if attributes == state.checked else _unrecordable(app, state, attributes)
     if not refused:
-        state.recordable = scope
+        state.keep_recordable(scope)
     return refused
 
 
@@ -1417,9 +1419,10 @@ class _DigestState:
         self.settings = settings
         #: The cookie's attributes as init_app checked its largest cookie with them.
         self.checked = checked
-        #: The last scope a request found a digest can be recorded under, as the session
-        #: interface's getters gave it (:func:`_scope_refused`); ``read``, ``checked``'s, first.
-        self.recordable = read
+        #: The scopes requests found a digest can be recorded under, as the session
+        #: interface's getters gave them (:func:`_scope_refused`): ``read``, ``checked``'s,
+        #: and one per host where the session interface scopes the cookie per host.
+        self._recordable: set[tuple[object, ...]] = set()
         #: The largest value the digest can make, signed, which a scope a session interface
         #: gives a request is measured with (:func:`_unrecordable`): its length is the
         #: settings' alone.
@@ -1437,6 +1440,7 @@ class _DigestState:
         self._decoded: dict[str, HeldDigest] = {}
         self._decoded_bytes = 0
         self._lock = fork_safe_lock()
+        self.keep_recordable(read)
 
     def codec(self, app: Flask) -> DigestCodec | None:
         """The codec for the app's keys as configured now; None without ``SECRET_KEY``.
@@ -1487,6 +1491,22 @@ class _DigestState:
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             _warn_no_secret_key(app, "DigestConnector", problem or _false_key_problem(secret_key))
         return codec
+
+    def found_recordable(self, scope: tuple[object, ...]) -> bool:
+        """Whether a request found a digest can be recorded under ``scope``
+        (:meth:`keep_recordable`)."""
+        try:
+            return scope in self._recordable
+        except TypeError:  # a getter gave a value no set holds (a list): checked each time
+            return False
+
+    def keep_recordable(self, scope: tuple[object, ...]) -> None:
+        """Keep ``scope`` as one a digest can be recorded under: at most
+        :data:`MAX_COOKIE_SCOPES` of them, emptied when full."""
+        with self._lock, suppress(TypeError):
+            if len(self._recordable) >= MAX_COOKIE_SCOPES:
+                self._recordable.clear()
+            self._recordable.add(scope)
 
     def read_here(self, held: HeldDigest, codec: DigestCodec) -> bool:
         """Whether ``held`` was read under these settings: this state's empty holder, or a
@@ -1609,9 +1629,9 @@ class _DigestState:
         return held
 
 
-#: Cookie scopes (domain, path, partitioned) whose codecs are kept: a session interface
-#: that scopes the cookie per host serves a few hosts from one app. Past it, codecs are
-#: made again.
+#: Cookie scopes (domain, path, partitioned) whose codecs are kept, and scopes found
+#: recordable: a session interface that scopes the cookie per host serves a few hosts from
+#: one app. Past it, codecs are made, and scopes checked, again.
 MAX_COOKIE_SCOPES = 16
 
 

@@ -55,6 +55,7 @@ from firehose_digest.digests import encoded_size_bound
 from firehose_digest.settings import (
     DEFAULTS,
     CookieAttributes,
+    Settings,
     check_digest_fits,
     check_scope_fits,
     largest_digest_value,
@@ -1041,6 +1042,76 @@ def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
             assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
             assert len(state._scoped) <= MAX_COOKIE_SCOPES
     assert verified == []
+
+
+def test_a_host_s_scope_is_checked_once_while_its_pages_are_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A session interface scoping the cookie per host gives each request a scope other
+    than the one ``init_app`` checked: whether the largest cookie fits it was worked out
+    again (a Set-Cookie line built and measured) on every page of every host. Each host's
+    scope is checked once, up to the bound of scopes kept; a scope that does not fit is
+    checked, and refused, on every page."""
+    checked: list[str] = []
+
+    def counting_check_scope_fits(
+        settings: Settings, cookie: CookieAttributes, largest: str
+    ) -> None:
+        checked.append(str(cookie.domain))
+        check_scope_fits(settings, cookie, largest)
+
+    monkeypatch.setattr(connectors, "check_scope_fits", counting_check_scope_fits)
+    app = build_app()
+    app.session_interface = CookiePerHost()
+    # init_app's scope (no host: read outside a request) is one of those kept.
+    hosts = [f"h{n}.example" for n in range(MAX_COOKIE_SCOPES - 1)]
+    clients = [(app.test_client(), host) for host in hosts]
+    for client, host in clients:
+        assert client.get("/", base_url=f"http://{host}").headers["Link"] == EXPECTED_FIRST
+    for _ in range(2):
+        for client, host in clients:
+            response = client.get("/", base_url=f"http://{host}")
+            assert response.headers["Link"] == EXPECTED_RETURN
+    assert sorted(checked) == sorted(hosts)
+    long_host = ".".join(["x" * 63, "y" * 63, "z" * 63, "example"])  # past the header budget
+    for _ in range(2):
+        response = app.test_client().get("/", base_url=f"http://{long_host}")
+        assert "Set-Cookie" not in response.headers
+    assert checked.count(long_host) == 2
+    # One host past the bound empties the scopes kept: each is checked again, once.
+    extra = f"h{MAX_COOKIE_SCOPES}.example"
+    app.test_client().get("/", base_url=f"http://{extra}")
+    for _ in range(2):
+        for client, host in clients[:2]:
+            assert client.get("/", base_url=f"http://{host}").headers["Link"] == EXPECTED_RETURN
+    assert checked.count(extra) == 1
+    assert [checked.count(host) for _, host in clients[:2]] == [2, 2]
+
+
+class _SecureAsAList(CookiePerHost):
+    """A session interface whose getter gives a value no cookie attribute is, nor any set
+    holds."""
+
+    def get_cookie_secure(self, app: Flask) -> Any:
+        return [True] if has_request_context() else False
+
+
+def test_a_scope_no_set_holds_is_checked_and_refused_on_every_page(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Scopes found to fit are kept in a set: a scope holding a list is asked there too,
+    and must be checked, and refused with one warning, as any scope that does not fit,
+    not fail the connector."""
+    app = build_app()
+    app.session_interface = _SecureAsAList()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for _ in range(2):
+            response = client.get("/", base_url="https://shop.example")
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    (told,) = [r.getMessage() for r in caplog.records]
+    assert "SESSION_COOKIE_SECURE must be True or False, got [True]" in told
 
 
 def test_a_domain_set_after_init_app_that_no_cookie_can_have_is_named(
