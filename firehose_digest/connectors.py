@@ -1451,8 +1451,15 @@ class _DigestState:
         keeps it: each value is kept with the salt it verified with).
         """
         seen, codec = self._inputs_and_codec
-        if _signing_inputs(app) == seen:
+        configured = _signing_inputs(app)
+        if configured == seen:
             return codec
+        if codec is not None and configured[3:] == seen[3:]:
+            # The same keys, another scope (a session interface's domain per host): the
+            # scope's codec, if kept, as the lock's path below would find it.
+            scoped = self._scoped.get(_salt_of(self.settings.salt, *configured[:3]))
+            if scoped is not None:
+                return scoped
         with self._lock:
             # Read again under the lock: of two threads that saw a change, the later reads
             # the newer config, so a removed key is never put back by one that read before.

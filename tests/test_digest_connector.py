@@ -49,7 +49,7 @@ from firehose_digest import (
     static_tag,
 )
 from firehose_digest import settings as settings_module
-from firehose_digest.codec import DigestCodec, salt_for
+from firehose_digest.codec import DigestCodec, keys_in_force, salt_for
 from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
 from firehose_digest.digests import encoded_size_bound
 from firehose_digest.settings import (
@@ -1086,6 +1086,36 @@ def test_a_host_s_scope_is_checked_once_while_its_pages_are_served(
             assert client.get("/", base_url=f"http://{host}").headers["Link"] == EXPECTED_RETURN
     assert checked.count(extra) == 1
     assert [checked.count(host) for _, host in clients[:2]] == [2, 2]
+
+
+def test_hosts_served_in_turn_find_their_codecs_without_reading_the_keys_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A session interface scoping the cookie per host signs each host's cookie apart. A
+    request of another scope than the last one's read the app's keys again, under the
+    state's lock, and checked them, to find its scope's codec: with the keys unchanged,
+    the codec kept for its scope is found without. A key changed is seen at once all the
+    same: a cookie signed with the old one no longer verifies."""
+    asked: list[object] = []
+
+    def counting_keys_in_force(*args: Any) -> Any:
+        asked.append(args)
+        return keys_in_force(*args)
+
+    app = build_app()
+    app.session_interface = CookiePerHost()
+    clients = [(app.test_client(), f"http://h{n}.example") for n in range(3)]
+    for client, host in clients:
+        assert client.get("/", base_url=host).headers["Link"] == EXPECTED_FIRST
+    monkeypatch.setattr(connectors, "keys_in_force", counting_keys_in_force)
+    for _ in range(2):
+        for client, host in clients:
+            assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
+    assert asked == []
+    app.config["SECRET_KEY"] = "another secret"
+    for client, host in clients:
+        assert client.get("/", base_url=host).headers["Link"] == EXPECTED_FIRST
+    assert asked
 
 
 class _SecureAsAList(CookiePerHost):
