@@ -314,3 +314,27 @@ def test_a_plan_two_threads_made_at_once_is_counted_once() -> None:
     alone = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
     alone.plan(page, set(), True)
     assert planner._bytes == alone._bytes
+
+
+def test_a_known_page_that_fills_the_plans_is_counted_again_once_they_are_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new plan of a page already kept, past the bound, drops every plan, the page's
+    own too: the page is kept again with that plan alone, and counted as a page first
+    kept with it (not as a plan added to a page counted already)."""
+    page = POOL[:3]
+    one_held = {page[0].key}  # its plan writes a nopush: the larger of the two
+    probe = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    probe.plan(page, one_held, True)
+    larger = probe._bytes
+    alone = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    alone.plan(page, set(), True)
+    assert alone._bytes < larger
+    monkeypatch.setattr(links, "PLANS_BYTES", larger)  # the first plan fills it exactly
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    planner.plan(page, one_held, True)
+    assert planner._bytes == larger
+    plan = planner.plan(page, set(), True)  # another way of holding it: past the bound
+    assert plan == plan_links(page, set(), may_push=True, max_pushes=10, budget=1900)
+    assert list(planner._pages[tuple(page)][1]) == [((False, False, False), True, False)]
+    assert planner._bytes == alone._bytes
