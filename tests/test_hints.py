@@ -3706,6 +3706,28 @@ def test_a_learn_false_link_keeps_its_push_slot_in_the_103(max_pushes: int) -> N
     assert pushed(final) == ["</avatars/bob.png>; rel=preload; as=image", CSS][:max_pushes]
 
 
+def test_a_learn_false_link_no_proxy_pushes_leaves_the_103_its_push_slot() -> None:
+    """With one push per response, a visitor's own image on a CDN (an absolute url: no
+    proxy pushes it, so the final response gives it no slot) leaves the slot to the
+    stylesheet after it, which the final response pushes: the 103 offers it too."""
+    app = make_app(FIREHOSE_MAX_PUSHES=1)
+
+    @app.route("/me")
+    def me() -> str:
+        visitor = request.headers["X-Visitor"]
+        push(f"https://cdn.example/avatars/{visitor}.png", as_="image", learn=False)
+        push("/static/site.css", as_="style")
+        return visitor
+
+    hinted_get(app.test_client(), "/me", Recorder(), headers={"X-Visitor": "ann"})
+    recorder = Recorder()
+
+    final = hinted_get(app.test_client(), "/me", recorder, headers={"X-Visitor": "bob"})
+
+    assert pushed(final) == [CSS]
+    assert offered(recorder.sent) == [CSS]
+
+
 @pytest.mark.parametrize(("max_pushes", "expected"), [(2, []), (3, [("Link", CSS)])])
 def test_each_learn_false_link_takes_a_push_slot_of_its_own_in_the_103(
     max_pushes: int, expected: list[tuple[str, str]]
