@@ -368,6 +368,62 @@ def test_early_hints_stay_within_the_link_budget() -> None:
     assert early_hints_headers([A, B], set(), len(A.link) - 1, max_pushes=10) == []
 
 
+FAR = hint(
+    "https://cdn.example/me.png",
+    "<https://cdn.example/me.png>; rel=preload; as=image",
+    origin="https://cdn.example",
+    pushable=False,
+)
+NARROW_LINK = '</narrow.png>; rel=preload; as=image; media="(max-width: 600px)"'
+NARROW = EarlyHint(
+    "/narrow.png", NARROW_LINK, True, None, False, True, len(NARROW_LINK), screen_dependent=True
+)
+STAND_IN = EarlyHint("", "", True, None, False, True, len(A.link), stand_in=True)
+FONTS = hint(
+    "https://fonts.example",
+    "<https://fonts.example>; rel=preconnect",
+    tracked=False,
+    origin="https://fonts.example",
+    connects=True,
+    pushable=False,
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "held", "keywords", "written"),
+    [
+        pytest.param(A, {A.key}, {}, f"{A.link}; nopush", id="held"),
+        pytest.param(A, set(), {}, A.link, id="new, pushed"),
+        pytest.param(A, set(), {"max_pushes": 0}, f"{A.link}; nopush", id="no push slot"),
+        pytest.param(FAR, set(), {}, f"{FAR.link}; nopush", id="another origin"),
+        pytest.param(STAND_IN, set(), {}, f"{A.link}; nopush", id="learn=False"),
+        pytest.param(FONTS, set(), {}, FONTS.link, id="untracked"),
+        pytest.param(NARROW, set(), {"browser": True}, f"{NARROW_LINK}; nopush", id="screen"),
+        pytest.param(A, set(), {"front_may_push": False}, A.link, id="own HTTP/2"),
+        pytest.param(
+            A,
+            set(),
+            {"front_may_push": False, "max_pushes": 0},
+            f"{A.link}; nopush",
+            id="own HTTP/2, no push slot",
+        ),
+    ],
+)
+def test_a_103_counts_each_link_as_long_as_the_final_link_value_writes_it(
+    first: EarlyHint, held: set[str], keywords: dict[str, Any], written: str
+) -> None:
+    """The link after ``first`` is hinted when the final value, ``first`` written as it
+    writes it, has room for both, exactly, and not one byte short of that."""
+    room = len(f"{written}, {C.link}")
+
+    def hinted(budget: int) -> list[str]:
+        sent = early_hints_headers([first, C], held, budget, **{"max_pushes": 10, **keywords})
+        return [link for _, value in sent for link in value.split(", ")]
+
+    assert C.link in hinted(room)
+    assert C.link not in hinted(room - 1)
+
+
 def test_the_cache_returns_what_was_learned_and_none_for_the_rest() -> None:
     cache: HintCache = HintCache(4)
     cache.learn("/", [A, B], BUDGET)
