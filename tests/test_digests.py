@@ -278,6 +278,18 @@ def test_fp_rate_is_the_rate_the_stored_parameters_give() -> None:
     assert AgingDigest(BloomDigest, 300, 0.01).fp_rate == bloom.fp_rate
 
 
+def test_a_loose_rate_takes_one_hash_and_capacity_over_p_bits() -> None:
+    """With one hash a full filter has set exactly n / m of its bits, so m = n / p holds
+    rate p: at p = 0.5, 600 bits for 300 keys, where two hashes would take
+    ceil(600 / (0.5^(1/2) + 0.5 / 2)) = 627. The fewest bits are searched from k = 1."""
+    bloom = BloomDigest(300, 0.5)
+    assert (bloom._k, bloom._m) == (1, 600)
+    assert bloom.fp_rate == 0.5
+    data = bloom.to_bytes()
+    assert (data[5], int.from_bytes(data[6:9], "big")) == (1, 600)
+    assert len(data) == BLOOM_HEADER + 600 // 8
+
+
 @pytest.mark.parametrize(
     ("capacity", "k", "m"),
     [
