@@ -15,9 +15,11 @@ import sys
 import threading
 from collections import UserString
 from collections.abc import Callable, Container, Iterator
+from dataclasses import astuple
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import quote
 
 import pytest
@@ -47,11 +49,25 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-from firehose_digest import DigestConnector, Firehose, SessionConnector, extension, push
+from firehose_digest import (
+    DigestConnector,
+    Firehose,
+    SessionConnector,
+    collect,
+    extension,
+    push,
+)
 from firehose_digest.codec import MAX_COOKIE_COPIES, DigestCodec
-from firehose_digest.collect import make_resource
+from firehose_digest.collect import (
+    RequestPushes,
+    current_record,
+    make_resource,
+    record_push,
+    resource_of,
+)
 from firehose_digest.connectors import ANSWER_KEY_LENGTH, _DigestState
 from firehose_digest.digests import AgingDigest
+from firehose_digest.links import Resource
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import (
     EXPECTED_FIRST,
@@ -4328,6 +4344,170 @@ def test_a_bool_as_version_is_refused_whatever_was_pushed_before(first: object) 
     with pytest.raises(ValueError, match="version must be a str, an int or a float, got True"):
         push("/a.css", as_="style", version=True)
     assert make_resource("/a.css", (), "style", 1.0, ()).key == "/a.css\n1.0"
+
+
+#: The urls and ``as`` values of push()'s common calls, plain str: push() looks them up in
+#: its cache itself.
+_PLAIN_URLS = ["/a.css", "/a.css?v=1&amp;w=2", "/a.css?v=1&w=2", "/a\r\nX-Evil: 1", ""]
+_PLAIN_AS = [None, "style", "font", "css", "st&#121;le", "1"]
+#: push()'s other arguments in a plain call: none.
+_PLAIN_CALL: dict[str, Any] = {"flags": (), "version": None, "learn": True, "params": {}}
+
+
+def _given(call: dict[str, Any], changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A plain call with ``changes``: a url or ``as`` given as HTML (``Markup``), each
+    other argument given as a value."""
+    call = {**_PLAIN_CALL, **call}
+    for change in changes:
+        for name, value in change.items():
+            html = name.endswith(" as HTML")
+            name = name.removesuffix(" as HTML")
+            call[name] = Markup(call[name]) if html and call[name] is not None else value
+    return call
+
+
+#: push()'s arguments as templates and views give them: a plain call, one or two of them
+#: given otherwise, each then often equal as a key to a plain one's (``Markup`` equals its
+#: text, ``1`` equals ``True``): a url given as HTML, or one that would inject a header; an
+#: ``as`` given as markup, or as no str; flags; a version of each type; ``learn`` not a
+#: bool; a nonce; a legacy bundle; a template variable never set.
+_PUSH_CALLS = st.builds(
+    _given,
+    st.fixed_dictionaries(
+        {"url": st.sampled_from(_PLAIN_URLS), "as_": st.sampled_from(_PLAIN_AS)}
+    ),
+    st.lists(
+        st.one_of(
+            st.just({"url as HTML": True}),
+            st.just({"as_ as HTML": True}),
+            st.fixed_dictionaries({"url": st.just(Undefined(name="u"))}),
+            st.fixed_dictionaries(
+                {"as_": st.sampled_from([1, True, b"style", Undefined(name="a")])}
+            ),
+            st.fixed_dictionaries(
+                {
+                    "flags": st.sampled_from(
+                        [("crossorigin",), ("nomodule",), (Markup("rel=prefetch"),), ("a b",)]
+                    )
+                }
+            ),
+            st.fixed_dictionaries({"version": st.sampled_from(["3", 3, 3.0, True])}),
+            st.fixed_dictionaries({"learn": st.sampled_from([False, 1, 0, None])}),
+            st.fixed_dictionaries(
+                {
+                    "params": st.sampled_from(
+                        [
+                            *({"nonce": "n0nce"}, {"nomodule": True}, {"media": "print"}),
+                            *({"as": "style"}, {"crossorigin": None}),
+                        ]
+                    )
+                }
+            ),
+        ),
+        max_size=2,
+    ),
+)
+
+
+def _pushed(
+    push_one: Callable[[dict[str, Any]], object], calls: list[dict[str, Any]]
+) -> list[Any]:
+    """What ``push_one`` returned, or raised, for each of ``calls`` in turn, outside a
+    request and in one of its own, with the resources it recorded there; and last, the
+    resources they recorded in one request, by url."""
+
+    def outcome(call: dict[str, Any], record: RequestPushes | None) -> object:
+        token = current_record.set(record)
+        try:
+            return push_one(call)
+        except Exception as e:
+            return type(e), str(e)
+        finally:
+            current_record.reset(token)
+
+    each = []
+    for call in calls:
+        alone = RequestPushes()
+        each.append((outcome(call, None), outcome(call, alone), list(alone.resources.items())))
+    shared = RequestPushes()
+    for call in calls:
+        outcome(call, shared)
+    return [*each, list(shared.resources.items())]
+
+
+def _as_made(pushed: list[Any]) -> list[Any]:
+    """What was pushed, each resource as what it says (one made for one response, with a
+    nonce, is never the same object twice)."""
+
+    def said(recorded: list[tuple[str, Resource]]) -> list[tuple[str, tuple[Any, ...]]]:
+        return [(url, astuple(resource)) for url, resource in recorded]
+
+    return [
+        *((out, inside, said(recorded)) for out, inside, recorded in pushed[:-1]),
+        said(pushed[-1]),
+    ]
+
+
+def _push(call: dict[str, Any]) -> object:
+    return push(
+        call["url"],
+        *call["flags"],
+        as_=call["as_"],
+        version=call["version"],
+        learn=call["learn"],
+        **call["params"],
+    )
+
+
+def _push_by_parts(call: dict[str, Any]) -> object:
+    arguments = ("flags", "as_", "version", "learn", "params")
+    record_push(resource_of(call["url"], *(call[name] for name in arguments)))
+    return call["url"]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.lists(_PUSH_CALLS, min_size=1, max_size=4), st.booleans())
+# Calls one argument away from a plain call whose resource the cache holds: push()'s own
+# lookup must not hand them that resource.
+@example(calls=[{**_PLAIN_CALL, "url": "/a.css", "as_": "style", "learn": 1}], small=False)
+@example(calls=[{**_PLAIN_CALL, "url": "/a.css", "as_": "style", "version": "3"}], small=False)
+@example(
+    calls=[{**_PLAIN_CALL, "url": "/a.css", "as_": "style", "flags": ("nopush",)}], small=False
+)
+@example(
+    calls=[{**_PLAIN_CALL, "url": "/a.css", "as_": "style", "params": {"media": "print"}}],
+    small=False,
+)
+@example(calls=[{**_PLAIN_CALL, "url": "/a.css", "as_": Markup("st&#121;le")}], small=False)
+@example(calls=[{**_PLAIN_CALL, "url": Markup("/a.css?v=1&amp;w=2"), "as_": None}], small=False)
+def test_push_gives_what_resource_of_and_record_push_give(
+    calls: list[dict[str, Any]], small: bool
+) -> None:
+    """push() looks its common call up in its cache itself: whatever the calls, each
+    returns, raises and records what resource_of() and record_push() make of it, with the
+    cache holding every plain call a call may be taken for, and the call's own, the very
+    resource kept (the calls made twice); or with a cache a few entries fill, emptied as
+    they are pushed."""
+    plain = [{**_PLAIN_CALL, "url": url, "as_": as_} for url in _PLAIN_URLS for as_ in _PLAIN_AS]
+    bound = 4096 if small else collect.MAX_RESOURCES_BYTES
+    with (
+        mock.patch.object(collect, "_resources", {}),
+        mock.patch.object(collect, "_resources_bytes", 0),
+        mock.patch.object(collect, "MAX_RESOURCES_BYTES", bound),
+    ):
+        _pushed(_push_by_parts, plain)  # what a call may be taken for
+        by_parts = _pushed(_push_by_parts, calls * 2)
+        collect._resources.clear()
+        collect._resources_bytes = 0
+        _pushed(_push_by_parts, plain)
+        pushed = _pushed(_push, calls * 2)
+        kept = _pushed(_push_by_parts, calls * 2)  # push()'s cache as it is
+    assert _as_made(pushed) == _as_made(by_parts)
+    for call, (outside, inside, _) in zip(calls * 2, pushed[:-1], strict=True):
+        for returned in (outside, inside):
+            assert returned is call["url"] or isinstance(returned, tuple)  # (error, message)
+    if not small and not any("nonce" in call["params"] for call in calls):
+        assert pushed == kept  # a nonce's resource is made anew, as one a full cache dropped
 
 
 #: A call in a template, the argument ``missing`` (a variable never set) fills, named so.
