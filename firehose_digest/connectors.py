@@ -33,7 +33,6 @@ import time
 import weakref
 from collections import UserString
 from collections.abc import Container, Iterable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import asdict, fields, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
@@ -1510,7 +1509,11 @@ class _DigestState:
     def keep_recordable(self, scope: tuple[object, ...]) -> None:
         """Keep ``scope`` as one a digest can be recorded under: at most
         :data:`MAX_COOKIE_SCOPES` of them, emptied when full."""
-        with self._lock, suppress(TypeError):
+        try:
+            hash(scope)
+        except TypeError:  # a getter gave a value no set holds: not kept, nor room made
+            return
+        with self._lock:
             if len(self._recordable) >= MAX_COOKIE_SCOPES:
                 self._recordable.clear()
             self._recordable.add(scope)

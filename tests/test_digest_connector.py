@@ -1144,6 +1144,46 @@ def test_a_scope_no_set_holds_is_checked_and_refused_on_every_page(
     assert "SESSION_COOKIE_SECURE must be True or False, got [True]" in told
 
 
+class _NoDomainAsAList(CookiePerHost):
+    """A session interface that gives one host an empty list for its cookie's ``Domain``:
+    false, so no ``Domain`` (a host-only cookie, as Werkzeug writes it), which no set
+    holds."""
+
+    def get_cookie_domain(self, app: Flask) -> Any:
+        domain = super().get_cookie_domain(app)
+        return [] if domain == "listed.example" else domain
+
+
+def test_a_recordable_scope_no_set_holds_leaves_the_scopes_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scope the digest can be recorded under that no set holds is recorded, and asked
+    again on each page; it must not empty the scopes kept, as many as
+    ``MAX_COOKIE_SCOPES``, to make room for itself, when it can take none: each host's
+    would be checked again."""
+    checked: list[str] = []
+
+    def counting_check_scope_fits(
+        settings: Settings, cookie: CookieAttributes, largest: str
+    ) -> None:
+        checked.append(str(cookie.domain))
+        check_scope_fits(settings, cookie, largest)
+
+    monkeypatch.setattr(connectors, "check_scope_fits", counting_check_scope_fits)
+    app = build_app()
+    app.session_interface = _NoDomainAsAList()
+    # With init_app's scope (no host: read outside a request), the bound of scopes kept.
+    hosts = [f"h{n}.example" for n in range(MAX_COOKIE_SCOPES - 1)]
+    for host in hosts:
+        app.test_client().get("/", base_url=f"http://{host}")
+    listed = app.test_client()
+    assert listed.get("/", base_url="http://listed.example").headers["Link"] == EXPECTED_FIRST
+    assert listed.get("/", base_url="http://listed.example").headers["Link"] == EXPECTED_RETURN
+    for host in hosts:
+        app.test_client().get("/", base_url=f"http://{host}")
+    assert sorted(checked) == sorted(hosts)
+
+
 def test_a_domain_set_after_init_app_that_no_cookie_can_have_is_named(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
