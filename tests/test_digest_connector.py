@@ -1044,14 +1044,9 @@ def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
     assert verified == []
 
 
-def test_a_host_s_scope_is_checked_once_while_its_pages_are_served(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A session interface scoping the cookie per host gives each request a scope other
-    than the one ``init_app`` checked: whether the largest cookie fits it was worked out
-    again (a Set-Cookie line built and measured) on every page of every host. Each host's
-    scope is checked once, up to the bound of scopes kept; a scope that does not fit is
-    checked, and refused, on every page."""
+def count_scope_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The domain of each scope ``open()`` checks from now on (``check_scope_fits``, as
+    ``init_app`` checks its own), in order."""
     checked: list[str] = []
 
     def counting_check_scope_fits(
@@ -1061,6 +1056,18 @@ def test_a_host_s_scope_is_checked_once_while_its_pages_are_served(
         check_scope_fits(settings, cookie, largest)
 
     monkeypatch.setattr(connectors, "check_scope_fits", counting_check_scope_fits)
+    return checked
+
+
+def test_a_host_s_scope_is_checked_once_while_its_pages_are_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A session interface scoping the cookie per host gives each request a scope other
+    than the one ``init_app`` checked: whether the largest cookie fits it was worked out
+    again (a Set-Cookie line built and measured) on every page of every host. Each host's
+    scope is checked once, up to the bound of scopes kept; a scope that does not fit is
+    checked, and refused, on every page."""
+    checked = count_scope_checks(monkeypatch)
     app = build_app()
     app.session_interface = CookiePerHost()
     # init_app's scope (no host: read outside a request) is one of those kept.
@@ -1161,15 +1168,7 @@ def test_a_recordable_scope_no_set_holds_leaves_the_scopes_kept(
     again on each page; it must not empty the scopes kept, as many as
     ``MAX_COOKIE_SCOPES``, to make room for itself, when it can take none: each host's
     would be checked again."""
-    checked: list[str] = []
-
-    def counting_check_scope_fits(
-        settings: Settings, cookie: CookieAttributes, largest: str
-    ) -> None:
-        checked.append(str(cookie.domain))
-        check_scope_fits(settings, cookie, largest)
-
-    monkeypatch.setattr(connectors, "check_scope_fits", counting_check_scope_fits)
+    checked = count_scope_checks(monkeypatch)
     app = build_app()
     app.session_interface = _NoDomainAsAList()
     # With init_app's scope (no host: read outside a request), the bound of scopes kept.
