@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from firehose_digest.links import format_link, format_url
+from firehose_digest.links import MAX_LOGGED_CHARS, for_log, format_link, format_url
 from tests.mod_http2 import ATTR_CHAR, pushed_by_apache, read_as_apache
 from tests.rfc8288 import parse_link_header
 
@@ -73,6 +73,25 @@ def test_a_str_subclass_parameter_value_is_written_as_its_text() -> None:
     assert parse_link_header(value) == [("/a.css", [("title", "C:\\dir <x>")])]
     with pytest.raises(ValueError, match="'title'"):
         format_link("/a.css", (("title", Markup('say "hi"')),))
+
+
+@pytest.mark.parametrize(
+    ("text", "logged"),
+    [
+        ("/a.css", "/a.css"),
+        # A text of MAX_LOGGED_CHARS is shown whole; one character more is cut there.
+        ("/" + "a" * (MAX_LOGGED_CHARS - 1), "/" + "a" * (MAX_LOGGED_CHARS - 1)),
+        ("/" + "a" * MAX_LOGGED_CHARS, "/" + "a" * (MAX_LOGGED_CHARS - 1) + "..."),
+        # A newline or an ESC would start a line or recolour a terminal: quoted.
+        ("/a\nb", "'/a\\nb'"),
+        (
+            "/\x1b[2J" + "b" * MAX_LOGGED_CHARS,
+            repr("/\x1b[2J" + "b" * (MAX_LOGGED_CHARS - 5) + "..."),
+        ),
+    ],
+)
+def test_a_client_s_text_is_logged_whole_up_to_its_bound(text: str, logged: str) -> None:
+    assert for_log(text) == logged
 
 
 @pytest.mark.parametrize(
