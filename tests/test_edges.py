@@ -445,6 +445,10 @@ def test_a_redirect_a_browser_navigates_through_records_nothing(status: int) -> 
         ("embed", 200, True),
         ("object", 200, True),
         ("document", 404, False),
+        # Only a 2xx is taken for a page shown: its last status (unassigned, as 399 for the
+        # proxies) is recorded, and a 300 is not.
+        ("document", 299, True),
+        ("document", 300, False),
     ],
 )
 def test_a_browser_records_only_a_page_it_shows(dest: str, status: int, held: bool) -> None:
@@ -2571,8 +2575,11 @@ def test_rel_and_nopush_are_read_in_any_case_and_written_as_every_proxy_reads_th
     assert links(client.get("/"))[0] == "</upper.css>; rel=preload; as=style; nopush"
 
 
+@pytest.mark.parametrize("client_headers", [{}, NAVIGATION], ids=["curl", "browser"])
 @pytest.mark.parametrize("connector", ["gcs", "bloom", "session"])
-def test_a_304_tells_a_cache_nothing_the_200_would_not(connector: str) -> None:
+def test_a_304_tells_a_cache_nothing_the_200_would_not(
+    connector: str, client_headers: dict[str, str]
+) -> None:
     """A shared cache revalidates its stored 200 for the next client that sends the same
     ``Cookie`` (none, for a fresh client), and merges the 304's header fields into what it
     stored (RFC 9111 §4.3.4; Apache's mod_cache does). The 304 to a fresh client carried
@@ -2594,17 +2601,20 @@ def test_a_304_tells_a_cache_nothing_the_200_would_not(connector: str) -> None:
         return response
 
     Firehose(app, SessionConnector() if connector == "session" else None)
-    stored = app.test_client().get("/")  # what a cache stores for clients with no cookie
+    # What a cache stores for clients with no cookie: a browser's too, whose page its
+    # 304 is planned as (a 200 the browser shows).
+    stored = app.test_client().get("/", headers=client_headers)
     assert stored.status_code == 200
     assert links(stored) == [link("/a.css")]
-    revalidated = app.test_client().get("/", headers={"If-None-Match": '"v1"'})
+    revalidation = {**client_headers, "If-None-Match": '"v1"'}
+    revalidated = app.test_client().get("/", headers=revalidation)
     assert revalidated.status_code == 304
     assert revalidated.headers.get("Link") in (None, stored.headers["Link"])
     assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary")
     # Nothing held, nothing used again: no cookie for the copy stored for new clients.
     assert "Set-Cookie" not in revalidated.headers
     # A cache's HEAD updates the GET it stored too (RFC 9111 §4.3.5): a 304 to it as well.
-    head = app.test_client().head("/", headers={"If-None-Match": '"v1"'})
+    head = app.test_client().head("/", headers=revalidation)
     assert (head.status_code, head.headers.get("Link")) == (304, None)
     assert head.headers.getlist("Vary") == stored.headers.getlist("Vary")
 
@@ -4192,6 +4202,9 @@ def test_copies_planted_with_longer_paths_do_not_hide_the_clients_own_for_good()
         # than one value, one of them deny/sameorigin: refused. One header line, joined.
         ("same-origin", "X-Frame-Options:DENY, SAMEORIGIN"),
         ("same-origin", "X-Frame-Options:deny,deny"),
+        # Step 6 again, without DENY: two values, one of them sameorigin, refuse the
+        # frame even for its own origin (not read as SAMEORIGIN alone).
+        ("same-origin", "X-Frame-Options:SAMEORIGIN, ALLOWALL"),
         # sameorigin, framed by another site: refused (Chromium's error page, as for DENY).
         ("cross-site", "X-Frame-Options:SAMEORIGIN"),
         ("cross-site", "Content-Security-Policy:frame-ancestors 'self'"),
