@@ -3222,6 +3222,14 @@ def test_a_revalidation_gets_no_103(app: Flask, condition: dict[str, str]) -> No
             {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}, False, False, id="no-cors"
         ),
         pytest.param({"Sec-Fetch-Site": "same-origin"}, False, True, id="Sec-Fetch-Site alone"),
+        # jQuery's .load() (pjax too) with no Sec-Fetch-*: it names HTML, but is no
+        # navigation (X-Requested-With), and its page preloads nothing it links.
+        pytest.param(
+            {"Accept": "text/html, */*; q=0.01", "X-Requested-With": "XMLHttpRequest"},
+            False,
+            False,
+            id="jQuery's load(), no Sec-Fetch header",
+        ),
         pytest.param(
             {
                 "Sec-Fetch-Mode": "navigate",
@@ -3587,6 +3595,8 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
         ("https://sh%6Fp.example/a.css", "https://shop.example"),
         ("//b%C3%BCcher.example:0443/a.css", "//xn--bcher-kva.example:443"),
         ("https://%FF.example/a.css", "https://%ff.example"),  # no host: kept as written
+        # A label of 63 characters, the most RFC 1035 allows, is a host all the same.
+        (f"https://%73{'s' * 62}.example/a.css", f"https://{'s' * 63}.example"),
     ],
 )
 def test_origin_of(url: str, origin: str | None) -> None:
