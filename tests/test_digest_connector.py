@@ -608,6 +608,62 @@ def test_a_scope_the_view_changes_after_open_is_refused_by_save() -> None:
         assert "Set-Cookie" not in response.headers
 
 
+def test_a_scope_refused_is_recorded_under_once_it_can_be_and_refused_again_after() -> None:
+    """A scope found recordable is kept, a scope refused is not: a late config that
+    ``init_app`` would refuse (``SESSION_COOKIE_SECURE = False`` on a ``__Host-`` digest)
+    records nothing; put back, the digest is recorded again, and its 103 offers the links
+    it lacks; set so again, it is refused again, though the scope was recordable between."""
+    app = hinting_host_prefixed_app()
+    hinted_visit(app.test_client(), "shop.example")  # the page is learned
+    client = app.test_client()
+    app.config["SESSION_COOKIE_SECURE"] = False
+    assert_return_visits_offer_nothing(client)
+    app.config["SESSION_COOKIE_SECURE"] = True
+    response, offered = hinted_visit(client, "shop.example")
+    assert len(offered) == 3
+    assert response.headers["Set-Cookie"].startswith("__Host-fd=")
+    assert hinted_visit(client, "shop.example")[1] == []  # recorded: nothing new to push
+    app.config["SESSION_COOKIE_SECURE"] = False
+    assert_return_visits_offer_nothing(app.test_client())
+
+
+class CookieOfTheViewsTenant(SecureCookieSessionInterface):
+    """A session scoped to the tenant domain the view sets, read as Flask reads it: after
+    the view. Read before it (``g.tenant_domain`` unset), its getter raises."""
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        return str(g.tenant_domain) if has_request_context() else None
+
+
+def test_a_getter_that_raises_before_the_view_costs_the_page_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Flask asks a session interface for the cookie's ``Domain`` only once the view has
+    run; a 103 has ``open()`` read it before. A getter that raises then (it reads what the
+    view sets) fails ``open()``: the page is served all the same, its links ``nopush``,
+    nothing written, and the log says why, as for any connector that fails."""
+    app = build_app(FIREHOSE_EARLY_HINTS=True)
+    app.session_interface = CookieOfTheViewsTenant()
+
+    @app.route("/tenant")
+    def tenant() -> str:
+        g.tenant_domain = "shop.example"
+        return render_template_string(PAGE)
+
+    hints = {"wsgi.early_hints": lambda headers: None, "HTTP_ACCEPT": "text/html"}
+    browser = app.test_client()
+    visit = partial(browser.get, "/tenant", "https://shop.example", environ_overrides=hints)
+    assert visit().headers["Link"] == EXPECTED_FIRST  # opened after the view: recorded
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = visit()
+    assert response.status_code == 200
+    assert response.headers["Link"] == EXPECTED_RETURN
+    assert "Set-Cookie" not in response.headers
+    (failed,) = caplog.records
+    assert failed.getMessage().endswith(".open() failed; nothing is pushed")
+    assert failed.exc_info is not None and failed.exc_info[0] is AttributeError
+
+
 def test_a_max_cookie_size_lowered_after_init_app_leaves_the_digest_recorded(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
