@@ -1233,9 +1233,10 @@ def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes)
     ``Domain`` on a ``__Host-`` cookie), or the largest cookie the digest can make does
     not fit, scoped so (a long host's ``Domain``), within ``MAX_COOKIE_SIZE`` and what
     ``FIREHOSE_HEADER_BUDGET`` leaves it. A cookie written then would be dropped, or warned
-    of by Werkzeug, and every visit would push everything again. Asked on every such
-    request, of the largest value the digest can make, signed once
-    (:func:`~.settings.check_scope_fits`). Each is logged once per app.
+    of by Werkzeug, and every visit would push everything again. Asked of the largest
+    value the digest can make, signed once (:func:`~.settings.check_scope_fits`), for a
+    scope not yet found recordable (:func:`_scope_refused`): once for each one that is, on
+    each request for one refused. Each is logged once per app.
     """
     try:
         check_scope_fits(state.settings, attributes, state.largest_value)
@@ -1419,8 +1420,9 @@ class _DigestState:
         #: The cookie's attributes as init_app checked its largest cookie with them.
         self.checked = checked
         #: The scopes requests found a digest can be recorded under, as the session
-        #: interface's getters gave them (:func:`_scope_refused`): ``read``, ``checked``'s,
-        #: and one per host where the session interface scopes the cookie per host.
+        #: interface's getters gave them (:func:`_scope_read`): ``read``, what they gave
+        #: at ``init_app``, which made ``checked``; and one per host where the session
+        #: interface scopes the cookie per host. A scope refused is never kept.
         self._recordable: set[tuple[object, ...]] = set()
         #: The largest value the digest can make, signed, which a scope a session interface
         #: gives a request is measured with (:func:`_unrecordable`): its length is the
@@ -1639,9 +1641,10 @@ class _DigestState:
         return held
 
 
-#: Cookie scopes (domain, path, partitioned) whose codecs are kept, and scopes found
-#: recordable: a session interface that scopes the cookie per host serves a few hosts from
-#: one app. Past it, codecs are made, and scopes checked, again.
+#: Codecs kept, one per salt (the cookie's domain, path and partitioning), and scopes
+#: found recordable (the session cookie's name and six attributes: :func:`_scope_read`),
+#: each up to this many: a session interface that scopes the cookie per host serves a few
+#: hosts from one app. Past it, codecs are made, and scopes checked, again.
 MAX_COOKIE_SCOPES = 16
 
 
