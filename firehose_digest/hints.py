@@ -150,15 +150,20 @@ def origin_of(url: str) -> str | None:
     as a browser reads it (:func:`_host`), without userinfo or the scheme's default port;
     None for a path or a relative url. A backslash is a "/" to a browser, at a url's start
     and in an http(s) one (``/\\cdn.example/a.css`` names another host,
-    ``https://cdn.example\\@shop.example/`` the CDN)."""
+    ``https://cdn.example\\@shop.example/`` the CDN), and it skips any more of them before
+    the host (URL Standard, special authority ignore slashes state: ``https:///cdn.example``
+    is the CDN)."""
     if url[:2] in ("//", "/\\", "\\/", "\\\\"):
-        return "//" + _host(_split("//" + url[2:].replace("\\", "/"))[1])
+        return "//" + _host(_split("//" + url[2:].replace("\\", "/").lstrip("/"))[1])
     if url.startswith("/"):  # a path (and so kept out of urlsplit's own cache)
         return None
-    if "\\" in url:
+    if "\\" in url or ":///" in url:
         scheme, colon, rest = url.partition(":")
         if colon and scheme.lower() in _SPECIAL_SCHEMES:
-            url = scheme + ":" + rest.replace("\\", "/")
+            rest = rest.replace("\\", "/")
+            if rest.startswith("//") and scheme.lower() != "file":  # file: has its own states
+                rest = "//" + rest.lstrip("/")
+            url = scheme + ":" + rest
     scheme, netloc = _split(url)
     if not (scheme and netloc):
         return None

@@ -3544,6 +3544,24 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
     assert recorder.sent == []
 
 
+def test_on_http2_a_url_of_many_slashes_is_hinted_as_the_origin_a_browser_reads() -> None:
+    """``https:///host/x`` and ``///host/x`` name ``host`` to a browser, however many slashes
+    come before it: another origin's is hinted in the 103, the page's own is left to the
+    final ``Link`` as any same-origin link is."""
+    app = make_app()
+    urls = ["http:///cdn.example/a.css", "///cdn.example/b.css", "///localhost/c.css"]
+    hinted_get(app.test_client(), "/page/home", Recorder(), query_string={"u": urls})
+    recorder = Recorder()
+
+    app.test_client().get(
+        "/page/home",
+        query_string={"u": urls},
+        environ_overrides={"wsgi.early_hints": recorder, "SERVER_PROTOCOL": "HTTP/2.0"},
+    )
+
+    assert recorder.sent == [[("Link", ", ".join(style(url) for url in urls[:2]))]]
+
+
 @pytest.mark.parametrize(
     ("url", "origin"),
     [
@@ -3567,6 +3585,21 @@ def test_on_http2_a_page_with_only_same_origin_links_gets_no_103(app: Flask) -> 
         ("https://cdn.example\\@shop.example/a.css", "https://cdn.example"),
         ("HTTPS:\\\\cdn.example:0443\\a.css", "https://cdn.example"),
         ("mailto:\\\\team@example.com", None),  # not a special scheme: no host
+        # Any more slashes or backslashes before an http(s) host, on any page: a browser
+        # skips them (URL Standard, special authority ignore slashes state).
+        ("http:///cdn.example/a.css", "http://cdn.example"),
+        ("https:////cdn.example/a.css", "https://cdn.example"),
+        ("https:/\\/cdn.example/a.css", "https://cdn.example"),
+        ("///cdn.example/a.css", "//cdn.example"),
+        ("/\\\\cdn.example/a.css", "//cdn.example"),
+        # One slash or none: on a page of that scheme (an https page, the only kind a
+        # browser asks for over HTTP/2), a path of the page's own origin (URL Standard,
+        # special relative or authority state).
+        ("https:/cdn.example/a.css", None),
+        ("https:cdn.example/a.css", None),
+        ("https:\\cdn.example/a.css", None),
+        # Not for a file url, whose host is none after "///" (URL Standard, file states).
+        ("file:////cdn.example/a.css", None),
         # An absolute url that names no host has no origin, and is never "scheme://".
         ("mailto:team@example.com", None),
         ("data:text/css,a{}", None),
