@@ -585,13 +585,9 @@ class CookiePerTenant(SecureCookieSessionInterface):
         return g.get("tenant_domain") if has_request_context() else None
 
 
-def test_a_scope_the_view_changes_after_open_is_refused_by_save() -> None:
-    """A 103 has ``open()`` read the scope before the view; a session interface reading
-    what the view set (its tenant's domain) scopes the cookie otherwise by the time
-    ``save()`` writes it. A ``Domain`` on a ``__Host-`` cookie, which browsers refuse, is
-    not written then either, and the page pushes nothing."""
-    app = hinting_host_prefixed_app()
-    app.session_interface = CookiePerTenant()
+def tenant_page_visits(app: Flask) -> Callable[[], TestResponse]:
+    """A browser's visits, each offered a 103, to ``/tenant`` of ``app``: a page whose view
+    sets its tenant's domain (``g.tenant_domain``), as a session interface may read it."""
 
     @app.route("/tenant")
     def tenant() -> str:
@@ -600,7 +596,17 @@ def test_a_scope_the_view_changes_after_open_is_refused_by_save() -> None:
 
     hints = {"wsgi.early_hints": lambda headers: None, "HTTP_ACCEPT": "text/html"}
     browser = app.test_client()
-    visit = partial(browser.get, "/tenant", "https://shop.example", environ_overrides=hints)
+    return partial(browser.get, "/tenant", "https://shop.example", environ_overrides=hints)
+
+
+def test_a_scope_the_view_changes_after_open_is_refused_by_save() -> None:
+    """A 103 has ``open()`` read the scope before the view; a session interface reading
+    what the view set (its tenant's domain) scopes the cookie otherwise by the time
+    ``save()`` writes it. A ``Domain`` on a ``__Host-`` cookie, which browsers refuse, is
+    not written then either, and the page pushes nothing."""
+    app = hinting_host_prefixed_app()
+    app.session_interface = CookiePerTenant()
+    visit = tenant_page_visits(app)
     visit()  # the page is learned: the next 103s open the digest before the view
     for _ in range(2):
         response = visit()
@@ -644,15 +650,7 @@ def test_a_getter_that_raises_before_the_view_costs_the_page_nothing(
     nothing written, and the log says why, as for any connector that fails."""
     app = build_app(FIREHOSE_EARLY_HINTS=True)
     app.session_interface = CookieOfTheViewsTenant()
-
-    @app.route("/tenant")
-    def tenant() -> str:
-        g.tenant_domain = "shop.example"
-        return render_template_string(PAGE)
-
-    hints = {"wsgi.early_hints": lambda headers: None, "HTTP_ACCEPT": "text/html"}
-    browser = app.test_client()
-    visit = partial(browser.get, "/tenant", "https://shop.example", environ_overrides=hints)
+    visit = tenant_page_visits(app)
     assert visit().headers["Link"] == EXPECTED_FIRST  # opened after the view: recorded
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
         response = visit()
