@@ -347,6 +347,18 @@ class CookiePerHost(SecureCookieSessionInterface):
         return request.host.partition(":")[0] if has_request_context() else None
 
 
+def told_on_pages_refused(app: Flask, caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Two pages of https://shop.example to one client, each refused a digest: its links
+    ``nopush``, no cookie written; what was logged at WARNING and above meanwhile."""
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for _ in range(2):
+            response = client.get("/", base_url="https://shop.example")
+            assert response.headers["Link"] == EXPECTED_RETURN
+            assert "Set-Cookie" not in response.headers
+    return [r.getMessage() for r in caplog.records]
+
+
 def test_a_host_cookie_given_a_domain_per_request_is_not_written_and_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -358,13 +370,7 @@ def test_a_host_cookie_given_a_domain_per_request_is_not_written_and_said_once(
     and a warning names the attribute, once."""
     app = build_app(SESSION_COOKIE_SECURE=True, FIREHOSE_COOKIE_NAME="__Host-fd")
     app.session_interface = CookiePerHost()
-    client = app.test_client()
-    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
-        for _ in range(2):
-            response = client.get("/", base_url="https://shop.example")
-            assert response.headers["Link"] == EXPECTED_RETURN
-            assert "Set-Cookie" not in response.headers
-    assert [r.getMessage() for r in caplog.records] == [
+    assert told_on_pages_refused(app, caplog) == [
         "firehose: the session interface (CookiePerHost) scopes the digest cookie of a "
         "request as Domain='shop.example', Path='/', Secure=True (SESSION_COOKIE_DOMAIN "
         "here: what its get_cookie_domain() gave): FIREHOSE_COOKIE_NAME='__Host-fd' needs "
@@ -1195,13 +1201,7 @@ def test_a_scope_no_set_holds_is_checked_and_refused_on_every_page(
     not fail the connector."""
     app = build_app()
     app.session_interface = _SecureAsAList()
-    client = app.test_client()
-    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
-        for _ in range(2):
-            response = client.get("/", base_url="https://shop.example")
-            assert response.headers["Link"] == EXPECTED_RETURN
-            assert "Set-Cookie" not in response.headers
-    (told,) = [r.getMessage() for r in caplog.records]
+    (told,) = told_on_pages_refused(app, caplog)
     assert "SESSION_COOKIE_SECURE must be True or False, got [True]" in told
 
 
