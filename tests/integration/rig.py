@@ -560,6 +560,18 @@ class View:
     pushed_headers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: The links of the 103s a front sent on each push stream, by its promised path.
     pushed_hints: dict[str, list[Link]] = field(default_factory=dict)
+    #: Each frame of the page's stream and of the connection (stream 0), and each
+    #: RST_STREAM, sent or received, with nghttp's lines under it (and, under a frame
+    #: nghttp refused, its fields).
+    frames: list[str] = field(default_factory=list)
+    #: What nghttp wrote to stderr.
+    stderr: str = ""
+
+    def ending(self) -> str:
+        """How the page's stream ended as nghttp saw it, for a failure message: a server's
+        RST_STREAM or GOAWAY, or nghttp's own timeout (on stderr), and what came before."""
+        stderr = self.stderr.strip() or "(nothing)"
+        return f"nghttp's stderr: {stderr}\n" + "\n".join(self.frames)
 
     @property
     def declared(self) -> list[str]:
@@ -596,6 +608,17 @@ class BrowseFigures:
 _FRAME = re.compile(
     r"^\[\s*[\d.]+\] recv (\w+) frame <length=(\d+), flags=(\w+), stream_id=(\d+)>"
 )
+#: Any frame line, sent or received; nghttp2 marks one it refused "[INVALID; error=...]"
+#: (and resets the stream, or ends the connection).
+_ANY_FRAME = re.compile(
+    r"^\[\s*[\d.]+\] (\[INVALID[^\]]*\] )?(?:send|recv) (\w+) frame <[^>]*stream_id=(\d+)>"
+)
+#: What nghttp writes to stderr when nothing came or went for its ``-t``: an idle timeout,
+#: restarted by every read and write. It then drops the connection and still exits 0
+#: (nghttp2 1.52, src/nghttp.cc: ``timeoutcb``).
+_TIMED_OUT = "[ERROR] Timeout"
+#: nghttp's ``-t``: how long it waits for a byte before giving up.
+NGHTTP_TIMEOUT = "10s"
 #: The flag of a HEADERS or DATA frame that ends its stream (RFC 9113 §6.1, §6.2).
 _END_STREAM = 0x1
 _HEADER = re.compile(r"^\[\s*[\d.]+\] recv \(stream_id=\d+\) (:?[^:]+): (.*)$")
@@ -649,7 +672,7 @@ class Browser:
         crumbs = [f"{name}={value}" for name, value in self.cookies.items()]
         # One cookie header per cookie, as browsers send them over HTTP/2 (RFC 9113
         # §8.2.3); h2o's CASPER only finds its cookie at the start of a header.
-        argv = [self.nghttp, "-nv", "-y", "-t", "10s"]
+        argv = [self.nghttp, "-nv", "-y", "-t", NGHTTP_TIMEOUT]
         if method != "GET":
             argv += ["-H", f":method: {method}"]
         for crumb in crumbs:
@@ -667,9 +690,19 @@ class Browser:
             timeout=60,
         )
         # What an HTTP/1.1 backend receives: the crumbs joined by "; ".
-        view = _parse_view(path, "; ".join(crumbs), done.stdout)
-        if view is None:
-            raise ServerError(f"nghttp got no response for {path}:\n{done.stdout}{done.stderr}")
+        view = _parse_view(path, "; ".join(crumbs), done.stdout, done.stderr)
+        if _TIMED_OUT in done.stderr and (view is None or not view.complete):
+            # Not the server's answer: nghttp stopped waiting for it.
+            seen = view.ending() if view else done.stdout + done.stderr
+            raise ServerError(
+                f"nghttp heard nothing for {NGHTTP_TIMEOUT} before the end of {path} and "
+                f"gave up:\n{seen}"
+            )
+        if view is None or done.returncode != 0:
+            raise ServerError(
+                f"nghttp got no response for {path} (exit status {done.returncode}):\n"
+                f"{done.stdout}{done.stderr}"
+            )
         for name, value in view.set_cookies.items():
             if value:
                 self.cookies[name] = value
@@ -704,8 +737,10 @@ class Browser:
         return figures
 
 
-def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
+def _parse_view(path: str, cookie_sent: str, verbose: str, stderr: str = "") -> View | None:
     """Read ``nghttp -v`` output: the response headers, the promises, the DATA per stream."""
+    # Each frame's stream, type and lines.
+    frames: list[tuple[int, str, list[str]]] = []
     block: list[tuple[str, str]] = []
     promise_pending = False
     promised: dict[int, str] = {}
@@ -715,6 +750,16 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
     data: dict[int, int] = {}
     ended: set[int] = set()
     for line in verbose.splitlines():
+        if any_frame := _ANY_FRAME.match(line):
+            frames.append((int(any_frame.group(3)), any_frame.group(2), [line]))
+            if any_frame.group(1):
+                # Its fields, printed before it, go with it, not with the next frame's (a
+                # PUSH_PROMISE of a relative :path, which Apache sends).
+                frames[-1][2].extend(f"          {name}: {value}" for name, value in block)
+                block = []
+                continue
+        elif frames and line.startswith(" "):
+            frames[-1][2].append(line)
         if header := _HEADER.match(line):
             block.append((header.group(1).lower(), header.group(2)))
         elif frame := _FRAME.match(line):
@@ -760,6 +805,12 @@ def _parse_view(path: str, cookie_sent: str, verbose: str) -> View | None:
             for stream, path in promised.items()
             if stream in hint_links
         },
+        frames=[
+            "\n".join(lines)
+            for stream, kind, lines in frames
+            if stream in (main, 0) or kind == "RST_STREAM"
+        ],
+        stderr=stderr,
     )
 
 

@@ -149,7 +149,7 @@ def test_what_the_proxy_pushes(front: Front, name: str) -> None:
 
     pushed = verdict(case, front.origin + path, view.status, view.pushed)
     assert pushed == PUSHED[front.name, name]
-    assert view.complete, f"{front.name} cut the {view.status} short"
+    assert view.complete, f"{front.name} cut the {view.status} short:\n{view.ending()}"
 
 
 def test_the_table_has_a_row_per_case() -> None:

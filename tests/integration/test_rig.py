@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.rig import Browser, Gunicorn, Nginx
+from tests.integration import rig
+from tests.integration.rig import Browser, Gunicorn, Nginx, ServerError
 
 from .launcher import Launcher
 
@@ -39,7 +40,94 @@ def test_a_page_cut_after_its_head_is_a_failed_view(own_servers: Launcher) -> No
     assert "upstream prematurely closed connection" in front.log()
     cut = browser.view(CUT)
     assert (cut.status, cut.complete) == (200, False)
+    assert "recv RST_STREAM frame <length=4, flags=0x00, stream_id=13>" in cut.ending()
     assert browser.view(WHOLE).complete
+
+
+def test_a_server_gone_quiet_is_told_from_a_page_cut_short(
+    own_servers: Launcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nghttp gives up on a connection that stays quiet for its ``-t``, with "[ERROR]
+    Timeout" on stderr and exit status 0: the page then has no end, as one a server cut,
+    and the rig says which it was. Apache sends the head as it comes (nginx held it)."""
+    env = {"UWSGI_APP_STATIC": str(own_servers.static_dir)}
+    app = "tests.integration.uwsgi_app:app"
+    backend = own_servers.start(Gunicorn(app, own_servers.workdir / "backend", env))
+    front = own_servers.apache(backend)
+    monkeypatch.setattr(rig, "NGHTTP_TIMEOUT", "1s")
+
+    quiet = r"(?s)heard nothing for 1s.*\[ERROR\] Timeout"
+    with pytest.raises(ServerError, match=quiet) as raised:
+        Browser(front.origin).view("/stall/3")
+
+    assert "recv HEADERS frame" in str(raised.value)
+
+
+#: What ``nghttp -nv`` printed (its stdout, from the server's SETTINGS ACK on, then its
+#: stderr) of ``/case/relative`` behind Apache 2.4.71 on a loaded machine: Apache promised
+#: ``rel/c.css`` as it stands in the ``Link`` header, nghttp2 refused that promise (a
+#: ``:path`` must begin with "/") and reset it, and Apache answered the reset with a
+#: GOAWAY before the page's body (test_proxy_matrix.py, once in some hundreds of runs).
+APACHE_STDOUT = "\n".join(
+    [
+        "[  0.325] recv SETTINGS frame <length=0, flags=0x01, stream_id=0>",
+        "          ; ACK",
+        "          (niv=0)",
+        "[  0.325] recv (stream_id=13) :scheme: https",
+        "[  0.325] recv (stream_id=13) :authority: 127.0.0.1:54871",
+        "[  0.325] recv (stream_id=13) :path: rel/c.css",
+        "[  0.326] recv (stream_id=13) :method: GET",
+        "[  0.326] recv (stream_id=13) host: 127.0.0.1:54871",
+        "[  0.326] [INVALID; error=Violation in HTTP messaging rule] recv PUSH_PROMISE frame"
+        " <length=128, flags=0x04, stream_id=13>",
+        "          ; END_HEADERS",
+        "          (padlen=0, promised_stream_id=2)",
+        "[  0.326] recv (stream_id=13) :status: 200",
+        "[  0.326] recv (stream_id=13) link: <rel/c.css>; rel=preload; as=style",
+        "[  0.326] recv (stream_id=13) content-length: 5",
+        "[  0.326] recv HEADERS frame <length=103, flags=0x04, stream_id=13>",
+        "          ; END_HEADERS",
+        "          (padlen=0)",
+        "          ; First response header",
+        "[  0.326] send RST_STREAM frame <length=4, flags=0x00, stream_id=2>",
+        "          (error_code=PROTOCOL_ERROR(0x01))",
+        "[  0.326] recv GOAWAY frame <length=41, flags=0x00, stream_id=0>",
+        "          (last_stream_id=13, error_code=unknown(0xfffffc7a),"
+        " opaque_data(33)=[The user callback function failed])",
+    ]
+)
+APACHE_STDERR = "Some requests were not processed. total=2, processed=0\n"
+
+
+def test_a_page_cut_short_says_what_ended_it() -> None:
+    """The frames that ended the page are kept for the failure message: a promise nghttp2
+    refused, with its fields, the reset it sent, the server's GOAWAY; the refused promise's
+    fields are not read as the page's."""
+    view = rig._parse_view("/case/relative", "", APACHE_STDOUT, APACHE_STDERR)
+
+    assert view is not None
+    assert (view.status, view.complete, view.pushed) == (200, False, [])
+    ending = view.ending().splitlines()
+    assert ending[0] == f"nghttp's stderr: {APACHE_STDERR.strip()}"
+    assert "          :path: rel/c.css" in ending
+    assert ending[-4:] == APACHE_STDOUT.splitlines()[-4:]
+
+
+def test_an_nghttp_that_failed_is_no_view(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever it printed before, an nghttp that exits other than 0 (or dies of a signal)
+    did not finish its work: the rig says so, with what it printed, rather than read it.
+    An nghttp that prints a whole page and fails stands in for one."""
+    page = [
+        "[  0.010] recv (stream_id=13) :status: 200",
+        "[  0.010] recv HEADERS frame <length=10, flags=0x04, stream_id=13>",
+        "[  0.011] recv DATA frame <length=5, flags=0x01, stream_id=13>",
+    ]
+    (tmp_path / "nghttp").write_text("#!/bin/sh\necho '" + "\n".join(page) + "'\nexit 1\n")
+    (tmp_path / "nghttp").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(ServerError, match=r"exit status 1\):\n\[  0.010\] recv"):
+        Browser("https://127.0.0.1:9").view("/")
 
 
 def _unix_socket_folders(group: int) -> set[Path]:

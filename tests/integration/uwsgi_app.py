@@ -4,7 +4,8 @@ under gunicorn).
 A page pushes a file by url and a static file by its version, and counts its visits in a
 permanent Flask session, so a test sees whether the digest was read (``nopush``), whether
 the session survived, and a versioned file served beside the session's cookie;
-``/headers/<size>`` answers with header lines of ``size`` bytes, pushing nothing. The static
+``/headers/<size>`` answers with header lines of ``size`` bytes, pushing nothing;
+``/stall/<seconds>`` answers its head at once and its body ``seconds`` later. The static
 folder is ``UWSGI_APP_STATIC``. With ``UWSGI_APP_HOLD_LOCK`` set, the import returns while
 a thread holds a cache's lock (a page warmed in a thread at start-up), so that a uWSGI
 master without ``--lazy-apps`` forks its workers meanwhile.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 
 from flask import Flask, Response, make_response, session
 
@@ -47,6 +49,18 @@ def create_app(static_folder: str) -> Flask:
         taken = sum(len(f"{name}: {value}\r\n") for name, value in response.headers.items())
         response.headers["X-Fill"] = "x" * (size - taken - len("X-Fill: \r\n"))
         return response
+
+    @app.route("/stall/<int:seconds>")
+    def stall(seconds: int) -> Response:
+        """The head at once (gunicorn sends it at the first chunk, even an empty one), the
+        body ``seconds`` later: a server gone quiet in the middle of its answer."""
+
+        def body() -> Iterator[str]:
+            yield ""
+            time.sleep(seconds)
+            yield "late\n"
+
+        return Response(body())
 
     return app
 
