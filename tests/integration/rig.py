@@ -566,6 +566,12 @@ class View:
     frames: list[str] = field(default_factory=list)
     #: What nghttp wrote to stderr.
     stderr: str = ""
+    #: The ``:path`` of each PUSH_PROMISE nghttp refused (and reset), not in ``pushed``:
+    #: Apache promises a relative url as it is written, and no ``:path`` but "*" may
+    #: lack the leading "/" (RFC 9113 §8.3.1).
+    refused: list[str] = field(default_factory=list)
+    #: Whether the server ended the connection (a GOAWAY came).
+    goaway: bool = False
 
     def ending(self) -> str:
         """How the page's stream ended as nghttp saw it, for a failure message: a server's
@@ -741,6 +747,7 @@ def _parse_view(path: str, cookie_sent: str, verbose: str, stderr: str = "") -> 
     """Read ``nghttp -v`` output: the response headers, the promises, the DATA per stream."""
     # Each frame's stream, type and lines.
     frames: list[tuple[int, str, list[str]]] = []
+    refused: list[str] = []
     block: list[tuple[str, str]] = []
     promise_pending = False
     promised: dict[int, str] = {}
@@ -756,6 +763,8 @@ def _parse_view(path: str, cookie_sent: str, verbose: str, stderr: str = "") -> 
                 # Its fields, printed before it, go with it, not with the next frame's (a
                 # PUSH_PROMISE of a relative :path, which Apache sends).
                 frames[-1][2].extend(f"          {name}: {value}" for name, value in block)
+                if any_frame.group(2) == "PUSH_PROMISE":
+                    refused.append(dict(block).get(":path", ""))
                 block = []
                 continue
         elif frames and line.startswith(" "):
@@ -811,6 +820,8 @@ def _parse_view(path: str, cookie_sent: str, verbose: str, stderr: str = "") -> 
             if stream in (main, 0) or kind == "RST_STREAM"
         ],
         stderr=stderr,
+        refused=refused,
+        goaway=any(kind == "GOAWAY" and " recv " in lines[0] for _, kind, lines in frames),
     )
 
 

@@ -9,7 +9,7 @@ a test renders it and compares, so the page cannot drift from what was measured.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -52,7 +52,7 @@ _MEASURED: dict[str, tuple[str, str, str]] = {
     "get-500":        ("yes",              "yes",             "no"),
     "absolute":       ("no",               "yes",             "yes"),
     "scheme-relative": ("no",              "yes",             "yes"),
-    "relative":       ("no",               "yes",             "no"),
+    "relative":       ("no",               "yes",             "no; `rel/c.css` promised, refused"),
     "query":          ("yes",              "yes",             "yes"),
     "links-15":       ("first 10 of 15",   "all 15",          "all 15"),
     "links-120":      ("first 10 of 120",  "first 99 of 120", "all 120"),
@@ -71,6 +71,13 @@ _MEASURED: dict[str, tuple[str, str, str]] = {
     "fragment":       ("yes",              "yes",             "yes"),
 }  # fmt: skip
 
+#: Cells whose page the proxy loses at times. Apache promises a relative url as written,
+#: a ``:path`` the client refuses and resets (RFC 9113 §8.3.1: it begins with "/"), and
+#: answers that request 400 itself: when the reset comes in as it sends the 400, mod_http2
+#: ends the connection with a GOAWAY ("The user callback function failed") and the page's
+#: body never comes (docs/proxies.md).
+LOST_AT_TIMES = {("apache", "relative")}
+
 #: (proxy, case name) -> what it pushed: the tests' expectation and docs/proxies.md's table.
 PUSHED: dict[tuple[str, str], str] = {
     (proxy, name): cell
@@ -86,13 +93,19 @@ def target(page: str, url: str) -> str:
     return parts.path + query + (f"#{parts.fragment}" if parts.fragment else "")
 
 
-def verdict(case: Case, page: str, status: int, pushed: list[str]) -> str:
+def verdict(
+    case: Case, page: str, status: int, pushed: list[str], refused: Sequence[str] = ()
+) -> str:
     """What a proxy did with a case's links, in the words of ``PUSHED``.
 
-    Prefixed with the status the client got when it is not the backend's.
+    Prefixed with the status the client got when it is not the backend's; followed by the
+    paths of the promises the client refused.
     """
     if status != case.status:
-        return f"answers {status}; " + verdict(case, page, case.status, pushed)
+        return f"answers {status}; " + verdict(case, page, case.status, pushed, refused)
+    if refused:
+        paths = ", ".join(f"`{path}`" for path in refused)
+        return verdict(case, page, status, pushed) + f"; {paths} promised, refused"
     wanted = [target(page, url) for url in case.links]
     count = len(pushed)
     if len(wanted) == 1 and pushed in ([], wanted):
@@ -147,9 +160,15 @@ def test_what_the_proxy_pushes(front: Front, name: str) -> None:
 
     view = Browser(front.origin).view(path, case.method, case.request_headers)
 
-    pushed = verdict(case, front.origin + path, view.status, view.pushed)
+    pushed = verdict(case, front.origin + path, view.status, view.pushed, view.refused)
     assert pushed == PUSHED[front.name, name]
-    assert view.complete, f"{front.name} cut the {view.status} short:\n{view.ending()}"
+    if (front.name, name) in LOST_AT_TIMES and not view.complete:
+        # The loss documented, and no other: a GOAWAY after the client refused a promise.
+        assert view.refused and view.goaway, (
+            f"{front.name} cut the {view.status} short:\n{view.ending()}"
+        )
+    else:
+        assert view.complete, f"{front.name} cut the {view.status} short:\n{view.ending()}"
 
 
 def test_the_table_has_a_row_per_case() -> None:

@@ -101,12 +101,13 @@ APACHE_STDERR = "Some requests were not processed. total=2, processed=0\n"
 
 def test_a_page_cut_short_says_what_ended_it() -> None:
     """The frames that ended the page are kept for the failure message: a promise nghttp2
-    refused, with its fields, the reset it sent, the server's GOAWAY; the refused promise's
-    fields are not read as the page's."""
+    refused, with its fields, the reset it sent, the server's GOAWAY; the promise is
+    counted refused, not pushed."""
     view = rig._parse_view("/case/relative", "", APACHE_STDOUT, APACHE_STDERR)
 
     assert view is not None
     assert (view.status, view.complete, view.pushed) == (200, False, [])
+    assert (view.refused, view.goaway) == (["rel/c.css"], True)
     ending = view.ending().splitlines()
     assert ending[0] == f"nghttp's stderr: {APACHE_STDERR.strip()}"
     assert "          :path: rel/c.css" in ending
