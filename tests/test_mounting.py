@@ -170,6 +170,29 @@ def test_a_leading_double_slash_waitress_collapsed_is_outside_the_cookie_path(
     assert headers["Link"].split(", ") == [nopush("/static/site.css"), nopush("/static/admin.css")]
 
 
+@pytest.mark.parametrize("connector", [DigestConnector, SessionConnector])
+def test_a_percent_encoded_spelling_with_a_query_under_gunicorn_is_outside_the_cookie_path(
+    connector: Any,
+) -> None:
+    """``/%61dmin/?page=2`` as gunicorn gives it: the request-uri in ``RAW_URI`` alone,
+    query and all. The browser matches ``Path=/admin`` against the path as sent,
+    ``/%61dmin/`` (RFC 6265 §5.1.4: the request-uri's path, not its query), and sends no
+    cookie. Read without ``RAW_URI``, or compared with ``PATH_INFO`` query and all, the
+    raw path was not the path the app sees, so was taken for a prefix a front had
+    stripped: the page recorded into an empty holder, and its ``Set-Cookie``
+    (``Path=/admin``) replaced the one the browser keeps."""
+    app = scoped_app(connector(), SESSION_COOKIE_PATH="/admin")
+    environ = EnvironBuilder(path="/admin/", query_string="page=2").get_environ()
+    del environ["REQUEST_URI"]  # gunicorn gives RAW_URI alone
+    environ["RAW_URI"] = "/%61dmin/?page=2"
+
+    _, status, headers = run_wsgi_app(app, environ)
+
+    assert status == "200 OK"
+    assert "Set-Cookie" not in headers, headers["Set-Cookie"]
+    assert headers["Link"].split(", ") == [nopush("/static/site.css"), nopush("/static/admin.css")]
+
+
 def test_a_client_s_own_spelling_of_a_path_in_the_cookie_path_is_not_told(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
