@@ -1676,6 +1676,29 @@ def test_a_page_that_only_reuses_a_key_held_in_the_older_generation_refreshes_it
     assert pushed(push("every")) == []
 
 
+def test_a_page_that_rotates_the_digest_midway_keeps_its_keys_through_the_next_rotation(
+    encoding: str,
+) -> None:
+    """Capacity 8: a page pushing 4 keys into a generation holding 6 rotates it after the
+    first 2, which are then in the older generation alone. ``save()`` adds the page's keys
+    again after the rotation, so the new generation holds all 4: when the next page
+    rotates it in turn, the older generation it leaves holds the whole page, not half of
+    it, and nothing is pushed again."""
+    app = build_app(DigestConnector(encoding=encoding), FIREHOSE_CAPACITY=8, FIREHOSE_MAX_PUSHES=8)
+    client = app.test_client()
+
+    def push(*names: str) -> list[str]:
+        response = client.get("/push?" + "&".join(f"u=/{name}.css" for name in names))
+        return [link for link in response.headers["Link"].split(", ") if "nopush" not in link]
+
+    page = [f"page-{n}" for n in range(4)]
+    assert len(push(*[f"first-{n}" for n in range(6)])) == 6
+    assert len(push(*page)) == 4  # rotates after its first 2
+    assert len(push(*[f"next-{n}" for n in range(7)])) == 7  # rotates again
+
+    assert push(*page) == []
+
+
 def _pushed_urls(response: TestResponse) -> list[str]:
     links = response.headers.get("Link", "").split(", ")
     return [link[1 : link.index(">")] for link in links if link and "nopush" not in link]
