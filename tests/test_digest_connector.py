@@ -1185,6 +1185,25 @@ def test_hosts_served_in_turn_find_their_codecs_without_reading_the_keys_again(
     assert asked
 
 
+def test_a_host_served_after_another_records_what_its_page_pushes() -> None:
+    """Hosts in turn: a request of a host whose codec is kept, after another host's,
+    finds that codec without the lock. Found as None, its page would record nothing and
+    push nothing new, as without ``SECRET_KEY``; a page of links all held (``nopush``)
+    looks the same either way, so a new file is pushed here, and held next time."""
+    app = build_app()
+    app.session_interface = CookiePerHost()
+    a, b = app.test_client(), app.test_client()
+    for client, host in [(a, "http://a.example"), (b, "http://b.example")]:
+        assert client.get("/", base_url=host).headers["Link"] == EXPECTED_FIRST
+
+    response = a.get("/push?u=/new.css", base_url="http://a.example")
+
+    assert response.headers["Link"] == "</new.css>; rel=preload; as=style"
+    assert response.headers["Set-Cookie"].startswith(f"{COOKIE}=")
+    again = a.get("/push?u=/new.css", base_url="http://a.example")
+    assert again.headers["Link"] == "</new.css>; rel=preload; as=style; nopush"
+
+
 class _SecureAsAList(CookiePerHost):
     """A session interface whose getter gives a value no cookie attribute is, nor any set
     holds."""
