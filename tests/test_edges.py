@@ -3825,6 +3825,8 @@ def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> 
         ("/chart.css?v=3&#65a", "/chart.css?v=3Aa"),
         # After the name, only "=" or an ASCII letter or digit keeps it as written.
         ("/chart.css?v=3&reg2", "/chart.css?v=3&reg2"),
+        # The shortest names, of two letters, too: "&gt=2" is a parameter gt, not ">=2".
+        ("/chart.css?v=3&gt=2", "/chart.css?v=3&gt=2"),
         ("/chart.css?v=3&copy-2", "/chart.css?v=3%C2%A9-2"),
         ("/chart.css?v=3&reg/", "/chart.css?v=3%C2%AE/"),
         ("/chart.css?v=3&reg\xe9", "/chart.css?v=3%C2%AE%C3%A9"),
