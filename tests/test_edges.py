@@ -3091,6 +3091,14 @@ def test_a_max_cookie_size_that_fails_or_warns_at_every_cookie_is_refused(size: 
         edge_app(MAX_COOKIE_SIZE=size)
 
 
+def test_a_max_cookie_size_of_one_byte_is_a_bound_not_a_mistake() -> None:
+    """The least size past which Werkzeug warns, 1 byte, is a size (0 is none, -1 is
+    refused, above): the digest is refused for its cookie's bytes over it, not for the
+    key's value."""
+    with pytest.raises(ValueError, match=r"more than MAX_COOKIE_SIZE=1,"):
+        edge_app(MAX_COOKIE_SIZE=1)
+
+
 @pytest.mark.parametrize(
     ("size", "bound"),
     [(None, 4093), (False, 4093), (0, 4093), (float("inf"), 4093), (1089.0, 1089), (1089.5, 1089)],
