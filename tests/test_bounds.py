@@ -516,6 +516,18 @@ def test_a_link_left_to_the_final_response_counts_its_separator() -> None:
     assert hint_values([cdn, after], exact - 1) == []
 
 
+def test_a_stand_in_its_screen_chooses_takes_no_push_slot_for_a_browser() -> None:
+    """A browser's final response writes a link whose ``media`` chooses nopush, taking
+    no slot (plan_links); a stand-in (``learn=False``) of one is counted so too, or the
+    103 offers one push fewer than the final response makes."""
+    media = (("media", "(max-width: 600px)"),)
+    stand_in = make_resource("/own.css", (), "style", None, media, False).hint
+    assert stand_in.stand_in and stand_in.tracked and stand_in.pushable
+    page = style_hint("/a.css")
+    planned = plan_early_hints([stand_in, page], set(), 4096, max_pushes=1, browser=True)
+    assert planned.offered == ("/a.css",)
+
+
 def test_an_untracked_stand_in_takes_no_push_slot() -> None:
     stand_in = make_resource("/b.js", (), "script", None, (("rel", "prefetch"),), False).hint
     assert stand_in.stand_in and stand_in.pushable and not stand_in.tracked
