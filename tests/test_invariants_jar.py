@@ -566,11 +566,14 @@ class JarMachine(RuleBasedStateMachine):
         )
         current = {url: key_of(url, version) for url, version in self.site.pushes}
         holds = held.held() if held is not None else set()
+        # A revalidation, whatever its validator's answer, gets no 103 and so teaches
+        # nothing (extension._early_hints_sender): not the page's links, should a stale
+        # validator's 200 link others than the page learned.
         hinted = (
             self.early_hints
             and method == "GET"
             and kind in ("navigate", "plain")
-            and validator in ("none", "stale")
+            and validator == "none"
         )
         page = f"{path}?session=1" if touch_session else path
         offered: tuple[str, ...] = ()
@@ -691,3 +694,32 @@ class JarMachine(RuleBasedStateMachine):
 # stateful_step_count=60 to hunt. No deadline: tests/conftest.py's profile.
 JarMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=30)
 TestJarMachine = JarMachine.TestCase
+
+
+def test_a_revalidation_that_links_otherwise_teaches_the_103_nothing() -> None:
+    """The machine's model once took a stale ``If-None-Match`` for a navigation that is
+    hinted and teaches: the page's links changed (now none), a new visitor's revalidation
+    got the new page, and the model expected the next 103 to offer nothing. A revalidation
+    gets no 103 and teaches nothing, so that 103 offers the links learned before, and the
+    model must know them (hypothesis found this sequence)."""
+    machine = JarMachine()
+    machine.start(
+        config={
+            "FIREHOSE_MAX_PUSHES": 1,
+            "FIREHOSE_ALREADY_PUSHED": "nopush",
+            "FIREHOSE_EARLY_HINTS": True,
+            "FIREHOSE_FP_RATE": 1e-06,
+            "FIREHOSE_MAX_AGE": MAX_AGE,
+        },
+        digest=Config("", 3, "gcs"),
+    )
+    learns = dict(code=200, kind="navigate", name="x", validator="none")
+    machine.head_then_get(**learns, pushed=(("/r/a.css", None),))
+    machine.new_visitor()
+    machine.head_then_get(code=200, kind="navigate", name="x", pushed=(), validator="stale")
+    assert machine.learned["/p/x/200"] == {"/r/a.css": "/r/a.css"}
+
+    machine.head_then_get(**learns, pushed=())
+
+    assert machine.learned["/p/x/200"] == {}
+    machine.teardown()
