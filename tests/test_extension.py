@@ -3037,6 +3037,21 @@ def test_a_flask_firehose_connector_is_not_asked_for_what_no_view_answers() -> N
     assert connector.asked == 1
 
 
+def test_a_flask_firehose_connector_is_not_asked_for_a_static_file(tmp_path: Path) -> None:
+    """A static file links nothing (_may_link): the early ``get_pushed()`` hook asks
+    nothing for it either, so a connector reading Flask's session puts no ``Vary: Cookie``
+    on the file (a preloaded file fetched twice) and registers no cookie of its own there."""
+    (tmp_path / "app.css").write_bytes(b"a{}\n")
+    app = Flask(__name__, static_folder=str(tmp_path), static_url_path="/static")
+    app.config["SECRET_KEY"] = "legacy"
+    connector = CountedListInSession()
+    Firehose(app, connector=connector)
+    with app.test_client().get("/static/app.css") as response:
+        assert response.status_code == 200
+        assert "Vary" not in response.headers
+    assert connector.asked == 0
+
+
 def test_a_flask_firehose_connector_is_asked_before_every_view_as_flask_firehose_asked() -> None:
     """Before the view of a JSON answer too, as Flask-Firehose asked (its before_request
     hook): a connector reading Flask's session makes that answer vary on ``Cookie``, as
