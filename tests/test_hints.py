@@ -1458,6 +1458,9 @@ def test_a_failing_early_hints_callable_still_serves_the_page(
     assert response.get_data(as_text=True) == "page home"
     assert response.headers.getlist("Link") == [f"{CSS}, {JS}"]
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(level, message)]
+    # An error is logged with the server's own traceback, not one of telling it apart.
+    logged = caplog.records[0].exc_info
+    assert (logged[1] if logged else None) is (error if level == logging.ERROR else None)
 
 
 def _served_after_a_103_failed(
