@@ -3108,6 +3108,31 @@ def test_a_page_key_is_the_url_as_asked_encoded_only_where_it_must_be(
     assert page_key(*url) == key
 
 
+def test_a_server_that_leaves_out_an_empty_script_name_learns_and_hints(app: Flask) -> None:
+    """PEP 3333 lets a server leave out ``SCRIPT_NAME`` when it is empty: the page is
+    learned and hinted as with ``SCRIPT_NAME=""``, not failed for a root it cannot read."""
+
+    def get(recorder: Recorder) -> str:
+        environ = EnvironBuilder(
+            "/page/home",
+            headers=[("Accept", "text/html")],
+            environ_base={"wsgi.early_hints": recorder},
+        ).get_environ()
+        del environ["SCRIPT_NAME"]
+        statuses: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+
+        b"".join(app(environ, start_response))
+        return statuses[-1]
+
+    assert get(Recorder()) == "200 OK"  # learns
+    recorder = Recorder()
+    assert get(recorder) == "200 OK"
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
 def test_a_103_of_an_older_version_records_the_version_the_front_pushed() -> None:
     """Learned while the stylesheet was version 1, hinted after it became 2: the front
     pushed what the url serves now, version 2, which alone is recorded, and the response
