@@ -3057,6 +3057,8 @@ url_parts = st.text(alphabet="a/|?%37CFc", max_size=6)
 @example(("s", "h", "", "/a?b", ""), ("s", "h", "", "/a", "b?"))  # a query after the "?"
 @example(("s", "h", "/r", "/p", ""), ("s", "h", "", "/r/p", ""))  # a client's script root
 @example(("s", "h|", "r", "/p", ""), ("s", "h", "|r", "/p", ""))  # a Host holding "|"
+# A scheme holding "|" (X-Forwarded-Proto through ProxyFix), the path taking the rest.
+@example(("s|h", "h", "/r", "/p", ""), ("s", "h", "h", "/r|/p", ""))
 @example(("S", "C", "", "/p", ""), ("s", "c", "", "/p", ""))  # a scheme's and a host's case
 @example(("s", "c", "", "/C", "C"), ("s", "c", "", "/c", "c"))  # not a path's, nor a query's
 def test_two_urls_never_share_a_page_key(
