@@ -570,8 +570,9 @@ class View:
     #: Apache promises a relative url as it is written, and no ``:path`` but "*" may
     #: lack the leading "/" (RFC 9113 §8.3.1).
     refused: list[str] = field(default_factory=list)
-    #: Whether the server ended the connection (a GOAWAY came).
-    goaway: bool = False
+    #: The fields of the GOAWAY the server sent, as nghttp printed them (its last stream,
+    #: error code and debug data); empty when none came.
+    goaway: str = ""
 
     def ending(self) -> str:
         """How the page's stream ended as nghttp saw it, for a failure message: a server's
@@ -821,7 +822,14 @@ def _parse_view(path: str, cookie_sent: str, verbose: str, stderr: str = "") -> 
         ],
         stderr=stderr,
         refused=refused,
-        goaway=any(kind == "GOAWAY" and " recv " in lines[0] for _, kind, lines in frames),
+        goaway=next(
+            (
+                " ".join(line.strip() for line in lines[1:])
+                for _, kind, lines in frames
+                if kind == "GOAWAY" and " recv " in lines[0]
+            ),
+            "",
+        ),
     )
 
 

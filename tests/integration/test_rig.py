@@ -107,7 +107,11 @@ def test_a_page_cut_short_says_what_ended_it() -> None:
 
     assert view is not None
     assert (view.status, view.complete, view.pushed) == (200, False, [])
-    assert (view.refused, view.goaway) == (["rel/c.css"], True)
+    assert view.refused == ["rel/c.css"]
+    assert view.goaway == (
+        "(last_stream_id=13, error_code=unknown(0xfffffc7a),"
+        " opaque_data(33)=[The user callback function failed])"
+    )
     ending = view.ending().splitlines()
     assert ending[0] == f"nghttp's stderr: {APACHE_STDERR.strip()}"
     assert "          :path: rel/c.css" in ending
@@ -154,7 +158,7 @@ def test_the_goaway_nghttp_sends_itself_is_not_the_server_s() -> None:
     view = rig._parse_view("/case/relative", "", APACHE_WHOLE_STDOUT, APACHE_STDERR)
 
     assert view is not None
-    assert (view.complete, view.refused, view.goaway) == (True, ["rel/c.css"], False)
+    assert (view.complete, view.refused, view.goaway) == (True, ["rel/c.css"], "")
     assert "send GOAWAY frame" in view.ending()
 
 
