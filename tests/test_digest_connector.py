@@ -992,16 +992,29 @@ def test_a_scope_per_request_is_measured_by_the_settings_of_the_last_init_app() 
         assert response.headers["Link"] == (EXPECTED_FIRST if recorded else EXPECTED_RETURN)
 
 
+def domain_per_host(app: Flask) -> str | None:
+    """:class:`CookiePerHost`'s ``Domain``, as a plain function (no ``__func__``)."""
+    return CookiePerHost().get_cookie_domain(app)
+
+
+@pytest.mark.parametrize(
+    "getter",
+    [CookiePerHost().get_cookie_domain, domain_per_host],
+    ids=["another class's method", "a plain function"],
+)
 def test_a_getter_set_on_the_session_interface_instance_is_held_to_the_rule_too(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    getter: Callable[[Flask], str | None],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A getter set on Flask's own interface instance is held to ``init_app``'s rule as
     one its class overrides: nothing is written under the scope it gives (the cookie a
     long host's ``Domain`` makes may fit now, but not once the digest fills up). The
-    warning says the ``Domain`` came from that getter."""
+    warning says the ``Domain`` came from that getter, a bound method of another class or
+    a plain function alike."""
     app = build_app(FIREHOSE_CAPACITY=10, MAX_COOKIE_SIZE=210)
     interface = app.session_interface
-    monkeypatch.setattr(interface, "get_cookie_domain", CookiePerHost().get_cookie_domain)
+    monkeypatch.setattr(interface, "get_cookie_domain", getter)
     long_host = "the-longest-tenant-name-we-have.customers.shop.example"
     client = app.test_client()
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
