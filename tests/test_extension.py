@@ -3817,19 +3817,21 @@ SMALLER_ROOM = {
 }
 
 
+@pytest.mark.parametrize("linked", [(8, 9), (4, 5)], ids=["the newest keys", "older keys"])
 @pytest.mark.parametrize("touched", [True, False], ids=["session set again", "session as sent"])
 @pytest.mark.parametrize("redeploy", SMALLER_ROOM.values(), ids=SMALLER_ROOM)
 def test_a_session_a_deploy_left_too_large_is_trimmed_where_flask_writes_it_anyway(
-    redeploy: dict[str, int], touched: bool
+    redeploy: dict[str, int], touched: bool, linked: tuple[int, int]
 ) -> None:
     """A permanent session is written by Flask on every response
     (``SESSION_REFRESH_EACH_REQUEST``). Its list was trimmed to the room the settings of
     its last push left; after a deploy that leaves less, a page that pushes nothing new
     wrote it as it was beside a full ``Link``: past ``FIREHOSE_HEADER_BUDGET`` (behind
     nginx, a 502 on every such page), or past ``MAX_COOKIE_SIZE`` (Werkzeug's warning, an
-    error under this suite). The oldest keys go, those the page links are kept: whether
-    the page sets the session again (``session.permanent = True``) or leaves it as the
-    client sent it, which Flask writes again all the same."""
+    error under this suite). The oldest keys go, those the page links are kept (older
+    ones too, as used last): whether the page sets the session again
+    (``session.permanent = True``) or leaves it as the client sent it, which Flask writes
+    again all the same."""
 
     def site(**config: int) -> Flask:
         app = Flask(__name__)
@@ -3847,7 +3849,7 @@ def test_a_session_a_deploy_left_too_large_is_trimmed_where_flask_writes_it_anyw
 
         @app.route("/again")
         def again() -> str:
-            for n in (8, 9):  # what the last two views pushed: a full Link
+            for n in linked:  # what two views pushed: a full Link
                 view(n, touched)
             return "again"
 
