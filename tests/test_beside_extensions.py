@@ -580,3 +580,55 @@ def test_a_frame_talisman_s_x_frame_options_refuses_records_nothing(
     links = [client.get("/widget", environ_base=framed).headers["Link"] for _ in range(2)]
     link = "</static/widget.css>; rel=preload; as=style"
     assert links == ([link, f"{link}; nopush"] if recorded else [f"{link}; nopush"] * 2)
+
+
+class _ListInSession:
+    """A Flask-Firehose connector keeping its keys in a list in the session, added to in
+    place, as the list ``get_pushed`` returned; its ``set_pushed`` fails while ``failing``."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def get_pushed(self) -> list[str]:
+        pushed: list[str] = session.setdefault("pushed", [])
+        return pushed
+
+    def set_pushed(self, items: Any) -> None:
+        pushed = session.setdefault("pushed", [])
+        pushed.extend(item for item in items if item not in pushed)
+        session.modified = True
+        if self.failing:
+            raise ConnectionError("the session store is down")
+
+
+def test_a_list_in_a_server_side_session_is_recorded_to_and_put_back_whole(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With a server-side session (Flask-Session), the list a connector keeps its keys in
+    is copied before ``set_pushed`` (connectors._value_copy, one level): a page that adds
+    to it records, and one whose ``set_pushed`` fails after adding to the list in place
+    gets the list back as it was, so what was not recorded is pushed on the next visit."""
+    connector = _ListInSession()
+    app = _flask_session_app(connector)
+
+    @app.route("/<name>")
+    def page(name: str) -> str:
+        push("/a.css", as_="style")
+        push(f"/{name}.css", as_="style")
+        return name
+
+    client = app.test_client()
+    client.get("/a")
+    assert client.get("/b").headers["Link"] == (
+        "</a.css>; rel=preload; as=style; nopush, </b.css>; rel=preload; as=style"
+    )
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    connector.failing = True
+    assert client.get("/c").status_code == 200
+    assert [r.exc_info[0] for r in caplog.records if r.exc_info] == [ConnectionError]
+    connector.failing = False
+
+    again = client.get("/c").headers["Link"]
+
+    assert again == "</a.css>; rel=preload; as=style; nopush, </c.css>; rel=preload; as=style"
+    assert client.get("/c").headers["Link"].count("nopush") == 2
