@@ -2657,6 +2657,34 @@ def test_a_304_of_a_document_the_browser_does_not_show_varies_as_its_200(
     assert revalidated.headers.getlist("Vary") == stored.headers.getlist("Vary") == []
 
 
+def test_a_304_of_a_preload_for_some_screens_varies_as_a_browser_s_200() -> None:
+    """A browser is offered no push of a link its screen chooses (a ``media`` query), held
+    or not: a page linking only such a link writes the same ``Link`` for every browser, and
+    its 200 does not vary on ``Cookie``. Its 304 is planned as that browser's 200, and must
+    carry the same ``Vary`` (RFC 9110 §15.4.5): planned as a proxy's, which is pushed the
+    link, it would vary, and a cache merging it into the stored 200 would keep that 200 for
+    one ``Cookie`` alone."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.route("/")
+    def index() -> Response:
+        push("/a.css", as_="style", media="(max-width: 600px)")
+        response = Response("page")
+        response.set_etag("v1")
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
+
+    Firehose(app)
+    client = app.test_client()
+    stored = client.get("/", headers=NAVIGATION)
+    assert stored.status_code == 200
+    assert stored.headers.getlist("Vary") == []
+    revalidated = client.get("/", headers={**NAVIGATION, "If-None-Match": '"v1"'})
+    assert (revalidated.status_code, links(revalidated)) == (304, [])
+    assert revalidated.headers.getlist("Vary") == []
+
+
 @pytest.mark.parametrize(
     ("method", "headers"),
     [("HEAD", {}), ("GET", NOT_PRELOADED_FROM["fetch"])],
