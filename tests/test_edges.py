@@ -612,6 +612,18 @@ def test_a_103_gives_a_preload_for_some_screens_no_push_slot_either() -> None:
     assert held == [False, True]
 
 
+def test_a_preload_for_some_screens_takes_no_slot_a_103_left_the_final_response() -> None:
+    """The final response after a 103 is planned for that client alone, as a browser's
+    still: with a push slot the 103 left free (``FIREHOSE_MAX_PUSHES = 2``, one hinted),
+    the ``media`` link stays ``nopush`` and unrecorded. Planned as another client's, it
+    took that slot, and the browser's digest said it held a file it may never fetch."""
+    app = media_app(FIREHOSE_MAX_PUSHES=2, FIREHOSE_EARLY_HINTS=True)
+    hinted, final, held = _second_visit_with_103(app)
+    assert hinted == [link("/b.css")]
+    assert final == [f'{link("/a.css")}; media="(max-width: 600px)"; nopush', link("/b.css")]
+    assert held == [False, True]
+
+
 def test_a_103_counts_a_preload_for_some_screens_as_the_final_link_writes_it() -> None:
     """With room in ``FIREHOSE_LINK_BUDGET`` for both links only if the ``media`` one were
     written without ``; nopush``, the 103 must not offer ``/b.css``, which the final
