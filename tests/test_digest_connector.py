@@ -2220,6 +2220,41 @@ def test_a_304_writes_back_what_only_the_older_generation_holds() -> None:
     assert changed.headers["Link"] == "</page.css>; rel=preload; as=style; nopush"
 
 
+def test_a_304_that_uses_no_held_key_signs_nothing_as_its_200_would_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past half its lifetime, only a 304 that uses held keys again signs the digest: a
+    page of untracked links alone (``nopush``) reuses none, and its 200 writes nothing.
+    Its 304 varies not on ``Cookie``, so a shared cache merges it into the 200 it stored
+    for every client (RFC 9111 §4.3.4): a digest it set would go out to all of them."""
+    signed_at = 2_000_000_000
+    clock = [float(signed_at)]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    app = build_app(FIREHOSE_MAX_AGE=100)
+
+    @app.route("/untracked")
+    def untracked() -> Response:
+        push("/static/print.css", "nopush", as_="style")
+        response = Response("page", headers={"Cache-Control": "no-cache"})
+        response.set_etag("v1")
+        response.make_conditional(request)  # in place: a 304 when the ETag matches
+        return response
+
+    client = app.test_client()
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST  # a digest, signed now
+    clock[0] = signed_at + 51  # half its lifetime gone: a page it holds signs it again
+
+    page = client.get("/untracked")
+    not_modified = client.get("/untracked", headers={"If-None-Match": '"v1"'})
+
+    assert page.status_code == 200
+    assert "Set-Cookie" not in page.headers
+    assert not_modified.status_code == 304
+    assert "Set-Cookie" not in not_modified.headers
+    assert "Vary" not in not_modified.headers
+    assert client.get("/").headers.get("Set-Cookie", "").startswith(f"{COOKIE}=")
+
+
 def test_with_held_links_omitted_a_digest_is_still_signed_again_past_half_its_lifetime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
