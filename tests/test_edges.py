@@ -1236,6 +1236,33 @@ def test_a_failing_connector_serves_the_page_with_nothing_pushed(
     assert failure.exc_info is not None  # the traceback is in the log
 
 
+@pytest.mark.parametrize("connector", [OpenFails(), AskingFails()], ids=["open", "in"])
+def test_a_holder_that_fails_plans_a_browser_s_page_as_a_failed_open_does(
+    connector: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A holder that fails to answer ``in`` gets the links of a client of whom nothing is
+    known, as an ``open()`` that fails does: still planned for a browser. A browser is
+    offered no push of a link its screen chooses, so a page linking only such a link does
+    not vary on ``Cookie``; planned as a proxy's, which is offered it, it would, and a
+    shared cache would keep the page for one ``Cookie`` alone."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "edges"
+
+    @app.route("/")
+    def index() -> str:
+        push("/a.css", as_="style", media="(max-width: 600px)")
+        return "page"
+
+    Firehose(app, connector=connector)
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = app.test_client().get("/", headers=NAVIGATION)
+    assert response.status_code == 200
+    assert links(response) == [f'{link("/a.css")}; media="(max-width: 600px)"; nopush']
+    assert response.headers.getlist("Vary") == []
+    assert "Set-Cookie" not in response.headers
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]  # it did fail
+
+
 @pytest.mark.parametrize("connector", [OpenFails(), SaveFails()], ids=["open", "save"])
 def test_a_failing_connector_is_logged_on_each_request_it_fails(
     connector: Any, caplog: pytest.LogCaptureFixture
