@@ -11,6 +11,7 @@ from cachelib import SimpleCache
 from flask import Flask, session
 from flask.testing import FlaskClient
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
@@ -357,3 +358,26 @@ def test_the_cookie_path_is_matched_as_rfc_6265_says(
     response = app.test_client().get(page)
     assert response.headers["Link"] == (link if inside else nopush)("/static/site.css")
     assert ("Set-Cookie" in response.headers) is inside
+
+
+def test_an_error_an_app_mounted_inside_another_s_raises_reaches_the_server_as_raised() -> None:
+    """``DispatcherMiddleware`` hands the mounted app the request's environ itself, which
+    each app's wrapper names its record in: the mounted app's wrapper takes that name away
+    as its error passes, and the outer wrapper, finding none, must let the error through
+    as the app raised it (what the server logs, a debugger shows), not one of its own."""
+    shop = Flask("shop")
+    shop.config.update(SECRET_KEY="mounting", PROPAGATE_EXCEPTIONS=True)
+
+    @shop.route("/")
+    def broken() -> str:
+        push("/shop.css", as_="style")
+        raise RuntimeError("the shop's own error")
+
+    Firehose(shop)
+    site = Flask(__name__)
+    site.config["SECRET_KEY"] = "mounting"
+    site.wsgi_app = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})  # type: ignore[method-assign]
+    Firehose(site)
+
+    with pytest.raises(RuntimeError, match="the shop's own error"):
+        site.test_client().get("/shop/")
