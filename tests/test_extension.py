@@ -42,6 +42,7 @@ from flask.sessions import (
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.debug import DebuggedApplication
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -2607,6 +2608,28 @@ def test_a_lazy_body_closed_early_closes_the_app_s_and_leaves_no_record_current(
     assert current_record.get() is None
 
 
+def test_a_lazy_app_mounted_inside_another_s_wsgi_app_closes_as_its_body_does() -> None:
+    """``DispatcherMiddleware`` hands the mounted app the request's environ itself, which
+    each app's wrapper names its record in, and a lazy mounted app's body is wrapped by
+    both: the inner one's ``close()`` takes that name away, and the outer one's, finding
+    none, must still close as the body did (an error from ``close()`` is the server's to
+    log, the page's to lose)."""
+    shop = pushing_app_inside(lazily)
+    site = owned_app()
+    site.wsgi_app = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})  # type: ignore[method-assign]
+    Firehose(site)
+    started: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.extend(value for name, value in headers if name == "Link")
+
+    body = site.wsgi_app(EnvironBuilder("/shop/").get_environ(), start_response)
+    assert list(body) == [b"/s.css"]
+    assert started == ["</s.css>; rel=preload; as=style"]
+    cast("Any", body).close()
+    assert current_record.get() is None
+
+
 @pytest.mark.parametrize(
     "where",
     [
@@ -4983,7 +5006,9 @@ def test_a_response_started_during_the_call_is_handed_back_as_the_app_made_it() 
 def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_links() -> None:
     """A middleware inside ours that answers an error raised while the body streams starts
     its own page with ``exc_info``, as PEP 3333 has it (Werkzeug's debugger passes none):
-    the ``Link`` and ``Vary`` decided for the page it replaces went out on it too."""
+    the ``Link`` and ``Vary`` decided for the page it replaces went out on it too. The
+    server is handed that ``exc_info``, without which it refuses a second start (wsgiref:
+    "Headers already set!") or sends the replaced page's headers on."""
     app = owned_app()
     flask_wsgi_app = app.wsgi_app
 
@@ -5009,17 +5034,20 @@ def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_li
 
         return Response(chunks())
 
-    started: list[tuple[str, list[tuple[str, str]]]] = []
+    started: list[tuple[str, list[tuple[str, str]], Any]] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        started.append((status, list(headers)))  # not sent yet: a later call replaces it
+        started.append((status, list(headers), exc_info))  # not sent yet: a later call replaces it
 
     assert app.wsgi_app(EnvironBuilder("/").get_environ(), start_response) == [b"error"]
-    (first_status, first), (status, headers) = started
+    (first_status, first, no_error), (status, headers, exc_info) = started
     assert first_status.startswith("200")
     assert ("Link", "</s.css>; rel=preload; as=style") in first
+    assert no_error is None
     assert status.startswith("500")
     assert [name for name, _ in headers] == ["Content-Type"]
+    assert exc_info is not None
+    assert str(exc_info[1]) == "the stream broke"
 
 
 def calling_again(wsgi_app: Any) -> Any:
