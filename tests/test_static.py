@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -2263,6 +2263,46 @@ def test_a_hook_registered_before_the_extension_is_seen_too(static: Path, enable
     with app.test_request_context():
         url = push_static("site.css")
     assert get_file(app.test_client(), url).headers["Cache-Control"] == PRIVATE_IMMUTABLE
+
+
+def test_with_push_off_an_error_page_a_middleware_starts_keeps_its_exc_info() -> None:
+    """With push off our wrapper is the static step's alone, and hands the server each
+    start as the app made it: an error page a middleware inside ours starts over the
+    response with ``exc_info`` (PEP 3333) keeps it, without which a server refuses a second
+    start (wsgiref: "Headers already set!")."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=False)
+    flask_wsgi_app = app.wsgi_app
+
+    def error_pages(environ: Any, start_response: Any) -> list[bytes]:
+        try:
+            return list(flask_wsgi_app(environ, start_response))
+        except RuntimeError:
+            start_response("500 INTERNAL SERVER ERROR", [], sys.exc_info())
+            return [b"error"]
+
+    app.wsgi_app = error_pages  # type: ignore[method-assign]
+    Firehose(app)
+
+    @app.route("/")
+    def index() -> Response:
+        def chunks() -> Iterator[str]:
+            yield "<p>one"
+            raise RuntimeError("the stream broke")
+
+        return Response(chunks())
+
+    started: list[tuple[str, Any]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append((status, exc_info))  # not sent yet: a later call replaces it
+
+    assert app.wsgi_app(EnvironBuilder("/").get_environ(), start_response) == [b"error"]
+    (first, no_error), (status, exc_info) = started
+    assert (first[:3], no_error) == ("200", None)
+    assert status.startswith("500")
+    assert exc_info is not None
+    assert str(exc_info[1]) == "the stream broke"
 
 
 def test_push_off_can_be_set_up_after_the_first_request(static: Path) -> None:
