@@ -4145,6 +4145,50 @@ def test_a_request_a_view_makes_from_another_thread_sends_the_client_no_103(lazy
     assert "http|localhost||/page/fragment?" not in app.extensions["firehose"].hint_cache
 
 
+@pytest.mark.parametrize("first", ["served", "raised", "lazy app"])
+def test_a_middleware_outside_ours_asking_again_with_the_environ_gets_the_client_s_103(
+    first: str,
+) -> None:
+    """Once a request's response is made (its body closed, for a lazy app), or its error
+    raised, its environ names its record no longer: a middleware outside ours that then
+    asks the app again with a copy of that environ (another page for a 404, or for an
+    error the app raised) makes the client's own request, not one a view made, and the
+    page it asks for sends its 103."""
+    app = make_app(PROPAGATE_EXCEPTIONS=True)
+    if first == "lazy app":
+        scope = app.wsgi_app
+        scope.wsgi_app = DebuggedApplication(scope.wsgi_app, evalex=False)  # type: ignore[attr-defined]
+
+    @app.route("/broken")
+    def broken() -> str:
+        raise RuntimeError("broken")
+
+    ours = app.wsgi_app
+
+    def asking_again(environ: Any, start_response: Any) -> Any:
+        def held_back(status: str, headers: Any, exc_info: Any = None) -> Any:
+            return None
+
+        try:
+            body: Any = ours(environ, held_back)
+            b"".join(body)
+            body.close()  # as a server closes it (PEP 3333)
+        except RuntimeError:
+            pass
+        return ours({**environ, "PATH_INFO": "/page/home"}, start_response)
+
+    app.wsgi_app = asking_again  # type: ignore[method-assign]
+    hinted_get(app.test_client(), "/page/home", Recorder())  # learned
+    recorder = Recorder()
+
+    response = hinted_get(
+        app.test_client(), "/broken" if first == "raised" else "/page/other", recorder
+    )
+
+    assert response.get_data(as_text=True) == "page home"
+    assert recorder.sent == [[("Link", f"{CSS}, {JS}")]]
+
+
 def test_a_test_client_a_view_uses_does_not_say_the_server_sends_no_103(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
