@@ -114,6 +114,22 @@ def run_in_threads(*targets: Callable[[], object], interleave: bool = True) -> N
         sys.setswitchinterval(interval)
 
 
+def error_pages(wsgi_app: Any) -> Any:
+    """A middleware that answers a ``RuntimeError`` raised while the app's body streams
+    with a 500 page of its own, started over the response with ``exc_info`` (PEP 3333)."""
+
+    def middleware(environ: Any, start_response: Any) -> list[bytes]:
+        try:
+            return list(wsgi_app(environ, start_response))
+        except RuntimeError:
+            start_response(
+                "500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")], sys.exc_info()
+            )
+            return [b"error"]
+
+    return middleware
+
+
 def count_verified(monkeypatch: Any) -> list[str]:
     """The cookie values ``DigestCodec.loads`` is asked to verify from now on, in order."""
     verified: list[str] = []

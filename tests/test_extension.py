@@ -8,7 +8,6 @@ import hashlib
 import inspect
 import logging
 import pickle
-import sys
 import threading
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Container, Iterable, Iterator
@@ -63,6 +62,7 @@ from tests.helpers import (
     PageClient,
     RaisingPerHostSessions,
     build_app,
+    error_pages,
     run_in_threads,
 )
 
@@ -5010,18 +5010,7 @@ def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_li
     server is handed that ``exc_info``, without which it refuses a second start (wsgiref:
     "Headers already set!") or sends the replaced page's headers on."""
     app = owned_app()
-    flask_wsgi_app = app.wsgi_app
-
-    def error_pages(environ: Any, start_response: Any) -> list[bytes]:
-        try:
-            return list(flask_wsgi_app(environ, start_response))
-        except RuntimeError:
-            start_response(
-                "500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")], sys.exc_info()
-            )
-            return [b"error"]
-
-    app.wsgi_app = error_pages  # type: ignore[method-assign]
+    app.wsgi_app = error_pages(app.wsgi_app)  # type: ignore[method-assign]
     Firehose(app)
 
     @app.route("/")

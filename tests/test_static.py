@@ -48,7 +48,7 @@ from firehose_digest import Firehose, push, push_static, static_tag
 from firehose_digest import static as static_module
 from firehose_digest.collect import resource_key
 from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
-from tests.helpers import run_in_threads
+from tests.helpers import error_pages, run_in_threads
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -2272,16 +2272,7 @@ def test_with_push_off_an_error_page_a_middleware_starts_keeps_its_exc_info() ->
     start (wsgiref: "Headers already set!")."""
     app = Flask(__name__)
     app.config.update(SECRET_KEY="static secret", FIREHOSE_ENABLED=False)
-    flask_wsgi_app = app.wsgi_app
-
-    def error_pages(environ: Any, start_response: Any) -> list[bytes]:
-        try:
-            return list(flask_wsgi_app(environ, start_response))
-        except RuntimeError:
-            start_response("500 INTERNAL SERVER ERROR", [], sys.exc_info())
-            return [b"error"]
-
-    app.wsgi_app = error_pages  # type: ignore[method-assign]
+    app.wsgi_app = error_pages(app.wsgi_app)  # type: ignore[method-assign]
     Firehose(app)
 
     @app.route("/")
