@@ -2612,8 +2612,8 @@ def test_a_lazy_app_mounted_inside_another_s_wsgi_app_closes_as_its_body_does() 
     """``DispatcherMiddleware`` hands the mounted app the request's environ itself, which
     each app's wrapper names its record in, and a lazy mounted app's body is wrapped by
     both: the inner one's ``close()`` takes that name away, and the outer one's, finding
-    none, must still close as the body did (an error from ``close()`` is the server's to
-    log, the page's to lose)."""
+    none, must still close without raising (a ``KeyError`` of ours would reach the server,
+    which logs it as the app's error)."""
     shop = pushing_app_inside(lazily)
     site = owned_app()
     site.wsgi_app = DispatcherMiddleware(site.wsgi_app, {"/shop": shop})  # type: ignore[method-assign]
@@ -5008,7 +5008,7 @@ def test_an_error_page_a_middleware_starts_over_the_response_gets_none_of_its_li
     its own page with ``exc_info``, as PEP 3333 has it (Werkzeug's debugger passes none):
     the ``Link`` and ``Vary`` decided for the page it replaces went out on it too. The
     server is handed that ``exc_info``, without which it refuses a second start (wsgiref:
-    "Headers already set!") or sends the replaced page's headers on."""
+    "Headers already set!")."""
     app = owned_app()
     app.wsgi_app = error_pages(app.wsgi_app)  # type: ignore[method-assign]
     Firehose(app)
