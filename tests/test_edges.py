@@ -3777,6 +3777,12 @@ def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> No
             "push('/a.css', flag, as='style')",
             '</a.css>; rel=preload; as=style; media="(max-width: 600px)"',
         ),
+        # Only whitespace goes from its ends, never a letter of the value.
+        (
+            "{% set title %}\n  X-Large X\n{% endset %}",
+            "push('/a.css', as='style', title=title)",
+            '</a.css>; rel=preload; as=style; title="X-Large X"',
+        ),
     ],
     ids=[
         "media over lines",
@@ -3785,6 +3791,7 @@ def test_a_parameter_value_given_as_html_is_written_as_the_page_reads_it() -> No
         "positional",
         "quoted",
         "quoted, references outside",
+        "letters at its ends",
     ],
 )
 def test_a_parameter_value_a_block_writes_over_lines_is_written_on_one(
@@ -3895,6 +3902,8 @@ def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> 
         ("/chart.css?v=3&region=eu", "/chart.css?v=3&region=eu"),
         ("/chart.css?v=3&notify=1&amp=2", "/chart.css?v=3&notify=1&amp=2"),
         ("/chart.css?v=3&amp;region=eu", "/chart.css?v=3&region=eu"),
+        # Read, the url loses its references alone: every letter stays, "X" as any.
+        ("/chart.css?v=3&amp;X=1", "/chart.css?v=3&X=1"),
         ("/chart.css?v=3&reg;ion=eu", "/chart.css?v=3%C2%AEion=eu"),
         ("/chart.css?v=3&copy", "/chart.css?v=3%C2%A9"),
         ("/chart.css?v=3&#65a", "/chart.css?v=3Aa"),
@@ -3907,6 +3916,9 @@ def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> 
         ("/chart.css?v=3&reg\xe9", "/chart.css?v=3%C2%AE%C3%A9"),
         # No name in the table starts it: text, as written.
         ("/chart.css?v=3&zzz=eu", "/chart.css?v=3&zzz=eu"),
+        # A whole name the table holds is read as its character, though a shorter one
+        # ("&not") starts it, followed by a letter: "&notin;" is U+2209, not "&not" and "in;".
+        ("/chart.css?v=3&notin;", "/chart.css?v=3%E2%88%89"),
     ],
 )
 def test_a_block_s_literal_ampersand_is_read_as_an_attribute_reads_it(
