@@ -3914,8 +3914,9 @@ def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> 
         ("/chart.css?v=3&copy-2", "/chart.css?v=3%C2%A9-2"),
         ("/chart.css?v=3&reg/", "/chart.css?v=3%C2%AE/"),
         ("/chart.css?v=3&reg\xe9", "/chart.css?v=3%C2%AE%C3%A9"),
-        # No name in the table starts it: text, as written.
+        # No name in the table starts it: text, as written; of one letter too.
         ("/chart.css?v=3&zzz=eu", "/chart.css?v=3&zzz=eu"),
+        ("/chart.css?tags=a&b", "/chart.css?tags=a&b"),
         # A whole name the table holds is read as its character, though a shorter one
         # ("&not") starts it, followed by a letter: "&notin;" is U+2209, not "&not" and "in;".
         ("/chart.css?v=3&notin;", "/chart.css?v=3%E2%88%89"),
