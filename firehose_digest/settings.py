@@ -136,6 +136,8 @@ class Settings:
     #: The most bytes of one Set-Cookie of ours, name, value and attributes: Flask's
     #: ``MAX_COOKIE_SIZE`` (:func:`_cookie_size`).
     max_cookie_size: int
+    #: ``MAX_COOKIE_SIZE`` as the app wrote it, which errors name (:func:`_cookie_size_said`).
+    max_cookie_size_written: float
 
     def with_digest(
         self, capacity: int | None, fp_rate: float | None, encoding: str | None
@@ -182,6 +184,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
             "FIREHOSE_EARLY_HINTS_CACHE", c["FIREHOSE_EARLY_HINTS_CACHE"], 1, MAX_EARLY_HINTS_CACHE
         ),
         max_cookie_size=_cookie_size(c.get("MAX_COOKIE_SIZE", MAX_COOKIE_SIZE)),
+        max_cookie_size_written=c.get("MAX_COOKIE_SIZE") or MAX_COOKIE_SIZE,
     )
 
 
@@ -201,6 +204,18 @@ def _cookie_size(value: object) -> int:
             f"never warns of a cookie's size), got {value!r}{other_number(value, int)}"
         )
     return MAX_COOKIE_SIZE if value >= MAX_COOKIE_SIZE else int(value)  # a length's whole bytes
+
+
+def _cookie_size_said(settings: Settings) -> str:
+    """``MAX_COOKIE_SIZE`` as the app wrote it, and a float as read: the whole bytes under
+    it. Under 1 that is 0 bytes, which every cookie passes, where a 0 written turns
+    Werkzeug's warning off."""
+    written, read = settings.max_cookie_size_written, settings.max_cookie_size
+    said = f"MAX_COOKIE_SIZE={written!r}"
+    if written == read:
+        return said
+    off = ", which every cookie passes; 0 itself turns Werkzeug's warning off" if read == 0 else ""
+    return f"{said} (read as {read} whole byte{'' if read == 1 else 's'}{off})"
 
 
 def _digest_version(value: object) -> str:
@@ -394,10 +409,7 @@ def _too_large(settings: Settings, cookie: CookieAttributes, size: int) -> str:
                 else ""
             )
         else:
-            bound = (
-                f"MAX_COOKIE_SIZE={settings.max_cookie_size}, past which Werkzeug warns at "
-                "each Set-Cookie"
-            )
+            bound = f"{_cookie_size_said(settings)}, past which Werkzeug warns at each Set-Cookie"
             advice = (
                 " Lower FIREHOSE_CAPACITY, or raise FIREHOSE_FP_RATE or MAX_COOKIE_SIZE."
                 if largest
@@ -590,7 +602,9 @@ def set_cookie_room_said(settings: Settings) -> str:
             "FIREHOSE_LINK_BUDGET makes room too"
         )
     if settings.max_cookie_size < MAX_COOKIE_SIZE:
-        return f"the line of a cookie of MAX_COOKIE_SIZE={settings.max_cookie_size} bytes"
+        said = _cookie_size_said(settings)
+        whole = settings.max_cookie_size_written == settings.max_cookie_size
+        return f"the line of a cookie of {said}{' bytes' if whole else ''}"
     return (
         f"the line of a {MAX_COOKIE_SIZE}-byte cookie, the most a cookie of ours takes "
         "whatever MAX_COOKIE_SIZE says"

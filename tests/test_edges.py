@@ -3178,8 +3178,32 @@ def test_a_max_cookie_size_werkzeug_takes_binds_as_werkzeug_reads_it(
     largest cookie is 1089 bytes: taken under each, refused a byte lower."""
     edge_app(MAX_COOKIE_SIZE=size)
     if bound < 4093:
-        with pytest.raises(ValueError, match=rf"more than MAX_COOKIE_SIZE={bound - 1},"):
+        with pytest.raises(ValueError, match=rf"more than MAX_COOKIE_SIZE={size - 1!r}[, ]"):  # type: ignore[operator]
             edge_app(MAX_COOKIE_SIZE=size - 1)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        (
+            0.5,
+            "MAX_COOKIE_SIZE=0.5 (read as 0 whole bytes, which every cookie passes; 0 itself "
+            "turns Werkzeug's warning off), ",
+        ),
+        (1.5, "MAX_COOKIE_SIZE=1.5 (read as 1 whole byte), "),
+        (1088.5, "MAX_COOKIE_SIZE=1088.5 (read as 1088 whole bytes), "),
+        (1.0, "MAX_COOKIE_SIZE=1.0, "),
+        (1, "MAX_COOKIE_SIZE=1, "),
+    ],
+)
+def test_a_max_cookie_size_refused_is_named_as_written_and_as_read(size: float, said: str) -> None:
+    """A float binds as the whole bytes under it, and the refusal names the value the app
+    wrote with what it was read as: 0.5 was named MAX_COOKIE_SIZE=0, the value that turns
+    Werkzeug's warning off, and 1088.5 as 1088, a value the config never held."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(MAX_COOKIE_SIZE=size)
+    message = str(refused.value)
+    assert f"more than {said}past which Werkzeug warns at each Set-Cookie; " in message, message
 
 
 def test_when_no_capacity_fits_the_bytes_named_are_the_cookie_name_and_attributes() -> None:

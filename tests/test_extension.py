@@ -48,7 +48,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from firehose_digest import Connector, DigestConnector, Firehose, SessionConnector, push
 from firehose_digest.collect import current_record
 from firehose_digest.connectors import NotRecorded, PushedSetConnector
-from firehose_digest.settings import set_cookie_room
+from firehose_digest.settings import load, set_cookie_room, set_cookie_room_said
 from tests.helpers import (
     EXPECTED_FIRST,
     EXPECTED_RETURN,
@@ -5155,6 +5155,17 @@ def test_a_session_past_the_apps_max_cookie_size_is_told_so(
     (said,) = [r.getMessage() for r in caplog.records if "does not fit" in r.getMessage()]
     assert f" does not fit {len('Set-Cookie: ') + 2000 + 2} bytes " in said
     assert "(the line of a cookie of MAX_COOKIE_SIZE=2000 bytes)" in said
+
+
+def test_a_session_room_under_a_max_cookie_size_of_a_float_is_said_as_written() -> None:
+    """A float binds as the whole bytes under it, as Werkzeug compares lengths with it: the
+    session's warning names the value the app wrote and what it was read as, not a value
+    the config never held."""
+    settings = load({"MAX_COOKIE_SIZE": 2000.5, "FIREHOSE_HEADER_BUDGET": 1 << 20})
+    assert set_cookie_room(settings) == len("Set-Cookie: ") + 2000 + 2
+    assert set_cookie_room_said(settings) == (
+        "the line of a cookie of MAX_COOKIE_SIZE=2000.5 (read as 2000 whole bytes)"
+    )
 
 
 class _LegacyStore:
