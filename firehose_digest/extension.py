@@ -851,6 +851,8 @@ def _warn_unknown_keys(app: Flask) -> None:
         if isinstance(key, str) and key.startswith("FIREHOSE_") and key not in DEFAULTS:
             close = difflib.get_close_matches(key.removeprefix("FIREHOSE_"), names, n=1)
             hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
+            if key == "FIREHOSE_MAX_COOKIE_SIZE":  # the Flask key we read, given our prefix
+                hint = "; did you mean MAX_COOKIE_SIZE, Flask's, which bounds our cookies too?"
             log.warning("firehose: %s is not a setting of firehose_digest%s", key, hint)
 
 

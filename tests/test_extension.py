@@ -4903,6 +4903,22 @@ def test_a_short_misspelt_setting_is_matched_without_its_prefix(
     ]
 
 
+def test_flasks_max_cookie_size_given_our_prefix_is_named_as_flasks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """MAX_COOKIE_SIZE, the one Flask key init_app reads, is no FIREHOSE_* setting: written
+    FIREHOSE_MAX_COOKIE_SIZE, its value was never read, and the warning offered
+    FIREHOSE_COOKIE_NAME, a str, in its place."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE_MAX_COOKIE_SIZE=0.5)
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: FIREHOSE_MAX_COOKIE_SIZE is not a setting of firehose_digest; did you "
+        "mean MAX_COOKIE_SIZE, Flask's, which bounds our cookies too?"
+    ]
+
+
 def test_a_misspelt_setting_is_named_in_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     """FIREHOSE_EARLY_HINT (no S) left 103s off without a word."""
     app = Flask(__name__)
