@@ -2062,6 +2062,20 @@ def test_a_cookie_browsers_refuse_or_cannot_be_signed_is_refused(
         Firehose(app)
 
 
+@pytest.mark.parametrize("name", ["__Secure-digest", "__secure-Digest"])
+def test_a_secure_prefixed_cookie_name_is_refused_saying_what_it_needs(name: str) -> None:
+    """RFC 6265bis §4.1.3: browsers refuse a ``__Secure-`` cookie (in any case) that is not
+    Secure. The refusal names the cookie name and the key that makes it Secure; with that
+    key (or a Partitioned cookie, which Werkzeug makes Secure) it is taken."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(FIREHOSE_COOKIE_NAME=name)
+    assert str(refused.value) == (
+        f"FIREHOSE_COOKIE_NAME={name!r} needs SESSION_COOKIE_SECURE: browsers refuse it"
+    )
+    edge_app(FIREHOSE_COOKIE_NAME=name, SESSION_COOKIE_SECURE=True)
+    edge_app(FIREHOSE_COOKIE_NAME=name, SESSION_COOKIE_PARTITIONED=True)
+
+
 @pytest.mark.parametrize(
     "root",
     [1, ["/shop"], "/" + "p" * 1024, "/caf\udce9"],
@@ -2851,9 +2865,27 @@ def test_an_ipv6_cookie_domain_is_refused_naming_its_key(domain: str, written: s
     address was written cut short, a Domain the browser's host does not match, so the
     browser dropped every digest cookie (RFC 6265 §5.3, step 6) and every page pushed
     everything again, with no word at init_app."""
-    with pytest.raises(ValueError, match=f"^SESSION_COOKIE_DOMAIN={re.escape(repr(domain))}"):
+    with pytest.raises(ValueError) as refused:
         edge_app(SESSION_COOKIE_DOMAIN=domain)
+    assert str(refused.value) == (
+        f"SESSION_COOKIE_DOMAIN={domain!r} is an IPv6 address, which Werkzeug writes as "
+        f"Domain={written} (it drops a port: all from the first ':'), a Domain no host "
+        "matches: browsers would drop every cookie. Leave it unset: a host-only cookie"
+    )
     assert f"; Domain={written};" in dump_cookie("c", domain=domain, path="/")
+
+
+@pytest.mark.parametrize("domain", ["a;b", "a\x01b", "a\uff1bb"])
+def test_a_cookie_domain_that_breaks_the_attribute_is_refused_saying_why(domain: str) -> None:
+    """A ';' ends the Domain attribute (a fullwidth one is IDNA's ';'), and no domain holds
+    a control character: the refusal names the key, the value and both reasons."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(SESSION_COOKIE_DOMAIN=domain)
+    assert str(refused.value) == (
+        f"SESSION_COOKIE_DOMAIN={domain!r} is written with a control character or a ';': "
+        "no domain holds a control (and no header one but a tab: Werkzeug refuses CR and LF, "
+        "gunicorn the others), and a ';' ends the Domain attribute"
+    )
 
 
 @pytest.mark.parametrize(
@@ -2908,6 +2940,29 @@ def test_a_header_budget_no_capacity_fits_says_so() -> None:
     with pytest.raises(ValueError, match="no FIREHOSE_CAPACITY fits") as refused:
         edge_app(FIREHOSE_LINK_BUDGET=3000, FIREHOSE_HEADER_BUDGET=3072)
     assert "is 0" not in str(refused.value)
+
+
+def test_a_digest_too_large_for_the_budget_names_the_link_budget_its_headers_hold() -> None:
+    """The headers' bytes said are the full cookie's line, a Link of FIREHOSE_LINK_BUDGET
+    bytes and Vary, and the link budget in them is named: 100 bytes fewer of links are
+    100 fewer said, and a larger capacity fits."""
+    said = []
+    for link_budget in (1800, 1700):
+        with pytest.raises(ValueError) as refused:
+            edge_app(
+                FIREHOSE_CAPACITY=600, FIREHOSE_FP_RATE=0.001, FIREHOSE_LINK_BUDGET=link_budget
+            )
+        found = re.search(
+            r"can make our headers (\d+) bytes long \(a full two-generation cookie, "
+            rf"FIREHOSE_LINK_BUDGET={link_budget} bytes of links, Vary\), over "
+            r"FIREHOSE_HEADER_BUDGET=3072; the largest FIREHOSE_CAPACITY that fits is (\d+)\.",
+            str(refused.value),
+        )
+        assert found, refused.value
+        said.append((int(found.group(1)), int(found.group(2))))
+    (wide, fits_wide), (narrow, fits_narrow) = said
+    assert wide - narrow == 100
+    assert fits_narrow > fits_wide
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -3223,8 +3278,14 @@ def test_when_no_capacity_fits_the_bytes_named_are_the_cookie_name_and_attribute
 
 
 def test_a_capacity_below_max_pushes_is_refused() -> None:
-    with pytest.raises(ValueError, match="FIREHOSE_CAPACITY=9 is less than FIREHOSE_MAX_PUSHES"):
+    """Said with why: a generation that holds less than one response pushes forgets the
+    response's own first pushes."""
+    with pytest.raises(ValueError) as refused:
         edge_app(FIREHOSE_CAPACITY=9)
+    assert str(refused.value) == (
+        "FIREHOSE_CAPACITY=9 is less than FIREHOSE_MAX_PUSHES=10: one response would push "
+        "more than a digest generation holds, and forget its own first pushes"
+    )
     edge_app(FIREHOSE_CAPACITY=10)  # exactly: accepted
 
 
