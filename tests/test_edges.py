@@ -1661,6 +1661,51 @@ def test_a_deploy_id_json_read_as_a_float_says_how_to_quote_it(
 
 
 @pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"FIREHOSE_FP_RATE": 1.5}, "FIREHOSE_FP_RATE must be a number in (0, 1), got 1.5"),
+        (
+            {"FIREHOSE_ENCODING": "zip"},
+            "FIREHOSE_ENCODING must be one of ['bloom', 'gcs'], got 'zip'",
+        ),
+        (
+            {"FIREHOSE_ALREADY_PUSHED": "keep"},
+            "FIREHOSE_ALREADY_PUSHED must be one of ['nopush', 'omit'], got 'keep'",
+        ),
+        ({"SESSION_COOKIE_DOMAIN": 123}, "SESSION_COOKIE_DOMAIN must be a str, got 123"),
+        ({"SESSION_COOKIE_SAMESITE": True}, "SESSION_COOKIE_SAMESITE must be a str, got True"),
+        (
+            {"SESSION_COOKIE_DOMAIN": "caf\udce9.example"},
+            "SESSION_COOKIE_DOMAIN holds a character UTF-8 cannot encode (a lone surrogate: an "
+            "undecodable byte in the environment), which no cookie can be written with, got "
+            "'caf\\udce9.example'",
+        ),
+        (
+            {"SESSION_COOKIE_PATH": "/" + "\u00e9" * 200},  # 6 bytes each, percent-encoded
+            "SESSION_COOKIE_PATH (or APPLICATION_ROOT, where it is unset) is 1201 bytes long as "
+            "written: browsers ignore a cookie attribute value over 1024 bytes (RFC 6265bis §5.6)",
+        ),
+    ],
+    ids=["rate", "encoding", "already pushed", "domain", "samesite", "surrogate", "long path"],
+)
+def test_a_setting_init_app_refuses_is_said_with_its_key_its_value_and_what_is_taken(
+    config: dict[str, Any], message: str
+) -> None:
+    """Each refusal names the key, what was given and what is accepted, word for word."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(**config)
+    assert str(refused.value) == message
+
+
+def test_a_samesite_werkzeug_refuses_is_said_in_werkzeugs_words_naming_the_key() -> None:
+    with pytest.raises(ValueError) as werkzeugs:
+        dump_cookie("c", samesite="Sometimes")
+    with pytest.raises(ValueError) as refused:
+        edge_app(SESSION_COOKIE_SAMESITE="Sometimes")
+    assert str(refused.value) == f"SESSION_COOKIE_SAMESITE='Sometimes': {werkzeugs.value}"
+
+
+@pytest.mark.parametrize(
     ("key", "value", "message"),
     [
         ("FIREHOSE_CAPACITY", 0, "FIREHOSE_CAPACITY must be an int in [1, 8192], got 0"),
@@ -2850,8 +2895,12 @@ def test_an_invalid_samesite_is_refused_naming_its_key() -> None:
 
 @pytest.mark.parametrize("domain", ["example..com", "a" * 64 + ".example"])
 def test_a_cookie_domain_idna_refuses_is_refused_naming_its_key(domain: str) -> None:
-    with pytest.raises(ValueError, match=f"^SESSION_COOKIE_DOMAIN={domain!r}"):
+    """Said with IDNA's reason, as Werkzeug meets it writing the Domain."""
+    with pytest.raises(ValueError) as idna:
+        dump_cookie("c", domain=domain)
+    with pytest.raises(ValueError) as refused:
         edge_app(SESSION_COOKIE_DOMAIN=domain)
+    assert str(refused.value) == f"SESSION_COOKIE_DOMAIN={domain!r}: {idna.value}"
     # The longest label is accepted (a smaller digest leaves room for its 66 characters).
     edge_app(SESSION_COOKIE_DOMAIN="a" * 63 + ".ex", FIREHOSE_CAPACITY=250)
 
@@ -3072,26 +3121,42 @@ def test_a_capacity_of_max_pushes_too_large_is_refused_with_what_to_change() -> 
 
 
 @pytest.mark.parametrize(
-    ("config", "bound"),
+    ("config", "bound", "advice"),
     [
-        ({"FIREHOSE_CAPACITY": 300, "FIREHOSE_LINK_BUDGET": 2600}, "FIREHOSE_HEADER_BUDGET"),
-        ({"FIREHOSE_CAPACITY": 10, "MAX_COOKIE_SIZE": 170}, "MAX_COOKIE_SIZE"),
+        (
+            {"FIREHOSE_CAPACITY": 300, "FIREHOSE_LINK_BUDGET": 2600},
+            "FIREHOSE_HEADER_BUDGET",
+            ", or FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET behind a larger "
+            "proxy_buffer_size (uwsgi_buffer_size).",
+        ),
+        (
+            {"FIREHOSE_CAPACITY": 10, "MAX_COOKIE_SIZE": 170},
+            "MAX_COOKIE_SIZE",
+            ", or raise MAX_COOKIE_SIZE.",
+        ),
+        (
+            {"FIREHOSE_CAPACITY": 8192, "FIREHOSE_HEADER_BUDGET": 1 << 20},
+            "4093 bytes",
+            ".",  # no key raises what browsers keep
+        ),
     ],
-    ids=["header budget", "cookie size"],
+    ids=["header budget", "cookie size", "Werkzeug's default"],
 )
 def test_when_max_pushes_is_what_no_capacity_fits_the_refusal_names_it(
-    config: dict[str, Any], bound: str
+    config: dict[str, Any], bound: str, advice: str
 ) -> None:
     """FIREHOSE_MAX_PUSHES is the least capacity init_app takes (a generation holds what one
     response pushes): where a smaller capacity would fit, the refusal names
     FIREHOSE_MAX_PUSHES and the largest capacity that fits, not the cookie's name and
-    attributes as what takes the room. That capacity is taken with FIREHOSE_MAX_PUSHES
-    lowered to it; one more is refused."""
+    attributes as what takes the room, and says to lower both, with what else would make
+    room. That capacity is taken with FIREHOSE_MAX_PUSHES lowered to it; one more is
+    refused."""
     pushes = config["FIREHOSE_CAPACITY"]
     with pytest.raises(ValueError) as refused:
         edge_app(**config, FIREHOSE_MAX_PUSHES=pushes)
     message = str(refused.value)
     assert bound in message
+    assert message.endswith(f"Lower FIREHOSE_CAPACITY and FIREHOSE_MAX_PUSHES{advice}"), message
     assert "alone take" not in message, message
     found = re.search(
         rf"; no FIREHOSE_CAPACITY of FIREHOSE_MAX_PUSHES={pushes} or more fits \(a digest "
