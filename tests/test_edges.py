@@ -3270,10 +3270,11 @@ def test_max_cookie_size_never_lets_a_cookie_past_werkzeugs_default(size: int | 
         )
 
 
-@pytest.mark.parametrize("size", ["4093", -1, True, float("nan")])
+@pytest.mark.parametrize("size", ["4093", -1, -0.5, True, float("nan")])
 def test_a_max_cookie_size_that_fails_or_warns_at_every_cookie_is_refused(size: object) -> None:
     """Werkzeug compares each Set-Cookie's length with it: a str fails every session save
-    and every digest written; a negative one, or True (1), warns at every cookie."""
+    and every digest written; a negative one (-0.5 too, whose whole bytes are 0, no
+    limit), or True (1), warns at every cookie."""
     with pytest.raises(ValueError, match=rf"MAX_COOKIE_SIZE must be a number of bytes.*{size!r}"):
         edge_app(MAX_COOKIE_SIZE=size)
 
