@@ -494,7 +494,7 @@ def tell_unfetched_as(subject: str, as_: Any, rel: Any) -> None:
     (a ``prefetch``, whose ``as`` browsers read as they choose)."""
     if not isinstance(as_, str) or not isinstance(rel, str):
         return
-    relations = rel.lower().split()
+    relations = _relations(rel)
     value = as_.lower() if as_.isascii() else as_
     for relation, destination, accepted, none in _FETCHED_AS:
         if relation not in relations or value in accepted:
@@ -514,6 +514,13 @@ def tell_unfetched_as(subject: str, as_: Any, rel: Any) -> None:
             ", ".join(sorted(accepted)),
             none,
         )
+
+
+def _relations(rel: str) -> list[str]:
+    """The relation types ``rel`` names, in lower case, as HTML reads the attribute: a set
+    of tokens split on ASCII whitespace alone (``str.split()`` also splits on ``\x1f``,
+    ``\x85`` and Unicode's spaces, which a browser reads as part of a token)."""
+    return [token for token in _ASCII_WHITESPACE.split(rel.lower()) if token]
 
 
 def names_crossorigin(names: tuple[Any, ...]) -> bool:
@@ -598,10 +605,16 @@ def make_resource(
     link_as = as_ if as_ is not None else spelled_as
     rel = named.pop("rel", "preload")
     # Relation types and flags are case-insensitive (RFC 8288 §2.1.1), but not to every
-    # proxy: Apache pushes no rel=Preload, h2o no rel=" preload ". Only a lone preload is
-    # pushed by every proxy (h2o does not push rel="preload prefetch", nginx does), so it
-    # is written rel=preload, and any other preload nopush, never pushed unrecorded.
-    relations = rel.lower().split() if isinstance(rel, str) else []
+    # proxy: Apache pushes no rel=Preload, h2o no rel=" preload ". A rel is read as HTML
+    # reads the attribute, split on ASCII whitespace alone, and written so, one space
+    # between (RFC 8288's relation-types): rel="preload\n" (an attribute over two lines)
+    # is a lone preload, and "preload\x1f" or "preload\xa0" none, its character refused
+    # as any value's. Only a lone preload is pushed by every proxy (h2o does not push
+    # rel="preload prefetch", nginx does), so it is written rel=preload, and any other
+    # preload nopush, never pushed unrecorded.
+    if isinstance(rel, str):
+        rel = _collapsed(rel)
+    relations = _relations(rel) if isinstance(rel, str) else []
     if relations == ["preload"]:
         rel = "preload"
     head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))

@@ -2673,6 +2673,81 @@ def test_rel_and_nopush_are_read_in_any_case_and_written_as_every_proxy_reads_th
     assert links(client.get("/"))[0] == "</upper.css>; rel=preload; as=style; nopush"
 
 
+@pytest.mark.parametrize(
+    ("rel", "written"),
+    [
+        # An attribute written over two lines: HTML reads a lone preload, as it is written.
+        ("preload\n", "</a.css>; rel=preload; as=style"),
+        ("\tpreload\r\n", "</a.css>; rel=preload; as=style"),
+        ("preload\f", "</a.css>; rel=preload; as=style"),
+        # Several relations: their tokens as HTML reads them, one space between
+        # (RFC 8288's relation-types), never pushed (h2o does not push them).
+        ("preload prefetch\n", '</a.css>; rel="preload prefetch"; as=style; nopush'),
+        (" preload\t\tprefetch ", '</a.css>; rel="preload prefetch"; as=style; nopush'),
+        ("preload  Prefetch", '</a.css>; rel="preload Prefetch"; as=style; nopush'),
+    ],
+    ids=["newline", "tab and crlf", "form feed", "list over lines", "list spaced", "two spaces"],
+)
+def test_a_rel_is_read_as_html_reads_it_split_on_ascii_whitespace(rel: str, written: str) -> None:
+    """HTML reads ``rel`` as a set of tokens split on ASCII whitespace (tab, LF, FF, CR,
+    space): a template's attribute written over lines is the same relations. A list of
+    them with a tab or a newline was a ValueError (a 500)."""
+    app = edge_app()
+
+    @app.route("/rel")
+    def rel_page() -> str:
+        return push("/a.css", as_="style", rel=rel)
+
+    assert links(app.test_client().get("/rel")) == [written]
+
+
+@pytest.mark.parametrize(
+    "call", ["push('/a.css', as='css', rel=rel)", "push_static('a.css', as='css', rel=rel)"]
+)
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "preload\x1f",
+        "preload\x0b",
+        "preload\x1cprefetch",
+        "preload\x85",
+        "preload\xa0",
+        "\u3000preload",
+    ],
+    ids=["unit separator", "vertical tab", "file separator", "next line", "nbsp", "ideographic"],
+)
+def test_a_rel_with_a_space_html_does_not_split_on_is_refused(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    rel: str,
+    call: str,
+) -> None:
+    """``str.split()`` also splits on ``\\x0b``, ``\\x1c``-``\\x1f``, ``\\x85`` and
+    Unicode's spaces: ``rel="preload\\x1f"`` was written ``rel=preload``, a lone preload a
+    proxy pushed and the digest recorded, where a browser reading the same rel sees no
+    preload (one token, ``preload\\x1f``). Split as HTML splits it, it is no lone
+    preload, and its control or non-ASCII character is refused as any value's; its
+    ``as`` is no preload's to tell of either."""
+    monkeypatch.setattr(collect, "_told_as", set())  # as="css" not told yet
+    (tmp_path / "a.css").write_text("body {}")
+    app = Flask(__name__, static_folder=str(tmp_path))
+    app.config["SECRET_KEY"] = "edges"
+    app.testing = True  # the view's exception is raised to the test, not made a 500
+    Firehose(app)
+
+    @app.route("/rel")
+    def rel_page() -> str:
+        return render_template_string("{{ " + call + " }}", rel=rel)
+
+    with (
+        caplog.at_level(logging.WARNING, "firehose_digest"),
+        pytest.raises(ValueError, match="'rel'"),
+    ):
+        app.test_client().get("/rel")
+    assert caplog.messages == []
+
+
 @pytest.mark.parametrize("client_headers", [{}, NAVIGATION], ids=["curl", "browser"])
 @pytest.mark.parametrize("connector", ["gcs", "bloom", "session"])
 def test_a_304_tells_a_cache_nothing_the_200_would_not(
