@@ -388,7 +388,11 @@ def as_written(
             refuse_undefined("flag", flag)
             bare.append(flag)
             continue
-        name, equals, value = (part.strip() for part in flag.partition("="))
+        # The spaces and tabs written around "=" go, and the ASCII whitespace around a
+        # flag given as HTML (a block written over lines): a control (CR, LF) or a
+        # non-ASCII space stays, refused as in the keyword's value.
+        around = _ASCII_WHITESPACE_CHARS if hasattr(flag, "__html__") else " \t"
+        name, equals, value = (part.strip(around) for part in flag.partition("="))
         if name.lower() in keywords:
             continue
         name = _read_name(name)

@@ -40,7 +40,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from jinja2 import ChainableUndefined, DebugUndefined, StrictUndefined, Undefined
 from markupsafe import Markup
@@ -4211,6 +4211,82 @@ def test_a_flag_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
         "markup": ['</a.css>; rel=preload; as=style; title="Tom & Jerry"'],
         "str": ['</a.css>; rel=preload; as=style; title="Tom &amp Jerry"'],
     }
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        *("title=a\r\n", "title=a\n", "title=a\x1f", "title=\x0ba", "title=a\xa0"),
+        *("title=\u3000a", "\x1ftitle=a", "title\x85=a"),
+    ],
+    ids=[
+        *("crlf", "lf", "unit separator", "vertical tab", "nbsp", "ideographic space"),
+        *("before the name", "after the name"),
+    ],
+)
+def test_a_name_value_flag_holding_a_control_or_a_non_ascii_space_is_refused(flag: str) -> None:
+    """A ``"name=value"`` flag was stripped with ``str.strip()``: ``"title=a\\r\\n"`` and
+    ``"title=a\\x1f"`` were written ``title=a``, where the keyword ``title="a\\r\\n"``
+    raises. Only the spaces and tabs written around ``=`` are dropped; a control or a
+    non-ASCII space is refused, as in the keyword's value."""
+    app = edge_app()
+    app.testing = True  # the view's exception is raised to the test, not made a 500
+
+    @app.route("/flag")
+    def flagged() -> str:
+        return push("/a.css", flag, as_="style")
+
+    with pytest.raises(ValueError, match="title"):
+        app.test_client().get("/flag")
+
+
+@pytest.mark.parametrize(
+    ("flag", "written"),
+    [
+        (" title = a\t", "</a.css>; rel=preload; as=style; title=a"),
+        ("\ttitle=\t a b ", '</a.css>; rel=preload; as=style; title="a b"'),
+        # rel="preload\n" reads as HTML reads it, a lone preload, in either spelling.
+        ("rel=preload\n", "</a.css>; rel=preload; as=style"),
+        # Given as HTML (a block written over lines), read as the page reads it.
+        (
+            Markup("\n  title=Main\n  style\n"),
+            '</a.css>; rel=preload; as=style; title="Main style"',
+        ),
+    ],
+    ids=["spaces and tabs", "spaces within", "rel over lines", "markup over lines"],
+)
+def test_a_name_value_flag_loses_the_spaces_and_tabs_around_its_parts(
+    flag: str, written: str
+) -> None:
+    app = edge_app()
+
+    @app.route("/flag")
+    def flagged() -> str:
+        return push("/a.css", flag, as_="style")
+
+    assert links(app.test_client().get("/flag")) == [written]
+
+
+def _link_or_refused(flags: tuple[str, ...], params: tuple[tuple[str, str], ...]) -> object:
+    try:
+        return make_resource("/a.css", flags, "style", None, params).link
+    except ValueError:
+        return ValueError
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.text(st.sampled_from('a b\t\r\n\f\x0b\x1c\x1f\x7f\x85\xa0\u3000"=;,\xe9'), max_size=6))
+@example("a\r\n")
+@example("a\x1f")
+@example("\xa0a")
+def test_a_name_value_flag_is_read_as_its_keyword_spelling(value: str) -> None:
+    """``push(url, "title=<value>")``, Flask-Firehose's spelling, links what ``push(url,
+    title=<value>)`` does, or both raise: the flag's value is the keyword's, but for the
+    spaces and tabs written around its parts and the quotes around it (``title="a b"``)."""
+    assume(value == value.strip(" \t") and not (len(value) >= 2 and value[0] == value[-1] == '"'))
+    keyword = _link_or_refused((), (("title", value),))
+    assert _link_or_refused((f"title={value}",), ()) == keyword
+    assert _link_or_refused((f" title =\t{value} ",), ()) == keyword
 
 
 @pytest.mark.parametrize(
