@@ -289,7 +289,8 @@ def _read_in_an_attribute(match: re.Match[str]) -> str:
     reads text, but for a named one without its ";" followed by "=" or an ASCII letter or
     digit, which stays as written (the HTML Standard's "named character reference state",
     "for historical reasons"): ``href="/a?v=3&region=eu"`` asks for ``&region``, not
-    ``®ion``, as Chromium reads it."""
+    ``®ion``, as Chromium reads it; and for a numeric one to a control or a
+    noncharacter, which is that code point (``&#1;`` is ``"\x01"``), not nothing."""
     reference = match.group(1)
     if reference[0] != "#" and reference not in html5:
         # The longest name the table holds, as html.unescape looks for it.
@@ -299,7 +300,16 @@ def _read_in_an_attribute(match: re.Match[str]) -> str:
                 if after == "=" or (after.isascii() and after.isalnum()):
                     return match.group()
                 break
-    return unescape(match.group())
+    read = unescape(match.group())
+    if read or reference[0] != "#":
+        return read
+    # html.unescape drops a numeric reference to a control that is not whitespace (&#1;,
+    # &#11;, &#127;) or to a noncharacter (&#xFDD0;), and to nothing else; the HTML
+    # Standard ("numeric character reference end state") calls it a parse error and
+    # keeps its code point, which is what the page reads. (0x00, a surrogate and one past
+    # 0x10FFFF are U+FFFD, 0x80 to 0x9F read through windows-1252: html.unescape's own.)
+    number = reference[1:].rstrip(";")
+    return chr(int(number[1:], 16) if number[0] in "xX" else int(number))
 
 
 #: What push() made of its arguments: pages push the same resources on every request, and

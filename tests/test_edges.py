@@ -4146,6 +4146,23 @@ def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> 
         # A whole name the table holds is read as its character, though a shorter one
         # ("&not") starts it, followed by a letter: "&notin;" is U+2209, not "&not" and "in;".
         ("/chart.css?v=3&notin;", "/chart.css?v=3%E2%88%89"),
+        # A numeric reference to a control or a noncharacter is a parse error, but the
+        # HTML Standard keeps its code point, which the URL parser percent-encodes
+        # (html.unescape dropped it: "/ab.css"), or strips at either end of the url.
+        ("/a&#1;b.css", "/a%01b.css"),
+        ("/a&#11;b.css", "/a%0Bb.css"),
+        ("/a&#x7F;b.css", "/a%7Fb.css"),
+        ("/a&#xFDD0;b.css", "/a%EF%B7%90b.css"),
+        ("/a&#65535;b.css", "/a%EF%BF%BFb.css"),
+        ("&#1;/a.css&#x1f;", "/a.css"),
+        # As html.unescape reads them too: 0x00, a surrogate and past 0x10FFFF are U+FFFD,
+        # 0x80 to 0x9F read through windows-1252, and CR is CR (dropped in a url).
+        ("/a&#0;b.css", "/a%EF%BF%BDb.css"),
+        ("/a&#xD800;b.css", "/a%EF%BF%BDb.css"),
+        ("/a&#x110000;b.css", "/a%EF%BF%BDb.css"),
+        ("/a&#x80;b.css", "/a%E2%82%ACb.css"),
+        ("/a&#x81;b.css", "/a%C2%81b.css"),
+        ("/a&#13;b.css", "/ab.css"),
     ],
 )
 def test_a_block_s_literal_ampersand_is_read_as_an_attribute_reads_it(
@@ -4164,6 +4181,37 @@ def test_a_block_s_literal_ampersand_is_read_as_an_attribute_reads_it(
     response = app.test_client().get("/block")
     assert response.get_data(as_text=True) == f'<link href="{written}">'
     assert links(response) == [link(read)]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "push('/a.css', as='style', title=text)",
+        "push('/a.css', 'title=' ~ text, as='style')",
+        "push('/a.css', as='style', rel='preload' ~ text)",
+    ],
+    ids=["keyword", "name=value", "rel"],
+)
+@pytest.mark.parametrize("reference", ["&#1;", "&#11;", "&#x1F;", "&#127;", "&#xFDD0;"])
+def test_a_numeric_reference_to_a_control_is_read_as_the_page_reads_it_and_refused(
+    reference: str, call: str
+) -> None:
+    """``html.unescape`` drops a numeric reference to a control that is not whitespace
+    or to a noncharacter; the HTML Standard ("numeric character reference end state")
+    calls it a parse error and keeps the code point: ``{% set title %}a&#1;b{% endset
+    %}`` reads ``a\\x01b`` in the page. Read so, the value holds a control or a non-ASCII
+    character and is refused, as the same text as a str is; it was linked ``title=ab``,
+    and ``rel='preload&#1;'`` a lone preload, pushed."""
+    app = edge_app()
+    app.testing = True  # the view's exception is raised to the test, not made a 500
+
+    @app.route("/referenced")
+    def referenced() -> str:
+        block = "{% set text %}" + reference + "{% endset %}"
+        return render_template_string(block + "{{ " + call + " }}")
+
+    with pytest.raises(ValueError, match="holds a character a header cannot"):
+        app.test_client().get("/referenced")
 
 
 @pytest.mark.parametrize("markup_first", [True, False], ids=["markup first", "str first"])
