@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, MutableMapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from werkzeug.http import dump_cookie
@@ -137,7 +137,9 @@ class Settings:
     #: ``MAX_COOKIE_SIZE`` (:func:`_cookie_size`).
     max_cookie_size: int
     #: ``MAX_COOKIE_SIZE`` as the app wrote it, which errors name (:func:`_cookie_size_said`).
-    max_cookie_size_written: float
+    #: Not compared: two values read as the same bound (2000.5 and 2000.7, 8000 and 9000)
+    #: are the same settings.
+    max_cookie_size_written: float = field(compare=False)
 
     def with_digest(
         self, capacity: int | None, fp_rate: float | None, encoding: str | None

@@ -4970,9 +4970,12 @@ def test_a_setting_changed_after_init_app_is_named_in_a_warning_once(
         ({"FIREHOSE_DIGEST_VERSION": 42}, {"FIREHOSE_DIGEST_VERSION": "42"}, []),
         ({}, {"FIREHOSE_MAX_AGE": 30 * 24 * 3600}, []),  # the value read, set again
         ({}, {"MAX_COOKIE_SIZE": 3000}, ["MAX_COOKIE_SIZE is 3000"]),  # Flask's, read by us
+        # Past Werkzeug's default, or within the whole byte read: our cookies' bound is one.
+        ({}, {"MAX_COOKIE_SIZE": 8000}, []),
+        ({"MAX_COOKIE_SIZE": 2000.5}, {"MAX_COOKIE_SIZE": 2000.7}, []),
         ({}, {"FIREHOSE_CAPACITY": 0}, ["FIREHOSE_CAPACITY is 0"]),  # refused by init_app
     ],
-    ids=["same salt", "set again alike", "cookie size", "refused"],
+    ids=["same salt", "set again alike", "cookie size", "raised", "same whole bytes", "refused"],
 )
 def test_a_setting_changed_after_init_app_is_warned_only_if_it_would_change_something(
     read: dict[str, Any],
