@@ -276,15 +276,14 @@ def test_a_false_positive_rate_just_inside_zero_and_one_is_taken() -> None:
 
 def test_link_budget_above_the_header_budget_is_refused() -> None:
     assert load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 478}).link_budget == 478
-    with pytest.raises(ValueError) as refused:
-        load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 479})
     # The 22 bytes beside the Link value said as what they are: "Link: " and CRLF (8),
     # "Vary: Cookie" and CRLF (14).
-    assert str(refused.value) == (
-        "FIREHOSE_LINK_BUDGET=479 is more than the 478 bytes FIREHOSE_HEADER_BUDGET=500 (the "
-        "bytes all our headers may take) leaves a Link value beside the 22 of its line's "
-        "'Link: ' and CRLF and a 'Vary: Cookie' line"
-    )
+    with pytest.raises(
+        ValueError,
+        match=r"^FIREHOSE_LINK_BUDGET=479 is more than the 478 bytes FIREHOSE_HEADER_BUDGET=500 "
+        r".*the 22 .*'Link: ' and CRLF .*'Vary: Cookie'",
+    ):
+        load({"FIREHOSE_HEADER_BUDGET": 500, "FIREHOSE_LINK_BUDGET": 479})
 
 
 @pytest.mark.parametrize("link_budget", [478, 479, 500])

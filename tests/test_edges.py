@@ -1661,40 +1661,35 @@ def test_a_deploy_id_json_read_as_a_float_says_how_to_quote_it(
 
 
 @pytest.mark.parametrize(
-    ("config", "message"),
+    ("config", "said"),
     [
-        ({"FIREHOSE_FP_RATE": 1.5}, "FIREHOSE_FP_RATE must be a number in (0, 1), got 1.5"),
-        (
-            {"FIREHOSE_ENCODING": "zip"},
-            "FIREHOSE_ENCODING must be one of ['bloom', 'gcs'], got 'zip'",
-        ),
+        ({"FIREHOSE_FP_RATE": 1.5}, ["FIREHOSE_FP_RATE", "(0, 1)", "1.5"]),
+        ({"FIREHOSE_ENCODING": "zip"}, ["FIREHOSE_ENCODING", "['bloom', 'gcs']", "'zip'"]),
         (
             {"FIREHOSE_ALREADY_PUSHED": "keep"},
-            "FIREHOSE_ALREADY_PUSHED must be one of ['nopush', 'omit'], got 'keep'",
+            ["FIREHOSE_ALREADY_PUSHED", "['nopush', 'omit']", "'keep'"],
         ),
-        ({"SESSION_COOKIE_DOMAIN": 123}, "SESSION_COOKIE_DOMAIN must be a str, got 123"),
-        ({"SESSION_COOKIE_SAMESITE": True}, "SESSION_COOKIE_SAMESITE must be a str, got True"),
+        ({"SESSION_COOKIE_DOMAIN": 123}, ["SESSION_COOKIE_DOMAIN", "a str", "123"]),
+        ({"SESSION_COOKIE_SAMESITE": True}, ["SESSION_COOKIE_SAMESITE", "a str", "True"]),
         (
             {"SESSION_COOKIE_DOMAIN": "caf\udce9.example"},
-            "SESSION_COOKIE_DOMAIN holds a character UTF-8 cannot encode (a lone surrogate: an "
-            "undecodable byte in the environment), which no cookie can be written with, got "
-            "'caf\\udce9.example'",
+            ["SESSION_COOKIE_DOMAIN", "UTF-8 cannot encode", "'caf\\udce9.example'"],
         ),
         (
             {"SESSION_COOKIE_PATH": "/" + "\u00e9" * 200},  # 6 bytes each, percent-encoded
-            "SESSION_COOKIE_PATH (or APPLICATION_ROOT, where it is unset) is 1201 bytes long as "
-            "written: browsers ignore a cookie attribute value over 1024 bytes (RFC 6265bis §5.6)",
+            ["SESSION_COOKIE_PATH", "1201 bytes", "over 1024 bytes"],
         ),
     ],
     ids=["rate", "encoding", "already pushed", "domain", "samesite", "surrogate", "long path"],
 )
 def test_a_setting_init_app_refuses_is_said_with_its_key_its_value_and_what_is_taken(
-    config: dict[str, Any], message: str
+    config: dict[str, Any], said: list[str]
 ) -> None:
-    """Each refusal names the key, what was given and what is accepted, word for word."""
-    with pytest.raises(ValueError) as refused:
+    """Each refusal names, in order, the key, what is accepted (or why the value is not)
+    and the value given; the words between are free."""
+    pattern = "^" + ".*".join(map(re.escape, said))
+    with pytest.raises(ValueError, match=pattern):
         edge_app(**config)
-    assert str(refused.value) == message
 
 
 def test_a_samesite_werkzeug_refuses_is_said_in_werkzeugs_words_naming_the_key() -> None:
@@ -2989,13 +2984,12 @@ def test_an_ipv6_cookie_domain_is_refused_naming_its_key(domain: str, written: s
     address was written cut short, a Domain the browser's host does not match, so the
     browser dropped every digest cookie (RFC 6265 §5.3, step 6) and every page pushed
     everything again, with no word at init_app."""
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(
+        ValueError,
+        match=rf"^SESSION_COOKIE_DOMAIN={re.escape(repr(domain))} is an IPv6 address.* "
+        rf"Domain={re.escape(written)} .*Leave it unset",
+    ):
         edge_app(SESSION_COOKIE_DOMAIN=domain)
-    assert str(refused.value) == (
-        f"SESSION_COOKIE_DOMAIN={domain!r} is an IPv6 address, which Werkzeug writes as "
-        f"Domain={written} (it drops a port: all from the first ':'), a Domain no host "
-        "matches: browsers would drop every cookie. Leave it unset: a host-only cookie"
-    )
     assert f"; Domain={written};" in dump_cookie("c", domain=domain, path="/")
 
 
@@ -3003,13 +2997,12 @@ def test_an_ipv6_cookie_domain_is_refused_naming_its_key(domain: str, written: s
 def test_a_cookie_domain_that_breaks_the_attribute_is_refused_saying_why(domain: str) -> None:
     """A ';' ends the Domain attribute (a fullwidth one is IDNA's ';'), and no domain holds
     a control character: the refusal names the key, the value and both reasons."""
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(
+        ValueError,
+        match=rf"^SESSION_COOKIE_DOMAIN={re.escape(repr(domain))} .*a control character.*"
+        "a ';' ends the Domain attribute",
+    ):
         edge_app(SESSION_COOKIE_DOMAIN=domain)
-    assert str(refused.value) == (
-        f"SESSION_COOKIE_DOMAIN={domain!r} is written with a control character or a ';': "
-        "no domain holds a control (and no header one but a tab: Werkzeug refuses CR and LF, "
-        "gunicorn the others), and a ';' ends the Domain attribute"
-    )
 
 
 @pytest.mark.parametrize(
@@ -3381,13 +3374,9 @@ def test_a_max_cookie_size_werkzeug_takes_binds_as_werkzeug_reads_it(
 @pytest.mark.parametrize(
     ("size", "said"),
     [
-        (
-            0.5,
-            "MAX_COOKIE_SIZE=0.5 (read as 0 whole bytes, which every cookie passes; 0 itself "
-            "turns Werkzeug's warning off), ",
-        ),
-        (1.5, "MAX_COOKIE_SIZE=1.5 (read as 1 whole byte), "),
-        (1088.5, "MAX_COOKIE_SIZE=1088.5 (read as 1088 whole bytes), "),
+        (0.5, "MAX_COOKIE_SIZE=0.5 (read as 0 whole bytes,"),
+        (1.5, "MAX_COOKIE_SIZE=1.5 (read as 1 whole byte)"),
+        (1088.5, "MAX_COOKIE_SIZE=1088.5 (read as 1088 whole bytes)"),
         (1.0, "MAX_COOKIE_SIZE=1.0, "),
         (1, "MAX_COOKIE_SIZE=1, "),
     ],
@@ -3399,7 +3388,7 @@ def test_a_max_cookie_size_refused_is_named_as_written_and_as_read(size: float, 
     with pytest.raises(ValueError) as refused:
         edge_app(MAX_COOKIE_SIZE=size)
     message = str(refused.value)
-    assert f"more than {said}past which Werkzeug warns at each Set-Cookie; " in message, message
+    assert f"more than {said}" in message, message
 
 
 def test_when_no_capacity_fits_the_bytes_named_are_the_cookie_name_and_attributes() -> None:
