@@ -210,13 +210,17 @@ def _cookie_size(value: object) -> int:
 
 def _cookie_size_said(settings: Settings) -> str:
     """``MAX_COOKIE_SIZE`` as the app wrote it, and a float as read: the whole bytes under
-    it. Under 1 that is 0 bytes, which every cookie passes, where a 0 written turns
+    it. Under 1 that is 0 bytes, which every cookie is longer than, where a 0 written turns
     Werkzeug's warning off."""
     written, read = settings.max_cookie_size_written, settings.max_cookie_size
     said = f"MAX_COOKIE_SIZE={written!r}"
     if written == read:
         return said
-    off = ", which every cookie passes; 0 itself turns Werkzeug's warning off" if read == 0 else ""
+    off = (
+        ", which every cookie is longer than; 0 itself turns Werkzeug's warning off"
+        if read == 0
+        else ""
+    )
     return f"{said} (read as {read} whole byte{'' if read == 1 else 's'}{off})"
 
 
