@@ -508,7 +508,7 @@ def tell_unfetched_as(subject: str, as_: Any, rel: Any) -> None:
     (a ``prefetch``, whose ``as`` browsers read as they choose)."""
     if not isinstance(as_, str) or not isinstance(rel, str):
         return
-    relations = _relations(rel)
+    relations = split_rel(rel)
     value = as_.lower() if as_.isascii() else as_
     for relation, destination, accepted, none in _FETCHED_AS:
         if relation not in relations or value in accepted:
@@ -530,7 +530,7 @@ def tell_unfetched_as(subject: str, as_: Any, rel: Any) -> None:
         )
 
 
-def _relations(rel: str) -> list[str]:
+def split_rel(rel: str) -> list[str]:
     """The relation types ``rel`` names, in lower case, as HTML reads the attribute: a set
     of tokens split on ASCII whitespace alone (``str.split()`` also splits on ``\x1f``,
     ``\x85`` and Unicode's spaces, which a browser reads as part of a token)."""
@@ -628,7 +628,7 @@ def make_resource(
     # preload nopush, never pushed unrecorded.
     if isinstance(rel, str):
         rel = _collapsed(rel)
-    relations = _relations(rel) if isinstance(rel, str) else []
+    relations = split_rel(rel) if isinstance(rel, str) else []
     if relations == ["preload"]:
         rel = "preload"
     head = (("rel", rel),) if link_as is None else (("rel", rel), ("as", link_as))

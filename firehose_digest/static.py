@@ -47,6 +47,7 @@ from .collect import (
     refuse_undefined,
     resource_key,
     resource_of,
+    split_rel,
     tell_unfetched_as,
 )
 from .links import (
@@ -404,9 +405,11 @@ def _read_arguments(
     as_ = read_as(as_)  # as push() reads it
     as_ = as_ if as_ is not None else spelled_as
     rel = params.pop("rel", None)
-    # In lower case, as the element below is chosen by them (RFC 8288 §2.1.1, §3).
+    # In lower case, as the element below is chosen by them (RFC 8288 §2.1.1, §3), and a
+    # rel's relations as push() reads them (split on ASCII whitespace, one space apart):
+    # rel="preload\n" is a lone preload, whose style is a stylesheet, not a preload.
     as_ = as_.lower() if isinstance(as_, str) else as_
-    rel = rel.lower() if isinstance(rel, str) else rel
+    rel = " ".join(split_rel(rel)) if isinstance(rel, str) else rel
     if as_ is None and rel is None:
         # Only when the caller names neither: an explicit as_ or rel replaces the whole row.
         kind = KINDS.get(os.path.splitext(filename)[1][1:].lower())

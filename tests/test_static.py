@@ -292,6 +292,40 @@ OVERRIDES = [
         '<script type="module" src="{url}"></script>',
         id="rel",
     ),
+    # A rel as HTML reads it, split on ASCII whitespace, as push() reads it: a lone
+    # preload, a lone modulepreload (a template's attribute written over lines).
+    pytest.param(
+        "site.css",
+        (),
+        {"as_": "style", "rel": "preload\n"},
+        "rel=preload; as=style",
+        '<link rel="stylesheet" href="{url}">',
+        id="rel preload over lines is a stylesheet",
+    ),
+    pytest.param(
+        "app.js",
+        (),
+        {"rel": "\tModulePreload\r\n"},
+        "rel=modulepreload",
+        '<script type="module" src="{url}"></script>',
+        id="rel modulepreload over lines is a module script",
+    ),
+    pytest.param(
+        "app.js",
+        (),
+        {"as_": "script", "type": "module", "rel": " preload\f"},
+        "rel=modulepreload",
+        '<script type="module" src="{url}"></script>',
+        id="rel preload spaced, type=module is a modulepreload",
+    ),
+    pytest.param(
+        "data.json",
+        (),
+        {"rel": "prefetch\t\tpreload"},
+        'rel="prefetch preload"; nopush',
+        '<link rel="prefetch preload" href="{url}">',
+        id="relations over a tab, one space apart",
+    ),
     pytest.param(
         "data.json",
         (),
