@@ -300,16 +300,24 @@ def _read_in_an_attribute(match: re.Match[str]) -> str:
                 if after == "=" or (after.isascii() and after.isalnum()):
                     return match.group()
                 break
-    read = unescape(match.group())
-    if read or reference[0] != "#":
+    if reference[0] != "#":
+        return unescape(match.group())
+    # Read from its digits past any leading zeros: html.unescape's int() raises ValueError
+    # past 4,300 of them, where the HTML Standard reads any number of zeros as none, and
+    # any number past 0x10FFFF (more than 7 digits in either base) as U+FFFD.
+    hexadecimal = reference[1] in "xX"
+    digits = reference[1 + hexadecimal :].rstrip(";").lstrip("0") or "0"
+    if len(digits) > 7:
+        return "\ufffd"
+    read = unescape(f"&#{'x' if hexadecimal else ''}{digits};")
+    if read:
         return read
     # html.unescape drops a numeric reference to a control that is not whitespace (&#1;,
     # &#11;, &#127;) or to a noncharacter (&#xFDD0;), and to nothing else; the HTML
     # Standard ("numeric character reference end state") calls it a parse error and
     # keeps its code point, which is what the page reads. (0x00, a surrogate and one past
     # 0x10FFFF are U+FFFD, 0x80 to 0x9F read through windows-1252: html.unescape's own.)
-    number = reference[1:].rstrip(";")
-    return chr(int(number[1:], 16) if number[0] in "xX" else int(number))
+    return chr(int(digits, 16 if hexadecimal else 10))
 
 
 #: What push() made of its arguments: pages push the same resources on every request, and

@@ -4152,6 +4152,9 @@ def test_a_quote_in_a_parameter_value_is_refused_where_the_template_pushes() -> 
         ("/a&#x80;b.css", "/a%E2%82%ACb.css"),
         ("/a&#x81;b.css", "/a%C2%81b.css"),
         ("/a&#13;b.css", "/ab.css"),
+        # However many digits: html.unescape's int() raised ValueError past 4,300 of them.
+        pytest.param("/a&#" + "9" * 5000 + ";b.css", "/a%EF%BF%BDb.css", id="5000 digits"),
+        pytest.param("/a&#" + "0" * 5000 + "65;b.css", "/aAb.css", id="5000 zeros then 65"),
     ],
 )
 def test_a_block_s_literal_ampersand_is_read_as_an_attribute_reads_it(
