@@ -1828,6 +1828,26 @@ def test_a_digest_cookie_the_app_sets_itself_is_left_as_it_set_it(how: str) -> N
     assert client.get("/push?u=/a.css").headers["Link"] == "</a.css>; rel=preload; as=style"
 
 
+def test_a_page_that_sets_a_cookie_of_its_own_records_what_it_pushes() -> None:
+    """Only a Set-Cookie of the digest's own name is the app's say over it: a page that
+    sets another cookie (a theme; a consent cookie whose name begins with ours) records
+    its push, and the next visit is told the client holds it."""
+    app = build_app()
+
+    @app.route("/theme")
+    def theme() -> Response:
+        push("/dark.css", as_="style")
+        response = Response("themed")
+        response.set_cookie("theme", "dark")
+        response.set_cookie(f"{COOKIE}-consent", "yes")
+        return response
+
+    client = app.test_client()
+    assert client.get("/theme").headers["Link"] == "</dark.css>; rel=preload; as=style"
+    assert digest_cookie(client) is not None
+    assert client.get("/theme").headers["Link"] == "</dark.css>; rel=preload; as=style; nopush"
+
+
 def test_security_md_s_recipe_deletes_the_digest_where_it_was_written() -> None:
     """Under ``APPLICATION_ROOT`` the digest's Path is the app's root: a deletion at "/"
     would leave it (and stop our write too), so the recipe reads Flask's interface."""
