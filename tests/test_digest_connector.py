@@ -1096,6 +1096,21 @@ def test_a_copy_cached_for_another_scope_is_foreign_among_several() -> None:
     )
 
 
+def test_a_digest_read_from_among_copies_is_as_old_as_it_was_signed() -> None:
+    """A digest decoded from among several copies of the cookie (a stranger's beside it)
+    expires when its own cookie does: its page writes no cookie, as renewal is not due,
+    and the next requests, which find it decoded already, whether sent beside the other
+    copy or alone, read it as held."""
+    client = build_app().test_client()
+    client.get("/")
+    value = digest_cookie(client)
+    app = build_app().test_client(use_cookies=False)  # not decoded there yet
+    for header in (f"{COOKIE}=stranger; {COOKIE}={value}",) * 2 + (f"{COOKIE}={value}",):
+        response = app.get("/", headers={"Cookie": header})
+        assert response.headers["Link"] == EXPECTED_RETURN
+        assert "Set-Cookie" not in response.headers
+
+
 @pytest.mark.parametrize("hosts", [MAX_COOKIE_SCOPES, MAX_COOKIE_SCOPES + 1])
 def test_past_the_scopes_kept_the_decoded_digests_are_still_read(
     hosts: int, monkeypatch: pytest.MonkeyPatch
