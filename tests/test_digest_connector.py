@@ -2528,6 +2528,24 @@ def test_session_connector_list_left_in_the_session_is_dropped() -> None:
         assert dict(sess) == {"user": 42}
 
 
+def test_a_list_left_in_a_session_signed_days_ago_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The session holding the list was signed on a visit before the move, days ago:
+    within its lifetime (PERMANENT_SESSION_LIFETIME, as Flask reads it), it is read, and
+    the list dropped, as on the visit that signed it."""
+    app = build_app()
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["h2-pushed"] = ",".join(f"/static/assets/r{i}.css" for i in range(300))
+        sess["user"] = 42
+    days_later = time.time() + 3 * 86400
+    monkeypatch.setattr(time, "time", lambda: days_later)
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+    with client.session_transaction() as sess:
+        assert dict(sess) == {"user": 42}
+
+
 def _app_with_a_star_page() -> Flask:
     """The digest app, with a page ``/star`` that pushes one link and sets ``Vary: *``."""
     app = build_app()
