@@ -66,7 +66,7 @@ from firehose_digest.collect import (
     resource_of,
 )
 from firehose_digest.connectors import ANSWER_KEY_LENGTH, _DigestState
-from firehose_digest.digests import AgingDigest
+from firehose_digest.digests import MAX_CAPACITY, AgingDigest
 from firehose_digest.links import Resource
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import (
@@ -3170,6 +3170,37 @@ def test_a_cookie_too_large_for_browsers_under_a_budget_that_binds_first_names_t
     assert larger > largest
 
 
+def test_a_cookie_of_exactly_max_cookie_size_leaves_the_header_budget_named() -> None:
+    """Werkzeug warns only past MAX_COOKIE_SIZE: a digest cookie of exactly that size is
+    within it, so where our headers pass FIREHOSE_HEADER_BUDGET by a byte, the refusal names
+    the budget and the keys that make room, and the largest capacity it gives is taken. A
+    MAX_COOKIE_SIZE a byte smaller is what binds, and is named."""
+
+    def refusal(**config: Any) -> str:
+        with pytest.raises(ValueError) as refused:
+            edge_app(FIREHOSE_CAPACITY=300, **config)
+        return str(refused.value)
+
+    def figure(pattern: str, message: str) -> int:
+        found = re.search(pattern, message)
+        assert found, message
+        return int(found.group(1))
+
+    cookie = figure(r"digest cookie of (\d+) bytes", refusal(MAX_COOKIE_SIZE=600))
+    headers = figure(r"our headers (\d+) bytes", refusal(FIREHOSE_HEADER_BUDGET=2000))
+    budget = {"FIREHOSE_HEADER_BUDGET": headers - 1}
+    at = refusal(MAX_COOKIE_SIZE=cookie, **budget)
+    assert f"can make our headers {headers} bytes long" in at, at
+    assert f"over FIREHOSE_HEADER_BUDGET={headers - 1};" in at, at
+    assert "Lower FIREHOSE_CAPACITY or FIREHOSE_LINK_BUDGET, or raise FIREHOSE_HEADER_BUDGET" in at
+    assert "MAX_COOKIE_SIZE=" not in at, at
+    largest = figure(r"the largest FIREHOSE_CAPACITY that fits is (\d+)", at)
+    edge_app(FIREHOSE_CAPACITY=largest, MAX_COOKIE_SIZE=cookie, **budget)
+    under = refusal(MAX_COOKIE_SIZE=cookie - 1, **budget)
+    assert f"digest cookie of {cookie} bytes" in under, under
+    assert f"more than MAX_COOKIE_SIZE={cookie - 1}," in under, under
+
+
 def test_a_capacity_of_max_pushes_too_large_is_refused_with_what_to_change() -> None:
     """FIREHOSE_CAPACITY at its least, FIREHOSE_MAX_PUSHES: the refusal says what binds,
     as one a key larger says it, and that a capacity below FIREHOSE_MAX_PUSHES fits."""
@@ -3263,6 +3294,43 @@ def test_when_a_rate_near_1_is_what_no_capacity_fits_the_refusal_names_it() -> N
         edge_app(FIREHOSE_FP_RATE=0.9998, FIREHOSE_CAPACITY=least, MAX_COOKIE_SIZE=size - 1)
 
 
+@pytest.mark.parametrize("larger", ["one more", "the most"])
+def test_at_a_rate_near_1_the_least_capacity_built_is_named_where_only_it_fits(
+    larger: str,
+) -> None:
+    """At a rate near 1 a GCS is built only of many keys (55 at 0.9909, where 56 take a
+    longer cookie): the capacities init_app takes start there. Under a MAX_COOKIE_SIZE of
+    exactly the cookie of that least, a larger capacity, one more or the most, is refused
+    naming the least as the largest that fits, and the least is taken."""
+    rate = {"FIREHOSE_FP_RATE": 0.9909}
+    with pytest.raises(ValueError) as refused:
+        edge_app(**rate, FIREHOSE_CAPACITY=3000, MAX_COOKIE_SIZE=150)
+    found = re.search(
+        r"no fewer than (\d+) keys, whose cookie takes (\d+) bytes", str(refused.value)
+    )
+    assert found, refused.value
+    least, size = int(found.group(1)), int(found.group(2))
+    capacity = least + 1 if larger == "one more" else MAX_CAPACITY
+    with pytest.raises(ValueError, match=rf"the largest FIREHOSE_CAPACITY that fits is {least}\."):
+        edge_app(**rate, FIREHOSE_CAPACITY=capacity, MAX_COOKIE_SIZE=size)
+    edge_app(**rate, FIREHOSE_CAPACITY=least, MAX_COOKIE_SIZE=size)
+
+
+def test_where_only_a_capacity_of_1_fits_it_is_named_and_taken() -> None:
+    """With FIREHOSE_MAX_PUSHES=1 the capacities init_app takes start at 1: under a
+    MAX_COOKIE_SIZE of exactly the cookie of one key, a capacity of 2 is refused naming 1 as
+    the largest that fits, and 1 is taken."""
+    pushes = {"FIREHOSE_MAX_PUSHES": 1}
+    with pytest.raises(ValueError) as refused:
+        edge_app(**pushes, FIREHOSE_CAPACITY=1, MAX_COOKIE_SIZE=100)
+    found = re.search(r"digest cookie of (\d+) bytes", str(refused.value))
+    assert found, refused.value
+    size = int(found.group(1))
+    with pytest.raises(ValueError, match=r"the largest FIREHOSE_CAPACITY that fits is 1\."):
+        edge_app(**pushes, FIREHOSE_CAPACITY=2, MAX_COOKIE_SIZE=size)
+    edge_app(**pushes, FIREHOSE_CAPACITY=1, MAX_COOKIE_SIZE=size)
+
+
 def test_when_the_cookie_blocks_at_a_rate_near_1_the_refusal_names_it_not_the_rate() -> None:
     """At a rate near 1 a GCS is built only of many keys, but where even the smallest
     cookie (a capacity of 1, at a rate of 0.5) passes MAX_COOKIE_SIZE, lowering
@@ -3288,9 +3356,11 @@ def test_when_the_cookie_blocks_at_a_rate_near_1_the_refusal_names_it_not_the_ra
 
 def test_a_cookie_name_too_long_for_any_digest_is_refused_without_a_warning() -> None:
     """Its name alone passes what browsers keep: no capacity fits, said once, as a
-    ValueError (Werkzeug's size warning, an error under this suite, is not raised)."""
-    with pytest.raises(ValueError, match=r"no FIREHOSE_CAPACITY fits \(the cookie's name"):
+    ValueError (Werkzeug's size warning, an error under this suite, is not raised), with no
+    key to lower or raise after the figures: none but the name it names makes room."""
+    with pytest.raises(ValueError, match=r"no FIREHOSE_CAPACITY fits \(the cookie's name") as e:
         edge_app(FIREHOSE_HEADER_BUDGET=1 << 20, FIREHOSE_COOKIE_NAME="c" * 4100)
+    assert re.search(r"FIREHOSE_COOKIE_NAME, .*FIREHOSE_CAPACITY=1, \d+\)\.$", str(e.value))
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
