@@ -1843,11 +1843,12 @@ def test_a_switch_turned_off_from_the_environment_is_told_to_write_false(
     assert app.config[key] is False
 
 
-@pytest.mark.parametrize(("written", "meant"), [("yes", "true"), ("On", "true"), ("T", "true")])
+@pytest.mark.parametrize("written", ["True", "T", "yes", "y", "On", "1"])
 def test_a_switch_turned_on_from_the_environment_is_told_to_write_true(
-    monkeypatch: pytest.MonkeyPatch, written: str, meant: str
+    monkeypatch: pytest.MonkeyPatch, written: str
 ) -> None:
-    """A value that means on is shown the one spelling of it to write."""
+    """A value that means on, in each spelling strtobool reads as on, is shown the one
+    spelling of it to write."""
     monkeypatch.setenv("FLASK_FIREHOSE_EARLY_HINTS", written)
     app = Flask(__name__)
     app.config.from_prefixed_env()
@@ -1856,7 +1857,7 @@ def test_a_switch_turned_on_from_the_environment_is_told_to_write_true(
     told = re.search(
         r"write true or false: FLASK_FIREHOSE_EARLY_HINTS=(\w+)(?! or)", str(refused.value)
     )
-    assert told is not None and told[1] == meant, str(refused.value)
+    assert told is not None and told[1] == "true", str(refused.value)
 
 
 @pytest.mark.parametrize("written", ["disabled", "enabled", "maybe", "2"])
@@ -1875,6 +1876,15 @@ def test_a_switch_given_a_word_neither_on_nor_off_is_shown_both_to_write(
         "write true or false: FLASK_FIREHOSE_EARLY_HINTS=true or FLASK_FIREHOSE_EARLY_HINTS=false"
         in str(refused.value)
     )
+
+
+def test_a_switch_set_to_a_tuple_in_python_is_given_no_environment_hint() -> None:
+    """``FIREHOSE_ENABLED = True,`` (a trailing comma) is a tuple, set in Python, which no
+    environment variable gives: it is refused naming the key and the value, and nothing
+    after them."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(FIREHOSE_ENABLED=(True,))
+    assert str(refused.value) == "FIREHOSE_ENABLED must be True or False, got (True,)"
 
 
 @pytest.mark.parametrize(
@@ -2114,6 +2124,20 @@ def test_a_secure_prefixed_cookie_name_is_refused_saying_what_it_needs(name: str
     )
     edge_app(FIREHOSE_COOKIE_NAME=name, SESSION_COOKIE_SECURE=True)
     edge_app(FIREHOSE_COOKIE_NAME=name, SESSION_COOKIE_PARTITIONED=True)
+
+
+@pytest.mark.parametrize("samesite", ["None", "none"])
+def test_a_samesite_none_cookie_not_secure_is_refused_saying_what_it_needs(samesite: str) -> None:
+    """Chrome and Firefox refuse ``SameSite=None`` (in any case) without Secure: the refusal
+    opens with the key and its value, then the key that makes it Secure; with that key (or
+    a Partitioned cookie, which Werkzeug makes Secure) it is taken."""
+    with pytest.raises(ValueError) as refused:
+        edge_app(SESSION_COOKIE_SAMESITE=samesite)
+    assert str(refused.value).startswith(
+        "SESSION_COOKIE_SAMESITE='None' needs SESSION_COOKIE_SECURE:"
+    ), refused.value
+    edge_app(SESSION_COOKIE_SAMESITE=samesite, SESSION_COOKIE_SECURE=True)
+    edge_app(SESSION_COOKIE_SAMESITE=samesite, SESSION_COOKIE_PARTITIONED=True)
 
 
 @pytest.mark.parametrize(
