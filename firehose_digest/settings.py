@@ -530,8 +530,8 @@ def refused_by_browsers(name: str, cookie: CookieAttributes) -> str | None:
         )
     if (cookie.samesite or "").lower() == "none" and not secure:
         return (
-            "SESSION_COOKIE_SAMESITE='None' needs SESSION_COOKIE_SECURE: browsers refuse a "
-            "SameSite=None cookie that is not Secure"
+            f"SESSION_COOKIE_SAMESITE={cookie.samesite!r} needs SESSION_COOKIE_SECURE: "
+            "browsers refuse a SameSite=None cookie that is not Secure"
         )
     return None
 

@@ -2129,12 +2129,12 @@ def test_a_secure_prefixed_cookie_name_is_refused_saying_what_it_needs(name: str
 @pytest.mark.parametrize("samesite", ["None", "none"])
 def test_a_samesite_none_cookie_not_secure_is_refused_saying_what_it_needs(samesite: str) -> None:
     """Chrome and Firefox refuse ``SameSite=None`` (in any case) without Secure: the refusal
-    opens with the key and its value, then the key that makes it Secure; with that key (or
-    a Partitioned cookie, which Werkzeug makes Secure) it is taken."""
+    opens with the key and its value as the app wrote it, then the key that makes it Secure;
+    with that key (or a Partitioned cookie, which Werkzeug makes Secure) it is taken."""
     with pytest.raises(ValueError) as refused:
         edge_app(SESSION_COOKIE_SAMESITE=samesite)
     assert str(refused.value).startswith(
-        "SESSION_COOKIE_SAMESITE='None' needs SESSION_COOKIE_SECURE:"
+        f"SESSION_COOKIE_SAMESITE={samesite!r} needs SESSION_COOKIE_SECURE:"
     ), refused.value
     edge_app(SESSION_COOKIE_SAMESITE=samesite, SESSION_COOKIE_SECURE=True)
     edge_app(SESSION_COOKIE_SAMESITE=samesite, SESSION_COOKIE_PARTITIONED=True)
