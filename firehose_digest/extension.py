@@ -56,7 +56,7 @@ import sys
 from collections import UserString
 from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 from urllib.parse import quote
@@ -91,7 +91,7 @@ from .connectors import (
 )
 from .hints import DEFAULT_PORTS, HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, for_log, proxies_push
-from .settings import DEFAULTS, ENCODINGS, Settings, load
+from .settings import DEFAULTS, ENCODINGS, CookieAttributes, Settings, load
 from .static import (
     IMMUTABLE_WRITTEN,
     StaticHint,
@@ -843,16 +843,34 @@ def _overrides_init_app(connector: object, base: type[_OurConnector]) -> bool:
 _READ_KEYS = (*DEFAULTS, "MAX_COOKIE_SIZE")
 
 
+#: Flask's keys our cookies follow, by what an app may write under our prefix for them
+#: (``FIREHOSE_MAX_COOKIE_SIZE``, ``FIREHOSE_COOKIE_SECURE``): the key meant, and why.
+_FLASK_KEYS_MEANT = {
+    "MAX_COOKIE_SIZE": ("MAX_COOKIE_SIZE", "which bounds our cookies too"),
+    **{
+        f"{session}COOKIE_{attribute.name.upper()}": (
+            f"SESSION_COOKIE_{attribute.name.upper()}",
+            "which the digest cookie's attributes follow",
+        )
+        for attribute in fields(CookieAttributes)
+        for session in ("", "SESSION_")
+    },
+}
+
+
 def _warn_unknown_keys(app: Flask) -> None:
     """A warning for each ``FIREHOSE_*`` key that is no setting: a misspelt one
     (``FIREHOSE_EARLY_HINT``) would otherwise leave its feature off without a word."""
     names = [name.removeprefix("FIREHOSE_") for name in DEFAULTS]
     for key in app.config:
         if isinstance(key, str) and key.startswith("FIREHOSE_") and key not in DEFAULTS:
-            close = difflib.get_close_matches(key.removeprefix("FIREHOSE_"), names, n=1)
-            hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
-            if key == "FIREHOSE_MAX_COOKIE_SIZE":  # the Flask key we read, given our prefix
-                hint = "; did you mean MAX_COOKIE_SIZE, Flask's, which bounds our cookies too?"
+            name = key.removeprefix("FIREHOSE_")
+            if name in _FLASK_KEYS_MEANT:
+                meant, why = _FLASK_KEYS_MEANT[name]
+                hint = f"; did you mean {meant}, Flask's, {why}?"
+            else:
+                close = difflib.get_close_matches(name, names, n=1)
+                hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
             log.warning("firehose: %s is not a setting of firehose_digest%s", key, hint)
 
 

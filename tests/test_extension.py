@@ -4919,6 +4919,34 @@ def test_flasks_max_cookie_size_given_our_prefix_is_named_as_flasks(
     ]
 
 
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("FIREHOSE_COOKIE_SECURE", "SESSION_COOKIE_SECURE"),
+        ("FIREHOSE_COOKIE_DOMAIN", "SESSION_COOKIE_DOMAIN"),
+        ("FIREHOSE_COOKIE_PATH", "SESSION_COOKIE_PATH"),
+        ("FIREHOSE_COOKIE_HTTPONLY", "SESSION_COOKIE_HTTPONLY"),
+        ("FIREHOSE_COOKIE_SAMESITE", "SESSION_COOKIE_SAMESITE"),
+        ("FIREHOSE_COOKIE_PARTITIONED", "SESSION_COOKIE_PARTITIONED"),
+        ("FIREHOSE_SESSION_COOKIE_SECURE", "SESSION_COOKIE_SECURE"),
+    ],
+)
+def test_a_cookie_attribute_given_our_prefix_is_named_as_flasks(
+    key: str, meant: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The digest cookie's attributes are the session cookie's (SESSION_COOKIE_*): one
+    written under our prefix is never read, and the warning offered FIREHOSE_COOKIE_NAME,
+    the one cookie key of ours, in its place."""
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": "k", key: True})
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: {key} is not a setting of firehose_digest; did you mean {meant}, "
+        "Flask's, which the digest cookie's attributes follow?"
+    ]
+
+
 def test_a_misspelt_setting_is_named_in_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     """FIREHOSE_EARLY_HINT (no S) left 103s off without a word."""
     app = Flask(__name__)
