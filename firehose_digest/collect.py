@@ -107,7 +107,8 @@ def push(
     number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
     (:func:`as_written`), but a bare ``nonce``, an empty one no CSP policy allows, is a
     :class:`ValueError` (give the response's), and one no policy can name (``nonce=""``,
-    ``nonce=" "``) is none; ``rel`` defaults to ``preload``. A font's or a fetch's
+    ``nonce=" "``) is none; ``rel`` defaults to ``preload``, and one of no relations
+    (``""``, whitespace: a template variable's default) is none. A font's or a fetch's
     preload gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the
     browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
     bundle, which every browser that runs modules skips; ``nomodule=False`` names none) is
@@ -633,9 +634,11 @@ def make_resource(
     # is a lone preload, and "preload\x1f" or "preload\xa0" none, its character refused
     # as any value's. Only a lone preload is pushed by every proxy (h2o does not push
     # rel="preload prefetch", nginx does), so it is written rel=preload, and any other
-    # preload nopush, never pushed unrecorded.
+    # preload nopush, never pushed unrecorded. A rel of no relations ("" or whitespace, a
+    # template variable's default) is none, as None is, so the default: rel="" is a link
+    # no browser preloads.
     if isinstance(rel, str):
-        rel = _collapsed(rel)
+        rel = _collapsed(rel) or "preload"
     relations = split_rel(rel) if isinstance(rel, str) else []
     if relations == ["preload"]:
         rel = "preload"

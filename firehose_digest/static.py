@@ -407,9 +407,11 @@ def _read_arguments(
     rel = params.pop("rel", None)
     # In lower case, as the element below is chosen by them (RFC 8288 §2.1.1, §3), and a
     # rel's relations as push() reads them (split on ASCII whitespace, one space apart):
-    # rel="preload\n" is a lone preload, whose style is a stylesheet, not a preload.
+    # rel="preload\n" is a lone preload, whose style is a stylesheet, not a preload. One
+    # of no relations ("", a template variable's default) is none, as push() reads it:
+    # the row's, not a rel given.
     as_ = as_.lower() if isinstance(as_, str) else as_
-    rel = " ".join(split_rel(rel)) if isinstance(rel, str) else rel
+    rel = (" ".join(split_rel(rel)) or None) if isinstance(rel, str) else rel
     if as_ is None and rel is None:
         # Only when the caller names neither: an explicit as_ or rel replaces the whole row.
         kind = KINDS.get(os.path.splitext(filename)[1][1:].lower())
@@ -657,7 +659,8 @@ def push_static(
     the file's bytes (:func:`file_version`); ``endpoint`` may be a blueprint's
     (``"admin.static"``), whose ``static_folder`` holds the file. ``as`` and ``type`` come
     from the extension (:data:`KINDS`) unless the caller passes ``as_`` or ``rel``, which
-    replace them; ``type=`` is the caller's when given (but a modulepreload takes none).
+    replace them (a ``rel`` of no relations, ``""``, is none, as :func:`~.push` reads
+    it); ``type=`` is the caller's when given (but a modulepreload takes none).
     A font or a fetch gets
     ``crossorigin`` unless the caller gives one (``crossorigin=None``: none). A script of
     ``type="module"`` is a ``rel=modulepreload``. ``_external``, ``_scheme``, ``_anchor``

@@ -2721,6 +2721,34 @@ def test_a_rel_is_read_as_html_reads_it_split_on_ascii_whitespace(rel: str, writ
 
 
 @pytest.mark.parametrize(
+    "rel",
+    ["", " ", "\n", "\t\r\n", Markup(" &#10;"), None, False],
+    ids=["empty", "space", "newline", "tab and crlf", "markup of whitespace", "None", "False"],
+)
+def test_an_empty_rel_is_no_rel_and_the_link_a_preload(rel: Any) -> None:
+    """A rel of no relations, ``""`` or ASCII whitespace alone, is none, as ``None`` and
+    ``False`` leave it out: ``rel`` defaults to ``preload``. A template variable that
+    defaults to ``""`` (``rel=link_rel``) is how it arrives, and ``push_static()`` and
+    ``static_tag()`` read it so (test_static.py). ``push()`` wrote ``rel=""``, a link no
+    browser preloads and no proxy pushes, where the call without it preloads the file."""
+    app = edge_app()
+
+    @app.route("/rel")
+    def rel_page() -> str:
+        return render_template_string("{{ push('/a.css', as='style', rel=rel) }}", rel=rel)
+
+    @app.route("/flag")
+    def flag_page() -> str:
+        return push("/b.css", f"rel={rel}", as_="style")  # Flask-Firehose's spelling
+
+    client = app.test_client()
+    assert links(client.get("/rel")) == ["</a.css>; rel=preload; as=style"]
+    assert held_now(client, "/a.css") == [True]
+    if type(rel) is str:
+        assert links(client.get("/flag")) == ["</b.css>; rel=preload; as=style"]
+
+
+@pytest.mark.parametrize(
     "call", ["push('/a.css', as='css', rel=rel)", "push_static('a.css', as='css', rel=rel)"]
 )
 @pytest.mark.parametrize(

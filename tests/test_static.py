@@ -478,6 +478,34 @@ def test_the_caller_overrides_what_the_extension_says(
     assert response.headers["Link"] == f"<{url}>; {params}"
 
 
+@pytest.mark.parametrize("rel", ["", " ", "\n", None, False])
+@pytest.mark.parametrize("filename", ["site.css", "app.mjs", "hero.png"])
+def test_an_empty_rel_is_no_rel_and_the_extension_s_row_is_written(
+    static: Path, filename: str, rel: Any
+) -> None:
+    """A rel of no relations (a template variable's default ``""``) is none, as ``None``
+    is and as ``push()`` reads it: the file is preloaded as its extension says. Taken for
+    a rel given, it replaced the row: the stylesheet was linked ``rel=preload`` without
+    its ``as`` and written ``<link rel="preload">``, never applied, the module never run;
+    and so was it declared, and hinted, by ``hints_static``."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    url = f"/static/{filename}?v={version(CONTENT)}"
+    params, element = ROWS[filename]
+
+    @app.route("/empty")
+    @Firehose.hints_static(filename, rel=rel)
+    def empty() -> str:
+        page = "{{ static_tag(f, rel=rel) }} {{ push_static(f, rel=rel) }}"
+        return render_template_string(page, f=filename, rel=rel)
+
+    hinted, response = first_visit(app, "/empty")
+
+    assert hinted == [f"<{url}>; {params}"]
+    assert response.headers["Link"] == f"<{url}>; {params}"
+    assert response.get_data(as_text=True) == f"{element.format(url=url)} {url}"
+
+
 #: Ways to say a script is a legacy bundle: a flag in any case, a keyword of any value.
 NOMODULE_SPELLINGS = [
     pytest.param(("nomodule",), {}, id="flag"),
