@@ -116,7 +116,7 @@ def push(
     time ``push()`` makes a link of those arguments (once, while its cache keeps them;
     on every call with a ``nonce``, which is never kept).
     A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
-    ``&amp;`` is ``&``.
+    ``&amp;`` is ``&``; so is a value or a flag, its name too (``&#116;itle=a``).
     An ``as`` no browser fetches the link as (``as_="css"``: :func:`tell_unfetched_as`)
     is linked as written, and a WARNING names it, once for each value (up to
     :data:`MAX_TOLD_AS` values a process, then none).
@@ -378,7 +378,8 @@ def as_written(
     (``crossorigin=True`` is ``crossorigin``; not for ``rel`` or ``as``, which need a
     value), ``None`` and ``False`` leave the parameter out, a value given as HTML
     (``Markup``) is read as the page reads it, as a url is (its whitespace stripped and
-    collapsed: a block written over lines), and a keyword, whatever its value, stands for
+    collapsed: a block written over lines), a flag given so its name too, and a keyword,
+    whatever its value, stands for
     its name: a positional spelling of it, flag or ``"name=value"``, is dropped; a
     ``nonce`` no policy can name (:func:`_no_nonce`: an empty one, a space) is none.
     Anything else is left for :func:`make_resource` to refuse.
@@ -410,16 +411,19 @@ def as_written(
         # The spaces and tabs written around "=" go, and the ASCII whitespace around a
         # flag given as HTML (a block written over lines): a control (CR, LF) or a
         # non-ASCII space stays, refused as in the keyword's value.
-        around = _ASCII_WHITESPACE_CHARS if hasattr(flag, "__html__") else " \t"
+        given_as_html = hasattr(flag, "__html__")
+        around = _ASCII_WHITESPACE_CHARS if given_as_html else " \t"
         name, equals, value = (part.strip(around) for part in flag.partition("="))
+        if given_as_html:
+            # HTML as a whole, its name too (&#116;itle is title), as a str an error names.
+            name = _as_read_from_the_page(name).strip(_ASCII_WHITESPACE_CHARS)
         if name.lower() in keywords:
             continue
         name = _read_name(name)
         if not equals:
-            bare.append(flag)
+            bare.append(name if given_as_html else flag)
             continue
         read = _as_read_from_the_page(value)
-        given_as_html = read is not value
         if given_as_html:  # a reference may have been whitespace around the quotes
             read = read.strip(_ASCII_WHITESPACE_CHARS)
         if len(read) >= 2 and read[0] == read[-1] == '"':
@@ -547,9 +551,11 @@ def split_rel(rel: str) -> list[str]:
 
 
 def names_crossorigin(names: tuple[Any, ...]) -> bool:
-    """Whether a flag, a ``"name=value"`` flag or a keyword names ``crossorigin``."""
+    """Whether a flag, a ``"name=value"`` flag (given as HTML, as the page reads it:
+    :func:`as_written`) or a keyword names ``crossorigin``."""
     return any(
-        isinstance(name, str) and name.partition("=")[0].strip().lower() == "crossorigin"
+        isinstance(name, str)
+        and _as_read_from_the_page(name.partition("=")[0]).strip().lower() == "crossorigin"
         for name in names
     )
 

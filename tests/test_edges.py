@@ -4376,6 +4376,78 @@ def test_a_flag_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
 
 
 @pytest.mark.parametrize(
+    ("block", "written"),
+    [
+        ("&#116;itle=a", "title=a"),
+        ("&#x54;ITLE=a", "TITLE=a"),
+        ("x&amp;y=a", "x&y=a"),
+        ("&#110;opush", "nopush"),
+        ("nopush\n", "nopush"),
+    ],
+    ids=["decimal", "hex, its case kept", "&amp;", "a flag", "a flag over lines"],
+)
+def test_a_flag_given_as_markup_is_read_as_the_page_reads_it_name_and_all(
+    block: str, written: str
+) -> None:
+    """A ``{% set %}`` block (or a macro's output) is HTML as a whole: its name is read
+    as the page reads it, as its value is. Only its value was: ``&#116;itle=a`` was
+    refused as no token, a flag written over lines too, where the text says
+    ``title=a`` and ``nopush``."""
+    app = edge_app()
+
+    @app.route("/flag")
+    def flagged() -> str:
+        set_block = "{% set f %}" + block + "{% endset %}"
+        return render_template_string(set_block + "{{ push('/a.css', f, as='style') }}")
+
+    assert links(app.test_client().get("/flag")) == [f"</a.css>; rel=preload; as=style; {written}"]
+
+
+def test_a_crossorigin_given_as_markup_is_read_as_named() -> None:
+    """A font's preload gets ``crossorigin`` unless one is named: one named in a block
+    (``cross&#111;rigin=use-credentials``) is named, not written beside a second one."""
+    app = edge_app()
+
+    @app.route("/font")
+    def font() -> str:
+        flag = Markup("cross&#111;rigin=use-credentials")
+        return push("/f.woff2", flag, as_="font")
+
+    assert links(app.test_client().get("/font")) == [
+        "</f.woff2>; rel=preload; as=font; crossorigin=use-credentials"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flag", "refused"),
+    [
+        (
+            Markup("title=a&#1;"),
+            "Link parameter 'title' holds a character a header cannot: 'a\\x01'",
+        ),
+        (Markup("ti&#1;tle=a"), "Link parameter name must be an RFC 8288 token, got 'ti\\x01tle'"),
+        (
+            Markup("ti&#39;tle=a"),
+            "Link parameter name holds a ', * or %, at which Apache's mod_http2 stops "
+            'reading the Link header: "ti\'tle"',
+        ),
+        (Markup("no&#1;push"), "Link flag must be an RFC 8288 token, got 'no\\x01push'"),
+    ],
+    ids=["its value", "its name", "a quote in its name", "a flag"],
+)
+def test_a_flag_given_as_markup_is_refused_naming_it_as_a_plain_str(
+    flag: Markup, refused: str
+) -> None:
+    """A refusal names the parameter as the page reads it, a str: it said
+    ``Link parameter Markup('title')``, a name of the library's type, and named
+    ``ti&#39;tle`` (a quote autoescaped in a block) no token, where its ``'`` is what
+    Apache cannot read."""
+    with pytest.raises(ValueError) as refusal:
+        push("/a.css", flag, as_="style")  # checked outside a request all the same
+    assert str(refusal.value) == refused
+
+
+@pytest.mark.parametrize(
     "flag",
     [
         *("title=a\r\n", "title=a\n", "title=a\x1f", "title=\x0ba", "title=a\xa0"),
