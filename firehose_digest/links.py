@@ -123,6 +123,11 @@ _SAFE_IN_PATH = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_PATH)
 _SAFE_IN_QUERY = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_QUERY)
 _SAFE_IN_FRAGMENT = "".join(c for c in _PRINTABLE if c not in _ENCODED_IN_FRAGMENT)
 _MAY_NEED_ENCODING = re.compile(r"[\x00-\x20\"<>^`{}'\x7f-\U0010ffff]")
+# A special scheme (but file:, which has its own states) not followed by "//" ("\\" is a
+# "/" in its url): the URL Standard reads what follows by the page's own scheme
+# ("special relative or authority state"), as a path of the page's where they are the
+# same (http:cdn.example/x on an http page) and as a host where not.
+_SPECIAL_WITHOUT_SLASHES = re.compile(r"(https?|wss?|ftp):(?![/\\]{2})", re.IGNORECASE)
 # A "." or ".." path segment, also spelled with %2e.
 _DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
 # nginx 1.22 answers 400 to the request it makes to push a path holding a "%" not followed
@@ -198,7 +203,9 @@ def format_url(url: str) -> str:
     it dropped, and tabs within it; within it, controls, non-ASCII (as UTF-8), spaces,
     ``"``, ``<`` and ``>`` percent-encoded, with ``^``, `````, ``{`` and ``}`` in the path,
     ``'`` in the query and ````` in the fragment. ValueError for CR or LF, which would end
-    the header (a browser would drop them; a url holding one is a bug or an attack)."""
+    the header (a browser would drop them; a url holding one is a bug or an attack), and
+    for a special scheme without ``//`` (``http:cdn.example/x``), which a browser reads by
+    the page's own scheme: a path of an http page's, the host from an https one."""
     if not isinstance(url, str):
         raise ValueError(f"a pushed url must be a string, got {url!r}")
     # A str subclass's own methods would join the parts: Markup's "+" escapes the plain
@@ -209,6 +216,18 @@ def format_url(url: str) -> str:
     original, url = url, url.strip(_STRIPPED_AT_ENDS).replace("\t", "")
     if not url:
         raise ValueError(f"a pushed url must not be empty, got {original!r}")
+    special = _SPECIAL_WITHOUT_SLASHES.match(url)
+    if special:
+        # One link for every page would name a path of an http page's and a host from an
+        # https one, and no origin could be told of it for the 103's checks.
+        scheme = special.group(1)
+        raise ValueError(
+            f"a pushed url with the scheme {scheme}: needs '//' and its host after it, got "
+            f"{original!r}: without them a browser reads it by the page's own scheme, as a "
+            "path on the page's origin or as another host (URL Standard, special relative "
+            f"or authority state); write {scheme.lower()}://host/path for another host's "
+            "file, or /path for the page's own"
+        )
     if not _MAY_NEED_ENCODING.search(url):
         return url
     before_fragment, hash_mark, fragment = url.partition("#")

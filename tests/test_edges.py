@@ -914,6 +914,22 @@ def test_only_path_absolute_urls_are_pushed_and_recorded(url: str, pushed: bool)
     assert held_now(client, url) == [pushed]
 
 
+@pytest.mark.parametrize("url", ["http:cdn.example/x.css", "https:/x.css", "HTTP:x.css"])
+def test_a_special_scheme_without_its_slashes_is_refused_not_linked(url: str) -> None:
+    """A browser reads ``http:cdn.example/x.css`` by the page's own scheme: a path of an
+    http page's, the host ``cdn.example`` from an https one (test_links.py). It was
+    linked as given and recorded, its origin none, the page's own to a 103 sent over the
+    app's HTTP/2, whatever host the browser then fetched from. Refused, as a url that
+    could inject a header is, with how to write it."""
+    app = edge_app()
+    app.testing = True  # the view's exception is raised to the test, not made a 500
+
+    with pytest.raises(ValueError, match="needs '//' and its host after it"):
+        page(app.test_client(), asked(url))
+    with pytest.raises(ValueError, match="needs '//' and its host after it"):
+        push(url, as_="style")  # outside a request, checked all the same
+
+
 def test_each_url_form_on_one_page() -> None:
     client = edge_app().test_client()
     urls = [asked(url) for url, _ in URL_FORMS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -104,6 +105,61 @@ def test_url_that_could_break_the_header_raises(url: object) -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "http:cdn.example/x.css",
+        "HTTPS:cdn.example/x.css",
+        "https:/x.css",
+        "http:/\tx.css",  # the tab dropped first, as the URL parser drops it
+        " https:x.css",
+        "https:",
+        "http:?v=1",
+        "wss:cdn.example/socket",
+        "ftp:cdn.example/x.css",
+    ],
+)
+def test_a_special_scheme_without_its_slashes_raises_saying_how_to_write_it(url: str) -> None:
+    """A browser reads ``http:cdn.example/x.css`` by the page's own scheme (URL Standard,
+    "special relative or authority state"; Node's WHATWG parser): on an http page, as a
+    path of the page's (``http://shop.example/a/cdn.example/x.css``), on an https page
+    as the host ``cdn.example``, and ``https:/x.css`` as ``/x.css`` or the host ``x.css``.
+    One link cannot name both: it was written as given, its origin taken as none (the
+    page's own), whatever the browser fetched. ``ws:``, ``wss:`` and ``ftp:``, which no
+    page's scheme is, name a host that origin was blind to as well: one rule for all."""
+    with pytest.raises(ValueError) as refusal:
+        format_link(url)
+    scheme = url.strip().partition(":")[0]
+    assert str(refusal.value) == (
+        f"a pushed url with the scheme {scheme}: needs '//' and its host after it, got "
+        f"{url!r}: without them a browser reads it by the page's own scheme, as a path "
+        "on the page's origin or as another host (URL Standard, special relative or "
+        f"authority state); write {scheme.lower()}://host/path for another host's file, "
+        "or /path for the page's own"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "written"),
+    [
+        # The URL Standard reads "\" as "/" in a special url, and skips a third slash:
+        # each names the host cdn.example whatever the page's scheme.
+        ("http:\\\\cdn.example/x.css", "<http:\\\\cdn.example/x.css>"),
+        ("http:/\\cdn.example/x.css", "<http:/\\cdn.example/x.css>"),
+        ("https:///cdn.example/x.css", "<https:///cdn.example/x.css>"),
+        # Not a special scheme: read as it is, wherever the page is.
+        ("file:x.css", "<file:x.css>"),
+        ("data:text/css,x", "<data:text/css,x>"),
+        ("httpx:cdn.example/x.css", "<httpx:cdn.example/x.css>"),
+        ("/x.css?u=http:y", "</x.css?u=http:y>"),
+    ],
+)
+def test_a_url_whose_host_no_page_s_scheme_changes_is_written_as_given(
+    url: str, written: str
+) -> None:
+    assert format_link(url) == written
+
+
+@pytest.mark.parametrize(
     ("params", "flags"),
     [
         ((("as", "style\r\nX-Evil: 1"),), ()),
@@ -202,6 +258,11 @@ def test_a_value_no_proxy_reads_whole_says_what_to_do_instead(name: str, value: 
 AROUND = "".join(map(chr, range(0x21)))
 
 
+#: http:, https:, ws:, wss: or ftp: (the URL Standard's special schemes but file:) not
+#: followed by two slashes, either of them a backslash.
+SPECIAL_WITHOUT_SLASHES = re.compile(r"(?:https?|wss?|ftp):(?![/\\]{2})", re.IGNORECASE)
+
+
 def as_parsed(url: str) -> str:
     return url.strip(AROUND).replace("\t", "")
 
@@ -212,7 +273,11 @@ urls = st.text(
     | st.characters(min_codepoint=0xA0, max_codepoint=0x2FFF),
     min_size=1,
     max_size=40,
-).filter(as_parsed)  # nothing but what is dropped: no url at all
+).filter(
+    # Nothing but what is dropped is no url at all; a special scheme without "//" is
+    # refused (test_a_special_scheme_without_its_slashes_raises_saying_how_to_write_it).
+    lambda url: as_parsed(url) and not SPECIAL_WITHOUT_SLASHES.match(as_parsed(url))
+)
 tokens = st.text(st.sampled_from(TCHARS), min_size=1, max_size=12)
 # Names and flags Apache reads: tokens but "'", "*" and "%" (RFC 5987's attr-chars).
 names = st.text(st.sampled_from(sorted(ATTR_CHAR)), min_size=1, max_size=12)
