@@ -47,6 +47,7 @@ __all__ = [
     "plan_links",
     "proxies_push",
     "pushed_as_requested",
+    "scheme_without_slashes",
     "split_by_proxies",
     "str_number",
 ]
@@ -216,11 +217,10 @@ def format_url(url: str) -> str:
     original, url = url, url.strip(_STRIPPED_AT_ENDS).replace("\t", "")
     if not url:
         raise ValueError(f"a pushed url must not be empty, got {original!r}")
-    special = _SPECIAL_WITHOUT_SLASHES.match(url)
-    if special:
+    scheme = scheme_without_slashes(url)
+    if scheme:
         # One link for every page would name a path of an http page's and a host from an
         # https one, and no origin could be told of it for the 103's checks.
-        scheme = special.group(1)
         raise ValueError(
             f"a pushed url with the scheme {scheme}: needs '//' and its host after it, got "
             f"{original!r}: without them a browser reads it by the page's own scheme, as a "
@@ -244,6 +244,13 @@ def format_url(url: str) -> str:
         raise ValueError(
             f"a pushed url holds a lone surrogate, which UTF-8 cannot encode: {url!r}"
         ) from None
+
+
+def scheme_without_slashes(url: str) -> str | None:
+    """The scheme of ``url`` as given if it is a special one (but ``file:``) not followed
+    by ``//``, which :func:`format_url` refuses (``http:cdn.example/x``); else None."""
+    special = _SPECIAL_WITHOUT_SLASHES.match(url.strip(_STRIPPED_AT_ENDS).replace("\t", ""))
+    return special.group(1) if special else None
 
 
 def pushed_as_requested(url: str) -> bool:

@@ -56,6 +56,7 @@ from .links import (
     for_log,
     format_url,
     other_number,
+    scheme_without_slashes,
     split_by_proxies,
 )
 from .locks import fork_safe_lock
@@ -868,13 +869,24 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
 
 
 def _push(link: _StaticLink, learn: bool) -> None:
-    record_push(_resource(link, learn))
+    resource = _resource(link, learn)
+    if resource is not None:
+        record_push(resource)
 
 
-def _resource(link: _StaticLink, learn: bool) -> Resource:
+def _resource(link: _StaticLink, learn: bool) -> Resource | None:
     """What :func:`~.collect.push` records for ``link``; in a request, its url is checked
     (:func:`_check_routed`) and remembered for :func:`versions_current`, once per url and
-    file."""
+    file. None for a url that a prefix a client sent through ProxyFix starts with a
+    special scheme without ``//`` (``http:x/static/a.css``), which push() refuses as an
+    app's own: the page's element names it as ``url_for`` wrote it, no link does."""
+    if scheme_without_slashes(link.url):
+        log.debug(
+            "firehose: %s has a scheme without '//' from its script root: not linked, "
+            "pushed, hinted or recorded",
+            for_log(link.url),  # made of a request's text
+        )
+        return None
     params = _push_params(link.rel, link.flags, link.params)
     key = resource_key(format_url(link.url), link.version)  # as push() keys it
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -1533,6 +1533,35 @@ def test_a_url_whose_host_urlsplit_refuses_is_linked_not_a_500(
     ]
 
 
+@pytest.mark.parametrize("prefix", ["http:cdn.example", "HTTPS:", "wss:x"])
+def test_a_prefix_that_leaves_a_scheme_without_its_slashes_is_not_linked_not_a_500(
+    static: Path, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client's prefix, through ProxyFix, starts the url ``url_for`` writes:
+    ``http:cdn.example/static/site.css``, a special scheme without ``//``, which
+    ``push()`` refuses (test_links.py). Raised, it was a 500 where the app without the
+    extension serves the page: the element names the url as ``url_for`` wrote it, and no
+    ``Link`` or 103 does; nor is an ERROR logged of the declaration, the client's doing."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    url = f"{prefix}/static/site.css?v={version(CONTENT)}"
+
+    @app.route("/page")
+    @Firehose.hints_static("site.css")
+    def page() -> str:
+        return render_template_string("{{ static_tag('site.css') }} {{ push_static('site.css') }}")
+
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        hinted, response = first_visit(app, "/page", headers={"X-Forwarded-Prefix": prefix})
+
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == f'<link rel="stylesheet" href="{url}"> {url}'
+    assert hinted == []
+    assert "Link" not in response.headers
+    assert [r.levelname for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 @pytest.mark.parametrize("helper", [push_static, static_tag], ids=lambda helper: helper.__name__)
 def test_a_static_file_an_app_view_answers_in_its_place_is_an_error_naming_that_view(
     static: Path, helper: Callable[[str], object]
