@@ -127,8 +127,10 @@ _MAY_NEED_ENCODING = re.compile(r"[\x00-\x20\"<>^`{}'\x7f-\U0010ffff]")
 # A special scheme (but file:, which has its own states) not followed by "//" ("\\" is a
 # "/" in its url): the URL Standard reads what follows by the page's own scheme
 # ("special relative or authority state"), as a path of the page's where they are the
-# same (http:cdn.example/x on an http page) and as a host where not.
-_SPECIAL_WITHOUT_SLASHES = re.compile(r"(https?|wss?|ftp):(?![/\\]{2})", re.IGNORECASE)
+# same (http:cdn.example/x on an http page) and as a host where not. In ASCII: a scheme
+# is, and Unicode case folding matches "\u017f" (long s) to "s", where "http\u017f:x" is
+# a relative path.
+_SPECIAL_WITHOUT_SLASHES = re.compile(r"(https?|wss?|ftp):(?![/\\]{2})", re.IGNORECASE | re.ASCII)
 # A "." or ".." path segment, also spelled with %2e.
 _DOT_SEGMENT = re.compile(r"(?:^|/)(?:\.|%2e){1,2}(?:/|$)", re.IGNORECASE)
 # nginx 1.22 answers 400 to the request it makes to push a path holding a "%" not followed

@@ -150,6 +150,9 @@ def test_a_special_scheme_without_its_slashes_raises_saying_how_to_write_it(url:
         ("file:x.css", "<file:x.css>"),
         ("data:text/css,x", "<data:text/css,x>"),
         ("httpx:cdn.example/x.css", "<httpx:cdn.example/x.css>"),
+        # A scheme is ASCII: "\u017f" (long s) matches "s" only in Python's case-insensitive
+        # regex. A relative path, its letter percent-encoded as a browser encodes it.
+        ("http\u017f:cdn.example/x.css", "<http%C5%BF:cdn.example/x.css>"),
         ("/x.css?u=http:y", "</x.css?u=http:y>"),
     ],
 )
@@ -260,7 +263,7 @@ AROUND = "".join(map(chr, range(0x21)))
 
 #: http:, https:, ws:, wss: or ftp: (the URL Standard's special schemes but file:) not
 #: followed by two slashes, either of them a backslash.
-SPECIAL_WITHOUT_SLASHES = re.compile(r"(?:https?|wss?|ftp):(?![/\\]{2})", re.IGNORECASE)
+SPECIAL_WITHOUT_SLASHES = re.compile(r"(?:https?|wss?|ftp):(?![/\\]{2})", re.IGNORECASE | re.ASCII)
 
 
 def as_parsed(url: str) -> str:
