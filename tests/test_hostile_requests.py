@@ -18,6 +18,13 @@ as a client gone). For every request, whatever it holds:
 - a 103 only to a GET, never to HTTP/1.0;
 - nothing logged at WARNING or above but the server's lack of ``wsgi.early_hints``, said
   once per app.
+
+The same requests go to the site with ``SessionConnector`` or Flask-Firehose 0.2.3's own
+connector, mounted with ``DispatcherMiddleware`` or not, every ``SESSION_COOKIE_*``
+attribute set or none, beside the client's sessions (whole, cut, repeated, holding old
+lists): the rules above, a browser's ``Secure`` beside ``SameSite=None`` and
+``Partitioned``, and nothing offered for push offered again to the client that keeps the
+session it was given.
 """
 
 from __future__ import annotations
@@ -28,17 +35,22 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import pytest
 from flask import Blueprint, Flask, Response, abort, render_template_string, request
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from firehose_digest import Firehose, push, push_static
+from firehose_digest import Firehose, SessionConnector, push, push_static
 from tests.rfc8288 import parse_link_header
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 COOKIE = "h2-digest"
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,11 +64,26 @@ PAGE = """<!doctype html>
 """
 
 
-def site(*, extension: bool = True, proxy_fix: bool = False) -> Flask:
+def site(
+    *,
+    extension: bool = True,
+    proxy_fix: bool = False,
+    connector: Any = None,
+    cookie_attributes: bool = False,
+) -> Flask:
     """Pages that push from a template and a view, one that pushes its query's ``u``, a
-    conditional page, JSON, a download and a blueprint with a static folder of its own."""
+    conditional page, JSON, a download and a blueprint with a static folder of its own.
+    ``connector``: the digest's if None; ``cookie_attributes``: every ``SESSION_COOKIE_*``
+    attribute a cookie of ours takes set."""
     app = Flask("hostile_requests", static_folder=str(STATIC))
     app.config.update(SECRET_KEY="hostile requests", FIREHOSE_EARLY_HINTS=True)
+    if cookie_attributes:
+        app.config.update(
+            SESSION_COOKIE_DOMAIN="example.test",
+            SESSION_COOKIE_SECURE=True,
+            SESSION_COOKIE_SAMESITE="None",
+            SESSION_COOKIE_PARTITIONED=True,
+        )
 
     @app.route("/")
     def index() -> str:
@@ -109,7 +136,7 @@ def site(*, extension: bool = True, proxy_fix: bool = False) -> Flask:
 
     app.register_blueprint(shop)
     if extension:
-        Firehose(app)
+        Firehose(app, connector=connector)
     else:  # the same pages, push() only returning its url
         app.jinja_env.globals.update(push=push, push_static=push_static)
     if proxy_fix:
@@ -127,7 +154,7 @@ class Served(NamedTuple):
     hints: list[list[tuple[str, str]]]
 
 
-def serve(app: Flask, environ: dict[str, Any]) -> Served:
+def serve(app: WSGIApplication, environ: dict[str, Any]) -> Served:
     """The app called as a server calls it, on a copy of ``environ``."""
     environ = {**environ, "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO()}
     hints: list[list[tuple[str, str]]] = []
@@ -399,3 +426,163 @@ def test_any_request_is_served_within_the_rules(
         if ours(without.headers)[0] != ours(holding.headers)[0]:
             assert vary_names_cookie(without.headers), environ
             assert vary_names_cookie(holding.headers), environ
+
+
+# --- The same requests to the pages of a site whose connector keeps Flask's session
+
+#: Where the mounted sites are: DispatcherMiddleware moves it from PATH_INFO to SCRIPT_NAME.
+MOUNT = "/m"
+
+
+class Kept(NamedTuple):
+    """A site whose connector writes Flask's session, and the same site with no extension."""
+
+    wsgi: WSGIApplication
+    bare: WSGIApplication
+    #: Its ``Cookie`` values a client may have kept: a session the site wrote (holding what
+    #: ``/`` pushes), and sessions it signed holding Flask-Firehose 0.2.3's comma-joined
+    #: list (short, or of 200 urls), or under SessionConnector's key what it never
+    #: writes (a list holding a number and None, a str).
+    sessions: tuple[str, ...]
+
+
+def kept_site(connector: str, *, mounted: bool, cookie_attributes: bool) -> Kept:
+    def made(extension: bool) -> Flask:
+        chosen: Any
+        if connector == "session":
+            chosen = SessionConnector()
+        else:
+            import flask_firehose  # type: ignore[import-untyped]  # in the test extras
+
+            chosen = flask_firehose.Connector
+        return site(extension=extension, connector=chosen, cookie_attributes=cookie_attributes)
+
+    def mount(app: Flask) -> WSGIApplication:
+        return DispatcherMiddleware(NotFound(), {MOUNT: app}) if mounted else app
+
+    app = made(extension=True)
+    first = serve(mount(app), plain_get(f"{MOUNT}/" if mounted else "/"))
+    [genuine] = [v for n, v in first.headers if n == "Set-Cookie" and v.startswith("session=")]
+    signed = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert signed is not None
+    lists = (
+        {"h2-pushed": "/static/app.js,/static/inter.woff2"},
+        {"h2-pushed": ",".join(f"/static/r{i}.css" for i in range(200))},
+        {"h2-held": ["/static/app.js", 7, None]},
+        {"h2-held": "/static/app.js"},
+    )
+    written = genuine.split(";")[0].removeprefix("session=")
+    sessions = (written, *(signed.dumps(value) for value in lists))
+    return Kept(mount(app), mount(made(extension=False)), sessions)
+
+
+KEPT = {
+    (connector, mounted, attributes): kept_site(
+        connector, mounted=mounted, cookie_attributes=attributes
+    )
+    for connector in ("session", "flask-firehose")
+    for mounted in (False, True)
+    for attributes in (False, True)
+}
+
+
+@st.composite
+def kept_cookies(draw: st.DrawFn, kept: Kept, environ: dict[str, Any]) -> str:
+    """A ``Cookie`` of the client's sessions, whole, cut or repeated, beside what
+    :func:`requests` drew; over HTTP/2 at times joined with "," as ASGI wrappers join it."""
+    fields = [environ["HTTP_COOKIE"]] if "HTTP_COOKIE" in environ else []
+    for _ in range(draw(st.integers(1, 3))):
+        value = draw(st.sampled_from(kept.sessions))
+        fields.append(f"session={value[: draw(st.integers(0, len(value)))]}")
+    fields = draw(st.permutations(fields))
+    if environ["SERVER_PROTOCOL"].startswith(("HTTP/2", "HTTP/3")) and draw(st.booleans()):
+        return ",".join(fields)
+    return "; ".join(fields)
+
+
+def offered(fields: list[tuple[str, str]]) -> set[str]:
+    """The path-absolute urls a response's (or a 103's) ``Link`` offers for push."""
+    return {
+        uri
+        for name, value in fields
+        if name == "Link"
+        for uri, params in parse_link_header(value)
+        if ("rel", "preload") in params
+        and "nopush" not in {param for param, _ in params}
+        and uri.startswith("/")
+        and not uri.startswith("//")
+    }
+
+
+@settings(max_examples=200)
+@given(
+    environ=requests(),
+    connector=st.sampled_from(["session", "flask-firehose"]),
+    mounted=st.booleans(),
+    attributes=st.booleans(),
+    learned=st.booleans(),
+    data=st.data(),
+)
+def test_any_request_to_a_site_keeping_flask_s_session_is_served_within_the_rules(
+    warnings_logged: Records,
+    environ: dict[str, Any],
+    connector: str,
+    mounted: bool,
+    attributes: bool,
+    learned: bool,
+    data: st.DataObject,
+) -> None:
+    """The rules above, for ``SessionConnector`` and Flask-Firehose 0.2.3's own connector,
+    mounted with ``DispatcherMiddleware`` or not, with the cookie attributes at their
+    defaults or all set; the client's ``Cookie`` holds its sessions too, whole or cut.
+    And the client that keeps what the response set is offered none of it again."""
+    kept = KEPT[(connector, mounted, attributes)]
+    if mounted:
+        environ["PATH_INFO"] = MOUNT + environ["PATH_INFO"]
+    if data.draw(st.booleans()):
+        environ["HTTP_COOKIE"] = data.draw(kept_cookies(kept, environ))
+    if learned:  # the page's links learned for a 103, as a previous visit would teach them
+        serve(kept.wsgi, {**environ, "wsgi.early_hints": "records"})
+    warnings_logged.records.clear()
+
+    served = serve(kept.wsgi, environ)
+
+    if served.status == 500:
+        assert serve(kept.bare, environ).status == 500, environ
+    check_fields(served.headers)
+    for hint in served.hints:
+        check_fields(hint)
+    links = [value for name, value in served.headers if name == "Link"]
+    if served.status == 304 or environ["REQUEST_METHOD"] == "OPTIONS":
+        assert links == [], environ
+    set_cookies = [value for name, value in served.headers if name == "Set-Cookie"]
+    if set_cookies:
+        assert vary_names_cookie(served.headers), environ
+    for line in set_cookies:
+        attributes_set = {part.strip().lower() for part in line.split(";")[1:]}
+        if {"partitioned", "samesite=none"} & attributes_set:
+            assert "secure" in attributes_set, line  # else browsers drop the cookie
+    unexpected = [
+        record.getMessage()
+        for record in warnings_logged.records
+        if not record.getMessage().startswith("firehose: FIREHOSE_EARLY_HINTS is on, but")
+        and not (record.getMessage().startswith("Exception on") and served.status == 500)
+    ]
+    assert unexpected == [], environ
+
+    # The client comes back with the session it was given (over HTTP/2, beside a cookie
+    # of the page's, the fields joined with ","): what the response offered for push,
+    # and (not to a browser, which records a 103 only with a page it shows) what its 103
+    # offered, unless a 304 answered it, the session holds.
+    pushed = offered(served.headers)
+    if "HTTP_SEC_FETCH_MODE" not in environ and served.status < 400 and served.status != 304:
+        pushed |= {uri for hint in served.hints for uri in offered(hint)}
+    if not pushed:
+        return
+    [session] = [line.partition(";")[0] for line in set_cookies if line.startswith("session=")]
+    if environ["SERVER_PROTOCOL"].startswith(("HTTP/2", "HTTP/3")):
+        session += ",theme=dark"
+    again = serve(kept.wsgi, {**environ, "HTTP_COOKIE": session, "wsgi.early_hints": "records"})
+    assert not offered(again.headers) & pushed, (environ, served, again)
+    for hint in again.hints:
+        assert not offered(hint) & pushed, (environ, served, again)
