@@ -26,8 +26,11 @@ more were sent and none of those four verifies. After each response:
   holds exactly what the model says (read back alone, through the connector);
 - a ``Set-Cookie`` of the digest comes with ``Vary: Cookie``, and is set exactly when the
   digest changed;
-- a 304 carries no ``Link`` of ours; a HEAD pushes nothing and links and varies as its GET
-  does for the same cookie (security.md, "A HEAD, pushed nothing, varies as its GET does");
+- a 304 carries no ``Link`` of ours; a HEAD pushes nothing and varies as its GET does for
+  the same cookie (security.md, "A HEAD, pushed nothing, varies as its GET does"), and
+  links the same urls: here, where they fit the link budget each marked ``nopush`` (a
+  tight ``FIREHOSE_LINK_BUDGET`` fits fewer such links on a HEAD than pushing ones on its
+  GET);
 - no 5xx but the view's own; Flask's session, written beside, counts every visit whose
   cookie the client kept.
 """
