@@ -97,6 +97,15 @@ def build_app(connector: Any = None, **config: Any) -> Flask:
     return app
 
 
+def revalidated_page(headers: dict[str, str] | None = None) -> Response:
+    """A page with the ETag ``"v1"``, made conditional on the request being served: a 304
+    when its ``If-None-Match`` names that ETag, with this response's own headers."""
+    response = Response("page", headers=headers)
+    response.set_etag("v1")
+    response.make_conditional(request)  # in place
+    return response
+
+
 def run_in_threads(*targets: Callable[[], object], interleave: bool = True) -> None:
     """Run each target in a thread of its own and wait for all. ``interleave`` switches
     threads every microsecond rather than every 5 ms, so that they interleave inside the

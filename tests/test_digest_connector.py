@@ -71,6 +71,7 @@ from tests.helpers import (
     RaisingPerHostSessions,
     build_app,
     count_verified,
+    revalidated_page,
 )
 
 COOKIE = "h2-digest"
@@ -2211,10 +2212,7 @@ def test_a_client_whose_page_answers_304_keeps_its_digest_past_its_lifetime(
     @app.route("/revalidated")
     def revalidated() -> Response:
         push("/static/site.css", as_="style")
-        response = Response("page", headers={"Cache-Control": "no-cache"})
-        response.set_etag("v1")
-        response.make_conditional(request)  # in place: a 304 when the ETag matches
-        return response
+        return revalidated_page({"Cache-Control": "no-cache"})
 
     client = app.test_client()
     assert client.get("/revalidated").status_code == 200
@@ -2239,10 +2237,7 @@ def test_a_304_writes_back_what_only_the_older_generation_holds() -> None:
     @app.route("/revalidated")
     def revalidated() -> Response:
         push("/page.css", as_="style")
-        response = Response("page", headers={"Cache-Control": "no-cache"})
-        response.set_etag("v1")
-        response.make_conditional(request)  # in place: a 304 when the ETag matches
-        return response
+        return revalidated_page({"Cache-Control": "no-cache"})
 
     client = app.test_client()
     client.get("/revalidated")
@@ -2270,10 +2265,7 @@ def test_a_304_that_uses_no_held_key_signs_nothing_as_its_200_would_not(
     @app.route("/untracked")
     def untracked() -> Response:
         push("/static/print.css", "nopush", as_="style")
-        response = Response("page", headers={"Cache-Control": "no-cache"})
-        response.set_etag("v1")
-        response.make_conditional(request)  # in place: a 304 when the ETag matches
-        return response
+        return revalidated_page({"Cache-Control": "no-cache"})
 
     client = app.test_client()
     assert client.get("/").headers["Link"] == EXPECTED_FIRST  # a digest, signed now

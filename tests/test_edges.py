@@ -78,6 +78,7 @@ from tests.helpers import (
     ListInSession,
     build_app,
     count_verified,
+    revalidated_page,
     run_in_threads,
 )
 
@@ -2831,10 +2832,7 @@ def test_a_304_tells_a_cache_nothing_the_200_would_not(
     @app.route("/")
     def index() -> Response:
         push("/a.css", as_="style")
-        response = Response("page", headers={"Cache-Control": "public, no-cache"})
-        response.set_etag("v1")
-        response.make_conditional(request)  # in place: a 304 when the ETag matches
-        return response
+        return revalidated_page({"Cache-Control": "public, no-cache"})
 
     Firehose(app, SessionConnector() if connector == "session" else None)
     # What a cache stores for clients with no cookie: a browser's too, whose page its
@@ -2906,10 +2904,7 @@ def test_a_304_of_a_preload_for_some_screens_varies_as_a_browser_s_200() -> None
     @app.route("/")
     def index() -> Response:
         push("/a.css", as_="style", media="(max-width: 600px)")
-        response = Response("page")
-        response.set_etag("v1")
-        response.make_conditional(request)  # in place: a 304 when the ETag matches
-        return response
+        return revalidated_page()
 
     Firehose(app)
     client = app.test_client()
@@ -2939,10 +2934,7 @@ def test_a_304_varies_as_the_200_that_would_save_what_a_client_holds(
     @app.route("/", methods=["GET", "HEAD"])
     def index() -> Response:
         push("/a.css", as_="style")
-        response = Response("page")
-        response.set_etag("v1")
-        response.make_conditional(request)  # in place: a 304 when the ETag matches
-        return response
+        return revalidated_page()
 
     Firehose(app)
     client = app.test_client()
