@@ -359,6 +359,15 @@ def test_a_document_the_browser_does_not_show_records_nothing(dest: str, header:
     assert held_now(client, "/a.css") == [False]
 
 
+def test_a_download_named_in_the_first_of_two_dispositions_records_nothing() -> None:
+    """The first ``Content-Disposition`` field decides: a later ``inline`` does not make
+    a download a page shown."""
+    client = edge_app().test_client()
+    fields = [quote(f"Content-Disposition:{kind}") for kind in ("attachment", "inline")]
+    client.get(f"/page?u=/a.css&h={fields[0]}&h={fields[1]}", headers=NAVIGATION)
+    assert held_now(client, "/a.css") == [False]
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -446,6 +455,8 @@ def test_a_redirect_a_browser_navigates_through_records_nothing(status: int) -> 
         ("embed", 200, True),
         ("object", 200, True),
         ("document", 404, False),
+        # No document a browser shows: Fetch's navigation destinations are those above.
+        ("empty", 200, False),
         # Only a 2xx is taken for a page shown: its last status (unassigned, as 399 for the
         # proxies) is recorded, and a 300 is not.
         ("document", 299, True),
@@ -1106,6 +1117,7 @@ def test_our_headers_stay_in_budget_at_every_fill_of_the_largest_capacity(
         ("Accept-Encoding, COOKIE", ["Accept-Encoding, COOKIE"]),
         ("Accept-Encoding,Cookie", ["Accept-Encoding,Cookie"]),
         ("*", ["*"]),
+        ("Accept-Encoding,*", ["Accept-Encoding,*"]),
     ],
 )
 def test_vary_is_read_by_field_name(view_vary: str, expected: list[str]) -> None:
@@ -4839,6 +4851,10 @@ def test_copies_planted_with_longer_paths_do_not_hide_the_clients_own_for_good()
         # Step 6 again, without DENY: two values, one of them sameorigin, refuse the
         # frame even for its own origin (not read as SAMEORIGIN alone).
         ("same-origin", "X-Frame-Options:SAMEORIGIN, ALLOWALL"),
+        # Beside a value HTML does not know (ALLOW-FROM, which it never took), sameorigin
+        # or allowall refuses the frame all the same.
+        ("same-origin", "X-Frame-Options:SAMEORIGIN, ALLOW-FROM https://example.test"),
+        ("same-origin", "X-Frame-Options:ALLOWALL, ALLOW-FROM https://example.test"),
         # sameorigin, framed by another site: refused (Chromium's error page, as for DENY).
         ("cross-site", "X-Frame-Options:SAMEORIGIN"),
         ("cross-site", "Content-Security-Policy:frame-ancestors 'self'"),

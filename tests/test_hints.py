@@ -2216,16 +2216,24 @@ def test_a_json_answer_without_fetch_metadata_leaves_the_pages_hints(status: int
         "application/json",
         "application/json, text/html;q=0.5",
         "*/*",
+        "text/html;q=0.5, */*",
         "application/xhtml+xml, application/json;q=0.9",
     ],
-    ids=["json alone", "json over html", "anything", "xhtml, which the url does not serve"],
+    ids=[
+        "json alone",
+        "json over html",
+        "anything",
+        "anything over html",
+        "xhtml, which the url does not serve",
+    ],
 )
 def test_a_json_answer_a_forged_navigation_chose_leaves_the_pages_hints(accept: str) -> None:
     """A client that sends a browser's Fetch Metadata with an Accept that ranks JSON at
     least as high as ``text/html``, at a url that answers such a request with JSON (and a
     browser's navigation, which ranks ``text/html`` first, with the page): the JSON was
     chosen by that request, so the page keeps its 103. Else one such request per visit
-    kept the page from being hinted to anyone. XHTML ranked above JSON is no page this url
+    kept the page from being hinted to anyone. JSON ranked by ``*/*`` alone has that
+    range's quality (RFC 9110 §12.5.1). XHTML ranked above JSON is no page this url
     serves: Werkzeug's ``best_match`` chooses JSON for it."""
     app = make_app()
 
