@@ -817,20 +817,30 @@ def test_a_takeover_by_a_digest_named_as_the_first_says_the_settings_that_differ
 ) -> None:
     """Two default digests have one ``repr``: a takeover of one by the other, after the
     factory loaded another capacity and digest version, names what tells them apart, not
-    the same connector twice."""
+    the same connector twice; each key of the digest's store by its own name."""
     app = Flask("shop")
     app.config["SECRET_KEY"] = "k"
     with caplog.at_level(logging.WARNING, logger="firehose_digest"):
         Firehose(app)
         app.config.update(FIREHOSE_CAPACITY=200, FIREHOSE_DIGEST_VERSION="v2")
         Firehose(app)
+        app.config.update(
+            FIREHOSE_COOKIE_NAME="digest", FIREHOSE_ENCODING="bloom", FIREHOSE_FP_RATE=0.02
+        )
+        Firehose(app)
     default = "DigestConnector(capacity=None, fp_rate=None, encoding=None)"
+    tail = (
+        ", which is no longer asked: keep one Firehose per app (call its init_app(app) "
+        "again to read the config again)"
+    )
     assert [r.getMessage() for r in caplog.records] == [
         f"firehose: a second Firehose set up app 'shop' with connector {default} "
         "(FIREHOSE_DIGEST_VERSION='v2', FIREHOSE_CAPACITY=200), in place of the first "
-        f"one's {default} (FIREHOSE_DIGEST_VERSION='', FIREHOSE_CAPACITY=300), which is "
-        "no longer asked: keep one Firehose per app (call its init_app(app) again to "
-        "read the config again)"
+        f"one's {default} (FIREHOSE_DIGEST_VERSION='', FIREHOSE_CAPACITY=300){tail}",
+        f"firehose: a second Firehose set up app 'shop' with connector {default} "
+        "(FIREHOSE_COOKIE_NAME='digest', FIREHOSE_ENCODING='bloom', FIREHOSE_FP_RATE=0.02), "
+        f"in place of the first one's {default} (FIREHOSE_COOKIE_NAME='h2-digest', "
+        f"FIREHOSE_ENCODING='gcs', FIREHOSE_FP_RATE=0.01){tail}",
     ]
 
 
@@ -863,6 +873,25 @@ def test_a_takeover_by_an_app_s_digest_subclass_names_what_tells_the_two_apart(
         f"(FIREHOSE_DIGEST_VERSION=''){tail}",
         f"firehose: a second Firehose set up app 'shop' with connector another {named}, "
         f"in place of the first one's {named}{tail}",
+    ]
+
+
+def test_a_takeover_by_a_digest_of_another_class_names_each_by_its_repr_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The default digest taken over by an app's subclass, after the factory loaded
+    another digest version: their names tell them apart, and no settings are added."""
+    app = Flask("shop")
+    app.config["SECRET_KEY"] = "k"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+        app.config["FIREHOSE_DIGEST_VERSION"] = 2
+        Firehose(app, connector=AppsDigest())
+    arguments = "(capacity=None, fp_rate=None, encoding=None)"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"firehose: a second Firehose set up app 'shop' with connector AppsDigest{arguments}, "
+        f"in place of the first one's DigestConnector{arguments}, which is no longer asked: "
+        "keep one Firehose per app (call its init_app(app) again to read the config again)"
     ]
 
 
@@ -995,6 +1024,16 @@ class HalfConnector:
         return frozenset()
 
 
+class HalfSaver:
+    def save(self, app: Flask, response: Any, held: Any, pushed: Any, reused: Any) -> None:
+        pass
+
+
+class HalfFlaskFirehoseConnector:
+    def set_pushed(self, items: set[str]) -> None:
+        pass
+
+
 class StaticOpenWithInit:
     @staticmethod
     def open(app: Flask, request: Any) -> frozenset[str]:
@@ -1055,6 +1094,11 @@ def test_a_connector_class_whose_init_app_needs_no_instance_serves_as_it_is() ->
         (Connector, r"Connector is the protocol .*SessionConnector\(\)"),
         # Half the protocol: open() answered and nothing was ever saved.
         (HalfConnector(), r"implements open\(\) but not save\(\)"),
+        # Half a protocol on a class: what it lacks is said, not to pass an instance,
+        # which would lack it too.
+        (HalfConnector, r"HalfConnector'> has neither open\(\) and save\(\)"),
+        (HalfSaver, r"HalfSaver'> has neither open\(\) and save\(\)"),
+        (HalfFlaskFirehoseConnector, r"nor a callable get_pushed\(\)"),
     ],
 )
 def test_a_connector_that_cannot_work_fails_at_init_app(connector: Any, message: str) -> None:
