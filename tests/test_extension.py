@@ -781,6 +781,24 @@ def test_a_takeover_is_said_when_the_store_changes_and_never_fails_init_app(
     assert any("a second Firehose" in r.msg for r in caplog.records) == said
 
 
+def test_a_takeover_names_a_connector_whose_repr_fails_by_its_class(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A ``repr`` that needs an app context fails at ``init_app``: the warning names the
+    class instead, and still says the connectors are two."""
+    app = Flask("shop")
+    app.config["SECRET_KEY"] = "k"
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app, connector=StoreNamedByItsApp())
+        Firehose(app, connector=StoreNamedByItsApp({"b": set()}))
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: a second Firehose set up app 'shop' with connector another "
+        "<StoreNamedByItsApp>, in place of the first one's <StoreNamedByItsApp>, which is "
+        "no longer asked: keep one Firehose per app (call its init_app(app) again to read "
+        "the config again)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("key", "value", "said"),
     [
