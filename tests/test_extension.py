@@ -1047,7 +1047,12 @@ class HalfSaver:
         pass
 
 
-class HalfFlaskFirehoseConnector:
+class HalfFlaskFirehoseReader:
+    def get_pushed(self) -> set[str]:
+        return set()
+
+
+class HalfFlaskFirehoseWriter:
     def set_pushed(self, items: set[str]) -> None:
         pass
 
@@ -1116,7 +1121,8 @@ def test_a_connector_class_whose_init_app_needs_no_instance_serves_as_it_is() ->
         # which would lack it too.
         (HalfConnector, r"HalfConnector'> has neither open\(\) and save\(\)"),
         (HalfSaver, r"HalfSaver'> has neither open\(\) and save\(\)"),
-        (HalfFlaskFirehoseConnector, r"nor a callable get_pushed\(\)"),
+        (HalfFlaskFirehoseReader, r"nor a callable set_pushed\(\)"),
+        (HalfFlaskFirehoseWriter, r"nor a callable get_pushed\(\)"),
     ],
 )
 def test_a_connector_that_cannot_work_fails_at_init_app(connector: Any, message: str) -> None:
