@@ -1621,9 +1621,13 @@ def _browser_shows(req: Request, response: Response) -> bool:
 
 def _downloaded(response: Response) -> bool:
     """Whether a browser saves ``response`` rather than show it: ``Content-Disposition:
-    attachment`` (RFC 6266 §4.2, the type in any case), in its first such field. Read with
-    ``getlist``: Werkzeug's ``Headers.get`` raises and catches a KeyError for a field the
-    response lacks, as nearly every page lacks this one, and each navigation asks."""
+    attachment`` (RFC 6266 §4.2, the type in any case), in its first such field. Fields
+    that differ (``inline``, then ``attachment``) need no rule of their own: Chromium 156
+    (``ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION``) and Firefox 153 refuse such a
+    response whole, its ``Set-Cookie`` too, so what it records never reaches the client
+    (by hand, 2026-12-06). Read with ``getlist``: Werkzeug's ``Headers.get`` raises and
+    catches a KeyError for a field the response lacks, as nearly every page lacks this
+    one, and each navigation asks."""
     dispositions = response.headers.getlist("Content-Disposition")
     return bool(dispositions) and dispositions[0].partition(";")[0].strip().lower() == "attachment"
 
