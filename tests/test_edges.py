@@ -3667,6 +3667,46 @@ def test_a_decoded_digest_asked_by_two_threads_at_once_keeps_at_most_max_answers
     assert "/a.css" not in held and "/b.css" not in held  # answered alike, kept or not
 
 
+def test_a_decoded_digest_asked_one_key_by_two_threads_past_the_bound_answers_both() -> None:
+    """Three requests of one client asking at once with one place left, two of them the
+    same key: all three keep their answer, one past the bound, and each takes its own out.
+    The two of one key take out one entry: the later finds it gone, and must still answer
+    (not a KeyError, a 500). Made to count, keep and count again together."""
+    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
+    from firehose_digest.digests import AgingDigest, GCSDigest
+
+    together = threading.Barrier(3, timeout=10)
+    counted = threading.local()
+
+    class Together(HeldDigest):
+        def __len__(self) -> int:
+            calls = getattr(counted, "calls", None)
+            if calls is None:
+                return super().__len__()
+            counted.calls = calls + 1
+            if calls == 1:
+                together.wait()  # all three have kept theirs before any counts again
+            length = super().__len__()
+            together.wait()  # all three have counted before any keeps or takes out
+            return length
+
+    held = Together(AgingDigest(GCSDigest, 300, 0.01))
+    for i in range(MAX_ANSWERS - 1):
+        assert f"/fill-{i}" not in held
+
+    answered = []
+
+    def ask(key: str) -> None:
+        counted.calls = 0
+        answered.append(key in held)
+
+    run_in_threads(
+        lambda: ask("/a.css"), lambda: ask("/a.css"), lambda: ask("/b.css"), interleave=False
+    )
+    assert answered == [False, False, False]  # each thread answered
+    assert dict.__len__(held) == MAX_ANSWERS - 1  # each answer past the bound taken out
+
+
 def test_a_decoded_digest_says_whether_its_current_generation_holds_a_page() -> None:
     """What ``save()`` asks before writing back a page's keys, answered from the kept
     answers, and alike for keys past :data:`MAX_ANSWERS`."""
