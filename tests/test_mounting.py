@@ -131,6 +131,75 @@ def test_a_path_read_as_the_browser_sends_it() -> None:
     assert again.headers["Link"] == nopush("/static/site.css")
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/@team+blog:en/",  # the request-uri as the browser sent it
+        "/",  # a front stripped the prefix, which SCRIPT_NAME puts back
+    ],
+)
+def test_a_path_of_characters_a_cookie_path_keeps_is_matched_as_written(raw: str) -> None:
+    """``@``, ``+`` and ``:`` are written as they are in the cookie's ``Path`` (Werkzeug's
+    ``dump_cookie``), and a browser sends them so in the page's path: ``/@team+blog:en``
+    is not ``/%40team%2Bblog%3Aen``, and its pages read the digest."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="mounting", APPLICATION_ROOT="/@team+blog:en")
+
+    @app.route("/")
+    def home() -> str:
+        push("/static/site.css", as_="style")
+        return "<p>home"
+
+    Firehose(app)
+    client = app.test_client(use_cookies=False)
+    sent = {"SCRIPT_NAME": "/@team+blog:en", "REQUEST_URI": raw, "RAW_URI": raw}
+    first = client.get("/", environ_overrides=sent)
+    assert first.headers["Link"] == link("/static/site.css")
+    written = first.headers["Set-Cookie"]
+    assert "; Path=/@team+blog:en" in written
+    cookie = {"Cookie": written.split(";", 1)[0]}
+    again = client.get("/", headers=cookie, environ_overrides=sent)
+    assert again.headers["Link"] == nopush("/static/site.css")
+
+
+@pytest.mark.parametrize(
+    ("config", "omitted", "sent", "page", "pushed"),
+    [
+        # an app at the root
+        ({"SESSION_COOKIE_PATH": "/admin"}, "SCRIPT_NAME", "/admin/", "/admin/", 2),
+        # a mounted app's root, without its slash
+        ({"APPLICATION_ROOT": "/admin"}, "PATH_INFO", "/admin", "/", 1),
+    ],
+)
+def test_a_server_that_omits_an_empty_path_variable_is_read_under_the_cookie_path(
+    caplog: pytest.LogCaptureFixture,
+    config: dict[str, str],
+    omitted: str,
+    sent: str,
+    page: str,
+    pushed: int,
+) -> None:
+    """PEP 3333 lets a server leave out a variable whose value is empty: ``SCRIPT_NAME``
+    of an app at the root, ``PATH_INFO`` of a request for a mounted app's root
+    (Werkzeug reads either so). Its pages are under ``Path=/admin``, not outside it as
+    ``None/admin/`` or ``/adminNone``."""
+    app = scoped_app(**config)
+    wsgi_app = app.wsgi_app
+
+    def as_the_server_sends_it(environ: Any, start_response: Any) -> Any:
+        environ.pop(omitted)
+        environ["REQUEST_URI"] = environ["RAW_URI"] = sent
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = as_the_server_sends_it  # type: ignore[method-assign]
+    client = app.test_client()
+    files = [link("/static/site.css"), link("/static/admin.css")][:pushed]
+    with caplog.at_level("WARNING"):
+        assert visit(client, page) == files
+        assert visit(client, page) == [f"{value}; nopush" for value in files]
+    assert [r.getMessage() for r in caplog.records] == []
+
+
 @pytest.mark.parametrize("connector", [DigestConnector, SessionConnector])
 def test_a_percent_encoded_spelling_of_the_cookie_path_is_outside_it(connector: Any) -> None:
     """RFC 6265 §5.1.4 matches the cookie's ``Path`` against the request-uri's path as
