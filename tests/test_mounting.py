@@ -263,6 +263,43 @@ def test_a_percent_encoded_spelling_with_a_query_under_gunicorn_is_outside_the_c
     assert headers["Link"].split(", ") == [nopush("/static/site.css"), nopush("/static/admin.css")]
 
 
+def test_a_page_under_the_cookie_path_is_read_where_the_server_gives_request_uri_alone() -> None:
+    """waitress, uWSGI and mod_wsgi give the raw request-uri in ``REQUEST_URI``, without
+    gunicorn's ``RAW_URI``: a page under ``Path=/admin`` reads and records the digest."""
+    app = scoped_app(SESSION_COOKIE_PATH="/admin")
+    wsgi_app = app.wsgi_app
+
+    def as_waitress_sends_it(environ: Any, start_response: Any) -> Any:
+        del environ["RAW_URI"]
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = as_waitress_sends_it  # type: ignore[method-assign]
+    client = app.test_client()
+    assert visit(client, "/admin/") == [link("/static/site.css"), link("/static/admin.css")]
+    assert visit(client, "/admin/") == [nopush("/static/site.css"), nopush("/static/admin.css")]
+
+
+def test_a_spelling_of_a_non_ascii_cookie_path_in_lowercase_hex_is_outside_it() -> None:
+    """``Path=/caf%C3%A9`` is matched byte for byte (RFC 6265 §5.1.4): a link written
+    ``/caf%c3%a9/`` is asked for as written, and the browser sends no cookie with it. The
+    raw path decodes, as WSGI decodes it (Latin-1), to the path the app sees: it is the
+    path as sent, outside, and no cookie is written over the one the browser keeps."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="mounting", APPLICATION_ROOT="/café")
+
+    @app.route("/")
+    def home() -> str:
+        push("/static/site.css", as_="style")
+        return "<p>home"
+
+    Firehose(app)
+    client = app.test_client(use_cookies=False)
+    assert "Path=/caf%C3%A9" in client.get("/").headers["Set-Cookie"]
+    raw = {"REQUEST_URI": "/caf%c3%a9/", "RAW_URI": "/caf%c3%a9/"}
+    response = client.get("/", environ_overrides=raw)
+    assert "Set-Cookie" not in response.headers, response.headers["Set-Cookie"]
+
+
 def test_a_client_s_own_spelling_of_a_path_in_the_cookie_path_is_not_told(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
