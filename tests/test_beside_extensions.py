@@ -203,6 +203,21 @@ def test_flask_session_signing_its_id_without_a_secret_key_serves_links_and_warn
     ]
 
 
+@pytest.mark.parametrize("key", ["a-long-secret-key", b"a-long-secret-key"], ids=["str", "bytes"])
+def test_flask_session_signing_its_id_with_a_key_it_can_pushes_and_records(
+    key: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flask-Session's ``SESSION_USE_SIGNER`` with a ``SECRET_KEY`` it signs the id with:
+    ``SessionConnector`` pushes and records as under any session, and warns of nothing."""
+    with caplog.at_level(logging.WARNING):
+        responses = two_visits_under_flask_session(key, True)
+    assert [(r.status_code, r.headers["Link"]) for r in responses] == [
+        (200, "</a.css>; rel=preload; as=style"),
+        (200, "</a.css>; rel=preload; as=style; nopush"),
+    ]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 class Cart:
     """A value an app keeps in a pickling session store: no ``__eq__`` of its own."""
 
