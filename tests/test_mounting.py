@@ -113,15 +113,7 @@ def test_a_connector_keeping_no_session_is_not_told_it_records_nothing_outside_t
 def test_a_path_read_as_the_browser_sends_it() -> None:
     """A ``Path`` of non-ASCII characters is written percent-encoded (Werkzeug's
     ``dump_cookie``), as the browser sends the page's path: pages under it are in it."""
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="mounting", APPLICATION_ROOT="/café")
-
-    @app.route("/")
-    def home() -> str:
-        push("/static/site.css", as_="style")
-        return "<p>home"
-
-    Firehose(app)
+    app = scoped_app(APPLICATION_ROOT="/café")
     client = app.test_client(use_cookies=False)  # its jar compares the path decoded
     first = client.get("/")
     assert first.headers["Link"] == link("/static/site.css")
@@ -142,15 +134,7 @@ def test_a_path_of_characters_a_cookie_path_keeps_is_matched_as_written(raw: str
     """``@``, ``+`` and ``:`` are written as they are in the cookie's ``Path`` (Werkzeug's
     ``dump_cookie``), and a browser sends them so in the page's path: ``/@team+blog:en``
     is not ``/%40team%2Bblog%3Aen``, and its pages read the digest."""
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="mounting", APPLICATION_ROOT="/@team+blog:en")
-
-    @app.route("/")
-    def home() -> str:
-        push("/static/site.css", as_="style")
-        return "<p>home"
-
-    Firehose(app)
+    app = scoped_app(APPLICATION_ROOT="/@team+blog:en")
     client = app.test_client(use_cookies=False)
     sent = {"SCRIPT_NAME": "/@team+blog:en", "REQUEST_URI": raw, "RAW_URI": raw}
     first = client.get("/", environ_overrides=sent)
@@ -284,15 +268,7 @@ def test_a_spelling_of_a_non_ascii_cookie_path_in_lowercase_hex_is_outside_it() 
     ``/caf%c3%a9/`` is asked for as written, and the browser sends no cookie with it. The
     raw path decodes, as WSGI decodes it (Latin-1), to the path the app sees: it is the
     path as sent, outside, and no cookie is written over the one the browser keeps."""
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="mounting", APPLICATION_ROOT="/café")
-
-    @app.route("/")
-    def home() -> str:
-        push("/static/site.css", as_="style")
-        return "<p>home"
-
-    Firehose(app)
+    app = scoped_app(APPLICATION_ROOT="/café")
     client = app.test_client(use_cookies=False)
     assert "Path=/caf%C3%A9" in client.get("/").headers["Set-Cookie"]
     raw = {"REQUEST_URI": "/caf%c3%a9/", "RAW_URI": "/caf%c3%a9/"}
