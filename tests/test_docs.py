@@ -112,6 +112,14 @@ def test_the_readme_shows_the_quickstart_files_whole(shown: Path) -> None:
     )
 
 
+def test_the_readme_s_documentation_list_names_every_page() -> None:
+    """A reader looks for a page in the README's list of them: configuration.md, linked
+    only from the Configuration section, was missing from it."""
+    listed = README.read_text().partition("\n## Documentation\n")[2].partition("\n## ")[0]
+    linked = set(re.findall(r"^- \[[^]]+\]\(docs/([^)#]+)\)", listed, re.M))
+    assert linked == {page.name for page in DOCS.glob("*.md")}
+
+
 def _readme_table() -> list[tuple[str, object]]:
     """(key, default) of each row of the README's configuration table."""
     rows = []
