@@ -726,6 +726,19 @@ def test_performance_quotes_the_decoded_digest_cache_as_caches_md_measured() -> 
         assert abs(said - got) <= 0.1 * got, f"performance.md says {said}x, caches.md {got}x"
 
 
+def test_the_readme_says_what_a_return_visit_costs_as_server_cost_md_measured() -> None:
+    """The README's "**The cost**": a newcomer deciding wants the request cost before the
+    quickstart. The figure is server_cost.md's *x by hand* for the default (GCS), within
+    the 10% one run differs from another (1.30x to 1.35x in six `--quick` runs,
+    2026-12-06)."""
+    quoted = re.search(
+        r"\*\*The cost\*\*[^.]*?about ([0-9.]+)x ", " ".join(README.read_text().split())
+    )
+    assert quoted, "the README no longer says what a return visit costs"
+    got = float(_result_row("server_cost.md", "firehose_digest, GCS (default)")[2])
+    assert abs(float(quoted[1]) - got) <= 0.1 * got, f"README says {quoted[1]}x, measured {got}x"
+
+
 def test_early_hints_says_how_many_pages_of_their_own_links_the_hints_cache_keeps() -> None:
     """early-hints.md: "the 32 MiB hold about N pages of links no other page has, fewer
     than the default 1000". A page of the 90 shortest links the default budget takes
