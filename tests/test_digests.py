@@ -841,6 +841,14 @@ def test_the_edges_of_those_ranges_are_accepted() -> None:
         assert load_digest(data).to_bytes() == data
 
 
+def test_a_body_cut_inside_a_remainder_is_refused_saying_so() -> None:
+    """``python -m firehose_digest inspect`` prints why a payload is not a digest: a body
+    that ends within its last value's remainder is cut short, not one with bits left over
+    (M = 726817: a remainder of 19 or 20 bits after the quotient's one)."""
+    with pytest.raises(DigestError, match=r"^GCSDigest: body ends inside a remainder$"):
+        load_digest(gcs_bytes(4, 2**20, 1, b"\x00"))
+
+
 def _aging(current: bytes, previous: bytes = b"") -> bytes:
     return b"\x23" + len(current).to_bytes(2, "big") + current + previous
 
