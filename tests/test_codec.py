@@ -197,6 +197,7 @@ _AGE_TAKEN = f"DigestCodec's max_age must be an int in [1, {MAX_COOKIE_AGE}] (se
         ("60", "'60'; a number given as a str: convert it, int(value)"),
         ("1e3", "'1e3'"),  # int() of it raises too: no advice
         (Decimal("60"), "Decimal('60'); a Decimal: convert it, int(value)"),
+        (Decimal("NaN"), "Decimal('NaN')"),  # int() of it raises: no advice
         (60.0, "60.0"),
         (None, "None"),
     ],
