@@ -357,6 +357,16 @@ def test_signable_answers_a_bool(text: str, can_sign: bool) -> None:
     assert signable(text) is can_sign
 
 
+def test_carries_signature_answers_a_bool() -> None:
+    """``carries_signature`` is declared ``-> bool``, as ``signable`` is: a value with a
+    character ASCII lacks, which no signature is made of, is False itself, not merely
+    falsy, as one signed with another key is."""
+    value = codec("secret").dumps(b"payload")
+    assert codec("secret").carries_signature(value) is True
+    assert codec("other").carries_signature(value) is False
+    assert codec("secret").carries_signature(value + "\xe9") is False
+
+
 def test_the_last_different_copies_are_counted_from_where_each_was_last_sent() -> None:
     """``copies_to_try`` says "the last MAX_COOKIE_COPIES different ones", but
     ``dict.fromkeys`` keeps each value where it was *first* sent: a copy of the client's own
