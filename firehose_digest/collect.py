@@ -408,24 +408,14 @@ def as_written(
             refuse_undefined("flag", flag)
             bare.append(flag)
             continue
-        # The spaces and tabs written around "=" go, and the ASCII whitespace around a
-        # flag given as HTML (a block written over lines): a control (CR, LF) or a
-        # non-ASCII space stays, refused as in the keyword's value.
         given_as_html = hasattr(flag, "__html__")
-        around = _ASCII_WHITESPACE_CHARS if given_as_html else " \t"
-        name, equals, value = (part.strip(around) for part in flag.partition("="))
-        if given_as_html:
-            # HTML as a whole, its name too (&#116;itle is title), as a str an error names.
-            name = _as_read_from_the_page(name).strip(_ASCII_WHITESPACE_CHARS)
+        name, equals, read = _flag_read(flag)
         if name.lower() in keywords:
             continue
         name = _read_name(name)
         if not equals:
             bare.append(name if given_as_html else flag)
             continue
-        read = _as_read_from_the_page(value)
-        if given_as_html:  # a reference may have been whitespace around the quotes
-            read = read.strip(_ASCII_WHITESPACE_CHARS)
         if len(read) >= 2 and read[0] == read[-1] == '"':
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
         read = _collapsed(read) if given_as_html else read
@@ -550,13 +540,28 @@ def split_rel(rel: str) -> list[str]:
     return [token for token in _ASCII_WHITESPACE.split(rel.lower()) if token]
 
 
+def _flag_read(flag: str) -> tuple[str, str, str]:
+    """A positional flag's name, ``"="`` (or ``""``: a bare flag) and value, as
+    :func:`as_written` reads them.
+
+    A flag given as HTML (``Markup``: a macro's output, a ``{% set %}`` block) is read as
+    the page reads it, once and as a whole, before it is split: ``title&#61;a`` is
+    ``title=a``, and ``&amp;#61;`` stays the text ``&#61;``. Its ASCII whitespace around
+    the name and the value goes (a block written over lines), and only the spaces and tabs
+    of a plain str: a control (CR, LF) or a non-ASCII space stays, refused as in the
+    keyword's value.
+    """
+    read = _as_read_from_the_page(flag)
+    around = " \t" if read is flag else _ASCII_WHITESPACE_CHARS
+    name, equals, value = (part.strip(around) for part in str(read).partition("="))
+    return name, equals, value
+
+
 def names_crossorigin(names: tuple[Any, ...]) -> bool:
-    """Whether a flag, a ``"name=value"`` flag (given as HTML, as the page reads it:
-    :func:`as_written`) or a keyword names ``crossorigin``."""
+    """Whether a flag, a ``"name=value"`` flag (read as :func:`as_written` reads it) or a
+    keyword names ``crossorigin``."""
     return any(
-        isinstance(name, str)
-        and _as_read_from_the_page(name.partition("=")[0]).strip().lower() == "crossorigin"
-        for name in names
+        isinstance(name, str) and _flag_read(name)[0].lower() == "crossorigin" for name in names
     )
 
 

@@ -4443,8 +4443,20 @@ def test_a_flag_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
         ("x&amp;y=a", "x&y=a"),
         ("&#110;opush", "nopush"),
         ("nopush\n", "nopush"),
+        ("title&#61;a", "title=a"),
+        ("title&#x3D;&#34;a&#34;", "title=a"),
+        ("title=a&#61;b", 'title="a=b"'),
     ],
-    ids=["decimal", "hex, its case kept", "&amp;", "a flag", "a flag over lines"],
+    ids=[
+        "decimal",
+        "hex, its case kept",
+        "&amp;",
+        "a flag",
+        "a flag over lines",
+        "its = a reference",
+        "its = and quotes references",
+        "a value's = a reference",
+    ],
 )
 def test_a_flag_given_as_markup_is_read_as_the_page_reads_it_name_and_all(
     block: str, written: str
@@ -4463,19 +4475,61 @@ def test_a_flag_given_as_markup_is_read_as_the_page_reads_it_name_and_all(
     assert links(app.test_client().get("/flag")) == [f"</a.css>; rel=preload; as=style; {written}"]
 
 
-def test_a_crossorigin_given_as_markup_is_read_as_named() -> None:
+@pytest.mark.parametrize(
+    "block", ["cross&#111;rigin=use-credentials", "crossorigin&#61;use-credentials"]
+)
+def test_a_crossorigin_given_as_markup_is_read_as_named(block: str) -> None:
     """A font's preload gets ``crossorigin`` unless one is named: one named in a block
-    (``cross&#111;rigin=use-credentials``) is named, not written beside a second one."""
+    (``cross&#111;rigin=use-credentials``, its ``=`` a reference too) is named, not
+    written beside a second one."""
     app = edge_app()
 
     @app.route("/font")
     def font() -> str:
-        flag = Markup("cross&#111;rigin=use-credentials")
-        return push("/f.woff2", flag, as_="font")
+        return push("/f.woff2", Markup(block), as_="font")
 
     assert links(app.test_client().get("/font")) == [
         "</f.woff2>; rel=preload; as=font; crossorigin=use-credentials"
     ]
+
+
+def _written_with_references(text: str, references: list[int]) -> Markup:
+    """``text`` as a block may write it: each character escaped, or a numeric reference
+    (decimal, hexadecimal) as ``references`` says for it in turn."""
+    spelled = []
+    for index, char in enumerate(text):
+        how = references[index % len(references)] if references else 0
+        spelled.append(
+            str(Markup.escape(char))
+            if how == 0
+            else f"&#{ord(char)};"
+            if how == 1
+            else f"&#x{ord(char):X};"
+        )
+    return Markup("".join(spelled))
+
+
+def _link_or_refusal(flag: object) -> str:
+    try:
+        return make_resource("/a.css", (flag,), "style", None, ()).link
+    except ValueError as refused:
+        return f"refused: {refused}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ntiTle=\"&#;1x-crossorigin'"), max_size=16),
+    st.lists(st.integers(0, 2), max_size=8),
+)
+@example('title="a=b"', [2])
+@example("crossorigin=anonymous", [0] * 11 + [1])
+def test_a_flag_given_as_markup_links_as_its_text_whatever_its_references(
+    text: str, references: list[int]
+) -> None:
+    """A flag given as HTML is linked, or refused, as the text the page reads from it,
+    whichever of its characters (its ``=`` and quotes too) are written as references."""
+    flag = _written_with_references(text, references)
+    assert _link_or_refusal(flag) == _link_or_refusal(text)
 
 
 @pytest.mark.parametrize(
@@ -4492,8 +4546,9 @@ def test_a_crossorigin_given_as_markup_is_read_as_named() -> None:
             'reading the Link header: "ti\'tle"',
         ),
         (Markup("no&#1;push"), "Link flag must be an RFC 8288 token, got 'no\\x01push'"),
+        (Markup("title&amp;#61;a"), "Link flag must be an RFC 8288 token, got 'title&#61;a'"),
     ],
-    ids=["its value", "its name", "a quote in its name", "a flag"],
+    ids=["its value", "its name", "a quote in its name", "a flag", "read once, not twice"],
 )
 def test_a_flag_given_as_markup_is_refused_naming_it_as_a_plain_str(
     flag: Markup, refused: str
