@@ -39,6 +39,13 @@ def create_app() -> Flask:
             _push(which)
         return f"page {name}\n"
 
+    @app.route("/nopush/<name>")
+    def nopush(name: str) -> str:
+        """Links the stylesheet and script, each ``nopush``: nothing to record."""
+        push("/static/site.css", "nopush", as_="style")
+        push("/static/app.js", "nopush", as_="script")
+        return f"nopush page {name}\n"
+
     @app.route("/slow/<name>")
     def slow(name: str) -> str:
         time.sleep(SLOW_SECONDS)

@@ -250,3 +250,33 @@ def test_varnish_serves_a_fresh_client_the_page_of_a_learned_url(
         assert statuses(replies) == [200]
         assert replies[0].header("Link") == [f"{CSS}, {JS}"]
         assert [v for v in replies[0].header("Set-Cookie") if v.startswith("h2-digest=")]
+
+
+@pytest.mark.parametrize(
+    ("path", "stored"),
+    [("/page/varnish-cache", False), ("/nopush/varnish-cache", True)],
+    ids=["a page that pushes", "a page whose links are all nopush"],
+)
+def test_varnish_stores_for_new_clients_only_a_page_that_sets_no_cookie(
+    varnish: Varnish, tmp_path: Path, path: str, stored: bool
+) -> None:
+    """docs/security.md, measured: behind Varnish's built-in VCL, a page that pushes sets
+    the digest cookie on each new client's response, which Varnish keeps as hit-for-miss,
+    so the next new client is served by the app too (``X-Varnish`` names one request, and
+    it gets its own digest). A page whose links are all ``nopush`` sets no cookie and does
+    not vary on ``Cookie`` for a client holding none: the next new client gets it from the
+    cache (``X-Varnish`` names its request and the stored one's), its ``Link`` as the app
+    wrote it. A request that sends a ``Cookie`` is passed to the app either way."""
+    first = Client(tmp_path / "first").get(varnish.origin + path)
+    second = Client(tmp_path / "second").get(varnish.origin + path)
+    with_cookie = Client(tmp_path / "third").get(varnish.origin + path, "-H", "Cookie: a=1")
+
+    assert len(with_cookie[-1].header("X-Varnish")[0].split()) == 1, with_cookie[-1].headers
+    [reply] = second
+    [served_by] = reply.header("X-Varnish")
+    assert (len(served_by.split()) == 2) is stored, reply.headers
+    sets_digest = [v for v in reply.header("Set-Cookie") if v.startswith("h2-digest=")]
+    assert bool(sets_digest) is not stored
+    assert reply.header("Link") == first[-1].header("Link")
+    nopush = "; nopush" if stored else ""
+    assert reply.header("Link") == [f"{CSS}{nopush}, {JS}{nopush}"]
