@@ -117,6 +117,26 @@ CASES: dict[str, Case] = {
         '`rel=stylesheet; title="a;rel=preload;b"`',
         header='</d.css>; rel=stylesheet; as=style; title="a;rel=preload;b"',
     ),
+    # What Apache's mod_http2 reads otherwise (tests/mod_http2.py, from h2_push.c): what
+    # push() refuses, or quotes.
+    "quoted-quote": Case(
+        '`title="a\\"b"` on `/d.css`, then `/e.css`',
+        links=("/d.css", "/e.css"),
+        header='</d.css>; rel=preload; as=style; title="a\\"b", </e.css>; rel=preload; as=style',
+    ),
+    "name-quote": Case(
+        "`ti'tle=a; nopush`", header="</d.css>; rel=preload; as=style; ti'tle=a; nopush"
+    ),
+    "percent-value": Case(
+        "`title=a%20b` on `/d.css`, then `/e.css`",
+        links=("/d.css", "/e.css"),
+        header="</d.css>; rel=preload; as=style; title=a%20b, </e.css>; rel=preload; as=style",
+    ),
+    "ext-value": Case(
+        "`title*=UTF-8''a` (RFC 8187) on `/d.css`, then `/e.css`",
+        links=("/d.css", "/e.css"),
+        header="</d.css>; rel=preload; as=style; title*=UTF-8''a, </e.css>; rel=preload; as=style",
+    ),
     "fragment": Case(
         "with a fragment: `/d.css#x`",
         links=("/d.css#x",),

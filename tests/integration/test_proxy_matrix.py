@@ -17,6 +17,7 @@ import pytest
 
 from tests.integration import rig
 from tests.integration.rig import H2O, REPO_ROOT, Apache, Browser, Gunicorn, Nginx, View
+from tests.mod_http2 import pushed_by_apache
 
 from .launcher import Launcher
 from .matrix_app import CASES, Case
@@ -70,6 +71,10 @@ _MEASURED: dict[str, tuple[str, str, str]] = {
     "nopush-parameter": ("yes",            "no",              "no"),
     "quoted-comma":   ("first 1 of 2",     "first 1 of 2",    "all 2"),
     "quoted-semicolon": ("yes",            "yes",             "no"),
+    "quoted-quote":   ("all 2",            "all 2",           "first 1 of 2"),
+    "name-quote":     ("no",               "no",              "yes"),
+    "percent-value":  ("all 2",            "all 2",           "first 1 of 2"),
+    "ext-value":      ("all 2",            "all 2",           "first 1 of 2"),
     "fragment":       ("yes",              "yes",             "yes"),
 }  # fmt: skip
 
@@ -196,6 +201,16 @@ def test_the_loss_allowed_is_mod_http2_s_alone() -> None:
     assert not lost_as_documented("apache", "absolute", lost)
     assert not lost_as_documented("nginx", "relative", lost)
     assert not lost_as_documented("apache", "relative", cut)
+
+
+def test_the_transliteration_of_mod_http2_reads_each_case_as_apache_did() -> None:
+    """tests/mod_http2.py, which the unit tests hold what ``push()`` writes to, pushes of
+    each ``Link`` written by hand what the real Apache pushed of it."""
+    for name, case in CASES.items():
+        if case.header is not None and case.status == 200 and case.method == "GET":
+            page = f"/case/{name}"
+            pushed = [target(page, url) for url in pushed_by_apache(case.header)]
+            assert verdict(case, page, case.status, pushed) == PUSHED["apache", name], name
 
 
 def test_the_table_has_a_row_per_case() -> None:
