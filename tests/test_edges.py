@@ -4510,8 +4510,9 @@ def _written_with_references(text: str, references: list[int]) -> Markup:
 
 
 def _link_or_refusal(flag: object) -> str:
+    """A font's link for ``flag``: one gets ``crossorigin`` unless the flag names it."""
     try:
-        return make_resource("/a.css", (flag,), "style", None, ()).link
+        return make_resource("/f.woff2", (flag,), "font", None, ()).link
     except ValueError as refused:
         return f"refused: {refused}"
 
@@ -4527,7 +4528,8 @@ def test_a_flag_given_as_markup_links_as_its_text_whatever_its_references(
     text: str, references: list[int]
 ) -> None:
     """A flag given as HTML is linked, or refused, as the text the page reads from it,
-    whichever of its characters (its ``=`` and quotes too) are written as references."""
+    whichever of its characters (its ``=`` and quotes too) are written as references: a
+    font's, so whether it names ``crossorigin`` is read so too."""
     flag = _written_with_references(text, references)
     assert _link_or_refusal(flag) == _link_or_refusal(text)
 
