@@ -271,6 +271,8 @@ def test_varnish_stores_for_new_clients_only_a_page_that_sets_no_cookie(
     second = Client(tmp_path / "second").get(varnish.origin + path)
     with_cookie = Client(tmp_path / "third").get(varnish.origin + path, "-H", "Cookie: a=1")
 
+    # One request named, and a 200: the app's page, not Varnish's own 503 for a fetch.
+    assert statuses(with_cookie) == [200]
     assert len(with_cookie[-1].header("X-Varnish")[0].split()) == 1, with_cookie[-1].headers
     [reply] = second
     [served_by] = reply.header("X-Varnish")
