@@ -5095,6 +5095,16 @@ def test_a_number_as_version_is_its_str() -> None:
     assert make_resource("/a.css", (), "style", 2.5, ()).key == "/a.css\n2.5"
 
 
+def test_versions_alike_to_python_are_cached_apart_when_written_apart() -> None:
+    """0.0 == -0.0 and 1 == 1.0 as dict keys; as versions they are each their str, so
+    push()'s cache hands none of them another's resource."""
+    keys = [
+        resource_of("/a.css", (), "style", version, True, {}).key
+        for version in (0.0, -0.0, 1, 1.0)
+    ]
+    assert keys == ["/a.css\n0.0", "/a.css\n-0.0", "/a.css\n1", "/a.css\n1.0"]
+
+
 @pytest.mark.parametrize("first", [1, 1.0, "1"])
 def test_a_bool_as_version_is_refused_whatever_was_pushed_before(first: object) -> None:
     """``True`` equals 1 and 1.0: push()'s cache must not hand it the resource of
