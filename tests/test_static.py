@@ -3897,3 +3897,37 @@ def test_a_declaration_no_link_can_be_made_of_is_told_for_each_app(
             assert app.test_client().get("/page").status_code == 200
     told = [record for record in caplog.records if "declares" in record.getMessage()]
     assert len(told) == 2
+
+
+def test_a_subdomain_blueprint_s_file_at_the_app_s_static_path_is_pushed(static: Path) -> None:
+    """A blueprint on a subdomain may serve its files at the path where the app serves its
+    own (``/files`` on both hosts): its url is routed on its own host, where it names the
+    blueprint's file, not on the page's, where the app's static view would answer."""
+    media_static = static.parent / "media_static"
+    media_static.mkdir()
+    (media_static / "part.css").write_bytes(b"part")
+    app = Flask(
+        __name__, static_folder=str(static), static_url_path="/files", subdomain_matching=True
+    )
+    app.config.update(SECRET_KEY="static secret", SERVER_NAME="site.test")
+    Firehose(app)
+    app.register_blueprint(
+        Blueprint(
+            "media",
+            __name__,
+            static_folder=str(media_static),
+            static_url_path="/files",
+            subdomain="media",
+        )
+    )
+
+    @app.route("/")
+    def page() -> str:
+        return push_static("part.css", endpoint="media.static")
+
+    response = app.test_client().get("/", base_url="http://site.test")
+
+    url = f"http://media.site.test/files/part.css?v={version(b'part')}"
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == url
+    assert response.headers["Link"] == f"<{url}>; rel=preload; as=style; nopush"
