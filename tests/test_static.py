@@ -2439,6 +2439,28 @@ def test_other_static_responses_keep_the_apps_caching(static: Path, query: str) 
     assert response.headers["Cache-Control"] == "public, max-age=60"
 
 
+def test_a_versioned_file_a_hook_answers_with_an_error_status_keeps_the_apps_caching(
+    static: Path,
+) -> None:
+    """A hook that turns a file's response into an error (410 for a withdrawn file) keeps
+    its headers, the file's Last-Modified among them: that answer is not the file, and
+    must not be kept a year as if it were."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, SEND_FILE_MAX_AGE_DEFAULT=60)
+
+    @app.after_request
+    def withdraw(response: Response) -> Response:
+        if request.endpoint == "static":
+            response.status_code = 410
+        return response
+
+    response = get_file(app.test_client(), f"/static/site.css?v={version(CONTENT)}")
+
+    assert response.status_code == 410
+    assert "Last-Modified" in response.headers
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 @pytest.mark.parametrize("query", ["\xe9", "v=\xe9", "v=%E9"])
 @pytest.mark.parametrize(("filename", "status"), [("site.css", 200), ("missing.css", 404)])
