@@ -2625,6 +2625,23 @@ def test_immutable_caching_holds_with_the_extension_off(static: Path) -> None:
     assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_static_file_dispatched_around_the_wsgi_app_is_immutable(
+    static: Path, enabled: bool
+) -> None:
+    """``app.full_dispatch_request()`` skips the extension's wrapper, which looks for a
+    cookie beside the ``Cache-Control`` it wrote: the file is served immutable, not a 500."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_ENABLED=enabled)
+
+    with app.test_request_context(f"/static/site.css?v={version(CONTENT)}"):
+        response = app.full_dispatch_request()
+        response.close()
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == IMMUTABLE
+
+
 def test_views_are_not_touched(static: Path) -> None:
     (static / "site.css").write_bytes(CONTENT)
 
