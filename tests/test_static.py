@@ -1533,6 +1533,34 @@ def test_a_url_whose_host_urlsplit_refuses_is_linked_not_a_500(
     ]
 
 
+def test_a_prefix_that_names_a_host_is_linked_not_routed_to_a_catch_all_view(
+    static: Path,
+) -> None:
+    """A client's prefix ``//cdn.example``, through ProxyFix, makes the url ``url_for``
+    writes another host's: its path is no longer the script root's, so Flask's routing of
+    the file is not asked (what followed the root would be ``ic/site.css``, which an app's
+    catch-all view, an SPA's, answers). The url is another origin's, linked ``nopush`` as
+    ``push()`` links it; asked, it was a 500 where the app without the extension serves
+    the page."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static)
+
+    @app.route("/<path:rest>")
+    def spa(rest: str) -> str:
+        return "spa"
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_prefix=1)  # type: ignore[method-assign]
+    url = f"//cdn.example/static/site.css?v={version(CONTENT)}"
+
+    response = app.test_client().get(
+        "/tag?f=site.css", headers={"X-Forwarded-Prefix": "//cdn.example"}
+    )
+
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == f'<link rel="stylesheet" href="{url}">'
+    assert response.headers["Link"] == f"<{url}>; rel=preload; as=style; nopush"
+
+
 @pytest.mark.parametrize("prefix", ["http:cdn.example", "HTTPS:", "wss:x"])
 def test_a_prefix_that_leaves_a_scheme_without_its_slashes_is_not_linked_not_a_500(
     static: Path, prefix: str, caplog: pytest.LogCaptureFixture
