@@ -924,6 +924,8 @@ def test_a_script_type_that_makes_a_data_block_is_refused_naming_it(static: Path
         pytest.param(("a b",), {}, "'a b'", id="flag"),
         pytest.param((), {"x/": True}, "'x/'", id="keyword flag"),
         pytest.param((), {"data-x": ["a"]}, "data-x", id="a value that is not a str"),
+        pytest.param((["defer"],), {}, "a flag must be a str, got ['defer']", id="a list flag"),
+        pytest.param((5,), {}, "a flag must be a str, got 5", id="a number flag"),
     ],
 )
 def test_an_attribute_the_element_cannot_hold_is_refused_naming_it(
