@@ -659,6 +659,9 @@ def test_a_value_no_link_carries_is_written_on_the_element_alone(
         pytest.param("site.css", {"type": "text/css; charset=utf-8"}, "<link", id="css type"),
         pytest.param("app.js", {"media": "a, b"}, "<script> takes no media", id="js media"),
         pytest.param("app.mjs", {"media": "a, b"}, 'module">', id="module media"),
+        pytest.param(
+            "inter.woff2", {"nopush": "a, b"}, '<link rel="preload">', id="a preload's nopush"
+        ),
     ],
 )
 def test_a_value_no_link_carries_that_the_element_does_not_take_is_refused(
