@@ -3112,6 +3112,27 @@ def test_a_changed_declared_file_is_hinted_and_linked_at_its_new_version(static:
     assert response.headers["Link"] == new
 
 
+@pytest.mark.parametrize(("flags", "keywords"), NOMODULE_SPELLINGS)
+def test_a_legacy_bundle_declared_by_name_is_hinted_and_linked_nowhere(
+    static: Path, flags: tuple[str, ...], keywords: dict[str, Any]
+) -> None:
+    """A ``nomodule`` script is declared as ``push_static`` links it: nowhere. Every
+    browser that runs modules skips it; a preload in the 103 or the page's ``Link`` would
+    have each of them fetch it, and a push proxy push it, for nothing."""
+    (static / "legacy.js").write_bytes(CONTENT)
+    app = make_app(static, FIREHOSE_EARLY_HINTS=True)
+
+    @app.route("/page")
+    @Firehose.hints_static("legacy.js", *flags, **keywords)
+    def page() -> str:
+        return "page"
+
+    for _ in range(2):  # nor once the page has been learned
+        hinted, response = first_visit(app, "/page")
+        assert hinted == []
+        assert "Link" not in response.headers
+
+
 def test_a_static_file_is_declared_by_name_wherever_hints_declares_a_url(static: Path) -> None:
     """On a blueprint's view (its own folder, by ``".static"``), on a class-based view's
     class and on a ``MethodView``'s method, as ``@firehose.hints`` declares a url."""
