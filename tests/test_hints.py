@@ -607,6 +607,24 @@ def test_a_link_whose_string_grows_once_learned_is_uncounted_as_counted() -> Non
     assert cache._bytes == 0 and not cache._links
 
 
+def test_a_links_origin_and_long_length_are_counted_in_its_bytes() -> None:
+    """A link of another origin keeps its origin's string alive, and a final length past
+    256 an int of its own (CPython shares the small ones): both count toward
+    ``hints.HINTS_BYTES``, a character of the origin one byte, as a key's does."""
+    link = "<https://cdn.example/a.css>; rel=preload; as=style"
+    shorter = hint("https://cdn.example/a.css", link, origin="https://cdn.exampl")
+    longer = hint("https://cdn.example/a.css", link, origin="https://cdn.example")
+    assert learned_bytes("/p", [longer]) == learned_bytes("/p", [shorter]) + 1
+    same_origin = hint("https://cdn.example/a.css", link)
+    assert learned_bytes("/p", [longer]) > learned_bytes("/p", [same_origin])
+    # Links (and keys) of 256 and 257 characters: a character each, and the int, more.
+    short, long_ = (hint("/" + "a" * (n - 1), "<" + "a" * (n - 1)) for n in (256, 257))
+    assert short.final_length <= 256 < long_.final_length
+    assert learned_bytes("/p", [long_]) == (
+        learned_bytes("/p", [short]) + 2 + sys.getsizeof(long_.final_length)
+    )
+
+
 def test_a_link_pages_share_is_counted_once_until_the_last_goes() -> None:
     """push()'s cache hands every page that pushes a file one object: counted per page,
     20,000 product pages of the same 60 stylesheets filled the 32 MiB with 1,824 of them
