@@ -1542,11 +1542,11 @@ def test_a_prefix_that_names_a_host_is_linked_not_routed_to_a_catch_all_view(
     static: Path,
 ) -> None:
     """A client's prefix ``//cdn.example``, through ProxyFix, makes the url ``url_for``
-    writes another host's: its path is no longer the script root's, so Flask's routing of
-    the file is not asked (what followed the root would be ``ic/site.css``, which an app's
-    catch-all view, an SPA's, answers). The url is another origin's, linked ``nopush`` as
-    ``push()`` links it; asked, it was a 500 where the app without the extension serves
-    the page."""
+    writes another host's: its path, ``/static/site.css``, no longer starts with the script
+    root, so Flask's routing of the file is not asked (cut at the root's length, the path
+    would be routed as ``css``, which an app's catch-all view, an SPA's, answers). The url
+    is another origin's, linked ``nopush`` as ``push()`` links it; asked, it was a 500
+    where the app without the extension serves the page."""
     (static / "site.css").write_bytes(CONTENT)
     app = make_app(static)
 
