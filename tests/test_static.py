@@ -1476,6 +1476,42 @@ def test_a_blueprint_static_url_no_other_view_answers_is_pushed(tmp_path: Path) 
     assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
 
 
+def test_a_subdomain_blueprint_s_file_at_the_app_s_static_path_is_linked(static: Path) -> None:
+    """A blueprint on a subdomain may serve its files at the path where the app serves its
+    own (``/files`` on both hosts): its url is routed on its own host, where it names the
+    blueprint's file, not on the page's, where the app's static view would answer it and
+    ``push_static`` refuse it as another view's file. Another origin's, it is linked
+    ``nopush``."""
+    media_static = static.parent / "media_static"
+    media_static.mkdir()
+    (media_static / "part.css").write_bytes(b"part")
+    app = Flask(
+        __name__, static_folder=str(static), static_url_path="/files", subdomain_matching=True
+    )
+    app.config.update(SECRET_KEY="static secret", SERVER_NAME="site.test")
+    Firehose(app)
+    app.register_blueprint(
+        Blueprint(
+            "media",
+            __name__,
+            static_folder=str(media_static),
+            static_url_path="/files",
+            subdomain="media",
+        )
+    )
+
+    @app.route("/")
+    def page() -> str:
+        return push_static("part.css", endpoint="media.static")
+
+    response = app.test_client().get("/", base_url="http://site.test")
+
+    url = f"http://media.site.test/files/part.css?v={version(b'part')}"
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == url
+    assert response.headers["Link"] == f"<{url}>; rel=preload; as=style; nopush"
+
+
 def test_a_static_url_flask_redirects_is_pushed_as_url_for_built_it(static: Path) -> None:
     """A rule that redirects a static file's url (``redirect_to``, a file renamed): Flask
     routes it to a 308, not to a view. The url is left as ``url_for`` built it, as the
@@ -3990,37 +4026,3 @@ def test_a_declaration_no_link_can_be_made_of_is_told_for_each_app(
             assert app.test_client().get("/page").status_code == 200
     told = [record for record in caplog.records if "declares" in record.getMessage()]
     assert len(told) == 2
-
-
-def test_a_subdomain_blueprint_s_file_at_the_app_s_static_path_is_pushed(static: Path) -> None:
-    """A blueprint on a subdomain may serve its files at the path where the app serves its
-    own (``/files`` on both hosts): its url is routed on its own host, where it names the
-    blueprint's file, not on the page's, where the app's static view would answer."""
-    media_static = static.parent / "media_static"
-    media_static.mkdir()
-    (media_static / "part.css").write_bytes(b"part")
-    app = Flask(
-        __name__, static_folder=str(static), static_url_path="/files", subdomain_matching=True
-    )
-    app.config.update(SECRET_KEY="static secret", SERVER_NAME="site.test")
-    Firehose(app)
-    app.register_blueprint(
-        Blueprint(
-            "media",
-            __name__,
-            static_folder=str(media_static),
-            static_url_path="/files",
-            subdomain="media",
-        )
-    )
-
-    @app.route("/")
-    def page() -> str:
-        return push_static("part.css", endpoint="media.static")
-
-    response = app.test_client().get("/", base_url="http://site.test")
-
-    url = f"http://media.site.test/files/part.css?v={version(b'part')}"
-    assert response.status_code == 200
-    assert response.get_data(as_text=True) == url
-    assert response.headers["Link"] == f"<{url}>; rel=preload; as=style; nopush"
