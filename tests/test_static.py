@@ -935,7 +935,8 @@ def test_an_attribute_the_element_cannot_hold_is_refused_naming_it(
     static: Path, flags: tuple[str, ...], keywords: dict[str, Any], named: str
 ) -> None:
     """A name that would end the attribute or the tag, as the HTML syntax reads it: written
-    on the element, it would write whatever HTML it holds."""
+    on the element, it would write whatever HTML it holds. A flag or a value that is not a
+    str (a template's number or list) is named too, not left to fail on a str method."""
     (static / "app.js").write_bytes(CONTENT)
     app = make_app(static)
 
