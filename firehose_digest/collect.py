@@ -412,10 +412,10 @@ def as_written(
         name, equals, read = _flag_read(flag)
         if name.lower() in keywords:
             continue
-        name = _read_name(name)
         if not equals:
-            bare.append(name if given_as_html else flag)
+            bare.append(name)  # as written, but for the whitespace around it
             continue
+        name = _read_name(name)
         if len(read) >= 2 and read[0] == read[-1] == '"':
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
         read = _collapsed(read) if given_as_html else read
@@ -548,8 +548,9 @@ def _flag_read(flag: str) -> tuple[str, str, str]:
     the page reads it, once and as a whole, before it is split: ``title&#61;a`` is
     ``title=a``, and ``&amp;#61;`` stays the text ``&#61;``. Its ASCII whitespace around
     the name and the value goes (a block written over lines), and only the spaces and tabs
-    of a plain str: a control (CR, LF) or a non-ASCII space stays, refused as in the
-    keyword's value.
+    of a plain str, a bare flag's too (Flask-Firehose wrote ``"crossorigin "`` as given,
+    whitespace a header reader drops): a control (CR, LF) or a non-ASCII space stays,
+    refused as in the keyword's value.
     """
     read = _as_read_from_the_page(flag)
     around = " \t" if read is flag else _ASCII_WHITESPACE_CHARS

@@ -4618,6 +4618,41 @@ def test_a_name_value_flag_loses_the_spaces_and_tabs_around_its_parts(
     assert links(app.test_client().get("/flag")) == [written]
 
 
+@pytest.mark.parametrize(
+    ("flag", "as_", "written"),
+    [
+        ("crossorigin ", "font", "</f>; rel=preload; as=font; crossorigin"),
+        ("\tcrossorigin", "font", "</f>; rel=preload; as=font; crossorigin"),
+        (" nopush ", "style", "</f>; rel=preload; as=style; nopush"),
+    ],
+    ids=["a space after", "a tab before", "spaces around"],
+)
+def test_a_bare_flag_loses_the_spaces_and_tabs_around_it(
+    flag: str, as_: str, written: str
+) -> None:
+    """A bare flag is read as a ``"name=value"`` flag's name is: ``"crossorigin "`` was
+    refused as no token, a 500, where ``" title = a "`` is ``title=a`` and Flask-Firehose
+    wrote ``; crossorigin `` (whitespace a header reader drops, RFC 9110 §5.6.3). A
+    font's link gets no second ``crossorigin``."""
+    app = edge_app()
+
+    @app.route("/flag")
+    def flagged() -> str:
+        return push("/f", flag, as_=as_)
+
+    assert links(app.test_client().get("/flag")) == [written]
+
+
+@pytest.mark.parametrize("flag", ["crossorigin\r\n", "nopush\x0b", "\xa0nopush", "no push"])
+def test_a_bare_flag_holding_a_control_a_non_ascii_space_or_a_space_within_is_refused(
+    flag: str,
+) -> None:
+    """Only the spaces and tabs around a bare flag go, as around a ``"name=value"``
+    flag's parts: a control or a non-ASCII space is refused, and so is a space within."""
+    with pytest.raises(ValueError, match="flag must be an RFC 8288 token"):
+        make_resource("/f", (flag,), "style", None, ())
+
+
 def _link_or_refused(flags: tuple[str, ...], params: tuple[tuple[str, str], ...]) -> object:
     try:
         return make_resource("/a.css", flags, "style", None, params).link

@@ -944,6 +944,27 @@ def test_an_attribute_the_element_cannot_hold_is_refused_naming_it(
         static_tag("app.js", *flags, **keywords)
 
 
+@pytest.mark.parametrize("flag", ["crossorigin ", "\tcrossorigin", " crossorigin\t"])
+def test_a_flag_loses_the_spaces_and_tabs_around_it_in_the_element_and_the_link(
+    static: Path, flag: str
+) -> None:
+    """A bare flag is read as ``push()`` reads one: ``"crossorigin "`` was refused as no
+    attribute name; the element and its preload both name ``crossorigin``, so the
+    browser can use the preload for the element."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/app.js?v={version(CONTENT)}"
+
+    @app.route("/element")
+    def element_view() -> str:
+        return str(static_tag("app.js", flag))
+
+    response = app.test_client().get("/element")
+
+    assert response.get_data(as_text=True) == f'<script src="{url}" crossorigin></script>'
+    assert response.headers["Link"] == f"<{url}>; rel=preload; as=script; crossorigin"
+
+
 @pytest.mark.parametrize(
     ("filename", "flags", "keywords", "named"),
     [
