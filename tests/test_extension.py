@@ -2821,6 +2821,51 @@ def test_a_thread_sees_the_page_only_in_a_copy_of_the_context() -> None:
     assert client.get("/contextvars").headers["Link"] == "</t.css>; rel=preload; as=style"
 
 
+def test_a_thread_pushing_in_a_copy_of_the_context_after_the_page_changes_nothing() -> None:
+    """A thread started with a copy of the view's context, as every thread starts on a
+    free-threaded Python 3.14 (``sys.flags.thread_inherit_context``), that pushes once
+    the page was answered: the push raises nothing, and neither that page nor the next
+    links it."""
+    import contextvars
+    import threading
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "threads"
+    Firehose(app)
+    raised: list[BaseException] = []
+    started: list[tuple[threading.Thread, threading.Event]] = []
+
+    def late(answered: threading.Event) -> None:
+        answered.wait(10)
+        try:
+            push("/late.css", as_="style")
+        except BaseException as error:  # any error is what is checked
+            raised.append(error)
+
+    @app.route("/page")
+    def page() -> str:
+        answered = threading.Event()
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(late, answered))
+        thread.start()
+        started.append((thread, answered))
+        return push("/a.css", as_="style")
+
+    def answered_then_pushed() -> TestResponse:
+        response = client.get("/page")
+        thread, answered = started[-1]
+        answered.set()
+        thread.join(10)
+        assert not thread.is_alive()
+        return response
+
+    client = app.test_client()
+    first, again = answered_then_pushed(), answered_then_pushed()
+
+    assert raised == []
+    assert first.headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+
+
 @pytest.mark.parametrize(
     ("arguments", "keywords", "written"),
     [
