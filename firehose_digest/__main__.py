@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
 from itsdangerous import BadData, SignatureExpired
-from itsdangerous.encoding import base64_decode
+from itsdangerous.encoding import base64_decode, bytes_to_int
 
 from . import __version__
 from .codec import (
@@ -640,6 +640,11 @@ def _why_not_valid(error: DigestError, value: str, max_age: int, now: float) -> 
             "FIREHOSE_DIGEST_VERSION, --digest-version, cookie Domain, Path and "
             "Partitioned, --cookie-domain, --cookie-path and --cookie-partitioned)?"
         )
+    if cause is not None:
+        # Not BadData: itsdangerous verified the signature, then could not read its time as
+        # a date (ValueError past year 9999), which no clock has reached.
+        issued_at = bytes_to_int(base64_decode(value.rsplit(".", 2)[-2]))
+        return f"signed {_utc(issued_at)}, in the future: is a clock wrong?"
     return f"not a signed cookie value: {error}"
 
 

@@ -976,6 +976,22 @@ def test_inspect_gives_a_date_past_year_9999_as_a_unix_time() -> None:
     )
 
 
+def test_a_cookie_signed_past_year_9999_is_said_signed_in_the_future() -> None:
+    """A value the key signed at a time past year 9999, a clock set wrong, was said "not a
+    signed cookie value: bad signature or encoding: year 10000 is out of range": it
+    verifies, and itsdangerous then fails to read its time as a date. The server ignores
+    it, as one signed ahead of its clock."""
+    later = 253_402_300_800  # 10000-01-01 00:00:00 UTC
+    with mock.patch("time.time", return_value=float(later)):
+        value = signed(digest_of("/app.css"))
+    code, out, _ = call("inspect", value, "--secret-key", SECRET)
+    assert code == 1
+    assert out.splitlines()[:2] == [
+        f"NOT valid: signed at Unix time {later}, in the future: is a clock wrong?",
+        "the server ignores this cookie: to it, every url is new",
+    ]
+
+
 @pytest.mark.parametrize(
     ("cookie", "out"),
     [
