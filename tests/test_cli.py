@@ -1567,6 +1567,24 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     assert (process.returncode, err.decode()) == (0, "")
 
 
+def test_a_reader_that_stopped_reading_an_unbuffered_output_leaves_the_verdict_s_status() -> None:
+    """With PYTHONUNBUFFERED, ``print`` itself meets the pipe its reader closed (``| head
+    -0``): the reader got what it wanted, so the status is still the verdict's."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "firehose_digest", "inspect", issued_cookie(SECRET)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            check=False,
+            env={**buffered_environ(), "PYTHONUNBUFFERED": "1", "FLASK_SECRET_KEY": SECRET},
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, b"")
+
+
 @pytest.mark.parametrize("command", ["plan", "inspect"])
 @pytest.mark.parametrize("target", ["closed", "/dev/full"])
 def test_an_output_that_cannot_be_written_gets_no_traceback_and_status_2(
