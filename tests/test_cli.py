@@ -33,6 +33,7 @@ from firehose_digest import __main__ as cli
 from firehose_digest.__main__ import main
 from firehose_digest.codec import MAX_CLOCK_SKEW, DigestCodec, salt_for
 from firehose_digest.digests import AgingDigest, BloomDigest, GCSDigest
+from firehose_digest.pasted import MAX_URL_SAID
 from tests.helpers import build_app, har_missing
 
 SECRET = "s3cret"
@@ -2585,6 +2586,17 @@ def test_a_command_that_reads_its_cookies_from_a_file_says_to_give_the_file(
     )
 
 
+def test_a_command_that_sends_the_digest_and_a_file_says_nothing_of_the_file() -> None:
+    """The file note is for a command none of whose cookies is the digest: one that sends
+    it beside a ``-b`` file is read as it is, with no line sending the user to the file."""
+    value = issued_cookie(SECRET)
+    command = f"curl 'https://shop.example/' -b jar.txt -b 'h2-digest={value}'"
+    code, out, _ = call("inspect", command, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[0].startswith("valid: "), out
+    assert "jar.txt" not in out
+
+
 def test_of_several_set_cookie_lines_of_the_digest_the_last_is_read() -> None:
     """A response, or a redirect's chain under ``curl -vL``, that sets it twice: the last
     Set-Cookie is the one the browser keeps."""
@@ -3940,3 +3952,71 @@ def test_a_har_says_when_a_later_request_sent_another_digest_than_the_one_set() 
         "#2 GET http://shop.test/static/app.js, after it, sent h2-digest without the value it "
         "set: the browser did not keep it, or holds one of another Domain or Path",
     ]
+
+
+def test_a_har_whose_response_deletes_the_digest_a_later_request_sends_says_the_deletion() -> None:
+    """A response deletes the digest its request did not send; a later request sends one
+    (of another Path): what the client holds after the deletion is read, no traceback."""
+    deletion = "h2-digest=; Max-Age=0; Path=/"
+    text = har(
+        har_entry("https://shop.test/forget", "theme=dark", (deletion,)),
+        har_entry(
+            "https://shop.test/a/",
+            f"h2-digest={issued_cookie(SECRET)}",
+            started="2025-01-01T00:00:01.000Z",
+        ),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert (code, out.splitlines()) == (
+        1,
+        [
+            "a HAR of 2 requests: reading the last whose response sets h2-digest, "
+            "#1 GET https://shop.test/forget",
+            "NOT valid: the Set-Cookie line deletes h2-digest (Max-Age=0): the client holds "
+            "none of its Domain and Path after this response",
+        ],
+    )
+
+
+def test_a_har_that_only_sets_the_digest_of_another_scope_reads_that_line() -> None:
+    """docs/cli.md: no response sets the digest of --cookie-path /b and no request sends
+    it: the last Set-Cookie of another scope is read, as that line pasted alone is."""
+    shop = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    text = har(
+        har_entry("https://shop.test/a/", "theme=dark", (shop,)),
+        har_entry("https://shop.test/b", "theme=dark", started="2025-01-01T00:00:01.000Z"),
+    )
+    flags = ("--secret-key", SECRET, "--cookie-path", "/b")
+    with mock.patch("time.time", return_value=datetime.now().timestamp()):
+        code, out, _ = call("inspect", text, *flags)
+        alone = call("inspect", f"Set-Cookie: {shop}", *flags)
+    assert (code, out.splitlines()[1:]) == (alone[0], alone[1].splitlines()), out
+    assert out.splitlines()[0] == (
+        "a HAR of 2 requests: reading the last whose response sets h2-digest, "
+        "#1 GET https://shop.test/a/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        # A data: url may be megabytes: its first MAX_URL_SAID characters, then "...".
+        (
+            "data:text/css," + "a" * 300,
+            f"{'GET data:text/css,' + 'a' * 300:.{MAX_URL_SAID}}...",
+        ),
+        # A terminal's escape in a url is shown, never run.
+        ("https://shop.test/\x1b[2J", "'GET https://shop.test/\\x1b[2J'"),
+    ],
+    ids=["long", "escape"],
+)
+def test_a_har_s_request_is_said_short_and_printable(url: str, said: str) -> None:
+    text = har(
+        har_entry(url, f"h2-digest={issued_cookie(SECRET)}"),
+        har_entry("https://shop.test/b", "theme=dark", started="2025-01-01T00:00:01.000Z"),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        f"a HAR of 2 requests: reading the last that sends h2-digest, #1 {said}"
+    )
