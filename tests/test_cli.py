@@ -3145,6 +3145,12 @@ def test_of_a_jar_s_digests_of_two_paths_the_one_of_cookie_path_is_read(shop_fir
         "--cookie-domain and --cookie-path pick another)"
     )
     assert f"its Path {order[-1]} are part" in out.splitlines()[2]
+    # Asked for a path neither line is of, the last is read, and the note says none is.
+    code, out, _ = call("inspect", jar, "--secret-key", SECRET, "--cookie-path", "/b")
+    assert code == 1, out
+    assert out.splitlines()[1] == (
+        "2 Set-Cookie lines of h2-digest: reading the last (none is of --cookie-path /b)"
+    )
 
 
 @pytest.mark.parametrize("name", ["jar", "cookies.txt"])
@@ -3665,6 +3671,26 @@ def test_pasted_a_deletion_of_another_scope_leaves_the_digest_of_cookie_path_sen
     assert "no Set-Cookie line of h2-digest is of --cookie-path /a" in out, out
     assert deleted[0] == 1, deleted[1]
     assert "deletes h2-digest" in deleted[1]
+
+
+def test_a_har_entry_is_read_as_its_headers_pasted_when_its_set_cookie_is_of_another_scope() -> (
+    None
+):
+    """One request, "Copy as HAR", that sends the digest of --cookie-path /a and whose
+    response sets the one of /: read as the same lines pasted, the one sent, and the note
+    that says why is kept."""
+    shop = set_cookie_of(scoped_set_cookie(APPLICATION_ROOT="/a"))
+    root = set_cookie_of(scoped_set_cookie())
+    entry = har_entry("https://shop.test/a/", f"h2-digest={value_of(shop)}", (root,))
+    flags = ("--secret-key", SECRET, "--cookie-path", "/a")
+    with mock.patch("time.time", return_value=datetime.now().timestamp()):  # one "s ago"
+        code, out, _ = call("inspect", har(entry), *flags)
+        pasted = call("inspect", f"Cookie: h2-digest={value_of(shop)}\nSet-Cookie: {root}", *flags)
+    assert (code, out) == pasted[:2]
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "no Set-Cookie line of h2-digest is of --cookie-path /a: reading the Cookie header"
+    )
 
 
 def test_a_har_s_later_request_that_sent_the_digest_set_is_not_said_to_have_lost_it() -> None:
