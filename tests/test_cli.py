@@ -1765,6 +1765,7 @@ WRAPPED = {
     "a Cookie header, in the name": "a=1; h2-di\ngest={value}",
     "a Cookie line": "Cookie: a=1; h2-digest={head}\n{tail}; b=2\nUser-Agent: curl/8.5.0",
     "curl -v's Set-Cookie line": "< Set-Cookie: h2-digest={head}\n{tail}; Path=/\n< Vary: Cookie",
+    "a Cookie line broken twice": "> Cookie: a=1; h2-digest={head}\n{middle}\n{end}\n> A: b",
 }
 
 
@@ -1774,7 +1775,7 @@ def test_a_value_broken_by_a_line_break_is_read_whole(pasted: str) -> None:
     signature"), or ended it, or made a name of "\\nh2-digest"."""
     value = issued_cookie(SECRET)
     head, tail = value[:30], value[30:]
-    text = pasted.format(value=value, head=head, tail=tail)
+    text = pasted.format(value=value, head=head, tail=tail, middle=tail[:15], end=tail[15:])
     code, out, _ = call("inspect", text, "--secret-key", SECRET)
     assert code == 0, out
     assert out.startswith("valid: ") or out.startswith("a Set-Cookie line: "), out
@@ -2225,6 +2226,9 @@ COPIED_AS = {
         "x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' -H 'Accept: text/html' -H "
         "'Cookie: h2-digest={value}; theme=dark' -H 'Sec-Fetch-Dest: document'"
     ),
+    "cURL (POSIX), Firefox's, a ' in a cookie before it": (
+        "curl 'https://shop.example/' -H 'Cookie: note=it'\\''s; h2-digest={value}'"
+    ),
     "cURL (bash), ANSI-C quoted": (
         "curl 'https://shop.example/' \\\n"
         "  -b $'h2-digest={value}; note=it\\'s\\u0021' \\\n"
@@ -2550,6 +2554,10 @@ def test_a_cookie_read_from_stdin_is_bounded() -> None:
         ),
         # A -b without "=" names a file of cookies, which the next test reads.
         ("curl 'https://shop.example/' -bsession=1 -Hcookie:theme=dark", "session, theme"),
+        # An empty -b turns curl's cookie engine on, reading no file: no file to give.
+        ("curl -b '' https://shop.example/", "none"),
+        # Chrome's $'...' when a cookie holds a "'": its escapes read, as bash reads them.
+        ("curl 'https://shop.example/' -b $'it\\'s=1'", "it's"),
     ],
 )
 def test_a_command_without_the_digest_says_which_cookies_it_sends(
