@@ -3563,6 +3563,36 @@ def test_a_har_whose_responses_set_no_digest_is_read_for_the_last_one_sent() -> 
     assert out.splitlines()[1].startswith("valid: ")
 
 
+@pytest.mark.parametrize(
+    ("new_started", "old_started", "read"),
+    [
+        # Sorted by time: the old key's entry, written second, started first.
+        ("2025-01-01T00:00:01", "2025-01-01T00:00:00Z", "#2 GET https://shop.test/new"),
+        ("2025-01-01T01:00:00+01:00", "2025-01-01T00:30:00Z", "#2 GET https://shop.test/old"),
+        # One time does not parse: the entries are read as written.
+        ("2025-01-01T00:00:01Z", "", "#2 GET https://shop.test/old"),
+    ],
+    ids=["no offset is UTC", "another offset", "a time missing"],
+)
+def test_a_har_s_entries_are_sorted_by_their_instant_or_kept_as_written(
+    new_started: str, old_started: str, read: str
+) -> None:
+    """HAR 1.2 asks a reader to sort entries by ``startedDateTime``: compared as instants,
+    a time without an offset taken as UTC (Firefox writes one with its own offset, Chrome
+    in UTC); if any does not parse, the entries are read as they are written."""
+    old, new = issued_cookie("another key"), issued_cookie(SECRET)
+    text = har(
+        har_entry("https://shop.test/new", f"h2-digest={new}", started=new_started),
+        har_entry("https://shop.test/old", f"h2-digest={old}", started=old_started),
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert (
+        out.splitlines()[0]
+        == f"a HAR of 2 requests: reading the last that sends h2-digest, {read}"
+    )
+    assert code == (0 if read.endswith("/new") else 1), out
+
+
 @pytest.mark.parametrize("http2", [False, True], ids=["HTTP/1.1", "HTTP/2"])
 def test_a_har_of_one_request_is_read_as_its_exchange(http2: bool) -> None:
     """One entry (Chrome's "Copy as HAR" of a request, or a HAR of one): nothing to choose,
