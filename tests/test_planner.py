@@ -191,6 +191,22 @@ def test_plans_are_kept_up_to_their_bound_then_dropped(monkeypatch: pytest.Monke
     )
 
 
+def test_each_way_a_page_is_held_keeps_its_plan_beside_the_others() -> None:
+    """Clients hold a page in several ways: each way's plan is kept beside the others, so
+    a returning client of either gets its plan back, and the page is counted once, with
+    its first plan (a count of plans dropped would empty the planner before its bound)."""
+    page = POOL[:3]
+    one_held = {page[0].key}
+    planner = LinkPlanner(max_pushes=10, budget=1900, omit_held=False)
+    first = planner.plan(page, set(), True)
+    page_and_first = planner._bytes
+    second = planner.plan(page, one_held, True)
+    assert planner.plan(page, set(), True) is first
+    assert planner.plan(page, one_held, True) is second
+    second_key = ((True, False, False), True, False)
+    assert planner._bytes == page_and_first + links._plan_size(second_key, second)
+
+
 def test_kept_plans_are_immutable() -> None:
     """Every request of a page shares its plan: the keys come as tuples."""
     plan = LinkPlanner(max_pushes=10, budget=1900, omit_held=False).plan(POOL[:2], set(), True)
