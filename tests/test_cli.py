@@ -1766,6 +1766,8 @@ WRAPPED = {
     "a Cookie line": "Cookie: a=1; h2-digest={head}\n{tail}; b=2\nUser-Agent: curl/8.5.0",
     "curl -v's Set-Cookie line": "< Set-Cookie: h2-digest={head}\n{tail}; Path=/\n< Vary: Cookie",
     "a Cookie line broken twice": "> Cookie: a=1; h2-digest={head}\n{middle}\n{end}\n> A: b",
+    "a Cookie line broken in a value, then in the name": "> Cookie: a=1\n2; h2-di\ngest={value}",
+    "pairs one a line, the digest's broken": "a=1\nh2-digest={head}\n{tail}\nb=2",
 }
 
 
@@ -3223,6 +3225,23 @@ def test_a_set_cookie_value_pasted_without_its_field_name_is_read_as_its_line(
     assert deleted[1].startswith("NOT valid: the Set-Cookie line deletes h2-digest (Max-Age=0)")
 
 
+def test_a_set_cookie_value_pasted_with_a_flag_alone_is_read_as_its_line() -> None:
+    """A flag (an attribute without a value) after the pair says a Set-Cookie value as
+    Domain= or Path= does: the line's Partitioned is part of the signature, where the
+    pair read as a Cookie header is "bad signature" without --cookie-partitioned."""
+    app = build_app(SECRET_KEY=SECRET, SESSION_COOKIE_PARTITIONED=True)
+    header = app.test_client().get("/", base_url="https://shop.test/").headers["Set-Cookie"]
+    pair = header.partition(";")[0]
+    assert call("inspect", pair, "--secret-key", SECRET)[0] == 1
+    for flags in ("Partitioned", "Secure; Partitioned", "HttpOnly; partitioned"):
+        code, out, _ = call("inspect", f"{pair}; {flags}", "--secret-key", SECRET)
+        assert code == 0, out
+        assert out.splitlines()[0] == (
+            "a Set-Cookie line: no Domain (host-only) and Path /, Partitioned are part of the "
+            "signature"
+        )
+
+
 def test_a_cookie_header_naming_no_attribute_stays_a_cookie_header() -> None:
     """Cookies a Set-Cookie line cannot carry after its first pair (another name=value)
     keep the text a Cookie header, however its cookies are named."""
@@ -3250,6 +3269,45 @@ def test_a_set_cookie_path_is_read_percent_decoded_as_the_app_configures_it() ->
     code, out, _ = call("inspect", line, "--secret-key", SECRET)
     assert code == 0, out
     assert "its Path /my shop/é are part of the signature" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("path", ["shop", "", "%2Fshop"])
+def test_a_set_cookie_path_that_does_not_start_with_a_slash_is_no_path_of_the_app(
+    path: str,
+) -> None:
+    """A browser takes such a Path for the request's own directory (RFC 6265 §5.2.4), and
+    init_app refuses one as SESSION_COOKIE_PATH: the app signed for no such Path, so the
+    line is read as one without a Path, at /."""
+    value = issued_cookie(SECRET)
+    code, out, _ = call(
+        "inspect", f"Set-Cookie: h2-digest={value}; Path={path}", "--secret-key", SECRET
+    )
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "a Set-Cookie line: no Domain (host-only) and Path / are part of the signature"
+    )
+
+
+def test_of_set_cookie_lines_of_two_domains_the_one_of_cookie_domain_is_read() -> None:
+    """A browser holds a host-only cookie and one of Domain shop.test side by side (RFC 6265
+    §5.3 step 11 replaces one of the same domain, host-only flag and path): --cookie-domain
+    picks the line of its Domain, compared as a browser does (no leading dot, any case),
+    not the last line."""
+    of_domain = scoped_set_cookie(SESSION_COOKIE_DOMAIN=".Shop.test")
+    host_only = scoped_set_cookie()
+    assert "; Domain=Shop.test;" in of_domain and "Domain" not in host_only
+    text = f"{of_domain}\n{host_only}"
+    code, out, _ = call("inspect", text, "--secret-key", SECRET, "--cookie-domain", "shop.test")
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "2 Set-Cookie lines of h2-digest: reading the last of --cookie-domain shop.test"
+    )
+    code, out, _ = call("inspect", text, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[0] == (
+        "2 Set-Cookie lines of h2-digest: reading the last (of 2 Domains and Paths: "
+        "--cookie-domain and --cookie-path pick another)"
+    )
 
 
 def test_the_cookie_flags_win_over_a_set_cookie_line() -> None:
