@@ -2307,6 +2307,38 @@ def test_a_cookie_given_as_a_dash_is_read_from_stdin() -> None:
     assert done.stdout.startswith(b"valid: ")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX's")
+def test_inspect_dash_in_a_terminal_says_what_it_waits_for_and_ends_at_ctrl_d() -> None:
+    """In a terminal, ``inspect -`` says on stderr that it waits for a paste ended with
+    Ctrl-D, and reads up to that Ctrl-D: what is typed after it (the shell's next command)
+    is no part of the paste, which a second read of the terminal would have waited for."""
+    import termios  # POSIX only, as the skip says
+
+    terminal, stdin = os.openpty()
+    try:
+        mode = termios.tcgetattr(stdin)
+        mode[3] |= termios.ICANON  # lines, and Ctrl-D ends a read, as a shell leaves it
+        mode[6][termios.VEOF] = b"\x04"
+        termios.tcsetattr(stdin, termios.TCSANOW, mode)
+        os.write(terminal, f"{issued_cookie(SECRET)}\n\x04ls\n\x04".encode())
+        done = subprocess.run(
+            [sys.executable, "-m", "firehose_digest", "inspect", "-", "--secret-key", SECRET],
+            stdin=stdin,
+            capture_output=True,
+            env={**os.environ, "FLASK_SECRET_KEY": "", "FLASK_SECRET_KEY_FALLBACKS": ""},
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(stdin)
+        os.close(terminal)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.startswith(b"valid: ")
+    assert done.stderr == (
+        b"firehose-digest: paste COOKIE, then Ctrl-D (Ctrl-Z, Enter on Windows)\n"
+    )
+
+
 #: Each form ``inspect`` reads, of the cookie ``issued_cookie`` makes (``{value}``).
 PASTED_FORMS = {
     "bare value": "{value}",
@@ -2938,6 +2970,25 @@ def test_a_jar_line_a_terminal_broke_is_said_to_look_cut(shown: Any, kept: int) 
         code, out, _ = call("inspect", f"{line}{after}", "--secret-key", SECRET)
         assert code == 0, out
         assert CUT_JAR_LINE not in out
+
+
+def test_a_jar_line_that_looks_cut_beside_the_valid_one_read_is_not_said_to_be() -> None:
+    """The hint says why the value read is no digest: of the jar of cli.md's apps at / and
+    at /a, the line of / broken by a terminal, the one of /a whole, --cookie-path /a reads
+    a valid digest, and a hint after it would have the operator join lines it did not read."""
+    lines = {}
+    for root in ("/", "/a"):
+        line = scoped_set_cookie(**({"APPLICATION_ROOT": root} if root != "/" else {}))
+        value = line.partition("=")[2].partition(";")[0]
+        lines[root] = f"#HttpOnly_shop.test\tFALSE\t{root}\tFALSE\t1799006335\th2-digest\t{value}"
+    broken = lines["/"][:-40] + "\n" + lines["/"][-40:]
+    jar = f"{JAR_HEAD}{broken}\n{lines['/a']}\n"
+    code, out, _ = call("inspect", jar, "--secret-key", SECRET, "--cookie-path", "/a")
+    assert code == 0, out
+    assert CUT_JAR_LINE not in out
+    code, out, _ = call("inspect", jar, "--secret-key", SECRET, "--cookie-path", "/")
+    assert code == 1, out
+    assert CUT_JAR_LINE in out.splitlines()
 
 
 @pytest.mark.parametrize("tabs", [True, False], ids=["tabs", "as a terminal shows it"])
