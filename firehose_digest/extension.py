@@ -1861,7 +1861,10 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
                 hinted=record.hinted_unlearned,
             )
         return response
-    resources = record.resources
+    # What was pushed when this step began, copied: a thread the view started with a copy
+    # of its context (each thread, on a free-threaded Python 3.14) may push meanwhile, and
+    # a dict iterated as it grows raises RuntimeError.
+    resources = dict(record.resources)
     declared = _declared(app, state)
     if declared:
         resources = _with_declared(declared, req.endpoint, req.method, resources)

@@ -2866,6 +2866,91 @@ def test_a_thread_pushing_in_a_copy_of_the_context_after_the_page_changes_nothin
     assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
 
 
+def test_a_thread_pushing_in_a_copy_of_the_context_while_the_links_are_decided(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A thread with a copy of the view's context (as every thread starts on a
+    free-threaded Python 3.14) that pushes while our step plans the page's links: the page
+    is linked as pushed when the step began. Read as the thread added to them, a page its
+    103 offered a push for raised RuntimeError (dictionary changed size during
+    iteration), logged as the connector's failure, and nothing was pushed; where the 103
+    is learned, the same race was a 500."""
+    import contextvars
+
+    deciding, asked, pushed = threading.Event(), threading.Event(), threading.Event()
+    raised: list[BaseException] = []
+    threads: list[threading.Thread] = []
+
+    class HandingOver:
+        """What the client holds, answered, once the view has returned, after the view's
+        thread has pushed: the push lands while the links are planned."""
+
+        def __init__(self, held: Container[str]) -> None:
+            self.held = held
+
+        def __contains__(self, key: object) -> bool:
+            if deciding.is_set() and not asked.is_set():
+                asked.set()
+                pushed.wait(10)
+            return key in self.held
+
+    class Connector(DigestConnector):
+        def open(self, app: Flask, request: Request) -> Any:
+            held = super().open(app, request)
+            return None if held is None else HandingOver(held)
+
+        def save(self, app: Flask, response: Response, held: Any, *keys: Any) -> None:
+            super().save(app, response, held.held, *keys)
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="threads", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app, connector=Connector())
+
+    def late() -> None:
+        asked.wait(10)
+        try:
+            push("/late.css", as_="style")
+        except BaseException as error:  # any error is what is checked
+            raised.append(error)
+        pushed.set()
+
+    @app.route("/page")
+    def page() -> str:
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(late,))
+        thread.start()
+        threads.append(thread)
+        return push("/a.css", as_="style")
+
+    @app.after_request
+    def last_hook(response: Response) -> Response:
+        deciding.set()  # our step runs after every after_request hook
+        return response
+
+    sent: list[object] = []
+    navigation = {
+        "wsgi.early_hints": sent.append,
+        "HTTP_ACCEPT": "text/html",
+        "HTTP_SEC_FETCH_MODE": "navigate",
+        "HTTP_SEC_FETCH_DEST": "document",
+    }
+
+    def visit() -> TestResponse:  # a new client: it holds nothing
+        response = app.test_client().get("/page", environ_base=navigation)
+        threads[-1].join(10)
+        assert not threads[-1].is_alive()
+        for event in (deciding, asked, pushed):
+            event.clear()
+        return response
+
+    learned, hinted = visit(), visit()
+
+    assert raised == []
+    assert sent == [[("Link", "</a.css>; rel=preload; as=style")]]  # the second visit's
+    assert learned.headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert hinted.headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
 @pytest.mark.parametrize(
     ("arguments", "keywords", "written"),
     [
