@@ -391,7 +391,7 @@ def as_written(
     params = tuple((_read_name(name), value) for name, value in params)
     for name, value in params:
         if value is True and name not in ("rel", "as"):
-            bare.append(name)
+            bare.append(name or str(flag))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # then read as that str is: nonce=1.5 is nonce="1.5", none
             if not _no_nonce(name, value):
@@ -413,7 +413,9 @@ def as_written(
         if name.lower() in keywords:
             continue
         if not equals:
-            bare.append(name)  # as written, but for the whitespace around it
+            # As written, but for the whitespace around it; whitespace alone, as given, for
+            # the refusal to name what the app wrote, not ''.
+            bare.append(name or str(flag))
             continue
         name = _read_name(name)
         if len(read) >= 2 and read[0] == read[-1] == '"':
