@@ -391,7 +391,7 @@ def as_written(
     params = tuple((_read_name(name), value) for name, value in params)
     for name, value in params:
         if value is True and name not in ("rel", "as"):
-            bare.append(name or str(flag))
+            bare.append(name)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # then read as that str is: nonce=1.5 is nonce="1.5", none
             if not _no_nonce(name, value):

@@ -4661,6 +4661,13 @@ def test_a_flag_of_whitespace_alone_is_refused_as_given(flag: str) -> None:
         make_resource("/f", (flag,), "style", None, ())
 
 
+def test_a_keyword_of_no_name_given_true_is_refused_as_no_token() -> None:
+    """``push(url, **{"": True})`` (a template's ``**`` of data) is the bare flag ``''``,
+    refused as no token: a ValueError, as for any flag no header can hold."""
+    with pytest.raises(ValueError, match=re.escape("token, got ''")):
+        make_resource("/f", (), "style", None, (("", True),))
+
+
 def _link_or_refused(flags: tuple[str, ...], params: tuple[tuple[str, str], ...]) -> object:
     try:
         return make_resource("/a.css", flags, "style", None, params).link
