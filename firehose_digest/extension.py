@@ -1322,9 +1322,10 @@ def _send_early_hints(app: Flask) -> None:
     hints = learned
     if hints is None:
         # A page not learned yet: its view's declared resources, and any an earlier
-        # before_request hook pushed.
+        # before_request hook pushed, copied, as in _decide: a thread such a hook started
+        # with a copy of its context may push meanwhile.
         resources = _with_declared(
-            _declared(app, state), req.endpoint, req.method, record.resources
+            _declared(app, state), req.endpoint, req.method, dict(record.resources)
         )
         hints = tuple(resource.hint for resource in resources.values())
     record.hinted_unlearned = learned is not None or bool(hints)
