@@ -413,9 +413,10 @@ def as_written(
         if name.lower() in keywords:
             continue
         if not equals:
-            # As written, but for the whitespace around it; whitespace alone, as given, for
-            # the refusal to name what the app wrote, not ''.
-            bare.append(name or str(flag))
+            # As written, but for the whitespace around it; whitespace alone, as read, for
+            # the refusal to name what the app wrote, not '': a Markup one's source
+            # (&#32;) is a name static_tag() would write on the element.
+            bare.append(name or str(_as_read_from_the_page(flag)))
             continue
         name = _read_name(name)
         if len(read) >= 2 and read[0] == read[-1] == '"':

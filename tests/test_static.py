@@ -926,6 +926,9 @@ def test_a_script_type_that_makes_a_data_block_is_refused_naming_it(static: Path
         pytest.param((), {'x"><script>alert(1)</script': "1"}, "'x\"><script>", id="keyword"),
         pytest.param(("a b",), {}, "'a b'", id="flag"),
         pytest.param((" ",), {}, "' ' is no attribute name", id="a flag of a space"),
+        pytest.param(
+            (Markup("&#32;"),), {}, "' ' is no attribute name", id="a markup flag of a space"
+        ),
         pytest.param((), {"x/": True}, "'x/'", id="keyword flag"),
         pytest.param((), {"data-x": ["a"]}, "data-x", id="a value that is not a str"),
         pytest.param((["defer"],), {}, "a flag must be a str, got ['defer']", id="a list flag"),
