@@ -2866,6 +2866,19 @@ def test_a_thread_pushing_in_a_copy_of_the_context_after_the_page_changes_nothin
     assert again.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
 
 
+def _push_late_once_told(
+    told: threading.Event, pushed: threading.Event, raised: list[BaseException]
+) -> None:
+    """What a thread with a copy of a request's context does in the tests below: push
+    ``/late.css`` once ``told``, keep any error in ``raised``, then set ``pushed``."""
+    told.wait(10)
+    try:
+        push("/late.css", as_="style")
+    except BaseException as error:  # any error is what is checked
+        raised.append(error)
+    pushed.set()
+
+
 def test_a_thread_pushing_in_a_copy_of_the_context_while_the_links_are_decided(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -2906,13 +2919,7 @@ def test_a_thread_pushing_in_a_copy_of_the_context_while_the_links_are_decided(
     app.config.update(SECRET_KEY="threads", FIREHOSE_EARLY_HINTS=True)
     Firehose(app, connector=Connector())
 
-    def late() -> None:
-        asked.wait(10)
-        try:
-            push("/late.css", as_="style")
-        except BaseException as error:  # any error is what is checked
-            raised.append(error)
-        pushed.set()
+    late = functools.partial(_push_late_once_told, asked, pushed, raised)
 
     @app.route("/page")
     def page() -> str:
@@ -2968,13 +2975,7 @@ def test_a_thread_a_before_request_hook_starts_pushing_while_the_103_is_planned(
     threads: list[threading.Thread] = []
     handed_over: list[bool] = []
 
-    def late() -> None:
-        planning.wait(10)
-        try:
-            push("/late.css", as_="style")
-        except BaseException as error:  # any error is what is checked
-            raised.append(error)
-        pushed.set()
+    late = functools.partial(_push_late_once_told, planning, pushed, raised)
 
     app = Flask(__name__)
     app.config.update(SECRET_KEY="threads", FIREHOSE_EARLY_HINTS=True)
