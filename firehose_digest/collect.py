@@ -382,6 +382,7 @@ def as_written(
     whatever its value, stands for
     its name: a positional spelling of it, flag or ``"name=value"``, is dropped; a
     ``nonce`` no policy can name (:func:`_no_nonce`: an empty one, a space) is none.
+    A name given twice, in any case, is written once, as first given.
     Anything else is left for :func:`make_resource` to refuse.
     """
     bare: list[Any] = []
@@ -389,7 +390,14 @@ def as_written(
     # rel and as are read in any case, as RFC 8288 §3 reads parameter names (REL=prefetch
     # is not a preload).
     params = tuple((_read_name(name), value) for name, value in params)
+    # Parameter names are case-insensitive (RFC 8288 §3): a name given twice is one
+    # parameter, which RFC 8288 leaves a reader to take either value of; the first is kept.
+    given: set[str] = set()
     for name, value in params:
+        if isinstance(name, str):
+            if name.lower() in given:
+                continue
+            given.add(name.lower())
         if value is True and name not in ("rel", "as"):
             bare.append(name)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -401,8 +409,6 @@ def as_written(
             value = _value_as_read_from_the_page(value)
             if not _no_nonce(name, value):
                 named[name] = value
-    # Parameter names are case-insensitive (RFC 8288 §3).
-    keywords = {name.lower() for name, _ in params if isinstance(name, str)}
     for flag in flags:
         if not isinstance(flag, str):
             refuse_undefined("flag", flag)
@@ -410,20 +416,25 @@ def as_written(
             continue
         given_as_html = hasattr(flag, "__html__")
         name, equals, read = _flag_read(flag)
-        if name.lower() in keywords:
+        if name.lower() in given:
+            continue
+        if not name:
+            # Whitespace alone, or "=value": refused naming what the app wrote, as read,
+            # not '': a Markup one's source (&#32;) is a name static_tag() would write on
+            # the element.
+            bare.append(str(_as_read_from_the_page(flag)))
             continue
         if not equals:
-            # As written, but for the whitespace around it; whitespace alone, as read, for
-            # the refusal to name what the app wrote, not '': a Markup one's source
-            # (&#32;) is a name static_tag() would write on the element.
-            bare.append(name or str(_as_read_from_the_page(flag)))
+            bare.append(name)  # as written, but for the whitespace around it
+            given.add(name.lower())
             continue
         name = _read_name(name)
         if len(read) >= 2 and read[0] == read[-1] == '"':
             read = read[1:-1]  # the quotes first: what they hold is the attribute's value
         read = _collapsed(read) if given_as_html else read
         if not _no_nonce(name, read):
-            named.setdefault(name, read)
+            named[name] = read
+            given.add(name.lower())
     return tuple(bare), tuple(named.items())
 
 

@@ -4661,6 +4661,50 @@ def test_a_flag_of_whitespace_alone_is_refused_as_given(flag: str, named: str) -
         make_resource("/f", (flag,), "style", None, ())
 
 
+@pytest.mark.parametrize(
+    ("flags", "params", "written"),
+    [
+        (("crossorigin", "crossorigin"), (), "crossorigin"),
+        (("nopush", "NoPush"), (), "nopush"),
+        (("title=a", "TITLE=b"), (), "title=a"),
+        (("crossorigin", "crossorigin=use-credentials"), (), "crossorigin"),
+        (("crossorigin=use-credentials", " CrossOrigin"), (), "crossorigin=use-credentials"),
+        ((), (("title", "a"), ("Title", "b")), "title=a"),
+        (("title=b",), (("Title", "a"),), "Title=a"),
+    ],
+    ids=[
+        "a flag twice",
+        "in another case",
+        "a name=value twice",
+        "bare, then with a value",
+        "with a value, then bare",
+        "keywords differing in case",
+        "a keyword beats a flag",
+    ],
+)
+def test_a_parameter_named_twice_is_written_once_as_first_given(
+    flags: tuple[str, ...], params: tuple[tuple[str, str], ...], written: str
+) -> None:
+    """Parameter names are case-insensitive (RFC 8288 §3), so two spellings of one are one
+    parameter given twice: ``push(url, "crossorigin", "crossorigin")`` wrote it twice, and
+    ``"crossorigin", "crossorigin=use-credentials"`` wrote both values, one of which a
+    browser drops (which, RFC 8288 leaves undefined; an HTML parser keeps an element's
+    first attribute). The first spelling is written, as of two ``"name=value"`` flags
+    already; a keyword still beats every positional one."""
+    link = make_resource("/f", flags, "style", None, params).link
+    assert link == f"</f>; rel=preload; as=style; {written}"
+
+
+@pytest.mark.parametrize(
+    ("flag", "named"), [(" =x", " =x"), ("=x", "=x"), (Markup("&#61;x"), "=x")]
+)
+def test_a_name_value_flag_of_no_name_is_refused_as_given(flag: str, named: str) -> None:
+    """``push(url, " =x")`` said it got ``''``, a name the app never wrote: the refusal
+    names the flag as given, as the page reads it (a ``Markup`` one's ``&#61;`` is ``=``)."""
+    with pytest.raises(ValueError, match=re.escape(f"token, got {named!r}")):
+        make_resource("/f", (flag,), "style", None, ())
+
+
 def test_a_keyword_of_no_name_given_true_is_refused_as_no_token() -> None:
     """``push(url, **{"": True})`` (a template's ``**`` of data) is the bare flag ``''``,
     refused as no token: a ValueError, as for any flag no header can hold."""

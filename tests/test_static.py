@@ -970,6 +970,40 @@ def test_a_flag_loses_the_spaces_and_tabs_around_it_in_the_element_and_the_link(
 
 
 @pytest.mark.parametrize(
+    ("flags", "element", "link"),
+    [
+        (("crossorigin", "crossorigin"), " crossorigin", "; crossorigin"),
+        (("crossorigin", "crossorigin=use-credentials"), " crossorigin", "; crossorigin"),
+        (
+            ("crossorigin=use-credentials", "crossorigin"),
+            ' crossorigin="use-credentials"',
+            "; crossorigin=use-credentials",
+        ),
+    ],
+    ids=["a flag twice", "bare, then with a value", "with a value, then bare"],
+)
+def test_a_name_given_twice_is_the_first_spelling_in_the_element_and_the_link(
+    static: Path, flags: tuple[str, ...], element: str, link: str
+) -> None:
+    """One rule for a name given twice, as ``push()`` has (RFC 8288 §3's names are
+    case-insensitive; an HTML parser keeps an element's first attribute): the first
+    spelling. The link wrote a flag given twice twice, and of ``"crossorigin",
+    "crossorigin=use-credentials"`` both kept the value, where ``push()`` keeps the first."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/app.js?v={version(CONTENT)}"
+
+    @app.route("/element")
+    def element_view() -> str:
+        return str(static_tag("app.js", *flags))
+
+    response = app.test_client().get("/element")
+
+    assert response.get_data(as_text=True) == f'<script src="{url}"{element}></script>'
+    assert response.headers["Link"] == f"<{url}>; rel=preload; as=script{link}"
+
+
+@pytest.mark.parametrize(
     ("filename", "flags", "keywords", "named"),
     [
         pytest.param("app.js", (), {"src": "/cdn/app.js"}, "src", id="a script's src"),
