@@ -198,10 +198,16 @@ def resource_of(
     if params:  # a template's as= among them: make_resource() reads it
         named = tuple(params.items())
         arguments: tuple[Any, ...] = (url, keyed_flags, keyed_as, keyed_version, learn, named)
-        for value in params.values():
-            if type(value) is not str:  # True == 1 == 1.0 and 0.0 == -0.0 as keys, not links
+        for name, value in named:
+            # True == 1 == 1.0 and 0.0 == -0.0 as keys, not links; a name given as Markup
+            # equals its text, but is read as HTML.
+            if type(value) is not str or type(name) is not str:
                 typed = tuple(
-                    (name, type(value), repr(value) if isinstance(value, float) else value)
+                    (
+                        (type(name), name),
+                        type(value),
+                        repr(value) if isinstance(value, float) else value,
+                    )
                     for name, value in named
                 )
                 arguments = (url, keyed_flags, keyed_as, keyed_version, learn, typed)
@@ -388,8 +394,8 @@ def as_written(
     bare: list[Any] = []
     named: dict[str, Any] = {}
     # rel and as are read in any case, as RFC 8288 §3 reads parameter names (REL=prefetch
-    # is not a preload).
-    params = tuple((_read_name(name), value) for name, value in params)
+    # is not a preload); a name given as HTML as the page reads it, as a flag's is.
+    params = tuple((_read_name(_name_as_read(name)), value) for name, value in params)
     # Parameter names are case-insensitive (RFC 8288 §3): a name given twice is one
     # parameter, which RFC 8288 leaves a reader to take either value of; the first is kept.
     given: set[str] = set()
@@ -436,6 +442,13 @@ def as_written(
             named[name] = read
             given.add(name.lower())
     return tuple(bare), tuple(named.items())
+
+
+def _name_as_read(name: Any) -> Any:
+    """A keyword's name given as HTML (``Markup``: a template's ``**`` of macro output)
+    as the page reads it, a str (``ti&#116;le`` is ``title``); any other as it is."""
+    read = _as_read_from_the_page(name)
+    return name if read is name else str(read)
 
 
 def _made_per_request(name: Any) -> bool:

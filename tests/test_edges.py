@@ -4734,6 +4734,31 @@ def test_a_name_value_flag_is_read_as_its_keyword_spelling(value: str) -> None:
     assert _link_or_refused((f" title =\t{value} ",), ()) == keyword
 
 
+@pytest.mark.parametrize("markup_first", [True, False], ids=["markup first", "str first"])
+def test_a_keyword_named_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
+    markup_first: bool,
+) -> None:
+    """A keyword's name given as Markup is read as the page reads it (``ti&#116;le`` is
+    ``title``); the same text as a str is no token, refused. Equal as str, the two must
+    not be one entry of push()'s cache, or the second spelling gets the first's answer."""
+    app = edge_app()
+    name = "ti&#116;le"
+    value = "markup-first" if markup_first else "str-first"  # push()'s cache is the process's
+
+    @app.route("/as/<kind>")
+    def pushes(kind: str) -> str:
+        keywords: dict[Any, Any] = {Markup(name) if kind == "markup" else name: value}
+        return push("/a.css", as_="style", **keywords)
+
+    client = app.test_client(use_cookies=False)
+    for kind in ["markup", "str"] if markup_first else ["str", "markup"]:
+        if kind == "markup":
+            written = f"</a.css>; rel=preload; as=style; title={value}"
+            assert links(client.get("/as/markup")) == [written]
+        else:  # the app's own mistake: a ValueError, so a 500
+            assert client.get("/as/str").status_code == 500
+
+
 @pytest.mark.parametrize(
     ("headers", "external", "written"),
     [

@@ -969,6 +969,42 @@ def test_a_flag_loses_the_spaces_and_tabs_around_it_in_the_element_and_the_link(
     assert response.headers["Link"] == f"<{url}>; rel=preload; as=script; crossorigin"
 
 
+def test_a_keyword_named_as_html_is_read_as_the_page_reads_it(static: Path) -> None:
+    """A keyword's name given as ``Markup`` (a template's ``**`` of a dict made of macro
+    output) is read as a flag's name given so is: ``static_tag()`` wrote its source on the
+    element (``cross&#111;rigin="use-credentials"``, ``&#32;``: attributes no page reads
+    as meant) while
+    ``push()`` refused the same as no token."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/app.js?v={version(CONTENT)}"
+
+    # As a template's ** passes them: names of any type, unchecked.
+    crossorigin: dict[Any, Any] = {Markup("cross&#111;rigin"): "use-credentials"}
+
+    @app.route("/element")
+    def element_view() -> str:
+        return str(static_tag("app.js", **crossorigin))
+
+    response = app.test_client().get("/element")
+
+    assert response.get_data(as_text=True) == (
+        f'<script src="{url}" crossorigin="use-credentials"></script>'
+    )
+    assert response.headers["Link"] == (
+        f"<{url}>; rel=preload; as=script; crossorigin=use-credentials"
+    )
+    title: dict[Any, Any] = {Markup("ti&#116;le"): "a"}
+    with app.test_request_context():
+        assert push("/a.css", as_="style", **title) == "/a.css"
+        for value in (True, "a"):
+            space: dict[Any, Any] = {Markup("&#32;"): value}
+            with pytest.raises(ValueError, match="no attribute name"):
+                static_tag("app.js", **space)
+            with pytest.raises(ValueError, match=re.escape("token, got ' '")):
+                push("/a.css", **space)
+
+
 @pytest.mark.parametrize(
     ("flags", "element", "link"),
     [
