@@ -563,7 +563,21 @@ def _static_file(
     try:
         return path, _known_version(path)
     except (OSError, ValueError) as e:  # ValueError: a NUL, which no file name holds
-        raise ValueError(f"{caller}(): no static file {filename!r} in {folder}") from e
+        where = _blueprint_serving(app, endpoint, filename)
+        raise ValueError(f"{caller}(): no static file {filename!r} in {folder}{where}") from e
+
+
+def _blueprint_serving(app: Flask, endpoint: str, filename: str) -> str:
+    """Said of a file the app's static folder lacks and the request's blueprint's holds:
+    ``"static"`` names the app's folder wherever the template is, as ``url_for`` does, so
+    a blueprint's template names its own with ``endpoint=".static"``. Else ``""``."""
+    blueprint = request.blueprint if endpoint == "static" and has_request_context() else None
+    owner = app.blueprints.get(blueprint) if blueprint else None
+    folder = owner.static_folder if owner is not None else None
+    path = safe_join(folder, filename) if folder is not None else None
+    if path is None or not os.path.isfile(path):
+        return ""
+    return f" (the blueprint {blueprint!r} serves it: endpoint='.static')"
 
 
 def versions_current(app: Flask, keys: Iterable[str]) -> bool:

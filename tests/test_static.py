@@ -1503,6 +1503,28 @@ def test_a_blueprint_static_file_is_found_in_its_static_folder(static: Path) -> 
     assert get_file(client, url).headers["Cache-Control"] == IMMUTABLE
 
 
+def test_a_file_only_the_request_s_blueprint_holds_is_said_to_be_there(static: Path) -> None:
+    """``static_tag("admin.css")`` in a blueprint's template names the app's static folder,
+    as ``url_for("static", ...)`` does wherever the template is: the error said the file
+    was not in the app's folder, and not that the blueprint's holds it, under
+    ``endpoint=".static"``. A file no folder holds is said to be missing, no more."""
+    app = blueprint_app(static)
+    with app.test_request_context("/admin/"):
+        assert request.blueprint == "admin"
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "no static file 'admin.css' in "
+                f"{static} (the blueprint 'admin' serves it: endpoint='.static')"
+            ),
+        ):
+            static_tag("admin.css")
+        with pytest.raises(ValueError, match=r"no static file 'nowhere\.css' in \S+$"):
+            push_static("nowhere.css")
+    with app.test_request_context("/"), pytest.raises(ValueError, match=r"in \S+$"):
+        push_static("admin.css")  # the app's own view: no blueprint to name
+
+
 @pytest.mark.parametrize(
     "static_url_path",
     [
