@@ -204,7 +204,7 @@ def resource_of(
             if type(value) is not str or type(name) is not str:
                 typed = tuple(
                     (
-                        (type(name), name),
+                        name if type(name) is str else (type(name), name),
                         type(value),
                         repr(value) if isinstance(value, float) else value,
                     )
