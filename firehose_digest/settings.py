@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from werkzeug.http import dump_cookie
@@ -179,7 +180,7 @@ def load(config: MutableMapping[str, Any]) -> Settings:
         capacity=_int("FIREHOSE_CAPACITY", c["FIREHOSE_CAPACITY"], 1, MAX_CAPACITY),
         fp_rate=_rate("FIREHOSE_FP_RATE", c["FIREHOSE_FP_RATE"]),
         cookie_name=_cookie_name(c["FIREHOSE_COOKIE_NAME"]),
-        max_age=_int("FIREHOSE_MAX_AGE", c["FIREHOSE_MAX_AGE"], 1, MAX_COOKIE_AGE),
+        max_age=_seconds("FIREHOSE_MAX_AGE", c["FIREHOSE_MAX_AGE"], 1, MAX_COOKIE_AGE),
         salt=salt_for(_digest_version(c["FIREHOSE_DIGEST_VERSION"])),
         early_hints=_bool("FIREHOSE_EARLY_HINTS", c["FIREHOSE_EARLY_HINTS"]),
         early_hints_cache=_int(
@@ -742,6 +743,19 @@ def _int(key: str, value: object, low: int, high: int, *, from_argument: bool = 
         hint = number_hint(key, value, int, from_argument=from_argument)
         raise ValueError(f"{key} must be an int in [{low}, {high}], got {value!r}{hint}")
     return value
+
+
+def _seconds(key: str, value: object, low: int, high: int) -> int:
+    """A time in whole seconds: an int, or a ``timedelta`` as Flask reads one of its own
+    (``SEND_FILE_MAX_AGE_DEFAULT``, ``PERMANENT_SESSION_LIFETIME``), its fraction of a
+    second dropped."""
+    seconds = int(value.total_seconds()) if isinstance(value, timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not low <= seconds <= high:
+        hint = number_hint(key, value, int, from_argument=False)
+        raise ValueError(
+            f"{key} must be an int in [{low}, {high}] seconds or a timedelta, got {value!r}{hint}"
+        )
+    return seconds
 
 
 def number_hint(key: str, value: object, convert: type[float], *, from_argument: bool) -> str:

@@ -17,6 +17,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Container
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -166,6 +167,43 @@ def test_an_int_setting_takes_its_bounds_and_refuses_one_past(
     for refused in (low - 1, high + 1):
         with pytest.raises(ValueError, match=f"{key} must be an int in"):
             load({**no_links, key: refused})
+
+
+def test_max_age_takes_a_timedelta_as_flask_s_lifetimes_do() -> None:
+    """``PERMANENT_SESSION_LIFETIME`` and ``SEND_FILE_MAX_AGE_DEFAULT`` take an int of
+    seconds or a ``timedelta``, so a Flask app writes ``timedelta(days=30)``: it was
+    refused as no int. It is read as Flask reads one, in whole seconds, within the same
+    bounds, and one past them (or under a second) is refused naming the value given."""
+    assert load({"FIREHOSE_MAX_AGE": timedelta(days=30)}).max_age == 30 * 24 * 3600
+    assert load({"FIREHOSE_MAX_AGE": timedelta(seconds=1)}).max_age == 1
+    assert load({"FIREHOSE_MAX_AGE": timedelta(days=400)}).max_age == 400 * 24 * 3600
+    assert load({"FIREHOSE_MAX_AGE": timedelta(seconds=90.9)}).max_age == 90
+    for refused in (
+        timedelta(0),
+        timedelta(milliseconds=999),
+        timedelta(seconds=-1),
+        timedelta(days=400, seconds=1),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "FIREHOSE_MAX_AGE must be an int in [1, 34560000] seconds or a timedelta, "
+                f"got {refused!r}"
+            ),
+        ):
+            load({"FIREHOSE_MAX_AGE": refused})
+
+
+def test_a_max_age_given_as_a_timedelta_is_not_said_to_have_changed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The first request compares app.config with what init_app read: the timedelta read
+    is the same setting, not one set after init_app; and the cookie lives that long."""
+    app = build_app(FIREHOSE_MAX_AGE=timedelta(hours=1))
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = app.test_client().get("/")
+    assert "Max-Age=3600" in response.headers["Set-Cookie"]
+    assert [r.getMessage() for r in caplog.records if "init_app read" in r.getMessage()] == []
 
 
 def test_a_connector_capacity_of_one_is_taken_and_zero_refused() -> None:

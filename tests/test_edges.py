@@ -1733,7 +1733,11 @@ def test_a_samesite_werkzeug_refuses_is_said_in_werkzeugs_words_naming_the_key()
     ("key", "value", "message"),
     [
         ("FIREHOSE_CAPACITY", 0, "FIREHOSE_CAPACITY must be an int in [1, 8192], got 0"),
-        ("FIREHOSE_MAX_AGE", 1.5, "FIREHOSE_MAX_AGE must be an int in [1, 34560000], got 1.5"),
+        (
+            "FIREHOSE_MAX_AGE",
+            1.5,
+            "FIREHOSE_MAX_AGE must be an int in [1, 34560000] seconds or a timedelta, got 1.5",
+        ),
         ("FIREHOSE_FP_RATE", None, "FIREHOSE_FP_RATE must be a number in (0, 1), got None"),
     ],
 )
