@@ -645,6 +645,14 @@ def make_resource(
             "(with Flask-Talisman request.csp_nonce, csp_nonce() in a template), or none "
             "(docs/how-it-works.md, Beside a Content-Security-Policy)"
         )
+    for flag in flags:
+        if _read_name(flag) in ("rel", "as"):
+            # A relation or a destination takes a value, as rel=True is refused: a bare one
+            # was written beside the link's own (RFC 8288 §3: one rel per link), or alone,
+            # an empty as no browser fetches, which a push proxy pushed all the same.
+            raise ValueError(
+                f"Link parameter {_read_name(flag)!r} takes a value, got the flag {flag!r}"
+            )
     if isinstance(version, (int, float)) and not isinstance(version, bool):
         version = str(version)  # an asset version a config holds as a number, as any keyword's
     elif version is not None and not isinstance(version, str):

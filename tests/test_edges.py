@@ -4716,6 +4716,21 @@ def test_a_keyword_of_no_name_given_true_is_refused_as_no_token() -> None:
         make_resource("/f", (), "style", None, (("", True),))
 
 
+@pytest.mark.parametrize(
+    ("flag", "as_"),
+    [("rel", "style"), ("REL", None), (" as ", None), (Markup("&#97;s"), None), ("As", None)],
+)
+def test_a_bare_rel_or_as_flag_is_refused_as_the_keyword_given_true_is(
+    flag: str, as_: str | None
+) -> None:
+    """``rel`` and ``as`` take a value: ``rel=True`` and ``as_=True`` are refused. A bare
+    one was written beside the link's own, ``</a.css>; rel=preload; as=style; rel`` (RFC
+    8288 §3: a link has one ``rel``), or as the only one, ``</a.css>; rel=preload; as``:
+    an empty ``as``, which no browser fetches, a push proxy pushed and the digest recorded."""
+    with pytest.raises(ValueError, match=r"Link parameter '(rel|as)' takes a value, got the flag"):
+        push("/a.css", flag, as_=as_)
+
+
 def _link_or_refused(flags: tuple[str, ...], params: tuple[tuple[str, str], ...]) -> object:
     try:
         return make_resource("/a.css", flags, "style", None, params).link
