@@ -772,9 +772,14 @@ def static_tag(
         attributes += f' crossorigin="{escape(crossorigin)}"'
     elif "crossorigin" in link.flags:
         attributes += " crossorigin"
+    # One given bare (media=True, an "integrity" flag) is bare in the Link: the element
+    # says it so too, an empty value either way.
+    bare_in_link = {_lower(flag) for flag in link.flags}
     for name in _MIRRORED:
         if name in link.params:
             attributes += f' {name}="{escape(link.params[name])}"'
+        elif name in bare_in_link:
+            attributes += f" {name}"
     src = escape(link.url)
     attributes += own_attributes
     if link.rel == "modulepreload":
@@ -786,11 +791,11 @@ def static_tag(
     head = f'<link rel="{escape(link.rel)}" href="{src}"'
     if link.as_ is not None:
         head += f' as="{escape(link.as_)}"'
-    if "type" in link.params:
-        head += f' type="{escape(link.params["type"])}"'
-    for name in _PRELOAD_MIRRORED:
+    for name in ("type", *_PRELOAD_MIRRORED):
         if name in link.params:
             head += f' {name}="{escape(link.params[name])}"'
+        elif name in bare_in_link:
+            head += f" {name}"
     return Markup(f"{head}{attributes}>")
 
 

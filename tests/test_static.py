@@ -452,6 +452,32 @@ OVERRIDES = [
         # (hero-2x.png on a 2x screen): two images fetched, one never used.
         id="imagesrcset and imagesizes mirrored on a preload",
     ),
+    # A mirrored name given bare is bare on the element too, as crossorigin is: the Link
+    # said it and the element did not.
+    pytest.param(
+        "print.css",
+        (),
+        {"media": True},
+        "rel=preload; as=style; media",
+        '<link rel="stylesheet" href="{url}" media>',
+        id="media=True mirrored bare",
+    ),
+    pytest.param(
+        "app.js",
+        ("Integrity",),
+        {},
+        "rel=preload; as=script; Integrity",
+        '<script src="{url}" integrity></script>',
+        id="an Integrity flag mirrored bare",
+    ),
+    pytest.param(
+        "hero.png",
+        ("type", "imagesizes"),
+        {},
+        "rel=preload; as=image; type; imagesizes",
+        '<link rel="preload" href="{url}" as="image" type imagesizes>',
+        id="type and imagesizes flags mirrored bare on a preload",
+    ),
 ]
 
 
