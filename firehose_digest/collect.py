@@ -755,7 +755,8 @@ def make_resource(
             )
             and all(
                 str(value).strip().lower() in TYPES_EVERY_BROWSER_USES
-                for name, value in kept
+                # A bare type (a flag, type=True) is the empty one, as type="" is.
+                for name, value in (*kept, *((flag, "") for flag in flags))
                 if name.lower() == "type"
             ),
         )

@@ -1150,6 +1150,22 @@ def test_a_103_carries_no_link_whose_type_some_browser_cannot_use(
     assert "type=" in resource.link  # the final Link keeps it, for each browser to pick
 
 
+@pytest.mark.parametrize(
+    ("flags", "params"),
+    [((), (("type", ""),)), (("type",), ()), (("Type",), ()), ((), (("TYPE", True),))],
+    ids=["type=''", "a type flag", "a Type flag", "TYPE=True"],
+)
+def test_an_empty_type_is_not_hinted_however_it_is_spelled(
+    flags: tuple[str, ...], params: tuple[tuple[str, Any], ...]
+) -> None:
+    """A bare ``type`` is the empty type ``type=""`` is, which is none of the types a 103
+    sends: given as a flag (or ``True``), it was sent, ``type=""`` was not."""
+    resource = make_resource("/a.css", flags, "style", None, params)
+    assert "type" in resource.link.lower()  # the final Link keeps it
+    assert resource.hint.sendable is False
+    assert plan_early_hints([resource.hint], set(), BUDGET, max_pushes=10).headers == []
+
+
 @pytest.mark.parametrize("flag", ["rel", "as", "REL"])
 def test_a_flag_repeating_rel_or_as_is_refused_before_any_hint_is_made(flag: str) -> None:
     """A stray bare ``rel`` or ``as`` after ``rel=preload; as=style`` was linked and hinted
