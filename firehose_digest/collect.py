@@ -645,6 +645,8 @@ def make_resource(
             "(with Flask-Talisman request.csp_nonce, csp_nonce() in a template), or none "
             "(docs/how-it-works.md, Beside a Content-Security-Policy)"
         )
+    if as_ is not None:  # as_ is the keyword as: a positional spelling of it is dropped
+        flags = tuple(flag for flag in flags if _read_name(flag) != "as")
     for flag in flags:
         if _read_name(flag) in ("rel", "as"):
             # A relation or a destination takes a value, as rel=True is refused: a bare one

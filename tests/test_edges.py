@@ -4731,6 +4731,21 @@ def test_a_bare_rel_or_as_flag_is_refused_as_the_keyword_given_true_is(
         push("/a.css", flag, as_=as_)
 
 
+@pytest.mark.parametrize("flag", ["as", "AS", "as=script", " As = script "])
+def test_as_beats_a_positional_as_as_any_keyword_beats_its_name(flag: str) -> None:
+    """``as_`` is the keyword ``as`` (a template's ``as=`` is one): every positional
+    spelling of its name is dropped, as any keyword's is. A bare ``"as"`` beside it was
+    refused as an ``as`` of no value in a view, while the same call from a template, whose
+    ``as=`` is a keyword, wrote ``as=style``."""
+    assert make_resource("/a.css", (flag,), "style", None, ()).link == (
+        "</a.css>; rel=preload; as=style"
+    )
+    app = edge_app()
+    with app.test_request_context():
+        template = render_template_string(f"{{{{ push('/a.css', '{flag}', as='style') }}}}")
+    assert template == "/a.css"
+
+
 def _link_or_refused(flags: tuple[str, ...], params: tuple[tuple[str, str], ...]) -> object:
     try:
         return make_resource("/a.css", flags, "style", None, params).link

@@ -1166,14 +1166,17 @@ def test_an_empty_type_is_not_hinted_however_it_is_spelled(
     assert plan_early_hints([resource.hint], set(), BUDGET, max_pushes=10).headers == []
 
 
-@pytest.mark.parametrize("flag", ["rel", "as", "REL"])
-def test_a_flag_repeating_rel_or_as_is_refused_before_any_hint_is_made(flag: str) -> None:
-    """A stray bare ``rel`` or ``as`` after ``rel=preload; as=style`` was linked and hinted
-    (Chromium keeps the first of each parameter); it is refused now, as ``rel=True`` is
-    (a second ``rel`` is one RFC 8288 §3 forbids, a lone bare ``as`` an empty one no
-    browser fetches), so no link or hint is made of it."""
+@pytest.mark.parametrize(("flag", "as_"), [("rel", "style"), ("REL", "style"), ("as", None)])
+def test_a_flag_repeating_rel_or_as_is_refused_before_any_hint_is_made(
+    flag: str, as_: str | None
+) -> None:
+    """A stray bare ``rel`` after ``rel=preload; as=style`` was linked and hinted (Chromium
+    keeps the first of each parameter), and so was a lone bare ``as``; each is refused now,
+    as ``rel=True`` is (a second ``rel`` is one RFC 8288 §3 forbids, a lone bare ``as`` an
+    empty one no browser fetches), so no link or hint is made of it. (Beside ``as_``, a
+    bare ``as`` is dropped, as a keyword drops any positional spelling of its name.)"""
     with pytest.raises(ValueError, match="takes a value"):
-        make_resource("/a.css", (flag,), "style", None, ())
+        make_resource("/a.css", (flag,), as_, None, ())
 
 
 def test_a_held_link_chromium_drops_takes_no_push_slot_from_a_103() -> None:
