@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import string
 import sys
 from collections.abc import Mapping
 from contextlib import suppress
@@ -44,6 +45,7 @@ __all__ = [
     "PRELOAD_DESTINATIONS",
     "RequestPushes",
     "as_written",
+    "ascii_lower",
     "bare_per_request",
     "current_record",
     "key_url",
@@ -401,9 +403,9 @@ def as_written(
     given: set[str] = set()
     for name, value in params:
         if isinstance(name, str):
-            if name.lower() in given:
+            if ascii_lower(name) in given:
                 continue
-            given.add(name.lower())
+            given.add(ascii_lower(name))
         if value is True and name not in ("rel", "as"):
             bare.append(name)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -422,7 +424,7 @@ def as_written(
             continue
         given_as_html = hasattr(flag, "__html__")
         name, equals, read = _flag_read(flag)
-        if name.lower() in given:
+        if ascii_lower(name) in given:
             continue
         if not name:
             # Whitespace alone, or "=value": refused naming what the app wrote, as read,
@@ -432,7 +434,7 @@ def as_written(
             continue
         if not equals:
             bare.append(name)  # as written, but for the whitespace around it
-            given.add(name.lower())
+            given.add(ascii_lower(name))
             continue
         name = _read_name(name)
         if len(read) >= 2 and read[0] == read[-1] == '"':
@@ -440,8 +442,20 @@ def as_written(
         read = _collapsed(read) if given_as_html else read
         if not _no_nonce(name, read):
             named[name] = read
-            given.add(name.lower())
+            given.add(ascii_lower(name))
     return tuple(bare), tuple(named.items())
+
+
+#: ASCII upper case to lower case, and nothing else: what HTML lowers in an attribute's
+#: name (HTML syntax, "attribute name state"), where ``str.lower`` also lowers ``Ä``.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def ascii_lower(name: str) -> str:
+    """``name`` with its ASCII letters in lower case, as HTML reads an attribute's name
+    and RFC 8288 compares a parameter's (``str.lower`` makes ``\u212a``, KELVIN SIGN,
+    ``k``)."""
+    return name.translate(_ASCII_LOWER)
 
 
 def _name_as_read(name: Any) -> Any:

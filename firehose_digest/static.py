@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import stat
-import string
 import sys
 import weakref
 from collections.abc import Iterable
@@ -38,6 +37,7 @@ from werkzeug.security import safe_join
 from .collect import (
     CORS_MODE,
     as_written,
+    ascii_lower,
     bare_per_request,
     key_version,
     make_resource,
@@ -400,7 +400,7 @@ def _read_arguments(
         for flag in flags
     )
     params: dict[str, str] = {
-        _ascii_lower(name) if isinstance(name, str) else name: value for name, value in named
+        ascii_lower(name) if isinstance(name, str) else name: value for name, value in named
     }
     spelled_as = params.pop("as", None)
     as_ = read_as(as_)  # as push() reads it
@@ -489,16 +489,6 @@ def _versioned(arguments: _StaticArguments) -> _StaticLink:
         arguments.element_flags,
         arguments.caller,
     )
-
-
-#: ASCII upper case to lower case, and nothing else: what HTML lowers in an attribute's
-#: name (HTML syntax, "attribute name state"), where ``str.lower`` also lowers ``Ä``.
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-
-
-def _ascii_lower(name: str) -> str:
-    """``name`` as HTML reads an attribute's name: its ASCII letters in lower case."""
-    return name.translate(_ASCII_LOWER)
 
 
 def _lower(text: object) -> str:
@@ -861,7 +851,7 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
     for name, value in (*flags, *link.params.items(), *element_flags):
         if not isinstance(name, str):  # a template's number or list: push() refused it
             raise ValueError(f"static_tag(): a flag must be a str, got {name!r}")
-        if _ascii_lower(name) in _LINK_ATTRIBUTES:
+        if ascii_lower(name) in _LINK_ATTRIBUTES:
             continue
         if not name or _NOT_IN_AN_ATTRIBUTE_NAME.search(name):
             raise ValueError(
@@ -871,14 +861,14 @@ def _element_attributes(link: _StaticLink, classic_script: bool) -> tuple[_Stati
         if not isinstance(value, str):  # a template's list or dict, a Decimal
             hint = other_number(value, str)  # as push() says it of a Link parameter
             raise ValueError(f"static_tag(): {name} must be a str, got {value!r}{hint}")
-        if _ascii_lower(name) == url_attribute:
+        if ascii_lower(name) == url_attribute:
             # Written after the element's own, it is a duplicate the HTML parser drops:
             # the url given would never be used.
             raise ValueError(
                 f"static_tag(): {url_attribute} is the file's url, which static_tag writes "
                 "itself (the versioned one): drop it, or write the element by hand"
             )
-        own.setdefault(_ascii_lower(name), value)
+        own.setdefault(ascii_lower(name), value)
     bare = "".join(f" {name}" for name, value in own.items() if not value)
     valued = "".join(f' {name}="{escape(value)}"' for name, value in own.items() if value)
     for_link = (*_LINK_ATTRIBUTES, "nomodule")

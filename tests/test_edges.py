@@ -4700,6 +4700,26 @@ def test_a_parameter_named_twice_is_written_once_as_first_given(
 
 
 @pytest.mark.parametrize(
+    ("flags", "params"),
+    [
+        (("key=1", "\u212aey=2"), ()),
+        (("\u212aey=2", "key=1"), ()),
+        (("\u212aey",), (("key", "1"),)),
+    ],
+    ids=["a name first", "its non-ASCII look-alike first", "a keyword of the name"],
+)
+def test_a_name_that_lowers_to_another_outside_ascii_is_not_it(
+    flags: tuple[str, ...], params: tuple[tuple[str, str], ...]
+) -> None:
+    """A name is given twice when it is the same in ASCII case alone, as HTTP and HTML
+    compare names: ``"\u212aey"`` (KELVIN SIGN), which ``str.lower()`` makes ``key``, is
+    another name, no token, refused whichever comes first. Taken for ``key``, it was
+    dropped after it, unchecked, and refused before it."""
+    with pytest.raises(ValueError, match=re.escape("token, got '\u212aey'")):
+        make_resource("/f", flags, "style", None, params)
+
+
+@pytest.mark.parametrize(
     ("flag", "named"), [(" =x", " =x"), ("=x", "=x"), (Markup("&#61;x"), "=x")]
 )
 def test_a_name_value_flag_of_no_name_is_refused_as_given(flag: str, named: str) -> None:

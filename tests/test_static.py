@@ -995,6 +995,24 @@ def test_a_flag_loses_the_spaces_and_tabs_around_it_in_the_element_and_the_link(
     assert response.headers["Link"] == f"<{url}>; rel=preload; as=script; crossorigin"
 
 
+@pytest.mark.parametrize(
+    "flags", [("data-k=1", "data-\u212a=2"), ("data-\u212a=2", "data-k=1")], ids=["k", "\u212a"]
+)
+def test_attributes_the_same_only_outside_ascii_case_are_both_written(
+    static: Path, flags: tuple[str, ...]
+) -> None:
+    """HTML lowers an attribute's name in ASCII alone: ``data-\u212a`` (KELVIN SIGN), which
+    ``str.lower()`` makes ``data-k``, is another attribute, and the element carries both,
+    in the order given. One was dropped as the other given twice."""
+    (static / "app.js").write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/app.js?v={version(CONTENT)}"
+    attributes = "".join(' {}="{}"'.format(*flag.split("=")) for flag in flags)
+
+    with app.test_request_context():
+        assert str(static_tag("app.js", *flags)) == f'<script src="{url}"{attributes}></script>'
+
+
 def test_a_keyword_named_as_html_is_read_as_the_page_reads_it(static: Path) -> None:
     """A keyword's name given as ``Markup`` (a template's ``**`` of a dict made of macro
     output) is read as a flag's name given so is: ``static_tag()`` wrote its source on the
