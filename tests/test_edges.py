@@ -4789,15 +4789,20 @@ def test_a_name_value_flag_is_read_as_its_keyword_spelling(value: str) -> None:
 
 
 @pytest.mark.parametrize("markup_first", [True, False], ids=["markup first", "str first"])
+@pytest.mark.parametrize("number", [False, True], ids=["a str value", "a number"])
 def test_a_keyword_named_as_markup_and_as_a_str_are_two_resources_whatever_came_first(
-    markup_first: bool,
+    markup_first: bool, number: bool
 ) -> None:
     """A keyword's name given as Markup is read as the page reads it (``ti&#116;le`` is
     ``title``); the same text as a str is no token, refused. Equal as str, the two must
-    not be one entry of push()'s cache, or the second spelling gets the first's answer."""
+    not be one entry of push()'s cache, or the second spelling gets the first's answer:
+    nor with a number for a value, whose arguments are keyed by type."""
     app = edge_app()
     name = "ti&#116;le"
-    value = "markup-first" if markup_first else "str-first"  # push()'s cache is the process's
+    # Each its own, as push()'s cache is the process's.
+    value: object = "markup-first" if markup_first else "str-first"
+    if number:
+        value = 41 if markup_first else 42
 
     @app.route("/as/<kind>")
     def pushes(kind: str) -> str:
