@@ -1017,8 +1017,7 @@ def test_a_keyword_named_as_html_is_read_as_the_page_reads_it(static: Path) -> N
     """A keyword's name given as ``Markup`` (a template's ``**`` of a dict made of macro
     output) is read as a flag's name given so is: ``static_tag()`` wrote its source on the
     element (``cross&#111;rigin="use-credentials"``, ``&#32;``: attributes no page reads
-    as meant) while
-    ``push()`` refused the same as no token."""
+    as meant) while ``push()`` refused the same as no token."""
     (static / "app.js").write_bytes(CONTENT)
     app = make_app(static)
     url = f"/static/app.js?v={version(CONTENT)}"
