@@ -54,7 +54,7 @@ import re
 import ssl
 import sys
 from collections import UserString
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -863,6 +863,8 @@ def _warn_unknown_keys(app: Flask) -> None:
     (``FIREHOSE_EARLY_HINT``) would otherwise leave its feature off without a word."""
     names = [name.removeprefix("FIREHOSE_") for name in DEFAULTS]
     for key in app.config:
+        if key == "FIREHOSE":
+            _warn_nested_settings(app.config[key])
         if isinstance(key, str) and key.startswith("FIREHOSE_") and key not in DEFAULTS:
             name = key.removeprefix("FIREHOSE_")
             if name in _FLASK_KEYS_MEANT:
@@ -872,6 +874,23 @@ def _warn_unknown_keys(app: Flask) -> None:
                 close = difflib.get_close_matches(name, names, n=1)
                 hint = f"; did you mean FIREHOSE_{close[0]}?" if close else ""
             log.warning("firehose: %s is not a setting of firehose_digest%s", key, hint)
+
+
+def _warn_nested_settings(value: object) -> None:
+    """A warning for a ``FIREHOSE`` key: what a TOML ``[FIREHOSE]`` table or
+    ``FLASK_FIREHOSE__EARLY_HINTS`` (``from_prefixed_env`` nests at ``__``) makes, one dict
+    whose settings are never read, naming each as the key it would be."""
+    nested = (
+        [f"FIREHOSE_{name}" for name in value if isinstance(name, str)]
+        if isinstance(value, Mapping)
+        else []
+    )
+    log.warning(
+        "firehose: FIREHOSE is not a setting of firehose_digest: each setting is a key of its "
+        "own (a TOML [FIREHOSE] table, or FLASK_FIREHOSE__* in the environment, nests them "
+        "in one dict, which is not read)%s",
+        f"; did you mean {', '.join(nested)}?" if nested else "",
+    )
 
 
 def _warn_taken_over(app: Flask, before: Connector, after: Connector) -> None:

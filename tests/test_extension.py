@@ -5242,6 +5242,49 @@ def test_a_misspelt_setting_is_named_in_a_warning(caplog: pytest.LogCaptureFixtu
     ]
 
 
+@pytest.mark.parametrize("source", ["toml table", "environment"])
+def test_settings_nested_under_a_firehose_key_are_named_in_a_warning(
+    source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A TOML ``[FIREHOSE]`` table (``from_file(..., load=tomllib.load)``), or
+    ``FLASK_FIREHOSE__EARLY_HINTS`` (``from_prefixed_env`` nests at ``__``), puts the
+    settings in one ``FIREHOSE`` dict, which no key of ours is: 103s stayed off and
+    ``MAX_PUSHES`` at 10, without a word."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+    if source == "toml table":
+        tomllib = pytest.importorskip("tomllib")
+        config = tmp_path / "config.toml"
+        config.write_text("[FIREHOSE]\nEARLY_HINTS = true\nMAX_PUSHES = 5\n")
+        app.config.from_file(str(config), load=tomllib.load, text=False)
+    else:
+        monkeypatch.setenv("FLASK_FIREHOSE__EARLY_HINTS", "true")
+        monkeypatch.setenv("FLASK_FIREHOSE__MAX_PUSHES", "5")
+        app.config.from_prefixed_env()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: FIREHOSE is not a setting of firehose_digest: each setting is a key of "
+        "its own (a TOML [FIREHOSE] table, or FLASK_FIREHOSE__* in the environment, nests "
+        "them in one dict, which is not read); did you mean FIREHOSE_EARLY_HINTS, "
+        "FIREHOSE_MAX_PUSHES?"
+    ]
+
+
+def test_a_firehose_key_of_no_settings_is_named_in_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE=True)
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        Firehose(app)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: FIREHOSE is not a setting of firehose_digest: each setting is a key of "
+        "its own (a TOML [FIREHOSE] table, or FLASK_FIREHOSE__* in the environment, nests "
+        "them in one dict, which is not read)"
+    ]
+
+
 @pytest.mark.parametrize("enabled", [True, False], ids=["push on", "push off"])
 def test_a_setting_changed_after_init_app_is_named_in_a_warning_once(
     enabled: bool, caplog: pytest.LogCaptureFixture
