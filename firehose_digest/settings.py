@@ -751,9 +751,16 @@ def _seconds(key: str, value: object, low: int, high: int) -> int:
     second dropped."""
     seconds = int(value.total_seconds()) if isinstance(value, timedelta) else value
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not low <= seconds <= high:
-        hint = number_hint(key, value, int, from_argument=False)
+        # A timedelta is told what it was read as (timedelta(milliseconds=999) is 0), not
+        # that it must be a timedelta.
+        hint = (
+            f": {seconds} whole seconds"
+            if isinstance(value, timedelta)
+            else number_hint(key, value, int, from_argument=False)
+        )
         raise ValueError(
-            f"{key} must be an int in [{low}, {high}] seconds or a timedelta, got {value!r}{hint}"
+            f"{key} must be an int in [{low}, {high}] seconds, or a timedelta within them, "
+            f"got {value!r}{hint}"
         )
     return seconds
 

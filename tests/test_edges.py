@@ -1736,7 +1736,8 @@ def test_a_samesite_werkzeug_refuses_is_said_in_werkzeugs_words_naming_the_key()
         (
             "FIREHOSE_MAX_AGE",
             1.5,
-            "FIREHOSE_MAX_AGE must be an int in [1, 34560000] seconds or a timedelta, got 1.5",
+            "FIREHOSE_MAX_AGE must be an int in [1, 34560000] seconds, or a timedelta within "
+            "them, got 1.5",
         ),
         ("FIREHOSE_FP_RATE", None, "FIREHOSE_FP_RATE must be a number in (0, 1), got None"),
     ],
