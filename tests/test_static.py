@@ -1571,6 +1571,30 @@ def test_a_file_only_the_request_s_blueprint_holds_is_said_to_be_there(static: P
         push_static("admin.css")  # the app's own view: no blueprint to name
 
 
+def test_a_blueprint_without_a_static_folder_is_not_said_to_serve_a_file(
+    static: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request's blueprint with no static folder serves no file: Werkzeug's
+    ``safe_join(None, name)`` is ``./name``, a file of the working directory, which the
+    error would have said the blueprint serves."""
+    app = make_app(static)
+    shop = Blueprint("shop", __name__)
+
+    @shop.route("/")
+    def home() -> str:
+        return ""
+
+    app.register_blueprint(shop, url_prefix="/shop")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "site.css").write_bytes(b"site")
+    monkeypatch.chdir(workdir)
+    with app.test_request_context("/shop/"):
+        assert request.blueprint == "shop"
+        with pytest.raises(ValueError, match=re.escape(f"'site.css' in {static}") + "$"):
+            push_static("site.css")
+
+
 @pytest.mark.parametrize(
     "static_url_path",
     [
