@@ -399,7 +399,8 @@ def as_written(
     # is not a preload); a name given as HTML as the page reads it, as a flag's is.
     params = tuple((_read_name(_name_as_read(name)), value) for name, value in params)
     # Parameter names are case-insensitive (RFC 8288 §3): a name given twice is one
-    # parameter, which RFC 8288 leaves a reader to take either value of; the first is kept.
+    # parameter, written once, as first given, the one a reader keeps of rel, media, title
+    # and type (RFC 8288 §3.3, §3.4.1: occurrences after the first are ignored).
     given: set[str] = set()
     for name, value in params:
         if isinstance(name, str):
