@@ -361,12 +361,15 @@ STATIC_AS = st.sampled_from([None, "style", "Style", "font", "fetch", "script", 
 #: What every element static_tag writes repeats of its Link (docs/early-hints.md); a
 #: <link rel="preload"> (or another relation of the header's) its type, image candidates
 #: and as too. No media on a <script>, which has none.
-REPEATED = frozenset({"crossorigin", "media", "integrity", "referrerpolicy", "fetchpriority"})
-REPEATED |= {"nonce"}
+REPEATED = frozenset(
+    {"crossorigin", "media", "integrity", "referrerpolicy", "fetchpriority", "nonce"}
+)
 REPEATED_BY_A_LINK = REPEATED | {"type", "imagesrcset", "imagesizes", "as"}
 
 
-class FirstElement(HTMLParser):
+class Elements(HTMLParser):
+    """Each start tag and its attributes, as a page's parser reads them."""
+
     def __init__(self) -> None:
         super().__init__()
         self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
@@ -414,7 +417,7 @@ def test_static_tag_s_element_says_what_its_link_says(
         return
     given_["call"] = call
     response = app.test_client().get("/tag")
-    reader = FirstElement()
+    reader = Elements()
     reader.feed(response.get_data(as_text=True))
     [(tag, attribute_list)] = reader.elements
     attributes = dict(attribute_list)
