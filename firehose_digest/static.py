@@ -723,9 +723,9 @@ def static_tag(
     never run), a name that would end the attribute or the tag (``a b``, ``x"``), the url
     attribute the element writes itself (a script's ``src``, a ``<link>``'s ``href``: a
     second one is a duplicate the HTML parser drops), a value holding a ``,`` or ``;``
-    that the element does not write (an ``imagesrcset`` on a stylesheet, a ``media`` on a
-    script: lost with the ``Link``), and what ``push()`` refuses of any other (a ``"``, a
-    non-ASCII character).
+    that the element does not write (an ``imagesrcset`` on a stylesheet: lost with the
+    ``Link``), a ``media`` on a script (HTML has none: a script runs on every medium), and
+    what ``push()`` refuses of any other (a ``"``, a non-ASCII character).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     arguments = _read_arguments(
@@ -743,6 +743,16 @@ def static_tag(
         )
     link, bare, own_attributes = _element_attributes(link, classic_script)
     split = _split_values(link, classic_script)
+    if (classic_script or link.rel == "modulepreload") and (
+        "media" in link.params or any(_lower(flag) == "media" for flag in link.flags)
+    ):
+        # A script runs on every medium: <script media="print"> read as print's alone, and
+        # its preload fetched it for print alone.
+        element = "<script>" if classic_script else '<script type="module">'
+        raise ValueError(
+            f"static_tag(): a {element} takes no media (HTML has none: it runs on every "
+            "medium): drop media, or use push_static() and write the element by hand"
+        )
     if split:
         # The element carries them, as for a nomodule script: no Link names the file.
         # What push() checks of the rest is checked all the same.

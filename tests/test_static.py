@@ -581,6 +581,61 @@ def test_nomodule_on_an_element_other_than_a_classic_script_is_refused(
         static_tag(filename, *flags, **keywords)
 
 
+#: Ways to give a script a ``media``: a value, bare, as a flag of either form, in any case.
+MEDIA_SPELLINGS = [
+    pytest.param((), {"media": "print"}, id="media='print'"),
+    pytest.param((), {"media": True}, id="media=True"),
+    pytest.param(("Media=print",), {}, id='positional "Media=print"'),
+    pytest.param(("MEDIA",), {}, id='bare "MEDIA"'),
+]
+
+
+@pytest.mark.parametrize(
+    ("filename", "tag_keywords", "element"),
+    [
+        pytest.param("app.js", {}, "<script>", id="a classic script"),
+        pytest.param("app.mjs", {}, '<script type="module">', id="a .mjs module"),
+        pytest.param("app.js", {"type": "module"}, '<script type="module">', id="type=module"),
+    ],
+)
+@pytest.mark.parametrize(("flags", "keywords"), MEDIA_SPELLINGS)
+def test_a_media_on_a_script_is_refused(
+    static: Path,
+    filename: str,
+    tag_keywords: dict[str, Any],
+    element: str,
+    flags: tuple[str, ...],
+    keywords: dict[str, Any],
+) -> None:
+    """HTML has no ``media`` on ``<script>``: the script runs on every medium, and its
+    element was written ``<script media="print">``, as if it ran for print alone, with a
+    preload that fetched it for print alone. ``static_tag`` says so, before it pushes
+    anything, as it refuses a media list there; ``push_static`` still writes the ``Link``
+    (a preload honours ``media``)."""
+    (static / filename).write_bytes(CONTENT)
+    app = make_app(static)
+    url = f"/static/{filename}?v={version(CONTENT)}"
+
+    @app.route("/script-tag")
+    def tagged() -> str:
+        with pytest.raises(ValueError) as raised:
+            static_tag(filename, *flags, **tag_keywords, **keywords)
+        return str(raised.value)
+
+    @app.route("/script-push")
+    def pushed() -> str:
+        return push_static(filename, *flags, **tag_keywords, **keywords)
+
+    refused = app.test_client().get("/script-tag")
+    assert refused.get_data(as_text=True).startswith(
+        f"static_tag(): a {element} takes no media (HTML has none: it runs on every medium)"
+    )
+    assert "Link" not in refused.headers
+    linked = app.test_client().get("/script-push")
+    assert linked.get_data(as_text=True) == url
+    assert re.search(r"; media(=print)?(;|$)", linked.headers["Link"], re.IGNORECASE)
+
+
 #: A value no ``Link`` carries whole (a ``,`` or ``;``, at which nginx and h2o end the link
 #: even within quotes) on an element that takes it: (file, keywords, the element).
 ELEMENT_ALONE = [
