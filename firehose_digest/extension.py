@@ -1805,13 +1805,24 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
 
 
 def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
-    """Static caching, then the ``Link`` value and ``Vary``, decided and recorded; the
-    response gets them as it starts.
+    """Decide the response's ``Link`` value and ``Vary: Cookie``, and record what it
+    pushes; the record keeps them for :meth:`_RequestRecord.start_response` to add.
 
-    In order: static caching; whether the response may be linked at all (its request, then
-    whether it is a page); its resources, pushed and declared; what the client holds
-    (``open()``); for a 304, its ``Vary`` and what it reuses saved, no ``Link``; else its
-    links planned, what they push and reuse saved (``save()``), and a HEAD's ``Vary``.
+    In order:
+
+    1. static caching, for a file of a static view;
+    2. whether this request decides anything: it runs under ``app.wsgi_app`` with push
+       on, owns its record (:func:`_claim`), may be linked at all (:func:`_may_link`),
+       and is no 1xx;
+    3. a response that is not a page gets nothing (:func:`_learn_not_a_page`);
+    4. its resources, pushed then declared (:func:`_with_declared`);
+    5. what the client holds (``open()``, once a request: :meth:`_RequestRecord.open_once`);
+    6. a 304: the ``Vary`` its 200 would have, what it reuses saved, no ``Link``
+       (:func:`_decide_not_modified`);
+    7. else: its links planned (:func:`_links_for`), what its 103 offered counted as
+       pushed, what it pushes and reuses saved (:func:`_save`; planned again, pushing
+       nothing, if that fails), and a HEAD's ``Vary``.
+
     The blocks that ask ``cache`` and ``hint_page`` only teach the 103 cache (``cache`` is
     None unless ``FIREHOSE_EARLY_HINTS``, ``hint_page`` unless this request may get a 103):
     none changes this response.
@@ -1860,26 +1871,10 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # one a proxy fetches, with no Cookie, to push it. As on a static file, our Link,
         # Vary: Cookie and digest Set-Cookie would only harm it: it gets none of them.
         #
-        # Its 200 teaches the hint cache (learn_no_page):
-        # - a url that taught no page is left hinted nothing;
-        # - a url that taught a page keeps its links, unless a browser's document
-        #   navigation got the file (over_links).
-        # Only such a navigation takes a page's links away:
-        # - a proxy's push request sends no Sec-Fetch-*, and curl's navigation sends none
-        #   either: a JSON variant such a client asked for must not take them away;
-        # - nor must one asked for by a client that sends Fetch Metadata yet ranks the
-        #   type it got as high as text/html: no browser's navigation ranks JSON so
-        #   (:func:`_prefers_html`).
-        #
         # What a 103 offered before the view (the url was a page once) was pushed. It
         # goes unrecorded: no save() runs here.
         if cache is not None and hint_page is not None and status == 200:
-            document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
-            cache.learn_no_page(
-                hint_page,
-                over_links=document and _prefers_html(req.environ, response.mimetype or ""),
-                hinted=record.hinted_unlearned,
-            )
+            _learn_not_a_page(cache, hint_page, req, response, record)
         return response
     # What was pushed when this step began, copied: a thread the view started with a copy
     # of its context (each thread, on a free-threaded Python 3.14) may push meanwhile, and
@@ -1912,32 +1907,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # next 103 would push the url again to a client holding its new version.
         cache.forget(hint_page)
     if status == 304:
-        # A 304 gets no Link, only the Vary its 200 would have (RFC 9110 §15.4.5). It
-        # pushes nothing, so it records nothing new.
-        #
-        # Why no Link: a shared cache merges a 304's fields into the 200 it stored, and
-        # serves that to every client sending the same Cookie (RFC 9111 §4.3.4; Apache's
-        # mod_cache). A Link made for this client would go out with another's digest
-        # cookie.
-        #
-        # No 103 goes to a revalidation. The app may still give a 304 to a request
-        # without a validator: what a 103 before it offered goes unrecorded, and is
-        # pushed again at worst.
-        #
-        # The plan is made as the 200's, with this response's own headers, as
-        # make_conditional and send_file keep them on a 304. So a download, or a frame
-        # the browser refuses, pushes nothing, whatever the client holds. A 304 a view
-        # builds without those headers is planned as a page the browser shows.
-        plan = _plan_as(state, req, response, resources, held, 200, browser=browser)
-        record.vary = _varies(plan, held)
-        if held is not None and plan.reused:
-            # The client's cached page uses its held keys again: saved as the 200 would
-            # save them, they are written back from the older generation, and a digest
-            # past half its lifetime is signed again; else a page that only ever answers
-            # 304 let them rotate away, or the cookie expire. That Set-Cookie is made from
-            # the request's Cookie alone, which a cache merging it keys the stored 200 by:
-            # it goes only to clients sending that Cookie, which hold that digest.
-            _save(app, state, response, held, (), plan.reused)
+        _decide_not_modified(app, state, req, response, resources, held, record, browser=browser)
         return response
     reach = _links_reach(req, response, status, browser)
     links = _links_for(state, resources, held, reach, offered_now, browser=browser)
@@ -1982,6 +1952,72 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     record.link = links.value
     record.vary = varies
     return response
+
+
+def _learn_not_a_page(
+    cache: HintCache, page: str, req: Request, response: Response, record: _RequestRecord
+) -> None:
+    """What the 200 of a response that is not a page (:func:`_is_page`) teaches the hint
+    cache (:meth:`~.hints.HintCache.learn_no_page`):
+
+    - a url that taught no page is left hinted nothing;
+    - a url that taught a page keeps its links, unless a browser's document navigation got
+      the file (``over_links``).
+
+    Only such a navigation takes a page's links away:
+
+    - a proxy's push request sends no Sec-Fetch-*, and curl's navigation sends none
+      either: a JSON variant such a client asked for must not take them away;
+    - nor must one asked for by a client that sends Fetch Metadata yet ranks the type it
+      got as high as text/html: no browser's navigation ranks JSON so
+      (:func:`_prefers_html`).
+    """
+    document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
+    cache.learn_no_page(
+        page,
+        over_links=document and _prefers_html(req.environ, response.mimetype or ""),
+        hinted=record.hinted_unlearned,
+    )
+
+
+def _decide_not_modified(
+    app: Flask,
+    state: _AppState,
+    req: Request,
+    response: Response,
+    resources: dict[str, Resource],
+    held: Container[str] | None,
+    record: _RequestRecord,
+    *,
+    browser: bool,
+) -> None:
+    """A 304's step: no ``Link``, only the ``Vary`` its 200 would have (RFC 9110
+    §15.4.5), and the held keys its 200 would use again saved. It pushes nothing, so it
+    records nothing new.
+
+    Why no ``Link``: a shared cache merges a 304's fields into the 200 it stored, and
+    serves that to every client sending the same ``Cookie`` (RFC 9111 §4.3.4; Apache's
+    ``mod_cache``). A ``Link`` made for this client would go out with another's digest
+    cookie.
+
+    No 103 goes to a revalidation. The app may still give a 304 to a request without a
+    validator: what a 103 before it offered goes unrecorded, and is pushed again at worst.
+
+    The plan is made as the 200's, with this response's own headers, as
+    ``make_conditional`` and ``send_file`` keep them on a 304. So a download, or a frame
+    the browser refuses, pushes nothing, whatever the client holds. A 304 a view builds
+    without those headers is planned as a page the browser shows.
+    """
+    plan = _plan_as(state, req, response, resources, held, 200, browser=browser)
+    record.vary = _varies(plan, held)
+    if held is not None and plan.reused:
+        # The client's cached page uses its held keys again: saved as the 200 would save
+        # them, they are written back from the older generation, and a digest past half
+        # its lifetime is signed again; else a page that only ever answers 304 let them
+        # rotate away, or the cookie expire. That Set-Cookie is made from the request's
+        # Cookie alone, which a cache merging it keys the stored 200 by: it goes only to
+        # clients sending that Cookie, which hold that digest.
+        _save(app, state, response, held, (), plan.reused)
 
 
 def _plan_as(
