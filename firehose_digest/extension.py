@@ -154,7 +154,15 @@ class _AppState:
 
 
 class _RequestRecord(RequestPushes):
-    """One request: its resources, by url in first-push order, and the headers to add."""
+    """One request's record, which :class:`_PushScope` makes and ``push()`` finds through
+    :data:`~.collect.current_record`: its resources (by url, in first-push order), what
+    ``open()`` said the client holds (asked once: :meth:`open_once`), what its 103
+    offered, which request owns it (:func:`_claim`), and the ``Link`` and ``Vary`` that
+    :func:`_decide` chose, which its :meth:`start_response` adds.
+
+    A *record* is this request's; what is *recorded* is what the connector's ``save()``
+    keeps as held by the client.
+    """
 
     __slots__ = (
         "_held",
