@@ -1414,14 +1414,14 @@ class _DigestState:
     """
 
     def __init__(
-        self, settings: Settings, checked: CookieAttributes, read: tuple[object, ...]
+        self, settings: Settings, checked: CookieAttributes, init_scope: tuple[object, ...]
     ) -> None:
         self.settings = settings
         #: The cookie's attributes as init_app checked its largest cookie with them.
         self.checked = checked
         #: The scopes requests found a digest can be recorded under, as the session
-        #: interface's getters gave them (:func:`_scope_read`): ``read``, what they gave
-        #: at ``init_app``, which made ``checked``; and one per host where the session
+        #: interface's getters gave them (:func:`_scope_read`): ``init_scope``, what they
+        #: gave at ``init_app``, which made ``checked``; and one per host where the session
         #: interface scopes the cookie per host. A scope refused is never kept.
         self._recordable: set[tuple[object, ...]] = set()
         #: The largest value the digest can make, signed, which a scope a session interface
@@ -1441,7 +1441,7 @@ class _DigestState:
         self._decoded: dict[str, HeldDigest] = {}
         self._decoded_bytes = 0
         self._lock = fork_safe_lock()
-        self.keep_recordable(read)
+        self.keep_recordable(init_scope)
 
     def codec(self, app: Flask) -> DigestCodec | None:
         """The codec for the app's keys as configured now; None without ``SECRET_KEY``.
