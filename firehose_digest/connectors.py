@@ -1573,6 +1573,7 @@ class _DigestState:
                 log.debug("firehose: ignoring the digest cookie: %s", for_log(str(e)))
                 continue
             signed.append((value, codec.expires_at(issued_at), payload))
+        # Ordered by expiry, as by the time signed: each was signed with this codec's max_age.
         for value, expires_at, found in newest_first(signed, itemgetter(1)):
             if time.time() >= expires_at:
                 # Expired: every copy after this one was signed before it, so has expired
