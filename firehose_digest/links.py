@@ -429,7 +429,7 @@ def plan_links(
     varies = False
     size = -2  # no ", " before the first link
     for resource in resources:
-        recorded = None  # where the resource's key goes if its link fits
+        listed_in = None  # pushed or reused: the list its key joins if its link fits
         if not resource.tracked:
             link = resource.link
         else:
@@ -444,11 +444,11 @@ def plan_links(
                 if omit_held:
                     reused.append(resource.key)
                     continue
-                link, recorded = resource.nopush_link, reused
+                link, listed_in = resource.nopush_link, reused
             elif offerable and resource.key in offered:
-                link, recorded = resource.link, pushed
+                link, listed_in = resource.link, pushed
             elif offerable and slots > 0:
-                link, recorded = resource.link, pushed
+                link, listed_in = resource.link, pushed
                 slots -= 1
             else:
                 link = resource.nopush_link
@@ -456,8 +456,8 @@ def plan_links(
         if size > budget:
             break
         (last if resource.written_last else links).append(link)
-        if recorded is not None:
-            recorded.append(resource.key)
+        if listed_in is not None:
+            listed_in.append(resource.key)
     links += last
     return LinkPlan(", ".join(links) if links else None, tuple(pushed), tuple(reused), varies)
 
