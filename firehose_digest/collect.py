@@ -151,7 +151,9 @@ def push(
     )
     if resource is None:
         resource = resource_of(url, flags, as_, version, learn, params)
-    record = current_record.get()  # as record_push() records it
+    # record_push()'s body, written out: push() runs for every link of every page, and
+    # the call it saves is part of the return visit's cost (docs/performance.md).
+    record = current_record.get()
     if record is not None and not resource.legacy_only:
         record.resources.setdefault(resource.url, resource)  # the first push of a url wins
     return url
