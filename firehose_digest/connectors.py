@@ -796,7 +796,7 @@ def _cookie_values(request: Request, name: str) -> list[str]:
     so where the header holds one it is read as a ";". This reads our cookie alone, over
     any protocol; the app's own cookies are read as sent, except over HTTP/2 and HTTP/3,
     where the extension joins the fields again for the whole app
-    (:func:`~.extension._rejoined`).
+    (:func:`~.cookie_fields.rejoined`).
     """
     # The header ``request.cookies`` parses (a WSGI environ holds one): read from the
     # environ, since ``headers.getlist`` walks the whole environ on every request.

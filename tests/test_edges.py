@@ -54,6 +54,7 @@ from firehose_digest import (
     Firehose,
     SessionConnector,
     collect,
+    cookie_fields,
     extension,
     push,
 )
@@ -2617,7 +2618,7 @@ def test_a_cookie_name_with_a_space_is_split_before_when_fields_are_rejoined() -
     ],
 )
 def test_what_is_joined_again_on_http2(header: str, read: str) -> None:
-    assert extension._rejoined(header) == read
+    assert cookie_fields.rejoined(header) == read
 
 
 #: A "," and what begins a cookie after it: inside a quoted value (``"a=1,b=2"``), it
@@ -2654,7 +2655,7 @@ def test_fields_joined_with_commas_read_as_joined_with_semicolons(fields: list[s
     server does) it reads, with the same values, once fields an ASGI wrapper joined with
     "," are joined again."""
     semicolons = parse_cookie("; ".join(fields))
-    rejoined = parse_cookie(extension._rejoined(",".join(fields)))
+    rejoined = parse_cookie(cookie_fields.rejoined(",".join(fields)))
     for name in semicolons:
         assert rejoined.getlist(name) == semicolons.getlist(name)
 
@@ -2680,7 +2681,7 @@ def test_stray_quotes_beside_the_session_hide_it_from_no_rejoin(
     with "," cannot be told from one quoted value holding that ",", and are read so.)"""
     fields = [*before, "session=V1.x", *after]
     semicolons = parse_cookie("; ".join(fields))
-    rejoined = parse_cookie(extension._rejoined(",".join(fields)))
+    rejoined = parse_cookie(cookie_fields.rejoined(",".join(fields)))
     assert rejoined.getlist("session") == semicolons.getlist("session")
 
 
@@ -2691,7 +2692,7 @@ def test_a_quoted_value_and_fields_a_stray_quote_opened_read_alike_when_joined()
     stray = ['x="a', 'b=b"', "z=1"]
     assert ",".join(quoted) == ",".join(stray)
     assert parse_cookie("; ".join(stray))["x"] == "a; b=b"
-    assert dict(parse_cookie(extension._rejoined(",".join(stray)))) == {"x": "a,b=b", "z": "1"}
+    assert dict(parse_cookie(cookie_fields.rejoined(",".join(stray)))) == {"x": "a,b=b", "z": "1"}
 
 
 # --- found in review: spellings, hook order, settings that only failed later -------------
@@ -5230,22 +5231,22 @@ def test_a_304_after_a_103_links_nothing_either(connector: str) -> None:
 
 
 def test_a_nameless_cookie_joined_over_http2_stays_with_the_value_before_it() -> None:
-    """_rejoined's docstring: a "," before a nameless cookie or an empty field cannot be
+    """rejoined's docstring: a "," before a nameless cookie or an empty field cannot be
     told from a value's own (``x=1,2``, kept whole), so what follows it reads, and the
     cookie before it keeps the "," and what it joined (found by a fuzz run: a page
     script's ``document.cookie = "lone"`` beside Flask's session over HTTP/2)."""
-    read = extension._rejoined("session=V1.x, lone, a=b")
+    read = cookie_fields.rejoined("session=V1.x, lone, a=b")
     assert read == "session=V1.x, lone; a=b"
     cookies = parse_cookie(read)
     assert cookies["a"] == "b"
     # The session's value does not read as the one it was: Werkzeug 3.1.9 drops a value
     # holding a space, 3.1.0 to 3.1.8 read it whole, whose signature then fails.
     assert cookies.getlist("session") in ([], ["V1.x, lone"])
-    assert dict(parse_cookie(extension._rejoined("session=V1.x, , a=b"))) == {
+    assert dict(parse_cookie(cookie_fields.rejoined("session=V1.x, , a=b"))) == {
         "session": "V1.x,",
         "a": "b",
     }
-    assert dict(parse_cookie(extension._rejoined("x=1,2, a=b"))) == {"x": "1,2", "a": "b"}
+    assert dict(parse_cookie(cookie_fields.rejoined("x=1,2, a=b"))) == {"x": "1,2", "a": "b"}
 
 
 # --- the types a template hands push() ---------------------------------------------------

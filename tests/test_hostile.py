@@ -42,7 +42,7 @@ from firehose_digest import (
     DigestConnector,
     Firehose,
     GCSDigest,
-    extension,
+    cookie_fields,
     push,
 )
 from firehose_digest.codec import (
@@ -996,7 +996,7 @@ def test_connector_class_given_for_an_instance_fails_at_init_app() -> None:
 
 def test_an_http2_cookie_of_escaped_quotes_is_served_its_page() -> None:
     """Over HTTP/2 a ``Cookie`` holding a "," is scanned for the fields an ASGI wrapper
-    joined with "," (``extension._rejoined``). A value's quote never closed, then escaped
+    joined with "," (``cookie_fields.rejoined``). A value's quote never closed, then escaped
     quotes (``b="\\"\\"...``), made that scan start again at each of them: 8,000 characters
     (gunicorn's HTTP/2 takes a field of up to 8 KB) cost 0.28 s of CPU a request
     in-process, a thousand times a random cookie of the same length, and 0.33 s to 0.40 s
@@ -1017,13 +1017,13 @@ def test_an_http2_cookie_of_escaped_quotes_is_served_its_page() -> None:
 
 
 def test_an_unclosed_quote_is_given_up_at_the_end_in_one_match() -> None:
-    """What keeps ``extension._rejoined`` linear: a field's quoted value, tried once,
+    """What keeps ``cookie_fields.rejoined`` linear: a field's quoted value, tried once,
     fails at its next unescaped quote (here none: the end), and the field is read again
     unquoted from its start, to its separator. A scan that tried a quoted string again
     from each later quote made a pass over the rest each time (0.28 s a request for
     8,000 characters of ``\\"``); ``bench/hostile.py`` times that."""
     cookie = 'a=1,b="' + '\\"' * 4000 + ",c=2"
-    field = extension._FIELD_SCAN.match(cookie, len("a=1,"))
+    field = cookie_fields._FIELD_SCAN.match(cookie, len("a=1,"))
     assert field is not None
     assert (field.group(), field.group("end")) == ('b="' + '\\"' * 4000 + ",", ",")
-    assert extension._rejoined(cookie) == 'a=1; b="' + '\\"' * 4000 + "; c=2"
+    assert cookie_fields.rejoined(cookie) == 'a=1; b="' + '\\"' * 4000 + "; c=2"
