@@ -14,7 +14,7 @@ Once per request:
      for a Flask-Firehose connector (as Flask-Firehose asked it); else here.
    - :func:`~.links.plan_links` decides each link, all within ``FIREHOSE_LINK_BUDGET``.
      Held ones are ``nopush``. New ones are pushed when every supported proxy would
-     push them and, for a browser, the browser preloads them (:func:`_links_reach`).
+     push them and, for a browser, the browser preloads them (:func:`~.browser.links_reach`).
      The rest are ``nopush``.
    - The app's :class:`~.links.LinkPlanner` keeps each page's plans under the client's
      answers, so a page planned once is looked up after.
@@ -62,10 +62,17 @@ from urllib.parse import quote
 
 from flask import Flask, Request, Response, has_request_context, request
 from flask.views import MethodView, http_method_funcs
-from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import SecurityError
-from werkzeug.http import parse_accept_header
 
+from .browser import (
+    downloaded,
+    from_browser,
+    is_page,
+    is_top_level_navigation,
+    links_reach,
+    prefers_html,
+    takes_html,
+)
 from .codec import DEFAULT_SALT
 from .collect import (
     RequestPushes,
@@ -90,7 +97,7 @@ from .connectors import (
 )
 from .cookie_fields import may_join_cookie_fields, rejoined
 from .hints import DEFAULT_PORTS, HintCache, plan_early_hints
-from .links import LinkPlan, LinkPlanner, Resource, for_log, proxies_push
+from .links import LinkPlan, LinkPlanner, Resource, for_log
 from .settings import DEFAULTS, ENCODINGS, CookieAttributes, Settings, load
 from .static import (
     IMMUTABLE_WRITTEN,
@@ -197,8 +204,8 @@ class _RequestRecord(RequestPushes):
         #: The keys this request's 103 offered for push: a front that pushes from a 103
         #: pushed them, so they are recorded whatever the final response pushes, unless it
         #: is a 304, no page, a browser's response whose own links the browser would not
-        #: preload (an error page, a redirect, a download: :func:`_links_reach`,
-        #: :func:`_browser_shows`), or its ``save()`` failed (:func:`_decide`).
+        #: preload (an error page, a redirect, a download: :func:`~.browser.links_reach`,
+        #: :func:`~.browser._browser_shows`), or its ``save()`` failed (:func:`_decide`).
         self.offered: tuple[str, ...] = ()
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
@@ -1273,7 +1280,7 @@ def _send_early_hints(app: Flask) -> None:
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
             own_origin="://".join(_scheme_and_host(req)) if direct_http2 else None,
-            browser=_from_browser(req.environ),
+            browser=from_browser(req.environ),
         )
         if early.headers and _sent(send, early.headers, req):
             record.offered = early.offered
@@ -1316,9 +1323,9 @@ def _url_of(req: Request) -> str:
 def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:
     """The server's ``wsgi.early_hints``, if this request is to get a 103; else None.
 
-    Only a GET navigation learns and is hinted (:func:`_is_top_level_navigation`), not a
+    Only a GET navigation learns and is hinted (:func:`~.browser.is_top_level_navigation`), not a
     service worker's Navigation Preload, and without Fetch Metadata only one that names
-    HTML (:func:`_takes_html`): Chrome acts on a 103 for navigations only, a HEAD or a
+    HTML (:func:`~.browser.takes_html`): Chrome acts on a 103 for navigations only, a HEAD or a
     ``fetch()`` has no page to preload for, and Python's ``http.client`` reads a 103 as
     the final response. So this decides, too, which requests teach the hint cache
     (:attr:`_RequestRecord.hint_page`).
@@ -1326,17 +1333,17 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
     learned, nothing sent, and a warning once, at the first navigation, says so.
     """
     environ = req.environ
-    if req.method != "GET" or not _is_top_level_navigation(environ):
+    if req.method != "GET" or not is_top_level_navigation(environ):
         return None
     if "HTTP_SERVICE_WORKER_NAVIGATION_PRELOAD" in environ:
         # A service worker's Navigation Preload: Chromium 156 received its 103 and fetched
         # nothing it named, whether the worker answered with the preload's response (the
         # page then fetched its files itself) or with a page of its own (measured,
         # tests/integration/test_browser.py; Firefox 153 too, by hand). Nor is its
-        # response recorded (:func:`_links_reach`): the same 103 went out on every visit,
+        # response recorded (:func:`~.browser.links_reach`): the same 103 went out on every visit,
         # for nothing.
         return None
-    if not _from_browser(environ) and not _takes_html(environ):
+    if not from_browser(environ) and not takes_html(environ):
         # Not a browser's navigation: every browser's names text/html. Python's
         # http.client (under urllib and requests, which send "Accept: */*") skips a 100
         # alone and reads a 103 as the final response: an empty page. Asked before the
@@ -1471,202 +1478,6 @@ def _kept_apart(text: str, separator: str) -> str:
     return quote(text, safe="/") if separator in text or "%" in text else text
 
 
-def _is_top_level_navigation(environ: WSGIEnvironment) -> bool:
-    """A top-level navigation: ``Sec-Fetch-Mode: navigate`` to a ``document`` (Chromium's
-    docs/early-hints.md: a 103 on a subresource or an iframe navigation is ignored), or no
-    ``Sec-Fetch-*`` header at all (a browser from before Fetch Metadata, curl), but for a
-    browser's subrequest without them (:func:`_subrequest`). :func:`_early_hints_sender`
-    also asks such a request to name HTML (:func:`_takes_html`)."""
-    if _speculative(environ):
-        return False  # a prefetch: Chromium ignores its 103, and may never show the page
-    mode = environ.get("HTTP_SEC_FETCH_MODE")
-    if mode is not None:
-        destination = environ.get("HTTP_SEC_FETCH_DEST", "document")
-        return bool(mode.strip() == "navigate" and destination.strip() == "document")
-    if _subrequest(environ):
-        return False
-    return not any(name.startswith("HTTP_SEC_FETCH_") for name in environ)
-
-
-def _from_browser(environ: WSGIEnvironment) -> bool:
-    """Whether the request is taken for a browser's: it sends ``Sec-Fetch-Mode``, as a
-    browser with Fetch Metadata does. curl, a proxy fetching a file to push it and a
-    browser from before Fetch Metadata send none, and neither does WebKitGTK with a
-    synchronous ``XMLHttpRequest`` (:func:`_subrequest`)."""
-    return "HTTP_SEC_FETCH_MODE" in environ
-
-
-def _links_reach(
-    req: Request, response: Response, status: int, browser: bool, method: str | None = None
-) -> bool:
-    """Whether, by its request and status, what this response offers for push reaches
-    the client, so may be recorded as held: every supported front pushes it
-    (:func:`~.links.proxies_push`) and, if the request is a browser's (``browser``:
-    :func:`_from_browser`), the browser preloads it: a navigation to a document it shows
-    (what the response's own headers say of that, a download or a frame refused, is
-    :func:`_browser_shows`'s). ``method``, if given, stands for the request's (a HEAD
-    asked as its GET).
-
-    Browsers refuse push (Chromium sends ``SETTINGS_ENABLE_PUSH`` 0) and preload from the
-    ``Link`` of a document they show: Chromium 156, measured, preloads nothing that a
-    ``fetch()`` (htmx's requests), a prefetch (``<link rel=prefetch>``, Speculation Rules)
-    or a redirect links. Recorded as held, those files would be left out of the next
-    page's 103, and with ``"omit"`` out of its ``Link`` too.
-    """
-    if not proxies_push(method or req.method, status):
-        return False
-    environ = req.environ
-    if not browser:
-        # curl, a proxy, a browser from before Fetch Metadata: pushed to. Not a browser's
-        # subrequest that sent no Sec-Fetch-* (WebKit's synchronous XMLHttpRequest).
-        return not _subrequest(environ)
-    return (
-        environ["HTTP_SEC_FETCH_MODE"].strip() == "navigate"
-        and environ.get("HTTP_SEC_FETCH_DEST", "document").strip() in _SHOWN_DESTINATIONS
-        and 200 <= status < 300
-        and status not in (204, 205)  # no document: the browser stays where it was
-        and not _prefetch(environ)
-        # A service worker's Navigation Preload: the worker may answer with a page of its
-        # own and leave this response unread (Chromium 156 still keeps its Set-Cookie).
-        and "HTTP_SERVICE_WORKER_NAVIGATION_PRELOAD" not in environ
-        and _browser_shows(req, response)
-    )
-
-
-def _browser_shows(req: Request, response: Response) -> bool:
-    """Whether a browser shows the document it navigated to, so preloads its ``Link``:
-    not a download (``Content-Disposition: attachment``), nor a page in a frame that
-    refuses its framer (:func:`_frame_refused`). Chromium 156, measured: it fetched
-    nothing either links, and kept its Set-Cookie; Firefox 153 fetched nothing either
-    (by hand). Asked only of a browser's navigation (:func:`_links_reach`): another
-    request is pushed to by a front, shown or not."""
-    environ = req.environ
-    if _downloaded(response):
-        return False
-    if environ.get("HTTP_SEC_FETCH_DEST", "document").strip() == "document":
-        return True
-    return not _frame_refused(environ, response)
-
-
-def _downloaded(response: Response) -> bool:
-    """Whether a browser saves ``response`` rather than show it: ``Content-Disposition:
-    attachment`` (RFC 6266 §4.2, the type in any case), in its first such field. Fields
-    that differ (``inline``, then ``attachment``) need no rule of their own: Chromium 156
-    (``ERR_RESPONSE_HEADERS_MULTIPLE_CONTENT_DISPOSITION``) and Firefox 153 refuse such a
-    response whole, its ``Set-Cookie`` too, so what it records never reaches the client
-    (by hand, 2026-12-06). Read with ``getlist``: Werkzeug's ``Headers.get`` raises and
-    catches a KeyError for a field the response lacks, as nearly every page lacks this
-    one, and each navigation asks."""
-    dispositions = response.headers.getlist("Content-Disposition")
-    return bool(dispositions) and dispositions[0].partition(";")[0].strip().lower() == "attachment"
-
-
-def _frame_refused(environ: WSGIEnvironment, response: Response) -> bool:
-    """Whether a browser refuses to show this response in the frame that asked for it,
-    as HTML's "check a navigation response's adherence to ``X-Frame-Options``" and CSP's
-    ``frame-ancestors`` say: ``frame-ancestors`` decides when present (``'none'``; or
-    ``'self'`` alone, framed by another origin), else ``X-Frame-Options`` (``DENY``;
-    several values; or ``SAMEORIGIN``, framed by another origin). The framer's origin is
-    told by ``Sec-Fetch-Site``; a source list naming hosts is taken as allowing it. Of
-    the keywords only ``'self'`` names a url: ``'none'`` beside another source has no
-    effect (CSP3, "does url match source list"), and a nonce or ``'unsafe-inline'``
-    matches no framer."""
-    same_origin = environ.get("HTTP_SEC_FETCH_SITE", "").strip() == "same-origin"
-    ancestors = []  # each policy's source list (a "," joins policies on one line)
-    for line in response.headers.getlist("Content-Security-Policy"):
-        for policy in line.lower().split(","):
-            for directive in policy.split(";"):
-                name, *sources = directive.split() or [""]
-                if name == "frame-ancestors":
-                    ancestors.append(
-                        [source for source in sources if source == "'self'" or source[0] != "'"]
-                    )
-                    break  # CSP3's parser ignores a directive repeated within a policy
-    if ancestors:
-        return any(
-            not sources or (sources == ["'self'"] and not same_origin) for sources in ancestors
-        )
-    options = {
-        value.strip().lower()
-        for line in response.headers.getlist("X-Frame-Options")
-        for value in line.split(",")
-        if value.strip()
-    }
-    if "deny" in options or (len(options) > 1 and options & {"sameorigin", "allowall"}):
-        return True
-    return options == {"sameorigin"} and not same_origin
-
-
-#: The ``Sec-Fetch-Dest`` of a navigation to a document the browser shows, which it
-#: preloads the ``Link`` of (Chromium 156, measured, and Firefox 153, by hand: in an
-#: ``<object>`` or ``<embed>`` too).
-_SHOWN_DESTINATIONS = frozenset({"document", "iframe", "frame", "object", "embed"})
-
-#: The headers a browser marks a prefetch or prerender with: ``Sec-Purpose`` (Chromium,
-#: Firefox 153, measured), ``Purpose`` (Chromium before it), ``X-Moz`` (older Firefox's
-#: ``rel=prefetch``; Firefox 153 marks a 103's preloads ``X-Moz: early hint``, never a
-#: page's request), ``X-Purpose`` (Safari's previews). A page fetched ahead may never be
-#: shown.
-_SPECULATIVE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_MOZ", "HTTP_X_PURPOSE")
-
-
-def _subrequest(environ: WSGIEnvironment) -> bool:
-    """Whether a request without ``Sec-Fetch-*`` comes from a page and wants no page: it
-    names a ``Referer``, and its ``Accept`` no HTML. WebKitGTK 2.50 sends no
-    ``Sec-Fetch-*`` with a synchronous ``XMLHttpRequest`` (``Accept: */*``, measured),
-    and refuses push; every browser's navigation accepts ``text/html``. jQuery's requests
-    for HTML (``.load()``, pjax) accept it too, but say ``X-Requested-With:
-    XMLHttpRequest``, which no navigation does (Android's WebView sends its app's name)."""
-    if environ.get("HTTP_X_REQUESTED_WITH", "").strip().lower() == "xmlhttprequest":
-        return True
-    return "HTTP_REFERER" in environ and not _takes_html(environ)
-
-
-def _takes_html(environ: WSGIEnvironment) -> bool:
-    """Whether the request's ``Accept`` names HTML, as every browser's navigation does,
-    and does not refuse it (``text/html;q=0``, RFC 9110 §12.5.1). A media type's
-    parameters (``text/html;level=1``) do not change the type it names."""
-    accept = environ.get("HTTP_ACCEPT", "").lower()
-    if "text/html" not in accept and "application/xhtml+xml" not in accept:
-        return False
-    if "q=0" not in accept.replace(" ", ""):
-        return True
-    return any(
-        kind.partition(";")[0].strip() in _PAGE_TYPES and quality > 0
-        for kind, quality in parse_accept_header(accept)
-    )
-
-
-def _prefers_html(environ: WSGIEnvironment, served: str) -> bool:
-    """Whether the request's ``Accept`` ranks ``text/html`` above the ``served`` media
-    type, as every browser's navigation ranks it above a type it names only by
-    ``*/*;q=0.8``. One that ranks the type as high (``application/json``, ``*/*``, no
-    ``Accept``) may have chosen it by content negotiation: the url may still serve others
-    a page. So may one that ranks only ``application/xhtml+xml`` above it: a url that
-    negotiates offers ``text/html``, and Werkzeug's ``best_match`` of JSON and
-    ``text/html`` is JSON for it. Each type's quality is that of its most specific range
-    (RFC 9110 §12.5.1). A ``served`` value with no ``/`` or a wildcard type (``bogus``,
-    ``*/json``), which Werkzeug refuses to match, is ranked below HTML."""
-    served = served.lower()
-    if "/" not in served or served.startswith("*"):
-        return True
-    accept = parse_accept_header(environ.get("HTTP_ACCEPT", ""), MIMEAccept)
-    return accept.quality("text/html") > accept.quality(served)
-
-
-def _speculative(environ: WSGIEnvironment) -> bool:
-    """Whether the request fetches a page ahead of its navigation (a prefetch or a
-    prerender): it gets no 103."""
-    return any(name in environ for name in _SPECULATIVE_HEADERS)
-
-
-def _prefetch(environ: WSGIEnvironment) -> bool:
-    """Whether the request fetches a page ahead that is not rendered until it is shown. A
-    prerender (``Sec-Purpose: prefetch;prerender``) is rendered at once: Chromium 156
-    fetches what its ``Link`` names then, activated or not (measured)."""
-    return _speculative(environ) and "prerender" not in environ.get("HTTP_SEC_PURPOSE", "")
-
-
 def _serves_http2(environ: WSGIEnvironment) -> bool:
     """Whether this server speaks HTTP/2 to the client (not a proxy's HTTP/1.1 behind it).
 
@@ -1756,7 +1567,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     record.link = None
     record.vary = False
     # The hint cache, and the key of the page this request teaches it (_hint_page_of;
-    # None when it teaches nothing). Not whether the response is a page: _is_page.
+    # None when it teaches nothing). Not whether the response is a page: is_page.
     cache, hint_page = state.hint_cache, record.hint_page
     if not _may_link(app, req, static):
         return response
@@ -1775,7 +1586,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # (forget()): a url with no entry is hinted what its hooks and declarations push,
         # for nothing too. A 200 learns it again.
         cache.learn_gone(hint_page)
-    if not _is_page(response):
+    if not is_page(response):
         # Not a page: a file a view serves (a generated stylesheet, an image, JSON), or
         # one a proxy fetches, with no Cookie, to push it. As on a static file, our Link,
         # Vary: Cookie and digest Set-Cookie would only harm it: it gets none of them.
@@ -1799,7 +1610,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     held = record.open_once(state.connector, app, req)
     # A browser is offered no push of a link its screen chooses (a media query, an
     # imagesrcset): Resource.screen_dependent, and docs/how-it-works.md for what was measured.
-    browser = _from_browser(req.environ)
+    browser = from_browser(req.environ)
     # What the 103 offered, each key as this response versions its url.
     offered_now = _as_linked(record.offered, resources) if record.offered else ()
     if (
@@ -1818,7 +1629,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if status == 304:
         _decide_not_modified(app, state, req, response, resources, held, record, browser=browser)
         return response
-    reach = _links_reach(req, response, status, browser)
+    reach = links_reach(req, response, status, browser)
     links = _links_for(state, resources, held, reach, offered_now, browser=browser)
     pushed = links.pushed
     varies = links.varies
@@ -1829,7 +1640,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # - A client that is not a browser: recorded.
         # - A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox
         #   153). It holds that only from a response whose own links it preloads: a 2xx
-        #   page it shows (:func:`_links_reach`), not an error page or a redirect. So it
+        #   page it shows (:func:`~.browser.links_reach`), not an error page or a redirect. So it
         #   is recorded only then.
         # - WebKitGTK 2.50 fetched nothing from a 103 (measured): it holds only what this
         #   page's Link names. A key offered and not linked is recorded for it all the
@@ -1866,7 +1677,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
 def _learn_not_a_page(
     cache: HintCache, page: str, req: Request, response: Response, record: _RequestRecord
 ) -> None:
-    """What the 200 of a response that is not a page (:func:`_is_page`) teaches the hint
+    """What the 200 of a response that is not a page (:func:`~.browser.is_page`) teaches the hint
     cache (:meth:`~.hints.HintCache.learn_no_page`):
 
     - a url that taught no page is left hinted nothing;
@@ -1879,12 +1690,12 @@ def _learn_not_a_page(
       either: a JSON variant such a client asked for must not take them away;
     - nor must one asked for by a client that sends Fetch Metadata yet ranks the type it
       got as high as text/html: no browser's navigation ranks JSON so
-      (:func:`_prefers_html`).
+      (:func:`~.browser.prefers_html`).
     """
     document = req.environ.get("HTTP_SEC_FETCH_DEST", "").strip() == "document"
     cache.learn_no_page(
         page,
-        over_links=document and _prefers_html(req.environ, response.mimetype or ""),
+        over_links=document and prefers_html(req.environ, response.mimetype or ""),
         hinted=record.hinted_unlearned,
     )
 
@@ -1940,9 +1751,9 @@ def _plan_as(
     browser: bool,
 ) -> LinkPlan:
     """The links a response of ``status`` to ``req``, a HEAD taken for its GET, would
-    have, planned with this response's own headers (:func:`_browser_shows`)."""
+    have, planned with this response's own headers (:func:`~.browser._browser_shows`)."""
     method = "GET" if req.method == "HEAD" else None
-    reach = _links_reach(req, response, status, browser, method)
+    reach = links_reach(req, response, status, browser, method)
     return _links_for(state, resources, held, reach, browser=browser)
 
 
@@ -1963,7 +1774,7 @@ def _learn(
 ) -> None:
     """What a page's 200 teaches the hint cache: its links, replacing what was known (a
     page that changed is learned again), within ``budget``; a download, nothing."""
-    if _downloaded(response):
+    if downloaded(response):
         # Whoever fetched it, a browser downloads it: it preloads none of its links, but
         # Chromium 156 fetched a 103's files before one (measured,
         # tests/integration/test_browser.py), and Firefox 153 too (by hand), for nothing
@@ -2019,15 +1830,6 @@ def _save(
 #: 401, 403, 429 or 5xx) keeps what the page learned, unless its 103 offered a url under
 #: a version the url no longer has.
 _URL_HAS_NO_PAGE = frozenset({204, 205, 301, 308, 404, 410})
-
-#: The media types of a page: only a document's response has links a browser preloads.
-_PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-
-
-def _is_page(response: Response) -> bool:
-    """Whether ``response`` is a page: HTML, or of no declared type."""
-    content_type = response.headers.get("Content-Type")
-    return content_type is None or content_type.partition(";")[0].strip().lower() in _PAGE_TYPES
 
 
 def _as_linked(offered: tuple[str, ...], resources: dict[str, Resource]) -> tuple[str, ...]:

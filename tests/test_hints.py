@@ -53,8 +53,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 from firehose_digest import hints as hints_module
+from firehose_digest.browser import prefers_html
 from firehose_digest.collect import make_resource
-from firehose_digest.extension import _prefers_html, _scheme_and_host
+from firehose_digest.extension import _scheme_and_host
 from firehose_digest.hints import (
     MAX_PAGE_LENGTH,
     EarlyHint,
@@ -2335,7 +2336,7 @@ def test_which_files_a_browsers_navigation_unlearns_a_page_by(browser: str, serv
     leaves the page's links."""
     ranked_as_html = browser == "Chromium" and served in CHROMIUM_IMAGES
     environ = {"HTTP_ACCEPT": NAVIGATION_ACCEPT[browser]}
-    assert _prefers_html(environ, served) is not ranked_as_html
+    assert prefers_html(environ, served) is not ranked_as_html
 
 
 @pytest.mark.parametrize("content_type", ["bogus", "*/json"])
