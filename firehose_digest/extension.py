@@ -36,21 +36,19 @@ Once per request:
    (:func:`~.static.private_if_cookie`).
 
 With ``FIREHOSE_EARLY_HINTS`` on and a server that offers ``wsgi.early_hints``, a GET
-navigation's links are also learned per page (:func:`_hint_page_of`: the url as asked, query
-included) after a 200 and replayed as one ``103 Early Hints`` before the view of the next
-GET navigation of that page (see :mod:`.hints` and docs/early-hints.md). ``push()``
-itself lives in :mod:`.collect`, the static helpers and the immutable caching of versioned
-static files in :mod:`.static`.
+navigation's links are also learned per page (:func:`~.early_hints.hint_page_of`: the url
+as asked, query included) after a 200 and replayed as one ``103 Early Hints`` before the
+view of the next GET navigation of that page (see :mod:`.hints` and docs/early-hints.md).
+``push()`` itself lives in :mod:`.collect`, the static helpers and the immutable caching
+of versioned static files in :mod:`.static`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
-import errno
 import inspect
 import logging
-import ssl
 import sys
 from collections import UserString
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping
@@ -58,7 +56,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field, fields
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
-from urllib.parse import quote
 
 from flask import Flask, Request, Response, has_request_context, request
 from flask.views import MethodView, http_method_funcs
@@ -96,7 +93,8 @@ from .connectors import (
     set_up_per_app,
 )
 from .cookie_fields import may_join_cookie_fields, rejoined
-from .hints import DEFAULT_PORTS, HintCache, plan_early_hints
+from .early_hints import hint_page_of, scheme_and_host, sent, serves_http2, url_of
+from .hints import HintCache, plan_early_hints
 from .links import LinkPlan, LinkPlanner, Resource, for_log
 from .settings import DEFAULTS, ENCODINGS, CookieAttributes, Settings, load
 from .static import (
@@ -192,8 +190,8 @@ class _RequestRecord(RequestPushes):
         #: Marked by the static step when it wrote a file's ``Cache-Control``, read as the
         #: response starts (:func:`_immutable_mark`).
         self._immutable_written = _immutable_mark(environ)
-        #: The page (:func:`_hint_page_of`) whose links a 200 teaches the hint cache; None when
-        #: not learning. Set by :func:`_send_early_hints` alone, once
+        #: The page (:func:`~.early_hints.hint_page_of`) whose links a 200 teaches the hint
+        #: cache; None when not learning. Set by :func:`_send_early_hints` alone, once
         #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
         #: teaches (not one over HTTP/1.0, through Varnish, or a revalidation).
         self.hint_page: str | None = None
@@ -1225,8 +1223,8 @@ def _send_early_hints(app: Flask) -> None:
 
     Runs before the view, so before the response can have started; what the 103 offered
     for push is recorded with the final response (:attr:`_RequestRecord.offered`).
-    Where the app itself serves HTTP/2 (:func:`_serves_http2`), the 103 keeps only
-    preconnects and links to other origins: a same-origin preload would wait on the
+    Where the app itself serves HTTP/2 (:func:`~.early_hints.serves_http2`), the 103 keeps
+    only preconnects and links to other origins: a same-origin preload would wait on the
     connection busy with this very page (:func:`~.hints.plan_early_hints`).
     """
     record = cast("_RequestRecord | None", current_record.get())
@@ -1244,7 +1242,7 @@ def _send_early_hints(app: Flask) -> None:
     if send is None:
         return
     try:
-        record.hint_page = _hint_page_of(req)
+        record.hint_page = hint_page_of(req)
     except SecurityError:
         # A Host outside TRUSTED_HOSTS, which Werkzeug refuses to read: Flask answers it
         # 400 once every before_request hook has run, and ours must not answer it before
@@ -1268,7 +1266,7 @@ def _send_early_hints(app: Flask) -> None:
         # Nothing to plan: the connector is not asked. Asked, SessionConnector reads Flask's
         # session, and Flask puts Vary: Cookie on a page that pushes nothing, or JSON.
         return
-    direct_http2 = _serves_http2(req.environ)
+    direct_http2 = serves_http2(req.environ)
     held = record.open_once(state.connector, app, req)
     try:
         early = plan_early_hints(
@@ -1279,45 +1277,15 @@ def _send_early_hints(app: Flask) -> None:
             max_pushes=state.settings.max_pushes if held is not None else 0,
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
-            own_origin="://".join(_scheme_and_host(req)) if direct_http2 else None,
+            own_origin="://".join(scheme_and_host(req)) if direct_http2 else None,
             browser=from_browser(req.environ),
         )
-        if early.headers and _sent(send, early.headers, req):
+        if early.headers and sent(send, early.headers, req):
             record.offered = early.offered
     except Exception:
         # A hint is an optimisation: the page is served whatever the holder (asked
         # ``in``) or the server thought of it.
-        log.exception("firehose: sending 103 Early Hints for %s failed", _url_of(req))
-
-
-def _sent(send: Callable[[Any], Any], headers: list[tuple[str, str]], req: Request) -> bool:
-    """Send the 103's ``headers``; False if the client went away before it was written,
-    which is routine, and logged as gunicorn's gthread worker logs a write that fails so
-    (at debug). Any other error is raised, for the caller to log."""
-    try:
-        send(headers)
-    except Exception as e:
-        if not _client_gone(e):
-            raise
-        log.debug("firehose: the 103 Early Hints for %s were not sent: %r", _url_of(req), e)
-        return False
-    return True
-
-
-def _url_of(req: Request) -> str:
-    """``req.url``, for a log line (:func:`~.links.for_log`: the client's Host, path
-    and query); where Werkzeug cannot write it, its parts as they are, the path decoded.
-
-    Werkzeug serves a ``Host`` in brackets that holds no IP address (``[1:2]``), but its
-    ``url`` runs the host through ``urlsplit``, which raises ValueError for it since Python
-    3.11.4, which would fail the log line of a 103, and the page with it.
-    """
-    try:
-        return for_log(req.url)
-    except ValueError:
-        query = req.query_string.decode("latin-1")
-        url = f"{req.scheme}://{req.host}{req.root_path}{req.path}"
-        return for_log(f"{url}?{query}" if query else url)
+        log.exception("firehose: sending 103 Early Hints for %s failed", url_of(req))
 
 
 def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] | None:
@@ -1373,125 +1341,6 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
         # records nothing from, and the page's files are likely cached anyway.
         return None
     return send
-
-
-#: What a write to a client that went away raises: gunicorn (``workers/gthread.py``) logs
-#: EPIPE, ECONNRESET and ENOTCONN at debug and any other error with its traceback; we
-#: count ECONNABORTED (a connection the kernel aborted) as gone too.
-_CLIENT_GONE = frozenset({errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.ECONNABORTED})
-
-
-def _client_gone(error: BaseException) -> bool:
-    """Whether the 103's write failed because the client went away: an OSError of an errno
-    in :data:`_CLIENT_GONE`, or over TLS ``ssl.SSLEOFError`` (gunicorn 27 with ``--certfile``,
-    measured: a client that reset its connection), which gunicorn logs at debug too; also
-    when the server raised its own error while handling one (gunicorn's HTTP/2 raises
-    ``HTTP2ConnectionError`` from the socket's, ``http2/connection.py``), or the client
-    reset its HTTP/2 stream (:func:`_stream_refused`)."""
-    seen: set[int] = set()
-    cause: BaseException | None = error
-    while cause is not None and id(cause) not in seen:
-        if (
-            isinstance(cause, ssl.SSLEOFError)
-            or (isinstance(cause, OSError) and cause.errno in _CLIENT_GONE)
-            or _stream_refused(cause)
-        ):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def _stream_refused(error: BaseException) -> bool:
-    """Whether ``error`` is ``h2``'s ``ProtocolError``: the client reset the 103's stream.
-
-    gunicorn's HTTP/2 (27.0.1) lets this error through from ``wsgi.early_hints``
-    (``send_informational``). How it comes about (measured):
-
-    1. The client resets a stream while an earlier stream of the same connection waits
-       for flow-control credit.
-    2. gunicorn sets the reset aside and still serves the stream, as open.
-    3. ``h2`` has read the reset, so it refuses the 103. Once the client has opened its
-       next stream, the error is a ``StreamIDTooLowError``.
-    4. gunicorn drops that stream's final response without a word.
-
-    A 103 whose one field is our ``Link`` (visible ASCII and spaces, none at its ends)
-    ``h2`` refuses only for the state of its stream or connection: this error does not
-    mean the field was bad.
-
-    The class is looked up where the server imported it: nothing is imported for it."""
-    h2_errors = sys.modules.get("h2.exceptions")
-    return h2_errors is not None and isinstance(error, h2_errors.ProtocolError)
-
-
-def _hint_page_of(req: Request) -> str:
-    """The page as the client asked for it, one string per url: a 103 carries only what
-    this very url's last response linked, so no request can choose what another url, or
-    another host, is hinted.
-
-    Scheme, host, script root and path are kept apart (:func:`_kept_apart`), so none can
-    pass for another: a path's own "?" (sent as %3F) is not the query's, and a script root
-    (``SCRIPT_NAME``, which ``url_for`` writes into the learned links and a front may let a
-    client set) is not part of the path. The script root is read as the server gave it:
-    Werkzeug's ``root_path`` drops its trailing slashes, which ``url_for`` keeps. So is
-    an empty path, which Werkzeug's ``path`` reads as "/": a mount point asked without
-    its slash (``/shop``), which Flask answers with a 308 to ``/shop/``, is not that page.
-    The scheme is there because ``url_for(_external=True)`` writes it. The query is as
-    sent. Scheme and host are the page's origin's (:func:`_scheme_and_host`).
-    """
-    scheme, host = _scheme_and_host(req)
-    scheme, host = _kept_apart(scheme, "|"), _kept_apart(host, "|")
-    root = _kept_apart(req.environ.get("SCRIPT_NAME", ""), "|")
-    # A path Werkzeug reads is never empty: "" is no other path's key.
-    path = _kept_apart(req.path, "?") if req.environ.get("PATH_INFO") else ""
-    return f"{scheme}|{host}|{root}|{path}?{req.query_string.decode('latin-1')}"
-
-
-def _scheme_and_host(req: Request) -> tuple[str, str]:
-    """The scheme and ``host[:port]`` of the page's origin, as the client named them.
-
-    Both lowercased (RFC 3986 §6.2.2.1: case-insensitive; Werkzeug's routing lowercases
-    the host too), the scheme's default port left out (RFC 6454 §4), as a browser writes
-    them: a ``Host: Shop.EXAMPLE``, or ``X-Forwarded-Proto: HTTPS`` through ProxyFix, is
-    the page a browser asks for. The host is Werkzeug's, or the ``Host`` as sent where
-    Werkzeug reads none: since 3.1.8 it reads one it finds invalid (an underscore, a
-    space, UTF-8) as ``""``, and any such host would name any other's pages. No host
-    Werkzeug reads is one it finds invalid, so none is taken for another; a non-ASCII one
-    keeps its case, as its bytes do ("Ã" and "ã" are C3 and E3), and a trailing dot is
-    another origin to a browser, and another host to Flask's host matching.
-    """
-    scheme, host = req.scheme, req.host
-    if host and scheme in DEFAULT_PORTS and host.isascii():
-        return scheme, host.lower()  # Werkzeug's, its scheme's default port left out
-    scheme = scheme.lower()
-    host = host or req.environ.get("HTTP_HOST", "")
-    if host.isascii():
-        host = host.lower()
-    default = DEFAULT_PORTS.get(scheme)
-    return scheme, host if default is None else host.removesuffix(default)
-
-
-def _kept_apart(text: str, separator: str) -> str:
-    """``text`` as it is, or percent-encoded if it holds ``separator`` or a "%": either
-    way the result holds no ``separator``, and no two texts give the same result (an
-    encoded one holds a "%", a text kept as it is none)."""
-    return quote(text, safe="/") if separator in text or "%" in text else text
-
-
-def _serves_http2(environ: WSGIEnvironment) -> bool:
-    """Whether this server speaks HTTP/2 to the client (not a proxy's HTTP/1.1 behind it).
-
-    gunicorn >= 25 with h2: its HTTP/2 request has ``version = (2, 0)``
-    (``gunicorn/http2/request.py``) and ``default_environ`` writes ``SERVER_PROTOCOL`` as
-    ``"HTTP/%s" % ".".join(version)``, so ``"HTTP/2.0"`` (``gunicorn/http/wsgi.py``; read at
-    benoitc/gunicorn 65ac1a3, 26.1.0-22, and in 27.0.1). ``HTTP_VERSION`` is the
-    ``Version`` request header some fronts set; a client that forges it changes only its
-    own 103 (behind a front that pushes from it, it may be pushed an absolute url of the
-    site unrecorded, as that 103 offers nothing for push).
-    """
-    return str(environ.get("SERVER_PROTOCOL", "")).startswith("HTTP/2") or environ.get(
-        "HTTP_VERSION"
-    ) in ("2", "2.0")
 
 
 def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
@@ -1566,7 +1415,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    # The hint cache, and the key of the page this request teaches it (_hint_page_of;
+    # The hint cache, and the key of the page this request teaches it (hint_page_of;
     # None when it teaches nothing). Not whether the response is a page: is_page.
     cache, hint_page = state.hint_cache, record.hint_page
     if not _may_link(app, req, static):

@@ -55,7 +55,7 @@ from firehose_digest import DigestConnector, Firehose, SessionConnector, push
 from firehose_digest import hints as hints_module
 from firehose_digest.browser import prefers_html
 from firehose_digest.collect import make_resource
-from firehose_digest.extension import _scheme_and_host
+from firehose_digest.early_hints import scheme_and_host
 from firehose_digest.hints import (
     MAX_PAGE_LENGTH,
     EarlyHint,
@@ -3121,7 +3121,7 @@ def case_folded(url: tuple[str, str, str, str, str]) -> tuple[str, str, str, str
 
 
 def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
-    from firehose_digest.extension import _hint_page_of
+    from firehose_digest.early_hints import hint_page_of
 
     request = SimpleNamespace(
         scheme=scheme,
@@ -3130,7 +3130,7 @@ def page_key(scheme: str, host: str, root: str, path: str, query: str) -> str:
         path=path,
         query_string=query.encode("latin-1"),
     )
-    return _hint_page_of(cast(Request, request))
+    return hint_page_of(cast(Request, request))
 
 
 @pytest.mark.parametrize(
@@ -4509,4 +4509,4 @@ def test_a_non_ascii_host_werkzeug_reads_keeps_its_case(monkeypatch: pytest.Monk
     are the bytes C3 and E3), so no two hosts differing beyond ASCII case are one page."""
     environ = EnvironBuilder(path="/", base_url="https://shop.example").get_environ()
     monkeypatch.setattr(Request, "host", property(lambda self: "B\xc3\xbcCHER.test"))
-    assert _scheme_and_host(Request(environ)) == ("https", "B\xc3\xbcCHER.test")
+    assert scheme_and_host(Request(environ)) == ("https", "B\xc3\xbcCHER.test")
