@@ -7,7 +7,8 @@ keeps nothing per client.
 Reading the code, in the order a request meets it:
 
 - The Flask adapter: :mod:`.extension` (``Firehose`` and the request path, its steps in
-  its docstring), :mod:`.cookie_fields` (an HTTP/2 ``Cookie`` an ASGI wrapper joined with
+  its docstring), :mod:`.init_checks` (what ``init_app`` checks: the config's keys, the
+  connector), :mod:`.cookie_fields` (an HTTP/2 ``Cookie`` an ASGI wrapper joined with
   "," joined again, as the request comes in), :mod:`.browser` (what a request and its
   response are to a browser: Fetch Metadata, frames, downloads), :mod:`.early_hints`
   (sending a 103 through the server), :mod:`.connectors` (the connector protocol and the
