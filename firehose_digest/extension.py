@@ -121,421 +121,6 @@ _Declaration = tuple[str, Resource] | StaticHint
 _Declared = tuple[_Declaration, ...]
 
 
-@dataclass
-class _AppState:
-    """Everything the extension keeps for one app, in ``app.extensions["firehose"]``."""
-
-    settings: Settings
-    #: The connector this app uses: :attr:`Firehose.connector` as ``init_app`` made it fit
-    #: (:func:`~.init_checks.as_connector`), a new DigestConnector for None, a
-    #: Flask-Firehose one wrapped.
-    connector: Connector
-    #: Decides each response's links, keeping each page's plans.
-    planner: LinkPlanner
-    #: The pages' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
-    hint_cache: HintCache | None
-    #: ``{(endpoint, HTTP method or None for any): (declaration, ...)}`` for the views
-    #: that declared resources with :meth:`Firehose.hints` or :meth:`Firehose.hints_static`;
-    #: read at the first request (see :func:`_declared`).
-    declared: dict[tuple[str, str | None], _Declared] | None = None
-    #: Which hooks this app has, so a second ``init_app`` adds none twice. An app set up
-    #: with push off, then on, has both after_request steps: "static" then does nothing.
-    hooks: set[str] = field(default_factory=set)
-    #: Whether the app was told that its server sends no 103 (once per ``init_app``).
-    told_no_early_hints: bool = False
-    #: The values ``init_app`` read (:data:`_READ_KEYS`), and whether the first request has
-    #: compared ``app.config`` with them (:func:`_warn_settings_changed`).
-    settings_read: tuple[tuple[str, object], ...] = ()
-    settings_compared: bool = False
-    #: The :class:`Firehose` whose ``init_app`` made this state
-    #: (:func:`~.init_checks.warn_taken_over`).
-    owner: Firehose | None = None
-
-
-class _RequestRecord(RequestPushes):
-    """One request's record, which :class:`_PushScope` makes and ``push()`` finds through
-    :data:`~.collect.current_record`: its resources (by url, in first-push order), what
-    ``open()`` said the client holds (asked once: :meth:`open_once`), what its 103
-    offered, which request owns it (:func:`_claim`), and the ``Link`` and ``Vary`` that
-    :func:`_decide` chose, which its :meth:`start_response` adds.
-
-    A *record* is this request's; what is *recorded* is what the connector's ``save()``
-    keeps as held by the client.
-    """
-
-    __slots__ = (
-        "_held",
-        "_immutable_written",
-        "_opened",
-        "_start_response",
-        "hint_page",
-        "hinted_unlearned",
-        "link",
-        "nested",
-        "offered",
-        "owner",
-        "started",
-        "vary",
-    )
-
-    def __init__(self, environ: WSGIEnvironment, start_response: StartResponse) -> None:
-        super().__init__()
-        self._start_response = start_response
-        #: Marked by the static step when it wrote a file's ``Cache-Control``, read as the
-        #: response starts (:func:`_immutable_mark`).
-        self._immutable_written = _immutable_mark(environ)
-        #: The page (:func:`~.early_hints.hint_page_of`) whose links a 200 teaches the hint
-        #: cache; None when not learning. Set by :func:`_send_early_hints` alone, once
-        #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
-        #: teaches (not one over HTTP/1.0, through Varnish, or a revalidation).
-        self.hint_page: str | None = None
-        #: Whether its url, had it learned nothing, would be hinted something (what its
-        #: view declares, or a hook pushed): only then does a url that answers with no page
-        #: need an empty entry to be hinted nothing (:meth:`~.hints.HintCache.learn_no_page`).
-        self.hinted_unlearned = True
-        #: The keys this request's 103 offered for push: a front that pushes from a 103
-        #: pushed them, so they are recorded whatever the final response pushes, unless it
-        #: is a 304, no page, a browser's response whose own links the browser would not
-        #: preload (an error page, a redirect, a download: :func:`~.browser.links_reach`,
-        #: :func:`~.browser._browser_shows`), or its ``save()`` failed (:func:`_decide`).
-        self.offered: tuple[str, ...] = ()
-        #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
-        self.link: str | None = None
-        self.vary = False
-        #: The request this record is for (:func:`_claim`).
-        self.owner: Request | None = None
-        #: Whether a request already being served made this one through ``app.wsgi_app``
-        #: (a test client its view calls, :class:`_PushScope`): it has a record of its own
-        #: and decides its own links, but sends no 103. One dispatched without
-        #: ``app.wsgi_app`` has none: it runs under the outer request's, which it does not
-        #: own, and decides nothing (:func:`_claim`).
-        self.nested = False
-        #: Whether the app has started its response (called ``start_response``).
-        self.started = False
-        self._opened = False
-        self._held: Container[str] | None = None
-
-    def start_response(
-        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
-    ) -> Any:
-        """The server's ``start_response``, with this request's ``Link`` first and its
-        ``Vary`` appended; a response started again over it with ``exc_info`` (an error
-        page a middleware inside ours made) has neither: they were decided for another.
-        A static file served public is made private if it sets a cookie."""
-        self.started = True
-        if self._immutable_written:
-            private_if_cookie(headers)
-        if exc_info is not None:
-            return self._start_response(status, headers, exc_info)
-        if self.link is not None:
-            # Before any Link the view wrote: a proxy pushes in header order, up to its
-            # limit (nginx: 10), so what is recorded as pushed must come first.
-            headers.insert(0, ("Link", self.link))
-        if self.vary:
-            _vary_on_cookie(headers)
-        return self._start_response(status, headers, exc_info)
-
-    def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
-        """What ``connector.open()`` returned, asked at most once per request and made fit
-        to be asked ``in`` (:func:`_as_holder`); None if it returned None (nothing can be
-        recorded for this client) or raised (logged)."""
-        if not self._opened:
-            self._opened = True
-            try:
-                held = connector.open(app, req)
-                if held is not None and type(held) not in _PLAIN_HOLDERS:
-                    refuse_awaitable(held, connector, "open")
-                    held = _as_holder(held)
-                refuse_keys_not_str(held, connector, "open")
-                # None, one of _PLAIN_HOLDERS, or what _as_holder made of it.
-                self._held = cast("Container[str] | None", held)
-            except Exception:
-                # Push is an optimisation: a failing connector must never cost the page.
-                log.exception("firehose: %r.open() failed; nothing is pushed", connector)
-        return self._held
-
-
-#: What ``open()`` returns most often, asked ``in`` as it is.
-_PLAIN_HOLDERS = frozenset({HeldDigest, frozenset, set, dict})
-
-
-#: ``in`` as a str or bytes answers it (a subclass may answer its own way).
-_SUBSTRINGS = (str.__contains__, bytes.__contains__, UserString.__contains__)
-
-
-def _as_holder(held: object) -> Container[str]:
-    """What ``open()`` returned, made fit to be asked ``key in held``: an iterator (a
-    generator, a ``map`` over a store's reply), which the first ``in`` would use up, is read
-    into a frozenset, which ``save()`` is given too; any other container or iterable is
-    used as it is. A str or bytes, which would answer ``in`` by substring, or anything
-    else no ``in`` can ask, is a TypeError."""
-    if isinstance(held, (str, bytes, UserString)) and type(held).__contains__ in _SUBSTRINGS:
-        raise TypeError(
-            f"open() returned a {type(held).__name__}, which answers `in` by substring: "
-            "return a container of keys (a set), or None"
-        )
-    if isinstance(held, Container):
-        return held
-    if isinstance(held, Iterator):
-        return frozenset(held)
-    if isinstance(held, Iterable):  # which `in` iterates anew each time: kept as it is
-        return cast("Container[str]", held)
-    raise TypeError(
-        f"open() returned {type(held).__name__!r} {held!r:.40}, which cannot be asked "
-        "`key in held`: return a container of keys (a set), or None"
-    )
-
-
-#: Where :meth:`Firehose.hints` leaves its resources on a view function; ``functools.wraps``
-#: copies it to the wrappers of other decorators.
-_DECLARED_ATTRIBUTE = "_firehose_hints"
-
-
-class _PushScope:
-    """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
-
-    Its first act is on the environ: an HTTP/2 or HTTP/3 ``Cookie`` whose fields an ASGI
-    wrapper joined with "," is joined again with "; " before the app reads it
-    (:func:`~.cookie_fields.may_join_cookie_fields`).
-
-    A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
-    in a ``test_request_context``) collects nothing on its own: its ``push()`` calls only
-    return the url. Dispatched inside a request being served (from its view), they add to
-    that request's record, which the outer request owns (:func:`_claim`). One made through
-    ``app.wsgi_app`` while a request is served, in its thread or with a copy of its environ
-    in another, is nested (:attr:`_RequestRecord.nested`).
-    """
-
-    def __init__(self, wsgi_app: WSGIApplication) -> None:
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        cookie = environ.get("HTTP_COOKIE")
-        if cookie is not None and "," in cookie and may_join_cookie_fields(environ):
-            environ["HTTP_COOKIE"] = rejoined(cookie)
-        outer = current_record.get()
-        # The record of the request whose environ this one copied: a view that makes a
-        # request from a worker thread (a ThreadPoolExecutor copies no context) finds no
-        # record around it, only the one its copy of the environ names.
-        copied = environ.get(_SERVED_RECORD)
-        record = _RequestRecord(environ, start_response)
-        # Nested if a record it finds is claimed: a request being served made this one (its
-        # view called a test client, or app.wsgi_app with a copy of its environ). An app
-        # mounted inside another's wsgi_app (DispatcherMiddleware) finds the outer app's
-        # record unclaimed, as the outer Flask app never runs for that request: not nested.
-        # A request the client sent finds no record at all.
-        if outer is not None or copied is not None:
-            record.nested = _claimed(outer) or _claimed(copied)
-        environ[_SERVED_RECORD] = record
-        token = current_record.set(record)
-        try:
-            body = self.wsgi_app(environ, record.start_response)
-        except BaseException:
-            environ.pop(_SERVED_RECORD, None)
-            raise
-        finally:
-            # A nested request (a view calling the app) gives the outer one back its own.
-            current_record.reset(token)
-        if not record.started:
-            # A lazy app: a generator middleware inside ours (Werkzeug's
-            # DebuggedApplication wrapped before init_app) runs the Flask app only as its
-            # body is iterated, after the call returned; its view may make requests until
-            # the body is closed.
-            return _InScope(body, record, environ)
-        # The view has run: no request is made from it now.
-        environ.pop(_SERVED_RECORD, None)
-        return body
-
-
-#: The WSGI environ key :class:`_PushScope` keeps the request's record under while its app
-#: runs, so a request made with a copy of that environ is known for one a view made.
-_SERVED_RECORD = "firehose_digest.record"
-
-
-def _claimed(record: object) -> TypeGuard[_RequestRecord]:
-    """Whether ``record`` is a request's that has claimed it (:func:`_claim`): a request
-    made under it is one its hooks or view made."""
-    return isinstance(record, _RequestRecord) and record.owner is not None
-
-
-class _StaticScope:
-    """Wraps ``app.wsgi_app`` of an app with push off, for static caching alone: a static
-    file served public is made private if the response, as it starts, sets a cookie
-    (:func:`~.static.private_if_cookie`; :class:`_PushScope` does it with push on)."""
-
-    def __init__(self, wsgi_app: WSGIApplication) -> None:
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        immutable_written = _immutable_mark(environ)
-
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if immutable_written:
-                private_if_cookie(headers)
-            return start_response(status, headers, exc_info)
-
-        return self.wsgi_app(environ, start)
-
-
-def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
-    """The response's list under :data:`~.static.IMMUTABLE_WRITTEN`.
-
-    The static step marks the list when it wrote a file's ``Cache-Control``. Each of the
-    extension's wrappers that the response passes reads the list as the response starts.
-
-    Which list a wrapper gets:
-
-    - The first wrapper leaves a new list in the environ. A middleware that hands the app
-      a copy of the environ (``dict(environ)``) hands that list on too.
-    - The wrapper of an app mounted inside another's ``wsgi_app`` (``DispatcherMiddleware``)
-      finds the outer wrapper's list and shares it. So a cookie that a middleware between
-      the two adds is seen.
-
-    A wrapper leaves a new list, rather than share the one it finds, in two cases:
-
-    - The list found is a page's (:func:`_is_page_s`): that page's view made this
-      request, and this request's response is not the page's.
-    - The list found is marked already. The step marks a list only once every wrapper on
-      the way in has run, so a marked list is a finished response's. A middleware copied
-      that response's environ to ask the app again."""
-    found: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
-    if found is not None and not found and not _is_page_s(found, environ):
-        return found
-    fresh: list[bool] = []
-    environ[IMMUTABLE_WRITTEN] = fresh
-    return fresh
-
-
-def _is_page_s(found: list[bool], environ: WSGIEnvironment) -> bool:
-    """Whether ``found`` is the list of a page being served whose view (or a thread it
-    started) made this request with a copy of the page's environ.
-
-    It is that list if it is either:
-
-    - the list of the page's claimed record, which the copy of its environ names
-      (:data:`_SERVED_RECORD`). This is how it is told with push on, from another
-      thread too, which has no request context;
-    - the list in the environ of the request being served in this thread (its request
-      context). This is how it is told with push off, which keeps no record.
-
-    This is told by the list, not by whether a request is being served. A view may ask
-    its own app for the file of an app mounted in it. That file's response passes its
-    app's wrapper again, which leaves a new list. The mounted app's wrapper must share
-    that new list, though a request is being served.
-
-    One case is not told. With push off, a request made from another thread of a page
-    has neither a record nor a request context, so it shares the page's list. That
-    changes only a page that itself wrote :data:`~.static.IMMUTABLE` beside a cookie: it
-    is made private."""
-    served = environ.get(_SERVED_RECORD)
-    if _claimed(served) and served._immutable_written is found:
-        return True  # from a thread too, with no request context
-    return has_request_context() and request.environ.get(IMMUTABLE_WRITTEN) is found
-
-
-class _InScope:
-    """The body of a lazy app, each step of it (and its ``close()``) run with the
-    request's record current, so the app it runs collects and decides into it."""
-
-    __slots__ = ("_body", "_environ", "_iterator", "_record")
-
-    def __init__(
-        self, body: Iterable[bytes], record: _RequestRecord, environ: WSGIEnvironment
-    ) -> None:
-        self._body = body
-        self._iterator: Iterator[bytes] | None = None
-        self._record = record
-        self._environ = environ
-
-    def __iter__(self) -> _InScope:
-        return self
-
-    def __next__(self) -> bytes:
-        token = current_record.set(self._record)
-        try:
-            if self._iterator is None:
-                self._iterator = iter(self._body)
-            return next(self._iterator)
-        finally:
-            current_record.reset(token)
-
-    def close(self) -> None:
-        """The body's own ``close()`` (PEP 3333), if it has one; then the request's
-        environ no longer names its record (:data:`_SERVED_RECORD`)."""
-        close = getattr(self._body, "close", None)
-        try:
-            if close is not None:
-                token = current_record.set(self._record)
-                try:
-                    close()
-                finally:
-                    current_record.reset(token)
-        finally:
-            self._environ.pop(_SERVED_RECORD, None)
-
-
-def _claim(record: _RequestRecord, req: Request) -> bool:
-    """Whether ``record`` is ``req``'s: the first request to start under a record owns it.
-
-    A request dispatched inside a view, an error handler or a hook
-    (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
-    the outer request's record, and would decide its links from its own cookies. The outer
-    request claims the record as its hooks begin (:func:`_claim_first`, the app's first
-    url value preprocessor: Flask runs those before any ``before_request`` function); one
-    that did not (dispatched without ``full_dispatch_request``) claims it here.
-
-    What runs before that claim can still dispatch a request that takes the record: a
-    ``request_started`` receiver, a url value preprocessor put before ours after
-    ``init_app``, or an error handler reached when one of those raises (Flask then skips
-    every url value preprocessor). So can any request of an app that replaced
-    ``url_value_preprocessors`` after ``init_app``, as one that replaced
-    ``after_request_funcs`` would have no links at all. That request's page is then
-    decided for the nested one: its links are pushed again on each visit.
-
-    A middleware inside ours that calls the app again for the same request (a retry
-    after an error, an error page for a 500 it replaces) runs the second call under the
-    record the first claimed: that call decides nothing, and its response goes out with
-    what the first decided (none, if it raised; a 500's links, each ``nopush``). Telling
-    the calls apart takes a teardown function run by every request of every app, for a
-    pattern that costs at most one response's pushes.
-    """
-    if record.owner is None:
-        record.owner = req
-    return record.owner is req
-
-
-def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """The first url value preprocessor of an app with push on: this request owns its
-    record."""
-    record = current_record.get()
-    if isinstance(record, _RequestRecord):
-        _claim(record, request._get_current_object())  # type: ignore[attr-defined]
-
-
-def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
-    """Make the response vary on ``Cookie``: name it on the last ``Vary`` line, unless that
-    line names it already or a line names ``*`` (RFC 9110 §12.5.5: field names, in any
-    case).
-
-    The last line, as Flask's ``response.vary.add`` would write it: nginx 1.22's
-    ``proxy_cache`` keys a response on its last ``Vary`` line alone, so a line of ours
-    after the view's ``Vary: Accept-Encoding`` served one client's gzip body to another
-    client asking for none, and ``Cookie`` named on an earlier line only is not seen.
-    """
-    last = None
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == "vary":
-            if any(field_name.strip() == "*" for field_name in value.split(",")):
-                return
-            last = index
-    if last is None:
-        headers.append(("Vary", "Cookie"))
-        return
-    name, value = headers[last]
-    if not any(field_name.strip().lower() == "cookie" for field_name in value.split(",")):
-        headers[last] = (name, f"{value}, Cookie" if value.strip() else "Cookie")
-
-
 class Firehose:
     """Flask extension: ``Firehose(app)`` or ``Firehose()`` then ``init_app(app)``.
 
@@ -689,41 +274,9 @@ class Firehose:
             app.before_request_funcs.setdefault(None, []).append(lambda: _send_early_hints(app))
 
 
-#: The keys ``init_app`` reads: every ``FIREHOSE_*`` setting, and Flask's
-#: ``MAX_COOKIE_SIZE`` (:func:`~.settings.load`).
-_READ_KEYS = (*DEFAULTS, "MAX_COOKIE_SIZE")
-
-
-def _warn_settings_changed(app: Flask, state: _AppState) -> None:
-    """A warning, at the app's first request, for each key ``init_app`` read whose value in
-    ``app.config`` is no longer the one it read, if the settings it would make of them now
-    differ (or it would refuse them): set after ``Firehose(app)`` (a factory that loads its
-    configuration after it, a test fixture's ``app.config.update``), such a value has no
-    effect, and would otherwise have none without a word."""
-    state.settings_compared = True
-    # By type too: 1 == True, but init_app refuses 1 where it takes True.
-    changed = [
-        (key, now, read)
-        for key, read in state.settings_read
-        if type(now := app.config.get(key)) is not type(read) or now != read
-    ]
-    if not changed:
-        return
-    try:
-        # Another spelling of what is in force (42 and "42" for a version) changes nothing.
-        in_force = load(dict(app.config)) == state.settings
-    except ValueError:
-        in_force = False  # a value init_app would refuse: named all the same
-    if in_force:
-        return
-    for key, now, read in changed:
-        log.warning(
-            "firehose: %s is %r in app.config, but init_app read %r, which firehose_digest "
-            "keeps: set it before Firehose(app), or call init_app(app) again",
-            key,
-            now,
-            read,
-        )
+#: Where :meth:`Firehose.hints` leaves its resources on a view function; ``functools.wraps``
+#: copies it to the wrappers of other decorators.
+_DECLARED_ATTRIBUTE = "_firehose_hints"
 
 
 def _refuse_per_request(nonce: bool) -> None:
@@ -752,77 +305,376 @@ def _declaring(declaration: _Declaration | None) -> Callable[[_ViewT], _ViewT]:
     return declare
 
 
-def _declared(app: Flask, state: _AppState) -> dict[tuple[str, str | None], _Declared]:
-    """The resources each view declared with :meth:`Firehose.hints` or
-    :meth:`Firehose.hints_static`, by endpoint and HTTP method (None: any method).
+@dataclass
+class _AppState:
+    """Everything the extension keeps for one app, in ``app.extensions["firehose"]``."""
 
-    Read from ``app.view_functions`` once, at the first request: Flask refuses new routes
-    after it. ``View.as_view()`` makes a function that keeps the class as ``view_class``:
-    what the class and its ``dispatch_request`` declared holds for any method, what a
-    ``MethodView``'s ``get`` or ``post`` declared for that method (``get`` answers HEAD
-    when there is no ``head``, as ``MethodView`` dispatches it).
+    settings: Settings
+    #: The connector this app uses: :attr:`Firehose.connector` as ``init_app`` made it fit
+    #: (:func:`~.init_checks.as_connector`), a new DigestConnector for None, a
+    #: Flask-Firehose one wrapped.
+    connector: Connector
+    #: Decides each response's links, keeping each page's plans.
+    planner: LinkPlanner
+    #: The pages' learned links when ``FIREHOSE_EARLY_HINTS`` is on, else None.
+    hint_cache: HintCache | None
+    #: ``{(endpoint, HTTP method or None for any): (declaration, ...)}`` for the views
+    #: that declared resources with :meth:`Firehose.hints` or :meth:`Firehose.hints_static`;
+    #: read at the first request (see :func:`_declared`).
+    declared: dict[tuple[str, str | None], _Declared] | None = None
+    #: Which hooks this app has, so a second ``init_app`` adds none twice. An app set up
+    #: with push off, then on, has both after_request steps: "static" then does nothing.
+    hooks: set[str] = field(default_factory=set)
+    #: Whether the app was told that its server sends no 103 (once per ``init_app``).
+    told_no_early_hints: bool = False
+    #: The values ``init_app`` read (:data:`_READ_KEYS`), and whether the first request has
+    #: compared ``app.config`` with them (:func:`_warn_settings_changed`).
+    settings_read: tuple[tuple[str, object], ...] = ()
+    settings_compared: bool = False
+    #: The :class:`Firehose` whose ``init_app`` made this state
+    #: (:func:`~.init_checks.warn_taken_over`).
+    owner: Firehose | None = None
+
+
+#: The keys ``init_app`` reads: every ``FIREHOSE_*`` setting, and Flask's
+#: ``MAX_COOKIE_SIZE`` (:func:`~.settings.load`).
+_READ_KEYS = (*DEFAULTS, "MAX_COOKIE_SIZE")
+
+
+class _PushScope:
+    """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
+
+    Its first act is on the environ: an HTTP/2 or HTTP/3 ``Cookie`` whose fields an ASGI
+    wrapper joined with "," is joined again with "; " before the app reads it
+    (:func:`~.cookie_fields.may_join_cookie_fields`).
+
+    A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
+    in a ``test_request_context``) collects nothing on its own: its ``push()`` calls only
+    return the url. Dispatched inside a request being served (from its view), they add to
+    that request's record, which the outer request owns (:func:`_claim`). One made through
+    ``app.wsgi_app`` while a request is served, in its thread or with a copy of its environ
+    in another, is nested (:attr:`_RequestRecord.nested`).
     """
-    if state.declared is None:
-        declared: dict[tuple[str, str | None], _Declared] = {}
-        for endpoint, view in app.view_functions.items():
-            view_class = getattr(view, "view_class", None)
-            for_any = (
-                *getattr(view_class, _DECLARED_ATTRIBUTE, ()),
-                *getattr(getattr(view_class, "dispatch_request", None), _DECLARED_ATTRIBUTE, ()),
-                *getattr(view, _DECLARED_ATTRIBUTE, ()),  # its own, or its ``decorators``'
-            )
-            if for_any:
-                declared[endpoint, None] = for_any
-            if isinstance(view_class, type) and issubclass(view_class, MethodView):
-                # Every method MethodView would dispatch to, whatever its ``methods`` says:
-                # the url rule decides which methods reach it.
-                for name in http_method_funcs:
-                    function = getattr(view_class, name, None)
-                    if function is None and name == "head":
-                        function = getattr(view_class, "get", None)
-                    if own := getattr(function, _DECLARED_ATTRIBUTE, ()):
-                        declared[endpoint, name.upper()] = own
-        state.declared = declared
-    return state.declared
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        cookie = environ.get("HTTP_COOKIE")
+        if cookie is not None and "," in cookie and may_join_cookie_fields(environ):
+            environ["HTTP_COOKIE"] = rejoined(cookie)
+        outer = current_record.get()
+        # The record of the request whose environ this one copied: a view that makes a
+        # request from a worker thread (a ThreadPoolExecutor copies no context) finds no
+        # record around it, only the one its copy of the environ names.
+        copied = environ.get(_SERVED_RECORD)
+        record = _RequestRecord(environ, start_response)
+        # Nested if a record it finds is claimed: a request being served made this one (its
+        # view called a test client, or app.wsgi_app with a copy of its environ). An app
+        # mounted inside another's wsgi_app (DispatcherMiddleware) finds the outer app's
+        # record unclaimed, as the outer Flask app never runs for that request: not nested.
+        # A request the client sent finds no record at all.
+        if outer is not None or copied is not None:
+            record.nested = _claimed(outer) or _claimed(copied)
+        environ[_SERVED_RECORD] = record
+        token = current_record.set(record)
+        try:
+            body = self.wsgi_app(environ, record.start_response)
+        except BaseException:
+            environ.pop(_SERVED_RECORD, None)
+            raise
+        finally:
+            # A nested request (a view calling the app) gives the outer one back its own.
+            current_record.reset(token)
+        if not record.started:
+            # A lazy app: a generator middleware inside ours (Werkzeug's
+            # DebuggedApplication wrapped before init_app) runs the Flask app only as its
+            # body is iterated, after the call returned; its view may make requests until
+            # the body is closed.
+            return _InScope(body, record, environ)
+        # The view has run: no request is made from it now.
+        environ.pop(_SERVED_RECORD, None)
+        return body
 
 
-def _with_declared(
-    declared: dict[tuple[str, str | None], _Declared],
-    endpoint: str | None,
-    method: str,
-    resources: dict[str, Resource],
-) -> dict[str, Resource]:
-    """``resources`` after those the view of ``endpoint`` declared for ``method``, with
-    :meth:`Firehose.hints` or :meth:`Firehose.hints_static`: as if the view had pushed the
-    declared ones first, so a url's first declaration wins, unless the view pushed that url
-    with this response's nonce."""
-    if endpoint is None:
-        return resources
-    # A method's own first: of a url declared on the class and on its ``get``, the more
-    # specific declaration wins, as a subclass's does over its parent's.
-    own = (*declared.get((endpoint, method), ()), *declared.get((endpoint, None), ()))
-    if not own:
-        return resources
-    # As if the view had called push() before anything else: the first push of a url wins
-    # (dict() would keep the last of a url declared twice).
-    merged: dict[str, Resource] = {}
-    for declaration in own:
-        if isinstance(declaration, StaticHint):
-            # Made in this request, as push_static() makes it: its file's current version,
-            # at the url under the request's script root.
-            resource = static_hint_resource(declaration, endpoint)
-            if resource is not None:
-                merged.setdefault(resource.url, resource)
-        else:
-            merged.setdefault(*declaration)
-    for url, resource in resources.items():
-        if resource.per_request and url in merged:
-            # The view's push with this response's nonce: the declaration has none, and a
-            # policy that allows the file by its nonce alone would block its preload.
-            merged[url] = resource
-        else:
-            merged.setdefault(url, resource)
-    return merged
+#: The WSGI environ key :class:`_PushScope` keeps the request's record under while its app
+#: runs, so a request made with a copy of that environ is known for one a view made.
+_SERVED_RECORD = "firehose_digest.record"
+
+
+def _claimed(record: object) -> TypeGuard[_RequestRecord]:
+    """Whether ``record`` is a request's that has claimed it (:func:`_claim`): a request
+    made under it is one its hooks or view made."""
+    return isinstance(record, _RequestRecord) and record.owner is not None
+
+
+class _RequestRecord(RequestPushes):
+    """One request's record, which :class:`_PushScope` makes and ``push()`` finds through
+    :data:`~.collect.current_record`: its resources (by url, in first-push order), what
+    ``open()`` said the client holds (asked once: :meth:`open_once`), what its 103
+    offered, which request owns it (:func:`_claim`), and the ``Link`` and ``Vary`` that
+    :func:`_decide` chose, which its :meth:`start_response` adds.
+
+    A *record* is this request's; what is *recorded* is what the connector's ``save()``
+    keeps as held by the client.
+    """
+
+    __slots__ = (
+        "_held",
+        "_immutable_written",
+        "_opened",
+        "_start_response",
+        "hint_page",
+        "hinted_unlearned",
+        "link",
+        "nested",
+        "offered",
+        "owner",
+        "started",
+        "vary",
+    )
+
+    def __init__(self, environ: WSGIEnvironment, start_response: StartResponse) -> None:
+        super().__init__()
+        self._start_response = start_response
+        #: Marked by the static step when it wrote a file's ``Cache-Control``, read as the
+        #: response starts (:func:`_immutable_mark`).
+        self._immutable_written = _immutable_mark(environ)
+        #: The page (:func:`~.early_hints.hint_page_of`) whose links a 200 teaches the hint
+        #: cache; None when not learning. Set by :func:`_send_early_hints` alone, once
+        #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
+        #: teaches (not one over HTTP/1.0, through Varnish, or a revalidation).
+        self.hint_page: str | None = None
+        #: Whether its url, had it learned nothing, would be hinted something (what its
+        #: view declares, or a hook pushed): only then does a url that answers with no page
+        #: need an empty entry to be hinted nothing (:meth:`~.hints.HintCache.learn_no_page`).
+        self.hinted_unlearned = True
+        #: The keys this request's 103 offered for push: a front that pushes from a 103
+        #: pushed them, so they are recorded whatever the final response pushes, unless it
+        #: is a 304, no page, a browser's response whose own links the browser would not
+        #: preload (an error page, a redirect, a download: :func:`~.browser.links_reach`,
+        #: :func:`~.browser._browser_shows`), or its ``save()`` failed (:func:`_decide`).
+        self.offered: tuple[str, ...] = ()
+        #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
+        self.link: str | None = None
+        self.vary = False
+        #: The request this record is for (:func:`_claim`).
+        self.owner: Request | None = None
+        #: Whether a request already being served made this one through ``app.wsgi_app``
+        #: (a test client its view calls, :class:`_PushScope`): it has a record of its own
+        #: and decides its own links, but sends no 103. One dispatched without
+        #: ``app.wsgi_app`` has none: it runs under the outer request's, which it does not
+        #: own, and decides nothing (:func:`_claim`).
+        self.nested = False
+        #: Whether the app has started its response (called ``start_response``).
+        self.started = False
+        self._opened = False
+        self._held: Container[str] | None = None
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
+        """The server's ``start_response``, with this request's ``Link`` first and its
+        ``Vary`` appended; a response started again over it with ``exc_info`` (an error
+        page a middleware inside ours made) has neither: they were decided for another.
+        A static file served public is made private if it sets a cookie."""
+        self.started = True
+        if self._immutable_written:
+            private_if_cookie(headers)
+        if exc_info is not None:
+            return self._start_response(status, headers, exc_info)
+        if self.link is not None:
+            # Before any Link the view wrote: a proxy pushes in header order, up to its
+            # limit (nginx: 10), so what is recorded as pushed must come first.
+            headers.insert(0, ("Link", self.link))
+        if self.vary:
+            _vary_on_cookie(headers)
+        return self._start_response(status, headers, exc_info)
+
+    def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
+        """What ``connector.open()`` returned, asked at most once per request and made fit
+        to be asked ``in`` (:func:`_as_holder`); None if it returned None (nothing can be
+        recorded for this client) or raised (logged)."""
+        if not self._opened:
+            self._opened = True
+            try:
+                held = connector.open(app, req)
+                if held is not None and type(held) not in _PLAIN_HOLDERS:
+                    refuse_awaitable(held, connector, "open")
+                    held = _as_holder(held)
+                refuse_keys_not_str(held, connector, "open")
+                # None, one of _PLAIN_HOLDERS, or what _as_holder made of it.
+                self._held = cast("Container[str] | None", held)
+            except Exception:
+                # Push is an optimisation: a failing connector must never cost the page.
+                log.exception("firehose: %r.open() failed; nothing is pushed", connector)
+        return self._held
+
+
+def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
+    """The response's list under :data:`~.static.IMMUTABLE_WRITTEN`.
+
+    The static step marks the list when it wrote a file's ``Cache-Control``. Each of the
+    extension's wrappers that the response passes reads the list as the response starts.
+
+    Which list a wrapper gets:
+
+    - The first wrapper leaves a new list in the environ. A middleware that hands the app
+      a copy of the environ (``dict(environ)``) hands that list on too.
+    - The wrapper of an app mounted inside another's ``wsgi_app`` (``DispatcherMiddleware``)
+      finds the outer wrapper's list and shares it. So a cookie that a middleware between
+      the two adds is seen.
+
+    A wrapper leaves a new list, rather than share the one it finds, in two cases:
+
+    - The list found is a page's (:func:`_is_page_s`): that page's view made this
+      request, and this request's response is not the page's.
+    - The list found is marked already. The step marks a list only once every wrapper on
+      the way in has run, so a marked list is a finished response's. A middleware copied
+      that response's environ to ask the app again."""
+    found: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
+    if found is not None and not found and not _is_page_s(found, environ):
+        return found
+    fresh: list[bool] = []
+    environ[IMMUTABLE_WRITTEN] = fresh
+    return fresh
+
+
+def _is_page_s(found: list[bool], environ: WSGIEnvironment) -> bool:
+    """Whether ``found`` is the list of a page being served whose view (or a thread it
+    started) made this request with a copy of the page's environ.
+
+    It is that list if it is either:
+
+    - the list of the page's claimed record, which the copy of its environ names
+      (:data:`_SERVED_RECORD`). This is how it is told with push on, from another
+      thread too, which has no request context;
+    - the list in the environ of the request being served in this thread (its request
+      context). This is how it is told with push off, which keeps no record.
+
+    This is told by the list, not by whether a request is being served. A view may ask
+    its own app for the file of an app mounted in it. That file's response passes its
+    app's wrapper again, which leaves a new list. The mounted app's wrapper must share
+    that new list, though a request is being served.
+
+    One case is not told. With push off, a request made from another thread of a page
+    has neither a record nor a request context, so it shares the page's list. That
+    changes only a page that itself wrote :data:`~.static.IMMUTABLE` beside a cookie: it
+    is made private."""
+    served = environ.get(_SERVED_RECORD)
+    if _claimed(served) and served._immutable_written is found:
+        return True  # from a thread too, with no request context
+    return has_request_context() and request.environ.get(IMMUTABLE_WRITTEN) is found
+
+
+#: What ``open()`` returns most often, asked ``in`` as it is.
+_PLAIN_HOLDERS = frozenset({HeldDigest, frozenset, set, dict})
+
+
+#: ``in`` as a str or bytes answers it (a subclass may answer its own way).
+_SUBSTRINGS = (str.__contains__, bytes.__contains__, UserString.__contains__)
+
+
+def _as_holder(held: object) -> Container[str]:
+    """What ``open()`` returned, made fit to be asked ``key in held``: an iterator (a
+    generator, a ``map`` over a store's reply), which the first ``in`` would use up, is read
+    into a frozenset, which ``save()`` is given too; any other container or iterable is
+    used as it is. A str or bytes, which would answer ``in`` by substring, or anything
+    else no ``in`` can ask, is a TypeError."""
+    if isinstance(held, (str, bytes, UserString)) and type(held).__contains__ in _SUBSTRINGS:
+        raise TypeError(
+            f"open() returned a {type(held).__name__}, which answers `in` by substring: "
+            "return a container of keys (a set), or None"
+        )
+    if isinstance(held, Container):
+        return held
+    if isinstance(held, Iterator):
+        return frozenset(held)
+    if isinstance(held, Iterable):  # which `in` iterates anew each time: kept as it is
+        return cast("Container[str]", held)
+    raise TypeError(
+        f"open() returned {type(held).__name__!r} {held!r:.40}, which cannot be asked "
+        "`key in held`: return a container of keys (a set), or None"
+    )
+
+
+class _InScope:
+    """The body of a lazy app, each step of it (and its ``close()``) run with the
+    request's record current, so the app it runs collects and decides into it."""
+
+    __slots__ = ("_body", "_environ", "_iterator", "_record")
+
+    def __init__(
+        self, body: Iterable[bytes], record: _RequestRecord, environ: WSGIEnvironment
+    ) -> None:
+        self._body = body
+        self._iterator: Iterator[bytes] | None = None
+        self._record = record
+        self._environ = environ
+
+    def __iter__(self) -> _InScope:
+        return self
+
+    def __next__(self) -> bytes:
+        token = current_record.set(self._record)
+        try:
+            if self._iterator is None:
+                self._iterator = iter(self._body)
+            return next(self._iterator)
+        finally:
+            current_record.reset(token)
+
+    def close(self) -> None:
+        """The body's own ``close()`` (PEP 3333), if it has one; then the request's
+        environ no longer names its record (:data:`_SERVED_RECORD`)."""
+        close = getattr(self._body, "close", None)
+        try:
+            if close is not None:
+                token = current_record.set(self._record)
+                try:
+                    close()
+                finally:
+                    current_record.reset(token)
+        finally:
+            self._environ.pop(_SERVED_RECORD, None)
+
+
+def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """The first url value preprocessor of an app with push on: this request owns its
+    record."""
+    record = current_record.get()
+    if isinstance(record, _RequestRecord):
+        _claim(record, request._get_current_object())  # type: ignore[attr-defined]
+
+
+def _claim(record: _RequestRecord, req: Request) -> bool:
+    """Whether ``record`` is ``req``'s: the first request to start under a record owns it.
+
+    A request dispatched inside a view, an error handler or a hook
+    (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
+    the outer request's record, and would decide its links from its own cookies. The outer
+    request claims the record as its hooks begin (:func:`_claim_first`, the app's first
+    url value preprocessor: Flask runs those before any ``before_request`` function); one
+    that did not (dispatched without ``full_dispatch_request``) claims it here.
+
+    What runs before that claim can still dispatch a request that takes the record: a
+    ``request_started`` receiver, a url value preprocessor put before ours after
+    ``init_app``, or an error handler reached when one of those raises (Flask then skips
+    every url value preprocessor). So can any request of an app that replaced
+    ``url_value_preprocessors`` after ``init_app``, as one that replaced
+    ``after_request_funcs`` would have no links at all. That request's page is then
+    decided for the nested one: its links are pushed again on each visit.
+
+    A middleware inside ours that calls the app again for the same request (a retry
+    after an error, an error page for a 500 it replaces) runs the second call under the
+    record the first claimed: that call decides nothing, and its response goes out with
+    what the first decided (none, if it raised; a 500's links, each ``nopush``). Telling
+    the calls apart takes a teardown function run by every request of every app, for a
+    pattern that costs at most one response's pushes.
+    """
+    if record.owner is None:
+        record.owner = req
+    return record.owner is req
 
 
 def _open_early(app: Flask) -> None:
@@ -970,17 +822,77 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
     return send
 
 
-def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
-    """The ``after_request`` step of an app with push off: static caching alone. Nothing
-    once a later ``init_app`` added the push step (:func:`_after_request`), which caches
-    static files whether push is on or off."""
-    state: _AppState = app.extensions[EXTENSION_KEY]
-    if "links" in state.hooks:
-        return response
-    if not state.settings_compared:
-        _warn_settings_changed(app, state)
-    cache_versioned_static(app, request._get_current_object(), response)  # type: ignore[attr-defined]
-    return response
+def _declared(app: Flask, state: _AppState) -> dict[tuple[str, str | None], _Declared]:
+    """The resources each view declared with :meth:`Firehose.hints` or
+    :meth:`Firehose.hints_static`, by endpoint and HTTP method (None: any method).
+
+    Read from ``app.view_functions`` once, at the first request: Flask refuses new routes
+    after it. ``View.as_view()`` makes a function that keeps the class as ``view_class``:
+    what the class and its ``dispatch_request`` declared holds for any method, what a
+    ``MethodView``'s ``get`` or ``post`` declared for that method (``get`` answers HEAD
+    when there is no ``head``, as ``MethodView`` dispatches it).
+    """
+    if state.declared is None:
+        declared: dict[tuple[str, str | None], _Declared] = {}
+        for endpoint, view in app.view_functions.items():
+            view_class = getattr(view, "view_class", None)
+            for_any = (
+                *getattr(view_class, _DECLARED_ATTRIBUTE, ()),
+                *getattr(getattr(view_class, "dispatch_request", None), _DECLARED_ATTRIBUTE, ()),
+                *getattr(view, _DECLARED_ATTRIBUTE, ()),  # its own, or its ``decorators``'
+            )
+            if for_any:
+                declared[endpoint, None] = for_any
+            if isinstance(view_class, type) and issubclass(view_class, MethodView):
+                # Every method MethodView would dispatch to, whatever its ``methods`` says:
+                # the url rule decides which methods reach it.
+                for name in http_method_funcs:
+                    function = getattr(view_class, name, None)
+                    if function is None and name == "head":
+                        function = getattr(view_class, "get", None)
+                    if own := getattr(function, _DECLARED_ATTRIBUTE, ()):
+                        declared[endpoint, name.upper()] = own
+        state.declared = declared
+    return state.declared
+
+
+def _with_declared(
+    declared: dict[tuple[str, str | None], _Declared],
+    endpoint: str | None,
+    method: str,
+    resources: dict[str, Resource],
+) -> dict[str, Resource]:
+    """``resources`` after those the view of ``endpoint`` declared for ``method``, with
+    :meth:`Firehose.hints` or :meth:`Firehose.hints_static`: as if the view had pushed the
+    declared ones first, so a url's first declaration wins, unless the view pushed that url
+    with this response's nonce."""
+    if endpoint is None:
+        return resources
+    # A method's own first: of a url declared on the class and on its ``get``, the more
+    # specific declaration wins, as a subclass's does over its parent's.
+    own = (*declared.get((endpoint, method), ()), *declared.get((endpoint, None), ()))
+    if not own:
+        return resources
+    # As if the view had called push() before anything else: the first push of a url wins
+    # (dict() would keep the last of a url declared twice).
+    merged: dict[str, Resource] = {}
+    for declaration in own:
+        if isinstance(declaration, StaticHint):
+            # Made in this request, as push_static() makes it: its file's current version,
+            # at the url under the request's script root.
+            resource = static_hint_resource(declaration, endpoint)
+            if resource is not None:
+                merged.setdefault(resource.url, resource)
+        else:
+            merged.setdefault(*declaration)
+    for url, resource in resources.items():
+        if resource.per_request and url in merged:
+            # The view's push with this response's nonce: the declaration has none, and a
+            # policy that allows the file by its nonce alone would block its preload.
+            merged[url] = resource
+        else:
+            merged.setdefault(url, resource)
+    return merged
 
 
 def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
@@ -1150,6 +1062,61 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     return response
 
 
+def _warn_settings_changed(app: Flask, state: _AppState) -> None:
+    """A warning, at the app's first request, for each key ``init_app`` read whose value in
+    ``app.config`` is no longer the one it read, if the settings it would make of them now
+    differ (or it would refuse them): set after ``Firehose(app)`` (a factory that loads its
+    configuration after it, a test fixture's ``app.config.update``), such a value has no
+    effect, and would otherwise have none without a word."""
+    state.settings_compared = True
+    # By type too: 1 == True, but init_app refuses 1 where it takes True.
+    changed = [
+        (key, now, read)
+        for key, read in state.settings_read
+        if type(now := app.config.get(key)) is not type(read) or now != read
+    ]
+    if not changed:
+        return
+    try:
+        # Another spelling of what is in force (42 and "42" for a version) changes nothing.
+        in_force = load(dict(app.config)) == state.settings
+    except ValueError:
+        in_force = False  # a value init_app would refuse: named all the same
+    if in_force:
+        return
+    for key, now, read in changed:
+        log.warning(
+            "firehose: %s is %r in app.config, but init_app read %r, which firehose_digest "
+            "keeps: set it before Firehose(app), or call init_app(app) again",
+            key,
+            now,
+            read,
+        )
+
+
+def _may_link(app: Flask, req: Request, static: bool) -> bool:
+    """Whether the response to ``req`` may carry links: not a static file, nor an answer
+    to ``OPTIONS``. ``static``: whether its endpoint is named as a static view's
+    (:func:`~.static.named_static`)."""
+    if static and asks_static_file(app, req):
+        # A file, not a page: a before_request hook's pushes would put a Link, Vary:
+        # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
+        return False
+    # OPTIONS is no page either (Flask's automatic answer, a CORS preflight): no browser
+    # preloads from it and no proxy pushes for it, so it links nothing.
+    return req.method != "OPTIONS"
+
+
+#: Statuses that say what the url is, more than how this request went: no content to
+#: show (RFC 9110 §15.3.5; a 205 has none either, §15.3.6, and a browser's navigation
+#: stays where it was on both, HTML's "navigate"), moved for good (§15.4.2, §15.4.9), no
+#: page here (§15.5.5, which may also be a page hidden from this client:
+#: docs/early-hints.md), for good (§15.5.11). Any other (a sign-in's 302, 303 or 307; a
+#: 401, 403, 429 or 5xx) keeps what the page learned, unless its 103 offered a url under
+#: a version the url no longer has.
+_URL_HAS_NO_PAGE = frozenset({204, 205, 301, 308, 404, 410})
+
+
 def _learn_not_a_page(
     cache: HintCache, page: str, req: Request, response: Response, record: _RequestRecord
 ) -> None:
@@ -1174,6 +1141,40 @@ def _learn_not_a_page(
         over_links=document and prefers_html(req.environ, response.mimetype or ""),
         hinted=record.hinted_unlearned,
     )
+
+
+def _learn(
+    cache: HintCache,
+    page: str,
+    response: Response,
+    resources: dict[str, Resource],
+    budget: int,
+    record: _RequestRecord,
+) -> None:
+    """What a page's 200 teaches the hint cache: its links, replacing what was known (a
+    page that changed is learned again), within ``budget``; a download, nothing."""
+    if downloaded(response):
+        # Whoever fetched it, a browser downloads it: it preloads none of its links, but
+        # Chromium 156 fetched a 103's files before one (measured,
+        # tests/integration/test_browser.py), and Firefox 153 too (by hand), for nothing
+        # on each visit. Hinted nothing, as a file is.
+        cache.learn_no_page(page, over_links=True, hinted=record.hinted_unlearned)
+        return
+    cache.learn(page, [resource.hint for resource in resources.values()], budget)
+
+
+def _as_linked(offered: tuple[str, ...], resources: dict[str, Resource]) -> tuple[str, ...]:
+    """The keys a 103 offered, each under the key this response gives its url.
+
+    The front fetched what it pushed from the 103 as the url serves it now: when the page
+    was learned before the url's ``version`` changed, the current version is what the
+    client holds, not the learned one.
+    """
+    keys = []
+    for key in offered:
+        resource = resources.get(key_url(key))
+        keys.append(resource.key if resource is not None and resource.tracked else key)
+    return tuple(dict.fromkeys(keys))
 
 
 def _decide_not_modified(
@@ -1240,37 +1241,29 @@ def _varies(plan: LinkPlan, held: Container[str] | None) -> bool:
     return plan.varies or (held is not None and bool(plan.pushed or plan.reused))
 
 
-def _learn(
-    cache: HintCache,
-    page: str,
-    response: Response,
+def _links_for(
+    state: _AppState,
     resources: dict[str, Resource],
-    budget: int,
-    record: _RequestRecord,
-) -> None:
-    """What a page's 200 teaches the hint cache: its links, replacing what was known (a
-    page that changed is learned again), within ``budget``; a download, nothing."""
-    if downloaded(response):
-        # Whoever fetched it, a browser downloads it: it preloads none of its links, but
-        # Chromium 156 fetched a 103's files before one (measured,
-        # tests/integration/test_browser.py), and Firefox 153 too (by hand), for nothing
-        # on each visit. Hinted nothing, as a file is.
-        cache.learn_no_page(page, over_links=True, hinted=record.hinted_unlearned)
-        return
-    cache.learn(page, [resource.hint for resource in resources.values()], budget)
-
-
-def _may_link(app: Flask, req: Request, static: bool) -> bool:
-    """Whether the response to ``req`` may carry links: not a static file, nor an answer
-    to ``OPTIONS``. ``static``: whether its endpoint is named as a static view's
-    (:func:`~.static.named_static`)."""
-    if static and asks_static_file(app, req):
-        # A file, not a page: a before_request hook's pushes would put a Link, Vary:
-        # Cookie (a preloaded file fetched twice) and a digest Set-Cookie on it.
-        return False
-    # OPTIONS is no page either (Flask's automatic answer, a CORS preflight): no browser
-    # preloads from it and no proxy pushes for it, so it links nothing.
-    return req.method != "OPTIONS"
+    held: Container[str] | None,
+    may_push: bool,
+    offered: tuple[str, ...] = (),
+    *,
+    browser: bool = False,
+) -> LinkPlan:
+    """The planner's links, the keys this request's 103 offered taking their push slots
+    first, for a ``browser``'s request or another's; if what ``open()`` returned fails to
+    answer ``in``, the links for a client of whom nothing is known (no key to save), as if
+    ``open()`` had failed."""
+    planner = state.planner
+    try:
+        if offered:  # the 103 took push slots of its own: planned for this client alone
+            return planner.plan_uncached(
+                resources.values(), held, may_push, offered, browser=browser
+            )
+        return planner.plan(resources.values(), held, may_push, browser=browser)
+    except Exception:
+        log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
+        return planner.plan(resources.values(), None, may_push, browser=browser)
 
 
 def _save(
@@ -1298,50 +1291,57 @@ def _save(
     return True
 
 
-#: Statuses that say what the url is, more than how this request went: no content to
-#: show (RFC 9110 §15.3.5; a 205 has none either, §15.3.6, and a browser's navigation
-#: stays where it was on both, HTML's "navigate"), moved for good (§15.4.2, §15.4.9), no
-#: page here (§15.5.5, which may also be a page hidden from this client:
-#: docs/early-hints.md), for good (§15.5.11). Any other (a sign-in's 302, 303 or 307; a
-#: 401, 403, 429 or 5xx) keeps what the page learned, unless its 103 offered a url under
-#: a version the url no longer has.
-_URL_HAS_NO_PAGE = frozenset({204, 205, 301, 308, 404, 410})
+def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:
+    """Make the response vary on ``Cookie``: name it on the last ``Vary`` line, unless that
+    line names it already or a line names ``*`` (RFC 9110 §12.5.5: field names, in any
+    case).
 
-
-def _as_linked(offered: tuple[str, ...], resources: dict[str, Resource]) -> tuple[str, ...]:
-    """The keys a 103 offered, each under the key this response gives its url.
-
-    The front fetched what it pushed from the 103 as the url serves it now: when the page
-    was learned before the url's ``version`` changed, the current version is what the
-    client holds, not the learned one.
+    The last line, as Flask's ``response.vary.add`` would write it: nginx 1.22's
+    ``proxy_cache`` keys a response on its last ``Vary`` line alone, so a line of ours
+    after the view's ``Vary: Accept-Encoding`` served one client's gzip body to another
+    client asking for none, and ``Cookie`` named on an earlier line only is not seen.
     """
-    keys = []
-    for key in offered:
-        resource = resources.get(key_url(key))
-        keys.append(resource.key if resource is not None and resource.tracked else key)
-    return tuple(dict.fromkeys(keys))
+    last = None
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            if any(field_name.strip() == "*" for field_name in value.split(",")):
+                return
+            last = index
+    if last is None:
+        headers.append(("Vary", "Cookie"))
+        return
+    name, value = headers[last]
+    if not any(field_name.strip().lower() == "cookie" for field_name in value.split(",")):
+        headers[last] = (name, f"{value}, Cookie" if value.strip() else "Cookie")
 
 
-def _links_for(
-    state: _AppState,
-    resources: dict[str, Resource],
-    held: Container[str] | None,
-    may_push: bool,
-    offered: tuple[str, ...] = (),
-    *,
-    browser: bool = False,
-) -> LinkPlan:
-    """The planner's links, the keys this request's 103 offered taking their push slots
-    first, for a ``browser``'s request or another's; if what ``open()`` returned fails to
-    answer ``in``, the links for a client of whom nothing is known (no key to save), as if
-    ``open()`` had failed."""
-    planner = state.planner
-    try:
-        if offered:  # the 103 took push slots of its own: planned for this client alone
-            return planner.plan_uncached(
-                resources.values(), held, may_push, offered, browser=browser
-            )
-        return planner.plan(resources.values(), held, may_push, browser=browser)
-    except Exception:
-        log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
-        return planner.plan(resources.values(), None, may_push, browser=browser)
+class _StaticScope:
+    """Wraps ``app.wsgi_app`` of an app with push off, for static caching alone: a static
+    file served public is made private if the response, as it starts, sets a cookie
+    (:func:`~.static.private_if_cookie`; :class:`_PushScope` does it with push on)."""
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        immutable_written = _immutable_mark(environ)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if immutable_written:
+                private_if_cookie(headers)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+def _cache_static(app: Flask, response: _ResponseT) -> _ResponseT:
+    """The ``after_request`` step of an app with push off: static caching alone. Nothing
+    once a later ``init_app`` added the push step (:func:`_after_request`), which caches
+    static files whether push is on or off."""
+    state: _AppState = app.extensions[EXTENSION_KEY]
+    if "links" in state.hooks:
+        return response
+    if not state.settings_compared:
+        _warn_settings_changed(app, state)
+    cache_versioned_static(app, request._get_current_object(), response)  # type: ignore[attr-defined]
+    return response
