@@ -7,8 +7,8 @@ What a 103 holds is planned by the pure core (:mod:`.hints`). Which request is s
 and the ``before_request`` hook that sends it, are the request path's
 (:func:`~.extension._send_early_hints`): they read the request's record and the app's
 state. A module of its own: what it reads of the server (its environ, the errors its
-``wsgi.early_hints`` raises, gunicorn's and ``h2``'s) is nothing else on the request path
-needs.
+``wsgi.early_hints`` raises, gunicorn's and ``h2``'s) is read nowhere else on the request
+path.
 """
 
 from __future__ import annotations
