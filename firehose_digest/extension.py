@@ -923,17 +923,18 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
        on, owns its record (:func:`_claim`), may be linked at all (:func:`_may_link`),
        and is no 1xx;
     3. a response that is not a page gets nothing (:func:`_learn_not_a_page`);
-    4. its resources, pushed then declared (:func:`_with_declared`);
+    4. its resources, pushed then declared (:func:`_resources_for`);
     5. what the client holds (``open()``, once a request: :meth:`_RequestRecord.open_once`);
     6. a 304: the ``Vary`` its 200 would have, what it reuses saved, no ``Link``
        (:func:`_decide_not_modified`);
     7. else: its links planned (:func:`_links_for`), what its 103 offered counted as
-       pushed, what it pushes and reuses saved (:func:`_save`; planned again, pushing
-       nothing, if that fails), and a HEAD's ``Vary``.
+       pushed (:func:`_pushed_with_offered`), what it pushes and reuses saved
+       (:func:`_save`; planned again, pushing nothing, if that fails), and a HEAD's
+       ``Vary``.
 
-    The blocks that ask ``cache`` and ``hint_page`` only teach the 103 cache (``cache`` is
-    None unless ``FIREHOSE_EARLY_HINTS``, ``hint_page`` unless this request may get a 103):
-    none changes this response.
+    The blocks that ask ``cache`` and ``hint_page``, and :func:`_forget_if_stale`, only
+    teach the 103 cache (``cache`` is None unless ``FIREHOSE_EARLY_HINTS``, ``hint_page``
+    unless this request may get a 103): none changes this response.
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     # Only a view named as Flask's static one serves a file: its rules (this caching, and
@@ -984,13 +985,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         if cache is not None and hint_page is not None and status == 200:
             _learn_not_a_page(cache, hint_page, req, response, record)
         return response
-    # What was pushed when this step began, copied: a thread the view started with a copy
-    # of its context (each thread, on a free-threaded Python 3.14) may push meanwhile, and
-    # a dict iterated as it grows raises RuntimeError.
-    resources = dict(record.resources)
-    declared = _declared(app, state)
-    if declared:
-        resources = _with_declared(declared, req.endpoint, req.method, resources)
+    resources = _resources_for(app, state, req, record)
     if cache is not None and hint_page is not None and status == 200:
         _learn(cache, hint_page, response, resources, state.settings.link_budget, record)
     if not resources and not record.offered:
@@ -1001,44 +996,14 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     browser = from_browser(req.environ)
     # What the 103 offered, each key as this response versions its url.
     offered_now = _as_linked(record.offered, resources) if record.offered else ()
-    if (
-        offered_now != record.offered
-        and status != 200  # learned again
-        and status not in _URL_HAS_NO_PAGE  # dropped above
-        # Both set whenever the 103 offered something, as it was sent only with them;
-        # asked for the types, and for an init_app since then that turned 103s off.
-        and cache is not None
-        and hint_page is not None
-    ):
-        # The 103 offered a url under a version it no longer has: what the page learned is
-        # stale, and a response that does not learn it again (a redirect) drops it, or the
-        # next 103 would push the url again to a client holding its new version.
-        cache.forget(hint_page)
+    _forget_if_stale(cache, hint_page, status, record.offered, offered_now)
     if status == 304:
         _decide_not_modified(app, state, req, response, resources, held, record, browser=browser)
         return response
     reach = links_reach(req, response, status, browser)
     links = _links_for(state, resources, held, reach, offered_now, browser=browser)
-    pushed = links.pushed
+    pushed = _pushed_with_offered(links, offered_now, reach, browser=browser)
     varies = links.varies
-    if offered_now and (reach or not browser):
-        # What the 103 offered is recorded as pushed, even what this response does not
-        # push (its status changed, or its links differ from those the page's 103 was
-        # made of): the front pushed it.
-        # - A client that is not a browser: recorded.
-        # - A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox
-        #   153). It holds that only from a response whose own links it preloads: a 2xx
-        #   page it shows (:func:`~.browser.links_reach`), not an error page or a redirect. So it
-        #   is recorded only then.
-        # - WebKitGTK 2.50 fetched nothing from a 103 (measured): it holds only what this
-        #   page's Link names. A key offered and not linked is recorded for it all the
-        #   same. That costs it a preload only under "omit": it reads no 103, and it
-        #   preloads a link marked nopush as any other.
-        # A key the client held already is used again, not new: nothing to write. (The
-        # 103 offered its url under a version the url no longer has.)
-        pushed += tuple(
-            key for key in offered_now if key not in pushed and key not in links.reused
-        )
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
         varies = True
@@ -1143,6 +1108,23 @@ def _learn_not_a_page(
     )
 
 
+def _resources_for(
+    app: Flask, state: _AppState, req: Request, record: _RequestRecord
+) -> dict[str, Resource]:
+    """The resources this response links: what was pushed for it, then what its view
+    declared (:func:`_with_declared`).
+
+    What was pushed when this step began, copied: a thread the view started with a copy
+    of its context (each thread, on a free-threaded Python 3.14) may push meanwhile, and a
+    dict iterated as it grows raises RuntimeError.
+    """
+    resources = dict(record.resources)
+    declared = _declared(app, state)
+    if declared:
+        resources = _with_declared(declared, req.endpoint, req.method, resources)
+    return resources
+
+
 def _learn(
     cache: HintCache,
     page: str,
@@ -1175,6 +1157,31 @@ def _as_linked(offered: tuple[str, ...], resources: dict[str, Resource]) -> tupl
         resource = resources.get(key_url(key))
         keys.append(resource.key if resource is not None and resource.tracked else key)
     return tuple(dict.fromkeys(keys))
+
+
+def _forget_if_stale(
+    cache: HintCache | None,
+    page: str | None,
+    status: int,
+    offered: tuple[str, ...],
+    offered_now: tuple[str, ...],
+) -> None:
+    """Drop what ``page`` taught the hint cache if its 103 offered a url under a version
+    it no longer has (``offered_now``, :func:`_as_linked`, differs from ``offered``): what
+    the page learned is stale, and a response that does not learn it again (a redirect)
+    drops it, or the next 103 would push the url again to a client holding its new
+    version.
+    """
+    if (
+        offered_now != offered
+        and status != 200  # learned again
+        and status not in _URL_HAS_NO_PAGE  # emptied already: learn_gone()
+        # Both set whenever the 103 offered something, as it was sent only with them;
+        # asked for the types, and for an init_app since then that turned 103s off.
+        and cache is not None
+        and page is not None
+    ):
+        cache.forget(page)
 
 
 def _decide_not_modified(
@@ -1264,6 +1271,36 @@ def _links_for(
     except Exception:
         log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
         return planner.plan(resources.values(), None, may_push, browser=browser)
+
+
+def _pushed_with_offered(
+    links: LinkPlan, offered: tuple[str, ...], reach: bool, *, browser: bool
+) -> tuple[str, ...]:
+    """The keys this response records as pushed: those its ``links`` push, then those its
+    103 ``offered`` (each key as this response versions its url), for a browser only if
+    the response's links reach it (``reach``: :func:`~.browser.links_reach`).
+
+    What the 103 offered is recorded as pushed, even what this response does not push
+    (its status changed, or its links differ from those the page's 103 was made of): the
+    front pushed it.
+
+    - A client that is not a browser: recorded.
+    - A browser refuses pushes but fetches what a 103 names (Chromium 156, Firefox 153).
+      It holds that only from a response whose own links it preloads: a 2xx page it shows
+      (:func:`~.browser.links_reach`), not an error page or a redirect. So it is recorded
+      only then.
+    - WebKitGTK 2.50 fetched nothing from a 103 (measured): it holds only what this page's
+      Link names. A key offered and not linked is recorded for it all the same. That
+      costs it a preload only under "omit": it reads no 103, and it preloads a link
+      marked nopush as any other.
+
+    A key the client held already is used again, not new: nothing to write. (The 103
+    offered its url under a version the url no longer has.)
+    """
+    pushed = links.pushed
+    if offered and (reach or not browser):
+        pushed += tuple(key for key in offered if key not in pushed and key not in links.reused)
+    return pushed
 
 
 def _save(
