@@ -1000,8 +1000,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if status == 304:
         _decide_not_modified(app, state, req, response, resources, held, record, browser=browser)
         return response
+    # Whether what this response offers for push reaches the client (a front pushes it, a
+    # browser preloads it): only then do its links offer any (may_push), and only then is
+    # what a browser's 103 offered counted as pushed (_pushed_with_offered).
     reach = links_reach(req, response, status, browser)
-    links = _links_for(state, resources, held, reach, offered_now, browser=browser)
+    links = _links_for(
+        state, resources, held, may_push=reach, offered=offered_now, browser=browser
+    )
     pushed = _pushed_with_offered(links, offered_now, reach, browser=browser)
     varies = links.varies
     if held is not None and (pushed or links.reused):
@@ -1238,7 +1243,7 @@ def _plan_as(
     have, planned with this response's own headers (:func:`~.browser._browser_shows`)."""
     method = "GET" if req.method == "HEAD" else None
     reach = links_reach(req, response, status, browser, method)
-    return _links_for(state, resources, held, reach, browser=browser)
+    return _links_for(state, resources, held, may_push=reach, browser=browser)
 
 
 def _varies(plan: LinkPlan, held: Container[str] | None) -> bool:
