@@ -1056,10 +1056,12 @@ class DigestConnector:
         pushed: Sequence[str],
         reused: Sequence[str],
     ) -> None:
-        """Write the cookie if the digest changed, or if half its lifetime is gone.
+        """Record what this response pushed and reused in the cookie. It is written only
+        when something was pushed, when a key used again is held by the older generation
+        alone, or when half its lifetime is gone (:func:`_write_due`).
 
-        In three cases nothing is written: :class:`NotRecorded` is raised, and the response
-        pushes nothing.
+        In three cases a write that is due is not made: :class:`NotRecorded` is raised, and
+        the response pushes nothing.
 
         - The app's response sets the cookie itself (deletes it, on a "forget me" page).
         - ``init_app`` ran again since the digest was read, and replaced the settings it
@@ -1098,11 +1100,7 @@ class DigestConnector:
             held = state.empty
         digest = held.digest
         page_keys = [*reused, *pushed][-digest.capacity :]
-        # Written when something was pushed, when a page key only the older generation
-        # holds needs writing back (none can, in a digest that never rotated), or when half
-        # the cookie's lifetime is gone.
-        needs_write_back = bool(digest.previous) and not held.current_holds(page_keys)
-        if not pushed and not needs_write_back and not held.renewal_due(state.settings.max_age):
+        if not _write_due(held, page_keys, pushed, state.settings.max_age):
             return
         codec = state.codec(app)
         if codec is None:  # SECRET_KEY removed since open(): nothing can be written
@@ -1140,6 +1138,16 @@ class DigestConnector:
         )
         response.headers.add("Set-Cookie", set_cookie)
         state.remember(codec, value, digest)  # only once the cookie is written
+
+
+def _write_due(
+    held: HeldDigest, page_keys: list[str], pushed: Sequence[str], max_age: int
+) -> bool:
+    """Whether :meth:`DigestConnector.save` writes the cookie: when something was
+    ``pushed``, when a page key only the older generation holds needs writing back (none
+    can, in a digest that never rotated), or when half the cookie's lifetime is gone."""
+    needs_write_back = bool(held.digest.previous) and not held.current_holds(page_keys)
+    return bool(pushed) or needs_write_back or held.renewal_due(max_age)
 
 
 #: The getters of a session interface the digest cookie's attributes are read through
