@@ -743,8 +743,11 @@ def static_tag(
         )
     link, bare, own_attributes = _element_attributes(link, classic_script)
     split = _split_values(link, classic_script)
+    # One given bare (media=True, an "integrity" flag) is bare in the Link: the element
+    # says it so too, an empty value either way.
+    bare_in_link = {_lower(flag) for flag in link.flags}
     if (classic_script or link.rel == "modulepreload") and (
-        "media" in link.params or any(_lower(flag) == "media" for flag in link.flags)
+        "media" in link.params or "media" in bare_in_link
     ):
         # A script runs on every medium: <script media="print"> read as print's alone, and
         # its preload fetched it for print alone.
@@ -772,9 +775,6 @@ def static_tag(
         attributes += f' crossorigin="{escape(crossorigin)}"'
     elif "crossorigin" in link.flags:
         attributes += " crossorigin"
-    # One given bare (media=True, an "integrity" flag) is bare in the Link: the element
-    # says it so too, an empty value either way.
-    bare_in_link = {_lower(flag) for flag in link.flags}
     for name in _MIRRORED:
         if name in link.params:
             attributes += f' {name}="{escape(link.params[name])}"'
