@@ -33,16 +33,14 @@ import time
 import weakref
 from collections import UserString
 from collections.abc import Container, Iterable, Iterator, Sequence
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
-from urllib.parse import quote, unquote
+from typing import Any, NamedTuple, Protocol, cast
 
 from flask import Flask, Request, Response, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
-from werkzeug.sansio.http import parse_cookie
 
 from .codec import (
     DigestCodec,
@@ -53,26 +51,31 @@ from .codec import (
     scoped_salt,
     signable,
 )
+from .cookie_scope import (
+    cookie_attributes,
+    cookie_domain,
+    cookie_path_matches,
+    cookie_values,
+    digest_cookie_attributes,
+    named_as_the_session,
+    scope_read,
+    scope_refused,
+    withheld_from_another_site,
+)
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .links import for_log
 from .locks import fork_safe_lock
 from .settings import (
     CookieAttributes,
     Settings,
-    check_cookie_attributes,
     check_digest_fits,
-    check_scope_fits,
     largest_digest_value,
     number_hint,
-    refused_by_browsers,
     set_cookie_line,
     set_cookie_room,
     set_cookie_room_said,
 )
 from .sizes import CHURNED_DICT_SLOT
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
 
 __all__ = [
     "Connector",
@@ -80,7 +83,6 @@ __all__ = [
     "NotRecorded",
     "PushedSetConnector",
     "SessionConnector",
-    "cookie_attributes",
 ]
 
 log = logging.getLogger("firehose_digest")
@@ -247,7 +249,7 @@ class PushedSetConnector:
             # interface writes it. Asked only now: a connector keeping its keys elsewhere
             # records there, and is not told that such pages record nothing.
             if not _session_cookie_sent(app) and (
-                _withheld_from_another_site(app, request) or not _cookie_path_matches(app, request)
+                withheld_from_another_site(app, request) or not cookie_path_matches(app, request)
             ):
                 _put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
@@ -532,42 +534,6 @@ def _stored_keys(stored: object) -> list[str]:
     return [key for key in stored if isinstance(key, str)] if isinstance(stored, list) else []
 
 
-def cookie_attributes(app: Flask) -> CookieAttributes:
-    """The app's session cookie attributes, read through Flask's own session interface."""
-    interface = app.session_interface
-    return CookieAttributes(
-        path=interface.get_cookie_path(app),
-        domain=_cookie_domain(app),
-        secure=interface.get_cookie_secure(app),
-        httponly=interface.get_cookie_httponly(app),
-        samesite=interface.get_cookie_samesite(app),
-        partitioned=interface.get_cookie_partitioned(app),
-    )
-
-
-def _cookie_domain(app: Flask) -> str | None:
-    """The session cookie's domain; a false one (``False``, how Flask before 2.3 turned
-    off its ``SERVER_NAME`` fallback, or ``""``) is none, as Werkzeug writes it: a
-    host-only cookie, written and signed alike."""
-    return app.session_interface.get_cookie_domain(app) or None
-
-
-def digest_cookie_attributes(app: Flask) -> CookieAttributes:
-    """The digest cookie's attributes: the session cookie's, but ``SameSite=Lax`` for
-    ``Strict``.
-
-    A browser sends no ``Strict`` cookie on a navigation from another site, yet keeps the
-    one that navigation's response sets (RFC 6265bis §5.7: a top-level navigation may set a
-    cookie of any ``SameSite``). The digest written then, holding that page alone, would
-    replace everything the client held. ``Lax`` is sent on those navigations, and the
-    digest grants no authority a cross-site request could misuse.
-    """
-    attributes = cookie_attributes(app)
-    if isinstance(attributes.samesite, str) and attributes.samesite.lower() == "strict":
-        return replace(attributes, samesite="Lax")
-    return attributes
-
-
 class SessionConnector:
     """The exact set of held keys in ``session['h2-held']``, as a JSON list.
 
@@ -703,7 +669,7 @@ class SessionConnector:
           could be written (one warning per app);
         - where the client sent no session cookie and the browser may hold one it did not
           send: a ``Strict`` one withheld from another site's request, or a page outside
-          the cookie's ``Path`` (:func:`_cookie_path_matches`, which warns once).
+          the cookie's ``Path`` (:func:`~.cookie_scope.cookie_path_matches`, which warns once).
         """
         if app.session_interface.is_null_session(session):
             _warn_no_secret_key(app, "SessionConnector", _null_session_problem(app))
@@ -713,7 +679,7 @@ class SessionConnector:
             _warn_no_secret_key(app, "SessionConnector", problem)
             return None
         if not _session_cookie_sent(app) and (
-            _withheld_from_another_site(app, request) or not _cookie_path_matches(app, request)
+            withheld_from_another_site(app, request) or not cookie_path_matches(app, request)
         ):
             # The browser may hold a session it did not send, and would keep one written
             # here in its place (a signed-in user signed out): nothing is remembered.
@@ -786,26 +752,6 @@ class SessionConnector:
             raise
 
 
-def _cookie_values(request: Request, name: str) -> list[str]:
-    """The values of the cookies named ``name`` the request sent, in order.
-
-    gunicorn joins repeated ``Cookie`` lines with "," (``http/wsgi.py``, 27.0.1: lines an
-    HTTP/1.1 client sent; a browser's HTTP/2 cookie fields, RFC 9113 §8.2.3, are joined
-    with "; " by a front or by ``h2``): Werkzeug then reads ``a=1,h2-digest=...`` as one
-    cookie, ``a``. No value of ours holds a ",", nor may any cookie's (RFC 6265 §4.1.1),
-    so where the header holds one it is read as a ";". This reads our cookie alone, over
-    any protocol; the app's own cookies are read as sent, except over HTTP/2 and HTTP/3,
-    where the extension joins the fields again for the whole app
-    (:func:`~.cookie_fields.rejoined`).
-    """
-    # The header ``request.cookies`` parses (a WSGI environ holds one): read from the
-    # environ, since ``headers.getlist`` walks the whole environ on every request.
-    header = request.environ.get("HTTP_COOKIE", "")
-    if "," not in header:
-        return request.cookies.getlist(name)
-    return parse_cookie(header.replace(",", ";")).getlist(name)
-
-
 def _session_cookie_sent(app: Flask) -> bool:
     """Whether the client sent the app's session cookie."""
     return app.session_interface.get_cookie_name(app) in request.cookies
@@ -855,95 +801,6 @@ def _tracks_changes(current: SessionMixin) -> bool:
     return "modified" in getattr(current, "__dict__", {}) or not type(current).modified
 
 
-#: What Werkzeug's ``dump_cookie`` leaves unquoted in a cookie's ``Path``.
-_PATH_SAFE = "%!$&'()*+,/:=@"
-
-
-def _cookie_path_matches(app: Flask, req: Request) -> bool:
-    """Whether the browser sends the app's cookies (session and digest: one ``Path``) with
-    this request: its path is the cookie's ``Path`` or under it (RFC 6265 §5.1.4). Not on
-    a page outside ``SESSION_COOKIE_PATH`` (or ``APPLICATION_ROOT``), whose response would
-    find nothing held and write a cookie of that ``Path`` over the one the browser keeps.
-    Said once per app, as a warning: a front that strips the prefix without ``SCRIPT_NAME``
-    looks so."""
-    cookie_path = app.session_interface.get_cookie_path(app)
-    if cookie_path == "/":
-        return True  # Flask's default: every page
-    # Percent-encoded as Werkzeug writes the attribute (``dump_cookie``).
-    cookie_path = quote(cookie_path, safe=_PATH_SAFE)
-    seen = _path_seen(req.environ)
-    path = _path_as_sent(req.environ, seen)
-    if _path_matches(path, cookie_path):
-        return True
-    # Not told when the path the app sees is in it: the client spelled it another way
-    # (``/%61pp/`` for ``/app/``), which says nothing of a front, and would spend the
-    # warning a front that strips the prefix needs.
-    if app not in _told_outside and not _path_matches(_encoded(seen), cookie_path):
-        _told_outside.add(app)
-        app.logger.warning(
-            "firehose: %s is outside the cookie's Path %s (SESSION_COOKIE_PATH, else "
-            "APPLICATION_ROOT): the browser sends no cookie there, so such pages push and "
-            "record nothing. If a front strips that prefix, set SCRIPT_NAME (ProxyFix's "
-            "x_prefix) so that the app sees it",
-            for_log(path),  # raw from the request line: a control character as it came
-            cookie_path,
-        )
-    return False
-
-
-def _path_matches(path: str, cookie_path: str) -> bool:
-    """RFC 6265 §5.1.4's path-match of two paths percent-encoded alike."""
-    return path == cookie_path or (
-        path.startswith(cookie_path)
-        and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")
-    )
-
-
-def _path_seen(environ: WSGIEnvironment) -> str:
-    """The path the app sees: ``SCRIPT_NAME`` and ``PATH_INFO``, decoded."""
-    return f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}" or "/"
-
-
-def _encoded(seen: str) -> str:
-    """A path the app sees, encoded as a browser sends it (the WSGI strings are the
-    request's bytes, decoded)."""
-    return quote(seen.encode("latin-1", "replace"), safe=_PATH_SAFE)
-
-
-def _path_as_sent(environ: WSGIEnvironment, seen: str) -> str:
-    """The request's path as the client sent it, which a browser matches a cookie's
-    ``Path`` against: the raw request-uri's (``RAW_URI``, gunicorn; ``REQUEST_URI``,
-    Werkzeug, waitress, uWSGI, mod_wsgi), if it decodes to the path the app sees, ``seen``
-    (``/%61dmin/`` is not under ``/admin``), or does once its leading slashes are made
-    one, as waitress 3.0 makes them in ``PATH_INFO`` (``//admin/`` is ``/admin/`` there,
-    and not under ``/admin`` to a browser); else ``seen`` (a front stripped a prefix that
-    ``SCRIPT_NAME`` puts back), encoded as a browser sends it."""
-    raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").partition("?")[0]
-    if raw.startswith("/"):
-        sent = unquote(raw, encoding="latin-1")
-        if sent == seen or "/" + sent.lstrip("/") == seen:
-            return str(raw)
-    return _encoded(seen)
-
-
-#: The apps told that a request reached them outside the cookie's ``Path``.
-_told_outside: weakref.WeakSet[Flask] = weakref.WeakSet()
-
-
-def _withheld_from_another_site(app: Flask, req: Request) -> bool:
-    """Whether a browser sent no ``Strict`` session cookie with ``req``, though it
-    keeps the one the response sets: one from another site (Fetch Metadata's
-    ``Sec-Fetch-Site: cross-site``). RFC 6265bis: a top-level navigation may set a cookie
-    of any ``SameSite``. (A ``Lax`` one is withheld only from requests that push nothing,
-    by other methods than GET, and from frames, whose responses set no ``Lax`` cookie.)"""
-    samesite = app.session_interface.get_cookie_samesite(app)
-    return (
-        isinstance(samesite, str)
-        and samesite.lower() == "strict"
-        and req.headers.get("Sec-Fetch-Site") == "cross-site"
-    )
-
-
 class DigestConnector:
     """Keep what each client holds in a signed cookie holding a Bloom or GCS digest.
 
@@ -984,13 +841,13 @@ class DigestConnector:
                 ) from e
             raise
         if settings.cookie_name == app.session_interface.get_cookie_name(app):
-            raise ValueError(_named_as_the_session(settings.cookie_name))
+            raise ValueError(named_as_the_session(settings.cookie_name))
         problem = _key_problem(app.config.get("SECRET_KEY")) or _fallbacks_problem(
             app.config.get("SECRET_KEY_FALLBACKS")
         )
         if problem:
             raise ValueError(problem)
-        self._apps[app] = _DigestState(settings, attributes, _scope_read(app))
+        self._apps[app] = _DigestState(settings, attributes, scope_read(app))
 
     def settings(self, app: Flask) -> Settings:
         """The digest settings in force for ``app``."""
@@ -1006,9 +863,9 @@ class DigestConnector:
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         """The digest in the client's cookie (read as Werkzeug reads cookies, a "," as a
-        ";": :func:`_cookie_values`), else empty; None without ``SECRET_KEY``, which signs
-        the cookie, or on a page outside the cookie's ``Path``, where the browser sends
-        none (:func:`_cookie_path_matches`).
+        ";": :func:`~.cookie_scope.cookie_values`), else empty; None without
+        ``SECRET_KEY``, which signs the cookie, or on a page outside the cookie's ``Path``,
+        where the browser sends none (:func:`~.cookie_scope.cookie_path_matches`).
 
         A request may send several cookies of this name: a browser sends each one whose
         domain and path match, the longer path first (RFC 6265 §5.4), another app's or one
@@ -1024,20 +881,20 @@ class DigestConnector:
           the client's. None then, so that nothing is written over it.
 
         None, too, where the cookie is scoped, on this request, as ``init_app`` would
-        refuse it (:func:`_scope_refused`: a session interface's getter giving each host's
-        domain, or a ``SESSION_COOKIE_*`` set in ``app.config`` after ``init_app``, which
-        Flask's own interface reads on each request): with an attribute no cookie can be
-        written with, as browsers refuse it, so that the largest cookie does not fit, or
-        beside a session cookie of the digest's name, which it would replace (logged
-        once per app). ``save()`` refuses to write there, so the 103 and the
+        refuse it (:func:`~.cookie_scope.scope_refused`: a session interface's getter giving
+        each host's domain, or a ``SESSION_COOKIE_*`` set in ``app.config`` after
+        ``init_app``, which Flask's own interface reads on each request): with an attribute
+        no cookie can be written with, as browsers refuse it, so that the largest cookie
+        does not fit, or beside a session cookie of the digest's name, which it would
+        replace (logged once per app). ``save()`` refuses to write there, so the 103 and the
         ``Link`` offer nothing for push.
         """
         state = self._state(app)
-        if not _cookie_path_matches(app, request):
+        if not cookie_path_matches(app, request):
             return None  # the browser sends no digest here, and keeps one written here
-        if _scope_refused(app, state):
+        if scope_refused(app, state):
             return None
-        values = _cookie_values(request, state.settings.cookie_name)
+        values = cookie_values(request, state.settings.cookie_name)
         if len(values) < 2:
             return state.load(app, values[0] if values else None)
         tried = copies_to_try(values)
@@ -1067,8 +924,9 @@ class DigestConnector:
         - ``init_app`` ran again since the digest was read, and replaced the settings it
           was read under.
         - The cookie is scoped, on this request, as ``init_app`` would refuse it
-          (:func:`_scope_refused`, logged once per app): ``open()`` returned None for such a
-          scope, but the view may have changed it since (a getter reading what it set).
+          (:func:`~.cookie_scope.scope_refused`, logged once per app): ``open()`` returned
+          None for such a scope, but the view may have changed it since (a getter reading
+          what it set).
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -1115,7 +973,7 @@ class DigestConnector:
             raise NotRecorded(f"the response sets the {name} cookie itself")
         # Asked again: the view may have scoped the cookie since open() asked (a getter
         # reading what it set, one it set on the interface, the config).
-        refused = _scope_refused(app, state)
+        refused = scope_refused(app, state)
         if refused:
             raise NotRecorded(f"the {name} cookie cannot be scoped so: {refused}")
         attributes = digest_cookie_attributes(app)
@@ -1148,179 +1006,6 @@ def _write_due(
     can, in a digest that never rotated), or when half the cookie's lifetime is gone."""
     needs_write_back = bool(held.digest.previous) and not held.current_holds(page_keys)
     return bool(pushed) or needs_write_back or held.renewal_due(max_age)
-
-
-#: The getters of a session interface the digest cookie's attributes are read through
-#: (:func:`cookie_attributes`).
-_ATTRIBUTE_GETTERS = tuple(f"get_cookie_{field.name}" for field in fields(CookieAttributes))
-
-
-def _scope_read(app: Flask) -> tuple[object, ...]:
-    """What the session interface's getters of the session cookie's name and of the
-    cookie's attributes give now, as they give it: compared on each request with a scope
-    known to be recordable, without making the attributes of it."""
-    interface = app.session_interface
-    return (
-        interface.get_cookie_name(app),
-        interface.get_cookie_path(app),
-        interface.get_cookie_domain(app),
-        interface.get_cookie_secure(app),
-        interface.get_cookie_httponly(app),
-        interface.get_cookie_samesite(app),
-        interface.get_cookie_partitioned(app),
-    )
-
-
-def _scope_refused(app: Flask, state: _DigestState) -> str:
-    """Why no digest can be recorded under the cookie's scope on this request
-    (:func:`_unrecordable`); "" if one can.
-
-    The scope is read through the session interface on each request, as Flask reads it
-    for the session cookie: a getter its class overrides or one set on the instance may
-    give each host its own ``Domain``, and Flask's own read ``app.config``, where a
-    ``SESSION_COOKIE_*`` may be set after ``init_app`` checked it. Checked only when it
-    is not one found recordable already (``init_app``'s, and each host's:
-    :meth:`_DigestState.found_recordable`).
-
-    A session cookie named as the digest's (a ``SESSION_COOKIE_NAME`` set so after
-    ``init_app``, which refuses it) is refused first, whatever the attributes: the digest
-    written would replace the app's session, and sign its user out.
-    """
-    scope = _scope_read(app)
-    if state.found_recordable(scope):
-        return ""
-    session_cookie_name = scope[0]
-    if session_cookie_name == state.settings.cookie_name:
-        refused = _named_as_the_session(state.settings.cookie_name)
-        _warn_named_as_the_session(app, session_cookie_name, refused)
-        return refused
-    attributes = digest_cookie_attributes(app)
-    refused = "" if attributes == state.checked else _unrecordable(app, state, attributes)
-    if not refused:
-        state.keep_recordable(scope)
-    return refused
-
-
-def _named_as_the_session(name: str) -> str:
-    """Why the digest cookie cannot be named ``name``, the session cookie's name."""
-    return (
-        f"FIREHOSE_COOKIE_NAME={name!r} is the session cookie's name (SESSION_COOKIE_NAME): "
-        "the digest would replace the session"
-    )
-
-
-#: The apps already warned that their session interface named the session cookie of a
-#: request as the digest cookie is named.
-_told_named_as_the_session: weakref.WeakSet[Flask] = weakref.WeakSet()
-
-
-def _warn_named_as_the_session(app: Flask, name: object, refused: str) -> None:
-    """Warn once per app: a request's session cookie was named ``name``, the digest
-    cookie's name, as ``init_app`` refuses it."""
-    if app in _told_named_as_the_session:
-        return
-    _told_named_as_the_session.add(app)
-    log.warning(
-        "firehose: the session interface (%s) names the session cookie of a request %r: "
-        "%s%s; such responses push nothing and write no digest (said once per app and "
-        "process)",
-        type(app.session_interface).__name__,
-        name,
-        refused,
-        _read_through_getters(app.session_interface, refused),
-    )
-
-
-def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes) -> str:
-    """Why no digest can be recorded under ``attributes``, a scope the session interface
-    gave on a request, not the one ``init_app`` checked; "" if one can.
-
-    ``init_app``'s rule (:func:`~.settings.check_digest_fits`): no cookie can be written
-    with an attribute of the scope (:func:`~.settings.check_cookie_attributes`: a Path not
-    from the root, a Domain that breaks the attribute), browsers refuse the scope (a
-    ``Domain`` on a ``__Host-`` cookie), or the largest cookie the digest can make does
-    not fit, scoped so (a long host's ``Domain``), within ``MAX_COOKIE_SIZE`` and what
-    ``FIREHOSE_HEADER_BUDGET`` leaves it. A cookie written then would be dropped, or warned
-    of by Werkzeug, and every visit would push everything again. Asked of the largest
-    value the digest can make, signed once (:func:`~.settings.check_scope_fits`), for a
-    scope not yet found recordable (:func:`_scope_refused`): once for each one that is, on
-    each request for one refused. Each is logged once per app.
-    """
-    try:
-        check_scope_fits(state.settings, attributes, state.largest_value)
-    except ValueError as e:
-        unrecordable = str(e)
-        _warn_refused_scope(app, state, attributes, unrecordable, _told_of(state, attributes))
-        return unrecordable
-    return ""
-
-
-#: The apps already warned that their session interface scoped the digest cookie, on a
-#: request, with an attribute no cookie can be written with; as browsers refuse it; and
-#: so that its largest cookie does not fit. Told apart, so that one (a client's Host past
-#: the bytes a Domain may hold) does not silence another (a tenant's host too long).
-_told_unwritable: weakref.WeakSet[Flask] = weakref.WeakSet()
-_told_refused: weakref.WeakSet[Flask] = weakref.WeakSet()
-_told_too_long: weakref.WeakSet[Flask] = weakref.WeakSet()
-
-
-def _told_of(state: _DigestState, attributes: CookieAttributes) -> weakref.WeakSet[Flask]:
-    """The apps already told of a scope refused as ``attributes`` is, in the order
-    ``init_app`` checks (:func:`~.settings.check_digest_fits`)."""
-    try:
-        check_cookie_attributes(attributes)
-    except ValueError:
-        return _told_unwritable
-    if refused_by_browsers(state.settings.cookie_name, attributes):
-        return _told_refused
-    return _told_too_long
-
-
-def _warn_refused_scope(
-    app: Flask,
-    state: _DigestState,
-    attributes: CookieAttributes,
-    refused: str,
-    told: weakref.WeakSet[Flask],
-) -> None:
-    """Warn once per app (and per ``told``): a request's digest cookie was scoped as
-    ``init_app`` would refuse it (:func:`_told_of`), and why, as ``init_app`` says it."""
-    if app in told:
-        return
-    told.add(app)
-    try:
-        # For a cookie too large, init_app's reason says which capacity would fit, which
-        # check_scope_fits does not search for on each request.
-        check_digest_fits(state.settings, attributes)
-    except ValueError as e:
-        refused = str(e)
-    log.warning(
-        "firehose: the session interface (%s) scopes the digest cookie of a request as "
-        "Domain=%s, Path=%s, Secure=%r%s: %s; such responses push "
-        "nothing and write no digest (said once per app and process)",
-        type(app.session_interface).__name__,
-        # Scoped per request, maybe by the client's Host, of any length.
-        for_log(repr(attributes.domain)),
-        for_log(repr(attributes.path)),
-        attributes.secure,
-        _read_through_getters(app.session_interface, refused),
-        refused.rstrip("."),  # init_app's advice ends a sentence; this one goes on
-    )
-
-
-def _read_through_getters(interface: SessionInterface, refused: str) -> str:
-    """Which ``SESSION_COOKIE_*`` keys ``init_app``'s advice ``refused`` names stand for
-    what the session interface's own getter gave (a ``Domain`` per host), not the config:
-    " (SESSION_COOKIE_DOMAIN here: what its get_cookie_domain() gave)", or ""."""
-    said = [
-        f"{key} here: what its {getter}() gave"
-        for getter in ("get_cookie_name", *_ATTRIBUTE_GETTERS)
-        if (key := f"SESSION_COOKIE_{getter.removeprefix('get_cookie_').upper()}") in refused
-        # Set on the instance too: a bound method of another class, or a plain function.
-        and getattr(getattr(interface, getter), "__func__", None)
-        is not getattr(SessionInterface, getter)
-    ]
-    return f" ({'; '.join(said)})" if said else ""
 
 
 #: Answers a cached digest keeps: more than a typical page's tracked links.
@@ -1428,13 +1113,13 @@ class _DigestState:
         #: The cookie's attributes as init_app checked its largest cookie with them.
         self.checked = checked
         #: The scopes requests found a digest can be recorded under, as the session
-        #: interface's getters gave them (:func:`_scope_read`): ``init_scope``, what they
-        #: gave at ``init_app``, which made ``checked``; and one per host where the session
-        #: interface scopes the cookie per host. A scope refused is never kept.
+        #: interface's getters gave them (:func:`~.cookie_scope.scope_read`): ``init_scope``,
+        #: what they gave at ``init_app``, which made ``checked``; and one per host where the
+        #: session interface scopes the cookie per host. A scope refused is never kept.
         self._recordable: set[tuple[object, ...]] = set()
         #: The largest value the digest can make, signed, which a scope a session interface
-        #: gives a request is measured with (:func:`_unrecordable`): its length is the
-        #: settings' alone.
+        #: gives a request is measured with (:func:`~.cookie_scope._unrecordable`): its
+        #: length is the settings' alone.
         self.largest_value = largest_digest_value(settings)
         #: What a client without a valid digest holds: nothing (shared; its digest is never
         #: changed, its kept answers grow as for any holder).
@@ -1651,9 +1336,10 @@ class _DigestState:
 
 
 #: Codecs kept, one per salt (the cookie's domain, path and partitioning), and scopes
-#: found recordable (the session cookie's name and six attributes: :func:`_scope_read`),
-#: each up to this many: a session interface that scopes the cookie per host serves a few
-#: hosts from one app. Past it, codecs are made, and scopes checked, again.
+#: found recordable (the session cookie's name and six attributes:
+#: :func:`~.cookie_scope.scope_read`), each up to this many: a session interface that
+#: scopes the cookie per host serves a few hosts from one app. Past it, codecs are made,
+#: and scopes checked, again.
 MAX_COOKIE_SCOPES = 16
 
 
@@ -1675,7 +1361,7 @@ def _signing_inputs(app: Flask) -> tuple[Any, ...]:
     list in place is seen as well."""
     interface = app.session_interface
     scope = (
-        _cookie_domain(app),
+        cookie_domain(app),
         interface.get_cookie_path(app),
         interface.get_cookie_partitioned(app),
     )

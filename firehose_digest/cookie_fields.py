@@ -33,7 +33,7 @@ def may_join_cookie_fields(environ: WSGIEnvironment) -> bool:
     (:func:`rejoined`) before the app reads it. Over HTTP/1.1 a "," may be a value's
     own (a cookie a page's script wrote), so the header is left as sent; the digest
     connector reads its own cookie across a "," on any protocol
-    (:func:`~.connectors._cookie_values`), as no value of ours holds one.
+    (:func:`~.cookie_scope.cookie_values`), as no value of ours holds one.
     """
     protocol = str(environ.get("SERVER_PROTOCOL", ""))
     return protocol.startswith(("HTTP/2", "HTTP/3"))

@@ -45,6 +45,7 @@ from firehose_digest import (
     GCSDigest,
     SessionConnector,
     connectors,
+    cookie_scope,
     push,
     static_tag,
 )
@@ -709,7 +710,7 @@ def test_a_scope_changed_after_init_app_that_can_be_recorded_is_checked_once(
         checked.append(cookie)
         check_scope_fits(settings, cookie, largest_value)
 
-    monkeypatch.setattr(connectors, "check_scope_fits", counted)
+    monkeypatch.setattr(cookie_scope, "check_scope_fits", counted)
     for _ in range(3):
         response = app.test_client().get("/", base_url="https://shop.example")
         assert response.headers["Link"] == EXPECTED_FIRST
@@ -1144,7 +1145,7 @@ def count_scope_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         checked.append(str(cookie.domain))
         check_scope_fits(settings, cookie, largest)
 
-    monkeypatch.setattr(connectors, "check_scope_fits", counting_check_scope_fits)
+    monkeypatch.setattr(cookie_scope, "check_scope_fits", counting_check_scope_fits)
     return checked
 
 

@@ -189,7 +189,7 @@ def test_a_percent_encoded_spelling_of_the_cookie_path_is_outside_it(connector: 
     """RFC 6265 §5.1.4 matches the cookie's ``Path`` against the request-uri's path as
     sent: Firefox (and curl) send ``/%61dmin/`` as written, so the ``Path=/admin`` cookie
     is not sent with it. Werkzeug decodes ``PATH_INFO`` to ``/admin/`` (the raw path is in
-    ``REQUEST_URI``/``RAW_URI``), so ``_cookie_path_matches`` says the cookie was sent,
+    ``REQUEST_URI``/``RAW_URI``), so ``cookie_path_matches`` says the cookie was sent,
     the page records into an empty holder, and its ``Set-Cookie`` (``Path=/admin``)
     replaces the one the browser keeps: the admin's digest, or with ``SessionConnector``
     the signed-in session. A link to ``/%61dmin/`` on any site is enough."""
