@@ -8,7 +8,7 @@ rounds, against the by-hand floor:
   so a returning client's request skips the HMAC, base64 and GCS decoding; switched off,
   every request verifies and decodes its cookie;
 - *answers*: each decoded digest keeps its answers to ``key in held`` (up to
-  ``connectors.MAX_ANSWERS`` keys); switched off, each is asked of the digest: a hash and
+  ``held_digests.MAX_ANSWERS`` keys); switched off, each is asked of the digest: a hash and
   a search of both generations;
 - *plans*: the app's ``LinkPlanner`` keeps each page's plan under the client's answers;
   switched off, every response decides each of its links (``links.plan_links``);
@@ -33,8 +33,8 @@ from typing import Any
 from werkzeug.test import EnvironBuilder
 
 from firehose_digest import collect
-from firehose_digest.connectors import HeldDigest
 from firehose_digest.digests import NOT_HELD
+from firehose_digest.held_digests import HeldDigest
 
 from .report import GENERATED, machine, markdown_table, write
 from .server_cost import build, return_visit, timed_calls

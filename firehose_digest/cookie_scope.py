@@ -35,7 +35,7 @@ from .settings import (
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .connectors import _DigestState
+    from .held_digests import DigestState
 
 __all__ = [
     "cookie_attributes",
@@ -218,7 +218,7 @@ def scope_read(app: Flask) -> tuple[object, ...]:
     )
 
 
-def scope_refused(app: Flask, state: _DigestState) -> str:
+def scope_refused(app: Flask, state: DigestState) -> str:
     """Why no digest can be recorded under the cookie's scope on this request
     (:func:`_unrecordable`); "" if one can.
 
@@ -227,7 +227,7 @@ def scope_refused(app: Flask, state: _DigestState) -> str:
     give each host its own ``Domain``, and Flask's own read ``app.config``, where a
     ``SESSION_COOKIE_*`` may be set after ``init_app`` checked it. Checked only when it
     is not one found recordable already (``init_app``'s, and each host's:
-    :meth:`~.connectors._DigestState.found_recordable`).
+    :meth:`~.held_digests.DigestState.found_recordable`).
 
     A session cookie named as the digest's (a ``SESSION_COOKIE_NAME`` set so after
     ``init_app``, which refuses it) is refused first, whatever the attributes: the digest
@@ -278,7 +278,7 @@ def _warn_named_as_the_session(app: Flask, name: object, refused: str) -> None:
     )
 
 
-def _unrecordable(app: Flask, state: _DigestState, attributes: CookieAttributes) -> str:
+def _unrecordable(app: Flask, state: DigestState, attributes: CookieAttributes) -> str:
     """Why no digest can be recorded under ``attributes``, a scope the session interface
     gave on a request, not the one ``init_app`` checked; "" if one can.
 
@@ -311,7 +311,7 @@ _told_refused: weakref.WeakSet[Flask] = weakref.WeakSet()
 _told_too_long: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
-def _told_of(state: _DigestState, attributes: CookieAttributes) -> weakref.WeakSet[Flask]:
+def _told_of(state: DigestState, attributes: CookieAttributes) -> weakref.WeakSet[Flask]:
     """The apps already told of a scope refused as ``attributes`` is, in the order
     ``init_app`` checks (:func:`~.settings.check_digest_fits`)."""
     try:
@@ -325,7 +325,7 @@ def _told_of(state: _DigestState, attributes: CookieAttributes) -> weakref.WeakS
 
 def _warn_refused_scope(
     app: Flask,
-    state: _DigestState,
+    state: DigestState,
     attributes: CookieAttributes,
     refused: str,
     told: weakref.WeakSet[Flask],

@@ -76,7 +76,6 @@ from .collect import (
 )
 from .connectors import (
     Connector,
-    HeldDigest,
     NotRecorded,
     PushedSetConnector,
     refuse_awaitable,
@@ -85,6 +84,7 @@ from .connectors import (
 )
 from .cookie_fields import may_join_cookie_fields, rejoined
 from .early_hints import hint_page_of, scheme_and_host, sent, serves_http2, url_of
+from .held_digests import HeldDigest
 from .hints import HintCache, plan_early_hints
 from .init_checks import as_connector, init_connector, warn_taken_over, warn_unknown_keys
 from .links import LinkPlan, LinkPlanner, Resource, for_log

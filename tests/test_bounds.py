@@ -34,8 +34,8 @@ from firehose_digest import (
     GCSDigest,
     SessionConnector,
     collect,
-    connectors,
     digests,
+    held_digests,
     push,
 )
 from firehose_digest import links as links_module
@@ -1223,11 +1223,11 @@ def test_a_decoded_digest_counts_its_place_in_a_cache_whose_keys_come_and_go(
     assert codec is not None
     digest = state.empty.digest
     value = codec.dumps(digest.to_bytes())
-    held = connectors.HeldDigest(digest, salt=codec.salt)  # as _store() keeps it
-    size = connectors._entry_size(value, held)
+    held = held_digests.HeldDigest(digest, salt=codec.salt)  # as _store() keeps it
+    size = held_digests._entry_size(value, held)
     place = size - sys.getsizeof(value) - sys.getsizeof(held)
     # 171 kept when another comes: 3 * 171 is just past 512, the table resized to 1,024.
-    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", 171 * size)
+    monkeypatch.setattr(held_digests, "DECODED_CACHE_BYTES", 171 * size)
     worst = 0
     for n in range(4 * 171):
         state._store(codec, f"{value[:-6]}{n:06}", 2**40, digest)  # as long as the value
@@ -1268,15 +1268,15 @@ def test_what_decoded_digests_keep_alive_is_within_their_count(
         for n, value in enumerate(values):
             held = state.load(app, value)
             assert held is not None and held is not state.empty
-            for i in range(connectors.MAX_ANSWERS):
-                key = f"/{n}/{i}/".ljust(connectors.ANSWER_KEY_LENGTH, "x")
+            for i in range(held_digests.MAX_ANSWERS):
+                key = f"/{n}/{i}/".ljust(held_digests.ANSWER_KEY_LENGTH, "x")
                 _ = key in held  # answered and kept
         del values, held, key
         kept = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
     assert len(state._decoded) == 40
-    assert all(len(held) == connectors.MAX_ANSWERS for held in state._decoded.values())
+    assert all(len(held) == held_digests.MAX_ANSWERS for held in state._decoded.values())
     # 93 to 95% measured on Python 3.11 to 3.13, 97 to 98% on 3.10.
     assert 0.9 * state._decoded_bytes < kept <= state._decoded_bytes
 
@@ -1319,8 +1319,8 @@ def test_decoded_digests_of_scopes_whose_codecs_are_gone_stay_within_their_count
                 assert codec is not None
                 held = state.load(app, codec.dumps(payload))
                 assert held is not None and held is not state.empty
-                for i in range(connectors.MAX_ANSWERS):
-                    _ = f"/{n}/{i}/".ljust(connectors.ANSWER_KEY_LENGTH, "x") in held
+                for i in range(held_digests.MAX_ANSWERS):
+                    _ = f"/{n}/{i}/".ljust(held_digests.ANSWER_KEY_LENGTH, "x") in held
         del codec, held
         gc.collect()
         assert len(state._decoded) == 40
@@ -1338,7 +1338,7 @@ def test_decoded_digests_of_scopes_whose_codecs_are_gone_stay_within_their_count
 def test_a_held_digest_with_every_answer_kept_is_within_its_getsizeof(
     monkeypatch: pytest.MonkeyPatch, kind: type[GCSDigest] | type[BloomDigest]
 ) -> None:
-    """``sys.getsizeof`` of a decoded cookie's :class:`~connectors.HeldDigest`, with its
+    """``sys.getsizeof`` of a decoded cookie's :class:`~held_digests.HeldDigest`, with its
     answers at their most, counts all it keeps alive (tracemalloc): the dict and its own
     slots, its expiry (an int of its own, past 2^30), the digest and the answers' keys. The
     decoded-digest cache is bounded by it. The hashes of the keys asked are cached apart."""
@@ -1347,15 +1347,15 @@ def test_a_held_digest_with_every_answer_kept_is_within_its_getsizeof(
     for i in range(600):  # both generations full
         digest.add(f"/static/r{i}.css")
     data = digest.to_bytes()
-    size = sys.getsizeof(connectors.HeldDigest(AgingDigest.from_bytes(data)))
+    size = sys.getsizeof(held_digests.HeldDigest(AgingDigest.from_bytes(data)))
 
-    def held_with_every_answer(n: int) -> connectors.HeldDigest:
-        held = connectors.HeldDigest(
+    def held_with_every_answer(n: int) -> held_digests.HeldDigest:
+        held = held_digests.HeldDigest(
             AgingDigest.from_bytes(data), int(time.time()) + 86_400, "salt"
         )
-        for i in range(connectors.MAX_ANSWERS):
-            _ = f"/{n}/{i}/".ljust(connectors.ANSWER_KEY_LENGTH, "x") in held  # kept
-        assert len(held) == connectors.MAX_ANSWERS
+        for i in range(held_digests.MAX_ANSWERS):
+            _ = f"/{n}/{i}/".ljust(held_digests.ANSWER_KEY_LENGTH, "x") in held  # kept
+        assert len(held) == held_digests.MAX_ANSWERS
         return held
 
     freed = bytes_freed(held_with_every_answer)

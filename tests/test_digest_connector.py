@@ -44,15 +44,16 @@ from firehose_digest import (
     Firehose,
     GCSDigest,
     SessionConnector,
-    connectors,
     cookie_scope,
+    held_digests,
     push,
     static_tag,
 )
 from firehose_digest import settings as settings_module
 from firehose_digest.codec import DigestCodec, keys_in_force, salt_for
-from firehose_digest.connectors import LEFT_LIST_LENGTH, MAX_COOKIE_SCOPES, NotRecorded
+from firehose_digest.connectors import LEFT_LIST_LENGTH, NotRecorded
 from firehose_digest.digests import encoded_size_bound
+from firehose_digest.held_digests import MAX_COOKIE_SCOPES
 from firehose_digest.settings import (
     DEFAULTS,
     CookieAttributes,
@@ -1204,7 +1205,7 @@ def test_hosts_served_in_turn_find_their_codecs_without_reading_the_keys_again(
     clients = [(app.test_client(), f"http://h{n}.example") for n in range(3)]
     for client, host in clients:
         assert client.get("/", base_url=host).headers["Link"] == EXPECTED_FIRST
-    monkeypatch.setattr(connectors, "keys_in_force", counting_keys_in_force)
+    monkeypatch.setattr(held_digests, "keys_in_force", counting_keys_in_force)
     for _ in range(2):
         for client, host in clients:
             assert client.get("/", base_url=host).headers["Link"] == EXPECTED_RETURN
@@ -1578,7 +1579,7 @@ def test_a_fallback_removed_while_the_codec_is_made_is_no_longer_trusted(
     """Another thread empties the fallbacks while this one makes the codec from them: the
     keys kept beside the codec are the ones it was made from, so the next request sees the
     change and no longer trusts the removed key."""
-    from firehose_digest import connectors
+    from firehose_digest import held_digests
     from firehose_digest.codec import DigestCodec
 
     app = build_app(SECRET_KEY="old")
@@ -1594,7 +1595,7 @@ def test_a_fallback_removed_while_the_codec_is_made_is_no_longer_trusted(
             made_with.append(keys)
             app.config["SECRET_KEY_FALLBACKS"].clear()  # meanwhile, in another thread
 
-    monkeypatch.setattr(connectors, "DigestCodec", RacingCodec)
+    monkeypatch.setattr(held_digests, "DigestCodec", RacingCodec)
     assert client.get("/").headers["Link"] == EXPECTED_RETURN  # made with "old" trusted
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
     assert made_with == [["old", "new"], ["new"]]

@@ -66,8 +66,8 @@ from firehose_digest.collect import (
     record_push,
     resource_of,
 )
-from firehose_digest.connectors import ANSWER_KEY_LENGTH, _DigestState
 from firehose_digest.digests import MAX_CAPACITY, AgingDigest
+from firehose_digest.held_digests import ANSWER_KEY_LENGTH, DigestState
 from firehose_digest.links import Resource
 from firehose_digest.settings import DEFAULTS
 from tests.helpers import (
@@ -3624,8 +3624,8 @@ def test_a_value_verified_with_keys_since_replaced_is_not_cached() -> None:
 
 
 def test_a_decoded_digest_keeps_exactly_max_answers_and_answers_the_rest_alike() -> None:
-    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
     from firehose_digest.digests import AgingDigest, GCSDigest
+    from firehose_digest.held_digests import MAX_ANSWERS, HeldDigest
 
     digest = AgingDigest(GCSDigest, 300, 0.01)
     keys = [f"/k{i}.css" for i in range(MAX_ANSWERS + 1)]
@@ -3643,8 +3643,8 @@ def test_a_decoded_digest_asked_by_two_threads_at_once_keeps_at_most_max_answers
     """Two requests of one client (one cookie, so one cached digest) asking new keys at
     once, both with one place left: each saw it free and both kept their answer, one past
     the bound the decoded digests' bytes count. Made to ask together, deterministically."""
-    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
     from firehose_digest.digests import AgingDigest, GCSDigest
+    from firehose_digest.held_digests import MAX_ANSWERS, HeldDigest
 
     both_asked = threading.Barrier(2, timeout=10)
     waiting = threading.local()
@@ -3678,8 +3678,8 @@ def test_a_decoded_digest_asked_one_key_by_two_threads_past_the_bound_answers_bo
     same key: all three keep their answer, one past the bound, and each takes its own out.
     The two of one key take out one entry: the later finds it gone, and must still answer
     (not a KeyError, a 500). Made to count, keep and count again together."""
-    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
     from firehose_digest.digests import AgingDigest, GCSDigest
+    from firehose_digest.held_digests import MAX_ANSWERS, HeldDigest
 
     together = threading.Barrier(3, timeout=10)
     counted = threading.local()
@@ -3718,8 +3718,8 @@ def test_a_decoded_digest_says_whether_its_current_generation_holds_a_page() -> 
     answers, and alike for keys past :data:`MAX_ANSWERS`."""
     import mmh3
 
-    from firehose_digest.connectors import MAX_ANSWERS, HeldDigest
     from firehose_digest.digests import AgingDigest, GCSDigest
+    from firehose_digest.held_digests import MAX_ANSWERS, HeldDigest
 
     names = ["/a", "/b", "/c", "/d", "/e", "/none"]
     # R = 400: these keys do not collide, so none is held for another.
@@ -3739,7 +3739,7 @@ def test_a_decoded_digest_says_whether_its_current_generation_holds_a_page() -> 
 
 
 def _one_url_digests(
-    state: _DigestState, codec: DigestCodec, count: int
+    state: DigestState, codec: DigestCodec, count: int
 ) -> list[tuple[str, AgingDigest]]:
     """``count`` digests of the app's kind, the i-th holding ``/only-{i}.css``, each with
     its signed value, made distinct in length by i trailing "x"s (stored, never verified)."""
@@ -3754,7 +3754,7 @@ def _one_url_digests(
 def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from firehose_digest import connectors
+    from firehose_digest import held_digests
 
     app = edge_app()
     state = app.extensions["firehose"].connector._state(app)
@@ -3762,13 +3762,14 @@ def test_the_decoded_digests_stay_within_their_bytes_oldest_dropped_first(
     assert codec is not None
     digests = _one_url_digests(state, codec, 4)
     sizes = [
-        connectors._entry_size(v, connectors.HeldDigest(d, salt=codec.salt)) for v, d in digests
+        held_digests._entry_size(v, held_digests.HeldDigest(d, salt=codec.salt))
+        for v, d in digests
     ]
     # Room for exactly the last three entries: the fourth stored drops the first.
-    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes[1:]))
+    monkeypatch.setattr(held_digests, "DECODED_CACHE_BYTES", sum(sizes[1:]))
     for value, digest in digests:
         state._store(codec, value, 2**40, digest)
-        assert state._decoded_bytes <= connectors.DECODED_CACHE_BYTES
+        assert state._decoded_bytes <= held_digests.DECODED_CACHE_BYTES
     assert list(state._decoded) == [value for value, _ in digests[1:]]
 
 
@@ -3777,7 +3778,7 @@ def test_a_change_of_keys_empties_the_decoded_digests_and_their_count(
 ) -> None:
     """The cache is emptied with the keys that signed its values, its count of bytes too:
     the values signed with the new key have all its room."""
-    from firehose_digest import connectors
+    from firehose_digest import held_digests
 
     app = edge_app()
     state = app.extensions["firehose"].connector._state(app)
@@ -3789,9 +3790,10 @@ def test_a_change_of_keys_empties_the_decoded_digests_and_their_count(
         assert state._decoded == {}
         values = _one_url_digests(state, codec, 2)
         sizes = [
-            connectors._entry_size(v, connectors.HeldDigest(d, salt=codec.salt)) for v, d in values
+            held_digests._entry_size(v, held_digests.HeldDigest(d, salt=codec.salt))
+            for v, d in values
         ]
-        monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes))
+        monkeypatch.setattr(held_digests, "DECODED_CACHE_BYTES", sum(sizes))
         for value, digest in values:
             state._store(codec, value, 2**40, digest)
         stored.append(list(state._decoded))
@@ -3804,7 +3806,7 @@ def test_after_a_change_of_keys_the_decoded_digests_are_counted_from_zero(
 ) -> None:
     """The count of bytes starts again at exactly zero with the new keys: two values one
     byte larger together than the cache keep only the newer, and the count is its size."""
-    from firehose_digest import connectors
+    from firehose_digest import held_digests
 
     app = edge_app()
     state = app.extensions["firehose"].connector._state(app)
@@ -3817,9 +3819,10 @@ def test_after_a_change_of_keys_the_decoded_digests_are_counted_from_zero(
     assert codec is not None
     entries = _one_url_digests(state, codec, 2)
     sizes = [
-        connectors._entry_size(v, connectors.HeldDigest(d, salt=codec.salt)) for v, d in entries
+        held_digests._entry_size(v, held_digests.HeldDigest(d, salt=codec.salt))
+        for v, d in entries
     ]
-    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", sum(sizes) - 1)
+    monkeypatch.setattr(held_digests, "DECODED_CACHE_BYTES", sum(sizes) - 1)
     for value, digest in entries:
         state._store(codec, value, 2**40, digest)
     assert list(state._decoded) == [entries[1][0]]
@@ -3832,7 +3835,7 @@ def test_a_decoded_digest_as_large_as_the_cache_is_kept_and_one_larger_is_not(
 ) -> None:
     """An entry that takes the whole cache is kept (in place of the others); one a byte
     larger than the cache is never stored, and costs the entries already there nothing."""
-    from firehose_digest import connectors
+    from firehose_digest import held_digests
 
     app = edge_app()
     state = app.extensions["firehose"].connector._state(app)
@@ -3840,14 +3843,14 @@ def test_a_decoded_digest_as_large_as_the_cache_is_kept_and_one_larger_is_not(
     assert codec is not None
     entries = _one_url_digests(state, codec, 2)
     (small, small_digest), (large, large_digest) = entries
-    size = connectors._entry_size(large, connectors.HeldDigest(large_digest, salt=codec.salt))
-    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", size + room)
+    size = held_digests._entry_size(large, held_digests.HeldDigest(large_digest, salt=codec.salt))
+    monkeypatch.setattr(held_digests, "DECODED_CACHE_BYTES", size + room)
     state._store(codec, small, 2**40, small_digest)
     assert list(state._decoded) == [small]
     held = state._store(codec, large, 2**40, large_digest)
     assert "/only-1.css" in held
     assert list(state._decoded) == ([large] if room == 0 else [small])
-    assert state._decoded_bytes <= connectors.DECODED_CACHE_BYTES
+    assert state._decoded_bytes <= held_digests.DECODED_CACHE_BYTES
 
 
 @pytest.mark.parametrize(
@@ -3862,8 +3865,8 @@ def test_a_decoded_digest_as_large_as_the_cache_is_kept_and_one_larger_is_not(
 def test_a_key_past_the_answer_length_is_answered_not_kept(key: str, kept: bool) -> None:
     """A kept answer keeps its key alive: a per-user url of any length, or a version of
     wide characters, would grow the decoded digests past the bytes they are counted at."""
-    from firehose_digest.connectors import HeldDigest
     from firehose_digest.digests import AgingDigest, GCSDigest
+    from firehose_digest.held_digests import HeldDigest
 
     digest = AgingDigest(GCSDigest, 10, 0.01)
     digest.add(key)
@@ -3875,8 +3878,8 @@ def test_a_key_past_the_answer_length_is_answered_not_kept(key: str, kept: bool)
 def test_a_decoded_digest_full_of_the_longest_kept_keys_is_counted_whole() -> None:
     """The decoded digests' byte bound holds only if an entry is counted at its most: the
     signed value, the digest, and MAX_ANSWERS answers whose keys nothing else keeps."""
-    from firehose_digest import connectors
-    from firehose_digest.connectors import ANSWER_KEY_LENGTH, MAX_ANSWERS, HeldDigest
+    from firehose_digest import held_digests
+    from firehose_digest.held_digests import ANSWER_KEY_LENGTH, MAX_ANSWERS, HeldDigest
 
     app = edge_app()
     state = app.extensions["firehose"].connector._state(app)
@@ -3896,7 +3899,7 @@ def test_a_decoded_digest_full_of_the_longest_kept_keys_is_counted_whole() -> No
         + sum(map(sys.getsizeof, dict.keys(held)))
         + sys.getsizeof(digest)  # its generations and their buffers
     )
-    assert real <= connectors._entry_size(value, held)
+    assert real <= held_digests._entry_size(value, held)
 
 
 def test_a_key_that_is_not_ascii_is_hashed_uncached() -> None:

@@ -58,7 +58,7 @@ from firehose_digest import (
     Firehose,
     GCSDigest,
     codec,
-    connectors,
+    held_digests,
     push,
 )
 from firehose_digest.extension import EXTENSION_KEY
@@ -84,7 +84,7 @@ ETAG = "e1"
 MAX_AGE = 1000
 #: The modules whose clock the machine sets: the digest's, and itsdangerous', which dates
 #: what it signs (the digest and Flask's session).
-CLOCKED = (codec, connectors, itsdangerous.timed)
+CLOCKED = (codec, held_digests, itsdangerous.timed)
 LAST_MODIFIED = datetime(2025, 1, 1, tzinfo=timezone.utc)
 #: A view's status: 599 stands for an exception it raises.
 STATUSES = (200, 200, 200, 204, 302, 404, 500, 599)

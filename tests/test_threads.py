@@ -30,7 +30,7 @@ from flask import Flask, make_response, request
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from firehose_digest import DigestConnector, Firehose, collect, connectors, links, push, static
+from firehose_digest import DigestConnector, Firehose, collect, held_digests, links, push, static
 from firehose_digest.hints import HintCache
 from firehose_digest.hints import _page_size as _hinted_page_size
 from firehose_digest.links import LinkPlanner, _plan_size, _planned_page_size
@@ -181,7 +181,7 @@ def small_caches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(collect, "_resources_bytes", 0)
     monkeypatch.setattr(collect, "MAX_RESOURCES_BYTES", 6000)
     monkeypatch.setattr(links, "PLANS_BYTES", 5000)
-    monkeypatch.setattr(connectors, "DECODED_CACHE_BYTES", 4 * 3000)
+    monkeypatch.setattr(held_digests, "DECODED_CACHE_BYTES", 4 * 3000)
     monkeypatch.setattr(static, "MAX_PUSHED_FILES_BYTES", 400)
 
 
@@ -312,9 +312,9 @@ def assert_caches_count_what_they_hold(app: Flask) -> None:
     assert all(own == _hinted_page_size(page, hs) for page, (hs, own) in cache._entries.items())
 
     digest = state.connector._state(app)
-    counted = sum(connectors._entry_size(value, held) for value, held in digest._decoded.items())
-    assert digest._decoded_bytes == counted <= connectors.DECODED_CACHE_BYTES
-    assert all(len(held) <= connectors.MAX_ANSWERS for held in digest._decoded.values())
+    counted = sum(held_digests._entry_size(value, held) for value, held in digest._decoded.items())
+    assert digest._decoded_bytes == counted <= held_digests.DECODED_CACHE_BYTES
+    assert all(len(held) <= held_digests.MAX_ANSWERS for held in digest._decoded.values())
 
     pushed = static._pushed_files.get(app)
     if pushed is not None:
