@@ -23,24 +23,34 @@ Flask-Firehose, with ``get_pushed()`` and ``set_pushed(items)``, are wrapped in
 
 from __future__ import annotations
 
-import copy
 import inspect
 import logging
-import pickle
 import weakref
 from collections import UserString
 from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import asdict
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, Protocol, cast
 
 from flask import Flask, Request, Response, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.http import dump_cookie
 
+from .app_session import (
+    Room,
+    SessionCopy,
+    changed_in_store,
+    null_session_problem,
+    put_back,
+    sent_session_fits,
+    session_cookie_sent,
+    session_copy,
+    session_fits,
+    session_key_problem,
+    tracks_changes,
+)
 from .codec import copies_to_try
 from .cookie_scope import (
-    cookie_attributes,
     cookie_path_matches,
     cookie_values,
     digest_cookie_attributes,
@@ -53,19 +63,11 @@ from .held_digests import (
     DigestState,
     HeldDigest,
     fallbacks_problem,
-    false_key_problem,
     key_problem,
     warn_no_secret_key,
 )
 from .links import for_log
-from .settings import (
-    Settings,
-    check_digest_fits,
-    number_hint,
-    set_cookie_line,
-    set_cookie_room,
-    set_cookie_room_said,
-)
+from .settings import Settings, check_digest_fits, number_hint
 
 __all__ = [
     "Connector",
@@ -135,10 +137,10 @@ class PushedSetConnector:
                 )
         self.connector = connector
         #: The apps where ``set_pushed`` failed for want of a session to write, or wrote
-        #: one Flask cannot sign (:func:`_session_key_problem`).
+        #: one Flask cannot sign (:func:`~.app_session.session_key_problem`).
         self._needs_session: weakref.WeakSet[Flask] = weakref.WeakSet()
         #: Per app, the bytes left for a session cookie's line.
-        self._rooms: weakref.WeakKeyDictionary[Flask, _Room] = weakref.WeakKeyDictionary()
+        self._rooms: weakref.WeakKeyDictionary[Flask, Room] = weakref.WeakKeyDictionary()
         #: The apps told that a session grown by ``set_pushed`` no longer fits.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
@@ -149,11 +151,11 @@ class PushedSetConnector:
         """Note the room left for Flask's session cookie. (The wrapped
         connector's own ``init_app``, which Flask-Firehose never called, is not called.)
         The extension calls it for a subclass whose own ``init_app`` does not."""
-        self._rooms[app] = _Room.of(settings)
+        self._rooms[app] = Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> Container[str] | None:
         if app in self._needs_session and (
-            app.session_interface.is_null_session(session) or _session_key_problem(app)
+            app.session_interface.is_null_session(session) or session_key_problem(app)
         ):
             return None  # set_pushed() cannot write: reported once, by save()
         held: Container[str] | None = self.connector.get_pushed()
@@ -196,12 +198,12 @@ class PushedSetConnector:
         if not pushed:
             return
         room = self._rooms.get(app)
-        before = _session_copy(app)
+        before = session_copy(app)
         try:
             refuse_unrun(self.connector.set_pushed(_with_keys(held, pushed)), self, "set_pushed")
         except Exception as e:
             if before is not None and dict(session) != before.items:
-                _put_back(before)  # nothing is recorded: not what it wrote before failing
+                put_back(before)  # nothing is recorded: not what it wrote before failing
             # Flask's null session refuses writes when SECRET_KEY is unset: said once, and
             # open() stops asking after it. Any other error is logged by the extension: the
             # next request asks again.
@@ -209,21 +211,21 @@ class PushedSetConnector:
             current = session._get_current_object()  # type: ignore[attr-defined]
             if isinstance(e, RuntimeError) and null and _raised_by(e, current):
                 self._needs_session.add(app)
-                why = _null_session_problem(app)
+                why = null_session_problem(app)
                 warn_no_secret_key(app, repr(self), why)
                 raise NotRecorded(f"{why}: the session cannot be written") from e
             raise
         if before is not None and dict(session) != before.items:
             try:
-                problem = _session_key_problem(app)
+                problem = session_key_problem(app)
             except Exception:
                 # A get_signing_serializer() that raises: Flask's save would too, on it.
-                _put_back(before)
+                put_back(before)
                 raise
             if problem:
                 # Flask's save would fail on it (a 500), and so would measuring the
                 # session here (_put_back_unless_fits).
-                _put_back(before)
+                put_back(before)
                 self._needs_session.add(app)
                 warn_no_secret_key(app, repr(self), problem)
                 raise NotRecorded(problem)
@@ -232,15 +234,15 @@ class PushedSetConnector:
             # would replace the one the browser keeps, signed-in user and all, whichever
             # interface writes it. Asked only now: a connector keeping its keys elsewhere
             # records there, and is not told that such pages record nothing.
-            if not _session_cookie_sent(app) and (
+            if not session_cookie_sent(app) and (
                 withheld_from_another_site(app, request) or not cookie_path_matches(app, request)
             ):
-                _put_back(before)
+                put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
             if room is not None:
                 self._put_back_unless_fits(app, before, room)
 
-    def _put_back_unless_fits(self, app: Flask, before: _SessionCopy, room: _Room) -> None:
+    def _put_back_unless_fits(self, app: Flask, before: SessionCopy, room: Room) -> None:
         """If the session ``set_pushed`` changed no longer fits ``room``, put it back as it
         was and raise :class:`NotRecorded`: a connector that keeps its keys in Flask's
         cookie session (Flask-Firehose's own, without bound) would otherwise grow it until
@@ -249,13 +251,13 @@ class PushedSetConnector:
         none), is put back too, and the error raised: Flask's own save would fail the same
         way, and the page with it."""
         try:
-            fits = _session_fits(app, room)
+            fits = session_fits(app, room)
         except Exception:
-            _put_back(before)
+            put_back(before)
             raise
         if fits:
             return
-        _put_back(before)
+        put_back(before)
         if app not in self._told:
             self._told.add(app)
             log.warning(
@@ -267,74 +269,6 @@ class PushedSetConnector:
                 room.set_by,
             )
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
-
-
-class _SessionCopy(NamedTuple):
-    """The request's session as it was, and whether it was ``modified`` then."""
-
-    items: dict[str, Any]
-    modified: bool
-
-
-def _put_back(before: _SessionCopy) -> None:
-    """The request's session as :func:`_session_copy` copied it, ``modified`` as it
-    was: a session put back as the request found it is not written again (a client's
-    session cookie deleted, or a permanent one's expiry moved, by a page that failed)."""
-    session.clear()
-    session.update(before.items)
-    session.modified = before.modified
-
-
-def _session_copy(app: Flask) -> _SessionCopy | None:
-    """A copy of the request's session, whatever its interface; None for a null session.
-
-    Without a copy, ``save`` could neither put back what a failing ``set_pushed`` wrote
-    nor keep the session in its room. A server-side session keeps what a failing
-    ``set_pushed`` wrote as surely as Flask's cookie does, so it is copied too.
-
-    How deep each value is copied (:func:`_value_copy`):
-
-    - Flask's cookie session (:func:`_saved_as_flask_cookie`) holds under 4 KB, so each
-      value is copied whole. A value ``set_pushed`` changed in place, at any depth, is
-      then put back too. A value ``copy.deepcopy`` cannot copy (an object a custom JSON tag holds,
-      with a lock) is copied as a server-side session's values are.
-    - A server-side session has no such bound. A set, list or dict is copied one level.
-      So a set, list or dict of keys added to in place is put back: the one
-      ``get_pushed`` returned, which the keys pushed are added to before ``set_pushed``
-      runs. Any other value is kept as the app's own object: a change deeper in one is
-      not put back.
-
-    Whatever the session, what ``set_pushed`` assigns is put back (Flask-Firehose's own
-    ``set_pushed`` writes its key whole)."""
-    if app.session_interface.is_null_session(session):
-        return None
-    whole = _saved_as_flask_cookie(app)
-    items = {key: _value_copy(value, whole) for key, value in session.items()}
-    return _SessionCopy(items, session.modified)
-
-
-def _value_copy(value: object, whole: bool) -> object:
-    """A session value copied whole if ``whole`` and ``copy.deepcopy`` can, else a set,
-    list or dict copied one level, else the value itself."""
-    if whole:
-        try:
-            return copy.deepcopy(value)
-        except Exception:
-            pass
-    return copy.copy(value) if isinstance(value, (set, list, dict)) else value
-
-
-class _Room(NamedTuple):
-    """The bytes left for a session cookie's Set-Cookie line
-    (:func:`~.settings.set_cookie_room`), and the limit that sets them."""
-
-    size: int
-    #: That limit, as a log line names it (:func:`~.settings.set_cookie_room_said`).
-    set_by: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> _Room:
-        return cls(set_cookie_room(settings), set_cookie_room_said(settings))
 
 
 def refuse_awaitable(result: object, connector: object, method: str) -> None:
@@ -464,55 +398,6 @@ def _drop_lists_left_in_session(app: Flask) -> None:
                 session.pop(key, None)
 
 
-def _session_fits(app: Flask, room: _Room) -> bool:
-    """Whether the session's Set-Cookie line, as Flask will write it, fits ``room``
-    (takes at most its bytes). Only Flask's own cookie session is measured: another interface
-    (a server-side one, whose cookie holds an id) may write something else."""
-    if not _saved_as_flask_cookie(app):
-        return True
-    interface = cast(SecureCookieSessionInterface, app.session_interface)
-    serializer = interface.get_signing_serializer(app)
-    if serializer is None:
-        return True
-    return _line_fits(app, interface, serializer.dumps(dict(session)), room)
-
-
-def _sent_session_fits(app: Flask, room: _Room) -> bool:
-    """Whether the session cookie the client sent fits ``room`` as Flask writes it again
-    for a session the request did not modify: the same data, serialized alike, signed
-    with a timestamp as long (itsdangerous' is 4 bytes until 2106). Measured without
-    serializing and signing the session a second time. A change the app made in place
-    without setting ``session.modified`` (which Flask's docs ask of it), or one a session
-    interface made as it opened the session, is not seen: that session is the app's own,
-    as on a page that links nothing, which is never measured."""
-    if not _saved_as_flask_cookie(app):
-        return True
-    interface = cast(SecureCookieSessionInterface, app.session_interface)
-    sent = request.cookies.get(interface.get_cookie_name(app))
-    return sent is not None and _line_fits(app, interface, sent, room)
-
-
-def _line_fits(
-    app: Flask, interface: SecureCookieSessionInterface, value: str, room: _Room
-) -> bool:
-    """Whether the Set-Cookie line Flask writes for the session cookie ``value`` fits
-    ``room``."""
-    line = dump_cookie(
-        interface.get_cookie_name(app),
-        value,
-        expires=interface.get_expiration_time(app, session),
-        max_size=0,
-        **vars(cookie_attributes(app)),  # its fields: asdict() would copy each
-    )
-    return set_cookie_line(line) <= room.size
-
-
-def _saved_as_flask_cookie(app: Flask) -> bool:
-    """Whether the app's session is written as Flask's own cookie session writes it."""
-    save = type(app.session_interface).save_session
-    return save is SecureCookieSessionInterface.save_session
-
-
 def _stored_keys(stored: object) -> list[str]:
     """The str keys of a stored list; none from anything else."""
     return [key for key in stored if isinstance(key, str)] if isinstance(stored, list) else []
@@ -552,7 +437,7 @@ class SessionConnector:
             )
         self.max_items = max_items
         #: Per app: the bytes left for the session's Set-Cookie line.
-        self._rooms: weakref.WeakKeyDictionary[Flask, _Room] = weakref.WeakKeyDictionary()
+        self._rooms: weakref.WeakKeyDictionary[Flask, Room] = weakref.WeakKeyDictionary()
         #: The apps whose log was told that a session did not fit.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
 
@@ -581,9 +466,9 @@ class SessionConnector:
         room = self._rooms.get(app)
         if room is None or self.session_key not in session:
             return
-        if not session.modified and _sent_session_fits(app, room):
+        if not session.modified and sent_session_fits(app, room):
             return  # written again as the client sent it, which fits
-        if _session_fits(app, room):
+        if session_fits(app, room):
             return
         keys = dict.fromkeys(self.get_pushed())
         for key in reused:
@@ -617,14 +502,14 @@ class SessionConnector:
             )
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
-    def _keep_what_fits(self, app: Flask, room: _Room, keys: list[str], keep: int) -> bool:
+    def _keep_what_fits(self, app: Flask, room: Room, keys: list[str], keep: int) -> bool:
         """Store the most recent of ``keys`` whose session cookie fits, at least the last
         ``keep``; False, and none stored, if even those do not fit."""
         session[self.session_key] = keys
-        if _session_fits(app, room):
+        if session_fits(app, room):
             return True
         session[self.session_key] = keys[len(keys) - keep :]
-        if not _session_fits(app, room):
+        if not session_fits(app, room):
             session[self.session_key] = []
             return False
         # The most recent keys that fit: a binary search on how many are kept.
@@ -632,7 +517,7 @@ class SessionConnector:
         while high - low > 1:
             middle = (low + high) // 2
             session[self.session_key] = keys[len(keys) - middle :]
-            low, high = (middle, high) if _session_fits(app, room) else (low, middle)
+            low, high = (middle, high) if session_fits(app, room) else (low, middle)
         session[self.session_key] = keys[len(keys) - low :]
         return True
 
@@ -644,7 +529,7 @@ class SessionConnector:
                 f"SessionConnector(max_items={self.max_items}) keeps fewer keys than "
                 f"FIREHOSE_MAX_PUSHES={settings.max_pushes} pushes in one response"
             )
-        self._rooms[app] = _Room.of(settings)
+        self._rooms[app] = Room.of(settings)
 
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
         """The held keys. None, so that the response pushes nothing:
@@ -656,13 +541,13 @@ class SessionConnector:
           the cookie's ``Path`` (:func:`~.cookie_scope.cookie_path_matches`, which warns once).
         """
         if app.session_interface.is_null_session(session):
-            warn_no_secret_key(app, "SessionConnector", _null_session_problem(app))
+            warn_no_secret_key(app, "SessionConnector", null_session_problem(app))
             return None
-        problem = _session_key_problem(app)
+        problem = session_key_problem(app)
         if problem:
             warn_no_secret_key(app, "SessionConnector", problem)
             return None
-        if not _session_cookie_sent(app) and (
+        if not session_cookie_sent(app) and (
             withheld_from_another_site(app, request) or not cookie_path_matches(app, request)
         ):
             # The browser may hold a session it did not send, and would keep one written
@@ -686,16 +571,11 @@ class SessionConnector:
             if app.session_interface.should_set_cookie(app, opened):
                 self._trim(app, reused)
             return
-        if (
-            not opened
-            and opened.modified
-            and _tracks_changes(opened)
-            and _session_cookie_sent(app)
-        ):
+        if not opened and opened.modified and tracks_changes(opened) and session_cookie_sent(app):
             # The request emptied the session the client sent (a logout's clear()): it
             # stays empty, so Flask deletes its cookie, and a server-side store its entry.
             raise NotRecorded("the session was emptied by this request")
-        if _changed_in_store(app, opened):
+        if changed_in_store(app, opened):
             raise NotRecorded("the session changed in its store since this request read it")
         # Most recently used last: the keys this page used again, then the new ones.
         keys = dict.fromkeys(self.get_pushed())
@@ -734,55 +614,6 @@ class SessionConnector:
                 if app.session_interface.should_set_cookie(app, opened):
                     self._trim(app, reused)  # written anyway (a permanent one): made to fit
             raise
-
-
-def _session_cookie_sent(app: Flask) -> bool:
-    """Whether the client sent the app's session cookie."""
-    return app.session_interface.get_cookie_name(app) in request.cookies
-
-
-def _changed_in_store(app: Flask, opened: SessionMixin) -> bool:
-    """Whether a server-side session this request only read has changed in its store
-    since: a logout in another tab deleted it, or popped its user, or another user signed
-    in there (the same keys, another ``_user_id``). Written now, the whole session as this
-    request read it would be saved again under its id (Flask-Session), signing the first
-    user in again. Flask's cookie session has no store to ask: its race is the browser's."""
-    if _saved_as_flask_cookie(app) or opened.modified or not _tracks_changes(opened):
-        return False
-    try:
-        stored = app.session_interface.open_session(app, request)
-    except Exception:
-        return False  # the store's failure is the session interface's to report
-    if stored is None or set(stored) != set(opened):
-        return True
-    now = dict(stored)
-    return any(_value_changed(now[key], value) for key, value in dict(opened).items())
-
-
-def _value_changed(stored: object, opened: object) -> bool:
-    """Whether a session value differs from its copy read again from the store. One that
-    equals its copy has not changed; one that does not is compared by its pickle, its
-    state as a store keeps it: an object without ``__eq__`` of its own (one the app
-    pickled), a NaN (equal to no NaN), or a list, dict or dataclass holding either, equals
-    no copy of itself, yet pickles as it does, while another user's object does not. One
-    that cannot be pickled (nor then kept by a pickling store) is not compared."""
-    try:
-        if stored == opened:
-            return False
-    except Exception:  # an array's == makes no bool, a list that holds itself recurses
-        pass
-    try:
-        return pickle.dumps(stored) != pickle.dumps(opened)
-    except Exception:
-        return False
-
-
-def _tracks_changes(current: SessionMixin) -> bool:
-    """Whether a session's ``modified`` says if it changed: Flask's ``SessionMixin`` says
-    True, always, for a class that does not track changes (``class S(dict, SessionMixin)``);
-    one that does sets its own (Flask's ``SecureCookieSession`` as a class attribute,
-    Flask-Session's ``ServerSideSession`` in ``__init__``)."""
-    return "modified" in getattr(current, "__dict__", {}) or not type(current).modified
 
 
 class DigestConnector:
@@ -1002,65 +833,3 @@ def set_up_per_app(
     An app missing from it was not set up: a digest's ``open()`` raises on each of its
     requests, and a session connector grows the session cookie past its room."""
     return connector._apps if isinstance(connector, DigestConnector) else connector._rooms
-
-
-def _null_session_problem(app: Flask) -> str:
-    """Why the request has Flask's null session: no ``SECRET_KEY`` (Flask's session
-    needs one) or, with one set, a session interface whose ``open_session`` gave none."""
-    if not app.secret_key:
-        return false_key_problem(app.secret_key)
-    return f"{type(app.session_interface).__name__}.open_session() gave no session"
-
-
-def _session_key_problem(app: Flask) -> str | None:
-    """Why the session cannot be signed with ``SECRET_KEY``, or None.
-
-    A key set to what no HMAC takes (an int, as ``from_prefixed_env`` reads
-    ``FLASK_SECRET_KEY=123``) is a problem under an interface that signs with it as
-    Flask's does. Flask's save would fail on it on each page that writes the session (a
-    500), and so would measuring the session each time a list is kept there.
-
-    These interfaces sign with the key:
-
-    - Flask's, and a subclass that keeps its ``get_signing_serializer`` and Flask's
-      ``open_session`` or ``save_session``;
-    - Flask-Session's with its (deprecated) ``SESSION_USE_SIGNER``, which signs the
-      session id with it.
-
-    Any other server-side session (Flask-Session's, or a subclass of Flask's whose cookie
-    holds an id) never signs with the key, and takes any.
-
-    An interface of Flask's kind with no serializer for the request is a problem too:
-    Flask's own ``get_signing_serializer`` without ``SECRET_KEY`` (or with any false one),
-    or a subclass's that gives None (for a host it holds no key for). Flask then makes its
-    null session, which the caller tells apart. But a subclass may open a session all the
-    same: Flask's save cannot sign that one, nor can a save that wraps Flask's, which
-    cannot be told from one that replaces it. So such a session is not written, whatever
-    saves it."""
-    interface = app.session_interface
-    # Flask-Session signs on any true value: FLASK_SESSION_USE_SIGNER=1 is an int.
-    if getattr(interface, "use_signer", False):
-        consequence = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id with it)"
-        problem = key_problem(app.secret_key, consequence)
-        if problem is None and not app.secret_key:
-            # Unset or empty: Flask-Session opens a session all the same, and its save of
-            # one written raises ("SECRET_KEY must be set when SESSION_USE_SIGNER=True").
-            why = " (Flask-Session's SESSION_USE_SIGNER cannot sign the session id without it)"
-            problem = false_key_problem(app.secret_key) + why
-        return problem
-    flask_s = SecureCookieSessionInterface
-    if not isinstance(interface, flask_s):
-        return None
-    kind = type(interface)
-    if kind.get_signing_serializer is not flask_s.get_signing_serializer:
-        if interface.get_signing_serializer(app) is None:
-            return f"{kind.__name__}.get_signing_serializer() gave no serializer"
-        return None  # its own keys: not SECRET_KEY's to refuse
-    if not app.secret_key:  # as Flask's get_signing_serializer reads it
-        return false_key_problem(app.secret_key)
-    if (
-        kind.open_session is not flask_s.open_session
-        and kind.save_session is not flask_s.save_session
-    ):
-        return None
-    return key_problem(app.secret_key, " (Flask's session cannot be signed with it)")

@@ -620,7 +620,7 @@ def test_a_list_in_a_server_side_session_is_recorded_to_and_put_back_whole(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """With a server-side session (Flask-Session), the list a connector keeps its keys in
-    is copied before ``set_pushed`` (connectors._value_copy, one level): a page that adds
+    is copied before ``set_pushed`` (app_session._value_copy, one level): a page that adds
     to it records, and one whose ``set_pushed`` fails after adding to the list in place
     gets the list back as it was, so what was not recorded is pushed on the next visit."""
     connector = _ListInSession()
