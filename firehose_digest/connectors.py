@@ -110,6 +110,64 @@ class Connector(Protocol):
     ) -> None: ...
 
 
+def refuse_awaitable(result: object, connector: object, method: str) -> None:
+    """A TypeError if a connector's method returned an awaitable: an ``async def`` behind a
+    wrapper that ``init_app`` could not tell from a plain method. Its coroutine, called as
+    a plain function and never awaited, did nothing: it is closed, and the error logged."""
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()  # no "never awaited" warning: this error says it
+        raise TypeError(
+            f"{connector!r}.{method}() returned {type(result).__name__!r}, an awaitable: "
+            "it is called as a plain function, never awaited, so it did nothing: make it "
+            "a plain function (run an async store's call to completion in it)"
+        )
+
+
+#: What a store's reply most often is, whose keys :func:`refuse_keys_not_str` looks at.
+_KEY_COLLECTIONS = frozenset({set, frozenset, list, tuple, dict})
+
+
+def refuse_keys_not_str(held: object, connector: object, method: str) -> None:
+    """A TypeError if ``held``, a set, list, tuple or dict, holds bytes or rows (tuples)
+    and no str: no key would ever be found in it, so every file would be pushed again on
+    every visit, and nothing said. redis-py answers bytes unless made with
+    ``decode_responses=True``; a database answers rows. Its first key is asked; only if
+    that is no str, the rest. Other values (a stray ``None``, a NULL row's) are left: they
+    cost nothing but themselves."""
+    if type(held) not in _KEY_COLLECTIONS or not held:
+        return
+    keys = cast("Iterable[object]", held)
+    key = next(iter(keys))
+    if isinstance(key, str) or not isinstance(key, (bytes, bytearray, Sequence)):
+        return
+    # A UserString is a Sequence, but no row: equal to, and hashed as, the str it holds.
+    if any(isinstance(other, (str, UserString)) for other in keys):
+        return
+    if isinstance(key, (bytes, bytearray)):
+        what = "make the Redis client with decode_responses=True, or decode them"
+    else:
+        what = "return the keys themselves (urls), not the rows that hold them"
+    raise TypeError(
+        f"{connector!r}.{method}() returned a {type(held).__name__} of "
+        f"{type(key).__name__} ({key!r:.40}), which holds no key: keys are str: {what}"
+    )
+
+
+def refuse_unrun(result: object, connector: object, method: str) -> None:
+    """:func:`refuse_awaitable`, and a TypeError if the method, called for what it does
+    (``save()``, ``set_pushed()``, ``init_app()``), returned a generator: a generator
+    function behind a wrapper that ``init_app`` could not tell from a plain method, which
+    runs none of its body until iterated, and the extension never iterates it."""
+    refuse_awaitable(result, connector, method)
+    if inspect.isgenerator(result) or inspect.isasyncgen(result):
+        raise TypeError(
+            f"{connector!r}.{method}() returned {type(result).__name__!r}, which runs none "
+            "of its body until iterated: its body never ran (remove its yield)"
+        )
+
+
 class PushedSetConnector:
     """Flask-Firehose's protocol, adapted: ``get_pushed()`` and ``set_pushed(items)``.
 
@@ -271,64 +329,6 @@ class PushedSetConnector:
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
 
-def refuse_awaitable(result: object, connector: object, method: str) -> None:
-    """A TypeError if a connector's method returned an awaitable: an ``async def`` behind a
-    wrapper that ``init_app`` could not tell from a plain method. Its coroutine, called as
-    a plain function and never awaited, did nothing: it is closed, and the error logged."""
-    if inspect.isawaitable(result):
-        close = getattr(result, "close", None)
-        if callable(close):
-            close()  # no "never awaited" warning: this error says it
-        raise TypeError(
-            f"{connector!r}.{method}() returned {type(result).__name__!r}, an awaitable: "
-            "it is called as a plain function, never awaited, so it did nothing: make it "
-            "a plain function (run an async store's call to completion in it)"
-        )
-
-
-#: What a store's reply most often is, whose keys :func:`refuse_keys_not_str` looks at.
-_KEY_COLLECTIONS = frozenset({set, frozenset, list, tuple, dict})
-
-
-def refuse_keys_not_str(held: object, connector: object, method: str) -> None:
-    """A TypeError if ``held``, a set, list, tuple or dict, holds bytes or rows (tuples)
-    and no str: no key would ever be found in it, so every file would be pushed again on
-    every visit, and nothing said. redis-py answers bytes unless made with
-    ``decode_responses=True``; a database answers rows. Its first key is asked; only if
-    that is no str, the rest. Other values (a stray ``None``, a NULL row's) are left: they
-    cost nothing but themselves."""
-    if type(held) not in _KEY_COLLECTIONS or not held:
-        return
-    keys = cast("Iterable[object]", held)
-    key = next(iter(keys))
-    if isinstance(key, str) or not isinstance(key, (bytes, bytearray, Sequence)):
-        return
-    # A UserString is a Sequence, but no row: equal to, and hashed as, the str it holds.
-    if any(isinstance(other, (str, UserString)) for other in keys):
-        return
-    if isinstance(key, (bytes, bytearray)):
-        what = "make the Redis client with decode_responses=True, or decode them"
-    else:
-        what = "return the keys themselves (urls), not the rows that hold them"
-    raise TypeError(
-        f"{connector!r}.{method}() returned a {type(held).__name__} of "
-        f"{type(key).__name__} ({key!r:.40}), which holds no key: keys are str: {what}"
-    )
-
-
-def refuse_unrun(result: object, connector: object, method: str) -> None:
-    """:func:`refuse_awaitable`, and a TypeError if the method, called for what it does
-    (``save()``, ``set_pushed()``, ``init_app()``), returned a generator: a generator
-    function behind a wrapper that ``init_app`` could not tell from a plain method, which
-    runs none of its body until iterated, and the extension never iterates it."""
-    refuse_awaitable(result, connector, method)
-    if inspect.isgenerator(result) or inspect.isasyncgen(result):
-        raise TypeError(
-            f"{connector!r}.{method}() returned {type(result).__name__!r}, which runs none "
-            "of its body until iterated: its body never ran (remove its yield)"
-        )
-
-
 def _raised_by(error: BaseException, owner: object) -> bool:
     """Whether ``error`` was raised in a method of ``owner`` (its innermost frame's
     ``self``): Flask's ``NullSession`` raises from ``_fail``."""
@@ -346,61 +346,6 @@ def _with_keys(held: Container[str], keys: Sequence[str]) -> Any:
     for key in keys:
         add(key)
     return held
-
-
-#: Where Flask-Firehose kept ``','.join(urls)`` in the session.
-FLASK_FIREHOSE_SESSION_KEY = "h2-pushed"
-#: Session cookies of fewer characters are not looked into for a list left there: it
-#: risked a 502 only once it grew to kilobytes, and decoding a session again costs an HMAC.
-LEFT_LIST_LENGTH = 1024
-
-
-def _drop_lists_left_in_session(app: Flask) -> None:
-    """Drop the list Flask-Firehose (``h2-pushed``) or :class:`SessionConnector`
-    (``h2-held``) left in the cookie session of an app that moved to the digest: nothing
-    reads it, and grown to kilobytes it keeps the session cookie large enough that, beside
-    our headers on the same response, it can pass nginx's 4 KB upstream header buffer (a
-    502).
-
-    The request's session cookie is read with the app's own serializer, not through
-    ``flask.session``, which would mark the session accessed, and so make Flask add
-    ``Cookie`` to the view's own ``Vary`` on every response that pushes. A server-side
-    session's cookie holds an id, and no list that could grow it.
-    """
-    interface = app.session_interface
-    if not has_request_context() or not isinstance(interface, SecureCookieSessionInterface):
-        return
-    sent = request.cookies.get(interface.get_cookie_name(app))
-    if sent is None or len(sent) < LEFT_LIST_LENGTH:
-        return  # no list there worth dropping: not worth a second HMAC and decoding
-    try:
-        serializer = interface.get_signing_serializer(app)
-    except Exception as e:
-        # A subclass's that raises where it holds no key (a host): its own open_session
-        # never asks there, and the digest keeps nothing in the session. Not the page's
-        # error, nor an operator's: the Host and the cookie are the client's to send.
-        log.debug(
-            "firehose: the session cannot be looked into for a list left there: %s",
-            for_log(repr(e)),  # a KeyError of the client's Host, say
-        )
-        return
-    if serializer is None:
-        return
-    try:
-        opened = serializer.loads(
-            sent, max_age=int(app.permanent_session_lifetime.total_seconds())
-        )
-    except BadSignature:
-        return  # Flask opened a new session for it: nothing of the old one is kept
-    if isinstance(opened, dict):
-        for key in (FLASK_FIREHOSE_SESSION_KEY, SessionConnector.session_key):
-            if key in opened:
-                session.pop(key, None)
-
-
-def _stored_keys(stored: object) -> list[str]:
-    """The str keys of a stored list; none from anything else."""
-    return [key for key in stored if isinstance(key, str)] if isinstance(stored, list) else []
 
 
 class SessionConnector:
@@ -616,6 +561,15 @@ class SessionConnector:
             raise
 
 
+def _stored_keys(stored: object) -> list[str]:
+    """The str keys of a stored list; none from anything else."""
+    return [key for key in stored if isinstance(key, str)] if isinstance(stored, list) else []
+
+
+#: Where Flask-Firehose kept ``','.join(urls)`` in the session.
+FLASK_FIREHOSE_SESSION_KEY = "h2-pushed"
+
+
 class DigestConnector:
     """Keep what each client holds in a signed cookie holding a Bloom or GCS digest.
 
@@ -821,6 +775,54 @@ def _write_due(
     can, in a digest that never rotated), or when half the cookie's lifetime is gone."""
     needs_write_back = bool(held.digest.previous) and not held.current_holds(page_keys)
     return bool(pushed) or needs_write_back or held.renewal_due(max_age)
+
+
+#: Session cookies of fewer characters are not looked into for a list left there: it
+#: risked a 502 only once it grew to kilobytes, and decoding a session again costs an HMAC.
+LEFT_LIST_LENGTH = 1024
+
+
+def _drop_lists_left_in_session(app: Flask) -> None:
+    """Drop the list Flask-Firehose (``h2-pushed``) or :class:`SessionConnector`
+    (``h2-held``) left in the cookie session of an app that moved to the digest: nothing
+    reads it, and grown to kilobytes it keeps the session cookie large enough that, beside
+    our headers on the same response, it can pass nginx's 4 KB upstream header buffer (a
+    502).
+
+    The request's session cookie is read with the app's own serializer, not through
+    ``flask.session``, which would mark the session accessed, and so make Flask add
+    ``Cookie`` to the view's own ``Vary`` on every response that pushes. A server-side
+    session's cookie holds an id, and no list that could grow it.
+    """
+    interface = app.session_interface
+    if not has_request_context() or not isinstance(interface, SecureCookieSessionInterface):
+        return
+    sent = request.cookies.get(interface.get_cookie_name(app))
+    if sent is None or len(sent) < LEFT_LIST_LENGTH:
+        return  # no list there worth dropping: not worth a second HMAC and decoding
+    try:
+        serializer = interface.get_signing_serializer(app)
+    except Exception as e:
+        # A subclass's that raises where it holds no key (a host): its own open_session
+        # never asks there, and the digest keeps nothing in the session. Not the page's
+        # error, nor an operator's: the Host and the cookie are the client's to send.
+        log.debug(
+            "firehose: the session cannot be looked into for a list left there: %s",
+            for_log(repr(e)),  # a KeyError of the client's Host, say
+        )
+        return
+    if serializer is None:
+        return
+    try:
+        opened = serializer.loads(
+            sent, max_age=int(app.permanent_session_lifetime.total_seconds())
+        )
+    except BadSignature:
+        return  # Flask opened a new session for it: nothing of the old one is kept
+    if isinstance(opened, dict):
+        for key in (FLASK_FIREHOSE_SESSION_KEY, SessionConnector.session_key):
+            if key in opened:
+                session.pop(key, None)
 
 
 def set_up_per_app(
