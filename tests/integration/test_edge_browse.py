@@ -24,8 +24,9 @@ view; each is checked as above, and for what a 103 made the proxy push:
   forward the 103 itself; Apache (``H2EarlyHints on``) forwards it.
 
 nginx 1.22 is in this variant too, as ``docs/deploy/nginx.conf`` runs it: its upstream
-speaks HTTP/1.0 (``proxy_http_version``'s default), to which gunicorn sends no 103 (with an
-HTTP/1.1 upstream, nginx 1.22 breaks on a 103). Its figures must equal the plain browse's.
+speaks HTTP/1.0 (``proxy_http_version``'s default before nginx 1.29.7), to which gunicorn
+sends no 103 (with an HTTP/1.1 upstream, nginx 1.22 breaks on a 103). Its figures must
+equal the plain browse's.
 
 From what the client received (each response's ``Link`` header and PUSH_PROMISEs) and what
 its final ``h2-digest`` cookie holds, decoded:
