@@ -387,7 +387,8 @@ class Nginx(Front):
 
 
 class H2O(Front):
-    """h2o 2.2 (it pushes preload links by default, honours ``nopush``) in front of one port.
+    """h2o (Debian 12's 2.2.5, or a build of its master: :meth:`version`; it pushes preload
+    links by default, honours ``nopush``) in front of one port.
 
     Its configuration is ``docs/deploy/h2o.conf``, filled in.
 
@@ -406,6 +407,17 @@ class H2O(Front):
     name = "h2o"
     template = DEPLOY_DIR / "h2o.conf"
     term_leader_alone = True
+
+    @staticmethod
+    def version() -> tuple[int, int]:
+        """The installed h2o's major and minor version, from ``h2o --version`` (``h2o
+        version 2.2.5``; a build of its master says ``2.3.0-DEV``)."""
+        h2o = executable("h2o") or "h2o"
+        said = subprocess.run([h2o, "--version"], capture_output=True, text=True).stdout
+        found = re.search(r"h2o version (\d+)\.(\d+)", said)
+        if found is None:
+            raise AssertionError(f"{h2o} --version said no version: {said!r}")
+        return int(found.group(1)), int(found.group(2))
 
     def __init__(
         self,

@@ -21,7 +21,8 @@ What Chromium 156 showed, and why the test reads both sides:
 - As root it needs ``--no-sandbox``; dbus errors on stderr are harmless.
 
 The fronts ``docs/early-hints.md`` warns about are loaded too: nginx 1.22 with
-``proxy_http_version 1.1`` fails the page, h2o 2.2.5 drops the 103.
+``proxy_http_version 1.1`` fails the page, h2o 2.2.5 drops the 103 (a build of h2o's master,
+put first on PATH, passes it on: the same test holds it to that).
 """
 
 from __future__ import annotations
@@ -690,7 +691,7 @@ def test_behind_nginx_1_22_a_103_fails_the_page(
     assert "net::ERR_HTTP2_PROTOCOL_ERROR" in done.stderr
 
 
-def test_behind_h2o_2_2_the_103_is_dropped(
+def test_behind_h2o_the_103_is_dropped_by_2_2_and_used_from_2_3(
     hinting: Site,
     static_dir: Path,
     certificate: tuple[Path, Path],
@@ -698,18 +699,29 @@ def test_behind_h2o_2_2_the_103_is_dropped(
     tmp_path: Path,
     edge_files: list[str],
 ) -> None:
-    """h2o 2.2.5 sends the page, not the backend's 103: the files are fetched by the page."""
+    """h2o 2.2.5 (Debian 12's) sends the page, not the backend's 103: the files are fetched
+    by the page. Its master (2.3.0-DEV, built from source) passes the 103 on, and each file
+    is fetched from it (docs/early-hints.md). Whichever h2o is installed is held to what
+    was measured of it."""
     require_tools("h2o")
+    passes_103 = H2O.version() >= (2, 3)
+    # h2o.conf gives an unversioned file no Cache-Control. One written seconds before is
+    # then stale at once (RFC 9111 §4.2.2's heuristic: a tenth of its age), and the page
+    # revalidates what the 103 fetched, an entry Resource Timing gives as the page's
+    # ("link"). An hour old, as a deployed file is, it is fresh for minutes.
+    an_hour_ago = time.time() - 3600
+    for target in edge_files:
+        os.utime(static_dir / target.removeprefix("/static/"), (an_hour_ago, an_hour_ago))
     backend = hinting.gunicorn.port
     with H2O(backend, static_dir, certificate, tmp_path / "h2o") as h2o:
         Site.learn_at(h2o.origin + "/edge/h2o", certificate[0])
 
         report = Chromium(tmp_path / "profile", trusted_key).report(h2o.origin + "/edge/h2o")
 
-    assert report["navigation"]["firstInterimResponseStart"] == 0
+    assert (report["navigation"]["firstInterimResponseStart"] > 0) is passes_103
     fetched = {entry["name"].removeprefix(h2o.origin): entry for entry in report["resources"]}
     for target in edge_files:
-        assert fetched[target]["initiatorType"] == "link"
+        assert fetched[target]["initiatorType"] == ("early-hints" if passes_103 else "link")
 
 
 def test_chromium_writes_nothing_into_its_users_home(
