@@ -56,7 +56,6 @@ from .cookie_scope import (
     digest_cookie_attributes,
     named_as_the_session,
     scope_read,
-    scope_refused,
     withheld_from_another_site,
 )
 from .held_digests import (
@@ -650,18 +649,18 @@ class DigestConnector:
           the client's. None then, so that nothing is written over it.
 
         None, too, where the cookie is scoped, on this request, as ``init_app`` would
-        refuse it (:func:`~.cookie_scope.scope_refused`: a session interface's getter giving
-        each host's domain, or a ``SESSION_COOKIE_*`` set in ``app.config`` after
-        ``init_app``, which Flask's own interface reads on each request): with an attribute
-        no cookie can be written with, as browsers refuse it, so that the largest cookie
-        does not fit, or beside a session cookie of the digest's name, which it would
+        refuse it (:meth:`~.held_digests.DigestState.scope_refused`: a session interface's
+        getter giving each host's domain, or a ``SESSION_COOKIE_*`` set in ``app.config``
+        after ``init_app``, which Flask's own interface reads on each request): with an
+        attribute no cookie can be written with, as browsers refuse it, so that the largest
+        cookie does not fit, or beside a session cookie of the digest's name, which it would
         replace (logged once per app). ``save()`` refuses to write there, so the 103 and the
         ``Link`` offer nothing for push.
         """
         state = self._state(app)
         if not cookie_path_matches(app, request):
             return None  # the browser sends no digest here, and keeps one written here
-        if scope_refused(app, state):
+        if state.scope_refused(app):
             return None
         values = cookie_values(request, state.settings.cookie_name)
         if len(values) < 2:
@@ -693,9 +692,9 @@ class DigestConnector:
         - ``init_app`` ran again since the digest was read, and replaced the settings it
           was read under.
         - The cookie is scoped, on this request, as ``init_app`` would refuse it
-          (:func:`~.cookie_scope.scope_refused`, logged once per app): ``open()`` returned
-          None for such a scope, but the view may have changed it since (a getter reading
-          what it set).
+          (:meth:`~.held_digests.DigestState.scope_refused`, logged once per app):
+          ``open()`` returned None for such a scope, but the view may have changed it since
+          (a getter reading what it set).
 
         The page's keys go into the current generation, so a resource on every page
         survives rotations instead of being pushed again every two generations. At most a
@@ -742,7 +741,7 @@ class DigestConnector:
             raise NotRecorded(f"the response sets the {name} cookie itself")
         # Asked again: the view may have scoped the cookie since open() asked (a getter
         # reading what it set, one it set on the interface, the config).
-        refused = scope_refused(app, state)
+        refused = state.scope_refused(app)
         if refused:
             raise NotRecorded(f"the {name} cookie cannot be scoped so: {refused}")
         attributes = digest_cookie_attributes(app)

@@ -8,7 +8,8 @@ one logged once per app).
 A module of its own: the session cookie and the digest's share one scope, which Flask reads
 through its ``SessionInterface`` getters on every request (``flask/sessions.py`` reads each
 attribute in one place), so a getter or a ``SESSION_COOKIE_*`` set after ``init_app`` may
-change it. The connectors ask it; it imports none of them.
+change it. The connectors and the decoded digests (:mod:`.held_digests`, which keeps the
+scopes found recordable) ask it; it imports neither.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from werkzeug.sansio.http import parse_cookie
 from .links import for_log
 from .settings import (
     CookieAttributes,
+    Settings,
     check_cookie_attributes,
     check_digest_fits,
     check_scope_fits,
@@ -35,8 +37,6 @@ from .settings import (
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .held_digests import DigestState
-
 __all__ = [
     "cookie_attributes",
     "cookie_domain",
@@ -45,7 +45,8 @@ __all__ = [
     "digest_cookie_attributes",
     "named_as_the_session",
     "scope_read",
-    "scope_refused",
+    "unrecordable",
+    "warn_named_as_the_session",
     "withheld_from_another_site",
 ]
 
@@ -218,36 +219,6 @@ def scope_read(app: Flask) -> tuple[object, ...]:
     )
 
 
-def scope_refused(app: Flask, state: DigestState) -> str:
-    """Why no digest can be recorded under the cookie's scope on this request
-    (:func:`_unrecordable`); "" if one can.
-
-    The scope is read through the session interface on each request, as Flask reads it
-    for the session cookie: a getter its class overrides or one set on the instance may
-    give each host its own ``Domain``, and Flask's own read ``app.config``, where a
-    ``SESSION_COOKIE_*`` may be set after ``init_app`` checked it. Checked only when it
-    is not one found recordable already (``init_app``'s, and each host's:
-    :meth:`~.held_digests.DigestState.found_recordable`).
-
-    A session cookie named as the digest's (a ``SESSION_COOKIE_NAME`` set so after
-    ``init_app``, which refuses it) is refused first, whatever the attributes: the digest
-    written would replace the app's session, and sign its user out.
-    """
-    scope = scope_read(app)
-    if state.found_recordable(scope):
-        return ""
-    session_cookie_name = scope[0]
-    if session_cookie_name == state.settings.cookie_name:
-        refused = named_as_the_session(state.settings.cookie_name)
-        _warn_named_as_the_session(app, session_cookie_name, refused)
-        return refused
-    attributes = digest_cookie_attributes(app)
-    refused = "" if attributes == state.checked else _unrecordable(app, state, attributes)
-    if not refused:
-        state.keep_recordable(scope)
-    return refused
-
-
 def named_as_the_session(name: str) -> str:
     """Why the digest cookie cannot be named ``name``, the session cookie's name."""
     return (
@@ -261,7 +232,7 @@ def named_as_the_session(name: str) -> str:
 _told_named_as_the_session: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
-def _warn_named_as_the_session(app: Flask, name: object, refused: str) -> None:
+def warn_named_as_the_session(app: Flask, name: object, refused: str) -> None:
     """Warn once per app: a request's session cookie was named ``name``, the digest
     cookie's name, as ``init_app`` refuses it."""
     if app in _told_named_as_the_session:
@@ -278,7 +249,9 @@ def _warn_named_as_the_session(app: Flask, name: object, refused: str) -> None:
     )
 
 
-def _unrecordable(app: Flask, state: DigestState, attributes: CookieAttributes) -> str:
+def unrecordable(
+    app: Flask, settings: Settings, largest_value: str, attributes: CookieAttributes
+) -> str:
     """Why no digest can be recorded under ``attributes``, a scope the session interface
     gave on a request, not the one ``init_app`` checked; "" if one can.
 
@@ -290,15 +263,15 @@ def _unrecordable(app: Flask, state: DigestState, attributes: CookieAttributes) 
     ``FIREHOSE_HEADER_BUDGET`` leaves it. A cookie written then would be dropped, or warned
     of by Werkzeug, and every visit would push everything again. Asked of the largest
     value the digest can make, signed once (:func:`~.settings.check_scope_fits`), for a
-    scope not yet found recordable (:func:`scope_refused`): once for each one that is, on
-    each request for one refused. Each is logged once per app.
+    scope not yet found recordable (:meth:`~.held_digests.DigestState.scope_refused`): once
+    for each one that is, on each request for one refused. Each is logged once per app.
     """
     try:
-        check_scope_fits(state.settings, attributes, state.largest_value)
+        check_scope_fits(settings, attributes, largest_value)
     except ValueError as e:
-        unrecordable = str(e)
-        _warn_refused_scope(app, state, attributes, unrecordable, _told_of(state, attributes))
-        return unrecordable
+        refused = str(e)
+        _warn_refused_scope(app, settings, attributes, refused, _told_of(settings, attributes))
+        return refused
     return ""
 
 
@@ -311,21 +284,21 @@ _told_refused: weakref.WeakSet[Flask] = weakref.WeakSet()
 _told_too_long: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
-def _told_of(state: DigestState, attributes: CookieAttributes) -> weakref.WeakSet[Flask]:
+def _told_of(settings: Settings, attributes: CookieAttributes) -> weakref.WeakSet[Flask]:
     """The apps already told of a scope refused as ``attributes`` is, in the order
     ``init_app`` checks (:func:`~.settings.check_digest_fits`)."""
     try:
         check_cookie_attributes(attributes)
     except ValueError:
         return _told_unwritable
-    if refused_by_browsers(state.settings.cookie_name, attributes):
+    if refused_by_browsers(settings.cookie_name, attributes):
         return _told_refused
     return _told_too_long
 
 
 def _warn_refused_scope(
     app: Flask,
-    state: DigestState,
+    settings: Settings,
     attributes: CookieAttributes,
     refused: str,
     told: weakref.WeakSet[Flask],
@@ -338,7 +311,7 @@ def _warn_refused_scope(
     try:
         # For a cookie too large, init_app's reason says which capacity would fit, which
         # check_scope_fits does not search for on each request.
-        check_digest_fits(state.settings, attributes)
+        check_digest_fits(settings, attributes)
     except ValueError as e:
         refused = str(e)
     log.warning(

@@ -24,7 +24,14 @@ from typing import Any
 from flask import Flask
 
 from .codec import DigestCodec, keys_in_force, newest_first, renewal_at, scoped_salt, signable
-from .cookie_scope import cookie_domain
+from .cookie_scope import (
+    cookie_domain,
+    digest_cookie_attributes,
+    named_as_the_session,
+    scope_read,
+    unrecordable,
+    warn_named_as_the_session,
+)
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .links import for_log
 from .locks import fork_safe_lock
@@ -152,7 +159,7 @@ class DigestState:
         #: session interface scopes the cookie per host. A scope refused is never kept.
         self._recordable: set[tuple[object, ...]] = set()
         #: The largest value the digest can make, signed, which a scope a session interface
-        #: gives a request is measured with (:func:`~.cookie_scope._unrecordable`): its
+        #: gives a request is measured with (:func:`~.cookie_scope.unrecordable`): its
         #: length is the settings' alone.
         self.largest_value = largest_digest_value(settings)
         #: What a client without a valid digest holds: nothing (shared; its digest is never
@@ -226,6 +233,39 @@ class DigestState:
         if codec is None:  # outside the lock: a log handler may serve a request of this app
             warn_no_secret_key(app, "DigestConnector", problem or false_key_problem(secret_key))
         return codec
+
+    def scope_refused(self, app: Flask) -> str:
+        """Why no digest can be recorded under the cookie's scope on this request
+        (:func:`~.cookie_scope.unrecordable`); "" if one can.
+
+        The scope is read through the session interface on each request, as Flask reads it
+        for the session cookie: a getter its class overrides or one set on the instance may
+        give each host its own ``Domain``, and Flask's own read ``app.config``, where a
+        ``SESSION_COOKIE_*`` may be set after ``init_app`` checked it. Checked only when it
+        is not one found recordable already (``init_app``'s, and each host's:
+        :meth:`found_recordable`).
+
+        A session cookie named as the digest's (a ``SESSION_COOKIE_NAME`` set so after
+        ``init_app``, which refuses it) is refused first, whatever the attributes: the digest
+        written would replace the app's session, and sign its user out.
+        """
+        scope = scope_read(app)
+        if self.found_recordable(scope):
+            return ""
+        session_cookie_name = scope[0]
+        if session_cookie_name == self.settings.cookie_name:
+            refused = named_as_the_session(self.settings.cookie_name)
+            warn_named_as_the_session(app, session_cookie_name, refused)
+            return refused
+        attributes = digest_cookie_attributes(app)
+        refused = (
+            ""
+            if attributes == self.checked
+            else unrecordable(app, self.settings, self.largest_value, attributes)
+        )
+        if not refused:
+            self.keep_recordable(scope)
+        return refused
 
     def found_recordable(self, scope: tuple[object, ...]) -> bool:
         """Whether a request found a digest can be recorded under ``scope``
