@@ -8,8 +8,9 @@ one logged once per app).
 A module of its own: the session cookie and the digest's share one scope, which Flask reads
 through its ``SessionInterface`` getters on every request (``flask/sessions.py`` reads each
 attribute in one place), so a getter or a ``SESSION_COOKIE_*`` set after ``init_app`` may
-change it. The connectors and the decoded digests (:mod:`.held_digests`, which keeps the
-scopes found recordable) ask it; it imports neither.
+change it. The connectors, the app's session (:mod:`.app_session`) and the decoded digests
+(:mod:`.held_digests`, which keeps the scopes found recordable) ask it; it imports none of
+them.
 """
 
 from __future__ import annotations

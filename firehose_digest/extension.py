@@ -807,8 +807,9 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
             )
         return None
     if environ.get("SERVER_PROTOCOL") == "HTTP/1.0":
-        # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client (nginx's default upstream), so none
-        # is sent (gunicorn would drop it) and nothing is recorded as pushed from it.
+        # RFC 9110 §15.2: no 1xx to an HTTP/1.0 client (nginx's default upstream before
+        # 1.29.7), so none is sent (gunicorn would drop it) and nothing is recorded as
+        # pushed from it.
         return None
     if "HTTP_X_VARNISH" in environ:
         # Varnish (7.1, measured) reads a backend's 103 as the final response and answers

@@ -6,8 +6,9 @@ sign, warned of once per app.
 
 A module of its own: this is the server state the digest costs, with the bounds
 docs/performance.md measures and names here (:data:`DECODED_CACHE_BYTES`,
-:data:`MAX_ANSWERS`, :data:`ANSWER_KEY_LENGTH`, :data:`MAX_COOKIE_SCOPES`); the connector
-reads and writes the cookie through it.
+:data:`MAX_ANSWERS`, :data:`ANSWER_KEY_LENGTH`, :data:`MAX_COOKIE_SCOPES`): the connector
+reads the cookie through it, and signs what it writes with its codec. The ``SECRET_KEY``
+checks serve the session connectors too (:mod:`.app_session`).
 """
 
 from __future__ import annotations

@@ -3566,8 +3566,8 @@ def test_on_http2_a_url_of_the_pages_origin_in_any_spelling_is_left_out(
 
 
 def test_an_http10_request_gets_no_103(app: Flask) -> None:
-    """No 1xx to an HTTP/1.0 client (RFC 9110 §15.2; nginx's default upstream): none is
-    sent (gunicorn would drop it), so none is recorded as pushed."""
+    """No 1xx to an HTTP/1.0 client (RFC 9110 §15.2; nginx's default upstream before
+    1.29.7): none is sent (gunicorn would drop it), so none is recorded as pushed."""
     hinted_get(app.test_client(), "/page/home", Recorder())
     client, recorder = app.test_client(), Recorder()
 
