@@ -16,11 +16,11 @@ import copy
 import pickle
 from typing import Any, NamedTuple, cast
 
-from flask import Flask, request, session
+from flask import Flask, Request, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.http import dump_cookie
 
-from .cookie_scope import cookie_attributes
+from .cookie_scope import cookie_attributes, cookie_path_matches, withheld_from_another_site
 from .held_digests import false_key_problem, key_problem
 from .settings import Settings, set_cookie_line, set_cookie_room, set_cookie_room_said
 
@@ -32,6 +32,7 @@ __all__ = [
     "put_back",
     "sent_session_fits",
     "session_cookie_sent",
+    "session_cookie_withheld",
     "session_copy",
     "session_fits",
     "session_key_problem",
@@ -104,6 +105,18 @@ def session_key_problem(app: Flask) -> str | None:
 def session_cookie_sent(app: Flask) -> bool:
     """Whether the client sent the app's session cookie."""
     return app.session_interface.get_cookie_name(app) in request.cookies
+
+
+def session_cookie_withheld(app: Flask, req: Request) -> bool:
+    """Whether the browser may hold a session cookie it did not send with ``req``: none
+    was sent, and the page is outside the cookie's ``Path``
+    (:func:`~.cookie_scope.cookie_path_matches`, which warns once) or a ``Strict`` one was
+    withheld from another site's navigation
+    (:func:`~.cookie_scope.withheld_from_another_site`). A session written there would
+    replace the one the browser keeps, signed-in user and all."""
+    return not session_cookie_sent(app) and (
+        withheld_from_another_site(app, req) or not cookie_path_matches(app, req)
+    )
 
 
 class SessionCopy(NamedTuple):

@@ -44,6 +44,7 @@ from .app_session import (
     put_back,
     sent_session_fits,
     session_cookie_sent,
+    session_cookie_withheld,
     session_copy,
     session_fits,
     session_key_problem,
@@ -56,7 +57,6 @@ from .cookie_scope import (
     digest_cookie_attributes,
     named_as_the_session,
     scope_read,
-    withheld_from_another_site,
 )
 from .held_digests import (
     DigestState,
@@ -291,9 +291,7 @@ class PushedSetConnector:
             # would replace the one the browser keeps, signed-in user and all, whichever
             # interface writes it. Asked only now: a connector keeping its keys elsewhere
             # records there, and is not told that such pages record nothing.
-            if not session_cookie_sent(app) and (
-                withheld_from_another_site(app, request) or not cookie_path_matches(app, request)
-            ):
+            if session_cookie_withheld(app, request):
                 put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
             if room is not None:
@@ -491,9 +489,7 @@ class SessionConnector:
         if problem:
             warn_no_secret_key(app, "SessionConnector", problem)
             return None
-        if not session_cookie_sent(app) and (
-            withheld_from_another_site(app, request) or not cookie_path_matches(app, request)
-        ):
+        if session_cookie_withheld(app, request):
             # The browser may hold a session it did not send, and would keep one written
             # here in its place (a signed-in user signed out): nothing is remembered.
             return None
