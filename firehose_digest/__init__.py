@@ -14,10 +14,10 @@ Reading the code, in the order a request meets it:
   (sending a 103 through the server), :mod:`.connectors` (the connector protocol and the
   connectors), :mod:`.cookie_scope` (the cookie's scope, read through Flask's session
   interface on each request, and the cookie values a request sent), :mod:`.held_digests`
-  (the decoded digests a process keeps, and whether ``SECRET_KEY`` signs),
-  :mod:`.app_session` (the app's Flask session, as the session connectors keep their keys
-  in it), :mod:`.settings` (every ``FIREHOSE_*`` key), :mod:`.static` (versioned static
-  files).
+  (the decoded digests a process keeps), :mod:`.secret_key` (whether ``SECRET_KEY``
+  signs), :mod:`.app_session` (the app's Flask session, as the session connectors keep
+  their keys in it), :mod:`.settings` (every ``FIREHOSE_*`` key), :mod:`.static`
+  (versioned static files).
 - The pure core, which imports neither Flask nor Werkzeug (tests/test_layout.py keeps it
   so): :mod:`.collect` (what ``push()`` gathers), :mod:`.links` (``Link`` values and the
   plan of what to push), :mod:`.hints` (103 Early Hints), :mod:`.digests` (the Golomb-coded

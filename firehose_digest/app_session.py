@@ -21,7 +21,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.http import dump_cookie
 
 from .cookie_scope import cookie_attributes, cookie_path_matches, withheld_from_another_site
-from .held_digests import false_key_problem, key_problem
+from .secret_key import false_key_problem, key_problem
 from .settings import Settings, set_cookie_line, set_cookie_room, set_cookie_room_said
 
 __all__ = [

@@ -58,14 +58,9 @@ from .cookie_scope import (
     named_as_the_session,
     scope_read,
 )
-from .held_digests import (
-    DigestState,
-    HeldDigest,
-    fallbacks_problem,
-    key_problem,
-    warn_no_secret_key,
-)
+from .held_digests import DigestState, HeldDigest
 from .links import for_log
+from .secret_key import fallbacks_problem, key_problem, warn_no_secret_key
 from .settings import Settings, check_digest_fits, number_hint
 
 __all__ = [

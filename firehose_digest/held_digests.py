@@ -1,14 +1,13 @@
 """The decoded digests a process keeps for :class:`~.connectors.DigestConnector`: per app,
 its settings, the codec of its keys in force for each cookie scope, and a cache of the
 cookies it decoded, bounded in bytes (:class:`DigestState`); each a :class:`HeldDigest`,
-which keeps its answers. With them, whether ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` can
-sign, warned of once per app.
+which keeps its answers. Whether ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` can sign is
+:mod:`.secret_key`'s to say.
 
 A module of its own: this is the server state the digest costs, with the bounds
 docs/performance.md measures and names here (:data:`DECODED_CACHE_BYTES`,
 :data:`MAX_ANSWERS`, :data:`ANSWER_KEY_LENGTH`, :data:`MAX_COOKIE_SCOPES`): the connector
-reads the cookie through it, and signs what it writes with its codec. The ``SECRET_KEY``
-checks serve the session connectors too (:mod:`.app_session`).
+reads the cookie through it, and signs what it writes with its codec.
 """
 
 from __future__ import annotations
@@ -17,14 +16,13 @@ import logging
 import math
 import sys
 import time
-import weakref
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
 from flask import Flask
 
-from .codec import DigestCodec, keys_in_force, newest_first, renewal_at, scoped_salt, signable
+from .codec import DigestCodec, keys_in_force, newest_first, renewal_at, scoped_salt
 from .cookie_scope import (
     cookie_domain,
     digest_cookie_attributes,
@@ -36,6 +34,7 @@ from .cookie_scope import (
 from .digests import IN_CURRENT, NOT_HELD, AgingDigest, DigestError
 from .links import for_log
 from .locks import fork_safe_lock
+from .secret_key import fallbacks_problem, false_key_problem, key_problem, warn_no_secret_key
 from .settings import CookieAttributes, Settings, largest_digest_value
 from .sizes import CHURNED_DICT_SLOT
 
@@ -46,10 +45,6 @@ __all__ = [
     "MAX_COOKIE_SCOPES",
     "DigestState",
     "HeldDigest",
-    "fallbacks_problem",
-    "false_key_problem",
-    "key_problem",
-    "warn_no_secret_key",
 ]
 
 log = logging.getLogger("firehose_digest")
@@ -451,79 +446,3 @@ def _entry_size(value: str, held: HeldDigest) -> int:
     """What a decoded digest keeps alive: its value, the digest, and its place in a dict
     whose keys come and go (oldest dropped first)."""
     return sys.getsizeof(value) + sys.getsizeof(held) + CHURNED_DICT_SLOT
-
-
-def _usable_key(key: object) -> bool:
-    """Unset, bytes, or a str the codec can sign with (:func:`~.codec.signable`)."""
-    return key is None or isinstance(key, bytes) or (isinstance(key, str) and signable(key))
-
-
-def key_problem(key: object, consequence: str = "") -> str | None:
-    """Why ``SECRET_KEY`` cannot sign, or None; ``consequence`` follows what is wrong,
-    before the hint of what to write."""
-    if _usable_key(key):
-        return None
-    if isinstance(key, str):
-        return f"SECRET_KEY holds a character UTF-8 cannot encode (a lone surrogate){consequence}"
-    hint = ""
-    if isinstance(key, bytearray):
-        # Flask's session signs with one, but not every signer takes it (Flask-Session's
-        # hands itsdangerous the key alone, which reads it as a list of int keys).
-        consequence, hint = "", ": give the same key as bytes, bytes(key)"
-    elif isinstance(key, (int, float)) and not isinstance(key, bool):
-        # from_prefixed_env reads JSON: a key of digits becomes a number.
-        hint = """: in the environment quote a key of digits as JSON, FLASK_SECRET_KEY='"123"'"""
-    return f"SECRET_KEY must be a str or bytes, got {type(key).__name__}{consequence}{hint}"
-
-
-def fallbacks_problem(fallbacks: object) -> str | None:
-    """Why ``SECRET_KEY_FALLBACKS`` cannot verify, or None: unset, or a list (or tuple) of
-    str or bytes keys (a bare str would make each of its characters a key)."""
-    if fallbacks is None:
-        return None
-    if not isinstance(fallbacks, (list, tuple)):
-        return f"SECRET_KEY_FALLBACKS must be a list of keys, got a {type(fallbacks).__name__}"
-    for index, key in enumerate(fallbacks):
-        if not _usable_key(key):
-            # Named by its type and place, never its value: a fallback still verifies
-            # Flask's session, and this is raised or logged.
-            got = "a str with a lone surrogate" if isinstance(key, str) else type(key).__name__
-            hint = ": give the same key as bytes, bytes(key)" if isinstance(key, bytearray) else ""
-            return (
-                "SECRET_KEY_FALLBACKS must hold str (UTF-8) or bytes keys, "
-                f"got {got} at index {index}{hint}"
-            )
-    return None
-
-
-#: The apps told that a connector cannot remember what a client holds, for want of a
-#: ``SECRET_KEY`` that signs or of a session (:func:`warn_no_secret_key`), whatever the
-#: connector and the problem: one warning per app.
-_told_cannot_remember: weakref.WeakSet[Flask] = weakref.WeakSet()
-
-
-def warn_no_secret_key(app: Flask, who: str, problem: str = "SECRET_KEY is not set") -> None:
-    """Warn once per app that ``who`` cannot remember what a client holds, and why
-    (``problem``: the key unset or unusable, or the session interface's): the page is
-    served with its preload links, nothing is pushed."""
-    if app in _told_cannot_remember:
-        return
-    _told_cannot_remember.add(app)
-    app.logger.warning(
-        "firehose: %s, so %s cannot remember what a client holds; "
-        "pages keep their preload links but nothing is pushed",
-        problem,
-        who,
-    )
-
-
-def false_key_problem(key: object) -> str:
-    """What a false ``SECRET_KEY`` is, which Flask's session reads as no key (its null
-    session says "no secret key was set"): unset, empty, or a false value of another type,
-    named with what to write (``FLASK_SECRET_KEY=0`` is an int once ``from_prefixed_env``
-    read it)."""
-    if key is None:
-        return "SECRET_KEY is not set"
-    return key_problem(key, " (Flask's session reads a false key as none)") or (
-        "SECRET_KEY is empty"  # a str or bytes: no key, as anyone could sign with it
-    )
