@@ -4,20 +4,21 @@ A signed cache-digest cookie (a Golomb-coded set or a Bloom filter of the pushed
 tells which resources a client already has, so nothing is pushed twice and the server
 keeps nothing per client.
 
-Reading the code, in the order a request meets it:
+Reading the code, ``init_app`` first, then in the order a request meets it:
 
 - The Flask adapter: :mod:`.extension` (``Firehose`` and the request path, its steps in
-  its docstring), :mod:`.init_checks` (what ``init_app`` checks: the config's keys, the
-  connector), :mod:`.cookie_fields` (an HTTP/2 ``Cookie`` an ASGI wrapper joined with
-  "," joined again, as the request comes in), :mod:`.browser` (what a request and its
-  response are to a browser: Fetch Metadata, frames, downloads), :mod:`.early_hints`
-  (sending a 103 through the server), :mod:`.connectors` (the connector protocol and the
-  connectors), :mod:`.cookie_scope` (the cookie's scope, read through Flask's session
-  interface on each request, and the cookie values a request sent), :mod:`.held_digests`
-  (the decoded digests a process keeps), :mod:`.secret_key` (whether ``SECRET_KEY``
-  signs), :mod:`.app_session` (the app's Flask session, as the session connectors keep
-  their keys in it), :mod:`.settings` (every ``FIREHOSE_*`` key), :mod:`.static`
-  (versioned static files).
+  its docstring); at ``init_app``, :mod:`.settings` (every ``FIREHOSE_*`` key) and
+  :mod:`.init_checks` (what ``init_app`` checks: the config's keys, the connector); then
+  :mod:`.cookie_fields` (an HTTP/2 ``Cookie`` an ASGI wrapper joined with "," joined
+  again, as the request comes in), :mod:`.browser` (what a request and its response are
+  to a browser: Fetch Metadata, frames, downloads), :mod:`.early_hints` (sending a 103
+  through the server), :mod:`.connectors` (the connector protocol and the connectors),
+  :mod:`.cookie_scope` (the cookie's scope, read through Flask's session interface on
+  each request, and the cookie values a request sent), :mod:`.held_digests` (the decoded
+  digests a process keeps), :mod:`.secret_key` (whether ``SECRET_KEY`` signs),
+  :mod:`.app_session` (the app's Flask session, as the session connectors keep their
+  keys in it), :mod:`.static` (static files pushed by content: versioned urls, their
+  elements, their caching).
 - The pure core, which imports neither Flask nor Werkzeug (tests/test_layout.py keeps it
   so): :mod:`.collect` (what ``push()`` gathers), :mod:`.links` (``Link`` values and the
   plan of what to push), :mod:`.hints` (103 Early Hints), :mod:`.digests` (the Golomb-coded
