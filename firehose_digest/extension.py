@@ -2,8 +2,9 @@
 
 Once per request:
 
-1. A WSGI wrapper around ``app.wsgi_app`` opens the request's record, in a ``ContextVar``
-   so ``push()`` finds it from a view or a template.
+1. A WSGI wrapper around ``app.wsgi_app`` joins again an HTTP/2 ``Cookie`` an ASGI
+   wrapper joined with "," (:mod:`.cookie_fields`), then opens the request's record, in a
+   ``ContextVar`` so ``push()`` finds it from a view or a template.
 2. ``push(url, ...)`` validates and formats the link (see :mod:`.links`) and adds it to the
    record, the first push of a url winning.
 3. After the view and every other ``after_request`` hook, the links are decided. Ours is
