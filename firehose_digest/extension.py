@@ -8,7 +8,9 @@ Once per request:
 2. ``push(url, ...)`` validates and formats the link (see :mod:`.links`) and adds it to the
    record, the first push of a url winning.
 3. After the view and every other ``after_request`` hook, the links are decided. Ours is
-   registered to run last, so the status is final.
+   registered to run last, so the status is final. A file Flask's static view serves is
+   first cached for good at its current ``v`` (:func:`~.static.cache_versioned_static`),
+   and gets no links.
 
    - The connector's ``open()`` says what the client holds. It is asked once per
      request: before the view when a 103 is planned (whether or not one is sent), or
