@@ -29,7 +29,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ResponseCacheControl
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.http import http_date, parse_cache_control_header, parse_options_header
 from werkzeug.routing import BuildError
 from werkzeug.security import safe_join
@@ -459,9 +459,15 @@ def _read_arguments(
     )
 
 
-def _versioned(arguments: _StaticArguments) -> _StaticLink:
+def _versioned(arguments: _StaticArguments) -> _StaticLink | None:
     """The link ``arguments`` say in this request: the file's version, and its url as
-    ``url_for`` builds it here (the request's script root, its host for ``_external``)."""
+    ``url_for`` builds it here (the request's script root, its host for ``_external``).
+
+    None in a request whose ``Host`` Flask refused (outside ``TRUSTED_HOSTS``): Flask has
+    no url adapter for it, so its ``url_for`` fails there (AttributeError), and it answers
+    the request 400 once every ``before_request`` hook has run. So :func:`push_static`
+    returns ``""`` and :func:`static_tag` writes no element: neither pushes nor raises,
+    and the app's later hooks and its 400 page run as in Flask."""
     endpoint, filename, options = arguments.endpoint, arguments.filename, arguments.url_options
     file = (_absolute_endpoint(endpoint), filename)
     version = _static_version(current_app, *file, arguments.caller)
@@ -478,6 +484,10 @@ def _versioned(arguments: _StaticArguments) -> _StaticLink:
     except BuildError as e:
         _refuse_url_values_given(arguments, file[0], e)
         raise
+    except AttributeError:
+        if not _host_refused():
+            raise
+        return None
     return _StaticLink(
         url,
         arguments.rel,
@@ -489,6 +499,18 @@ def _versioned(arguments: _StaticArguments) -> _StaticLink:
         arguments.element_flags,
         arguments.caller,
     )
+
+
+def _host_refused() -> bool:
+    """Whether Flask refused the request's ``Host``, asked only where ``url_for`` failed:
+    Werkzeug reads it again, and refuses it again."""
+    if not has_request_context():
+        return False
+    try:
+        request.host  # noqa: B018  # read for its SecurityError alone
+    except SecurityError:
+        return True
+    return False
 
 
 def _lower(text: object) -> str:
@@ -684,6 +706,8 @@ def push_static(
         filename, flags, endpoint, as_, dict(params), url_options, "push_static"
     )
     link = _versioned(arguments)
+    if link is None:
+        return ""
     _push(link, learn)
     return link.url
 
@@ -732,6 +756,8 @@ def static_tag(
         filename, flags, endpoint, as_, dict(params), url_options, "static_tag"
     )
     link = _versioned(arguments)
+    if link is None:
+        return Markup("")
     classic_script = link.rel == "preload" and link.as_ == "script"
     nomodule = "nomodule" in link.params or any(_lower(flag) == "nomodule" for flag in link.flags)
     if nomodule and not classic_script:
@@ -999,7 +1025,8 @@ def static_hint_resource(hint: StaticHint, view: str) -> Resource | None:
     an ERROR log line, once for each app, names the ``view`` (its endpoint) that declared
     it and the reason."""
     try:
-        return _resource(_versioned(hint.arguments), hint.learn)
+        link = _versioned(hint.arguments)
+        return None if link is None else _resource(link, hint.learn)
     except (ValueError, BuildError) as e:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         told = _told_unmade.setdefault(app, set())

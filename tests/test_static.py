@@ -28,6 +28,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    g,
     render_template_string,
     request,
     send_from_directory,
@@ -2877,6 +2878,61 @@ def test_a_file_a_hook_answers_at_a_versioned_url_is_not_immutable(
     assert response.headers["Content-Disposition"] == "inline; filename=signin.html"
     assert response.headers["Last-Modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
     assert "immutable" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("helper", [push_static, static_tag])
+def test_a_hook_that_pushes_a_static_file_leaves_a_host_flask_refuses_its_400(
+    static: Path, helper: Callable[..., str]
+) -> None:
+    """Flask has no url adapter for a request whose ``Host`` is outside ``TRUSTED_HOSTS``
+    and answers it 400 once every ``before_request`` hook has run. A site-wide hook's
+    ``push_static`` asked ``url_for`` for its url, which failed there (AttributeError):
+    the client got a 500, and the app's later hooks never ran. Nothing is pushed or
+    recorded for it."""
+    (static / "site.css").write_bytes(CONTENT)
+
+    def site_wide() -> None:
+        helper("site.css")
+
+    app = make_app(static, before=site_wide)
+    app.config["TRUSTED_HOSTS"] = ["shop.example"]
+
+    @app.before_request
+    def name_the_request() -> None:
+        g.request_id = "r1"
+
+    @app.after_request
+    def tag_the_response(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.request_id
+        return response
+
+    client = app.test_client()
+    refused = client.get("/push?f=site.css", base_url="http://evil.test")
+    trusted = client.get("/push?f=site.css", base_url="http://shop.example")
+
+    assert (refused.status_code, refused.headers["X-Request-Id"]) == (400, "r1")
+    assert "Link" not in refused.headers
+    assert "Set-Cookie" not in refused.headers
+    assert trusted.status_code == 200
+    assert trusted.headers["Link"] == f"<{trusted.get_data(as_text=True)}>; rel=preload; as=style"
+
+
+def test_a_400_page_for_a_host_flask_refuses_writes_no_static_file(static: Path) -> None:
+    """In the 400 Flask answers a ``Host`` outside ``TRUSTED_HOSTS``, ``url_for`` builds
+    no url (Flask's own fails there with AttributeError): a page whose ``static_tag``
+    asked it became a 500. It is written without the element, and nothing is pushed."""
+    (static / "site.css").write_bytes(CONTENT)
+    app = make_app(static, TRUSTED_HOSTS=["shop.example"])
+
+    @app.errorhandler(400)
+    def bad_request(error: Exception) -> tuple[str, int]:
+        page = "<p>{{ static_tag('site.css') }}<a href='{{ push_static('site.css') }}'>"
+        return render_template_string(page), 400
+
+    response = app.test_client().get("/tag?f=site.css", headers={"Host": "evil.test"})
+
+    assert (response.status_code, response.get_data(as_text=True)) == (400, "<p><a href=''>")
+    assert "Link" not in response.headers
 
 
 @pytest.mark.parametrize("filename", ["café.css", 'q".css', "semi;colon.css", "a b.css"])
