@@ -497,7 +497,8 @@ class _RequestRecord(RequestPushes):
     def open_once(self, connector: Connector, app: Flask, req: Request) -> Container[str] | None:
         """What ``connector.open()`` returned, asked at most once per request and made fit
         to be asked ``in`` (:func:`_as_holder`); None if it returned None (nothing can be
-        recorded for this client) or raised (logged)."""
+        recorded for this client) or raised, or what it returned failed to answer ``in``
+        (logged: :meth:`holder_failed`)."""
         if not self._opened:
             self._opened = True
             try:
@@ -512,6 +513,16 @@ class _RequestRecord(RequestPushes):
                 # Push is an optimisation: a failing connector must never cost the page.
                 log.exception("firehose: %r.open() failed; nothing is pushed", connector)
         return self._held
+
+    def holder_failed(self, connector: Connector) -> None:
+        """Log (from an ``except`` block) that what ``open()`` returned failed to answer
+        ``in``, once a request: the rest of the request treats the client as one of whom
+        nothing is known, as if ``open()`` had failed, and asks the holder nothing more (a
+        store gone down would hold the page up again at each ask, the 103's, the page's, a
+        HEAD's GET plan, each with a traceback)."""
+        if self._held is not None:
+            self._held = None
+            log.exception("firehose: %r's holder failed; nothing is pushed", connector)
 
 
 def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
@@ -750,6 +761,18 @@ def _send_early_hints(app: Flask) -> None:
         return
     direct_http2 = serves_http2(req.environ)
     held = record.open_once(state.connector, app, req)
+    if held is not None:
+        try:
+            # Asked here, so that a holder that fails is told from a 103 that fails: the
+            # page is then planned as for a client of whom nothing is known.
+            held = frozenset(
+                hint.key
+                for hint in hints
+                if hint.tracked and not hint.stand_in and hint.key in held
+            )
+        except Exception:
+            record.holder_failed(state.connector)
+            held = None
     try:
         early = plan_early_hints(
             hints,
@@ -1009,8 +1032,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     # what a browser's 103 offered counted as pushed (_pushed_with_offered).
     reach = links_reach(req, response, status, browser)
     links = _links_for(
-        state, resources, held, may_push=reach, offered=offered_now, browser=browser
+        state, record, resources, held, may_push=reach, offered=offered_now, browser=browser
     )
+    held = record.open_once(state.connector, app, req)  # None if it failed to answer `in`
     pushed = _pushed_with_offered(links, offered_now, reach, browser=browser)
     varies = links.varies
     if held is not None and (pushed or links.reused):
@@ -1022,14 +1046,14 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
             # set_pushed() is handed them added in place), and a store that failed its
             # write may fail its lookups too. What a 103 offered was pushed already, and
             # goes unrecorded: nothing more is.
-            links = _links_for(state, resources, frozenset(links.reused), may_push=False)
+            links = _links_for(state, record, resources, frozenset(links.reused), may_push=False)
     if req.method == "HEAD" and not varies:
         # A HEAD's fields are its GET's (RFC 9110 §9.3.2), and a cache that makes a HEAD
         # request writes them over each GET it stored for this Cookie (RFC 9111 §4.3.5,
         # §3.2): a Vary without Cookie there would let the stored page, and the digest
         # cookie it sets, answer every client. Its Link stays its own, pushing nothing:
         # h2o would push it unrecorded.
-        plan = _plan_as(state, req, response, resources, held, status, browser=browser)
+        plan = _plan_as(state, record, req, response, resources, held, status, browser=browser)
         varies = _varies(plan, held)
     record.link = links.value
     record.vary = varies
@@ -1221,7 +1245,8 @@ def _decide_not_modified(
     the browser refuses, pushes nothing, whatever the client holds. A 304 a view builds
     without those headers is planned as a page the browser shows.
     """
-    plan = _plan_as(state, req, response, resources, held, 200, browser=browser)
+    plan = _plan_as(state, record, req, response, resources, held, 200, browser=browser)
+    held = record.open_once(state.connector, app, req)  # None if it failed to answer `in`
     record.vary = _varies(plan, held)
     if held is not None and plan.reused:
         # The client's cached page uses its held keys again: saved as the 200 would save
@@ -1235,6 +1260,7 @@ def _decide_not_modified(
 
 def _plan_as(
     state: _AppState,
+    record: _RequestRecord,
     req: Request,
     response: Response,
     resources: dict[str, Resource],
@@ -1247,7 +1273,7 @@ def _plan_as(
     have, planned with this response's own headers (:func:`~.browser._browser_shows`)."""
     method = "GET" if req.method == "HEAD" else None
     reach = links_reach(req, response, status, browser, method)
-    return _links_for(state, resources, held, may_push=reach, browser=browser)
+    return _links_for(state, record, resources, held, may_push=reach, browser=browser)
 
 
 def _varies(plan: LinkPlan, held: Container[str] | None) -> bool:
@@ -1259,6 +1285,7 @@ def _varies(plan: LinkPlan, held: Container[str] | None) -> bool:
 
 def _links_for(
     state: _AppState,
+    record: _RequestRecord,
     resources: dict[str, Resource],
     held: Container[str] | None,
     may_push: bool,
@@ -1269,7 +1296,8 @@ def _links_for(
     """The planner's links, the keys this request's 103 offered taking their push slots
     first, for a ``browser``'s request or another's; if what ``open()`` returned fails to
     answer ``in``, the links for a client of whom nothing is known (no key to save), as if
-    ``open()`` had failed."""
+    ``open()`` had failed, for the rest of the ``record``'s request
+    (:meth:`_RequestRecord.holder_failed`)."""
     planner = state.planner
     try:
         if offered:  # the 103 took push slots of its own: planned for this client alone
@@ -1278,7 +1306,7 @@ def _links_for(
             )
         return planner.plan(resources.values(), held, may_push, browser=browser)
     except Exception:
-        log.exception("firehose: %r's holder failed; nothing is pushed", state.connector)
+        record.holder_failed(state.connector)
         return planner.plan(resources.values(), None, may_push, browser=browser)
 
 

@@ -1293,6 +1293,63 @@ def test_a_holder_that_fails_plans_a_browser_s_page_as_a_failed_open_does(
     assert [r.levelno for r in caplog.records] == [logging.ERROR]  # it did fail
 
 
+class CountedAskingFails:
+    """What ``open()`` returns fails to answer ``in`` (a store gone down after ``open``),
+    counting each time it is asked."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def __contains__(self, key: object) -> bool:
+        self.asked += 1
+        raise OSError("store is down for lookups")
+
+
+class AskedFails(DigestConnector):
+    def __init__(self) -> None:
+        super().__init__()
+        self.holders: list[CountedAskingFails] = []
+
+    def open(self, app: Flask, request: Request) -> Any:
+        self.holders.append(CountedAskingFails())
+        return self.holders[-1]
+
+    def save(self, *args: Any) -> None:
+        raise AssertionError("nothing may be recorded")
+
+    def __repr__(self) -> str:
+        return "AskedFails()"
+
+
+@pytest.mark.parametrize("early_hints", [False, True], ids=["HEAD", "GET with its 103"])
+def test_a_failing_holder_is_asked_and_logged_once_a_request(
+    early_hints: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A holder that fails to answer ``in`` is one failure of the request, as a failed
+    ``open()`` is: logged once, naming the connector, and not asked again (a store gone
+    down makes the page wait for each ask). A HEAD plans its GET's links too, and a 103
+    is planned before the view: each asked the holder again, and logged it again."""
+    connector = AskedFails()
+    client = edge_app(connector, FIREHOSE_EARLY_HINTS=early_hints).test_client()
+    sent: list[object] = []
+    server = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
+    method = "GET" if early_hints else "HEAD"
+    for _ in range(2):  # the first learns the page its 103 then hints
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+            response = client.open(
+                "/page?u=/a.css&u=/b.css", method=method, environ_overrides=server
+            )
+        assert response.status_code == 200
+        assert links(response) == [nopush("/a.css"), nopush("/b.css")]
+        assert sent == []  # nothing a front would push, and nothing else to hint
+        assert connector.holders[-1].asked == 1
+        assert [r.getMessage() for r in caplog.records] == [
+            "firehose: AskedFails()'s holder failed; nothing is pushed"
+        ]
+        assert caplog.records[0].exc_info is not None
+
+
 @pytest.mark.parametrize("connector", [OpenFails(), SaveFails()], ids=["open", "save"])
 def test_a_failing_connector_is_logged_on_each_request_it_fails(
     connector: Any, caplog: pytest.LogCaptureFixture
@@ -3954,12 +4011,15 @@ def test_a_holder_failing_before_a_103_costs_only_the_hint(
     client = app.test_client()
     environ = {"wsgi.early_hints": sent.append}
     client.get("/page?u=/a.css", environ_base=environ)  # learns the page
+    caplog.clear()
     with caplog.at_level(logging.ERROR, logger="firehose_digest"):
         response = client.get("/page?u=/a.css", environ_base=environ)
     assert response.status_code == 200
     assert links(response) == [nopush("/a.css")]
     assert sent == []
-    assert any("103 Early Hints" in r.getMessage() and r.exc_info for r in caplog.records)
+    (failure,) = caplog.records  # the holder's, as a failed open() is: not the 103's
+    assert "holder failed" in failure.getMessage()
+    assert failure.exc_info is not None
 
 
 def test_a_holder_failing_after_a_failed_save_still_serves_the_page(
