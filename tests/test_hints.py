@@ -2022,6 +2022,19 @@ def test_a_page_gone_is_hinted_nothing_not_even_what_a_hook_pushes() -> None:
     assert then.sent == []
 
 
+def test_a_url_never_learned_that_answers_404_is_hinted_a_hook_s_push_on_each_request() -> None:
+    """A url never learned keeps no entry when it answers with no page, so that made-up
+    urls' 404s push no learned page out of the cache: each of its requests is hinted what
+    a ``before_request`` hook pushed, as docs/early-hints.md says."""
+    app = _a_layout_hinted_to_any_url()
+    first, then = Recorder(), Recorder()
+
+    hinted_get(app.test_client(), "/no-such-page", first)
+    hinted_get(app.test_client(), "/no-such-page", then)
+
+    assert first.sent == then.sent == [[("Link", CSS)]]
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_page_whose_url_now_answers_json_that_it_is_gone_is_hinted_no_more(
     status: int,
