@@ -2,7 +2,8 @@
 :class:`~.connectors.PushedSetConnector` keep their keys in it: whether it can be signed
 with ``SECRET_KEY``, whether the client sent its cookie, a copy of it to put back when a
 connector's write fails or does not fit, whether its ``Set-Cookie`` line fits the room the
-settings leave it (:class:`Room`), and whether a server-side session changed in its store
+settings leave it (:class:`Room`), how long that line is for a new session holding given
+items (measured at ``init_app``), and whether a server-side session changed in its store
 since the request read it.
 
 A module of its own: these are questions about the app's session and its interface
@@ -14,10 +15,12 @@ from __future__ import annotations
 
 import copy
 import pickle
+from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from flask import Flask, Request, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.http import dump_cookie
 
 from .cookie_scope import cookie_attributes, cookie_path_matches, withheld_from_another_site
@@ -28,6 +31,7 @@ __all__ = [
     "Room",
     "SessionCopy",
     "changed_in_store",
+    "least_session_line",
     "null_session_problem",
     "put_back",
     "sent_session_fits",
@@ -215,19 +219,50 @@ def sent_session_fits(app: Flask, room: Room) -> bool:
     return sent is not None and _line_fits(app, interface, sent, room)
 
 
+def least_session_line(app: Flask, items: dict[str, Any]) -> int | None:
+    """The bytes of the Set-Cookie line Flask writes for a new session holding ``items``
+    alone, not permanent (no ``Expires``: the smallest it can be), measured outside any
+    request; None for a session not written as Flask's own cookie session (a server-side
+    one, whose cookie holds an id).
+
+    Signed with a stand-in key through the interface's serializer settings, as its
+    ``get_signing_serializer`` signs (a subclass's may need a request, or a key per host):
+    an HMAC is as long for any key, so the line is too, with ``SECRET_KEY`` set after
+    ``init_app``, or not at all."""
+    if not _saved_as_flask_cookie(app):
+        return None
+    interface = cast(SecureCookieSessionInterface, app.session_interface)
+    signer = {"key_derivation": interface.key_derivation, "digest_method": interface.digest_method}
+    serializer = URLSafeTimedSerializer(
+        "a stand-in key",
+        salt=interface.salt,
+        serializer=interface.serializer,
+        signer_kwargs=signer,
+    )
+    return _line(app, interface, serializer.dumps(items), None)
+
+
 def _line_fits(
     app: Flask, interface: SecureCookieSessionInterface, value: str, room: Room
 ) -> bool:
     """Whether the Set-Cookie line Flask writes for the session cookie ``value`` fits
     ``room``."""
+    expires = interface.get_expiration_time(app, session)
+    return _line(app, interface, value, expires) <= room.size
+
+
+def _line(
+    app: Flask, interface: SecureCookieSessionInterface, value: str, expires: datetime | None
+) -> int:
+    """The bytes of the Set-Cookie line Flask writes for the session cookie ``value``."""
     line = dump_cookie(
         interface.get_cookie_name(app),
         value,
-        expires=interface.get_expiration_time(app, session),
+        expires=expires,
         max_size=0,
         **vars(cookie_attributes(app)),  # its fields: asdict() would copy each
     )
-    return set_cookie_line(line) <= room.size
+    return set_cookie_line(line)
 
 
 def _saved_as_flask_cookie(app: Flask) -> bool:

@@ -40,6 +40,7 @@ from .app_session import (
     Room,
     SessionCopy,
     changed_in_store,
+    least_session_line,
     null_session_problem,
     put_back,
     sent_session_fits,
@@ -460,13 +461,30 @@ class SessionConnector:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Refuse to keep fewer keys than a response may push: the ones cut would be
-        pushed again on every visit. Note the room left for the session's cookie."""
+        pushed again on every visit. Refuse budgets that leave Flask's cookie session no
+        room for a session of one short key: every :meth:`save` would raise
+        :class:`NotRecorded`, and a front pushing what a 103 offers (h2o, Apache) would
+        push it again on every visit. Note the room left for the session's cookie."""
         if self.max_items < settings.max_pushes:
             raise ValueError(
                 f"SessionConnector(max_items={self.max_items}) keeps fewer keys than "
                 f"FIREHOSE_MAX_PUSHES={settings.max_pushes} pushes in one response"
             )
-        self._rooms[app] = Room.of(settings)
+        room = Room.of(settings)
+        # The session interface as it is now: one set up after Firehose(app) is not seen.
+        least = least_session_line(app, {self.session_key: ["/"]})
+        if least is not None and least > room.size:
+            raise ValueError(
+                f"FIREHOSE_LINK_BUDGET={settings.link_budget} and FIREHOSE_HEADER_BUDGET="
+                f"{settings.header_budget} leave the session cookie a Set-Cookie line of "
+                f"{room.size} bytes ({room.set_by}), less than the {least} bytes of Flask's "
+                "cookie session holding one short key: SessionConnector could keep no key, "
+                "and a front pushing what a 103 offers would push it on every visit. Make "
+                "room, or keep the session server-side (Flask-Session's cookie holds an id); "
+                "a server-side session set up after Firehose(app) is set up too late to be "
+                "seen: set it up first"
+            )
+        self._rooms[app] = room
 
     def open(self, app: Flask, request: Request) -> frozenset[str] | None:
         """The held keys. None, so that the response pushes nothing:

@@ -218,6 +218,50 @@ def test_flask_session_signing_its_id_with_a_key_it_can_pushes_and_records(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
+def _app_with_budgets(session_first: bool, budgets: dict[str, int]) -> Flask:
+    """An app pushing ``/a.css`` on Flask-Session (a cachelib store), with ``budgets``:
+    Flask-Session set up before ``Firehose(app)`` if ``session_first``, else after it."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="s", SESSION_TYPE="cachelib", SESSION_CACHELIB=SimpleCache(), **budgets
+    )
+    if session_first:
+        Session(app)
+    Firehose(app, connector=SessionConnector())
+    if not session_first:
+        Session(app)
+
+    @app.route("/")
+    def page() -> str:
+        push("/a.css", as_="style")
+        return "page"
+
+    return app
+
+
+@pytest.mark.parametrize(
+    "budgets",
+    [
+        {"FIREHOSE_LINK_BUDGET": 3072 - 22},
+        {"FIREHOSE_LINK_BUDGET": (1 << 20) - 22, "FIREHOSE_HEADER_BUDGET": 1 << 20},
+    ],
+    ids=["a Link taking the default header budget", "both at their largest"],
+)
+def test_a_server_side_session_set_up_first_records_with_budgets_refused_a_cookie_session(
+    budgets: dict[str, int],
+) -> None:
+    """Budgets that leave Flask's cookie session no room for a session holding one key
+    are refused for it at init_app (tests/test_edges.py). Flask-Session's cookie holds an
+    id, not the session: set up before ``Firehose(app)``, it is not measured, and those
+    budgets are accepted, and record. Set up after, it is not seen yet: the refusal says
+    to set it up first."""
+    client = _app_with_budgets(True, budgets).test_client()
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style"
+    assert client.get("/").headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+    with pytest.raises(ValueError, match=r"set up after Firehose\(app\)"):
+        _app_with_budgets(False, budgets)
+
+
 class Cart:
     """A value an app keeps in a pickling session store: no ``__eq__`` of its own."""
 

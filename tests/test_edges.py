@@ -1104,6 +1104,58 @@ def test_our_headers_stay_in_budget_at_every_fill_of_the_largest_capacity(
     assert largest <= DEFAULTS["FIREHOSE_HEADER_BUDGET"]
 
 
+def smallest_session_line() -> int:
+    """The bytes of the ``Set-Cookie`` line of Flask's session holding ``SessionConnector``'s
+    list of one short key (``/``), not permanent (no ``Expires``), as a page pushing it
+    writes it: ``Set-Cookie: `` and CRLF counted, as the room counts them."""
+    response = page(edge_app(SessionConnector()).test_client(), "/")
+    value = response.headers["Set-Cookie"]
+    assert value.startswith("session=") and "Expires" not in value
+    return len(f"Set-Cookie: {value}\r\n")
+
+
+@pytest.mark.parametrize("key", ["FIREHOSE_LINK_BUDGET", "FIREHOSE_HEADER_BUDGET"])
+def test_session_connector_refuses_budgets_that_leave_no_room_for_a_session_of_one_key(
+    key: str,
+) -> None:
+    """The room for the session's Set-Cookie line is what FIREHOSE_HEADER_BUDGET leaves
+    beside a ``Link`` line of FIREHOSE_LINK_BUDGET and ``Vary: Cookie`` (22 bytes and the
+    link budget, docs/configuration.md). Budgets leaving less than the line of a session
+    holding one short key were accepted, and every save() raised NotRecorded: nothing was
+    ever recorded, and behind h2o or Apache what each 103 offered was pushed on every
+    visit. Refused at init_app, naming both keys; a room of exactly that line is
+    accepted, and a page records what it pushes there."""
+    least = smallest_session_line()
+    budgets = {name: DEFAULTS[name] for name in ("FIREHOSE_LINK_BUDGET", "FIREHOSE_HEADER_BUDGET")}
+    if key == "FIREHOSE_LINK_BUDGET":
+        exact = budgets["FIREHOSE_HEADER_BUDGET"] - 22 - least
+        short = exact + 1
+    else:
+        exact = budgets["FIREHOSE_LINK_BUDGET"] + 22 + least
+        short = exact - 1
+
+    client = edge_app(SessionConnector(), **{key: exact}).test_client()
+    assert links(page(client, "/")) == [link("/")]
+    assert links(page(client, "/")) == [nopush("/")]  # held: recorded
+    with pytest.raises(ValueError) as refused:
+        edge_app(SessionConnector(), **{key: short})
+    said = str(refused.value)
+    for name, value in {**budgets, key: short}.items():
+        assert f"{name}={value}" in said, said
+    assert f" {least - 1} bytes" in said and f" {least} bytes" in said, said
+    assert "set up after Firehose(app)" in said, said
+
+
+def test_session_connector_measures_a_session_of_one_key_without_secret_key_too() -> None:
+    """A signed value is as long under any key: without ``SECRET_KEY`` (set after
+    ``Firehose(app)``, or not at all), the session is measured with a stand-in key, and
+    the same budgets are refused, and accepted a byte below."""
+    exact = DEFAULTS["FIREHOSE_HEADER_BUDGET"] - 22 - smallest_session_line()
+    edge_app(SessionConnector(), SECRET_KEY=None, FIREHOSE_LINK_BUDGET=exact)
+    with pytest.raises(ValueError, match=f"FIREHOSE_LINK_BUDGET={exact + 1} and "):
+        edge_app(SessionConnector(), SECRET_KEY=None, FIREHOSE_LINK_BUDGET=exact + 1)
+
+
 # --- Vary --------------------------------------------------------------------------------
 
 
