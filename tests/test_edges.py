@@ -833,6 +833,29 @@ def test_vary_cookie_exactly_when_another_clients_links_would_differ(
 
 
 @pytest.mark.parametrize(
+    ("config", "url", "status"),
+    [
+        ({}, "/a.css", 404),
+        ({}, "https://cdn.example/a.css", 200),
+        ({"FIREHOSE_MAX_PUSHES": 0}, "/a.css", 200),
+    ],
+)
+def test_a_page_no_client_is_pushed_on_varies_with_session_connector(
+    config: dict[str, Any], url: str, status: int
+) -> None:
+    """``SessionConnector`` reads what the client holds from Flask's session, and Flask
+    adds ``Vary: Cookie`` to every response whose session was read: a page no client is
+    pushed anything on varies for a fresh client too, where the digest's does not
+    (docs/security.md, "Shared caches and `Vary: Cookie`")."""
+    for connector, vary in ((DigestConnector(), None), (SessionConnector(), "Cookie")):
+        client = edge_app(connector, **config).test_client()
+        response = page(client, url, status=str(status))
+        assert (response.status_code, links(response)) == (status, [nopush(url)])
+        assert response.headers.get("Vary") == vary
+        assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
     ("config", "url", "vary"),
     [
         ({}, "/a.css", "Accept-Encoding, Cookie"),  # the GET pushes it to a fresh client
