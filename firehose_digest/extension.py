@@ -788,8 +788,8 @@ def _send_early_hints(app: Flask) -> None:
         if early.headers and sent(send, early.headers, req):
             record.offered = early.offered
     except Exception:
-        # A hint is an optimisation: the page is served whatever the holder (asked
-        # ``in``) or the server thought of it.
+        # A hint is an optimisation: the page is served whatever the planner or the
+        # server thought of it (the holder was asked above).
         log.exception("firehose: sending 103 Early Hints for %s failed", url_of(req))
 
 
