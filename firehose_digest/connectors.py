@@ -475,14 +475,15 @@ class SessionConnector:
         least = least_session_line(app, {self.session_key: ["/"]})
         if least is not None and least > room.size:
             raise ValueError(
-                f"FIREHOSE_LINK_BUDGET={settings.link_budget} and FIREHOSE_HEADER_BUDGET="
-                f"{settings.header_budget} leave the session cookie a Set-Cookie line of "
-                f"{room.size} bytes ({room.set_by}), less than the {least} bytes of Flask's "
-                "cookie session holding one short key: SessionConnector could keep no key, "
-                "and a front pushing what a 103 offers would push it on every visit. Make "
-                "room, or keep the session server-side (Flask-Session's cookie holds an id); "
-                "a server-side session set up after Firehose(app) is set up too late to be "
-                "seen: set it up first"
+                # room.set_by names the limit: the budgets, or MAX_COOKIE_SIZE.
+                f"The session cookie's Set-Cookie line has room for {room.size} bytes "
+                f"({room.set_by}) at FIREHOSE_LINK_BUDGET={settings.link_budget} and "
+                f"FIREHOSE_HEADER_BUDGET={settings.header_budget}, less than the {least} "
+                "bytes of Flask's cookie session holding one short key: SessionConnector "
+                "could keep no key, and a front pushing what a 103 offers would push it on "
+                "every visit. Make room, or keep the session server-side (Flask-Session's "
+                "cookie holds an id); a server-side session set up after Firehose(app) is "
+                "set up too late to be seen: set it up first"
             )
         self._rooms[app] = room
 

@@ -1179,6 +1179,25 @@ def test_session_connector_measures_a_session_of_one_key_without_secret_key_too(
         edge_app(SessionConnector(), SECRET_KEY=None, FIREHOSE_LINK_BUDGET=exact + 1)
 
 
+def test_session_connector_refuses_a_max_cookie_size_leaving_no_room_naming_it() -> None:
+    """The room is at most the line of a cookie of ``MAX_COOKIE_SIZE`` bytes: one that
+    leaves less than the line of a session holding one short key is refused too, and the
+    refusal says that ``MAX_COOKIE_SIZE`` set the room, not the budgets, which leave far
+    more at their defaults. A room of exactly that line is accepted, and records."""
+    least = smallest_session_line()
+    exact = least - len("Set-Cookie: \r\n")  # the cookie itself: its line less the field's
+    client = edge_app(SessionConnector(), MAX_COOKIE_SIZE=exact).test_client()
+    assert links(page(client, "/")) == [link("/")]
+    assert links(page(client, "/")) == [nopush("/")]  # held: recorded
+    with pytest.raises(ValueError) as refused:
+        edge_app(SessionConnector(), MAX_COOKIE_SIZE=exact - 1)
+    assert str(refused.value).startswith(
+        f"The session cookie's Set-Cookie line has room for {least - 1} bytes (the line of "
+        f"a cookie of MAX_COOKIE_SIZE={exact - 1} bytes) at FIREHOSE_LINK_BUDGET=1800 and "
+        f"FIREHOSE_HEADER_BUDGET=3072, less than the {least} bytes"
+    ), refused.value
+
+
 # --- Vary --------------------------------------------------------------------------------
 
 
