@@ -1389,13 +1389,16 @@ def test_a_holder_that_fails_plans_a_browser_s_page_as_a_failed_open_does(
 
 class CountedAskingFails:
     """What ``open()`` returns fails to answer ``in`` (a store gone down after ``open``),
-    counting each time it is asked."""
+    after its first ``answers`` asks (none held), counting each time it is asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, answers: int = 0) -> None:
         self.asked = 0
+        self.answers = answers
 
     def __contains__(self, key: object) -> bool:
         self.asked += 1
+        if self.asked <= self.answers:
+            return False
         raise OSError("store is down for lookups")
 
 
@@ -1442,6 +1445,50 @@ def test_a_failing_holder_is_asked_and_logged_once_a_request(
             "firehose: AskedFails()'s holder failed; nothing is pushed"
         ]
         assert caplog.records[0].exc_info is not None
+
+
+class DownAfterTheHint(DigestConnector):
+    """Its holder answers the 103's two asks, then fails: a store gone down between the
+    103 and the page. The page of the visit that learns it asks those two alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holders: list[CountedAskingFails] = []
+        self.saved = 0
+
+    def open(self, app: Flask, request: Request) -> Any:
+        self.holders.append(CountedAskingFails(answers=2))
+        return self.holders[-1]
+
+    def save(self, *args: Any) -> None:
+        self.saved += 1
+
+    def __repr__(self) -> str:
+        return "DownAfterTheHint()"
+
+
+def test_a_holder_failing_after_its_103_leaves_what_the_103_offered_unrecorded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The 103 offered the links the client lacked for push, and a front pushed them;
+    the page's own ask failed. It is planned as after a failed ``open()``: logged once,
+    and nothing saved, not even what the 103 offered (docs/connectors.md, "Failures and
+    the 103"), which a failing holder could not be saved with."""
+    connector = DownAfterTheHint()
+    client = edge_app(connector, FIREHOSE_EARLY_HINTS=True).test_client()
+    sent: list[object] = []
+    server = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
+    client.get("/page?u=/a.css&u=/b.css", environ_overrides=server)  # learns the page
+    assert (sent, connector.saved) == ([], 1)
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = client.get("/page?u=/a.css&u=/b.css", environ_overrides=server)
+    assert sent == [[("Link", "</a.css>; rel=preload; as=style, </b.css>; rel=preload; as=style")]]
+    assert response.status_code == 200
+    assert links(response) == [nopush("/a.css"), nopush("/b.css")]
+    assert (connector.holders[-1].asked, connector.saved) == (3, 1)
+    assert [r.getMessage() for r in caplog.records] == [
+        "firehose: DownAfterTheHint()'s holder failed; nothing is pushed"
+    ]
 
 
 @pytest.mark.parametrize("connector", [OpenFails(), SaveFails()], ids=["open", "save"])
