@@ -557,10 +557,17 @@ def _static_version(app: Flask, endpoint: str, filename: str, caller: str = "pus
 
     Raises :class:`ValueError`, naming ``caller`` (the call the app wrote), for an
     endpoint that is not a static one, or a file that is not there: a typo is caught at
-    the call, in development, rather than as a 404 later.
+    the call, in development, rather than as a 404 later; for one the app's user cannot
+    read, saying why (``Permission denied``).
     """
     _, known = _static_file(app, endpoint, filename, caller)
     return known.version
+
+
+#: What :func:`_known_version` raises for a name no regular file answers to: nothing there,
+#: a file where the path names a folder, a folder or other non-file in its place
+#: (:class:`IsADirectoryError`), a NUL (:class:`ValueError`), which no file name holds.
+_MISSING = (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError)
 
 
 def _static_file(
@@ -574,9 +581,15 @@ def _static_file(
         raise ValueError(f"{caller}(): {filename!r} is not a file name under {folder!r}")
     try:
         return path, _known_version(path)
-    except (OSError, ValueError) as e:  # ValueError: a NUL, which no file name holds
+    except _MISSING as e:
         where = _blueprint_serving(app, endpoint, filename)
         raise ValueError(f"{caller}(): no static file {filename!r} in {folder}{where}") from e
+    except OSError as e:
+        # The file is there, and the app's user may not read it (a deploy's mode 0600):
+        # called missing, it sent one looking for a file that is in its place.
+        raise ValueError(
+            f"{caller}(): cannot read the static file {filename!r} in {folder}: {e.strerror}"
+        ) from e
 
 
 def _blueprint_serving(app: Flask, endpoint: str, filename: str) -> str:
@@ -697,9 +710,9 @@ def push_static(
 
     Raises :class:`ValueError` for a file name or endpoint that is not a str, an extension
     it cannot tell (pass ``as_``), an endpoint that is not a static one (a blueprint
-    without a ``static_folder`` has none), a missing file, or a url Flask routes to
-    another view that serves other bytes there (a blueprint without a ``url_prefix``
-    whose static url is the app's).
+    without a ``static_folder`` has none), a missing file or one it cannot read, or a
+    url Flask routes to another view that serves other bytes there (a blueprint without
+    a ``url_prefix`` whose static url is the app's).
     """
     url_options = _UrlOptions(_external, _scheme, _anchor, _method)
     arguments = _read_arguments(

@@ -13,7 +13,9 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -1483,6 +1485,46 @@ def test_a_missing_file_is_an_error_naming_it(static: Path) -> None:
 
     with app.test_request_context(), pytest.raises(ValueError, match=r"no static file 'sit\.css'"):
         push_static("sit.css")
+
+
+@contextlib.contextmanager
+def not_root() -> Iterator[None]:
+    """As an unprivileged user if the tests run as root, who reads a file of any mode."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(65534)  # nobody; the saved uid lets it back
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def test_a_file_it_cannot_read_is_an_error_saying_why(tmp_path: Path) -> None:
+    """A deploy that leaves the file unreadable to the app's user (mode 0600, another
+    owner): the file is there, and an error (or a declaration's log line) that called it
+    missing sent one looking for the wrong thing."""
+    # Outside tmp_path, whose folders only their owner may enter: the file's own mode is
+    # what keeps it from being read.
+    folder = Path(tempfile.mkdtemp(suffix="static")) / "static"
+    try:
+        folder.mkdir()
+        folder.parent.chmod(0o755)
+        folder.chmod(0o755)
+        (folder / "site.css").write_bytes(CONTENT)
+        app = make_app(folder)
+        with app.test_request_context(), not_root():
+            assert push_static("site.css") == f"/static/site.css?v={version(CONTENT)}"
+        (folder / "site.css").chmod(0)
+
+        with (
+            app.test_request_context(),
+            not_root(),
+            pytest.raises(ValueError, match=r"cannot read the static file 'site\.css'.*denied"),
+        ):
+            push_static("site.css")
+    finally:
+        shutil.rmtree(folder.parent)
 
 
 def test_a_file_name_no_file_can_have_is_an_error_naming_it(static: Path) -> None:
