@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from time import time_ns
-from typing import TypeGuard
+from typing import Any, TypeGuard
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request, Response, current_app, has_request_context, request, url_for
@@ -68,11 +68,13 @@ __all__ = [
     "MAX_VERSIONED_FILES",
     "PRIVATE_IMMUTABLE",
     "SETTLED_AFTER_NS",
+    "STATIC_STAMP",
     "StaticHint",
     "asks_static_file",
     "cache_versioned_static",
     "file_version",
     "named_static",
+    "note_static_file",
     "private_if_cookie",
     "push_static",
     "serves_static_file",
@@ -123,6 +125,9 @@ PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable"
 #: set by the step: a middleware inside the wrapper may hand Flask a copy of the environ
 #: (``dict(environ)``), whose new keys the wrapper never sees, but which holds the same list.
 IMMUTABLE_WRITTEN = "firehose_digest.immutable_written"
+#: The WSGI environ key under which :func:`note_static_file` leaves the path of the file a
+#: static request names and its stamp, taken before the static view opens it.
+STATIC_STAMP = "firehose_digest.static_stamp"
 
 #: Files whose version is known: a site has some hundreds, named in its templates. The bound
 #: only guards against a view passing request data as the filename; an entry (path, its
@@ -1149,8 +1154,9 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
 
     Part of the extension's ``after_request`` step: any other request costs a look at
     ``req.endpoint``. A static response (``"static"`` or a blueprint's ``"<name>.static"``)
-    whose ``v`` is the file's current version, and which is that file (:func:`_sends_file`),
-    cannot change behind that url; any other keeps the app's ``Cache-Control``
+    whose ``v`` is the file's current version, and which is that file (:func:`_sends_file`,
+    and the file :func:`note_static_file` found before the view opened it), cannot change
+    behind that url; any other keeps the app's ``Cache-Control``
     (``SEND_FILE_MAX_AGE_DEFAULT``). So does one the app (a
     blueprint's ``after_request`` hook) marked ``no-store``; one it marked ``private`` stays
     private (:data:`PRIVATE_IMMUTABLE`): a shared cache must not keep a signed-in user's file.
@@ -1174,7 +1180,11 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
         path, current = _static_file(app, endpoint, filename)
     except ValueError:
         return response
-    if version == current.version and _sends_file(response, path, current):
+    if (
+        version == current.version
+        and _sends_file(response, path, current)
+        and req.environ.get(STATIC_STAMP, (path, current.stamp)) == (path, current.stamp)
+    ):
         # Directive names are case-insensitive (RFC 9111 §5.2); Werkzeug reads them as sent.
         control = parse_cache_control_header(
             response.headers.get("Cache-Control", "").lower(), cls=ResponseCacheControl
@@ -1186,6 +1196,34 @@ def cache_versioned_static(app: Flask, req: Request, response: Response) -> Resp
             if written is not None:  # None outside the wrapper (app.test_request_context)
                 written.append(True)
     return response
+
+
+def note_static_file(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Leave under :data:`STATIC_STAMP` in the request's environ the stamp of the file a
+    static request with a ``v`` names, as it is before the static view opens it: a url
+    value preprocessor, which Flask runs before any ``before_request`` hook.
+
+    :func:`cache_versioned_static` hashes the file after the view has sent it, and a
+    deploy may rename a new file into place in between (one host of a rolling deploy asked
+    for the new version before it got it). The old file's ``Last-Modified`` is the new
+    one's in a build with fixed mtimes (``SOURCE_DATE_EPOCH``, Nix's 1), so the old bytes
+    would be kept a year under the new url: a stamp that changed meanwhile (a new inode, a
+    write's ctime) says the file sent may not be the file hashed."""
+    if not named_static(endpoint) or values is None:
+        return
+    filename = values.get("filename")
+    if not isinstance(filename, str):
+        return
+    try:
+        if "v" not in request.args:
+            return
+        path = safe_join(_static_folder(current_app, endpoint), filename)
+        if path is not None:
+            request.environ[STATIC_STAMP] = (path, _stamp(os.stat(path)))
+    except (UnicodeDecodeError, ValueError, OSError):
+        # A query Werkzeug cannot read, no static folder, no such file: the view answers
+        # it as it would, and cache_versioned_static asks what it asks of any response.
+        return
 
 
 def private_if_cookie(headers: list[tuple[str, str]]) -> None:

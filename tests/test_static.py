@@ -4019,6 +4019,42 @@ def test_a_file_replaced_as_it_is_sent_is_not_immutable_by_another_request_s_has
     assert response.headers.get("Cache-Control") != IMMUTABLE
 
 
+@pytest.mark.parametrize("enabled", [True, False], ids=["push on", "push off"])
+def test_a_file_replaced_as_it_is_sent_with_the_same_mtime_is_not_immutable(
+    tmp_path: Path, enabled: bool
+) -> None:
+    """The rolling deploy above, of a build with fixed mtimes (SOURCE_DATE_EPOCH, Nix's
+    1): the new file is renamed into place after the static view opened the old one, and
+    has its ``Last-Modified``. The response is the old bytes, which must not be kept a year
+    under the new version's url."""
+    folder = tmp_path / "static"
+    folder.mkdir()
+    site, deployed = folder / "site.css", tmp_path / "site.css.new"
+    site.write_bytes(b"/* 1.2.3 */ body { color: red }")
+    deployed.write_bytes(b"/* 1.2.4 */ body { color: red }")
+    for built in (site, deployed):
+        os.utime(built, (1_600_000_000, 1_600_000_000))
+    new_version = version(deployed.read_bytes())
+    app = Flask(__name__, static_folder=str(folder))
+    app.config["FIREHOSE_ENABLED"] = enabled
+    Firehose(app)
+
+    @app.after_request
+    def deploy(response: Response) -> Response:  # runs before the extension's step
+        if deployed.exists():
+            os.replace(deployed, site)
+        return response
+
+    client = app.test_client()
+    with client.get(f"/static/site.css?v={new_version}") as sent_old:
+        assert sent_old.get_data() == b"/* 1.2.3 */ body { color: red }"
+        assert sent_old.headers["Cache-Control"] == "no-cache"  # Flask's default
+    # The next request is sent the new file, which is that url's for good.
+    with client.get(f"/static/site.css?v={new_version}") as sent_new:
+        assert sent_new.get_data() == b"/* 1.2.4 */ body { color: red }"
+        assert sent_new.headers["Cache-Control"] == IMMUTABLE
+
+
 @pytest.mark.parametrize(
     "declare",
     [
