@@ -251,7 +251,9 @@ class Firehose:
                 # Run last, as the step it stands for does (see below), and added to the
                 # list as that one is, which init_app may do after the first request.
                 app.after_request_funcs.setdefault(None, []).insert(0, partial(_cache_static, app))
-                _note_static_files(app, state)
+                # What _claim_first does with push on: note a versioned file's stamp
+                # before the static view opens it (cache_versioned_static asks it).
+                app.url_value_preprocessors.setdefault(None, []).append(note_static_file)
             # No wrapper opens a record, so push() only returns the url; one an earlier
             # init_app put around app.wsgi_app still does, and _decide writes none of it.
             return
@@ -268,7 +270,6 @@ class Firehose:
             # Not a request_started receiver: blinker's dispatch to one is paid by every
             # request of every app in the process.
             app.url_value_preprocessors.setdefault(None, []).insert(0, _claim_first)
-            _note_static_files(app, state)
         if isinstance(connector, PushedSetConnector) and "legacy" not in state.hooks:
             state.hooks.add("legacy")
             app.before_request_funcs.setdefault(None, []).append(lambda: _open_early(app))
@@ -278,15 +279,6 @@ class Firehose:
             # second init_app after the first request (which Flask's setup methods refuse)
             # must not leave 103s on in the settings with no hook to send them.
             app.before_request_funcs.setdefault(None, []).append(lambda: _send_early_hints(app))
-
-
-def _note_static_files(app: Flask, state: _AppState) -> None:
-    """Add :func:`~.static.note_static_file`, once for each app: both steps that cache a
-    versioned static file for good ask what it noted."""
-    if "stamp" not in state.hooks:
-        state.hooks.add("stamp")
-        # Added to the list as the steps are, which init_app may do after the first request.
-        app.url_value_preprocessors.setdefault(None, []).append(note_static_file)
 
 
 #: Where :meth:`Firehose.hints` leaves its resources on a view function; ``functools.wraps``
@@ -667,10 +659,13 @@ class _InScope:
 
 def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """The first url value preprocessor of an app with push on: this request owns its
-    record."""
+    record, and a versioned static file's stamp is noted before the static view opens it
+    (:func:`~.static.note_static_file`; one preprocessor, not two: Flask reads each one's
+    arguments through its request proxy, on every request)."""
     record = current_record.get()
     if isinstance(record, _RequestRecord):
         _claim(record, request._get_current_object())  # type: ignore[attr-defined]
+    note_static_file(endpoint, values)
 
 
 def _claim(record: _RequestRecord, req: Request) -> bool:
