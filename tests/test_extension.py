@@ -458,6 +458,22 @@ def test_push_refuses_header_injection_even_outside_requests() -> None:
         push("/a.css", as_="style\nX: 1")
 
 
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (b"/a.css", "must be a string"),
+        (5, "must be a string"),
+        ("/a\udc80.css", "holds a lone surrogate"),
+    ],
+    ids=["bytes", "int", "lone surrogate"],
+)
+def test_push_refuses_a_url_that_is_not_a_str_or_not_utf_8(url: Any, said: str) -> None:
+    """docs/how-it-works.md's "Urls": a url that is not a str, or one holding a lone
+    surrogate (a file name read with ``surrogateescape``), raises ValueError saying so."""
+    with pytest.raises(ValueError, match=f"^a pushed url {said}"):
+        push(url, as_="style")
+
+
 def test_disabled_extension_writes_nothing(make_app: AppFactory) -> None:
     response = make_app(FIREHOSE_ENABLED=False).test_client().get("/")
     assert "Link" not in response.headers
