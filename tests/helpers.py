@@ -10,7 +10,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
-from flask import Flask, Request, Response, render_template_string, request, session
+from flask import Flask, Request, Response, g, render_template_string, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -328,3 +328,20 @@ def har_missing(document: dict[str, Any]) -> list[str]:
         for kind, value in found
         for member in sorted(HAR_REQUIRED[kind] - set(value))
     ]
+
+
+def tag_responses_with_a_request_id(app: Flask) -> None:
+    """Hooks as an app writes them: a ``before_request`` one sets ``g.request_id`` to
+    ``"r1"``, and an ``after_request`` one writes it as ``X-Request-Id``, which fails if a
+    hook before the first one stopped the request's hooks. Flask answers a ``Host`` outside
+    ``TRUSTED_HOSTS`` 400 only after every ``before_request`` hook has run: ours must not
+    answer it sooner."""
+
+    @app.before_request
+    def name_the_request() -> None:
+        g.request_id = "r1"
+
+    @app.after_request
+    def tag_the_response(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.request_id
+        return response

@@ -65,7 +65,7 @@ from firehose_digest.hints import (
 )
 from firehose_digest.links import for_log, plan_links
 from firehose_digest.settings import MAX_BUDGET, MAX_LINK_BUDGET, load
-from tests.helpers import CountingConnector, run_in_threads
+from tests.helpers import CountingConnector, run_in_threads, tag_responses_with_a_request_id
 
 # Their clients navigate as browsers do: a 103 goes to a request that asks for a page.
 pytestmark = pytest.mark.usefixtures("clients_ask_for_pages")
@@ -2692,14 +2692,7 @@ def test_a_host_the_app_does_not_trust_gets_flask_s_400_and_no_103() -> None:
     hook reading what one of them set (a request id) failed, and the client got a 500."""
     app = make_app(TRUSTED_HOSTS=["shop.example"])
 
-    @app.before_request
-    def name_the_request() -> None:
-        g.request_id = "r1"
-
-    @app.after_request
-    def tag_the_response(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.request_id
-        return response
+    tag_responses_with_a_request_id(app)
 
     hinted_get(app.test_client(), "/page/home", Recorder(), base_url="http://shop.example")
     recorder = Recorder()

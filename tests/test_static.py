@@ -30,7 +30,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    g,
     render_template_string,
     request,
     send_from_directory,
@@ -51,7 +50,7 @@ from firehose_digest import Firehose, push, push_static, static_tag
 from firehose_digest import static as static_module
 from firehose_digest.collect import resource_key
 from firehose_digest.static import IMMUTABLE, PRIVATE_IMMUTABLE, file_version
-from tests.helpers import error_pages, run_in_threads
+from tests.helpers import error_pages, run_in_threads, tag_responses_with_a_request_id
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -2939,14 +2938,7 @@ def test_a_hook_that_pushes_a_static_file_leaves_a_host_flask_refuses_its_400(
     app = make_app(static, before=site_wide)
     app.config["TRUSTED_HOSTS"] = ["shop.example"]
 
-    @app.before_request
-    def name_the_request() -> None:
-        g.request_id = "r1"
-
-    @app.after_request
-    def tag_the_response(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.request_id
-        return response
+    tag_responses_with_a_request_id(app)
 
     client = app.test_client()
     refused = client.get("/push?f=site.css", base_url="http://evil.test")
