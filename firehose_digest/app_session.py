@@ -39,6 +39,7 @@ __all__ = [
     "session_cookie_withheld",
     "session_copy",
     "session_fits",
+    "session_fits_with",
     "session_key_problem",
     "tracks_changes",
 ]
@@ -202,6 +203,21 @@ def session_fits(app: Flask, room: Room) -> bool:
     if serializer is None:
         return True
     return _line_fits(app, interface, serializer.dumps(dict(session)), room)
+
+
+def session_fits_with(app: Flask, room: Room, items: dict[str, Any], dropped: str) -> bool:
+    """Whether the session's Set-Cookie line would fit ``room`` with ``items`` stored in
+    it and ``dropped`` popped from it, the session itself left as it is (a 103, sent
+    before the view, asks what a save could write). Measured as :func:`session_fits`
+    measures: only Flask's own cookie session."""
+    if not _saved_as_flask_cookie(app):
+        return True
+    interface = cast(SecureCookieSessionInterface, app.session_interface)
+    serializer = interface.get_signing_serializer(app)
+    if serializer is None:
+        return True
+    written = {key: value for key, value in session.items() if key != dropped}
+    return _line_fits(app, interface, serializer.dumps({**written, **items}), room)
 
 
 def sent_session_fits(app: Flask, room: Room) -> bool:

@@ -48,6 +48,7 @@ from .app_session import (
     session_cookie_withheld,
     session_copy,
     session_fits,
+    session_fits_with,
     session_key_problem,
     tracks_changes,
 )
@@ -414,6 +415,49 @@ class SessionConnector:
             keys[key] = None
         self._keep_what_fits(app, room, list(keys)[-self.max_items :], 0)
 
+    def recordable(self, app: Flask, keys: Sequence[str]) -> int:
+        """How many of ``keys``, first first, a :meth:`save` could record now: the most
+        whose list, alone beside the app's own session data (the older keys are dropped
+        first), fits the session's room. Asked before a 103 offers ``keys`` for push: what
+        it offers is pushed at once, and one that the session cannot take would go
+        unrecorded, and be offered again on each visit. The session is left as it is; one
+        that cannot be measured (Flask's save would fail on it too) takes none."""
+        room = self._rooms.get(app)
+        if room is None or not keys:
+            return len(keys)
+
+        def fits(count: int) -> bool:
+            items = {self.session_key: list(keys[:count])}
+            return session_fits_with(app, room, items, FLASK_FIREHOSE_SESSION_KEY)
+
+        try:
+            if fits(len(keys)):
+                return len(keys)
+            low, high = 0, len(keys)  # `low` fits (none always may), `high` does not
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if fits(middle) else (low, middle)
+        except Exception:
+            return 0  # save() fails on it too, and says why
+        if low < len(keys):
+            self._tell_no_room(app, room)
+        return low
+
+    def _tell_no_room(self, app: Flask, room: Room) -> None:
+        """Warn, once per app and process, that a client's session has no room for the
+        keys a page pushes: the cause, and what makes room."""
+        if app in self._told:
+            return
+        self._told.add(app)
+        log.warning(
+            "firehose: a session cookie's Set-Cookie line does not fit %d bytes (%s) "
+            "with a response's new keys: what does not fit is not pushed to that client, "
+            "only preloaded (a smaller session or a server-side one makes room); said "
+            "once per app and process",
+            room.size,
+            room.set_by,
+        )
+
     def _fit_or_raise(self, app: Flask, keep: int) -> None:
         """Drop the oldest keys until the session cookie fits its room, keeping the last
         ``keep`` (what this response pushes); raise :class:`NotRecorded` if even those do
@@ -429,15 +473,7 @@ class SessionConnector:
         if self._keep_what_fits(app, room, keys, keep):
             return
         self._keep_what_fits(app, room, keys[: len(keys) - keep], 0)
-        if app not in self._told:
-            self._told.add(app)
-            log.warning(
-                "firehose: a session cookie's Set-Cookie line does not fit %d bytes (%s) "
-                "with a response's new keys: that client's pages push nothing (a smaller "
-                "session or a server-side one makes room); said once per app and process",
-                room.size,
-                room.set_by,
-            )
+        self._tell_no_room(app, room)
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
     def _keep_what_fits(self, app: Flask, room: Room, keys: list[str], keep: int) -> bool:

@@ -81,6 +81,7 @@ from .connectors import (
     Connector,
     NotRecorded,
     PushedSetConnector,
+    SessionConnector,
     refuse_awaitable,
     refuse_keys_not_str,
     refuse_unrun,
@@ -781,17 +782,25 @@ def _send_early_hints(app: Flask) -> None:
             record.holder_failed(state.connector)
             held = None
     try:
-        early = plan_early_hints(
+        plan = partial(
+            plan_early_hints,
             hints,
             held if held is not None else frozenset(),
             state.settings.link_budget,
-            # Nothing can be recorded for this client: hint nothing a proxy would push.
-            max_pushes=state.settings.max_pushes if held is not None else 0,
             omit_held=state.settings.omit_held,
             front_may_push=not direct_http2,
             own_origin="://".join(scheme_and_host(req)) if direct_http2 else None,
             browser=from_browser(req.environ),
         )
+        # Nothing can be recorded for this client: hint nothing a proxy would push.
+        early = plan(max_pushes=state.settings.max_pushes if held is not None else 0)
+        if early.offered and isinstance(state.connector, SessionConnector):
+            # A session with no room for them would leave them unrecorded, to be offered
+            # again on each visit: only the first that it can take are offered (the same
+            # links, planned with fewer push slots, offer those first ones).
+            room_for = state.connector.recordable(app, early.offered)
+            if room_for < len(early.offered):
+                early = plan(max_pushes=room_for)
         if early.headers and sent(send, early.headers, req):
             record.offered = early.offered
     except Exception:
@@ -1051,9 +1060,13 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
             # Planned again from the answers already given, not by asking the holder: a
             # failed save() may have added the pushed keys to it (Flask-Firehose's
             # set_pushed() is handed them added in place), and a store that failed its
-            # write may fail its lookups too. What a 103 offered was pushed already, and
-            # goes unrecorded: nothing more is.
-            links = _links_for(state, record, resources, frozenset(links.reused), may_push=False)
+            # write may fail its lookups too. Nothing more is pushed.
+            recorded = _save_offered_alone(
+                app, state, response, held, pushed, links.reused, offered_now
+            )
+            links = _links_for(
+                state, record, resources, frozenset((*links.reused, *recorded)), may_push=False
+            )
     if req.method == "HEAD" and not varies:
         # A HEAD's fields are its GET's (RFC 9110 §9.3.2), and a cache that makes a HEAD
         # request writes them over each GET it stored for this Cookie (RFC 9111 §4.3.5,
@@ -1370,6 +1383,30 @@ def _save(
             log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
         return False
     return True
+
+
+def _save_offered_alone(
+    app: Flask,
+    state: _AppState,
+    response: Response,
+    held: Container[str],
+    pushed: tuple[str, ...],
+    reused: tuple[str, ...],
+    offered: tuple[str, ...],
+) -> tuple[str, ...]:
+    """After a :class:`~.connectors.SessionConnector` could not record all that a response
+    ``pushed``, the keys its 103 ``offered`` (pushed already, by the front) recorded
+    alone: those keys, else none. Its 103 offered only what the session could take
+    (:meth:`~.connectors.SessionConnector.recordable`), while the final ``Link`` would
+    push more beside them; unrecorded, they would be offered again on each visit. Other
+    connectors fail whatever the keys (a store down, a cookie the app set itself): not
+    asked twice."""
+    if not offered or not isinstance(state.connector, SessionConnector):
+        return ()
+    alone = tuple(key for key in pushed if key in offered)
+    if not alone or len(alone) == len(pushed):
+        return ()
+    return alone if _save(app, state, response, held, alone, reused) else ()
 
 
 def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:

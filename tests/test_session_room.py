@@ -1,0 +1,167 @@
+"""SessionConnector where Flask's cookie session cannot take the keys a page pushes: the
+app's own session data fills its room, or the urls are longer than the room the budgets
+leave (``init_app`` only refuses budgets too small for one short key, ``/``).
+
+Nothing a 103 or a ``Link`` offers for push may go unrecorded: behind h2o or Apache it
+would be pushed again on each of that client's visits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import pytest
+from flask import Flask, session
+from flask.testing import FlaskClient
+
+from firehose_digest import Firehose, SessionConnector, push
+
+#: A versioned url, as long as a fingerprinted asset's (56 bytes).
+LONG = "/static/assets/app." + hashlib.sha256(b"app").hexdigest()[:32] + ".css"
+#: A second, as long.
+OTHER = "/static/assets/lib." + hashlib.sha256(b"lib").hexdigest()[:32] + ".css"
+
+#: A navigation a front passes on, whose server offers ``wsgi.early_hints``.
+NAVIGATION = {"HTTP_ACCEPT": "text/html"}
+
+
+def header_line(name: str, value: str) -> int:
+    """The bytes of a header line, as the budgets count them."""
+    return len(name) + len(": \r\n") + len(value)
+
+
+def room_app(own: int, urls: tuple[str, ...], **config: Any) -> Flask:
+    """An app with Early Hints on whose page ``/`` pushes ``urls``, and whose ``/login``
+    stores ``own`` bytes of the app's own session data (random hex: compression cannot
+    hide them)."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="room", FIREHOSE_EARLY_HINTS=True, **config)
+    Firehose(app, connector=SessionConnector())
+
+    @app.route("/login")
+    def login() -> str:
+        session["own"] = "".join(
+            hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(own // 128)
+        )
+        return "signed in"
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    return app
+
+
+def visit(client: FlaskClient, hints: list[list[tuple[str, str]]]) -> Any:
+    """A navigation to ``/``, its 103s appended to ``hints``."""
+    environ = {**NAVIGATION, "wsgi.early_hints": lambda headers: hints.append(list(headers))}
+    response = client.get("/", environ_base=environ)
+    assert response.status_code == 200
+    return response
+
+
+def held(client: FlaskClient) -> list[str]:
+    with client.session_transaction() as sess:
+        return list(sess.get("h2-held", []))
+
+
+def session_line(own: int, urls: tuple[str, ...]) -> int:
+    """The Set-Cookie line of the session holding ``own`` bytes of the app's data and
+    ``urls``, as a page pushing them writes it (under budgets with room to spare)."""
+    client = room_app(own, urls, FIREHOSE_HEADER_BUDGET=1 << 20).test_client()
+    if own:
+        client.get("/login")
+    return header_line("Set-Cookie", visit(client, []).headers["Set-Cookie"])
+
+
+def budgets_for(line: int, link_budget: int = 300) -> dict[str, int]:
+    """Budgets leaving the session's Set-Cookie line exactly ``line`` bytes."""
+    vary = header_line("Vary", "Cookie")
+    return {
+        "FIREHOSE_LINK_BUDGET": link_budget,
+        "FIREHOSE_HEADER_BUDGET": line + header_line("Link", "x" * link_budget) + vary,
+    }
+
+
+@pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte less"])
+@pytest.mark.parametrize("own", [1536, 0], ids=["app's session nearly full", "urls too long"])
+def test_what_the_session_cannot_take_is_never_offered_for_push_visit_after_visit(
+    own: int, spare: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bug: each visit's 103 offered the page's file for push (the holder said the
+    client lacked it), and the final response's save() raised NotRecorded, the session
+    having no room for it: the 103's push went unrecorded, so the next visit's 103 offered
+    it again, for ever. Both ways to it: the app's own data fills the session, or the
+    budgets leave room for ``/`` (all ``init_app`` checks) and not for a real url.
+
+    Now the 103 offers for push only what the session can take: at exactly the line of the
+    session holding the url it is offered once and recorded; a byte less it is never
+    offered, and the final Link preloads it nopush. The app's session data is kept, every
+    page is a 200, and one warning names the room and the budget that sets it."""
+    # The room for the app's data and this url, or (a byte less) for the app's data and
+    # a shorter key (the urls-too-long case: what init_app accepts).
+    room = session_line(own, (LONG,)) + spare
+    app = room_app(own, (LONG,), **budgets_for(room))
+    client = app.test_client()
+    if own:
+        client.get("/login")
+    with client.session_transaction() as sess:
+        own_data = sess.get("own")
+    hints: list[list[tuple[str, str]]] = []
+    visit(app.test_client(), hints)  # another client's visit teaches the 103 the page
+
+    offered = []
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        for _ in range(3):
+            hints.clear()
+            response = visit(client, hints)
+            offered.append(hints[:])
+            with client.session_transaction() as sess:
+                assert sess.get("own") == own_data
+
+    pushed = [[("Link", f"<{LONG}>; rel=preload; as=style")]]
+    assert response.headers["Link"] == f"<{LONG}>; rel=preload; as=style; nopush"
+    if spare == 0:
+        assert offered == [pushed, [], []]  # once, recorded
+        assert held(client) == [LONG]
+        assert not caplog.records
+    else:
+        assert offered == [[], [], []]  # never, as nothing could record it
+        assert held(client) == []
+        (said,) = [record.getMessage() for record in caplog.records]
+        assert f"does not fit {room} bytes" in said and "FIREHOSE_LINK_BUDGET" in said, said
+        assert "said once per app and process" in said
+
+
+@pytest.mark.parametrize("spare", [0, -1], ids=["room for exactly one url", "one byte less"])
+def test_a_103_offers_what_the_session_can_take_and_the_final_response_records_it(
+    spare: int,
+) -> None:
+    """Room for one of the page's two urls: the 103 offers the first alone for push, and
+    the final response, whose Link could not record both, records what its 103 offered
+    (pushed already, by the front) rather than nothing, and preloads the rest nopush. A
+    byte less, and the 103 offers neither: nothing is recorded, nothing pushed."""
+    room = session_line(0, (LONG,)) + spare
+    app = room_app(0, (LONG, OTHER), **budgets_for(room))
+    client = app.test_client()
+    hints: list[list[tuple[str, str]]] = []
+    visit(app.test_client(), hints)  # another client's visit teaches the 103 the page
+    hints.clear()
+
+    response = visit(client, hints)
+
+    first = f"<{LONG}>; rel=preload; as=style"
+    second = f"<{OTHER}>; rel=preload; as=style; nopush"
+    if spare == 0:
+        assert hints == [[("Link", first)]]
+        assert response.headers["Link"] == f"{first}; nopush, {second}"
+        assert header_line("Set-Cookie", response.headers["Set-Cookie"]) == room
+        assert held(client) == [LONG]
+    else:
+        assert hints == []
+        assert response.headers["Link"] == f"{first}; nopush, {second}"
+        assert held(client) == []
