@@ -381,8 +381,8 @@ class TwoGenerations(Holdings):
         return frozenset(self.current), frozenset(self.previous)
 
     def add(self, key: str) -> None:
-        # "When the current one reaches capacity it becomes the previous one and the
-        # older is dropped" (as the next key comes: the code's moment).
+        # "The current one takes `capacity` keys, and the next new key makes it the
+        # previous one (the older is dropped) and starts a new one."
         if key in self.current:
             return
         if len(self.current) == self.capacity:
