@@ -546,20 +546,20 @@ def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
 
     A wrapper leaves a new list, rather than share the one it finds, in two cases:
 
-    - The list found is a page's (:func:`_is_page_s`): that page's view made this
-      request, and this request's response is not the page's.
+    - The list found is a page's (:func:`_is_serving_page_list`): that page's view made
+      this request, and this request's response is not the page's.
     - The list found is marked already. The step marks a list only once every wrapper on
       the way in has run, so a marked list is a finished response's. A middleware copied
       that response's environ to ask the app again."""
     found: list[bool] | None = environ.get(IMMUTABLE_WRITTEN)
-    if found is not None and not found and not _is_page_s(found, environ):
+    if found is not None and not found and not _is_serving_page_list(found, environ):
         return found
     fresh: list[bool] = []
     environ[IMMUTABLE_WRITTEN] = fresh
     return fresh
 
 
-def _is_page_s(found: list[bool], environ: WSGIEnvironment) -> bool:
+def _is_serving_page_list(found: list[bool], environ: WSGIEnvironment) -> bool:
     """Whether ``found`` is the list of a page being served whose view (or a thread it
     started) made this request with a copy of the page's environ.
 
@@ -966,7 +966,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
        on, owns its record (:func:`_claim`), may be linked at all (:func:`_may_link`),
        and is no 1xx;
     3. a response that is not a page gets nothing (:func:`_learn_not_a_page`);
-    4. its resources, pushed then declared (:func:`_resources_for`);
+    4. its resources, declared then pushed (:func:`_resources_for`);
     5. what the client holds (``open()``, once a request: :meth:`_RequestRecord.open_once`);
     6. a 304: the ``Vary`` its 200 would have, what it reuses saved, no ``Link``
        (:func:`_decide_not_modified`);
@@ -1164,8 +1164,8 @@ def _learn_not_a_page(
 def _resources_for(
     app: Flask, state: _AppState, req: Request, record: _RequestRecord
 ) -> dict[str, Resource]:
-    """The resources this response links: what was pushed for it, then what its view
-    declared (:func:`_with_declared`).
+    """The resources this response links, in header order: what its view declared
+    (:func:`_with_declared`), as if pushed before the view ran, then what was pushed for it.
 
     What was pushed when this step began, copied: a thread the view started with a copy
     of its context (each thread, on a free-threaded Python 3.14) may push meanwhile, and a
