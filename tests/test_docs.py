@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import gc
+import importlib.metadata
 import importlib.util
 import os
 import re
@@ -37,6 +38,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from werkzeug.serving import make_server
 
 from firehose_digest import Firehose, codec, collect, hints, push, settings, static
@@ -605,6 +608,28 @@ def test_the_readme_says_what_make_demo_installs_as_root_and_how_long_make_test_
         r"unit tests alone, [^:]*\d+ minutes?: `[^`]*--ignore=tests/integration`",
         README.read_text(),
     )
+
+
+def test_the_readme_s_git_url_installs_are_requirements_pip_reads() -> None:
+    """README, Install: a git url takes its extra before the url, as a PEP 508 direct
+    reference (``'firehose_digest[demo] @ git+URL'``). It said "a clone or a git url"
+    above ``pip install '/path/to/firehose_digest[demo]'``: ``[demo]`` appended to a git
+    url makes pip clone a repository of that name, which fails. Each shown form parses as
+    pip parses it (``packaging``, which pip vendors and pytest requires), naming this
+    project, a git url and extras it has."""
+    install = README.read_text().partition("\n## Install\n")[2].partition("\n## ")[0]
+    shown = re.findall(r"'([^']* @ git\+URL)'", install)
+    assert len(shown) == 2, "the README's Install no longer shows the git url forms"
+    project = importlib.metadata.metadata("firehose_digest")
+    extras = set(project.get_all("Provides-Extra") or [])
+    seen = []
+    for written in shown:
+        requirement = Requirement(written.replace("URL", "https://example.com/fd.git"))
+        assert canonicalize_name(requirement.name) == canonicalize_name(project["Name"])
+        assert requirement.url == "git+https://example.com/fd.git"
+        assert requirement.extras <= extras, f"{written}: no such extra"
+        seen.append(requirement.extras)
+    assert seen == [set(), {"demo"}]
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
