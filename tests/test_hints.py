@@ -2035,6 +2035,33 @@ def test_a_url_never_learned_that_answers_404_is_hinted_a_hook_s_push_on_each_re
     assert first.sent == then.sent == [[("Link", CSS)]]
 
 
+def test_a_declared_url_never_learned_is_hinted_its_declaration_on_each_404() -> None:
+    """So too what the view declares: an item a declared view answers 404 for keeps no
+    entry, and each of its navigations is hinted the declaration, as docs/early-hints.md
+    says; once a 200 taught the url, its 404 leaves it hinted nothing."""
+    app = make_app()
+    missing = {99}
+
+    @app.route("/item/<int:number>")
+    @Firehose.hints("/static/site.css", as_="style")
+    def item(number: int) -> str:
+        if number in missing:
+            abort(404)
+        return "item"
+
+    first, then, learned, gone = Recorder(), Recorder(), Recorder(), Recorder()
+
+    hinted_get(app.test_client(), "/item/99", first)
+    hinted_get(app.test_client(), "/item/99", then)
+    hinted_get(app.test_client(), "/item/1", Recorder())  # learned from its 200
+    missing.add(1)
+    hinted_get(app.test_client(), "/item/1", learned)  # hinted what it learned, then 404
+    hinted_get(app.test_client(), "/item/1", gone)
+
+    assert first.sent == then.sent == learned.sent == [[("Link", CSS)]]
+    assert gone.sent == []
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_page_whose_url_now_answers_json_that_it_is_gone_is_hinted_no_more(
     status: int,
