@@ -2062,6 +2062,49 @@ def test_a_declared_url_never_learned_is_hinted_its_declaration_on_each_404() ->
     assert gone.sent == []
 
 
+@pytest.mark.parametrize(
+    ("headers", "environ"),
+    [
+        pytest.param({}, {"SERVER_PROTOCOL": "HTTP/1.0"}, id="HTTP/1.0"),
+        pytest.param({"X-Varnish": "32771"}, {}, id="forwarded by Varnish"),
+        pytest.param({"If-None-Match": '"v1"'}, {}, id="a revalidation"),
+    ],
+)
+def test_a_navigation_that_gets_no_103_changes_nothing_its_page_learned(
+    headers: dict[str, str], environ: dict[str, str]
+) -> None:
+    """docs/early-hints.md, "Requests that change nothing": an HTTP/1.0 request, one
+    Varnish forwards and a revalidation get no 103, and neither their 404 nor their 200 of
+    other links changes what the page learned."""
+    answer: dict[str, Any] = {"status": 200, "url": "/static/site.css"}
+    app = make_app()
+
+    @app.route("/item")
+    def item() -> str:
+        push(answer["url"], as_="style")
+        if answer["status"] != 200:
+            abort(answer["status"])
+        return "item"
+
+    hinted_get(app.test_client(), "/item", Recorder())  # learned from its 200
+    recorders = [Recorder(), Recorder()]
+    answer["status"] = 404
+    gone = hinted_get(
+        app.test_client(), "/item", recorders[0], headers=headers, environ_overrides=environ
+    )
+    answer.update(status=200, url="/static/other.css")
+    other = hinted_get(
+        app.test_client(), "/item", recorders[1], headers=headers, environ_overrides=environ
+    )
+    recorder = Recorder()
+
+    hinted_get(app.test_client(), "/item", recorder)
+
+    assert (gone.status_code, other.status_code) == (404, 200)
+    assert [r.sent for r in recorders] == [[], []]
+    assert recorder.sent == [[("Link", CSS)]]
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_page_whose_url_now_answers_json_that_it_is_gone_is_hinted_no_more(
     status: int,
