@@ -165,3 +165,35 @@ def test_a_103_offers_what_the_session_can_take_and_the_final_response_records_i
         assert hints == []
         assert response.headers["Link"] == f"{first}; nopush, {second}"
         assert held(client) == []
+
+
+def test_a_view_that_grows_the_session_past_its_room_leaves_its_103_s_offer_unrecorded() -> None:
+    """The 103 goes out before the view, so it measures the session as the client sent
+    it: a view that then fills the session past its room leaves what that 103 offered
+    (pushed by the front already) unrecorded, as docs/connectors.md says. Only that once:
+    the next visit's 103 measures the session the client now sends, and offers nothing
+    that it cannot take."""
+    app = room_app(0, (LONG,), **budgets_for(session_line(0, (LONG,))))
+
+    @app.route("/grow")
+    def grow() -> str:
+        push(LONG, as_="style")
+        session["own"] = "".join(
+            hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(4)
+        )
+        return "grown"
+
+    learner: list[list[tuple[str, str]]] = []
+    first: list[list[tuple[str, str]]] = []
+    then: list[list[tuple[str, str]]] = []
+    client = app.test_client()
+
+    # Another client's visit teaches the 103 the page.
+    app.test_client().get("/grow", environ_base={**NAVIGATION, "wsgi.early_hints": learner.append})
+    response = client.get("/grow", environ_base={**NAVIGATION, "wsgi.early_hints": first.append})
+    client.get("/grow", environ_base={**NAVIGATION, "wsgi.early_hints": then.append})
+
+    assert first == [[("Link", f"<{LONG}>; rel=preload; as=style")]]
+    assert response.headers["Link"] == f"<{LONG}>; rel=preload; as=style; nopush"
+    assert held(client) == []
+    assert then == []
