@@ -1084,7 +1084,16 @@ def _run(argv: Sequence[str] | None) -> int:
             keys = [*_environ_secret_keys()]
         except ValueError as e:
             args.command_parser.error(str(e))
-    cookie = _stdin(args.command_parser) if args.cookie == "-" else args.cookie
+    if args.cookie == "-":
+        cookie = _stdin(args.command_parser)
+    else:
+        # `inspect "$COOKIE"` with the variable unset, or `"$(curl ... | cut -f7)"` when
+        # the server set no cookie: as an empty stdin, a usage error, not "NOT valid".
+        if not args.cookie.strip():
+            args.command_parser.error(
+                f"COOKIE is empty: give {_WHAT_TO_GIVE}, or - to read it from stdin"
+            )
+        cookie = args.cookie
     valid, out = inspect(
         cookie,
         keys,

@@ -996,8 +996,7 @@ def test_a_cookie_signed_past_year_9999_is_said_signed_in_the_future() -> None:
 @pytest.mark.parametrize(
     ("cookie", "out"),
     [
-        ("", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
-        (" \n", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
+        # An empty COOKIE is a usage error (test_an_empty_cookie_argument_is_a_usage_error...).
         ("!!!", "NOT valid: not a signed cookie value (payload.timestamp.signature)\n"),
         ("a=1; b=2", "NOT valid: no h2-digest cookie here (cookies: a, b)\n"),
         ("Cookie:", "NOT valid: no h2-digest cookie here (cookies: none)\n"),
@@ -1667,11 +1666,14 @@ OPTIONS = [
 @given(st.text())
 def test_inspect_any_text_is_valid_or_not(text: str) -> None:
     # "-" is read from stdin: the same text there, as `printf %s TEXT | inspect -` gives.
+    # Text of nothing but white space, there or as COOKIE, is a usage error saying so.
+    usage = not text.strip()
     with mock.patch.object(sys, "stdin", io.StringIO(text)):
         code, _, err = call("inspect", "--secret-key", SECRET, "--", text)
-        assert code in (0, 1), err
+        assert code == 2 if usage else code in (0, 1), err
         code, _, err = call("inspect", text, "--secret-key", SECRET)
-    assert code in (0, 1) or (code == 2 and text.startswith("-")), err
+    # A COOKIE that starts with "-" is an option to argparse, unless it is "-" (stdin).
+    assert code == 2 if usage else code in (0, 1) or (code == 2 and text.startswith("-")), err
 
 
 @given(st.text(alphabet=st.characters(codec="ascii")))
@@ -2502,6 +2504,26 @@ def test_an_empty_stdin_is_a_usage_error_that_says_what_to_give(given: bytes) ->
         b"firehose-digest inspect: error: COOKIE -: stdin is empty: give the cookie, its "
         b"Cookie header or Set-Cookie line, a request copied as cURL, a cookie jar "
         b"(curl -c) or a HAR (docs/cli.md)\n"
+    )
+
+
+@pytest.mark.parametrize("given", ["", "\n", " \t"], ids=["nothing", "LF", "spaces"])
+def test_an_empty_cookie_argument_is_a_usage_error_that_says_what_to_give(given: str) -> None:
+    """``firehose-digest inspect "$COOKIE"`` with the variable unset, or cli.md's
+    ``"$(curl -s -c - ... | grep h2-digest | cut -f7)"`` when the server set no cookie:
+    "NOT valid: no h2-digest cookie here (cookies: none)" and exit 1, as if a cookie had
+    been given and failed to verify, where an empty stdin was a usage error already."""
+    done = subprocess.run(
+        [sys.executable, "-m", "firehose_digest", "inspect", given, "--secret-key", SECRET],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.endswith(
+        "firehose-digest inspect: error: COOKIE is empty: give the cookie, its Cookie header "
+        "or Set-Cookie line, a request copied as cURL, a cookie jar (curl -c) or a HAR "
+        "(docs/cli.md), or - to read it from stdin\n"
     )
 
 
