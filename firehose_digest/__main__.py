@@ -1093,7 +1093,8 @@ def _run(argv: Sequence[str] | None) -> int:
             args.command_parser.error(
                 f"COOKIE is empty: give {_WHAT_TO_GIVE}, or - to read it from stdin"
             )
-        cookie = args.cookie
+        # Read as typed, as every option is (under LC_ALL=C without UTF-8 mode).
+        cookie = _as_typed(args.cookie)
     valid, out = inspect(
         cookie,
         keys,

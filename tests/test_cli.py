@@ -659,6 +659,29 @@ def test_every_text_typed_under_an_ascii_locale_is_read_as_typed() -> None:
         assert "held: /app.js (version \\xe9)" in out.splitlines(), out
 
 
+def test_a_cookie_typed_under_an_ascii_locale_is_read_as_typed() -> None:
+    """COOKIE too, as every option is: under a C locale without UTF-8 mode, a Set-Cookie
+    line whose Domain was typed in UTF-8 arrived as lone surrogates, "the Set-Cookie
+    line's Domain or Path is not one a cookie can have", exit 1; the other cookies of a
+    header were named in that spelling, "th??me" for "thème"."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=SECRET, SESSION_COOKIE_DOMAIN="bücher.example")
+    Firehose(app)
+    app.add_url_rule("/", "page", lambda: push("/app.js", as_="script"))
+    response = app.test_client().get("/", base_url="http://www.xn--bcher-kva.example/")
+    value = response.headers["Set-Cookie"].partition("=")[2].partition(";")[0]
+    ascii_locale = {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    line = f"Set-Cookie: h2-digest={value}; Domain=bücher.example; Path=/"
+    out = run("inspect", line, "--secret-key", SECRET, "--url", "/app.js", env=ascii_locale)
+    # stdout is ASCII there: "ü" is written escaped.
+    assert out.splitlines()[0] == (
+        "a Set-Cookie line: its Domain b\\xfccher.example and its Path / are part of the signature"
+    )
+    assert "held: /app.js" in out.splitlines()
+    out = run("inspect", "thème=sombre; ñ=2", "--secret-key", SECRET, env=ascii_locale, status=1)
+    assert out.startswith("NOT valid: no h2-digest cookie here (cookies: th\\xe8me, \\xf1)\n")
+
+
 def test_a_key_that_starts_with_a_dash_is_given_with_an_equals_sign() -> None:
     """One key in 64 that ``secrets.token_urlsafe`` makes starts with "-": argparse takes
     ``--secret-key -Ab3`` for a missing key and another option, a usage error; docs/cli.md
