@@ -1184,10 +1184,6 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
             f"COOKIE -: stdin holds a JSON document of more than {MAX_STDIN_JSON} bytes: save "
             "a HAR of fewer requests"
         )
-    if not json_document and len(data) > MAX_STDIN:
-        parser.error(
-            f"COOKIE -: stdin holds more than {MAX_STDIN} bytes, more than any paste of a request"
-        )
     if not isinstance(data, bytes):
         text = data
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -1199,14 +1195,19 @@ def _stdin(parser: argparse.ArgumentParser) -> str:
         text = data.decode("utf-8", "surrogateescape")
     # An empty clipboard piped, or a browser's cookie database (SQLite, read as text):
     # each was said "NOT valid", as if a cookie failed to verify. (A jar that stores
-    # nothing still holds curl's comment lines: read, it holds no cookie.)
-    if not text.strip():
-        parser.error(f"COOKIE -: stdin is empty: give {_WHAT_TO_GIVE}")
+    # nothing still holds curl's comment lines: read, it holds no cookie.) A NUL is looked
+    # for before the size, so that a database of megabytes is said to be a binary file.
     if "\x00" in text:
         parser.error(
             "COOKIE -: stdin holds a NUL byte, which no text does: a binary file (a browser's "
             f"cookie database) is not read; give {_WHAT_TO_GIVE}"
         )
+    if not json_document and len(data) > MAX_STDIN:
+        parser.error(
+            f"COOKIE -: stdin holds more than {MAX_STDIN} bytes, more than any paste of a request"
+        )
+    if not text.strip():
+        parser.error(f"COOKIE -: stdin is empty: give {_WHAT_TO_GIVE}")
     return text
 
 

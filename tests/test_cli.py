@@ -2592,8 +2592,11 @@ def test_a_jar_that_stores_nothing_is_read_as_a_jar_without_the_cookie(jar: byte
         b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02",  # a browser's Cookies
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
         b"h2-digest=abc.def.ghi\x00",
+        # Past MAX_STDIN, as a browser's Cookies file often is: "more than any paste of a
+        # request", which listed nothing to give.
+        b"SQLite format 3\x00".ljust(2 * cli.MAX_STDIN, b"\x01"),
     ],
-    ids=["a cookie database", "an image", "a NUL after a cookie"],
+    ids=["a cookie database", "an image", "a NUL after a cookie", "a cookie database of 2 MiB"],
 )
 def test_a_binary_stdin_is_a_usage_error_that_says_what_to_give(given: bytes) -> None:
     """``inspect - < ~/.config/chromium/Default/Cookies``: a browser's cookie database
