@@ -185,7 +185,7 @@ def inspect(
     cookie_domain: str | None = None,
     cookie_path: str | None = None,
     cookie_partitioned: bool | None = None,
-    max_age: int = DEFAULT_MAX_AGE,
+    max_age: int | None = None,
     urls: Sequence[str] = (),
     resource_version: str | None = None,
 ) -> tuple[bool, list[str]]:
@@ -196,7 +196,9 @@ def inspect(
     (:func:`~.codec.salt_for`), scoped here to the cookie's Domain, Path and Partitioned as
     the server scopes it (:func:`~.codec.scoped_salt`): ``cookie_domain``, ``cookie_path``
     and ``cookie_partitioned`` where given (not None), else those of the ``Set-Cookie`` line
-    read, else a host-only, unpartitioned cookie at "/".
+    read, else a host-only, unpartitioned cookie at "/". ``max_age`` is the seconds a
+    signature is good for (``FIREHOSE_MAX_AGE``); where None, the ``Max-Age`` of the
+    ``Set-Cookie`` line read, which the server writes so, else its default.
     ``urls`` are looked up as ``push(url, version=resource_version)`` records them, an
     absolute url by its path. A cookie that does not verify is still described, from its
     unverified payload, to help find out why. A ``Set-Cookie`` line that deletes the cookie
@@ -249,6 +251,18 @@ def inspect(
         reading.append(
             _scope_said(pasted.set_cookie, cookie_domain, cookie_path, cookie_partitioned)
         )
+    if max_age is None:
+        max_age = DEFAULT_MAX_AGE
+        line_age = None if pasted.set_cookie is None else pasted.set_cookie.max_age
+        # Not that of a line that deletes the digest: its value is the request's, of the
+        # app's FIREHOSE_MAX_AGE, which the line no longer says.
+        if line_age is not None and line_age <= MAX_COOKIE_AGE and pasted.deleted is None:
+            max_age = line_age
+            if line_age != DEFAULT_MAX_AGE:  # said where the default would be wrong
+                reading.append(
+                    f"its Max-Age {line_age} is read as --max-age: the server writes "
+                    "FIREHOSE_MAX_AGE there"
+                )
     try:
         scoped: str | None = scoped_salt(
             salt, domain, "/" if path is None else path, partitioned=partitioned
@@ -1018,10 +1032,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect_cmd.add_argument(
         "--max-age",
         type=_int_in(1, MAX_COOKIE_AGE),
-        default=DEFAULT_MAX_AGE,
         metavar="S",
         help=f"FIREHOSE_MAX_AGE: seconds a signature is good for (1 to {MAX_COOKIE_AGE}; "
-        f"default {DEFAULT_MAX_AGE})",
+        f"default: a Set-Cookie line's Max-Age, else {DEFAULT_MAX_AGE})",
     )
     inspect_cmd.add_argument(
         "--url",

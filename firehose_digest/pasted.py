@@ -29,7 +29,7 @@ __all__ = ["AskedScope", "Pasted", "SetCookie", "cut_jar_line", "read_pasted"]
 
 
 class SetCookie(NamedTuple):
-    """The attributes of a ``Set-Cookie`` line that the signature covers."""
+    """The attributes of a ``Set-Cookie`` line that the signature covers, and its age."""
 
     #: As written; None for a host-only cookie.
     domain: str | None
@@ -38,6 +38,10 @@ class SetCookie(NamedTuple):
     path: str | None
     #: Whether the line has the ``Partitioned`` attribute (CHIPS).
     partitioned: bool
+    #: Its ``Max-Age`` if positive: not part of the signature, but what the server writes
+    #: there is ``FIREHOSE_MAX_AGE``, the seconds its signature is good for. None if the
+    #: line gives none (a cookie jar's line), or one of 0 or less (a deletion).
+    max_age: int | None = None
 
 
 class AskedScope(NamedTuple):
@@ -673,10 +677,11 @@ def _deletion(value: str, attributes: Sequence[str], now: float) -> str | None:
 
 
 def _scope_of(attributes: Sequence[str]) -> SetCookie:
-    """The Domain, Path and Partitioned that a ``Set-Cookie`` line's attributes give its
-    cookie."""
+    """The Domain, Path, Partitioned and Max-Age that a ``Set-Cookie`` line's attributes
+    give its cookie."""
     domain = path = None
     partitioned = False
+    max_age: int | None = None
     for attribute in attributes:
         key, _, value = attribute.partition("=")
         key, value = key.strip().lower(), value.strip()
@@ -689,7 +694,12 @@ def _scope_of(attributes: Sequence[str]) -> SetCookie:
             path = unquote(value) if value[:1] == "/" else None
         elif key == "partitioned":
             partitioned = True
-    return SetCookie(domain, path, partitioned)
+        elif key == "max-age" and re.fullmatch(r"-?[0-9]+", value):  # else ignored (§5.2.2)
+            # Ten digits at most: Python refuses an int of over 4,300, and no Max-Age the
+            # server writes has more than 8 (MAX_COOKIE_AGE).
+            digits = value.lstrip("-0")
+            max_age = int(digits) if value[0] != "-" and 0 < len(digits) <= 10 else None
+    return SetCookie(domain, path, partitioned, max_age)
 
 
 def _of_scope(scope: SetCookie, asked: AskedScope) -> bool:

@@ -256,11 +256,14 @@ def test_the_defaults_are_the_ones_the_page_states(
         "--fp-rate",
         "--probes",
         "--cookie-name",
-        "--max-age",
     }  # --cookie-path's is a Set-Cookie line's Path, else "/" (the Set-Cookie tests)
     for option, text in literal.items():
         assert str(defaults[option[2:].replace("-", "_")]) == text, option
         assert f"default {text})" in helps or f"default: {text})" in helps, option
+    # --max-age's is a Set-Cookie line's Max-Age, else the server's default.
+    row = f"| `--max-age S` | a `Set-Cookie` line's `Max-Age`, else {cli.DEFAULT_MAX_AGE} |"
+    assert row in page
+    assert f"default: a Set-Cookie line's Max-Age, else {cli.DEFAULT_MAX_AGE})" in helps
 
 
 def test_the_ranges_are_the_ones_the_page_states() -> None:
@@ -2878,7 +2881,7 @@ def test_pasted_header_lines_without_the_digest_say_which_cookies_they_hold(
 # -- the Domain and Path of a Set-Cookie line --------------------------------------------
 
 
-def scoped_set_cookie(**config: str) -> str:
+def scoped_set_cookie(**config: object) -> str:
     """The Set-Cookie line of a digest signed for a Domain and Path (codec.scoped_salt)."""
     app = build_app(SECRET_KEY=SECRET, **config)
     root = config.get("APPLICATION_ROOT", "")
@@ -2903,6 +2906,37 @@ def test_inspect_verifies_with_the_domain_and_path_of_a_set_cookie_line() -> Non
     assert call("inspect", value, "--secret-key", SECRET)[0] == 1
     both = ("--cookie-domain", "shop.test", "--cookie-path", "/a")
     assert call("inspect", f"Cookie: h2-digest={value}", "--secret-key", SECRET, *both)[0] == 0
+
+
+def test_a_set_cookie_line_s_max_age_is_the_signature_s() -> None:
+    """The server writes FIREHOSE_MAX_AGE as the digest's Max-Age, and a signature older
+    than it is ignored. The line's Max-Age=600 was not read: its value, signed 601 s
+    before (a HAR saved earlier), was said "valid", expiring in 30 days, exit 0; the
+    server ignored it. ``--max-age`` wins over the line's, as the scope's flags do."""
+    signed_at = 1_735_689_600
+    with mock.patch("time.time", return_value=float(signed_at)):
+        line = scoped_set_cookie(FIREHOSE_MAX_AGE=600)
+    assert "; Max-Age=600;" in line
+    with mock.patch("time.time", return_value=signed_at + 600.0):
+        code, out, _ = call("inspect", line, "--secret-key", SECRET)
+    assert code == 0, out
+    assert out.splitlines()[1:3] == [
+        "its Max-Age 600 is read as --max-age: the server writes FIREHOSE_MAX_AGE there",
+        "valid: signed 2025-01-01 00:00:00 UTC (600 s ago), expires 2025-01-01 00:10:01 UTC",
+    ]
+    with mock.patch("time.time", return_value=signed_at + 601.0):
+        code, out, _ = call("inspect", line, "--secret-key", SECRET)
+        assert code == 1, out
+        assert out.splitlines()[2] == (
+            "NOT valid: expired: signed 2025-01-01 00:00:00 UTC, more than --max-age 600 s ago"
+        )
+        code, out, _ = call("inspect", line, "--secret-key", SECRET, "--max-age", "3600")
+        assert code == 0, out
+        assert out.splitlines()[1].startswith("valid: signed 2025-01-01 00:00:00 UTC (601 s ago)")
+    # The default's line says nothing more: what it reads is what the default reads.
+    default = scoped_set_cookie()
+    assert "; Max-Age=2592000;" in default
+    assert call("inspect", default, "--secret-key", SECRET)[1].splitlines()[1].startswith("valid")
 
 
 #: The head of a cookie jar as curl -c writes it (the Netscape format).
