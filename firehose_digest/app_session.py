@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -23,7 +24,12 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.http import dump_cookie
 
-from .cookie_scope import cookie_attributes, cookie_path_matches, withheld_from_another_site
+from .cookie_scope import (
+    cookie_attributes,
+    cookie_path_matches,
+    cookie_values,
+    withheld_from_another_site,
+)
 from .secret_key import false_key_problem, key_problem
 from .settings import Settings, set_cookie_line, set_cookie_room, set_cookie_room_said
 
@@ -36,6 +42,7 @@ __all__ = [
     "put_back",
     "sent_session_fits",
     "session_cookie_sent",
+    "session_cookie_unread",
     "session_cookie_withheld",
     "session_copy",
     "session_fits",
@@ -122,6 +129,25 @@ def session_cookie_withheld(app: Flask, req: Request) -> bool:
     return not session_cookie_sent(app) and (
         withheld_from_another_site(app, req) or not cookie_path_matches(app, req)
     )
+
+
+def session_cookie_unread(app: Flask, req: Request, opened: Mapping[str, Any]) -> bool:
+    """Whether the client sent a session cookie Flask did not read, and the session it
+    opened, ``opened``, holds nothing.
+
+    Flask reads the first of several copies (``request.cookies.get``). A browser sends
+    several when they differ in ``Path`` or ``Domain``, the longer path first: one a sibling
+    subdomain planted, or left by an older deploy, ahead of the client's own. Where that
+    first one does not verify, Flask opens an empty session, and one written here, at the
+    cookie's own ``Path``, would replace the client's, signed-in user and all, where the
+    page alone would have written nothing. So too for a copy Werkzeug reads as part of
+    another cookie's value (``a=1,session=...``: repeated ``Cookie`` lines a server
+    joined with ","). A session the request filled (a sign-in) is Flask's to write."""
+    if opened:
+        return False
+    name = app.session_interface.get_cookie_name(app)
+    read = req.cookies.get(name)
+    return any(value != read for value in cookie_values(req, name))
 
 
 class SessionCopy(NamedTuple):

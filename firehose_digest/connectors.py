@@ -45,6 +45,7 @@ from .app_session import (
     put_back,
     sent_session_fits,
     session_cookie_sent,
+    session_cookie_unread,
     session_cookie_withheld,
     session_copy,
     session_fits,
@@ -291,6 +292,9 @@ class PushedSetConnector:
             if session_cookie_withheld(app, request):
                 put_back(before)
                 raise NotRecorded("the session cookie is not sent here: it is not written")
+            if session_cookie_unread(app, request, before.items):
+                put_back(before)
+                raise NotRecorded("a session cookie sent was not read: it is not written over")
             if room is not None:
                 self._put_back_unless_fits(app, before, room)
 
@@ -530,7 +534,10 @@ class SessionConnector:
           could be written (one warning per app);
         - where the client sent no session cookie and the browser may hold one it did not
           send: a ``Strict`` one withheld from another site's request, or a page outside
-          the cookie's ``Path`` (:func:`~.cookie_scope.cookie_path_matches`, which warns once).
+          the cookie's ``Path`` (:func:`~.cookie_scope.cookie_path_matches`, which warns once);
+        - where it sent one Flask did not read, and the session is empty
+          (:func:`~.app_session.session_cookie_unread`: a copy that does not verify ahead of
+          the client's own).
         """
         if app.session_interface.is_null_session(session):
             warn_no_secret_key(app, "SessionConnector", null_session_problem(app))
@@ -539,9 +546,10 @@ class SessionConnector:
         if problem:
             warn_no_secret_key(app, "SessionConnector", problem)
             return None
-        if session_cookie_withheld(app, request):
-            # The browser may hold a session it did not send, and would keep one written
-            # here in its place (a signed-in user signed out): nothing is remembered.
+        if session_cookie_withheld(app, request) or session_cookie_unread(app, request, session):
+            # The browser may hold a session it did not send, or one Flask did not read,
+            # and would keep one written here in its place (a signed-in user signed out):
+            # nothing is remembered.
             return None
         return frozenset(self.get_pushed())
 

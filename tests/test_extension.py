@@ -1601,6 +1601,90 @@ class TestSessionConnector:
         assert bool(written) is recorded
         assert arrival.headers["Link"].endswith("; nopush") is not recorded
 
+    @pytest.mark.parametrize(
+        "connector", [SessionConnector, lambda: FlaskFirehoseConnector], ids=["ours", "FF"]
+    )
+    @pytest.mark.parametrize("hints", [False, True], ids=["no-103", "103"])
+    @pytest.mark.parametrize(
+        ("cookie", "recorded"),
+        [
+            # A copy that does not verify ahead of the client's own (planted by a sibling
+            # subdomain at a longer path, or left by an older deploy): Flask reads the
+            # first, opens an empty session, and one written here replaced the client's.
+            ("session=junk; session={own}", False),
+            ("session={foreign}; session={own}", False),
+            ("session=; session={own}", False),
+            ("session=junk; session=more; session={own}", False),
+            # Two Cookie lines a server joined with ",": Werkzeug reads the session as
+            # part of theme's value.
+            ("theme=dark,session={own}", False),
+            ("theme=dark, session={own}", False),
+            # Flask read the client's own: it keeps it, our keys added.
+            ("session={own}", True),
+            ("session={own}; session={own}", True),
+            ("session={own}; session=junk", True),
+            ("session={own}; theme=dark", True),
+            # A lone copy that does not verify holds nothing to lose.
+            ("session=junk", True),
+            ("session={own}x", True),
+            # No session yet.
+            ("theme=dark", True),
+        ],
+    )
+    def test_a_session_cookie_flask_did_not_read_is_not_written_over(
+        self, connector: Callable[[], Any], hints: bool, cookie: str, recorded: bool
+    ) -> None:
+        """A session written where the client sent a session cookie Flask did not read
+        replaced the client's own at the cookie's Path, signed-in user and all, where the
+        page alone wrote nothing (/tmp/hH's matrix: a junk copy ahead of the genuine one,
+        a Cookie header joined with ","). Nothing is recorded there: the page keeps its
+        preload, nopush, its 103 offers none, and no session is written."""
+        app = Flask(__name__)
+        app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=hints)
+        Firehose(app, connector=connector())
+        app.add_url_rule(
+            "/", "page", lambda: f"{push('/a.css', as_='style')} {session.get('user')}"
+        )
+        serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        other = Flask("other")
+        other.config["SECRET_KEY"] = "another key"
+        other_serializer = other.session_interface.get_signing_serializer(other)  # type: ignore[attr-defined]
+        assert serializer is not None and other_serializer is not None
+        own = serializer.dumps({"user": "alice"})
+        foreign = other_serializer.dumps({"user": "mallory"})
+        header = cookie.format(own=own, foreign=foreign)
+        sent_103: list[list[tuple[str, str]]] = []
+        client = app.test_client(use_cookies=False)
+        if hints:  # the page's links learned first, as a previous visit taught them
+            client.get(
+                "/",
+                headers={"Accept": "text/html"},
+                environ_overrides={"wsgi.early_hints": lambda fields: None},
+            )
+
+        response = client.get(
+            "/",
+            headers={"Cookie": header, "Accept": "text/html"},
+            environ_overrides={"wsgi.early_hints": sent_103.append},
+        )
+
+        assert response.status_code == 200
+        written = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+        assert bool(written) is recorded, written
+        pushed = response.headers["Link"] == "</a.css>; rel=preload; as=style"
+        assert pushed is recorded, response.headers["Link"]
+        if not recorded:
+            assert response.headers["Link"] == "</a.css>; rel=preload; as=style; nopush"
+        if written and f"session={own}" in header.replace(",", ";").replace("; ", ";").split(";"):
+            # What Flask read is kept in the session written.
+            assert serializer.loads(written[0].split(";")[0].partition("=")[2])["user"] == "alice"
+        if hints and connector is SessionConnector:
+            # A 103 offers for push only what will be recorded (if sent at all). Not yet
+            # with a Flask-Firehose connector, asked before the view whether it writes the
+            # session at all (as for a Strict session withheld): only its save() refuses.
+            offered = [v for hint in sent_103 for n, v in hint if n == "Link"]
+            assert bool(offered) is recorded, sent_103
+
     def test_keeps_only_the_most_recent_keys(self, make_app: AppFactory) -> None:
         client = make_app(SessionConnector(max_items=2), FIREHOSE_MAX_PUSHES=2).test_client()
         for url in ("/1.css", "/2.css", "/3.css"):
