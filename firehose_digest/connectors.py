@@ -194,6 +194,9 @@ class PushedSetConnector:
         #: The apps where ``set_pushed`` failed for want of a session to write, or wrote
         #: one Flask cannot sign (:func:`~.app_session.session_key_problem`).
         self._needs_session: weakref.WeakSet[Flask] = weakref.WeakSet()
+        #: The apps where ``set_pushed`` wrote Flask's session (Flask-Firehose's own does):
+        #: there :meth:`open` offers nothing on a page whose session cannot be written.
+        self._writes_session: weakref.WeakSet[Flask] = weakref.WeakSet()
         #: Per app, the bytes left for a session cookie's line.
         self._rooms: weakref.WeakKeyDictionary[Flask, Room] = weakref.WeakKeyDictionary()
         #: The apps told that a session grown by ``set_pushed`` no longer fits.
@@ -213,6 +216,12 @@ class PushedSetConnector:
             app.session_interface.is_null_session(session) or session_key_problem(app)
         ):
             return None  # set_pushed() cannot write: reported once, by save()
+        if app in self._writes_session and (
+            session_cookie_withheld(app, request) or session_cookie_unread(app, request, session)
+        ):
+            # save() would refuse to write the session here (below): known to write it, the
+            # connector is not asked, so a 103 offers nothing for push that goes unrecorded.
+            return None
         held: Container[str] | None = self.connector.get_pushed()
         if held is None:
             # Flask-Firehose's protocol has no "nothing can be remembered" (its push()
@@ -271,6 +280,7 @@ class PushedSetConnector:
                 raise NotRecorded(f"{why}: the session cannot be written") from e
             raise
         if before is not None and dict(session) != before.items:
+            self._writes_session.add(app)
             try:
                 problem = session_key_problem(app)
             except Exception:

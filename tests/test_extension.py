@@ -1678,10 +1678,7 @@ class TestSessionConnector:
         if written and f"session={own}" in header.replace(",", ";").replace("; ", ";").split(";"):
             # What Flask read is kept in the session written.
             assert serializer.loads(written[0].split(";")[0].partition("=")[2])["user"] == "alice"
-        if hints and connector is SessionConnector:
-            # A 103 offers for push only what will be recorded (if sent at all). Not yet
-            # with a Flask-Firehose connector, asked before the view whether it writes the
-            # session at all (as for a Strict session withheld): only its save() refuses.
+        if hints:  # a 103 offers for push only what will be recorded (if sent at all)
             offered = [v for hint in sent_103 for n, v in hint if n == "Link"]
             assert bool(offered) is recorded, sent_103
 

@@ -39,6 +39,7 @@ from flask import (
     redirect,
     render_template_string,
     request,
+    session,
     url_for,
 )
 from flask.testing import FlaskClient
@@ -1392,6 +1393,53 @@ def test_a_strict_session_withheld_from_another_site_is_offered_no_push_in_a_103
     recorder = Recorder()
     response = hinted_get(app.test_client(), "/page/home", recorder, headers=arrival)
     assert recorder.sent == []  # every link is one a proxy would push
+    assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
+    assert "Set-Cookie" not in response.headers
+
+
+class SessionFirehose:
+    """Flask-Firehose 0.2.3's own connector: its comma-joined list in Flask's session."""
+
+    @staticmethod
+    def get_pushed() -> set[str]:
+        return set(filter(None, session.get("h2-pushed", "").split(",")))
+
+    @staticmethod
+    def set_pushed(items: set[str]) -> None:
+        session["h2-pushed"] = ",".join(items)
+
+
+@pytest.mark.parametrize(
+    ("cookie", "headers"),
+    [
+        (None, {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}),  # withheld
+        ("session=junk; session={own}", {}),  # a copy Flask did not read
+        ("theme=dark,session={own}", {}),  # one Werkzeug reads inside theme's value
+    ],
+    ids=["strict-withheld", "junk-copy-first", "comma-joined"],
+)
+def test_a_flask_firehose_session_that_cannot_be_written_is_offered_no_push_in_a_103(
+    cookie: str | None, headers: dict[str, str]
+) -> None:
+    """Where a Flask-Firehose connector's session would replace one the client did not
+    send, or Flask did not read, save() writes nothing; the 103 had offered the page's
+    links for push all the same (/tmp/hH's matrix), which a front pushed unrecorded on
+    every such visit. Once its set_pushed() is seen writing the session, it is not asked
+    there, as SessionConnector is not."""
+    app = make_app(SessionFirehose, SESSION_COOKIE_SAMESITE="Strict")
+    first = hinted_get(app.test_client(), "/page/home", Recorder())  # learned, and recorded
+    assert first.headers["Link"] == f"{CSS}, {JS}"
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert serializer is not None
+    if cookie is not None:
+        headers = {"Cookie": cookie.format(own=serializer.dumps({"user": "alice"}))}
+    recorder = Recorder()
+
+    response = hinted_get(
+        app.test_client(use_cookies=False), "/page/home", recorder, headers=headers
+    )
+
+    assert offered(recorder.sent) == []
     assert response.headers.getlist("Link") == [f"{CSS}; nopush, {JS}; nopush"]
     assert "Set-Cookie" not in response.headers
 
