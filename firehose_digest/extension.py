@@ -1056,14 +1056,20 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     if held is not None and (pushed or links.reused):
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
         varies = True
-        if not _save(app, state, response, held, pushed, links.reused):
+        failed = _save(app, state, response, held, pushed, links.reused)
+        if failed is not None:
             # Planned again from the answers already given, not by asking the holder: a
             # failed save() may have added the pushed keys to it (Flask-Firehose's
             # set_pushed() is handed them added in place), and a store that failed its
             # write may fail its lookups too. Nothing more is pushed.
-            recorded = _save_offered_alone(
-                app, state, response, held, pushed, links.reused, offered_now
-            )
+            recorded: tuple[str, ...] = ()
+            if isinstance(failed, NotRecorded):
+                # Refused for these keys (a session without room for them all): what the
+                # 103 pushed already is asked for alone. A store that failed is not asked
+                # twice.
+                recorded = _save_offered_alone(
+                    app, state, response, held, pushed, links.reused, offered_now
+                )
             links = _links_for(
                 state, record, resources, frozenset((*links.reused, *recorded)), may_push=False
             )
@@ -1367,9 +1373,10 @@ def _save(
     held: Container[str],
     pushed: tuple[str, ...],
     reused: tuple[str, ...],
-) -> bool:
-    """The connector's ``save()`` of what this response pushed and reused: whether it
-    recorded them. A connector that raises is logged, and costs the page nothing."""
+) -> Exception | None:
+    """The connector's ``save()`` of what this response pushed and reused: None if it
+    recorded them, else what it raised. A connector that raises is logged, and costs the
+    page nothing."""
     try:
         # An async save() behind a wrapper returns a coroutine, whatever it is typed.
         saved = state.connector.save(app, response, held, pushed, reused)  # type: ignore[func-returns-value]
@@ -1381,8 +1388,8 @@ def _save(
             log.debug("firehose: %r.save() recorded nothing: %s", state.connector, for_log(str(e)))
         else:
             log.exception("firehose: %r.save() failed; nothing is recorded", state.connector)
-        return False
-    return True
+        return e
+    return None
 
 
 def _save_offered_alone(
@@ -1394,19 +1401,17 @@ def _save_offered_alone(
     reused: tuple[str, ...],
     offered: tuple[str, ...],
 ) -> tuple[str, ...]:
-    """After a :class:`~.connectors.SessionConnector` could not record all that a response
-    ``pushed``, the keys its 103 ``offered`` (pushed already, by the front) recorded
-    alone: those keys, else none. Its 103 offered only what the session could take
-    (:meth:`~.connectors.SessionConnector.recordable`), while the final ``Link`` would
-    push more beside them; unrecorded, they would be offered again on each visit. Other
-    connectors fail whatever the keys (a store down, a cookie the app set itself): not
-    asked twice."""
-    if not offered or not isinstance(state.connector, SessionConnector):
-        return ()
+    """After the connector's ``save()`` said it could not record all that a response
+    ``pushed`` (:class:`~.connectors.NotRecorded`), the keys its 103 ``offered`` (pushed
+    already, by the front) recorded alone: those keys, else none. A session with room
+    for fewer keys takes them: :class:`~.connectors.SessionConnector`'s 103 offered only
+    what it could take (:meth:`~.connectors.SessionConnector.recordable`), while the
+    final ``Link`` would push more beside them; unrecorded, they would be offered again
+    on each visit. A ``save()`` that failed otherwise (a store down) is not asked twice."""
     alone = tuple(key for key in pushed if key in offered)
     if not alone or len(alone) == len(pushed):
         return ()
-    return alone if _save(app, state, response, held, alone, reused) else ()
+    return alone if _save(app, state, response, held, alone, reused) is None else ()
 
 
 def _vary_on_cookie(headers: list[tuple[str, str]]) -> None:

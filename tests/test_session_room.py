@@ -197,3 +197,46 @@ def test_a_view_that_grows_the_session_past_its_room_leaves_its_103_s_offer_unre
     assert response.headers["Link"] == f"<{LONG}>; rel=preload; as=style; nopush"
     assert held(client) == []
     assert then == []
+
+
+def test_a_save_that_fails_for_its_own_reason_is_asked_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A SessionConnector subclass whose save() fails for a reason of its own (a store it
+    also writes to is down), on a page whose 103 offered one of the links its final Link
+    pushes: save() is asked once, and the failure logged once. Only a save() that said it
+    could not record the keys (NotRecorded) is asked again, for what the 103 offered
+    alone: asked twice, a store that is down would fail, and be logged, twice."""
+    saves: list[tuple[str, ...]] = []
+
+    class StoreDown(SessionConnector):
+        def save(self, *args: Any) -> None:
+            saves.append(tuple(args[3]))
+            raise RuntimeError("store down")
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="room", FIREHOSE_EARLY_HINTS=True)
+    Firehose(app, connector=StoreDown())
+    urls = [LONG]
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    visit(app.test_client(), [])  # teaches the 103 the page's one link
+    urls.append(OTHER)  # the page now pushes one more
+    saves.clear()
+    caplog.clear()
+    hints: list[list[tuple[str, str]]] = []
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = visit(app.test_client(), hints)
+
+    assert hints == [[("Link", f"<{LONG}>; rel=preload; as=style")]]
+    assert saves == [(LONG, OTHER)]
+    (said,) = [record.getMessage() for record in caplog.records]
+    assert said.startswith("firehose: StoreDown(max_items=100).save() failed"), said
+    assert response.headers["Link"] == (
+        f"<{LONG}>; rel=preload; as=style; nopush, <{OTHER}>; rel=preload; as=style; nopush"
+    )
