@@ -429,25 +429,27 @@ class SessionConnector:
             keys[key] = None
         self._keep_what_fits(app, room, list(keys)[-self.max_items :], 0)
 
-    def recordable(self, app: Flask, keys: Sequence[str]) -> int:
+    def recordable(self, app: Flask, keys: Sequence[str], kept: Iterable[str] = ()) -> int:
         """How many of ``keys``, first first, a :meth:`save` could record now: the most
-        whose list, alone beside the app's own session data (the older keys are dropped
-        first), fits the session's room. Asked before a 103 offers ``keys`` for push: what
-        it offers is pushed at once, and one that the session cannot take would go
-        unrecorded, and be offered again on each visit. The session is left as it is; one
-        that cannot be measured (Flask's save would fail on it too) takes none."""
+        whose list, beside the held keys the page links again (``kept``) and the app's own
+        session data (the older keys are dropped first), fits the session's room. Asked
+        before a 103 offers ``keys`` for push: what it offers is pushed at once, and one
+        that the session cannot take would go unrecorded, and be offered again on each
+        visit. The session is left as it is; one that cannot be measured (Flask's save
+        would fail on it too) takes none."""
         room = self._rooms.get(app)
         if room is None or not keys:
             return len(keys)
+        linked_again = list(kept)
 
         def fits(count: int) -> bool:
-            items = {self.session_key: list(keys[:count])}
+            items = {self.session_key: [*linked_again, *keys[:count]]}
             return session_fits_with(app, room, items, FLASK_FIREHOSE_SESSION_KEY)
 
         try:
             if fits(len(keys)):
                 return len(keys)
-            low, high = 0, len(keys)  # `low` fits (none always may), `high` does not
+            low, high = 0, len(keys)  # `low` fits (or none does), `high` does not
             while high - low > 1:
                 middle = (low + high) // 2
                 low, high = (middle, high) if fits(middle) else (low, middle)
@@ -472,21 +474,22 @@ class SessionConnector:
             room.set_by,
         )
 
-    def _fit_or_raise(self, app: Flask, keep: int) -> None:
+    def _fit_or_raise(self, app: Flask, keep: int, new: int) -> None:
         """Drop the oldest keys until the session cookie fits its room, keeping the last
-        ``keep`` (what this response pushes); raise :class:`NotRecorded` if even those do
-        not fit.
+        ``keep`` (what this response pushes, and the held keys it links again); raise
+        :class:`NotRecorded` if even those do not fit.
 
-        Before raising, it keeps what fits of the older keys, and tells the log (once per
-        app): the extension then pushes nothing, and records nothing of this response.
-        (:meth:`_trim` fits a session written on a page that records nothing.)"""
+        Before raising, it keeps what fits of the keys but the ``new`` last ones, and tells
+        the log (once per app): the extension then pushes nothing, and records nothing of
+        this response. (:meth:`_trim` fits a session written on a page that records
+        nothing.)"""
         room = self._rooms.get(app)
         if room is None:
             return
         keys: list[str] = session[self.session_key]
-        if self._keep_what_fits(app, room, keys, keep):
+        if self._keep_what_fits(app, room, keys, min(keep, len(keys))):  # max_items kept
             return
-        self._keep_what_fits(app, room, keys[: len(keys) - keep], 0)
+        self._keep_what_fits(app, room, keys[: max(len(keys) - new, 0)], 0)
         self._tell_no_room(app, room)
         raise NotRecorded(f"the session's Set-Cookie line does not fit its {room.size} bytes")
 
@@ -598,7 +601,9 @@ class SessionConnector:
         }
         try:
             self.set_pushed(keys)  # not a null session: open() returned None for one
-            self._fit_or_raise(app, len(pushed))
+            # A page's held keys are kept beside what it pushes: dropped to make room for
+            # them, they would be pushed again on its next visit, dropping these.
+            self._fit_or_raise(app, len(reused) + len(pushed) if pushed else 0, len(pushed))
         except Exception as e:
             if left_alone or not isinstance(e, NotRecorded):
                 # Nothing is recorded, so our keys are put back as the request found them:

@@ -796,9 +796,10 @@ def _send_early_hints(app: Flask) -> None:
         early = plan(max_pushes=state.settings.max_pushes if held is not None else 0)
         if early.offered and isinstance(state.connector, SessionConnector):
             # A session with no room for them would leave them unrecorded, to be offered
-            # again on each visit: only the first that it can take are offered (the same
-            # links, planned with fewer push slots, offer those first ones).
-            room_for = state.connector.recordable(app, early.offered)
+            # again on each visit: only the first that it can take beside the page's held
+            # keys are offered (the same links, planned with fewer push slots, offer those
+            # first ones).
+            room_for = state.connector.recordable(app, early.offered, held or ())
             if room_for < len(early.offered):
                 early = plan(max_pushes=room_for)
         if early.headers and sent(send, early.headers, req):

@@ -37,7 +37,7 @@ def room_app(own: int, urls: tuple[str, ...], **config: Any) -> Flask:
     stores ``own`` bytes of the app's own session data (random hex: compression cannot
     hide them)."""
     app = Flask(__name__)
-    app.config.update(SECRET_KEY="room", FIREHOSE_EARLY_HINTS=True, **config)
+    app.config.update({"SECRET_KEY": "room", "FIREHOSE_EARLY_HINTS": True, **config})
     Firehose(app, connector=SessionConnector())
 
     @app.route("/login")
@@ -237,6 +237,44 @@ def test_a_save_that_fails_for_its_own_reason_is_asked_once(
     assert saves == [(LONG, OTHER)]
     (said,) = [record.getMessage() for record in caplog.records]
     assert said.startswith("firehose: StoreDown(max_items=100).save() failed"), said
+    assert response.headers["Link"] == (
+        f"<{LONG}>; rel=preload; as=style; nopush, <{OTHER}>; rel=preload; as=style; nopush"
+    )
+
+
+@pytest.mark.parametrize("early_hints", [True, False], ids=["with a 103", "Link alone"])
+def test_a_page_s_own_held_links_are_not_dropped_for_its_new_ones(early_hints: bool) -> None:
+    """Room for one of the page's two urls, and the client holds the first (its 103
+    pushed it, or another page did). The second was pushed, and the first dropped from
+    the session to make room for it; so the next visit pushed the first again, dropping
+    the second: each visit pushed a file the client had, for ever. A page's links the
+    client holds are kept as the ones it pushes are: what does not fit beside them is
+    preloaded ``nopush``, and nothing is pushed twice."""
+    room = session_line(0, (LONG,))
+    app = room_app(0, (LONG, OTHER), **budgets_for(room), FIREHOSE_EARLY_HINTS=early_hints)
+
+    @app.route("/first")
+    def first() -> str:
+        push(LONG, as_="style")
+        return "first"
+
+    client = app.test_client()
+    visit(app.test_client(), [])  # another client's visit teaches the 103 the page
+    if early_hints:
+        visit(client, [])  # its 103 pushes the first, and the session records it alone
+    else:
+        client.get("/first", environ_base=NAVIGATION)
+    assert held(client) == [LONG]
+
+    pushes: list[str] = []
+    for _ in range(4):
+        hints: list[list[tuple[str, str]]] = []
+        response = visit(client, hints)
+        pushes += [v for hint in hints for n, v in hint if n == "Link" and "nopush" not in v]
+        pushes += [v for v in response.headers["Link"].split(", ") if "nopush" not in v]
+        assert held(client) == [LONG]
+
+    assert pushes == []
     assert response.headers["Link"] == (
         f"<{LONG}>; rel=preload; as=style; nopush, <{OTHER}>; rel=preload; as=style; nopush"
     )
