@@ -599,11 +599,12 @@ class SessionConnector:
             for name in (self.session_key, FLASK_FIREHOSE_SESSION_KEY)
             if name in session
         }
+        # A page's held keys are kept beside what it pushes: dropped to make room for them,
+        # they would be pushed again on its next visit, dropping these.
+        keep = len(dict.fromkeys((*reused, *pushed))) if pushed else 0
         try:
             self.set_pushed(keys)  # not a null session: open() returned None for one
-            # A page's held keys are kept beside what it pushes: dropped to make room for
-            # them, they would be pushed again on its next visit, dropping these.
-            self._fit_or_raise(app, len(reused) + len(pushed) if pushed else 0, len(pushed))
+            self._fit_or_raise(app, keep, len(pushed))
         except Exception as e:
             if left_alone or not isinstance(e, NotRecorded):
                 # Nothing is recorded, so our keys are put back as the request found them:

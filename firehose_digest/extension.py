@@ -799,7 +799,10 @@ def _send_early_hints(app: Flask) -> None:
             # again on each visit: only the first that it can take beside the page's held
             # keys are offered (the same links, planned with fewer push slots, offer those
             # first ones).
-            room_for = state.connector.recordable(app, early.offered, held or ())
+            # The page's held keys in the order its Link lists them, as save() writes
+            # them: another order may compress to another length.
+            linked_again = dict.fromkeys(hint.key for hint in hints if held and hint.key in held)
+            room_for = state.connector.recordable(app, early.offered, linked_again)
             if room_for < len(early.offered):
                 early = plan(max_pushes=room_for)
         if early.headers and sent(send, early.headers, req):
