@@ -222,16 +222,12 @@ def session_fits(app: Flask, room: Room) -> bool:
     """Whether the session's Set-Cookie line, as Flask will write it, fits ``room``
     (takes at most its bytes). Only Flask's own cookie session is measured: another interface
     (a server-side one, whose cookie holds an id) may write something else."""
-    if not _saved_as_flask_cookie(app):
-        return True
-    interface = cast(SecureCookieSessionInterface, app.session_interface)
-    serializer = interface.get_signing_serializer(app)
-    if serializer is None:
-        return True
-    return _line_fits(app, interface, serializer.dumps(dict(session)), room)
+    return session_fits_with(app, room, {})
 
 
-def session_fits_with(app: Flask, room: Room, items: dict[str, Any], dropped: str) -> bool:
+def session_fits_with(
+    app: Flask, room: Room, items: dict[str, Any], dropped: str | None = None
+) -> bool:
     """Whether the session's Set-Cookie line would fit ``room`` with ``items`` stored in
     it and ``dropped`` popped from it, the session itself left as it is (a 103, sent
     before the view, asks what a save could write). Measured as :func:`session_fits`
