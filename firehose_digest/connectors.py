@@ -365,7 +365,10 @@ class SessionConnector:
     that records something (a key it pushes, or a held one it uses again): under its own key,
     Flask-Firehose's ``split(',')`` on a list would fail every request of a worker not yet
     updated, or rolled back to. Only the ``max_items`` most recently pushed keys are kept (a
-    response that pushes something also moves the held keys it links again to the end).
+    response that pushes something also moves the held keys it links again to the end). A
+    response whose held keys and new ones are more than that records nothing
+    (:class:`NotRecorded`): cut, the list would drop the held ones, pushed again on the
+    page's next visit.
 
     Each key costs 3 to 30 bytes of Flask's compressed session cookie, the fewer the more
     alike the urls are (a versioned key is long). Two limits bound the cookie:
@@ -393,6 +396,8 @@ class SessionConnector:
         self._rooms: weakref.WeakKeyDictionary[Flask, Room] = weakref.WeakKeyDictionary()
         #: The apps whose log was told that a session did not fit.
         self._told: weakref.WeakSet[Flask] = weakref.WeakSet()
+        #: The apps whose log was told that a page linked more than ``max_items`` keeps.
+        self._told_items: weakref.WeakSet[Flask] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_items={self.max_items})"
@@ -431,16 +436,23 @@ class SessionConnector:
 
     def recordable(self, app: Flask, keys: Sequence[str], kept: Iterable[str] = ()) -> int:
         """How many of ``keys``, first first, a :meth:`save` could record now: the most
-        whose list, beside the held keys the page links again (``kept``) and the app's own
-        session data (the older keys are dropped first), fits the session's room. Asked
+        that, beside the held keys the page links again (``kept``), are at most
+        ``max_items``, and whose list, beside those and the app's own session data (the
+        older keys are dropped first), fits the session's room. Asked
         before a 103 offers ``keys`` for push: what it offers is pushed at once, and one
         that the session cannot take would go unrecorded, and be offered again on each
         visit. The session is left as it is; one that cannot be measured (Flask's save
         would fail on it too) takes none."""
+        linked_again = list(kept)
+        # The list keeps the page's held keys first: what does not fit beside them in
+        # ``max_items`` would drop them, to be pushed again on the page's next visit.
+        items_for = max(self.max_items - len(linked_again), 0)
+        if linked_again and items_for < len(keys):
+            self._tell_too_many(app)
+            keys = keys[:items_for]
         room = self._rooms.get(app)
         if room is None or not keys:
             return len(keys)
-        linked_again = list(kept)
 
         def fits(count: int) -> bool:
             items = {self.session_key: [*linked_again, *keys[:count]]}
@@ -472,6 +484,19 @@ class SessionConnector:
             "once per app and process",
             room.size,
             room.set_by,
+        )
+
+    def _tell_too_many(self, app: Flask) -> None:
+        """Warn, once per app and process, that a page links more urls than the list
+        keeps: what does not fit beside its held ones is not pushed."""
+        if app in self._told_items:
+            return
+        self._told_items.add(app)
+        log.warning(
+            "firehose: a page links more urls than %r keeps: the ones its client holds are "
+            "kept, and what does not fit beside them is not pushed, only preloaded (a "
+            "larger max_items makes room); said once per app and process",
+            self,
         )
 
     def _fit_or_raise(self, app: Flask, keep: int, new: int) -> None:
@@ -603,6 +628,14 @@ class SessionConnector:
         # they would be pushed again on its next visit, dropping these.
         keep = len(dict.fromkeys((*reused, *pushed))) if pushed else 0
         try:
+            if reused and keep > self.max_items:
+                # Cut to its last max_items, the list would drop held keys the page links
+                # again, pushed on its next visit, dropping others: nothing is recorded,
+                # and the response pushes nothing, as where the session has no room.
+                self._tell_too_many(app)
+                raise NotRecorded(
+                    f"{keep} keys, the page's held and pushed ones, are more than {self!r} keeps"
+                )
             self.set_pushed(keys)  # not a null session: open() returned None for one
             self._fit_or_raise(app, keep, len(pushed))
         except Exception as e:

@@ -360,6 +360,15 @@ class Holdings:
     def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
         raise NotImplementedError
 
+    def takes(self, pushed: Sequence[str], reused: Sequence[str]) -> bool:
+        """Whether a response that pushed and used again these keys is recorded."""
+        return True
+
+    def room_for(self, linked_again: Collection[str]) -> int | None:
+        """How many new keys a 103 may offer beside the held ones its page links again
+        (None: as many as it may push)."""
+        return None
+
     def held(self) -> set[str]:
         return {key for key in every_key() if self.holds(key)}
 
@@ -406,7 +415,9 @@ class TwoGenerations(Holdings):
 class BoundedList(Holdings):
     """``SessionConnector`` as connectors.md says it: "keeping the ``max_items`` most
     recently pushed (a response that pushes something also moves the held keys it links
-    again to the end)"."""
+    again to the end)", and "a response whose held links and new ones are more than
+    ``max_items`` records nothing and pushes nothing [...] its 103 offers only what fits
+    beside the held ones, and the final response records that alone"."""
 
     max_items: int
     keys: list[str] = field(default_factory=list)
@@ -414,9 +425,16 @@ class BoundedList(Holdings):
     def holds(self, key: str) -> bool:
         return key in self.keys
 
+    def takes(self, pushed: Sequence[str], reused: Sequence[str]) -> bool:
+        return not pushed or len({*reused, *pushed}) <= self.max_items
+
+    def room_for(self, linked_again: Collection[str]) -> int | None:
+        return max(self.max_items - len(set(linked_again)), 0)
+
     def record(self, pushed: Sequence[str], reused: Sequence[str]) -> None:
         if not pushed:
             return
+        assert self.takes(pushed, reused), "recorded more than the list keeps"
         used = list(dict.fromkeys(reversed((*reused, *pushed))))[::-1]  # each at its last
         keys = [key for key in self.keys if key not in used]
         self.keys = [*keys, *used][-self.max_items :]
@@ -896,8 +914,20 @@ class ClientMachine(RuleBasedStateMachine):
             # how-it-works.md: a connector that raises costs nothing but tracking: the
             # links all nopush, nothing recorded.
             expected = self.plan(resources, set(expected.reused), may_push=False, offered=())
-        elif saves:
+        elif saves and self.model.takes(pushed, expected.reused):
             self.record(pushed, expected.reused)
+        elif saves:
+            # connectors.md: a response whose held links and new ones are more than the
+            # list keeps records nothing and pushes nothing, but what its 103 offered
+            # (pushed by the front already), recorded alone if the list takes it.
+            alone = tuple(key for key in pushed if key in offered)
+            recorded: tuple[str, ...] = ()
+            if alone and len(alone) < len(pushed) and self.model.takes(alone, expected.reused):
+                self.record(alone, expected.reused)
+                recorded = alone
+            expected = self.plan(
+                resources, {*expected.reused, *recorded}, may_push=False, offered=()
+            )
         if isinstance(self.model, TwoGenerations):
             # connectors.md: save() "writes what changed (a cookie on response [...])".
             changed = self.model.generations() != generations_before
@@ -923,12 +953,13 @@ class ClientMachine(RuleBasedStateMachine):
         *,
         may_push: bool,
         offered: Collection[str],
+        max_pushes: int | None = None,
     ) -> Plan:
         return plan(
             resources,
             held,
             may_push=may_push,
-            max_pushes=self.max_pushes,
+            max_pushes=self.max_pushes if max_pushes is None else max_pushes,
             budget=self.link_budget,
             omit=self.omit,
             offered=offered,
@@ -1000,7 +1031,13 @@ class ClientMachine(RuleBasedStateMachine):
         too: a path-absolute url, among the first ``FIREHOSE_MAX_PUSHES``, within the
         room the final ``Link`` value has for it (the held links it writes ``nopush``
         count there)"; untracked links are "hinted to every client" ("Why no 103?")."""
-        final = self.plan(hints, self.model.held(), may_push=True, offered=())
+        held = self.model.held()
+        final = self.plan(hints, held, may_push=True, offered=())
+        linked_again = [hint.key for hint in hints if hint.key in held]
+        room = self.model.room_for(linked_again)
+        if final.pushed and room is not None and room < len(final.pushed):
+            # connectors.md: "its 103 offers only what fits beside the held ones".
+            final = self.plan(hints, held, may_push=True, offered=(), max_pushes=room)
         if direct_http2:
             # "So that 103 keeps only rel=preconnect links and links to other origins
             # ..., held or not": no front pushes, so it offers nothing.
