@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from flask import Flask, Request, request, session
+from flask import Flask, Request, Response, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.http import dump_cookie
@@ -42,6 +42,7 @@ __all__ = [
     "put_back",
     "sent_session_fits",
     "session_cookie_sent",
+    "session_cookie_set_by_app",
     "session_cookie_unread",
     "session_cookie_withheld",
     "session_copy",
@@ -129,6 +130,36 @@ def session_cookie_withheld(app: Flask, req: Request) -> bool:
     return not session_cookie_sent(app) and (
         withheld_from_another_site(app, req) or not cookie_path_matches(app, req)
     )
+
+
+def session_cookie_set_by_app(app: Flask, response: Response) -> bool:
+    """Whether ``response`` sets the session cookie itself, at the ``Path`` and ``Domain``
+    Flask writes it with: a logout that deletes the cookie on its response and leaves
+    ``session`` as it was. A session written after it, by a connector keeping its keys
+    there, goes out on a later line, which the browser keeps: the signed-in session it
+    read, user and all. A line of another ``Path`` or ``Domain`` (an old deploy's copy
+    deleted) is another cookie, and is left to the browser."""
+    name = app.session_interface.get_cookie_name(app)
+    lines = [
+        line for line in response.headers.getlist("Set-Cookie") if line.startswith(f"{name}=")
+    ]
+    if not lines:
+        return False
+    attributes = cookie_attributes(app)
+    own_domain = (attributes.domain or "").lstrip(".").lower()
+    for line in lines:
+        path: str | None = None
+        domain = ""
+        for part in line.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "path":
+                path = value
+            elif key.lower() == "domain":
+                domain = value.lstrip(".").lower()
+        # No Path is the page's own directory, which the app chose: taken as the cookie's.
+        if (path is None or path == attributes.path) and domain == own_domain:
+            return True
+    return False
 
 
 def session_cookie_unread(app: Flask, req: Request, opened: Mapping[str, Any]) -> bool:

@@ -45,6 +45,7 @@ from .app_session import (
     put_back,
     sent_session_fits,
     session_cookie_sent,
+    session_cookie_set_by_app,
     session_cookie_unread,
     session_cookie_withheld,
     session_copy,
@@ -305,6 +306,9 @@ class PushedSetConnector:
             if session_cookie_unread(app, request, before.items):
                 put_back(before)
                 raise NotRecorded("a session cookie sent was not read: it is not written over")
+            if session_cookie_set_by_app(app, response):
+                put_back(before)
+                raise NotRecorded("the response sets the session cookie itself: not written over")
             if room is not None:
                 self._put_back_unless_fits(app, before, room)
 
@@ -607,6 +611,11 @@ class SessionConnector:
             if app.session_interface.should_set_cookie(app, opened):
                 self._trim(app, reused)
             return
+        if session_cookie_set_by_app(app, response):
+            # The app deleted (or wrote) the session cookie on this response itself (a
+            # logout leaving `session` as it was): a session written after it would be the
+            # line the browser keeps, its user signed in again.
+            raise NotRecorded("the response sets the session cookie itself: not written over")
         if not opened and opened.modified and tracks_changes(opened) and session_cookie_sent(app):
             # The request emptied the session the client sent (a logout's clear()): it
             # stays empty, so Flask deletes its cookie, and a server-side store its entry.

@@ -1682,6 +1682,105 @@ class TestSessionConnector:
             offered = [v for hint in sent_103 for n, v in hint if n == "Link"]
             assert bool(offered) is recorded, sent_103
 
+    @pytest.mark.parametrize(
+        "connector",
+        [SessionConnector, lambda: FlaskFirehoseConnector, lambda: ListInSession],
+        ids=["ours", "FF", "docs"],
+    )
+    @pytest.mark.parametrize("hints", [False, True], ids=["no-103", "103"])
+    @pytest.mark.parametrize(
+        ("config", "deleted_at", "in_hook", "signed_out"),
+        [
+            # A logout that deletes the session cookie on its response, `session` left
+            # alone, in the view or in an after_request hook: the session written after
+            # that line was the one the browser kept, its user signed in again.
+            ({}, {}, False, True),
+            ({}, {}, True, True),
+            ({}, {"path": "/"}, False, True),
+            ({"SESSION_COOKIE_PATH": "/shop"}, {"path": "/shop"}, False, True),
+            ({"SESSION_COOKIE_DOMAIN": "example.com"}, {"domain": "example.com"}, False, True),
+            ({"SESSION_COOKIE_DOMAIN": "example.com"}, {"domain": ".example.com"}, True, True),
+            # Another cookie of its name (an old deploy's path or domain) deleted: the
+            # session cookie itself is kept, our keys added, as the app's page keeps it.
+            ({"SESSION_COOKIE_PATH": "/shop"}, {"path": "/"}, False, False),
+            ({"SESSION_COOKIE_DOMAIN": "example.com"}, {}, False, False),
+            ({}, {"domain": "example.com"}, False, False),
+        ],
+        ids=lambda value: repr(value) if isinstance(value, dict) else None,
+    )
+    def test_a_session_cookie_the_response_deletes_is_not_written_again(
+        self,
+        connector: Callable[[], Any],
+        hints: bool,
+        config: dict[str, str],
+        deleted_at: dict[str, str],
+        in_hook: bool,
+        signed_out: bool,
+    ) -> None:
+        """A page that deletes the session cookie on its response (a logout that leaves
+        `session` as it is) and pushes: the session connector wrote the session read, our
+        keys added, on a Set-Cookie after the app's, which the browser keeps, so the user
+        was signed in again (/tmp/hS's matrix). The DigestConnector already leaves a cookie
+        of its own the response sets. Nothing is recorded there now: the page keeps its
+        preload, nopush, and only the app's line goes out."""
+        app = Flask(__name__)
+        app.config.update(
+            SECRET_KEY="s", FIREHOSE_EARLY_HINTS=hints, SERVER_NAME="www.example.com"
+        )
+        app.config.update(config)
+        Firehose(app, connector=connector())
+        root = config.get("SESSION_COOKIE_PATH", "")
+
+        def login() -> str:
+            session["user"] = "alice"
+            return "signed in"
+
+        def page() -> str:
+            return f"{push('/a.css', as_='style')} {session.get('user')}"
+
+        def logout() -> Response:
+            push("/a.css", as_="style")
+            push("/bye.css", as_="style")
+            response = Response("signed out")
+            if not in_hook:
+                response.delete_cookie(
+                    "session", deleted_at.get("path", "/"), deleted_at.get("domain")
+                )
+            return response
+
+        @app.after_request
+        def delete_in_hook(response: Response) -> Response:
+            if in_hook and request.endpoint == "logout":
+                response.delete_cookie(
+                    "session", deleted_at.get("path", "/"), deleted_at.get("domain")
+                )
+            return response
+
+        app.add_url_rule(f"{root}/login", "login", login, methods=["POST"])
+        app.add_url_rule(f"{root}/", "page", page)
+        app.add_url_rule(f"{root}/logout", "logout", logout)
+        client = app.test_client()
+        headers = {"Accept": "text/html"}
+        hint = {"wsgi.early_hints": lambda fields: None} if hints else {}
+        # Its links learned for a 103, as another client's visit taught them.
+        app.test_client().get(f"{root}/logout", headers=headers, environ_base=hint)
+        client.post(f"{root}/login")
+        assert client.get(f"{root}/", headers=headers, environ_base=hint).status_code == 200
+
+        response = client.get(f"{root}/logout", headers=headers, environ_base=hint)
+
+        assert response.status_code == 200
+        lines = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+        assert len(lines) == 1 if signed_out else 2, lines
+        link = "</a.css>; rel=preload; as=style; nopush, </bye.css>; rel=preload; as=style"
+        assert response.headers["Link"] == link + ("; nopush" if signed_out else "")
+        # The browser's cookie jar, after the response: signed out, or still signed in.
+        assert (
+            client.get(f"{root}/", headers=headers)
+            .get_data(as_text=True)
+            .endswith("None" if signed_out else "alice")
+        )
+
     def test_keeps_only_the_most_recent_keys(self, make_app: AppFactory) -> None:
         client = make_app(SessionConnector(max_items=2), FIREHOSE_MAX_PUSHES=2).test_client()
         for url in ("/1.css", "/2.css", "/3.css"):
