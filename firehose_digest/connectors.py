@@ -821,7 +821,7 @@ class DigestConnector:
         """
         state = self._state(app)
         if pushed:
-            _drop_lists_left_in_session(app)
+            _drop_lists_left_in_session(app, response)
         if not isinstance(held, HeldDigest):
             if isinstance(held, (set, frozenset)) and not held:  # a client holding nothing
                 held = state.empty
@@ -893,7 +893,7 @@ def _write_due(
 LEFT_LIST_LENGTH = 1024
 
 
-def _drop_lists_left_in_session(app: Flask) -> None:
+def _drop_lists_left_in_session(app: Flask, response: Response) -> None:
     """Drop the list Flask-Firehose (``h2-pushed``) or :class:`SessionConnector`
     (``h2-held``) left in the cookie session of an app that moved to the digest: nothing
     reads it, and grown to kilobytes it keeps the session cookie large enough that, beside
@@ -911,6 +911,10 @@ def _drop_lists_left_in_session(app: Flask) -> None:
     sent = request.cookies.get(interface.get_cookie_name(app))
     if sent is None or len(sent) < LEFT_LIST_LENGTH:
         return  # no list there worth dropping: not worth a second HMAC and decoding
+    if session_cookie_set_by_app(app, response):
+        # The app deleted (or wrote) the session cookie on this response (a logout): the
+        # session written after it, the list dropped, would sign its user in again.
+        return
     try:
         serializer = interface.get_signing_serializer(app)
     except Exception as e:

@@ -2522,6 +2522,39 @@ def test_session_connector_list_left_in_the_session_is_dropped() -> None:
         assert dict(sess) == {"user": 42}
 
 
+def test_a_list_left_in_a_session_the_response_deletes_is_not_written_again() -> None:
+    """A logout that deletes the session cookie on its response, ``session`` left as it
+    was, on a page that pushes (a client's first page after the move pushes everything):
+    the list dropped from the session read made Flask write it, user and all, on a line
+    after the app's, which the browser keeps, signing the user in again (/tmp/hS). The
+    app's deletion stands; the digest is written."""
+    app = build_app()
+
+    @app.route("/logout")
+    def logout() -> Response:
+        push("/static/bye.css", as_="style")
+        response = Response("signed out")
+        response.delete_cookie("session")
+        return response
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["h2-held"] = [asset_url(i) for i in range(100)]
+        sess["user"] = 42
+    before = client.get_cookie("session")
+    assert before is not None and len(before.value) >= LEFT_LIST_LENGTH
+
+    response = client.get("/logout")
+
+    assert response.headers["Link"] == "</static/bye.css>; rel=preload; as=style"
+    lines = response.headers.getlist("Set-Cookie")
+    assert [line for line in lines if line.startswith("session=")] == [
+        "session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"
+    ]
+    assert any(line.startswith("h2-digest=") for line in lines)
+    assert client.get_cookie("session") is None
+
+
 def test_a_list_left_in_a_session_signed_days_ago_is_dropped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
