@@ -2526,7 +2526,7 @@ def test_a_list_left_in_a_session_the_response_deletes_is_not_written_again() ->
     """A logout that deletes the session cookie on its response, ``session`` left as it
     was, on a page that pushes (a client's first page after the move pushes everything):
     the list dropped from the session read made Flask write it, user and all, on a line
-    after the app's, which the browser keeps, signing the user in again (/tmp/hS). The
+    after the app's, which the browser keeps, signing the user in again. The
     app's deletion stands; the digest is written."""
     app = build_app()
 

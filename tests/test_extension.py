@@ -1636,7 +1636,7 @@ class TestSessionConnector:
     ) -> None:
         """A session written where the client sent a session cookie Flask did not read
         replaced the client's own at the cookie's Path, signed-in user and all, where the
-        page alone wrote nothing (/tmp/hH's matrix: a junk copy ahead of the genuine one,
+        page alone wrote nothing (a junk copy ahead of the genuine one,
         a Cookie header joined with ","). Nothing is recorded there: the page keeps its
         preload, nopush, its 103 offers none, and no session is written."""
         app = Flask(__name__)
@@ -1720,7 +1720,7 @@ class TestSessionConnector:
         """A page that deletes the session cookie on its response (a logout that leaves
         `session` as it is) and pushes: the session connector wrote the session read, our
         keys added, on a Set-Cookie after the app's, which the browser keeps, so the user
-        was signed in again (/tmp/hS's matrix). The DigestConnector already leaves a cookie
+        was signed in again. The DigestConnector already leaves a cookie
         of its own the response sets. Nothing is recorded there now: the page keeps its
         preload, nopush, and only the app's line goes out."""
         app = Flask(__name__)

@@ -1423,7 +1423,7 @@ def test_a_flask_firehose_session_that_cannot_be_written_is_offered_no_push_in_a
 ) -> None:
     """Where a Flask-Firehose connector's session would replace one the client did not
     send, or Flask did not read, save() writes nothing; the 103 had offered the page's
-    links for push all the same (/tmp/hH's matrix), which a front pushed unrecorded on
+    links for push all the same, which a front pushed unrecorded on
     every such visit. Once its set_pushed() is seen writing the session, it is not asked
     there, as SessionConnector is not."""
     app = make_app(SessionFirehose, SESSION_COOKIE_SAMESITE="Strict")
