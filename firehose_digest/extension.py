@@ -1,12 +1,23 @@
 """The Flask adapter: ``push()`` collects; after the view, ``Link`` is decided and recorded.
 
+Read first: docs/how-it-works.md, "One request, in order", which names the function each
+step below runs. This file holds, top to bottom: :class:`Firehose` and ``init_app``; the
+WSGI wrapper :class:`_PushScope` and the record it makes, :class:`_RequestRecord` (its
+:meth:`~_RequestRecord.start_response` writes what was decided); the claim of the record
+(:func:`_claim_first`, :func:`_claim`); what runs before the view (:func:`_open_early`,
+the 103 path :func:`_send_early_hints`) and the views' declarations (:func:`_declared`);
+:func:`_after_request` and :func:`_decide`, then the helpers ``_decide`` calls, in about
+the order it calls them (:func:`_links_for`, :func:`_save`); last, the path of an app
+with push off (:class:`_StaticScope`, :func:`_cache_static`).
+
 Once per request:
 
-1. A WSGI wrapper around ``app.wsgi_app`` joins again an HTTP/2 ``Cookie`` an ASGI
-   wrapper joined with "," (:mod:`.cookie_fields`), then opens the request's record, in a
-   ``ContextVar`` so ``push()`` finds it from a view or a template.
-2. ``push(url, ...)`` validates and formats the link (see :mod:`.links`) and adds it to the
-   record, the first push of a url winning.
+1. A WSGI wrapper around ``app.wsgi_app`` (:class:`_PushScope`) joins again an HTTP/2
+   ``Cookie`` an ASGI wrapper joined with "," (:mod:`.cookie_fields`), then opens the
+   request's record (:class:`_RequestRecord`), in a ``ContextVar`` so ``push()`` finds it
+   from a view or a template.
+2. ``push(url, ...)`` (:func:`~.collect.push`) validates and formats the link (with
+   :mod:`.links`) and adds it to the record, the first push of a url winning.
 3. After the view and every other ``after_request`` hook, the links are decided. Ours is
    registered to run last, so the status is final. A file Flask's static view serves is
    first cached for good at its current ``v`` (:func:`~.static.cache_versioned_static`),
@@ -21,9 +32,11 @@ Once per request:
      The rest are ``nopush``.
    - The app's :class:`~.links.LinkPlanner` keeps each page's plans under the client's
      answers, so a page planned once is looked up after.
-4. The connector's ``save()`` records what was pushed. If it raises, those links are made
-   ``nopush`` too: a link is offered for push only if it is recorded.
-5. As the response starts, the wrapper *adds* what was decided:
+4. The connector's ``save()`` records what was pushed, and the held keys used again. If
+   it raises, those links are made ``nopush`` too: a link is offered for push only if it
+   is recorded.
+5. As the response starts, the record's ``start_response``, which the wrapper handed the
+   app, *adds* what was decided:
 
    - that ``Link`` header, before any the view set;
    - ``Cookie`` on the last ``Vary`` line (or a line of its own), when what another
@@ -1054,7 +1067,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     links = _links_for(
         state, record, resources, held, may_push=reach, offered=offered_now, browser=browser
     )
-    held = record.open_once(state.connector, app, req)  # None if it failed to answer `in`
+    # Not a second open(): open_once() gives the answer it kept, now None if the holder
+    # raised when _links_for asked it `in` (_RequestRecord.holder_failed).
+    held = record.open_once(state.connector, app, req)
     pushed = _pushed_with_offered(links, offered_now, reach, browser=browser)
     varies = links.varies
     if held is not None and (pushed or links.reused):
@@ -1276,7 +1291,8 @@ def _decide_not_modified(
     without those headers is planned as a page the browser shows.
     """
     plan = _plan_as(state, record, req, response, resources, held, 200, browser=browser)
-    held = record.open_once(state.connector, app, req)  # None if it failed to answer `in`
+    # Not a second open(): the answer kept, None if the holder raised when asked `in`.
+    held = record.open_once(state.connector, app, req)
     record.vary = _varies(plan, held)
     if held is not None and plan.reused:
         # The client's cached page uses its held keys again: saved as the 200 would save
