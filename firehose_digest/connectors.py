@@ -19,6 +19,11 @@ A connector raising in either is logged and costs nothing but the tracking (see
 has told the log itself, is logged at debug level only. Connectors written for
 Flask-Firehose, with ``get_pushed()`` and ``set_pushed(items)``, are wrapped in
 :class:`PushedSetConnector`.
+
+The classes come in this order: the protocol (:class:`Connector`), the wrapper of a
+Flask-Firehose connector (:class:`PushedSetConnector`), :class:`SessionConnector`, then
+the default, :class:`DigestConnector`, last: start there to follow the digest cookie, its
+per-app state in :mod:`.held_digests`.
 """
 
 from __future__ import annotations
@@ -798,7 +803,10 @@ class DigestConnector:
         alone, or when half its lifetime is gone (:func:`_write_due`).
 
         In three cases a write that is due is not made: :class:`NotRecorded` is raised, and
-        the response pushes nothing.
+        the response pushes nothing, as it does for any other error raised here: a
+        :class:`RuntimeError` when no ``SECRET_KEY`` can sign now (removed since
+        ``open()``), a :class:`TypeError` for a ``held`` that ``open()`` did not return
+        (nor an empty set).
 
         - The app's response sets the cookie itself (deletes it, on a "forget me" page).
         - ``init_app`` ran again since the digest was read, and replaced the settings it
