@@ -418,7 +418,8 @@ def plan_links(
     The plan varies with what the client holds when a tracked link would be written
     otherwise for another client: left out when held (``omit_held``), or offered for push
     when not held. A link no client is offered (a HEAD, a 404, another origin's url, no
-    push slot) is ``nopush`` for everyone, so a page of only such links varies not.
+    push slot) is ``nopush`` for everyone, so a page of only such links varies not; under
+    ``omit_held`` it is left out for a holder, so any tracked link varies.
     """
     links: list[str] = []
     last: list[str] = []  # the links a proxy would read no link after: written after all

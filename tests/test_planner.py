@@ -149,6 +149,23 @@ def test_a_plan_that_does_not_vary_is_every_clients(
         assert len({plan.value for plan in plans}) == 1
 
 
+@pytest.mark.parametrize("omit_held", [False, True], ids=["nopush", "omit"])
+def test_a_link_no_client_is_offered_varies_only_under_omit(omit_held: bool) -> None:
+    """As plan_links' docstring says: a tracked link offered to no client (here a HEAD's,
+    ``may_push=False``) is ``nopush`` for everyone, so its page varies not; under
+    ``omit_held`` a holder gets it left out, so the page varies."""
+    resource = POOL[0]
+    plans = [
+        plan_links(
+            [resource], held, may_push=False, max_pushes=10, budget=1900, omit_held=omit_held
+        )
+        for held in (set(), {resource.key})
+    ]
+    assert [plan.varies for plan in plans] == [omit_held, omit_held]
+    assert plans[0].value == resource.nopush_link
+    assert plans[1].value == (None if omit_held else resource.nopush_link)
+
+
 def test_a_holder_changed_in_place_is_planned_again() -> None:
     """The plan is kept under the client's answers, not under the container."""
     page = POOL[:3]
