@@ -4,6 +4,9 @@ A signed cache-digest cookie (a Golomb-coded set or a Bloom filter of the pushed
 tells which resources a client already has, so nothing is pushed twice and the server
 keeps nothing per client.
 
+To follow one request through the code, read docs/how-it-works.md, "One request, in
+order" first: it names the function each step runs.
+
 Reading the code, ``init_app`` first, then in the order a request meets it:
 
 - The Flask adapter: :mod:`.extension` (``Firehose`` and the request path, its steps in
