@@ -1,5 +1,6 @@
 """The extension beside the Flask extensions real apps use with it: Flask-Session,
-Flask-Talisman, WhiteNoise."""
+Flask-Talisman, WhiteNoise, and those that reshape or replay a response: Flask-Caching,
+Flask-Compress, Flask-CORS."""
 
 from __future__ import annotations
 
@@ -17,10 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import brotli  # type: ignore[import-untyped]  # with Flask-Compress, in the test extras
 import pytest
 from cachelib import SimpleCache
-from flask import Flask, Request, Response, render_template_string, request, session
+from flask import (
+    Flask,
+    Request,
+    Response,
+    make_response,
+    render_template_string,
+    request,
+    session,
+)
 from flask.sessions import SessionInterface, SessionMixin
+from flask_caching import Cache
+from flask_compress import Compress
+from flask_cors import CORS
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from flask_talisman import Talisman  # type: ignore[import-untyped]  # in the test extras
 from werkzeug.datastructures import CallbackDict
@@ -691,3 +704,116 @@ def test_a_list_in_a_server_side_session_is_recorded_to_and_put_back_whole(
 
     assert again == "</a.css>; rel=preload; as=style; nopush, </c.css>; rel=preload; as=style"
     assert client.get("/c").headers["Link"].count("nopush") == 2
+
+
+def test_a_cached_page_carries_its_declared_link_and_its_own_client_s_cookie_alone(
+    other_first: bool, connector: Any
+) -> None:
+    """docs/how-it-works.md, A view served from a cache: Flask-Caching's ``@cache.cached()``
+    runs the view, and its ``push()`` calls, once. Each response, miss or hit, carries the
+    declared link, pushed to a client new to it and ``nopush`` to one holding it, and
+    varies on ``Cookie``; a hit carries no other client's cookie: the cached value, a
+    ``Response`` here, is a copy (``SimpleCache`` pickles it) taken before our hooks ran,
+    so what the first client was pushed is recorded for it alone. With 103s on, a page
+    learned from hits is hinted its declared link alone, never what the view pushed."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="s", CACHE_TYPE="SimpleCache", FIREHOSE_EARLY_HINTS=True)
+    cache = Cache()
+    if other_first:
+        cache.init_app(app)
+    firehose = Firehose(app, connector=connector)
+    if not other_first:
+        cache.init_app(app)
+
+    @app.route("/report")
+    @firehose.hints("/static/report.css", as_="style")
+    @cache.cached()
+    def report() -> Response:
+        push("/static/chart.js", as_="script")  # on the response the view makes alone
+        return make_response("<p>report</p>")
+
+    @app.route("/chart")
+    def chart() -> str:
+        push("/static/chart.js", as_="script")
+        return "<p>chart</p>"
+
+    css, js = (
+        "</static/report.css>; rel=preload; as=style",
+        "</static/chart.js>; rel=preload; as=script",
+    )
+    ann, bob = app.test_client(), app.test_client()
+    responses = [ann.get("/report"), bob.get("/report"), ann.get("/report"), bob.get("/report")]
+    assert [r.headers["Link"] for r in responses] == [
+        f"{css}, {js}",
+        css,  # a hit: the view ran for ann
+        f"{css}; nopush",
+        f"{css}; nopush",
+    ]
+    assert all("Cookie" in r.headers["Vary"] for r in responses)
+    # Bob was never pushed chart.js, whatever the hit he was served was cached from.
+    assert bob.get("/chart").headers["Link"] == js
+    assert ann.get("/chart").headers["Link"] == f"{js}; nopush"
+    sent: list[list[tuple[str, str]]] = []
+    navigation = {"wsgi.early_hints": sent.append, "HTTP_ACCEPT": "text/html"}
+    for carl in (app.test_client(), app.test_client()):
+        assert carl.get("/report", environ_base=navigation).headers["Link"] == css
+    assert sent == [[("Link", css)]] * 2
+
+
+PAGE_BODY = "<p>a page long enough for Flask-Compress to compress</p>" * 20
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_one_vary_line_names_compress_s_and_cors_s_fields_and_cookie_last(
+    other_first: bool, connector: Any, encoding: str
+) -> None:
+    """Flask-CORS set up before Flask-Compress: Compress's ``after_request`` hook runs
+    first and writes ``Vary: Accept-Encoding``, then CORS adds ``Vary: Origin`` on a line
+    of its own; ours runs after both, whenever ``Firehose(app)`` was set up. The response
+    goes out with one ``Vary`` line naming all three with ``Cookie`` (nginx 1.22 keys
+    ``proxy_cache`` on the last line alone: ``Cookie`` on the ``Origin`` line would have
+    had it serve one client's compressed page to another), its body compressed and its
+    CORS headers as without us; the 304 Compress answers to its own ``ETag`` varies so
+    too, with no ``Link``; a CORS preflight gets none of our headers and no cookie."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "s"
+
+    def set_up_others() -> None:
+        CORS(app, origins=["https://a.example", "https://b.example"], supports_credentials=True)
+        Compress(app)
+
+    if other_first:
+        set_up_others()
+    Firehose(app, connector=connector)
+    if not other_first:
+        set_up_others()
+
+    @app.route("/")
+    def page() -> Response:
+        push("/static/app.css", as_="style")
+        response = make_response(PAGE_BODY)
+        response.set_etag("v1")
+        return response
+
+    client = app.test_client()
+    asked = {"Accept-Encoding": encoding, "Origin": "https://a.example"}
+    first = client.get("/", headers=asked)
+    decompress = gzip.decompress if encoding == "gzip" else brotli.decompress
+    assert first.headers["Content-Encoding"] == encoding
+    assert decompress(first.get_data()).decode() == PAGE_BODY
+    assert first.headers["Link"] == "</static/app.css>; rel=preload; as=style"
+    vary = ["Accept-Encoding, Origin, Cookie"]
+    assert first.headers.get_all("Vary") == vary
+    assert first.headers["Access-Control-Allow-Origin"] == "https://a.example"
+    assert first.headers["Access-Control-Allow-Credentials"] == "true"
+
+    again = client.get("/", headers={**asked, "If-None-Match": first.headers["ETag"]})
+    assert (again.status_code, again.headers.get_all("Vary")) == (304, vary)
+    assert "Link" not in again.headers
+
+    preflight = client.options(
+        "/", headers={"Origin": "https://a.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://a.example"
+    assert preflight.headers.get_all("Vary") == ["Accept-Encoding, Origin"]
+    assert not {"Link", "Set-Cookie"} & set(preflight.headers.keys())
