@@ -10,7 +10,8 @@ order" first: it names the function each step runs.
 Reading the code, ``init_app`` first, then in the order a request meets it:
 
 - The Flask adapter: :mod:`.extension` (``Firehose`` and the request path, its steps in
-  its docstring); at ``init_app``, :mod:`.settings` (every ``FIREHOSE_*`` key) and
+  its docstring) and :mod:`.request_record` (the WSGI wrapper, the request's record it
+  makes, and the claim of it); at ``init_app``, :mod:`.settings` (every ``FIREHOSE_*`` key) and
   :mod:`.init_checks` (what ``init_app`` checks: the config's keys, the connector); then
   :mod:`.cookie_fields` (an HTTP/2 ``Cookie`` an ASGI wrapper joined with "," joined
   again, as the request comes in), :mod:`.browser` (what a request and its response are

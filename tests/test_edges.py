@@ -55,8 +55,8 @@ from firehose_digest import (
     SessionConnector,
     collect,
     cookie_fields,
-    extension,
     push,
+    request_record,
 )
 from firehose_digest.codec import MAX_COOKIE_COPIES, DigestCodec
 from firehose_digest.collect import (
@@ -1237,7 +1237,7 @@ def test_cookie_joins_the_last_vary_line(
     headers: list[tuple[str, str]], expected: list[str]
 ) -> None:
     """The line nginx 1.22 keys its cache on; a blank line is replaced, not extended."""
-    extension._vary_on_cookie(headers)
+    request_record._vary_on_cookie(headers)
     assert [value for name, value in headers if name.lower() == "vary"] == expected
 
 
