@@ -1,21 +1,21 @@
 """The Flask adapter: ``push()`` collects; after the view, ``Link`` is decided and recorded.
 
 Read first: docs/how-it-works.md, "One request, in order", which names the function each
-step below runs. This file holds, top to bottom: :class:`Firehose` and ``init_app``; the
-WSGI wrapper :class:`_PushScope` and the record it makes, :class:`_RequestRecord` (its
-:meth:`~_RequestRecord.start_response` writes what was decided); the claim of the record
-(:func:`_claim_first`, :func:`_claim`); what runs before the view (:func:`_open_early`,
-the 103 path :func:`_send_early_hints`) and the views' declarations (:func:`_declared`);
-:func:`_after_request` and :func:`_decide`, then the helpers ``_decide`` calls, in about
-the order it calls them (:func:`_links_for`, :func:`_save`); last, the path of an app
-with push off (:class:`_StaticScope`, :func:`_cache_static`).
+step below runs. This file holds, top to bottom: :class:`Firehose` and ``init_app``; what
+runs before the view (:func:`_open_early`, the 103 path :func:`_send_early_hints`) and the
+views' declarations (:func:`_declared`); :func:`_after_request` and :func:`_decide`, then
+the helpers ``_decide`` calls, in about the order it calls them (:func:`_links_for`,
+:func:`_save`); last, the path of an app with push off (:class:`_StaticScope`,
+:func:`_cache_static`). The WSGI wrapper and the record it makes, whose
+``start_response`` writes what was decided, and the claim of the record, are in
+:mod:`.request_record`, which this file imports.
 
 Once per request:
 
-1. A WSGI wrapper around ``app.wsgi_app`` (:class:`_PushScope`) joins again an HTTP/2
-   ``Cookie`` an ASGI wrapper joined with "," (:mod:`.cookie_fields`), then opens the
-   request's record (:class:`_RequestRecord`), in a ``ContextVar`` so ``push()`` finds it
-   from a view or a template.
+1. A WSGI wrapper around ``app.wsgi_app`` (:class:`~.request_record._PushScope`) joins
+   again an HTTP/2 ``Cookie`` an ASGI wrapper joined with "," (:mod:`.cookie_fields`), then
+   opens the request's record (:class:`~.request_record._RequestRecord`), in a
+   ``ContextVar`` so ``push()`` finds it from a view or a template.
 2. ``push(url, ...)`` (:func:`~.collect.push`) validates and formats the link (with
    :mod:`.links`) and adds it to the record, the first push of a url winning.
 3. After the view and every other ``after_request`` hook, the links are decided. Ours is

@@ -1,15 +1,15 @@
 """The request's record and the WSGI scope that makes it: Flask glue for :mod:`.extension`.
 
-Read first: docs/how-it-works.md, "One request, in order" (steps 1 and 5 are here).
-This file holds, top to bottom: the WSGI wrapper :class:`_PushScope`, which joins an
-HTTP/2 ``Cookie`` again and opens the request's record; the record, :class:`_RequestRecord`
-(what ``push()`` collected, what ``open()`` said once, what the 103 offered, and its
-:meth:`~_RequestRecord.start_response`, which adds the ``Link`` and ``Vary`` that
-:func:`~.extension._decide` chose); the static step's mark it shares with the push-off
-wrapper (:func:`_immutable_mark`); how what ``open()`` returned is made fit to be asked
-``in`` (:func:`_as_holder`); the body of a lazy app (:class:`_InScope`); the claim of the
-record (:func:`_claim_first`, :func:`_claim`); last, the ``Vary: Cookie`` the record
-writes (:func:`_vary_on_cookie`).
+Read first: docs/how-it-works.md, "One request, in order": its steps 1 (the WSGI call)
+and 8 (the headers) are here. This file holds, top to bottom: the WSGI wrapper
+:class:`_PushScope`, which joins an HTTP/2 ``Cookie`` again and opens the request's record;
+the record, :class:`_RequestRecord` (what ``push()`` collected, what ``open()`` said once,
+what the 103 offered, and its :meth:`~_RequestRecord.start_response`, which adds the
+``Link`` and ``Vary`` that :func:`~.extension._decide` chose); the static step's mark it
+shares with the push-off wrapper (:func:`_immutable_mark`); how what ``open()`` returned
+is made fit to be asked ``in`` (:func:`_as_holder`); the body of a lazy app
+(:class:`_InScope`); the claim of the record (:func:`_claim_first`, :func:`_claim`); last,
+the ``Vary: Cookie`` the record writes (:func:`_vary_on_cookie`).
 
 What runs with the record once the view has run (the 103, ``_decide``, ``save()``) is in
 :mod:`.extension`, which imports this module; this one imports nothing back.
@@ -108,7 +108,7 @@ class _RequestRecord(RequestPushes):
     :data:`~.collect.current_record`: its resources (by url, in first-push order), what
     ``open()`` said the client holds (asked once: :meth:`open_once`), what its 103
     offered, which request owns it (:func:`_claim`), and the ``Link`` and ``Vary`` that
-    :func:`_decide` chose, which its :meth:`start_response` adds.
+    :func:`~.extension._decide` chose, which its :meth:`start_response` adds.
 
     A *record* is this request's; what is *recorded* is what the connector's ``save()``
     keeps as held by the client.
@@ -136,9 +136,10 @@ class _RequestRecord(RequestPushes):
         #: response starts (:func:`_immutable_mark`).
         self._immutable_written = _immutable_mark(environ)
         #: The page (:func:`~.early_hints.hint_page_of`) whose links a 200 teaches the hint
-        #: cache; None when not learning. Set by :func:`_send_early_hints` alone, once
-        #: :func:`_early_hints_sender` gave it a sender: only a request that may get a 103
-        #: teaches (not one over HTTP/1.0, through Varnish, or a revalidation).
+        #: cache; None when not learning. Set by :func:`~.extension._send_early_hints`
+        #: alone, once :func:`~.extension._early_hints_sender` gave it a sender: only a
+        #: request that may get a 103 teaches (not one over HTTP/1.0, through Varnish, or a
+        #: revalidation).
         self.hint_page: str | None = None
         #: Whether its url, had it learned nothing, would be hinted something (what its
         #: view declares, or a hook pushed): only then does a url that answers with no page
@@ -148,7 +149,8 @@ class _RequestRecord(RequestPushes):
         #: pushed them, so they are recorded whatever the final response pushes, unless it
         #: is a 304, no page, a browser's response whose own links the browser would not
         #: preload (an error page, a redirect, a download: :func:`~.browser.links_reach`,
-        #: :func:`~.browser._browser_shows`), or its ``save()`` failed (:func:`_decide`).
+        #: :func:`~.browser._browser_shows`), or its ``save()`` failed
+        #: (:func:`~.extension._decide`).
         self.offered: tuple[str, ...] = ()
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
