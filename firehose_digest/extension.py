@@ -62,7 +62,7 @@ of versioned static files in :mod:`.static`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -245,6 +245,7 @@ class Firehose:
             hooks=previous.hooks if isinstance(previous, _AppState) else set(),
             settings_read=tuple((key, app.config.get(key)) for key in _READ_KEYS),
             owner=self,
+            recordable=connector.recordable if isinstance(connector, SessionConnector) else None,
         )
         app.jinja_env.globals.update(push=push, push_static=push_static, static_tag=static_tag)
         # Closures over the app: no current_app lookup on the per-request path. The hooks
@@ -349,6 +350,11 @@ class _AppState:
     #: The :class:`Firehose` whose ``init_app`` made this state
     #: (:func:`~.init_checks.warn_taken_over`).
     owner: Firehose | None = None
+    #: How many of a response's new keys its connector could record beside the held ones
+    #: it links again (:meth:`~.connectors.SessionConnector.recordable`), for a connector
+    #: that can say; None for one that records all of them or none (the digest holds
+    #: every key it is given). Resolved by ``init_app``, with the connector.
+    recordable: Callable[[Flask, Sequence[str], Iterable[str]], int] | None = None
 
 
 #: The keys ``init_app`` reads: every ``FIREHOSE_*`` setting, and Flask's
@@ -451,7 +457,7 @@ def _send_early_hints(app: Flask) -> None:
         )
         # Nothing can be recorded for this client: hint nothing a proxy would push.
         early = plan(max_pushes=state.settings.max_pushes if held is not None else 0)
-        if early.offered and isinstance(state.connector, SessionConnector):
+        if early.offered and state.recordable is not None:
             # A session with no room for them would leave them unrecorded, to be offered
             # again on each visit: only the first that it can take beside the page's held
             # keys are offered (the same links, planned with fewer push slots, offer those
@@ -459,7 +465,7 @@ def _send_early_hints(app: Flask) -> None:
             # The page's held keys in the order its Link lists them, as save() writes
             # them: another order may compress to another length.
             linked_again = dict.fromkeys(hint.key for hint in hints if held and hint.key in held)
-            room_for = state.connector.recordable(app, early.offered, linked_again)
+            room_for = state.recordable(app, early.offered, linked_again)
             if room_for < len(early.offered):
                 early = plan(max_pushes=room_for)
         if early.headers and sent(send, early.headers, req):
@@ -633,7 +639,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
        (:func:`_decide_not_modified`);
     7. else: its links planned (:func:`_links_for`), what its 103 offered counted as
        pushed (:func:`_pushed_with_offered`), what it pushes and reuses saved
-       (:func:`_save`; planned again, pushing nothing, if that fails), and a HEAD's
+       (:func:`_save`; if the connector cannot take them all, planned again pushing what
+       it can take, :func:`_save_what_fits`; pushing nothing if it fails), and a HEAD's
        ``Vary``.
 
     The blocks that ask ``cache`` and ``hint_page``, and :func:`_forget_if_stale`, only
@@ -720,22 +727,28 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # Whatever save() writes (the digest's Set-Cookie) is made from the client's cookie.
         varies = True
         failed = _save(app, state, response, held, pushed, links.reused)
-        if failed is not None:
-            # Planned again from the answers already given, not by asking the holder: a
-            # failed save() may have added the pushed keys to it (Flask-Firehose's
-            # set_pushed() is handed them added in place), and a store that failed its
-            # write may fail its lookups too. Nothing more is pushed.
-            recorded: tuple[str, ...] = ()
-            if isinstance(failed, NotRecorded):
-                # Refused for these keys (a session without room for them all): what the
-                # 103 pushed already is asked for alone. A store that failed is not asked
-                # twice.
-                recorded = _save_offered_alone(
-                    app, state, response, held, pushed, links.reused, offered_now
-                )
-            links = _links_for(
-                state, record, resources, frozenset((*links.reused, *recorded)), may_push=False
+        if isinstance(failed, NotRecorded):
+            # Refused for these keys (a session without room for them all, or more than
+            # max_items): the first that it can take are pushed and recorded.
+            links = _save_what_fits(
+                app,
+                state,
+                record,
+                response,
+                resources,
+                held,
+                links,
+                pushed,
+                offered_now,
+                browser=browser,
             )
+        elif failed is not None:
+            # A store that failed is not asked twice. Planned again from the answers
+            # already given, not by asking the holder: a failed save() may have added the
+            # pushed keys to it (Flask-Firehose's set_pushed() is handed them added in
+            # place), and a store that failed its write may fail its lookups too. Nothing
+            # is pushed.
+            links = _links_for(state, record, resources, frozenset(links.reused), may_push=False)
     if req.method == "HEAD" and not varies:
         # A HEAD's fields are its GET's (RFC 9110 §9.3.2), and a cache that makes a HEAD
         # request writes them over each GET it stored for this Cookie (RFC 9111 §4.3.5,
@@ -1056,26 +1069,69 @@ def _save(
     return None
 
 
-def _save_offered_alone(
+def _save_what_fits(
     app: Flask,
     state: _AppState,
+    record: _RequestRecord,
     response: Response,
+    resources: dict[str, Resource],
     held: Container[str],
+    links: LinkPlan,
     pushed: tuple[str, ...],
-    reused: tuple[str, ...],
     offered: tuple[str, ...],
-) -> tuple[str, ...]:
-    """After the connector's ``save()`` said it could not record all that a response
-    ``pushed`` (:class:`~.connectors.NotRecorded`), the keys its 103 ``offered`` (pushed
-    already, by the front) recorded alone: those keys, else none. A session with room
-    for fewer keys takes them: :class:`~.connectors.SessionConnector`'s 103 offered only
-    what it could take (:meth:`~.connectors.SessionConnector.recordable`), while the
-    final ``Link`` would push more beside them; unrecorded, they would be offered again
-    on each visit. A ``save()`` that failed otherwise (a store down) is not asked twice."""
+    *,
+    browser: bool,
+) -> LinkPlan:
+    """The links a response goes out with once its connector's ``save()`` of all the keys
+    it ``pushed`` (its ``links``' and what its 103 ``offered``) raised
+    :class:`~.connectors.NotRecorded` (a session without room for them all, or with more
+    than ``max_items`` beside the page's held ones). It pushes, and records, the first of
+    them that the connector can take, in the order its ``Link`` offers them:
+
+    1. what the 103 offered: the front pushed those already, and unrecorded they would be
+       offered again on each visit;
+    2. then as many of the new ones as the connector says fit beside the page's held keys
+       and those (``state.recordable``; none for a connector that cannot say).
+
+    Planned again with that many push slots, then saved once more; if that save fails
+    too, nothing is pushed, and what the 103 offered goes unrecorded. No save is asked
+    for the same keys again (refused for another reason than room).
+
+    Planned from the answers already given (``links``), not by asking ``held`` again: a
+    failed save() may have added the pushed keys to it (Flask-Firehose's ``set_pushed()``
+    is handed them added in place). What the 103 offered is linked ``nopush`` then, as any
+    held key.
+    """
+    reused = links.reused
     alone = tuple(key for key in pushed if key in offered)
-    if not alone or len(alone) == len(pushed):
-        return ()
-    return alone if _save(app, state, response, held, alone, reused) is None else ()
+    new = [key for key in pushed if key not in offered]
+    fits = 0
+    if new and state.recordable is not None:
+        try:
+            fits = state.recordable(app, new, (*reused, *alone))
+        except Exception:  # a subclass's own measure: it costs the page nothing
+            log.exception("firehose: %r.recordable() failed", state.connector)
+    answers = frozenset((*reused, *alone))
+    if fits > 0:
+        # New keys were pushed, so the response may push (``links_reach``). The same
+        # links, with push slots for the first ``fits`` new keys: up to the last of them
+        # each link is written as before (an offered one ``nopush`` now), so what the
+        # budget cuts is pushed by neither plan, nor saved.
+        replanned = state.planner.plan_uncached(
+            resources.values(), answers, True, browser=browser, max_pushes=fits
+        )
+        keys = (*alone, *replanned.pushed)
+    else:
+        replanned, keys = None, alone
+    if (
+        keys
+        and len(keys) < len(pushed)
+        and _save(app, state, response, held, keys, reused) is None
+    ):
+        if replanned is not None:
+            return replanned
+        return _links_for(state, record, resources, answers, may_push=False)
+    return _links_for(state, record, resources, frozenset(reused), may_push=False)
 
 
 class _StaticScope:

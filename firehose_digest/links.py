@@ -526,14 +526,16 @@ class LinkPlanner:
         offered: Collection[str] = (),
         *,
         browser: bool = False,
+        max_pushes: int | None = None,
     ) -> LinkPlan:
         """:func:`plan_links` with this planner's settings, nothing kept (a response whose
-        103 offered the keys ``offered`` for push is planned this way)."""
+        103 offered the keys ``offered`` for push is planned this way, and one whose
+        connector has room for fewer pushes than the settings allow, ``max_pushes``)."""
         return plan_links(
             resources,
             held,
             may_push=may_push,
-            max_pushes=self.max_pushes,
+            max_pushes=self.max_pushes if max_pushes is None else max_pushes,
             budget=self.budget,
             omit_held=self.omit_held,
             offered=offered,

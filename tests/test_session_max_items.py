@@ -135,3 +135,102 @@ def test_a_page_that_writes_the_session_keeps_its_data_and_the_list_it_was_sent(
     with client.session_transaction() as sess:
         assert sess["views"] == 2
         assert sess["h2-held"] == urls[:1]
+
+
+@pytest.mark.parametrize(
+    ("max_items", "max_pushes", "links", "visits"),
+    [
+        # (on visit 2, the held urls and the first new ones that fit are max_items
+        # exactly; one more new one, which the page offers, would be one past)
+        (3, 2, 4, [2, 1, 0, 0]),
+        (4, 3, 6, [3, 1, 0, 0]),
+        (5, 3, 8, [3, 2, 0, 0]),
+    ],
+)
+def test_a_link_alone_pushes_the_new_urls_that_fit_beside_the_held_ones(
+    max_items: int, max_pushes: int, links: int, visits: list[int]
+) -> None:
+    """No 103. The first visit pushes ``max_pushes`` urls; the second links those again
+    and offers as many new ones, more than fit beside them in ``max_items``: save()
+    refused them all, and that visit pushed nothing. Now it pushes the first new ones
+    that fit (held and pushed, max_items exactly), and records them; later visits push
+    nothing again, and the page's held urls are never dropped for new ones."""
+    app, urls = page_app(max_items, links, FIREHOSE_MAX_PUSHES=max_pushes)
+    client = app.test_client()
+
+    pushed = []
+    for _ in range(4):
+        pushed.append(pushed_on_visit(client))
+        assert held(client) == urls[: sum(len(each) for each in pushed)]
+
+    assert [len(each) for each in pushed] == visits
+    assert [url for each in pushed for url in each] == urls[:max_items]
+
+
+@pytest.mark.parametrize(("max_items", "fits"), [(5, 2), (4, 1)], ids=["two fit", "one fits"])
+def test_what_a_103_offered_is_recorded_first_then_the_new_urls_that_fit_in_max_items(
+    max_items: int, fits: int
+) -> None:
+    """The client holds two urls the page links again; the page was learned linking one
+    more, which its 103 offers for push, and now links three new ones besides, which its
+    Link pushes: more than ``max_items`` beside the held ones, so only what the 103
+    offered was recorded. Now that is recorded first, then the first new ones that fit
+    (held, offered and new ones: max_items exactly)."""
+    held_urls, offered = ["/h0.css", "/h1.css"], "/a.css"
+    new = ["/b.css", "/c.css", "/d.css"]
+    urls = [offered]
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="items", FIREHOSE_MAX_PUSHES=4, FIREHOSE_EARLY_HINTS=True)
+    Firehose(app, connector=SessionConnector(max_items=max_items))
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    @app.route("/held")
+    def held_page() -> str:
+        for url in held_urls:
+            push(url, as_="style")
+        return "held"
+
+    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
+    urls[:] = [*held_urls, offered, *new]
+    client = app.test_client()
+    client.get("/held")
+    assert held(client) == held_urls
+
+    visits = [pushed_on_visit(client) for _ in range(3)]
+
+    assert visits == [[offered, *new[:fits]], [], []]
+    assert held(client) == [*held_urls, offered, *new[:fits]]
+
+
+@pytest.mark.parametrize("order", ["session, then digest", "digest, then session"])
+def test_a_later_init_app_measures_a_103_s_room_by_its_own_connector(order: str) -> None:
+    """``init_app`` resolves, with the connector, how a 103 measures the room for what it
+    offers: a later ``init_app`` with another connector measures by that one. The client
+    holds one url the page links again, and two are new: with ``SessionConnector(
+    max_items=2)`` the 103 offers one (the list keeps two); with the digest, both (it
+    holds every key it is given), whichever connector the app had before."""
+    app, urls = page_app(2, 3, FIREHOSE_MAX_PUSHES=2, FIREHOSE_EARLY_HINTS=True)
+    session_last = order == "digest, then session"
+    Firehose(app)  # the digest
+    if session_last:
+        Firehose(app, connector=SessionConnector(max_items=2))
+
+    @app.route("/first")
+    def first() -> str:
+        push(urls[0], as_="style")
+        return "first"
+
+    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
+    client = app.test_client()
+    client.get("/first")
+    hints: list[list[tuple[str, str]]] = []
+
+    client.get("/", environ_base={**NAVIGATION, "wsgi.early_hints": hints.append})
+
+    offered = [f"<{url}>; rel=preload; as=style" for url in urls[1:]]
+    assert hints == [[("Link", ", ".join(offered[:1] if session_last else offered))]]

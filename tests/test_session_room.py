@@ -17,6 +17,7 @@ from flask import Flask, session
 from flask.testing import FlaskClient
 
 from firehose_digest import Firehose, SessionConnector, push
+from firehose_digest.connectors import NotRecorded
 
 #: A versioned url, as long as a fingerprinted asset's (56 bytes).
 LONG = "/static/assets/app." + hashlib.sha256(b"app").hexdigest()[:32] + ".css"
@@ -277,4 +278,156 @@ def test_a_page_s_own_held_links_are_not_dropped_for_its_new_ones(early_hints: b
     assert pushes == []
     assert response.headers["Link"] == (
         f"<{LONG}>; rel=preload; as=style; nopush, <{OTHER}>; rel=preload; as=style; nopush"
+    )
+
+
+#: A third and a fourth url, as long.
+THIRD = "/static/assets/ui." + hashlib.sha256(b"ui").hexdigest()[:32] + "a.css"
+FOURTH = "/static/assets/vx." + hashlib.sha256(b"vx").hexdigest()[:32] + "a.css"
+
+
+def pushed_in(response: Any, hints: list[list[tuple[str, str]]]) -> list[str]:
+    """The urls a 103 in ``hints`` or the response's Link offers for push."""
+    values = [value for hint in hints for name, value in hint if name == "Link"]
+    values += response.headers.getlist("Link")
+    links = [link for value in values for link in value.split(", ")]
+    return [link[1 : link.index(">")] for link in links if not link.endswith("nopush")]
+
+
+@pytest.mark.parametrize(
+    ("spare", "fits"), [(0, 2), (-1, 1)], ids=["room for exactly two", "one byte less"]
+)
+@pytest.mark.parametrize("own", [1536, 0], ids=["app's session nearly full", "urls too long"])
+def test_a_link_alone_pushes_the_first_urls_the_session_can_take(
+    own: int, spare: int, fits: int
+) -> None:
+    """No 103, and a page of three new urls with room in the session for two of them: its
+    Link offered none for push (save() refused the three, and the response was planned
+    again pushing nothing), though two would have fitted. Now it pushes, and records, the
+    first two, in the Link's order; a byte less, the first alone. The next visits push
+    nothing: the client holds those, and the session has no room for more beside them,
+    which it keeps (no held key dropped for a new one). The app's own data is kept."""
+    urls = (LONG, OTHER, THIRD)
+    room = session_line(own, urls[:2]) + spare
+    app = room_app(own, urls, **budgets_for(room), FIREHOSE_EARLY_HINTS=False)
+    client = app.test_client()
+    if own:
+        client.get("/login")
+    with client.session_transaction() as sess:
+        own_data = sess.get("own")
+
+    response = client.get("/", environ_base=NAVIGATION)
+    first = pushed_in(response, [])
+    assert first == list(urls[:fits])
+    assert response.headers["Link"] == ", ".join(
+        f"<{url}>; rel=preload; as=style" + ("" if n < fits else "; nopush")
+        for n, url in enumerate(urls)
+    )
+    assert held(client) == list(urls[:fits])
+    if spare == 0:
+        assert header_line("Set-Cookie", response.headers["Set-Cookie"]) == room
+    then = [pushed_in(client.get("/", environ_base=NAVIGATION), []) for _ in range(3)]
+
+    assert then == [[], [], []]
+    assert held(client) == list(urls[:fits])
+    with client.session_transaction() as sess:
+        assert sess.get("own") == own_data
+
+
+@pytest.mark.parametrize(
+    ("spare", "fits"), [(0, 2), (-1, 1)], ids=["room for exactly two more", "one byte less"]
+)
+def test_what_a_103_offered_is_recorded_first_then_the_new_urls_that_fit(
+    spare: int, fits: int
+) -> None:
+    """The page was learned linking one url; it now links three more. The 103 offers the
+    learned one for push, and the final Link pushes the new ones, which the session
+    cannot all take beside it: only what the 103 offered was recorded, and nothing more
+    pushed. Now the 103's url is recorded first, then the first new ones that fit beside
+    it (two at exactly their room, one a byte less), pushed by the Link; the rest are
+    preloaded nopush, and no later visit pushes anything again."""
+    urls = [LONG]
+    room = session_line(0, (LONG, OTHER, THIRD)) + spare
+    app = room_app(0, (), **budgets_for(room, link_budget=400))
+
+    @app.route("/grown")
+    def grown() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    learner = app.test_client()
+    learner.get("/grown", environ_base={**NAVIGATION, "wsgi.early_hints": lambda h: None})
+    urls += [OTHER, THIRD, FOURTH]  # the page now links three more
+    client = app.test_client()
+    hints: list[list[tuple[str, str]]] = []
+
+    response = client.get("/grown", environ_base={**NAVIGATION, "wsgi.early_hints": hints.append})
+
+    assert hints == [[("Link", f"<{LONG}>; rel=preload; as=style")]]
+    assert response.headers["Link"] == ", ".join(
+        f"<{url}>; rel=preload; as=style" + ("" if 0 < n <= fits else "; nopush")
+        for n, url in enumerate(urls)
+    )
+    assert held(client) == urls[: 1 + fits]
+    every = pushed_in(response, hints)
+    for _ in range(3):
+        hints = []
+        again = client.get("/grown", environ_base={**NAVIGATION, "wsgi.early_hints": hints.append})
+        every += pushed_in(again, hints)
+        assert held(client) == urls[: 1 + fits]
+    assert every == urls[: 1 + fits]
+
+
+class Refusing(SessionConnector):
+    """A SessionConnector whose ``save()`` refuses every save (NotRecorded), as one of an
+    app whose session the view emptied, and whose ``recordable()`` says ``fits`` (None:
+    raises)."""
+
+    def __init__(self, fits: int | None) -> None:
+        super().__init__()
+        self.fits = fits
+        self.saves: list[tuple[str, ...]] = []
+
+    def save(self, *args: Any) -> None:
+        self.saves.append(tuple(args[3]))
+        raise NotRecorded("refused")
+
+    def recordable(self, *args: Any) -> int:
+        if self.fits is None:
+            raise RuntimeError("measure broken")
+        return self.fits
+
+
+@pytest.mark.parametrize("fits", [1, 3, 0, None], ids=["one fits", "all fit", "none", "raises"])
+def test_a_save_that_refuses_the_keys_that_fit_too_pushes_nothing(
+    fits: int | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Link alone of three new urls, whose save() is refused: the connector is asked
+    once more, for the first keys it says fit, only if that is fewer than all and more
+    than none; refused again, the response pushes nothing. A recordable() that raises is
+    logged, and costs the page nothing."""
+    connector = Refusing(fits)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="room")
+    Firehose(app, connector=connector)
+    urls = (LONG, OTHER, THIRD)
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        response = app.test_client().get("/", environ_base=NAVIGATION)
+
+    assert response.status_code == 200
+    assert connector.saves == [urls, *([urls[:1]] if fits == 1 else [])]
+    assert response.headers["Link"] == ", ".join(
+        f"<{url}>; rel=preload; as=style; nopush" for url in urls
+    )
+    said = [record.getMessage() for record in caplog.records]
+    assert said == (
+        ["firehose: Refusing(max_items=100).recordable() failed"] if fits is None else []
     )
