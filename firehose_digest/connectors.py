@@ -85,10 +85,13 @@ log = logging.getLogger("firehose_digest")
 
 class NotRecorded(RuntimeError):
     """Raised by ``save()`` when it does not record this response's keys, for a reason it
-    has already told the log or that is no failure (a session the request emptied): the
-    response then pushes nothing, and the extension logs this at debug level, not as an
-    error with its traceback on every such response (a session a client's data has grown
-    past the header budget fails on each of its pages)."""
+    has already told the log or that is no failure (a session the request emptied). The
+    extension logs this at debug level, not as an error with its traceback on every such
+    response (a session a client's data has grown past the header budget fails on each of
+    its pages), and asks ``save()`` once more for the first of the keys that it can take:
+    what the response's 103 offered, then as many new ones as
+    :meth:`SessionConnector.recordable` says fit (none for another connector). Refused
+    again, the response pushes nothing."""
 
 
 class Connector(Protocol):
@@ -375,9 +378,10 @@ class SessionConnector:
     Flask-Firehose's ``split(',')`` on a list would fail every request of a worker not yet
     updated, or rolled back to. Only the ``max_items`` most recently pushed keys are kept (a
     response that pushes something also moves the held keys it links again to the end). A
-    response whose held keys and new ones are more than that records nothing
+    response whose held keys and new ones are more than that is refused
     (:class:`NotRecorded`): cut, the list would drop the held ones, pushed again on the
-    page's next visit.
+    page's next visit. It then pushes, and records, only the first new ones that fit
+    beside them (:meth:`recordable`).
 
     Each key costs 3 to 30 bytes of Flask's compressed session cookie, the fewer the more
     alike the urls are (a versioned key is long). Two limits bound the cookie:
@@ -514,9 +518,9 @@ class SessionConnector:
         :class:`NotRecorded` if even those do not fit.
 
         Before raising, it keeps what fits of the keys but the ``new`` last ones, and tells
-        the log (once per app): the extension then pushes nothing, and records nothing of
-        this response. (:meth:`_trim` fits a session written on a page that records
-        nothing.)"""
+        the log (once per app): the extension then asks once more for the first of the new
+        keys that fit (:meth:`recordable`), and pushes those alone. (:meth:`_trim` fits a
+        session written on a page that records nothing.)"""
         room = self._rooms.get(app)
         if room is None:
             return
@@ -645,7 +649,8 @@ class SessionConnector:
             if reused and keep > self.max_items:
                 # Cut to its last max_items, the list would drop held keys the page links
                 # again, pushed on its next visit, dropping others: nothing is recorded,
-                # and the response pushes nothing, as where the session has no room.
+                # as where the session has no room (the extension then asks for the first
+                # new keys that fit beside the held ones alone).
                 self._tell_too_many(app)
                 raise NotRecorded(
                     f"{keep} keys, the page's held and pushed ones, are more than {self!r} keeps"

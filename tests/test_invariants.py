@@ -416,8 +416,9 @@ class BoundedList(Holdings):
     """``SessionConnector`` as connectors.md says it: "keeping the ``max_items`` most
     recently pushed (a response that pushes something also moves the held keys it links
     again to the end)", and "a response whose held links and new ones are more than
-    ``max_items`` records nothing and pushes nothing [...] its 103 offers only what fits
-    beside the held ones, and the final response records that alone"."""
+    ``max_items`` pushes, and records, only the first new ones that fit beside the held
+    ones [...] its 103 offers only what fits beside the held ones, and the final response
+    records that first"."""
 
     max_items: int
     keys: list[str] = field(default_factory=list)
@@ -918,16 +919,27 @@ class ClientMachine(RuleBasedStateMachine):
             self.record(pushed, expected.reused)
         elif saves:
             # connectors.md: a response whose held links and new ones are more than the
-            # list keeps records nothing and pushes nothing, but what its 103 offered
-            # (pushed by the front already), recorded alone if the list takes it.
+            # list keeps pushes, and records, only the first new ones that fit beside the
+            # held ones, after what its 103 offered (pushed by the front already), if
+            # the list takes them.
+            reused = expected.reused
             alone = tuple(key for key in pushed if key in offered)
-            recorded: tuple[str, ...] = ()
-            if alone and len(alone) < len(pushed) and self.model.takes(alone, expected.reused):
-                self.record(alone, expected.reused)
-                recorded = alone
-            expected = self.plan(
-                resources, {*expected.reused, *recorded}, may_push=False, offered=()
-            )
+            new = [key for key in pushed if key not in offered]
+            room = self.model.room_for([*reused, *alone])
+            fits = min(len(new), room if room is not None else len(new))
+            replanned = None
+            if fits:
+                replanned = self.plan(
+                    resources, {*reused, *alone}, may_push=True, offered=(), max_pushes=fits
+                )
+            keys = (*alone, *(replanned.pushed if replanned is not None else ()))
+            if keys and len(keys) < len(pushed) and self.model.takes(keys, reused):
+                self.record(keys, reused)
+                expected = replanned or self.plan(
+                    resources, {*reused, *alone}, may_push=False, offered=()
+                )
+            else:
+                expected = self.plan(resources, set(reused), may_push=False, offered=())
         if isinstance(self.model, TwoGenerations):
             # connectors.md: save() "writes what changed (a cookie on response [...])".
             changed = self.model.generations() != generations_before
