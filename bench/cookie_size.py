@@ -188,10 +188,10 @@ def _session_connector_client(max_items: int) -> FlaskClient:
 @cache
 def session_connector_cookie(n: int) -> tuple[int, bool]:
     """``SessionConnector(max_items=n)``'s session cookie after pushing n urls, and whether
-    it kept them all. Past a 4093-byte cookie (Werkzeug's most) it keeps fewer, the oldest
-    dropped (none here, where one response pushes all n: a response's own keys are kept
-    whole or not at all, and a page that left the session alone then writes none): the
-    size is then that of the whole list, signed as Flask signs the session."""
+    it kept them all. Past a 4093-byte cookie (Werkzeug's most) it keeps fewer: here, where
+    one response pushes all n, the first of them that fit (a response pushes, and records,
+    the first of its new keys that fit, in its Link's order): the size is then that of the
+    whole list, signed as Flask signs the session."""
     client = _session_connector_client(n)
     app = client.application
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
@@ -200,10 +200,8 @@ def session_connector_cookie(n: int) -> tuple[int, bool]:
         kept = serializer.loads(value)[SessionConnector.session_key]
         if kept == urls(n):
             return len(value), True
-        if (kept and kept != urls(n)[-len(kept) :]) or len(
-            _session_cookie(value)
-        ) > MAX_COOKIE_SIZE:
-            raise AssertionError("SessionConnector's session lost the wrong urls")
+        if kept != urls(n)[: len(kept)] or len(_session_cookie(value)) > MAX_COOKIE_SIZE:
+            raise AssertionError("SessionConnector's session kept the wrong urls")
     whole = serializer.dumps({SessionConnector.session_key: urls(n)})
     if len(_session_cookie(whole)) <= MAX_COOKIE_SIZE:
         raise AssertionError("SessionConnector dropped urls a cookie could hold")
@@ -376,8 +374,9 @@ def write_results(rows: list[Row]) -> str:
         "`SessionConnector(max_items=n)`: Flask's session cookie from a real app (zlib "
         "when it helps); ‡ past a 4093-byte cookie (Werkzeug's most, under what a browser "
         "keeps), which `SessionConnector` does not grow the session to (it keeps fewer, the "
-        "oldest dropped; here, where one response pushes all n, none): the size is the whole "
-        "list's, signed as Flask signs the session. CASPER: h2o's `h2o_casper` value for the "
+        "oldest dropped; here, where one response pushes all n, the first that fit): the "
+        "size is the whole list's, signed as Flask signs the session. CASPER: h2o's "
+        "`h2o_casper` value for the "
         "same urls (`bench/casper.py`, 13-bit keys, false-positive rate about n/8192 whatever "
         "p). Limit: n·log2(1/p) bits in base64 characters. Every cookie written was decoded "
         "back and holds every url.\n\n",

@@ -214,9 +214,9 @@ def test_memory_counts_the_decoded_digests_its_clients_left() -> None:
 
 
 def test_cookie_size_measures_the_session_connector_on_both_sides_of_the_cookie_limit() -> None:
-    """Past a 4093-byte cookie ``SessionConnector`` keeps none of a response's keys, and a
-    page that left the session alone then writes no session at all: the suite measures the
-    whole list's size there, and stopped ``make bench`` when it found no cookie."""
+    """Past a 4093-byte cookie ``SessionConnector`` keeps only the first of a response's
+    keys that fit: the suite measures the whole list's size there (and stopped ``make
+    bench`` when it found no cookie, as a page that pushes nothing writes none)."""
     fits, kept_all = cookie_size.session_connector_cookie(300)
     past, kept_past = cookie_size.session_connector_cookie(500)
     assert (kept_all, kept_past) == (True, False)
