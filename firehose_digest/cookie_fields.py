@@ -2,7 +2,7 @@
 
 A browser sends each cookie as a field of its own over HTTP/2 and HTTP/3, for the server
 to join with "; "; ASGI wrappers join them with ",", which Werkzeug reads as one cookie.
-:class:`~.request_record._PushScope` joins such a header again, with "; ", before the app
+:class:`~.request_record.PushScope` joins such a header again, with "; ", before the app
 reads it (:func:`may_join_cookie_fields`, :func:`rejoined`).
 
 A module of its own: it reads one header's text, nothing of the request path, and what it

@@ -12,9 +12,9 @@ the helpers ``_decide`` calls, in about the order it calls them (:func:`_links_f
 
 Once per request:
 
-1. A WSGI wrapper around ``app.wsgi_app`` (:class:`~.request_record._PushScope`) joins
+1. A WSGI wrapper around ``app.wsgi_app`` (:class:`~.request_record.PushScope`) joins
    again an HTTP/2 ``Cookie`` an ASGI wrapper joined with "," (:mod:`.cookie_fields`), then
-   opens the request's record (:class:`~.request_record._RequestRecord`), in a
+   opens the request's record (:class:`~.request_record.RequestRecord`), in a
    ``ContextVar`` so ``push()`` finds it from a view or a template.
 2. ``push(url, ...)`` (:func:`~.collect.push`) validates and formats the link (with
    :mod:`.links`) and adds it to the record, the first push of a url winning.
@@ -99,7 +99,7 @@ from .early_hints import hint_page_of, scheme_and_host, sent, serves_http2, url_
 from .hints import HintCache, plan_early_hints
 from .init_checks import as_connector, init_connector, warn_taken_over, warn_unknown_keys
 from .links import LinkPlan, LinkPlanner, Resource, for_log
-from .request_record import _claim, _claim_first, _immutable_mark, _PushScope, _RequestRecord
+from .request_record import PushScope, RequestRecord, claim, claim_first, immutable_mark
 from .settings import DEFAULTS, Settings, load
 from .static import (
     StaticHint,
@@ -260,7 +260,7 @@ class Firehose:
                 # Run last, as the step it stands for does (see below), and added to the
                 # list as that one is, which init_app may do after the first request.
                 app.after_request_funcs.setdefault(None, []).insert(0, partial(_cache_static, app))
-                # What _claim_first does with push on: note a versioned file's stamp
+                # What claim_first does with push on: note a versioned file's stamp
                 # before the static view opens it (cache_versioned_static asks it).
                 app.url_value_preprocessors.setdefault(None, []).append(note_static_file)
             # No wrapper opens a record, so push() only returns the url; one an earlier
@@ -268,17 +268,17 @@ class Firehose:
             return
         if "links" not in state.hooks:
             state.hooks.add("links")
-            app.wsgi_app = _PushScope(app.wsgi_app)  # type: ignore[method-assign]
+            app.wsgi_app = PushScope(app.wsgi_app)  # type: ignore[method-assign]
             # Flask runs an app's after_request functions last registered first: registered
             # first, ours runs after every hook that could still change the status (a
             # make_conditional 304), so what is pushed and recorded matches what is sent.
             app.after_request_funcs.setdefault(None, []).insert(0, partial(_after_request, app))
             # First of the app's url value preprocessors, which Flask runs before any
             # before_request function: the request claims its record before its hooks
-            # could dispatch another request under it (see _claim for what runs earlier).
+            # could dispatch another request under it (see claim for what runs earlier).
             # Not a request_started receiver: blinker's dispatch to one is paid by every
             # request of every app in the process.
-            app.url_value_preprocessors.setdefault(None, []).insert(0, _claim_first)
+            app.url_value_preprocessors.setdefault(None, []).insert(0, claim_first)
         if isinstance(connector, PushedSetConnector) and "legacy" not in state.hooks:
             state.hooks.add("legacy")
             app.before_request_funcs.setdefault(None, []).append(lambda: _open_early(app))
@@ -369,7 +369,7 @@ def _open_early(app: Flask) -> None:
     which Flask has run by the time our ``after_request`` step asks. Not for what no view
     answers (a 404 before any, an ``OPTIONS``, a static file): those link nothing."""
     state: _AppState = app.extensions[EXTENSION_KEY]
-    record = cast("_RequestRecord | None", current_record.get())
+    record = cast("RequestRecord | None", current_record.get())
     if record is None or not state.settings.enabled:
         return  # outside app.wsgi_app, or push turned off by a later init_app
     if not isinstance(state.connector, PushedSetConnector):
@@ -377,7 +377,7 @@ def _open_early(app: Flask) -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]
     if req.routing_exception is not None or req.method == "OPTIONS":
         return
-    if _claim(record, req) and not asks_static_file(app, req):
+    if claim(record, req) and not asks_static_file(app, req):
         record.open_once(state.connector, app, req)
 
 
@@ -386,12 +386,12 @@ def _send_early_hints(app: Flask) -> None:
     the app's own HTTP/2, links to other origins held or not).
 
     Runs before the view, so before the response can have started; what the 103 offered
-    for push is recorded with the final response (:attr:`_RequestRecord.offered`).
+    for push is recorded with the final response (:attr:`RequestRecord.offered`).
     Where the app itself serves HTTP/2 (:func:`~.early_hints.serves_http2`), the 103 keeps
     only preconnects and links to other origins: a same-origin preload would wait on the
     connection busy with this very page (:func:`~.hints.plan_early_hints`).
     """
-    record = cast("_RequestRecord | None", current_record.get())
+    record = cast("RequestRecord | None", current_record.get())
     state: _AppState = app.extensions[EXTENSION_KEY]
     cache = state.hint_cache
     if record is None or cache is None or record.nested:
@@ -400,7 +400,7 @@ def _send_early_hints(app: Flask) -> None:
         # does not record; one made by a test client has none to send through.
         return
     req = request._get_current_object()  # type: ignore[attr-defined]
-    if not _claim(record, req) or asks_static_file(app, req):
+    if not claim(record, req) or asks_static_file(app, req):
         return  # under the record of the request whose view dispatched it, or a file
     send = _early_hints_sender(req, state)
     if send is None:
@@ -484,7 +484,7 @@ def _early_hints_sender(req: Request, state: _AppState) -> Callable[[Any], Any] 
     HTML (:func:`~.browser.takes_html`): Chrome acts on a 103 for navigations only, a HEAD or a
     ``fetch()`` has no page to preload for, and Python's ``http.client`` reads a 103 as
     the final response. So this decides, too, which requests teach the hint cache
-    (:attr:`_RequestRecord.hint_page`).
+    (:attr:`RequestRecord.hint_page`).
     Servers without ``wsgi.early_hints`` (Werkzeug's, waitress) are left alone: nothing
     learned, nothing sent, and a warning once, at the first navigation, says so.
     """
@@ -624,17 +624,17 @@ def _after_request(app: Flask, response: _ResponseT) -> _ResponseT:
 
 def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     """Decide the response's ``Link`` value and ``Vary: Cookie``, and record what it
-    pushes; the record keeps them for :meth:`_RequestRecord.start_response` to add.
+    pushes; the record keeps them for :meth:`RequestRecord.start_response` to add.
 
     In order:
 
     1. static caching, for a file of a static view;
     2. whether this request decides anything: it runs under ``app.wsgi_app`` with push
-       on, owns its record (:func:`_claim`), may be linked at all (:func:`_may_link`),
+       on, owns its record (:func:`claim`), may be linked at all (:func:`_may_link`),
        and is no 1xx;
     3. a response that is not a page gets nothing (:func:`_learn_not_a_page`);
     4. its resources, declared then pushed (:func:`_resources_for`);
-    5. what the client holds (``open()``, once a request: :meth:`_RequestRecord.open_once`);
+    5. what the client holds (``open()``, once a request: :meth:`RequestRecord.open_once`);
     6. a 304: the ``Vary`` its 200 would have, what it reuses saved, no ``Link``
        (:func:`_decide_not_modified`);
     7. else: its links planned (:func:`_links_for`), what its 103 offered counted as
@@ -657,9 +657,9 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     state: _AppState = app.extensions[EXTENSION_KEY]
     if not state.settings_compared:
         _warn_settings_changed(app, state)
-    if not isinstance(record, _RequestRecord) or not state.settings.enabled:
+    if not isinstance(record, RequestRecord) or not state.settings.enabled:
         return response  # outside app.wsgi_app, or push turned off by a later init_app
-    if not _claim(record, req):
+    if not claim(record, req):
         return response  # dispatched inside a view: the view's own request decides
     # Decided anew for each response: one that fails after this step (a session store
     # that cannot save) is replaced by an error page, which runs every hook again, and
@@ -719,7 +719,7 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         state, record, resources, held, may_push=reach, offered=offered_now, browser=browser
     )
     # Not a second open(): open_once() gives the answer it kept, now None if the holder
-    # raised when _links_for asked it `in` (_RequestRecord.holder_failed).
+    # raised when _links_for asked it `in` (RequestRecord.holder_failed).
     held = record.open_once(state.connector, app, req)
     pushed = _pushed_with_offered(links, offered_now, reach, browser=browser)
     varies = links.varies
@@ -818,7 +818,7 @@ _URL_HAS_NO_PAGE = frozenset({204, 205, 301, 308, 404, 410})
 
 
 def _learn_not_a_page(
-    cache: HintCache, page: str, req: Request, response: Response, record: _RequestRecord
+    cache: HintCache, page: str, req: Request, response: Response, record: RequestRecord
 ) -> None:
     """What the 200 of a response that is not a page (:func:`~.browser.is_page`) teaches the hint
     cache (:meth:`~.hints.HintCache.learn_no_page`):
@@ -844,7 +844,7 @@ def _learn_not_a_page(
 
 
 def _resources_for(
-    app: Flask, state: _AppState, req: Request, record: _RequestRecord
+    app: Flask, state: _AppState, req: Request, record: RequestRecord
 ) -> dict[str, Resource]:
     """The resources this response links, in header order: what its view declared
     (:func:`_with_declared`), as if pushed before the view ran, then what was pushed for it.
@@ -866,7 +866,7 @@ def _learn(
     response: Response,
     resources: dict[str, Resource],
     budget: int,
-    record: _RequestRecord,
+    record: RequestRecord,
 ) -> None:
     """What a page's 200 teaches the hint cache: its links, replacing what was known (a
     page that changed is learned again), within ``budget``; a download, nothing."""
@@ -926,7 +926,7 @@ def _decide_not_modified(
     response: Response,
     resources: dict[str, Resource],
     held: Container[str] | None,
-    record: _RequestRecord,
+    record: RequestRecord,
     *,
     browser: bool,
 ) -> None:
@@ -963,7 +963,7 @@ def _decide_not_modified(
 
 def _plan_as(
     state: _AppState,
-    record: _RequestRecord,
+    record: RequestRecord,
     req: Request,
     response: Response,
     resources: dict[str, Resource],
@@ -988,7 +988,7 @@ def _varies(plan: LinkPlan, held: Container[str] | None) -> bool:
 
 def _links_for(
     state: _AppState,
-    record: _RequestRecord,
+    record: RequestRecord,
     resources: dict[str, Resource],
     held: Container[str] | None,
     may_push: bool,
@@ -1000,7 +1000,7 @@ def _links_for(
     first, for a ``browser``'s request or another's; if what ``open()`` returned fails to
     answer ``in``, the links for a client of whom nothing is known (no key to save), as if
     ``open()`` had failed, for the rest of the ``record``'s request
-    (:meth:`_RequestRecord.holder_failed`)."""
+    (:meth:`RequestRecord.holder_failed`)."""
     planner = state.planner
     try:
         if offered:  # the 103 took push slots of its own: planned for this client alone
@@ -1137,13 +1137,13 @@ def _save_what_fits(
 class _StaticScope:
     """Wraps ``app.wsgi_app`` of an app with push off, for static caching alone: a static
     file served public is made private if the response, as it starts, sets a cookie
-    (:func:`~.static.private_if_cookie`; :class:`_PushScope` does it with push on)."""
+    (:func:`~.static.private_if_cookie`; :class:`PushScope` does it with push on)."""
 
     def __init__(self, wsgi_app: WSGIApplication) -> None:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
-        immutable_written = _immutable_mark(environ)
+        immutable_written = immutable_mark(environ)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if immutable_written:

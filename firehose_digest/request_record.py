@@ -2,13 +2,13 @@
 
 Read first: docs/how-it-works.md, "One request, in order": its steps 1 (the WSGI call)
 and 8 (the headers) are here. This file holds, top to bottom: the WSGI wrapper
-:class:`_PushScope`, which joins an HTTP/2 ``Cookie`` again and opens the request's record;
-the record, :class:`_RequestRecord` (what ``push()`` collected, what ``open()`` said once,
-what the 103 offered, and its :meth:`~_RequestRecord.start_response`, which adds the
+:class:`PushScope`, which joins an HTTP/2 ``Cookie`` again and opens the request's record;
+the record, :class:`RequestRecord` (what ``push()`` collected, what ``open()`` said once,
+what the 103 offered, and its :meth:`~RequestRecord.start_response`, which adds the
 ``Link`` and ``Vary`` that :func:`~.extension._decide` chose); the static step's mark it
-shares with the push-off wrapper (:func:`_immutable_mark`); how what ``open()`` returned
+shares with the push-off wrapper (:func:`immutable_mark`); how what ``open()`` returned
 is made fit to be asked ``in`` (:func:`_as_holder`); the body of a lazy app
-(:class:`_InScope`); the claim of the record (:func:`_claim_first`, :func:`_claim`); last,
+(:class:`_InScope`); the claim of the record (:func:`claim_first`, :func:`claim`); last,
 the ``Vary: Cookie`` the record writes (:func:`_vary_on_cookie`).
 
 What runs with the record once the view has run (the 103, ``_decide``, ``save()``) is in
@@ -33,10 +33,12 @@ from .static import IMMUTABLE_WRITTEN, note_static_file, private_if_cookie
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+__all__ = ["PushScope", "RequestRecord", "claim", "claim_first", "immutable_mark"]
+
 log = logging.getLogger("firehose_digest")
 
 
-class _PushScope:
+class PushScope:
     """Wraps ``app.wsgi_app``: a record per request, its headers added as the response starts.
 
     Its first act is on the environ: an HTTP/2 or HTTP/3 ``Cookie`` whose fields an ASGI
@@ -46,9 +48,9 @@ class _PushScope:
     A request dispatched without going through ``app.wsgi_app`` (``app.full_dispatch_request()``
     in a ``test_request_context``) collects nothing on its own: its ``push()`` calls only
     return the url. Dispatched inside a request being served (from its view), they add to
-    that request's record, which the outer request owns (:func:`_claim`). One made through
+    that request's record, which the outer request owns (:func:`claim`). One made through
     ``app.wsgi_app`` while a request is served, in its thread or with a copy of its environ
-    in another, is nested (:attr:`_RequestRecord.nested`).
+    in another, is nested (:attr:`RequestRecord.nested`).
     """
 
     def __init__(self, wsgi_app: WSGIApplication) -> None:
@@ -63,7 +65,7 @@ class _PushScope:
         # request from a worker thread (a ThreadPoolExecutor copies no context) finds no
         # record around it, only the one its copy of the environ names.
         copied = environ.get(_SERVED_RECORD)
-        record = _RequestRecord(environ, start_response)
+        record = RequestRecord(environ, start_response)
         # Nested if a record it finds is claimed: a request being served made this one (its
         # view called a test client, or app.wsgi_app with a copy of its environ). An app
         # mounted inside another's wsgi_app (DispatcherMiddleware) finds the outer app's
@@ -92,22 +94,22 @@ class _PushScope:
         return body
 
 
-#: The WSGI environ key :class:`_PushScope` keeps the request's record under while its app
+#: The WSGI environ key :class:`PushScope` keeps the request's record under while its app
 #: runs, so a request made with a copy of that environ is known for one a view made.
 _SERVED_RECORD = "firehose_digest.record"
 
 
-def _claimed(record: object) -> TypeGuard[_RequestRecord]:
-    """Whether ``record`` is a request's that has claimed it (:func:`_claim`): a request
+def _claimed(record: object) -> TypeGuard[RequestRecord]:
+    """Whether ``record`` is a request's that has claimed it (:func:`claim`): a request
     made under it is one its hooks or view made."""
-    return isinstance(record, _RequestRecord) and record.owner is not None
+    return isinstance(record, RequestRecord) and record.owner is not None
 
 
-class _RequestRecord(RequestPushes):
-    """One request's record, which :class:`_PushScope` makes and ``push()`` finds through
+class RequestRecord(RequestPushes):
+    """One request's record, which :class:`PushScope` makes and ``push()`` finds through
     :data:`~.collect.current_record`: its resources (by url, in first-push order), what
     ``open()`` said the client holds (asked once: :meth:`open_once`), what its 103
-    offered, which request owns it (:func:`_claim`), and the ``Link`` and ``Vary`` that
+    offered, which request owns it (:func:`claim`), and the ``Link`` and ``Vary`` that
     :func:`~.extension._decide` chose, which its :meth:`start_response` adds.
 
     A *record* is this request's; what is *recorded* is what the connector's ``save()``
@@ -133,8 +135,8 @@ class _RequestRecord(RequestPushes):
         super().__init__()
         self._start_response = start_response
         #: Marked by the static step when it wrote a file's ``Cache-Control``, read as the
-        #: response starts (:func:`_immutable_mark`).
-        self._immutable_written = _immutable_mark(environ)
+        #: response starts (:func:`immutable_mark`).
+        self._immutable_written = immutable_mark(environ)
         #: The page (:func:`~.early_hints.hint_page_of`) whose links a 200 teaches the hint
         #: cache; None when not learning. Set by :func:`~.extension._send_early_hints`
         #: alone, once :func:`~.extension._early_hints_sender` gave it a sender: only a
@@ -155,13 +157,13 @@ class _RequestRecord(RequestPushes):
         #: Added as the response starts: our ``Link`` value, and ``Vary: Cookie``.
         self.link: str | None = None
         self.vary = False
-        #: The request this record is for (:func:`_claim`).
+        #: The request this record is for (:func:`claim`).
         self.owner: Request | None = None
         #: Whether a request already being served made this one through ``app.wsgi_app``
-        #: (a test client its view calls, :class:`_PushScope`): it has a record of its own
+        #: (a test client its view calls, :class:`PushScope`): it has a record of its own
         #: and decides its own links, but sends no 103. One dispatched without
         #: ``app.wsgi_app`` has none: it runs under the outer request's, which it does not
-        #: own, and decides nothing (:func:`_claim`).
+        #: own, and decides nothing (:func:`claim`).
         self.nested = False
         #: Whether the app has started its response (called ``start_response``).
         self.started = False
@@ -219,7 +221,7 @@ class _RequestRecord(RequestPushes):
             log.exception("firehose: %r's holder failed; nothing is pushed", connector)
 
 
-def _immutable_mark(environ: WSGIEnvironment) -> list[bool]:
+def immutable_mark(environ: WSGIEnvironment) -> list[bool]:
     """The response's list under :data:`~.static.IMMUTABLE_WRITTEN`.
 
     The static step marks the list when it wrote a file's ``Cache-Control``. Each of the
@@ -313,7 +315,7 @@ class _InScope:
     __slots__ = ("_body", "_environ", "_iterator", "_record")
 
     def __init__(
-        self, body: Iterable[bytes], record: _RequestRecord, environ: WSGIEnvironment
+        self, body: Iterable[bytes], record: RequestRecord, environ: WSGIEnvironment
     ) -> None:
         self._body = body
         self._iterator: Iterator[bytes] | None = None
@@ -347,24 +349,24 @@ class _InScope:
             self._environ.pop(_SERVED_RECORD, None)
 
 
-def _claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
+def claim_first(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """The first url value preprocessor of an app with push on: this request owns its
     record, and a versioned static file's stamp is noted before the static view opens it
     (:func:`~.static.note_static_file`; one preprocessor, not two: Flask reads each one's
     arguments through its request proxy, on every request)."""
     record = current_record.get()
-    if isinstance(record, _RequestRecord):
-        _claim(record, request._get_current_object())  # type: ignore[attr-defined]
+    if isinstance(record, RequestRecord):
+        claim(record, request._get_current_object())  # type: ignore[attr-defined]
     note_static_file(endpoint, values)
 
 
-def _claim(record: _RequestRecord, req: Request) -> bool:
+def claim(record: RequestRecord, req: Request) -> bool:
     """Whether ``record`` is ``req``'s: the first request to start under a record owns it.
 
     A request dispatched inside a view, an error handler or a hook
     (``app.full_dispatch_request()`` in a ``test_request_context``) runs our hooks under
     the outer request's record, and would decide its links from its own cookies. The outer
-    request claims the record as its hooks begin (:func:`_claim_first`, the app's first
+    request claims the record as its hooks begin (:func:`claim_first`, the app's first
     url value preprocessor: Flask runs those before any ``before_request`` function); one
     that did not (dispatched without ``full_dispatch_request``) claims it here.
 

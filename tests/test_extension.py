@@ -2912,7 +2912,7 @@ def test_a_request_claims_its_record_before_anything_it_runs(where: str) -> None
     app whose before_request list was replaced after init_app, came first to our hooks and
     decided the page from their own, cookie-less, request: everything pushed again on every
     visit, nothing recorded. One put before ours after init_app still does so, as
-    ``_claim``'s docstring says, but the page keeps every link."""
+    ``claim``'s docstring says, but the page keeps every link."""
     app = owned_app()
     extension = Firehose()
     if not where.endswith("before init_app"):
@@ -5636,7 +5636,7 @@ def calling_again(wsgi_app: Any) -> Any:
 
 def test_a_middleware_calling_the_app_again_leaves_no_push_unrecorded() -> None:
     """A middleware inside ours that calls the app a second time for a request runs that
-    call under the record the first claimed (``_claim``'s docstring: telling the calls
+    call under the record the first claimed (``claim``'s docstring: telling the calls
     apart would cost every request a teardown function). Whatever goes out must still
     be safe: no 500, one 103 per request, and no link offered for push that the digest
     does not record; the error page for a 500 carries the 500's links, each nopush, and
