@@ -1072,7 +1072,7 @@ def _save(
 def _save_what_fits(
     app: Flask,
     state: _AppState,
-    record: _RequestRecord,
+    record: RequestRecord,
     response: Response,
     resources: dict[str, Resource],
     held: Container[str],
