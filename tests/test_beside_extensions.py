@@ -1,6 +1,7 @@
 """The extension beside the Flask extensions real apps use with it: Flask-Session,
-Flask-Talisman, WhiteNoise, and those that reshape or replay a response: Flask-Caching,
-Flask-Compress, Flask-CORS."""
+Flask-Talisman, WhiteNoise; those that reshape or replay a response: Flask-Caching,
+Flask-Compress, Flask-CORS; and those a site's users pass through: Flask-Login,
+Flask-WTF's CSRFProtect, Flask-Limiter."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import brotli  # type: ignore[import-untyped]  # with Flask-Compress, in the tes
 import pytest
 from cachelib import SimpleCache
 from flask import (
+    Blueprint,
     Flask,
     Request,
     Response,
@@ -31,11 +33,23 @@ from flask import (
     session,
 )
 from flask.sessions import SessionInterface, SessionMixin
+from flask.testing import FlaskClient
 from flask_caching import Cache
 from flask_compress import Compress
 from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import (  # type: ignore[import-untyped]  # in the test extras
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_fresh,
+    login_user,
+    logout_user,
+)
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from flask_talisman import Talisman  # type: ignore[import-untyped]  # in the test extras
+from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]  # in the test extras
 from werkzeug.datastructures import CallbackDict
 from werkzeug.test import TestResponse
 from whitenoise import WhiteNoise  # type: ignore[import-untyped]  # in the test extras
@@ -817,3 +831,225 @@ def test_one_vary_line_names_compress_s_and_cors_s_fields_and_cookie_last(
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://a.example"
     assert preflight.headers.get_all("Vary") == ["Accept-Encoding, Origin"]
     assert not {"Link", "Set-Cookie"} & set(preflight.headers.keys())
+
+
+class Member(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type information
+    def __init__(self, name: str) -> None:
+        self.id = name
+
+
+def _members_site(connector: Any | None, limiter_first: bool = False) -> Flask:
+    """A site on Flask-Login (``session_protection = "strong"``), Flask-WTF's
+    ``CSRFProtect`` and Flask-Limiter (a blueprint limited to 2 a day, checked in its
+    ``before_request`` hook), with ``Firehose(app, connector=connector)``, or without
+    firehose_digest when ``connector`` is None: the twin each step is compared with. Each
+    page answers who is signed in."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
+    members = LoginManager(app)
+    members.session_protection = "strong"
+    members.user_loader(lambda name: Member(name) if name in {"ann", "bob"} else None)
+
+    def rate_limiter() -> Limiter:
+        return Limiter(get_remote_address, app=app, storage_uri="memory://")
+
+    limiter = rate_limiter() if limiter_first else None
+    if connector is not None:
+        Firehose(app, connector=connector)
+    limiter = limiter or rate_limiter()
+    CSRFProtect(app)
+
+    def links(*urls: str) -> None:
+        for url in urls if connector is not None else ():
+            push(url, as_="style" if url.endswith(".css") else "script")
+
+    def who() -> str:
+        return f"{current_user.get_id()} fresh={login_fresh()}"
+
+    @app.route("/login/<name>")
+    def login(name: str) -> str:
+        links("/static/site.css", "/static/account.js")
+        login_user(Member(name), remember=request.args.get("remember") == "1")
+        return who()
+
+    @app.route("/logout")
+    def logout() -> str:
+        links("/static/site.css")
+        logout_user()
+        return who()
+
+    @app.route("/")
+    def page() -> str:
+        links("/static/site.css", "/static/page.js")
+        return who()
+
+    @app.route("/form", methods=["GET", "POST"])
+    def form() -> str:
+        links("/static/form.js")
+        if request.method == "POST":
+            return "accepted " + who()
+        return render_template_string("{{ csrf_token() }}")
+
+    reports = Blueprint("reports", __name__)
+
+    @reports.route("/report")
+    def report() -> str:
+        links("/static/report.css")
+        return who()
+
+    limiter.limit("2 per day")(reports)
+    app.register_blueprint(reports)
+    return app
+
+
+class _Visitor:
+    """One browser on an app: its cookies, its ``User-Agent``, the 103s it was sent, and
+    each url it was offered for push (by a 103 or the page) with how many times, and the
+    urls its last response offered."""
+
+    def __init__(self, app: Flask) -> None:
+        self.client = app.test_client()
+        self.agent = "Firefox"
+        self.hints: list[list[tuple[str, str]]] = []
+        self.pushed: dict[str, int] = {}
+        self.offered: set[str] = set()
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> TestResponse:
+        self.hints.clear()
+        environ = {"HTTP_USER_AGENT": self.agent, "HTTP_ACCEPT": "text/html"}
+        environ["wsgi.early_hints"] = self.hints.append  # type: ignore[assignment]
+        response = self.client.open(path, method=method, environ_base=environ, **kwargs)
+        early = [value for headers in self.hints for _, value in headers]
+        offered = {
+            link[1 : link.index(">")]
+            for value in [*early, response.headers.get("Link", "")]
+            for link in filter(None, value.split(", "))
+            if "nopush" not in link
+        }
+        self.offered = offered
+        for url in offered:  # a 103's and its page's offer of a url are one push
+            self.pushed[url] = self.pushed.get(url, 0) + 1
+        return response
+
+
+PAGE, SITE, ACCOUNT = {"/static/page.js"}, {"/static/site.css"}, {"/static/account.js"}
+
+#: What the user does, the path (None: the step's own action on ``/``), who is answered,
+#: and what is pushed with the digest cookie and with our list in the session.
+SIGNED_IN_STEPS: list[tuple[str, str | None, str, set[str], set[str]]] = [
+    ("first visit", "/", "None fresh=False", SITE | PAGE, SITE | PAGE),
+    ("return visit", "/", "None fresh=False", set(), set()),
+    # Setting remember_token beside our cookie or our list.
+    ("signs in, remembered", "/login/ann?remember=1", "ann fresh=True", ACCOUNT, ACCOUNT),
+    ("a page", "/", "ann fresh=True", set(), set()),
+    # The browser drops its session cookie: the remember-me cookie signs ann in again, not
+    # fresh, and Flask-Login 0.6.3 writes no _id then, so "strong" signs her out on the
+    # page after, and deletes remember_token (as it does without us). Our list goes with
+    # the session; the digest cookie stays.
+    ("session lost", None, "ann fresh=False", set(), SITE | PAGE),
+    ("a page under strong", "/", "None fresh=False", set(), set()),
+    ("signs in", "/login/bob", "bob fresh=True", set(), ACCOUNT),
+    # Another User-Agent: "strong" pops Flask-Login's keys, not ours.
+    ("another User-Agent", None, "None fresh=False", set(), set()),
+    ("signs in, remembered", "/login/bob?remember=1", "bob fresh=True", set(), set()),
+    # logout_user() pops Flask-Login's keys, not ours, and deletes remember_token.
+    ("signs out", "/logout", "None fresh=False", set(), set()),
+    ("a page", "/", "None fresh=False", set(), set()),
+]
+
+
+@pytest.mark.parametrize("connector", [DigestConnector(), SessionConnector()], ids=repr)
+def test_flask_login_signs_the_same_users_in_and_out_beside_us(connector: Any) -> None:
+    """Flask-Login's keys (``_user_id``, ``_fresh``, ``_id``), its remember-me cookie,
+    ``logout_user()`` and ``session_protection = "strong"``, which pops its keys from a
+    session whose client changed, beside our digest cookie or our list in the same
+    session: at each step the same user is signed in as on a twin without
+    firehose_digest, remember_token is kept or deleted alike, Flask-Login's part of the
+    session is the twin's, and each url is pushed once, on the step that first links it
+    (again after the session is lost, with the list in it)."""
+    ours, twin = _Visitor(_members_site(connector)), _Visitor(_members_site(None))
+    in_session = isinstance(connector, SessionConnector)
+    for what, path, expected, with_digest, with_list in SIGNED_IN_STEPS:
+        for visitor in (ours, twin):
+            if what == "session lost":
+                visitor.client.delete_cookie("session")
+            if what == "another User-Agent":
+                visitor.agent = "Chrome"
+        answers = [v("GET", path or "/") for v in (ours, twin)]
+        assert [(a.status_code, a.get_data(as_text=True)) for a in answers] == [
+            (200, expected)
+        ] * 2, what
+        assert ours.offered == (with_list if in_session else with_digest), what
+        remembered = [v.client.get_cookie("remember_token") is not None for v in (ours, twin)]
+        assert remembered[0] == remembered[1], what
+        sessions = [_flask_login_keys(v.client) for v in (ours, twin)]
+        assert sessions[0] == sessions[1], what
+    assert twin.pushed == {}
+
+
+def _session_of(client: FlaskClient) -> dict[str, Any]:
+    """The session ``client``'s cookie opens."""
+    app = client.application
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    if cookie is None:
+        return {}
+    with app.test_request_context(headers={"Cookie": f"session={cookie.value}"}):
+        opened = app.session_interface.open_session(app, request)
+    return dict(opened or {})
+
+
+def _flask_login_keys(client: FlaskClient) -> dict[str, Any]:
+    """Flask-Login's part of the session ``client`` holds."""
+    return {k: v for k, v in _session_of(client).items() if k in {"_user_id", "_fresh", "_id"}}
+
+
+@pytest.mark.parametrize("connector", [DigestConnector(), SessionConnector()], ids=repr)
+def test_a_csrf_refusal_pushes_nothing_and_keeps_the_token_beside_our_list(
+    connector: Any,
+) -> None:
+    """Flask-WTF keeps its CSRF token in the session, where ``SessionConnector`` keeps its
+    list: a form's token is accepted after our write, a POST without it or with another
+    is refused 400 as on the twin, writing no cookie, and the token holds after them."""
+    ours, twin = _Visitor(_members_site(connector)), _Visitor(_members_site(None))
+    tokens = [v("GET", "/form").get_data(as_text=True) for v in (ours, twin)]
+    steps = [
+        ({"x": "1", "csrf_token": tokens[0]}, {"x": "1", "csrf_token": tokens[1]}, 200),
+        ({"x": "2"}, {"x": "2"}, 400),  # no token
+        ({"csrf_token": tokens[0][::-1]}, {"csrf_token": tokens[1][::-1]}, 400),
+        ({"csrf_token": tokens[0]}, {"csrf_token": tokens[1]}, 200),  # after the refusals
+    ]
+    for ours_form, twin_form, status in steps:
+        answers = [ours("POST", "/form", data=ours_form), twin("POST", "/form", data=twin_form)]
+        assert [a.status_code for a in answers] == [status] * 2
+        assert answers[0].get_data() == answers[1].get_data()
+        if status == 400:  # records nothing, so writes no cookie
+            assert "Set-Cookie" not in answers[0].headers
+    assert ours.pushed == {"/static/form.js": 1}  # by the form's GET, never by a POST
+    held = _session_of(ours.client)
+    assert "csrf_token" in held
+    assert ("h2-held" in held) == isinstance(connector, SessionConnector)
+
+
+@pytest.mark.parametrize("limiter_first", [True, False], ids=["limiter first", "limiter after"])
+@pytest.mark.parametrize("connector", [DigestConnector(), SessionConnector()], ids=repr)
+def test_a_rate_limited_page_answers_as_without_us_and_its_103_is_not_pushed_twice(
+    connector: Any, limiter_first: bool
+) -> None:
+    """docs/early-hints.md: Flask-Limiter's ``before_request`` hook, set up before
+    ``Firehose(app)``, answers ``429`` alone; set up after, a new visitor's ``429`` follows
+    the page's 103, and what that 103 offered (pushed by h2o or Apache) is recorded all the
+    same, so the next ``429`` sends no 103. Each ``429`` answers as on the twin."""
+    ours, twin = _members_site(connector, limiter_first), _members_site(None, limiter_first)
+    learner, learner_twin = _Visitor(ours), _Visitor(twin)
+    for _ in range(2):  # the limit, 2 a day: the page is learned
+        assert [v("GET", "/report").status_code for v in (learner, learner_twin)] == [200] * 2
+    newcomer, newcomer_twin = _Visitor(ours), _Visitor(twin)
+    hints = []
+    for _ in range(2):
+        answers = [newcomer("GET", "/report"), newcomer_twin("GET", "/report")]
+        assert [a.status_code for a in answers] == [429] * 2
+        assert answers[0].get_data() == answers[1].get_data()
+        hints.append([value for headers in newcomer.hints for _, value in headers])
+    offered = [] if limiter_first else ["</static/report.css>; rel=preload; as=style"]
+    assert hints == [offered, []]
+    assert newcomer.pushed == ({} if limiter_first else {"/static/report.css": 1})
