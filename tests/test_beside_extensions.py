@@ -47,6 +47,7 @@ from flask_login import (  # type: ignore[import-untyped]  # in the test extras
     login_user,
     logout_user,
 )
+from flask_login.signals import session_protected  # type: ignore[import-untyped]  # in the test extras
 from flask_session import Session  # type: ignore[import-untyped]  # in the test extras
 from flask_talisman import Talisman  # type: ignore[import-untyped]  # in the test extras
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]  # in the test extras
@@ -1053,3 +1054,39 @@ def test_a_rate_limited_page_answers_as_without_us_and_its_103_is_not_pushed_twi
     offered = [] if limiter_first else ["</static/report.css>; rel=preload; as=style"]
     assert hints == [offered, []]
     assert newcomer.pushed == ({} if limiter_first else {"/static/report.css": 1})
+
+
+@pytest.mark.parametrize(
+    ("protection", "pages_deleting_remember_token", "fresh"),
+    [("strong", 3, None), ("basic", 0, False)],
+)
+@pytest.mark.parametrize("connector", [DigestConnector(), SessionConnector()], ids=repr)
+def test_flask_login_s_protection_counts_a_visitor_s_list_as_a_failed_check(
+    connector: Any, protection: str, pages_deleting_remember_token: int, fresh: bool | None
+) -> None:
+    """docs/connectors.md, What SessionConnector does to the session: a visitor who never
+    signed in has, with ``SessionConnector``, a session (its list) without Flask-Login's
+    ``_id``, and Flask-Login 0.6.3 counts each page that reads ``current_user`` as a failed
+    check (its ``session_protected`` signal): under ``"strong"`` each such response deletes
+    ``remember_token``; under ``"basic"`` the session is marked not fresh once. With the
+    digest cookie, as without us, the visitor's session stays empty and nothing is sent."""
+    app = _members_site(connector)
+    app.login_manager.session_protection = protection  # type: ignore[attr-defined]
+    checks: list[object] = []
+
+    def failed_check(sender: object) -> None:
+        checks.append(sender)
+
+    visitor = _Visitor(app)
+    with session_protected.connected_to(failed_check, app):
+        answers = [visitor("GET", "/") for _ in range(4)]
+    in_session = isinstance(connector, SessionConnector)
+    assert [a.get_data(as_text=True) for a in answers] == ["None fresh=False"] * 4
+    deleting = [
+        a
+        for a in answers
+        if any(c.startswith("remember_token=;") for c in a.headers.getlist("Set-Cookie"))
+    ]
+    assert len(deleting) == (pages_deleting_remember_token if in_session else 0)
+    assert len(checks) == (3 if in_session else 0)  # the first page sent no session
+    assert _session_of(visitor.client).get("_fresh") == (fresh if in_session else None)
