@@ -839,14 +839,20 @@ class Member(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type info
         self.id = name
 
 
-def _members_site(connector: Any | None, limiter_first: bool = False) -> Flask:
+def _members_site(
+    connector: Any | None, limiter_first: bool = False, flask_session: dict[str, Any] | None = None
+) -> Flask:
     """A site on Flask-Login (``session_protection = "strong"``), Flask-WTF's
     ``CSRFProtect`` and Flask-Limiter (a blueprint limited to 2 a day, checked in its
     ``before_request`` hook), with ``Firehose(app, connector=connector)``, or without
     firehose_digest when ``connector`` is None: the twin each step is compared with. Each
-    page answers who is signed in."""
+    page answers who is signed in. Its session is Flask's, or Flask-Session's (a cachelib
+    store) with the config ``flask_session`` gives."""
     app = Flask(__name__)
     app.config.update(SECRET_KEY="s", FIREHOSE_EARLY_HINTS=True)
+    if flask_session is not None:
+        app.config.update(SESSION_TYPE="cachelib", SESSION_CACHELIB=SimpleCache(), **flask_session)
+        Session(app)
     members = LoginManager(app)
     members.session_protection = "strong"
     members.user_loader(lambda name: Member(name) if name in {"ann", "bob"} else None)
@@ -1072,6 +1078,48 @@ def test_flask_login_s_protection_counts_a_visitor_s_list_as_a_failed_check(
     digest cookie, as without us, the visitor's session stays empty and nothing is sent."""
     app = _members_site(connector)
     app.login_manager.session_protection = protection  # type: ignore[attr-defined]
+    checks: list[object] = []
+
+    def failed_check(sender: object) -> None:
+        checks.append(sender)
+
+    visitor = _Visitor(app)
+    with session_protected.connected_to(failed_check, app):
+        answers = [visitor("GET", "/") for _ in range(4)]
+    in_session = isinstance(connector, SessionConnector)
+    assert [a.get_data(as_text=True) for a in answers] == ["None fresh=False"] * 4
+    deleting = [
+        a
+        for a in answers
+        if any(c.startswith("remember_token=;") for c in a.headers.getlist("Set-Cookie"))
+    ]
+    assert len(deleting) == (pages_deleting_remember_token if in_session else 0)
+    assert len(checks) == (3 if in_session else 0)  # the first page sent no session
+    assert _session_of(visitor.client).get("_fresh") == (fresh if in_session else None)
+
+
+@pytest.mark.parametrize(
+    ("permanent", "pages_deleting_remember_token", "fresh"),
+    [({}, 0, False), ({"SESSION_PERMANENT": False}, 3, None)],
+    ids=["permanent by default", "not permanent"],
+)
+@pytest.mark.parametrize("connector", [DigestConnector(), SessionConnector()], ids=repr)
+def test_flask_login_s_strong_protection_acts_as_basic_on_a_permanent_flask_session(
+    connector: Any,
+    permanent: dict[str, Any],
+    pages_deleting_remember_token: int,
+    fresh: bool | None,
+) -> None:
+    """docs/connectors.md, What SessionConnector does to the session: Flask-Login 0.6.3
+    takes a permanent session's failed check as ``"basic"`` does, whatever its mode. So
+    over Flask-Session, whose sessions are permanent by default, ``"strong"`` marks a
+    visitor's session (its list) not fresh once and deletes no ``remember_token``; with
+    ``SESSION_PERMANENT`` off it deletes it on each page, as over Flask's cookie session.
+    With the digest cookie the visitor's session stays empty and nothing is sent."""
+    app = _members_site(
+        connector, flask_session={"SESSION_REFRESH_EACH_REQUEST": False, **permanent}
+    )
+    assert app.login_manager.session_protection == "strong"  # type: ignore[attr-defined]
     checks: list[object] = []
 
     def failed_check(sender: object) -> None:
