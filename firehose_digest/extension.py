@@ -8,7 +8,8 @@ the helpers ``_decide`` calls, in about the order it calls them (:func:`_links_f
 :func:`_save`); last, the path of an app with push off (:class:`_StaticScope`,
 :func:`_cache_static`). The WSGI wrapper and the record it makes, whose
 ``start_response`` writes what was decided, and the claim of the record, are in
-:mod:`.request_record`, which this file imports.
+:mod:`.request_record`, which this file imports; its docstring says which of the record's
+fields this file writes, and the order of the hooks ``init_app`` adds.
 
 Once per request:
 

@@ -11,8 +11,46 @@ is made fit to be asked ``in`` (:func:`_as_holder`); the body of a lazy app
 (:class:`_InScope`); the claim of the record (:func:`claim_first`, :func:`claim`); last,
 the ``Vary: Cookie`` the record writes (:func:`_vary_on_cookie`).
 
-What runs with the record once the view has run (the 103, ``_decide``, ``save()``) is in
-:mod:`.extension`, which imports this module; this one imports nothing back.
+What runs with the record (the 103, ``_decide``, ``save()``) is in :mod:`.extension`,
+which imports this module; this one imports nothing back. So most of a record's fields are
+written there, and this docstring says where.
+
+A *record* is one request's: :class:`PushScope` makes it as the WSGI call begins and keeps
+it in :data:`~.collect.current_record` while the app runs (and while a lazy app's body is
+read). Its fields, and who writes each:
+
+- ``resources`` (of :class:`~.collect.RequestPushes`): ``push()`` and ``push_static()``
+  (:func:`~.collect.push`, :func:`~.collect.record_push`), the first push of a url winning.
+- ``nested``: :class:`PushScope`, as it makes the record. ``started``: its
+  :meth:`~RequestRecord.start_response`. ``owner``: :func:`claim`.
+- ``hint_page``, ``hinted_unlearned`` and ``offered``: ``_send_early_hints`` in
+  :mod:`.extension`, before the view, for a request that may get a 103.
+- ``link`` and ``vary``: ``_decide`` in :mod:`.extension`, after the view, made anew for
+  each response it decides (``vary`` of a 304 in ``_decide_not_modified``);
+  :meth:`~RequestRecord.start_response` adds them.
+- what ``open()`` said: :meth:`~RequestRecord.open_once` and
+  :meth:`~RequestRecord.holder_failed`, which :mod:`.extension` calls. ``open_once`` asks
+  ``open()`` on its first call, from whichever of these runs first: ``_open_early`` (a
+  ``before_request`` hook, for a Flask-Firehose connector), ``_send_early_hints`` (when the
+  103 has links to plan), ``_decide``; each later call gets the answer kept.
+  ``holder_failed`` is called from the ``except`` around asking that answer ``key in held``
+  (``_send_early_hints``; ``_links_for``, for ``_decide``): ``open_once`` then gives None for
+  the rest of the request.
+
+The order :func:`claim` relies on, which ``init_app`` sets up (push on):
+
+1. :class:`PushScope` wraps ``app.wsgi_app``: the record is current before Flask runs.
+2. :func:`claim_first` is put first among the app's url value preprocessors, which Flask
+   runs before any ``before_request`` function: the request owns its record before its
+   hooks can dispatch another request under it.
+3. ``_open_early`` and ``_send_early_hints`` are appended to the ``before_request``
+   functions: they run after the app's own ``before_request`` functions registered before
+   ``init_app``. Each claims too, for a request step 2 did not claim.
+4. ``_after_request`` (which calls ``_decide``) is put first among the ``after_request``
+   functions, which Flask runs last registered first: it runs last, and sees the final
+   status. ``_decide`` claims too.
+5. As the response starts, after every ``after_request`` function and Flask's session
+   save, :meth:`RequestRecord.start_response` adds ``Link`` and ``Vary``.
 """
 
 from __future__ import annotations
@@ -113,7 +151,7 @@ class RequestRecord(RequestPushes):
     :func:`~.extension._decide` chose, which its :meth:`start_response` adds.
 
     A *record* is this request's; what is *recorded* is what the connector's ``save()``
-    keeps as held by the client.
+    keeps as held by the client. Who writes each field: the module's docstring.
     """
 
     __slots__ = (
@@ -146,6 +184,8 @@ class RequestRecord(RequestPushes):
         #: Whether its url, had it learned nothing, would be hinted something (what its
         #: view declares, or a hook pushed): only then does a url that answers with no page
         #: need an empty entry to be hinted nothing (:meth:`~.hints.HintCache.learn_no_page`).
+        #: Set by :func:`~.extension._send_early_hints` with ``hint_page`` (True when the
+        #: page had learned links: it has an entry already), and read only with it.
         self.hinted_unlearned = True
         #: The keys this request's 103 offered for push: a front that pushes from a 103
         #: pushed them, so they are recorded whatever the final response pushes, unless it
