@@ -1,8 +1,8 @@
 """What ``push()`` collects: each request's resources, by url, in the order first pushed.
 
-A layer under the Flask adapter: :mod:`.extension` opens a :class:`RequestPushes` record
-per request and writes it out after the view; :mod:`.static` pushes versioned static files through
-:func:`record_push`. This module imports neither of them.
+A layer under the Flask adapter: :mod:`.request_record` opens a record per request (a
+:class:`RequestPushes`) and :mod:`.extension` writes it out after the view; :mod:`.static`
+pushes versioned static files through :func:`record_push`. This module imports none of them.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ class RequestPushes:
         self.resources: dict[str, Resource] = {}
 
 
-#: The record of the request being served, set and reset around each by the extension.
+#: The record of the request being served, set and reset around each by
+#: :class:`~.request_record.PushScope` (and around each step of a lazy app's body).
 current_record: ContextVar[RequestPushes | None] = ContextVar("firehose_record", default=None)
 
 
@@ -103,42 +104,50 @@ def push(
 ) -> str:
     """Preload (and let a push proxy push) ``url`` with this response; return ``url``.
 
-    ``flags`` are written bare (``crossorigin``, ``nopush``), but a ``"name=value"`` one
-    (Flask-Firehose's spelling) is a parameter; ``as_`` (``as`` in a Jinja template, in
-    any case; ``as_`` first when both are given) and other keywords become parameters, a
-    number as its str, ``True`` a bare flag, ``None`` and ``False`` left out
-    (:func:`as_written`), but a bare ``nonce``, an empty one no CSP policy allows, is a
-    :class:`ValueError` (give the response's), and one no policy can name (``nonce=""``,
-    ``nonce=" "``) is none; ``rel`` defaults to ``preload``, and one of no relations
-    (``""``, whitespace: a template variable's default) is none. A font's or a fetch's
-    preload gets ``crossorigin`` unless one is named (``crossorigin=None``: none), as the
-    browser fetches them in CORS mode. A link naming ``nomodule`` (a legacy
-    bundle, which every browser that runs modules skips; ``nomodule=False`` names none) is
-    recorded nowhere: no ``Link``, push or hint, and a ``DEBUG`` log line says so each
-    time ``push()`` makes a link of those arguments (once, while its cache keeps them;
-    on every call with a ``nonce``, which is never kept).
-    A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
-    ``&amp;`` is ``&``; so is a value or a flag, its name too (``&#116;itle=a``).
-    An ``as`` no browser fetches the link as (``as_="css"``: :func:`tell_unfetched_as`)
-    is linked as written, and a WARNING names it, once for each value (up to
-    :data:`MAX_TOLD_AS` values a process, then none).
-    ``version`` (an ETag, a content hash; a number as its str) makes a changed file behind
-    the same url new again.
-    ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
-    page, so no other visitor is hinted it (a per-user resource); a link with a ``nonce``
-    parameter is never hinted either, only written on this response, and made for it
-    alone: a nonce is new on every response, so neither push()'s cache nor the page's
-    kept plans hold it (docs/performance.md).
+    docs/how-it-works.md, ``push()``, has the everyday rules with examples. In short:
+
+    - ``flags`` are written bare (``crossorigin``, ``nopush``), but a ``"name=value"`` one
+      (Flask-Firehose's spelling) is a parameter.
+    - ``as_`` (``as`` in a Jinja template, in any case; ``as_`` first when both are
+      given) and other keywords become parameters (:func:`as_written`): a number as its
+      str, ``True`` a bare flag, ``None`` and ``False`` left out.
+    - ``rel`` defaults to ``preload``; one of no relations (``""``, whitespace: a
+      template variable's default) is none.
+    - A font's or a fetch's preload gets ``crossorigin`` unless one is named
+      (``crossorigin=None``: none), as the browser fetches them in CORS mode.
+    - ``version`` (an ETag, a content hash; a number as its str) makes a changed file
+      behind the same url new again.
+    - A url given as HTML (``Markup``, from a macro) is linked as the page reads it:
+      ``&amp;`` is ``&``; so is a value or a flag, its name too (``&#116;itle=a``).
+    - ``learn=False`` keeps the link out of what ``FIREHOSE_EARLY_HINTS`` learns for the
+      page, so no other visitor is hinted it (a per-user resource).
+    - A bare ``nonce``, an empty one no CSP policy allows, is a :class:`ValueError` (give
+      the response's), and one no policy can name (``nonce=""``, ``nonce=" "``) is none.
+      A link with a ``nonce`` parameter is never hinted either, only written on this
+      response, and made for it alone: a nonce is new on every response, so neither
+      push()'s cache nor the page's kept plans hold it (docs/performance.md).
+    - A link naming ``nomodule`` (a legacy bundle, which every browser that runs modules
+      skips; ``nomodule=False`` names none) is recorded nowhere: no ``Link``, push or
+      hint. A ``DEBUG`` log line says so each time ``push()`` makes a link of those
+      arguments (once, while its cache keeps them; on every call with a ``nonce``, which
+      is never kept).
+    - An ``as`` no browser fetches the link as (``as_="css"``: :func:`tell_unfetched_as`)
+      is linked as written, and a WARNING names it, once for each value (up to
+      :data:`MAX_TOLD_AS` values a process, then none).
+
     Outside a request, with the extension off, or once the response's links are decided
-    (in a streamed body, a teardown function, a ``request_finished`` receiver), it returns
-    ``url``, which is not linked or saved; its arguments are checked all the same:
-    :class:`ValueError` for a url or value that could inject a header, or a value or
-    name a push proxy misreads (a value holding a
-    ``,``, ``;``, ``"`` or a non-ASCII character; a name or flag holding ``'``, ``*`` or
-    ``%``: docs/how-it-works.md), wherever it runs, so a bad argument shows in development
-    too. A value made of request or database text (a ``title``) is the app's to clean first.
-    An argument from a template variable never set (Jinja's ``Undefined``, of any kind)
-    is a :class:`ValueError` naming it, never a link with an empty value.
+    (in a streamed body, a teardown function, a ``request_finished`` receiver), it
+    returns ``url``, which is not linked or saved.
+
+    Its arguments are checked all the same, wherever it runs, so a bad argument shows in
+    development too:
+
+    - :class:`ValueError` for a url or value that could inject a header, or a value or
+      name a push proxy misreads: a value holding a ``,``, ``;``, ``"`` or a non-ASCII
+      character; a name or flag holding ``'``, ``*`` or ``%`` (docs/how-it-works.md). A
+      value made of request or database text (a ``title``) is the app's to clean first.
+    - An argument from a template variable never set (Jinja's ``Undefined``, of any
+      kind) is a :class:`ValueError` naming it, never a link with an empty value.
     """
     # The common call, push(url) or push(url, as_="style"), is looked up here, under the
     # key resource_of() gives plain arguments (themselves): a page's pushes are then one
