@@ -466,7 +466,7 @@ def _send_early_hints(app: Flask) -> None:
             # The page's held keys in the order its Link lists them, as save() writes
             # them: another order may compress to another length.
             linked_again = dict.fromkeys(hint.key for hint in hints if held and hint.key in held)
-            room_for = state.recordable(app, early.offered, linked_again)
+            room_for = _room_for(app, state, early.offered, linked_again)
             if room_for < len(early.offered):
                 early = plan(max_pushes=room_for)
         if early.headers and sent(send, early.headers, req):
@@ -1092,7 +1092,7 @@ def _save_what_fits(
     1. what the 103 offered: the front pushed those already, and unrecorded they would be
        offered again on each visit;
     2. then as many of the new ones as the connector says fit beside the page's held keys
-       and those (``state.recordable``; none for a connector that cannot say).
+       and those (:func:`_room_for`; none for a connector that cannot say).
 
     Planned again with that many push slots, then saved once more; if that save fails
     too, nothing is pushed, and what the 103 offered goes unrecorded. No save is asked
@@ -1106,12 +1106,7 @@ def _save_what_fits(
     reused = links.reused
     alone = tuple(key for key in pushed if key in offered)
     new = [key for key in pushed if key not in offered]
-    fits = 0
-    if new and state.recordable is not None:
-        try:
-            fits = state.recordable(app, new, (*reused, *alone))
-        except Exception:  # a subclass's own measure: it costs the page nothing
-            log.exception("firehose: %r.recordable() failed", state.connector)
+    fits = _room_for(app, state, new, (*reused, *alone)) if new else 0
     answers = frozenset((*reused, *alone))
     if fits > 0:
         # New keys were pushed, so the response may push (``links_reach``). The same
@@ -1133,6 +1128,25 @@ def _save_what_fits(
             return replanned
         return _links_for(state, record, resources, answers, may_push=False)
     return _links_for(state, record, resources, frozenset(reused), may_push=False)
+
+
+def _room_for(app: Flask, state: _AppState, keys: Sequence[str], kept: Iterable[str]) -> int:
+    """How many of ``keys``, first first, the connector could record beside the held keys
+    the page links again (``kept``): ``state.recordable``'s answer, from 0 to
+    ``len(keys)``, for the 103 and for :func:`_save_what_fits` alike; 0 for a connector
+    that cannot say. A subclass's measure that raises, or answers no int (None), is
+    logged and taken as none: it costs the page nothing (its 103 goes out, offering
+    nothing for push), and nothing is offered for push that it may not record."""
+    if state.recordable is None:
+        return 0
+    try:
+        fits = state.recordable(app, keys, kept)
+        if isinstance(fits, bool) or not isinstance(fits, int):
+            raise TypeError(f"recordable() returned {fits!r}, not an int")
+    except Exception:
+        log.exception("firehose: %r.recordable() failed", state.connector)
+        return 0
+    return min(max(fits, 0), len(keys))
 
 
 class _StaticScope:

@@ -431,3 +431,66 @@ def test_a_save_that_refuses_the_keys_that_fit_too_pushes_nothing(
     assert said == (
         ["firehose: Refusing(max_items=100).recordable() failed"] if fits is None else []
     )
+
+
+class Miscounting(SessionConnector):
+    """A SessionConnector subclass whose ``recordable()`` answers ``answer`` whatever it
+    is asked: no count at all (None, a str), or more than the keys it was asked about."""
+
+    def __init__(self, answer: object) -> None:
+        super().__init__(max_items=2)
+        self.answer = answer
+
+    def recordable(self, *args: Any) -> Any:
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "early_hints"),
+    [(None, False), (None, True), ("1", False), ("1", True), (99, False)],
+    ids=["None", "None, with a 103", "a str", "a str, with a 103", "more than asked"],
+)
+def test_a_recordable_that_miscounts_costs_the_page_nothing(
+    answer: object, early_hints: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bug: a subclass's recordable() that answered None (or a str) failed the page, a
+    500, on each visit whose save() was refused for room (held ``LONG`` and two new urls,
+    more than ``max_items=2``): its answer was compared with 0 outside the try that logs
+    a measure that raises. Now an answer that is no int is logged as a measure that
+    raises, and taken as none; one past the keys asked about, as all of them (so no
+    save is asked again, and nothing new is pushed). Each visit is a 200, and nothing
+    offered for push, in the 103 or the Link, goes unrecorded or was held already. (A
+    103 trusts a count past what fits: what it offers then goes unrecorded, the
+    subclass's to mind, as connectors.md says of a failing save.)"""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="room", FIREHOSE_EARLY_HINTS=early_hints, FIREHOSE_MAX_PUSHES=2)
+    Firehose(app, connector=Miscounting(answer))
+    urls = (LONG, OTHER, THIRD)
+
+    @app.route("/hold")
+    def hold() -> str:
+        push(LONG, as_="style")
+        return "held"
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    visit(app.test_client(), [])  # teaches the 103 the page's links
+    client = app.test_client()
+    client.get("/hold", environ_base={**NAVIGATION, "wsgi.early_hints": lambda headers: None})
+    assert held(client) == [LONG]
+    with caplog.at_level(logging.ERROR, logger="firehose_digest"):
+        for _ in range(2):
+            before = held(client)
+            hints: list[list[tuple[str, str]]] = []
+            response = visit(client, hints)
+            after = held(client)
+            for url in pushed_in(response, hints):
+                assert url in after and url not in before, url
+            assert LONG in after
+    said = {record.getMessage() for record in caplog.records}
+    failed = "firehose: Miscounting(max_items=2).recordable() failed"
+    assert said == (set() if answer == 99 else {failed})
