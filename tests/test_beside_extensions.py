@@ -1078,24 +1078,7 @@ def test_flask_login_s_protection_counts_a_visitor_s_list_as_a_failed_check(
     digest cookie, as without us, the visitor's session stays empty and nothing is sent."""
     app = _members_site(connector)
     app.login_manager.session_protection = protection  # type: ignore[attr-defined]
-    checks: list[object] = []
-
-    def failed_check(sender: object) -> None:
-        checks.append(sender)
-
-    visitor = _Visitor(app)
-    with session_protected.connected_to(failed_check, app):
-        answers = [visitor("GET", "/") for _ in range(4)]
-    in_session = isinstance(connector, SessionConnector)
-    assert [a.get_data(as_text=True) for a in answers] == ["None fresh=False"] * 4
-    deleting = [
-        a
-        for a in answers
-        if any(c.startswith("remember_token=;") for c in a.headers.getlist("Set-Cookie"))
-    ]
-    assert len(deleting) == (pages_deleting_remember_token if in_session else 0)
-    assert len(checks) == (3 if in_session else 0)  # the first page sent no session
-    assert _session_of(visitor.client).get("_fresh") == (fresh if in_session else None)
+    _assert_a_visitor_s_four_pages(app, connector, pages_deleting_remember_token, fresh)
 
 
 @pytest.mark.parametrize(
@@ -1120,6 +1103,16 @@ def test_flask_login_s_strong_protection_acts_as_basic_on_a_permanent_flask_sess
         connector, flask_session={"SESSION_REFRESH_EACH_REQUEST": False, **permanent}
     )
     assert app.login_manager.session_protection == "strong"  # type: ignore[attr-defined]
+    _assert_a_visitor_s_four_pages(app, connector, pages_deleting_remember_token, fresh)
+
+
+def _assert_a_visitor_s_four_pages(
+    app: Flask, connector: Any, pages_deleting_remember_token: int, fresh: bool | None
+) -> None:
+    """A visitor, never signed in, asks ``/`` four times: each page answers as anonymous;
+    with ``SessionConnector`` (whose list is the session's one key) the last three count as
+    Flask-Login failed checks, ``pages_deleting_remember_token`` of them delete that cookie,
+    and the session ends with ``_fresh`` as ``fresh``; with the digest cookie none of that."""
     checks: list[object] = []
 
     def failed_check(sender: object) -> None:
