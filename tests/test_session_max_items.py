@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import pytest
-from flask import Flask, session
+from flask import Flask, make_response, request, session
 from flask.testing import FlaskClient
 
 from firehose_digest import Firehose, SessionConnector, push
@@ -234,3 +234,169 @@ def test_a_later_init_app_measures_a_103_s_room_by_its_own_connector(order: str)
 
     offered = [f"<{url}>; rel=preload; as=style" for url in urls[1:]]
     assert hints == [[("Link", ", ".join(offered[:1] if session_last else offered))]]
+
+
+def style(url: str, nopush: bool = False) -> str:
+    """The link ``push(url, as_="style")`` writes, ``nopush`` or not."""
+    return f"<{url}>; rel=preload; as=style" + ("; nopush" if nopush else "")
+
+
+@pytest.mark.parametrize(("max_items", "fits"), [(5, 2), (4, 1)], ids=["two fit", "one fits"])
+def test_under_omit_the_held_and_offered_urls_are_left_out_of_the_link_that_pushes_what_fits(
+    max_items: int, fits: int
+) -> None:
+    """As above, under ``FIREHOSE_ALREADY_PUSHED = "omit"``: the Link planned again for
+    the new urls that fit leaves out the held urls and what the 103 offered (the client
+    holds them all), not ``nopush``; it pushes the first ``fits`` new ones, exactly as
+    many as ``max_items`` keeps beside those, and the next is ``nopush``. The session
+    lists the held urls, what the 103 offered, then those."""
+    held_urls, offered = ["/h0.css", "/h1.css"], "/a.css"
+    new = ["/b.css", "/c.css", "/d.css"]
+    urls = [offered]
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="items",
+        FIREHOSE_MAX_PUSHES=4,
+        FIREHOSE_EARLY_HINTS=True,
+        FIREHOSE_ALREADY_PUSHED="omit",
+    )
+    Firehose(app, connector=SessionConnector(max_items=max_items))
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    @app.route("/held")
+    def held_page() -> str:
+        for url in held_urls:
+            push(url, as_="style")
+        return "held"
+
+    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
+    urls[:] = [*held_urls, offered, *new]
+    client = app.test_client()
+    client.get("/held")
+    hints: list[list[tuple[str, str]]] = []
+
+    response = client.get("/", environ_base={**NAVIGATION, "wsgi.early_hints": hints.append})
+
+    assert hints == [[("Link", style(offered))]]
+    assert response.headers.getlist("Link") == [
+        ", ".join([*map(style, new[:fits]), *(style(url, True) for url in new[fits:])])
+    ]
+    assert held(client) == [*held_urls, offered, *new[:fits]]
+    response = client.get("/", environ_base=NAVIGATION)
+    assert response.headers.getlist("Link") == [", ".join(style(url, True) for url in new[fits:])]
+    assert held(client) == [*held_urls, offered, *new[:fits]]
+
+
+def test_a_head_and_a_304_where_a_get_would_push_what_fits_push_and_record_nothing() -> None:
+    """The client holds the page's first two urls; the page offers two new ones, and
+    ``max_items`` keeps one beside them: a GET 200 pushes the first alone
+    (:func:`test_a_link_alone_pushes_the_new_urls_that_fit_beside_the_held_ones`). A HEAD
+    first is a 200 that pushes nothing (each link ``nopush``), and a 304 (the view's
+    ETag) has no Link: neither records more than the held urls it uses again. Then the
+    GET 200 pushes and records the first new url."""
+    urls = [f"/s{n}.css" for n in range(4)]
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="items", FIREHOSE_MAX_PUSHES=2)
+    Firehose(app, connector=SessionConnector(max_items=3))
+
+    @app.route("/")
+    def page() -> Any:
+        for url in urls:
+            push(url, as_="style")
+        response = make_response("page")
+        response.set_etag("v1")
+        return response.make_conditional(request)
+
+    client = app.test_client()
+    assert pushed_on_visit(client) == urls[:2]
+    assert held(client) == urls[:2]
+
+    head = client.head("/", environ_base=NAVIGATION)
+    assert head.status_code == 200
+    assert head.headers.getlist("Link") == [", ".join(style(url, True) for url in urls)]
+    assert held(client) == urls[:2]
+
+    cached = client.get("/", headers={"If-None-Match": '"v1"'}, environ_base=NAVIGATION)
+    assert cached.status_code == 304
+    assert cached.headers.getlist("Link") == []
+    assert held(client) == urls[:2]
+
+    response = client.get("/", environ_base=NAVIGATION)
+    assert response.status_code == 200
+    first_new = [style(urls[0], True), style(urls[1], True), style(urls[2]), style(urls[3], True)]
+    assert response.headers.getlist("Link") == [", ".join(first_new)]
+    assert held(client) == urls[:3]
+
+
+#: The budget test's client holds one url; the page's 103 offers five more, and it links
+#: two new ones after them.
+BUDGET_HELD, BUDGET_OFFERED = "/h0.css", tuple(f"/a{n}.css" for n in range(5))
+BUDGET_NEW = ("/b.css", "/c.css")
+#: The Link through the first new url planned again, each link before it ``nopush``.
+THROUGH_NEW = len(
+    ", ".join(
+        [*(style(url, True) for url in (BUDGET_HELD, *BUDGET_OFFERED)), style(BUDGET_NEW[0])]
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("budget", "fits"),
+    [(THROUGH_NEW - 1, 0), (THROUGH_NEW, 1)],
+    ids=["a byte short: cut", "at the byte: pushed"],
+)
+def test_a_new_url_the_link_budget_cuts_once_offered_ones_are_nopush_is_not_recorded(
+    budget: int, fits: int
+) -> None:
+    """The client holds one url; the page's 103 offers five more, and its Link pushes two
+    new ones: ``max_items`` keeps one of them beside the six, so save() is refused. Planned
+    again, the five are linked ``nopush``, 8 bytes longer each: at ``FIREHOSE_LINK_BUDGET``
+    a byte short of the Link through the first new url, the budget cuts it, which
+    ``recordable()`` said fits. It is then neither pushed nor recorded (a push missed,
+    never one unrecorded), nor on the next visits, whose Link is the same; at the very
+    byte it is pushed and recorded."""
+    held_url, offered, new = BUDGET_HELD, list(BUDGET_OFFERED), list(BUDGET_NEW)
+    # As first planned, the five offered ones pushed (40 bytes shorter), the second new
+    # url is written too, within the budget: save() is refused for the two.
+    first_plan = ", ".join([style(held_url, True), *map(style, offered), *map(style, new)])
+    assert len(first_plan) <= THROUGH_NEW - 1
+    urls = list(offered)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="items",
+        FIREHOSE_MAX_PUSHES=7,
+        FIREHOSE_EARLY_HINTS=True,
+        FIREHOSE_LINK_BUDGET=budget,
+    )
+    Firehose(app, connector=SessionConnector(max_items=7))
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    @app.route("/held")
+    def held_page() -> str:
+        push(held_url, as_="style")
+        return "held"
+
+    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
+    urls[:] = [held_url, *offered, *new]
+    client = app.test_client()
+    client.get("/held")
+    hints: list[list[tuple[str, str]]] = []
+
+    response = client.get("/", environ_base={**NAVIGATION, "wsgi.early_hints": hints.append})
+
+    assert hints == [[("Link", ", ".join(map(style, offered)))]]
+    kept = [style(url, True) for url in [held_url, *offered]]
+    assert response.headers.getlist("Link") == [", ".join([*kept, *map(style, new[:fits])])]
+    assert held(client) == [held_url, *offered, *new[:fits]]
+    assert [pushed_on_visit(client) for _ in range(2)] == [[], []]
+    assert held(client) == [held_url, *offered, *new[:fits]]
