@@ -38,6 +38,42 @@ def page_app(max_items: int, links: int, **config: Any) -> tuple[Flask, list[str
     return app, urls
 
 
+def learned_page_client(
+    max_items: int,
+    held_urls: list[str],
+    offered: list[str],
+    new: list[str],
+    **config: Any,
+) -> FlaskClient:
+    """A client of an app keeping ``max_items`` keys, with 103s on, holding ``held_urls``
+    (pushed by ``/held``), whose page ``/`` was learned by another client's visit linking
+    ``offered`` alone (what its 103 now offers for push) and now links the held urls, the
+    offered ones, then ``new``."""
+    urls = list(offered)
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": "items", "FIREHOSE_EARLY_HINTS": True, **config})
+    Firehose(app, connector=SessionConnector(max_items=max_items))
+
+    @app.route("/")
+    def page() -> str:
+        for url in urls:
+            push(url, as_="style")
+        return "page"
+
+    @app.route("/held")
+    def held_page() -> str:
+        for url in held_urls:
+            push(url, as_="style")
+        return "held"
+
+    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
+    urls[:] = [*held_urls, *offered, *new]
+    client = app.test_client()
+    client.get("/held")
+    assert held(client) == held_urls
+    return client
+
+
 def pushed_on_visit(client: FlaskClient) -> list[str]:
     """The urls one navigation to ``/`` offers for push, in its 103 or its Link."""
     hints: list[list[tuple[str, str]]] = []
@@ -178,28 +214,7 @@ def test_what_a_103_offered_is_recorded_first_then_the_new_urls_that_fit_in_max_
     (held, offered and new ones: max_items exactly)."""
     held_urls, offered = ["/h0.css", "/h1.css"], "/a.css"
     new = ["/b.css", "/c.css", "/d.css"]
-    urls = [offered]
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="items", FIREHOSE_MAX_PUSHES=4, FIREHOSE_EARLY_HINTS=True)
-    Firehose(app, connector=SessionConnector(max_items=max_items))
-
-    @app.route("/")
-    def page() -> str:
-        for url in urls:
-            push(url, as_="style")
-        return "page"
-
-    @app.route("/held")
-    def held_page() -> str:
-        for url in held_urls:
-            push(url, as_="style")
-        return "held"
-
-    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
-    urls[:] = [*held_urls, offered, *new]
-    client = app.test_client()
-    client.get("/held")
-    assert held(client) == held_urls
+    client = learned_page_client(max_items, held_urls, [offered], new, FIREHOSE_MAX_PUSHES=4)
 
     visits = [pushed_on_visit(client) for _ in range(3)]
 
@@ -252,32 +267,14 @@ def test_under_omit_the_held_and_offered_urls_are_left_out_of_the_link_that_push
     lists the held urls, what the 103 offered, then those."""
     held_urls, offered = ["/h0.css", "/h1.css"], "/a.css"
     new = ["/b.css", "/c.css", "/d.css"]
-    urls = [offered]
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="items",
+    client = learned_page_client(
+        max_items,
+        held_urls,
+        [offered],
+        new,
         FIREHOSE_MAX_PUSHES=4,
-        FIREHOSE_EARLY_HINTS=True,
         FIREHOSE_ALREADY_PUSHED="omit",
     )
-    Firehose(app, connector=SessionConnector(max_items=max_items))
-
-    @app.route("/")
-    def page() -> str:
-        for url in urls:
-            push(url, as_="style")
-        return "page"
-
-    @app.route("/held")
-    def held_page() -> str:
-        for url in held_urls:
-            push(url, as_="style")
-        return "held"
-
-    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
-    urls[:] = [*held_urls, offered, *new]
-    client = app.test_client()
-    client.get("/held")
     hints: list[list[tuple[str, str]]] = []
 
     response = client.get("/", environ_base={**NAVIGATION, "wsgi.early_hints": hints.append})
@@ -365,31 +362,9 @@ def test_a_new_url_the_link_budget_cuts_once_offered_ones_are_nopush_is_not_reco
     # url is written too, within the budget: save() is refused for the two.
     first_plan = ", ".join([style(held_url, True), *map(style, offered), *map(style, new)])
     assert len(first_plan) <= THROUGH_NEW - 1
-    urls = list(offered)
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="items",
-        FIREHOSE_MAX_PUSHES=7,
-        FIREHOSE_EARLY_HINTS=True,
-        FIREHOSE_LINK_BUDGET=budget,
+    client = learned_page_client(
+        7, [held_url], offered, new, FIREHOSE_MAX_PUSHES=7, FIREHOSE_LINK_BUDGET=budget
     )
-    Firehose(app, connector=SessionConnector(max_items=7))
-
-    @app.route("/")
-    def page() -> str:
-        for url in urls:
-            push(url, as_="style")
-        return "page"
-
-    @app.route("/held")
-    def held_page() -> str:
-        push(held_url, as_="style")
-        return "held"
-
-    pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
-    urls[:] = [held_url, *offered, *new]
-    client = app.test_client()
-    client.get("/held")
     hints: list[list[tuple[str, str]]] = []
 
     response = client.get("/", environ_base={**NAVIGATION, "wsgi.early_hints": hints.append})
