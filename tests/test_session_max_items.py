@@ -49,16 +49,8 @@ def learned_page_client(
     (pushed by ``/held``), whose page ``/`` was learned by another client's visit linking
     ``offered`` alone (what its 103 now offers for push) and now links the held urls, the
     offered ones, then ``new``."""
-    urls = list(offered)
-    app = Flask(__name__)
-    app.config.update({"SECRET_KEY": "items", "FIREHOSE_EARLY_HINTS": True, **config})
-    Firehose(app, connector=SessionConnector(max_items=max_items))
-
-    @app.route("/")
-    def page() -> str:
-        for url in urls:
-            push(url, as_="style")
-        return "page"
+    app, urls = page_app(max_items, 0, FIREHOSE_EARLY_HINTS=True, **config)
+    urls[:] = offered
 
     @app.route("/held")
     def held_page() -> str:
