@@ -638,40 +638,79 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
     5. what the client holds (``open()``, once a request: :meth:`RequestRecord.open_once`);
     6. a 304: the ``Vary`` its 200 would have, what it reuses saved, no ``Link``
        (:func:`_decide_not_modified`);
-    7. else: its links planned (:func:`_links_for`), what its 103 offered counted as
-       pushed (:func:`_pushed_with_offered`), what it pushes and reuses saved
-       (:func:`_save`; if the connector cannot take them all, planned again pushing what
-       it can take, :func:`_save_what_fits`; pushing nothing if it fails), and a HEAD's
-       ``Vary``.
+    7. else (:func:`_decide_links`): its links planned (:func:`_links_for`), what its 103
+       offered counted as pushed (:func:`_pushed_with_offered`), what it pushes and reuses
+       saved (:func:`_save`; if the connector cannot take them all, planned again pushing
+       what it can take, :func:`_save_what_fits`; pushing nothing if it fails), and a
+       HEAD's ``Vary``.
 
-    The blocks that ask ``cache`` and ``hint_page``, and :func:`_forget_if_stale`, only
-    teach the 103 cache (``cache`` is None unless ``FIREHOSE_EARLY_HINTS``, ``hint_page``
-    unless this request may get a 103): none changes this response.
+    Steps 1 to 3 are :func:`_record_to_decide`, which gives the record only when the rest
+    runs. The blocks that ask ``cache`` and ``hint_page``, and :func:`_forget_if_stale`,
+    only teach the 103 cache (``cache`` is None unless ``FIREHOSE_EARLY_HINTS``,
+    ``hint_page`` unless this request may get a 103): none changes this response.
     """
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
+    state: _AppState = app.extensions[EXTENSION_KEY]
+    # 1-3: static caching; whether this request decides this response, and it is a page.
+    record = _record_to_decide(app, state, req, response)
+    if record is None:
+        return response
+    # The hint cache, and the key of the page this request teaches it (hint_page_of;
+    # None when it teaches nothing). Not whether the response is a page: is_page.
+    cache, hint_page = state.hint_cache, record.hint_page
+    status = response.status_code
+    # 4: its resources; a page's 200 teaches them to the hint cache.
+    resources = _resources_for(app, state, req, record)
+    if cache is not None and hint_page is not None and status == 200:
+        _learn(cache, hint_page, response, resources, state.settings.link_budget, record)
+    if not resources and not record.offered:
+        return response  # nothing to link, push or save
+    # 5: what the client holds, asked once; whether it is a browser; what its 103 offered.
+    held = record.open_once(state.connector, app, req)
+    # A browser is offered no push of a link its screen chooses (a media query, an
+    # imagesrcset): Resource.screen_dependent, and docs/how-it-works.md for what was measured.
+    browser = from_browser(req.environ)
+    # What the 103 offered, each key as this response versions its url.
+    offered_now = _as_linked(record.offered, resources) if record.offered else ()
+    _forget_if_stale(cache, hint_page, status, record.offered, offered_now)
+    # 6: a 304, which links nothing; 7: else, its links planned, saved and set.
+    if status == 304:
+        _decide_not_modified(app, state, req, response, resources, held, record, browser=browser)
+    else:
+        _decide_links(
+            app, state, req, response, resources, held, record, offered_now, browser=browser
+        )
+    return response
+
+
+def _record_to_decide(
+    app: Flask, state: _AppState, req: Request, response: Response
+) -> RequestRecord | None:
+    """Steps 1 to 3 of :func:`_decide`: the request's record, its ``link`` and ``vary``
+    cleared, if this request decides this response's links and the response is a page;
+    else None, and nothing more is decided. On the way, a static file asked for by its
+    current version is served immutable (:func:`~.static.cache_versioned_static`), and the
+    hint cache learns what a url without a page, or a response that is not a page, teaches
+    it."""
     # Only a view named as Flask's static one serves a file: its rules (this caching, and
     # no links: _may_link) are asked of no other request.
     static = named_static(req.endpoint)
     if static:
         cache_versioned_static(app, req, response)
     record = current_record.get()
-    state: _AppState = app.extensions[EXTENSION_KEY]
     if not state.settings_compared:
         _warn_settings_changed(app, state)
     if not isinstance(record, RequestRecord) or not state.settings.enabled:
-        return response  # outside app.wsgi_app, or push turned off by a later init_app
+        return None  # outside app.wsgi_app, or push turned off by a later init_app
     if not claim(record, req):
-        return response  # dispatched inside a view: the view's own request decides
+        return None  # dispatched inside a view: the view's own request decides
     # Decided anew for each response: one that fails after this step (a session store
     # that cannot save) is replaced by an error page, which runs every hook again, and
     # must not go out with what was decided for the response it replaces.
     record.link = None
     record.vary = False
-    # The hint cache, and the key of the page this request teaches it (hint_page_of;
-    # None when it teaches nothing). Not whether the response is a page: is_page.
-    cache, hint_page = state.hint_cache, record.hint_page
     if not _may_link(app, req, static):
-        return response
+        return None
     status = response.status_code
     if status < 200:
         # A 1xx a view returned (``return "", 103``) is no page: Werkzeug's server and
@@ -679,7 +718,8 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # waits for a page that never comes (or, a 101, speaks another protocol), and a
         # browser keeps no cookie of it but a WebSocket's 101 (Fetch). Nothing it links
         # reaches the client: no Link, Vary or Set-Cookie.
-        return response
+        return None
+    cache, hint_page = state.hint_cache, record.hint_page  # as in _decide
     if status in _URL_HAS_NO_PAGE and cache is not None and hint_page is not None:
         # Whether this response is a page or not, the url has no such page now. Yet what
         # it learned went out in a 103 before each view, and browsers fetch what a 103
@@ -696,22 +736,26 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         # goes unrecorded: no save() runs here.
         if cache is not None and hint_page is not None and status == 200:
             _learn_not_a_page(cache, hint_page, req, response, record)
-        return response
-    resources = _resources_for(app, state, req, record)
-    if cache is not None and hint_page is not None and status == 200:
-        _learn(cache, hint_page, response, resources, state.settings.link_budget, record)
-    if not resources and not record.offered:
-        return response
-    held = record.open_once(state.connector, app, req)
-    # A browser is offered no push of a link its screen chooses (a media query, an
-    # imagesrcset): Resource.screen_dependent, and docs/how-it-works.md for what was measured.
-    browser = from_browser(req.environ)
-    # What the 103 offered, each key as this response versions its url.
-    offered_now = _as_linked(record.offered, resources) if record.offered else ()
-    _forget_if_stale(cache, hint_page, status, record.offered, offered_now)
-    if status == 304:
-        _decide_not_modified(app, state, req, response, resources, held, record, browser=browser)
-        return response
+        return None
+    return record
+
+
+def _decide_links(
+    app: Flask,
+    state: _AppState,
+    req: Request,
+    response: Response,
+    resources: dict[str, Resource],
+    held: Container[str] | None,
+    record: RequestRecord,
+    offered_now: tuple[str, ...],
+    *,
+    browser: bool,
+) -> None:
+    """Step 7 of :func:`_decide`, for a response other than a 304: its links planned,
+    what they push (with what its 103 offered, ``offered_now``) and reuse saved, and its
+    ``Link`` value and ``Vary: Cookie`` set on the ``record``."""
+    status = response.status_code
     # Whether what this response offers for push reaches the client (a front pushes it, a
     # browser preloads it): only then do its links offer any (may_push), and only then is
     # what a browser's 103 offered counted as pushed (_pushed_with_offered).
@@ -760,7 +804,6 @@ def _decide(app: Flask, response: _ResponseT) -> _ResponseT:
         varies = _varies(plan, held)
     record.link = links.value
     record.vary = varies
-    return response
 
 
 def _warn_settings_changed(app: Flask, state: _AppState) -> None:
