@@ -47,6 +47,7 @@ from firehose_digest import __main__ as cli
 from firehose_digest.collect import make_resource
 from firehose_digest.hints import HintCache
 from firehose_digest.settings import DEFAULTS, load
+from tests.integration import launcher
 from tests.integration.rig import H2O, Apache, Nginx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -718,6 +719,60 @@ def test_make_finds_the_servers_debian_puts_in_sbin_when_not_root(
     ).stdout
     missing = said.partition("not installing:")[2].partition("(")[0].split()
     assert not set(installed) & set(missing), said
+
+
+def _makefile_servers() -> dict[str, str]:
+    """The Makefile's ``SERVERS``: command -> the Debian package ``make test`` installs."""
+    listed = re.search(r"^SERVERS := (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert listed, "the Makefile no longer lists SERVERS"
+    return dict(pair.split("=") for pair in listed[1].split())
+
+
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+@pytest.mark.parametrize("ci", [False, True], ids=["user", "CI=true"])
+def test_a_missing_server_s_skip_says_which_debian_package_to_install(
+    monkeypatch: pytest.MonkeyPatch, ci: bool
+) -> None:
+    """``make test`` installs the servers as root alone: a user's integration tests skip,
+    and the skip said "nghttp (on PATH or in /usr/sbin) is not installed", where the
+    package is nghttp2-client (``certutil``: libnss3-tools, ``WebKitWebDriver``:
+    webkit2gtk-driver). Each command of the Makefile's ``SERVERS``, missing, is skipped
+    (failed, under ``CI=true``) naming the package ``make test`` installs for it."""
+    monkeypatch.setattr(launcher, "executable", lambda name: None)
+    if ci:
+        monkeypatch.setenv("CI", "true")
+    else:
+        monkeypatch.delenv("CI", raising=False)
+    stopped = pytest.fail.Exception if ci else pytest.skip.Exception
+    for command, package in _makefile_servers().items():
+        with pytest.raises(stopped) as said:
+            launcher.require_tools(command)
+        assert f"{command} (on PATH or in /usr/sbin) is not installed: " in str(said.value)
+        assert f": apt-get install {package} (make test does, as root)" in str(said.value)
+
+
+@pytest.mark.skipif(not (ROOT / "Makefile").exists(), reason="the sdist carries no Makefile")
+def test_every_command_an_integration_test_requires_is_one_make_test_installs() -> None:
+    """``require_tools`` names the package of a command the Makefile's ``SERVERS`` lists: a
+    command a test requires that it does not list would go uninstalled by ``make test``,
+    and its skip would name no package."""
+    servers = _makefile_servers()
+    required = set()
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "require_tools"
+            ):
+                required |= {
+                    arg.value
+                    for arg in node.args
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                }
+    assert "nghttp" in required and "apache2" in required
+    assert required <= set(servers), sorted(required - set(servers))
+    assert servers == launcher.DEBIAN_PACKAGES
 
 
 BENCH_RESULTS = ROOT / "bench" / "results"

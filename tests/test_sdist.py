@@ -8,13 +8,13 @@ import sys
 import tarfile
 from pathlib import Path
 
-from tests.integration.launcher import require
+from tests.integration.launcher import TEST_EXTRA, require
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_sdist_carries_docs_tests_examples_changes_and_license(tmp_path: Path) -> None:
-    require("build (the test extra)", importlib.util.find_spec("build") is not None)
+    require("build (the test extra)", importlib.util.find_spec("build") is not None, TEST_EXTRA)
     subprocess.run(
         [sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path), str(ROOT)],
         capture_output=True,

@@ -25,6 +25,7 @@ from .launcher import (
     EDGE_BROWSES,
     LIVE_SERVERS,
     PAGES,
+    TEST_EXTRA,
     Launcher,
     RecordBrowse,
     require,
@@ -103,7 +104,7 @@ def users_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def flask_firehose_installed() -> None:
-    require("flask_firehose", importlib.util.find_spec("flask_firehose") is not None)
+    require("flask_firehose", importlib.util.find_spec("flask_firehose") is not None, TEST_EXTRA)
 
 
 @pytest.fixture

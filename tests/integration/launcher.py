@@ -39,19 +39,50 @@ RecordBrowse = Callable[[str, BrowseFigures], None]
 _ServerT = TypeVar("_ServerT", bound=Server)
 
 
-def require(what: str, found: bool) -> None:
-    """Skip the test when ``what`` is missing, or fail it under CI (``CI=true``)."""
+#: The Debian package of each command the integration tests drive, as the Makefile's
+#: ``SERVERS`` lists them (tests/test_docs.py keeps the two equal): a user's skip says
+#: what to install, since ``make test`` installs them as root alone, and a command's name
+#: does not say its package (``nghttp``: nghttp2-client, ``certutil``: libnss3-tools).
+DEBIAN_PACKAGES = {
+    "nginx": "nginx-core",
+    "h2o": "h2o",
+    "apache2": "apache2",
+    "haproxy": "haproxy",
+    "caddy": "caddy",
+    "varnishd": "varnish",
+    "nghttp": "nghttp2-client",
+    "h2load": "nghttp2-client",
+    "openssl": "openssl",
+    "curl": "curl",
+    "chromium": "chromium",
+    "firefox-esr": "firefox-esr",
+    "certutil": "libnss3-tools",
+    "WebKitWebDriver": "webkit2gtk-driver",
+    "Xvfb": "xvfb",
+}
+#: What a skip for a missing part of the test extra says to run.
+TEST_EXTRA = "pip install -e '.[test]'"
+
+
+def require(what: str, found: bool, install: str) -> None:
+    """Skip the test when ``what`` is missing, saying how to ``install`` it, or fail it
+    under CI (``CI=true``)."""
     if found:
         return
-    message = f"{what} is not installed"
+    message = f"{what} is not installed: {install}"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} (CI=true: the integration tests must run)")
     pytest.skip(message)
 
 
 def require_tools(*names: str) -> None:
+    """Each command on PATH or in /usr/sbin, or a skip naming its Debian package."""
     for name in names:
-        require(f"{name} (on PATH or in /usr/sbin)", executable(name) is not None)
+        require(
+            f"{name} (on PATH or in /usr/sbin)",
+            executable(name) is not None,
+            f"apt-get install {DEBIAN_PACKAGES[name]} (make test does, as root)",
+        )
 
 
 class Launcher:
@@ -116,7 +147,7 @@ class Launcher:
     def apache(self, backend: Gunicorn, serves_static: bool = False) -> Apache:
         """Apache in front of ``backend``; serving the static folder from disk too, as
         ``docs/deploy/apache-static.conf`` has it, when ``serves_static``."""
-        require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+        require_tools("apache2")
         require_tools("nghttp")
         workdir = self._subdir("apache")
         static_dir = self.static_dir if serves_static else None

@@ -56,7 +56,7 @@ from tests.integration.rig import (
 
 from .browser_app import ROUND_TRIP_SECONDS, THINK_SECONDS
 from .chromium import Browser, spki_hash
-from .launcher import LIVE_SERVERS, require, require_tools
+from .launcher import LIVE_SERVERS, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -173,7 +173,7 @@ def static_dir() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def tools() -> None:
     require_tools("chromium", "openssl")
-    require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+    require_tools("apache2")
 
 
 @pytest.fixture(scope="module")

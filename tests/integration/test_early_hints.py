@@ -8,7 +8,6 @@ cookie jar of its own: a fresh client holds nothing, a returning one sends its d
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -20,7 +19,7 @@ import pytest
 from tests.integration.rig import NAVIGATION_ACCEPT, Server, site_env
 
 from .hints_app import SLOW_SECONDS
-from .launcher import LIVE_SERVERS, require
+from .launcher import LIVE_SERVERS, TEST_EXTRA, require, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -123,8 +122,8 @@ def statuses(replies: list[Reply]) -> list[int]:
 
 @pytest.fixture(scope="module")
 def tools() -> None:
-    require(f"gunicorn ({GUNICORN})", GUNICORN.exists())
-    require("curl (on PATH)", shutil.which("curl") is not None)
+    require(f"gunicorn ({GUNICORN})", GUNICORN.exists(), TEST_EXTRA)
+    require_tools("curl")
 
 
 def _serve(

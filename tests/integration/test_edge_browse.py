@@ -84,7 +84,7 @@ from .edge_app import (
     fingerprinted,
     page_links,
 )
-from .launcher import EDGE_BROWSES, Launcher, require, require_tools
+from .launcher import EDGE_BROWSES, TEST_EXTRA, Launcher, require, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -421,7 +421,9 @@ def backend(launcher: Launcher) -> Gunicorn:
 @pytest.fixture(scope="module")
 def hinting_backend(launcher: Launcher) -> Gunicorn:
     """``edge_app`` with ``FIREHOSE_EARLY_HINTS``, on a gunicorn that offers 103s."""
-    require(f"gunicorn >= 25 (wsgi.early_hints), found {GUNICORN_VERSION}", GUNICORN_HINTS)
+    require(
+        f"gunicorn >= 25 (wsgi.early_hints), found {GUNICORN_VERSION}", GUNICORN_HINTS, TEST_EXTRA
+    )
     app = "tests.integration.edge_app:create_app()"
     env = site_env(SECRET_KEY=SECRET_KEY, FIREHOSE_EARLY_HINTS=True)
     workdir = launcher.workdir / "hinting-backend"
@@ -432,7 +434,9 @@ def hinting_backend(launcher: Launcher) -> Gunicorn:
 def layout_backend(launcher: Launcher) -> Gunicorn:
     """``edge_app`` whose layout pushes ``LAYOUT`` from a ``before_request`` hook, which
     Flask runs for its view serving ``/res/...`` too, with ``FIREHOSE_EARLY_HINTS``."""
-    require(f"gunicorn >= 25 (wsgi.early_hints), found {GUNICORN_VERSION}", GUNICORN_HINTS)
+    require(
+        f"gunicorn >= 25 (wsgi.early_hints), found {GUNICORN_VERSION}", GUNICORN_HINTS, TEST_EXTRA
+    )
     app = "tests.integration.edge_app:create_app()"
     env = site_env(SECRET_KEY=SECRET_KEY, EDGE_LAYOUT=True, FIREHOSE_EARLY_HINTS=True)
     return launcher.start(Gunicorn(app, launcher.workdir / "layout-backend", env, threads=8))

@@ -42,7 +42,7 @@ from tests.integration.rig import (
     site_env,
 )
 
-from .launcher import LIVE_SERVERS, require, require_tools
+from .launcher import LIVE_SERVERS, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +129,7 @@ def static_dir() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     require_tools("firefox-esr", "certutil", "openssl")
-    require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+    require_tools("apache2")
     return make_certificate(tmp_path_factory.mktemp("cert"))
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from tests.integration.rig import Front, Server, executable, make_certificate
 
-from .launcher import LIVE_SERVERS, require, require_tools
+from .launcher import LIVE_SERVERS, TEST_EXTRA, require, require_tools
 from .test_early_hints import CSS, GUNICORN, JS, Client, HintsGunicorn, statuses
 
 pytestmark = pytest.mark.integration
@@ -123,7 +123,7 @@ def _start(request: pytest.FixtureRequest, server: Server) -> Iterator[None]:
 def hinting(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[HintsGunicorn]:
-    require(f"gunicorn ({GUNICORN})", GUNICORN.exists())
+    require(f"gunicorn ({GUNICORN})", GUNICORN.exists(), TEST_EXTRA)
     require_tools("curl")
     server = HintsGunicorn(
         tmp_path_factory.mktemp("gunicorn-fronts"), {"FIREHOSE_EARLY_HINTS": True}
@@ -145,7 +145,7 @@ def front(
     hinting: HintsGunicorn,
     certificate: tuple[Path, Path],
 ) -> Iterator[Front]:
-    require(f"{request.param} (on PATH or in /usr/sbin)", executable(request.param) is not None)
+    require_tools(request.param)
     require_tools("nghttp")
     kind = HAProxy if request.param == "haproxy" else Caddy
     server = kind(hinting.port, certificate, tmp_path_factory.mktemp(request.param))
@@ -159,7 +159,7 @@ def varnish(
     tmp_path_factory: pytest.TempPathFactory,
     hinting: HintsGunicorn,
 ) -> Iterator[Varnish]:
-    require("varnishd (on PATH or in /usr/sbin)", executable("varnishd") is not None)
+    require_tools("varnishd")
     server = Varnish(hinting.port, tmp_path_factory.mktemp("varnish"))
     for _ in _start(request, server):
         yield server

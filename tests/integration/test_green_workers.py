@@ -27,7 +27,7 @@ from firehose_digest.codec import DigestCodec, salt_for
 from tests.integration.rig import Gunicorn, site_env
 
 from .green_app import SHARED, own_urls
-from .launcher import Launcher, require
+from .launcher import TEST_EXTRA, Launcher, require
 from .test_concurrency import run_threads
 
 pytestmark = pytest.mark.integration
@@ -160,7 +160,9 @@ def test_each_client_is_hinted_linked_and_recorded_its_own(
     own_servers: Launcher, tmp_path: Path, options: list[str]
 ) -> None:
     if "gevent" in options:
-        require("gevent (the test extra)", importlib.util.find_spec("gevent") is not None)
+        require(
+            "gevent (the test extra)", importlib.util.find_spec("gevent") is not None, TEST_EXTRA
+        )
     site = own_servers.start(WorkerGunicorn(options, tmp_path / "gunicorn"))
     clients = [Client(number, site.port) for number in range(CLIENTS)]
     problems: list[str] = []

@@ -23,7 +23,7 @@ import pytest
 
 from tests.integration.rig import Apache, Browser, Nginx, Server, make_certificate, site_env
 
-from .launcher import LIVE_SERVERS, require, require_tools
+from .launcher import LIVE_SERVERS, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -162,7 +162,7 @@ def caching_apache(
     cached_site: CacheGunicorn,
     certificate: tuple[Path, Path],
 ) -> Iterator[CachingApache]:
-    require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+    require_tools("apache2")
     workdir = tmp_path_factory.mktemp("caching-apache")
     server = CachingApache(cached_site.port, certificate, workdir)
     for _ in _start(request, server):

@@ -31,7 +31,7 @@ from tests.integration.rig import (
     make_certificate,
 )
 
-from .launcher import LIVE_SERVERS, require, require_tools
+from .launcher import LIVE_SERVERS, TEST_EXTRA, require, require_tools
 from .uwsgi_app import SECRET_KEY
 
 pytestmark = pytest.mark.integration
@@ -111,7 +111,7 @@ def static_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def live(request: pytest.FixtureRequest) -> list[Server]:
     """The servers whose logs a failing test's report shows."""
-    require("pyuwsgi (pip install pyuwsgi)", importlib.util.find_spec("pyuwsgi") is not None)
+    require("pyuwsgi", importlib.util.find_spec("pyuwsgi") is not None, TEST_EXTRA)
     servers: list[Server] = request.config.stash.setdefault(LIVE_SERVERS, [])
     return servers
 

@@ -33,7 +33,7 @@ import pytest
 from tests.integration.rig import Apache, Gunicorn, learn_page, make_certificate, site_env
 
 from .browser_app import THINK_SECONDS
-from .launcher import LIVE_SERVERS, require, require_tools
+from .launcher import DEBIAN_PACKAGES, LIVE_SERVERS, require, require_tools
 from .test_browser import APP, STYLESHEETS, _asked_since
 from .webkit import MINIBROWSER, Session, WebKit
 
@@ -43,8 +43,12 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def tools() -> None:
     require_tools("WebKitWebDriver", "Xvfb", "openssl")
-    require(f"MiniBrowser ({MINIBROWSER})", MINIBROWSER.exists())
-    require("apache2 (on PATH or in /usr/sbin)", Apache.executable() is not None)
+    require(
+        f"MiniBrowser ({MINIBROWSER})",
+        MINIBROWSER.exists(),
+        f"apt-get install {DEBIAN_PACKAGES['WebKitWebDriver']} (make test does, as root)",
+    )
+    require_tools("apache2")
 
 
 @pytest.fixture(scope="module")

@@ -147,7 +147,11 @@ def installed(
     request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Installed:
     """The wheel installed into a fresh venv, with the newest or the lowest dependencies."""
-    require("the venv module with ensurepip", importlib.util.find_spec("ensurepip") is not None)
+    require(
+        "the venv module with ensurepip",
+        importlib.util.find_spec("ensurepip") is not None,
+        "apt-get install python3-venv",
+    )
     venv = tmp_path_factory.mktemp("venv")
     pins = tuple(lowest_pins(wheel)) if request.param == "lowest" else ()
     _run([sys.executable, "-m", "venv", venv])  # no --system-site-packages

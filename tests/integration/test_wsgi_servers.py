@@ -21,7 +21,7 @@ import pytest
 from tests.integration.rig import Browser, Gunicorn, Server, make_certificate
 
 from .cookie_app import create_app
-from .launcher import LIVE_SERVERS, require, require_tools
+from .launcher import LIVE_SERVERS, TEST_EXTRA, require, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ class Http2Gunicorn(Server):
 @pytest.fixture
 def http2_gunicorn(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Http2Gunicorn]:
     require_tools("nghttp", "openssl")
-    require("h2 (gunicorn's HTTP/2: pip install h2)", importlib.util.find_spec("h2") is not None)
+    require("h2 (gunicorn's HTTP/2)", importlib.util.find_spec("h2") is not None, TEST_EXTRA)
     server = Http2Gunicorn(tmp_path / "gunicorn-h2", make_certificate(tmp_path / "cert"))
     live = request.config.stash.setdefault(LIVE_SERVERS, [])
     with server:
@@ -105,7 +105,7 @@ def http2_asgi_granian(
 ) -> Iterator[Http2AsgiGranian]:
     require_tools("nghttp", "openssl")
     for module in ("granian", "a2wsgi"):
-        require(f"{module} (pip install {module})", importlib.util.find_spec(module) is not None)
+        require(module, importlib.util.find_spec(module) is not None, TEST_EXTRA)
     server = Http2AsgiGranian(tmp_path / "granian", make_certificate(tmp_path / "cert"))
     live = request.config.stash.setdefault(LIVE_SERVERS, [])
     with server:
