@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from hypothesis import settings
@@ -9,6 +12,15 @@ from tests.helpers import AppFactory, PageClient, build_app
 # No per-example deadline: CI machines are small and shared; a slow example is not a bug.
 settings.register_profile("firehose", deadline=None)
 settings.load_profile("firehose")
+
+
+@pytest.fixture
+def samples_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``tempfile``'s folder for this test is its ``tmp_path``: the docs' samples make their
+    static folders with ``tempfile.mkdtemp()``, as a reader would, and run by the suite
+    they left two folders in the system's temporary directory on every run."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
 
 
 @pytest.fixture

@@ -214,7 +214,7 @@ def test_the_defaults_quoted_in_prose_are_found() -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
-def test_every_python_block_runs(page: Path, import_file: Any) -> None:
+def test_every_python_block_runs(page: Path, import_file: Any, samples_tempdir: Path) -> None:
     namespace: dict[str, Any] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     for number, block in enumerate(blocks(page, "python"), 1):
         shown = _repository_file(block)

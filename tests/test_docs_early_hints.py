@@ -27,7 +27,7 @@ def test_the_page_has_its_examples() -> None:
     assert len(python_blocks(DOC.read_text())) >= 4
 
 
-def test_every_python_block_runs() -> None:
+def test_every_python_block_runs(samples_tempdir: Path) -> None:
     namespace: dict[str, Any] = {"__name__": "docs_early_hints"}
     for number, block in enumerate(python_blocks(DOC.read_text()), 1):
         code = compile(block, f"{DOC.name} block {number}", "exec")
