@@ -2083,6 +2083,31 @@ def test_a_digest_made_with_other_settings_is_ignored_with_a_debug_line(
     assert messages.count(expected) == 1
 
 
+def test_a_digest_of_these_settings_cut_short_is_ignored_with_a_debug_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Signed with the app's key and made with its settings (its header says so), but one
+    byte short: what it holds cannot be read, so the page is pushed as to a new client,
+    and the value ignored says why, as each other one does."""
+    client = build_app().test_client()
+    client.get("/")
+    app = build_app()
+    codec = app.extensions["firehose"].connector._state(app).codec(app)
+    assert codec is not None
+    genuine = codec.loads(digest_cookie(client) or "").payload
+    returning = app.test_client(use_cookies=False)
+    sent = {"Cookie": f"{COOKIE}={codec.dumps(genuine)}"}
+    assert returning.get("/", headers=sent).headers["Link"] == EXPECTED_RETURN
+    sent = {"Cookie": f"{COOKIE}={codec.dumps(genuine[:-1])}"}
+    with caplog.at_level(logging.DEBUG, logger="firehose_digest"):
+        assert returning.get("/", headers=sent).headers["Link"] == EXPECTED_FIRST
+    messages = [r.getMessage() for r in caplog.records]
+    truncated = (
+        "firehose: ignoring the digest cookie: AgingDigest: current generation is truncated"
+    )
+    assert messages.count(truncated) == 1, messages
+
+
 def test_a_digest_verified_while_the_keys_change_is_read_not_cached(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
