@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,9 @@ import pytest
 from tests.integration.rig import home_env
 
 CHROMIUM_TIMEOUT = 60
+#: Seconds a page stays open once what :meth:`Browser.stay` waits for has come: for the
+#: browser to take in the last response (its cookies) before it is told to quit.
+SETTLE_SECONDS = 1
 
 
 class Browser:
@@ -54,11 +58,13 @@ class Browser:
                 pytest.fail(f"chromium did not finish {url} in {CHROMIUM_TIMEOUT} s:\n{stderr}")
         return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
-    def stay(self, url: str, seconds: float) -> None:
-        """Open ``url`` and leave it open ``seconds``, then quit as a user does (its
-        cookies written out). Without ``--dump-dom``: with it,
-        Chromium 156 prerendered nothing (measured), as with DevTools attached
-        (``PrerenderingDisabledByDevTools``)."""
+    def stay(self, url: str, until: Callable[[], bool]) -> None:
+        """Open ``url`` and leave it open until ``until()`` is true, then
+        :data:`SETTLE_SECONDS` more, and quit as a user does (its cookies written out). A
+        condition, not a number of seconds: a fixed 3 s failed on a slow CI machine, the
+        browser still starting. Fails if ``until()`` stays false :data:`CHROMIUM_TIMEOUT`
+        seconds. Without ``--dump-dom``: with it, Chromium 156 prerendered nothing
+        (measured), as with DevTools attached (``PrerenderingDisabledByDevTools``)."""
         with subprocess.Popen(
             self._argv(url),
             stdout=subprocess.DEVNULL,
@@ -66,7 +72,12 @@ class Browser:
             env=self._env(),
             start_new_session=True,
         ) as process:
-            time.sleep(seconds)
+            deadline = time.monotonic() + CHROMIUM_TIMEOUT
+            while not until() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            reached = until()
+            if reached:
+                time.sleep(SETTLE_SECONDS)
             # SIGINT, to the browser alone: Chromium 156 wrote its cookies out then, and
             # not on a SIGTERM (measured).
             os.kill(process.pid, signal.SIGINT)
@@ -75,6 +86,8 @@ class Browser:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        if not reached:
+            pytest.fail(f"{url} open {CHROMIUM_TIMEOUT} s and what it waited for never came")
 
     def _env(self) -> dict[str, str]:
         # Its crash reports and dconf's settings would go into ~/.config and ~/.cache.

@@ -434,9 +434,14 @@ def test_what_a_prerender_fetched_is_not_hinted_again(
     hinting.learn(path, certificate[0])
     browser = Chromium(tmp_path / "profile", trusted_key)
     started = time.time_ns() // 1000
-    browser.stay(hinting.apache.origin + "/prefetcher?url=/edge/prerendered&how=prerender", 4)
-    log = [Request.parse(line) for line in hinting.apache.access_log()]
-    asked = [request.target for request in log if request.began >= started]
+    prerendered = {"/edge/prerendered", *edge_files}
+    browser.stay(
+        hinting.apache.origin + "/prefetcher?url=/edge/prerendered&how=prerender",
+        until=lambda: (
+            prerendered <= {request.target for request in _logged_from(hinting.apache, started)}
+        ),
+    )
+    asked = [request.target for request in _logged_from(hinting.apache, started)]
     assert "/edge/prerendered" in asked, asked
     assert set(edge_files) <= set(asked)  # fetched by the prerender
 
@@ -462,14 +467,20 @@ def _asked_since(apache: Apache, started: int, awaited: str) -> list[str]:
     return [request.target for request in _logged_since(apache, started, awaited)]
 
 
+def _logged_from(apache: Apache, started: int) -> list[Request]:
+    """The requests Apache has logged so far as begun from ``started`` (µs since the epoch)."""
+    return [
+        request for request in map(Request.parse, apache.access_log()) if request.began >= started
+    ]
+
+
 def _logged_since(apache: Apache, started: int, awaited: str, times: int = 1) -> list[Request]:
     """The requests Apache logged as begun from ``started`` (µs since the epoch), once
     ``awaited`` is among them ``times`` times or :data:`LOG_WAIT_SECONDS` have passed:
     Apache logs a request once it is answered, which may be after the browser has quit."""
     deadline = time.monotonic() + LOG_WAIT_SECONDS
     while True:
-        log = [Request.parse(line) for line in apache.access_log()]
-        logged = [request for request in log if request.began >= started]
+        logged = _logged_from(apache, started)
         if [request.target for request in logged].count(awaited) >= times:
             return logged
         if time.monotonic() > deadline:
@@ -595,12 +606,11 @@ def test_a_download_fetches_its_103s_files_for_nothing_then_gets_no_103(
     for profile, fetched_from_the_103 in (("first", edge_files), ("next", [])):
         browser = Chromium(_saving_downloads(tmp_path / profile), trusted_key)
         started = time.time_ns() // 1000
-        browser.stay(hinting.apache.origin + path, 3)
+        saved = tmp_path / profile / "downloads" / "export.html"
+        browser.stay(hinting.apache.origin + path, until=saved.exists)
         logged = _logged_since(hinting.apache, started, path)
         (page,) = [request for request in logged if request.target == path]
-        assert [file.name for file in (tmp_path / profile / "downloads").iterdir()] == [
-            "export.html"
-        ]
+        assert [file.name for file in saved.parent.iterdir()] == ["export.html"]
         for target in edge_files:
             fetched = [request for request in logged if request.target == target]
             if target in fetched_from_the_103:
@@ -626,7 +636,12 @@ def test_a_103_before_a_204_or_a_redirect_is_fetched_from(
     browser = Chromium(tmp_path / "profile", trusted_key)
     started = time.time_ns() // 1000
     if status == 204:
-        browser.stay(hinting.apache.origin + path, 3)
+        browser.stay(
+            hinting.apache.origin + path,
+            until=lambda: (
+                path in {request.target for request in _logged_from(hinting.apache, started)}
+            ),
+        )
     else:
         visit = browser.visit(hinting, path)
         assert visit.navigation["firstInterimResponseStart"] == 0
