@@ -44,8 +44,11 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --check firehose_digest tests bench examples
 	$(VENV)/bin/mypy --strict firehose_digest tests bench examples
 
+# Workers for pytest-xdist: CI's machine has 2 cores. tests/integration/conftest.py keeps
+# each integration module on one worker and the browsers' modules on the same one.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test servers lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The unit suite on the other Pythons pyproject.toml claims, each found on PATH (one that
 # runs: a pyenv shim may not) or under pyenv, in a venv of its own ($(VENV)-3.x); one not
@@ -60,7 +63,7 @@ test-pythons:
 	  echo "python$$v: $$py"; \
 	  test -x $(VENV)-$$v/bin/python || "$$py" -m venv $(VENV)-$$v || exit 1; \
 	  $(VENV)-$$v/bin/python -m pip install -q -e '.[test]' || exit 1; \
-	  $(VENV)-$$v/bin/python -m pytest -q --ignore=tests/integration || exit 1; \
+	  $(VENV)-$$v/bin/python -m pytest -q -n $(TEST_WORKERS) --ignore=tests/integration || exit 1; \
 	done
 
 demo: $(VENV)/.installed-demo demo-servers

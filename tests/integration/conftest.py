@@ -4,8 +4,7 @@ A missing tool (nginx, h2o, apache2, nghttp, openssl, flask_firehose) skips the 
 with the reason; under CI (``CI=true``) it fails them instead, so a broken image is seen.
 Every server is stopped at teardown, even on failure; a failing test shows the logs of
 the servers that were running. Each browse's figures go into a table printed at the end
-of the session and written to ``bench/results/browse.md``; the edge-case browse's, to
-``bench/results/edge_browse.md``.
+of the session (:mod:`tests.integration.figures`).
 """
 
 from __future__ import annotations
@@ -17,23 +16,39 @@ from pathlib import Path
 import pytest
 
 from examples.site import write_assets
-from tests.integration.rig import H2O, REPO_ROOT, Apache, BrowseFigures, Gunicorn, Nginx
+from tests.integration.rig import H2O, Apache, BrowseFigures, Gunicorn, Nginx
 
 from .launcher import (
     ASSETS,
     BROWSES,
-    EDGE_BROWSES,
     LIVE_SERVERS,
-    PAGES,
     TEST_EXTRA,
     Launcher,
     RecordBrowse,
     require,
 )
 
-REPORT_PATH = REPO_ROOT / "bench" / "results" / "browse.md"
-EDGE_REPORT_PATH = REPO_ROOT / "bench" / "results" / "edge_browse.md"
 LOG_TAIL = 4000
+
+
+#: The modules that drive a real browser (Chromium, Firefox, WebKit).
+BROWSER_MODULES = frozenset(
+    {"test_browser", "test_firefox", "test_revalidation", "test_samesite", "test_webkit"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist's ``--dist loadgroup`` (``make test`` runs ``-n 2``): an
+    integration module runs whole on one worker, so its module-scoped servers, venvs and
+    browses are made once; the modules that drive a browser share one group, so no two
+    browsers run at once beside each other's think times. Unit tests spread one by one."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.parent == here:
+            module = item.path.stem
+            group = "browsers" if module in BROWSER_MODULES else module
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -128,69 +143,3 @@ def pytest_runtest_makereport(
             title = f"{server.name} on port {server.port} (log tail)"
             report.sections.append((title, server.log()[-LOG_TAIL:]))
     return report
-
-
-_COLUMNS = (
-    ("pushes", "pushes"),
-    ("redundant", "redundant"),
-    ("missed", "missed"),
-    ("distinct", "distinct"),
-    ("bytes_pushed", "bytes pushed"),
-    ("max_digest_cookie", "max tracking cookie"),
-    ("max_cookie_header", "max Cookie header"),
-    ("errors", "errors"),
-    ("first_error_view", "first error at view"),
-)
-
-
-def browse_table(browses: dict[str, BrowseFigures]) -> str:
-    """The figures as a markdown table, one row per browse."""
-    lines = [
-        "| browse | " + " | ".join(title for _, title in _COLUMNS) + " |",
-        "|---" * (len(_COLUMNS) + 1) + "|",
-    ]
-    for name, figures in browses.items():
-        cells = [str(getattr(figures, attribute)) for attribute, _ in _COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def edge_table(rows: dict[str, dict[str, str]]) -> str:
-    """The edge-case browse's figures as a markdown table, one row per proxy."""
-    titles = list(next(iter(rows.values())))
-    lines = ["| proxy | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|"]
-    for name, row in rows.items():
-        lines.append(f"| {name} | " + " | ".join(row[title] for title in titles) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    edge_rows = terminalreporter.config.stash.get(EDGE_BROWSES, {})
-    if edge_rows:
-        table = edge_table(edge_rows)
-        EDGE_REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
-        EDGE_REPORT_PATH.write_text(
-            "# Edge-case browse\n\n"
-            "Written by `pytest tests/integration/test_edge_browse.py` (its docstring says "
-            "what is visited and how each figure is counted): one client per proxy, one "
-            "cookie jar, the real extension behind it; rows marked 103 run it with "
-            "FIREHOSE_EARLY_HINTS, a learner's browse then a client's.\n\n" + table
-        )
-        terminalreporter.write_sep("=", "edge-case browse figures")
-        terminalreporter.write(table)
-        terminalreporter.write_line(f"(written to {EDGE_REPORT_PATH.relative_to(REPO_ROOT)})")
-    browses = terminalreporter.config.stash.get(BROWSES, {})
-    if not browses:
-        return
-    table = browse_table(dict(sorted(browses.items())))
-    REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    REPORT_PATH.write_text(
-        "# Browse figures\n\n"
-        f"Written by `pytest tests/integration`: {PAGES} page views (`/browse/0`..), "
-        f"10 preloads each over {ASSETS} fingerprinted resources, neighbours sharing 7.\n"
-        "Tracking cookie: `h2-digest`, Flask's `session` or h2o's `h2o_casper`, "
-        "in characters.\n\n" + table
-    )
-    terminalreporter.write_sep("=", "browse figures")
-    terminalreporter.write(table)
-    terminalreporter.write_line(f"(written to {REPORT_PATH.relative_to(REPO_ROOT)})")
