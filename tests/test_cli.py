@@ -1061,15 +1061,19 @@ def test_a_cookie_signed_past_year_9999_is_said_signed_in_the_future() -> None:
             "the server ignores this cookie: to it, every url is new\n"
             "unverified payload of 3 bytes is not a digest: unsupported digest format version 0\n",
         ),
-        (
+        # Named: a signed value holds the time it was signed, and pytest-xdist's workers
+        # collect at different seconds; ids that differ between them stop the run.
+        pytest.param(
             signed(b"\x23"),
             "NOT valid: signed with this key, but its payload of 1 bytes is not a digest: "
             "AgingDigest: 1 bytes, shorter than its 3-byte header\n",
+            id="one byte signed",
         ),
-        (
+        pytest.param(
             signed(GCSDigest(300, 0.01).to_bytes()),
             "NOT valid: signed with this key, but its payload of 8 bytes is not a digest: "
             "a single GCSDigest, not the two generations the extension writes\n",
+            id="a single GCSDigest signed",
         ),
     ],
 )
