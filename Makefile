@@ -44,7 +44,7 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --check firehose_digest tests bench examples
 	$(VENV)/bin/mypy --strict firehose_digest tests bench examples
 
-# Workers for pytest-xdist: CI's machine has 2 cores. tests/integration/conftest.py keeps
+# Workers for pytest-xdist: CI's machine has 2 cores. tests/integration/workers.py keeps
 # each integration module on one worker and the browsers' modules on the same one.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test servers lint

@@ -9,9 +9,10 @@ from hypothesis import settings
 
 from tests.helpers import AppFactory, PageClient, build_app
 
-#: The integration tests' figures tables, printed at the end of a run: a plugin, so that
-#: pytest-xdist's controller, which collects nothing, has them too.
-pytest_plugins = ["tests.integration.figures"]
+#: Plugins, so that pytest-xdist's controller, which collects nothing, has them too: the
+#: integration tests' figures tables, printed at the end of a run; which tests share a
+#: worker under ``--dist loadgroup``.
+pytest_plugins = ["tests.integration.figures", "tests.integration.workers"]
 
 # No per-example deadline: CI machines are small and shared; a slow example is not a bug.
 settings.register_profile("firehose", deadline=None)

@@ -3,6 +3,7 @@ work a test bounds is counted as it says."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from firehose_digest.hints import origin_of
 from tests.helpers import work_of
+from tests.integration.workers import group_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +51,58 @@ def test_without_pytest_timeout_the_suite_still_runs(tmp_path: Path) -> None:
     run = run_pytest(passing, "-p", "no:timeout")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "1 passed" in run.stdout
+
+
+def test_loadgroup_runs_an_integration_module_whole_and_the_browsers_together(
+    tmp_path: Path,
+) -> None:
+    """``make test``'s ``-n 2 --dist loadgroup``: an integration module's tests on one
+    worker, the browsers' modules on the same one. With pytest 9.2,
+    pytest-xdist 3.8's ``xdist_group`` marks were ignored and each test went its own way."""
+    pytest.importorskip("xdist")  # in the test extra; a packager's venv may lack it
+    integration = tmp_path / "tests" / "integration"
+    integration.mkdir(parents=True)
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    # Each test leaves a file named after its module, its parameter and its worker.
+    record = (
+        "import os, time\nfrom pathlib import Path\nimport pytest\n\n"
+        "@pytest.mark.parametrize('i', range(6))\ndef test_it(i):\n    time.sleep(0.05)\n"
+        f"    ran = Path({str(ran)!r})\n"
+        "    (ran / f\"{Path(__file__).stem} {i} {os.environ['PYTEST_XDIST_WORKER']}\").touch()\n"
+    )
+    modules = ["test_servers", "test_browser", "test_firefox"]
+    for module in modules:
+        (integration / f"{module}.py").write_text(record)
+    (tmp_path / "tests" / "test_unit.py").write_text(record)
+    options = ["-p", "tests.integration.workers", "-n", "2", "--dist", "loadgroup"]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, "tests"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    ran_on: dict[str, set[str]] = {}
+    for file in ran.iterdir():
+        module, _, worker = file.name.split()
+        ran_on.setdefault(module, set()).add(worker)
+    assert sum(1 for _ in ran.iterdir()) == 24, ran_on
+    assert all(len(ran_on[module]) == 1 for module in modules), ran_on
+    assert ran_on["test_browser"] == ran_on["test_firefox"], ran_on
+    assert "test_unit" in ran_on
+
+
+def test_a_unit_test_is_a_group_of_its_own_and_a_deeper_module_is_not_grouped() -> None:
+    assert group_of("tests/test_cli.py::test_a[1]") == "tests/test_cli.py::test_a[1]"
+    assert group_of("tests/integration/test_wheel.py::test_a[lowest]") == "test_wheel"
+    assert group_of("tests/integration/test_webkit.py::test_a") == "browsers"
+    assert (
+        group_of("tests/integration/deeper/test_b.py::t")
+        == "tests/integration/deeper/test_b.py::t"
+    )
 
 
 def test_work_of_counts_the_package_s_lines_and_puts_a_tracer_back() -> None:

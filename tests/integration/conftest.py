@@ -31,26 +31,6 @@ from .launcher import (
 LOG_TAIL = 4000
 
 
-#: The modules that drive a real browser (Chromium, Firefox, WebKit).
-BROWSER_MODULES = frozenset(
-    {"test_browser", "test_firefox", "test_revalidation", "test_samesite", "test_webkit"}
-)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for pytest-xdist's ``--dist loadgroup`` (``make test`` runs ``-n 2``): an
-    integration module runs whole on one worker, so its module-scoped servers, venvs and
-    browses are made once; the modules that drive a browser share one group, so no two
-    browsers run at once beside each other's think times. Unit tests spread one by one."""
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.parent == here:
-            module = item.path.stem
-            group = "browsers" if module in BROWSER_MODULES else module
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def static_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("static")
