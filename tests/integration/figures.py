@@ -8,7 +8,8 @@ test`` runs ``-n 2``) each worker hands its rows to the controller when it finis
 ``edge_browse.md`` too: a plain test run leaves the checkout as it found it.
 
 A plugin (``tests/conftest.py`` loads it), not hooks of ``tests/integration/conftest.py``:
-the controller collects nothing, so it never reads that conftest.
+the controller collects nothing, and reads that conftest only when given a path under
+``tests/integration`` (``make test``'s plain ``pytest`` gives none).
 """
 
 from __future__ import annotations
