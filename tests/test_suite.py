@@ -13,6 +13,7 @@ import pytest
 
 from firehose_digest.hints import origin_of
 from tests.helpers import work_of
+from tests.integration.chromium import Browser
 from tests.integration.workers import group_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,33 @@ def test_a_unit_test_is_a_group_of_its_own_and_a_deeper_module_is_not_grouped() 
         group_of("tests/integration/deeper/test_b.py::t")
         == "tests/integration/deeper/test_b.py::t"
     )
+
+
+def test_a_page_kept_open_is_quit_when_what_it_waits_for_raises(tmp_path: Path) -> None:
+    """``Browser.stay`` (tests/integration/chromium.py) runs the caller's condition while
+    the browser is open: one that raises must still have the browser quit and the error
+    seen, not leave ``stay`` waiting for a browser nobody told to quit (until the test's
+    timeout). A shell stands in for Chromium: it writes its pid and sleeps, as an open
+    page does."""
+    pid_file = tmp_path / "pid"
+
+    class Sleeper(Browser):
+        def _argv(self, *args: str) -> list[str]:
+            return [
+                "sh",
+                "-c",
+                f"echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}; exec sleep 600",
+            ]
+
+    def until() -> bool:
+        if not pid_file.exists():
+            return False
+        raise ValueError("not enough values to unpack")  # Request.parse of half a line
+
+    with pytest.raises(ValueError, match="not enough values"):
+        Sleeper(tmp_path / "profile").stay("http://127.0.0.1:9/", until)
+    with pytest.raises(ProcessLookupError):  # quit, and reaped
+        os.kill(int(pid_file.read_text()), 0)
 
 
 def test_work_of_counts_the_package_s_lines_and_puts_a_tracer_back() -> None:

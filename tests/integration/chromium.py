@@ -72,20 +72,24 @@ class Browser:
             env=self._env(),
             start_new_session=True,
         ) as process:
-            deadline = time.monotonic() + CHROMIUM_TIMEOUT
-            while not until() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            reached = until()
-            if reached:
-                time.sleep(SETTLE_SECONDS)
-            # SIGINT, to the browser alone: Chromium 156 wrote its cookies out then, and
-            # not on a SIGTERM (measured).
-            os.kill(process.pid, signal.SIGINT)
+            # The browser quits even if until() raises (a log line read as it is written):
+            # else Popen's exit would wait for a browser nobody told to quit.
             try:
-                process.wait(CHROMIUM_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                deadline = time.monotonic() + CHROMIUM_TIMEOUT
+                while not until() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                reached = until()
+                if reached:
+                    time.sleep(SETTLE_SECONDS)
+            finally:
+                # SIGINT, to the browser alone: Chromium 156 wrote its cookies out then, and
+                # not on a SIGTERM (measured).
+                os.kill(process.pid, signal.SIGINT)
+                try:
+                    process.wait(CHROMIUM_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
         if not reached:
             pytest.fail(f"{url} open {CHROMIUM_TIMEOUT} s and what it waited for never came")
 
