@@ -106,6 +106,32 @@ def test_a_unit_test_is_a_group_of_its_own_and_a_deeper_module_is_not_grouped() 
     )
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "two workers"])
+def test_a_table_a_test_leaves_is_printed_at_the_end(tmp_path: Path, workers: list[str]) -> None:
+    """A table kept in :data:`~tests.integration.launcher.TABLES` (test_browser.py's load
+    times) is printed at the end of the run, by one process or by xdist's controller from
+    what its workers handed over: a fixture's print is captured, and lost on a worker."""
+    if workers:
+        pytest.importorskip("xdist")  # in the test extra; a packager's venv may lack it
+    (tmp_path / "test_leaves_a_table.py").write_text(
+        "import pytest\nfrom tests.integration.launcher import TABLES\n\n"
+        "def test_leaves(request):\n"
+        "    request.config.stash.setdefault(TABLES, {})['made-up figures'] = '| x | 42 |\\n'\n"
+    )
+    options = ["-p", "no:cacheprovider", "-p", "tests.integration.figures", *workers]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *options, "test_leaves_a_table.py"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "= made-up figures =" in run.stdout, run.stdout
+    assert "\n| x | 42 |\n" in run.stdout, run.stdout
+
+
 def test_a_page_kept_open_is_quit_when_what_it_waits_for_raises(tmp_path: Path) -> None:
     """``Browser.stay`` (tests/integration/chromium.py) runs the caller's condition while
     the browser is open: one that raises must still have the browser quit and the error

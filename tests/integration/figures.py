@@ -1,7 +1,8 @@
 """The browses' figures: a table printed at the end of the session, one row per browse.
 
 A test keeps a browse's figures in ``config.stash`` (:data:`~.launcher.BROWSES`, and
-:data:`~.launcher.EDGE_BROWSES` for the edge-case browse). Under pytest-xdist (``make
+:data:`~.launcher.EDGE_BROWSES` for the edge-case browse), and any other table to print
+in :data:`~.launcher.TABLES` (test_browser.py's load times). Under pytest-xdist (``make
 test`` runs ``-n 2``) each worker hands its rows to the controller when it finishes
 (``workeroutput``), which prints the tables as a single run does. With
 ``WRITE_BENCH_RESULTS=1`` they are written to ``bench/results/browse.md`` and
@@ -23,7 +24,7 @@ import pytest
 
 from tests.integration.rig import REPO_ROOT, BrowseFigures
 
-from .launcher import ASSETS, BROWSES, EDGE_BROWSES, PAGES
+from .launcher import ASSETS, BROWSES, EDGE_BROWSES, PAGES, TABLES
 
 REPORT_PATH = REPO_ROOT / "bench" / "results" / "browse.md"
 EDGE_REPORT_PATH = REPO_ROOT / "bench" / "results" / "edge_browse.md"
@@ -52,6 +53,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         browses = session.config.stash.get(BROWSES, {})
         output["browses"] = {name: dataclasses.asdict(row) for name, row in browses.items()}
         output["edge_browses"] = session.config.stash.get(EDGE_BROWSES, {})
+        output["tables"] = session.config.stash.get(TABLES, {})
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -63,10 +65,14 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     browses = stash.setdefault(BROWSES, {})
     browses.update({name: BrowseFigures(**row) for name, row in output.get("browses", {}).items()})
     stash.setdefault(EDGE_BROWSES, {}).update(output.get("edge_browses", {}))
+    stash.setdefault(TABLES, {}).update(output.get("tables", {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     stash = terminalreporter.config.stash
+    for title, table in stash.get(TABLES, {}).items():
+        terminalreporter.write_sep("=", title)
+        terminalreporter.write(table)
     edge_rows = stash.get(EDGE_BROWSES, {})
     if edge_rows:
         table = edge_table(edge_rows)

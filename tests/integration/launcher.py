@@ -34,6 +34,8 @@ LIVE_SERVERS = pytest.StashKey[list[Server]]()
 BROWSES = pytest.StashKey[dict[str, BrowseFigures]]()
 #: The edge-case browse's figures, one row per proxy: column title -> cell.
 EDGE_BROWSES = pytest.StashKey[dict[str, dict[str, str]]]()
+#: Other tables printed at the end of the session (:mod:`.figures`): title -> markdown.
+TABLES = pytest.StashKey[dict[str, str]]()
 
 RecordBrowse = Callable[[str, BrowseFigures], None]
 _ServerT = TypeVar("_ServerT", bound=Server)

@@ -56,7 +56,7 @@ from tests.integration.rig import (
 
 from .browser_app import ROUND_TRIP_SECONDS, THINK_SECONDS
 from .chromium import Browser, spki_hash
-from .launcher import LIVE_SERVERS, require_tools
+from .launcher import LIVE_SERVERS, TABLES, require_tools
 
 pytestmark = pytest.mark.integration
 
@@ -795,9 +795,11 @@ SERVED_BY = {
 
 
 @pytest.fixture(scope="module", autouse=True)
-def load_time_report() -> Iterator[None]:
-    """After the module: print the load times; with ``WRITE_BENCH_RESULTS=1``, write them
-    to ``bench/results/browser.md`` too."""
+def load_time_report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the module: the load times go into the tables printed at the end of the
+    session (:mod:`.figures`; a fixture's print is captured, and lost on an xdist
+    worker); with ``WRITE_BENCH_RESULTS=1``, they are written to
+    ``bench/results/browser.md`` too."""
     yield
     if not LOAD_TIMES:
         return
@@ -817,7 +819,7 @@ def load_time_report() -> Iterator[None]:
                 f"| {statistics.median(loads):.0f} | {statistics.median(after_page):.0f} |"
             )
     table = "\n".join(lines) + "\n"
-    print("\n" + table)
+    request.config.stash.setdefault(TABLES, {})["browser load times"] = table
     if os.environ.get(WRITE_REPORT) != "1":
         return
     REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
