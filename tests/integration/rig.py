@@ -140,6 +140,8 @@ class Server(ABC):
         self.log_path = workdir / f"{self.name}-{self.port}.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
+        #: Whether :meth:`stop` had to SIGKILL a process of the group it had asked to exit.
+        self.killed = False
 
     @abstractmethod
     def argv(self) -> list[str]:
@@ -192,7 +194,8 @@ class Server(ABC):
             ):
                 time.sleep(0.02)
             # A leader that ignored SIGTERM, or helpers that outlived it, are still in the
-            # group that bears its pid.
+            # group that bears its pid (a zombie counts for killpg, not for ``killed``).
+            self.killed = _group_runs(process.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import rig
-from tests.integration.rig import Browser, Gunicorn, Nginx, ServerError
+from tests.integration.rig import STOP_TIMEOUT, Browser, Gunicorn, Nginx, ServerError
 
 from .launcher import Launcher
 
@@ -219,6 +219,9 @@ def test_h2o_stopped_leaves_no_folder_of_its_key_process(own_servers: Launcher) 
 
     front.stop()
 
+    # Its helper removes the folder once h2o has exited; a SIGKILL at stop's deadline
+    # leaves it. One loaded run (load 5.7 on 2 cores) left it, unexplained: this says which.
+    assert not front.killed, f"h2o's group outlived {STOP_TIMEOUT} s after its SIGTERM"
     assert not [folder for folder in folders if folder.exists()]
 
 
