@@ -324,6 +324,11 @@ def test_over_the_app_s_own_http2_a_held_link_to_another_origin_is_hinted_too(
         ("http://shop.example", "//shop.example:443/a.css", True),
         ("https://shop.example:8443", "//shop.example:8443/a.css", False),
         ("https://[::1]", "//[::1]:443/a.css", False),
+        ("https://[::1]:8443", "//[::1]:8443/a.css", False),
+        # A scheme with no default port (X-Forwarded-Proto through ProxyFix takes any):
+        # its scheme-relative url is the page's own origin, and no port is added to it.
+        ("wss://shop.example", "//shop.example/a.css", False),
+        ("wss://shop.example", "//shop.example:443/a.css", True),
     ],
 )
 def test_over_the_app_s_own_http2_a_url_with_the_page_s_default_port_is_its_own_origin(
@@ -480,6 +485,29 @@ def test_the_least_recently_used_path_is_dropped_past_the_bound() -> None:
     assert "/1" in cache
     assert "/2" not in cache
     assert "/3" in cache
+
+
+def test_a_page_learned_again_as_it_was_is_the_most_recently_used() -> None:
+    """A return visit learns the page's links again, the very ones it holds: kept as they
+    are, and marked used as any other learn(), so the page the cache drops next is the
+    other one. Dropped instead, a site's busiest page lost its 103 to a url asked once."""
+    cache: HintCache = HintCache(2)
+    cache.learn("/1", [A], BUDGET)
+    cache.learn("/2", [B], BUDGET)
+    cache.learn("/1", [A], BUDGET)  # as it was: now /2 is the least recently used
+    cache.learn("/3", [A], BUDGET)
+    assert (cache.get("/1"), "/2" in cache, cache.get("/3")) == ((A,), False, (A,))
+
+
+def test_a_url_with_no_page_told_so_again_is_the_most_recently_used() -> None:
+    """learn_no_page() on a url kept empty keeps it, marked used: the file fetched on each
+    visit stays known (hinted nothing) over a page learned before it."""
+    cache: HintCache = HintCache(2)
+    cache.learn_no_page("/file", over_links=False)
+    cache.learn("/1", [A], BUDGET)
+    cache.learn_no_page("/file", over_links=False)  # now /1 is the least recently used
+    cache.learn("/2", [B], BUDGET)
+    assert (cache.get("/file"), "/1" in cache, cache.get("/2")) == ((), False, (B,))
 
 
 def churn_a_search_page(cache: HintCache, budget: int) -> Generator[int, None, None]:
