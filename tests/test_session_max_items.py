@@ -141,6 +141,39 @@ def test_what_the_list_cannot_keep_beside_a_page_s_held_links_is_said_once(
     assert "SessionConnector(max_items=2)" in said and "said once per app and process" in said
 
 
+@pytest.mark.parametrize("early_hints", [False, True], ids=["Link alone", "with a 103"])
+def test_a_page_of_exactly_max_items_links_is_pushed_whole_and_warns_of_nothing(
+    early_hints: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At max_items, one push a response: the second visit pushes the last url beside
+    the held one, which fills the list exactly. Nothing is cut, so nothing is said (one
+    past it is said once: the test above)."""
+    app, urls = page_app(2, 2, FIREHOSE_MAX_PUSHES=1, FIREHOSE_EARLY_HINTS=early_hints)
+    if early_hints:
+        pushed_on_visit(app.test_client())  # another client's visit teaches the 103 the page
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        visits = [pushed_on_visit(client) for _ in range(3)]
+    assert visits == [urls[:1], urls[1:], []]
+    assert held(client) == urls
+    assert [record.getMessage() for record in caplog.records] == []
+
+
+def test_held_links_past_max_items_leave_room_for_no_new_url() -> None:
+    """A session written under a larger max_items (a deploy lowered it) may hold more of
+    the page's links than the list keeps now: beside them, no new url can be recorded,
+    so none is offered for push; at max_items exactly too."""
+    connector = SessionConnector(max_items=2)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k", FIREHOSE_MAX_PUSHES=1)
+    Firehose(app, connector=connector)
+    new = ["/n1.css", "/n2.css"]
+    with app.test_request_context():
+        assert connector.recordable(app, new, ["/h1.css"]) == 1
+        assert connector.recordable(app, new, ["/h1.css", "/h2.css"]) == 0
+        assert connector.recordable(app, new, ["/h1.css", "/h2.css", "/h3.css"]) == 0
+
+
 def test_a_page_that_writes_the_session_keeps_its_data_and_the_list_it_was_sent() -> None:
     """The response that records nothing still writes what the view put in the session;
     the list is left as the client sent it, the page's first url held, nothing pushed."""
