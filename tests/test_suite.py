@@ -31,6 +31,19 @@ def run_pytest(test_file: Path, *options: str) -> subprocess.CompletedProcess[st
     )
 
 
+def run_pytest_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest in ``folder``, a made-up tree with no configuration of its own, importing
+    this repository's ``tests`` package (the plugins under test)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
 def test_every_test_runs_under_a_timeout(pytestconfig: pytest.Config) -> None:
     assert pytestconfig.pluginmanager.hasplugin("timeout")
     assert float(pytestconfig.getini("timeout")) > 0
@@ -77,14 +90,7 @@ def test_loadgroup_runs_an_integration_module_whole_and_the_browsers_together(
         (integration / f"{module}.py").write_text(record)
     (tmp_path / "tests" / "test_unit.py").write_text(record)
     options = ["-p", "tests.integration.workers", "-n", "2", "--dist", "loadgroup"]
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, "tests"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    run = run_pytest_in(tmp_path, *options, "tests")
     assert run.returncode == 0, run.stdout + run.stderr
     ran_on: dict[str, set[str]] = {}
     for file in ran.iterdir():
@@ -118,15 +124,8 @@ def test_a_table_a_test_leaves_is_printed_at_the_end(tmp_path: Path, workers: li
         "def test_leaves(request):\n"
         "    request.config.stash.setdefault(TABLES, {})['made-up figures'] = '| x | 42 |\\n'\n"
     )
-    options = ["-p", "no:cacheprovider", "-p", "tests.integration.figures", *workers]
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", *options, "test_leaves_a_table.py"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    options = ["-p", "tests.integration.figures", *workers]
+    run = run_pytest_in(tmp_path, *options, "test_leaves_a_table.py")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "= made-up figures =" in run.stdout, run.stdout
     assert "\n| x | 42 |\n" in run.stdout, run.stdout
