@@ -106,6 +106,18 @@ def _answers(port: int) -> bool:
     return False
 
 
+def _shakes_hands(port: int) -> bool:
+    """Whether a TLS handshake on ``port`` completes (the certificate is not checked)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5) as raw:
+        raw.settimeout(2)
+        with contextlib.suppress(OSError), context.wrap_socket(raw):
+            return True
+    return False
+
+
 def _group_runs(group: int) -> bool:
     """Whether a process of the process group ``group`` still runs (a zombie left for init
     to reap does not); False where there is no ``/proc``."""
@@ -150,8 +162,12 @@ class Server(ABC):
     def env(self) -> dict[str, str]:
         return dict(os.environ)
 
+    def ready(self) -> bool:
+        """Whether the server serves: by default, its port answers."""
+        return _answers(self.port)
+
     def start(self) -> None:
-        """Start the process and wait until its port answers; raise :class:`ServerError`."""
+        """Start the process and wait until it is :meth:`ready`; raise :class:`ServerError`."""
         if _answers(self.port):
             raise ServerError(f"{self.name}: port {self.port} is already taken")
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -167,7 +183,7 @@ class Server(ABC):
             start_new_session=True,
         )
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(self.port):
+        while not self.ready():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise ServerError(
@@ -404,7 +420,9 @@ class H2O(Front):
     h2o keeps its TLS keys in a helper process (neverbleed) that listens on a socket in a
     ``/tmp/openssl-privsep.*`` directory it makes (always under ``/tmp``: ``TMPDIR`` is
     not read), and removes once h2o has exited. h2o 2.2.5's helper dies of a SIGTERM of
-    its own, the directory left behind: so h2o alone is sent one.
+    its own, the directory left behind: so h2o alone is sent one. It dies too, of a
+    SIGPIPE, when h2o exits while the helper still answers it (loading the key), so h2o
+    is :meth:`ready` only once it serves TLS, not when its port first answers.
     """
 
     name = "h2o"
@@ -436,6 +454,13 @@ class H2O(Front):
         self.static_dir = static_dir
         self.certificate = certificate
         self.casper = casper
+
+    def ready(self) -> bool:
+        """Whether h2o completes a TLS handshake. Its port answers as soon as h2o has read
+        the ``listen`` block, before it has made its key process and loaded the key into
+        it: a SIGTERM then, under load, left the key process's folder (9 runs of 100 here
+        stopped the moment the folder appeared; 0 of 100 once a handshake had completed)."""
+        return _shakes_hands(self.port)
 
     def config(self) -> str:
         """``docs/deploy/h2o.conf`` filled in; as root, ``user: root`` first (h2o's default
