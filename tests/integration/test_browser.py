@@ -297,7 +297,7 @@ def first_visit(request: pytest.FixtureRequest) -> FirstVisit:
 
 
 def assert_fetched_from_the_103(visit: Visit, files: list[str]) -> None:
-    """Each file fetched once, from the 103, and in the browser while the view still worked."""
+    """Each file fetched once, from the 103, asked for while the view still worked."""
     navigation = visit.navigation
     assert navigation["nextHopProtocol"] == "h2"
     assert 0 < navigation["firstInterimResponseStart"] < navigation["finalResponseHeadersStart"]
@@ -308,11 +308,12 @@ def assert_fetched_from_the_103(visit: Visit, files: list[str]) -> None:
         assert fetched.status == 200
         # Resource Timing cannot show when a 103's preload ran (see the module docstring):
         # Apache's log can. Asked for while the view still thought (the parser could
-        # only find it in the response, after), in the browser before the page's
-        # response ended. Not the view's first half: a loaded 2-core machine took 232 ms.
+        # only find it in the response, after). Not the view's first half: a loaded 2-core
+        # machine took 232 ms. When the file's response ended is the server's speed, not
+        # the 103's doing: on a machine loaded past its two cores, one that Flask served
+        # took 415 ms and ended 16 ms after the page; the load-time table reports the gain.
         asked_after = (fetched.began - page.began) / 1e6
         assert 0 < asked_after < ROUND_TRIP_SECONDS + THINK_SECONDS, (page, fetched)
-        assert fetched.ended <= page.ended, (page, fetched)
 
 
 def test_a_first_visit_fetches_each_hinted_file_once_from_the_103(
@@ -435,15 +436,13 @@ def test_what_a_prerender_fetched_is_not_hinted_again(
     browser = Chromium(tmp_path / "profile", trusted_key)
     started = time.time_ns() // 1000
     prerendered = {"/edge/prerendered", *edge_files}
+    # stay() fails unless the prerender fetched the page and both files.
     browser.stay(
         hinting.apache.origin + "/prefetcher?url=/edge/prerendered&how=prerender",
         until=lambda: (
             prerendered <= {request.target for request in _logged_from(hinting.apache, started)}
         ),
     )
-    asked = [request.target for request in _logged_from(hinting.apache, started)]
-    assert "/edge/prerendered" in asked, asked
-    assert set(edge_files) <= set(asked)  # fetched by the prerender
 
     again = browser.visit(hinting, path)
 
