@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import pytest
-from flask import Flask, session
+from flask import Flask, request, session
 from flask.testing import FlaskClient
 
 from firehose_digest import Firehose, SessionConnector, push
@@ -198,6 +198,54 @@ def test_a_view_that_grows_the_session_past_its_room_leaves_its_103_s_offer_unre
     assert response.headers["Link"] == f"<{LONG}>; rel=preload; as=style; nopush"
     assert held(client) == []
     assert then == []
+
+
+@pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte less"])
+def test_a_103_s_offer_a_grown_session_cannot_record_is_told_in_the_log(
+    spare: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session without room that no recordable() measured: every key the page pushes
+    was offered by its 103 (measured beside the session as sent, which had room), and the
+    view then grows the session. Only save() sees it, and it tells the log why the
+    front's push goes unrecorded, naming the room. At exactly the room of the grown
+    session and the url, the url is recorded and nothing is said."""
+    grown = {
+        "own": "".join(hashlib.blake2b(b"%d" % n, digest_size=64).hexdigest() for n in range(4))
+    }
+    room = session_line(512, (LONG,)) + spare
+    app = room_app(0, (LONG,), **budgets_for(room))
+
+    @app.route("/grow")
+    def grow() -> str:
+        push(LONG, as_="style")
+        if request.headers.get("X-Grow"):
+            session.update(grown)
+        return "page"
+
+    # Another client's visit, which does not grow its session, teaches the 103 the page.
+    app.test_client().get(
+        "/grow", environ_base={**NAVIGATION, "wsgi.early_hints": lambda headers: None}
+    )
+    client = app.test_client()
+    hints: list[list[tuple[str, str]]] = []
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = client.get(
+            "/grow",
+            headers={"X-Grow": "1"},
+            environ_base={**NAVIGATION, "wsgi.early_hints": hints.append},
+        )
+
+    assert response.status_code == 200
+    assert hints == [[("Link", f"<{LONG}>; rel=preload; as=style")]]
+    with client.session_transaction() as sess:
+        assert sess["own"] == grown["own"]
+    if spare == 0:
+        assert held(client) == [LONG]
+        assert not caplog.records
+    else:
+        assert held(client) == []
+        (said,) = [record.getMessage() for record in caplog.records]
+        assert f"does not fit {room} bytes" in said, said
 
 
 def test_a_save_that_fails_for_its_own_reason_is_asked_once(
