@@ -542,3 +542,21 @@ def test_a_recordable_that_miscounts_costs_the_page_nothing(
     said = {record.getMessage() for record in caplog.records}
     failed = "firehose: Miscounting(max_items=2).recordable() failed"
     assert said == (set() if answer == 99 else {failed})
+
+
+@pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte less"])
+def test_a_new_key_drops_the_oldest_held_keys_only_as_far_as_the_room_needs(spare: int) -> None:
+    """The client holds three urls (written under roomier budgets) and the page pushes a
+    fourth: the session keeps the new one, then the most recent held ones that fit beside
+    it, the oldest dropped first. At exactly the line of the last two held and the new one
+    those three are kept; a byte less, the last held one and the new one."""
+    app = room_app(0, (FOURTH,), **budgets_for(session_line(0, (OTHER, THIRD, FOURTH)) + spare))
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["h2-held"] = [LONG, OTHER, THIRD]
+    hints: list[list[tuple[str, str]]] = []
+
+    response = visit(client, hints)
+
+    assert response.headers["Link"] == f"<{FOURTH}>; rel=preload; as=style"
+    assert held(client) == ([OTHER, THIRD, FOURTH] if spare == 0 else [THIRD, FOURTH])
