@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import re
 import time
@@ -2634,6 +2635,33 @@ def test_a_short_flask_firehose_list_is_not_looked_for() -> None:
     assert client.get("/").headers["Link"] == EXPECTED_FIRST
     with client.session_transaction() as sess:
         assert sess["h2-pushed"] == "/static/a.css,/static/b.css"
+
+
+@pytest.mark.parametrize(
+    ("length", "dropped"), [(1023, False), (1024, True)], ids=["a byte short", "exactly 1 KB"]
+)
+def test_a_flask_firehose_list_is_looked_for_in_a_session_cookie_of_1_kb_or_more(
+    length: int, dropped: bool
+) -> None:
+    """docs/connectors.md: the list is dropped "when the session cookie is 1 KB or more"
+    (LEFT_LIST_LENGTH); a shorter one is not decoded again, and keeps it."""
+    app = build_app()
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert serializer is not None
+    pushed = ",".join(f"/static/assets/r{i}.css" for i in range(20))
+    # Hex filler of each length in turn until the signed value has exactly ``length``
+    # characters (itsdangerous compresses it, so the length does not grow in step).
+    filler = "".join(hashlib.sha256(b"%d" % i).hexdigest() for i in range(length // 32))
+    sessions = ({"h2-pushed": pushed, "own": filler[:n]} for n in range(2 * length))
+    value = next(v for v in map(serializer.dumps, sessions) if len(v) == length)
+    client = app.test_client()
+    client.set_cookie("session", value)
+
+    assert client.get("/").headers["Link"] == EXPECTED_FIRST
+
+    with client.session_transaction() as sess:
+        assert ("h2-pushed" not in sess) is dropped
+        assert len(sess["own"]) > 0
 
 
 @pytest.mark.parametrize("sent", ["another key", "garbage"])
