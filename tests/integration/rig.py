@@ -420,9 +420,9 @@ class H2O(Front):
     h2o keeps its TLS keys in a helper process (neverbleed) that listens on a socket in a
     ``/tmp/openssl-privsep.*`` directory it makes (always under ``/tmp``: ``TMPDIR`` is
     not read), and removes once h2o has exited. h2o 2.2.5's helper dies of a SIGTERM of
-    its own, the directory left behind: so h2o alone is sent one. It dies too, of a
-    SIGPIPE, when h2o exits while the helper still answers it (loading the key), so h2o
-    is :meth:`ready` only once it serves TLS, not when its port first answers.
+    its own, the directory left behind: so h2o alone is sent one. It died too, of a
+    SIGPIPE (signal 13, measured), when h2o was stopped before it had finished starting,
+    so h2o is :meth:`ready` only once it serves TLS, not when its port first answers.
     """
 
     name = "h2o"
