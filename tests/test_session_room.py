@@ -565,3 +565,33 @@ def test_a_new_key_drops_the_oldest_held_keys_only_as_far_as_the_room_needs(spar
 
     assert response.headers["Link"] == f"<{FOURTH}>; rel=preload; as=style"
     assert held(client) == ([OTHER, THIRD, FOURTH] if spare == 0 else [THIRD, FOURTH])
+
+
+@pytest.mark.parametrize("spare", [0, -1], ids=["exactly its room", "one byte less"])
+def test_a_flask_firehose_list_moved_on_a_page_that_pushes_nothing_keeps_what_fits(
+    spare: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flask-Firehose's list (``h2-pushed``) of two urls, beside the app's own session
+    data, on a page that links the older one again and pushes nothing: the list is moved
+    to ``h2-held``, that url the most recent. With room for exactly it, the other is
+    dropped; a byte less, both are (pushed again on a later visit). Either way the old
+    list is gone and the session fits, with nothing to warn of: no key this response
+    pushes had to be kept."""
+    own = 1536
+    app = room_app(own, (LONG,), **budgets_for(session_line(own, (LONG,)) + spare))
+    client = app.test_client()
+    client.get("/login")
+    with client.session_transaction() as sess:
+        sess["h2-pushed"] = f"{LONG},{OTHER}"
+        mine = sess["own"]
+    hints: list[list[tuple[str, str]]] = []
+
+    with caplog.at_level(logging.WARNING, logger="firehose_digest"):
+        response = visit(client, hints)
+
+    assert pushed_in(response, hints) == []
+    assert held(client) == ([LONG] if spare == 0 else [])
+    with client.session_transaction() as sess:
+        assert "h2-pushed" not in sess
+        assert sess["own"] == mine
+    assert not caplog.records
